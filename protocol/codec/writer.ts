@@ -1,0 +1,246 @@
+/**
+ * Encoder output: small fields go into a growable scratch buffer; large byte
+ * payloads (record batches) are appended by reference as separate chunks, so a
+ * Fetch response that carries megabytes of records copies none of them. The
+ * result is a list of Buffers ready for `socket.cork(); write(...); uncork()`.
+ */
+
+/** Payloads at least this large are linked, not copied. */
+const LINK_THRESHOLD = 256;
+
+export class Writer {
+  private buf: Buffer;
+  private pos = 0;
+  /** Start of the scratch region not yet flushed into `chunks`. */
+  private mark = 0;
+  private readonly chunks: Buffer[] = [];
+  private chunkBytes = 0;
+
+  constructor(initialSize = 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Total bytes written so far, linked chunks included. */
+  get length(): number {
+    return this.chunkBytes + (this.pos - this.mark);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    // Bytes already handed out as chunks are kept alive by their slices; start a
+    // fresh scratch buffer instead of copying them.
+    this.flushScratch();
+    const size = Math.max(this.buf.length * 2, n + 64);
+    this.buf = Buffer.allocUnsafe(size);
+    this.pos = 0;
+    this.mark = 0;
+  }
+
+  private flushScratch(): void {
+    if (this.pos > this.mark) {
+      const slice = this.buf.subarray(this.mark, this.pos);
+      this.chunks.push(slice);
+      this.chunkBytes += slice.length;
+      this.mark = this.pos;
+    }
+  }
+
+  bool(v: boolean): this {
+    return this.int8(v ? 1 : 0);
+  }
+
+  int8(v: number): this {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.pos);
+    this.pos += 1;
+    return this;
+  }
+
+  uint8(v: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  int16(v: number): this {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  uint16(v: number): this {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  int32(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  uint32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  int64(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  float64(v: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  uuid(v: Buffer): this {
+    if (v.length !== 16) throw new RangeError(`uuid must be 16 bytes, got ${v.length}`);
+    return this.copy(v);
+  }
+
+  uvarint(v: number): this {
+    this.ensure(5);
+    let u = v >>> 0;
+    while (u >= 0x80) {
+      this.buf[this.pos++] = (u & 0x7f) | 0x80;
+      u >>>= 7;
+    }
+    this.buf[this.pos++] = u;
+    return this;
+  }
+
+  varint(v: number): this {
+    return this.uvarint((v << 1) ^ (v >> 31));
+  }
+
+  varlong(v: bigint): this {
+    this.ensure(10);
+    let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    while (u >= 0x80n) {
+      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.buf[this.pos++] = Number(u);
+    return this;
+  }
+
+  /** Copies small payloads into scratch, links large ones without copying. */
+  raw(b: Buffer): this {
+    if (b.length >= LINK_THRESHOLD) {
+      this.flushScratch();
+      this.chunks.push(b);
+      this.chunkBytes += b.length;
+      return this;
+    }
+    return this.copy(b);
+  }
+
+  private copy(b: Buffer): this {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  nullableString(v: string | null): this {
+    if (v === null) return this.int16(-1);
+    const n = Buffer.byteLength(v, 'utf8');
+    this.int16(n);
+    this.ensure(n);
+    this.pos += this.buf.write(v, this.pos, n, 'utf8');
+    return this;
+  }
+
+  string(v: string): this {
+    return this.nullableString(v);
+  }
+
+  compactNullableString(v: string | null): this {
+    if (v === null) return this.uvarint(0);
+    const n = Buffer.byteLength(v, 'utf8');
+    this.uvarint(n + 1);
+    this.ensure(n);
+    this.pos += this.buf.write(v, this.pos, n, 'utf8');
+    return this;
+  }
+
+  compactString(v: string): this {
+    return this.compactNullableString(v);
+  }
+
+  nullableBytes(v: Buffer | null): this {
+    if (v === null) return this.int32(-1);
+    this.int32(v.length);
+    return this.raw(v);
+  }
+
+  bytes(v: Buffer): this {
+    return this.nullableBytes(v);
+  }
+
+  compactNullableBytes(v: Buffer | null): this {
+    if (v === null) return this.uvarint(0);
+    this.uvarint(v.length + 1);
+    return this.raw(v);
+  }
+
+  compactBytes(v: Buffer): this {
+    return this.compactNullableBytes(v);
+  }
+
+  /** Several buffers written as one bytes field (records from several batches). */
+  bytesChunks(parts: readonly Buffer[], compact: boolean): this {
+    let n = 0;
+    for (const p of parts) n += p.length;
+    if (compact) this.uvarint(n + 1);
+    else this.int32(n);
+    for (const p of parts) this.raw(p);
+    return this;
+  }
+
+  arrayLength(n: number): this {
+    return this.int32(n);
+  }
+
+  compactArrayLength(n: number): this {
+    return this.uvarint(n + 1);
+  }
+
+  /**
+   * Reserves an int32 to be filled in later (a size prefix), returning a setter.
+   * Safe across growth and linking: chunks are slices sharing the same memory.
+   */
+  reserveInt32(): (v: number) => void {
+    this.ensure(4);
+    const buf = this.buf;
+    const at = this.pos;
+    this.pos += 4;
+    return (v: number) => {
+      buf.writeInt32BE(v, at);
+    };
+  }
+
+  /** The encoded bytes as chunks (zero-copy for linked payloads). */
+  chunksOut(): Buffer[] {
+    this.flushScratch();
+    return this.chunks.slice();
+  }
+
+  /** The encoded bytes as one Buffer (copies when there is more than one chunk). */
+  toBuffer(): Buffer {
+    const parts = this.chunksOut();
+    if (parts.length === 1) return parts[0];
+    return Buffer.concat(parts, this.chunkBytes);
+  }
+}

@@ -1,0 +1,203 @@
+import { ErrorCode } from '../errors';
+import {
+  ATTR,
+  BATCH,
+  Compression,
+  batchCrcValid,
+  readAttributes,
+  readBaseSequence,
+  readBaseTimestamp,
+  readLastOffsetDelta,
+  readMaxTimestamp,
+  readProducerEpoch,
+  readProducerId,
+  readRecordCount,
+} from './batchHeader';
+import { MIN_BATCH_LENGTH } from './batch';
+import { MIN_RECORD_SIZE } from './recordCodec';
+import type { BatchInfo } from './types';
+
+/**
+ * Checks a Produce request's records before anything is stored. Walks batch
+ * headers in place, verifies CRCs, and for uncompressed batches walks record
+ * boundaries too — all without allocating per record or decompressing.
+ */
+
+export type ProduceValidation =
+  | { ok: true; batches: BatchInfo[] }
+  | {
+      ok: false;
+      errorCode: number;
+      message: string;
+      /** Where in the buffer the offending batch starts. */
+      position: number;
+      /** Set for magic 0/1 message sets: the caller may convert them with convertLegacyToV2. */
+      legacyMagic?: 0 | 1;
+    };
+
+export interface ValidateOptions {
+  /** Produce v3+ must carry exactly one batch per partition (Kafka answers INVALID_RECORD otherwise). */
+  requireSingleBatch?: boolean;
+}
+
+function fail(errorCode: number, message: string, position: number): ProduceValidation {
+  return { ok: false, errorCode, message, position };
+}
+
+export function validateProduceRecords(buf: Buffer, opts: ValidateOptions = {}): ProduceValidation {
+  const batches: BatchInfo[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const left = buf.length - pos;
+    if (left <= BATCH.MAGIC) return fail(ErrorCode.CORRUPT_MESSAGE, `${left} trailing bytes are not a batch`, pos);
+    const magic = buf.readInt8(pos + BATCH.MAGIC);
+    if (magic === 0 || magic === 1) {
+      return {
+        ok: false,
+        errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        message: `legacy message format v${magic}; convert it to a v2 batch first`,
+        position: pos,
+        legacyMagic: magic,
+      };
+    }
+    if (magic !== 2) return fail(ErrorCode.CORRUPT_MESSAGE, `unknown batch magic ${magic}`, pos);
+    if (left < BATCH.HEADER_SIZE) return fail(ErrorCode.CORRUPT_MESSAGE, `truncated batch header (${left} bytes)`, pos);
+    const batchLength = buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+    if (batchLength < MIN_BATCH_LENGTH) {
+      return fail(ErrorCode.CORRUPT_MESSAGE, `batch length ${batchLength} below the minimum ${MIN_BATCH_LENGTH}`, pos);
+    }
+    const size = BATCH.LOG_OVERHEAD + batchLength;
+    if (size > left) return fail(ErrorCode.CORRUPT_MESSAGE, `batch of ${size} bytes but only ${left} left`, pos);
+    if (!batchCrcValid(buf, pos)) return fail(ErrorCode.CORRUPT_MESSAGE, 'batch CRC-32C mismatch', pos);
+
+    const attributes = readAttributes(buf, pos);
+    const codec = attributes & ATTR.COMPRESSION_MASK;
+    if (codec > Compression.Zstd) {
+      return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${codec}`, pos);
+    }
+    if (attributes & ATTR.CONTROL) {
+      return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches', pos);
+    }
+    const recordCount = readRecordCount(buf, pos);
+    if (recordCount < 0) return fail(ErrorCode.CORRUPT_MESSAGE, `negative record count ${recordCount}`, pos);
+    const lastOffsetDelta = readLastOffsetDelta(buf, pos);
+    // Kafka refuses producer batches whose offset span and count disagree, empty ones included.
+    if (recordCount === 0) return fail(ErrorCode.INVALID_RECORD, 'batch has no records', pos);
+    if (lastOffsetDelta !== recordCount - 1) {
+      return fail(
+        ErrorCode.INVALID_RECORD,
+        `lastOffsetDelta ${lastOffsetDelta} inconsistent with record count ${recordCount}`,
+        pos,
+      );
+    }
+    const recordsStart = pos + BATCH.RECORDS;
+    const end = pos + size;
+    if (codec === Compression.None) {
+      if (recordCount * MIN_RECORD_SIZE > end - recordsStart) {
+        return fail(ErrorCode.CORRUPT_MESSAGE, `record count ${recordCount} cannot fit in the batch`, pos);
+      }
+      const problem = checkUncompressedRecords(buf, recordsStart, end, recordCount);
+      if (problem !== null) return fail(problem.code, problem.message, pos);
+    }
+    batches.push({
+      position: pos,
+      size,
+      recordCount,
+      lastOffsetDelta,
+      baseTimestamp: readBaseTimestamp(buf, pos),
+      maxTimestamp: readMaxTimestamp(buf, pos),
+      producerId: readProducerId(buf, pos),
+      producerEpoch: readProducerEpoch(buf, pos),
+      baseSequence: readBaseSequence(buf, pos),
+      isTransactional: (attributes & ATTR.TRANSACTIONAL) !== 0,
+      compression: codec as Compression,
+      timestampType: attributes & ATTR.TIMESTAMP_LOG_APPEND ? 'log-append' : 'create',
+    });
+    pos = end;
+  }
+  if (opts.requireSingleBatch && batches.length !== 1) {
+    return fail(ErrorCode.INVALID_RECORD, `expected exactly one record batch, got ${batches.length}`, 0);
+  }
+  return { ok: true, batches };
+}
+
+// Varint scanning without allocation: the value is returned, the position
+// after it is left here. `BAD` marks truncation or an over-long encoding.
+const BAD = Number.MIN_SAFE_INTEGER;
+let scanPos = 0;
+
+function scanVarint(buf: Buffer, pos: number, end: number): number {
+  let u = 0;
+  for (let i = 0; i < 5; i++) {
+    if (pos >= end) return BAD;
+    const b = buf[pos++];
+    if (i === 4 && b > 0x0f) return BAD;
+    u |= (b & 0x7f) << (7 * i);
+    if ((b & 0x80) === 0) {
+      scanPos = pos;
+      u >>>= 0;
+      return (u >>> 1) ^ -(u & 1);
+    }
+  }
+  return BAD;
+}
+
+function skipVarlong(buf: Buffer, pos: number, end: number): boolean {
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) return false;
+    if ((buf[pos++] & 0x80) === 0) {
+      scanPos = pos;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Skips a varint-length-prefixed field; -1 (null) is allowed when `nullable`. */
+function skipField(buf: Buffer, pos: number, end: number, nullable: boolean): boolean {
+  const n = scanVarint(buf, pos, end);
+  if (n === BAD) return false;
+  if (n === -1 && nullable) return true;
+  if (n < 0 || scanPos + n > end) return false;
+  scanPos += n;
+  return true;
+}
+
+interface RecordProblem {
+  code: number;
+  message: string;
+}
+
+function checkUncompressedRecords(buf: Buffer, start: number, end: number, count: number): RecordProblem | null {
+  const corrupt = (i: number, what: string): RecordProblem => ({
+    code: ErrorCode.CORRUPT_MESSAGE,
+    message: `record ${i}: ${what}`,
+  });
+  let pos = start;
+  for (let i = 0; i < count; i++) {
+    const len = scanVarint(buf, pos, end);
+    if (len === BAD || len < 0 || scanPos + len > end) return corrupt(i, 'invalid record length');
+    const recEnd = scanPos + len;
+    let p = scanPos + 1; // attributes
+    if (p > recEnd || !skipVarlong(buf, p, recEnd)) return corrupt(i, 'truncated timestamp delta');
+    const offsetDelta = scanVarint(buf, scanPos, recEnd);
+    if (offsetDelta === BAD) return corrupt(i, 'truncated offset delta');
+    if (offsetDelta !== i) {
+      return { code: ErrorCode.INVALID_RECORD, message: `record ${i} has offset delta ${offsetDelta}` };
+    }
+    if (!skipField(buf, scanPos, recEnd, true)) return corrupt(i, 'invalid key');
+    if (!skipField(buf, scanPos, recEnd, true)) return corrupt(i, 'invalid value');
+    const headers = scanVarint(buf, scanPos, recEnd);
+    if (headers === BAD || headers < 0) return corrupt(i, 'invalid header count');
+    p = scanPos;
+    for (let h = 0; h < headers; h++) {
+      if (!skipField(buf, p, recEnd, false)) return corrupt(i, `invalid header ${h} key`);
+      if (!skipField(buf, scanPos, recEnd, true)) return corrupt(i, `invalid header ${h} value`);
+      p = scanPos;
+    }
+    if (p !== recEnd) return corrupt(i, `declares ${len} bytes but its fields end elsewhere`);
+    pos = recEnd;
+  }
+  if (pos !== end) return { code: ErrorCode.CORRUPT_MESSAGE, message: `${end - pos} bytes after the last record` };
+  return null;
+}

@@ -1,0 +1,37 @@
+import type { LogConfig } from '../../storage/config';
+
+/** A host:port a client should use to reach this broker (Kafka's advertised.listeners entry). */
+export interface AdvertisedListener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/** Everything the broker reads from its properties file / flags, already parsed and typed. */
+export interface BrokerConfig {
+  nodeId: number;
+  host: string;
+  /** 0 = any free port; the bound port is known after listen. */
+  port: number;
+  dataDir: string;
+  /** Empty = advertise the bound host/port. */
+  advertisedListeners: AdvertisedListener[];
+  clusterId: string | null;
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  autoCreateTopicsEnable: boolean;
+  deleteTopicEnable: boolean;
+  socketRequestMaxBytes: number;
+  connectionsMaxIdleMs: number;
+  /** Pause reading a connection when this many requests wait for their responses. */
+  maxInFlightRequestsPerConnection: number;
+  /** Pause reading a connection while its socket holds more unsent bytes than this. */
+  socketWriteHighWaterMark: number;
+  fetchSessionCacheSlots: number;
+  /** Upper bound for a fetch's max_wait_ms so a client cannot park a request forever. */
+  fetchMaxWaitMsCap: number;
+  /** Defaults for every partition log; topic configs override them. */
+  logDefaults: Partial<LogConfig>;
+  /** Original key=value pairs, for DescribeConfigs later. */
+  raw: Record<string, string>;
+}

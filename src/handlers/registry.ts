@@ -1,0 +1,77 @@
+import type { Reader } from '../../protocol/codec/reader';
+import type { Writer } from '../../protocol/codec/writer';
+import { ApiKey, apiDescriptor } from '../../protocol/generated/apis';
+import type { Handler } from './types';
+import { handleApiVersions } from './apiVersions';
+import { handleMetadata } from './metadata';
+import { handleProduce } from './produce';
+import { handleFetch } from './fetch';
+import { handleListOffsets } from './listOffsets';
+
+/** Everything the server needs to serve one API. */
+export interface RegisteredApi {
+  key: number;
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  requestHeaderVersion(v: number): number;
+  responseHeaderVersion(v: number): number;
+  decodeRequest(r: Reader, v: number): unknown;
+  encodeResponse(w: Writer, v: number, msg: unknown): void;
+  handle: Handler<unknown, unknown>;
+}
+
+/** Narrows the advertised range when a handler cannot serve every version of the spec. */
+interface VersionLimit {
+  minVersion?: number;
+  maxVersion?: number;
+}
+
+type Entry = [key: ApiKey, handler: Handler<never, unknown>, limit?: VersionLimit];
+
+/**
+ * One line per implemented API. APIs absent here are neither advertised in
+ * ApiVersions nor served. Handlers are typed with their generated request type;
+ * the server hands them what the matching decoder produced.
+ */
+const ENTRIES: Entry[] = [
+  [ApiKey.ApiVersions, handleApiVersions],
+  [ApiKey.Metadata, handleMetadata],
+  [ApiKey.Produce, handleProduce],
+  [ApiKey.Fetch, handleFetch],
+  [ApiKey.ListOffsets, handleListOffsets],
+];
+
+let table: Map<number, RegisteredApi> | null = null;
+
+function build(): Map<number, RegisteredApi> {
+  const out = new Map<number, RegisteredApi>();
+  for (const [key, handler, limit] of ENTRIES) {
+    const d = apiDescriptor(key);
+    if (!d) throw new Error(`no generated codec for api key ${key}`);
+    out.set(key, {
+      key,
+      name: d.name,
+      minVersion: Math.max(d.minVersion, limit?.minVersion ?? d.minVersion),
+      maxVersion: Math.min(d.maxVersion, limit?.maxVersion ?? d.maxVersion),
+      requestHeaderVersion: (v) => d.requestHeaderVersion(v),
+      responseHeaderVersion: (v) => d.responseHeaderVersion(v),
+      decodeRequest: (r, v) => d.decodeRequest(r, v),
+      encodeResponse: (w, v, m) => d.encodeResponse(w, v, m),
+      handle: handler as Handler<unknown, unknown>,
+    });
+  }
+  return out;
+}
+
+/** Built on first use so handler modules may import this one (ApiVersions lists it). */
+export function lookupApi(key: number): RegisteredApi | undefined {
+  table ??= build();
+  return table.get(key);
+}
+
+/** Implemented APIs in api key order. */
+export function supportedApis(): RegisteredApi[] {
+  table ??= build();
+  return [...table.values()].sort((a, b) => a.key - b.key);
+}

@@ -1,0 +1,260 @@
+import type { Socket } from 'node:net';
+import { Reader } from '../../protocol/codec/reader';
+import { Writer } from '../../protocol/codec/writer';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { BrokerServices, ConnectionInfo, RequestContext } from '../handlers/types';
+import { lookupApi, supportedApis, type RegisteredApi } from '../handlers/registry';
+import type { Logger } from '../log';
+import { encodeApiVersionsFallback } from './apiVersionsFallback';
+import { FrameDecoder } from './frameDecoder';
+import { peekHeader, readHeaderRest, writeResponseHeader } from './requestHeader';
+import type { ResponseSlot } from './responseSlot';
+
+export interface ConnectionLimits {
+  maxRequestBytes: number;
+  maxInFlight: number;
+  writeHighWaterMark: number;
+  idleMs: number;
+}
+
+/**
+ * One client connection: frames in, handlers run concurrently, responses out
+ * in request order. Reading pauses while too much is pending (requests or
+ * unsent bytes) and resumes when responses drain.
+ */
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly slots: ResponseSlot[] = [];
+  private paused = false;
+  private closed = false;
+  private draining = false;
+  private drainedWaiters: Array<() => void> = [];
+  readonly info: ConnectionInfo;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly socket: Socket,
+    id: number,
+    private readonly services: BrokerServices,
+    private readonly limits: ConnectionLimits,
+    private readonly onClosed: (c: Connection) => void,
+  ) {
+    this.info = {
+      id,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      listenerName: 'PLAINTEXT',
+    };
+    this.log = services.logger.child({ conn: id, remote: `${this.info.remoteAddress}:${this.info.remotePort}` });
+    this.decoder = new FrameDecoder(limits.maxRequestBytes);
+    socket.setNoDelay(true);
+    if (limits.idleMs > 0) socket.setTimeout(limits.idleMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('timeout', () => this.onIdle());
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // Resets by clients that simply went away are routine.
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.log.warn({ err: err.message }, 'connection error');
+    });
+    socket.on('close', () => this.finish());
+  }
+
+  get inFlight(): number {
+    return this.slots.length;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed || this.draining) return;
+    const { frames, oversized } = this.decoder.push(chunk);
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+    if (oversized !== null) {
+      this.abort({ size: oversized, max: this.limits.maxRequestBytes }, 'request size exceeds socket.request.max.bytes; closing connection');
+      return;
+    }
+    this.maybePause();
+  }
+
+  private onFrame(frame: Buffer): void {
+    const r = new Reader(frame);
+    let header: { apiKey: number; apiVersion: number; correlationId: number };
+    try {
+      header = peekHeader(r);
+    } catch {
+      this.abort({ bytes: frame.length }, 'request too short for a header; closing connection');
+      return;
+    }
+    const api = lookupApi(header.apiKey);
+    const supported = api !== undefined && header.apiVersion >= api.minVersion && header.apiVersion <= api.maxVersion;
+    if (!supported) {
+      if (header.apiKey === ApiKey.ApiVersions) {
+        this.push({ ready: true, chunks: encodeApiVersionsFallback(header.correlationId, supportedApis()) });
+        this.flush();
+        return;
+      }
+      this.abort(
+        { apiKey: header.apiKey, apiVersion: header.apiVersion },
+        api ? 'unsupported api version; closing connection' : 'unknown api key; closing connection',
+      );
+      return;
+    }
+    let clientId: string | null;
+    let body: unknown;
+    try {
+      clientId = readHeaderRest(r, api.requestHeaderVersion(header.apiVersion));
+      body = api.decodeRequest(r, header.apiVersion);
+    } catch (err) {
+      this.abort({ api: api.name, apiVersion: header.apiVersion, err: (err as Error).message }, 'malformed request; closing connection');
+      return;
+    }
+    const ctx: RequestContext = {
+      apiKey: header.apiKey,
+      apiVersion: header.apiVersion,
+      correlationId: header.correlationId,
+      clientId,
+      connection: this.info,
+      broker: this.services,
+      now: Date.now(),
+    };
+    const slot: ResponseSlot = { ready: false, chunks: [] };
+    this.push(slot);
+    this.run(api, ctx, body, slot);
+  }
+
+  private run(api: RegisteredApi, ctx: RequestContext, body: unknown, slot: ResponseSlot): void {
+    let result: unknown;
+    try {
+      result = api.handle(ctx, body);
+    } catch (err) {
+      this.handlerFailed(api, ctx, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (res) => this.complete(api, ctx, slot, res),
+        (err) => this.handlerFailed(api, ctx, err),
+      );
+    } else {
+      this.complete(api, ctx, slot, result);
+    }
+  }
+
+  private complete(api: RegisteredApi, ctx: RequestContext, slot: ResponseSlot, res: unknown): void {
+    if (this.closed) return;
+    if (res !== null) {
+      try {
+        slot.chunks = encodeResponse(api, ctx, res);
+      } catch (err) {
+        this.handlerFailed(api, ctx, err);
+        return;
+      }
+    }
+    slot.ready = true;
+    this.flush();
+  }
+
+  private handlerFailed(api: RegisteredApi, ctx: RequestContext, err: unknown): void {
+    // Handlers answer expected failures with error codes; an exception is a bug, and the client can only retry.
+    this.abort(
+      { api: api.name, apiVersion: ctx.apiVersion, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+      'request handler failed; closing connection',
+    );
+  }
+
+  private push(slot: ResponseSlot): void {
+    this.slots.push(slot);
+  }
+
+  /** Writes every finished response at the head of the queue; later ones wait for earlier ones. */
+  private flush(): void {
+    if (this.closed) return;
+    let corked = false;
+    while (this.slots.length > 0 && this.slots[0].ready) {
+      const slot = this.slots.shift()!;
+      if (slot.chunks.length === 0) continue;
+      if (!corked) {
+        this.socket.cork();
+        corked = true;
+      }
+      for (const c of slot.chunks) this.socket.write(c);
+    }
+    if (corked) this.socket.uncork();
+    this.maybeResume();
+    if (this.slots.length === 0 && this.draining) this.notifyDrained();
+  }
+
+  private overloaded(): boolean {
+    return this.slots.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.writeHighWaterMark;
+  }
+
+  private maybePause(): void {
+    if (!this.paused && this.overloaded()) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.paused && !this.closed && !this.draining && !this.overloaded()) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onIdle(): void {
+    // A parked long-poll is activity from the client's point of view; only close truly idle connections.
+    if (this.slots.length > 0) return;
+    this.log.info({ idleMs: this.limits.idleMs }, 'closing idle connection');
+    this.destroy();
+  }
+
+  private abort(fields: object, msg: string): void {
+    this.log.warn(fields, msg);
+    this.destroy();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (!this.closed) this.closed = true;
+    this.slots.length = 0;
+    this.notifyDrained();
+    this.onClosed(this);
+  }
+
+  /** Stops reading new requests and resolves once every accepted request was answered (or the socket closed). */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.socket.pause();
+    if (this.closed || this.slots.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainedWaiters.push(resolve));
+  }
+
+  /** Ends the socket after pending writes went out. */
+  end(): void {
+    if (this.closed) return;
+    this.socket.end();
+  }
+
+  private notifyDrained(): void {
+    const waiters = this.drainedWaiters;
+    this.drainedWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+function encodeResponse(api: RegisteredApi, ctx: RequestContext, res: unknown): Buffer[] {
+  const w = new Writer();
+  const setSize = w.reserveInt32();
+  writeResponseHeader(w, api.responseHeaderVersion(ctx.apiVersion), ctx.correlationId);
+  api.encodeResponse(w, ctx.apiVersion, res);
+  setSize(w.length - 4);
+  return w.chunksOut();
+}

@@ -1,0 +1,140 @@
+/**
+ * Produce/consume throughput and latency of a Brook broker driven by librdkafka.
+ *
+ *   npm run build && npm run bench:produce-consume [-- --quick]
+ *
+ * Needs gcc and librdkafka-dev (apt-get install -y librdkafka-dev) to build the
+ * C load tool in bench/rdkafka/perf.c. Brook runs as a separate process from
+ * dist/, as a user would run it, so the broker and the client each get a core.
+ * Add --cpu-prof to write a CPU profile of the broker into bench/out/.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Kafka, logLevel } from 'kafkajs';
+
+const ROOT = path.join(__dirname, '..');
+const OUT = path.join(ROOT, 'bench', 'out');
+const PERF = path.join(OUT, 'perf');
+const quick = process.argv.includes('--quick');
+const cpuProf = process.argv.includes('--cpu-prof');
+
+interface PerfResult {
+  mode: string;
+  messages: number;
+  seconds: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  failed?: number;
+}
+
+function buildPerf(): void {
+  fs.mkdirSync(OUT, { recursive: true });
+  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
+  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
+  try {
+    execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
+  } catch {
+    console.error('cannot build the librdkafka load tool: apt-get install -y gcc librdkafka-dev');
+    process.exit(2);
+  }
+}
+
+function startBrook(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  const args = [path.join(ROOT, 'bin', 'brook.js'), 'start', '--port', '0', '--data-dir', dataDir];
+  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', OUT] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        try {
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (entry.port && /listening/i.test(entry.msg ?? '')) {
+            child.stdout!.off('data', onData);
+            child.stdout!.resume();
+            resolve({ child, port: entry.port });
+            return;
+          }
+        } catch {
+          /* partial line */
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`brook exited with ${code} before listening`)));
+  });
+}
+
+function perf(args: string[]): PerfResult {
+  const out = execFileSync(PERF, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as PerfResult;
+}
+
+async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  await admin.disconnect();
+}
+
+async function main(): Promise<void> {
+  buildPerf();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-'));
+  const { child, port } = await startBrook(dataDir);
+  const bootstrap = `127.0.0.1:${port}`;
+  const rows: Array<[string, string]> = [];
+  try {
+    const n100 = quick ? 300_000 : 3_000_000;
+    const n1k = quick ? 100_000 : 1_000_000;
+    const partitions = 3;
+    await createTopic(bootstrap, 'bench-100', partitions);
+    await createTopic(bootstrap, 'bench-1k', partitions);
+    await createTopic(bootstrap, 'bench-latency', partitions);
+
+    const p100 = perf(['produce', bootstrap, 'bench-100', String(n100), '100', '1', '0']);
+    rows.push(['produce 100 B, acks=1', `${fmt(p100.msgsPerSec)} msgs/s, ${p100.mbPerSec} MB/s (${p100.messages} msgs)`]);
+    const c100 = perf(['consume', bootstrap, 'bench-100', String(n100), String(partitions)]);
+    rows.push(['consume 100 B', `${fmt(c100.msgsPerSec)} msgs/s, ${c100.mbPerSec} MB/s`]);
+
+    const p1k = perf(['produce', bootstrap, 'bench-1k', String(n1k), '1024', '1', '0']);
+    rows.push(['produce 1 KiB, acks=1', `${fmt(p1k.msgsPerSec)} msgs/s, ${p1k.mbPerSec} MB/s (${p1k.messages} msgs)`]);
+    const c1k = perf(['consume', bootstrap, 'bench-1k', String(n1k), String(partitions)]);
+    rows.push(['consume 1 KiB', `${fmt(c1k.msgsPerSec)} msgs/s, ${c1k.mbPerSec} MB/s`]);
+
+    const seconds = quick ? 3 : 10;
+    const lat = perf(['produce', bootstrap, 'bench-latency', String(50_000 * seconds), '100', '1', '50000']);
+    rows.push([
+      'produce latency at 50k msgs/s (100 B, acks=1)',
+      `p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms (${fmt(lat.msgsPerSec)} msgs/s reached)`,
+    ]);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  console.log(`\nBrook produce/consume bench (${os.cpus().length} cores, librdkafka ${libVersion()}):`);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(48)} ${v}`);
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function libVersion(): string {
+  try {
+    return execFileSync('kcat', ['-V'], { encoding: 'utf8' }).match(/librdkafka ([\d.]+)/)?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

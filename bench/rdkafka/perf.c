@@ -1,0 +1,150 @@
+/*
+ * A small librdkafka load tool for Brook's produce/consume benchmark.
+ * Python's per-call overhead would cap a confluent-kafka producer far below the
+ * broker's limits, so the bench drives librdkafka from C instead.
+ *
+ *   perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE   (RATE 0 = as fast as possible)
+ *   perf consume BOOTSTRAP TOPIC COUNT PARTITIONS
+ *
+ * Prints one JSON line with the figures.
+ */
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t *latencies;
+static long delivered;
+static long failed;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  (void)opaque;
+  if (m->err) {
+    failed++;
+    return;
+  }
+  int64_t sent = (int64_t)(intptr_t)m->_private;
+  if (latencies) latencies[delivered] = now_us() - sent;
+  delivered++;
+}
+
+static int cmp64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
+    fprintf(stderr, "%s: %s\n", k, err);
+    exit(2);
+  }
+}
+
+static int produce(const char *bootstrap, const char *topic, long count, int size, const char *acks, long rate) {
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  set(conf, "bootstrap.servers", bootstrap);
+  set(conf, "acks", acks);
+  set(conf, "queue.buffering.max.messages", "1000000");
+  set(conf, "queue.buffering.max.kbytes", "1048576");
+  if (rate > 0) set(conf, "linger.ms", "0");
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) {
+    fprintf(stderr, "%s\n", err);
+    return 2;
+  }
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  char *payload = malloc(size);
+  for (int i = 0; i < size; i++) payload[i] = 'a' + (i * 7 + i / 13) % 26;
+  latencies = rate > 0 ? calloc(count, sizeof(int64_t)) : NULL;
+
+  int64_t start = now_us();
+  for (long i = 0; i < count; i++) {
+    if (rate > 0) {
+      int64_t due = start + (int64_t)((double)i * 1e6 / (double)rate);
+      while (now_us() < due) rd_kafka_poll(rk, 0);
+    }
+    int64_t t = now_us();
+    while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, size, NULL, 0,
+                            (void *)(intptr_t)t) == -1) {
+      rd_kafka_poll(rk, 1); /* queue full: let deliveries drain */
+    }
+    if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+  }
+  while (rd_kafka_outq_len(rk) > 0) rd_kafka_poll(rk, 10);
+  int64_t elapsed = now_us() - start;
+
+  double secs = elapsed / 1e6;
+  printf("{\"mode\":\"produce\",\"messages\":%ld,\"failed\":%ld,\"size\":%d,\"seconds\":%.3f,\"msgsPerSec\":%.0f,"
+         "\"mbPerSec\":%.1f",
+         delivered, failed, size, secs, delivered / secs, delivered * (double)size / secs / 1e6);
+  if (latencies && delivered > 0) {
+    qsort(latencies, delivered, sizeof(int64_t), cmp64);
+    printf(",\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"maxMs\":%.3f", latencies[delivered / 2] / 1e3,
+           latencies[(long)(delivered * 0.99)] / 1e3, latencies[delivered - 1] / 1e3);
+  }
+  printf("}\n");
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  return failed ? 1 : 0;
+}
+
+static int consume(const char *bootstrap, const char *topic, long count, int partitions) {
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  set(conf, "bootstrap.servers", bootstrap);
+  set(conf, "group.id", "brook-bench");
+  set(conf, "enable.auto.commit", "false");
+  set(conf, "fetch.max.bytes", "52428800");
+  set(conf, "queued.max.messages.kbytes", "262144");
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) {
+    fprintf(stderr, "%s\n", err);
+    return 2;
+  }
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; p++)
+    rd_kafka_topic_partition_list_add(list, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+
+  long got = 0;
+  double bytes = 0;
+  int64_t start = 0;
+  int64_t deadline = now_us() + 120 * 1000000LL;
+  while (got < count && now_us() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err) {
+      if (got == 0) start = now_us();
+      got++;
+      bytes += m->len;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  double secs = (now_us() - start) / 1e6;
+  printf("{\"mode\":\"consume\",\"messages\":%ld,\"seconds\":%.3f,\"msgsPerSec\":%.0f,\"mbPerSec\":%.1f}\n", got, secs,
+         got / secs, bytes / secs / 1e6);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return got < count ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 8 && strcmp(argv[1], "produce") == 0)
+    return produce(argv[2], argv[3], atol(argv[4]), atoi(argv[5]), argv[6], atol(argv[7]));
+  if (argc >= 6 && strcmp(argv[1], "consume") == 0) return consume(argv[2], argv[3], atol(argv[4]), atoi(argv[5]));
+  fprintf(stderr, "usage: perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE | perf consume BOOTSTRAP TOPIC COUNT PARTITIONS\n");
+  return 2;
+}

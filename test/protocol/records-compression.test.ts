@@ -142,4 +142,51 @@ describe('record compression codecs', () => {
     const data = sample(5000);
     expect(decompress(Compression.Gzip, gzipSync(data, { level: 9 })).equals(data)).to.equal(true);
   });
+  describe('payloads from the reference C libraries', () => {
+    // Generated with python3-lz4 1.9.4 (liblz4): lz4.frame.compress(bytes(range(256)) * 512,
+    // block_size=64 KiB, block_linked=True, content_checksum=True, store_size=True, block_checksum=True).
+    // Linked blocks: the second block refers back into the first, as librdkafka's default LZ4F output may.
+    const LIBLZ4_LINKED_FRAME =
+    '04224d185c400000020000000000730a020000fff1000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c' +
+    '1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e' +
+    '4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f80' +
+    '8182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2' +
+    'b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4' +
+    'e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0001ffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe750fbfcfdfeff2912674c0a0100000f' +
+    '00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+    'ffffffffffffffffe850fbfcfdfeff0cf1629600000000ef897ca4';
+    // python-snappy (libsnappy) raw block of b''.join(b'record-%03d;' % (i % 50) for i in range(400)).
+    const LIBSNAPPY_RAW =
+    'b022287265636f72642d3030303b150b0031190b0032190b0033190b0034190b0035190b0036190b0037190b0038190b0039' +
+    '150b0031196e0031196e0031196e0031196e0031196e0031196e0031196e0031196e0031196e0031196e0032196e0032196e' +
+    '0032196e0032196e0032196e0032196e0032196e0032196e0032196e0032196e0033196e0033196e0033196e0033196e0033' +
+    '196e0033196e0033196e0033196e0033196e0033196e0034196e0034196e0034196e0034196e0034196e0034196e0034196e' +
+    '0034196e0034196e0034196efe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe26' +
+    '02fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe' +
+    '2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602' +
+    'fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602fe2602ee26024926';
+
+    it('decodes a liblz4 frame with linked blocks, checksums and a content size', () => {
+      const frame = Buffer.from(LIBLZ4_LINKED_FRAME, 'hex');
+      const expected = Buffer.alloc(256 * 512);
+      for (let i = 0; i < expected.length; i++) expected[i] = i & 0xff;
+      expect(decompress(Compression.Lz4, frame).equals(expected)).to.equal(true);
+      expectCompressionError(() => decompress(Compression.Lz4, frame, 1000), 'too-large');
+    });
+
+    it('decodes a libsnappy raw block', () => {
+      const parts: string[] = [];
+      for (let i = 0; i < 400; i++) parts.push(`record-${String(i % 50).padStart(3, '0')};`);
+      expect(decompress(Compression.Snappy, Buffer.from(LIBSNAPPY_RAW, 'hex')).toString()).to.equal(parts.join(''));
+    });
+  });
 });

@@ -1,0 +1,517 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '../../protocol/errors';
+import type { Clock } from './clock';
+import type { GroupConfig } from './config';
+import {
+  ClassicGroup,
+  ClassicMember,
+  EMPTY_BYTES,
+  type JoinOutcome,
+  type JoinProtocol,
+  type SyncOutcome,
+} from './classicGroup';
+
+export interface JoinParams {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: JoinProtocol[];
+  clientId: string;
+  clientHost: string;
+  /** JoinGroup v4+: a member without id first gets MEMBER_ID_REQUIRED and its id. */
+  requireKnownMemberId: boolean;
+}
+
+export interface SyncParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: ReadonlyArray<{ memberId: string; assignment: Buffer }>;
+}
+
+export interface MemberRef {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface ClassicHooks {
+  /** Persists the group's metadata (generation, members, assignments); the promise settles once durable. */
+  persistGroup(group: ClassicGroup): Promise<void>;
+  /** Looks up or creates the classic group; null when the id belongs to a group of another type. */
+  groupFor(groupId: string, create: boolean): ClassicGroup | null | undefined;
+  log(msg: string, fields: Record<string, unknown>): void;
+}
+
+const UNKNOWN_MEMBER_ID = '';
+
+function joinError(memberId: string, errorCode: number): JoinOutcome {
+  return {
+    errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [],
+  };
+}
+
+function syncError(errorCode: number): SyncOutcome {
+  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+}
+
+/**
+ * The classic group membership protocol: Kafka's state machine Empty ->
+ * PreparingRebalance -> CompletingRebalance -> Stable, with generations,
+ * leader election, protocol selection, session/rebalance timeouts and static
+ * membership. Assignment itself stays with the client leader.
+ */
+export class ClassicCoordinator {
+  constructor(
+    private readonly clock: Clock,
+    private readonly config: GroupConfig,
+    private readonly hooks: ClassicHooks,
+  ) {}
+
+  join(p: JoinParams): Promise<JoinOutcome> {
+    if (!p.groupId) return Promise.resolve(joinError(p.memberId, ErrorCode.INVALID_GROUP_ID));
+    if (p.sessionTimeoutMs < this.config.minSessionTimeoutMs || p.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
+      return Promise.resolve(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    const isUnknown = p.memberId === UNKNOWN_MEMBER_ID;
+    const group = this.hooks.groupFor(p.groupId, isUnknown);
+    if (group === null) return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    if (!group) return Promise.resolve(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    if (group.is('Dead')) return Promise.resolve(joinError(p.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group.supportsProtocols(p.protocolType, p.protocols)) {
+      return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    return new Promise((resolve) => {
+      if (isUnknown) this.joinUnknownMember(group, p, resolve);
+      else this.joinKnownMember(group, p, resolve);
+    });
+  }
+
+  private newMemberId(clientId: string): string {
+    return `${clientId}-${randomUUID()}`;
+  }
+
+  private joinUnknownMember(group: ClassicGroup, p: JoinParams, reply: (r: JoinOutcome) => void): void {
+    const memberId = this.newMemberId(p.clientId);
+    if (p.groupInstanceId !== null) {
+      const existing = group.staticMembers.get(p.groupInstanceId);
+      if (existing !== undefined && group.members.has(existing)) {
+        this.replaceStaticMember(group, existing, memberId, p, reply);
+        return;
+      }
+    } else if (p.requireKnownMemberId) {
+      if (this.groupFull(group)) return reply(joinError(UNKNOWN_MEMBER_ID, ErrorCode.GROUP_MAX_SIZE_REACHED));
+      // The member must come back with this id; if it never does, the id lapses after its session timeout.
+      const timer = this.clock.schedule(p.sessionTimeoutMs, () => this.expirePending(group, memberId));
+      group.pendingMembers.set(memberId, timer);
+      reply(joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED));
+      return;
+    }
+    if (this.groupFull(group)) return reply(joinError(UNKNOWN_MEMBER_ID, ErrorCode.GROUP_MAX_SIZE_REACHED));
+    this.addMemberAndRebalance(group, memberId, p, reply);
+  }
+
+  private groupFull(group: ClassicGroup): boolean {
+    return group.members.size + group.pendingMembers.size >= this.config.maxGroupSize;
+  }
+
+  private joinKnownMember(group: ClassicGroup, p: JoinParams, reply: (r: JoinOutcome) => void): void {
+    const pending = group.pendingMembers.get(p.memberId);
+    if (pending) {
+      pending.cancel();
+      group.pendingMembers.delete(p.memberId);
+      this.addMemberAndRebalance(group, p.memberId, p, reply);
+      return;
+    }
+    if (group.isFencedInstance(p.memberId, p.groupInstanceId)) return reply(joinError(p.memberId, ErrorCode.FENCED_INSTANCE_ID));
+    const member = group.members.get(p.memberId);
+    if (!member || group.is('Empty')) return reply(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+
+    switch (group.state) {
+      case 'PreparingRebalance':
+        this.updateMemberAndRebalance(group, member, p, reply);
+        return;
+      case 'CompletingRebalance':
+        if (member.sameProtocols(p.protocols)) {
+          // A lost JoinGroup response is re-sent rather than starting another rebalance.
+          reply(this.joinResultFor(group, member));
+        } else {
+          this.updateMemberAndRebalance(group, member, p, reply);
+        }
+        return;
+      case 'Stable':
+        if (member.memberId === group.leaderId || !member.sameProtocols(p.protocols)) {
+          this.updateMemberAndRebalance(group, member, p, reply);
+        } else {
+          reply(this.joinResultFor(group, member));
+        }
+        return;
+      default:
+        reply(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    }
+  }
+
+  private joinResultFor(group: ClassicGroup, member: ClassicMember, skipAssignment = false): JoinOutcome {
+    const isLeader = member.memberId === group.leaderId;
+    const protocol = group.protocolName ?? '';
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: group.generationId,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      leader: group.leaderId ?? '',
+      skipAssignment,
+      memberId: member.memberId,
+      members: isLeader
+        ? [...group.members.values()].map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            metadata: m.metadataFor(protocol),
+          }))
+        : [],
+    };
+  }
+
+  private addMemberAndRebalance(group: ClassicGroup, memberId: string, p: JoinParams, reply: (r: JoinOutcome) => void): void {
+    const member = new ClassicMember(
+      memberId, p.groupInstanceId, p.clientId, p.clientHost, p.rebalanceTimeoutMs, p.sessionTimeoutMs, p.protocolType, p.protocols,
+    );
+    member.joinWaiter = reply;
+    if (group.members.size === 0) group.protocolType = p.protocolType;
+    group.members.set(memberId, member);
+    if (p.groupInstanceId !== null) group.staticMembers.set(p.groupInstanceId, memberId);
+    if (group.initialDelay) group.initialDelay.newMemberJoined = true;
+    // A new member that vanishes before the join completes is dropped after its session timeout.
+    this.scheduleSession(group, member);
+    if (group.is('PreparingRebalance')) this.maybeCompleteJoin(group);
+    else this.prepareRebalance(group, `member ${memberId} joined`);
+  }
+
+  private updateMemberAndRebalance(group: ClassicGroup, member: ClassicMember, p: JoinParams, reply: (r: JoinOutcome) => void): void {
+    member.protocols = p.protocols;
+    member.rebalanceTimeoutMs = p.rebalanceTimeoutMs;
+    member.sessionTimeoutMs = p.sessionTimeoutMs;
+    member.clientId = p.clientId;
+    member.clientHost = p.clientHost;
+    if (member.joinWaiter) member.joinWaiter(joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
+    member.joinWaiter = reply;
+    this.scheduleSession(group, member);
+    if (group.is('PreparingRebalance')) this.maybeCompleteJoin(group);
+    else this.prepareRebalance(group, `member ${member.memberId} rejoined`);
+  }
+
+  /** A restarted static member takes over its old identity: fences the old id and keeps the assignment. */
+  private replaceStaticMember(
+    group: ClassicGroup, oldMemberId: string, newMemberId: string, p: JoinParams, reply: (r: JoinOutcome) => void,
+  ): void {
+    const member = group.members.get(oldMemberId)!;
+    member.joinWaiter?.(joinError(oldMemberId, ErrorCode.FENCED_INSTANCE_ID));
+    member.joinWaiter = null;
+    member.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
+    member.syncWaiter = null;
+    member.sessionTimer?.cancel();
+    group.members.delete(oldMemberId);
+    member.memberId = newMemberId;
+    group.members.set(newMemberId, member);
+    group.staticMembers.set(p.groupInstanceId!, newMemberId);
+    const wasLeader = group.leaderId === oldMemberId;
+    if (wasLeader) group.leaderId = newMemberId;
+    const protocolsChanged = !member.sameProtocols(p.protocols);
+
+    if (group.is('Stable') && !protocolsChanged) {
+      member.sessionTimeoutMs = p.sessionTimeoutMs;
+      member.rebalanceTimeoutMs = p.rebalanceTimeoutMs;
+      member.clientId = p.clientId;
+      member.clientHost = p.clientHost;
+      this.scheduleSession(group, member);
+      this.hooks.log('static member rejoined without rebalance', { group: group.groupId, instance: p.groupInstanceId });
+      // Persist the new member id so a coordinator restart does not resurrect the fenced one.
+      void this.hooks.persistGroup(group).then(
+        () => reply(this.joinResultFor(group, member, wasLeader)),
+        () => reply(joinError(newMemberId, ErrorCode.UNKNOWN_SERVER_ERROR)),
+      );
+      return;
+    }
+    this.updateMemberAndRebalance(group, member, p, reply);
+  }
+
+  private prepareRebalance(group: ClassicGroup, reason: string): void {
+    if (group.is('CompletingRebalance')) this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    group.joinTimer?.cancel();
+    const wasEmpty = group.is('Empty');
+    group.transition('PreparingRebalance', this.clock.now());
+    this.hooks.log('preparing rebalance', { group: group.groupId, generation: group.generationId, reason });
+    const rebalanceTimeout = group.maxRebalanceTimeoutMs();
+    if (wasEmpty && this.config.initialRebalanceDelayMs > 0) {
+      // Give the other members of a starting group a moment to arrive, so they share one rebalance.
+      const delay = Math.min(this.config.initialRebalanceDelayMs, rebalanceTimeout);
+      group.initialDelay = { remainingMs: Math.max(0, rebalanceTimeout - delay), newMemberJoined: false };
+      group.joinTimer = this.clock.schedule(delay, () => this.onInitialDelayExpired(group));
+    } else {
+      group.initialDelay = null;
+      group.joinTimer = this.clock.schedule(rebalanceTimeout, () => this.completeJoin(group));
+      this.maybeCompleteJoin(group);
+    }
+  }
+
+  private onInitialDelayExpired(group: ClassicGroup): void {
+    const d = group.initialDelay;
+    if (d && d.newMemberJoined && d.remainingMs > 0) {
+      const delay = Math.min(this.config.initialRebalanceDelayMs, d.remainingMs);
+      group.initialDelay = { remainingMs: d.remainingMs - delay, newMemberJoined: false };
+      group.joinTimer = this.clock.schedule(delay, () => this.onInitialDelayExpired(group));
+      return;
+    }
+    group.initialDelay = null;
+    this.completeJoin(group);
+  }
+
+  private maybeCompleteJoin(group: ClassicGroup): void {
+    if (group.is('PreparingRebalance') && !group.initialDelay && group.hasAllMembersJoined()) this.completeJoin(group);
+  }
+
+  private completeJoin(group: ClassicGroup): void {
+    if (!group.is('PreparingRebalance')) return;
+    group.joinTimer?.cancel();
+    group.joinTimer = null;
+    group.initialDelay = null;
+    // Dynamic members that did not rejoin in time are out; static ones keep their seat.
+    for (const m of [...group.members.values()]) {
+      if (!m.joinWaiter && m.groupInstanceId === null) this.removeMember(group, m);
+    }
+    for (const [id, timer] of group.pendingMembers) {
+      timer.cancel();
+      group.pendingMembers.delete(id);
+    }
+    const joined = [...group.members.values()].filter((m) => m.joinWaiter);
+    if (group.members.size > 0 && joined.length === 0) {
+      // Only absent static members remain: wait another rebalance timeout for them.
+      group.joinTimer = this.clock.schedule(group.maxRebalanceTimeoutMs(), () => this.completeJoin(group));
+      return;
+    }
+    group.generationId++;
+    const now = this.clock.now();
+    if (group.members.size === 0) {
+      group.protocolName = null;
+      group.leaderId = null;
+      group.transition('Empty', now);
+      this.hooks.log('group is empty', { group: group.groupId, generation: group.generationId });
+      void this.hooks.persistGroup(group).catch(() => undefined);
+      return;
+    }
+    group.protocolName = group.selectProtocol();
+    if (!group.leaderId || !group.members.get(group.leaderId)?.joinWaiter) group.leaderId = joined[0].memberId;
+    group.transition('CompletingRebalance', now);
+    this.hooks.log('rebalance joined', {
+      group: group.groupId, generation: group.generationId, members: group.members.size, protocol: group.protocolName,
+    });
+    for (const m of group.members.values()) {
+      const waiter = m.joinWaiter;
+      m.joinWaiter = null;
+      this.scheduleSession(group, m);
+      waiter?.(this.joinResultFor(group, m));
+    }
+  }
+
+  sync(p: SyncParams): Promise<SyncOutcome> {
+    const group = this.hooks.groupFor(p.groupId, false);
+    if (group === null) return Promise.resolve(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (group.is('Dead')) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (group.isFencedInstance(p.memberId, p.groupInstanceId)) return Promise.resolve(syncError(ErrorCode.FENCED_INSTANCE_ID));
+    const member = group.members.get(p.memberId);
+    if (!member) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (p.generationId !== group.generationId) return Promise.resolve(syncError(ErrorCode.ILLEGAL_GENERATION));
+    if ((p.protocolType !== null && p.protocolType !== group.protocolType) ||
+        (p.protocolName !== null && p.protocolName !== group.protocolName)) {
+      return Promise.resolve(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    switch (group.state) {
+      case 'Empty':
+        return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      case 'PreparingRebalance':
+        return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      case 'Stable':
+        this.scheduleSession(group, member);
+        return Promise.resolve(this.syncResultFor(group, member));
+      case 'CompletingRebalance':
+        return new Promise((resolve) => {
+          member.syncWaiter = resolve;
+          this.scheduleSession(group, member);
+          if (member.memberId === group.leaderId) this.applyLeaderAssignment(group, p.assignments);
+        });
+      default:
+        return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    }
+  }
+
+  private syncResultFor(group: ClassicGroup, member: ClassicMember): SyncOutcome {
+    return { errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment };
+  }
+
+  private applyLeaderAssignment(group: ClassicGroup, assignments: SyncParams['assignments']): void {
+    const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
+    for (const m of group.members.values()) m.assignment = byMember.get(m.memberId) ?? EMPTY_BYTES;
+    const generation = group.generationId;
+    this.hooks.persistGroup(group).then(
+      () => {
+        // A rebalance may have started while the write was in flight; then the members were already told.
+        if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
+        group.transition('Stable', this.clock.now());
+        this.hooks.log('group stable', { group: group.groupId, generation, members: group.members.size });
+        this.propagateAssignment(group, ErrorCode.NONE);
+      },
+      () => {
+        if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
+        this.resetAndPropagateAssignmentError(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        this.prepareRebalance(group, 'failed to persist the assignment');
+      },
+    );
+  }
+
+  private propagateAssignment(group: ClassicGroup, errorCode: number): void {
+    for (const m of group.members.values()) {
+      const waiter = m.syncWaiter;
+      if (!waiter) continue;
+      m.syncWaiter = null;
+      waiter(errorCode === ErrorCode.NONE ? this.syncResultFor(group, m) : syncError(errorCode));
+      this.scheduleSession(group, m);
+    }
+  }
+
+  private resetAndPropagateAssignmentError(group: ClassicGroup, errorCode: number): void {
+    for (const m of group.members.values()) m.assignment = EMPTY_BYTES;
+    this.propagateAssignment(group, errorCode);
+  }
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const group = this.hooks.groupFor(groupId, false);
+    if (group === null) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isFencedInstance(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    const member = group.members.get(memberId);
+    if (!member || group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    this.scheduleSession(group, member);
+    return group.is('PreparingRebalance') ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** Validates a classic member for OffsetCommit; NONE when the commit may proceed. */
+  validateCommit(group: ClassicGroup, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isFencedInstance(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    const member = group.members.get(memberId);
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    this.scheduleSession(group, member);
+    return ErrorCode.NONE;
+  }
+
+  /** LeaveGroup: one error code per member (v3+ batches), or a group-level code. */
+  leave(groupId: string, members: readonly MemberRef[]): { errorCode: number; members: Array<MemberRef & { errorCode: number }> } {
+    const group = this.hooks.groupFor(groupId, false);
+    if (group === null) return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, members: [] };
+    if (!group) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    const results: Array<MemberRef & { errorCode: number }> = [];
+    let left = 0;
+    for (const ref of members) {
+      let memberId = ref.memberId;
+      if (ref.groupInstanceId !== null) {
+        const holder = group.staticMembers.get(ref.groupInstanceId);
+        if (holder === undefined) { results.push({ ...ref, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }); continue; }
+        if (memberId !== UNKNOWN_MEMBER_ID && memberId !== holder) { results.push({ ...ref, errorCode: ErrorCode.FENCED_INSTANCE_ID }); continue; }
+        memberId = holder;
+      }
+      const pending = group.pendingMembers.get(memberId);
+      if (pending) {
+        pending.cancel();
+        group.pendingMembers.delete(memberId);
+        results.push({ ...ref, errorCode: ErrorCode.NONE });
+        left++;
+        continue;
+      }
+      const member = group.members.get(memberId);
+      if (!member) { results.push({ ...ref, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }); continue; }
+      this.hooks.log('member left', { group: groupId, member: memberId });
+      this.removeMember(group, member);
+      results.push({ ...ref, errorCode: ErrorCode.NONE });
+      left++;
+    }
+    if (left > 0) this.afterMembershipChange(group, 'members left');
+    return { errorCode: ErrorCode.NONE, members: results };
+  }
+
+  private removeMember(group: ClassicGroup, member: ClassicMember): void {
+    member.sessionTimer?.cancel();
+    member.sessionTimer = null;
+    member.joinWaiter?.(joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    member.joinWaiter = null;
+    member.syncWaiter?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    member.syncWaiter = null;
+    group.members.delete(member.memberId);
+    if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId) {
+      group.staticMembers.delete(member.groupInstanceId);
+    }
+  }
+
+  private afterMembershipChange(group: ClassicGroup, reason: string): void {
+    switch (group.state) {
+      case 'Stable':
+      case 'CompletingRebalance':
+        this.prepareRebalance(group, reason);
+        break;
+      case 'PreparingRebalance':
+        this.maybeCompleteJoin(group);
+        break;
+      default:
+        break;
+    }
+  }
+
+  scheduleSession(group: ClassicGroup, member: ClassicMember): void {
+    member.sessionTimer?.cancel();
+    member.sessionTimer = this.clock.schedule(member.sessionTimeoutMs, () => this.onSessionExpired(group, member));
+  }
+
+  private onSessionExpired(group: ClassicGroup, member: ClassicMember): void {
+    if (group.members.get(member.memberId) !== member) return;
+    // A member parked in JoinGroup or SyncGroup is alive: it is waiting on us, not silent.
+    if (member.joinWaiter || member.syncWaiter) {
+      this.scheduleSession(group, member);
+      return;
+    }
+    this.hooks.log('member session expired', { group: group.groupId, member: member.memberId });
+    this.removeMember(group, member);
+    this.afterMembershipChange(group, `member ${member.memberId} session expired`);
+  }
+
+  private expirePending(group: ClassicGroup, memberId: string): void {
+    if (!group.pendingMembers.delete(memberId)) return;
+    this.maybeCompleteJoin(group);
+  }
+
+  /** DeleteGroups and shutdown: fails every parked request and stops timers. */
+  shutdownGroup(group: ClassicGroup, errorCode: number): void {
+    group.joinTimer?.cancel();
+    group.joinTimer = null;
+    for (const t of group.pendingMembers.values()) t.cancel();
+    group.pendingMembers.clear();
+    for (const m of group.members.values()) {
+      m.sessionTimer?.cancel();
+      m.sessionTimer = null;
+      m.joinWaiter?.(joinError(m.memberId, errorCode));
+      m.joinWaiter = null;
+      m.syncWaiter?.(syncError(errorCode));
+      m.syncWaiter = null;
+    }
+  }
+}

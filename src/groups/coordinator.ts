@@ -1,0 +1,441 @@
+import { ErrorCode } from '../../protocol/errors';
+import { ClassicCoordinator, type JoinParams, type MemberRef, type SyncParams } from './classicCoordinator';
+import { ClassicGroup, ClassicMember, type ClassicGroupState, type JoinOutcome, type SyncOutcome } from './classicGroup';
+import { systemClock, type Clock, type TimerHandle } from './clock';
+import { DEFAULT_GROUP_CONFIG, type GroupConfig } from './config';
+import { subscribedTopics } from './consumerSubscription';
+import { OffsetStore, type CommittedOffset, type TopicPartitionKey } from './offsetStore';
+import {
+  decodeGroupMetadataValue,
+  decodeOffsetCommitValue,
+  decodeOffsetsTopicKey,
+  encodeGroupMetadataKey,
+  encodeGroupMetadataValue,
+  encodeOffsetCommitKey,
+  encodeOffsetCommitValue,
+} from './offsetsTopicRecords';
+import type { GroupLogRecord, GroupStateLog } from './stateLog';
+
+export interface GroupLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface CoordinatorOptions {
+  config?: Partial<GroupConfig>;
+  clock?: Clock;
+  log?: GroupStateLog;
+  logger?: GroupLogger;
+}
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface CommitParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** OffsetCommit v2..v4 retention_time_ms; -1 = broker default. */
+  retentionTimeMs: number;
+  offsets: readonly OffsetToCommit[];
+}
+
+export interface PartitionResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+}
+
+export interface FetchedOffset {
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+export interface FetchedTopic {
+  topic: string;
+  partitions: FetchedOffset[];
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+  state: string;
+  type: 'classic' | 'consumer';
+}
+
+export interface DescribedMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  metadata: Buffer;
+  assignment: Buffer;
+}
+
+export interface DescribedGroup {
+  errorCode: number;
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocolData: string;
+  members: DescribedMember[];
+}
+
+const NO_TOPICS: readonly string[] = [];
+
+/**
+ * The group coordinator of this broker: owns every group, their committed
+ * offsets, and the log they are persisted to. One instance per broker; every
+ * group maps to it (single-node cluster).
+ */
+export class GroupCoordinator {
+  readonly config: GroupConfig;
+  readonly clock: Clock;
+  readonly offsets = new OffsetStore();
+  readonly classic: ClassicCoordinator;
+  private readonly groups = new Map<string, ClassicGroup>();
+  private readonly stateLog: GroupStateLog | null;
+  private readonly logger: GroupLogger | null;
+  private expiryTimer: TimerHandle | null = null;
+  private loaded = false;
+
+  constructor(opts: CoordinatorOptions = {}) {
+    this.config = { ...DEFAULT_GROUP_CONFIG, ...opts.config };
+    this.clock = opts.clock ?? systemClock;
+    this.stateLog = opts.log ?? null;
+    this.logger = opts.logger ?? null;
+    this.classic = new ClassicCoordinator(this.clock, this.config, {
+      persistGroup: (g) => this.persistGroup(g),
+      groupFor: (id, create) => this.classicGroup(id, create),
+      log: (msg, fields) => this.logger?.info(fields, msg),
+    });
+  }
+
+  /** Replays the persisted log (offsets, group metadata), then starts the offset-expiry timer. */
+  async start(): Promise<void> {
+    if (this.stateLog) {
+      for await (const rec of this.stateLog.load()) this.replay(rec);
+    }
+    const now = this.clock.now();
+    for (const g of this.groups.values()) {
+      for (const m of g.members.values()) this.classic.scheduleSession(g, m);
+      // Logs written without a state timestamp start the retention clock at load.
+      if (g.stateTimestamp < 0) g.stateTimestamp = now;
+    }
+    this.loaded = true;
+    this.scheduleExpiry();
+    this.logger?.info({ groups: this.groups.size }, 'group coordinator loaded');
+  }
+
+  /** True once start() replayed the log; before that requests get COORDINATOR_LOAD_IN_PROGRESS. */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  stop(): void {
+    this.expiryTimer?.cancel();
+    this.expiryTimer = null;
+    for (const g of this.groups.values()) this.classic.shutdownGroup(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  }
+
+  private scheduleExpiry(): void {
+    this.expiryTimer = this.clock.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
+      void this.expireOffsets().finally(() => {
+        if (this.expiryTimer) this.scheduleExpiry();
+      });
+    });
+  }
+
+  private replay(rec: GroupLogRecord): void {
+    const key = decodeOffsetsTopicKey(rec.key);
+    if (!key) return;
+    if (key.kind === 'offset') {
+      if (rec.value === null) this.offsets.delete(key.group, key.topic, key.partition);
+      else this.offsets.put(key.group, key.topic, key.partition, decodeOffsetCommitValue(rec.value));
+      return;
+    }
+    if (rec.value === null) {
+      this.groups.delete(key.group);
+      return;
+    }
+    const v = decodeGroupMetadataValue(rec.value);
+    const g = new ClassicGroup(key.group, v.currentStateTimestamp);
+    g.generationId = v.generation;
+    g.protocolType = v.protocolType || null;
+    g.protocolName = v.protocol;
+    g.leaderId = v.leader;
+    for (const sm of v.members) {
+      const m = new ClassicMember(
+        sm.memberId, sm.groupInstanceId, sm.clientId, sm.clientHost, sm.rebalanceTimeoutMs, sm.sessionTimeoutMs,
+        v.protocolType, [{ name: v.protocol ?? '', metadata: sm.subscription }],
+      );
+      m.assignment = sm.assignment;
+      g.members.set(m.memberId, m);
+      if (m.groupInstanceId !== null) g.staticMembers.set(m.groupInstanceId, m.memberId);
+    }
+    g.state = g.members.size > 0 ? 'Stable' : 'Empty';
+    this.groups.set(key.group, g);
+  }
+
+  private classicGroup(groupId: string, create: boolean): ClassicGroup | undefined {
+    let g = this.groups.get(groupId);
+    if (!g && create) {
+      g = new ClassicGroup(groupId, this.clock.now());
+      this.groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  private async appendLog(groupId: string, records: GroupLogRecord[]): Promise<void> {
+    if (this.stateLog && records.length > 0) await this.stateLog.append(groupId, records);
+  }
+
+  private persistGroup(g: ClassicGroup): Promise<void> {
+    const protocol = g.protocolName ?? '';
+    const value = encodeGroupMetadataValue({
+      protocolType: g.protocolType ?? '',
+      generation: g.generationId,
+      protocol: g.protocolName,
+      leader: g.leaderId,
+      currentStateTimestamp: g.stateTimestamp,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: m.metadataFor(protocol),
+        assignment: m.assignment,
+      })),
+    });
+    return this.appendLog(g.groupId, [{ key: encodeGroupMetadataKey(g.groupId), value }]);
+  }
+
+  // ---- classic membership (delegated) ----
+
+  join(p: JoinParams): Promise<JoinOutcome> {
+    return this.classic.join(p);
+  }
+
+  sync(p: SyncParams): Promise<SyncOutcome> {
+    return this.classic.sync(p);
+  }
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    return this.classic.heartbeat(groupId, memberId, groupInstanceId, generationId);
+  }
+
+  leave(groupId: string, members: readonly MemberRef[]): ReturnType<ClassicCoordinator['leave']> {
+    return this.classic.leave(groupId, members);
+  }
+
+  // ---- offsets ----
+
+  async commitOffsets(p: CommitParams): Promise<PartitionResult[]> {
+    const all = (code: number): PartitionResult[] =>
+      p.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: code }));
+    if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
+    let group = this.groups.get(p.groupId);
+    if (!group) {
+      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      // Consumers with manual assignment commit to a group that never joined: it exists only for its offsets.
+      group = this.classicGroup(p.groupId, true)!;
+    }
+    const code = this.classic.validateCommit(group, p.memberId, p.groupInstanceId, p.generationId);
+    if (code !== ErrorCode.NONE) return all(code);
+
+    const now = this.clock.now();
+    const results: PartitionResult[] = [];
+    const accepted: Array<{ o: OffsetToCommit; value: CommittedOffset }> = [];
+    const records: GroupLogRecord[] = [];
+    for (const o of p.offsets) {
+      const metadata = o.metadata ?? '';
+      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
+        results.push({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE });
+        continue;
+      }
+      const value: CommittedOffset = {
+        offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now,
+        expireTimestamp: p.retentionTimeMs >= 0 ? now + p.retentionTimeMs : -1,
+      };
+      accepted.push({ o, value });
+      records.push({ key: encodeOffsetCommitKey(p.groupId, o.topic, o.partition), value: encodeOffsetCommitValue(value) });
+      results.push({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.NONE });
+    }
+    try {
+      await this.appendLog(p.groupId, records);
+    } catch (err) {
+      this.logger?.warn({ group: p.groupId, err: String(err) }, 'offset commit not persisted');
+      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE } : r));
+    }
+    for (const { o, value } of accepted) this.offsets.put(p.groupId, o.topic, o.partition, value);
+    return results;
+  }
+
+  /** OffsetFetch for one group; `topics` null means every committed offset of the group. */
+  fetchOffsets(groupId: string, topics: ReadonlyArray<{ topic: string; partitions: readonly number[] }> | null): {
+    errorCode: number;
+    topics: FetchedTopic[];
+  } {
+    if (!groupId) return { errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] };
+    const missing = (partition: number): FetchedOffset => ({
+      partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE,
+    });
+    const found = (partition: number, c: CommittedOffset): FetchedOffset => ({
+      partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, errorCode: ErrorCode.NONE,
+    });
+    if (topics === null) {
+      const out: FetchedTopic[] = [];
+      for (const [topic, parts] of this.offsets.topicsOf(groupId)) {
+        out.push({ topic, partitions: [...parts].map(([p, c]) => found(p, c)) });
+      }
+      return { errorCode: ErrorCode.NONE, topics: out };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: topics.map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.map((p) => {
+          const c = this.offsets.get(groupId, topic, p);
+          return c ? found(p, c) : missing(p);
+        }),
+      })),
+    };
+  }
+
+  async deleteOffsets(groupId: string, topics: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): Promise<{
+    errorCode: number;
+    results: PartitionResult[];
+  }> {
+    const group = this.groups.get(groupId);
+    if (!group && !this.offsets.hasOffsets(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
+    let subscribed: readonly string[] = NO_TOPICS;
+    if (group && !group.is('Empty') && !group.is('Dead')) {
+      if (group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, results: [] };
+      const set = new Set<string>();
+      for (const m of group.members.values()) for (const t of subscribedTopics(m.metadataFor(group.protocolName ?? ''))) set.add(t);
+      subscribed = [...set];
+    }
+    const results: PartitionResult[] = [];
+    const records: GroupLogRecord[] = [];
+    const toDelete: TopicPartitionKey[] = [];
+    for (const { topic, partitions } of topics) {
+      for (const partition of partitions) {
+        if (subscribed.includes(topic)) {
+          results.push({ topic, partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC });
+          continue;
+        }
+        results.push({ topic, partition, errorCode: ErrorCode.NONE });
+        if (this.offsets.get(groupId, topic, partition)) {
+          toDelete.push({ topic, partition });
+          records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
+        }
+      }
+    }
+    await this.appendLog(groupId, records);
+    for (const k of toDelete) this.offsets.delete(groupId, k.topic, k.partition);
+    return { errorCode: ErrorCode.NONE, results };
+  }
+
+  // ---- admin views ----
+
+  listGroups(stateFilter: readonly string[], typeFilter: readonly string[]): GroupListing[] {
+    const states = new Set(stateFilter.map((s) => s.toLowerCase()));
+    const types = new Set(typeFilter.map((s) => s.toLowerCase()));
+    const out: GroupListing[] = [];
+    for (const g of this.groups.values()) {
+      if (g.is('Dead')) continue;
+      const listing: GroupListing = { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' };
+      if (states.size > 0 && !states.has(listing.state.toLowerCase())) continue;
+      if (types.size > 0 && !types.has(listing.type)) continue;
+      out.push(listing);
+    }
+    return out;
+  }
+
+  describeGroup(groupId: string): DescribedGroup {
+    const g = this.groups.get(groupId);
+    if (!g) {
+      return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    }
+    const stable = g.is('Stable');
+    const protocol = g.protocolName ?? '';
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId,
+      state: g.state,
+      protocolType: g.protocolType ?? '',
+      protocolData: protocol,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: stable ? m.metadataFor(protocol) : Buffer.alloc(0),
+        assignment: stable ? m.assignment : Buffer.alloc(0),
+      })),
+    };
+  }
+
+  groupState(groupId: string): ClassicGroupState | undefined {
+    return this.groups.get(groupId)?.state;
+  }
+
+  async deleteGroup(groupId: string): Promise<number> {
+    const g = this.groups.get(groupId);
+    if (!g && !this.offsets.hasOffsets(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (g && !g.is('Empty') && !g.is('Dead')) return ErrorCode.NON_EMPTY_GROUP;
+    await this.removeGroupAndOffsets(groupId);
+    return ErrorCode.NONE;
+  }
+
+  private async removeGroupAndOffsets(groupId: string): Promise<void> {
+    const records: GroupLogRecord[] = [];
+    for (const [topic, parts] of this.offsets.topicsOf(groupId)) {
+      for (const partition of parts.keys()) records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
+    }
+    records.push({ key: encodeGroupMetadataKey(groupId), value: null });
+    await this.appendLog(groupId, records);
+    this.offsets.deleteGroup(groupId);
+    const g = this.groups.get(groupId);
+    if (g) {
+      this.classic.shutdownGroup(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      g.transition('Dead', this.clock.now());
+      this.groups.delete(groupId);
+    }
+  }
+
+  /**
+   * offsets.retention.minutes: offsets of a group that has been empty for the
+   * retention period are removed (tombstoned); then the empty group itself goes.
+   * Offsets of groups that never used membership age from their commit time.
+   */
+  async expireOffsets(): Promise<number> {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const groupId of [...this.offsets.groupIds()]) {
+      const g = this.groups.get(groupId);
+      if (g && !g.is('Empty')) continue;
+      const emptySince = g && g.protocolType !== null ? g.stateTimestamp : 0;
+      const expired = this.offsets.expired(groupId, now, this.config.offsetsRetentionMs, emptySince);
+      if (expired.length === 0) continue;
+      const records = expired.map((k) => ({ key: encodeOffsetCommitKey(groupId, k.topic, k.partition), value: null }));
+      await this.appendLog(groupId, records);
+      for (const k of expired) this.offsets.delete(groupId, k.topic, k.partition);
+      removed += expired.length;
+      this.logger?.info({ group: groupId, partitions: expired.length }, 'expired committed offsets');
+      if (g && g.is('Empty') && !this.offsets.hasOffsets(groupId)) await this.removeGroupAndOffsets(groupId);
+    }
+    return removed;
+  }
+}

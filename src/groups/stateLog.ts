@@ -1,0 +1,34 @@
+/**
+ * Where the coordinator persists its state: records keyed like Kafka's
+ * `__consumer_offsets` (see offsetsTopicRecords.ts). A null value is a
+ * tombstone. The coordinator only answers a commit after `append` resolves.
+ */
+export interface GroupLogRecord {
+  key: Buffer;
+  value: Buffer | null;
+}
+
+export interface GroupStateLog {
+  append(groupId: string, records: readonly GroupLogRecord[]): Promise<void>;
+  /** Every record persisted so far, in log order (replayed at startup). */
+  load(): AsyncIterable<GroupLogRecord>;
+}
+
+/** In-memory log: keeps everything appended, so tests can "restart" a coordinator from it. */
+export class MemoryGroupStateLog implements GroupStateLog {
+  readonly records: GroupLogRecord[] = [];
+  failNext: Error | null = null;
+
+  async append(_groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
+    if (this.failNext) {
+      const e = this.failNext;
+      this.failNext = null;
+      throw e;
+    }
+    this.records.push(...records);
+  }
+
+  async *load(): AsyncIterable<GroupLogRecord> {
+    yield* this.records;
+  }
+}

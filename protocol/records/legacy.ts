@@ -122,6 +122,8 @@ export function decodeLegacyMessageSet(buf: Buffer, opts: LegacyDecodeOptions = 
 export interface ConvertToV2Options extends LegacyDecodeOptions {
   /** Codec for the new batch; defaults to the codec the sender used. */
   compression?: Compression;
+  /** Defaults to 0: a producer's offsets are placeholders the broker replaces. */
+  baseOffset?: bigint;
 }
 
 /**
@@ -132,7 +134,7 @@ export function convertLegacyToV2(buf: Buffer, opts: ConvertToV2Options = {}): B
   const records = decodeLegacyMessageSet(buf, opts);
   if (records.length === 0) throw new DecodeError('empty message set', 0);
   return buildRecordBatch({
-    baseOffset: records[0].offset,
+    baseOffset: opts.baseOffset ?? 0n,
     compression: opts.compression ?? records[0].compression,
     timestampType: records[0].timestampType,
     records: records.map((r, i) => ({ key: r.key, value: r.value, timestamp: r.timestamp, offsetDelta: i })),

@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import { ATTR, BATCH, fixBatchCrc } from '../protocol/records/batchHeader';
+import { compress } from '../protocol/records/compression';
+import type { LogConfig } from './config';
+import { fsyncDir, O_RDWR_CREATE, writeFully, type StorageFs } from './fs';
+import type { HandlePool } from './handlePool';
+import { Segment } from './segment';
+import { scanBatches } from './batchScanner';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
+import { decodeBatch, type DecodedBatch, type RecordView } from './records';
+import { persistIndexes } from './recovery';
+
+export interface CompactionContext {
+  sfs: StorageFs;
+  pool: HandlePool;
+  config: LogConfig;
+  now: number;
+  /** Swaps the cleaned segment in for the old one in the log's segment list. */
+  replace(oldSeg: Segment, newSeg: Segment): void;
+}
+
+export interface CompactionResult {
+  segmentsRewritten: number;
+  recordsRemoved: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** When the oldest kept tombstone becomes removable (Infinity if none). */
+  nextTombstoneExpiry: number;
+}
+
+/**
+ * Key-based cleaning of closed segments, one segment at a time: pass 1 maps
+ * every key to its latest offset, pass 2 rewrites each segment keeping only
+ * those records (plus unexpired tombstones, keyless records and control
+ * batches). A batch keeps its base offset and lastOffsetDelta, so offsets
+ * never move; only batches that lost records are re-encoded. The cleaned file
+ * replaces the old one with an atomic rename, indexes are rewritten after.
+ */
+export async function compactSegments(segments: Segment[], ctx: CompactionContext): Promise<CompactionResult> {
+  const latest = new Map<string, number>();
+  for (const seg of segments) {
+    await scanBatches(seg, 0, seg.size, false, (b) => {
+      const view = b.buf.subarray(b.offsetInBuf, b.offsetInBuf + b.size);
+      if (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.CONTROL) return;
+      const batch = decodeBatch(view);
+      for (const rec of batch.records) {
+        if (rec.key) latest.set(rec.key.toString('latin1'), batch.baseOffset + rec.offsetDelta);
+      }
+    });
+  }
+
+  const result: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0, nextTombstoneExpiry: Infinity };
+  const tombstoneCutoff = ctx.now - ctx.config.deleteRetentionMs;
+  for (const seg of segments) {
+    const outputs: Buffer[] = [];
+    let changed = false;
+    let removed = 0;
+    await scanBatches(seg, 0, seg.size, false, (b) => {
+      const view = b.buf.subarray(b.offsetInBuf, b.offsetInBuf + b.size);
+      if (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.CONTROL) {
+        outputs.push(view);
+        return;
+      }
+      const batch = decodeBatch(view);
+      const maxTs = batchMaxTimestamp(view, 0);
+      const kept: RecordView[] = [];
+      for (const rec of batch.records) {
+        if (rec.key !== null) {
+          if (latest.get(rec.key.toString('latin1')) !== batch.baseOffset + rec.offsetDelta) continue;
+          if (rec.valueIsNull) {
+            if (maxTs < tombstoneCutoff) continue;
+            result.nextTombstoneExpiry = Math.min(result.nextTombstoneExpiry, maxTs + ctx.config.deleteRetentionMs + 1);
+          }
+        }
+        kept.push(rec);
+      }
+      removed += batch.records.length - kept.length;
+      if (kept.length === batch.records.length) {
+        outputs.push(view);
+      } else {
+        changed = true;
+        if (kept.length > 0) outputs.push(rebuildBatch(view, batch, kept));
+      }
+    });
+    if (!changed) continue;
+    const before = seg.size;
+    const cleaned = await writeCleanedSegment(seg, outputs, ctx);
+    result.segmentsRewritten++;
+    result.recordsRemoved += removed;
+    result.bytesBefore += before;
+    result.bytesAfter += cleaned.size;
+  }
+  return result;
+}
+
+/** Same header (offsets, timestamps, producer fields), fewer records; re-compressed with the batch's codec. */
+function rebuildBatch(original: Buffer, batch: DecodedBatch, kept: RecordView[]): Buffer {
+  const codec = batch.attributes & ATTR.COMPRESSION_MASK;
+  const raw = Buffer.concat(kept.map((r) => batch.payload.subarray(r.start, r.end)));
+  const body = codec === 0 ? raw : compress(codec, raw);
+  const out = Buffer.allocUnsafe(BATCH.HEADER_SIZE + body.length);
+  original.copy(out, 0, 0, BATCH.HEADER_SIZE);
+  body.copy(out, BATCH.HEADER_SIZE);
+  out.writeInt32BE(out.length - BATCH.LOG_OVERHEAD, BATCH.BATCH_LENGTH);
+  out.writeInt32BE(kept.length, BATCH.RECORD_COUNT);
+  fixBatchCrc(out, 0);
+  return out;
+}
+
+async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: CompactionContext): Promise<Segment> {
+  const { sfs } = ctx;
+  const cleanedPath = `${seg.logPath}.cleaned`;
+  const fd = await sfs.open(cleanedPath, O_RDWR_CREATE | fs.constants.O_TRUNC);
+  try {
+    if (outputs.length > 0) await writeFully(sfs, fd, outputs, 0);
+    await sfs.fdatasync(fd);
+  } finally {
+    await sfs.close(fd);
+  }
+  const next = new Segment(seg.dir, seg.baseOffset, sfs, ctx.pool, seg.createdAt);
+  let pos = 0;
+  for (const b of outputs) {
+    next.trackBatch(pos, batchBaseOffset(b, 0), batchLastOffset(b, 0), batchMaxTimestamp(b, 0), b.length, ctx.config.indexIntervalBytes);
+    pos += b.length;
+  }
+  // offsets past the last kept record stay consumed: the next segment starts where the old one ended
+  next.nextOffset = seg.nextOffset;
+  // stale indexes must not survive next to the new log if we crash between the rename and the rewrite
+  for (const p of [seg.indexPath, seg.timeIndexPath]) {
+    await sfs.unlink(p).catch(() => undefined);
+  }
+  await sfs.rename(cleanedPath, seg.logPath);
+  await fsyncDir(sfs, seg.dir);
+  await persistIndexes(sfs, next);
+  ctx.replace(seg, next);
+  return next;
+}

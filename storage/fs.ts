@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+
+/**
+ * The file-system calls storage makes, behind one interface so tests can
+ * inject failures (ENOSPC, EIO) on a single partition without filling a disk.
+ * Positional reads and writes only: the log never relies on a file cursor.
+ */
+export interface StorageFs {
+  open(path: string, flags: number): Promise<number>;
+  close(fd: number): Promise<void>;
+  read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  writev(fd: number, bufs: Buffer[], position: number): Promise<number>;
+  fdatasync(fd: number): Promise<void>;
+  fsync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+  fstatSize(fd: number): Promise<number>;
+  readFile(path: string): Promise<Buffer>;
+  writeFile(path: string, data: Buffer): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  rmrf(path: string): Promise<void>;
+  isDirectory(path: string): Promise<boolean>;
+}
+
+const pOpen = promisify(fs.open);
+const pClose = promisify(fs.close);
+const pRead = promisify(fs.read);
+const pWritev = promisify(fs.writev);
+const pFdatasync = promisify(fs.fdatasync);
+const pFsync = promisify(fs.fsync);
+const pFtruncate = promisify(fs.ftruncate);
+const pFstat = promisify(fs.fstat);
+
+/** Callback-based fs wrapped once: cheaper per call than FileHandle objects on the hot path. */
+export const nodeFs: StorageFs = {
+  open: (path, flags) => pOpen(path, flags, 0o644),
+  close: (fd) => pClose(fd),
+  read: async (fd, buf, offset, length, position) => (await pRead(fd, buf, offset, length, position)).bytesRead,
+  writev: async (fd, bufs, position) => (await pWritev(fd, bufs, position)).bytesWritten,
+  fdatasync: (fd) => pFdatasync(fd),
+  fsync: (fd) => pFsync(fd),
+  ftruncate: (fd, length) => pFtruncate(fd, length),
+  fstatSize: async (fd) => (await pFstat(fd)).size,
+  readFile: (path) => fs.promises.readFile(path),
+  writeFile: (path, data) => fs.promises.writeFile(path, data),
+  rename: (from, to) => fs.promises.rename(from, to),
+  unlink: (path) => fs.promises.unlink(path),
+  mkdir: async (path) => {
+    await fs.promises.mkdir(path, { recursive: true });
+  },
+  readdir: (path) => fs.promises.readdir(path),
+  rmrf: (path) => fs.promises.rm(path, { recursive: true, force: true }),
+  isDirectory: async (path) => {
+    try {
+      return (await fs.promises.stat(path)).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+};
+
+export const O_RDWR_CREATE = fs.constants.O_RDWR | fs.constants.O_CREAT;
+export const O_RDONLY = fs.constants.O_RDONLY;
+
+/** Writes every buffer, retrying short writes (writev may stop early on a full pipe or disk). */
+export async function writeFully(sfs: StorageFs, fd: number, bufs: Buffer[], position: number): Promise<number> {
+  let total = 0;
+  for (const b of bufs) total += b.length;
+  let written = await sfs.writev(fd, bufs, position);
+  if (written === total) return total;
+  while (written < total) {
+    const rest = remainingAfter(bufs, written);
+    const n = await sfs.writev(fd, rest, position + written);
+    if (n <= 0) throw new Error(`short write at ${position + written}`);
+    written += n;
+  }
+  return total;
+}
+
+function remainingAfter(bufs: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
+/** Reads exactly `length` bytes unless the file ends first; returns the bytes actually read. */
+export async function readFully(sfs: StorageFs, fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const n = await sfs.read(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** Crash-safe small-file replace: write a temp file, fsync it, rename over the target, fsync the directory. */
+export async function writeFileAtomic(sfs: StorageFs, dir: string, name: string, data: Buffer): Promise<void> {
+  const tmp = `${dir}/${name}.tmp`;
+  const fd = await sfs.open(tmp, O_RDWR_CREATE | fs.constants.O_TRUNC);
+  try {
+    await writeFully(sfs, fd, [data], 0);
+    await sfs.fsync(fd);
+  } finally {
+    await sfs.close(fd);
+  }
+  await sfs.rename(tmp, `${dir}/${name}`);
+  await fsyncDir(sfs, dir);
+}
+
+export async function fsyncDir(sfs: StorageFs, dir: string): Promise<void> {
+  const fd = await sfs.open(dir, O_RDONLY);
+  try {
+    await sfs.fsync(fd);
+  } finally {
+    await sfs.close(fd);
+  }
+}

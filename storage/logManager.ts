@@ -1,0 +1,190 @@
+import * as path from 'node:path';
+import { DEFAULT_LOG_CONFIG, mergeConfig, type LogConfig } from './config';
+import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
+import { HandlePool } from './handlePool';
+import { silentLogger, type StorageLogger } from './logger';
+import { PartitionLog } from './partitionLog';
+
+export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+
+export interface LogManagerOptions {
+  dataDir: string;
+  logger?: StorageLogger;
+  defaults?: Partial<LogConfig>;
+  /** File-system layer; tests inject failures here. */
+  fs?: StorageFs;
+  /** Background work period (retention, compaction, flush.ms, idle handles); 0 disables the timer. */
+  schedulerIntervalMs?: number;
+  /** Read handles of closed segments kept open at most, and closed after this idle time. */
+  maxOpenSegmentHandles?: number;
+  idleHandleMs?: number;
+}
+
+/** Partition directory name `<topic>-<partition>`; topic names may contain '-', the partition never does. */
+export function parsePartitionDir(name: string): { topic: string; partition: number } | null {
+  const m = /^(.+)-(\d+)$/.exec(name);
+  if (!m) return null;
+  return { topic: m[1]!, partition: Number(m[2]) };
+}
+
+/**
+ * Owns every partition log under one data directory: startup recovery, the
+ * background scheduler (retention, compaction, time-based flush, idle handle
+ * closing) and the clean-shutdown marker that lets the next start skip
+ * scanning active segments.
+ */
+export class LogManager {
+  readonly dataDir: string;
+  private readonly logger: StorageLogger;
+  private readonly sfs: StorageFs;
+  private readonly defaults: LogConfig;
+  private readonly pool: HandlePool;
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly creating = new Map<string, Promise<PartitionLog>>();
+  private timer: NodeJS.Timeout | null = null;
+  private maintenance: Promise<void> | null = null;
+  private readonly schedulerIntervalMs: number;
+
+  constructor(opts: LogManagerOptions) {
+    this.dataDir = opts.dataDir;
+    this.logger = opts.logger ?? silentLogger;
+    this.sfs = opts.fs ?? nodeFs;
+    this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, opts.defaults);
+    this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? 1024, opts.idleHandleMs ?? 60_000);
+    this.schedulerIntervalMs = opts.schedulerIntervalMs ?? 1000;
+  }
+
+  get openSegmentHandles(): number {
+    return this.pool.openCount;
+  }
+
+  async open(): Promise<void> {
+    await this.sfs.mkdir(this.dataDir);
+    const markerPath = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
+    let clean = false;
+    try {
+      await this.sfs.readFile(markerPath);
+      clean = true;
+    } catch {
+      clean = false;
+    }
+    const names = (await this.sfs.readdir(this.dataDir)).sort();
+    for (const name of names) {
+      const full = path.join(this.dataDir, name);
+      if (name.endsWith('-delete')) {
+        await this.sfs.rmrf(full);
+        this.logger.info({ dir: full }, 'finished deleting partition directory');
+        continue;
+      }
+      const parsed = parsePartitionDir(name);
+      if (!parsed || !(await this.sfs.isDirectory(full))) continue;
+      const log = await PartitionLog.load(parsed.topic, parsed.partition, full, this.defaults, this.context(), clean);
+      this.logs.set(key(parsed.topic, parsed.partition), log);
+    }
+    // from here on a crash is unclean until close() writes the marker again
+    if (clean) await this.sfs.unlink(markerPath);
+    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size, cleanShutdown: clean }, 'log manager opened');
+    if (this.schedulerIntervalMs > 0) {
+      this.timer = setInterval(() => this.tick(), this.schedulerIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  partitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
+    return [...this.logs.values()].map((log) => ({ topic: log.topic, partition: log.partition, log }));
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(key(topic, partition));
+  }
+
+  /** Idempotent: an existing log gets `config` applied and is returned. */
+  async create(topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
+    const k = key(topic, partition);
+    const existing = this.logs.get(k);
+    if (existing) {
+      if (config) existing.updateConfig(config);
+      return existing;
+    }
+    const inFlight = this.creating.get(k);
+    if (inFlight) {
+      const log = await inFlight;
+      if (config) log.updateConfig(config);
+      return log;
+    }
+    const dir = PartitionLog.pathFor(this.dataDir, topic, partition);
+    const p = PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false);
+    this.creating.set(k, p);
+    try {
+      const log = await p;
+      this.logs.set(k, log);
+      return log;
+    } finally {
+      this.creating.delete(k);
+    }
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    const doomed = [...this.logs.values()].filter((l) => l.topic === topic);
+    for (const log of doomed) this.logs.delete(key(log.topic, log.partition));
+    for (const log of doomed) await log.destroy();
+    this.logger.info({ topic, partitions: doomed.length }, 'deleted topic logs');
+  }
+
+  /** One pass of background work; the timer calls it, tests call it with a chosen clock. */
+  runMaintenance(now = Date.now()): Promise<void> {
+    if (!this.maintenance) {
+      this.maintenance = (async () => {
+        try {
+          for (const log of [...this.logs.values()]) {
+            if (log.isClosed) continue;
+            await this.guard(log, 'flush', () => log.maybeTimedFlush(now));
+            await this.guard(log, 'retention', () => log.runRetention(now));
+            await this.guard(log, 'compaction', () => log.compact(now));
+          }
+          this.pool.closeIdle(now);
+        } finally {
+          this.maintenance = null;
+        }
+      })();
+    }
+    return this.maintenance;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.maintenance;
+    let allClean = true;
+    for (const log of this.logs.values()) {
+      try {
+        await log.close();
+      } catch (err) {
+        allClean = false;
+        this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
+      }
+    }
+    this.logs.clear();
+    if (allClean) await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));
+  }
+
+  private tick(): void {
+    this.runMaintenance().catch((err: unknown) => this.logger.error({ err: String(err) }, 'maintenance failed'));
+  }
+
+  private async guard(log: PartitionLog, what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, `${what} failed`);
+    }
+  }
+
+  private context(): { sfs: StorageFs; pool: HandlePool; logger: StorageLogger } {
+    return { sfs: this.sfs, pool: this.pool, logger: this.logger };
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}

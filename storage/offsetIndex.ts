@@ -1,0 +1,92 @@
+/**
+ * Sparse offset index of one segment: relative offset -> byte position of the
+ * batch starting there, one entry per ~indexIntervalBytes of log. Kept in
+ * memory (typed arrays, binary search) and persisted as 8-byte big-endian
+ * entries when the segment is closed; a missing or damaged file is rebuilt by
+ * scanning the log, so the file is only a startup shortcut.
+ */
+export const OFFSET_ENTRY_SIZE = 8;
+
+export class OffsetIndex {
+  private rel = new Int32Array(64);
+  private pos = new Uint32Array(64);
+  count = 0;
+
+  append(relativeOffset: number, position: number): void {
+    if (this.count === this.rel.length) this.grow();
+    this.rel[this.count] = relativeOffset;
+    this.pos[this.count] = position;
+    this.count++;
+  }
+
+  /** Position of the last indexed batch whose base is <= relativeOffset (0 when none). */
+  lookup(relativeOffset: number): number {
+    const i = this.floorIndex(relativeOffset);
+    return i < 0 ? 0 : this.pos[i]!;
+  }
+
+  lastEntry(): { relativeOffset: number; position: number } | null {
+    if (this.count === 0) return null;
+    return { relativeOffset: this.rel[this.count - 1]!, position: this.pos[this.count - 1]! };
+  }
+
+  entry(i: number): { relativeOffset: number; position: number } {
+    return { relativeOffset: this.rel[i]!, position: this.pos[i]! };
+  }
+
+  /** Drops entries at or past `position` (used when the log is truncated). */
+  truncateToPosition(position: number): void {
+    while (this.count > 0 && this.pos[this.count - 1]! >= position) this.count--;
+  }
+
+  serialize(): Buffer {
+    const out = Buffer.allocUnsafe(this.count * OFFSET_ENTRY_SIZE);
+    for (let i = 0; i < this.count; i++) {
+      out.writeInt32BE(this.rel[i]!, i * OFFSET_ENTRY_SIZE);
+      out.writeUInt32BE(this.pos[i]!, i * OFFSET_ENTRY_SIZE + 4);
+    }
+    return out;
+  }
+
+  /** Parses a persisted index; returns null unless entries are strictly increasing and inside the log. */
+  static parse(data: Buffer, logSize: number): OffsetIndex | null {
+    if (data.length % OFFSET_ENTRY_SIZE !== 0) return null;
+    const index = new OffsetIndex();
+    let prevRel = -1;
+    let prevPos = -1;
+    for (let p = 0; p < data.length; p += OFFSET_ENTRY_SIZE) {
+      const rel = data.readInt32BE(p);
+      const pos = data.readUInt32BE(p + 4);
+      if (rel <= prevRel || pos <= prevPos || pos >= logSize) return null;
+      index.append(rel, pos);
+      prevRel = rel;
+      prevPos = pos;
+    }
+    return index;
+  }
+
+  private floorIndex(relativeOffset: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.rel[mid]! <= relativeOffset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  private grow(): void {
+    const rel = new Int32Array(this.rel.length * 2);
+    rel.set(this.rel);
+    const pos = new Uint32Array(this.pos.length * 2);
+    pos.set(this.pos);
+    this.rel = rel;
+    this.pos = pos;
+  }
+}

@@ -1,0 +1,769 @@
+import * as path from 'node:path';
+import { ATTR, BATCH, fixBatchCrc } from '../protocol/records/batchHeader';
+import { ErrorCode } from '../protocol/errors';
+import { MAX_RELATIVE_OFFSET, compacts, deletes, mergeConfig, type LogConfig } from './config';
+import { StorageError, offsetOutOfRange, storageFailure, corrupt } from './errors';
+import { fsyncDir, writeFileAtomic, writeFully, type StorageFs } from './fs';
+import type { HandlePool } from './handlePool';
+import type { StorageLogger } from './logger';
+import { NO_TIMESTAMP, Segment, SegmentGoneError } from './segment';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, plausibleBatchSize, writeInt64 } from './batch';
+import { scanBatches } from './batchScanner';
+import { decodeBatch, recordTimestamp } from './records';
+import { LOG_START_FILE, RECOVERY_POINT_FILE, persistIndexes, recoverPartition, removeSegmentFiles } from './recovery';
+import { compactSegments } from './compaction';
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** -1 unless the log uses LogAppendTime. */
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+export interface ReadResult {
+  chunks: Buffer[];
+  bytes: number;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export interface AppendOptions {
+  now?: number;
+  /** Stamped into partitionLeaderEpoch of every batch when given. */
+  leaderEpoch?: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive upper bound (high watermark or last stable offset). */
+  maxOffset?: number;
+  /** Return the first batch whole even when it exceeds maxBytes (KIP-74). */
+  minOneBatch?: boolean;
+}
+
+export interface PartitionLogContext {
+  sfs: StorageFs;
+  pool: HandlePool;
+  logger: StorageLogger;
+}
+
+interface AppendRequest {
+  buf: Buffer;
+  now: number;
+  leaderEpoch: number | undefined;
+  /** Offsets the request spans (sum of lastOffsetDelta + 1). */
+  span: number;
+  records: number;
+  baseOffset: number;
+  lastOffset: number;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface SyncWaiter {
+  seg: Segment;
+  req: AppendRequest;
+}
+
+/** Extra bytes read past maxBytes when locating the first batch after an index entry. */
+const LOCATE_SLACK = 32 * 1024;
+
+/**
+ * One partition's log: a list of segments, the last one active. Appends are
+ * serialized through one queue; whatever queued while a write was in flight
+ * is written with the next single writev, and in fsync mode acknowledged by
+ * the next shared fdatasync (group commit). Reads run concurrently and only
+ * ever see whole batches: a segment's `size` and the log end offset move only
+ * after a write completed.
+ */
+export class PartitionLog {
+  logStartOffset = 0;
+  logEndOffset = 0;
+  highWatermark = 0;
+  private config: LogConfig;
+  private segments: Segment[] = [];
+  private active!: Segment;
+  /** Next offset to assign; runs ahead of logEndOffset while a write is in flight. */
+  private assignNext = 0;
+  private pending: AppendRequest[] = [];
+  private draining: Promise<void> | null = null;
+  private syncWaiters: SyncWaiter[] = [];
+  private syncing: Promise<void> | null = null;
+  private finalizeChain: Promise<void> = Promise.resolve();
+  private structural: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<() => void>();
+  private unflushedMessages = 0;
+  private lastFlushAt = Date.now();
+  private flushing: Promise<void> | null = null;
+  /** Set when the partition can no longer be written safely (fsync or truncate failed). */
+  private failure: StorageError | null = null;
+  private closed = false;
+  private compactedUpTo = -1;
+  private nextTombstoneExpiry = Infinity;
+
+  private constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly dir: string,
+    config: LogConfig,
+    private readonly ctx: PartitionLogContext,
+  ) {
+    this.config = config;
+  }
+
+  /** Opens (recovering if needed) or creates the log in `dir`. */
+  static async load(
+    topic: string,
+    partition: number,
+    dir: string,
+    config: LogConfig,
+    ctx: PartitionLogContext,
+    cleanShutdown: boolean,
+  ): Promise<PartitionLog> {
+    const log = new PartitionLog(topic, partition, dir, config, ctx);
+    await ctx.sfs.mkdir(dir);
+    const recovered = await recoverPartition(dir, config, ctx, cleanShutdown, { topic, partition });
+    log.segments = recovered.segments;
+    log.active = recovered.segments[recovered.segments.length - 1]!;
+    log.logStartOffset = recovered.logStartOffset;
+    log.logEndOffset = log.active.nextOffset;
+    log.assignNext = log.logEndOffset;
+    log.highWatermark = log.logEndOffset;
+    ctx.logger.info(
+      { topic, partition, segments: log.segments.length, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery: recovered.actions },
+      'partition log loaded',
+    );
+    return log;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (for tests and admin tools). */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  currentConfig(): Readonly<LogConfig> {
+    return this.config;
+  }
+
+  updateConfig(c: Partial<LogConfig>): void {
+    this.config = mergeConfig(this.config, c);
+  }
+
+  sizeInBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  maxTimestamp(): { offset: number; timestamp: number } | null {
+    let best: { offset: number; timestamp: number } | null = null;
+    for (const s of this.segments) {
+      if (s.maxTimestamp !== NO_TIMESTAMP && (best === null || s.maxTimestamp > best.timestamp)) {
+        best = { offset: s.offsetOfMaxTimestamp, timestamp: s.maxTimestamp };
+      }
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------- append
+
+  append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(storageFailure(`append to ${this.topic}-${this.partition}`, 'log is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    let span = 0;
+    let records = 0;
+    try {
+      ({ span, records } = this.validate(batches));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({
+        buf: batches,
+        now: opts.now ?? Date.now(),
+        leaderEpoch: opts.leaderEpoch,
+        span,
+        records,
+        baseOffset: -1,
+        lastOffset: -1,
+        resolve,
+        reject,
+      });
+      if (!this.draining) this.draining = this.drain();
+    });
+  }
+
+  private validate(buf: Buffer): { span: number; records: number } {
+    if (buf.length === 0) throw corrupt('empty record set');
+    let pos = 0;
+    let span = 0;
+    let records = 0;
+    while (pos < buf.length) {
+      const available = buf.length - pos;
+      const size = plausibleBatchSize(buf, pos, available);
+      if (size < 0) throw corrupt(`invalid record batch header at byte ${pos}`);
+      if (size > available) throw corrupt(`record batch at byte ${pos} claims ${size} bytes, ${available} present`);
+      if (size > this.config.maxMessageBytes) {
+        throw new StorageError(ErrorCode.MESSAGE_TOO_LARGE, `record batch of ${size} bytes exceeds max.message.bytes ${this.config.maxMessageBytes}`);
+      }
+      if (size > this.config.segmentBytes) {
+        throw new StorageError(ErrorCode.RECORD_LIST_TOO_LARGE, `record batch of ${size} bytes exceeds segment.bytes ${this.config.segmentBytes}`);
+      }
+      span += buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA) + 1;
+      records += buf.readInt32BE(pos + BATCH.RECORD_COUNT);
+      pos += size;
+    }
+    return { span, records };
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const reqs = this.pending;
+        this.pending = [];
+        await this.appendGroup(reqs);
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async appendGroup(reqs: AppendRequest[]): Promise<void> {
+    let group: AppendRequest[] = [];
+    let groupBytes = 0;
+    for (const req of reqs) {
+      if (this.failure) {
+        req.reject(this.failure);
+        continue;
+      }
+      if (this.needsRoll(req, groupBytes)) {
+        if (group.length > 0) await this.writeGroup(group);
+        group = [];
+        groupBytes = 0;
+        if (this.failure) {
+          req.reject(this.failure);
+          continue;
+        }
+        try {
+          await this.roll(req.now);
+        } catch (err) {
+          const failure = storageFailure(`rolling a new segment of ${this.topic}-${this.partition}`, err);
+          this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: failure.message }, 'segment roll failed');
+          req.reject(failure);
+          continue;
+        }
+      }
+      this.assignOffsets(req);
+      group.push(req);
+      groupBytes += req.buf.length;
+    }
+    if (group.length > 0) await this.writeGroup(group);
+  }
+
+  private needsRoll(req: AppendRequest, groupBytes: number): boolean {
+    const used = this.active.size + groupBytes;
+    if (used === 0) return false;
+    if (used + req.buf.length > this.config.segmentBytes) return true;
+    if (req.now - this.active.createdAt >= this.config.segmentMs) return true;
+    return this.assignNext + req.span - 1 - this.active.baseOffset > MAX_RELATIVE_OFFSET;
+  }
+
+  /** Rewrites baseOffset (outside the CRC) and, for LogAppendTime, the timestamp type and max timestamp (CRC fixed). */
+  private assignOffsets(req: AppendRequest): void {
+    const buf = req.buf;
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime';
+    req.baseOffset = this.assignNext;
+    let pos = 0;
+    while (pos < buf.length) {
+      const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+      writeInt64(buf, pos + BATCH.BASE_OFFSET, this.assignNext);
+      if (req.leaderEpoch !== undefined) buf.writeInt32BE(req.leaderEpoch, pos + BATCH.PARTITION_LEADER_EPOCH);
+      if (logAppendTime) {
+        const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
+        buf.writeInt16BE(attrs | ATTR.TIMESTAMP_LOG_APPEND, pos + BATCH.ATTRIBUTES);
+        writeInt64(buf, pos + BATCH.MAX_TIMESTAMP, req.now);
+        fixBatchCrc(buf, pos);
+      }
+      this.assignNext += buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA) + 1;
+      pos += size;
+    }
+    req.lastOffset = this.assignNext - 1;
+  }
+
+  private async writeGroup(group: AppendRequest[]): Promise<void> {
+    const seg = this.active;
+    const start = seg.size;
+    const bufs = group.map((r) => r.buf);
+    let fd: number;
+    try {
+      fd = await seg.acquire();
+    } catch (err) {
+      this.failGroup(group, storageFailure(`opening ${seg.logPath}`, err));
+      return;
+    }
+    try {
+      await writeFully(this.ctx.sfs, fd, bufs, start);
+    } catch (err) {
+      const failure = storageFailure(`append to ${this.topic}-${this.partition} failed`, err);
+      this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: failure.message }, 'append failed');
+      try {
+        // a partial write must not stay behind: recovery would treat it as a torn tail, readers never see it
+        await this.ctx.sfs.ftruncate(fd, start);
+      } catch (truncErr) {
+        this.failure = storageFailure(`${this.topic}-${this.partition} is offline: cannot truncate after a failed write`, truncErr);
+        this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: this.failure.message }, 'partition offline');
+      }
+      this.failGroup(group, failure);
+      return;
+    } finally {
+      seg.release();
+    }
+    let pos = start;
+    let records = 0;
+    const interval = this.config.indexIntervalBytes;
+    for (const req of group) {
+      const buf = req.buf;
+      let p = 0;
+      while (p < buf.length) {
+        const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(p + BATCH.BATCH_LENGTH);
+        seg.trackBatch(pos, batchBaseOffset(buf, p), batchLastOffset(buf, p), batchMaxTimestamp(buf, p), size, interval);
+        pos += size;
+        p += size;
+      }
+      records += req.records;
+    }
+    this.logEndOffset = this.assignNext;
+    this.unflushedMessages += records;
+    if (this.config.fsyncOnAppend) {
+      for (const req of group) this.syncWaiters.push({ seg, req });
+      if (!this.syncing) this.syncing = this.syncLoop();
+      return;
+    }
+    this.highWatermark = this.logEndOffset;
+    for (const req of group) req.resolve(this.resultOf(req));
+    this.notify();
+    if (this.unflushedMessages >= this.config.flushMessages) this.flush().catch(() => undefined);
+  }
+
+  private failGroup(group: AppendRequest[], failure: StorageError): void {
+    this.assignNext = this.logEndOffset;
+    for (const req of group) req.reject(failure);
+  }
+
+  private resultOf(req: AppendRequest): AppendResult {
+    return {
+      baseOffset: req.baseOffset,
+      lastOffset: req.lastOffset,
+      logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? req.now : -1,
+      logStartOffset: this.logStartOffset,
+    };
+  }
+
+  /**
+   * Group commit: one fdatasync covers every write that completed before it
+   * started; appends arriving meanwhile wait for the next round together.
+   */
+  private async syncLoop(): Promise<void> {
+    try {
+      while (this.syncWaiters.length > 0) {
+        const round = this.syncWaiters;
+        this.syncWaiters = [];
+        const segs = new Set<Segment>();
+        for (const w of round) segs.add(w.seg);
+        try {
+          for (const seg of segs) {
+            const fd = await seg.acquire();
+            try {
+              await this.ctx.sfs.fdatasync(fd);
+            } finally {
+              seg.release();
+            }
+          }
+        } catch (err) {
+          // after a failed fsync the page cache state is unknown (the kernel may have dropped dirty pages)
+          this.failure = storageFailure(`fsync of ${this.topic}-${this.partition} failed; partition offline`, err);
+          this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: this.failure.message }, 'fsync failed');
+          for (const w of round) w.req.reject(this.failure);
+          continue;
+        }
+        const durableEnd = round[round.length - 1]!.req.lastOffset + 1;
+        if (durableEnd > this.highWatermark) this.highWatermark = durableEnd;
+        this.unflushedMessages = 0;
+        this.lastFlushAt = Date.now();
+        for (const w of round) w.req.resolve(this.resultOf(w.req));
+        this.notify();
+      }
+    } finally {
+      this.syncing = null;
+    }
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (err) {
+        this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: String(err) }, 'append listener threw');
+      }
+    }
+  }
+
+  private async roll(now: number): Promise<void> {
+    const old = this.active;
+    const seg = new Segment(this.dir, this.assignNext, this.ctx.sfs, this.ctx.pool, now);
+    await seg.openPinned();
+    if (this.config.fsyncOnAppend) await fsyncDir(this.ctx.sfs, this.dir);
+    this.segments.push(seg);
+    this.active = seg;
+    old.unpin();
+    this.finalizeChain = this.finalizeChain.then(() => this.finalizeSegment(old, seg.baseOffset));
+  }
+
+  /** Makes a rolled segment durable with its indexes, then moves the recovery point past it. */
+  private async finalizeSegment(seg: Segment, nextBase: number): Promise<void> {
+    if (seg.deleted) return;
+    try {
+      const fd = await seg.acquire();
+      try {
+        await this.ctx.sfs.fdatasync(fd);
+      } finally {
+        seg.release();
+      }
+      await persistIndexes(this.ctx.sfs, seg);
+      await writeFileAtomic(this.ctx.sfs, this.dir, RECOVERY_POINT_FILE, Buffer.from(String(nextBase)));
+    } catch (err) {
+      // recovery will scan this segment again; nothing acknowledged depends on this
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, segment: seg.name, err: String(err) }, 'finalizing rolled segment failed');
+    }
+  }
+
+  /** fdatasync of everything written so far (flush.messages / flush.ms / explicit). */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = (async () => {
+        try {
+          await this.finalizeChain;
+          const seg = this.active;
+          const pendingMessages = this.unflushedMessages;
+          const fd = await seg.acquire();
+          try {
+            await this.ctx.sfs.fdatasync(fd);
+          } finally {
+            seg.release();
+          }
+          this.unflushedMessages = Math.max(0, this.unflushedMessages - pendingMessages);
+          this.lastFlushAt = Date.now();
+        } finally {
+          this.flushing = null;
+        }
+      })();
+    }
+    return this.flushing;
+  }
+
+  /** flush.ms: called from the manager's scheduler. */
+  async maybeTimedFlush(now: number): Promise<void> {
+    if (this.unflushedMessages > 0 && now - this.lastFlushAt >= this.config.flushMs) await this.flush();
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.readOnce(offset, maxBytes, opts);
+      } catch (err) {
+        // retention or compaction swapped a segment under us: the range check on retry decides
+        if (!(err instanceof SegmentGoneError) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async readOnce(offset: number, maxBytes: number, opts: ReadOptions): Promise<ReadResult> {
+    const result: ReadResult = {
+      chunks: [],
+      bytes: 0,
+      highWatermark: this.highWatermark,
+      logStartOffset: this.logStartOffset,
+      logEndOffset: this.logEndOffset,
+    };
+    if (offset < this.logStartOffset || offset > this.logEndOffset) {
+      throw offsetOutOfRange(offset, this.logStartOffset, this.logEndOffset);
+    }
+    const limit = Math.min(opts.maxOffset ?? this.logEndOffset, this.logEndOffset);
+    if (offset >= limit) return result;
+    const segments = this.segments;
+    for (let i = this.segmentIndexFor(offset, segments); i < segments.length; i++) {
+      const seg = segments[i]!;
+      if (seg.baseOffset >= limit) break;
+      const chunk = await this.readSegment(seg, offset, maxBytes, limit, opts.minOneBatch ?? false);
+      if (chunk === null) continue;
+      if (chunk.length > 0) {
+        result.chunks.push(chunk);
+        result.bytes = chunk.length;
+      }
+      break;
+    }
+    return result;
+  }
+
+  private segmentIndexFor(offset: number, segments: Segment[]): number {
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Whole batches of one segment from the one containing `offset`; null when
+   * the segment holds no batch at or after `offset` (compacted gap, empty).
+   */
+  private async readSegment(seg: Segment, offset: number, maxBytes: number, limit: number, minOne: boolean): Promise<Buffer | null> {
+    const segEnd = seg.size;
+    let pos = seg.index.lookup(offset - seg.baseOffset);
+    let data: Buffer | null = null;
+    // locate the first batch whose last offset >= offset
+    while (data === null) {
+      if (pos >= segEnd) return null;
+      const buf = await seg.read(pos, Math.min(segEnd - pos, Math.max(maxBytes, 0) + LOCATE_SLACK));
+      let p = 0;
+      while (p + BATCH.HEADER_SIZE <= buf.length) {
+        const size = plausibleBatchSize(buf, p, buf.length - p);
+        if (size < 0) throw this.corruptAt(seg, pos + p);
+        if (batchLastOffset(buf, p) >= offset) {
+          data = buf.subarray(p);
+          break;
+        }
+        p += size;
+      }
+      if (data === null) {
+        if (p === 0) throw this.corruptAt(seg, pos);
+        pos += p;
+      } else {
+        pos += p;
+      }
+    }
+    // collect whole batches up to maxBytes and below limit
+    let q = 0;
+    let reread = false;
+    for (;;) {
+      if (q + BATCH.HEADER_SIZE > data.length) {
+        if (q === 0 && !reread && pos + data.length < segEnd) {
+          data = await seg.read(pos, Math.min(segEnd - pos, Math.max(maxBytes, LOCATE_SLACK)));
+          reread = true;
+          continue;
+        }
+        break;
+      }
+      const size = plausibleBatchSize(data, q, data.length - q);
+      if (size < 0) throw this.corruptAt(seg, pos + q);
+      if (batchBaseOffset(data, q) >= limit) break;
+      if (q + size > maxBytes && !(q === 0 && minOne)) break;
+      if (q + size > data.length) {
+        if (q === 0 && !reread) {
+          data = await seg.read(pos, Math.min(segEnd - pos, Math.max(size, maxBytes)));
+          reread = true;
+          continue;
+        }
+        break;
+      }
+      q += size;
+    }
+    return data.subarray(0, q);
+  }
+
+  private corruptAt(seg: Segment, position: number): StorageError {
+    const err = new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `corrupt batch header in ${seg.logPath} at position ${position}`);
+    this.ctx.logger.error({ topic: this.topic, partition: this.partition, segment: seg.name, position }, 'corrupt batch header on read');
+    return err;
+  }
+
+  /** First record with timestamp >= ts (Kafka's ListOffsets by time), or null when every record is older. */
+  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    for (const seg of this.segments) {
+      if (seg.maxTimestamp === NO_TIMESTAMP || seg.maxTimestamp < ts || seg.nextOffset <= this.logStartOffset) continue;
+      let found: { offset: number; timestamp: number } | null = null;
+      const from = seg.timeIndex.startPositionFor(ts);
+      await scanBatches(seg, from, seg.size, false, (b) => {
+        if (batchMaxTimestamp(b.buf, b.offsetInBuf) < ts || batchLastOffset(b.buf, b.offsetInBuf) < this.logStartOffset) return true;
+        const batch = decodeBatch(b.buf.subarray(b.offsetInBuf, b.offsetInBuf + b.size));
+        for (const rec of batch.records) {
+          const offset = batch.baseOffset + rec.offsetDelta;
+          const timestamp = recordTimestamp(batch, rec);
+          if (offset >= this.logStartOffset && timestamp >= ts) {
+            found = { offset, timestamp };
+            return false;
+          }
+        }
+        return true;
+      });
+      if (found) return found;
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- retention, deletion, compaction
+
+  private withStructuralLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.structural.then(fn, fn);
+    this.structural = run.catch(() => undefined);
+    return run;
+  }
+
+  /** DeleteRecords: moves the log start offset (persisted) and drops segments wholly below it. */
+  deleteRecordsBefore(offset: number): Promise<number> {
+    return this.withStructuralLock(async () => {
+      if (offset < 0 || offset > this.highWatermark) throw offsetOutOfRange(offset, this.logStartOffset, this.highWatermark);
+      if (offset > this.logStartOffset) {
+        this.logStartOffset = offset;
+        await writeFileAtomic(this.ctx.sfs, this.dir, LOG_START_FILE, Buffer.from(String(offset)));
+        let n = 0;
+        while (n < this.segments.length - 1 && this.segments[n]!.nextOffset <= offset) n++;
+        await this.deleteOldestSegments(n, 'log start offset moved');
+      }
+      return this.logStartOffset;
+    });
+  }
+
+  /** retention.ms / retention.bytes: deletes whole closed segments from the old end. Returns how many. */
+  runRetention(now = Date.now()): Promise<number> {
+    return this.withStructuralLock(async () => {
+      if (this.closed || !deletes(this.config)) return 0;
+      const { retentionMs, retentionBytes } = this.config;
+      let remaining = this.sizeInBytes();
+      let n = 0;
+      for (; n < this.segments.length - 1; n++) {
+        const seg = this.segments[n]!;
+        const newest = seg.maxTimestamp === NO_TIMESTAMP ? seg.createdAt : seg.maxTimestamp;
+        const expired = retentionMs >= 0 && now - newest > retentionMs;
+        const oversize = retentionBytes >= 0 && remaining - seg.size >= retentionBytes;
+        const belowStart = seg.nextOffset <= this.logStartOffset;
+        if (!expired && !oversize && !belowStart) break;
+        remaining -= seg.size;
+      }
+      await this.deleteOldestSegments(n, 'retention');
+      return n;
+    });
+  }
+
+  private async deleteOldestSegments(n: number, reason: string): Promise<void> {
+    if (n <= 0) return;
+    const doomed = this.segments.slice(0, n);
+    this.segments = this.segments.slice(n);
+    if (this.segments[0]!.baseOffset > this.logStartOffset) this.logStartOffset = this.segments[0]!.baseOffset;
+    for (const seg of doomed) {
+      seg.markDeleted();
+      try {
+        await removeSegmentFiles(this.ctx.sfs, seg);
+      } catch (err) {
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, segment: seg.name, err: String(err) }, 'removing segment files failed');
+      }
+    }
+    this.ctx.logger.info(
+      { topic: this.topic, partition: this.partition, deleted: doomed.map((s) => s.name), logStartOffset: this.logStartOffset },
+      `deleted ${doomed.length} segment(s): ${reason}`,
+    );
+  }
+
+  /**
+   * cleanup.policy=compact: keeps the last record per key in closed segments,
+   * dropping tombstones older than delete.retention.ms. Runs when new
+   * segments were closed since the last pass or a kept tombstone expired.
+   */
+  compact(now = Date.now(), force = false): Promise<{ segmentsRewritten: number; recordsRemoved: number }> {
+    return this.withStructuralLock(async () => {
+      const none = { segmentsRewritten: 0, recordsRemoved: 0 };
+      if (this.closed || !compacts(this.config) || this.segments.length < 2) return none;
+      const closedEnd = this.active.baseOffset;
+      if (!force && closedEnd <= this.compactedUpTo && now < this.nextTombstoneExpiry) return none;
+      const result = await compactSegments(this.segments.slice(0, -1), {
+        sfs: this.ctx.sfs,
+        pool: this.ctx.pool,
+        config: this.config,
+        now,
+        replace: (oldSeg, newSeg) => {
+          const i = this.segments.indexOf(oldSeg);
+          if (i >= 0) this.segments[i] = newSeg;
+          oldSeg.markDeleted();
+        },
+      });
+      this.compactedUpTo = closedEnd;
+      this.nextTombstoneExpiry = result.nextTombstoneExpiry;
+      if (result.segmentsRewritten > 0) {
+        this.ctx.logger.info({ topic: this.topic, partition: this.partition, ...result }, 'compacted');
+      }
+      return { segmentsRewritten: result.segmentsRewritten, recordsRemoved: result.recordsRemoved };
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.draining || this.syncing) {
+      await this.draining;
+      await this.syncing;
+    }
+    await this.structural;
+    await this.finalizeChain;
+    try {
+      if (!this.failure) {
+        const fd = await this.active.acquire();
+        try {
+          await this.ctx.sfs.fdatasync(fd);
+        } finally {
+          this.active.release();
+        }
+        await persistIndexes(this.ctx.sfs, this.active);
+      }
+    } finally {
+      for (const seg of this.segments) seg.markDeleted();
+    }
+  }
+
+  /** Closes and removes every file of this partition (topic deletion). */
+  async destroy(): Promise<void> {
+    try {
+      await this.close();
+    } catch (err) {
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed');
+    }
+    const trash = `${this.dir}.${Date.now()}-delete`;
+    await this.ctx.sfs.rename(this.dir, trash);
+    await this.ctx.sfs.rmrf(trash);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Base name of a partition directory. */
+  static dirName(topic: string, partition: number): string {
+    return `${topic}-${partition}`;
+  }
+
+  static pathFor(dataDir: string, topic: string, partition: number): string {
+    return path.join(dataDir, PartitionLog.dirName(topic, partition));
+  }
+}

@@ -1,0 +1,208 @@
+import * as path from 'node:path';
+import type { LogConfig } from './config';
+import { fsyncDir, writeFileAtomic, type StorageFs } from './fs';
+import type { HandlePool } from './handlePool';
+import type { StorageLogger } from './logger';
+import { OffsetIndex } from './offsetIndex';
+import { TimeIndex } from './timeIndex';
+import { Segment } from './segment';
+import { scanBatches } from './batchScanner';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
+
+export const LOG_START_FILE = 'log-start-offset';
+export const RECOVERY_POINT_FILE = 'recovery-point';
+
+export interface RecoveryContext {
+  sfs: StorageFs;
+  pool: HandlePool;
+  logger: StorageLogger;
+}
+
+export interface RecoveredPartition {
+  segments: Segment[];
+  logStartOffset: number;
+  /** Human-readable list of what recovery changed (also logged). */
+  actions: string[];
+}
+
+/**
+ * Brings one partition directory back to a consistent state. Segments below
+ * the recovery point were fsynced with their indexes when they were rolled
+ * and only get an index sanity check; from the recovery point on (everything,
+ * after an unclean shutdown) every batch is checked (header, length, CRC-32C).
+ * The first bad batch truncates the log there and drops later segments, so a
+ * torn or corrupt tail is never served and offsets stay contiguous.
+ */
+export async function recoverPartition(
+  dir: string,
+  config: LogConfig,
+  ctx: RecoveryContext,
+  cleanShutdown: boolean,
+  label: Record<string, unknown>,
+): Promise<RecoveredPartition> {
+  const { sfs, logger } = ctx;
+  const actions: string[] = [];
+  const note = (msg: string, extra: Record<string, unknown> = {}): void => {
+    actions.push(msg);
+    logger.warn({ ...label, ...extra }, msg);
+  };
+
+  const names = await sfs.readdir(dir);
+  const bases: number[] = [];
+  for (const name of names) {
+    if (name.endsWith('.tmp') || name.endsWith('.cleaned')) {
+      await sfs.unlink(path.join(dir, name));
+      note(`removed leftover ${name}`);
+    } else if (/^\d{20}\.log$/.test(name)) {
+      bases.push(Number(name.slice(0, 20)));
+    }
+  }
+  bases.sort((a, b) => a - b);
+  const checkpointStart = await readNumberFile(sfs, path.join(dir, LOG_START_FILE));
+  const recoveryPoint = cleanShutdown ? Infinity : ((await readNumberFile(sfs, path.join(dir, RECOVERY_POINT_FILE))) ?? 0);
+
+  const segments: Segment[] = [];
+  if (bases.length === 0) {
+    const seg = new Segment(dir, checkpointStart ?? 0, sfs, ctx.pool);
+    await seg.openPinned();
+    await fsyncDir(sfs, dir);
+    return { segments: [seg], logStartOffset: seg.baseOffset, actions };
+  }
+
+  let dropRest = false;
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i]!;
+    const isLast = i === bases.length - 1;
+    const seg = new Segment(dir, base, sfs, ctx.pool);
+    if (dropRest) {
+      await removeSegmentFiles(sfs, seg);
+      note(`deleted segment ${seg.name} after a truncated one`, { segment: seg.name });
+      continue;
+    }
+    const prev = segments[segments.length - 1];
+    const fd = await seg.openPinned();
+    const fileSize = await sfs.fstatSize(fd);
+    let scanned = false;
+    let loaded = false;
+    if (base < recoveryPoint) {
+      loaded = await loadIndexes(seg, fileSize, config, sfs);
+      if (!loaded) note(`rebuilding missing or damaged index of segment ${seg.name}`, { segment: seg.name });
+    }
+    if (!loaded) {
+      seg.resetIndexes();
+      let offsetProblem: string | undefined;
+      const end = await scanBatches(seg, 0, fileSize, true, (b) => {
+        const baseOffset = batchBaseOffset(b.buf, b.offsetInBuf);
+        const lastOffset = batchLastOffset(b.buf, b.offsetInBuf);
+        const minBase = Math.max(seg.nextOffset, prev ? prev.nextOffset : 0);
+        if (baseOffset < minBase || lastOffset - seg.baseOffset > 0x7fffffff) {
+          offsetProblem = `batch at position ${b.position} has offset ${baseOffset}, expected >= ${minBase}`;
+          return false;
+        }
+        seg.trackBatch(b.position, baseOffset, lastOffset, batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+        return true;
+      });
+      scanned = true;
+      const problem = offsetProblem ?? end.problem;
+      const goodEnd = seg.size;
+      if (problem !== undefined || goodEnd < fileSize) {
+        await sfs.ftruncate(fd, goodEnd);
+        await sfs.fsync(fd);
+        note(`truncated segment ${seg.name} from ${fileSize} to ${goodEnd} bytes: ${problem ?? 'trailing bytes'}`, {
+          segment: seg.name,
+        });
+        dropRest = true;
+      }
+    }
+    if (seg.isEmpty() && segments.length > 0 && !isLast && !dropRest) {
+      // an empty closed segment (crash right after a roll, or fully compacted) carries nothing
+      seg.markDeleted();
+      await removeSegmentFiles(sfs, seg);
+      note(`removed empty segment ${seg.name}`);
+      continue;
+    }
+    if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
+    segments.push(seg);
+  }
+  // every segment but the last gives up its pinned descriptor to the pool
+  for (let i = 0; i < segments.length - 1; i++) segments[i]!.unpin();
+  const first = segments[0]!;
+  const last = segments[segments.length - 1]!;
+  let logStartOffset = Math.max(checkpointStart ?? 0, first.baseOffset);
+  if (logStartOffset > last.nextOffset) logStartOffset = last.nextOffset;
+  return { segments, logStartOffset, actions };
+}
+
+/**
+ * Loads persisted indexes and checks them against the log: entries in range
+ * and increasing, sampled entries pointing at batches with the indexed
+ * offset, and the tail after the last entry walking to the exact file end.
+ */
+async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sfs: StorageFs): Promise<boolean> {
+  let offsetData: Buffer;
+  let timeData: Buffer;
+  try {
+    offsetData = await sfs.readFile(seg.indexPath);
+    timeData = await sfs.readFile(seg.timeIndexPath);
+  } catch {
+    return false;
+  }
+  const index = OffsetIndex.parse(offsetData, Math.max(fileSize, 1));
+  const timeIndex = TimeIndex.parse(timeData, Math.max(fileSize, 1));
+  if (!index || !timeIndex) return false;
+  const samples = Math.min(index.count, 16);
+  for (let s = 0; s < samples; s++) {
+    const i = Math.floor(((s + 1) * index.count) / samples) - 1;
+    const e = index.entry(i);
+    const head = await seg.read(e.position, 8);
+    if (head.length < 8 || batchBaseOffset(head, 0) !== seg.baseOffset + e.relativeOffset) return false;
+  }
+  seg.resetIndexes();
+  seg.index = index;
+  seg.timeIndex = timeIndex;
+  const lastTime = timeIndex.lastEntry();
+  if (lastTime) {
+    seg.maxTimestamp = lastTime.timestamp;
+    seg.offsetOfMaxTimestamp = seg.baseOffset + lastTime.relativeOffset;
+  }
+  const lastEntry = index.lastEntry();
+  const start = lastEntry ? lastEntry.position : 0;
+  seg.size = start;
+  seg.nextOffset = lastEntry ? seg.baseOffset + lastEntry.relativeOffset : seg.baseOffset;
+  let bad = false;
+  const end = await scanBatches(seg, start, fileSize, true, (b) => {
+    const baseOffset = batchBaseOffset(b.buf, b.offsetInBuf);
+    if (baseOffset < seg.nextOffset) {
+      bad = true;
+      return false;
+    }
+    seg.trackBatch(b.position, baseOffset, batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+    return true;
+  });
+  return !bad && end.problem === undefined && seg.size === fileSize;
+}
+
+export async function persistIndexes(sfs: StorageFs, seg: Segment): Promise<void> {
+  await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize());
+  await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize());
+}
+
+export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {
+  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath]) {
+    try {
+      await sfs.unlink(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+export async function readNumberFile(sfs: StorageFs, file: string): Promise<number | undefined> {
+  try {
+    const text = (await sfs.readFile(file)).toString('utf8').trim();
+    const n = Number(text);
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}

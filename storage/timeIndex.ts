@@ -1,0 +1,96 @@
+/**
+ * Sparse time index of one segment: (max timestamp so far, relative offset,
+ * position of the batch that reached it). Entries only ever increase in
+ * timestamp, so "first batch that may hold a record >= T" is a binary search.
+ * Persisted as 16-byte entries next to the offset index, rebuilt on damage.
+ */
+export const TIME_ENTRY_SIZE = 16;
+
+export class TimeIndex {
+  private ts = new Float64Array(64);
+  private rel = new Int32Array(64);
+  private pos = new Uint32Array(64);
+  count = 0;
+
+  /** Appends only when the timestamp grows; returns whether an entry was added. */
+  maybeAppend(timestamp: number, relativeOffset: number, position: number): boolean {
+    if (this.count > 0 && timestamp <= this.ts[this.count - 1]!) return false;
+    if (this.count === this.ts.length) this.grow();
+    this.ts[this.count] = timestamp;
+    this.rel[this.count] = relativeOffset;
+    this.pos[this.count] = position;
+    this.count++;
+    return true;
+  }
+
+  /**
+   * Where to start scanning for the first record with timestamp >= target:
+   * every batch before the last entry whose timestamp is < target holds only
+   * smaller timestamps, so scanning can start at that entry's batch.
+   */
+  startPositionFor(target: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! < target) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found < 0 ? 0 : this.pos[found]!;
+  }
+
+  lastEntry(): { timestamp: number; relativeOffset: number; position: number } | null {
+    if (this.count === 0) return null;
+    const i = this.count - 1;
+    return { timestamp: this.ts[i]!, relativeOffset: this.rel[i]!, position: this.pos[i]! };
+  }
+
+  truncateToPosition(position: number): void {
+    while (this.count > 0 && this.pos[this.count - 1]! >= position) this.count--;
+  }
+
+  serialize(): Buffer {
+    const out = Buffer.allocUnsafe(this.count * TIME_ENTRY_SIZE);
+    for (let i = 0; i < this.count; i++) {
+      const p = i * TIME_ENTRY_SIZE;
+      out.writeDoubleBE(this.ts[i]!, p);
+      out.writeInt32BE(this.rel[i]!, p + 8);
+      out.writeUInt32BE(this.pos[i]!, p + 12);
+    }
+    return out;
+  }
+
+  static parse(data: Buffer, logSize: number): TimeIndex | null {
+    if (data.length % TIME_ENTRY_SIZE !== 0) return null;
+    const index = new TimeIndex();
+    let prevTs = -Infinity;
+    let prevPos = -1;
+    for (let p = 0; p < data.length; p += TIME_ENTRY_SIZE) {
+      const ts = data.readDoubleBE(p);
+      const rel = data.readInt32BE(p + 8);
+      const pos = data.readUInt32BE(p + 12);
+      if (!Number.isFinite(ts) || ts <= prevTs || pos < prevPos || pos >= logSize || rel < 0) return null;
+      index.maybeAppend(ts, rel, pos);
+      prevTs = ts;
+      prevPos = pos;
+    }
+    return index;
+  }
+
+  private grow(): void {
+    const ts = new Float64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    const rel = new Int32Array(this.rel.length * 2);
+    rel.set(this.rel);
+    const pos = new Uint32Array(this.pos.length * 2);
+    pos.set(this.pos);
+    this.ts = ts;
+    this.rel = rel;
+    this.pos = pos;
+  }
+}

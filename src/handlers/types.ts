@@ -2,6 +2,7 @@ import type { BrokerConfig } from '../config/brokerConfig';
 import type { Logger } from '../log';
 import type { MetadataService } from '../metadata/types';
 import type { LogManager } from '../../storage';
+import type { FetchState } from '../fetch/fetchState';
 
 export interface ConnectionInfo {
   id: number;
@@ -31,6 +32,6 @@ export interface BrokerServices {
   logger: Logger;
   /** Consumer group coordinator (src/groups), filled in by its owner. */
   groups?: unknown;
-  /** Per-broker state of the data path (fetch sessions, long-poll waiters), owned by src/fetch. */
-  fetch?: unknown;
+  /** Fetch sessions and long-poll waiters; created on first use when a test builds services by hand. */
+  fetch?: FetchState;
 }

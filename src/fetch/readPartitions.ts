@@ -1,0 +1,90 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { PartitionLog } from '../../storage';
+import { StorageError } from '../../storage/errors';
+import type { BrokerServices } from '../handlers/types';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+
+/** One partition a fetch will answer for. */
+export interface FetchTarget {
+  topicName: string;
+  topicId: Buffer;
+  partition: number;
+  /** Null when the topic could not be resolved; errorCode says why. */
+  topic: TopicInfo | null;
+  errorCode: number;
+  fetchOffset: number;
+  maxBytes: number;
+  currentLeaderEpoch: number;
+}
+
+export interface PartitionRead {
+  target: FetchTarget;
+  errorCode: number;
+  log: PartitionLog | null;
+  highWatermark: number;
+  logStartOffset: number;
+  chunks: Buffer[];
+  bytes: number;
+}
+
+/** Brook is the only replica and never changes leader, so its leader epoch is always 0. */
+const LEADER_EPOCH = 0;
+
+function errorRead(target: FetchTarget, errorCode: number, log: PartitionLog | null): PartitionRead {
+  return {
+    target,
+    errorCode,
+    log,
+    highWatermark: log ? log.highWatermark : -1,
+    logStartOffset: log ? log.logStartOffset : -1,
+    chunks: [],
+    bytes: 0,
+  };
+}
+
+/**
+ * Reads every target in order within the response budget. The first partition
+ * that has data may exceed the limits by one batch (KIP-74), so a batch larger
+ * than max_bytes can still make progress.
+ */
+export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number): Promise<PartitionRead[]> {
+  let remaining = maxBytes;
+  let readAny = false;
+  const out: PartitionRead[] = [];
+  for (const t of targets) {
+    if (t.topic === null) {
+      out.push(errorRead(t, t.errorCode, null));
+      continue;
+    }
+    const found = await partitionLog(services, t.topic, t.partition);
+    if (!found.log) {
+      out.push(errorRead(t, found.errorCode, null));
+      continue;
+    }
+    const log = found.log;
+    if (t.currentLeaderEpoch > LEADER_EPOCH) {
+      out.push(errorRead(t, ErrorCode.UNKNOWN_LEADER_EPOCH, log));
+      continue;
+    }
+    if (t.fetchOffset < log.logStartOffset || t.fetchOffset > log.logEndOffset) {
+      out.push(errorRead(t, ErrorCode.OFFSET_OUT_OF_RANGE, log));
+      continue;
+    }
+    const limit = Math.min(t.maxBytes, remaining);
+    if (t.fetchOffset === log.highWatermark || (limit <= 0 && readAny)) {
+      out.push(errorRead(t, 0, log));
+      continue;
+    }
+    try {
+      const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: log.highWatermark, minOneBatch: !readAny });
+      remaining -= r.bytes;
+      if (r.bytes > 0) readAny = true;
+      out.push({ target: t, errorCode: 0, log, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes });
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      out.push(errorRead(t, err.code, log));
+    }
+  }
+  return out;
+}

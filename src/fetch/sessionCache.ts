@@ -1,0 +1,74 @@
+import { randomInt } from 'node:crypto';
+
+/** What a session remembers of one partition between incremental fetches (KIP-227). */
+export interface SessionPartition {
+  topic: string;
+  /** All-zero when the client addresses topics by name (Fetch < v13). */
+  topicId: Buffer;
+  partition: number;
+  fetchOffset: number;
+  maxBytes: number;
+  /** Last values sent, so unchanged partitions can be left out of the next response. */
+  sentHighWatermark: number;
+  sentLogStartOffset: number;
+}
+
+export class FetchSession {
+  /** The epoch the next incremental request must carry. */
+  nextEpoch = 1;
+  lastUsed: number;
+  readonly partitions = new Map<string, SessionPartition>();
+
+  constructor(readonly id: number, now: number) {
+    this.lastUsed = now;
+  }
+}
+
+export function sessionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/**
+ * Sessions live in a bounded cache. When it is full the least recently used
+ * session is evicted; its client then gets FETCH_SESSION_ID_NOT_FOUND and
+ * starts over with a full fetch, which is always correct, just bigger.
+ */
+export class FetchSessionCache {
+  // Map iteration order doubles as recency order: touching re-inserts.
+  private readonly sessions = new Map<number, FetchSession>();
+
+  constructor(private readonly slots: number) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: number, now: number): FetchSession | undefined {
+    const s = this.sessions.get(id);
+    if (s) {
+      s.lastUsed = now;
+      this.sessions.delete(id);
+      this.sessions.set(id, s);
+    }
+    return s;
+  }
+
+  /** A new session, or null when sessions are disabled (zero slots). */
+  create(now: number): FetchSession | null {
+    if (this.slots <= 0) return null;
+    while (this.sessions.size >= this.slots) {
+      const oldest = this.sessions.keys().next().value as number;
+      this.sessions.delete(oldest);
+    }
+    let id: number;
+    do id = randomInt(1, 0x7fffffff);
+    while (this.sessions.has(id));
+    const s = new FetchSession(id, now);
+    this.sessions.set(id, s);
+    return s;
+  }
+
+  remove(id: number): void {
+    this.sessions.delete(id);
+  }
+}

@@ -1,0 +1,19 @@
+import type { ApiVersionsRequest } from '../../protocol/generated/messages/ApiVersionsRequest';
+import type { ApiVersionsResponseInput } from '../../protocol/generated/messages/ApiVersionsResponse';
+import { supportedApis } from './registry';
+import type { Handler } from './types';
+
+/**
+ * Lists what the registry serves. Unsupported request versions never reach
+ * this handler: the server answers them with the v0-layout fallback.
+ * Brook has no feature flags, so the feature lists are empty and the epoch -1.
+ */
+export const handleApiVersions: Handler<ApiVersionsRequest, ApiVersionsResponseInput> = () => ({
+  errorCode: 0,
+  apiKeys: supportedApis().map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion })),
+  throttleTimeMs: 0,
+  supportedFeatures: [],
+  finalizedFeaturesEpoch: -1n,
+  finalizedFeatures: [],
+  zkMigrationReady: false,
+});

@@ -1,0 +1,122 @@
+import type { FetchRequest } from '../../protocol/generated/messages/FetchRequest';
+import type { FetchResponseInput } from '../../protocol/generated/messages/FetchResponse';
+import { convertV2ToLegacy } from '../../protocol/records';
+import { FetchState } from '../fetch/fetchState';
+import { readPartitions, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
+import { sessionKey, type FetchSession } from '../fetch/sessionCache';
+import { planFetch } from '../fetch/sessionRequest';
+import type { Handler, RequestContext } from './types';
+
+const EMPTY = Buffer.alloc(0);
+const READ_COMMITTED = 1;
+
+type TopicResponse = NonNullable<FetchResponseInput['responses']>[number];
+type PartitionResponse = NonNullable<TopicResponse['partitions']>[number];
+
+function fetchState(ctx: RequestContext): FetchState {
+  ctx.broker.fetch ??= new FetchState(ctx.broker.config.fetchSessionCacheSlots);
+  return ctx.broker.fetch;
+}
+
+/** Fetch v0-v3 clients only read message format v0/v1, so their answers are converted (a copy, unlike v4+). */
+function recordsFor(version: number, read: PartitionRead): Buffer | Buffer[] {
+  if (read.bytes === 0) return EMPTY;
+  if (version >= 4) return read.chunks;
+  const v2 = read.chunks.length === 1 ? read.chunks[0] : Buffer.concat(read.chunks, read.bytes);
+  return convertV2ToLegacy(v2, version <= 1 ? 0 : 1);
+}
+
+function partitionResponse(version: number, isolation: number, read: PartitionRead): PartitionResponse {
+  // Without transactions the last stable offset is the high watermark.
+  return {
+    partitionIndex: read.target.partition,
+    errorCode: read.errorCode,
+    highWatermark: BigInt(read.highWatermark),
+    lastStableOffset: BigInt(read.highWatermark),
+    logStartOffset: BigInt(read.logStartOffset),
+    abortedTransactions: isolation === READ_COMMITTED ? [] : null,
+    preferredReadReplica: -1,
+    records: recordsFor(version, read),
+  };
+}
+
+/** Groups partition answers by topic, keeping the order in which topics first appear. */
+function groupByTopic(version: number, isolation: number, reads: readonly PartitionRead[]): TopicResponse[] {
+  const byTopic = new Map<string, TopicResponse & { partitions: PartitionResponse[] }>();
+  for (const r of reads) {
+    const key = version >= 13 ? r.target.topicId.toString('hex') : r.target.topicName;
+    let t = byTopic.get(key);
+    if (!t) {
+      t = { topic: r.target.topicName, topicId: r.target.topicId, partitions: [] };
+      byTopic.set(key, t);
+    }
+    t.partitions.push(partitionResponse(version, isolation, r));
+  }
+  return [...byTopic.values()];
+}
+
+/** In an incremental session, a partition is only sent when it carries news. */
+function worthSending(read: PartitionRead, session: FetchSession): boolean {
+  if (read.errorCode !== 0 || read.bytes > 0) return true;
+  const e = session.partitions.get(sessionKey(read.target.topicName, read.target.partition));
+  if (!e) return true;
+  return e.sentHighWatermark !== read.highWatermark || e.sentLogStartOffset !== read.logStartOffset;
+}
+
+function rememberSent(session: FetchSession, reads: readonly PartitionRead[]): void {
+  for (const r of reads) {
+    const e = session.partitions.get(sessionKey(r.target.topicName, r.target.partition));
+    if (!e) continue;
+    e.sentHighWatermark = r.highWatermark;
+    e.sentLogStartOffset = r.logStartOffset;
+  }
+}
+
+/** Something a parked fetch should wake for appeared since these reads. */
+function progressed(reads: readonly PartitionRead[]): boolean {
+  return reads.some((r) => r.log !== null && r.log.highWatermark !== r.highWatermark);
+}
+
+/**
+ * Reads until min_bytes is reached, an error shows up, or max_wait_ms is over.
+ * Waiting is driven by append notifications of the partitions involved.
+ */
+async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets: FetchTarget[]): Promise<PartitionRead[]> {
+  const state = fetchState(ctx);
+  const maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  const maxWait = Math.min(Math.max(req.maxWaitMs, 0), ctx.broker.config.fetchMaxWaitMsCap);
+  const deadline = ctx.now + maxWait;
+  for (;;) {
+    const reads = await readPartitions(ctx.broker, targets, maxBytes);
+    let bytes = 0;
+    let failed = false;
+    for (const r of reads) {
+      bytes += r.bytes;
+      if (r.errorCode !== 0) failed = true;
+    }
+    const left = deadline - Date.now();
+    if (bytes >= req.minBytes || failed || left <= 0) return reads;
+    if (progressed(reads)) continue;
+    const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
+    const woken = await state.waiters.waitForAppend(logs, left, () => progressed(reads));
+    if (!woken) return readPartitions(ctx.broker, targets, maxBytes);
+  }
+}
+
+export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx, req) => {
+  const version = ctx.apiVersion;
+  const plan = planFetch(fetchState(ctx).sessions, ctx.broker.metadata, req, version, ctx.now);
+  if (plan.kind === 'error') {
+    return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
+  }
+  const reads = await readWithLongPoll(ctx, req, plan.targets);
+  let sent = reads;
+  if (plan.kind === 'incremental') sent = reads.filter((r) => worthSending(r, plan.session));
+  if (plan.session) rememberSent(plan.session, sent);
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: plan.session?.id ?? 0,
+    responses: groupByTopic(version, req.isolationLevel, sent),
+  };
+};

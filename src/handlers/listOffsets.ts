@@ -1,0 +1,76 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ListOffsetsRequest, ListOffsetsPartition } from '../../protocol/generated/messages/ListOffsetsRequest';
+import type { ListOffsetsResponseInput } from '../../protocol/generated/messages/ListOffsetsResponse';
+import type { PartitionLog } from '../../storage';
+import { StorageError } from '../../storage/errors';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { Handler, RequestContext } from './types';
+
+/** Special timestamps of ListOffsets (KIP-734 max timestamp, KIP-405 tiered storage variants). */
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
+const EARLIEST_PENDING_UPLOAD = -6n;
+
+type PartitionResponse = NonNullable<NonNullable<ListOffsetsResponseInput['topics']>[number]['partitions']>[number];
+
+function answer(index: number, errorCode: number, offset = -1, timestamp = -1, version = 1): PartitionResponse {
+  return {
+    partitionIndex: index,
+    errorCode,
+    // v0 answers a list; an empty one means "no offset".
+    oldStyleOffsets: version === 0 && offset >= 0 ? [BigInt(offset)] : [],
+    timestamp: BigInt(timestamp),
+    offset: BigInt(offset),
+    leaderEpoch: offset >= 0 ? 0 : -1,
+  };
+}
+
+async function lookup(log: PartitionLog, ts: bigint): Promise<{ offset: number; timestamp: number }> {
+  switch (ts) {
+    case LATEST:
+      // Single replica, no transactions: log end, high watermark and last stable offset coincide.
+      return { offset: log.highWatermark, timestamp: -1 };
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      return { offset: log.logStartOffset, timestamp: -1 };
+    case MAX_TIMESTAMP:
+      return log.maxTimestamp() ?? { offset: -1, timestamp: -1 };
+    case LATEST_TIERED:
+    case EARLIEST_PENDING_UPLOAD:
+      // Nothing is ever tiered.
+      return { offset: -1, timestamp: -1 };
+    default: {
+      if (ts < 0n) return { offset: -1, timestamp: -1 };
+      return (await log.offsetForTimestamp(Number(ts))) ?? { offset: -1, timestamp: -1 };
+    }
+  }
+}
+
+async function listPartition(ctx: RequestContext, topicName: string, p: ListOffsetsPartition): Promise<PartitionResponse> {
+  const v = ctx.apiVersion;
+  const topic = ctx.broker.metadata.topic(topicName);
+  if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (p.currentLeaderEpoch > 0) return answer(p.partitionIndex, ErrorCode.UNKNOWN_LEADER_EPOCH);
+  const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
+  if (!found.log) return answer(p.partitionIndex, found.errorCode);
+  try {
+    const r = await lookup(found.log, p.timestamp);
+    return answer(p.partitionIndex, 0, r.offset, r.timestamp, v);
+  } catch (err) {
+    if (err instanceof StorageError) return answer(p.partitionIndex, err.code);
+    throw err;
+  }
+}
+
+export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponseInput> = async (ctx, req) => ({
+  throttleTimeMs: 0,
+  topics: await Promise.all(
+    req.topics.map(async (t) => ({
+      name: t.name,
+      partitions: await Promise.all(t.partitions.map((p) => listPartition(ctx, t.name, p))),
+    })),
+  ),
+});

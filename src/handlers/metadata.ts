@@ -1,0 +1,70 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { MetadataRequest } from '../../protocol/generated/messages/MetadataRequest';
+import type { MetadataResponseInput } from '../../protocol/generated/messages/MetadataResponse';
+import { resolveTopic } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+/** Kafka's "authorized operations were not requested". */
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+const NO_TOPIC_ID = Buffer.alloc(16);
+
+type TopicResponse = NonNullable<MetadataResponseInput['topics']>[number];
+
+function describeTopic(topic: TopicInfo, nodeId: number): TopicResponse {
+  const partitions = [];
+  for (let p = 0; p < topic.partitions; p++) {
+    partitions.push({
+      errorCode: 0,
+      partitionIndex: p,
+      leaderId: nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [nodeId],
+      isrNodes: [nodeId],
+      offlineReplicas: [],
+    });
+  }
+  return {
+    errorCode: 0,
+    name: topic.name,
+    topicId: topic.id,
+    isInternal: topic.internal,
+    partitions,
+    topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+  };
+}
+
+function topicError(errorCode: number, name: string | null, topicId: Buffer = NO_TOPIC_ID): TopicResponse {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED };
+}
+
+async function requestedTopic(ctx: RequestContext, t: { topicId: Buffer; name: string | null }, allowAutoCreate: boolean): Promise<TopicResponse> {
+  const nodeId = ctx.broker.config.nodeId;
+  if (t.name === null) {
+    // v10+: a topic may be asked for by id alone.
+    const byId = ctx.broker.metadata.topicById(t.topicId);
+    return byId ? describeTopic(byId, nodeId) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
+  }
+  const found = await resolveTopic(ctx.broker, t.name, allowAutoCreate);
+  return found.topic ? describeTopic(found.topic, nodeId) : topicError(found.errorCode, t.name);
+}
+
+export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = async (ctx, req) => {
+  const { metadata, config } = ctx.broker;
+  const self = metadata.self();
+  // v0 has no null: an empty list means "all topics" there; later versions use null for that.
+  const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
+  // Before v4 there is no flag and the broker setting alone decides.
+  const allowAutoCreate = ctx.apiVersion < 4 || req.allowAutoTopicCreation;
+  const topics = all
+    ? metadata.topics().map((t) => describeTopic(t, config.nodeId))
+    : await Promise.all(req.topics!.map((t) => requestedTopic(ctx, t, allowAutoCreate)));
+  return {
+    throttleTimeMs: 0,
+    brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    clusterId: metadata.clusterId,
+    controllerId: self.nodeId,
+    topics,
+    clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+  };
+};

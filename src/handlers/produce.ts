@@ -1,0 +1,88 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
+import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
+import { convertLegacyToV2, validateProduceRecords } from '../../protocol/records';
+import { DEFAULT_LOG_CONFIG } from '../../storage/config';
+import { StorageError } from '../../storage/errors';
+import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
+
+function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+}
+
+function maxMessageBytes(ctx: RequestContext, topic: TopicInfo): number {
+  return (
+    logConfigFromTopicConfigs(topic.configs).maxMessageBytes ??
+    ctx.broker.config.logDefaults.maxMessageBytes ??
+    DEFAULT_LOG_CONFIG.maxMessageBytes
+  );
+}
+
+/** Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch. */
+function prepareRecords(ctx: RequestContext, records: Buffer, limit: number): { records: Buffer } | { errorCode: number; message: string } {
+  let buf = records;
+  let check = validateProduceRecords(buf, { requireSingleBatch: ctx.apiVersion >= 3 });
+  if (!check.ok && check.legacyMagic !== undefined && ctx.apiVersion < 3) {
+    try {
+      buf = convertLegacyToV2(records);
+    } catch (err) {
+      return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: (err as Error).message };
+    }
+    check = validateProduceRecords(buf);
+  }
+  if (!check.ok) return { errorCode: check.errorCode, message: check.message };
+  for (const b of check.batches) {
+    if (b.size > limit) return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, message: `batch of ${b.size} bytes exceeds max.message.bytes ${limit}` };
+  }
+  return { records: buf };
+}
+
+async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData): Promise<PartitionResponse> {
+  if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
+  const prepared = prepareRecords(ctx, p.records, maxMessageBytes(ctx, topic));
+  if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
+  const found = await partitionLog(ctx.broker, topic, p.index);
+  if (!found.log) return failed(p.index, found.errorCode);
+  try {
+    const res = await found.log.append(prepared.records, { now: ctx.now });
+    return {
+      index: p.index,
+      errorCode: 0,
+      baseOffset: BigInt(res.baseOffset),
+      logAppendTimeMs: BigInt(res.logAppendTime),
+      logStartOffset: BigInt(res.logStartOffset),
+      recordErrors: [],
+      errorMessage: null,
+    };
+  } catch (err) {
+    if (err instanceof StorageError) return failed(p.index, err.code, err.message);
+    throw err;
+  }
+}
+
+export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = async (ctx, req) => {
+  const acks = req.acks;
+  const validAcks = acks === 0 || acks === 1 || acks === -1;
+  const responses = await Promise.all(
+    req.topicData.map(async (t) => {
+      let partitionResponses: PartitionResponse[];
+      if (!validAcks) {
+        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS));
+      } else {
+        const resolved = await resolveTopic(ctx.broker, t.name, true);
+        partitionResponses = resolved.topic
+          ? await Promise.all(t.partitionData.map((p) => producePartition(ctx, resolved.topic, p)))
+          : t.partitionData.map((p) => failed(p.index, resolved.errorCode));
+      }
+      return { name: t.name, partitionResponses };
+    }),
+  );
+  // acks=0: the client expects no answer at all, not even for errors.
+  if (acks === 0) return null;
+  return { responses, throttleTimeMs: 0 };
+};

@@ -1,0 +1,51 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { PartitionLog } from '../../storage';
+import { StorageError } from '../../storage/errors';
+import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import type { BrokerServices } from '../handlers/types';
+import { topicNameProblem } from './topicName';
+import { MetadataError, type TopicInfo } from './types';
+
+export type PartitionLookup = { log: PartitionLog; topic: TopicInfo; errorCode: 0 } | { log: null; topic: TopicInfo | null; errorCode: number };
+
+/**
+ * The storage log of a partition the metadata knows. Logs are opened lazily:
+ * a topic created by any path (Metadata, Produce, CreateTopics) gets its files
+ * on first use, with its topic configs applied.
+ */
+export async function partitionLog(services: BrokerServices, topic: TopicInfo, partition: number): Promise<PartitionLookup> {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+    return { log: null, topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  }
+  const existing = services.logs.get(topic.name, partition);
+  if (existing) return { log: existing, topic, errorCode: 0 };
+  try {
+    const log = await services.logs.create(topic.name, partition, logConfigFromTopicConfigs(topic.configs));
+    return { log, topic, errorCode: 0 };
+  } catch (err) {
+    services.logger.error({ topic: topic.name, partition, err: (err as Error).message }, 'cannot open partition log');
+    return { log: null, topic, errorCode: err instanceof StorageError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR };
+  }
+}
+
+/** A topic for a produce or metadata request, auto-created when the broker and the request allow it. */
+export async function resolveTopic(
+  services: BrokerServices,
+  name: string,
+  allowAutoCreate: boolean,
+): Promise<{ topic: TopicInfo; errorCode: 0 } | { topic: null; errorCode: number }> {
+  const found = services.metadata.topic(name);
+  if (found) return { topic: found, errorCode: 0 };
+  if (topicNameProblem(name) !== null) return { topic: null, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION };
+  if (!allowAutoCreate || !services.config.autoCreateTopicsEnable) {
+    return { topic: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  }
+  try {
+    const topic = await services.metadata.ensureTopic(name, { partitions: services.config.numPartitions });
+    return { topic, errorCode: 0 };
+  } catch (err) {
+    if (err instanceof MetadataError) return { topic: null, errorCode: err.errorCode };
+    services.logger.error({ topic: name, err: (err as Error).message }, 'topic auto-creation failed');
+    return { topic: null, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+  }
+}

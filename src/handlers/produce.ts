@@ -2,9 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
 import { convertLegacyToV2, validateProduceRecords } from '../../protocol/records';
-import { DEFAULT_LOG_CONFIG } from '../../storage/config';
 import { StorageError } from '../../storage/errors';
-import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
@@ -13,14 +11,6 @@ type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
-}
-
-function maxMessageBytes(ctx: RequestContext, topic: TopicInfo): number {
-  return (
-    logConfigFromTopicConfigs(topic.configs).maxMessageBytes ??
-    ctx.broker.config.logDefaults.maxMessageBytes ??
-    DEFAULT_LOG_CONFIG.maxMessageBytes
-  );
 }
 
 /** Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch. */
@@ -44,12 +34,13 @@ function prepareRecords(ctx: RequestContext, records: Buffer, limit: number): { 
 
 async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData): Promise<PartitionResponse> {
   if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
-  const prepared = prepareRecords(ctx, p.records, maxMessageBytes(ctx, topic));
-  if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   const found = await partitionLog(ctx.broker, topic, p.index);
   if (!found.log) return failed(p.index, found.errorCode);
+  // The log's effective config already merges broker defaults with topic overrides.
+  const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes);
+  if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   try {
-    const res = await found.log.append(prepared.records, { now: ctx.now });
+    const res = await found.log.append(prepared.records, { now: ctx.now, leaderEpoch: 0 });
     return {
       index: p.index,
       errorCode: 0,

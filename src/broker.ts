@@ -1,0 +1,128 @@
+import { promises as fs } from 'node:fs';
+import { LogManager } from '../storage';
+import type { BrokerConfig } from './config/brokerConfig';
+import { loadConfig } from './config/load';
+import { logConfigFromTopicConfigs } from './config/logConfigMapping';
+import { FetchState } from './fetch/fetchState';
+import type { BrokerServices } from './handlers/types';
+import { createLogger, type Logger, type LogLevel } from './log';
+import { LocalMetadataService } from './metadata/localMetadataService';
+import type { MetadataEvent } from './metadata/types';
+import { BrokerServer } from './server/server';
+
+export interface StartBrokerOptions {
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  dataDir?: string;
+  /** Kafka-style properties file. */
+  configFile?: string;
+  /** key=value properties applied over the file. */
+  config?: Record<string, string>;
+  logger?: Logger;
+  logLevel?: LogLevel;
+}
+
+export interface BrokerHandle {
+  readonly host: string;
+  readonly port: number;
+  readonly config: BrokerConfig;
+  readonly services: BrokerServices;
+  /** Stops accepting, answers in-flight requests, flushes and closes the logs. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Keeps partition logs in step with metadata changes made by any API. */
+function followMetadata(services: BrokerServices): () => void {
+  const { logs, logger, metadata } = services;
+  const warn = (what: string, topic: string) => (err: unknown) =>
+    logger.error({ topic, err: err instanceof Error ? err.message : String(err) }, what);
+  const createFrom = (topic: { name: string; configs: Record<string, string> }, from: number, to: number) => {
+    const cfg = logConfigFromTopicConfigs(topic.configs);
+    for (let p = from; p < to; p++) logs.create(topic.name, p, cfg).catch(warn('cannot create partition log', topic.name));
+  };
+  return metadata.onChange((e: MetadataEvent) => {
+    switch (e.type) {
+      case 'topic-created':
+        logger.info({ topic: e.topic.name, partitions: e.topic.partitions, topicId: e.topic.id.toString('hex') }, 'topic created');
+        createFrom(e.topic, 0, e.topic.partitions);
+        break;
+      case 'topic-deleted':
+        logger.info({ topic: e.topic.name }, 'topic deleted');
+        logs.deleteTopic(e.topic.name).catch(warn('cannot delete topic logs', e.topic.name));
+        break;
+      case 'partitions-added':
+        logger.info({ topic: e.topic.name, partitions: e.topic.partitions, previous: e.previous }, 'partitions added');
+        createFrom(e.topic, e.previous, e.topic.partitions);
+        break;
+      case 'configs-altered': {
+        const cfg = logConfigFromTopicConfigs(e.topic.configs);
+        for (const { topic, log } of logs.partitions()) if (topic === e.topic.name) log.updateConfig(cfg);
+        break;
+      }
+    }
+  });
+}
+
+export async function startBroker(opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const config = loadConfig({ file: opts.configFile, overrides: opts.config, host: opts.host, port: opts.port, dataDir: opts.dataDir });
+  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  await fs.mkdir(config.dataDir, { recursive: true });
+
+  const metadata = await LocalMetadataService.open({
+    dataDir: config.dataDir,
+    self: { nodeId: config.nodeId, host: config.host, port: config.port, rack: null },
+    defaultPartitions: config.numPartitions,
+    clusterId: config.clusterId,
+  });
+  const logs = new LogManager({ dataDir: config.dataDir, logger: logger.child({ component: 'storage' }), defaults: config.logDefaults });
+  await logs.open();
+  // Logs come back with broker defaults; topic-level overrides live in metadata.
+  for (const { topic, log } of logs.partitions()) {
+    const info = metadata.topic(topic);
+    if (info) log.updateConfig(logConfigFromTopicConfigs(info.configs));
+  }
+
+  const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
+  const unfollow = followMetadata(services);
+  const server = new BrokerServer(services, {
+    maxRequestBytes: config.socketRequestMaxBytes,
+    maxInFlight: config.maxInFlightRequestsPerConnection,
+    writeHighWaterMark: config.socketWriteHighWaterMark,
+    idleMs: config.connectionsMaxIdleMs,
+  });
+  let bound: { host: string; port: number };
+  try {
+    bound = await server.listen(config.host, config.port);
+  } catch (err) {
+    unfollow();
+    await logs.close();
+    await metadata.close();
+    throw err;
+  }
+  const advertised = config.advertisedListeners[0] ?? {
+    host: bound.host === '0.0.0.0' || bound.host === '::' ? '127.0.0.1' : bound.host,
+    port: bound.port,
+  };
+  metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: null });
+  logger.info(
+    { host: bound.host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, nodeId: config.nodeId, clusterId: metadata.clusterId, dataDir: config.dataDir },
+    'listening',
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.info({}, 'shutting down');
+      // Parked long polls answer now instead of holding up the drain.
+      services.fetch?.waiters.shutdown();
+      await server.close();
+      unfollow();
+      await logs.close();
+      await metadata.close();
+      logger.info({}, 'shutdown complete');
+    })();
+    return closing;
+  };
+  return { host: bound.host, port: bound.port, config, services, close };
+}

@@ -1,0 +1,47 @@
+import { startBroker } from '../broker';
+import { createLogger } from '../log';
+import { parseArgs, USAGE } from './args';
+
+/** `brook start ...`: runs a broker until SIGTERM/SIGINT, then shuts it down cleanly. */
+export async function main(argv: string[]): Promise<void> {
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`brook: ${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const logger = createLogger('info');
+  const broker = await startBroker({
+    host: args.host,
+    port: args.port,
+    dataDir: args.dataDir,
+    configFile: args.configFile,
+    config: args.overrides,
+    logger,
+  });
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal means the operator does not want to wait.
+        logger.warn({ signal }, 'second signal, exiting without finishing shutdown');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      broker.close().then(resolve, (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

@@ -36,9 +36,10 @@ export interface CompactionResult {
  * never move; only batches that lost records are re-encoded. The cleaned file
  * replaces the old one with an atomic rename, indexes are rewritten after.
  */
-export async function compactSegments(segments: Segment[], ctx: CompactionContext): Promise<CompactionResult> {
+export async function compactSegments(segments: Segment[], active: Segment, ctx: CompactionContext): Promise<CompactionResult> {
   const latest = new Map<string, number>();
-  for (const seg of segments) {
+  // the active segment only contributes keys (up to what is written now): newer values there supersede older ones
+  for (const seg of [...segments, active]) {
     await scanBatches(seg, 0, seg.size, false, (b) => {
       const view = b.buf.subarray(b.offsetInBuf, b.offsetInBuf + b.size);
       if (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.CONTROL) return;

@@ -695,7 +695,7 @@ export class PartitionLog {
       if (this.closed || !compacts(this.config) || this.segments.length < 2) return none;
       const closedEnd = this.active.baseOffset;
       if (!force && closedEnd <= this.compactedUpTo && now < this.nextTombstoneExpiry) return none;
-      const result = await compactSegments(this.segments.slice(0, -1), {
+      const result = await compactSegments(this.segments.slice(0, -1), this.active, {
         sfs: this.ctx.sfs,
         pool: this.ctx.pool,
         config: this.config,

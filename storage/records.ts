@@ -13,6 +13,7 @@ export interface RecordView {
   /** Key bytes as a slice, or null for a null key. */
   key: Buffer | null;
   valueIsNull: boolean;
+  value: Buffer | null;
   /** The record's full encoding (length prefix included) within `payload`. */
   start: number;
   end: number;
@@ -80,9 +81,10 @@ export function decodeBatch(batch: Buffer, maxDecompressed?: number): DecodedBat
       r.skip(keyLength);
     }
     const valueLength = r.varlong();
+    const value = valueLength >= 0 ? payload.subarray(r.pos, r.pos + valueLength) : null;
     const end = bodyStart + length;
     if (end > payload.length || end < r.pos) throw new RangeError('record length runs past the batch');
-    records.push({ offsetDelta, timestampDelta, key, valueIsNull: valueLength < 0, start, end });
+    records.push({ offsetDelta, timestampDelta, key, valueIsNull: valueLength < 0, value, start, end });
     r.pos = end;
   }
   return {

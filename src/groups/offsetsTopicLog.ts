@@ -1,0 +1,106 @@
+import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
+import type { LogManager, PartitionLog } from '../../storage';
+import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
+import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
+import type { GroupLogRecord, GroupStateLog } from './stateLog';
+
+export interface OffsetsTopicDeps {
+  metadata: { ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo> };
+  logs: LogManager;
+  /** offsets.topic.num.partitions, used when the topic does not exist yet. */
+  partitions: number;
+}
+
+interface PendingAppend {
+  records: GroupLogRecord[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Bytes asked per read while replaying a partition at startup. */
+const LOAD_READ_BYTES = 1 << 20;
+
+/**
+ * The coordinator's state in the compacted internal topic `__consumer_offsets`,
+ * one partition per group hash like Kafka. Appends to a partition that arrive
+ * while a write is in flight are coalesced into the next single batch, so many
+ * pipelined commits cost one storage append.
+ */
+export class OffsetsTopicLog implements GroupStateLog {
+  private partitionLogs: PartitionLog[] = [];
+  private readonly queues = new Map<number, PendingAppend[]>();
+  private readonly writing = new Set<number>();
+
+  constructor(private readonly deps: OffsetsTopicDeps) {}
+
+  async open(): Promise<void> {
+    const topic = await this.deps.metadata.ensureTopic(OFFSETS_TOPIC, {
+      partitions: this.deps.partitions,
+      internal: true,
+      configs: { 'cleanup.policy': 'compact' },
+    });
+    const logs: PartitionLog[] = [];
+    for (let p = 0; p < topic.partitions; p++) {
+      logs.push(await this.deps.logs.create(OFFSETS_TOPIC, p, { cleanupPolicy: 'compact' }));
+    }
+    this.partitionLogs = logs;
+  }
+
+  get partitionCount(): number {
+    return this.partitionLogs.length;
+  }
+
+  append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
+    if (this.partitionLogs.length === 0) return Promise.reject(new Error('offsets topic not open'));
+    const partition = offsetsPartitionFor(groupId, this.partitionLogs.length);
+    return new Promise((resolve, reject) => {
+      let q = this.queues.get(partition);
+      if (!q) this.queues.set(partition, (q = []));
+      q.push({ records: [...records], resolve, reject });
+      if (!this.writing.has(partition)) void this.drain(partition);
+    });
+  }
+
+  private async drain(partition: number): Promise<void> {
+    this.writing.add(partition);
+    try {
+      for (;;) {
+        const q = this.queues.get(partition);
+        if (!q || q.length === 0) return;
+        this.queues.delete(partition);
+        const batch = buildRecordBatch({
+          records: q.flatMap((a) => a.records.map((r) => ({ key: r.key, value: r.value }))),
+        });
+        try {
+          await this.partitionLogs[partition].append(batch);
+          for (const a of q) a.resolve();
+        } catch (err) {
+          for (const a of q) a.reject(err);
+        }
+      }
+    } finally {
+      this.writing.delete(partition);
+    }
+  }
+
+  async *load(): AsyncIterable<GroupLogRecord> {
+    for (const log of this.partitionLogs) {
+      let offset = log.logStartOffset;
+      while (offset < log.logEndOffset) {
+        const res = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
+        if (res.chunks.length === 0) break;
+        const buf = res.chunks.length === 1 ? res.chunks[0] : Buffer.concat(res.chunks);
+        let next = offset;
+        for (const batch of decodeRecordBatches(buf)) {
+          next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
+          if (batch.isControl) continue;
+          for (const r of batch.records) {
+            if (r.key && Number(r.offset) >= offset) yield { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
+          }
+        }
+        if (next <= offset) break;
+        offset = next;
+      }
+    }
+  }
+}

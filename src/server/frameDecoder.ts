@@ -21,7 +21,8 @@ export class FrameDecoder {
   push(chunk: Buffer): FrameResult {
     const frames: Buffer[] = [];
     let pos = 0;
-    if (this.pendingBytes > 0) {
+    // A known size with no body bytes yet still means a frame is in progress.
+    if (this.pendingBytes > 0 || this.expected >= 0) {
       const r = this.continuePending(chunk, frames);
       if (r.oversized !== null) return { frames, oversized: r.oversized };
       pos = r.pos;

@@ -1,0 +1,117 @@
+import * as net from 'node:net';
+import { Reader } from '../../protocol/codec/reader';
+import { Writer } from '../../protocol/codec/writer';
+import { apiDescriptor } from '../../protocol/generated/apis';
+
+/** A bare Kafka connection for tests that need exact control over frames. */
+export class RawClient {
+  private buffered = Buffer.alloc(0);
+  private frames: Buffer[] = [];
+  private waiters: Array<() => void> = [];
+  private nextCorrelation = 1;
+  closed = false;
+  readonly closedPromise: Promise<void>;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      while (this.buffered.length >= 4) {
+        const size = this.buffered.readInt32BE(0);
+        if (this.buffered.length < 4 + size) break;
+        this.frames.push(this.buffered.subarray(4, 4 + size));
+        this.buffered = this.buffered.subarray(4 + size);
+      }
+      this.wake();
+    });
+    this.closedPromise = new Promise((resolve) => {
+      socket.on('close', () => {
+        this.closed = true;
+        this.wake();
+        resolve();
+      });
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, host, () => {
+        s.off('error', reject);
+        resolve(new RawClient(s));
+      });
+      s.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Encodes a request frame (size prefix included) without sending it. */
+  encode(apiKey: number, version: number, body: unknown, correlationId = this.nextCorrelation++, clientId: string | null = 'raw-test'): Buffer {
+    const d = apiDescriptor(apiKey);
+    if (!d) throw new Error(`no descriptor for ${apiKey}`);
+    const w = new Writer();
+    const setSize = w.reserveInt32();
+    const hv = d.requestHeaderVersion(version);
+    w.int16(apiKey).int16(version).int32(correlationId);
+    if (hv >= 1) w.nullableString(clientId);
+    if (hv >= 2) w.uvarint(0);
+    d.encodeRequest(w, version, body);
+    setSize(w.length - 4);
+    return w.toBuffer();
+  }
+
+  send(frame: Buffer): void {
+    this.socket.write(frame);
+  }
+
+  /** Next response frame (without size prefix); rejects if the connection closes first or after timeoutMs. */
+  async nextFrame(timeoutMs = 5000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length === 0) {
+      if (this.closed) throw new Error('connection closed');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a response');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.frames.shift()!;
+  }
+
+  /** Decodes a response frame: correlation id plus body. */
+  decode<T>(apiKey: number, version: number, frame: Buffer): { correlationId: number; body: T } {
+    const d = apiDescriptor(apiKey)!;
+    const r = new Reader(frame);
+    const correlationId = r.int32();
+    if (d.responseHeaderVersion(version) >= 1) {
+      const n = r.uvarint();
+      for (let i = 0; i < n; i++) {
+        r.uvarint();
+        r.skip(r.uvarint());
+      }
+    }
+    const body = d.decodeResponse(r, version) as T;
+    return { correlationId, body };
+  }
+
+  /** Sends one request and waits for its response. */
+  async request<T>(apiKey: number, version: number, body: unknown): Promise<T> {
+    const correlationId = this.nextCorrelation++;
+    this.send(this.encode(apiKey, version, body, correlationId));
+    const res = this.decode<T>(apiKey, version, await this.nextFrame());
+    if (res.correlationId !== correlationId) throw new Error(`correlation ${res.correlationId} != ${correlationId}`);
+    return res.body;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

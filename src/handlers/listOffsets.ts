@@ -16,15 +16,18 @@ const EARLIEST_PENDING_UPLOAD = -6n;
 
 type PartitionResponse = NonNullable<NonNullable<ListOffsetsResponseInput['topics']>[number]['partitions']>[number];
 
-function answer(index: number, errorCode: number, offset = -1, timestamp = -1, version = 1): PartitionResponse {
+/** Fields outside the version's layout must stay at their defaults (the encoder refuses anything else). */
+function answer(index: number, errorCode: number, version: number, offset = -1, timestamp = -1): PartitionResponse {
+  if (version === 0) {
+    // v0 answers a list; an empty one means "no offset".
+    return { partitionIndex: index, errorCode, oldStyleOffsets: offset >= 0 ? [BigInt(offset)] : [] };
+  }
   return {
     partitionIndex: index,
     errorCode,
-    // v0 answers a list; an empty one means "no offset".
-    oldStyleOffsets: version === 0 && offset >= 0 ? [BigInt(offset)] : [],
     timestamp: BigInt(timestamp),
     offset: BigInt(offset),
-    leaderEpoch: offset >= 0 ? 0 : -1,
+    leaderEpoch: version >= 4 && offset >= 0 ? 0 : -1,
   };
 }
 
@@ -52,15 +55,15 @@ async function lookup(log: PartitionLog, ts: bigint): Promise<{ offset: number; 
 async function listPartition(ctx: RequestContext, topicName: string, p: ListOffsetsPartition): Promise<PartitionResponse> {
   const v = ctx.apiVersion;
   const topic = ctx.broker.metadata.topic(topicName);
-  if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  if (p.currentLeaderEpoch > 0) return answer(p.partitionIndex, ErrorCode.UNKNOWN_LEADER_EPOCH);
+  if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v);
+  if (p.currentLeaderEpoch > 0) return answer(p.partitionIndex, ErrorCode.UNKNOWN_LEADER_EPOCH, v);
   const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
-  if (!found.log) return answer(p.partitionIndex, found.errorCode);
+  if (!found.log) return answer(p.partitionIndex, found.errorCode, v);
   try {
     const r = await lookup(found.log, p.timestamp);
-    return answer(p.partitionIndex, 0, r.offset, r.timestamp, v);
+    return answer(p.partitionIndex, 0, v, r.offset, r.timestamp);
   } catch (err) {
-    if (err instanceof StorageError) return answer(p.partitionIndex, err.code);
+    if (err instanceof StorageError) return answer(p.partitionIndex, err.code, v);
     throw err;
   }
 }

@@ -58,7 +58,8 @@ export function fetchRequest(parts: FetchPartitionSpec[], opts: Partial<FetchReq
   };
 }
 
-export function fetchRaw(c: RawClient, req: FetchRequestInput, version = FETCH_MAX): Promise<FetchResponse> {
+/** Defaults to v12, the newest version that names topics (v13+ needs topic ids). */
+export function fetchRaw(c: RawClient, req: FetchRequestInput, version = 12): Promise<FetchResponse> {
   return c.request<FetchResponse>(ApiKey.Fetch, version, req);
 }
 

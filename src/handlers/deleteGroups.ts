@@ -1,0 +1,15 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DeleteGroupsRequest } from '../../protocol/generated/messages/DeleteGroupsRequest';
+import type { DeleteGroupsResponseInput } from '../../protocol/generated/messages/DeleteGroupsResponse';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponseInput> = async (ctx, req) => {
+  const coord = groupCoordinator(ctx);
+  const results = [];
+  for (const groupId of req.groupsNames) {
+    const errorCode = coord ? await coord.deleteGroup(groupId) : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    results.push({ groupId, errorCode });
+  }
+  return { throttleTimeMs: 0, results };
+};

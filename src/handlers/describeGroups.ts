@@ -1,0 +1,37 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DescribeGroupsRequest } from '../../protocol/generated/messages/DescribeGroupsRequest';
+import type { DescribeGroupsResponseInput } from '../../protocol/generated/messages/DescribeGroupsResponse';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+/** Kafka's "operations not requested" marker. */
+const NO_AUTHORIZED_OPERATIONS = -2147483648;
+
+export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroupsResponseInput> = (ctx, req) => {
+  const coord = groupCoordinator(ctx);
+  return {
+    throttleTimeMs: 0,
+    groups: req.groups.map((groupId) => {
+      if (!coord) {
+        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+      }
+      const d = coord.describeGroup(groupId);
+      return {
+        errorCode: d.errorCode,
+        groupId,
+        groupState: d.state,
+        protocolType: d.protocolType,
+        protocolData: d.protocolData,
+        members: d.members.map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: m.metadata,
+          memberAssignment: m.assignment,
+        })),
+        authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+      };
+    }),
+  };
+};

@@ -1,0 +1,28 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { FindCoordinatorRequest } from '../../protocol/generated/messages/FindCoordinatorRequest';
+import type { FindCoordinatorResponseInput } from '../../protocol/generated/messages/FindCoordinatorResponse';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+const KEY_GROUP = 0;
+const KEY_TRANSACTION = 1;
+
+/**
+ * Single node: this broker coordinates every group and, for when transactions
+ * land, every transactional id. v4+ batches several keys in one request.
+ */
+export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponseInput> = (ctx, req) => {
+  const self = ctx.broker.metadata.self();
+  let errorCode: number = ErrorCode.NONE;
+  if (req.keyType !== KEY_GROUP && req.keyType !== KEY_TRANSACTION) errorCode = ErrorCode.INVALID_REQUEST;
+  else if (req.keyType === KEY_GROUP && !groupCoordinator(ctx)) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  const ok = errorCode === ErrorCode.NONE;
+  const where = { nodeId: ok ? self.nodeId : -1, host: ok ? self.host : '', port: ok ? self.port : -1 };
+  if (ctx.apiVersion >= 4) {
+    return {
+      throttleTimeMs: 0,
+      coordinators: req.coordinatorKeys.map((key) => ({ key, ...where, errorCode, errorMessage: null })),
+    };
+  }
+  return { throttleTimeMs: 0, errorCode, errorMessage: null, ...where };
+};

@@ -1,0 +1,12 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { HeartbeatRequest } from '../../protocol/generated/messages/HeartbeatRequest';
+import type { HeartbeatResponseInput } from '../../protocol/generated/messages/HeartbeatResponse';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+export const handleHeartbeat: Handler<HeartbeatRequest, HeartbeatResponseInput> = (ctx, req) => {
+  const coord = groupCoordinator(ctx);
+  if (!coord) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+  const instance = ctx.apiVersion >= 3 ? req.groupInstanceId : null;
+  return { throttleTimeMs: 0, errorCode: coord.heartbeat(req.groupId, req.memberId, instance, req.generationId) };
+};

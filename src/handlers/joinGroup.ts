@@ -1,0 +1,38 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { JoinGroupRequest } from '../../protocol/generated/messages/JoinGroupRequest';
+import type { JoinGroupResponseInput } from '../../protocol/generated/messages/JoinGroupResponse';
+import { clientHost, groupCoordinator, ownBytes } from '../groups/services';
+import type { Handler } from './types';
+
+export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponseInput> = async (ctx, req) => {
+  const v = ctx.apiVersion;
+  const coord = groupCoordinator(ctx);
+  if (!coord) {
+    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
+  }
+  const r = await coord.join({
+    groupId: req.groupId,
+    memberId: req.memberId,
+    groupInstanceId: v >= 5 ? req.groupInstanceId : null,
+    sessionTimeoutMs: req.sessionTimeoutMs,
+    // v0 has no rebalance timeout: Kafka uses the session timeout for both.
+    rebalanceTimeoutMs: v >= 1 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
+    protocolType: req.protocolType,
+    protocols: req.protocols.map((p) => ({ name: p.name, metadata: ownBytes(p.metadata) })),
+    clientId: ctx.clientId ?? '',
+    clientHost: clientHost(ctx),
+    requireKnownMemberId: v >= 4,
+  });
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    generationId: r.generationId,
+    protocolType: r.protocolType,
+    // Before v7 the protocol name is not nullable on the wire.
+    protocolName: v >= 7 ? r.protocolName : (r.protocolName ?? ''),
+    leader: r.leader,
+    skipAssignment: r.skipAssignment,
+    memberId: r.memberId,
+    members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata })),
+  };
+};

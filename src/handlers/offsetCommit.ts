@@ -1,0 +1,49 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest';
+import type { OffsetCommitResponseInput } from '../../protocol/generated/messages/OffsetCommitResponse';
+import type { OffsetToCommit, PartitionResult } from '../groups/coordinator';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+/** Groups per-partition results back into the request's topic order. */
+export function byTopic(results: readonly PartitionResult[]): Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> {
+  const out = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
+  for (const r of results) {
+    let parts = out.get(r.topic);
+    if (!parts) out.set(r.topic, (parts = []));
+    parts.push({ partitionIndex: r.partition, errorCode: r.errorCode });
+  }
+  return [...out].map(([name, partitions]) => ({ name, partitions }));
+}
+
+export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponseInput> = async (ctx, req) => {
+  const v = ctx.apiVersion;
+  const offsets: OffsetToCommit[] = [];
+  for (const t of req.topics) {
+    for (const p of t.partitions) {
+      offsets.push({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: Number(p.committedOffset),
+        leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+        metadata: p.committedMetadata,
+      });
+    }
+  }
+  const coord = groupCoordinator(ctx);
+  if (!coord) {
+    return {
+      throttleTimeMs: 0,
+      topics: byTopic(offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE }))),
+    };
+  }
+  const results = await coord.commitOffsets({
+    groupId: req.groupId,
+    generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+    memberId: v >= 1 ? req.memberId : '',
+    groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+    retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1,
+    offsets,
+  });
+  return { throttleTimeMs: 0, topics: byTopic(results) };
+};

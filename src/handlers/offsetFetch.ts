@@ -1,0 +1,52 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest';
+import type { OffsetFetchResponseInput } from '../../protocol/generated/messages/OffsetFetchResponse';
+import type { FetchedTopic, GroupCoordinator } from '../groups/coordinator';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+type TopicQuery = ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null;
+
+function fetchOne(coord: GroupCoordinator | null, groupId: string, topics: TopicQuery): { errorCode: number; topics: FetchedTopic[] } {
+  if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+  return coord.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })));
+}
+
+function wireTopics(topics: FetchedTopic[]) {
+  return topics.map((t) => ({
+    name: t.topic,
+    partitions: t.partitions.map((p) => ({
+      partitionIndex: p.partition,
+      committedOffset: BigInt(p.offset),
+      committedLeaderEpoch: p.leaderEpoch,
+      metadata: p.metadata,
+      errorCode: p.errorCode,
+    })),
+  }));
+}
+
+/** v0..v7 ask for one group; v8+ for several, each with its own error code. */
+export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponseInput> = (ctx, req) => {
+  const coord = groupCoordinator(ctx);
+  if (ctx.apiVersion >= 8) {
+    return {
+      throttleTimeMs: 0,
+      groups: req.groups.map((g) => {
+        const r = fetchOne(coord, g.groupId, g.topics);
+        return { groupId: g.groupId, errorCode: r.errorCode, topics: wireTopics(r.topics) };
+      }),
+    };
+  }
+  const r = fetchOne(coord, req.groupId, req.topics);
+  if (r.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
+    // v0/v1 have no top-level error: the group's error goes on every requested partition.
+    const topics = (req.topics ?? []).map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => ({
+        partitionIndex, committedOffset: -1n, metadata: '', errorCode: r.errorCode,
+      })),
+    }));
+    return { throttleTimeMs: 0, topics };
+  }
+  return { throttleTimeMs: 0, errorCode: r.errorCode, topics: wireTopics(r.topics) };
+};

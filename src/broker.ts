@@ -9,6 +9,7 @@ import { createLogger, type Logger, type LogLevel } from './log';
 import { LocalMetadataService } from './metadata/localMetadataService';
 import type { MetadataEvent } from './metadata/types';
 import { BrokerServer } from './server/server';
+import { startGroupCoordinator } from './groups/services';
 
 export interface StartBrokerOptions {
   host?: string;
@@ -85,6 +86,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
   const unfollow = followMetadata(services);
+  // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
+  const groups = await startGroupCoordinator(services);
   const server = new BrokerServer(services, {
     maxRequestBytes: config.socketRequestMaxBytes,
     maxInFlight: config.maxInFlightRequestsPerConnection,
@@ -117,6 +120,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
       // Parked long polls answer now instead of holding up the drain.
       services.fetch?.waiters.shutdown();
       await server.close();
+      groups.stop();
       unfollow();
       await logs.close();
       await metadata.close();

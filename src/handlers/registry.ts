@@ -7,6 +7,17 @@ import { handleMetadata } from './metadata';
 import { handleProduce } from './produce';
 import { handleFetch } from './fetch';
 import { handleListOffsets } from './listOffsets';
+import { handleFindCoordinator } from './findCoordinator';
+import { handleJoinGroup } from './joinGroup';
+import { handleSyncGroup } from './syncGroup';
+import { handleHeartbeat } from './heartbeat';
+import { handleLeaveGroup } from './leaveGroup';
+import { handleOffsetCommit } from './offsetCommit';
+import { handleOffsetFetch } from './offsetFetch';
+import { handleListGroups } from './listGroups';
+import { handleDescribeGroups } from './describeGroups';
+import { handleDeleteGroups } from './deleteGroups';
+import { handleOffsetDelete } from './offsetDelete';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -40,6 +51,17 @@ const ENTRIES: Entry[] = [
   [ApiKey.Produce, handleProduce],
   [ApiKey.Fetch, handleFetch],
   [ApiKey.ListOffsets, handleListOffsets],
+  [ApiKey.FindCoordinator, handleFindCoordinator],
+  [ApiKey.JoinGroup, handleJoinGroup],
+  [ApiKey.SyncGroup, handleSyncGroup],
+  [ApiKey.Heartbeat, handleHeartbeat],
+  [ApiKey.LeaveGroup, handleLeaveGroup],
+  [ApiKey.OffsetCommit, handleOffsetCommit],
+  [ApiKey.OffsetFetch, handleOffsetFetch],
+  [ApiKey.ListGroups, handleListGroups],
+  [ApiKey.DescribeGroups, handleDescribeGroups],
+  [ApiKey.DeleteGroups, handleDeleteGroups],
+  [ApiKey.OffsetDelete, handleOffsetDelete],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

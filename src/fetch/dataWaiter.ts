@@ -35,6 +35,11 @@ export class DataWaiters {
     });
   }
 
+  /** Fetches currently parked (for tests and metrics). */
+  get parked(): number {
+    return this.wakeAll.size;
+  }
+
   /** Answers every parked fetch now, so shutdown does not wait out long polls. */
   shutdown(): void {
     this.stopped = true;

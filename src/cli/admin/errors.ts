@@ -34,6 +34,7 @@ interface KafkaJsLikeError {
   originalError?: unknown;
   cause?: unknown;
   retriable?: boolean;
+  apiName?: string;
 }
 
 const UNREACHABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError']);
@@ -60,6 +61,10 @@ export function toCliError(err: unknown, brokers: readonly string[]): CliError {
       `cannot reach a broker at ${where} (${chain[chain.length - 1]?.message ?? 'connection failed'}); check --bootstrap-server and that the broker is running`,
       ExitCode.UNREACHABLE,
     );
+  }
+  const unsupported = chain.find((e) => e.name === 'KafkaJSServerDoesNotSupportApiKey');
+  if (unsupported) {
+    return new CliError(`the broker at ${where} does not support the ${unsupported.apiName ?? 'needed'} API, so this command cannot run against it`, ExitCode.FAILED);
   }
   const protocol = chain.find((e) => typeof e.type === 'string');
   if (protocol) return new CliError(`broker error ${protocol.type}: ${protocol.message}`, ExitCode.FAILED);

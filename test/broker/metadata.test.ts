@@ -18,7 +18,7 @@ describe('Metadata', () => {
   });
   afterEach(() => client.close());
 
-  const topicReq = (name: string | null, topicId = Buffer.alloc(16)) => ({ name, topicId });
+  const topicReq = (name: string | null, topicId: Buffer = Buffer.alloc(16)) => ({ name, topicId });
 
   it('describes this broker as the only broker and controller (kafkajs admin)', async () => {
     const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'meta-test', logLevel: logLevel.NOTHING });

@@ -7,6 +7,16 @@ import { handleMetadata } from './metadata';
 import { handleProduce } from './produce';
 import { handleFetch } from './fetch';
 import { handleListOffsets } from './listOffsets';
+import { handleCreateTopics } from './createTopics';
+import { handleDeleteTopics } from './deleteTopics';
+import { handleCreatePartitions } from './createPartitions';
+import { handleDescribeConfigs } from './describeConfigs';
+import { handleAlterConfigs } from './alterConfigs';
+import { handleIncrementalAlterConfigs } from './incrementalAlterConfigs';
+import { handleDeleteRecords } from './deleteRecords';
+import { handleDescribeCluster } from './describeCluster';
+import { handleDescribeLogDirs } from './describeLogDirs';
+import { handleOffsetForLeaderEpoch } from './offsetForLeaderEpoch';
 import { handleFindCoordinator } from './findCoordinator';
 import { handleJoinGroup } from './joinGroup';
 import { handleSyncGroup } from './syncGroup';
@@ -51,6 +61,16 @@ const ENTRIES: Entry[] = [
   [ApiKey.Produce, handleProduce],
   [ApiKey.Fetch, handleFetch],
   [ApiKey.ListOffsets, handleListOffsets],
+  [ApiKey.CreateTopics, handleCreateTopics],
+  [ApiKey.DeleteTopics, handleDeleteTopics],
+  [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.DescribeConfigs, handleDescribeConfigs],
+  [ApiKey.AlterConfigs, handleAlterConfigs],
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
+  [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.DescribeCluster, handleDescribeCluster],
+  [ApiKey.DescribeLogDirs, handleDescribeLogDirs],
+  [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
   [ApiKey.FindCoordinator, handleFindCoordinator],
   [ApiKey.JoinGroup, handleJoinGroup],
   [ApiKey.SyncGroup, handleSyncGroup],

@@ -1,0 +1,52 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { RequestContext } from '../handlers/types';
+import type { TopicInfo } from '../metadata/types';
+import { commitTopicChanges, findTopic, type ConfigChanges } from './alterTopicConfigs';
+import { ConfigResourceType } from './configTypes';
+
+export interface AlterResult {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+}
+
+type Plan = (topic: TopicInfo) => { changes: ConfigChanges } | { errorCode: number; message: string };
+
+/**
+ * One resource of an AlterConfigs / IncrementalAlterConfigs request. Topics are
+ * changed through `plan`; broker configs are static in Brook (set them in the
+ * properties file), so changes to them are refused.
+ */
+export async function alterResource(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  configCount: number,
+  validateOnly: boolean,
+  plan: Plan,
+): Promise<AlterResult> {
+  const answer = (errorCode: number, errorMessage: string | null = null): AlterResult => ({ errorCode, errorMessage, resourceType, resourceName });
+  switch (resourceType) {
+    case ConfigResourceType.TOPIC: {
+      const found = findTopic(ctx.broker, resourceName);
+      if ('errorCode' in found) return answer(found.errorCode, found.message);
+      const outcome = await commitTopicChanges(ctx.broker, found.topic, plan(found.topic), validateOnly);
+      return outcome.errorCode === 0 ? answer(0) : answer(outcome.errorCode, 'message' in outcome ? outcome.message : null);
+    }
+    case ConfigResourceType.BROKER:
+    case ConfigResourceType.BROKER_LOGGER: {
+      const self = String(ctx.broker.metadata.self().nodeId);
+      if (resourceName !== '' && resourceName !== self) return answer(ErrorCode.INVALID_REQUEST, `this is broker ${self}, not ${resourceName}`);
+      if (configCount === 0) return answer(0);
+      return answer(
+        ErrorCode.INVALID_REQUEST,
+        resourceType === ConfigResourceType.BROKER
+          ? 'Brook has no dynamic broker configs; set them in the properties file and restart'
+          : 'Brook has no per-logger levels to change',
+      );
+    }
+    default:
+      return answer(ErrorCode.INVALID_REQUEST, `resource type ${resourceType} is not supported`);
+  }
+}

@@ -1,0 +1,20 @@
+import { DEFAULT_LOG_CONFIG, mergeConfig, type LogConfig } from '../../storage/config';
+import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import type { BrokerServices } from '../handlers/types';
+import type { TopicInfo } from '../metadata/types';
+
+/**
+ * The complete storage config of a topic's partitions: broker defaults with
+ * the topic's overrides on top. Complete (not a patch) so that removing an
+ * override brings the broker default back.
+ */
+export function effectiveLogConfig(services: BrokerServices, topic: TopicInfo): LogConfig {
+  const brokerDefaults = mergeConfig(DEFAULT_LOG_CONFIG, services.config.logDefaults);
+  return mergeConfig(brokerDefaults, logConfigFromTopicConfigs(topic.configs));
+}
+
+/** Pushes the topic's configs to its open partition logs; logs opened later get them from partitionLog(). */
+export function applyTopicConfigsToLogs(services: BrokerServices, topic: TopicInfo): void {
+  const config = effectiveLogConfig(services, topic);
+  for (let p = 0; p < topic.partitions; p++) services.logs.get(topic.name, p)?.updateConfig(config);
+}

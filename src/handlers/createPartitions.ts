@@ -1,0 +1,64 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { CreatePartitionsRequest, CreatePartitionsTopic } from '../../protocol/generated/messages/CreatePartitionsRequest';
+import type { CreatePartitionsResponseInput } from '../../protocol/generated/messages/CreatePartitionsResponse';
+import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
+import { MetadataError } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+type TopicResult = NonNullable<CreatePartitionsResponseInput['results']>[number];
+
+const result = (name: string, errorCode: number, errorMessage: string | null = null): TopicResult => ({ name, errorCode, errorMessage });
+
+/** Error for a topic that cannot grow to `t.count` partitions, or null. */
+function problem(ctx: RequestContext, t: CreatePartitionsTopic): TopicResult | null {
+  const topic = ctx.broker.metadata.topic(t.name);
+  if (!topic) return result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`);
+  if (t.count <= topic.partitions) {
+    const what = t.count === topic.partitions ? `topic already has ${topic.partitions} partitions` : `partitions can only be added (topic has ${topic.partitions}, asked for ${t.count})`;
+    return result(t.name, ErrorCode.INVALID_PARTITIONS, what);
+  }
+  if (t.assignments !== null) {
+    const added = t.count - topic.partitions;
+    if (t.assignments.length !== added) {
+      return result(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${t.assignments.length} assignments given for ${added} new partitions`);
+    }
+    const selfId = ctx.broker.metadata.self().nodeId;
+    for (const a of t.assignments) {
+      const why = assignmentProblem(a.brokerIds, selfId);
+      if (why) return result(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, why);
+    }
+  }
+  return null;
+}
+
+/** CreatePartitions v0+: partition counts only grow; new partitions get their logs from the metadata event. */
+export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePartitionsResponseInput> = async (ctx, req) => {
+  const dup = duplicates(req.topics.map((t) => t.name));
+  const results: TopicResult[] = [];
+  const answered = new Set<string>();
+  for (const t of req.topics) {
+    if (answered.has(t.name)) continue;
+    answered.add(t.name);
+    if (dup.has(t.name)) {
+      results.push(result(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`));
+      continue;
+    }
+    const refused = problem(ctx, t);
+    if (refused) {
+      results.push(refused);
+      continue;
+    }
+    if (req.validateOnly) {
+      results.push(result(t.name, 0));
+      continue;
+    }
+    try {
+      await ctx.broker.metadata.addPartitions(t.name, t.count);
+      results.push(result(t.name, 0));
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err;
+      results.push(result(t.name, err.errorCode, err.message));
+    }
+  }
+  return { throttleTimeMs: 0, results };
+};

@@ -1,0 +1,104 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { CreatableTopic, CreateTopicsRequest } from '../../protocol/generated/messages/CreateTopicsRequest';
+import type { CreateTopicsResponseInput } from '../../protocol/generated/messages/CreateTopicsResponse';
+import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
+import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs';
+import { topicNameProblem } from '../metadata/topicName';
+import { MetadataError, type TopicInfo } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+type TopicResult = NonNullable<CreateTopicsResponseInput['topics']>[number];
+
+const NO_ID = Buffer.alloc(16);
+
+function failed(name: string, errorCode: number, errorMessage: string | null): TopicResult {
+  return { name, topicId: NO_ID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: [] };
+}
+
+type Plan = { partitions: number; configs: Record<string, string> } | { errorCode: number; message: string };
+
+/** Checks one topic of the request the way Kafka's controller does, without changing anything. */
+function plan(ctx: RequestContext, t: CreatableTopic): Plan {
+  const selfId = ctx.broker.metadata.self().nodeId;
+  const nameProblem = topicNameProblem(t.name);
+  if (nameProblem) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameProblem };
+  if (ctx.broker.metadata.topic(t.name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `topic ${t.name} already exists` };
+
+  let partitions: number;
+  if (t.assignments.length > 0) {
+    if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
+      return { errorCode: ErrorCode.INVALID_REQUEST, message: 'give either replica assignments or num_partitions/replication_factor, not both' };
+    }
+    const indexes = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
+    if (indexes.some((p, i) => p !== i)) {
+      return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'assigned partitions must be numbered 0..n-1 without gaps' };
+    }
+    for (const a of t.assignments) {
+      const problem = assignmentProblem(a.brokerIds, selfId);
+      if (problem) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `partition ${a.partitionIndex}: ${problem}` };
+    }
+    partitions = t.assignments.length;
+  } else {
+    partitions = t.numPartitions === -1 ? ctx.broker.config.numPartitions : t.numPartitions;
+    if (partitions <= 0) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: `number of partitions must be at least 1, got ${partitions}` };
+    const rf = t.replicationFactor === -1 ? ctx.broker.config.defaultReplicationFactor : t.replicationFactor;
+    const brokers = ctx.broker.metadata.brokers().length;
+    if (rf <= 0) return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor must be at least 1, got ${rf}` };
+    if (rf > brokers) {
+      return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${rf} is larger than the ${brokers} available broker(s)` };
+    }
+  }
+
+  const configs: Record<string, string> = {};
+  for (const c of t.configs) {
+    if (c.value === null) return { errorCode: ErrorCode.INVALID_REQUEST, message: `null value for topic config ${c.name}` };
+    const problem = topicConfigProblem(c.name, c.value);
+    if (problem) return { errorCode: ErrorCode.INVALID_CONFIG, message: problem };
+    configs[c.name] = c.value;
+  }
+  return { partitions, configs };
+}
+
+function succeeded(ctx: RequestContext, topic: TopicInfo, id: Buffer): TopicResult {
+  const configs = describeTopicConfigs(topic, ctx.broker.config).map((c) => ({
+    name: c.name,
+    value: c.value,
+    readOnly: c.readOnly,
+    configSource: c.source,
+    isSensitive: c.isSensitive,
+  }));
+  return { name: topic.name, topicId: id, errorCode: 0, errorMessage: null, topicConfigErrorCode: 0, numPartitions: topic.partitions, replicationFactor: 1, configs };
+}
+
+async function createOne(ctx: RequestContext, t: CreatableTopic, validateOnly: boolean): Promise<TopicResult> {
+  const p = plan(ctx, t);
+  if ('errorCode' in p) return failed(t.name, p.errorCode, p.message);
+  if (validateOnly) {
+    const preview: TopicInfo = { name: t.name, id: NO_ID, partitions: p.partitions, configs: p.configs, internal: false };
+    return succeeded(ctx, preview, NO_ID);
+  }
+  try {
+    const topic = await ctx.broker.metadata.createTopic(t.name, { partitions: p.partitions, configs: p.configs });
+    ctx.broker.logger.info({ topic: topic.name, partitions: topic.partitions, configs: topic.configs }, 'topic created');
+    return succeeded(ctx, topic, topic.id);
+  } catch (err) {
+    if (err instanceof MetadataError) return failed(t.name, err.errorCode, err.message);
+    ctx.broker.logger.error({ topic: t.name, err: (err as Error).message }, 'topic creation failed');
+    return failed(t.name, ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message);
+  }
+}
+
+/** CreateTopics v0+: every topic is checked and created on its own; the response keeps the request's order. */
+export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsResponseInput> = async (ctx, req) => {
+  const dup = duplicates(req.topics.map((t) => t.name));
+  const topics: TopicResult[] = [];
+  const answered = new Set<string>();
+  for (const t of req.topics) {
+    // Results are keyed by name, so a repeated topic gets one (error) entry.
+    if (answered.has(t.name)) continue;
+    answered.add(t.name);
+    if (dup.has(t.name)) topics.push(failed(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`));
+    else topics.push(await createOne(ctx, t, req.validateOnly));
+  }
+  return { throttleTimeMs: 0, topics };
+};

@@ -1,0 +1,45 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DeleteRecordsPartition, DeleteRecordsRequest } from '../../protocol/generated/messages/DeleteRecordsRequest';
+import type { DeleteRecordsResponseInput } from '../../protocol/generated/messages/DeleteRecordsResponse';
+import { StorageError } from '../../storage/errors';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+type PartitionResult = NonNullable<NonNullable<DeleteRecordsResponseInput['topics']>[number]['partitions']>[number];
+
+/** Kafka's "delete up to the high watermark". */
+const TO_HIGH_WATERMARK = -1n;
+
+const failed = (partitionIndex: number, errorCode: number): PartitionResult => ({ partitionIndex, lowWatermark: -1n, errorCode });
+
+async function deletePartition(ctx: RequestContext, topic: TopicInfo, p: DeleteRecordsPartition): Promise<PartitionResult> {
+  const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
+  if (!found.log) return failed(p.partitionIndex, found.errorCode);
+  const log = found.log;
+  // A compact-only log keeps the newest value per key forever; cutting its head would break that promise.
+  if (log.currentConfig().cleanupPolicy === 'compact') return failed(p.partitionIndex, ErrorCode.POLICY_VIOLATION);
+  if (p.offset < TO_HIGH_WATERMARK || p.offset > BigInt(Number.MAX_SAFE_INTEGER)) return failed(p.partitionIndex, ErrorCode.OFFSET_OUT_OF_RANGE);
+  const target = p.offset === TO_HIGH_WATERMARK ? log.highWatermark : Number(p.offset);
+  try {
+    const lowWatermark = await log.deleteRecordsBefore(target);
+    return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(lowWatermark), errorCode: 0 };
+  } catch (err) {
+    if (err instanceof StorageError) return failed(p.partitionIndex, err.code);
+    throw err;
+  }
+}
+
+/** DeleteRecords v0+: moves each partition's log start offset forward; returns the new low watermark. */
+export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsResponseInput> = async (ctx, req) => {
+  const topics = await Promise.all(
+    req.topics.map(async (t) => {
+      const topic = ctx.broker.metadata.topic(t.name);
+      const partitions = topic
+        ? await Promise.all(t.partitions.map((p) => deletePartition(ctx, topic, p)))
+        : t.partitions.map((p) => failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      return { name: t.name, partitions };
+    }),
+  );
+  return { throttleTimeMs: 0, topics };
+};

@@ -1,0 +1,71 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DeleteTopicsRequest } from '../../protocol/generated/messages/DeleteTopicsRequest';
+import type { DeleteTopicsResponseInput } from '../../protocol/generated/messages/DeleteTopicsResponse';
+import { MetadataError, type TopicInfo } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+type TopicResult = NonNullable<DeleteTopicsResponseInput['responses']>[number];
+
+const NO_ID = Buffer.alloc(16);
+
+/** What a request names: v0-5 names only, v6+ a name or a topic id per entry. */
+type Target = { name: string | null; id: Buffer };
+
+function targets(ctx: RequestContext, req: DeleteTopicsRequest): Target[] {
+  if (ctx.apiVersion >= 6) return req.topics.map((t) => ({ name: t.name, id: t.topicId }));
+  return req.topicNames.map((name) => ({ name, id: NO_ID }));
+}
+
+function result(name: string | null, id: Buffer, errorCode: number, errorMessage: string | null = null): TopicResult {
+  return { name, topicId: id, errorCode, errorMessage };
+}
+
+type Lookup = { topic: TopicInfo } | { errorCode: number; message: string };
+
+function find(ctx: RequestContext, t: Target): Lookup {
+  const hasId = !t.id.equals(NO_ID);
+  if (t.name !== null && hasId) return { errorCode: ErrorCode.INVALID_REQUEST, message: 'give a topic name or a topic id, not both' };
+  if (t.name === null && !hasId) return { errorCode: ErrorCode.INVALID_REQUEST, message: 'neither a topic name nor a topic id given' };
+  const topic = t.name !== null ? ctx.broker.metadata.topic(t.name) : ctx.broker.metadata.topicById(t.id);
+  if (topic) return { topic };
+  return t.name !== null
+    ? { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `unknown topic ${t.name}` }
+    : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, message: `unknown topic id ${t.id.toString('hex')}` };
+}
+
+async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicResult> {
+  if (topic.internal) return result(topic.name, topic.id, ErrorCode.INVALID_REQUEST, `${topic.name} is an internal topic the broker needs`);
+  try {
+    await ctx.broker.metadata.deleteTopic(topic.name);
+  } catch (err) {
+    if (err instanceof MetadataError) return result(topic.name, topic.id, err.errorCode, err.message);
+    throw err;
+  }
+  // The broker also reacts to the metadata event; doing it here as well means the
+  // files are gone when the client hears back, and covers services without that listener.
+  await ctx.broker.logs.deleteTopic(topic.name);
+  ctx.broker.logger.info({ topic: topic.name }, 'topic deleted by request');
+  return result(topic.name, topic.id, 0);
+}
+
+/** DeleteTopics v0+: by name, or (v6+) by topic id. */
+export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsResponseInput> = async (ctx, req) => {
+  const responses: TopicResult[] = [];
+  const seen = new Set<string>();
+  for (const t of targets(ctx, req)) {
+    const lookup = find(ctx, t);
+    if ('errorCode' in lookup) {
+      responses.push(result(t.name, t.id, lookup.errorCode, lookup.message));
+      continue;
+    }
+    const { topic } = lookup;
+    if (seen.has(topic.name)) continue;
+    seen.add(topic.name);
+    if (!ctx.broker.config.deleteTopicEnable) {
+      responses.push(result(topic.name, topic.id, ErrorCode.TOPIC_DELETION_DISABLED, 'delete.topic.enable is false on this broker'));
+      continue;
+    }
+    responses.push(await deleteOne(ctx, topic));
+  }
+  return { throttleTimeMs: 0, responses };
+};

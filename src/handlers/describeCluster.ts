@@ -1,0 +1,45 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DescribeClusterRequest } from '../../protocol/generated/messages/DescribeClusterRequest';
+import type { DescribeClusterResponseInput } from '../../protocol/generated/messages/DescribeClusterResponse';
+import type { Handler } from './types';
+
+/** DescribeClusterRequest.EndpointType values (KIP-919). */
+const EndpointType = { BROKER: 1, CONTROLLER: 2 } as const;
+
+/** AclOperation codes that apply to the CLUSTER resource. */
+const CLUSTER_OPERATIONS = [
+  5, // CREATE
+  7, // ALTER
+  8, // DESCRIBE
+  9, // CLUSTER_ACTION
+  10, // DESCRIBE_CONFIGS
+  11, // ALTER_CONFIGS
+  12, // IDEMPOTENT_WRITE
+];
+/** Brook has no authorizer, so a client may do everything to the cluster. */
+const ALL_CLUSTER_OPERATIONS = CLUSTER_OPERATIONS.reduce((bits, op) => bits | (1 << op), 0);
+/** Kafka's "not requested" marker. */
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+/** DescribeCluster v0+: this broker is the whole cluster and its controller. */
+export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClusterResponseInput> = (ctx, req) => {
+  const { metadata } = ctx.broker;
+  const base: DescribeClusterResponseInput = { throttleTimeMs: 0, endpointType: EndpointType.BROKER, clusterId: metadata.clusterId };
+  if (ctx.apiVersion >= 1 && req.endpointType !== EndpointType.BROKER) {
+    return {
+      ...base,
+      errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE,
+      errorMessage: `this is a broker endpoint; endpoint type ${req.endpointType} was asked for`,
+      controllerId: -1,
+      brokers: [],
+    };
+  }
+  return {
+    ...base,
+    errorCode: 0,
+    errorMessage: null,
+    controllerId: metadata.controllerId,
+    brokers: metadata.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+  };
+};

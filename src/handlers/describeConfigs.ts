@@ -1,0 +1,67 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DescribeConfigsRequest, DescribeConfigsResource } from '../../protocol/generated/messages/DescribeConfigsRequest';
+import type { DescribeConfigsResponseInput } from '../../protocol/generated/messages/DescribeConfigsResponse';
+import { describeBrokerConfigs } from '../admin/brokerConfigs';
+import { ConfigResourceType, ConfigSource, type DescribedConfig } from '../admin/configTypes';
+import { describeTopicConfigs } from '../admin/topicConfigs';
+import { topicNameProblem } from '../metadata/topicName';
+import type { Handler, RequestContext } from './types';
+
+type ResourceResult = NonNullable<DescribeConfigsResponseInput['results']>[number];
+type ConfigResult = NonNullable<ResourceResult['configs']>[number];
+
+/** A BROKER resource names this broker by id, or is "" for the cluster-wide default. */
+export function isThisBroker(ctx: RequestContext, name: string): boolean {
+  return name === '' || name === String(ctx.broker.metadata.self().nodeId);
+}
+
+function toWire(ctx: RequestContext, req: DescribeConfigsRequest, c: DescribedConfig): ConfigResult {
+  const v = ctx.apiVersion;
+  const out: ConfigResult = {
+    name: c.name,
+    value: c.value,
+    readOnly: c.readOnly,
+    isSensitive: c.isSensitive,
+    configSource: c.source,
+    synonyms: v >= 1 && req.includeSynonyms ? c.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source })) : [],
+    configType: c.type,
+    documentation: v >= 3 && req.includeDocumentation ? c.documentation : null,
+  };
+  // v0 has no source, only this flag (and it is not ignorable, so it must stay unset later).
+  if (v === 0) out.isDefault = c.source === ConfigSource.DEFAULT_CONFIG;
+  return out;
+}
+
+function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: DescribeConfigsResource): ResourceResult {
+  const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+  const fail = (errorCode: number, errorMessage: string): ResourceResult => ({ ...base, errorCode, errorMessage, configs: [] });
+  let configs: DescribedConfig[];
+  switch (r.resourceType) {
+    case ConfigResourceType.TOPIC: {
+      const nameProblem = topicNameProblem(r.resourceName);
+      if (nameProblem) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+      const topic = ctx.broker.metadata.topic(r.resourceName);
+      if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.resourceName}`);
+      configs = describeTopicConfigs(topic, ctx.broker.config, r.configurationKeys);
+      break;
+    }
+    case ConfigResourceType.BROKER:
+      if (!isThisBroker(ctx, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, `this is broker ${ctx.broker.metadata.self().nodeId}, not ${r.resourceName}`);
+      configs = describeBrokerConfigs(ctx.broker.config, ctx.broker.metadata.self(), r.configurationKeys);
+      break;
+    case ConfigResourceType.BROKER_LOGGER:
+      // Brook has a single logger; there are no per-class log levels to list.
+      if (!isThisBroker(ctx, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, `this is broker ${ctx.broker.metadata.self().nodeId}, not ${r.resourceName}`);
+      configs = [];
+      break;
+    default:
+      return fail(ErrorCode.INVALID_REQUEST, `resource type ${r.resourceType} is not supported`);
+  }
+  return { ...base, errorCode: 0, errorMessage: null, configs: configs.map((c) => toWire(ctx, req, c)) };
+}
+
+/** DescribeConfigs v0+ for topics, this broker and (empty) broker loggers. */
+export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsResponseInput> = (ctx, req) => ({
+  throttleTimeMs: 0,
+  results: req.resources.map((r) => describeResource(ctx, req, r)),
+});

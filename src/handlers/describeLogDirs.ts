@@ -1,0 +1,60 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { DescribeLogDirsRequest } from '../../protocol/generated/messages/DescribeLogDirsRequest';
+import type { DescribeLogDirsResponseInput } from '../../protocol/generated/messages/DescribeLogDirsResponse';
+import { ErrorCode } from '../../protocol/errors';
+import type { PartitionLog } from '../../storage';
+import type { Handler } from './types';
+
+type LogDirTopic = NonNullable<NonNullable<DescribeLogDirsResponseInput['results']>[number]['topics']>[number];
+
+/** Partitions the request asks about (null = every partition with a log). */
+function wanted(req: DescribeLogDirsRequest): ((topic: string, partition: number) => boolean) | null {
+  if (req.topics === null) return null;
+  const asked = new Map<string, Set<number>>();
+  for (const t of req.topics) {
+    const set = asked.get(t.topic) ?? new Set<number>();
+    for (const p of t.partitions) set.add(p);
+    asked.set(t.topic, set);
+  }
+  return (topic, partition) => asked.get(topic)?.has(partition) ?? false;
+}
+
+async function diskSpace(dir: string): Promise<{ totalBytes: bigint; usableBytes: bigint }> {
+  const s = await fs.statfs(dir, { bigint: true });
+  return { totalBytes: s.blocks * s.bsize, usableBytes: s.bavail * s.bsize };
+}
+
+/** DescribeLogDirs v0+: the one data dir, its partitions' sizes, and (v4+) disk space. A lone replica never lags. */
+export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogDirsResponseInput> = async (ctx, req) => {
+  const dir = path.resolve(ctx.broker.logs.dataDir);
+  const include = wanted(req);
+  const byTopic = new Map<string, Array<{ partition: number; log: PartitionLog }>>();
+  for (const p of ctx.broker.logs.partitions()) {
+    if (p.log.isClosed || (include && !include(p.topic, p.partition))) continue;
+    const list = byTopic.get(p.topic) ?? [];
+    list.push({ partition: p.partition, log: p.log });
+    byTopic.set(p.topic, list);
+  }
+  const topics: LogDirTopic[] = [...byTopic.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, parts]) => ({
+      name,
+      partitions: parts
+        .sort((a, b) => a.partition - b.partition)
+        .map(({ partition, log }) => ({ partitionIndex: partition, partitionSize: BigInt(log.sizeInBytes()), offsetLag: 0n, isFutureKey: false })),
+    }));
+  let errorCode = 0;
+  let space = { totalBytes: -1n, usableBytes: -1n };
+  try {
+    space = await diskSpace(dir);
+  } catch (err) {
+    ctx.broker.logger.error({ dir, err: (err as Error).message }, 'cannot stat data dir');
+    errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+  }
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    results: [{ errorCode, logDir: dir, topics: errorCode === 0 ? topics : [], ...space }],
+  };
+};

@@ -1,0 +1,15 @@
+import type { IncrementalAlterConfigsRequest } from '../../protocol/generated/messages/IncrementalAlterConfigsRequest';
+import type { IncrementalAlterConfigsResponseInput } from '../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import { alterResource, type AlterResult } from '../admin/alterResource';
+import { planIncremental } from '../admin/alterTopicConfigs';
+import type { Handler } from './types';
+
+/** IncrementalAlterConfigs v0+: SET / DELETE / APPEND / SUBTRACT on single topic configs. */
+export const handleIncrementalAlterConfigs: Handler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseInput> = async (ctx, req) => {
+  const responses: AlterResult[] = [];
+  for (const r of req.resources) {
+    const ops = r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
+    responses.push(await alterResource(ctx, r.resourceType, r.resourceName, ops.length, req.validateOnly, (topic) => planIncremental(ctx.broker, topic, ops)));
+  }
+  return { throttleTimeMs: 0, responses };
+};

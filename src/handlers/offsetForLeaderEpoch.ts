@@ -1,0 +1,46 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { OffsetForLeaderEpochRequest, OffsetForLeaderPartition } from '../../protocol/generated/messages/OffsetForLeaderEpochRequest';
+import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+import type { Handler, RequestContext } from './types';
+
+type EpochEndOffset = NonNullable<NonNullable<OffsetForLeaderEpochResponseInput['topics']>[number]['partitions']>[number];
+
+/** A single broker never changes leader, so every partition has been in epoch 0 since it was created. */
+const LEADER_EPOCH = 0;
+const UNDEFINED = -1;
+
+const answer = (partition: number, errorCode: number, leaderEpoch = UNDEFINED, endOffset = -1n): EpochEndOffset => ({
+  errorCode,
+  partition,
+  leaderEpoch,
+  endOffset,
+});
+
+async function endOffsetFor(ctx: RequestContext, topic: TopicInfo, p: OffsetForLeaderPartition): Promise<EpochEndOffset> {
+  const found = await partitionLog(ctx.broker, topic, p.partition);
+  if (!found.log) return answer(p.partition, found.errorCode);
+  // Fencing as Kafka does: the caller's view of the current epoch must match ours (-1 = not given).
+  if (p.currentLeaderEpoch !== UNDEFINED) {
+    if (p.currentLeaderEpoch < LEADER_EPOCH) return answer(p.partition, ErrorCode.FENCED_LEADER_EPOCH);
+    if (p.currentLeaderEpoch > LEADER_EPOCH) return answer(p.partition, ErrorCode.UNKNOWN_LEADER_EPOCH);
+  }
+  // The only epoch ends at the log end; an epoch we never had has no end offset (Kafka's UNDEFINED answer, no error).
+  if (p.leaderEpoch === LEADER_EPOCH) return answer(p.partition, 0, LEADER_EPOCH, BigInt(found.log.logEndOffset));
+  return answer(p.partition, 0);
+}
+
+/** OffsetForLeaderEpoch v0+: lets consumers (KIP-320) check for log truncation after a leader change. */
+export const handleOffsetForLeaderEpoch: Handler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponseInput> = async (ctx, req) => {
+  const topics = await Promise.all(
+    req.topics.map(async (t) => {
+      const topic = ctx.broker.metadata.topic(t.topic);
+      const partitions = topic
+        ? await Promise.all(t.partitions.map((p) => endOffsetFor(ctx, topic, p)))
+        : t.partitions.map((p) => answer(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      return { topic: t.topic, partitions };
+    }),
+  );
+  return { throttleTimeMs: 0, topics };
+};

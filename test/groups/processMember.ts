@@ -1,0 +1,85 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+
+export const PYTHON = '/usr/bin/python3';
+
+export interface MemberEvent {
+  ev: 'started' | 'assigned' | 'revoked' | 'msg' | 'error' | 'closed';
+  partitions?: number[];
+  p?: number;
+  o?: number;
+  v?: string;
+  error?: string;
+}
+
+/** Polls `cond` until it holds or the deadline passes (then throws with `what`). */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A confluent-kafka group member in its own process, so a test can kill it like a crash. */
+export class ProcessMember {
+  readonly events: MemberEvent[] = [];
+  private readonly child: ChildProcessWithoutNullStreams;
+  private stderr = '';
+  exited = false;
+
+  constructor(bootstrap: string, topic: string, group: string, sessionMs: number, instanceId?: string) {
+    const args = [join(__dirname, 'drivers', 'confluent_member.py'), bootstrap, topic, group, String(sessionMs)];
+    if (instanceId) args.push(instanceId);
+    this.child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let buf = '';
+    this.child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) this.events.push(JSON.parse(line) as MemberEvent);
+      }
+    });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.on('exit', () => (this.exited = true));
+  }
+
+  /** Partitions held now: the last assignment minus later revocations (eager protocol). */
+  get assignment(): number[] {
+    let held: number[] = [];
+    for (const e of this.events) {
+      if (e.ev === 'assigned') held = e.partitions!;
+      if (e.ev === 'revoked') held = held.filter((p) => !e.partitions!.includes(p));
+    }
+    return held;
+  }
+
+  get messages(): MemberEvent[] {
+    return this.events.filter((e) => e.ev === 'msg');
+  }
+
+  count(ev: MemberEvent['ev']): number {
+    return this.events.filter((e) => e.ev === ev).length;
+  }
+
+  kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    return waitFor('process exit', () => this.exited, 10_000);
+  }
+
+  /** Clean stop: closes stdin, the member closes its consumer. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.child.stdin.end();
+    await waitFor('clean exit', () => this.exited, 30_000).catch(async (e) => {
+      this.child.kill('SIGKILL');
+      throw e;
+    });
+  }
+
+  get log(): string {
+    return this.stderr.slice(-2000);
+  }
+}

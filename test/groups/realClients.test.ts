@@ -1,0 +1,191 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { PYTHON, ProcessMember, waitFor } from './processMember';
+
+/** Short timeouts so rebalances happen in test time; the broker floor must allow them. */
+const BROKER_CONFIG = {
+  'num.partitions': '6',
+  'group.initial.rebalance.delay.ms': '500',
+  'group.min.session.timeout.ms': '1000',
+};
+
+function kafkaFor(b: TestBroker, clientId: string): Kafka {
+  return new Kafka({ brokers: [b.bootstrap], clientId, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+}
+
+async function produce(producer: Producer, topic: string, values: string[]): Promise<void> {
+  await producer.send({ topic, messages: values.map((v, i) => ({ key: `k${i}`, value: v })) });
+}
+
+function range(prefix: string, from: number, to: number): string[] {
+  return Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+}
+
+/** Every partition's consumed offsets, checked for gaps: nothing skipped from 0 to the highest seen. */
+function assertNoGaps(offsetsByPartition: Map<number, Set<number>>): void {
+  for (const [p, offsets] of offsetsByPartition) {
+    const max = Math.max(...offsets);
+    for (let o = 0; o <= max; o++) expect(offsets.has(o), `partition ${p} offset ${o} skipped`).to.equal(true);
+  }
+}
+
+describe('consumer groups with real clients', function () {
+  this.timeout(120_000);
+  let broker: TestBroker;
+  let producer: Producer;
+  const consumers: Consumer[] = [];
+  const processes: ProcessMember[] = [];
+
+  beforeEach(async () => {
+    broker = await startTestBroker({ config: BROKER_CONFIG });
+    producer = kafkaFor(broker, 'producer').producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(consumers.splice(0).map((c) => c.disconnect().catch(() => undefined)));
+    await Promise.all(processes.splice(0).map((p) => p.kill().catch(() => undefined)));
+    await producer.disconnect();
+    await broker.destroy();
+  });
+
+  it('kafkajs: three groups each read every message of the same topic exactly once', async () => {
+    const values = range('fan-', 0, 90);
+    await produce(producer, 'fanout', values);
+    const seen = new Map<string, string[]>();
+    for (const g of ['ga', 'gb', 'gc']) {
+      const c = kafkaFor(broker, g).consumer({ groupId: g, sessionTimeout: 6000, heartbeatInterval: 500 });
+      consumers.push(c);
+      seen.set(g, []);
+      await c.connect();
+      await c.subscribe({ topic: 'fanout', fromBeginning: true });
+      await c.run({ eachMessage: async ({ message }) => void seen.get(g)!.push(message.value!.toString()) });
+    }
+    await waitFor('every group to read 90 messages', () => [...seen.values()].every((v) => v.length >= 90));
+    // Give duplicates a chance to show up before judging: commit and rebalance settle within a few polls.
+    await new Promise((r) => setTimeout(r, 300));
+    for (const [g, got] of seen) expect([...got].sort(), g).to.deep.equal([...values].sort());
+  });
+
+  it('kafkajs: a group of three members splits 6 partitions two each and consumes each message once', async () => {
+    await produce(producer, 'split', ['warm-up']);
+    const assignments = new Map<string, number[]>();
+    const consumedBy = new Map<string, string>();
+    const dupes: string[] = [];
+    for (const name of ['m1', 'm2', 'm3']) {
+      const c = kafkaFor(broker, name).consumer({ groupId: 'splitters', sessionTimeout: 6000, heartbeatInterval: 500 });
+      consumers.push(c);
+      c.on(c.events.GROUP_JOIN, (e) => assignments.set(name, e.payload.memberAssignment['split'] ?? []));
+      await c.connect();
+      await c.subscribe({ topic: 'split', fromBeginning: true });
+      await c.run({
+        eachMessage: async ({ message }) => {
+          const v = message.value!.toString();
+          if (consumedBy.has(v)) dupes.push(v);
+          consumedBy.set(v, name);
+        },
+      });
+    }
+    const settled = () => {
+      if (assignments.size !== 3) return false;
+      const all = [...assignments.values()].flat().sort();
+      return all.join() === '0,1,2,3,4,5' && [...assignments.values()].every((a) => a.length === 2);
+    };
+    await waitFor('a 2/2/2 split of the six partitions', settled);
+    const values = range('split-', 0, 120);
+    await produce(producer, 'split', values);
+    await waitFor('all 120 messages', () => values.every((v) => consumedBy.has(v)));
+    expect(dupes).to.deep.equal([]);
+    const members = new Set(values.map((v) => consumedBy.get(v)));
+    expect(members.size).to.equal(3);
+  });
+
+  it('confluent-kafka: a killed member loses its partitions to the survivors after the session timeout, nothing skipped', async () => {
+    await produce(producer, 'crash', ['c-first']);
+    const sessionMs = 3000;
+    for (let i = 0; i < 3; i++) processes.push(new ProcessMember(broker.bootstrap, 'crash', 'crashers', sessionMs));
+    const total = () => processes.filter((p) => !p.exited).reduce((n, p) => n + p.assignment.length, 0);
+    await waitFor('three members holding all six partitions', () =>
+      total() === 6 && processes.every((p) => p.assignment.length === 2), 60_000);
+    await produce(producer, 'crash', range('c-', 0, 60));
+    const consumed = () => new Set(processes.flatMap((p) => p.messages.map((m) => m.v!)));
+    await waitFor('first 60 consumed', () => range('c-', 0, 60).every((v) => consumed().has(v)));
+
+    const victim = processes[2];
+    const orphaned = victim.assignment;
+    const killedAt = Date.now();
+    await victim.kill();
+    await produce(producer, 'crash', range('c-', 60, 120));
+    const survivors = processes.slice(0, 2);
+    await waitFor('survivors to take over all six partitions', () =>
+      survivors.reduce((n, p) => n + p.assignment.length, 0) === 6, 30_000);
+    const takeoverMs = Date.now() - killedAt;
+    const taken = survivors.flatMap((p) => p.assignment);
+    for (const p of orphaned) expect(taken).to.include(p);
+    // Not before the session timeout: the coordinator cannot tell a crash from a pause sooner.
+    expect(takeoverMs).to.be.greaterThan(sessionMs - 500);
+    await waitFor('all 120 messages consumed by someone', () => range('c-', 0, 120).every((v) => consumed().has(v)), 30_000);
+    const byPartition = new Map<number, Set<number>>();
+    for (const p of processes) for (const m of p.messages) {
+      if (!byPartition.has(m.p!)) byPartition.set(m.p!, new Set());
+      byPartition.get(m.p!)!.add(m.o!);
+    }
+    assertNoGaps(byPartition);
+  });
+
+  it('confluent-kafka: a static member killed and restarted within its session keeps its assignment without a rebalance', async () => {
+    await produce(producer, 'static', ['s-first']);
+    const sessionMs = 10_000;
+    const a = new ProcessMember(broker.bootstrap, 'static', 'statics', sessionMs, 'instance-a');
+    const b = new ProcessMember(broker.bootstrap, 'static', 'statics', sessionMs, 'instance-b');
+    processes.push(a, b);
+    await waitFor('a 3/3 split', () => a.assignment.length === 3 && b.assignment.length === 3, 60_000);
+    const before = b.assignment;
+    const aRevocations = a.count('revoked');
+    const aAssignments = a.count('assigned');
+    await b.kill();
+    const b2 = new ProcessMember(broker.bootstrap, 'static', 'statics', sessionMs, 'instance-b');
+    processes.push(b2);
+    await waitFor('the restarted static member to get its partitions', () => b2.assignment.length > 0, 30_000);
+    expect(b2.assignment).to.deep.equal(before);
+    await produce(producer, 'static', range('s-', 0, 30));
+    await waitFor('both members consuming', () => a.messages.length + b2.messages.length + b.messages.length >= 31, 30_000);
+    expect(a.count('revoked')).to.equal(aRevocations);
+    expect(a.count('assigned')).to.equal(aAssignments);
+  });
+
+  it('kafka-python: commit, restart Brook, resume right after the last commit', async () => {
+    const values = range('r-', 0, 100);
+    await produce(producer, 'resume', values);
+    const runConsumer = (count: number) => new Promise<{ values: string[]; committed: Record<string, number> }>((resolve, reject) => {
+      const child = spawn(PYTHON, [join(__dirname, 'drivers', 'kafka_python_consume.py'), broker.bootstrap, 'resume', 'resumers', String(count)]);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => {
+        try {
+          resolve(JSON.parse(out.trim().split('\n').pop()!));
+        } catch {
+          reject(new Error(`kafka-python exited ${code}: ${err.slice(-1500)}`));
+        }
+      });
+    });
+    const first = await runConsumer(40);
+    expect(first.values).to.have.length(40);
+
+    await producer.disconnect();
+    const dataDir = broker.dataDir;
+    await broker.close();
+    broker = await startTestBroker({ dataDir, config: BROKER_CONFIG });
+    producer = kafkaFor(broker, 'producer').producer();
+    await producer.connect();
+
+    const second = await runConsumer(60);
+    expect(second.values).to.have.length(60);
+    expect([...first.values, ...second.values].sort()).to.deep.equal([...values].sort());
+  });
+});

@@ -354,9 +354,9 @@ export class MessageEmitter {
       if (flex !== 'always') out.close();
     };
     if (tagged.length === 0) {
-      out.line(`let unknownTags: TaggedField[] | undefined;`);
-      if (flex === 'always') out.line(`unknownTags = ${this.use('readUnknownTaggedFields')}(r);`);
-      else out.line(`if (${flex.cond}) unknownTags = ${this.use('readUnknownTaggedFields')}(r);`);
+      const read = `${this.use('readUnknownTaggedFields')}(r)`;
+      if (flex === 'always') out.line(`const unknownTags = ${read};`);
+      else out.line(`const unknownTags = ${flex.cond} ? ${read} : undefined;`);
       return;
     }
     out.line(`let unknownTags: TaggedField[] | undefined;`);

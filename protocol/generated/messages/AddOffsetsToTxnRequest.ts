@@ -33,8 +33,7 @@ export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOff
   const producerId: bigint = r.int64();
   const producerEpoch: number = r.int16();
   const groupId: string = (flexible ? r.compactString() : r.string());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddOffsetsToTxnRequest = { transactionalId, producerId, producerEpoch, groupId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

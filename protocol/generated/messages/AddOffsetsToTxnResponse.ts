@@ -25,8 +25,7 @@ export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOf
   const flexible = version >= 3;
   const throttleTimeMs: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddOffsetsToTxnResponse = { throttleTimeMs, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -110,8 +110,7 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
   } else {
     resultsByTopicV3AndBelow = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnResponse = { throttleTimeMs, errorCode, resultsByTransaction, resultsByTopicV3AndBelow };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -130,8 +129,7 @@ function decodeAddPartitionsToTxnResult(r: Reader, version: number): AddPartitio
       topicResults = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AddPartitionsToTxnResult = { transactionalId, topicResults };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -151,8 +149,7 @@ function decodeAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPar
       resultsByPartition = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnTopicResult = { name, resultsByPartition };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -162,8 +159,7 @@ function decodeAddPartitionsToTxnPartitionResult(r: Reader, version: number): Ad
   const flexible = version >= 3;
   const partitionIndex: number = r.int32();
   const partitionErrorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnPartitionResult = { partitionIndex, partitionErrorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -66,8 +66,7 @@ export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVo
       listeners = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AddRaftVoterRequest = { clusterId, timeoutMs, voterId, voterDirectoryId, listeners };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -77,8 +76,7 @@ function decodeListener(r: Reader, version: number): Listener {
   const name: string = r.compactString();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Listener = { name, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

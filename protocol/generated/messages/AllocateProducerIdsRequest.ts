@@ -24,8 +24,7 @@ export type AllocateProducerIdsRequestInput = {
 export function decodeAllocateProducerIdsRequest(r: Reader, version: number): AllocateProducerIdsRequest {
   const brokerId: number = r.int32();
   const brokerEpoch: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AllocateProducerIdsRequest = { brokerId, brokerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

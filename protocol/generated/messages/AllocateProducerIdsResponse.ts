@@ -32,8 +32,7 @@ export function decodeAllocateProducerIdsResponse(r: Reader, version: number): A
   const errorCode: number = r.int16();
   const producerIdStart: bigint = r.int64();
   const producerIdLen: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AllocateProducerIdsResponse = { throttleTimeMs, errorCode, producerIdStart, producerIdLen };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -87,8 +87,7 @@ export function decodeAlterClientQuotasRequest(r: Reader, version: number): Alte
     }
   }
   const validateOnly: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterClientQuotasRequest = { entries, validateOnly };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -118,8 +117,7 @@ function decodeEntryData(r: Reader, version: number): EntryData {
       ops = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { entity, ops };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -129,8 +127,7 @@ function decodeEntityData(r: Reader, version: number): EntityData {
   const flexible = version >= 1;
   const entityType: string = (flexible ? r.compactString() : r.string());
   const entityName: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntityData = { entityType, entityName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -141,8 +138,7 @@ function decodeOpData(r: Reader, version: number): OpData {
   const key: string = (flexible ? r.compactString() : r.string());
   const value: number = r.float64();
   const remove: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OpData = { key, value, remove };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -71,8 +71,7 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
       entries = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterClientQuotasResponse = { throttleTimeMs, entries };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -93,8 +92,7 @@ function decodeEntryData(r: Reader, version: number): EntryData {
       entity = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { errorCode, errorMessage, entity };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -104,8 +102,7 @@ function decodeEntityData(r: Reader, version: number): EntityData {
   const flexible = version >= 1;
   const entityType: string = (flexible ? r.compactString() : r.string());
   const entityName: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntityData = { entityType, entityName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

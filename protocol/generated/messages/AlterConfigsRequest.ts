@@ -71,8 +71,7 @@ export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConf
     }
   }
   const validateOnly: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsRequest = { resources, validateOnly };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -93,8 +92,7 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
       configs = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResource = { resourceType, resourceName, configs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -104,8 +102,7 @@ function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
   const flexible = version >= 2;
   const name: string = (flexible ? r.compactString() : r.string());
   const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterableConfig = { name, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -58,8 +58,7 @@ export function decodeAlterConfigsResponse(r: Reader, version: number): AlterCon
       responses = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResponse = { throttleTimeMs, responses };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -71,8 +70,7 @@ function decodeAlterConfigsResourceResponse(r: Reader, version: number): AlterCo
   const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const resourceType: number = r.int8();
   const resourceName: string = (flexible ? r.compactString() : r.string());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResourceResponse = { errorCode, errorMessage, resourceType, resourceName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

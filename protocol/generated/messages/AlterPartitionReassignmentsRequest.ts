@@ -67,8 +67,7 @@ export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: num
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionReassignmentsRequest = { timeoutMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -87,8 +86,7 @@ function decodeReassignableTopic(r: Reader, version: number): ReassignableTopic 
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignableTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -107,8 +105,7 @@ function decodeReassignablePartition(r: Reader, version: number): ReassignablePa
       replicas = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignablePartition = { partitionIndex, replicas };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

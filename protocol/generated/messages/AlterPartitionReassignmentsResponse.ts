@@ -78,8 +78,7 @@ export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: nu
       responses = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionReassignmentsResponse = { throttleTimeMs, errorCode, errorMessage, responses };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -98,8 +97,7 @@ function decodeReassignableTopicResponse(r: Reader, version: number): Reassignab
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignableTopicResponse = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -109,8 +107,7 @@ function decodeReassignablePartitionResponse(r: Reader, version: number): Reassi
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignablePartitionResponse = { partitionIndex, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -102,8 +102,7 @@ export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPa
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionRequest = { brokerId, brokerEpoch, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -123,8 +122,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -165,8 +163,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   }
   const leaderRecoveryState: number = version >= 1 ? r.int8() : 0;
   const partitionEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, leaderEpoch, newIsr, newIsrWithEpochs, leaderRecoveryState, partitionEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -175,8 +172,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 function decodeBrokerState(r: Reader, version: number): BrokerState {
   const brokerId: number = r.int32();
   const brokerEpoch: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: BrokerState = { brokerId, brokerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -68,8 +68,7 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirsResponse = { throttleTimeMs, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -89,8 +88,7 @@ function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterR
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirTopicResult = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -100,8 +98,7 @@ function decodeAlterReplicaLogDirPartitionResult(r: Reader, version: number): Al
   const flexible = version >= 2;
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirPartitionResult = { partitionIndex, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -86,8 +86,7 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
       upsertions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AlterUserScramCredentialsRequest = { deletions, upsertions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -96,8 +95,7 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
 function decodeScramCredentialDeletion(r: Reader, version: number): ScramCredentialDeletion {
   const name: string = r.compactString();
   const mechanism: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ScramCredentialDeletion = { name, mechanism };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -109,8 +107,7 @@ function decodeScramCredentialUpsertion(r: Reader, version: number): ScramCreden
   const iterations: number = r.int32();
   const salt: Buffer = r.compactBytes();
   const saltedPassword: Buffer = r.compactBytes();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ScramCredentialUpsertion = { name, mechanism, iterations, salt, saltedPassword };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

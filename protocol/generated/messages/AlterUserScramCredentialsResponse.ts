@@ -54,8 +54,7 @@ export function decodeAlterUserScramCredentialsResponse(r: Reader, version: numb
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AlterUserScramCredentialsResponse = { throttleTimeMs, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -65,8 +64,7 @@ function decodeAlterUserScramCredentialsResult(r: Reader, version: number): Alte
   const user: string = r.compactString();
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AlterUserScramCredentialsResult = { user, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

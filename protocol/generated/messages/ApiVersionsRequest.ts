@@ -25,8 +25,7 @@ export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersion
   const flexible = version >= 3;
   const clientSoftwareName: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const clientSoftwareVersion: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ApiVersionsRequest = { clientSoftwareName, clientSoftwareVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -159,8 +159,7 @@ function decodeApiVersion(r: Reader, version: number): ApiVersion {
   const apiKey: number = r.int16();
   const minVersion: number = r.int16();
   const maxVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ApiVersion = { apiKey, minVersion, maxVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -170,8 +169,7 @@ function decodeSupportedFeatureKey(r: Reader, version: number): SupportedFeature
   const name: string = r.compactString();
   const minVersion: number = r.int16();
   const maxVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: SupportedFeatureKey = { name, minVersion, maxVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -181,8 +179,7 @@ function decodeFinalizedFeatureKey(r: Reader, version: number): FinalizedFeature
   const name: string = r.compactString();
   const maxVersionLevel: number = r.int16();
   const minVersionLevel: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: FinalizedFeatureKey = { name, maxVersionLevel, minVersionLevel };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -84,8 +84,7 @@ export function decodeAssignReplicasToDirsRequest(r: Reader, version: number): A
       directories = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AssignReplicasToDirsRequest = { brokerId, brokerEpoch, directories };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -104,8 +103,7 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DirectoryData = { id, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -124,8 +122,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -133,8 +130,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
 
 function decodePartitionData(r: Reader, version: number): PartitionData {
   const partitionIndex: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

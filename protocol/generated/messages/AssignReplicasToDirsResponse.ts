@@ -87,8 +87,7 @@ export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): 
       directories = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AssignReplicasToDirsResponse = { throttleTimeMs, errorCode, directories };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -107,8 +106,7 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DirectoryData = { id, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -127,8 +125,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -137,8 +134,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
 function decodePartitionData(r: Reader, version: number): PartitionData {
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -115,8 +115,7 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
   } else {
     leaderEndpoints = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: BeginQuorumEpochRequest = { clusterId, voterId, topics, leaderEndpoints };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -136,8 +135,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -149,8 +147,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionData = { partitionIndex, voterDirectoryId, leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -160,8 +157,7 @@ function decodeLeaderEndpoint(r: Reader, version: number): LeaderEndpoint {
   const name: string = r.compactString();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderEndpoint = { name, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

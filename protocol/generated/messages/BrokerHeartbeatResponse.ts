@@ -36,8 +36,7 @@ export function decodeBrokerHeartbeatResponse(r: Reader, version: number): Broke
   const isCaughtUp: boolean = r.bool();
   const isFenced: boolean = r.bool();
   const shouldShutDown: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: BrokerHeartbeatResponse = { throttleTimeMs, errorCode, isCaughtUp, isFenced, shouldShutDown };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -128,8 +128,7 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
     logDirs = [];
   }
   const previousBrokerEpoch: bigint = version >= 3 ? r.int64() : -1n;
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: BrokerRegistrationRequest = { brokerId, clusterId, incarnationId, listeners, features, rack, isMigratingZkBroker, logDirs, previousBrokerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -140,8 +139,7 @@ function decodeListener(r: Reader, version: number): Listener {
   const host: string = r.compactString();
   const port: number = r.uint16();
   const securityProtocol: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Listener = { name, host, port, securityProtocol };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -151,8 +149,7 @@ function decodeFeature(r: Reader, version: number): Feature {
   const name: string = r.compactString();
   const minSupportedVersion: number = r.int16();
   const maxSupportedVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Feature = { name, minSupportedVersion, maxSupportedVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -28,8 +28,7 @@ export function decodeBrokerRegistrationResponse(r: Reader, version: number): Br
   const throttleTimeMs: number = r.int32();
   const errorCode: number = r.int16();
   const brokerEpoch: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: BrokerRegistrationResponse = { throttleTimeMs, errorCode, brokerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -35,8 +35,7 @@ export function decodeConsumerGroupDescribeRequest(r: Reader, version: number): 
     }
   }
   const includeAuthorizedOperations: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupDescribeRequest = { groupIds, includeAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -144,8 +144,7 @@ export function decodeConsumerGroupDescribeResponse(r: Reader, version: number):
       groups = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupDescribeResponse = { throttleTimeMs, groups };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -171,8 +170,7 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     }
   }
   const authorizedOperations: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribedGroup = { errorCode, errorMessage, groupId, groupState, groupEpoch, assignmentEpoch, assignorName, members, authorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -199,8 +197,7 @@ function decodeMember(r: Reader, version: number): Member {
   const subscribedTopicRegex: string | null = r.compactNullableString();
   const assignment: Assignment = decodeAssignment(r, version);
   const targetAssignment: Assignment = decodeAssignment(r, version);
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Member = { memberId, instanceId, rackId, memberEpoch, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, assignment, targetAssignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -218,8 +215,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
       topicPartitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -239,8 +235,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

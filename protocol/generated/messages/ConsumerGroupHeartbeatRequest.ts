@@ -93,8 +93,7 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
       topicPartitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupHeartbeatRequest = { groupId, memberId, memberEpoch, instanceId, rackId, rebalanceTimeoutMs, subscribedTopicNames, subscribedTopicRegex, serverAssignor, topicPartitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -113,8 +112,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -74,8 +74,7 @@ export function decodeConsumerGroupHeartbeatResponse(r: Reader, version: number)
   const memberEpoch: number = r.int32();
   const heartbeatIntervalMs: number = r.int32();
   const assignment: Assignment | null = (r.int8() < 0 ? null : decodeAssignment(r, version));
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupHeartbeatResponse = { throttleTimeMs, errorCode, errorMessage, memberId, memberEpoch, heartbeatIntervalMs, assignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -93,8 +92,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
       topicPartitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -113,8 +111,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

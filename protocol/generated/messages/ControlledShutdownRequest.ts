@@ -25,8 +25,7 @@ export function decodeControlledShutdownRequest(r: Reader, version: number): Con
   const flexible = version >= 3;
   const brokerId: number = r.int32();
   const brokerEpoch: bigint = version >= 2 ? r.int64() : -1n;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ControlledShutdownRequest = { brokerId, brokerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

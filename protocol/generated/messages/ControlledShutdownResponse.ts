@@ -52,8 +52,7 @@ export function decodeControlledShutdownResponse(r: Reader, version: number): Co
       remainingPartitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ControlledShutdownResponse = { errorCode, remainingPartitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -63,8 +62,7 @@ function decodeRemainingPartition(r: Reader, version: number): RemainingPartitio
   const flexible = version >= 3;
   const topicName: string = (flexible ? r.compactString() : r.string());
   const partitionIndex: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: RemainingPartition = { topicName, partitionIndex };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -98,8 +98,7 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
       features = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ControllerRegistrationRequest = { controllerId, incarnationId, zkMigrationReady, listeners, features };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -110,8 +109,7 @@ function decodeListener(r: Reader, version: number): Listener {
   const host: string = r.compactString();
   const port: number = r.uint16();
   const securityProtocol: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Listener = { name, host, port, securityProtocol };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -121,8 +119,7 @@ function decodeFeature(r: Reader, version: number): Feature {
   const name: string = r.compactString();
   const minSupportedVersion: number = r.int16();
   const maxSupportedVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Feature = { name, minSupportedVersion, maxSupportedVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

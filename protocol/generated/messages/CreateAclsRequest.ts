@@ -63,8 +63,7 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
       creations = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateAclsRequest = { creations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -79,8 +78,7 @@ function decodeAclCreation(r: Reader, version: number): AclCreation {
   const host: string = (flexible ? r.compactString() : r.string());
   const operation: number = r.int8();
   const permissionType: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AclCreation = { resourceType, resourceName, resourcePatternType, principal, host, operation, permissionType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

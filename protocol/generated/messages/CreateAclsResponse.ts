@@ -52,8 +52,7 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateAclsResponse = { throttleTimeMs, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -63,8 +62,7 @@ function decodeAclCreationResult(r: Reader, version: number): AclCreationResult 
   const flexible = version >= 2;
   const errorCode: number = r.int16();
   const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AclCreationResult = { errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -60,8 +60,7 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
     }
   }
   const maxLifetimeMs: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateDelegationTokenRequest = { ownerPrincipalType, ownerPrincipalName, renewers, maxLifetimeMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -71,8 +70,7 @@ function decodeCreatableRenewers(r: Reader, version: number): CreatableRenewers 
   const flexible = version >= 2;
   const principalType: string = (flexible ? r.compactString() : r.string());
   const principalName: string = (flexible ? r.compactString() : r.string());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableRenewers = { principalType, principalName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -61,8 +61,7 @@ export function decodeCreateDelegationTokenResponse(r: Reader, version: number):
   const tokenId: string = (flexible ? r.compactString() : r.string());
   const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
   const throttleTimeMs: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateDelegationTokenResponse = { errorCode, principalType, principalName, tokenRequesterPrincipalType, tokenRequesterPrincipalName, issueTimestampMs, expiryTimestampMs, maxTimestampMs, tokenId, hmac, throttleTimeMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

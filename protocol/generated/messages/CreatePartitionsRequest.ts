@@ -72,8 +72,7 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsRequest = { topics, timeoutMs, validateOnly };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -94,8 +93,7 @@ function decodeCreatePartitionsTopic(r: Reader, version: number): CreatePartitio
       assignments = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsTopic = { name, count, assignments };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -114,8 +112,7 @@ function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePar
       brokerIds = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsAssignment = { brokerIds };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

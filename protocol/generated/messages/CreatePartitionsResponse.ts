@@ -55,8 +55,7 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsResponse = { throttleTimeMs, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -67,8 +66,7 @@ function decodeCreatePartitionsTopicResult(r: Reader, version: number): CreatePa
   const name: string = (flexible ? r.compactString() : r.string());
   const errorCode: number = r.int16();
   const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsTopicResult = { name, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -97,8 +97,7 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = version >= 1 ? r.bool() : false;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateTopicsRequest = { topics, timeoutMs, validateOnly };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -131,8 +130,7 @@ function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
       configs = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableTopic = { name, numPartitions, replicationFactor, assignments, configs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -152,8 +150,7 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
       brokerIds = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableReplicaAssignment = { partitionIndex, brokerIds };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -163,8 +160,7 @@ function decodeCreatableTopicConfig(r: Reader, version: number): CreatableTopicC
   const flexible = version >= 5;
   const name: string = (flexible ? r.compactString() : r.string());
   const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableTopicConfig = { name, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

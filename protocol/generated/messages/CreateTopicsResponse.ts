@@ -95,8 +95,7 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateTopicsResponse = { throttleTimeMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -149,8 +148,7 @@ function decodeCreatableTopicConfigs(r: Reader, version: number): CreatableTopic
   const readOnly: boolean = r.bool();
   const configSource: number = r.int8();
   const isSensitive: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: CreatableTopicConfigs = { name, value, readOnly, configSource, isSensitive };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -28,8 +28,7 @@ export function decodeDefaultPrincipalData(r: Reader, version: number): DefaultP
   const type: string = r.compactString();
   const name: string = r.compactString();
   const tokenAuthenticated: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DefaultPrincipalData = { type, name, tokenAuthenticated };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

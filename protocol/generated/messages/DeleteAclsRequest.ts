@@ -63,8 +63,7 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
       filters = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsRequest = { filters };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -79,8 +78,7 @@ function decodeDeleteAclsFilter(r: Reader, version: number): DeleteAclsFilter {
   const hostFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const operation: number = r.int8();
   const permissionType: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsFilter = { resourceTypeFilter, resourceNameFilter, patternTypeFilter, principalFilter, hostFilter, operation, permissionType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

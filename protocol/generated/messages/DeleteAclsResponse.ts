@@ -92,8 +92,7 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
       filterResults = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsResponse = { throttleTimeMs, filterResults };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -114,8 +113,7 @@ function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFil
       matchingAcls = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsFilterResult = { errorCode, errorMessage, matchingAcls };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -132,8 +130,7 @@ function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatc
   const host: string = (flexible ? r.compactString() : r.string());
   const operation: number = r.int8();
   const permissionType: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsMatchingAcl = { errorCode, errorMessage, resourceType, resourceName, patternType, principal, host, operation, permissionType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -32,8 +32,7 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
       groupsNames = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteGroupsRequest = { groupsNames };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -52,8 +52,7 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteGroupsResponse = { throttleTimeMs, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -63,8 +62,7 @@ function decodeDeletableGroupResult(r: Reader, version: number): DeletableGroupR
   const flexible = version >= 2;
   const groupId: string = (flexible ? r.compactString() : r.string());
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeletableGroupResult = { groupId, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -68,8 +68,7 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
     }
   }
   const timeoutMs: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsRequest = { topics, timeoutMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -89,8 +88,7 @@ function decodeDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsTopi
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -100,8 +98,7 @@ function decodeDeleteRecordsPartition(r: Reader, version: number): DeleteRecords
   const flexible = version >= 2;
   const partitionIndex: number = r.int32();
   const offset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsPartition = { partitionIndex, offset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -71,8 +71,7 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsResponse = { throttleTimeMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -92,8 +91,7 @@ function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecor
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopicResult = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -104,8 +102,7 @@ function decodeDeleteRecordsPartitionResult(r: Reader, version: number): DeleteR
   const partitionIndex: number = r.int32();
   const lowWatermark: bigint = r.int64();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsPartitionResult = { partitionIndex, lowWatermark, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

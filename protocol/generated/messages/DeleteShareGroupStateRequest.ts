@@ -64,8 +64,7 @@ export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): 
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupStateRequest = { groupId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -84,8 +83,7 @@ function decodeDeleteStateData(r: Reader, version: number): DeleteStateData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteStateData = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -93,8 +91,7 @@ function decodeDeleteStateData(r: Reader, version: number): DeleteStateData {
 
 function decodePartitionData(r: Reader, version: number): PartitionData {
   const partition: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partition };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -74,8 +74,7 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
     topicNames = [];
   }
   const timeoutMs: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteTopicsRequest = { topics, topicNames, timeoutMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -84,8 +83,7 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
 function decodeDeleteTopicState(r: Reader, version: number): DeleteTopicState {
   const name: string | null = r.compactNullableString();
   const topicId: Buffer = r.uuid();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteTopicState = { name, topicId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

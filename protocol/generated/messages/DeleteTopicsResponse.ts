@@ -58,8 +58,7 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
       responses = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteTopicsResponse = { throttleTimeMs, responses };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -71,8 +70,7 @@ function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicR
   const topicId: Buffer = version >= 6 ? r.uuid() : Buffer.alloc(16);
   const errorCode: number = r.int16();
   const errorMessage: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeletableTopicResult = { name, topicId, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

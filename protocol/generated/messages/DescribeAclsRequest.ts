@@ -45,8 +45,7 @@ export function decodeDescribeAclsRequest(r: Reader, version: number): DescribeA
   const hostFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const operation: number = r.int8();
   const permissionType: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsRequest = { resourceTypeFilter, resourceNameFilter, patternTypeFilter, principalFilter, hostFilter, operation, permissionType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -88,8 +88,7 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
       resources = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResponse = { throttleTimeMs, errorCode, errorMessage, resources };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -111,8 +110,7 @@ function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsRes
       acls = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResource = { resourceType, resourceName, patternType, acls };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -124,8 +122,7 @@ function decodeAclDescription(r: Reader, version: number): AclDescription {
   const host: string = (flexible ? r.compactString() : r.string());
   const operation: number = r.int8();
   const permissionType: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AclDescription = { principal, host, operation, permissionType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -55,8 +55,7 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
     }
   }
   const strict: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeClientQuotasRequest = { components, strict };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -67,8 +66,7 @@ function decodeComponentData(r: Reader, version: number): ComponentData {
   const entityType: string = (flexible ? r.compactString() : r.string());
   const matchType: number = r.int8();
   const match: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ComponentData = { entityType, matchType, match };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

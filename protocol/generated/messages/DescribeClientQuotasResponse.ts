@@ -92,8 +92,7 @@ export function decodeDescribeClientQuotasResponse(r: Reader, version: number): 
       entries = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeClientQuotasResponse = { throttleTimeMs, errorCode, errorMessage, entries };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -123,8 +122,7 @@ function decodeEntryData(r: Reader, version: number): EntryData {
       values = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { entity, values };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -134,8 +132,7 @@ function decodeEntityData(r: Reader, version: number): EntityData {
   const flexible = version >= 1;
   const entityType: string = (flexible ? r.compactString() : r.string());
   const entityName: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntityData = { entityType, entityName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -145,8 +142,7 @@ function decodeValueData(r: Reader, version: number): ValueData {
   const flexible = version >= 1;
   const key: string = (flexible ? r.compactString() : r.string());
   const value: number = r.float64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ValueData = { key, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -24,8 +24,7 @@ export type DescribeClusterRequestInput = {
 export function decodeDescribeClusterRequest(r: Reader, version: number): DescribeClusterRequest {
   const includeClusterAuthorizedOperations: boolean = r.bool();
   const endpointType: number = version >= 1 ? r.int8() : 1;
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeClusterRequest = { includeClusterAuthorizedOperations, endpointType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

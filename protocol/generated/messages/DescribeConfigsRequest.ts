@@ -59,8 +59,7 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
   }
   const includeSynonyms: boolean = version >= 1 ? r.bool() : false;
   const includeDocumentation: boolean = version >= 3 ? r.bool() : false;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsRequest = { resources, includeSynonyms, includeDocumentation };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -81,8 +80,7 @@ function decodeDescribeConfigsResource(r: Reader, version: number): DescribeConf
       configurationKeys = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResource = { resourceType, resourceName, configurationKeys };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

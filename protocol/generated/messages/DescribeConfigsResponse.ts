@@ -117,8 +117,7 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResponse = { throttleTimeMs, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -141,8 +140,7 @@ function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfig
       configs = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResult = { errorCode, errorMessage, resourceType, resourceName, configs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -173,8 +171,7 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
   }
   const configType: number = version >= 3 ? r.int8() : 0;
   const documentation: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : "";
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResourceResult = { name, value, readOnly, isDefault, configSource, isSensitive, synonyms, configType, documentation };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -185,8 +182,7 @@ function decodeDescribeConfigsSynonym(r: Reader, version: number): DescribeConfi
   const name: string = (flexible ? r.compactString() : r.string());
   const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const source: number = r.int8();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsSynonym = { name, value, source };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -47,8 +47,7 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
       owners = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeDelegationTokenRequest = { owners };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -58,8 +57,7 @@ function decodeDescribeDelegationTokenOwner(r: Reader, version: number): Describ
   const flexible = version >= 2;
   const principalType: string = (flexible ? r.compactString() : r.string());
   const principalName: string = (flexible ? r.compactString() : r.string());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeDelegationTokenOwner = { principalType, principalName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

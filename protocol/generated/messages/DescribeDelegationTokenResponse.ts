@@ -96,8 +96,7 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
     }
   }
   const throttleTimeMs: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeDelegationTokenResponse = { errorCode, tokens, throttleTimeMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -125,8 +124,7 @@ function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDe
       renewers = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedDelegationToken = { principalType, principalName, tokenRequesterPrincipalType, tokenRequesterPrincipalName, issueTimestamp, expiryTimestamp, maxTimestamp, tokenId, hmac, renewers };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -136,8 +134,7 @@ function decodeDescribedDelegationTokenRenewer(r: Reader, version: number): Desc
   const flexible = version >= 2;
   const principalType: string = (flexible ? r.compactString() : r.string());
   const principalName: string = (flexible ? r.compactString() : r.string());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedDelegationTokenRenewer = { principalType, principalName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

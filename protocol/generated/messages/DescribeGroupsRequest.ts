@@ -36,8 +36,7 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
     }
   }
   const includeAuthorizedOperations: boolean = version >= 3 ? r.bool() : false;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeGroupsRequest = { groups, includeAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

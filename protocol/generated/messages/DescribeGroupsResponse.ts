@@ -95,8 +95,7 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
       groups = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeGroupsResponse = { throttleTimeMs, groups };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -121,8 +120,7 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     }
   }
   const authorizedOperations: number = version >= 3 ? r.int32() : -2147483648;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedGroup = { errorCode, groupId, groupState, protocolType, protocolData, members, authorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -136,8 +134,7 @@ function decodeDescribedGroupMember(r: Reader, version: number): DescribedGroupM
   const clientHost: string = (flexible ? r.compactString() : r.string());
   const memberMetadata: Buffer = (flexible ? r.compactBytes() : r.bytes());
   const memberAssignment: Buffer = (flexible ? r.compactBytes() : r.bytes());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedGroupMember = { memberId, groupInstanceId, clientId, clientHost, memberMetadata, memberAssignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

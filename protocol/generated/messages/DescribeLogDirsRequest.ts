@@ -48,8 +48,7 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsRequest = { topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -69,8 +68,7 @@ function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLo
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribableLogDirTopic = { topic, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

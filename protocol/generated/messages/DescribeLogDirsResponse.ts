@@ -103,8 +103,7 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsResponse = { throttleTimeMs, errorCode, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -127,8 +126,7 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
   }
   const totalBytes: bigint = version >= 4 ? r.int64() : -1n;
   const usableBytes: bigint = version >= 4 ? r.int64() : -1n;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsResult = { errorCode, logDir, topics, totalBytes, usableBytes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -148,8 +146,7 @@ function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirs
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -161,8 +158,7 @@ function decodeDescribeLogDirsPartition(r: Reader, version: number): DescribeLog
   const partitionSize: bigint = r.int64();
   const offsetLag: bigint = r.int64();
   const isFutureKey: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsPartition = { partitionIndex, partitionSize, offsetLag, isFutureKey };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

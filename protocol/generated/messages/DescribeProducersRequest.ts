@@ -47,8 +47,7 @@ export function decodeDescribeProducersRequest(r: Reader, version: number): Desc
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeProducersRequest = { topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -67,8 +66,7 @@ function decodeTopicRequest(r: Reader, version: number): TopicRequest {
       partitionIndexes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicRequest = { name, partitionIndexes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -101,8 +101,7 @@ export function decodeDescribeProducersResponse(r: Reader, version: number): Des
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeProducersResponse = { throttleTimeMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -121,8 +120,7 @@ function decodeTopicResponse(r: Reader, version: number): TopicResponse {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicResponse = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -143,8 +141,7 @@ function decodePartitionResponse(r: Reader, version: number): PartitionResponse 
       activeProducers = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResponse = { partitionIndex, errorCode, errorMessage, activeProducers };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -157,8 +154,7 @@ function decodeProducerState(r: Reader, version: number): ProducerState {
   const lastTimestamp: bigint = r.int64();
   const coordinatorEpoch: number = r.int32();
   const currentTxnStartOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ProducerState = { producerId, producerEpoch, lastSequence, lastTimestamp, coordinatorEpoch, currentTxnStartOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -60,8 +60,7 @@ export function decodeDescribeQuorumRequest(r: Reader, version: number): Describ
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeQuorumRequest = { topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -80,8 +79,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -89,8 +87,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
 
 function decodePartitionData(r: Reader, version: number): PartitionData {
   const partitionIndex: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -167,8 +167,7 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
   } else {
     nodes = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeQuorumResponse = { errorCode, errorMessage, topics, nodes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -187,8 +186,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -223,8 +221,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       observers = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, leaderId, leaderEpoch, highWatermark, currentVoters, observers };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -236,8 +233,7 @@ function decodeReplicaState(r: Reader, version: number): ReplicaState {
   const logEndOffset: bigint = r.int64();
   const lastFetchTimestamp: bigint = version >= 1 ? r.int64() : -1n;
   const lastCaughtUpTimestamp: bigint = version >= 1 ? r.int64() : -1n;
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReplicaState = { replicaId, replicaDirectoryId, logEndOffset, lastFetchTimestamp, lastCaughtUpTimestamp };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -256,8 +252,7 @@ function decodeNode(r: Reader, version: number): Node {
       listeners = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Node = { nodeId, listeners };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -267,8 +262,7 @@ function decodeListener(r: Reader, version: number): Listener {
   const name: string = r.compactString();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Listener = { name, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

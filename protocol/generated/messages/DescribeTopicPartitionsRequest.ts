@@ -68,8 +68,7 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
   }
   const responsePartitionLimit: number = r.int32();
   const cursor: Cursor | null = (r.int8() < 0 ? null : decodeCursor(r, version));
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsRequest = { topics, responsePartitionLimit, cursor };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -77,8 +76,7 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
 
 function decodeTopicRequest(r: Reader, version: number): TopicRequest {
   const name: string = r.compactString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicRequest = { name };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -87,8 +85,7 @@ function decodeTopicRequest(r: Reader, version: number): TopicRequest {
 function decodeCursor(r: Reader, version: number): Cursor {
   const topicName: string = r.compactString();
   const partitionIndex: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Cursor = { topicName, partitionIndex };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -120,8 +120,7 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number
     }
   }
   const nextCursor: Cursor | null = (r.int8() < 0 ? null : decodeCursor(r, version));
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsResponse = { throttleTimeMs, topics, nextCursor };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -144,8 +143,7 @@ function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number):
     }
   }
   const topicAuthorizedOperations: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsResponseTopic = { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -211,8 +209,7 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
       offlineReplicas = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsResponsePartition = { errorCode, partitionIndex, leaderId, leaderEpoch, replicaNodes, isrNodes, eligibleLeaderReplicas, lastKnownElr, offlineReplicas };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -221,8 +218,7 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
 function decodeCursor(r: Reader, version: number): Cursor {
   const topicName: string = r.compactString();
   const partitionIndex: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Cursor = { topicName, partitionIndex };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

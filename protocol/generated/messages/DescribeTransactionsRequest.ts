@@ -31,8 +31,7 @@ export function decodeDescribeTransactionsRequest(r: Reader, version: number): D
       transactionalIds = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsRequest = { transactionalIds };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

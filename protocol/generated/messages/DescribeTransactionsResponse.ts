@@ -85,8 +85,7 @@ export function decodeDescribeTransactionsResponse(r: Reader, version: number): 
       transactionStates = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsResponse = { throttleTimeMs, transactionStates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -111,8 +110,7 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TransactionState = { errorCode, transactionalId, transactionState, transactionTimeoutMs, transactionStartTimeMs, producerId, producerEpoch, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -131,8 +129,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topic, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -43,8 +43,7 @@ export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: nu
       users = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsRequest = { users };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -52,8 +51,7 @@ export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: nu
 
 function decodeUserName(r: Reader, version: number): UserName {
   const name: string = r.compactString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: UserName = { name };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

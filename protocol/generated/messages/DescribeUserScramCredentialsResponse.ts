@@ -81,8 +81,7 @@ export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: n
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsResponse = { throttleTimeMs, errorCode, errorMessage, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -103,8 +102,7 @@ function decodeDescribeUserScramCredentialsResult(r: Reader, version: number): D
       credentialInfos = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsResult = { user, errorCode, errorMessage, credentialInfos };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -113,8 +111,7 @@ function decodeDescribeUserScramCredentialsResult(r: Reader, version: number): D
 function decodeCredentialInfo(r: Reader, version: number): CredentialInfo {
   const mechanism: number = r.int8();
   const iterations: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: CredentialInfo = { mechanism, iterations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -56,8 +56,7 @@ export function decodeElectLeadersRequest(r: Reader, version: number): ElectLead
     }
   }
   const timeoutMs: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ElectLeadersRequest = { electionType, topicPartitions, timeoutMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -77,8 +76,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicPartitions = { topic, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -75,8 +75,7 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
       replicaElectionResults = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ElectLeadersResponse = { throttleTimeMs, errorCode, replicaElectionResults };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -96,8 +95,7 @@ function decodeReplicaElectionResult(r: Reader, version: number): ReplicaElectio
       partitionResult = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ReplicaElectionResult = { topic, partitionResult };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -108,8 +106,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   const partitionId: number = r.int32();
   const errorCode: number = r.int16();
   const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionResult = { partitionId, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

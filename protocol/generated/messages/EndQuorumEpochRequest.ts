@@ -130,8 +130,7 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
   } else {
     leaderEndpoints = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EndQuorumEpochRequest = { clusterId, topics, leaderEndpoints };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -151,8 +150,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -193,8 +191,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   } else {
     preferredCandidates = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionData = { partitionIndex, leaderId, leaderEpoch, preferredSuccessors, preferredCandidates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -203,8 +200,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 function decodeReplicaInfo(r: Reader, version: number): ReplicaInfo {
   const candidateId: number = r.int32();
   const candidateDirectoryId: Buffer = r.uuid();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReplicaInfo = { candidateId, candidateDirectoryId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -214,8 +210,7 @@ function decodeLeaderEndpoint(r: Reader, version: number): LeaderEndpoint {
   const name: string = r.compactString();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderEndpoint = { name, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -137,8 +137,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -150,8 +149,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const errorCode: number = r.int16();
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionData = { partitionIndex, errorCode, leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -161,8 +159,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const nodeId: number = r.int32();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

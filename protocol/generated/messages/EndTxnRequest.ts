@@ -33,8 +33,7 @@ export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
   const producerId: bigint = r.int64();
   const producerEpoch: number = r.int16();
   const committed: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EndTxnRequest = { transactionalId, producerId, producerEpoch, committed };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

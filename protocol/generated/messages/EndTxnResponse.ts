@@ -33,8 +33,7 @@ export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse
   const errorCode: number = r.int16();
   const producerId: bigint = version >= 5 ? r.int64() : -1n;
   const producerEpoch: number = version >= 5 ? r.int16() : -1;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EndTxnResponse = { throttleTimeMs, errorCode, producerId, producerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -28,8 +28,7 @@ export function decodeEnvelopeRequest(r: Reader, version: number): EnvelopeReque
   const requestData: Buffer = r.compactBytes();
   const requestPrincipal: Buffer | null = r.compactNullableBytes();
   const clientHostAddress: Buffer = r.compactBytes();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: EnvelopeRequest = { requestData, requestPrincipal, clientHostAddress };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

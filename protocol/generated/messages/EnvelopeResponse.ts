@@ -24,8 +24,7 @@ export type EnvelopeResponseInput = {
 export function decodeEnvelopeResponse(r: Reader, version: number): EnvelopeResponse {
   const responseData: Buffer | null = r.compactNullableBytes();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: EnvelopeResponse = { responseData, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -25,8 +25,7 @@ export function decodeExpireDelegationTokenRequest(r: Reader, version: number): 
   const flexible = version >= 2;
   const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
   const expiryTimePeriodMs: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ExpireDelegationTokenRequest = { hmac, expiryTimePeriodMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

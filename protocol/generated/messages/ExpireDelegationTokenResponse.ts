@@ -29,8 +29,7 @@ export function decodeExpireDelegationTokenResponse(r: Reader, version: number):
   const errorCode: number = r.int16();
   const expiryTimestampMs: bigint = r.int64();
   const throttleTimeMs: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ExpireDelegationTokenResponse = { errorCode, expiryTimestampMs, throttleTimeMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -197,8 +197,7 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
 function decodeReplicaState(r: Reader, version: number): ReplicaState {
   const replicaId: number = r.int32();
   const replicaEpoch: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReplicaState = { replicaId, replicaEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -219,8 +218,7 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FetchTopic = { topic, topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -267,8 +265,7 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ForgottenTopic = { topic, topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -237,8 +237,7 @@ function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopi
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FetchableTopicResponse = { topic, topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -295,8 +294,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
   const epoch: number = r.int32();
   const endOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: EpochEndOffset = { epoch, endOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -305,8 +303,7 @@ function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
 function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderIdAndEpoch = { leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -315,8 +312,7 @@ function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
 function decodeSnapshotId(r: Reader, version: number): SnapshotId {
   const endOffset: bigint = r.int64();
   const epoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: SnapshotId = { endOffset, epoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -326,8 +322,7 @@ function decodeAbortedTransaction(r: Reader, version: number): AbortedTransactio
   const flexible = version >= 12;
   const producerId: bigint = r.int64();
   const firstOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AbortedTransaction = { producerId, firstOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -338,8 +333,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const host: string = r.compactString();
   const port: number = r.int32();
   const rack: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port, rack };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -128,8 +128,7 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicSnapshot = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -159,8 +158,7 @@ function decodePartitionSnapshot(r: Reader, version: number): PartitionSnapshot 
 function decodeSnapshotId(r: Reader, version: number): SnapshotId {
   const endOffset: bigint = r.int64();
   const epoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: SnapshotId = { endOffset, epoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -178,8 +178,7 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicSnapshot = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -211,8 +210,7 @@ function decodePartitionSnapshot(r: Reader, version: number): PartitionSnapshot 
 function decodeSnapshotId(r: Reader, version: number): SnapshotId {
   const endOffset: bigint = r.int64();
   const epoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: SnapshotId = { endOffset, epoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -221,8 +219,7 @@ function decodeSnapshotId(r: Reader, version: number): SnapshotId {
 function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderIdAndEpoch = { leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -232,8 +229,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const nodeId: number = r.int32();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -44,8 +44,7 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
   } else {
     coordinatorKeys = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FindCoordinatorRequest = { key, keyType, coordinatorKeys };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

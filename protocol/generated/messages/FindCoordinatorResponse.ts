@@ -88,8 +88,7 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
   } else {
     coordinators = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FindCoordinatorResponse = { throttleTimeMs, errorCode, errorMessage, nodeId, host, port, coordinators };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -102,8 +101,7 @@ function decodeCoordinator(r: Reader, version: number): Coordinator {
   const port: number = r.int32();
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Coordinator = { key, nodeId, host, port, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

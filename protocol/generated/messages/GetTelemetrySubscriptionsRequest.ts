@@ -20,8 +20,7 @@ export type GetTelemetrySubscriptionsRequestInput = {
 
 export function decodeGetTelemetrySubscriptionsRequest(r: Reader, version: number): GetTelemetrySubscriptionsRequest {
   const clientInstanceId: Buffer = r.uuid();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: GetTelemetrySubscriptionsRequest = { clientInstanceId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

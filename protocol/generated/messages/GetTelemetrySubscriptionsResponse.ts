@@ -73,8 +73,7 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
       requestedMetrics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: GetTelemetrySubscriptionsResponse = { throttleTimeMs, errorCode, clientInstanceId, subscriptionId, acceptedCompressionTypes, pushIntervalMs, telemetryMaxBytes, deltaTemporality, requestedMetrics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -33,8 +33,7 @@ export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatReq
   const generationId: number = r.int32();
   const memberId: string = (flexible ? r.compactString() : r.string());
   const groupInstanceId: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: HeartbeatRequest = { groupId, generationId, memberId, groupInstanceId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -25,8 +25,7 @@ export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatRe
   const flexible = version >= 4;
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: HeartbeatResponse = { throttleTimeMs, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -74,8 +74,7 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
     }
   }
   const validateOnly: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: IncrementalAlterConfigsRequest = { resources, validateOnly };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -96,8 +95,7 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
       configs = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResource = { resourceType, resourceName, configs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -108,8 +106,7 @@ function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
   const name: string = (flexible ? r.compactString() : r.string());
   const configOperation: number = r.int8();
   const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterableConfig = { name, configOperation, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

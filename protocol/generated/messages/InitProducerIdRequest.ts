@@ -33,8 +33,7 @@ export function decodeInitProducerIdRequest(r: Reader, version: number): InitPro
   const transactionTimeoutMs: number = r.int32();
   const producerId: bigint = version >= 3 ? r.int64() : -1n;
   const producerEpoch: number = version >= 3 ? r.int16() : -1;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: InitProducerIdRequest = { transactionalId, transactionTimeoutMs, producerId, producerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -33,8 +33,7 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): InitPr
   const errorCode: number = r.int16();
   const producerId: bigint = r.int64();
   const producerEpoch: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: InitProducerIdResponse = { throttleTimeMs, errorCode, producerId, producerEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

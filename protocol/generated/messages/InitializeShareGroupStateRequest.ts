@@ -70,8 +70,7 @@ export function decodeInitializeShareGroupStateRequest(r: Reader, version: numbe
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeShareGroupStateRequest = { groupId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -90,8 +89,7 @@ function decodeInitializeStateData(r: Reader, version: number): InitializeStateD
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeStateData = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -101,8 +99,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const partition: number = r.int32();
   const stateEpoch: number = r.int32();
   const startOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partition, stateEpoch, startOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -66,8 +66,7 @@ export function decodeInitializeShareGroupStateResponse(r: Reader, version: numb
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeShareGroupStateResponse = { results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -86,8 +85,7 @@ function decodeInitializeStateResult(r: Reader, version: number): InitializeStat
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeStateResult = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -97,8 +95,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   const partition: number = r.int32();
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResult = { partition, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

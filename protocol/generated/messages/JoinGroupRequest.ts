@@ -76,8 +76,7 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
     }
   }
   const reason: string | null = version >= 8 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupRequest = { groupId, sessionTimeoutMs, rebalanceTimeoutMs, memberId, groupInstanceId, protocolType, protocols, reason };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -87,8 +86,7 @@ function decodeJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRe
   const flexible = version >= 6;
   const name: string = (flexible ? r.compactString() : r.string());
   const metadata: Buffer = (flexible ? r.compactBytes() : r.bytes());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupRequestProtocol = { name, metadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -83,8 +83,7 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
       members = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupResponse = { throttleTimeMs, errorCode, generationId, protocolType, protocolName, leader, skipAssignment, memberId, members };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -95,8 +94,7 @@ function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupRes
   const memberId: string = (flexible ? r.compactString() : r.string());
   const groupInstanceId: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const metadata: Buffer = (flexible ? r.compactBytes() : r.bytes());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupResponseMember = { memberId, groupInstanceId, metadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

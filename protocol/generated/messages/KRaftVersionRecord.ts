@@ -24,8 +24,7 @@ export type KRaftVersionRecordInput = {
 export function decodeKRaftVersionRecord(r: Reader, version: number): KRaftVersionRecord {
   const version_: number = r.int16();
   const kRaftVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: KRaftVersionRecord = { version: version_, kRaftVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -172,8 +172,7 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
       liveLeaders = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrRequest = { controllerId, isKRaftController, controllerEpoch, brokerEpoch, type, ungroupedPartitionStates, topicStates, liveLeaders };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -241,8 +240,7 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
   }
   const isNew: boolean = version >= 1 ? r.bool() : false;
   const leaderRecoveryState: number = version >= 6 ? r.int8() : 0;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrPartitionState = { topicName, partitionIndex, controllerEpoch, leader, leaderEpoch, isr, partitionEpoch, replicas, addingReplicas, removingReplicas, isNew, leaderRecoveryState };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -263,8 +261,7 @@ function decodeLeaderAndIsrTopicState(r: Reader, version: number): LeaderAndIsrT
       partitionStates = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrTopicState = { topicName, topicId, partitionStates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -275,8 +272,7 @@ function decodeLeaderAndIsrLiveLeader(r: Reader, version: number): LeaderAndIsrL
   const brokerId: number = r.int32();
   const hostName: string = (flexible ? r.compactString() : r.string());
   const port: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrLiveLeader = { brokerId, hostName, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

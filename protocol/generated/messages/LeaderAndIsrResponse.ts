@@ -93,8 +93,7 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
   } else {
     topics = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrResponse = { errorCode, partitionErrors, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -105,8 +104,7 @@ function decodeLeaderAndIsrPartitionError(r: Reader, version: number): LeaderAnd
   const topicName: string = version <= 4 ? (flexible ? r.compactString() : r.string()) : "";
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrPartitionError = { topicName, partitionIndex, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -125,8 +123,7 @@ function decodeLeaderAndIsrTopicError(r: Reader, version: number): LeaderAndIsrT
       partitionErrors = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderAndIsrTopicError = { topicId, partitionErrors };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

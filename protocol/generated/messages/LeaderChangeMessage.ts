@@ -69,8 +69,7 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
       grantingVoters = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderChangeMessage = { version: version_, leaderId, voters, grantingVoters };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -79,8 +78,7 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
 function decodeVoter(r: Reader, version: number): Voter {
   const voterId: number = r.int32();
   const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Voter = { voterId, voterDirectoryId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -63,8 +63,7 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
   } else {
     members = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaveGroupRequest = { groupId, memberId, members };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -75,8 +74,7 @@ function decodeMemberIdentity(r: Reader, version: number): MemberIdentity {
   const memberId: string = (flexible ? r.compactString() : r.string());
   const groupInstanceId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const reason: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MemberIdentity = { memberId, groupInstanceId, reason };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -63,8 +63,7 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
   } else {
     members = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaveGroupResponse = { throttleTimeMs, errorCode, members };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -75,8 +74,7 @@ function decodeMemberResponse(r: Reader, version: number): MemberResponse {
   const memberId: string = (flexible ? r.compactString() : r.string());
   const groupInstanceId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MemberResponse = { memberId, groupInstanceId, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

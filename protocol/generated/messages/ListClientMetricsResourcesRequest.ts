@@ -16,8 +16,7 @@ export type ListClientMetricsResourcesRequestInput = {
 };
 
 export function decodeListClientMetricsResourcesRequest(r: Reader, version: number): ListClientMetricsResourcesRequest {
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListClientMetricsResourcesRequest = {  };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -52,8 +52,7 @@ export function decodeListClientMetricsResourcesResponse(r: Reader, version: num
       clientMetricsResources = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListClientMetricsResourcesResponse = { throttleTimeMs, errorCode, clientMetricsResources };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -61,8 +60,7 @@ export function decodeListClientMetricsResourcesResponse(r: Reader, version: num
 
 function decodeClientMetricsResource(r: Reader, version: number): ClientMetricsResource {
   const name: string = r.compactString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ClientMetricsResource = { name };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -54,8 +54,7 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
   } else {
     typesFilter = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListGroupsRequest = { statesFilter, typesFilter };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -62,8 +62,7 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
       groups = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListGroupsResponse = { throttleTimeMs, errorCode, groups };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -75,8 +74,7 @@ function decodeListedGroup(r: Reader, version: number): ListedGroup {
   const protocolType: string = (flexible ? r.compactString() : r.string());
   const groupState: string = version >= 4 ? (flexible ? r.compactString() : r.string()) : "";
   const groupType: string = version >= 5 ? (flexible ? r.compactString() : r.string()) : "";
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListedGroup = { groupId, protocolType, groupState, groupType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -82,8 +82,7 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
     }
   }
   const timeoutMs: number = version >= 10 ? r.int32() : 0;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsRequest = { replicaId, isolationLevel, topics, timeoutMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -103,8 +102,7 @@ function decodeListOffsetsTopic(r: Reader, version: number): ListOffsetsTopic {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -116,8 +114,7 @@ function decodeListOffsetsPartition(r: Reader, version: number): ListOffsetsPart
   const currentLeaderEpoch: number = version >= 4 ? r.int32() : -1;
   const timestamp: bigint = r.int64();
   const maxNumOffsets: number = version <= 0 ? r.int32() : 1;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsPartition = { partitionIndex, currentLeaderEpoch, timestamp, maxNumOffsets };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -80,8 +80,7 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsResponse = { throttleTimeMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -101,8 +100,7 @@ function decodeListOffsetsTopicResponse(r: Reader, version: number): ListOffsets
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsTopicResponse = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -130,8 +128,7 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
   const timestamp: bigint = version >= 1 ? r.int64() : -1n;
   const offset: bigint = version >= 1 ? r.int64() : -1n;
   const leaderEpoch: number = version >= 4 ? r.int32() : -1;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsPartitionResponse = { partitionIndex, errorCode, oldStyleOffsets, timestamp, offset, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

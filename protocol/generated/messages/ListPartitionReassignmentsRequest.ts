@@ -51,8 +51,7 @@ export function decodeListPartitionReassignmentsRequest(r: Reader, version: numb
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsRequest = { timeoutMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -71,8 +70,7 @@ function decodeListPartitionReassignmentsTopics(r: Reader, version: number): Lis
       partitionIndexes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsTopics = { name, partitionIndexes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

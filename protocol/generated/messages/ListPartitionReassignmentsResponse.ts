@@ -81,8 +81,7 @@ export function decodeListPartitionReassignmentsResponse(r: Reader, version: num
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsResponse = { throttleTimeMs, errorCode, errorMessage, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -101,8 +100,7 @@ function decodeOngoingTopicReassignment(r: Reader, version: number): OngoingTopi
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OngoingTopicReassignment = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -143,8 +141,7 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
       removingReplicas = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OngoingPartitionReassignment = { partitionIndex, replicas, addingReplicas, removingReplicas };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -49,8 +49,7 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
     }
   }
   const durationFilter: bigint = version >= 1 ? r.int64() : -1n;
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListTransactionsRequest = { stateFilters, producerIdFilters, durationFilter };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

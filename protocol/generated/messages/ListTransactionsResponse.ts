@@ -72,8 +72,7 @@ export function decodeListTransactionsResponse(r: Reader, version: number): List
       transactionStates = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ListTransactionsResponse = { throttleTimeMs, errorCode, unknownStateFilters, transactionStates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -83,8 +82,7 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
   const transactionalId: string = r.compactString();
   const producerId: bigint = r.int64();
   const transactionState: string = r.compactString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TransactionState = { transactionalId, producerId, transactionState };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -60,8 +60,7 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
   const allowAutoTopicCreation: boolean = version >= 4 ? r.bool() : true;
   const includeClusterAuthorizedOperations: boolean = version >= 8 && version <= 10 ? r.bool() : false;
   const includeTopicAuthorizedOperations: boolean = version >= 8 ? r.bool() : false;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataRequest = { topics, allowAutoTopicCreation, includeClusterAuthorizedOperations, includeTopicAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -71,8 +70,7 @@ function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequest
   const flexible = version >= 9;
   const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
   const name: string | null = (version >= 10 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string()));
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataRequestTopic = { topicId, name };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

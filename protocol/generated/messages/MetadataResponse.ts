@@ -143,8 +143,7 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
     }
   }
   const clusterAuthorizedOperations: number = version >= 8 && version <= 10 ? r.int32() : -2147483648;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataResponse = { throttleTimeMs, brokers, clusterId, controllerId, topics, clusterAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -156,8 +155,7 @@ function decodeMetadataResponseBroker(r: Reader, version: number): MetadataRespo
   const host: string = (flexible ? r.compactString() : r.string());
   const port: number = r.int32();
   const rack: string | null = version >= 1 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataResponseBroker = { nodeId, host, port, rack };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -181,8 +179,7 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
     }
   }
   const topicAuthorizedOperations: number = version >= 8 ? r.int32() : -2147483648;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataResponseTopic = { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -231,8 +228,7 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
   } else {
     offlineReplicas = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataResponsePartition = { errorCode, partitionIndex, leaderId, leaderEpoch, replicaNodes, isrNodes, offlineReplicas };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

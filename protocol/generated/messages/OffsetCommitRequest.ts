@@ -93,8 +93,7 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequest = { groupId, generationIdOrMemberEpoch, memberId, groupInstanceId, retentionTimeMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -114,8 +113,7 @@ function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommi
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequestTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -128,8 +126,7 @@ function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetC
   const committedLeaderEpoch: number = version >= 6 ? r.int32() : -1;
   const commitTimestamp: bigint = version >= 1 && version <= 1 ? r.int64() : -1n;
   const committedMetadata: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequestPartition = { partitionIndex, committedOffset, committedLeaderEpoch, commitTimestamp, committedMetadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

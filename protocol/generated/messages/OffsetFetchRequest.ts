@@ -116,8 +116,7 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
     groups = [];
   }
   const requireStable: boolean = version >= 7 ? r.bool() : false;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchRequest = { groupId, topics, groups, requireStable };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -137,8 +136,7 @@ function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchR
       partitionIndexes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchRequestTopic = { name, partitionIndexes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -159,8 +157,7 @@ function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchR
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchRequestGroup = { groupId, memberId, memberEpoch, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -179,8 +176,7 @@ function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetch
       partitionIndexes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchRequestTopics = { name, partitionIndexes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

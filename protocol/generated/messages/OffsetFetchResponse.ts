@@ -163,8 +163,7 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
   } else {
     groups = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchResponse = { throttleTimeMs, topics, errorCode, groups };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -184,8 +183,7 @@ function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetch
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchResponseTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -198,8 +196,7 @@ function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetF
   const committedLeaderEpoch: number = version >= 5 ? r.int32() : -1;
   const metadata: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchResponsePartition = { partitionIndex, committedOffset, committedLeaderEpoch, metadata, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -219,8 +216,7 @@ function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetch
     }
   }
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchResponseGroup = { groupId, topics, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -239,8 +235,7 @@ function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetc
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchResponseTopics = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -252,8 +247,7 @@ function decodeOffsetFetchResponsePartitions(r: Reader, version: number): Offset
   const committedLeaderEpoch: number = r.int32();
   const metadata: string | null = r.compactNullableString();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchResponsePartitions = { partitionIndex, committedOffset, committedLeaderEpoch, metadata, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -71,8 +71,7 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderEpochRequest = { replicaId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -92,8 +91,7 @@ function decodeOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeader
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderTopic = { topic, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -104,8 +102,7 @@ function decodeOffsetForLeaderPartition(r: Reader, version: number): OffsetForLe
   const partition: number = r.int32();
   const currentLeaderEpoch: number = version >= 2 ? r.int32() : -1;
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderPartition = { partition, currentLeaderEpoch, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

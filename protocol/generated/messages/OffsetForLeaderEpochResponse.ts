@@ -74,8 +74,7 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderEpochResponse = { throttleTimeMs, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -95,8 +94,7 @@ function decodeOffsetForLeaderTopicResult(r: Reader, version: number): OffsetFor
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderTopicResult = { topic, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -108,8 +106,7 @@ function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
   const partition: number = r.int32();
   const leaderEpoch: number = version >= 1 ? r.int32() : -1;
   const endOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EpochEndOffset = { errorCode, partition, leaderEpoch, endOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -76,8 +76,7 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
       topicData = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ProduceRequest = { transactionalId, acks, timeoutMs, topicData };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -97,8 +96,7 @@ function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
       partitionData = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceData = { name, partitionData };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -108,8 +106,7 @@ function decodePartitionProduceData(r: Reader, version: number): PartitionProduc
   const flexible = version >= 9;
   const index: number = r.int32();
   const records: Buffer | null = (flexible ? r.compactNullableBytes() : r.nullableBytes());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionProduceData = { index, records };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

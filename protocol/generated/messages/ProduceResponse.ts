@@ -184,8 +184,7 @@ function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceRes
       partitionResponses = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceResponse = { name, partitionResponses };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -236,8 +235,7 @@ function decodeBatchIndexAndErrorMessage(r: Reader, version: number): BatchIndex
   const flexible = version >= 9;
   const batchIndex: number = r.int32();
   const batchIndexErrorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: BatchIndexAndErrorMessage = { batchIndex, batchIndexErrorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -246,8 +244,7 @@ function decodeBatchIndexAndErrorMessage(r: Reader, version: number): BatchIndex
 function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderIdAndEpoch = { leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -258,8 +255,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const host: string = r.compactString();
   const port: number = r.int32();
   const rack: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port, rack };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

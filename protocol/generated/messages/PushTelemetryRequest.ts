@@ -36,8 +36,7 @@ export function decodePushTelemetryRequest(r: Reader, version: number): PushTele
   const terminating: boolean = r.bool();
   const compressionType: number = r.int8();
   const metrics: Buffer = r.compactBytes();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PushTelemetryRequest = { clientInstanceId, subscriptionId, terminating, compressionType, metrics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

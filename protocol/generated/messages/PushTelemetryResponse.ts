@@ -24,8 +24,7 @@ export type PushTelemetryResponseInput = {
 export function decodePushTelemetryResponse(r: Reader, version: number): PushTelemetryResponse {
   const throttleTimeMs: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PushTelemetryResponse = { throttleTimeMs, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

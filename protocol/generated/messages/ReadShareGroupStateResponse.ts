@@ -97,8 +97,7 @@ export function decodeReadShareGroupStateResponse(r: Reader, version: number): R
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateResponse = { results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -117,8 +116,7 @@ function decodeReadStateResult(r: Reader, version: number): ReadStateResult {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateResult = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -141,8 +139,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
       stateBatches = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResult = { partition, errorCode, errorMessage, stateEpoch, startOffset, stateBatches };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -153,8 +150,7 @@ function decodeStateBatch(r: Reader, version: number): StateBatch {
   const lastOffset: bigint = r.int64();
   const deliveryState: number = r.int8();
   const deliveryCount: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: StateBatch = { firstOffset, lastOffset, deliveryState, deliveryCount };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -72,8 +72,7 @@ export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: num
       results = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateSummaryResponse = { results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -92,8 +91,7 @@ function decodeReadStateSummaryResult(r: Reader, version: number): ReadStateSumm
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateSummaryResult = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -105,8 +103,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   const errorMessage: string | null = r.compactNullableString();
   const stateEpoch: number = r.int32();
   const startOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResult = { partition, errorCode, errorMessage, stateEpoch, startOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -28,8 +28,7 @@ export function decodeRemoveRaftVoterRequest(r: Reader, version: number): Remove
   const clusterId: string | null = r.compactNullableString();
   const voterId: number = r.int32();
   const voterDirectoryId: Buffer = r.uuid();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: RemoveRaftVoterRequest = { clusterId, voterId, voterDirectoryId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -25,8 +25,7 @@ export function decodeRenewDelegationTokenRequest(r: Reader, version: number): R
   const flexible = version >= 2;
   const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
   const renewPeriodMs: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: RenewDelegationTokenRequest = { hmac, renewPeriodMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

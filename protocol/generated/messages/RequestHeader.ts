@@ -33,8 +33,7 @@ export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
   const requestApiVersion: number = r.int16();
   const correlationId: number = r.int32();
   const clientId: string | null = version >= 1 ? r.nullableString() : "";
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: RequestHeader = { requestApiKey, requestApiVersion, correlationId, clientId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

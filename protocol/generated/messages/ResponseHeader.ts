@@ -21,8 +21,7 @@ export type ResponseHeaderInput = {
 export function decodeResponseHeader(r: Reader, version: number): ResponseHeader {
   const flexible = version >= 1;
   const correlationId: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ResponseHeader = { correlationId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -21,8 +21,7 @@ export type SaslAuthenticateRequestInput = {
 export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
   const flexible = version >= 2;
   const authBytes: Buffer = (flexible ? r.compactBytes() : r.bytes());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SaslAuthenticateRequest = { authBytes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

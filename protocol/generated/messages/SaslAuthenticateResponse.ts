@@ -33,8 +33,7 @@ export function decodeSaslAuthenticateResponse(r: Reader, version: number): Sasl
   const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
   const authBytes: Buffer = (flexible ? r.compactBytes() : r.bytes());
   const sessionLifetimeMs: bigint = version >= 1 ? r.int64() : 0n;
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SaslAuthenticateResponse = { errorCode, errorMessage, authBytes, sessionLifetimeMs };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

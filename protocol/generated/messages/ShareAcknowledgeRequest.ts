@@ -94,8 +94,7 @@ export function decodeShareAcknowledgeRequest(r: Reader, version: number): Share
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeRequest = { groupId, memberId, shareSessionEpoch, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -114,8 +113,7 @@ function decodeAcknowledgeTopic(r: Reader, version: number): AcknowledgeTopic {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgeTopic = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -134,8 +132,7 @@ function decodeAcknowledgePartition(r: Reader, version: number): AcknowledgePart
       acknowledgementBatches = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgePartition = { partitionIndex, acknowledgementBatches };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -155,8 +152,7 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
       acknowledgeTypes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgementBatch = { firstOffset, lastOffset, acknowledgeTypes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -133,8 +133,7 @@ export function decodeShareAcknowledgeResponse(r: Reader, version: number): Shar
       nodeEndpoints = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeResponse = { throttleTimeMs, errorCode, errorMessage, responses, nodeEndpoints };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -153,8 +152,7 @@ function decodeShareAcknowledgeTopicResponse(r: Reader, version: number): ShareA
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeTopicResponse = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -165,8 +163,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
   const currentLeader: LeaderIdAndEpoch = decodeLeaderIdAndEpoch(r, version);
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, currentLeader };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -175,8 +172,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderIdAndEpoch = { leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -187,8 +183,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const host: string = r.compactString();
   const port: number = r.int32();
   const rack: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port, rack };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

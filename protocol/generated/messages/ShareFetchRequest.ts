@@ -139,8 +139,7 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
       forgottenTopicsData = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchRequest = { groupId, memberId, shareSessionEpoch, maxWaitMs, minBytes, maxBytes, topics, forgottenTopicsData };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -159,8 +158,7 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: FetchTopic = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -180,8 +178,7 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
       acknowledgementBatches = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: FetchPartition = { partitionIndex, partitionMaxBytes, acknowledgementBatches };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -201,8 +198,7 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
       acknowledgeTypes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgementBatch = { firstOffset, lastOffset, acknowledgeTypes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -221,8 +217,7 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ForgottenTopic = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -164,8 +164,7 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
       nodeEndpoints = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchResponse = { throttleTimeMs, errorCode, errorMessage, responses, nodeEndpoints };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -184,8 +183,7 @@ function decodeShareFetchableTopicResponse(r: Reader, version: number): ShareFet
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchableTopicResponse = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -210,8 +208,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       acquiredRecords = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, acknowledgeErrorCode, acknowledgeErrorMessage, currentLeader, records, acquiredRecords };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -220,8 +217,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderIdAndEpoch = { leaderId, leaderEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -231,8 +227,7 @@ function decodeAcquiredRecords(r: Reader, version: number): AcquiredRecords {
   const firstOffset: bigint = r.int64();
   const lastOffset: bigint = r.int64();
   const deliveryCount: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: AcquiredRecords = { firstOffset, lastOffset, deliveryCount };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -243,8 +238,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const host: string = r.compactString();
   const port: number = r.int32();
   const rack: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port, rack };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

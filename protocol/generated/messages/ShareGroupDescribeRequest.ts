@@ -35,8 +35,7 @@ export function decodeShareGroupDescribeRequest(r: Reader, version: number): Sha
     }
   }
   const includeAuthorizedOperations: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupDescribeRequest = { groupIds, includeAuthorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -135,8 +135,7 @@ export function decodeShareGroupDescribeResponse(r: Reader, version: number): Sh
       groups = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupDescribeResponse = { throttleTimeMs, groups };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -162,8 +161,7 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     }
   }
   const authorizedOperations: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: DescribedGroup = { errorCode, errorMessage, groupId, groupState, groupEpoch, assignmentEpoch, assignorName, members, authorizedOperations };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -187,8 +185,7 @@ function decodeMember(r: Reader, version: number): Member {
     }
   }
   const assignment: Assignment = decodeAssignment(r, version);
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Member = { memberId, rackId, memberEpoch, clientId, clientHost, subscribedTopicNames, assignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -206,8 +203,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
       topicPartitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -227,8 +223,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

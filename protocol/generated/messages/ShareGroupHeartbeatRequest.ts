@@ -46,8 +46,7 @@ export function decodeShareGroupHeartbeatRequest(r: Reader, version: number): Sh
       subscribedTopicNames = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupHeartbeatRequest = { groupId, memberId, memberEpoch, rackId, subscribedTopicNames };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -20,8 +20,7 @@ export type SnapshotFooterRecordInput = {
 
 export function decodeSnapshotFooterRecord(r: Reader, version: number): SnapshotFooterRecord {
   const version_: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: SnapshotFooterRecord = { version: version_ };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

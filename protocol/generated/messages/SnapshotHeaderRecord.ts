@@ -24,8 +24,7 @@ export type SnapshotHeaderRecordInput = {
 export function decodeSnapshotHeaderRecord(r: Reader, version: number): SnapshotHeaderRecord {
   const version_: number = r.int16();
   const lastContainedLogTimestamp: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: SnapshotHeaderRecord = { version: version_, lastContainedLogTimestamp };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

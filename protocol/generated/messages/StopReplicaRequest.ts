@@ -159,8 +159,7 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
   } else {
     topicStates = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: StopReplicaRequest = { controllerId, isKRaftController, controllerEpoch, brokerEpoch, deletePartitions, ungroupedPartitions, topics, topicStates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -187,8 +186,7 @@ function decodeStopReplicaTopicV1(r: Reader, version: number): StopReplicaTopicV
       partitionIndexes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: StopReplicaTopicV1 = { name, partitionIndexes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -207,8 +205,7 @@ function decodeStopReplicaTopicState(r: Reader, version: number): StopReplicaTop
       partitionStates = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: StopReplicaTopicState = { topicName, partitionStates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -218,8 +215,7 @@ function decodeStopReplicaPartitionState(r: Reader, version: number): StopReplic
   const partitionIndex: number = r.int32();
   const leaderEpoch: number = r.int32();
   const deletePartition: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: StopReplicaPartitionState = { partitionIndex, leaderEpoch, deletePartition };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

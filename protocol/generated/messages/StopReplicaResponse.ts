@@ -55,8 +55,7 @@ export function decodeStopReplicaResponse(r: Reader, version: number): StopRepli
       partitionErrors = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: StopReplicaResponse = { errorCode, partitionErrors };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -67,8 +66,7 @@ function decodeStopReplicaPartitionError(r: Reader, version: number): StopReplic
   const topicName: string = (flexible ? r.compactString() : r.string());
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: StopReplicaPartitionError = { topicName, partitionIndex, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -72,8 +72,7 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
       assignments = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SyncGroupRequest = { groupId, generationId, memberId, groupInstanceId, protocolType, protocolName, assignments };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -83,8 +82,7 @@ function decodeSyncGroupRequestAssignment(r: Reader, version: number): SyncGroup
   const flexible = version >= 4;
   const memberId: string = (flexible ? r.compactString() : r.string());
   const assignment: Buffer = (flexible ? r.compactBytes() : r.bytes());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SyncGroupRequestAssignment = { memberId, assignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -98,8 +98,7 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequest = { transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -119,8 +118,7 @@ function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffse
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequestTopic = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -132,8 +130,7 @@ function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnO
   const committedOffset: bigint = r.int64();
   const committedLeaderEpoch: number = version >= 2 ? r.int32() : -1;
   const committedMetadata: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequestPartition = { partitionIndex, committedOffset, committedLeaderEpoch, committedMetadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

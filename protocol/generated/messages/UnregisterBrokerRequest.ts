@@ -20,8 +20,7 @@ export type UnregisterBrokerRequestInput = {
 
 export function decodeUnregisterBrokerRequest(r: Reader, version: number): UnregisterBrokerRequest {
   const brokerId: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: UnregisterBrokerRequest = { brokerId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -61,8 +61,7 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateF
     }
   }
   const validateOnly: boolean = version >= 1 ? r.bool() : false;
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: UpdateFeaturesRequest = { timeoutMs, featureUpdates, validateOnly };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -73,8 +72,7 @@ function decodeFeatureUpdateKey(r: Reader, version: number): FeatureUpdateKey {
   const maxVersionLevel: number = r.int16();
   const allowDowngrade: boolean = version <= 0 ? r.bool() : false;
   const upgradeType: number = version >= 1 ? r.int8() : 1;
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: FeatureUpdateKey = { feature, maxVersionLevel, allowDowngrade, upgradeType };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

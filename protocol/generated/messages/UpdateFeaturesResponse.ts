@@ -66,8 +66,7 @@ export function decodeUpdateFeaturesResponse(r: Reader, version: number): Update
   } else {
     results = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: UpdateFeaturesResponse = { throttleTimeMs, errorCode, errorMessage, results };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -77,8 +76,7 @@ function decodeUpdatableFeatureResult(r: Reader, version: number): UpdatableFeat
   const feature: string = r.compactString();
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: UpdatableFeatureResult = { feature, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -253,8 +253,7 @@ function decodeUpdateMetadataPartitionState(r: Reader, version: number): UpdateM
   } else {
     offlineReplicas = [];
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: UpdateMetadataPartitionState = { topicName, partitionIndex, controllerEpoch, leader, leaderEpoch, isr, zkVersion, replicas, offlineReplicas };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -275,8 +274,7 @@ function decodeUpdateMetadataTopicState(r: Reader, version: number): UpdateMetad
       partitionStates = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: UpdateMetadataTopicState = { topicName, topicId, partitionStates };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -303,8 +301,7 @@ function decodeUpdateMetadataBroker(r: Reader, version: number): UpdateMetadataB
     endpoints = [];
   }
   const rack: string | null = version >= 2 ? (flexible ? r.compactNullableString() : r.nullableString()) : "";
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: UpdateMetadataBroker = { id, v0Host, v0Port, endpoints, rack };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -316,8 +313,7 @@ function decodeUpdateMetadataEndpoint(r: Reader, version: number): UpdateMetadat
   const host: string = (flexible ? r.compactString() : r.string());
   const listener: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const securityProtocol: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: UpdateMetadataEndpoint = { port, host, listener, securityProtocol };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -21,8 +21,7 @@ export type UpdateMetadataResponseInput = {
 export function decodeUpdateMetadataResponse(r: Reader, version: number): UpdateMetadataResponse {
   const flexible = version >= 6;
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: UpdateMetadataResponse = { errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -86,8 +86,7 @@ export function decodeUpdateRaftVoterRequest(r: Reader, version: number): Update
     }
   }
   const kRaftVersionFeature: KRaftVersionFeature = decodeKRaftVersionFeature(r, version);
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: UpdateRaftVoterRequest = { clusterId, currentLeaderEpoch, voterId, voterDirectoryId, listeners, kRaftVersionFeature };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -97,8 +96,7 @@ function decodeListener(r: Reader, version: number): Listener {
   const name: string = r.compactString();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Listener = { name, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -107,8 +105,7 @@ function decodeListener(r: Reader, version: number): Listener {
 function decodeKRaftVersionFeature(r: Reader, version: number): KRaftVersionFeature {
   const minSupportedVersion: number = r.int16();
   const maxSupportedVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: KRaftVersionFeature = { minSupportedVersion, maxSupportedVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -70,8 +70,7 @@ function decodeCurrentLeader(r: Reader, version: number): CurrentLeader {
   const leaderEpoch: number = r.int32();
   const host: string = r.compactString();
   const port: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: CurrentLeader = { leaderId, leaderEpoch, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -86,8 +86,7 @@ export function decodeVoteRequest(r: Reader, version: number): VoteRequest {
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: VoteRequest = { clusterId, voterId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -106,8 +105,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -121,8 +119,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
   const lastOffsetEpoch: number = r.int32();
   const lastOffset: bigint = r.int64();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, candidateEpoch, candidateId, candidateDirectoryId, voterDirectoryId, lastOffsetEpoch, lastOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -136,8 +136,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -149,8 +148,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
   const voteGranted: boolean = r.bool();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, leaderId, leaderEpoch, voteGranted };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -160,8 +158,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   const nodeId: number = r.int32();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: NodeEndpoint = { nodeId, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

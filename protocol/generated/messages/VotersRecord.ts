@@ -92,8 +92,7 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
       voters = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: VotersRecord = { version: version_, voters };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -114,8 +113,7 @@ function decodeVoter(r: Reader, version: number): Voter {
     }
   }
   const kRaftVersionFeature: KRaftVersionFeature = decodeKRaftVersionFeature(r, version);
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Voter = { voterId, voterDirectoryId, endpoints, kRaftVersionFeature };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -125,8 +123,7 @@ function decodeEndpoint(r: Reader, version: number): Endpoint {
   const name: string = r.compactString();
   const host: string = r.compactString();
   const port: number = r.uint16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: Endpoint = { name, host, port };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -135,8 +132,7 @@ function decodeEndpoint(r: Reader, version: number): Endpoint {
 function decodeKRaftVersionFeature(r: Reader, version: number): KRaftVersionFeature {
   const minSupportedVersion: number = r.int16();
   const maxSupportedVersion: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: KRaftVersionFeature = { minSupportedVersion, maxSupportedVersion };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

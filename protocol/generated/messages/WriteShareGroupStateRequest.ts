@@ -98,8 +98,7 @@ export function decodeWriteShareGroupStateRequest(r: Reader, version: number): W
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: WriteShareGroupStateRequest = { groupId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -118,8 +117,7 @@ function decodeWriteStateData(r: Reader, version: number): WriteStateData {
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: WriteStateData = { topicId, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -141,8 +139,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       stateBatches = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partition, stateEpoch, leaderEpoch, startOffset, stateBatches };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -153,8 +150,7 @@ function decodeStateBatch(r: Reader, version: number): StateBatch {
   const lastOffset: bigint = r.int64();
   const deliveryState: number = r.int8();
   const deliveryCount: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = readUnknownTaggedFields(r);
   const out: StateBatch = { firstOffset, lastOffset, deliveryState, deliveryCount };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

@@ -73,8 +73,7 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
       markers = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersRequest = { markers };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -97,8 +96,7 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
     }
   }
   const coordinatorEpoch: number = r.int32();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarker = { producerId, producerEpoch, transactionResult, topics, coordinatorEpoch };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -118,8 +116,7 @@ function decodeWritableTxnMarkerTopic(r: Reader, version: number): WritableTxnMa
       partitionIndexes = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopic = { name, partitionIndexes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

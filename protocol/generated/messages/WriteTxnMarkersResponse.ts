@@ -80,8 +80,7 @@ export function decodeWriteTxnMarkersResponse(r: Reader, version: number): Write
       markers = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersResponse = { markers };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -101,8 +100,7 @@ function decodeWritableTxnMarkerResult(r: Reader, version: number): WritableTxnM
       topics = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerResult = { producerId, topics };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -122,8 +120,7 @@ function decodeWritableTxnMarkerTopicResult(r: Reader, version: number): Writabl
       partitions = a;
     }
   }
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopicResult = { name, partitions };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
@@ -133,8 +130,7 @@ function decodeWritableTxnMarkerPartitionResult(r: Reader, version: number): Wri
   const flexible = version >= 1;
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
-  let unknownTags: TaggedField[] | undefined;
-  if (flexible) unknownTags = readUnknownTaggedFields(r);
+  const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerPartitionResult = { partitionIndex, errorCode };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;

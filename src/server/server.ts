@@ -48,10 +48,11 @@ export class BrokerServer {
     await Promise.race([Promise.all(conns.map((c) => c.drain())), deadline]);
     clearTimeout(timer);
     for (const c of conns) c.end();
-    // Sockets that do not finish their ending promptly are cut.
-    setImmediate(() => {
+    // A peer that stops reading would keep its socket (and close()) pending forever; cut it after a grace period.
+    const cut = setTimeout(() => {
       for (const c of this.connections) c.destroy();
-    });
+    }, 2000);
     await closed;
+    clearTimeout(cut);
   }
 }

@@ -22,6 +22,18 @@ export interface RequestContext {
   now: number;
 }
 
+/**
+ * Watches served traffic from outside the request path (metrics). Called
+ * synchronously by the server, so implementations must be cheap and never throw.
+ */
+export interface BrokerObserver {
+  /** After a request was answered; `response` is null for "send nothing" (acks=0), undefined when the handler failed. */
+  requestDone(ctx: RequestContext, request: unknown, response: unknown, durationMs: number): void;
+  connectionOpened(info: ConnectionInfo): void;
+  /** May be called more than once for the same connection. */
+  connectionClosed(info: ConnectionInfo): void;
+}
+
 /** Returns the response body (the generated `...ResponseInput` type) or null for "send nothing" (acks=0). */
 export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res | null> | Res | null;
 
@@ -34,4 +46,6 @@ export interface BrokerServices {
   groups?: unknown;
   /** Fetch sessions and long-poll waiters; created on first use when a test builds services by hand. */
   fetch?: FetchState;
+  /** Set when metrics are enabled (src/metrics). */
+  observer?: BrokerObserver;
 }

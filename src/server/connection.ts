@@ -57,6 +57,7 @@ export class Connection {
       if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.log.warn({ err: err.message }, 'connection error');
     });
     socket.on('close', () => this.finish());
+    services.observer?.connectionOpened(this.info);
   }
 
   get inFlight(): number {
@@ -124,38 +125,41 @@ export class Connection {
   }
 
   private run(api: RegisteredApi, ctx: RequestContext, body: unknown, slot: ResponseSlot): void {
+    const started = this.services.observer ? performance.now() : 0;
     let result: unknown;
     try {
       result = api.handle(ctx, body);
     } catch (err) {
-      this.handlerFailed(api, ctx, err);
+      this.handlerFailed(api, ctx, err, body, started);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (res) => this.complete(api, ctx, slot, res),
-        (err) => this.handlerFailed(api, ctx, err),
+        (res) => this.complete(api, ctx, slot, res, body, started),
+        (err) => this.handlerFailed(api, ctx, err, body, started),
       );
     } else {
-      this.complete(api, ctx, slot, result);
+      this.complete(api, ctx, slot, result, body, started);
     }
   }
 
-  private complete(api: RegisteredApi, ctx: RequestContext, slot: ResponseSlot, res: unknown): void {
+  private complete(api: RegisteredApi, ctx: RequestContext, slot: ResponseSlot, res: unknown, body: unknown, started: number): void {
     if (this.closed) return;
     if (res !== null) {
       try {
         slot.chunks = encodeResponse(api, ctx, res);
       } catch (err) {
-        this.handlerFailed(api, ctx, err);
+        this.handlerFailed(api, ctx, err, body, started);
         return;
       }
     }
     slot.ready = true;
+    this.services.observer?.requestDone(ctx, body, res, performance.now() - started);
     this.flush();
   }
 
-  private handlerFailed(api: RegisteredApi, ctx: RequestContext, err: unknown): void {
+  private handlerFailed(api: RegisteredApi, ctx: RequestContext, err: unknown, body: unknown, started: number): void {
+    this.services.observer?.requestDone(ctx, body, undefined, performance.now() - started);
     // Handlers answer expected failures with error codes; an exception is a bug, and the client can only retry.
     this.abort(
       { api: api.name, apiVersion: ctx.apiVersion, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
@@ -224,6 +228,7 @@ export class Connection {
 
   private finish(): void {
     if (!this.closed) this.closed = true;
+    this.services.observer?.connectionClosed(this.info);
     this.slots.length = 0;
     this.notifyDrained();
     this.onClosed(this);
@@ -237,10 +242,9 @@ export class Connection {
     return new Promise((resolve) => this.drainedWaiters.push(resolve));
   }
 
-  /** Ends the socket and releases it once pending writes went out (clients need not close their side). */
+  /** Ends the socket after pending writes went out. */
   end(): void {
     if (this.closed) return;
-    this.socket.once('finish', () => this.destroy());
     this.socket.end();
   }
 

@@ -165,4 +165,18 @@ describe('Produce and Fetch', () => {
     expect(recordsOf(c.records).map((r) => r.offset)).to.deep.equal([0, 1]);
     expect(recordsOf(d.records).map((r) => r.offset)).to.deep.equal([0]);
   });
+
+  it('stamps LogAppendTime when the topic asks for it and reports it in the produce answer', async () => {
+    await broker.services.metadata.createTopic('append-time', { partitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } });
+    const before = Date.now();
+    const res = await produceRaw(client, 'append-time', 0, batchOf([{ value: 'stamped', timestamp: 1000 }]));
+    expect(res.errorCode).to.equal(0);
+    const stamped = Number(res.logAppendTimeMs);
+    expect(stamped).to.be.at.least(before - 1);
+    const fetched = await fetchRaw(client, fetchRequest([{ topic: 'append-time', partition: 0, offset: 0 }]));
+    expect(recordsOf(fetched.responses[0].partitions[0].records).map((r) => r.timestamp)).to.deep.equal([stamped]);
+    // A CreateTime topic leaves the producer's timestamp and answers -1.
+    const plain = await produceRaw(client, 'create-time', 0, batchOf([{ value: 'own', timestamp: 1000 }]));
+    expect(plain.logAppendTimeMs).to.equal(-1n);
+  });
 });

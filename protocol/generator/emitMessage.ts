@@ -290,8 +290,10 @@ export class MessageEmitter {
     out.open('if (n < 0) {');
     out.line(nullBranch);
     out.mid('} else {');
-    out.line(`const a = new Array<${tsType(t.element, false)}>(n);`);
-    out.line(`for (let i = 0; i < n; i++) a[i] = ${this.decodeScalarExpr(t.element, r, 'never', flex)};`);
+    // Grown by push, not pre-sized: a count is only checked against the bytes
+    // left, and pre-sizing would let a 1-byte-per-element lie allocate 8x the input.
+    out.line(`const a: ${tsType(t.element, false)}[] = [];`);
+    out.line(`for (let i = 0; i < n; i++) a.push(${this.decodeScalarExpr(t.element, r, 'never', flex)});`);
     out.line(`${target} = a;`);
     out.close('}');
     out.close('}');

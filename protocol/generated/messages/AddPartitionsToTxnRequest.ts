@@ -81,8 +81,8 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
       if (n < 0) {
         throw new DecodeError('AddPartitionsToTxnRequest.Transactions cannot be null', r.offset);
       } else {
-        const a = new Array<AddPartitionsToTxnTransaction>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnTransaction(r, version);
+        const a: AddPartitionsToTxnTransaction[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTransaction(r, version));
         transactions = a;
       }
     }
@@ -99,8 +99,8 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
       if (n < 0) {
         throw new DecodeError('AddPartitionsToTxnRequest.V3AndBelowTopics cannot be null', r.offset);
       } else {
-        const a = new Array<AddPartitionsToTxnTopic>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnTopic(r, version);
+        const a: AddPartitionsToTxnTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
         v3AndBelowTopics = a;
       }
     }
@@ -124,8 +124,8 @@ function decodeAddPartitionsToTxnTransaction(r: Reader, version: number): AddPar
     if (n < 0) {
       throw new DecodeError('AddPartitionsToTxnRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<AddPartitionsToTxnTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnTopic(r, version);
+      const a: AddPartitionsToTxnTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
       topics = a;
     }
   }
@@ -144,8 +144,8 @@ function decodeAddPartitionsToTxnTopic(r: Reader, version: number): AddPartition
     if (n < 0) {
       throw new DecodeError('AddPartitionsToTxnRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

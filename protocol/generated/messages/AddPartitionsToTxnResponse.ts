@@ -87,8 +87,8 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
       if (n < 0) {
         throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTransaction cannot be null', r.offset);
       } else {
-        const a = new Array<AddPartitionsToTxnResult>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnResult(r, version);
+        const a: AddPartitionsToTxnResult[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnResult(r, version));
         resultsByTransaction = a;
       }
     }
@@ -102,8 +102,8 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
       if (n < 0) {
         throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow cannot be null', r.offset);
       } else {
-        const a = new Array<AddPartitionsToTxnTopicResult>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnTopicResult(r, version);
+        const a: AddPartitionsToTxnTopicResult[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
         resultsByTopicV3AndBelow = a;
       }
     }
@@ -124,8 +124,8 @@ function decodeAddPartitionsToTxnResult(r: Reader, version: number): AddPartitio
     if (n < 0) {
       throw new DecodeError('AddPartitionsToTxnResponse.TopicResults cannot be null', r.offset);
     } else {
-      const a = new Array<AddPartitionsToTxnTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnTopicResult(r, version);
+      const a: AddPartitionsToTxnTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
       topicResults = a;
     }
   }
@@ -144,8 +144,8 @@ function decodeAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPar
     if (n < 0) {
       throw new DecodeError('AddPartitionsToTxnResponse.ResultsByPartition cannot be null', r.offset);
     } else {
-      const a = new Array<AddPartitionsToTxnPartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAddPartitionsToTxnPartitionResult(r, version);
+      const a: AddPartitionsToTxnPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnPartitionResult(r, version));
       resultsByPartition = a;
     }
   }

@@ -61,8 +61,8 @@ export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVo
     if (n < 0) {
       throw new DecodeError('AddRaftVoterRequest.Listeners cannot be null', r.offset);
     } else {
-      const a = new Array<Listener>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListener(r, version);
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
       listeners = a;
     }
   }

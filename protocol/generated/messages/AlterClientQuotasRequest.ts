@@ -81,8 +81,8 @@ export function decodeAlterClientQuotasRequest(r: Reader, version: number): Alte
     if (n < 0) {
       throw new DecodeError('AlterClientQuotasRequest.Entries cannot be null', r.offset);
     } else {
-      const a = new Array<EntryData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEntryData(r, version);
+      const a: EntryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
       entries = a;
     }
   }
@@ -101,8 +101,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
     if (n < 0) {
       throw new DecodeError('AlterClientQuotasRequest.Entity cannot be null', r.offset);
     } else {
-      const a = new Array<EntityData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEntityData(r, version);
+      const a: EntityData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
       entity = a;
     }
   }
@@ -112,8 +112,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
     if (n < 0) {
       throw new DecodeError('AlterClientQuotasRequest.Ops cannot be null', r.offset);
     } else {
-      const a = new Array<OpData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOpData(r, version);
+      const a: OpData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOpData(r, version));
       ops = a;
     }
   }

@@ -66,8 +66,8 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
     if (n < 0) {
       throw new DecodeError('AlterClientQuotasResponse.Entries cannot be null', r.offset);
     } else {
-      const a = new Array<EntryData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEntryData(r, version);
+      const a: EntryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
       entries = a;
     }
   }
@@ -87,8 +87,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
     if (n < 0) {
       throw new DecodeError('AlterClientQuotasResponse.Entity cannot be null', r.offset);
     } else {
-      const a = new Array<EntityData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEntityData(r, version);
+      const a: EntityData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
       entity = a;
     }
   }

@@ -65,8 +65,8 @@ export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConf
     if (n < 0) {
       throw new DecodeError('AlterConfigsRequest.Resources cannot be null', r.offset);
     } else {
-      const a = new Array<AlterConfigsResource>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterConfigsResource(r, version);
+      const a: AlterConfigsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
       resources = a;
     }
   }
@@ -87,8 +87,8 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
     if (n < 0) {
       throw new DecodeError('AlterConfigsRequest.Configs cannot be null', r.offset);
     } else {
-      const a = new Array<AlterableConfig>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterableConfig(r, version);
+      const a: AlterableConfig[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
       configs = a;
     }
   }

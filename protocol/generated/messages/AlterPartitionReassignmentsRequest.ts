@@ -62,8 +62,8 @@ export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: num
     if (n < 0) {
       throw new DecodeError('AlterPartitionReassignmentsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<ReassignableTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReassignableTopic(r, version);
+      const a: ReassignableTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignableTopic(r, version));
       topics = a;
     }
   }
@@ -81,8 +81,8 @@ function decodeReassignableTopic(r: Reader, version: number): ReassignableTopic 
     if (n < 0) {
       throw new DecodeError('AlterPartitionReassignmentsRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<ReassignablePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReassignablePartition(r, version);
+      const a: ReassignablePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignablePartition(r, version));
       partitions = a;
     }
   }
@@ -100,8 +100,8 @@ function decodeReassignablePartition(r: Reader, version: number): ReassignablePa
     if (n < 0) {
       replicas = null;
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       replicas = a;
     }
   }

@@ -73,8 +73,8 @@ export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: nu
     if (n < 0) {
       throw new DecodeError('AlterPartitionReassignmentsResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<ReassignableTopicResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReassignableTopicResponse(r, version);
+      const a: ReassignableTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignableTopicResponse(r, version));
       responses = a;
     }
   }
@@ -92,8 +92,8 @@ function decodeReassignableTopicResponse(r: Reader, version: number): Reassignab
     if (n < 0) {
       throw new DecodeError('AlterPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<ReassignablePartitionResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReassignablePartitionResponse(r, version);
+      const a: ReassignablePartitionResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignablePartitionResponse(r, version));
       partitions = a;
     }
   }

@@ -97,8 +97,8 @@ export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPa
     if (n < 0) {
       throw new DecodeError('AlterPartitionRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -117,8 +117,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('AlterPartitionRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }
@@ -138,8 +138,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       if (n < 0) {
         throw new DecodeError('AlterPartitionRequest.NewIsr cannot be null', r.offset);
       } else {
-        const a = new Array<number>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int32();
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
         newIsr = a;
       }
     }
@@ -153,8 +153,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       if (n < 0) {
         throw new DecodeError('AlterPartitionRequest.NewIsrWithEpochs cannot be null', r.offset);
       } else {
-        const a = new Array<BrokerState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeBrokerState(r, version);
+        const a: BrokerState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeBrokerState(r, version));
         newIsrWithEpochs = a;
       }
     }

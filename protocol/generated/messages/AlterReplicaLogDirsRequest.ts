@@ -59,8 +59,8 @@ export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Al
     if (n < 0) {
       throw new DecodeError('AlterReplicaLogDirsRequest.Dirs cannot be null', r.offset);
     } else {
-      const a = new Array<AlterReplicaLogDir>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterReplicaLogDir(r, version);
+      const a: AlterReplicaLogDir[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDir(r, version));
       dirs = a;
     }
   }
@@ -79,8 +79,8 @@ function decodeAlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDi
     if (n < 0) {
       throw new DecodeError('AlterReplicaLogDirsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<AlterReplicaLogDirTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterReplicaLogDirTopic(r, version);
+      const a: AlterReplicaLogDirTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopic(r, version));
       topics = a;
     }
   }
@@ -99,8 +99,8 @@ function decodeAlterReplicaLogDirTopic(r: Reader, version: number): AlterReplica
     if (n < 0) {
       throw new DecodeError('AlterReplicaLogDirsRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

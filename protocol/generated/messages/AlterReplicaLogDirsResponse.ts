@@ -63,8 +63,8 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
     if (n < 0) {
       throw new DecodeError('AlterReplicaLogDirsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<AlterReplicaLogDirTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterReplicaLogDirTopicResult(r, version);
+      const a: AlterReplicaLogDirTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
       results = a;
     }
   }
@@ -83,8 +83,8 @@ function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterR
     if (n < 0) {
       throw new DecodeError('AlterReplicaLogDirsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<AlterReplicaLogDirPartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterReplicaLogDirPartitionResult(r, version);
+      const a: AlterReplicaLogDirPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
       partitions = a;
     }
   }

@@ -70,8 +70,8 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
     if (n < 0) {
       throw new DecodeError('AlterUserScramCredentialsRequest.Deletions cannot be null', r.offset);
     } else {
-      const a = new Array<ScramCredentialDeletion>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeScramCredentialDeletion(r, version);
+      const a: ScramCredentialDeletion[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeScramCredentialDeletion(r, version));
       deletions = a;
     }
   }
@@ -81,8 +81,8 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
     if (n < 0) {
       throw new DecodeError('AlterUserScramCredentialsRequest.Upsertions cannot be null', r.offset);
     } else {
-      const a = new Array<ScramCredentialUpsertion>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeScramCredentialUpsertion(r, version);
+      const a: ScramCredentialUpsertion[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeScramCredentialUpsertion(r, version));
       upsertions = a;
     }
   }

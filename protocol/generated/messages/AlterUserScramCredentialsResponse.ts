@@ -49,8 +49,8 @@ export function decodeAlterUserScramCredentialsResponse(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('AlterUserScramCredentialsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<AlterUserScramCredentialsResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterUserScramCredentialsResult(r, version);
+      const a: AlterUserScramCredentialsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterUserScramCredentialsResult(r, version));
       results = a;
     }
   }

@@ -103,8 +103,8 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
     if (n < 0) {
       throw new DecodeError('ApiVersionsResponse.ApiKeys cannot be null', r.offset);
     } else {
-      const a = new Array<ApiVersion>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeApiVersion(r, version);
+      const a: ApiVersion[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeApiVersion(r, version));
       apiKeys = a;
     }
   }
@@ -124,8 +124,8 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
           if (n < 0) {
             throw new DecodeError('ApiVersionsResponse.SupportedFeatures cannot be null', tr.offset);
           } else {
-            const a = new Array<SupportedFeatureKey>(n);
-            for (let i = 0; i < n; i++) a[i] = decodeSupportedFeatureKey(tr, version);
+            const a: SupportedFeatureKey[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeSupportedFeatureKey(tr, version));
             supportedFeatures = a;
           }
         }
@@ -137,8 +137,8 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
           if (n < 0) {
             throw new DecodeError('ApiVersionsResponse.FinalizedFeatures cannot be null', tr.offset);
           } else {
-            const a = new Array<FinalizedFeatureKey>(n);
-            for (let i = 0; i < n; i++) a[i] = decodeFinalizedFeatureKey(tr, version);
+            const a: FinalizedFeatureKey[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeFinalizedFeatureKey(tr, version));
             finalizedFeatures = a;
           }
         }

@@ -79,8 +79,8 @@ export function decodeAssignReplicasToDirsRequest(r: Reader, version: number): A
     if (n < 0) {
       throw new DecodeError('AssignReplicasToDirsRequest.Directories cannot be null', r.offset);
     } else {
-      const a = new Array<DirectoryData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDirectoryData(r, version);
+      const a: DirectoryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
       directories = a;
     }
   }
@@ -98,8 +98,8 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
     if (n < 0) {
       throw new DecodeError('AssignReplicasToDirsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -117,8 +117,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('AssignReplicasToDirsRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

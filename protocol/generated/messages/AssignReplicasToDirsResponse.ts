@@ -82,8 +82,8 @@ export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('AssignReplicasToDirsResponse.Directories cannot be null', r.offset);
     } else {
-      const a = new Array<DirectoryData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDirectoryData(r, version);
+      const a: DirectoryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
       directories = a;
     }
   }
@@ -101,8 +101,8 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
     if (n < 0) {
       throw new DecodeError('AssignReplicasToDirsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -120,8 +120,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('AssignReplicasToDirsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

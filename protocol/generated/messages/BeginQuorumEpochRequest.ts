@@ -95,8 +95,8 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
     if (n < 0) {
       throw new DecodeError('BeginQuorumEpochRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -107,8 +107,8 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
       if (n < 0) {
         throw new DecodeError('BeginQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
       } else {
-        const a = new Array<LeaderEndpoint>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeLeaderEndpoint(r, version);
+        const a: LeaderEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
         leaderEndpoints = a;
       }
     }
@@ -130,8 +130,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('BeginQuorumEpochRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

@@ -51,8 +51,8 @@ export function decodeBrokerHeartbeatRequest(r: Reader, version: number): Broker
         if (n < 0) {
           throw new DecodeError('BrokerHeartbeatRequest.OfflineLogDirs cannot be null', tr.offset);
         } else {
-          const a = new Array<Buffer>(n);
-          for (let i = 0; i < n; i++) a[i] = tr.uuid();
+          const a: Buffer[] = [];
+          for (let i = 0; i < n; i++) a.push(tr.uuid());
           offlineLogDirs = a;
         }
       }

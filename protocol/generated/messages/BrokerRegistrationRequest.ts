@@ -94,8 +94,8 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
     if (n < 0) {
       throw new DecodeError('BrokerRegistrationRequest.Listeners cannot be null', r.offset);
     } else {
-      const a = new Array<Listener>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListener(r, version);
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
       listeners = a;
     }
   }
@@ -105,8 +105,8 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
     if (n < 0) {
       throw new DecodeError('BrokerRegistrationRequest.Features cannot be null', r.offset);
     } else {
-      const a = new Array<Feature>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFeature(r, version);
+      const a: Feature[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
       features = a;
     }
   }
@@ -119,8 +119,8 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
       if (n < 0) {
         throw new DecodeError('BrokerRegistrationRequest.LogDirs cannot be null', r.offset);
       } else {
-        const a = new Array<Buffer>(n);
-        for (let i = 0; i < n; i++) a[i] = r.uuid();
+        const a: Buffer[] = [];
+        for (let i = 0; i < n; i++) a.push(r.uuid());
         logDirs = a;
       }
     }

@@ -29,8 +29,8 @@ export function decodeConsumerGroupDescribeRequest(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('ConsumerGroupDescribeRequest.GroupIds cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       groupIds = a;
     }
   }

@@ -139,8 +139,8 @@ export function decodeConsumerGroupDescribeResponse(r: Reader, version: number):
     if (n < 0) {
       throw new DecodeError('ConsumerGroupDescribeResponse.Groups cannot be null', r.offset);
     } else {
-      const a = new Array<DescribedGroup>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribedGroup(r, version);
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
       groups = a;
     }
   }
@@ -164,8 +164,8 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     if (n < 0) {
       throw new DecodeError('ConsumerGroupDescribeResponse.Members cannot be null', r.offset);
     } else {
-      const a = new Array<Member>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeMember(r, version);
+      const a: Member[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
       members = a;
     }
   }
@@ -189,8 +189,8 @@ function decodeMember(r: Reader, version: number): Member {
     if (n < 0) {
       throw new DecodeError('ConsumerGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       subscribedTopicNames = a;
     }
   }
@@ -210,8 +210,8 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     if (n < 0) {
       throw new DecodeError('ConsumerGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
     } else {
-      const a = new Array<TopicPartitions>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicPartitions(r, version);
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
       topicPartitions = a;
     }
   }
@@ -230,8 +230,8 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     if (n < 0) {
       throw new DecodeError('ConsumerGroupDescribeResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -75,8 +75,8 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
     if (n < 0) {
       subscribedTopicNames = null;
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       subscribedTopicNames = a;
     }
   }
@@ -88,8 +88,8 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
     if (n < 0) {
       topicPartitions = null;
     } else {
-      const a = new Array<TopicPartitions>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicPartitions(r, version);
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
       topicPartitions = a;
     }
   }
@@ -107,8 +107,8 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     if (n < 0) {
       throw new DecodeError('ConsumerGroupHeartbeatRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -45,8 +45,8 @@ export function decodeConsumerProtocolAssignment(r: Reader, version: number): Co
     if (n < 0) {
       throw new DecodeError('ConsumerProtocolAssignment.AssignedPartitions cannot be null', r.offset);
     } else {
-      const a = new Array<TopicPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicPartition(r, version);
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
       assignedPartitions = a;
     }
   }
@@ -63,8 +63,8 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
     if (n < 0) {
       throw new DecodeError('ConsumerProtocolAssignment.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

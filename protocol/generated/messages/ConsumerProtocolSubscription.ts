@@ -54,8 +54,8 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('ConsumerProtocolSubscription.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.string();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.string());
       topics = a;
     }
   }
@@ -67,8 +67,8 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
       if (n < 0) {
         throw new DecodeError('ConsumerProtocolSubscription.OwnedPartitions cannot be null', r.offset);
       } else {
-        const a = new Array<TopicPartition>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeTopicPartition(r, version);
+        const a: TopicPartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
         ownedPartitions = a;
       }
     }
@@ -89,8 +89,8 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
     if (n < 0) {
       throw new DecodeError('ConsumerProtocolSubscription.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

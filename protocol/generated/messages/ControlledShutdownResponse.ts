@@ -47,8 +47,8 @@ export function decodeControlledShutdownResponse(r: Reader, version: number): Co
     if (n < 0) {
       throw new DecodeError('ControlledShutdownResponse.RemainingPartitions cannot be null', r.offset);
     } else {
-      const a = new Array<RemainingPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeRemainingPartition(r, version);
+      const a: RemainingPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeRemainingPartition(r, version));
       remainingPartitions = a;
     }
   }

@@ -82,8 +82,8 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
     if (n < 0) {
       throw new DecodeError('ControllerRegistrationRequest.Listeners cannot be null', r.offset);
     } else {
-      const a = new Array<Listener>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListener(r, version);
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
       listeners = a;
     }
   }
@@ -93,8 +93,8 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
     if (n < 0) {
       throw new DecodeError('ControllerRegistrationRequest.Features cannot be null', r.offset);
     } else {
-      const a = new Array<Feature>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFeature(r, version);
+      const a: Feature[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
       features = a;
     }
   }

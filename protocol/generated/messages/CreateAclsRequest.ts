@@ -58,8 +58,8 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
     if (n < 0) {
       throw new DecodeError('CreateAclsRequest.Creations cannot be null', r.offset);
     } else {
-      const a = new Array<AclCreation>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAclCreation(r, version);
+      const a: AclCreation[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAclCreation(r, version));
       creations = a;
     }
   }

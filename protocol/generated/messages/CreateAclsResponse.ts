@@ -47,8 +47,8 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
     if (n < 0) {
       throw new DecodeError('CreateAclsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<AclCreationResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAclCreationResult(r, version);
+      const a: AclCreationResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAclCreationResult(r, version));
       results = a;
     }
   }

@@ -54,8 +54,8 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('CreateDelegationTokenRequest.Renewers cannot be null', r.offset);
     } else {
-      const a = new Array<CreatableRenewers>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatableRenewers(r, version);
+      const a: CreatableRenewers[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableRenewers(r, version));
       renewers = a;
     }
   }

@@ -65,8 +65,8 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
     if (n < 0) {
       throw new DecodeError('CreatePartitionsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<CreatePartitionsTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatePartitionsTopic(r, version);
+      const a: CreatePartitionsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopic(r, version));
       topics = a;
     }
   }
@@ -88,8 +88,8 @@ function decodeCreatePartitionsTopic(r: Reader, version: number): CreatePartitio
     if (n < 0) {
       assignments = null;
     } else {
-      const a = new Array<CreatePartitionsAssignment>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatePartitionsAssignment(r, version);
+      const a: CreatePartitionsAssignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsAssignment(r, version));
       assignments = a;
     }
   }
@@ -107,8 +107,8 @@ function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePar
     if (n < 0) {
       throw new DecodeError('CreatePartitionsRequest.BrokerIds cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       brokerIds = a;
     }
   }

@@ -50,8 +50,8 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
     if (n < 0) {
       throw new DecodeError('CreatePartitionsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<CreatePartitionsTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatePartitionsTopicResult(r, version);
+      const a: CreatePartitionsTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopicResult(r, version));
       results = a;
     }
   }

@@ -90,8 +90,8 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
     if (n < 0) {
       throw new DecodeError('CreateTopicsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<CreatableTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatableTopic(r, version);
+      const a: CreatableTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
       topics = a;
     }
   }
@@ -114,8 +114,8 @@ function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
     if (n < 0) {
       throw new DecodeError('CreateTopicsRequest.Assignments cannot be null', r.offset);
     } else {
-      const a = new Array<CreatableReplicaAssignment>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatableReplicaAssignment(r, version);
+      const a: CreatableReplicaAssignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
       assignments = a;
     }
   }
@@ -125,8 +125,8 @@ function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
     if (n < 0) {
       throw new DecodeError('CreateTopicsRequest.Configs cannot be null', r.offset);
     } else {
-      const a = new Array<CreatableTopicConfig>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatableTopicConfig(r, version);
+      const a: CreatableTopicConfig[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
       configs = a;
     }
   }
@@ -145,8 +145,8 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
     if (n < 0) {
       throw new DecodeError('CreateTopicsRequest.BrokerIds cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       brokerIds = a;
     }
   }

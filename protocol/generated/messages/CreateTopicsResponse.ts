@@ -90,8 +90,8 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
     if (n < 0) {
       throw new DecodeError('CreateTopicsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<CreatableTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCreatableTopicResult(r, version);
+      const a: CreatableTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicResult(r, version));
       topics = a;
     }
   }
@@ -117,8 +117,8 @@ function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicR
       if (n < 0) {
         configs = null;
       } else {
-        const a = new Array<CreatableTopicConfigs>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeCreatableTopicConfigs(r, version);
+        const a: CreatableTopicConfigs[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfigs(r, version));
         configs = a;
       }
     }

@@ -58,8 +58,8 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
     if (n < 0) {
       throw new DecodeError('DeleteAclsRequest.Filters cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteAclsFilter>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteAclsFilter(r, version);
+      const a: DeleteAclsFilter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilter(r, version));
       filters = a;
     }
   }

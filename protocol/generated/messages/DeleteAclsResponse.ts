@@ -87,8 +87,8 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
     if (n < 0) {
       throw new DecodeError('DeleteAclsResponse.FilterResults cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteAclsFilterResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteAclsFilterResult(r, version);
+      const a: DeleteAclsFilterResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilterResult(r, version));
       filterResults = a;
     }
   }
@@ -108,8 +108,8 @@ function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFil
     if (n < 0) {
       throw new DecodeError('DeleteAclsResponse.MatchingAcls cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteAclsMatchingAcl>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteAclsMatchingAcl(r, version);
+      const a: DeleteAclsMatchingAcl[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsMatchingAcl(r, version));
       matchingAcls = a;
     }
   }

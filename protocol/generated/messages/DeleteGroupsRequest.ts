@@ -27,8 +27,8 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
     if (n < 0) {
       throw new DecodeError('DeleteGroupsRequest.GroupsNames cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
       groupsNames = a;
     }
   }

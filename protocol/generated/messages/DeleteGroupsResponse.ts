@@ -47,8 +47,8 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
     if (n < 0) {
       throw new DecodeError('DeleteGroupsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<DeletableGroupResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeletableGroupResult(r, version);
+      const a: DeletableGroupResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeletableGroupResult(r, version));
       results = a;
     }
   }

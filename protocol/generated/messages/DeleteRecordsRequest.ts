@@ -62,8 +62,8 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
     if (n < 0) {
       throw new DecodeError('DeleteRecordsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteRecordsTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteRecordsTopic(r, version);
+      const a: DeleteRecordsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopic(r, version));
       topics = a;
     }
   }
@@ -83,8 +83,8 @@ function decodeDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsTopi
     if (n < 0) {
       throw new DecodeError('DeleteRecordsRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteRecordsPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteRecordsPartition(r, version);
+      const a: DeleteRecordsPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartition(r, version));
       partitions = a;
     }
   }

@@ -66,8 +66,8 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
     if (n < 0) {
       throw new DecodeError('DeleteRecordsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteRecordsTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteRecordsTopicResult(r, version);
+      const a: DeleteRecordsTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
       topics = a;
     }
   }
@@ -86,8 +86,8 @@ function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecor
     if (n < 0) {
       throw new DecodeError('DeleteRecordsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteRecordsPartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteRecordsPartitionResult(r, version);
+      const a: DeleteRecordsPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
       partitions = a;
     }
   }

@@ -59,8 +59,8 @@ export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('DeleteShareGroupStateRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteStateData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteStateData(r, version);
+      const a: DeleteStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteStateData(r, version));
       topics = a;
     }
   }
@@ -78,8 +78,8 @@ function decodeDeleteStateData(r: Reader, version: number): DeleteStateData {
     if (n < 0) {
       throw new DecodeError('DeleteShareGroupStateRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

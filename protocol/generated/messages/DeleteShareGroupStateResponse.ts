@@ -61,8 +61,8 @@ export function decodeDeleteShareGroupStateResponse(r: Reader, version: number):
     if (n < 0) {
       throw new DecodeError('DeleteShareGroupStateResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<DeleteStateResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeleteStateResult(r, version);
+      const a: DeleteStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
       results = a;
     }
   }
@@ -80,8 +80,8 @@ function decodeDeleteStateResult(r: Reader, version: number): DeleteStateResult 
     if (n < 0) {
       throw new DecodeError('DeleteShareGroupStateResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResult(r, version);
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
       partitions = a;
     }
   }

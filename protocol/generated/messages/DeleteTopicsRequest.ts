@@ -50,8 +50,8 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
       if (n < 0) {
         throw new DecodeError('DeleteTopicsRequest.Topics cannot be null', r.offset);
       } else {
-        const a = new Array<DeleteTopicState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeDeleteTopicState(r, version);
+        const a: DeleteTopicState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDeleteTopicState(r, version));
         topics = a;
       }
     }
@@ -65,8 +65,8 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
       if (n < 0) {
         throw new DecodeError('DeleteTopicsRequest.TopicNames cannot be null', r.offset);
       } else {
-        const a = new Array<string>(n);
-        for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
         topicNames = a;
       }
     }

@@ -53,8 +53,8 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
     if (n < 0) {
       throw new DecodeError('DeleteTopicsResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<DeletableTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDeletableTopicResult(r, version);
+      const a: DeletableTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeletableTopicResult(r, version));
       responses = a;
     }
   }

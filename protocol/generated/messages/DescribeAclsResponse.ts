@@ -83,8 +83,8 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
     if (n < 0) {
       throw new DecodeError('DescribeAclsResponse.Resources cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeAclsResource>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeAclsResource(r, version);
+      const a: DescribeAclsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
       resources = a;
     }
   }
@@ -105,8 +105,8 @@ function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsRes
     if (n < 0) {
       throw new DecodeError('DescribeAclsResponse.Acls cannot be null', r.offset);
     } else {
-      const a = new Array<AclDescription>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAclDescription(r, version);
+      const a: AclDescription[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
       acls = a;
     }
   }

@@ -49,8 +49,8 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
     if (n < 0) {
       throw new DecodeError('DescribeClientQuotasRequest.Components cannot be null', r.offset);
     } else {
-      const a = new Array<ComponentData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeComponentData(r, version);
+      const a: ComponentData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeComponentData(r, version));
       components = a;
     }
   }

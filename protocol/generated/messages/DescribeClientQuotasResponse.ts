@@ -87,8 +87,8 @@ export function decodeDescribeClientQuotasResponse(r: Reader, version: number): 
     if (n < 0) {
       entries = null;
     } else {
-      const a = new Array<EntryData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEntryData(r, version);
+      const a: EntryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
       entries = a;
     }
   }
@@ -106,8 +106,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
     if (n < 0) {
       throw new DecodeError('DescribeClientQuotasResponse.Entity cannot be null', r.offset);
     } else {
-      const a = new Array<EntityData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEntityData(r, version);
+      const a: EntityData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
       entity = a;
     }
   }
@@ -117,8 +117,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
     if (n < 0) {
       throw new DecodeError('DescribeClientQuotasResponse.Values cannot be null', r.offset);
     } else {
-      const a = new Array<ValueData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeValueData(r, version);
+      const a: ValueData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeValueData(r, version));
       values = a;
     }
   }

@@ -75,8 +75,8 @@ export function decodeDescribeClusterResponse(r: Reader, version: number): Descr
     if (n < 0) {
       throw new DecodeError('DescribeClusterResponse.Brokers cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeClusterBroker>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeClusterBroker(r, version);
+      const a: DescribeClusterBroker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeClusterBroker(r, version));
       brokers = a;
     }
   }

@@ -52,8 +52,8 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
     if (n < 0) {
       throw new DecodeError('DescribeConfigsRequest.Resources cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeConfigsResource>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeConfigsResource(r, version);
+      const a: DescribeConfigsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResource(r, version));
       resources = a;
     }
   }
@@ -75,8 +75,8 @@ function decodeDescribeConfigsResource(r: Reader, version: number): DescribeConf
     if (n < 0) {
       configurationKeys = null;
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
       configurationKeys = a;
     }
   }

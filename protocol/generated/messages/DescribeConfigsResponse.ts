@@ -112,8 +112,8 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
     if (n < 0) {
       throw new DecodeError('DescribeConfigsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeConfigsResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeConfigsResult(r, version);
+      const a: DescribeConfigsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
       results = a;
     }
   }
@@ -135,8 +135,8 @@ function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfig
     if (n < 0) {
       throw new DecodeError('DescribeConfigsResponse.Configs cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeConfigsResourceResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeConfigsResourceResult(r, version);
+      const a: DescribeConfigsResourceResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
       configs = a;
     }
   }
@@ -161,8 +161,8 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
       if (n < 0) {
         throw new DecodeError('DescribeConfigsResponse.Synonyms cannot be null', r.offset);
       } else {
-        const a = new Array<DescribeConfigsSynonym>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeDescribeConfigsSynonym(r, version);
+        const a: DescribeConfigsSynonym[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
         synonyms = a;
       }
     }

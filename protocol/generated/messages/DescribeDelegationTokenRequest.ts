@@ -42,8 +42,8 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
     if (n < 0) {
       owners = null;
     } else {
-      const a = new Array<DescribeDelegationTokenOwner>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeDelegationTokenOwner(r, version);
+      const a: DescribeDelegationTokenOwner[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeDelegationTokenOwner(r, version));
       owners = a;
     }
   }

@@ -90,8 +90,8 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
     if (n < 0) {
       throw new DecodeError('DescribeDelegationTokenResponse.Tokens cannot be null', r.offset);
     } else {
-      const a = new Array<DescribedDelegationToken>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribedDelegationToken(r, version);
+      const a: DescribedDelegationToken[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationToken(r, version));
       tokens = a;
     }
   }
@@ -119,8 +119,8 @@ function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDe
     if (n < 0) {
       throw new DecodeError('DescribeDelegationTokenResponse.Renewers cannot be null', r.offset);
     } else {
-      const a = new Array<DescribedDelegationTokenRenewer>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribedDelegationTokenRenewer(r, version);
+      const a: DescribedDelegationTokenRenewer[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationTokenRenewer(r, version));
       renewers = a;
     }
   }

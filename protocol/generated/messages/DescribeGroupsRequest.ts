@@ -30,8 +30,8 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
     if (n < 0) {
       throw new DecodeError('DescribeGroupsRequest.Groups cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
       groups = a;
     }
   }

@@ -90,8 +90,8 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
     if (n < 0) {
       throw new DecodeError('DescribeGroupsResponse.Groups cannot be null', r.offset);
     } else {
-      const a = new Array<DescribedGroup>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribedGroup(r, version);
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
       groups = a;
     }
   }
@@ -114,8 +114,8 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     if (n < 0) {
       throw new DecodeError('DescribeGroupsResponse.Members cannot be null', r.offset);
     } else {
-      const a = new Array<DescribedGroupMember>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribedGroupMember(r, version);
+      const a: DescribedGroupMember[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroupMember(r, version));
       members = a;
     }
   }

@@ -43,8 +43,8 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
     if (n < 0) {
       topics = null;
     } else {
-      const a = new Array<DescribableLogDirTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribableLogDirTopic(r, version);
+      const a: DescribableLogDirTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribableLogDirTopic(r, version));
       topics = a;
     }
   }
@@ -63,8 +63,8 @@ function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLo
     if (n < 0) {
       throw new DecodeError('DescribeLogDirsRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -98,8 +98,8 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
     if (n < 0) {
       throw new DecodeError('DescribeLogDirsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeLogDirsResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeLogDirsResult(r, version);
+      const a: DescribeLogDirsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
       results = a;
     }
   }
@@ -119,8 +119,8 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
     if (n < 0) {
       throw new DecodeError('DescribeLogDirsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeLogDirsTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeLogDirsTopic(r, version);
+      const a: DescribeLogDirsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
       topics = a;
     }
   }
@@ -141,8 +141,8 @@ function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirs
     if (n < 0) {
       throw new DecodeError('DescribeLogDirsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeLogDirsPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeLogDirsPartition(r, version);
+      const a: DescribeLogDirsPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
       partitions = a;
     }
   }

@@ -42,8 +42,8 @@ export function decodeDescribeProducersRequest(r: Reader, version: number): Desc
     if (n < 0) {
       throw new DecodeError('DescribeProducersRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicRequest>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicRequest(r, version);
+      const a: TopicRequest[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
       topics = a;
     }
   }
@@ -61,8 +61,8 @@ function decodeTopicRequest(r: Reader, version: number): TopicRequest {
     if (n < 0) {
       throw new DecodeError('DescribeProducersRequest.PartitionIndexes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitionIndexes = a;
     }
   }

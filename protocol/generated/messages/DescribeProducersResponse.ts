@@ -96,8 +96,8 @@ export function decodeDescribeProducersResponse(r: Reader, version: number): Des
     if (n < 0) {
       throw new DecodeError('DescribeProducersResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicResponse(r, version);
+      const a: TopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicResponse(r, version));
       topics = a;
     }
   }
@@ -115,8 +115,8 @@ function decodeTopicResponse(r: Reader, version: number): TopicResponse {
     if (n < 0) {
       throw new DecodeError('DescribeProducersResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResponse(r, version);
+      const a: PartitionResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResponse(r, version));
       partitions = a;
     }
   }
@@ -136,8 +136,8 @@ function decodePartitionResponse(r: Reader, version: number): PartitionResponse 
     if (n < 0) {
       throw new DecodeError('DescribeProducersResponse.ActiveProducers cannot be null', r.offset);
     } else {
-      const a = new Array<ProducerState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeProducerState(r, version);
+      const a: ProducerState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeProducerState(r, version));
       activeProducers = a;
     }
   }

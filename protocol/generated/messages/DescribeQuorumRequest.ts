@@ -55,8 +55,8 @@ export function decodeDescribeQuorumRequest(r: Reader, version: number): Describ
     if (n < 0) {
       throw new DecodeError('DescribeQuorumRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -74,8 +74,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('DescribeQuorumRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

@@ -147,8 +147,8 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
     if (n < 0) {
       throw new DecodeError('DescribeQuorumResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -159,8 +159,8 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
       if (n < 0) {
         throw new DecodeError('DescribeQuorumResponse.Nodes cannot be null', r.offset);
       } else {
-        const a = new Array<Node>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeNode(r, version);
+        const a: Node[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeNode(r, version));
         nodes = a;
       }
     }
@@ -181,8 +181,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('DescribeQuorumResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }
@@ -205,8 +205,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     if (n < 0) {
       throw new DecodeError('DescribeQuorumResponse.CurrentVoters cannot be null', r.offset);
     } else {
-      const a = new Array<ReplicaState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReplicaState(r, version);
+      const a: ReplicaState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
       currentVoters = a;
     }
   }
@@ -216,8 +216,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     if (n < 0) {
       throw new DecodeError('DescribeQuorumResponse.Observers cannot be null', r.offset);
     } else {
-      const a = new Array<ReplicaState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReplicaState(r, version);
+      const a: ReplicaState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
       observers = a;
     }
   }
@@ -247,8 +247,8 @@ function decodeNode(r: Reader, version: number): Node {
     if (n < 0) {
       throw new DecodeError('DescribeQuorumResponse.Listeners cannot be null', r.offset);
     } else {
-      const a = new Array<Listener>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListener(r, version);
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
       listeners = a;
     }
   }

@@ -61,8 +61,8 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
     if (n < 0) {
       throw new DecodeError('DescribeTopicPartitionsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicRequest>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicRequest(r, version);
+      const a: TopicRequest[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
       topics = a;
     }
   }

@@ -114,8 +114,8 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number
     if (n < 0) {
       throw new DecodeError('DescribeTopicPartitionsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeTopicPartitionsResponseTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeTopicPartitionsResponseTopic(r, version);
+      const a: DescribeTopicPartitionsResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseTopic(r, version));
       topics = a;
     }
   }
@@ -137,8 +137,8 @@ function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number):
     if (n < 0) {
       throw new DecodeError('DescribeTopicPartitionsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeTopicPartitionsResponsePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeTopicPartitionsResponsePartition(r, version);
+      const a: DescribeTopicPartitionsResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponsePartition(r, version));
       partitions = a;
     }
   }
@@ -160,8 +160,8 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('DescribeTopicPartitionsResponse.ReplicaNodes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       replicaNodes = a;
     }
   }
@@ -171,8 +171,8 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('DescribeTopicPartitionsResponse.IsrNodes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       isrNodes = a;
     }
   }
@@ -182,8 +182,8 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       eligibleLeaderReplicas = null;
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       eligibleLeaderReplicas = a;
     }
   }
@@ -193,8 +193,8 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       lastKnownElr = null;
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       lastKnownElr = a;
     }
   }
@@ -204,8 +204,8 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('DescribeTopicPartitionsResponse.OfflineReplicas cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       offlineReplicas = a;
     }
   }

@@ -26,8 +26,8 @@ export function decodeDescribeTransactionsRequest(r: Reader, version: number): D
     if (n < 0) {
       throw new DecodeError('DescribeTransactionsRequest.TransactionalIds cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       transactionalIds = a;
     }
   }

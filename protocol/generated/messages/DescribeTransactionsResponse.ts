@@ -80,8 +80,8 @@ export function decodeDescribeTransactionsResponse(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('DescribeTransactionsResponse.TransactionStates cannot be null', r.offset);
     } else {
-      const a = new Array<TransactionState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTransactionState(r, version);
+      const a: TransactionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
       transactionStates = a;
     }
   }
@@ -105,8 +105,8 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
     if (n < 0) {
       throw new DecodeError('DescribeTransactionsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -124,8 +124,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('DescribeTransactionsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -38,8 +38,8 @@ export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: nu
     if (n < 0) {
       users = null;
     } else {
-      const a = new Array<UserName>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeUserName(r, version);
+      const a: UserName[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeUserName(r, version));
       users = a;
     }
   }

@@ -76,8 +76,8 @@ export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: n
     if (n < 0) {
       throw new DecodeError('DescribeUserScramCredentialsResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<DescribeUserScramCredentialsResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribeUserScramCredentialsResult(r, version);
+      const a: DescribeUserScramCredentialsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeUserScramCredentialsResult(r, version));
       results = a;
     }
   }
@@ -97,8 +97,8 @@ function decodeDescribeUserScramCredentialsResult(r: Reader, version: number): D
     if (n < 0) {
       throw new DecodeError('DescribeUserScramCredentialsResponse.CredentialInfos cannot be null', r.offset);
     } else {
-      const a = new Array<CredentialInfo>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeCredentialInfo(r, version);
+      const a: CredentialInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCredentialInfo(r, version));
       credentialInfos = a;
     }
   }

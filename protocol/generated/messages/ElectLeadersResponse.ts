@@ -70,8 +70,8 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
     if (n < 0) {
       throw new DecodeError('ElectLeadersResponse.ReplicaElectionResults cannot be null', r.offset);
     } else {
-      const a = new Array<ReplicaElectionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReplicaElectionResult(r, version);
+      const a: ReplicaElectionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaElectionResult(r, version));
       replicaElectionResults = a;
     }
   }
@@ -90,8 +90,8 @@ function decodeReplicaElectionResult(r: Reader, version: number): ReplicaElectio
     if (n < 0) {
       throw new DecodeError('ElectLeadersResponse.PartitionResult cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResult(r, version);
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
       partitionResult = a;
     }
   }

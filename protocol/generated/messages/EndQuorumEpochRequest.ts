@@ -110,8 +110,8 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
     if (n < 0) {
       throw new DecodeError('EndQuorumEpochRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -122,8 +122,8 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
       if (n < 0) {
         throw new DecodeError('EndQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
       } else {
-        const a = new Array<LeaderEndpoint>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeLeaderEndpoint(r, version);
+        const a: LeaderEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
         leaderEndpoints = a;
       }
     }
@@ -145,8 +145,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('EndQuorumEpochRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }
@@ -168,8 +168,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       if (n < 0) {
         throw new DecodeError('EndQuorumEpochRequest.PreferredSuccessors cannot be null', r.offset);
       } else {
-        const a = new Array<number>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int32();
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
         preferredSuccessors = a;
       }
     }
@@ -183,8 +183,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       if (n < 0) {
         throw new DecodeError('EndQuorumEpochRequest.PreferredCandidates cannot be null', r.offset);
       } else {
-        const a = new Array<ReplicaInfo>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeReplicaInfo(r, version);
+        const a: ReplicaInfo[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeReplicaInfo(r, version));
         preferredCandidates = a;
       }
     }

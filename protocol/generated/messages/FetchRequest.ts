@@ -154,8 +154,8 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
     if (n < 0) {
       throw new DecodeError('FetchRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<FetchTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFetchTopic(r, version);
+      const a: FetchTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
       topics = a;
     }
   }
@@ -166,8 +166,8 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
       if (n < 0) {
         throw new DecodeError('FetchRequest.ForgottenTopicsData cannot be null', r.offset);
       } else {
-        const a = new Array<ForgottenTopic>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeForgottenTopic(r, version);
+        const a: ForgottenTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
         forgottenTopicsData = a;
       }
     }
@@ -213,8 +213,8 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
     if (n < 0) {
       throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<FetchPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFetchPartition(r, version);
+      const a: FetchPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
       partitions = a;
     }
   }
@@ -260,8 +260,8 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
     if (n < 0) {
       throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -190,8 +190,8 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
     if (n < 0) {
       throw new DecodeError('FetchResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<FetchableTopicResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFetchableTopicResponse(r, version);
+      const a: FetchableTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchableTopicResponse(r, version));
       responses = a;
     }
   }
@@ -207,8 +207,8 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
           if (n < 0) {
             throw new DecodeError('FetchResponse.NodeEndpoints cannot be null', tr.offset);
           } else {
-            const a = new Array<NodeEndpoint>(n);
-            for (let i = 0; i < n; i++) a[i] = decodeNodeEndpoint(tr, version);
+            const a: NodeEndpoint[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
             nodeEndpoints = a;
           }
         }
@@ -232,8 +232,8 @@ function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopi
     if (n < 0) {
       throw new DecodeError('FetchResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }
@@ -260,8 +260,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       if (n < 0) {
         abortedTransactions = null;
       } else {
-        const a = new Array<AbortedTransaction>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeAbortedTransaction(r, version);
+        const a: AbortedTransaction[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAbortedTransaction(r, version));
         abortedTransactions = a;
       }
     }

@@ -95,8 +95,8 @@ export function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSna
     if (n < 0) {
       throw new DecodeError('FetchSnapshotRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicSnapshot>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicSnapshot(r, version);
+      const a: TopicSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
       topics = a;
     }
   }
@@ -123,8 +123,8 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
     if (n < 0) {
       throw new DecodeError('FetchSnapshotRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionSnapshot>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionSnapshot(r, version);
+      const a: PartitionSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
       partitions = a;
     }
   }

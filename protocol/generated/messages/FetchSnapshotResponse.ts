@@ -135,8 +135,8 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
     if (n < 0) {
       throw new DecodeError('FetchSnapshotResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicSnapshot>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicSnapshot(r, version);
+      const a: TopicSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
       topics = a;
     }
   }
@@ -151,8 +151,8 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
         if (n < 0) {
           throw new DecodeError('FetchSnapshotResponse.NodeEndpoints cannot be null', tr.offset);
         } else {
-          const a = new Array<NodeEndpoint>(n);
-          for (let i = 0; i < n; i++) a[i] = decodeNodeEndpoint(tr, version);
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
           nodeEndpoints = a;
         }
       }
@@ -173,8 +173,8 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
     if (n < 0) {
       throw new DecodeError('FetchSnapshotResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionSnapshot>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionSnapshot(r, version);
+      const a: PartitionSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
       partitions = a;
     }
   }

@@ -36,8 +36,8 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
       if (n < 0) {
         throw new DecodeError('FindCoordinatorRequest.CoordinatorKeys cannot be null', r.offset);
       } else {
-        const a = new Array<string>(n);
-        for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
         coordinatorKeys = a;
       }
     }

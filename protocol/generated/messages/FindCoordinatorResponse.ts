@@ -80,8 +80,8 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
       if (n < 0) {
         throw new DecodeError('FindCoordinatorResponse.Coordinators cannot be null', r.offset);
       } else {
-        const a = new Array<Coordinator>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeCoordinator(r, version);
+        const a: Coordinator[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeCoordinator(r, version));
         coordinators = a;
       }
     }

@@ -54,8 +54,8 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int8();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
       acceptedCompressionTypes = a;
     }
   }
@@ -68,8 +68,8 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('GetTelemetrySubscriptionsResponse.RequestedMetrics cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       requestedMetrics = a;
     }
   }

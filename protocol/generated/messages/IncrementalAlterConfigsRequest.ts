@@ -68,8 +68,8 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
     if (n < 0) {
       throw new DecodeError('IncrementalAlterConfigsRequest.Resources cannot be null', r.offset);
     } else {
-      const a = new Array<AlterConfigsResource>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterConfigsResource(r, version);
+      const a: AlterConfigsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
       resources = a;
     }
   }
@@ -90,8 +90,8 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
     if (n < 0) {
       throw new DecodeError('IncrementalAlterConfigsRequest.Configs cannot be null', r.offset);
     } else {
-      const a = new Array<AlterableConfig>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterableConfig(r, version);
+      const a: AlterableConfig[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
       configs = a;
     }
   }

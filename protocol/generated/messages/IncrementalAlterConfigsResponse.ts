@@ -53,8 +53,8 @@ export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number
     if (n < 0) {
       throw new DecodeError('IncrementalAlterConfigsResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<AlterConfigsResourceResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAlterConfigsResourceResponse(r, version);
+      const a: AlterConfigsResourceResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResourceResponse(r, version));
       responses = a;
     }
   }

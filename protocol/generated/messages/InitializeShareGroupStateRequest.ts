@@ -65,8 +65,8 @@ export function decodeInitializeShareGroupStateRequest(r: Reader, version: numbe
     if (n < 0) {
       throw new DecodeError('InitializeShareGroupStateRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<InitializeStateData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeInitializeStateData(r, version);
+      const a: InitializeStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeInitializeStateData(r, version));
       topics = a;
     }
   }
@@ -84,8 +84,8 @@ function decodeInitializeStateData(r: Reader, version: number): InitializeStateD
     if (n < 0) {
       throw new DecodeError('InitializeShareGroupStateRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

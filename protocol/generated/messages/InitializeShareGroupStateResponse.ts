@@ -61,8 +61,8 @@ export function decodeInitializeShareGroupStateResponse(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('InitializeShareGroupStateResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<InitializeStateResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeInitializeStateResult(r, version);
+      const a: InitializeStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeInitializeStateResult(r, version));
       results = a;
     }
   }
@@ -80,8 +80,8 @@ function decodeInitializeStateResult(r: Reader, version: number): InitializeStat
     if (n < 0) {
       throw new DecodeError('InitializeShareGroupStateResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResult(r, version);
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
       partitions = a;
     }
   }

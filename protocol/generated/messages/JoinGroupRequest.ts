@@ -70,8 +70,8 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
     if (n < 0) {
       throw new DecodeError('JoinGroupRequest.Protocols cannot be null', r.offset);
     } else {
-      const a = new Array<JoinGroupRequestProtocol>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeJoinGroupRequestProtocol(r, version);
+      const a: JoinGroupRequestProtocol[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestProtocol(r, version));
       protocols = a;
     }
   }

@@ -78,8 +78,8 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
     if (n < 0) {
       throw new DecodeError('JoinGroupResponse.Members cannot be null', r.offset);
     } else {
-      const a = new Array<JoinGroupResponseMember>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeJoinGroupResponseMember(r, version);
+      const a: JoinGroupResponseMember[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseMember(r, version));
       members = a;
     }
   }

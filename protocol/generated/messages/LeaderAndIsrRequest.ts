@@ -138,8 +138,8 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
       if (n < 0) {
         throw new DecodeError('LeaderAndIsrRequest.UngroupedPartitionStates cannot be null', r.offset);
       } else {
-        const a = new Array<LeaderAndIsrPartitionState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrPartitionState(r, version);
+        const a: LeaderAndIsrPartitionState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionState(r, version));
         ungroupedPartitionStates = a;
       }
     }
@@ -153,8 +153,8 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
       if (n < 0) {
         throw new DecodeError('LeaderAndIsrRequest.TopicStates cannot be null', r.offset);
       } else {
-        const a = new Array<LeaderAndIsrTopicState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrTopicState(r, version);
+        const a: LeaderAndIsrTopicState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrTopicState(r, version));
         topicStates = a;
       }
     }
@@ -167,8 +167,8 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
     if (n < 0) {
       throw new DecodeError('LeaderAndIsrRequest.LiveLeaders cannot be null', r.offset);
     } else {
-      const a = new Array<LeaderAndIsrLiveLeader>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrLiveLeader(r, version);
+      const a: LeaderAndIsrLiveLeader[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrLiveLeader(r, version));
       liveLeaders = a;
     }
   }
@@ -191,8 +191,8 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
     if (n < 0) {
       throw new DecodeError('LeaderAndIsrRequest.Isr cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       isr = a;
     }
   }
@@ -203,8 +203,8 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
     if (n < 0) {
       throw new DecodeError('LeaderAndIsrRequest.Replicas cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       replicas = a;
     }
   }
@@ -215,8 +215,8 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
       if (n < 0) {
         throw new DecodeError('LeaderAndIsrRequest.AddingReplicas cannot be null', r.offset);
       } else {
-        const a = new Array<number>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int32();
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
         addingReplicas = a;
       }
     }
@@ -230,8 +230,8 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
       if (n < 0) {
         throw new DecodeError('LeaderAndIsrRequest.RemovingReplicas cannot be null', r.offset);
       } else {
-        const a = new Array<number>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int32();
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
         removingReplicas = a;
       }
     }
@@ -256,8 +256,8 @@ function decodeLeaderAndIsrTopicState(r: Reader, version: number): LeaderAndIsrT
     if (n < 0) {
       throw new DecodeError('LeaderAndIsrRequest.PartitionStates cannot be null', r.offset);
     } else {
-      const a = new Array<LeaderAndIsrPartitionState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrPartitionState(r, version);
+      const a: LeaderAndIsrPartitionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionState(r, version));
       partitionStates = a;
     }
   }

@@ -70,8 +70,8 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
       if (n < 0) {
         throw new DecodeError('LeaderAndIsrResponse.PartitionErrors cannot be null', r.offset);
       } else {
-        const a = new Array<LeaderAndIsrPartitionError>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrPartitionError(r, version);
+        const a: LeaderAndIsrPartitionError[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionError(r, version));
         partitionErrors = a;
       }
     }
@@ -85,8 +85,8 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
       if (n < 0) {
         throw new DecodeError('LeaderAndIsrResponse.Topics cannot be null', r.offset);
       } else {
-        const a = new Array<LeaderAndIsrTopicError>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrTopicError(r, version);
+        const a: LeaderAndIsrTopicError[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrTopicError(r, version));
         topics = a;
       }
     }
@@ -118,8 +118,8 @@ function decodeLeaderAndIsrTopicError(r: Reader, version: number): LeaderAndIsrT
     if (n < 0) {
       throw new DecodeError('LeaderAndIsrResponse.PartitionErrors cannot be null', r.offset);
     } else {
-      const a = new Array<LeaderAndIsrPartitionError>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeLeaderAndIsrPartitionError(r, version);
+      const a: LeaderAndIsrPartitionError[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionError(r, version));
       partitionErrors = a;
     }
   }

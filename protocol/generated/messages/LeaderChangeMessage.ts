@@ -53,8 +53,8 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
     if (n < 0) {
       throw new DecodeError('LeaderChangeMessage.Voters cannot be null', r.offset);
     } else {
-      const a = new Array<Voter>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeVoter(r, version);
+      const a: Voter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
       voters = a;
     }
   }
@@ -64,8 +64,8 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
     if (n < 0) {
       throw new DecodeError('LeaderChangeMessage.GrantingVoters cannot be null', r.offset);
     } else {
-      const a = new Array<Voter>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeVoter(r, version);
+      const a: Voter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
       grantingVoters = a;
     }
   }

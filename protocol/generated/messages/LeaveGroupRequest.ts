@@ -55,8 +55,8 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
       if (n < 0) {
         throw new DecodeError('LeaveGroupRequest.Members cannot be null', r.offset);
       } else {
-        const a = new Array<MemberIdentity>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeMemberIdentity(r, version);
+        const a: MemberIdentity[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMemberIdentity(r, version));
         members = a;
       }
     }

@@ -55,8 +55,8 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
       if (n < 0) {
         throw new DecodeError('LeaveGroupResponse.Members cannot be null', r.offset);
       } else {
-        const a = new Array<MemberResponse>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeMemberResponse(r, version);
+        const a: MemberResponse[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
         members = a;
       }
     }

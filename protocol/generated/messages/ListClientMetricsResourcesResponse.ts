@@ -47,8 +47,8 @@ export function decodeListClientMetricsResourcesResponse(r: Reader, version: num
     if (n < 0) {
       throw new DecodeError('ListClientMetricsResourcesResponse.ClientMetricsResources cannot be null', r.offset);
     } else {
-      const a = new Array<ClientMetricsResource>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeClientMetricsResource(r, version);
+      const a: ClientMetricsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeClientMetricsResource(r, version));
       clientMetricsResources = a;
     }
   }

@@ -31,8 +31,8 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
       if (n < 0) {
         throw new DecodeError('ListGroupsRequest.StatesFilter cannot be null', r.offset);
       } else {
-        const a = new Array<string>(n);
-        for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
         statesFilter = a;
       }
     }
@@ -46,8 +46,8 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
       if (n < 0) {
         throw new DecodeError('ListGroupsRequest.TypesFilter cannot be null', r.offset);
       } else {
-        const a = new Array<string>(n);
-        for (let i = 0; i < n; i++) a[i] = (flexible ? r.compactString() : r.string());
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
         typesFilter = a;
       }
     }

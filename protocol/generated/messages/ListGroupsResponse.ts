@@ -57,8 +57,8 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
     if (n < 0) {
       throw new DecodeError('ListGroupsResponse.Groups cannot be null', r.offset);
     } else {
-      const a = new Array<ListedGroup>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListedGroup(r, version);
+      const a: ListedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListedGroup(r, version));
       groups = a;
     }
   }

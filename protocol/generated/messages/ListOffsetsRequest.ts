@@ -76,8 +76,8 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
     if (n < 0) {
       throw new DecodeError('ListOffsetsRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<ListOffsetsTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListOffsetsTopic(r, version);
+      const a: ListOffsetsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopic(r, version));
       topics = a;
     }
   }
@@ -97,8 +97,8 @@ function decodeListOffsetsTopic(r: Reader, version: number): ListOffsetsTopic {
     if (n < 0) {
       throw new DecodeError('ListOffsetsRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<ListOffsetsPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListOffsetsPartition(r, version);
+      const a: ListOffsetsPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartition(r, version));
       partitions = a;
     }
   }

@@ -75,8 +75,8 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
     if (n < 0) {
       throw new DecodeError('ListOffsetsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<ListOffsetsTopicResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListOffsetsTopicResponse(r, version);
+      const a: ListOffsetsTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopicResponse(r, version));
       topics = a;
     }
   }
@@ -95,8 +95,8 @@ function decodeListOffsetsTopicResponse(r: Reader, version: number): ListOffsets
     if (n < 0) {
       throw new DecodeError('ListOffsetsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<ListOffsetsPartitionResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListOffsetsPartitionResponse(r, version);
+      const a: ListOffsetsPartitionResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartitionResponse(r, version));
       partitions = a;
     }
   }
@@ -117,8 +117,8 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
       if (n < 0) {
         throw new DecodeError('ListOffsetsResponse.OldStyleOffsets cannot be null', r.offset);
       } else {
-        const a = new Array<bigint>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int64();
+        const a: bigint[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int64());
         oldStyleOffsets = a;
       }
     }

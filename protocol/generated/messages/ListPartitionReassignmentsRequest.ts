@@ -46,8 +46,8 @@ export function decodeListPartitionReassignmentsRequest(r: Reader, version: numb
     if (n < 0) {
       topics = null;
     } else {
-      const a = new Array<ListPartitionReassignmentsTopics>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListPartitionReassignmentsTopics(r, version);
+      const a: ListPartitionReassignmentsTopics[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListPartitionReassignmentsTopics(r, version));
       topics = a;
     }
   }
@@ -65,8 +65,8 @@ function decodeListPartitionReassignmentsTopics(r: Reader, version: number): Lis
     if (n < 0) {
       throw new DecodeError('ListPartitionReassignmentsRequest.PartitionIndexes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitionIndexes = a;
     }
   }

@@ -76,8 +76,8 @@ export function decodeListPartitionReassignmentsResponse(r: Reader, version: num
     if (n < 0) {
       throw new DecodeError('ListPartitionReassignmentsResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OngoingTopicReassignment>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOngoingTopicReassignment(r, version);
+      const a: OngoingTopicReassignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOngoingTopicReassignment(r, version));
       topics = a;
     }
   }
@@ -95,8 +95,8 @@ function decodeOngoingTopicReassignment(r: Reader, version: number): OngoingTopi
     if (n < 0) {
       throw new DecodeError('ListPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OngoingPartitionReassignment>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOngoingPartitionReassignment(r, version);
+      const a: OngoingPartitionReassignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOngoingPartitionReassignment(r, version));
       partitions = a;
     }
   }
@@ -114,8 +114,8 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
     if (n < 0) {
       throw new DecodeError('ListPartitionReassignmentsResponse.Replicas cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       replicas = a;
     }
   }
@@ -125,8 +125,8 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
     if (n < 0) {
       throw new DecodeError('ListPartitionReassignmentsResponse.AddingReplicas cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       addingReplicas = a;
     }
   }
@@ -136,8 +136,8 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
     if (n < 0) {
       throw new DecodeError('ListPartitionReassignmentsResponse.RemovingReplicas cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       removingReplicas = a;
     }
   }

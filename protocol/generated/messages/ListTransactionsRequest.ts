@@ -32,8 +32,8 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
     if (n < 0) {
       throw new DecodeError('ListTransactionsRequest.StateFilters cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       stateFilters = a;
     }
   }
@@ -43,8 +43,8 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
     if (n < 0) {
       throw new DecodeError('ListTransactionsRequest.ProducerIdFilters cannot be null', r.offset);
     } else {
-      const a = new Array<bigint>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int64();
+      const a: bigint[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int64());
       producerIdFilters = a;
     }
   }

@@ -56,8 +56,8 @@ export function decodeListTransactionsResponse(r: Reader, version: number): List
     if (n < 0) {
       throw new DecodeError('ListTransactionsResponse.UnknownStateFilters cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       unknownStateFilters = a;
     }
   }
@@ -67,8 +67,8 @@ export function decodeListTransactionsResponse(r: Reader, version: number): List
     if (n < 0) {
       throw new DecodeError('ListTransactionsResponse.TransactionStates cannot be null', r.offset);
     } else {
-      const a = new Array<TransactionState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTransactionState(r, version);
+      const a: TransactionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
       transactionStates = a;
     }
   }

@@ -52,8 +52,8 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
     if (n < 0) {
       if (version >= 1) topics = null; else throw new DecodeError('MetadataRequest.Topics cannot be null at version ' + version, r.offset);
     } else {
-      const a = new Array<MetadataRequestTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeMetadataRequestTopic(r, version);
+      const a: MetadataRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataRequestTopic(r, version));
       topics = a;
     }
   }

@@ -124,8 +124,8 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
     if (n < 0) {
       throw new DecodeError('MetadataResponse.Brokers cannot be null', r.offset);
     } else {
-      const a = new Array<MetadataResponseBroker>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeMetadataResponseBroker(r, version);
+      const a: MetadataResponseBroker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataResponseBroker(r, version));
       brokers = a;
     }
   }
@@ -137,8 +137,8 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
     if (n < 0) {
       throw new DecodeError('MetadataResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<MetadataResponseTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeMetadataResponseTopic(r, version);
+      const a: MetadataResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataResponseTopic(r, version));
       topics = a;
     }
   }
@@ -173,8 +173,8 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
     if (n < 0) {
       throw new DecodeError('MetadataResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<MetadataResponsePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeMetadataResponsePartition(r, version);
+      const a: MetadataResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataResponsePartition(r, version));
       partitions = a;
     }
   }
@@ -197,8 +197,8 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
     if (n < 0) {
       throw new DecodeError('MetadataResponse.ReplicaNodes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       replicaNodes = a;
     }
   }
@@ -208,8 +208,8 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
     if (n < 0) {
       throw new DecodeError('MetadataResponse.IsrNodes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       isrNodes = a;
     }
   }
@@ -220,8 +220,8 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
       if (n < 0) {
         throw new DecodeError('MetadataResponse.OfflineReplicas cannot be null', r.offset);
       } else {
-        const a = new Array<number>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int32();
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
         offlineReplicas = a;
       }
     }

@@ -88,8 +88,8 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
     if (n < 0) {
       throw new DecodeError('OffsetCommitRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetCommitRequestTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetCommitRequestTopic(r, version);
+      const a: OffsetCommitRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestTopic(r, version));
       topics = a;
     }
   }
@@ -108,8 +108,8 @@ function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommi
     if (n < 0) {
       throw new DecodeError('OffsetCommitRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetCommitRequestPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetCommitRequestPartition(r, version);
+      const a: OffsetCommitRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestPartition(r, version));
       partitions = a;
     }
   }

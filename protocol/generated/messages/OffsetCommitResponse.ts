@@ -63,8 +63,8 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
     if (n < 0) {
       throw new DecodeError('OffsetCommitResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetCommitResponseTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetCommitResponseTopic(r, version);
+      const a: OffsetCommitResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
       topics = a;
     }
   }
@@ -83,8 +83,8 @@ function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetComm
     if (n < 0) {
       throw new DecodeError('OffsetCommitResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetCommitResponsePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetCommitResponsePartition(r, version);
+      const a: OffsetCommitResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
       partitions = a;
     }
   }

@@ -59,8 +59,8 @@ export function decodeOffsetDeleteRequest(r: Reader, version: number): OffsetDel
     if (n < 0) {
       throw new DecodeError('OffsetDeleteRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetDeleteRequestTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetDeleteRequestTopic(r, version);
+      const a: OffsetDeleteRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestTopic(r, version));
       topics = a;
     }
   }
@@ -76,8 +76,8 @@ function decodeOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDelet
     if (n < 0) {
       throw new DecodeError('OffsetDeleteRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetDeleteRequestPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetDeleteRequestPartition(r, version);
+      const a: OffsetDeleteRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestPartition(r, version));
       partitions = a;
     }
   }

@@ -66,8 +66,8 @@ export function decodeOffsetDeleteResponse(r: Reader, version: number): OffsetDe
     if (n < 0) {
       throw new DecodeError('OffsetDeleteResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetDeleteResponseTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetDeleteResponseTopic(r, version);
+      const a: OffsetDeleteResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponseTopic(r, version));
       topics = a;
     }
   }
@@ -83,8 +83,8 @@ function decodeOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDele
     if (n < 0) {
       throw new DecodeError('OffsetDeleteResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetDeleteResponsePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetDeleteResponsePartition(r, version);
+      const a: OffsetDeleteResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponsePartition(r, version));
       partitions = a;
     }
   }

@@ -92,8 +92,8 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
       if (n < 0) {
         if (version >= 2) topics = null; else throw new DecodeError('OffsetFetchRequest.Topics cannot be null at version ' + version, r.offset);
       } else {
-        const a = new Array<OffsetFetchRequestTopic>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchRequestTopic(r, version);
+        const a: OffsetFetchRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopic(r, version));
         topics = a;
       }
     }
@@ -107,8 +107,8 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
       if (n < 0) {
         throw new DecodeError('OffsetFetchRequest.Groups cannot be null', r.offset);
       } else {
-        const a = new Array<OffsetFetchRequestGroup>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchRequestGroup(r, version);
+        const a: OffsetFetchRequestGroup[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestGroup(r, version));
         groups = a;
       }
     }
@@ -131,8 +131,8 @@ function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchR
     if (n < 0) {
       throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitionIndexes = a;
     }
   }
@@ -152,8 +152,8 @@ function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchR
     if (n < 0) {
       topics = null;
     } else {
-      const a = new Array<OffsetFetchRequestTopics>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchRequestTopics(r, version);
+      const a: OffsetFetchRequestTopics[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopics(r, version));
       topics = a;
     }
   }
@@ -171,8 +171,8 @@ function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetch
     if (n < 0) {
       throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitionIndexes = a;
     }
   }

@@ -139,8 +139,8 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
       if (n < 0) {
         throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
       } else {
-        const a = new Array<OffsetFetchResponseTopic>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchResponseTopic(r, version);
+        const a: OffsetFetchResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopic(r, version));
         topics = a;
       }
     }
@@ -155,8 +155,8 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
       if (n < 0) {
         throw new DecodeError('OffsetFetchResponse.Groups cannot be null', r.offset);
       } else {
-        const a = new Array<OffsetFetchResponseGroup>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchResponseGroup(r, version);
+        const a: OffsetFetchResponseGroup[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseGroup(r, version));
         groups = a;
       }
     }
@@ -178,8 +178,8 @@ function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetch
     if (n < 0) {
       throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetFetchResponsePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchResponsePartition(r, version);
+      const a: OffsetFetchResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartition(r, version));
       partitions = a;
     }
   }
@@ -210,8 +210,8 @@ function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetch
     if (n < 0) {
       throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetFetchResponseTopics>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchResponseTopics(r, version);
+      const a: OffsetFetchResponseTopics[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopics(r, version));
       topics = a;
     }
   }
@@ -230,8 +230,8 @@ function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetc
     if (n < 0) {
       throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetFetchResponsePartitions>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetFetchResponsePartitions(r, version);
+      const a: OffsetFetchResponsePartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartitions(r, version));
       partitions = a;
     }
   }

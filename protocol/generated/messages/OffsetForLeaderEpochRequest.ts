@@ -66,8 +66,8 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
     if (n < 0) {
       throw new DecodeError('OffsetForLeaderEpochRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetForLeaderTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetForLeaderTopic(r, version);
+      const a: OffsetForLeaderTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopic(r, version));
       topics = a;
     }
   }
@@ -86,8 +86,8 @@ function decodeOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeader
     if (n < 0) {
       throw new DecodeError('OffsetForLeaderEpochRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetForLeaderPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetForLeaderPartition(r, version);
+      const a: OffsetForLeaderPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderPartition(r, version));
       partitions = a;
     }
   }

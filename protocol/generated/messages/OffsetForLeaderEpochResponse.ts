@@ -69,8 +69,8 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('OffsetForLeaderEpochResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<OffsetForLeaderTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeOffsetForLeaderTopicResult(r, version);
+      const a: OffsetForLeaderTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopicResult(r, version));
       topics = a;
     }
   }
@@ -89,8 +89,8 @@ function decodeOffsetForLeaderTopicResult(r: Reader, version: number): OffsetFor
     if (n < 0) {
       throw new DecodeError('OffsetForLeaderEpochResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<EpochEndOffset>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEpochEndOffset(r, version);
+      const a: EpochEndOffset[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEpochEndOffset(r, version));
       partitions = a;
     }
   }

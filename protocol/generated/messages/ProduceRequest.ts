@@ -71,8 +71,8 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
     if (n < 0) {
       throw new DecodeError('ProduceRequest.TopicData cannot be null', r.offset);
     } else {
-      const a = new Array<TopicProduceData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicProduceData(r, version);
+      const a: TopicProduceData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicProduceData(r, version));
       topicData = a;
     }
   }
@@ -91,8 +91,8 @@ function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
     if (n < 0) {
       throw new DecodeError('ProduceRequest.PartitionData cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionProduceData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionProduceData(r, version);
+      const a: PartitionProduceData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionProduceData(r, version));
       partitionData = a;
     }
   }

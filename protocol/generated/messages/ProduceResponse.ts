@@ -137,8 +137,8 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
     if (n < 0) {
       throw new DecodeError('ProduceResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<TopicProduceResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicProduceResponse(r, version);
+      const a: TopicProduceResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
       responses = a;
     }
   }
@@ -155,8 +155,8 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
           if (n < 0) {
             throw new DecodeError('ProduceResponse.NodeEndpoints cannot be null', tr.offset);
           } else {
-            const a = new Array<NodeEndpoint>(n);
-            for (let i = 0; i < n; i++) a[i] = decodeNodeEndpoint(tr, version);
+            const a: NodeEndpoint[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
             nodeEndpoints = a;
           }
         }
@@ -179,8 +179,8 @@ function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceRes
     if (n < 0) {
       throw new DecodeError('ProduceResponse.PartitionResponses cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionProduceResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionProduceResponse(r, version);
+      const a: PartitionProduceResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
       partitionResponses = a;
     }
   }
@@ -204,8 +204,8 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
       if (n < 0) {
         throw new DecodeError('ProduceResponse.RecordErrors cannot be null', r.offset);
       } else {
-        const a = new Array<BatchIndexAndErrorMessage>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeBatchIndexAndErrorMessage(r, version);
+        const a: BatchIndexAndErrorMessage[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
         recordErrors = a;
       }
     }

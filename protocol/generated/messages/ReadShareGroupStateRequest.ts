@@ -62,8 +62,8 @@ export function decodeReadShareGroupStateRequest(r: Reader, version: number): Re
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<ReadStateData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReadStateData(r, version);
+      const a: ReadStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateData(r, version));
       topics = a;
     }
   }
@@ -81,8 +81,8 @@ function decodeReadStateData(r: Reader, version: number): ReadStateData {
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

@@ -92,8 +92,8 @@ export function decodeReadShareGroupStateResponse(r: Reader, version: number): R
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<ReadStateResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReadStateResult(r, version);
+      const a: ReadStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateResult(r, version));
       results = a;
     }
   }
@@ -111,8 +111,8 @@ function decodeReadStateResult(r: Reader, version: number): ReadStateResult {
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResult(r, version);
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
       partitions = a;
     }
   }
@@ -134,8 +134,8 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateResponse.StateBatches cannot be null', r.offset);
     } else {
-      const a = new Array<StateBatch>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeStateBatch(r, version);
+      const a: StateBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
       stateBatches = a;
     }
   }

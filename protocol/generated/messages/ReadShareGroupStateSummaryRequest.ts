@@ -62,8 +62,8 @@ export function decodeReadShareGroupStateSummaryRequest(r: Reader, version: numb
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateSummaryRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<ReadStateSummaryData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReadStateSummaryData(r, version);
+      const a: ReadStateSummaryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryData(r, version));
       topics = a;
     }
   }
@@ -81,8 +81,8 @@ function decodeReadStateSummaryData(r: Reader, version: number): ReadStateSummar
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateSummaryRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

@@ -67,8 +67,8 @@ export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: num
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateSummaryResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<ReadStateSummaryResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeReadStateSummaryResult(r, version);
+      const a: ReadStateSummaryResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryResult(r, version));
       results = a;
     }
   }
@@ -86,8 +86,8 @@ function decodeReadStateSummaryResult(r: Reader, version: number): ReadStateSumm
     if (n < 0) {
       throw new DecodeError('ReadShareGroupStateSummaryResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResult(r, version);
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
       partitions = a;
     }
   }

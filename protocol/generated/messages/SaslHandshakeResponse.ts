@@ -30,8 +30,8 @@ export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHan
     if (n < 0) {
       throw new DecodeError('SaslHandshakeResponse.Mechanisms cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.string();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.string());
       mechanisms = a;
     }
   }

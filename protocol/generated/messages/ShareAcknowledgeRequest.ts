@@ -89,8 +89,8 @@ export function decodeShareAcknowledgeRequest(r: Reader, version: number): Share
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<AcknowledgeTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAcknowledgeTopic(r, version);
+      const a: AcknowledgeTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgeTopic(r, version));
       topics = a;
     }
   }
@@ -108,8 +108,8 @@ function decodeAcknowledgeTopic(r: Reader, version: number): AcknowledgeTopic {
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<AcknowledgePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAcknowledgePartition(r, version);
+      const a: AcknowledgePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgePartition(r, version));
       partitions = a;
     }
   }
@@ -127,8 +127,8 @@ function decodeAcknowledgePartition(r: Reader, version: number): AcknowledgePart
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeRequest.AcknowledgementBatches cannot be null', r.offset);
     } else {
-      const a = new Array<AcknowledgementBatch>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAcknowledgementBatch(r, version);
+      const a: AcknowledgementBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
       acknowledgementBatches = a;
     }
   }
@@ -147,8 +147,8 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeRequest.AcknowledgeTypes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int8();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
       acknowledgeTypes = a;
     }
   }

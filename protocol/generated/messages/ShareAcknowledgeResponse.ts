@@ -117,8 +117,8 @@ export function decodeShareAcknowledgeResponse(r: Reader, version: number): Shar
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<ShareAcknowledgeTopicResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeShareAcknowledgeTopicResponse(r, version);
+      const a: ShareAcknowledgeTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeShareAcknowledgeTopicResponse(r, version));
       responses = a;
     }
   }
@@ -128,8 +128,8 @@ export function decodeShareAcknowledgeResponse(r: Reader, version: number): Shar
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeResponse.NodeEndpoints cannot be null', r.offset);
     } else {
-      const a = new Array<NodeEndpoint>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeNodeEndpoint(r, version);
+      const a: NodeEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
       nodeEndpoints = a;
     }
   }
@@ -147,8 +147,8 @@ function decodeShareAcknowledgeTopicResponse(r: Reader, version: number): ShareA
     if (n < 0) {
       throw new DecodeError('ShareAcknowledgeResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

@@ -123,8 +123,8 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
     if (n < 0) {
       throw new DecodeError('ShareFetchRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<FetchTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFetchTopic(r, version);
+      const a: FetchTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
       topics = a;
     }
   }
@@ -134,8 +134,8 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
     if (n < 0) {
       throw new DecodeError('ShareFetchRequest.ForgottenTopicsData cannot be null', r.offset);
     } else {
-      const a = new Array<ForgottenTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeForgottenTopic(r, version);
+      const a: ForgottenTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
       forgottenTopicsData = a;
     }
   }
@@ -153,8 +153,8 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
     if (n < 0) {
       throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<FetchPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFetchPartition(r, version);
+      const a: FetchPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
       partitions = a;
     }
   }
@@ -173,8 +173,8 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
     if (n < 0) {
       throw new DecodeError('ShareFetchRequest.AcknowledgementBatches cannot be null', r.offset);
     } else {
-      const a = new Array<AcknowledgementBatch>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAcknowledgementBatch(r, version);
+      const a: AcknowledgementBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
       acknowledgementBatches = a;
     }
   }
@@ -193,8 +193,8 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
     if (n < 0) {
       throw new DecodeError('ShareFetchRequest.AcknowledgeTypes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int8();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
       acknowledgeTypes = a;
     }
   }
@@ -212,8 +212,8 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
     if (n < 0) {
       throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -148,8 +148,8 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
     if (n < 0) {
       throw new DecodeError('ShareFetchResponse.Responses cannot be null', r.offset);
     } else {
-      const a = new Array<ShareFetchableTopicResponse>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeShareFetchableTopicResponse(r, version);
+      const a: ShareFetchableTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeShareFetchableTopicResponse(r, version));
       responses = a;
     }
   }
@@ -159,8 +159,8 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
     if (n < 0) {
       throw new DecodeError('ShareFetchResponse.NodeEndpoints cannot be null', r.offset);
     } else {
-      const a = new Array<NodeEndpoint>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeNodeEndpoint(r, version);
+      const a: NodeEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
       nodeEndpoints = a;
     }
   }
@@ -178,8 +178,8 @@ function decodeShareFetchableTopicResponse(r: Reader, version: number): ShareFet
     if (n < 0) {
       throw new DecodeError('ShareFetchResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }
@@ -203,8 +203,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     if (n < 0) {
       throw new DecodeError('ShareFetchResponse.AcquiredRecords cannot be null', r.offset);
     } else {
-      const a = new Array<AcquiredRecords>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeAcquiredRecords(r, version);
+      const a: AcquiredRecords[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcquiredRecords(r, version));
       acquiredRecords = a;
     }
   }

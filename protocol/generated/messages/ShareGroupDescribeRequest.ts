@@ -29,8 +29,8 @@ export function decodeShareGroupDescribeRequest(r: Reader, version: number): Sha
     if (n < 0) {
       throw new DecodeError('ShareGroupDescribeRequest.GroupIds cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       groupIds = a;
     }
   }

@@ -130,8 +130,8 @@ export function decodeShareGroupDescribeResponse(r: Reader, version: number): Sh
     if (n < 0) {
       throw new DecodeError('ShareGroupDescribeResponse.Groups cannot be null', r.offset);
     } else {
-      const a = new Array<DescribedGroup>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeDescribedGroup(r, version);
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
       groups = a;
     }
   }
@@ -155,8 +155,8 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     if (n < 0) {
       throw new DecodeError('ShareGroupDescribeResponse.Members cannot be null', r.offset);
     } else {
-      const a = new Array<Member>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeMember(r, version);
+      const a: Member[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
       members = a;
     }
   }
@@ -179,8 +179,8 @@ function decodeMember(r: Reader, version: number): Member {
     if (n < 0) {
       throw new DecodeError('ShareGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       subscribedTopicNames = a;
     }
   }
@@ -198,8 +198,8 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     if (n < 0) {
       throw new DecodeError('ShareGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
     } else {
-      const a = new Array<TopicPartitions>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicPartitions(r, version);
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
       topicPartitions = a;
     }
   }
@@ -218,8 +218,8 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     if (n < 0) {
       throw new DecodeError('ShareGroupDescribeResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -41,8 +41,8 @@ export function decodeShareGroupHeartbeatRequest(r: Reader, version: number): Sh
     if (n < 0) {
       subscribedTopicNames = null;
     } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = r.compactString();
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
       subscribedTopicNames = a;
     }
   }

@@ -87,8 +87,8 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     if (n < 0) {
       throw new DecodeError('ShareGroupHeartbeatResponse.TopicPartitions cannot be null', r.offset);
     } else {
-      const a = new Array<TopicPartitions>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicPartitions(r, version);
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
       topicPartitions = a;
     }
   }
@@ -106,8 +106,8 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     if (n < 0) {
       throw new DecodeError('ShareGroupHeartbeatResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitions = a;
     }
   }

@@ -121,8 +121,8 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
       if (n < 0) {
         throw new DecodeError('StopReplicaRequest.UngroupedPartitions cannot be null', r.offset);
       } else {
-        const a = new Array<StopReplicaPartitionV0>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeStopReplicaPartitionV0(r, version);
+        const a: StopReplicaPartitionV0[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionV0(r, version));
         ungroupedPartitions = a;
       }
     }
@@ -136,8 +136,8 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
       if (n < 0) {
         throw new DecodeError('StopReplicaRequest.Topics cannot be null', r.offset);
       } else {
-        const a = new Array<StopReplicaTopicV1>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeStopReplicaTopicV1(r, version);
+        const a: StopReplicaTopicV1[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeStopReplicaTopicV1(r, version));
         topics = a;
       }
     }
@@ -151,8 +151,8 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
       if (n < 0) {
         throw new DecodeError('StopReplicaRequest.TopicStates cannot be null', r.offset);
       } else {
-        const a = new Array<StopReplicaTopicState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeStopReplicaTopicState(r, version);
+        const a: StopReplicaTopicState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeStopReplicaTopicState(r, version));
         topicStates = a;
       }
     }
@@ -181,8 +181,8 @@ function decodeStopReplicaTopicV1(r: Reader, version: number): StopReplicaTopicV
     if (n < 0) {
       throw new DecodeError('StopReplicaRequest.PartitionIndexes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitionIndexes = a;
     }
   }
@@ -200,8 +200,8 @@ function decodeStopReplicaTopicState(r: Reader, version: number): StopReplicaTop
     if (n < 0) {
       throw new DecodeError('StopReplicaRequest.PartitionStates cannot be null', r.offset);
     } else {
-      const a = new Array<StopReplicaPartitionState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeStopReplicaPartitionState(r, version);
+      const a: StopReplicaPartitionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionState(r, version));
       partitionStates = a;
     }
   }

@@ -50,8 +50,8 @@ export function decodeStopReplicaResponse(r: Reader, version: number): StopRepli
     if (n < 0) {
       throw new DecodeError('StopReplicaResponse.PartitionErrors cannot be null', r.offset);
     } else {
-      const a = new Array<StopReplicaPartitionError>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeStopReplicaPartitionError(r, version);
+      const a: StopReplicaPartitionError[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionError(r, version));
       partitionErrors = a;
     }
   }

@@ -67,8 +67,8 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
     if (n < 0) {
       throw new DecodeError('SyncGroupRequest.Assignments cannot be null', r.offset);
     } else {
-      const a = new Array<SyncGroupRequestAssignment>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeSyncGroupRequestAssignment(r, version);
+      const a: SyncGroupRequestAssignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestAssignment(r, version));
       assignments = a;
     }
   }

@@ -93,8 +93,8 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
     if (n < 0) {
       throw new DecodeError('TxnOffsetCommitRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TxnOffsetCommitRequestTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTxnOffsetCommitRequestTopic(r, version);
+      const a: TxnOffsetCommitRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
       topics = a;
     }
   }
@@ -113,8 +113,8 @@ function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffse
     if (n < 0) {
       throw new DecodeError('TxnOffsetCommitRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<TxnOffsetCommitRequestPartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTxnOffsetCommitRequestPartition(r, version);
+      const a: TxnOffsetCommitRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
       partitions = a;
     }
   }

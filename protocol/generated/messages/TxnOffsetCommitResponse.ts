@@ -63,8 +63,8 @@ export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOf
     if (n < 0) {
       throw new DecodeError('TxnOffsetCommitResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TxnOffsetCommitResponseTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTxnOffsetCommitResponseTopic(r, version);
+      const a: TxnOffsetCommitResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTopic(r, version));
       topics = a;
     }
   }
@@ -83,8 +83,8 @@ function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffs
     if (n < 0) {
       throw new DecodeError('TxnOffsetCommitResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<TxnOffsetCommitResponsePartition>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTxnOffsetCommitResponsePartition(r, version);
+      const a: TxnOffsetCommitResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponsePartition(r, version));
       partitions = a;
     }
   }

@@ -55,8 +55,8 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateF
     if (n < 0) {
       throw new DecodeError('UpdateFeaturesRequest.FeatureUpdates cannot be null', r.offset);
     } else {
-      const a = new Array<FeatureUpdateKey>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeFeatureUpdateKey(r, version);
+      const a: FeatureUpdateKey[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFeatureUpdateKey(r, version));
       featureUpdates = a;
     }
   }

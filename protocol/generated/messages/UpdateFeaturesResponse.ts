@@ -58,8 +58,8 @@ export function decodeUpdateFeaturesResponse(r: Reader, version: number): Update
       if (n < 0) {
         throw new DecodeError('UpdateFeaturesResponse.Results cannot be null', r.offset);
       } else {
-        const a = new Array<UpdatableFeatureResult>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeUpdatableFeatureResult(r, version);
+        const a: UpdatableFeatureResult[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeUpdatableFeatureResult(r, version));
         results = a;
       }
     }

@@ -157,8 +157,8 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
       if (n < 0) {
         throw new DecodeError('UpdateMetadataRequest.UngroupedPartitionStates cannot be null', r.offset);
       } else {
-        const a = new Array<UpdateMetadataPartitionState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeUpdateMetadataPartitionState(r, version);
+        const a: UpdateMetadataPartitionState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataPartitionState(r, version));
         ungroupedPartitionStates = a;
       }
     }
@@ -172,8 +172,8 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
       if (n < 0) {
         throw new DecodeError('UpdateMetadataRequest.TopicStates cannot be null', r.offset);
       } else {
-        const a = new Array<UpdateMetadataTopicState>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeUpdateMetadataTopicState(r, version);
+        const a: UpdateMetadataTopicState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataTopicState(r, version));
         topicStates = a;
       }
     }
@@ -186,8 +186,8 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
     if (n < 0) {
       throw new DecodeError('UpdateMetadataRequest.LiveBrokers cannot be null', r.offset);
     } else {
-      const a = new Array<UpdateMetadataBroker>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeUpdateMetadataBroker(r, version);
+      const a: UpdateMetadataBroker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataBroker(r, version));
       liveBrokers = a;
     }
   }
@@ -221,8 +221,8 @@ function decodeUpdateMetadataPartitionState(r: Reader, version: number): UpdateM
     if (n < 0) {
       throw new DecodeError('UpdateMetadataRequest.Isr cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       isr = a;
     }
   }
@@ -233,8 +233,8 @@ function decodeUpdateMetadataPartitionState(r: Reader, version: number): UpdateM
     if (n < 0) {
       throw new DecodeError('UpdateMetadataRequest.Replicas cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       replicas = a;
     }
   }
@@ -245,8 +245,8 @@ function decodeUpdateMetadataPartitionState(r: Reader, version: number): UpdateM
       if (n < 0) {
         throw new DecodeError('UpdateMetadataRequest.OfflineReplicas cannot be null', r.offset);
       } else {
-        const a = new Array<number>(n);
-        for (let i = 0; i < n; i++) a[i] = r.int32();
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
         offlineReplicas = a;
       }
     }
@@ -269,8 +269,8 @@ function decodeUpdateMetadataTopicState(r: Reader, version: number): UpdateMetad
     if (n < 0) {
       throw new DecodeError('UpdateMetadataRequest.PartitionStates cannot be null', r.offset);
     } else {
-      const a = new Array<UpdateMetadataPartitionState>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeUpdateMetadataPartitionState(r, version);
+      const a: UpdateMetadataPartitionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataPartitionState(r, version));
       partitionStates = a;
     }
   }
@@ -292,8 +292,8 @@ function decodeUpdateMetadataBroker(r: Reader, version: number): UpdateMetadataB
       if (n < 0) {
         throw new DecodeError('UpdateMetadataRequest.Endpoints cannot be null', r.offset);
       } else {
-        const a = new Array<UpdateMetadataEndpoint>(n);
-        for (let i = 0; i < n; i++) a[i] = decodeUpdateMetadataEndpoint(r, version);
+        const a: UpdateMetadataEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataEndpoint(r, version));
         endpoints = a;
       }
     }

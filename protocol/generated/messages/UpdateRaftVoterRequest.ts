@@ -80,8 +80,8 @@ export function decodeUpdateRaftVoterRequest(r: Reader, version: number): Update
     if (n < 0) {
       throw new DecodeError('UpdateRaftVoterRequest.Listeners cannot be null', r.offset);
     } else {
-      const a = new Array<Listener>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeListener(r, version);
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
       listeners = a;
     }
   }

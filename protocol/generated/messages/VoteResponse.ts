@@ -93,8 +93,8 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
     if (n < 0) {
       throw new DecodeError('VoteResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<TopicData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeTopicData(r, version);
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
       topics = a;
     }
   }
@@ -109,8 +109,8 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
         if (n < 0) {
           throw new DecodeError('VoteResponse.NodeEndpoints cannot be null', tr.offset);
         } else {
-          const a = new Array<NodeEndpoint>(n);
-          for (let i = 0; i < n; i++) a[i] = decodeNodeEndpoint(tr, version);
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
           nodeEndpoints = a;
         }
       }
@@ -131,8 +131,8 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     if (n < 0) {
       throw new DecodeError('VoteResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }

@@ -87,8 +87,8 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
     if (n < 0) {
       throw new DecodeError('VotersRecord.Voters cannot be null', r.offset);
     } else {
-      const a = new Array<Voter>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeVoter(r, version);
+      const a: Voter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
       voters = a;
     }
   }
@@ -107,8 +107,8 @@ function decodeVoter(r: Reader, version: number): Voter {
     if (n < 0) {
       throw new DecodeError('VotersRecord.Endpoints cannot be null', r.offset);
     } else {
-      const a = new Array<Endpoint>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeEndpoint(r, version);
+      const a: Endpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
       endpoints = a;
     }
   }

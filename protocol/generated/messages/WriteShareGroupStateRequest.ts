@@ -93,8 +93,8 @@ export function decodeWriteShareGroupStateRequest(r: Reader, version: number): W
     if (n < 0) {
       throw new DecodeError('WriteShareGroupStateRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<WriteStateData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWriteStateData(r, version);
+      const a: WriteStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWriteStateData(r, version));
       topics = a;
     }
   }
@@ -112,8 +112,8 @@ function decodeWriteStateData(r: Reader, version: number): WriteStateData {
     if (n < 0) {
       throw new DecodeError('WriteShareGroupStateRequest.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionData>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionData(r, version);
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
       partitions = a;
     }
   }
@@ -134,8 +134,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     if (n < 0) {
       throw new DecodeError('WriteShareGroupStateRequest.StateBatches cannot be null', r.offset);
     } else {
-      const a = new Array<StateBatch>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeStateBatch(r, version);
+      const a: StateBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
       stateBatches = a;
     }
   }

@@ -61,8 +61,8 @@ export function decodeWriteShareGroupStateResponse(r: Reader, version: number): 
     if (n < 0) {
       throw new DecodeError('WriteShareGroupStateResponse.Results cannot be null', r.offset);
     } else {
-      const a = new Array<WriteStateResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWriteStateResult(r, version);
+      const a: WriteStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
       results = a;
     }
   }
@@ -80,8 +80,8 @@ function decodeWriteStateResult(r: Reader, version: number): WriteStateResult {
     if (n < 0) {
       throw new DecodeError('WriteShareGroupStateResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<PartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodePartitionResult(r, version);
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
       partitions = a;
     }
   }

@@ -68,8 +68,8 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
     if (n < 0) {
       throw new DecodeError('WriteTxnMarkersRequest.Markers cannot be null', r.offset);
     } else {
-      const a = new Array<WritableTxnMarker>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWritableTxnMarker(r, version);
+      const a: WritableTxnMarker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
       markers = a;
     }
   }
@@ -90,8 +90,8 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
     if (n < 0) {
       throw new DecodeError('WriteTxnMarkersRequest.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<WritableTxnMarkerTopic>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWritableTxnMarkerTopic(r, version);
+      const a: WritableTxnMarkerTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
       topics = a;
     }
   }
@@ -111,8 +111,8 @@ function decodeWritableTxnMarkerTopic(r: Reader, version: number): WritableTxnMa
     if (n < 0) {
       throw new DecodeError('WriteTxnMarkersRequest.PartitionIndexes cannot be null', r.offset);
     } else {
-      const a = new Array<number>(n);
-      for (let i = 0; i < n; i++) a[i] = r.int32();
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
       partitionIndexes = a;
     }
   }

@@ -75,8 +75,8 @@ export function decodeWriteTxnMarkersResponse(r: Reader, version: number): Write
     if (n < 0) {
       throw new DecodeError('WriteTxnMarkersResponse.Markers cannot be null', r.offset);
     } else {
-      const a = new Array<WritableTxnMarkerResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWritableTxnMarkerResult(r, version);
+      const a: WritableTxnMarkerResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerResult(r, version));
       markers = a;
     }
   }
@@ -95,8 +95,8 @@ function decodeWritableTxnMarkerResult(r: Reader, version: number): WritableTxnM
     if (n < 0) {
       throw new DecodeError('WriteTxnMarkersResponse.Topics cannot be null', r.offset);
     } else {
-      const a = new Array<WritableTxnMarkerTopicResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWritableTxnMarkerTopicResult(r, version);
+      const a: WritableTxnMarkerTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopicResult(r, version));
       topics = a;
     }
   }
@@ -115,8 +115,8 @@ function decodeWritableTxnMarkerTopicResult(r: Reader, version: number): Writabl
     if (n < 0) {
       throw new DecodeError('WriteTxnMarkersResponse.Partitions cannot be null', r.offset);
     } else {
-      const a = new Array<WritableTxnMarkerPartitionResult>(n);
-      for (let i = 0; i < n; i++) a[i] = decodeWritableTxnMarkerPartitionResult(r, version);
+      const a: WritableTxnMarkerPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerPartitionResult(r, version));
       partitions = a;
     }
   }

@@ -242,9 +242,10 @@ export class Connection {
     return new Promise((resolve) => this.drainedWaiters.push(resolve));
   }
 
-  /** Ends the socket after pending writes went out. */
+  /** Ends the socket and releases it once pending writes went out (clients need not close their side). */
   end(): void {
     if (this.closed) return;
+    this.socket.once('finish', () => this.destroy());
     this.socket.end();
   }
 

@@ -4,6 +4,15 @@ import { ClassicGroup, ClassicMember, type ClassicGroupState, type JoinOutcome, 
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { DEFAULT_GROUP_CONFIG, type GroupConfig } from './config';
 import { subscribedTopics } from './consumerSubscription';
+import { DEFAULT_ASSIGNOR, type TopicAssignment } from './assignors';
+import {
+  ConsumerCoordinator,
+  type ConsumerHeartbeatOutcome,
+  type ConsumerHeartbeatParams,
+  type TopicCatalog,
+  type WireTopicPartitions,
+} from './consumerCoordinator';
+import { ConsumerGroup } from './consumerGroup';
 import { OffsetStore, type CommittedOffset, type TopicPartitionKey } from './offsetStore';
 import {
   decodeGroupMetadataValue,
@@ -26,6 +35,34 @@ export interface CoordinatorOptions {
   clock?: Clock;
   log?: GroupStateLog;
   logger?: GroupLogger;
+  /** Topic metadata for server-side assignment (KIP-848 groups). */
+  topics?: TopicCatalog;
+}
+
+const NO_CATALOG: TopicCatalog = { byName: () => undefined, byId: () => undefined, names: () => [] };
+
+export interface ConsumerGroupMemberView {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  assignment: Array<WireTopicPartitions & { topicName: string }>;
+  targetAssignment: Array<WireTopicPartitions & { topicName: string }>;
+}
+
+export interface ConsumerGroupView {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  state: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: ConsumerGroupMemberView[];
 }
 
 export interface OffsetToCommit {
@@ -102,7 +139,10 @@ export class GroupCoordinator {
   readonly clock: Clock;
   readonly offsets = new OffsetStore();
   readonly classic: ClassicCoordinator;
+  readonly consumer: ConsumerCoordinator;
   private readonly groups = new Map<string, ClassicGroup>();
+  private readonly consumerGroups = new Map<string, ConsumerGroup>();
+  private readonly catalog: TopicCatalog;
   private readonly stateLog: GroupStateLog | null;
   private readonly logger: GroupLogger | null;
   private expiryTimer: TimerHandle | null = null;
@@ -113,6 +153,11 @@ export class GroupCoordinator {
     this.clock = opts.clock ?? systemClock;
     this.stateLog = opts.log ?? null;
     this.logger = opts.logger ?? null;
+    this.catalog = opts.topics ?? NO_CATALOG;
+    this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
+      groupFor: (id, create) => this.consumerGroup(id, create),
+      log: (msg, fields) => this.logger?.info(fields, msg),
+    }, DEFAULT_ASSIGNOR);
     this.classic = new ClassicCoordinator(this.clock, this.config, {
       persistGroup: (g) => this.persistGroup(g),
       groupFor: (id, create) => this.classicGroup(id, create),
@@ -145,6 +190,7 @@ export class GroupCoordinator {
     this.expiryTimer?.cancel();
     this.expiryTimer = null;
     for (const g of this.groups.values()) this.classic.shutdownGroup(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    for (const g of this.consumerGroups.values()) this.consumer.shutdownGroup(g);
   }
 
   private scheduleExpiry(): void {
@@ -186,13 +232,74 @@ export class GroupCoordinator {
     this.groups.set(key.group, g);
   }
 
-  private classicGroup(groupId: string, create: boolean): ClassicGroup | undefined {
+  /** A group id names one group: classic or consumer. An empty group may switch protocol; a live one may not. */
+  private classicGroup(groupId: string, create: boolean): ClassicGroup | null | undefined {
+    const other = this.consumerGroups.get(groupId);
+    if (other) {
+      if (other.members.size > 0) return null;
+      if (!create) return undefined;
+      this.consumerGroups.delete(groupId);
+    }
     let g = this.groups.get(groupId);
     if (!g && create) {
       g = new ClassicGroup(groupId, this.clock.now());
       this.groups.set(groupId, g);
     }
     return g;
+  }
+
+  private consumerGroup(groupId: string, create: boolean): ConsumerGroup | null | undefined {
+    const other = this.groups.get(groupId);
+    if (other) {
+      if (other.members.size > 0 || other.pendingMembers.size > 0) return null;
+      if (!create) return undefined;
+      this.classic.shutdownGroup(other, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      this.groups.delete(groupId);
+    }
+    let g = this.consumerGroups.get(groupId);
+    if (!g && create) {
+      g = new ConsumerGroup(groupId, DEFAULT_ASSIGNOR);
+      this.consumerGroups.set(groupId, g);
+    }
+    return g;
+  }
+
+  consumerHeartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatOutcome {
+    return this.consumer.heartbeat(p);
+  }
+
+  describeConsumerGroup(groupId: string): ConsumerGroupView {
+    const g = this.consumerGroups.get(groupId);
+    if (!g) {
+      const isClassic = this.groups.has(groupId);
+      return {
+        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+        errorMessage: isClassic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`,
+        groupId, state: 'Dead', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [],
+      };
+    }
+    const named = (a: TopicAssignment) => this.consumer.toWire(a).map((tp) => ({ ...tp, topicName: this.catalog.byId(tp.topicId)?.name ?? '' }));
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      groupId,
+      state: g.state,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      assignorName: g.assignorName,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        instanceId: m.instanceId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopicNames: m.subscribedTopicNames,
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        assignment: named(m.assigned),
+        targetAssignment: named(g.target.get(m.memberId) ?? new Map()),
+      })),
+    };
   }
 
   private async appendLog(groupId: string, records: GroupLogRecord[]): Promise<void> {
@@ -245,6 +352,12 @@ export class GroupCoordinator {
     const all = (code: number): PartitionResult[] =>
       p.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: code }));
     if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
+    const cg = this.consumerGroups.get(p.groupId);
+    if (cg) {
+      const cc = this.consumer.validateCommit(cg, p.memberId, p.generationId);
+      if (cc !== ErrorCode.NONE) return all(cc);
+      return this.writeOffsets(p);
+    }
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
@@ -253,6 +366,10 @@ export class GroupCoordinator {
     }
     const code = this.classic.validateCommit(group, p.memberId, p.groupInstanceId, p.generationId);
     if (code !== ErrorCode.NONE) return all(code);
+    return this.writeOffsets(p);
+  }
+
+  private async writeOffsets(p: CommitParams): Promise<PartitionResult[]> {
 
     const now = this.clock.now();
     const results: PartitionResult[] = [];
@@ -318,8 +435,10 @@ export class GroupCoordinator {
     results: PartitionResult[];
   }> {
     const group = this.groups.get(groupId);
-    if (!group && !this.offsets.hasOffsets(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
+    const cg = this.consumerGroups.get(groupId);
+    if (!group && !cg && !this.offsets.hasOffsets(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
     let subscribed: readonly string[] = NO_TOPICS;
+    if (cg) subscribed = [...cg.members.values()].flatMap((m) => m.subscribedTopicNames);
     if (group && !group.is('Empty') && !group.is('Dead')) {
       if (group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, results: [] };
       const set = new Set<string>();
@@ -360,11 +479,28 @@ export class GroupCoordinator {
       if (types.size > 0 && !types.has(listing.type)) continue;
       out.push(listing);
     }
+    for (const g of this.consumerGroups.values()) {
+      const listing: GroupListing = { groupId: g.groupId, protocolType: 'consumer', state: g.state, type: 'consumer' };
+      if (states.size > 0 && !states.has(listing.state.toLowerCase())) continue;
+      if (types.size > 0 && !types.has(listing.type)) continue;
+      out.push(listing);
+    }
     return out;
   }
 
   describeGroup(groupId: string): DescribedGroup {
     const g = this.groups.get(groupId);
+    const cg = this.consumerGroups.get(groupId);
+    if (cg) {
+      // The classic view of a consumer group: who is in it, without classic metadata.
+      return {
+        errorCode: ErrorCode.NONE, groupId, state: cg.state, protocolType: 'consumer', protocolData: cg.assignorName,
+        members: [...cg.members.values()].map((m) => ({
+          memberId: m.memberId, groupInstanceId: m.instanceId, clientId: m.clientId, clientHost: m.clientHost,
+          metadata: Buffer.alloc(0), assignment: Buffer.alloc(0),
+        })),
+      };
+    }
     if (!g) {
       return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
     }
@@ -391,10 +527,20 @@ export class GroupCoordinator {
     return this.groups.get(groupId)?.state;
   }
 
+  consumerGroupState(groupId: string): string | undefined {
+    return this.consumerGroups.get(groupId)?.state;
+  }
+
   async deleteGroup(groupId: string): Promise<number> {
     const g = this.groups.get(groupId);
-    if (!g && !this.offsets.hasOffsets(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    const cg = this.consumerGroups.get(groupId);
+    if (!g && !cg && !this.offsets.hasOffsets(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (g && !g.is('Empty') && !g.is('Dead')) return ErrorCode.NON_EMPTY_GROUP;
+    if (cg && cg.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    if (cg) {
+      cg.dead = true;
+      this.consumerGroups.delete(groupId);
+    }
     await this.removeGroupAndOffsets(groupId);
     return ErrorCode.NONE;
   }
@@ -426,6 +572,7 @@ export class GroupCoordinator {
     for (const groupId of [...this.offsets.groupIds()]) {
       const g = this.groups.get(groupId);
       if (g && !g.is('Empty')) continue;
+      if ((this.consumerGroups.get(groupId)?.members.size ?? 0) > 0) continue;
       const emptySince = g && g.protocolType !== null ? g.stateTimestamp : 0;
       const expired = this.offsets.expired(groupId, now, this.config.offsetsRetentionMs, emptySince);
       if (expired.length === 0) continue;

@@ -9,6 +9,9 @@ import { createLogger, type Logger, type LogLevel } from './log';
 import { LocalMetadataService } from './metadata/localMetadataService';
 import type { MetadataEvent } from './metadata/types';
 import { BrokerServer } from './server/server';
+import { nodeFs } from '../storage/fs';
+import { BrokerMetrics } from './metrics/brokerMetrics';
+import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 
 export interface StartBrokerOptions {
@@ -22,6 +25,12 @@ export interface StartBrokerOptions {
   config?: Record<string, string>;
   logger?: Logger;
   logLevel?: LogLevel;
+  /** Serve Prometheus metrics at /metrics over HTTP on this port (0 = any free port); off when absent. */
+  metricsPort?: number;
+  /** Address of the metrics/console HTTP server (default: the broker's host). */
+  metricsHost?: string;
+  /** Also serve the web console on the metrics port. */
+  console?: boolean;
 }
 
 export interface BrokerHandle {
@@ -29,6 +38,8 @@ export interface BrokerHandle {
   readonly port: number;
   readonly config: BrokerConfig;
   readonly services: BrokerServices;
+  /** Port of the metrics/console HTTP server, null when metrics are off. */
+  readonly httpPort: number | null;
   /** Stops accepting, answers in-flight requests, flushes and closes the logs. Idempotent. */
   close(): Promise<void>;
 }
@@ -69,6 +80,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   const config = loadConfig({ file: opts.configFile, overrides: opts.config, host: opts.host, port: opts.port, dataDir: opts.dataDir });
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
   await fs.mkdir(config.dataDir, { recursive: true });
+  if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
+  const metrics = opts.metricsPort !== undefined ? new BrokerMetrics() : null;
 
   const metadata = await LocalMetadataService.open({
     dataDir: config.dataDir,
@@ -76,7 +89,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     defaultPartitions: config.numPartitions,
     clusterId: config.clusterId,
   });
-  const logs = new LogManager({ dataDir: config.dataDir, logger: logger.child({ component: 'storage' }), defaults: config.logDefaults });
+  const logs = new LogManager({ dataDir: config.dataDir, logger: logger.child({ component: 'storage' }), defaults: config.logDefaults, fs: metrics?.timeSyncs(nodeFs) });
   await logs.open();
   // Logs come back with broker defaults; topic-level overrides live in metadata.
   for (const { topic, log } of logs.partitions()) {
@@ -86,6 +99,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
   const unfollow = followMetadata(services);
+  const detachMetrics = metrics?.attach(services);
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
   const server = new BrokerServer(services, {
@@ -113,10 +127,13 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     'listening',
   );
 
+  let ops: OpsServer | null = null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info({}, 'shutting down');
+      await ops?.close();
+      detachMetrics?.();
       // Parked long polls answer now instead of holding up the drain.
       services.fetch?.waiters.shutdown();
       await server.close();
@@ -128,5 +145,14 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     })();
     return closing;
   };
-  return { host: bound.host, port: bound.port, config, services, close };
+  if (metrics) {
+    try {
+      ops = await startOpsServer({ host: opts.metricsHost ?? config.host, port: opts.metricsPort!, services, metrics, console: opts.console === true });
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    logger.info({ host: ops.host, port: ops.port, console: opts.console === true }, 'http listening');
+  }
+  return { host: bound.host, port: bound.port, config, services, httpPort: ops?.port ?? null, close };
 }

@@ -1,0 +1,263 @@
+/*
+ * The console is one static page plus one script, embedded here so the
+ * compiled broker (and the Docker image) needs no asset files beside it.
+ */
+
+export const INDEX_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Brook console</title>
+<link rel="stylesheet" href="/console.css">
+</head>
+<body>
+<header>
+  <h1>Brook</h1>
+  <nav>
+    <a href="#/" data-nav="overview">Overview</a>
+    <a href="#/topics" data-nav="topics">Topics</a>
+    <a href="#/groups" data-nav="groups">Consumer groups</a>
+  </nav>
+  <span id="status" data-testid="status">connecting…</span>
+</header>
+<main id="view" data-testid="view"></main>
+<script src="/console.js"></script>
+</body>
+</html>
+`;
+
+export const CONSOLE_CSS = `
+:root { --fg: #1d2330; --muted: #667085; --line: #e4e7ec; --accent: #2457d6; --bad: #c0392b; --bg: #f8f9fb; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+header { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: #fff; border-bottom: 1px solid var(--line); }
+header h1 { font-size: 18px; margin: 0; color: var(--accent); }
+nav a { margin-right: 16px; color: var(--fg); text-decoration: none; padding: 4px 0; }
+nav a.active { border-bottom: 2px solid var(--accent); font-weight: 600; }
+#status { margin-left: auto; color: var(--muted); font-size: 12px; }
+#status.error { color: var(--bad); }
+main { padding: 20px 24px; max-width: 1200px; }
+h2 { font-size: 16px; margin: 20px 0 8px; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; min-width: 150px; }
+.card .label { color: var(--muted); font-size: 12px; }
+.card .value { font-size: 22px; font-weight: 600; }
+table { border-collapse: collapse; background: #fff; border: 1px solid var(--line); width: 100%; }
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
+th { background: #f2f4f7; font-weight: 600; font-size: 12px; color: var(--muted); }
+td.num, th.num { text-align: right; }
+td.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; max-width: 480px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.empty { color: var(--muted); padding: 12px 0; }
+svg.chart { background: #fff; border: 1px solid var(--line); border-radius: 6px; }
+svg.chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
+svg.chart .axis { stroke: var(--line); }
+svg.chart text { fill: var(--muted); font-size: 11px; }
+`;
+
+/* Plain ES2020 without template literals, so it can live inside this TypeScript template string. */
+export const CONSOLE_JS = `
+'use strict';
+var REFRESH_MS = Number(new URLSearchParams(location.search).get('refresh')) || 2000;
+var timer = null;
+
+function el(tag, attrs, children) {
+  var e = document.createElement(tag);
+  if (attrs) for (var k in attrs) {
+    if (k === 'text') e.textContent = attrs[k];
+    else if (k === 'cls') e.className = attrs[k];
+    else e.setAttribute(k, attrs[k]);
+  }
+  (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+  return e;
+}
+
+function fmtBytes(n) {
+  var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  var i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? String(n) : n.toFixed(1)) + ' ' + units[i];
+}
+function fmtRate(n) { return n < 10 ? n.toFixed(1) : String(Math.round(n)); }
+function fmtNum(n) { return Number(n).toLocaleString('en-US'); }
+
+function table(testid, headers, rows, numeric) {
+  if (rows.length === 0) return el('div', { cls: 'empty', 'data-testid': testid + '-empty', text: 'Nothing here yet.' });
+  var head = el('tr', null, headers.map(function (h, i) { return el('th', { text: h, cls: numeric && numeric[i] ? 'num' : '' }); }));
+  var body = rows.map(function (r) {
+    return el('tr', null, r.map(function (c, i) {
+      if (c instanceof Node) return el('td', null, [c]);
+      return el('td', { text: c === null || c === undefined ? '–' : String(c), cls: numeric && numeric[i] ? 'num' : (i === r.length - 1 && headers[i] === 'Value' ? 'mono' : '') });
+    }));
+  });
+  return el('table', { 'data-testid': testid }, [el('thead', null, [head]), el('tbody', null, body)]);
+}
+
+function card(label, value, testid) {
+  return el('div', { cls: 'card', 'data-testid': testid }, [el('div', { cls: 'label', text: label }), el('div', { cls: 'value', text: value })]);
+}
+
+function link(href, text) { return el('a', { href: href, text: text }); }
+
+function api(path) {
+  return fetch('/api/' + path).then(function (r) {
+    if (r.status === 404) return null;
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    return r.json();
+  });
+}
+
+function lagChart(history) {
+  var W = 640, H = 200, P = 36;
+  var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'chart');
+  svg.setAttribute('width', W);
+  svg.setAttribute('height', H);
+  svg.setAttribute('data-testid', 'lag-chart');
+  function add(tag, attrs, text) {
+    var n = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (var k in attrs) n.setAttribute(k, attrs[k]);
+    if (text !== undefined) n.textContent = text;
+    svg.appendChild(n);
+    return n;
+  }
+  add('line', { x1: P, y1: H - P, x2: W - 8, y2: H - P, class: 'axis' });
+  add('line', { x1: P, y1: 8, x2: P, y2: H - P, class: 'axis' });
+  if (history.length === 0) { add('text', { x: P + 8, y: H / 2 }, 'no samples yet'); return svg; }
+  var max = Math.max(1, Math.max.apply(null, history.map(function (h) { return h.lag; })));
+  var t0 = history[0].at, t1 = history[history.length - 1].at;
+  var span = Math.max(1, t1 - t0);
+  var pts = history.map(function (h) {
+    var x = P + ((h.at - t0) / span) * (W - P - 8);
+    var y = (H - P) - (h.lag / max) * (H - P - 8);
+    return x.toFixed(1) + ',' + y.toFixed(1);
+  });
+  if (pts.length === 1) pts.push((W - 8) + ',' + pts[0].split(',')[1]);
+  add('polyline', { points: pts.join(' '), class: 'line', 'data-testid': 'lag-line', 'data-last': String(history[history.length - 1].lag) });
+  add('text', { x: 4, y: 14 }, String(max));
+  add('text', { x: 4, y: H - P }, '0');
+  add('text', { x: P, y: H - 12 }, new Date(t0).toLocaleTimeString());
+  add('text', { x: W - 80, y: H - 12 }, new Date(t1).toLocaleTimeString());
+  return svg;
+}
+
+var pages = {
+  overview: function () {
+    return Promise.all([api('overview'), api('topics'), api('groups')]).then(function (r) {
+      var o = r[0], topics = r[1], groups = r[2];
+      return [
+        el('h2', { text: 'Cluster ' + o.clusterId }),
+        el('div', { cls: 'cards' }, [
+          card('Brokers', String(o.brokers.length), 'card-brokers'),
+          card('Topics', String(o.topics), 'card-topics'),
+          card('Partitions', String(o.partitions), 'card-partitions'),
+          card('Data on disk', fmtBytes(o.totalBytes), 'card-bytes'),
+          card('Consumer groups', o.groups === null ? '–' : String(o.groups), 'card-groups'),
+          card('Memory (RSS)', fmtBytes(o.memoryRssBytes), 'card-memory'),
+        ]),
+        el('h2', { text: 'Brokers' }),
+        table('brokers', ['Node', 'Host', 'Port'], o.brokers.map(function (b) { return [b.nodeId, b.host, b.port]; }), [true, false, true]),
+        el('h2', { text: 'Busiest topics' }),
+        table('overview-topics', ['Topic', 'Messages', 'In msg/s', 'Out msg/s'], topics.filter(function (t) { return !t.internal; }).slice(0, 10).map(function (t) {
+          return [link('#/topics/' + encodeURIComponent(t.name), t.name), fmtNum(t.messages), fmtRate(t.messagesInPerSec), fmtRate(t.messagesOutPerSec)];
+        }), [false, true, true, true]),
+        el('h2', { text: 'Groups with lag' }),
+        table('overview-groups', ['Group', 'State', 'Lag'], groups.filter(function (g) { return g.totalLag > 0; }).map(function (g) {
+          return [link('#/groups/' + encodeURIComponent(g.groupId), g.groupId), g.state, fmtNum(g.totalLag)];
+        }), [false, false, true]),
+      ];
+    });
+  },
+  topics: function () {
+    return api('topics').then(function (topics) {
+      return [
+        el('h2', { text: 'Topics' }),
+        table('topics', ['Topic', 'Partitions', 'Messages', 'Size', 'In msg/s', 'Out msg/s', 'In bytes/s'], topics.map(function (t) {
+          return [link('#/topics/' + encodeURIComponent(t.name), t.name + (t.internal ? ' (internal)' : '')), t.partitions, fmtNum(t.messages), fmtBytes(t.sizeBytes), fmtRate(t.messagesInPerSec), fmtRate(t.messagesOutPerSec), fmtBytes(Math.round(t.bytesInPerSec)) + '/s'];
+        }), [false, true, true, true, true, true, true]),
+      ];
+    });
+  },
+  topic: function (name) {
+    return Promise.all([api('topics/' + encodeURIComponent(name)), api('topics/' + encodeURIComponent(name) + '/messages?limit=20')]).then(function (r) {
+      var t = r[0], msgs = r[1];
+      if (!t) return [el('h2', { text: 'Topic ' + name + ' does not exist', 'data-testid': 'not-found' })];
+      var cfg = Object.keys(t.configs).map(function (k) { return k + '=' + t.configs[k]; }).join(', ');
+      return [
+        el('h2', { text: 'Topic ' + t.name, 'data-testid': 'topic-title' }),
+        el('div', { cls: 'empty', text: cfg ? 'Configs: ' + cfg : 'Default configs' }),
+        table('partitions', ['Partition', 'Start offset', 'End offset', 'Messages', 'Size', 'Segments'], t.partitions.map(function (p) {
+          return [p.partition, fmtNum(p.logStartOffset), fmtNum(p.highWatermark), fmtNum(p.highWatermark - p.logStartOffset), fmtBytes(p.sizeBytes), p.segments];
+        }), [true, true, true, true, true, true]),
+        el('h2', { text: 'Latest messages' }),
+        table('messages', ['Partition', 'Offset', 'Time', 'Key', 'Value'], msgs.map(function (m) {
+          return [m.partition, m.offset, new Date(Number(m.timestamp)).toISOString(), m.key, m.value];
+        }), [true, true, false, false, false]),
+      ];
+    });
+  },
+  groups: function () {
+    return api('groups').then(function (groups) {
+      return [
+        el('h2', { text: 'Consumer groups' }),
+        table('groups', ['Group', 'State', 'Members', 'Partitions', 'Total lag'], groups.map(function (g) {
+          return [link('#/groups/' + encodeURIComponent(g.groupId), g.groupId), g.state, g.members, g.partitions.length, fmtNum(g.totalLag)];
+        }), [false, false, true, true, true]),
+      ];
+    });
+  },
+  group: function (id) {
+    return api('groups/' + encodeURIComponent(id)).then(function (g) {
+      if (!g) return [el('h2', { text: 'Group ' + id + ' does not exist', 'data-testid': 'not-found' })];
+      return [
+        el('h2', { text: 'Group ' + g.groupId + ' — ' + g.state, 'data-testid': 'group-title' }),
+        el('div', { cls: 'cards' }, [card('Total lag', fmtNum(g.totalLag), 'card-lag'), card('Members', String(g.memberList.length), 'card-members')]),
+        el('h2', { text: 'Lag over time' }),
+        lagChart(g.lagHistory),
+        el('h2', { text: 'Members' }),
+        table('members', ['Member', 'Client', 'Host'], g.memberList.map(function (m) { return [m.memberId, m.clientId, m.clientHost]; })),
+        el('h2', { text: 'Partitions' }),
+        table('lag', ['Topic', 'Partition', 'Committed', 'End offset', 'Lag'], g.partitions.map(function (p) {
+          return [p.topic, p.partition, fmtNum(p.committed), fmtNum(p.endOffset), fmtNum(p.lag)];
+        }), [false, true, true, true, true]),
+      ];
+    });
+  },
+};
+
+function route() {
+  var parts = location.hash.replace(/^#\\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'topics' && parts[1]) return { nav: 'topics', render: function () { return pages.topic(parts[1]); } };
+  if (parts[0] === 'topics') return { nav: 'topics', render: pages.topics };
+  if (parts[0] === 'groups' && parts[1]) return { nav: 'groups', render: function () { return pages.group(parts[1]); } };
+  if (parts[0] === 'groups') return { nav: 'groups', render: pages.groups };
+  return { nav: 'overview', render: pages.overview };
+}
+
+var generation = 0;
+function refresh() {
+  var r = route();
+  var mine = ++generation;
+  document.querySelectorAll('nav a').forEach(function (a) { a.classList.toggle('active', a.getAttribute('data-nav') === r.nav); });
+  var status = document.getElementById('status');
+  r.render().then(function (nodes) {
+    if (mine !== generation) return;
+    var view = document.getElementById('view');
+    view.replaceChildren.apply(view, nodes);
+    status.className = '';
+    status.textContent = 'updated ' + new Date().toLocaleTimeString();
+    status.setAttribute('data-updated', String(Date.now()));
+  }).catch(function (e) {
+    status.className = 'error';
+    status.textContent = 'broker unreachable: ' + e.message;
+  });
+}
+
+function schedule() {
+  clearInterval(timer);
+  refresh();
+  timer = setInterval(refresh, REFRESH_MS);
+}
+window.addEventListener('hashchange', schedule);
+schedule();
+`;

@@ -41,8 +41,8 @@ async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicRe
     if (err instanceof MetadataError) return result(topic.name, topic.id, err.errorCode, err.message);
     throw err;
   }
-  // The broker also reacts to the metadata event; doing it here as well means the
-  // files are gone when the client hears back, and covers services without that listener.
+  // The broker's metadata listener removes the files too (in the background, as Kafka
+  // does); this call covers services built without that listener and is a no-op otherwise.
   await ctx.broker.logs.deleteTopic(topic.name);
   ctx.broker.logger.info({ topic: topic.name }, 'topic deleted by request');
   return result(topic.name, topic.id, 0);

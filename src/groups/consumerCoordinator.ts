@@ -93,10 +93,9 @@ export class ConsumerCoordinator {
     if (p.serverAssignor !== null && !ASSIGNORS.has(p.serverAssignor)) {
       return this.outcome(ErrorCode.UNSUPPORTED_ASSIGNOR, `Assignor ${p.serverAssignor} is not supported; use uniform or range.`);
     }
-    let regex: RegExp | null = null;
     if (p.subscribedTopicRegex !== null) {
       try {
-        regex = new RegExp(`^(?:${p.subscribedTopicRegex})$`);
+        new RegExp(`^(?:${p.subscribedTopicRegex})$`);
       } catch {
         return this.outcome(ErrorCode.INVALID_REGULAR_EXPRESSION, `Invalid regular expression ${p.subscribedTopicRegex}.`);
       }
@@ -109,13 +108,16 @@ export class ConsumerCoordinator {
 
     let member: ConsumerMember;
     let full = false;
+    // Every change seen in one heartbeat (join, subscription, topic metadata) moves the group epoch once.
+    let bump = false;
     if (p.memberEpoch === 0) {
       if (p.subscribedTopicNames === null && p.subscribedTopicRegex === null) {
         return this.outcome(ErrorCode.INVALID_REQUEST, 'SubscribedTopicNames or SubscribedTopicRegex must be set when joining.');
       }
       const joined = this.join(group, p);
       if ('errorCode' in joined) return joined;
-      member = joined;
+      member = joined.member;
+      bump = joined.isNew;
       full = true;
     } else {
       const existing = group.members.get(p.memberId);
@@ -130,9 +132,9 @@ export class ConsumerCoordinator {
       member = existing;
     }
 
-    this.updateSubscription(group, member, p, regex);
+    if (this.updateSubscription(member, p)) bump = true;
     this.scheduleSession(group, member);
-    this.refreshTarget(group);
+    this.refreshTarget(group, bump);
     if (p.ownedPartitions !== null) this.acknowledgeRevocation(member, p.ownedPartitions);
     const changed = this.reconcile(group, member);
     return {
@@ -145,7 +147,7 @@ export class ConsumerCoordinator {
     };
   }
 
-  private join(group: ConsumerGroup, p: ConsumerHeartbeatParams): ConsumerMember | ConsumerHeartbeatOutcome {
+  private join(group: ConsumerGroup, p: ConsumerHeartbeatParams): { member: ConsumerMember; isNew: boolean } | ConsumerHeartbeatOutcome {
     const memberId = p.memberId || randomUUID();
     if (p.instanceId !== null) {
       const holderId = group.staticMembers.get(p.instanceId);
@@ -157,16 +159,18 @@ export class ConsumerCoordinator {
         // The restarted static member takes over its predecessor's partitions and target: no rebalance.
         const m = new ConsumerMember(memberId, p.clientId, p.clientHost);
         m.assigned = cloneAssignment(holder.assigned);
-        m.memberEpoch = group.assignmentEpoch;
-        m.previousMemberEpoch = holder.previousMemberEpoch;
+        m.memberEpoch = holder.previousMemberEpoch;
+        m.subscribedTopicNames = holder.subscribedTopicNames;
+        m.subscribedTopicRegex = holder.subscribedTopicRegex;
+        m.serverAssignor = holder.serverAssignor;
+        m.instanceId = holder.instanceId;
+        const target = group.target.get(holder.memberId);
         this.dropMember(group, holder);
         group.members.set(memberId, m);
         group.staticMembers.set(p.instanceId, memberId);
-        const target = group.target.get(holder.memberId);
-        group.target.delete(holder.memberId);
         if (target) group.target.set(memberId, target);
         this.hooks.log('static member replaced', { group: group.groupId, instance: p.instanceId });
-        return m;
+        return { member: m, isNew: false };
       }
     }
     const previous = group.members.get(memberId);
@@ -174,9 +178,8 @@ export class ConsumerCoordinator {
     const m = new ConsumerMember(memberId, p.clientId, p.clientHost);
     group.members.set(memberId, m);
     if (p.instanceId !== null) group.staticMembers.set(p.instanceId, memberId);
-    group.groupEpoch++;
-    this.hooks.log('consumer member joined', { group: group.groupId, member: memberId, groupEpoch: group.groupEpoch });
-    return m;
+    this.hooks.log('consumer member joined', { group: group.groupId, member: memberId });
+    return { member: m, isNew: true };
   }
 
   private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams): ConsumerHeartbeatOutcome {
@@ -188,6 +191,7 @@ export class ConsumerCoordinator {
     if (!member) return this.outcome(ErrorCode.UNKNOWN_MEMBER_ID, null, p.memberId, p.memberEpoch);
     if (p.memberEpoch === STATIC_LEAVE_EPOCH && member.instanceId !== null) {
       // A static member going away temporarily keeps its partitions until its session expires.
+      member.previousMemberEpoch = member.memberEpoch;
       member.memberEpoch = STATIC_LEAVE_EPOCH;
     } else {
       this.removeMember(group, member, 'left');
@@ -195,7 +199,8 @@ export class ConsumerCoordinator {
     return { ...this.outcome(ErrorCode.NONE, null, member.memberId, p.memberEpoch), heartbeatIntervalMs: this.config.consumerHeartbeatIntervalMs };
   }
 
-  private updateSubscription(group: ConsumerGroup, m: ConsumerMember, p: ConsumerHeartbeatParams, _regex: RegExp | null): void {
+  /** Applies the heartbeat's member fields; true when the subscription changed. */
+  private updateSubscription(m: ConsumerMember, p: ConsumerHeartbeatParams): boolean {
     let changed = false;
     if (p.subscribedTopicNames !== null) {
       const next = [...p.subscribedTopicNames].sort();
@@ -215,7 +220,7 @@ export class ConsumerCoordinator {
     if (p.rebalanceTimeoutMs > 0) m.rebalanceTimeoutMs = p.rebalanceTimeoutMs;
     m.clientId = p.clientId;
     m.clientHost = p.clientHost;
-    if (changed) group.groupEpoch++;
+    return changed;
   }
 
   /** Topics a member's subscription resolves to right now (names and regex), existing ones only. */
@@ -236,7 +241,7 @@ export class ConsumerCoordinator {
   }
 
   /** Recomputes the target assignment when membership, subscriptions or topic metadata changed. */
-  private refreshTarget(group: ConsumerGroup): void {
+  private refreshTarget(group: ConsumerGroup, bump: boolean): void {
     const members = [...group.members.values()];
     const resolved = new Map(members.map((m) => [m.memberId, this.resolveTopics(m)]));
     const counts = new Map<string, number>();
@@ -244,8 +249,9 @@ export class ConsumerCoordinator {
     const fingerprint = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => `${t}:${n}`).join(',');
     if (fingerprint !== group.metadataFingerprint) {
       group.metadataFingerprint = fingerprint;
-      group.groupEpoch++;
+      bump = true;
     }
+    if (bump) group.groupEpoch++;
     if (group.assignmentEpoch >= group.groupEpoch) return;
     const preferred = members.find((m) => m.serverAssignor !== null)?.serverAssignor;
     group.assignorName = preferred ?? this.defaultAssignor;

@@ -453,7 +453,7 @@ export class MessageEmitter {
     // An omitted struct encodes as `{}`, i.e. all of its defaults.
     const dflt = this.dv(f, false);
     out.line(
-      nullableType
+      nullableType && dflt !== 'null'
         ? `const ${local} = m.${f.prop} === undefined ? ${dflt} : m.${f.prop};`
         : `const ${local} = m.${f.prop} ?? ${dflt};`,
     );
@@ -490,12 +490,15 @@ export class MessageEmitter {
         }
         continue;
       }
-      if (present === 'always') {
-        out.open('{');
-      } else {
-        out.open(`if (${present.cond}) {`);
+      const body = new Lines();
+      this.emitEncodeField(body, f, inline, 'w', fieldFlex);
+      const folded = foldSingleUse(body.out);
+      if (present === 'always' && folded !== undefined) {
+        out.line(folded);
+        continue;
       }
-      this.emitEncodeField(out, f, inline, 'w', fieldFlex);
+      out.open(present === 'always' ? '{' : `if (${present.cond}) {`);
+      for (const l of folded !== undefined ? [folded] : body.out) out.line(l);
       if (present !== 'always' && guard) {
         out.mid('} else {');
         out.line(guard);
@@ -535,7 +538,7 @@ export class MessageEmitter {
       const nullable = tri(intersect(f.nullableVersions, range), range);
       const dflt = this.dv(f, false);
       out.line(
-        isNullableAnywhere(f)
+        isNullableAnywhere(f) && dflt !== 'null'
           ? `const v = m.${f.prop} === undefined ? ${dflt} : m.${f.prop};`
           : `const v = m.${f.prop} ?? ${dflt};`,
       );
@@ -574,6 +577,17 @@ export class MessageEmitter {
     out.close();
     out.line();
   }
+}
+
+/**
+ * `const v = X;` followed by one statement using `v` once becomes that
+ * statement with X in place, so simple fields encode in one readable line.
+ */
+function foldSingleUse(lines: string[]): string | undefined {
+  if (lines.length !== 2) return undefined;
+  const decl = /^const v = (.*);$/.exec(lines[0]);
+  if (!decl || (lines[1].match(/\bv\b/g) ?? []).length !== 1) return undefined;
+  return lines[1].replace(/\bv\b/, () => decl[1]);
 }
 
 export function emitMessage(spec: MessageSpec): string {

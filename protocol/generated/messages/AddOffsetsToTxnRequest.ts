@@ -45,14 +45,8 @@ export function encodeAddOffsetsToTxnRequest(w: Writer, version: number, m: AddO
     const v = m.transactionalId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
+  w.int64(m.producerId ?? 0n);
+  w.int16(m.producerEpoch ?? 0);
   {
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);

@@ -33,13 +33,7 @@ export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOf
 
 export function encodeAddOffsetsToTxnResponse(w: Writer, version: number, m: AddOffsetsToTxnResponseInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

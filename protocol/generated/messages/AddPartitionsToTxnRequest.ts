@@ -173,14 +173,12 @@ export function encodeAddPartitionsToTxnRequest(w: Writer, version: number, m: A
     if (m.v3AndBelowTransactionalId !== undefined && m.v3AndBelowTransactionalId !== "") throw unsupportedField('AddPartitionsToTxnRequest', 'V3AndBelowTransactionalId', version);
   }
   if (version <= 3) {
-    const v = m.v3AndBelowProducerId ?? 0n;
-    w.int64(v);
+    w.int64(m.v3AndBelowProducerId ?? 0n);
   } else {
     if (m.v3AndBelowProducerId !== undefined && m.v3AndBelowProducerId !== 0n) throw unsupportedField('AddPartitionsToTxnRequest', 'V3AndBelowProducerId', version);
   }
   if (version <= 3) {
-    const v = m.v3AndBelowProducerEpoch ?? 0;
-    w.int16(v);
+    w.int16(m.v3AndBelowProducerEpoch ?? 0);
   } else {
     if (m.v3AndBelowProducerEpoch !== undefined && m.v3AndBelowProducerEpoch !== 0) throw unsupportedField('AddPartitionsToTxnRequest', 'V3AndBelowProducerEpoch', version);
   }
@@ -197,22 +195,10 @@ export function encodeAddPartitionsToTxnRequest(w: Writer, version: number, m: A
 }
 
 function encodeAddPartitionsToTxnTransaction(w: Writer, version: number, m: AddPartitionsToTxnTransactionInput): void {
-  {
-    const v = m.transactionalId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.verifyOnly ?? false;
-    w.bool(v);
-  }
+  w.compactString(m.transactionalId ?? "");
+  w.int64(m.producerId ?? 0n);
+  w.int16(m.producerEpoch ?? 0);
+  w.bool(m.verifyOnly ?? false);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);

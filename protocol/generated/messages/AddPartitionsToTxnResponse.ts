@@ -167,13 +167,9 @@ function decodeAddPartitionsToTxnPartitionResult(r: Reader, version: number): Ad
 
 export function encodeAddPartitionsToTxnResponse(w: Writer, version: number, m: AddPartitionsToTxnResponseInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 4) {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 4) {
     const v = m.resultsByTransaction ?? [];
@@ -197,10 +193,7 @@ export function encodeAddPartitionsToTxnResponse(w: Writer, version: number, m: 
 }
 
 function encodeAddPartitionsToTxnResult(w: Writer, version: number, m: AddPartitionsToTxnResultInput): void {
-  {
-    const v = m.transactionalId ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.transactionalId ?? "");
   {
     const v = m.topicResults ?? [];
     w.compactArrayLength(v.length);
@@ -229,13 +222,7 @@ function encodeAddPartitionsToTxnTopicResult(w: Writer, version: number, m: AddP
 
 function encodeAddPartitionsToTxnPartitionResult(w: Writer, version: number, m: AddPartitionsToTxnPartitionResultInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.partitionErrorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.partitionErrorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -83,22 +83,10 @@ function decodeListener(r: Reader, version: number): Listener {
 }
 
 export function encodeAddRaftVoterRequest(w: Writer, version: number, m: AddRaftVoterRequestInput): void {
-  {
-    const v = m.clusterId === undefined ? "" : m.clusterId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.timeoutMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voterId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.compactNullableString(m.clusterId === undefined ? "" : m.clusterId);
+  w.int32(m.timeoutMs ?? 0);
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   {
     const v = m.listeners ?? [];
     w.compactArrayLength(v.length);
@@ -110,17 +98,8 @@ export function encodeAddRaftVoterRequest(w: Writer, version: number, m: AddRaft
 }
 
 function encodeListener(w: Writer, version: number, m: ListenerInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

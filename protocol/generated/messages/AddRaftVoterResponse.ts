@@ -35,17 +35,8 @@ export function decodeAddRaftVoterResponse(r: Reader, version: number): AddRaftV
 }
 
 export function encodeAddRaftVoterResponse(w: Writer, version: number, m: AddRaftVoterResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -31,13 +31,7 @@ export function decodeAllocateProducerIdsRequest(r: Reader, version: number): Al
 }
 
 export function encodeAllocateProducerIdsRequest(w: Writer, version: number, m: AllocateProducerIdsRequestInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -39,21 +39,9 @@ export function decodeAllocateProducerIdsResponse(r: Reader, version: number): A
 }
 
 export function encodeAllocateProducerIdsResponse(w: Writer, version: number, m: AllocateProducerIdsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.producerIdStart ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerIdLen ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.producerIdStart ?? 0n);
+  w.int32(m.producerIdLen ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -153,10 +153,7 @@ export function encodeAlterClientQuotasRequest(w: Writer, version: number, m: Al
       encodeEntryData(w, version, v[i]);
     }
   }
-  {
-    const v = m.validateOnly ?? false;
-    w.bool(v);
-  }
+  w.bool(m.validateOnly ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -198,13 +195,7 @@ function encodeOpData(w: Writer, version: number, m: OpDataInput): void {
     const v = m.key ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.value ?? 0;
-    w.float64(v);
-  }
-  {
-    const v = m.remove ?? false;
-    w.bool(v);
-  }
+  w.float64(m.value ?? 0);
+  w.bool(m.remove ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -110,10 +110,7 @@ function decodeEntityData(r: Reader, version: number): EntityData {
 
 export function encodeAlterClientQuotasResponse(w: Writer, version: number, m: AlterClientQuotasResponseInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.entries ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -126,10 +123,7 @@ export function encodeAlterClientQuotasResponse(w: Writer, version: number, m: A
 
 function encodeEntryData(w: Writer, version: number, m: EntryDataInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);

@@ -117,19 +117,13 @@ export function encodeAlterConfigsRequest(w: Writer, version: number, m: AlterCo
       encodeAlterConfigsResource(w, version, v[i]);
     }
   }
-  {
-    const v = m.validateOnly ?? false;
-    w.bool(v);
-  }
+  w.bool(m.validateOnly ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeAlterConfigsResource(w: Writer, version: number, m: AlterConfigsResourceInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);

@@ -78,10 +78,7 @@ function decodeAlterConfigsResourceResponse(r: Reader, version: number): AlterCo
 
 export function encodeAlterConfigsResponse(w: Writer, version: number, m: AlterConfigsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.responses ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -94,18 +91,12 @@ export function encodeAlterConfigsResponse(w: Writer, version: number, m: AlterC
 
 function encodeAlterConfigsResourceResponse(w: Writer, version: number, m: AlterConfigsResourceResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);

@@ -112,10 +112,7 @@ function decodeReassignablePartition(r: Reader, version: number): ReassignablePa
 }
 
 export function encodeAlterPartitionReassignmentsRequest(w: Writer, version: number, m: AlterPartitionReassignmentsRequestInput): void {
-  {
-    const v = m.timeoutMs ?? 60000;
-    w.int32(v);
-  }
+  w.int32(m.timeoutMs ?? 60000);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -127,10 +124,7 @@ export function encodeAlterPartitionReassignmentsRequest(w: Writer, version: num
 }
 
 function encodeReassignableTopic(w: Writer, version: number, m: ReassignableTopicInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -142,12 +136,9 @@ function encodeReassignableTopic(w: Writer, version: number, m: ReassignableTopi
 }
 
 function encodeReassignablePartition(w: Writer, version: number, m: ReassignablePartitionInput): void {
+  w.int32(m.partitionIndex ?? 0);
   {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.replicas === undefined ? null : m.replicas;
+    const v = m.replicas ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {

@@ -114,18 +114,9 @@ function decodeReassignablePartitionResponse(r: Reader, version: number): Reassi
 }
 
 export function encodeAlterPartitionReassignmentsResponse(w: Writer, version: number, m: AlterPartitionReassignmentsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   {
     const v = m.responses ?? [];
     w.compactArrayLength(v.length);
@@ -137,10 +128,7 @@ export function encodeAlterPartitionReassignmentsResponse(w: Writer, version: nu
 }
 
 function encodeReassignableTopicResponse(w: Writer, version: number, m: ReassignableTopicResponseInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -152,17 +140,8 @@ function encodeReassignableTopicResponse(w: Writer, version: number, m: Reassign
 }
 
 function encodeReassignablePartitionResponse(w: Writer, version: number, m: ReassignablePartitionResponseInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -179,14 +179,8 @@ function decodeBrokerState(r: Reader, version: number): BrokerState {
 }
 
 export function encodeAlterPartitionRequest(w: Writer, version: number, m: AlterPartitionRequestInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1n);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -199,12 +193,10 @@ export function encodeAlterPartitionRequest(w: Writer, version: number, m: Alter
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
   if (version <= 1) {
-    const v = m.topicName ?? "";
-    w.compactString(v);
+    w.compactString(m.topicName ?? "");
   }
   if (version >= 2) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitions ?? [];
@@ -217,14 +209,8 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version <= 2) {
     const v = m.newIsr ?? [];
     w.compactArrayLength(v.length);
@@ -244,26 +230,16 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
     if (m.newIsrWithEpochs !== undefined && (m.newIsrWithEpochs.length > 0)) throw unsupportedField('AlterPartitionRequest', 'NewIsrWithEpochs', version);
   }
   if (version >= 1) {
-    const v = m.leaderRecoveryState ?? 0;
-    w.int8(v);
+    w.int8(m.leaderRecoveryState ?? 0);
   } else {
     if (m.leaderRecoveryState !== undefined && m.leaderRecoveryState !== 0) throw unsupportedField('AlterPartitionRequest', 'LeaderRecoveryState', version);
   }
-  {
-    const v = m.partitionEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionEpoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeBrokerState(w: Writer, version: number, m: BrokerStateInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

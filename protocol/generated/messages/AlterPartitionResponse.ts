@@ -140,14 +140,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeAlterPartitionResponse(w: Writer, version: number, m: AlterPartitionResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -160,12 +154,10 @@ export function encodeAlterPartitionResponse(w: Writer, version: number, m: Alte
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
   if (version <= 1) {
-    const v = m.topicName ?? "";
-    w.compactString(v);
+    w.compactString(m.topicName ?? "");
   }
   if (version >= 2) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitions ?? [];
@@ -178,22 +170,10 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   {
     const v = m.isr ?? [];
     w.compactArrayLength(v.length);
@@ -202,12 +182,8 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
     }
   }
   if (version >= 1) {
-    const v = m.leaderRecoveryState ?? 0;
-    w.int8(v);
+    w.int8(m.leaderRecoveryState ?? 0);
   }
-  {
-    const v = m.partitionEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionEpoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

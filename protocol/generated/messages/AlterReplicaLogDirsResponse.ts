@@ -106,10 +106,7 @@ function decodeAlterReplicaLogDirPartitionResult(r: Reader, version: number): Al
 
 export function encodeAlterReplicaLogDirsResponse(w: Writer, version: number, m: AlterReplicaLogDirsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.results ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -138,13 +135,7 @@ function encodeAlterReplicaLogDirTopicResult(w: Writer, version: number, m: Alte
 
 function encodeAlterReplicaLogDirPartitionResult(w: Writer, version: number, m: AlterReplicaLogDirPartitionResultInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -132,37 +132,16 @@ export function encodeAlterUserScramCredentialsRequest(w: Writer, version: numbe
 }
 
 function encodeScramCredentialDeletion(w: Writer, version: number, m: ScramCredentialDeletionInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.mechanism ?? 0;
-    w.int8(v);
-  }
+  w.compactString(m.name ?? "");
+  w.int8(m.mechanism ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeScramCredentialUpsertion(w: Writer, version: number, m: ScramCredentialUpsertionInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.mechanism ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.iterations ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.salt ?? EMPTY_BYTES;
-    w.compactBytes(v);
-  }
-  {
-    const v = m.saltedPassword ?? EMPTY_BYTES;
-    w.compactBytes(v);
-  }
+  w.compactString(m.name ?? "");
+  w.int8(m.mechanism ?? 0);
+  w.int32(m.iterations ?? 0);
+  w.compactBytes(m.salt ?? EMPTY_BYTES);
+  w.compactBytes(m.saltedPassword ?? EMPTY_BYTES);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

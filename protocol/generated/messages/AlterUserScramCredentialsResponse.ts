@@ -71,10 +71,7 @@ function decodeAlterUserScramCredentialsResult(r: Reader, version: number): Alte
 }
 
 export function encodeAlterUserScramCredentialsResponse(w: Writer, version: number, m: AlterUserScramCredentialsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.results ?? [];
     w.compactArrayLength(v.length);
@@ -86,17 +83,8 @@ export function encodeAlterUserScramCredentialsResponse(w: Writer, version: numb
 }
 
 function encodeAlterUserScramCredentialsResult(w: Writer, version: number, m: AlterUserScramCredentialsResultInput): void {
-  {
-    const v = m.user ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.compactString(m.user ?? "");
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

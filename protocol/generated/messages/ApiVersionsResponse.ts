@@ -187,10 +187,7 @@ function decodeFinalizedFeatureKey(r: Reader, version: number): FinalizedFeature
 
 export function encodeApiVersionsResponse(w: Writer, version: number, m: ApiVersionsResponseInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.apiKeys ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -199,8 +196,7 @@ export function encodeApiVersionsResponse(w: Writer, version: number, m: ApiVers
     }
   }
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (flexible) {
     const unknownTags = m._unknownTaggedFields;
@@ -255,49 +251,22 @@ export function encodeApiVersionsResponse(w: Writer, version: number, m: ApiVers
 
 function encodeApiVersion(w: Writer, version: number, m: ApiVersionInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.apiKey ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.minVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.maxVersion ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.apiKey ?? 0);
+  w.int16(m.minVersion ?? 0);
+  w.int16(m.maxVersion ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeSupportedFeatureKey(w: Writer, version: number, m: SupportedFeatureKeyInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.minVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.maxVersion ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.int16(m.minVersion ?? 0);
+  w.int16(m.maxVersion ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeFinalizedFeatureKey(w: Writer, version: number, m: FinalizedFeatureKeyInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.maxVersionLevel ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.minVersionLevel ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.int16(m.maxVersionLevel ?? 0);
+  w.int16(m.minVersionLevel ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

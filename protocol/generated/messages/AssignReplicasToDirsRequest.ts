@@ -137,14 +137,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeAssignReplicasToDirsRequest(w: Writer, version: number, m: AssignReplicasToDirsRequestInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1n);
   {
     const v = m.directories ?? [];
     w.compactArrayLength(v.length);
@@ -156,10 +150,7 @@ export function encodeAssignReplicasToDirsRequest(w: Writer, version: number, m:
 }
 
 function encodeDirectoryData(w: Writer, version: number, m: DirectoryDataInput): void {
-  {
-    const v = m.id ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.id ?? ZERO_UUID);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -171,10 +162,7 @@ function encodeDirectoryData(w: Writer, version: number, m: DirectoryDataInput):
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -186,9 +174,6 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -141,14 +141,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeAssignReplicasToDirsResponse(w: Writer, version: number, m: AssignReplicasToDirsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.directories ?? [];
     w.compactArrayLength(v.length);
@@ -160,10 +154,7 @@ export function encodeAssignReplicasToDirsResponse(w: Writer, version: number, m
 }
 
 function encodeDirectoryData(w: Writer, version: number, m: DirectoryDataInput): void {
-  {
-    const v = m.id ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.id ?? ZERO_UUID);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -175,10 +166,7 @@ function encodeDirectoryData(w: Writer, version: number, m: DirectoryDataInput):
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -190,13 +178,7 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

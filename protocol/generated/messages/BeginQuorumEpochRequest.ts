@@ -166,12 +166,11 @@ function decodeLeaderEndpoint(r: Reader, version: number): LeaderEndpoint {
 export function encodeBeginQuorumEpochRequest(w: Writer, version: number, m: BeginQuorumEpochRequestInput): void {
   const flexible = version >= 1;
   {
-    const v = m.clusterId === undefined ? null : m.clusterId;
+    const v = m.clusterId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 1) {
-    const v = m.voterId ?? -1;
-    w.int32(v);
+    w.int32(m.voterId ?? -1);
   }
   {
     const v = m.topics ?? [];
@@ -208,37 +207,18 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   if (version >= 1) {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderEndpoint(w: Writer, version: number, m: LeaderEndpointInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

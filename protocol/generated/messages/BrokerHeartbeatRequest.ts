@@ -66,26 +66,11 @@ export function decodeBrokerHeartbeatRequest(r: Reader, version: number): Broker
 }
 
 export function encodeBrokerHeartbeatRequest(w: Writer, version: number, m: BrokerHeartbeatRequestInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
-  }
-  {
-    const v = m.currentMetadataOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.wantFence ?? false;
-    w.bool(v);
-  }
-  {
-    const v = m.wantShutDown ?? false;
-    w.bool(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1n);
+  w.int64(m.currentMetadataOffset ?? 0n);
+  w.bool(m.wantFence ?? false);
+  w.bool(m.wantShutDown ?? false);
   if (!(version >= 1) && m.offlineLogDirs !== undefined && (m.offlineLogDirs.length > 0)) throw unsupportedField('BrokerHeartbeatRequest', 'OfflineLogDirs', version);
   const unknownTags = m._unknownTaggedFields;
   let nTags = unknownTags === undefined ? 0 : unknownTags.length;

@@ -43,25 +43,10 @@ export function decodeBrokerHeartbeatResponse(r: Reader, version: number): Broke
 }
 
 export function encodeBrokerHeartbeatResponse(w: Writer, version: number, m: BrokerHeartbeatResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.isCaughtUp ?? false;
-    w.bool(v);
-  }
-  {
-    const v = m.isFenced ?? true;
-    w.bool(v);
-  }
-  {
-    const v = m.shouldShutDown ?? false;
-    w.bool(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.bool(m.isCaughtUp ?? false);
+  w.bool(m.isFenced ?? true);
+  w.bool(m.shouldShutDown ?? false);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

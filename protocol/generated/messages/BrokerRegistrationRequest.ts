@@ -156,18 +156,9 @@ function decodeFeature(r: Reader, version: number): Feature {
 }
 
 export function encodeBrokerRegistrationRequest(w: Writer, version: number, m: BrokerRegistrationRequestInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.clusterId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.incarnationId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.compactString(m.clusterId ?? "");
+  w.uuid(m.incarnationId ?? ZERO_UUID);
   {
     const v = m.listeners ?? [];
     w.compactArrayLength(v.length);
@@ -182,13 +173,9 @@ export function encodeBrokerRegistrationRequest(w: Writer, version: number, m: B
       encodeFeature(w, version, v[i]);
     }
   }
-  {
-    const v = m.rack === undefined ? "" : m.rack;
-    w.compactNullableString(v);
-  }
+  w.compactNullableString(m.rack === undefined ? "" : m.rack);
   if (version >= 1) {
-    const v = m.isMigratingZkBroker ?? false;
-    w.bool(v);
+    w.bool(m.isMigratingZkBroker ?? false);
   } else {
     if (m.isMigratingZkBroker !== undefined && m.isMigratingZkBroker !== false) throw unsupportedField('BrokerRegistrationRequest', 'IsMigratingZkBroker', version);
   }
@@ -200,44 +187,22 @@ export function encodeBrokerRegistrationRequest(w: Writer, version: number, m: B
     }
   }
   if (version >= 3) {
-    const v = m.previousBrokerEpoch ?? -1n;
-    w.int64(v);
+    w.int64(m.previousBrokerEpoch ?? -1n);
   }
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeListener(w: Writer, version: number, m: ListenerInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
-  {
-    const v = m.securityProtocol ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
+  w.int16(m.securityProtocol ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeFeature(w: Writer, version: number, m: FeatureInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.minSupportedVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.maxSupportedVersion ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -35,17 +35,8 @@ export function decodeBrokerRegistrationResponse(r: Reader, version: number): Br
 }
 
 export function encodeBrokerRegistrationResponse(w: Writer, version: number, m: BrokerRegistrationResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.brokerEpoch ?? -1n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

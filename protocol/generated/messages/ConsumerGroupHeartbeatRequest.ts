@@ -119,32 +119,14 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
 }
 
 export function encodeConsumerGroupHeartbeatRequest(w: Writer, version: number, m: ConsumerGroupHeartbeatRequestInput): void {
+  w.compactString(m.groupId ?? "");
+  w.compactString(m.memberId ?? "");
+  w.int32(m.memberEpoch ?? 0);
+  w.compactNullableString(m.instanceId ?? null);
+  w.compactNullableString(m.rackId ?? null);
+  w.int32(m.rebalanceTimeoutMs ?? -1);
   {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.memberId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.memberEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.instanceId === undefined ? null : m.instanceId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.rackId === undefined ? null : m.rackId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.rebalanceTimeoutMs ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.subscribedTopicNames === undefined ? null : m.subscribedTopicNames;
+    const v = m.subscribedTopicNames ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {
@@ -155,17 +137,13 @@ export function encodeConsumerGroupHeartbeatRequest(w: Writer, version: number, 
     }
   }
   if (version >= 1) {
-    const v = m.subscribedTopicRegex === undefined ? null : m.subscribedTopicRegex;
-    w.compactNullableString(v);
+    w.compactNullableString(m.subscribedTopicRegex ?? null);
   } else {
     if (m.subscribedTopicRegex != null) throw unsupportedField('ConsumerGroupHeartbeatRequest', 'SubscribedTopicRegex', version);
   }
+  w.compactNullableString(m.serverAssignor ?? null);
   {
-    const v = m.serverAssignor === undefined ? null : m.serverAssignor;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.topicPartitions === undefined ? null : m.topicPartitions;
+    const v = m.topicPartitions ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {
@@ -179,10 +157,7 @@ export function encodeConsumerGroupHeartbeatRequest(w: Writer, version: number, 
 }
 
 function encodeTopicPartitions(w: Writer, version: number, m: TopicPartitionsInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);

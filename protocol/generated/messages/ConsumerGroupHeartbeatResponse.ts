@@ -118,32 +118,14 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
 }
 
 export function encodeConsumerGroupHeartbeatResponse(w: Writer, version: number, m: ConsumerGroupHeartbeatResponseInput): void {
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
+  w.compactNullableString(m.memberId ?? null);
+  w.int32(m.memberEpoch ?? 0);
+  w.int32(m.heartbeatIntervalMs ?? 0);
   {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.memberId === undefined ? null : m.memberId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.memberEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.heartbeatIntervalMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.assignment === undefined ? null : m.assignment;
+    const v = m.assignment ?? null;
     if (v === null) w.int8(-1);
     else { w.int8(1); encodeAssignment(w, version, v); }
   }
@@ -162,10 +144,7 @@ function encodeAssignment(w: Writer, version: number, m: AssignmentInput): void 
 }
 
 function encodeTopicPartitions(w: Writer, version: number, m: TopicPartitionsInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);

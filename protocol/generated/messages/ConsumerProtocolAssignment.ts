@@ -80,17 +80,11 @@ export function encodeConsumerProtocolAssignment(w: Writer, version: number, m: 
       encodeTopicPartition(w, version, v[i]);
     }
   }
-  {
-    const v = m.userData === undefined ? null : m.userData;
-    w.nullableBytes(v);
-  }
+  w.nullableBytes(m.userData ?? null);
 }
 
 function encodeTopicPartition(w: Writer, version: number, m: TopicPartitionInput): void {
-  {
-    const v = m.topic ?? "";
-    w.string(v);
-  }
+  w.string(m.topic ?? "");
   {
     const v = m.partitions ?? [];
     w.arrayLength(v.length);

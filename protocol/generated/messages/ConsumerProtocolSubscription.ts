@@ -106,10 +106,7 @@ export function encodeConsumerProtocolSubscription(w: Writer, version: number, m
       w.string(v[i]);
     }
   }
-  {
-    const v = m.userData === undefined ? null : m.userData;
-    w.nullableBytes(v);
-  }
+  w.nullableBytes(m.userData ?? null);
   if (version >= 1) {
     const v = m.ownedPartitions ?? [];
     w.arrayLength(v.length);
@@ -118,20 +115,15 @@ export function encodeConsumerProtocolSubscription(w: Writer, version: number, m
     }
   }
   if (version >= 2) {
-    const v = m.generationId ?? -1;
-    w.int32(v);
+    w.int32(m.generationId ?? -1);
   }
   if (version >= 3) {
-    const v = m.rackId === undefined ? null : m.rackId;
-    w.nullableString(v);
+    w.nullableString(m.rackId ?? null);
   }
 }
 
 function encodeTopicPartition(w: Writer, version: number, m: TopicPartitionInput): void {
-  {
-    const v = m.topic ?? "";
-    w.string(v);
-  }
+  w.string(m.topic ?? "");
   {
     const v = m.partitions ?? [];
     w.arrayLength(v.length);

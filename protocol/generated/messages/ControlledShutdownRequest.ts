@@ -33,13 +33,9 @@ export function decodeControlledShutdownRequest(r: Reader, version: number): Con
 
 export function encodeControlledShutdownRequest(w: Writer, version: number, m: ControlledShutdownRequestInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.brokerId ?? 0);
   if (version >= 2) {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
+    w.int64(m.brokerEpoch ?? -1n);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

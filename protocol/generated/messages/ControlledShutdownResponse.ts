@@ -70,10 +70,7 @@ function decodeRemainingPartition(r: Reader, version: number): RemainingPartitio
 
 export function encodeControlledShutdownResponse(w: Writer, version: number, m: ControlledShutdownResponseInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.remainingPartitions ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -90,9 +87,6 @@ function encodeRemainingPartition(w: Writer, version: number, m: RemainingPartit
     const v = m.topicName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

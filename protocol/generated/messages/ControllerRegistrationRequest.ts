@@ -126,18 +126,9 @@ function decodeFeature(r: Reader, version: number): Feature {
 }
 
 export function encodeControllerRegistrationRequest(w: Writer, version: number, m: ControllerRegistrationRequestInput): void {
-  {
-    const v = m.controllerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.incarnationId ?? ZERO_UUID;
-    w.uuid(v);
-  }
-  {
-    const v = m.zkMigrationReady ?? false;
-    w.bool(v);
-  }
+  w.int32(m.controllerId ?? 0);
+  w.uuid(m.incarnationId ?? ZERO_UUID);
+  w.bool(m.zkMigrationReady ?? false);
   {
     const v = m.listeners ?? [];
     w.compactArrayLength(v.length);
@@ -156,37 +147,16 @@ export function encodeControllerRegistrationRequest(w: Writer, version: number, 
 }
 
 function encodeListener(w: Writer, version: number, m: ListenerInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
-  {
-    const v = m.securityProtocol ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
+  w.int16(m.securityProtocol ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeFeature(w: Writer, version: number, m: FeatureInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.minSupportedVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.maxSupportedVersion ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

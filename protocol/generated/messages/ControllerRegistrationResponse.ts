@@ -35,17 +35,8 @@ export function decodeControllerRegistrationResponse(r: Reader, version: number)
 }
 
 export function encodeControllerRegistrationResponse(w: Writer, version: number, m: ControllerRegistrationResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

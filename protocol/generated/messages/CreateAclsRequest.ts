@@ -98,17 +98,13 @@ export function encodeCreateAclsRequest(w: Writer, version: number, m: CreateAcl
 
 function encodeAclCreation(w: Writer, version: number, m: AclCreationInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 1) {
-    const v = m.resourcePatternType ?? 3;
-    w.int8(v);
+    w.int8(m.resourcePatternType ?? 3);
   } else {
     if (m.resourcePatternType !== undefined && m.resourcePatternType !== 3) throw unsupportedField('CreateAclsRequest', 'ResourcePatternType', version);
   }
@@ -120,13 +116,7 @@ function encodeAclCreation(w: Writer, version: number, m: AclCreationInput): voi
     const v = m.host ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.operation ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.permissionType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

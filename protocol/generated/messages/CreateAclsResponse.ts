@@ -70,10 +70,7 @@ function decodeAclCreationResult(r: Reader, version: number): AclCreationResult 
 
 export function encodeCreateAclsResponse(w: Writer, version: number, m: CreateAclsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.results ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -86,10 +83,7 @@ export function encodeCreateAclsResponse(w: Writer, version: number, m: CreateAc
 
 function encodeAclCreationResult(w: Writer, version: number, m: AclCreationResultInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);

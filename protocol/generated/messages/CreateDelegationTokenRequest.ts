@@ -97,10 +97,7 @@ export function encodeCreateDelegationTokenRequest(w: Writer, version: number, m
       encodeCreatableRenewers(w, version, v[i]);
     }
   }
-  {
-    const v = m.maxLifetimeMs ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.maxLifetimeMs ?? 0n);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

@@ -69,10 +69,7 @@ export function decodeCreateDelegationTokenResponse(r: Reader, version: number):
 
 export function encodeCreateDelegationTokenResponse(w: Writer, version: number, m: CreateDelegationTokenResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.principalType ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -93,18 +90,9 @@ export function encodeCreateDelegationTokenResponse(w: Writer, version: number, 
   } else {
     if (m.tokenRequesterPrincipalName !== undefined && m.tokenRequesterPrincipalName !== "") throw unsupportedField('CreateDelegationTokenResponse', 'TokenRequesterPrincipalName', version);
   }
-  {
-    const v = m.issueTimestampMs ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.expiryTimestampMs ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.maxTimestampMs ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.issueTimestampMs ?? 0n);
+  w.int64(m.expiryTimestampMs ?? 0n);
+  w.int64(m.maxTimestampMs ?? 0n);
   {
     const v = m.tokenId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -113,9 +101,6 @@ export function encodeCreateDelegationTokenResponse(w: Writer, version: number, 
     const v = m.hmac ?? EMPTY_BYTES;
     if (flexible) w.compactBytes(v); else w.bytes(v);
   }
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

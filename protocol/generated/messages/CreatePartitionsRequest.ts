@@ -127,14 +127,8 @@ export function encodeCreatePartitionsRequest(w: Writer, version: number, m: Cre
       encodeCreatePartitionsTopic(w, version, v[i]);
     }
   }
-  {
-    const v = m.timeoutMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.validateOnly ?? false;
-    w.bool(v);
-  }
+  w.int32(m.timeoutMs ?? 0);
+  w.bool(m.validateOnly ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -144,10 +138,7 @@ function encodeCreatePartitionsTopic(w: Writer, version: number, m: CreatePartit
     const v = m.name ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.count ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.count ?? 0);
   {
     const v = m.assignments === undefined ? [] : m.assignments;
     if (v === null) {

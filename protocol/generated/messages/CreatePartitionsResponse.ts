@@ -74,10 +74,7 @@ function decodeCreatePartitionsTopicResult(r: Reader, version: number): CreatePa
 
 export function encodeCreatePartitionsResponse(w: Writer, version: number, m: CreatePartitionsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.results ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -94,12 +91,9 @@ function encodeCreatePartitionsTopicResult(w: Writer, version: number, m: Create
     const v = m.name ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
+  w.int16(m.errorCode ?? 0);
   {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
+    const v = m.errorMessage ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);

@@ -175,13 +175,9 @@ export function encodeCreateTopicsRequest(w: Writer, version: number, m: CreateT
       encodeCreatableTopic(w, version, v[i]);
     }
   }
-  {
-    const v = m.timeoutMs ?? 60000;
-    w.int32(v);
-  }
+  w.int32(m.timeoutMs ?? 60000);
   if (version >= 1) {
-    const v = m.validateOnly ?? false;
-    w.bool(v);
+    w.bool(m.validateOnly ?? false);
   } else {
     if (m.validateOnly !== undefined && m.validateOnly !== false) throw unsupportedField('CreateTopicsRequest', 'validateOnly', version);
   }
@@ -194,14 +190,8 @@ function encodeCreatableTopic(w: Writer, version: number, m: CreatableTopicInput
     const v = m.name ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.numPartitions ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.replicationFactor ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.numPartitions ?? 0);
+  w.int16(m.replicationFactor ?? 0);
   {
     const v = m.assignments ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -221,10 +211,7 @@ function encodeCreatableTopic(w: Writer, version: number, m: CreatableTopicInput
 
 function encodeCreatableReplicaAssignment(w: Writer, version: number, m: CreatableReplicaAssignmentInput): void {
   const flexible = version >= 5;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   {
     const v = m.brokerIds ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);

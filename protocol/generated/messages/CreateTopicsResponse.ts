@@ -157,8 +157,7 @@ function decodeCreatableTopicConfigs(r: Reader, version: number): CreatableTopic
 export function encodeCreateTopicsResponse(w: Writer, version: number, m: CreateTopicsResponseInput): void {
   const flexible = version >= 5;
   if (version >= 2) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.topics ?? [];
@@ -177,24 +176,18 @@ function encodeCreatableTopicResult(w: Writer, version: number, m: CreatableTopi
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 7) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 1) {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 5) {
-    const v = m.numPartitions ?? -1;
-    w.int32(v);
+    w.int32(m.numPartitions ?? -1);
   }
   if (version >= 5) {
-    const v = m.replicationFactor ?? -1;
-    w.int16(v);
+    w.int16(m.replicationFactor ?? -1);
   }
   if (version >= 5) {
     const v = m.configs === undefined ? [] : m.configs;
@@ -226,25 +219,10 @@ function encodeCreatableTopicResult(w: Writer, version: number, m: CreatableTopi
 }
 
 function encodeCreatableTopicConfigs(w: Writer, version: number, m: CreatableTopicConfigsInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.value === undefined ? "" : m.value;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.readOnly ?? false;
-    w.bool(v);
-  }
-  {
-    const v = m.configSource ?? -1;
-    w.int8(v);
-  }
-  {
-    const v = m.isSensitive ?? false;
-    w.bool(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactNullableString(m.value === undefined ? "" : m.value);
+  w.bool(m.readOnly ?? false);
+  w.int8(m.configSource ?? -1);
+  w.bool(m.isSensitive ?? false);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -35,17 +35,8 @@ export function decodeDefaultPrincipalData(r: Reader, version: number): DefaultP
 }
 
 export function encodeDefaultPrincipalData(w: Writer, version: number, m: DefaultPrincipalDataInput): void {
-  {
-    const v = m.type ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.tokenAuthenticated ?? false;
-    w.bool(v);
-  }
+  w.compactString(m.type ?? "");
+  w.compactString(m.name ?? "");
+  w.bool(m.tokenAuthenticated ?? false);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

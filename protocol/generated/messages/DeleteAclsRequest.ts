@@ -98,17 +98,13 @@ export function encodeDeleteAclsRequest(w: Writer, version: number, m: DeleteAcl
 
 function encodeDeleteAclsFilter(w: Writer, version: number, m: DeleteAclsFilterInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.resourceTypeFilter ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceTypeFilter ?? 0);
   {
     const v = m.resourceNameFilter === undefined ? "" : m.resourceNameFilter;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 1) {
-    const v = m.patternTypeFilter ?? 3;
-    w.int8(v);
+    w.int8(m.patternTypeFilter ?? 3);
   } else {
     if (m.patternTypeFilter !== undefined && m.patternTypeFilter !== 3) throw unsupportedField('DeleteAclsRequest', 'PatternTypeFilter', version);
   }
@@ -120,13 +116,7 @@ function encodeDeleteAclsFilter(w: Writer, version: number, m: DeleteAclsFilterI
     const v = m.hostFilter === undefined ? "" : m.hostFilter;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.operation ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.permissionType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

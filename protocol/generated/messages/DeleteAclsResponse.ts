@@ -138,10 +138,7 @@ function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatc
 
 export function encodeDeleteAclsResponse(w: Writer, version: number, m: DeleteAclsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.filterResults ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -154,10 +151,7 @@ export function encodeDeleteAclsResponse(w: Writer, version: number, m: DeleteAc
 
 function encodeDeleteAclsFilterResult(w: Writer, version: number, m: DeleteAclsFilterResultInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
@@ -174,25 +168,18 @@ function encodeDeleteAclsFilterResult(w: Writer, version: number, m: DeleteAclsF
 
 function encodeDeleteAclsMatchingAcl(w: Writer, version: number, m: DeleteAclsMatchingAclInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 1) {
-    const v = m.patternType ?? 3;
-    w.int8(v);
+    w.int8(m.patternType ?? 3);
   } else {
     if (m.patternType !== undefined && m.patternType !== 3) throw unsupportedField('DeleteAclsResponse', 'PatternType', version);
   }
@@ -204,13 +191,7 @@ function encodeDeleteAclsMatchingAcl(w: Writer, version: number, m: DeleteAclsMa
     const v = m.host ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.operation ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.permissionType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

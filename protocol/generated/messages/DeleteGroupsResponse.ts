@@ -70,10 +70,7 @@ function decodeDeletableGroupResult(r: Reader, version: number): DeletableGroupR
 
 export function encodeDeleteGroupsResponse(w: Writer, version: number, m: DeleteGroupsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.results ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -90,9 +87,6 @@ function encodeDeletableGroupResult(w: Writer, version: number, m: DeletableGrou
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

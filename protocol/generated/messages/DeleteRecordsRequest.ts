@@ -113,10 +113,7 @@ export function encodeDeleteRecordsRequest(w: Writer, version: number, m: Delete
       encodeDeleteRecordsTopic(w, version, v[i]);
     }
   }
-  {
-    const v = m.timeoutMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.timeoutMs ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -138,13 +135,7 @@ function encodeDeleteRecordsTopic(w: Writer, version: number, m: DeleteRecordsTo
 
 function encodeDeleteRecordsPartition(w: Writer, version: number, m: DeleteRecordsPartitionInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.offset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.offset ?? 0n);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -110,10 +110,7 @@ function decodeDeleteRecordsPartitionResult(r: Reader, version: number): DeleteR
 
 export function encodeDeleteRecordsResponse(w: Writer, version: number, m: DeleteRecordsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.topics ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -142,17 +139,8 @@ function encodeDeleteRecordsTopicResult(w: Writer, version: number, m: DeleteRec
 
 function encodeDeleteRecordsPartitionResult(w: Writer, version: number, m: DeleteRecordsPartitionResultInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.lowWatermark ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.lowWatermark ?? 0n);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

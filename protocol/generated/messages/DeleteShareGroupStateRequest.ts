@@ -98,10 +98,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeDeleteShareGroupStateRequest(w: Writer, version: number, m: DeleteShareGroupStateRequestInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.groupId ?? "");
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -113,10 +110,7 @@ export function encodeDeleteShareGroupStateRequest(w: Writer, version: number, m
 }
 
 function encodeDeleteStateData(w: Writer, version: number, m: DeleteStateDataInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -128,9 +122,6 @@ function encodeDeleteStateData(w: Writer, version: number, m: DeleteStateDataInp
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partition ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

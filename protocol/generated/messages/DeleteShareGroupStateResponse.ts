@@ -113,10 +113,7 @@ export function encodeDeleteShareGroupStateResponse(w: Writer, version: number, 
 }
 
 function encodeDeleteStateResult(w: Writer, version: number, m: DeleteStateResultInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -128,17 +125,8 @@ function encodeDeleteStateResult(w: Writer, version: number, m: DeleteStateResul
 }
 
 function encodePartitionResult(w: Writer, version: number, m: PartitionResultInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -107,21 +107,12 @@ export function encodeDeleteTopicsRequest(w: Writer, version: number, m: DeleteT
       if (flexible) w.compactString(v[i]); else w.string(v[i]);
     }
   }
-  {
-    const v = m.timeoutMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.timeoutMs ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeDeleteTopicState(w: Writer, version: number, m: DeleteTopicStateInput): void {
-  {
-    const v = m.name === undefined ? null : m.name;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.compactNullableString(m.name ?? null);
+  w.uuid(m.topicId ?? ZERO_UUID);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

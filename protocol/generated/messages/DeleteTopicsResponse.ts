@@ -79,8 +79,7 @@ function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicR
 export function encodeDeleteTopicsResponse(w: Writer, version: number, m: DeleteTopicsResponseInput): void {
   const flexible = version >= 4;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.responses ?? [];
@@ -100,15 +99,11 @@ function encodeDeletableTopicResult(w: Writer, version: number, m: DeletableTopi
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 6) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 5) {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
+    const v = m.errorMessage ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);

@@ -130,14 +130,8 @@ function decodeAclDescription(r: Reader, version: number): AclDescription {
 
 export function encodeDescribeAclsResponse(w: Writer, version: number, m: DescribeAclsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
@@ -154,17 +148,13 @@ export function encodeDescribeAclsResponse(w: Writer, version: number, m: Descri
 
 function encodeDescribeAclsResource(w: Writer, version: number, m: DescribeAclsResourceInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 1) {
-    const v = m.patternType ?? 3;
-    w.int8(v);
+    w.int8(m.patternType ?? 3);
   } else {
     if (m.patternType !== undefined && m.patternType !== 3) throw unsupportedField('DescribeAclsResponse', 'PatternType', version);
   }
@@ -188,13 +178,7 @@ function encodeAclDescription(w: Writer, version: number, m: AclDescriptionInput
     const v = m.host ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.operation ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.permissionType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

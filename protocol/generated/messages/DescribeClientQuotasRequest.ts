@@ -81,10 +81,7 @@ export function encodeDescribeClientQuotasRequest(w: Writer, version: number, m:
       encodeComponentData(w, version, v[i]);
     }
   }
-  {
-    const v = m.strict ?? false;
-    w.bool(v);
-  }
+  w.bool(m.strict ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -94,10 +91,7 @@ function encodeComponentData(w: Writer, version: number, m: ComponentDataInput):
     const v = m.entityType ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.matchType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.matchType ?? 0);
   {
     const v = m.match === undefined ? "" : m.match;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);

@@ -150,14 +150,8 @@ function decodeValueData(r: Reader, version: number): ValueData {
 
 export function encodeDescribeClientQuotasResponse(w: Writer, version: number, m: DescribeClientQuotasResponseInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
@@ -214,9 +208,6 @@ function encodeValueData(w: Writer, version: number, m: ValueDataInput): void {
     const v = m.key ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.value ?? 0;
-    w.float64(v);
-  }
+  w.float64(m.value ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -31,13 +31,9 @@ export function decodeDescribeClusterRequest(r: Reader, version: number): Descri
 }
 
 export function encodeDescribeClusterRequest(w: Writer, version: number, m: DescribeClusterRequestInput): void {
-  {
-    const v = m.includeClusterAuthorizedOperations ?? false;
-    w.bool(v);
-  }
+  w.bool(m.includeClusterAuthorizedOperations ?? false);
   if (version >= 1) {
-    const v = m.endpointType ?? 1;
-    w.int8(v);
+    w.int8(m.endpointType ?? 1);
   } else {
     if (m.endpointType !== undefined && m.endpointType !== 1) throw unsupportedField('DescribeClusterRequest', 'EndpointType', version);
   }

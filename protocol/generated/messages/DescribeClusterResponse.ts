@@ -99,32 +99,16 @@ function decodeDescribeClusterBroker(r: Reader, version: number): DescribeCluste
 }
 
 export function encodeDescribeClusterResponse(w: Writer, version: number, m: DescribeClusterResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
   if (version >= 1) {
-    const v = m.endpointType ?? 1;
-    w.int8(v);
+    w.int8(m.endpointType ?? 1);
   } else {
     if (m.endpointType !== undefined && m.endpointType !== 1) throw unsupportedField('DescribeClusterResponse', 'EndpointType', version);
   }
-  {
-    const v = m.clusterId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.controllerId ?? -1;
-    w.int32(v);
-  }
+  w.compactString(m.clusterId ?? "");
+  w.int32(m.controllerId ?? -1);
   {
     const v = m.brokers ?? [];
     w.compactArrayLength(v.length);
@@ -132,29 +116,14 @@ export function encodeDescribeClusterResponse(w: Writer, version: number, m: Des
       encodeDescribeClusterBroker(w, version, v[i]);
     }
   }
-  {
-    const v = m.clusterAuthorizedOperations ?? -2147483648;
-    w.int32(v);
-  }
+  w.int32(m.clusterAuthorizedOperations ?? -2147483648);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeDescribeClusterBroker(w: Writer, version: number, m: DescribeClusterBrokerInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.rack === undefined ? null : m.rack;
-    w.compactNullableString(v);
-  }
+  w.int32(m.brokerId ?? 0);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack ?? null);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -96,14 +96,12 @@ export function encodeDescribeConfigsRequest(w: Writer, version: number, m: Desc
     }
   }
   if (version >= 1) {
-    const v = m.includeSynonyms ?? false;
-    w.bool(v);
+    w.bool(m.includeSynonyms ?? false);
   } else {
     if (m.includeSynonyms !== undefined && m.includeSynonyms !== false) throw unsupportedField('DescribeConfigsRequest', 'IncludeSynonyms', version);
   }
   if (version >= 3) {
-    const v = m.includeDocumentation ?? false;
-    w.bool(v);
+    w.bool(m.includeDocumentation ?? false);
   } else {
     if (m.includeDocumentation !== undefined && m.includeDocumentation !== false) throw unsupportedField('DescribeConfigsRequest', 'IncludeDocumentation', version);
   }
@@ -112,10 +110,7 @@ export function encodeDescribeConfigsRequest(w: Writer, version: number, m: Desc
 
 function encodeDescribeConfigsResource(w: Writer, version: number, m: DescribeConfigsResourceInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);

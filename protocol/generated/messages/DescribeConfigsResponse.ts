@@ -190,10 +190,7 @@ function decodeDescribeConfigsSynonym(r: Reader, version: number): DescribeConfi
 
 export function encodeDescribeConfigsResponse(w: Writer, version: number, m: DescribeConfigsResponseInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.results ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -206,18 +203,12 @@ export function encodeDescribeConfigsResponse(w: Writer, version: number, m: Des
 
 function encodeDescribeConfigsResult(w: Writer, version: number, m: DescribeConfigsResultInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -242,24 +233,16 @@ function encodeDescribeConfigsResourceResult(w: Writer, version: number, m: Desc
     const v = m.value === undefined ? "" : m.value;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.readOnly ?? false;
-    w.bool(v);
-  }
+  w.bool(m.readOnly ?? false);
   if (version <= 0) {
-    const v = m.isDefault ?? false;
-    w.bool(v);
+    w.bool(m.isDefault ?? false);
   } else {
     if (m.isDefault !== undefined && m.isDefault !== false) throw unsupportedField('DescribeConfigsResponse', 'IsDefault', version);
   }
   if (version >= 1) {
-    const v = m.configSource ?? -1;
-    w.int8(v);
+    w.int8(m.configSource ?? -1);
   }
-  {
-    const v = m.isSensitive ?? false;
-    w.bool(v);
-  }
+  w.bool(m.isSensitive ?? false);
   if (version >= 1) {
     const v = m.synonyms ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -268,8 +251,7 @@ function encodeDescribeConfigsResourceResult(w: Writer, version: number, m: Desc
     }
   }
   if (version >= 3) {
-    const v = m.configType ?? 0;
-    w.int8(v);
+    w.int8(m.configType ?? 0);
   }
   if (version >= 3) {
     const v = m.documentation === undefined ? "" : m.documentation;
@@ -288,9 +270,6 @@ function encodeDescribeConfigsSynonym(w: Writer, version: number, m: DescribeCon
     const v = m.value === undefined ? "" : m.value;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.source ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.source ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -142,10 +142,7 @@ function decodeDescribedDelegationTokenRenewer(r: Reader, version: number): Desc
 
 export function encodeDescribeDelegationTokenResponse(w: Writer, version: number, m: DescribeDelegationTokenResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.tokens ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -153,10 +150,7 @@ export function encodeDescribeDelegationTokenResponse(w: Writer, version: number
       encodeDescribedDelegationToken(w, version, v[i]);
     }
   }
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -182,18 +176,9 @@ function encodeDescribedDelegationToken(w: Writer, version: number, m: Described
   } else {
     if (m.tokenRequesterPrincipalName !== undefined && m.tokenRequesterPrincipalName !== "") throw unsupportedField('DescribeDelegationTokenResponse', 'TokenRequesterPrincipalName', version);
   }
-  {
-    const v = m.issueTimestamp ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.expiryTimestamp ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.maxTimestamp ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.issueTimestamp ?? 0n);
+  w.int64(m.expiryTimestamp ?? 0n);
+  w.int64(m.maxTimestamp ?? 0n);
   {
     const v = m.tokenId ?? "";
     if (flexible) w.compactString(v); else w.string(v);

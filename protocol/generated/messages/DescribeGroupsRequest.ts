@@ -52,8 +52,7 @@ export function encodeDescribeGroupsRequest(w: Writer, version: number, m: Descr
     }
   }
   if (version >= 3) {
-    const v = m.includeAuthorizedOperations ?? false;
-    w.bool(v);
+    w.bool(m.includeAuthorizedOperations ?? false);
   } else {
     if (m.includeAuthorizedOperations !== undefined && m.includeAuthorizedOperations !== false) throw unsupportedField('DescribeGroupsRequest', 'IncludeAuthorizedOperations', version);
   }

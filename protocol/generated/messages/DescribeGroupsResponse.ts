@@ -143,8 +143,7 @@ function decodeDescribedGroupMember(r: Reader, version: number): DescribedGroupM
 export function encodeDescribeGroupsResponse(w: Writer, version: number, m: DescribeGroupsResponseInput): void {
   const flexible = version >= 5;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.groups ?? [];
@@ -158,10 +157,7 @@ export function encodeDescribeGroupsResponse(w: Writer, version: number, m: Desc
 
 function encodeDescribedGroup(w: Writer, version: number, m: DescribedGroupInput): void {
   const flexible = version >= 5;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -186,8 +182,7 @@ function encodeDescribedGroup(w: Writer, version: number, m: DescribedGroupInput
     }
   }
   if (version >= 3) {
-    const v = m.authorizedOperations ?? -2147483648;
-    w.int32(v);
+    w.int32(m.authorizedOperations ?? -2147483648);
   } else {
     if (m.authorizedOperations !== undefined && m.authorizedOperations !== -2147483648) throw unsupportedField('DescribeGroupsResponse', 'AuthorizedOperations', version);
   }
@@ -201,7 +196,7 @@ function encodeDescribedGroupMember(w: Writer, version: number, m: DescribedGrou
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 4) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   {

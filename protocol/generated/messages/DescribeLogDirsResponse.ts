@@ -166,13 +166,9 @@ function decodeDescribeLogDirsPartition(r: Reader, version: number): DescribeLog
 
 export function encodeDescribeLogDirsResponse(w: Writer, version: number, m: DescribeLogDirsResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 3) {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+    w.int16(m.errorCode ?? 0);
   }
   {
     const v = m.results ?? [];
@@ -186,10 +182,7 @@ export function encodeDescribeLogDirsResponse(w: Writer, version: number, m: Des
 
 function encodeDescribeLogDirsResult(w: Writer, version: number, m: DescribeLogDirsResultInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.logDir ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -202,12 +195,10 @@ function encodeDescribeLogDirsResult(w: Writer, version: number, m: DescribeLogD
     }
   }
   if (version >= 4) {
-    const v = m.totalBytes ?? -1n;
-    w.int64(v);
+    w.int64(m.totalBytes ?? -1n);
   }
   if (version >= 4) {
-    const v = m.usableBytes ?? -1n;
-    w.int64(v);
+    w.int64(m.usableBytes ?? -1n);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
@@ -230,21 +221,9 @@ function encodeDescribeLogDirsTopic(w: Writer, version: number, m: DescribeLogDi
 
 function encodeDescribeLogDirsPartition(w: Writer, version: number, m: DescribeLogDirsPartitionInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.partitionSize ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.offsetLag ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.isFutureKey ?? false;
-    w.bool(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.partitionSize ?? 0n);
+  w.int64(m.offsetLag ?? 0n);
+  w.bool(m.isFutureKey ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -84,10 +84,7 @@ export function encodeDescribeProducersRequest(w: Writer, version: number, m: De
 }
 
 function encodeTopicRequest(w: Writer, version: number, m: TopicRequestInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitionIndexes ?? [];
     w.compactArrayLength(v.length);

@@ -161,10 +161,7 @@ function decodeProducerState(r: Reader, version: number): ProducerState {
 }
 
 export function encodeDescribeProducersResponse(w: Writer, version: number, m: DescribeProducersResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -176,10 +173,7 @@ export function encodeDescribeProducersResponse(w: Writer, version: number, m: D
 }
 
 function encodeTopicResponse(w: Writer, version: number, m: TopicResponseInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -191,18 +185,9 @@ function encodeTopicResponse(w: Writer, version: number, m: TopicResponseInput):
 }
 
 function encodePartitionResponse(w: Writer, version: number, m: PartitionResponseInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
   {
     const v = m.activeProducers ?? [];
     w.compactArrayLength(v.length);
@@ -214,29 +199,11 @@ function encodePartitionResponse(w: Writer, version: number, m: PartitionRespons
 }
 
 function encodeProducerState(w: Writer, version: number, m: ProducerStateInput): void {
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.lastSequence ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.lastTimestamp ?? -1n;
-    w.int64(v);
-  }
-  {
-    const v = m.coordinatorEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.currentTxnStartOffset ?? -1n;
-    w.int64(v);
-  }
+  w.int64(m.producerId ?? 0n);
+  w.int32(m.producerEpoch ?? 0);
+  w.int32(m.lastSequence ?? -1);
+  w.int64(m.lastTimestamp ?? -1n);
+  w.int32(m.coordinatorEpoch ?? 0);
+  w.int64(m.currentTxnStartOffset ?? -1n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

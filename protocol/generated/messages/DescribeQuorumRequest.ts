@@ -105,10 +105,7 @@ export function encodeDescribeQuorumRequest(w: Writer, version: number, m: Descr
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.topicName ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -120,9 +117,6 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -269,13 +269,9 @@ function decodeListener(r: Reader, version: number): Listener {
 }
 
 export function encodeDescribeQuorumResponse(w: Writer, version: number, m: DescribeQuorumResponseInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
+    w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   }
   {
     const v = m.topics ?? [];
@@ -297,10 +293,7 @@ export function encodeDescribeQuorumResponse(w: Writer, version: number, m: Desc
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.topicName ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -312,30 +305,14 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
+    w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.highWatermark ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
+  w.int64(m.highWatermark ?? 0n);
   {
     const v = m.currentVoters ?? [];
     w.compactArrayLength(v.length);
@@ -354,36 +331,24 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
 }
 
 function encodeReplicaState(w: Writer, version: number, m: ReplicaStateInput): void {
-  {
-    const v = m.replicaId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.replicaId ?? 0);
   if (version >= 2) {
-    const v = m.replicaDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.replicaDirectoryId ?? ZERO_UUID);
   } else {
     if (m.replicaDirectoryId !== undefined && (!isZeroUuid(m.replicaDirectoryId))) throw unsupportedField('DescribeQuorumResponse', 'ReplicaDirectoryId', version);
   }
-  {
-    const v = m.logEndOffset ?? 0n;
-    w.int64(v);
+  w.int64(m.logEndOffset ?? 0n);
+  if (version >= 1) {
+    w.int64(m.lastFetchTimestamp ?? -1n);
   }
   if (version >= 1) {
-    const v = m.lastFetchTimestamp ?? -1n;
-    w.int64(v);
-  }
-  if (version >= 1) {
-    const v = m.lastCaughtUpTimestamp ?? -1n;
-    w.int64(v);
+    w.int64(m.lastCaughtUpTimestamp ?? -1n);
   }
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNode(w: Writer, version: number, m: NodeInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.nodeId ?? 0);
   {
     const v = m.listeners ?? [];
     w.compactArrayLength(v.length);
@@ -395,17 +360,8 @@ function encodeNode(w: Writer, version: number, m: NodeInput): void {
 }
 
 function encodeListener(w: Writer, version: number, m: ListenerInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

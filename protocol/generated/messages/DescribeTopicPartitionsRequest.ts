@@ -99,12 +99,9 @@ export function encodeDescribeTopicPartitionsRequest(w: Writer, version: number,
       encodeTopicRequest(w, version, v[i]);
     }
   }
+  w.int32(m.responsePartitionLimit ?? 2000);
   {
-    const v = m.responsePartitionLimit ?? 2000;
-    w.int32(v);
-  }
-  {
-    const v = m.cursor === undefined ? null : m.cursor;
+    const v = m.cursor ?? null;
     if (v === null) w.int8(-1);
     else { w.int8(1); encodeCursor(w, version, v); }
   }
@@ -112,21 +109,12 @@ export function encodeDescribeTopicPartitionsRequest(w: Writer, version: number,
 }
 
 function encodeTopicRequest(w: Writer, version: number, m: TopicRequestInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeCursor(w: Writer, version: number, m: CursorInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.compactString(m.topicName ?? "");
+  w.int32(m.partitionIndex ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -225,10 +225,7 @@ function decodeCursor(r: Reader, version: number): Cursor {
 }
 
 export function encodeDescribeTopicPartitionsResponse(w: Writer, version: number, m: DescribeTopicPartitionsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -237,7 +234,7 @@ export function encodeDescribeTopicPartitionsResponse(w: Writer, version: number
     }
   }
   {
-    const v = m.nextCursor === undefined ? null : m.nextCursor;
+    const v = m.nextCursor ?? null;
     if (v === null) w.int8(-1);
     else { w.int8(1); encodeCursor(w, version, v); }
   }
@@ -245,22 +242,10 @@ export function encodeDescribeTopicPartitionsResponse(w: Writer, version: number
 }
 
 function encodeDescribeTopicPartitionsResponseTopic(w: Writer, version: number, m: DescribeTopicPartitionsResponseTopicInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.name === undefined ? "" : m.name;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
-  {
-    const v = m.isInternal ?? false;
-    w.bool(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.name === undefined ? "" : m.name);
+  w.uuid(m.topicId ?? ZERO_UUID);
+  w.bool(m.isInternal ?? false);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -268,30 +253,15 @@ function encodeDescribeTopicPartitionsResponseTopic(w: Writer, version: number, 
       encodeDescribeTopicPartitionsResponsePartition(w, version, v[i]);
     }
   }
-  {
-    const v = m.topicAuthorizedOperations ?? -2147483648;
-    w.int32(v);
-  }
+  w.int32(m.topicAuthorizedOperations ?? -2147483648);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeDescribeTopicPartitionsResponsePartition(w: Writer, version: number, m: DescribeTopicPartitionsResponsePartitionInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? -1);
   {
     const v = m.replicaNodes ?? [];
     w.compactArrayLength(v.length);
@@ -307,7 +277,7 @@ function encodeDescribeTopicPartitionsResponsePartition(w: Writer, version: numb
     }
   }
   {
-    const v = m.eligibleLeaderReplicas === undefined ? null : m.eligibleLeaderReplicas;
+    const v = m.eligibleLeaderReplicas ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {
@@ -318,7 +288,7 @@ function encodeDescribeTopicPartitionsResponsePartition(w: Writer, version: numb
     }
   }
   {
-    const v = m.lastKnownElr === undefined ? null : m.lastKnownElr;
+    const v = m.lastKnownElr ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {
@@ -339,13 +309,7 @@ function encodeDescribeTopicPartitionsResponsePartition(w: Writer, version: numb
 }
 
 function encodeCursor(w: Writer, version: number, m: CursorInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.compactString(m.topicName ?? "");
+  w.int32(m.partitionIndex ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

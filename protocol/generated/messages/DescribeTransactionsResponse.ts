@@ -136,10 +136,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
 }
 
 export function encodeDescribeTransactionsResponse(w: Writer, version: number, m: DescribeTransactionsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.transactionStates ?? [];
     w.compactArrayLength(v.length);
@@ -151,34 +148,13 @@ export function encodeDescribeTransactionsResponse(w: Writer, version: number, m
 }
 
 function encodeTransactionState(w: Writer, version: number, m: TransactionStateInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.transactionalId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.transactionState ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.transactionTimeoutMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.transactionStartTimeMs ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.compactString(m.transactionalId ?? "");
+  w.compactString(m.transactionState ?? "");
+  w.int32(m.transactionTimeoutMs ?? 0);
+  w.int64(m.transactionStartTimeMs ?? 0n);
+  w.int64(m.producerId ?? 0n);
+  w.int16(m.producerEpoch ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -190,10 +166,7 @@ function encodeTransactionState(w: Writer, version: number, m: TransactionStateI
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topic ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.topic ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);

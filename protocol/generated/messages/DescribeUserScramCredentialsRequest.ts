@@ -73,9 +73,6 @@ export function encodeDescribeUserScramCredentialsRequest(w: Writer, version: nu
 }
 
 function encodeUserName(w: Writer, version: number, m: UserNameInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

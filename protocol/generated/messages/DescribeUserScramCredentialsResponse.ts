@@ -118,18 +118,9 @@ function decodeCredentialInfo(r: Reader, version: number): CredentialInfo {
 }
 
 export function encodeDescribeUserScramCredentialsResponse(w: Writer, version: number, m: DescribeUserScramCredentialsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   {
     const v = m.results ?? [];
     w.compactArrayLength(v.length);
@@ -141,18 +132,9 @@ export function encodeDescribeUserScramCredentialsResponse(w: Writer, version: n
 }
 
 function encodeDescribeUserScramCredentialsResult(w: Writer, version: number, m: DescribeUserScramCredentialsResultInput): void {
-  {
-    const v = m.user ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.compactString(m.user ?? "");
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   {
     const v = m.credentialInfos ?? [];
     w.compactArrayLength(v.length);
@@ -164,13 +146,7 @@ function encodeDescribeUserScramCredentialsResult(w: Writer, version: number, m:
 }
 
 function encodeCredentialInfo(w: Writer, version: number, m: CredentialInfoInput): void {
-  {
-    const v = m.mechanism ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.iterations ?? 0;
-    w.int32(v);
-  }
+  w.int8(m.mechanism ?? 0);
+  w.int32(m.iterations ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

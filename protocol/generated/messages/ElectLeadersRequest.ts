@@ -85,8 +85,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
 export function encodeElectLeadersRequest(w: Writer, version: number, m: ElectLeadersRequestInput): void {
   const flexible = version >= 2;
   if (version >= 1) {
-    const v = m.electionType ?? 0;
-    w.int8(v);
+    w.int8(m.electionType ?? 0);
   } else {
     if (m.electionType !== undefined && m.electionType !== 0) throw unsupportedField('ElectLeadersRequest', 'ElectionType', version);
   }
@@ -101,10 +100,7 @@ export function encodeElectLeadersRequest(w: Writer, version: number, m: ElectLe
       }
     }
   }
-  {
-    const v = m.timeoutMs ?? 60000;
-    w.int32(v);
-  }
+  w.int32(m.timeoutMs ?? 60000);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

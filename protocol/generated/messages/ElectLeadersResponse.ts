@@ -114,13 +114,9 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
 
 export function encodeElectLeadersResponse(w: Writer, version: number, m: ElectLeadersResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 1) {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+    w.int16(m.errorCode ?? 0);
   } else {
     if (m.errorCode !== undefined && m.errorCode !== 0) throw unsupportedField('ElectLeadersResponse', 'ErrorCode', version);
   }
@@ -152,14 +148,8 @@ function encodeReplicaElectionResult(w: Writer, version: number, m: ReplicaElect
 
 function encodePartitionResult(w: Writer, version: number, m: PartitionResultInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.partitionId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionId ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);

@@ -219,7 +219,7 @@ function decodeLeaderEndpoint(r: Reader, version: number): LeaderEndpoint {
 export function encodeEndQuorumEpochRequest(w: Writer, version: number, m: EndQuorumEpochRequestInput): void {
   const flexible = version >= 1;
   {
-    const v = m.clusterId === undefined ? null : m.clusterId;
+    const v = m.clusterId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   {
@@ -257,18 +257,9 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version <= 0) {
     const v = m.preferredSuccessors ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -287,29 +278,14 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
 }
 
 function encodeReplicaInfo(w: Writer, version: number, m: ReplicaInfoInput): void {
-  {
-    const v = m.candidateId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.candidateDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.int32(m.candidateId ?? 0);
+  w.uuid(m.candidateDirectoryId ?? ZERO_UUID);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderEndpoint(w: Writer, version: number, m: LeaderEndpointInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -167,10 +167,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
 
 export function encodeEndQuorumEpochResponse(w: Writer, version: number, m: EndQuorumEpochResponseInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.topics ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -218,37 +215,16 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -45,17 +45,8 @@ export function encodeEndTxnRequest(w: Writer, version: number, m: EndTxnRequest
     const v = m.transactionalId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.committed ?? false;
-    w.bool(v);
-  }
+  w.int64(m.producerId ?? 0n);
+  w.int16(m.producerEpoch ?? 0);
+  w.bool(m.committed ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

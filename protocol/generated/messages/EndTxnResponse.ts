@@ -41,21 +41,13 @@ export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse
 
 export function encodeEndTxnResponse(w: Writer, version: number, m: EndTxnResponseInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  if (version >= 5) {
+    w.int64(m.producerId ?? -1n);
   }
   if (version >= 5) {
-    const v = m.producerId ?? -1n;
-    w.int64(v);
-  }
-  if (version >= 5) {
-    const v = m.producerEpoch ?? -1;
-    w.int16(v);
+    w.int16(m.producerEpoch ?? -1);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

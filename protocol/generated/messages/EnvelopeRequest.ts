@@ -35,17 +35,8 @@ export function decodeEnvelopeRequest(r: Reader, version: number): EnvelopeReque
 }
 
 export function encodeEnvelopeRequest(w: Writer, version: number, m: EnvelopeRequestInput): void {
-  {
-    const v = m.requestData ?? EMPTY_BYTES;
-    w.compactBytes(v);
-  }
-  {
-    const v = m.requestPrincipal === undefined ? EMPTY_BYTES : m.requestPrincipal;
-    w.compactNullableBytes(v);
-  }
-  {
-    const v = m.clientHostAddress ?? EMPTY_BYTES;
-    w.compactBytes(v);
-  }
+  w.compactBytes(m.requestData ?? EMPTY_BYTES);
+  w.compactNullableBytes(m.requestPrincipal === undefined ? EMPTY_BYTES : m.requestPrincipal);
+  w.compactBytes(m.clientHostAddress ?? EMPTY_BYTES);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

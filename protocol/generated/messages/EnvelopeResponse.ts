@@ -31,13 +31,7 @@ export function decodeEnvelopeResponse(r: Reader, version: number): EnvelopeResp
 }
 
 export function encodeEnvelopeResponse(w: Writer, version: number, m: EnvelopeResponseInput): void {
-  {
-    const v = m.responseData === undefined ? null : m.responseData;
-    w.compactNullableBytes(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.compactNullableBytes(m.responseData ?? null);
+  w.int16(m.errorCode ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

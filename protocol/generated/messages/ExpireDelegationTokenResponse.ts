@@ -37,17 +37,8 @@ export function decodeExpireDelegationTokenResponse(r: Reader, version: number):
 
 export function encodeExpireDelegationTokenResponse(w: Writer, version: number, m: ExpireDelegationTokenResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.expiryTimestampMs ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.expiryTimestampMs ?? 0n);
+  w.int32(m.throttleTimeMs ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

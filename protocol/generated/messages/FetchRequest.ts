@@ -274,35 +274,24 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
 export function encodeFetchRequest(w: Writer, version: number, m: FetchRequestInput): void {
   const flexible = version >= 12;
   if (version <= 14) {
-    const v = m.replicaId ?? -1;
-    w.int32(v);
+    w.int32(m.replicaId ?? -1);
   } else {
     if (m.replicaId !== undefined && m.replicaId !== -1) throw unsupportedField('FetchRequest', 'ReplicaId', version);
   }
   if (!(version >= 15) && m.replicaState !== undefined && (!isDefaultReplicaState(m.replicaState))) throw unsupportedField('FetchRequest', 'ReplicaState', version);
-  {
-    const v = m.maxWaitMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.minBytes ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.maxWaitMs ?? 0);
+  w.int32(m.minBytes ?? 0);
   if (version >= 3) {
-    const v = m.maxBytes ?? 2147483647;
-    w.int32(v);
+    w.int32(m.maxBytes ?? 2147483647);
   }
   if (version >= 4) {
-    const v = m.isolationLevel ?? 0;
-    w.int8(v);
+    w.int8(m.isolationLevel ?? 0);
   }
   if (version >= 7) {
-    const v = m.sessionId ?? 0;
-    w.int32(v);
+    w.int32(m.sessionId ?? 0);
   }
   if (version >= 7) {
-    const v = m.sessionEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.sessionEpoch ?? -1);
   }
   {
     const v = m.topics ?? [];
@@ -336,7 +325,7 @@ export function encodeFetchRequest(w: Writer, version: number, m: FetchRequestIn
     if (hasClusterId) {
       nextUnknown = writeUnknownBefore(w, unknownTags, nextUnknown, 0);
       const tw = new Writer(64);
-      const v = m.clusterId === undefined ? null : m.clusterId;
+      const v = m.clusterId ?? null;
       tw.compactNullableString(v);
       writeTaggedValue(w, 0, tw);
     }
@@ -352,14 +341,8 @@ export function encodeFetchRequest(w: Writer, version: number, m: FetchRequestIn
 }
 
 function encodeReplicaState(w: Writer, version: number, m: ReplicaStateInput): void {
-  {
-    const v = m.replicaId ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.replicaEpoch ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.replicaId ?? -1);
+  w.int64(m.replicaEpoch ?? -1n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -370,8 +353,7 @@ function encodeFetchTopic(w: Writer, version: number, m: FetchTopicInput): void 
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 13) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitions ?? [];
@@ -385,32 +367,20 @@ function encodeFetchTopic(w: Writer, version: number, m: FetchTopicInput): void 
 
 function encodeFetchPartition(w: Writer, version: number, m: FetchPartitionInput): void {
   const flexible = version >= 12;
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partition ?? 0);
   if (version >= 9) {
-    const v = m.currentLeaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.currentLeaderEpoch ?? -1);
   }
-  {
-    const v = m.fetchOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.fetchOffset ?? 0n);
   if (version >= 12) {
-    const v = m.lastFetchedEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.lastFetchedEpoch ?? -1);
   } else {
     if (m.lastFetchedEpoch !== undefined && m.lastFetchedEpoch !== -1) throw unsupportedField('FetchRequest', 'LastFetchedEpoch', version);
   }
   if (version >= 5) {
-    const v = m.logStartOffset ?? -1n;
-    w.int64(v);
+    w.int64(m.logStartOffset ?? -1n);
   }
-  {
-    const v = m.partitionMaxBytes ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionMaxBytes ?? 0);
   if (flexible) {
     const unknownTags = m._unknownTaggedFields;
     let nTags = unknownTags === undefined ? 0 : unknownTags.length;
@@ -436,8 +406,7 @@ function encodeForgottenTopic(w: Writer, version: number, m: ForgottenTopicInput
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 13) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitions ?? [];

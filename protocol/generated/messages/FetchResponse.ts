@@ -342,16 +342,13 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
 export function encodeFetchResponse(w: Writer, version: number, m: FetchResponseInput): void {
   const flexible = version >= 12;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version >= 7) {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 7) {
-    const v = m.sessionId ?? 0;
-    w.int32(v);
+    w.int32(m.sessionId ?? 0);
   } else {
     if (m.sessionId !== undefined && m.sessionId !== 0) throw unsupportedField('FetchResponse', 'SessionId', version);
   }
@@ -391,8 +388,7 @@ function encodeFetchableTopicResponse(w: Writer, version: number, m: FetchableTo
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 13) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitions ?? [];
@@ -406,25 +402,14 @@ function encodeFetchableTopicResponse(w: Writer, version: number, m: FetchableTo
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
   const flexible = version >= 12;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.highWatermark ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.highWatermark ?? 0n);
   if (version >= 4) {
-    const v = m.lastStableOffset ?? -1n;
-    w.int64(v);
+    w.int64(m.lastStableOffset ?? -1n);
   }
   if (version >= 5) {
-    const v = m.logStartOffset ?? -1n;
-    w.int64(v);
+    w.int64(m.logStartOffset ?? -1n);
   }
   if (!(version >= 12) && m.divergingEpoch !== undefined && (!isDefaultEpochEndOffset(m.divergingEpoch))) throw unsupportedField('FetchResponse', 'DivergingEpoch', version);
   if (!(version >= 12) && m.currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch(m.currentLeader))) throw unsupportedField('FetchResponse', 'CurrentLeader', version);
@@ -441,15 +426,11 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
     }
   }
   if (version >= 11) {
-    const v = m.preferredReadReplica ?? -1;
-    w.int32(v);
+    w.int32(m.preferredReadReplica ?? -1);
   } else {
     if (m.preferredReadReplica !== undefined && m.preferredReadReplica !== -1) throw unsupportedField('FetchResponse', 'PreferredReadReplica', version);
   }
-  {
-    const v = m.records === undefined ? null : m.records;
-    writeRecords(w, v, flexible);
-  }
+  writeRecords(w, m.records ?? null, flexible);
   if (flexible) {
     const unknownTags = m._unknownTaggedFields;
     let nTags = unknownTags === undefined ? 0 : unknownTags.length;
@@ -487,71 +468,35 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
 }
 
 function encodeEpochEndOffset(w: Writer, version: number, m: EpochEndOffsetInput): void {
-  {
-    const v = m.epoch ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.endOffset ?? -1n;
-    w.int64(v);
-  }
+  w.int32(m.epoch ?? -1);
+  w.int64(m.endOffset ?? -1n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderIdAndEpoch(w: Writer, version: number, m: LeaderIdAndEpochInput): void {
-  {
-    const v = m.leaderId ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? -1);
+  w.int32(m.leaderEpoch ?? -1);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeSnapshotId(w: Writer, version: number, m: SnapshotIdInput): void {
-  {
-    const v = m.endOffset ?? -1n;
-    w.int64(v);
-  }
-  {
-    const v = m.epoch ?? -1;
-    w.int32(v);
-  }
+  w.int64(m.endOffset ?? -1n);
+  w.int32(m.epoch ?? -1);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeAbortedTransaction(w: Writer, version: number, m: AbortedTransactionInput): void {
   const flexible = version >= 12;
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.firstOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.producerId ?? 0n);
+  w.int64(m.firstOffset ?? 0n);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.rack === undefined ? null : m.rack;
-    w.compactNullableString(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack ?? null);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

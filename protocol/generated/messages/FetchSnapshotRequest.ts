@@ -165,14 +165,8 @@ function decodeSnapshotId(r: Reader, version: number): SnapshotId {
 }
 
 export function encodeFetchSnapshotRequest(w: Writer, version: number, m: FetchSnapshotRequestInput): void {
-  {
-    const v = m.replicaId ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.maxBytes ?? 2147483647;
-    w.int32(v);
-  }
+  w.int32(m.replicaId ?? -1);
+  w.int32(m.maxBytes ?? 2147483647);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -189,7 +183,7 @@ export function encodeFetchSnapshotRequest(w: Writer, version: number, m: FetchS
   if (hasClusterId) {
     nextUnknown = writeUnknownBefore(w, unknownTags, nextUnknown, 0);
     const tw = new Writer(64);
-    const v = m.clusterId === undefined ? null : m.clusterId;
+    const v = m.clusterId ?? null;
     tw.compactNullableString(v);
     writeTaggedValue(w, 0, tw);
   }
@@ -197,10 +191,7 @@ export function encodeFetchSnapshotRequest(w: Writer, version: number, m: FetchS
 }
 
 function encodeTopicSnapshot(w: Writer, version: number, m: TopicSnapshotInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -212,22 +203,10 @@ function encodeTopicSnapshot(w: Writer, version: number, m: TopicSnapshotInput):
 }
 
 function encodePartitionSnapshot(w: Writer, version: number, m: PartitionSnapshotInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.currentLeaderEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.snapshotId ?? {};
-    encodeSnapshotId(w, version, v);
-  }
-  {
-    const v = m.position ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int32(m.currentLeaderEpoch ?? 0);
+  encodeSnapshotId(w, version, m.snapshotId ?? {});
+  w.int64(m.position ?? 0n);
   const unknownTags = m._unknownTaggedFields;
   let nTags = unknownTags === undefined ? 0 : unknownTags.length;
   const hasReplicaDirectoryId = version >= 1 && m.replicaDirectoryId !== undefined && (!isZeroUuid(m.replicaDirectoryId));
@@ -245,13 +224,7 @@ function encodePartitionSnapshot(w: Writer, version: number, m: PartitionSnapsho
 }
 
 function encodeSnapshotId(w: Writer, version: number, m: SnapshotIdInput): void {
-  {
-    const v = m.endOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.epoch ?? 0;
-    w.int32(v);
-  }
+  w.int64(m.endOffset ?? 0n);
+  w.int32(m.epoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

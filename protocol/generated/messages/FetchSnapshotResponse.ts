@@ -236,14 +236,8 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
 }
 
 export function encodeFetchSnapshotResponse(w: Writer, version: number, m: FetchSnapshotResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -272,10 +266,7 @@ export function encodeFetchSnapshotResponse(w: Writer, version: number, m: Fetch
 }
 
 function encodeTopicSnapshot(w: Writer, version: number, m: TopicSnapshotInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -287,30 +278,12 @@ function encodeTopicSnapshot(w: Writer, version: number, m: TopicSnapshotInput):
 }
 
 function encodePartitionSnapshot(w: Writer, version: number, m: PartitionSnapshotInput): void {
-  {
-    const v = m.index ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.snapshotId ?? {};
-    encodeSnapshotId(w, version, v);
-  }
-  {
-    const v = m.size ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.position ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.unalignedRecords ?? EMPTY_BYTES;
-    writeRecords(w, v, true);
-  }
+  w.int32(m.index ?? 0);
+  w.int16(m.errorCode ?? 0);
+  encodeSnapshotId(w, version, m.snapshotId ?? {});
+  w.int64(m.size ?? 0n);
+  w.int64(m.position ?? 0n);
+  writeRecords(w, m.unalignedRecords ?? EMPTY_BYTES, true);
   const unknownTags = m._unknownTaggedFields;
   let nTags = unknownTags === undefined ? 0 : unknownTags.length;
   const hasCurrentLeader = m.currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch(m.currentLeader));
@@ -328,42 +301,21 @@ function encodePartitionSnapshot(w: Writer, version: number, m: PartitionSnapsho
 }
 
 function encodeSnapshotId(w: Writer, version: number, m: SnapshotIdInput): void {
-  {
-    const v = m.endOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.epoch ?? 0;
-    w.int32(v);
-  }
+  w.int64(m.endOffset ?? 0n);
+  w.int32(m.epoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderIdAndEpoch(w: Writer, version: number, m: LeaderIdAndEpochInput): void {
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

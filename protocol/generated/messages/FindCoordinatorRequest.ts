@@ -59,8 +59,7 @@ export function encodeFindCoordinatorRequest(w: Writer, version: number, m: Find
     if (m.key !== undefined && m.key !== "") throw unsupportedField('FindCoordinatorRequest', 'Key', version);
   }
   if (version >= 1) {
-    const v = m.keyType ?? 0;
-    w.int8(v);
+    w.int8(m.keyType ?? 0);
   } else {
     if (m.keyType !== undefined && m.keyType !== 0) throw unsupportedField('FindCoordinatorRequest', 'KeyType', version);
   }

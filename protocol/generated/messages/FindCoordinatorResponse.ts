@@ -110,12 +110,10 @@ function decodeCoordinator(r: Reader, version: number): Coordinator {
 export function encodeFindCoordinatorResponse(w: Writer, version: number, m: FindCoordinatorResponseInput): void {
   const flexible = version >= 3;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version <= 3) {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+    w.int16(m.errorCode ?? 0);
   } else {
     if (m.errorCode !== undefined && m.errorCode !== 0) throw unsupportedField('FindCoordinatorResponse', 'ErrorCode', version);
   }
@@ -124,8 +122,7 @@ export function encodeFindCoordinatorResponse(w: Writer, version: number, m: Fin
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version <= 3) {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
+    w.int32(m.nodeId ?? 0);
   } else {
     if (m.nodeId !== undefined && m.nodeId !== 0) throw unsupportedField('FindCoordinatorResponse', 'NodeId', version);
   }
@@ -136,8 +133,7 @@ export function encodeFindCoordinatorResponse(w: Writer, version: number, m: Fin
     if (m.host !== undefined && m.host !== "") throw unsupportedField('FindCoordinatorResponse', 'Host', version);
   }
   if (version <= 3) {
-    const v = m.port ?? 0;
-    w.int32(v);
+    w.int32(m.port ?? 0);
   } else {
     if (m.port !== undefined && m.port !== 0) throw unsupportedField('FindCoordinatorResponse', 'Port', version);
   }
@@ -154,29 +150,11 @@ export function encodeFindCoordinatorResponse(w: Writer, version: number, m: Fin
 }
 
 function encodeCoordinator(w: Writer, version: number, m: CoordinatorInput): void {
-  {
-    const v = m.key ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.compactString(m.key ?? "");
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

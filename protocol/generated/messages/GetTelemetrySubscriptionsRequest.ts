@@ -27,9 +27,6 @@ export function decodeGetTelemetrySubscriptionsRequest(r: Reader, version: numbe
 }
 
 export function encodeGetTelemetrySubscriptionsRequest(w: Writer, version: number, m: GetTelemetrySubscriptionsRequestInput): void {
-  {
-    const v = m.clientInstanceId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.clientInstanceId ?? ZERO_UUID);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -80,22 +80,10 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
 }
 
 export function encodeGetTelemetrySubscriptionsResponse(w: Writer, version: number, m: GetTelemetrySubscriptionsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.clientInstanceId ?? ZERO_UUID;
-    w.uuid(v);
-  }
-  {
-    const v = m.subscriptionId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.uuid(m.clientInstanceId ?? ZERO_UUID);
+  w.int32(m.subscriptionId ?? 0);
   {
     const v = m.acceptedCompressionTypes ?? [];
     w.compactArrayLength(v.length);
@@ -103,18 +91,9 @@ export function encodeGetTelemetrySubscriptionsResponse(w: Writer, version: numb
       w.int8(v[i]);
     }
   }
-  {
-    const v = m.pushIntervalMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.telemetryMaxBytes ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.deltaTemporality ?? false;
-    w.bool(v);
-  }
+  w.int32(m.pushIntervalMs ?? 0);
+  w.int32(m.telemetryMaxBytes ?? 0);
+  w.bool(m.deltaTemporality ?? false);
   {
     const v = m.requestedMetrics ?? [];
     w.compactArrayLength(v.length);

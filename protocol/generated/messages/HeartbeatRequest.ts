@@ -45,16 +45,13 @@ export function encodeHeartbeatRequest(w: Writer, version: number, m: HeartbeatR
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.generationId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.generationId ?? 0);
   {
     const v = m.memberId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 3) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   } else {
     if (m.groupInstanceId != null) throw unsupportedField('HeartbeatRequest', 'GroupInstanceId', version);

@@ -34,12 +34,8 @@ export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatRe
 export function encodeHeartbeatResponse(w: Writer, version: number, m: HeartbeatResponseInput): void {
   const flexible = version >= 4;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

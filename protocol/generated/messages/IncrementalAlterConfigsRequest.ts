@@ -121,19 +121,13 @@ export function encodeIncrementalAlterConfigsRequest(w: Writer, version: number,
       encodeAlterConfigsResource(w, version, v[i]);
     }
   }
-  {
-    const v = m.validateOnly ?? false;
-    w.bool(v);
-  }
+  w.bool(m.validateOnly ?? false);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeAlterConfigsResource(w: Writer, version: number, m: AlterConfigsResourceInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.resourceType ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.resourceType ?? 0);
   {
     const v = m.resourceName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -154,10 +148,7 @@ function encodeAlterableConfig(w: Writer, version: number, m: AlterableConfigInp
     const v = m.name ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.configOperation ?? 0;
-    w.int8(v);
-  }
+  w.int8(m.configOperation ?? 0);
   {
     const v = m.value === undefined ? "" : m.value;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);

@@ -45,19 +45,14 @@ export function encodeInitProducerIdRequest(w: Writer, version: number, m: InitP
     const v = m.transactionalId === undefined ? "" : m.transactionalId;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.transactionTimeoutMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.transactionTimeoutMs ?? 0);
   if (version >= 3) {
-    const v = m.producerId ?? -1n;
-    w.int64(v);
+    w.int64(m.producerId ?? -1n);
   } else {
     if (m.producerId !== undefined && m.producerId !== -1n) throw unsupportedField('InitProducerIdRequest', 'ProducerId', version);
   }
   if (version >= 3) {
-    const v = m.producerEpoch ?? -1;
-    w.int16(v);
+    w.int16(m.producerEpoch ?? -1);
   } else {
     if (m.producerEpoch !== undefined && m.producerEpoch !== -1) throw unsupportedField('InitProducerIdRequest', 'ProducerEpoch', version);
   }

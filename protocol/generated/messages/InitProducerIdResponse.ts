@@ -41,21 +41,9 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): InitPr
 
 export function encodeInitProducerIdResponse(w: Writer, version: number, m: InitProducerIdResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.producerId ?? -1n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.producerId ?? -1n);
+  w.int16(m.producerEpoch ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -106,10 +106,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeInitializeShareGroupStateRequest(w: Writer, version: number, m: InitializeShareGroupStateRequestInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.groupId ?? "");
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -121,10 +118,7 @@ export function encodeInitializeShareGroupStateRequest(w: Writer, version: numbe
 }
 
 function encodeInitializeStateData(w: Writer, version: number, m: InitializeStateDataInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -136,17 +130,8 @@ function encodeInitializeStateData(w: Writer, version: number, m: InitializeStat
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.stateEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.startOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int32(m.stateEpoch ?? 0);
+  w.int64(m.startOffset ?? 0n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

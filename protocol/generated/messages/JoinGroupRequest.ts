@@ -98,20 +98,16 @@ export function encodeJoinGroupRequest(w: Writer, version: number, m: JoinGroupR
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.sessionTimeoutMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.sessionTimeoutMs ?? 0);
   if (version >= 1) {
-    const v = m.rebalanceTimeoutMs ?? -1;
-    w.int32(v);
+    w.int32(m.rebalanceTimeoutMs ?? -1);
   }
   {
     const v = m.memberId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 5) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   } else {
     if (m.groupInstanceId != null) throw unsupportedField('JoinGroupRequest', 'GroupInstanceId', version);
@@ -128,7 +124,7 @@ export function encodeJoinGroupRequest(w: Writer, version: number, m: JoinGroupR
     }
   }
   if (version >= 8) {
-    const v = m.reason === undefined ? null : m.reason;
+    const v = m.reason ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);

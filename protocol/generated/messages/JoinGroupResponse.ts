@@ -103,19 +103,12 @@ function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupRes
 export function encodeJoinGroupResponse(w: Writer, version: number, m: JoinGroupResponseInput): void {
   const flexible = version >= 6;
   if (version >= 2) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.generationId ?? -1;
-    w.int32(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.generationId ?? -1);
   if (version >= 7) {
-    const v = m.protocolType === undefined ? null : m.protocolType;
+    const v = m.protocolType ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   {
@@ -128,8 +121,7 @@ export function encodeJoinGroupResponse(w: Writer, version: number, m: JoinGroup
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 9) {
-    const v = m.skipAssignment ?? false;
-    w.bool(v);
+    w.bool(m.skipAssignment ?? false);
   } else {
     if (m.skipAssignment !== undefined && m.skipAssignment !== false) throw unsupportedField('JoinGroupResponse', 'SkipAssignment', version);
   }
@@ -154,7 +146,7 @@ function encodeJoinGroupResponseMember(w: Writer, version: number, m: JoinGroupR
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 5) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   {

@@ -31,13 +31,7 @@ export function decodeKRaftVersionRecord(r: Reader, version: number): KRaftVersi
 }
 
 export function encodeKRaftVersionRecord(w: Writer, version: number, m: KRaftVersionRecordInput): void {
-  {
-    const v = m.version ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.kRaftVersion ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.version ?? 0);
+  w.int16(m.kRaftVersion ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -280,27 +280,18 @@ function decodeLeaderAndIsrLiveLeader(r: Reader, version: number): LeaderAndIsrL
 
 export function encodeLeaderAndIsrRequest(w: Writer, version: number, m: LeaderAndIsrRequestInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.controllerId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.controllerId ?? 0);
   if (version >= 7) {
-    const v = m.isKRaftController ?? false;
-    w.bool(v);
+    w.bool(m.isKRaftController ?? false);
   } else {
     if (m.isKRaftController !== undefined && m.isKRaftController !== false) throw unsupportedField('LeaderAndIsrRequest', 'isKRaftController', version);
   }
-  {
-    const v = m.controllerEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.controllerEpoch ?? 0);
   if (version >= 2) {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
+    w.int64(m.brokerEpoch ?? -1n);
   }
   if (version >= 5) {
-    const v = m.type ?? 0;
-    w.int8(v);
+    w.int8(m.type ?? 0);
   } else {
     if (m.type !== undefined && m.type !== 0) throw unsupportedField('LeaderAndIsrRequest', 'Type', version);
   }
@@ -338,22 +329,10 @@ function encodeLeaderAndIsrPartitionState(w: Writer, version: number, m: LeaderA
     const v = m.topicName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.controllerEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leader ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.controllerEpoch ?? 0);
+  w.int32(m.leader ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   {
     const v = m.isr ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -361,10 +340,7 @@ function encodeLeaderAndIsrPartitionState(w: Writer, version: number, m: LeaderA
       w.int32(v[i]);
     }
   }
-  {
-    const v = m.partitionEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionEpoch ?? 0);
   {
     const v = m.replicas ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -387,12 +363,10 @@ function encodeLeaderAndIsrPartitionState(w: Writer, version: number, m: LeaderA
     }
   }
   if (version >= 1) {
-    const v = m.isNew ?? false;
-    w.bool(v);
+    w.bool(m.isNew ?? false);
   }
   if (version >= 6) {
-    const v = m.leaderRecoveryState ?? 0;
-    w.int8(v);
+    w.int8(m.leaderRecoveryState ?? 0);
   } else {
     if (m.leaderRecoveryState !== undefined && m.leaderRecoveryState !== 0) throw unsupportedField('LeaderAndIsrRequest', 'LeaderRecoveryState', version);
   }
@@ -406,8 +380,7 @@ function encodeLeaderAndIsrTopicState(w: Writer, version: number, m: LeaderAndIs
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 5) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitionStates ?? [];
@@ -421,17 +394,11 @@ function encodeLeaderAndIsrTopicState(w: Writer, version: number, m: LeaderAndIs
 
 function encodeLeaderAndIsrLiveLeader(w: Writer, version: number, m: LeaderAndIsrLiveLeaderInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.brokerId ?? 0);
   {
     const v = m.hostName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.port ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

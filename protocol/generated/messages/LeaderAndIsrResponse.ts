@@ -131,10 +131,7 @@ function decodeLeaderAndIsrTopicError(r: Reader, version: number): LeaderAndIsrT
 
 export function encodeLeaderAndIsrResponse(w: Writer, version: number, m: LeaderAndIsrResponseInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (version <= 4) {
     const v = m.partitionErrors ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -162,22 +159,13 @@ function encodeLeaderAndIsrPartitionError(w: Writer, version: number, m: LeaderA
     const v = m.topicName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderAndIsrTopicError(w: Writer, version: number, m: LeaderAndIsrTopicErrorInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitionErrors ?? [];
     w.compactArrayLength(v.length);

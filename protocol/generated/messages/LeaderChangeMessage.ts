@@ -85,14 +85,8 @@ function decodeVoter(r: Reader, version: number): Voter {
 }
 
 export function encodeLeaderChangeMessage(w: Writer, version: number, m: LeaderChangeMessageInput): void {
-  {
-    const v = m.version ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.version ?? 0);
+  w.int32(m.leaderId ?? 0);
   {
     const v = m.voters ?? [];
     w.compactArrayLength(v.length);
@@ -111,13 +105,9 @@ export function encodeLeaderChangeMessage(w: Writer, version: number, m: LeaderC
 }
 
 function encodeVoter(w: Writer, version: number, m: VoterInput): void {
-  {
-    const v = m.voterId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.voterId ?? 0);
   if (version >= 1) {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   } else {
     if (m.voterDirectoryId !== undefined && (!isZeroUuid(m.voterDirectoryId))) throw unsupportedField('LeaderChangeMessage', 'VoterDirectoryId', version);
   }

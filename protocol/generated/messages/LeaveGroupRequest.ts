@@ -111,11 +111,11 @@ function encodeMemberIdentity(w: Writer, version: number, m: MemberIdentityInput
     if (flexible) w.compactString(v); else w.string(v);
   }
   {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 5) {
-    const v = m.reason === undefined ? null : m.reason;
+    const v = m.reason ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);

@@ -83,13 +83,9 @@ function decodeMemberResponse(r: Reader, version: number): MemberResponse {
 export function encodeLeaveGroupResponse(w: Writer, version: number, m: LeaveGroupResponseInput): void {
   const flexible = version >= 4;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 3) {
     const v = m.members ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -112,9 +108,6 @@ function encodeMemberResponse(w: Writer, version: number, m: MemberResponseInput
     const v = m.groupInstanceId === undefined ? "" : m.groupInstanceId;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

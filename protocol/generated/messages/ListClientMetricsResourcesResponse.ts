@@ -67,14 +67,8 @@ function decodeClientMetricsResource(r: Reader, version: number): ClientMetricsR
 }
 
 export function encodeListClientMetricsResourcesResponse(w: Writer, version: number, m: ListClientMetricsResourcesResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.clientMetricsResources ?? [];
     w.compactArrayLength(v.length);
@@ -86,9 +80,6 @@ export function encodeListClientMetricsResourcesResponse(w: Writer, version: num
 }
 
 function encodeClientMetricsResource(w: Writer, version: number, m: ClientMetricsResourceInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

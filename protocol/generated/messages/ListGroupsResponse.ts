@@ -83,13 +83,9 @@ function decodeListedGroup(r: Reader, version: number): ListedGroup {
 export function encodeListGroupsResponse(w: Writer, version: number, m: ListGroupsResponseInput): void {
   const flexible = version >= 3;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.groups ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);

@@ -122,13 +122,9 @@ function decodeListOffsetsPartition(r: Reader, version: number): ListOffsetsPart
 
 export function encodeListOffsetsRequest(w: Writer, version: number, m: ListOffsetsRequestInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.replicaId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.replicaId ?? 0);
   if (version >= 2) {
-    const v = m.isolationLevel ?? 0;
-    w.int8(v);
+    w.int8(m.isolationLevel ?? 0);
   } else {
     if (m.isolationLevel !== undefined && m.isolationLevel !== 0) throw unsupportedField('ListOffsetsRequest', 'IsolationLevel', version);
   }
@@ -140,8 +136,7 @@ export function encodeListOffsetsRequest(w: Writer, version: number, m: ListOffs
     }
   }
   if (version >= 10) {
-    const v = m.timeoutMs ?? 0;
-    w.int32(v);
+    w.int32(m.timeoutMs ?? 0);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
@@ -164,21 +159,13 @@ function encodeListOffsetsTopic(w: Writer, version: number, m: ListOffsetsTopicI
 
 function encodeListOffsetsPartition(w: Writer, version: number, m: ListOffsetsPartitionInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   if (version >= 4) {
-    const v = m.currentLeaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.currentLeaderEpoch ?? -1);
   }
-  {
-    const v = m.timestamp ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.timestamp ?? 0n);
   if (version <= 0) {
-    const v = m.maxNumOffsets ?? 1;
-    w.int32(v);
+    w.int32(m.maxNumOffsets ?? 1);
   } else {
     if (m.maxNumOffsets !== undefined && m.maxNumOffsets !== 1) throw unsupportedField('ListOffsetsRequest', 'MaxNumOffsets', version);
   }

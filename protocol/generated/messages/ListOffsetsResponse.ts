@@ -137,8 +137,7 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
 export function encodeListOffsetsResponse(w: Writer, version: number, m: ListOffsetsResponseInput): void {
   const flexible = version >= 6;
   if (version >= 2) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.topics ?? [];
@@ -168,14 +167,8 @@ function encodeListOffsetsTopicResponse(w: Writer, version: number, m: ListOffse
 
 function encodeListOffsetsPartitionResponse(w: Writer, version: number, m: ListOffsetsPartitionResponseInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version <= 0) {
     const v = m.oldStyleOffsets ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -186,20 +179,17 @@ function encodeListOffsetsPartitionResponse(w: Writer, version: number, m: ListO
     if (m.oldStyleOffsets !== undefined && (m.oldStyleOffsets.length > 0)) throw unsupportedField('ListOffsetsResponse', 'OldStyleOffsets', version);
   }
   if (version >= 1) {
-    const v = m.timestamp ?? -1n;
-    w.int64(v);
+    w.int64(m.timestamp ?? -1n);
   } else {
     if (m.timestamp !== undefined && m.timestamp !== -1n) throw unsupportedField('ListOffsetsResponse', 'Timestamp', version);
   }
   if (version >= 1) {
-    const v = m.offset ?? -1n;
-    w.int64(v);
+    w.int64(m.offset ?? -1n);
   } else {
     if (m.offset !== undefined && m.offset !== -1n) throw unsupportedField('ListOffsetsResponse', 'Offset', version);
   }
   if (version >= 4) {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.leaderEpoch ?? -1);
   } else {
     if (m.leaderEpoch !== undefined && m.leaderEpoch !== -1) throw unsupportedField('ListOffsetsResponse', 'LeaderEpoch', version);
   }

@@ -77,12 +77,9 @@ function decodeListPartitionReassignmentsTopics(r: Reader, version: number): Lis
 }
 
 export function encodeListPartitionReassignmentsRequest(w: Writer, version: number, m: ListPartitionReassignmentsRequestInput): void {
+  w.int32(m.timeoutMs ?? 60000);
   {
-    const v = m.timeoutMs ?? 60000;
-    w.int32(v);
-  }
-  {
-    const v = m.topics === undefined ? null : m.topics;
+    const v = m.topics ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {
@@ -96,10 +93,7 @@ export function encodeListPartitionReassignmentsRequest(w: Writer, version: numb
 }
 
 function encodeListPartitionReassignmentsTopics(w: Writer, version: number, m: ListPartitionReassignmentsTopicsInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitionIndexes ?? [];
     w.compactArrayLength(v.length);

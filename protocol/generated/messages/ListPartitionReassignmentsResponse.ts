@@ -148,18 +148,9 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
 }
 
 export function encodeListPartitionReassignmentsResponse(w: Writer, version: number, m: ListPartitionReassignmentsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -171,10 +162,7 @@ export function encodeListPartitionReassignmentsResponse(w: Writer, version: num
 }
 
 function encodeOngoingTopicReassignment(w: Writer, version: number, m: OngoingTopicReassignmentInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -186,10 +174,7 @@ function encodeOngoingTopicReassignment(w: Writer, version: number, m: OngoingTo
 }
 
 function encodeOngoingPartitionReassignment(w: Writer, version: number, m: OngoingPartitionReassignmentInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   {
     const v = m.replicas ?? [];
     w.compactArrayLength(v.length);

@@ -71,8 +71,7 @@ export function encodeListTransactionsRequest(w: Writer, version: number, m: Lis
     }
   }
   if (version >= 1) {
-    const v = m.durationFilter ?? -1n;
-    w.int64(v);
+    w.int64(m.durationFilter ?? -1n);
   } else {
     if (m.durationFilter !== undefined && m.durationFilter !== -1n) throw unsupportedField('ListTransactionsRequest', 'DurationFilter', version);
   }

@@ -89,14 +89,8 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
 }
 
 export function encodeListTransactionsResponse(w: Writer, version: number, m: ListTransactionsResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.unknownStateFilters ?? [];
     w.compactArrayLength(v.length);
@@ -115,17 +109,8 @@ export function encodeListTransactionsResponse(w: Writer, version: number, m: Li
 }
 
 function encodeTransactionState(w: Writer, version: number, m: TransactionStateInput): void {
-  {
-    const v = m.transactionalId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.transactionState ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.transactionalId ?? "");
+  w.int64(m.producerId ?? 0n);
+  w.compactString(m.transactionState ?? "");
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -91,20 +91,17 @@ export function encodeMetadataRequest(w: Writer, version: number, m: MetadataReq
     }
   }
   if (version >= 4) {
-    const v = m.allowAutoTopicCreation ?? true;
-    w.bool(v);
+    w.bool(m.allowAutoTopicCreation ?? true);
   } else {
     if (m.allowAutoTopicCreation !== undefined && m.allowAutoTopicCreation !== true) throw unsupportedField('MetadataRequest', 'AllowAutoTopicCreation', version);
   }
   if (version >= 8 && version <= 10) {
-    const v = m.includeClusterAuthorizedOperations ?? false;
-    w.bool(v);
+    w.bool(m.includeClusterAuthorizedOperations ?? false);
   } else {
     if (m.includeClusterAuthorizedOperations !== undefined && m.includeClusterAuthorizedOperations !== false) throw unsupportedField('MetadataRequest', 'IncludeClusterAuthorizedOperations', version);
   }
   if (version >= 8) {
-    const v = m.includeTopicAuthorizedOperations ?? false;
-    w.bool(v);
+    w.bool(m.includeTopicAuthorizedOperations ?? false);
   } else {
     if (m.includeTopicAuthorizedOperations !== undefined && m.includeTopicAuthorizedOperations !== false) throw unsupportedField('MetadataRequest', 'IncludeTopicAuthorizedOperations', version);
   }
@@ -114,8 +111,7 @@ export function encodeMetadataRequest(w: Writer, version: number, m: MetadataReq
 function encodeMetadataRequestTopic(w: Writer, version: number, m: MetadataRequestTopicInput): void {
   const flexible = version >= 9;
   if (version >= 10) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.name === undefined ? "" : m.name;

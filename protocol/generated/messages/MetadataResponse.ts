@@ -237,8 +237,7 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
 export function encodeMetadataResponse(w: Writer, version: number, m: MetadataResponseInput): void {
   const flexible = version >= 9;
   if (version >= 3) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.brokers ?? [];
@@ -248,12 +247,11 @@ export function encodeMetadataResponse(w: Writer, version: number, m: MetadataRe
     }
   }
   if (version >= 2) {
-    const v = m.clusterId === undefined ? null : m.clusterId;
+    const v = m.clusterId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 1) {
-    const v = m.controllerId ?? -1;
-    w.int32(v);
+    w.int32(m.controllerId ?? -1);
   }
   {
     const v = m.topics ?? [];
@@ -263,8 +261,7 @@ export function encodeMetadataResponse(w: Writer, version: number, m: MetadataRe
     }
   }
   if (version >= 8 && version <= 10) {
-    const v = m.clusterAuthorizedOperations ?? -2147483648;
-    w.int32(v);
+    w.int32(m.clusterAuthorizedOperations ?? -2147483648);
   } else {
     if (m.clusterAuthorizedOperations !== undefined && m.clusterAuthorizedOperations !== -2147483648) throw unsupportedField('MetadataResponse', 'ClusterAuthorizedOperations', version);
   }
@@ -273,20 +270,14 @@ export function encodeMetadataResponse(w: Writer, version: number, m: MetadataRe
 
 function encodeMetadataResponseBroker(w: Writer, version: number, m: MetadataResponseBrokerInput): void {
   const flexible = version >= 9;
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.nodeId ?? 0);
   {
     const v = m.host ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.port ?? 0);
   if (version >= 1) {
-    const v = m.rack === undefined ? null : m.rack;
+    const v = m.rack ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
@@ -294,22 +285,17 @@ function encodeMetadataResponseBroker(w: Writer, version: number, m: MetadataRes
 
 function encodeMetadataResponseTopic(w: Writer, version: number, m: MetadataResponseTopicInput): void {
   const flexible = version >= 9;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.name === undefined ? "" : m.name;
     if (v === null && !(version >= 12)) throw nullNotAllowed('MetadataResponse', 'Name', version);
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 10) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   if (version >= 1) {
-    const v = m.isInternal ?? false;
-    w.bool(v);
+    w.bool(m.isInternal ?? false);
   }
   {
     const v = m.partitions ?? [];
@@ -319,8 +305,7 @@ function encodeMetadataResponseTopic(w: Writer, version: number, m: MetadataResp
     }
   }
   if (version >= 8) {
-    const v = m.topicAuthorizedOperations ?? -2147483648;
-    w.int32(v);
+    w.int32(m.topicAuthorizedOperations ?? -2147483648);
   } else {
     if (m.topicAuthorizedOperations !== undefined && m.topicAuthorizedOperations !== -2147483648) throw unsupportedField('MetadataResponse', 'TopicAuthorizedOperations', version);
   }
@@ -329,21 +314,11 @@ function encodeMetadataResponseTopic(w: Writer, version: number, m: MetadataResp
 
 function encodeMetadataResponsePartition(w: Writer, version: number, m: MetadataResponsePartitionInput): void {
   const flexible = version >= 9;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderId ?? 0);
   if (version >= 7) {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.leaderEpoch ?? -1);
   }
   {
     const v = m.replicaNodes ?? [];

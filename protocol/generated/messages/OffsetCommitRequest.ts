@@ -139,22 +139,20 @@ export function encodeOffsetCommitRequest(w: Writer, version: number, m: OffsetC
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 1) {
-    const v = m.generationIdOrMemberEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.generationIdOrMemberEpoch ?? -1);
   }
   if (version >= 1) {
     const v = m.memberId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 7) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   } else {
     if (m.groupInstanceId != null) throw unsupportedField('OffsetCommitRequest', 'GroupInstanceId', version);
   }
   if (version >= 2 && version <= 4) {
-    const v = m.retentionTimeMs ?? -1n;
-    w.int64(v);
+    w.int64(m.retentionTimeMs ?? -1n);
   }
   {
     const v = m.topics ?? [];
@@ -184,21 +182,13 @@ function encodeOffsetCommitRequestTopic(w: Writer, version: number, m: OffsetCom
 
 function encodeOffsetCommitRequestPartition(w: Writer, version: number, m: OffsetCommitRequestPartitionInput): void {
   const flexible = version >= 8;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.committedOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0n);
   if (version >= 6) {
-    const v = m.committedLeaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.committedLeaderEpoch ?? -1);
   }
   if (version >= 1 && version <= 1) {
-    const v = m.commitTimestamp ?? -1n;
-    w.int64(v);
+    w.int64(m.commitTimestamp ?? -1n);
   } else {
     if (m.commitTimestamp !== undefined && m.commitTimestamp !== -1n) throw unsupportedField('OffsetCommitRequest', 'CommitTimestamp', version);
   }

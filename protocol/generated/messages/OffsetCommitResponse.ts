@@ -107,8 +107,7 @@ function decodeOffsetCommitResponsePartition(r: Reader, version: number): Offset
 export function encodeOffsetCommitResponse(w: Writer, version: number, m: OffsetCommitResponseInput): void {
   const flexible = version >= 8;
   if (version >= 3) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.topics ?? [];
@@ -138,13 +137,7 @@ function encodeOffsetCommitResponseTopic(w: Writer, version: number, m: OffsetCo
 
 function encodeOffsetCommitResponsePartition(w: Writer, version: number, m: OffsetCommitResponsePartitionInput): void {
   const flexible = version >= 8;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -92,10 +92,7 @@ function decodeOffsetDeleteRequestPartition(r: Reader, version: number): OffsetD
 }
 
 export function encodeOffsetDeleteRequest(w: Writer, version: number, m: OffsetDeleteRequestInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.string(v);
-  }
+  w.string(m.groupId ?? "");
   {
     const v = m.topics ?? [];
     w.arrayLength(v.length);
@@ -106,10 +103,7 @@ export function encodeOffsetDeleteRequest(w: Writer, version: number, m: OffsetD
 }
 
 function encodeOffsetDeleteRequestTopic(w: Writer, version: number, m: OffsetDeleteRequestTopicInput): void {
-  {
-    const v = m.name ?? "";
-    w.string(v);
-  }
+  w.string(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.arrayLength(v.length);
@@ -120,8 +114,5 @@ function encodeOffsetDeleteRequestTopic(w: Writer, version: number, m: OffsetDel
 }
 
 function encodeOffsetDeleteRequestPartition(w: Writer, version: number, m: OffsetDeleteRequestPartitionInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
 }

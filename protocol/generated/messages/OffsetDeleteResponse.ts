@@ -100,14 +100,8 @@ function decodeOffsetDeleteResponsePartition(r: Reader, version: number): Offset
 }
 
 export function encodeOffsetDeleteResponse(w: Writer, version: number, m: OffsetDeleteResponseInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.topics ?? [];
     w.arrayLength(v.length);
@@ -118,10 +112,7 @@ export function encodeOffsetDeleteResponse(w: Writer, version: number, m: Offset
 }
 
 function encodeOffsetDeleteResponseTopic(w: Writer, version: number, m: OffsetDeleteResponseTopicInput): void {
-  {
-    const v = m.name ?? "";
-    w.string(v);
-  }
+  w.string(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.arrayLength(v.length);
@@ -132,12 +123,6 @@ function encodeOffsetDeleteResponseTopic(w: Writer, version: number, m: OffsetDe
 }
 
 function encodeOffsetDeleteResponsePartition(w: Writer, version: number, m: OffsetDeleteResponsePartitionInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
 }

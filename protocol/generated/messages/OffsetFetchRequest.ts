@@ -214,8 +214,7 @@ export function encodeOffsetFetchRequest(w: Writer, version: number, m: OffsetFe
     if (m.groups !== undefined && (m.groups.length > 0)) throw unsupportedField('OffsetFetchRequest', 'Groups', version);
   }
   if (version >= 7) {
-    const v = m.requireStable ?? false;
-    w.bool(v);
+    w.bool(m.requireStable ?? false);
   } else {
     if (m.requireStable !== undefined && m.requireStable !== false) throw unsupportedField('OffsetFetchRequest', 'RequireStable', version);
   }
@@ -239,17 +238,12 @@ function encodeOffsetFetchRequestTopic(w: Writer, version: number, m: OffsetFetc
 }
 
 function encodeOffsetFetchRequestGroup(w: Writer, version: number, m: OffsetFetchRequestGroupInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
+  w.compactString(m.groupId ?? "");
+  if (version >= 9) {
+    w.compactNullableString(m.memberId ?? null);
   }
   if (version >= 9) {
-    const v = m.memberId === undefined ? null : m.memberId;
-    w.compactNullableString(v);
-  }
-  if (version >= 9) {
-    const v = m.memberEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.memberEpoch ?? -1);
   }
   {
     const v = m.topics === undefined ? [] : m.topics;
@@ -266,10 +260,7 @@ function encodeOffsetFetchRequestGroup(w: Writer, version: number, m: OffsetFetc
 }
 
 function encodeOffsetFetchRequestTopics(w: Writer, version: number, m: OffsetFetchRequestTopicsInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitionIndexes ?? [];
     w.compactArrayLength(v.length);

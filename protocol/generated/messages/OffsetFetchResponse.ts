@@ -256,8 +256,7 @@ function decodeOffsetFetchResponsePartitions(r: Reader, version: number): Offset
 export function encodeOffsetFetchResponse(w: Writer, version: number, m: OffsetFetchResponseInput): void {
   const flexible = version >= 6;
   if (version >= 3) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version <= 7) {
     const v = m.topics ?? [];
@@ -269,8 +268,7 @@ export function encodeOffsetFetchResponse(w: Writer, version: number, m: OffsetF
     if (m.topics !== undefined && (m.topics.length > 0)) throw unsupportedField('OffsetFetchResponse', 'Topics', version);
   }
   if (version >= 2 && version <= 7) {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 8) {
     const v = m.groups ?? [];
@@ -302,34 +300,21 @@ function encodeOffsetFetchResponseTopic(w: Writer, version: number, m: OffsetFet
 
 function encodeOffsetFetchResponsePartition(w: Writer, version: number, m: OffsetFetchResponsePartitionInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.committedOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0n);
   if (version >= 5) {
-    const v = m.committedLeaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.committedLeaderEpoch ?? -1);
   }
   {
     const v = m.metadata === undefined ? "" : m.metadata;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeOffsetFetchResponseGroup(w: Writer, version: number, m: OffsetFetchResponseGroupInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.groupId ?? "");
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -337,18 +322,12 @@ function encodeOffsetFetchResponseGroup(w: Writer, version: number, m: OffsetFet
       encodeOffsetFetchResponseTopics(w, version, v[i]);
     }
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeOffsetFetchResponseTopics(w: Writer, version: number, m: OffsetFetchResponseTopicsInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.name ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -360,25 +339,10 @@ function encodeOffsetFetchResponseTopics(w: Writer, version: number, m: OffsetFe
 }
 
 function encodeOffsetFetchResponsePartitions(w: Writer, version: number, m: OffsetFetchResponsePartitionsInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.committedOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.committedLeaderEpoch ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.metadata === undefined ? "" : m.metadata;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0n);
+  w.int32(m.committedLeaderEpoch ?? -1);
+  w.compactNullableString(m.metadata === undefined ? "" : m.metadata);
+  w.int16(m.errorCode ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -111,8 +111,7 @@ function decodeOffsetForLeaderPartition(r: Reader, version: number): OffsetForLe
 export function encodeOffsetForLeaderEpochRequest(w: Writer, version: number, m: OffsetForLeaderEpochRequestInput): void {
   const flexible = version >= 4;
   if (version >= 3) {
-    const v = m.replicaId ?? -2;
-    w.int32(v);
+    w.int32(m.replicaId ?? -2);
   }
   {
     const v = m.topics ?? [];
@@ -142,17 +141,10 @@ function encodeOffsetForLeaderTopic(w: Writer, version: number, m: OffsetForLead
 
 function encodeOffsetForLeaderPartition(w: Writer, version: number, m: OffsetForLeaderPartitionInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partition ?? 0);
   if (version >= 2) {
-    const v = m.currentLeaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.currentLeaderEpoch ?? -1);
   }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.leaderEpoch ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -115,8 +115,7 @@ function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
 export function encodeOffsetForLeaderEpochResponse(w: Writer, version: number, m: OffsetForLeaderEpochResponseInput): void {
   const flexible = version >= 4;
   if (version >= 2) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
     const v = m.topics ?? [];
@@ -146,21 +145,11 @@ function encodeOffsetForLeaderTopicResult(w: Writer, version: number, m: OffsetF
 
 function encodeEpochEndOffset(w: Writer, version: number, m: EpochEndOffsetInput): void {
   const flexible = version >= 4;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.partition ?? 0);
   if (version >= 1) {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.leaderEpoch ?? -1);
   }
-  {
-    const v = m.endOffset ?? -1n;
-    w.int64(v);
-  }
+  w.int64(m.endOffset ?? -1n);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -115,19 +115,13 @@ function decodePartitionProduceData(r: Reader, version: number): PartitionProduc
 export function encodeProduceRequest(w: Writer, version: number, m: ProduceRequestInput): void {
   const flexible = version >= 9;
   if (version >= 3) {
-    const v = m.transactionalId === undefined ? null : m.transactionalId;
+    const v = m.transactionalId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   } else {
     if (m.transactionalId != null) throw unsupportedField('ProduceRequest', 'TransactionalId', version);
   }
-  {
-    const v = m.acks ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.timeoutMs ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.acks ?? 0);
+  w.int32(m.timeoutMs ?? 0);
   {
     const v = m.topicData ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -156,13 +150,7 @@ function encodeTopicProduceData(w: Writer, version: number, m: TopicProduceDataI
 
 function encodePartitionProduceData(w: Writer, version: number, m: PartitionProduceDataInput): void {
   const flexible = version >= 9;
-  {
-    const v = m.index ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.records === undefined ? null : m.records;
-    writeRecords(w, v, flexible);
-  }
+  w.int32(m.index ?? 0);
+  writeRecords(w, m.records ?? null, flexible);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

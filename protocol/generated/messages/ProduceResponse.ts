@@ -271,8 +271,7 @@ export function encodeProduceResponse(w: Writer, version: number, m: ProduceResp
     }
   }
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (!(version >= 10) && m.nodeEndpoints !== undefined && (m.nodeEndpoints.length > 0)) throw unsupportedField('ProduceResponse', 'NodeEndpoints', version);
   if (flexible) {
@@ -314,25 +313,14 @@ function encodeTopicProduceResponse(w: Writer, version: number, m: TopicProduceR
 
 function encodePartitionProduceResponse(w: Writer, version: number, m: PartitionProduceResponseInput): void {
   const flexible = version >= 9;
-  {
-    const v = m.index ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.baseOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.index ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.baseOffset ?? 0n);
   if (version >= 2) {
-    const v = m.logAppendTimeMs ?? -1n;
-    w.int64(v);
+    w.int64(m.logAppendTimeMs ?? -1n);
   }
   if (version >= 5) {
-    const v = m.logStartOffset ?? -1n;
-    w.int64(v);
+    w.int64(m.logStartOffset ?? -1n);
   }
   if (version >= 8) {
     const v = m.recordErrors ?? [];
@@ -342,7 +330,7 @@ function encodePartitionProduceResponse(w: Writer, version: number, m: Partition
     }
   }
   if (version >= 8) {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
+    const v = m.errorMessage ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (!(version >= 10) && m.currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch(m.currentLeader))) throw unsupportedField('ProduceResponse', 'CurrentLeader', version);
@@ -366,46 +354,25 @@ function encodePartitionProduceResponse(w: Writer, version: number, m: Partition
 
 function encodeBatchIndexAndErrorMessage(w: Writer, version: number, m: BatchIndexAndErrorMessageInput): void {
   const flexible = version >= 9;
+  w.int32(m.batchIndex ?? 0);
   {
-    const v = m.batchIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.batchIndexErrorMessage === undefined ? null : m.batchIndexErrorMessage;
+    const v = m.batchIndexErrorMessage ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderIdAndEpoch(w: Writer, version: number, m: LeaderIdAndEpochInput): void {
-  {
-    const v = m.leaderId ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? -1);
+  w.int32(m.leaderEpoch ?? -1);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.rack === undefined ? null : m.rack;
-    w.compactNullableString(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack ?? null);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

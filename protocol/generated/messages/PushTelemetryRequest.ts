@@ -43,25 +43,10 @@ export function decodePushTelemetryRequest(r: Reader, version: number): PushTele
 }
 
 export function encodePushTelemetryRequest(w: Writer, version: number, m: PushTelemetryRequestInput): void {
-  {
-    const v = m.clientInstanceId ?? ZERO_UUID;
-    w.uuid(v);
-  }
-  {
-    const v = m.subscriptionId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.terminating ?? false;
-    w.bool(v);
-  }
-  {
-    const v = m.compressionType ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.metrics ?? EMPTY_BYTES;
-    w.compactBytes(v);
-  }
+  w.uuid(m.clientInstanceId ?? ZERO_UUID);
+  w.int32(m.subscriptionId ?? 0);
+  w.bool(m.terminating ?? false);
+  w.int8(m.compressionType ?? 0);
+  w.compactBytes(m.metrics ?? EMPTY_BYTES);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -31,13 +31,7 @@ export function decodePushTelemetryResponse(r: Reader, version: number): PushTel
 }
 
 export function encodePushTelemetryResponse(w: Writer, version: number, m: PushTelemetryResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -168,10 +168,7 @@ export function encodeReadShareGroupStateResponse(w: Writer, version: number, m:
 }
 
 function encodeReadStateResult(w: Writer, version: number, m: ReadStateResultInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -183,26 +180,11 @@ function encodeReadStateResult(w: Writer, version: number, m: ReadStateResultInp
 }
 
 function encodePartitionResult(w: Writer, version: number, m: PartitionResultInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.stateEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.startOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
+  w.int32(m.stateEpoch ?? 0);
+  w.int64(m.startOffset ?? 0n);
   {
     const v = m.stateBatches ?? [];
     w.compactArrayLength(v.length);
@@ -214,21 +196,9 @@ function encodePartitionResult(w: Writer, version: number, m: PartitionResultInp
 }
 
 function encodeStateBatch(w: Writer, version: number, m: StateBatchInput): void {
-  {
-    const v = m.firstOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.lastOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.deliveryState ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.deliveryCount ?? 0;
-    w.int16(v);
-  }
+  w.int64(m.firstOffset ?? 0n);
+  w.int64(m.lastOffset ?? 0n);
+  w.int8(m.deliveryState ?? 0);
+  w.int16(m.deliveryCount ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -102,10 +102,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeReadShareGroupStateSummaryRequest(w: Writer, version: number, m: ReadShareGroupStateSummaryRequestInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.groupId ?? "");
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -117,10 +114,7 @@ export function encodeReadShareGroupStateSummaryRequest(w: Writer, version: numb
 }
 
 function encodeReadStateSummaryData(w: Writer, version: number, m: ReadStateSummaryDataInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -132,13 +126,7 @@ function encodeReadStateSummaryData(w: Writer, version: number, m: ReadStateSumm
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

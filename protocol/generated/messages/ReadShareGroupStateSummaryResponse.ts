@@ -121,10 +121,7 @@ export function encodeReadShareGroupStateSummaryResponse(w: Writer, version: num
 }
 
 function encodeReadStateSummaryResult(w: Writer, version: number, m: ReadStateSummaryResultInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -136,25 +133,10 @@ function encodeReadStateSummaryResult(w: Writer, version: number, m: ReadStateSu
 }
 
 function encodePartitionResult(w: Writer, version: number, m: PartitionResultInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.stateEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.startOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
+  w.int32(m.stateEpoch ?? 0);
+  w.int64(m.startOffset ?? 0n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

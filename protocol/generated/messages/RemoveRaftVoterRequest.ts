@@ -35,17 +35,8 @@ export function decodeRemoveRaftVoterRequest(r: Reader, version: number): Remove
 }
 
 export function encodeRemoveRaftVoterRequest(w: Writer, version: number, m: RemoveRaftVoterRequestInput): void {
-  {
-    const v = m.clusterId === undefined ? "" : m.clusterId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.voterId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.compactNullableString(m.clusterId === undefined ? "" : m.clusterId);
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -37,9 +37,6 @@ export function encodeRenewDelegationTokenRequest(w: Writer, version: number, m:
     const v = m.hmac ?? EMPTY_BYTES;
     if (flexible) w.compactBytes(v); else w.bytes(v);
   }
-  {
-    const v = m.renewPeriodMs ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.renewPeriodMs ?? 0n);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -41,21 +41,11 @@ export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
 
 export function encodeRequestHeader(w: Writer, version: number, m: RequestHeaderInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.requestApiKey ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.requestApiVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.correlationId ?? 0;
-    w.int32(v);
-  }
+  w.int16(m.requestApiKey ?? 0);
+  w.int16(m.requestApiVersion ?? 0);
+  w.int32(m.correlationId ?? 0);
   if (version >= 1) {
-    const v = m.clientId === undefined ? "" : m.clientId;
-    w.nullableString(v);
+    w.nullableString(m.clientId === undefined ? "" : m.clientId);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

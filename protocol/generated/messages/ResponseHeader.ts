@@ -29,9 +29,6 @@ export function decodeResponseHeader(r: Reader, version: number): ResponseHeader
 
 export function encodeResponseHeader(w: Writer, version: number, m: ResponseHeaderInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.correlationId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.correlationId ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -41,10 +41,7 @@ export function decodeSaslAuthenticateResponse(r: Reader, version: number): Sasl
 
 export function encodeSaslAuthenticateResponse(w: Writer, version: number, m: SaslAuthenticateResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.errorMessage === undefined ? "" : m.errorMessage;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
@@ -54,8 +51,7 @@ export function encodeSaslAuthenticateResponse(w: Writer, version: number, m: Sa
     if (flexible) w.compactBytes(v); else w.bytes(v);
   }
   if (version >= 1) {
-    const v = m.sessionLifetimeMs ?? 0n;
-    w.int64(v);
+    w.int64(m.sessionLifetimeMs ?? 0n);
   }
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -25,8 +25,5 @@ export function decodeSaslHandshakeRequest(r: Reader, version: number): SaslHand
 }
 
 export function encodeSaslHandshakeRequest(w: Writer, version: number, m: SaslHandshakeRequestInput): void {
-  {
-    const v = m.mechanism ?? "";
-    w.string(v);
-  }
+  w.string(m.mechanism ?? "");
 }

@@ -40,10 +40,7 @@ export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHan
 }
 
 export function encodeSaslHandshakeResponse(w: Writer, version: number, m: SaslHandshakeResponseInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.mechanisms ?? [];
     w.arrayLength(v.length);

@@ -159,18 +159,9 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
 }
 
 export function encodeShareAcknowledgeRequest(w: Writer, version: number, m: ShareAcknowledgeRequestInput): void {
-  {
-    const v = m.groupId === undefined ? null : m.groupId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.memberId === undefined ? "" : m.memberId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.shareSessionEpoch ?? 0;
-    w.int32(v);
-  }
+  w.compactNullableString(m.groupId ?? null);
+  w.compactNullableString(m.memberId === undefined ? "" : m.memberId);
+  w.int32(m.shareSessionEpoch ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -182,10 +173,7 @@ export function encodeShareAcknowledgeRequest(w: Writer, version: number, m: Sha
 }
 
 function encodeAcknowledgeTopic(w: Writer, version: number, m: AcknowledgeTopicInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -197,10 +185,7 @@ function encodeAcknowledgeTopic(w: Writer, version: number, m: AcknowledgeTopicI
 }
 
 function encodeAcknowledgePartition(w: Writer, version: number, m: AcknowledgePartitionInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
   {
     const v = m.acknowledgementBatches ?? [];
     w.compactArrayLength(v.length);
@@ -212,14 +197,8 @@ function encodeAcknowledgePartition(w: Writer, version: number, m: AcknowledgePa
 }
 
 function encodeAcknowledgementBatch(w: Writer, version: number, m: AcknowledgementBatchInput): void {
-  {
-    const v = m.firstOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.lastOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.firstOffset ?? 0n);
+  w.int64(m.lastOffset ?? 0n);
   {
     const v = m.acknowledgeTypes ?? [];
     w.compactArrayLength(v.length);

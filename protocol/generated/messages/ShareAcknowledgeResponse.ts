@@ -190,18 +190,9 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
 }
 
 export function encodeShareAcknowledgeResponse(w: Writer, version: number, m: ShareAcknowledgeResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
   {
     const v = m.responses ?? [];
     w.compactArrayLength(v.length);
@@ -220,10 +211,7 @@ export function encodeShareAcknowledgeResponse(w: Writer, version: number, m: Sh
 }
 
 function encodeShareAcknowledgeTopicResponse(w: Writer, version: number, m: ShareAcknowledgeTopicResponseInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -235,53 +223,23 @@ function encodeShareAcknowledgeTopicResponse(w: Writer, version: number, m: Shar
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.currentLeader ?? {};
-    encodeLeaderIdAndEpoch(w, version, v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
+  encodeLeaderIdAndEpoch(w, version, m.currentLeader ?? {});
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeLeaderIdAndEpoch(w: Writer, version: number, m: LeaderIdAndEpochInput): void {
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.rack === undefined ? null : m.rack;
-    w.compactNullableString(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack ?? null);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

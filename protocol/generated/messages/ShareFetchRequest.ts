@@ -224,30 +224,12 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
 }
 
 export function encodeShareFetchRequest(w: Writer, version: number, m: ShareFetchRequestInput): void {
-  {
-    const v = m.groupId === undefined ? null : m.groupId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.memberId === undefined ? "" : m.memberId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.shareSessionEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.maxWaitMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.minBytes ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.maxBytes ?? 2147483647;
-    w.int32(v);
-  }
+  w.compactNullableString(m.groupId ?? null);
+  w.compactNullableString(m.memberId === undefined ? "" : m.memberId);
+  w.int32(m.shareSessionEpoch ?? 0);
+  w.int32(m.maxWaitMs ?? 0);
+  w.int32(m.minBytes ?? 0);
+  w.int32(m.maxBytes ?? 2147483647);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -266,10 +248,7 @@ export function encodeShareFetchRequest(w: Writer, version: number, m: ShareFetc
 }
 
 function encodeFetchTopic(w: Writer, version: number, m: FetchTopicInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -281,14 +260,8 @@ function encodeFetchTopic(w: Writer, version: number, m: FetchTopicInput): void 
 }
 
 function encodeFetchPartition(w: Writer, version: number, m: FetchPartitionInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.partitionMaxBytes ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.partitionMaxBytes ?? 0);
   {
     const v = m.acknowledgementBatches ?? [];
     w.compactArrayLength(v.length);
@@ -300,14 +273,8 @@ function encodeFetchPartition(w: Writer, version: number, m: FetchPartitionInput
 }
 
 function encodeAcknowledgementBatch(w: Writer, version: number, m: AcknowledgementBatchInput): void {
-  {
-    const v = m.firstOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.lastOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.firstOffset ?? 0n);
+  w.int64(m.lastOffset ?? 0n);
   {
     const v = m.acknowledgeTypes ?? [];
     w.compactArrayLength(v.length);
@@ -319,10 +286,7 @@ function encodeAcknowledgementBatch(w: Writer, version: number, m: Acknowledgeme
 }
 
 function encodeForgottenTopic(w: Writer, version: number, m: ForgottenTopicInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);

@@ -245,18 +245,9 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
 }
 
 export function encodeShareFetchResponse(w: Writer, version: number, m: ShareFetchResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
   {
     const v = m.responses ?? [];
     w.compactArrayLength(v.length);
@@ -275,10 +266,7 @@ export function encodeShareFetchResponse(w: Writer, version: number, m: ShareFet
 }
 
 function encodeShareFetchableTopicResponse(w: Writer, version: number, m: ShareFetchableTopicResponseInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -290,34 +278,13 @@ function encodeShareFetchableTopicResponse(w: Writer, version: number, m: ShareF
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.acknowledgeErrorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.acknowledgeErrorMessage === undefined ? null : m.acknowledgeErrorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.currentLeader ?? {};
-    encodeLeaderIdAndEpoch(w, version, v);
-  }
-  {
-    const v = m.records === undefined ? null : m.records;
-    writeRecords(w, v, true);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
+  w.int16(m.acknowledgeErrorCode ?? 0);
+  w.compactNullableString(m.acknowledgeErrorMessage ?? null);
+  encodeLeaderIdAndEpoch(w, version, m.currentLeader ?? {});
+  writeRecords(w, m.records ?? null, true);
   {
     const v = m.acquiredRecords ?? [];
     w.compactArrayLength(v.length);
@@ -329,49 +296,22 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
 }
 
 function encodeLeaderIdAndEpoch(w: Writer, version: number, m: LeaderIdAndEpochInput): void {
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeAcquiredRecords(w: Writer, version: number, m: AcquiredRecordsInput): void {
-  {
-    const v = m.firstOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.lastOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.deliveryCount ?? 0;
-    w.int16(v);
-  }
+  w.int64(m.firstOffset ?? 0n);
+  w.int64(m.lastOffset ?? 0n);
+  w.int16(m.deliveryCount ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.rack === undefined ? null : m.rack;
-    w.compactNullableString(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack ?? null);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

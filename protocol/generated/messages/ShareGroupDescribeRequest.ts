@@ -49,9 +49,6 @@ export function encodeShareGroupDescribeRequest(w: Writer, version: number, m: S
       w.compactString(v[i]);
     }
   }
-  {
-    const v = m.includeAuthorizedOperations ?? false;
-    w.bool(v);
-  }
+  w.bool(m.includeAuthorizedOperations ?? false);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

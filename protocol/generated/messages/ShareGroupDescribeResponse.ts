@@ -230,10 +230,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
 }
 
 export function encodeShareGroupDescribeResponse(w: Writer, version: number, m: ShareGroupDescribeResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
   {
     const v = m.groups ?? [];
     w.compactArrayLength(v.length);
@@ -245,34 +242,13 @@ export function encodeShareGroupDescribeResponse(w: Writer, version: number, m: 
 }
 
 function encodeDescribedGroup(w: Writer, version: number, m: DescribedGroupInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? null : m.errorMessage;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.groupState ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.groupEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.assignmentEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.assignorName ?? "";
-    w.compactString(v);
-  }
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage ?? null);
+  w.compactString(m.groupId ?? "");
+  w.compactString(m.groupState ?? "");
+  w.int32(m.groupEpoch ?? 0);
+  w.int32(m.assignmentEpoch ?? 0);
+  w.compactString(m.assignorName ?? "");
   {
     const v = m.members ?? [];
     w.compactArrayLength(v.length);
@@ -280,34 +256,16 @@ function encodeDescribedGroup(w: Writer, version: number, m: DescribedGroupInput
       encodeMember(w, version, v[i]);
     }
   }
-  {
-    const v = m.authorizedOperations ?? -2147483648;
-    w.int32(v);
-  }
+  w.int32(m.authorizedOperations ?? -2147483648);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeMember(w: Writer, version: number, m: MemberInput): void {
-  {
-    const v = m.memberId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.rackId === undefined ? null : m.rackId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.memberEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.clientId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.clientHost ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.memberId ?? "");
+  w.compactNullableString(m.rackId ?? null);
+  w.int32(m.memberEpoch ?? 0);
+  w.compactString(m.clientId ?? "");
+  w.compactString(m.clientHost ?? "");
   {
     const v = m.subscribedTopicNames ?? [];
     w.compactArrayLength(v.length);
@@ -315,10 +273,7 @@ function encodeMember(w: Writer, version: number, m: MemberInput): void {
       w.compactString(v[i]);
     }
   }
-  {
-    const v = m.assignment ?? {};
-    encodeAssignment(w, version, v);
-  }
+  encodeAssignment(w, version, m.assignment ?? {});
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
@@ -334,14 +289,8 @@ function encodeAssignment(w: Writer, version: number, m: AssignmentInput): void 
 }
 
 function encodeTopicPartitions(w: Writer, version: number, m: TopicPartitionsInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
+  w.compactString(m.topicName ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);

@@ -53,24 +53,12 @@ export function decodeShareGroupHeartbeatRequest(r: Reader, version: number): Sh
 }
 
 export function encodeShareGroupHeartbeatRequest(w: Writer, version: number, m: ShareGroupHeartbeatRequestInput): void {
+  w.compactString(m.groupId ?? "");
+  w.compactString(m.memberId ?? "");
+  w.int32(m.memberEpoch ?? 0);
+  w.compactNullableString(m.rackId ?? null);
   {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.memberId ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.memberEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.rackId === undefined ? null : m.rackId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.subscribedTopicNames === undefined ? null : m.subscribedTopicNames;
+    const v = m.subscribedTopicNames ?? null;
     if (v === null) {
       w.uvarint(0);
     } else {

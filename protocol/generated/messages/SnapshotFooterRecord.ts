@@ -27,9 +27,6 @@ export function decodeSnapshotFooterRecord(r: Reader, version: number): Snapshot
 }
 
 export function encodeSnapshotFooterRecord(w: Writer, version: number, m: SnapshotFooterRecordInput): void {
-  {
-    const v = m.version ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.version ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -31,13 +31,7 @@ export function decodeSnapshotHeaderRecord(r: Reader, version: number): Snapshot
 }
 
 export function encodeSnapshotHeaderRecord(w: Writer, version: number, m: SnapshotHeaderRecordInput): void {
-  {
-    const v = m.version ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.lastContainedLogTimestamp ?? 0n;
-    w.int64(v);
-  }
+  w.int16(m.version ?? 0);
+  w.int64(m.lastContainedLogTimestamp ?? 0n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -223,27 +223,18 @@ function decodeStopReplicaPartitionState(r: Reader, version: number): StopReplic
 
 export function encodeStopReplicaRequest(w: Writer, version: number, m: StopReplicaRequestInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.controllerId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.controllerId ?? 0);
   if (version >= 4) {
-    const v = m.isKRaftController ?? false;
-    w.bool(v);
+    w.bool(m.isKRaftController ?? false);
   } else {
     if (m.isKRaftController !== undefined && m.isKRaftController !== false) throw unsupportedField('StopReplicaRequest', 'isKRaftController', version);
   }
-  {
-    const v = m.controllerEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.controllerEpoch ?? 0);
   if (version >= 1) {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
+    w.int64(m.brokerEpoch ?? -1n);
   }
   if (version <= 2) {
-    const v = m.deletePartitions ?? false;
-    w.bool(v);
+    w.bool(m.deletePartitions ?? false);
   } else {
     if (m.deletePartitions !== undefined && m.deletePartitions !== false) throw unsupportedField('StopReplicaRequest', 'DeletePartitions', version);
   }
@@ -278,14 +269,8 @@ export function encodeStopReplicaRequest(w: Writer, version: number, m: StopRepl
 }
 
 function encodeStopReplicaPartitionV0(w: Writer, version: number, m: StopReplicaPartitionV0Input): void {
-  {
-    const v = m.topicName ?? "";
-    w.string(v);
-  }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
+  w.string(m.topicName ?? "");
+  w.int32(m.partitionIndex ?? 0);
 }
 
 function encodeStopReplicaTopicV1(w: Writer, version: number, m: StopReplicaTopicV1Input): void {
@@ -305,10 +290,7 @@ function encodeStopReplicaTopicV1(w: Writer, version: number, m: StopReplicaTopi
 }
 
 function encodeStopReplicaTopicState(w: Writer, version: number, m: StopReplicaTopicStateInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.topicName ?? "");
   {
     const v = m.partitionStates ?? [];
     w.compactArrayLength(v.length);
@@ -320,17 +302,8 @@ function encodeStopReplicaTopicState(w: Writer, version: number, m: StopReplicaT
 }
 
 function encodeStopReplicaPartitionState(w: Writer, version: number, m: StopReplicaPartitionStateInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.deletePartition ?? false;
-    w.bool(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderEpoch ?? -1);
+  w.bool(m.deletePartition ?? false);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -74,10 +74,7 @@ function decodeStopReplicaPartitionError(r: Reader, version: number): StopReplic
 
 export function encodeStopReplicaResponse(w: Writer, version: number, m: StopReplicaResponseInput): void {
   const flexible = version >= 2;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.partitionErrors ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -94,13 +91,7 @@ function encodeStopReplicaPartitionError(w: Writer, version: number, m: StopRepl
     const v = m.topicName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -94,26 +94,23 @@ export function encodeSyncGroupRequest(w: Writer, version: number, m: SyncGroupR
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.generationId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.generationId ?? 0);
   {
     const v = m.memberId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 3) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   } else {
     if (m.groupInstanceId != null) throw unsupportedField('SyncGroupRequest', 'GroupInstanceId', version);
   }
   if (version >= 5) {
-    const v = m.protocolType === undefined ? null : m.protocolType;
+    const v = m.protocolType ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 5) {
-    const v = m.protocolName === undefined ? null : m.protocolName;
+    const v = m.protocolName ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   {

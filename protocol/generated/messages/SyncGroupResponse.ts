@@ -46,19 +46,15 @@ export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupRe
 export function encodeSyncGroupResponse(w: Writer, version: number, m: SyncGroupResponseInput): void {
   const flexible = version >= 4;
   if (version >= 1) {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 5) {
-    const v = m.protocolType === undefined ? null : m.protocolType;
+    const v = m.protocolType ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   if (version >= 5) {
-    const v = m.protocolName === undefined ? null : m.protocolName;
+    const v = m.protocolName ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   }
   {

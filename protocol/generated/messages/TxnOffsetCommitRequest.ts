@@ -146,17 +146,10 @@ export function encodeTxnOffsetCommitRequest(w: Writer, version: number, m: TxnO
     const v = m.groupId ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
+  w.int64(m.producerId ?? 0n);
+  w.int16(m.producerEpoch ?? 0);
   if (version >= 3) {
-    const v = m.generationId ?? -1;
-    w.int32(v);
+    w.int32(m.generationId ?? -1);
   } else {
     if (m.generationId !== undefined && m.generationId !== -1) throw unsupportedField('TxnOffsetCommitRequest', 'GenerationId', version);
   }
@@ -167,7 +160,7 @@ export function encodeTxnOffsetCommitRequest(w: Writer, version: number, m: TxnO
     if (m.memberId !== undefined && m.memberId !== "") throw unsupportedField('TxnOffsetCommitRequest', 'MemberId', version);
   }
   if (version >= 3) {
-    const v = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    const v = m.groupInstanceId ?? null;
     if (flexible) w.compactNullableString(v); else w.nullableString(v);
   } else {
     if (m.groupInstanceId != null) throw unsupportedField('TxnOffsetCommitRequest', 'GroupInstanceId', version);
@@ -200,17 +193,10 @@ function encodeTxnOffsetCommitRequestTopic(w: Writer, version: number, m: TxnOff
 
 function encodeTxnOffsetCommitRequestPartition(w: Writer, version: number, m: TxnOffsetCommitRequestPartitionInput): void {
   const flexible = version >= 3;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.committedOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0n);
   if (version >= 2) {
-    const v = m.committedLeaderEpoch ?? -1;
-    w.int32(v);
+    w.int32(m.committedLeaderEpoch ?? -1);
   }
   {
     const v = m.committedMetadata === undefined ? "" : m.committedMetadata;

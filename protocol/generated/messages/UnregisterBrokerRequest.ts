@@ -27,9 +27,6 @@ export function decodeUnregisterBrokerRequest(r: Reader, version: number): Unreg
 }
 
 export function encodeUnregisterBrokerRequest(w: Writer, version: number, m: UnregisterBrokerRequestInput): void {
-  {
-    const v = m.brokerId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.brokerId ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

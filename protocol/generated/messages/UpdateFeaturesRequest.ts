@@ -79,10 +79,7 @@ function decodeFeatureUpdateKey(r: Reader, version: number): FeatureUpdateKey {
 }
 
 export function encodeUpdateFeaturesRequest(w: Writer, version: number, m: UpdateFeaturesRequestInput): void {
-  {
-    const v = m.timeoutMs ?? 60000;
-    w.int32(v);
-  }
+  w.int32(m.timeoutMs ?? 60000);
   {
     const v = m.featureUpdates ?? [];
     w.compactArrayLength(v.length);
@@ -91,8 +88,7 @@ export function encodeUpdateFeaturesRequest(w: Writer, version: number, m: Updat
     }
   }
   if (version >= 1) {
-    const v = m.validateOnly ?? false;
-    w.bool(v);
+    w.bool(m.validateOnly ?? false);
   } else {
     if (m.validateOnly !== undefined && m.validateOnly !== false) throw unsupportedField('UpdateFeaturesRequest', 'ValidateOnly', version);
   }
@@ -100,23 +96,15 @@ export function encodeUpdateFeaturesRequest(w: Writer, version: number, m: Updat
 }
 
 function encodeFeatureUpdateKey(w: Writer, version: number, m: FeatureUpdateKeyInput): void {
-  {
-    const v = m.feature ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.maxVersionLevel ?? 0;
-    w.int16(v);
-  }
+  w.compactString(m.feature ?? "");
+  w.int16(m.maxVersionLevel ?? 0);
   if (version <= 0) {
-    const v = m.allowDowngrade ?? false;
-    w.bool(v);
+    w.bool(m.allowDowngrade ?? false);
   } else {
     if (m.allowDowngrade !== undefined && m.allowDowngrade !== false) throw unsupportedField('UpdateFeaturesRequest', 'AllowDowngrade', version);
   }
   if (version >= 1) {
-    const v = m.upgradeType ?? 1;
-    w.int8(v);
+    w.int8(m.upgradeType ?? 1);
   } else {
     if (m.upgradeType !== undefined && m.upgradeType !== 1) throw unsupportedField('UpdateFeaturesRequest', 'UpgradeType', version);
   }

@@ -83,18 +83,9 @@ function decodeUpdatableFeatureResult(r: Reader, version: number): UpdatableFeat
 }
 
 export function encodeUpdateFeaturesResponse(w: Writer, version: number, m: UpdateFeaturesResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   if (version <= 1) {
     const v = m.results ?? [];
     w.compactArrayLength(v.length);
@@ -106,17 +97,8 @@ export function encodeUpdateFeaturesResponse(w: Writer, version: number, m: Upda
 }
 
 function encodeUpdatableFeatureResult(w: Writer, version: number, m: UpdatableFeatureResultInput): void {
-  {
-    const v = m.feature ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.errorMessage === undefined ? "" : m.errorMessage;
-    w.compactNullableString(v);
-  }
+  w.compactString(m.feature ?? "");
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? "" : m.errorMessage);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -321,24 +321,16 @@ function decodeUpdateMetadataEndpoint(r: Reader, version: number): UpdateMetadat
 
 export function encodeUpdateMetadataRequest(w: Writer, version: number, m: UpdateMetadataRequestInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.controllerId ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.controllerId ?? 0);
   if (version >= 8) {
-    const v = m.isKRaftController ?? false;
-    w.bool(v);
+    w.bool(m.isKRaftController ?? false);
   } else {
     if (m.isKRaftController !== undefined && m.isKRaftController !== false) throw unsupportedField('UpdateMetadataRequest', 'isKRaftController', version);
   }
   if (!(version >= 8) && m.type !== undefined && m.type !== 0) throw unsupportedField('UpdateMetadataRequest', 'Type', version);
-  {
-    const v = m.controllerEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.controllerEpoch ?? 0);
   if (version >= 5) {
-    const v = m.brokerEpoch ?? -1n;
-    w.int64(v);
+    w.int64(m.brokerEpoch ?? -1n);
   }
   if (version <= 4) {
     const v = m.ungroupedPartitionStates ?? [];
@@ -389,22 +381,10 @@ function encodeUpdateMetadataPartitionState(w: Writer, version: number, m: Updat
     const v = m.topicName ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.controllerEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leader ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.controllerEpoch ?? 0);
+  w.int32(m.leader ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   {
     const v = m.isr ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -412,10 +392,7 @@ function encodeUpdateMetadataPartitionState(w: Writer, version: number, m: Updat
       w.int32(v[i]);
     }
   }
-  {
-    const v = m.zkVersion ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.zkVersion ?? 0);
   {
     const v = m.replicas ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -440,8 +417,7 @@ function encodeUpdateMetadataTopicState(w: Writer, version: number, m: UpdateMet
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version >= 7) {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.topicId ?? ZERO_UUID);
   }
   {
     const v = m.partitionStates ?? [];
@@ -455,17 +431,13 @@ function encodeUpdateMetadataTopicState(w: Writer, version: number, m: UpdateMet
 
 function encodeUpdateMetadataBroker(w: Writer, version: number, m: UpdateMetadataBrokerInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.id ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.id ?? 0);
   if (version <= 0) {
     const v = m.v0Host ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
   if (version <= 0) {
-    const v = m.v0Port ?? 0;
-    w.int32(v);
+    w.int32(m.v0Port ?? 0);
   }
   if (version >= 1) {
     const v = m.endpoints ?? [];
@@ -483,10 +455,7 @@ function encodeUpdateMetadataBroker(w: Writer, version: number, m: UpdateMetadat
 
 function encodeUpdateMetadataEndpoint(w: Writer, version: number, m: UpdateMetadataEndpointInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.port ?? 0);
   {
     const v = m.host ?? "";
     if (flexible) w.compactString(v); else w.string(v);
@@ -495,9 +464,6 @@ function encodeUpdateMetadataEndpoint(w: Writer, version: number, m: UpdateMetad
     const v = m.listener ?? "";
     if (flexible) w.compactString(v); else w.string(v);
   }
-  {
-    const v = m.securityProtocol ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.securityProtocol ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

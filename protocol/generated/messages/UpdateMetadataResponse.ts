@@ -29,9 +29,6 @@ export function decodeUpdateMetadataResponse(r: Reader, version: number): Update
 
 export function encodeUpdateMetadataResponse(w: Writer, version: number, m: UpdateMetadataResponseInput): void {
   const flexible = version >= 6;
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

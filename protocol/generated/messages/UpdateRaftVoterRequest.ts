@@ -112,22 +112,10 @@ function decodeKRaftVersionFeature(r: Reader, version: number): KRaftVersionFeat
 }
 
 export function encodeUpdateRaftVoterRequest(w: Writer, version: number, m: UpdateRaftVoterRequestInput): void {
-  {
-    const v = m.clusterId === undefined ? "" : m.clusterId;
-    w.compactNullableString(v);
-  }
-  {
-    const v = m.currentLeaderEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voterId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.compactNullableString(m.clusterId === undefined ? "" : m.clusterId);
+  w.int32(m.currentLeaderEpoch ?? 0);
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   {
     const v = m.listeners ?? [];
     w.compactArrayLength(v.length);
@@ -135,37 +123,19 @@ export function encodeUpdateRaftVoterRequest(w: Writer, version: number, m: Upda
       encodeListener(w, version, v[i]);
     }
   }
-  {
-    const v = m.kRaftVersionFeature ?? {};
-    encodeKRaftVersionFeature(w, version, v);
-  }
+  encodeKRaftVersionFeature(w, version, m.kRaftVersionFeature ?? {});
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeListener(w: Writer, version: number, m: ListenerInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeKRaftVersionFeature(w: Writer, version: number, m: KRaftVersionFeatureInput): void {
-  {
-    const v = m.minSupportedVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.maxSupportedVersion ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

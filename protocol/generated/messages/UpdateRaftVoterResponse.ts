@@ -77,14 +77,8 @@ function decodeCurrentLeader(r: Reader, version: number): CurrentLeader {
 }
 
 export function encodeUpdateRaftVoterResponse(w: Writer, version: number, m: UpdateRaftVoterResponseInput): void {
-  {
-    const v = m.throttleTimeMs ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   const unknownTags = m._unknownTaggedFields;
   let nTags = unknownTags === undefined ? 0 : unknownTags.length;
   const hasCurrentLeader = m.currentLeader !== undefined && (!isDefaultCurrentLeader(m.currentLeader));
@@ -102,22 +96,10 @@ export function encodeUpdateRaftVoterResponse(w: Writer, version: number, m: Upd
 }
 
 function encodeCurrentLeader(w: Writer, version: number, m: CurrentLeaderInput): void {
-  {
-    const v = m.leaderId ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? -1;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.leaderId ?? -1);
+  w.int32(m.leaderEpoch ?? -1);
+  w.compactString(m.host ?? "");
+  w.int32(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

@@ -126,13 +126,9 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 }
 
 export function encodeVoteRequest(w: Writer, version: number, m: VoteRequestInput): void {
-  {
-    const v = m.clusterId === undefined ? null : m.clusterId;
-    w.compactNullableString(v);
-  }
+  w.compactNullableString(m.clusterId ?? null);
   if (version >= 1) {
-    const v = m.voterId ?? -1;
-    w.int32(v);
+    w.int32(m.voterId ?? -1);
   }
   {
     const v = m.topics ?? [];
@@ -145,10 +141,7 @@ export function encodeVoteRequest(w: Writer, version: number, m: VoteRequestInpu
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.topicName ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -160,33 +153,16 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.candidateEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.candidateId ?? 0;
-    w.int32(v);
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.candidateEpoch ?? 0);
+  w.int32(m.candidateId ?? 0);
+  if (version >= 1) {
+    w.uuid(m.candidateDirectoryId ?? ZERO_UUID);
   }
   if (version >= 1) {
-    const v = m.candidateDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
+    w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   }
-  if (version >= 1) {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
-  }
-  {
-    const v = m.lastOffsetEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.lastOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.lastOffsetEpoch ?? 0);
+  w.int64(m.lastOffset ?? 0n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

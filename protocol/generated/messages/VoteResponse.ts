@@ -165,10 +165,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
 }
 
 export function encodeVoteResponse(w: Writer, version: number, m: VoteResponseInput): void {
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.errorCode ?? 0);
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -197,10 +194,7 @@ export function encodeVoteResponse(w: Writer, version: number, m: VoteResponseIn
 }
 
 function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
-  {
-    const v = m.topicName ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.topicName ?? "");
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -212,41 +206,17 @@ function encodeTopicData(w: Writer, version: number, m: TopicDataInput): void {
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.leaderId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voteGranted ?? false;
-    w.bool(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
+  w.bool(m.voteGranted ?? false);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeNodeEndpoint(w: Writer, version: number, m: NodeEndpointInput): void {
-  {
-    const v = m.nodeId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

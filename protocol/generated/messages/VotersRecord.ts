@@ -139,10 +139,7 @@ function decodeKRaftVersionFeature(r: Reader, version: number): KRaftVersionFeat
 }
 
 export function encodeVotersRecord(w: Writer, version: number, m: VotersRecordInput): void {
-  {
-    const v = m.version ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.version ?? 0);
   {
     const v = m.voters ?? [];
     w.compactArrayLength(v.length);
@@ -154,14 +151,8 @@ export function encodeVotersRecord(w: Writer, version: number, m: VotersRecordIn
 }
 
 function encodeVoter(w: Writer, version: number, m: VoterInput): void {
-  {
-    const v = m.voterId ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.voterDirectoryId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? ZERO_UUID);
   {
     const v = m.endpoints ?? [];
     w.compactArrayLength(v.length);
@@ -169,37 +160,19 @@ function encodeVoter(w: Writer, version: number, m: VoterInput): void {
       encodeEndpoint(w, version, v[i]);
     }
   }
-  {
-    const v = m.kRaftVersionFeature ?? {};
-    encodeKRaftVersionFeature(w, version, v);
-  }
+  encodeKRaftVersionFeature(w, version, m.kRaftVersionFeature ?? {});
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeEndpoint(w: Writer, version: number, m: EndpointInput): void {
-  {
-    const v = m.name ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.host ?? "";
-    w.compactString(v);
-  }
-  {
-    const v = m.port ?? 0;
-    w.uint16(v);
-  }
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 
 function encodeKRaftVersionFeature(w: Writer, version: number, m: KRaftVersionFeatureInput): void {
-  {
-    const v = m.minSupportedVersion ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.maxSupportedVersion ?? 0;
-    w.int16(v);
-  }
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

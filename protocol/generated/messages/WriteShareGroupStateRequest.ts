@@ -157,10 +157,7 @@ function decodeStateBatch(r: Reader, version: number): StateBatch {
 }
 
 export function encodeWriteShareGroupStateRequest(w: Writer, version: number, m: WriteShareGroupStateRequestInput): void {
-  {
-    const v = m.groupId ?? "";
-    w.compactString(v);
-  }
+  w.compactString(m.groupId ?? "");
   {
     const v = m.topics ?? [];
     w.compactArrayLength(v.length);
@@ -172,10 +169,7 @@ export function encodeWriteShareGroupStateRequest(w: Writer, version: number, m:
 }
 
 function encodeWriteStateData(w: Writer, version: number, m: WriteStateDataInput): void {
-  {
-    const v = m.topicId ?? ZERO_UUID;
-    w.uuid(v);
-  }
+  w.uuid(m.topicId ?? ZERO_UUID);
   {
     const v = m.partitions ?? [];
     w.compactArrayLength(v.length);
@@ -187,22 +181,10 @@ function encodeWriteStateData(w: Writer, version: number, m: WriteStateDataInput
 }
 
 function encodePartitionData(w: Writer, version: number, m: PartitionDataInput): void {
-  {
-    const v = m.partition ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.stateEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.leaderEpoch ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.startOffset ?? 0n;
-    w.int64(v);
-  }
+  w.int32(m.partition ?? 0);
+  w.int32(m.stateEpoch ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
+  w.int64(m.startOffset ?? 0n);
   {
     const v = m.stateBatches ?? [];
     w.compactArrayLength(v.length);
@@ -214,21 +196,9 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInput):
 }
 
 function encodeStateBatch(w: Writer, version: number, m: StateBatchInput): void {
-  {
-    const v = m.firstOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.lastOffset ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.deliveryState ?? 0;
-    w.int8(v);
-  }
-  {
-    const v = m.deliveryCount ?? 0;
-    w.int16(v);
-  }
+  w.int64(m.firstOffset ?? 0n);
+  w.int64(m.lastOffset ?? 0n);
+  w.int8(m.deliveryState ?? 0);
+  w.int16(m.deliveryCount ?? 0);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -136,18 +136,9 @@ export function encodeWriteTxnMarkersRequest(w: Writer, version: number, m: Writ
 
 function encodeWritableTxnMarker(w: Writer, version: number, m: WritableTxnMarkerInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
-  {
-    const v = m.producerEpoch ?? 0;
-    w.int16(v);
-  }
-  {
-    const v = m.transactionResult ?? false;
-    w.bool(v);
-  }
+  w.int64(m.producerId ?? 0n);
+  w.int16(m.producerEpoch ?? 0);
+  w.bool(m.transactionResult ?? false);
   {
     const v = m.topics ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -155,10 +146,7 @@ function encodeWritableTxnMarker(w: Writer, version: number, m: WritableTxnMarke
       encodeWritableTxnMarkerTopic(w, version, v[i]);
     }
   }
-  {
-    const v = m.coordinatorEpoch ?? 0;
-    w.int32(v);
-  }
+  w.int32(m.coordinatorEpoch ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }
 

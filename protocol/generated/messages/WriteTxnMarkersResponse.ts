@@ -150,10 +150,7 @@ export function encodeWriteTxnMarkersResponse(w: Writer, version: number, m: Wri
 
 function encodeWritableTxnMarkerResult(w: Writer, version: number, m: WritableTxnMarkerResultInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.producerId ?? 0n;
-    w.int64(v);
-  }
+  w.int64(m.producerId ?? 0n);
   {
     const v = m.topics ?? [];
     if (flexible) w.compactArrayLength(v.length); else w.arrayLength(v.length);
@@ -182,13 +179,7 @@ function encodeWritableTxnMarkerTopicResult(w: Writer, version: number, m: Writa
 
 function encodeWritableTxnMarkerPartitionResult(w: Writer, version: number, m: WritableTxnMarkerPartitionResultInput): void {
   const flexible = version >= 1;
-  {
-    const v = m.partitionIndex ?? 0;
-    w.int32(v);
-  }
-  {
-    const v = m.errorCode ?? 0;
-    w.int16(v);
-  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (flexible) writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -40,6 +40,8 @@ export interface BrokerHandle {
   readonly services: BrokerServices;
   /** Port of the metrics/console HTTP server, null when metrics are off. */
   readonly httpPort: number | null;
+  /** The listener, for introspection of live connections. */
+  readonly server: BrokerServer;
   /** Stops accepting, answers in-flight requests, flushes and closes the logs. Idempotent. */
   close(): Promise<void>;
 }
@@ -154,5 +156,5 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     }
     logger.info({ host: ops.host, port: ops.port, console: opts.console === true }, 'http listening');
   }
-  return { host: bound.host, port: bound.port, config, services, httpPort: ops?.port ?? null, close };
+  return { host: bound.host, port: bound.port, config, services, httpPort: ops?.port ?? null, server, close };
 }

@@ -10,6 +10,13 @@ import { FrameDecoder } from './frameDecoder';
 import { peekHeader, readHeaderRest, writeResponseHeader } from './requestHeader';
 import type { ResponseSlot } from './responseSlot';
 
+export interface ConnectionState {
+  id: number;
+  inFlight: number;
+  readingPaused: boolean;
+  unsentBytes: number;
+}
+
 export interface ConnectionLimits {
   maxRequestBytes: number;
   maxInFlight: number;
@@ -25,6 +32,9 @@ export interface ConnectionLimits {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly slots: ResponseSlot[] = [];
+  /** Frames read but not started because the connection was overloaded. */
+  private readonly backlog: Buffer[] = [];
+  private pumping = false;
   private paused = false;
   private closed = false;
   private draining = false;
@@ -50,7 +60,7 @@ export class Connection {
     socket.setNoDelay(true);
     if (limits.idleMs > 0) socket.setTimeout(limits.idleMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.maybeResume());
+    socket.on('drain', () => this.pump());
     socket.on('timeout', () => this.onIdle());
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // Resets by clients that simply went away are routine.
@@ -64,18 +74,47 @@ export class Connection {
     return this.slots.length;
   }
 
+  /** A snapshot for introspection (tests, admin tools): how loaded this connection is right now. */
+  state(): ConnectionState {
+    return { id: this.info.id, inFlight: this.slots.length, readingPaused: this.paused, unsentBytes: this.socket.writableLength };
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed || this.draining) return;
     const { frames, oversized } = this.decoder.push(chunk);
-    for (const frame of frames) {
-      if (this.closed) return;
-      this.onFrame(frame);
-    }
     if (oversized !== null) {
       this.abort({ size: oversized, max: this.limits.maxRequestBytes }, 'request size exceeds socket.request.max.bytes; closing connection');
       return;
     }
-    this.maybePause();
+    for (const frame of frames) this.backlog.push(frame);
+    this.pump();
+  }
+
+  /**
+   * Starts queued requests while the connection is not overloaded, and pauses
+   * reading from the socket whenever some must wait. One chunk can carry
+   * hundreds of small requests, so the limit is applied per request, not per read.
+   */
+  private pump(): void {
+    if (this.pumping) return; // synchronous handlers re-enter through flush()
+    this.pumping = true;
+    try {
+      while (this.backlog.length > 0 && !this.closed && !this.draining && !this.overloaded()) {
+        this.onFrame(this.backlog.shift()!);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (this.closed || this.draining) return;
+    if (this.backlog.length > 0 || this.overloaded()) {
+      if (!this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
   }
 
   private onFrame(frame: Buffer): void {
@@ -185,26 +224,12 @@ export class Connection {
       for (const c of slot.chunks) this.socket.write(c);
     }
     if (corked) this.socket.uncork();
-    this.maybeResume();
+    this.pump();
     if (this.slots.length === 0 && this.draining) this.notifyDrained();
   }
 
   private overloaded(): boolean {
     return this.slots.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.writeHighWaterMark;
-  }
-
-  private maybePause(): void {
-    if (!this.paused && this.overloaded()) {
-      this.paused = true;
-      this.socket.pause();
-    }
-  }
-
-  private maybeResume(): void {
-    if (this.paused && !this.closed && !this.draining && !this.overloaded()) {
-      this.paused = false;
-      this.socket.resume();
-    }
   }
 
   private onIdle(): void {
@@ -228,6 +253,7 @@ export class Connection {
 
   private finish(): void {
     if (!this.closed) this.closed = true;
+    this.backlog.length = 0;
     this.services.observer?.connectionClosed(this.info);
     this.slots.length = 0;
     this.notifyDrained();

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import type { BrokerServices } from '../handlers/types';
-import { Connection, type ConnectionLimits } from './connection';
+import { Connection, type ConnectionLimits, type ConnectionState } from './connection';
 
 /** The TCP listener: accepts connections and, on close, lets in-flight requests finish. */
 export class BrokerServer {
@@ -30,6 +30,10 @@ export class BrokerServer {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  connectionStates(): ConnectionState[] {
+    return [...this.connections].map((c) => c.state());
   }
 
   private accept(socket: net.Socket): void {

@@ -17,7 +17,17 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     partitions: config.offsetsTopicPartitions ?? 50,
   });
   await log.open();
-  const coordinator = new GroupCoordinator({ config, log, logger });
+  const { metadata } = services;
+  const coordinator = new GroupCoordinator({
+    config,
+    log,
+    logger,
+    topics: {
+      byName: (name) => metadata.topic(name),
+      byId: (id) => metadata.topicById(id),
+      names: () => metadata.topics().map((t) => t.name),
+    },
+  });
   await coordinator.start();
   services.groups = coordinator;
   return coordinator;

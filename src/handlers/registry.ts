@@ -28,6 +28,8 @@ import { handleListGroups } from './listGroups';
 import { handleDescribeGroups } from './describeGroups';
 import { handleDeleteGroups } from './deleteGroups';
 import { handleOffsetDelete } from './offsetDelete';
+import { handleConsumerGroupHeartbeat } from './consumerGroupHeartbeat';
+import { handleConsumerGroupDescribe } from './consumerGroupDescribe';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -82,6 +84,8 @@ const ENTRIES: Entry[] = [
   [ApiKey.DescribeGroups, handleDescribeGroups],
   [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.OffsetDelete, handleOffsetDelete],
+  [ApiKey.ConsumerGroupHeartbeat, handleConsumerGroupHeartbeat],
+  [ApiKey.ConsumerGroupDescribe, handleConsumerGroupDescribe],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

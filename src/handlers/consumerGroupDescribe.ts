@@ -1,0 +1,41 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ConsumerGroupDescribeRequest } from '../../protocol/generated/messages/ConsumerGroupDescribeRequest';
+import type { ConsumerGroupDescribeResponseInput } from '../../protocol/generated/messages/ConsumerGroupDescribeResponse';
+import { groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+/** Kafka's "operations not requested" marker. */
+const NO_AUTHORIZED_OPERATIONS = -2147483648;
+
+export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponseInput> = (ctx, req) => {
+  const coord = groupCoordinator(ctx);
+  return {
+    throttleTimeMs: 0,
+    groups: req.groupIds.map((groupId) => {
+      if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, groupId, groupState: '', members: [] };
+      const d = coord.describeConsumerGroup(groupId);
+      return {
+        errorCode: d.errorCode,
+        errorMessage: d.errorMessage,
+        groupId,
+        groupState: d.state,
+        groupEpoch: d.groupEpoch,
+        assignmentEpoch: d.assignmentEpoch,
+        assignorName: d.assignorName,
+        members: d.members.map((m) => ({
+          memberId: m.memberId,
+          instanceId: m.instanceId,
+          rackId: m.rackId,
+          memberEpoch: m.memberEpoch,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          subscribedTopicNames: m.subscribedTopicNames,
+          subscribedTopicRegex: m.subscribedTopicRegex,
+          assignment: { topicPartitions: m.assignment },
+          targetAssignment: { topicPartitions: m.targetAssignment },
+        })),
+        authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+      };
+    }),
+  };
+};

@@ -1,0 +1,42 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/messages/ConsumerGroupHeartbeatRequest';
+import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
+import { clientHost, groupCoordinator } from '../groups/services';
+import type { Handler } from './types';
+
+/**
+ * KIP-848 heartbeat. v0 lets the coordinator pick the member id on join; v1
+ * clients bring their own (a UUID), which the coordinator keeps.
+ */
+export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponseInput> = (ctx, req) => {
+  const coord = groupCoordinator(ctx);
+  if (!coord) {
+    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  }
+  if (ctx.apiVersion >= 1 && req.memberId === '') {
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'MemberId can not be empty.', memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  }
+  const r = coord.consumerHeartbeat({
+    groupId: req.groupId,
+    memberId: req.memberId,
+    memberEpoch: req.memberEpoch,
+    instanceId: req.instanceId,
+    rackId: req.rackId,
+    rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+    subscribedTopicNames: req.subscribedTopicNames,
+    subscribedTopicRegex: ctx.apiVersion >= 1 ? req.subscribedTopicRegex : null,
+    serverAssignor: req.serverAssignor,
+    ownedPartitions: req.topicPartitions?.map((tp) => ({ topicId: Buffer.from(tp.topicId), partitions: tp.partitions })) ?? null,
+    clientId: ctx.clientId ?? '',
+    clientHost: clientHost(ctx),
+  });
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    errorMessage: r.errorMessage,
+    memberId: r.memberId,
+    memberEpoch: r.memberEpoch,
+    heartbeatIntervalMs: r.heartbeatIntervalMs,
+    assignment: r.assignment === null ? null : { topicPartitions: r.assignment },
+  };
+};

@@ -275,18 +275,24 @@ export class MessageEmitter {
   private emitDecodeValue(out: Lines, f: FieldSpec, target: string, r: string, nullable: Tri, flex: Tri): void {
     const t = f.type;
     if (t.kind !== 'array') {
-      out.line(`${target} = ${this.decodeScalarExpr(t, r, nullable, flex)};`);
+      out.line(`${target} = ${unwrap(this.decodeScalarExpr(t, r, nullable, flex))};`);
       return;
     }
     if (t.element.kind === 'array') throw new Error(`${this.spec.name}.${f.specName}: arrays of arrays are not supported`);
     out.open('{');
-    out.line(`const n = ${pick(flex, `${r}.compactArrayLength()`, `${r}.arrayLength()`)};`);
+    out.line(`const n = ${unwrap(pick(flex, `${r}.compactArrayLength()`, `${r}.arrayLength()`))};`);
+    if (nullable === 'never') {
+      out.line(`if (n < 0) throw new DecodeError('${this.spec.name}.${f.specName} cannot be null', ${r}.offset);`);
+      out.line(`const a: ${tsType(t.element, false)}[] = [];`);
+      out.line(`for (let i = 0; i < n; i++) a.push(${this.decodeScalarExpr(t.element, r, 'never', flex)});`);
+      out.line(`${target} = a;`);
+      out.close('}');
+      return;
+    }
     const nullBranch =
-      nullable === 'never'
-        ? `throw new DecodeError('${this.spec.name}.${f.specName} cannot be null', ${r}.offset);`
-        : nullable === 'always'
-          ? `${target} = null;`
-          : `if (${nullable.cond}) ${target} = null; else throw new DecodeError('${this.spec.name}.${f.specName} cannot be null at version ' + version, ${r}.offset);`;
+      nullable === 'always'
+        ? `${target} = null;`
+        : `if (${nullable.cond}) ${target} = null; else throw new DecodeError('${this.spec.name}.${f.specName} cannot be null at version ' + version, ${r}.offset);`;
     out.open('if (n < 0) {');
     out.line(nullBranch);
     out.mid('} else {');
@@ -322,7 +328,7 @@ export class MessageEmitter {
       const fieldFlex = f.flexibleVersions === undefined ? flexVar : tri(f.flexibleVersions, scope);
       if (f.type.kind !== 'array') {
         const expr = this.decodeScalarExpr(f.type, 'r', nullable, fieldFlex);
-        if (present === 'always') out.line(`const ${local}: ${type} = ${expr};`);
+        if (present === 'always') out.line(`const ${local}: ${type} = ${unwrap(expr)};`);
         else out.line(`const ${local}: ${type} = ${(present as { cond: string }).cond} ? ${expr} : ${fresh};`);
         continue;
       }
@@ -577,6 +583,18 @@ export class MessageEmitter {
     out.close();
     out.line();
   }
+}
+
+/** Drops parentheses that enclose a whole expression. */
+function unwrap(expr: string): string {
+  if (!expr.startsWith('(') || !expr.endsWith(')')) return expr;
+  let depth = 0;
+  for (let i = 0; i < expr.length; i++) {
+    if (expr[i] === '(') depth++;
+    else if (expr[i] === ')') depth--;
+    if (depth === 0 && i < expr.length - 1) return expr;
+  }
+  return expr.slice(1, -1);
 }
 
 /**

@@ -29,10 +29,10 @@ export type AddOffsetsToTxnRequestInput = {
 
 export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToTxnRequest {
   const flexible = version >= 3;
-  const transactionalId: string = (flexible ? r.compactString() : r.string());
+  const transactionalId: string = flexible ? r.compactString() : r.string();
   const producerId: bigint = r.int64();
   const producerEpoch: number = r.int16();
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddOffsetsToTxnRequest = { transactionalId, producerId, producerEpoch, groupId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

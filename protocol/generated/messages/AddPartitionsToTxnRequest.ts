@@ -77,14 +77,11 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
   let transactions: AddPartitionsToTxnTransaction[];
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('AddPartitionsToTxnRequest.Transactions cannot be null', r.offset);
-      } else {
-        const a: AddPartitionsToTxnTransaction[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTransaction(r, version));
-        transactions = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.Transactions cannot be null', r.offset);
+      const a: AddPartitionsToTxnTransaction[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTransaction(r, version));
+      transactions = a;
     }
   } else {
     transactions = [];
@@ -95,14 +92,11 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
   let v3AndBelowTopics: AddPartitionsToTxnTopic[];
   if (version <= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('AddPartitionsToTxnRequest.V3AndBelowTopics cannot be null', r.offset);
-      } else {
-        const a: AddPartitionsToTxnTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
-        v3AndBelowTopics = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.V3AndBelowTopics cannot be null', r.offset);
+      const a: AddPartitionsToTxnTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
+      v3AndBelowTopics = a;
     }
   } else {
     v3AndBelowTopics = [];
@@ -121,13 +115,10 @@ function decodeAddPartitionsToTxnTransaction(r: Reader, version: number): AddPar
   let topics: AddPartitionsToTxnTopic[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AddPartitionsToTxnRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: AddPartitionsToTxnTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.Topics cannot be null', r.offset);
+    const a: AddPartitionsToTxnTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AddPartitionsToTxnTransaction = { transactionalId, producerId, producerEpoch, verifyOnly, topics };
@@ -137,17 +128,14 @@ function decodeAddPartitionsToTxnTransaction(r: Reader, version: number): AddPar
 
 function decodeAddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnTopic {
   const flexible = version >= 3;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AddPartitionsToTxnRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnTopic = { name, partitions };

@@ -83,14 +83,11 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
   let resultsByTransaction: AddPartitionsToTxnResult[];
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTransaction cannot be null', r.offset);
-      } else {
-        const a: AddPartitionsToTxnResult[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnResult(r, version));
-        resultsByTransaction = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTransaction cannot be null', r.offset);
+      const a: AddPartitionsToTxnResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnResult(r, version));
+      resultsByTransaction = a;
     }
   } else {
     resultsByTransaction = [];
@@ -98,14 +95,11 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
   let resultsByTopicV3AndBelow: AddPartitionsToTxnTopicResult[];
   if (version <= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow cannot be null', r.offset);
-      } else {
-        const a: AddPartitionsToTxnTopicResult[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
-        resultsByTopicV3AndBelow = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow cannot be null', r.offset);
+      const a: AddPartitionsToTxnTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
+      resultsByTopicV3AndBelow = a;
     }
   } else {
     resultsByTopicV3AndBelow = [];
@@ -121,13 +115,10 @@ function decodeAddPartitionsToTxnResult(r: Reader, version: number): AddPartitio
   let topicResults: AddPartitionsToTxnTopicResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AddPartitionsToTxnResponse.TopicResults cannot be null', r.offset);
-    } else {
-      const a: AddPartitionsToTxnTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
-      topicResults = a;
-    }
+    if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.TopicResults cannot be null', r.offset);
+    const a: AddPartitionsToTxnTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
+    topicResults = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AddPartitionsToTxnResult = { transactionalId, topicResults };
@@ -137,17 +128,14 @@ function decodeAddPartitionsToTxnResult(r: Reader, version: number): AddPartitio
 
 function decodeAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnTopicResult {
   const flexible = version >= 3;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let resultsByPartition: AddPartitionsToTxnPartitionResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AddPartitionsToTxnResponse.ResultsByPartition cannot be null', r.offset);
-    } else {
-      const a: AddPartitionsToTxnPartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnPartitionResult(r, version));
-      resultsByPartition = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.ResultsByPartition cannot be null', r.offset);
+    const a: AddPartitionsToTxnPartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnPartitionResult(r, version));
+    resultsByPartition = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnTopicResult = { name, resultsByPartition };

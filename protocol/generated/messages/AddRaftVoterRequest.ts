@@ -58,13 +58,10 @@ export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVo
   let listeners: Listener[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AddRaftVoterRequest.Listeners cannot be null', r.offset);
-    } else {
-      const a: Listener[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-      listeners = a;
-    }
+    if (n < 0) throw new DecodeError('AddRaftVoterRequest.Listeners cannot be null', r.offset);
+    const a: Listener[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+    listeners = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AddRaftVoterRequest = { clusterId, timeoutMs, voterId, voterDirectoryId, listeners };

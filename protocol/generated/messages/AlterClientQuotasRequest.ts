@@ -77,14 +77,11 @@ export function decodeAlterClientQuotasRequest(r: Reader, version: number): Alte
   const flexible = version >= 1;
   let entries: EntryData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterClientQuotasRequest.Entries cannot be null', r.offset);
-    } else {
-      const a: EntryData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
-      entries = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterClientQuotasRequest.Entries cannot be null', r.offset);
+    const a: EntryData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
+    entries = a;
   }
   const validateOnly: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -97,25 +94,19 @@ function decodeEntryData(r: Reader, version: number): EntryData {
   const flexible = version >= 1;
   let entity: EntityData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterClientQuotasRequest.Entity cannot be null', r.offset);
-    } else {
-      const a: EntityData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
-      entity = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterClientQuotasRequest.Entity cannot be null', r.offset);
+    const a: EntityData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
+    entity = a;
   }
   let ops: OpData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterClientQuotasRequest.Ops cannot be null', r.offset);
-    } else {
-      const a: OpData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOpData(r, version));
-      ops = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterClientQuotasRequest.Ops cannot be null', r.offset);
+    const a: OpData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOpData(r, version));
+    ops = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { entity, ops };
@@ -125,8 +116,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
 
 function decodeEntityData(r: Reader, version: number): EntityData {
   const flexible = version >= 1;
-  const entityType: string = (flexible ? r.compactString() : r.string());
-  const entityName: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const entityType: string = flexible ? r.compactString() : r.string();
+  const entityName: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntityData = { entityType, entityName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
@@ -135,7 +126,7 @@ function decodeEntityData(r: Reader, version: number): EntityData {
 
 function decodeOpData(r: Reader, version: number): OpData {
   const flexible = version >= 1;
-  const key: string = (flexible ? r.compactString() : r.string());
+  const key: string = flexible ? r.compactString() : r.string();
   const value: number = r.float64();
   const remove: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -62,14 +62,11 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
   const throttleTimeMs: number = r.int32();
   let entries: EntryData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterClientQuotasResponse.Entries cannot be null', r.offset);
-    } else {
-      const a: EntryData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
-      entries = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterClientQuotasResponse.Entries cannot be null', r.offset);
+    const a: EntryData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
+    entries = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterClientQuotasResponse = { throttleTimeMs, entries };
@@ -80,17 +77,14 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
 function decodeEntryData(r: Reader, version: number): EntryData {
   const flexible = version >= 1;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   let entity: EntityData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterClientQuotasResponse.Entity cannot be null', r.offset);
-    } else {
-      const a: EntityData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
-      entity = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterClientQuotasResponse.Entity cannot be null', r.offset);
+    const a: EntityData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
+    entity = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { errorCode, errorMessage, entity };
@@ -100,8 +94,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
 
 function decodeEntityData(r: Reader, version: number): EntityData {
   const flexible = version >= 1;
-  const entityType: string = (flexible ? r.compactString() : r.string());
-  const entityName: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const entityType: string = flexible ? r.compactString() : r.string();
+  const entityName: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntityData = { entityType, entityName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

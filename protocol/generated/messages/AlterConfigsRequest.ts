@@ -61,14 +61,11 @@ export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConf
   const flexible = version >= 2;
   let resources: AlterConfigsResource[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterConfigsRequest.Resources cannot be null', r.offset);
-    } else {
-      const a: AlterConfigsResource[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
-      resources = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterConfigsRequest.Resources cannot be null', r.offset);
+    const a: AlterConfigsResource[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
+    resources = a;
   }
   const validateOnly: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -80,17 +77,14 @@ export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConf
 function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsResource {
   const flexible = version >= 2;
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   let configs: AlterableConfig[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterConfigsRequest.Configs cannot be null', r.offset);
-    } else {
-      const a: AlterableConfig[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
-      configs = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterConfigsRequest.Configs cannot be null', r.offset);
+    const a: AlterableConfig[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
+    configs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResource = { resourceType, resourceName, configs };
@@ -100,8 +94,8 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
 
 function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
-  const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const name: string = flexible ? r.compactString() : r.string();
+  const value: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterableConfig = { name, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -59,13 +59,10 @@ export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: num
   let topics: ReassignableTopic[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionReassignmentsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: ReassignableTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReassignableTopic(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionReassignmentsRequest.Topics cannot be null', r.offset);
+    const a: ReassignableTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReassignableTopic(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionReassignmentsRequest = { timeoutMs, topics };
@@ -78,13 +75,10 @@ function decodeReassignableTopic(r: Reader, version: number): ReassignableTopic 
   let partitions: ReassignablePartition[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionReassignmentsRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: ReassignablePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReassignablePartition(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionReassignmentsRequest.Partitions cannot be null', r.offset);
+    const a: ReassignablePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReassignablePartition(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignableTopic = { name, partitions };

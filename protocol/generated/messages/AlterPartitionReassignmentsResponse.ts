@@ -70,13 +70,10 @@ export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: nu
   let responses: ReassignableTopicResponse[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionReassignmentsResponse.Responses cannot be null', r.offset);
-    } else {
-      const a: ReassignableTopicResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReassignableTopicResponse(r, version));
-      responses = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionReassignmentsResponse.Responses cannot be null', r.offset);
+    const a: ReassignableTopicResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReassignableTopicResponse(r, version));
+    responses = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionReassignmentsResponse = { throttleTimeMs, errorCode, errorMessage, responses };
@@ -89,13 +86,10 @@ function decodeReassignableTopicResponse(r: Reader, version: number): Reassignab
   let partitions: ReassignablePartitionResponse[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: ReassignablePartitionResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReassignablePartitionResponse(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
+    const a: ReassignablePartitionResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReassignablePartitionResponse(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignableTopicResponse = { name, partitions };

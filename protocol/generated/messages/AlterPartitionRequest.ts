@@ -94,13 +94,10 @@ export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPa
   let topics: TopicData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionRequest.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionRequest = { brokerId, brokerEpoch, topics };
@@ -114,13 +111,10 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, topicId, partitions };
@@ -135,13 +129,10 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   if (version <= 2) {
     {
       const n = r.compactArrayLength();
-      if (n < 0) {
-        throw new DecodeError('AlterPartitionRequest.NewIsr cannot be null', r.offset);
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int32());
-        newIsr = a;
-      }
+      if (n < 0) throw new DecodeError('AlterPartitionRequest.NewIsr cannot be null', r.offset);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      newIsr = a;
     }
   } else {
     newIsr = [];
@@ -150,13 +141,10 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   if (version >= 3) {
     {
       const n = r.compactArrayLength();
-      if (n < 0) {
-        throw new DecodeError('AlterPartitionRequest.NewIsrWithEpochs cannot be null', r.offset);
-      } else {
-        const a: BrokerState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeBrokerState(r, version));
-        newIsrWithEpochs = a;
-      }
+      if (n < 0) throw new DecodeError('AlterPartitionRequest.NewIsrWithEpochs cannot be null', r.offset);
+      const a: BrokerState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeBrokerState(r, version));
+      newIsrWithEpochs = a;
     }
   } else {
     newIsrWithEpochs = [];

@@ -81,13 +81,10 @@ export function decodeAlterPartitionResponse(r: Reader, version: number): AlterP
   let topics: TopicData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionResponse.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionResponse = { throttleTimeMs, errorCode, topics };
@@ -101,13 +98,10 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionResponse.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, topicId, partitions };
@@ -123,13 +117,10 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let isr: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterPartitionResponse.Isr cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      isr = a;
-    }
+    if (n < 0) throw new DecodeError('AlterPartitionResponse.Isr cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    isr = a;
   }
   const leaderRecoveryState: number = version >= 1 ? r.int8() : 0;
   const partitionEpoch: number = r.int32();

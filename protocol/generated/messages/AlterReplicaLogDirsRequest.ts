@@ -55,14 +55,11 @@ export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Al
   const flexible = version >= 2;
   let dirs: AlterReplicaLogDir[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterReplicaLogDirsRequest.Dirs cannot be null', r.offset);
-    } else {
-      const a: AlterReplicaLogDir[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDir(r, version));
-      dirs = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterReplicaLogDirsRequest.Dirs cannot be null', r.offset);
+    const a: AlterReplicaLogDir[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDir(r, version));
+    dirs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirsRequest = { dirs };
@@ -72,17 +69,14 @@ export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Al
 
 function decodeAlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDir {
   const flexible = version >= 2;
-  const path: string = (flexible ? r.compactString() : r.string());
+  const path: string = flexible ? r.compactString() : r.string();
   let topics: AlterReplicaLogDirTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterReplicaLogDirsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: AlterReplicaLogDirTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterReplicaLogDirsRequest.Topics cannot be null', r.offset);
+    const a: AlterReplicaLogDirTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDir = { path, topics };
@@ -92,17 +86,14 @@ function decodeAlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDi
 
 function decodeAlterReplicaLogDirTopic(r: Reader, version: number): AlterReplicaLogDirTopic {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterReplicaLogDirsRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterReplicaLogDirsRequest.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirTopic = { name, partitions };

@@ -59,14 +59,11 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
   const throttleTimeMs: number = r.int32();
   let results: AlterReplicaLogDirTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterReplicaLogDirsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: AlterReplicaLogDirTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
-      results = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterReplicaLogDirsResponse.Results cannot be null', r.offset);
+    const a: AlterReplicaLogDirTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirsResponse = { throttleTimeMs, results };
@@ -76,17 +73,14 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
 
 function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterReplicaLogDirTopicResult {
   const flexible = version >= 2;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   let partitions: AlterReplicaLogDirPartitionResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('AlterReplicaLogDirsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: AlterReplicaLogDirPartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('AlterReplicaLogDirsResponse.Partitions cannot be null', r.offset);
+    const a: AlterReplicaLogDirPartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirTopicResult = { topicName, partitions };

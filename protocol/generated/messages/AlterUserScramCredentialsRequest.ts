@@ -67,24 +67,18 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
   let deletions: ScramCredentialDeletion[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterUserScramCredentialsRequest.Deletions cannot be null', r.offset);
-    } else {
-      const a: ScramCredentialDeletion[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeScramCredentialDeletion(r, version));
-      deletions = a;
-    }
+    if (n < 0) throw new DecodeError('AlterUserScramCredentialsRequest.Deletions cannot be null', r.offset);
+    const a: ScramCredentialDeletion[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeScramCredentialDeletion(r, version));
+    deletions = a;
   }
   let upsertions: ScramCredentialUpsertion[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AlterUserScramCredentialsRequest.Upsertions cannot be null', r.offset);
-    } else {
-      const a: ScramCredentialUpsertion[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeScramCredentialUpsertion(r, version));
-      upsertions = a;
-    }
+    if (n < 0) throw new DecodeError('AlterUserScramCredentialsRequest.Upsertions cannot be null', r.offset);
+    const a: ScramCredentialUpsertion[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeScramCredentialUpsertion(r, version));
+    upsertions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterUserScramCredentialsRequest = { deletions, upsertions };

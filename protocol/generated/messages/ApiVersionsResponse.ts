@@ -99,14 +99,11 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
   const errorCode: number = r.int16();
   let apiKeys: ApiVersion[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ApiVersionsResponse.ApiKeys cannot be null', r.offset);
-    } else {
-      const a: ApiVersion[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeApiVersion(r, version));
-      apiKeys = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ApiVersionsResponse.ApiKeys cannot be null', r.offset);
+    const a: ApiVersion[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeApiVersion(r, version));
+    apiKeys = a;
   }
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let supportedFeatures: SupportedFeatureKey[] = [];
@@ -121,26 +118,20 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
       if (tag === 0 && version >= 3) {
         {
           const n = tr.compactArrayLength();
-          if (n < 0) {
-            throw new DecodeError('ApiVersionsResponse.SupportedFeatures cannot be null', tr.offset);
-          } else {
-            const a: SupportedFeatureKey[] = [];
-            for (let i = 0; i < n; i++) a.push(decodeSupportedFeatureKey(tr, version));
-            supportedFeatures = a;
-          }
+          if (n < 0) throw new DecodeError('ApiVersionsResponse.SupportedFeatures cannot be null', tr.offset);
+          const a: SupportedFeatureKey[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeSupportedFeatureKey(tr, version));
+          supportedFeatures = a;
         }
       } else if (tag === 1 && version >= 3) {
         finalizedFeaturesEpoch = tr.int64();
       } else if (tag === 2 && version >= 3) {
         {
           const n = tr.compactArrayLength();
-          if (n < 0) {
-            throw new DecodeError('ApiVersionsResponse.FinalizedFeatures cannot be null', tr.offset);
-          } else {
-            const a: FinalizedFeatureKey[] = [];
-            for (let i = 0; i < n; i++) a.push(decodeFinalizedFeatureKey(tr, version));
-            finalizedFeatures = a;
-          }
+          if (n < 0) throw new DecodeError('ApiVersionsResponse.FinalizedFeatures cannot be null', tr.offset);
+          const a: FinalizedFeatureKey[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeFinalizedFeatureKey(tr, version));
+          finalizedFeatures = a;
         }
       } else if (tag === 3 && version >= 3) {
         zkMigrationReady = tr.bool();

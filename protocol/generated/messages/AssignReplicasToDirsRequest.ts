@@ -76,13 +76,10 @@ export function decodeAssignReplicasToDirsRequest(r: Reader, version: number): A
   let directories: DirectoryData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AssignReplicasToDirsRequest.Directories cannot be null', r.offset);
-    } else {
-      const a: DirectoryData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
-      directories = a;
-    }
+    if (n < 0) throw new DecodeError('AssignReplicasToDirsRequest.Directories cannot be null', r.offset);
+    const a: DirectoryData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
+    directories = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AssignReplicasToDirsRequest = { brokerId, brokerEpoch, directories };
@@ -95,13 +92,10 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
   let topics: TopicData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AssignReplicasToDirsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('AssignReplicasToDirsRequest.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DirectoryData = { id, topics };
@@ -114,13 +108,10 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AssignReplicasToDirsRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('AssignReplicasToDirsRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };

@@ -79,13 +79,10 @@ export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): 
   let directories: DirectoryData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AssignReplicasToDirsResponse.Directories cannot be null', r.offset);
-    } else {
-      const a: DirectoryData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
-      directories = a;
-    }
+    if (n < 0) throw new DecodeError('AssignReplicasToDirsResponse.Directories cannot be null', r.offset);
+    const a: DirectoryData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
+    directories = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AssignReplicasToDirsResponse = { throttleTimeMs, errorCode, directories };
@@ -98,13 +95,10 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
   let topics: TopicData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AssignReplicasToDirsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('AssignReplicasToDirsResponse.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DirectoryData = { id, topics };
@@ -117,13 +111,10 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('AssignReplicasToDirsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('AssignReplicasToDirsResponse.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };

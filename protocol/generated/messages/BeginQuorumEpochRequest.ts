@@ -87,30 +87,24 @@ export type LeaderEndpointInput = {
 
 export function decodeBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpochRequest {
   const flexible = version >= 1;
-  const clusterId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const clusterId: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const voterId: number = version >= 1 ? r.int32() : -1;
   let topics: TopicData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('BeginQuorumEpochRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('BeginQuorumEpochRequest.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   let leaderEndpoints: LeaderEndpoint[];
   if (version >= 1) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('BeginQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
-      } else {
-        const a: LeaderEndpoint[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
-        leaderEndpoints = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('BeginQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
+      const a: LeaderEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
+      leaderEndpoints = a;
     }
   } else {
     leaderEndpoints = [];
@@ -123,17 +117,14 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
 
 function decodeTopicData(r: Reader, version: number): TopicData {
   const flexible = version >= 1;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   let partitions: PartitionData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('BeginQuorumEpochRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('BeginQuorumEpochRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };

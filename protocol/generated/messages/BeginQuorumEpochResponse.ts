@@ -87,14 +87,11 @@ export function decodeBeginQuorumEpochResponse(r: Reader, version: number): Begi
   const errorCode: number = r.int16();
   let topics: TopicData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('BeginQuorumEpochResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('BeginQuorumEpochResponse.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -105,13 +102,10 @@ export function decodeBeginQuorumEpochResponse(r: Reader, version: number): Begi
       if (tag === 0 && version >= 1) {
         {
           const n = tr.compactArrayLength();
-          if (n < 0) {
-            throw new DecodeError('BeginQuorumEpochResponse.NodeEndpoints cannot be null', tr.offset);
-          } else {
-            const a: NodeEndpoint[] = [];
-            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-            nodeEndpoints = a;
-          }
+          if (n < 0) throw new DecodeError('BeginQuorumEpochResponse.NodeEndpoints cannot be null', tr.offset);
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+          nodeEndpoints = a;
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -125,17 +119,14 @@ export function decodeBeginQuorumEpochResponse(r: Reader, version: number): Begi
 
 function decodeTopicData(r: Reader, version: number): TopicData {
   const flexible = version >= 1;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   let partitions: PartitionData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('BeginQuorumEpochResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('BeginQuorumEpochResponse.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };

@@ -48,13 +48,10 @@ export function decodeBrokerHeartbeatRequest(r: Reader, version: number): Broker
     if (tag === 0 && version >= 1) {
       {
         const n = tr.compactArrayLength();
-        if (n < 0) {
-          throw new DecodeError('BrokerHeartbeatRequest.OfflineLogDirs cannot be null', tr.offset);
-        } else {
-          const a: Buffer[] = [];
-          for (let i = 0; i < n; i++) a.push(tr.uuid());
-          offlineLogDirs = a;
-        }
+        if (n < 0) throw new DecodeError('BrokerHeartbeatRequest.OfflineLogDirs cannot be null', tr.offset);
+        const a: Buffer[] = [];
+        for (let i = 0; i < n; i++) a.push(tr.uuid());
+        offlineLogDirs = a;
       }
     } else {
       (unknownTags ??= []).push({ tag, data: tr.buf });

@@ -26,13 +26,10 @@ export function decodeConsumerGroupDescribeRequest(r: Reader, version: number): 
   let groupIds: string[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerGroupDescribeRequest.GroupIds cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      groupIds = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerGroupDescribeRequest.GroupIds cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    groupIds = a;
   }
   const includeAuthorizedOperations: boolean = r.bool();
   const unknownTags = readUnknownTaggedFields(r);

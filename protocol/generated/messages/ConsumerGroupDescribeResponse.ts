@@ -136,13 +136,10 @@ export function decodeConsumerGroupDescribeResponse(r: Reader, version: number):
   let groups: DescribedGroup[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerGroupDescribeResponse.Groups cannot be null', r.offset);
-    } else {
-      const a: DescribedGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-      groups = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.Groups cannot be null', r.offset);
+    const a: DescribedGroup[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+    groups = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupDescribeResponse = { throttleTimeMs, groups };
@@ -161,13 +158,10 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   let members: Member[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerGroupDescribeResponse.Members cannot be null', r.offset);
-    } else {
-      const a: Member[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
-      members = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.Members cannot be null', r.offset);
+    const a: Member[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
+    members = a;
   }
   const authorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -186,13 +180,10 @@ function decodeMember(r: Reader, version: number): Member {
   let subscribedTopicNames: string[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      subscribedTopicNames = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    subscribedTopicNames = a;
   }
   const subscribedTopicRegex: string | null = r.compactNullableString();
   const assignment: Assignment = decodeAssignment(r, version);
@@ -207,13 +198,10 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   let topicPartitions: TopicPartitions[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
-    } else {
-      const a: TopicPartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-      topicPartitions = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
+    const a: TopicPartitions[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+    topicPartitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
@@ -227,13 +215,10 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   let partitions: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerGroupDescribeResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, topicName, partitions };

@@ -51,26 +51,20 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
   let topics: string[];
   {
     const n = r.arrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerProtocolSubscription.Topics cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.string());
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerProtocolSubscription.Topics cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.string());
+    topics = a;
   }
   const userData: Buffer | null = r.nullableBytes();
   let ownedPartitions: TopicPartition[];
   if (version >= 1) {
     {
       const n = r.arrayLength();
-      if (n < 0) {
-        throw new DecodeError('ConsumerProtocolSubscription.OwnedPartitions cannot be null', r.offset);
-      } else {
-        const a: TopicPartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-        ownedPartitions = a;
-      }
+      if (n < 0) throw new DecodeError('ConsumerProtocolSubscription.OwnedPartitions cannot be null', r.offset);
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+      ownedPartitions = a;
     }
   } else {
     ownedPartitions = [];
@@ -86,13 +80,10 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
   let partitions: number[];
   {
     const n = r.arrayLength();
-    if (n < 0) {
-      throw new DecodeError('ConsumerProtocolSubscription.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ConsumerProtocolSubscription.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const out: TopicPartition = { topic, partitions };
   return out;

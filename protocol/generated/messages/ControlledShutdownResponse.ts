@@ -43,14 +43,11 @@ export function decodeControlledShutdownResponse(r: Reader, version: number): Co
   const errorCode: number = r.int16();
   let remainingPartitions: RemainingPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ControlledShutdownResponse.RemainingPartitions cannot be null', r.offset);
-    } else {
-      const a: RemainingPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeRemainingPartition(r, version));
-      remainingPartitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ControlledShutdownResponse.RemainingPartitions cannot be null', r.offset);
+    const a: RemainingPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeRemainingPartition(r, version));
+    remainingPartitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ControlledShutdownResponse = { errorCode, remainingPartitions };
@@ -60,7 +57,7 @@ export function decodeControlledShutdownResponse(r: Reader, version: number): Co
 
 function decodeRemainingPartition(r: Reader, version: number): RemainingPartition {
   const flexible = version >= 3;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   const partitionIndex: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: RemainingPartition = { topicName, partitionIndex };

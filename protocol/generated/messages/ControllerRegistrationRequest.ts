@@ -79,24 +79,18 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
   let listeners: Listener[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ControllerRegistrationRequest.Listeners cannot be null', r.offset);
-    } else {
-      const a: Listener[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-      listeners = a;
-    }
+    if (n < 0) throw new DecodeError('ControllerRegistrationRequest.Listeners cannot be null', r.offset);
+    const a: Listener[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+    listeners = a;
   }
   let features: Feature[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ControllerRegistrationRequest.Features cannot be null', r.offset);
-    } else {
-      const a: Feature[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
-      features = a;
-    }
+    if (n < 0) throw new DecodeError('ControllerRegistrationRequest.Features cannot be null', r.offset);
+    const a: Feature[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
+    features = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ControllerRegistrationRequest = { controllerId, incarnationId, zkMigrationReady, listeners, features };

@@ -54,14 +54,11 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
   const flexible = version >= 2;
   let creations: AclCreation[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateAclsRequest.Creations cannot be null', r.offset);
-    } else {
-      const a: AclCreation[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAclCreation(r, version));
-      creations = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateAclsRequest.Creations cannot be null', r.offset);
+    const a: AclCreation[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAclCreation(r, version));
+    creations = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateAclsRequest = { creations };
@@ -72,10 +69,10 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
 function decodeAclCreation(r: Reader, version: number): AclCreation {
   const flexible = version >= 2;
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   const resourcePatternType: number = version >= 1 ? r.int8() : 3;
-  const principal: string = (flexible ? r.compactString() : r.string());
-  const host: string = (flexible ? r.compactString() : r.string());
+  const principal: string = flexible ? r.compactString() : r.string();
+  const host: string = flexible ? r.compactString() : r.string();
   const operation: number = r.int8();
   const permissionType: number = r.int8();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -43,14 +43,11 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
   const throttleTimeMs: number = r.int32();
   let results: AclCreationResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateAclsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: AclCreationResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAclCreationResult(r, version));
-      results = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateAclsResponse.Results cannot be null', r.offset);
+    const a: AclCreationResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAclCreationResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateAclsResponse = { throttleTimeMs, results };
@@ -61,7 +58,7 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
 function decodeAclCreationResult(r: Reader, version: number): AclCreationResult {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AclCreationResult = { errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

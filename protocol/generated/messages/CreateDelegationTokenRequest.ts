@@ -50,14 +50,11 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
   const ownerPrincipalName: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : "";
   let renewers: CreatableRenewers[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateDelegationTokenRequest.Renewers cannot be null', r.offset);
-    } else {
-      const a: CreatableRenewers[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableRenewers(r, version));
-      renewers = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateDelegationTokenRequest.Renewers cannot be null', r.offset);
+    const a: CreatableRenewers[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableRenewers(r, version));
+    renewers = a;
   }
   const maxLifetimeMs: bigint = r.int64();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -68,8 +65,8 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
 
 function decodeCreatableRenewers(r: Reader, version: number): CreatableRenewers {
   const flexible = version >= 2;
-  const principalType: string = (flexible ? r.compactString() : r.string());
-  const principalName: string = (flexible ? r.compactString() : r.string());
+  const principalType: string = flexible ? r.compactString() : r.string();
+  const principalName: string = flexible ? r.compactString() : r.string();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableRenewers = { principalType, principalName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -51,15 +51,15 @@ export type CreateDelegationTokenResponseInput = {
 export function decodeCreateDelegationTokenResponse(r: Reader, version: number): CreateDelegationTokenResponse {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
-  const principalType: string = (flexible ? r.compactString() : r.string());
-  const principalName: string = (flexible ? r.compactString() : r.string());
+  const principalType: string = flexible ? r.compactString() : r.string();
+  const principalName: string = flexible ? r.compactString() : r.string();
   const tokenRequesterPrincipalType: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const tokenRequesterPrincipalName: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const issueTimestampMs: bigint = r.int64();
   const expiryTimestampMs: bigint = r.int64();
   const maxTimestampMs: bigint = r.int64();
-  const tokenId: string = (flexible ? r.compactString() : r.string());
-  const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const tokenId: string = flexible ? r.compactString() : r.string();
+  const hmac: Buffer = flexible ? r.compactBytes() : r.bytes();
   const throttleTimeMs: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateDelegationTokenResponse = { errorCode, principalType, principalName, tokenRequesterPrincipalType, tokenRequesterPrincipalName, issueTimestampMs, expiryTimestampMs, maxTimestampMs, tokenId, hmac, throttleTimeMs };

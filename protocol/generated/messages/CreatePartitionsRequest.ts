@@ -61,14 +61,11 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
   const flexible = version >= 2;
   let topics: CreatePartitionsTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreatePartitionsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: CreatePartitionsTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreatePartitionsRequest.Topics cannot be null', r.offset);
+    const a: CreatePartitionsTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopic(r, version));
+    topics = a;
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = r.bool();
@@ -80,11 +77,11 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
 
 function decodeCreatePartitionsTopic(r: Reader, version: number): CreatePartitionsTopic {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   const count: number = r.int32();
   let assignments: CreatePartitionsAssignment[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       assignments = null;
     } else {
@@ -103,14 +100,11 @@ function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePar
   const flexible = version >= 2;
   let brokerIds: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreatePartitionsRequest.BrokerIds cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      brokerIds = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreatePartitionsRequest.BrokerIds cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    brokerIds = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsAssignment = { brokerIds };

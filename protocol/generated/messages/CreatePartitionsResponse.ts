@@ -46,14 +46,11 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
   const throttleTimeMs: number = r.int32();
   let results: CreatePartitionsTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreatePartitionsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: CreatePartitionsTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopicResult(r, version));
-      results = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreatePartitionsResponse.Results cannot be null', r.offset);
+    const a: CreatePartitionsTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopicResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsResponse = { throttleTimeMs, results };
@@ -63,9 +60,9 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
 
 function decodeCreatePartitionsTopicResult(r: Reader, version: number): CreatePartitionsTopicResult {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsTopicResult = { name, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -86,14 +86,11 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
   const flexible = version >= 5;
   let topics: CreatableTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateTopicsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: CreatableTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateTopicsRequest.Topics cannot be null', r.offset);
+    const a: CreatableTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
+    topics = a;
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = version >= 1 ? r.bool() : false;
@@ -105,30 +102,24 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
 
 function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
   const flexible = version >= 5;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   const numPartitions: number = r.int32();
   const replicationFactor: number = r.int16();
   let assignments: CreatableReplicaAssignment[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateTopicsRequest.Assignments cannot be null', r.offset);
-    } else {
-      const a: CreatableReplicaAssignment[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
-      assignments = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateTopicsRequest.Assignments cannot be null', r.offset);
+    const a: CreatableReplicaAssignment[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
+    assignments = a;
   }
   let configs: CreatableTopicConfig[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateTopicsRequest.Configs cannot be null', r.offset);
-    } else {
-      const a: CreatableTopicConfig[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
-      configs = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateTopicsRequest.Configs cannot be null', r.offset);
+    const a: CreatableTopicConfig[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
+    configs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableTopic = { name, numPartitions, replicationFactor, assignments, configs };
@@ -141,14 +132,11 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
   const partitionIndex: number = r.int32();
   let brokerIds: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateTopicsRequest.BrokerIds cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      brokerIds = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateTopicsRequest.BrokerIds cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    brokerIds = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableReplicaAssignment = { partitionIndex, brokerIds };
@@ -158,8 +146,8 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
 
 function decodeCreatableTopicConfig(r: Reader, version: number): CreatableTopicConfig {
   const flexible = version >= 5;
-  const name: string = (flexible ? r.compactString() : r.string());
-  const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const name: string = flexible ? r.compactString() : r.string();
+  const value: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableTopicConfig = { name, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

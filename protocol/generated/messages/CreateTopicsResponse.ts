@@ -86,14 +86,11 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
   const throttleTimeMs: number = version >= 2 ? r.int32() : 0;
   let topics: CreatableTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('CreateTopicsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: CreatableTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicResult(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('CreateTopicsResponse.Topics cannot be null', r.offset);
+    const a: CreatableTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableTopicResult(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateTopicsResponse = { throttleTimeMs, topics };
@@ -103,7 +100,7 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
 
 function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicResult {
   const flexible = version >= 5;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   const topicId: Buffer = version >= 7 ? r.uuid() : Buffer.alloc(16);
   const errorCode: number = r.int16();
   const errorMessage: string | null = version >= 1 ? (flexible ? r.compactNullableString() : r.nullableString()) : "";
@@ -113,7 +110,7 @@ function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicR
   let configs: CreatableTopicConfigs[] | null;
   if (version >= 5) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) {
         configs = null;
       } else {

@@ -54,14 +54,11 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
   const flexible = version >= 2;
   let filters: DeleteAclsFilter[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteAclsRequest.Filters cannot be null', r.offset);
-    } else {
-      const a: DeleteAclsFilter[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilter(r, version));
-      filters = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteAclsRequest.Filters cannot be null', r.offset);
+    const a: DeleteAclsFilter[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilter(r, version));
+    filters = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsRequest = { filters };
@@ -72,10 +69,10 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
 function decodeDeleteAclsFilter(r: Reader, version: number): DeleteAclsFilter {
   const flexible = version >= 2;
   const resourceTypeFilter: number = r.int8();
-  const resourceNameFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const resourceNameFilter: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const patternTypeFilter: number = version >= 1 ? r.int8() : 3;
-  const principalFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  const hostFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const principalFilter: string | null = flexible ? r.compactNullableString() : r.nullableString();
+  const hostFilter: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const operation: number = r.int8();
   const permissionType: number = r.int8();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -83,14 +83,11 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
   const throttleTimeMs: number = r.int32();
   let filterResults: DeleteAclsFilterResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteAclsResponse.FilterResults cannot be null', r.offset);
-    } else {
-      const a: DeleteAclsFilterResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilterResult(r, version));
-      filterResults = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteAclsResponse.FilterResults cannot be null', r.offset);
+    const a: DeleteAclsFilterResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilterResult(r, version));
+    filterResults = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsResponse = { throttleTimeMs, filterResults };
@@ -101,17 +98,14 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
 function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFilterResult {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   let matchingAcls: DeleteAclsMatchingAcl[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteAclsResponse.MatchingAcls cannot be null', r.offset);
-    } else {
-      const a: DeleteAclsMatchingAcl[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsMatchingAcl(r, version));
-      matchingAcls = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteAclsResponse.MatchingAcls cannot be null', r.offset);
+    const a: DeleteAclsMatchingAcl[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteAclsMatchingAcl(r, version));
+    matchingAcls = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsFilterResult = { errorCode, errorMessage, matchingAcls };
@@ -122,12 +116,12 @@ function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFil
 function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatchingAcl {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   const patternType: number = version >= 1 ? r.int8() : 3;
-  const principal: string = (flexible ? r.compactString() : r.string());
-  const host: string = (flexible ? r.compactString() : r.string());
+  const principal: string = flexible ? r.compactString() : r.string();
+  const host: string = flexible ? r.compactString() : r.string();
   const operation: number = r.int8();
   const permissionType: number = r.int8();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -23,14 +23,11 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
   const flexible = version >= 2;
   let groupsNames: string[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteGroupsRequest.GroupsNames cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      groupsNames = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteGroupsRequest.GroupsNames cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+    groupsNames = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteGroupsRequest = { groupsNames };

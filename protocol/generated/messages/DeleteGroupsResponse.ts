@@ -43,14 +43,11 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
   const throttleTimeMs: number = r.int32();
   let results: DeletableGroupResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteGroupsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: DeletableGroupResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeletableGroupResult(r, version));
-      results = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteGroupsResponse.Results cannot be null', r.offset);
+    const a: DeletableGroupResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeletableGroupResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteGroupsResponse = { throttleTimeMs, results };
@@ -60,7 +57,7 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
 
 function decodeDeletableGroupResult(r: Reader, version: number): DeletableGroupResult {
   const flexible = version >= 2;
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const errorCode: number = r.int16();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeletableGroupResult = { groupId, errorCode };

@@ -58,14 +58,11 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
   const flexible = version >= 2;
   let topics: DeleteRecordsTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteRecordsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: DeleteRecordsTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteRecordsRequest.Topics cannot be null', r.offset);
+    const a: DeleteRecordsTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopic(r, version));
+    topics = a;
   }
   const timeoutMs: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -76,17 +73,14 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
 
 function decodeDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsTopic {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: DeleteRecordsPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteRecordsRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: DeleteRecordsPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteRecordsRequest.Partitions cannot be null', r.offset);
+    const a: DeleteRecordsPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopic = { name, partitions };

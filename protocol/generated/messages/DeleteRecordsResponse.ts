@@ -62,14 +62,11 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
   const throttleTimeMs: number = r.int32();
   let topics: DeleteRecordsTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteRecordsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: DeleteRecordsTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteRecordsResponse.Topics cannot be null', r.offset);
+    const a: DeleteRecordsTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsResponse = { throttleTimeMs, topics };
@@ -79,17 +76,14 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
 
 function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecordsTopicResult {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: DeleteRecordsPartitionResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteRecordsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: DeleteRecordsPartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteRecordsResponse.Partitions cannot be null', r.offset);
+    const a: DeleteRecordsPartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopicResult = { name, partitions };

@@ -56,13 +56,10 @@ export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): 
   let topics: DeleteStateData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DeleteShareGroupStateRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: DeleteStateData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteStateData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('DeleteShareGroupStateRequest.Topics cannot be null', r.offset);
+    const a: DeleteStateData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteStateData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupStateRequest = { groupId, topics };
@@ -75,13 +72,10 @@ function decodeDeleteStateData(r: Reader, version: number): DeleteStateData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DeleteShareGroupStateRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('DeleteShareGroupStateRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteStateData = { topicId, partitions };

@@ -58,13 +58,10 @@ export function decodeDeleteShareGroupStateResponse(r: Reader, version: number):
   let results: DeleteStateResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DeleteShareGroupStateResponse.Results cannot be null', r.offset);
-    } else {
-      const a: DeleteStateResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
-      results = a;
-    }
+    if (n < 0) throw new DecodeError('DeleteShareGroupStateResponse.Results cannot be null', r.offset);
+    const a: DeleteStateResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupStateResponse = { results };
@@ -77,13 +74,10 @@ function decodeDeleteStateResult(r: Reader, version: number): DeleteStateResult 
   let partitions: PartitionResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DeleteShareGroupStateResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('DeleteShareGroupStateResponse.Partitions cannot be null', r.offset);
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteStateResult = { topicId, partitions };

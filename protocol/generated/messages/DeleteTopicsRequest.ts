@@ -46,14 +46,11 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
   let topics: DeleteTopicState[];
   if (version >= 6) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('DeleteTopicsRequest.Topics cannot be null', r.offset);
-      } else {
-        const a: DeleteTopicState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeDeleteTopicState(r, version));
-        topics = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('DeleteTopicsRequest.Topics cannot be null', r.offset);
+      const a: DeleteTopicState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteTopicState(r, version));
+      topics = a;
     }
   } else {
     topics = [];
@@ -61,14 +58,11 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
   let topicNames: string[];
   if (version <= 5) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('DeleteTopicsRequest.TopicNames cannot be null', r.offset);
-      } else {
-        const a: string[] = [];
-        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-        topicNames = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('DeleteTopicsRequest.TopicNames cannot be null', r.offset);
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      topicNames = a;
     }
   } else {
     topicNames = [];

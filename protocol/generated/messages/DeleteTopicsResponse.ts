@@ -49,14 +49,11 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let responses: DeletableTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DeleteTopicsResponse.Responses cannot be null', r.offset);
-    } else {
-      const a: DeletableTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeletableTopicResult(r, version));
-      responses = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DeleteTopicsResponse.Responses cannot be null', r.offset);
+    const a: DeletableTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeletableTopicResult(r, version));
+    responses = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteTopicsResponse = { throttleTimeMs, responses };
@@ -66,7 +63,7 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
 
 function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicResult {
   const flexible = version >= 4;
-  const name: string | null = (version >= 6 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string()));
+  const name: string | null = version >= 6 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
   const topicId: Buffer = version >= 6 ? r.uuid() : Buffer.alloc(16);
   const errorCode: number = r.int16();
   const errorMessage: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;

@@ -39,10 +39,10 @@ export type DescribeAclsRequestInput = {
 export function decodeDescribeAclsRequest(r: Reader, version: number): DescribeAclsRequest {
   const flexible = version >= 2;
   const resourceTypeFilter: number = r.int8();
-  const resourceNameFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const resourceNameFilter: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const patternTypeFilter: number = version >= 1 ? r.int8() : 3;
-  const principalFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  const hostFilter: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const principalFilter: string | null = flexible ? r.compactNullableString() : r.nullableString();
+  const hostFilter: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const operation: number = r.int8();
   const permissionType: number = r.int8();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

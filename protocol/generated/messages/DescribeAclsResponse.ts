@@ -76,17 +76,14 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
   const flexible = version >= 2;
   const throttleTimeMs: number = r.int32();
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   let resources: DescribeAclsResource[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeAclsResponse.Resources cannot be null', r.offset);
-    } else {
-      const a: DescribeAclsResource[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
-      resources = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeAclsResponse.Resources cannot be null', r.offset);
+    const a: DescribeAclsResource[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
+    resources = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResponse = { throttleTimeMs, errorCode, errorMessage, resources };
@@ -97,18 +94,15 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
 function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsResource {
   const flexible = version >= 2;
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   const patternType: number = version >= 1 ? r.int8() : 3;
   let acls: AclDescription[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeAclsResponse.Acls cannot be null', r.offset);
-    } else {
-      const a: AclDescription[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
-      acls = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeAclsResponse.Acls cannot be null', r.offset);
+    const a: AclDescription[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
+    acls = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResource = { resourceType, resourceName, patternType, acls };
@@ -118,8 +112,8 @@ function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsRes
 
 function decodeAclDescription(r: Reader, version: number): AclDescription {
   const flexible = version >= 2;
-  const principal: string = (flexible ? r.compactString() : r.string());
-  const host: string = (flexible ? r.compactString() : r.string());
+  const principal: string = flexible ? r.compactString() : r.string();
+  const host: string = flexible ? r.compactString() : r.string();
   const operation: number = r.int8();
   const permissionType: number = r.int8();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -45,14 +45,11 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
   const flexible = version >= 1;
   let components: ComponentData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeClientQuotasRequest.Components cannot be null', r.offset);
-    } else {
-      const a: ComponentData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeComponentData(r, version));
-      components = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeClientQuotasRequest.Components cannot be null', r.offset);
+    const a: ComponentData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeComponentData(r, version));
+    components = a;
   }
   const strict: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -63,9 +60,9 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
 
 function decodeComponentData(r: Reader, version: number): ComponentData {
   const flexible = version >= 1;
-  const entityType: string = (flexible ? r.compactString() : r.string());
+  const entityType: string = flexible ? r.compactString() : r.string();
   const matchType: number = r.int8();
-  const match: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const match: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ComponentData = { entityType, matchType, match };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -80,10 +80,10 @@ export function decodeDescribeClientQuotasResponse(r: Reader, version: number): 
   const flexible = version >= 1;
   const throttleTimeMs: number = r.int32();
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   let entries: EntryData[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       entries = null;
     } else {
@@ -102,25 +102,19 @@ function decodeEntryData(r: Reader, version: number): EntryData {
   const flexible = version >= 1;
   let entity: EntityData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeClientQuotasResponse.Entity cannot be null', r.offset);
-    } else {
-      const a: EntityData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
-      entity = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeClientQuotasResponse.Entity cannot be null', r.offset);
+    const a: EntityData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
+    entity = a;
   }
   let values: ValueData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeClientQuotasResponse.Values cannot be null', r.offset);
-    } else {
-      const a: ValueData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeValueData(r, version));
-      values = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeClientQuotasResponse.Values cannot be null', r.offset);
+    const a: ValueData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeValueData(r, version));
+    values = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { entity, values };
@@ -130,8 +124,8 @@ function decodeEntryData(r: Reader, version: number): EntryData {
 
 function decodeEntityData(r: Reader, version: number): EntityData {
   const flexible = version >= 1;
-  const entityType: string = (flexible ? r.compactString() : r.string());
-  const entityName: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const entityType: string = flexible ? r.compactString() : r.string();
+  const entityName: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntityData = { entityType, entityName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
@@ -140,7 +134,7 @@ function decodeEntityData(r: Reader, version: number): EntityData {
 
 function decodeValueData(r: Reader, version: number): ValueData {
   const flexible = version >= 1;
-  const key: string = (flexible ? r.compactString() : r.string());
+  const key: string = flexible ? r.compactString() : r.string();
   const value: number = r.float64();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ValueData = { key, value };

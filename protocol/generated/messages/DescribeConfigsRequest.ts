@@ -48,14 +48,11 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
   const flexible = version >= 4;
   let resources: DescribeConfigsResource[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeConfigsRequest.Resources cannot be null', r.offset);
-    } else {
-      const a: DescribeConfigsResource[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResource(r, version));
-      resources = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeConfigsRequest.Resources cannot be null', r.offset);
+    const a: DescribeConfigsResource[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResource(r, version));
+    resources = a;
   }
   const includeSynonyms: boolean = version >= 1 ? r.bool() : false;
   const includeDocumentation: boolean = version >= 3 ? r.bool() : false;
@@ -68,10 +65,10 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
 function decodeDescribeConfigsResource(r: Reader, version: number): DescribeConfigsResource {
   const flexible = version >= 4;
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   let configurationKeys: string[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       configurationKeys = null;
     } else {

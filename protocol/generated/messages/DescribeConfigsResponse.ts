@@ -108,14 +108,11 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
   const throttleTimeMs: number = r.int32();
   let results: DescribeConfigsResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeConfigsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: DescribeConfigsResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
-      results = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeConfigsResponse.Results cannot be null', r.offset);
+    const a: DescribeConfigsResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResponse = { throttleTimeMs, results };
@@ -126,19 +123,16 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
 function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfigsResult {
   const flexible = version >= 4;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   let configs: DescribeConfigsResourceResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeConfigsResponse.Configs cannot be null', r.offset);
-    } else {
-      const a: DescribeConfigsResourceResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
-      configs = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeConfigsResponse.Configs cannot be null', r.offset);
+    const a: DescribeConfigsResourceResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
+    configs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResult = { errorCode, errorMessage, resourceType, resourceName, configs };
@@ -148,8 +142,8 @@ function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfig
 
 function decodeDescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResourceResult {
   const flexible = version >= 4;
-  const name: string = (flexible ? r.compactString() : r.string());
-  const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const name: string = flexible ? r.compactString() : r.string();
+  const value: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const readOnly: boolean = r.bool();
   const isDefault: boolean = version <= 0 ? r.bool() : false;
   const configSource: number = version >= 1 ? r.int8() : -1;
@@ -157,14 +151,11 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
   let synonyms: DescribeConfigsSynonym[];
   if (version >= 1) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('DescribeConfigsResponse.Synonyms cannot be null', r.offset);
-      } else {
-        const a: DescribeConfigsSynonym[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
-        synonyms = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('DescribeConfigsResponse.Synonyms cannot be null', r.offset);
+      const a: DescribeConfigsSynonym[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
+      synonyms = a;
     }
   } else {
     synonyms = [];
@@ -179,8 +170,8 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
 
 function decodeDescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsSynonym {
   const flexible = version >= 4;
-  const name: string = (flexible ? r.compactString() : r.string());
-  const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const name: string = flexible ? r.compactString() : r.string();
+  const value: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const source: number = r.int8();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsSynonym = { name, value, source };

@@ -38,7 +38,7 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
   const flexible = version >= 2;
   let owners: DescribeDelegationTokenOwner[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       owners = null;
     } else {
@@ -55,8 +55,8 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
 
 function decodeDescribeDelegationTokenOwner(r: Reader, version: number): DescribeDelegationTokenOwner {
   const flexible = version >= 2;
-  const principalType: string = (flexible ? r.compactString() : r.string());
-  const principalName: string = (flexible ? r.compactString() : r.string());
+  const principalType: string = flexible ? r.compactString() : r.string();
+  const principalName: string = flexible ? r.compactString() : r.string();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeDelegationTokenOwner = { principalType, principalName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -86,14 +86,11 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
   const errorCode: number = r.int16();
   let tokens: DescribedDelegationToken[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeDelegationTokenResponse.Tokens cannot be null', r.offset);
-    } else {
-      const a: DescribedDelegationToken[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationToken(r, version));
-      tokens = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeDelegationTokenResponse.Tokens cannot be null', r.offset);
+    const a: DescribedDelegationToken[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationToken(r, version));
+    tokens = a;
   }
   const throttleTimeMs: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -104,25 +101,22 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
 
 function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDelegationToken {
   const flexible = version >= 2;
-  const principalType: string = (flexible ? r.compactString() : r.string());
-  const principalName: string = (flexible ? r.compactString() : r.string());
+  const principalType: string = flexible ? r.compactString() : r.string();
+  const principalName: string = flexible ? r.compactString() : r.string();
   const tokenRequesterPrincipalType: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const tokenRequesterPrincipalName: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const issueTimestamp: bigint = r.int64();
   const expiryTimestamp: bigint = r.int64();
   const maxTimestamp: bigint = r.int64();
-  const tokenId: string = (flexible ? r.compactString() : r.string());
-  const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const tokenId: string = flexible ? r.compactString() : r.string();
+  const hmac: Buffer = flexible ? r.compactBytes() : r.bytes();
   let renewers: DescribedDelegationTokenRenewer[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeDelegationTokenResponse.Renewers cannot be null', r.offset);
-    } else {
-      const a: DescribedDelegationTokenRenewer[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationTokenRenewer(r, version));
-      renewers = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeDelegationTokenResponse.Renewers cannot be null', r.offset);
+    const a: DescribedDelegationTokenRenewer[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationTokenRenewer(r, version));
+    renewers = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedDelegationToken = { principalType, principalName, tokenRequesterPrincipalType, tokenRequesterPrincipalName, issueTimestamp, expiryTimestamp, maxTimestamp, tokenId, hmac, renewers };
@@ -132,8 +126,8 @@ function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDe
 
 function decodeDescribedDelegationTokenRenewer(r: Reader, version: number): DescribedDelegationTokenRenewer {
   const flexible = version >= 2;
-  const principalType: string = (flexible ? r.compactString() : r.string());
-  const principalName: string = (flexible ? r.compactString() : r.string());
+  const principalType: string = flexible ? r.compactString() : r.string();
+  const principalName: string = flexible ? r.compactString() : r.string();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedDelegationTokenRenewer = { principalType, principalName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

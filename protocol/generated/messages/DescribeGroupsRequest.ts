@@ -26,14 +26,11 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
   const flexible = version >= 5;
   let groups: string[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeGroupsRequest.Groups cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      groups = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeGroupsRequest.Groups cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+    groups = a;
   }
   const includeAuthorizedOperations: boolean = version >= 3 ? r.bool() : false;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -86,14 +86,11 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let groups: DescribedGroup[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeGroupsResponse.Groups cannot be null', r.offset);
-    } else {
-      const a: DescribedGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-      groups = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeGroupsResponse.Groups cannot be null', r.offset);
+    const a: DescribedGroup[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+    groups = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeGroupsResponse = { throttleTimeMs, groups };
@@ -104,20 +101,17 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
 function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   const flexible = version >= 5;
   const errorCode: number = r.int16();
-  const groupId: string = (flexible ? r.compactString() : r.string());
-  const groupState: string = (flexible ? r.compactString() : r.string());
-  const protocolType: string = (flexible ? r.compactString() : r.string());
-  const protocolData: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
+  const groupState: string = flexible ? r.compactString() : r.string();
+  const protocolType: string = flexible ? r.compactString() : r.string();
+  const protocolData: string = flexible ? r.compactString() : r.string();
   let members: DescribedGroupMember[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeGroupsResponse.Members cannot be null', r.offset);
-    } else {
-      const a: DescribedGroupMember[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribedGroupMember(r, version));
-      members = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeGroupsResponse.Members cannot be null', r.offset);
+    const a: DescribedGroupMember[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribedGroupMember(r, version));
+    members = a;
   }
   const authorizedOperations: number = version >= 3 ? r.int32() : -2147483648;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -128,12 +122,12 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
 
 function decodeDescribedGroupMember(r: Reader, version: number): DescribedGroupMember {
   const flexible = version >= 5;
-  const memberId: string = (flexible ? r.compactString() : r.string());
+  const memberId: string = flexible ? r.compactString() : r.string();
   const groupInstanceId: string | null = version >= 4 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  const clientId: string = (flexible ? r.compactString() : r.string());
-  const clientHost: string = (flexible ? r.compactString() : r.string());
-  const memberMetadata: Buffer = (flexible ? r.compactBytes() : r.bytes());
-  const memberAssignment: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const clientId: string = flexible ? r.compactString() : r.string();
+  const clientHost: string = flexible ? r.compactString() : r.string();
+  const memberMetadata: Buffer = flexible ? r.compactBytes() : r.bytes();
+  const memberAssignment: Buffer = flexible ? r.compactBytes() : r.bytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedGroupMember = { memberId, groupInstanceId, clientId, clientHost, memberMetadata, memberAssignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

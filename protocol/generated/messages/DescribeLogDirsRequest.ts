@@ -39,7 +39,7 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
   const flexible = version >= 2;
   let topics: DescribableLogDirTopic[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       topics = null;
     } else {
@@ -56,17 +56,14 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
 
 function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLogDirTopic {
   const flexible = version >= 2;
-  const topic: string = (flexible ? r.compactString() : r.string());
+  const topic: string = flexible ? r.compactString() : r.string();
   let partitions: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeLogDirsRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeLogDirsRequest.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribableLogDirTopic = { topic, partitions };

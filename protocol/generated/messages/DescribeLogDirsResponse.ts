@@ -94,14 +94,11 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
   const errorCode: number = version >= 3 ? r.int16() : 0;
   let results: DescribeLogDirsResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeLogDirsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: DescribeLogDirsResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
-      results = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Results cannot be null', r.offset);
+    const a: DescribeLogDirsResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsResponse = { throttleTimeMs, errorCode, results };
@@ -112,17 +109,14 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
 function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDirsResult {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
-  const logDir: string = (flexible ? r.compactString() : r.string());
+  const logDir: string = flexible ? r.compactString() : r.string();
   let topics: DescribeLogDirsTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeLogDirsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: DescribeLogDirsTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Topics cannot be null', r.offset);
+    const a: DescribeLogDirsTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
+    topics = a;
   }
   const totalBytes: bigint = version >= 4 ? r.int64() : -1n;
   const usableBytes: bigint = version >= 4 ? r.int64() : -1n;
@@ -134,17 +128,14 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
 
 function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirsTopic {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: DescribeLogDirsPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('DescribeLogDirsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: DescribeLogDirsPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Partitions cannot be null', r.offset);
+    const a: DescribeLogDirsPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsTopic = { name, partitions };

@@ -93,13 +93,10 @@ export function decodeDescribeProducersResponse(r: Reader, version: number): Des
   let topics: TopicResponse[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeProducersResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicResponse(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeProducersResponse.Topics cannot be null', r.offset);
+    const a: TopicResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicResponse(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeProducersResponse = { throttleTimeMs, topics };
@@ -112,13 +109,10 @@ function decodeTopicResponse(r: Reader, version: number): TopicResponse {
   let partitions: PartitionResponse[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeProducersResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResponse(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeProducersResponse.Partitions cannot be null', r.offset);
+    const a: PartitionResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResponse(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicResponse = { name, partitions };
@@ -133,13 +127,10 @@ function decodePartitionResponse(r: Reader, version: number): PartitionResponse 
   let activeProducers: ProducerState[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeProducersResponse.ActiveProducers cannot be null', r.offset);
-    } else {
-      const a: ProducerState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeProducerState(r, version));
-      activeProducers = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeProducersResponse.ActiveProducers cannot be null', r.offset);
+    const a: ProducerState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeProducerState(r, version));
+    activeProducers = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResponse = { partitionIndex, errorCode, errorMessage, activeProducers };

@@ -58,16 +58,13 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
   let topics: TopicRequest[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTopicPartitionsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicRequest[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTopicPartitionsRequest.Topics cannot be null', r.offset);
+    const a: TopicRequest[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
+    topics = a;
   }
   const responsePartitionLimit: number = r.int32();
-  const cursor: Cursor | null = (r.int8() < 0 ? null : decodeCursor(r, version));
+  const cursor: Cursor | null = r.int8() < 0 ? null : decodeCursor(r, version);
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsRequest = { topics, responsePartitionLimit, cursor };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -111,15 +111,12 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number
   let topics: DescribeTopicPartitionsResponseTopic[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTopicPartitionsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: DescribeTopicPartitionsResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseTopic(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.Topics cannot be null', r.offset);
+    const a: DescribeTopicPartitionsResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseTopic(r, version));
+    topics = a;
   }
-  const nextCursor: Cursor | null = (r.int8() < 0 ? null : decodeCursor(r, version));
+  const nextCursor: Cursor | null = r.int8() < 0 ? null : decodeCursor(r, version);
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsResponse = { throttleTimeMs, topics, nextCursor };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
@@ -134,13 +131,10 @@ function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number):
   let partitions: DescribeTopicPartitionsResponsePartition[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTopicPartitionsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: DescribeTopicPartitionsResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponsePartition(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.Partitions cannot be null', r.offset);
+    const a: DescribeTopicPartitionsResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponsePartition(r, version));
+    partitions = a;
   }
   const topicAuthorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -157,24 +151,18 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
   let replicaNodes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTopicPartitionsResponse.ReplicaNodes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      replicaNodes = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.ReplicaNodes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    replicaNodes = a;
   }
   let isrNodes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTopicPartitionsResponse.IsrNodes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      isrNodes = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.IsrNodes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    isrNodes = a;
   }
   let eligibleLeaderReplicas: number[] | null;
   {
@@ -201,13 +189,10 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
   let offlineReplicas: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTopicPartitionsResponse.OfflineReplicas cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      offlineReplicas = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.OfflineReplicas cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    offlineReplicas = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsResponsePartition = { errorCode, partitionIndex, leaderId, leaderEpoch, replicaNodes, isrNodes, eligibleLeaderReplicas, lastKnownElr, offlineReplicas };

@@ -23,13 +23,10 @@ export function decodeDescribeTransactionsRequest(r: Reader, version: number): D
   let transactionalIds: string[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTransactionsRequest.TransactionalIds cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      transactionalIds = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTransactionsRequest.TransactionalIds cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    transactionalIds = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsRequest = { transactionalIds };

@@ -77,13 +77,10 @@ export function decodeDescribeTransactionsResponse(r: Reader, version: number): 
   let transactionStates: TransactionState[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTransactionsResponse.TransactionStates cannot be null', r.offset);
-    } else {
-      const a: TransactionState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
-      transactionStates = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTransactionsResponse.TransactionStates cannot be null', r.offset);
+    const a: TransactionState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
+    transactionStates = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsResponse = { throttleTimeMs, transactionStates };
@@ -102,13 +99,10 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
   let topics: TopicData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTransactionsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTransactionsResponse.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TransactionState = { errorCode, transactionalId, transactionState, transactionTimeoutMs, transactionStartTimeMs, producerId, producerEpoch, topics };
@@ -121,13 +115,10 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   let partitions: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeTransactionsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeTransactionsResponse.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topic, partitions };

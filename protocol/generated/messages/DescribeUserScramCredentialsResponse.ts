@@ -73,13 +73,10 @@ export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: n
   let results: DescribeUserScramCredentialsResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeUserScramCredentialsResponse.Results cannot be null', r.offset);
-    } else {
-      const a: DescribeUserScramCredentialsResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeUserScramCredentialsResult(r, version));
-      results = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeUserScramCredentialsResponse.Results cannot be null', r.offset);
+    const a: DescribeUserScramCredentialsResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeUserScramCredentialsResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsResponse = { throttleTimeMs, errorCode, errorMessage, results };
@@ -94,13 +91,10 @@ function decodeDescribeUserScramCredentialsResult(r: Reader, version: number): D
   let credentialInfos: CredentialInfo[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('DescribeUserScramCredentialsResponse.CredentialInfos cannot be null', r.offset);
-    } else {
-      const a: CredentialInfo[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCredentialInfo(r, version));
-      credentialInfos = a;
-    }
+    if (n < 0) throw new DecodeError('DescribeUserScramCredentialsResponse.CredentialInfos cannot be null', r.offset);
+    const a: CredentialInfo[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCredentialInfo(r, version));
+    credentialInfos = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsResult = { user, errorCode, errorMessage, credentialInfos };

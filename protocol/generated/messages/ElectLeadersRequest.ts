@@ -46,7 +46,7 @@ export function decodeElectLeadersRequest(r: Reader, version: number): ElectLead
   const electionType: number = version >= 1 ? r.int8() : 0;
   let topicPartitions: TopicPartitions[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       topicPartitions = null;
     } else {
@@ -64,17 +64,14 @@ export function decodeElectLeadersRequest(r: Reader, version: number): ElectLead
 
 function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   const flexible = version >= 2;
-  const topic: string = (flexible ? r.compactString() : r.string());
+  const topic: string = flexible ? r.compactString() : r.string();
   let partitions: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ElectLeadersRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ElectLeadersRequest.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicPartitions = { topic, partitions };

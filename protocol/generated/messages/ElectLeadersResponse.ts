@@ -66,14 +66,11 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
   const errorCode: number = version >= 1 ? r.int16() : 0;
   let replicaElectionResults: ReplicaElectionResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ElectLeadersResponse.ReplicaElectionResults cannot be null', r.offset);
-    } else {
-      const a: ReplicaElectionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReplicaElectionResult(r, version));
-      replicaElectionResults = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ElectLeadersResponse.ReplicaElectionResults cannot be null', r.offset);
+    const a: ReplicaElectionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReplicaElectionResult(r, version));
+    replicaElectionResults = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ElectLeadersResponse = { throttleTimeMs, errorCode, replicaElectionResults };
@@ -83,17 +80,14 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
 
 function decodeReplicaElectionResult(r: Reader, version: number): ReplicaElectionResult {
   const flexible = version >= 2;
-  const topic: string = (flexible ? r.compactString() : r.string());
+  const topic: string = flexible ? r.compactString() : r.string();
   let partitionResult: PartitionResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ElectLeadersResponse.PartitionResult cannot be null', r.offset);
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitionResult = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ElectLeadersResponse.PartitionResult cannot be null', r.offset);
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitionResult = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ReplicaElectionResult = { topic, partitionResult };
@@ -105,7 +99,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   const flexible = version >= 2;
   const partitionId: number = r.int32();
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionResult = { partitionId, errorCode, errorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

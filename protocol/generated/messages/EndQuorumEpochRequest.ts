@@ -103,29 +103,23 @@ export type LeaderEndpointInput = {
 
 export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRequest {
   const flexible = version >= 1;
-  const clusterId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const clusterId: string | null = flexible ? r.compactNullableString() : r.nullableString();
   let topics: TopicData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('EndQuorumEpochRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('EndQuorumEpochRequest.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   let leaderEndpoints: LeaderEndpoint[];
   if (version >= 1) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('EndQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
-      } else {
-        const a: LeaderEndpoint[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
-        leaderEndpoints = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('EndQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
+      const a: LeaderEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
+      leaderEndpoints = a;
     }
   } else {
     leaderEndpoints = [];
@@ -138,17 +132,14 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
 
 function decodeTopicData(r: Reader, version: number): TopicData {
   const flexible = version >= 1;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   let partitions: PartitionData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('EndQuorumEpochRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('EndQuorumEpochRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };
@@ -164,14 +155,11 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let preferredSuccessors: number[];
   if (version <= 0) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('EndQuorumEpochRequest.PreferredSuccessors cannot be null', r.offset);
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int32());
-        preferredSuccessors = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('EndQuorumEpochRequest.PreferredSuccessors cannot be null', r.offset);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      preferredSuccessors = a;
     }
   } else {
     preferredSuccessors = [];
@@ -179,14 +167,11 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let preferredCandidates: ReplicaInfo[];
   if (version >= 1) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('EndQuorumEpochRequest.PreferredCandidates cannot be null', r.offset);
-      } else {
-        const a: ReplicaInfo[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeReplicaInfo(r, version));
-        preferredCandidates = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('EndQuorumEpochRequest.PreferredCandidates cannot be null', r.offset);
+      const a: ReplicaInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaInfo(r, version));
+      preferredCandidates = a;
     }
   } else {
     preferredCandidates = [];

@@ -29,7 +29,7 @@ export type EndTxnRequestInput = {
 
 export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
   const flexible = version >= 3;
-  const transactionalId: string = (flexible ? r.compactString() : r.string());
+  const transactionalId: string = flexible ? r.compactString() : r.string();
   const producerId: bigint = r.int64();
   const producerEpoch: number = r.int16();
   const committed: boolean = r.bool();

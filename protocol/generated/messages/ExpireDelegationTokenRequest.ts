@@ -23,7 +23,7 @@ export type ExpireDelegationTokenRequestInput = {
 
 export function decodeExpireDelegationTokenRequest(r: Reader, version: number): ExpireDelegationTokenRequest {
   const flexible = version >= 2;
-  const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const hmac: Buffer = flexible ? r.compactBytes() : r.bytes();
   const expiryTimePeriodMs: bigint = r.int64();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ExpireDelegationTokenRequest = { hmac, expiryTimePeriodMs };

@@ -150,26 +150,20 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   const sessionEpoch: number = version >= 7 ? r.int32() : -1;
   let topics: FetchTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('FetchRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: FetchTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('FetchRequest.Topics cannot be null', r.offset);
+    const a: FetchTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
+    topics = a;
   }
   let forgottenTopicsData: ForgottenTopic[];
   if (version >= 7) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('FetchRequest.ForgottenTopicsData cannot be null', r.offset);
-      } else {
-        const a: ForgottenTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
-        forgottenTopicsData = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('FetchRequest.ForgottenTopicsData cannot be null', r.offset);
+      const a: ForgottenTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
+      forgottenTopicsData = a;
     }
   } else {
     forgottenTopicsData = [];
@@ -209,14 +203,11 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
   const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
   let partitions: FetchPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: FetchPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
+    const a: FetchPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FetchTopic = { topic, topicId, partitions };
@@ -256,14 +247,11 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
   const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
   let partitions: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ForgottenTopic = { topic, topicId, partitions };

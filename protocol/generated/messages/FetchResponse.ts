@@ -186,14 +186,11 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
   const sessionId: number = version >= 7 ? r.int32() : 0;
   let responses: FetchableTopicResponse[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('FetchResponse.Responses cannot be null', r.offset);
-    } else {
-      const a: FetchableTopicResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeFetchableTopicResponse(r, version));
-      responses = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('FetchResponse.Responses cannot be null', r.offset);
+    const a: FetchableTopicResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeFetchableTopicResponse(r, version));
+    responses = a;
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -204,13 +201,10 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
       if (tag === 0 && version >= 16) {
         {
           const n = tr.compactArrayLength();
-          if (n < 0) {
-            throw new DecodeError('FetchResponse.NodeEndpoints cannot be null', tr.offset);
-          } else {
-            const a: NodeEndpoint[] = [];
-            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-            nodeEndpoints = a;
-          }
+          if (n < 0) throw new DecodeError('FetchResponse.NodeEndpoints cannot be null', tr.offset);
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+          nodeEndpoints = a;
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -228,14 +222,11 @@ function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopi
   const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
   let partitions: PartitionData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('FetchResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('FetchResponse.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FetchableTopicResponse = { topic, topicId, partitions };
@@ -256,7 +247,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let abortedTransactions: AbortedTransaction[] | null;
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) {
         abortedTransactions = null;
       } else {
@@ -269,7 +260,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     abortedTransactions = [];
   }
   const preferredReadReplica: number = version >= 11 ? r.int32() : -1;
-  const records: Buffer | null = (flexible ? r.compactNullableBytes() : r.nullableBytes());
+  const records: Buffer | null = flexible ? r.compactNullableBytes() : r.nullableBytes();
   let unknownTags: TaggedField[] | undefined;
   if (flexible) {
     for (let nTags = r.uvarint(); nTags > 0; nTags--) {

@@ -92,13 +92,10 @@ export function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSna
   let topics: TopicSnapshot[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('FetchSnapshotRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicSnapshot[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('FetchSnapshotRequest.Topics cannot be null', r.offset);
+    const a: TopicSnapshot[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
+    topics = a;
   }
   let unknownTags: TaggedField[] | undefined;
   for (let nTags = r.uvarint(); nTags > 0; nTags--) {
@@ -120,13 +117,10 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
   let partitions: PartitionSnapshot[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('FetchSnapshotRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionSnapshot[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('FetchSnapshotRequest.Partitions cannot be null', r.offset);
+    const a: PartitionSnapshot[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicSnapshot = { name, partitions };

@@ -132,13 +132,10 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
   let topics: TopicSnapshot[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('FetchSnapshotResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicSnapshot[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('FetchSnapshotResponse.Topics cannot be null', r.offset);
+    const a: TopicSnapshot[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
+    topics = a;
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -148,13 +145,10 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
     if (tag === 0 && version >= 1) {
       {
         const n = tr.compactArrayLength();
-        if (n < 0) {
-          throw new DecodeError('FetchSnapshotResponse.NodeEndpoints cannot be null', tr.offset);
-        } else {
-          const a: NodeEndpoint[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-          nodeEndpoints = a;
-        }
+        if (n < 0) throw new DecodeError('FetchSnapshotResponse.NodeEndpoints cannot be null', tr.offset);
+        const a: NodeEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+        nodeEndpoints = a;
       }
     } else {
       (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -170,13 +164,10 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
   let partitions: PartitionSnapshot[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('FetchSnapshotResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionSnapshot[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('FetchSnapshotResponse.Partitions cannot be null', r.offset);
+    const a: PartitionSnapshot[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicSnapshot = { name, partitions };

@@ -32,14 +32,11 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
   let coordinatorKeys: string[];
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('FindCoordinatorRequest.CoordinatorKeys cannot be null', r.offset);
-      } else {
-        const a: string[] = [];
-        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-        coordinatorKeys = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('FindCoordinatorRequest.CoordinatorKeys cannot be null', r.offset);
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      coordinatorKeys = a;
     }
   } else {
     coordinatorKeys = [];

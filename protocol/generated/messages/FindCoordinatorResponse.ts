@@ -76,14 +76,11 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
   let coordinators: Coordinator[];
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('FindCoordinatorResponse.Coordinators cannot be null', r.offset);
-      } else {
-        const a: Coordinator[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeCoordinator(r, version));
-        coordinators = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('FindCoordinatorResponse.Coordinators cannot be null', r.offset);
+      const a: Coordinator[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCoordinator(r, version));
+      coordinators = a;
     }
   } else {
     coordinators = [];

@@ -51,13 +51,10 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
   let acceptedCompressionTypes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int8());
-      acceptedCompressionTypes = a;
-    }
+    if (n < 0) throw new DecodeError('GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int8());
+    acceptedCompressionTypes = a;
   }
   const pushIntervalMs: number = r.int32();
   const telemetryMaxBytes: number = r.int32();
@@ -65,13 +62,10 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
   let requestedMetrics: string[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('GetTelemetrySubscriptionsResponse.RequestedMetrics cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      requestedMetrics = a;
-    }
+    if (n < 0) throw new DecodeError('GetTelemetrySubscriptionsResponse.RequestedMetrics cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    requestedMetrics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: GetTelemetrySubscriptionsResponse = { throttleTimeMs, errorCode, clientInstanceId, subscriptionId, acceptedCompressionTypes, pushIntervalMs, telemetryMaxBytes, deltaTemporality, requestedMetrics };

@@ -29,9 +29,9 @@ export type HeartbeatRequestInput = {
 
 export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
   const flexible = version >= 4;
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const generationId: number = r.int32();
-  const memberId: string = (flexible ? r.compactString() : r.string());
+  const memberId: string = flexible ? r.compactString() : r.string();
   const groupInstanceId: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: HeartbeatRequest = { groupId, generationId, memberId, groupInstanceId };

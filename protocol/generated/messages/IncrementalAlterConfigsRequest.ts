@@ -64,14 +64,11 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
   const flexible = version >= 1;
   let resources: AlterConfigsResource[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('IncrementalAlterConfigsRequest.Resources cannot be null', r.offset);
-    } else {
-      const a: AlterConfigsResource[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
-      resources = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('IncrementalAlterConfigsRequest.Resources cannot be null', r.offset);
+    const a: AlterConfigsResource[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
+    resources = a;
   }
   const validateOnly: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -83,17 +80,14 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
 function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsResource {
   const flexible = version >= 1;
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   let configs: AlterableConfig[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('IncrementalAlterConfigsRequest.Configs cannot be null', r.offset);
-    } else {
-      const a: AlterableConfig[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
-      configs = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('IncrementalAlterConfigsRequest.Configs cannot be null', r.offset);
+    const a: AlterableConfig[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
+    configs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResource = { resourceType, resourceName, configs };
@@ -103,9 +97,9 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
 
 function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
   const flexible = version >= 1;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   const configOperation: number = r.int8();
-  const value: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const value: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterableConfig = { name, configOperation, value };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -49,14 +49,11 @@ export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number
   const throttleTimeMs: number = r.int32();
   let responses: AlterConfigsResourceResponse[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('IncrementalAlterConfigsResponse.Responses cannot be null', r.offset);
-    } else {
-      const a: AlterConfigsResourceResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResourceResponse(r, version));
-      responses = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('IncrementalAlterConfigsResponse.Responses cannot be null', r.offset);
+    const a: AlterConfigsResourceResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResourceResponse(r, version));
+    responses = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: IncrementalAlterConfigsResponse = { throttleTimeMs, responses };
@@ -67,9 +64,9 @@ export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number
 function decodeAlterConfigsResourceResponse(r: Reader, version: number): AlterConfigsResourceResponse {
   const flexible = version >= 1;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const resourceType: number = r.int8();
-  const resourceName: string = (flexible ? r.compactString() : r.string());
+  const resourceName: string = flexible ? r.compactString() : r.string();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResourceResponse = { errorCode, errorMessage, resourceType, resourceName };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

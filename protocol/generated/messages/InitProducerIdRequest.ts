@@ -29,7 +29,7 @@ export type InitProducerIdRequestInput = {
 
 export function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerIdRequest {
   const flexible = version >= 2;
-  const transactionalId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const transactionalId: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const transactionTimeoutMs: number = r.int32();
   const producerId: bigint = version >= 3 ? r.int64() : -1n;
   const producerEpoch: number = version >= 3 ? r.int16() : -1;

@@ -62,13 +62,10 @@ export function decodeInitializeShareGroupStateRequest(r: Reader, version: numbe
   let topics: InitializeStateData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('InitializeShareGroupStateRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: InitializeStateData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeInitializeStateData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('InitializeShareGroupStateRequest.Topics cannot be null', r.offset);
+    const a: InitializeStateData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeInitializeStateData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeShareGroupStateRequest = { groupId, topics };
@@ -81,13 +78,10 @@ function decodeInitializeStateData(r: Reader, version: number): InitializeStateD
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('InitializeShareGroupStateRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('InitializeShareGroupStateRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeStateData = { topicId, partitions };

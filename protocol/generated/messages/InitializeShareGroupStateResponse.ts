@@ -58,13 +58,10 @@ export function decodeInitializeShareGroupStateResponse(r: Reader, version: numb
   let results: InitializeStateResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('InitializeShareGroupStateResponse.Results cannot be null', r.offset);
-    } else {
-      const a: InitializeStateResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeInitializeStateResult(r, version));
-      results = a;
-    }
+    if (n < 0) throw new DecodeError('InitializeShareGroupStateResponse.Results cannot be null', r.offset);
+    const a: InitializeStateResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeInitializeStateResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeShareGroupStateResponse = { results };
@@ -77,13 +74,10 @@ function decodeInitializeStateResult(r: Reader, version: number): InitializeStat
   let partitions: PartitionResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('InitializeShareGroupStateResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('InitializeShareGroupStateResponse.Partitions cannot be null', r.offset);
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeStateResult = { topicId, partitions };

@@ -58,22 +58,19 @@ export type JoinGroupRequestProtocolInput = {
 
 export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
   const flexible = version >= 6;
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const sessionTimeoutMs: number = r.int32();
   const rebalanceTimeoutMs: number = version >= 1 ? r.int32() : -1;
-  const memberId: string = (flexible ? r.compactString() : r.string());
+  const memberId: string = flexible ? r.compactString() : r.string();
   const groupInstanceId: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  const protocolType: string = (flexible ? r.compactString() : r.string());
+  const protocolType: string = flexible ? r.compactString() : r.string();
   let protocols: JoinGroupRequestProtocol[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('JoinGroupRequest.Protocols cannot be null', r.offset);
-    } else {
-      const a: JoinGroupRequestProtocol[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestProtocol(r, version));
-      protocols = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('JoinGroupRequest.Protocols cannot be null', r.offset);
+    const a: JoinGroupRequestProtocol[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestProtocol(r, version));
+    protocols = a;
   }
   const reason: string | null = version >= 8 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -84,8 +81,8 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
 
 function decodeJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestProtocol {
   const flexible = version >= 6;
-  const name: string = (flexible ? r.compactString() : r.string());
-  const metadata: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const name: string = flexible ? r.compactString() : r.string();
+  const metadata: Buffer = flexible ? r.compactBytes() : r.bytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupRequestProtocol = { name, metadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -68,20 +68,17 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
   const errorCode: number = r.int16();
   const generationId: number = r.int32();
   const protocolType: string | null = version >= 7 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  const protocolName: string | null = (version >= 7 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string()));
-  const leader: string = (flexible ? r.compactString() : r.string());
+  const protocolName: string | null = version >= 7 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
+  const leader: string = flexible ? r.compactString() : r.string();
   const skipAssignment: boolean = version >= 9 ? r.bool() : false;
-  const memberId: string = (flexible ? r.compactString() : r.string());
+  const memberId: string = flexible ? r.compactString() : r.string();
   let members: JoinGroupResponseMember[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('JoinGroupResponse.Members cannot be null', r.offset);
-    } else {
-      const a: JoinGroupResponseMember[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseMember(r, version));
-      members = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('JoinGroupResponse.Members cannot be null', r.offset);
+    const a: JoinGroupResponseMember[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseMember(r, version));
+    members = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupResponse = { throttleTimeMs, errorCode, generationId, protocolType, protocolName, leader, skipAssignment, memberId, members };
@@ -91,9 +88,9 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
 
 function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseMember {
   const flexible = version >= 6;
-  const memberId: string = (flexible ? r.compactString() : r.string());
+  const memberId: string = flexible ? r.compactString() : r.string();
   const groupInstanceId: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  const metadata: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const metadata: Buffer = flexible ? r.compactBytes() : r.bytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupResponseMember = { memberId, groupInstanceId, metadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

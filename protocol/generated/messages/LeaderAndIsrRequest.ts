@@ -134,14 +134,11 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
   let ungroupedPartitionStates: LeaderAndIsrPartitionState[];
   if (version <= 1) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaderAndIsrRequest.UngroupedPartitionStates cannot be null', r.offset);
-      } else {
-        const a: LeaderAndIsrPartitionState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionState(r, version));
-        ungroupedPartitionStates = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaderAndIsrRequest.UngroupedPartitionStates cannot be null', r.offset);
+      const a: LeaderAndIsrPartitionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionState(r, version));
+      ungroupedPartitionStates = a;
     }
   } else {
     ungroupedPartitionStates = [];
@@ -149,28 +146,22 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
   let topicStates: LeaderAndIsrTopicState[];
   if (version >= 2) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaderAndIsrRequest.TopicStates cannot be null', r.offset);
-      } else {
-        const a: LeaderAndIsrTopicState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrTopicState(r, version));
-        topicStates = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaderAndIsrRequest.TopicStates cannot be null', r.offset);
+      const a: LeaderAndIsrTopicState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrTopicState(r, version));
+      topicStates = a;
     }
   } else {
     topicStates = [];
   }
   let liveLeaders: LeaderAndIsrLiveLeader[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('LeaderAndIsrRequest.LiveLeaders cannot be null', r.offset);
-    } else {
-      const a: LeaderAndIsrLiveLeader[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrLiveLeader(r, version));
-      liveLeaders = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('LeaderAndIsrRequest.LiveLeaders cannot be null', r.offset);
+    const a: LeaderAndIsrLiveLeader[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrLiveLeader(r, version));
+    liveLeaders = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrRequest = { controllerId, isKRaftController, controllerEpoch, brokerEpoch, type, ungroupedPartitionStates, topicStates, liveLeaders };
@@ -187,38 +178,29 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
   const leaderEpoch: number = r.int32();
   let isr: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('LeaderAndIsrRequest.Isr cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      isr = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('LeaderAndIsrRequest.Isr cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    isr = a;
   }
   const partitionEpoch: number = r.int32();
   let replicas: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('LeaderAndIsrRequest.Replicas cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      replicas = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('LeaderAndIsrRequest.Replicas cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    replicas = a;
   }
   let addingReplicas: number[];
   if (version >= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaderAndIsrRequest.AddingReplicas cannot be null', r.offset);
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int32());
-        addingReplicas = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaderAndIsrRequest.AddingReplicas cannot be null', r.offset);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      addingReplicas = a;
     }
   } else {
     addingReplicas = [];
@@ -226,14 +208,11 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
   let removingReplicas: number[];
   if (version >= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaderAndIsrRequest.RemovingReplicas cannot be null', r.offset);
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int32());
-        removingReplicas = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaderAndIsrRequest.RemovingReplicas cannot be null', r.offset);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      removingReplicas = a;
     }
   } else {
     removingReplicas = [];
@@ -248,18 +227,15 @@ function decodeLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAnd
 
 function decodeLeaderAndIsrTopicState(r: Reader, version: number): LeaderAndIsrTopicState {
   const flexible = version >= 4;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   const topicId: Buffer = version >= 5 ? r.uuid() : Buffer.alloc(16);
   let partitionStates: LeaderAndIsrPartitionState[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('LeaderAndIsrRequest.PartitionStates cannot be null', r.offset);
-    } else {
-      const a: LeaderAndIsrPartitionState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionState(r, version));
-      partitionStates = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('LeaderAndIsrRequest.PartitionStates cannot be null', r.offset);
+    const a: LeaderAndIsrPartitionState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionState(r, version));
+    partitionStates = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrTopicState = { topicName, topicId, partitionStates };
@@ -270,7 +246,7 @@ function decodeLeaderAndIsrTopicState(r: Reader, version: number): LeaderAndIsrT
 function decodeLeaderAndIsrLiveLeader(r: Reader, version: number): LeaderAndIsrLiveLeader {
   const flexible = version >= 4;
   const brokerId: number = r.int32();
-  const hostName: string = (flexible ? r.compactString() : r.string());
+  const hostName: string = flexible ? r.compactString() : r.string();
   const port: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: LeaderAndIsrLiveLeader = { brokerId, hostName, port };

@@ -66,14 +66,11 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
   let partitionErrors: LeaderAndIsrPartitionError[];
   if (version <= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaderAndIsrResponse.PartitionErrors cannot be null', r.offset);
-      } else {
-        const a: LeaderAndIsrPartitionError[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionError(r, version));
-        partitionErrors = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaderAndIsrResponse.PartitionErrors cannot be null', r.offset);
+      const a: LeaderAndIsrPartitionError[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionError(r, version));
+      partitionErrors = a;
     }
   } else {
     partitionErrors = [];
@@ -81,14 +78,11 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
   let topics: LeaderAndIsrTopicError[];
   if (version >= 5) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaderAndIsrResponse.Topics cannot be null', r.offset);
-      } else {
-        const a: LeaderAndIsrTopicError[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrTopicError(r, version));
-        topics = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaderAndIsrResponse.Topics cannot be null', r.offset);
+      const a: LeaderAndIsrTopicError[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrTopicError(r, version));
+      topics = a;
     }
   } else {
     topics = [];
@@ -115,13 +109,10 @@ function decodeLeaderAndIsrTopicError(r: Reader, version: number): LeaderAndIsrT
   let partitionErrors: LeaderAndIsrPartitionError[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('LeaderAndIsrResponse.PartitionErrors cannot be null', r.offset);
-    } else {
-      const a: LeaderAndIsrPartitionError[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionError(r, version));
-      partitionErrors = a;
-    }
+    if (n < 0) throw new DecodeError('LeaderAndIsrResponse.PartitionErrors cannot be null', r.offset);
+    const a: LeaderAndIsrPartitionError[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeLeaderAndIsrPartitionError(r, version));
+    partitionErrors = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderAndIsrTopicError = { topicId, partitionErrors };

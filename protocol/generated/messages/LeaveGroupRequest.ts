@@ -46,19 +46,16 @@ export type MemberIdentityInput = {
 
 export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
   const flexible = version >= 4;
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const memberId: string = version <= 2 ? (flexible ? r.compactString() : r.string()) : "";
   let members: MemberIdentity[];
   if (version >= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaveGroupRequest.Members cannot be null', r.offset);
-      } else {
-        const a: MemberIdentity[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMemberIdentity(r, version));
-        members = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaveGroupRequest.Members cannot be null', r.offset);
+      const a: MemberIdentity[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMemberIdentity(r, version));
+      members = a;
     }
   } else {
     members = [];
@@ -71,8 +68,8 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
 
 function decodeMemberIdentity(r: Reader, version: number): MemberIdentity {
   const flexible = version >= 4;
-  const memberId: string = (flexible ? r.compactString() : r.string());
-  const groupInstanceId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const memberId: string = flexible ? r.compactString() : r.string();
+  const groupInstanceId: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const reason: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MemberIdentity = { memberId, groupInstanceId, reason };

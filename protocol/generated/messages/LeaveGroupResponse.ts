@@ -51,14 +51,11 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
   let members: MemberResponse[];
   if (version >= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('LeaveGroupResponse.Members cannot be null', r.offset);
-      } else {
-        const a: MemberResponse[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
-        members = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('LeaveGroupResponse.Members cannot be null', r.offset);
+      const a: MemberResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
+      members = a;
     }
   } else {
     members = [];
@@ -71,8 +68,8 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
 
 function decodeMemberResponse(r: Reader, version: number): MemberResponse {
   const flexible = version >= 4;
-  const memberId: string = (flexible ? r.compactString() : r.string());
-  const groupInstanceId: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const memberId: string = flexible ? r.compactString() : r.string();
+  const groupInstanceId: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const errorCode: number = r.int16();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MemberResponse = { memberId, groupInstanceId, errorCode };

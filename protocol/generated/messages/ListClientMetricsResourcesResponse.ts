@@ -44,13 +44,10 @@ export function decodeListClientMetricsResourcesResponse(r: Reader, version: num
   let clientMetricsResources: ClientMetricsResource[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListClientMetricsResourcesResponse.ClientMetricsResources cannot be null', r.offset);
-    } else {
-      const a: ClientMetricsResource[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeClientMetricsResource(r, version));
-      clientMetricsResources = a;
-    }
+    if (n < 0) throw new DecodeError('ListClientMetricsResourcesResponse.ClientMetricsResources cannot be null', r.offset);
+    const a: ClientMetricsResource[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeClientMetricsResource(r, version));
+    clientMetricsResources = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListClientMetricsResourcesResponse = { throttleTimeMs, errorCode, clientMetricsResources };

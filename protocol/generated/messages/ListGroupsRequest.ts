@@ -27,14 +27,11 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
   let statesFilter: string[];
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('ListGroupsRequest.StatesFilter cannot be null', r.offset);
-      } else {
-        const a: string[] = [];
-        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-        statesFilter = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('ListGroupsRequest.StatesFilter cannot be null', r.offset);
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      statesFilter = a;
     }
   } else {
     statesFilter = [];
@@ -42,14 +39,11 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
   let typesFilter: string[];
   if (version >= 5) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('ListGroupsRequest.TypesFilter cannot be null', r.offset);
-      } else {
-        const a: string[] = [];
-        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-        typesFilter = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('ListGroupsRequest.TypesFilter cannot be null', r.offset);
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      typesFilter = a;
     }
   } else {
     typesFilter = [];

@@ -53,14 +53,11 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
   const errorCode: number = r.int16();
   let groups: ListedGroup[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ListGroupsResponse.Groups cannot be null', r.offset);
-    } else {
-      const a: ListedGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListedGroup(r, version));
-      groups = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ListGroupsResponse.Groups cannot be null', r.offset);
+    const a: ListedGroup[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListedGroup(r, version));
+    groups = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListGroupsResponse = { throttleTimeMs, errorCode, groups };
@@ -70,8 +67,8 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
 
 function decodeListedGroup(r: Reader, version: number): ListedGroup {
   const flexible = version >= 3;
-  const groupId: string = (flexible ? r.compactString() : r.string());
-  const protocolType: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
+  const protocolType: string = flexible ? r.compactString() : r.string();
   const groupState: string = version >= 4 ? (flexible ? r.compactString() : r.string()) : "";
   const groupType: string = version >= 5 ? (flexible ? r.compactString() : r.string()) : "";
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

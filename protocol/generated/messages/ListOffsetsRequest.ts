@@ -72,14 +72,11 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
   const isolationLevel: number = version >= 2 ? r.int8() : 0;
   let topics: ListOffsetsTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ListOffsetsRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: ListOffsetsTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ListOffsetsRequest.Topics cannot be null', r.offset);
+    const a: ListOffsetsTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopic(r, version));
+    topics = a;
   }
   const timeoutMs: number = version >= 10 ? r.int32() : 0;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -90,17 +87,14 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
 
 function decodeListOffsetsTopic(r: Reader, version: number): ListOffsetsTopic {
   const flexible = version >= 6;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: ListOffsetsPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ListOffsetsRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: ListOffsetsPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ListOffsetsRequest.Partitions cannot be null', r.offset);
+    const a: ListOffsetsPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsTopic = { name, partitions };

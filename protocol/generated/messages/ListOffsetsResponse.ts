@@ -71,14 +71,11 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
   const throttleTimeMs: number = version >= 2 ? r.int32() : 0;
   let topics: ListOffsetsTopicResponse[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ListOffsetsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: ListOffsetsTopicResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopicResponse(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ListOffsetsResponse.Topics cannot be null', r.offset);
+    const a: ListOffsetsTopicResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopicResponse(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsResponse = { throttleTimeMs, topics };
@@ -88,17 +85,14 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
 
 function decodeListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsTopicResponse {
   const flexible = version >= 6;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: ListOffsetsPartitionResponse[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ListOffsetsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: ListOffsetsPartitionResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartitionResponse(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ListOffsetsResponse.Partitions cannot be null', r.offset);
+    const a: ListOffsetsPartitionResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartitionResponse(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsTopicResponse = { name, partitions };
@@ -113,14 +107,11 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
   let oldStyleOffsets: bigint[];
   if (version <= 0) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('ListOffsetsResponse.OldStyleOffsets cannot be null', r.offset);
-      } else {
-        const a: bigint[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int64());
-        oldStyleOffsets = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('ListOffsetsResponse.OldStyleOffsets cannot be null', r.offset);
+      const a: bigint[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int64());
+      oldStyleOffsets = a;
     }
   } else {
     oldStyleOffsets = [];

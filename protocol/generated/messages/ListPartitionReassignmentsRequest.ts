@@ -62,13 +62,10 @@ function decodeListPartitionReassignmentsTopics(r: Reader, version: number): Lis
   let partitionIndexes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListPartitionReassignmentsRequest.PartitionIndexes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitionIndexes = a;
-    }
+    if (n < 0) throw new DecodeError('ListPartitionReassignmentsRequest.PartitionIndexes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitionIndexes = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsTopics = { name, partitionIndexes };

@@ -73,13 +73,10 @@ export function decodeListPartitionReassignmentsResponse(r: Reader, version: num
   let topics: OngoingTopicReassignment[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListPartitionReassignmentsResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: OngoingTopicReassignment[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOngoingTopicReassignment(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.Topics cannot be null', r.offset);
+    const a: OngoingTopicReassignment[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOngoingTopicReassignment(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsResponse = { throttleTimeMs, errorCode, errorMessage, topics };
@@ -92,13 +89,10 @@ function decodeOngoingTopicReassignment(r: Reader, version: number): OngoingTopi
   let partitions: OngoingPartitionReassignment[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: OngoingPartitionReassignment[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOngoingPartitionReassignment(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
+    const a: OngoingPartitionReassignment[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOngoingPartitionReassignment(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OngoingTopicReassignment = { name, partitions };
@@ -111,35 +105,26 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
   let replicas: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListPartitionReassignmentsResponse.Replicas cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      replicas = a;
-    }
+    if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.Replicas cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    replicas = a;
   }
   let addingReplicas: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListPartitionReassignmentsResponse.AddingReplicas cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      addingReplicas = a;
-    }
+    if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.AddingReplicas cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    addingReplicas = a;
   }
   let removingReplicas: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListPartitionReassignmentsResponse.RemovingReplicas cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      removingReplicas = a;
-    }
+    if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.RemovingReplicas cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    removingReplicas = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OngoingPartitionReassignment = { partitionIndex, replicas, addingReplicas, removingReplicas };

@@ -29,24 +29,18 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
   let stateFilters: string[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListTransactionsRequest.StateFilters cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      stateFilters = a;
-    }
+    if (n < 0) throw new DecodeError('ListTransactionsRequest.StateFilters cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    stateFilters = a;
   }
   let producerIdFilters: bigint[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ListTransactionsRequest.ProducerIdFilters cannot be null', r.offset);
-    } else {
-      const a: bigint[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int64());
-      producerIdFilters = a;
-    }
+    if (n < 0) throw new DecodeError('ListTransactionsRequest.ProducerIdFilters cannot be null', r.offset);
+    const a: bigint[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int64());
+    producerIdFilters = a;
   }
   const durationFilter: bigint = version >= 1 ? r.int64() : -1n;
   const unknownTags = readUnknownTaggedFields(r);

@@ -48,7 +48,7 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
   const flexible = version >= 9;
   let topics: MetadataRequestTopic[] | null;
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) {
       if (version >= 1) topics = null; else throw new DecodeError('MetadataRequest.Topics cannot be null at version ' + version, r.offset);
     } else {
@@ -69,7 +69,7 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
 function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
   const flexible = version >= 9;
   const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
-  const name: string | null = (version >= 10 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string()));
+  const name: string | null = version >= 10 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataRequestTopic = { topicId, name };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

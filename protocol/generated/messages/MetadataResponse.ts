@@ -120,27 +120,21 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
   const throttleTimeMs: number = version >= 3 ? r.int32() : 0;
   let brokers: MetadataResponseBroker[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('MetadataResponse.Brokers cannot be null', r.offset);
-    } else {
-      const a: MetadataResponseBroker[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMetadataResponseBroker(r, version));
-      brokers = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('MetadataResponse.Brokers cannot be null', r.offset);
+    const a: MetadataResponseBroker[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeMetadataResponseBroker(r, version));
+    brokers = a;
   }
   const clusterId: string | null = version >= 2 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const controllerId: number = version >= 1 ? r.int32() : -1;
   let topics: MetadataResponseTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('MetadataResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: MetadataResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMetadataResponseTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('MetadataResponse.Topics cannot be null', r.offset);
+    const a: MetadataResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeMetadataResponseTopic(r, version));
+    topics = a;
   }
   const clusterAuthorizedOperations: number = version >= 8 && version <= 10 ? r.int32() : -2147483648;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -152,7 +146,7 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
 function decodeMetadataResponseBroker(r: Reader, version: number): MetadataResponseBroker {
   const flexible = version >= 9;
   const nodeId: number = r.int32();
-  const host: string = (flexible ? r.compactString() : r.string());
+  const host: string = flexible ? r.compactString() : r.string();
   const port: number = r.int32();
   const rack: string | null = version >= 1 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -164,19 +158,16 @@ function decodeMetadataResponseBroker(r: Reader, version: number): MetadataRespo
 function decodeMetadataResponseTopic(r: Reader, version: number): MetadataResponseTopic {
   const flexible = version >= 9;
   const errorCode: number = r.int16();
-  const name: string | null = (version >= 12 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string()));
+  const name: string | null = version >= 12 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
   const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
   const isInternal: boolean = version >= 1 ? r.bool() : false;
   let partitions: MetadataResponsePartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('MetadataResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: MetadataResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMetadataResponsePartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('MetadataResponse.Partitions cannot be null', r.offset);
+    const a: MetadataResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeMetadataResponsePartition(r, version));
+    partitions = a;
   }
   const topicAuthorizedOperations: number = version >= 8 ? r.int32() : -2147483648;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -193,37 +184,28 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
   const leaderEpoch: number = version >= 7 ? r.int32() : -1;
   let replicaNodes: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('MetadataResponse.ReplicaNodes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      replicaNodes = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('MetadataResponse.ReplicaNodes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    replicaNodes = a;
   }
   let isrNodes: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('MetadataResponse.IsrNodes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      isrNodes = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('MetadataResponse.IsrNodes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    isrNodes = a;
   }
   let offlineReplicas: number[];
   if (version >= 5) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('MetadataResponse.OfflineReplicas cannot be null', r.offset);
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int32());
-        offlineReplicas = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('MetadataResponse.OfflineReplicas cannot be null', r.offset);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      offlineReplicas = a;
     }
   } else {
     offlineReplicas = [];

@@ -77,21 +77,18 @@ export type OffsetCommitRequestPartitionInput = {
 
 export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
   const flexible = version >= 8;
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const generationIdOrMemberEpoch: number = version >= 1 ? r.int32() : -1;
   const memberId: string = version >= 1 ? (flexible ? r.compactString() : r.string()) : "";
   const groupInstanceId: string | null = version >= 7 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const retentionTimeMs: bigint = version >= 2 && version <= 4 ? r.int64() : -1n;
   let topics: OffsetCommitRequestTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetCommitRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: OffsetCommitRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetCommitRequest.Topics cannot be null', r.offset);
+    const a: OffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequest = { groupId, generationIdOrMemberEpoch, memberId, groupInstanceId, retentionTimeMs, topics };
@@ -101,17 +98,14 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
 
 function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
   const flexible = version >= 8;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: OffsetCommitRequestPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetCommitRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: OffsetCommitRequestPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetCommitRequest.Partitions cannot be null', r.offset);
+    const a: OffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequestTopic = { name, partitions };
@@ -125,7 +119,7 @@ function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetC
   const committedOffset: bigint = r.int64();
   const committedLeaderEpoch: number = version >= 6 ? r.int32() : -1;
   const commitTimestamp: bigint = version >= 1 && version <= 1 ? r.int64() : -1n;
-  const committedMetadata: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const committedMetadata: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequestPartition = { partitionIndex, committedOffset, committedLeaderEpoch, commitTimestamp, committedMetadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

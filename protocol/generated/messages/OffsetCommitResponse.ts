@@ -59,14 +59,11 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
   const throttleTimeMs: number = version >= 3 ? r.int32() : 0;
   let topics: OffsetCommitResponseTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetCommitResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: OffsetCommitResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetCommitResponse.Topics cannot be null', r.offset);
+    const a: OffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitResponse = { throttleTimeMs, topics };
@@ -76,17 +73,14 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
 
 function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
   const flexible = version >= 8;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: OffsetCommitResponsePartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetCommitResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: OffsetCommitResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetCommitResponse.Partitions cannot be null', r.offset);
+    const a: OffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitResponseTopic = { name, partitions };

@@ -56,13 +56,10 @@ export function decodeOffsetDeleteRequest(r: Reader, version: number): OffsetDel
   let topics: OffsetDeleteRequestTopic[];
   {
     const n = r.arrayLength();
-    if (n < 0) {
-      throw new DecodeError('OffsetDeleteRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: OffsetDeleteRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestTopic(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('OffsetDeleteRequest.Topics cannot be null', r.offset);
+    const a: OffsetDeleteRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestTopic(r, version));
+    topics = a;
   }
   const out: OffsetDeleteRequest = { groupId, topics };
   return out;
@@ -73,13 +70,10 @@ function decodeOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDelet
   let partitions: OffsetDeleteRequestPartition[];
   {
     const n = r.arrayLength();
-    if (n < 0) {
-      throw new DecodeError('OffsetDeleteRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: OffsetDeleteRequestPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestPartition(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('OffsetDeleteRequest.Partitions cannot be null', r.offset);
+    const a: OffsetDeleteRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestPartition(r, version));
+    partitions = a;
   }
   const out: OffsetDeleteRequestTopic = { name, partitions };
   return out;

@@ -88,7 +88,7 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
   let topics: OffsetFetchRequestTopic[] | null;
   if (version <= 7) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) {
         if (version >= 2) topics = null; else throw new DecodeError('OffsetFetchRequest.Topics cannot be null at version ' + version, r.offset);
       } else {
@@ -103,14 +103,11 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
   let groups: OffsetFetchRequestGroup[];
   if (version >= 8) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('OffsetFetchRequest.Groups cannot be null', r.offset);
-      } else {
-        const a: OffsetFetchRequestGroup[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestGroup(r, version));
-        groups = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('OffsetFetchRequest.Groups cannot be null', r.offset);
+      const a: OffsetFetchRequestGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestGroup(r, version));
+      groups = a;
     }
   } else {
     groups = [];
@@ -124,17 +121,14 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
 
 function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestTopic {
   const flexible = version >= 6;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitionIndexes: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitionIndexes = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitionIndexes = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchRequestTopic = { name, partitionIndexes };
@@ -168,13 +162,10 @@ function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetch
   let partitionIndexes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitionIndexes = a;
-    }
+    if (n < 0) throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitionIndexes = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchRequestTopics = { name, partitionIndexes };

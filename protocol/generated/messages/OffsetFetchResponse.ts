@@ -135,14 +135,11 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
   let topics: OffsetFetchResponseTopic[];
   if (version <= 7) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
-      } else {
-        const a: OffsetFetchResponseTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopic(r, version));
-        topics = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
+      const a: OffsetFetchResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopic(r, version));
+      topics = a;
     }
   } else {
     topics = [];
@@ -151,14 +148,11 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
   let groups: OffsetFetchResponseGroup[];
   if (version >= 8) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('OffsetFetchResponse.Groups cannot be null', r.offset);
-      } else {
-        const a: OffsetFetchResponseGroup[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseGroup(r, version));
-        groups = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('OffsetFetchResponse.Groups cannot be null', r.offset);
+      const a: OffsetFetchResponseGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseGroup(r, version));
+      groups = a;
     }
   } else {
     groups = [];
@@ -171,17 +165,14 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
 
 function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseTopic {
   const flexible = version >= 6;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: OffsetFetchResponsePartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: OffsetFetchResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
+    const a: OffsetFetchResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchResponseTopic = { name, partitions };
@@ -194,7 +185,7 @@ function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetF
   const partitionIndex: number = r.int32();
   const committedOffset: bigint = r.int64();
   const committedLeaderEpoch: number = version >= 5 ? r.int32() : -1;
-  const metadata: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const metadata: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const errorCode: number = r.int16();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchResponsePartition = { partitionIndex, committedOffset, committedLeaderEpoch, metadata, errorCode };
@@ -207,13 +198,10 @@ function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetch
   let topics: OffsetFetchResponseTopics[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: OffsetFetchResponseTopics[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopics(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
+    const a: OffsetFetchResponseTopics[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopics(r, version));
+    topics = a;
   }
   const errorCode: number = r.int16();
   const unknownTags = readUnknownTaggedFields(r);
@@ -227,13 +215,10 @@ function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetc
   let partitions: OffsetFetchResponsePartitions[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: OffsetFetchResponsePartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartitions(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
+    const a: OffsetFetchResponsePartitions[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartitions(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchResponseTopics = { name, partitions };

@@ -62,14 +62,11 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
   const replicaId: number = version >= 3 ? r.int32() : -2;
   let topics: OffsetForLeaderTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetForLeaderEpochRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: OffsetForLeaderTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetForLeaderEpochRequest.Topics cannot be null', r.offset);
+    const a: OffsetForLeaderTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderEpochRequest = { replicaId, topics };
@@ -79,17 +76,14 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
 
 function decodeOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeaderTopic {
   const flexible = version >= 4;
-  const topic: string = (flexible ? r.compactString() : r.string());
+  const topic: string = flexible ? r.compactString() : r.string();
   let partitions: OffsetForLeaderPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetForLeaderEpochRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: OffsetForLeaderPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetForLeaderEpochRequest.Partitions cannot be null', r.offset);
+    const a: OffsetForLeaderPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderTopic = { topic, partitions };

@@ -65,14 +65,11 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
   const throttleTimeMs: number = version >= 2 ? r.int32() : 0;
   let topics: OffsetForLeaderTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetForLeaderEpochResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: OffsetForLeaderTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopicResult(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetForLeaderEpochResponse.Topics cannot be null', r.offset);
+    const a: OffsetForLeaderTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopicResult(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderEpochResponse = { throttleTimeMs, topics };
@@ -82,17 +79,14 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
 
 function decodeOffsetForLeaderTopicResult(r: Reader, version: number): OffsetForLeaderTopicResult {
   const flexible = version >= 4;
-  const topic: string = (flexible ? r.compactString() : r.string());
+  const topic: string = flexible ? r.compactString() : r.string();
   let partitions: EpochEndOffset[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('OffsetForLeaderEpochResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: EpochEndOffset[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEpochEndOffset(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('OffsetForLeaderEpochResponse.Partitions cannot be null', r.offset);
+    const a: EpochEndOffset[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEpochEndOffset(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderTopicResult = { topic, partitions };

@@ -67,14 +67,11 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
   const timeoutMs: number = r.int32();
   let topicData: TopicProduceData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ProduceRequest.TopicData cannot be null', r.offset);
-    } else {
-      const a: TopicProduceData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicProduceData(r, version));
-      topicData = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ProduceRequest.TopicData cannot be null', r.offset);
+    const a: TopicProduceData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicProduceData(r, version));
+    topicData = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ProduceRequest = { transactionalId, acks, timeoutMs, topicData };
@@ -84,17 +81,14 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
 
 function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
   const flexible = version >= 9;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitionData: PartitionProduceData[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ProduceRequest.PartitionData cannot be null', r.offset);
-    } else {
-      const a: PartitionProduceData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionProduceData(r, version));
-      partitionData = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ProduceRequest.PartitionData cannot be null', r.offset);
+    const a: PartitionProduceData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionProduceData(r, version));
+    partitionData = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceData = { name, partitionData };
@@ -105,7 +99,7 @@ function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
 function decodePartitionProduceData(r: Reader, version: number): PartitionProduceData {
   const flexible = version >= 9;
   const index: number = r.int32();
-  const records: Buffer | null = (flexible ? r.compactNullableBytes() : r.nullableBytes());
+  const records: Buffer | null = flexible ? r.compactNullableBytes() : r.nullableBytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionProduceData = { index, records };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

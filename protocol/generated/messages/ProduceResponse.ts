@@ -133,14 +133,11 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
   const flexible = version >= 9;
   let responses: TopicProduceResponse[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ProduceResponse.Responses cannot be null', r.offset);
-    } else {
-      const a: TopicProduceResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
-      responses = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ProduceResponse.Responses cannot be null', r.offset);
+    const a: TopicProduceResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
+    responses = a;
   }
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let nodeEndpoints: NodeEndpoint[] = [];
@@ -152,13 +149,10 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
       if (tag === 0 && version >= 10) {
         {
           const n = tr.compactArrayLength();
-          if (n < 0) {
-            throw new DecodeError('ProduceResponse.NodeEndpoints cannot be null', tr.offset);
-          } else {
-            const a: NodeEndpoint[] = [];
-            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-            nodeEndpoints = a;
-          }
+          if (n < 0) throw new DecodeError('ProduceResponse.NodeEndpoints cannot be null', tr.offset);
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+          nodeEndpoints = a;
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -172,17 +166,14 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
 
 function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceResponse {
   const flexible = version >= 9;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitionResponses: PartitionProduceResponse[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('ProduceResponse.PartitionResponses cannot be null', r.offset);
-    } else {
-      const a: PartitionProduceResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
-      partitionResponses = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('ProduceResponse.PartitionResponses cannot be null', r.offset);
+    const a: PartitionProduceResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
+    partitionResponses = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceResponse = { name, partitionResponses };
@@ -200,14 +191,11 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
   let recordErrors: BatchIndexAndErrorMessage[];
   if (version >= 8) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('ProduceResponse.RecordErrors cannot be null', r.offset);
-      } else {
-        const a: BatchIndexAndErrorMessage[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
-        recordErrors = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('ProduceResponse.RecordErrors cannot be null', r.offset);
+      const a: BatchIndexAndErrorMessage[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
+      recordErrors = a;
     }
   } else {
     recordErrors = [];
@@ -234,7 +222,7 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
 function decodeBatchIndexAndErrorMessage(r: Reader, version: number): BatchIndexAndErrorMessage {
   const flexible = version >= 9;
   const batchIndex: number = r.int32();
-  const batchIndexErrorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const batchIndexErrorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: BatchIndexAndErrorMessage = { batchIndex, batchIndexErrorMessage };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

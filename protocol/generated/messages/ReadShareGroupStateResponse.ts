@@ -89,13 +89,10 @@ export function decodeReadShareGroupStateResponse(r: Reader, version: number): R
   let results: ReadStateResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateResponse.Results cannot be null', r.offset);
-    } else {
-      const a: ReadStateResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReadStateResult(r, version));
-      results = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateResponse.Results cannot be null', r.offset);
+    const a: ReadStateResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReadStateResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateResponse = { results };
@@ -108,13 +105,10 @@ function decodeReadStateResult(r: Reader, version: number): ReadStateResult {
   let partitions: PartitionResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateResponse.Partitions cannot be null', r.offset);
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateResult = { topicId, partitions };
@@ -131,13 +125,10 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   let stateBatches: StateBatch[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateResponse.StateBatches cannot be null', r.offset);
-    } else {
-      const a: StateBatch[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
-      stateBatches = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateResponse.StateBatches cannot be null', r.offset);
+    const a: StateBatch[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
+    stateBatches = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResult = { partition, errorCode, errorMessage, stateEpoch, startOffset, stateBatches };

@@ -59,13 +59,10 @@ export function decodeReadShareGroupStateSummaryRequest(r: Reader, version: numb
   let topics: ReadStateSummaryData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateSummaryRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: ReadStateSummaryData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryRequest.Topics cannot be null', r.offset);
+    const a: ReadStateSummaryData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateSummaryRequest = { groupId, topics };
@@ -78,13 +75,10 @@ function decodeReadStateSummaryData(r: Reader, version: number): ReadStateSummar
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateSummaryRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateSummaryData = { topicId, partitions };

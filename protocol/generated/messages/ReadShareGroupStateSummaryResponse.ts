@@ -64,13 +64,10 @@ export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: num
   let results: ReadStateSummaryResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateSummaryResponse.Results cannot be null', r.offset);
-    } else {
-      const a: ReadStateSummaryResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryResult(r, version));
-      results = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryResponse.Results cannot be null', r.offset);
+    const a: ReadStateSummaryResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateSummaryResponse = { results };
@@ -83,13 +80,10 @@ function decodeReadStateSummaryResult(r: Reader, version: number): ReadStateSumm
   let partitions: PartitionResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ReadShareGroupStateSummaryResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryResponse.Partitions cannot be null', r.offset);
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateSummaryResult = { topicId, partitions };

@@ -23,7 +23,7 @@ export type RenewDelegationTokenRequestInput = {
 
 export function decodeRenewDelegationTokenRequest(r: Reader, version: number): RenewDelegationTokenRequest {
   const flexible = version >= 2;
-  const hmac: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const hmac: Buffer = flexible ? r.compactBytes() : r.bytes();
   const renewPeriodMs: bigint = r.int64();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: RenewDelegationTokenRequest = { hmac, renewPeriodMs };

@@ -20,7 +20,7 @@ export type SaslAuthenticateRequestInput = {
 
 export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
   const flexible = version >= 2;
-  const authBytes: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const authBytes: Buffer = flexible ? r.compactBytes() : r.bytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SaslAuthenticateRequest = { authBytes };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

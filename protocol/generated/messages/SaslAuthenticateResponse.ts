@@ -30,8 +30,8 @@ export type SaslAuthenticateResponseInput = {
 export function decodeSaslAuthenticateResponse(r: Reader, version: number): SaslAuthenticateResponse {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
-  const errorMessage: string | null = (flexible ? r.compactNullableString() : r.nullableString());
-  const authBytes: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const errorMessage: string | null = flexible ? r.compactNullableString() : r.nullableString();
+  const authBytes: Buffer = flexible ? r.compactBytes() : r.bytes();
   const sessionLifetimeMs: bigint = version >= 1 ? r.int64() : 0n;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SaslAuthenticateResponse = { errorCode, errorMessage, authBytes, sessionLifetimeMs };

@@ -27,13 +27,10 @@ export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHan
   let mechanisms: string[];
   {
     const n = r.arrayLength();
-    if (n < 0) {
-      throw new DecodeError('SaslHandshakeResponse.Mechanisms cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.string());
-      mechanisms = a;
-    }
+    if (n < 0) throw new DecodeError('SaslHandshakeResponse.Mechanisms cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.string());
+    mechanisms = a;
   }
   const out: SaslHandshakeResponse = { errorCode, mechanisms };
   return out;

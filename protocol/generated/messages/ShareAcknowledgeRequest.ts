@@ -86,13 +86,10 @@ export function decodeShareAcknowledgeRequest(r: Reader, version: number): Share
   let topics: AcknowledgeTopic[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareAcknowledgeRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: AcknowledgeTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAcknowledgeTopic(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.Topics cannot be null', r.offset);
+    const a: AcknowledgeTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAcknowledgeTopic(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeRequest = { groupId, memberId, shareSessionEpoch, topics };
@@ -105,13 +102,10 @@ function decodeAcknowledgeTopic(r: Reader, version: number): AcknowledgeTopic {
   let partitions: AcknowledgePartition[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareAcknowledgeRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: AcknowledgePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAcknowledgePartition(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.Partitions cannot be null', r.offset);
+    const a: AcknowledgePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAcknowledgePartition(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgeTopic = { topicId, partitions };
@@ -124,13 +118,10 @@ function decodeAcknowledgePartition(r: Reader, version: number): AcknowledgePart
   let acknowledgementBatches: AcknowledgementBatch[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareAcknowledgeRequest.AcknowledgementBatches cannot be null', r.offset);
-    } else {
-      const a: AcknowledgementBatch[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
-      acknowledgementBatches = a;
-    }
+    if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.AcknowledgementBatches cannot be null', r.offset);
+    const a: AcknowledgementBatch[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
+    acknowledgementBatches = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgePartition = { partitionIndex, acknowledgementBatches };
@@ -144,13 +135,10 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
   let acknowledgeTypes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareAcknowledgeRequest.AcknowledgeTypes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int8());
-      acknowledgeTypes = a;
-    }
+    if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.AcknowledgeTypes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int8());
+    acknowledgeTypes = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgementBatch = { firstOffset, lastOffset, acknowledgeTypes };

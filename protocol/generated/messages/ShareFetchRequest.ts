@@ -120,24 +120,18 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
   let topics: FetchTopic[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: FetchTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchRequest.Topics cannot be null', r.offset);
+    const a: FetchTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
+    topics = a;
   }
   let forgottenTopicsData: ForgottenTopic[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchRequest.ForgottenTopicsData cannot be null', r.offset);
-    } else {
-      const a: ForgottenTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
-      forgottenTopicsData = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchRequest.ForgottenTopicsData cannot be null', r.offset);
+    const a: ForgottenTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
+    forgottenTopicsData = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchRequest = { groupId, memberId, shareSessionEpoch, maxWaitMs, minBytes, maxBytes, topics, forgottenTopicsData };
@@ -150,13 +144,10 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
   let partitions: FetchPartition[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: FetchPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
+    const a: FetchPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: FetchTopic = { topicId, partitions };
@@ -170,13 +161,10 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
   let acknowledgementBatches: AcknowledgementBatch[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchRequest.AcknowledgementBatches cannot be null', r.offset);
-    } else {
-      const a: AcknowledgementBatch[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
-      acknowledgementBatches = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchRequest.AcknowledgementBatches cannot be null', r.offset);
+    const a: AcknowledgementBatch[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
+    acknowledgementBatches = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: FetchPartition = { partitionIndex, partitionMaxBytes, acknowledgementBatches };
@@ -190,13 +178,10 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
   let acknowledgeTypes: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchRequest.AcknowledgeTypes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int8());
-      acknowledgeTypes = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchRequest.AcknowledgeTypes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int8());
+    acknowledgeTypes = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgementBatch = { firstOffset, lastOffset, acknowledgeTypes };
@@ -209,13 +194,10 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
   let partitions: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ForgottenTopic = { topicId, partitions };

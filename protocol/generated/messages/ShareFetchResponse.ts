@@ -145,24 +145,18 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
   let responses: ShareFetchableTopicResponse[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchResponse.Responses cannot be null', r.offset);
-    } else {
-      const a: ShareFetchableTopicResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeShareFetchableTopicResponse(r, version));
-      responses = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchResponse.Responses cannot be null', r.offset);
+    const a: ShareFetchableTopicResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeShareFetchableTopicResponse(r, version));
+    responses = a;
   }
   let nodeEndpoints: NodeEndpoint[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchResponse.NodeEndpoints cannot be null', r.offset);
-    } else {
-      const a: NodeEndpoint[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
-      nodeEndpoints = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchResponse.NodeEndpoints cannot be null', r.offset);
+    const a: NodeEndpoint[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
+    nodeEndpoints = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchResponse = { throttleTimeMs, errorCode, errorMessage, responses, nodeEndpoints };
@@ -175,13 +169,10 @@ function decodeShareFetchableTopicResponse(r: Reader, version: number): ShareFet
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchResponse.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchableTopicResponse = { topicId, partitions };
@@ -200,13 +191,10 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let acquiredRecords: AcquiredRecords[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareFetchResponse.AcquiredRecords cannot be null', r.offset);
-    } else {
-      const a: AcquiredRecords[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAcquiredRecords(r, version));
-      acquiredRecords = a;
-    }
+    if (n < 0) throw new DecodeError('ShareFetchResponse.AcquiredRecords cannot be null', r.offset);
+    const a: AcquiredRecords[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAcquiredRecords(r, version));
+    acquiredRecords = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, acknowledgeErrorCode, acknowledgeErrorMessage, currentLeader, records, acquiredRecords };

@@ -127,13 +127,10 @@ export function decodeShareGroupDescribeResponse(r: Reader, version: number): Sh
   let groups: DescribedGroup[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupDescribeResponse.Groups cannot be null', r.offset);
-    } else {
-      const a: DescribedGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-      groups = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.Groups cannot be null', r.offset);
+    const a: DescribedGroup[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+    groups = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupDescribeResponse = { throttleTimeMs, groups };
@@ -152,13 +149,10 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   let members: Member[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupDescribeResponse.Members cannot be null', r.offset);
-    } else {
-      const a: Member[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
-      members = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.Members cannot be null', r.offset);
+    const a: Member[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
+    members = a;
   }
   const authorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -176,13 +170,10 @@ function decodeMember(r: Reader, version: number): Member {
   let subscribedTopicNames: string[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      subscribedTopicNames = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    subscribedTopicNames = a;
   }
   const assignment: Assignment = decodeAssignment(r, version);
   const unknownTags = readUnknownTaggedFields(r);
@@ -195,13 +186,10 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   let topicPartitions: TopicPartitions[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
-    } else {
-      const a: TopicPartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-      topicPartitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
+    const a: TopicPartitions[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+    topicPartitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
@@ -215,13 +203,10 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   let partitions: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupDescribeResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, topicName, partitions };

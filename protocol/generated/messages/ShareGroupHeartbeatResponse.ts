@@ -73,7 +73,7 @@ export function decodeShareGroupHeartbeatResponse(r: Reader, version: number): S
   const memberId: string | null = r.compactNullableString();
   const memberEpoch: number = r.int32();
   const heartbeatIntervalMs: number = r.int32();
-  const assignment: Assignment | null = (r.int8() < 0 ? null : decodeAssignment(r, version));
+  const assignment: Assignment | null = r.int8() < 0 ? null : decodeAssignment(r, version);
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupHeartbeatResponse = { throttleTimeMs, errorCode, errorMessage, memberId, memberEpoch, heartbeatIntervalMs, assignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
@@ -84,13 +84,10 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   let topicPartitions: TopicPartitions[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupHeartbeatResponse.TopicPartitions cannot be null', r.offset);
-    } else {
-      const a: TopicPartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-      topicPartitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupHeartbeatResponse.TopicPartitions cannot be null', r.offset);
+    const a: TopicPartitions[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+    topicPartitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
@@ -103,13 +100,10 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   let partitions: number[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('ShareGroupHeartbeatResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('ShareGroupHeartbeatResponse.Partitions cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };

@@ -117,14 +117,11 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
   let ungroupedPartitions: StopReplicaPartitionV0[];
   if (version <= 0) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('StopReplicaRequest.UngroupedPartitions cannot be null', r.offset);
-      } else {
-        const a: StopReplicaPartitionV0[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionV0(r, version));
-        ungroupedPartitions = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('StopReplicaRequest.UngroupedPartitions cannot be null', r.offset);
+      const a: StopReplicaPartitionV0[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionV0(r, version));
+      ungroupedPartitions = a;
     }
   } else {
     ungroupedPartitions = [];
@@ -132,14 +129,11 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
   let topics: StopReplicaTopicV1[];
   if (version >= 1 && version <= 2) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('StopReplicaRequest.Topics cannot be null', r.offset);
-      } else {
-        const a: StopReplicaTopicV1[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeStopReplicaTopicV1(r, version));
-        topics = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('StopReplicaRequest.Topics cannot be null', r.offset);
+      const a: StopReplicaTopicV1[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStopReplicaTopicV1(r, version));
+      topics = a;
     }
   } else {
     topics = [];
@@ -147,14 +141,11 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
   let topicStates: StopReplicaTopicState[];
   if (version >= 3) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('StopReplicaRequest.TopicStates cannot be null', r.offset);
-      } else {
-        const a: StopReplicaTopicState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeStopReplicaTopicState(r, version));
-        topicStates = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('StopReplicaRequest.TopicStates cannot be null', r.offset);
+      const a: StopReplicaTopicState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStopReplicaTopicState(r, version));
+      topicStates = a;
     }
   } else {
     topicStates = [];
@@ -174,17 +165,14 @@ function decodeStopReplicaPartitionV0(r: Reader, version: number): StopReplicaPa
 
 function decodeStopReplicaTopicV1(r: Reader, version: number): StopReplicaTopicV1 {
   const flexible = version >= 2;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitionIndexes: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('StopReplicaRequest.PartitionIndexes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitionIndexes = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('StopReplicaRequest.PartitionIndexes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitionIndexes = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: StopReplicaTopicV1 = { name, partitionIndexes };
@@ -197,13 +185,10 @@ function decodeStopReplicaTopicState(r: Reader, version: number): StopReplicaTop
   let partitionStates: StopReplicaPartitionState[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('StopReplicaRequest.PartitionStates cannot be null', r.offset);
-    } else {
-      const a: StopReplicaPartitionState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionState(r, version));
-      partitionStates = a;
-    }
+    if (n < 0) throw new DecodeError('StopReplicaRequest.PartitionStates cannot be null', r.offset);
+    const a: StopReplicaPartitionState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionState(r, version));
+    partitionStates = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: StopReplicaTopicState = { topicName, partitionStates };

@@ -46,14 +46,11 @@ export function decodeStopReplicaResponse(r: Reader, version: number): StopRepli
   const errorCode: number = r.int16();
   let partitionErrors: StopReplicaPartitionError[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('StopReplicaResponse.PartitionErrors cannot be null', r.offset);
-    } else {
-      const a: StopReplicaPartitionError[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionError(r, version));
-      partitionErrors = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('StopReplicaResponse.PartitionErrors cannot be null', r.offset);
+    const a: StopReplicaPartitionError[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeStopReplicaPartitionError(r, version));
+    partitionErrors = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: StopReplicaResponse = { errorCode, partitionErrors };
@@ -63,7 +60,7 @@ export function decodeStopReplicaResponse(r: Reader, version: number): StopRepli
 
 function decodeStopReplicaPartitionError(r: Reader, version: number): StopReplicaPartitionError {
   const flexible = version >= 2;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   const partitionIndex: number = r.int32();
   const errorCode: number = r.int16();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -55,22 +55,19 @@ export type SyncGroupRequestAssignmentInput = {
 
 export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
   const flexible = version >= 4;
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const groupId: string = flexible ? r.compactString() : r.string();
   const generationId: number = r.int32();
-  const memberId: string = (flexible ? r.compactString() : r.string());
+  const memberId: string = flexible ? r.compactString() : r.string();
   const groupInstanceId: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const protocolType: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const protocolName: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   let assignments: SyncGroupRequestAssignment[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('SyncGroupRequest.Assignments cannot be null', r.offset);
-    } else {
-      const a: SyncGroupRequestAssignment[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestAssignment(r, version));
-      assignments = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('SyncGroupRequest.Assignments cannot be null', r.offset);
+    const a: SyncGroupRequestAssignment[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestAssignment(r, version));
+    assignments = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SyncGroupRequest = { groupId, generationId, memberId, groupInstanceId, protocolType, protocolName, assignments };
@@ -80,8 +77,8 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
 
 function decodeSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestAssignment {
   const flexible = version >= 4;
-  const memberId: string = (flexible ? r.compactString() : r.string());
-  const assignment: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const memberId: string = flexible ? r.compactString() : r.string();
+  const assignment: Buffer = flexible ? r.compactBytes() : r.bytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SyncGroupRequestAssignment = { memberId, assignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

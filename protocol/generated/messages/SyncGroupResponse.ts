@@ -36,7 +36,7 @@ export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupRe
   const errorCode: number = r.int16();
   const protocolType: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const protocolName: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
-  const assignment: Buffer = (flexible ? r.compactBytes() : r.bytes());
+  const assignment: Buffer = flexible ? r.compactBytes() : r.bytes();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SyncGroupResponse = { throttleTimeMs, errorCode, protocolType, protocolName, assignment };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -80,8 +80,8 @@ export type TxnOffsetCommitRequestPartitionInput = {
 
 export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommitRequest {
   const flexible = version >= 3;
-  const transactionalId: string = (flexible ? r.compactString() : r.string());
-  const groupId: string = (flexible ? r.compactString() : r.string());
+  const transactionalId: string = flexible ? r.compactString() : r.string();
+  const groupId: string = flexible ? r.compactString() : r.string();
   const producerId: bigint = r.int64();
   const producerEpoch: number = r.int16();
   const generationId: number = version >= 3 ? r.int32() : -1;
@@ -89,14 +89,11 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
   const groupInstanceId: string | null = version >= 3 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   let topics: TxnOffsetCommitRequestTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('TxnOffsetCommitRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: TxnOffsetCommitRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('TxnOffsetCommitRequest.Topics cannot be null', r.offset);
+    const a: TxnOffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequest = { transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, topics };
@@ -106,17 +103,14 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
 
 function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
   const flexible = version >= 3;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: TxnOffsetCommitRequestPartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('TxnOffsetCommitRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: TxnOffsetCommitRequestPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('TxnOffsetCommitRequest.Partitions cannot be null', r.offset);
+    const a: TxnOffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequestTopic = { name, partitions };
@@ -129,7 +123,7 @@ function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnO
   const partitionIndex: number = r.int32();
   const committedOffset: bigint = r.int64();
   const committedLeaderEpoch: number = version >= 2 ? r.int32() : -1;
-  const committedMetadata: string | null = (flexible ? r.compactNullableString() : r.nullableString());
+  const committedMetadata: string | null = flexible ? r.compactNullableString() : r.nullableString();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequestPartition = { partitionIndex, committedOffset, committedLeaderEpoch, committedMetadata };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

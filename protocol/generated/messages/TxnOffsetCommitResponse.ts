@@ -59,14 +59,11 @@ export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOf
   const throttleTimeMs: number = r.int32();
   let topics: TxnOffsetCommitResponseTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('TxnOffsetCommitResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TxnOffsetCommitResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('TxnOffsetCommitResponse.Topics cannot be null', r.offset);
+    const a: TxnOffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitResponse = { throttleTimeMs, topics };
@@ -76,17 +73,14 @@ export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOf
 
 function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
   const flexible = version >= 3;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: TxnOffsetCommitResponsePartition[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('TxnOffsetCommitResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: TxnOffsetCommitResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponsePartition(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('TxnOffsetCommitResponse.Partitions cannot be null', r.offset);
+    const a: TxnOffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponsePartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitResponseTopic = { name, partitions };

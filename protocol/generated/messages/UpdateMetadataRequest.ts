@@ -153,14 +153,11 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
   let ungroupedPartitionStates: UpdateMetadataPartitionState[];
   if (version <= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('UpdateMetadataRequest.UngroupedPartitionStates cannot be null', r.offset);
-      } else {
-        const a: UpdateMetadataPartitionState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataPartitionState(r, version));
-        ungroupedPartitionStates = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('UpdateMetadataRequest.UngroupedPartitionStates cannot be null', r.offset);
+      const a: UpdateMetadataPartitionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataPartitionState(r, version));
+      ungroupedPartitionStates = a;
     }
   } else {
     ungroupedPartitionStates = [];
@@ -168,28 +165,22 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
   let topicStates: UpdateMetadataTopicState[];
   if (version >= 5) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('UpdateMetadataRequest.TopicStates cannot be null', r.offset);
-      } else {
-        const a: UpdateMetadataTopicState[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataTopicState(r, version));
-        topicStates = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('UpdateMetadataRequest.TopicStates cannot be null', r.offset);
+      const a: UpdateMetadataTopicState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataTopicState(r, version));
+      topicStates = a;
     }
   } else {
     topicStates = [];
   }
   let liveBrokers: UpdateMetadataBroker[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('UpdateMetadataRequest.LiveBrokers cannot be null', r.offset);
-    } else {
-      const a: UpdateMetadataBroker[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataBroker(r, version));
-      liveBrokers = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('UpdateMetadataRequest.LiveBrokers cannot be null', r.offset);
+    const a: UpdateMetadataBroker[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataBroker(r, version));
+    liveBrokers = a;
   }
   let unknownTags: TaggedField[] | undefined;
   if (flexible) {
@@ -217,38 +208,29 @@ function decodeUpdateMetadataPartitionState(r: Reader, version: number): UpdateM
   const leaderEpoch: number = r.int32();
   let isr: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('UpdateMetadataRequest.Isr cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      isr = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('UpdateMetadataRequest.Isr cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    isr = a;
   }
   const zkVersion: number = r.int32();
   let replicas: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('UpdateMetadataRequest.Replicas cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      replicas = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('UpdateMetadataRequest.Replicas cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    replicas = a;
   }
   let offlineReplicas: number[];
   if (version >= 4) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('UpdateMetadataRequest.OfflineReplicas cannot be null', r.offset);
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int32());
-        offlineReplicas = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('UpdateMetadataRequest.OfflineReplicas cannot be null', r.offset);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      offlineReplicas = a;
     }
   } else {
     offlineReplicas = [];
@@ -261,18 +243,15 @@ function decodeUpdateMetadataPartitionState(r: Reader, version: number): UpdateM
 
 function decodeUpdateMetadataTopicState(r: Reader, version: number): UpdateMetadataTopicState {
   const flexible = version >= 6;
-  const topicName: string = (flexible ? r.compactString() : r.string());
+  const topicName: string = flexible ? r.compactString() : r.string();
   const topicId: Buffer = version >= 7 ? r.uuid() : Buffer.alloc(16);
   let partitionStates: UpdateMetadataPartitionState[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('UpdateMetadataRequest.PartitionStates cannot be null', r.offset);
-    } else {
-      const a: UpdateMetadataPartitionState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataPartitionState(r, version));
-      partitionStates = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('UpdateMetadataRequest.PartitionStates cannot be null', r.offset);
+    const a: UpdateMetadataPartitionState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataPartitionState(r, version));
+    partitionStates = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: UpdateMetadataTopicState = { topicName, topicId, partitionStates };
@@ -288,14 +267,11 @@ function decodeUpdateMetadataBroker(r: Reader, version: number): UpdateMetadataB
   let endpoints: UpdateMetadataEndpoint[];
   if (version >= 1) {
     {
-      const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-      if (n < 0) {
-        throw new DecodeError('UpdateMetadataRequest.Endpoints cannot be null', r.offset);
-      } else {
-        const a: UpdateMetadataEndpoint[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataEndpoint(r, version));
-        endpoints = a;
-      }
+      const n = flexible ? r.compactArrayLength() : r.arrayLength();
+      if (n < 0) throw new DecodeError('UpdateMetadataRequest.Endpoints cannot be null', r.offset);
+      const a: UpdateMetadataEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeUpdateMetadataEndpoint(r, version));
+      endpoints = a;
     }
   } else {
     endpoints = [];
@@ -310,7 +286,7 @@ function decodeUpdateMetadataBroker(r: Reader, version: number): UpdateMetadataB
 function decodeUpdateMetadataEndpoint(r: Reader, version: number): UpdateMetadataEndpoint {
   const flexible = version >= 6;
   const port: number = r.int32();
-  const host: string = (flexible ? r.compactString() : r.string());
+  const host: string = flexible ? r.compactString() : r.string();
   const listener: string = version >= 3 ? (flexible ? r.compactString() : r.string()) : "";
   const securityProtocol: number = r.int16();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -90,13 +90,10 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
   let topics: TopicData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('VoteResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('VoteResponse.Topics cannot be null', r.offset);
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -106,13 +103,10 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
     if (tag === 0 && version >= 1) {
       {
         const n = tr.compactArrayLength();
-        if (n < 0) {
-          throw new DecodeError('VoteResponse.NodeEndpoints cannot be null', tr.offset);
-        } else {
-          const a: NodeEndpoint[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-          nodeEndpoints = a;
-        }
+        if (n < 0) throw new DecodeError('VoteResponse.NodeEndpoints cannot be null', tr.offset);
+        const a: NodeEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+        nodeEndpoints = a;
       }
     } else {
       (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -128,13 +122,10 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('VoteResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('VoteResponse.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };

@@ -84,13 +84,10 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
   let voters: Voter[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('VotersRecord.Voters cannot be null', r.offset);
-    } else {
-      const a: Voter[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-      voters = a;
-    }
+    if (n < 0) throw new DecodeError('VotersRecord.Voters cannot be null', r.offset);
+    const a: Voter[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+    voters = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: VotersRecord = { version: version_, voters };
@@ -104,13 +101,10 @@ function decodeVoter(r: Reader, version: number): Voter {
   let endpoints: Endpoint[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('VotersRecord.Endpoints cannot be null', r.offset);
-    } else {
-      const a: Endpoint[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
-      endpoints = a;
-    }
+    if (n < 0) throw new DecodeError('VotersRecord.Endpoints cannot be null', r.offset);
+    const a: Endpoint[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
+    endpoints = a;
   }
   const kRaftVersionFeature: KRaftVersionFeature = decodeKRaftVersionFeature(r, version);
   const unknownTags = readUnknownTaggedFields(r);

@@ -90,13 +90,10 @@ export function decodeWriteShareGroupStateRequest(r: Reader, version: number): W
   let topics: WriteStateData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('WriteShareGroupStateRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: WriteStateData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWriteStateData(r, version));
-      topics = a;
-    }
+    if (n < 0) throw new DecodeError('WriteShareGroupStateRequest.Topics cannot be null', r.offset);
+    const a: WriteStateData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWriteStateData(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteShareGroupStateRequest = { groupId, topics };
@@ -109,13 +106,10 @@ function decodeWriteStateData(r: Reader, version: number): WriteStateData {
   let partitions: PartitionData[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('WriteShareGroupStateRequest.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('WriteShareGroupStateRequest.Partitions cannot be null', r.offset);
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteStateData = { topicId, partitions };
@@ -131,13 +125,10 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let stateBatches: StateBatch[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('WriteShareGroupStateRequest.StateBatches cannot be null', r.offset);
-    } else {
-      const a: StateBatch[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
-      stateBatches = a;
-    }
+    if (n < 0) throw new DecodeError('WriteShareGroupStateRequest.StateBatches cannot be null', r.offset);
+    const a: StateBatch[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
+    stateBatches = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partition, stateEpoch, leaderEpoch, startOffset, stateBatches };

@@ -58,13 +58,10 @@ export function decodeWriteShareGroupStateResponse(r: Reader, version: number): 
   let results: WriteStateResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('WriteShareGroupStateResponse.Results cannot be null', r.offset);
-    } else {
-      const a: WriteStateResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
-      results = a;
-    }
+    if (n < 0) throw new DecodeError('WriteShareGroupStateResponse.Results cannot be null', r.offset);
+    const a: WriteStateResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteShareGroupStateResponse = { results };
@@ -77,13 +74,10 @@ function decodeWriteStateResult(r: Reader, version: number): WriteStateResult {
   let partitions: PartitionResult[];
   {
     const n = r.compactArrayLength();
-    if (n < 0) {
-      throw new DecodeError('WriteShareGroupStateResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    if (n < 0) throw new DecodeError('WriteShareGroupStateResponse.Partitions cannot be null', r.offset);
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteStateResult = { topicId, partitions };

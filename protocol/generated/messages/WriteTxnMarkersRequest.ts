@@ -64,14 +64,11 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
   const flexible = version >= 1;
   let markers: WritableTxnMarker[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('WriteTxnMarkersRequest.Markers cannot be null', r.offset);
-    } else {
-      const a: WritableTxnMarker[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
-      markers = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.Markers cannot be null', r.offset);
+    const a: WritableTxnMarker[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
+    markers = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersRequest = { markers };
@@ -86,14 +83,11 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
   const transactionResult: boolean = r.bool();
   let topics: WritableTxnMarkerTopic[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('WriteTxnMarkersRequest.Topics cannot be null', r.offset);
-    } else {
-      const a: WritableTxnMarkerTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.Topics cannot be null', r.offset);
+    const a: WritableTxnMarkerTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
+    topics = a;
   }
   const coordinatorEpoch: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -104,17 +98,14 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
 
 function decodeWritableTxnMarkerTopic(r: Reader, version: number): WritableTxnMarkerTopic {
   const flexible = version >= 1;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitionIndexes: number[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('WriteTxnMarkersRequest.PartitionIndexes cannot be null', r.offset);
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitionIndexes = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.PartitionIndexes cannot be null', r.offset);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitionIndexes = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopic = { name, partitionIndexes };

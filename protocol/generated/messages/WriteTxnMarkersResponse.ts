@@ -71,14 +71,11 @@ export function decodeWriteTxnMarkersResponse(r: Reader, version: number): Write
   const flexible = version >= 1;
   let markers: WritableTxnMarkerResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('WriteTxnMarkersResponse.Markers cannot be null', r.offset);
-    } else {
-      const a: WritableTxnMarkerResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerResult(r, version));
-      markers = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('WriteTxnMarkersResponse.Markers cannot be null', r.offset);
+    const a: WritableTxnMarkerResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerResult(r, version));
+    markers = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersResponse = { markers };
@@ -91,14 +88,11 @@ function decodeWritableTxnMarkerResult(r: Reader, version: number): WritableTxnM
   const producerId: bigint = r.int64();
   let topics: WritableTxnMarkerTopicResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('WriteTxnMarkersResponse.Topics cannot be null', r.offset);
-    } else {
-      const a: WritableTxnMarkerTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopicResult(r, version));
-      topics = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('WriteTxnMarkersResponse.Topics cannot be null', r.offset);
+    const a: WritableTxnMarkerTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopicResult(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerResult = { producerId, topics };
@@ -108,17 +102,14 @@ function decodeWritableTxnMarkerResult(r: Reader, version: number): WritableTxnM
 
 function decodeWritableTxnMarkerTopicResult(r: Reader, version: number): WritableTxnMarkerTopicResult {
   const flexible = version >= 1;
-  const name: string = (flexible ? r.compactString() : r.string());
+  const name: string = flexible ? r.compactString() : r.string();
   let partitions: WritableTxnMarkerPartitionResult[];
   {
-    const n = (flexible ? r.compactArrayLength() : r.arrayLength());
-    if (n < 0) {
-      throw new DecodeError('WriteTxnMarkersResponse.Partitions cannot be null', r.offset);
-    } else {
-      const a: WritableTxnMarkerPartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerPartitionResult(r, version));
-      partitions = a;
-    }
+    const n = flexible ? r.compactArrayLength() : r.arrayLength();
+    if (n < 0) throw new DecodeError('WriteTxnMarkersResponse.Partitions cannot be null', r.offset);
+    const a: WritableTxnMarkerPartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerPartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopicResult = { name, partitions };

@@ -65,10 +65,16 @@ function worthSending(read: PartitionRead, session: FetchSession): boolean {
 
 function rememberSent(session: FetchSession, reads: readonly PartitionRead[]): void {
   for (const r of reads) {
-    const e = session.partitions.get(sessionKey(r.target.topicName, r.target.partition));
+    const key = sessionKey(r.target.topicName, r.target.partition);
+    const e = session.partitions.get(key);
     if (!e) continue;
     e.sentHighWatermark = r.highWatermark;
     e.sentLogStartOffset = r.logStartOffset;
+    if (r.bytes > 0) {
+      // Partitions that just got data go to the back, so with a tight max_bytes the others get their turn next.
+      session.partitions.delete(key);
+      session.partitions.set(key, e);
+    }
   }
 }
 

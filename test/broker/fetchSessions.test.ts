@@ -126,4 +126,28 @@ describe('Fetch sessions (KIP-227)', () => {
     const res = await pending;
     expect(summary(res)).to.deep.equal([[2, hw[2] + 1, ['late']]]);
   });
+
+  it('rotates partitions that returned data to the back so a tight max_bytes does not starve the others', async () => {
+    const b2 = await startTestBroker({ config: { 'num.partitions': '2' } });
+    const c2 = await RawClient.connect(b2.port);
+    try {
+      const big = 'r'.repeat(2000);
+      for (let i = 0; i < 3; i++) {
+        await produceRaw(c2, 'fair', 0, batchOf([{ value: `p0-${i}-${big}` }]));
+        await produceRaw(c2, 'fair', 1, batchOf([{ value: `p1-${i}-${big}` }]));
+      }
+      const spec = [0, 1].map((p) => ({ topic: 'fair', partition: p, offset: 0 }));
+      // max_bytes of 100 lets exactly one batch through per fetch (KIP-74's first-batch rule).
+      const full = await fetchRaw(c2, fetchRequest(spec, { sessionId: 0, sessionEpoch: 0, maxBytes: 100 }));
+      const firstServed = full.responses[0].partitions.filter((p) => recordsOf(p.records).length > 0).map((p) => p.partitionIndex);
+      expect(firstServed).to.deep.equal([0]);
+      // Partition 0 moves to offset 1; the next fetch must serve partition 1 first, not partition 0 again.
+      const inc = await fetchRaw(c2, fetchRequest([{ topic: 'fair', partition: 0, offset: 1 }], { sessionId: full.sessionId, sessionEpoch: 1, maxBytes: 100 }));
+      const served = inc.responses.flatMap((t) => t.partitions.filter((p) => recordsOf(p.records).length > 0).map((p) => p.partitionIndex));
+      expect(served).to.deep.equal([1]);
+    } finally {
+      c2.close();
+      await b2.destroy();
+    }
+  });
 });

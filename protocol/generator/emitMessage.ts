@@ -36,7 +36,8 @@ const JS_RESERVED = new Set(
     'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
     'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
     'yield let static implements interface package private protected public await arguments eval ' +
-    'r w m version flexible'
+    // Names the generated functions use for their own locals.
+    'r w m version flexible out unknownTags nTags tag tr tw n a i v nextUnknown'
   ).split(' '),
 );
 
@@ -316,8 +317,8 @@ export class MessageEmitter {
       const type = `${tsType(f.type, false)}${isNullableAnywhere(f) ? ' | null' : ''}`;
       const inline = this.inlineRange(f, s);
       const fresh = this.dv(f, true);
+      // Absent or tagged struct fields start from a default object.
       if (structDefaultsNeeded(f) && !covers(inline, scope)) this.needDefault(f.type);
-      if (structDefaultsNeeded(f) && f.tag !== undefined) this.needDefault(f.type);
       if (isEmpty(inline)) {
         // Tagged (filled in from the tag section) or absent at every version here.
         out.line(`${f.tag !== undefined ? 'let' : 'const'} ${local}: ${type} = ${fresh};`);
@@ -395,8 +396,6 @@ export class MessageEmitter {
   }
 
   private noteNonDefault(f: FieldSpec, v: string): string {
-    let t = f.type;
-    while (t.kind === 'array') t = t.element;
     if (f.type.kind === 'struct') this.isDefaultNeeded.add(f.type.struct);
     const check = nonDefaultCheck(f, v);
     if (check.includes('isZeroUuid')) this.use('isZeroUuid');

@@ -64,6 +64,8 @@ export const nodeFs: StorageFs = {
 
 export const O_RDWR_CREATE = fs.constants.O_RDWR | fs.constants.O_CREAT;
 export const O_RDONLY = fs.constants.O_RDONLY;
+/** Each write returns only once its data (and the size needed to read it back) is on stable storage. */
+export const O_DSYNC = fs.constants.O_DSYNC;
 
 /** Writes every buffer, retrying short writes (writev may stop early on a full pipe or disk). */
 export async function writeFully(sfs: StorageFs, fd: number, bufs: Buffer[], position: number): Promise<number> {

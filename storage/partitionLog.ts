@@ -72,8 +72,10 @@ const LOCATE_SLACK = 32 * 1024;
 /**
  * One partition's log: a list of segments, the last one active. Appends are
  * serialized through one queue; whatever queued while a write was in flight
- * is written with the next single writev, and in fsync mode acknowledged by
- * the next shared fdatasync (group commit). Reads run concurrently and only
+ * is written with the next single writev. In fsync mode that writev goes
+ * through an O_DSYNC descriptor, so the appends sharing it are acknowledged
+ * together once it returns (group commit); if fsync mode was switched on at
+ * runtime, a shared fdatasync loop does the same. Reads run concurrently and only
  * ever see whole batches: a segment's `size` and the log end offset move only
  * after a write completed.
  */
@@ -130,6 +132,7 @@ export class PartitionLog {
     log.logEndOffset = log.active.nextOffset;
     log.assignNext = log.logEndOffset;
     log.highWatermark = log.logEndOffset;
+    if (config.fsyncOnAppend) await log.active.reopenPinned(true);
     ctx.logger.info(
       { topic, partition, segments: log.segments.length, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery: recovered.actions },
       'partition log loaded',
@@ -344,10 +347,14 @@ export class PartitionLog {
     }
     this.logEndOffset = this.assignNext;
     this.unflushedMessages += records;
-    if (this.config.fsyncOnAppend) {
+    if (this.config.fsyncOnAppend && !seg.dsync) {
       for (const req of group) this.syncWaiters.push({ seg, req });
       if (!this.syncing) this.syncing = this.syncLoop();
       return;
+    }
+    if (seg.dsync) {
+      this.unflushedMessages = 0;
+      this.lastFlushAt = Date.now();
     }
     this.highWatermark = this.logEndOffset;
     for (const req of group) req.resolve(this.resultOf(req));
@@ -421,7 +428,7 @@ export class PartitionLog {
   private async roll(now: number): Promise<void> {
     const old = this.active;
     const seg = new Segment(this.dir, this.assignNext, this.ctx.sfs, this.ctx.pool, now);
-    await seg.openPinned();
+    await seg.reopenPinned(this.config.fsyncOnAppend);
     if (this.config.fsyncOnAppend) await fsyncDir(this.ctx.sfs, this.dir);
     this.segments.push(seg);
     this.active = seg;

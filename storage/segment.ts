@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { HandlePool, PooledHandle } from './handlePool';
 import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
-import { O_RDWR_CREATE, readFully, type StorageFs } from './fs';
+import { O_DSYNC, O_RDWR_CREATE, readFully, type StorageFs } from './fs';
 
 export const NO_TIMESTAMP = -1;
 
@@ -73,11 +73,31 @@ export class Segment implements PooledHandle {
     return this.size === 0;
   }
 
+  /** Whether the open descriptor was opened with O_DSYNC (every completed write is durable). */
+  dsync = false;
+
   /** Opens (creating if needed) and pins the descriptor: used for the active segment and for recovery. */
   async openPinned(): Promise<number> {
     this.pinned = true;
     this.pool.forget(this);
     return this.ensureOpen();
+  }
+
+  /**
+   * Swaps the pinned descriptor for one opened with or without O_DSYNC. In
+   * fsync mode the active segment writes through O_DSYNC, so a completed write
+   * is already durable and group commit needs no separate fdatasync round trip.
+   */
+  async reopenPinned(dsync: boolean): Promise<void> {
+    if (this.fd >= 0 && this.dsync === dsync) return;
+    const fd = await this.sfs.open(this.logPath, O_RDWR_CREATE | (dsync ? O_DSYNC : 0));
+    const old = this.fd;
+    this.fd = fd;
+    this.opening = null;
+    this.dsync = dsync;
+    this.pinned = true;
+    this.pool.forget(this);
+    if (old >= 0) this.sfs.close(old).catch(() => undefined);
   }
 
   unpin(): void {
@@ -151,6 +171,7 @@ export class Segment implements PooledHandle {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
+    this.dsync = false;
     this.opening = null;
     this.pool.forget(this);
     this.sfs.close(fd).catch(() => undefined);

@@ -12,6 +12,8 @@ class FaultyFs implements StorageFs {
   failWrites: { match: string; code: string; partial: boolean } | null = null;
   failFsync: string | null = null;
   fdatasyncCalls = 0;
+  writevCalls = 0;
+  readonly openFlags = new Map<string, number>();
 
   private errno(code: string): NodeJS.ErrnoException {
     const e = new Error(`${code}: injected`) as NodeJS.ErrnoException;
@@ -22,6 +24,7 @@ class FaultyFs implements StorageFs {
   async open(path: string, flags: number): Promise<number> {
     const fd = await nodeFs.open(path, flags);
     this.paths.set(fd, path);
+    this.openFlags.set(path, flags);
     return fd;
   }
   close(fd: number) {
@@ -32,6 +35,7 @@ class FaultyFs implements StorageFs {
     return nodeFs.read(fd, buf, offset, length, position);
   }
   async writev(fd: number, bufs: Buffer[], position: number): Promise<number> {
+    this.writevCalls++;
     const f = this.failWrites;
     if (f && (this.paths.get(fd) ?? '').includes(f.match)) {
       // a disk that fills mid-write leaves part of the data behind
@@ -138,7 +142,9 @@ describe('storage: disk errors, flush policy and group commit', () => {
   });
 
   it('a failed fsync takes the partition offline (appends fail) without affecting others', async () => {
-    const log = await manager.create('fs', 0, { fsyncOnAppend: true });
+    // fsync mode switched on at runtime keeps the plain descriptor and acknowledges through fdatasync
+    const log = await manager.create('fs', 0);
+    log.updateConfig({ fsyncOnAppend: true });
     const other = await manager.create('ok', 0, { fsyncOnAppend: true });
     faulty.failFsync = 'fs-0';
     const r = await Promise.allSettled([log.append(buildBatch([{ value: 'x' }]))]);
@@ -150,8 +156,26 @@ describe('storage: disk errors, flush policy and group commit', () => {
     expect((await other.append(buildBatch([{ value: 'z' }]))).baseOffset).to.equal(0);
   });
 
-  it('fsync mode acknowledges only after fdatasync and shares one fsync among concurrent appends', async () => {
-    const log = await manager.create('durable', 0, { fsyncOnAppend: true });
+  it('fsync mode writes the active segment through O_DSYNC and shares each durable write among concurrent appends', async () => {
+    const log = await manager.create('durable', 0, { fsyncOnAppend: true, segmentBytes: 4096 });
+    const activePath = () => `${log.dir}/${String(log.segmentBaseOffsets().at(-1)).padStart(20, '0')}.log`;
+    expect((faulty.openFlags.get(activePath())! & fs.constants.O_DSYNC) !== 0).to.equal(true);
+    const writesBefore = faulty.writevCalls;
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => log.append(buildBatch([{ value: `v${i}` }]))));
+    const writes = faulty.writevCalls - writesBefore;
+    expect(writes).to.be.at.least(1);
+    expect(writes).to.be.at.most(8, 'group commit: 64 concurrent appends share a few durable writes');
+    expect(results.map((r) => r.baseOffset).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 64 }, (_, i) => i));
+    expect(log.highWatermark).to.equal(64);
+    // rolled segments keep the mode
+    for (let i = 0; i < 40; i++) await log.append(buildBatch([{ value: 'x'.repeat(200) }]));
+    expect(log.segmentCount).to.be.greaterThan(1);
+    expect((faulty.openFlags.get(activePath())! & fs.constants.O_DSYNC) !== 0).to.equal(true);
+  });
+
+  it('fdatasync group commit: acknowledges only after the shared fsync', async () => {
+    const log = await manager.create('durable2', 0);
+    log.updateConfig({ fsyncOnAppend: true });
     let acked = 0;
     const appends = Array.from({ length: 64 }, (_, i) =>
       log.append(buildBatch([{ value: `v${i}` }])).then((r) => {
@@ -169,8 +193,9 @@ describe('storage: disk errors, flush policy and group commit', () => {
     expect(log.highWatermark).to.equal(64);
   });
 
-  it('in fsync mode the high watermark only covers durable data', async () => {
-    const log = await manager.create('hw', 0, { fsyncOnAppend: true });
+  it('with fdatasync group commit the high watermark only covers durable data', async () => {
+    const log = await manager.create('hw', 0);
+    log.updateConfig({ fsyncOnAppend: true });
     let syncStarted!: () => void;
     const started = new Promise<void>((r) => (syncStarted = r));
     let release!: () => void;
@@ -181,10 +206,12 @@ describe('storage: disk errors, flush policy and group commit', () => {
       await gate;
       return orig(fd);
     };
-    const pending = log.append(buildBatch([{ value: 'x' }]));
+    let acked = false;
+    const pending = log.append(buildBatch([{ value: 'x' }])).then(() => (acked = true));
     await started;
     expect(log.logEndOffset).to.equal(1);
     expect(log.highWatermark).to.equal(0);
+    expect(acked).to.equal(false);
     release();
     await pending;
     expect(log.highWatermark).to.equal(1);

@@ -15,7 +15,8 @@ export class DataWaiters {
    * append between the caller's read and the subscription would be missed.
    */
   waitForAppend(logs: readonly PartitionLog[], ms: number, changedSince: () => boolean): Promise<boolean> {
-    if (this.stopped || ms <= 0 || logs.length === 0) return Promise.resolve(false);
+    // With no partitions to watch this is a plain wait, as Kafka does for a fetch with nothing to read.
+    if (this.stopped || ms <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const unsubscribe: Array<() => void> = [];
       let done = false;

@@ -82,4 +82,23 @@ describe('Fetch long polling', () => {
     expect(Date.now() - started).to.be.below(5000);
     c2.close();
   });
+
+  it('waits out max_wait_ms for a session with no partitions instead of answering at once', async () => {
+    await broker.services.metadata.createTopic('lp-empty-session', { partitions: 1 });
+    const full = await fetchRaw(consumer, fetchRequest([{ topic: 'lp-empty-session', partition: 0, offset: 0 }], { sessionId: 0, sessionEpoch: 0 }));
+    const started = Date.now();
+    const res = await fetchRaw(
+      consumer,
+      fetchRequest([], {
+        sessionId: full.sessionId,
+        sessionEpoch: 1,
+        maxWaitMs: 300,
+        minBytes: 1,
+        forgottenTopicsData: [{ topic: 'lp-empty-session', topicId: Buffer.alloc(16), partitions: [0] }],
+      }),
+    );
+    expect(res.errorCode).to.equal(0);
+    expect(res.responses).to.deep.equal([]);
+    expect(Date.now() - started).to.be.at.least(290);
+  });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { loadSpecs, type MessageSpec } from '../../protocol/generator/spec';
 import { Reader } from '../../protocol/codec/reader';
 import { Writer } from '../../protocol/codec/writer';
-import { SampleBuilder, SPEC_DIR, codecFor, interestingVersions, specsAvailable, UNKNOWN_TAG, type SampleOptions } from './generated-samples';
+import { SampleBuilder, SPEC_DIR, codecFor, specsAvailable, UNKNOWN_TAG, type SampleOptions } from './generated-samples';
 
 function roundTrip(spec: MessageSpec, version: number, opts: SampleOptions): void {
   const codec = codecFor(spec.name);
@@ -20,7 +20,7 @@ function roundTrip(spec: MessageSpec, version: number, opts: SampleOptions): voi
   expect(again.toBuffer().equals(bytes), 're-encoding the decoded message').to.equal(true);
 }
 
-describe('generated codecs: round trips of every spec', function () {
+describe('generated codecs: round trips of every spec at every version', function () {
   if (!specsAvailable()) {
     it('needs ../shared/kafka-protocol', function () {
       console.log(`skipped: Kafka specs not found at ${SPEC_DIR}`);
@@ -35,8 +35,10 @@ describe('generated codecs: round trips of every spec', function () {
     for (const s of specs) expect(() => codecFor(s.name), s.name).not.to.throw();
   });
 
+  // Every version, not only the lowest, highest and first flexible one: it is
+  // cheap, and fields that come and go mid-range are where codecs slip.
   for (const spec of specs) {
-    for (const version of interestingVersions(spec)) {
+    for (let version = spec.validVersions.low; version <= spec.validVersions.high; version++) {
       it(`${spec.name} v${version}: every field non-default, unknown tags kept`, function () {
         roundTrip(spec, version, { nulls: false, unknownTags: true, recordChunks: false });
       });

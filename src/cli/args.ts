@@ -7,6 +7,9 @@ export interface StartArgs {
   dataDir?: string;
   configFile?: string;
   overrides: Record<string, string>;
+  metricsPort?: number;
+  metricsHost?: string;
+  console?: boolean;
 }
 
 export const USAGE = `Usage: brook start [options]
@@ -19,6 +22,9 @@ Options:
   --data-dir DIR      where partition logs and metadata live (default ./data)
   --config FILE       Kafka-style properties file (num.partitions, log.retention.ms, advertised.listeners, ...)
   --set KEY=VALUE     override one property (repeatable)
+  --metrics-port PORT serve Prometheus metrics at http://HOST:PORT/metrics (off by default)
+  --metrics-host HOST address of the metrics/console HTTP server (default: --host)
+  --console           also serve the web console on the metrics port
   --help              show this help
 `;
 
@@ -65,6 +71,19 @@ export function parseArgs(argv: string[]): StartArgs {
         break;
       case '--config':
         out.configFile = value();
+        break;
+      case '--metrics-port': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid --metrics-port ${v}`);
+        out.metricsPort = n;
+        break;
+      }
+      case '--metrics-host':
+        out.metricsHost = value();
+        break;
+      case '--console':
+        out.console = true;
         break;
       case '--set': {
         const [k, v] = parseAssignment(value());

@@ -28,6 +28,9 @@ export async function main(argv: string[]): Promise<void> {
     dataDir: args.dataDir,
     configFile: args.configFile,
     config: args.overrides,
+    metricsPort: args.metricsPort,
+    metricsHost: args.metricsHost,
+    console: args.console,
     logger,
   });
   await new Promise<void>((resolve) => {

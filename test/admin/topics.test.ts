@@ -199,6 +199,13 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
     expect(res.responses[0].topicId.equals(id)).to.equal(true);
     expect(broker.services.metadata.topicById(id)).to.equal(undefined);
   });
+
+  it('refuses to delete an internal topic the broker itself uses', async () => {
+    await broker.services.metadata.ensureTopic('__brook_internal', { partitions: 1, internal: true });
+    const res = await raw.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 4, { timeoutMs: 5000, topicNames: ['__brook_internal'] });
+    expect(res.responses.map((r) => [r.name, r.errorCode])).to.deep.equal([['__brook_internal', ErrorCode.INVALID_REQUEST]]);
+    expect(broker.services.metadata.topic('__brook_internal')).to.not.equal(undefined);
+  });
 });
 
 describe('admin: delete.topic.enable=false', () => {

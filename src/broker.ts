@@ -46,28 +46,34 @@ export interface BrokerHandle {
   close(): Promise<void>;
 }
 
-/** Keeps partition logs in step with metadata changes made by any API. */
+/**
+ * Keeps partition logs in step with metadata changes made by any API. The
+ * listener's promise is awaited by the change, so a created topic has its
+ * partition directories (and a deleted one has none) when the client hears back.
+ */
 function followMetadata(services: BrokerServices): () => void {
   const { logs, logger, metadata } = services;
-  const warn = (what: string, topic: string) => (err: unknown) =>
+  const report = (what: string, topic: string) => (err: unknown) =>
     logger.error({ topic, err: err instanceof Error ? err.message : String(err) }, what);
-  const createFrom = (topic: { name: string; configs: Record<string, string> }, from: number, to: number) => {
+  const createFrom = async (topic: { name: string; configs: Record<string, string> }, from: number, to: number) => {
     const cfg = logConfigFromTopicConfigs(topic.configs);
-    for (let p = from; p < to; p++) logs.create(topic.name, p, cfg).catch(warn('cannot create partition log', topic.name));
+    const created = [];
+    for (let p = from; p < to; p++) created.push(logs.create(topic.name, p, cfg).catch(report('cannot create partition log', topic.name)));
+    await Promise.all(created);
   };
-  return metadata.onChange((e: MetadataEvent) => {
+  return metadata.onChange(async (e: MetadataEvent) => {
     switch (e.type) {
       case 'topic-created':
         logger.info({ topic: e.topic.name, partitions: e.topic.partitions, topicId: e.topic.id.toString('hex') }, 'topic created');
-        createFrom(e.topic, 0, e.topic.partitions);
+        await createFrom(e.topic, 0, e.topic.partitions);
         break;
       case 'topic-deleted':
         logger.info({ topic: e.topic.name }, 'topic deleted');
-        logs.deleteTopic(e.topic.name).catch(warn('cannot delete topic logs', e.topic.name));
+        await logs.deleteTopic(e.topic.name).catch(report('cannot delete topic logs', e.topic.name));
         break;
       case 'partitions-added':
         logger.info({ topic: e.topic.name, partitions: e.topic.partitions, previous: e.previous }, 'partitions added');
-        createFrom(e.topic, e.previous, e.topic.partitions);
+        await createFrom(e.topic, e.previous, e.topic.partitions);
         break;
       case 'configs-altered': {
         const cfg = logConfigFromTopicConfigs(e.topic.configs);

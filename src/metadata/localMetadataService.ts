@@ -9,6 +9,7 @@ import {
   type BrokerIdentity,
   type CreateTopicOptions,
   type MetadataEvent,
+  type MetadataListener,
   type MetadataService,
   type TopicInfo,
 } from './types';
@@ -50,7 +51,7 @@ function newTopicId(): Buffer {
 export class LocalMetadataService implements MetadataService {
   private readonly byName = new Map<string, TopicInfo>();
   private readonly byId = new Map<string, TopicInfo>();
-  private readonly listeners = new Set<(e: MetadataEvent) => void>();
+  private readonly listeners = new Set<MetadataListener>();
   private readonly creating = new Map<string, Promise<TopicInfo>>();
   private chain: Promise<unknown> = Promise.resolve();
   private _clusterId = '';
@@ -152,8 +153,17 @@ export class LocalMetadataService implements MetadataService {
     return run;
   }
 
-  private emit(e: MetadataEvent): void {
-    for (const l of this.listeners) l(e);
+  /** Runs every listener and waits for the promises they return; one failing listener does not stop the others. */
+  private async emit(e: MetadataEvent): Promise<void> {
+    const pending: Array<void | Promise<void>> = [];
+    for (const l of this.listeners) {
+      try {
+        pending.push(l(e));
+      } catch {
+        // A throwing listener is its owner's bug; the change itself is already durable.
+      }
+    }
+    await Promise.allSettled(pending);
   }
 
   /** Applies a change in memory, persists it, and rolls back in memory if the write fails. */
@@ -184,7 +194,7 @@ export class LocalMetadataService implements MetadataService {
           this.byId.delete(topic.id.toString('hex'));
         },
       );
-      this.emit({ type: 'topic-created', topic });
+      await this.emit({ type: 'topic-created', topic });
       return topic;
     });
   }
@@ -217,7 +227,7 @@ export class LocalMetadataService implements MetadataService {
         },
         () => this.index(topic),
       );
-      this.emit({ type: 'topic-deleted', topic });
+      await this.emit({ type: 'topic-deleted', topic });
       return topic;
     });
   }
@@ -238,7 +248,7 @@ export class LocalMetadataService implements MetadataService {
           topic.partitions = previous;
         },
       );
-      this.emit({ type: 'partitions-added', topic, previous });
+      await this.emit({ type: 'partitions-added', topic, previous });
       return topic;
     });
   }
@@ -261,12 +271,12 @@ export class LocalMetadataService implements MetadataService {
           topic.configs = before;
         },
       );
-      this.emit({ type: 'configs-altered', topic });
+      await this.emit({ type: 'configs-altered', topic });
       return topic;
     });
   }
 
-  onChange(listener: (e: MetadataEvent) => void): () => void {
+  onChange(listener: MetadataListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

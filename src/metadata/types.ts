@@ -27,6 +27,8 @@ export type MetadataEvent =
   | { type: 'partitions-added'; topic: TopicInfo; previous: number }
   | { type: 'configs-altered'; topic: TopicInfo };
 
+export type MetadataListener = (e: MetadataEvent) => void | Promise<void>;
+
 export interface CreateTopicOptions {
   partitions?: number;
   configs?: Record<string, string>;
@@ -53,8 +55,13 @@ export interface MetadataService {
   /** Replaces (set) or removes (null) the given keys. */
   alterTopicConfigs(name: string, changes: Record<string, string | null>): Promise<TopicInfo>;
 
-  /** Returns an unsubscribe function. */
-  onChange(listener: (e: MetadataEvent) => void): () => void;
+  /**
+   * Returns an unsubscribe function. A listener may return a promise: the
+   * change that caused the event resolves only after it settles, so local
+   * reactions (creating or removing partition logs) are complete when the
+   * client hears back, and events of later changes come after them.
+   */
+  onChange(listener: MetadataListener): () => void;
   close(): Promise<void>;
 }
 

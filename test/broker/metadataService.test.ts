@@ -63,7 +63,9 @@ describe('LocalMetadataService', () => {
   it('shares one creation among concurrent ensureTopic calls', async () => {
     const m = await LocalMetadataService.open({ dataDir: dir, self, defaultPartitions: 1 });
     const events: MetadataEvent[] = [];
-    m.onChange((e) => events.push(e));
+    m.onChange((e) => {
+      events.push(e);
+    });
     const all = await Promise.all([m.ensureTopic('x'), m.ensureTopic('x'), m.ensureTopic('x'), m.createTopic('x').catch(() => null)]);
     const ids = new Set(all.filter((t) => t !== null).map((t) => t!.id.toString('hex')));
     expect(ids.size).to.equal(1);
@@ -73,7 +75,9 @@ describe('LocalMetadataService', () => {
   it('persists partition additions, config changes and deletions, and emits events', async () => {
     const m = await LocalMetadataService.open({ dataDir: dir, self, defaultPartitions: 1 });
     const events: string[] = [];
-    m.onChange((e) => events.push(e.type));
+    m.onChange((e) => {
+      events.push(e.type);
+    });
     await m.createTopic('t', { configs: { a: '1', b: '2' } });
     await m.addPartitions('t', 4);
     await m.alterTopicConfigs('t', { a: null, c: '3' });
@@ -86,6 +90,30 @@ describe('LocalMetadataService', () => {
     expect(stored.topics[0].configs).to.deep.equal({ b: '2', c: '3' });
     // Atomic writes leave no temp files behind.
     expect(readdirSync(dir).filter((n) => n.includes('.tmp'))).to.deep.equal([]);
+  });
+
+  it('resolves a change only after async listeners settled, and orders later changes after them', async () => {
+    const m = await LocalMetadataService.open({ dataDir: dir, self, defaultPartitions: 1 });
+    const trace: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    m.onChange(async (e) => {
+      trace.push(`start ${e.type}`);
+      if (e.type === 'topic-created') await gate;
+      trace.push(`end ${e.type}`);
+    });
+    // A failing listener does not fail the change.
+    m.onChange(() => {
+      throw new Error('listener bug');
+    });
+    const created = m.createTopic('slow').then(() => trace.push('created'));
+    const deleted = m.deleteTopic('slow').then(() => trace.push('deleted'));
+    for (const deadline = Date.now() + 5000; trace.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 1));
+    // The creation is durable, but neither the create nor the queued delete has resolved while the listener works.
+    expect(trace).to.deep.equal(['start topic-created']);
+    release();
+    await Promise.all([created, deleted]);
+    expect(trace).to.deep.equal(['start topic-created', 'end topic-created', 'created', 'start topic-deleted', 'end topic-deleted', 'deleted']);
   });
 
   it('keeps a configured cluster id and refuses a data dir of another cluster', async () => {

@@ -3,6 +3,7 @@ import type { AdminCommand } from './command';
 import { CliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut } from './io';
 import { intValue, requiredValue } from './options';
+import { PartitionReader } from './partitionReader';
 import { withAdmin } from './topics';
 
 const GROUP = { kind: 'value', alias: 'g', help: 'consumer group id' } as const;
@@ -176,7 +177,7 @@ const reset: AdminCommand = {
       return Number(s);
     });
     const execute = flags.switches.has('execute');
-    const plan = await withAdmin(flags, io, async (a) => {
+    const plan = await withAdmin(flags, io, async (a, conn) => {
       const topics = await a.listTopics();
       if (!topics.includes(topic)) throw new CliError(`topic "${topic}" does not exist (see \`brook topics list\`)`);
       const offsets = await a.fetchTopicOffsets(topic);
@@ -211,7 +212,17 @@ const reset: AdminCommand = {
         return { topic, partition: p, current: curOff >= 0n ? String(curOff) : null, target: String(to) };
       });
       if (execute && rows.length > 0) {
-        await a.setOffsets({ groupId, topic, partitions: rows.map((r) => ({ partition: r.partition, offset: r.target })) });
+        const { groups } = await a.describeGroups([groupId]);
+        const state = groups[0]?.state ?? 'Dead';
+        if (state !== 'Empty' && state !== 'Dead') {
+          throw new CliError(`consumer group "${groupId}" is ${state}; offsets can only be reset while it has no running instances, so stop its consumers first`);
+        }
+        const client = new PartitionReader(conn.config);
+        try {
+          await client.commitOffsets(groupId, topic, rows.map((r) => ({ partition: r.partition, offset: r.target })));
+        } finally {
+          await client.close().catch(() => undefined);
+        }
       }
       return rows;
     });

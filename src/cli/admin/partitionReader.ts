@@ -41,7 +41,18 @@ interface KafkaJsBroker {
   }): Promise<KafkaJsFetchResponse>;
 }
 
+interface KafkaJsCoordinator {
+  offsetCommit(req: {
+    groupId: string;
+    groupGenerationId: number;
+    memberId: string;
+    retentionTime?: number;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+  }): Promise<unknown>;
+}
+
 interface KafkaJsCluster {
+  findGroupCoordinator(q: { groupId: string }): Promise<KafkaJsCoordinator>;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   addTargetTopic(topic: string): Promise<void>;
@@ -131,6 +142,18 @@ export class PartitionReader {
       }),
     );
     return out;
+  }
+
+  /**
+   * Commits offsets for a group without joining it (generation -1, no member
+   * id), as Kafka's reset tool does; brokers accept this only while the group
+   * has no members. kafkajs's own setOffsets joins the group and waits out a
+   * fetch cycle, which takes seconds.
+   */
+  async commitOffsets(groupId: string, topic: string, partitions: ReadonlyArray<{ partition: number; offset: string }>): Promise<void> {
+    await this.cluster.connect();
+    const coordinator = await this.cluster.findGroupCoordinator({ groupId });
+    await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [{ topic, partitions: [...partitions] }] });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
-import { connect } from './client';
+import { connect, type Connection } from './client';
 import type { AdminCommand } from './command';
 import { CliError, ExitCode, toCliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
@@ -8,12 +8,12 @@ import { assignments, intValue, requiredValue, type ParsedFlags } from './option
 const TOPIC = { kind: 'value', alias: 't', help: 'topic name' } as const;
 
 /** Opens an admin client, runs `work`, always disconnects, and maps client errors to CLI errors. */
-export async function withAdmin<T>(flags: ParsedFlags, io: CliIO, work: (admin: Admin) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(flags: ParsedFlags, io: CliIO, work: (admin: Admin, conn: Connection) => Promise<T>): Promise<T> {
   const conn = connect(flags, io);
   const admin = conn.kafka.admin();
   try {
     await admin.connect();
-    return await work(admin);
+    return await work(admin, conn);
   } catch (err) {
     throw toCliError(err, conn.brokers);
   } finally {

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { RequestContext } from '../handlers/types';
 import type { TopicInfo } from '../metadata/types';
+import { isThisBroker, notThisBroker } from './brokerResource';
 import { commitTopicChanges, findTopic, type ConfigChanges } from './alterTopicConfigs';
 import { ConfigResourceType } from './configTypes';
 
@@ -36,8 +37,7 @@ export async function alterResource(
     }
     case ConfigResourceType.BROKER:
     case ConfigResourceType.BROKER_LOGGER: {
-      const self = String(ctx.broker.metadata.self().nodeId);
-      if (resourceName !== '' && resourceName !== self) return answer(ErrorCode.INVALID_REQUEST, `this is broker ${self}, not ${resourceName}`);
+      if (!isThisBroker(ctx.broker.metadata, resourceName)) return answer(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, resourceName));
       if (configCount === 0) return answer(0);
       return answer(
         ErrorCode.INVALID_REQUEST,

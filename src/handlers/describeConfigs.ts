@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { DescribeConfigsRequest, DescribeConfigsResource } from '../../protocol/generated/messages/DescribeConfigsRequest';
 import type { DescribeConfigsResponseInput } from '../../protocol/generated/messages/DescribeConfigsResponse';
 import { describeBrokerConfigs } from '../admin/brokerConfigs';
+import { isThisBroker, notThisBroker } from '../admin/brokerResource';
 import { ConfigResourceType, ConfigSource, type DescribedConfig } from '../admin/configTypes';
 import { describeTopicConfigs } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
@@ -9,11 +10,6 @@ import type { Handler, RequestContext } from './types';
 
 type ResourceResult = NonNullable<DescribeConfigsResponseInput['results']>[number];
 type ConfigResult = NonNullable<ResourceResult['configs']>[number];
-
-/** A BROKER resource names this broker by id, or is "" for the cluster-wide default. */
-export function isThisBroker(ctx: RequestContext, name: string): boolean {
-  return name === '' || name === String(ctx.broker.metadata.self().nodeId);
-}
 
 function toWire(ctx: RequestContext, req: DescribeConfigsRequest, c: DescribedConfig): ConfigResult {
   const v = ctx.apiVersion;
@@ -46,12 +42,12 @@ function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: D
       break;
     }
     case ConfigResourceType.BROKER:
-      if (!isThisBroker(ctx, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, `this is broker ${ctx.broker.metadata.self().nodeId}, not ${r.resourceName}`);
+      if (!isThisBroker(ctx.broker.metadata, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, r.resourceName));
       configs = describeBrokerConfigs(ctx.broker.config, ctx.broker.metadata.self(), r.configurationKeys);
       break;
     case ConfigResourceType.BROKER_LOGGER:
       // Brook has a single logger; there are no per-class log levels to list.
-      if (!isThisBroker(ctx, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, `this is broker ${ctx.broker.metadata.self().nodeId}, not ${r.resourceName}`);
+      if (!isThisBroker(ctx.broker.metadata, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, r.resourceName));
       configs = [];
       break;
     default:

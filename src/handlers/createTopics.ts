@@ -15,6 +15,19 @@ function failed(name: string, errorCode: number, errorMessage: string | null): T
   return { name, topicId: NO_ID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: [] };
 }
 
+/**
+ * Kafka refuses names that differ from an existing one only by '.' versus '_',
+ * because both map to the same metric names.
+ */
+function collidingTopic(ctx: RequestContext, name: string): string | null {
+  const key = name.replace(/\./g, '_');
+  if (key === name && !name.includes('_')) return null;
+  for (const other of ctx.broker.metadata.topics()) {
+    if (other.name !== name && other.name.replace(/\./g, '_') === key) return other.name;
+  }
+  return null;
+}
+
 type Plan = { partitions: number; configs: Record<string, string> } | { errorCode: number; message: string };
 
 /** Checks one topic of the request the way Kafka's controller does, without changing anything. */
@@ -23,6 +36,8 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
   const nameProblem = topicNameProblem(t.name);
   if (nameProblem) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameProblem };
   if (ctx.broker.metadata.topic(t.name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `topic ${t.name} already exists` };
+  const clash = collidingTopic(ctx, t.name);
+  if (clash) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `topic ${t.name} collides with existing topic ${clash}` };
 
   let partitions: number;
   if (t.assignments.length > 0) {

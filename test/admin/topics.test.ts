@@ -73,6 +73,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
   });
 
   it('answers each bad topic with its own error code', async () => {
+    await broker.services.metadata.createTopic('metrics_clash', { partitions: 1 });
     const res = await raw.request<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
       timeoutMs: 5000,
       validateOnly: false,
@@ -87,6 +88,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
         { name: 'other-broker', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [7] }], configs: [] },
         { name: 'twice', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
         { name: 'twice', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
+        { name: 'metrics.clash', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
       ],
     });
     const codes = Object.fromEntries(res.topics.map((t) => [t.name, t.errorCode]));
@@ -100,6 +102,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
       orders: ErrorCode.TOPIC_ALREADY_EXISTS,
       'other-broker': ErrorCode.INVALID_REPLICA_ASSIGNMENT,
       twice: ErrorCode.INVALID_REQUEST,
+      'metrics.clash': ErrorCode.INVALID_TOPIC_EXCEPTION,
     });
     for (const t of res.topics) expect(t.errorMessage, t.name).to.be.a('string');
     for (const name of Object.keys(codes)) if (name !== 'orders') expect(broker.services.metadata.topic(name), name).to.equal(undefined);

@@ -94,7 +94,6 @@ async function createOne(ctx: RequestContext, t: CreatableTopic, validateOnly: b
   }
   try {
     const topic = await ctx.broker.metadata.createTopic(t.name, { partitions: p.partitions, configs: p.configs });
-    ctx.broker.logger.info({ topic: topic.name, partitions: topic.partitions, configs: topic.configs }, 'topic created');
     return succeeded(ctx, topic, topic.id);
   } catch (err) {
     if (err instanceof MetadataError) return failed(t.name, err.errorCode, err.message);

@@ -45,7 +45,6 @@ async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicRe
     if (err instanceof MetadataError) return result(topic.name, topic.id, err.errorCode, err.message);
     throw err;
   }
-  ctx.broker.logger.info({ topic: topic.name }, 'topic deleted by request');
   return result(topic.name, topic.id, 0);
 }
 

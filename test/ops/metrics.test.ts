@@ -81,7 +81,7 @@ describe('metrics endpoint', function () {
   it('tracks open connections', async () => {
     const base = (await scrape(port)).get('brook_connections')!;
     const accepted = (await scrape(port)).get('brook_connections_accepted_total')!;
-    const sock = net.connect(port === broker.port ? 0 : broker.port, '127.0.0.1');
+    const sock = net.connect(broker.port, '127.0.0.1');
     await new Promise<void>((r) => sock.once('connect', () => r()));
     const open = await eventually(() => scrape(port), (m) => expect(m.get('brook_connections')).to.equal(base + 1));
     expect(open.get('brook_connections_accepted_total')).to.equal(accepted + 1);

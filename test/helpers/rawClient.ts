@@ -2,10 +2,12 @@ import * as net from 'node:net';
 import { Reader } from '../../protocol/codec/reader';
 import { Writer } from '../../protocol/codec/writer';
 import { apiDescriptor } from '../../protocol/generated/apis';
+import { FrameDecoder } from '../../src/server/frameDecoder';
 
 /** A bare Kafka connection for tests that need exact control over frames. */
 export class RawClient {
-  private buffered = Buffer.alloc(0);
+  // The broker's own splitter: assembles big responses without quadratic copying.
+  private readonly decoder = new FrameDecoder(0x7fffffff);
   private frames: Buffer[] = [];
   private waiters: Array<() => void> = [];
   private nextCorrelation = 1;
@@ -14,13 +16,9 @@ export class RawClient {
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length < 4 + size) break;
-        this.frames.push(this.buffered.subarray(4, 4 + size));
-        this.buffered = this.buffered.subarray(4 + size);
-      }
+      const { frames, oversized } = this.decoder.push(chunk);
+      if (oversized !== null) throw new Error(`response frame of ${oversized} bytes`);
+      this.frames.push(...frames);
       this.wake();
     });
     this.closedPromise = new Promise((resolve) => {

@@ -35,16 +35,15 @@ function find(ctx: RequestContext, t: Target): Lookup {
 
 async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicResult> {
   if (topic.internal) return result(topic.name, topic.id, ErrorCode.INVALID_REQUEST, `${topic.name} is an internal topic the broker needs`);
-  // Files first, so they are gone when the client hears back (clients and tools check the
-  // name is free and re-create it at once). A partition a racing request re-opens in
-  // between is removed by the broker's listener on the metadata event below.
-  await ctx.broker.logs.deleteTopic(topic.name);
   try {
     await ctx.broker.metadata.deleteTopic(topic.name);
   } catch (err) {
     if (err instanceof MetadataError) return result(topic.name, topic.id, err.errorCode, err.message);
     throw err;
   }
+  // The broker's metadata listener has removed the files by now (the change waits for it);
+  // this covers services built without that listener and is a no-op otherwise.
+  await ctx.broker.logs.deleteTopic(topic.name);
   return result(topic.name, topic.id, 0);
 }
 

@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net';
 import { Reader } from '../../protocol/codec/reader';
-import { Writer } from '../../protocol/codec/writer';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { BrokerServices, ConnectionInfo, RequestContext } from '../handlers/types';
 import { lookupApi, supportedApis, type RegisteredApi } from '../handlers/registry';
 import type { Logger } from '../log';
 import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
-import { peekHeader, readHeaderRest, writeResponseHeader } from './requestHeader';
+import { peekHeader, readHeaderRest } from './requestHeader';
+import { encodeResponseFrame } from './responseFrame';
 import type { ResponseSlot } from './responseSlot';
 
 export interface ConnectionState {
@@ -186,7 +186,7 @@ export class Connection {
     if (this.closed) return;
     if (res !== null) {
       try {
-        slot.chunks = encodeResponse(api, ctx, res);
+        slot.chunks = encodeResponseFrame(api, ctx.apiVersion, ctx.correlationId, res);
       } catch (err) {
         this.handlerFailed(api, ctx, err, body, started);
         return;
@@ -280,13 +280,4 @@ export class Connection {
     this.drainedWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-function encodeResponse(api: RegisteredApi, ctx: RequestContext, res: unknown): Buffer[] {
-  const w = new Writer();
-  const setSize = w.reserveInt32();
-  writeResponseHeader(w, api.responseHeaderVersion(ctx.apiVersion), ctx.correlationId);
-  api.encodeResponse(w, ctx.apiVersion, res);
-  setSize(w.length - 4);
-  return w.chunksOut();
 }

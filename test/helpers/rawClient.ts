@@ -4,6 +4,21 @@ import { Writer } from '../../protocol/codec/writer';
 import { apiDescriptor } from '../../protocol/generated/apis';
 import { FrameDecoder } from '../../src/server/frameDecoder';
 
+/** A request frame (size prefix included) built with the generated codecs. */
+export function encodeRequestFrame(apiKey: number, version: number, body: unknown, correlationId: number, clientId: string | null = 'raw-test'): Buffer {
+  const d = apiDescriptor(apiKey);
+  if (!d) throw new Error(`no descriptor for ${apiKey}`);
+  const w = new Writer();
+  const setSize = w.reserveInt32();
+  const hv = d.requestHeaderVersion(version);
+  w.int16(apiKey).int16(version).int32(correlationId);
+  if (hv >= 1) w.nullableString(clientId);
+  if (hv >= 2) w.uvarint(0);
+  d.encodeRequest(w, version, body);
+  setSize(w.length - 4);
+  return w.toBuffer();
+}
+
 /** A bare Kafka connection for tests that need exact control over frames. */
 export class RawClient {
   // The broker's own splitter: assembles big responses without quadratic copying.
@@ -49,17 +64,7 @@ export class RawClient {
 
   /** Encodes a request frame (size prefix included) without sending it. */
   encode(apiKey: number, version: number, body: unknown, correlationId = this.nextCorrelation++, clientId: string | null = 'raw-test'): Buffer {
-    const d = apiDescriptor(apiKey);
-    if (!d) throw new Error(`no descriptor for ${apiKey}`);
-    const w = new Writer();
-    const setSize = w.reserveInt32();
-    const hv = d.requestHeaderVersion(version);
-    w.int16(apiKey).int16(version).int32(correlationId);
-    if (hv >= 1) w.nullableString(clientId);
-    if (hv >= 2) w.uvarint(0);
-    d.encodeRequest(w, version, body);
-    setSize(w.length - 4);
-    return w.toBuffer();
+    return encodeRequestFrame(apiKey, version, body, correlationId, clientId);
   }
 
   send(frame: Buffer): void {

@@ -31,7 +31,8 @@ export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponseInput> 
     // Before v7 the protocol name is not nullable on the wire.
     protocolName: v >= 7 ? r.protocolName : (r.protocolName ?? ''),
     leader: r.leader,
-    skipAssignment: r.skipAssignment,
+    // Only v9+ can tell a static leader to skip assigning; older leaders recompute and SyncGroup keeps the current one.
+    skipAssignment: v >= 9 && r.skipAssignment,
     memberId: r.memberId,
     members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata })),
   };

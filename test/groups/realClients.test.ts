@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { createLogger } from '../../src/log';
 import { PYTHON, ProcessMember, waitFor } from './processMember';
 
 /** Short timeouts so rebalances happen in test time; the broker floor must allow them. */
@@ -40,7 +41,9 @@ describe('consumer groups with real clients', function () {
   const processes: ProcessMember[] = [];
 
   beforeEach(async () => {
-    broker = await startTestBroker({ config: BROKER_CONFIG });
+    // BROOK_TEST_LOG=info shows the coordinator's decisions when a run needs explaining.
+    const logger = process.env.BROOK_TEST_LOG ? createLogger(process.env.BROOK_TEST_LOG as 'info') : undefined;
+    broker = await startTestBroker({ config: BROKER_CONFIG, logger });
     producer = kafkaFor(broker, 'producer').producer({ allowAutoTopicCreation: true });
     await producer.connect();
   });

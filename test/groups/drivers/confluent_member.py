@@ -8,6 +8,7 @@ Each message's offset is committed synchronously after it is printed, so a
 SIGKILL loses at most the message being handled. Runs until stdin closes.
 """
 import json
+import os
 import select
 import sys
 
@@ -33,6 +34,8 @@ conf = {
 }
 if instance:
     conf["group.instance.id"] = instance
+if os.environ.get("BROOK_RDKAFKA_DEBUG"):
+    conf["debug"] = os.environ["BROOK_RDKAFKA_DEBUG"]
 consumer = Consumer(conf)
 
 

@@ -7,11 +7,17 @@ import type { Handler, RequestContext } from './types';
 
 /** Kafka's "authorized operations were not requested". */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
+/** Without authorization every operation is allowed: bit N set for Kafka AclOperation code N. */
+const opsMask = (codes: number[]) => codes.reduce((m, c) => m | (1 << c), 0);
+// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS
+const ALL_TOPIC_OPERATIONS = opsMask([3, 4, 5, 6, 7, 8, 10, 11]);
+// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE
+const ALL_CLUSTER_OPERATIONS = opsMask([5, 7, 8, 9, 10, 11, 12]);
 const NO_TOPIC_ID = Buffer.alloc(16);
 
 type TopicResponse = NonNullable<MetadataResponseInput['topics']>[number];
 
-function describeTopic(topic: TopicInfo, nodeId: number): TopicResponse {
+function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean): TopicResponse {
   const partitions = [];
   for (let p = 0; p < topic.partitions; p++) {
     partitions.push({
@@ -30,7 +36,7 @@ function describeTopic(topic: TopicInfo, nodeId: number): TopicResponse {
     topicId: topic.id,
     isInternal: topic.internal,
     partitions,
-    topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+    topicAuthorizedOperations: withOperations ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED,
   };
 }
 
@@ -38,15 +44,20 @@ function topicError(errorCode: number, name: string | null, topicId: Buffer = NO
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED };
 }
 
-async function requestedTopic(ctx: RequestContext, t: { topicId: Buffer; name: string | null }, allowAutoCreate: boolean): Promise<TopicResponse> {
+async function requestedTopic(
+  ctx: RequestContext,
+  t: { topicId: Buffer; name: string | null },
+  allowAutoCreate: boolean,
+  withOperations: boolean,
+): Promise<TopicResponse> {
   const nodeId = ctx.broker.config.nodeId;
   if (t.name === null) {
     // v10+: a topic may be asked for by id alone.
     const byId = ctx.broker.metadata.topicById(t.topicId);
-    return byId ? describeTopic(byId, nodeId) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
+    return byId ? describeTopic(byId, nodeId, withOperations) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
   }
   const found = await resolveTopic(ctx.broker, t.name, allowAutoCreate);
-  return found.topic ? describeTopic(found.topic, nodeId) : topicError(found.errorCode, t.name);
+  return found.topic ? describeTopic(found.topic, nodeId, withOperations) : topicError(found.errorCode, t.name);
 }
 
 export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = async (ctx, req) => {
@@ -56,15 +67,18 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
   const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
   // Before v4 there is no flag and the broker setting alone decides.
   const allowAutoCreate = ctx.apiVersion < 4 || req.allowAutoTopicCreation;
+  // v8+: the operation bit fields are only filled in when asked for.
+  const topicOps = ctx.apiVersion >= 8 && req.includeTopicAuthorizedOperations;
+  const clusterOps = ctx.apiVersion >= 8 && ctx.apiVersion <= 10 && req.includeClusterAuthorizedOperations;
   const topics = all
-    ? metadata.topics().map((t) => describeTopic(t, config.nodeId))
-    : await Promise.all(req.topics!.map((t) => requestedTopic(ctx, t, allowAutoCreate)));
+    ? metadata.topics().map((t) => describeTopic(t, config.nodeId, topicOps))
+    : await Promise.all(req.topics!.map((t) => requestedTopic(ctx, t, allowAutoCreate, topicOps)));
   return {
     throttleTimeMs: 0,
     brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
     clusterId: metadata.clusterId,
     controllerId: self.nodeId,
     topics,
-    clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+    clusterAuthorizedOperations: clusterOps ? ALL_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
   };
 };

@@ -108,4 +108,19 @@ describe('Metadata', () => {
       await b2.destroy();
     }
   });
+
+  it('reports every operation as authorized when asked (v8+), and the "not requested" marker otherwise', async () => {
+    await broker.services.metadata.ensureTopic('ops');
+    const asked = await client.request<MetadataResponse>(ApiKey.Metadata, 10, {
+      topics: [topicReq('ops')],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: true,
+      includeTopicAuthorizedOperations: true,
+    });
+    // READ(3) WRITE(4) CREATE(5) DELETE(6) ALTER(7) DESCRIBE(8) DESCRIBE_CONFIGS(10) ALTER_CONFIGS(11)
+    expect(asked.topics[0].topicAuthorizedOperations).to.equal(0b110111111000);
+    expect(asked.clusterAuthorizedOperations).to.equal(0b1111110100000);
+    const notAsked = await client.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [topicReq('ops')], allowAutoTopicCreation: false });
+    expect(notAsked.topics[0].topicAuthorizedOperations).to.equal(-2147483648);
+  });
 });

@@ -31,6 +31,8 @@ export interface StartBrokerOptions {
   metricsHost?: string;
   /** Also serve the web console on the metrics port. */
   console?: boolean;
+  /** How often the console samples throughput and group lag (default 5000 ms). */
+  consoleSampleMs?: number;
 }
 
 export interface BrokerHandle {
@@ -155,7 +157,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   };
   if (metrics) {
     try {
-      ops = await startOpsServer({ host: opts.metricsHost ?? config.host, port: opts.metricsPort!, services, metrics, console: opts.console === true });
+      ops = await startOpsServer({ host: opts.metricsHost ?? config.host, port: opts.metricsPort!, services, metrics, console: opts.console === true, sampleIntervalMs: opts.consoleSampleMs });
     } catch (err) {
       await close();
       throw err;

@@ -6,6 +6,7 @@ import { logConfigFromTopicConfigs } from './config/logConfigMapping';
 import { FetchState } from './fetch/fetchState';
 import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
+import { lockDataDir } from './metadata/dataDirLock';
 import { LocalMetadataService } from './metadata/localMetadataService';
 import type { MetadataEvent } from './metadata/types';
 import { BrokerServer } from './server/server';
@@ -88,8 +89,25 @@ function followMetadata(services: BrokerServices): () => void {
 
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const config = loadConfig({ file: opts.configFile, overrides: opts.config, host: opts.host, port: opts.port, dataDir: opts.dataDir });
-  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
   await fs.mkdir(config.dataDir, { recursive: true });
+  // One broker per data dir: two would interleave appends to the same segment files.
+  const unlock = await lockDataDir(config.dataDir);
+  let handle: BrokerHandle;
+  try {
+    handle = await startInLockedDir(opts, config);
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+  const closeBroker = handle.close;
+  let closing: Promise<void> | null = null;
+  return Object.assign(handle, {
+    close: () => (closing ??= closeBroker().finally(unlock)),
+  });
+}
+
+async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig): Promise<BrokerHandle> {
+  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
   if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
   const metrics = opts.metricsPort !== undefined ? new BrokerMetrics() : null;
 

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LOCK_FILE } from '../../src/metadata/dataDirLock';
 import { startTestBroker } from '../helpers/broker';
 import { fetchRaw, fetchRequest, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
@@ -38,6 +40,55 @@ describe('broker restart', () => {
         c.close();
       } finally {
         await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('data dir lock', () => {
+  it('refuses a second broker on the same data dir until the first one closed', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const first = await startTestBroker({ dataDir });
+      let refused: Error | null = null;
+      try {
+        const second = await startTestBroker({ dataDir });
+        await second.close();
+      } catch (err) {
+        refused = err as Error;
+      }
+      expect(refused?.message).to.match(/already used by a broker in this process/);
+      await first.close();
+      const third = await startTestBroker({ dataDir });
+      await third.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a lock left by a process that died, and refuses one held by a live process', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const { spawnSync, spawn } = await import('node:child_process');
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      writeFileSync(path.join(dataDir, LOCK_FILE), `${dead.stdout}\n`);
+      const b = await startTestBroker({ dataDir });
+      await b.close();
+
+      const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      try {
+        writeFileSync(path.join(dataDir, LOCK_FILE), `${live.pid}\n`);
+        let refused: Error | null = null;
+        try {
+          await (await startTestBroker({ dataDir })).close();
+        } catch (err) {
+          refused = err as Error;
+        }
+        expect(refused?.message).to.match(new RegExp(`locked by running process ${live.pid}`));
+      } finally {
+        live.kill('SIGKILL');
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { CreatePartitionsRequest, CreatePartitionsTopic } from '../../protocol/generated/messages/CreatePartitionsRequest';
 import type { CreatePartitionsResponseInput } from '../../protocol/generated/messages/CreatePartitionsResponse';
+import { maxPartitionsPerTopic } from '../admin/limits';
 import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
 import { MetadataError } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
@@ -17,6 +18,8 @@ function problem(ctx: RequestContext, t: CreatePartitionsTopic): TopicResult | n
     const what = t.count === topic.partitions ? `topic already has ${topic.partitions} partitions` : `partitions can only be added (topic has ${topic.partitions}, asked for ${t.count})`;
     return result(t.name, ErrorCode.INVALID_PARTITIONS, what);
   }
+  const limit = maxPartitionsPerTopic(ctx.broker.config);
+  if (t.count > limit) return result(t.name, ErrorCode.INVALID_PARTITIONS, `${t.count} partitions exceed brook.max.partitions.per.topic=${limit}`);
   if (t.assignments !== null) {
     const added = t.count - topic.partitions;
     if (t.assignments.length !== added) {

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { CreatableTopic, CreateTopicsRequest } from '../../protocol/generated/messages/CreateTopicsRequest';
 import type { CreateTopicsResponseInput } from '../../protocol/generated/messages/CreateTopicsResponse';
+import { maxPartitionsPerTopic } from '../admin/limits';
 import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
 import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
@@ -63,6 +64,9 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
       return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${rf} is larger than the ${brokers} available broker(s)` };
     }
   }
+
+  const limit = maxPartitionsPerTopic(ctx.broker.config);
+  if (partitions > limit) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: `${partitions} partitions exceed brook.max.partitions.per.topic=${limit}` };
 
   const configs: Record<string, string> = {};
   for (const c of t.configs) {

@@ -89,6 +89,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
         { name: 'twice', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
         { name: 'twice', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
         { name: 'metrics.clash', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
+        { name: 'huge', numPartitions: 2_000_000_000, replicationFactor: 1, assignments: [], configs: [] },
       ],
     });
     const codes = Object.fromEntries(res.topics.map((t) => [t.name, t.errorCode]));
@@ -103,6 +104,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
       'other-broker': ErrorCode.INVALID_REPLICA_ASSIGNMENT,
       twice: ErrorCode.INVALID_REQUEST,
       'metrics.clash': ErrorCode.INVALID_TOPIC_EXCEPTION,
+      huge: ErrorCode.INVALID_PARTITIONS,
     });
     for (const t of res.topics) expect(t.errorMessage, t.name).to.be.a('string');
     for (const name of Object.keys(codes)) if (name !== 'orders') expect(broker.services.metadata.topic(name), name).to.equal(undefined);
@@ -145,6 +147,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
         { name: 'missing', count: 2, assignments: null },
         { name: 'assigned', count: 4, assignments: [{ brokerIds: [1] }] },
         { name: 'orders', count: 5, assignments: [{ brokerIds: [1] }] },
+        { name: 'defaults', count: 10_001, assignments: null },
       ],
     });
     expect(res.results.map((r) => [r.name, r.errorCode])).to.deep.equal([
@@ -152,6 +155,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
       ['missing', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
       ['assigned', ErrorCode.INVALID_REPLICA_ASSIGNMENT],
       ['orders', 0],
+      ['defaults', ErrorCode.INVALID_PARTITIONS],
     ]);
     expect(broker.services.metadata.topic('orders')!.partitions).to.equal(5);
   });

@@ -107,8 +107,10 @@ export async function readFully(sfs: StorageFs, fd: number, buf: Buffer, length:
 }
 
 /** Crash-safe small-file replace: write a temp file, fsync it, rename over the target, fsync the directory. */
+let tmpCounter = 0;
+
 export async function writeFileAtomic(sfs: StorageFs, dir: string, name: string, data: Buffer): Promise<void> {
-  const tmp = `${dir}/${name}.tmp`;
+  const tmp = `${dir}/${name}.${process.pid}-${++tmpCounter}.tmp`;
   const fd = await sfs.open(tmp, O_RDWR_CREATE | fs.constants.O_TRUNC);
   try {
     await writeFully(sfs, fd, [data], 0);

@@ -61,6 +61,21 @@ interface AppendRequest {
   reject: (e: unknown) => void;
 }
 
+interface InflightWrite {
+  seg: Segment;
+  start: number;
+  group: AppendRequest[];
+  settled: boolean;
+  error: unknown;
+  /** Resolves once the write settled and everything before it was published. */
+  done: Promise<void>;
+}
+
+/** Writes in flight per partition: lets an O_DSYNC device work on several at once. */
+const MAX_INFLIGHT_WRITES = 4;
+/** A write group closes at this size when more appends are waiting, so they spread over parallel writes. */
+const WRITE_GROUP_BYTES = 256 * 1024;
+
 interface SyncWaiter {
   seg: Segment;
   req: AppendRequest;
@@ -90,6 +105,15 @@ export class PartitionLog {
   private assignNext = 0;
   private pending: AppendRequest[] = [];
   private draining: Promise<void> | null = null;
+  /** Writes issued and not yet published, oldest first. */
+  private inflight: InflightWrite[] = [];
+  /** Bytes of the active segment handed to writes, published or not. */
+  private reserved = 0;
+  /** Set while the writes after a failed one drain and the file is cut back. */
+  private unwinding: Promise<void> | null = null;
+  private unwound: () => void = () => undefined;
+  private unwindFailure: StorageError | null = null;
+  private unwindFrom = 0;
   private syncWaiters: SyncWaiter[] = [];
   private syncing: Promise<void> | null = null;
   private finalizeChain: Promise<void> = Promise.resolve();
@@ -131,6 +155,7 @@ export class PartitionLog {
     log.logStartOffset = recovered.logStartOffset;
     log.logEndOffset = log.active.nextOffset;
     log.assignNext = log.logEndOffset;
+    log.reserved = log.active.size;
     log.highWatermark = log.logEndOffset;
     if (config.fsyncOnAppend) await log.active.reopenPinned(true);
     ctx.logger.info(
@@ -202,7 +227,9 @@ export class PartitionLog {
         resolve,
         reject,
       });
-      if (!this.draining) this.draining = this.drain();
+      // started from a microtask: appends made in the same tick join the first write, and drain()'s own
+      // `finally` can never run before this assignment
+      if (!this.draining) this.draining = Promise.resolve().then(() => this.drain());
     });
   }
 
@@ -232,49 +259,64 @@ export class PartitionLog {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        if (this.unwinding) {
+          await this.unwinding;
+          continue;
+        }
+        if (this.inflight.length >= MAX_INFLIGHT_WRITES) {
+          await this.inflight[0]!.done;
+          continue;
+        }
         const reqs = this.pending;
         this.pending = [];
-        await this.appendGroup(reqs);
+        let group: AppendRequest[] = [];
+        let groupBytes = 0;
+        for (let i = 0; i < reqs.length; i++) {
+          const req = reqs[i]!;
+          if (this.failure) {
+            req.reject(this.failure);
+            continue;
+          }
+          if (this.needsRoll(req, groupBytes)) {
+            if (group.length > 0) this.issueWrite(group, groupBytes);
+            group = [];
+            groupBytes = 0;
+            await this.settleWrites();
+            if (this.failure) {
+              req.reject(this.failure);
+              continue;
+            }
+            try {
+              await this.roll(req.now);
+            } catch (err) {
+              const failure = storageFailure(`rolling a new segment of ${this.topic}-${this.partition}`, err);
+              this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: failure.message }, 'segment roll failed');
+              req.reject(failure);
+              continue;
+            }
+          } else if (groupBytes > 0 && groupBytes + req.buf.length > WRITE_GROUP_BYTES) {
+            this.issueWrite(group, groupBytes);
+            group = [];
+            groupBytes = 0;
+            if (this.inflight.length >= MAX_INFLIGHT_WRITES) {
+              // the rest waits for a write slot; nothing of it has offsets yet
+              this.pending = reqs.slice(i).concat(this.pending);
+              break;
+            }
+          }
+          this.assignOffsets(req);
+          group.push(req);
+          groupBytes += req.buf.length;
+        }
+        if (group.length > 0) this.issueWrite(group, groupBytes);
       }
     } finally {
       this.draining = null;
     }
   }
 
-  private async appendGroup(reqs: AppendRequest[]): Promise<void> {
-    let group: AppendRequest[] = [];
-    let groupBytes = 0;
-    for (const req of reqs) {
-      if (this.failure) {
-        req.reject(this.failure);
-        continue;
-      }
-      if (this.needsRoll(req, groupBytes)) {
-        if (group.length > 0) await this.writeGroup(group);
-        group = [];
-        groupBytes = 0;
-        if (this.failure) {
-          req.reject(this.failure);
-          continue;
-        }
-        try {
-          await this.roll(req.now);
-        } catch (err) {
-          const failure = storageFailure(`rolling a new segment of ${this.topic}-${this.partition}`, err);
-          this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: failure.message }, 'segment roll failed');
-          req.reject(failure);
-          continue;
-        }
-      }
-      this.assignOffsets(req);
-      group.push(req);
-      groupBytes += req.buf.length;
-    }
-    if (group.length > 0) await this.writeGroup(group);
-  }
-
   private needsRoll(req: AppendRequest, groupBytes: number): boolean {
-    const used = this.active.size + groupBytes;
+    const used = this.reserved + groupBytes;
     if (used === 0) return false;
     if (used + req.buf.length > this.config.segmentBytes) return true;
     if (req.now - this.active.createdAt >= this.config.segmentMs) return true;
@@ -303,38 +345,103 @@ export class PartitionLog {
     req.lastOffset = this.assignNext - 1;
   }
 
-  private async writeGroup(group: AppendRequest[]): Promise<void> {
+  /**
+   * Starts one positional writev for a group at the next reserved position.
+   * Several may be in flight (the device works on them in parallel, which is
+   * what makes O_DSYNC appends fast); they are published strictly in order.
+   */
+  private issueWrite(group: AppendRequest[], bytes: number): void {
     const seg = this.active;
-    const start = seg.size;
+    const write: InflightWrite = { seg, start: this.reserved, group, settled: false, error: undefined, done: Promise.resolve() };
+    this.reserved += bytes;
+    this.inflight.push(write);
     const bufs = group.map((r) => r.buf);
-    let fd: number;
-    try {
-      fd = await seg.acquire();
-    } catch (err) {
-      this.failGroup(group, storageFailure(`opening ${seg.logPath}`, err));
-      return;
-    }
-    try {
-      await writeFully(this.ctx.sfs, fd, bufs, start);
-    } catch (err) {
-      const failure = storageFailure(`append to ${this.topic}-${this.partition} failed`, err);
-      this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: failure.message }, 'append failed');
-      try {
-        // a partial write must not stay behind: recovery would treat it as a torn tail, readers never see it
-        await this.ctx.sfs.ftruncate(fd, start);
-      } catch (truncErr) {
-        this.failure = storageFailure(`${this.topic}-${this.partition} is offline: cannot truncate after a failed write`, truncErr);
-        this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: this.failure.message }, 'partition offline');
+    write.done = seg
+      .acquire()
+      .then(async (fd) => {
+        try {
+          await writeFully(this.ctx.sfs, fd, bufs, write.start);
+        } finally {
+          seg.release();
+        }
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          write.error = err;
+        },
+      )
+      .then(() => {
+        write.settled = true;
+        try {
+          this.publishWrites();
+        } catch (err) {
+          this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: String(err) }, 'publishing a write failed');
+        }
+      });
+  }
+
+  /** Publishes settled writes in order; the first failure fails every write after it and truncates them away. */
+  private publishWrites(): void {
+    while (this.inflight.length > 0 && this.inflight[0]!.settled) {
+      const write = this.inflight.shift()!;
+      if (this.unwindFailure) {
+        for (const req of write.group) req.reject(this.unwindFailure);
+        continue;
       }
-      this.failGroup(group, failure);
-      return;
-    } finally {
-      seg.release();
+      if (write.error !== undefined) {
+        const failure = storageFailure(`append to ${this.topic}-${this.partition} failed`, write.error);
+        this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: failure.message }, 'append failed');
+        this.unwindFailure = failure;
+        this.unwindFrom = write.start;
+        this.unwinding = new Promise<void>((resolve) => (this.unwound = resolve));
+        for (const req of write.group) req.reject(failure);
+        continue;
+      }
+      this.publish(write);
     }
-    let pos = start;
+    if (this.unwindFailure && this.inflight.length === 0) void this.finishUnwind();
+  }
+
+  /** After a failed write: cut the partial bytes (recovery would otherwise see a torn tail) and reuse its offsets. */
+  private async finishUnwind(): Promise<void> {
+    const seg = this.active;
+    try {
+      const fd = await seg.acquire();
+      try {
+        await this.ctx.sfs.ftruncate(fd, this.unwindFrom);
+      } finally {
+        seg.release();
+      }
+    } catch (truncErr) {
+      this.failure = storageFailure(`${this.topic}-${this.partition} is offline: cannot truncate after a failed write`, truncErr);
+      this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: this.failure.message }, 'partition offline');
+    }
+    this.reserved = seg.size;
+    this.assignNext = this.logEndOffset;
+    this.unwindFailure = null;
+    const done = this.unwound;
+    this.unwinding = null;
+    done();
+  }
+
+  /** Waits until no write is in flight or being unwound (before a roll, close). */
+  private async settleWrites(): Promise<void> {
+    while (this.inflight.length > 0 || this.unwinding) {
+      // the head's promise settles only when the head is published, so every turn makes progress
+      // (a later write may have settled already and would spin this loop on microtasks)
+      if (this.inflight.length > 0) await this.inflight[0]!.done;
+      else await this.unwinding;
+    }
+  }
+
+  private publish(write: InflightWrite): void {
+    const seg = write.seg;
+    let pos = write.start;
     let records = 0;
+    let end = this.logEndOffset;
     const interval = this.config.indexIntervalBytes;
-    for (const req of group) {
+    for (const req of write.group) {
       const buf = req.buf;
       let p = 0;
       while (p < buf.length) {
@@ -344,11 +451,12 @@ export class PartitionLog {
         p += size;
       }
       records += req.records;
+      end = req.lastOffset + 1;
     }
-    this.logEndOffset = this.assignNext;
+    this.logEndOffset = end;
     this.unflushedMessages += records;
     if (this.config.fsyncOnAppend && !seg.dsync) {
-      for (const req of group) this.syncWaiters.push({ seg, req });
+      for (const req of write.group) this.syncWaiters.push({ seg, req });
       if (!this.syncing) this.syncing = this.syncLoop();
       return;
     }
@@ -357,14 +465,9 @@ export class PartitionLog {
       this.lastFlushAt = Date.now();
     }
     this.highWatermark = this.logEndOffset;
-    for (const req of group) req.resolve(this.resultOf(req));
+    for (const req of write.group) req.resolve(this.resultOf(req));
     this.notify();
     if (this.unflushedMessages >= this.config.flushMessages) this.flush().catch(() => undefined);
-  }
-
-  private failGroup(group: AppendRequest[], failure: StorageError): void {
-    this.assignNext = this.logEndOffset;
-    for (const req of group) req.reject(failure);
   }
 
   private resultOf(req: AppendRequest): AppendResult {
@@ -432,6 +535,7 @@ export class PartitionLog {
     if (this.config.fsyncOnAppend) await fsyncDir(this.ctx.sfs, this.dir);
     this.segments.push(seg);
     this.active = seg;
+    this.reserved = 0;
     old.unpin();
     this.finalizeChain = this.finalizeChain.then(() => this.finalizeSegment(old, seg.baseOffset));
   }
@@ -630,8 +734,17 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- retention, deletion, compaction
 
+  /**
+   * Retention, DeleteRecords and compaction run one at a time, and only after
+   * rolled segments were finalized, so none of them races the background
+   * index write of a segment it deletes or replaces.
+   */
   private withStructuralLock<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.structural.then(fn, fn);
+    const locked = async (): Promise<T> => {
+      await this.finalizeChain;
+      return fn();
+    };
+    const run = this.structural.then(locked, locked);
     this.structural = run.catch(() => undefined);
     return run;
   }
@@ -728,8 +841,9 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.draining || this.syncing) {
+    while (this.draining || this.syncing || this.inflight.length > 0 || this.unwinding) {
       await this.draining;
+      await this.settleWrites();
       await this.syncing;
     }
     await this.structural;

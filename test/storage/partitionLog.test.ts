@@ -121,6 +121,22 @@ describe('storage: PartitionLog append and read', () => {
     got.forEach((b, i) => expect(b.baseOffset).to.equal(i * 2));
   });
 
+  it('keeps offsets contiguous with many concurrent appends across frequent segment rolls', async () => {
+    log.updateConfig({ segmentBytes: 2000 });
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(sizedBatch(100 + (i % 5) * 150, 1 + (i % 3)))));
+    expect(log.segmentCount).to.be.greaterThan(20);
+    const all = await readAll(log);
+    let next = 0;
+    for (const b of all) {
+      expect(b.baseOffset).to.equal(next);
+      next = b.lastOffset + 1;
+    }
+    expect(next).to.equal(log.logEndOffset);
+    expect(all.length).to.equal(300);
+    const byBase = new Set(all.map((b) => b.baseOffset));
+    for (const r of results) expect(byBase.has(r.baseOffset)).to.equal(true);
+  });
+
   it('rewrites timestamps for LogAppendTime and fixes the CRC', async () => {
     log.updateConfig({ messageTimestampType: 'LogAppendTime' });
     const batch = buildBatch([{ value: 'a', timestamp: 1000 }]);

@@ -109,6 +109,7 @@ describe('storage: retention, DeleteRecords, topic deletion', () => {
     expect(log.segmentCount).to.equal(8);
     for (let o = 0; o < 8; o++) await log.read(o, 10, { minOneBatch: true });
     expect(manager.openSegmentHandles).to.be.at.most(2);
+    await log.flush(); // rolled segments are finalized (fsync + index files) in the background; let that finish
     await manager.runMaintenance(Date.now() + 5000);
     expect(manager.openSegmentHandles).to.equal(0);
     // reading again reopens on demand

@@ -6,6 +6,8 @@ export const PYTHON = '/usr/bin/python3';
 export interface MemberEvent {
   ev: 'started' | 'assigned' | 'revoked' | 'msg' | 'error' | 'closed';
   partitions?: number[];
+  /** Cooperative rebalancing: the partitions are added to what is held, not a replacement. */
+  incremental?: boolean;
   p?: number;
   o?: number;
   v?: string;
@@ -28,9 +30,10 @@ export class ProcessMember {
   private stderr = '';
   exited = false;
 
-  constructor(bootstrap: string, topic: string, group: string, sessionMs: number, instanceId?: string) {
+  constructor(bootstrap: string, topic: string, group: string, sessionMs: number, instanceId?: string, strategy?: string) {
     const args = [join(__dirname, 'drivers', 'confluent_member.py'), bootstrap, topic, group, String(sessionMs)];
-    if (instanceId) args.push(instanceId);
+    if (instanceId || strategy) args.push(instanceId ?? '-');
+    if (strategy) args.push(strategy);
     this.child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let buf = '';
     this.child.stdout.on('data', (d: Buffer) => {
@@ -46,11 +49,11 @@ export class ProcessMember {
     this.child.on('exit', () => (this.exited = true));
   }
 
-  /** Partitions held now: the last assignment minus later revocations (eager protocol). */
+  /** Partitions held now: assignments (replacing, or added when cooperative) minus revocations. */
   get assignment(): number[] {
     let held: number[] = [];
     for (const e of this.events) {
-      if (e.ev === 'assigned') held = e.partitions!;
+      if (e.ev === 'assigned') held = e.incremental ? [...new Set([...held, ...e.partitions!])].sort((a, b) => a - b) : e.partitions!;
       if (e.ev === 'revoked') held = held.filter((p) => !e.partitions!.includes(p));
     }
     return held;

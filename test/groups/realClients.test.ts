@@ -160,6 +160,27 @@ describe('consumer groups with real clients', function () {
     expect(a.count('assigned')).to.equal(aAssignments);
   });
 
+  it('confluent-kafka cooperative-sticky: members join and leave incrementally, partitions move without loss', async () => {
+    await produce(producer, 'coop', ['coop-first']);
+    const sessionMs = 6000;
+    const a = new ProcessMember(broker.bootstrap, 'coop', 'cooperators', sessionMs, undefined, 'cooperative-sticky');
+    processes.push(a);
+    await waitFor('the first member holding all six', () => a.assignment.length === 6, 60_000);
+    const b = new ProcessMember(broker.bootstrap, 'coop', 'cooperators', sessionMs, undefined, 'cooperative-sticky');
+    const c = new ProcessMember(broker.bootstrap, 'coop', 'cooperators', sessionMs, undefined, 'cooperative-sticky');
+    processes.push(b, c);
+    await waitFor('a 2/2/2 cooperative split', () => [a, b, c].every((m) => m.assignment.length === 2), 60_000);
+    // Cooperative: a gave up only what moved; it was never told to drop everything.
+    expect(a.events.filter((e) => e.ev === 'revoked').every((e) => e.partitions!.length < 6)).to.equal(true);
+    await produce(producer, 'coop', range('co-', 0, 60));
+    const consumed = () => new Set(processes.flatMap((p) => p.messages.map((m) => m.v!)));
+    await waitFor('first 60 consumed', () => range('co-', 0, 60).every((v) => consumed().has(v)));
+    await c.stop();
+    await waitFor('a and b holding all six after c left', () => a.assignment.length + b.assignment.length === 6, 30_000);
+    await produce(producer, 'coop', range('co-', 60, 120));
+    await waitFor('all 120 consumed', () => range('co-', 0, 120).every((v) => consumed().has(v)), 30_000);
+  });
+
   it('kafka-python: commit, restart Brook, resume right after the last commit', async () => {
     const values = range('r-', 0, 100);
     await produce(producer, 'resume', values);

@@ -1,6 +1,6 @@
 """A confluent-kafka (librdkafka) group member driven by a test.
 
-argv: bootstrap topic group session_ms [instance_id]
+argv: bootstrap topic group session_ms [instance_id or "-"] [assignment strategy]
 Prints one JSON line per event on stdout:
   {"ev": "assigned", "partitions": [...]}, {"ev": "revoked", "partitions": [...]},
   {"ev": "msg", "p": partition, "o": offset, "v": value}
@@ -15,7 +15,8 @@ import sys
 from confluent_kafka import Consumer, TopicPartition
 
 bootstrap, topic, group, session_ms = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-instance = sys.argv[5] if len(sys.argv) > 5 else None
+instance = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] != "-" else None
+strategy = sys.argv[6] if len(sys.argv) > 6 else None
 
 
 def emit(obj):
@@ -34,13 +35,15 @@ conf = {
 }
 if instance:
     conf["group.instance.id"] = instance
+if strategy:
+    conf["partition.assignment.strategy"] = strategy
 if os.environ.get("BROOK_RDKAFKA_DEBUG"):
     conf["debug"] = os.environ["BROOK_RDKAFKA_DEBUG"]
 consumer = Consumer(conf)
 
 
 def on_assign(c, parts):
-    emit({"ev": "assigned", "partitions": sorted(p.partition for p in parts)})
+    emit({"ev": "assigned", "partitions": sorted(p.partition for p in parts), "incremental": strategy == "cooperative-sticky"})
 
 
 def on_revoke(c, parts):

@@ -14,11 +14,23 @@ export interface TopicRate {
  * rates and lag over time without the browser keeping history. Memory is
  * bounded: `keep` samples per group.
  */
+/** Rates are averaged over this many sampling intervals, so a burst stays visible for a while. */
+const RATE_WINDOW = 10;
+
+interface TotalsSample {
+  at: number;
+  bytesIn: number;
+  messagesIn: number;
+  bytesOut: number;
+  messagesOut: number;
+}
+
 export class ThroughputSampler {
-  private prev = new Map<string, { at: number; bytesIn: number; messagesIn: number; bytesOut: number; messagesOut: number }>();
+  private readonly history = new Map<string, TotalsSample[]>();
   private rates = new Map<string, TopicRate>();
   private readonly lag = new Map<string, Array<{ at: number; lag: number }>>();
   private timer: NodeJS.Timeout | null = null;
+  private lastAt: number | null = null;
 
   constructor(
     private readonly services: BrokerServices,
@@ -49,7 +61,15 @@ export class ThroughputSampler {
   sample(now = Date.now()): void {
     const next = new Map<string, TopicRate>();
     for (const [topic, t] of this.traffic.topicTotals) {
-      const p = this.prev.get(topic);
+      let h = this.history.get(topic);
+      if (!h) {
+        // Traffic seen for the first time happened after the previous sample: that is its zero.
+        h = this.lastAt === null ? [] : [{ at: this.lastAt, bytesIn: 0, messagesIn: 0, bytesOut: 0, messagesOut: 0 }];
+      }
+      h.push({ at: now, ...t });
+      if (h.length > RATE_WINDOW + 1) h.splice(0, h.length - RATE_WINDOW - 1);
+      this.history.set(topic, h);
+      const p = h.length > 1 ? h[0] : undefined;
       const secs = p ? (now - p.at) / 1000 : 0;
       next.set(
         topic,
@@ -62,9 +82,10 @@ export class ThroughputSampler {
             }
           : { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 },
       );
-      this.prev.set(topic, { at: now, ...t });
     }
     this.rates = next;
+    this.lastAt = now;
+    for (const topic of [...this.history.keys()]) if (!this.traffic.topicTotals.has(topic)) this.history.delete(topic);
     const seen = new Set<string>();
     for (const g of groupLag(this.services)) {
       seen.add(g.groupId);

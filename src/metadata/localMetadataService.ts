@@ -186,7 +186,7 @@ export class LocalMetadataService implements MetadataService {
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `partition count ${partitions} must be at least 1`);
       }
-      const topic: TopicInfo = { name, id: newTopicId(), partitions, configs: { ...(opts.configs ?? {}) }, internal: opts.internal ?? name.startsWith('__') };
+      const topic: TopicInfo = { name, id: newTopicId(), partitions, configs: { ...(opts.configs ?? {}) }, internal: opts.internal ?? false };
       await this.commit(
         () => this.index(topic),
         () => {

@@ -35,7 +35,8 @@ describe('LocalMetadataService', () => {
     expect(t.partitions).to.equal(2);
     expect(t.id.length).to.equal(16);
     expect(t.id.equals(Buffer.alloc(16))).to.equal(false);
-    await a.createTopic('__internal', { partitions: 1 });
+    await a.createTopic('__internal', { partitions: 1, internal: true });
+    await a.createTopic('__user_topic', { partitions: 1 });
     await a.close();
 
     const b = await LocalMetadataService.open({ dataDir: dir, self, defaultPartitions: 5 });
@@ -46,7 +47,9 @@ describe('LocalMetadataService', () => {
     expect(again.configs).to.deep.equal({ 'retention.ms': '1000' });
     expect(b.topicById(t.id)!.name).to.equal('orders');
     expect(b.topic('__internal')!.internal).to.equal(true);
-    expect(b.topics().map((x) => x.name).sort()).to.deep.equal(['__internal', 'orders']);
+    // Only the broker's own topics are internal; a user may name a topic with underscores.
+    expect(b.topic('__user_topic')!.internal).to.equal(false);
+    expect(b.topics().map((x) => x.name).sort()).to.deep.equal(['__internal', '__user_topic', 'orders']);
   });
 
   it('refuses duplicates, bad names and bad partition counts with Kafka error codes', async () => {

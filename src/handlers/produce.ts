@@ -66,9 +66,15 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
         partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS));
       } else {
         const resolved = await resolveTopic(ctx.broker, t.name, true);
-        partitionResponses = resolved.topic
-          ? await Promise.all(t.partitionData.map((p) => producePartition(ctx, resolved.topic, p)))
-          : t.partitionData.map((p) => failed(p.index, resolved.errorCode));
+        if (!resolved.topic) {
+          partitionResponses = t.partitionData.map((p) => failed(p.index, resolved.errorCode));
+        } else if (resolved.topic.internal) {
+          // The broker's own topics (committed offsets) are written by the broker only, as in Kafka.
+          partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${t.name}`));
+        } else {
+          const topic = resolved.topic;
+          partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p)));
+        }
       }
       return { name: t.name, partitionResponses };
     }),

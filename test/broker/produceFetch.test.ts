@@ -89,6 +89,8 @@ describe('Produce and Fetch', () => {
     expect((await produceRaw(client, 'validate', 7, batchOf([{ value: 'x' }]))).errorCode).to.equal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect((await produceRaw(client, 'validate', 0, batchOf([{ value: 'x' }]), { acks: 2 })).errorCode).to.equal(ErrorCode.INVALID_REQUIRED_ACKS);
     expect((await produceRaw(client, 'bad name!', 0, batchOf([{ value: 'x' }]))).errorCode).to.equal(ErrorCode.INVALID_TOPIC_EXCEPTION);
+    await broker.services.metadata.createTopic('__broker_only', { partitions: 1, internal: true });
+    expect((await produceRaw(client, '__broker_only', 0, batchOf([{ value: 'x' }]))).errorCode).to.equal(ErrorCode.INVALID_TOPIC_EXCEPTION);
     // Nothing of the refused produces was stored.
     expect(broker.services.logs.get('validate', 0)?.logEndOffset ?? 0).to.equal(0);
   });

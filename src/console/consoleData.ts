@@ -139,7 +139,8 @@ export async function latestMessages(s: BrokerServices, name: string, limit: num
       }
     }
   }
-  out.sort((a, b) => Number(BigInt(b.timestamp) - BigInt(a.timestamp)) || a.partition - b.partition || Number(BigInt(b.offset) - BigInt(a.offset)));
+  // Newest first; within one timestamp (one producer batch), higher offsets are newer.
+  out.sort((a, b) => Number(BigInt(b.timestamp) - BigInt(a.timestamp)) || Number(BigInt(b.offset) - BigInt(a.offset)) || a.partition - b.partition);
   return out.slice(0, limit);
 }
 

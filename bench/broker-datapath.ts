@@ -4,7 +4,10 @@
  * loop): pipelined Produce throughput, Fetch throughput, and the latency from
  * an append to the answer of a parked long-poll Fetch.
  *
- *   npx tsx bench/broker-datapath.ts [--batches 2000] [--batch-kib 64] [--depth 32]
+ *   npx tsx bench/broker-datapath.ts [--batches 2000] [--batch-kib 64] [--depth 32] [--port P]
+ *
+ * With --port the figures are taken against an already running broker on
+ * 127.0.0.1:P (e.g. one started with --cpu-prof to profile it).
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -157,7 +160,8 @@ async function longPollLatency(consumer: RawClient, producer: RawClient): Promis
 
 async function main(): Promise<void> {
   const dataDir = tempDataDir('brook-bench-');
-  const broker = await startChild(dataDir);
+  const external = flag('port', 0);
+  const broker = external > 0 ? { port: external, stop: async () => undefined } : await startChild(dataDir);
   try {
     const c = await RawClient.connect(broker.port);
     const batch = makeBatch();

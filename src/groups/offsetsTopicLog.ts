@@ -5,7 +5,10 @@ import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
 
 export interface OffsetsTopicDeps {
-  metadata: { ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo> };
+  metadata: {
+    topic(name: string): TopicInfo | undefined;
+    ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo>;
+  };
   logs: LogManager;
   /** offsets.topic.num.partitions, used when the topic does not exist yet. */
   partitions: number;
@@ -28,12 +31,30 @@ const LOAD_READ_BYTES = 1 << 20;
  */
 export class OffsetsTopicLog implements GroupStateLog {
   private partitionLogs: PartitionLog[] = [];
+  private opening: Promise<void> | null = null;
   private readonly queues = new Map<number, PendingAppend[]>();
   private readonly writing = new Set<number>();
 
   constructor(private readonly deps: OffsetsTopicDeps) {}
 
+  /**
+   * Opens the topic if it exists. Like Kafka, the topic itself is only created
+   * when the first group state is written, so a broker nobody uses as a group
+   * coordinator carries no 50 idle partitions.
+   */
   async open(): Promise<void> {
+    if (this.deps.metadata.topic(OFFSETS_TOPIC)) await this.ensureOpen();
+  }
+
+  private ensureOpen(): Promise<void> {
+    this.opening ??= this.openTopic().catch((err) => {
+      this.opening = null;
+      throw err;
+    });
+    return this.opening;
+  }
+
+  private async openTopic(): Promise<void> {
     const topic = await this.deps.metadata.ensureTopic(OFFSETS_TOPIC, {
       partitions: this.deps.partitions,
       internal: true,
@@ -50,8 +71,8 @@ export class OffsetsTopicLog implements GroupStateLog {
     return this.partitionLogs.length;
   }
 
-  append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
-    if (this.partitionLogs.length === 0) return Promise.reject(new Error('offsets topic not open'));
+  async append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
+    if (this.partitionLogs.length === 0) await this.ensureOpen();
     const partition = offsetsPartitionFor(groupId, this.partitionLogs.length);
     return new Promise((resolve, reject) => {
       let q = this.queues.get(partition);

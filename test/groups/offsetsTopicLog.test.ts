@@ -13,6 +13,7 @@ function fakeMetadata() {
   const topics = new Map<string, TopicInfo>();
   return {
     created: [] as string[],
+    topic: (name: string) => topics.get(name),
     async ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo> {
       let t = topics.get(name);
       if (!t) {
@@ -42,22 +43,24 @@ describe('__consumer_offsets on the storage engine', () => {
     return { logs, log, coord, metadata };
   }
 
-  it('creates the compacted internal topic and resumes committed offsets after a restart', async () => {
-    const first = await open();
-    expect(first.metadata.created).to.deep.equal([OFFSETS_TOPIC]);
-    expect(first.log.partitionCount).to.equal(4);
+  it('creates the compacted internal topic on first use and resumes committed offsets after a restart', async () => {
+    const metadata = fakeMetadata();
+    const first = await open(metadata);
+    expect(metadata.created).to.deep.equal([]);
     for (const [group, offset] of [['g1', 10], ['g2', 20], ['g1', 11], ['g3', 30]] as const) {
       const r = await first.coord.commitOffsets({
         groupId: group, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1,
         offsets: [{ topic: 't', partition: 0, offset, leaderEpoch: 0, metadata: `m${offset}` }],
       });
       expect(r[0].errorCode).to.equal(0);
+      expect(metadata.created).to.deep.equal([OFFSETS_TOPIC]);
+      expect(first.log.partitionCount).to.equal(4);
     }
     await first.coord.deleteGroup('g3');
     first.coord.stop();
     await first.logs.close();
 
-    const second = await open();
+    const second = await open(metadata);
     const read = (g: string) => second.coord.fetchOffsets(g, [{ topic: 't', partitions: [0] }]).topics[0].partitions[0];
     expect(read('g1')).to.include({ offset: 11, metadata: 'm11' });
     expect(read('g2')).to.include({ offset: 20, metadata: 'm20' });
@@ -67,7 +70,8 @@ describe('__consumer_offsets on the storage engine', () => {
   });
 
   it('coalesces concurrent commits into few appends, all acknowledged and all reloaded', async () => {
-    const first = await open();
+    const metadata = fakeMetadata();
+    const first = await open(metadata);
     const commits = [];
     for (let i = 0; i < 500; i++) {
       commits.push(first.coord.commitOffsets({
@@ -90,7 +94,7 @@ describe('__consumer_offsets on the storage engine', () => {
     expect(batches).to.be.within(1, 10);
     first.coord.stop();
     await first.logs.close();
-    const second = await open();
+    const second = await open(metadata);
     const offsets = second.coord.fetchOffsets('busy', null).topics[0].partitions.map((p) => [p.partition, p.offset]).sort((a, b) => a[0] - b[0]);
     expect(offsets).to.deep.equal(Array.from({ length: 10 }, (_, p) => [p, 490 + p]));
     second.coord.stop();

@@ -60,7 +60,7 @@ export class ThroughputSampler {
 
   sample(now = Date.now()): void {
     const next = new Map<string, TopicRate>();
-    for (const [topic, t] of this.traffic.topicTotals) {
+    for (const [topic, { totals: t }] of this.traffic.topicTotals) {
       let h = this.history.get(topic);
       if (!h) {
         // Traffic seen for the first time happened after the previous sample: that is its zero.

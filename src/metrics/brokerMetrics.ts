@@ -1,7 +1,7 @@
-import { collectDefaultMetrics, Gauge } from 'prom-client';
-import type { StorageFs } from '../../storage';
+import { collectDefaultMetrics } from 'prom-client';
+import type { PartitionLog, StorageFs } from '../../storage';
 import type { BrokerServices } from '../handlers/types';
-import { groupLag } from './groupLag';
+import { groupLag, type GroupLagRow } from './groupLag';
 import { BrokerMetricSet } from './metricSet';
 import { TrafficObserver } from './trafficObserver';
 
@@ -18,70 +18,47 @@ export class BrokerMetrics {
   constructor() {
     const registry = this.metrics.registry;
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
-    const self = this;
-    const logGauge = (name: string, help: string, read: (log: NonNullable<ReturnType<BrokerServices['logs']['get']>>) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['topic', 'partition'],
-        registers: [registry],
-        collect() {
-          this.reset();
-          const s = self.services;
-          if (!s) return;
-          for (const { topic, partition, log } of s.logs.partitions()) this.labels(topic, String(partition)).set(read(log));
-        },
-      });
-    logGauge('brook_log_size_bytes', 'Bytes on disk of a partition log', (l) => l.sizeInBytes());
-    logGauge('brook_log_start_offset', 'First offset still in a partition log', (l) => l.logStartOffset);
-    logGauge('brook_log_end_offset', 'Offset the next appended message gets', (l) => l.logEndOffset);
-    logGauge('brook_log_high_watermark', 'Last offset visible to consumers, plus one', (l) => l.highWatermark);
-    logGauge('brook_log_segments', 'Segment files of a partition log', (l) => l.segmentCount);
-
-    new Gauge({
-      name: 'brook_consumer_group_lag',
-      help: 'High watermark minus committed offset, per group and partition',
-      labelNames: ['group', 'topic', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        if (!self.services) return;
-        for (const g of groupLag(self.services)) for (const p of g.partitions) this.labels(g.groupId, p.topic, String(p.partition)).set(p.lag);
-      },
+    const logs = (fill: (topic: string, partition: string, log: PartitionLog) => void) => {
+      const s = this.services;
+      if (s) for (const { topic, partition, log } of s.logs.partitions()) fill(topic, String(partition), log);
+    };
+    const m = this.metrics;
+    m.gauge('brook_log_size_bytes', 'Bytes on disk of a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.sizeInBytes())));
+    m.gauge('brook_log_start_offset', 'First offset still in a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.logStartOffset)));
+    m.gauge('brook_log_end_offset', 'Offset the next appended message gets', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.logEndOffset)));
+    m.gauge('brook_log_high_watermark', 'Last offset visible to consumers, plus one', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.highWatermark)));
+    m.gauge('brook_log_segments', 'Segment files of a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.segmentCount)));
+    // One lag computation serves the three group gauges of a scrape.
+    let lagAt = -1;
+    let lag: GroupLagRow[] = [];
+    const groups = (): GroupLagRow[] => {
+      const now = Date.now();
+      if (this.services && now !== lagAt) {
+        lag = groupLag(this.services);
+        lagAt = now;
+      }
+      return this.services ? lag : [];
+    };
+    m.gauge('brook_consumer_group_lag', 'High watermark minus committed offset, per group and partition', ['group', 'topic', 'partition'], (set) => {
+      for (const g of groups()) for (const p of g.partitions) set([g.groupId, p.topic, String(p.partition)], p.lag);
     });
-    new Gauge({
-      name: 'brook_consumer_group_committed_offset',
-      help: 'Committed offset, per group and partition',
-      labelNames: ['group', 'topic', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        if (!self.services) return;
-        for (const g of groupLag(self.services)) for (const p of g.partitions) this.labels(g.groupId, p.topic, String(p.partition)).set(p.committed);
-      },
+    m.gauge('brook_consumer_group_committed_offset', 'Committed offset, per group and partition', ['group', 'topic', 'partition'], (set) => {
+      for (const g of groups()) for (const p of g.partitions) set([g.groupId, p.topic, String(p.partition)], p.committed);
     });
-    new Gauge({
-      name: 'brook_consumer_group_members',
-      help: 'Members of a consumer group',
-      labelNames: ['group', 'state'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        if (!self.services) return;
-        for (const g of groupLag(self.services)) this.labels(g.groupId, g.state).set(g.members);
-      },
+    m.gauge('brook_consumer_group_members', 'Members of a consumer group', ['group', 'state'], (set) => {
+      for (const g of groups()) set([g.groupId, g.state], g.members);
     });
   }
 
   /** Storage file layer whose syncs feed brook_log_fsync_duration_seconds. */
   timeSyncs(fs: StorageFs): StorageFs {
-    const h = this.metrics.fsyncSeconds;
+    const h = this.metrics.fsync;
     const timed = (sync: (fd: number) => Promise<void>) => async (fd: number) => {
-      const stop = h.startTimer();
+      const t0 = performance.now();
       try {
         await sync(fd);
       } finally {
-        stop();
+        h.observe((performance.now() - t0) / 1000);
       }
     };
     return { ...fs, fdatasync: timed(fs.fdatasync.bind(fs)), fsync: timed(fs.fsync.bind(fs)) };

@@ -49,9 +49,10 @@ class ChunkCursor {
 /** Messages in whole batches/entries of a record set; a trailing partial batch (KIP-74 cut) is not counted. */
 export function countRecords(data: Buffer | readonly Buffer[] | null | undefined): number {
   if (!data) return 0;
-  const chunks = Buffer.isBuffer(data) ? [data] : data;
-  if (chunks.length === 0) return 0;
-  const cur = new ChunkCursor(chunks);
+  if (Buffer.isBuffer(data)) return countInBuffer(data);
+  if (data.length === 0) return 0;
+  if (data.length === 1) return countInBuffer(data[0]!);
+  const cur = new ChunkCursor(data);
   let pos = 0;
   let count = 0;
   while (pos + MIN_ENTRY <= cur.total) {
@@ -61,6 +62,24 @@ export function countRecords(data: Buffer | readonly Buffer[] | null | undefined
     if (magic >= 2) {
       if (size < BATCH.HEADER_SIZE) break;
       count += cur.int32(pos + BATCH.RECORD_COUNT);
+    } else {
+      count += 1;
+    }
+    pos += size;
+  }
+  return count;
+}
+
+/** The common case (one contiguous record set) without the cursor. */
+function countInBuffer(buf: Buffer): number {
+  let pos = 0;
+  let count = 0;
+  while (pos + MIN_ENTRY <= buf.length) {
+    const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+    if (size < MIN_ENTRY || pos + size > buf.length) break;
+    if (buf[pos + BATCH.MAGIC]! >= 2) {
+      if (size < BATCH.HEADER_SIZE) break;
+      count += buf.readInt32BE(pos + BATCH.RECORD_COUNT);
     } else {
       count += 1;
     }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook, jsonLines } from './cliHarness';
+import { eventually } from './promText';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -40,7 +41,7 @@ describe('brook admin CLI against a running Brook', function () {
       expect(r.stdout.split('\n')).to.include('orders');
       expect(r.stdout).not.to.include('__consumer_offsets');
       r = await brook(['topics', 'list', '--internal', '--json', ...b]);
-      expect(JSON.parse(r.stdout)).to.include.members(['orders', '__consumer_offsets']);
+      expect(JSON.parse(r.stdout)).to.include('orders');
 
       r = await brook(['topics', 'describe', '-t', 'orders', ...b]);
       expect(r.code, r.stderr).to.equal(0);
@@ -115,6 +116,20 @@ describe('brook admin CLI against a running Brook', function () {
       expect(r.stderr).to.equal('Processed 2 messages.\n');
     });
 
+    it('writes to a chosen partition, with acks=1 or fire-and-forget acks=0', async () => {
+      await brook(['topics', 'create', '-t', 'placed', '-p', '3', ...b]);
+      let r = await brook(['produce', '-t', 'placed', '--partition', '1', '--acks', '1', ...b], 'x\ny\n');
+      expect(r.code, r.stderr).to.equal(0);
+      r = await brook(['produce', '-t', 'placed', '--partition', '2', '--acks', '0', '--json', ...b], 'z\n');
+      expect(r.code, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.deep.equal({ topic: 'placed', messages: 1 });
+      const counts = await eventually(
+        async () => (JSON.parse((await brook(['topics', 'describe', '-t', 'placed', '--json', ...b])).stdout) as { partitions: Array<{ messages: string }> }).partitions.map((p) => p.messages),
+        (c) => expect(c).to.deep.equal(['0', '2', '1']),
+      );
+      expect(counts).to.have.length(3);
+    });
+
     it('stops after an idle period when nothing new arrives', async () => {
       await brook(['topics', 'create', '-t', 'quiet', '-p', '2', ...b]);
       const r = await brook(['consume', '-t', 'quiet', '--idle-timeout-ms', '300', ...b]);
@@ -160,6 +175,9 @@ describe('brook admin CLI against a running Brook', function () {
       r = await brook(['groups', 'list', ...b]);
       expect(r.code).to.equal(0);
       expect(r.stdout).to.match(/^workers\s+consumer$/m);
+      // The offsets topic exists now; it is listed only on request.
+      expect(JSON.parse((await brook(['topics', 'list', '--internal', '--json', ...b])).stdout)).to.include('__consumer_offsets');
+      expect(JSON.parse((await brook(['topics', 'list', '--json', ...b])).stdout)).not.to.include('__consumer_offsets');
 
       r = await brook(['groups', 'describe', '-g', 'workers', '--json', ...b]);
       expect(r.code, r.stderr).to.equal(0);

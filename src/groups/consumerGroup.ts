@@ -25,10 +25,6 @@ export class ConsumerMember {
     public clientId: string,
     public clientHost: string,
   ) {}
-
-  get state(): 'stable' | 'unrevoked' | 'unreleased' {
-    return this.revoking.size > 0 ? 'unrevoked' : 'stable';
-  }
 }
 
 export class ConsumerGroup {

@@ -215,7 +215,8 @@ async function main(): Promise<void> {
         for (const [which, log] of order) {
           const start = log.logEndOffset;
           best[which].append = Math.max(best[which].append, await appendCase(log, 16 * 1024, 64, tailBytes));
-          best[which].read = Math.max(best[which].read, await readCase(log, start, log.logEndOffset, MiB));
+          // reads of the tail are short (page cache speed), so a few repeats keep a neighbour's burst out of the figure
+          for (let r = 0; r < 3; r++) best[which].read = Math.max(best[which].read, await readCase(log, start, log.logEndOffset, MiB));
         }
       }
       // a consumer far behind reads the oldest data (page cache or disk, whatever the machine holds)

@@ -149,6 +149,8 @@ export class PartitionLog {
   ): Promise<PartitionLog> {
     const log = new PartitionLog(topic, partition, dir, config, ctx);
     await ctx.sfs.mkdir(dir);
+    // a new partition directory must survive power loss before anything in it is acknowledged
+    await fsyncDir(ctx.sfs, path.dirname(dir));
     const recovered = await recoverPartition(dir, config, ctx, cleanShutdown, { topic, partition });
     log.segments = recovered.segments;
     log.active = recovered.segments[recovered.segments.length - 1]!;

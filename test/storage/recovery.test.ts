@@ -132,6 +132,22 @@ describe('storage: crash recovery and corrupted bytes', () => {
     }
   });
 
+  it('removes leftovers of interrupted compaction and index writes', async () => {
+    const copy = crashCopy(dir);
+    copies.push(copy);
+    const pdir = path.join(copy, 'r-0');
+    fs.writeFileSync(path.join(pdir, '00000000000000000000.log.cleaned'), Buffer.from('half a cleaned segment'));
+    fs.writeFileSync(path.join(pdir, '00000000000000000000.index.123-4.tmp'), Buffer.from('partial'));
+    const { m, log: rec, logger } = await reopen(copy);
+    try {
+      expect(fs.readdirSync(pdir).filter((n) => n.endsWith('.cleaned') || n.endsWith('.tmp'))).to.deep.equal([]);
+      expect(logger.warnings.filter((w) => w.startsWith('removed leftover')).length).to.equal(2);
+      expect(rec.logEndOffset).to.equal(80);
+    } finally {
+      await m.close();
+    }
+  });
+
   it('truncates trailing garbage (zeros after a crash extended the file)', async () => {
     const copy = crashCopy(dir);
     copies.push(copy);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../protocol/errors';
 import { Compression } from '../../protocol/records/batchHeader';
-import { LogManager } from '../../storage/logManager';
+import { LogManager, parsePartitionDir } from '../../storage/logManager';
 import { StorageError } from '../../storage/errors';
 import { decodeBatch } from '../../storage/records';
 import { buildBatch, readAll, removeDir, sizedBatch, tempDir } from './helpers';
@@ -83,6 +83,26 @@ describe('storage: retention, DeleteRecords, topic deletion', () => {
     expect(reopened.logStartOffset).to.equal(segs[1]! + 1);
     const res = await reopened.read(segs[1]! + 1, 1 << 20);
     expect(res.bytes).to.be.greaterThan(0);
+  });
+
+  it('parses partition directory names whose topic contains dashes and digits', () => {
+    expect(parsePartitionDir('orders-0')).to.deep.equal({ topic: 'orders', partition: 0 });
+    expect(parsePartitionDir('a-b-12-7')).to.deep.equal({ topic: 'a-b-12', partition: 7 });
+    expect(parsePartitionDir('__consumer_offsets-49')).to.deep.equal({ topic: '__consumer_offsets', partition: 49 });
+    expect(parsePartitionDir('orders-0.1700000000000-delete')).to.equal(null);
+    expect(parsePartitionDir('nodash')).to.equal(null);
+  });
+
+  it('a restarted manager finds every partition again', async () => {
+    await manager.create('multi-part', 0);
+    await manager.create('multi-part', 3);
+    await (await manager.create('other', 1)).append(buildBatch([{ value: 'v' }]));
+    await manager.close();
+    manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
+    await manager.open();
+    const found = manager.partitions().map((p) => `${p.topic}/${p.partition}`).sort();
+    expect(found).to.deep.equal(['multi-part/0', 'multi-part/3', 'other/1']);
+    expect(manager.get('other', 1)!.logEndOffset).to.equal(1);
   });
 
   it('deleteTopic closes and removes every partition directory of the topic only', async () => {

@@ -1,0 +1,134 @@
+import { ErrorCode } from '../protocol/errors';
+
+/** Batches remembered per producer for retries: Kafka clients keep at most 5 requests in flight. */
+export const RETAINED_BATCHES = 5;
+const MAX_SEQUENCE = 0x7fffffff;
+
+/** One accepted batch of an idempotent producer. */
+export interface ProducerBatch {
+  firstSeq: number;
+  lastSeq: number;
+  /** -1 while the append is still in flight; `written` resolves to the real one. */
+  baseOffset: number;
+  lastOffset: number;
+  written: Promise<number> | null;
+}
+
+export interface ProducerEntry {
+  producerId: bigint;
+  epoch: number;
+  /** Oldest first, at most RETAINED_BATCHES. */
+  batches: ProducerBatch[];
+  /** Append time (ms) of the newest batch, for DescribeProducers. */
+  lastTimestamp: number;
+  /** First offset of the open transaction on this partition, -1 when none. */
+  txnFirstOffset: number;
+}
+
+export type SequenceVerdict =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; batch: ProducerBatch }
+  | { kind: 'error'; errorCode: number; message: string };
+
+/** `lastSeq` of a batch: sequences wrap at Int32.MAX like Kafka's. */
+export function lastSequenceOf(firstSeq: number, lastOffsetDelta: number): number {
+  const last = firstSeq + lastOffsetDelta;
+  return last > MAX_SEQUENCE ? last - MAX_SEQUENCE - 1 : last;
+}
+
+function follows(lastSeq: number, nextSeq: number): boolean {
+  return nextSeq === lastSeq + 1 || (lastSeq === MAX_SEQUENCE && nextSeq === 0);
+}
+
+/**
+ * Idempotent-producer state of one partition: per producer id its epoch and
+ * the sequences and offsets of its last few batches. Checks and updates are
+ * synchronous so that, called in the order appends are queued, the table
+ * stays in the log's order even with several appends in flight.
+ */
+export class ProducerStateTable {
+  private readonly producers = new Map<bigint, ProducerEntry>();
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  get(producerId: bigint): ProducerEntry | undefined {
+    return this.producers.get(producerId);
+  }
+
+  entries(): IterableIterator<ProducerEntry> {
+    return this.producers.values();
+  }
+
+  /** Decides what to do with an incoming batch of an idempotent producer (Kafka's ProducerAppendInfo rules). */
+  check(producerId: bigint, epoch: number, firstSeq: number, lastSeq: number): SequenceVerdict {
+    const entry = this.producers.get(producerId);
+    if (!entry) return { kind: 'append' };
+    if (epoch < entry.epoch) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` };
+    }
+    if (epoch > entry.epoch) {
+      // a bumped epoch restarts sequences at 0
+      if (firstSeq !== 0) {
+        return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `new epoch ${epoch} of producer ${producerId} must start at sequence 0, got ${firstSeq}` };
+      }
+      return { kind: 'append' };
+    }
+    for (const b of entry.batches) {
+      if (b.firstSeq === firstSeq && b.lastSeq === lastSeq) return { kind: 'duplicate', batch: b };
+    }
+    const last = entry.batches[entry.batches.length - 1];
+    // no batch remembered (e.g. only markers seen): accept, as Kafka does for a producer it has no sequence for
+    if (last && !follows(last.lastSeq, firstSeq)) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `producer ${producerId} sent sequence ${firstSeq}, expected ${last.lastSeq === MAX_SEQUENCE ? 0 : last.lastSeq + 1}`,
+      };
+    }
+    return { kind: 'append' };
+  }
+
+  /** Records an accepted batch; returns it so the caller can fill in offsets or drop it if the write fails. */
+  record(producerId: bigint, epoch: number, batch: ProducerBatch, timestamp: number): ProducerBatch {
+    let entry = this.producers.get(producerId);
+    if (!entry) {
+      entry = { producerId, epoch, batches: [], lastTimestamp: timestamp, txnFirstOffset: -1 };
+      this.producers.set(producerId, entry);
+    } else if (epoch > entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+    }
+    entry.batches.push(batch);
+    if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
+    entry.lastTimestamp = timestamp;
+    return batch;
+  }
+
+  /** Forgets a batch whose write failed, so the producer's retry is judged against the batches before it. */
+  forget(producerId: bigint, batch: ProducerBatch): void {
+    const entry = this.producers.get(producerId);
+    if (!entry) return;
+    const i = entry.batches.indexOf(batch);
+    if (i >= 0) entry.batches.splice(i, 1);
+  }
+
+  /** A marker (or InitProducerId via the coordinator) moved the producer to `epoch`. */
+  bumpEpoch(producerId: bigint, epoch: number, timestamp: number): ProducerEntry {
+    let entry = this.producers.get(producerId);
+    if (!entry) {
+      entry = { producerId, epoch, batches: [], lastTimestamp: timestamp, txnFirstOffset: -1 };
+      this.producers.set(producerId, entry);
+    } else if (epoch > entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+    }
+    return entry;
+  }
+
+  /** Restores an entry from a snapshot. */
+  restore(entry: ProducerEntry): void {
+    this.producers.set(entry.producerId, entry);
+  }
+}

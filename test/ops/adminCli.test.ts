@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
-import { brook, jsonLines } from './cliHarness';
+import { brook, brookLive, jsonLines } from './cliHarness';
 import { eventually } from './promText';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -138,10 +138,29 @@ describe('brook admin CLI against a running Brook', function () {
       expect(r.stderr).to.equal('Processed 0 messages.\n');
     });
 
+    it('finishes cleanly on Ctrl-C: consume stops, produce sends what it read', async () => {
+      await brook(['topics', 'create', '-t', 'tail', '-p', '1', ...b]);
+      const tail = brookLive(['consume', '-t', 'tail', '--from-beginning', ...b]);
+      const producing = brookLive(['produce', '-t', 'tail', ...b]);
+      producing.stdin.write('first\nsecond\n');
+      // stdin stays open: each line is sent as it arrives, not when the input ends.
+      await eventually(async () => tail.stdout(), (out) => expect(out).to.equal('first\nsecond\n'), 10_000);
+      producing.interrupt();
+      const p = await producing.done;
+      expect(p.code, p.stderr).to.equal(0);
+      expect(p.stderr).to.equal('Produced 2 messages to tail.\n');
+      tail.interrupt();
+      const c = await tail.done;
+      expect(c.code, c.stderr).to.equal(0);
+      expect(c.stderr).to.equal('Processed 2 messages.\n');
+    });
+
     it('reports the line that lacks the key separator', async () => {
       const r = await brook(['produce', '-t', 'lines2', '--key-separator', ':', ...b], 'a:1\nno-separator\n');
       expect(r.code).to.equal(1);
-      expect(r.stderr).to.include('line 2 has no key separator ":"');
+      expect(r.stderr).to.include('line 2 has no key separator ":"; the lines before it were sent');
+      const d = JSON.parse((await brook(['topics', 'describe', '-t', 'lines2', '--json', ...b])).stdout) as { partitions: Array<{ messages: string }> };
+      expect(d.partitions.map((p) => p.messages)).to.deep.equal(['1']);
     });
 
     it('shows a progress line on long work', async () => {

@@ -27,3 +27,43 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+export interface LiveCli {
+  stdin: PassThrough;
+  /** What was written to stdout so far. */
+  stdout(): string;
+  /** Acts like the user pressing Ctrl-C once. */
+  interrupt(): void;
+  done: Promise<CliResult>;
+}
+
+/** Starts a command that keeps running (consume, produce from an open stdin) and lets the test interrupt it. */
+export function brookLive(argv: string[]): LiveCli {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const input = new PassThrough();
+  const handlers = new Set<() => void>();
+  const done = runAdmin(argv, {
+    stdin: input,
+    stdout: out,
+    stderr: err,
+    env: {},
+    stderrIsTTY: false,
+    onInterrupt(stop) {
+      handlers.add(stop);
+      return () => handlers.delete(stop);
+    },
+  }).then((code) => ({ code, stdout, stderr }));
+  return {
+    stdin: input,
+    stdout: () => stdout,
+    interrupt: () => {
+      for (const h of [...handlers]) h();
+    },
+    done,
+  };
+}

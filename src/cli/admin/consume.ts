@@ -60,7 +60,7 @@ async function consumeWithoutGroup(flags: ParsedFlags, io: CliIO, topic: string,
   const idle = new IdleTimer(rule.idleMs);
   let stop = false;
   void idle.fired.then(() => (stop = true));
-  void io.interrupted?.then(() => (stop = true));
+  const unhook = io.onInterrupt?.(() => (stop = true));
   const admin = conn.kafka.admin();
   try {
     const partitions = await reader.connect(topic);
@@ -95,6 +95,7 @@ async function consumeWithoutGroup(flags: ParsedFlags, io: CliIO, topic: string,
   } catch (err) {
     throw toCliError(err, conn.brokers);
   } finally {
+    unhook?.();
     idle.stop();
     await admin.disconnect().catch(() => undefined);
     await reader.close().catch(() => undefined);
@@ -123,7 +124,7 @@ async function consumeWithGroup(flags: ParsedFlags, io: CliIO, topic: string, gr
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   void idle.fired.then(() => finish());
-  void io.interrupted?.then(() => finish());
+  const unhook = io.onInterrupt?.(() => finish());
   // Offsets of printed messages only, committed once at the end, so a stop never skips unprinted messages.
   const next = new Map<number, string>();
   let crashed: unknown = null;
@@ -156,6 +157,7 @@ async function consumeWithGroup(flags: ParsedFlags, io: CliIO, topic: string, gr
   } catch (err) {
     throw toCliError(err, conn.brokers);
   } finally {
+    unhook?.();
     idle.stop();
     await consumer.disconnect().catch(() => undefined);
   }

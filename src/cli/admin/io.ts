@@ -8,19 +8,26 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Progress lines go to stderr only when a person is watching (or --progress asks for them). */
   stderrIsTTY: boolean;
-  /** Resolves when the user asks to stop (SIGINT); consume and produce finish cleanly on it. */
-  interrupted?: Promise<void>;
+  /**
+   * Calls `stop` on the first SIGINT so long-running commands (consume, produce)
+   * finish cleanly; returns a function that removes the handler. Only those
+   * commands install it, so Ctrl-C still kills anything else at once.
+   */
+  onInterrupt?(stop: () => void): () => void;
 }
 
 export function processIO(): CliIO {
-  const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   return {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
-    interrupted,
+    onInterrupt(stop) {
+      // `once`: a second Ctrl-C gets Node's default and ends the process.
+      process.once('SIGINT', stop);
+      return () => process.off('SIGINT', stop);
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import * as readline from 'node:readline';
 import type { IHeaders, Message } from 'kafkajs';
 import { connect } from './client';
@@ -38,25 +39,46 @@ const produce: AdminCommand = {
     let lineNo = 0;
     let batch: Message[] = [];
     let batchBytes = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const messages = batch;
-      batch = [];
-      batchBytes = 0;
-      await producer.send({ topic, acks, messages });
-      sent += messages.length;
-      progress.update(() => `produced ${sent} messages to ${topic}`);
-    };
+    let failure: unknown = null;
+    let sending: Promise<void> = Promise.resolve();
+    let unhook: (() => void) | undefined;
     try {
       await producer.connect();
       const lines = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
-      for await (const line of lines) {
+      const closed = once(lines, 'close');
+      // Sends run one after another so messages keep their input order.
+      const flush = (): Promise<void> => {
+        if (batch.length === 0) return sending;
+        const messages = batch;
+        batch = [];
+        batchBytes = 0;
+        sending = sending.then(async () => {
+          if (failure) return;
+          try {
+            await producer.send({ topic, acks, messages });
+            sent += messages.length;
+            progress.update(() => `produced ${sent} messages to ${topic}`);
+          } catch (err) {
+            failure = err;
+            lines.close();
+          }
+        });
+        return sending;
+      };
+      // Lines of one input chunk go out together; a person typing sees each line sent at once.
+      let scheduled = false;
+      lines.on('line', (line) => {
+        if (failure) return;
         lineNo++;
         let key: string | null = null;
         let value = line;
         if (sep !== undefined) {
           const at = line.indexOf(sep);
-          if (at < 0) throw new CliError(`line ${lineNo} has no key separator "${sep}"; nothing after line ${sent} was sent`);
+          if (at < 0) {
+            failure = new CliError(`line ${lineNo} has no key separator "${sep}"; the lines before it were sent, the rest were not`);
+            lines.close();
+            return;
+          }
           key = line.slice(0, at);
           value = line.slice(at + sep.length);
         }
@@ -65,12 +87,26 @@ const produce: AdminCommand = {
         if (partition !== undefined) m.partition = partition;
         batch.push(m);
         batchBytes += line.length;
-        if (batch.length >= BATCH_MESSAGES || batchBytes >= BATCH_BYTES) await flush();
-      }
+        if (batch.length >= BATCH_MESSAGES || batchBytes >= BATCH_BYTES) {
+          lines.pause();
+          void flush().then(() => lines.resume());
+        } else if (!scheduled) {
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            void flush();
+          });
+        }
+      });
+      // Ctrl-C ends the input: what was read so far is still sent.
+      unhook = io.onInterrupt?.(() => lines.close());
+      await closed;
       await flush();
+      if (failure) throw failure;
     } catch (err) {
       throw toCliError(err, conn.brokers);
     } finally {
+      unhook?.();
       progress.done();
       await producer.disconnect().catch(() => undefined);
     }

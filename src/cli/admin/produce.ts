@@ -40,6 +40,7 @@ const produce: AdminCommand = {
     let batch: Message[] = [];
     let batchBytes = 0;
     let failure: unknown = null;
+    let badInput: CliError | null = null;
     let sending: Promise<void> = Promise.resolve();
     let unhook: (() => void) | undefined;
     try {
@@ -68,14 +69,14 @@ const produce: AdminCommand = {
       // Lines of one input chunk go out together; a person typing sees each line sent at once.
       let scheduled = false;
       lines.on('line', (line) => {
-        if (failure) return;
+        if (failure || badInput) return;
         lineNo++;
         let key: string | null = null;
         let value = line;
         if (sep !== undefined) {
           const at = line.indexOf(sep);
           if (at < 0) {
-            failure = new CliError(`line ${lineNo} has no key separator "${sep}"; the lines before it were sent, the rest were not`);
+            badInput = new CliError(`line ${lineNo} has no key separator "${sep}"; the lines before it were sent, the rest were not`);
             lines.close();
             return;
           }
@@ -103,6 +104,7 @@ const produce: AdminCommand = {
       await closed;
       await flush();
       if (failure) throw failure;
+      if (badInput) throw badInput;
     } catch (err) {
       throw toCliError(err, conn.brokers);
     } finally {

@@ -3,7 +3,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { ASSIGNORS, type AssignorMember, type TopicAssignment } from './assignors';
 import type { Clock } from './clock';
 import type { GroupConfig } from './config';
-import { ConsumerGroup, ConsumerMember } from './consumerGroup';
+import { ConsumerGroup, ConsumerMember, snapshotConsumerGroup } from './consumerGroup';
 
 export interface CatalogTopic {
   name: string;
@@ -50,6 +50,8 @@ export interface ConsumerHeartbeatOutcome {
 export interface ConsumerHooks {
   /** The consumer group with this id (created when `create`); null when a classic group holds the id. */
   groupFor(groupId: string, create: boolean): ConsumerGroup | null | undefined;
+  /** Persists the group's state; the promise settles once durable. */
+  persist(group: ConsumerGroup): Promise<void>;
   log(msg: string, fields: Record<string, unknown>): void;
 }
 
@@ -88,7 +90,26 @@ export class ConsumerCoordinator {
     return { errorCode, errorMessage, memberId, memberEpoch, heartbeatIntervalMs: 0, assignment: null };
   }
 
-  heartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatOutcome {
+  /**
+   * Applies one heartbeat; when it changed the group (membership, subscription,
+   * epochs, assignments) the new state is persisted before the member hears of it.
+   */
+  async heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
+    const existing = p.groupId ? this.hooks.groupFor(p.groupId, false) : undefined;
+    const before = existing ? JSON.stringify(snapshotConsumerGroup(existing)) : null;
+    const out = this.apply(p);
+    const group = p.groupId ? this.hooks.groupFor(p.groupId, false) : undefined;
+    if (group && JSON.stringify(snapshotConsumerGroup(group)) !== before) {
+      try {
+        await this.hooks.persist(group);
+      } catch {
+        return this.outcome(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The group state could not be persisted.', p.memberId);
+      }
+    }
+    return out;
+  }
+
+  private apply(p: ConsumerHeartbeatParams): ConsumerHeartbeatOutcome {
     if (!p.groupId) return this.outcome(ErrorCode.INVALID_REQUEST, 'GroupId can not be empty.');
     if (p.serverAssignor !== null && !ASSIGNORS.has(p.serverAssignor)) {
       return this.outcome(ErrorCode.UNSUPPORTED_ASSIGNOR, `Assignor ${p.serverAssignor} is not supported; use uniform or range.`);
@@ -287,7 +308,10 @@ export class ConsumerCoordinator {
       m.revoking = toRevoke;
       // A member that never confirms the revocation would block the others forever: fence it.
       m.revocationTimer = this.clock.schedule(m.rebalanceTimeoutMs, () => {
-        if (group.members.get(m.memberId) === m && m.revoking.size > 0) this.removeMember(group, m, 'revocation timed out');
+        if (group.members.get(m.memberId) === m && m.revoking.size > 0) {
+          this.removeMember(group, m, 'revocation timed out');
+          void this.hooks.persist(group).catch(() => undefined);
+        }
       });
       return true;
     }
@@ -336,8 +360,15 @@ export class ConsumerCoordinator {
   private scheduleSession(group: ConsumerGroup, m: ConsumerMember): void {
     m.sessionTimer?.cancel();
     m.sessionTimer = this.clock.schedule(this.config.consumerSessionTimeoutMs, () => {
-      if (group.members.get(m.memberId) === m) this.removeMember(group, m, 'session expired');
+      if (group.members.get(m.memberId) !== m) return;
+      this.removeMember(group, m, 'session expired');
+      void this.hooks.persist(group).catch(() => undefined);
     });
+  }
+
+  /** After a restart: members restored from the log get a fresh session to heartbeat in. */
+  restoreTimers(group: ConsumerGroup): void {
+    for (const m of group.members.values()) this.scheduleSession(group, m);
   }
 
   private dropMember(group: ConsumerGroup, m: ConsumerMember): void {

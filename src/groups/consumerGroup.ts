@@ -1,5 +1,6 @@
 import type { TopicAssignment } from './assignors';
 import type { TimerHandle } from './clock';
+import type { ConsumerGroupSnapshot } from './offsetsTopicRecords';
 
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
 
@@ -59,4 +60,58 @@ export class ConsumerGroup {
     }
     return false;
   }
+}
+
+const toRecord = (a: TopicAssignment): Record<string, number[]> =>
+  Object.fromEntries([...a].map(([t, s]) => [t, [...s].sort((x, y) => x - y)]));
+const fromRecord = (r: Record<string, number[]>): TopicAssignment => new Map(Object.entries(r).map(([t, ps]) => [t, new Set(ps)]));
+
+/** The persistent part of a group (no timers), in a stable order so equal states serialize equally. */
+export function snapshotConsumerGroup(g: ConsumerGroup): ConsumerGroupSnapshot {
+  return {
+    groupEpoch: g.groupEpoch,
+    assignmentEpoch: g.assignmentEpoch,
+    assignorName: g.assignorName,
+    metadataFingerprint: g.metadataFingerprint,
+    members: [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      instanceId: m.instanceId,
+      rackId: m.rackId,
+      memberEpoch: m.memberEpoch,
+      previousMemberEpoch: m.previousMemberEpoch,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscribedTopicNames: m.subscribedTopicNames,
+      subscribedTopicRegex: m.subscribedTopicRegex,
+      serverAssignor: m.serverAssignor,
+      assigned: toRecord(m.assigned),
+      revoking: toRecord(m.revoking),
+    })),
+    target: Object.fromEntries([...g.target].map(([id, a]) => [id, toRecord(a)])),
+  };
+}
+
+export function restoreConsumerGroup(groupId: string, s: ConsumerGroupSnapshot): ConsumerGroup {
+  const g = new ConsumerGroup(groupId, s.assignorName);
+  g.groupEpoch = s.groupEpoch;
+  g.assignmentEpoch = s.assignmentEpoch;
+  g.metadataFingerprint = s.metadataFingerprint;
+  for (const sm of s.members) {
+    const m = new ConsumerMember(sm.memberId, sm.clientId, sm.clientHost);
+    m.instanceId = sm.instanceId;
+    m.rackId = sm.rackId;
+    m.memberEpoch = sm.memberEpoch;
+    m.previousMemberEpoch = sm.previousMemberEpoch;
+    m.rebalanceTimeoutMs = sm.rebalanceTimeoutMs;
+    m.subscribedTopicNames = sm.subscribedTopicNames;
+    m.subscribedTopicRegex = sm.subscribedTopicRegex;
+    m.serverAssignor = sm.serverAssignor;
+    m.assigned = fromRecord(sm.assigned);
+    m.revoking = fromRecord(sm.revoking);
+    g.members.set(m.memberId, m);
+    if (m.instanceId !== null) g.staticMembers.set(m.instanceId, m.memberId);
+  }
+  for (const [id, a] of Object.entries(s.target)) g.target.set(id, fromRecord(a));
+  return g;
 }

@@ -12,9 +12,12 @@ import {
   type TopicCatalog,
   type WireTopicPartitions,
 } from './consumerCoordinator';
-import { ConsumerGroup } from './consumerGroup';
+import { ConsumerGroup, restoreConsumerGroup, snapshotConsumerGroup } from './consumerGroup';
 import { OffsetStore, type CommittedOffset, type TopicPartitionKey } from './offsetStore';
 import {
+  decodeConsumerGroupValue,
+  encodeConsumerGroupKey,
+  encodeConsumerGroupValue,
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
   decodeOffsetsTopicKey,
@@ -156,6 +159,7 @@ export class GroupCoordinator {
     this.catalog = opts.topics ?? NO_CATALOG;
     this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
       groupFor: (id, create) => this.consumerGroup(id, create),
+      persist: (g) => this.appendLog(g.groupId, [{ key: encodeConsumerGroupKey(g.groupId), value: encodeConsumerGroupValue(snapshotConsumerGroup(g)) }]),
       log: (msg, fields) => this.logger?.info(fields, msg),
     }, DEFAULT_ASSIGNOR);
     this.classic = new ClassicCoordinator(this.clock, this.config, {
@@ -176,6 +180,7 @@ export class GroupCoordinator {
       // Logs written without a state timestamp start the retention clock at load.
       if (g.stateTimestamp < 0) g.stateTimestamp = now;
     }
+    for (const g of this.consumerGroups.values()) this.consumer.restoreTimers(g);
     this.loaded = true;
     this.scheduleExpiry();
     this.logger?.info({ groups: this.groups.size }, 'group coordinator loaded');
@@ -204,6 +209,14 @@ export class GroupCoordinator {
   private replay(rec: GroupLogRecord): void {
     const key = decodeOffsetsTopicKey(rec.key);
     if (!key) return;
+    if (key.kind === 'consumer-group') {
+      if (rec.value === null) this.consumerGroups.delete(key.group);
+      else {
+        this.consumerGroups.set(key.group, restoreConsumerGroup(key.group, decodeConsumerGroupValue(rec.value)));
+        this.groups.delete(key.group);
+      }
+      return;
+    }
     if (key.kind === 'offset') {
       if (rec.value === null) this.offsets.delete(key.group, key.topic, key.partition);
       else this.offsets.put(key.group, key.topic, key.partition, decodeOffsetCommitValue(rec.value));
@@ -213,6 +226,7 @@ export class GroupCoordinator {
       this.groups.delete(key.group);
       return;
     }
+    this.consumerGroups.delete(key.group);
     const v = decodeGroupMetadataValue(rec.value);
     const g = new ClassicGroup(key.group, v.currentStateTimestamp);
     g.generationId = v.generation;
@@ -239,6 +253,8 @@ export class GroupCoordinator {
       if (other.members.size > 0) return null;
       if (!create) return undefined;
       this.consumerGroups.delete(groupId);
+      // The id now names a classic group: a restart must not bring the consumer group back.
+      void this.appendLog(groupId, [{ key: encodeConsumerGroupKey(groupId), value: null }]).catch(() => undefined);
     }
     let g = this.groups.get(groupId);
     if (!g && create) {
@@ -255,6 +271,7 @@ export class GroupCoordinator {
       if (!create) return undefined;
       this.classic.shutdownGroup(other, ErrorCode.COORDINATOR_NOT_AVAILABLE);
       this.groups.delete(groupId);
+      void this.appendLog(groupId, [{ key: encodeGroupMetadataKey(groupId), value: null }]).catch(() => undefined);
     }
     let g = this.consumerGroups.get(groupId);
     if (!g && create) {
@@ -264,7 +281,7 @@ export class GroupCoordinator {
     return g;
   }
 
-  consumerHeartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatOutcome {
+  consumerHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
     return this.consumer.heartbeat(p);
   }
 
@@ -551,6 +568,7 @@ export class GroupCoordinator {
       for (const partition of parts.keys()) records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
     }
     records.push({ key: encodeGroupMetadataKey(groupId), value: null });
+    records.push({ key: encodeConsumerGroupKey(groupId), value: null });
     await this.appendLog(groupId, records);
     this.offsets.deleteGroup(groupId);
     const g = this.groups.get(groupId);

@@ -21,7 +21,12 @@ export interface GroupMetadataKey {
   group: string;
 }
 
-export type OffsetsTopicKey = OffsetCommitKey | GroupMetadataKey;
+export interface ConsumerGroupKey {
+  kind: 'consumer-group';
+  group: string;
+}
+
+export type OffsetsTopicKey = OffsetCommitKey | GroupMetadataKey | ConsumerGroupKey;
 
 export interface OffsetCommitValue {
   offset: number;
@@ -67,6 +72,7 @@ export function decodeOffsetsTopicKey(buf: Buffer): OffsetsTopicKey | null {
     return { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
   }
   if (version === 2) return { kind: 'group', group: r.string() };
+  if (version === BROOK_CONSUMER_GROUP_KEY_VERSION) return { kind: 'consumer-group', group: r.string() };
   // Later key versions belong to KIP-848 records Brook does not persist; skipping keeps old logs loadable.
   return null;
 }
@@ -147,4 +153,55 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
   let h = 0;
   for (let i = 0; i < groupId.length; i++) h = (Math.imul(h, 31) + groupId.charCodeAt(i)) | 0;
   return (h & 0x7fffffff) % partitions;
+}
+
+/**
+ * KIP-848 consumer groups: Kafka spreads their state over several record
+ * types whose layouts are not in the shared specs, so Brook writes one record
+ * per group with its own key version (far above Kafka's) and a versioned
+ * snapshot value. Kafka tools skip key versions they do not know.
+ */
+export const BROOK_CONSUMER_GROUP_KEY_VERSION = 1000;
+const CONSUMER_GROUP_VALUE_VERSION = 0;
+
+export interface StoredConsumerMember {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  rebalanceTimeoutMs: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  /** topic name -> partitions */
+  assigned: Record<string, number[]>;
+  revoking: Record<string, number[]>;
+}
+
+export interface ConsumerGroupSnapshot {
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  metadataFingerprint: string;
+  members: StoredConsumerMember[];
+  /** member id -> topic name -> partitions */
+  target: Record<string, Record<string, number[]>>;
+}
+
+export function encodeConsumerGroupKey(group: string): Buffer {
+  return new Writer(32).int16(BROOK_CONSUMER_GROUP_KEY_VERSION).string(group).toBuffer();
+}
+
+export function encodeConsumerGroupValue(v: ConsumerGroupSnapshot): Buffer {
+  return new Writer(256).int16(CONSUMER_GROUP_VALUE_VERSION).bytes(Buffer.from(JSON.stringify(v))).toBuffer();
+}
+
+export function decodeConsumerGroupValue(buf: Buffer): ConsumerGroupSnapshot {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version !== CONSUMER_GROUP_VALUE_VERSION) throw new Error(`unknown consumer group value version ${version}`);
+  return JSON.parse(r.bytes().toString('utf8')) as ConsumerGroupSnapshot;
 }

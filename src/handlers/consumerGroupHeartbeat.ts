@@ -8,7 +8,7 @@ import type { Handler } from './types';
  * KIP-848 heartbeat. v0 lets the coordinator pick the member id on join; v1
  * clients bring their own (a UUID), which the coordinator keeps.
  */
-export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponseInput> = (ctx, req) => {
+export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponseInput> = async (ctx, req) => {
   const coord = groupCoordinator(ctx);
   if (!coord) {
     return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
@@ -16,7 +16,7 @@ export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest
   if (ctx.apiVersion >= 1 && req.memberId === '') {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'MemberId can not be empty.', memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
-  const r = coord.consumerHeartbeat({
+  const r = await coord.consumerHeartbeat({
     groupId: req.groupId,
     memberId: req.memberId,
     memberEpoch: req.memberEpoch,

@@ -59,12 +59,12 @@ describe('server-side assignors', () => {
   });
 });
 
-describe('KIP-848 consumer group heartbeat', () => {
-  function setup(topics: Record<string, number> = { t: 6 }) {
+describe('KIP-848 consumer group heartbeat', async () => {
+  function setup(topics: Record<string, number> = { t: 6 }, log = new MemoryGroupStateLog()) {
     const clock = new ManualClock();
     const cat = catalog(topics);
     const coord = new GroupCoordinator({
-      clock, log: new MemoryGroupStateLog(), topics: cat,
+      clock, log, topics: cat,
       config: { consumerSessionTimeoutMs: 3000, consumerHeartbeatIntervalMs: 500, minSessionTimeoutMs: 100, initialRebalanceDelayMs: 0 },
     });
     const hb = (over: Partial<ConsumerHeartbeatParams>) => coord.consumerHeartbeat({
@@ -73,12 +73,12 @@ describe('KIP-848 consumer group heartbeat', () => {
       clientId: 'c', clientHost: '/h', ...over,
     });
     const parts = (a: WireTopicPartitions[] | null) => (a ?? []).flatMap((tp) => tp.partitions);
-    return { clock, cat, coord, hb, parts };
+    return { clock, cat, coord, hb, parts, log };
   }
 
-  it('a first member joins, gets a member id, epoch 1 and every partition', () => {
+  it('a first member joins, gets a member id, epoch 1 and every partition', async () => {
     const { hb, parts, coord } = setup();
-    const r = hb({});
+    const r = await hb({});
     expect(r.errorCode).to.equal(ErrorCode.NONE);
     expect(r.memberId).to.be.a('string').and.not.equal('');
     expect(r.memberEpoch).to.equal(1);
@@ -87,92 +87,118 @@ describe('KIP-848 consumer group heartbeat', () => {
     expect(coord.consumerGroupState('cg')).to.equal('Stable');
   });
 
-  it('a second member gets partitions only after the first revokes them', () => {
+  it('a second member gets partitions only after the first revokes them', async () => {
     const { hb, parts, coord } = setup();
-    const a = hb({ memberId: 'A' });
+    const a = await hb({ memberId: 'A' });
     const aId = a.memberId!;
-    const b = hb({ memberId: 'B' });
+    const b = await hb({ memberId: 'B' });
     const epoch = a.memberEpoch + 1;
     expect(b.memberEpoch).to.equal(epoch);
     // Everything B should get is still owned by A: B gets nothing yet.
     expect(parts(b.assignment)).to.deep.equal([]);
     expect(coord.consumerGroupState('cg')).to.equal('Reconciling');
     // A is told to keep only its half (same epoch: a revocation).
-    const a2 = hb({ memberId: aId, memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
+    const a2 = await hb({ memberId: aId, memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
     expect(a2.memberEpoch).to.equal(a.memberEpoch);
     expect(parts(a2.assignment)).to.have.length(3);
     // Until A confirms, B still waits.
-    expect(parts(hb({ memberId: 'B', memberEpoch: epoch }).assignment)).to.deep.equal([]);
-    const a3 = hb({ memberId: aId, memberEpoch: a.memberEpoch, ownedPartitions: a2.assignment });
+    expect(parts((await hb({ memberId: 'B', memberEpoch: epoch })).assignment)).to.deep.equal([]);
+    const a3 = await hb({ memberId: aId, memberEpoch: a.memberEpoch, ownedPartitions: a2.assignment });
     expect(a3.memberEpoch).to.equal(epoch);
-    const b2 = hb({ memberId: 'B', memberEpoch: epoch, ownedPartitions: [] });
+    const b2 = await hb({ memberId: 'B', memberEpoch: epoch, ownedPartitions: [] });
     expect(parts(b2.assignment)).to.have.length(3);
     expect([...parts(a2.assignment), ...parts(b2.assignment)].sort()).to.deep.equal([0, 1, 2, 3, 4, 5]);
     expect(coord.consumerGroupState('cg')).to.equal('Stable');
   });
 
-  it('fences stale epochs and unknown members; a leave frees partitions for the others', () => {
+  it('fences stale epochs and unknown members; a leave frees partitions for the others', async () => {
     const { hb, parts } = setup();
-    const a = hb({ memberId: 'A' });
-    const b = hb({ memberId: 'B' });
-    const a2 = hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
-    hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a2.assignment });
-    expect(hb({ memberId: 'A', memberEpoch: 99 }).errorCode).to.equal(ErrorCode.FENCED_MEMBER_EPOCH);
-    expect(hb({ memberId: 'Z', memberEpoch: 3 }).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
-    const left = hb({ memberId: 'A', memberEpoch: -1 });
+    const a = await hb({ memberId: 'A' });
+    const b = await hb({ memberId: 'B' });
+    const a2 = await hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
+    await hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a2.assignment });
+    expect((await hb({ memberId: 'A', memberEpoch: 99 })).errorCode).to.equal(ErrorCode.FENCED_MEMBER_EPOCH);
+    expect((await hb({ memberId: 'Z', memberEpoch: 3 })).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
+    const left = await hb({ memberId: 'A', memberEpoch: -1 });
     expect(left.errorCode).to.equal(ErrorCode.NONE);
     expect(left.memberEpoch).to.equal(-1);
-    const b2 = hb({ memberId: 'B', memberEpoch: b.memberEpoch, ownedPartitions: [] });
+    const b2 = await hb({ memberId: 'B', memberEpoch: b.memberEpoch, ownedPartitions: [] });
     expect(b2.errorCode).to.equal(ErrorCode.NONE);
     expect(b2.memberEpoch).to.be.greaterThan(b.memberEpoch);
     expect(parts(b2.assignment)).to.deep.equal([0, 1, 2, 3, 4, 5]);
   });
 
-  it('a member that stops heartbeating is removed after the session timeout', () => {
+  it('a member that stops heartbeating is removed after the session timeout', async () => {
     const { hb, parts, clock, coord } = setup();
-    hb({ memberId: 'A' });
-    const b = hb({ memberId: 'B' });
+    await hb({ memberId: 'A' });
+    const b = await hb({ memberId: 'B' });
     clock.advance(2999);
-    hb({ memberId: 'B', memberEpoch: b.memberEpoch });
+    await hb({ memberId: 'B', memberEpoch: b.memberEpoch });
     clock.advance(1);
     expect(coord.describeConsumerGroup('cg').members.map((m) => m.memberId)).to.deep.equal(['B']);
-    const b2 = hb({ memberId: 'B', memberEpoch: b.memberEpoch, ownedPartitions: [] });
+    const b2 = await hb({ memberId: 'B', memberEpoch: b.memberEpoch, ownedPartitions: [] });
     expect(parts(b2.assignment)).to.deep.equal([0, 1, 2, 3, 4, 5]);
   });
 
-  it('new partitions of a subscribed topic are assigned on the next heartbeat', () => {
+  it('new partitions of a subscribed topic are assigned on the next heartbeat', async () => {
     const { hb, parts, cat } = setup({ t: 2 });
-    const a = hb({ memberId: 'A' });
+    const a = await hb({ memberId: 'A' });
     expect(parts(a.assignment)).to.deep.equal([0, 1]);
     cat.add('t', 4);
-    const a2 = hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
+    const a2 = await hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
     expect(a2.memberEpoch).to.be.greaterThan(a.memberEpoch);
     expect(parts(a2.assignment)).to.deep.equal([0, 1, 2, 3]);
   });
 
-  it('regex subscriptions match existing topics, never internal ones', () => {
+  it('regex subscriptions match existing topics, never internal ones', async () => {
     const { hb, coord } = setup({ 'orders-eu': 1, 'orders-us': 1, payments: 1, __consumer_offsets: 1 });
-    hb({ memberId: 'A', subscribedTopicNames: [], subscribedTopicRegex: 'orders-.*|__.*' });
+    await hb({ memberId: 'A', subscribedTopicNames: [], subscribedTopicRegex: 'orders-.*|__.*' });
     const d = coord.describeConsumerGroup('cg');
     expect(d.members[0].assignment.map((a) => a.topicName).sort()).to.deep.equal(['orders-eu', 'orders-us']);
-    expect(hb({ memberId: 'B', subscribedTopicRegex: '(' }).errorCode).to.equal(ErrorCode.INVALID_REGULAR_EXPRESSION);
-    expect(hb({ memberId: 'C', serverAssignor: 'sticky' }).errorCode).to.equal(ErrorCode.UNSUPPORTED_ASSIGNOR);
+    expect((await hb({ memberId: 'B', subscribedTopicRegex: '(' })).errorCode).to.equal(ErrorCode.INVALID_REGULAR_EXPRESSION);
+    expect((await hb({ memberId: 'C', serverAssignor: 'sticky' })).errorCode).to.equal(ErrorCode.UNSUPPORTED_ASSIGNOR);
   });
 
-  it('a static member leaving with epoch -2 keeps its partitions for its successor', () => {
+  it('a static member leaving with epoch -2 keeps its partitions for its successor', async () => {
     const { hb, parts } = setup();
-    const a = hb({ memberId: 'A', instanceId: 'ia' });
-    expect(hb({ memberId: 'A2', instanceId: 'ia' }).errorCode).to.equal(ErrorCode.UNRELEASED_INSTANCE_ID);
-    hb({ memberId: 'A', instanceId: 'ia', memberEpoch: -2 });
-    const again = hb({ memberId: 'A2', instanceId: 'ia' });
+    const a = await hb({ memberId: 'A', instanceId: 'ia' });
+    expect((await hb({ memberId: 'A2', instanceId: 'ia' })).errorCode).to.equal(ErrorCode.UNRELEASED_INSTANCE_ID);
+    await hb({ memberId: 'A', instanceId: 'ia', memberEpoch: -2 });
+    const again = await hb({ memberId: 'A2', instanceId: 'ia' });
     expect(again.errorCode).to.equal(ErrorCode.NONE);
     expect(again.memberEpoch).to.equal(a.memberEpoch);
     expect(parts(again.assignment)).to.deep.equal(parts(a.assignment));
   });
 
+  it('members, epochs and assignments survive a coordinator restart', async () => {
+    const first = setup();
+    const a = await first.hb({ memberId: 'A' });
+    const b = await first.hb({ memberId: 'B' });
+    const a2 = await first.hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
+    const a3 = await first.hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a2.assignment });
+    const b2 = await first.hb({ memberId: 'B', memberEpoch: b.memberEpoch, ownedPartitions: [] });
+    first.coord.stop();
+
+    const second = setup({ t: 6 }, first.log);
+    await second.coord.start();
+    const d = second.coord.describeConsumerGroup('cg');
+    expect(d.state).to.equal('Stable');
+    expect(d.members.map((m) => [m.memberId, m.memberEpoch])).to.deep.equal([['A', a3.memberEpoch], ['B', b2.memberEpoch]]);
+    // Members carry on with their epochs, no rejoin.
+    const again = await second.hb({ memberId: 'B', memberEpoch: b2.memberEpoch, subscribedTopicNames: null });
+    expect(again.errorCode).to.equal(ErrorCode.NONE);
+    expect(again.memberEpoch).to.equal(b2.memberEpoch);
+    expect(second.parts(b2.assignment)).to.have.length(3);
+    // Restored members still expire when silent.
+    second.clock.advance(2000);
+    await second.hb({ memberId: 'B', memberEpoch: b2.memberEpoch, subscribedTopicNames: null });
+    second.clock.advance(1000);
+    expect(second.coord.describeConsumerGroup('cg').members.map((m) => m.memberId)).to.deep.equal(['B']);
+  });
+
   it('offset commits from a consumer group member must carry its current epoch', async () => {
     const { hb, coord } = setup();
-    const a = hb({ memberId: 'A' });
+    const a = await hb({ memberId: 'A' });
     const commit = (epoch: number, memberId = 'A') => coord.commitOffsets({
       groupId: 'cg', generationId: epoch, memberId, groupInstanceId: null, retentionTimeMs: -1,
       offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: null }],
@@ -184,14 +210,14 @@ describe('KIP-848 consumer group heartbeat', () => {
 
   it('a group id is either classic or consumer while it has members', async () => {
     const { hb, coord } = setup();
-    hb({ memberId: 'A' });
+    await hb({ memberId: 'A' });
     const j = await coord.join(joinParams({ groupId: 'cg' }));
     expect(j.errorCode).to.equal(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     await coord.join(joinParams({ groupId: 'classic' }));
-    expect(hb({ groupId: 'classic', memberId: 'X' }).errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect((await hb({ groupId: 'classic', memberId: 'X' })).errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
     expect(coord.listGroups([], ['consumer']).map((g) => g.groupId)).to.deep.equal(['cg']);
     expect(coord.listGroups([], ['classic']).map((g) => g.groupId)).to.deep.equal(['classic']);
-    hb({ memberId: 'A', memberEpoch: -1 });
+    await hb({ memberId: 'A', memberEpoch: -1 });
     expect(await coord.deleteGroup('cg')).to.equal(ErrorCode.NONE);
     expect(coord.describeConsumerGroup('cg').errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
   });

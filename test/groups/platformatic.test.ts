@@ -107,6 +107,31 @@ describe('consumer groups with @platformatic/kafka', function () {
     await waitFor('a to read everything sent after the handover', () => values.every((v) => a.values.includes(v)));
   });
 
+  it('KIP-848: a member survives a Brook restart (same port) with its epoch and resumes after its commits', async () => {
+    const before = Array.from({ length: 30 }, (_, i) => `r-${i}`);
+    await send('restart', before);
+    const a = await join('restart-group', 'restart', { groupProtocol: 'consumer' });
+    await waitFor('first 30 read', () => before.every((v) => a.values.includes(v)));
+    const coord = () => broker.services.groups as import('../../src/groups/coordinator').GroupCoordinator;
+    await waitFor('offsets committed', () => {
+      const t = coord().fetchOffsets('restart-group', null).topics[0];
+      return !!t && t.partitions.reduce((n, p) => n + p.offset, 0) === 30;
+    });
+    const epoch = coord().describeConsumerGroup('restart-group').members[0].memberEpoch;
+    await producer.close();
+    const { dataDir, port } = broker;
+    await broker.close();
+    broker = await startTestBroker({ dataDir, port, config: { 'num.partitions': '6', 'group.consumer.heartbeat.interval.ms': '300' } });
+    producer = new Producer({ clientId: 'producer', bootstrapBrokers: [broker.bootstrap], serializers: stringSerializers });
+    const d = coord().describeConsumerGroup('restart-group');
+    expect(d.members.map((m) => m.memberEpoch)).to.deep.equal([epoch]);
+    const after = Array.from({ length: 10 }, (_, i) => `s-${i}`);
+    await send('restart', after);
+    await waitFor('the 10 sent after the restart', () => after.every((v) => a.values.includes(v)));
+    expect([...a.values].sort()).to.deep.equal([...before, ...after].sort());
+    expect(coord().describeConsumerGroup('restart-group').members).to.have.length(1);
+  });
+
   it('classic protocol: a new consumer in the group resumes after the committed offsets', async () => {
     const first = Array.from({ length: 30 }, (_, i) => `c-${i}`);
     await send('classic-resume', first);

@@ -122,7 +122,7 @@ export async function latestMessages(s: BrokerServices, name: string, limit: num
     const log = s.logs.get(t.name, p);
     if (!log || log.highWatermark === log.logStartOffset) continue;
     const from = Math.max(log.logStartOffset, log.highWatermark - limit);
-    const read = await log.read(from, 4 * 1024 * 1024, { maxOffset: log.highWatermark, minOneBatch: true });
+    const read = await log.read(from, 1024 * 1024, { maxOffset: log.highWatermark, minOneBatch: true });
     const buf = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
     for (const batch of decodeRecordBatches(buf)) {
       if (batch.isControl) continue;

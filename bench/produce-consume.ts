@@ -7,16 +7,22 @@
  * C load tool in bench/rdkafka/perf.c. Brook runs as a separate process from
  * dist/, as a user would run it, so the broker and the client each get a core.
  * Add --cpu-prof to write a CPU profile of the broker into bench/out/.
+ *
+ * The broker is preloaded with bench/eventLoopProbe (from dist/), so the latency
+ * row also shows the broker's event-loop delay and CPU use during that run, and
+ * the machine's load average: on a shared machine those explain outliers.
  */
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
+import type { ProbeSample } from './eventLoopProbe';
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'out');
 const PERF = path.join(OUT, 'perf');
+const PROBE = path.join(ROOT, 'dist', 'bench', 'eventLoopProbe.js');
 const quick = process.argv.includes('--quick');
 const cpuProf = process.argv.includes('--cpu-prof');
 
@@ -30,6 +36,9 @@ interface PerfResult {
   p99Ms?: number;
   maxMs?: number;
   failed?: number;
+  lingerMs?: string;
+  batchNumMessages?: string;
+  batchSize?: string;
 }
 
 function buildPerf(): void {
@@ -44,10 +53,15 @@ function buildPerf(): void {
   }
 }
 
-function startBrook(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+function startBrook(dataDir: string, probeOut: string): Promise<{ child: ChildProcess; port: number }> {
   const args = [path.join(ROOT, 'bin', 'brook.js'), 'start', '--port', '0', '--data-dir', dataDir];
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', OUT] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (fs.existsSync(PROBE)) nodeArgs.push('--require', PROBE);
+  else console.error(`no ${PROBE} (run npm run build): event-loop figures will be missing`);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BROOK_PROBE_OUT: probeOut },
+  });
   return new Promise((resolve, reject) => {
     let buf = '';
     const onData = (d: Buffer) => {
@@ -83,10 +97,48 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
   await admin.disconnect();
 }
 
+/** The broker's event-loop delay and CPU use between two wall-clock instants, from the probe's samples. */
+function brokerDuring(probeOut: string, from: number, to: number): string {
+  if (!fs.existsSync(probeOut)) return 'broker event loop: not probed';
+  const samples = fs
+    .readFileSync(probeOut, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as ProbeSample);
+  const inside = samples.filter((s) => s.t > from && s.t <= to + 1000);
+  const before = samples.filter((s) => s.t <= from).pop();
+  if (inside.length === 0 || !before) return 'broker event loop: too few samples';
+  const last = inside[inside.length - 1];
+  const cpuPct = ((last.cpuUs - before.cpuUs) / 1000 / (last.t - before.t)) * 100;
+  const worstP99 = Math.max(...inside.map((s) => s.p99Ms));
+  const worstMax = Math.max(...inside.map((s) => s.maxMs));
+  return `broker event-loop delay p99 (worst second) ${worstP99.toFixed(1)} ms, max ${worstMax.toFixed(1)} ms; broker CPU ${cpuPct.toFixed(0)}%`;
+}
+
+/** Waits (up to 3 s) for the probe's sample that covers the end of a run. */
+async function probeSampleAfter(probeOut: string, t: number): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    const text = fs.existsSync(probeOut) ? fs.readFileSync(probeOut, 'utf8').trim() : '';
+    const last = text.length > 0 ? (JSON.parse(text.slice(text.lastIndexOf('\n') + 1)) as ProbeSample) : null;
+    if (last && last.t > t) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
 async function main(): Promise<void> {
   buildPerf();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-'));
-  const { child, port } = await startBrook(dataDir);
+  const probeOut = path.join(dataDir, 'probe.jsonl');
+  const { child, port } = await startBrook(path.join(dataDir, 'data'), probeOut);
+  const loadBefore = loadAverage();
   const bootstrap = `127.0.0.1:${port}`;
   const rows: Array<[string, string]> = [];
   try {
@@ -98,27 +150,37 @@ async function main(): Promise<void> {
     await createTopic(bootstrap, 'bench-latency', partitions);
 
     const p100 = perf(['produce', bootstrap, 'bench-100', String(n100), '100', '1', '0']);
-    rows.push(['produce 100 B, acks=1', `${fmt(p100.msgsPerSec)} msgs/s, ${p100.mbPerSec} MB/s (${p100.messages} msgs)`]);
+    rows.push([
+      `produce 100 B, acks=1, linger.ms=${p100.lingerMs}`,
+      `${fmt(p100.msgsPerSec)} msgs/s, ${p100.mbPerSec} MB/s (${p100.messages} msgs)`,
+    ]);
     const c100 = perf(['consume', bootstrap, 'bench-100', String(n100), String(partitions)]);
     rows.push(['consume 100 B', `${fmt(c100.msgsPerSec)} msgs/s, ${c100.mbPerSec} MB/s`]);
 
     const p1k = perf(['produce', bootstrap, 'bench-1k', String(n1k), '1024', '1', '0']);
-    rows.push(['produce 1 KiB, acks=1', `${fmt(p1k.msgsPerSec)} msgs/s, ${p1k.mbPerSec} MB/s (${p1k.messages} msgs)`]);
+    rows.push([`produce 1 KiB, acks=1, linger.ms=${p1k.lingerMs}`, `${fmt(p1k.msgsPerSec)} msgs/s, ${p1k.mbPerSec} MB/s (${p1k.messages} msgs)`]);
     const c1k = perf(['consume', bootstrap, 'bench-1k', String(n1k), String(partitions)]);
     rows.push(['consume 1 KiB', `${fmt(c1k.msgsPerSec)} msgs/s, ${c1k.mbPerSec} MB/s`]);
 
     const seconds = quick ? 3 : 10;
-    const lat = perf(['produce', bootstrap, 'bench-latency', String(50_000 * seconds), '100', '1', '50000']);
-    rows.push([
-      'produce latency at 50k msgs/s (100 B, acks=1)',
-      `p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms (${fmt(lat.msgsPerSec)} msgs/s reached)`,
-    ]);
+    for (const linger of ['0', '1']) {
+      const from = Date.now();
+      const lat = perf(['produce', bootstrap, 'bench-latency', String(50_000 * seconds), '100', '1', '50000', linger]);
+      const to = Date.now();
+      await probeSampleAfter(probeOut, to);
+      rows.push([
+        `produce latency at 50k msgs/s (100 B, acks=1, linger.ms=${lat.lingerMs})`,
+        `p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms (${fmt(lat.msgsPerSec)} msgs/s reached)`,
+      ]);
+      rows.push(['  during that run', brokerDuring(probeOut, from, to)]);
+    }
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   console.log(`\nBrook produce/consume bench (${os.cpus().length} cores, librdkafka ${libVersion()}):`);
+  console.log(`  load average before ${loadBefore}, after ${loadAverage()}`);
   for (const [k, v] of rows) console.log(`  ${k.padEnd(48)} ${v}`);
 }
 

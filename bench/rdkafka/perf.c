@@ -3,7 +3,10 @@
  * Python's per-call overhead would cap a confluent-kafka producer far below the
  * broker's limits, so the bench drives librdkafka from C instead.
  *
- *   perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE   (RATE 0 = as fast as possible)
+ *   perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE [LINGER_MS]
+ *     RATE 0 = as fast as possible. LINGER_MS defaults to librdkafka's own
+ *     default for throughput runs and to 0 for paced (latency) runs, as a
+ *     latency-sensitive user would configure it.
  *   perf consume BOOTSTRAP TOPIC COUNT PARTITIONS
  *
  * Prints one JSON line with the figures.
@@ -37,6 +40,27 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
   delivered++;
 }
 
+/*
+ * Waits until `due` by sleeping, serving delivery reports meanwhile. A busy
+ * wait would keep a whole core spinning, and on a 2-core machine it would take
+ * that core from the broker whose latency is being measured. Sleeps overshoot
+ * by tens of microseconds, so messages leave in small bursts of a few, each
+ * stamped when it is actually produced.
+ */
+static void pace_until(rd_kafka_t *rk, int64_t due) {
+  for (;;) {
+    rd_kafka_poll(rk, 0);
+    int64_t left = due - now_us();
+    if (left <= 0) return;
+    if (left >= 2000) {
+      rd_kafka_poll(rk, (int)(left / 1000) - 1); /* blocks, but wakes for each delivery report */
+    } else {
+      struct timespec ts = {0, (long)left * 1000};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
 static int cmp64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
@@ -50,14 +74,24 @@ static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
   }
 }
 
-static int produce(const char *bootstrap, const char *topic, long count, int size, const char *acks, long rate) {
+static void conf_value(rd_kafka_conf_t *conf, const char *k, char *out, size_t len) {
+  if (rd_kafka_conf_get(conf, k, out, &len) != RD_KAFKA_CONF_OK) snprintf(out, len, "?");
+}
+
+static int produce(const char *bootstrap, const char *topic, long count, int size, const char *acks, long rate,
+                   const char *linger) {
   char err[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   set(conf, "bootstrap.servers", bootstrap);
   set(conf, "acks", acks);
   set(conf, "queue.buffering.max.messages", "1000000");
   set(conf, "queue.buffering.max.kbytes", "1048576");
-  if (rate > 0) set(conf, "linger.ms", "0");
+  if (linger) set(conf, "linger.ms", linger);
+  else if (rate > 0) set(conf, "linger.ms", "0");
+  char linger_ms[32], batch_msgs[32], batch_bytes[32];
+  conf_value(conf, "linger.ms", linger_ms, sizeof linger_ms);
+  conf_value(conf, "batch.num.messages", batch_msgs, sizeof batch_msgs);
+  conf_value(conf, "batch.size", batch_bytes, sizeof batch_bytes);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) {
@@ -73,7 +107,7 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
   for (long i = 0; i < count; i++) {
     if (rate > 0) {
       int64_t due = start + (int64_t)((double)i * 1e6 / (double)rate);
-      while (now_us() < due) rd_kafka_poll(rk, 0);
+      pace_until(rk, due);
     }
     int64_t t = now_us();
     while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, size, NULL, 0,
@@ -87,8 +121,9 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
 
   double secs = elapsed / 1e6;
   printf("{\"mode\":\"produce\",\"messages\":%ld,\"failed\":%ld,\"size\":%d,\"seconds\":%.3f,\"msgsPerSec\":%.0f,"
-         "\"mbPerSec\":%.1f",
-         delivered, failed, size, secs, delivered / secs, delivered * (double)size / secs / 1e6);
+         "\"mbPerSec\":%.1f,\"lingerMs\":\"%s\",\"batchNumMessages\":\"%s\",\"batchSize\":\"%s\"",
+         delivered, failed, size, secs, delivered / secs, delivered * (double)size / secs / 1e6, linger_ms, batch_msgs,
+         batch_bytes);
   if (latencies && delivered > 0) {
     qsort(latencies, delivered, sizeof(int64_t), cmp64);
     printf(",\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"maxMs\":%.3f", latencies[delivered / 2] / 1e3,
@@ -143,8 +178,8 @@ static int consume(const char *bootstrap, const char *topic, long count, int par
 
 int main(int argc, char **argv) {
   if (argc >= 8 && strcmp(argv[1], "produce") == 0)
-    return produce(argv[2], argv[3], atol(argv[4]), atoi(argv[5]), argv[6], atol(argv[7]));
+    return produce(argv[2], argv[3], atol(argv[4]), atoi(argv[5]), argv[6], atol(argv[7]), argc >= 9 ? argv[8] : NULL);
   if (argc >= 6 && strcmp(argv[1], "consume") == 0) return consume(argv[2], argv[3], atol(argv[4]), atoi(argv[5]));
-  fprintf(stderr, "usage: perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE | perf consume BOOTSTRAP TOPIC COUNT PARTITIONS\n");
+  fprintf(stderr, "usage: perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE [LINGER_MS] | perf consume BOOTSTRAP TOPIC COUNT PARTITIONS\n");
   return 2;
 }

@@ -169,6 +169,10 @@ describe('brook admin CLI against a running Brook', function () {
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.match(/produced \d+ messages to bulk/);
       expect(r.stderr).to.include('Produced 2000 messages to bulk.');
+      const c = await brook(['consume', '-t', 'bulk', '--from-beginning', '--max-messages', '2000', '--progress', ...b]);
+      expect(c.code, c.stderr).to.equal(0);
+      expect(c.stderr).to.match(/consumed \d+ messages from bulk/);
+      expect(c.stdout.split('\n')).to.have.length(2001);
       const d = await brook(['topics', 'describe', '-t', 'bulk', '--json', ...b]);
       const parts = (JSON.parse(d.stdout) as { partitions: Array<{ messages: string }> }).partitions;
       expect(parts.reduce((n, p) => n + Number(p.messages), 0)).to.equal(2000);

@@ -1,8 +1,8 @@
-import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { connect } from './client';
 import type { AdminCommand } from './command';
 import { CliError, toCliError, usageError } from './errors';
-import { writeOut, type CliIO } from './io';
+import { ProgressLine, writeOut, type CliIO } from './io';
 import { intValue, requiredValue, type ParsedFlags } from './options';
 import { flattenHeaders, PartitionReader, type FetchedMessage } from './partitionReader';
 
@@ -111,7 +111,7 @@ function toFetched(topic: string, partition: number, m: KafkaMessage): FetchedMe
     timestamp: BigInt(m.timestamp),
     key: m.key,
     value: m.value,
-    headers: flattenHeaders(m.headers as IHeaders | undefined as Record<string, Buffer | string | Array<Buffer | string> | undefined> | undefined),
+    headers: flattenHeaders(m.headers),
   };
 }
 
@@ -180,6 +180,7 @@ const consume: AdminCommand = {
     'idle-timeout-ms': { kind: 'value', help: 'exit when no message arrived for this long' },
     format: { kind: 'value', help: 'text (value per line, default) or json (one object per line)' },
     'print-key': { kind: 'switch', help: 'text format: print key<TAB>value' },
+    progress: { kind: 'switch', help: 'show a "consumed N messages" line on stderr (useful when stdout goes to a file)' },
   },
   async run(flags, io) {
     const topic = requiredValue(flags, 'topic');
@@ -190,9 +191,20 @@ const consume: AdminCommand = {
       idleMs: intValue(flags, 'idle-timeout-ms', { min: 1 }) ?? Infinity,
     };
     const printKey = flags.switches.has('print-key');
-    const print = (m: FetchedMessage) => writeOut(io.stdout, formatMessage(m, format, printKey));
+    const progress = new ProgressLine(io, flags.switches.has('progress'));
+    let printed = 0;
+    const print = (m: FetchedMessage) => {
+      printed++;
+      progress.update(() => `consumed ${printed} messages from ${topic}`);
+      return writeOut(io.stdout, formatMessage(m, format, printKey));
+    };
     const group = flags.values.get('group');
-    const count = group === undefined ? await consumeWithoutGroup(flags, io, topic, rule, print) : await consumeWithGroup(flags, io, topic, group, rule, print);
+    let count: number;
+    try {
+      count = group === undefined ? await consumeWithoutGroup(flags, io, topic, rule, print) : await consumeWithGroup(flags, io, topic, group, rule, print);
+    } finally {
+      progress.done();
+    }
     if (format === 'text') io.stderr.write(`Processed ${count} message${count === 1 ? '' : 's'}.\n`);
   },
 };

@@ -14,6 +14,7 @@ import { nodeFs } from '../storage/fs';
 import { BrokerMetrics } from './metrics/brokerMetrics';
 import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
+import { startTxnServices } from './txn/services';
 
 export interface StartBrokerOptions {
   host?: string;
@@ -130,6 +131,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const detachMetrics = metrics?.attach(services);
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
+  const txn = await startTxnServices(services);
   const server = new BrokerServer(services, {
     maxRequestBytes: config.socketRequestMaxBytes,
     maxInFlight: config.maxInFlightRequestsPerConnection,
@@ -167,6 +169,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       await server.close();
       groups.stop();
       unfollow();
+      await txn.stop();
       await logs.close();
       await metadata.close();
       logger.info({}, 'shutdown complete');

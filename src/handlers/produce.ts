@@ -6,6 +6,7 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { appendIdempotent, hasProducerId } from '../txn/idempotentAppend';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -40,7 +41,16 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes);
   if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   try {
-    const res = await found.log.append(prepared.records, { now: ctx.now, leaderEpoch: 0 });
+    let res;
+    if (hasProducerId(prepared.records)) {
+      const out = await appendIdempotent(found.log, prepared.records, { now: ctx.now, leaderEpoch: 0 });
+      if (out.kind === 'rejected') return failed(p.index, out.errorCode, out.message);
+      // a retried batch gets the answer its first copy got; Kafka does not report the duplicate as an error
+      if (out.kind === 'duplicate') return { ...failed(p.index, ErrorCode.NONE), baseOffset: BigInt(out.baseOffset), logStartOffset: BigInt(found.log.logStartOffset) };
+      res = out.result;
+    } else {
+      res = await found.log.append(prepared.records, { now: ctx.now, leaderEpoch: 0 });
+    }
     return {
       index: p.index,
       errorCode: 0,

@@ -30,6 +30,7 @@ import { handleDeleteGroups } from './deleteGroups';
 import { handleOffsetDelete } from './offsetDelete';
 import { handleConsumerGroupHeartbeat } from './consumerGroupHeartbeat';
 import { handleConsumerGroupDescribe } from './consumerGroupDescribe';
+import { handleInitProducerId } from './initProducerId';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -86,6 +87,7 @@ const ENTRIES: Entry[] = [
   [ApiKey.OffsetDelete, handleOffsetDelete],
   [ApiKey.ConsumerGroupHeartbeat, handleConsumerGroupHeartbeat],
   [ApiKey.ConsumerGroupDescribe, handleConsumerGroupDescribe],
+  [ApiKey.InitProducerId, handleInitProducerId],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

@@ -46,6 +46,8 @@ export interface BrokerServices {
   groups?: unknown;
   /** Fetch sessions and long-poll waiters; created on first use when a test builds services by hand. */
   fetch?: FetchState;
+  /** Producer ids and transactions (src/txn), filled in by its owner. */
+  txn?: unknown;
   /** Set when metrics are enabled (src/metrics). */
   observer?: BrokerObserver;
 }

@@ -1,0 +1,20 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { InitProducerIdRequest } from '../../protocol/generated/messages/InitProducerIdRequest';
+import type { InitProducerIdResponseInput } from '../../protocol/generated/messages/InitProducerIdResponse';
+import { txnServices } from '../txn/services';
+import type { Handler } from './types';
+
+function failed(errorCode: number): InitProducerIdResponseInput {
+  return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 };
+}
+
+/** Idempotent producers get a fresh id at epoch 0; transactional ids go through the transaction coordinator. */
+export const handleInitProducerId: Handler<InitProducerIdRequest, InitProducerIdResponseInput> = async (ctx, req) => {
+  const txn = await txnServices(ctx);
+  if (req.transactionalId !== null) {
+    if (!txn.coordinator) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    return txn.coordinator.initProducerId(req, ctx.now);
+  }
+  const producerId = await txn.producerIds.allocate();
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };
+};

@@ -1,0 +1,139 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ATTR, BATCH } from '../protocol/records/batchHeader';
+import { nodeFs, writeFileAtomic } from './fs';
+import type { PartitionLog } from './partitionLog';
+import { ProducerStateTable, lastSequenceOf, type ProducerEntry } from './producerState';
+
+/** Written at clean shutdown next to the segments; versioned so a later layout can tell old files apart. */
+export const PRODUCER_SNAPSHOT_FILE = 'producer-state.snapshot';
+const SNAPSHOT_VERSION = 1;
+const SCAN_BYTES = 4 * 1024 * 1024;
+
+interface SnapshotFile {
+  version: number;
+  /** Log end offset the snapshot covers: batches from here on are replayed from the log. */
+  endOffset: number;
+  producers: Array<{ pid: string; epoch: number; ts: number; txn: number; batches: Array<[number, number, number, number]> }>;
+}
+
+const tables = new WeakMap<PartitionLog, Promise<ProducerStateTable>>();
+
+/**
+ * The producer state of a log, loaded on first use: from the snapshot of the
+ * last clean shutdown plus a replay of the batches after it, or by replaying
+ * the whole log after a crash. Partitions never written by an idempotent
+ * producer never pay for the scan.
+ */
+export function producerStateOf(log: PartitionLog): Promise<ProducerStateTable> {
+  let t = tables.get(log);
+  if (!t) {
+    t = loadProducerState(log);
+    tables.set(log, t);
+    // a failed load is retried on next use rather than cached
+    t.catch(() => tables.delete(log));
+  }
+  return t;
+}
+
+/** True when the state was loaded (so it is worth a snapshot at shutdown). */
+export function producerStateLoaded(log: PartitionLog): boolean {
+  return tables.has(log);
+}
+
+async function readSnapshot(log: PartitionLog): Promise<SnapshotFile | null> {
+  let raw: string;
+  try {
+    raw = await fs.readFile(path.join(log.dir, PRODUCER_SNAPSHOT_FILE), 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const parsed = JSON.parse(raw) as SnapshotFile;
+    if (parsed.version !== SNAPSHOT_VERSION || !Array.isArray(parsed.producers)) return null;
+    // recovery cut the log below what the snapshot saw: its batches may not exist any more
+    if (parsed.endOffset > log.logEndOffset) return null;
+    return parsed;
+  } catch {
+    return null;
+  }
+}
+
+export async function loadProducerState(log: PartitionLog): Promise<ProducerStateTable> {
+  const table = new ProducerStateTable();
+  let from = log.logStartOffset;
+  const snap = await readSnapshot(log);
+  if (snap) {
+    for (const p of snap.producers) {
+      const entry: ProducerEntry = {
+        producerId: BigInt(p.pid),
+        epoch: p.epoch,
+        lastTimestamp: p.ts,
+        txnFirstOffset: p.txn,
+        batches: p.batches.map(([firstSeq, lastSeq, baseOffset, lastOffset]) => ({ firstSeq, lastSeq, baseOffset, lastOffset, written: null })),
+      };
+      table.restore(entry);
+    }
+    from = Math.max(from, snap.endOffset);
+  }
+  await replay(log, table, from);
+  return table;
+}
+
+/** Applies every batch from `from` to the current log end to the table. */
+async function replay(log: PartitionLog, table: ProducerStateTable, from: number): Promise<void> {
+  let offset = from;
+  while (offset < log.logEndOffset) {
+    const res = await log.read(offset, SCAN_BYTES, { minOneBatch: true });
+    if (res.bytes === 0) break;
+    for (const chunk of res.chunks) {
+      let p = 0;
+      while (p + BATCH.HEADER_SIZE <= chunk.length) {
+        const size = BATCH.LOG_OVERHEAD + chunk.readInt32BE(p + BATCH.BATCH_LENGTH);
+        applyBatch(table, chunk, p);
+        offset = Number(chunk.readBigInt64BE(p + BATCH.BASE_OFFSET)) + chunk.readInt32BE(p + BATCH.LAST_OFFSET_DELTA) + 1;
+        p += size;
+      }
+    }
+  }
+}
+
+/** Replays one stored batch header into the table. */
+export function applyBatch(table: ProducerStateTable, buf: Buffer, pos: number): void {
+  const producerId = buf.readBigInt64BE(pos + BATCH.PRODUCER_ID);
+  if (producerId < 0n) return;
+  const epoch = buf.readInt16BE(pos + BATCH.PRODUCER_EPOCH);
+  const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
+  const baseOffset = Number(buf.readBigInt64BE(pos + BATCH.BASE_OFFSET));
+  const delta = buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA);
+  const ts = Number(buf.readBigInt64BE(pos + BATCH.MAX_TIMESTAMP));
+  if (attrs & ATTR.CONTROL) {
+    // a commit/abort marker closes the producer's transaction on this partition
+    const entry = table.bumpEpoch(producerId, epoch, ts);
+    entry.txnFirstOffset = -1;
+    return;
+  }
+  const firstSeq = buf.readInt32BE(pos + BATCH.BASE_SEQUENCE);
+  const batch = { firstSeq, lastSeq: lastSequenceOf(firstSeq, delta), baseOffset, lastOffset: baseOffset + delta, written: null };
+  table.record(producerId, epoch, batch, ts);
+  const entry = table.get(producerId)!;
+  if (attrs & ATTR.TRANSACTIONAL && entry.txnFirstOffset < 0) entry.txnFirstOffset = baseOffset;
+}
+
+/** Writes the loaded state of `log` so the next start replays only what comes after. Call with appends stopped. */
+export async function snapshotProducerState(log: PartitionLog): Promise<void> {
+  const t = tables.get(log);
+  if (!t) return;
+  const table = await t;
+  const snap: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset: log.logEndOffset, producers: [] };
+  for (const e of table.entries()) {
+    snap.producers.push({
+      pid: e.producerId.toString(),
+      epoch: e.epoch,
+      ts: e.lastTimestamp,
+      txn: e.txnFirstOffset,
+      batches: e.batches.filter((b) => b.baseOffset >= 0).map((b) => [b.firstSeq, b.lastSeq, b.baseOffset, b.lastOffset]),
+    });
+  }
+  await writeFileAtomic(nodeFs, log.dir, PRODUCER_SNAPSHOT_FILE, Buffer.from(JSON.stringify(snap)));
+}

@@ -197,7 +197,7 @@ describe('brook admin CLI against a running Brook', function () {
 
       r = await brook(['groups', 'list', ...b]);
       expect(r.code).to.equal(0);
-      expect(r.stdout).to.match(/^workers\s+consumer$/m);
+      expect(r.stdout).to.match(/^workers\s+Empty\s+0\s+consumer$/m);
       // The offsets topic exists now; it is listed only on request.
       expect(JSON.parse((await brook(['topics', 'list', '--internal', '--json', ...b])).stdout)).to.include('__consumer_offsets');
       expect(JSON.parse((await brook(['topics', 'list', '--json', ...b])).stdout)).not.to.include('__consumer_offsets');
@@ -273,6 +273,8 @@ describe('brook admin CLI against a running Brook', function () {
       expect(view.partitions.map((p) => p.clientId)).to.deep.equal(['live-member', 'live-member']);
       const text = await brook(['groups', 'describe', '-g', 'live-group', ...b]);
       expect(text.stdout).to.match(/State: Stable\tMembers: 1/);
+      const listed = JSON.parse((await brook(['groups', 'list', '--json', ...b])).stdout) as Array<{ groupId: string; state: string; members: number }>;
+      expect(listed.find((g) => g.groupId === 'live-group')).to.deep.include({ state: 'Stable', members: 1 });
 
       const reset = await brook(['groups', 'reset-offsets', '-g', 'live-group', '-t', 'live', '--to-earliest', '--execute', ...b]);
       expect(reset.code).to.equal(1);

@@ -10,13 +10,19 @@ const GROUP = { kind: 'value', alias: 'g', help: 'consumer group id' } as const;
 
 const list: AdminCommand = {
   name: 'groups list',
-  summary: 'list consumer groups',
+  summary: 'list consumer groups with their state',
   flags: {},
   async run(flags, io) {
-    const { groups } = await withAdmin(flags, io, (a) => a.listGroups());
-    const sorted = [...groups].sort((a, b) => a.groupId.localeCompare(b.groupId));
-    if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(sorted));
-    await writeOut(io.stdout, formatTable(['GROUP', 'PROTOCOL-TYPE'], sorted.map((g) => [g.groupId, g.protocolType])));
+    const groups = await withAdmin(flags, io, async (a) => {
+      const { groups: listed } = await a.listGroups();
+      const { groups: described } = listed.length > 0 ? await a.describeGroups(listed.map((g) => g.groupId)) : { groups: [] };
+      const states = new Map(described.map((d) => [d.groupId, { state: d.state, members: d.members.length }]));
+      return listed
+        .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: states.get(g.groupId)?.state ?? 'Unknown', members: states.get(g.groupId)?.members ?? 0 }))
+        .sort((x, y) => x.groupId.localeCompare(y.groupId));
+    });
+    if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(groups));
+    await writeOut(io.stdout, formatTable(['GROUP', 'STATE', 'MEMBERS', 'PROTOCOL-TYPE'], groups.map((g) => [g.groupId, g.state, g.members, g.protocolType])));
   },
 };
 

@@ -3,7 +3,6 @@ import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
-import type { InitProducerIdResponse } from '../../protocol/generated/messages/InitProducerIdResponse';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import { buildRecordBatch } from '../../protocol/records';
 import { PRODUCER_SNAPSHOT_FILE } from '../../storage/producerStateStore';
@@ -11,14 +10,7 @@ import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { PRODUCE_MAX, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
-
-export async function initProducerId(c: RawClient, transactionalId: string | null = null, timeoutMs = 60_000) {
-  return c.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs: timeoutMs, producerId: -1n, producerEpoch: -1 });
-}
-
-export function idempotentBatch(producerId: bigint, epoch: number, baseSequence: number, values: string[], transactional = false): Buffer {
-  return buildRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), producerId, producerEpoch: epoch, baseSequence, transactional });
-}
+import { idempotentBatch, initProducerId } from './helpers/wire';
 
 async function values(c: RawClient, topic: string): Promise<string[]> {
   const res = await fetchRaw(c, fetchRequest([{ topic, partition: 0, offset: 0 }]));

@@ -154,6 +154,7 @@ async function benchTakeover(): Promise<void> {
 async function main(): Promise<void> {
   const broker = await startTestBroker();
   try {
+    await broker.services.metadata.ensureTopic('bench-topic', { partitions: 16 });
     await benchCommits(broker);
   } finally {
     await broker.destroy();

@@ -19,8 +19,15 @@ export function byTopic(results: readonly PartitionResult[]): Array<{ name: stri
 export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitResponseInput> = async (ctx, req) => {
   const v = ctx.apiVersion;
   const offsets: OffsetToCommit[] = [];
+  // Like Kafka, offsets of partitions that do not exist are refused rather than stored.
+  const unknown: PartitionResult[] = [];
   for (const t of req.topics) {
+    const topic = ctx.broker.metadata.topic(t.name);
     for (const p of t.partitions) {
+      if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
+        unknown.push({ topic: t.name, partition: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        continue;
+      }
       offsets.push({
         topic: t.name,
         partition: p.partitionIndex,
@@ -34,7 +41,10 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
   if (!coord) {
     return {
       throttleTimeMs: 0,
-      topics: byTopic(offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE }))),
+      topics: byTopic([
+        ...offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE })),
+        ...unknown,
+      ]),
     };
   }
   const results = await coord.commitOffsets({
@@ -45,5 +55,5 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
     retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1,
     offsets,
   });
-  return { throttleTimeMs: 0, topics: byTopic(results) };
+  return { throttleTimeMs: 0, topics: byTopic([...results, ...unknown]) };
 };

@@ -25,6 +25,7 @@ describe('group APIs at every version over the wire', function () {
       config: { 'group.initial.rebalance.delay.ms': '0', 'group.min.session.timeout.ms': '100', 'num.partitions': '2' },
     });
     c = await RawClient.connect(broker.port);
+    await broker.services.metadata.ensureTopic('wt', { partitions: 2 });
   });
   after(async () => {
     c.close();
@@ -138,6 +139,18 @@ describe('group APIs at every version over the wire', function () {
       expect(r.results.map((x: AnyRes) => x.errorCode)).to.deep.equal([0, ErrorCode.GROUP_ID_NOT_FOUND]);
     });
   }
+
+  it('OffsetCommit refuses partitions that do not exist, keeps the others', async () => {
+    const r = await req(ApiKey.OffsetCommit, 9, {
+      groupId: 'unknown-parts', generationIdOrMemberEpoch: -1, memberId: '',
+      topics: [
+        { name: 'wt', partitions: [{ partitionIndex: 1, committedOffset: 3n, committedMetadata: null }, { partitionIndex: 2, committedOffset: 3n, committedMetadata: null }] },
+        { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 3n, committedMetadata: null }] },
+      ],
+    });
+    const codes = r.topics.flatMap((t: AnyRes) => t.partitions.map((p: AnyRes) => `${t.name}/${p.partitionIndex}=${p.errorCode}`)).sort();
+    expect(codes).to.deep.equal(['no-such-topic/0=3', 'wt/1=0', 'wt/2=3']);
+  });
 
   it('OffsetDelete v0 removes one partition of an empty group', async () => {
     await req(ApiKey.OffsetCommit, 8, {

@@ -1,4 +1,5 @@
 import { ErrorCode } from '../protocol/errors';
+import { AbortedTxnIndex } from './txnIndex';
 
 /** Batches remembered per producer for retries: Kafka clients keep at most 5 requests in flight. */
 export const RETAINED_BATCHES = 5;
@@ -21,7 +22,11 @@ export interface ProducerEntry {
   batches: ProducerBatch[];
   /** Append time (ms) of the newest batch, for DescribeProducers. */
   lastTimestamp: number;
-  /** First offset of the open transaction on this partition, -1 when none. */
+  /**
+   * First offset of the open transaction on this partition, -1 when none. While
+   * the transaction's first batch is still being written this is the log end
+   * offset seen before it, a lower bound, so the LSO never runs ahead.
+   */
   txnFirstOffset: number;
 }
 
@@ -48,6 +53,7 @@ function follows(lastSeq: number, nextSeq: number): boolean {
  */
 export class ProducerStateTable {
   private readonly producers = new Map<bigint, ProducerEntry>();
+  readonly aborted = new AbortedTxnIndex();
 
   get size(): number {
     return this.producers.size;
@@ -125,6 +131,18 @@ export class ProducerStateTable {
       entry.batches = [];
     }
     return entry;
+  }
+
+  /** Lowest first offset of any open transaction, or `highWatermark` when none is open (the last stable offset). */
+  lastStableOffset(highWatermark: number): number {
+    let lso = highWatermark;
+    for (const e of this.producers.values()) if (e.txnFirstOffset >= 0 && e.txnFirstOffset < lso) lso = e.txnFirstOffset;
+    return lso;
+  }
+
+  /** Producers with an open transaction on this partition. */
+  openTransactions(): ProducerEntry[] {
+    return [...this.producers.values()].filter((e) => e.txnFirstOffset >= 0);
   }
 
   /** Restores an entry from a snapshot. */

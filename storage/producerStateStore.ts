@@ -15,6 +15,8 @@ interface SnapshotFile {
   /** Log end offset the snapshot covers: batches from here on are replayed from the log. */
   endOffset: number;
   producers: Array<{ pid: string; epoch: number; ts: number; txn: number; batches: Array<[number, number, number, number]> }>;
+  /** Aborted transactions still in the log: [producerId, firstOffset, lastOffset]. */
+  aborted?: Array<[string, number, number]>;
 }
 
 const tables = new WeakMap<PartitionLog, Promise<ProducerStateTable>>();
@@ -74,6 +76,7 @@ export async function loadProducerState(log: PartitionLog): Promise<ProducerStat
       };
       table.restore(entry);
     }
+    for (const [pid, firstOffset, lastOffset] of snap.aborted ?? []) table.aborted.add({ producerId: BigInt(pid), firstOffset, lastOffset });
     from = Math.max(from, snap.endOffset);
   }
   await replay(log, table, from);
@@ -108,9 +111,7 @@ export function applyBatch(table: ProducerStateTable, buf: Buffer, pos: number):
   const delta = buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA);
   const ts = Number(buf.readBigInt64BE(pos + BATCH.MAX_TIMESTAMP));
   if (attrs & ATTR.CONTROL) {
-    // a commit/abort marker closes the producer's transaction on this partition
-    const entry = table.bumpEpoch(producerId, epoch, ts);
-    entry.txnFirstOffset = -1;
+    applyMarker(table, producerId, epoch, isAbortMarker(buf, pos), baseOffset, ts);
     return;
   }
   const firstSeq = buf.readInt32BE(pos + BATCH.BASE_SEQUENCE);
@@ -120,12 +121,42 @@ export function applyBatch(table: ProducerStateTable, buf: Buffer, pos: number):
   if (attrs & ATTR.TRANSACTIONAL && entry.txnFirstOffset < 0) entry.txnFirstOffset = baseOffset;
 }
 
+/** Control record key: int16 version, int16 type (0 = abort, 1 = commit); the first record starts after a length varint and attributes. */
+function isAbortMarker(buf: Buffer, pos: number): boolean {
+  const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+  // record: length varint, attributes int8, timestampDelta varint, offsetDelta varint, keyLength varint, key
+  let p = pos + BATCH.RECORDS;
+  const end = pos + size;
+  for (let field = 0; field < 5 && p < end; field++) {
+    if (field === 1) {
+      p++;
+      continue;
+    }
+    while (p < end && buf[p]! & 0x80) p++;
+    p++;
+  }
+  return p + 4 <= end ? buf.readInt16BE(p + 2) === 0 : false;
+}
+
+/** A commit/abort marker at `markerOffset` closes the producer's transaction on this partition. */
+export function applyMarker(table: ProducerStateTable, producerId: bigint, epoch: number, abort: boolean, markerOffset: number, ts: number): void {
+  const entry = table.bumpEpoch(producerId, epoch, ts);
+  if (abort && entry.txnFirstOffset >= 0) table.aborted.add({ producerId, firstOffset: entry.txnFirstOffset, lastOffset: markerOffset });
+  entry.txnFirstOffset = -1;
+}
+
 /** Writes the loaded state of `log` so the next start replays only what comes after. Call with appends stopped. */
 export async function snapshotProducerState(log: PartitionLog): Promise<void> {
   const t = tables.get(log);
   if (!t) return;
   const table = await t;
-  const snap: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset: log.logEndOffset, producers: [] };
+  table.aborted.truncateBelow(log.logStartOffset);
+  const snap: SnapshotFile = {
+    version: SNAPSHOT_VERSION,
+    endOffset: log.logEndOffset,
+    producers: [],
+    aborted: table.aborted.all().map((t) => [t.producerId.toString(), t.firstOffset, t.lastOffset]),
+  };
   for (const e of table.entries()) {
     snap.producers.push({
       pid: e.producerId.toString(),

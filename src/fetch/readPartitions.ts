@@ -3,6 +3,8 @@ import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
+import { producerStateOf } from '../../storage/producerStateStore';
+import type { AbortedTxn } from '../../storage/txnIndex';
 import type { TopicInfo } from '../metadata/types';
 
 /** One partition a fetch will answer for. */
@@ -26,6 +28,9 @@ export interface PartitionRead {
   logStartOffset: number;
   chunks: Buffer[];
   bytes: number;
+  /** read_committed only: where the read stopped and the aborted transactions it overlaps. */
+  lastStableOffset?: number;
+  abortedTransactions?: AbortedTxn[];
 }
 
 /** Brook is the only replica and never changes leader, so its leader epoch is always 0. */
@@ -48,7 +53,7 @@ function errorRead(target: FetchTarget, errorCode: number, log: PartitionLog | n
  * that has data may exceed the limits by one batch (KIP-74), so a batch larger
  * than max_bytes can still make progress.
  */
-export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number): Promise<PartitionRead[]> {
+export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, readCommitted = false): Promise<PartitionRead[]> {
   let remaining = maxBytes;
   let readAny = false;
   const out: PartitionRead[] = [];
@@ -77,6 +82,13 @@ export async function readPartitions(services: BrokerServices, targets: readonly
       continue;
     }
     try {
+      if (readCommitted) {
+        out.push(await readCommittedPartition(t, log, limit, !readAny));
+        const last = out[out.length - 1]!;
+        remaining -= last.bytes;
+        if (last.bytes > 0) readAny = true;
+        continue;
+      }
       const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: log.highWatermark, minOneBatch: !readAny });
       remaining -= r.bytes;
       if (r.bytes > 0) readAny = true;
@@ -87,4 +99,15 @@ export async function readPartitions(services: BrokerServices, targets: readonly
     }
   }
   return out;
+}
+
+/** read_committed: data up to the last stable offset, with the aborted transactions the client must skip. */
+async function readCommittedPartition(t: FetchTarget, log: PartitionLog, limit: number, minOneBatch: boolean): Promise<PartitionRead> {
+  const table = await producerStateOf(log);
+  const highWatermark = log.highWatermark;
+  const lso = table.lastStableOffset(highWatermark);
+  const base = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset: lso };
+  if (t.fetchOffset >= lso) return { ...base, chunks: [], bytes: 0, abortedTransactions: [] };
+  const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: lso, minOneBatch });
+  return { ...base, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes, abortedTransactions: r.bytes > 0 ? table.aborted.overlapping(t.fetchOffset, lso) : [] };
 }

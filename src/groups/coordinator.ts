@@ -386,6 +386,12 @@ export class GroupCoordinator {
     return this.writeOffsets(p);
   }
 
+  /** Offsets of a committed transaction (TxnOffsetCommit): checked when they were staged, written now as they are. */
+  commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<PartitionResult[]> {
+    if (!this.groups.get(groupId) && !this.consumerGroups.get(groupId)) this.classicGroup(groupId, true);
+    return this.writeOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets });
+  }
+
   private async writeOffsets(p: CommitParams): Promise<PartitionResult[]> {
 
     const now = this.clock.now();

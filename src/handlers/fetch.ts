@@ -32,9 +32,9 @@ function partitionResponse(version: number, isolation: number, read: PartitionRe
     partitionIndex: read.target.partition,
     errorCode: read.errorCode,
     highWatermark: BigInt(read.highWatermark),
-    lastStableOffset: BigInt(read.highWatermark),
+    lastStableOffset: BigInt(read.lastStableOffset ?? read.highWatermark),
     logStartOffset: BigInt(read.logStartOffset),
-    abortedTransactions: isolation === READ_COMMITTED ? [] : null,
+    abortedTransactions: isolation === READ_COMMITTED ? (read.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) })) : null,
     preferredReadReplica: -1,
     records: recordsFor(version, read),
   };
@@ -93,7 +93,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
   const maxWait = Math.min(Math.max(req.maxWaitMs, 0), ctx.broker.config.fetchMaxWaitMsCap);
   const deadline = ctx.now + maxWait;
   for (;;) {
-    const reads = await readPartitions(ctx.broker, targets, maxBytes);
+    const reads = await readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
     let bytes = 0;
     let failed = false;
     for (const r of reads) {
@@ -105,7 +105,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
     if (progressed(reads)) continue;
     const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
     const woken = await state.waiters.waitForAppend(logs, left, () => progressed(reads));
-    if (!woken) return readPartitions(ctx.broker, targets, maxBytes);
+    if (!woken) return readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
   }
 }
 

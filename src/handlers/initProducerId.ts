@@ -12,8 +12,10 @@ function failed(errorCode: number): InitProducerIdResponseInput {
 export const handleInitProducerId: Handler<InitProducerIdRequest, InitProducerIdResponseInput> = async (ctx, req) => {
   const txn = await txnServices(ctx);
   if (req.transactionalId !== null) {
-    if (!txn.coordinator) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    return txn.coordinator.initProducerId(req, ctx.now);
+    const res = await txn.coordinator.initProducerId(req, ctx.now);
+    // PRODUCER_FENCED is new in v4; older clients know the same condition as INVALID_PRODUCER_EPOCH
+    if (res.errorCode === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4) return failed(ErrorCode.INVALID_PRODUCER_EPOCH);
+    return res;
   }
   const producerId = await txn.producerIds.allocate();
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };

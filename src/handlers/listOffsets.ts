@@ -4,6 +4,7 @@ import type { ListOffsetsResponseInput } from '../../protocol/generated/messages
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
+import { producerStateOf } from '../../storage/producerStateStore';
 import type { Handler, RequestContext } from './types';
 
 /** Special timestamps of ListOffsets (KIP-734 max timestamp, KIP-405 tiered storage variants). */
@@ -52,7 +53,7 @@ async function lookup(log: PartitionLog, ts: bigint): Promise<{ offset: number; 
   }
 }
 
-async function listPartition(ctx: RequestContext, topicName: string, p: ListOffsetsPartition): Promise<PartitionResponse> {
+async function listPartition(ctx: RequestContext, topicName: string, p: ListOffsetsPartition, readCommitted = false): Promise<PartitionResponse> {
   const v = ctx.apiVersion;
   const topic = ctx.broker.metadata.topic(topicName);
   if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v);
@@ -60,7 +61,8 @@ async function listPartition(ctx: RequestContext, topicName: string, p: ListOffs
   const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
   if (!found.log) return answer(p.partitionIndex, found.errorCode, v);
   try {
-    const r = await lookup(found.log, p.timestamp);
+    // read_committed consumers start "latest" at the last stable offset, below any open transaction
+    const r = p.timestamp === LATEST && readCommitted ? { offset: (await producerStateOf(found.log)).lastStableOffset(found.log.highWatermark), timestamp: -1 } : await lookup(found.log, p.timestamp);
     return answer(p.partitionIndex, 0, v, r.offset, r.timestamp);
   } catch (err) {
     if (err instanceof StorageError) return answer(p.partitionIndex, err.code, v);
@@ -73,7 +75,7 @@ export const handleListOffsets: Handler<ListOffsetsRequest, ListOffsetsResponseI
   topics: await Promise.all(
     req.topics.map(async (t) => ({
       name: t.name,
-      partitions: await Promise.all(t.partitions.map((p) => listPartition(ctx, t.name, p))),
+      partitions: await Promise.all(t.partitions.map((p) => listPartition(ctx, t.name, p, req.isolationLevel === 1))),
     })),
   ),
 });

@@ -31,6 +31,14 @@ import { handleOffsetDelete } from './offsetDelete';
 import { handleConsumerGroupHeartbeat } from './consumerGroupHeartbeat';
 import { handleConsumerGroupDescribe } from './consumerGroupDescribe';
 import { handleInitProducerId } from './initProducerId';
+import { handleAddPartitionsToTxn } from './addPartitionsToTxn';
+import { handleAddOffsetsToTxn } from './addOffsetsToTxn';
+import { handleEndTxn } from './endTxn';
+import { handleTxnOffsetCommit } from './txnOffsetCommit';
+import { handleWriteTxnMarkers } from './writeTxnMarkers';
+import { handleDescribeTransactions } from './describeTransactions';
+import { handleListTransactions } from './listTransactions';
+import { handleDescribeProducers } from './describeProducers';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -88,6 +96,14 @@ const ENTRIES: Entry[] = [
   [ApiKey.ConsumerGroupHeartbeat, handleConsumerGroupHeartbeat],
   [ApiKey.ConsumerGroupDescribe, handleConsumerGroupDescribe],
   [ApiKey.InitProducerId, handleInitProducerId],
+  [ApiKey.AddPartitionsToTxn, handleAddPartitionsToTxn, { maxVersion: 3 }],
+  [ApiKey.AddOffsetsToTxn, handleAddOffsetsToTxn],
+  [ApiKey.EndTxn, handleEndTxn],
+  [ApiKey.TxnOffsetCommit, handleTxnOffsetCommit],
+  [ApiKey.WriteTxnMarkers, handleWriteTxnMarkers],
+  [ApiKey.DescribeTransactions, handleDescribeTransactions],
+  [ApiKey.ListTransactions, handleListTransactions],
+  [ApiKey.DescribeProducers, handleDescribeProducers],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

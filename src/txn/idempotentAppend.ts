@@ -1,4 +1,4 @@
-import { BATCH } from '../../protocol/records/batchHeader';
+import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import type { AppendOptions, AppendResult, PartitionLog } from '../../storage';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
 import { producerStateOf } from '../../storage/producerStateStore';
@@ -36,14 +36,20 @@ export async function appendIdempotent(log: PartitionLog, records: Buffer, opts:
   // a retry may await `written`; the original request reports the failure itself
   batch.written!.catch(() => undefined);
   table.record(producerId, epoch, batch, opts.now);
+  const entry = table.get(producerId)!;
+  const opensTxn = (records.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) !== 0 && entry.txnFirstOffset < 0;
+  // until the write lands, the published log end is a safe lower bound of the transaction's first offset
+  if (opensTxn) entry.txnFirstOffset = log.logEndOffset;
   try {
     const result = await appending;
     batch.baseOffset = result.baseOffset;
     batch.lastOffset = result.lastOffset;
     batch.written = null;
+    if (opensTxn && entry.txnFirstOffset >= 0) entry.txnFirstOffset = result.baseOffset;
     return { kind: 'appended', result };
   } catch (err) {
     table.forget(producerId, batch);
+    if (opensTxn) entry.txnFirstOffset = -1;
     throw err;
   }
 }

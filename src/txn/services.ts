@@ -1,27 +1,26 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
 import { snapshotProducerState } from '../../storage/producerStateStore';
 import { ProducerIdAllocator } from './producerIdAllocator';
-import type { InitProducerIdRequest } from '../../protocol/generated/messages/InitProducerIdRequest';
-import type { InitProducerIdResponseInput } from '../../protocol/generated/messages/InitProducerIdResponse';
-
-export interface TransactionCoordinatorApi {
-  initProducerId(req: InitProducerIdRequest, now: number): Promise<InitProducerIdResponseInput>;
-}
+import { TransactionCoordinator } from './coordinator';
 
 /** What the producer-facing APIs share; lives in BrokerServices.txn. */
 export interface TxnServices {
   producerIds: ProducerIdAllocator;
-  /** Transaction coordinator (transactional ids); absent until it is started. */
-  coordinator?: TransactionCoordinatorApi;
+  /** Transaction coordinator (transactional ids). */
+  coordinator: TransactionCoordinator;
   /** Writes producer-state snapshots; call after the server stopped and before the logs close. */
   stop(): Promise<void>;
 }
 
 export async function startTxnServices(services: BrokerServices): Promise<TxnServices> {
   const producerIds = await ProducerIdAllocator.open(services.config.dataDir);
+  const coordinator = new TransactionCoordinator(services, producerIds);
+  await coordinator.start(Number(services.config.raw['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 1000));
   const txn: TxnServices = {
     producerIds,
+    coordinator,
     async stop() {
+      coordinator.stop();
       await Promise.all(
         services.logs.partitions().map(({ topic, partition, log }) =>
           snapshotProducerState(log).catch((err: unknown) =>

@@ -1,0 +1,29 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DescribeTransactionsRequest } from '../../protocol/generated/messages/DescribeTransactionsRequest';
+import type { DescribeTransactionsResponseInput } from '../../protocol/generated/messages/DescribeTransactionsResponse';
+import { txnServices } from '../txn/services';
+import { TXN_STATUS_NAMES } from '../txn/txnLogRecords';
+import type { Handler } from './types';
+
+export const handleDescribeTransactions: Handler<DescribeTransactionsRequest, DescribeTransactionsResponseInput> = async (ctx, req) => {
+  const { coordinator } = await txnServices(ctx);
+  return {
+    throttleTimeMs: 0,
+    transactionStates: req.transactionalIds.map((id) => {
+      const m = coordinator.get(id);
+      if (!m) {
+        return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+      }
+      return {
+        errorCode: ErrorCode.NONE,
+        transactionalId: id,
+        transactionState: TXN_STATUS_NAMES[m.status]!,
+        transactionTimeoutMs: m.timeoutMs,
+        transactionStartTimeMs: BigInt(m.startMs),
+        producerId: m.producerId,
+        producerEpoch: m.epoch,
+        topics: [...m.partitions].map(([topic, ps]) => ({ topic, partitions: [...ps].sort((a, b) => a - b) })),
+      };
+    }),
+  };
+};

@@ -1,0 +1,28 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ListTransactionsRequest } from '../../protocol/generated/messages/ListTransactionsRequest';
+import type { ListTransactionsResponseInput } from '../../protocol/generated/messages/ListTransactionsResponse';
+import { txnServices } from '../txn/services';
+import { TXN_STATUS_NAMES, TxnStatus } from '../txn/txnLogRecords';
+import type { Handler } from './types';
+
+export const handleListTransactions: Handler<ListTransactionsRequest, ListTransactionsResponseInput> = async (ctx, req) => {
+  const { coordinator } = await txnServices(ctx);
+  const states = new Set(req.stateFilters);
+  const pids = new Set(req.producerIdFilters);
+  const minDuration = Number(req.durationFilter ?? -1n);
+  const transactionStates = [];
+  for (const m of coordinator.all()) {
+    const name = TXN_STATUS_NAMES[m.status]!;
+    if (states.size > 0 && !states.has(name)) continue;
+    if (pids.size > 0 && !pids.has(m.producerId)) continue;
+    // v1 duration filter: transactions open at least this long
+    if (minDuration >= 0 && (m.status !== TxnStatus.Ongoing || ctx.now - m.startMs < minDuration)) continue;
+    transactionStates.push({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: name });
+  }
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    unknownStateFilters: req.stateFilters.filter((s) => !TXN_STATUS_NAMES.includes(s)),
+    transactionStates,
+  };
+};

@@ -1,0 +1,20 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest';
+import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/TxnOffsetCommitResponse';
+import { txnServices } from '../txn/services';
+import type { StagedOffset } from '../txn/txnLogRecords';
+import type { Handler } from './types';
+
+/** Stages the offsets in the transaction; the group sees them only when it commits. */
+export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponseInput> = async (ctx, req) => {
+  const { coordinator } = await txnServices(ctx);
+  const fenced = ctx.apiVersion >= 3 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH;
+  const offsets: StagedOffset[] = req.topics.flatMap((t) =>
+    t.partitions.map((p) => ({ groupId: req.groupId, topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata ?? '' })),
+  );
+  const errorCode = req.groupId ? await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced) : ErrorCode.INVALID_GROUP_ID;
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  };
+};

@@ -1,0 +1,39 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { WriteTxnMarkersRequest } from '../../protocol/generated/messages/WriteTxnMarkersRequest';
+import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/messages/WriteTxnMarkersResponse';
+import { StorageError } from '../../storage/errors';
+import { partitionLog } from '../metadata/partitionLogs';
+import { writeTxnMarker } from '../txn/markers';
+import type { Handler } from './types';
+
+/** Appends the commit/abort markers a coordinator asks for (Brook's own coordinator writes them directly). */
+export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponseInput> = async (ctx, req) => {
+  const markers = await Promise.all(
+    req.markers.map(async (m) => ({
+      producerId: m.producerId,
+      topics: await Promise.all(
+        m.topics.map(async (t) => {
+          const info = ctx.broker.metadata.topic(t.name);
+          return {
+            name: t.name,
+            partitions: await Promise.all(
+              t.partitionIndexes.map(async (p) => {
+                if (!info) return { partitionIndex: p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+                const found = await partitionLog(ctx.broker, info, p);
+                if (!found.log) return { partitionIndex: p, errorCode: found.errorCode };
+                try {
+                  await writeTxnMarker(found.log, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
+                  return { partitionIndex: p, errorCode: ErrorCode.NONE };
+                } catch (err) {
+                  if (err instanceof StorageError) return { partitionIndex: p, errorCode: err.code };
+                  throw err;
+                }
+              }),
+            ),
+          };
+        }),
+      ),
+    })),
+  );
+  return { markers };
+};

@@ -1,0 +1,375 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { InitProducerIdRequest } from '../../protocol/generated/messages/InitProducerIdRequest';
+import type { InitProducerIdResponseInput } from '../../protocol/generated/messages/InitProducerIdResponse';
+import type { GroupCoordinator } from '../groups/coordinator';
+import type { BrokerServices } from '../handlers/types';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { Logger } from '../log';
+import { writeTxnMarker } from './markers';
+import type { ProducerIdAllocator } from './producerIdAllocator';
+import {
+  BROOK_PENDING_OFFSETS_KEY_VERSION,
+  TxnStatus,
+  decodeStagedOffsets,
+  decodeTxnKey,
+  decodeTxnValue,
+  encodeStagedOffsets,
+  encodeTxnKey,
+  encodeTxnValue,
+  type StagedOffset,
+} from './txnLogRecords';
+import { TxnStateLog } from './txnStateLog';
+
+/** Kafka's transaction.max.timeout.ms default. */
+export const MAX_TXN_TIMEOUT_MS = 900_000;
+const MAX_EPOCH = 32766;
+/** Markers are written by this broker for itself; its coordinator epoch never changes. */
+const COORDINATOR_EPOCH = 0;
+
+export interface TxnMeta {
+  transactionalId: string;
+  producerId: bigint;
+  epoch: number;
+  timeoutMs: number;
+  status: TxnStatus;
+  /** topic -> partitions in the open transaction. */
+  partitions: Map<string, Set<number>>;
+  /** Groups whose offsets are staged; committed with the transaction. */
+  staged: StagedOffset[];
+  lastUpdateMs: number;
+  startMs: number;
+}
+
+export type TxnResult = { errorCode: number };
+
+/**
+ * Transaction coordinator for every transactional id: producer id and epoch
+ * per id (fencing older producers), the partitions and offsets of the open
+ * transaction, and its completion — every state change is in
+ * `__transaction_state` before it is answered. Completion writes the markers
+ * itself (single broker), commits staged offsets, and is resumed after a
+ * restart for transactions that were preparing. Open transactions past their
+ * timeout are aborted with a bumped epoch, which fences their producer.
+ */
+export class TransactionCoordinator {
+  private readonly txns = new Map<string, TxnMeta>();
+  /** Operations on one transactional id run one at a time. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly log: TxnStateLog;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly services: BrokerServices,
+    private readonly producerIds: ProducerIdAllocator,
+  ) {
+    this.log = new TxnStateLog(services);
+    this.logger = services.logger.child({ component: 'txn' });
+  }
+
+  /** Replays `__transaction_state`, finishes transactions caught preparing, starts the timeout sweep. */
+  async start(sweepMs = 1000): Promise<void> {
+    for await (const rec of this.log.load()) {
+      const key = decodeTxnKey(rec.key);
+      if (key.version === BROOK_PENDING_OFFSETS_KEY_VERSION) {
+        const meta = this.txns.get(key.transactionalId);
+        if (meta) meta.staged = rec.value ? decodeStagedOffsets(rec.value) : [];
+        continue;
+      }
+      if (rec.value === null) {
+        this.txns.delete(key.transactionalId);
+        continue;
+      }
+      const v = decodeTxnValue(rec.value);
+      const prev = this.txns.get(key.transactionalId);
+      this.txns.set(key.transactionalId, {
+        transactionalId: key.transactionalId,
+        producerId: v.producerId,
+        epoch: v.producerEpoch,
+        timeoutMs: v.timeoutMs,
+        status: v.status,
+        partitions: new Map(v.partitions.map((t) => [t.topic, new Set(t.partitions)])),
+        staged: prev?.staged ?? [],
+        lastUpdateMs: v.lastUpdateMs,
+        startMs: v.startMs,
+      });
+    }
+    for (const meta of this.txns.values()) {
+      if (meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort) {
+        await this.locked(meta.transactionalId, () => this.complete(meta, meta.status === TxnStatus.PrepareCommit, Date.now()));
+      }
+    }
+    if (this.txns.size > 0) this.logger.info({ transactionalIds: this.txns.size }, 'transaction state loaded');
+    this.timer = setInterval(() => void this.sweep(Date.now()), sweepMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  get(transactionalId: string): TxnMeta | undefined {
+    return this.txns.get(transactionalId);
+  }
+
+  all(): IterableIterator<TxnMeta> {
+    return this.txns.values();
+  }
+
+  private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
+  }
+
+  private async persist(meta: TxnMeta, now: number): Promise<void> {
+    meta.lastUpdateMs = now;
+    const partitions = [...meta.partitions].map(([topic, ps]) => ({ topic, partitions: [...ps] }));
+    await this.log.append([
+      {
+        key: encodeTxnKey(meta.transactionalId),
+        value: encodeTxnValue({ producerId: meta.producerId, producerEpoch: meta.epoch, timeoutMs: meta.timeoutMs, status: meta.status, partitions, lastUpdateMs: now, startMs: meta.startMs }),
+      },
+    ]);
+  }
+
+  private async persistStaged(meta: TxnMeta): Promise<void> {
+    const key = encodeTxnKey(meta.transactionalId, BROOK_PENDING_OFFSETS_KEY_VERSION);
+    await this.log.append([{ key, value: meta.staged.length > 0 ? encodeStagedOffsets(meta.staged) : null }]);
+  }
+
+  /** Producer id and (bumped) epoch for a transactional id; an open transaction of the previous holder is aborted. */
+  initProducerId(req: InitProducerIdRequest, now: number): Promise<InitProducerIdResponseInput> {
+    const id = req.transactionalId!;
+    const fail = (errorCode: number): InitProducerIdResponseInput => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+    if (id === '') return Promise.resolve(fail(ErrorCode.INVALID_REQUEST));
+    if (req.transactionTimeoutMs <= 0 || req.transactionTimeoutMs > MAX_TXN_TIMEOUT_MS) return Promise.resolve(fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT));
+    return this.locked(id, async () => {
+      let meta = this.txns.get(id);
+      if (meta && req.producerId >= 0n && (req.producerId !== meta.producerId || req.producerEpoch !== meta.epoch)) {
+        // KIP-360 bump by a producer that is no longer the current one
+        return fail(ErrorCode.PRODUCER_FENCED);
+      }
+      if (!meta) {
+        meta = { transactionalId: id, producerId: await this.producerIds.allocate(), epoch: 0, timeoutMs: req.transactionTimeoutMs, status: TxnStatus.Empty, partitions: new Map(), staged: [], lastUpdateMs: now, startMs: -1 };
+        this.txns.set(id, meta);
+        try {
+          await this.persist(meta, now);
+        } catch (err) {
+          this.txns.delete(id);
+          this.logger.warn({ transactionalId: id, err: String(err) }, 'transaction state not persisted');
+          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        }
+        return { throttleTimeMs: 0, errorCode: 0, producerId: meta.producerId, producerEpoch: 0 };
+      }
+      const ok = await this.fenceAndReset(meta, req.transactionTimeoutMs, now);
+      if (!ok) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      return { throttleTimeMs: 0, errorCode: 0, producerId: meta.producerId, producerEpoch: meta.epoch };
+    });
+  }
+
+  /** New epoch (or new producer id when epochs run out); an open transaction is aborted under the new epoch first. */
+  private async fenceAndReset(meta: TxnMeta, timeoutMs: number, now: number): Promise<boolean> {
+    if (meta.status === TxnStatus.Ongoing || meta.status === TxnStatus.PrepareAbort) {
+      if (meta.status === TxnStatus.Ongoing) meta.epoch = Math.min(meta.epoch + 1, MAX_EPOCH + 1);
+      if (!(await this.complete(meta, false, now))) return false;
+    } else if (meta.status === TxnStatus.PrepareCommit) {
+      if (!(await this.complete(meta, true, now))) return false;
+    }
+    if (meta.epoch >= MAX_EPOCH) {
+      meta.producerId = await this.producerIds.allocate();
+      meta.epoch = 0;
+    } else {
+      meta.epoch++;
+    }
+    meta.timeoutMs = timeoutMs;
+    meta.status = TxnStatus.Empty;
+    meta.partitions = new Map();
+    meta.startMs = -1;
+    await this.persist(meta, now);
+    return true;
+  }
+
+  /** The error for a request from (producerId, epoch) on this transactional id, or null when it may proceed. */
+  private validate(meta: TxnMeta | undefined, producerId: bigint, epoch: number, fencedCode: number): number | null {
+    if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (epoch < meta.epoch) return fencedCode;
+    if (epoch > meta.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    return null;
+  }
+
+  private begin(meta: TxnMeta, now: number): void {
+    if (meta.status !== TxnStatus.Ongoing) {
+      meta.status = TxnStatus.Ongoing;
+      meta.startMs = now;
+      meta.partitions = new Map();
+      meta.staged = [];
+    }
+  }
+
+  /** AddPartitionsToTxn: per partition error codes, in request order. */
+  addPartitions(id: string, producerId: bigint, epoch: number, topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>, fencedCode: number, now: number): Promise<Array<{ name: string; results: Array<{ partition: number; errorCode: number }> }>> {
+    const answer = (code: (topic: string, p: number) => number) => topics.map((t) => ({ name: t.name, results: t.partitions.map((p) => ({ partition: p, errorCode: code(t.name, p) })) }));
+    return this.locked(id, async () => {
+      const meta = this.txns.get(id);
+      const err = this.validate(meta, producerId, epoch, fencedCode);
+      if (err !== null) return answer(() => err);
+      const unknown = new Set<string>();
+      for (const t of topics) {
+        const info = this.services.metadata.topic(t.name);
+        for (const p of t.partitions) if (!info || p < 0 || p >= info.partitions) unknown.add(`${t.name}\0${p}`);
+      }
+      if (unknown.size > 0) {
+        // Kafka adds nothing when any partition is bad; the others are reported as not attempted
+        return answer((topic, p) => (unknown.has(`${topic}\0${p}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+      }
+      this.begin(meta!, now);
+      for (const t of topics) {
+        let set = meta!.partitions.get(t.name);
+        if (!set) meta!.partitions.set(t.name, (set = new Set()));
+        for (const p of t.partitions) set.add(p);
+      }
+      try {
+        await this.persist(meta!, now);
+      } catch (e) {
+        this.logger.warn({ transactionalId: id, err: String(e) }, 'transaction state not persisted');
+        return answer(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+      return answer(() => ErrorCode.NONE);
+    });
+  }
+
+  /** AddOffsetsToTxn: the transaction will commit offsets of this group. */
+  addOffsets(id: string, producerId: bigint, epoch: number, fencedCode: number, now: number): Promise<number> {
+    return this.locked(id, async () => {
+      const meta = this.txns.get(id);
+      const err = this.validate(meta, producerId, epoch, fencedCode);
+      if (err !== null) return err;
+      this.begin(meta!, now);
+      try {
+        await this.persist(meta!, now);
+      } catch {
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }
+      return ErrorCode.NONE;
+    });
+  }
+
+  /** TxnOffsetCommit: stages offsets that become the group's committed offsets when the transaction commits. */
+  stageOffsets(id: string, producerId: bigint, epoch: number, offsets: readonly StagedOffset[], fencedCode: number): Promise<number> {
+    return this.locked(id, async () => {
+      const meta = this.txns.get(id);
+      const err = this.validate(meta, producerId, epoch, fencedCode);
+      if (err !== null) return err;
+      if (meta!.status !== TxnStatus.Ongoing) return ErrorCode.INVALID_TXN_STATE;
+      const keyOf = (o: StagedOffset) => `${o.groupId}\0${o.topic}\0${o.partition}`;
+      const merged = new Map(meta!.staged.map((o) => [keyOf(o), o]));
+      for (const o of offsets) merged.set(keyOf(o), o);
+      const before = meta!.staged;
+      meta!.staged = [...merged.values()];
+      try {
+        await this.persistStaged(meta!);
+      } catch {
+        meta!.staged = before;
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }
+      return ErrorCode.NONE;
+    });
+  }
+
+  /** EndTxn. A retried commit/abort of a transaction that already completed that way succeeds again. */
+  endTxn(id: string, producerId: bigint, epoch: number, commit: boolean, fencedCode: number, now: number): Promise<number> {
+    return this.locked(id, async () => {
+      const meta = this.txns.get(id);
+      const err = this.validate(meta, producerId, epoch, fencedCode);
+      if (err !== null) return err;
+      const m = meta!;
+      if (m.status === TxnStatus.CompleteCommit) return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+      if (m.status === TxnStatus.CompleteAbort) return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
+      if (m.status !== TxnStatus.Ongoing) return ErrorCode.INVALID_TXN_STATE;
+      return (await this.complete(m, commit, now)) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    });
+  }
+
+  /**
+   * Prepare (durable) -> markers on every partition and staged offsets ->
+   * complete (durable). Returns false if it must be retried (the sweep does).
+   */
+  private async complete(meta: TxnMeta, commit: boolean, now: number): Promise<boolean> {
+    try {
+      meta.status = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
+      await this.persist(meta, now);
+      const writes: Promise<void>[] = [];
+      for (const [topic, parts] of meta.partitions) {
+        const info = this.services.metadata.topic(topic);
+        if (!info) continue; // deleted meanwhile: nothing left to mark
+        for (const p of parts) {
+          writes.push(
+            (async () => {
+              const found = await partitionLog(this.services, info, p);
+              if (!found.log) throw new Error(`partition ${topic}-${p} unavailable (error ${found.errorCode})`);
+              await writeTxnMarker(found.log, meta.producerId, meta.epoch, commit, COORDINATOR_EPOCH, now);
+            })(),
+          );
+        }
+      }
+      await Promise.all(writes);
+      if (commit && meta.staged.length > 0) await this.commitStaged(meta);
+      if (meta.staged.length > 0) {
+        meta.staged = [];
+        await this.persistStaged(meta);
+      }
+      meta.status = commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort;
+      meta.partitions = new Map();
+      await this.persist(meta, now);
+      return true;
+    } catch (err) {
+      this.logger.warn({ transactionalId: meta.transactionalId, commit, err: String(err) }, 'completing transaction failed; will retry');
+      return false;
+    }
+  }
+
+  private async commitStaged(meta: TxnMeta): Promise<void> {
+    const groups = this.services.groups as GroupCoordinator | undefined;
+    if (!groups) throw new Error('group coordinator not running');
+    const byGroup = new Map<string, StagedOffset[]>();
+    for (const o of meta.staged) {
+      let list = byGroup.get(o.groupId);
+      if (!list) byGroup.set(o.groupId, (list = []));
+      list.push(o);
+    }
+    for (const [groupId, offsets] of byGroup) {
+      const res = await groups.commitTransactionalOffsets(
+        groupId,
+        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata })),
+      );
+      const bad = res.find((r) => r.errorCode !== ErrorCode.NONE);
+      if (bad) throw new Error(`committing offsets of group ${groupId} failed with error ${bad.errorCode}`);
+    }
+  }
+
+  /** Aborts open transactions past their timeout (bumping the epoch fences the producer) and retries stuck completions. */
+  async sweep(now: number): Promise<void> {
+    for (const meta of [...this.txns.values()]) {
+      const expired = meta.status === TxnStatus.Ongoing && meta.startMs >= 0 && now - meta.startMs > meta.timeoutMs;
+      const stuck = meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort;
+      if (!expired && !stuck) continue;
+      await this.locked(meta.transactionalId, async () => {
+        if (meta.status === TxnStatus.Ongoing && now - meta.startMs > meta.timeoutMs) {
+          this.logger.info({ transactionalId: meta.transactionalId, producerId: String(meta.producerId), timeoutMs: meta.timeoutMs }, 'aborting timed out transaction');
+          meta.epoch = Math.min(meta.epoch + 1, MAX_EPOCH + 1);
+          await this.complete(meta, false, now);
+        } else if (meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort) {
+          await this.complete(meta, meta.status === TxnStatus.PrepareCommit, now);
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
+import type { PartitionLog } from '../../storage';
+import type { BrokerServices } from '../handlers/types';
+
+export const TXN_STATE_TOPIC = '__transaction_state';
+const LOAD_READ_BYTES = 1 << 20;
+
+export interface TxnLogRecord {
+  key: Buffer;
+  value: Buffer | null;
+}
+
+/**
+ * The coordinator's durable state: a compacted internal topic, created on the
+ * first transactional id like Kafka's. One partition, since one broker
+ * coordinates every transactional id.
+ */
+export class TxnStateLog {
+  private log: PartitionLog | null = null;
+  private opening: Promise<PartitionLog> | null = null;
+
+  constructor(private readonly services: BrokerServices) {}
+
+  private ensureOpen(): Promise<PartitionLog> {
+    if (this.log) return Promise.resolve(this.log);
+    this.opening ??= (async () => {
+      const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
+      void topic;
+      this.log = await this.services.logs.create(TXN_STATE_TOPIC, 0, { cleanupPolicy: 'compact' });
+      return this.log;
+    })().catch((err) => {
+      this.opening = null;
+      throw err;
+    });
+    return this.opening;
+  }
+
+  async append(records: readonly TxnLogRecord[]): Promise<void> {
+    const log = await this.ensureOpen();
+    await log.append(buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) }));
+  }
+
+  /** Every record so far in log order; nothing when the topic was never created. */
+  async *load(): AsyncIterable<TxnLogRecord> {
+    if (!this.services.metadata.topic(TXN_STATE_TOPIC)) return;
+    const log = await this.ensureOpen();
+    let offset = log.logStartOffset;
+    while (offset < log.logEndOffset) {
+      const res = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
+      if (res.chunks.length === 0) break;
+      const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+      let next = offset;
+      for (const batch of decodeRecordBatches(buf)) {
+        next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
+        if (batch.isControl) continue;
+        for (const r of batch.records) {
+          if (r.key && Number(r.offset) >= offset) yield { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
+        }
+      }
+      if (next <= offset) break;
+      offset = next;
+    }
+  }
+}

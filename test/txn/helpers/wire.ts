@@ -11,3 +11,28 @@ export function idempotentBatch(producerId: bigint, epoch: number, baseSequence:
   return buildRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), producerId, producerEpoch: epoch, baseSequence, transactional });
 }
 
+
+/** Raw transactional calls at the versions kafkajs/librdkafka use most. */
+export async function addPartitions(c: RawClient, id: string, pid: bigint, epoch: number, topic: string, partitions: number[]) {
+  const res = await c.request<{ resultsByTopicV3AndBelow: Array<{ resultsByPartition: Array<{ partitionIndex: number; partitionErrorCode: number }> }> }>(ApiKey.AddPartitionsToTxn, 3, {
+    v3AndBelowTransactionalId: id,
+    v3AndBelowProducerId: pid,
+    v3AndBelowProducerEpoch: epoch,
+    v3AndBelowTopics: [{ name: topic, partitions }],
+  });
+  return res.resultsByTopicV3AndBelow[0].resultsByPartition.map((r) => r.partitionErrorCode);
+}
+
+export async function endTxn(c: RawClient, id: string, pid: bigint, epoch: number, committed: boolean): Promise<number> {
+  const res = await c.request<{ errorCode: number }>(ApiKey.EndTxn, 3, { transactionalId: id, producerId: pid, producerEpoch: epoch, committed });
+  return res.errorCode;
+}
+
+export async function describeTxn(c: RawClient, id: string) {
+  const res = await c.request<{ transactionStates: Array<{ errorCode: number; transactionState: string; producerEpoch: number; topics: Array<{ topic: string; partitions: number[] }> }> }>(
+    ApiKey.DescribeTransactions,
+    0,
+    { transactionalIds: [id] },
+  );
+  return res.transactionStates[0];
+}

@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { ErrorCode } from '../../protocol/errors';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
+import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { fetchRaw, fetchRequest, produceRaw } from '../helpers/dataPath';
+import { RawClient } from '../helpers/rawClient';
+import { addPartitions, describeTxn, endTxn, idempotentBatch, initProducerId } from './helpers/wire';
+
+async function fetchIsolated(c: RawClient, topic: string, isolationLevel: number) {
+  const res = await fetchRaw(c, fetchRequest([{ topic, partition: 0, offset: 0 }], { isolationLevel }));
+  const p = res.responses[0].partitions[0];
+  // control records (markers) show as null
+  const values = p.records && p.records.length > 0 ? decodeRecordBatches(p.records).flatMap((b) => b.records.map((r) => (b.isControl ? null : r.value!.toString()))) : [];
+  return { values, lso: Number(p.lastStableOffset), hw: Number(p.highWatermark), aborted: p.abortedTransactions };
+}
+
+async function latest(c: RawClient, topic: string, isolationLevel: number): Promise<number> {
+  const res = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, {
+    replicaId: -1,
+    isolationLevel,
+    topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }],
+  });
+  return Number(res.topics[0].partitions[0].offset);
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('transactions (wire)', function () {
+  this.timeout(60_000);
+  let broker: TestBroker;
+  let c: RawClient;
+
+  beforeEach(async () => {
+    broker = await startTestBroker({ config: { 'num.partitions': '1', 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '25' } });
+    await broker.services.metadata.createTopic('tx', { partitions: 1, configs: {} });
+    c = await RawClient.connect(broker.port);
+  });
+  afterEach(async () => {
+    c.close();
+    await broker.destroy();
+  });
+
+  it('read_committed stops at the open transaction and skips aborted data; read_uncommitted sees everything', async () => {
+    const { producerId: pid, producerEpoch: epoch, errorCode } = await initProducerId(c, 'app-1');
+    expect(errorCode).to.equal(0);
+    await produceRaw(c, 'tx', 0, buildRecordBatch({ records: [{ key: null, value: Buffer.from('before') }] }));
+    expect(await addPartitions(c, 'app-1', pid, epoch, 'tx', [0])).to.deep.equal([0]);
+    expect((await produceRaw(c, 'tx', 0, idempotentBatch(pid, epoch, 0, ['t1', 't2'], true))).errorCode).to.equal(0);
+    await produceRaw(c, 'tx', 0, buildRecordBatch({ records: [{ key: null, value: Buffer.from('after') }] }));
+
+    const open = await fetchIsolated(c, 'tx', 1);
+    expect(open).to.deep.include({ values: ['before'], lso: 1, hw: 4 });
+    expect(await latest(c, 'tx', 1)).to.equal(1);
+    expect(await latest(c, 'tx', 0)).to.equal(4);
+    const described = await describeTxn(c, 'app-1');
+    expect(described).to.deep.include({ errorCode: 0, transactionState: 'Ongoing', topics: [{ topic: 'tx', partitions: [0] }] });
+
+    expect(await endTxn(c, 'app-1', pid, epoch, false)).to.equal(0);
+    const done = await fetchIsolated(c, 'tx', 1);
+    // the client drops aborted data using the list; the broker returns the batches up to the LSO
+    expect(done.lso).to.equal(5);
+    expect(done.aborted).to.deep.equal([{ producerId: pid, firstOffset: 1n }]);
+    expect((await fetchIsolated(c, 'tx', 0)).values).to.deep.equal(['before', 't1', 't2', 'after', null]);
+    expect((await describeTxn(c, 'app-1')).transactionState).to.equal('CompleteAbort');
+
+    // a retried abort is fine, a commit of the aborted transaction is not
+    expect(await endTxn(c, 'app-1', pid, epoch, false)).to.equal(0);
+    expect(await endTxn(c, 'app-1', pid, epoch, true)).to.equal(ErrorCode.INVALID_TXN_STATE);
+  });
+
+  it('a successor with the same transactional id fences the old producer and aborts its open transaction', async () => {
+    const old = await initProducerId(c, 'app-2');
+    await addPartitions(c, 'app-2', old.producerId, old.producerEpoch, 'tx', [0]);
+    expect((await produceRaw(c, 'tx', 0, idempotentBatch(old.producerId, old.producerEpoch, 0, ['zombie'], true))).errorCode).to.equal(0);
+    const successor = await initProducerId(c, 'app-2');
+    expect(successor.producerId).to.equal(old.producerId);
+    expect(successor.producerEpoch > old.producerEpoch).to.equal(true);
+    expect(await endTxn(c, 'app-2', old.producerId, old.producerEpoch, true)).to.equal(ErrorCode.PRODUCER_FENCED);
+    expect((await produceRaw(c, 'tx', 0, idempotentBatch(old.producerId, old.producerEpoch, 1, ['late'], true))).errorCode).to.equal(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(await addPartitions(c, 'app-2', old.producerId, old.producerEpoch, 'tx', [0])).to.deep.equal([ErrorCode.PRODUCER_FENCED]);
+
+    await addPartitions(c, 'app-2', successor.producerId, successor.producerEpoch, 'tx', [0]);
+    expect((await produceRaw(c, 'tx', 0, idempotentBatch(successor.producerId, successor.producerEpoch, 0, ['good'], true))).errorCode).to.equal(0);
+    expect(await endTxn(c, 'app-2', successor.producerId, successor.producerEpoch, true)).to.equal(0);
+    const read = await fetchIsolated(c, 'tx', 1);
+    expect(read.aborted).to.deep.equal([{ producerId: old.producerId, firstOffset: 0n }]);
+    const visible = recordsVisible(read);
+    expect(visible).to.deep.equal(['good']);
+  });
+
+  it('aborts a transaction past its timeout and fences its producer', async () => {
+    const p = await initProducerId(c, 'app-3', 300);
+    await addPartitions(c, 'app-3', p.producerId, p.producerEpoch, 'tx', [0]);
+    await produceRaw(c, 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['slow'], true));
+    const state = await waitFor('the timeout abort', () => describeTxn(c, 'app-3'), (d) => d.transactionState === 'CompleteAbort');
+    expect(state.producerEpoch).to.equal(p.producerEpoch + 1);
+    expect(await endTxn(c, 'app-3', p.producerId, p.producerEpoch, true)).to.equal(ErrorCode.PRODUCER_FENCED);
+    const read = await fetchIsolated(c, 'tx', 1);
+    expect(read.lso).to.equal(2);
+    expect(recordsVisible(read)).to.deep.equal([]);
+  });
+
+  it('lists transactions and describes producers of a partition', async () => {
+    const p = await initProducerId(c, 'app-4');
+    await addPartitions(c, 'app-4', p.producerId, p.producerEpoch, 'tx', [0]);
+    await produceRaw(c, 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['a', 'b', 'c'], true));
+    const list = await c.request<{ transactionStates: Array<{ transactionalId: string; transactionState: string }> }>(ApiKey.ListTransactions, 0, { stateFilters: ['Ongoing'], producerIdFilters: [] });
+    expect(list.transactionStates.map((t) => [t.transactionalId, t.transactionState])).to.deep.equal([['app-4', 'Ongoing']]);
+    const prod = await c.request<{ topics: Array<{ partitions: Array<{ activeProducers: Array<{ producerId: bigint; lastSequence: number; currentTxnStartOffset: bigint }> }> }> }>(ApiKey.DescribeProducers, 0, {
+      topics: [{ name: 'tx', partitionIndexes: [0] }],
+    });
+    expect(prod.topics[0].partitions[0].activeProducers).to.have.length(1);
+    expect(prod.topics[0].partitions[0].activeProducers[0]).to.include({ producerId: p.producerId, lastSequence: 2, currentTxnStartOffset: 0n });
+  });
+});
+
+/** What a read_committed client keeps: records outside the aborted transactions (and no control records). */
+function recordsVisible(read: { values: Array<string | null>; aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null }): Array<string | null> {
+  // these tests use one producer per aborted range, so a range ends at the next marker (null value here)
+  const out: Array<string | null> = [];
+  let skipping = false;
+  read.values.forEach((v, i) => {
+    if (read.aborted?.some((a) => Number(a.firstOffset) === i)) skipping = true;
+    if (v === null) {
+      skipping = false;
+      return;
+    }
+    if (!skipping) out.push(v);
+  });
+  return out;
+}

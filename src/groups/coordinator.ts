@@ -393,7 +393,6 @@ export class GroupCoordinator {
   }
 
   private async writeOffsets(p: CommitParams): Promise<PartitionResult[]> {
-
     const now = this.clock.now();
     const results: PartitionResult[] = [];
     const accepted: Array<{ o: OffsetToCommit; value: CommittedOffset }> = [];

@@ -33,6 +33,24 @@ function assertNoGaps(offsetsByPartition: Map<number, Set<number>>): void {
   }
 }
 
+/** Runs the kafka-python consumer script: joins, reads `count` messages, commits, leaves. */
+function kafkaPythonConsume(bootstrap: string, topic: string, group: string, count: number) {
+  return new Promise<{ values: string[]; committed: Record<string, number> }>((resolve, reject) => {
+    const child = spawn(PYTHON, [join(__dirname, 'drivers', 'kafka_python_consume.py'), bootstrap, topic, group, String(count)]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!));
+      } catch {
+        reject(new Error(`kafka-python exited ${code}: ${err.slice(-1500)}`));
+      }
+    });
+  });
+}
+
 describe('consumer groups with real clients', function () {
   this.timeout(120_000);
   let broker: TestBroker;
@@ -71,6 +89,24 @@ describe('consumer groups with real clients', function () {
     // Give duplicates a chance to show up before judging: commit and rebalance settle within a few polls.
     await new Promise((r) => setTimeout(r, 300));
     for (const [g, got] of seen) expect([...got].sort(), g).to.deep.equal([...values].sort());
+  });
+
+  it('kafkajs, confluent-kafka and kafka-python: three groups of different clients each read every message once', async () => {
+    const values = range('mix-', 0, 60);
+    await produce(producer, 'mixed', values);
+    const js: string[] = [];
+    const c = kafkaFor(broker, 'mix-js').consumer({ groupId: 'mix-kafkajs', sessionTimeout: 6000, heartbeatInterval: 500 });
+    consumers.push(c);
+    await c.connect();
+    await c.subscribe({ topic: 'mixed', fromBeginning: true });
+    await c.run({ eachMessage: async ({ message }) => void js.push(message.value!.toString()) });
+    const rd = new ProcessMember(broker.bootstrap, 'mixed', 'mix-confluent', 6000);
+    processes.push(rd);
+    const py = await kafkaPythonConsume(broker.bootstrap, 'mixed', 'mix-kafka-python', 60);
+    await waitFor('kafkajs and confluent-kafka groups to read 60', () => js.length >= 60 && rd.messages.length >= 60);
+    expect([...js].sort(), 'kafkajs').to.deep.equal([...values].sort());
+    expect(rd.messages.map((m) => m.v!).sort(), 'confluent-kafka').to.deep.equal([...values].sort());
+    expect([...py.values].sort(), 'kafka-python').to.deep.equal([...values].sort());
   });
 
   it('kafkajs: a group of three members splits 6 partitions two each and consumes each message once', async () => {
@@ -184,20 +220,7 @@ describe('consumer groups with real clients', function () {
   it('kafka-python: commit, restart Brook, resume right after the last commit', async () => {
     const values = range('r-', 0, 100);
     await produce(producer, 'resume', values);
-    const runConsumer = (count: number) => new Promise<{ values: string[]; committed: Record<string, number> }>((resolve, reject) => {
-      const child = spawn(PYTHON, [join(__dirname, 'drivers', 'kafka_python_consume.py'), broker.bootstrap, 'resume', 'resumers', String(count)]);
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('close', (code) => {
-        try {
-          resolve(JSON.parse(out.trim().split('\n').pop()!));
-        } catch {
-          reject(new Error(`kafka-python exited ${code}: ${err.slice(-1500)}`));
-        }
-      });
-    });
+    const runConsumer = (count: number) => kafkaPythonConsume(broker.bootstrap, 'resume', 'resumers', count);
     const first = await runConsumer(40);
     expect(first.values).to.have.length(40);
 

@@ -4,7 +4,7 @@
  * time to the file named by BROOK_PROBE_OUT, so a latency figure can be read
  * next to what the broker's event loop went through at the same moment.
  */
-import { appendFileSync } from 'fs';
+import { appendFileSync, readFileSync } from 'fs';
 import { monitorEventLoopDelay } from 'perf_hooks';
 
 export interface ProbeSample {
@@ -15,6 +15,22 @@ export interface ProbeSample {
   maxMs: number;
   /** User + system CPU time in microseconds since the process started. */
   cpuUs: number;
+  /**
+   * Time the main thread spent runnable but waiting for a CPU, in ms since it
+   * started (Linux schedstat; -1 elsewhere): tells a stall caused by other
+   * processes on a shared machine from one caused by the broker itself.
+   */
+  runQueueWaitMs: number;
+}
+
+function runQueueWaitMs(): number {
+  try {
+    // fields: time on CPU, time waiting on a run queue (both ns), time slices
+    const fields = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return Number(fields[1]) / 1e6;
+  } catch {
+    return -1;
+  }
 }
 
 /** Sampling interval; the histogram's values include it, so it is subtracted to leave the excess delay. */
@@ -33,6 +49,7 @@ if (out) {
       p99Ms: delay.count > 0 ? excess(delay.percentile(99)) : 0,
       maxMs: delay.count > 0 ? excess(delay.max) : 0,
       cpuUs: cpu.user + cpu.system,
+      runQueueWaitMs: runQueueWaitMs(),
     };
     delay.reset();
     appendFileSync(out, JSON.stringify(sample) + '\n');

@@ -112,7 +112,13 @@ function brokerDuring(probeOut: string, from: number, to: number): string {
   const cpuPct = ((last.cpuUs - before.cpuUs) / 1000 / (last.t - before.t)) * 100;
   const worstP99 = Math.max(...inside.map((s) => s.p99Ms));
   const worstMax = Math.max(...inside.map((s) => s.maxMs));
-  return `broker event-loop delay p99 (worst second) ${worstP99.toFixed(1)} ms, max ${worstMax.toFixed(1)} ms; broker CPU ${cpuPct.toFixed(0)}%`;
+  // how much of the run the broker's main thread was ready to work but had no CPU (other processes had it)
+  const waitPct = last.runQueueWaitMs >= 0 ? ((last.runQueueWaitMs - before.runQueueWaitMs) / (last.t - before.t)) * 100 : NaN;
+  const worstWait = Math.max(...inside.map((s, i) => s.runQueueWaitMs - (i === 0 ? before : inside[i - 1]).runQueueWaitMs));
+  return (
+    `broker event-loop delay p99 (worst second) ${worstP99.toFixed(1)} ms, max ${worstMax.toFixed(1)} ms; ` +
+    `broker CPU ${cpuPct.toFixed(0)}%, waiting for a CPU ${waitPct.toFixed(0)}% (worst second ${worstWait.toFixed(0)} ms)`
+  );
 }
 
 /** Waits (up to 3 s) for the probe's sample that covers the end of a run. */

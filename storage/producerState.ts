@@ -9,10 +9,10 @@ const MAX_SEQUENCE = 0x7fffffff;
 export interface ProducerBatch {
   firstSeq: number;
   lastSeq: number;
-  /** -1 while the append is still in flight; `written` resolves to the real one. */
+  /** -1 while the append is still in flight; `written` resolves with the real one. */
   baseOffset: number;
   lastOffset: number;
-  written: Promise<number> | null;
+  written: Promise<{ baseOffset: number }> | null;
 }
 
 export interface ProducerEntry {

@@ -1,12 +1,14 @@
 import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import type { AppendOptions, AppendResult, PartitionLog } from '../../storage';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
-import { producerStateOf } from '../../storage/producerStateStore';
+import { loadedProducerState, producerStateOf } from '../../storage/producerStateStore';
 
 export type IdempotentAppendResult =
   | { kind: 'appended'; result: AppendResult }
   | { kind: 'duplicate'; baseOffset: number }
   | { kind: 'rejected'; errorCode: number; message: string };
+
+const waiting = new WeakMap<PartitionLog, number>();
 
 /** True when the (single, v2) batch at the start of `records` carries a producer id. */
 export function hasProducerId(records: Buffer): boolean {
@@ -20,7 +22,16 @@ export function hasProducerId(records: Buffer): boolean {
  * append happen in the same tick, so concurrent requests keep log order.
  */
 export async function appendIdempotent(log: PartitionLog, records: Buffer, opts: AppendOptions & { now: number }): Promise<IdempotentAppendResult> {
-  const table = await producerStateOf(log);
+  let table = (waiting.get(log) ?? 0) === 0 ? loadedProducerState(log) : undefined;
+  if (!table) {
+    // while anyone still waits for the load, later requests wait behind them so the log order is the arrival order
+    waiting.set(log, (waiting.get(log) ?? 0) + 1);
+    try {
+      table = await producerStateOf(log);
+    } finally {
+      waiting.set(log, waiting.get(log)! - 1);
+    }
+  }
   const producerId = records.readBigInt64BE(BATCH.PRODUCER_ID);
   const epoch = records.readInt16BE(BATCH.PRODUCER_EPOCH);
   const firstSeq = records.readInt32BE(BATCH.BASE_SEQUENCE);
@@ -29,12 +40,11 @@ export async function appendIdempotent(log: PartitionLog, records: Buffer, opts:
   if (verdict.kind === 'error') return { kind: 'rejected', errorCode: verdict.errorCode, message: verdict.message };
   if (verdict.kind === 'duplicate') {
     const b = verdict.batch;
-    return { kind: 'duplicate', baseOffset: b.baseOffset >= 0 ? b.baseOffset : await b.written! };
+    return { kind: 'duplicate', baseOffset: b.baseOffset >= 0 ? b.baseOffset : (await b.written!).baseOffset };
   }
   const appending = log.append(records, opts);
-  const batch: ProducerBatch = { firstSeq, lastSeq, baseOffset: -1, lastOffset: -1, written: appending.then((r) => r.baseOffset) };
-  // a retry may await `written`; the original request reports the failure itself
-  batch.written!.catch(() => undefined);
+  // a retry of a batch still in flight awaits the same append; this request reports any failure itself
+  const batch: ProducerBatch = { firstSeq, lastSeq, baseOffset: -1, lastOffset: -1, written: appending };
   table.record(producerId, epoch, batch, opts.now);
   const entry = table.get(producerId)!;
   const opensTxn = (records.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) !== 0 && entry.txnFirstOffset < 0;

@@ -93,6 +93,32 @@ describe('transactions with real clients', function () {
     expect(all.filter((v) => v.startsWith('junk'))).to.deep.equal(['junk-1', 'junk-2']);
   });
 
+  it('kafkajs: a producer that died mid-transaction is fenced by its successor and its messages never become visible', async () => {
+    await broker.services.metadata.createTopic('fence', { partitions: 1, configs: {} });
+    const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'fence', logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 20 } });
+    const zombie = kafka.producer({ transactionalId: 'fence-tx', idempotent: true, maxInFlightRequests: 1 });
+    await zombie.connect();
+    const zombieTxn = await zombie.transaction();
+    await zombieTxn.send({ topic: 'fence', messages: [{ value: 'zombie-0' }, { value: 'zombie-1' }] });
+    // the zombie goes silent here; its successor takes over the transactional id
+    const successor = kafka.producer({ transactionalId: 'fence-tx', idempotent: true, maxInFlightRequests: 1 });
+    await successor.connect();
+    const txn = await successor.transaction();
+    await txn.send({ topic: 'fence', messages: [{ value: 'live-0' }] });
+    await txn.commit();
+    let fenced: Error | null = null;
+    try {
+      await zombieTxn.commit();
+    } catch (err) {
+      fenced = err as Error;
+    }
+    expect(fenced, 'the zombie commit must fail').to.not.equal(null);
+    await successor.disconnect();
+    await zombie.disconnect().catch(() => undefined);
+    expect(await consumeAll(kafka, 'fence', false, 1)).to.deep.equal(['live-0']);
+    expect(await consumeAll(kafka, 'fence', true, 3)).to.deep.equal(['zombie-0', 'zombie-1', 'live-0']);
+  });
+
   it('confluent-kafka (librdkafka): aborted messages are invisible to read_committed and visible to read_uncommitted', async () => {
     await broker.services.metadata.createTopic('lib', { partitions: 1, configs: {} });
     const produced = await runPython<{ ok: boolean; error?: string }>('confluent_txn.py', {

@@ -5,18 +5,8 @@ import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf, fetchRequest } from '../helpers/dataPath';
 import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
 import { RawClient } from '../helpers/rawClient';
+import { seededRandom as rng } from '../helpers/seededRandom';
 
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Valid requests of every data-path API, as templates to corrupt. */
 function templates(c: RawClient): Buffer[] {

@@ -6,18 +6,8 @@ import { RawClient } from '../helpers/rawClient';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
 import { Reader } from '../../protocol/codec/reader';
+import { seededRandom as prng } from '../helpers/seededRandom';
 
-/** Small seeded PRNG (mulberry32) so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.BROOK_FUZZ_SEED ?? 20261125);
 const CONNECTIONS = 1200;

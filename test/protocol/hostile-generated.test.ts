@@ -14,6 +14,7 @@ import { decodeApiVersionsRequest } from '../../protocol/generated/messages/ApiV
 import { decodeApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse';
 import { decodeRequestHeader } from '../../protocol/generated/headers';
 import { SampleBuilder, SPEC_DIR, codecFor, interestingVersions, specsAvailable } from './generated-samples';
+import { seededRandom as prng } from '../helpers/seededRandom';
 
 /** Runs `fn`; passes if it returns or throws DecodeError, fails on anything else. */
 function expectDecodeErrorOrValue(fn: () => unknown, what: string): 'ok' | 'error' {
@@ -37,17 +38,6 @@ function expectDecodeError(fn: () => unknown, pattern?: RegExp): void {
   if (pattern) expect((thrown as Error).message).to.match(pattern);
 }
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function be32(n: number): number[] {
   const b = Buffer.alloc(4);

@@ -10,9 +10,9 @@ import { ApiKey } from '../protocol/generated/apis';
 import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse';
 import { buildRecordBatch } from '../protocol/records';
 import { startTestBroker } from '../test/helpers/broker';
-import { PRODUCE_MAX, produceRaw } from '../test/helpers/dataPath';
+import { PRODUCE_MAX } from '../test/helpers/dataPath';
 import { RawClient } from '../test/helpers/rawClient';
-import { addPartitions, endTxn, idempotentBatch, initProducerId } from '../test/txn/helpers/wire';
+import { addPartitions, produceTxn, endTxn, idempotentBatch, initProducerId } from '../test/txn/helpers/wire';
 
 const TXNS = Number(process.env.TXNS ?? 3000);
 const BATCHES = Number(process.env.BATCHES ?? 10_000);
@@ -27,7 +27,7 @@ async function benchTransactions(c: RawClient): Promise<void> {
     for (let i = 0; i < n; i++) {
       const added = await addPartitions(c, 'bench-tx', pid, epoch, 'txn-bench', [0]);
       if (added[0] !== 0) throw new Error(`AddPartitionsToTxn failed: ${added[0]}`);
-      const p = await produceRaw(c, 'txn-bench', 0, idempotentBatch(pid, epoch, seq, values, true));
+      const p = await produceTxn(c, 'bench-tx', 'txn-bench', 0, idempotentBatch(pid, epoch, seq, values, true));
       if (p.errorCode !== 0) throw new Error(`produce failed: ${p.errorCode}`);
       seq += 10;
       const e = await endTxn(c, 'bench-tx', pid, epoch, true);

@@ -6,7 +6,7 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { appendIdempotent, hasProducerId } from '../txn/idempotentAppend';
+import { appendIdempotent, hasProducerId, transactionCheck } from '../txn/idempotentAppend';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -33,7 +33,7 @@ function prepareRecords(ctx: RequestContext, records: Buffer, limit: number): { 
   return { records: buf };
 }
 
-async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData): Promise<PartitionResponse> {
+async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null): Promise<PartitionResponse> {
   if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
   const found = await partitionLog(ctx.broker, topic, p.index);
   if (!found.log) return failed(p.index, found.errorCode);
@@ -43,7 +43,7 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   try {
     let res;
     if (hasProducerId(prepared.records)) {
-      const out = await appendIdempotent(found.log, prepared.records, { now: ctx.now, leaderEpoch: 0 });
+      const out = await appendIdempotent(found.log, prepared.records, { now: ctx.now, leaderEpoch: 0 }, transactionCheck(ctx, transactionalId, topic.name, p.index));
       if (out.kind === 'rejected') return failed(p.index, out.errorCode, out.message);
       // a retried batch gets the answer its first copy got; Kafka does not report the duplicate as an error
       if (out.kind === 'duplicate') return { ...failed(p.index, ErrorCode.NONE), baseOffset: BigInt(out.baseOffset), logStartOffset: BigInt(found.log.logStartOffset) };
@@ -83,7 +83,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
           partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${t.name}`));
         } else {
           const topic = resolved.topic;
-          partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p)));
+          partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId)));
         }
       }
       return { name: t.name, partitionResponses };

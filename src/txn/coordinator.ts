@@ -214,6 +214,19 @@ export class TransactionCoordinator {
     }
   }
 
+  /**
+   * Produce of a transactional batch: the partition must be in the open
+   * transaction of this producer, or the data would hold the partition's LSO
+   * back with no marker ever coming. Returns the error code, 0 when allowed.
+   */
+  verifyTransactionalAppend(transactionalId: string | null, producerId: bigint, epoch: number, topic: string, partition: number): number {
+    const meta = transactionalId === null ? undefined : this.txns.get(transactionalId);
+    if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (epoch < meta.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (meta.status !== TxnStatus.Ongoing || !meta.partitions.get(topic)?.has(partition)) return ErrorCode.INVALID_TXN_STATE;
+    return ErrorCode.NONE;
+  }
+
   /** AddPartitionsToTxn: per partition error codes, in request order. */
   addPartitions(id: string, producerId: bigint, epoch: number, topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>, fencedCode: number, now: number): Promise<Array<{ name: string; results: Array<{ partition: number; errorCode: number }> }>> {
     const answer = (code: (topic: string, p: number) => number) => topics.map((t) => ({ name: t.name, results: t.partitions.map((p) => ({ partition: p, errorCode: code(t.name, p) })) }));

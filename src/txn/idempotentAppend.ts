@@ -1,6 +1,8 @@
 import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import type { AppendOptions, AppendResult, PartitionLog } from '../../storage';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
+import type { RequestContext } from '../handlers/types';
+import type { TxnServices } from './services';
 import { loadedProducerState, producerStateOf } from '../../storage/producerStateStore';
 
 export type IdempotentAppendResult =
@@ -21,7 +23,12 @@ export function hasProducerId(records: Buffer): boolean {
  * a gap or a stale epoch is refused. The sequence check and the queueing of the
  * append happen in the same tick, so concurrent requests keep log order.
  */
-export async function appendIdempotent(log: PartitionLog, records: Buffer, opts: AppendOptions & { now: number }): Promise<IdempotentAppendResult> {
+export async function appendIdempotent(
+  log: PartitionLog,
+  records: Buffer,
+  opts: AppendOptions & { now: number },
+  checkTransaction?: (producerId: bigint, epoch: number) => number,
+): Promise<IdempotentAppendResult> {
   let table = (waiting.get(log) ?? 0) === 0 ? loadedProducerState(log) : undefined;
   if (!table) {
     // while anyone still waits for the load, later requests wait behind them so the log order is the arrival order
@@ -36,6 +43,11 @@ export async function appendIdempotent(log: PartitionLog, records: Buffer, opts:
   const epoch = records.readInt16BE(BATCH.PRODUCER_EPOCH);
   const firstSeq = records.readInt32BE(BATCH.BASE_SEQUENCE);
   const lastSeq = lastSequenceOf(firstSeq, records.readInt32BE(BATCH.LAST_OFFSET_DELTA));
+  const transactional = (records.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) !== 0;
+  if (transactional && checkTransaction) {
+    const code = checkTransaction(producerId, epoch);
+    if (code !== 0) return { kind: 'rejected', errorCode: code, message: 'transactional batch outside an open transaction holding this partition' };
+  }
   const verdict = table.check(producerId, epoch, firstSeq, lastSeq);
   if (verdict.kind === 'error') return { kind: 'rejected', errorCode: verdict.errorCode, message: verdict.message };
   if (verdict.kind === 'duplicate') {
@@ -47,7 +59,7 @@ export async function appendIdempotent(log: PartitionLog, records: Buffer, opts:
   const batch: ProducerBatch = { firstSeq, lastSeq, baseOffset: -1, lastOffset: -1, written: appending };
   table.record(producerId, epoch, batch, opts.now);
   const entry = table.get(producerId)!;
-  const opensTxn = (records.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) !== 0 && entry.txnFirstOffset < 0;
+  const opensTxn = transactional && entry.txnFirstOffset < 0;
   // until the write lands, the published log end is a safe lower bound of the transaction's first offset
   if (opensTxn) entry.txnFirstOffset = log.logEndOffset;
   try {
@@ -62,4 +74,11 @@ export async function appendIdempotent(log: PartitionLog, records: Buffer, opts:
     if (opensTxn) entry.txnFirstOffset = -1;
     throw err;
   }
+}
+
+/** The produce handler's check of transactional batches against the coordinator; undefined when transactions are not running. */
+export function transactionCheck(ctx: RequestContext, transactionalId: string | null, topic: string, partition: number): ((producerId: bigint, epoch: number) => number) | undefined {
+  const txn = ctx.broker.txn as TxnServices | undefined;
+  if (!txn) return undefined;
+  return (producerId, epoch) => txn.coordinator.verifyTransactionalAppend(transactionalId, producerId, epoch, topic, partition);
 }

@@ -7,7 +7,7 @@ import { startTestBroker } from '../helpers/broker';
 import { fetchRaw, fetchRequest, produceRaw } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
-import { addPartitions, describeTxn, idempotentBatch, initProducerId } from './helpers/wire';
+import { addPartitions, produceTxn, describeTxn, idempotentBatch, initProducerId } from './helpers/wire';
 
 describe('transaction coordinator recovery', function () {
   this.timeout(60_000);
@@ -20,7 +20,7 @@ describe('transaction coordinator recovery', function () {
       let c = await RawClient.connect(first.port);
       const p = await initProducerId(c, 'rec-tx');
       await addPartitions(c, 'rec-tx', p.producerId, p.producerEpoch, 'rec', [0]);
-      expect((await produceRaw(c, 'rec', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['x', 'y'], true))).errorCode).to.equal(0);
+      expect((await produceTxn(c, 'rec-tx', 'rec', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['x', 'y'], true))).errorCode).to.equal(0);
       // the coordinator persisted PrepareCommit and stopped before writing any marker
       await new TxnStateLog(first.services).append([
         {

@@ -6,7 +6,7 @@ import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { fetchRaw, fetchRequest, produceRaw } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
-import { addPartitions, describeTxn, endTxn, idempotentBatch, initProducerId } from './helpers/wire';
+import { addPartitions, produceTxn, describeTxn, endTxn, idempotentBatch, initProducerId } from './helpers/wire';
 
 async function fetchIsolated(c: RawClient, topic: string, isolationLevel: number) {
   const res = await fetchRaw(c, fetchRequest([{ topic, partition: 0, offset: 0 }], { isolationLevel }));
@@ -55,7 +55,7 @@ describe('transactions (wire)', function () {
     expect(errorCode).to.equal(0);
     await produceRaw(c, 'tx', 0, buildRecordBatch({ records: [{ key: null, value: Buffer.from('before') }] }));
     expect(await addPartitions(c, 'app-1', pid, epoch, 'tx', [0])).to.deep.equal([0]);
-    expect((await produceRaw(c, 'tx', 0, idempotentBatch(pid, epoch, 0, ['t1', 't2'], true))).errorCode).to.equal(0);
+    expect((await produceTxn(c, 'app-1', 'tx', 0, idempotentBatch(pid, epoch, 0, ['t1', 't2'], true))).errorCode).to.equal(0);
     await produceRaw(c, 'tx', 0, buildRecordBatch({ records: [{ key: null, value: Buffer.from('after') }] }));
 
     const open = await fetchIsolated(c, 'tx', 1);
@@ -81,16 +81,16 @@ describe('transactions (wire)', function () {
   it('a successor with the same transactional id fences the old producer and aborts its open transaction', async () => {
     const old = await initProducerId(c, 'app-2');
     await addPartitions(c, 'app-2', old.producerId, old.producerEpoch, 'tx', [0]);
-    expect((await produceRaw(c, 'tx', 0, idempotentBatch(old.producerId, old.producerEpoch, 0, ['zombie'], true))).errorCode).to.equal(0);
+    expect((await produceTxn(c, 'app-2', 'tx', 0, idempotentBatch(old.producerId, old.producerEpoch, 0, ['zombie'], true))).errorCode).to.equal(0);
     const successor = await initProducerId(c, 'app-2');
     expect(successor.producerId).to.equal(old.producerId);
     expect(successor.producerEpoch > old.producerEpoch).to.equal(true);
     expect(await endTxn(c, 'app-2', old.producerId, old.producerEpoch, true)).to.equal(ErrorCode.PRODUCER_FENCED);
-    expect((await produceRaw(c, 'tx', 0, idempotentBatch(old.producerId, old.producerEpoch, 1, ['late'], true))).errorCode).to.equal(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect((await produceTxn(c, 'app-2', 'tx', 0, idempotentBatch(old.producerId, old.producerEpoch, 1, ['late'], true))).errorCode).to.equal(ErrorCode.INVALID_PRODUCER_EPOCH);
     expect(await addPartitions(c, 'app-2', old.producerId, old.producerEpoch, 'tx', [0])).to.deep.equal([ErrorCode.PRODUCER_FENCED]);
 
     await addPartitions(c, 'app-2', successor.producerId, successor.producerEpoch, 'tx', [0]);
-    expect((await produceRaw(c, 'tx', 0, idempotentBatch(successor.producerId, successor.producerEpoch, 0, ['good'], true))).errorCode).to.equal(0);
+    expect((await produceTxn(c, 'app-2', 'tx', 0, idempotentBatch(successor.producerId, successor.producerEpoch, 0, ['good'], true))).errorCode).to.equal(0);
     expect(await endTxn(c, 'app-2', successor.producerId, successor.producerEpoch, true)).to.equal(0);
     const read = await fetchIsolated(c, 'tx', 1);
     expect(read.aborted).to.deep.equal([{ producerId: old.producerId, firstOffset: 0n }]);
@@ -101,7 +101,7 @@ describe('transactions (wire)', function () {
   it('aborts a transaction past its timeout and fences its producer', async () => {
     const p = await initProducerId(c, 'app-3', 300);
     await addPartitions(c, 'app-3', p.producerId, p.producerEpoch, 'tx', [0]);
-    await produceRaw(c, 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['slow'], true));
+    await produceTxn(c, 'app-3', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['slow'], true));
     const state = await waitFor('the timeout abort', () => describeTxn(c, 'app-3'), (d) => d.transactionState === 'CompleteAbort');
     expect(state.producerEpoch).to.equal(p.producerEpoch + 1);
     expect(await endTxn(c, 'app-3', p.producerId, p.producerEpoch, true)).to.equal(ErrorCode.PRODUCER_FENCED);
@@ -110,10 +110,18 @@ describe('transactions (wire)', function () {
     expect(recordsVisible(read)).to.deep.equal([]);
   });
 
+  it('refuses transactional data for a partition the transaction did not add, so it cannot hold the LSO back', async () => {
+    const p = await initProducerId(c, 'app-5');
+    const res = await produceTxn(c, 'app-5', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['stray'], true));
+    expect(res.errorCode).to.equal(ErrorCode.INVALID_TXN_STATE);
+    await produceRaw(c, 'tx', 0, buildRecordBatch({ records: [{ key: null, value: Buffer.from('plain') }] }));
+    expect(await fetchIsolated(c, 'tx', 1)).to.deep.include({ values: ['plain'], lso: 1 });
+  });
+
   it('lists transactions and describes producers of a partition', async () => {
     const p = await initProducerId(c, 'app-4');
     await addPartitions(c, 'app-4', p.producerId, p.producerEpoch, 'tx', [0]);
-    await produceRaw(c, 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['a', 'b', 'c'], true));
+    await produceTxn(c, 'app-4', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['a', 'b', 'c'], true));
     const list = await c.request<{ transactionStates: Array<{ transactionalId: string; transactionState: string }> }>(ApiKey.ListTransactions, 0, { stateFilters: ['Ongoing'], producerIdFilters: [] });
     expect(list.transactionStates.map((t) => [t.transactionalId, t.transactionState])).to.deep.equal([['app-4', 'Ongoing']]);
     const prod = await c.request<{ topics: Array<{ partitions: Array<{ activeProducers: Array<{ producerId: bigint; lastSequence: number; currentTxnStartOffset: bigint }> }> }> }>(ApiKey.DescribeProducers, 0, {

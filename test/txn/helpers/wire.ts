@@ -36,3 +36,14 @@ export async function describeTxn(c: RawClient, id: string) {
   );
   return res.transactionStates[0];
 }
+
+/** Produce as a transactional producer: the request names its transactional id, as Kafka requires. */
+export async function produceTxn(c: RawClient, transactionalId: string, topic: string, partition: number, records: Buffer) {
+  const res = await c.request<{ responses: Array<{ partitionResponses: Array<{ errorCode: number; baseOffset: bigint }> }> }>(ApiKey.Produce, 11, {
+    transactionalId,
+    acks: -1,
+    timeoutMs: 5000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+  });
+  return res.responses[0].partitionResponses[0];
+}

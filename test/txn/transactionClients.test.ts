@@ -119,6 +119,24 @@ describe('transactions with real clients', function () {
     expect(await consumeAll(kafka, 'fence', true, 3)).to.deep.equal(['zombie-0', 'zombie-1', 'live-0']);
   });
 
+  it('confluent-kafka (librdkafka) consume-transform-produce: output once and the group offsets committed with it', async () => {
+    for (const t of ['lin', 'lout']) await broker.services.metadata.createTopic(t, { partitions: 1, configs: {} });
+    const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'lctp', logLevel: logLevel.NOTHING });
+    const plain = kafka.producer();
+    await plain.connect();
+    const inputs = Array.from({ length: 40 }, (_, i) => `lin-${i}`);
+    await plain.send({ topic: 'lin', messages: inputs.map((value) => ({ value })) });
+    await plain.disconnect();
+    const res = await runPython<{ ok: boolean; error: string | null }>('confluent_txn.py', { bootstrap: broker.bootstrap, group: 'lctp', txnId: 'lctp-tx', input: 'lin', output: 'lout', count: 40 }, 'ctp');
+    expect(res.error).to.equal(null);
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId: 'lctp', topics: ['lin'] });
+    await admin.disconnect();
+    expect(offsets[0].partitions[0].offset).to.equal('40');
+    expect(await consumeAll(kafka, 'lout', false, 40)).to.deep.equal(inputs.map((v) => v.toUpperCase()));
+  });
+
   it('confluent-kafka (librdkafka): aborted messages are invisible to read_committed and visible to read_uncommitted', async () => {
     await broker.services.metadata.createTopic('lib', { partitions: 1, configs: {} });
     const produced = await runPython<{ ok: boolean; error?: string }>('confluent_txn.py', {

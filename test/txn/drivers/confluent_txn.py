@@ -1,4 +1,5 @@
-"""librdkafka transactions: 'produce' commits, aborts, commits; 'consume' reads a partition with an isolation level."""
+"""librdkafka transactions: 'produce' commits, aborts, commits; 'consume' reads a partition with an isolation level;
+'ctp' runs a consume-transform-produce loop with the consumed offsets committed in each transaction."""
 import json
 import sys
 import time
@@ -44,3 +45,29 @@ elif step == 'consume':
         got.append(m.value().decode())
     c.close()
     print(json.dumps({'ok': True, 'values': got}))
+elif step == 'ctp':
+    c = Consumer({
+        'bootstrap.servers': args['bootstrap'],
+        'group.id': args['group'],
+        'isolation.level': 'read_committed',
+        'enable.auto.commit': False,
+        'auto.offset.reset': 'earliest',
+    })
+    p = Producer({'bootstrap.servers': args['bootstrap'], 'transactional.id': args['txnId'], 'linger.ms': 1})
+    p.init_transactions(30)
+    c.subscribe([args['input']])
+    done = 0
+    deadline = time.time() + 60
+    while done < args['count'] and time.time() < deadline:
+        msgs = c.consume(num_messages=7, timeout=0.2)
+        msgs = [m for m in msgs if m.error() is None]
+        if not msgs:
+            continue
+        p.begin_transaction()
+        for m in msgs:
+            p.produce(args['output'], value=m.value().upper(), partition=0)
+        p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 30)
+        p.commit_transaction(30)
+        done += len(msgs)
+    c.close()
+    print(json.dumps({'ok': done == args['count'], 'error': None if done == args['count'] else 'processed %d' % done, 'processed': done}))

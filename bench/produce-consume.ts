@@ -174,13 +174,20 @@ async function main(): Promise<void> {
       `produce 100 B, acks=1, linger.ms=${p100.lingerMs}`,
       `${fmt(p100.msgsPerSec)} msgs/s, ${p100.mbPerSec} MB/s (${p100.messages} msgs)`,
     ]);
-    const c100 = perf(['consume', bootstrap, 'bench-100', String(n100), String(partitions)]);
-    rows.push(['consume 100 B', `${fmt(c100.msgsPerSec)} msgs/s, ${c100.mbPerSec} MB/s`]);
+    // The broker's CPU during a consume run tells whether it or the client limits the rate.
+    const consume = async (topic: string, n: number, label: string) => {
+      const from = Date.now();
+      const c = perf(['consume', bootstrap, topic, String(n), String(partitions)]);
+      const to = Date.now();
+      await probeSampleAfter(probeOut, to);
+      rows.push([label, `${fmt(c.msgsPerSec)} msgs/s, ${c.mbPerSec} MB/s`]);
+      rows.push(['  during that run', brokerDuring(probeOut, from, to)]);
+    };
+    await consume('bench-100', n100, 'consume 100 B');
 
     const p1k = perf(['produce', bootstrap, 'bench-1k', String(n1k), '1024', '1', '0']);
     rows.push([`produce 1 KiB, acks=1, linger.ms=${p1k.lingerMs}`, `${fmt(p1k.msgsPerSec)} msgs/s, ${p1k.mbPerSec} MB/s (${p1k.messages} msgs)`]);
-    const c1k = perf(['consume', bootstrap, 'bench-1k', String(n1k), String(partitions)]);
-    rows.push(['consume 1 KiB', `${fmt(c1k.msgsPerSec)} msgs/s, ${c1k.mbPerSec} MB/s`]);
+    await consume('bench-1k', n1k, 'consume 1 KiB');
 
     const seconds = quick ? 3 : 10;
     for (const linger of ['0', '1']) {

@@ -386,6 +386,16 @@ export class GroupCoordinator {
     return this.writeOffsets(p);
   }
 
+  /** TxnOffsetCommit v3+ (KIP-447): a zombie member of an older generation must not stage offsets. -1 = not checked (older clients). */
+  validateTransactionalCommit(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (generationId < 0) return ErrorCode.NONE;
+    const cg = this.consumerGroups.get(groupId);
+    if (cg) return this.consumer.validateCommit(cg, memberId, generationId);
+    const group = this.groups.get(groupId);
+    if (!group) return ErrorCode.ILLEGAL_GENERATION;
+    return this.classic.validateCommit(group, memberId, groupInstanceId, generationId);
+  }
+
   /** Offsets of a committed transaction (TxnOffsetCommit): checked when they were staged, written now as they are. */
   commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<PartitionResult[]> {
     if (!this.groups.get(groupId) && !this.consumerGroups.get(groupId)) this.classicGroup(groupId, true);

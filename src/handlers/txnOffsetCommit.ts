@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest';
 import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/TxnOffsetCommitResponse';
+import { groupCoordinator } from '../groups/services';
 import { txnServices } from '../txn/services';
 import type { StagedOffset } from '../txn/txnLogRecords';
 import type { Handler } from './types';
@@ -12,7 +13,12 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   const offsets: StagedOffset[] = req.topics.flatMap((t) =>
     t.partitions.map((p) => ({ groupId: req.groupId, topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata ?? '' })),
   );
-  const errorCode = req.groupId ? await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced) : ErrorCode.INVALID_GROUP_ID;
+  let errorCode: number = ErrorCode.INVALID_GROUP_ID;
+  if (req.groupId) {
+    const groups = groupCoordinator(ctx);
+    errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (errorCode === ErrorCode.NONE) errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
+  }
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),

@@ -6,7 +6,8 @@ import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { fetchRaw, fetchRequest, produceRaw } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
-import { addPartitions, produceTxn, describeTxn, endTxn, idempotentBatch, initProducerId } from './helpers/wire';
+import { Kafka, logLevel } from 'kafkajs';
+import { addOffsets, addPartitions, produceTxn, describeTxn, endTxn, idempotentBatch, initProducerId, txnOffsetCommit } from './helpers/wire';
 
 async function fetchIsolated(c: RawClient, topic: string, isolationLevel: number) {
   const res = await fetchRaw(c, fetchRequest([{ topic, partition: 0, offset: 0 }], { isolationLevel }));
@@ -116,6 +117,30 @@ describe('transactions (wire)', function () {
     expect(res.errorCode).to.equal(ErrorCode.INVALID_TXN_STATE);
     await produceRaw(c, 'tx', 0, buildRecordBatch({ records: [{ key: null, value: Buffer.from('plain') }] }));
     expect(await fetchIsolated(c, 'tx', 1)).to.deep.include({ values: ['plain'], lso: 1 });
+  });
+
+  it('stages TxnOffsetCommit offsets: the group sees them after commit, never after abort; stale generations are refused', async () => {
+    const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'offsets', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () => (await admin.fetchOffsets({ groupId: 'g-tx', topics: ['tx'] }))[0].partitions[0].offset;
+    try {
+      const p = await initProducerId(c, 'app-6');
+      expect(await addOffsets(c, 'app-6', p.producerId, p.producerEpoch, 'g-tx')).to.equal(0);
+      expect(await txnOffsetCommit(c, 'app-6', p.producerId, p.producerEpoch, 'g-tx', 'tx', 7, 5)).to.equal(ErrorCode.ILLEGAL_GENERATION);
+      expect(await txnOffsetCommit(c, 'app-6', p.producerId, p.producerEpoch, 'g-tx', 'tx', 7)).to.equal(0);
+      expect(await committed()).to.equal('-1');
+      expect(await endTxn(c, 'app-6', p.producerId, p.producerEpoch, false)).to.equal(0);
+      expect(await committed()).to.equal('-1');
+
+      expect(await addOffsets(c, 'app-6', p.producerId, p.producerEpoch, 'g-tx')).to.equal(0);
+      expect(await txnOffsetCommit(c, 'app-6', p.producerId, p.producerEpoch, 'g-tx', 'tx', 9)).to.equal(0);
+      expect(await committed()).to.equal('-1');
+      expect(await endTxn(c, 'app-6', p.producerId, p.producerEpoch, true)).to.equal(0);
+      expect(await committed()).to.equal('9');
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('lists transactions and describes producers of a partition', async () => {

@@ -47,3 +47,21 @@ export async function produceTxn(c: RawClient, transactionalId: string, topic: s
   });
   return res.responses[0].partitionResponses[0];
 }
+
+export async function txnOffsetCommit(c: RawClient, id: string, pid: bigint, epoch: number, groupId: string, topic: string, offset: number, generationId = -1) {
+  const res = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.TxnOffsetCommit, 3, {
+    transactionalId: id,
+    groupId,
+    producerId: pid,
+    producerEpoch: epoch,
+    generationId,
+    memberId: generationId < 0 ? '' : 'nobody',
+    groupInstanceId: null,
+    topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null }] }],
+  });
+  return res.topics[0].partitions[0].errorCode;
+}
+
+export async function addOffsets(c: RawClient, id: string, pid: bigint, epoch: number, groupId: string): Promise<number> {
+  return (await c.request<{ errorCode: number }>(ApiKey.AddOffsetsToTxn, 3, { transactionalId: id, producerId: pid, producerEpoch: epoch, groupId })).errorCode;
+}

@@ -74,7 +74,7 @@ interface InflightWrite {
 /** Writes in flight per partition: lets an O_DSYNC device work on several at once. */
 const MAX_INFLIGHT_WRITES = 4;
 /** A write group closes at this size when more appends are waiting, so they spread over parallel writes. */
-const WRITE_GROUP_BYTES = 256 * 1024;
+const WRITE_GROUP_BYTES = 512 * 1024;
 
 interface SyncWaiter {
   seg: Segment;
@@ -113,6 +113,8 @@ export class PartitionLog {
   private unwinding: Promise<void> | null = null;
   private unwound: () => void = () => undefined;
   private unwindFailure: StorageError | null = null;
+  /** Appends of the failed write and those after it, refused once the unwind truncated the file. */
+  private unwindRejected: AppendRequest[] = [];
   private unwindFrom = 0;
   private syncWaiters: SyncWaiter[] = [];
   private syncing: Promise<void> | null = null;
@@ -388,7 +390,7 @@ export class PartitionLog {
     while (this.inflight.length > 0 && this.inflight[0]!.settled) {
       const write = this.inflight.shift()!;
       if (this.unwindFailure) {
-        for (const req of write.group) req.reject(this.unwindFailure);
+        this.unwindRejected.push(...write.group);
         continue;
       }
       if (write.error !== undefined) {
@@ -397,7 +399,7 @@ export class PartitionLog {
         this.unwindFailure = failure;
         this.unwindFrom = write.start;
         this.unwinding = new Promise<void>((resolve) => (this.unwound = resolve));
-        for (const req of write.group) req.reject(failure);
+        this.unwindRejected.push(...write.group);
         continue;
       }
       this.publish(write);
@@ -421,9 +423,15 @@ export class PartitionLog {
     }
     this.reserved = seg.size;
     this.assignNext = this.logEndOffset;
+    // Callers hear of the failure only once the partial bytes are gone, so a
+    // crash right after a refused append cannot bring its batch back.
+    const failure = this.unwindFailure!;
+    const rejected = this.unwindRejected;
+    this.unwindRejected = [];
     this.unwindFailure = null;
     const done = this.unwound;
     this.unwinding = null;
+    for (const req of rejected) req.reject(failure);
     done();
   }
 

@@ -145,6 +145,18 @@ export class ProducerStateTable {
     return [...this.producers.values()].filter((e) => e.txnFirstOffset >= 0);
   }
 
+  /** Forgets producers idle for longer than `maxIdleMs` with no open transaction (Kafka's producer.id.expiration.ms). */
+  expire(now: number, maxIdleMs: number): number {
+    let n = 0;
+    for (const [id, e] of this.producers) {
+      if (e.txnFirstOffset < 0 && now - e.lastTimestamp > maxIdleMs && e.batches.every((b) => b.baseOffset >= 0)) {
+        this.producers.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Restores an entry from a snapshot. */
   restore(entry: ProducerEntry): void {
     this.producers.set(entry.producerId, entry);

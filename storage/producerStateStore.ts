@@ -9,6 +9,8 @@ import { ProducerStateTable, lastSequenceOf, type ProducerEntry } from './produc
 export const PRODUCER_SNAPSHOT_FILE = 'producer-state.snapshot';
 const SNAPSHOT_VERSION = 1;
 const SCAN_BYTES = 4 * 1024 * 1024;
+/** Kafka's producer.id.expiration.ms default: idle producers are dropped when state is loaded or snapshotted. */
+export const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
 interface SnapshotFile {
   version: number;
@@ -89,6 +91,7 @@ export async function loadProducerState(log: PartitionLog): Promise<ProducerStat
     from = Math.max(from, snap.endOffset);
   }
   await replay(log, table, from);
+  table.expire(Date.now(), PRODUCER_EXPIRATION_MS);
   return table;
 }
 
@@ -160,6 +163,7 @@ export async function snapshotProducerState(log: PartitionLog): Promise<void> {
   if (!t) return;
   const table = await t;
   table.aborted.truncateBelow(log.logStartOffset);
+  table.expire(Date.now(), PRODUCER_EXPIRATION_MS);
   const snap: SnapshotFile = {
     version: SNAPSHOT_VERSION,
     endOffset: log.logEndOffset,

@@ -54,4 +54,14 @@ describe('producer state table', () => {
     t.forget(3n, failed);
     expect(t.check(3n, 0, 1, 1).kind).to.equal('append');
   });
+
+  it('expires idle producers without an open transaction', () => {
+    const t = new ProducerStateTable();
+    t.record(1n, 0, batch(0, 1, 0), 1_000);
+    t.record(2n, 0, batch(0, 1, 1), 1_000);
+    t.get(2n)!.txnFirstOffset = 1;
+    t.record(3n, 0, batch(0, 1, 2), 9_000);
+    expect(t.expire(10_000, 5_000)).to.equal(1);
+    expect([...t.entries()].map((e) => e.producerId)).to.deep.equal([2n, 3n]);
+  });
 });

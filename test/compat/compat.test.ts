@@ -112,6 +112,9 @@ describe('compatibility with real Kafka clients', function () {
           }
         };
 
+      const ALL_CODECS: Codec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+      // A codec the client itself cannot produce (@platformatic/kafka's zstd needs Node 22's zlib) is n/a, not a pass.
+      for (const codec of ALL_CODECS) if (!driver.codecs.includes(codec)) matrix.notApplicable(driver.name, `codec ${codec}`);
       for (const codec of driver.codecs as Codec[]) {
         it(`produces and consumes keyed messages with headers, codec ${codec}`, record(`codec ${codec}`, async () => {
           const topic = `compat-${codec}-${Date.now()}`;

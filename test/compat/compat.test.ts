@@ -14,6 +14,7 @@ const DRIVERS: ClientDriver[] = [kafkajsDriver, platformaticDriver, kcatDriver, 
 const PARTITIONS = 3;
 const MESSAGES = 30;
 const matrix = new CompatMatrix();
+matrix.columns([...['none', 'gzip', 'snappy', 'lz4', 'zstd'].map((c) => `codec ${c}`), 'list offsets', 'create/delete topic', 'restart']);
 
 type Broker = Awaited<ReturnType<typeof startBroker>>;
 

@@ -13,6 +13,11 @@ export class CompatMatrix {
     row.set(scenario, cell);
   }
 
+  /** Fixes the column order up front, whatever order the outcomes arrive in. */
+  columns(scenarios: string[]): void {
+    for (const sc of scenarios) if (!this.scenarios.includes(sc)) this.scenarios.push(sc);
+  }
+
   pass(client: string, scenario: string): void {
     this.set(client, scenario, 'pass');
   }

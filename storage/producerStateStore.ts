@@ -157,10 +157,45 @@ export function applyMarker(table: ProducerStateTable, producerId: bigint, epoch
   entry.txnFirstOffset = -1;
 }
 
-/** Writes the loaded state of `log` so the next start replays only what comes after. Call with appends stopped. */
+/** Each log's extent when the broker started serving, recorded before any append of this run. */
+const openedWith = new WeakMap<PartitionLog, { logStartOffset: number; logEndOffset: number }>();
+
+/** Call once the logs are open and before appends start; logs created later count as created empty. */
+export function noteLogsOpened(logs: Iterable<PartitionLog>): void {
+  for (const log of logs) if (!openedWith.has(log)) openedWith.set(log, { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset });
+}
+
+/**
+ * The state of a log whose table was never loaded this run, when it is known
+ * without reading the log: every append carrying a producer id loads the table
+ * first, so an unloaded log got only producer-free batches this run. Its state
+ * is then whatever it was at start: empty (created this run, or empty at start)
+ * or the snapshot that covered it exactly. After a crash the old snapshot covers
+ * less than the log, and nothing is carried (the next use replays from it).
+ */
+async function carriedForward(log: PartitionLog): Promise<SnapshotFile | null> {
+  const empty: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset: 0, producers: [], aborted: [] };
+  const opened = openedWith.get(log);
+  if (!opened) return empty;
+  const snap = await readSnapshot(log);
+  if (snap && snap.endOffset === opened.logEndOffset) return snap;
+  if (opened.logEndOffset === opened.logStartOffset) return empty;
+  return null;
+}
+
+/**
+ * Writes the state of `log` so the next start replays only what comes after,
+ * and not the whole log on the first read_committed fetch. Call with appends stopped.
+ */
 export async function snapshotProducerState(log: PartitionLog): Promise<void> {
   const t = tables.get(log);
-  if (!t) return;
+  if (!t) {
+    const carried = await carriedForward(log);
+    if (carried) {
+      await writeFileAtomic(nodeFs, log.dir, PRODUCER_SNAPSHOT_FILE, Buffer.from(JSON.stringify({ ...carried, endOffset: log.logEndOffset })));
+    }
+    return;
+  }
   const table = await t;
   table.aborted.truncateBelow(log.logStartOffset);
   table.expire(Date.now(), PRODUCER_EXPIRATION_MS);

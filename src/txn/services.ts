@@ -1,5 +1,5 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
-import { snapshotProducerState } from '../../storage/producerStateStore';
+import { noteLogsOpened, snapshotProducerState } from '../../storage/producerStateStore';
 import { ProducerIdAllocator } from './producerIdAllocator';
 import { TransactionCoordinator } from './coordinator';
 
@@ -13,6 +13,7 @@ export interface TxnServices {
 }
 
 export async function startTxnServices(services: BrokerServices): Promise<TxnServices> {
+  noteLogsOpened(services.logs.partitions().map((p) => p.log));
   const producerIds = await ProducerIdAllocator.open(services.config.dataDir);
   const coordinator = new TransactionCoordinator(services, producerIds);
   await coordinator.start(Number(services.config.raw['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 1000));

@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LogManager } from '../../storage';
+import { noteLogsOpened, producerStateOf, PRODUCER_SNAPSHOT_FILE, snapshotProducerState } from '../../storage/producerStateStore';
+import { buildBatch, removeDir, tempDir } from '../storage/helpers';
+
+function snapshotEnd(dir: string): number | null {
+  const file = path.join(dir, PRODUCER_SNAPSHOT_FILE);
+  if (!fs.existsSync(file)) return null;
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { endOffset: number }).endOffset;
+}
+
+async function appendPlain(log: { append(b: Buffer): Promise<unknown> }, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await log.append(buildBatch([{ value: `v${i}` }]));
+}
+
+/**
+ * A log whose producer state was never loaded still gets a snapshot at clean
+ * shutdown when its state is known without reading it, so the first
+ * read_committed fetch after a restart does not replay the whole log.
+ */
+describe('producer-state snapshots of logs no idempotent producer touched', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('brook-snapshot-');
+  });
+  afterEach(() => removeDir(dir));
+
+  async function open(): Promise<LogManager> {
+    const m = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
+    await m.open();
+    noteLogsOpened(m.partitions().map((p) => p.log));
+    return m;
+  }
+
+  it('snapshots a log created this run, then carries the snapshot across clean restarts', async () => {
+    let m = await open();
+    let log = await m.create('plain', 0);
+    await appendPlain(log, 5);
+    await snapshotProducerState(log);
+    await m.close();
+    expect(snapshotEnd(log.dir)).to.equal(5);
+
+    m = await open();
+    log = m.get('plain', 0)!;
+    await appendPlain(log, 3);
+    await snapshotProducerState(log);
+    await m.close();
+    expect(snapshotEnd(log.dir), 'carried forward to the new log end').to.equal(8);
+
+    // and the state loaded from it is the empty one, with nothing left to replay
+    m = await open();
+    log = m.get('plain', 0)!;
+    const table = await producerStateOf(log);
+    expect([...table.entries()]).to.deep.equal([]);
+    expect(table.lastStableOffset(log.highWatermark)).to.equal(8);
+    await m.close();
+  });
+
+  it('carries nothing when the snapshot covers less than the log found at start (after a crash)', async () => {
+    let m = await open();
+    let log = await m.create('crashy', 0);
+    await appendPlain(log, 2);
+    await snapshotProducerState(log);
+    // batches written after the last snapshot, as if the broker then died without one
+    await log.append(buildBatch([{ value: 'idempotent' }], { producerId: 42, baseTimestamp: Date.now() }));
+    await m.close();
+    expect(snapshotEnd(log.dir)).to.equal(2);
+
+    m = await open();
+    log = m.get('crashy', 0)!;
+    await appendPlain(log, 1);
+    await snapshotProducerState(log);
+    expect(snapshotEnd(log.dir), 'an unloaded log with unknown batches keeps its old snapshot').to.equal(2);
+    // loading replays from the snapshot and finds the producer written after it
+    const table = await producerStateOf(log);
+    expect([...table.entries()].map((e) => e.producerId)).to.deep.equal([42n]);
+    await snapshotProducerState(log);
+    expect(snapshotEnd(log.dir), 'a loaded table snapshots the whole log').to.equal(4);
+    await m.close();
+  });
+
+  it('snapshots a log that was empty at start', async () => {
+    let m = await open();
+    await m.create('empty', 0);
+    await m.close();
+    m = await open();
+    const log = m.get('empty', 0)!;
+    await appendPlain(log, 4);
+    await snapshotProducerState(log);
+    expect(snapshotEnd(log.dir)).to.equal(4);
+    await m.close();
+  });
+});

@@ -1,8 +1,9 @@
-import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
+import { buildRecordBatch } from '../../protocol/records';
 import type { LogManager, PartitionLog } from '../../storage';
 import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
+import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 
 export interface OffsetsTopicDeps {
   metadata: {
@@ -20,8 +21,6 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
-/** Bytes asked per read while replaying a partition at startup. */
-const LOAD_READ_BYTES = 1 << 20;
 
 /**
  * The coordinator's state in the compacted internal topic `__consumer_offsets`,
@@ -105,23 +104,7 @@ export class OffsetsTopicLog implements GroupStateLog {
   }
 
   async *load(): AsyncIterable<GroupLogRecord> {
-    for (const log of this.partitionLogs) {
-      let offset = log.logStartOffset;
-      while (offset < log.logEndOffset) {
-        const res = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
-        if (res.chunks.length === 0) break;
-        const buf = res.chunks.length === 1 ? res.chunks[0] : Buffer.concat(res.chunks);
-        let next = offset;
-        for (const batch of decodeRecordBatches(buf)) {
-          next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
-          if (batch.isControl) continue;
-          for (const r of batch.records) {
-            if (r.key && Number(r.offset) >= offset) yield { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
-          }
-        }
-        if (next <= offset) break;
-        offset = next;
-      }
-    }
+    for (const log of this.partitionLogs) yield* replayKeyedLog(log);
   }
+
 }

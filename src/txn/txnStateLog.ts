@@ -1,9 +1,9 @@
-import { buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
+import { buildRecordBatch } from '../../protocol/records';
+import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import type { PartitionLog } from '../../storage';
 import type { BrokerServices } from '../handlers/types';
 
 export const TXN_STATE_TOPIC = '__transaction_state';
-const LOAD_READ_BYTES = 1 << 20;
 
 export interface TxnLogRecord {
   key: Buffer;
@@ -43,22 +43,6 @@ export class TxnStateLog {
   /** Every record so far in log order; nothing when the topic was never created. */
   async *load(): AsyncIterable<TxnLogRecord> {
     if (!this.services.metadata.topic(TXN_STATE_TOPIC)) return;
-    const log = await this.ensureOpen();
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const res = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
-      if (res.chunks.length === 0) break;
-      const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
-      let next = offset;
-      for (const batch of decodeRecordBatches(buf)) {
-        next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
-        if (batch.isControl) continue;
-        for (const r of batch.records) {
-          if (r.key && Number(r.offset) >= offset) yield { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
-        }
-      }
-      if (next <= offset) break;
-      offset = next;
-    }
+    yield* replayKeyedLog(await this.ensureOpen());
   }
 }

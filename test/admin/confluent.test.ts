@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { ConfigSource } from '../../src/admin/configTypes';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { PYTHON, runPython as run } from '../helpers/python';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, 'confluent_admin.py');
 
 interface Entry {
@@ -26,17 +25,6 @@ interface Observations {
   delete: Record<string, string>;
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('admin: confluent-kafka AdminClient (librdkafka)', function () {
   this.timeout(120_000);

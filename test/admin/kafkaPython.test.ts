@@ -1,22 +1,10 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { PYTHON, runPython as run } from '../helpers/python';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, 'kafka_python_admin.py');
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('admin: kafka-python KafkaAdminClient', function () {
   this.timeout(120_000);

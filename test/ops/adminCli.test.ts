@@ -1,22 +1,14 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook, brookLive, jsonLines } from './cliHarness';
 import { eventually } from './promText';
+import { freePort as deadPort } from '../helpers/freePort';
 
 const REPO = path.resolve(__dirname, '../..');
 
-/** A port nothing listens on: bind, note it, close. */
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('brook admin CLI against a running Brook', function () {
   let broker: TestBroker;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startTestBroker } from '../helpers/broker';
 import { eventually } from './promText';
+import { freePort } from '../helpers/freePort';
 
 const REPO = path.resolve(__dirname, '../..');
 const ENTRYPOINT = path.join(REPO, 'docker/entrypoint.sh');
@@ -30,13 +31,6 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('docker: entrypoint and healthcheck', function () {
   let dir: string;

@@ -24,7 +24,7 @@ function ctx(apiKey: number): RequestContext {
     apiVersion: 9,
     correlationId: 1,
     clientId: 'bench',
-    connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 1, listenerName: 'PLAINTEXT' },
+    connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 1, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', principal: 'User:ANONYMOUS' },
     broker: {} as RequestContext['broker'],
     now: 0,
   };

@@ -9,7 +9,19 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   listenerName: string;
+  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL: how this connection's listener is secured. */
+  securityProtocol: SecurityProtocol;
+  /**
+   * Who is on the other end, in Kafka's `type:name` form (`User:alice`). Starts as
+   * `User:ANONYMOUS` and is replaced by TLS client authentication or SASL; handlers
+   * authorize against it, so it is read per request, never cached.
+   */
+  principal: string;
 }
+
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+
+export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
 
 export interface RequestContext {
   apiKey: number;

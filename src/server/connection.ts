@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Reader } from '../../protocol/codec/reader';
 import { ApiKey } from '../../protocol/generated/apis';
-import type { BrokerServices, ConnectionInfo, RequestContext } from '../handlers/types';
+import { ANONYMOUS_PRINCIPAL, type BrokerServices, type ConnectionInfo, type RequestContext } from '../handlers/types';
 import { lookupApi, supportedApis, type RegisteredApi } from '../handlers/registry';
 import type { Logger } from '../log';
 import { encodeApiVersionsFallback } from './apiVersionsFallback';
@@ -54,6 +54,8 @@ export class Connection {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       listenerName: 'PLAINTEXT',
+      securityProtocol: 'PLAINTEXT',
+      principal: ANONYMOUS_PRINCIPAL,
     };
     this.log = services.logger.child({ conn: id, remote: `${this.info.remoteAddress}:${this.info.remotePort}` });
     this.decoder = new FrameDecoder(limits.maxRequestBytes);

@@ -8,7 +8,7 @@ import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { lockDataDir } from './metadata/dataDirLock';
 import { LocalMetadataService } from './metadata/localMetadataService';
-import type { MetadataEvent } from './metadata/types';
+import type { BrokerIdentity, MetadataEvent, MetadataService } from './metadata/types';
 import { BrokerServer } from './server/server';
 import { nodeFs } from '../storage/fs';
 import { BrokerMetrics } from './metrics/brokerMetrics';
@@ -35,6 +35,12 @@ export interface StartBrokerOptions {
   console?: boolean;
   /** How often the console samples throughput and group lag (default 5000 ms). */
   consoleSampleMs?: number;
+  /**
+   * Builds the metadata service instead of the one the config names (tests run
+   * several in-process brokers on one shared cluster metadata). `self` has the
+   * configured port, which may be 0; the bound address follows via setSelf.
+   */
+  metadata?: (config: BrokerConfig, self: BrokerIdentity) => Promise<MetadataService>;
 }
 
 export interface BrokerHandle {
@@ -112,12 +118,16 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
   const metrics = opts.metricsPort !== undefined ? new BrokerMetrics() : null;
 
-  const metadata = await LocalMetadataService.open({
-    dataDir: config.dataDir,
-    self: { nodeId: config.nodeId, host: config.host, port: config.port, rack: null },
-    defaultPartitions: config.numPartitions,
-    clusterId: config.clusterId,
-  });
+  const rack = config.raw['broker.rack'] ?? null;
+  const configuredSelf: BrokerIdentity = { nodeId: config.nodeId, host: config.host, port: config.port, rack };
+  const metadata = opts.metadata
+    ? await opts.metadata(config, configuredSelf)
+    : await LocalMetadataService.open({
+        dataDir: config.dataDir,
+        self: configuredSelf,
+        defaultPartitions: config.numPartitions,
+        clusterId: config.clusterId,
+      });
   const logs = new LogManager({ dataDir: config.dataDir, logger: logger.child({ component: 'storage' }), defaults: config.logDefaults, fs: metrics?.timeSyncs(nodeFs) });
   await logs.open();
   // Logs come back with broker defaults; topic-level overrides live in metadata.
@@ -151,7 +161,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     host: bound.host === '0.0.0.0' || bound.host === '::' ? '127.0.0.1' : bound.host,
     port: bound.port,
   };
-  metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: null });
+  await metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack });
   logger.info(
     { host: bound.host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, nodeId: config.nodeId, clusterId: metadata.clusterId, dataDir: config.dataDir },
     'listening',

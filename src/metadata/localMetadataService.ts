@@ -11,6 +11,7 @@ import {
   type MetadataEvent,
   type MetadataListener,
   type MetadataService,
+  type PartitionState,
   type TopicInfo,
 } from './types';
 
@@ -80,8 +81,9 @@ export class LocalMetadataService implements MetadataService {
   }
 
   /** The advertised address is only known after listen(); the broker sets it then. */
-  setSelf(identity: BrokerIdentity): void {
+  setSelf(identity: BrokerIdentity): Promise<void> {
     this.selfIdentity = identity;
+    return Promise.resolve();
   }
 
   self(): BrokerIdentity {
@@ -182,7 +184,7 @@ export class LocalMetadataService implements MetadataService {
       const problem = topicNameProblem(name);
       if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       if (this.byName.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
-      const partitions = opts.partitions ?? this.opts.defaultPartitions;
+      const partitions = this.partitionCount(opts);
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `partition count ${partitions} must be at least 1`);
       }
@@ -197,6 +199,42 @@ export class LocalMetadataService implements MetadataService {
       await this.emit({ type: 'topic-created', topic });
       return topic;
     });
+  }
+
+  /** One broker holds one replica of each partition, on itself. */
+  private partitionCount(opts: CreateTopicOptions): number {
+    const selfId = this.selfIdentity.nodeId;
+    if (opts.assignment) {
+      for (const replicas of opts.assignment) {
+        if (replicas.length !== 1 || replicas[0] !== selfId) {
+          throw new MetadataError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `replicas ${replicas.join(',')}: this cluster has only broker ${selfId}`);
+        }
+      }
+      return opts.assignment.length;
+    }
+    const rf = opts.replicationFactor ?? 1;
+    if (rf !== 1) throw new MetadataError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the 1 available broker`);
+    return opts.partitions ?? this.opts.defaultPartitions;
+  }
+
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    const t = this.byName.get(topic);
+    if (!t || !Number.isInteger(partition) || partition < 0 || partition >= t.partitions) return undefined;
+    const self = this.selfIdentity.nodeId;
+    return { topic, partition, replicas: [self], leader: self, leaderEpoch: 0, isr: [self], partitionEpoch: 0 };
+  }
+
+  /** The only valid ISR is this broker at epoch 0; anything else is a caller's mistake, refused like a stale update. */
+  alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
+    const state = this.partitionState(topic, partition);
+    if (!state) return Promise.reject(new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${partition}`));
+    if (expect.leaderEpoch !== state.leaderEpoch) {
+      return Promise.reject(new MetadataError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${expect.leaderEpoch} is not the current ${state.leaderEpoch}`));
+    }
+    if (expect.partitionEpoch !== state.partitionEpoch || isr.length !== 1 || isr[0] !== state.leader) {
+      return Promise.reject(new MetadataError(ErrorCode.INVALID_UPDATE_VERSION, `partition ${topic}-${partition} has the single replica ${state.leader}`));
+    }
+    return Promise.resolve(state);
   }
 
   ensureTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {

@@ -21,11 +21,36 @@ export interface TopicInfo {
   internal: boolean;
 }
 
+/**
+ * Who holds a partition. In single-broker mode this broker is the only replica,
+ * the leader and the ISR, at epoch 0.
+ */
+export interface PartitionState {
+  topic: string;
+  partition: number;
+  /** The assignment, preferred leader first. */
+  replicas: number[];
+  /** -1 = no leader (offline). */
+  leader: number;
+  /** Bumps on every leader change. */
+  leaderEpoch: number;
+  isr: number[];
+  /** Bumps on every change of this record (Kafka's partition epoch). */
+  partitionEpoch: number;
+}
+
+/** No leader: the partition is offline. */
+export const NO_LEADER = -1;
+
 export type MetadataEvent =
   | { type: 'topic-created'; topic: TopicInfo }
   | { type: 'topic-deleted'; topic: TopicInfo }
   | { type: 'partitions-added'; topic: TopicInfo; previous: number }
-  | { type: 'configs-altered'; topic: TopicInfo };
+  | { type: 'configs-altered'; topic: TopicInfo }
+  /** Leader, ISR or replicas of one partition changed (not sent for the states a topic is created with). */
+  | { type: 'partition-changed'; state: PartitionState }
+  /** A broker registered, re-registered with a new address, or its lease expired. */
+  | { type: 'brokers-changed' };
 
 export type MetadataListener = (e: MetadataEvent) => void | Promise<void>;
 
@@ -33,6 +58,10 @@ export interface CreateTopicOptions {
   partitions?: number;
   configs?: Record<string, string>;
   internal?: boolean;
+  /** Replicas per partition; the backend picks them (rack-aware). Default 1. */
+  replicationFactor?: number;
+  /** Manual replica assignment, one broker id list per partition (preferred leader first); overrides partitions/replicationFactor. */
+  assignment?: number[][];
 }
 
 export interface MetadataService {
@@ -40,6 +69,12 @@ export interface MetadataService {
   readonly controllerId: number;
   /** This broker, with the address clients should use. */
   self(): BrokerIdentity;
+  /**
+   * The advertised address is only known after listen(); the broker announces
+   * it here (a cluster backend registers the broker with it).
+   */
+  setSelf(identity: BrokerIdentity): Promise<void>;
+  /** The live brokers (registered, lease alive), ordered by node id. */
   brokers(): BrokerIdentity[];
 
   topic(name: string): TopicInfo | undefined;
@@ -54,6 +89,20 @@ export interface MetadataService {
   addPartitions(name: string, totalCount: number): Promise<TopicInfo>;
   /** Replaces (set) or removes (null) the given keys. */
   alterTopicConfigs(name: string, changes: Record<string, string | null>): Promise<TopicInfo>;
+
+  /** Undefined for an unknown topic or a partition out of range. */
+  partitionState(topic: string, partition: number): PartitionState | undefined;
+  /**
+   * The leader's ISR change (Kafka's AlterPartition). Rejects with
+   * MetadataError(FENCED_LEADER_EPOCH or INVALID_UPDATE_VERSION) when
+   * leaderEpoch/partitionEpoch are stale; resolves with the new state.
+   */
+  alterPartitionIsr(
+    topic: string,
+    partition: number,
+    expect: { leaderEpoch: number; partitionEpoch: number },
+    isr: number[],
+  ): Promise<PartitionState>;
 
   /**
    * Returns an unsubscribe function. A listener may return a promise: the

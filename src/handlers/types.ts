@@ -62,4 +62,6 @@ export interface BrokerServices {
   txn?: unknown;
   /** Set when metrics are enabled (src/metrics). */
   observer?: BrokerObserver;
+  /** ACL authorizer (src/security/acl); absent when authorizer.class.name is unset, and then everything is allowed. */
+  authorizer?: import('../security/acl/authorizer').AclAuthorizer;
 }

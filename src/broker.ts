@@ -15,6 +15,7 @@ import { BrokerMetrics } from './metrics/brokerMetrics';
 import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
+import { startAuthorizer } from './security/acl/services';
 
 export interface StartBrokerOptions {
   host?: string;
@@ -138,6 +139,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
   const unfollow = followMetadata(services);
+  const stopAuthorizer = await startAuthorizer(services);
   const detachMetrics = metrics?.attach(services);
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
@@ -180,6 +182,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       groups.stop();
       unfollow();
       await txn.stop();
+      stopAuthorizer();
       await logs.close();
       await metadata.close();
       logger.info({}, 'shutdown complete');

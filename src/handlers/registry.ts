@@ -39,6 +39,9 @@ import { handleWriteTxnMarkers } from './writeTxnMarkers';
 import { handleDescribeTransactions } from './describeTransactions';
 import { handleListTransactions } from './listTransactions';
 import { handleDescribeProducers } from './describeProducers';
+import { handleCreateAcls } from './createAcls';
+import { handleDescribeAcls } from './describeAcls';
+import { handleDeleteAcls } from './deleteAcls';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -104,6 +107,9 @@ const ENTRIES: Entry[] = [
   [ApiKey.DescribeTransactions, handleDescribeTransactions],
   [ApiKey.ListTransactions, handleListTransactions],
   [ApiKey.DescribeProducers, handleDescribeProducers],
+  [ApiKey.CreateAcls, handleCreateAcls],
+  [ApiKey.DescribeAcls, handleDescribeAcls],
+  [ApiKey.DeleteAcls, handleDeleteAcls],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

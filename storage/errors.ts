@@ -5,7 +5,9 @@ export type StorageErrorCode =
   | typeof ErrorCode.OFFSET_OUT_OF_RANGE
   | typeof ErrorCode.CORRUPT_MESSAGE
   | typeof ErrorCode.MESSAGE_TOO_LARGE
-  | typeof ErrorCode.RECORD_LIST_TOO_LARGE;
+  | typeof ErrorCode.RECORD_LIST_TOO_LARGE
+  /** The log is being truncated by replication (it just stopped leading). */
+  | typeof ErrorCode.NOT_LEADER_OR_FOLLOWER;
 
 /**
  * The one error type storage hands to its callers. `code` is the Kafka error

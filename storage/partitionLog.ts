@@ -10,8 +10,12 @@ import { NO_TIMESTAMP, Segment, SegmentGoneError } from './segment';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, plausibleBatchSize, writeInt64 } from './batch';
 import { scanBatches } from './batchScanner';
 import { decodeBatch, recordTimestamp } from './records';
-import { LOG_START_FILE, RECOVERY_POINT_FILE, persistIndexes, recoverPartition, removeSegmentFiles } from './recovery';
+import { LOG_START_FILE, RECOVERY_POINT_FILE, persistIndexes, readNumberFile, recoverPartition, removeSegmentFiles } from './recovery';
 import { compactSegments } from './compaction';
+import { LeaderEpochCache } from './leaderEpochCache';
+
+/** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
+export const HIGH_WATERMARK_FILE = 'high-watermark';
 
 export interface AppendResult {
   baseOffset: number;
@@ -33,6 +37,11 @@ export interface AppendOptions {
   now?: number;
   /** Stamped into partitionLeaderEpoch of every batch when given. */
   leaderEpoch?: number;
+  /**
+   * Replication: the batches carry the leader's offsets and epochs and are
+   * written as they are; the first must start at the log end.
+   */
+  keepOffsets?: boolean;
 }
 
 export interface ReadOptions {
@@ -52,6 +61,7 @@ interface AppendRequest {
   buf: Buffer;
   now: number;
   leaderEpoch: number | undefined;
+  keepOffsets: boolean;
   /** Offsets the request spans (sum of lastOffsetDelta + 1). */
   span: number;
   records: number;
@@ -98,6 +108,19 @@ export class PartitionLog {
   logStartOffset = 0;
   logEndOffset = 0;
   highWatermark = 0;
+  /**
+   * True (the default) while this log alone decides what is committed: the
+   * high watermark follows the written (in fsync mode, durable) end. Replication
+   * clears it and moves the high watermark itself through setHighWatermark.
+   */
+  highWatermarkFollowsLog = true;
+  /** End of what is written (durable, in fsync mode): where the high watermark would be without replication. */
+  localCommittedEnd = 0;
+  /** The high watermark saved by replication before the last shutdown, null when none was saved. */
+  checkpointedHighWatermark: number | null = null;
+  /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. */
+  epochs!: LeaderEpochCache;
+  private truncating = false;
   private config: LogConfig;
   private segments: Segment[] = [];
   private active!: Segment;
@@ -161,6 +184,10 @@ export class PartitionLog {
     log.assignNext = log.logEndOffset;
     log.reserved = log.active.size;
     log.highWatermark = log.logEndOffset;
+    log.localCommittedEnd = log.logEndOffset;
+    log.epochs = await LeaderEpochCache.load(ctx.sfs, dir);
+    const hw = await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE));
+    log.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, log.logEndOffset);
     if (config.fsyncOnAppend) await log.active.reopenPinned(true);
     ctx.logger.info(
       { topic, partition, segments: log.segments.length, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery: recovered.actions },
@@ -212,6 +239,7 @@ export class PartitionLog {
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(storageFailure(`append to ${this.topic}-${this.partition}`, 'log is closed'));
     if (this.failure) return Promise.reject(this.failure);
+    if (this.truncating) return Promise.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.topic}-${this.partition} is being truncated`));
     let span = 0;
     let records = 0;
     try {
@@ -224,6 +252,7 @@ export class PartitionLog {
         buf: batches,
         now: opts.now ?? Date.now(),
         leaderEpoch: opts.leaderEpoch,
+        keepOffsets: opts.keepOffsets === true,
         span,
         records,
         baseOffset: -1,
@@ -308,6 +337,10 @@ export class PartitionLog {
               break;
             }
           }
+          if (req.keepOffsets && req.buf.length > 0 && batchBaseOffset(req.buf, 0) < this.assignNext) {
+            req.reject(new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `replicated batch starts at ${batchBaseOffset(req.buf, 0)}, log ends at ${this.assignNext}`));
+            continue;
+          }
           this.assignOffsets(req);
           group.push(req);
           groupBytes += req.buf.length;
@@ -330,6 +363,16 @@ export class PartitionLog {
   /** Rewrites baseOffset (outside the CRC) and, for LogAppendTime, the timestamp type and max timestamp (CRC fixed). */
   private assignOffsets(req: AppendRequest): void {
     const buf = req.buf;
+    if (req.keepOffsets) {
+      req.baseOffset = this.assignNext;
+      let pos = 0;
+      while (pos < buf.length) {
+        this.assignNext = batchLastOffset(buf, pos) + 1;
+        pos += BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+      }
+      req.lastOffset = this.assignNext - 1;
+      return;
+    }
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime';
     req.baseOffset = this.assignNext;
     let pos = 0;
@@ -474,7 +517,8 @@ export class PartitionLog {
       this.unflushedMessages = 0;
       this.lastFlushAt = Date.now();
     }
-    this.highWatermark = this.logEndOffset;
+    this.localCommittedEnd = this.logEndOffset;
+    if (this.highWatermarkFollowsLog) this.highWatermark = this.logEndOffset;
     for (const req of write.group) req.resolve(this.resultOf(req));
     this.notify();
     if (this.unflushedMessages >= this.config.flushMessages) this.flush().catch(() => undefined);
@@ -517,7 +561,8 @@ export class PartitionLog {
           continue;
         }
         const durableEnd = round[round.length - 1]!.req.lastOffset + 1;
-        if (durableEnd > this.highWatermark) this.highWatermark = durableEnd;
+        if (durableEnd > this.localCommittedEnd) this.localCommittedEnd = durableEnd;
+        if (this.highWatermarkFollowsLog && durableEnd > this.highWatermark) this.highWatermark = durableEnd;
         this.unflushedMessages = 0;
         this.lastFlushAt = Date.now();
         for (const w of round) w.req.resolve(this.resultOf(w.req));
@@ -526,6 +571,123 @@ export class PartitionLog {
     } finally {
       this.syncing = null;
     }
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  /**
+   * Replication moves the high watermark (leader: min log end over the ISR;
+   * follower: the leader's, capped by what it has). Never past the local log
+   * end; listeners (parked fetches) wake when it moves.
+   */
+  setHighWatermark(offset: number): void {
+    const hw = Math.max(this.logStartOffset, Math.min(offset, this.logEndOffset));
+    if (hw === this.highWatermark) return;
+    this.highWatermark = hw;
+    this.notify();
+  }
+
+  /** Saves the high watermark so a restart never serves what may not be replicated. */
+  async checkpointHighWatermark(): Promise<void> {
+    const hw = this.highWatermark;
+    if (this.checkpointedHighWatermark === hw) return;
+    await writeFileAtomic(this.ctx.sfs, this.dir, HIGH_WATERMARK_FILE, Buffer.from(String(hw)));
+    this.checkpointedHighWatermark = hw;
+  }
+
+  /**
+   * Drops every batch whose last offset is at or past `offset` (a follower
+   * diverged from its leader), fixing indexes, the leader epoch cache and the
+   * high watermark. Appends are refused meanwhile. Below the first segment the
+   * log starts over empty at `offset`. Returns the new log end offset.
+   */
+  truncateTo(offset: number): Promise<number> {
+    return this.withStructuralLock(async () => {
+      this.truncating = true;
+      try {
+        while (this.draining || this.syncing || this.inflight.length > 0 || this.unwinding) {
+          await this.draining;
+          await this.settleWrites();
+          await this.syncing;
+        }
+        if (offset >= this.logEndOffset) return this.logEndOffset;
+        if (this.failure) throw this.failure;
+        try {
+          if (offset <= this.segments[0]!.baseOffset) await this.startOverAt(offset);
+          else await this.cutTail(offset);
+        } catch (err) {
+          this.failure = storageFailure(`${this.topic}-${this.partition} is offline: truncation failed`, err);
+          throw this.failure;
+        }
+        this.assignNext = this.logEndOffset;
+        this.reserved = this.active.size;
+        this.compactedUpTo = -1;
+        if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset;
+        if (this.highWatermark > this.logEndOffset) this.highWatermark = this.logEndOffset;
+        if (this.localCommittedEnd > this.logEndOffset) this.localCommittedEnd = this.logEndOffset;
+        await this.epochs.truncateFromEnd(this.logEndOffset);
+        await writeFileAtomic(this.ctx.sfs, this.dir, RECOVERY_POINT_FILE, Buffer.from(String(this.active.baseOffset)));
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, requested: offset, logEndOffset: this.logEndOffset }, 'truncated log');
+        return this.logEndOffset;
+      } finally {
+        this.truncating = false;
+      }
+    });
+  }
+
+  /** Cuts the segment holding `offset` before the batch holding it and drops the later segments. */
+  private async cutTail(offset: number): Promise<void> {
+    let keep = this.segmentIndexFor(offset, this.segments);
+    let seg = this.segments[keep]!;
+    let cut = 0;
+    await scanBatches(seg, 0, seg.size, false, (b) => {
+      if (batchLastOffset(b.buf, b.offsetInBuf) >= offset) return false;
+      cut = b.position + b.size;
+      return true;
+    });
+    if (cut === 0 && keep > 0) {
+      // nothing of this segment survives: the previous one becomes the active one
+      keep--;
+      seg = this.segments[keep]!;
+      cut = seg.size;
+    }
+    const doomed = this.segments.slice(keep + 1);
+    this.segments = this.segments.slice(0, keep + 1);
+    for (const d of doomed) {
+      d.markDeleted();
+      await removeSegmentFiles(this.ctx.sfs, d);
+    }
+    const fd = this.config.fsyncOnAppend ? (await seg.reopenPinned(true), await seg.acquire()) : await seg.openPinned().then(() => seg.acquire());
+    try {
+      await this.ctx.sfs.ftruncate(fd, cut);
+      await this.ctx.sfs.fsync(fd);
+    } finally {
+      seg.release();
+    }
+    seg.resetIndexes();
+    await scanBatches(seg, 0, cut, false, (b) => {
+      seg.trackBatch(b.position, batchBaseOffset(b.buf, b.offsetInBuf), batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, this.config.indexIntervalBytes);
+    });
+    seg.pinned = true;
+    this.active = seg;
+    this.logEndOffset = seg.nextOffset;
+  }
+
+  /** Kafka's truncateFullyAndStartAt: every segment goes, an empty one starts at `offset`. */
+  private async startOverAt(offset: number): Promise<void> {
+    const doomed = this.segments;
+    const seg = new Segment(this.dir, offset, this.ctx.sfs, this.ctx.pool);
+    for (const d of doomed) {
+      d.markDeleted();
+      await removeSegmentFiles(this.ctx.sfs, d);
+    }
+    await seg.reopenPinned(this.config.fsyncOnAppend);
+    await fsyncDir(this.ctx.sfs, this.dir);
+    this.segments = [seg];
+    this.active = seg;
+    this.logStartOffset = offset;
+    this.logEndOffset = offset;
+    await writeFileAtomic(this.ctx.sfs, this.dir, LOG_START_FILE, Buffer.from(String(offset)));
   }
 
   private notify(): void {
@@ -868,6 +1030,7 @@ export class PartitionLog {
         }
         await persistIndexes(this.ctx.sfs, this.active);
       }
+      if (!this.highWatermarkFollowsLog) await this.checkpointHighWatermark();
     } finally {
       for (const seg of this.segments) seg.markDeleted();
     }

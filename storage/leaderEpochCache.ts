@@ -1,0 +1,114 @@
+import { writeFileAtomic, type StorageFs } from './fs';
+
+export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
+
+export interface EpochEntry {
+  epoch: number;
+  /** First offset written in this epoch. */
+  startOffset: number;
+}
+
+/** Kafka's "no such epoch" answer: both fields -1. */
+export const UNDEFINED_EPOCH_END = { epoch: -1, endOffset: -1 } as const;
+
+/**
+ * Which leader epoch wrote which offsets (KIP-101): one (epoch, start offset)
+ * entry per epoch that wrote anything, ascending in both. A follower that
+ * comes back asks the leader where its last epoch ends and truncates there,
+ * instead of trusting its high watermark, so divergent tails are dropped.
+ * Persisted as text, one `epoch offset` line each, rewritten atomically on change.
+ */
+export class LeaderEpochCache {
+  private entries: EpochEntry[];
+
+  private constructor(
+    private readonly sfs: StorageFs,
+    private readonly dir: string,
+    entries: EpochEntry[],
+  ) {
+    this.entries = entries;
+  }
+
+  static async load(sfs: StorageFs, dir: string): Promise<LeaderEpochCache> {
+    let entries: EpochEntry[] = [];
+    try {
+      entries = parse((await sfs.readFile(`${dir}/${LEADER_EPOCH_FILE}`)).toString('utf8'));
+    } catch {
+      entries = [];
+    }
+    return new LeaderEpochCache(sfs, dir, entries);
+  }
+
+  all(): readonly EpochEntry[] {
+    return this.entries;
+  }
+
+  latestEpoch(): number {
+    return this.entries.length === 0 ? -1 : this.entries[this.entries.length - 1]!.epoch;
+  }
+
+  /**
+   * Records that `epoch` starts writing at `startOffset`. An older or equal
+   * epoch is ignored (batches of an epoch already known arrive all the time on a follower).
+   */
+  async assign(epoch: number, startOffset: number): Promise<void> {
+    if (epoch < 0 || epoch <= this.latestEpoch()) return;
+    // a later epoch may never start below an earlier one's start: those entries were truncated away
+    this.entries = this.entries.filter((e) => e.startOffset < startOffset);
+    this.entries.push({ epoch, startOffset });
+    await this.persist();
+  }
+
+  /**
+   * Kafka's OffsetForLeaderEpoch answer for `requested`: the largest epoch
+   * <= requested that this log knows, and the offset where it ended (the start
+   * of the next epoch, or the log end for the latest one).
+   */
+  endOffsetFor(requested: number, logEndOffset: number): { epoch: number; endOffset: number } {
+    if (this.entries.length === 0 || requested < this.entries[0]!.epoch) return UNDEFINED_EPOCH_END;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (e.epoch > requested) continue;
+      const next = this.entries[i + 1];
+      return { epoch: e.epoch, endOffset: next ? next.startOffset : logEndOffset };
+    }
+    return UNDEFINED_EPOCH_END;
+  }
+
+  /** After the log was cut at `offset`: epochs that started at or after it no longer wrote anything here. */
+  async truncateFromEnd(offset: number): Promise<void> {
+    const kept = this.entries.filter((e) => e.startOffset < offset);
+    if (kept.length === this.entries.length) return;
+    this.entries = kept;
+    await this.persist();
+  }
+
+  /** After the log start moved to `offset`: the epoch holding it now starts there. */
+  async truncateFromStart(offset: number): Promise<void> {
+    let i = 0;
+    while (i + 1 < this.entries.length && this.entries[i + 1]!.startOffset <= offset) i++;
+    const kept = this.entries.slice(i);
+    if (kept.length > 0 && kept[0]!.startOffset < offset) kept[0] = { epoch: kept[0]!.epoch, startOffset: offset };
+    if (kept.length === this.entries.length && kept[0]?.startOffset === this.entries[0]?.startOffset) return;
+    this.entries = kept;
+    await this.persist();
+  }
+
+  private persist(): Promise<void> {
+    const text = this.entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join('');
+    return writeFileAtomic(this.sfs, this.dir, LEADER_EPOCH_FILE, Buffer.from(text));
+  }
+}
+
+function parse(text: string): EpochEntry[] {
+  const out: EpochEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+) (\d+)$/.exec(line.trim());
+    if (!m) continue;
+    const e = { epoch: Number(m[1]), startOffset: Number(m[2]) };
+    const last = out[out.length - 1];
+    if (last && (e.epoch <= last.epoch || e.startOffset < last.startOffset)) continue;
+    out.push(e);
+  }
+  return out;
+}

@@ -7,6 +7,8 @@ import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { appendIdempotent, hasProducerId, transactionCheck } from '../txn/idempotentAppend';
+import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -69,13 +71,19 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
 export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = async (ctx, req) => {
   const acks = req.acks;
   const validAcks = acks === 0 || acks === 1 || acks === -1;
+  // Kafka refuses the whole request when the transactional id may not be written.
+  const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);
   const responses = await Promise.all(
     req.topicData.map(async (t) => {
       let partitionResponses: PartitionResponse[];
       if (!validAcks) {
         partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS));
+      } else if (txnDenied) {
+        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+      } else if (!authorizedTopic(ctx, AclOperation.WRITE, t.name)) {
+        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
       } else {
-        const resolved = await resolveTopic(ctx.broker, t.name, true);
+        const resolved = await resolveTopic(ctx.broker, t.name, authorizedToCreateTopic(ctx, t.name));
         if (!resolved.topic) {
           partitionResponses = t.partitionData.map((p) => failed(p.index, resolved.errorCode));
         } else if (resolved.topic.internal) {

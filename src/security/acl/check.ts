@@ -41,3 +41,7 @@ export function authorizedOperations(ctx: RequestContext, resourceType: number, 
 export const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11] as const; // READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS
 export const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12] as const; // CREATE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE_CONFIGS ALTER_CONFIGS IDEMPOTENT_WRITE
 export const GROUP_OPERATIONS = [3, 6, 8] as const; // READ DELETE DESCRIBE
+
+/** Kafka lets a topic be created by CREATE on the cluster or on the topic itself. */
+export const authorizedToCreateTopic = (ctx: RequestContext, topic: string): boolean =>
+  ctx.broker.authorizer === undefined || authorizedCluster(ctx, 5 /* CREATE */) || authorizedTopic(ctx, 5, topic);

@@ -1,19 +1,38 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { AddPartitionsToTxnRequest } from '../../protocol/generated/messages/AddPartitionsToTxnRequest';
 import type { AddPartitionsToTxnResponseInput } from '../../protocol/generated/messages/AddPartitionsToTxnResponse';
+import type { TransactionCoordinator } from '../txn/coordinator';
 import { txnServices } from '../txn/services';
 import type { Handler } from './types';
 
-/** v0-3: one transaction from its producer (v4+ is the broker-to-broker verification form, not served). */
+type TopicResults = Array<{ name: string; resultsByPartition: Array<{ partitionIndex: number; partitionErrorCode: number }> }>;
+
+function toWire(results: Array<{ name: string; results: Array<{ partition: number; errorCode: number }> }>): TopicResults {
+  return results.map((t) => ({ name: t.name, resultsByPartition: t.results.map((r) => ({ partitionIndex: r.partition, partitionErrorCode: r.errorCode })) }));
+}
+
+/**
+ * v0-3: one transaction from its producer. v4+ (KIP-890): a batch of
+ * transactions, each either added to (as v3) or, with verify_only, only
+ * checked — the form a partition leader uses to ask the coordinator whether a
+ * transactional produce belongs to an open transaction.
+ */
 export const handleAddPartitionsToTxn: Handler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponseInput> = async (ctx, req) => {
   const { coordinator } = await txnServices(ctx);
   const fenced = ctx.apiVersion >= 2 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH;
-  const topics = req.v3AndBelowTopics.map((t) => ({ name: t.name, partitions: t.partitions }));
-  const results = await coordinator.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, topics, fenced, ctx.now);
-  return {
-    throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
-    resultsByTransaction: [],
-    resultsByTopicV3AndBelow: results.map((t) => ({ name: t.name, resultsByPartition: t.results.map((r) => ({ partitionIndex: r.partition, partitionErrorCode: r.errorCode })) })),
-  };
+  if (ctx.apiVersion < 4) {
+    const topics = req.v3AndBelowTopics.map((t) => ({ name: t.name, partitions: t.partitions }));
+    const results = await coordinator.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, topics, fenced, ctx.now);
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: toWire(results) };
+  }
+  const resultsByTransaction = await Promise.all(
+    req.transactions.map(async (t) => ({ transactionalId: t.transactionalId, topicResults: toWire(await oneTransaction(coordinator, t, fenced, ctx.now)) })),
+  );
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction, resultsByTopicV3AndBelow: [] };
 };
+
+function oneTransaction(coordinator: TransactionCoordinator, t: AddPartitionsToTxnRequest['transactions'][number], fenced: number, now: number) {
+  const topics = t.topics.map((x) => ({ name: x.name, partitions: x.partitions }));
+  if (t.verifyOnly) return coordinator.verifyPartitions(t.transactionalId, t.producerId, t.producerEpoch, topics, fenced);
+  return coordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, topics, fenced, now);
+}

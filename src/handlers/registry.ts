@@ -99,7 +99,7 @@ const ENTRIES: Entry[] = [
   [ApiKey.ConsumerGroupHeartbeat, handleConsumerGroupHeartbeat],
   [ApiKey.ConsumerGroupDescribe, handleConsumerGroupDescribe],
   [ApiKey.InitProducerId, handleInitProducerId],
-  [ApiKey.AddPartitionsToTxn, handleAddPartitionsToTxn, { maxVersion: 3 }],
+  [ApiKey.AddPartitionsToTxn, handleAddPartitionsToTxn],
   [ApiKey.AddOffsetsToTxn, handleAddOffsetsToTxn],
   [ApiKey.EndTxn, handleEndTxn],
   [ApiKey.TxnOffsetCommit, handleTxnOffsetCommit],

@@ -259,6 +259,25 @@ export class TransactionCoordinator {
     });
   }
 
+  /**
+   * AddPartitionsToTxn v4+ with verify_only: whether each partition is already
+   * in the producer's open transaction (INVALID_TXN_STATE when not), changing nothing.
+   */
+  verifyPartitions(id: string, producerId: bigint, epoch: number, topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>, fencedCode: number): Promise<Array<{ name: string; results: Array<{ partition: number; errorCode: number }> }>> {
+    return this.locked(id, async () => {
+      const meta = this.txns.get(id);
+      const err = this.validate(meta, producerId, epoch, fencedCode);
+      return topics.map((t) => ({
+        name: t.name,
+        results: t.partitions.map((p) => {
+          if (err !== null) return { partition: p, errorCode: err };
+          const inTxn = meta!.status === TxnStatus.Ongoing && meta!.partitions.get(t.name)?.has(p) === true;
+          return { partition: p, errorCode: inTxn ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE };
+        }),
+      }));
+    });
+  }
+
   /** AddOffsetsToTxn: the transaction will commit offsets of this group. */
   addOffsets(id: string, producerId: bigint, epoch: number, fencedCode: number, now: number): Promise<number> {
     return this.locked(id, async () => {

@@ -5,6 +5,7 @@ import { FetchState } from '../fetch/fetchState';
 import { readPartitions, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
 import { sessionKey, type FetchSession } from '../fetch/sessionCache';
 import { planFetch } from '../fetch/sessionRequest';
+import { authorizeFetchTargets } from '../security/acl/fetchTargets';
 import type { Handler, RequestContext } from './types';
 
 const EMPTY = Buffer.alloc(0);
@@ -115,7 +116,7 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
   if (plan.kind === 'error') {
     return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
   }
-  const reads = await readWithLongPoll(ctx, req, plan.targets);
+  const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets));
   let sent = reads;
   if (plan.kind === 'incremental') sent = reads.filter((r) => worthSending(r, plan.session));
   if (plan.session) rememberSent(plan.session, sent);

@@ -15,6 +15,7 @@ import { BrokerMetrics } from './metrics/brokerMetrics';
 import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
+import { startQuotaServices } from './security/quota/services';
 import { startAuthorizer } from './security/acl/services';
 
 export interface StartBrokerOptions {
@@ -144,6 +145,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
   const txn = await startTxnServices(services);
+  services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger });
   const server = new BrokerServer(services, {
     maxRequestBytes: config.socketRequestMaxBytes,
     maxInFlight: config.maxInFlightRequestsPerConnection,
@@ -182,6 +184,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       groups.stop();
       unfollow();
       await txn.stop();
+      services.quotas?.stop();
       stopAuthorizer();
       await logs.close();
       await metadata.close();

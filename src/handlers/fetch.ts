@@ -7,6 +7,7 @@ import { sessionKey, type FetchSession } from '../fetch/sessionCache';
 import { planFetch } from '../fetch/sessionRequest';
 import { authorizeFetchTargets } from '../security/acl/fetchTargets';
 import type { Handler, RequestContext } from './types';
+import { throttleFetch } from '../security/quota/requestThrottle';
 
 const EMPTY = Buffer.alloc(0);
 const READ_COMMITTED = 1;
@@ -90,7 +91,10 @@ function progressed(reads: readonly PartitionRead[]): boolean {
  */
 async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets: FetchTarget[]): Promise<PartitionRead[]> {
   const state = fetchState(ctx);
-  const maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  let maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  // A client under a consumer quota gets at most its window's allowance per fetch, as in Kafka.
+  const quota = ctx.broker.quotas?.fetch;
+  if (quota?.active) maxBytes = Math.min(maxBytes, quota.maxBytesInWindow(ctx.connection.principal, ctx.clientId));
   const maxWait = Math.min(Math.max(req.maxWaitMs, 0), ctx.broker.config.fetchMaxWaitMsCap);
   const deadline = ctx.now + maxWait;
   for (;;) {
@@ -117,11 +121,23 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
     return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
   }
   const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets));
+  let throttleTimeMs = 0;
+  const quota = ctx.broker.quotas?.fetch;
+  if (quota?.active) {
+    const throttled = await throttleFetch(ctx, quota, reads.reduce((n, r) => n + r.bytes, 0));
+    if (throttled.withhold) {
+      // Like Kafka: an over-quota client gets no data; a session this request was to start is not started.
+      if (plan.kind === 'full' && plan.session) fetchState(ctx).sessions.remove(plan.session.id);
+      const sessionId = plan.kind === 'incremental' ? plan.session.id : 0;
+      return { throttleTimeMs: throttled.throttleTimeMs, errorCode: 0, sessionId, responses: [] };
+    }
+    throttleTimeMs = throttled.throttleTimeMs;
+  }
   let sent = reads;
   if (plan.kind === 'incremental') sent = reads.filter((r) => worthSending(r, plan.session));
   if (plan.session) rememberSent(plan.session, sent);
   return {
-    throttleTimeMs: 0,
+    throttleTimeMs,
     errorCode: 0,
     sessionId: plan.session?.id ?? 0,
     responses: groupByTopic(version, req.isolationLevel, sent),

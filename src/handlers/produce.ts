@@ -7,6 +7,7 @@ import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { appendIdempotent, hasProducerId, transactionCheck } from '../txn/idempotentAppend';
+import { throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -97,7 +98,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
       return { name: t.name, partitionResponses };
     }),
   );
+  // Appended first, throttled after (Kafka's way): the answer says how long to back off, acks=0 or not.
+  const quota = ctx.broker.quotas?.produce;
+  const throttleTimeMs = quota?.active ? await throttleProduce(ctx, quota, req) : 0;
   // acks=0: the client expects no answer at all, not even for errors.
   if (acks === 0) return null;
-  return { responses, throttleTimeMs: 0 };
+  return { responses, throttleTimeMs };
 };

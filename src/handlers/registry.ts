@@ -39,6 +39,8 @@ import { handleWriteTxnMarkers } from './writeTxnMarkers';
 import { handleDescribeTransactions } from './describeTransactions';
 import { handleListTransactions } from './listTransactions';
 import { handleDescribeProducers } from './describeProducers';
+import { handleDescribeClientQuotas } from './describeClientQuotas';
+import { handleAlterClientQuotas } from './alterClientQuotas';
 import { handleCreateAcls } from './createAcls';
 import { handleDescribeAcls } from './describeAcls';
 import { handleDeleteAcls } from './deleteAcls';
@@ -107,6 +109,8 @@ const ENTRIES: Entry[] = [
   [ApiKey.DescribeTransactions, handleDescribeTransactions],
   [ApiKey.ListTransactions, handleListTransactions],
   [ApiKey.DescribeProducers, handleDescribeProducers],
+  [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
+  [ApiKey.AlterClientQuotas, handleAlterClientQuotas],
   [ApiKey.CreateAcls, handleCreateAcls],
   [ApiKey.DescribeAcls, handleDescribeAcls],
   [ApiKey.DeleteAcls, handleDeleteAcls],

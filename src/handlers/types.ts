@@ -17,6 +17,8 @@ export interface ConnectionInfo {
    * authorize against it, so it is read per request, never cached.
    */
   principal: string;
+  /** Set by quota throttling (KIP-219): the server reads nothing more from this connection until then (epoch ms). */
+  throttledUntilMs?: number;
 }
 
 export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
@@ -62,6 +64,8 @@ export interface BrokerServices {
   txn?: unknown;
   /** Set when metrics are enabled (src/metrics). */
   observer?: BrokerObserver;
+  /** Client quotas and connection limits (src/security/quota). */
+  quotas?: import('../security/quota/services').QuotaServices;
   /** ACL authorizer (src/security/acl); absent when authorizer.class.name is unset, and then everything is allowed. */
   authorizer?: import('../security/acl/authorizer').AclAuthorizer;
 }

@@ -41,6 +41,7 @@ export class Connection {
   private drainedWaiters: Array<() => void> = [];
   readonly info: ConnectionInfo;
   private readonly log: Logger;
+  private throttleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -231,7 +232,26 @@ export class Connection {
   }
 
   private overloaded(): boolean {
-    return this.slots.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.writeHighWaterMark;
+    return this.slots.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.writeHighWaterMark || this.throttled();
+  }
+
+  /** A client over its quota is muted (KIP-219): nothing more is read until its throttle time is over. */
+  private throttled(): boolean {
+    const until = this.info.throttledUntilMs;
+    if (until === undefined) return false;
+    const left = until - Date.now();
+    if (left <= 0) {
+      this.info.throttledUntilMs = undefined;
+      return false;
+    }
+    if (!this.throttleTimer) {
+      this.throttleTimer = setTimeout(() => {
+        this.throttleTimer = undefined;
+        this.pump();
+      }, left);
+      this.throttleTimer.unref();
+    }
+    return true;
   }
 
   private onIdle(): void {

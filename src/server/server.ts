@@ -37,6 +37,7 @@ export class BrokerServer {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.services.quotas && !this.services.quotas.connections.admit(socket)) return;
     const conn = new Connection(socket, this.nextId++, this.services, this.limits, (c) => this.connections.delete(c));
     this.connections.add(conn);
   }

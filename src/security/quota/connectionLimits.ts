@@ -1,0 +1,135 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '../../log';
+import { CONNECTION_CREATION_RATE } from './entity';
+import { WindowedRate, type RateWindow } from './rate';
+import type { QuotaEntry } from './store';
+
+export interface ConnectionLimitConfig {
+  /** Broker-wide cap (`max.connections`). */
+  maxConnections: number;
+  /** Per client address (`max.connections.per.ip`). */
+  maxPerIp: number;
+  /** `max.connections.per.ip.overrides`: address -> cap. */
+  perIpOverrides: ReadonlyMap<string, number>;
+}
+
+export const UNLIMITED = 0x7fffffff;
+
+/** `1.2.3.4:10,::1:5` -> map; an IPv6 address ends at the last colon. */
+export function parsePerIpOverrides(value: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (value === undefined || value.trim() === '') return out;
+  for (const item of value.split(',')) {
+    const at = item.lastIndexOf(':');
+    const host = item.slice(0, at).trim();
+    const n = Number(item.slice(at + 1).trim());
+    if (at <= 0 || !Number.isInteger(n) || n < 0) throw new Error(`max.connections.per.ip.overrides: invalid entry "${item}" (want host:count)`);
+    out.set(normalizeAddress(host), n);
+  }
+  return out;
+}
+
+/** IPv4 clients of a dual-stack listener show up as `::ffff:1.2.3.4`; overrides name them plainly. */
+export function normalizeAddress(address: string): string {
+  const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/**
+ * Refuses connections at accept time, before anything is read from them:
+ * over the broker-wide cap, over the per-address cap, or over the address's
+ * `connection_creation_rate` quota (KIP-612). Refusals are logged at most once
+ * a second per address, so a flood cannot flood the log.
+ */
+export class ConnectionLimiter {
+  private total = 0;
+  private readonly perIp = new Map<string, number>();
+  private readonly lastLogged = new Map<string, number>();
+  private readonly creationRates = new Map<string, WindowedRate>();
+  private ipRates = new Map<string | null, number>();
+
+  constructor(
+    private readonly config: ConnectionLimitConfig,
+    private readonly window: RateWindow,
+    private readonly logger: Logger,
+    entries: readonly QuotaEntry[],
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.reload(entries);
+  }
+
+  reload(entries: readonly QuotaEntry[]): void {
+    const m = new Map<string | null, number>();
+    for (const e of entries) {
+      const v = e.values[CONNECTION_CREATION_RATE];
+      if (e.entity.ip !== undefined && v !== undefined) m.set(e.entity.ip === null ? null : normalizeAddress(e.entity.ip), v);
+    }
+    this.ipRates = m;
+    if (m.size === 0) this.creationRates.clear();
+  }
+
+  get connectionCount(): number {
+    return this.total;
+  }
+
+  connectionsFrom(address: string): number {
+    return this.perIp.get(normalizeAddress(address)) ?? 0;
+  }
+
+  /** Counts the socket in, or destroys it and returns false. The count drops when the socket closes. */
+  admit(socket: Socket): boolean {
+    const ip = normalizeAddress(socket.remoteAddress ?? '');
+    const reason = this.refusal(ip);
+    if (reason !== null) {
+      this.logRefusal(ip, reason);
+      socket.destroy();
+      return false;
+    }
+    this.total++;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    socket.once('close', () => this.release(ip));
+    return true;
+  }
+
+  private refusal(ip: string): string | null {
+    if (this.total >= this.config.maxConnections) return `max.connections ${this.config.maxConnections} reached`;
+    const cap = this.config.perIpOverrides.get(ip) ?? this.config.maxPerIp;
+    if ((this.perIp.get(ip) ?? 0) >= cap) return `max.connections.per.ip ${cap} reached for ${ip}`;
+    if (this.ipRates.size > 0) {
+      const limit = this.ipRates.get(ip) ?? this.ipRates.get(null);
+      if (limit !== undefined) {
+        const now = this.clock();
+        let rate = this.creationRates.get(ip);
+        if (!rate) {
+          rate = new WindowedRate(this.window, now);
+          this.creationRates.set(ip, rate);
+        }
+        rate.record(1, now);
+        if (rate.throttleMs(limit, now) > 0) {
+          // A refused attempt should not keep the address locked out longer.
+          rate.unrecord(1);
+          return `connection_creation_rate ${limit}/s exceeded for ${ip}`;
+        }
+      }
+    }
+    return null;
+  }
+
+  private release(ip: string): void {
+    this.total--;
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+  }
+
+  private logRefusal(ip: string, reason: string): void {
+    const now = this.clock();
+    const last = this.lastLogged.get(ip);
+    if (last !== undefined && now - last < 1000) return;
+    if (this.lastLogged.size > 10_000) {
+      for (const [k, t] of this.lastLogged) if (now - t >= 1000) this.lastLogged.delete(k);
+    }
+    this.lastLogged.set(ip, now);
+    this.logger.warn({ remote: ip, reason }, 'connection refused');
+  }
+}

@@ -4,6 +4,8 @@ import type { MetadataResponseInput } from '../../protocol/generated/messages/Me
 import { resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
 
 /** Kafka's "authorized operations were not requested". */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
@@ -17,7 +19,7 @@ const NO_TOPIC_ID = Buffer.alloc(16);
 
 type TopicResponse = NonNullable<MetadataResponseInput['topics']>[number];
 
-function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean): TopicResponse {
+function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean, ctx: RequestContext): TopicResponse {
   const partitions = [];
   for (let p = 0; p < topic.partitions; p++) {
     partitions.push({
@@ -36,7 +38,7 @@ function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean
     topicId: topic.id,
     isInternal: topic.internal,
     partitions,
-    topicAuthorizedOperations: withOperations ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+    topicAuthorizedOperations: withOperations ? authorizedOperations(ctx, ResourceType.TOPIC, topic.name, TOPIC_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
   };
 }
 
@@ -54,10 +56,17 @@ async function requestedTopic(
   if (t.name === null) {
     // v10+: a topic may be asked for by id alone.
     const byId = ctx.broker.metadata.topicById(t.topicId);
-    return byId ? describeTopic(byId, nodeId, withOperations) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
+    if (byId && !authorizedTopic(ctx, AclOperation.DESCRIBE, byId.name)) return topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, t.topicId);
+    return byId ? describeTopic(byId, nodeId, withOperations, ctx) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
   }
-  const found = await resolveTopic(ctx.broker, t.name, allowAutoCreate);
-  return found.topic ? describeTopic(found.topic, nodeId, withOperations) : topicError(found.errorCode, t.name);
+  if (!authorizedTopic(ctx, AclOperation.DESCRIBE, t.name)) return topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, t.name);
+  const mayCreate = authorizedToCreateTopic(ctx, t.name);
+  const found = await resolveTopic(ctx.broker, t.name, allowAutoCreate && mayCreate);
+  // Kafka: a topic that would have been auto-created but may not be is an authorization failure.
+  if (!found.topic && !mayCreate && allowAutoCreate && ctx.broker.config.autoCreateTopicsEnable && found.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+    return topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, t.name);
+  }
+  return found.topic ? describeTopic(found.topic, nodeId, withOperations, ctx) : topicError(found.errorCode, t.name);
 }
 
 export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = async (ctx, req) => {
@@ -71,7 +80,10 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
   const topicOps = ctx.apiVersion >= 8 && req.includeTopicAuthorizedOperations;
   const clusterOps = ctx.apiVersion >= 8 && ctx.apiVersion <= 10 && req.includeClusterAuthorizedOperations;
   const topics = all
-    ? metadata.topics().map((t) => describeTopic(t, config.nodeId, topicOps))
+    ? metadata
+        .topics()
+        .filter((t) => authorizedTopic(ctx, AclOperation.DESCRIBE, t.name)) // topics one may not describe stay hidden
+        .map((t) => describeTopic(t, config.nodeId, topicOps, ctx))
     : await Promise.all(req.topics!.map((t) => requestedTopic(ctx, t, allowAutoCreate, topicOps)));
   return {
     throttleTimeMs: 0,
@@ -79,6 +91,6 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
     clusterId: metadata.clusterId,
     controllerId: self.nodeId,
     topics,
-    clusterAuthorizedOperations: clusterOps ? ALL_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+    clusterAuthorizedOperations: clusterOps ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
   };
 };

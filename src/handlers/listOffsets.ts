@@ -6,6 +6,8 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import { producerStateOf } from '../../storage/producerStateStore';
 import type { Handler, RequestContext } from './types';
+import { authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** Special timestamps of ListOffsets (KIP-734 max timestamp, KIP-405 tiered storage variants). */
 const LATEST = -1n;
@@ -55,6 +57,7 @@ async function lookup(log: PartitionLog, ts: bigint): Promise<{ offset: number; 
 
 async function listPartition(ctx: RequestContext, topicName: string, p: ListOffsetsPartition, readCommitted = false): Promise<PartitionResponse> {
   const v = ctx.apiVersion;
+  if (!authorizedTopic(ctx, AclOperation.DESCRIBE, topicName)) return answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, v);
   const topic = ctx.broker.metadata.topic(topicName);
   if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v);
   if (p.currentLeaderEpoch > 0) return answer(p.partitionIndex, ErrorCode.UNKNOWN_LEADER_EPOCH, v);

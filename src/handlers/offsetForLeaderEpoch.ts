@@ -4,6 +4,8 @@ import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated
 import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { authorizedCluster, authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type EpochEndOffset = NonNullable<NonNullable<OffsetForLeaderEpochResponseInput['topics']>[number]['partitions']>[number];
 
@@ -33,8 +35,14 @@ async function endOffsetFor(ctx: RequestContext, topic: TopicInfo, p: OffsetForL
 
 /** OffsetForLeaderEpoch v0+: lets consumers (KIP-320) check for log truncation after a leader change. */
 export const handleOffsetForLeaderEpoch: Handler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponseInput> = async (ctx, req) => {
+  // Followers (replica id >= 0) need CLUSTER_ACTION; consumers DESCRIBE on each topic.
+  const follower = req.replicaId >= 0;
+  const clusterOk = follower && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION);
   const topics = await Promise.all(
     req.topics.map(async (t) => {
+      if (!(follower ? clusterOk : authorizedTopic(ctx, AclOperation.DESCRIBE, t.topic))) {
+        return { topic: t.topic, partitions: t.partitions.map((p) => answer(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) };
+      }
       const topic = ctx.broker.metadata.topic(t.topic);
       const partitions = topic
         ? await Promise.all(t.partitions.map((p) => endOffsetFor(ctx, topic, p)))

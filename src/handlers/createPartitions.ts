@@ -5,6 +5,8 @@ import { maxPartitionsPerTopic } from '../admin/limits';
 import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
 import { MetadataError } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type TopicResult = NonNullable<CreatePartitionsResponseInput['results']>[number];
 
@@ -12,6 +14,7 @@ const result = (name: string, errorCode: number, errorMessage: string | null = n
 
 /** Error for a topic that cannot grow to `t.count` partitions, or null. */
 function problem(ctx: RequestContext, t: CreatePartitionsTopic): TopicResult | null {
+  if (!authorizedTopic(ctx, AclOperation.ALTER, t.name)) return result(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'adding partitions needs ALTER on the topic');
   const topic = ctx.broker.metadata.topic(t.name);
   if (!topic) return result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`);
   if (t.count <= topic.partitions) {

@@ -7,6 +7,7 @@ import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs'
 import { topicNameProblem } from '../metadata/topicName';
 import { MetadataError, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { authorizedToCreateTopic } from '../security/acl/check';
 
 type TopicResult = NonNullable<CreateTopicsResponseInput['topics']>[number];
 
@@ -34,6 +35,7 @@ type Plan = { partitions: number; configs: Record<string, string> } | { errorCod
 /** Checks one topic of the request the way Kafka's controller does, without changing anything. */
 function plan(ctx: RequestContext, t: CreatableTopic): Plan {
   const selfId = ctx.broker.metadata.self().nodeId;
+  if (!authorizedToCreateTopic(ctx, t.name)) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: 'creating a topic needs CREATE on the cluster or the topic' };
   const nameProblem = topicNameProblem(t.name);
   if (nameProblem) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameProblem };
   if (ctx.broker.metadata.topic(t.name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `topic ${t.name} already exists` };

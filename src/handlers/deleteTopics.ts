@@ -3,6 +3,8 @@ import type { DeleteTopicsRequest } from '../../protocol/generated/messages/Dele
 import type { DeleteTopicsResponseInput } from '../../protocol/generated/messages/DeleteTopicsResponse';
 import { MetadataError, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type TopicResult = NonNullable<DeleteTopicsResponseInput['responses']>[number];
 
@@ -53,6 +55,11 @@ export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsRespon
   const seen = new Set<string>();
   for (const t of targets(ctx, req)) {
     const lookup = find(ctx, t);
+    const name = 'topic' in lookup ? lookup.topic.name : t.name;
+    if (name !== null && !authorizedTopic(ctx, AclOperation.DELETE, name)) {
+      responses.push(result(t.name, t.id, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'deleting a topic needs DELETE on it'));
+      continue;
+    }
     if ('errorCode' in lookup) {
       responses.push(result(t.name, t.id, lookup.errorCode, lookup.message));
       continue;

@@ -9,8 +9,20 @@ import { ProducerStateTable, lastSequenceOf, type ProducerEntry } from './produc
 export const PRODUCER_SNAPSHOT_FILE = 'producer-state.snapshot';
 const SNAPSHOT_VERSION = 1;
 const SCAN_BYTES = 4 * 1024 * 1024;
-/** Kafka's producer.id.expiration.ms default: idle producers are dropped when state is loaded or snapshotted. */
+/** Kafka's producer.id.expiration.ms default: producers idle this long (with no open transaction) are dropped. */
 export const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
+let producerExpirationMs = PRODUCER_EXPIRATION_MS;
+
+/** producer.id.expiration.ms of this process (the broker sets it at start). */
+export function setProducerExpirationMs(ms: number): void {
+  producerExpirationMs = ms;
+}
+
+/** Drops idle producers of a loaded table (the broker's periodic check); returns how many. */
+export function expireIdleProducers(log: PartitionLog, now: number): number {
+  const table = loaded.get(log);
+  return table ? table.expire(now, producerExpirationMs) : 0;
+}
 
 interface SnapshotFile {
   version: number;
@@ -91,7 +103,7 @@ export async function loadProducerState(log: PartitionLog): Promise<ProducerStat
     from = Math.max(from, snap.endOffset);
   }
   await replay(log, table, from);
-  table.expire(Date.now(), PRODUCER_EXPIRATION_MS);
+  table.expire(Date.now(), producerExpirationMs);
   return table;
 }
 
@@ -198,7 +210,7 @@ export async function snapshotProducerState(log: PartitionLog): Promise<void> {
   }
   const table = await t;
   table.aborted.truncateBelow(log.logStartOffset);
-  table.expire(Date.now(), PRODUCER_EXPIRATION_MS);
+  table.expire(Date.now(), producerExpirationMs);
   const snap: SnapshotFile = {
     version: SNAPSHOT_VERSION,
     endOffset: log.logEndOffset,
@@ -215,4 +227,23 @@ export async function snapshotProducerState(log: PartitionLog): Promise<void> {
     });
   }
   await writeFileAtomic(nodeFs, log.dir, PRODUCER_SNAPSHOT_FILE, Buffer.from(JSON.stringify(snap)));
+}
+
+/**
+ * Replication changed the log behind the table's back (a follower appended
+ * leader batches without the table, or truncated): the next use reloads it from
+ * the log, and no snapshot is carried forward for this run. With `dropSnapshot`
+ * (after a truncation) the old snapshot goes too, since it may cover batches
+ * that no longer exist or were replaced.
+ */
+export async function invalidateProducerState(log: PartitionLog, dropSnapshot = false): Promise<void> {
+  tables.delete(log);
+  loaded.delete(log);
+  openedWith.set(log, { logStartOffset: 0, logEndOffset: -1 });
+  if (!dropSnapshot) return;
+  try {
+    await fs.unlink(path.join(log.dir, PRODUCER_SNAPSHOT_FILE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }

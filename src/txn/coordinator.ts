@@ -42,6 +42,19 @@ export interface TxnMeta {
 
 export type TxnResult = { errorCode: number };
 
+/** Kafka's transactional.id.expiration.ms default: 7 days. */
+export const TXN_ID_EXPIRATION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Kafka's transaction.remove.expired.transaction.cleanup.interval.ms default: 1 hour. */
+export const TXN_ID_EXPIRATION_CHECK_MS = 60 * 60 * 1000;
+
+export interface TxnCoordinatorOptions {
+  /** Period of the timeout sweep (aborts and retried completions). */
+  sweepMs: number;
+  /** Ids idle this long with no transaction in progress are forgotten. */
+  idExpirationMs: number;
+  idExpirationCheckMs: number;
+}
+
 /**
  * Transaction coordinator for every transactional id: producer id and epoch
  * per id (fencing older producers), the partitions and offsets of the open
@@ -57,6 +70,8 @@ export class TransactionCoordinator {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly log: TxnStateLog;
   private timer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private idExpirationMs = TXN_ID_EXPIRATION_MS;
   private readonly logger: Logger;
 
   constructor(
@@ -68,7 +83,9 @@ export class TransactionCoordinator {
   }
 
   /** Replays `__transaction_state`, finishes transactions caught preparing, starts the timeout sweep. */
-  async start(sweepMs = 1000): Promise<void> {
+  async start(opts: Partial<TxnCoordinatorOptions> = {}): Promise<void> {
+    const sweepMs = opts.sweepMs ?? 1000;
+    this.idExpirationMs = opts.idExpirationMs ?? TXN_ID_EXPIRATION_MS;
     for await (const rec of this.log.load()) {
       const key = decodeTxnKey(rec.key);
       if (key.version === BROOK_PENDING_OFFSETS_KEY_VERSION) {
@@ -102,11 +119,51 @@ export class TransactionCoordinator {
     if (this.txns.size > 0) this.logger.info({ transactionalIds: this.txns.size }, 'transaction state loaded');
     this.timer = setInterval(() => void this.sweep(Date.now()), sweepMs);
     this.timer.unref();
+    this.expiryTimer = setInterval(() => void this.expireTransactionalIds(Date.now()), opts.idExpirationCheckMs ?? TXN_ID_EXPIRATION_CHECK_MS);
+    this.expiryTimer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.timer = null;
+    this.expiryTimer = null;
+  }
+
+  /**
+   * transactional.id.expiration.ms: ids with no transaction in progress and no
+   * state change for that long are tombstoned in `__transaction_state`, so the
+   * topic and this map do not grow with every id ever used. A later
+   * InitProducerId of the id starts afresh with a new producer id.
+   */
+  async expireTransactionalIds(now: number): Promise<number> {
+    let n = 0;
+    for (const meta of [...this.txns.values()]) {
+      if (!this.expired(meta, now)) continue;
+      const gone = await this.locked(meta.transactionalId, async () => {
+        // re-checked under the lock: a request may have used the id meanwhile
+        if (this.txns.get(meta.transactionalId) !== meta || !this.expired(meta, now)) return false;
+        try {
+          await this.log.append([
+            { key: encodeTxnKey(meta.transactionalId), value: null },
+            { key: encodeTxnKey(meta.transactionalId, BROOK_PENDING_OFFSETS_KEY_VERSION), value: null },
+          ]);
+        } catch (err) {
+          this.logger.warn({ transactionalId: meta.transactionalId, err: String(err) }, 'expiring transactional id failed; will retry');
+          return false;
+        }
+        this.txns.delete(meta.transactionalId);
+        return true;
+      });
+      if (gone) n++;
+    }
+    if (n > 0) this.logger.info({ expired: n, idleMs: this.idExpirationMs }, 'expired idle transactional ids');
+    return n;
+  }
+
+  private expired(meta: TxnMeta, now: number): boolean {
+    const idle = meta.status === TxnStatus.Empty || meta.status === TxnStatus.CompleteCommit || meta.status === TxnStatus.CompleteAbort;
+    return idle && now - meta.lastUpdateMs > this.idExpirationMs;
   }
 
   get(transactionalId: string): TxnMeta | undefined {

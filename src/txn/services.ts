@@ -1,7 +1,10 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
-import { noteLogsOpened, snapshotProducerState } from '../../storage/producerStateStore';
+import { PRODUCER_EXPIRATION_MS, expireIdleProducers, noteLogsOpened, setProducerExpirationMs, snapshotProducerState } from '../../storage/producerStateStore';
 import { ProducerIdAllocator } from './producerIdAllocator';
-import { TransactionCoordinator } from './coordinator';
+import { TXN_ID_EXPIRATION_CHECK_MS, TXN_ID_EXPIRATION_MS, TransactionCoordinator } from './coordinator';
+
+/** Kafka's producer.id.expiration.check.interval.ms default: 10 minutes. */
+const PRODUCER_EXPIRATION_CHECK_MS = 10 * 60 * 1000;
 
 /** What the producer-facing APIs share; lives in BrokerServices.txn. */
 export interface TxnServices {
@@ -16,12 +19,24 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
   noteLogsOpened(services.logs.partitions().map((p) => p.log));
   const producerIds = await ProducerIdAllocator.open(services.config.dataDir);
   const coordinator = new TransactionCoordinator(services, producerIds);
-  await coordinator.start(Number(services.config.raw['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 1000));
+  const raw = services.config.raw;
+  await coordinator.start({
+    sweepMs: Number(raw['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 1000),
+    idExpirationMs: Number(raw['transactional.id.expiration.ms'] ?? TXN_ID_EXPIRATION_MS),
+    idExpirationCheckMs: Number(raw['transaction.remove.expired.transaction.cleanup.interval.ms'] ?? TXN_ID_EXPIRATION_CHECK_MS),
+  });
+  setProducerExpirationMs(Number(raw['producer.id.expiration.ms'] ?? PRODUCER_EXPIRATION_MS));
+  const expiry = setInterval(() => {
+    const now = Date.now();
+    for (const { log } of services.logs.partitions()) expireIdleProducers(log, now);
+  }, Number(raw['producer.id.expiration.check.interval.ms'] ?? PRODUCER_EXPIRATION_CHECK_MS));
+  expiry.unref();
   const txn: TxnServices = {
     producerIds,
     coordinator,
     async stop() {
       coordinator.stop();
+      clearInterval(expiry);
       await Promise.all(
         services.logs.partitions().map(({ topic, partition, log }) =>
           snapshotProducerState(log).catch((err: unknown) =>

@@ -4,6 +4,8 @@ import type { TopicInfo } from '../metadata/types';
 import { isThisBroker, notThisBroker } from './brokerResource';
 import { commitTopicChanges, findTopic, type ConfigChanges } from './alterTopicConfigs';
 import { ConfigResourceType } from './configTypes';
+import { configResourceDenied } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 export interface AlterResult {
   errorCode: number;
@@ -28,6 +30,8 @@ export async function alterResource(
   plan: Plan,
 ): Promise<AlterResult> {
   const answer = (errorCode: number, errorMessage: string | null = null): AlterResult => ({ errorCode, errorMessage, resourceType, resourceName });
+  const denied = configResourceDenied(ctx, AclOperation.ALTER_CONFIGS, resourceType, resourceName);
+  if (denied !== 0) return answer(denied, 'altering configs needs ALTER_CONFIGS');
   switch (resourceType) {
     case ConfigResourceType.TOPIC: {
       const found = findTopic(ctx.broker, resourceName);

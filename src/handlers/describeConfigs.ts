@@ -7,6 +7,8 @@ import { ConfigResourceType, ConfigSource, type DescribedConfig } from '../admin
 import { describeTopicConfigs } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
 import type { Handler, RequestContext } from './types';
+import { configResourceDenied } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type ResourceResult = NonNullable<DescribeConfigsResponseInput['results']>[number];
 type ConfigResult = NonNullable<ResourceResult['configs']>[number];
@@ -31,6 +33,8 @@ function toWire(ctx: RequestContext, req: DescribeConfigsRequest, c: DescribedCo
 function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: DescribeConfigsResource): ResourceResult {
   const base = { resourceType: r.resourceType, resourceName: r.resourceName };
   const fail = (errorCode: number, errorMessage: string): ResourceResult => ({ ...base, errorCode, errorMessage, configs: [] });
+  const denied = configResourceDenied(ctx, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+  if (denied !== 0) return fail(denied, 'describing configs needs DESCRIBE_CONFIGS');
   let configs: DescribedConfig[];
   switch (r.resourceType) {
     case ConfigResourceType.TOPIC: {

@@ -45,3 +45,13 @@ export const GROUP_OPERATIONS = [3, 6, 8] as const; // READ DELETE DESCRIBE
 /** Kafka lets a topic be created by CREATE on the cluster or on the topic itself. */
 export const authorizedToCreateTopic = (ctx: RequestContext, topic: string): boolean =>
   ctx.broker.authorizer === undefined || authorizedCluster(ctx, 5 /* CREATE */) || authorizedTopic(ctx, 5, topic);
+
+/**
+ * DescribeConfigs / AlterConfigs: topics are checked on the topic, broker and
+ * logger resources on the cluster. 0 when allowed, else the error code to answer.
+ */
+export function configResourceDenied(ctx: RequestContext, operation: number, configResourceType: number, name: string): number {
+  if (ctx.broker.authorizer === undefined) return 0;
+  if (configResourceType === 2 /* TOPIC */) return authorizedTopic(ctx, operation, name) ? 0 : 29; // TOPIC_AUTHORIZATION_FAILED
+  return authorizedCluster(ctx, operation) ? 0 : 31; // CLUSTER_AUTHORIZATION_FAILED
+}

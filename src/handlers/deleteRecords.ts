@@ -5,6 +5,8 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type PartitionResult = NonNullable<NonNullable<DeleteRecordsResponseInput['topics']>[number]['partitions']>[number];
 
@@ -34,6 +36,7 @@ async function deletePartition(ctx: RequestContext, topic: TopicInfo, p: DeleteR
 export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsResponseInput> = async (ctx, req) => {
   const topics = await Promise.all(
     req.topics.map(async (t) => {
+      if (!authorizedTopic(ctx, AclOperation.DELETE, t.name)) return { name: t.name, partitions: t.partitions.map((p) => failed(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) };
       const topic = ctx.broker.metadata.topic(t.name);
       const partitions = topic
         ? await Promise.all(t.partitions.map((p) => deletePartition(ctx, topic, p)))

@@ -2,6 +2,8 @@ import { ErrorCode } from '../../protocol/errors';
 import type { DescribeClusterRequest } from '../../protocol/generated/messages/DescribeClusterRequest';
 import type { DescribeClusterResponseInput } from '../../protocol/generated/messages/DescribeClusterResponse';
 import type { Handler } from './types';
+import { authorizedCluster, authorizedOperations } from '../security/acl/check';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
 
 /** DescribeClusterRequest.EndpointType values (KIP-919). */
 const EndpointType = { BROKER: 1, CONTROLLER: 2 } as const;
@@ -40,6 +42,11 @@ export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClus
     errorMessage: null,
     controllerId: metadata.controllerId,
     brokers: metadata.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+    // As in Kafka, anyone may describe the cluster; the operations are only listed for those with DESCRIBE on it.
+    clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations
+      ? OPERATIONS_NOT_REQUESTED
+      : authorizedCluster(ctx, AclOperation.DESCRIBE)
+        ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, CLUSTER_OPERATIONS)
+        : 0,
   };
 };

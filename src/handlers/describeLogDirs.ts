@@ -5,6 +5,8 @@ import type { DescribeLogDirsResponseInput } from '../../protocol/generated/mess
 import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
 import type { Handler } from './types';
+import { authorizedCluster } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type LogDirTopic = NonNullable<NonNullable<DescribeLogDirsResponseInput['results']>[number]['topics']>[number];
 
@@ -27,6 +29,7 @@ async function diskSpace(dir: string): Promise<{ totalBytes: bigint; usableBytes
 
 /** DescribeLogDirs v0+: the one data dir, its partitions' sizes, and (v4+) disk space. A lone replica never lags. */
 export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogDirsResponseInput> = async (ctx, req) => {
+  if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ctx.apiVersion >= 3 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : 0, results: [] };
   const dir = path.resolve(ctx.broker.logs.dataDir);
   const include = wanted(req);
   const byTopic = new Map<string, Array<{ partition: number; log: PartitionLog }>>();

@@ -9,7 +9,9 @@ import { createLogger, type Logger, type LogLevel } from './log';
 import { lockDataDir } from './metadata/dataDirLock';
 import { LocalMetadataService } from './metadata/localMetadataService';
 import type { BrokerIdentity, MetadataEvent, MetadataService } from './metadata/types';
-import { BrokerServer } from './server/server';
+import type { BrokerServer } from './server/server';
+import { startListeners, type BoundListener, type RunningListeners } from './server/listeners';
+import { FileScramStore } from './security/scram/fileStore';
 import { nodeFs } from '../storage/fs';
 import { BrokerMetrics } from './metrics/brokerMetrics';
 import { startOpsServer, type OpsServer } from './console/opsServer';
@@ -54,6 +56,10 @@ export interface BrokerHandle {
   readonly httpPort: number | null;
   /** The listener, for introspection of live connections. */
   readonly server: BrokerServer;
+  /** Every listener with its bound and advertised address, in `listeners` order (the first is host/port). */
+  readonly listeners: BoundListener[];
+  /** One server per listener, same order. */
+  readonly servers: BrokerServer[];
   /** Stops accepting, answers in-flight requests, flushes and closes the logs. Idempotent. */
   close(): Promise<void>;
 }
@@ -146,30 +152,25 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const groups = await startGroupCoordinator(services);
   const txn = await startTxnServices(services);
   services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger });
-  const server = new BrokerServer(services, {
-    maxRequestBytes: config.socketRequestMaxBytes,
-    maxInFlight: config.maxInFlightRequestsPerConnection,
-    writeHighWaterMark: config.socketWriteHighWaterMark,
-    idleMs: config.connectionsMaxIdleMs,
-  });
-  let bound: { host: string; port: number };
+  services.scram = await FileScramStore.open(config.dataDir);
+  let listeners: RunningListeners;
   try {
-    bound = await server.listen(config.host, config.port);
+    listeners = await startListeners(services, config);
   } catch (err) {
     unfollow();
     await logs.close();
     await metadata.close();
     throw err;
   }
-  const advertised = config.advertisedListeners[0] ?? {
-    host: bound.host === '0.0.0.0' || bound.host === '::' ? '127.0.0.1' : bound.host,
-    port: bound.port,
-  };
+  const server = listeners.servers[0];
+  const bound = listeners.bound[0];
+  const advertised = bound.advertised;
   await metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack });
   logger.info(
     { host: bound.host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, nodeId: config.nodeId, clusterId: metadata.clusterId, dataDir: config.dataDir },
     'listening',
   );
+  for (const l of listeners.bound.slice(1)) logger.info({ listener: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol, advertised: `${l.advertised.host}:${l.advertised.port}` }, 'listening');
 
   let ops: OpsServer | null = null;
   let closing: Promise<void> | null = null;
@@ -180,7 +181,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       detachMetrics?.();
       // Parked long polls answer now instead of holding up the drain.
       services.fetch?.waiters.shutdown();
-      await server.close();
+      await listeners.close();
       groups.stop();
       unfollow();
       await txn.stop();
@@ -201,5 +202,5 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     }
     logger.info({ host: ops.host, port: ops.port, console: opts.console === true }, 'http listening');
   }
-  return { host: bound.host, port: bound.port, config, services, httpPort: ops?.port ?? null, server, close };
+  return { host: bound.host, port: bound.port, config, services, httpPort: ops?.port ?? null, server, listeners: listeners.bound, servers: listeners.servers, close };
 }

@@ -1,4 +1,5 @@
 import type { LogConfig } from '../../storage/config';
+import type { ListenerConfig } from './listeners';
 
 /** A host:port a client should use to reach this broker (Kafka's advertised.listeners entry). */
 export interface AdvertisedListener {
@@ -14,6 +15,8 @@ export interface BrokerConfig {
   /** 0 = any free port; the bound port is known after listen. */
   port: number;
   dataDir: string;
+  /** Every listener (at least one); host/port above are the first one's. */
+  listeners: ListenerConfig[];
   /** Empty = advertise the bound host/port. */
   advertisedListeners: AdvertisedListener[];
   clusterId: string | null;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { AdvertisedListener, BrokerConfig } from './brokerConfig';
+import type { BrokerConfig } from './brokerConfig';
 import { logDefaultsFromBrokerProps } from './logConfigMapping';
 import { parseProperties } from './properties';
+import { listenersFromProps, parseListeners } from './listeners';
 
 export interface ConfigSources {
   /** Path of a properties file (`--config`). */
@@ -30,22 +31,16 @@ function boolProp(props: Record<string, string>, key: string, dflt: boolean): bo
   return v === 'true';
 }
 
-/** `PLAINTEXT://host:port,OTHER://h2:p2` -> listeners. */
-export function parseListeners(value: string): AdvertisedListener[] {
-  if (value.trim() === '') return [];
-  return value.split(',').map((entry) => {
-    const m = /^\s*([A-Za-z0-9_]+):\/\/(\[[^\]]+\]|[^:]*):(\d+)\s*$/.exec(entry);
-    if (!m) throw new Error(`invalid listener ${entry}`);
-    return { name: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) };
-  });
-}
+export { parseListeners };
 
 export function buildConfig(props: Record<string, string>, src: Omit<ConfigSources, 'file' | 'overrides'> = {}): BrokerConfig {
-  const port = src.port ?? intProp(props, 'port', 9092);
+  // An explicit `listeners` wins over --host/--port; host/port then name the first listener.
+  const listeners = listenersFromProps(props, src.host ?? props['host'] ?? '127.0.0.1', src.port ?? intProp(props, 'port', 9092));
   return {
     nodeId: intProp(props, 'node.id', intProp(props, 'broker.id', 1)),
-    host: src.host ?? props['host'] ?? '127.0.0.1',
-    port,
+    host: listeners[0].host,
+    port: listeners[0].port,
+    listeners,
     dataDir: src.dataDir ?? props['log.dirs']?.split(',')[0] ?? props['log.dir'] ?? './data',
     advertisedListeners: parseListeners(props['advertised.listeners'] ?? ''),
     clusterId: props['cluster.id'] ?? null,

@@ -3,6 +3,7 @@ import type { FindCoordinatorRequest } from '../../protocol/generated/messages/F
 import type { FindCoordinatorResponseInput } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { endpointFor } from './advertisedEndpoint';
 
 const KEY_GROUP = 0;
 const KEY_TRANSACTION = 1;
@@ -13,11 +14,12 @@ const KEY_TRANSACTION = 1;
  */
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponseInput> = (ctx, req) => {
   const self = ctx.broker.metadata.self();
+  const at = endpointFor(ctx, self);
   let errorCode: number = ErrorCode.NONE;
   if (req.keyType !== KEY_GROUP && req.keyType !== KEY_TRANSACTION) errorCode = ErrorCode.INVALID_REQUEST;
   else if (req.keyType === KEY_GROUP && !groupCoordinator(ctx)) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
   const ok = errorCode === ErrorCode.NONE;
-  const where = { nodeId: ok ? self.nodeId : -1, host: ok ? self.host : '', port: ok ? self.port : -1 };
+  const where = { nodeId: ok ? self.nodeId : -1, host: ok ? at.host : '', port: ok ? at.port : -1 };
   if (ctx.apiVersion >= 4) {
     return {
       throttleTimeMs: 0,

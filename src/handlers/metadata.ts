@@ -6,6 +6,7 @@ import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
+import { endpointFor } from './advertisedEndpoint';
 
 /** Kafka's "authorized operations were not requested". */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
@@ -87,7 +88,7 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
     : await Promise.all(req.topics!.map((t) => requestedTopic(ctx, t, allowAutoCreate, topicOps)));
   return {
     throttleTimeMs: 0,
-    brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, ...endpointFor(ctx, b), rack: b.rack })),
     clusterId: metadata.clusterId,
     controllerId: self.nodeId,
     topics,

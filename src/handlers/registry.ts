@@ -39,6 +39,8 @@ import { handleWriteTxnMarkers } from './writeTxnMarkers';
 import { handleDescribeTransactions } from './describeTransactions';
 import { handleListTransactions } from './listTransactions';
 import { handleDescribeProducers } from './describeProducers';
+import { handleSaslHandshake } from './saslHandshake';
+import { handleSaslAuthenticate } from './saslAuthenticate';
 import { handleDescribeClientQuotas } from './describeClientQuotas';
 import { handleAlterClientQuotas } from './alterClientQuotas';
 import { handleCreateAcls } from './createAcls';
@@ -109,6 +111,8 @@ const ENTRIES: Entry[] = [
   [ApiKey.DescribeTransactions, handleDescribeTransactions],
   [ApiKey.ListTransactions, handleListTransactions],
   [ApiKey.DescribeProducers, handleDescribeProducers],
+  [ApiKey.SaslHandshake, handleSaslHandshake],
+  [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
   [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
   [ApiKey.AlterClientQuotas, handleAlterClientQuotas],
   [ApiKey.CreateAcls, handleCreateAcls],

@@ -9,6 +9,8 @@ import { FrameDecoder } from './frameDecoder';
 import { peekHeader, readHeaderRest } from './requestHeader';
 import { encodeResponseFrame } from './responseFrame';
 import type { ResponseSlot } from './responseSlot';
+import { SaslGate } from './saslGate';
+import type { ListenerRuntime } from './listenerRuntime';
 
 export interface ConnectionState {
   id: number;
@@ -41,6 +43,8 @@ export class Connection {
   private drainedWaiters: Array<() => void> = [];
   readonly info: ConnectionInfo;
   private readonly log: Logger;
+  /** Non-null on SASL listeners only, so other connections pay one null check per request. */
+  private readonly gate: SaslGate | null = null;
   private throttleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -49,14 +53,16 @@ export class Connection {
     private readonly services: BrokerServices,
     private readonly limits: ConnectionLimits,
     private readonly onClosed: (c: Connection) => void,
+    listener: ListenerRuntime = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', sasl: null },
+    principal: string = ANONYMOUS_PRINCIPAL,
   ) {
     this.info = {
       id,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
-      listenerName: 'PLAINTEXT',
-      securityProtocol: 'PLAINTEXT',
-      principal: ANONYMOUS_PRINCIPAL,
+      listenerName: listener.name,
+      securityProtocol: listener.securityProtocol,
+      principal,
     };
     this.log = services.logger.child({ conn: id, remote: `${this.info.remoteAddress}:${this.info.remotePort}` });
     this.decoder = new FrameDecoder(limits.maxRequestBytes);
@@ -71,6 +77,27 @@ export class Connection {
     });
     socket.on('close', () => this.finish());
     services.observer?.connectionOpened(this.info);
+    if (listener.sasl) {
+      const host = {
+        info: this.info,
+        respond: (chunks: Buffer[]) => {
+          this.push({ ready: true, chunks });
+          this.flush();
+        },
+        closeAfterResponses: (fields: object, msg: string) => this.closeAfterResponses(fields, msg),
+        abort: (fields: object, msg: string) => this.abort(fields, msg),
+        setMaxFrameBytes: (bytes: number) => {
+          this.decoder.maxFrameBytes = bytes;
+        },
+        logInfo: (fields: object, msg: string) => this.log.info(fields, msg),
+      };
+      this.gate = new SaslGate(host, listener.sasl, services.scram, limits.maxRequestBytes);
+    }
+  }
+
+  /** The SASL state of this connection (null on listeners without SASL), for introspection. */
+  get sasl(): { authenticated: boolean; sessionExpiresAt: number } | null {
+    return this.gate && { authenticated: this.gate.authenticated, sessionExpiresAt: this.gate.sessionExpiresAt };
   }
 
   get inFlight(): number {
@@ -121,6 +148,7 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.gate !== null && !this.gate.admit(frame)) return;
     const r = new Reader(frame);
     let header: { apiKey: number; apiVersion: number; correlationId: number };
     try {
@@ -261,6 +289,12 @@ export class Connection {
     this.destroy();
   }
 
+  /** Stops reading, lets queued responses (an authentication error) go out, then closes. */
+  private closeAfterResponses(fields: object, msg: string): void {
+    this.log.warn(fields, msg);
+    void this.drain().then(() => this.end());
+  }
+
   private abort(fields: object, msg: string): void {
     this.log.warn(fields, msg);
     this.destroy();
@@ -275,6 +309,7 @@ export class Connection {
 
   private finish(): void {
     if (!this.closed) this.closed = true;
+    this.gate?.dispose();
     this.backlog.length = 0;
     this.services.observer?.connectionClosed(this.info);
     this.slots.length = 0;

@@ -15,7 +15,8 @@ export class FrameDecoder {
   /** Size of the frame being assembled, -1 while its prefix is still incomplete. */
   private expected = -1;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /** Mutable: a SASL listener caps frames at sasl.server.max.receive.size until the client authenticated. */
+  constructor(public maxFrameBytes: number) {}
 
   /** Frames completed by this chunk; `oversized` is the offending size when a prefix exceeds the limit. */
   push(chunk: Buffer): FrameResult {

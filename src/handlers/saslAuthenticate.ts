@@ -1,0 +1,15 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { SaslAuthenticateRequest } from '../../protocol/generated/messages/SaslAuthenticateRequest';
+import type { SaslAuthenticateResponseInput } from '../../protocol/generated/messages/SaslAuthenticateResponse';
+import type { Handler } from './types';
+
+/** Like SaslHandshake: the gate serves real exchanges; a SaslAuthenticate that gets here is out of place. */
+export const handleSaslAuthenticate: Handler<SaslAuthenticateRequest, SaslAuthenticateResponseInput> = (ctx) => ({
+  errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+  errorMessage:
+    ctx.connection.securityProtocol === 'SASL_PLAINTEXT' || ctx.connection.securityProtocol === 'SASL_SSL'
+      ? 'SaslAuthenticate request received after successful authentication'
+      : `listener ${ctx.connection.listenerName} does not use SASL`,
+  authBytes: Buffer.alloc(0),
+  sessionLifetimeMs: 0n,
+});

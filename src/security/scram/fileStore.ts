@@ -1,0 +1,100 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../metadata/atomicFile';
+import { SCRAM_MECHANISMS, scramMechanismByName, type ScramCredential, type ScramMechanism } from './credential';
+import type { ScramCredentialChange, ScramCredentialStore, ScramUserInfo } from './store';
+
+export const SCRAM_FILE = 'scram-credentials.json';
+
+/** On-disk shape: plain JSON, keys base64. */
+interface StoredCredential {
+  salt: string;
+  iterations: number;
+  storedKey: string;
+  serverKey: string;
+}
+interface StoredFile {
+  version: 1;
+  users: Record<string, Record<string, StoredCredential>>;
+}
+
+/** SCRAM credentials in `<dataDir>/scram-credentials.json`, rewritten atomically on every change. */
+export class FileScramStore implements ScramCredentialStore {
+  /** user -> mechanism name -> credential */
+  private readonly users_ = new Map<string, Map<string, ScramCredential>>();
+  private readonly listeners = new Set<(changes: ScramCredentialChange[]) => void>();
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly file: string) {}
+
+  static async open(dataDir: string): Promise<FileScramStore> {
+    const store = new FileScramStore(path.join(dataDir, SCRAM_FILE));
+    let text: string | null = null;
+    try {
+      text = await fs.readFile(store.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== null) store.load(JSON.parse(text) as StoredFile);
+    return store;
+  }
+
+  private load(data: StoredFile): void {
+    if (data.version !== 1 || typeof data.users !== 'object') throw new Error(`${this.file}: unknown format`);
+    for (const [user, mechs] of Object.entries(data.users)) {
+      const m = new Map<string, ScramCredential>();
+      for (const [name, c] of Object.entries(mechs)) {
+        if (!scramMechanismByName(name)) throw new Error(`${this.file}: unknown mechanism ${name}`);
+        m.set(name, { salt: Buffer.from(c.salt, 'base64'), iterations: c.iterations, storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64') });
+      }
+      if (m.size > 0) this.users_.set(user, m);
+    }
+  }
+
+  get(user: string, mechanism: ScramMechanism): ScramCredential | null {
+    return this.users_.get(user)?.get(mechanism.name) ?? null;
+  }
+
+  users(): ScramUserInfo[] {
+    return [...this.users_.keys()].sort().map((user) => {
+      const m = this.users_.get(user)!;
+      return {
+        user,
+        credentials: SCRAM_MECHANISMS.filter((mech) => m.has(mech.name)).map((mech) => ({ mechanism: mech, iterations: m.get(mech.name)!.iterations })),
+      };
+    });
+  }
+
+  async apply(changes: ScramCredentialChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    for (const c of changes) {
+      const m = this.users_.get(c.user) ?? new Map<string, ScramCredential>();
+      if (c.credential) m.set(c.mechanism.name, c.credential);
+      else m.delete(c.mechanism.name);
+      if (m.size > 0) this.users_.set(c.user, m);
+      else this.users_.delete(c.user);
+    }
+    // Writes are chained so the file always ends with the latest state.
+    const snapshot = this.serialize();
+    const write = this.writes.then(() => writeFileAtomic(this.file, snapshot));
+    this.writes = write.catch(() => undefined);
+    await write;
+    for (const l of this.listeners) l(changes);
+  }
+
+  onChange(listener: (changes: ScramCredentialChange[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private serialize(): string {
+    const users: StoredFile['users'] = {};
+    for (const [user, m] of this.users_) {
+      users[user] = {};
+      for (const [name, c] of m) {
+        users[user][name] = { salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64') };
+      }
+    }
+    return `${JSON.stringify({ version: 1, users } satisfies StoredFile, null, 2)}\n`;
+  }
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { TlsOptions } from 'node:tls';
+import { listenerProp } from '../../config/listeners';
+import { parsePrincipalMappingRules, type PrincipalMappingRule } from './principal';
+
+export type ClientAuth = 'required' | 'requested' | 'none';
+
+/** A TLS listener's settings: node:tls server options plus how client certificates become principals. */
+export interface ListenerTlsSettings {
+  options: TlsOptions;
+  clientAuth: ClientAuth;
+  principalRules: PrincipalMappingRule[];
+  /** A handshake still unfinished after this long is cut. */
+  handshakeTimeoutMs: number;
+}
+
+/**
+ * Reads PEM material the way Kafka's PEM keystore does, per listener
+ * (`listener.name.<l>.` prefix first):
+ * - key: `ssl.keystore.key` (inline PEM) or `ssl.key.location` (file), or the key block of `ssl.keystore.location`;
+ * - certificate chain: `ssl.keystore.certificate.chain` (inline) or `ssl.certificate.location` (file),
+ *   or the certificates of `ssl.keystore.location`;
+ * - trusted CAs for client certificates: `ssl.truststore.certificates` (inline) or `ssl.truststore.location` /
+ *   `ssl.ca.location` (file);
+ * - `ssl.key.password` for an encrypted key, `ssl.client.auth`, `ssl.principal.mapping.rules`,
+ *   `brook.ssl.handshake.timeout.ms` (default 10000).
+ */
+export function listenerTlsSettings(props: Record<string, string>, listenerName: string): ListenerTlsSettings {
+  const get = (key: string) => listenerProp(props, listenerName, key);
+  const file = (key: string): string | undefined => {
+    const path = get(key);
+    if (path === undefined || path === '') return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new Error(`${key}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
+  const keystore = file('ssl.keystore.location');
+  const key = get('ssl.keystore.key') ?? file('ssl.key.location') ?? keystore;
+  const cert = get('ssl.keystore.certificate.chain') ?? file('ssl.certificate.location') ?? keystore;
+  if (!key || !cert) {
+    throw new Error(`listener ${listenerName}: TLS needs a key and certificate (ssl.keystore.location, or ssl.key.location + ssl.certificate.location, or inline ssl.keystore.key + ssl.keystore.certificate.chain)`);
+  }
+  const ca = get('ssl.truststore.certificates') ?? file('ssl.truststore.location') ?? file('ssl.ca.location');
+  const clientAuth = (get('ssl.client.auth') ?? 'none').toLowerCase();
+  if (clientAuth !== 'required' && clientAuth !== 'requested' && clientAuth !== 'none') throw new Error(`ssl.client.auth: expected required, requested or none, got ${clientAuth}`);
+  if (clientAuth !== 'none' && !ca) throw new Error(`listener ${listenerName}: ssl.client.auth=${clientAuth} needs trusted CA certificates (ssl.truststore.location or ssl.truststore.certificates)`);
+  const timeout = Number(get('brook.ssl.handshake.timeout.ms') ?? 10_000);
+  if (!Number.isInteger(timeout) || timeout <= 0) throw new Error('brook.ssl.handshake.timeout.ms: expected a positive integer');
+  const options: TlsOptions = {
+    key,
+    cert,
+    passphrase: get('ssl.key.password'),
+    ca,
+    requestCert: clientAuth !== 'none',
+    // "requested": a client without a certificate is let in as ANONYMOUS; one with a bad certificate is still refused below.
+    rejectUnauthorized: clientAuth === 'required',
+    handshakeTimeout: timeout,
+    minVersion: 'TLSv1.2',
+  };
+  return { options, clientAuth: clientAuth as ClientAuth, principalRules: parsePrincipalMappingRules(get('ssl.principal.mapping.rules') ?? 'DEFAULT'), handshakeTimeoutMs: timeout };
+}

@@ -1,0 +1,594 @@
+import { randomBytes } from 'node:crypto';
+import { Etcd3, type Lease, type Watcher } from 'etcd3';
+import { ErrorCode } from '../../../protocol/errors';
+import type { Logger } from '../../log';
+import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../controller/assignment';
+import { initialPartitionState, isrChangeProblem } from '../controller/election';
+import { topicNameProblem } from '../topicName';
+import {
+  MetadataError,
+  type BrokerIdentity,
+  type CreateTopicOptions,
+  type MetadataEvent,
+  type MetadataListener,
+  type MetadataService,
+  type PartitionState,
+  type TopicInfo,
+} from '../types';
+import type { ClusterConfig } from './clusterConfig';
+import { EtcdController } from './etcdController';
+import { encodeBroker, encodePartition, encodeTopic, KeyLayout } from './layout';
+import { MetadataCache, type KeyChange } from './metadataCache';
+
+export interface EtcdMetadataOptions {
+  cluster: ClusterConfig;
+  self: BrokerIdentity;
+  /** Fixed cluster id (config); otherwise the first broker creates one. */
+  clusterId?: string | null;
+  defaultPartitions: number;
+  defaultReplicationFactor: number;
+  logger: Logger;
+}
+
+/** etcd's limit on operations in one transaction is 128 by default. */
+const MAX_TXN_OPS = 100;
+/** Attempts of a compare-and-swap write before giving up on a hot key. */
+const CAS_ATTEMPTS = 20;
+
+function newTopicId(): Buffer {
+  for (;;) {
+    const id = randomBytes(16);
+    if (!id.every((b) => b === 0)) return id;
+  }
+}
+
+const rev = (r: string | number): number => Number(r);
+
+/**
+ * Cluster metadata kept in etcd. Every broker holds a cache fed by one watch
+ * on the cluster's keys; writes are compare-and-swap transactions on mod
+ * revisions, so brokers changing the same topic concurrently cannot lose each
+ * other's changes. A write resolves once this broker's cache has applied it and
+ * its listeners have settled, which is what the local backend promises too.
+ */
+export class EtcdMetadataService implements MetadataService {
+  private readonly client: Etcd3;
+  private keys!: KeyLayout;
+  private cache!: MetadataCache;
+  private _clusterId = '';
+  private selfIdentity: BrokerIdentity;
+  private readonly listeners = new Set<MetadataListener>();
+  private readonly creating = new Map<string, Promise<TopicInfo>>();
+  private watcher: Watcher | null = null;
+  /** Watch responses are applied one after another, in revision order. */
+  private applyChain: Promise<void> = Promise.resolve();
+  private appliedRevision = 0;
+  private readonly revisionWaiters: Array<{ revision: number; resolve: () => void }> = [];
+  private readonly stateWaiters = new Set<() => void>();
+  private lease: Lease | null = null;
+  private registered = false;
+  private closed = false;
+  private controller: EtcdController | null = null;
+  private readonly logger: Logger;
+
+  private constructor(private readonly opts: EtcdMetadataOptions) {
+    this.selfIdentity = opts.self;
+    this.logger = opts.logger;
+    this.client = new Etcd3({ hosts: opts.cluster.endpoints, dialTimeout: 5000 });
+  }
+
+  /**
+   * Connects, finds or creates the cluster id, loads the cache and starts the
+   * watch. The broker registers (and may become controller) in setSelf, once
+   * its address is known.
+   */
+  static async open(opts: EtcdMetadataOptions): Promise<EtcdMetadataService> {
+    const svc = new EtcdMetadataService(opts);
+    try {
+      await svc.start();
+    } catch (err) {
+      await svc.close();
+      throw err;
+    }
+    return svc;
+  }
+
+  private async start(): Promise<void> {
+    this._clusterId = await this.establishClusterId();
+    this.keys = new KeyLayout(`${this.opts.cluster.prefix}/${this._clusterId}/`);
+    this.cache = new MetadataCache(this.keys);
+    await this.resync();
+    await this.waitForStaleRegistration();
+  }
+
+  private async establishClusterId(): Promise<string> {
+    const key = KeyLayout.clusterIdKey(this.opts.cluster.prefix);
+    const wanted = this.opts.clusterId ?? randomBytes(16).toString('base64url');
+    await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(wanted)).commit();
+    const actual = await this.client.get(key).string();
+    if (actual === null) throw new Error(`etcd key ${key} vanished right after it was written`);
+    if (this.opts.clusterId && actual !== this.opts.clusterId) {
+      throw new Error(`etcd prefix ${this.opts.cluster.prefix} belongs to cluster ${actual}, configured cluster.id is ${this.opts.clusterId}`);
+    }
+    return actual;
+  }
+
+  /**
+   * A broker killed a moment ago still holds its registration until its lease
+   * expires; a restart waits that out. A node id still held after that is a
+   * live broker with the same id: refuse to start.
+   */
+  private async waitForStaleRegistration(): Promise<void> {
+    const id = this.selfIdentity.nodeId;
+    const deadline = Date.now() + this.opts.cluster.sessionTimeoutMs + 2000;
+    while (this.cache.brokers.has(id)) {
+      if (Date.now() > deadline) {
+        throw new Error(`node id ${id} is registered in etcd by a live broker (${JSON.stringify(this.cache.brokers.get(id))}); node ids must be unique`);
+      }
+      await this.waitForChange(Math.max(10, deadline - Date.now()));
+    }
+  }
+
+  /** Resolves on the next applied change or after `ms`. */
+  private waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve();
+      }, ms);
+      const off = this.onChange(() => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  // ---- cache maintenance -------------------------------------------------
+
+  /**
+   * Reads every key, turns the difference to the cache into events, and
+   * (re)starts the watch right after the revision read. Used at start and
+   * whenever the watch cannot resume by itself (compaction, a lost stream).
+   */
+  private async resync(): Promise<void> {
+    const old = this.watcher;
+    this.watcher = null;
+    if (old) await old.cancel().catch(() => undefined);
+    const res = await this.client.getAll().prefix(this.keys.root).exec();
+    const revision = rev(res.header.revision);
+    const seen = new Set<string>();
+    const changes: KeyChange[] = res.kvs.map((kv) => {
+      const key = kv.key.toString();
+      seen.add(key);
+      return { key, value: kv.value.toString(), modRevision: kv.mod_revision };
+    });
+    for (const key of this.cache.heldKeys()) if (!seen.has(key)) changes.push({ key, value: null, modRevision: String(revision) });
+    await this.enqueue(async () => {
+      await this.applyChanges(changes, revision);
+    });
+    if (this.closed) return;
+    const watcher = await this.client.watch().prefix(this.keys.root).startRevision(String(revision + 1)).create();
+    if (this.closed) {
+      await watcher.cancel();
+      return;
+    }
+    this.watcher = watcher;
+    watcher.on('data', (r) => {
+      const groups = new Map<number, KeyChange[]>();
+      for (const e of r.events) {
+        const at = rev(e.kv.mod_revision);
+        const list = groups.get(at) ?? [];
+        list.push({ key: e.kv.key.toString(), value: e.type === 'Delete' ? null : e.kv.value.toString(), modRevision: e.kv.mod_revision });
+        groups.set(at, list);
+      }
+      const headerRevision = rev(r.header.revision);
+      void this.enqueue(async () => {
+        for (const at of [...groups.keys()].sort((a, b) => a - b)) await this.applyChanges(groups.get(at)!, at);
+        this.advance(headerRevision);
+      });
+    });
+    watcher.on('error', (err) => {
+      if (this.closed || this.watcher !== watcher) return;
+      this.logger.warn({ err: err.message }, 'etcd watch failed; re-reading the cluster metadata');
+      void this.resyncUntilDone();
+    });
+  }
+
+  private async resyncUntilDone(): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.resync();
+        return;
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'etcd resync failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const run = this.applyChain.then(fn);
+    this.applyChain = run.catch((err: unknown) => this.logger.error({ err: String(err) }, 'applying etcd changes failed'));
+    return run;
+  }
+
+  private async applyChanges(changes: KeyChange[], revision: number): Promise<void> {
+    const events = this.cache.apply(changes);
+    for (const e of events) await this.emit(e);
+    this.advance(revision);
+    for (const check of [...this.stateWaiters]) check();
+  }
+
+  private advance(revision: number): void {
+    if (revision <= this.appliedRevision) return;
+    this.appliedRevision = revision;
+    for (let i = this.revisionWaiters.length - 1; i >= 0; i--) {
+      const w = this.revisionWaiters[i];
+      if (w.revision <= revision) {
+        this.revisionWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Resolves once the cache has applied `revision` (and listeners of its events have settled). */
+  private caughtUp(revision: string | number): Promise<void> {
+    const r = rev(revision);
+    if (r <= this.appliedRevision || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.revisionWaiters.push({ revision: r, resolve }));
+  }
+
+  /**
+   * Resolves once `done()` holds after an applied change, or after `ms`. A
+   * failed compare-and-swap uses this rather than caughtUp: the revision it
+   * reports may belong to a key outside this cluster, which the watch never sees.
+   */
+  waitFor(done: () => boolean, ms = 5000): Promise<void> {
+    if (done() || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.stateWaiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done() || this.closed) finish();
+      };
+      const timer = setTimeout(finish, ms);
+      this.stateWaiters.add(check);
+    });
+  }
+
+  private async emit(e: MetadataEvent): Promise<void> {
+    const pending: Array<void | Promise<void>> = [];
+    for (const l of this.listeners) {
+      try {
+        pending.push(l(e));
+      } catch {
+        // A throwing listener is its owner's bug; the change is already in etcd.
+      }
+    }
+    await Promise.allSettled(pending);
+  }
+
+  // ---- identity, registration, controller ---------------------------------
+
+  get clusterId(): string {
+    return this._clusterId;
+  }
+
+  get controllerId(): number {
+    return this.cache.controllerId;
+  }
+
+  self(): BrokerIdentity {
+    return this.selfIdentity;
+  }
+
+  brokers(): BrokerIdentity[] {
+    return [...this.cache.brokers.values()].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  /** Registers this broker under its lease (or updates its address), then runs for controller. */
+  async setSelf(identity: BrokerIdentity): Promise<void> {
+    this.selfIdentity = identity;
+    await this.register();
+    this.controller ??= new EtcdController(this, this.opts.cluster, this.logger.child({ component: 'controller' }));
+    this.controller.start();
+  }
+
+  private async grantLease(): Promise<Lease> {
+    const ttl = Math.max(1, Math.ceil(this.opts.cluster.sessionTimeoutMs / 1000));
+    const lease = this.client.lease(ttl, { autoKeepAlive: true });
+    lease.on('lost', (err) => {
+      if (this.closed || this.lease !== lease) return;
+      this.logger.warn({ err: err.message }, 'broker lease lost; registering again');
+      this.lease = null;
+      this.registered = false;
+      void this.reRegister();
+    });
+    await lease.grant();
+    return lease;
+  }
+
+  private async register(): Promise<void> {
+    this.lease ??= await this.grantLease();
+    const leaseId = await this.lease.grant();
+    const key = this.keys.broker(this.selfIdentity.nodeId);
+    const value = encodeBroker(this.selfIdentity);
+    const created = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(leaseId)).commit();
+    let revision = created.header.revision;
+    if (!created.succeeded) {
+      // The key exists: fine if it is ours (an address update), a conflict otherwise.
+      const updated = await this.client.if(key, 'Lease', '==', leaseId).then(this.client.put(key).value(value).lease(leaseId)).commit();
+      if (!updated.succeeded) throw new Error(`node id ${this.selfIdentity.nodeId} is registered in etcd by another live broker`);
+      revision = updated.header.revision;
+    }
+    this.registered = true;
+    await this.caughtUp(revision);
+  }
+
+  private async reRegister(): Promise<void> {
+    while (!this.closed && !this.registered) {
+      try {
+        await this.register();
+        this.logger.info({ nodeId: this.selfIdentity.nodeId }, 'registered again in etcd');
+        this.controller?.kick();
+        return;
+      } catch (err) {
+        this.lease = null;
+        this.logger.warn({ err: (err as Error).message }, 'registration in etcd failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** The lease id while registered, for keys that must vanish with this broker. */
+  async currentLeaseId(): Promise<string | null> {
+    return this.registered && this.lease ? this.lease.grant() : null;
+  }
+
+  /** For the controller: the etcd client and layout, the cache, and a way to wait for its own writes. */
+  get internals(): { client: Etcd3; keys: KeyLayout; cache: MetadataCache; caughtUp: (revision: string) => Promise<void>; waitFor: (done: () => boolean) => Promise<void> } {
+    return { client: this.client, keys: this.keys, cache: this.cache, caughtUp: (r) => this.caughtUp(r), waitFor: (d) => this.waitFor(d) };
+  }
+
+  liveBrokerIds(): Set<number> {
+    return new Set(this.cache.brokers.keys());
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  topic(name: string): TopicInfo | undefined {
+    return this.cache.topics.get(name);
+  }
+
+  topicById(id: Buffer): TopicInfo | undefined {
+    return this.cache.topicsById.get(id.toString('hex'));
+  }
+
+  topics(): TopicInfo[] {
+    return [...this.cache.topics.values()];
+  }
+
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    const t = this.cache.topics.get(topic);
+    if (!t || !Number.isInteger(partition) || partition < 0 || partition >= t.partitions) return undefined;
+    return this.cache.partitions.get(topic)?.[partition];
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  /** Brokers a new partition may be placed on: the live ones, plus this one while it has not registered yet. */
+  private placementCandidates(): Array<{ nodeId: number; rack: string | null }> {
+    const list = this.brokers().map((b) => ({ nodeId: b.nodeId, rack: b.rack }));
+    if (!this.cache.brokers.has(this.selfIdentity.nodeId)) list.push({ nodeId: this.selfIdentity.nodeId, rack: this.selfIdentity.rack });
+    return list;
+  }
+
+  private assignmentFor(name: string, opts: CreateTopicOptions): number[][] {
+    const candidates = this.placementCandidates();
+    if (opts.assignment) {
+      const problem = manualAssignmentProblem(opts.assignment, new Set(candidates.map((b) => b.nodeId)));
+      if (problem) throw new MetadataError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
+      return opts.assignment.map((r) => [...r]);
+    }
+    const partitions = opts.partitions ?? this.opts.defaultPartitions;
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `partition count ${partitions} must be at least 1`);
+    }
+    const rf =
+      opts.replicationFactor ??
+      (opts.internal ? Math.min(this.opts.cluster.internalReplicationFactor, candidates.length) : this.opts.defaultReplicationFactor);
+    return assignReplicas(candidates, partitions, rf, startIndexFor(name, candidates.length));
+  }
+
+  /** Commits puts and deletes as one transaction, if the guarded key is still at the expected revision. */
+  private async writeTopicChange(
+    guard: { key: string; target: 'Create' | 'Mod'; revision: string | number },
+    ops: Array<{ put: string; value: string } | { deletePrefix: string } | { delete: string }>,
+  ): Promise<{ ok: boolean; revision: string }> {
+    const toOp = (o: (typeof ops)[number]) =>
+      'put' in o ? this.client.put(o.put).value(o.value) : 'deletePrefix' in o ? this.client.delete().prefix(o.deletePrefix) : this.client.delete().key(o.delete);
+    if (ops.length > MAX_TXN_OPS) {
+      throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `a change of ${ops.length} keys exceeds what one etcd transaction may hold (${MAX_TXN_OPS})`);
+    }
+    const res = await this.client.if(guard.key, guard.target, '==', guard.revision).then(...ops.map(toOp)).commit();
+    return { ok: res.succeeded, revision: res.header.revision };
+  }
+
+  createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
+    return this.guarded(async () => {
+      const problem = topicNameProblem(name);
+      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+      if (this.cache.topics.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      const assignment = this.assignmentFor(name, opts);
+      const live = new Set(this.placementCandidates().map((b) => b.nodeId));
+      const topic: TopicInfo = { name, id: newTopicId(), partitions: assignment.length, configs: { ...(opts.configs ?? {}) }, internal: opts.internal ?? false };
+      const ops = [
+        { put: this.keys.topic(name), value: encodeTopic(topic) },
+        ...assignment.map((replicas, p) => ({ put: this.keys.partition(name, p), value: encodePartition(initialPartitionState(name, p, replicas, live)) })),
+      ];
+      const key = this.keys.topic(name);
+      const { ok, revision } = await this.writeTopicChange({ key, target: 'Create', revision: 0 }, ops);
+      if (ok) await this.caughtUp(revision);
+      else await this.waitFor(() => this.cache.topics.has(name));
+      if (!ok) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      return this.cache.topics.get(name) ?? topic;
+    });
+  }
+
+  ensureTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
+    const existing = this.cache.topics.get(name);
+    if (existing) return Promise.resolve(existing);
+    const inflight = this.creating.get(name);
+    if (inflight) return inflight;
+    const p = this.createTopic(name, opts).catch((err: unknown) => {
+      // Another broker (or an explicit create) won: its topic is what the caller wanted.
+      const now = this.cache.topics.get(name);
+      if (err instanceof MetadataError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && now) return now;
+      throw err;
+    });
+    this.creating.set(name, p);
+    const clear = () => this.creating.delete(name);
+    p.then(clear, clear);
+    return p;
+  }
+
+  /**
+   * Retries a compare-and-swap change of one topic until it applies against
+   * the current record; `change` sees the topic as this broker knows it and
+   * returns the writes, or throws a MetadataError.
+   */
+  private async casTopic(
+    name: string,
+    change: (topic: TopicInfo) => Array<{ put: string; value: string } | { deletePrefix: string } | { delete: string }>,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const topic = this.cache.topics.get(name);
+      const key = this.keys.topic(name);
+      const modRev = this.cache.modRevisions.get(key);
+      if (!topic || modRev === undefined) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      const { ok, revision } = await this.writeTopicChange({ key, target: 'Mod', revision: modRev }, change(topic));
+      if (ok) return this.caughtUp(revision);
+      await this.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
+    }
+    throw new MetadataError(ErrorCode.REQUEST_TIMED_OUT, `topic ${name} kept changing under ${CAS_ATTEMPTS} attempts to update it`);
+  }
+
+  deleteTopic(name: string): Promise<TopicInfo> {
+    return this.guarded(async () => {
+      let deleted: TopicInfo | null = null;
+      await this.casTopic(name, (topic) => {
+        deleted = topic;
+        return [{ delete: this.keys.topic(name) }, { deletePrefix: this.keys.partitionsOf(name) }];
+      });
+      return deleted!;
+    });
+  }
+
+  addPartitions(name: string, totalCount: number, assignment?: number[][]): Promise<TopicInfo> {
+    return this.guarded(async () => {
+      await this.casTopic(name, (topic) => {
+        const previous = topic.partitions;
+        if (!Number.isInteger(totalCount) || totalCount <= previous) {
+          throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `topic ${name} has ${previous} partitions; new count must be larger, got ${totalCount}`);
+        }
+        const candidates = this.placementCandidates();
+        const live = new Set(candidates.map((b) => b.nodeId));
+        let added: number[][];
+        if (assignment) {
+          const problem = manualAssignmentProblem(assignment, live);
+          if (problem) throw new MetadataError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
+          if (assignment.length !== totalCount - previous) {
+            throw new MetadataError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${assignment.length} assignments given for ${totalCount - previous} new partitions`);
+          }
+          added = assignment;
+        } else {
+          const rf = this.cache.partitions.get(name)?.[0]?.replicas.length ?? 1;
+          added = assignReplicas(candidates, totalCount - previous, Math.min(rf, candidates.length), startIndexFor(name, candidates.length), previous);
+        }
+        return [
+          { put: this.keys.topic(name), value: encodeTopic({ ...topic, partitions: totalCount }) },
+          ...added.map((replicas, i) => ({ put: this.keys.partition(name, previous + i), value: encodePartition(initialPartitionState(name, previous + i, replicas, live)) })),
+        ];
+      });
+      return this.cache.topics.get(name)!;
+    });
+  }
+
+  alterTopicConfigs(name: string, changes: Record<string, string | null>): Promise<TopicInfo> {
+    return this.guarded(async () => {
+      await this.casTopic(name, (topic) => {
+        const after = { ...topic.configs };
+        for (const [k, v] of Object.entries(changes)) {
+          if (v === null) delete after[k];
+          else after[k] = v;
+        }
+        return [{ put: this.keys.topic(name), value: encodeTopic({ ...topic, configs: after }) }];
+      });
+      return this.cache.topics.get(name)!;
+    });
+  }
+
+  alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
+    return this.guarded(async () => {
+      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        const current = this.partitionState(topic, partition);
+        const key = this.keys.partition(topic, partition);
+        const modRev = this.cache.modRevisions.get(key);
+        if (!current || modRev === undefined) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${partition}`);
+        const problem = isrChangeProblem(current, expect, isr, this.liveBrokerIds());
+        if (problem === 'fenced') throw new MetadataError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${expect.leaderEpoch} is older than ${current.leaderEpoch}`);
+        if (problem === 'version') {
+          throw new MetadataError(ErrorCode.INVALID_UPDATE_VERSION, `expected epochs ${expect.leaderEpoch}/${expect.partitionEpoch}, partition is at ${current.leaderEpoch}/${current.partitionEpoch}`);
+        }
+        if (problem === 'ineligible') throw new MetadataError(ErrorCode.INELIGIBLE_REPLICA, `ISR ${isr.join(',')} names a replica that is not alive or not assigned`);
+        if (problem === 'invalid') throw new MetadataError(ErrorCode.INVALID_REQUEST, `ISR ${isr.join(',')} must be distinct replicas including the leader ${current.leader}`);
+        const next: PartitionState = { ...current, isr: [...isr], partitionEpoch: current.partitionEpoch + 1 };
+        const res = await this.client.if(key, 'Mod', '==', modRev).then(this.client.put(key).value(encodePartition(next))).commit();
+        if (res.succeeded) {
+          await this.caughtUp(res.header.revision);
+          return this.partitionState(topic, partition) ?? next;
+        }
+        await this.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
+        // Someone (the controller) changed the record meanwhile: re-check against what it is now.
+      }
+      throw new MetadataError(ErrorCode.INVALID_UPDATE_VERSION, `partition ${topic}-${partition} kept changing`);
+    });
+  }
+
+  /** etcd being unreachable is not a Kafka-level refusal; it maps to a retriable error at the edge. */
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new MetadataError(ErrorCode.BROKER_NOT_AVAILABLE, 'metadata service is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof MetadataError) throw err;
+      this.logger.warn({ err: (err as Error).message }, 'etcd request failed');
+      throw new MetadataError(ErrorCode.REQUEST_TIMED_OUT, `etcd unavailable: ${(err as Error).message}`);
+    }
+  }
+
+  onChange(listener: MetadataListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops the controller, revokes the lease (so other brokers see this one leave at once) and disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller?.stop();
+    for (const w of this.revisionWaiters.splice(0)) w.resolve();
+    for (const check of [...this.stateWaiters]) check();
+    await this.watcher?.cancel().catch(() => undefined);
+    const lease = this.lease;
+    this.lease = null;
+    if (lease) await lease.revoke().catch(() => undefined);
+    await this.applyChain;
+    this.listeners.clear();
+    this.client.close();
+  }
+}

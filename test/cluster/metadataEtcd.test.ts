@@ -1,0 +1,274 @@
+import { expect } from 'chai';
+import { Etcd3 } from 'etcd3';
+import { ErrorCode } from '../../protocol/errors';
+import { clusterConfig } from '../../src/metadata/etcd/clusterConfig';
+import { EtcdMetadataService } from '../../src/metadata/etcd/etcdMetadataService';
+import { MetadataError, type MetadataEvent, type PartitionState } from '../../src/metadata/types';
+import { startEtcd, type TestEtcd } from '../helpers/etcd';
+import { memoryLogger } from '../helpers/memoryLogger';
+
+async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, `expected MetadataError ${code}`).to.be.instanceOf(MetadataError);
+  expect((err as MetadataError).errorCode).to.equal(code);
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
+export async function eventually<T>(check: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('EtcdMetadataService against a real etcd', function () {
+  this.timeout(60_000);
+  let etcd: TestEtcd;
+  let prefixN = 0;
+  let prefix = '';
+  const open: EtcdMetadataService[] = [];
+
+  before(async () => {
+    etcd = await startEtcd();
+  });
+  after(async () => {
+    await etcd?.stop();
+  });
+  beforeEach(() => {
+    prefix = `/brook-test-${++prefixN}`;
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  async function broker(nodeId: number, extra: Record<string, string> = {}): Promise<EtcdMetadataService> {
+    const raw = { 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': prefix, 'broker.session.timeout.ms': '2000', ...extra };
+    const svc = await EtcdMetadataService.open({
+      cluster: clusterConfig({ raw }),
+      self: { nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: extra['broker.rack'] ?? null },
+      defaultPartitions: 1,
+      defaultReplicationFactor: 1,
+      logger: memoryLogger(),
+    });
+    open.push(svc);
+    await svc.setSelf(svc.self());
+    return svc;
+  }
+
+  it('shares one cluster id, lists every live broker and elects one controller', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    const c = await broker(3);
+    expect(b.clusterId).to.equal(a.clusterId);
+    expect(c.clusterId).to.equal(a.clusterId);
+    for (const s of [a, b, c]) await eventually(() => s.brokers().length === 3, 'three brokers');
+    expect(a.brokers().map((x) => x.port)).to.deep.equal([9001, 9002, 9003]);
+    const controller = await eventually(() => (a.controllerId !== -1 ? a.controllerId : undefined), 'a controller');
+    expect(controller).to.equal(1);
+    for (const s of [b, c]) await eventually(() => s.controllerId === controller, 'same controller everywhere');
+  });
+
+  it('refuses a configured cluster id that differs from the one in etcd', async () => {
+    const a = await broker(1);
+    const err = await EtcdMetadataService.open({
+      cluster: clusterConfig({ raw: { 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': prefix } }),
+      self: { nodeId: 5, host: '127.0.0.1', port: 1, rack: null },
+      clusterId: 'not-' + a.clusterId,
+      defaultPartitions: 1,
+      defaultReplicationFactor: 1,
+      logger: memoryLogger(),
+    }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).to.match(/belongs to cluster/);
+  });
+
+  it('creates, alters and deletes topics from one broker and every broker sees the same, with events', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    const events: MetadataEvent[] = [];
+    b.onChange((e) => {
+      events.push(e);
+    });
+    await eventually(() => a.brokers().length === 2 && b.brokers().length === 2, 'both brokers');
+    const t = await a.createTopic('orders', { partitions: 4, replicationFactor: 2, configs: { 'retention.ms': '1000' } });
+    expect(t.partitions).to.equal(4);
+    const seen = await eventually(() => b.topic('orders'), 'topic on b');
+    expect(seen.id.equals(t.id)).to.equal(true);
+    expect(b.topicById(t.id)?.name).to.equal('orders');
+    for (let p = 0; p < 4; p++) {
+      const s = b.partitionState('orders', p)!;
+      expect(s.replicas).to.have.length(2);
+      expect(s.isr).to.deep.equal(s.replicas);
+      expect(s.leader).to.equal(s.replicas[0]);
+    }
+    // Leaders spread over both brokers.
+    expect(new Set([0, 1, 2, 3].map((p) => b.partitionState('orders', p)!.leader)).size).to.equal(2);
+    await rejectsWith(b.createTopic('orders'), ErrorCode.TOPIC_ALREADY_EXISTS);
+    await rejectsWith(a.createTopic('rf3', { replicationFactor: 3 }), ErrorCode.INVALID_REPLICATION_FACTOR);
+    await rejectsWith(a.createTopic('bad/name'), ErrorCode.INVALID_TOPIC_EXCEPTION);
+
+    await b.alterTopicConfigs('orders', { 'retention.ms': null, 'cleanup.policy': 'compact' });
+    await eventually(() => a.topic('orders')?.configs['cleanup.policy'] === 'compact', 'configs on a');
+    expect(a.topic('orders')!.configs).to.deep.equal({ 'cleanup.policy': 'compact' });
+    await b.addPartitions('orders', 6);
+    await eventually(() => a.partitionState('orders', 5), 'new partitions on a');
+    await rejectsWith(a.addPartitions('orders', 6), ErrorCode.INVALID_PARTITIONS);
+    await a.deleteTopic('orders');
+    await eventually(() => b.topic('orders') === undefined, 'deleted on b');
+    expect(b.partitionState('orders', 0)).to.equal(undefined);
+    await rejectsWith(a.deleteTopic('orders'), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+    const kinds = events.filter((e) => e.type !== 'brokers-changed' && e.type !== 'partition-changed').map((e) => e.type);
+    expect(kinds).to.deep.equal(['topic-created', 'configs-altered', 'partitions-added', 'topic-deleted']);
+  });
+
+  it('creates a topic from a manual assignment and refuses brokers that are not alive', async () => {
+    const a = await broker(1);
+    await broker(2);
+    await eventually(() => a.brokers().length === 2, 'two brokers');
+    await a.createTopic('manual', { assignment: [[2, 1], [1, 2]] });
+    expect(a.partitionState('manual', 0)!.replicas).to.deep.equal([2, 1]);
+    expect(a.partitionState('manual', 0)!.leader).to.equal(2);
+    await rejectsWith(a.createTopic('ghost', { assignment: [[1, 7]] }), ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  });
+
+  it('lets concurrent writers from two brokers both land (compare-and-swap retries), and only one creation of a name wins', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    await a.createTopic('shared', { partitions: 1 });
+    await eventually(() => b.topic('shared'), 'shared on b');
+    await Promise.all([
+      a.alterTopicConfigs('shared', { 'a.key': '1' }),
+      b.alterTopicConfigs('shared', { 'b.key': '2' }),
+      a.alterTopicConfigs('shared', { 'c.key': '3' }),
+      b.alterTopicConfigs('shared', { 'd.key': '4' }),
+    ]);
+    await eventually(() => Object.keys(a.topic('shared')!.configs).length === 4 && Object.keys(b.topic('shared')!.configs).length === 4, 'all four configs');
+    const results = await Promise.allSettled([a.createTopic('race', { partitions: 1 }), b.createTopic('race', { partitions: 2 })]);
+    expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect((lost.reason as MetadataError).errorCode).to.equal(ErrorCode.TOPIC_ALREADY_EXISTS);
+    // ensureTopic from the losing side answers with the winner's topic.
+    const winner = await eventually(() => a.topic('race'), 'race topic');
+    const ensured = await Promise.all([a.ensureTopic('race'), b.ensureTopic('race')]);
+    expect(ensured.every((t) => t.id.equals(winner.id))).to.equal(true);
+  });
+
+  it('changes the ISR only for the current epochs (AlterPartition rules)', async () => {
+    const a = await broker(1);
+    await broker(2);
+    await eventually(() => a.brokers().length === 2, 'two brokers');
+    await a.createTopic('isr', { assignment: [[1, 2]] });
+    const s0 = a.partitionState('isr', 0)!;
+    const shrunk = await a.alterPartitionIsr('isr', 0, { leaderEpoch: s0.leaderEpoch, partitionEpoch: s0.partitionEpoch }, [1]);
+    expect(shrunk.isr).to.deep.equal([1]);
+    expect(shrunk.partitionEpoch).to.equal(s0.partitionEpoch + 1);
+    expect(shrunk.leaderEpoch).to.equal(s0.leaderEpoch);
+    await rejectsWith(a.alterPartitionIsr('isr', 0, { leaderEpoch: s0.leaderEpoch, partitionEpoch: s0.partitionEpoch }, [1, 2]), ErrorCode.INVALID_UPDATE_VERSION);
+    await rejectsWith(a.alterPartitionIsr('isr', 0, { leaderEpoch: s0.leaderEpoch - 1, partitionEpoch: shrunk.partitionEpoch }, [1, 2]), ErrorCode.FENCED_LEADER_EPOCH);
+    const grown = await a.alterPartitionIsr('isr', 0, { leaderEpoch: shrunk.leaderEpoch, partitionEpoch: shrunk.partitionEpoch }, [1, 2]);
+    expect(grown.isr).to.deep.equal([1, 2]);
+  });
+
+  it('moves leadership off a broker whose lease expires, bumping epochs, and brings it back as a follower', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    const c = await broker(3);
+    await eventually(() => a.brokers().length === 3, 'three brokers');
+    await a.createTopic('failover', { assignment: [[2, 3, 1], [3, 1, 2]] });
+    const before = a.partitionState('failover', 0)!;
+    expect(before.leader).to.equal(2);
+    const changed: PartitionState[] = [];
+    a.onChange((e) => {
+      if (e.type === 'partition-changed') changed.push(e.state);
+    });
+    // Simulate a crash: stop keepalives without revoking, so only expiry can remove broker 2.
+    const internals = b.internals;
+    const started = Date.now();
+    (b as unknown as { lease: { release(): void } }).lease.release();
+    internals.client.close();
+    open.splice(open.indexOf(b), 1);
+    const moved = await eventually(() => {
+      const s = a.partitionState('failover', 0)!;
+      return s.leader !== 2 ? s : undefined;
+    }, 'leader to move off broker 2');
+    const took = Date.now() - started;
+    expect(moved.leader).to.equal(3);
+    expect(moved.isr).to.deep.equal([3, 1]);
+    expect(moved.leaderEpoch).to.equal(before.leaderEpoch + 1);
+    expect(moved.partitionEpoch).to.be.greaterThan(before.partitionEpoch);
+    // A follower-only partition keeps its leader and drops broker 2 from the ISR.
+    const p1 = a.partitionState('failover', 1)!;
+    expect(p1.leader).to.equal(3);
+    expect(p1.isr).to.deep.equal([3, 1]);
+    expect(a.brokers().map((x) => x.nodeId)).to.deep.equal([1, 3]);
+    expect(changed.some((s) => s.partition === 0 && s.leader === 3)).to.equal(true);
+    expect(took).to.be.lessThan(2000 + 3000);
+    await eventually(() => c.partitionState('failover', 0)?.leader === 3, 'c sees the new leader');
+
+    // Broker 2 comes back: registered again, not leader, not in the ISR until the leader adds it.
+    const again = await broker(2);
+    await eventually(() => a.brokers().length === 3, 'broker 2 back');
+    expect(again.partitionState('failover', 0)!.leader).to.equal(3);
+    expect(again.partitionState('failover', 0)!.isr).to.deep.equal([3, 1]);
+  });
+
+  it('elects a new controller when the controller leaves', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    await eventually(() => b.controllerId === 1, 'broker 1 controls');
+    await a.close();
+    open.splice(open.indexOf(a), 1);
+    await eventually(() => b.controllerId === 2, 'broker 2 takes over');
+    await b.createTopic('after', { partitions: 1 });
+    expect(b.partitionState('after', 0)!.leader).to.equal(2);
+  });
+
+  it('refuses to start a second broker with a node id held by a live broker', async () => {
+    await broker(1);
+    const started = Date.now();
+    const err = await broker(1, { 'broker.session.timeout.ms': '1000' }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).to.match(/node id 1 is registered/);
+    expect(Date.now() - started).to.be.greaterThan(1000);
+  });
+
+  it('keeps serving and converges after an etcd restart', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    await a.createTopic('before-restart', { partitions: 1 });
+    await eventually(() => b.topic('before-restart'), 'topic on b');
+    await etcd.restart();
+    // Writes may fail while the client reconnects; retry until one lands.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await a.createTopic('after-restart', { partitions: 2 });
+        break;
+      } catch (err) {
+        if (!(err instanceof MetadataError) || err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await eventually(() => b.topic('after-restart'), 'topic created after restart visible on b', 30_000);
+    // A change written behind the brokers' backs (another tool) also arrives.
+    const raw = new Etcd3({ hosts: etcd.endpoint });
+    try {
+      await raw.delete().key(`${prefix}/${a.clusterId}/topics/before-restart`);
+    } finally {
+      raw.close();
+    }
+    await eventually(() => a.topic('before-restart') === undefined && b.topic('before-restart') === undefined, 'external delete seen', 30_000);
+    expect(b.brokers().map((x) => x.nodeId)).to.deep.equal([1, 2]);
+  });
+});

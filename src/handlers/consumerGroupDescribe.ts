@@ -3,6 +3,8 @@ import type { ConsumerGroupDescribeRequest } from '../../protocol/generated/mess
 import type { ConsumerGroupDescribeResponseInput } from '../../protocol/generated/messages/ConsumerGroupDescribeResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { authorizedGroup, authorizedOperations, GROUP_OPERATIONS } from '../security/acl/check';
+import { AclOperation, ResourceType } from '../security/acl/model';
 
 /** Kafka's "operations not requested" marker. */
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
@@ -12,6 +14,7 @@ export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, 
   return {
     throttleTimeMs: 0,
     groups: req.groupIds.map((groupId) => {
+      if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId, groupState: '', members: [] };
       if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, groupId, groupState: '', members: [] };
       const d = coord.describeConsumerGroup(groupId);
       return {
@@ -34,7 +37,7 @@ export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, 
           assignment: { topicPartitions: m.assignment },
           targetAssignment: { topicPartitions: m.targetAssignment },
         })),
-        authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+        authorizedOperations: req.includeAuthorizedOperations ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_OPERATIONS) : NO_AUTHORIZED_OPERATIONS,
       };
     }),
   };

@@ -3,6 +3,8 @@ import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/mes
 import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
 import { clientHost, groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /**
  * KIP-848 heartbeat. v0 lets the coordinator pick the member id on join; v1
@@ -10,6 +12,9 @@ import type { Handler } from './types';
  */
 export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponseInput> = async (ctx, req) => {
   const coord = groupCoordinator(ctx);
+  if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  }
   if (!coord) {
     return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }

@@ -3,12 +3,18 @@ import type { DeleteGroupsRequest } from '../../protocol/generated/messages/Dele
 import type { DeleteGroupsResponseInput } from '../../protocol/generated/messages/DeleteGroupsResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponseInput> = async (ctx, req) => {
   const coord = groupCoordinator(ctx);
   const results = [];
   for (const groupId of req.groupsNames) {
-    const errorCode = coord ? await coord.deleteGroup(groupId) : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const errorCode = !authorizedGroup(ctx, AclOperation.DELETE, groupId)
+      ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+      : coord
+        ? await coord.deleteGroup(groupId)
+        : ErrorCode.COORDINATOR_NOT_AVAILABLE;
     results.push({ groupId, errorCode });
   }
   return { throttleTimeMs: 0, results };

@@ -3,6 +3,8 @@ import type { DescribeGroupsRequest } from '../../protocol/generated/messages/De
 import type { DescribeGroupsResponseInput } from '../../protocol/generated/messages/DescribeGroupsResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { authorizedGroup, authorizedOperations, GROUP_OPERATIONS } from '../security/acl/check';
+import { AclOperation, ResourceType } from '../security/acl/model';
 
 /** Kafka's "operations not requested" marker. */
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
@@ -12,6 +14,9 @@ export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroups
   return {
     throttleTimeMs: 0,
     groups: req.groups.map((groupId) => {
+      if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+      }
       if (!coord) {
         return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
       }
@@ -30,7 +35,7 @@ export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroups
           memberMetadata: m.metadata,
           memberAssignment: m.assignment,
         })),
-        authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+        authorizedOperations: req.includeAuthorizedOperations ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_OPERATIONS) : NO_AUTHORIZED_OPERATIONS,
       };
     }),
   };

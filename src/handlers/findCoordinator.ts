@@ -3,6 +3,7 @@ import type { FindCoordinatorRequest } from '../../protocol/generated/messages/F
 import type { FindCoordinatorResponseInput } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { coordinatorKeyDenied } from '../security/acl/check';
 import { endpointFor } from './advertisedEndpoint';
 
 const KEY_GROUP = 0;
@@ -18,12 +19,16 @@ export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordina
   let errorCode: number = ErrorCode.NONE;
   if (req.keyType !== KEY_GROUP && req.keyType !== KEY_TRANSACTION) errorCode = ErrorCode.INVALID_REQUEST;
   else if (req.keyType === KEY_GROUP && !groupCoordinator(ctx)) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (ctx.apiVersion < 4 && errorCode === ErrorCode.NONE) errorCode = coordinatorKeyDenied(ctx, req.keyType, req.key);
   const ok = errorCode === ErrorCode.NONE;
   const where = { nodeId: ok ? self.nodeId : -1, host: ok ? at.host : '', port: ok ? at.port : -1 };
   if (ctx.apiVersion >= 4) {
     return {
       throttleTimeMs: 0,
-      coordinators: req.coordinatorKeys.map((key) => ({ key, ...where, errorCode, errorMessage: null })),
+      coordinators: req.coordinatorKeys.map((key) => {
+        const denied = ok ? coordinatorKeyDenied(ctx, req.keyType, key) : 0;
+        return denied !== 0 ? { key, nodeId: -1, host: '', port: -1, errorCode: denied, errorMessage: null } : { key, ...where, errorCode, errorMessage: null };
+      }),
     };
   }
   return { throttleTimeMs: 0, errorCode, errorMessage: null, ...where };

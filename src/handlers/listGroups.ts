@@ -3,6 +3,8 @@ import type { ListGroupsRequest } from '../../protocol/generated/messages/ListGr
 import type { ListGroupsResponseInput } from '../../protocol/generated/messages/ListGroupsResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { authorizedCluster, authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 export const handleListGroups: Handler<ListGroupsRequest, ListGroupsResponseInput> = (ctx, req) => {
   const coord = groupCoordinator(ctx);
@@ -12,7 +14,8 @@ export const handleListGroups: Handler<ListGroupsRequest, ListGroupsResponseInpu
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
-    groups: coord.listGroups(states, types).map((g) => ({
+    // DESCRIBE on the cluster lists every group; otherwise only the groups one may DESCRIBE.
+    groups: (authorizedCluster(ctx, AclOperation.DESCRIBE) ? coord.listGroups(states, types) : coord.listGroups(states, types).filter((g) => authorizedGroup(ctx, AclOperation.DESCRIBE, g.groupId))).map((g) => ({
       groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type,
     })),
   };

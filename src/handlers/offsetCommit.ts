@@ -4,6 +4,8 @@ import type { OffsetCommitResponseInput } from '../../protocol/generated/message
 import type { OffsetToCommit, PartitionResult } from '../groups/coordinator';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { authorizedGroup, authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** Groups per-partition results back into the request's topic order. */
 export function byTopic(results: readonly PartitionResult[]): Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }> {
@@ -21,9 +23,16 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
   const offsets: OffsetToCommit[] = [];
   // Like Kafka, offsets of partitions that do not exist are refused rather than stored.
   const unknown: PartitionResult[] = [];
+  // Committing needs READ on the group and on each topic.
+  const groupOk = authorizedGroup(ctx, AclOperation.READ, req.groupId);
   for (const t of req.topics) {
+    const denied = !groupOk ? ErrorCode.GROUP_AUTHORIZATION_FAILED : !authorizedTopic(ctx, AclOperation.READ, t.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : 0;
     const topic = ctx.broker.metadata.topic(t.name);
     for (const p of t.partitions) {
+      if (denied !== 0) {
+        unknown.push({ topic: t.name, partition: p.partitionIndex, errorCode: denied });
+        continue;
+      }
       if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
         unknown.push({ topic: t.name, partition: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
         continue;

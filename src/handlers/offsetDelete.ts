@@ -4,13 +4,20 @@ import type { OffsetDeleteResponseInput } from '../../protocol/generated/message
 import { groupCoordinator } from '../groups/services';
 import { byTopic } from './offsetCommit';
 import type { Handler } from './types';
+import { authorizedGroup, authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 export const handleOffsetDelete: Handler<OffsetDeleteRequest, OffsetDeleteResponseInput> = async (ctx, req) => {
   const coord = groupCoordinator(ctx);
+  if (!authorizedGroup(ctx, AclOperation.DELETE, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
   if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, throttleTimeMs: 0, topics: [] };
+  const allowed = req.topics.filter((t) => authorizedTopic(ctx, AclOperation.READ, t.name));
+  const denied = req.topics
+    .filter((t) => !allowed.includes(t))
+    .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })));
   const r = await coord.deleteOffsets(
     req.groupId,
-    req.topics.map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partitionIndex) })),
+    allowed.map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partitionIndex) })),
   );
-  return { errorCode: r.errorCode, throttleTimeMs: 0, topics: byTopic(r.results) };
+  return { errorCode: r.errorCode, throttleTimeMs: 0, topics: byTopic([...r.results, ...denied]) };
 };

@@ -3,13 +3,18 @@ import type { OffsetFetchRequest } from '../../protocol/generated/messages/Offse
 import type { OffsetFetchResponseInput } from '../../protocol/generated/messages/OffsetFetchResponse';
 import type { FetchedTopic, GroupCoordinator } from '../groups/coordinator';
 import { groupCoordinator } from '../groups/services';
-import type { Handler } from './types';
+import type { Handler, RequestContext } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { authorizeFetchedOffsets } from '../security/acl/groupOffsets';
+import { AclOperation } from '../security/acl/model';
 
 type TopicQuery = ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null;
 
-function fetchOne(coord: GroupCoordinator | null, groupId: string, topics: TopicQuery): { errorCode: number; topics: FetchedTopic[] } {
+function fetchOne(ctx: RequestContext, coord: GroupCoordinator | null, groupId: string, topics: TopicQuery): { errorCode: number; topics: FetchedTopic[] } {
+  if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
-  return coord.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })));
+  const r = coord.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })));
+  return { errorCode: r.errorCode, topics: authorizeFetchedOffsets(ctx, r.topics, topics === null) };
 }
 
 function wireTopics(topics: FetchedTopic[]) {
@@ -32,12 +37,12 @@ export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponseI
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
-        const r = fetchOne(coord, g.groupId, g.topics);
+        const r = fetchOne(ctx, coord, g.groupId, g.topics);
         return { groupId: g.groupId, errorCode: r.errorCode, topics: wireTopics(r.topics) };
       }),
     };
   }
-  const r = fetchOne(coord, req.groupId, req.topics);
+  const r = fetchOne(ctx, coord, req.groupId, req.topics);
   if (r.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
     // v0/v1 have no top-level error: the group's error goes on every requested partition.
     const topics = (req.topics ?? []).map((t) => ({

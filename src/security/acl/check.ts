@@ -55,3 +55,11 @@ export function configResourceDenied(ctx: RequestContext, operation: number, con
   if (configResourceType === 2 /* TOPIC */) return authorizedTopic(ctx, operation, name) ? 0 : 29; // TOPIC_AUTHORIZATION_FAILED
   return authorizedCluster(ctx, operation) ? 0 : 31; // CLUSTER_AUTHORIZATION_FAILED
 }
+
+/** FindCoordinator: DESCRIBE on the group (key type 0) or transactional id (key type 1). 0 when allowed, else the error code. */
+export function coordinatorKeyDenied(ctx: RequestContext, keyType: number, key: string): number {
+  if (ctx.broker.authorizer === undefined) return 0;
+  if (keyType === 0) return authorizedGroup(ctx, 8 /* DESCRIBE */, key) ? 0 : 30; // GROUP_AUTHORIZATION_FAILED
+  if (keyType === 1) return authorizedTransactionalId(ctx, 8, key) ? 0 : 53; // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+  return 0;
+}

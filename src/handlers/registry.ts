@@ -41,6 +41,8 @@ import { handleListTransactions } from './listTransactions';
 import { handleDescribeProducers } from './describeProducers';
 import { handleSaslHandshake } from './saslHandshake';
 import { handleSaslAuthenticate } from './saslAuthenticate';
+import { handleDescribeUserScramCredentials } from './describeUserScramCredentials';
+import { handleAlterUserScramCredentials } from './alterUserScramCredentials';
 import { handleDescribeClientQuotas } from './describeClientQuotas';
 import { handleAlterClientQuotas } from './alterClientQuotas';
 import { handleCreateAcls } from './createAcls';
@@ -113,6 +115,8 @@ const ENTRIES: Entry[] = [
   [ApiKey.DescribeProducers, handleDescribeProducers],
   [ApiKey.SaslHandshake, handleSaslHandshake],
   [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
+  [ApiKey.DescribeUserScramCredentials, handleDescribeUserScramCredentials],
+  [ApiKey.AlterUserScramCredentials, handleAlterUserScramCredentials],
   [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
   [ApiKey.AlterClientQuotas, handleAlterClientQuotas],
   [ApiKey.CreateAcls, handleCreateAcls],

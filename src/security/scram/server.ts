@@ -25,6 +25,8 @@ export class ScramSaslServer implements SaslServer {
   constructor(
     private readonly mech: ScramMechanism,
     private readonly lookup: ScramCredentialLookup,
+    /** The server's part of the nonce; replaceable so tests can replay RFC 7677's example. */
+    private readonly serverNonce: () => string = () => randomBytes(18).toString('base64'),
   ) {
     this.mechanism = mech.name;
   }
@@ -52,7 +54,7 @@ export class ScramSaslServer implements SaslServer {
     const credential = this.lookup(first.username, this.mech);
     const salt = credential?.salt ?? hmac(this.mech, FAKE_SALT_KEY, first.username).subarray(0, 32);
     const iterations = credential?.iterations ?? MIN_ITERATIONS;
-    const nonce = first.nonce + randomBytes(18).toString('base64');
+    const nonce = first.nonce + this.serverNonce();
     const serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${iterations}`;
     this.state = { step: 'final', first, serverFirst, nonce, credential };
     return { kind: 'challenge', reply: Buffer.from(serverFirst, 'utf8') };

@@ -4,6 +4,9 @@ import type { AddPartitionsToTxnResponseInput } from '../../protocol/generated/m
 import type { TransactionCoordinator } from '../txn/coordinator';
 import { txnServices } from '../txn/services';
 import type { Handler } from './types';
+import { authorizedCluster } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+import { addPartitionsDenied } from '../security/acl/txnChecks';
 
 type TopicResults = Array<{ name: string; resultsByPartition: Array<{ partitionIndex: number; partitionErrorCode: number }> }>;
 
@@ -22,9 +25,11 @@ export const handleAddPartitionsToTxn: Handler<AddPartitionsToTxnRequest, AddPar
   const fenced = ctx.apiVersion >= 2 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH;
   if (ctx.apiVersion < 4) {
     const topics = req.v3AndBelowTopics.map((t) => ({ name: t.name, partitions: t.partitions }));
-    const results = await coordinator.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, topics, fenced, ctx.now);
+    const results = addPartitionsDenied(ctx, req.v3AndBelowTransactionalId, topics) ?? await coordinator.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, topics, fenced, ctx.now);
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: toWire(results) };
   }
+  // v4+ is the brokers' form (KIP-890): it needs CLUSTER_ACTION, as in Kafka.
+  if (!authorizedCluster(ctx, AclOperation.CLUSTER_ACTION)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [], resultsByTopicV3AndBelow: [] };
   const resultsByTransaction = await Promise.all(
     req.transactions.map(async (t) => ({ transactionalId: t.transactionalId, topicResults: toWire(await oneTransaction(coordinator, t, fenced, ctx.now)) })),
   );

@@ -4,6 +4,8 @@ import type { DescribeProducersResponseInput } from '../../protocol/generated/me
 import { producerStateOf } from '../../storage/producerStateStore';
 import { partitionLog } from '../metadata/partitionLogs';
 import type { Handler } from './types';
+import { authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** Producers with state on each partition: epoch, last sequence, open transaction start. */
 export const handleDescribeProducers: Handler<DescribeProducersRequest, DescribeProducersResponseInput> = async (ctx, req) => ({
@@ -16,6 +18,7 @@ export const handleDescribeProducers: Handler<DescribeProducersRequest, Describe
         partitions: await Promise.all(
           t.partitionIndexes.map(async (p) => {
             const none = { partitionIndex: p, errorMessage: null, activeProducers: [] };
+            if (!authorizedTopic(ctx, AclOperation.READ, t.name)) return { ...none, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
             if (!info) return { ...none, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             const found = await partitionLog(ctx.broker, info, p);
             if (!found.log) return { ...none, errorCode: found.errorCode };

@@ -4,12 +4,17 @@ import type { DescribeTransactionsResponseInput } from '../../protocol/generated
 import { txnServices } from '../txn/services';
 import { TXN_STATUS_NAMES } from '../txn/txnLogRecords';
 import type { Handler } from './types';
+import { authorizedTransactionalId } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 export const handleDescribeTransactions: Handler<DescribeTransactionsRequest, DescribeTransactionsResponseInput> = async (ctx, req) => {
   const { coordinator } = await txnServices(ctx);
   return {
     throttleTimeMs: 0,
     transactionStates: req.transactionalIds.map((id) => {
+      if (!authorizedTransactionalId(ctx, AclOperation.DESCRIBE, id)) {
+        return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+      }
       const m = coordinator.get(id);
       if (!m) {
         return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };

@@ -3,6 +3,7 @@ import type { InitProducerIdRequest } from '../../protocol/generated/messages/In
 import type { InitProducerIdResponseInput } from '../../protocol/generated/messages/InitProducerIdResponse';
 import { txnServices } from '../txn/services';
 import type { Handler } from './types';
+import { initProducerIdDenied } from '../security/acl/txnChecks';
 
 function failed(errorCode: number): InitProducerIdResponseInput {
   return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 };
@@ -10,6 +11,8 @@ function failed(errorCode: number): InitProducerIdResponseInput {
 
 /** Idempotent producers get a fresh id at epoch 0; transactional ids go through the transaction coordinator. */
 export const handleInitProducerId: Handler<InitProducerIdRequest, InitProducerIdResponseInput> = async (ctx, req) => {
+  const denied = initProducerIdDenied(ctx, req.transactionalId);
+  if (denied !== 0) return failed(denied);
   const txn = await txnServices(ctx);
   if (req.transactionalId !== null) {
     const res = await txn.coordinator.initProducerId(req, ctx.now);

@@ -4,6 +4,8 @@ import type { ListTransactionsResponseInput } from '../../protocol/generated/mes
 import { txnServices } from '../txn/services';
 import { TXN_STATUS_NAMES, TxnStatus } from '../txn/txnLogRecords';
 import type { Handler } from './types';
+import { authorizedTransactionalId } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 export const handleListTransactions: Handler<ListTransactionsRequest, ListTransactionsResponseInput> = async (ctx, req) => {
   const { coordinator } = await txnServices(ctx);
@@ -14,6 +16,8 @@ export const handleListTransactions: Handler<ListTransactionsRequest, ListTransa
   for (const m of coordinator.all()) {
     const name = TXN_STATUS_NAMES[m.status]!;
     if (states.size > 0 && !states.has(name)) continue;
+    // Like Kafka, only the transactional ids one may DESCRIBE are listed.
+    if (!authorizedTransactionalId(ctx, AclOperation.DESCRIBE, m.transactionalId)) continue;
     if (pids.size > 0 && !pids.has(m.producerId)) continue;
     // v1 duration filter: transactions open at least this long
     if (minDuration >= 0 && (m.status !== TxnStatus.Ongoing || ctx.now - m.startMs < minDuration)) continue;

@@ -5,9 +5,15 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import { writeTxnMarker } from '../txn/markers';
 import type { Handler } from './types';
+import { authorizedCluster } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** Appends the commit/abort markers a coordinator asks for (Brook's own coordinator writes them directly). */
 export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponseInput> = async (ctx, req) => {
+  if (!authorizedCluster(ctx, AclOperation.CLUSTER_ACTION)) {
+    const refused = (partitionIndex: number) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED });
+    return { markers: req.markers.map((m) => ({ producerId: m.producerId, topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map(refused) })) })) };
+  }
   const markers = await Promise.all(
     req.markers.map(async (m) => ({
       producerId: m.producerId,

@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { AlterClientQuotasResponse } from '../../protocol/generated/messages/AlterClientQuotasResponse';
+import type { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse';
+import { normalizeAddress, parsePerIpOverrides } from '../../src/security/quota/connectionLimits';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
+import { RawClient } from '../helpers/rawClient';
+
+const apiVersions = (c: RawClient) => c.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+
+/** Resolves true when the broker closed the connection, false if it still answers. */
+async function refused(c: RawClient): Promise<boolean> {
+  try {
+    await apiVersions(c);
+    return false;
+  } catch {
+    await c.closedPromise;
+    return true;
+  }
+}
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('connection limits', function () {
+  const open: RawClient[] = [];
+  const connect = async (port: number) => {
+    const c = await RawClient.connect(port);
+    open.push(c);
+    return c;
+  };
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+
+  it('parses max.connections.per.ip.overrides, IPv4 and IPv6', () => {
+    expect([...parsePerIpOverrides('127.0.0.1:5, ::1:7,[fe80::2]:1')]).to.deep.equal([
+      ['127.0.0.1', 5],
+      ['::1', 7],
+      ['fe80::2', 1],
+    ]);
+    expect(() => parsePerIpOverrides('127.0.0.1')).to.throw(/host:count/);
+    expect(() => parsePerIpOverrides('127.0.0.1:x')).to.throw(/host:count/);
+    expect(normalizeAddress('::ffff:10.0.0.1')).to.equal('10.0.0.1');
+  });
+
+  describe('max.connections.per.ip', () => {
+    let broker: TestBroker;
+    const entries: LogEntry[] = [];
+    before(async () => {
+      broker = await startTestBroker({ logger: memoryLogger(entries), config: { 'max.connections.per.ip': '3' } });
+    });
+    after(async () => broker?.destroy());
+
+    it('closes the N+1th connection from an address; the others keep working; a freed slot is reusable', async () => {
+      const ok = [await connect(broker.port), await connect(broker.port), await connect(broker.port)];
+      for (const c of ok) expect((await apiVersions(c)).errorCode).to.equal(0);
+      const extra = await connect(broker.port);
+      expect(await refused(extra)).to.equal(true);
+      for (const c of ok) expect((await apiVersions(c)).errorCode).to.equal(0);
+      expect(broker.services.quotas!.connections.connectionsFrom('127.0.0.1')).to.equal(3);
+
+      ok[0].close();
+      await until('the slot to be freed', () => broker.services.quotas!.connections.connectionsFrom('127.0.0.1') === 2);
+      const again = await connect(broker.port);
+      expect(await refused(again)).to.equal(false);
+      const refusals = entries.filter((e) => e.msg === 'connection refused');
+      expect(refusals).to.have.length(1);
+      expect(refusals[0].fields).to.include({ remote: '127.0.0.1' });
+    });
+
+    it('logs at most one refusal a second per address, however many are refused', async () => {
+      const ok = [await connect(broker.port), await connect(broker.port), await connect(broker.port)];
+      for (const c of ok) expect((await apiVersions(c)).errorCode).to.equal(0);
+      const before = entries.filter((e) => e.msg === 'connection refused').length;
+      const t0 = Date.now();
+      const flood = await Promise.all(Array.from({ length: 50 }, () => connect(broker.port)));
+      const results = await Promise.all(flood.map(refused));
+      const seconds = Math.ceil((Date.now() - t0) / 1000) + 1;
+      expect(results.every(Boolean)).to.equal(true);
+      const logged = entries.filter((e) => e.msg === 'connection refused').length - before;
+      // The previous test may have logged within the last second, so this burst may log none at all.
+      expect(logged).to.be.at.most(seconds);
+      expect(entries.filter((e) => e.msg === 'connection refused').length).to.be.at.least(1);
+      for (const c of ok) expect((await apiVersions(c)).errorCode).to.equal(0);
+    });
+  });
+
+  it('max.connections.per.ip.overrides raise or lower the cap for one address', async () => {
+    const broker = await startTestBroker({ config: { 'max.connections.per.ip': '1', 'max.connections.per.ip.overrides': '127.0.0.1:2,10.9.9.9:100' } });
+    try {
+      const a = await connect(broker.port);
+      const b = await connect(broker.port);
+      expect(await refused(a)).to.equal(false);
+      expect(await refused(b)).to.equal(false);
+      expect(await refused(await connect(broker.port))).to.equal(true);
+    } finally {
+      await broker.destroy();
+    }
+  });
+
+  it('max.connections caps the whole broker', async () => {
+    const broker = await startTestBroker({ config: { 'max.connections': '2' } });
+    try {
+      const a = await connect(broker.port);
+      const b = await connect(broker.port);
+      expect(await refused(await connect(broker.port))).to.equal(true);
+      expect(await refused(a)).to.equal(false);
+      expect(await refused(b)).to.equal(false);
+      expect(broker.services.quotas!.connections.connectionCount).to.equal(2);
+    } finally {
+      await broker.destroy();
+    }
+  });
+
+  it('an ip connection_creation_rate quota refuses connections opened faster than allowed', async () => {
+    const broker = await startTestBroker({ config: { 'quota.window.num': '2', 'quota.window.size.seconds': '1' } });
+    try {
+      const admin = await connect(broker.port);
+      const res = await admin.request<AlterClientQuotasResponse>(ApiKey.AlterClientQuotas, 1, {
+        entries: [{ entity: [{ entityType: 'ip', entityName: null }], ops: [{ key: 'connection_creation_rate', value: 5, remove: false }] }],
+        validateOnly: false,
+      });
+      expect(res.entries[0].errorCode).to.equal(0);
+      // 5 per second over the padded 1 s window: five more are fine, then refusals start.
+      const outcomes: boolean[] = [];
+      for (let i = 0; i < 8; i++) outcomes.push(await refused(await connect(broker.port)));
+      expect(outcomes.slice(0, 5)).to.deep.equal([false, false, false, false, false]);
+      expect(outcomes.slice(5).some(Boolean)).to.equal(true);
+      expect(await refused(admin)).to.equal(false);
+    } finally {
+      await broker.destroy();
+    }
+  });
+});

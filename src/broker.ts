@@ -7,8 +7,9 @@ import { FetchState } from './fetch/fetchState';
 import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { lockDataDir } from './metadata/dataDirLock';
-import { LocalMetadataService } from './metadata/localMetadataService';
-import type { BrokerIdentity, MetadataEvent, MetadataService } from './metadata/types';
+import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata';
+import { isClustered, openMetadataService } from './metadata/open';
+import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
 import { startListeners, type BoundListener, type RunningListeners } from './server/listeners';
 import { FileScramStore } from './security/scram/fileStore';
@@ -64,44 +65,6 @@ export interface BrokerHandle {
   close(): Promise<void>;
 }
 
-/**
- * Keeps partition logs in step with metadata changes made by any API. The
- * listener's promise is awaited by the change, so a created topic has its
- * partition directories (and a deleted one has none) when the client hears back.
- */
-function followMetadata(services: BrokerServices): () => void {
-  const { logs, logger, metadata } = services;
-  const report = (what: string, topic: string) => (err: unknown) =>
-    logger.error({ topic, err: err instanceof Error ? err.message : String(err) }, what);
-  const createFrom = async (topic: { name: string; configs: Record<string, string> }, from: number, to: number) => {
-    const cfg = logConfigFromTopicConfigs(topic.configs);
-    const created = [];
-    for (let p = from; p < to; p++) created.push(logs.create(topic.name, p, cfg).catch(report('cannot create partition log', topic.name)));
-    await Promise.all(created);
-  };
-  return metadata.onChange(async (e: MetadataEvent) => {
-    switch (e.type) {
-      case 'topic-created':
-        logger.info({ topic: e.topic.name, partitions: e.topic.partitions, topicId: e.topic.id.toString('hex') }, 'topic created');
-        await createFrom(e.topic, 0, e.topic.partitions);
-        break;
-      case 'topic-deleted':
-        logger.info({ topic: e.topic.name }, 'topic deleted');
-        await logs.deleteTopic(e.topic.name).catch(report('cannot delete topic logs', e.topic.name));
-        break;
-      case 'partitions-added':
-        logger.info({ topic: e.topic.name, partitions: e.topic.partitions, previous: e.previous }, 'partitions added');
-        await createFrom(e.topic, e.previous, e.topic.partitions);
-        break;
-      case 'configs-altered': {
-        const cfg = logConfigFromTopicConfigs(e.topic.configs);
-        for (const { topic, log } of logs.partitions()) if (topic === e.topic.name) log.updateConfig(cfg);
-        break;
-      }
-    }
-  });
-}
-
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const config = loadConfig({ file: opts.configFile, overrides: opts.config, host: opts.host, port: opts.port, dataDir: opts.dataDir });
   await fs.mkdir(config.dataDir, { recursive: true });
@@ -128,14 +91,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
 
   const rack = config.raw['broker.rack'] ?? null;
   const configuredSelf: BrokerIdentity = { nodeId: config.nodeId, host: config.host, port: config.port, rack };
-  const metadata = opts.metadata
-    ? await opts.metadata(config, configuredSelf)
-    : await LocalMetadataService.open({
-        dataDir: config.dataDir,
-        self: configuredSelf,
-        defaultPartitions: config.numPartitions,
-        clusterId: config.clusterId,
-      });
+  const metadata = opts.metadata ? await opts.metadata(config, configuredSelf) : await openMetadataService(config, configuredSelf, logger);
   const logs = new LogManager({ dataDir: config.dataDir, logger: logger.child({ component: 'storage' }), defaults: config.logDefaults, fs: metrics?.timeSyncs(nodeFs) });
   await logs.open();
   // Logs come back with broker defaults; topic-level overrides live in metadata.
@@ -145,6 +101,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   }
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
+  if (isClustered(config, opts.metadata !== undefined)) await reconcileLogsAtStart(services);
   const unfollow = followMetadata(services);
   const stopAuthorizer = await startAuthorizer(services);
   const detachMetrics = metrics?.attach(services);
@@ -165,7 +122,12 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const server = listeners.servers[0];
   const bound = listeners.bound[0];
   const advertised = bound.advertised;
-  await metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack });
+  // In cluster mode this registers the broker; a refusal (node id taken) stops the start after cleanup below.
+  const registered = metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack }).then(
+    () => null,
+    (err: unknown) => err as Error,
+  );
+  const registrationError = await registered;
   logger.info(
     { host: bound.host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, nodeId: config.nodeId, clusterId: metadata.clusterId, dataDir: config.dataDir },
     'listening',
@@ -193,6 +155,10 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     })();
     return closing;
   };
+  if (registrationError) {
+    await close();
+    throw registrationError;
+  }
   if (metrics) {
     try {
       ops = await startOpsServer({ host: opts.metricsHost ?? config.host, port: opts.metricsPort!, services, metrics, console: opts.console === true, sampleIntervalMs: opts.consoleSampleMs });

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { CreatePartitionsRequest, CreatePartitionsTopic } from '../../protocol/generated/messages/CreatePartitionsRequest';
 import type { CreatePartitionsResponseInput } from '../../protocol/generated/messages/CreatePartitionsResponse';
 import { maxPartitionsPerTopic } from '../admin/limits';
-import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
+import { assignmentProblemIn, duplicates } from '../admin/replicaAssignment';
 import { MetadataError } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedTopic } from '../security/acl/check';
@@ -28,9 +28,11 @@ function problem(ctx: RequestContext, t: CreatePartitionsTopic): TopicResult | n
     if (t.assignments.length !== added) {
       return result(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${t.assignments.length} assignments given for ${added} new partitions`);
     }
-    const selfId = ctx.broker.metadata.self().nodeId;
+    const self = ctx.broker.metadata.self().nodeId;
+    const ids = ctx.broker.metadata.brokers().map((b) => b.nodeId);
+    const liveIds = ids.includes(self) ? ids : [...ids, self];
     for (const a of t.assignments) {
-      const why = assignmentProblem(a.brokerIds, selfId);
+      const why = assignmentProblemIn(a.brokerIds, liveIds);
       if (why) return result(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, why);
     }
   }
@@ -59,7 +61,7 @@ export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePart
       continue;
     }
     try {
-      await ctx.broker.metadata.addPartitions(t.name, t.count);
+      await ctx.broker.metadata.addPartitions(t.name, t.count, t.assignments?.map((a) => [...a.brokerIds]));
       results.push(result(t.name, 0));
     } catch (err) {
       if (!(err instanceof MetadataError)) throw err;

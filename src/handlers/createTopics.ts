@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { CreatableTopic, CreateTopicsRequest } from '../../protocol/generated/messages/CreateTopicsRequest';
 import type { CreateTopicsResponseInput } from '../../protocol/generated/messages/CreateTopicsResponse';
 import { maxPartitionsPerTopic } from '../admin/limits';
-import { assignmentProblem, duplicates } from '../admin/replicaAssignment';
+import { assignmentProblemIn, duplicates } from '../admin/replicaAssignment';
 import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
 import { MetadataError, type TopicInfo } from '../metadata/types';
@@ -30,11 +30,11 @@ function collidingTopic(ctx: RequestContext, name: string): string | null {
   return null;
 }
 
-type Plan = { partitions: number; configs: Record<string, string> } | { errorCode: number; message: string };
+type Plan = { partitions: number; configs: Record<string, string>; replicationFactor: number; assignment?: number[][] } | { errorCode: number; message: string };
 
 /** Checks one topic of the request the way Kafka's controller does, without changing anything. */
 function plan(ctx: RequestContext, t: CreatableTopic): Plan {
-  const selfId = ctx.broker.metadata.self().nodeId;
+  const liveIds = liveBrokerIds(ctx);
   if (!authorizedToCreateTopic(ctx, t.name)) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: 'creating a topic needs CREATE on the cluster or the topic' };
   const nameProblem = topicNameProblem(t.name);
   if (nameProblem) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameProblem };
@@ -43,6 +43,8 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
   if (clash) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `topic ${t.name} collides with existing topic ${clash}` };
 
   let partitions: number;
+  let replicationFactor: number;
+  let assignment: number[][] | undefined;
   if (t.assignments.length > 0) {
     if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
       return { errorCode: ErrorCode.INVALID_REQUEST, message: 'give either replica assignments or num_partitions/replication_factor, not both' };
@@ -52,15 +54,18 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
       return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'assigned partitions must be numbered 0..n-1 without gaps' };
     }
     for (const a of t.assignments) {
-      const problem = assignmentProblem(a.brokerIds, selfId);
+      const problem = assignmentProblemIn(a.brokerIds, liveIds);
       if (problem) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `partition ${a.partitionIndex}: ${problem}` };
     }
     partitions = t.assignments.length;
+    assignment = [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => [...a.brokerIds]);
+    replicationFactor = assignment[0].length;
   } else {
     partitions = t.numPartitions === -1 ? ctx.broker.config.numPartitions : t.numPartitions;
     if (partitions <= 0) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: `number of partitions must be at least 1, got ${partitions}` };
     const rf = t.replicationFactor === -1 ? ctx.broker.config.defaultReplicationFactor : t.replicationFactor;
-    const brokers = ctx.broker.metadata.brokers().length;
+    replicationFactor = rf;
+    const brokers = liveIds.length;
     if (rf <= 0) return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor must be at least 1, got ${rf}` };
     if (rf > brokers) {
       return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${rf} is larger than the ${brokers} available broker(s)` };
@@ -77,10 +82,17 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
     if (problem) return { errorCode: ErrorCode.INVALID_CONFIG, message: problem };
     configs[c.name] = c.value;
   }
-  return { partitions, configs };
+  return { partitions, configs, replicationFactor, assignment };
 }
 
-function succeeded(ctx: RequestContext, topic: TopicInfo, id: Buffer): TopicResult {
+/** The brokers replicas may be placed on; this broker counts even before its registration lands. */
+function liveBrokerIds(ctx: RequestContext): number[] {
+  const ids = ctx.broker.metadata.brokers().map((b) => b.nodeId);
+  const self = ctx.broker.metadata.self().nodeId;
+  return ids.includes(self) ? ids : [...ids, self];
+}
+
+function succeeded(ctx: RequestContext, topic: TopicInfo, id: Buffer, replicationFactor: number): TopicResult {
   const configs = describeTopicConfigs(topic, ctx.broker.config).map((c) => ({
     name: c.name,
     value: c.value,
@@ -88,7 +100,7 @@ function succeeded(ctx: RequestContext, topic: TopicInfo, id: Buffer): TopicResu
     configSource: c.source,
     isSensitive: c.isSensitive,
   }));
-  return { name: topic.name, topicId: id, errorCode: 0, errorMessage: null, topicConfigErrorCode: 0, numPartitions: topic.partitions, replicationFactor: 1, configs };
+  return { name: topic.name, topicId: id, errorCode: 0, errorMessage: null, topicConfigErrorCode: 0, numPartitions: topic.partitions, replicationFactor, configs };
 }
 
 async function createOne(ctx: RequestContext, t: CreatableTopic, validateOnly: boolean): Promise<TopicResult> {
@@ -96,11 +108,11 @@ async function createOne(ctx: RequestContext, t: CreatableTopic, validateOnly: b
   if ('errorCode' in p) return failed(t.name, p.errorCode, p.message);
   if (validateOnly) {
     const preview: TopicInfo = { name: t.name, id: NO_ID, partitions: p.partitions, configs: p.configs, internal: false };
-    return succeeded(ctx, preview, NO_ID);
+    return succeeded(ctx, preview, NO_ID, p.replicationFactor);
   }
   try {
-    const topic = await ctx.broker.metadata.createTopic(t.name, { partitions: p.partitions, configs: p.configs });
-    return succeeded(ctx, topic, topic.id);
+    const topic = await ctx.broker.metadata.createTopic(t.name, { partitions: p.partitions, configs: p.configs, replicationFactor: p.replicationFactor, assignment: p.assignment });
+    return succeeded(ctx, topic, topic.id, ctx.broker.metadata.partitionState(topic.name, 0)?.replicas.length ?? p.replicationFactor);
   } catch (err) {
     if (err instanceof MetadataError) return failed(t.name, err.errorCode, err.message);
     ctx.broker.logger.error({ topic: t.name, err: (err as Error).message }, 'topic creation failed');

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { MetadataRequest } from '../../protocol/generated/messages/MetadataRequest';
 import type { MetadataResponseInput } from '../../protocol/generated/messages/MetadataResponse';
 import { resolveTopic } from '../metadata/partitionLogs';
-import type { TopicInfo } from '../metadata/types';
+import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
@@ -21,16 +21,22 @@ const NO_TOPIC_ID = Buffer.alloc(16);
 type TopicResponse = NonNullable<MetadataResponseInput['topics']>[number];
 
 function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean, ctx: RequestContext): TopicResponse {
+  const { metadata } = ctx.broker;
+  const live = new Set(metadata.brokers().map((b) => b.nodeId));
   const partitions = [];
   for (let p = 0; p < topic.partitions; p++) {
+    const s = metadata.partitionState(topic.name, p);
+    const leaderId = s ? s.leader : nodeId;
+    const replicaNodes = s ? s.replicas : [nodeId];
     partitions.push({
-      errorCode: 0,
+      // An offline partition is still listed, so clients keep asking until a leader is elected.
+      errorCode: leaderId === NO_LEADER ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
       partitionIndex: p,
-      leaderId: nodeId,
-      leaderEpoch: 0,
-      replicaNodes: [nodeId],
-      isrNodes: [nodeId],
-      offlineReplicas: [],
+      leaderId,
+      leaderEpoch: s ? s.leaderEpoch : 0,
+      replicaNodes,
+      isrNodes: s ? s.isr : [nodeId],
+      offlineReplicas: s ? replicaNodes.filter((r) => !live.has(r)) : [],
     });
   }
   return {
@@ -72,7 +78,6 @@ async function requestedTopic(
 
 export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = async (ctx, req) => {
   const { metadata, config } = ctx.broker;
-  const self = metadata.self();
   // v0 has no null: an empty list means "all topics" there; later versions use null for that.
   const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
   // Before v4 there is no flag and the broker setting alone decides.
@@ -90,7 +95,7 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
     throttleTimeMs: 0,
     brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, ...endpointFor(ctx, b), rack: b.rack })),
     clusterId: metadata.clusterId,
-    controllerId: self.nodeId,
+    controllerId: metadata.controllerId,
     topics,
     clusterAuthorizedOperations: clusterOps ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
   };

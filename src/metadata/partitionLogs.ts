@@ -3,6 +3,7 @@ import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import type { BrokerServices } from '../handlers/types';
+import { hostsReplica } from './followMetadata';
 import { topicNameProblem } from './topicName';
 import { MetadataError, type TopicInfo } from './types';
 
@@ -19,6 +20,8 @@ export async function partitionLog(services: BrokerServices, topic: TopicInfo, p
   }
   const existing = services.logs.get(topic.name, partition);
   if (existing) return { log: existing, topic, errorCode: 0 };
+  // In a cluster only the partition's replicas keep a log; others send the client to the leader.
+  if (!hostsReplica(services.metadata, topic.name, partition)) return { log: null, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   try {
     const log = await services.logs.create(topic.name, partition, logConfigFromTopicConfigs(topic.configs));
     return { log, topic, errorCode: 0 };

@@ -86,7 +86,8 @@ export interface MetadataService {
   /** Creates the topic unless it exists; concurrent callers share one creation. */
   ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo>;
   deleteTopic(name: string): Promise<TopicInfo>;
-  addPartitions(name: string, totalCount: number): Promise<TopicInfo>;
+  /** `assignment`: replica lists for the new partitions (CreatePartitions' manual assignment); the backend places them otherwise. */
+  addPartitions(name: string, totalCount: number, assignment?: number[][]): Promise<TopicInfo>;
   /** Replaces (set) or removes (null) the given keys. */
   alterTopicConfigs(name: string, changes: Record<string, string | null>): Promise<TopicInfo>;
 

@@ -1,0 +1,78 @@
+import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import type { BrokerServices } from '../handlers/types';
+import type { MetadataEvent, MetadataService, TopicInfo } from './types';
+
+/** Whether this broker keeps a replica of the partition (always, in single-broker mode). */
+export function hostsReplica(metadata: MetadataService, topic: string, partition: number): boolean {
+  const s = metadata.partitionState(topic, partition);
+  return !s || s.replicas.includes(metadata.self().nodeId);
+}
+
+async function createHosted(services: BrokerServices, topic: TopicInfo, from: number, to: number): Promise<void> {
+  const { logs, logger, metadata } = services;
+  const cfg = logConfigFromTopicConfigs(topic.configs);
+  const created = [];
+  for (let p = from; p < to; p++) {
+    if (!hostsReplica(metadata, topic.name, p) || logs.get(topic.name, p)) continue;
+    created.push(
+      logs.create(topic.name, p, cfg).catch((err: unknown) => logger.error({ topic: topic.name, partition: p, err: err instanceof Error ? err.message : String(err) }, 'cannot create partition log')),
+    );
+  }
+  await Promise.all(created);
+}
+
+/**
+ * Keeps partition logs in step with metadata changes made by any API on any
+ * broker: logs exist for the partitions this broker replicates. The listener's
+ * promise is awaited by the change, so a created topic has its partition
+ * directories (and a deleted one has none) when the client hears back.
+ */
+export function followMetadata(services: BrokerServices): () => void {
+  const { logs, logger, metadata } = services;
+  return metadata.onChange(async (e: MetadataEvent) => {
+    switch (e.type) {
+      case 'topic-created':
+        logger.info({ topic: e.topic.name, partitions: e.topic.partitions, topicId: e.topic.id.toString('hex') }, 'topic created');
+        await createHosted(services, e.topic, 0, e.topic.partitions);
+        break;
+      case 'topic-deleted':
+        logger.info({ topic: e.topic.name }, 'topic deleted');
+        await logs.deleteTopic(e.topic.name).catch((err: unknown) => logger.error({ topic: e.topic.name, err: err instanceof Error ? err.message : String(err) }, 'cannot delete topic logs'));
+        break;
+      case 'partitions-added':
+        logger.info({ topic: e.topic.name, partitions: e.topic.partitions, previous: e.previous }, 'partitions added');
+        await createHosted(services, e.topic, e.previous, e.topic.partitions);
+        break;
+      case 'configs-altered': {
+        const cfg = logConfigFromTopicConfigs(e.topic.configs);
+        for (const { topic, log } of logs.partitions()) if (topic === e.topic.name) log.updateConfig(cfg);
+        break;
+      }
+      case 'partition-changed': {
+        // A replica assigned here later (reassignment) gets its log now; the replica manager fills it.
+        const topic = metadata.topic(e.state.topic);
+        if (topic) await createHosted(services, topic, e.state.partition, e.state.partition + 1);
+        break;
+      }
+      case 'brokers-changed':
+        break;
+    }
+  });
+}
+
+/**
+ * At start in cluster mode the metadata may have moved on while this broker
+ * was down: logs of topics deleted meanwhile go (a topic re-created under the
+ * same name must not inherit their data), and partitions assigned here
+ * meanwhile get their logs.
+ */
+export async function reconcileLogsAtStart(services: BrokerServices): Promise<void> {
+  const { logs, logger, metadata } = services;
+  const stale = new Set<string>();
+  for (const { topic } of logs.partitions()) if (!metadata.topic(topic)) stale.add(topic);
+  for (const topic of stale) {
+    logger.info({ topic }, 'deleting logs of a topic deleted while this broker was down');
+    await logs.deleteTopic(topic);
+  }
+  for (const topic of metadata.topics()) await createHosted(services, topic, 0, topic.partitions);
+}

@@ -1,0 +1,27 @@
+import type { BrokerConfig } from '../config/brokerConfig';
+import type { Logger } from '../log';
+import { clusterConfig } from './etcd/clusterConfig';
+import { EtcdMetadataService } from './etcd/etcdMetadataService';
+import { LocalMetadataService } from './localMetadataService';
+import type { BrokerIdentity, MetadataService } from './types';
+
+/** The metadata backend the config names: the data-dir file (default) or etcd (`metadata.backend=etcd`). */
+export async function openMetadataService(config: BrokerConfig, self: BrokerIdentity, logger: Logger): Promise<MetadataService> {
+  const cluster = clusterConfig(config);
+  if (cluster.backend === 'etcd') {
+    return EtcdMetadataService.open({
+      cluster,
+      self,
+      clusterId: config.clusterId,
+      defaultPartitions: config.numPartitions,
+      defaultReplicationFactor: config.defaultReplicationFactor,
+      logger: logger.child({ component: 'metadata' }),
+    });
+  }
+  return LocalMetadataService.open({ dataDir: config.dataDir, self, defaultPartitions: config.numPartitions, clusterId: config.clusterId });
+}
+
+/** True when this broker shares its metadata with others (etcd, or a test's shared in-memory cluster). */
+export function isClustered(config: BrokerConfig, customFactory: boolean): boolean {
+  return customFactory || clusterConfig(config).backend === 'etcd';
+}

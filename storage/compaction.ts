@@ -126,6 +126,8 @@ async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: Compact
   }
   // offsets past the last kept record stay consumed: the next segment starts where the old one ended
   next.nextOffset = seg.nextOffset;
+  // markers are never cleaned away, so the segment's aborted-transaction entries stay as they are
+  next.txnIndex = seg.txnIndex;
   // stale indexes must not survive next to the new log if we crash between the rename and the rewrite
   for (const p of [seg.indexPath, seg.timeIndexPath]) {
     await sfs.unlink(p).catch(() => undefined);

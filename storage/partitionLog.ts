@@ -12,6 +12,7 @@ import { scanBatches } from './batchScanner';
 import { decodeBatch, recordTimestamp } from './records';
 import { LOG_START_FILE, RECOVERY_POINT_FILE, persistIndexes, readNumberFile, recoverPartition, removeSegmentFiles } from './recovery';
 import { compactSegments } from './compaction';
+import { collectAborted, SegmentTxnIndex, type AbortedTxn } from './txnIndex';
 import { LeaderEpochCache } from './leaderEpochCache';
 
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
@@ -49,6 +50,19 @@ export interface ReadOptions {
   maxOffset?: number;
   /** Return the first batch whole even when it exceeds maxBytes (KIP-74). */
   minOneBatch?: boolean;
+}
+
+/**
+ * Follows the log as it is written, for state derived from it (producer state,
+ * aborted-transaction index). Called synchronously; must not throw.
+ */
+export interface LogObserver {
+  /** One batch just became part of the log, in offset order. */
+  published(seg: Segment, buf: Buffer, pos: number): void;
+  /** A new segment starts at `baseOffset`; every batch before it was published. */
+  rolled(baseOffset: number): void;
+  /** The tail was cut (a diverged follower): state derived past the new log end is wrong. */
+  truncated(logEndOffset: number): void;
 }
 
 export interface PartitionLogContext {
@@ -152,6 +166,9 @@ export class PartitionLog {
   private closed = false;
   private compactedUpTo = -1;
   private nextTombstoneExpiry = Infinity;
+  /** Sum of the segments' aborted-transaction entries: a read_committed fetch of a log with none costs nothing. */
+  private abortedTxnCount = 0;
+  observer: LogObserver | null = null;
 
   private constructor(
     readonly topic: string,
@@ -180,6 +197,7 @@ export class PartitionLog {
     log.segments = recovered.segments;
     log.active = recovered.segments[recovered.segments.length - 1]!;
     log.logStartOffset = recovered.logStartOffset;
+    log.countAbortedTxns();
     log.logEndOffset = log.active.nextOffset;
     log.assignNext = log.logEndOffset;
     log.reserved = log.active.size;
@@ -500,6 +518,9 @@ export class PartitionLog {
       while (p < buf.length) {
         const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(p + BATCH.BATCH_LENGTH);
         seg.trackBatch(pos, batchBaseOffset(buf, p), batchLastOffset(buf, p), batchMaxTimestamp(buf, p), size, interval);
+        if (this.observer) this.observer.published(seg, buf, p);
+        // a marker nobody indexed: the producer-state load rebuilds this segment's entries from the log
+        else if (buf.readInt16BE(p + BATCH.ATTRIBUTES) & ATTR.CONTROL) seg.txnIndex.trusted = false;
         pos += size;
         p += size;
       }
@@ -665,12 +686,15 @@ export class PartitionLog {
       seg.release();
     }
     seg.resetIndexes();
+    seg.txnIndex = new SegmentTxnIndex(false);
     await scanBatches(seg, 0, cut, false, (b) => {
       seg.trackBatch(b.position, batchBaseOffset(b.buf, b.offsetInBuf), batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, this.config.indexIntervalBytes);
     });
     seg.pinned = true;
     this.active = seg;
     this.logEndOffset = seg.nextOffset;
+    this.countAbortedTxns();
+    this.observer?.truncated(this.logEndOffset);
   }
 
   /** Kafka's truncateFullyAndStartAt: every segment goes, an empty one starts at `offset`. */
@@ -687,6 +711,8 @@ export class PartitionLog {
     this.active = seg;
     this.logStartOffset = offset;
     this.logEndOffset = offset;
+    this.countAbortedTxns();
+    this.observer?.truncated(this.logEndOffset);
     await writeFileAtomic(this.ctx.sfs, this.dir, LOG_START_FILE, Buffer.from(String(offset)));
   }
 
@@ -709,6 +735,7 @@ export class PartitionLog {
     this.active = seg;
     this.reserved = 0;
     old.unpin();
+    this.observer?.rolled(seg.baseOffset);
     this.finalizeChain = this.finalizeChain.then(() => this.finalizeSegment(old, seg.baseOffset));
   }
 
@@ -904,6 +931,56 @@ export class PartitionLog {
     return null;
   }
 
+  // ---------------------------------------------------------------- aborted-transaction index
+
+  get logger(): StorageLogger {
+    return this.ctx.logger;
+  }
+
+  /** The segment holding `offset` (the first one below every segment's base: the oldest). */
+  segmentFor(offset: number): Segment {
+    return this.segments[this.segmentIndexFor(offset, this.segments)]!;
+  }
+
+  /** The segments, oldest first; the last is the active one. */
+  segmentList(): readonly Segment[] {
+    return this.segments;
+  }
+
+  /** Records an abort marker of `seg` in its transaction index. */
+  addAbortedTxn(seg: Segment, t: AbortedTxn): void {
+    seg.txnIndex.add(t);
+    this.abortedTxnCount++;
+  }
+
+  /** Writes (or, untrusted, removes) a closed segment's transaction index file. */
+  persistTxnIndex(seg: Segment): Promise<void> {
+    return seg.txnIndex.persist(this.ctx.sfs, seg.dir, path.basename(seg.txnIndexPath), seg !== this.active);
+  }
+
+  private countAbortedTxns(): void {
+    let n = 0;
+    for (const s of this.segments) n += s.txnIndex.count;
+    this.abortedTxnCount = n;
+  }
+
+  /**
+   * Aborted transactions with data in [from, to) for a read_committed fetch:
+   * the transaction indexes of the segments from the one holding `from` on,
+   * until an entry shows every transaction below `to` had closed.
+   */
+  async abortedTxns(from: number, to: number): Promise<AbortedTxn[]> {
+    const out: AbortedTxn[] = [];
+    if (this.abortedTxnCount === 0) return out;
+    const segments = this.segments;
+    for (let i = this.segmentIndexFor(from, segments); i < segments.length; i++) {
+      const seg = segments[i]!;
+      if (seg.txnIndex.count === 0) continue;
+      if (collectAborted(await seg.txnIndex.read(this.ctx.sfs, seg.txnIndexPath), from, to, out)) break;
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- retention, deletion, compaction
 
   /**
@@ -961,6 +1038,7 @@ export class PartitionLog {
     if (n <= 0) return;
     const doomed = this.segments.slice(0, n);
     this.segments = this.segments.slice(n);
+    this.countAbortedTxns();
     if (this.segments[0]!.baseOffset > this.logStartOffset) this.logStartOffset = this.segments[0]!.baseOffset;
     for (const seg of doomed) {
       seg.markDeleted();
@@ -1028,7 +1106,7 @@ export class PartitionLog {
         } finally {
           this.active.release();
         }
-        await persistIndexes(this.ctx.sfs, this.active);
+        await persistIndexes(this.ctx.sfs, this.active, false);
       }
       if (!this.highWatermarkFollowsLog) await this.checkpointHighWatermark();
     } finally {

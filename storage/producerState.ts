@@ -1,5 +1,4 @@
 import { ErrorCode } from '../protocol/errors';
-import { AbortedTxnIndex } from './txnIndex';
 
 /** Batches remembered per producer for retries: Kafka clients keep at most 5 requests in flight. */
 export const RETAINED_BATCHES = 5;
@@ -53,7 +52,6 @@ function follows(lastSeq: number, nextSeq: number): boolean {
  */
 export class ProducerStateTable {
   private readonly producers = new Map<bigint, ProducerEntry>();
-  readonly aborted = new AbortedTxnIndex();
 
   get size(): number {
     return this.producers.size;
@@ -155,6 +153,15 @@ export class ProducerStateTable {
       }
     }
     return n;
+  }
+
+  /** An independent copy of the settled state (batches whose write is still in flight are left out). */
+  clone(): ProducerStateTable {
+    const copy = new ProducerStateTable();
+    for (const e of this.producers.values()) {
+      copy.restore({ ...e, batches: e.batches.filter((b) => b.baseOffset >= 0).map((b) => ({ ...b, written: null })) });
+    }
+    return copy;
   }
 
   /** Restores an entry from a snapshot. */

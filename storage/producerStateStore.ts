@@ -2,147 +2,337 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ATTR, BATCH } from '../protocol/records/batchHeader';
 import { nodeFs, writeFileAtomic } from './fs';
-import type { PartitionLog } from './partitionLog';
+import type { LogObserver, PartitionLog } from './partitionLog';
 import { ProducerStateTable, lastSequenceOf, type ProducerEntry } from './producerState';
+import { segmentFileName, type Segment } from './segment';
+import { SegmentTxnIndex, type AbortedTxn } from './txnIndex';
 
-/** Written at clean shutdown next to the segments; versioned so a later layout can tell old files apart. */
-export const PRODUCER_SNAPSHOT_FILE = 'producer-state.snapshot';
-const SNAPSHOT_VERSION = 1;
+/** `<20-digit offset>.snapshot`: the producer state of every batch below that offset. */
+export const SNAPSHOT_SUFFIX = '.snapshot';
+const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/;
+/** Snapshots kept per partition: the newest few, so a damaged one still leaves an older start point. */
+export const SNAPSHOTS_KEPT = 3;
+/** Earlier versions' single snapshot (with the aborted list inside); superseded, removed when a new one is written. */
+const LEGACY_SNAPSHOT_FILE = 'producer-state.snapshot';
+const SNAPSHOT_VERSION = 2;
 const SCAN_BYTES = 4 * 1024 * 1024;
 /** Kafka's producer.id.expiration.ms default: producers idle this long (with no open transaction) are dropped. */
 export const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 let producerExpirationMs = PRODUCER_EXPIRATION_MS;
-
-/** producer.id.expiration.ms of this process (the broker sets it at start). */
-export function setProducerExpirationMs(ms: number): void {
-  producerExpirationMs = ms;
-}
-
-/** Drops idle producers of a loaded table (the broker's periodic check); returns how many. */
-export function expireIdleProducers(log: PartitionLog, now: number): number {
-  const table = loaded.get(log);
-  return table ? table.expire(now, producerExpirationMs) : 0;
-}
 
 interface SnapshotFile {
   version: number;
   /** Log end offset the snapshot covers: batches from here on are replayed from the log. */
   endOffset: number;
   producers: Array<{ pid: string; epoch: number; ts: number; txn: number; batches: Array<[number, number, number, number]> }>;
-  /** Aborted transactions still in the log: [producerId, firstOffset, lastOffset]. */
-  aborted?: Array<[string, number, number]>;
+}
+
+/** What the last load of a log's producer state read, for logs and tests. */
+export interface ProducerStateLoadStats {
+  /** Offset of the snapshot it started from, null when it replayed from the log start. */
+  snapshotOffset: number | null;
+  replayedFrom: number;
+  replayedTo: number;
+  replayedBytes: number;
+  /** Segments whose transaction index was rebuilt from the log. */
+  rebuiltTxnIndexes: number;
+}
+
+interface LoadedState {
+  /** Updated when appends are queued (before they are written): judges incoming batches, gives the LSO. */
+  live: ProducerStateTable;
+  /** Updated as batches are published, in log order: exactly the state at the log end, what snapshots hold. */
+  published: ProducerStateTable;
+  /** Snapshot writes of this log, one at a time. */
+  writes: Promise<void>;
 }
 
 const tables = new WeakMap<PartitionLog, Promise<ProducerStateTable>>();
-const loaded = new WeakMap<PartitionLog, ProducerStateTable>();
+const states = new WeakMap<PartitionLog, LoadedState>();
+const lastLoad = new WeakMap<PartitionLog, ProducerStateLoadStats>();
+/** Removal of snapshots past a truncated log end, awaited by the next load. */
+const cleanups = new WeakMap<PartitionLog, Promise<void>>();
+/** Snapshot offsets written this run: valid even past the log end found at start. */
+const writtenThisRun = new WeakMap<PartitionLog, Set<number>>();
+/** Logs replication changed behind the tables' back: no state is carried forward for them this run. */
+const invalidated = new WeakSet<PartitionLog>();
+
+/** producer.id.expiration.ms of this process (the broker sets it at start). */
+export function setProducerExpirationMs(ms: number): void {
+  producerExpirationMs = ms;
+}
+
+/** Drops idle producers of a loaded log (the broker's periodic check); returns how many. */
+export function expireIdleProducers(log: PartitionLog, now: number): number {
+  const state = states.get(log);
+  if (!state) return 0;
+  state.published.expire(now, producerExpirationMs);
+  return state.live.expire(now, producerExpirationMs);
+}
 
 /** The table when it is already loaded: lets the produce path skip a promise hop per request. */
 export function loadedProducerState(log: PartitionLog): ProducerStateTable | undefined {
-  return loaded.get(log);
+  return states.get(log)?.live;
+}
+
+export function producerStateLoadStats(log: PartitionLog): ProducerStateLoadStats | undefined {
+  return lastLoad.get(log);
 }
 
 /**
- * The producer state of a log, loaded on first use: from the snapshot of the
- * last clean shutdown plus a replay of the batches after it, or by replaying
- * the whole log after a crash. Partitions never written by an idempotent
- * producer never pay for the scan.
+ * The producer state of a log, loaded on first use: from the newest snapshot
+ * at or below the first segment whose transaction index is not known good
+ * (after a crash: the segment that was active) plus a replay of the log after
+ * it, which also rebuilds those indexes. Partitions never written by an
+ * idempotent producer never pay for the scan.
  */
 export function producerStateOf(log: PartitionLog): Promise<ProducerStateTable> {
   let t = tables.get(log);
   if (!t) {
-    t = loadProducerState(log).then((table) => {
-      loaded.set(log, table);
-      return table;
-    });
+    t = loadProducerState(log);
     tables.set(log, t);
     // a failed load is retried on next use rather than cached
-    t.catch(() => tables.delete(log));
+    t.catch(() => {
+      if (tables.get(log) === t) tables.delete(log);
+    });
   }
   return t;
 }
 
-/** True when the state was loaded (so it is worth a snapshot at shutdown). */
-export function producerStateLoaded(log: PartitionLog): boolean {
-  return tables.has(log);
+async function listSnapshots(dir: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const n of names) {
+    const m = SNAPSHOT_NAME.exec(n);
+    if (m) out.push(Number(m[1]));
+  }
+  return out.sort((a, b) => a - b);
 }
 
-async function readSnapshot(log: PartitionLog): Promise<SnapshotFile | null> {
-  let raw: string;
+function snapshotName(offset: number): string {
+  return `${segmentFileName(offset)}${SNAPSHOT_SUFFIX}`;
+}
+
+async function readSnapshot(dir: string, offset: number): Promise<SnapshotFile | null> {
   try {
-    raw = await fs.readFile(path.join(log.dir, PRODUCER_SNAPSHOT_FILE), 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const parsed = JSON.parse(raw) as SnapshotFile;
-    if (parsed.version !== SNAPSHOT_VERSION || !Array.isArray(parsed.producers)) return null;
-    // recovery cut the log below what the snapshot saw: its batches may not exist any more
-    if (parsed.endOffset > log.logEndOffset) return null;
+    const parsed = JSON.parse(await fs.readFile(path.join(dir, snapshotName(offset)), 'utf8')) as SnapshotFile;
+    if (parsed.version !== SNAPSHOT_VERSION || parsed.endOffset !== offset || !Array.isArray(parsed.producers)) return null;
     return parsed;
   } catch {
     return null;
   }
 }
 
-export async function loadProducerState(log: PartitionLog): Promise<ProducerStateTable> {
+/**
+ * The newest readable snapshot at or below `limit`. Snapshots past the log
+ * found at start, unless written this run, describe batches recovery cut
+ * away: they are removed.
+ */
+async function newestSnapshot(log: PartitionLog, limit: number): Promise<SnapshotFile | null> {
+  const openedEnd = openedWith.get(log)?.logEndOffset ?? Infinity;
+  const mine = writtenThisRun.get(log);
+  const offsets: number[] = [];
+  for (const o of await listSnapshots(log.dir)) {
+    if (o <= openedEnd || mine?.has(o)) offsets.push(o);
+    else await fs.unlink(path.join(log.dir, snapshotName(o))).catch(() => undefined);
+  }
+  for (let i = offsets.length - 1; i >= 0; i--) {
+    if (offsets[i]! > limit) continue;
+    const snap = await readSnapshot(log.dir, offsets[i]!);
+    if (snap) return snap;
+  }
+  return null;
+}
+
+async function loadProducerState(log: PartitionLog): Promise<ProducerStateTable> {
+  await cleanups.get(log);
+  const rebuilding = new Set<Segment>();
+  for (const seg of log.segmentList()) {
+    if (seg.txnIndex.trusted) continue;
+    // whatever an untrusted index holds is dropped: the replay adds every abort of the segment again
+    seg.txnIndex = new SegmentTxnIndex(false);
+    rebuilding.add(seg);
+  }
+  const firstUntrusted = rebuilding.size > 0 ? [...rebuilding][0]!.baseOffset : log.logEndOffset;
+  const snap = await newestSnapshot(log, Math.min(firstUntrusted, log.logEndOffset));
   const table = new ProducerStateTable();
   let from = log.logStartOffset;
-  const snap = await readSnapshot(log);
   if (snap) {
-    for (const p of snap.producers) {
-      const entry: ProducerEntry = {
-        producerId: BigInt(p.pid),
-        epoch: p.epoch,
-        lastTimestamp: p.ts,
-        txnFirstOffset: p.txn,
-        batches: p.batches.map(([firstSeq, lastSeq, baseOffset, lastOffset]) => ({ firstSeq, lastSeq, baseOffset, lastOffset, written: null })),
-      };
-      table.restore(entry);
-    }
-    for (const [pid, firstOffset, lastOffset] of snap.aborted ?? []) table.aborted.add({ producerId: BigInt(pid), firstOffset, lastOffset });
+    for (const p of snap.producers) table.restore(entryOf(p));
     from = Math.max(from, snap.endOffset);
   }
-  await replay(log, table, from);
-  table.expire(Date.now(), producerExpirationMs);
+  const replayed = await replay(log, table, from, (seg, abort) => {
+    if (rebuilding.has(seg)) log.addAbortedTxn(seg, abort);
+  });
+  // no await between the end of the replay and here: nothing is published that neither saw
+  const state: LoadedState = { live: table, published: table.clone(), writes: Promise.resolve() };
+  states.set(log, state);
+  log.observer = observerFor(log, state);
+  for (const seg of rebuilding) seg.txnIndex.trusted = true;
+  const now = Date.now();
+  state.live.expire(now, producerExpirationMs);
+  state.published.expire(now, producerExpirationMs);
+  const stats: ProducerStateLoadStats = { snapshotOffset: snap ? snap.endOffset : null, replayedFrom: from, replayedTo: replayed.end, replayedBytes: replayed.bytes, rebuiltTxnIndexes: rebuilding.size };
+  lastLoad.set(log, stats);
+  log.logger.info({ topic: log.topic, partition: log.partition, producers: table.size, ...stats }, 'producer state loaded');
+  for (const seg of rebuilding) {
+    if (!seg.deleted) await log.persistTxnIndex(seg);
+  }
   return table;
 }
 
-/** Applies every batch from `from` to the current log end to the table. */
-async function replay(log: PartitionLog, table: ProducerStateTable, from: number): Promise<void> {
+function entryOf(p: SnapshotFile['producers'][number]): ProducerEntry {
+  return {
+    producerId: BigInt(p.pid),
+    epoch: p.epoch,
+    lastTimestamp: p.ts,
+    txnFirstOffset: p.txn,
+    batches: p.batches.map(([firstSeq, lastSeq, baseOffset, lastOffset]) => ({ firstSeq, lastSeq, baseOffset, lastOffset, written: null })),
+  };
+}
+
+/** Applies every batch from `from` to the current log end to the table; abort markers go to `onAbort` with their segment. */
+async function replay(log: PartitionLog, table: ProducerStateTable, from: number, onAbort: (seg: Segment, t: AbortedTxn) => void): Promise<{ end: number; bytes: number }> {
   let offset = from;
+  let bytes = 0;
   while (offset < log.logEndOffset) {
     const res = await log.read(offset, SCAN_BYTES, { minOneBatch: true });
     if (res.bytes === 0) break;
+    bytes += res.bytes;
     for (const chunk of res.chunks) {
       let p = 0;
       while (p + BATCH.HEADER_SIZE <= chunk.length) {
         const size = BATCH.LOG_OVERHEAD + chunk.readInt32BE(p + BATCH.BATCH_LENGTH);
-        applyBatch(table, chunk, p);
+        const abort = applyBatch(table, chunk, p);
+        if (abort) onAbort(log.segmentFor(abort.lastOffset), abort);
         offset = Number(chunk.readBigInt64BE(p + BATCH.BASE_OFFSET)) + chunk.readInt32BE(p + BATCH.LAST_OFFSET_DELTA) + 1;
         p += size;
       }
     }
   }
+  return { end: offset, bytes };
 }
 
-/** Replays one stored batch header into the table. */
-export function applyBatch(table: ProducerStateTable, buf: Buffer, pos: number): void {
+/**
+ * Keeps the published table and the segments' transaction indexes in step
+ * with the log, and snapshots the state at every segment roll (named by the
+ * new segment's base offset) so a crash replays at most the active segment.
+ */
+function observerFor(log: PartitionLog, state: LoadedState): LogObserver {
+  return {
+    published(seg, buf, pos) {
+      try {
+        if (buf.readBigInt64BE(pos + BATCH.PRODUCER_ID) < 0n) return;
+        const abort = applyBatch(state.published, buf, pos);
+        if (abort) log.addAbortedTxn(seg, abort);
+      } catch (err) {
+        // the next start rebuilds from the log; serving goes on
+        seg.txnIndex.trusted = false;
+        log.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'tracking producer state failed');
+      }
+    },
+    rolled(baseOffset) {
+      queueSnapshot(log, state, encodeSnapshot(state.published, baseOffset), baseOffset);
+    },
+    truncated(logEndOffset) {
+      // the tables know batches that are gone: the next use loads again, from a snapshot below the cut
+      forget(log);
+      cleanups.set(log, state.writes.then(() => dropSnapshotsAbove(log, logEndOffset)));
+    },
+  };
+}
+
+function forget(log: PartitionLog): void {
+  const state = states.get(log);
+  if (state && log.observer) log.observer = null;
+  states.delete(log);
+  tables.delete(log);
+}
+
+async function dropSnapshotsAbove(log: PartitionLog, offset: number): Promise<void> {
+  for (const o of await listSnapshots(log.dir)) {
+    if (o > offset) {
+      await fs.unlink(path.join(log.dir, snapshotName(o))).catch(() => undefined);
+      writtenThisRun.get(log)?.delete(o);
+    }
+  }
+}
+
+/**
+ * Replication changed the log behind the tables' back (a new leader, a
+ * follower that appended or truncated): the next use loads the state again
+ * (snapshot + replay), and no state is carried forward for this run. With
+ * `dropSnapshot` (after a truncation) snapshots past the log end go too.
+ */
+export async function invalidateProducerState(log: PartitionLog, dropSnapshot = false): Promise<void> {
+  const state = states.get(log);
+  forget(log);
+  invalidated.add(log);
+  await state?.writes;
+  await cleanups.get(log);
+  if (dropSnapshot) await dropSnapshotsAbove(log, log.logEndOffset);
+}
+
+function encodeSnapshot(table: ProducerStateTable, endOffset: number): Buffer {
+  const snap: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset, producers: [] };
+  for (const e of table.entries()) {
+    snap.producers.push({
+      pid: e.producerId.toString(),
+      epoch: e.epoch,
+      ts: e.lastTimestamp,
+      txn: e.txnFirstOffset,
+      batches: e.batches.filter((b) => b.baseOffset >= 0).map((b) => [b.firstSeq, b.lastSeq, b.baseOffset, b.lastOffset]),
+    });
+  }
+  return Buffer.from(JSON.stringify(snap));
+}
+
+function queueSnapshot(log: PartitionLog, state: LoadedState, data: Buffer, endOffset: number): Promise<void> {
+  const write = async (): Promise<void> => {
+    let mine = writtenThisRun.get(log);
+    if (!mine) writtenThisRun.set(log, (mine = new Set()));
+    mine.add(endOffset);
+    await writeSnapshotFile(log.dir, endOffset, data);
+  };
+  const p = state.writes.then(write, write);
+  state.writes = p.catch((err: unknown) => {
+    log.logger.warn({ topic: log.topic, partition: log.partition, endOffset, err: String(err) }, 'producer state snapshot failed');
+  });
+  return p;
+}
+
+/** Writes one snapshot (atomic, fsynced) and keeps only the newest few. */
+async function writeSnapshotFile(dir: string, endOffset: number, data: Buffer): Promise<void> {
+  await writeFileAtomic(nodeFs, dir, snapshotName(endOffset), data);
+  const offsets = await listSnapshots(dir);
+  for (const o of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT))) await fs.unlink(path.join(dir, snapshotName(o))).catch(() => undefined);
+  await fs.unlink(path.join(dir, LEGACY_SNAPSHOT_FILE)).catch(() => undefined);
+}
+
+/**
+ * Replays one stored batch header into the table. Returns the aborted
+ * transaction an abort marker closed (null for anything else).
+ */
+export function applyBatch(table: ProducerStateTable, buf: Buffer, pos: number): AbortedTxn | null {
   const producerId = buf.readBigInt64BE(pos + BATCH.PRODUCER_ID);
-  if (producerId < 0n) return;
+  if (producerId < 0n) return null;
   const epoch = buf.readInt16BE(pos + BATCH.PRODUCER_EPOCH);
   const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
   const baseOffset = Number(buf.readBigInt64BE(pos + BATCH.BASE_OFFSET));
   const delta = buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA);
   const ts = Number(buf.readBigInt64BE(pos + BATCH.MAX_TIMESTAMP));
-  if (attrs & ATTR.CONTROL) {
-    applyMarker(table, producerId, epoch, isAbortMarker(buf, pos), baseOffset, ts);
-    return;
-  }
+  if (attrs & ATTR.CONTROL) return applyMarker(table, producerId, epoch, isAbortMarker(buf, pos), baseOffset, ts);
   const firstSeq = buf.readInt32BE(pos + BATCH.BASE_SEQUENCE);
   const batch = { firstSeq, lastSeq: lastSequenceOf(firstSeq, delta), baseOffset, lastOffset: baseOffset + delta, written: null };
   table.record(producerId, epoch, batch, ts);
   const entry = table.get(producerId)!;
   if (attrs & ATTR.TRANSACTIONAL && entry.txnFirstOffset < 0) entry.txnFirstOffset = baseOffset;
+  return null;
 }
 
 /** Control record key: int16 version, int16 type (0 = abort, 1 = commit); the first record starts after a length varint and attributes. */
@@ -162,11 +352,17 @@ function isAbortMarker(buf: Buffer, pos: number): boolean {
   return p + 4 <= end ? buf.readInt16BE(p + 2) === 0 : false;
 }
 
-/** A commit/abort marker at `markerOffset` closes the producer's transaction on this partition. */
-export function applyMarker(table: ProducerStateTable, producerId: bigint, epoch: number, abort: boolean, markerOffset: number, ts: number): void {
+/**
+ * A commit/abort marker at `markerOffset` closes the producer's transaction on
+ * this partition. For an abort of an open transaction, returns its index entry
+ * (with the LSO right after the marker).
+ */
+export function applyMarker(table: ProducerStateTable, producerId: bigint, epoch: number, abort: boolean, markerOffset: number, ts: number): AbortedTxn | null {
   const entry = table.bumpEpoch(producerId, epoch, ts);
-  if (abort && entry.txnFirstOffset >= 0) table.aborted.add({ producerId, firstOffset: entry.txnFirstOffset, lastOffset: markerOffset });
+  const firstOffset = entry.txnFirstOffset;
   entry.txnFirstOffset = -1;
+  if (!abort || firstOffset < 0) return null;
+  return { producerId, firstOffset, lastOffset: markerOffset, lastStableOffset: table.lastStableOffset(markerOffset + 1) };
 }
 
 /** Each log's extent when the broker started serving, recorded before any append of this run. */
@@ -186,64 +382,29 @@ export function noteLogsOpened(logs: Iterable<PartitionLog>): void {
  * less than the log, and nothing is carried (the next use replays from it).
  */
 async function carriedForward(log: PartitionLog): Promise<SnapshotFile | null> {
-  const empty: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset: 0, producers: [], aborted: [] };
+  const empty: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset: 0, producers: [] };
+  if (invalidated.has(log)) return null;
   const opened = openedWith.get(log);
   if (!opened) return empty;
-  const snap = await readSnapshot(log);
-  if (snap && snap.endOffset === opened.logEndOffset) return snap;
+  const snap = await readSnapshot(log.dir, opened.logEndOffset);
+  if (snap) return snap;
   if (opened.logEndOffset === opened.logStartOffset) return empty;
   return null;
 }
 
 /**
- * Writes the state of `log` so the next start replays only what comes after,
- * and not the whole log on the first read_committed fetch. Call with appends stopped.
+ * Writes the state of `log` at its end so the next start replays nothing.
+ * Call with appends stopped.
  */
 export async function snapshotProducerState(log: PartitionLog): Promise<void> {
-  const t = tables.get(log);
-  if (!t) {
-    const carried = await carriedForward(log);
-    if (carried) {
-      await writeFileAtomic(nodeFs, log.dir, PRODUCER_SNAPSHOT_FILE, Buffer.from(JSON.stringify({ ...carried, endOffset: log.logEndOffset })));
-    }
+  const loading = tables.get(log);
+  if (loading) {
+    await loading;
+    const state = states.get(log);
+    if (!state) return;
+    await queueSnapshot(log, state, encodeSnapshot(state.published, log.logEndOffset), log.logEndOffset);
     return;
   }
-  const table = await t;
-  table.aborted.truncateBelow(log.logStartOffset);
-  table.expire(Date.now(), producerExpirationMs);
-  const snap: SnapshotFile = {
-    version: SNAPSHOT_VERSION,
-    endOffset: log.logEndOffset,
-    producers: [],
-    aborted: table.aborted.all().map((t) => [t.producerId.toString(), t.firstOffset, t.lastOffset]),
-  };
-  for (const e of table.entries()) {
-    snap.producers.push({
-      pid: e.producerId.toString(),
-      epoch: e.epoch,
-      ts: e.lastTimestamp,
-      txn: e.txnFirstOffset,
-      batches: e.batches.filter((b) => b.baseOffset >= 0).map((b) => [b.firstSeq, b.lastSeq, b.baseOffset, b.lastOffset]),
-    });
-  }
-  await writeFileAtomic(nodeFs, log.dir, PRODUCER_SNAPSHOT_FILE, Buffer.from(JSON.stringify(snap)));
-}
-
-/**
- * Replication changed the log behind the table's back (a follower appended
- * leader batches without the table, or truncated): the next use reloads it from
- * the log, and no snapshot is carried forward for this run. With `dropSnapshot`
- * (after a truncation) the old snapshot goes too, since it may cover batches
- * that no longer exist or were replaced.
- */
-export async function invalidateProducerState(log: PartitionLog, dropSnapshot = false): Promise<void> {
-  tables.delete(log);
-  loaded.delete(log);
-  openedWith.set(log, { logStartOffset: 0, logEndOffset: -1 });
-  if (!dropSnapshot) return;
-  try {
-    await fs.unlink(path.join(log.dir, PRODUCER_SNAPSHOT_FILE));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const carried = await carriedForward(log);
+  if (carried) await writeSnapshotFile(log.dir, log.logEndOffset, Buffer.from(JSON.stringify({ ...carried, endOffset: log.logEndOffset })));
 }

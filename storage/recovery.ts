@@ -6,6 +6,7 @@ import type { StorageLogger } from './logger';
 import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
 import { Segment } from './segment';
+import { loadSegmentTxnIndex } from './txnIndex';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 
@@ -121,6 +122,10 @@ export async function recoverPartition(
       note(`removed empty segment ${seg.name}`);
       continue;
     }
+    // a torn tail or anything at/after the recovery point may lack abort entries: producer-state replay rebuilds them
+    const active = isLast || dropRest;
+    seg.txnIndex = await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, base < recoveryPoint && !dropRest, active);
+    if (!seg.txnIndex.trusted && base < recoveryPoint && !dropRest) note(`transaction index of segment ${seg.name} missing or damaged; rebuilt on first use`, { segment: seg.name });
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
     segments.push(seg);
   }
@@ -182,13 +187,14 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
   return !bad && end.problem === undefined && seg.size === fileSize;
 }
 
-export async function persistIndexes(sfs: StorageFs, seg: Segment): Promise<void> {
+export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true): Promise<void> {
   await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize());
   await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize());
+  await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed);
 }
 
 export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {
-  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath]) {
+  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath]) {
     try {
       await sfs.unlink(p);
     } catch (err) {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { HandlePool, PooledHandle } from './handlePool';
 import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
+import { SegmentTxnIndex, TXN_INDEX_SUFFIX } from './txnIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, type StorageFs } from './fs';
 
 export const NO_TIMESTAMP = -1;
@@ -34,6 +35,8 @@ export class Segment implements PooledHandle {
   nextOffset: number;
   index = new OffsetIndex();
   timeIndex = new TimeIndex();
+  /** Aborted transactions whose abort marker is in this segment. */
+  txnIndex = new SegmentTxnIndex();
   maxTimestamp = NO_TIMESTAMP;
   offsetOfMaxTimestamp = -1;
   bytesSinceIndexEntry = 0;
@@ -67,6 +70,9 @@ export class Segment implements PooledHandle {
   }
   get timeIndexPath(): string {
     return path.join(this.dir, `${this.name}.timeindex`);
+  }
+  get txnIndexPath(): string {
+    return path.join(this.dir, `${this.name}${TXN_INDEX_SUFFIX}`);
   }
 
   isEmpty(): boolean {

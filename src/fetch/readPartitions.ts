@@ -1,4 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
+import { BATCH } from '../../protocol/records/batchHeader';
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import type { BrokerServices } from '../handlers/types';
@@ -109,5 +110,19 @@ async function readCommittedPartition(t: FetchTarget, log: PartitionLog, limit: 
   const base = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset: lso };
   if (t.fetchOffset >= lso) return { ...base, chunks: [], bytes: 0, abortedTransactions: [] };
   const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: lso, minOneBatch });
-  return { ...base, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes, abortedTransactions: r.bytes > 0 ? table.aborted.overlapping(t.fetchOffset, lso) : [] };
+  const abortedTransactions = r.bytes > 0 ? await log.abortedTxns(t.fetchOffset, endOffsetOf(r.chunks)) : [];
+  return { ...base, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes, abortedTransactions };
+}
+
+/** Offset after the last batch of a read (whole batches only): the end of the range the client will see. */
+function endOffsetOf(chunks: readonly Buffer[]): number {
+  let end = -1;
+  for (const c of chunks) {
+    let p = 0;
+    while (p + BATCH.HEADER_SIZE <= c.length) {
+      end = Number(c.readBigInt64BE(p + BATCH.BASE_OFFSET)) + c.readInt32BE(p + BATCH.LAST_OFFSET_DELTA) + 1;
+      p += BATCH.LOG_OVERHEAD + c.readInt32BE(p + BATCH.BATCH_LENGTH);
+    }
+  }
+  return end;
 }

@@ -54,6 +54,8 @@ export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res |
 export interface BrokerServices {
   config: BrokerConfig;
   metadata: MetadataService;
+  /** Cluster mode: the metadata is shared with other brokers, which lead some partitions and coordinators. */
+  clustered?: boolean;
   logs: LogManager;
   logger: Logger;
   /** Consumer group coordinator (src/groups), filled in by its owner. */

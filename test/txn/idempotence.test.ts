@@ -5,7 +5,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import { buildRecordBatch } from '../../protocol/records';
-import { PRODUCER_SNAPSHOT_FILE } from '../../storage/producerStateStore';
+import { SNAPSHOT_SUFFIX } from '../../storage/producerStateStore';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { PRODUCE_MAX, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
@@ -91,7 +91,7 @@ describe('idempotent producer across restarts', function () {
       for (let seq = 0; seq < 3; seq++) expect((await produceRaw(c, 'keep', 0, idempotentBatch(pid, 0, seq, [`v${seq}`]))).errorCode).to.equal(0);
       c.close();
       await first.close();
-      expect(existsSync(path.join(dataDir, 'keep-0', PRODUCER_SNAPSHOT_FILE))).to.equal(true);
+      expect(existsSync(path.join(dataDir, 'keep-0', `${'3'.padStart(20, '0')}${SNAPSHOT_SUFFIX}`)), 'a snapshot named by the log end').to.equal(true);
 
       const second = await startTestBroker({ dataDir });
       try {

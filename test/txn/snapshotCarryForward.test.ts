@@ -2,13 +2,17 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LogManager } from '../../storage';
-import { noteLogsOpened, producerStateOf, PRODUCER_SNAPSHOT_FILE, snapshotProducerState } from '../../storage/producerStateStore';
+import { noteLogsOpened, producerStateOf, SNAPSHOT_SUFFIX, snapshotProducerState } from '../../storage/producerStateStore';
 import { buildBatch, removeDir, tempDir } from '../storage/helpers';
 
+/** End offset of the newest snapshot (they are named by it). */
 function snapshotEnd(dir: string): number | null {
-  const file = path.join(dir, PRODUCER_SNAPSHOT_FILE);
-  if (!fs.existsSync(file)) return null;
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { endOffset: number }).endOffset;
+  const names = fs.readdirSync(dir).filter((n) => n.endsWith(SNAPSHOT_SUFFIX)).sort();
+  if (names.length === 0) return null;
+  const newest = names[names.length - 1]!;
+  const end = (JSON.parse(fs.readFileSync(path.join(dir, newest), 'utf8')) as { endOffset: number }).endOffset;
+  expect(Number(newest.slice(0, 20)), 'file named by the offset it covers').to.equal(end);
+  return end;
 }
 
 async function appendPlain(log: { append(b: Buffer): Promise<unknown> }, n: number): Promise<void> {

@@ -18,6 +18,8 @@ import { BrokerMetrics } from './metrics/brokerMetrics';
 import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
+import { ReplicaManager } from './replication/replicaManager';
+import { replicationConfig } from './replication/config';
 import { startQuotaServices } from './security/quota/services';
 import { startAuthorizer } from './security/acl/services';
 
@@ -104,6 +106,11 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   if (isClustered(config, opts.metadata !== undefined)) await reconcileLogsAtStart(services);
   const unfollow = followMetadata(services);
   const stopAuthorizer = await startAuthorizer(services);
+  // Cluster mode: partition roles, follower fetchers, ISR and acks=all (src/replication); a single broker has none.
+  if (opts.metadata !== undefined || config.raw['metadata.backend'] === 'etcd') {
+    services.replication = new ReplicaManager(services, replicationConfig(config));
+    await services.replication.start();
+  }
   const detachMetrics = metrics?.attach(services);
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
@@ -145,6 +152,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       services.fetch?.waiters.shutdown();
       await listeners.close();
       groups.stop();
+      await services.replication?.stop();
       unfollow();
       await txn.stop();
       services.quotas?.stop();

@@ -623,6 +623,27 @@ export class PartitionLog {
    * log starts over empty at `offset`. Returns the new log end offset.
    */
   truncateTo(offset: number): Promise<number> {
+    return this.rewriteTail(async () => {
+      if (offset >= this.logEndOffset) return false;
+      if (offset <= this.segments[0]!.baseOffset) await this.startOverAt(offset);
+      else await this.cutTail(offset);
+      return true;
+    }, offset);
+  }
+
+  /**
+   * Kafka's truncateFullyAndStartAt: a follower whose whole log lies below the
+   * leader's log start drops everything and continues at `offset`.
+   */
+  async restartAt(offset: number): Promise<void> {
+    await this.rewriteTail(async () => {
+      await this.startOverAt(offset);
+      return true;
+    }, offset);
+  }
+
+  /** Runs a tail rewrite with appends stopped and drained, then realigns the append state with the segments. */
+  private rewriteTail(change: () => Promise<boolean>, requested: number): Promise<number> {
     return this.withStructuralLock(async () => {
       this.truncating = true;
       try {
@@ -631,24 +652,24 @@ export class PartitionLog {
           await this.settleWrites();
           await this.syncing;
         }
-        if (offset >= this.logEndOffset) return this.logEndOffset;
         if (this.failure) throw this.failure;
+        let changed: boolean;
         try {
-          if (offset <= this.segments[0]!.baseOffset) await this.startOverAt(offset);
-          else await this.cutTail(offset);
+          changed = await change();
         } catch (err) {
           this.failure = storageFailure(`${this.topic}-${this.partition} is offline: truncation failed`, err);
           throw this.failure;
         }
+        if (!changed) return this.logEndOffset;
         this.assignNext = this.logEndOffset;
         this.reserved = this.active.size;
         this.compactedUpTo = -1;
         if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset;
-        if (this.highWatermark > this.logEndOffset) this.highWatermark = this.logEndOffset;
-        if (this.localCommittedEnd > this.logEndOffset) this.localCommittedEnd = this.logEndOffset;
+        if (this.highWatermark > this.logEndOffset || this.highWatermark < this.logStartOffset) this.highWatermark = this.logEndOffset;
+        if (this.localCommittedEnd > this.logEndOffset || this.localCommittedEnd < this.logStartOffset) this.localCommittedEnd = this.logEndOffset;
         await this.epochs.truncateFromEnd(this.logEndOffset);
         await writeFileAtomic(this.ctx.sfs, this.dir, RECOVERY_POINT_FILE, Buffer.from(String(this.active.baseOffset)));
-        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, requested: offset, logEndOffset: this.logEndOffset }, 'truncated log');
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, requested, logStartOffset: this.logStartOffset, logEndOffset: this.logEndOffset }, 'truncated log');
         return this.logEndOffset;
       } finally {
         this.truncating = false;

@@ -7,6 +7,7 @@ import { partitionLog } from '../metadata/partitionLogs';
 import { producerStateOf } from '../../storage/producerStateStore';
 import type { AbortedTxn } from '../../storage/txnIndex';
 import type { TopicInfo } from '../metadata/types';
+import { checkLeader } from '../replication/leadership';
 
 /** One partition a fetch will answer for. */
 export interface FetchTarget {
@@ -29,15 +30,17 @@ export interface PartitionRead {
   logStartOffset: number;
   chunks: Buffer[];
   bytes: number;
+  /** Follower fetches only: the leader's log end when read, so a parked replica fetch wakes on appends. */
+  logEndOffset?: number;
   /** read_committed only: where the read stopped and the aborted transactions it overlaps. */
   lastStableOffset?: number;
   abortedTransactions?: AbortedTxn[];
 }
 
-/** Brook is the only replica and never changes leader, so its leader epoch is always 0. */
+/** Without replication Brook is the only replica and never changes leader, so its leader epoch is always 0. */
 const LEADER_EPOCH = 0;
 
-function errorRead(target: FetchTarget, errorCode: number, log: PartitionLog | null): PartitionRead {
+export function errorRead(target: FetchTarget, errorCode: number, log: PartitionLog | null): PartitionRead {
   return {
     target,
     errorCode,
@@ -63,13 +66,21 @@ export async function readPartitions(services: BrokerServices, targets: readonly
       out.push(errorRead(t, t.errorCode, null));
       continue;
     }
+    if (services.replication) {
+      // only the leader serves consumers; asked before the log lookup, which would create a log this broker does not host
+      const check = checkLeader(services, t.topicName, t.partition, t.currentLeaderEpoch);
+      if (check.errorCode !== 0) {
+        out.push(errorRead(t, check.errorCode, null));
+        continue;
+      }
+    }
     const found = await partitionLog(services, t.topic, t.partition);
     if (!found.log) {
       out.push(errorRead(t, found.errorCode, null));
       continue;
     }
     const log = found.log;
-    if (t.currentLeaderEpoch > LEADER_EPOCH) {
+    if (!services.replication && t.currentLeaderEpoch > LEADER_EPOCH) {
       out.push(errorRead(t, ErrorCode.UNKNOWN_LEADER_EPOCH, log));
       continue;
     }

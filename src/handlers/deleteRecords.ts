@@ -5,6 +5,7 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { checkLeader } from '../replication/leadership';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -16,6 +17,9 @@ const TO_HIGH_WATERMARK = -1n;
 const failed = (partitionIndex: number, errorCode: number): PartitionResult => ({ partitionIndex, lowWatermark: -1n, errorCode });
 
 async function deletePartition(ctx: RequestContext, topic: TopicInfo, p: DeleteRecordsPartition): Promise<PartitionResult> {
+  // the leader moves the log start; followers adopt it from their fetch answers
+  const leader = checkLeader(ctx.broker, topic.name, p.partitionIndex);
+  if (leader.errorCode !== 0) return failed(p.partitionIndex, leader.errorCode);
   const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
   if (!found.log) return failed(p.partitionIndex, found.errorCode);
   const log = found.log;

@@ -7,6 +7,7 @@ import { sessionKey, type FetchSession } from '../fetch/sessionCache';
 import { planFetch } from '../fetch/sessionRequest';
 import { authorizeFetchTargets } from '../security/acl/fetchTargets';
 import type { Handler, RequestContext } from './types';
+import { readForFollower } from '../replication/followerReads';
 import { throttleFetch } from '../security/quota/requestThrottle';
 
 const EMPTY = Buffer.alloc(0);
@@ -82,7 +83,7 @@ function rememberSent(session: FetchSession, reads: readonly PartitionRead[]): v
 
 /** Something a parked fetch should wake for appeared since these reads. */
 function progressed(reads: readonly PartitionRead[]): boolean {
-  return reads.some((r) => r.log !== null && r.log.highWatermark !== r.highWatermark);
+  return reads.some((r) => r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset)));
 }
 
 /**
@@ -97,8 +98,14 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
   if (quota?.active) maxBytes = Math.min(maxBytes, quota.maxBytesInWindow(ctx.connection.principal, ctx.clientId));
   const maxWait = Math.min(Math.max(req.maxWaitMs, 0), ctx.broker.config.fetchMaxWaitMsCap);
   const deadline = ctx.now + maxWait;
+  // a follower (replica id >= 0) reads up to the log end and reports its progress (src/replication)
+  const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
+  const read = (): Promise<PartitionRead[]> =>
+    replicaId >= 0 && ctx.broker.replication
+      ? readForFollower(ctx.broker, targets, maxBytes, replicaId)
+      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
   for (;;) {
-    const reads = await readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
+    const reads = await read();
     let bytes = 0;
     let failed = false;
     for (const r of reads) {
@@ -110,7 +117,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
     if (progressed(reads)) continue;
     const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
     const woken = await state.waiters.waitForAppend(logs, left, () => progressed(reads));
-    if (!woken) return readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
+    if (!woken) return read();
   }
 }
 

@@ -6,6 +6,7 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import { producerStateOf } from '../../storage/producerStateStore';
 import type { Handler, RequestContext } from './types';
+import { checkLeader } from '../replication/leadership';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -20,7 +21,7 @@ const EARLIEST_PENDING_UPLOAD = -6n;
 type PartitionResponse = NonNullable<NonNullable<ListOffsetsResponseInput['topics']>[number]['partitions']>[number];
 
 /** Fields outside the version's layout must stay at their defaults (the encoder refuses anything else). */
-function answer(index: number, errorCode: number, version: number, offset = -1, timestamp = -1): PartitionResponse {
+function answer(index: number, errorCode: number, version: number, offset = -1, timestamp = -1, leaderEpoch = 0): PartitionResponse {
   if (version === 0) {
     // v0 answers a list; an empty one means "no offset".
     return { partitionIndex: index, errorCode, oldStyleOffsets: offset >= 0 ? [BigInt(offset)] : [] };
@@ -30,7 +31,7 @@ function answer(index: number, errorCode: number, version: number, offset = -1, 
     errorCode,
     timestamp: BigInt(timestamp),
     offset: BigInt(offset),
-    leaderEpoch: version >= 4 && offset >= 0 ? 0 : -1,
+    leaderEpoch: version >= 4 && offset >= 0 ? leaderEpoch : -1,
   };
 }
 
@@ -60,13 +61,15 @@ async function listPartition(ctx: RequestContext, topicName: string, p: ListOffs
   if (!authorizedTopic(ctx, AclOperation.DESCRIBE, topicName)) return answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, v);
   const topic = ctx.broker.metadata.topic(topicName);
   if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v);
-  if (p.currentLeaderEpoch > 0) return answer(p.partitionIndex, ErrorCode.UNKNOWN_LEADER_EPOCH, v);
+  // only the leader answers; without replication it is this broker at epoch 0
+  const leader = checkLeader(ctx.broker, topicName, p.partitionIndex, p.currentLeaderEpoch);
+  if (leader.errorCode !== 0) return answer(p.partitionIndex, leader.errorCode, v);
   const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
   if (!found.log) return answer(p.partitionIndex, found.errorCode, v);
   try {
     // read_committed consumers start "latest" at the last stable offset, below any open transaction
     const r = p.timestamp === LATEST && readCommitted ? { offset: (await producerStateOf(found.log)).lastStableOffset(found.log.highWatermark), timestamp: -1 } : await lookup(found.log, p.timestamp);
-    return answer(p.partitionIndex, 0, v, r.offset, r.timestamp);
+    return answer(p.partitionIndex, 0, v, r.offset, r.timestamp, leader.leaderEpoch);
   } catch (err) {
     if (err instanceof StorageError) return answer(p.partitionIndex, err.code, v);
     throw err;

@@ -4,6 +4,7 @@ import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated
 import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
+import { checkLeader } from '../replication/leadership';
 import { authorizedCluster, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -21,6 +22,7 @@ const answer = (partition: number, errorCode: number, leaderEpoch = UNDEFINED, e
 });
 
 async function endOffsetFor(ctx: RequestContext, topic: TopicInfo, p: OffsetForLeaderPartition): Promise<EpochEndOffset> {
+  if (ctx.broker.replication) return replicatedEndOffset(ctx, topic, p);
   const found = await partitionLog(ctx.broker, topic, p.partition);
   if (!found.log) return answer(p.partition, found.errorCode);
   // Fencing as Kafka does: the caller's view of the current epoch must match ours (-1 = not given).
@@ -31,6 +33,19 @@ async function endOffsetFor(ctx: RequestContext, topic: TopicInfo, p: OffsetForL
   // The only epoch ends at the log end; an epoch we never had has no end offset (Kafka's UNDEFINED answer, no error).
   if (p.leaderEpoch === LEADER_EPOCH) return answer(p.partition, 0, LEADER_EPOCH, BigInt(found.log.logEndOffset));
   return answer(p.partition, 0);
+}
+
+/**
+ * With replication the leader answers from its leader epoch cache (KIP-101):
+ * followers truncate to the answer when they start following, consumers check
+ * their position after a leader change (KIP-320).
+ */
+function replicatedEndOffset(ctx: RequestContext, topic: TopicInfo, p: OffsetForLeaderPartition): EpochEndOffset {
+  const leader = checkLeader(ctx.broker, topic.name, p.partition, p.currentLeaderEpoch);
+  if (leader.errorCode !== 0 || !leader.replica) return answer(p.partition, leader.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const log = leader.replica.log;
+  const end = log.epochs.endOffsetFor(p.leaderEpoch, log.logEndOffset);
+  return answer(p.partition, 0, end.epoch, BigInt(end.endOffset));
 }
 
 /** OffsetForLeaderEpoch v0+: lets consumers (KIP-320) check for log truncation after a leader change. */

@@ -7,6 +7,8 @@ import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { appendIdempotent, hasProducerId, transactionCheck } from '../txn/idempotentAppend';
+import { checkLeader } from '../replication/leadership';
+import { minInsyncFor } from '../replication/config';
 import { throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -36,8 +38,16 @@ function prepareRecords(ctx: RequestContext, records: Buffer, limit: number): { 
   return { records: buf };
 }
 
-async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null): Promise<PartitionResponse> {
+async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: number, timeoutMs: number): Promise<PartitionResponse> {
   if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
+  // only the leader appends; without replication that is always this broker, at epoch 0
+  const leader = checkLeader(ctx.broker, topic.name, p.index);
+  if (leader.errorCode !== 0) return failed(p.index, leader.errorCode);
+  const replica = leader.replica;
+  const minInsync = replica ? minInsyncFor(topic.configs, ctx.broker.replication!.config.minInsyncReplicas) : 1;
+  if (replica && acks === -1 && replica.state.isr.length < minInsync) {
+    return failed(p.index, ErrorCode.NOT_ENOUGH_REPLICAS, `${replica.state.isr.length} in-sync replica(s), min.insync.replicas is ${minInsync}`);
+  }
   const found = await partitionLog(ctx.broker, topic, p.index);
   if (!found.log) return failed(p.index, found.errorCode);
   // The log's effective config already merges broker defaults with topic overrides.
@@ -46,13 +56,22 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   try {
     let res;
     if (hasProducerId(prepared.records)) {
-      const out = await appendIdempotent(found.log, prepared.records, { now: ctx.now, leaderEpoch: 0 }, transactionCheck(ctx, transactionalId, topic.name, p.index));
+      const out = await appendIdempotent(found.log, prepared.records, { now: ctx.now, leaderEpoch: leader.leaderEpoch }, transactionCheck(ctx, transactionalId, topic.name, p.index));
       if (out.kind === 'rejected') return failed(p.index, out.errorCode, out.message);
       // a retried batch gets the answer its first copy got; Kafka does not report the duplicate as an error
-      if (out.kind === 'duplicate') return { ...failed(p.index, ErrorCode.NONE), baseOffset: BigInt(out.baseOffset), logStartOffset: BigInt(found.log.logStartOffset) };
+      if (out.kind === 'duplicate') {
+        const code = replica && acks === -1 ? await replica.waitForReplication(out.baseOffset, minInsync, timeoutMs) : 0;
+        if (code !== 0) return failed(p.index, code);
+        return { ...failed(p.index, ErrorCode.NONE), baseOffset: BigInt(out.baseOffset), logStartOffset: BigInt(found.log.logStartOffset) };
+      }
       res = out.result;
     } else {
-      res = await found.log.append(prepared.records, { now: ctx.now, leaderEpoch: 0 });
+      res = await found.log.append(prepared.records, { now: ctx.now, leaderEpoch: leader.leaderEpoch });
+    }
+    if (replica && acks === -1) {
+      // acks=all: answered once the ISR has it (the high watermark passed it), or with why not
+      const code = await replica.waitForReplication(res.lastOffset, minInsync, timeoutMs);
+      if (code !== 0) return failed(p.index, code);
     }
     return {
       index: p.index,
@@ -92,7 +111,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
           partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${t.name}`));
         } else {
           const topic = resolved.topic;
-          partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId)));
+          partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs)));
         }
       }
       return { name: t.name, partitionResponses };

@@ -66,6 +66,8 @@ export interface BrokerServices {
   txn?: unknown;
   /** Set when metrics are enabled (src/metrics). */
   observer?: BrokerObserver;
+  /** Partition roles, follower fetchers, ISR and acks=all (src/replication); absent in single-broker mode. */
+  replication?: import('../replication/replicaManager').ReplicaManager;
   /** Client quotas and connection limits (src/security/quota). */
   quotas?: import('../security/quota/services').QuotaServices;
   /** SCRAM credentials (src/security/scram), filled in at start. */

@@ -1,0 +1,123 @@
+import * as net from 'node:net';
+import { Reader } from '../../protocol/codec/reader';
+import { Writer } from '../../protocol/codec/writer';
+import { apiDescriptor } from '../../protocol/generated/apis';
+import { FrameDecoder } from '../server/frameDecoder';
+
+interface Pending {
+  apiKey: number;
+  version: number;
+  resolve: (body: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+/** Big enough for a full replica fetch response; the leader bounds it with max_bytes anyway. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * One Kafka connection from this broker to another, speaking Brook's own
+ * generated codecs: what a follower fetches through. Requests are pipelined
+ * and matched to responses by correlation id; a closed socket fails every
+ * request in flight, and the owner makes a new client to reconnect.
+ */
+export class BrokerClient {
+  private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelation = 1;
+  private closedError: Error | null = null;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly clientId: string,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  static connect(host: string, port: number, clientId: string, timeoutMs = 5000): Promise<BrokerClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`connect to ${host}:${port} timed out`));
+      }, timeoutMs);
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(new BrokerClient(s, clientId));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  request<T>(apiKey: number, version: number, body: unknown): Promise<T> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const d = apiDescriptor(apiKey);
+    if (!d) return Promise.reject(new Error(`no codec for api ${apiKey}`));
+    const correlationId = this.nextCorrelation++;
+    const w = new Writer();
+    const setSize = w.reserveInt32();
+    const hv = d.requestHeaderVersion(version);
+    w.int16(apiKey).int16(version).int32(correlationId);
+    if (hv >= 1) w.nullableString(this.clientId);
+    if (hv >= 2) w.uvarint(0);
+    d.encodeRequest(w, version, body);
+    setSize(w.length - 4);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(correlationId, { apiKey, version, resolve: resolve as (b: unknown) => void, reject });
+      for (const chunk of w.chunksOut()) this.socket.write(chunk);
+    });
+  }
+
+  close(): void {
+    this.fail(new Error('client closed'));
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    const { frames, oversized } = this.decoder.push(chunk);
+    if (oversized !== null) {
+      this.fail(new Error(`response frame of ${oversized} bytes`));
+      this.socket.destroy();
+      return;
+    }
+    for (const frame of frames) this.onFrame(frame);
+  }
+
+  private onFrame(frame: Buffer): void {
+    const r = new Reader(frame);
+    const correlationId = r.int32();
+    const p = this.pending.get(correlationId);
+    if (!p) return;
+    this.pending.delete(correlationId);
+    try {
+      const d = apiDescriptor(p.apiKey)!;
+      if (d.responseHeaderVersion(p.version) >= 1) {
+        const n = r.uvarint();
+        for (let i = 0; i < n; i++) {
+          r.uvarint();
+          r.skip(r.uvarint());
+        }
+      }
+      p.resolve(d.decodeResponse(r, p.version));
+    } catch (err) {
+      p.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private fail(err: Error): void {
+    if (!this.closedError) this.closedError = err;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(this.closedError);
+  }
+}

@@ -1,0 +1,315 @@
+import { ErrorCode } from '../../protocol/errors';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
+import type { OffsetForLeaderEpochResponse } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse';
+import { BATCH } from '../../protocol/records/batchHeader';
+import type { PartitionLog } from '../../storage';
+import { StorageError } from '../../storage/errors';
+import { invalidateProducerState } from '../../storage/producerStateStore';
+import type { Logger } from '../log';
+import { BrokerClient } from './brokerClient';
+import type { ReplicationConfig } from './config';
+
+const FETCH_VERSION = 12;
+const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
+
+/** A partition this broker follows from one leader. */
+interface Followed {
+  topic: string;
+  partition: number;
+  log: PartitionLog;
+  leaderEpoch: number;
+  /** Set on becoming follower: the log may have diverged from the leader's and is checked first (KIP-101/279). */
+  needsTruncation: boolean;
+  backoffUntil: number;
+}
+
+export interface FetcherHost {
+  selfId: number;
+  config: ReplicationConfig;
+  logger: Logger;
+  /** Address of a live broker, null when it is not registered. */
+  addressOf(nodeId: number): { host: string; port: number } | null;
+}
+
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * Kafka's ReplicaFetcherThread: one connection to one leader, fetching every
+ * partition this broker follows from it with replica_id = our node id. The
+ * leader's batches are appended as they arrive (same offsets, same bytes, one
+ * Buffer slice from the socket to the file); the leader's high watermark comes
+ * back with them. Partitions just handed to this fetcher first ask the leader
+ * where their last epoch ends and truncate whatever diverged.
+ */
+export class FollowerFetcher {
+  private readonly partitions = new Map<string, Followed>();
+  private client: BrokerClient | null = null;
+  private running = true;
+  private signal: (() => void) | null = null;
+  /** The log work (append, truncate) of the current round; removal waits for it. */
+  private logWork: Promise<void> = Promise.resolve();
+  private readonly loop: Promise<void>;
+
+  constructor(
+    readonly leaderId: number,
+    private readonly host: FetcherHost,
+  ) {
+    this.loop = this.run();
+  }
+
+  get size(): number {
+    return this.partitions.size;
+  }
+
+  has(topic: string, partition: number): boolean {
+    return this.partitions.has(keyOf(topic, partition));
+  }
+
+  add(topic: string, partition: number, log: PartitionLog, leaderEpoch: number): void {
+    this.partitions.set(keyOf(topic, partition), { topic, partition, log, leaderEpoch, needsTruncation: true, backoffUntil: 0 });
+    this.wake();
+  }
+
+  /** Stops following; resolves once no append or truncation of this fetcher is running. */
+  async remove(topic: string, partition: number): Promise<void> {
+    this.partitions.delete(keyOf(topic, partition));
+    await this.logWork;
+  }
+
+  /** A broker (re)registered: retry at once instead of after the backoff. */
+  poke(): void {
+    for (const p of this.partitions.values()) p.backoffUntil = 0;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.client?.close();
+    this.wake();
+    await this.loop;
+  }
+
+  private wake(): void {
+    const s = this.signal;
+    this.signal = null;
+    s?.();
+  }
+
+  /** Sleeps until woken or `ms` passed. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.signal = null;
+        resolve();
+      }, ms);
+      this.signal = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.partitions.size === 0) {
+        await this.pause(60_000);
+        continue;
+      }
+      try {
+        const client = await this.connect();
+        if (!client) {
+          await this.pause(this.host.config.replicaFetchBackoffMs);
+          continue;
+        }
+        await this.truncatePending(client);
+        const fetched = await this.fetchOnce(client);
+        if (!fetched) {
+          const now = Date.now();
+          let next = Infinity;
+          for (const p of this.partitions.values()) next = Math.min(next, p.backoffUntil);
+          await this.pause(Math.max(1, Math.min(next - now, this.host.config.replicaFetchBackoffMs)));
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.host.logger.debug({ leader: this.leaderId, err: err instanceof Error ? err.message : String(err) }, 'replica fetch failed');
+        this.client?.close();
+        this.client = null;
+        await this.pause(Math.min(this.host.config.replicaFetchBackoffMs, 200));
+      }
+    }
+    this.client?.close();
+    this.client = null;
+  }
+
+  private async connect(): Promise<BrokerClient | null> {
+    if (this.client && !this.client.closed) return this.client;
+    const addr = this.host.addressOf(this.leaderId);
+    if (!addr) return null;
+    this.client = await BrokerClient.connect(addr.host, addr.port, `brook-replica-${this.host.selfId}`);
+    return this.client;
+  }
+
+  /** Runs `fn` as this round's log work, so remove() can wait for it. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = fn();
+    this.logWork = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  private async truncatePending(client: BrokerClient): Promise<void> {
+    const now = Date.now();
+    const pending = [...this.partitions.values()].filter((p) => p.needsTruncation && p.backoffUntil <= now);
+    if (pending.length === 0) return;
+    const ask: Followed[] = [];
+    for (const p of pending) {
+      if (p.log.epochs.latestEpoch() >= 0) ask.push(p);
+      else await this.exclusive(() => this.truncateWithoutEpochs(p));
+    }
+    if (ask.length === 0) return;
+    const byTopic = new Map<string, Followed[]>();
+    for (const p of ask) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    const res = await client.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, OFFSET_FOR_LEADER_EPOCH_VERSION, {
+      replicaId: this.host.selfId,
+      topics: [...byTopic].map(([topic, ps]) => ({
+        topic,
+        partitions: ps.map((p) => ({ partition: p.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: p.log.epochs.latestEpoch() })),
+      })),
+    });
+    for (const t of res.topics) {
+      for (const r of t.partitions) {
+        const p = this.partitions.get(keyOf(t.topic, r.partition));
+        if (!p || !p.needsTruncation) continue;
+        if (r.errorCode !== 0) {
+          p.backoffUntil = Date.now() + this.host.config.replicaFetchBackoffMs;
+          continue;
+        }
+        await this.exclusive(() => this.truncateTo(p, r.leaderEpoch, Number(r.endOffset)));
+      }
+    }
+  }
+
+  /**
+   * Where the leader says our last epoch ends. When the leader answers with an
+   * older epoch (it never had ours), our own end of that epoch bounds the cut
+   * too (KIP-279), so both logs agree up to the cut.
+   */
+  private async truncateTo(p: Followed, leaderEpoch: number, endOffset: number): Promise<void> {
+    const log = p.log;
+    let target: number;
+    if (leaderEpoch < 0 || endOffset < 0) {
+      target = log.highWatermark;
+    } else {
+      const ours = log.epochs.endOffsetFor(leaderEpoch, log.logEndOffset);
+      target = ours.epoch === leaderEpoch ? Math.min(endOffset, ours.endOffset) : Math.min(endOffset, log.logEndOffset);
+    }
+    await this.cut(p, target);
+  }
+
+  /** A log with no epoch history (written before replication, or empty): only what the high watermark covers is kept. */
+  private async truncateWithoutEpochs(p: Followed): Promise<void> {
+    await this.cut(p, p.log.logEndOffset === p.log.logStartOffset ? p.log.logEndOffset : p.log.highWatermark);
+  }
+
+  private async cut(p: Followed, target: number): Promise<void> {
+    if (target < p.log.logEndOffset) {
+      await p.log.truncateTo(Math.max(target, 0));
+      await invalidateProducerState(p.log, true);
+      this.host.logger.info({ topic: p.topic, partition: p.partition, leader: this.leaderId, logEndOffset: p.log.logEndOffset }, 'follower truncated to the leader');
+    }
+    p.needsTruncation = false;
+  }
+
+  /** One Fetch round; false when nothing could be asked (all partitions backing off or truncating). */
+  private async fetchOnce(client: BrokerClient): Promise<boolean> {
+    const now = Date.now();
+    const ready = [...this.partitions.values()].filter((p) => !p.needsTruncation && p.backoffUntil <= now);
+    if (ready.length === 0) return false;
+    const sent = new Map<string, { p: Followed; offset: number }>();
+    const byTopic = new Map<string, Followed[]>();
+    for (const p of ready) {
+      byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+      sent.set(keyOf(p.topic, p.partition), { p, offset: p.log.logEndOffset });
+    }
+    const cfg = this.host.config;
+    const res = await client.request<FetchResponse>(ApiKey.Fetch, FETCH_VERSION, {
+      replicaId: this.host.selfId,
+      maxWaitMs: cfg.replicaFetchWaitMaxMs,
+      minBytes: cfg.replicaFetchMinBytes,
+      maxBytes: cfg.replicaFetchResponseMaxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, ps]) => ({
+        topic,
+        partitions: ps.map((p) => ({
+          partition: p.partition,
+          currentLeaderEpoch: p.leaderEpoch,
+          fetchOffset: BigInt(p.log.logEndOffset),
+          lastFetchedEpoch: -1,
+          logStartOffset: BigInt(p.log.logStartOffset),
+          partitionMaxBytes: cfg.replicaFetchMaxBytes,
+        })),
+      })),
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    if (res.errorCode !== 0) throw new Error(`replica fetch refused with error ${res.errorCode}`);
+    for (const t of res.responses) {
+      for (const r of t.partitions) {
+        const k = keyOf(t.topic, r.partitionIndex);
+        const s = sent.get(k);
+        const p = this.partitions.get(k);
+        // reassigned or moved on while the fetch was out: this answer is stale
+        if (!s || p !== s.p || p.log.logEndOffset !== s.offset) continue;
+        await this.exclusive(() => this.applyPartition(p, r.errorCode, r.records, Number(r.highWatermark), Number(r.logStartOffset), s.offset));
+      }
+    }
+    return true;
+  }
+
+  private async applyPartition(p: Followed, errorCode: number, records: Buffer | null, highWatermark: number, leaderLogStart: number, fetchOffset: number): Promise<void> {
+    switch (errorCode) {
+      case 0:
+        break;
+      case ErrorCode.OFFSET_OUT_OF_RANGE:
+        if (leaderLogStart > fetchOffset) {
+          // the leader no longer has what we would need next: start over where it starts
+          await p.log.restartAt(leaderLogStart);
+          await invalidateProducerState(p.log, true);
+        } else {
+          p.needsTruncation = true;
+        }
+        return;
+      default:
+        // not leader (yet), fenced, unknown: wait for metadata to tell us more
+        p.backoffUntil = Date.now() + this.host.config.replicaFetchBackoffMs;
+        return;
+    }
+    if (records && records.length > 0) {
+      await this.recordEpochs(p.log, records);
+      try {
+        await p.log.append(records, { keepOffsets: true });
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        this.host.logger.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'appending replicated batches failed');
+        p.backoffUntil = Date.now() + this.host.config.replicaFetchBackoffMs;
+        return;
+      }
+    }
+    p.log.setHighWatermark(highWatermark);
+  }
+
+  /** A batch of a newer leader epoch starts that epoch here too. Header reads only. */
+  private async recordEpochs(log: PartitionLog, buf: Buffer): Promise<void> {
+    let pos = 0;
+    while (pos + BATCH.HEADER_SIZE <= buf.length) {
+      const epoch = buf.readInt32BE(pos + BATCH.PARTITION_LEADER_EPOCH);
+      if (epoch > log.epochs.latestEpoch()) await log.epochs.assign(epoch, Number(buf.readBigInt64BE(pos + BATCH.BASE_OFFSET)));
+      pos += BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+    }
+  }
+}

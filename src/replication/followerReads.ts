@@ -1,0 +1,53 @@
+import { ErrorCode } from '../../protocol/errors';
+import { StorageError } from '../../storage/errors';
+import { errorRead, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
+import type { BrokerServices } from '../handlers/types';
+import { checkLeader } from './leadership';
+
+/**
+ * A follower's Fetch on the leader: the fetch offset tells the leader how far
+ * the follower got (ISR, high watermark), and the answer reads up to the log
+ * end rather than the high watermark, with the high watermark for the follower
+ * to adopt. Batches go out as the same Buffer slices the leader stored.
+ */
+export async function readForFollower(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, replicaId: number): Promise<PartitionRead[]> {
+  const replication = services.replication!;
+  let remaining = maxBytes;
+  let readAny = false;
+  const out: PartitionRead[] = [];
+  for (const t of targets) {
+    if (t.topic === null) {
+      out.push(errorRead(t, t.errorCode, null));
+      continue;
+    }
+    const check = checkLeader(services, t.topicName, t.partition, t.currentLeaderEpoch);
+    if (check.errorCode !== 0 || !check.replica) {
+      out.push(errorRead(t, check.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER, null));
+      continue;
+    }
+    const replica = check.replica;
+    const log = replica.log;
+    if (t.fetchOffset < log.logStartOffset || t.fetchOffset > log.logEndOffset) {
+      out.push(errorRead(t, ErrorCode.OFFSET_OUT_OF_RANGE, log));
+      continue;
+    }
+    replication.onFollowerFetch(replica, replicaId, t.fetchOffset, Date.now());
+    const limit = Math.min(t.maxBytes, remaining);
+    const logEndOffset = log.logEndOffset;
+    const base = { target: t, errorCode: 0, log, logStartOffset: log.logStartOffset, logEndOffset };
+    if (t.fetchOffset === logEndOffset || (limit <= 0 && readAny)) {
+      out.push({ ...base, highWatermark: log.highWatermark, chunks: [], bytes: 0 });
+      continue;
+    }
+    try {
+      const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: logEndOffset, minOneBatch: !readAny });
+      remaining -= r.bytes;
+      if (r.bytes > 0) readAny = true;
+      out.push({ ...base, highWatermark: log.highWatermark, chunks: r.chunks, bytes: r.bytes });
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      out.push(errorRead(t, err.code, log));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+import { invalidateProducerState } from '../../storage/producerStateStore';
+import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import type { BrokerServices } from '../handlers/types';
+import type { MetadataEvent, PartitionState } from '../metadata/types';
+import { NO_LEADER } from '../metadata/types';
+import type { ReplicationConfig } from './config';
+import { FollowerFetcher } from './followerFetcher';
+import { PartitionReplica } from './partitionReplica';
+
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * Kafka's ReplicaManager: gives every partition this broker replicates its
+ * role from the metadata (leader or follower of the current leader epoch),
+ * runs one follower fetcher per leader broker, shrinks the ISR of partitions
+ * it leads when followers fall behind for replica.lag.time.max.ms, and
+ * expands it when they catch up. Role changes are applied one at a time, in
+ * the order the metadata announced them.
+ */
+export class ReplicaManager {
+  private readonly replicas = new Map<string, PartitionReplica>();
+  private readonly fetchers = new Map<number, FollowerFetcher>();
+  private chain: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastCheckpoint = Date.now();
+  private stopped = false;
+
+  constructor(
+    private readonly services: BrokerServices,
+    readonly config: ReplicationConfig,
+  ) {}
+
+  get selfId(): number {
+    return this.services.metadata.self().nodeId;
+  }
+
+  /** Takes roles for every known partition and follows metadata changes from now on. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.services.metadata.onChange((e) => this.onMetadata(e));
+    for (const t of this.services.metadata.topics()) this.enqueueTopic(t.name, 0, t.partitions);
+    await this.chain;
+    const period = Math.max(50, Math.min(1000, Math.floor(this.config.replicaLagTimeMaxMs / 4)));
+    this.timer = setInterval(() => this.tick(), period);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    await this.chain;
+    await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
+    this.fetchers.clear();
+    for (const r of this.replicas.values()) r.stop();
+  }
+
+  /** The replica of a partition in any role, undefined when this broker does not replicate it. */
+  replica(topic: string, partition: number): PartitionReplica | undefined {
+    return this.replicas.get(keyOf(topic, partition));
+  }
+
+  /** Resolves once every role change announced so far is applied (tests). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Called by the Fetch handler for a follower's fetch, before reading. */
+  onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number, now: number): void {
+    const joining = replica.onFollowerFetch(replicaId, fetchOffset, now);
+    if (joining !== null) this.proposeIsr(replica, [...replica.state.isr, joining]);
+  }
+
+  private onMetadata(e: MetadataEvent): void {
+    if (this.stopped) return;
+    switch (e.type) {
+      case 'partition-changed':
+        this.enqueue(e.state);
+        break;
+      case 'topic-created':
+        this.enqueueTopic(e.topic.name, 0, e.topic.partitions);
+        break;
+      case 'partitions-added':
+        this.enqueueTopic(e.topic.name, e.previous, e.topic.partitions);
+        break;
+      case 'topic-deleted':
+        this.chain = this.chain.then(() => this.dropTopic(e.topic.name));
+        break;
+      case 'brokers-changed':
+        for (const f of this.fetchers.values()) f.poke();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private enqueueTopic(topic: string, from: number, to: number): void {
+    for (let p = from; p < to; p++) {
+      const s = this.services.metadata.partitionState(topic, p);
+      if (s) this.enqueue(s);
+    }
+  }
+
+  private enqueue(state: PartitionState): void {
+    this.chain = this.chain.then(() =>
+      this.apply(state).catch((err: unknown) => {
+        this.services.logger.error({ topic: state.topic, partition: state.partition, err: err instanceof Error ? err.message : String(err) }, 'applying partition state failed');
+      }),
+    );
+  }
+
+  private async apply(state: PartitionState): Promise<void> {
+    if (this.stopped) return;
+    const self = this.selfId;
+    const key = keyOf(state.topic, state.partition);
+    let replica = this.replicas.get(key);
+    if (replica && isStale(state, replica.state)) return;
+    if (!state.replicas.includes(self)) {
+      if (replica) {
+        await this.unfollow(state.topic, state.partition);
+        replica.stop();
+        this.replicas.delete(key);
+      }
+      return;
+    }
+    const now = Date.now();
+    if (!replica) {
+      const topic = this.services.metadata.topic(state.topic);
+      if (!topic) return;
+      const log = await this.services.logs.create(state.topic, state.partition, logConfigFromTopicConfigs(topic.configs));
+      // from now on replication, not the log, decides what is committed
+      log.highWatermarkFollowsLog = false;
+      log.setHighWatermark(log.checkpointedHighWatermark ?? log.logEndOffset);
+      replica = new PartitionReplica(log, state, self);
+      this.replicas.set(key, replica);
+    }
+    if (state.leader === self) {
+      if (replica.role === 'leader' && replica.state.leaderEpoch === state.leaderEpoch) {
+        replica.updateState(state, now);
+        return;
+      }
+      await this.unfollow(state.topic, state.partition);
+      await invalidateProducerState(replica.log);
+      await replica.becomeLeader(state, now);
+      this.services.logger.info({ topic: state.topic, partition: state.partition, leaderEpoch: state.leaderEpoch, isr: state.isr, highWatermark: replica.log.highWatermark, logEndOffset: replica.log.logEndOffset }, 'became leader');
+      return;
+    }
+    const sameLeader = replica.role === 'follower' && replica.state.leader === state.leader && replica.state.leaderEpoch === state.leaderEpoch;
+    if (sameLeader) {
+      replica.updateState(state, now);
+      return;
+    }
+    const wasLeader = replica.role === 'leader';
+    replica.becomeFollower(state);
+    await this.unfollow(state.topic, state.partition);
+    if (wasLeader || replica.log.logEndOffset > replica.log.highWatermark) await invalidateProducerState(replica.log);
+    if (state.leader !== NO_LEADER) this.fetcherFor(state.leader).add(state.topic, state.partition, replica.log, state.leaderEpoch);
+    this.services.logger.info({ topic: state.topic, partition: state.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, logEndOffset: replica.log.logEndOffset }, 'became follower');
+  }
+
+  private fetcherFor(leaderId: number): FollowerFetcher {
+    let f = this.fetchers.get(leaderId);
+    if (!f) {
+      f = new FollowerFetcher(leaderId, {
+        selfId: this.selfId,
+        config: this.config,
+        logger: this.services.logger,
+        addressOf: (id) => {
+          const b = this.services.metadata.brokers().find((x) => x.nodeId === id);
+          return b ? { host: b.host, port: b.port } : null;
+        },
+      });
+      this.fetchers.set(leaderId, f);
+    }
+    return f;
+  }
+
+  private async unfollow(topic: string, partition: number): Promise<void> {
+    for (const [id, f] of this.fetchers) {
+      if (!f.has(topic, partition)) continue;
+      await f.remove(topic, partition);
+      if (f.size === 0) {
+        this.fetchers.delete(id);
+        await f.stop();
+      }
+    }
+  }
+
+  private async dropTopic(topic: string): Promise<void> {
+    for (const [key, r] of [...this.replicas]) {
+      if (r.state.topic !== topic) continue;
+      await this.unfollow(topic, r.state.partition);
+      r.stop();
+      this.replicas.delete(key);
+    }
+  }
+
+  /** Sends an ISR change to the metadata service; the new state comes back through the normal path. */
+  private proposeIsr(replica: PartitionReplica, isr: number[]): void {
+    if (replica.isrChangePending || this.stopped) return;
+    replica.isrChangePending = true;
+    const s = replica.state;
+    this.services.metadata
+      .alterPartitionIsr(s.topic, s.partition, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, isr)
+      .then(
+        (next) => {
+          this.services.logger.info({ topic: s.topic, partition: s.partition, from: s.isr, to: next.isr }, 'ISR changed');
+          this.enqueue(next);
+        },
+        (err: unknown) => {
+          this.services.logger.warn({ topic: s.topic, partition: s.partition, isr, err: err instanceof Error ? err.message : String(err) }, 'ISR change refused');
+        },
+      )
+      .finally(() => {
+        replica.isrChangePending = false;
+      });
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const r of this.replicas.values()) {
+      if (r.role !== 'leader') continue;
+      const lagging = r.laggingInsync(now, this.config.replicaLagTimeMaxMs);
+      if (lagging.length > 0) this.proposeIsr(r, r.state.isr.filter((x) => !lagging.includes(x)));
+    }
+    if (now - this.lastCheckpoint >= this.config.highWatermarkCheckpointIntervalMs) {
+      this.lastCheckpoint = now;
+      for (const r of this.replicas.values()) {
+        if (r.log.isClosed) continue;
+        r.log.checkpointHighWatermark().catch((err: unknown) => this.services.logger.warn({ topic: r.state.topic, partition: r.state.partition, err: String(err) }, 'high watermark checkpoint failed'));
+      }
+    }
+  }
+}
+
+/** An announcement older than what this broker already applied (events and ISR answers can cross). */
+function isStale(next: PartitionState, current: PartitionState): boolean {
+  if (next.leaderEpoch !== current.leaderEpoch) return next.leaderEpoch < current.leaderEpoch;
+  return next.partitionEpoch < current.partitionEpoch;
+}

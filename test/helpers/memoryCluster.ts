@@ -1,0 +1,421 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { ErrorCode } from '../../protocol/errors';
+import { startBroker, type BrokerHandle } from '../../src/broker';
+import { createLogger, type Logger } from '../../src/log';
+import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../../src/metadata/controller/assignment';
+import { initialPartitionState, isrChangeProblem, reconcilePartition, type ElectionPolicy } from '../../src/metadata/controller/election';
+import { topicNameProblem } from '../../src/metadata/topicName';
+import {
+  MetadataError,
+  type BrokerIdentity,
+  type CreateTopicOptions,
+  type MetadataEvent,
+  type MetadataListener,
+  type MetadataService,
+  type PartitionState,
+  type TopicInfo,
+} from '../../src/metadata/types';
+import type { ReplicaManager } from '../../src/replication/replicaManager';
+import { tempDataDir } from './tempDir';
+
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * Cluster metadata shared in memory by several in-process brokers: what the
+ * etcd backend keeps, with the controller's decisions made by the same pure
+ * functions (replica assignment, election from the ISR, ISR change checks).
+ * A broker is live from setSelf until its view closes, like a lease; every
+ * change is announced to every live broker's listeners, and awaited, so a test
+ * that changed something sees every broker's reaction started.
+ */
+export class MemoryClusterMetadata {
+  readonly clusterId = randomBytes(16).toString('base64url');
+  private readonly live = new Map<number, BrokerIdentity>();
+  private readonly byName = new Map<string, TopicInfo>();
+  private readonly states = new Map<string, PartitionState>();
+  readonly views = new Set<MemoryMetadataView>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly policy: ElectionPolicy = { uncleanLeaderElection: false, preferredLeaderElection: false },
+    private readonly defaults = { partitions: 1, replicationFactor: 1 },
+  ) {}
+
+  view(self: BrokerIdentity): MemoryMetadataView {
+    const v = new MemoryMetadataView(this, self);
+    this.views.add(v);
+    return v;
+  }
+
+  brokers(): BrokerIdentity[] {
+    return [...this.live.values()].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  topic(name: string): TopicInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  topicById(id: Buffer): TopicInfo | undefined {
+    for (const t of this.byName.values()) if (t.id.equals(id)) return t;
+    return undefined;
+  }
+
+  topics(): TopicInfo[] {
+    return [...this.byName.values()];
+  }
+
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    const s = this.states.get(keyOf(topic, partition));
+    return s ? { ...s, replicas: [...s.replicas], isr: [...s.isr] } : undefined;
+  }
+
+  /** Changes run one at a time, like transactions on the etcd store. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async emit(e: MetadataEvent): Promise<void> {
+    await Promise.allSettled([...this.views].filter((v) => v.registered).map((v) => v.deliver(e)));
+  }
+
+  private liveIds(): Set<number> {
+    return new Set(this.live.keys());
+  }
+
+  /** The controller's reaction to a membership change: elections and ISR cleanup for every partition. */
+  private async reconcileAll(): Promise<void> {
+    const live = this.liveIds();
+    for (const [k, s] of this.states) {
+      const next = reconcilePartition(s, live, this.policy);
+      if (!next) continue;
+      this.states.set(k, next);
+      await this.emit({ type: 'partition-changed', state: { ...next } });
+    }
+  }
+
+  register(identity: BrokerIdentity): Promise<void> {
+    return this.serialize(async () => {
+      this.live.set(identity.nodeId, identity);
+      await this.emit({ type: 'brokers-changed' });
+      await this.reconcileAll();
+    });
+  }
+
+  /** The broker's lease expired (or it shut down). */
+  unregister(nodeId: number): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.live.delete(nodeId)) return;
+      await this.emit({ type: 'brokers-changed' });
+      await this.reconcileAll();
+    });
+  }
+
+  createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
+    return this.serialize(async () => {
+      const problem = topicNameProblem(name);
+      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+      if (this.byName.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      const live = this.brokers();
+      let assignment: number[][];
+      if (opts.assignment) {
+        const bad = manualAssignmentProblem(opts.assignment, this.liveIds());
+        if (bad) throw new MetadataError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
+        assignment = opts.assignment.map((r) => [...r]);
+      } else {
+        const partitions = opts.partitions ?? this.defaults.partitions;
+        if (!Number.isInteger(partitions) || partitions < 1) throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `partition count ${partitions} must be at least 1`);
+        assignment = assignReplicas(live, partitions, opts.replicationFactor ?? this.defaults.replicationFactor, startIndexFor(name, live.length));
+      }
+      const topic: TopicInfo = { name, id: randomBytes(16), partitions: assignment.length, configs: { ...(opts.configs ?? {}) }, internal: opts.internal ?? false };
+      this.byName.set(name, topic);
+      const ids = this.liveIds();
+      assignment.forEach((replicas, p) => this.states.set(keyOf(name, p), initialPartitionState(name, p, replicas, ids)));
+      await this.emit({ type: 'topic-created', topic });
+      return topic;
+    });
+  }
+
+  deleteTopic(name: string): Promise<TopicInfo> {
+    return this.serialize(async () => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      this.byName.delete(name);
+      for (let p = 0; p < topic.partitions; p++) this.states.delete(keyOf(name, p));
+      await this.emit({ type: 'topic-deleted', topic });
+      return topic;
+    });
+  }
+
+  addPartitions(name: string, totalCount: number): Promise<TopicInfo> {
+    return this.serialize(async () => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      const previous = topic.partitions;
+      if (!Number.isInteger(totalCount) || totalCount <= previous) throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `new count must be larger than ${previous}`);
+      const rf = this.states.get(keyOf(name, 0))?.replicas.length ?? 1;
+      const live = this.brokers();
+      const assignment = assignReplicas(live, totalCount - previous, rf, startIndexFor(name, live.length), previous);
+      const ids = this.liveIds();
+      assignment.forEach((replicas, i) => this.states.set(keyOf(name, previous + i), initialPartitionState(name, previous + i, replicas, ids)));
+      topic.partitions = totalCount;
+      await this.emit({ type: 'partitions-added', topic, previous });
+      return topic;
+    });
+  }
+
+  alterTopicConfigs(name: string, changes: Record<string, string | null>): Promise<TopicInfo> {
+    return this.serialize(async () => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      const after = { ...topic.configs };
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete after[k];
+        else after[k] = v;
+      }
+      topic.configs = after;
+      await this.emit({ type: 'configs-altered', topic });
+      return topic;
+    });
+  }
+
+  alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
+    return this.serialize(async () => {
+      const current = this.states.get(keyOf(topic, partition));
+      if (!current) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${partition}`);
+      switch (isrChangeProblem(current, expect, isr, this.liveIds())) {
+        case 'fenced':
+          throw new MetadataError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${expect.leaderEpoch} is older than ${current.leaderEpoch}`);
+        case 'version':
+          throw new MetadataError(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${expect.partitionEpoch} is not ${current.partitionEpoch}`);
+        case 'ineligible':
+          throw new MetadataError(ErrorCode.INELIGIBLE_REPLICA, `ISR ${isr.join(',')} names a broker that cannot join`);
+        case 'invalid':
+          throw new MetadataError(ErrorCode.INVALID_REQUEST, `ISR ${isr.join(',')} is not valid`);
+        default:
+          break;
+      }
+      const next: PartitionState = { ...current, isr: [...isr], partitionEpoch: current.partitionEpoch + 1 };
+      this.states.set(keyOf(topic, partition), next);
+      await this.emit({ type: 'partition-changed', state: { ...next } });
+      return { ...next };
+    });
+  }
+}
+
+/** One broker's MetadataService over the shared store. */
+export class MemoryMetadataView implements MetadataService {
+  private readonly listeners = new Set<MetadataListener>();
+  private identity: BrokerIdentity;
+  registered = false;
+  /** Events reach one broker in order, like one etcd watch. */
+  private delivery: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: MemoryClusterMetadata,
+    self: BrokerIdentity,
+  ) {
+    this.identity = self;
+  }
+
+  get clusterId(): string {
+    return this.store.clusterId;
+  }
+
+  get controllerId(): number {
+    return this.store.brokers()[0]?.nodeId ?? this.identity.nodeId;
+  }
+
+  self(): BrokerIdentity {
+    return this.identity;
+  }
+
+  async setSelf(identity: BrokerIdentity): Promise<void> {
+    this.identity = identity;
+    this.registered = true;
+    await this.store.register(identity);
+  }
+
+  brokers(): BrokerIdentity[] {
+    return this.store.brokers();
+  }
+  topic(name: string): TopicInfo | undefined {
+    return this.store.topic(name);
+  }
+  topicById(id: Buffer): TopicInfo | undefined {
+    return this.store.topicById(id);
+  }
+  topics(): TopicInfo[] {
+    return this.store.topics();
+  }
+  createTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo> {
+    return this.store.createTopic(name, opts);
+  }
+  async ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo> {
+    const t = this.store.topic(name);
+    if (t) return t;
+    try {
+      return await this.store.createTopic(name, opts);
+    } catch (err) {
+      const now = this.store.topic(name);
+      if (err instanceof MetadataError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && now) return now;
+      throw err;
+    }
+  }
+  deleteTopic(name: string): Promise<TopicInfo> {
+    return this.store.deleteTopic(name);
+  }
+  addPartitions(name: string, totalCount: number): Promise<TopicInfo> {
+    return this.store.addPartitions(name, totalCount);
+  }
+  alterTopicConfigs(name: string, changes: Record<string, string | null>): Promise<TopicInfo> {
+    return this.store.alterTopicConfigs(name, changes);
+  }
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    return this.store.partitionState(topic, partition);
+  }
+  alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
+    return this.store.alterPartitionIsr(topic, partition, expect, isr);
+  }
+  onChange(listener: MetadataListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  deliver(e: MetadataEvent): Promise<void> {
+    const run = this.delivery.then(async () => {
+      await Promise.allSettled([...this.listeners].map(async (l) => l(e)));
+    });
+    this.delivery = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.store.views.delete(this);
+    if (this.registered) {
+      this.registered = false;
+      await this.store.unregister(this.identity.nodeId);
+    }
+  }
+}
+
+export interface MemoryClusterOptions {
+  brokers?: number;
+  /** Broker properties for every broker. */
+  config?: Record<string, string>;
+  policy?: ElectionPolicy;
+  logger?: Logger;
+}
+
+/**
+ * N in-process brokers (node ids 1..N) on 127.0.0.1 port 0, each with its own
+ * temp data dir, sharing one MemoryClusterMetadata. killBroker stops one (its
+ * lease ends, the controller moves leadership); restartBroker brings it back on
+ * the same data dir.
+ */
+export class MemoryCluster {
+  readonly brokers = new Map<number, BrokerHandle>();
+  readonly dataDirs = new Map<number, string>();
+
+  private constructor(
+    readonly metadata: MemoryClusterMetadata,
+    private readonly opts: MemoryClusterOptions,
+  ) {}
+
+  static async start(opts: MemoryClusterOptions = {}): Promise<MemoryCluster> {
+    const c = new MemoryCluster(new MemoryClusterMetadata(opts.policy), opts);
+    const n = opts.brokers ?? 3;
+    for (let id = 1; id <= n; id++) c.dataDirs.set(id, tempDataDir('brook-cluster-'));
+    try {
+      for (let id = 1; id <= n; id++) await c.startNode(id);
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  private async startNode(id: number): Promise<BrokerHandle> {
+    const handle = await startBroker({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: this.dataDirs.get(id)!,
+      logger: this.opts.logger ?? createLogger('silent'),
+      config: { 'node.id': String(id), 'replica.fetch.backoff.ms': '100', ...(this.opts.config ?? {}) },
+      metadata: async (_config, self) => this.metadata.view(self),
+    });
+    this.brokers.set(id, handle);
+    return handle;
+  }
+
+  broker(id: number): BrokerHandle {
+    const b = this.brokers.get(id);
+    if (!b) throw new Error(`broker ${id} is not running`);
+    return b;
+  }
+
+  replication(id: number): ReplicaManager {
+    return this.broker(id).services.replication!;
+  }
+
+  get bootstrap(): string[] {
+    return [...this.brokers.values()].map((b) => `127.0.0.1:${b.port}`);
+  }
+
+  state(topic: string, partition: number): PartitionState {
+    const s = this.metadata.partitionState(topic, partition);
+    if (!s) throw new Error(`no partition ${topic}-${partition}`);
+    return s;
+  }
+
+  leaderOf(topic: string, partition: number): number {
+    return this.state(topic, partition).leader;
+  }
+
+  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string> = {}): Promise<TopicInfo> {
+    const t = await this.metadata.createTopic(name, { partitions, replicationFactor, configs });
+    await this.settled();
+    return t;
+  }
+
+  /** Every running broker applied every role change announced so far. */
+  async settled(): Promise<void> {
+    for (const b of this.brokers.values()) await b.services.replication?.settled();
+  }
+
+  /** Stops broker `id` (its data dir stays); its lease ends and leadership moves to the ISR. */
+  async killBroker(id: number): Promise<void> {
+    const b = this.broker(id);
+    this.brokers.delete(id);
+    await b.close();
+    await this.settled();
+  }
+
+  async restartBroker(id: number): Promise<BrokerHandle> {
+    if (this.brokers.has(id)) throw new Error(`broker ${id} is running`);
+    const b = await this.startNode(id);
+    await this.settled();
+    return b;
+  }
+
+  /** Polls `cond` until true or the deadline passes (then throws with `what`). */
+  async waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await cond()) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const [id, b] of [...this.brokers]) {
+      this.brokers.delete(id);
+      await b.close().catch(() => undefined);
+    }
+    for (const dir of this.dataDirs.values()) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -7,8 +7,9 @@ import { processIO, type CliIO } from './io';
 import { flagHelp, parseFlags } from './options';
 import { produceCommands } from './produce';
 import { topicCommands } from './topics';
+import { aclCommands } from './acls';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands];
+const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

@@ -103,7 +103,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   }
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
-  if (isClustered(config, opts.metadata !== undefined)) await reconcileLogsAtStart(services);
+  services.clustered = isClustered(config, opts.metadata !== undefined);
+  if (services.clustered) await reconcileLogsAtStart(services);
   const unfollow = followMetadata(services);
   const stopAuthorizer = await startAuthorizer(services);
   // Cluster mode: partition roles, follower fetchers, ISR and acks=all (src/replication); a single broker has none.

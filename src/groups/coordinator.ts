@@ -40,6 +40,11 @@ export interface CoordinatorOptions {
   logger?: GroupLogger;
   /** Topic metadata for server-side assignment (KIP-848 groups). */
   topics?: TopicCatalog;
+  /**
+   * Cluster mode: the `__consumer_offsets` partition a group lives in. With it
+   * the coordinator serves only the groups of partitions it has loaded.
+   */
+  partitionOf?: (groupId: string) => number;
 }
 
 const NO_CATALOG: TopicCatalog = { byName: () => undefined, byId: () => undefined, names: () => [] };
@@ -150,6 +155,9 @@ export class GroupCoordinator {
   private readonly logger: GroupLogger | null;
   private expiryTimer: TimerHandle | null = null;
   private loaded = false;
+  /** Loaded `__consumer_offsets` partitions; null = every group is ours (single broker). */
+  private owned: Set<number> | null = null;
+  private readonly partitionOf: ((groupId: string) => number) | null;
 
   constructor(opts: CoordinatorOptions = {}) {
     this.config = { ...DEFAULT_GROUP_CONFIG, ...opts.config };
@@ -157,6 +165,7 @@ export class GroupCoordinator {
     this.stateLog = opts.log ?? null;
     this.logger = opts.logger ?? null;
     this.catalog = opts.topics ?? NO_CATALOG;
+    this.partitionOf = opts.partitionOf ?? null;
     this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
       groupFor: (id, create) => this.consumerGroup(id, create),
       persist: (g) => this.appendLog(g.groupId, [{ key: encodeConsumerGroupKey(g.groupId), value: encodeConsumerGroupValue(snapshotConsumerGroup(g)) }]),
@@ -169,21 +178,68 @@ export class GroupCoordinator {
     });
   }
 
-  /** Replays the persisted log (offsets, group metadata), then starts the offset-expiry timer. */
-  async start(): Promise<void> {
+  /**
+   * Replays the persisted log (offsets, group metadata), then starts the
+   * offset-expiry timer. In cluster mode only the given partitions are loaded.
+   */
+  async start(partitions?: ReadonlySet<number>): Promise<void> {
+    if (partitions) this.owned = new Set(partitions);
     if (this.stateLog) {
-      for await (const rec of this.stateLog.load()) this.replay(rec);
+      for await (const rec of this.stateLog.load(partitions)) this.replay(rec);
     }
+    this.resumeGroups(() => true);
+    this.loaded = true;
+    this.scheduleExpiry();
+    this.logger?.info({ groups: this.groups.size }, 'group coordinator loaded');
+  }
+
+  /** Session and rebalance timers of groups just replayed. */
+  private resumeGroups(which: (groupId: string) => boolean): void {
     const now = this.clock.now();
     for (const g of this.groups.values()) {
+      if (!which(g.groupId)) continue;
       for (const m of g.members.values()) this.classic.scheduleSession(g, m);
       // Logs written without a state timestamp start the retention clock at load.
       if (g.stateTimestamp < 0) g.stateTimestamp = now;
     }
-    for (const g of this.consumerGroups.values()) this.consumer.restoreTimers(g);
-    this.loaded = true;
-    this.scheduleExpiry();
-    this.logger?.info({ groups: this.groups.size }, 'group coordinator loaded');
+    for (const g of this.consumerGroups.values()) if (which(g.groupId)) this.consumer.restoreTimers(g);
+  }
+
+  /** Whether this coordinator serves the group (always in single-broker mode). */
+  ownsGroup(groupId: string): boolean {
+    return this.owned === null || this.partitionOf === null || this.owned.has(this.partitionOf(groupId));
+  }
+
+  /** Cluster mode: this broker became leader of `partition`; its groups are served from now on. */
+  async loadPartition(partition: number): Promise<void> {
+    if (!this.owned || this.owned.has(partition) || !this.stateLog || !this.partitionOf) return;
+    const inPartition = (groupId: string) => this.partitionOf!(groupId) === partition;
+    this.dropGroups(inPartition, ErrorCode.NOT_COORDINATOR);
+    for await (const rec of this.stateLog.load(new Set([partition]))) this.replay(rec);
+    this.resumeGroups(inPartition);
+    this.owned.add(partition);
+    this.logger?.info({ partition }, 'group partition loaded');
+  }
+
+  /** Cluster mode: leadership of `partition` moved away; its groups answer NOT_COORDINATOR here. */
+  unloadPartition(partition: number): void {
+    if (!this.owned || !this.partitionOf || !this.owned.delete(partition)) return;
+    this.dropGroups((groupId) => this.partitionOf!(groupId) === partition, ErrorCode.NOT_COORDINATOR);
+    this.logger?.info({ partition }, 'group partition unloaded');
+  }
+
+  private dropGroups(which: (groupId: string) => boolean, errorCode: number): void {
+    for (const [id, g] of this.groups) {
+      if (!which(id)) continue;
+      this.classic.shutdownGroup(g, errorCode);
+      this.groups.delete(id);
+    }
+    for (const [id, g] of this.consumerGroups) {
+      if (!which(id)) continue;
+      this.consumer.shutdownGroup(g);
+      this.consumerGroups.delete(id);
+    }
+    for (const id of [...this.offsets.groupIds()]) if (which(id)) this.offsets.deleteGroup(id);
   }
 
   /** True once start() replayed the log; before that requests get COORDINATOR_LOAD_IN_PROGRESS. */

@@ -13,6 +13,8 @@ export interface OffsetsTopicDeps {
   logs: LogManager;
   /** offsets.topic.num.partitions, used when the topic does not exist yet. */
   partitions: number;
+  /** Cluster mode: whether this broker keeps a replica of the partition (only those have logs here). */
+  hosts?: (partition: number) => boolean;
 }
 
 interface PendingAppend {
@@ -29,7 +31,8 @@ interface PendingAppend {
  * pipelined commits cost one storage append.
  */
 export class OffsetsTopicLog implements GroupStateLog {
-  private partitionLogs: PartitionLog[] = [];
+  private partitionLogs: Array<PartitionLog | undefined> = [];
+  private count = 0;
   private opening: Promise<void> | null = null;
   private readonly queues = new Map<number, PendingAppend[]>();
   private readonly writing = new Set<number>();
@@ -59,20 +62,26 @@ export class OffsetsTopicLog implements GroupStateLog {
       internal: true,
       configs: { 'cleanup.policy': 'compact' },
     });
-    const logs: PartitionLog[] = [];
+    const logs: Array<PartitionLog | undefined> = [];
     for (let p = 0; p < topic.partitions; p++) {
-      logs.push(await this.deps.logs.create(OFFSETS_TOPIC, p, { cleanupPolicy: 'compact' }));
+      logs.push(this.deps.hosts && !this.deps.hosts(p) ? undefined : await this.deps.logs.create(OFFSETS_TOPIC, p, { cleanupPolicy: 'compact' }));
     }
     this.partitionLogs = logs;
+    this.count = topic.partitions;
   }
 
   get partitionCount(): number {
-    return this.partitionLogs.length;
+    return this.count;
+  }
+
+  /** A replica assigned here after the topic was opened gets its log from the metadata follower. */
+  private logFor(partition: number): PartitionLog | undefined {
+    return (this.partitionLogs[partition] ??= this.deps.logs.get(OFFSETS_TOPIC, partition));
   }
 
   async append(groupId: string, records: readonly GroupLogRecord[]): Promise<void> {
-    if (this.partitionLogs.length === 0) await this.ensureOpen();
-    const partition = offsetsPartitionFor(groupId, this.partitionLogs.length);
+    if (this.count === 0) await this.ensureOpen();
+    const partition = offsetsPartitionFor(groupId, this.count);
     return new Promise((resolve, reject) => {
       let q = this.queues.get(partition);
       if (!q) this.queues.set(partition, (q = []));
@@ -92,7 +101,9 @@ export class OffsetsTopicLog implements GroupStateLog {
           records: q.flatMap((a) => a.records.map((r) => ({ key: r.key, value: r.value }))),
         });
         try {
-          await this.partitionLogs[partition].append(batch);
+          const log = this.logFor(partition);
+          if (!log) throw new Error(`no replica of ${OFFSETS_TOPIC}-${partition} on this broker`);
+          await log.append(batch);
           for (const a of q) a.resolve();
         } catch (err) {
           for (const a of q) a.reject(err);
@@ -103,8 +114,12 @@ export class OffsetsTopicLog implements GroupStateLog {
     }
   }
 
-  async *load(): AsyncIterable<GroupLogRecord> {
-    for (const log of this.partitionLogs) yield* replayKeyedLog(log);
+  async *load(partitions?: ReadonlySet<number>): AsyncIterable<GroupLogRecord> {
+    for (let p = 0; p < this.count; p++) {
+      if (partitions && !partitions.has(p)) continue;
+      const log = this.logFor(p);
+      if (log) yield* replayKeyedLog(log);
+    }
   }
 
 }

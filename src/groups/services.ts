@@ -1,4 +1,9 @@
+import { ErrorCode } from '../../protocol/errors';
 import type { BrokerServices, RequestContext } from '../handlers/types';
+import type { Logger } from '../log';
+import { OffsetsPlacement } from '../metadata/coordinatorPlacement';
+import type { MetadataService } from '../metadata/types';
+import { OFFSETS_TOPIC } from './offsetsTopicRecords';
 import { groupConfigFromProperties } from './config';
 import { GroupCoordinator } from './coordinator';
 import { OffsetsTopicLog } from './offsetsTopicLog';
@@ -18,6 +23,7 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
   });
   await log.open();
   const { metadata } = services;
+  const placement = services.clustered ? new OffsetsPlacement(metadata, config.offsetsTopicPartitions ?? 50) : null;
   const coordinator = new GroupCoordinator({
     config,
     log,
@@ -27,16 +33,67 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
       byId: (id) => metadata.topicById(id),
       names: () => metadata.topics().map((t) => t.name),
     },
+    partitionOf: placement ? (groupId) => placement.partitionOf(groupId) : undefined,
   });
-  await coordinator.start();
+  if (placement) {
+    await coordinator.start(placement.ledPartitions());
+    const stopFollowing = followOffsetsLeadership(metadata, log, coordinator, logger);
+    const stop = coordinator.stop.bind(coordinator);
+    coordinator.stop = () => {
+      stopFollowing();
+      stop();
+    };
+  } else {
+    await coordinator.start();
+  }
   services.groups = coordinator;
   return coordinator;
 }
 
-/** The coordinator of the broker serving this request, or null while it is not running. */
-export function groupCoordinator(ctx: RequestContext): GroupCoordinator | null {
+/**
+ * Cluster mode: the coordinator serves the groups of the `__consumer_offsets`
+ * partitions this broker leads, loading a partition when it gains leadership
+ * and dropping its groups when it loses it. Loads run one after another, off
+ * the metadata event path, so a long replay does not hold up other events.
+ */
+function followOffsetsLeadership(metadata: MetadataService, log: OffsetsTopicLog, coordinator: GroupCoordinator, logger: Logger): () => void {
+  let chain: Promise<void> = Promise.resolve();
+  const run = (what: string, fn: () => Promise<void> | void) => {
+    chain = chain.then(fn).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, what));
+  };
+  const selfId = () => metadata.self().nodeId;
+  return metadata.onChange((e) => {
+    if (e.type === 'topic-created' && e.topic.name === OFFSETS_TOPIC) {
+      run('cannot open the offsets topic', async () => {
+        await log.open();
+        for (let p = 0; p < e.topic.partitions; p++) if (metadata.partitionState(OFFSETS_TOPIC, p)?.leader === selfId()) await coordinator.loadPartition(p);
+      });
+    } else if (e.type === 'partition-changed' && e.state.topic === OFFSETS_TOPIC) {
+      const p = e.state.partition;
+      if (e.state.leader === selfId()) run('cannot load group partition', async () => {
+        await log.open();
+        await coordinator.loadPartition(p);
+      });
+      else run('cannot unload group partition', () => coordinator.unloadPartition(p));
+    }
+  });
+}
+
+/**
+ * The coordinator of the broker serving this request, or null while it is not
+ * running or (cluster mode, when `groupId` is given) does not serve that group.
+ */
+export function groupCoordinator(ctx: RequestContext, groupId?: string): GroupCoordinator | null {
   const g = ctx.broker.groups;
-  return g instanceof GroupCoordinator && g.isLoaded ? g : null;
+  if (!(g instanceof GroupCoordinator && g.isLoaded)) return null;
+  return groupId === undefined || g.ownsGroup(groupId) ? g : null;
+}
+
+/** Why groupCoordinator(ctx, groupId) gave null: not running here, or another broker coordinates the group. */
+export function groupCoordinatorError(ctx: RequestContext, groupId: string): number {
+  const g = ctx.broker.groups;
+  if (!(g instanceof GroupCoordinator && g.isLoaded)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  return g.ownsGroup(groupId) ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR;
 }
 
 /** Keeps request payloads that outlive the request from pinning the whole request frame. */

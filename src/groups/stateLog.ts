@@ -10,8 +10,8 @@ export interface GroupLogRecord {
 
 export interface GroupStateLog {
   append(groupId: string, records: readonly GroupLogRecord[]): Promise<void>;
-  /** Every record persisted so far, in log order (replayed at startup). */
-  load(): AsyncIterable<GroupLogRecord>;
+  /** Every record persisted so far, in log order (replayed at startup); only those partitions' when given (cluster mode). */
+  load(partitions?: ReadonlySet<number>): AsyncIterable<GroupLogRecord>;
 }
 
 /** In-memory log: keeps everything appended, so tests can "restart" a coordinator from it. */

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { ConsumerGroupDescribeRequest } from '../../protocol/generated/messages/ConsumerGroupDescribeRequest';
 import type { ConsumerGroupDescribeResponseInput } from '../../protocol/generated/messages/ConsumerGroupDescribeResponse';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedOperations, GROUP_OPERATIONS } from '../security/acl/check';
 import { AclOperation, ResourceType } from '../security/acl/model';
@@ -15,7 +15,7 @@ export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, 
     throttleTimeMs: 0,
     groups: req.groupIds.map((groupId) => {
       if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId, groupState: '', members: [] };
-      if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, groupId, groupState: '', members: [] };
+      if (!coord || !coord.ownsGroup(groupId)) return { errorCode: groupCoordinatorError(ctx, groupId), errorMessage: null, groupId, groupState: '', members: [] };
       const d = coord.describeConsumerGroup(groupId);
       return {
         errorCode: d.errorCode,

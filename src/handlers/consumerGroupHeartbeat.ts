@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/messages/ConsumerGroupHeartbeatRequest';
 import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
-import { clientHost, groupCoordinator } from '../groups/services';
+import { clientHost, groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -11,12 +11,12 @@ import { AclOperation } from '../security/acl/model';
  * clients bring their own (a UUID), which the coordinator keeps.
  */
 export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponseInput> = async (ctx, req) => {
-  const coord = groupCoordinator(ctx);
+  const coord = groupCoordinator(ctx, req.groupId);
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {
     return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
   if (!coord) {
-    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+    return { errorCode: groupCoordinatorError(ctx, req.groupId), errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
   if (ctx.apiVersion >= 1 && req.memberId === '') {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'MemberId can not be empty.', memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { DeleteGroupsRequest } from '../../protocol/generated/messages/DeleteGroupsRequest';
 import type { DeleteGroupsResponseInput } from '../../protocol/generated/messages/DeleteGroupsResponse';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -12,9 +12,9 @@ export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsRespon
   for (const groupId of req.groupsNames) {
     const errorCode = !authorizedGroup(ctx, AclOperation.DELETE, groupId)
       ? ErrorCode.GROUP_AUTHORIZATION_FAILED
-      : coord
+      : coord?.ownsGroup(groupId)
         ? await coord.deleteGroup(groupId)
-        : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        : groupCoordinatorError(ctx, groupId);
     results.push({ groupId, errorCode });
   }
   return { throttleTimeMs: 0, results };

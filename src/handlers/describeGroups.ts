@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeGroupsRequest } from '../../protocol/generated/messages/DescribeGroupsRequest';
 import type { DescribeGroupsResponseInput } from '../../protocol/generated/messages/DescribeGroupsResponse';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedOperations, GROUP_OPERATIONS } from '../security/acl/check';
 import { AclOperation, ResourceType } from '../security/acl/model';
@@ -17,8 +17,8 @@ export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroups
       if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) {
         return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
       }
-      if (!coord) {
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+      if (!coord || !coord.ownsGroup(groupId)) {
+        return { errorCode: groupCoordinatorError(ctx, groupId), groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
       }
       const d = coord.describeGroup(groupId);
       return {

@@ -2,7 +2,8 @@ import { ErrorCode } from '../../protocol/errors';
 import type { FindCoordinatorRequest } from '../../protocol/generated/messages/FindCoordinatorRequest';
 import type { FindCoordinatorResponseInput } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import { groupCoordinator } from '../groups/services';
-import type { Handler } from './types';
+import { clusterCoordinator } from '../metadata/coordinatorPlacement';
+import type { Handler, RequestContext } from './types';
 import { coordinatorKeyDenied } from '../security/acl/check';
 import { endpointFor } from './advertisedEndpoint';
 
@@ -14,6 +15,7 @@ const KEY_TRANSACTION = 1;
  * land, every transactional id. v4+ batches several keys in one request.
  */
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponseInput> = (ctx, req) => {
+  if (ctx.broker.clustered && (req.keyType === KEY_GROUP || req.keyType === KEY_TRANSACTION)) return findInCluster(ctx, req);
   const self = ctx.broker.metadata.self();
   const at = endpointFor(ctx, self);
   let errorCode: number = ErrorCode.NONE;
@@ -33,3 +35,20 @@ export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordina
   }
   return { throttleTimeMs: 0, errorCode, errorMessage: null, ...where };
 };
+
+/** Cluster mode: each key's coordinator is the leader of its internal topic partition, on whichever broker that is. */
+async function findInCluster(ctx: RequestContext, req: FindCoordinatorRequest): Promise<FindCoordinatorResponseInput> {
+  const one = async (key: string) => {
+    const denied = coordinatorKeyDenied(ctx, req.keyType, key);
+    if (denied !== 0) return { nodeId: -1, host: '', port: -1, errorCode: denied };
+    const found = await clusterCoordinator(ctx.broker, req.keyType, key);
+    if (!found.node) return { nodeId: -1, host: '', port: -1, errorCode: found.errorCode };
+    return { nodeId: found.node.nodeId, ...endpointFor(ctx, found.node), errorCode: ErrorCode.NONE };
+  };
+  if (ctx.apiVersion >= 4) {
+    const coordinators = [];
+    for (const key of req.coordinatorKeys) coordinators.push({ key, ...(await one(key)), errorMessage: null });
+    return { throttleTimeMs: 0, coordinators };
+  }
+  return { throttleTimeMs: 0, errorMessage: null, ...(await one(req.key)) };
+}

@@ -1,15 +1,15 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { HeartbeatRequest } from '../../protocol/generated/messages/HeartbeatRequest';
 import type { HeartbeatResponseInput } from '../../protocol/generated/messages/HeartbeatResponse';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 export const handleHeartbeat: Handler<HeartbeatRequest, HeartbeatResponseInput> = (ctx, req) => {
-  const coord = groupCoordinator(ctx);
+  const coord = groupCoordinator(ctx, req.groupId);
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
-  if (!coord) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+  if (!coord) return { throttleTimeMs: 0, errorCode: groupCoordinatorError(ctx, req.groupId) };
   const instance = ctx.apiVersion >= 3 ? req.groupInstanceId : null;
   return { throttleTimeMs: 0, errorCode: coord.heartbeat(req.groupId, req.memberId, instance, req.generationId) };
 };

@@ -1,19 +1,19 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { JoinGroupRequest } from '../../protocol/generated/messages/JoinGroupRequest';
 import type { JoinGroupResponseInput } from '../../protocol/generated/messages/JoinGroupResponse';
-import { clientHost, groupCoordinator, ownBytes } from '../groups/services';
+import { clientHost, groupCoordinator, groupCoordinatorError, ownBytes } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponseInput> = async (ctx, req) => {
   const v = ctx.apiVersion;
-  const coord = groupCoordinator(ctx);
+  const coord = groupCoordinator(ctx, req.groupId);
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {
     return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
   }
   if (!coord) {
-    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
+    return { errorCode: groupCoordinatorError(ctx, req.groupId), generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
   }
   const r = await coord.join({
     groupId: req.groupId,

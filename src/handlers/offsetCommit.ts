@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest';
 import type { OffsetCommitResponseInput } from '../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetToCommit, PartitionResult } from '../groups/coordinator';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -46,12 +46,12 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
       });
     }
   }
-  const coord = groupCoordinator(ctx);
+  const coord = groupCoordinator(ctx, req.groupId);
   if (!coord) {
     return {
       throttleTimeMs: 0,
       topics: byTopic([
-        ...offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE })),
+        ...offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: groupCoordinatorError(ctx, req.groupId) })),
         ...unknown,
       ]),
     };

@@ -1,16 +1,16 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetDeleteRequest } from '../../protocol/generated/messages/OffsetDeleteRequest';
 import type { OffsetDeleteResponseInput } from '../../protocol/generated/messages/OffsetDeleteResponse';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import { byTopic } from './offsetCommit';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 export const handleOffsetDelete: Handler<OffsetDeleteRequest, OffsetDeleteResponseInput> = async (ctx, req) => {
-  const coord = groupCoordinator(ctx);
+  const coord = groupCoordinator(ctx, req.groupId);
   if (!authorizedGroup(ctx, AclOperation.DELETE, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
-  if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, throttleTimeMs: 0, topics: [] };
+  if (!coord) return { errorCode: groupCoordinatorError(ctx, req.groupId), throttleTimeMs: 0, topics: [] };
   const allowed = req.topics.filter((t) => authorizedTopic(ctx, AclOperation.READ, t.name));
   const denied = req.topics
     .filter((t) => !allowed.includes(t))

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/messages/OffsetFetchResponse';
 import type { FetchedTopic, GroupCoordinator } from '../groups/coordinator';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler, RequestContext } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { authorizeFetchedOffsets } from '../security/acl/groupOffsets';
@@ -12,7 +12,7 @@ type TopicQuery = ReadonlyArray<{ name: string; partitionIndexes: readonly numbe
 
 function fetchOne(ctx: RequestContext, coord: GroupCoordinator | null, groupId: string, topics: TopicQuery): { errorCode: number; topics: FetchedTopic[] } {
   if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
-  if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+  if (!coord || !coord.ownsGroup(groupId)) return { errorCode: groupCoordinatorError(ctx, groupId), topics: [] };
   const r = coord.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })));
   return { errorCode: r.errorCode, topics: authorizeFetchedOffsets(ctx, r.topics, topics === null) };
 }

@@ -1,16 +1,16 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { SyncGroupRequest } from '../../protocol/generated/messages/SyncGroupRequest';
 import type { SyncGroupResponseInput } from '../../protocol/generated/messages/SyncGroupResponse';
-import { groupCoordinator, ownBytes } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError, ownBytes } from '../groups/services';
 import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 export const handleSyncGroup: Handler<SyncGroupRequest, SyncGroupResponseInput> = async (ctx, req) => {
   const v = ctx.apiVersion;
-  const coord = groupCoordinator(ctx);
+  const coord = groupCoordinator(ctx, req.groupId);
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, assignment: Buffer.alloc(0) };
-  if (!coord) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: Buffer.alloc(0) };
+  if (!coord) return { errorCode: groupCoordinatorError(ctx, req.groupId), assignment: Buffer.alloc(0) };
   const r = await coord.sync({
     groupId: req.groupId,
     generationId: req.generationId,

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest';
 import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/TxnOffsetCommitResponse';
-import { groupCoordinator } from '../groups/services';
+import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import { txnServices } from '../txn/services';
 import type { StagedOffset } from '../txn/txnLogRecords';
 import type { Handler } from './types';
@@ -17,8 +17,8 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   );
   let errorCode: number = ErrorCode.INVALID_GROUP_ID;
   if (req.groupId && acl.all === 0) {
-    const groups = groupCoordinator(ctx);
-    errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const groups = groupCoordinator(ctx, req.groupId);
+    errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : groupCoordinatorError(ctx, req.groupId);
     if (errorCode === ErrorCode.NONE) errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
   }
   return {

@@ -7,6 +7,8 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 export interface ChildBroker {
   child: ChildProcess;
   port: number;
+  /** Every JSON log line the child printed so far. */
+  logs: Array<Record<string, unknown>>;
   /** SIGKILL: no shutdown code runs, like a crash. */
   kill9(): Promise<void>;
   stop(): Promise<void>;
@@ -21,6 +23,7 @@ export async function startChildBroker(dataDir: string, props: Record<string, st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  const logs: Array<Record<string, unknown>> = [];
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -32,6 +35,7 @@ export async function startChildBroker(dataDir: string, props: Record<string, st
     createInterface({ input: child.stdout! }).on('line', (l) => {
       try {
         const msg = JSON.parse(l) as { msg?: string; port?: number };
+        logs.push(msg);
         if (msg.msg === 'listening' && typeof msg.port === 'number') {
           clearTimeout(timer);
           resolve(msg.port);
@@ -44,6 +48,7 @@ export async function startChildBroker(dataDir: string, props: Record<string, st
   return {
     child,
     port,
+    logs,
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -9,7 +9,7 @@ import type { Handler, RequestContext } from './types';
 import { appendIdempotent, hasProducerId, transactionCheck } from '../txn/idempotentAppend';
 import { checkLeader } from '../replication/leadership';
 import { minInsyncFor } from '../replication/config';
-import { throttleProduce } from '../security/quota/requestThrottle';
+import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -89,6 +89,8 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
 }
 
 export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = async (ctx, req) => {
+  const quota = ctx.broker.quotas?.produce;
+  const quotaTurn = quota?.active ? await takeProduceTurn(ctx, quota) : null;
   const acks = req.acks;
   const validAcks = acks === 0 || acks === 1 || acks === -1;
   // Kafka refuses the whole request when the transactional id may not be written.
@@ -118,8 +120,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
     }),
   );
   // Appended first, throttled after (Kafka's way): the answer says how long to back off, acks=0 or not.
-  const quota = ctx.broker.quotas?.produce;
-  const throttleTimeMs = quota?.active ? await throttleProduce(ctx, quota, req) : 0;
+  const throttleTimeMs = quota && quotaTurn ? await throttleProduce(ctx, quota, req, quotaTurn) : 0;
   // acks=0: the client expects no answer at all, not even for errors.
   if (acks === 0) return null;
   return { responses, throttleTimeMs };

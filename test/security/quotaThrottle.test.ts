@@ -79,6 +79,19 @@ describe('quota throttling (raw client)', function () {
     expect(mutedAnswer.at - t0).to.be.at.least(throttle - 5);
   });
 
+  it('pipelined produce requests of a client over quota wait their turn (Kafka reads one request at a time)', async () => {
+    await setQuota('pipeliner', 'producer_byte_rate', 100_000);
+    const c = await connect();
+    const t0 = Date.now();
+    const frames = Array.from({ length: 10 }, () => c.encode(ApiKey.Produce, 9, produceBody('pipelined', bigBatch(50_000)), correlation++, 'pipeliner'));
+    c.send(Buffer.concat(frames));
+    const throttles: number[] = [];
+    for (let i = 0; i < frames.length; i++) throttles.push(c.decode<ProduceResponse>(ApiKey.Produce, 9, await c.nextFrame(15_000)).body.throttleTimeMs);
+    // 500 kB at 100 kB/s: the 2 s window span and the last 50 kB request are all a client can get ahead by.
+    expect(Date.now() - t0).to.be.at.least(5000 - 2000 - 500);
+    expect(throttles.filter((t) => t > 0).length).to.be.at.least(5);
+  });
+
   it('produce v5 over quota: the response itself waits for the throttle time', async () => {
     await setQuota('old-writer', 'producer_byte_rate', 20_000);
     const c = await connect();

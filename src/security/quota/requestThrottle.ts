@@ -1,5 +1,6 @@
 import type { ProduceRequest } from '../../../protocol/generated/messages/ProduceRequest';
-import type { RequestContext } from '../../handlers/types';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectionInfo, RequestContext } from '../../handlers/types';
 import type { ByteRateQuota } from './byteRateQuota';
 import { FETCH_HONOURS_THROTTLE_FROM, PRODUCE_HONOURS_THROTTLE_FROM, throttleConnection } from './throttle';
 
@@ -10,15 +11,42 @@ function produceBytes(req: ProduceRequest): number {
   return n;
 }
 
+/** Per connection: settles when the previous produce of a quota-limited client has been accounted for. */
+const produceTurns = new WeakMap<ConnectionInfo, Promise<void>>();
+
+/**
+ * Kafka reads one request per connection at a time, so a muted connection
+ * stops a client at once. Brook runs pipelined requests concurrently, so a
+ * client with a producer quota takes turns here instead: each of its produce
+ * requests starts after the previous one was accounted for and after any
+ * throttle time that left, exactly as if it had been read after the mute.
+ * Null (nothing to wait for, nothing to account) when no quota applies.
+ */
+export async function takeProduceTurn(ctx: RequestContext, quota: ByteRateQuota): Promise<(() => void) | null> {
+  if (quota.match(ctx.connection.principal, ctx.clientId) === null) return null;
+  const conn = ctx.connection;
+  const previous = produceTurns.get(conn) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  produceTurns.set(conn, mine);
+  await previous;
+  const left = (conn.throttledUntilMs ?? 0) - Date.now();
+  if (left > 0) await sleep(left);
+  return release;
+}
+
 /**
  * Called after the append (Kafka throttles after the fact): records the
- * request against the client's producer_byte_rate and mutes the connection
- * when it went over. Returns throttle_time_ms for the response.
+ * request against the client's producer_byte_rate, mutes the connection when
+ * it went over and lets the client's next produce take its turn. Returns
+ * throttle_time_ms for the response.
  */
-export async function throttleProduce(ctx: RequestContext, quota: ByteRateQuota, req: ProduceRequest): Promise<number> {
+export async function throttleProduce(ctx: RequestContext, quota: ByteRateQuota, req: ProduceRequest, endTurn: () => void): Promise<number> {
   const now = Date.now();
   const ms = quota.record(ctx.connection.principal, ctx.clientId, produceBytes(req), now);
-  await throttleConnection(ctx.connection, ms, ctx.apiVersion, PRODUCE_HONOURS_THROTTLE_FROM, now);
+  const throttled = throttleConnection(ctx.connection, ms, ctx.apiVersion, PRODUCE_HONOURS_THROTTLE_FROM, now);
+  endTurn();
+  await throttled;
   return ms;
 }
 

@@ -102,4 +102,135 @@ describe('cluster: replication on in-process brokers', function () {
     // the outsider never created a log for a partition it does not host
     expect(c.broker(outsider).services.logs.get('t', 0)).to.equal(undefined);
   });
+
+  it('consumers never see past the high watermark: acks=1 data waits for the ISR before it is served', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('hw', 1, 2);
+    const s = c.state('hw', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    expect((await produce(c, s.leader, 'hw', 0, ['a', 'b'])).errorCode).to.equal(0);
+    // the follower stops fetching but stays registered: with the default 30 s lag time it stays in the ISR
+    await c.replication(follower).stop();
+    expect((await produce(c, s.leader, 'hw', 0, ['c'], 1)).errorCode).to.equal(0);
+    const leaderLog = c.broker(s.leader).services.logs.get('hw', 0)!;
+    expect(leaderLog.logEndOffset).to.equal(3);
+    expect(leaderLog.highWatermark).to.equal(2);
+    expect(await fetchFrom(c, s.leader, 'hw', 0, 2)).to.include({ errorCode: 0, highWatermark: 2, bytes: 0 });
+    // once it is gone from the ISR the leader alone commits
+    await c.killBroker(follower);
+    expect(c.state('hw', 0).isr).to.deep.equal([s.leader]);
+    await c.waitFor('high watermark at the leader end', () => leaderLog.highWatermark === 3);
+    const f = await fetchFrom(c, s.leader, 'hw', 0, 2);
+    expect(f.errorCode).to.equal(0);
+    expect(f.bytes).to.be.greaterThan(0);
+  });
+
+  it('a follower that stops fetching leaves the ISR after replica.lag.time.max.ms; min.insync.replicas then refuses acks=all', async () => {
+    c = await MemoryCluster.start({ brokers: 3, config: { 'replica.lag.time.max.ms': '600' } });
+    await c.createTopic('isr', 1, 3, { 'min.insync.replicas': '3' });
+    const s = c.state('isr', 0);
+    expect((await produce(c, s.leader, 'isr', 0, ['a'])).errorCode).to.equal(0);
+    const victim = s.replicas.find((r) => r !== s.leader)!;
+    // live and registered, but no longer fetching: only the leader's lag check can drop it
+    await c.replication(victim).stop();
+    const stoppedAt = Date.now();
+    await c.waitFor('ISR without the stalled follower', () => !c.state('isr', 0).isr.includes(victim));
+    expect(Date.now() - stoppedAt).to.be.at.least(500);
+    expect(c.state('isr', 0).isr).to.have.length(2);
+    expect((await produce(c, s.leader, 'isr', 0, ['b'])).errorCode).to.equal(ErrorCode.NOT_ENOUGH_REPLICAS);
+    // acks=1 does not care about min.insync.replicas
+    expect((await produce(c, s.leader, 'isr', 0, ['c'], 1)).errorCode).to.equal(0);
+    await c.metadata.alterTopicConfigs('isr', { 'min.insync.replicas': '2' });
+    expect((await produce(c, s.leader, 'isr', 0, ['d'])).errorCode).to.equal(0);
+    // back: it catches up and rejoins the ISR, after which min.insync.replicas=3 is met again
+    await c.killBroker(victim);
+    await c.restartBroker(victim);
+    await c.waitFor('follower back in the ISR', () => c.state('isr', 0).isr.includes(victim));
+    const leaderEnd = c.broker(s.leader).services.logs.get('isr', 0)!.logEndOffset;
+    await c.waitFor('rejoined follower caught up', () => c.broker(victim).services.logs.get('isr', 0)!.logEndOffset === leaderEnd);
+    await c.metadata.alterTopicConfigs('isr', { 'min.insync.replicas': '3' });
+    expect((await produce(c, s.leader, 'isr', 0, ['e'])).errorCode).to.equal(0);
+  });
+
+  it('acks=all times out with REQUEST_TIMED_OUT when an ISR member does not fetch in time', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('slow', 1, 2);
+    const s = c.state('slow', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    // pause the follower's fetching without telling the controller: it stays live and in the ISR
+    await c.replication(follower).stop();
+    const started = Date.now();
+    expect((await produce(c, s.leader, 'slow', 0, ['x'], -1, 300)).errorCode).to.equal(ErrorCode.REQUEST_TIMED_OUT);
+    expect(Date.now() - started).to.be.at.least(290);
+  });
+
+  it('acks=all answers NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrinks below min.insync.replicas while the produce waits', async () => {
+    c = await MemoryCluster.start({ brokers: 3, config: { 'replica.lag.time.max.ms': '400' } });
+    await c.createTopic('after', 1, 3, { 'min.insync.replicas': '2' });
+    const s = c.state('after', 0);
+    for (const f of s.replicas.filter((r) => r !== s.leader)) await c.replication(f).stop();
+    const r = await produce(c, s.leader, 'after', 0, ['x'], -1, 10_000);
+    expect(r.errorCode).to.equal(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    expect(c.state('after', 0).isr).to.deep.equal([s.leader]);
+    // the record was written and is committed by the leader alone
+    expect(c.broker(s.leader).services.logs.get('after', 0)!.highWatermark).to.equal(1);
+  });
+
+  it('leader death: a follower from the ISR takes over at the next epoch with every acknowledged message, and the old leader rejoins as follower', async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('fo', 1, 3);
+    const s = c.state('fo', 0);
+    for (let i = 0; i < 20; i++) expect((await produce(c, s.leader, 'fo', 0, [`m${i}`])).errorCode).to.equal(0);
+    const acked = await logBytes(c, s.leader, 'fo', 0);
+    await c.killBroker(s.leader);
+    const next = c.state('fo', 0);
+    expect(next.leader).to.not.equal(s.leader);
+    expect(next.leader).to.not.equal(-1);
+    expect(next.leaderEpoch).to.equal(s.leaderEpoch + 1);
+    await c.waitFor('new leader serving', async () => (await fetchFrom(c, next.leader, 'fo', 0, 0)).errorCode === 0);
+    const newLeaderBytes = await logBytes(c, next.leader, 'fo', 0);
+    expect(newLeaderBytes.subarray(0, acked.length).equals(acked)).to.equal(true);
+    const f = await fetchFrom(c, next.leader, 'fo', 0, 0);
+    expect(f.highWatermark).to.equal(20);
+    const r = await produce(c, next.leader, 'fo', 0, ['after']);
+    expect(r).to.deep.equal({ errorCode: 0, baseOffset: 20 });
+    // batches written in the new epoch carry it
+    const newLog = c.broker(next.leader).services.logs.get('fo', 0)!;
+    const last = (await newLog.read(20, 1 << 20)).chunks[0]!;
+    expect(last.readInt32BE(12)).to.equal(next.leaderEpoch);
+    await c.restartBroker(s.leader);
+    await c.waitFor('old leader back in the ISR', () => c.state('fo', 0).isr.includes(s.leader));
+    await c.waitFor('old leader caught up', () => c.broker(s.leader).services.logs.get('fo', 0)!.logEndOffset === 21);
+    expect((await logBytes(c, s.leader, 'fo', 0)).equals(await logBytes(c, next.leader, 'fo', 0))).to.equal(true);
+    expect(c.state('fo', 0).leader).to.equal(next.leader);
+  });
+
+  it('a diverged follower truncates its unreplicated tail (OffsetForLeaderEpoch) and takes the new leader\'s records', async () => {
+    c = await MemoryCluster.start({ brokers: 2, policy: { uncleanLeaderElection: true, preferredLeaderElection: false } });
+    await c.createTopic('div', 1, 2);
+    const s = c.state('div', 0);
+    const a = s.leader;
+    const b = s.replicas.find((r) => r !== a)!;
+    expect((await produce(c, a, 'div', 0, ['x0', 'x1'])).errorCode).to.equal(0);
+    await c.waitFor('b caught up', () => c.broker(b).services.logs.get('div', 0)!.logEndOffset === 2);
+    await c.killBroker(b);
+    // a alone in the ISR: these records exist only on a
+    expect((await produce(c, a, 'div', 0, ['lost2', 'lost3', 'lost4'])).errorCode).to.equal(0);
+    await c.killBroker(a);
+    expect(c.state('div', 0).leader).to.equal(-1);
+    // b comes back first; unclean election lets it lead at a new epoch, without a's tail
+    await c.restartBroker(b);
+    const sb = c.state('div', 0);
+    expect(sb.leader).to.equal(b);
+    await c.waitFor('b leading', async () => (await fetchFrom(c, b, 'div', 0, 0)).errorCode === 0);
+    expect((await produce(c, b, 'div', 0, ['y2'], 1)).baseOffset).to.equal(2);
+    await c.restartBroker(a);
+    await c.waitFor('a follows b', () => {
+      const log = c.broker(a).services.logs.get('div', 0)!;
+      return log.logEndOffset === 3;
+    });
+    expect((await logBytes(c, a, 'div', 0)).equals(await logBytes(c, b, 'div', 0))).to.equal(true);
+    const epochs = c.broker(a).services.logs.get('div', 0)!.epochs.all();
+    expect(epochs[epochs.length - 1]).to.deep.equal({ epoch: sb.leaderEpoch, startOffset: 2 });
+  });
 });

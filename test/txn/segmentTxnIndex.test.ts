@@ -29,12 +29,16 @@ class Workload {
   private readonly open = new Map<bigint, number>();
   lastBatch: { pid: bigint; seq: number; buf: Buffer; offset: number } | null = null;
 
-  constructor(private readonly log: () => PartitionLog) {}
+  constructor(
+    private readonly log: () => PartitionLog,
+    /** Keys repeat, so compaction has something to remove. */
+    private readonly keyed = false,
+  ) {}
 
   async write(pid: bigint, transactional: boolean, n = 1): Promise<void> {
     for (let i = 0; i < n; i++) {
       const seq = this.seq.get(pid) ?? 0;
-      const records = [{ key: null, value: Buffer.from(`${pid}-${seq}-${PAD}`) }];
+      const records = [{ key: this.keyed ? Buffer.from(`k${seq % 3}`) : null, value: Buffer.from(`${pid}-${seq}-${PAD}`) }];
       const buf = buildRecordBatch({ records, producerId: pid, producerEpoch: 0, baseSequence: seq, transactional });
       const copy = Buffer.from(buf);
       const out = await appendIdempotent(this.log(), buf, { now: Date.now() });
@@ -224,6 +228,19 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     const retry = await appendIdempotent(log, Buffer.from(last.buf), { now: Date.now() });
     expect(retry).to.deep.equal({ kind: 'duplicate', baseOffset: last.offset });
     expect(log.logEndOffset).to.equal(end);
+  });
+
+  it('keeps the index of a segment rewritten by compaction', async () => {
+    const m = await open();
+    const log = await m.create('compacted', 0, { cleanupPolicy: 'compact' });
+    const w = new Workload(() => log, true);
+    await fill(w, 5, 60);
+    await log.flush();
+    const before = filesWith(log.dir, '.txnindex').map((f) => [f, fs.readFileSync(path.join(log.dir, f))] as const);
+    const res = await log.compact(Date.now(), true);
+    expect(res.segmentsRewritten).to.be.greaterThan(2);
+    for (const [f, data] of before) expect(fs.readFileSync(path.join(log.dir, f)), f).to.deep.equal(data);
+    await checkRanges(log, w, 15);
   });
 
   it('removes the index files of segments deleted by DeleteRecords and keeps answering for the rest', async () => {

@@ -8,8 +8,9 @@ import { flagHelp, parseFlags } from './options';
 import { produceCommands } from './produce';
 import { topicCommands } from './topics';
 import { aclCommands } from './acls';
+import { quotaCommands } from './quotas';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands];
+const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

@@ -1,0 +1,120 @@
+import * as net from 'node:net';
+import { Reader } from '../../../protocol/codec/reader';
+import { Writer } from '../../../protocol/codec/writer';
+import { ApiKey, apiDescriptor } from '../../../protocol/generated/apis';
+import type { ApiVersionsResponse } from '../../../protocol/generated/messages/ApiVersionsResponse';
+import { FrameDecoder } from '../../server/frameDecoder';
+import { CliError, ExitCode } from './errors';
+
+/**
+ * One connection speaking the generated codecs, for admin APIs kafkajs does
+ * not have (client quotas). Requests go one at a time; versions are the
+ * highest both sides support, learnt with ApiVersions v0 on connect.
+ */
+export class RawAdminConnection {
+  private readonly decoder = new FrameDecoder(0x7fffffff);
+  private frames: Buffer[] = [];
+  private waiter: (() => void) | null = null;
+  private closed = false;
+  private correlation = 0;
+  private brokerVersions = new Map<number, { min: number; max: number }>();
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly clientId: string,
+    private readonly timeoutMs: number,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      this.frames.push(...this.decoder.push(chunk).frames);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async open(broker: string, clientId: string, timeoutMs: number): Promise<RawAdminConnection> {
+    const at = broker.lastIndexOf(':');
+    const host = broker.slice(0, at).replace(/^\[|\]$/g, '');
+    const port = Number(broker.slice(at + 1));
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host, port, timeout: timeoutMs }, () => resolve(s));
+      s.once('error', (err) => reject(new CliError(`cannot reach ${broker}: ${err.message}`, ExitCode.UNREACHABLE)));
+      s.once('timeout', () => {
+        s.destroy();
+        reject(new CliError(`cannot reach ${broker}: timed out after ${timeoutMs} ms`, ExitCode.UNREACHABLE));
+      });
+    });
+    socket.setTimeout(0);
+    const conn = new RawAdminConnection(socket, clientId, timeoutMs);
+    const versions = await conn.send<ApiVersionsResponse>(ApiKey.ApiVersions, 0, {});
+    for (const k of versions.apiKeys) conn.brokerVersions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    return conn;
+  }
+
+  /** The highest version of `apiKey` both sides speak. */
+  version(apiKey: number): number {
+    const ours = apiDescriptor(apiKey)!;
+    const theirs = this.brokerVersions.get(apiKey);
+    if (!theirs || theirs.max < ours.minVersion || theirs.min > ours.maxVersion) throw new CliError(`the broker does not support ${ours.name}`);
+    return Math.min(ours.maxVersion, theirs.max);
+  }
+
+  async request<T>(apiKey: number, body: unknown): Promise<T> {
+    return this.send<T>(apiKey, this.version(apiKey), body);
+  }
+
+  private async send<T>(apiKey: number, version: number, body: unknown): Promise<T> {
+    const d = apiDescriptor(apiKey)!;
+    const correlationId = ++this.correlation;
+    const w = new Writer();
+    const setSize = w.reserveInt32();
+    const hv = d.requestHeaderVersion(version);
+    w.int16(apiKey).int16(version).int32(correlationId);
+    if (hv >= 1) w.nullableString(this.clientId);
+    if (hv >= 2) w.uvarint(0);
+    d.encodeRequest(w, version, body);
+    setSize(w.length - 4);
+    this.socket.write(w.toBuffer());
+    const frame = await this.nextFrame(d.name);
+    const r = new Reader(frame);
+    if (r.int32() !== correlationId) throw new CliError(`${d.name}: response out of order`);
+    if (d.responseHeaderVersion(version) >= 1) {
+      const tags = r.uvarint();
+      for (let i = 0; i < tags; i++) {
+        r.uvarint();
+        r.skip(r.uvarint());
+      }
+    }
+    return d.decodeResponse(r, version) as T;
+  }
+
+  private async nextFrame(what: string): Promise<Buffer> {
+    const deadline = Date.now() + this.timeoutMs;
+    while (this.frames.length === 0) {
+      if (this.closed) throw new CliError(`${what}: the broker closed the connection (does this listener need TLS or SASL?)`, ExitCode.UNREACHABLE);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new CliError(`${what}: no answer within ${this.timeoutMs} ms`, ExitCode.UNREACHABLE);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return this.frames.shift()!;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -127,7 +127,9 @@ export class MemoryClusterMetadata {
       } else {
         const partitions = opts.partitions ?? this.defaults.partitions;
         if (!Number.isInteger(partitions) || partitions < 1) throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `partition count ${partitions} must be at least 1`);
-        assignment = assignReplicas(live, partitions, opts.replicationFactor ?? this.defaults.replicationFactor, startIndexFor(name, live.length));
+        // internal topics (__consumer_offsets, __transaction_state) get up to 3 replicas, as the etcd backend does
+        const rf = opts.replicationFactor ?? (opts.internal ? Math.min(3, live.length) : this.defaults.replicationFactor);
+        assignment = assignReplicas(live, partitions, rf, startIndexFor(name, live.length));
       }
       const topic: TopicInfo = { name, id: randomBytes(16), partitions: assignment.length, configs: { ...(opts.configs ?? {}) }, internal: opts.internal ?? false };
       this.byName.set(name, topic);

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { Kafka, logLevel } from 'kafkajs';
+import { MemoryCluster } from '../helpers/memoryCluster';
+import { runPython } from '../helpers/python';
+
+/** Checks that per partition the values read are exactly the ones acknowledged, once each, in send order. */
+function expectExactlyOnceInOrder(acked: Map<number, string[]>, read: Map<number, string[]>): void {
+  for (const [p, values] of acked) expect(read.get(p) ?? [], `partition ${p}`).to.deep.equal(values);
+}
+
+describe('cluster: real clients against replicated partitions', function () {
+  this.timeout(120_000);
+  let c: MemoryCluster;
+
+  afterEach(async () => {
+    await c?.stop();
+  });
+
+  it('kafkajs: an idempotent acks=all producer keeps going through a leader failover, and a consumer group reads every acked message once, in order', async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('kjs', 3, 3);
+    const kafka = new Kafka({ clientId: 'brook-repl', brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const acked = new Map<number, string[]>();
+    const send = async (i: number) => {
+      const partition = i % 3;
+      const value = `m${i}`;
+      await producer.send({ topic: 'kjs', acks: -1, messages: [{ partition, value }] });
+      acked.set(partition, [...(acked.get(partition) ?? []), value]);
+    };
+    for (let i = 0; i < 30; i++) await send(i);
+    const victim = c.leaderOf('kjs', 0);
+    await c.killBroker(victim);
+    expect(c.leaderOf('kjs', 0)).to.not.equal(victim);
+    for (let i = 30; i < 60; i++) await send(i);
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: 'repl-readers', retry: { retries: 10, initialRetryTime: 100 } });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'kjs', fromBeginning: true });
+    const read = new Map<number, string[]>();
+    let total = 0;
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          read.set(partition, [...(read.get(partition) ?? []), message.value!.toString()]);
+          if (++total === 60) resolve();
+        },
+      });
+    });
+    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`read ${total} of 60`)), 60_000))]);
+    await consumer.disconnect();
+    expectExactlyOnceInOrder(acked, read);
+  });
+
+  it('librdkafka (confluent-kafka): the leader dies while an idempotent acks=all producer writes; every acked message is read once, in order', async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('rdk', 2, 3);
+    const bootstrap = c.bootstrap.join(',');
+    const victim = c.leaderOf('rdk', 0);
+    const producing = runPython([`${__dirname}/drivers/rdkafka_numbered.py`, JSON.stringify({ op: 'produce', bootstrap, topic: 'rdk', partitions: 2, from: 0, count: 400, delayMs: 4 })]);
+    const victimLog = c.broker(victim).services.logs.get('rdk', 0)!;
+    await c.waitFor('the producer under way', () => victimLog.highWatermark >= 40, 30_000);
+    await c.killBroker(victim);
+    const produced = await producing;
+    expect(produced.code, produced.err).to.equal(0);
+    const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
+    expect(out.errors).to.deep.equal([]);
+    // after the kill, partition 0 kept taking writes on its new leader
+    expect(out.acked['0']!.length).to.equal(200);
+    const consumed = await runPython([`${__dirname}/drivers/rdkafka_numbered.py`, JSON.stringify({ op: 'consume', bootstrap: c.bootstrap.join(','), topic: 'rdk', expected: 400, group: 'rdk-readers' })]);
+    expect(consumed.code, consumed.err).to.equal(0);
+    const r = JSON.parse(consumed.out) as { read: Record<string, number[]> };
+    for (const p of ['0', '1']) expect(r.read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
+  });
+});

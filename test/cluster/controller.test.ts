@@ -30,6 +30,18 @@ describe('controller: replica assignment', () => {
     expect([count(1), count(2), count(3)]).to.deep.equal([4, 4, 4]);
   });
 
+  it('gives every partition exactly the replication factor, for every factor up to the broker count', () => {
+    const five = [1, 2, 3, 4, 5].map((nodeId) => ({ nodeId, rack: nodeId % 2 === 0 ? 'even' : 'odd' }));
+    for (const brokers of [plain, five]) {
+      for (let rf = 1; rf <= brokers.length; rf++) {
+        for (const replicas of assignReplicas(brokers, 4 * brokers.length, rf, 1)) {
+          expect(replicas, `rf ${rf}`).to.have.length(rf);
+          expect(new Set(replicas).size).to.equal(rf);
+        }
+      }
+    }
+  });
+
   it('puts the replicas of a partition on different racks when the racks allow it', () => {
     const brokers = [
       { nodeId: 1, rack: 'a' },

@@ -64,7 +64,7 @@ export function assignReplicas(
     const racksUsed = new Set([ring[leaderIdx].rack ?? '']);
     // Walk the ring from the shifted position; first pass takes only unused racks.
     for (let pass = 0; pass < 2 && chosen.length < replicationFactor; pass++) {
-      for (let k = 0; k < n - 1 && chosen.length < replicationFactor; k++) {
+      for (let k = 0; k < n && chosen.length < replicationFactor; k++) {
         const b = ring[(leaderIdx + shift + k) % n];
         if (chosen.includes(b)) continue;
         const rack = b.rack ?? '';

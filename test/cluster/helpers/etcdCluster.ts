@@ -1,0 +1,87 @@
+import { startTestBroker, type TestBroker } from '../../helpers/broker';
+import { startEtcd, type TestEtcd } from '../../helpers/etcd';
+import { tempDataDir } from '../../helpers/tempDir';
+
+/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let clusterSeq = 0;
+
+/** In-process brokers sharing one etcd, each with its own data dir, under a prefix of their own. */
+export class EtcdTestCluster {
+  readonly brokers = new Map<number, TestBroker>();
+  private readonly dataDirs = new Map<number, string>();
+  readonly prefix = `/brook-cluster-${process.pid}-${++clusterSeq}`;
+
+  private constructor(
+    readonly etcd: TestEtcd,
+    private readonly ownsEtcd: boolean,
+    private readonly extra: Record<string, string>,
+  ) {}
+
+  static async start(nodeIds: number[], opts: { etcd?: TestEtcd; config?: Record<string, string> } = {}): Promise<EtcdTestCluster> {
+    const etcd = opts.etcd ?? (await startEtcd());
+    const c = new EtcdTestCluster(etcd, !opts.etcd, opts.config ?? {});
+    try {
+      await Promise.all(nodeIds.map((id) => c.startBroker(id)));
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  configFor(nodeId: number): Record<string, string> {
+    return {
+      'metadata.backend': 'etcd',
+      'etcd.endpoints': this.etcd.endpoint,
+      'etcd.prefix': this.prefix,
+      'node.id': String(nodeId),
+      'broker.session.timeout.ms': '2000',
+      'offsets.topic.num.partitions': '6',
+      ...this.extra,
+    };
+  }
+
+  /** Starts (or restarts, on the same data dir) broker `nodeId`. */
+  async startBroker(nodeId: number, config: Record<string, string> = {}): Promise<TestBroker> {
+    let dir = this.dataDirs.get(nodeId);
+    if (!dir) this.dataDirs.set(nodeId, (dir = tempDataDir(`brook-node${nodeId}-`)));
+    const b = await startTestBroker({ dataDir: dir, config: { ...this.configFor(nodeId), ...config } });
+    this.brokers.set(nodeId, b);
+    return b;
+  }
+
+  broker(nodeId: number): TestBroker {
+    const b = this.brokers.get(nodeId);
+    if (!b) throw new Error(`broker ${nodeId} is not running`);
+    return b;
+  }
+
+  get bootstrap(): string[] {
+    return [...this.brokers.values()].map((b) => b.bootstrap);
+  }
+
+  /** Clean shutdown of one broker (its lease is revoked, so the others notice at once); its data dir stays. */
+  async stopBroker(nodeId: number): Promise<void> {
+    const b = this.brokers.get(nodeId);
+    this.brokers.delete(nodeId);
+    await b?.close();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.brokers.values()].map((b) => b.close().catch(() => undefined)));
+    this.brokers.clear();
+    const { rmSync } = await import('node:fs');
+    for (const dir of this.dataDirs.values()) rmSync(dir, { recursive: true, force: true });
+    if (this.ownsEtcd) await this.etcd.stop();
+  }
+}

@@ -74,7 +74,7 @@ describe('ACL authorizer', () => {
     expect(a.authorize(alice, Op.WRITE, RT.TOPIC, 'team-a')).to.equal(false);
   });
 
-  it('finds prefixes both when there are few and when there are more prefixes than name characters', () => {
+  it('finds prefixes of every stored length, among many or few', () => {
     const many = Array.from({ length: 40 }, (_, i) => acl({ resourceName: `p${i}-`, patternType: PatternType.PREFIXED }));
     const a = authorizer([...many, acl({ resourceName: 'ab', patternType: PatternType.PREFIXED })]);
     expect(a.authorize(alice, Op.READ, RT.TOPIC, 'abc')).to.equal(true);

@@ -4,32 +4,35 @@ import { PatternType, WILDCARD, type AclBinding } from './model';
 class TypeIndex {
   readonly literal = new Map<string, AclBinding[]>();
   readonly prefixed = new Map<string, AclBinding[]>();
+  /** Distinct lengths of the stored prefixes, ascending: a name is looked up once per length, not per character. */
+  private prefixLengths: number[] = [];
 
   add(b: AclBinding): void {
+    if (b.patternType === PatternType.PREFIXED && !this.prefixed.has(b.resourceName) && !this.prefixLengths.includes(b.resourceName.length)) {
+      this.prefixLengths.push(b.resourceName.length);
+      this.prefixLengths.sort((x, y) => x - y);
+    }
     const map = b.patternType === PatternType.PREFIXED ? this.prefixed : this.literal;
     const list = map.get(b.resourceName);
     if (list) list.push(b);
     else map.set(b.resourceName, [b]);
   }
 
-  /** Every binding whose pattern covers `name`: the literal name, the `*` wildcard, and each prefix of it. */
-  collect(name: string, out: AclBinding[][]): void {
+  /** Every binding whose pattern covers `name`: the literal name, the `*` wildcard, and each prefix of it. Null when none. */
+  collect(name: string): AclBinding[][] | null {
+    let out: AclBinding[][] | null = null;
     const exact = this.literal.get(name);
-    if (exact) out.push(exact);
+    if (exact) out = [exact];
     if (name !== WILDCARD) {
       const wild = this.literal.get(WILDCARD);
-      if (wild) out.push(wild);
+      if (wild) (out ??= []).push(wild);
     }
-    if (this.prefixed.size === 0) return;
-    if (this.prefixed.size < name.length) {
-      for (const [prefix, list] of this.prefixed) if (name.startsWith(prefix)) out.push(list);
-    } else {
-      // Fewer prefixes of the name than stored prefixes: look each one up.
-      for (let n = 1; n <= name.length; n++) {
-        const list = this.prefixed.get(name.slice(0, n));
-        if (list) out.push(list);
-      }
+    for (const len of this.prefixLengths) {
+      if (len > name.length) break;
+      const list = this.prefixed.get(len === name.length ? name : name.slice(0, len));
+      if (list) (out ??= []).push(list);
     }
+    return out;
   }
 }
 
@@ -47,11 +50,10 @@ export class AclIndex {
     this.size = bindings.length;
   }
 
-  /** Groups of bindings that apply to the resource; empty when no ACL concerns it. */
-  matching(resourceType: number, name: string): AclBinding[][] {
-    const out: AclBinding[][] = [];
-    this.byType.get(resourceType)?.collect(name, out);
-    return out;
+  /** Groups of bindings that apply to the resource; null when no ACL concerns it (the common case costs no allocation). */
+  matching(resourceType: number, name: string): AclBinding[][] | null {
+    const t = this.byType.get(resourceType);
+    return t ? t.collect(name) : null;
   }
 
   /** All bindings of a resource type, for questions about "any resource of this type". */

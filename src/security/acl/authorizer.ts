@@ -46,7 +46,7 @@ export class AclAuthorizer {
   authorize(who: Requester, operation: number, resourceType: number, name: string): boolean {
     if (this.config.superUsers.has(who.principal)) return true;
     const groups = this.index.matching(resourceType, name);
-    if (groups.length === 0) return this.config.allowEveryoneIfNoAclFound;
+    if (groups === null) return this.config.allowEveryoneIfNoAclFound;
     const host = plainHost(who.host);
     const grantors = allowingOperations(operation);
     let allowed = false;

@@ -1,0 +1,104 @@
+import { rmSync } from 'node:fs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { startEtcd, type TestEtcd } from '../../helpers/etcd';
+import { tempDataDir } from '../../helpers/tempDir';
+import { startChildBroker, type ChildBroker } from '../../txn/helpers/childBroker';
+
+let seq = 0;
+
+/**
+ * Brokers as child processes (`brook start`, the real CLI) sharing one etcd:
+ * what fault tests need to kill -9 a broker and start it again on its data dir.
+ */
+export class ProcessCluster {
+  readonly brokers = new Map<number, ChildBroker>();
+  readonly dataDirs = new Map<number, string>();
+  readonly prefix = `/brook-faults-${process.pid}-${++seq}`;
+  private admin: Admin | null = null;
+
+  private constructor(
+    readonly etcd: TestEtcd,
+    private readonly extra: Record<string, string>,
+  ) {}
+
+  static async start(nodeIds: number[], config: Record<string, string> = {}): Promise<ProcessCluster> {
+    const c = new ProcessCluster(await startEtcd(), config);
+    try {
+      await Promise.all(nodeIds.map((id) => c.startBroker(id)));
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  configFor(nodeId: number): Record<string, string> {
+    return {
+      'metadata.backend': 'etcd',
+      'etcd.endpoints': this.etcd.endpoint,
+      'etcd.prefix': this.prefix,
+      'node.id': String(nodeId),
+      'broker.session.timeout.ms': '2000',
+      'offsets.topic.num.partitions': '3',
+      'replica.fetch.backoff.ms': '200',
+      ...this.extra,
+    };
+  }
+
+  async startBroker(nodeId: number, config: Record<string, string> = {}): Promise<ChildBroker> {
+    let dir = this.dataDirs.get(nodeId);
+    if (!dir) this.dataDirs.set(nodeId, (dir = tempDataDir(`brook-proc${nodeId}-`)));
+    const b = await startChildBroker(dir, { ...this.configFor(nodeId), ...config });
+    this.brokers.set(nodeId, b);
+    return b;
+  }
+
+  get bootstrap(): string[] {
+    return [...this.brokers.values()].map((b) => `127.0.0.1:${b.port}`);
+  }
+
+  /** SIGKILL: no shutdown code runs; its etcd lease expires after broker.session.timeout.ms. */
+  async kill9(nodeId: number): Promise<void> {
+    const b = this.brokers.get(nodeId);
+    this.brokers.delete(nodeId);
+    await b?.kill9();
+  }
+
+  /** A kafkajs admin on the live brokers (recreated when the set changed). */
+  async adminClient(): Promise<Admin> {
+    if (this.admin) await this.admin.disconnect().catch(() => undefined);
+    this.admin = new Kafka({ clientId: 'faults-admin', brokers: this.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } }).admin();
+    await this.admin.connect();
+    return this.admin;
+  }
+
+  /** Leader, replicas and ISR of one partition as a client sees them (Metadata). */
+  async partition(topic: string, partition: number): Promise<{ leader: number; replicas: number[]; isr: number[] }> {
+    const admin = await this.adminClient();
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    const p = md.topics[0]!.partitions.find((x) => x.partitionId === partition)!;
+    return { leader: p.leader, replicas: p.replicas, isr: p.isr };
+  }
+
+  async stop(): Promise<void> {
+    await this.admin?.disconnect().catch(() => undefined);
+    await Promise.all([...this.brokers.values()].map((b) => b.kill9()));
+    this.brokers.clear();
+    for (const d of this.dataDirs.values()) rmSync(d, { recursive: true, force: true });
+    await this.etcd.stop();
+  }
+}
+
+/** Polls until `check` holds or the deadline passes. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // a broker may be down mid-check: try again
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

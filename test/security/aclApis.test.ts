@@ -146,3 +146,62 @@ describe('ACL admin APIs without an authorizer', () => {
     }
   });
 });
+
+describe('ACL store and broker configuration', () => {
+  it('keeps concurrent changes and writes readable names to acls.json', async () => {
+    const { FileAclStore } = await import('../../src/security/acl/aclStore');
+    const dir = tempDataDir();
+    const { mkdirSync, readFileSync, rmSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    try {
+      const store = await FileAclStore.open(dir);
+      const b = (name: string) => ({ resourceType: RT.TOPIC, resourceName: name, patternType: PatternType.LITERAL, principal: 'User:alice', host: '*', operation: Op.READ, permission: AclPermission.ALLOW });
+      await Promise.all([store.add([b('t1')]), store.add([b('t2'), b('t1')]), store.remove([b('t3')]), store.add([b('t3')])]);
+      const reopened = await FileAclStore.open(dir);
+      expect(reopened.list().map((x) => x.resourceName)).to.deep.equal(['t1', 't2', 't3']);
+      const file = JSON.parse(readFileSync(`${dir}/acls.json`, 'utf8'));
+      expect(file.acls[0]).to.deep.equal({ resourceType: 'TOPIC', resourceName: 't1', patternType: 'LITERAL', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a malformed acls.json or an unknown authorizer, instead of running open', async () => {
+    const { mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const dir = tempDataDir();
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(`${dir}/acls.json`, JSON.stringify({ version: 1, acls: [{ resourceType: 'TOPIC', resourceName: 't', patternType: 'LITERAL', principal: 'User:a', host: '*', operation: 'FLY', permission: 'ALLOW' }] }));
+      const err = await startTestBroker({ dataDir: dir, config: { 'authorizer.class.name': 'brook' } }).then(
+        (b) => b.destroy().then(() => null),
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/unknown operation FLY/);
+      const err2 = await startTestBroker({ dataDir: dir, config: { 'authorizer.class.name': 'kafka.security.auth.SimpleAclAuthorizer' } }).then(
+        (b) => b.destroy().then(() => null),
+        (e: Error) => e,
+      );
+      expect(err2?.message).to.match(/unsupported authorizer/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('allow.everyone.if.no.acl.found opens only the resources no ACL mentions', async () => {
+    const broker = await startTestBroker({ config: { 'authorizer.class.name': 'brook', 'allow.everyone.if.no.acl.found': 'true' } });
+    try {
+      const client = await RawClient.connect(broker.port);
+      try {
+        // Only the cluster has an ACL (for someone else), so ANONYMOUS may not describe ACLs, but may create topics that no ACL mentions
+        await broker.services.authorizer!.store.add([{ resourceType: RT.CLUSTER, resourceName: 'kafka-cluster', patternType: PatternType.LITERAL, principal: 'User:admin', host: '*', operation: Op.ALL, permission: AclPermission.ALLOW }, { resourceType: RT.TOPIC, resourceName: 'guarded', patternType: PatternType.LITERAL, principal: 'User:admin', host: '*', operation: Op.ALL, permission: AclPermission.ALLOW }]);
+        expect((await client.request<DescribeAclsResponse>(ApiKey.DescribeAcls, 3, anyFilter)).errorCode).to.equal(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+        const md = await client.request<{ topics: Array<{ name: string; errorCode: number }> }>(ApiKey.Metadata, 12, { topics: [{ name: 'open-topic' }, { name: 'guarded' }], allowAutoTopicCreation: true });
+        expect(md.topics.map((t) => [t.name, t.errorCode])).to.deep.equal([['open-topic', 0], ['guarded', ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await broker.destroy();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { CreateAclsResponse } from '../../protocol/generated/messages/CreateAclsResponse';
@@ -7,6 +8,7 @@ import type { DeleteAclsResponse } from '../../protocol/generated/messages/Delet
 import { RawClient } from '../helpers/rawClient';
 import { startTestBroker, tempDataDir, type TestBroker } from '../helpers/broker';
 import { callAs, Op, RT, PatternType, AclPermission } from './aclHarness';
+import { FileAclStore } from '../../src/security/acl/aclStore';
 
 const ANY = 1;
 const anyFilter = { resourceTypeFilter: ANY, resourceNameFilter: null, patternTypeFilter: ANY, principalFilter: null, hostFilter: null, operation: ANY, permissionType: ANY };
@@ -149,9 +151,7 @@ describe('ACL admin APIs without an authorizer', () => {
 
 describe('ACL store and broker configuration', () => {
   it('keeps concurrent changes and writes readable names to acls.json', async () => {
-    const { FileAclStore } = await import('../../src/security/acl/aclStore');
     const dir = tempDataDir();
-    const { mkdirSync, readFileSync, rmSync } = await import('node:fs');
     mkdirSync(dir, { recursive: true });
     try {
       const store = await FileAclStore.open(dir);
@@ -167,7 +167,6 @@ describe('ACL store and broker configuration', () => {
   });
 
   it('refuses to start with a malformed acls.json or an unknown authorizer, instead of running open', async () => {
-    const { mkdirSync, writeFileSync, rmSync } = await import('node:fs');
     const dir = tempDataDir();
     mkdirSync(dir, { recursive: true });
     try {

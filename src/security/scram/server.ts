@@ -63,7 +63,8 @@ export class ScramSaslServer implements SaslServer {
   private final(token: Buffer, first: ClientFirst, serverFirst: string, nonce: string, credential: ScramCredential | null): SaslStep {
     const fin = parseClientFinal(token.toString('utf8'));
     if (!fin) return failed('Invalid SCRAM client final message', 'malformed SCRAM client-final');
-    if (fin.nonce !== nonce) return failed('Invalid SCRAM client final message: nonce mismatch', 'SCRAM nonce mismatch');
+    // Like Kafka, accept a nonce that only ends with ours: librdkafka sends its own nonce twice (c-nonce + full nonce).
+    if (!fin.nonce.endsWith(nonce)) return failed('Invalid SCRAM client final message: nonce mismatch', 'SCRAM nonce mismatch');
     if (Buffer.from(fin.channelBinding, 'base64').toString('utf8') !== first.gs2Header) {
       return failed('Invalid SCRAM client final message: channel binding mismatch', 'SCRAM channel binding mismatch');
     }

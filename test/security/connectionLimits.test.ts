@@ -92,6 +92,31 @@ describe('connection limits', function () {
     });
   });
 
+  it('a flood of thousands of connections is refused at accept time while admitted clients keep working', async () => {
+    const broker = await startTestBroker({ config: { 'max.connections.per.ip': '50' } });
+    const flood: RawClient[] = [];
+    try {
+      const client = await connect(broker.port);
+      expect((await apiVersions(client)).errorCode).to.equal(0);
+      // In waves of 200: a burst beyond the kernel's accept backlog leaves half-open sockets no broker ever sees.
+      let admitted = 0;
+      for (let wave = 0; wave < 10; wave++) {
+        const opened = await Promise.all(Array.from({ length: 200 }, () => RawClient.connect(broker.port)));
+        flood.push(...opened);
+        // The admitted client is served while the flood is going on.
+        expect((await apiVersions(client)).errorCode).to.equal(0);
+        await until('the refused connections to be closed', () => opened.filter((c) => !c.closed).length + admitted <= 49);
+        admitted += opened.filter((c) => !c.closed).length;
+      }
+      expect(admitted).to.equal(49);
+      expect(broker.services.quotas!.connections.connectionsFrom('127.0.0.1')).to.equal(50);
+      expect((await apiVersions(client)).errorCode).to.equal(0);
+    } finally {
+      for (const c of flood) c.close();
+      await broker.destroy();
+    }
+  });
+
   it('max.connections.per.ip.overrides raise or lower the cap for one address', async () => {
     const broker = await startTestBroker({ config: { 'max.connections.per.ip': '1', 'max.connections.per.ip.overrides': '127.0.0.1:2,10.9.9.9:100' } });
     try {

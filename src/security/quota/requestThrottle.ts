@@ -32,6 +32,8 @@ export async function takeProduceTurn(ctx: RequestContext, quota: ByteRateQuota)
   await previous;
   const left = (conn.throttledUntilMs ?? 0) - Date.now();
   if (left > 0) await sleep(left);
+  // The append happens now, not when the request was read: log-append timestamps must say so.
+  ctx.now = Date.now();
   return release;
 }
 

@@ -106,6 +106,13 @@ export interface MetadataService {
   ): Promise<PartitionState>;
 
   /**
+   * Cluster backends: reserves `count` producer ids unique across the cluster
+   * and resolves with the first. Absent in single-broker mode, where the
+   * broker's own data dir keeps the counter.
+   */
+  reserveProducerIds?(count: number): Promise<bigint>;
+
+  /**
    * Returns an unsubscribe function. A listener may return a promise: the
    * change that caused the event resolves only after it settles, so local
    * reactions (creating or removing partition logs) are complete when the

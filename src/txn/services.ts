@@ -17,7 +17,8 @@ export interface TxnServices {
 
 export async function startTxnServices(services: BrokerServices): Promise<TxnServices> {
   noteLogsOpened(services.logs.partitions().map((p) => p.log));
-  const producerIds = await ProducerIdAllocator.open(services.config.dataDir);
+  const reserve = services.metadata.reserveProducerIds?.bind(services.metadata);
+  const producerIds = reserve ? ProducerIdAllocator.fromBlocks(reserve) : await ProducerIdAllocator.open(services.config.dataDir);
   const coordinator = new TransactionCoordinator(services, producerIds);
   const raw = services.config.raw;
   await coordinator.start({

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ErrorCode } from '../../protocol/errors';
 import { startEtcd, type TestEtcd } from '../helpers/etcd';
+import { RawClient } from '../helpers/rawClient';
 import { EtcdTestCluster, eventually } from './helpers/etcdCluster';
 
 const kafka = (brokers: string[]) => new Kafka({ clientId: 'brook-cluster-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } });
@@ -152,7 +153,6 @@ describe('three brokers on one etcd answer as one cluster', function () {
   });
 
   it('answers FindCoordinator with the same broker everywhere, and NOT_COORDINATOR from the others', async () => {
-    const { RawClient } = await import('../helpers/rawClient');
     const answers = [];
     for (const id of [1, 2, 3]) {
       const raw = await RawClient.connect(cluster.broker(id).port);
@@ -177,5 +177,20 @@ describe('three brokers on one etcd answer as one cluster', function () {
         raw.close();
       }
     }
+  });
+
+  it('hands out producer ids unique across the brokers', async () => {
+    const ids: bigint[] = [];
+    for (const id of [1, 2, 3, 1, 2, 3]) {
+      const raw = await RawClient.connect(cluster.broker(id).port);
+      try {
+        const r = (await raw.request(22, 1, { transactionalId: null, transactionTimeoutMs: -1 })) as { errorCode: number; producerId: bigint };
+        expect(r.errorCode).to.equal(0);
+        ids.push(BigInt(r.producerId));
+      } finally {
+        raw.close();
+      }
+    }
+    expect(new Set(ids).size).to.equal(6);
   });
 });

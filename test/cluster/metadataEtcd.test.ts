@@ -243,6 +243,14 @@ describe('EtcdMetadataService against a real etcd', function () {
     expect(Date.now() - started).to.be.greaterThan(1000);
   });
 
+  it('reserves disjoint producer id blocks to concurrent brokers', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    const starts = await Promise.all([a, b, a, b, a, b].map((s) => s.reserveProducerIds(1000)));
+    const sorted = [...starts].sort((x, y) => (x < y ? -1 : 1));
+    expect(sorted).to.deep.equal([0n, 1000n, 2000n, 3000n, 4000n, 5000n]);
+  });
+
   it('keeps serving and converges after an etcd restart', async () => {
     const a = await broker(1);
     const b = await broker(2);

@@ -559,6 +559,23 @@ export class EtcdMetadataService implements MetadataService {
     });
   }
 
+  /** Bumps the cluster's producer id counter with compare-and-swap (Kafka's AllocateProducerIds). */
+  reserveProducerIds(count: number): Promise<bigint> {
+    return this.guarded(async () => {
+      const key = this.keys.producerIdBlock;
+      for (let attempt = 0; attempt < CAS_ATTEMPTS * 5; attempt++) {
+        const res = await this.client.get(key).exec();
+        const kv = res.kvs[0];
+        const start = kv ? BigInt(kv.value.toString()) : 0n;
+        const end = (start + BigInt(count)).toString();
+        const txn = kv ? this.client.if(key, 'Mod', '==', kv.mod_revision) : this.client.if(key, 'Create', '==', 0);
+        const done = await txn.then(this.client.put(key).value(end)).commit();
+        if (done.succeeded) return start;
+      }
+      throw new MetadataError(ErrorCode.REQUEST_TIMED_OUT, 'producer id block kept being taken by other brokers');
+    });
+  }
+
   /** etcd being unreachable is not a Kafka-level refusal; it maps to a retriable error at the edge. */
   private async guarded<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new MetadataError(ErrorCode.BROKER_NOT_AVAILABLE, 'metadata service is closed');

@@ -6,6 +6,7 @@ import type { BrokerIdentity, PartitionState, TopicInfo } from '../types';
  *   controller                  node id of the controller, attached to its lease
  *   topics/<name>               StoredTopic (JSON)
  *   partitions/<name>/<index>   PartitionState (JSON)
+ *   producer-id-block           first producer id not yet reserved by any broker
  * Topic names cannot contain '/', so the paths parse unambiguously.
  */
 export class KeyLayout {
@@ -29,6 +30,10 @@ export class KeyLayout {
   }
   partition(topic: string, partition: number): string {
     return `${this.root}partitions/${topic}/${partition}`;
+  }
+  /** The next producer id no broker has reserved yet (decimal). */
+  get producerIdBlock(): string {
+    return `${this.root}producer-id-block`;
   }
   partitionsOf(topic: string): string {
     return `${this.root}partitions/${topic}/`;

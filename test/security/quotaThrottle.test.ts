@@ -155,6 +155,21 @@ describe('quota throttling (raw client)', function () {
     expect(bytesOf(got!.body)).to.be.within(8000, 10_000);
   });
 
+  it('fetch v7 over quota: the (empty) answer itself comes after the throttle time', async () => {
+    const writer = await connect();
+    for (let i = 0; i < 4; i++) expect((await produceRaw(writer, 'read-throttled-old', 0, bigBatch(4000))).errorCode).to.equal(0);
+    await setQuota('old-reader', 'consumer_byte_rate', 5_000);
+    const c = await connect();
+    const fetchFrom = (offset: number) => call<FetchResponse>(c, ApiKey.Fetch, 7, fetchRequest([{ topic: 'read-throttled-old', partition: 0, offset, maxBytes: 1 << 20 }]), 'old-reader');
+    const first = await fetchFrom(0);
+    expect(first.body.throttleTimeMs).to.equal(0);
+    const t0 = Date.now();
+    const second = await fetchFrom(1);
+    expect(second.body.throttleTimeMs).to.be.greaterThan(0);
+    expect(second.body.responses).to.deep.equal([]);
+    expect(second.at - t0).to.be.at.least(second.body.throttleTimeMs - 5);
+  });
+
   it('clients without a quota are never throttled', async () => {
     const c = await connect();
     for (let i = 0; i < 3; i++) {

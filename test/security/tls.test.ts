@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import * as tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { credentialFromPassword, SCRAM_MECHANISMS } from '../../src/security/scram/credential';
+import { ApiKey } from '../../protocol/generated/apis';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { encodeRequestFrame, RawClient } from '../helpers/rawClient';
+import { makeTestCerts, type TestCerts } from '../helpers/certs';
+import { plainJaas } from '../helpers/secureBroker';
+import { confluentRoundTrip, kafkajsClient, kafkajsRoundTrip, kcatRoundTrip, type ClientSecurity } from './drivers/secureClients';
+
+const expected = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function () {
+  this.timeout(120_000);
+  let certs: TestCerts;
+  let broker: TestBroker;
+  const addr = (name: string) => `127.0.0.1:${broker.listeners.find((l) => l.name === name)!.port}`;
+
+  before(async () => {
+    certs = makeTestCerts();
+    broker = await startTestBroker({
+      config: {
+        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0',
+        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL',
+        // Broker-wide PEM files, per-listener client authentication.
+        'ssl.keystore.type': 'PEM',
+        'ssl.key.location': certs.serverKey,
+        'ssl.certificate.location': certs.serverCert,
+        'ssl.truststore.location': certs.caCert,
+        'listener.name.mtls.ssl.client.auth': 'required',
+        'listener.name.mapped.ssl.client.auth': 'required',
+        'listener.name.mapped.ssl.principal.mapping.rules': 'RULE:^CN=(.*?),OU=(.*?),.*$/$1@$2/U,DEFAULT',
+        'listener.name.sasl_ssl.plain.sasl.jaas.config': plainJaas({ alice: 'alice-secret' }),
+      },
+    });
+    await broker.services.scram!.apply(SCRAM_MECHANISMS.map((m) => ({ user: 'alice', mechanism: m, credential: credentialFromPassword(m, 'alice-scram') })));
+  });
+  after(async () => {
+    await broker?.destroy();
+    certs?.remove();
+  });
+
+  const sslSec = (): ClientSecurity => ({ protocol: 'SSL', tls: { caFile: certs.caCert } });
+  const mtlsSec = (): ClientSecurity => ({ protocol: 'SSL', tls: { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey } });
+  const saslSsl = (mechanism: (typeof MECHANISMS)[number]): ClientSecurity => ({
+    protocol: 'SASL_SSL',
+    tls: { caFile: certs.caCert },
+    sasl: { mechanism, username: 'alice', password: mechanism === 'PLAIN' ? 'alice-secret' : 'alice-scram' },
+  });
+
+  it('binds every listener, and Metadata on each answers with that listener\'s address', async () => {
+    expect(broker.listeners.map((l) => [l.name, l.securityProtocol])).to.deep.equal([
+      ['SSL', 'SSL'],
+      ['SASL_SSL', 'SASL_SSL'],
+      ['MTLS', 'SSL'],
+      ['MAPPED', 'SSL'],
+      ['PLAINTEXT', 'PLAINTEXT'],
+    ]);
+    const admin = kafkajsClient(addr('SSL'), sslSec()).admin();
+    await admin.connect();
+    try {
+      const cluster = await admin.describeCluster();
+      expect(cluster.brokers.map((b) => `${b.host}:${b.port}`)).to.deep.equal([addr('SSL')]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('SSL: kafkajs, confluent-kafka and kcat produce and consume', async () => {
+    expect(await kafkajsRoundTrip(addr('SSL'), sslSec(), 'ssl-kjs', 4)).to.deep.equal(expected(4));
+    const ck = await confluentRoundTrip(addr('SSL'), sslSec(), 'ssl-ck', 4);
+    expect(ck.values, JSON.stringify(ck)).to.deep.equal(expected(4));
+    expect(await kcatRoundTrip(addr('SSL'), sslSec(), 'ssl-kcat', 4)).to.deep.equal(expected(4));
+  });
+
+  for (const mech of MECHANISMS) {
+    const slug = mech.toLowerCase().replace(/-/g, '');
+    it(`SASL_SSL ${mech}: kafkajs, confluent-kafka and kcat produce and consume`, async () => {
+      expect(await kafkajsRoundTrip(addr('SASL_SSL'), saslSsl(mech), `saslssl-kjs-${slug}`, 3)).to.deep.equal(expected(3));
+      const ck = await confluentRoundTrip(addr('SASL_SSL'), saslSsl(mech), `saslssl-ck-${slug}`, 3);
+      expect(ck.values, JSON.stringify(ck)).to.deep.equal(expected(3));
+      expect(await kcatRoundTrip(addr('SASL_SSL'), saslSsl(mech), `saslssl-kcat-${slug}`, 3)).to.deep.equal(expected(3));
+    });
+  }
+
+  it('mutual TLS: the principal is the client certificate subject in RFC 2253 form', async () => {
+    const admin = kafkajsClient(addr('MTLS'), mtlsSec()).admin();
+    await admin.connect();
+    try {
+      await admin.listTopics();
+      const principals = broker.servers[2].liveConnections().map((c) => c.info.principal);
+      expect(principals).to.include('User:CN=alice,OU=eng,O=Brook');
+    } finally {
+      await admin.disconnect();
+    }
+    const ck = await confluentRoundTrip(addr('MTLS'), mtlsSec(), 'mtls-ck', 2);
+    expect(ck.values, JSON.stringify(ck)).to.deep.equal(expected(2));
+    expect(await kcatRoundTrip(addr('MTLS'), mtlsSec(), 'mtls-kcat', 2)).to.deep.equal(expected(2));
+  });
+
+  it('ssl.principal.mapping.rules turns the subject into a short name', async () => {
+    const admin = kafkajsClient(addr('MAPPED'), mtlsSec()).admin();
+    await admin.connect();
+    try {
+      await admin.listTopics();
+      expect(broker.servers[3].liveConnections().map((c) => c.info.principal)).to.include('User:ALICE@ENG');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('mutual TLS refuses a client without a certificate and one whose certificate another CA signed', async () => {
+    // Sends ApiVersions over TLS: "answered" only when the broker accepted the client and served the request.
+    const attempt = (cert?: string, key?: string) =>
+      new Promise<string>((resolve) => {
+        const port = Number(addr('MTLS').split(':')[1]);
+        const s = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(certs.caCert), servername: 'localhost', cert: cert && readFileSync(cert), key: key && readFileSync(key) });
+        s.on('error', () => resolve('refused'));
+        s.on('close', () => resolve('refused'));
+        s.on('data', () => {
+          resolve('answered');
+          s.destroy();
+        });
+        s.on('secureConnect', () => s.write(encodeRequestFrame(ApiKey.ApiVersions, 0, {}, 1)));
+      });
+    expect(await attempt(certs.clientCert, certs.clientKey)).to.equal('answered');
+    expect(await attempt()).to.equal('refused');
+    expect(await attempt(certs.rogueCert, certs.rogueKey)).to.equal('refused');
+    const kjs = await kafkajsRoundTrip(addr('MTLS'), sslSec(), 'never', 1).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(kjs).to.be.instanceOf(Error);
+  });
+
+  it('a plain TCP client on a TLS port gets no Kafka answer, and a TLS client with the wrong CA refuses the broker', async () => {
+    const raw = await RawClient.connect(Number(addr('SSL').split(':')[1]));
+    raw.send(raw.encode(ApiKey.ApiVersions, 0, {}));
+    const answer = await raw.nextFrame(5000).then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
+    expect(answer).to.equal('connection closed');
+    const wrongCa: ClientSecurity = { protocol: 'SSL', tls: { caFile: certs.rogueCaCert } };
+    const err = await kafkajsRoundTrip(addr('SSL'), wrongCa, 'never', 1).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err).to.be.instanceOf(Error);
+  });
+});

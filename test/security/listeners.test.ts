@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { buildConfig } from '../../src/config/load';
+import { listenerProp, parseProtocolMap } from '../../src/config/listeners';
+import { parseProperties } from '../../src/config/properties';
+import { mapPrincipalName, parsePrincipalMappingRules, subjectDn } from '../../src/security/tls/principal';
+import { listenerSpecs } from '../../src/server/listeners';
+import { startTestBroker } from '../helpers/broker';
+
+describe('listener configuration', () => {
+  it('parses listeners with the default and a custom security protocol map, and advertised addresses by name', () => {
+    const c = buildConfig({
+      listeners: 'PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093,internal://[::1]:9094',
+      'listener.security.protocol.map': 'INTERNAL:SASL_PLAINTEXT',
+      'advertised.listeners': 'SASL_SSL://kafka.example:19093,PLAINTEXT://kafka.example:19092',
+    });
+    expect(c.listeners).to.deep.equal([
+      { name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, securityProtocol: 'PLAINTEXT', advertised: { host: 'kafka.example', port: 19092 } },
+      { name: 'SASL_SSL', host: '0.0.0.0', port: 9093, securityProtocol: 'SASL_SSL', advertised: { host: 'kafka.example', port: 19093 } },
+      { name: 'INTERNAL', host: '::1', port: 9094, securityProtocol: 'SASL_PLAINTEXT', advertised: null },
+    ]);
+    expect([c.host, c.port]).to.deep.equal(['127.0.0.1', 9092]);
+  });
+
+  it('without `listeners`, --host/--port make one PLAINTEXT listener (the old behaviour)', () => {
+    const c = buildConfig({ 'advertised.listeners': 'EXTERNAL://a.example:1' }, { host: '10.0.0.1', port: 7000 });
+    expect(c.listeners).to.deep.equal([{ name: 'PLAINTEXT', host: '10.0.0.1', port: 7000, securityProtocol: 'PLAINTEXT', advertised: { host: 'a.example', port: 1 } }]);
+  });
+
+  it('refuses unknown protocols, listeners without a protocol and duplicate names', () => {
+    expect(() => parseProtocolMap('X:KERBEROS')).to.throw(/unknown security protocol/);
+    expect(() => buildConfig({ listeners: 'INTERNAL://h:1' })).to.throw(/no security protocol for listener INTERNAL/);
+    expect(() => buildConfig({ listeners: 'PLAINTEXT://h:1,plaintext://h:2' })).to.throw(/declared twice/);
+  });
+
+  it('per-listener keys (listener.name.<lower-case>.) win over broker-wide ones', () => {
+    const props = { 'ssl.client.auth': 'none', 'listener.name.mtls.ssl.client.auth': 'required' };
+    expect(listenerProp(props, 'MTLS', 'ssl.client.auth')).to.equal('required');
+    expect(listenerProp(props, 'SSL', 'ssl.client.auth')).to.equal('none');
+  });
+
+  it('refuses a TLS listener without key and certificate, and client auth without trusted CAs, before binding anything', () => {
+    expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0' }))).to.throw(/TLS needs a key and certificate/);
+    expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.key': 'k', 'ssl.keystore.certificate.chain': 'c', 'ssl.client.auth': 'required' }))).to.throw(
+      /needs trusted CA certificates/,
+    );
+    expect(() => listenerSpecs(buildConfig({ listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'GSSAPI' }))).to.throw(/GSSAPI/);
+  });
+
+  it('reads a multi-line sasl.jaas.config written with backslash continuations', () => {
+    const props = parseProperties(
+      [
+        'listeners=SASL_PLAINTEXT://127.0.0.1:0',
+        'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\',
+        '    user_alice="alice-secret" \\',
+        '    user_bob="bob-secret";',
+      ].join('\n'),
+    );
+    const [spec] = listenerSpecs(buildConfig(props));
+    expect([...spec.sasl!.plainUsers]).to.deep.equal([
+      ['alice', 'alice-secret'],
+      ['bob', 'bob-secret'],
+    ]);
+  });
+
+  it('prints certificate subjects as RFC 2253 names and applies principal mapping rules', () => {
+    expect(subjectDn('C=US\nO=Brook, Inc.\nOU=eng\nCN=alice')).to.equal('CN=alice,OU=eng,O=Brook\\, Inc.,C=US');
+    const rules = parsePrincipalMappingRules('RULE:^CN=(.*?),OU=ServiceUsers,.*$/$1/,RULE:^CN=(.*?),OU=(.*?),.*$/$1@$2/L, DEFAULT');
+    expect(rules).to.have.length(3);
+    expect(mapPrincipalName('CN=svc,OU=ServiceUsers,O=B', rules)).to.equal('svc');
+    expect(mapPrincipalName('CN=Bob,OU=Eng,O=B', rules)).to.equal('bob@eng');
+    expect(mapPrincipalName('CN=root', rules)).to.equal('CN=root');
+    expect(() => parsePrincipalMappingRules('RULE:broken')).to.throw(/cannot parse/);
+  });
+
+  it('a broker with two listeners reports both bound addresses; host/port stay the first one', async () => {
+    const b = await startTestBroker({ config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0,PLAINTEXT://127.0.0.1:0' } });
+    try {
+      expect(b.listeners.map((l) => l.name)).to.deep.equal(['SASL_PLAINTEXT', 'PLAINTEXT']);
+      expect(b.port).to.equal(b.listeners[0].port);
+      expect(b.listeners[0].port).to.not.equal(b.listeners[1].port);
+      expect(b.listeners.every((l) => l.advertised.port === l.port && l.advertised.host === '127.0.0.1')).to.equal(true);
+    } finally {
+      await b.destroy();
+    }
+  });
+});

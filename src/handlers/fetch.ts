@@ -8,7 +8,7 @@ import { planFetch } from '../fetch/sessionRequest';
 import { authorizeFetchTargets } from '../security/acl/fetchTargets';
 import type { Handler, RequestContext } from './types';
 import { readForFollower } from '../replication/followerReads';
-import { throttleFetch } from '../security/quota/requestThrottle';
+import { fetchQuotaFor, throttleFetch } from '../security/quota/requestThrottle';
 
 const EMPTY = Buffer.alloc(0);
 const READ_COMMITTED = 1;
@@ -94,8 +94,8 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
   const state = fetchState(ctx);
   let maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
   // A client under a consumer quota gets at most its window's allowance per fetch, as in Kafka.
-  const quota = ctx.broker.quotas?.fetch;
-  if (quota?.active) maxBytes = Math.min(maxBytes, quota.maxBytesInWindow(ctx.connection.principal, ctx.clientId));
+  const quota = fetchQuotaFor(ctx, req);
+  if (quota) maxBytes = Math.min(maxBytes, quota.maxBytesInWindow(ctx.connection.principal, ctx.clientId));
   const maxWait = Math.min(Math.max(req.maxWaitMs, 0), ctx.broker.config.fetchMaxWaitMsCap);
   const deadline = ctx.now + maxWait;
   // a follower (replica id >= 0) reads up to the log end and reports its progress (src/replication)
@@ -129,8 +129,8 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
   }
   const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets));
   let throttleTimeMs = 0;
-  const quota = ctx.broker.quotas?.fetch;
-  if (quota?.active) {
+  const quota = fetchQuotaFor(ctx, req);
+  if (quota) {
     const throttled = await throttleFetch(ctx, quota, reads.reduce((n, r) => n + r.bytes, 0));
     if (throttled.withhold) {
       // Like Kafka: an over-quota client gets no data; a session this request was to start is not started.

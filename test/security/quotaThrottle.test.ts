@@ -170,6 +170,25 @@ describe('quota throttling (raw client)', function () {
     expect(second.at - t0).to.be.at.least(second.body.throttleTimeMs - 5);
   });
 
+  it('follower fetches are not subject to client quotas', async () => {
+    const writer = await connect();
+    for (let i = 0; i < 4; i++) expect((await produceRaw(writer, 'replicated', 0, bigBatch(4000))).errorCode).to.equal(0);
+    await setQuota('follower-like', 'consumer_byte_rate', 1000);
+    for (const replicaId of [-1, 1]) {
+      const c = await connect(); // the consumer's connection is muted afterwards
+      const res = await call<FetchResponse>(c, ApiKey.Fetch, 12, fetchRequest([{ topic: 'replicated', partition: 0, offset: 0 }], { replicaId }), 'follower-like');
+      const bytes = res.body.responses[0]?.partitions[0]?.records?.length ?? 0;
+      if (replicaId < 0) {
+        // A consumer gets one batch (always at least one, KIP-74), is over its quota and throttled.
+        expect(bytes).to.be.within(4000, 5000);
+        expect(res.body.throttleTimeMs).to.be.greaterThan(0);
+      } else {
+        expect(res.body.throttleTimeMs).to.equal(0);
+        expect(bytes).to.be.greaterThan(16_000);
+      }
+    }
+  });
+
   it('clients without a quota are never throttled', async () => {
     const c = await connect();
     for (let i = 0; i < 3; i++) {

@@ -1,3 +1,4 @@
+import type { FetchRequest } from '../../../protocol/generated/messages/FetchRequest';
 import type { ProduceRequest } from '../../../protocol/generated/messages/ProduceRequest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionInfo, RequestContext } from '../../handlers/types';
@@ -69,4 +70,16 @@ export async function throttleFetch(ctx: RequestContext, quota: ByteRateQuota, b
   if (withhold) quota.unrecord(principal, ctx.clientId, bytes);
   await throttleConnection(ctx.connection, ms, ctx.apiVersion, FETCH_HONOURS_THROTTLE_FROM, now);
   return { throttleTimeMs: ms, withhold };
+}
+
+/**
+ * The consumer quota a fetch is subject to, null for none. One branch when no
+ * consumer quota exists; followers replicating are not clients (Kafka leaves
+ * them to replication quotas), so a `<default>` client-id quota cannot slow replication.
+ */
+export function fetchQuotaFor(ctx: RequestContext, req: FetchRequest): ByteRateQuota | null {
+  const quota = ctx.broker.quotas?.fetch;
+  if (!quota?.active) return null;
+  const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
+  return replicaId >= 0 ? null : quota;
 }

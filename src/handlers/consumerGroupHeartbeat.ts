@@ -3,7 +3,7 @@ import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/mes
 import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
 import { clientHost, groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
-import { authorizedGroup } from '../security/acl/check';
+import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 /**
@@ -17,6 +17,11 @@ export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest
   }
   if (!coord) {
     return { errorCode: groupCoordinatorError(ctx, req.groupId), errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  }
+  // Kafka 4.0: every subscribed topic name must be DESCRIBE-able, or the heartbeat fails and names them.
+  const hidden = req.subscribedTopicNames?.filter((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t)) ?? [];
+  if (hidden.length > 0) {
+    return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `The following topics are unauthorized: ${hidden.join(', ')}`, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
   if (ctx.apiVersion >= 1 && req.memberId === '') {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'MemberId can not be empty.', memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };

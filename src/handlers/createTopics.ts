@@ -7,7 +7,8 @@ import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs'
 import { topicNameProblem } from '../metadata/topicName';
 import { MetadataError, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { authorizedToCreateTopic } from '../security/acl/check';
+import { authorizedToCreateTopic, authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 type TopicResult = NonNullable<CreateTopicsResponseInput['topics']>[number];
 
@@ -100,6 +101,10 @@ function succeeded(ctx: RequestContext, topic: TopicInfo, id: Buffer, replicatio
     configSource: c.source,
     isSensitive: c.isSensitive,
   }));
+  // Kafka shows the new topic's configs only to those who may DESCRIBE_CONFIGS it.
+  if (!authorizedTopic(ctx, AclOperation.DESCRIBE_CONFIGS, topic.name)) {
+    return { name: topic.name, topicId: id, errorCode: 0, errorMessage: null, topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, numPartitions: topic.partitions, replicationFactor, configs: [] };
+  }
   return { name: topic.name, topicId: id, errorCode: 0, errorMessage: null, topicConfigErrorCode: 0, numPartitions: topic.partitions, replicationFactor, configs };
 }
 

@@ -4,7 +4,7 @@ import type { MetadataResponseInput } from '../../protocol/generated/messages/Me
 import { resolveTopic } from '../metadata/partitionLogs';
 import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
+import { authorizedCluster, authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
 import { endpointFor } from './advertisedEndpoint';
 
@@ -97,6 +97,11 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
     clusterId: metadata.clusterId,
     controllerId: metadata.controllerId,
     topics,
-    clusterAuthorizedOperations: clusterOps ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
+    // As in Kafka, the cluster's operations are only listed to those who may DESCRIBE it.
+    clusterAuthorizedOperations: !clusterOps
+      ? OPERATIONS_NOT_REQUESTED
+      : authorizedCluster(ctx, AclOperation.DESCRIBE)
+        ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, CLUSTER_OPERATIONS)
+        : 0,
   };
 };

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { AlterClientQuotasResponse } from '../../protocol/generated/messages/AlterClientQuotasResponse';
 import type { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse';
-import { normalizeAddress, parsePerIpOverrides } from '../../src/security/quota/connectionLimits';
+import { normalizeAddress, parsePerIpOverrides, resolveOverrideHosts } from '../../src/security/quota/connectionLimits';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
 import { RawClient } from '../helpers/rawClient';
@@ -48,6 +48,15 @@ describe('connection limits', function () {
     expect(() => parsePerIpOverrides('127.0.0.1')).to.throw(/host:count/);
     expect(() => parsePerIpOverrides('127.0.0.1:x')).to.throw(/host:count/);
     expect(normalizeAddress('::ffff:10.0.0.1')).to.equal('10.0.0.1');
+  });
+
+  it('host names in the overrides stand for the addresses they resolve to', async () => {
+    const resolved = await resolveOverrideHosts(new Map([['localhost', 4], ['10.0.0.1', 2]]));
+    expect(resolved.get('127.0.0.1')).to.equal(4);
+    expect(resolved.get('10.0.0.1')).to.equal(2);
+    let failure: unknown;
+    await resolveOverrideHosts(new Map([['no-such-host.invalid', 1]])).catch((err: unknown) => (failure = err));
+    expect(String(failure)).to.match(/cannot resolve no-such-host.invalid/);
   });
 
   describe('max.connections.per.ip', () => {

@@ -1,4 +1,5 @@
-import type { Socket } from 'node:net';
+import { promises as dns } from 'node:dns';
+import { isIP, type Socket } from 'node:net';
 import type { Logger } from '../../log';
 import { CONNECTION_CREATION_RATE } from './entity';
 import { WindowedRate, type RateWindow } from './rate';
@@ -25,6 +26,25 @@ export function parsePerIpOverrides(value: string | undefined): Map<string, numb
     const n = Number(item.slice(at + 1).trim());
     if (at <= 0 || !Number.isInteger(n) || n < 0) throw new Error(`max.connections.per.ip.overrides: invalid entry "${item}" (want host:count)`);
     out.set(normalizeAddress(host), n);
+  }
+  return out;
+}
+
+/** Host names in the overrides stand for every address they resolve to (at start, as Kafka resolves them when configured). */
+export async function resolveOverrideHosts(overrides: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const [host, n] of overrides) {
+    if (isIP(host) !== 0) {
+      out.set(host, n);
+      continue;
+    }
+    let addresses: Array<{ address: string }>;
+    try {
+      addresses = await dns.lookup(host, { all: true });
+    } catch (err) {
+      throw new Error(`max.connections.per.ip.overrides: cannot resolve ${host}: ${(err as Error).message}`);
+    }
+    for (const a of addresses) out.set(normalizeAddress(a.address), n);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../log';
 import { ByteRateQuota } from './byteRateQuota';
 import { quotaConfigFrom, type QuotaConfig } from './config';
-import { ConnectionLimiter } from './connectionLimits';
+import { ConnectionLimiter, resolveOverrideHosts } from './connectionLimits';
 import { CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE } from './entity';
 import { FileQuotaStore, type QuotaStore } from './store';
 
@@ -24,7 +24,8 @@ export interface QuotaServicesOptions {
 }
 
 export async function startQuotaServices(opts: QuotaServicesOptions): Promise<QuotaServices> {
-  const config = quotaConfigFrom(opts.raw);
+  const parsed = quotaConfigFrom(opts.raw);
+  const config = { ...parsed, connections: { ...parsed.connections, perIpOverrides: await resolveOverrideHosts(parsed.connections.perIpOverrides) } };
   const store = opts.store ?? (await FileQuotaStore.open(opts.dataDir));
   const produce = new ByteRateQuota(PRODUCER_BYTE_RATE, config.window, store.entries());
   const fetch = new ByteRateQuota(CONSUMER_BYTE_RATE, config.window, store.entries());

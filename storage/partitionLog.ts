@@ -169,6 +169,8 @@ export class PartitionLog {
   /** Sum of the segments' aborted-transaction entries: a read_committed fetch of a log with none costs nothing. */
   private abortedTxnCount = 0;
   observer: LogObserver | null = null;
+  /** Gives each log loaded or created from now on its first observer (the producer-state store installs it). */
+  static defaultObserver: ((log: PartitionLog) => LogObserver | null) | null = null;
 
   private constructor(
     readonly topic: string,
@@ -207,6 +209,7 @@ export class PartitionLog {
     const hw = await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE));
     log.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, log.logEndOffset);
     if (config.fsyncOnAppend) await log.active.reopenPinned(true);
+    log.observer = PartitionLog.defaultObserver?.(log) ?? null;
     ctx.logger.info(
       { topic, partition, segments: log.segments.length, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, recovery: recovered.actions },
       'partition log loaded',

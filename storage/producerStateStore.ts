@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ATTR, BATCH } from '../protocol/records/batchHeader';
 import { nodeFs, writeFileAtomic } from './fs';
-import type { LogObserver, PartitionLog } from './partitionLog';
+import { PartitionLog, type LogObserver } from './partitionLog';
 import { ProducerStateTable, lastSequenceOf, type ProducerEntry } from './producerState';
 import { segmentFileName, type Segment } from './segment';
 import { SegmentTxnIndex, type AbortedTxn } from './txnIndex';
@@ -56,6 +56,12 @@ const cleanups = new WeakMap<PartitionLog, Promise<void>>();
 const writtenThisRun = new WeakMap<PartitionLog, Set<number>>();
 /** Logs replication changed behind the tables' back: no state is carried forward for them this run. */
 const invalidated = new WeakSet<PartitionLog>();
+/** Logs that were empty when loaded after start (new partitions): their state starts empty. */
+const bornEmpty = new WeakSet<PartitionLog>();
+/** The carried state of an unloaded log, read once (later snapshots may prune the file it came from). */
+const carriedMemo = new WeakMap<PartitionLog, Promise<SnapshotFile | null>>();
+/** Roll snapshots of unloaded logs, awaited at shutdown. */
+const carryWrites = new WeakMap<PartitionLog, Promise<void>>();
 
 /** producer.id.expiration.ms of this process (the broker sets it at start). */
 export function setProducerExpirationMs(ms: number): void {
@@ -368,9 +374,65 @@ export function applyMarker(table: ProducerStateTable, producerId: bigint, epoch
 /** Each log's extent when the broker started serving, recorded before any append of this run. */
 const openedWith = new WeakMap<PartitionLog, { logStartOffset: number; logEndOffset: number }>();
 
-/** Call once the logs are open and before appends start; logs created later count as created empty. */
+/**
+ * Call once the logs are open and before appends start. Logs whose state is
+ * not loaded get an observer that snapshots the state carried from start at
+ * each roll; logs loaded later get one when they are empty (new partitions).
+ */
 export function noteLogsOpened(logs: Iterable<PartitionLog>): void {
-  for (const log of logs) if (!openedWith.has(log)) openedWith.set(log, { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset });
+  for (const log of logs) {
+    if (!openedWith.has(log)) openedWith.set(log, { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset });
+    if (!log.observer && !states.has(log)) log.observer = carryObserver(log);
+  }
+  PartitionLog.defaultObserver = (log) => {
+    if (log.logEndOffset !== log.logStartOffset) return null;
+    bornEmpty.add(log);
+    return carryObserver(log);
+  };
+}
+
+/**
+ * Follows a log whose state is not loaded: every append carrying a producer
+ * id loads the state first (which replaces this observer), so until then the
+ * state at any roll is the one carried from start, written as that roll's
+ * snapshot. A producer batch arriving anyway (a replication follower) makes
+ * the state unknown: nothing more is carried.
+ */
+function carryObserver(log: PartitionLog): LogObserver {
+  return {
+    published(seg, buf, pos) {
+      if (buf.readBigInt64BE(pos + BATCH.PRODUCER_ID) < 0n) return;
+      invalidated.add(log);
+      if (buf.readInt16BE(pos + BATCH.ATTRIBUTES) & ATTR.CONTROL) seg.txnIndex.trusted = false;
+    },
+    rolled(baseOffset) {
+      if (invalidated.has(log)) return;
+      const write = async (): Promise<void> => {
+        const carried = await carriedState(log);
+        if (!carried || invalidated.has(log)) return;
+        let mine = writtenThisRun.get(log);
+        if (!mine) writtenThisRun.set(log, (mine = new Set()));
+        mine.add(baseOffset);
+        await writeSnapshotFile(log.dir, baseOffset, Buffer.from(JSON.stringify({ ...carried, endOffset: baseOffset })));
+      };
+      carryWrites.set(
+        log,
+        (carryWrites.get(log) ?? Promise.resolve()).then(write).catch((err: unknown) => {
+          log.logger.warn({ topic: log.topic, partition: log.partition, endOffset: baseOffset, err: String(err) }, 'producer state snapshot failed');
+        }),
+      );
+    },
+    truncated(logEndOffset) {
+      invalidated.add(log);
+      cleanups.set(log, (carryWrites.get(log) ?? Promise.resolve()).then(() => dropSnapshotsAbove(log, logEndOffset)));
+    },
+  };
+}
+
+function carriedState(log: PartitionLog): Promise<SnapshotFile | null> {
+  let p = carriedMemo.get(log);
+  if (!p) carriedMemo.set(log, (p = carriedForward(log)));
+  return p;
 }
 
 /**
@@ -385,7 +447,7 @@ async function carriedForward(log: PartitionLog): Promise<SnapshotFile | null> {
   const empty: SnapshotFile = { version: SNAPSHOT_VERSION, endOffset: 0, producers: [] };
   if (invalidated.has(log)) return null;
   const opened = openedWith.get(log);
-  if (!opened) return empty;
+  if (!opened) return bornEmpty.has(log) ? empty : null;
   const snap = await readSnapshot(log.dir, opened.logEndOffset);
   if (snap) return snap;
   if (opened.logEndOffset === opened.logStartOffset) return empty;
@@ -405,6 +467,7 @@ export async function snapshotProducerState(log: PartitionLog): Promise<void> {
     await queueSnapshot(log, state, encodeSnapshot(state.published, log.logEndOffset), log.logEndOffset);
     return;
   }
-  const carried = await carriedForward(log);
+  await carryWrites.get(log);
+  const carried = invalidated.has(log) ? null : await carriedState(log);
   if (carried) await writeSnapshotFile(log.dir, log.logEndOffset, Buffer.from(JSON.stringify({ ...carried, endOffset: log.logEndOffset })));
 }

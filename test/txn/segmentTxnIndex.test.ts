@@ -230,6 +230,37 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     expect(log.logEndOffset).to.equal(end);
   });
 
+  it('a partition no idempotent producer touched still gets roll snapshots, so after a crash its first load reads only the active segment', async () => {
+    let m = await open();
+    // state known at start: a snapshot covering the whole log, with one producer in it
+    let log = await m.create('plain', 0);
+    const w = new Workload(() => log);
+    await w.write(55n, false, 3);
+    await snapshotProducerState(log);
+    await m.close();
+
+    m = await open();
+    log = m.get('plain', 0)!;
+    for (let i = 0; i < 60; i++) await log.append(buildRecordBatch({ records: [{ key: null, value: Buffer.from(`plain-${i}-${PAD}`) }] }));
+    await log.flush();
+    const activeBase = log.segmentBaseOffsets().at(-1)!;
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(path.join(log.dir, `${String(activeBase).padStart(20, '0')}${SNAPSHOT_SUFFIX}`))) {
+      if (Date.now() > deadline) throw new Error('roll snapshot of an unloaded log not written');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+
+    const crashed = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, defaults: { segmentBytes: SEGMENT_BYTES } });
+    await crashed.open();
+    noteLogsOpened(crashed.partitions().map((p) => p.log));
+    managers.push(crashed);
+    log = crashed.get('plain', 0)!;
+    const table = await producerStateOf(log);
+    expect(producerStateLoadStats(log)).to.deep.include({ snapshotOffset: activeBase, replayedFrom: activeBase });
+    // the producer carried from before survived in every roll snapshot
+    expect([...table.entries()].map((e) => [e.producerId, e.batches.at(-1)!.lastSeq])).to.deep.equal([[55n, 2]]);
+  });
+
   it('keeps the index of a segment rewritten by compaction', async () => {
     const m = await open();
     const log = await m.create('compacted', 0, { cleanupPolicy: 'compact' });

@@ -6,11 +6,12 @@ import { groupCommands } from './groups';
 import { processIO, type CliIO } from './io';
 import { flagHelp, parseFlags } from './options';
 import { produceCommands } from './produce';
+import { userCommands } from './users';
 import { topicCommands } from './topics';
 import { aclCommands } from './acls';
 import { quotaCommands } from './quotas';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands];
+const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { ProcessCluster, until } from './helpers/processCluster';
 import { runPython } from '../helpers/python';
+import { TcpProxy } from '../helpers/tcpProxy';
+import { RawClient } from '../helpers/rawClient';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
 
 const DRIVER = `${__dirname}/drivers/rdkafka_numbered.py`;
 
@@ -8,6 +12,21 @@ async function highWatermark(c: ProcessCluster, topic: string, partition: number
   const admin = await c.adminClient();
   const offsets = await admin.fetchTopicOffsets(topic);
   return Number(offsets.find((o) => o.partition === partition)!.high);
+}
+
+/** The high watermark one given broker reports (ListOffsets latest through a raw client to that broker). */
+async function highWatermarkAt(c: ProcessCluster, nodeId: number, topic: string, partition: number): Promise<number> {
+  const client = await RawClient.connect(c.brokers.get(nodeId)!.port);
+  try {
+    const res = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 4, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1n }] }],
+    });
+    return Number(res.topics[0]!.partitions[0]!.offset);
+  } finally {
+    client.close();
+  }
 }
 
 describe('cluster faults: child-process brokers on etcd, kill -9', function () {
@@ -61,5 +80,72 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     await c.startBroker(follower);
     await until('follower back in the ISR', async () => (await c.partition('ff', 0)).isr.includes(follower), 60_000);
     expect(await highWatermark(c, 'ff', 0)).to.equal(100);
+  });
+});
+
+describe('cluster faults: network partition and etcd restart', function () {
+  this.timeout(180_000);
+  let c: ProcessCluster;
+  let proxy: TcpProxy | null = null;
+
+  afterEach(async () => {
+    await c?.stop();
+    await proxy?.close();
+    proxy = null;
+  });
+
+  it('a leader cut off from etcd loses leadership; acks=all writes that reached it are never acknowledged, every acked message survives, and it rejoins as a follower after the partition heals', async () => {
+    c = await ProcessCluster.start([2, 3], { 'replica.lag.time.max.ms': '3000' });
+    proxy = await TcpProxy.start('127.0.0.1', Number(new URL(c.etcd.endpoint).port));
+    // broker 1 reaches etcd only through the proxy, so cutting it isolates broker 1 from the metadata store
+    await c.startBroker(1, { 'etcd.endpoints': proxy.url });
+    const admin = await c.adminClient();
+    await admin.createTopics({
+      topics: [{ topic: 'np', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      waitForLeaders: true,
+    });
+    expect((await c.partitionAt(2, 'np', 0)).leader).to.equal(1);
+    const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'np', partitions: 1, from: 0, count: 500, delayMs: 5 })]);
+    await until('the producer under way', async () => (await highWatermark(c, 'np', 0)) >= 50);
+    proxy.blackhole();
+    await until('leadership moved off the isolated broker', async () => {
+      const p = await c.partitionAt(2, 'np', 0);
+      return p.leader !== 1 && p.leader !== -1;
+    });
+    // the isolated broker still believes it leads (it cannot hear etcd); clients that ask it keep writing to it,
+    // but nothing it takes is acknowledged: its followers left, so its high watermark cannot move
+    const zombie = await c.partitionAt(1, 'np', 0);
+    expect(zombie.leader).to.equal(1);
+    const committedOnZombie = await highWatermarkAt(c, 1, 'np', 0);
+    proxy.heal();
+    await until('the isolated broker follows the new leader', async () => (await c.partitionAt(1, 'np', 0)).leader !== 1);
+    await until('the isolated broker back in the ISR', async () => (await c.partitionAt(2, 'np', 0)).isr.includes(1), 60_000);
+    const produced = await producing;
+    expect(produced.code, produced.err).to.equal(0);
+    const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
+    expect(out.errors).to.deep.equal([]);
+    expect(out.acked['0']).to.have.length(500);
+    expect(committedOnZombie).to.be.at.most(out.acked['0']!.length);
+    const consumed = await runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap: c.bootstrap.join(','), topic: 'np', expected: 500, group: 'np-readers' })]);
+    expect(consumed.code, consumed.err).to.equal(0);
+    expect((JSON.parse(consumed.out) as { read: Record<string, number[]> }).read['0']).to.deep.equal(out.acked['0']);
+  });
+
+  it('an etcd restart under load: the data path keeps serving acks=all and nothing acked is lost', async () => {
+    c = await ProcessCluster.start([1, 2, 3]);
+    const admin = await c.adminClient();
+    await admin.createTopics({ topics: [{ topic: 'er', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
+    const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'er', partitions: 2, from: 0, count: 400, delayMs: 5 })]);
+    await until('the producer under way', async () => (await highWatermark(c, 'er', 0)) >= 30);
+    await c.etcd.restart();
+    const produced = await producing;
+    expect(produced.code, produced.err).to.equal(0);
+    const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
+    expect(out.errors).to.deep.equal([]);
+    const consumed = await runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap: c.bootstrap.join(','), topic: 'er', expected: 400, group: 'er-readers' })]);
+    expect(consumed.code, consumed.err).to.equal(0);
+    const read = (JSON.parse(consumed.out) as { read: Record<string, number[]> }).read;
+    for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
+    for (const p of [0, 1]) await until(`partition ${p} fully in sync`, async () => (await c.partitionAt(1, 'er', p)).isr.length === 3);
   });
 });

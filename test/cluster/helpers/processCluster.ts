@@ -1,6 +1,9 @@
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ApiKey } from '../../../protocol/generated/apis';
+import type { MetadataResponse } from '../../../protocol/generated/messages/MetadataResponse';
 import { startEtcd, type TestEtcd } from '../../helpers/etcd';
+import { RawClient } from '../../helpers/rawClient';
 import { tempDataDir } from '../../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from '../../txn/helpers/childBroker';
 
@@ -65,19 +68,32 @@ export class ProcessCluster {
   }
 
   /** A kafkajs admin on the live brokers (recreated when the set changed). */
-  async adminClient(): Promise<Admin> {
+  async adminClient(via: number[] = [...this.brokers.keys()]): Promise<Admin> {
     if (this.admin) await this.admin.disconnect().catch(() => undefined);
-    this.admin = new Kafka({ clientId: 'faults-admin', brokers: this.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } }).admin();
+    const brokers = via.map((id) => `127.0.0.1:${this.brokers.get(id)!.port}`);
+    this.admin = new Kafka({ clientId: 'faults-admin', brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } }).admin();
     await this.admin.connect();
     return this.admin;
   }
 
   /** Leader, replicas and ISR of one partition as a client sees them (Metadata). */
-  async partition(topic: string, partition: number): Promise<{ leader: number; replicas: number[]; isr: number[] }> {
-    const admin = await this.adminClient();
+  async partition(topic: string, partition: number, via?: number[]): Promise<{ leader: number; replicas: number[]; isr: number[] }> {
+    const admin = await this.adminClient(via);
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     const p = md.topics[0]!.partitions.find((x) => x.partitionId === partition)!;
     return { leader: p.leader, replicas: p.replicas, isr: p.isr };
+  }
+
+  /** The partition as one given broker describes it (a client may be routed to any broker; this asks exactly one). */
+  async partitionAt(nodeId: number, topic: string, partition: number): Promise<{ leader: number; leaderEpoch: number; isr: number[] }> {
+    const client = await RawClient.connect(this.brokers.get(nodeId)!.port);
+    try {
+      const md = await client.request<MetadataResponse>(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const p = md.topics[0]!.partitions.find((x) => x.partitionIndex === partition)!;
+      return { leader: p.leaderId, leaderEpoch: p.leaderEpoch, isr: p.isrNodes };
+    } finally {
+      client.close();
+    }
   }
 
   async stop(): Promise<void> {

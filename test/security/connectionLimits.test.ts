@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { AlterClientQuotasResponse } from '../../protocol/generated/messages/AlterClientQuotasResponse';
 import type { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse';
-import { normalizeAddress, parsePerIpOverrides, resolveOverrideHosts } from '../../src/security/quota/connectionLimits';
+import type { Socket } from 'node:net';
+import { ConnectionLimiter, normalizeAddress, parsePerIpOverrides, resolveOverrideHosts, UNLIMITED } from '../../src/security/quota/connectionLimits';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
 import { RawClient } from '../helpers/rawClient';
@@ -171,5 +172,49 @@ describe('connection limits', function () {
     } finally {
       await broker.destroy();
     }
+  });
+});
+
+describe('connection limiter (unit, injected clock)', () => {
+  /** Just enough of a socket for admit(): an address, close listeners and destroy(). */
+  class FakeSocket {
+    destroyed = false;
+    private onClose: (() => void) | null = null;
+    constructor(readonly remoteAddress: string) {}
+    once(_event: 'close', fn: () => void): void {
+      this.onClose = fn;
+    }
+    destroy(): void {
+      this.destroyed = true;
+    }
+    close(): void {
+      this.onClose?.();
+    }
+  }
+
+  it('measures connection creation per address and forgets quiet addresses', () => {
+    let now = 1_000_000;
+    const limiter = new ConnectionLimiter(
+      { maxConnections: UNLIMITED, maxPerIp: UNLIMITED, perIpOverrides: new Map() },
+      { samples: 2, windowMs: 1000 },
+      memoryLogger(),
+      [{ entity: { ip: null }, values: { connection_creation_rate: 2 } }, { entity: { ip: '10.0.0.9' }, values: { connection_creation_rate: 100 } }],
+      () => now,
+    );
+    const admit = (ip: string) => limiter.admit(new FakeSocket(ip) as unknown as Socket);
+    expect([admit('10.0.0.1'), admit('10.0.0.1'), admit('10.0.0.1')]).to.deep.equal([true, true, false]);
+    expect(admit('10.0.0.2')).to.equal(true); // its own rate
+    for (let i = 0; i < 50; i++) expect(admit('10.0.0.9')).to.equal(true); // its own, higher quota
+    now += 1500;
+    expect(admit('10.0.0.1')).to.equal(true); // back under the rate
+    for (let i = 0; i < 100; i++) admit(`10.1.0.${i}`);
+    expect(limiter.trackedAddresses).to.equal(103);
+    now += 2000;
+    admit('10.2.0.1');
+    expect(limiter.trackedAddresses).to.equal(1);
+    // Without ip quotas nothing is measured at all.
+    limiter.reload([]);
+    expect(limiter.trackedAddresses).to.equal(0);
+    for (let i = 0; i < 10; i++) expect(admit('10.0.0.1')).to.equal(true);
   });
 });

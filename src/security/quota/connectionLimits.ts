@@ -67,6 +67,7 @@ export class ConnectionLimiter {
   private readonly lastLogged = new Map<string, number>();
   private readonly creationRates = new Map<string, WindowedRate>();
   private ipRates = new Map<string | null, number>();
+  private lastSweepMs = 0;
 
   constructor(
     private readonly config: ConnectionLimitConfig,
@@ -119,6 +120,7 @@ export class ConnectionLimiter {
       const limit = this.ipRates.get(ip) ?? this.ipRates.get(null);
       if (limit !== undefined) {
         const now = this.clock();
+        this.sweepCreationRates(now);
         let rate = this.creationRates.get(ip);
         if (!rate) {
           rate = new WindowedRate(this.window, now);
@@ -133,6 +135,19 @@ export class ConnectionLimiter {
       }
     }
     return null;
+  }
+
+  /** Rates of addresses quiet for a whole window hold nothing anymore; dropping them bounds memory under a flood from many addresses. */
+  private sweepCreationRates(now: number): void {
+    const span = this.window.samples * this.window.windowMs;
+    if (now - this.lastSweepMs < span) return;
+    this.lastSweepMs = now;
+    for (const [ip, r] of this.creationRates) if (now - r.lastRecordMs >= span) this.creationRates.delete(ip);
+  }
+
+  /** Addresses with a connection creation rate being measured (for tests and introspection). */
+  get trackedAddresses(): number {
+    return this.creationRates.size;
   }
 
   private release(ip: string): void {

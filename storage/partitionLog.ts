@@ -982,6 +982,11 @@ export class PartitionLog {
     return seg.txnIndex.persist(this.ctx.sfs, seg.dir, path.basename(seg.txnIndexPath), seg !== this.active);
   }
 
+  /** False when no segment holds an abort marker: read_committed fetches need no index lookup at all. */
+  get hasAbortedTxns(): boolean {
+    return this.abortedTxnCount > 0;
+  }
+
   private countAbortedTxns(): void {
     let n = 0;
     for (const s of this.segments) n += s.txnIndex.count;

@@ -121,7 +121,7 @@ async function readCommittedPartition(t: FetchTarget, log: PartitionLog, limit: 
   const base = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset: lso };
   if (t.fetchOffset >= lso) return { ...base, chunks: [], bytes: 0, abortedTransactions: [] };
   const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: lso, minOneBatch });
-  const abortedTransactions = r.bytes > 0 ? await log.abortedTxns(t.fetchOffset, endOffsetOf(r.chunks)) : [];
+  const abortedTransactions = r.bytes > 0 && log.hasAbortedTxns ? await log.abortedTxns(t.fetchOffset, endOffsetOf(r.chunks)) : [];
   return { ...base, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes, abortedTransactions };
 }
 

@@ -261,6 +261,25 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     expect([...table.entries()].map((e) => [e.producerId, e.batches.at(-1)!.lastSeq])).to.deep.equal([[55n, 2]]);
   });
 
+  it('a truncated tail (diverged follower) takes its abort entries and later snapshots with it; the next load rebuilds from below the cut', async () => {
+    const m = await open();
+    const log = await m.create('cut', 0);
+    const w = new Workload(() => log);
+    await fill(w, 6, 70);
+    await log.flush();
+    const bases = log.segmentBaseOffsets();
+    // just after an abort marker in an older closed segment
+    const marker = w.aborted.filter((a) => a.lastOffset < bases[bases.length - 3]!).at(-1)!.lastOffset;
+    const cut = marker + 1;
+    await log.truncateTo(cut);
+    expect(log.logEndOffset).to.equal(cut);
+    for (const f of filesWith(log.dir, SNAPSHOT_SUFFIX)) expect(Number(f.slice(0, 20))).to.be.at.most(log.logEndOffset);
+    await producerStateOf(log);
+    expect(producerStateLoadStats(log)!.rebuiltTxnIndexes).to.equal(1);
+    const end = log.logEndOffset;
+    expect(strip(await log.abortedTxns(0, end))).to.deep.equal(w.aborted.filter((a) => a.lastOffset < end));
+  });
+
   it('keeps the index of a segment rewritten by compaction', async () => {
     const m = await open();
     const log = await m.create('compacted', 0, { cleanupPolicy: 'compact' });

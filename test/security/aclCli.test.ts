@@ -45,7 +45,7 @@ describe('brook acls', function () {
     expect(JSON.parse(r.stdout).map((a: Record<string, string>) => a.operation)).to.deep.equal(['WRITE']);
     expect((await listJson('--topic', 'orders')).map((a) => a.operation)).to.deep.equal(['DESCRIBE']);
     // without principal/operation, --remove clears the resource
-    r = await brook(['acls', '--remove', '--topic', 'orders', ...b]);
+    r = await brook(['acls', '--remove', '--topic', 'orders', '--force', ...b]);
     expect(r.code, r.stderr).to.equal(0);
     expect(await listJson('--topic', 'orders')).to.deep.equal([]);
     r = await brook(['acls', '--remove', '--topic', 'team-a.', '--resource-pattern-type', 'prefixed', ...b]);

@@ -220,6 +220,7 @@ cluster to add or remove and DESCRIBE on the cluster to list (super.users have b
     producer: { kind: 'switch', help: 'with --add: what a producer needs (topic Write/Describe/Create, transactional id Write/Describe)' },
     idempotent: { kind: 'switch', help: 'with --producer: also IdempotentWrite on the cluster' },
     consumer: { kind: 'switch', help: 'with --add: what a consumer needs (topic Read/Describe, group Read)' },
+    force: { kind: 'switch', help: 'accepted for kafka-acls.sh scripts; brook never asks for confirmation' },
   },
   async run(flags, io) {
     const chosen = ACTIONS.filter((a) => flags.switches.has(a));

@@ -4,7 +4,7 @@ import type { DescribeTransactionsResponseInput } from '../../protocol/generated
 import { txnServices } from '../txn/services';
 import { TXN_STATUS_NAMES } from '../txn/txnLogRecords';
 import type { Handler } from './types';
-import { authorizedTransactionalId } from '../security/acl/check';
+import { authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 export const handleDescribeTransactions: Handler<DescribeTransactionsRequest, DescribeTransactionsResponseInput> = async (ctx, req) => {
@@ -27,7 +27,8 @@ export const handleDescribeTransactions: Handler<DescribeTransactionsRequest, De
         transactionStartTimeMs: BigInt(m.startMs),
         producerId: m.producerId,
         producerEpoch: m.epoch,
-        topics: [...m.partitions].map(([topic, ps]) => ({ topic, partitions: [...ps].sort((a, b) => a - b) })),
+        // Kafka leaves out the partitions of topics the caller may not DESCRIBE.
+        topics: [...m.partitions].filter(([topic]) => authorizedTopic(ctx, AclOperation.DESCRIBE, topic)).map(([topic, ps]) => ({ topic, partitions: [...ps].sort((a, b) => a - b) })),
       };
     }),
   };

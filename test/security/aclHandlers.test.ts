@@ -293,6 +293,11 @@ describe('ACL checks in every handler', function () {
 
     const described = await call(ALICE, ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-alice', 'tx-other'] });
     expect(described.transactionStates.map((t: Res) => t.errorCode)).to.deep.equal([0, E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]);
+    expect(described.transactionStates[0].topics).to.deep.equal([{ topic: 'a', partitions: [0] }]);
+    // an auditor may see the transaction but not topic a, so its partitions are left out
+    await grant(allow('User:auditor', Op.DESCRIBE, RT.TRANSACTIONAL_ID, 'tx-alice'));
+    const audited = await call('User:auditor', ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-alice'] });
+    expect(audited.transactionStates[0]).to.deep.include({ errorCode: 0, transactionState: 'Ongoing', topics: [] });
     await init(ADMIN, 'tx-admin');
     const listed = await call(ALICE, ApiKey.ListTransactions, 0, { stateFilters: [], producerIdFilters: [] });
     expect(listed.transactionStates.map((t: Res) => t.transactionalId)).to.deep.equal(['tx-alice']);

@@ -1,0 +1,179 @@
+/**
+ * Cluster bench: produce throughput and latency with replication factor 3 on
+ * three local brokers against replication factor 1 on the same brokers, and
+ * failover time (kill -9 of a partition leader to the first acknowledged
+ * produce on its successor) with default settings.
+ *
+ *   npm run build && npm run bench:cluster [-- --quick]
+ *
+ * Brokers run from dist/ as separate processes (`bin/brook.js start`) sharing
+ * one etcd (Debian's etcd-server) on loopback ports; load comes from the
+ * librdkafka tool of bench/produce-consume.ts (bench/out/perf, built there:
+ * run `npm run bench:produce-consume -- --quick` once if it is missing). On a
+ * 2-core machine three brokers, etcd and the client share the cores, so the
+ * figures are the price of replication on one box, not of a real cluster.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createInterface } from 'readline';
+import { Kafka, logLevel } from 'kafkajs';
+import { ApiKey } from '../protocol/generated/apis';
+import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse';
+import { BrokerClient } from '../src/replication/brokerClient';
+import { startEtcd, type TestEtcd } from '../test/helpers/etcd';
+import { buildBatch } from '../test/storage/helpers';
+
+const ROOT = path.join(__dirname, '..');
+const PERF = path.join(ROOT, 'bench', 'out', 'perf');
+const CLI = path.join(ROOT, 'bin', 'brook.js');
+const quick = process.argv.includes('--quick');
+
+interface PerfResult {
+  messages: number;
+  seconds: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  failed?: number;
+}
+
+interface Node {
+  id: number;
+  dir: string;
+  port: number;
+  child: ChildProcess;
+}
+
+function perf(args: string[]): PerfResult {
+  const out = execFileSync(PERF, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as PerfResult;
+}
+
+async function startNode(id: number, etcd: TestEtcd, dir: string): Promise<Node> {
+  const args = [CLI, 'start', '--port', '0', '--data-dir', dir];
+  for (const [k, v] of Object.entries({ 'metadata.backend': 'etcd', 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': '/bench', 'node.id': String(id), 'offsets.topic.num.partitions': '3' })) {
+    args.push('--set', `${k}=${v}`);
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker ${id} not listening: ${stderr}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`broker ${id} exited (${code}): ${stderr}`)));
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      try {
+        const m = JSON.parse(l) as { msg?: string; port?: number };
+        if (m.msg === 'listening' && typeof m.port === 'number') {
+          clearTimeout(timer);
+          resolve(m.port);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+  return { id, dir, port, child };
+}
+
+function kill9(n: Node): Promise<void> {
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((r) => n.child.once('exit', () => r()));
+  n.child.kill('SIGKILL');
+  return gone;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** One acks=all produce of a one-record batch straight to `port`; true when acknowledged. */
+async function produceOnce(port: number, topic: string, record: Buffer): Promise<boolean> {
+  let client: BrokerClient | null = null;
+  try {
+    client = await BrokerClient.connect('127.0.0.1', port, 'bench-failover', 500);
+    const res = await client.request<ProduceResponse>(ApiKey.Produce, 9, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records: Buffer.from(record) }] }],
+    });
+    return res.responses[0]!.partitionResponses[0]!.errorCode === 0;
+  } catch {
+    return false;
+  } finally {
+    client?.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(PERF)) throw new Error(`${PERF} is missing: run npm run bench:produce-consume -- --quick once to build it`);
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: npm run build');
+  const etcd = await startEtcd();
+  const nodes: Node[] = [];
+  const rows: Array<[string, string]> = [];
+  try {
+    for (const id of [1, 2, 3]) nodes.push(await startNode(id, etcd, fs.mkdtempSync(path.join(os.tmpdir(), `brook-bench-node${id}-`))));
+    const bootstrap = nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
+    const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: 'rf1', numPartitions: 3, replicationFactor: 1 },
+        { topic: 'rf3', numPartitions: 3, replicationFactor: 3 },
+        { topic: 'failover', numPartitions: 1, replicationFactor: 3 },
+      ],
+      waitForLeaders: true,
+    });
+    const n = quick ? 100_000 : 400_000;
+    for (const topic of ['rf1', 'rf3']) {
+      const t = perf(['produce', bootstrap, topic, String(n), '100', '-1', '0']);
+      rows.push([`produce 100 B, acks=all, ${topic === 'rf1' ? 'RF=1' : 'RF=3'} (3 partitions)`, `${fmt(t.msgsPerSec)} msgs/s, ${t.mbPerSec} MB/s (${t.messages} msgs, ${t.failed ?? 0} failed)`]);
+    }
+    const seconds = quick ? 3 : 10;
+    const rate = 5000;
+    for (const topic of ['rf1', 'rf3']) {
+      const l = perf(['produce', bootstrap, topic, String(rate * seconds), '100', '-1', String(rate), '0']);
+      rows.push([`latency at ${fmt(rate)} msgs/s, acks=all, linger.ms=0, ${topic === 'rf1' ? 'RF=1' : 'RF=3'}`, `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms`]);
+    }
+
+    // failover: kill -9 the leader, then ask every survivor until one acknowledges an acks=all write
+    const md = await admin.fetchTopicMetadata({ topics: ['failover'] });
+    const leaderId = md.topics[0]!.partitions[0]!.leader;
+    await admin.disconnect();
+    const leader = nodes.find((x) => x.id === leaderId)!;
+    const survivors = nodes.filter((x) => x !== leader);
+    const record = buildBatch([{ value: 'failover-probe' }]);
+    if (!(await produceOnce(leader.port, 'failover', record))) throw new Error('failover topic not writable before the kill');
+    const killedAt = Date.now();
+    await kill9(leader);
+    let servedBy = -1;
+    while (servedBy < 0 && Date.now() - killedAt < 60_000) {
+      for (const s of survivors) {
+        if (await produceOnce(s.port, 'failover', record)) {
+          servedBy = s.id;
+          break;
+        }
+      }
+      if (servedBy < 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    const failoverMs = Date.now() - killedAt;
+    rows.push([
+      'failover: kill -9 of the leader to first acks=all produce on the new leader',
+      servedBy < 0 ? 'no new leader within 60 s' : `${fmt(failoverMs)} ms (broker.session.timeout.ms=3000 default, new leader ${servedBy})`,
+    ]);
+  } finally {
+    await Promise.all(nodes.map(kill9));
+    for (const x of nodes) fs.rmSync(x.dir, { recursive: true, force: true });
+    await etcd.stop();
+  }
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`cluster bench (${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -33,7 +33,7 @@ export class BrokerServer {
       const server = tls.createServer({ ...settings.options, noDelay: true }, (socket) => this.acceptTls(socket, settings));
       // Connection limits count TCP connections, before any handshake work is spent on them.
       server.on('connection', (socket: net.Socket) => {
-        if (services.quotas && !services.quotas.connections.admit(socket)) return;
+        if (services.quotas && !services.quotas.connections.admit(socket, listener.name)) return;
         this.handshaking.add(socket);
         socket.once('close', () => this.handshaking.delete(socket));
       });
@@ -86,7 +86,7 @@ export class BrokerServer {
   }
 
   private accept(socket: net.Socket, principal: string, checkLimits: boolean): void {
-    if (checkLimits && this.services.quotas && !this.services.quotas.connections.admit(socket)) return;
+    if (checkLimits && this.services.quotas && !this.services.quotas.connections.admit(socket, this.listener.name)) return;
     const conn = new Connection(socket, this.ids.next++, this.services, this.limits, (c) => this.connections.delete(c), this.listener, principal);
     this.connections.add(conn);
   }

@@ -7,6 +7,7 @@ import { ConnectionLimiter, normalizeAddress, parsePerIpOverrides, resolveOverri
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
 import { RawClient } from '../helpers/rawClient';
+import { startSecureTestBroker } from '../helpers/secureBroker';
 
 const apiVersions = (c: RawClient) => c.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
 
@@ -154,6 +155,24 @@ describe('connection limits', function () {
     }
   });
 
+  it('listener.name.<listener>.max.connections caps one listener only', async () => {
+    const broker = await startSecureTestBroker({ alice: 'pw' }, { config: { 'listener.name.plaintext.max.connections': '1' } });
+    try {
+      const plainPort = Number(broker.plainBootstrap.split(':')[1]);
+      const saslPort = Number(broker.saslBootstrap.split(':')[1]);
+      const first = await connect(plainPort);
+      expect(await refused(first)).to.equal(false);
+      expect(await refused(await connect(plainPort))).to.equal(true);
+      // The SASL listener has no cap: ApiVersions is allowed before authentication there.
+      for (let i = 0; i < 3; i++) expect(await refused(await connect(saslPort))).to.equal(false);
+      first.close();
+      await until('the plaintext slot to be freed', () => broker.services.quotas!.connections.connectionCount === 3);
+      expect(await refused(await connect(plainPort))).to.equal(false);
+    } finally {
+      await broker.destroy();
+    }
+  });
+
   it('an ip connection_creation_rate quota refuses connections opened faster than allowed', async () => {
     const broker = await startTestBroker({ config: { 'quota.window.num': '2', 'quota.window.size.seconds': '1' } });
     try {
@@ -195,7 +214,7 @@ describe('connection limiter (unit, injected clock)', () => {
   it('measures connection creation per address and forgets quiet addresses', () => {
     let now = 1_000_000;
     const limiter = new ConnectionLimiter(
-      { maxConnections: UNLIMITED, maxPerIp: UNLIMITED, perIpOverrides: new Map() },
+      { maxConnections: UNLIMITED, maxPerIp: UNLIMITED, perIpOverrides: new Map(), perListener: new Map() },
       { samples: 2, windowMs: 1000 },
       memoryLogger(),
       [{ entity: { ip: null }, values: { connection_creation_rate: 2 } }, { entity: { ip: '10.0.0.9' }, values: { connection_creation_rate: 100 } }],

@@ -26,6 +26,7 @@ export function quotaConfigFrom(raw: Record<string, string>): QuotaConfig {
       // Kafka allows 0 here only together with overrides; any non-negative cap is accepted.
       maxPerIp: raw['max.connections.per.ip'] === undefined ? UNLIMITED : nonNegativeInt(raw, 'max.connections.per.ip'),
       perIpOverrides: parsePerIpOverrides(raw['max.connections.per.ip.overrides']),
+      perListener: perListenerCaps(raw),
     },
   };
 }
@@ -34,4 +35,14 @@ function nonNegativeInt(raw: Record<string, string>, key: string): number {
   const n = Number(raw[key]);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${key}: not a non-negative integer: ${raw[key]}`);
   return n;
+}
+
+/** `listener.name.<listener>.max.connections` for every listener that has one (Kafka's listener names are case-insensitive here). */
+function perListenerCaps(raw: Record<string, string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const key of Object.keys(raw)) {
+    const m = /^listener\.name\.([^.]+)\.max\.connections$/.exec(key);
+    if (m) out.set(m[1].toLowerCase(), positiveInt(raw, key, UNLIMITED));
+  }
+  return out;
 }

@@ -12,6 +12,8 @@ export interface ConnectionLimitConfig {
   maxPerIp: number;
   /** `max.connections.per.ip.overrides`: address -> cap. */
   perIpOverrides: ReadonlyMap<string, number>;
+  /** `listener.name.<listener>.max.connections`, keyed by the listener name in lower case. */
+  perListener: ReadonlyMap<string, number>;
 }
 
 export const UNLIMITED = 0x7fffffff;
@@ -63,6 +65,7 @@ export function normalizeAddress(address: string): string {
  */
 export class ConnectionLimiter {
   private total = 0;
+  private readonly byListener = new Map<string, number>();
   private readonly perIp = new Map<string, number>();
   private readonly lastLogged = new Map<string, number>();
   private readonly creationRates = new Map<string, WindowedRate>();
@@ -97,10 +100,14 @@ export class ConnectionLimiter {
     return this.perIp.get(normalizeAddress(address)) ?? 0;
   }
 
-  /** Counts the socket in, or destroys it and returns false. The count drops when the socket closes. */
-  admit(socket: Socket): boolean {
+  /**
+   * Counts the socket in, or destroys it and returns false. The count drops when
+   * the socket closes. `listener` (its name) applies `listener.name.<l>.max.connections`.
+   */
+  admit(socket: Socket, listener?: string): boolean {
     const ip = normalizeAddress(socket.remoteAddress ?? '');
-    const reason = this.refusal(ip);
+    const key = listener?.toLowerCase();
+    const reason = this.refusal(ip, key);
     if (reason !== null) {
       this.logRefusal(ip, reason);
       socket.destroy();
@@ -108,12 +115,15 @@ export class ConnectionLimiter {
     }
     this.total++;
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    socket.once('close', () => this.release(ip));
+    if (key !== undefined) this.byListener.set(key, (this.byListener.get(key) ?? 0) + 1);
+    socket.once('close', () => this.release(ip, key));
     return true;
   }
 
-  private refusal(ip: string): string | null {
+  private refusal(ip: string, listener: string | undefined): string | null {
     if (this.total >= this.config.maxConnections) return `max.connections ${this.config.maxConnections} reached`;
+    const listenerCap = listener === undefined ? undefined : this.config.perListener.get(listener);
+    if (listenerCap !== undefined && (this.byListener.get(listener!) ?? 0) >= listenerCap) return `listener.name.${listener}.max.connections ${listenerCap} reached`;
     const cap = this.config.perIpOverrides.get(ip) ?? this.config.maxPerIp;
     if ((this.perIp.get(ip) ?? 0) >= cap) return `max.connections.per.ip ${cap} reached for ${ip}`;
     if (this.ipRates.size > 0) {
@@ -150,8 +160,9 @@ export class ConnectionLimiter {
     return this.creationRates.size;
   }
 
-  private release(ip: string): void {
+  private release(ip: string, listener: string | undefined): void {
     this.total--;
+    if (listener !== undefined) this.byListener.set(listener, (this.byListener.get(listener) ?? 1) - 1);
     const n = (this.perIp.get(ip) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, n);

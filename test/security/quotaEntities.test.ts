@@ -91,6 +91,8 @@ describe('quota entities and precedence', () => {
     expect(validateQuotaValue({ user: 'a' }, 'producer_byte_rate', 1024)).to.equal(null);
     expect(validateQuotaValue({ user: 'a' }, 'producer_byte_rate', 1.5)).to.match(/whole/);
     expect(validateQuotaValue({ user: 'a' }, 'producer_byte_rate', 0)).to.match(/positive/);
+    expect(validateQuotaValue({ user: 'a' }, 'producer_byte_rate', 1e300)).to.match(/long/);
+    expect(validateQuotaValue({ user: 'a' }, 'consumer_byte_rate', Number.NaN)).to.match(/positive/);
     expect(validateQuotaValue({ user: 'a' }, 'request_percentage', 12.5)).to.equal(null);
     expect(validateQuotaValue({ user: 'a' }, 'connection_creation_rate', 5)).to.match(/not a quota key/);
     expect(validateQuotaValue({ ip: null }, 'connection_creation_rate', 5)).to.equal(null);

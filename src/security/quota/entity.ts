@@ -88,6 +88,7 @@ export function validateQuotaValue(e: QuotaEntity, key: string, value: number): 
   if (!Number.isFinite(value) || value <= 0) return `${key} must be a positive number, got ${value}`;
   if (kind !== 'double' && !Number.isInteger(value)) return `${key} must be a whole number, got ${value}`;
   if (kind === 'int' && value > 0x7fffffff) return `${key} must fit in an int, got ${value}`;
+  if (kind === 'long' && value >= 2 ** 63) return `${key} must fit in a long, got ${value}`;
   return null;
 }
 

@@ -132,6 +132,12 @@ export class PartitionLog {
   localCommittedEnd = 0;
   /** The high watermark saved by replication before the last shutdown, null when none was saved. */
   checkpointedHighWatermark: number | null = null;
+  /**
+   * Set by replication while this broker leads: stamped into appends that name
+   * no epoch themselves (the coordinators' internal writes), so followers learn
+   * every epoch from the batches they copy.
+   */
+  leaderEpochForAppends: number | undefined = undefined;
   /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. */
   epochs!: LeaderEpochCache;
   private truncating = false;
@@ -400,7 +406,8 @@ export class PartitionLog {
     while (pos < buf.length) {
       const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
       writeInt64(buf, pos + BATCH.BASE_OFFSET, this.assignNext);
-      if (req.leaderEpoch !== undefined) buf.writeInt32BE(req.leaderEpoch, pos + BATCH.PARTITION_LEADER_EPOCH);
+      const epoch = req.leaderEpoch ?? this.leaderEpochForAppends;
+      if (epoch !== undefined) buf.writeInt32BE(epoch, pos + BATCH.PARTITION_LEADER_EPOCH);
       if (logAppendTime) {
         const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
         buf.writeInt16BE(attrs | ATTR.TIMESTAMP_LOG_APPEND, pos + BATCH.ATTRIBUTES);

@@ -301,6 +301,15 @@ export class FollowerFetcher {
       }
     }
     p.log.setHighWatermark(highWatermark);
+    // DeleteRecords on the leader: the follower drops the same prefix once it has it committed
+    if (leaderLogStart > p.log.logStartOffset && leaderLogStart <= p.log.highWatermark) {
+      try {
+        await p.log.deleteRecordsBefore(leaderLogStart);
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        this.host.logger.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'following the leader log start failed');
+      }
+    }
   }
 
   /** A batch of a newer leader epoch starts that epoch here too. Header reads only. */

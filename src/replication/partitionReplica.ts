@@ -60,6 +60,7 @@ export class PartitionReplica {
       this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: now, lastFetchMs: 0, leaderEndAtLastFetch: 0 });
     }
     await this.log.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
+    this.log.leaderEpochForAppends = state.leaderEpoch;
     this.unsubscribeAppend ??= this.log.onAppend(() => this.maybeAdvanceHighWatermark());
     this.maybeAdvanceHighWatermark();
   }
@@ -88,6 +89,7 @@ export class PartitionReplica {
   }
 
   private stopLeading(errorCode: number): void {
+    this.log.leaderEpochForAppends = undefined;
     this.unsubscribeAppend?.();
     this.unsubscribeAppend = null;
     this.followers.clear();

@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
+import type { OffsetForLeaderEpochResponse } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse';
+import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
+import type { DeleteRecordsResponse } from '../../protocol/generated/messages/DeleteRecordsResponse';
 import { ErrorCode } from '../../protocol/errors';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
@@ -232,5 +235,92 @@ describe('cluster: replication on in-process brokers', function () {
     expect((await logBytes(c, a, 'div', 0)).equals(await logBytes(c, b, 'div', 0))).to.equal(true);
     const epochs = c.broker(a).services.logs.get('div', 0)!.epochs.all();
     expect(epochs[epochs.length - 1]).to.deep.equal({ epoch: sb.leaderEpoch, startOffset: 2 });
+  });
+
+  it('OffsetForLeaderEpoch and ListOffsets answer with leader epochs, fence stale and future epochs, and only on the leader', async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('ep', 1, 3);
+    const s0 = c.state('ep', 0);
+    expect((await produce(c, s0.leader, 'ep', 0, ['a', 'b', 'c'])).errorCode).to.equal(0);
+    await c.killBroker(s0.leader);
+    const s1 = c.state('ep', 0);
+    await c.waitFor('new leader serving', async () => (await fetchFrom(c, s1.leader, 'ep', 0, 0)).errorCode === 0);
+    expect((await produce(c, s1.leader, 'ep', 0, ['d'])).errorCode).to.equal(0);
+    const ask = async (broker: number, currentLeaderEpoch: number, leaderEpoch: number) => {
+      const client = await RawClient.connect(c.broker(broker).port);
+      try {
+        const res = await client.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, 4, {
+          replicaId: -1,
+          topics: [{ topic: 'ep', partitions: [{ partition: 0, currentLeaderEpoch, leaderEpoch }] }],
+        });
+        const p = res.topics[0]!.partitions[0]!;
+        return { errorCode: p.errorCode, leaderEpoch: p.leaderEpoch, endOffset: Number(p.endOffset) };
+      } finally {
+        client.close();
+      }
+    };
+    // epoch 0 wrote offsets 0-2, the new epoch starts at 3 and is open up to the log end
+    expect(await ask(s1.leader, s1.leaderEpoch, s0.leaderEpoch)).to.deep.equal({ errorCode: 0, leaderEpoch: s0.leaderEpoch, endOffset: 3 });
+    expect(await ask(s1.leader, -1, s1.leaderEpoch)).to.deep.equal({ errorCode: 0, leaderEpoch: s1.leaderEpoch, endOffset: 4 });
+    expect((await ask(s1.leader, s0.leaderEpoch, 0)).errorCode).to.equal(ErrorCode.FENCED_LEADER_EPOCH);
+    expect((await ask(s1.leader, s1.leaderEpoch + 1, 0)).errorCode).to.equal(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    const follower = s1.replicas.find((r) => r !== s1.leader && c.brokers.has(r))!;
+    expect((await ask(follower, -1, 0)).errorCode).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+
+    const client = await RawClient.connect(c.broker(s1.leader).port);
+    try {
+      const res = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 4, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 'ep', partitions: [{ partitionIndex: 0, currentLeaderEpoch: s1.leaderEpoch, timestamp: -1n }] }],
+      });
+      expect(res.topics[0]!.partitions[0]).to.include({ errorCode: 0, offset: 4n, leaderEpoch: s1.leaderEpoch });
+      const stale = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 4, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 'ep', partitions: [{ partitionIndex: 0, currentLeaderEpoch: s0.leaderEpoch, timestamp: -1n }] }],
+      });
+      expect(stale.topics[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.FENCED_LEADER_EPOCH);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('writes that name no epoch (the coordinators\' own appends) carry the leader epoch, so followers learn it from the batches', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('internalish', 1, 2);
+    const s = c.state('internalish', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    await c.killBroker(s.leader);
+    const s1 = c.state('internalish', 0);
+    expect(s1.leader).to.equal(follower);
+    await c.restartBroker(s.leader);
+    const leaderLog = c.broker(follower).services.logs.get('internalish', 0)!;
+    await c.waitFor('leading', () => c.replication(follower).replica('internalish', 0)?.role === 'leader');
+    await leaderLog.append(buildBatch([{ value: 'coordinator write' }]));
+    const stored = (await leaderLog.read(0, 1 << 20)).chunks[0]!;
+    expect(stored.readInt32BE(12)).to.equal(s1.leaderEpoch);
+    await c.waitFor('old leader follows with the epoch', () => {
+      const l = c.broker(s.leader).services.logs.get('internalish', 0)!;
+      return l.logEndOffset === 1 && l.epochs.latestEpoch() === s1.leaderEpoch;
+    });
+  });
+
+  it('DeleteRecords on the leader moves the followers\' log start too', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('dr', 1, 2);
+    const s = c.state('dr', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    for (let i = 0; i < 5; i++) expect((await produce(c, s.leader, 'dr', 0, [`v${i}`])).errorCode).to.equal(0);
+    const client = await RawClient.connect(c.broker(s.leader).port);
+    try {
+      const res = await client.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { topics: [{ name: 'dr', partitions: [{ partitionIndex: 0, offset: 3n }] }], timeoutMs: 5000 });
+      expect(res.topics[0]!.partitions[0]).to.include({ errorCode: 0, lowWatermark: 3n });
+    } finally {
+      client.close();
+    }
+    // the follower hears of it with its next fetch answer
+    expect((await produce(c, s.leader, 'dr', 0, ['after'])).errorCode).to.equal(0);
+    await c.waitFor('follower log start at 3', () => c.broker(follower).services.logs.get('dr', 0)!.logStartOffset === 3);
   });
 });

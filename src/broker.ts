@@ -8,7 +8,7 @@ import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { lockDataDir } from './metadata/dataDirLock';
 import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata';
-import { isClustered, openMetadataService } from './metadata/open';
+import { clusterSecurityStores, isClustered, openMetadataService } from './metadata/open';
 import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
 import { startListeners, type BoundListener, type RunningListeners } from './server/listeners';
@@ -106,7 +106,9 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   services.clustered = isClustered(config, opts.metadata !== undefined);
   if (services.clustered) await reconcileLogsAtStart(services);
   const unfollow = followMetadata(services);
-  const stopAuthorizer = await startAuthorizer(services);
+  // Cluster mode: ACLs, SCRAM credentials and quotas are shared through etcd instead of data-dir files.
+  const sharedStores = await clusterSecurityStores(metadata);
+  const stopAuthorizer = await startAuthorizer(services, sharedStores?.acls);
   // Cluster mode: partition roles, follower fetchers, ISR and acks=all (src/replication); a single broker has none.
   if (opts.metadata !== undefined || config.raw['metadata.backend'] === 'etcd') {
     services.replication = new ReplicaManager(services, replicationConfig(config));
@@ -116,8 +118,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
   const txn = await startTxnServices(services);
-  services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger });
-  services.scram = await FileScramStore.open(config.dataDir);
+  services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger, store: sharedStores?.quotas });
+  services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
   try {
     listeners = await startListeners(services, config);

@@ -2,6 +2,7 @@ import type { BrokerConfig } from '../config/brokerConfig';
 import type { Logger } from '../log';
 import { clusterConfig } from './etcd/clusterConfig';
 import { EtcdMetadataService } from './etcd/etcdMetadataService';
+import type { ClusterSecurityStores } from './etcd/securityStores';
 import { LocalMetadataService } from './localMetadataService';
 import type { BrokerIdentity, MetadataService } from './types';
 
@@ -24,4 +25,9 @@ export async function openMetadataService(config: BrokerConfig, self: BrokerIden
 /** True when this broker shares its metadata with others (etcd, or a test's shared in-memory cluster). */
 export function isClustered(config: BrokerConfig, customFactory: boolean): boolean {
   return customFactory || clusterConfig(config).backend === 'etcd';
+}
+
+/** Cluster mode keeps ACLs, SCRAM credentials and quotas in etcd; null means the data-dir files. */
+export async function clusterSecurityStores(metadata: MetadataService): Promise<ClusterSecurityStores | null> {
+  return metadata instanceof EtcdMetadataService ? metadata.securityStores() : null;
 }

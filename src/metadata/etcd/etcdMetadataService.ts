@@ -19,6 +19,7 @@ import type { ClusterConfig } from './clusterConfig';
 import { EtcdController } from './etcdController';
 import { encodeBroker, encodePartition, encodeTopic, KeyLayout } from './layout';
 import { MetadataCache, type KeyChange } from './metadataCache';
+import { openSecurityStores, type ClusterSecurityStores } from './securityStores';
 
 export interface EtcdMetadataOptions {
   cluster: ClusterConfig;
@@ -69,6 +70,7 @@ export class EtcdMetadataService implements MetadataService {
   private registered = false;
   private closed = false;
   private controller: EtcdController | null = null;
+  private security: Promise<ClusterSecurityStores> | null = null;
   private readonly logger: Logger;
 
   private constructor(private readonly opts: EtcdMetadataOptions) {
@@ -576,6 +578,12 @@ export class EtcdMetadataService implements MetadataService {
     });
   }
 
+  /** ACLs, SCRAM credentials and quotas shared by every broker of the cluster; closed with this service. */
+  securityStores(): Promise<ClusterSecurityStores> {
+    this.security ??= openSecurityStores(this.client, this.keys.root, this.logger.child({ component: 'security-store' }));
+    return this.security;
+  }
+
   /** etcd being unreachable is not a Kafka-level refusal; it maps to a retriable error at the edge. */
   private async guarded<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new MetadataError(ErrorCode.BROKER_NOT_AVAILABLE, 'metadata service is closed');
@@ -601,6 +609,7 @@ export class EtcdMetadataService implements MetadataService {
     for (const w of this.revisionWaiters.splice(0)) w.resolve();
     for (const check of [...this.stateWaiters]) check();
     await this.watcher?.cancel().catch(() => undefined);
+    await this.security?.then((st) => st.close()).catch(() => undefined);
     const lease = this.lease;
     this.lease = null;
     if (lease) await lease.revoke().catch(() => undefined);

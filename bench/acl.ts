@@ -31,12 +31,12 @@ function bench(label: string, check: () => boolean, expected: boolean): void {
   console.log(`${label.padEnd(58)} ${ns.toFixed(0).padStart(5)} ns/check (${allowed === rounds ? 'allowed' : allowed === 0 ? 'denied' : 'mixed'})`);
 }
 
-const u5 = { principal: 'User:u5', host: '10.0.0.5' };
+const u5 = { principal: 'User:u5', remoteAddress: '10.0.0.5' };
 console.log(`${bindings.length} ACLs (${n} literal, ${n / 10} prefixed)`);
 bench('topic no ACL mentions (map misses, prefix lookups)', () => authz.authorize(u5, Op.WRITE, RT.TOPIC, 'unrelated-topic-name'), false);
 bench('literal ALLOW hit', () => authz.authorize(u5, Op.WRITE, RT.TOPIC, 'topic-4'), false);
-bench('literal ALLOW hit, right principal', () => authz.authorize({ principal: 'User:u4', host: '1.1.1.1' }, Op.WRITE, RT.TOPIC, 'topic-4'), true);
-bench('DESCRIBE implied by READ', () => authz.authorize({ principal: 'User:u5', host: '1.1.1.1' }, Op.DESCRIBE, RT.TOPIC, 'topic-5'), true);
+bench('literal ALLOW hit, right principal', () => authz.authorize({ principal: 'User:u4', remoteAddress: '1.1.1.1' }, Op.WRITE, RT.TOPIC, 'topic-4'), true);
+bench('DESCRIBE implied by READ', () => authz.authorize({ principal: 'User:u5', remoteAddress: '1.1.1.1' }, Op.DESCRIBE, RT.TOPIC, 'topic-5'), true);
 bench('prefixed ALLOW hit (team-5.orders)', () => authz.authorize(u5, Op.READ, RT.TOPIC, 'team-5.orders'), true);
 bench('wildcard group for User:*', () => authz.authorize(u5, Op.READ, RT.GROUP, 'any-group'), true);
-bench('super user', () => authz.authorize({ principal: 'User:admin', host: '1.1.1.1' }, Op.ALTER, RT.CLUSTER, 'kafka-cluster'), true);
+bench('super user', () => authz.authorize({ principal: 'User:admin', remoteAddress: '1.1.1.1' }, Op.ALTER, RT.CLUSTER, 'kafka-cluster'), true);

@@ -110,7 +110,7 @@ describe('ACL admin APIs', function () {
       [RT.TOPIC, 'kept', PatternType.LITERAL],
       [RT.GROUP, 'g-', PatternType.PREFIXED],
     ]);
-    expect(broker.services.authorizer!.authorize({ principal: 'User:alice', host: '1.1.1.1' }, Op.READ, RT.GROUP, 'g-1')).to.equal(true);
+    expect(broker.services.authorizer!.authorize({ principal: 'User:alice', remoteAddress: '1.1.1.1' }, Op.READ, RT.GROUP, 'g-1')).to.equal(true);
   });
 
   it('needs ALTER on the cluster to change ACLs and DESCRIBE to list them', async () => {

@@ -47,8 +47,8 @@ const acl = (p: Partial<AclBinding>): AclBinding => ({
   ...p,
 });
 
-const alice = { principal: 'User:alice', host: '10.0.0.1' };
-const bob = { principal: 'User:bob', host: '10.0.0.2' };
+const alice = { principal: 'User:alice', remoteAddress: '10.0.0.1' };
+const bob = { principal: 'User:bob', remoteAddress: '10.0.0.2' };
 
 function authorizer(bindings: AclBinding[], raw: Record<string, string> = {}): AclAuthorizer {
   const store = new MemoryStore();
@@ -94,9 +94,9 @@ describe('ACL authorizer', () => {
     expect(a.authorize(alice, Op.READ, RT.TOPIC, 'anything')).to.equal(true);
     expect(a.authorize(bob, Op.READ, RT.GROUP, 'g')).to.equal(true);
     expect(a.authorize(bob, Op.WRITE, RT.TOPIC, 'hosted')).to.equal(true);
-    expect(a.authorize({ principal: 'User:bob', host: '10.0.0.3' }, Op.WRITE, RT.TOPIC, 'hosted')).to.equal(false);
+    expect(a.authorize({ principal: 'User:bob', remoteAddress: '10.0.0.3' }, Op.WRITE, RT.TOPIC, 'hosted')).to.equal(false);
     // an IPv4 client seen through a dual-stack socket still matches its plain address
-    expect(a.authorize({ principal: 'User:bob', host: '::ffff:10.0.0.2' }, Op.WRITE, RT.TOPIC, 'hosted')).to.equal(true);
+    expect(a.authorize({ principal: 'User:bob', remoteAddress: '::ffff:10.0.0.2' }, Op.WRITE, RT.TOPIC, 'hosted')).to.equal(true);
   });
 
   it('lets a DENY win over any ALLOW, including one from a wildcard or prefix', () => {
@@ -126,7 +126,7 @@ describe('ACL authorizer', () => {
 
   it('lets super users do anything, even against a DENY', () => {
     const a = authorizer([acl({ principal: 'User:*', operation: Op.ALL, permission: Perm.DENY })], { 'super.users': 'User:admin; User:bob' });
-    expect(a.authorize({ principal: 'User:admin', host: '1.2.3.4' }, Op.ALTER, RT.CLUSTER, 'kafka-cluster')).to.equal(true);
+    expect(a.authorize({ principal: 'User:admin', remoteAddress: '1.2.3.4' }, Op.ALTER, RT.CLUSTER, 'kafka-cluster')).to.equal(true);
     expect(a.authorize(bob, Op.READ, RT.TOPIC, 'orders')).to.equal(true);
     expect(a.authorize(alice, Op.READ, RT.TOPIC, 'orders')).to.equal(false);
   });

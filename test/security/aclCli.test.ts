@@ -32,7 +32,7 @@ describe('brook acls', function () {
     expect(all).to.have.length(3);
     expect(all).to.deep.include({ resourceType: 'TOPIC', resourceName: 'team-a.', patternType: 'PREFIXED', principal: 'User:bob', host: '10.0.0.9', operation: 'READ', permission: 'DENY' });
     const authz = broker.services.authorizer!;
-    expect(authz.authorize({ principal: 'User:alice', host: '1.2.3.4' }, 4, 2, 'orders')).to.equal(true);
+    expect(authz.authorize({ principal: 'User:alice', remoteAddress: '1.2.3.4' }, 4, 2, 'orders')).to.equal(true);
 
     // list a resource (literal by default), or everything that would apply to a name (match)
     expect((await listJson('--topic', 'orders')).map((a) => a.operation).sort()).to.deep.equal(['DESCRIBE', 'WRITE']);

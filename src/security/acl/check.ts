@@ -1,5 +1,6 @@
+import { ErrorCode } from '../../../protocol/errors';
 import type { RequestContext } from '../../handlers/types';
-import { CLUSTER_RESOURCE_NAME, ResourceType } from './model';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from './model';
 
 /**
  * The checks handlers call. Without an authorizer (authorizer.class.name unset)
@@ -9,7 +10,7 @@ import { CLUSTER_RESOURCE_NAME, ResourceType } from './model';
 export function authorized(ctx: RequestContext, operation: number, resourceType: number, name: string): boolean {
   const a = ctx.broker.authorizer;
   if (a === undefined) return true;
-  return a.authorize({ principal: ctx.connection.principal, host: ctx.connection.remoteAddress }, operation, resourceType, name);
+  return a.authorize(ctx.connection, operation, resourceType, name);
 }
 
 export const authorizedTopic = (ctx: RequestContext, operation: number, topic: string): boolean => authorized(ctx, operation, ResourceType.TOPIC, topic);
@@ -24,7 +25,7 @@ export const authorizedCluster = (ctx: RequestContext, operation: number): boole
 export function authorizedAny(ctx: RequestContext, operation: number, resourceType: number): boolean {
   const a = ctx.broker.authorizer;
   if (a === undefined) return true;
-  return a.authorizeAny({ principal: ctx.connection.principal, host: ctx.connection.remoteAddress }, operation, resourceType);
+  return a.authorizeAny(ctx.connection, operation, resourceType);
 }
 
 /**
@@ -34,32 +35,36 @@ export function authorizedAny(ctx: RequestContext, operation: number, resourceTy
 export function authorizedOperations(ctx: RequestContext, resourceType: number, name: string, candidates: readonly number[]): number {
   const a = ctx.broker.authorizer;
   if (a === undefined) return candidates.reduce((bits, op) => bits | (1 << op), 0);
-  return a.authorizedOperations({ principal: ctx.connection.principal, host: ctx.connection.remoteAddress }, resourceType, name, candidates);
+  return a.authorizedOperations(ctx.connection, resourceType, name, candidates);
 }
 
 /** Operations Kafka reports for each resource type in authorized-operations fields. */
-export const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11] as const; // READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS
-export const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12] as const; // CREATE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE_CONFIGS ALTER_CONFIGS IDEMPOTENT_WRITE
-export const GROUP_OPERATIONS = [3, 6, 8] as const; // READ DELETE DESCRIBE
+const O = AclOperation;
+export const TOPIC_OPERATIONS: readonly number[] = [O.READ, O.WRITE, O.CREATE, O.DELETE, O.ALTER, O.DESCRIBE, O.DESCRIBE_CONFIGS, O.ALTER_CONFIGS];
+export const CLUSTER_OPERATIONS: readonly number[] = [O.CREATE, O.ALTER, O.DESCRIBE, O.CLUSTER_ACTION, O.DESCRIBE_CONFIGS, O.ALTER_CONFIGS, O.IDEMPOTENT_WRITE];
+export const GROUP_OPERATIONS: readonly number[] = [O.READ, O.DELETE, O.DESCRIBE];
 
 /** Kafka lets a topic be created by CREATE on the cluster or on the topic itself. */
 export const authorizedToCreateTopic = (ctx: RequestContext, topic: string): boolean =>
-  ctx.broker.authorizer === undefined || authorizedCluster(ctx, 5 /* CREATE */) || authorizedTopic(ctx, 5, topic);
+  ctx.broker.authorizer === undefined || authorizedCluster(ctx, AclOperation.CREATE) || authorizedTopic(ctx, AclOperation.CREATE, topic);
 
 /**
  * DescribeConfigs / AlterConfigs: topics are checked on the topic, broker and
  * logger resources on the cluster. 0 when allowed, else the error code to answer.
  */
+/** DescribeConfigs' resource type for topics (src/admin/configTypes; not imported so this module stays below admin). */
+const CONFIG_RESOURCE_TOPIC = 2;
+
 export function configResourceDenied(ctx: RequestContext, operation: number, configResourceType: number, name: string): number {
   if (ctx.broker.authorizer === undefined) return 0;
-  if (configResourceType === 2 /* TOPIC */) return authorizedTopic(ctx, operation, name) ? 0 : 29; // TOPIC_AUTHORIZATION_FAILED
-  return authorizedCluster(ctx, operation) ? 0 : 31; // CLUSTER_AUTHORIZATION_FAILED
+  if (configResourceType === CONFIG_RESOURCE_TOPIC) return authorizedTopic(ctx, operation, name) ? 0 : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  return authorizedCluster(ctx, operation) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
 }
 
 /** FindCoordinator: DESCRIBE on the group (key type 0) or transactional id (key type 1). 0 when allowed, else the error code. */
 export function coordinatorKeyDenied(ctx: RequestContext, keyType: number, key: string): number {
   if (ctx.broker.authorizer === undefined) return 0;
-  if (keyType === 0) return authorizedGroup(ctx, 8 /* DESCRIBE */, key) ? 0 : 30; // GROUP_AUTHORIZATION_FAILED
-  if (keyType === 1) return authorizedTransactionalId(ctx, 8, key) ? 0 : 53; // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+  if (keyType === 0) return authorizedGroup(ctx, AclOperation.DESCRIBE, key) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  if (keyType === 1) return authorizedTransactionalId(ctx, AclOperation.DESCRIBE, key) ? 0 : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
   return 0;
 }

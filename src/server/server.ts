@@ -39,6 +39,8 @@ export class BrokerServer {
       });
       server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
         services.logger.info({ listener: listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }, 'TLS handshake failed; connection closed');
+        // node reports a handshake timeout here but leaves the socket open.
+        socket.destroy();
       });
       this.server = server;
     } else {

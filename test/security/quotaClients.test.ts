@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { AlterClientQuotasResponse } from '../../protocol/generated/messages/AlterClientQuotasResponse';
@@ -78,6 +79,25 @@ describe('quotas with real clients', function () {
       expect(res.ok, res.errors.join('; ')).to.equal(true);
       expect(res.maxThrottle).to.be.greaterThan(0);
       expect(res.elapsed).to.be.at.least(minSeconds(COUNT * MESSAGE, 65_536));
+    });
+
+    it('kcat (librdkafka CLI) producing with a producer_byte_rate quota slows to it', async () => {
+      await setQuota(broker.port, [{ entityType: 'client-id', entityName: 'kcat-throttled' }], 'producer_byte_rate', QUOTA);
+      const line = 'c'.repeat(MESSAGE - 1);
+      const input = `${Array.from({ length: COUNT }, () => line).join('\n')}\n`;
+      const start = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const args = ['-P', '-b', broker.bootstrap, '-t', 'kcat-quota', '-p', '0', '-X', 'client.id=kcat-throttled', '-X', 'batch.size=65536', '-X', 'linger.ms=5'];
+        const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${err.slice(-1000)}`))));
+        child.stdin.end(input);
+      });
+      const elapsed = (performance.now() - start) / 1000;
+      expect(elapsed).to.be.at.least(minSeconds(COUNT * MESSAGE, 65_536));
+      expect(broker.services.logs.get('kcat-quota', 0)!.highWatermark).to.equal(COUNT);
     });
 
     it('a confluent-kafka consumer with a consumer_byte_rate quota slows to it', async () => {

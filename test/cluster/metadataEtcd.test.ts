@@ -162,6 +162,19 @@ describe('EtcdMetadataService against a real etcd', function () {
     expect(ensured.every((t) => t.id.equals(winner.id))).to.equal(true);
   });
 
+  it('places the replicas of each partition on different racks', async () => {
+    const a = await broker(1, { 'broker.rack': 'a' });
+    await broker(2, { 'broker.rack': 'a' });
+    await broker(3, { 'broker.rack': 'b' });
+    await eventually(() => a.brokers().length === 3, 'three brokers');
+    expect(a.brokers().map((x) => x.rack)).to.deep.equal(['a', 'a', 'b']);
+    await a.createTopic('racked', { partitions: 6, replicationFactor: 2 });
+    for (let p = 0; p < 6; p++) {
+      const replicas = a.partitionState('racked', p)!.replicas;
+      expect(replicas.includes(3), `partition ${p}: ${replicas.join(',')}`).to.equal(true);
+    }
+  });
+
   it('changes the ISR only for the current epochs (AlterPartition rules)', async () => {
     const a = await broker(1);
     await broker(2);

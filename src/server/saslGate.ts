@@ -82,17 +82,17 @@ export class SaslGate {
   admit(frame: Buffer): boolean {
     const phase = this.phase;
     if (phase === 'authenticated') {
-      if (this.expiresAt === 0) {
-        // Cheap path of an authenticated connection whose session never expires.
-        if (frame.length < 2 || frame.readInt16BE(0) !== ApiKey.SaslHandshake) return true;
-      } else if (frame.length >= 2 && frame.readInt16BE(0) !== ApiKey.SaslHandshake) {
+      // Sessions that never expire cannot be re-authenticated either (Kafka): a SaslHandshake
+      // then reaches the registered handler, which answers ILLEGAL_SASL_STATE.
+      if (this.expiresAt === 0) return true;
+      if (frame.length >= 2 && frame.readInt16BE(0) !== ApiKey.SaslHandshake) {
         if (Date.now() <= this.expiresAt) return true;
         this.phase = 'closed';
         this.host.abort({ principal: this.host.info.principal }, 'SASL session expired without re-authentication; closing connection');
         return false;
       }
       // SaslHandshake on an authenticated connection: re-authentication, if the client can (SaslAuthenticate v1+).
-      if (this.authVersion < 1) return true; // the registered handler answers ILLEGAL_SASL_STATE
+      if (this.authVersion < 1) return true;
       return this.onKafkaRequest(frame, true);
     }
     if (phase === 'closed') return false;

@@ -85,8 +85,11 @@ describe('SASL gate (raw protocol)', () => {
       expect(md.brokers).to.have.length(1);
       // The broker answers with the address of the listener the request came in on.
       expect(`${md.brokers[0].host}:${md.brokers[0].port}`).to.equal(broker.saslBootstrap);
-      // After authentication the SASL APIs are out of place (Kafka: ILLEGAL_SASL_STATE).
+      // After authentication the SASL APIs are out of place (Kafka: ILLEGAL_SASL_STATE); without
+      // connections.max.reauth.ms there is no re-authentication either.
       expect((await authenticate(c, plainToken('alice', 'alice-secret'))).errorCode).to.equal(ErrorCode.ILLEGAL_SASL_STATE);
+      expect((await handshake(c, 'PLAIN')).errorCode).to.equal(ErrorCode.ILLEGAL_SASL_STATE);
+      expect((await metadata(c)).brokers).to.have.length(1);
     } finally {
       c.close();
     }

@@ -187,9 +187,37 @@ async function loadProducerState(log: PartitionLog): Promise<ProducerStateTable>
   lastLoad.set(log, stats);
   log.logger.info({ topic: log.topic, partition: log.partition, producers: table.size, ...stats }, 'producer state loaded');
   for (const seg of rebuilding) {
-    if (!seg.deleted) await log.persistTxnIndex(seg);
+    if (seg.deleted) continue;
+    try {
+      await log.persistTxnIndex(seg);
+    } catch (err) {
+      // the index is right in memory; without its file the next start rebuilds it again
+      log.logger.warn({ topic: log.topic, partition: log.partition, segment: seg.name, err: String(err) }, 'writing rebuilt transaction index failed');
+    }
   }
   return table;
+}
+
+/**
+ * After a crash, loads the producer state of every log whose transaction
+ * index needs a rebuild and that has roll snapshots (so each load replays
+ * about one segment), one log at a time, in the background: the indexes and
+ * snapshots are whole again before the logs roll on. Logs without snapshots
+ * (an older layout) keep loading lazily on first use.
+ */
+export async function rebuildAfterCrash(logs: readonly PartitionLog[]): Promise<number> {
+  let n = 0;
+  for (const log of logs) {
+    if (log.isClosed || tables.has(log) || log.segmentList().every((s) => s.txnIndex.trusted)) continue;
+    if ((await listSnapshots(log.dir)).length === 0) continue;
+    try {
+      await producerStateOf(log);
+      n++;
+    } catch (err) {
+      log.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'producer state rebuild after a crash failed; retried on first use');
+    }
+  }
+  return n;
 }
 
 function entryOf(p: SnapshotFile['producers'][number]): ProducerEntry {

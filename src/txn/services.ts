@@ -1,5 +1,5 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
-import { PRODUCER_EXPIRATION_MS, expireIdleProducers, noteLogsOpened, setProducerExpirationMs, snapshotProducerState } from '../../storage/producerStateStore';
+import { PRODUCER_EXPIRATION_MS, expireIdleProducers, noteLogsOpened, rebuildAfterCrash, setProducerExpirationMs, snapshotProducerState } from '../../storage/producerStateStore';
 import { ProducerIdAllocator } from './producerIdAllocator';
 import { TXN_ID_EXPIRATION_CHECK_MS, TXN_ID_EXPIRATION_MS, TransactionCoordinator } from './coordinator';
 
@@ -16,7 +16,9 @@ export interface TxnServices {
 }
 
 export async function startTxnServices(services: BrokerServices): Promise<TxnServices> {
-  noteLogsOpened(services.logs.partitions().map((p) => p.log));
+  const opened = services.logs.partitions().map((p) => p.log);
+  noteLogsOpened(opened);
+  void rebuildAfterCrash(opened);
   const reserve = services.metadata.reserveProducerIds?.bind(services.metadata);
   const producerIds = reserve ? ProducerIdAllocator.fromBlocks(reserve) : await ProducerIdAllocator.open(services.config.dataDir);
   const coordinator = new TransactionCoordinator(services, producerIds);

@@ -94,6 +94,9 @@ describe('producer-state replay after kill -9 is bounded by the active segment',
         const active = Math.max(...fs.readdirSync(path.join(dataDir, `${TOPIC}-0`)).filter((n) => n.endsWith('.log')).map((n) => Number(n.slice(0, 20))));
 
         second = await startChildBroker(dataDir, props);
+        // rebuilt in the background right after start, before any client asks
+        const started = second;
+        await until('the producer state rebuild', () => started.logs.some((l) => l.msg === 'producer state loaded' && l.topic === TOPIC));
         const c = await RawClient.connect(second.port);
         try {
           // the last batch again, as a producer retrying after a lost answer: same offset, not written twice

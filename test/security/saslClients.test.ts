@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import * as path from 'node:path';
+import { runPython } from '../helpers/python';
 import { credentialFromPassword, SCRAM_MECHANISMS } from '../../src/security/scram/credential';
 import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
 import { confluentRoundTrip, kafkajsRoundTrip, kcatRoundTrip, type ClientSecurity } from './drivers/secureClients';
@@ -6,7 +8,7 @@ import { confluentRoundTrip, kafkajsRoundTrip, kcatRoundTrip, type ClientSecurit
 const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 const expected = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
 
-describe('SASL over SASL_PLAINTEXT with real clients (kafkajs, confluent-kafka, kcat)', function () {
+describe('SASL over SASL_PLAINTEXT with real clients (kafkajs, confluent-kafka, kcat, kafka-python)', function () {
   this.timeout(120_000);
   let broker: SecureTestBroker;
   before(async () => {
@@ -36,6 +38,24 @@ describe('SASL over SASL_PLAINTEXT with real clients (kafkajs, confluent-kafka, 
       expect(await kcatRoundTrip(broker.saslBootstrap, sec(mech), `kcat-${slug}`, 5)).to.deep.equal(expected(5));
     });
   }
+
+  const kafkaPython = async (mech: string, password: string, topic: string) => {
+    const script = path.join(__dirname, 'drivers', 'kafka_python_secure.py');
+    const { out, err } = await runPython([script, JSON.stringify({ bootstrap: broker.saslBootstrap, mech, user: 'alice', password, topic })]);
+    const line = out.trim().split('\n').pop();
+    if (!line) throw new Error(`kafka-python driver printed nothing: ${err}`);
+    return JSON.parse(line) as { ok: boolean; values?: string[]; error?: string };
+  };
+
+  it('kafka-python (SaslHandshake with raw tokens) produces and consumes with PLAIN and both SCRAMs, and is refused with a wrong password', async () => {
+    for (const mech of MECHANISMS) {
+      const slug = mech.toLowerCase().replace(/-/g, '');
+      const res = await kafkaPython(mech, mech === 'PLAIN' ? 'alice-secret' : 'alice-scram', `kp-${slug}`);
+      expect(res, mech).to.deep.equal({ ok: true, values: expected(3) });
+    }
+    const bad = await kafkaPython('SCRAM-SHA-256', 'wrong', 'kp-never');
+    expect(bad.ok).to.equal(false);
+  });
 
   it('kafkajs with a wrong password is refused with a SASL authentication error', async () => {
     for (const mech of MECHANISMS) {

@@ -36,3 +36,17 @@ export function checkLeader(services: BrokerServices, topic: string, partition: 
   }
   return { errorCode: 0, leaderEpoch: state.leaderEpoch, replica };
 }
+
+/**
+ * For the broker's own writes that must survive a failover once acknowledged
+ * (offset commits, transaction state, as Kafka writes them with acks=all):
+ * resolves with 0 once `lastOffset` is below the high watermark, or with the
+ * error code (NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND). Without replication it resolves 0 at once.
+ */
+export function awaitReplicated(services: BrokerServices, topic: string, partition: number, lastOffset: number, timeoutMs: number, minInsync = 1): Promise<number> {
+  if (!services.replication) return Promise.resolve(0);
+  const replica = services.replication.replica(topic, partition);
+  if (!replica || replica.role !== 'leader') return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  return replica.waitForReplication(lastOffset, minInsync, timeoutMs);
+}

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { buildBatch } from '../storage/helpers';
+import { awaitReplicated } from '../../src/replication/leadership';
 
 async function produce(c: MemoryCluster, brokerId: number, topic: string, partition: number, values: string[], acks = -1, timeoutMs = 10_000): Promise<{ errorCode: number; baseOffset: number }> {
   const client = await RawClient.connect(c.broker(brokerId).port);
@@ -322,5 +323,20 @@ describe('cluster: replication on in-process brokers', function () {
     // the follower hears of it with its next fetch answer
     expect((await produce(c, s.leader, 'dr', 0, ['after'])).errorCode).to.equal(0);
     await c.waitFor('follower log start at 3', () => c.broker(follower).services.logs.get('dr', 0)!.logStartOffset === 3);
+  });
+
+  it('awaitReplicated lets the broker\'s own writes (offset commits) wait for the ISR like acks=all', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('own', 1, 2);
+    const s = c.state('own', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    const leader = c.broker(s.leader).services;
+    const res = await leader.logs.get('own', 0)!.append(buildBatch([{ value: 'commit' }]));
+    expect(await awaitReplicated(leader, 'own', 0, res.lastOffset, 5000)).to.equal(0);
+    expect(c.broker(follower).services.logs.get('own', 0)!.logEndOffset).to.equal(1);
+    expect(await awaitReplicated(c.broker(follower).services, 'own', 0, 0, 5000)).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    await c.replication(follower).stop();
+    const res2 = await leader.logs.get('own', 0)!.append(buildBatch([{ value: 'commit 2' }]));
+    expect(await awaitReplicated(leader, 'own', 0, res2.lastOffset, 200)).to.equal(ErrorCode.REQUEST_TIMED_OUT);
   });
 });

@@ -52,7 +52,7 @@ async function confluent(broker: SecureTestBroker, user: User, args: Record<stri
  * topic A but not B (and sees only A), bob may read A but not join his group,
  * and transactional ids need their own WRITE.
  */
-describe('ACLs with real clients (kafkajs, confluent-kafka, kcat)', function () {
+describe('ACLs with real clients (kafkajs, confluent-kafka, kafka-python, kcat)', function () {
   this.timeout(120_000);
   let broker: SecureTestBroker;
   let admin: Kafka;

@@ -25,6 +25,9 @@ export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMark
             partitions: await Promise.all(
               t.partitionIndexes.map(async (p) => {
                 if (!info) return { partitionIndex: p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+                // Cluster mode: only the leader appends; a follower's copy comes from replication.
+                const leader = ctx.broker.clustered ? ctx.broker.metadata.partitionState(t.name, p)?.leader : undefined;
+                if (leader !== undefined && leader !== ctx.broker.metadata.self().nodeId) return { partitionIndex: p, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
                 const found = await partitionLog(ctx.broker, info, p);
                 if (!found.log) return { partitionIndex: p, errorCode: found.errorCode };
                 try {

@@ -3,9 +3,8 @@ import type { InitProducerIdRequest } from '../../protocol/generated/messages/In
 import type { InitProducerIdResponseInput } from '../../protocol/generated/messages/InitProducerIdResponse';
 import type { GroupCoordinator } from '../groups/coordinator';
 import type { BrokerServices } from '../handlers/types';
-import { partitionLog } from '../metadata/partitionLogs';
 import type { Logger } from '../log';
-import { writeTxnMarker } from './markers';
+import { MarkerWriter } from './clusterMarkers';
 import type { ProducerIdAllocator } from './producerIdAllocator';
 import {
   BROOK_PENDING_OFFSETS_KEY_VERSION,
@@ -73,19 +72,62 @@ export class TransactionCoordinator {
   private expiryTimer: NodeJS.Timeout | null = null;
   private idExpirationMs = TXN_ID_EXPIRATION_MS;
   private readonly logger: Logger;
+  /**
+   * Cluster mode: whether this broker leads `__transaction_state` and so is
+   * the coordinator; elsewhere every transactional request gets NOT_COORDINATOR.
+   * Always true on a single broker.
+   */
+  private active = true;
+  /** Loads and unloads run one at a time, in the order leadership changed. */
+  private leadership: Promise<void> = Promise.resolve();
+  private readonly markers: MarkerWriter;
 
   constructor(
     private readonly services: BrokerServices,
     private readonly producerIds: ProducerIdAllocator,
   ) {
     this.log = new TxnStateLog(services);
+    this.markers = new MarkerWriter(services);
     this.logger = services.logger.child({ component: 'txn' });
   }
 
   /** Replays `__transaction_state`, finishes transactions caught preparing, starts the timeout sweep. */
-  async start(opts: Partial<TxnCoordinatorOptions> = {}): Promise<void> {
+  async start(opts: Partial<TxnCoordinatorOptions> = {}, active = true): Promise<void> {
     const sweepMs = opts.sweepMs ?? 1000;
     this.idExpirationMs = opts.idExpirationMs ?? TXN_ID_EXPIRATION_MS;
+    this.active = active;
+    if (active) await this.load();
+    this.timer = setInterval(() => void this.sweep(Date.now()), sweepMs);
+    this.timer.unref();
+    this.expiryTimer = setInterval(() => void this.expireTransactionalIds(Date.now()), opts.idExpirationCheckMs ?? TXN_ID_EXPIRATION_CHECK_MS);
+    this.expiryTimer.unref();
+  }
+
+  /** Cluster mode: this broker became (or stopped being) the leader of `__transaction_state`. */
+  setLeader(leader: boolean): Promise<void> {
+    const run = this.leadership.then(async () => {
+      if (leader === this.active) return;
+      if (!leader) {
+        this.active = false;
+        this.txns.clear();
+        this.logger.info({}, 'transaction coordinator moved away');
+        return;
+      }
+      this.txns.clear();
+      await this.load();
+      this.active = true;
+      this.logger.info({ transactionalIds: this.txns.size }, 'became transaction coordinator');
+    });
+    this.leadership = run.catch((err: unknown) => this.logger.error({ err: String(err) }, 'loading transaction state failed'));
+    return run;
+  }
+
+  get isCoordinator(): boolean {
+    return this.active;
+  }
+
+  /** Replays `__transaction_state` and finishes transactions caught preparing. */
+  private async load(): Promise<void> {
     for await (const rec of this.log.load()) {
       const key = decodeTxnKey(rec.key);
       if (key.version === BROOK_PENDING_OFFSETS_KEY_VERSION) {
@@ -117,13 +159,10 @@ export class TransactionCoordinator {
       }
     }
     if (this.txns.size > 0) this.logger.info({ transactionalIds: this.txns.size }, 'transaction state loaded');
-    this.timer = setInterval(() => void this.sweep(Date.now()), sweepMs);
-    this.timer.unref();
-    this.expiryTimer = setInterval(() => void this.expireTransactionalIds(Date.now()), opts.idExpirationCheckMs ?? TXN_ID_EXPIRATION_CHECK_MS);
-    this.expiryTimer.unref();
   }
 
   stop(): void {
+    this.markers.close();
     if (this.timer) clearInterval(this.timer);
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.timer = null;
@@ -206,6 +245,7 @@ export class TransactionCoordinator {
     const id = req.transactionalId!;
     const fail = (errorCode: number): InitProducerIdResponseInput => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
     if (id === '') return Promise.resolve(fail(ErrorCode.INVALID_REQUEST));
+    if (!this.active) return Promise.resolve(fail(ErrorCode.NOT_COORDINATOR));
     if (req.transactionTimeoutMs <= 0 || req.transactionTimeoutMs > MAX_TXN_TIMEOUT_MS) return Promise.resolve(fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT));
     return this.locked(id, async () => {
       let meta = this.txns.get(id);
@@ -255,6 +295,7 @@ export class TransactionCoordinator {
 
   /** The error for a request from (producerId, epoch) on this transactional id, or null when it may proceed. */
   private validate(meta: TxnMeta | undefined, producerId: bigint, epoch: number, fencedCode: number): number | null {
+    if (!this.active) return ErrorCode.NOT_COORDINATOR;
     if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (epoch < meta.epoch) return fencedCode;
     if (epoch > meta.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
@@ -277,6 +318,8 @@ export class TransactionCoordinator {
    * back with no marker ever coming. Returns the error code, 0 when allowed.
    */
   verifyTransactionalAppend(transactionalId: string | null, producerId: bigint, epoch: number, topic: string, partition: number): number {
+    // Cluster mode with the coordinator on another broker: no local state to check against (as before KIP-890).
+    if (!this.active) return ErrorCode.NONE;
     const meta = transactionalId === null ? undefined : this.txns.get(transactionalId);
     if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (epoch < meta.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
@@ -401,11 +444,7 @@ export class TransactionCoordinator {
         if (!info) continue; // deleted meanwhile: nothing left to mark
         for (const p of parts) {
           writes.push(
-            (async () => {
-              const found = await partitionLog(this.services, info, p);
-              if (!found.log) throw new Error(`partition ${topic}-${p} unavailable (error ${found.errorCode})`);
-              await writeTxnMarker(found.log, meta.producerId, meta.epoch, commit, COORDINATOR_EPOCH, now);
-            })(),
+            this.markers.write(info, p, meta.producerId, meta.epoch, commit, COORDINATOR_EPOCH, now),
           );
         }
       }

@@ -2,6 +2,7 @@ import type { BrokerServices, RequestContext } from '../handlers/types';
 import { PRODUCER_EXPIRATION_MS, expireIdleProducers, noteLogsOpened, rebuildAfterCrash, setProducerExpirationMs, snapshotProducerState } from '../../storage/producerStateStore';
 import { ProducerIdAllocator } from './producerIdAllocator';
 import { TXN_ID_EXPIRATION_CHECK_MS, TXN_ID_EXPIRATION_MS, TransactionCoordinator } from './coordinator';
+import { TXN_STATE_TOPIC } from './txnStateLog';
 
 /** Kafka's producer.id.expiration.check.interval.ms default: 10 minutes. */
 const PRODUCER_EXPIRATION_CHECK_MS = 10 * 60 * 1000;
@@ -23,11 +24,23 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
   const producerIds = reserve ? ProducerIdAllocator.fromBlocks(reserve) : await ProducerIdAllocator.open(services.config.dataDir);
   const coordinator = new TransactionCoordinator(services, producerIds);
   const raw = services.config.raw;
-  await coordinator.start({
-    sweepMs: Number(raw['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 1000),
-    idExpirationMs: Number(raw['transactional.id.expiration.ms'] ?? TXN_ID_EXPIRATION_MS),
-    idExpirationCheckMs: Number(raw['transaction.remove.expired.transaction.cleanup.interval.ms'] ?? TXN_ID_EXPIRATION_CHECK_MS),
-  });
+  // Cluster mode: the coordinator is the leader of __transaction_state and moves with it.
+  const { metadata } = services;
+  const leads = () => metadata.partitionState(TXN_STATE_TOPIC, 0)?.leader === metadata.self().nodeId;
+  await coordinator.start(
+    {
+      sweepMs: Number(raw['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 1000),
+      idExpirationMs: Number(raw['transactional.id.expiration.ms'] ?? TXN_ID_EXPIRATION_MS),
+      idExpirationCheckMs: Number(raw['transaction.remove.expired.transaction.cleanup.interval.ms'] ?? TXN_ID_EXPIRATION_CHECK_MS),
+    },
+    services.clustered ? leads() : true,
+  );
+  const unfollow = services.clustered
+    ? metadata.onChange((e) => {
+        const moved = (e.type === 'partition-changed' && e.state.topic === TXN_STATE_TOPIC) || (e.type === 'topic-created' && e.topic.name === TXN_STATE_TOPIC);
+        if (moved) void coordinator.setLeader(leads()).catch(() => undefined);
+      })
+    : () => undefined;
   setProducerExpirationMs(Number(raw['producer.id.expiration.ms'] ?? PRODUCER_EXPIRATION_MS));
   const expiry = setInterval(() => {
     const now = Date.now();
@@ -38,6 +51,7 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
     producerIds,
     coordinator,
     async stop() {
+      unfollow();
       coordinator.stop();
       clearInterval(expiry);
       await Promise.all(

@@ -26,6 +26,13 @@ export class TxnStateLog {
     this.opening ??= (async () => {
       const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
       void topic;
+      if (this.services.clustered) {
+        // Only replicas keep the log (the metadata follower creates it); the coordinator is its leader.
+        const log = this.services.logs.get(TXN_STATE_TOPIC, 0);
+        if (!log) throw new Error(`no replica of ${TXN_STATE_TOPIC}-0 on this broker`);
+        this.log = log;
+        return log;
+      }
       this.log = await this.services.logs.create(TXN_STATE_TOPIC, 0, { cleanupPolicy: 'compact' });
       return this.log;
     })().catch((err) => {
@@ -43,6 +50,7 @@ export class TxnStateLog {
   /** Every record so far in log order; nothing when the topic was never created. */
   async *load(): AsyncIterable<TxnLogRecord> {
     if (!this.services.metadata.topic(TXN_STATE_TOPIC)) return;
+    if (this.services.clustered && !this.services.logs.get(TXN_STATE_TOPIC, 0)) return;
     yield* replayKeyedLog(await this.ensureOpen());
   }
 }

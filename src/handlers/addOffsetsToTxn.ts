@@ -1,6 +1,8 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { AddOffsetsToTxnRequest } from '../../protocol/generated/messages/AddOffsetsToTxnRequest';
 import type { AddOffsetsToTxnResponseInput } from '../../protocol/generated/messages/AddOffsetsToTxnResponse';
+import { clusterCoordinator } from '../metadata/coordinatorPlacement';
+import { offsetsPartitionOf } from '../txn/clusterOffsets';
 import { txnServices } from '../txn/services';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedTransactionalId } from '../security/acl/check';
@@ -12,5 +14,12 @@ export const handleAddOffsetsToTxn: Handler<AddOffsetsToTxnRequest, AddOffsetsTo
   if (!req.groupId) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID };
   if (!authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
-  return { throttleTimeMs: 0, errorCode: await coordinator.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, fenced, ctx.now) };
+  // Cluster mode: the group's __consumer_offsets partition joins the transaction, so its leader hears the outcome.
+  let offsetsPartition: { topic: string; partition: number } | null = null;
+  if (ctx.broker.clustered) {
+    const found = await clusterCoordinator(ctx.broker, 0, req.groupId);
+    offsetsPartition = offsetsPartitionOf(ctx.broker, req.groupId);
+    if (found.errorCode !== ErrorCode.NONE || !offsetsPartition) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+  }
+  return { throttleTimeMs: 0, errorCode: await coordinator.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, fenced, ctx.now, offsetsPartition) };
 };

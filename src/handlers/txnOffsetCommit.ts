@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest';
 import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/TxnOffsetCommitResponse';
 import { groupCoordinator, groupCoordinatorError } from '../groups/services';
+import { stagePendingOffsets } from '../txn/clusterOffsets';
 import { txnServices } from '../txn/services';
 import type { StagedOffset } from '../txn/txnLogRecords';
 import type { Handler } from './types';
@@ -19,7 +20,8 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   if (req.groupId && acl.all === 0) {
     const groups = groupCoordinator(ctx, req.groupId);
     errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : groupCoordinatorError(ctx, req.groupId);
-    if (errorCode === ErrorCode.NONE) errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
+    if (errorCode === ErrorCode.NONE && ctx.broker.clustered) stagePendingOffsets(ctx.broker, req.producerId, offsets);
+    else if (errorCode === ErrorCode.NONE) errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
   }
   return {
     throttleTimeMs: 0,

@@ -3,6 +3,7 @@ import type { WriteTxnMarkersRequest } from '../../protocol/generated/messages/W
 import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/messages/WriteTxnMarkersResponse';
 import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
+import { afterMarker } from '../txn/clusterOffsets';
 import { writeTxnMarker } from '../txn/markers';
 import type { Handler } from './types';
 import { authorizedCluster } from '../security/acl/check';
@@ -32,6 +33,7 @@ export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMark
                 if (!found.log) return { partitionIndex: p, errorCode: found.errorCode };
                 try {
                   await writeTxnMarker(found.log, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
+                  await afterMarker(ctx.broker, t.name, p, m.producerId, m.transactionResult);
                   return { partitionIndex: p, errorCode: ErrorCode.NONE };
                 } catch (err) {
                   if (err instanceof StorageError) return { partitionIndex: p, errorCode: err.code };

@@ -4,6 +4,7 @@ import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
 import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import { BrokerClient } from '../replication/brokerClient';
+import { afterMarker } from './clusterOffsets';
 import { writeTxnMarker } from './markers';
 
 const WRITE_TXN_MARKERS = 27;
@@ -26,6 +27,7 @@ export class MarkerWriter {
       const found = await partitionLog(this.services, info, partition);
       if (!found.log) throw new Error(`partition ${info.name}-${partition} unavailable (error ${found.errorCode})`);
       await writeTxnMarker(found.log, producerId, epoch, commit, coordinatorEpoch, now);
+      await afterMarker(this.services, info.name, partition, producerId, commit);
       return;
     }
     if (state.leader === NO_LEADER) throw new Error(`partition ${info.name}-${partition} has no leader`);

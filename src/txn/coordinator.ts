@@ -379,12 +379,18 @@ export class TransactionCoordinator {
   }
 
   /** AddOffsetsToTxn: the transaction will commit offsets of this group. */
-  addOffsets(id: string, producerId: bigint, epoch: number, fencedCode: number, now: number): Promise<number> {
+  addOffsets(id: string, producerId: bigint, epoch: number, fencedCode: number, now: number, offsetsPartition: { topic: string; partition: number } | null = null): Promise<number> {
     return this.locked(id, async () => {
       const meta = this.txns.get(id);
       const err = this.validate(meta, producerId, epoch, fencedCode);
       if (err !== null) return err;
       this.begin(meta!, now);
+      // Cluster mode: the group's offsets partition gets a marker too, which commits the offsets its leader holds.
+      if (offsetsPartition) {
+        let set = meta!.partitions.get(offsetsPartition.topic);
+        if (!set) meta!.partitions.set(offsetsPartition.topic, (set = new Set()));
+        set.add(offsetsPartition.partition);
+      }
       try {
         await this.persist(meta!, now);
       } catch {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../protocol/errors';
+import { clusterCoordinator } from '../../src/metadata/coordinatorPlacement';
 import type { TxnServices } from '../../src/txn/services';
 import { TXN_STATE_TOPIC } from '../../src/txn/txnStateLog';
 import { startEtcd, type TestEtcd } from '../helpers/etcd';
@@ -113,5 +114,44 @@ describe('the transaction coordinator in a cluster', function () {
     const after = (cluster.broker(next).services.txn as TxnServices).coordinator.get('moving-tx')!;
     expect(after.producerId).to.equal(known.producerId);
     expect(after.epoch).to.be.greaterThan(known.epoch);
+  });
+
+  it('commits offsets sent to a transaction to a group coordinated by another broker, and drops them on abort', async () => {
+    const client = kafka(cluster.bootstrap);
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'txn-offsets-in', numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    const producer = client.producer({ transactionalId: 'offsets-tx', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const warm = await producer.transaction();
+      await warm.send({ topic: 'txn-offsets-out', messages: [{ value: 'warm' }] });
+      await warm.commit();
+      const [txnCoordinator] = coordinators();
+      // A group whose coordinator is another broker than the transaction coordinator.
+      let groupId = '';
+      for (let i = 0; i < 100 && !groupId; i++) {
+        const found = await clusterCoordinator(cluster.broker(1).services, 0, `tx-group-${i}`);
+        if (found.node && found.node.nodeId !== txnCoordinator) groupId = `tx-group-${i}`;
+      }
+      expect(groupId).to.not.equal('');
+
+      const committed = await producer.transaction();
+      await committed.send({ topic: 'txn-offsets-out', messages: [{ value: 'c' }] });
+      await committed.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: 'txn-offsets-in', partitions: [{ partition: 0, offset: '17' }] }] });
+      await committed.commit();
+      const afterCommit = await admin.fetchOffsets({ groupId, topics: ['txn-offsets-in'] });
+      expect(afterCommit[0].partitions[0].offset).to.equal('17');
+
+      const aborted = await producer.transaction();
+      await aborted.send({ topic: 'txn-offsets-out', messages: [{ value: 'a' }] });
+      await aborted.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: 'txn-offsets-in', partitions: [{ partition: 0, offset: '99' }] }] });
+      await aborted.abort();
+      const afterAbort = await admin.fetchOffsets({ groupId, topics: ['txn-offsets-in'] });
+      expect(afterAbort[0].partitions[0].offset).to.equal('17');
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { BrokerServices } from '../handlers/types';
 import { groupLag, type GroupLagRow } from './groupLag';
 import { BrokerMetricSet } from './metricSet';
 import { TrafficObserver } from './trafficObserver';
+import { registerQuotaMetrics } from '../security/quota/metrics';
 
 /**
  * The broker's Prometheus metrics: traffic counted as requests are served,
@@ -48,6 +49,7 @@ export class BrokerMetrics {
     m.gauge('brook_consumer_group_members', 'Members of a consumer group', ['group', 'state'], (set) => {
       for (const g of groups()) set([g.groupId, g.state], g.members);
     });
+    registerQuotaMetrics(registry, () => this.services?.quotas);
   }
 
   /** Storage file layer whose syncs feed brook_log_fsync_duration_seconds. */

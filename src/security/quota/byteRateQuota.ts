@@ -12,6 +12,9 @@ export class ByteRateQuota {
   private index: QuotaIndex;
   private readonly rates = new Map<string, WindowedRate>();
   private lastSweepMs = 0;
+  /** Requests that put their client over quota, and the throttle time they were given (for metrics). */
+  throttledRequests = 0;
+  throttleMsTotal = 0;
 
   constructor(
     readonly key: string,
@@ -40,7 +43,12 @@ export class ByteRateQuota {
     if (m === null) return 0;
     const rate = this.rateFor(m.sensorKey, now);
     rate.record(bytes, now);
-    return rate.throttleMs(m.limit, now);
+    const ms = rate.throttleMs(m.limit, now);
+    if (ms > 0) {
+      this.throttledRequests++;
+      this.throttleMsTotal += ms;
+    }
+    return ms;
   }
 
   /** Takes back bytes recorded by `record` at the same instant. */

@@ -18,6 +18,8 @@ export interface ConnectionLimitConfig {
 
 export const UNLIMITED = 0x7fffffff;
 
+export type RefusalReason = 'max_connections' | 'listener_max_connections' | 'max_connections_per_ip' | 'connection_creation_rate';
+
 /** `1.2.3.4:10,::1:5` -> map; an IPv6 address ends at the last colon. */
 export function parsePerIpOverrides(value: string | undefined): Map<string, number> {
   const out = new Map<string, number>();
@@ -71,6 +73,8 @@ export class ConnectionLimiter {
   private readonly creationRates = new Map<string, WindowedRate>();
   private ipRates = new Map<string | null, number>();
   private lastSweepMs = 0;
+  /** Refused connections by reason (for metrics). */
+  readonly refused = new Map<RefusalReason, number>();
 
   constructor(
     private readonly config: ConnectionLimitConfig,
@@ -107,9 +111,10 @@ export class ConnectionLimiter {
   admit(socket: Socket, listener?: string): boolean {
     const ip = normalizeAddress(socket.remoteAddress ?? '');
     const key = listener?.toLowerCase();
-    const reason = this.refusal(ip, key);
-    if (reason !== null) {
-      this.logRefusal(ip, reason);
+    const refusal = this.refusal(ip, key);
+    if (refusal !== null) {
+      this.refused.set(refusal.reason, (this.refused.get(refusal.reason) ?? 0) + 1);
+      this.logRefusal(ip, refusal.message);
       socket.destroy();
       return false;
     }
@@ -120,12 +125,14 @@ export class ConnectionLimiter {
     return true;
   }
 
-  private refusal(ip: string, listener: string | undefined): string | null {
-    if (this.total >= this.config.maxConnections) return `max.connections ${this.config.maxConnections} reached`;
+  private refusal(ip: string, listener: string | undefined): { reason: RefusalReason; message: string } | null {
+    if (this.total >= this.config.maxConnections) return { reason: 'max_connections', message: `max.connections ${this.config.maxConnections} reached` };
     const listenerCap = listener === undefined ? undefined : this.config.perListener.get(listener);
-    if (listenerCap !== undefined && (this.byListener.get(listener!) ?? 0) >= listenerCap) return `listener.name.${listener}.max.connections ${listenerCap} reached`;
+    if (listenerCap !== undefined && (this.byListener.get(listener!) ?? 0) >= listenerCap) {
+      return { reason: 'listener_max_connections', message: `listener.name.${listener}.max.connections ${listenerCap} reached` };
+    }
     const cap = this.config.perIpOverrides.get(ip) ?? this.config.maxPerIp;
-    if ((this.perIp.get(ip) ?? 0) >= cap) return `max.connections.per.ip ${cap} reached for ${ip}`;
+    if ((this.perIp.get(ip) ?? 0) >= cap) return { reason: 'max_connections_per_ip', message: `max.connections.per.ip ${cap} reached for ${ip}` };
     if (this.ipRates.size > 0) {
       const limit = this.ipRates.get(ip) ?? this.ipRates.get(null);
       if (limit !== undefined) {
@@ -140,7 +147,7 @@ export class ConnectionLimiter {
         if (rate.throttleMs(limit, now) > 0) {
           // A refused attempt should not keep the address locked out longer.
           rate.unrecord(1);
-          return `connection_creation_rate ${limit}/s exceeded for ${ip}`;
+          return { reason: 'connection_creation_rate', message: `connection_creation_rate ${limit}/s exceeded for ${ip}` };
         }
       }
     }

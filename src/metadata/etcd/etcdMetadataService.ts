@@ -33,6 +33,8 @@ export interface EtcdMetadataOptions {
 
 /** etcd's limit on operations in one transaction is 128 by default. */
 const MAX_TXN_OPS = 100;
+/** Longest a write waits for this broker's watch to deliver it back. */
+const CATCH_UP_MS = 15_000;
 /** Attempts of a compare-and-swap write before giving up on a hot key. */
 const CAS_ATTEMPTS = 20;
 
@@ -234,11 +236,24 @@ export class EtcdMetadataService implements MetadataService {
     }
   }
 
-  /** Resolves once the cache has applied `revision` (and listeners of its events have settled). */
+  /**
+   * Resolves once the cache has applied `revision` (and listeners of its
+   * events have settled), or after CATCH_UP_MS: the write is in etcd either
+   * way, and a watch stuck behind an outage must not hold a request forever.
+   */
   private caughtUp(revision: string | number): Promise<void> {
     const r = rev(revision);
     if (r <= this.appliedRevision || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.revisionWaiters.push({ revision: r, resolve }));
+    return new Promise((resolve) => {
+      const waiter = { revision: r, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        const i = this.revisionWaiters.indexOf(waiter);
+        if (i >= 0) this.revisionWaiters.splice(i, 1);
+        this.logger.warn({ revision: r, applied: this.appliedRevision }, 'etcd watch is behind; answering before this broker has seen its own change');
+        resolve();
+      }, CATCH_UP_MS);
+      this.revisionWaiters.push(waiter);
+    });
   }
 
   /**

@@ -11,7 +11,7 @@ import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata'
 import { clusterSecurityStores, isClustered, openMetadataService } from './metadata/open';
 import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
-import { startListeners, type BoundListener, type RunningListeners } from './server/listeners';
+import { listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
 import { FileScramStore } from './security/scram/fileStore';
 import { nodeFs } from '../storage/fs';
 import { BrokerMetrics } from './metrics/brokerMetrics';
@@ -89,6 +89,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
 async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig): Promise<BrokerHandle> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
   if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
+  // TLS material and SASL settings are read now, so a bad file fails the start before anything is opened.
+  const listenerSettings = listenerSpecs(config);
   const metrics = opts.metricsPort !== undefined ? new BrokerMetrics() : null;
 
   const rack = config.raw['broker.rack'] ?? null;
@@ -122,7 +124,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
   try {
-    listeners = await startListeners(services, config);
+    listeners = await startListeners(services, config, listenerSettings);
   } catch (err) {
     unfollow();
     await logs.close();

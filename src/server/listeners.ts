@@ -44,8 +44,7 @@ function connectionLimits(config: BrokerConfig): ConnectionLimits {
  * in `services.listenerEndpoints` (Metadata answers per listener). If one
  * cannot bind, the ones already bound are closed again.
  */
-export async function startListeners(services: BrokerServices, config: BrokerConfig): Promise<RunningListeners> {
-  const specs = listenerSpecs(config);
+export async function startListeners(services: BrokerServices, config: BrokerConfig, specs: ListenerSpec[] = listenerSpecs(config)): Promise<RunningListeners> {
   const limits = connectionLimits(config);
   const ids = { next: 1 };
   const servers: BrokerServer[] = [];

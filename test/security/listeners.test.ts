@@ -4,7 +4,7 @@ import { listenerProp, parseProtocolMap } from '../../src/config/listeners';
 import { parseProperties } from '../../src/config/properties';
 import { mapPrincipalName, parsePrincipalMappingRules, subjectDn } from '../../src/security/tls/principal';
 import { listenerSpecs } from '../../src/server/listeners';
-import { startTestBroker } from '../helpers/broker';
+import { startTestBroker, tempDataDir } from '../helpers/broker';
 
 describe('listener configuration', () => {
   it('parses listeners with the default and a custom security protocol map, and advertised addresses by name', () => {
@@ -44,6 +44,22 @@ describe('listener configuration', () => {
       /needs trusted CA certificates/,
     );
     expect(() => listenerSpecs(buildConfig({ listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'GSSAPI' }))).to.throw(/GSSAPI/);
+    expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.type': 'JKS', 'ssl.keystore.location': '/x.jks' }))).to.throw(/PEM only/);
+    expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0', 'ssl.key.location': '/nonexistent/k.pem', 'ssl.certificate.location': '/nonexistent/c.pem' }))).to.throw(
+      /ssl.key.location: cannot read/,
+    );
+  });
+
+  it('a broker whose TLS files are missing fails to start and leaves its data dir usable', async () => {
+    const dataDir = tempDataDir();
+    const bad = { listeners: 'SSL://127.0.0.1:0', 'ssl.key.location': '/nonexistent/k.pem', 'ssl.certificate.location': '/nonexistent/c.pem' };
+    const err = await startTestBroker({ dataDir, config: bad }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.match(/cannot read \/nonexistent\/k.pem/);
+    const ok = await startTestBroker({ dataDir });
+    await ok.destroy();
   });
 
   it('reads a multi-line sasl.jaas.config written with backslash continuations', () => {

@@ -27,6 +27,10 @@ export interface ListenerTlsSettings {
  */
 export function listenerTlsSettings(props: Record<string, string>, listenerName: string): ListenerTlsSettings {
   const get = (key: string) => listenerProp(props, listenerName, key);
+  for (const key of ['ssl.keystore.type', 'ssl.truststore.type']) {
+    const type = get(key);
+    if (type !== undefined && type.toUpperCase() !== 'PEM') throw new Error(`${key}=${type}: Brook reads PEM only (convert JKS/PKCS12 with keytool/openssl)`);
+  }
   const file = (key: string): string | undefined => {
     const path = get(key);
     if (path === undefined || path === '') return undefined;

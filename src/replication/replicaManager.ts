@@ -128,9 +128,10 @@ export class ReplicaManager {
       const topic = this.services.metadata.topic(state.topic);
       if (!topic) return;
       const log = await this.services.logs.create(state.topic, state.partition, logConfigFromTopicConfigs(topic.configs));
-      // from now on replication, not the log, decides what is committed
+      // from now on replication, not the log, decides what is committed; without a saved high watermark
+      // (a crash before the first checkpoint) nothing is known to be replicated until the ISR says so
       log.highWatermarkFollowsLog = false;
-      log.setHighWatermark(log.checkpointedHighWatermark ?? log.logEndOffset);
+      log.setHighWatermark(log.checkpointedHighWatermark ?? log.logStartOffset);
       replica = new PartitionReplica(log, state, self);
       this.replicas.set(key, replica);
     }

@@ -74,4 +74,44 @@ describe('cluster: real clients against replicated partitions', function () {
     const r = JSON.parse(consumed.out) as { read: Record<string, number[]> };
     for (const p of ['0', '1']) expect(r.read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
   });
+
+  it('kafkajs transactions on RF=3: after the data leader dies, a read_committed group on the new leader sees every committed message and none of the aborted ones', async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('txd', 1, 3);
+    const kafka = new Kafka({ clientId: 'brook-repl-txn', brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const producer = kafka.producer({ transactionalId: 'repl-txn', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const committed: string[] = [];
+    for (let t = 0; t < 6; t++) {
+      const tx = await producer.transaction();
+      const values = [`t${t}-a`, `t${t}-b`];
+      await tx.send({ topic: 'txd', messages: values.map((value) => ({ partition: 0, value })) });
+      if (t % 3 === 2) {
+        await tx.abort();
+      } else {
+        await tx.commit();
+        committed.push(...values);
+      }
+    }
+    await producer.disconnect();
+    const victim = c.leaderOf('txd', 0);
+    await c.killBroker(victim);
+    expect(c.leaderOf('txd', 0)).to.not.equal(victim);
+
+    const consumer = kafka.consumer({ groupId: 'repl-txn-readers', readUncommitted: false, retry: { retries: 10, initialRetryTime: 100 } });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'txd', fromBeginning: true });
+    const read: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          read.push(message.value!.toString());
+          if (read.length === committed.length) resolve();
+        },
+      });
+    });
+    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`read ${read.length} of ${committed.length}`)), 60_000))]);
+    await consumer.disconnect();
+    expect(read).to.deep.equal(committed);
+  });
 });

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { makeTestCerts } from '../helpers/certs';
+import { plainJaas } from '../helpers/secureBroker';
 import { startTestBroker, tempDataDir } from '../helpers/broker';
 import { startSecureTestBroker } from '../helpers/secureBroker';
 import { brook } from '../ops/cliHarness';
@@ -49,6 +52,57 @@ describe('brook users scram (CLI)', function () {
       expect(values).to.deep.equal(['m0']);
     } finally {
       await b.destroy();
+    }
+  });
+
+  it('reaches SASL and SASL_SSL listeners with --command-config (Kafka client properties), for raw-protocol and kafkajs commands', async () => {
+    const certs = makeTestCerts();
+    const b = await startTestBroker({
+      config: {
+        listeners: 'SASL_PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
+        'sasl.jaas.config': plainJaas({ admin: 'admin-secret' }),
+        'ssl.key.location': certs.serverKey,
+        'ssl.certificate.location': certs.serverCert,
+      },
+    });
+    const file = (name: string, lines: string[]) => {
+      const f = path.join(certs.dir, name);
+      writeFileSync(f, `${lines.join('\n')}\n`);
+      return f;
+    };
+    try {
+      const [saslPort, sslPort] = b.listeners.map((l) => `127.0.0.1:${l.port}`);
+      const plain = file('plain.properties', [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=PLAIN',
+        'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret";',
+      ]);
+      const add = await brook(['users', 'scram', '-b', saslPort, '--command-config', plain, '--add', 'ops', '--password', 'ops-pw', '--mechanism', 'SCRAM-SHA-512']);
+      expect(add.code, add.stderr).to.equal(0);
+      const scramTls = file('scram-tls.properties', [
+        'security.protocol=SASL_SSL',
+        'sasl.mechanism=SCRAM-SHA-512',
+        'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\',
+        '  username="ops" password="ops-pw";',
+        `ssl.truststore.location=${certs.caCert}`,
+      ]);
+      const list = await brook(['users', 'scram', '-b', sslPort, '--command-config', scramTls, '--list', '--json']);
+      expect(list.code, list.stderr).to.equal(0);
+      expect(JSON.parse(list.stdout)).to.deep.equal([{ user: 'ops', mechanism: 'SCRAM-SHA-512', iterations: 4096 }]);
+      const created = await brook(['topics', 'create', '-b', sslPort, '--command-config', scramTls, '-t', 'via-tls', '-p', '2']);
+      expect(created.code, created.stderr).to.equal(0);
+      const topics = await brook(['topics', 'list', '-b', saslPort, '--command-config', plain]);
+      expect(topics.stdout).to.equal('via-tls\n');
+      const wrong = file('wrong.properties', ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=SCRAM-SHA-512', 'sasl.username=ops', 'sasl.password=nope']);
+      const refused = await brook(['users', 'scram', '-b', saslPort, '--command-config', wrong, '--list']);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.match(/SASL authentication failed: Authentication failed during authentication due to invalid credentials/);
+      const none = await brook(['users', 'scram', '-b', saslPort, '--list']);
+      expect(none.code).to.equal(3);
+      expect(none.stderr).to.match(/closed the connection \(does this listener need TLS or SASL\?\)/);
+    } finally {
+      await b.destroy();
+      certs.remove();
     }
   });
 

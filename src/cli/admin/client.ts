@@ -2,12 +2,14 @@ import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { usageError } from './errors';
 import { intValue, type FlagSpecs, type ParsedFlags } from './options';
 import type { CliIO } from './io';
+import { cliSecurity, kafkajsSecurity } from './clientSecurity';
 
 /** Flags every command that talks to a broker accepts. */
 export const CONNECTION_FLAGS: FlagSpecs = {
   'bootstrap-server': { kind: 'value', alias: 'b', help: 'host:port[,host:port] of any broker (env BROOK_BOOTSTRAP_SERVER, default 127.0.0.1:9092)' },
   'timeout-ms': { kind: 'value', help: 'give up on an unreachable broker after this long (default 5000)' },
   'client-id': { kind: 'value', help: 'client id sent to the broker (default brook-cli)' },
+  'command-config': { kind: 'value', help: 'Kafka client properties for TLS/SASL listeners: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.* PEM files (env BROOK_COMMAND_CONFIG)' },
   verbose: { kind: 'switch', help: 'show the client library log on stderr' },
   json: { kind: 'switch', help: 'machine-readable JSON on stdout' },
   help: { kind: 'switch', alias: 'h', help: 'show help for this command' },
@@ -41,6 +43,7 @@ export function connect(flags: ParsedFlags, io: CliIO): Connection {
     // A CLI should fail fast and say why instead of retrying for half a minute.
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(timeoutMs / 3)) },
     logLevel: verbose ? logLevel.INFO : logLevel.NOTHING,
+    ...kafkajsSecurity(cliSecurity(flags, io)),
     logCreator: () => ({ namespace, level, log }) => {
       if (verbose) io.stderr.write(`[kafkajs ${namespace} ${level}] ${log.message}\n`);
     },

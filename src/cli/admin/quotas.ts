@@ -8,6 +8,7 @@ import { CliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
 import { intValue, type ParsedFlags } from './options';
 import { RawAdminConnection } from './rawRequest';
+import { cliSecurity } from './clientSecurity';
 
 type Pair = { entityType: string; entityName: string | null };
 
@@ -73,7 +74,7 @@ const describeEntity = (entity: readonly Pair[]): string => entity.map((p) => `$
 async function withConnection<T>(flags: ParsedFlags, io: CliIO, fn: (c: RawAdminConnection) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.values.get('bootstrap-server') ?? io.env.BROOK_BOOTSTRAP_SERVER ?? '127.0.0.1:9092');
   const timeoutMs = intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000;
-  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', timeoutMs);
+  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', timeoutMs, cliSecurity(flags, io));
   try {
     return await fn(c);
   } finally {

@@ -1,10 +1,17 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Reader } from '../../../protocol/codec/reader';
 import { Writer } from '../../../protocol/codec/writer';
 import { ApiKey, apiDescriptor } from '../../../protocol/generated/apis';
 import type { ApiVersionsResponse } from '../../../protocol/generated/messages/ApiVersionsResponse';
 import { FrameDecoder } from '../../server/frameDecoder';
 import { CliError, ExitCode } from './errors';
+import { ErrorCode } from '../../../protocol/errors';
+import type { SaslAuthenticateResponse } from '../../../protocol/generated/messages/SaslAuthenticateResponse';
+import type { SaslHandshakeResponse } from '../../../protocol/generated/messages/SaslHandshakeResponse';
+import { ScramClient } from '../../security/scram/client';
+import { scramMechanismByName } from '../../security/scram/credential';
+import { PLAINTEXT_SECURITY, type CliSecurity } from './clientSecurity';
 
 /**
  * One connection speaking the generated codecs, for admin APIs kafkajs does
@@ -35,12 +42,14 @@ export class RawAdminConnection {
     socket.on('error', () => undefined);
   }
 
-  static async open(broker: string, clientId: string, timeoutMs: number): Promise<RawAdminConnection> {
+  static async open(broker: string, clientId: string, timeoutMs: number, security: CliSecurity = PLAINTEXT_SECURITY): Promise<RawAdminConnection> {
     const at = broker.lastIndexOf(':');
     const host = broker.slice(0, at).replace(/^\[|\]$/g, '');
     const port = Number(broker.slice(at + 1));
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host, port, timeout: timeoutMs }, () => resolve(s));
+      const s = security.tls
+        ? tls.connect({ ...security.tls, host, port, timeout: timeoutMs, servername: net.isIP(host) ? undefined : host }, () => resolve(s))
+        : net.connect({ host, port, timeout: timeoutMs }, () => resolve(s));
       s.once('error', (err) => reject(new CliError(`cannot reach ${broker}: ${err.message}`, ExitCode.UNREACHABLE)));
       s.once('timeout', () => {
         s.destroy();
@@ -51,7 +60,40 @@ export class RawAdminConnection {
     const conn = new RawAdminConnection(socket, clientId, timeoutMs);
     const versions = await conn.send<ApiVersionsResponse>(ApiKey.ApiVersions, 0, {});
     for (const k of versions.apiKeys) conn.brokerVersions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    if (security.sasl) {
+      try {
+        await conn.authenticate(security.sasl);
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+    }
     return conn;
+  }
+
+  /** SASL login with SaslHandshake v1 + SaslAuthenticate (PLAIN, or SCRAM with the server's signature checked). */
+  private async authenticate(sasl: NonNullable<CliSecurity['sasl']>): Promise<void> {
+    const hs = await this.send<SaslHandshakeResponse>(ApiKey.SaslHandshake, 1, { mechanism: sasl.mechanism });
+    if (hs.errorCode !== ErrorCode.NONE) throw new CliError(`the broker does not accept SASL ${sasl.mechanism} here (it offers ${hs.mechanisms.join(', ') || 'none'})`);
+    const step = async (token: Buffer): Promise<Buffer> => {
+      const res = await this.request<SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, { authBytes: token });
+      if (res.errorCode !== ErrorCode.NONE) throw new CliError(`SASL authentication failed: ${res.errorMessage ?? res.errorCode}`);
+      return res.authBytes;
+    };
+    const scram = scramMechanismByName(sasl.mechanism);
+    if (!scram) {
+      await step(Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'));
+      return;
+    }
+    const client = new ScramClient(scram, sasl.username, sasl.password);
+    const serverFirst = await step(client.first());
+    let final: Buffer;
+    try {
+      final = client.final(serverFirst);
+    } catch (err) {
+      throw new CliError(`SASL authentication failed: ${(err as Error).message}`);
+    }
+    if (!client.verifyServerFinal(await step(final))) throw new CliError('SASL authentication failed: the broker could not prove it knows the credential');
   }
 
   /** The highest version of `apiKey` both sides speak. */

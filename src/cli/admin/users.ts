@@ -21,6 +21,7 @@ import { CliError, ExitCode, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
 import { intValue, type ParsedFlags } from './options';
 import { RawAdminConnection } from './rawRequest';
+import { cliSecurity } from './clientSecurity';
 
 interface UserRow {
   user: string;
@@ -39,7 +40,7 @@ function mechanisms(flags: ParsedFlags): ScramMechanism[] {
 
 async function withBroker<T>(flags: ParsedFlags, io: CliIO, fn: (c: RawAdminConnection) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.values.get('bootstrap-server') ?? io.env.BROOK_BOOTSTRAP_SERVER ?? '127.0.0.1:9092');
-  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000);
+  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000, cliSecurity(flags, io));
   try {
     return await fn(c);
   } finally {
@@ -109,7 +110,8 @@ const scram: AdminCommand = {
   brook users scram --add admin --password s3cret --data-dir ./data   (broker stopped: seeds the first users)
 Without --mechanism both SCRAM-SHA-256 and SCRAM-SHA-512 are set. The password is salted here
 (PBKDF2, --iterations, default ${MIN_ITERATIONS}) and never sent. Against a running broker this uses
-AlterUserScramCredentials / DescribeUserScramCredentials over a PLAINTEXT listener.`,
+AlterUserScramCredentials / DescribeUserScramCredentials; for a TLS or SASL listener give
+--command-config with Kafka client properties (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.*).`,
   flags: {
     add: { kind: 'value', help: 'create or replace the credentials of this user' },
     delete: { kind: 'value', help: 'delete the credentials of this user' },

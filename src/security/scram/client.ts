@@ -1,9 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { digest, hmac, saltedPassword, type ScramMechanism } from '../../src/security/scram/credential';
-import { encodeSaslName } from '../../src/security/scram/messages';
+import { digest, hmac, saltedPassword, type ScramMechanism } from './credential';
+import { encodeSaslName } from './messages';
 
-/** The client side of RFC 5802, for tests that drive SCRAM by hand (raw frames, tampered messages). */
-export class ScramTestClient {
+/** The client side of RFC 5802: the admin CLI logs in with it, tests drive SCRAM by hand with it. */
+export class ScramClient {
   readonly clientNonce: string;
   private clientFirstBare = '';
   private expectedServerSignature: Buffer | null = null;
@@ -26,9 +26,12 @@ export class ScramTestClient {
   final(serverFirst: Buffer): Buffer {
     const text = serverFirst.toString();
     const attrs = new Map(text.split(',').map((p) => [p[0], p.slice(2)]));
-    const nonce = attrs.get('r')!;
-    const salt = Buffer.from(attrs.get('s')!, 'base64');
+    const nonce = attrs.get('r');
+    const salt = Buffer.from(attrs.get('s') ?? '', 'base64');
     const iterations = Number(attrs.get('i'));
+    if (!nonce || !nonce.startsWith(this.clientNonce) || salt.length === 0 || !Number.isInteger(iterations) || iterations < 1 || iterations > 1_000_000) {
+      throw new Error(`invalid SCRAM server-first message: ${text}`);
+    }
     const salted = saltedPassword(this.mech, this.password, salt, iterations);
     const clientKey = hmac(this.mech, salted, 'Client Key');
     const storedKey = digest(this.mech, clientKey);

@@ -5,6 +5,7 @@ import { TcpProxy } from '../helpers/tcpProxy';
 import { RawClient } from '../helpers/rawClient';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
+import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
 
 const DRIVER = `${__dirname}/drivers/rdkafka_numbered.py`;
 
@@ -24,6 +25,18 @@ async function highWatermarkAt(c: ProcessCluster, nodeId: number, topic: string,
       topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1n }] }],
     });
     return Number(res.topics[0]!.partitions[0]!.offset);
+  } finally {
+    client.close();
+  }
+}
+
+/** The broker FindCoordinator names for a group, asked of any live broker. */
+async function coordinatorOf(c: ProcessCluster, group: string): Promise<number> {
+  const client = await RawClient.connect([...c.brokers.values()][0]!.port);
+  try {
+    const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key: group, keyType: 0 });
+    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
+    return res.nodeId;
   } finally {
     client.close();
   }
@@ -62,6 +75,27 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
 
     await c.startBroker(victim);
     await until('restarted broker back in the ISR', async () => (await c.partition('ft', 0)).isr.includes(victim), 60_000);
+  });
+
+  it('kill -9 of the group coordinator while the group reads concurrently (committing each message) and a producer writes: every acked message is read exactly once, in order', async () => {
+    c = await ProcessCluster.start([1, 2, 3]);
+    const admin = await c.adminClient();
+    await admin.createTopics({ topics: [{ topic: 'fc', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
+    const bootstrap = c.bootstrap.join(',');
+    const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap, topic: 'fc', partitions: 2, from: 0, count: 400, delayMs: 5 })]);
+    const consuming = runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap, topic: 'fc', expected: 400, group: 'fc-readers', commitEach: true, timeoutS: 90 })]);
+    await until('the producer under way', async () => (await highWatermark(c, 'fc', 0)) >= 40);
+    await until('the group committed', async () => (await (await c.adminClient()).fetchOffsets({ groupId: 'fc-readers', topics: ['fc'] }))[0]!.partitions.some((p) => Number(p.offset) > 0));
+    const victim = await coordinatorOf(c, 'fc-readers');
+    await c.kill9(victim);
+    const produced = await producing;
+    expect(produced.code, produced.err).to.equal(0);
+    const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
+    expect(out.errors).to.deep.equal([]);
+    const consumed = await consuming;
+    expect(consumed.code, consumed.err).to.equal(0);
+    const read = (JSON.parse(consumed.out) as { read: Record<string, number[]> }).read;
+    for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
   });
 
   it('kill -9 of a follower: the ISR shrinks, acks=all keeps working with the rest, and the follower rejoins after a restart', async () => {

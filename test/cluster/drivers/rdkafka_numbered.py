@@ -38,16 +38,20 @@ def produce(a):
 
 
 def consume(a):
+    commit_each = a.get("commitEach", False)
     c = Consumer({
         "bootstrap.servers": a["bootstrap"],
         "group.id": a["group"],
         "auto.offset.reset": "earliest",
-        "enable.auto.commit": True,
+        # with commitEach every message is committed (synchronously) before the next is read, so a
+        # rebalance or coordinator move resumes exactly after it
+        "enable.auto.commit": not commit_each,
         "topic.metadata.refresh.interval.ms": 1000,
     })
     c.subscribe([a["topic"]])
     read = {}
     total = 0
+    commit_retries = 0
     deadline = time.time() + a.get("timeoutS", 60)
     while total < a["expected"] and time.time() < deadline:
         msg = c.poll(0.5)
@@ -55,8 +59,15 @@ def consume(a):
             continue
         read.setdefault(str(msg.partition()), []).append(int(msg.value().decode()))
         total += 1
+        while commit_each and time.time() < deadline:
+            try:
+                c.commit(message=msg, asynchronous=False)
+                break
+            except Exception:
+                commit_retries += 1
+                time.sleep(0.1)
     c.close()
-    return {"read": read}
+    return {"read": read, "commitRetries": commit_retries}
 
 
 if __name__ == "__main__":

@@ -43,8 +43,13 @@ export class Connection {
   private drainedWaiters: Array<() => void> = [];
   readonly info: ConnectionInfo;
   private readonly log: Logger;
-  /** Non-null on SASL listeners only, so other connections pay one null check per request. */
+  /** Set on SASL listeners only. */
   private readonly gate: SaslGate | null = null;
+  /**
+   * Whether frames must pass the gate: until authentication, and afterwards only while
+   * sessions expire. PLAINTEXT/SSL connections and settled SASL ones pay this one check.
+   */
+  private gated = false;
   private throttleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -90,7 +95,11 @@ export class Connection {
           this.decoder.maxFrameBytes = bytes;
         },
         logInfo: (fields: object, msg: string) => this.log.info(fields, msg),
+        setGated: (on: boolean) => {
+          this.gated = on;
+        },
       };
+      this.gated = true;
       this.gate = new SaslGate(host, listener.sasl, services.scram, limits.maxRequestBytes);
     }
   }
@@ -148,7 +157,7 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
-    if (this.gate !== null && !this.gate.admit(frame)) return;
+    if (this.gated && !this.gate!.admit(frame)) return;
     const r = new Reader(frame);
     let header: { apiKey: number; apiVersion: number; correlationId: number };
     try {

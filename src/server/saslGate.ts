@@ -25,6 +25,8 @@ export interface SaslGateHost {
   /** Raises or lowers the largest frame the connection accepts. */
   setMaxFrameBytes(bytes: number): void;
   logInfo(fields: object, msg: string): void;
+  /** Whether the connection must hand every frame to admit(); off once nothing is left to watch. */
+  setGated(on: boolean): void;
 }
 
 type Phase =
@@ -244,6 +246,8 @@ export class SaslGate {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.host.setMaxFrameBytes(this.normalMaxFrameBytes);
+    // A session that never expires cannot be re-authenticated either: nothing left to watch.
+    if (this.expiresAt === 0) this.host.setGated(false);
     this.host.logInfo({ principal, mechanism: this.mechanism, reauthentication: !first }, first ? 'SASL authentication succeeded' : 'SASL re-authentication succeeded');
   }
 

@@ -69,9 +69,9 @@ describe('EtcdMetadataService against a real etcd', function () {
     expect(c.clusterId).to.equal(a.clusterId);
     for (const s of [a, b, c]) await eventually(() => s.brokers().length === 3, 'three brokers');
     expect(a.brokers().map((x) => x.port)).to.deep.equal([9001, 9002, 9003]);
-    const controller = await eventually(() => (a.controllerId !== -1 ? a.controllerId : undefined), 'a controller');
+    const controller = await eventually(() => (a.electedControllerId !== -1 ? a.electedControllerId : undefined), 'a controller');
     expect(controller).to.equal(1);
-    for (const s of [b, c]) await eventually(() => s.controllerId === controller, 'same controller everywhere');
+    for (const s of [b, c]) await eventually(() => s.electedControllerId === controller && s.controllerId === controller, 'same controller everywhere');
   });
 
   it('refuses a configured cluster id that differs from the one in etcd', async () => {
@@ -237,10 +237,10 @@ describe('EtcdMetadataService against a real etcd', function () {
   it('elects a new controller when the controller leaves', async () => {
     const a = await broker(1);
     const b = await broker(2);
-    await eventually(() => b.controllerId === 1, 'broker 1 controls');
+    await eventually(() => b.electedControllerId === 1, 'broker 1 controls');
     await a.close();
     open.splice(open.indexOf(a), 1);
-    await eventually(() => b.controllerId === 2, 'broker 2 takes over');
+    await eventually(() => b.electedControllerId === 2, 'broker 2 takes over');
     await b.createTopic('after', { partitions: 1 });
     expect(b.partitionState('after', 0)!.leader).to.equal(2);
   });

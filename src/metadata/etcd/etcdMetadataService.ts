@@ -295,7 +295,17 @@ export class EtcdMetadataService implements MetadataService {
     return this._clusterId;
   }
 
+  /**
+   * What clients are told: the elected controller, or this broker while none
+   * is known (as KRaft tells clients any live broker: admin changes are
+   * accepted by every broker here, and clients such as kafkajs give up on -1).
+   */
   get controllerId(): number {
+    return this.cache.controllerId !== -1 ? this.cache.controllerId : this.selfIdentity.nodeId;
+  }
+
+  /** The broker holding the controller key, -1 while none does. */
+  get electedControllerId(): number {
     return this.cache.controllerId;
   }
 

@@ -106,7 +106,13 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
   services.clustered = isClustered(config, opts.metadata !== undefined);
-  if (services.clustered) await reconcileLogsAtStart(services);
+  if (services.clustered) {
+    await reconcileLogsAtStart(services).catch(async (err: unknown) => {
+      await logs.close();
+      await metadata.close();
+      throw err;
+    });
+  }
   const unfollow = followMetadata(services);
   // Cluster mode: ACLs, SCRAM credentials and quotas are shared through etcd instead of data-dir files.
   const sharedStores = await clusterSecurityStores(metadata);

@@ -1,4 +1,7 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import { writeFileAtomic } from './atomicFile';
 import type { BrokerServices } from '../handlers/types';
 import type { MetadataEvent, MetadataService, TopicInfo } from './types';
 
@@ -60,6 +63,28 @@ export function followMetadata(services: BrokerServices): () => void {
   });
 }
 
+export const CLUSTER_ID_FILE = 'cluster-id';
+
+/**
+ * Ties the data dir to the cluster whose metadata it follows. Deleting logs
+ * of topics the metadata does not know is only safe against the same
+ * metadata: against a wiped or different etcd it would delete everything, so
+ * that start is refused instead.
+ */
+async function claimDataDir(dataDir: string, clusterId: string): Promise<void> {
+  const file = path.join(dataDir, CLUSTER_ID_FILE);
+  let existing: string | null = null;
+  try {
+    existing = (await fs.readFile(file, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (existing === null) await writeFileAtomic(file, `${clusterId}\n`);
+  else if (existing !== clusterId) {
+    throw new Error(`data dir ${dataDir} belongs to cluster ${existing}, but the metadata in etcd is cluster ${clusterId}; refusing to start (it would delete the logs the metadata does not know)`);
+  }
+}
+
 /**
  * At start in cluster mode the metadata may have moved on while this broker
  * was down: logs of topics deleted meanwhile go (a topic re-created under the
@@ -68,6 +93,7 @@ export function followMetadata(services: BrokerServices): () => void {
  */
 export async function reconcileLogsAtStart(services: BrokerServices): Promise<void> {
   const { logs, logger, metadata } = services;
+  await claimDataDir(services.config.dataDir, metadata.clusterId);
   const stale = new Set<string>();
   for (const { topic } of logs.partitions()) if (!metadata.topic(topic)) stale.add(topic);
   for (const topic of stale) {

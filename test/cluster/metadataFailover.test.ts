@@ -111,4 +111,18 @@ describe('cluster metadata when brokers or etcd go away', function () {
       await admin.disconnect();
     }
   });
+
+  it('refuses to start on a data dir of another cluster instead of deleting its logs', async () => {
+    await cluster.broker(1).services.metadata.createTopic('precious', { assignment: [[3]] });
+    await eventually(() => cluster.broker(3).services.logs.get('precious', 0), 'log on broker 3');
+    await cluster.stopBroker(3);
+    const err = await cluster.startBroker(3, { 'etcd.prefix': `${cluster.prefix}-elsewhere` }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).to.match(/belongs to cluster/);
+    // Back on its own cluster it still has the partition.
+    const b3 = await cluster.startBroker(3);
+    expect(b3.services.logs.get('precious', 0)).to.not.equal(undefined);
+  });
 });

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Reader } from '../../protocol/codec/reader';
 import { Writer } from '../../protocol/codec/writer';
 import { apiDescriptor } from '../../protocol/generated/apis';
@@ -49,6 +50,17 @@ export class RawClient {
   static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, host, () => {
+        s.off('error', reject);
+        resolve(new RawClient(s));
+      });
+      s.once('error', reject);
+    });
+  }
+
+  /** The same over TLS (SSL / SASL_SSL listeners). */
+  static connectTls(port: number, options: tls.ConnectionOptions, host = '127.0.0.1'): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ ...options, port, host }, () => {
         s.off('error', reject);
         resolve(new RawClient(s));
       });

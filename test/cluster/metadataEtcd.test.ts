@@ -234,6 +234,35 @@ describe('EtcdMetadataService against a real etcd', function () {
     expect(again.partitionState('failover', 0)!.isr).to.deep.equal([3, 1]);
   });
 
+  it('with auto.leader.rebalance.enable hands leadership back to the preferred replica once it is in the ISR again', async () => {
+    const rebalance = { 'auto.leader.rebalance.enable': 'true' };
+    const a = await broker(1, rebalance);
+    let b = await broker(2, rebalance);
+    await broker(3, rebalance);
+    await eventually(() => a.brokers().length === 3, 'three brokers');
+    await a.createTopic('preferred', { assignment: [[2, 3, 1]] });
+    await b.close();
+    open.splice(open.indexOf(b), 1);
+    const moved = await eventually(() => {
+      const s = a.partitionState('preferred', 0)!;
+      return s.leader === 3 ? s : undefined;
+    }, 'leader 3');
+    expect(moved.isr).to.deep.equal([3, 1]);
+    b = await broker(2, rebalance);
+    await eventually(() => a.brokers().length === 3, 'broker 2 back');
+    // Not in the ISR yet: leadership stays.
+    expect(a.partitionState('preferred', 0)!.leader).to.equal(3);
+    // The leader (3) adds it back once caught up; then the controller prefers it.
+    const s = a.partitionState('preferred', 0)!;
+    await a.alterPartitionIsr('preferred', 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [3, 1, 2]);
+    const back = await eventually(() => {
+      const x = a.partitionState('preferred', 0)!;
+      return x.leader === 2 ? x : undefined;
+    }, 'preferred leader back');
+    expect(back.leaderEpoch).to.equal(moved.leaderEpoch + 1);
+    expect(back.isr).to.deep.equal([3, 1, 2]);
+  });
+
   it('elects a new controller when the controller leaves', async () => {
     const a = await broker(1);
     const b = await broker(2);

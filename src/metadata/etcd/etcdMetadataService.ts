@@ -364,7 +364,10 @@ export class EtcdMetadataService implements MetadataService {
         this.controller?.kick();
         return;
       } catch (err) {
+        // A granted lease we could not register under would only keep itself alive: give it back.
+        const stale = this.lease;
         this.lease = null;
+        await stale?.revoke().catch(() => undefined);
         this.logger.warn({ err: (err as Error).message }, 'registration in etcd failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }

@@ -263,6 +263,31 @@ describe('EtcdMetadataService against a real etcd', function () {
     expect(back.isr).to.deep.equal([3, 1, 2]);
   });
 
+  it('elects outside the ISR only for a topic with unclean.leader.election.enable=true', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    await eventually(() => a.brokers().length === 2, 'two brokers');
+    await a.createTopic('clean', { assignment: [[2, 1]] });
+    await a.createTopic('unclean', { assignment: [[2, 1]], configs: { 'unclean.leader.election.enable': 'true' } });
+    for (const t of ['clean', 'unclean']) {
+      const s = a.partitionState(t, 0)!;
+      // The leader dropped broker 1 from the ISR (it fell behind).
+      await b.alterPartitionIsr(t, 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [2]);
+    }
+    await b.close();
+    open.splice(open.indexOf(b), 1);
+    const unclean = await eventually(() => {
+      const s = a.partitionState('unclean', 0)!;
+      return s.leader === 1 ? s : undefined;
+    }, 'unclean election');
+    expect(unclean.isr).to.deep.equal([1]);
+    const clean = await eventually(() => {
+      const s = a.partitionState('clean', 0)!;
+      return s.leader === -1 ? s : undefined;
+    }, 'clean partition offline');
+    expect(clean.isr).to.deep.equal([2]);
+  });
+
   it('elects a new controller when the controller leaves', async () => {
     const a = await broker(1);
     const b = await broker(2);

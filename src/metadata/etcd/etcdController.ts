@@ -101,10 +101,14 @@ export class EtcdController {
     const live = this.svc.liveBrokerIds();
     const writes: Array<Promise<void>> = [];
     for (const [topic, states] of cache.partitions) {
-      if (!cache.topics.has(topic)) continue;
+      const info = cache.topics.get(topic);
+      if (!info) continue;
+      // A topic may override the broker's unclean election setting, as in Kafka.
+      const unclean = info.configs['unclean.leader.election.enable'];
+      const policy = unclean === undefined ? this.policy : { ...this.policy, uncleanLeaderElection: unclean === 'true' };
       for (const s of states) {
         if (!s) continue;
-        const next = reconcilePartition(s, live, this.policy);
+        const next = reconcilePartition(s, live, policy);
         if (!next) continue;
         const key = keys.partition(s.topic, s.partition);
         const modRev = cache.modRevisions.get(key);

@@ -45,6 +45,9 @@ describe('listener configuration', () => {
     );
     expect(() => listenerSpecs(buildConfig({ listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'GSSAPI' }))).to.throw(/GSSAPI/);
     expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.type': 'JKS', 'ssl.keystore.location': '/x.jks' }))).to.throw(/PEM only/);
+    expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.key': 'k', 'ssl.keystore.certificate.chain': 'c', 'ssl.enabled.protocols': 'SSLv3' }))).to.throw(
+      /unknown protocol SSLv3/,
+    );
     expect(() => listenerSpecs(buildConfig({ listeners: 'SSL://127.0.0.1:0', 'ssl.key.location': '/nonexistent/k.pem', 'ssl.certificate.location': '/nonexistent/c.pem' }))).to.throw(
       /ssl.key.location: cannot read/,
     );

@@ -22,8 +22,9 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
     certs = makeTestCerts();
     broker = await startTestBroker({
       config: {
-        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0',
-        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL',
+        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0,TLS13://127.0.0.1:0',
+        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL,TLS13:SSL',
+        'listener.name.tls13.ssl.enabled.protocols': 'TLSv1.3',
         // Broker-wide PEM files, per-listener client authentication.
         'ssl.keystore.type': 'PEM',
         'ssl.key.location': certs.serverKey,
@@ -57,6 +58,7 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       ['MTLS', 'SSL'],
       ['MAPPED', 'SSL'],
       ['PLAINTEXT', 'PLAINTEXT'],
+      ['TLS13', 'SSL'],
     ]);
     const admin = kafkajsClient(addr('SSL'), sslSec()).admin();
     await admin.connect();
@@ -133,6 +135,21 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       (e: Error) => e,
     );
     expect(kjs).to.be.instanceOf(Error);
+  });
+
+  it('ssl.enabled.protocols limits the TLS versions a listener accepts', async () => {
+    const negotiated = (listener: string, maxVersion: tls.SecureVersion) =>
+      new Promise<string>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port: Number(addr(listener).split(':')[1]), ca: readFileSync(certs.caCert), servername: 'localhost', maxVersion });
+        s.on('secureConnect', () => {
+          resolve(s.getProtocol() ?? 'none');
+          s.destroy();
+        });
+        s.on('error', () => resolve('refused'));
+      });
+    expect(await negotiated('SSL', 'TLSv1.2')).to.equal('TLSv1.2');
+    expect(await negotiated('TLS13', 'TLSv1.3')).to.equal('TLSv1.3');
+    expect(await negotiated('TLS13', 'TLSv1.2')).to.equal('refused');
   });
 
   it('a plain TCP client on a TLS port gets no Kafka answer, and a TLS client with the wrong CA refuses the broker', async () => {

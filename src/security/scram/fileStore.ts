@@ -21,7 +21,7 @@ interface StoredFile {
 /** SCRAM credentials in `<dataDir>/scram-credentials.json`, rewritten atomically on every change. */
 export class FileScramStore implements ScramCredentialStore {
   /** user -> mechanism name -> credential */
-  private readonly users_ = new Map<string, Map<string, ScramCredential>>();
+  private users_ = new Map<string, Map<string, ScramCredential>>();
   private readonly listeners = new Set<(changes: ScramCredentialChange[]) => void>();
   private writes: Promise<void> = Promise.resolve();
 
@@ -67,16 +67,20 @@ export class FileScramStore implements ScramCredentialStore {
 
   async apply(changes: ScramCredentialChange[]): Promise<void> {
     if (changes.length === 0) return;
-    for (const c of changes) {
-      const m = this.users_.get(c.user) ?? new Map<string, ScramCredential>();
-      if (c.credential) m.set(c.mechanism.name, c.credential);
-      else m.delete(c.mechanism.name);
-      if (m.size > 0) this.users_.set(c.user, m);
-      else this.users_.delete(c.user);
-    }
-    // Writes are chained so the file always ends with the latest state.
-    const snapshot = this.serialize();
-    const write = this.writes.then(() => writeFileAtomic(this.file, snapshot));
+    // Writes are chained, and the new state is built aside and only published once it is on
+    // disk, so a failed write changes nothing and the file always ends with the latest state.
+    const write = this.writes.then(async () => {
+      const next = new Map([...this.users_].map(([u, m]) => [u, new Map(m)]));
+      for (const c of changes) {
+        const m = next.get(c.user) ?? new Map<string, ScramCredential>();
+        if (c.credential) m.set(c.mechanism.name, c.credential);
+        else m.delete(c.mechanism.name);
+        if (m.size > 0) next.set(c.user, m);
+        else next.delete(c.user);
+      }
+      await writeFileAtomic(this.file, serialize(next));
+      this.users_ = next;
+    });
     this.writes = write.catch(() => undefined);
     await write;
     for (const l of this.listeners) l(changes);
@@ -86,15 +90,15 @@ export class FileScramStore implements ScramCredentialStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
 
-  private serialize(): string {
-    const users: StoredFile['users'] = {};
-    for (const [user, m] of this.users_) {
-      users[user] = {};
-      for (const [name, c] of m) {
-        users[user][name] = { salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64') };
-      }
+function serialize(users: Map<string, Map<string, ScramCredential>>): string {
+  const out: StoredFile['users'] = {};
+  for (const [user, m] of users) {
+    out[user] = {};
+    for (const [name, c] of m) {
+      out[user][name] = { salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64') };
     }
-    return `${JSON.stringify({ version: 1, users } satisfies StoredFile, null, 2)}\n`;
   }
+  return `${JSON.stringify({ version: 1, users: out } satisfies StoredFile, null, 2)}\n`;
 }

@@ -3,6 +3,21 @@ import type { TlsOptions } from 'node:tls';
 import { listenerProp } from '../../config/listeners';
 import { parsePrincipalMappingRules, type PrincipalMappingRule } from './principal';
 
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** `ssl.enabled.protocols=TLSv1.2,TLSv1.3` (Kafka's default) as node's min/max versions. */
+function protocolRange(value: string | undefined): { minVersion: TlsVersion; maxVersion: TlsVersion } {
+  const listed = (value ?? 'TLSv1.2,TLSv1.3').split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const idx = listed.map((v) => {
+    const i = (TLS_VERSIONS as readonly string[]).indexOf(v);
+    if (i < 0) throw new Error(`ssl.enabled.protocols: unknown protocol ${v} (one of ${TLS_VERSIONS.join(', ')})`);
+    return i;
+  });
+  if (idx.length === 0) throw new Error('ssl.enabled.protocols is empty');
+  return { minVersion: TLS_VERSIONS[Math.min(...idx)], maxVersion: TLS_VERSIONS[Math.max(...idx)] };
+}
+
 export type ClientAuth = 'required' | 'requested' | 'none';
 
 /** A TLS listener's settings: node:tls server options plus how client certificates become principals. */
@@ -23,7 +38,7 @@ export interface ListenerTlsSettings {
  * - trusted CAs for client certificates: `ssl.truststore.certificates` (inline) or `ssl.truststore.location` /
  *   `ssl.ca.location` (file);
  * - `ssl.key.password` for an encrypted key, `ssl.client.auth`, `ssl.principal.mapping.rules`,
- *   `brook.ssl.handshake.timeout.ms` (default 10000).
+ *   `brook.ssl.handshake.timeout.ms` (default 10000), `ssl.enabled.protocols` (default TLSv1.2,TLSv1.3).
  */
 export function listenerTlsSettings(props: Record<string, string>, listenerName: string): ListenerTlsSettings {
   const get = (key: string) => listenerProp(props, listenerName, key);
@@ -61,7 +76,7 @@ export function listenerTlsSettings(props: Record<string, string>, listenerName:
     // "requested": a client without a certificate is let in as ANONYMOUS; one with a bad certificate is still refused below.
     rejectUnauthorized: clientAuth === 'required',
     handshakeTimeout: timeout,
-    minVersion: 'TLSv1.2',
+    ...protocolRange(get('ssl.enabled.protocols')),
   };
   return { options, clientAuth: clientAuth as ClientAuth, principalRules: parsePrincipalMappingRules(get('ssl.principal.mapping.rules') ?? 'DEFAULT'), handshakeTimeoutMs: timeout };
 }

@@ -47,6 +47,8 @@ export class EtcdTestCluster {
       'node.id': String(nodeId),
       'broker.session.timeout.ms': '2000',
       'offsets.topic.num.partitions': '6',
+      // Tests have one consumer per group: no need to wait for more to join.
+      'group.initial.rebalance.delay.ms': '0',
       ...this.extra,
     };
   }

@@ -339,4 +339,27 @@ describe('cluster: replication on in-process brokers', function () {
     const res2 = await leader.logs.get('own', 0)!.append(buildBatch([{ value: 'commit 2' }]));
     expect(await awaitReplicated(leader, 'own', 0, res2.lastOffset, 200)).to.equal(ErrorCode.REQUEST_TIMED_OUT);
   });
+
+  it('a follower whose whole log is below the leader\'s log start starts over at the leader\'s log start', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('gone', 1, 2);
+    const s = c.state('gone', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    await c.killBroker(follower);
+    for (let i = 0; i < 5; i++) expect((await produce(c, s.leader, 'gone', 0, [`v${i}`])).errorCode).to.equal(0);
+    const client = await RawClient.connect(c.broker(s.leader).port);
+    try {
+      const res = await client.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { topics: [{ name: 'gone', partitions: [{ partitionIndex: 0, offset: 4n }] }], timeoutMs: 5000 });
+      expect(res.topics[0]!.partitions[0]).to.include({ errorCode: 0, lowWatermark: 4n });
+    } finally {
+      client.close();
+    }
+    await c.restartBroker(follower);
+    await c.waitFor('follower back in the ISR', () => c.state('gone', 0).isr.includes(follower));
+    const log = c.broker(follower).services.logs.get('gone', 0)!;
+    expect(log.logStartOffset).to.equal(4);
+    expect(log.logEndOffset).to.equal(5);
+    const r = await log.read(4, 1 << 20);
+    expect(Number(r.chunks[0]!.readBigInt64BE(0))).to.equal(4);
+  });
 });

@@ -1,7 +1,7 @@
 import type { BrokerConfig } from '../config/brokerConfig';
 import type { Logger } from '../log';
 import { clusterConfig } from './etcd/clusterConfig';
-import { EtcdMetadataService } from './etcd/etcdMetadataService';
+import type { EtcdMetadataService } from './etcd/etcdMetadataService';
 import type { ClusterSecurityStores } from './etcd/securityStores';
 import { LocalMetadataService } from './localMetadataService';
 import type { BrokerIdentity, MetadataService } from './types';
@@ -10,6 +10,8 @@ import type { BrokerIdentity, MetadataService } from './types';
 export async function openMetadataService(config: BrokerConfig, self: BrokerIdentity, logger: Logger): Promise<MetadataService> {
   const cluster = clusterConfig(config);
   if (cluster.backend === 'etcd') {
+    // Loaded only here: the etcd client brings gRPC, which a single broker does not need to load.
+    const { EtcdMetadataService } = require('./etcd/etcdMetadataService') as typeof import('./etcd/etcdMetadataService');
     return EtcdMetadataService.open({
       cluster,
       self,
@@ -29,5 +31,6 @@ export function isClustered(config: BrokerConfig, customFactory: boolean): boole
 
 /** Cluster mode keeps ACLs, SCRAM credentials and quotas in etcd; null means the data-dir files. */
 export async function clusterSecurityStores(metadata: MetadataService): Promise<ClusterSecurityStores | null> {
-  return metadata instanceof EtcdMetadataService ? metadata.securityStores() : null;
+  const etcd = metadata as Partial<Pick<EtcdMetadataService, 'securityStores'>>;
+  return typeof etcd.securityStores === 'function' ? etcd.securityStores() : null;
 }

@@ -50,6 +50,8 @@ export class Connection {
    * sessions expire. PLAINTEXT/SSL connections and settled SASL ones pay this one check.
    */
   private gated = false;
+  /** Pending answer to a failed login (closeAfterDelay). */
+  private delayedClose: NodeJS.Timeout | null = null;
   private throttleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -90,6 +92,7 @@ export class Connection {
           this.flush();
         },
         closeAfterResponses: (fields: object, msg: string) => this.closeAfterResponses(fields, msg),
+        closeAfterDelay: (chunks: Buffer[], delayMs: number, fields: object, msg: string) => this.closeAfterDelay(chunks, delayMs, fields, msg),
         abort: (fields: object, msg: string) => this.abort(fields, msg),
         setMaxFrameBytes: (bytes: number) => {
           this.decoder.maxFrameBytes = bytes;
@@ -304,6 +307,19 @@ export class Connection {
     void this.drain().then(() => this.end());
   }
 
+  private closeAfterDelay(chunks: Buffer[], delayMs: number, fields: object, msg: string): void {
+    this.log.warn(fields, msg);
+    const slot: ResponseSlot = { ready: false, chunks: [] };
+    this.push(slot);
+    void this.drain().then(() => this.end());
+    this.delayedClose = setTimeout(() => {
+      this.delayedClose = null;
+      slot.chunks = chunks;
+      slot.ready = true;
+      this.flush();
+    }, delayMs);
+  }
+
   private abort(fields: object, msg: string): void {
     this.log.warn(fields, msg);
     this.destroy();
@@ -319,6 +335,8 @@ export class Connection {
   private finish(): void {
     if (!this.closed) this.closed = true;
     this.gate?.dispose();
+    if (this.delayedClose) clearTimeout(this.delayedClose);
+    this.delayedClose = null;
     this.backlog.length = 0;
     this.services.observer?.connectionClosed(this.info);
     this.slots.length = 0;

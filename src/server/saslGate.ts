@@ -20,6 +20,11 @@ export interface SaslGateHost {
   respond(chunks: Buffer[]): void;
   /** Sends what is queued, then closes; `fields`/`msg` are logged. */
   closeAfterResponses(fields: object, msg: string): void;
+  /**
+   * After failed authentication: answers with `chunks` (empty: nothing) only after `delayMs`,
+   * reading nothing more meanwhile, then closes (Kafka's connection.failed.authentication.delay.ms).
+   */
+  closeAfterDelay(chunks: Buffer[], delayMs: number, fields: object, msg: string): void;
   /** Closes at once. */
   abort(fields: object, msg: string): void;
   /** Raises or lowers the largest frame the connection accepts. */
@@ -190,9 +195,10 @@ export class SaslGate {
   private onAuthenticate(api: RegisteredApi, version: number, correlationId: number, req: SaslAuthenticateRequest): void {
     const step = this.server!.evaluate(req.authBytes);
     const reply = (res: SaslAuthenticateResponseInput) => this.host.respond(encodeResponseFrame(api, version, correlationId, res));
+    const refusal = (message: string) =>
+      encodeResponseFrame(api, version, correlationId, { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n });
     if (step.kind === 'failed') {
-      reply({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: step.message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n });
-      this.failed(step);
+      this.failed(step, refusal(step.message));
       return;
     }
     if (step.kind === 'challenge') {
@@ -201,8 +207,7 @@ export class SaslGate {
     }
     const mismatch = this.principalMismatch(step.principal);
     if (mismatch) {
-      reply({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: mismatch, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n });
-      this.failed({ kind: 'failed', message: mismatch, detail: mismatch });
+      this.failed({ kind: 'failed', message: mismatch, detail: mismatch }, refusal(mismatch));
       return;
     }
     this.succeed(step.principal, version);
@@ -213,13 +218,13 @@ export class SaslGate {
     const step = this.server!.evaluate(token);
     if (step.kind === 'failed') {
       // The v0 flow has no error field: the client learns of the failure by the closed connection.
-      this.failed(step);
+      this.failed(step, []);
       return;
     }
     if (step.kind === 'done') {
       const mismatch = this.principalMismatch(step.principal);
       if (mismatch) {
-        this.failed({ kind: 'failed', message: mismatch, detail: mismatch });
+        this.failed({ kind: 'failed', message: mismatch, detail: mismatch }, []);
         return;
       }
       this.succeed(step.principal, -1);
@@ -251,10 +256,12 @@ export class SaslGate {
     this.host.logInfo({ principal, mechanism: this.mechanism, reauthentication: !first }, first ? 'SASL authentication succeeded' : 'SASL re-authentication succeeded');
   }
 
-  private failed(step: Extract<SaslStep, { kind: 'failed' }>): void {
+  private failed(step: Extract<SaslStep, { kind: 'failed' }>, response: Buffer[]): void {
     this.phase = 'closed';
     this.server = null;
-    this.host.closeAfterResponses({ mechanism: this.mechanism, reason: step.detail }, 'SASL authentication failed; closing connection');
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.host.closeAfterDelay(response, this.settings.failedAuthenticationDelayMs, { mechanism: this.mechanism, reason: step.detail }, 'SASL authentication failed; closing connection');
   }
 
   private fail(fields: object, msg: string): void {

@@ -95,11 +95,13 @@ describe('SASL gate (raw protocol)', () => {
     }
   });
 
-  it('a wrong password gets SASL_AUTHENTICATION_FAILED with a message, then the connection is closed', async () => {
+  it('a wrong password gets SASL_AUTHENTICATION_FAILED with a message after connection.failed.authentication.delay.ms (100), then the connection is closed', async () => {
     for (const [user, pw] of [['alice', 'wrong'], ['nobody', 'alice-secret']]) {
       const c = await RawClient.connect(port(broker.saslBootstrap));
       await handshake(c, 'PLAIN');
+      const sentAt = Date.now();
       const auth = await authenticate(c, plainToken(user, pw));
+      expect(Date.now() - sentAt).to.be.at.least(95);
       expect(auth.errorCode).to.equal(ErrorCode.SASL_AUTHENTICATION_FAILED);
       expect(auth.errorMessage).to.match(/Invalid username or password/);
       await closedWithin(c, 5000);

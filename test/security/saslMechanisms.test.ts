@@ -46,6 +46,8 @@ describe('SASL PLAIN and JAAS configuration', () => {
     expect(internal.enabledMechanisms).to.deep.equal(['PLAIN', 'SCRAM-SHA-256']);
     expect([...internal.plainUsers.keys()]).to.deep.equal(['a']);
     expect(internal.maxReauthMs).to.equal(60000);
+    expect(internal.failedAuthenticationDelayMs).to.equal(100);
+    expect(listenerSaslSettings({ 'connection.failed.authentication.delay.ms': '0' }, 'X').failedAuthenticationDelayMs).to.equal(0);
     const other = listenerSaslSettings(props, 'SASL_PLAINTEXT');
     expect(other.enabledMechanisms).to.deep.equal(['SCRAM-SHA-512']);
     expect([...other.plainUsers.keys()]).to.deep.equal(['b']);

@@ -18,6 +18,8 @@ export interface ListenerSaslSettings {
   authenticationTimeoutMs: number;
   /** connections.max.reauth.ms: 0 = sessions never expire. */
   maxReauthMs: number;
+  /** connection.failed.authentication.delay.ms: a failed login is answered (and closed) this much later, to slow guessing. */
+  failedAuthenticationDelayMs: number;
 }
 
 function intValue(props: Record<string, string>, listener: string, key: string, dflt: number): number {
@@ -49,6 +51,7 @@ export function listenerSaslSettings(props: Record<string, string>, listenerName
     maxReceiveSize: intValue(props, listenerName, 'sasl.server.max.receive.size', 524_288),
     authenticationTimeoutMs: intValue(props, listenerName, 'brook.sasl.authentication.timeout.ms', 10_000),
     maxReauthMs: intValue(props, listenerName, 'connections.max.reauth.ms', 0),
+    failedAuthenticationDelayMs: intValue(props, listenerName, 'connection.failed.authentication.delay.ms', 100),
   };
 }
 

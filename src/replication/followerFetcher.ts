@@ -194,19 +194,22 @@ export class FollowerFetcher {
 
   /**
    * Where the leader says our last epoch ends. When the leader answers with an
-   * older epoch (it never had ours), our own end of that epoch bounds the cut
-   * too (KIP-279), so both logs agree up to the cut.
+   * older epoch (it never had ours), our own end of the largest epoch up to that
+   * one bounds the cut too, and the next round asks again with what is then our
+   * latest epoch, until both name the same epoch (KIP-279): the logs then agree
+   * up to the cut.
    */
   private async truncateTo(p: Followed, leaderEpoch: number, endOffset: number): Promise<void> {
     const log = p.log;
-    let target: number;
     if (leaderEpoch < 0 || endOffset < 0) {
-      target = log.highWatermark;
-    } else {
-      const ours = log.epochs.endOffsetFor(leaderEpoch, log.logEndOffset);
-      target = ours.epoch === leaderEpoch ? Math.min(endOffset, ours.endOffset) : Math.min(endOffset, log.logEndOffset);
+      await this.cut(p, log.highWatermark);
+      return;
     }
-    await this.cut(p, target);
+    const ours = log.epochs.endOffsetFor(leaderEpoch, log.logEndOffset);
+    const asked = log.epochs.latestEpoch();
+    await this.cut(p, ours.epoch < 0 ? endOffset : Math.min(endOffset, ours.endOffset));
+    // our epoch differed from the leader's answer and the cut removed it: ask again with the epoch now latest
+    if (ours.epoch !== leaderEpoch && log.epochs.latestEpoch() !== asked && log.epochs.latestEpoch() >= 0) p.needsTruncation = true;
   }
 
   /** A log with no epoch history (written before replication, or empty): only what the high watermark covers is kept. */

@@ -362,4 +362,32 @@ describe('cluster: replication on in-process brokers', function () {
     const r = await log.read(4, 1 << 20);
     expect(Number(r.chunks[0]!.readBigInt64BE(0))).to.equal(4);
   });
+
+  it('divergence over several epochs: the follower keeps asking with its latest remaining epoch until both logs agree (KIP-279)', async () => {
+    c = await MemoryCluster.start({ brokers: 2, policy: { uncleanLeaderElection: true, preferredLeaderElection: false } });
+    await c.createTopic('multi', 1, 2);
+    const a = c.state('multi', 0).leader;
+    const b = c.state('multi', 0).replicas.find((r) => r !== a)!;
+    const leads = (id: number) => c.waitFor(`${id} leading`, async () => c.leaderOf('multi', 0) === id && (await fetchFrom(c, id, 'multi', 0, 0)).errorCode === 0);
+    expect((await produce(c, a, 'multi', 0, ['x0', 'x1'])).errorCode).to.equal(0);
+    await c.waitFor('b has x0 x1', () => c.broker(b).services.logs.get('multi', 0)!.logEndOffset === 2);
+    await c.killBroker(b);
+    expect((await produce(c, a, 'multi', 0, ['a2'], 1)).baseOffset).to.equal(2); // epoch 0, only on a
+    await c.killBroker(a);
+    await c.restartBroker(a); // clean election: a is the ISR; epoch 1 starts at 3
+    await leads(a);
+    expect((await produce(c, a, 'multi', 0, ['a3'], 1)).baseOffset).to.equal(3);
+    await c.killBroker(a);
+    await c.restartBroker(b); // unclean: b leads epoch 2 from its end, 2
+    await leads(b);
+    expect((await produce(c, b, 'multi', 0, ['b2', 'b3'], 1)).baseOffset).to.equal(2);
+    await c.killBroker(b);
+    await c.restartBroker(a); // unclean again: a leads epoch 3 from 4
+    await leads(a);
+    expect((await produce(c, a, 'multi', 0, ['a4'], 1)).baseOffset).to.equal(4);
+    // b asks for epoch 2; a never had it and answers epoch 1, ending at 4; b's own epochs up to 1 end at 2
+    await c.restartBroker(b);
+    await c.waitFor('b follows a to its end', () => c.broker(b).services.logs.get('multi', 0)!.logEndOffset === 5);
+    expect((await logBytes(c, b, 'multi', 0)).equals(await logBytes(c, a, 'multi', 0))).to.equal(true);
+  });
 });

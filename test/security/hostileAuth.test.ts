@@ -11,6 +11,7 @@ import { makeTestCerts, type TestCerts } from '../helpers/certs';
 import { memoryLogger } from '../helpers/memoryLogger';
 import { encodeRequestFrame, RawClient } from '../helpers/rawClient';
 import { plainJaas } from '../helpers/secureBroker';
+import { seededRandom } from '../helpers/seededRandom';
 import { kafkajsClient } from './drivers/secureClients';
 
 const AUTH_TIMEOUT_MS = 500;
@@ -116,6 +117,55 @@ describe('hostile input on SASL and TLS listeners', function () {
     prefix.writeInt32BE(50 * 1024 * 1024);
     s.write(prefix);
     expect(await closedWithin(s, AUTH_TIMEOUT_MS, openedAt)).to.be.below(AUTH_TIMEOUT_MS);
+  });
+
+  it('random SASL request sequences (seeded) never break the broker, and every such connection is closed by the end of the authentication timeout', async () => {
+    const rnd = seededRandom(0x5a51);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)));
+    const scramish = ['n,,n=alice,r=', 'c=biws,r=', 'p=', 'n,,', ',,,', '=', 'n=,r=,s=,i='];
+    const token = (): Buffer => {
+      switch (Math.floor(rnd() * 4)) {
+        case 0:
+          return bytes(Math.floor(rnd() * 300));
+        case 1:
+          return Buffer.from(pick(scramish) + bytes(Math.floor(rnd() * 40)).toString('latin1'));
+        case 2:
+          return Buffer.from(`\u0000alice\u0000${bytes(8).toString('hex')}`);
+        default:
+          return Buffer.alloc(0);
+      }
+    };
+    const before = log.entries.filter((e) => e.msg.includes('handler failed')).length;
+    const fuzzed: RawClient[] = [];
+    for (let round = 0; round < 60; round++) {
+      const c = await RawClient.connect(port('SASL_PLAINTEXT'));
+      const steps = 1 + Math.floor(rnd() * 5);
+      for (let i = 0; i < steps && !c.closed; i++) {
+        const kind = Math.floor(rnd() * 6);
+        if (kind === 0) c.send(c.encode(ApiKey.SaslHandshake, pick([0, 1]), { mechanism: pick(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'GSSAPI', '', 'plain']) }));
+        else if (kind <= 2) c.send(c.encode(ApiKey.SaslAuthenticate, pick([0, 1, 2]), { authBytes: token() }));
+        else if (kind === 3) c.send(c.encode(ApiKey.ApiVersions, pick([0, 3]), { clientSoftwareName: 'f', clientSoftwareVersion: '1' }));
+        else if (kind === 4) {
+          const t = token();
+          const prefix = Buffer.alloc(4);
+          prefix.writeInt32BE(t.length);
+          c.send(Buffer.concat([prefix, t])); // a raw token, in or out of place
+        } else c.send(bytes(Math.floor(rnd() * 20))); // arbitrary bytes, maybe half a frame
+        // Whatever came back, the broker must either keep talking or close; drain what it sent.
+        await c.nextFrame(50).catch(() => undefined);
+      }
+      fuzzed.push(c);
+    }
+    // None of them authenticated, so the broker must have closed every one by the authentication timeout.
+    await Promise.all(fuzzed.map((c) => closedWithin(c.socket, AUTH_TIMEOUT_MS * 4, Date.now())));
+    expect(log.entries.filter((e) => e.msg.includes('handler failed')).length).to.equal(before);
+    // The broker still serves a proper login.
+    const ok = await RawClient.connect(port('SASL_PLAINTEXT'));
+    expect((await ok.request<SaslHandshakeResponse>(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode).to.equal(ErrorCode.NONE);
+    const auth = await ok.request<SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from('\u0000alice\u0000alice-secret') });
+    expect(auth.errorCode).to.equal(ErrorCode.NONE);
+    ok.close();
   });
 
   it('a TLS handshake that never finishes (half a ClientHello) is closed after the handshake timeout', async () => {

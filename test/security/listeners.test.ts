@@ -5,6 +5,11 @@ import { parseProperties } from '../../src/config/properties';
 import { mapPrincipalName, parsePrincipalMappingRules, subjectDn } from '../../src/security/tls/principal';
 import { listenerSpecs } from '../../src/server/listeners';
 import { startTestBroker, tempDataDir } from '../helpers/broker';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { DescribeClusterResponse } from '../../protocol/generated/messages/DescribeClusterResponse';
+import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
+import type { MetadataResponse } from '../../protocol/generated/messages/MetadataResponse';
+import { RawClient } from '../helpers/rawClient';
 
 describe('listener configuration', () => {
   it('parses listeners with the default and a custom security protocol map, and advertised addresses by name', () => {
@@ -98,6 +103,34 @@ describe('listener configuration', () => {
       expect(b.port).to.equal(b.listeners[0].port);
       expect(b.listeners[0].port).to.not.equal(b.listeners[1].port);
       expect(b.listeners.every((l) => l.advertised.port === l.port && l.advertised.host === '127.0.0.1')).to.equal(true);
+    } finally {
+      await b.destroy();
+    }
+  });
+
+  it('Metadata, FindCoordinator and DescribeCluster answer with the advertised address of the listener asked', async () => {
+    const b = await startTestBroker({
+      config: {
+        listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+        'listener.security.protocol.map': 'INTERNAL:PLAINTEXT',
+        'advertised.listeners': 'INTERNAL://internal.example:19094',
+      },
+    });
+    try {
+      const ask = async (port: number) => {
+        const c = await RawClient.connect(port);
+        try {
+          const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false });
+          const fc = await c.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['g'] });
+          const dc = await c.request<DescribeClusterResponse>(ApiKey.DescribeCluster, 0, { includeClusterAuthorizedOperations: false });
+          return [`${md.brokers[0].host}:${md.brokers[0].port}`, `${fc.coordinators[0].host}:${fc.coordinators[0].port}`, `${dc.brokers[0].host}:${dc.brokers[0].port}`];
+        } finally {
+          c.close();
+        }
+      };
+      const [plain, internal] = b.listeners;
+      expect(await ask(plain.port)).to.deep.equal(Array(3).fill(`127.0.0.1:${plain.port}`));
+      expect(await ask(internal.port)).to.deep.equal(Array(3).fill('internal.example:19094'));
     } finally {
       await b.destroy();
     }

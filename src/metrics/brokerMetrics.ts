@@ -5,6 +5,7 @@ import { groupLag, type GroupLagRow } from './groupLag';
 import { BrokerMetricSet } from './metricSet';
 import { TrafficObserver } from './trafficObserver';
 import { registerQuotaMetrics } from '../security/quota/metrics';
+import { registerReplicationMetrics } from '../replication/metrics';
 
 /**
  * The broker's Prometheus metrics: traffic counted as requests are served,
@@ -50,6 +51,7 @@ export class BrokerMetrics {
       for (const g of groups()) set([g.groupId, g.state], g.members);
     });
     registerQuotaMetrics(registry, () => this.services?.quotas);
+    registerReplicationMetrics(registry, () => this.services);
   }
 
   /** Storage file layer whose syncs feed brook_log_fsync_duration_seconds. */

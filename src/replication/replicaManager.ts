@@ -25,6 +25,9 @@ export class ReplicaManager {
   private timer: NodeJS.Timeout | null = null;
   private lastCheckpoint = Date.now();
   private stopped = false;
+  /** ISR changes this broker got accepted as leader, for metrics. */
+  isrShrinks = 0;
+  isrExpands = 0;
 
   constructor(
     private readonly services: BrokerServices,
@@ -58,6 +61,11 @@ export class ReplicaManager {
   /** The replica of a partition in any role, undefined when this broker does not replicate it. */
   replica(topic: string, partition: number): PartitionReplica | undefined {
     return this.replicas.get(keyOf(topic, partition));
+  }
+
+  /** Every partition this broker replicates, in its current role. */
+  all(): IterableIterator<PartitionReplica> {
+    return this.replicas.values();
   }
 
   /** Resolves once every role change announced so far is applied (tests). */
@@ -205,6 +213,8 @@ export class ReplicaManager {
       .alterPartitionIsr(s.topic, s.partition, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, isr)
       .then(
         (next) => {
+          if (next.isr.length < s.isr.length) this.isrShrinks++;
+          else this.isrExpands++;
           this.services.logger.info({ topic: s.topic, partition: s.partition, from: s.isr, to: next.isr }, 'ISR changed');
           this.enqueue(next);
         },

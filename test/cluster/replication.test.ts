@@ -10,6 +10,7 @@ import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { buildBatch } from '../storage/helpers';
 import { awaitReplicated } from '../../src/replication/leadership';
+import { BrokerMetrics } from '../../src/metrics/brokerMetrics';
 
 async function produce(c: MemoryCluster, brokerId: number, topic: string, partition: number, values: string[], acks = -1, timeoutMs = 10_000): Promise<{ errorCode: number; baseOffset: number }> {
   const client = await RawClient.connect(c.broker(brokerId).port);
@@ -389,5 +390,30 @@ describe('cluster: replication on in-process brokers', function () {
     await c.restartBroker(b);
     await c.waitFor('b follows a to its end', () => c.broker(b).services.logs.get('multi', 0)!.logEndOffset === 5);
     expect((await logBytes(c, b, 'multi', 0)).equals(await logBytes(c, a, 'multi', 0))).to.equal(true);
+  });
+
+  it('exports replication health to Prometheus: led, under-replicated and under-min-ISR partitions, ISR size and changes', async () => {
+    c = await MemoryCluster.start({ brokers: 2, config: { 'replica.lag.time.max.ms': '400' } });
+    await c.createTopic('mx', 1, 2, { 'min.insync.replicas': '2' });
+    const s = c.state('mx', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    const metrics = new BrokerMetrics();
+    const detach = metrics.attach(c.broker(s.leader).services);
+    try {
+      const scrape = () => metrics.metrics.registry.metrics();
+      let text = await scrape();
+      expect(text).to.include('brook_replication_leader_partitions 1');
+      expect(text).to.include('brook_replication_under_replicated_partitions 0');
+      expect(text).to.include('brook_replication_isr_size{topic="mx",partition="0"} 2');
+      await c.replication(follower).stop();
+      await c.waitFor('ISR shrink', () => c.state('mx', 0).isr.length === 1);
+      await c.settled();
+      text = await scrape();
+      expect(text).to.include('brook_replication_under_replicated_partitions 1');
+      expect(text).to.include('brook_replication_under_min_isr_partitions 1');
+      expect(text).to.include('brook_replication_isr_changes_total{change="shrink"} 1');
+    } finally {
+      detach();
+    }
   });
 });

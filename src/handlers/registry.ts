@@ -48,6 +48,7 @@ import { handleAlterClientQuotas } from './alterClientQuotas';
 import { handleCreateAcls } from './createAcls';
 import { handleDescribeAcls } from './describeAcls';
 import { handleDeleteAcls } from './deleteAcls';
+import { handleElectLeaders } from './electLeaders';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -122,6 +123,7 @@ const ENTRIES: Entry[] = [
   [ApiKey.CreateAcls, handleCreateAcls],
   [ApiKey.DescribeAcls, handleDescribeAcls],
   [ApiKey.DeleteAcls, handleDeleteAcls],
+  [ApiKey.ElectLeaders, handleElectLeaders],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

@@ -39,6 +39,14 @@ export interface PartitionState {
   partitionEpoch: number;
 }
 
+/** One partition's answer to ElectLeaders. */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  message: string | null;
+}
+
 /** No leader: the partition is offline. */
 export const NO_LEADER = -1;
 
@@ -104,6 +112,12 @@ export interface MetadataService {
     expect: { leaderEpoch: number; partitionEpoch: number },
     isr: number[],
   ): Promise<PartitionState>;
+
+  /**
+   * ElectLeaders (preferred or unclean) for the given partitions. Absent in
+   * single-broker mode, where every partition is led by its only replica.
+   */
+  electLeaders?(partitions: ReadonlyArray<{ topic: string; partition: number }>, type: 'preferred' | 'unclean'): Promise<ElectionResult[]>;
 
   /**
    * Cluster backends: reserves `count` producer ids unique across the cluster

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ErrorCode } from '../../protocol/errors';
 import { assignReplicas, manualAssignmentProblem, rackAlternated, startIndexFor } from '../../src/metadata/controller/assignment';
-import { initialPartitionState, isrChangeProblem, reconcilePartition, type ElectionPolicy } from '../../src/metadata/controller/election';
+import { electOnRequest, initialPartitionState, isrChangeProblem, reconcilePartition, type ElectionPolicy } from '../../src/metadata/controller/election';
 import { MetadataError, type PartitionState } from '../../src/metadata/types';
 
 const clean: ElectionPolicy = { uncleanLeaderElection: false, preferredLeaderElection: false };
@@ -161,5 +161,23 @@ describe('controller: leader election', () => {
     expect(isrChangeProblem(state({ isr: [1] }), ok, [1, 3], live(1, 2))).to.equal('ineligible');
     expect(isrChangeProblem(state({ isr: [1] }), ok, [1, 4], live(1, 2, 3, 4))).to.equal('ineligible');
     expect(isrChangeProblem(state({ isr: [1] }), ok, [1, 3], live(1, 3))).to.equal(null);
+  });
+
+  it('elects on request: preferred only to a live in-sync first replica, unclean only for a partition without a live leader', () => {
+    expect(electOnRequest(state({}), live(1, 2, 3), 'preferred')).to.deep.equal({ refused: 'not-needed' });
+    expect(electOnRequest(state({ leader: 2, isr: [2, 3] }), live(1, 2, 3), 'preferred')).to.deep.equal({ refused: 'preferred-unavailable' });
+    expect(electOnRequest(state({ leader: 2, isr: [2, 3, 1] }), live(2, 3), 'preferred')).to.deep.equal({ refused: 'preferred-unavailable' });
+    const pref = electOnRequest(state({ leader: 2, isr: [2, 3, 1] }), live(1, 2, 3), 'preferred') as { state: PartitionState };
+    expect(pref.state).to.include({ leader: 1, leaderEpoch: 6, partitionEpoch: 10 });
+    expect(electOnRequest(state({}), live(1, 2, 3), 'unclean')).to.deep.equal({ refused: 'not-needed' });
+    const offline = state({ leader: -1, isr: [1] });
+    expect(electOnRequest(offline, live(), 'unclean')).to.deep.equal({ refused: 'no-eligible-leader' });
+    const unclean = electOnRequest(offline, live(3), 'unclean') as { state: PartitionState };
+    expect(unclean.state).to.include({ leader: 3, leaderEpoch: 6 });
+    expect(unclean.state.isr).to.deep.equal([3]);
+    // An in-sync replica that is alive is preferred even for an unclean request.
+    const clean = electOnRequest(state({ leader: -1, isr: [1, 2] }), live(2, 3), 'unclean') as { state: PartitionState };
+    expect(clean.state.leader).to.equal(2);
+    expect(clean.state.isr).to.deep.equal([2]);
   });
 });

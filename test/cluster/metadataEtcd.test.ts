@@ -288,6 +288,24 @@ describe('EtcdMetadataService against a real etcd', function () {
     expect(clean.isr).to.deep.equal([2]);
   });
 
+  it('ElectLeaders unclean brings an offline partition back on a live out-of-sync replica', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    await eventually(() => a.brokers().length === 2, 'two brokers');
+    await a.createTopic('stuck', { assignment: [[2, 1]] });
+    const s = a.partitionState('stuck', 0)!;
+    await b.alterPartitionIsr('stuck', 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [2]);
+    await b.close();
+    open.splice(open.indexOf(b), 1);
+    await eventually(() => a.partitionState('stuck', 0)?.leader === -1, 'offline');
+    const [preferred] = await a.electLeaders([{ topic: 'stuck', partition: 0 }], 'preferred');
+    expect(preferred.errorCode).to.equal(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+    const [unclean] = await a.electLeaders([{ topic: 'stuck', partition: 0 }], 'unclean');
+    expect(unclean.errorCode).to.equal(0);
+    expect(a.partitionState('stuck', 0)).to.include({ leader: 1 });
+    expect(a.partitionState('stuck', 0)!.isr).to.deep.equal([1]);
+  });
+
   it('elects a new controller when the controller leaves', async () => {
     const a = await broker(1);
     const b = await broker(2);

@@ -125,4 +125,28 @@ describe('cluster metadata when brokers or etcd go away', function () {
     const b3 = await cluster.startBroker(3);
     expect(b3.services.logs.get('precious', 0)).to.not.equal(undefined);
   });
+
+  it('moves leadership back to the preferred replica with ElectLeaders from any broker', async () => {
+    await cluster.broker(1).services.metadata.createTopic('elect', { assignment: [[2, 3, 1]] });
+    await cluster.stopBroker(2);
+    await eventually(() => cluster.broker(1).services.metadata.partitionState('elect', 0)?.leader === 3, 'leader 3');
+    await cluster.startBroker(2);
+    // Replication puts broker 2 back in the ISR once it has caught up.
+    await eventually(() => cluster.broker(1).services.metadata.partitionState('elect', 0)?.isr.includes(2), 'broker 2 in sync', 30_000);
+    const raw = await RawClient.connect(cluster.broker(1).port);
+    try {
+      type Answer = { errorCode: number; replicaElectionResults: Array<{ topic: string; partitionResult: Array<{ partitionId: number; errorCode: number }> }> };
+      const ask = (topic: string) => raw.request<Answer>(43, 2, { electionType: 0, topicPartitions: [{ topic, partitions: [0] }], timeoutMs: 10_000 });
+      const first = await ask('elect');
+      expect(first.errorCode).to.equal(0);
+      expect(first.replicaElectionResults[0].partitionResult[0].errorCode).to.equal(0);
+      await eventually(() => [1, 2, 3].every((id) => cluster.broker(id).services.metadata.partitionState('elect', 0)?.leader === 2), 'leader 2 everywhere');
+      const again = await ask('elect');
+      expect(again.replicaElectionResults[0].partitionResult[0].errorCode).to.equal(ErrorCode.ELECTION_NOT_NEEDED);
+      const missing = await ask('no-such-topic');
+      expect(missing.replicaElectionResults[0].partitionResult[0].errorCode).to.equal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    } finally {
+      raw.close();
+    }
+  });
 });

@@ -3,6 +3,8 @@ import { rmSync } from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
 import { LocalMetadataService } from '../../src/metadata/localMetadataService';
 import { MetadataError } from '../../src/metadata/types';
+import { startTestBroker } from '../helpers/broker';
+import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
 
 const self = { nodeId: 4, host: '127.0.0.1', port: 9092, rack: null };
@@ -57,5 +59,28 @@ describe('LocalMetadataService partition state (single-broker side of the cluste
     await svc.setSelf({ ...self, port: 39092 });
     expect(svc.self().port).to.equal(39092);
     expect(svc.brokers()).to.deep.equal([{ ...self, port: 39092 }]);
+  });
+});
+
+describe('ElectLeaders on a single broker', () => {
+  it('has nothing to elect: ELECTION_NOT_NEEDED for known partitions, UNKNOWN_TOPIC_OR_PARTITION otherwise, nothing listed for "all"', async () => {
+    const broker = await startTestBroker();
+    const raw = await RawClient.connect(broker.port);
+    try {
+      await broker.services.metadata.createTopic('solo', { partitions: 2 });
+      type Answer = { errorCode: number; replicaElectionResults: Array<{ topic: string; partitionResult: Array<{ partitionId: number; errorCode: number }> }> };
+      const named = await raw.request<Answer>(43, 1, { electionType: 1, topicPartitions: [{ topic: 'solo', partitions: [0, 1, 5] }], timeoutMs: 1000 });
+      expect(named.errorCode).to.equal(0);
+      expect(named.replicaElectionResults[0].partitionResult.map((r) => [r.partitionId, r.errorCode])).to.deep.equal([
+        [0, ErrorCode.ELECTION_NOT_NEEDED],
+        [1, ErrorCode.ELECTION_NOT_NEEDED],
+        [5, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      ]);
+      const all = await raw.request<Answer>(43, 0, { electionType: 0, topicPartitions: null, timeoutMs: 1000 });
+      expect(all.replicaElectionResults).to.deep.equal([]);
+    } finally {
+      raw.close();
+      await broker.destroy();
+    }
   });
 });

@@ -75,3 +75,30 @@ export function isrChangeProblem(
   if (isr.some((r) => !current.replicas.includes(r) || (!live.has(r) && !current.isr.includes(r)))) return 'ineligible';
   return null;
 }
+
+export type ElectionType = 'preferred' | 'unclean';
+
+/**
+ * ElectLeaders on request (Kafka's kafka-leader-election): preferred moves
+ * leadership to the first replica if it is alive and in the ISR; unclean
+ * elects any live replica for a partition without a leader. Returns the new
+ * state, or why not as a tag.
+ */
+export function electOnRequest(
+  s: PartitionState,
+  live: ReadonlySet<number>,
+  type: ElectionType,
+): { state: PartitionState } | { refused: 'not-needed' | 'preferred-unavailable' | 'no-eligible-leader' } {
+  if (type === 'preferred') {
+    const preferred = s.replicas[0];
+    if (s.leader === preferred) return { refused: 'not-needed' };
+    if (!live.has(preferred) || !s.isr.includes(preferred)) return { refused: 'preferred-unavailable' };
+    return { state: { ...s, leader: preferred, leaderEpoch: s.leaderEpoch + 1, partitionEpoch: s.partitionEpoch + 1 } };
+  }
+  if (s.leader !== NO_LEADER && live.has(s.leader)) return { refused: 'not-needed' };
+  const inSync = s.replicas.find((r) => live.has(r) && s.isr.includes(r));
+  const any = inSync ?? s.replicas.find((r) => live.has(r));
+  if (any === undefined) return { refused: 'no-eligible-leader' };
+  const isr = inSync !== undefined ? s.isr.filter((r) => live.has(r)) : [any];
+  return { state: { ...s, leader: any, isr, leaderEpoch: s.leaderEpoch + 1, partitionEpoch: s.partitionEpoch + 1 } };
+}

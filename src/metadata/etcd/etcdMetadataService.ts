@@ -3,12 +3,13 @@ import { Etcd3, type Lease, type Watcher } from 'etcd3';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Logger } from '../../log';
 import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../controller/assignment';
-import { initialPartitionState, isrChangeProblem } from '../controller/election';
+import { electOnRequest, initialPartitionState, isrChangeProblem, type ElectionType } from '../controller/election';
 import { topicNameProblem } from '../topicName';
 import {
   MetadataError,
   type BrokerIdentity,
   type CreateTopicOptions,
+  type ElectionResult,
   type MetadataEvent,
   type MetadataListener,
   type MetadataService,
@@ -587,6 +588,33 @@ export class EtcdMetadataService implements MetadataService {
       }
       throw new MetadataError(ErrorCode.INVALID_UPDATE_VERSION, `partition ${topic}-${partition} kept changing`);
     });
+  }
+
+  electLeaders(partitions: ReadonlyArray<{ topic: string; partition: number }>, type: ElectionType): Promise<ElectionResult[]> {
+    return this.guarded(() => Promise.all(partitions.map(({ topic, partition }) => this.electOne(topic, partition, type))));
+  }
+
+  private async electOne(topic: string, partition: number, type: ElectionType): Promise<ElectionResult> {
+    const result = (errorCode: number, message: string | null = null): ElectionResult => ({ topic, partition, errorCode, message });
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const current = this.partitionState(topic, partition);
+      const key = this.keys.partition(topic, partition);
+      const modRev = this.cache.modRevisions.get(key);
+      if (!current || modRev === undefined) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${partition}`);
+      const decision = electOnRequest(current, this.liveBrokerIds(), type);
+      if ('refused' in decision) {
+        if (decision.refused === 'not-needed') return result(ErrorCode.ELECTION_NOT_NEEDED, `broker ${current.leader} already leads`);
+        if (decision.refused === 'preferred-unavailable') return result(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, `replica ${current.replicas[0]} is not alive or not in sync`);
+        return result(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, 'no replica is alive');
+      }
+      const res = await this.client.if(key, 'Mod', '==', modRev).then(this.client.put(key).value(encodePartition(decision.state))).commit();
+      if (res.succeeded) {
+        await this.caughtUp(res.header.revision);
+        return result(ErrorCode.NONE);
+      }
+      await this.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
+    }
+    return result(ErrorCode.REQUEST_TIMED_OUT, `partition ${topic}-${partition} kept changing`);
   }
 
   /** Bumps the cluster's producer id counter with compare-and-swap (Kafka's AllocateProducerIds). */

@@ -57,7 +57,7 @@ export interface BrokerHandle {
   readonly services: BrokerServices;
   /** Port of the metrics/console HTTP server, null when metrics are off. */
   readonly httpPort: number | null;
-  /** The listener, for introspection of live connections. */
+  /** The first listener's server, for introspection of live connections (all of them: `servers`). */
   readonly server: BrokerServer;
   /** Every listener with its bound and advertised address, in `listeners` order (the first is host/port). */
   readonly listeners: BoundListener[];

@@ -36,6 +36,8 @@ export class MemoryClusterMetadata {
   private readonly states = new Map<string, PartitionState>();
   readonly views = new Set<MemoryMetadataView>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** First producer id no broker has reserved yet (etcd keeps the same counter). */
+  private nextProducerId = 0n;
 
   constructor(
     readonly policy: ElectionPolicy = { uncleanLeaderElection: false, preferredLeaderElection: false },
@@ -183,6 +185,12 @@ export class MemoryClusterMetadata {
     });
   }
 
+  reserveProducerIds(count: number): Promise<bigint> {
+    const first = this.nextProducerId;
+    this.nextProducerId += BigInt(count);
+    return Promise.resolve(first);
+  }
+
   alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
     return this.serialize(async () => {
       const current = this.states.get(keyOf(topic, partition));
@@ -280,6 +288,9 @@ export class MemoryMetadataView implements MetadataService {
   }
   alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
     return this.store.alterPartitionIsr(topic, partition, expect, isr);
+  }
+  reserveProducerIds(count: number): Promise<bigint> {
+    return this.store.reserveProducerIds(count);
   }
   onChange(listener: MetadataListener): () => void {
     this.listeners.add(listener);

@@ -17,7 +17,7 @@ const str = (v: number | boolean): string => String(v);
 const CORE: BrokerConfigDef[] = [
   { name: 'node.id', type: ConfigType.INT, doc: 'Id of this broker in the cluster.', value: (c) => str(c.nodeId) },
   { name: 'broker.id', type: ConfigType.INT, doc: 'Older name of node.id.', value: (c) => str(c.nodeId) },
-  { name: 'listeners', type: ConfigType.STRING, doc: 'Address the broker listens on.', value: (_c, s) => `PLAINTEXT://${s.host}:${s.port}` },
+  { name: 'listeners', type: ConfigType.STRING, doc: 'Addresses the broker listens on.', value: (c, s) => c.raw['listeners'] ?? `PLAINTEXT://${s.host}:${s.port}` },
   {
     name: 'advertised.listeners',
     type: ConfigType.STRING,
@@ -47,7 +47,8 @@ const CORE: BrokerConfigDef[] = [
   { name: 'brook.fetch.max.wait.ms.cap', type: ConfigType.INT, doc: 'Brook: upper bound of a fetch\'s max_wait_ms.', value: (c) => str(c.fetchMaxWaitMsCap) },
 ];
 
-const SENSITIVE = /password|secret|credential|token/i;
+// JAAS text carries PLAIN passwords and ssl.keystore.key an inline private key (Kafka's PASSWORD type).
+const SENSITIVE = /password|secret|credential|token|jaas\.config|keystore\.key$/i;
 
 function logDefs(): BrokerConfigDef[] {
   const out: BrokerConfigDef[] = [];

@@ -7,6 +7,7 @@ import { listenerSpecs } from '../../src/server/listeners';
 import { startTestBroker, tempDataDir } from '../helpers/broker';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { DescribeClusterResponse } from '../../protocol/generated/messages/DescribeClusterResponse';
+import type { DescribeConfigsResponse } from '../../protocol/generated/messages/DescribeConfigsResponse';
 import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import type { MetadataResponse } from '../../protocol/generated/messages/MetadataResponse';
 import { RawClient } from '../helpers/rawClient';
@@ -131,6 +132,38 @@ describe('listener configuration', () => {
       const [plain, internal] = b.listeners;
       expect(await ask(plain.port)).to.deep.equal(Array(3).fill(`127.0.0.1:${plain.port}`));
       expect(await ask(internal.port)).to.deep.equal(Array(3).fill('internal.example:19094'));
+    } finally {
+      await b.destroy();
+    }
+  });
+
+  it('DescribeConfigs shows the listeners but never JAAS passwords or inline private keys', async () => {
+    const b = await startTestBroker({
+      config: {
+        listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+        'listener.name.sasl_plaintext.plain.sasl.jaas.config': 'x.PlainLoginModule required user_alice="alice-secret";',
+        'sasl.jaas.config': 'x.PlainLoginModule required user_bob="bob-secret";',
+        'ssl.keystore.key': '-----BEGIN PRIVATE KEY-----',
+        'listener.name.ssl.ssl.keystore.key': '-----BEGIN PRIVATE KEY-----',
+      },
+    });
+    try {
+      const c = await RawClient.connect(b.port);
+      try {
+        const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, 4, {
+          resources: [{ resourceType: 4, resourceName: '1', configurationKeys: null }],
+          includeSynonyms: false,
+          includeDocumentation: false,
+        });
+        const configs = new Map(res.results[0].configs.map((e) => [e.name, e]));
+        expect(configs.get('listeners')?.value).to.equal('PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0');
+        for (const key of ['listener.name.sasl_plaintext.plain.sasl.jaas.config', 'sasl.jaas.config', 'ssl.keystore.key', 'listener.name.ssl.ssl.keystore.key']) {
+          expect(configs.get(key), key).to.include({ value: null, isSensitive: true });
+        }
+        expect(JSON.stringify(res, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).to.not.match(/secret|PRIVATE KEY/);
+      } finally {
+        c.close();
+      }
     } finally {
       await b.destroy();
     }

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { BrokerServices, RequestContext } from '../handlers/types';
 import type { Logger } from '../log';
 import { OffsetsPlacement } from '../metadata/coordinatorPlacement';
+import { hostsReplica } from '../metadata/followMetadata';
 import type { MetadataService } from '../metadata/types';
 import { OFFSETS_TOPIC } from './offsetsTopicRecords';
 import { groupConfigFromProperties } from './config';
@@ -20,6 +21,8 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     metadata: services.metadata,
     logs: services.logs,
     partitions: config.offsetsTopicPartitions ?? 50,
+    // Cluster mode: only this broker's replicas of __consumer_offsets have logs here.
+    hosts: services.clustered ? (p) => hostsReplica(services.metadata, OFFSETS_TOPIC, p) : undefined,
   });
   await log.open();
   const { metadata } = services;

@@ -20,7 +20,8 @@ describe('group coordinators move with the leadership of their __consumer_offset
     await etcd?.stop();
   });
   beforeEach(async () => {
-    cluster = await EtcdTestCluster.start([1, 2, 3], { etcd });
+    // Two replicas per offsets partition: each broker holds some of them, not all.
+    cluster = await EtcdTestCluster.start([1, 2, 3], { etcd, config: { 'offsets.topic.replication.factor': '2' } });
     await eventually(() => [1, 2, 3].every((id) => cluster.broker(id).services.metadata.brokers().length === 3), 'three registered brokers');
   });
   afterEach(async () => {
@@ -45,12 +46,19 @@ describe('group coordinators move with the leadership of their __consumer_offset
     const p = offsetsPartitionFor('movable', meta.topic(OFFSETS_TOPIC)!.partitions);
     const state = meta.partitionState(OFFSETS_TOPIC, p)!;
     expect(state.leader).to.equal(coordinator);
-    expect(state.replicas).to.have.length(3);
+    expect(state.replicas).to.have.length(2);
     // Wait until the followers hold the commit, so the handover cannot lose it.
     const leaderEnd = cluster.broker(coordinator).services.logs.get(OFFSETS_TOPIC, p)!.logEndOffset;
     expect(leaderEnd).to.be.greaterThan(0);
     for (const f of state.replicas.filter((r) => r !== coordinator)) {
       await eventually(() => (cluster.broker(f).services.logs.get(OFFSETS_TOPIC, p)?.logEndOffset ?? 0) >= leaderEnd, `follower ${f} caught up`);
+    }
+
+    // Only the replicas of each __consumer_offsets partition keep a log of it.
+    for (const [id, b] of cluster.brokers) {
+      const held = b.services.logs.partitions().filter((l) => l.topic === OFFSETS_TOPIC).map((l) => l.partition).sort((x, y) => x - y);
+      const assigned = Array.from({ length: meta.topic(OFFSETS_TOPIC)!.partitions }, (_, i) => i).filter((i) => meta.partitionState(OFFSETS_TOPIC, i)!.replicas.includes(id));
+      expect(held, `offsets logs on broker ${id}`).to.deep.equal(assigned);
     }
 
     await cluster.stopBroker(coordinator);

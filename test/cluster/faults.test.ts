@@ -99,6 +99,26 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
   });
 
+  it('kill -9 of every broker at once after acks=all writes: after a full restart every acked message is there once, in order', async () => {
+    c = await ProcessCluster.start([1, 2, 3]);
+    const admin = await c.adminClient();
+    await admin.createTopics({ topics: [{ topic: 'fx', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
+    const produced = await runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'fx', partitions: 2, from: 0, count: 300 })]);
+    expect(produced.code, produced.err).to.equal(0);
+    const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
+    expect(out.errors).to.deep.equal([]);
+    await Promise.all([1, 2, 3].map((id) => c.kill9(id)));
+    for (const id of [1, 2, 3]) await c.startBroker(id);
+    for (const p of [0, 1]) await until(`partition ${p} led and in sync again`, async () => {
+      const s = await c.partitionAt(1, 'fx', p);
+      return s.leader > 0 && s.isr.length === 3;
+    }, 60_000);
+    const consumed = await runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap: c.bootstrap.join(','), topic: 'fx', expected: 300, group: 'fx-readers' })]);
+    expect(consumed.code, consumed.err).to.equal(0);
+    const read = (JSON.parse(consumed.out) as { read: Record<string, number[]> }).read;
+    for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
+  });
+
   it('kill -9 of a follower: the ISR shrinks, acks=all keeps working with the rest, and the follower rejoins after a restart', async () => {
     c = await ProcessCluster.start([1, 2, 3], { 'replica.lag.time.max.ms': '2000' });
     const admin = await c.adminClient();

@@ -22,8 +22,9 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
     certs = makeTestCerts();
     broker = await startTestBroker({
       config: {
-        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0,TLS13://127.0.0.1:0',
-        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL,TLS13:SSL',
+        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0,TLS13://127.0.0.1:0,OPTIONAL://127.0.0.1:0',
+        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL,TLS13:SSL,OPTIONAL:SSL',
+        'listener.name.optional.ssl.client.auth': 'requested',
         'listener.name.tls13.ssl.enabled.protocols': 'TLSv1.3',
         // Broker-wide PEM files, per-listener client authentication.
         'ssl.keystore.type': 'PEM',
@@ -59,6 +60,7 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       ['MAPPED', 'SSL'],
       ['PLAINTEXT', 'PLAINTEXT'],
       ['TLS13', 'SSL'],
+      ['OPTIONAL', 'SSL'],
     ]);
     const admin = kafkajsClient(addr('SSL'), sslSec()).admin();
     await admin.connect();
@@ -135,6 +137,25 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       (e: Error) => e,
     );
     expect(kjs).to.be.instanceOf(Error);
+  });
+
+  it('ssl.client.auth=requested: no certificate means ANONYMOUS, a trusted one its subject, a foreign one is refused', async () => {
+    const server = broker.servers[broker.listeners.findIndex((l) => l.name === 'OPTIONAL')];
+    const session = (cert?: string, key?: string) =>
+      new Promise<string>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port: Number(addr('OPTIONAL').split(':')[1]), ca: readFileSync(certs.caCert), servername: 'localhost', cert: cert && readFileSync(cert), key: key && readFileSync(key) });
+        s.on('error', () => resolve('refused'));
+        s.on('close', () => resolve('refused'));
+        s.on('data', () => {
+          // Answered: the connection is live, so its principal can be read before closing.
+          resolve(server.liveConnections().at(-1)?.info.principal ?? 'none'); // the newest connection is this one
+          s.destroy();
+        });
+        s.on('secureConnect', () => s.write(encodeRequestFrame(ApiKey.ApiVersions, 0, {}, 1)));
+      });
+    expect(await session()).to.equal('User:ANONYMOUS');
+    expect(await session(certs.clientCert, certs.clientKey)).to.equal('User:CN=alice,OU=eng,O=Brook');
+    expect(await session(certs.rogueCert, certs.rogueKey)).to.equal('refused');
   });
 
   it('ssl.enabled.protocols limits the TLS versions a listener accepts', async () => {

@@ -692,9 +692,11 @@ export class PartitionLog {
     let keep = this.segmentIndexFor(offset, this.segments);
     let seg = this.segments[keep]!;
     let cut = 0;
+    let newEnd = seg.baseOffset;
     await scanBatches(seg, 0, seg.size, false, (b) => {
       if (batchLastOffset(b.buf, b.offsetInBuf) >= offset) return false;
       cut = b.position + b.size;
+      newEnd = batchLastOffset(b.buf, b.offsetInBuf) + 1;
       return true;
     });
     if (cut === 0 && keep > 0) {
@@ -702,8 +704,12 @@ export class PartitionLog {
       keep--;
       seg = this.segments[keep]!;
       cut = seg.size;
+      newEnd = seg.nextOffset;
     }
     const doomed = this.segments.slice(keep + 1);
+    // readers stop at the new end before any byte goes, so a concurrent read never meets a cut batch
+    this.logEndOffset = newEnd;
+    if (this.highWatermark > newEnd) this.highWatermark = newEnd;
     this.segments = this.segments.slice(0, keep + 1);
     for (const d of doomed) {
       d.markDeleted();
@@ -732,16 +738,18 @@ export class PartitionLog {
   private async startOverAt(offset: number): Promise<void> {
     const doomed = this.segments;
     const seg = new Segment(this.dir, offset, this.ctx.sfs, this.ctx.pool);
+    // the empty log is what readers see from here on; its file is created once the old ones are gone
+    this.segments = [seg];
+    this.active = seg;
+    this.logStartOffset = offset;
+    this.logEndOffset = offset;
+    if (this.highWatermark !== offset) this.highWatermark = offset;
     for (const d of doomed) {
       d.markDeleted();
       await removeSegmentFiles(this.ctx.sfs, d);
     }
     await seg.reopenPinned(this.config.fsyncOnAppend);
     await fsyncDir(this.ctx.sfs, this.dir);
-    this.segments = [seg];
-    this.active = seg;
-    this.logStartOffset = offset;
-    this.logEndOffset = offset;
     this.countAbortedTxns();
     this.observer?.truncated(this.logEndOffset);
     await writeFileAtomic(this.ctx.sfs, this.dir, LOG_START_FILE, Buffer.from(String(offset)));

@@ -2,7 +2,8 @@ import { invalidateProducerState } from '../../storage/producerStateStore';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import type { BrokerServices } from '../handlers/types';
 import type { MetadataEvent, PartitionState } from '../metadata/types';
-import { NO_LEADER } from '../metadata/types';
+import { MetadataError, NO_LEADER } from '../metadata/types';
+import { ErrorCode } from '../../protocol/errors';
 import type { ReplicationConfig } from './config';
 import { FollowerFetcher } from './followerFetcher';
 import { PartitionReplica } from './partitionReplica';
@@ -220,6 +221,11 @@ export class ReplicaManager {
         },
         (err: unknown) => {
           this.services.logger.warn({ topic: s.topic, partition: s.partition, isr, err: err instanceof Error ? err.message : String(err) }, 'ISR change refused');
+          // a newer leader exists that this broker has not heard of yet: stop acting as leader at once
+          // (waiting produces fail with NOT_LEADER_OR_FOLLOWER) until the new state arrives
+          if (err instanceof MetadataError && err.errorCode === ErrorCode.FENCED_LEADER_EPOCH && replica.role === 'leader' && replica.state.leaderEpoch === s.leaderEpoch) {
+            replica.stop();
+          }
         },
       )
       .finally(() => {

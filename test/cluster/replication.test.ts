@@ -416,4 +416,30 @@ describe('cluster: replication on in-process brokers', function () {
       detach();
     }
   });
+
+  it('a deposed leader that missed the election learns it from its refused ISR change and fails waiting acks=all produces with NOT_LEADER_OR_FOLLOWER', async () => {
+    c = await MemoryCluster.start({ brokers: 3, config: { 'replica.lag.time.max.ms': '300' } });
+    await c.createTopic('zombie', 1, 3);
+    const s = c.state('zombie', 0);
+    // the old leader stops hearing metadata, and the controller moves leadership away from it
+    c.view(s.leader).holdEvents();
+    await c.metadata.unregister(s.leader);
+    const s1 = c.state('zombie', 0);
+    expect(s1.leader).to.not.equal(s.leader);
+    expect(c.replication(s.leader).replica('zombie', 0)!.role).to.equal('leader');
+    const started = Date.now();
+    const r = await produce(c, s.leader, 'zombie', 0, ['stray'], -1, 20_000);
+    expect(r.errorCode).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(Date.now() - started).to.be.below(10_000);
+    expect((await produce(c, s.leader, 'zombie', 0, ['again'])).errorCode).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // once it hears the metadata again it follows the new leader and drops its unacknowledged record
+    await c.view(s.leader).resumeEvents();
+    await c.metadata.register(c.broker(s.leader).services.metadata.self());
+    expect((await produce(c, s1.leader, 'zombie', 0, ['real'])).errorCode).to.equal(0);
+    await c.waitFor('old leader follows', () => {
+      const log = c.broker(s.leader).services.logs.get('zombie', 0)!;
+      return log.logEndOffset === 1 && c.replication(s.leader).replica('zombie', 0)!.role === 'follower';
+    });
+    expect((await logBytes(c, s.leader, 'zombie', 0)).equals(await logBytes(c, s1.leader, 'zombie', 0))).to.equal(true);
+  });
 });

@@ -284,7 +284,8 @@ export class MemoryMetadataView implements MetadataService {
     return this.store.alterTopicConfigs(name, changes);
   }
   partitionState(topic: string, partition: number): PartitionState | undefined {
-    return this.store.partitionState(topic, partition);
+    const frozen = this.frozen?.get(keyOf(topic, partition));
+    return frozen ? { ...frozen } : this.store.partitionState(topic, partition);
   }
   alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
     return this.store.alterPartitionIsr(topic, partition, expect, isr);
@@ -297,7 +298,32 @@ export class MemoryMetadataView implements MetadataService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Events held back while this broker is cut off from the metadata store (a partitioned etcd watch). */
+  private held: MetadataEvent[] | null = null;
+  /** Partition states as this broker last heard them, while its events are held. */
+  private frozen: Map<string, PartitionState> | null = null;
+
+  /** Stops delivering events to this broker, as if its watch were cut; `resumeEvents` delivers them in order. */
+  holdEvents(): void {
+    this.held ??= [];
+    this.frozen = new Map();
+    for (const t of this.store.topics()) {
+      for (let p = 0; p < t.partitions; p++) this.frozen.set(keyOf(t.name, p), this.store.partitionState(t.name, p)!);
+    }
+  }
+
+  async resumeEvents(): Promise<void> {
+    const held = this.held ?? [];
+    this.held = null;
+    this.frozen = null;
+    for (const e of held) await this.deliver(e);
+  }
+
   deliver(e: MetadataEvent): Promise<void> {
+    if (this.held) {
+      this.held.push(e);
+      return Promise.resolve();
+    }
     const run = this.delivery.then(async () => {
       await Promise.allSettled([...this.listeners].map(async (l) => l(e)));
     });
@@ -368,6 +394,11 @@ export class MemoryCluster {
     const b = this.brokers.get(id);
     if (!b) throw new Error(`broker ${id} is not running`);
     return b;
+  }
+
+  /** The metadata view broker `id` uses (to hold back its events in partition tests). */
+  view(id: number): MemoryMetadataView {
+    return this.broker(id).services.metadata as MemoryMetadataView;
   }
 
   replication(id: number): ReplicaManager {

@@ -11,7 +11,7 @@ import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata'
 import { clusterSecurityStores, isClustered, openMetadataService } from './metadata/open';
 import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
-import { listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
+import { interBrokerListener, listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
 import { FileScramStore } from './security/scram/fileStore';
 import { nodeFs } from '../storage/fs';
 import { BrokerMetrics } from './metrics/brokerMetrics';
@@ -141,7 +141,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const bound = listeners.bound[0];
   const advertised = bound.advertised;
   // In cluster mode this registers the broker; a refusal (node id taken) stops the start after cleanup below.
-  const registered = metadata.setSelf({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack }).then(
+  const registeredAt = interBrokerListener(listeners.bound, config).advertised;
+  const registered = metadata.setSelf({ nodeId: config.nodeId, host: registeredAt.host, port: registeredAt.port, rack }).then(
     () => null,
     (err: unknown) => err as Error,
   );

@@ -23,6 +23,10 @@ export interface RunningListeners {
 
 /** Reads every listener's TLS and SASL settings; throws on bad configuration before any port is bound. */
 export function listenerSpecs(config: BrokerConfig): ListenerSpec[] {
+  const inter = config.raw['inter.broker.listener.name'];
+  if (inter !== undefined && !config.listeners.some((l) => l.name === inter.toUpperCase())) {
+    throw new Error(`inter.broker.listener.name: ${inter} is not one of the listeners (${config.listeners.map((l) => l.name).join(', ')})`);
+  }
   return config.listeners.map((l) => {
     const tls = l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL' ? listenerTlsSettings(config.raw, l.name) : null;
     const sasl = l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL' ? listenerSaslSettings(config.raw, l.name) : null;
@@ -64,4 +68,14 @@ export async function startListeners(services: BrokerServices, config: BrokerCon
   }
   services.listenerEndpoints = new Map(bound.map((b) => [b.name, b.advertised]));
   return { servers, bound, close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
+}
+
+/**
+ * The listener whose advertised address this broker registers in the cluster's
+ * metadata, which other brokers (replica fetchers) and clients asking another
+ * broker use: `inter.broker.listener.name`, else the first listener.
+ */
+export function interBrokerListener(bound: BoundListener[], config: BrokerConfig): BoundListener {
+  const name = config.raw['inter.broker.listener.name']?.toUpperCase();
+  return bound.find((l) => l.name === name) ?? bound[0];
 }

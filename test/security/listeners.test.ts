@@ -168,4 +168,29 @@ describe('listener configuration', () => {
       await b.destroy();
     }
   });
+
+  it('inter.broker.listener.name picks the address registered in metadata (what other brokers dial); clients still get their own listener', async () => {
+    expect(() => listenerSpecs(buildConfig({ listeners: 'PLAINTEXT://127.0.0.1:0', 'inter.broker.listener.name': 'INTERNAL' }))).to.throw(/not one of the listeners/);
+    const b = await startTestBroker({
+      config: {
+        listeners: 'SASL_PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+        'listener.security.protocol.map': 'INTERNAL:PLAINTEXT',
+        'inter.broker.listener.name': 'internal',
+      },
+    });
+    try {
+      const internal = b.listeners[1];
+      expect(b.services.metadata.self()).to.include({ host: '127.0.0.1', port: internal.port });
+      expect(b.port).to.equal(b.listeners[0].port);
+      const c = await RawClient.connect(internal.port);
+      try {
+        const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false });
+        expect(md.brokers[0].port).to.equal(internal.port);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await b.destroy();
+    }
+  });
 });

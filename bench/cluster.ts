@@ -123,6 +123,7 @@ async function main(): Promise<void> {
         { topic: 'rf1', numPartitions: 3, replicationFactor: 1 },
         { topic: 'rf3', numPartitions: 3, replicationFactor: 3 },
         { topic: 'failover', numPartitions: 1, replicationFactor: 3 },
+        { topic: 'failover-client', numPartitions: 1, replicationFactor: 3 },
       ],
       waitForLeaders: true,
     });
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
 
     // failover: kill -9 the leader, then ask every survivor until one acknowledges an acks=all write
     const md = await admin.fetchTopicMetadata({ topics: ['failover'] });
-    const leaderId = md.topics[0]!.partitions[0]!.leader;
+    const leaderId = md.topics.find((t) => t.name === 'failover')!.partitions[0]!.leader;
     await admin.disconnect();
     const leader = nodes.find((x) => x.id === leaderId)!;
     const survivors = nodes.filter((x) => x !== leader);
@@ -159,10 +160,28 @@ async function main(): Promise<void> {
       if (servedBy < 0) await new Promise((r) => setTimeout(r, 20));
     }
     const failoverMs = Date.now() - killedAt;
+
     rows.push([
       'failover: kill -9 of the leader to first acks=all produce on the new leader',
       servedBy < 0 ? 'no new leader within 60 s' : `${fmt(failoverMs)} ms (broker.session.timeout.ms=3000 default, new leader ${servedBy})`,
     ]);
+
+    // what a client sees: a paced librdkafka producer (acks=all) across the kill of its partition's leader
+    // (one of the two survivors); its worst delivery latency is how long its messages waited for a new leader
+    const admin2 = new Kafka({ brokers: survivors.map((x) => `127.0.0.1:${x.port}`), logLevel: logLevel.NOTHING }).admin();
+    await admin2.connect();
+    const md2 = await admin2.fetchTopicMetadata({ topics: ['failover-client'] });
+    await admin2.disconnect();
+    const clientLeader = survivors.find((x) => x.id === md2.topics[0]!.partitions[0]!.leader)!;
+    const paced = spawn(PERF, ['produce', survivors.map((x) => `127.0.0.1:${x.port}`).join(','), 'failover-client', String(1000 * 12), '100', '-1', '1000', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let pacedOut = '';
+    paced.stdout!.on('data', (d) => (pacedOut += d));
+    const pacedDone = new Promise<void>((r) => paced.once('exit', () => r()));
+    await new Promise((r) => setTimeout(r, 3000));
+    await kill9(clientLeader);
+    await pacedDone;
+    const r = JSON.parse(pacedOut.trim().split('\n').pop()!) as PerfResult;
+    rows.push(['client-visible failover: librdkafka 1k msgs/s, acks=all, leader killed', `max delivery latency ${fmt(r.maxMs ?? -1)} ms, p99 ${r.p99Ms} ms, ${r.failed ?? 0} failed of ${r.messages}`]);
   } finally {
     await Promise.all(nodes.map(kill9));
     for (const x of nodes) fs.rmSync(x.dir, { recursive: true, force: true });

@@ -19,6 +19,8 @@ Starts a Brook broker that speaks the Kafka protocol.
 Options:
   --host HOST         address to listen on (default 127.0.0.1)
   --port PORT         port to listen on (default 9092; 0 = any free port, see the "listening" log line)
+                      (a "listeners" property, e.g. SASL_SSL://0.0.0.0:9093, replaces --host/--port;
+                      TLS and SASL settings: README, "Listeners, TLS and SASL")
   --data-dir DIR      where partition logs and metadata live (default ./data)
   --config FILE       Kafka-style properties file (num.partitions, log.retention.ms, advertised.listeners, ...)
   --set KEY=VALUE     override one property (repeatable)

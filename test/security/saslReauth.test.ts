@@ -39,6 +39,9 @@ describe('SASL re-authentication and session expiry (connections.max.reauth.ms, 
       const first = await login(c, 'alice', 'alice-secret');
       expect(first.errorCode).to.equal(ErrorCode.NONE);
       expect(first.sessionLifetimeMs).to.equal(BigInt(LIFETIME_MS));
+      const state = broker.servers[0].liveConnections().find((conn) => conn.info.principal === 'User:alice')?.sasl;
+      expect(state?.authenticated).to.equal(true);
+      expect(state!.sessionExpiresAt - Date.now()).to.be.within(0, LIFETIME_MS);
       expect((await metadata(c)).brokers).to.have.length(1);
       const again = await login(c, 'alice', 'alice-secret');
       expect(again.errorCode).to.equal(ErrorCode.NONE);

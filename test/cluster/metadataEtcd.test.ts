@@ -270,6 +270,7 @@ describe('EtcdMetadataService against a real etcd', function () {
     await a.createTopic('clean', { assignment: [[2, 1]] });
     await a.createTopic('unclean', { assignment: [[2, 1]], configs: { 'unclean.leader.election.enable': 'true' } });
     for (const t of ['clean', 'unclean']) {
+      await eventually(() => b.partitionState(t, 0), `${t} on b`);
       const s = a.partitionState(t, 0)!;
       // The leader dropped broker 1 from the ISR (it fell behind).
       await b.alterPartitionIsr(t, 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [2]);
@@ -293,6 +294,7 @@ describe('EtcdMetadataService against a real etcd', function () {
     const b = await broker(2);
     await eventually(() => a.brokers().length === 2, 'two brokers');
     await a.createTopic('stuck', { assignment: [[2, 1]] });
+    await eventually(() => b.partitionState('stuck', 0), 'topic on b');
     const s = a.partitionState('stuck', 0)!;
     await b.alterPartitionIsr('stuck', 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [2]);
     await b.close();

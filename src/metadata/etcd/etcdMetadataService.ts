@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Etcd3, type Lease, type Watcher } from 'etcd3';
+import { Etcd3, type Lease } from 'etcd3';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Logger } from '../../log';
 import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../controller/assignment';
@@ -10,7 +10,6 @@ import {
   type BrokerIdentity,
   type CreateTopicOptions,
   type ElectionResult,
-  type MetadataEvent,
   type MetadataListener,
   type MetadataService,
   type PartitionState,
@@ -19,8 +18,9 @@ import {
 import type { ClusterConfig } from './clusterConfig';
 import { EtcdController } from './etcdController';
 import { encodeBroker, encodePartition, encodeTopic, KeyLayout } from './layout';
-import { MetadataCache, type KeyChange } from './metadataCache';
+import type { MetadataCache } from './metadataCache';
 import { openSecurityStores, type ClusterSecurityStores } from './securityStores';
+import { WatchedCache } from './watchedCache';
 
 export interface EtcdMetadataOptions {
   cluster: ClusterConfig;
@@ -34,8 +34,6 @@ export interface EtcdMetadataOptions {
 
 /** etcd's limit on operations in one transaction is 128 by default. */
 const MAX_TXN_OPS = 100;
-/** Longest a write waits for this broker's watch to deliver it back. */
-const CATCH_UP_MS = 15_000;
 /** Attempts of a compare-and-swap write before giving up on a hot key. */
 const CAS_ATTEMPTS = 20;
 
@@ -45,8 +43,6 @@ function newTopicId(): Buffer {
     if (!id.every((b) => b === 0)) return id;
   }
 }
-
-const rev = (r: string | number): number => Number(r);
 
 /**
  * Cluster metadata kept in etcd. Every broker holds a cache fed by one watch
@@ -59,16 +55,10 @@ export class EtcdMetadataService implements MetadataService {
   private readonly client: Etcd3;
   private keys!: KeyLayout;
   private cache!: MetadataCache;
+  private sync: WatchedCache | null = null;
   private _clusterId = '';
   private selfIdentity: BrokerIdentity;
-  private readonly listeners = new Set<MetadataListener>();
   private readonly creating = new Map<string, Promise<TopicInfo>>();
-  private watcher: Watcher | null = null;
-  /** Watch responses are applied one after another, in revision order. */
-  private applyChain: Promise<void> = Promise.resolve();
-  private appliedRevision = 0;
-  private readonly revisionWaiters: Array<{ revision: number; resolve: () => void }> = [];
-  private readonly stateWaiters = new Set<() => void>();
   private lease: Lease | null = null;
   private registered = false;
   private closed = false;
@@ -101,8 +91,9 @@ export class EtcdMetadataService implements MetadataService {
   private async start(): Promise<void> {
     this._clusterId = await this.establishClusterId();
     this.keys = new KeyLayout(`${this.opts.cluster.prefix}/${this._clusterId}/`);
-    this.cache = new MetadataCache(this.keys);
-    await this.resync();
+    this.sync = new WatchedCache(this.client, this.keys, this.logger);
+    this.cache = this.sync.cache;
+    await this.sync.start();
     await this.waitForStaleRegistration();
   }
 
@@ -130,164 +121,8 @@ export class EtcdMetadataService implements MetadataService {
       if (Date.now() > deadline) {
         throw new Error(`node id ${id} is registered in etcd by a live broker (${JSON.stringify(this.cache.brokers.get(id))}); node ids must be unique`);
       }
-      await this.waitForChange(Math.max(10, deadline - Date.now()));
+      await this.sync!.nextChange(Math.max(10, deadline - Date.now()));
     }
-  }
-
-  /** Resolves on the next applied change or after `ms`. */
-  private waitForChange(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve();
-      }, ms);
-      const off = this.onChange(() => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
-  }
-
-  // ---- cache maintenance -------------------------------------------------
-
-  /**
-   * Reads every key, turns the difference to the cache into events, and
-   * (re)starts the watch right after the revision read. Used at start and
-   * whenever the watch cannot resume by itself (compaction, a lost stream).
-   */
-  private async resync(): Promise<void> {
-    const old = this.watcher;
-    this.watcher = null;
-    if (old) await old.cancel().catch(() => undefined);
-    const res = await this.client.getAll().prefix(this.keys.root).exec();
-    const revision = rev(res.header.revision);
-    const seen = new Set<string>();
-    const changes: KeyChange[] = res.kvs.map((kv) => {
-      const key = kv.key.toString();
-      seen.add(key);
-      return { key, value: kv.value.toString(), modRevision: kv.mod_revision };
-    });
-    for (const key of this.cache.heldKeys()) if (!seen.has(key)) changes.push({ key, value: null, modRevision: String(revision) });
-    await this.enqueue(async () => {
-      await this.applyChanges(changes, revision);
-    });
-    if (this.closed) return;
-    const watcher = await this.client.watch().prefix(this.keys.root).startRevision(String(revision + 1)).create();
-    if (this.closed) {
-      await watcher.cancel();
-      return;
-    }
-    this.watcher = watcher;
-    watcher.on('data', (r) => {
-      const groups = new Map<number, KeyChange[]>();
-      for (const e of r.events) {
-        const at = rev(e.kv.mod_revision);
-        const list = groups.get(at) ?? [];
-        list.push({ key: e.kv.key.toString(), value: e.type === 'Delete' ? null : e.kv.value.toString(), modRevision: e.kv.mod_revision });
-        groups.set(at, list);
-      }
-      const headerRevision = rev(r.header.revision);
-      void this.enqueue(async () => {
-        for (const at of [...groups.keys()].sort((a, b) => a - b)) await this.applyChanges(groups.get(at)!, at);
-        this.advance(headerRevision);
-      });
-    });
-    watcher.on('error', (err) => {
-      if (this.closed || this.watcher !== watcher) return;
-      this.logger.warn({ err: err.message }, 'etcd watch failed; re-reading the cluster metadata');
-      void this.resyncUntilDone();
-    });
-  }
-
-  private async resyncUntilDone(): Promise<void> {
-    while (!this.closed) {
-      try {
-        await this.resync();
-        return;
-      } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, 'etcd resync failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  }
-
-  private enqueue(fn: () => Promise<void>): Promise<void> {
-    const run = this.applyChain.then(fn);
-    this.applyChain = run.catch((err: unknown) => this.logger.error({ err: String(err) }, 'applying etcd changes failed'));
-    return run;
-  }
-
-  private async applyChanges(changes: KeyChange[], revision: number): Promise<void> {
-    const events = this.cache.apply(changes);
-    for (const e of events) await this.emit(e);
-    this.advance(revision);
-    for (const check of [...this.stateWaiters]) check();
-  }
-
-  private advance(revision: number): void {
-    if (revision <= this.appliedRevision) return;
-    this.appliedRevision = revision;
-    for (let i = this.revisionWaiters.length - 1; i >= 0; i--) {
-      const w = this.revisionWaiters[i];
-      if (w.revision <= revision) {
-        this.revisionWaiters.splice(i, 1);
-        w.resolve();
-      }
-    }
-  }
-
-  /**
-   * Resolves once the cache has applied `revision` (and listeners of its
-   * events have settled), or after CATCH_UP_MS: the write is in etcd either
-   * way, and a watch stuck behind an outage must not hold a request forever.
-   */
-  private caughtUp(revision: string | number): Promise<void> {
-    const r = rev(revision);
-    if (r <= this.appliedRevision || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = { revision: r, resolve: () => (clearTimeout(timer), resolve()) };
-      const timer = setTimeout(() => {
-        const i = this.revisionWaiters.indexOf(waiter);
-        if (i >= 0) this.revisionWaiters.splice(i, 1);
-        this.logger.warn({ revision: r, applied: this.appliedRevision }, 'etcd watch is behind; answering before this broker has seen its own change');
-        resolve();
-      }, CATCH_UP_MS);
-      this.revisionWaiters.push(waiter);
-    });
-  }
-
-  /**
-   * Resolves once `done()` holds after an applied change, or after `ms`. A
-   * failed compare-and-swap uses this rather than caughtUp: the revision it
-   * reports may belong to a key outside this cluster, which the watch never sees.
-   */
-  waitFor(done: () => boolean, ms = 5000): Promise<void> {
-    if (done() || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.stateWaiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (done() || this.closed) finish();
-      };
-      const timer = setTimeout(finish, ms);
-      this.stateWaiters.add(check);
-    });
-  }
-
-  private async emit(e: MetadataEvent): Promise<void> {
-    const pending: Array<void | Promise<void>> = [];
-    for (const l of this.listeners) {
-      try {
-        pending.push(l(e));
-      } catch {
-        // A throwing listener is its owner's bug; the change is already in etcd.
-      }
-    }
-    await Promise.allSettled(pending);
   }
 
   // ---- identity, registration, controller ---------------------------------
@@ -354,7 +189,7 @@ export class EtcdMetadataService implements MetadataService {
       revision = updated.header.revision;
     }
     this.registered = true;
-    await this.caughtUp(revision);
+    await this.sync!.caughtUp(revision);
   }
 
   private async reRegister(): Promise<void> {
@@ -382,7 +217,7 @@ export class EtcdMetadataService implements MetadataService {
 
   /** For the controller: the etcd client and layout, the cache, and a way to wait for its own writes. */
   get internals(): { client: Etcd3; keys: KeyLayout; cache: MetadataCache; caughtUp: (revision: string) => Promise<void>; waitFor: (done: () => boolean) => Promise<void> } {
-    return { client: this.client, keys: this.keys, cache: this.cache, caughtUp: (r) => this.caughtUp(r), waitFor: (d) => this.waitFor(d) };
+    return { client: this.client, keys: this.keys, cache: this.cache, caughtUp: (r) => this.sync!.caughtUp(r), waitFor: (d) => this.sync!.waitFor(d) };
   }
 
   liveBrokerIds(): Set<number> {
@@ -463,8 +298,8 @@ export class EtcdMetadataService implements MetadataService {
       ];
       const key = this.keys.topic(name);
       const { ok, revision } = await this.writeTopicChange({ key, target: 'Create', revision: 0 }, ops);
-      if (ok) await this.caughtUp(revision);
-      else await this.waitFor(() => this.cache.topics.has(name));
+      if (ok) await this.sync!.caughtUp(revision);
+      else await this.sync!.waitFor(() => this.cache.topics.has(name));
       if (!ok) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
       return this.cache.topics.get(name) ?? topic;
     });
@@ -502,8 +337,8 @@ export class EtcdMetadataService implements MetadataService {
       const modRev = this.cache.modRevisions.get(key);
       if (!topic || modRev === undefined) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
       const { ok, revision } = await this.writeTopicChange({ key, target: 'Mod', revision: modRev }, change(topic));
-      if (ok) return this.caughtUp(revision);
-      await this.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
+      if (ok) return this.sync!.caughtUp(revision);
+      await this.sync!.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
     }
     throw new MetadataError(ErrorCode.REQUEST_TIMED_OUT, `topic ${name} kept changing under ${CAS_ATTEMPTS} attempts to update it`);
   }
@@ -580,10 +415,10 @@ export class EtcdMetadataService implements MetadataService {
         const next: PartitionState = { ...current, isr: [...isr], partitionEpoch: current.partitionEpoch + 1 };
         const res = await this.client.if(key, 'Mod', '==', modRev).then(this.client.put(key).value(encodePartition(next))).commit();
         if (res.succeeded) {
-          await this.caughtUp(res.header.revision);
+          await this.sync!.caughtUp(res.header.revision);
           return this.partitionState(topic, partition) ?? next;
         }
-        await this.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
+        await this.sync!.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
         // Someone (the controller) changed the record meanwhile: re-check against what it is now.
       }
       throw new MetadataError(ErrorCode.INVALID_UPDATE_VERSION, `partition ${topic}-${partition} kept changing`);
@@ -609,10 +444,10 @@ export class EtcdMetadataService implements MetadataService {
       }
       const res = await this.client.if(key, 'Mod', '==', modRev).then(this.client.put(key).value(encodePartition(decision.state))).commit();
       if (res.succeeded) {
-        await this.caughtUp(res.header.revision);
+        await this.sync!.caughtUp(res.header.revision);
         return result(ErrorCode.NONE);
       }
-      await this.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
+      await this.sync!.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
     }
     return result(ErrorCode.REQUEST_TIMED_OUT, `partition ${topic}-${partition} kept changing`);
   }
@@ -653,8 +488,8 @@ export class EtcdMetadataService implements MetadataService {
   }
 
   onChange(listener: MetadataListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (!this.sync) throw new Error('metadata service is not open');
+    return this.sync.onChange(listener);
   }
 
   /** Stops the controller, revokes the lease (so other brokers see this one leave at once) and disconnects. */
@@ -662,15 +497,11 @@ export class EtcdMetadataService implements MetadataService {
     if (this.closed) return;
     this.closed = true;
     this.controller?.stop();
-    for (const w of this.revisionWaiters.splice(0)) w.resolve();
-    for (const check of [...this.stateWaiters]) check();
-    await this.watcher?.cancel().catch(() => undefined);
+    await this.sync?.close();
     await this.security?.then((st) => st.close()).catch(() => undefined);
     const lease = this.lease;
     this.lease = null;
     if (lease) await lease.revoke().catch(() => undefined);
-    await this.applyChain;
-    this.listeners.clear();
     this.client.close();
   }
 }

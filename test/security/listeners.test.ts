@@ -3,6 +3,7 @@ import { buildConfig } from '../../src/config/load';
 import { listenerProp, parseProtocolMap } from '../../src/config/listeners';
 import { parseProperties } from '../../src/config/properties';
 import { mapPrincipalName, parsePrincipalMappingRules, subjectDn } from '../../src/security/tls/principal';
+import { normalizePem } from '../../src/security/tls/listenerTls';
 import { listenerSpecs } from '../../src/server/listeners';
 import { startTestBroker, tempDataDir } from '../helpers/broker';
 import { ApiKey } from '../../protocol/generated/apis';
@@ -85,6 +86,16 @@ describe('listener configuration', () => {
       ['alice', 'alice-secret'],
       ['bob', 'bob-secret'],
     ]);
+  });
+
+  it('rebuilds inline PEM blocks that lost their line breaks, and leaves legacy encrypted keys alone', () => {
+    const body = 'A'.repeat(100);
+    expect(normalizePem(`-----BEGIN CERTIFICATE-----${body}-----END CERTIFICATE----------BEGIN CERTIFICATE-----QUJD-----END CERTIFICATE-----`)).to.equal(
+      `-----BEGIN CERTIFICATE-----\n${'A'.repeat(64)}\n${'A'.repeat(36)}\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n`,
+    );
+    const legacy = '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nQUJD\n-----END RSA PRIVATE KEY-----';
+    expect(normalizePem(legacy)).to.equal(`${legacy}\n`);
+    expect(normalizePem('not pem')).to.equal('not pem');
   });
 
   it('prints certificate subjects as RFC 2253 names and applies principal mapping rules', () => {

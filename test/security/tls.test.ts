@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as tls from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { credentialFromPassword, SCRAM_MECHANISMS } from '../../src/security/scram/credential';
 import { ApiKey } from '../../protocol/generated/apis';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
@@ -8,6 +9,16 @@ import { encodeRequestFrame, RawClient } from '../helpers/rawClient';
 import { makeTestCerts, type TestCerts } from '../helpers/certs';
 import { plainJaas } from '../helpers/secureBroker';
 import { confluentRoundTrip, kafkajsClient, kafkajsRoundTrip, kcatRoundTrip, type ClientSecurity } from './drivers/secureClients';
+
+/** A PEM file's text with its line breaks removed. */
+const oneLine = (file: string) => readFileSync(file, 'utf8').replace(/\n/g, '');
+
+/** Key and certificate in one PEM file, as ssl.keystore.location takes it. */
+function combinedKeystore(certs: TestCerts): string {
+  const file = path.join(certs.dir, 'keystore.pem');
+  writeFileSync(file, readFileSync(certs.serverKey, 'utf8') + readFileSync(certs.serverCert, 'utf8'));
+  return file;
+}
 
 const expected = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
 const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
@@ -22,8 +33,14 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
     certs = makeTestCerts();
     broker = await startTestBroker({
       config: {
-        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0,TLS13://127.0.0.1:0,OPTIONAL://127.0.0.1:0',
-        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL,TLS13:SSL,OPTIONAL:SSL',
+        listeners: 'SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,MAPPED://127.0.0.1:0,PLAINTEXT://127.0.0.1:0,TLS13://127.0.0.1:0,OPTIONAL://127.0.0.1:0,INLINE://127.0.0.1:0,COMBINED://127.0.0.1:0',
+        'listener.security.protocol.map': 'MTLS:SSL,MAPPED:SSL,TLS13:SSL,OPTIONAL:SSL,INLINE:SSL,COMBINED:SSL',
+        // Inline PEM as a properties file continued over lines delivers it: on one line.
+        'listener.name.inline.ssl.keystore.key': oneLine(certs.serverKey),
+        'listener.name.inline.ssl.keystore.certificate.chain': oneLine(certs.serverCert),
+        'listener.name.inline.ssl.truststore.certificates': oneLine(certs.caCert),
+        'listener.name.inline.ssl.client.auth': 'required',
+        'listener.name.combined.ssl.keystore.location': combinedKeystore(certs),
         'listener.name.optional.ssl.client.auth': 'requested',
         'listener.name.tls13.ssl.enabled.protocols': 'TLSv1.3',
         // Broker-wide PEM files, per-listener client authentication.
@@ -61,6 +78,8 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       ['PLAINTEXT', 'PLAINTEXT'],
       ['TLS13', 'SSL'],
       ['OPTIONAL', 'SSL'],
+      ['INLINE', 'SSL'],
+      ['COMBINED', 'SSL'],
     ]);
     const admin = kafkajsClient(addr('SSL'), sslSec()).admin();
     await admin.connect();
@@ -137,6 +156,13 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       (e: Error) => e,
     );
     expect(kjs).to.be.instanceOf(Error);
+  });
+
+  it('inline PEM (even without line breaks) and a combined key+chain keystore file both serve TLS', async () => {
+    const inline = await kafkajsRoundTrip(addr('INLINE'), mtlsSec(), 'inline-pem', 2);
+    expect(inline).to.deep.equal(expected(2));
+    const combined = await kcatRoundTrip(addr('COMBINED'), sslSec(), 'combined-pem', 2);
+    expect(combined).to.deep.equal(expected(2));
   });
 
   it('ssl.client.auth=requested: no certificate means ANONYMOUS, a trusted one its subject, a foreign one is refused', async () => {

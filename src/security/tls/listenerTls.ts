@@ -18,6 +18,25 @@ function protocolRange(value: string | undefined): { minVersion: TlsVersion; max
   return { minVersion: TLS_VERSIONS[Math.min(...idx)], maxVersion: TLS_VERSIONS[Math.max(...idx)] };
 }
 
+/**
+ * Inline PEM from a properties file often loses its line breaks (a value continued with
+ * backslashes is joined into one line); OpenSSL needs them, so each block is rebuilt:
+ * BEGIN line, base64 body in 64-character lines, END line.
+ */
+export function normalizePem(text: string): string {
+  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
+  if (blocks.length === 0) return text;
+  return blocks
+    .map(([block, label, body]) => {
+      // Legacy encrypted keys carry "Proc-Type:"/"DEK-Info:" headers whose line breaks matter: keep as is.
+      if (body.includes(':')) return `${block}\n`;
+      const b64 = body.replace(/\s+/g, '');
+      const lines = b64.match(/.{1,64}/g) ?? [];
+      return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+    })
+    .join('');
+}
+
 export type ClientAuth = 'required' | 'requested' | 'none';
 
 /** A TLS listener's settings: node:tls server options plus how client certificates become principals. */
@@ -56,12 +75,16 @@ export function listenerTlsSettings(props: Record<string, string>, listenerName:
     }
   };
   const keystore = file('ssl.keystore.location');
-  const key = get('ssl.keystore.key') ?? file('ssl.key.location') ?? keystore;
-  const cert = get('ssl.keystore.certificate.chain') ?? file('ssl.certificate.location') ?? keystore;
+  const inline = (key: string) => {
+    const v = get(key);
+    return v === undefined ? undefined : normalizePem(v);
+  };
+  const key = inline('ssl.keystore.key') ?? file('ssl.key.location') ?? keystore;
+  const cert = inline('ssl.keystore.certificate.chain') ?? file('ssl.certificate.location') ?? keystore;
   if (!key || !cert) {
     throw new Error(`listener ${listenerName}: TLS needs a key and certificate (ssl.keystore.location, or ssl.key.location + ssl.certificate.location, or inline ssl.keystore.key + ssl.keystore.certificate.chain)`);
   }
-  const ca = get('ssl.truststore.certificates') ?? file('ssl.truststore.location') ?? file('ssl.ca.location');
+  const ca = inline('ssl.truststore.certificates') ?? file('ssl.truststore.location') ?? file('ssl.ca.location');
   const clientAuth = (get('ssl.client.auth') ?? 'none').toLowerCase();
   if (clientAuth !== 'required' && clientAuth !== 'requested' && clientAuth !== 'none') throw new Error(`ssl.client.auth: expected required, requested or none, got ${clientAuth}`);
   if (clientAuth !== 'none' && !ca) throw new Error(`listener ${listenerName}: ssl.client.auth=${clientAuth} needs trusted CA certificates (ssl.truststore.location or ssl.truststore.certificates)`);

@@ -206,7 +206,7 @@ describe('EtcdMetadataService against a real etcd', function () {
     // Simulate a crash: stop keepalives without revoking, so only expiry can remove broker 2.
     const internals = b.internals;
     const started = Date.now();
-    (b as unknown as { lease: { release(): void } }).lease.release();
+    (b as unknown as { registration: { lease: { release(): void } } }).registration.lease.release();
     internals.client.close();
     open.splice(open.indexOf(b), 1);
     const moved = await eventually(() => {

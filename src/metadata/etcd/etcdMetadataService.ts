@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Etcd3, type Lease } from 'etcd3';
+import { Etcd3 } from 'etcd3';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Logger } from '../../log';
 import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../controller/assignment';
@@ -15,9 +15,10 @@ import {
   type PartitionState,
   type TopicInfo,
 } from '../types';
+import { BrokerRegistration } from './brokerRegistration';
 import type { ClusterConfig } from './clusterConfig';
 import { EtcdController } from './etcdController';
-import { encodeBroker, encodePartition, encodeTopic, KeyLayout } from './layout';
+import { encodePartition, encodeTopic, KeyLayout } from './layout';
 import type { MetadataCache } from './metadataCache';
 import { openSecurityStores, type ClusterSecurityStores } from './securityStores';
 import { WatchedCache } from './watchedCache';
@@ -59,8 +60,7 @@ export class EtcdMetadataService implements MetadataService {
   private _clusterId = '';
   private selfIdentity: BrokerIdentity;
   private readonly creating = new Map<string, Promise<TopicInfo>>();
-  private lease: Lease | null = null;
-  private registered = false;
+  private registration: BrokerRegistration | null = null;
   private closed = false;
   private controller: EtcdController | null = null;
   private security: Promise<ClusterSecurityStores> | null = null;
@@ -94,7 +94,8 @@ export class EtcdMetadataService implements MetadataService {
     this.sync = new WatchedCache(this.client, this.keys, this.logger);
     this.cache = this.sync.cache;
     await this.sync.start();
-    await this.waitForStaleRegistration();
+    this.registration = new BrokerRegistration(this.client, this.keys, this.sync, this.opts.cluster.sessionTimeoutMs, this.logger, () => this.controller?.kick());
+    await this.registration.waitForStale(this.selfIdentity.nodeId);
   }
 
   private async establishClusterId(): Promise<string> {
@@ -107,22 +108,6 @@ export class EtcdMetadataService implements MetadataService {
       throw new Error(`etcd prefix ${this.opts.cluster.prefix} belongs to cluster ${actual}, configured cluster.id is ${this.opts.clusterId}`);
     }
     return actual;
-  }
-
-  /**
-   * A broker killed a moment ago still holds its registration until its lease
-   * expires; a restart waits that out. A node id still held after that is a
-   * live broker with the same id: refuse to start.
-   */
-  private async waitForStaleRegistration(): Promise<void> {
-    const id = this.selfIdentity.nodeId;
-    const deadline = Date.now() + this.opts.cluster.sessionTimeoutMs + 2000;
-    while (this.cache.brokers.has(id)) {
-      if (Date.now() > deadline) {
-        throw new Error(`node id ${id} is registered in etcd by a live broker (${JSON.stringify(this.cache.brokers.get(id))}); node ids must be unique`);
-      }
-      await this.sync!.nextChange(Math.max(10, deadline - Date.now()));
-    }
   }
 
   // ---- identity, registration, controller ---------------------------------
@@ -156,63 +141,14 @@ export class EtcdMetadataService implements MetadataService {
   /** Registers this broker under its lease (or updates its address), then runs for controller. */
   async setSelf(identity: BrokerIdentity): Promise<void> {
     this.selfIdentity = identity;
-    await this.register();
+    await this.registration!.register(identity);
     this.controller ??= new EtcdController(this, this.opts.cluster, this.logger.child({ component: 'controller' }));
     this.controller.start();
   }
 
-  private async grantLease(): Promise<Lease> {
-    const ttl = Math.max(1, Math.ceil(this.opts.cluster.sessionTimeoutMs / 1000));
-    const lease = this.client.lease(ttl, { autoKeepAlive: true });
-    lease.on('lost', (err) => {
-      if (this.closed || this.lease !== lease) return;
-      this.logger.warn({ err: err.message }, 'broker lease lost; registering again');
-      this.lease = null;
-      this.registered = false;
-      void this.reRegister();
-    });
-    await lease.grant();
-    return lease;
-  }
-
-  private async register(): Promise<void> {
-    this.lease ??= await this.grantLease();
-    const leaseId = await this.lease.grant();
-    const key = this.keys.broker(this.selfIdentity.nodeId);
-    const value = encodeBroker(this.selfIdentity);
-    const created = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(leaseId)).commit();
-    let revision = created.header.revision;
-    if (!created.succeeded) {
-      // The key exists: fine if it is ours (an address update), a conflict otherwise.
-      const updated = await this.client.if(key, 'Lease', '==', leaseId).then(this.client.put(key).value(value).lease(leaseId)).commit();
-      if (!updated.succeeded) throw new Error(`node id ${this.selfIdentity.nodeId} is registered in etcd by another live broker`);
-      revision = updated.header.revision;
-    }
-    this.registered = true;
-    await this.sync!.caughtUp(revision);
-  }
-
-  private async reRegister(): Promise<void> {
-    while (!this.closed && !this.registered) {
-      try {
-        await this.register();
-        this.logger.info({ nodeId: this.selfIdentity.nodeId }, 'registered again in etcd');
-        this.controller?.kick();
-        return;
-      } catch (err) {
-        // A granted lease we could not register under would only keep itself alive: give it back.
-        const stale = this.lease;
-        this.lease = null;
-        await stale?.revoke().catch(() => undefined);
-        this.logger.warn({ err: (err as Error).message }, 'registration in etcd failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  }
-
-  /** The lease id while registered, for keys that must vanish with this broker. */
-  async currentLeaseId(): Promise<string | null> {
-    return this.registered && this.lease ? this.lease.grant() : null;
+  /** The lease id while registered, for keys that must vanish with this broker (the controller key). */
+  currentLeaseId(): Promise<string | null> {
+    return this.registration?.currentLeaseId() ?? Promise.resolve(null);
   }
 
   /** For the controller: the etcd client and layout, the cache, and a way to wait for its own writes. */
@@ -499,9 +435,7 @@ export class EtcdMetadataService implements MetadataService {
     this.controller?.stop();
     await this.sync?.close();
     await this.security?.then((st) => st.close()).catch(() => undefined);
-    const lease = this.lease;
-    this.lease = null;
-    if (lease) await lease.revoke().catch(() => undefined);
+    await this.registration?.close();
     this.client.close();
   }
 }

@@ -1,0 +1,107 @@
+import type { Etcd3, Lease } from 'etcd3';
+import type { Logger } from '../../log';
+import type { BrokerIdentity } from '../types';
+import { encodeBroker, type KeyLayout } from './layout';
+import type { WatchedCache } from './watchedCache';
+
+/**
+ * This broker's entry under `brokers/<node id>`, attached to a lease kept
+ * alive while the broker runs: a broker that dies stops renewing, its lease
+ * expires after the session timeout and its entry disappears, which is how the
+ * others learn it is gone. A lost lease (etcd unreachable for too long) is
+ * replaced and the entry written again.
+ */
+export class BrokerRegistration {
+  private lease: Lease | null = null;
+  private registered = false;
+  private closed = false;
+  private identity: BrokerIdentity | null = null;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly keys: KeyLayout,
+    private readonly sync: WatchedCache,
+    private readonly sessionTimeoutMs: number,
+    private readonly logger: Logger,
+    private readonly onRegisteredAgain: () => void,
+  ) {}
+
+  /**
+   * A broker killed a moment ago still holds its registration until its lease
+   * expires; a restart waits that out. A node id still held after that is a
+   * live broker with the same id: refuse to start.
+   */
+  async waitForStale(nodeId: number): Promise<void> {
+    const deadline = Date.now() + this.sessionTimeoutMs + 2000;
+    while (this.sync.cache.brokers.has(nodeId)) {
+      if (Date.now() > deadline) {
+        throw new Error(`node id ${nodeId} is registered in etcd by a live broker (${JSON.stringify(this.sync.cache.brokers.get(nodeId))}); node ids must be unique`);
+      }
+      await this.sync.nextChange(Math.max(10, deadline - Date.now()));
+    }
+  }
+
+  /** Writes (or updates) the entry; refused when another live broker holds the node id. */
+  async register(identity: BrokerIdentity): Promise<void> {
+    this.identity = identity;
+    this.lease ??= await this.grantLease();
+    const leaseId = await this.lease.grant();
+    const key = this.keys.broker(identity.nodeId);
+    const value = encodeBroker(identity);
+    const created = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(leaseId)).commit();
+    let revision = created.header.revision;
+    if (!created.succeeded) {
+      // The key exists: fine if it is ours (an address update), a conflict otherwise.
+      const updated = await this.client.if(key, 'Lease', '==', leaseId).then(this.client.put(key).value(value).lease(leaseId)).commit();
+      if (!updated.succeeded) throw new Error(`node id ${identity.nodeId} is registered in etcd by another live broker`);
+      revision = updated.header.revision;
+    }
+    this.registered = true;
+    await this.sync.caughtUp(revision);
+  }
+
+  /** The lease id while registered. */
+  async currentLeaseId(): Promise<string | null> {
+    return this.registered && this.lease ? this.lease.grant() : null;
+  }
+
+  private async grantLease(): Promise<Lease> {
+    const ttl = Math.max(1, Math.ceil(this.sessionTimeoutMs / 1000));
+    const lease = this.client.lease(ttl, { autoKeepAlive: true });
+    lease.on('lost', (err) => {
+      if (this.closed || this.lease !== lease) return;
+      this.logger.warn({ err: err.message }, 'broker lease lost; registering again');
+      this.lease = null;
+      this.registered = false;
+      void this.reRegister();
+    });
+    await lease.grant();
+    return lease;
+  }
+
+  private async reRegister(): Promise<void> {
+    while (!this.closed && !this.registered && this.identity) {
+      try {
+        await this.register(this.identity);
+        this.logger.info({ nodeId: this.identity.nodeId }, 'registered again in etcd');
+        this.onRegisteredAgain();
+        return;
+      } catch (err) {
+        // A granted lease we could not register under would only keep itself alive: give it back.
+        const stale = this.lease;
+        this.lease = null;
+        await stale?.revoke().catch(() => undefined);
+        this.logger.warn({ err: (err as Error).message }, 'registration in etcd failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Revokes the lease, so the others see this broker leave at once rather than after the timeout. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const lease = this.lease;
+    this.lease = null;
+    if (lease) await lease.revoke().catch(() => undefined);
+  }
+}

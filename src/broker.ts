@@ -158,6 +158,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info({}, 'shutting down');
+      // Cluster mode: hand leadership to the other replicas while clients can still be redirected.
+      await metadata.leaveCluster?.().catch((err: unknown) => logger.warn({ err: String(err) }, 'controlled shutdown failed; others will notice when the lease expires'));
       await ops?.close();
       detachMetrics?.();
       // Parked long polls answer now instead of holding up the drain.

@@ -120,6 +120,13 @@ export interface MetadataService {
   electLeaders?(partitions: ReadonlyArray<{ topic: string; partition: number }>, type: 'preferred' | 'unclean'): Promise<ElectionResult[]>;
 
   /**
+   * Cluster backends, controlled shutdown: stop counting as a live broker so
+   * leadership moves to the other replicas now, and wait (bounded) until it
+   * has, while this broker still answers clients (with NOT_LEADER_OR_FOLLOWER).
+   */
+  leaveCluster?(): Promise<void>;
+
+  /**
    * Cluster backends: reserves `count` producer ids unique across the cluster
    * and resolves with the first. Absent in single-broker mode, where the
    * broker's own data dir keeps the counter.

@@ -428,6 +428,19 @@ export class EtcdMetadataService implements MetadataService {
     return this.sync.onChange(listener);
   }
 
+  async leaveCluster(): Promise<void> {
+    if (this.closed || !this.registration || !this.sync) return;
+    const self = this.selfIdentity.nodeId;
+    this.controller?.stop();
+    // Revoking the lease removes this broker's entry (and the controller key if it held it) at once.
+    await this.registration.close();
+    const othersAlive = () => [...this.cache.brokers.keys()].some((id) => id !== self);
+    const leadsAny = () => [...this.cache.partitions.values()].some((states) => states.some((s) => s?.leader === self));
+    const started = Date.now();
+    await this.sync.waitFor(() => !othersAlive() || !leadsAny(), this.opts.cluster.sessionTimeoutMs);
+    this.logger.info({ ms: Date.now() - started, stillLeading: othersAlive() && leadsAny() }, 'left the cluster: leadership moved to the other replicas');
+  }
+
   /** Stops the controller, revokes the lease (so other brokers see this one leave at once) and disconnects. */
   async close(): Promise<void> {
     if (this.closed) return;

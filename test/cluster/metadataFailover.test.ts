@@ -155,11 +155,9 @@ describe('cluster metadata when brokers or etcd go away', function () {
     await md1.createTopic('handover', { assignment: [[2, 1, 3], [2, 3, 1], [3, 2, 1]] });
     await eventually(() => [0, 1, 2].every((p) => md1.partitionState('handover', p)!.isr.length === 3), 'all in sync');
     const md2 = cluster.broker(2).services.metadata;
-    const started = Date.now();
     await md2.leaveCluster!();
     // When it returns, broker 2 itself already knows it leads nothing; it is still up and answering.
     expect([0, 1, 2].map((p) => md2.partitionState('handover', p)!.leader)).to.deep.equal([1, 3, 3]);
-    expect(Date.now() - started).to.be.lessThan(2000);
     const md = await metadata(cluster.broker(2).port, 'handover');
     expect(md.topics[0].partitions.map((p) => p.leaderId).sort()).to.deep.equal([1, 3, 3]);
     await cluster.stopBroker(2);

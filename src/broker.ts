@@ -164,6 +164,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       detachMetrics?.();
       // Parked long polls answer now instead of holding up the drain.
       services.fetch?.waiters.shutdown();
+      // Leaders stop leading before the drain, so waiting acks=all produces answer and no ISR shrinks to this broker.
+      services.replication?.quiesce();
       await listeners.close();
       groups.stop();
       await services.replication?.stop();

@@ -100,10 +100,14 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
   const deadline = ctx.now + maxWait;
   // a follower (replica id >= 0) reads up to the log end and reports its progress (src/replication)
   const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
-  const read = (): Promise<PartitionRead[]> =>
-    replicaId >= 0 && ctx.broker.replication
-      ? readForFollower(ctx.broker, targets, maxBytes, replicaId)
+  let firstRead = true;
+  const read = (): Promise<PartitionRead[]> => {
+    const first = firstRead;
+    firstRead = false;
+    return replicaId >= 0 && ctx.broker.replication
+      ? readForFollower(ctx.broker, targets, maxBytes, replicaId, first)
       : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
+  };
   for (;;) {
     const reads = await read();
     let bytes = 0;

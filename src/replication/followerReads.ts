@@ -10,7 +10,7 @@ import { checkLeader } from './leadership';
  * end rather than the high watermark, with the high watermark for the follower
  * to adopt. Batches go out as the same Buffer slices the leader stored.
  */
-export async function readForFollower(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, replicaId: number): Promise<PartitionRead[]> {
+export async function readForFollower(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, replicaId: number, recordProgress: boolean): Promise<PartitionRead[]> {
   const replication = services.replication!;
   let remaining = maxBytes;
   let readAny = false;
@@ -31,7 +31,9 @@ export async function readForFollower(services: BrokerServices, targets: readonl
       out.push(errorRead(t, ErrorCode.OFFSET_OUT_OF_RANGE, log));
       continue;
     }
-    replication.onFollowerFetch(replica, replicaId, t.fetchOffset, Date.now());
+    // once per request: a parked fetch re-reads on every wake, and its offset is news only the first time
+    // (an abandoned parked fetch must not keep a stopped follower looking caught up or bring it back in sync)
+    if (recordProgress) replication.onFollowerFetch(replica, replicaId, t.fetchOffset, Date.now());
     const limit = Math.min(t.maxBytes, remaining);
     const logEndOffset = log.logEndOffset;
     const base = { target: t, errorCode: 0, log, logStartOffset: log.logStartOffset, logEndOffset };

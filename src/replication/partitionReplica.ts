@@ -93,6 +93,11 @@ export class PartitionReplica {
     this.unsubscribeAppend?.();
     this.unsubscribeAppend = null;
     this.followers.clear();
+    this.failWaiters(errorCode);
+  }
+
+  /** Answers every waiting acks=all produce with `errorCode`. */
+  failWaiters(errorCode: number): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) {

@@ -41,12 +41,32 @@ export class ReplicaManager {
 
   /** Takes roles for every known partition and follows metadata changes from now on. */
   async start(): Promise<void> {
+    if (this.config.replicaLagTimeMaxMs <= this.config.replicaFetchWaitMaxMs) {
+      // a follower's progress is taken once per fetch, and an idle follower fetches every replica.fetch.wait.max.ms
+      this.services.logger.warn(this.config, 'replica.lag.time.max.ms should be well above replica.fetch.wait.max.ms, or idle followers leave the ISR');
+    }
     this.unsubscribe = this.services.metadata.onChange((e) => this.onMetadata(e));
     for (const t of this.services.metadata.topics()) this.enqueueTopic(t.name, 0, t.partitions);
     await this.chain;
     const period = Math.max(50, Math.min(1000, Math.floor(this.config.replicaLagTimeMaxMs / 4)));
     this.timer = setInterval(() => this.tick(), period);
     this.timer.unref();
+  }
+
+  /**
+   * The broker begins to shut down and stops serving requests: it must not
+   * shrink the ISR to itself while its followers cannot reach it (the partition
+   * would go offline with it), and produces waiting for followers answer now
+   * (NOT_LEADER_OR_FOLLOWER; clients retry on the next leader) instead of
+   * holding up the drain until their timeout. The ISR stays as it is, so the
+   * controller elects a follower that has every acknowledged record.
+   */
+  quiesce(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // leaders stop leading here: produces (waiting or new) and fetches get NOT_LEADER_OR_FOLLOWER and go elsewhere
+    for (const r of this.replicas.values()) if (r.role === 'leader') r.stop();
   }
 
   async stop(): Promise<void> {

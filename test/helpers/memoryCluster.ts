@@ -383,7 +383,8 @@ export class MemoryCluster {
       port: 0,
       dataDir: this.dataDirs.get(id)!,
       logger: this.opts.logger ?? createLogger('silent'),
-      config: { 'node.id': String(id), 'replica.fetch.backoff.ms': '100', ...(this.opts.config ?? {}) },
+      // short follower long polls: tests use lag times of a few hundred ms, which must exceed them
+      config: { 'node.id': String(id), 'replica.fetch.backoff.ms': '100', 'replica.fetch.wait.max.ms': '100', ...(this.opts.config ?? {}) },
       metadata: async (_config, self) => this.metadata.view(self),
     });
     this.brokers.set(id, handle);

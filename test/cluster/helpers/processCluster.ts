@@ -44,6 +44,7 @@ export class ProcessCluster {
       'broker.session.timeout.ms': '2000',
       'offsets.topic.num.partitions': '3',
       'replica.fetch.backoff.ms': '200',
+      'replica.fetch.wait.max.ms': '200',
       ...this.extra,
     };
   }

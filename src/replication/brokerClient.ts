@@ -1,8 +1,13 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Reader } from '../../protocol/codec/reader';
 import { Writer } from '../../protocol/codec/writer';
 import { apiDescriptor } from '../../protocol/generated/apis';
+import type { SaslAuthenticateResponse } from '../../protocol/generated/messages/SaslAuthenticateResponse';
+import type { SaslHandshakeResponse } from '../../protocol/generated/messages/SaslHandshakeResponse';
 import { FrameDecoder } from '../server/frameDecoder';
+import { saslClientLogin, SaslLoginError } from '../security/sasl/clientLogin';
+import type { InterBrokerSecurity } from '../security/interBroker/settings';
 
 interface Pending {
   apiKey: number;
@@ -13,6 +18,15 @@ interface Pending {
 
 /** Big enough for a full replica fetch response; the leader bounds it with max_bytes anyway. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
+
+/**
+ * The other broker would not let this one in: its TLS handshake refused our
+ * certificate (or we refused its), or it rejected our SASL login. Retrying
+ * does not help until someone fixes the configuration, so owners log it loudly.
+ */
+export class InterBrokerAuthError extends Error {}
 
 /**
  * One Kafka connection from this broker to another, speaking Brook's own
@@ -32,25 +46,58 @@ export class BrokerClient {
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(err));
+    socket.on('error', (err) => this.fail(socket instanceof tls.TLSSocket && /alert|certificate/i.test(err.message) ? new InterBrokerAuthError(`TLS refused: ${err.message}`) : err));
     socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
-  static connect(host: string, port: number, clientId: string, timeoutMs = 5000): Promise<BrokerClient> {
+  /**
+   * Connects with the inter-broker listener's security: TLS with the broker's
+   * truststore (and its own certificate, for listeners that require one), then
+   * the broker's SASL login; `timeoutMs` bounds all of it.
+   */
+  static async connect(host: string, port: number, clientId: string, timeoutMs = 5000, security: InterBrokerSecurity | null = null): Promise<BrokerClient> {
+    const socket = await BrokerClient.dial(host, port, timeoutMs, security);
+    const client = new BrokerClient(socket, clientId);
+    if (!security?.sasl) return client;
+    const timer = setTimeout(() => client.close(), timeoutMs);
+    try {
+      await saslClientLogin(
+        {
+          handshake: (mechanism) => client.request<SaslHandshakeResponse>(SASL_HANDSHAKE, 1, { mechanism }),
+          authenticate: (authBytes) => client.request<SaslAuthenticateResponse>(SASL_AUTHENTICATE, 1, { authBytes }),
+        },
+        security.sasl,
+      );
+      return client;
+    } catch (err) {
+      client.close();
+      if (err instanceof SaslLoginError) throw new InterBrokerAuthError(`${host}:${port} refused the login of ${security.sasl.username} (${security.sasl.mechanism}): ${err.message}`);
+      if (client.closedError?.message === 'client closed') throw new Error(`SASL login at ${host}:${port} timed out`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private static dial(host: string, port: number, timeoutMs: number, security: InterBrokerSecurity | null): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port });
+      const secure = security?.tls ?? null;
+      const s = secure ? tls.connect({ ...secure, host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new Error(`connect to ${host}:${port} timed out`));
       }, timeoutMs);
-      s.once('error', (err) => {
+      s.once('error', (err: Error & { code?: string }) => {
         clearTimeout(timer);
-        reject(err);
+        s.destroy();
+        // A certificate problem on either side surfaces as a TLS alert or a verification error here.
+        const tlsRefusal = secure && (err.code?.startsWith('ERR_SSL') || err.code?.includes('CERT') || /certificate|alert|handshake/i.test(err.message));
+        reject(tlsRefusal ? new InterBrokerAuthError(`TLS with ${host}:${port} failed: ${err.message}`) : err);
       });
-      s.once('connect', () => {
+      s.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
-        resolve(new BrokerClient(s, clientId));
+        resolve(s);
       });
     });
   }

@@ -7,7 +7,8 @@ import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { invalidateProducerState } from '../../storage/producerStateStore';
 import type { Logger } from '../log';
-import { BrokerClient } from './brokerClient';
+import type { InterBrokerSecurity } from '../security/interBroker/settings';
+import { BrokerClient, InterBrokerAuthError } from './brokerClient';
 import type { ReplicationConfig } from './config';
 
 const FETCH_VERSION = 12;
@@ -28,6 +29,8 @@ export interface FetcherHost {
   selfId: number;
   config: ReplicationConfig;
   logger: Logger;
+  /** How to reach the leader on the inter-broker listener (TLS, SASL login); null = plain TCP. */
+  security: InterBrokerSecurity | null;
   /** Address of a live broker, null when it is not registered. */
   addressOf(nodeId: number): { host: string; port: number } | null;
 }
@@ -45,6 +48,8 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 export class FollowerFetcher {
   private readonly partitions = new Map<string, Followed>();
   private client: BrokerClient | null = null;
+  /** Set once a refused login was logged, so a misconfigured broker warns once per leader, not every retry. */
+  private authRefusalLogged = false;
   private running = true;
   private signal: (() => void) | null = null;
   /** The log work (append, truncate) of the current round; removal waits for it. */
@@ -132,7 +137,12 @@ export class FollowerFetcher {
         }
       } catch (err) {
         if (!this.running) break;
-        this.host.logger.debug({ leader: this.leaderId, err: err instanceof Error ? err.message : String(err) }, 'replica fetch failed');
+        if (err instanceof InterBrokerAuthError) {
+          if (!this.authRefusalLogged) this.host.logger.error({ leader: this.leaderId, err: err.message }, 'the leader refused this broker\'s inter-broker login; check the inter-broker listener\'s credentials and certificates');
+          this.authRefusalLogged = true;
+        } else {
+          this.host.logger.debug({ leader: this.leaderId, err: err instanceof Error ? err.message : String(err) }, 'replica fetch failed');
+        }
         this.client?.close();
         this.client = null;
         await this.pause(Math.min(this.host.config.replicaFetchBackoffMs, 200));
@@ -146,7 +156,9 @@ export class FollowerFetcher {
     if (this.client && !this.client.closed) return this.client;
     const addr = this.host.addressOf(this.leaderId);
     if (!addr) return null;
-    this.client = await BrokerClient.connect(addr.host, addr.port, `brook-replica-${this.host.selfId}`);
+    this.client = await BrokerClient.connect(addr.host, addr.port, `brook-replica-${this.host.selfId}`, undefined, this.host.security);
+    if (this.authRefusalLogged) this.host.logger.info({ leader: this.leaderId }, 'inter-broker login accepted again');
+    this.authRefusalLogged = false;
     return this.client;
   }
 

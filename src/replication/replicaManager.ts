@@ -7,6 +7,8 @@ import { ErrorCode } from '../../protocol/errors';
 import type { ReplicationConfig } from './config';
 import { FollowerFetcher } from './followerFetcher';
 import { PartitionReplica } from './partitionReplica';
+import { interBrokerAddress } from '../security/interBroker/address';
+import { interBrokerSecurityOf, type InterBrokerSecurity } from '../security/interBroker/settings';
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -35,12 +37,18 @@ export class ReplicaManager {
     readonly config: ReplicationConfig,
   ) {}
 
+  /** How this broker reaches the others (read once per config; a bad setting fails the broker's start). */
+  private get interBroker(): InterBrokerSecurity {
+    return interBrokerSecurityOf(this.services.config);
+  }
+
   get selfId(): number {
     return this.services.metadata.self().nodeId;
   }
 
   /** Takes roles for every known partition and follows metadata changes from now on. */
   async start(): Promise<void> {
+    void this.interBroker;
     if (this.config.replicaLagTimeMaxMs <= this.config.replicaFetchWaitMaxMs) {
       // a follower's progress is taken once per fetch, and an idle follower fetches every replica.fetch.wait.max.ms
       this.services.logger.warn(this.config, 'replica.lag.time.max.ms should be well above replica.fetch.wait.max.ms, or idle followers leave the ISR');
@@ -195,9 +203,10 @@ export class ReplicaManager {
         selfId: this.selfId,
         config: this.config,
         logger: this.services.logger,
+        security: this.interBroker,
         addressOf: (id) => {
           const b = this.services.metadata.brokers().find((x) => x.nodeId === id);
-          return b ? { host: b.host, port: b.port } : null;
+          return b ? interBrokerAddress(b, this.interBroker.listenerName) : null;
         },
       });
       this.fetchers.set(leaderId, f);

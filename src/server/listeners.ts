@@ -1,5 +1,6 @@
 import type { BrokerConfig } from '../config/brokerConfig';
 import type { BrokerServices, SecurityProtocol } from '../handlers/types';
+import { interBrokerListenerName } from '../security/interBroker/settings';
 import { listenerSaslSettings } from '../security/sasl/listenerSasl';
 import { listenerTlsSettings } from '../security/tls/listenerTls';
 import type { ConnectionLimits } from './connection';
@@ -23,10 +24,7 @@ export interface RunningListeners {
 
 /** Reads every listener's TLS and SASL settings; throws on bad configuration before any port is bound. */
 export function listenerSpecs(config: BrokerConfig): ListenerSpec[] {
-  const inter = config.raw['inter.broker.listener.name'];
-  if (inter !== undefined && !config.listeners.some((l) => l.name === inter.toUpperCase())) {
-    throw new Error(`inter.broker.listener.name: ${inter} is not one of the listeners (${config.listeners.map((l) => l.name).join(', ')})`);
-  }
+  interBrokerListenerName(config);
   return config.listeners.map((l) => {
     const tls = l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL' ? listenerTlsSettings(config.raw, l.name) : null;
     const sasl = l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL' ? listenerSaslSettings(config.raw, l.name) : null;
@@ -73,9 +71,9 @@ export async function startListeners(services: BrokerServices, config: BrokerCon
 /**
  * The listener whose advertised address this broker registers in the cluster's
  * metadata, which other brokers (replica fetchers) and clients asking another
- * broker use: `inter.broker.listener.name`, else the first listener.
+ * broker use: `inter.broker.listener.name` or `security.inter.broker.protocol`, else the first listener.
  */
 export function interBrokerListener(bound: BoundListener[], config: BrokerConfig): BoundListener {
-  const name = config.raw['inter.broker.listener.name']?.toUpperCase();
+  const name = interBrokerListenerName(config);
   return bound.find((l) => l.name === name) ?? bound[0];
 }

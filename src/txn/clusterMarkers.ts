@@ -4,6 +4,8 @@ import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
 import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import { BrokerClient } from '../replication/brokerClient';
+import { interBrokerAddress } from '../security/interBroker/address';
+import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { afterMarker } from './clusterOffsets';
 import { writeTxnMarker } from './markers';
 
@@ -48,7 +50,9 @@ export class MarkerWriter {
     }
     const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
     if (!broker) throw new Error(`broker ${nodeId} is not registered`);
-    const p = BrokerClient.connect(broker.host, broker.port, `brook-txn-${this.services.metadata.self().nodeId}`);
+    const security = interBrokerSecurityOf(this.services.config);
+    const at = interBrokerAddress(broker, security.listenerName);
+    const p = BrokerClient.connect(at.host, at.port, `brook-txn-${this.services.metadata.self().nodeId}`, undefined, security);
     this.clients.set(nodeId, p);
     p.catch(() => this.clients.delete(nodeId));
     return p;

@@ -6,11 +6,9 @@ import { ApiKey, apiDescriptor } from '../../../protocol/generated/apis';
 import type { ApiVersionsResponse } from '../../../protocol/generated/messages/ApiVersionsResponse';
 import { FrameDecoder } from '../../server/frameDecoder';
 import { CliError, ExitCode } from './errors';
-import { ErrorCode } from '../../../protocol/errors';
 import type { SaslAuthenticateResponse } from '../../../protocol/generated/messages/SaslAuthenticateResponse';
 import type { SaslHandshakeResponse } from '../../../protocol/generated/messages/SaslHandshakeResponse';
-import { ScramClient } from '../../security/scram/client';
-import { scramMechanismByName } from '../../security/scram/credential';
+import { SaslLoginError, saslClientLogin } from '../../security/sasl/clientLogin';
 import { PLAINTEXT_SECURITY, type CliSecurity } from './clientSecurity';
 
 /**
@@ -73,27 +71,17 @@ export class RawAdminConnection {
 
   /** SASL login with SaslHandshake v1 + SaslAuthenticate (PLAIN, or SCRAM with the server's signature checked). */
   private async authenticate(sasl: NonNullable<CliSecurity['sasl']>): Promise<void> {
-    const hs = await this.send<SaslHandshakeResponse>(ApiKey.SaslHandshake, 1, { mechanism: sasl.mechanism });
-    if (hs.errorCode !== ErrorCode.NONE) throw new CliError(`the broker does not accept SASL ${sasl.mechanism} here (it offers ${hs.mechanisms.join(', ') || 'none'})`);
-    const step = async (token: Buffer): Promise<Buffer> => {
-      const res = await this.request<SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, { authBytes: token });
-      if (res.errorCode !== ErrorCode.NONE) throw new CliError(`SASL authentication failed: ${res.errorMessage ?? res.errorCode}`);
-      return res.authBytes;
-    };
-    const scram = scramMechanismByName(sasl.mechanism);
-    if (!scram) {
-      await step(Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'));
-      return;
-    }
-    const client = new ScramClient(scram, sasl.username, sasl.password);
-    const serverFirst = await step(client.first());
-    let final: Buffer;
     try {
-      final = client.final(serverFirst);
+      await saslClientLogin(
+        {
+          handshake: (mechanism) => this.send<SaslHandshakeResponse>(ApiKey.SaslHandshake, 1, { mechanism }),
+          authenticate: (authBytes) => this.request<SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, { authBytes }),
+        },
+        sasl,
+      );
     } catch (err) {
-      throw new CliError(`SASL authentication failed: ${(err as Error).message}`);
+      throw err instanceof SaslLoginError ? new CliError(err.message) : err;
     }
-    if (!client.verifyServerFinal(await step(final))) throw new CliError('SASL authentication failed: the broker could not prove it knows the credential');
   }
 
   /** The highest version of `apiKey` both sides speak. */

@@ -60,6 +60,10 @@ export type MetadataEvent =
   /** A broker registered, re-registered with a new address, or its lease expired. */
   | { type: 'brokers-changed' };
 
+/** A cluster broker's hold on its registration: lost when it cannot renew it, regained once re-synced. */
+export type SessionState = 'lost' | 'regained';
+export type SessionListener = (state: SessionState) => void;
+
 export type MetadataListener = (e: MetadataEvent) => void | Promise<void>;
 
 export interface CreateTopicOptions {
@@ -132,6 +136,15 @@ export interface MetadataService {
    * broker's own data dir keeps the counter.
    */
   reserveProducerIds?(count: number): Promise<bigint>;
+
+  /**
+   * Cluster backends: 'lost' when this broker could not renew its session for
+   * long enough that the controller may already have moved its leaderships
+   * (it must stop acting as leader), 'regained' once it has re-registered and
+   * caught up with the metadata (it follows the current states again).
+   * Returns an unsubscribe function.
+   */
+  onSessionChange?(listener: SessionListener): () => void;
 
   /**
    * Returns an unsubscribe function. A listener may return a promise: the

@@ -28,6 +28,9 @@ export class ReplicaManager {
   private timer: NodeJS.Timeout | null = null;
   private lastCheckpoint = Date.now();
   private stopped = false;
+  /** The broker lost its metadata session: it leads nothing until the session is regained. */
+  private fenced = false;
+  private unsubscribeSession: (() => void) | null = null;
   /** ISR changes this broker got accepted as leader, for metrics. */
   isrShrinks = 0;
   isrExpands = 0;
@@ -54,6 +57,7 @@ export class ReplicaManager {
       this.services.logger.warn(this.config, 'replica.lag.time.max.ms should be well above replica.fetch.wait.max.ms, or idle followers leave the ISR');
     }
     this.unsubscribe = this.services.metadata.onChange((e) => this.onMetadata(e));
+    this.unsubscribeSession = this.services.metadata.onSessionChange?.((s) => this.onSession(s === 'lost')) ?? null;
     for (const t of this.services.metadata.topics()) this.enqueueTopic(t.name, 0, t.partitions);
     await this.chain;
     const period = Math.max(50, Math.min(1000, Math.floor(this.config.replicaLagTimeMaxMs / 4)));
@@ -77,9 +81,27 @@ export class ReplicaManager {
     for (const r of this.replicas.values()) if (r.role === 'leader') r.stop();
   }
 
+  /**
+   * Lost session: the controller may have elected another leader this broker
+   * cannot hear of, so it stops leading now (produces of any acks get
+   * NOT_LEADER_OR_FOLLOWER, the high watermark stops) rather than acknowledge
+   * writes the new leader will truncate. Regained: every partition takes its
+   * role from the current metadata again.
+   */
+  private onSession(lost: boolean): void {
+    if (this.stopped) return;
+    this.fenced = lost;
+    if (lost) {
+      for (const r of this.replicas.values()) if (r.role === 'leader') r.stop();
+      return;
+    }
+    for (const t of this.services.metadata.topics()) this.enqueueTopic(t.name, 0, t.partitions);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    this.unsubscribeSession?.();
     if (this.timer) clearInterval(this.timer);
     await this.chain;
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
@@ -173,6 +195,11 @@ export class ReplicaManager {
       this.replicas.set(key, replica);
     }
     if (state.leader === self) {
+      if (this.fenced) {
+        // a stale view while cut off from the metadata: leading resumes only after the session is regained
+        if (replica.role === 'leader') replica.stop();
+        return;
+      }
       if (replica.role === 'leader' && replica.state.leaderEpoch === state.leaderEpoch) {
         replica.updateState(state, now);
         return;

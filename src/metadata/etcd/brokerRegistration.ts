@@ -1,6 +1,6 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../../log';
-import type { BrokerIdentity } from '../types';
+import type { BrokerIdentity, SessionListener, SessionState } from '../types';
 import { encodeBroker, type KeyLayout } from './layout';
 import type { WatchedCache } from './watchedCache';
 
@@ -16,6 +16,13 @@ export class BrokerRegistration {
   private registered = false;
   private closed = false;
   private identity: BrokerIdentity | null = null;
+  /** When etcd last confirmed the lease (grant or keepalive answer). */
+  private lastRenewed = 0;
+  /** False from a lost session until this broker has caught up with etcd again. */
+  private sessionHeld = true;
+  private resyncing = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly sessionListeners = new Set<SessionListener>();
 
   constructor(
     private readonly client: Etcd3,
@@ -57,7 +64,80 @@ export class BrokerRegistration {
       revision = updated.header.revision;
     }
     this.registered = true;
+    this.lastRenewed = Date.now();
     await this.sync.caughtUp(revision);
+    this.startWatchdog();
+    this.setSession('regained');
+  }
+
+  /**
+   * How long without a renewal before this broker stops trusting its session.
+   * Earlier than the lease TTL (which is at least the session timeout): etcd
+   * expires the lease, and the controller moves leadership, at most that long
+   * after the last renewal this broker heard of, so a broker that fences itself
+   * first never acknowledges writes a new leader will not have.
+   */
+  get fenceAfterMs(): number {
+    return Math.max(Math.floor((this.sessionTimeoutMs * 2) / 3), this.sessionTimeoutMs - 1000);
+  }
+
+  /** Session lost (renewals failing) and regained (re-synced with etcd); returns an unsubscribe function. */
+  onSessionChange(listener: SessionListener): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+
+  get sessionLost(): boolean {
+    return !this.sessionHeld;
+  }
+
+  private setSession(state: SessionState): void {
+    const held = state === 'regained';
+    if (this.sessionHeld === held || this.closed) return;
+    this.sessionHeld = held;
+    if (held) this.logger.info({ nodeId: this.identity?.nodeId }, 'etcd session regained: following the current metadata');
+    else this.logger.warn({ nodeId: this.identity?.nodeId, msSinceRenewal: Date.now() - this.lastRenewed }, 'etcd session lost: no longer acting as leader');
+    for (const l of this.sessionListeners) {
+      try {
+        l(state);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'session listener failed');
+      }
+    }
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog || this.closed) return;
+    const period = Math.max(20, Math.min(200, Math.floor(this.sessionTimeoutMs / 20)));
+    this.watchdog = setInterval(() => {
+      if (this.sessionHeld && Date.now() - this.lastRenewed > this.fenceAfterMs) this.setSession('lost');
+    }, period);
+    this.watchdog.unref();
+  }
+
+  /**
+   * A renewal after a lost session: the lease survived, but events may have
+   * been missed while etcd was unreachable, so the session counts as regained
+   * only once the watch has caught up with etcd's current revision.
+   */
+  private async resync(): Promise<void> {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    try {
+      while (!this.closed && !this.sessionHeld && this.registered) {
+        try {
+          const res = await this.client.get(this.keys.broker(this.identity!.nodeId)).exec();
+          await this.sync.caughtUp(res.header.revision);
+          if (this.registered && Date.now() - this.lastRenewed <= this.fenceAfterMs) this.setSession('regained');
+          return;
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, 'catching up with etcd failed; retrying');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      this.resyncing = false;
+    }
   }
 
   /** The lease id while registered. */
@@ -68,11 +148,17 @@ export class BrokerRegistration {
   private async grantLease(): Promise<Lease> {
     const ttl = Math.max(1, Math.ceil(this.sessionTimeoutMs / 1000));
     const lease = this.client.lease(ttl, { autoKeepAlive: true });
+    lease.on('keepaliveSucceeded', () => {
+      if (this.lease !== lease) return;
+      this.lastRenewed = Date.now();
+      if (!this.sessionHeld) void this.resync();
+    });
     lease.on('lost', (err) => {
       if (this.closed || this.lease !== lease) return;
       this.logger.warn({ err: err.message }, 'broker lease lost; registering again');
       this.lease = null;
       this.registered = false;
+      this.setSession('lost');
       void this.reRegister();
     });
     await lease.grant();
@@ -100,6 +186,8 @@ export class BrokerRegistration {
   /** Revokes the lease, so the others see this broker leave at once rather than after the timeout. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     const lease = this.lease;
     this.lease = null;
     if (lease) await lease.revoke().catch(() => undefined);

@@ -13,6 +13,7 @@ import {
   type MetadataListener,
   type MetadataService,
   type PartitionState,
+  type SessionListener,
   type TopicInfo,
 } from '../types';
 import { BrokerRegistration } from './brokerRegistration';
@@ -421,6 +422,16 @@ export class EtcdMetadataService implements MetadataService {
       this.logger.warn({ err: (err as Error).message }, 'etcd request failed');
       throw new MetadataError(ErrorCode.REQUEST_TIMED_OUT, `etcd unavailable: ${(err as Error).message}`);
     }
+  }
+
+  onSessionChange(listener: SessionListener): () => void {
+    if (!this.registration) throw new Error('metadata service is not open');
+    return this.registration.onSessionChange(listener);
+  }
+
+  /** True while this broker cannot trust its registration (etcd unreachable too long, or re-syncing). */
+  get sessionLost(): boolean {
+    return this.registration?.sessionLost ?? false;
   }
 
   onChange(listener: MetadataListener): () => void {

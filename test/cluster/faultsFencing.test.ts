@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { ProcessCluster, until } from './helpers/processCluster';
+import { TcpProxy } from '../helpers/tcpProxy';
+import { RawClient } from '../helpers/rawClient';
+import { batchOf, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
+import { ErrorCode } from '../../protocol/errors';
+
+/** Every record of a partition as one broker serves it to consumers (up to its high watermark). */
+async function readAll(port: number, topic: string): Promise<Map<number, string>> {
+  const client = await RawClient.connect(port);
+  try {
+    const out = new Map<number, string>();
+    let offset = 0;
+    for (;;) {
+      const res = await fetchRaw(client, fetchRequest([{ topic, partition: 0, offset }]));
+      const p = res.responses[0]!.partitions[0]!;
+      if (p.errorCode !== 0) throw new Error(`fetch error ${p.errorCode}`);
+      const recs = recordsOf(p.records as Buffer | null).filter((r) => r.offset >= offset);
+      for (const r of recs) out.set(r.offset, r.value!);
+      if (recs.length === 0) {
+        if (offset >= Number(p.highWatermark)) return out;
+        throw new Error(`no records at ${offset} below the high watermark ${p.highWatermark}`);
+      }
+      offset = recs[recs.length - 1]!.offset + 1;
+    }
+  } finally {
+    client.close();
+  }
+}
+
+describe('cluster faults: a leader that lost its etcd session fences itself', function () {
+  this.timeout(180_000);
+  let c: ProcessCluster;
+  let proxy: TcpProxy | null = null;
+
+  afterEach(async () => {
+    await c?.stop();
+    await proxy?.close();
+    proxy = null;
+  });
+
+  it('an acks=1 producer writing to a leader cut off from etcd gets NOT_LEADER_OR_FOLLOWER after the session timeout instead of acknowledgements that are later lost; every acked message survives', async () => {
+    c = await ProcessCluster.start([2, 3], { 'replica.lag.time.max.ms': '3000' });
+    proxy = await TcpProxy.start('127.0.0.1', Number(new URL(c.etcd.endpoint).port));
+    await c.startBroker(1, { 'etcd.endpoints': proxy.url });
+    const admin = await c.adminClient();
+    await admin.createTopics({ topics: [{ topic: 'fenced', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }], waitForLeaders: true });
+    await until('broker 1 leads on every broker', async () => {
+      for (const id of [1, 2, 3]) if ((await c.partitionAt(id, 'fenced', 0)).leader !== 1) return false;
+      return true;
+    });
+
+    const client = await RawClient.connect(c.brokers.get(1)!.port);
+    const acked = new Map<number, string>();
+    let n = 0;
+    const produceOne = async () => {
+      const value = `m${n++}`;
+      const r = await produceRaw(client, 'fenced', 0, batchOf([{ value: Buffer.from(value) }]), { acks: 1 });
+      if (r.errorCode === 0) acked.set(Number(r.baseOffset), value);
+      return r.errorCode;
+    };
+    try {
+      while (acked.size < 30) expect(await produceOne()).to.equal(0);
+      proxy.blackhole();
+      const cutAt = Date.now();
+      // the isolated leader keeps taking acks=1 writes until its session is gone, then refuses them
+      let firstRefusal = -1;
+      while (Date.now() - cutAt < 20_000) {
+        const code = await produceOne();
+        if (code !== 0) {
+          expect(code).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+          firstRefusal = Date.now() - cutAt;
+          break;
+        }
+      }
+      expect(firstRefusal, 'the isolated leader never stopped acknowledging').to.be.greaterThan(0);
+      // session timeout 2000 ms: the broker fences itself before its lease can expire, not long after
+      expect(firstRefusal).to.be.below(5_000);
+      await until('leadership moved off the isolated broker', async () => {
+        const p = await c.partitionAt(2, 'fenced', 0);
+        return p.leader !== 1 && p.leader !== -1;
+      });
+      // still cut off: every write it is sent is refused, none acknowledged
+      for (let i = 0; i < 20; i++) expect(await produceOne()).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    } finally {
+      client.close();
+    }
+
+    proxy.heal();
+    await until('the isolated broker follows the new leader', async () => (await c.partitionAt(1, 'fenced', 0)).leader !== 1);
+    await until('the isolated broker back in the ISR', async () => (await c.partitionAt(2, 'fenced', 0)).isr.includes(1), 60_000);
+    const leader = (await c.partitionAt(2, 'fenced', 0)).leader;
+    const stored = await readAll(c.brokers.get(leader)!.port, 'fenced');
+    expect(acked.size).to.be.greaterThan(30);
+    for (const [offset, value] of acked) expect(stored.get(offset), `acked ${value} at offset ${offset}`).to.equal(value);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors';
 import type { Clock } from './clock';
+import { groupWriteError } from './writeErrors';
 import type { GroupConfig } from './config';
 import {
   ClassicGroup,
@@ -233,7 +234,17 @@ export class ClassicCoordinator {
       // Persist the new member id so a coordinator restart does not resurrect the fenced one.
       void this.hooks.persistGroup(group).then(
         () => reply(this.joinResultFor(group, member, wasLeader)),
-        () => reply(joinError(newMemberId, ErrorCode.UNKNOWN_SERVER_ERROR)),
+        (err: unknown) => {
+          // Kafka's way: the write did not happen, so the old member id stays the group's.
+          if (group.members.get(newMemberId) === member && group.staticMembers.get(p.groupInstanceId!) === newMemberId) {
+            group.members.delete(newMemberId);
+            member.memberId = oldMemberId;
+            group.members.set(oldMemberId, member);
+            group.staticMembers.set(p.groupInstanceId!, oldMemberId);
+            if (wasLeader && group.leaderId === newMemberId) group.leaderId = oldMemberId;
+          }
+          reply(joinError(newMemberId, groupWriteError(err)));
+        },
       );
       return;
     }
@@ -366,9 +377,9 @@ export class ClassicCoordinator {
         this.hooks.log('group stable', { group: group.groupId, generation, members: group.members.size });
         this.propagateAssignment(group, ErrorCode.NONE);
       },
-      () => {
+      (err: unknown) => {
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
-        this.resetAndPropagateAssignmentError(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        this.resetAndPropagateAssignmentError(group, groupWriteError(err));
         this.prepareRebalance(group, 'failed to persist the assignment');
       },
     );

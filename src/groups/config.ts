@@ -20,6 +20,8 @@ export interface GroupConfig {
   consumerSessionTimeoutMs: number;
   /** group.consumer.heartbeat.interval.ms (KIP-848 groups) */
   consumerHeartbeatIntervalMs: number;
+  /** offsets.commit.timeout.ms: how long a coordinator write waits for the ISR (cluster mode) */
+  offsetsCommitTimeoutMs: number;
 }
 
 export const DEFAULT_GROUP_CONFIG: GroupConfig = {
@@ -33,6 +35,7 @@ export const DEFAULT_GROUP_CONFIG: GroupConfig = {
   offsetsTopicPartitions: 50,
   consumerSessionTimeoutMs: 45_000,
   consumerHeartbeatIntervalMs: 5_000,
+  offsetsCommitTimeoutMs: 5_000,
 };
 
 /** Maps Kafka-style properties (`group.initial.rebalance.delay.ms=0`) onto a GroupConfig. */
@@ -59,5 +62,6 @@ export function groupConfigFromProperties(props: ReadonlyMap<string, string> | R
   set('offsetsTopicPartitions', num('offsets.topic.num.partitions'));
   set('consumerSessionTimeoutMs', num('group.consumer.session.timeout.ms'));
   set('consumerHeartbeatIntervalMs', num('group.consumer.heartbeat.interval.ms'));
+  set('offsetsCommitTimeoutMs', num('offsets.commit.timeout.ms'));
   return out;
 }

@@ -4,6 +4,8 @@ import { ASSIGNORS, type AssignorMember, type TopicAssignment } from './assignor
 import type { Clock } from './clock';
 import type { GroupConfig } from './config';
 import { ConsumerGroup, ConsumerMember, snapshotConsumerGroup } from './consumerGroup';
+import type { ConsumerGroupSnapshot } from './offsetsTopicRecords';
+import { groupWriteError } from './writeErrors';
 
 export interface CatalogTopic {
   name: string;
@@ -52,6 +54,8 @@ export interface ConsumerHooks {
   groupFor(groupId: string, create: boolean): ConsumerGroup | null | undefined;
   /** Persists the group's state; the promise settles once durable. */
   persist(group: ConsumerGroup): Promise<void>;
+  /** A heartbeat's write failed: puts the group back as it was before it (null: it did not exist). */
+  rollback?(groupId: string, before: ConsumerGroupSnapshot | null): void;
   log(msg: string, fields: Record<string, unknown>): void;
 }
 
@@ -96,14 +100,17 @@ export class ConsumerCoordinator {
    */
   async heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
     const existing = p.groupId ? this.hooks.groupFor(p.groupId, false) : undefined;
-    const before = existing ? JSON.stringify(snapshotConsumerGroup(existing)) : null;
+    const beforeSnapshot = existing ? snapshotConsumerGroup(existing) : null;
+    const before = beforeSnapshot ? JSON.stringify(beforeSnapshot) : null;
     const out = this.apply(p);
     const group = p.groupId ? this.hooks.groupFor(p.groupId, false) : undefined;
     if (group && JSON.stringify(snapshotConsumerGroup(group)) !== before) {
       try {
         await this.hooks.persist(group);
-      } catch {
-        return this.outcome(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The group state could not be persisted.', p.memberId);
+      } catch (err) {
+        // Kafka's coordinator reverts what a failed write would have changed; the member retries.
+        this.hooks.rollback?.(p.groupId, beforeSnapshot);
+        return this.outcome(groupWriteError(err), 'The group state could not be persisted.', p.memberId);
       }
     }
     return out;

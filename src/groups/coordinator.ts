@@ -25,8 +25,10 @@ import {
   encodeGroupMetadataValue,
   encodeOffsetCommitKey,
   encodeOffsetCommitValue,
+  type ConsumerGroupSnapshot,
 } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
+import { commitWriteError, groupWriteError } from './writeErrors';
 
 export interface GroupLogger {
   info(obj: object, msg?: string): void;
@@ -169,6 +171,7 @@ export class GroupCoordinator {
     this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
       groupFor: (id, create) => this.consumerGroup(id, create),
       persist: (g) => this.appendLog(g.groupId, [{ key: encodeConsumerGroupKey(g.groupId), value: encodeConsumerGroupValue(snapshotConsumerGroup(g)) }]),
+      rollback: (id, before) => this.rollbackConsumerGroup(id, before),
       log: (msg, fields) => this.logger?.info(fields, msg),
     }, DEFAULT_ASSIGNOR);
     this.classic = new ClassicCoordinator(this.clock, this.config, {
@@ -337,6 +340,18 @@ export class GroupCoordinator {
     return g;
   }
 
+  private rollbackConsumerGroup(groupId: string, before: ConsumerGroupSnapshot | null): void {
+    const current = this.consumerGroups.get(groupId);
+    if (current) this.consumer.shutdownGroup(current);
+    if (before === null) {
+      this.consumerGroups.delete(groupId);
+      return;
+    }
+    const g = restoreConsumerGroup(groupId, before);
+    this.consumerGroups.set(groupId, g);
+    this.consumer.restoreTimers(g);
+  }
+
   consumerHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
     return this.consumer.heartbeat(p);
   }
@@ -481,7 +496,8 @@ export class GroupCoordinator {
       await this.appendLog(p.groupId, records);
     } catch (err) {
       this.logger?.warn({ group: p.groupId, err: String(err) }, 'offset commit not persisted');
-      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE } : r));
+      const code = commitWriteError(err);
+      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
     }
     for (const { o, value } of accepted) this.offsets.put(p.groupId, o.topic, o.partition, value);
     return results;
@@ -549,7 +565,12 @@ export class GroupCoordinator {
         }
       }
     }
-    await this.appendLog(groupId, records);
+    try {
+      await this.appendLog(groupId, records);
+    } catch (err) {
+      this.logger?.warn({ group: groupId, err: String(err) }, 'offset deletion not persisted');
+      return { errorCode: groupWriteError(err), results: [] };
+    }
     for (const k of toDelete) this.offsets.delete(groupId, k.topic, k.partition);
     return { errorCode: ErrorCode.NONE, results };
   }
@@ -625,11 +646,16 @@ export class GroupCoordinator {
     if (!g && !cg && !this.offsets.hasOffsets(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (g && !g.is('Empty') && !g.is('Dead')) return ErrorCode.NON_EMPTY_GROUP;
     if (cg && cg.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
-    if (cg) {
+    try {
+      await this.removeGroupAndOffsets(groupId);
+    } catch (err) {
+      this.logger?.warn({ group: groupId, err: String(err) }, 'group deletion not persisted');
+      return groupWriteError(err);
+    }
+    if (cg && this.consumerGroups.get(groupId) === cg) {
       cg.dead = true;
       this.consumerGroups.delete(groupId);
     }
-    await this.removeGroupAndOffsets(groupId);
     return ErrorCode.NONE;
   }
 
@@ -666,11 +692,17 @@ export class GroupCoordinator {
       const expired = this.offsets.expired(groupId, now, this.config.offsetsRetentionMs, emptySince);
       if (expired.length === 0) continue;
       const records = expired.map((k) => ({ key: encodeOffsetCommitKey(groupId, k.topic, k.partition), value: null }));
-      await this.appendLog(groupId, records);
+      try {
+        await this.appendLog(groupId, records);
+      } catch (err) {
+        // not applied; the next check tries again
+        this.logger?.warn({ group: groupId, err: String(err) }, 'offset expiry not persisted');
+        continue;
+      }
       for (const k of expired) this.offsets.delete(groupId, k.topic, k.partition);
       removed += expired.length;
       this.logger?.info({ group: groupId, partitions: expired.length }, 'expired committed offsets');
-      if (g && g.is('Empty') && !this.offsets.hasOffsets(groupId)) await this.removeGroupAndOffsets(groupId);
+      if (g && g.is('Empty') && !this.offsets.hasOffsets(groupId)) await this.removeGroupAndOffsets(groupId).catch((err: unknown) => this.logger?.warn({ group: groupId, err: String(err) }, 'group removal not persisted'));
     }
     return removed;
   }

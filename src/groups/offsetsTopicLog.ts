@@ -4,6 +4,7 @@ import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
+import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
 
 export interface OffsetsTopicDeps {
   metadata: {
@@ -15,6 +16,8 @@ export interface OffsetsTopicDeps {
   partitions: number;
   /** Cluster mode: whether this broker keeps a replica of the partition (only those have logs here). */
   hosts?: (partition: number) => boolean;
+  /** Cluster mode: appends are refused off the leader and confirmed only once the ISR has them (acks=all). */
+  writes?: ReplicatedWrites;
 }
 
 interface PendingAppend {
@@ -103,14 +106,27 @@ export class OffsetsTopicLog implements GroupStateLog {
         try {
           const log = this.logFor(partition);
           if (!log) throw new Error(`no replica of ${OFFSETS_TOPIC}-${partition} on this broker`);
-          await log.append(batch);
-          for (const a of q) a.resolve();
+          const writes = this.deps.writes;
+          if (writes) ReplicatedWrites.ok(writes.check(partition), `${OFFSETS_TOPIC}-${partition} write`);
+          const res = await log.append(batch);
+          // The ISR wait does not hold up the next batch: the high watermark only moves forward.
+          if (writes?.replicated) void this.settleReplicated(writes, partition, res.lastOffset, q);
+          else for (const a of q) a.resolve();
         } catch (err) {
           for (const a of q) a.reject(err);
         }
       }
     } finally {
       this.writing.delete(partition);
+    }
+  }
+
+  private async settleReplicated(writes: ReplicatedWrites, partition: number, lastOffset: number, q: PendingAppend[]): Promise<void> {
+    try {
+      ReplicatedWrites.ok(await writes.awaitIsr(partition, lastOffset), `${OFFSETS_TOPIC}-${partition} replication`);
+      for (const a of q) a.resolve();
+    } catch (err) {
+      for (const a of q) a.reject(err);
     }
   }
 

@@ -8,6 +8,9 @@ import { OFFSETS_TOPIC } from './offsetsTopicRecords';
 import { groupConfigFromProperties } from './config';
 import { GroupCoordinator } from './coordinator';
 import { OffsetsTopicLog } from './offsetsTopicLog';
+import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+import { minInsyncFor } from '../replication/config';
+import { DEFAULT_GROUP_CONFIG } from './config';
 
 /**
  * Builds the broker's group coordinator on top of its metadata and storage:
@@ -23,6 +26,13 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     partitions: config.offsetsTopicPartitions ?? 50,
     // Cluster mode: only this broker's replicas of __consumer_offsets have logs here.
     hosts: services.clustered ? (p) => hostsReplica(services.metadata, OFFSETS_TOPIC, p) : undefined,
+    // Like Kafka's offsets.commit.required.acks=-1: the topic's min.insync.replicas, else the broker's.
+    writes: services.replication
+      ? new ReplicatedWrites(services, OFFSETS_TOPIC, {
+          timeoutMs: config.offsetsCommitTimeoutMs ?? DEFAULT_GROUP_CONFIG.offsetsCommitTimeoutMs,
+          minInsync: () => minInsyncFor(services.metadata.topic(OFFSETS_TOPIC)?.configs ?? {}, services.replication!.config.minInsyncReplicas),
+        })
+      : undefined,
   });
   await log.open();
   const { metadata } = services;

@@ -18,6 +18,33 @@ import {
   type StagedOffset,
 } from './txnLogRecords';
 import { TxnStateLog } from './txnStateLog';
+import { writeErrorCode } from '../internalTopics/replicatedWrites';
+
+/**
+ * Kafka's answer for a `__transaction_state` write that failed (TransactionStateManager):
+ * too few replicas or a timeout is COORDINATOR_NOT_AVAILABLE, a lost leadership NOT_COORDINATOR.
+ */
+export function txnWriteError(err: unknown): number {
+  const code = writeErrorCode(err);
+  switch (code) {
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+}
+
+/** What a transition changes; put back when its write fails, so memory never runs ahead of the replicated log. */
+/** Partition sets are changed in place; a transition works on copies so its undo keeps the originals. */
+function copyPartitions(meta: TxnMeta): void {
+  meta.partitions = new Map([...meta.partitions].map(([t, ps]) => [t, new Set(ps)]));
+}
+
+function saveMeta(meta: TxnMeta): () => void {
+  const { producerId, epoch, timeoutMs, status, partitions, staged, lastUpdateMs, startMs } = meta;
+  return () => Object.assign(meta, { producerId, epoch, timeoutMs, status, partitions, staged, lastUpdateMs, startMs });
+}
 
 /** Kafka's transaction.max.timeout.ms default. */
 export const MAX_TXN_TIMEOUT_MS = 900_000;
@@ -261,24 +288,30 @@ export class TransactionCoordinator {
         } catch (err) {
           this.txns.delete(id);
           this.logger.warn({ transactionalId: id, err: String(err) }, 'transaction state not persisted');
-          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+          return fail(txnWriteError(err));
         }
         return { throttleTimeMs: 0, errorCode: 0, producerId: meta.producerId, producerEpoch: 0 };
       }
-      const ok = await this.fenceAndReset(meta, req.transactionTimeoutMs, now);
-      if (!ok) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      const code = await this.fenceAndReset(meta, req.transactionTimeoutMs, now);
+      if (code !== ErrorCode.NONE) return fail(code);
       return { throttleTimeMs: 0, errorCode: 0, producerId: meta.producerId, producerEpoch: meta.epoch };
     });
   }
 
   /** New epoch (or new producer id when epochs run out); an open transaction is aborted under the new epoch first. */
-  private async fenceAndReset(meta: TxnMeta, timeoutMs: number, now: number): Promise<boolean> {
+  private async fenceAndReset(meta: TxnMeta, timeoutMs: number, now: number): Promise<number> {
+    // An open transaction still completing answers CONCURRENT_TRANSACTIONS (the producer retries), as in Kafka.
+    const pending = (code: number) => (code === ErrorCode.NOT_COORDINATOR ? code : ErrorCode.CONCURRENT_TRANSACTIONS);
     if (meta.status === TxnStatus.Ongoing || meta.status === TxnStatus.PrepareAbort) {
+      const undo = saveMeta(meta);
       if (meta.status === TxnStatus.Ongoing) meta.epoch = Math.min(meta.epoch + 1, MAX_EPOCH + 1);
-      if (!(await this.complete(meta, false, now))) return false;
+      const code = await this.complete(meta, false, now, undo);
+      if (code !== ErrorCode.NONE) return pending(code);
     } else if (meta.status === TxnStatus.PrepareCommit) {
-      if (!(await this.complete(meta, true, now))) return false;
+      const code = await this.complete(meta, true, now);
+      if (code !== ErrorCode.NONE) return pending(code);
     }
+    const undo = saveMeta(meta);
     if (meta.epoch >= MAX_EPOCH) {
       meta.producerId = await this.producerIds.allocate();
       meta.epoch = 0;
@@ -289,8 +322,14 @@ export class TransactionCoordinator {
     meta.status = TxnStatus.Empty;
     meta.partitions = new Map();
     meta.startMs = -1;
-    await this.persist(meta, now);
-    return true;
+    try {
+      await this.persist(meta, now);
+    } catch (err) {
+      undo();
+      this.logger.warn({ transactionalId: meta.transactionalId, err: String(err) }, 'transaction state not persisted');
+      return txnWriteError(err);
+    }
+    return ErrorCode.NONE;
   }
 
   /** The error for a request from (producerId, epoch) on this transactional id, or null when it may proceed. */
@@ -343,6 +382,8 @@ export class TransactionCoordinator {
         // Kafka adds nothing when any partition is bad; the others are reported as not attempted
         return answer((topic, p) => (unknown.has(`${topic}\0${p}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
       }
+      const undo = saveMeta(meta!);
+      copyPartitions(meta!);
       this.begin(meta!, now);
       for (const t of topics) {
         let set = meta!.partitions.get(t.name);
@@ -352,8 +393,10 @@ export class TransactionCoordinator {
       try {
         await this.persist(meta!, now);
       } catch (e) {
+        undo();
         this.logger.warn({ transactionalId: id, err: String(e) }, 'transaction state not persisted');
-        return answer(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        const code = txnWriteError(e);
+        return answer(() => code);
       }
       return answer(() => ErrorCode.NONE);
     });
@@ -384,6 +427,8 @@ export class TransactionCoordinator {
       const meta = this.txns.get(id);
       const err = this.validate(meta, producerId, epoch, fencedCode);
       if (err !== null) return err;
+      const undo = saveMeta(meta!);
+      copyPartitions(meta!);
       this.begin(meta!, now);
       // Cluster mode: the group's offsets partition gets a marker too, which commits the offsets its leader holds.
       if (offsetsPartition) {
@@ -393,8 +438,10 @@ export class TransactionCoordinator {
       }
       try {
         await this.persist(meta!, now);
-      } catch {
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      } catch (e) {
+        undo();
+        this.logger.warn({ transactionalId: id, err: String(e) }, 'transaction state not persisted');
+        return txnWriteError(e);
       }
       return ErrorCode.NONE;
     });
@@ -414,9 +461,9 @@ export class TransactionCoordinator {
       meta!.staged = [...merged.values()];
       try {
         await this.persistStaged(meta!);
-      } catch {
+      } catch (e) {
         meta!.staged = before;
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        return txnWriteError(e);
       }
       return ErrorCode.NONE;
     });
@@ -432,18 +479,28 @@ export class TransactionCoordinator {
       if (m.status === TxnStatus.CompleteCommit) return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
       if (m.status === TxnStatus.CompleteAbort) return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
       if (m.status !== TxnStatus.Ongoing) return ErrorCode.INVALID_TXN_STATE;
-      return (await this.complete(m, commit, now)) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return this.complete(m, commit, now);
     });
   }
 
   /**
-   * Prepare (durable) -> markers on every partition and staged offsets ->
-   * complete (durable). Returns false if it must be retried (the sweep does).
+   * Prepare (replicated) -> markers on every partition and staged offsets ->
+   * complete (replicated). Returns 0, or the error code when it must be retried
+   * (the sweep does). When the prepare write fails the transaction is put back
+   * as it was (`undo`, by default its state on entry) and no marker is sent;
+   * a later failure leaves it prepared, as the log has it.
    */
-  private async complete(meta: TxnMeta, commit: boolean, now: number): Promise<boolean> {
+  private async complete(meta: TxnMeta, commit: boolean, now: number, undo = saveMeta(meta)): Promise<number> {
+    meta.status = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
     try {
-      meta.status = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
       await this.persist(meta, now);
+    } catch (err) {
+      undo();
+      this.logger.warn({ transactionalId: meta.transactionalId, commit, err: String(err) }, 'preparing transaction failed');
+      return txnWriteError(err);
+    }
+    const prepared = saveMeta(meta);
+    try {
       const writes: Promise<void>[] = [];
       for (const [topic, parts] of meta.partitions) {
         const info = this.services.metadata.topic(topic);
@@ -463,10 +520,11 @@ export class TransactionCoordinator {
       meta.status = commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort;
       meta.partitions = new Map();
       await this.persist(meta, now);
-      return true;
+      return ErrorCode.NONE;
     } catch (err) {
+      prepared();
       this.logger.warn({ transactionalId: meta.transactionalId, commit, err: String(err) }, 'completing transaction failed; will retry');
-      return false;
+      return txnWriteError(err);
     }
   }
 
@@ -498,8 +556,9 @@ export class TransactionCoordinator {
       await this.locked(meta.transactionalId, async () => {
         if (meta.status === TxnStatus.Ongoing && now - meta.startMs > meta.timeoutMs) {
           this.logger.info({ transactionalId: meta.transactionalId, producerId: String(meta.producerId), timeoutMs: meta.timeoutMs }, 'aborting timed out transaction');
+          const undo = saveMeta(meta);
           meta.epoch = Math.min(meta.epoch + 1, MAX_EPOCH + 1);
-          await this.complete(meta, false, now);
+          await this.complete(meta, false, now, undo);
         } else if (meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort) {
           await this.complete(meta, meta.status === TxnStatus.PrepareCommit, now);
         }

@@ -2,6 +2,12 @@ import { buildRecordBatch } from '../../protocol/records';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import type { PartitionLog } from '../../storage';
 import type { BrokerServices } from '../handlers/types';
+import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+
+/** Kafka's transaction.state.log.min.isr default. */
+const DEFAULT_MIN_ISR = 2;
+/** Kafka's request.timeout.ms default: how long a transaction state write waits for the ISR. */
+const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
 export const TXN_STATE_TOPIC = '__transaction_state';
 
@@ -18,13 +24,33 @@ export interface TxnLogRecord {
 export class TxnStateLog {
   private log: PartitionLog | null = null;
   private opening: Promise<PartitionLog> | null = null;
+  private readonly writes: ReplicatedWrites;
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: BrokerServices) {
+    const raw = services.config.raw;
+    const minIsr = Number(raw['transaction.state.log.min.isr'] ?? DEFAULT_MIN_ISR);
+    // Kafka's topic config min.insync.replicas=transaction.state.log.min.isr, bounded by the replicas the topic got
+    // (internal topics get fewer than asked when fewer brokers are live).
+    this.writes = new ReplicatedWrites(services, TXN_STATE_TOPIC, {
+      timeoutMs: Number(raw['request.timeout.ms'] ?? DEFAULT_WRITE_TIMEOUT_MS),
+      minInsync: (replicas) => {
+        const own = Number(services.metadata.topic(TXN_STATE_TOPIC)?.configs['min.insync.replicas']);
+        return Number.isInteger(own) && own > 0 ? own : Math.min(Number.isInteger(minIsr) && minIsr > 0 ? minIsr : DEFAULT_MIN_ISR, replicas);
+      },
+    });
+  }
+
+  /** transaction.state.log.replication.factor when set (else the metadata's internal default), at most the live brokers. */
+  private replicationFactor(): number | undefined {
+    const rf = Number(this.services.config.raw['transaction.state.log.replication.factor']);
+    if (!this.services.clustered || !Number.isInteger(rf) || rf < 1) return undefined;
+    return Math.max(1, Math.min(rf, this.services.metadata.brokers().length));
+  }
 
   private ensureOpen(): Promise<PartitionLog> {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {
-      const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
+      const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, { partitions: 1, internal: true, replicationFactor: this.replicationFactor(), configs: { 'cleanup.policy': 'compact' } });
       void topic;
       if (this.services.clustered) {
         // Only replicas keep the log (the metadata follower creates it); the coordinator is its leader.
@@ -44,7 +70,10 @@ export class TxnStateLog {
 
   async append(records: readonly TxnLogRecord[]): Promise<void> {
     const log = await this.ensureOpen();
-    await log.append(buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) }));
+    ReplicatedWrites.ok(this.writes.check(0), `${TXN_STATE_TOPIC} write`);
+    const res = await log.append(buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) }));
+    // acks=all: not durable (nor answered, nor acted on) until the ISR has it
+    if (this.writes.replicated) ReplicatedWrites.ok(await this.writes.awaitIsr(0, res.lastOffset), `${TXN_STATE_TOPIC} replication`);
   }
 
   /** Every record so far in log order; nothing when the topic was never created. */

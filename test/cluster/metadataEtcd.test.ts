@@ -6,6 +6,7 @@ import { EtcdMetadataService } from '../../src/metadata/etcd/etcdMetadataService
 import { MetadataError, type MetadataEvent, type PartitionState } from '../../src/metadata/types';
 import { startEtcd, type TestEtcd } from '../helpers/etcd';
 import { memoryLogger } from '../helpers/memoryLogger';
+import { TcpProxy } from '../helpers/tcpProxy';
 
 async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
   const err = await p.then(
@@ -365,5 +366,47 @@ describe('EtcdMetadataService against a real etcd', function () {
     }
     await eventually(() => a.topic('before-restart') === undefined && b.topic('before-restart') === undefined, 'external delete seen', 30_000);
     expect(b.brokers().map((x) => x.nodeId)).to.deep.equal([1, 2]);
+  });
+
+  it('a broker whose watch has not delivered a new partition yet still changes its ISR (it reads the partition from etcd first)', async () => {
+    const a = await broker(1);
+    const b = await broker(2);
+    await eventually(() => a.brokers().length === 2 && b.brokers().length === 2, 'two brokers');
+    for (let i = 0; i < 20; i++) {
+      const name = `fresh-${i}`;
+      await a.createTopic(name, { assignment: [[2, 1]] });
+      // no wait for b's watch: the write is acknowledged by a, and b must not call the partition unknown
+      const s = a.partitionState(name, 0)!;
+      const next = await b.alterPartitionIsr(name, 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [2]);
+      expect(next.isr).to.deep.equal([2]);
+    }
+    await rejectsWith(b.alterPartitionIsr('never-created', 0, { leaderEpoch: 0, partitionEpoch: 0 }, [2]), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it('a broker cut off from etcd reports its session lost before its lease expires, and regained only after re-registering and catching up', async () => {
+    const proxy = await TcpProxy.start('127.0.0.1', Number(new URL(etcd.endpoint).port));
+    try {
+      const a = await broker(1);
+      const b = await broker(2, { 'etcd.endpoints': proxy.url });
+      await eventually(() => a.brokers().length === 2 && b.brokers().length === 2, 'two brokers');
+      const seen: Array<{ state: string; othersListIt: boolean; knowsTopic: boolean; brokers: number[] }> = [];
+      b.onSessionChange((state) => seen.push({ state, othersListIt: a.brokers().some((x) => x.nodeId === 2), knowsTopic: b.topic('during') !== undefined, brokers: b.brokers().map((x) => x.nodeId) }));
+      expect(b.sessionLost).to.equal(false);
+      proxy.blackhole();
+      await eventually(() => seen.length > 0, 'session lost');
+      expect(seen[0]).to.include({ state: 'lost', othersListIt: true });
+      expect(b.sessionLost).to.equal(true);
+      // the lease expires in etcd; the cluster goes on without b
+      await eventually(() => !a.brokers().some((x) => x.nodeId === 2), 'b gone from the cluster');
+      await a.createTopic('during', { partitions: 1 });
+      proxy.heal();
+      await eventually(() => seen.length > 1, 'session regained', 30_000);
+      expect(seen[1]).to.deep.equal({ state: 'regained', othersListIt: seen[1]!.othersListIt, knowsTopic: true, brokers: [1, 2] });
+      expect(b.sessionLost).to.equal(false);
+      await eventually(() => a.brokers().some((x) => x.nodeId === 2), 'b registered again');
+      expect(seen).to.have.length(2);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -126,9 +126,9 @@ export class BrokerRegistration {
     try {
       while (!this.closed && !this.sessionHeld && this.registered) {
         try {
-          const res = await this.client.get(this.keys.broker(this.identity!.nodeId)).exec();
-          await this.sync.caughtUp(res.header.revision);
-          if (this.registered && Date.now() - this.lastRenewed <= this.fenceAfterMs) this.setSession('regained');
+          // writing the entry again gives a revision inside this cluster's prefix, which the watch delivers in
+          // order after everything missed (a read's header revision may be another prefix's, never delivered)
+          await this.register(this.identity!);
           return;
         } catch (err) {
           this.logger.warn({ err: (err as Error).message }, 'catching up with etcd failed; retrying');

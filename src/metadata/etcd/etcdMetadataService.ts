@@ -337,6 +337,7 @@ export class EtcdMetadataService implements MetadataService {
 
   alterPartitionIsr(topic: string, partition: number, expect: { leaderEpoch: number; partitionEpoch: number }, isr: number[]): Promise<PartitionState> {
     return this.guarded(async () => {
+      await this.knowPartition(topic, partition);
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
         const current = this.partitionState(topic, partition);
         const key = this.keys.partition(topic, partition);
@@ -368,6 +369,7 @@ export class EtcdMetadataService implements MetadataService {
 
   private async electOne(topic: string, partition: number, type: ElectionType): Promise<ElectionResult> {
     const result = (errorCode: number, message: string | null = null): ElectionResult => ({ topic, partition, errorCode, message });
+    await this.knowPartition(topic, partition);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const current = this.partitionState(topic, partition);
       const key = this.keys.partition(topic, partition);
@@ -387,6 +389,22 @@ export class EtcdMetadataService implements MetadataService {
       await this.sync!.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
     }
     return result(ErrorCode.REQUEST_TIMED_OUT, `partition ${topic}-${partition} kept changing`);
+  }
+
+  /**
+   * A partition this broker's watch has not delivered yet may still exist: a
+   * change on another broker is acknowledged there before this broker's watch
+   * hears of it. Before calling it unknown, read it from etcd (linearizable)
+   * and wait for the watch to deliver that version, so the answer does not
+   * depend on timing.
+   */
+  private async knowPartition(topic: string, partition: number): Promise<void> {
+    if (this.partitionState(topic, partition) && this.cache.modRevisions.has(this.keys.partition(topic, partition))) return;
+    // the key's own mod revision, not the read's header revision: that may belong to a key outside this
+    // cluster's prefix, which the watch never delivers
+    const res = await this.client.get(this.keys.partition(topic, partition)).exec();
+    const kv = res.kvs[0];
+    if (kv) await this.sync!.caughtUp(kv.mod_revision);
   }
 
   /** Bumps the cluster's producer id counter with compare-and-swap (Kafka's AllocateProducerIds). */

@@ -491,9 +491,12 @@ export class TransactionCoordinator {
    * a later failure leaves it prepared, as the log has it.
    */
   private async complete(meta: TxnMeta, commit: boolean, now: number, undo = saveMeta(meta)): Promise<number> {
-    meta.status = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
+    const prepare = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
+    // A transaction found prepared (after a failover, or retried by the sweep) has its prepare in the log already.
+    const alreadyPrepared = meta.status === prepare;
+    meta.status = prepare;
     try {
-      await this.persist(meta, now);
+      if (!alreadyPrepared) await this.persist(meta, now);
     } catch (err) {
       undo();
       this.logger.warn({ transactionalId: meta.transactionalId, commit, err: String(err) }, 'preparing transaction failed');

@@ -1,0 +1,226 @@
+import { expect } from 'chai';
+import { ApiKey } from '../../protocol/generated/apis';
+import { ErrorCode } from '../../protocol/errors';
+import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
+import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
+import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
+import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
+import { OFFSETS_TOPIC } from '../../src/groups/offsetsTopicRecords';
+import { TXN_STATE_TOPIC } from '../../src/txn/txnStateLog';
+import { TxnStatus } from '../../src/txn/txnLogRecords';
+import type { TxnServices } from '../../src/txn/services';
+import type { PartitionLog } from '../../storage';
+import { MemoryCluster } from '../helpers/memoryCluster';
+import { RawClient } from '../helpers/rawClient';
+import { addPartitions, endTxn, idempotentBatch, initProducerId, produceTxn } from '../txn/helpers/wire';
+
+const GROUP = 'acked';
+
+/** The broker FindCoordinator names (0 = group, 1 = transactional id), asked of broker `via`. */
+async function coordinatorOf(c: MemoryCluster, via: number, key: string, keyType = 0): Promise<number> {
+  const client = await RawClient.connect(c.broker(via).port);
+  try {
+    const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key, keyType });
+    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
+    return res.nodeId;
+  } finally {
+    client.close();
+  }
+}
+
+/** Sends an OffsetCommit without waiting; `answer` resolves with its error code whenever it comes. */
+async function sendCommit(port: number, offset: number): Promise<{ answer: Promise<number>; close: () => void }> {
+  const client = await RawClient.connect(port);
+  client.send(client.encode(ApiKey.OffsetCommit, 8, {
+    groupId: GROUP, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: 'work', partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null }] }],
+  }, 1));
+  const answer = client.nextFrame(60_000).then((f) => client.decode<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, f).body.topics[0]!.partitions[0]!.errorCode);
+  return { answer, close: () => client.close() };
+}
+
+async function commit(port: number, offset: number): Promise<number> {
+  const s = await sendCommit(port, offset);
+  try {
+    return await s.answer;
+  } finally {
+    s.close();
+  }
+}
+
+async function fetchCommitted(port: number): Promise<{ errorCode: number; offset: number }> {
+  const client = await RawClient.connect(port);
+  try {
+    const res = await client.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: GROUP, topics: [{ name: 'work', partitionIndexes: [0] }], requireStable: false });
+    return { errorCode: res.errorCode, offset: Number(res.topics[0]!.partitions[0]!.committedOffset) };
+  } finally {
+    client.close();
+  }
+}
+
+/** Holds every append to a follower's log until released: a follower that fetched but cannot catch up. */
+function holdAppends(log: PartitionLog): { held: () => number; release: () => void } {
+  const original = log.append.bind(log);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let held = 0;
+  log.append = async (...args: Parameters<PartitionLog['append']>) => {
+    held++;
+    await gate;
+    return original(...args);
+  };
+  return {
+    held: () => held,
+    release: () => {
+      log.append = original;
+      release();
+    },
+  };
+}
+
+/** A two-broker memory cluster with `work` (RF 2) and a one-partition `__consumer_offsets` led by the group's coordinator. */
+async function groupCluster(config: Record<string, string> = {}): Promise<{ c: MemoryCluster; coordinator: number; follower: number }> {
+  const c = await MemoryCluster.start({ brokers: 2, config: { 'offsets.topic.num.partitions': '1', ...config } });
+  await c.createTopic('work', 1, 2);
+  const coordinator = await coordinatorOf(c, 1, GROUP);
+  await c.settled();
+  const follower = coordinator === 1 ? 2 : 1;
+  expect(c.state(OFFSETS_TOPIC, 0).isr).to.have.members([1, 2]);
+  await c.waitFor('the coordinator serves the group', () => (c.broker(coordinator).services.groups as { ownsGroup(g: string): boolean }).ownsGroup(GROUP));
+  await c.waitFor('the follower keeps a replica', () => c.broker(follower).services.logs.get(OFFSETS_TOPIC, 0) !== undefined);
+  return { c, coordinator, follower };
+}
+
+describe('coordinator writes wait for the ISR (acks=all on the internal topics)', function () {
+  this.timeout(60_000);
+  let c: MemoryCluster | undefined;
+
+  afterEach(async () => {
+    await c?.stop();
+    c = undefined;
+  });
+
+  it('answers an OffsetCommit only once the held-back follower has it, and applies it only then', async () => {
+    const g = await groupCluster();
+    c = g.c;
+    const hold = holdAppends(c.broker(g.follower).services.logs.get(OFFSETS_TOPIC, 0)!);
+    const port = c.broker(g.coordinator).port;
+    const pending = await sendCommit(port, 42);
+    let answered: number | null = null;
+    void pending.answer.then((code) => (answered = code));
+    try {
+      // The commit is in the leader's log, the follower fetched it and is stuck appending it.
+      await c.waitFor('the follower holding the commit', () => hold.held() > 0);
+      const replica = c.replication(g.coordinator).replica(OFFSETS_TOPIC, 0)!;
+      expect(replica.pendingAcks).to.equal(1);
+      expect(replica.log.logEndOffset).to.be.greaterThan(replica.log.highWatermark);
+      expect(answered).to.equal(null);
+      // Not acknowledged, so not visible either.
+      expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: -1 });
+      hold.release();
+      expect(await pending.answer).to.equal(ErrorCode.NONE);
+      expect(c.broker(g.follower).services.logs.get(OFFSETS_TOPIC, 0)!.logEndOffset).to.equal(replica.log.logEndOffset);
+      expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 42 });
+    } finally {
+      hold.release();
+      pending.close();
+    }
+  });
+
+  it('answers REQUEST_TIMED_OUT after offsets.commit.timeout.ms when the follower does not catch up, and keeps the old offset', async () => {
+    const g = await groupCluster({ 'offsets.commit.timeout.ms': '300' });
+    c = g.c;
+    const port = c.broker(g.coordinator).port;
+    expect(await commit(port, 7)).to.equal(ErrorCode.NONE);
+    const hold = holdAppends(c.broker(g.follower).services.logs.get(OFFSETS_TOPIC, 0)!);
+    try {
+      expect(await commit(port, 8)).to.equal(ErrorCode.REQUEST_TIMED_OUT);
+      expect(hold.held()).to.be.greaterThan(0);
+      expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 7 });
+    } finally {
+      hold.release();
+    }
+  });
+
+  it('refuses a commit with COORDINATOR_NOT_AVAILABLE, writing nothing, when the ISR is below min.insync.replicas', async () => {
+    const g = await groupCluster({ 'min.insync.replicas': '2' });
+    c = g.c;
+    const port = c.broker(g.coordinator).port;
+    expect(await commit(port, 5)).to.equal(ErrorCode.NONE);
+    await c.killBroker(g.follower);
+    expect(c.state(OFFSETS_TOPIC, 0).isr).to.deep.equal([g.coordinator]);
+    const log = c.broker(g.coordinator).services.logs.get(OFFSETS_TOPIC, 0)!;
+    const end = log.logEndOffset;
+    expect(await commit(port, 6)).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(log.logEndOffset).to.equal(end);
+    expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 5 });
+  });
+
+  it('a commit acknowledged just before its coordinator dies is served by the new coordinator', async () => {
+    const g = await groupCluster();
+    c = g.c;
+    expect(await commit(c.broker(g.coordinator).port, 99)).to.equal(ErrorCode.NONE);
+    await c.killBroker(g.coordinator);
+    expect(c.leaderOf(OFFSETS_TOPIC, 0)).to.equal(g.follower);
+    expect(await coordinatorOf(c, g.follower, GROUP)).to.equal(g.follower);
+    const port = c.broker(g.follower).port;
+    await c.waitFor('the new coordinator serves the group', () => (c!.broker(g.follower).services.groups as { ownsGroup(g: string): boolean }).ownsGroup(GROUP));
+    expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 99 });
+  });
+
+  it('a transaction whose commit was prepared when its coordinator died is completed by the new coordinator', async () => {
+    // three brokers: __transaction_state keeps transaction.state.log.min.isr (2) in sync after one dies
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('txd', 1, 2);
+    const coordinator = await coordinatorOf(c, 1, 'tx-1', 1);
+    await c.settled();
+    await c.waitFor('the coordinator is active', () => (c!.broker(coordinator).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    const client = await RawClient.connect(c.broker(coordinator).port);
+    const dataLeader = c.leaderOf('txd', 0);
+    const data = await RawClient.connect(c.broker(dataLeader).port);
+    try {
+      const init = await initProducerId(client, 'tx-1');
+      expect(init.errorCode).to.equal(0);
+      expect(await addPartitions(client, 'tx-1', init.producerId, init.producerEpoch, 'txd', [0])).to.deep.equal([0]);
+      const produced = await produceTxn(data, 'tx-1', 'txd', 0, idempotentBatch(init.producerId, init.producerEpoch, 0, ['a', 'b', 'c'], true));
+      expect(produced.errorCode).to.equal(0);
+      // The markers cannot be written by this coordinator: the transaction stays prepared.
+      const txn = c.broker(coordinator).services.txn as TxnServices;
+      const markers = (txn.coordinator as unknown as { markers: { write: (...a: unknown[]) => Promise<void> } }).markers;
+      markers.write = async () => {
+        throw new Error('marker held back by the test');
+      };
+      expect(await endTxn(client, 'tx-1', init.producerId, init.producerEpoch, true)).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      expect(txn.coordinator.get('tx-1')!.status).to.equal(TxnStatus.PrepareCommit);
+      // Markers go out only after the prepare is replicated: the follower has it already.
+      const leaderLog = c.broker(coordinator).services.logs.get(TXN_STATE_TOPIC, 0)!;
+      expect(leaderLog.highWatermark).to.equal(leaderLog.logEndOffset);
+      expect(await readCommittedEnd(data)).to.equal(0);
+    } finally {
+      client.close();
+      data.close();
+    }
+    await c.killBroker(coordinator);
+    const other = c.leaderOf(TXN_STATE_TOPIC, 0);
+    expect(other).to.be.oneOf([1, 2, 3].filter((b) => b !== coordinator));
+    const txn = c.broker(other).services.txn as TxnServices;
+    await c.waitFor('the new coordinator completed the commit', () => txn.coordinator.get('tx-1')?.status === TxnStatus.CompleteCommit);
+    const reader = await RawClient.connect(c.broker(c.leaderOf('txd', 0)).port);
+    try {
+      // commit marker at offset 3: a read_committed consumer sees the three records
+      await c.waitFor('the LSO past the commit marker', async () => (await readCommittedEnd(reader)) === 4);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+/** ListOffsets latest with read_committed: the last stable offset of txd-0. */
+async function readCommittedEnd(client: RawClient): Promise<number> {
+  const res = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 5, {
+    replicaId: -1,
+    isolationLevel: 1,
+    topics: [{ name: 'txd', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }],
+  });
+  return Number(res.topics[0]!.partitions[0]!.offset);
+}

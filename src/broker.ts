@@ -142,7 +142,9 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const advertised = bound.advertised;
   // In cluster mode this registers the broker; a refusal (node id taken) stops the start after cleanup below.
   const registeredAt = interBrokerListener(listeners.bound, config).advertised;
-  const registered = metadata.setSelf({ nodeId: config.nodeId, host: registeredAt.host, port: registeredAt.port, rack }).then(
+  // every listener's advertised address too, so other brokers send a client to this one on the listener it came in on
+  const endpoints = Object.fromEntries(listeners.bound.map((l) => [l.name, { host: l.advertised.host, port: l.advertised.port }]));
+  const registered = metadata.setSelf({ nodeId: config.nodeId, host: registeredAt.host, port: registeredAt.port, rack, endpoints }).then(
     () => null,
     (err: unknown) => err as Error,
   );

@@ -4,7 +4,7 @@ import type { DescribeClusterResponseInput } from '../../protocol/generated/mess
 import type { Handler } from './types';
 import { authorizedCluster, authorizedOperations } from '../security/acl/check';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
-import { endpointFor } from './advertisedEndpoint';
+import { brokersOnListener } from './advertisedEndpoint';
 
 /** DescribeClusterRequest.EndpointType values (KIP-919). */
 const EndpointType = { BROKER: 1, CONTROLLER: 2 } as const;
@@ -42,7 +42,7 @@ export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClus
     errorCode: 0,
     errorMessage: null,
     controllerId: metadata.controllerId,
-    brokers: metadata.brokers().map((b) => ({ brokerId: b.nodeId, ...endpointFor(ctx, b), rack: b.rack })),
+    brokers: brokersOnListener(ctx).map(({ nodeId, ...at }) => ({ brokerId: nodeId, ...at })),
     // As in Kafka, anyone may describe the cluster; the operations are only listed for those with DESCRIBE on it.
     clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations
       ? OPERATIONS_NOT_REQUESTED

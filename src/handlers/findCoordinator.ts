@@ -5,7 +5,7 @@ import { groupCoordinator } from '../groups/services';
 import { clusterCoordinator } from '../metadata/coordinatorPlacement';
 import type { Handler, RequestContext } from './types';
 import { coordinatorKeyDenied } from '../security/acl/check';
-import { endpointFor } from './advertisedEndpoint';
+import { endpointFor, listenerEndpointOf } from './advertisedEndpoint';
 
 const KEY_GROUP = 0;
 const KEY_TRANSACTION = 1;
@@ -43,7 +43,10 @@ async function findInCluster(ctx: RequestContext, req: FindCoordinatorRequest): 
     if (denied !== 0) return { nodeId: -1, host: '', port: -1, errorCode: denied };
     const found = await clusterCoordinator(ctx.broker, req.keyType, key);
     if (!found.node) return { nodeId: -1, host: '', port: -1, errorCode: found.errorCode };
-    return { nodeId: found.node.nodeId, ...endpointFor(ctx, found.node), errorCode: ErrorCode.NONE };
+    // a coordinator without the client's listener cannot be reached by it (Kafka answers COORDINATOR_NOT_AVAILABLE)
+    const at = listenerEndpointOf(ctx, found.node);
+    if (!at) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    return { nodeId: found.node.nodeId, ...at, errorCode: ErrorCode.NONE };
   };
   if (ctx.apiVersion >= 4) {
     const coordinators = [];

@@ -6,7 +6,7 @@ import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedCluster, authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
-import { endpointFor } from './advertisedEndpoint';
+import { brokersOnListener } from './advertisedEndpoint';
 
 /** Kafka's "authorized operations were not requested". */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
@@ -23,14 +23,17 @@ type TopicResponse = NonNullable<MetadataResponseInput['topics']>[number];
 function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean, ctx: RequestContext): TopicResponse {
   const { metadata } = ctx.broker;
   const live = new Set(metadata.brokers().map((b) => b.nodeId));
+  const onListener = new Set(brokersOnListener(ctx).map((b) => b.nodeId));
   const partitions = [];
   for (let p = 0; p < topic.partitions; p++) {
     const s = metadata.partitionState(topic.name, p);
-    const leaderId = s ? s.leader : nodeId;
+    // a live leader without the request's listener cannot be reached from it: Kafka's LISTENER_NOT_FOUND, no leader
+    const unreachable = s !== undefined && s.leader !== NO_LEADER && live.has(s.leader) && !onListener.has(s.leader);
+    const leaderId = s ? (unreachable ? NO_LEADER : s.leader) : nodeId;
     const replicaNodes = s ? s.replicas : [nodeId];
     partitions.push({
       // An offline partition is still listed, so clients keep asking until a leader is elected.
-      errorCode: leaderId === NO_LEADER ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+      errorCode: unreachable ? ErrorCode.LISTENER_NOT_FOUND : leaderId === NO_LEADER ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
       partitionIndex: p,
       leaderId,
       leaderEpoch: s ? s.leaderEpoch : 0,
@@ -93,7 +96,7 @@ export const handleMetadata: Handler<MetadataRequest, MetadataResponseInput> = a
     : await Promise.all(req.topics!.map((t) => requestedTopic(ctx, t, allowAutoCreate, topicOps)));
   return {
     throttleTimeMs: 0,
-    brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, ...endpointFor(ctx, b), rack: b.rack })),
+    brokers: brokersOnListener(ctx),
     clusterId: metadata.clusterId,
     controllerId: metadata.controllerId,
     topics,

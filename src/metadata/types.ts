@@ -6,9 +6,16 @@
 
 export interface BrokerIdentity {
   nodeId: number;
+  /** The inter-broker listener's advertised address (replica fetchers use it). */
   host: string;
   port: number;
   rack: string | null;
+  /**
+   * Every listener's advertised address by listener name, so a client is sent
+   * to the other brokers on the listener it came in on. Absent when the broker
+   * registered before listeners were known (the host/port serve every listener then).
+   */
+  endpoints?: Record<string, { host: string; port: number }>;
 }
 
 export interface TopicInfo {

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { groupConfigFromProperties } from '../groups/config';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
 import type { BrokerServices } from '../handlers/types';
-import { TXN_STATE_TOPIC } from '../txn/txnStateLog';
+import { TXN_STATE_TOPIC, txnStateTopicOptions } from '../txn/txnStateLog';
 import { MetadataError, type BrokerIdentity, type MetadataService } from './types';
 
 /** Where a group's state lives in `__consumer_offsets`, and which of those partitions this broker leads. */
@@ -44,7 +44,7 @@ export async function clusterCoordinator(services: BrokerServices, keyType: numb
   const { metadata } = services;
   let topicName: string;
   let partitionOf: (partitions: number) => number;
-  let create: { partitions: number; internal: true; configs: Record<string, string> };
+  let create: { partitions: number; internal: true; configs: Record<string, string>; replicationFactor?: number };
   if (keyType === KEY_GROUP) {
     topicName = OFFSETS_TOPIC;
     const partitions = groupConfigFromProperties(services.config.raw ?? {}).offsetsTopicPartitions ?? 50;
@@ -52,7 +52,7 @@ export async function clusterCoordinator(services: BrokerServices, keyType: numb
     partitionOf = (n) => offsetsPartitionFor(key, n);
   } else {
     topicName = TXN_STATE_TOPIC;
-    create = { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } };
+    create = txnStateTopicOptions(services);
     partitionOf = () => 0;
   }
   let topic = metadata.topic(topicName);

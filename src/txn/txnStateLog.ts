@@ -2,6 +2,7 @@ import { buildRecordBatch } from '../../protocol/records';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import type { PartitionLog } from '../../storage';
 import type { BrokerServices } from '../handlers/types';
+import type { CreateTopicOptions } from '../metadata/types';
 import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
 
 /** Kafka's transaction.state.log.min.isr default. */
@@ -10,6 +11,17 @@ const DEFAULT_MIN_ISR = 2;
 const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
 export const TXN_STATE_TOPIC = '__transaction_state';
+
+/**
+ * How `__transaction_state` is created (by its first write or by FindCoordinator): one compacted partition with
+ * transaction.state.log.replication.factor replicas when set (at most the live brokers; else the metadata's
+ * internal default).
+ */
+export function txnStateTopicOptions(services: Pick<BrokerServices, 'config' | 'clustered' | 'metadata'>): CreateTopicOptions & { partitions: number; internal: true; configs: Record<string, string> } {
+  const rf = Number(services.config.raw['transaction.state.log.replication.factor']);
+  const replicationFactor = services.clustered && Number.isInteger(rf) && rf >= 1 ? Math.max(1, Math.min(rf, services.metadata.brokers().length)) : undefined;
+  return { partitions: 1, internal: true, replicationFactor, configs: { 'cleanup.policy': 'compact' } };
+}
 
 export interface TxnLogRecord {
   key: Buffer;
@@ -40,17 +52,11 @@ export class TxnStateLog {
     });
   }
 
-  /** transaction.state.log.replication.factor when set (else the metadata's internal default), at most the live brokers. */
-  private replicationFactor(): number | undefined {
-    const rf = Number(this.services.config.raw['transaction.state.log.replication.factor']);
-    if (!this.services.clustered || !Number.isInteger(rf) || rf < 1) return undefined;
-    return Math.max(1, Math.min(rf, this.services.metadata.brokers().length));
-  }
 
   private ensureOpen(): Promise<PartitionLog> {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {
-      const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, { partitions: 1, internal: true, replicationFactor: this.replicationFactor(), configs: { 'cleanup.policy': 'compact' } });
+      const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, txnStateTopicOptions(this.services));
       void topic;
       if (this.services.clustered) {
         // Only replicas keep the log (the metadata follower creates it); the coordinator is its leader.

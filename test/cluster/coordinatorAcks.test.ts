@@ -213,6 +213,30 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       reader.close();
     }
   });
+
+  it('__transaction_state gets transaction.state.log.replication.factor replicas, and below transaction.state.log.min.isr transactions wait (COORDINATOR_NOT_AVAILABLE)', async () => {
+    c = await MemoryCluster.start({ brokers: 3, config: { 'transaction.state.log.replication.factor': '2' } });
+    const coordinator = await coordinatorOf(c, 1, 'tx-2', 1);
+    await c.settled();
+    const state = c.state(TXN_STATE_TOPIC, 0);
+    expect(state.replicas).to.have.length(2);
+    await c.waitFor('the coordinator is active', () => (c!.broker(coordinator).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    const client = await RawClient.connect(c.broker(coordinator).port);
+    try {
+      expect((await initProducerId(client, 'tx-2')).errorCode).to.equal(0);
+      await c.killBroker(state.replicas.find((r) => r !== coordinator)!);
+      expect(c.state(TXN_STATE_TOPIC, 0).isr).to.deep.equal([coordinator]);
+      const log = c.broker(coordinator).services.logs.get(TXN_STATE_TOPIC, 0)!;
+      const end = log.logEndOffset;
+      const epochBefore = (c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.epoch;
+      expect((await initProducerId(client, 'tx-2')).errorCode).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      // nothing written, nothing changed: the producer's epoch was not bumped
+      expect(log.logEndOffset).to.equal(end);
+      expect((c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.epoch).to.equal(epochBefore);
+    } finally {
+      client.close();
+    }
+  });
 });
 
 /** ListOffsets latest with read_committed: the last stable offset of txd-0. */

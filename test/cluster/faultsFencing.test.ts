@@ -4,6 +4,7 @@ import { TcpProxy } from '../helpers/tcpProxy';
 import { RawClient } from '../helpers/rawClient';
 import { batchOf, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
 import { ErrorCode } from '../../protocol/errors';
+import { MemoryCluster } from '../helpers/memoryCluster';
 
 /** Every record of a partition as one broker serves it to consumers (up to its high watermark). */
 async function readAll(port: number, topic: string): Promise<Map<number, string>> {
@@ -93,5 +94,46 @@ describe('cluster faults: a leader that lost its etcd session fences itself', fu
     const stored = await readAll(c.brokers.get(leader)!.port, 'fenced');
     expect(acked.size).to.be.greaterThan(30);
     for (const [offset, value] of acked) expect(stored.get(offset), `acked ${value} at offset ${offset}`).to.equal(value);
+  });
+});
+
+describe('replica manager: a lost metadata session stops leading until regained (in-process brokers)', function () {
+  this.timeout(60_000);
+  let c: MemoryCluster;
+
+  afterEach(async () => {
+    await c?.stop();
+  });
+
+  async function produceTo(brokerId: number, topic: string, acks: number): Promise<number> {
+    const client = await RawClient.connect(c.broker(brokerId).port);
+    try {
+      return (await produceRaw(client, topic, 0, batchOf([{ value: Buffer.from(`acks${acks}`) }]), { acks })).errorCode;
+    } finally {
+      client.close();
+    }
+  }
+
+  it('refuses acks=1 and acks=all produces while the session is lost, ignores announcements naming it leader meanwhile, and leads again once regained', async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.metadata.createTopic('sess', { assignment: [[1, 2, 3]] });
+    await c.settled();
+    expect(await produceTo(1, 'sess', 1)).to.equal(0);
+    expect(await produceTo(1, 'sess', -1)).to.equal(0);
+
+    c.view(1).setSession('lost');
+    expect(await produceTo(1, 'sess', 1)).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(await produceTo(1, 'sess', -1)).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // a (stale) change still naming broker 1 leader does not make it lead while the session is lost
+    const s = c.state('sess', 0);
+    await c.metadata.alterPartitionIsr('sess', 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [1, 2]);
+    await c.settled();
+    expect(c.replication(1).replica('sess', 0)!.role).to.not.equal('leader');
+    expect(await produceTo(1, 'sess', 1)).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+
+    c.view(1).setSession('regained');
+    await c.settled();
+    expect(c.replication(1).replica('sess', 0)!.role).to.equal('leader');
+    expect(await produceTo(1, 'sess', 1)).to.equal(0);
   });
 });

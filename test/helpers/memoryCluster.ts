@@ -14,6 +14,8 @@ import {
   type MetadataListener,
   type MetadataService,
   type PartitionState,
+  type SessionListener,
+  type SessionState,
   type TopicInfo,
 } from '../../src/metadata/types';
 import type { ReplicaManager } from '../../src/replication/replicaManager';
@@ -296,6 +298,16 @@ export class MemoryMetadataView implements MetadataService {
   onChange(listener: MetadataListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private readonly sessionListeners = new Set<SessionListener>();
+  onSessionChange(listener: SessionListener): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+  /** Tests: report this broker's metadata session lost (it must stop leading) or regained, as the etcd backend does. */
+  setSession(state: SessionState): void {
+    for (const l of this.sessionListeners) l(state);
   }
 
   /** Events held back while this broker is cut off from the metadata store (a partitioned etcd watch). */

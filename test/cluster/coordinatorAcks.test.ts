@@ -229,6 +229,10 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       const log = c.broker(coordinator).services.logs.get(TXN_STATE_TOPIC, 0)!;
       const end = log.logEndOffset;
       const epochBefore = (c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.epoch;
+      const pid = (c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.producerId;
+      await c.createTopic('txd2', 1, 1);
+      expect(await addPartitions(client, 'tx-2', pid, epochBefore, 'txd2', [0])).to.deep.equal([ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+      expect((c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')).to.deep.include({ status: TxnStatus.Empty, partitions: new Map() });
       expect((await initProducerId(client, 'tx-2')).errorCode).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       // nothing written, nothing changed: the producer's epoch was not bumped
       expect(log.logEndOffset).to.equal(end);

@@ -8,10 +8,8 @@ import type { RequestContext } from './types';
  * such listener: Kafka leaves that broker out of the answer.
  */
 export function listenerEndpointOf(ctx: RequestContext, b: Pick<BrokerIdentity, 'nodeId' | 'host' | 'port' | 'endpoints'>): { host: string; port: number } | null {
-  if (b.nodeId === ctx.broker.config.nodeId) {
-    const own = ctx.broker.listenerEndpoints?.get(ctx.connection.listenerName);
-    if (own) return own;
-  }
+  // the request reached this broker, so it is always reachable on the request's listener
+  if (b.nodeId === ctx.broker.config.nodeId) return ctx.broker.listenerEndpoints?.get(ctx.connection.listenerName) ?? { host: b.host, port: b.port };
   if (b.endpoints) {
     const at = b.endpoints[ctx.connection.listenerName];
     return at ? { host: at.host, port: at.port } : null;

@@ -18,6 +18,7 @@ interface Pending {
 
 /** Big enough for a full replica fetch response; the leader bounds it with max_bytes anyway. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
 
@@ -39,6 +40,7 @@ export class BrokerClient {
   private readonly pending = new Map<number, Pending>();
   private nextCorrelation = 1;
   private closedError: Error | null = null;
+  private answered = false;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -58,21 +60,32 @@ export class BrokerClient {
   static async connect(host: string, port: number, clientId: string, timeoutMs = 5000, security: InterBrokerSecurity | null = null): Promise<BrokerClient> {
     const socket = await BrokerClient.dial(host, port, timeoutMs, security);
     const client = new BrokerClient(socket, clientId);
-    if (!security?.sasl) return client;
+    if (!security || (!security.sasl && !security.tls)) return client;
     const timer = setTimeout(() => client.close(), timeoutMs);
     try {
-      await saslClientLogin(
-        {
-          handshake: (mechanism) => client.request<SaslHandshakeResponse>(SASL_HANDSHAKE, 1, { mechanism }),
-          authenticate: (authBytes) => client.request<SaslAuthenticateResponse>(SASL_AUTHENTICATE, 1, { authBytes }),
-        },
-        security.sasl,
-      );
+      if (security.sasl) {
+        const sasl = security.sasl;
+        await saslClientLogin(
+          {
+            handshake: (mechanism) => client.request<SaslHandshakeResponse>(SASL_HANDSHAKE, 1, { mechanism }),
+            authenticate: (authBytes) => client.request<SaslAuthenticateResponse>(SASL_AUTHENTICATE, 1, { authBytes }),
+          },
+          sasl,
+        ).catch((err: unknown) => {
+          throw err instanceof SaslLoginError ? new InterBrokerAuthError(`${host}:${port} refused the login of ${sasl.username} (${sasl.mechanism}): ${err.message}`) : err;
+        });
+      } else {
+        // With TLS 1.3 the server judges our certificate after our handshake is done: one round trip tells.
+        await client.request(API_VERSIONS, 0, {});
+      }
       return client;
     } catch (err) {
       client.close();
-      if (err instanceof SaslLoginError) throw new InterBrokerAuthError(`${host}:${port} refused the login of ${security.sasl.username} (${security.sasl.mechanism}): ${err.message}`);
-      if (client.closedError?.message === 'client closed') throw new Error(`SASL login at ${host}:${port} timed out`);
+      if (err instanceof InterBrokerAuthError) throw err;
+      if (client.closedError?.message === 'client closed') throw new Error(`first exchange with ${host}:${port} timed out`);
+      if (security.tls && !client.answered) {
+        throw new InterBrokerAuthError(`TLS with ${host}:${port} failed: it closed the connection before answering (does it trust this broker's certificate?): ${(err as Error).message}`);
+      }
       throw err;
     } finally {
       clearTimeout(timer);
@@ -145,6 +158,7 @@ export class BrokerClient {
     const correlationId = r.int32();
     const p = this.pending.get(correlationId);
     if (!p) return;
+    this.answered = true;
     this.pending.delete(correlationId);
     try {
       const d = apiDescriptor(p.apiKey)!;

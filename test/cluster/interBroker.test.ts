@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { readFileSync } from 'node:fs';
+import { credentialFromPassword, scramMechanismByName } from '../../src/security/scram/credential';
 import { TXN_STATE_TOPIC } from '../../src/txn/txnStateLog';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { makeTestCerts, tlsListenerProps, type TestCerts } from '../helpers/certs';
@@ -236,5 +237,62 @@ describe('a broker with a wrong inter-broker password', function () {
     await eventually(() => cluster.broker(2).services.logs.get('ib-locked', 0)?.logEndOffset === 2, 'broker 2 has both records');
     expect(state().isr).to.not.include(3);
     expect(impostor.services.logs.get('ib-locked', 0)?.logEndOffset ?? 0).to.equal(0);
+  });
+});
+
+describe('inter-broker SCRAM-SHA-256 login on a cluster', function () {
+  this.timeout(120_000);
+  let certs: TestCerts;
+  let etcd: TestEtcd;
+  let cluster: EtcdTestCluster;
+
+  before(async () => {
+    certs = makeTestCerts();
+    etcd = await startEtcd();
+    const jaas = (mod: string, own: string) => `org.apache.kafka.common.security.${mod} required username="broker" password="${own}" user_admin="admin-secret";`;
+    cluster = await EtcdTestCluster.start([1, 2, 3], {
+      etcd,
+      config: {
+        ...saslSslConfig(certs, BROKER_PASSWORD),
+        'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256',
+        'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-256',
+        'listener.name.sasl_ssl.plain.sasl.jaas.config': jaas('plain.PlainLoginModule', 'unused'),
+        'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': jaas('scram.ScramLoginModule', BROKER_PASSWORD),
+        'super.users': 'User:broker;User:admin',
+      },
+    });
+  });
+  after(async () => {
+    await cluster?.stop();
+    await etcd?.stop();
+    certs?.remove();
+  });
+
+  it('followers wait for the broker credential, then replicate once it exists in the shared SCRAM store', async () => {
+    const kafka = client(cluster.bootstrap, certs, 'admin', 'admin-secret');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'scram-ib', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'scram-ib', acks: 1, messages: [{ partition: 0, value: 'before' }] });
+      const state = () => cluster.broker(1).services.metadata.partitionState('scram-ib', 0)!;
+      // No SCRAM credential for the broker user yet: the followers are refused and leave the ISR.
+      await eventually(() => state().isr.length === 1, 'followers out of the ISR without a credential');
+      expect([2, 3].map((id) => cluster.broker(id).services.logs.get('scram-ib', 0)?.logEndOffset ?? 0)).to.deep.equal([0, 0]);
+      // The operator adds it (on any broker: SCRAM credentials live in etcd in cluster mode).
+      const mech = scramMechanismByName('SCRAM-SHA-256')!;
+      await cluster.broker(3).services.scram!.apply([{ user: 'broker', mechanism: mech, credential: credentialFromPassword(mech, BROKER_PASSWORD) }]);
+      await eventually(() => state().isr.length === 3, 'both followers back in the ISR after logging in', 30_000);
+      await producer.send({ topic: 'scram-ib', acks: -1, messages: [{ partition: 0, value: 'after' }] });
+      expect([1, 2, 3].map((id) => cluster.broker(id).services.logs.get('scram-ib', 0)?.logEndOffset)).to.deep.equal([2, 2, 2]);
+    } finally {
+      await producer.disconnect();
+    }
   });
 });

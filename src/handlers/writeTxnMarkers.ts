@@ -4,7 +4,7 @@ import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/mess
 import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import { afterMarker } from '../txn/clusterOffsets';
-import { writeTxnMarker } from '../txn/markers';
+import { awaitMarkerReplicated, writeTxnMarker } from '../txn/markers';
 import type { Handler } from './types';
 import { authorizedCluster } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -32,7 +32,10 @@ export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMark
                 const found = await partitionLog(ctx.broker, info, p);
                 if (!found.log) return { partitionIndex: p, errorCode: found.errorCode };
                 try {
-                  await writeTxnMarker(found.log, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
+                  const offset = await writeTxnMarker(found.log, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
+                  // acks=all, as Kafka appends markers: the coordinator retries until the ISR has it
+                  const replicated = await awaitMarkerReplicated(ctx.broker, t.name, p, offset);
+                  if (replicated !== ErrorCode.NONE) return { partitionIndex: p, errorCode: replicated };
                   await afterMarker(ctx.broker, t.name, p, m.producerId, m.transactionResult);
                   return { partitionIndex: p, errorCode: ErrorCode.NONE };
                 } catch (err) {

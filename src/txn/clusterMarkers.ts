@@ -7,7 +7,7 @@ import { BrokerClient } from '../replication/brokerClient';
 import { interBrokerAddress } from '../security/interBroker/address';
 import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { afterMarker } from './clusterOffsets';
-import { writeTxnMarker } from './markers';
+import { awaitMarkerReplicated, writeTxnMarker } from './markers';
 
 const WRITE_TXN_MARKERS = 27;
 
@@ -28,7 +28,9 @@ export class MarkerWriter {
     if (!state || state.leader === metadata.self().nodeId) {
       const found = await partitionLog(this.services, info, partition);
       if (!found.log) throw new Error(`partition ${info.name}-${partition} unavailable (error ${found.errorCode})`);
-      await writeTxnMarker(found.log, producerId, epoch, commit, coordinatorEpoch, now);
+      const offset = await writeTxnMarker(found.log, producerId, epoch, commit, coordinatorEpoch, now);
+      const replicated = await awaitMarkerReplicated(this.services, info.name, partition, offset);
+      if (replicated !== ErrorCode.NONE) throw new Error(`marker for ${info.name}-${partition} not replicated (error ${replicated})`);
       await afterMarker(this.services, info.name, partition, producerId, commit);
       return;
     }

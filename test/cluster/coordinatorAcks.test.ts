@@ -214,6 +214,44 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     }
   });
 
+  it('a transaction completes only once its markers are replicated: EndTxn waits for a held-back follower of the data partition', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('txm', 1, 2);
+    const coordinator = await coordinatorOf(c, 1, 'tx-m', 1);
+    await c.settled();
+    await c.waitFor('the coordinator is active', () => (c!.broker(coordinator).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    const dataLeader = c.leaderOf('txm', 0);
+    const dataFollower = dataLeader === 1 ? 2 : 1;
+    const client = await RawClient.connect(c.broker(coordinator).port);
+    const data = await RawClient.connect(c.broker(dataLeader).port);
+    let hold: ReturnType<typeof holdAppends> | undefined;
+    try {
+      const init = await initProducerId(client, 'tx-m');
+      expect(await addPartitions(client, 'tx-m', init.producerId, init.producerEpoch, 'txm', [0])).to.deep.equal([0]);
+      // acks=all: the follower has the data before the marker comes
+      expect((await produceTxn(data, 'tx-m', 'txm', 0, idempotentBatch(init.producerId, init.producerEpoch, 0, ['m1', 'm2'], true))).errorCode).to.equal(0);
+      hold = holdAppends(c.broker(dataFollower).services.logs.get('txm', 0)!);
+      const ending = endTxn(client, 'tx-m', init.producerId, init.producerEpoch, true);
+      let ended: number | null = null;
+      void ending.then((code) => (ended = code));
+      await c.waitFor('the follower holding the marker', () => hold!.held() > 0);
+      const coord = (c.broker(coordinator).services.txn as TxnServices).coordinator;
+      const leaderLog = c.broker(dataLeader).services.logs.get('txm', 0)!;
+      expect(leaderLog.logEndOffset).to.equal(3);
+      expect(leaderLog.highWatermark).to.equal(2);
+      expect(coord.get('tx-m')!.status).to.equal(TxnStatus.PrepareCommit);
+      expect(ended).to.equal(null);
+      hold.release();
+      expect(await ending).to.equal(ErrorCode.NONE);
+      expect(coord.get('tx-m')!.status).to.equal(TxnStatus.CompleteCommit);
+      expect(leaderLog.highWatermark).to.equal(3);
+    } finally {
+      hold?.release();
+      client.close();
+      data.close();
+    }
+  });
+
   it('__transaction_state gets transaction.state.log.replication.factor replicas, and below transaction.state.log.min.isr transactions wait (COORDINATOR_NOT_AVAILABLE)', async () => {
     c = await MemoryCluster.start({ brokers: 3, config: { 'transaction.state.log.replication.factor': '2' } });
     const coordinator = await coordinatorOf(c, 1, 'tx-2', 1);

@@ -16,7 +16,8 @@ export interface TestBroker extends BrokerHandle {
 /** An in-process broker on 127.0.0.1, any free port, temp data dir, no log output. */
 export async function startTestBroker(opts: StartBrokerOptions = {}): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const handle = await startBroker({ host: '127.0.0.1', port: 0, logger: createLogger('silent'), ...opts, dataDir });
+  // An explicit `logger: undefined` must not turn the broker's default logger (info, stdout) back on.
+  const handle = await startBroker({ host: '127.0.0.1', port: 0, ...opts, logger: opts.logger ?? createLogger('silent'), dataDir });
   return Object.assign(handle, {
     dataDir,
     bootstrap: `127.0.0.1:${handle.port}`,

@@ -5,12 +5,11 @@ import { OffsetsPlacement } from '../metadata/coordinatorPlacement';
 import { hostsReplica } from '../metadata/followMetadata';
 import type { MetadataService } from '../metadata/types';
 import { OFFSETS_TOPIC } from './offsetsTopicRecords';
-import { groupConfigFromProperties } from './config';
+import { DEFAULT_GROUP_CONFIG, groupConfigFromProperties } from './config';
 import { GroupCoordinator } from './coordinator';
 import { OffsetsTopicLog } from './offsetsTopicLog';
 import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
 import { minInsyncFor } from '../replication/config';
-import { DEFAULT_GROUP_CONFIG } from './config';
 
 /**
  * Builds the broker's group coordinator on top of its metadata and storage:

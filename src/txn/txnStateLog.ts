@@ -52,7 +52,6 @@ export class TxnStateLog {
     });
   }
 
-
   private ensureOpen(): Promise<PartitionLog> {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {

@@ -145,7 +145,8 @@ export class FollowerFetcher {
         }
         this.client?.close();
         this.client = null;
-        await this.pause(Math.min(this.host.config.replicaFetchBackoffMs, 200));
+        // A refused login will be refused again until someone fixes it: retry at the full backoff, not every 200 ms.
+        await this.pause(err instanceof InterBrokerAuthError ? this.host.config.replicaFetchBackoffMs : Math.min(this.host.config.replicaFetchBackoffMs, 200));
       }
     }
     this.client?.close();

@@ -28,7 +28,7 @@ import {
   type ConsumerGroupSnapshot,
 } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
-import { commitWriteError, groupWriteError } from './writeErrors';
+import { groupWriteError } from './writeErrors';
 
 export interface GroupLogger {
   info(obj: object, msg?: string): void;
@@ -496,7 +496,7 @@ export class GroupCoordinator {
       await this.appendLog(p.groupId, records);
     } catch (err) {
       this.logger?.warn({ group: p.groupId, err: String(err) }, 'offset commit not persisted');
-      const code = commitWriteError(err);
+      const code = groupWriteError(err);
       return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
     }
     for (const { o, value } of accepted) this.offsets.put(p.groupId, o.topic, o.partition, value);

@@ -2,27 +2,18 @@ import { ErrorCode } from '../../protocol/errors';
 import { writeErrorCode } from '../internalTopics/replicatedWrites';
 
 /**
- * Kafka's answer for an offset commit whose write failed (GroupMetadataManager):
- * too few replicas is COORDINATOR_NOT_AVAILABLE, a lost leadership NOT_COORDINATOR,
- * a timeout stays REQUEST_TIMED_OUT.
+ * Kafka's answer for a group coordinator write that failed (the KIP-848 group
+ * coordinator's mapping, used for offset commits and group state alike): a lost
+ * leadership is NOT_COORDINATOR, too few replicas or a timeout
+ * COORDINATOR_NOT_AVAILABLE, so clients look the coordinator up again and retry
+ * (older clients do not all retry REQUEST_TIMED_OUT on a commit).
  */
-export function commitWriteError(err: unknown): number {
-  const code = writeErrorCode(err);
-  switch (code) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+export function groupWriteError(err: unknown): number {
+  switch (writeErrorCode(err)) {
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:
     case ErrorCode.KAFKA_STORAGE_ERROR:
       return ErrorCode.NOT_COORDINATOR;
     default:
-      return code;
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   }
-}
-
-/** The same for group state writes (join/sync, deletions): a timeout there is COORDINATOR_NOT_AVAILABLE too. */
-export function groupWriteError(err: unknown): number {
-  const code = commitWriteError(err);
-  return code === ErrorCode.REQUEST_TIMED_OUT ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code;
 }

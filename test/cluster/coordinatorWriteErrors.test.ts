@@ -67,6 +67,22 @@ describe('group coordinator: failed (unreplicated) writes answer Kafka\'s errors
     expect(coord.groupState('g')).to.equal('PreparingRebalance');
   });
 
+  it('a static member\'s rejoin whose new member id is not replicated keeps the old id (the new one is unknown)', async () => {
+    const { coord, log } = makeCoordinator({ config: { initialRebalanceDelayMs: 0 } });
+    const a = await coord.join(joinParams({ groupInstanceId: 'ia' }));
+    expect(a.errorCode).to.equal(ErrorCode.NONE);
+    await coord.sync({
+      groupId: 'g', generationId: a.generationId, memberId: a.memberId, groupInstanceId: 'ia', protocolType: null, protocolName: null,
+      assignments: [{ memberId: a.memberId, assignment: Buffer.from('A') }],
+    });
+    expect(coord.groupState('g')).to.equal('Stable');
+    log.failNext = failed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    const again = await coord.join(joinParams({ groupInstanceId: 'ia' }));
+    expect(again.errorCode).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(coord.heartbeat('g', a.memberId, 'ia', a.generationId)).to.equal(ErrorCode.NONE);
+    expect(coord.describeGroup('g').members.map((m) => m.memberId)).to.deep.equal([a.memberId]);
+  });
+
   it('ConsumerGroupHeartbeat (KIP-848): a failed write is rolled back, so the member is not in the group', async () => {
     const log = new MemoryGroupStateLog();
     const c2 = new GroupCoordinator({ clock: new ManualClock(), log, topics: CATALOG });

@@ -9,7 +9,10 @@ import type { WatchedCache } from './watchedCache';
  * alive while the broker runs: a broker that dies stops renewing, its lease
  * expires after the session timeout and its entry disappears, which is how the
  * others learn it is gone. A lost lease (etcd unreachable for too long) is
- * replaced and the entry written again.
+ * replaced and the entry written again. It also tells the broker when its
+ * session can no longer be trusted (renewals failing for fenceAfterMs) and
+ * when it is trusted again (renewed and caught up), so it can stop leading in
+ * between.
  */
 export class BrokerRegistration {
   private lease: Lease | null = null;

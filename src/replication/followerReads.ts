@@ -20,7 +20,7 @@ export async function readForFollower(services: BrokerServices, targets: readonl
       out.push(errorRead(t, t.errorCode, null));
       continue;
     }
-    const check = checkLeader(services, t.topicName, t.partition, t.currentLeaderEpoch);
+    const check = checkLeader(services, t.topicName, t.partition, t.currentLeaderEpoch, { replicaFetch: true });
     if (check.errorCode !== 0 || !check.replica) {
       out.push(errorRead(t, check.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER, null));
       continue;

@@ -16,7 +16,7 @@ export type LeaderCheck =
  * as Kafka does: older is FENCED_LEADER_EPOCH, newer is UNKNOWN_LEADER_EPOCH
  * (this broker has not heard of that election yet).
  */
-export function checkLeader(services: BrokerServices, topic: string, partition: number, currentLeaderEpoch = NO_EPOCH): LeaderCheck {
+export function checkLeader(services: BrokerServices, topic: string, partition: number, currentLeaderEpoch = NO_EPOCH, opts: { replicaFetch?: boolean } = {}): LeaderCheck {
   const replication = services.replication;
   if (!replication) {
     if (currentLeaderEpoch > 0) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, leaderEpoch: 0, replica: null };
@@ -34,6 +34,8 @@ export function checkLeader(services: BrokerServices, topic: string, partition: 
   if (!replica || replica.role !== 'leader' || replica.state.leaderEpoch !== state.leaderEpoch) {
     return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: state.leaderEpoch, replica: null };
   }
+  // a fenced leader (lost metadata session) serves only its followers
+  if (replica.fenced && !opts.replicaFetch) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: state.leaderEpoch, replica: null };
   return { errorCode: 0, leaderEpoch: state.leaderEpoch, replica };
 }
 
@@ -47,6 +49,6 @@ export function checkLeader(services: BrokerServices, topic: string, partition: 
 export function awaitReplicated(services: BrokerServices, topic: string, partition: number, lastOffset: number, timeoutMs: number, minInsync = 1): Promise<number> {
   if (!services.replication) return Promise.resolve(0);
   const replica = services.replication.replica(topic, partition);
-  if (!replica || replica.role !== 'leader') return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  if (!replica || replica.role !== 'leader' || replica.fenced) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   return replica.waitForReplication(lastOffset, minInsync, timeoutMs);
 }

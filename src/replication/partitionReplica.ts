@@ -37,6 +37,13 @@ export class PartitionReplica {
   private readonly followers = new Map<number, FollowerProgress>();
   private waiters: AckWaiter[] = [];
   private unsubscribeAppend: (() => void) | null = null;
+  /**
+   * Leader whose broker lost its metadata session: it takes no writes and
+   * keeps its high watermark, but still serves its followers, which may yet
+   * need records acknowledged before the fence to have them when one of them
+   * is elected.
+   */
+  fenced = false;
   /** An ISR change sent to the metadata service and not answered yet. */
   isrChangePending = false;
 
@@ -54,6 +61,7 @@ export class PartitionReplica {
   async becomeLeader(state: PartitionState, now: number): Promise<void> {
     this.state = state;
     this.role = 'leader';
+    this.fenced = false;
     this.followers.clear();
     for (const r of state.replicas) {
       if (r === this.selfId) continue;
@@ -68,13 +76,22 @@ export class PartitionReplica {
   becomeFollower(state: PartitionState): void {
     this.state = state;
     this.role = 'follower';
+    this.fenced = false;
     this.stopLeading(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   }
 
   /** The partition left this broker or the broker stops. */
   stop(): void {
     this.role = 'none';
+    this.fenced = false;
     this.stopLeading(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
+  /** See `fenced`; waiting acks=all produces answer NOT_LEADER_OR_FOLLOWER now. */
+  fence(): void {
+    if (this.role !== 'leader') return;
+    this.fenced = true;
+    this.failWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   }
 
   /** Metadata changed the ISR (or replicas) without a leader change. */
@@ -141,7 +158,7 @@ export class PartitionReplica {
 
   /** High watermark = smallest log end over the ISR (the leader counts with what it has written durably). */
   maybeAdvanceHighWatermark(): void {
-    if (this.role !== 'leader') return;
+    if (this.role !== 'leader' || this.fenced) return;
     let hw = this.log.localCommittedEnd;
     for (const r of this.state.isr) {
       if (r === this.selfId) continue;

@@ -82,17 +82,19 @@ export class ReplicaManager {
   }
 
   /**
-   * Lost session: the controller may have elected another leader this broker
-   * cannot hear of, so it stops leading now (produces of any acks get
-   * NOT_LEADER_OR_FOLLOWER, the high watermark stops) rather than acknowledge
-   * writes the new leader will truncate. Regained: every partition takes its
-   * role from the current metadata again.
+   * Lost session: the controller may elect another leader this broker cannot
+   * hear of, so its leaders are fenced now (produces of any acks and consumer
+   * fetches get NOT_LEADER_OR_FOLLOWER, the high watermark stops, no ISR
+   * changes) rather than acknowledge writes the new leader will not have;
+   * they still serve follower fetches, so the next leader gets every record
+   * acknowledged before the fence. Regained: every partition takes its role
+   * from the current metadata again.
    */
   private onSession(lost: boolean): void {
     if (this.stopped) return;
     this.fenced = lost;
     if (lost) {
-      for (const r of this.replicas.values()) if (r.role === 'leader') r.stop();
+      for (const r of this.replicas.values()) r.fence();
       return;
     }
     for (const t of this.services.metadata.topics()) this.enqueueTopic(t.name, 0, t.partitions);
@@ -195,12 +197,14 @@ export class ReplicaManager {
       this.replicas.set(key, replica);
     }
     if (state.leader === self) {
+      const sameEpoch = replica.role === 'leader' && replica.state.leaderEpoch === state.leaderEpoch;
       if (this.fenced) {
-        // a stale view while cut off from the metadata: leading resumes only after the session is regained
-        if (replica.role === 'leader') replica.stop();
+        // a possibly stale view while cut off from the metadata: no new leadership until the session is regained
+        if (sameEpoch) replica.updateState(state, now);
         return;
       }
-      if (replica.role === 'leader' && replica.state.leaderEpoch === state.leaderEpoch) {
+      if (sameEpoch) {
+        replica.fenced = false;
         replica.updateState(state, now);
         return;
       }
@@ -263,7 +267,7 @@ export class ReplicaManager {
 
   /** Sends an ISR change to the metadata service; the new state comes back through the normal path. */
   private proposeIsr(replica: PartitionReplica, isr: number[]): void {
-    if (replica.isrChangePending || this.stopped) return;
+    if (replica.isrChangePending || this.stopped || replica.fenced) return;
     replica.isrChangePending = true;
     const s = replica.state;
     this.services.metadata

@@ -128,12 +128,23 @@ describe('replica manager: a lost metadata session stops leading until regained 
     const s = c.state('sess', 0);
     await c.metadata.alterPartitionIsr('sess', 0, { leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch }, [1, 2]);
     await c.settled();
-    expect(c.replication(1).replica('sess', 0)!.role).to.not.equal('leader');
+    expect(c.replication(1).replica('sess', 0)!.fenced).to.equal(true);
     expect(await produceTo(1, 'sess', 1)).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // consumers are refused, followers still served (they may lack records acknowledged before the fence)
+    const client = await RawClient.connect(c.broker(1).port);
+    try {
+      const asConsumer = await fetchRaw(client, fetchRequest([{ topic: 'sess', partition: 0, offset: 0 }]));
+      expect(asConsumer.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const asFollower = await fetchRaw(client, fetchRequest([{ topic: 'sess', partition: 0, offset: 0 }], { replicaId: 2 }));
+      expect(asFollower.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+      expect(recordsOf(asFollower.responses[0]!.partitions[0]!.records as Buffer | null).map((r) => r.value)).to.deep.equal(['acks1', 'acks-1']);
+    } finally {
+      client.close();
+    }
 
     c.view(1).setSession('regained');
     await c.settled();
-    expect(c.replication(1).replica('sess', 0)!.role).to.equal('leader');
+    expect(c.replication(1).replica('sess', 0)!).to.include({ role: 'leader', fenced: false });
     expect(await produceTo(1, 'sess', 1)).to.equal(0);
   });
 });

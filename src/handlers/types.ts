@@ -68,12 +68,12 @@ export interface BrokerServices {
   observer?: BrokerObserver;
   /** Partition roles, follower fetchers, ISR and acks=all (src/replication); absent in single-broker mode. */
   replication?: import('../replication/replicaManager').ReplicaManager;
+  /** ACL authorizer (src/security/acl); absent when authorizer.class.name is unset, and then everything is allowed. */
+  authorizer?: import('../security/acl/authorizer').AclAuthorizer;
   /** Client quotas and connection limits (src/security/quota). */
   quotas?: import('../security/quota/services').QuotaServices;
   /** SCRAM credentials (src/security/scram), filled in at start. */
   scram?: import('../security/scram/store').ScramCredentialStore;
   /** Advertised host/port of this broker per listener name, filled in once every listener is bound. */
   listenerEndpoints?: Map<string, { host: string; port: number }>;
-  /** ACL authorizer (src/security/acl); absent when authorizer.class.name is unset, and then everything is allowed. */
-  authorizer?: import('../security/acl/authorizer').AclAuthorizer;
 }

@@ -213,6 +213,11 @@ export class GroupCoordinator {
     return this.owned === null || this.partitionOf === null || this.owned.has(this.partitionOf(groupId));
   }
 
+  /** Whether the groups of `__consumer_offsets`-`partition` are loaded here (always on a single broker once started). */
+  servesPartition(partition: number): boolean {
+    return this.loaded && (this.owned === null || this.owned.has(partition));
+  }
+
   /** Cluster mode: this broker became leader of `partition`; its groups are served from now on. */
   async loadPartition(partition: number): Promise<void> {
     if (!this.owned || this.owned.has(partition) || !this.stateLog || !this.partitionOf) return;
@@ -471,6 +476,30 @@ export class GroupCoordinator {
   commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<PartitionResult[]> {
     if (!this.groups.get(groupId) && !this.consumerGroups.get(groupId)) this.classicGroup(groupId, true);
     return this.writeOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets });
+  }
+
+  /**
+   * Cluster mode TxnOffsetCommit: writes the offsets to the group's partition
+   * as the producer's transactional batch (replicated before this resolves);
+   * the group sees them only once the transaction's commit marker lands.
+   * NONE, OFFSET_METADATA_TOO_LARGE or the write's error code.
+   */
+  async stageTransactionalOffsets(groupId: string, producerId: bigint, producerEpoch: number, offsets: readonly OffsetToCommit[]): Promise<number> {
+    const now = this.clock.now();
+    if (!this.stateLog?.appendTransactional) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (offsets.some((o) => Buffer.byteLength(o.metadata ?? '') > this.config.offsetMetadataMaxBytes)) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+    const records = offsets.map((o) => ({
+      key: encodeOffsetCommitKey(groupId, o.topic, o.partition),
+      value: encodeOffsetCommitValue({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp: -1 }),
+    }));
+    if (records.length === 0) return ErrorCode.NONE;
+    try {
+      await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now);
+      return ErrorCode.NONE;
+    } catch (err) {
+      this.logger?.warn({ group: groupId, err: String(err) }, 'transactional offsets not persisted');
+      return groupWriteError(err);
+    }
   }
 
   private async writeOffsets(p: CommitParams): Promise<PartitionResult[]> {

@@ -3,8 +3,9 @@ import type { LogManager, PartitionLog } from '../../storage';
 import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
-import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+import { producerStateOf } from '../../storage/producerStateStore';
+import { replayOffsetsLog, type PendingTxnRecords } from './replayOffsetsLog';
 
 export interface OffsetsTopicDeps {
   metadata: {
@@ -18,6 +19,8 @@ export interface OffsetsTopicDeps {
   hosts?: (partition: number) => boolean;
   /** Cluster mode: appends are refused off the leader and confirmed only once the ISR has them (acks=all). */
   writes?: ReplicatedWrites;
+  /** After a partition's replay: the transactional offsets it holds whose marker has not come yet. */
+  onPendingTxnOffsets?: (partition: number, pending: PendingTxnRecords) => void;
 }
 
 interface PendingAppend {
@@ -130,11 +133,42 @@ export class OffsetsTopicLog implements GroupStateLog {
     }
   }
 
+  /**
+   * TxnOffsetCommit in cluster mode, as Kafka writes it: the offsets go to the
+   * group's partition at once as a transactional batch of the producer
+   * (acks=all), so they outlive this coordinator; the transaction's marker on
+   * the partition later commits or discards them (see replayOffsetsLog).
+   * Written apart from the coalesced plain appends: a batch has one producer.
+   */
+  async appendTransactional(groupId: string, producerId: bigint, producerEpoch: number, records: readonly GroupLogRecord[], now: number): Promise<void> {
+    if (this.count === 0) await this.ensureOpen();
+    const partition = offsetsPartitionFor(groupId, this.count);
+    const log = this.logFor(partition);
+    if (!log) throw new Error(`no replica of ${OFFSETS_TOPIC}-${partition} on this broker`);
+    const writes = this.deps.writes;
+    if (writes) ReplicatedWrites.ok(writes.check(partition), `${OFFSETS_TOPIC}-${partition} write`);
+    const table = await producerStateOf(log);
+    const batch = buildRecordBatch({
+      records: records.map((r) => ({ key: r.key, value: r.value })),
+      producerId,
+      producerEpoch,
+      transactional: true,
+    });
+    const res = await log.append(batch, { now });
+    // The open transaction holds the partition's LSO until its marker, as for any transactional batch.
+    const entry = table.bumpEpoch(producerId, producerEpoch, now);
+    if (entry.txnFirstOffset < 0) entry.txnFirstOffset = res.baseOffset;
+    if (writes?.replicated) ReplicatedWrites.ok(await writes.awaitIsr(partition, res.lastOffset), `${OFFSETS_TOPIC}-${partition} replication`);
+  }
+
   async *load(partitions?: ReadonlySet<number>): AsyncIterable<GroupLogRecord> {
     for (let p = 0; p < this.count; p++) {
       if (partitions && !partitions.has(p)) continue;
       const log = this.logFor(p);
-      if (log) yield* replayKeyedLog(log);
+      if (!log) continue;
+      const pending: PendingTxnRecords = new Map();
+      yield* replayOffsetsLog(log, pending);
+      this.deps.onPendingTxnOffsets?.(p, pending);
     }
   }
 

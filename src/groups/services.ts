@@ -10,6 +10,7 @@ import { GroupCoordinator } from './coordinator';
 import { OffsetsTopicLog } from './offsetsTopicLog';
 import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
 import { minInsyncFor } from '../replication/config';
+import { replacePendingOffsets } from '../txn/clusterOffsets';
 
 /**
  * Builds the broker's group coordinator on top of its metadata and storage:
@@ -32,6 +33,8 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
           minInsync: () => minInsyncFor(services.metadata.topic(OFFSETS_TOPIC)?.configs ?? {}, services.replication!.config.minInsyncReplicas),
         })
       : undefined,
+    // Cluster mode: TxnOffsetCommit offsets replayed without their marker wait for it in the pending map.
+    onPendingTxnOffsets: services.clustered ? (p, pending) => replacePendingOffsets(services, p, pending) : undefined,
   });
   await log.open();
   const { metadata } = services;

@@ -20,7 +20,11 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   if (req.groupId && acl.all === 0) {
     const groups = groupCoordinator(ctx, req.groupId);
     errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : groupCoordinatorError(ctx, req.groupId);
-    if (errorCode === ErrorCode.NONE && ctx.broker.clustered) stagePendingOffsets(ctx.broker, req.producerId, offsets);
+    if (errorCode === ErrorCode.NONE && ctx.broker.clustered) {
+      // durable and replicated in __consumer_offsets before the answer: a coordinator failover keeps them
+      errorCode = await groups!.stageTransactionalOffsets(req.groupId, req.producerId, req.producerEpoch, offsets);
+      if (errorCode === ErrorCode.NONE) stagePendingOffsets(ctx.broker, req.producerId, offsets);
+    }
     else if (errorCode === ErrorCode.NONE) errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
   }
   return {

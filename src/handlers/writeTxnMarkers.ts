@@ -3,7 +3,7 @@ import type { WriteTxnMarkersRequest } from '../../protocol/generated/messages/W
 import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/messages/WriteTxnMarkersResponse';
 import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
-import { afterMarker } from '../txn/clusterOffsets';
+import { afterMarker, markerReadyCode } from '../txn/clusterOffsets';
 import { awaitMarkerReplicated, writeTxnMarker } from '../txn/markers';
 import type { Handler } from './types';
 import { authorizedCluster } from '../security/acl/check';
@@ -31,6 +31,8 @@ export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMark
                 if (leader !== undefined && leader !== ctx.broker.metadata.self().nodeId) return { partitionIndex: p, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
                 const found = await partitionLog(ctx.broker, info, p);
                 if (!found.log) return { partitionIndex: p, errorCode: found.errorCode };
+                const ready = markerReadyCode(ctx.broker, t.name, p);
+                if (ready !== ErrorCode.NONE) return { partitionIndex: p, errorCode: ready };
                 try {
                   const offset = await writeTxnMarker(found.log, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
                   // acks=all, as Kafka appends markers: the coordinator retries until the ISR has it

@@ -6,7 +6,7 @@ import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import { BrokerClient } from '../replication/brokerClient';
 import { interBrokerAddress } from '../security/interBroker/address';
 import { interBrokerSecurityOf } from '../security/interBroker/settings';
-import { afterMarker } from './clusterOffsets';
+import { afterMarker, markerReadyCode } from './clusterOffsets';
 import { awaitMarkerReplicated, writeTxnMarker } from './markers';
 
 const WRITE_TXN_MARKERS = 27;
@@ -28,6 +28,8 @@ export class MarkerWriter {
     if (!state || state.leader === metadata.self().nodeId) {
       const found = await partitionLog(this.services, info, partition);
       if (!found.log) throw new Error(`partition ${info.name}-${partition} unavailable (error ${found.errorCode})`);
+      const ready = markerReadyCode(this.services, info.name, partition);
+      if (ready !== ErrorCode.NONE) throw new Error(`partition ${info.name}-${partition} not ready for markers (error ${ready})`);
       const offset = await writeTxnMarker(found.log, producerId, epoch, commit, coordinatorEpoch, now);
       const replicated = await awaitMarkerReplicated(this.services, info.name, partition, offset);
       if (replicated !== ErrorCode.NONE) throw new Error(`marker for ${info.name}-${partition} not replicated (error ${replicated})`);

@@ -3,6 +3,8 @@ import type { GroupCoordinator } from '../groups/coordinator';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
 import type { BrokerServices } from '../handlers/types';
 import type { StagedOffset } from './txnLogRecords';
+import { decodeOffsetCommitValue, decodeOffsetsTopicKey } from '../groups/offsetsTopicRecords';
+import type { PendingTxnRecords } from '../groups/replayOffsetsLog';
 
 /**
  * Cluster mode transactional offset commits, Kafka's way: TxnOffsetCommit
@@ -10,9 +12,12 @@ import type { StagedOffset } from './txnLogRecords';
  * the transaction's marker lands on the group's `__consumer_offsets` partition
  * (which AddOffsetsToTxn put in the transaction); a commit marker makes them
  * the group's committed offsets, an abort marker drops them. (On a single
- * broker the transaction coordinator stages them itself.) Pending offsets are
- * kept in memory: a group coordinator that fails over before the marker loses
- * them, and the transaction commits without them.
+ * broker the transaction coordinator stages them itself.) The offsets are
+ * written to that partition at once as the producer's transactional batch and
+ * replicated before TxnOffsetCommit is answered; the map below is the group
+ * coordinator's view of them, rebuilt by a new leader from its log replay
+ * (replacePendingOffsets), and a marker found in the log at replay applies
+ * them there.
  */
 const pendingByBroker = new WeakMap<BrokerServices, Map<bigint, StagedOffset[]>>();
 
@@ -30,10 +35,46 @@ export function stagePendingOffsets(services: BrokerServices, producerId: bigint
   pending.set(producerId, [...merged.values()]);
 }
 
+/**
+ * After a replay of `__consumer_offsets`-`partition`: its transactional offsets
+ * still waiting for a marker replace what was known of that partition.
+ */
+export function replacePendingOffsets(services: BrokerServices, partition: number, records: PendingTxnRecords): void {
+  const pending = pendingOf(services);
+  const count = services.metadata.topic(OFFSETS_TOPIC)?.partitions ?? 0;
+  for (const [producerId, staged] of [...pending]) {
+    const rest = staged.filter((o) => offsetsPartitionFor(o.groupId, count) !== partition);
+    if (rest.length > 0) pending.set(producerId, rest);
+    else pending.delete(producerId);
+  }
+  for (const [producerId, recs] of records) {
+    const offsets: StagedOffset[] = [];
+    for (const r of recs) {
+      const key = decodeOffsetsTopicKey(r.key);
+      if (key?.kind !== 'offset' || r.value === null) continue;
+      const v = decodeOffsetCommitValue(r.value);
+      offsets.push({ groupId: key.group, topic: key.topic, partition: key.partition, offset: v.offset, leaderEpoch: v.leaderEpoch, metadata: v.metadata });
+    }
+    stagePendingOffsets(services, producerId, offsets);
+  }
+}
+
 /** The `__consumer_offsets` partition holding `groupId`, for AddOffsetsToTxn. */
 export function offsetsPartitionOf(services: BrokerServices, groupId: string): { topic: string; partition: number } | null {
   const topic = services.metadata.topic(OFFSETS_TOPIC);
   return topic ? { topic: OFFSETS_TOPIC, partition: offsetsPartitionFor(groupId, topic.partitions) } : null;
+}
+
+/**
+ * Before a marker is appended to a `__consumer_offsets` partition here: its
+ * group coordinator must have replayed the partition, or a marker landing
+ * during that replay would miss the pending offsets the replay is collecting.
+ * NONE, or COORDINATOR_LOAD_IN_PROGRESS (the transaction coordinator retries).
+ */
+export function markerReadyCode(services: BrokerServices, topic: string, partition: number): number {
+  if (!services.clustered || topic !== OFFSETS_TOPIC) return ErrorCode.NONE;
+  const groups = services.groups as GroupCoordinator | undefined;
+  return groups?.servesPartition(partition) ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
 }
 
 /** Called after a marker was appended here as the partition's leader. */

@@ -1,0 +1,47 @@
+import { ControlType, decodeRecordBatches, parseControlRecord } from '../../protocol/records';
+import type { PartitionLog } from '../../storage';
+import type { GroupLogRecord } from './stateLog';
+
+/** Same read size as the other internal-topic replays: the topic is small and compacted. */
+const REPLAY_READ_BYTES = 1 << 20;
+
+/** Offsets staged by TxnOffsetCommit whose transaction has no marker in the log yet, per producer id. */
+export type PendingTxnRecords = Map<bigint, GroupLogRecord[]>;
+
+/**
+ * Every record of one `__consumer_offsets` partition in the order it takes
+ * effect, as Kafka's group coordinator replays it: plain records at once,
+ * records of a transactional batch (TxnOffsetCommit) only at their producer's
+ * COMMIT marker, never after an ABORT. Records of producers with no marker yet
+ * are left in `pending` when the replay ends, for the marker still to come.
+ */
+export async function* replayOffsetsLog(log: PartitionLog, pending: PendingTxnRecords): AsyncIterable<GroupLogRecord> {
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const res = await log.read(offset, REPLAY_READ_BYTES, { minOneBatch: true });
+    if (res.chunks.length === 0) break;
+    const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+    let next = offset;
+    for (const batch of decodeRecordBatches(buf)) {
+      next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
+      if (batch.isControl) {
+        const marker = batch.records[0];
+        const staged = pending.get(batch.producerId);
+        pending.delete(batch.producerId);
+        if (marker && staged && Number(marker.offset) >= offset && parseControlRecord(marker).type === ControlType.COMMIT) yield* staged;
+        continue;
+      }
+      const held = batch.isTransactional ? (pending.get(batch.producerId) ?? []) : null;
+      for (const r of batch.records) {
+        // a compacted batch may start before `offset` when read from its middle
+        if (!r.key || Number(r.offset) < offset) continue;
+        const rec = { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
+        if (held) held.push(rec);
+        else yield rec;
+      }
+      if (held && held.length > 0) pending.set(batch.producerId, held);
+    }
+    if (next <= offset) break;
+    offset = next;
+  }
+}

@@ -482,9 +482,10 @@ export class GroupCoordinator {
    * Cluster mode TxnOffsetCommit: writes the offsets to the group's partition
    * as the producer's transactional batch (replicated before this resolves);
    * the group sees them only once the transaction's commit marker lands.
-   * NONE, OFFSET_METADATA_TOO_LARGE or the write's error code.
+   * NONE, OFFSET_METADATA_TOO_LARGE, `fencedCode` for an older producer epoch
+   * than the partition has seen, or the write's error code.
    */
-  async stageTransactionalOffsets(groupId: string, producerId: bigint, producerEpoch: number, offsets: readonly OffsetToCommit[]): Promise<number> {
+  async stageTransactionalOffsets(groupId: string, producerId: bigint, producerEpoch: number, offsets: readonly OffsetToCommit[], fencedCode: number): Promise<number> {
     const now = this.clock.now();
     if (!this.stateLog?.appendTransactional) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (offsets.some((o) => Buffer.byteLength(o.metadata ?? '') > this.config.offsetMetadataMaxBytes)) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
@@ -494,12 +495,26 @@ export class GroupCoordinator {
     }));
     if (records.length === 0) return ErrorCode.NONE;
     try {
-      await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now);
-      return ErrorCode.NONE;
+      return (await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now)) ? ErrorCode.NONE : fencedCode;
     } catch (err) {
       this.logger?.warn({ group: groupId, err: String(err) }, 'transactional offsets not persisted');
       return groupWriteError(err);
     }
+  }
+
+  /**
+   * After an abort marker: writes the group's committed offsets of these
+   * partitions again (a tombstone where there is none), so the newest record
+   * of each key in the compacted topic is a committed one and compaction never
+   * keeps only the aborted transactional record.
+   */
+  async rewriteCommittedOffsets(groupId: string, keys: readonly TopicPartitionKey[]): Promise<void> {
+    const records = keys.map(({ topic, partition }) => {
+      const c = this.offsets.get(groupId, topic, partition);
+      return { key: encodeOffsetCommitKey(groupId, topic, partition), value: c ? encodeOffsetCommitValue(c) : null };
+    });
+    // The abort itself is durable in the marker already: a failed rewrite costs only this compaction guard.
+    await this.appendLog(groupId, records).catch((err: unknown) => this.logger?.warn({ group: groupId, err: String(err) }, 'offsets not rewritten after an abort'));
   }
 
   private async writeOffsets(p: CommitParams): Promise<PartitionResult[]> {

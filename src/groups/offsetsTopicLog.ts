@@ -139,8 +139,10 @@ export class OffsetsTopicLog implements GroupStateLog {
    * (acks=all), so they outlive this coordinator; the transaction's marker on
    * the partition later commits or discards them (see replayOffsetsLog).
    * Written apart from the coalesced plain appends: a batch has one producer.
+   * False, writing nothing, when the partition has seen a newer epoch of the
+   * producer (a zombie of a fenced producer).
    */
-  async appendTransactional(groupId: string, producerId: bigint, producerEpoch: number, records: readonly GroupLogRecord[], now: number): Promise<void> {
+  async appendTransactional(groupId: string, producerId: bigint, producerEpoch: number, records: readonly GroupLogRecord[], now: number): Promise<boolean> {
     if (this.count === 0) await this.ensureOpen();
     const partition = offsetsPartitionFor(groupId, this.count);
     const log = this.logFor(partition);
@@ -148,6 +150,7 @@ export class OffsetsTopicLog implements GroupStateLog {
     const writes = this.deps.writes;
     if (writes) ReplicatedWrites.ok(writes.check(partition), `${OFFSETS_TOPIC}-${partition} write`);
     const table = await producerStateOf(log);
+    if ((table.get(producerId)?.epoch ?? -1) > producerEpoch) return false;
     const batch = buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),
       producerId,
@@ -159,6 +162,7 @@ export class OffsetsTopicLog implements GroupStateLog {
     const entry = table.bumpEpoch(producerId, producerEpoch, now);
     if (entry.txnFirstOffset < 0) entry.txnFirstOffset = res.baseOffset;
     if (writes?.replicated) ReplicatedWrites.ok(await writes.awaitIsr(partition, res.lastOffset), `${OFFSETS_TOPIC}-${partition} replication`);
+    return true;
   }
 
   async *load(partitions?: ReadonlySet<number>): AsyncIterable<GroupLogRecord> {

@@ -12,8 +12,8 @@ export interface GroupStateLog {
   append(groupId: string, records: readonly GroupLogRecord[]): Promise<void>;
   /** Every record persisted so far, in log order (replayed at startup); only those partitions' when given (cluster mode). */
   load(partitions?: ReadonlySet<number>): AsyncIterable<GroupLogRecord>;
-  /** Cluster mode: offsets of an open transaction, durable now, effective at the producer's commit marker. */
-  appendTransactional?(groupId: string, producerId: bigint, producerEpoch: number, records: readonly GroupLogRecord[], now: number): Promise<void>;
+  /** Cluster mode: offsets of an open transaction, durable now, effective at the producer's commit marker; false when the producer epoch is fenced. */
+  appendTransactional?(groupId: string, producerId: bigint, producerEpoch: number, records: readonly GroupLogRecord[], now: number): Promise<boolean>;
 }
 
 /** In-memory log: keeps everything appended, so tests can "restart" a coordinator from it. */

@@ -88,7 +88,7 @@ export async function afterMarker(services: BrokerServices, topic: string, parti
   const rest = staged.filter((o) => offsetsPartitionFor(o.groupId, count) !== partition);
   if (rest.length > 0) pending.set(producerId, rest);
   else pending.delete(producerId);
-  if (!commit || here.length === 0) return;
+  if (here.length === 0) return;
   const groups = services.groups as GroupCoordinator | undefined;
   if (!groups) throw new Error('group coordinator not running');
   const byGroup = new Map<string, StagedOffset[]>();
@@ -98,6 +98,10 @@ export async function afterMarker(services: BrokerServices, topic: string, parti
     byGroup.set(o.groupId, list);
   }
   for (const [groupId, offsets] of byGroup) {
+    if (!commit) {
+      await groups.rewriteCommittedOffsets(groupId, offsets.map((o) => ({ topic: o.topic, partition: o.partition })));
+      continue;
+    }
     const res = await groups.commitTransactionalOffsets(
       groupId,
       offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata })),

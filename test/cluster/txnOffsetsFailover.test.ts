@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ApiKey } from '../../protocol/generated/apis';
 import { ErrorCode } from '../../protocol/errors';
-import { buildControlBatch, buildRecordBatch } from '../../protocol/records';
+import { buildControlBatch, buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
 import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
@@ -143,6 +143,22 @@ describe('transactional offset commits survive a group coordinator failover', fu
       txn.close();
     }
     expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 42 });
+
+    // The next transaction of the same id bumps the epoch; the partition then fences the old one (a zombie).
+    const txn2 = await RawClient.connect(c.broker(s.txnBroker).port);
+    const grp = await RawClient.connect(c.broker(next).port);
+    try {
+      const init = await initProducerId(txn2, 'tx-commit');
+      expect(init.producerEpoch).to.be.greaterThan(s.epoch);
+      expect(await addOffsets(txn2, 'tx-commit', init.producerId, init.producerEpoch, s.group)).to.equal(0);
+      expect(await txnOffsetCommit(grp, 'tx-commit', init.producerId, init.producerEpoch, s.group, TOPIC, 50)).to.equal(0);
+      expect(await txnOffsetCommit(grp, 'tx-commit', s.pid, s.epoch, s.group, TOPIC, 99)).to.equal(ErrorCode.PRODUCER_FENCED);
+      expect(await endTxn(txn2, 'tx-commit', init.producerId, init.producerEpoch, true)).to.equal(ErrorCode.NONE);
+    } finally {
+      txn2.close();
+      grp.close();
+    }
+    expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 50 });
   });
 
   it('a transaction aborted after its group coordinator died leaves the old offsets', async () => {
@@ -156,6 +172,13 @@ describe('transactional offset commits survive a group coordinator failover', fu
       txn.close();
     }
     expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 5 });
+    // The newest record of the key is the committed offset again, not the aborted one (what compaction keeps).
+    const log = c.broker(next).services.logs.get(OFFSETS_TOPIC, partitionOfGroup(c, next, s.group))!;
+    const read = await log.read(log.logStartOffset, 1 << 20, { minOneBatch: true });
+    const batches = decodeRecordBatches(Buffer.concat(read.chunks));
+    const last = batches[batches.length - 1]!;
+    expect(last.isTransactional || last.isControl).to.equal(false);
+    expect(decodeOffsetCommitValue(Buffer.from(last.records[0]!.value!)).offset).to.equal(5);
     // and a later plain commit still works on the new coordinator
     expect(await commitPlain(c.broker(next).port, s.group, 6)).to.equal(ErrorCode.NONE);
     expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 6 });

@@ -89,7 +89,6 @@ describe('inter-broker traffic over SASL_SSL with ACLs on', function () {
     certs = makeTestCerts();
     etcd = await startEtcd();
     cluster = await EtcdTestCluster.start([1, 2, 3], { etcd, config: saslSslConfig(certs, BROKER_PASSWORD) });
-    await eventually(() => [1, 2, 3].every((id) => cluster.broker(id).services.metadata.brokers().length === 3), 'three registered brokers');
     const admin = client(cluster.bootstrap, certs, 'broker', BROKER_PASSWORD).admin();
     await admin.connect();
     try {

@@ -54,7 +54,6 @@ describe('inter-broker traffic over SSL with required client certificates', func
         'replica.fetch.backoff.ms': '100',
       },
     });
-    await eventually(() => [1, 2, 3].every((id) => cluster.broker(id).services.metadata.brokers().length === 3), 'three registered brokers');
   });
   after(async () => {
     await impostor?.destroy();

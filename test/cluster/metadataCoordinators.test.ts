@@ -22,7 +22,6 @@ describe('group coordinators move with the leadership of their __consumer_offset
   beforeEach(async () => {
     // Two replicas per offsets partition: each broker holds some of them, not all.
     cluster = await EtcdTestCluster.start([1, 2, 3], { etcd, config: { 'offsets.topic.replication.factor': '2' } });
-    await eventually(() => [1, 2, 3].every((id) => cluster.broker(id).services.metadata.brokers().length === 3), 'three registered brokers');
   });
   afterEach(async () => {
     await Promise.all(admins.splice(0).map((a) => a.disconnect().catch(() => undefined)));

@@ -18,7 +18,6 @@ describe('the transaction coordinator in a cluster', function () {
   beforeEach(async () => {
     etcd = await startEtcd();
     cluster = await EtcdTestCluster.start([1, 2, 3], { etcd });
-    await eventually(() => [1, 2, 3].every((id) => cluster.broker(id).services.metadata.brokers().length === 3), 'three registered brokers');
   });
   afterEach(async () => {
     await cluster?.stop();

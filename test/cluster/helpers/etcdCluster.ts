@@ -32,11 +32,18 @@ export class EtcdTestCluster {
     const c = new EtcdTestCluster(etcd, !opts.etcd, opts.config ?? {});
     try {
       await Promise.all(nodeIds.map((id) => c.startBroker(id)));
+      await c.awaitRegistered();
     } catch (err) {
       await c.stop();
       throw err;
     }
     return c;
+  }
+
+  /** Until every running broker sees every running broker registered: the cluster tests start from there. */
+  async awaitRegistered(): Promise<void> {
+    const running = [...this.brokers.values()];
+    await eventually(() => running.every((b) => b.services.metadata.brokers().length === running.length), `${running.length} registered brokers`);
   }
 
   configFor(nodeId: number): Record<string, string> {

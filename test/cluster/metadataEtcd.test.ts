@@ -7,6 +7,7 @@ import { MetadataError, type MetadataEvent, type PartitionState } from '../../sr
 import { startEtcd, type TestEtcd } from '../helpers/etcd';
 import { memoryLogger } from '../helpers/memoryLogger';
 import { TcpProxy } from '../helpers/tcpProxy';
+import { eventually } from '../helpers/eventually';
 
 async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
   const err = await p.then(
@@ -15,17 +16,6 @@ async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
   );
   expect(err, `expected MetadataError ${code}`).to.be.instanceOf(MetadataError);
   expect((err as MetadataError).errorCode).to.equal(code);
-}
-
-/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
-export async function eventually<T>(check: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('EtcdMetadataService against a real etcd', function () {

@@ -7,14 +7,27 @@ import type { Handler, RequestContext } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { authorizeFetchedOffsets } from '../security/acl/groupOffsets';
 import { AclOperation } from '../security/acl/model';
+import { partitionKey, unstablePartitions } from '../groups/unstableOffsets';
 
 type TopicQuery = ReadonlyArray<{ name: string; partitionIndexes: readonly number[] }> | null;
 
-function fetchOne(ctx: RequestContext, coord: GroupCoordinator | null, groupId: string, topics: TopicQuery): { errorCode: number; topics: FetchedTopic[] } {
+function fetchOne(ctx: RequestContext, coord: GroupCoordinator | null, groupId: string, topics: TopicQuery, requireStable: boolean): { errorCode: number; topics: FetchedTopic[] } {
   if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   if (!coord || !coord.ownsGroup(groupId)) return { errorCode: groupCoordinatorError(ctx, groupId), topics: [] };
   const r = coord.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })));
+  if (requireStable && r.errorCode === ErrorCode.NONE) markUnstable(r.topics, unstablePartitions(ctx.broker, groupId));
   return { errorCode: r.errorCode, topics: authorizeFetchedOffsets(ctx, r.topics, topics === null) };
+}
+
+/** KIP-447: a partition with a transactional offset still pending answers UNSTABLE_OFFSET_COMMIT, not its old offset. */
+function markUnstable(topics: FetchedTopic[], unstable: ReadonlySet<string>): void {
+  if (unstable.size === 0) return;
+  for (const t of topics) {
+    for (const p of t.partitions) {
+      if (!unstable.has(partitionKey(t.topic, p.partition))) continue;
+      Object.assign(p, { offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+    }
+  }
 }
 
 function wireTopics(topics: FetchedTopic[]) {
@@ -37,12 +50,12 @@ export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponseI
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
-        const r = fetchOne(ctx, coord, g.groupId, g.topics);
+        const r = fetchOne(ctx, coord, g.groupId, g.topics, req.requireStable);
         return { groupId: g.groupId, errorCode: r.errorCode, topics: wireTopics(r.topics) };
       }),
     };
   }
-  const r = fetchOne(ctx, coord, req.groupId, req.topics);
+  const r = fetchOne(ctx, coord, req.groupId, req.topics, ctx.apiVersion >= 7 && req.requireStable);
   if (r.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
     // v0/v1 have no top-level error: the group's error goes on every requested partition.
     const topics = (req.topics ?? []).map((t) => ({

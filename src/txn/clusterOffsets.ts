@@ -35,6 +35,11 @@ export function stagePendingOffsets(services: BrokerServices, producerId: bigint
   pending.set(producerId, [...merged.values()]);
 }
 
+/** Every offset a producer staged here whose transaction has no marker yet (OffsetFetch require_stable). */
+export function forEachPendingOffset(services: BrokerServices, fn: (o: StagedOffset) => void): void {
+  for (const staged of pendingByBroker.get(services)?.values() ?? []) for (const o of staged) fn(o);
+}
+
 /**
  * After a replay of `__consumer_offsets`-`partition`: its transactional offsets
  * still waiting for a marker replace what was known of that partition.

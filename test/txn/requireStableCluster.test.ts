@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { ApiKey } from '../../protocol/generated/apis';
+import { ErrorCode } from '../../protocol/errors';
+import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
+import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
+import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
+import type { TxnServices } from '../../src/txn/services';
+import { MemoryCluster } from '../helpers/memoryCluster';
+import { RawClient } from '../helpers/rawClient';
+import { addOffsets, endTxn, initProducerId, txnOffsetCommit } from './helpers/wire';
+
+const TOPIC = 'in';
+
+async function coordinatorOf(c: MemoryCluster, key: string, keyType: number): Promise<number> {
+  const client = await RawClient.connect(c.broker(1).port);
+  try {
+    const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key, keyType });
+    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
+    return res.nodeId;
+  } finally {
+    client.close();
+  }
+}
+
+async function fetchStable(c: RawClient, group: string): Promise<{ errorCode: number; offset: number }> {
+  const res = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: group, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+  const p = res.topics[0]!.partitions[0]!;
+  return { errorCode: res.errorCode || p.errorCode, offset: Number(p.committedOffset) };
+}
+
+/** Cluster mode: the group coordinator holds the pending offsets per producer until the marker. */
+describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
+  this.timeout(90_000);
+  let c: MemoryCluster | undefined;
+
+  afterEach(async () => {
+    await c?.stop();
+    c = undefined;
+  });
+
+  for (const commit of [true, false]) {
+    it(`answers UNSTABLE_OFFSET_COMMIT while the transaction is open and clears at ${commit ? 'commit' : 'abort'}`, async () => {
+      c = await MemoryCluster.start({ brokers: 3, config: { 'offsets.topic.num.partitions': '3' } });
+      await c.createTopic(TOPIC, 1, 3);
+      const txnId = `t-${commit}`;
+      const group = `g-${commit}`;
+      const txnBroker = await coordinatorOf(c, txnId, 1);
+      await c.settled();
+      const groupBroker = await coordinatorOf(c, group, 0);
+      await c.settled();
+      const cluster = c;
+      await c.waitFor('the group coordinator serves the group', () => (cluster.broker(groupBroker).services.groups as { ownsGroup(g: string): boolean } | undefined)?.ownsGroup(group) === true);
+      await c.waitFor('the transaction coordinator is active', () => (cluster.broker(txnBroker).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+      const txn = await RawClient.connect(c.broker(txnBroker).port);
+      const grp = await RawClient.connect(c.broker(groupBroker).port);
+      try {
+        const commitRes = await grp.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+          groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+        });
+        expect(commitRes.topics[0]!.partitions[0]!.errorCode).to.equal(0);
+        const init = await initProducerId(txn, txnId);
+        expect(init.errorCode).to.equal(0);
+        expect(await addOffsets(txn, txnId, init.producerId, init.producerEpoch, group)).to.equal(0);
+        expect(await txnOffsetCommit(grp, txnId, init.producerId, init.producerEpoch, group, TOPIC, 42)).to.equal(0);
+        expect(await fetchStable(grp, group)).to.deep.equal({ errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT, offset: -1 });
+        expect(await endTxn(txn, txnId, init.producerId, init.producerEpoch, commit)).to.equal(0);
+        expect(await fetchStable(grp, group)).to.deep.equal({ errorCode: 0, offset: commit ? 42 : 5 });
+      } finally {
+        txn.close();
+        grp.close();
+      }
+    });
+  }
+});

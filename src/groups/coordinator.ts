@@ -29,6 +29,8 @@ import {
 } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
 import { groupWriteError } from './writeErrors';
+import { TxnOffsetOrder } from './txnOffsetOrder';
+import type { PendingTxnRecords } from './replayOffsetsLog';
 
 export interface GroupLogger {
   info(obj: object, msg?: string): void;
@@ -148,6 +150,8 @@ export class GroupCoordinator {
   readonly config: GroupConfig;
   readonly clock: Clock;
   readonly offsets = new OffsetStore();
+  /** Which staged transactional offsets a later plain commit replaced. */
+  readonly txnOffsetOrder = new TxnOffsetOrder();
   readonly classic: ClassicCoordinator;
   readonly consumer: ConsumerCoordinator;
   private readonly groups = new Map<string, ClassicGroup>();
@@ -472,10 +476,41 @@ export class GroupCoordinator {
     return this.classic.validateCommit(group, memberId, groupInstanceId, generationId);
   }
 
-  /** Offsets of a committed transaction (TxnOffsetCommit): checked when they were staged, written now as they are. */
-  commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<PartitionResult[]> {
+  /**
+   * Offsets of a committed transaction (TxnOffsetCommit): checked when they
+   * were staged, written now as they are, except those a plain commit made
+   * after the staging replaced (Kafka's ordering rule; needs `producerId`).
+   */
+  async commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[], producerId?: bigint): Promise<PartitionResult[]> {
+    let apply = offsets;
+    if (producerId !== undefined) {
+      const fresh = this.txnOffsetOrder.resolve(groupId, producerId, offsets);
+      apply = offsets.filter((_o, i) => fresh[i]);
+    }
     if (!this.groups.get(groupId) && !this.consumerGroups.get(groupId)) this.classicGroup(groupId, true);
-    return this.writeOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets });
+    const results = await this.writeOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: apply }, false);
+    const skipped = offsets.filter((o) => !apply.includes(o)).map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.NONE }));
+    return [...results, ...skipped];
+  }
+
+  /** TxnOffsetCommit staged these offsets of `producerId` (single broker: in the transaction coordinator). */
+  noteStagedOffsets(groupId: string, producerId: bigint, keys: readonly TopicPartitionKey[]): void {
+    this.txnOffsetOrder.noteStaged(groupId, producerId, keys);
+  }
+
+  /** Transactional offset records a replay found with no marker yet, per producer. */
+  notePendingRecords(pending: PendingTxnRecords): void {
+    for (const [producerId, records] of pending) {
+      for (const r of records) {
+        const key = decodeOffsetsTopicKey(r.key);
+        if (key?.kind === 'offset') this.txnOffsetOrder.noteStaged(key.group, producerId, [key]);
+      }
+    }
+  }
+
+  /** The transaction of `producerId` aborted: its staged offsets of `groupId` are forgotten. */
+  forgetStagedOffsets(groupId: string, producerId: bigint, keys: readonly TopicPartitionKey[]): void {
+    this.txnOffsetOrder.resolve(groupId, producerId, keys);
   }
 
   /**
@@ -495,7 +530,9 @@ export class GroupCoordinator {
     }));
     if (records.length === 0) return ErrorCode.NONE;
     try {
-      return (await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now)) ? ErrorCode.NONE : fencedCode;
+      if (!(await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now))) return fencedCode;
+      this.txnOffsetOrder.noteStaged(groupId, producerId, offsets);
+      return ErrorCode.NONE;
     } catch (err) {
       this.logger?.warn({ group: groupId, err: String(err) }, 'transactional offsets not persisted');
       return groupWriteError(err);
@@ -508,7 +545,8 @@ export class GroupCoordinator {
    * of each key in the compacted topic is a committed one and compaction never
    * keeps only the aborted transactional record.
    */
-  async rewriteCommittedOffsets(groupId: string, keys: readonly TopicPartitionKey[]): Promise<void> {
+  async rewriteCommittedOffsets(groupId: string, keys: readonly TopicPartitionKey[], producerId?: bigint): Promise<void> {
+    if (producerId !== undefined) this.txnOffsetOrder.resolve(groupId, producerId, keys);
     const records = keys.map(({ topic, partition }) => {
       const c = this.offsets.get(groupId, topic, partition);
       return { key: encodeOffsetCommitKey(groupId, topic, partition), value: c ? encodeOffsetCommitValue(c) : null };
@@ -517,7 +555,7 @@ export class GroupCoordinator {
     await this.appendLog(groupId, records).catch((err: unknown) => this.logger?.warn({ group: groupId, err: String(err) }, 'offsets not rewritten after an abort'));
   }
 
-  private async writeOffsets(p: CommitParams): Promise<PartitionResult[]> {
+  private async writeOffsets(p: CommitParams, plain = true): Promise<PartitionResult[]> {
     const now = this.clock.now();
     const results: PartitionResult[] = [];
     const accepted: Array<{ o: OffsetToCommit; value: CommittedOffset }> = [];
@@ -544,6 +582,7 @@ export class GroupCoordinator {
       return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
     }
     for (const { o, value } of accepted) this.offsets.put(p.groupId, o.topic, o.partition, value);
+    if (plain) this.txnOffsetOrder.notePlainCommit(p.groupId, accepted.map((a) => a.o));
     return results;
   }
 

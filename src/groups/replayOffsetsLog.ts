@@ -8,6 +8,16 @@ const REPLAY_READ_BYTES = 1 << 20;
 /** Offsets staged by TxnOffsetCommit whose transaction has no marker in the log yet, per producer id. */
 export type PendingTxnRecords = Map<bigint, GroupLogRecord[]>;
 
+/** Kafka's ordering rule: a plain record after a transactional one of the same key wins over it at the commit marker. */
+function dropSuperseded(pending: PendingTxnRecords, key: Buffer): void {
+  for (const [producerId, held] of pending) {
+    const rest = held.filter((r) => !r.key.equals(key));
+    if (rest.length === held.length) continue;
+    if (rest.length > 0) pending.set(producerId, rest);
+    else pending.delete(producerId);
+  }
+}
+
 /**
  * Every record of one `__consumer_offsets` partition in the order it takes
  * effect, as Kafka's group coordinator replays it: plain records at once,
@@ -37,7 +47,10 @@ export async function* replayOffsetsLog(log: PartitionLog, pending: PendingTxnRe
         if (!r.key || Number(r.offset) < offset) continue;
         const rec = { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
         if (held) held.push(rec);
-        else yield rec;
+        else {
+          if (pending.size > 0) dropSuperseded(pending, rec.key);
+          yield rec;
+        }
       }
       if (held && held.length > 0) pending.set(batch.producerId, held);
     }

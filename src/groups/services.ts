@@ -20,6 +20,8 @@ import { replacePendingOffsets } from '../txn/clusterOffsets';
 export async function startGroupCoordinator(services: BrokerServices): Promise<GroupCoordinator> {
   const config = groupConfigFromProperties(services.config.raw ?? {});
   const logger = services.logger.child({ component: 'groups' });
+  // the coordinator below, once built: its replay reports the pending transactional offsets it found
+  let pendingOwner: GroupCoordinator | undefined;
   const log = new OffsetsTopicLog({
     metadata: services.metadata,
     logs: services.logs,
@@ -34,7 +36,12 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
         })
       : undefined,
     // Cluster mode: TxnOffsetCommit offsets replayed without their marker wait for it in the pending map.
-    onPendingTxnOffsets: services.clustered ? (p, pending) => replacePendingOffsets(services, p, pending) : undefined,
+    onPendingTxnOffsets: services.clustered
+      ? (p, pending) => {
+          replacePendingOffsets(services, p, pending);
+          pendingOwner?.notePendingRecords(pending);
+        }
+      : undefined,
   });
   await log.open();
   const { metadata } = services;
@@ -50,6 +57,7 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     },
     partitionOf: placement ? (groupId) => placement.partitionOf(groupId) : undefined,
   });
+  pendingOwner = coordinator;
   if (placement) {
     await coordinator.start(placement.ledPartitions());
     const stopFollowing = followOffsetsLeadership(metadata, log, coordinator, logger);

@@ -25,7 +25,11 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
       errorCode = await groups!.stageTransactionalOffsets(req.groupId, req.producerId, req.producerEpoch, offsets, fenced);
       if (errorCode === ErrorCode.NONE) stagePendingOffsets(ctx.broker, req.producerId, offsets);
     }
-    else if (errorCode === ErrorCode.NONE) errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
+    else if (errorCode === ErrorCode.NONE) {
+      errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
+      // for the ordering rule: a plain commit after this one wins at the commit
+      if (errorCode === ErrorCode.NONE) groups!.noteStagedOffsets(req.groupId, req.producerId, offsets);
+    }
   }
   return {
     throttleTimeMs: 0,

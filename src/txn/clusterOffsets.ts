@@ -104,12 +104,13 @@ export async function afterMarker(services: BrokerServices, topic: string, parti
   }
   for (const [groupId, offsets] of byGroup) {
     if (!commit) {
-      await groups.rewriteCommittedOffsets(groupId, offsets.map((o) => ({ topic: o.topic, partition: o.partition })));
+      await groups.rewriteCommittedOffsets(groupId, offsets.map((o) => ({ topic: o.topic, partition: o.partition })), producerId);
       continue;
     }
     const res = await groups.commitTransactionalOffsets(
       groupId,
       offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata })),
+      producerId,
     );
     const bad = res.find((r) => r.errorCode !== ErrorCode.NONE);
     if (bad) throw new Error(`committing offsets of group ${groupId} failed with error ${bad.errorCode}`);

@@ -516,6 +516,7 @@ export class TransactionCoordinator {
       }
       await Promise.all(writes);
       if (commit && meta.staged.length > 0) await this.commitStaged(meta);
+      else for (const o of meta.staged) (this.services.groups as GroupCoordinator | undefined)?.forgetStagedOffsets(o.groupId, meta.producerId, [o]);
       if (meta.staged.length > 0) {
         meta.staged = [];
         await this.persistStaged(meta);
@@ -544,6 +545,7 @@ export class TransactionCoordinator {
       const res = await groups.commitTransactionalOffsets(
         groupId,
         offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata })),
+        meta.producerId,
       );
       const bad = res.find((r) => r.errorCode !== ErrorCode.NONE);
       if (bad) throw new Error(`committing offsets of group ${groupId} failed with error ${bad.errorCode}`);

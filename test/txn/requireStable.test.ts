@@ -116,4 +116,26 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
     const res = await consumed;
     expect(res).to.deep.equal({ ok: true, values: ['m-7', 'm-8', 'm-9'] });
   });
+
+  it('ordering rule: a plain commit after the staging wins at the commit marker; one before it loses', async () => {
+    expect(await commitPlain(c, 'go', 5)).to.equal(0);
+    const p = await staged('to', 'go', 42);
+    expect(await commitPlain(c, 'go', 6)).to.equal(0);
+    expect(await endTxn(c, 'to', p.producerId, p.producerEpoch, true)).to.equal(0);
+    expect(await fetchV7(c, 'go', true)).to.deep.equal([{ errorCode: 0, offset: 6 }, { errorCode: 0, offset: -1 }]);
+
+    // staged again after that plain commit: the transaction's offset is the later write and wins
+    expect(await addOffsets(c, 'to', p.producerId, p.producerEpoch, 'go')).to.equal(0);
+    expect(await txnOffsetCommit(c, 'to', p.producerId, p.producerEpoch, 'go', TOPIC, 50)).to.equal(0);
+    expect(await endTxn(c, 'to', p.producerId, p.producerEpoch, true)).to.equal(0);
+    expect(await fetchV7(c, 'go', true)).to.deep.equal([{ errorCode: 0, offset: 50 }, { errorCode: 0, offset: -1 }]);
+
+    // superseded, then staged again by the same transaction: the restaged offset is the later write
+    expect(await addOffsets(c, 'to', p.producerId, p.producerEpoch, 'go')).to.equal(0);
+    expect(await txnOffsetCommit(c, 'to', p.producerId, p.producerEpoch, 'go', TOPIC, 60)).to.equal(0);
+    expect(await commitPlain(c, 'go', 55)).to.equal(0);
+    expect(await txnOffsetCommit(c, 'to', p.producerId, p.producerEpoch, 'go', TOPIC, 61)).to.equal(0);
+    expect(await endTxn(c, 'to', p.producerId, p.producerEpoch, true)).to.equal(0);
+    expect(await fetchV7(c, 'go', true)).to.deep.equal([{ errorCode: 0, offset: 61 }, { errorCode: 0, offset: -1 }]);
+  });
 });

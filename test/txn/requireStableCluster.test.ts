@@ -28,6 +28,14 @@ async function fetchStable(c: RawClient, group: string): Promise<{ errorCode: nu
   return { errorCode: res.errorCode || p.errorCode, offset: Number(p.committedOffset) };
 }
 
+async function commitPlain(c: RawClient, group: string, offset: number): Promise<number> {
+  const res = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+    groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null }] }],
+  });
+  return res.topics[0]!.partitions[0]!.errorCode;
+}
+
 /** Cluster mode: the group coordinator holds the pending offsets per producer until the marker. */
 describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
   this.timeout(90_000);
@@ -39,7 +47,7 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
   });
 
   for (const commit of [true, false]) {
-    it(`answers UNSTABLE_OFFSET_COMMIT while the transaction is open and clears at ${commit ? 'commit' : 'abort'}`, async () => {
+    it(`answers UNSTABLE_OFFSET_COMMIT while the transaction is open and clears at ${commit ? 'commit (and a plain commit between staging and marker wins)' : 'abort'}`, async () => {
       c = await MemoryCluster.start({ brokers: 3, config: { 'offsets.topic.num.partitions': '3' } });
       await c.createTopic(TOPIC, 1, 3);
       const txnId = `t-${commit}`;
@@ -54,11 +62,7 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
       const txn = await RawClient.connect(c.broker(txnBroker).port);
       const grp = await RawClient.connect(c.broker(groupBroker).port);
       try {
-        const commitRes = await grp.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
-          groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
-          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: null }] }],
-        });
-        expect(commitRes.topics[0]!.partitions[0]!.errorCode).to.equal(0);
+        expect(await commitPlain(grp, group, 5)).to.equal(0);
         const init = await initProducerId(txn, txnId);
         expect(init.errorCode).to.equal(0);
         expect(await addOffsets(txn, txnId, init.producerId, init.producerEpoch, group)).to.equal(0);
@@ -66,6 +70,14 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
         expect(await fetchStable(grp, group)).to.deep.equal({ errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT, offset: -1 });
         expect(await endTxn(txn, txnId, init.producerId, init.producerEpoch, commit)).to.equal(0);
         expect(await fetchStable(grp, group)).to.deep.equal({ errorCode: 0, offset: commit ? 42 : 5 });
+        if (!commit) return;
+        // ordering rule: a plain commit between the staging and the marker wins
+        const next = await initProducerId(txn, txnId);
+        expect(await addOffsets(txn, txnId, next.producerId, next.producerEpoch, group)).to.equal(0);
+        expect(await txnOffsetCommit(grp, txnId, next.producerId, next.producerEpoch, group, TOPIC, 60)).to.equal(0);
+        expect(await commitPlain(grp, group, 55)).to.equal(0);
+        expect(await endTxn(txn, txnId, next.producerId, next.producerEpoch, true)).to.equal(0);
+        expect(await fetchStable(grp, group)).to.deep.equal({ errorCode: 0, offset: 55 });
       } finally {
         txn.close();
         grp.close();

@@ -84,4 +84,53 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
       }
     });
   }
+
+  it('after a group coordinator failover the replayed pending offset is still unstable, and a plain commit on the new coordinator wins at the commit', async () => {
+    c = await MemoryCluster.start({ brokers: 3, config: { 'offsets.topic.num.partitions': '6' } });
+    await c.createTopic(TOPIC, 1, 3);
+    const txnId = 't-failover';
+    const txnBroker = await coordinatorOf(c, txnId, 1);
+    await c.settled();
+    // a group whose coordinator is not the transaction coordinator, so killing it leaves the transaction alive
+    let group = '';
+    let groupBroker = -1;
+    for (let i = 0; i < 50 && groupBroker < 0; i++) {
+      const at = await coordinatorOf(c, `gf-${i}`, 0);
+      if (at !== txnBroker) [group, groupBroker] = [`gf-${i}`, at];
+    }
+    expect(groupBroker).to.be.greaterThan(0);
+    await c.settled();
+    const cluster = c;
+    const owns = (b: number) => (cluster.broker(b).services.groups as { ownsGroup(g: string): boolean } | undefined)?.ownsGroup(group) === true;
+    await c.waitFor('the group coordinator serves the group', () => owns(groupBroker));
+    await c.waitFor('the transaction coordinator is active', () => (cluster.broker(txnBroker).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    const txn = await RawClient.connect(c.broker(txnBroker).port);
+    try {
+      const grp = await RawClient.connect(c.broker(groupBroker).port);
+      const init = await initProducerId(txn, txnId);
+      try {
+        expect(await commitPlain(grp, group, 5)).to.equal(0);
+        expect(await addOffsets(txn, txnId, init.producerId, init.producerEpoch, group)).to.equal(0);
+        expect(await txnOffsetCommit(grp, txnId, init.producerId, init.producerEpoch, group, TOPIC, 42)).to.equal(0);
+      } finally {
+        grp.close();
+      }
+      const partition = (c.broker(groupBroker).services.groups as unknown as { partitionOf(g: string): number }).partitionOf(group);
+      await c.killBroker(groupBroker);
+      const next = c.leaderOf('__consumer_offsets', partition);
+      expect(next).to.not.equal(groupBroker);
+      await c.waitFor('the new group coordinator serves the group', () => owns(next));
+      const grp2 = await RawClient.connect(c.broker(next).port);
+      try {
+        expect(await fetchStable(grp2, group)).to.deep.equal({ errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT, offset: -1 });
+        expect(await commitPlain(grp2, group, 6)).to.equal(0);
+        expect(await endTxn(txn, txnId, init.producerId, init.producerEpoch, true)).to.equal(0);
+        expect(await fetchStable(grp2, group)).to.deep.equal({ errorCode: 0, offset: 6 });
+      } finally {
+        grp2.close();
+      }
+    } finally {
+      txn.close();
+    }
+  });
 });

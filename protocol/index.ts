@@ -11,3 +11,4 @@ export { type TaggedField, ZERO_UUID, EMPTY_BYTES, isZeroUuid } from './codec/ta
 export * from './generated/apis';
 export * from './generated/headers';
 export * from './generated/allMessages';
+export { encodeRequestFrame, decodeResponseFrame, peekCorrelationId } from './clientFrames';

@@ -1,7 +1,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Reader } from '../../protocol/codec/reader';
-import { Writer } from '../../protocol/codec/writer';
+import { decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../protocol/clientFrames';
 import { apiDescriptor } from '../../protocol/generated/apis';
 import type { SaslAuthenticateResponse } from '../../protocol/generated/messages/SaslAuthenticateResponse';
 import type { SaslHandshakeResponse } from '../../protocol/generated/messages/SaslHandshakeResponse';
@@ -121,17 +120,9 @@ export class BrokerClient {
 
   request<T>(apiKey: number, version: number, body: unknown): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const d = apiDescriptor(apiKey);
-    if (!d) return Promise.reject(new Error(`no codec for api ${apiKey}`));
+    if (!apiDescriptor(apiKey)) return Promise.reject(new Error(`no codec for api ${apiKey}`));
     const correlationId = this.nextCorrelation++;
-    const w = new Writer();
-    const setSize = w.reserveInt32();
-    const hv = d.requestHeaderVersion(version);
-    w.int16(apiKey).int16(version).int32(correlationId);
-    if (hv >= 1) w.nullableString(this.clientId);
-    if (hv >= 2) w.uvarint(0);
-    d.encodeRequest(w, version, body);
-    setSize(w.length - 4);
+    const w = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(correlationId, { apiKey, version, resolve: resolve as (b: unknown) => void, reject });
       for (const chunk of w.chunksOut()) this.socket.write(chunk);
@@ -154,22 +145,13 @@ export class BrokerClient {
   }
 
   private onFrame(frame: Buffer): void {
-    const r = new Reader(frame);
-    const correlationId = r.int32();
+    const correlationId = peekCorrelationId(frame);
     const p = this.pending.get(correlationId);
     if (!p) return;
     this.answered = true;
     this.pending.delete(correlationId);
     try {
-      const d = apiDescriptor(p.apiKey)!;
-      if (d.responseHeaderVersion(p.version) >= 1) {
-        const n = r.uvarint();
-        for (let i = 0; i < n; i++) {
-          r.uvarint();
-          r.skip(r.uvarint());
-        }
-      }
-      p.resolve(d.decodeResponse(r, p.version));
+      p.resolve(decodeResponseFrame(p.apiKey, p.version, frame));
     } catch (err) {
       p.reject(err instanceof Error ? err : new Error(String(err)));
     }

@@ -1,23 +1,11 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Reader } from '../../protocol/codec/reader';
-import { Writer } from '../../protocol/codec/writer';
-import { apiDescriptor } from '../../protocol/generated/apis';
 import { FrameDecoder } from '../../src/server/frameDecoder';
+import { decodeResponseFrame, encodeRequestFrame as encodeClientRequestFrame, peekCorrelationId } from '../../protocol/clientFrames';
 
 /** A request frame (size prefix included) built with the generated codecs. */
 export function encodeRequestFrame(apiKey: number, version: number, body: unknown, correlationId: number, clientId: string | null = 'raw-test'): Buffer {
-  const d = apiDescriptor(apiKey);
-  if (!d) throw new Error(`no descriptor for ${apiKey}`);
-  const w = new Writer();
-  const setSize = w.reserveInt32();
-  const hv = d.requestHeaderVersion(version);
-  w.int16(apiKey).int16(version).int32(correlationId);
-  if (hv >= 1) w.nullableString(clientId);
-  if (hv >= 2) w.uvarint(0);
-  d.encodeRequest(w, version, body);
-  setSize(w.length - 4);
-  return w.toBuffer();
+  return encodeClientRequestFrame(apiKey, version, correlationId, clientId, body).toBuffer();
 }
 
 /** A bare Kafka connection for tests that need exact control over frames. */
@@ -103,17 +91,8 @@ export class RawClient {
 
   /** Decodes a response frame: correlation id plus body. */
   decode<T>(apiKey: number, version: number, frame: Buffer): { correlationId: number; body: T } {
-    const d = apiDescriptor(apiKey)!;
-    const r = new Reader(frame);
-    const correlationId = r.int32();
-    if (d.responseHeaderVersion(version) >= 1) {
-      const n = r.uvarint();
-      for (let i = 0; i < n; i++) {
-        r.uvarint();
-        r.skip(r.uvarint());
-      }
-    }
-    const body = d.decodeResponse(r, version) as T;
+    const correlationId = peekCorrelationId(frame);
+    const body = decodeResponseFrame<T>(apiKey, version, frame);
     return { correlationId, body };
   }
 

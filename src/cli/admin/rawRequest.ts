@@ -1,7 +1,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Reader } from '../../../protocol/codec/reader';
-import { Writer } from '../../../protocol/codec/writer';
+import { decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../../protocol/clientFrames';
 import { ApiKey, apiDescriptor } from '../../../protocol/generated/apis';
 import type { ApiVersionsResponse } from '../../../protocol/generated/messages/ApiVersionsResponse';
 import { FrameDecoder } from '../../server/frameDecoder';
@@ -97,28 +96,12 @@ export class RawAdminConnection {
   }
 
   private async send<T>(apiKey: number, version: number, body: unknown): Promise<T> {
-    const d = apiDescriptor(apiKey)!;
+    const name = apiDescriptor(apiKey)!.name;
     const correlationId = ++this.correlation;
-    const w = new Writer();
-    const setSize = w.reserveInt32();
-    const hv = d.requestHeaderVersion(version);
-    w.int16(apiKey).int16(version).int32(correlationId);
-    if (hv >= 1) w.nullableString(this.clientId);
-    if (hv >= 2) w.uvarint(0);
-    d.encodeRequest(w, version, body);
-    setSize(w.length - 4);
-    this.socket.write(w.toBuffer());
-    const frame = await this.nextFrame(d.name);
-    const r = new Reader(frame);
-    if (r.int32() !== correlationId) throw new CliError(`${d.name}: response out of order`);
-    if (d.responseHeaderVersion(version) >= 1) {
-      const tags = r.uvarint();
-      for (let i = 0; i < tags; i++) {
-        r.uvarint();
-        r.skip(r.uvarint());
-      }
-    }
-    return d.decodeResponse(r, version) as T;
+    this.socket.write(encodeRequestFrame(apiKey, version, correlationId, this.clientId, body).toBuffer());
+    const frame = await this.nextFrame(name);
+    if (peekCorrelationId(frame) !== correlationId) throw new CliError(`${name}: response out of order`);
+    return decodeResponseFrame<T>(apiKey, version, frame);
   }
 
   private async nextFrame(what: string): Promise<Buffer> {

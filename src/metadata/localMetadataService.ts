@@ -8,12 +8,12 @@ import {
   MetadataError,
   type BrokerIdentity,
   type CreateTopicOptions,
-  type MetadataEvent,
   type MetadataListener,
   type MetadataService,
   type PartitionState,
   type TopicInfo,
 } from './types';
+import { ChangeListeners, ensureTopicOnce } from './changeListeners';
 
 /** On-disk shape; ids are hex so the file stays readable. */
 interface StoredState {
@@ -52,7 +52,7 @@ function newTopicId(): Buffer {
 export class LocalMetadataService implements MetadataService {
   private readonly byName = new Map<string, TopicInfo>();
   private readonly byId = new Map<string, TopicInfo>();
-  private readonly listeners = new Set<MetadataListener>();
+  private readonly listeners = new ChangeListeners();
   private readonly creating = new Map<string, Promise<TopicInfo>>();
   private chain: Promise<unknown> = Promise.resolve();
   private _clusterId = '';
@@ -155,19 +155,6 @@ export class LocalMetadataService implements MetadataService {
     return run;
   }
 
-  /** Runs every listener and waits for the promises they return; one failing listener does not stop the others. */
-  private async emit(e: MetadataEvent): Promise<void> {
-    const pending: Array<void | Promise<void>> = [];
-    for (const l of this.listeners) {
-      try {
-        pending.push(l(e));
-      } catch {
-        // A throwing listener is its owner's bug; the change itself is already durable.
-      }
-    }
-    await Promise.allSettled(pending);
-  }
-
   /** Applies a change in memory, persists it, and rolls back in memory if the write fails. */
   private async commit(apply: () => void, undo: () => void): Promise<void> {
     apply();
@@ -196,7 +183,7 @@ export class LocalMetadataService implements MetadataService {
           this.byId.delete(topic.id.toString('hex'));
         },
       );
-      await this.emit({ type: 'topic-created', topic });
+      await this.listeners.emit({ type: 'topic-created', topic });
       return topic;
     });
   }
@@ -238,20 +225,7 @@ export class LocalMetadataService implements MetadataService {
   }
 
   ensureTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
-    const existing = this.byName.get(name);
-    if (existing) return Promise.resolve(existing);
-    const inflight = this.creating.get(name);
-    if (inflight) return inflight;
-    const p = this.createTopic(name, opts).catch((err: unknown) => {
-      // Lost a race with an explicit create: that topic is what the caller wanted.
-      const now = this.byName.get(name);
-      if (err instanceof MetadataError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && now) return now;
-      throw err;
-    });
-    this.creating.set(name, p);
-    const clear = () => this.creating.delete(name);
-    p.then(clear, clear);
-    return p;
+    return ensureTopicOnce(this.creating, name, opts, (n) => this.byName.get(n), (n, o) => this.createTopic(n, o));
   }
 
   deleteTopic(name: string): Promise<TopicInfo> {
@@ -265,7 +239,7 @@ export class LocalMetadataService implements MetadataService {
         },
         () => this.index(topic),
       );
-      await this.emit({ type: 'topic-deleted', topic });
+      await this.listeners.emit({ type: 'topic-deleted', topic });
       return topic;
     });
   }
@@ -286,7 +260,7 @@ export class LocalMetadataService implements MetadataService {
           topic.partitions = previous;
         },
       );
-      await this.emit({ type: 'partitions-added', topic, previous });
+      await this.listeners.emit({ type: 'partitions-added', topic, previous });
       return topic;
     });
   }
@@ -309,14 +283,13 @@ export class LocalMetadataService implements MetadataService {
           topic.configs = before;
         },
       );
-      await this.emit({ type: 'configs-altered', topic });
+      await this.listeners.emit({ type: 'configs-altered', topic });
       return topic;
     });
   }
 
   onChange(listener: MetadataListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import { encodePartition, encodeTopic, KeyLayout } from './layout';
 import type { MetadataCache } from './metadataCache';
 import { openSecurityStores, type ClusterSecurityStores } from './securityStores';
 import { WatchedCache } from './watchedCache';
+import { ensureTopicOnce } from '../changeListeners';
 
 export interface EtcdMetadataOptions {
   cluster: ClusterConfig;
@@ -243,20 +244,7 @@ export class EtcdMetadataService implements MetadataService {
   }
 
   ensureTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
-    const existing = this.cache.topics.get(name);
-    if (existing) return Promise.resolve(existing);
-    const inflight = this.creating.get(name);
-    if (inflight) return inflight;
-    const p = this.createTopic(name, opts).catch((err: unknown) => {
-      // Another broker (or an explicit create) won: its topic is what the caller wanted.
-      const now = this.cache.topics.get(name);
-      if (err instanceof MetadataError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && now) return now;
-      throw err;
-    });
-    this.creating.set(name, p);
-    const clear = () => this.creating.delete(name);
-    p.then(clear, clear);
-    return p;
+    return ensureTopicOnce(this.creating, name, opts, (n) => this.cache.topics.get(n), (n, o) => this.createTopic(n, o));
   }
 
   /**

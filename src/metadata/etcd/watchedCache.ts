@@ -1,8 +1,9 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import type { Logger } from '../../log';
-import type { MetadataEvent, MetadataListener } from '../types';
+import type { MetadataListener } from '../types';
 import type { KeyLayout } from './layout';
 import { MetadataCache, type KeyChange } from './metadataCache';
+import { ChangeListeners } from '../changeListeners';
 
 /** Longest a write waits for this broker's watch to deliver it back. */
 const CATCH_UP_MS = 15_000;
@@ -17,7 +18,7 @@ const rev = (r: string | number): number => Number(r);
  */
 export class WatchedCache {
   readonly cache: MetadataCache;
-  private readonly listeners = new Set<MetadataListener>();
+  private readonly listeners = new ChangeListeners();
   private watcher: Watcher | null = null;
   /** Watch responses are applied one after another, in revision order. */
   private applyChain: Promise<void> = Promise.resolve();
@@ -40,8 +41,7 @@ export class WatchedCache {
   }
 
   onChange(listener: MetadataListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Resolves on the next applied change or after `ms`. */
@@ -128,7 +128,7 @@ export class WatchedCache {
 
   private async applyChanges(changes: KeyChange[], revision: number): Promise<void> {
     const events = this.cache.apply(changes);
-    for (const e of events) await this.emit(e);
+    for (const e of events) await this.listeners.emit(e);
     this.advance(revision);
     for (const check of [...this.stateWaiters]) check();
   }
@@ -184,18 +184,6 @@ export class WatchedCache {
       const timer = setTimeout(finish, ms);
       this.stateWaiters.add(check);
     });
-  }
-
-  private async emit(e: MetadataEvent): Promise<void> {
-    const pending: Array<void | Promise<void>> = [];
-    for (const l of this.listeners) {
-      try {
-        pending.push(l(e));
-      } catch {
-        // A throwing listener is its owner's bug; the change is already in etcd.
-      }
-    }
-    await Promise.allSettled(pending);
   }
 
   async close(): Promise<void> {

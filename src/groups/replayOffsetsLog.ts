@@ -1,9 +1,7 @@
-import { ControlType, decodeRecordBatches, parseControlRecord } from '../../protocol/records';
+import { ControlType, parseControlRecord } from '../../protocol/records';
+import { replayBatches } from '../internalTopics/replayKeyedLog';
 import type { PartitionLog } from '../../storage';
 import type { GroupLogRecord } from './stateLog';
-
-/** Same read size as the other internal-topic replays: the topic is small and compacted. */
-const REPLAY_READ_BYTES = 1 << 20;
 
 /** Offsets staged by TxnOffsetCommit whose transaction has no marker in the log yet, per producer id. */
 export type PendingTxnRecords = Map<bigint, GroupLogRecord[]>;
@@ -26,35 +24,24 @@ function dropSuperseded(pending: PendingTxnRecords, key: Buffer): void {
  * are left in `pending` when the replay ends, for the marker still to come.
  */
 export async function* replayOffsetsLog(log: PartitionLog, pending: PendingTxnRecords): AsyncIterable<GroupLogRecord> {
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const res = await log.read(offset, REPLAY_READ_BYTES, { minOneBatch: true });
-    if (res.chunks.length === 0) break;
-    const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
-    let next = offset;
-    for (const batch of decodeRecordBatches(buf)) {
-      next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
-      if (batch.isControl) {
-        const marker = batch.records[0];
-        const staged = pending.get(batch.producerId);
-        pending.delete(batch.producerId);
-        if (marker && staged && Number(marker.offset) >= offset && parseControlRecord(marker).type === ControlType.COMMIT) yield* staged;
-        continue;
-      }
-      const held = batch.isTransactional ? (pending.get(batch.producerId) ?? []) : null;
-      for (const r of batch.records) {
-        // a compacted batch may start before `offset` when read from its middle
-        if (!r.key || Number(r.offset) < offset) continue;
-        const rec = { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
-        if (held) held.push(rec);
-        else {
-          if (pending.size > 0) dropSuperseded(pending, rec.key);
-          yield rec;
-        }
-      }
-      if (held && held.length > 0) pending.set(batch.producerId, held);
+  for await (const { batch, from } of replayBatches(log)) {
+    if (batch.isControl) {
+      const marker = batch.records[0];
+      const staged = pending.get(batch.producerId);
+      pending.delete(batch.producerId);
+      if (marker && staged && Number(marker.offset) >= from && parseControlRecord(marker).type === ControlType.COMMIT) yield* staged;
+      continue;
     }
-    if (next <= offset) break;
-    offset = next;
+    const held = batch.isTransactional ? (pending.get(batch.producerId) ?? []) : null;
+    for (const r of batch.records) {
+      if (!r.key || Number(r.offset) < from) continue;
+      const rec = { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null };
+      if (held) held.push(rec);
+      else {
+        if (pending.size > 0) dropSuperseded(pending, rec.key);
+        yield rec;
+      }
+    }
+    if (held && held.length > 0) pending.set(batch.producerId, held);
   }
 }

@@ -2,31 +2,18 @@ import { ErrorCode, errorName } from '../../../protocol/errors';
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { DescribeClusterResponse } from '../../../protocol/generated/messages/DescribeClusterResponse';
 import type { ElectLeadersResponse } from '../../../protocol/generated/messages/ElectLeadersResponse';
-import { parseBrokers } from './client';
-import { cliSecurity } from './clientSecurity';
 import type { AdminCommand } from './command';
 import { CliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
-import { intValue, type ParsedFlags } from './options';
-import { RawAdminConnection } from './rawRequest';
-
-async function withConnection<T>(flags: ParsedFlags, io: CliIO, fn: (c: RawAdminConnection) => Promise<T>): Promise<T> {
-  const brokers = parseBrokers(flags.values.get('bootstrap-server') ?? io.env.BROOK_BOOTSTRAP_SERVER ?? '127.0.0.1:9092');
-  const timeoutMs = intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000;
-  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', timeoutMs, cliSecurity(flags, io));
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
-}
+import type { ParsedFlags } from './options';
+import { withRawConnection } from './rawConnection';
 
 const describe: AdminCommand = {
   name: 'cluster describe',
   summary: 'cluster id, controller and live brokers',
   flags: {},
   async run(flags, io) {
-    const res = await withConnection(flags, io, (c) => c.request<DescribeClusterResponse>(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 }));
+    const res = await withRawConnection(flags, io, (c) => c.request<DescribeClusterResponse>(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 }));
     if (res.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe the cluster: ${errorName(res.errorCode)}${res.errorMessage ? `: ${res.errorMessage}` : ''}`);
     const brokers = res.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack, controller: b.brokerId === res.controllerId }));
     if (flags.switches.has('json')) return writeOut(io.stdout, formatJson({ clusterId: res.clusterId, controllerId: res.controllerId, brokers }));
@@ -63,7 +50,7 @@ const electLeaders: AdminCommand = {
       const count = partitions.length > 0 ? 0 : await topicPartitionCount(flags, io, topic);
       topicPartitions = [{ topic, partitions: partitions.length > 0 ? partitions : Array.from({ length: count }, (_, i) => i) }];
     }
-    const res = await withConnection(flags, io, (c) => c.request<ElectLeadersResponse>(ApiKey.ElectLeaders, { electionType, topicPartitions, timeoutMs: 30_000 }));
+    const res = await withRawConnection(flags, io, (c) => c.request<ElectLeadersResponse>(ApiKey.ElectLeaders, { electionType, topicPartitions, timeoutMs: 30_000 }));
     if (res.errorCode !== ErrorCode.NONE) throw new CliError(`leader election refused: ${errorName(res.errorCode)}`);
     const rows = res.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => ({ topic: t.topic, partition: p.partitionId, result: p.errorCode === ErrorCode.NONE ? 'elected' : errorName(p.errorCode), message: p.errorMessage })));
     if (flags.switches.has('json')) await writeOut(io.stdout, formatJson(rows));
@@ -75,7 +62,7 @@ const electLeaders: AdminCommand = {
 
 async function topicPartitionCount(flags: ParsedFlags, io: CliIO, topic: string): Promise<number> {
   type Md = { topics: Array<{ name: string | null; errorCode: number; partitions: unknown[] }> };
-  const md = await withConnection(flags, io, (c) =>
+  const md = await withRawConnection(flags, io, (c) =>
     c.request<Md>(ApiKey.Metadata, { topics: [{ name: topic, topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }),
   );
   const t = md.topics[0];

@@ -2,13 +2,11 @@ import { ErrorCode, errorName } from '../../../protocol/errors';
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { AlterClientQuotasResponse } from '../../../protocol/generated/messages/AlterClientQuotasResponse';
 import type { DescribeClientQuotasResponse } from '../../../protocol/generated/messages/DescribeClientQuotasResponse';
-import { parseBrokers } from './client';
 import type { AdminCommand } from './command';
 import { CliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
-import { intValue, type ParsedFlags } from './options';
-import { RawAdminConnection } from './rawRequest';
-import { cliSecurity } from './clientSecurity';
+import type { ParsedFlags } from './options';
+import { withRawConnection } from './rawConnection';
 
 type Pair = { entityType: string; entityName: string | null };
 
@@ -71,17 +69,6 @@ const parseDelete = (values: readonly string[]): string[] => values.flatMap((v) 
 
 const describeEntity = (entity: readonly Pair[]): string => entity.map((p) => `${p.entityType}=${p.entityName ?? '<default>'}`).join(' ');
 
-async function withConnection<T>(flags: ParsedFlags, io: CliIO, fn: (c: RawAdminConnection) => Promise<T>): Promise<T> {
-  const brokers = parseBrokers(flags.values.get('bootstrap-server') ?? io.env.BROOK_BOOTSTRAP_SERVER ?? '127.0.0.1:9092');
-  const timeoutMs = intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000;
-  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', timeoutMs, cliSecurity(flags, io));
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
-}
-
 async function alter(flags: ParsedFlags, io: CliIO): Promise<void> {
   const entity = entityArgs(flags);
   if (entity.length === 0) throw usageError('--alter needs an entity: --entity-type/--entity-name, --entity-default, --user, --client, --ip or --*-defaults');
@@ -91,7 +78,7 @@ async function alter(flags: ParsedFlags, io: CliIO): Promise<void> {
   if (add.length + remove.length === 0) throw usageError('--alter needs --add key=value or --delete key');
   const pairs = entity.map(({ entityType, entityName }) => ({ entityType, entityName }));
   const ops = [...add.map((a) => ({ ...a, remove: false })), ...remove.map((key) => ({ key, value: 0, remove: true }))];
-  const res = await withConnection(flags, io, (c) =>
+  const res = await withRawConnection(flags, io, (c) =>
     c.request<AlterClientQuotasResponse>(ApiKey.AlterClientQuotas, { entries: [{ entity: pairs, ops }], validateOnly: flags.switches.has('dry-run') }),
   );
   const e = res.entries[0];
@@ -105,7 +92,7 @@ async function describe(flags: ParsedFlags, io: CliIO): Promise<void> {
   const entity = entityArgs(flags);
   // As kafka-configs.sh: a type without a name lists the named entities of that type; the rest must match exactly.
   const components = entity.map((p) => (p.named ? (p.entityName === null ? { entityType: p.entityType, matchType: 1, match: null } : { entityType: p.entityType, matchType: 0, match: p.entityName }) : { entityType: p.entityType, matchType: 2, match: null }));
-  const res = await withConnection(flags, io, (c) => c.request<DescribeClientQuotasResponse>(ApiKey.DescribeClientQuotas, { components, strict: components.length > 0 }));
+  const res = await withRawConnection(flags, io, (c) => c.request<DescribeClientQuotasResponse>(ApiKey.DescribeClientQuotas, { components, strict: components.length > 0 }));
   if (res.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe quotas: ${errorName(res.errorCode)}${res.errorMessage ? `: ${res.errorMessage}` : ''}`);
   const rows = (res.entries ?? [])
     .map((e) => ({

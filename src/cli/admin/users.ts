@@ -15,13 +15,11 @@ import {
 } from '../../security/scram/credential';
 import { FileScramStore } from '../../security/scram/fileStore';
 import type { ScramCredentialChange } from '../../security/scram/store';
-import { parseBrokers } from './client';
 import type { AdminCommand } from './command';
 import { CliError, ExitCode, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
 import { intValue, type ParsedFlags } from './options';
-import { RawAdminConnection } from './rawRequest';
-import { cliSecurity } from './clientSecurity';
+import { withRawConnection } from './rawConnection';
 
 interface UserRow {
   user: string;
@@ -36,16 +34,6 @@ function mechanisms(flags: ParsedFlags): ScramMechanism[] {
     if (!m) throw usageError(`--mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512, got ${n}`);
     return m;
   });
-}
-
-async function withBroker<T>(flags: ParsedFlags, io: CliIO, fn: (c: RawAdminConnection) => Promise<T>): Promise<T> {
-  const brokers = parseBrokers(flags.values.get('bootstrap-server') ?? io.env.BROOK_BOOTSTRAP_SERVER ?? '127.0.0.1:9092');
-  const c = await RawAdminConnection.open(brokers[0]!, flags.values.get('client-id') ?? 'brook-cli', intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000, cliSecurity(flags, io));
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
 }
 
 /** Offline: edits the credential file of a stopped broker (how the first users of a SASL-only broker are made). */
@@ -67,7 +55,7 @@ async function listUsers(flags: ParsedFlags, io: CliIO, dataDir: string | undefi
   if (dataDir !== undefined) {
     return withDataDir(dataDir, async (store) => store.users().flatMap((u) => u.credentials.map((c) => ({ user: u.user, mechanism: c.mechanism.name, iterations: c.iterations }))));
   }
-  const res = await withBroker(flags, io, (c) => c.request<DescribeUserScramCredentialsResponse>(ApiKey.DescribeUserScramCredentials, { users: null }));
+  const res = await withRawConnection(flags, io, (c) => c.request<DescribeUserScramCredentialsResponse>(ApiKey.DescribeUserScramCredentials, { users: null }));
   if (res.errorCode !== 0) throw new CliError(`DescribeUserScramCredentials: ${errorName(res.errorCode)}${res.errorMessage ? `: ${res.errorMessage}` : ''}`);
   return res.results.flatMap((r) => r.credentialInfos.map((i) => ({ user: r.user, mechanism: scramMechanismByCode(i.mechanism)?.name ?? `mechanism ${i.mechanism}`, iterations: i.iterations })));
 }
@@ -83,7 +71,7 @@ async function alter(flags: ParsedFlags, io: CliIO, dataDir: string | undefined,
     });
     return;
   }
-  const res = await withBroker(flags, io, (c) =>
+  const res = await withRawConnection(flags, io, (c) =>
     c.request<AlterUserScramCredentialsResponse>(ApiKey.AlterUserScramCredentials, {
       deletions: password === null ? mechs.map((m) => ({ name: user, mechanism: m.code })) : [],
       upsertions:

@@ -3,14 +3,12 @@ import {
   AclOperation,
   AclPermission,
   CLUSTER_RESOURCE_NAME,
+  namedAcl,
+  type NamedAcl,
   PatternType,
   ResourceType,
   operationCode,
-  operationName,
   patternTypeCode,
-  patternTypeName,
-  permissionName,
-  resourceTypeName,
 } from '../../security/acl/model';
 import type { AdminCommand } from './command';
 import { CliError, usageError } from './errors';
@@ -148,34 +146,17 @@ function filtersFor(flags: ParsedFlags, removing: boolean): AclFilter[] {
   return out;
 }
 
-interface AclRow {
-  resourceType: string;
-  resourceName: string;
-  patternType: string;
-  principal: string;
-  host: string;
-  operation: string;
-  permission: string;
-}
+const row = (e: { resourceType: number; resourceName: string; resourcePatternType: number; principal: string; host: string; operation: number; permissionType: number }): NamedAcl =>
+  namedAcl({ ...e, patternType: e.resourcePatternType, permission: e.permissionType });
 
-const row = (e: { resourceType: number; resourceName: string; resourcePatternType: number; principal: string; host: string; operation: number; permissionType: number }): AclRow => ({
-  resourceType: resourceTypeName(e.resourceType),
-  resourceName: e.resourceName,
-  patternType: patternTypeName(e.resourcePatternType),
-  principal: e.principal,
-  host: e.host,
-  operation: operationName(e.operation),
-  permission: permissionName(e.permissionType),
-});
-
-function sortRows(rows: AclRow[]): AclRow[] {
-  const key = (r: AclRow) => [r.resourceType, r.patternType, r.resourceName, r.principal, r.host, r.operation, r.permission].join('\u0000');
-  const seen = new Map<string, AclRow>();
+function sortRows(rows: NamedAcl[]): NamedAcl[] {
+  const key = (r: NamedAcl) => [r.resourceType, r.patternType, r.resourceName, r.principal, r.host, r.operation, r.permission].join('\u0000');
+  const seen = new Map<string, NamedAcl>();
   for (const r of rows) seen.set(key(r), r);
   return [...seen.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-async function printRows(flags: ParsedFlags, io: Parameters<AdminCommand['run']>[1], rows: AclRow[]): Promise<void> {
+async function printRows(flags: ParsedFlags, io: Parameters<AdminCommand['run']>[1], rows: NamedAcl[]): Promise<void> {
   if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(rows));
   await writeOut(
     io.stdout,
@@ -239,7 +220,7 @@ cluster to add or remove and DESCRIBE on the cluster to list (super.users have b
       return printRows(flags, io, sortRows(res.filterResponses.flatMap((r) => r.matchingAcls.map(row))));
     }
     const rows = await withAdmin(flags, io, async (a) => {
-      const out: AclRow[] = [];
+      const out: NamedAcl[] = [];
       for (const f of filters) {
         const res = await a.describeAcls(f);
         for (const r of res.resources) for (const acl of r.acls) out.push(row({ ...r, ...acl }));

@@ -2,16 +2,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../metadata/atomicFile';
 import {
+  namedAcl,
+  type NamedAcl,
   bindingKey,
   bindingProblem,
   operationCode,
-  operationName,
   patternTypeCode,
-  patternTypeName,
   permissionCode,
-  permissionName,
   resourceTypeCode,
-  resourceTypeName,
   type AclBinding,
 } from './model';
 
@@ -33,28 +31,7 @@ export interface AclStore {
 
 export const ACL_FILE = 'acls.json';
 
-/** One binding as written to disk: names instead of codes, so the file can be read and edited by people. */
-interface StoredAcl {
-  resourceType: string;
-  resourceName: string;
-  patternType: string;
-  principal: string;
-  host: string;
-  operation: string;
-  permission: string;
-}
-
-const toStored = (b: AclBinding): StoredAcl => ({
-  resourceType: resourceTypeName(b.resourceType),
-  resourceName: b.resourceName,
-  patternType: patternTypeName(b.patternType),
-  principal: b.principal,
-  host: b.host,
-  operation: operationName(b.operation),
-  permission: permissionName(b.permission),
-});
-
-function fromStored(s: StoredAcl, file: string): AclBinding {
+function fromStored(s: NamedAcl, file: string): AclBinding {
   const code = (what: string, parse: (n: string) => number | undefined, v: string): number => {
     const c = parse(String(v));
     if (c === undefined) throw new Error(`${file}: unknown ${what} ${v}`);
@@ -92,7 +69,7 @@ export class FileAclStore implements AclStore {
     const file = path.join(dataDir, ACL_FILE);
     let initial: AclBinding[] = [];
     try {
-      const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as { acls?: StoredAcl[] };
+      const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as { acls?: NamedAcl[] };
       initial = (parsed.acls ?? []).map((s) => fromStored(s, file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -130,7 +107,7 @@ export class FileAclStore implements AclStore {
     if (next.length === this.bindings.length && next.every((b, i) => b === this.bindings[i])) return this.writing;
     this.bindings = next;
     for (const l of this.listeners) l(next);
-    const body = JSON.stringify({ version: 1, acls: next.map(toStored) }, null, 1);
+    const body = JSON.stringify({ version: 1, acls: next.map(namedAcl) }, null, 1);
     this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.file, body));
     return this.writing;
   }

@@ -93,6 +93,27 @@ export const patternTypeName = (code: number): string => PATTERN_NAMES.get(code)
 export const operationName = (code: number): string => OPERATION_NAMES.get(code) ?? `UNKNOWN(${code})`;
 export const permissionName = (code: number): string => PERMISSION_NAMES.get(code) ?? `UNKNOWN(${code})`;
 
+/** A binding with names instead of codes: how the ACL file stores it and how `brook acls` shows it, readable by people. */
+export interface NamedAcl {
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  principal: string;
+  host: string;
+  operation: string;
+  permission: string;
+}
+
+export const namedAcl = (b: AclBinding): NamedAcl => ({
+  resourceType: resourceTypeName(b.resourceType),
+  resourceName: b.resourceName,
+  patternType: patternTypeName(b.patternType),
+  principal: b.principal,
+  host: b.host,
+  operation: operationName(b.operation),
+  permission: permissionName(b.permission),
+});
+
 /** Parses a name as Kafka's tools write it (`Write`, `WRITE`, `describe-configs`, `DescribeConfigs`); undefined if unknown. */
 function codeOf(table: Record<string, number>, name: string): number | undefined {
   const key = name.replace(/[-_\s]/g, '').toUpperCase();

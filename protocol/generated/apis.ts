@@ -10,14 +10,6 @@ import { decodeListOffsetsRequest, encodeListOffsetsRequest } from './messages/L
 import { decodeListOffsetsResponse, encodeListOffsetsResponse } from './messages/ListOffsetsResponse';
 import { decodeMetadataRequest, encodeMetadataRequest } from './messages/MetadataRequest';
 import { decodeMetadataResponse, encodeMetadataResponse } from './messages/MetadataResponse';
-import { decodeLeaderAndIsrRequest, encodeLeaderAndIsrRequest } from './messages/LeaderAndIsrRequest';
-import { decodeLeaderAndIsrResponse, encodeLeaderAndIsrResponse } from './messages/LeaderAndIsrResponse';
-import { decodeStopReplicaRequest, encodeStopReplicaRequest } from './messages/StopReplicaRequest';
-import { decodeStopReplicaResponse, encodeStopReplicaResponse } from './messages/StopReplicaResponse';
-import { decodeUpdateMetadataRequest, encodeUpdateMetadataRequest } from './messages/UpdateMetadataRequest';
-import { decodeUpdateMetadataResponse, encodeUpdateMetadataResponse } from './messages/UpdateMetadataResponse';
-import { decodeControlledShutdownRequest, encodeControlledShutdownRequest } from './messages/ControlledShutdownRequest';
-import { decodeControlledShutdownResponse, encodeControlledShutdownResponse } from './messages/ControlledShutdownResponse';
 import { decodeOffsetCommitRequest, encodeOffsetCommitRequest } from './messages/OffsetCommitRequest';
 import { decodeOffsetCommitResponse, encodeOffsetCommitResponse } from './messages/OffsetCommitResponse';
 import { decodeOffsetFetchRequest, encodeOffsetFetchRequest } from './messages/OffsetFetchRequest';
@@ -150,8 +142,8 @@ import { decodePushTelemetryRequest, encodePushTelemetryRequest } from './messag
 import { decodePushTelemetryResponse, encodePushTelemetryResponse } from './messages/PushTelemetryResponse';
 import { decodeAssignReplicasToDirsRequest, encodeAssignReplicasToDirsRequest } from './messages/AssignReplicasToDirsRequest';
 import { decodeAssignReplicasToDirsResponse, encodeAssignReplicasToDirsResponse } from './messages/AssignReplicasToDirsResponse';
-import { decodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesRequest } from './messages/ListClientMetricsResourcesRequest';
-import { decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesResponse } from './messages/ListClientMetricsResourcesResponse';
+import { decodeListConfigResourcesRequest, encodeListConfigResourcesRequest } from './messages/ListConfigResourcesRequest';
+import { decodeListConfigResourcesResponse, encodeListConfigResourcesResponse } from './messages/ListConfigResourcesResponse';
 import { decodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsRequest } from './messages/DescribeTopicPartitionsRequest';
 import { decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsResponse } from './messages/DescribeTopicPartitionsResponse';
 import { decodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatRequest } from './messages/ShareGroupHeartbeatRequest';
@@ -178,6 +170,16 @@ import { decodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateRequest 
 import { decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse } from './messages/DeleteShareGroupStateResponse';
 import { decodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest } from './messages/ReadShareGroupStateSummaryRequest';
 import { decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse } from './messages/ReadShareGroupStateSummaryResponse';
+import { decodeStreamsGroupHeartbeatRequest, encodeStreamsGroupHeartbeatRequest } from './messages/StreamsGroupHeartbeatRequest';
+import { decodeStreamsGroupHeartbeatResponse, encodeStreamsGroupHeartbeatResponse } from './messages/StreamsGroupHeartbeatResponse';
+import { decodeStreamsGroupDescribeRequest, encodeStreamsGroupDescribeRequest } from './messages/StreamsGroupDescribeRequest';
+import { decodeStreamsGroupDescribeResponse, encodeStreamsGroupDescribeResponse } from './messages/StreamsGroupDescribeResponse';
+import { decodeDescribeShareGroupOffsetsRequest, encodeDescribeShareGroupOffsetsRequest } from './messages/DescribeShareGroupOffsetsRequest';
+import { decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsResponse } from './messages/DescribeShareGroupOffsetsResponse';
+import { decodeAlterShareGroupOffsetsRequest, encodeAlterShareGroupOffsetsRequest } from './messages/AlterShareGroupOffsetsRequest';
+import { decodeAlterShareGroupOffsetsResponse, encodeAlterShareGroupOffsetsResponse } from './messages/AlterShareGroupOffsetsResponse';
+import { decodeDeleteShareGroupOffsetsRequest, encodeDeleteShareGroupOffsetsRequest } from './messages/DeleteShareGroupOffsetsRequest';
+import { decodeDeleteShareGroupOffsetsResponse, encodeDeleteShareGroupOffsetsResponse } from './messages/DeleteShareGroupOffsetsResponse';
 
 /** Kafka API keys; names are the spec names without "Request". */
 export enum ApiKey {
@@ -185,10 +187,6 @@ export enum ApiKey {
   Fetch = 1,
   ListOffsets = 2,
   Metadata = 3,
-  LeaderAndIsr = 4,
-  StopReplica = 5,
-  UpdateMetadata = 6,
-  ControlledShutdown = 7,
   OffsetCommit = 8,
   OffsetFetch = 9,
   FindCoordinator = 10,
@@ -255,7 +253,7 @@ export enum ApiKey {
   GetTelemetrySubscriptions = 71,
   PushTelemetry = 72,
   AssignReplicasToDirs = 73,
-  ListClientMetricsResources = 74,
+  ListConfigResources = 74,
   DescribeTopicPartitions = 75,
   ShareGroupHeartbeat = 76,
   ShareGroupDescribe = 77,
@@ -269,6 +267,11 @@ export enum ApiKey {
   WriteShareGroupState = 85,
   DeleteShareGroupState = 86,
   ReadShareGroupStateSummary = 87,
+  StreamsGroupHeartbeat = 88,
+  StreamsGroupDescribe = 89,
+  DescribeShareGroupOffsets = 90,
+  AlterShareGroupOffsets = 91,
+  DeleteShareGroupOffsets = 92,
 }
 
 export interface ApiDescriptor {
@@ -296,7 +299,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     key: 0,
     name: 'Produce',
     minVersion: 0,
-    maxVersion: 11,
+    maxVersion: 13,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 9 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 9 ? 1 : 0),
@@ -305,13 +308,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeProduceRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeProduceResponse,
     encodeResponse: encodeProduceResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[1] = {
     key: 1,
     name: 'Fetch',
     minVersion: 0,
-    maxVersion: 17,
+    maxVersion: 18,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 12 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 12 ? 1 : 0),
@@ -320,13 +323,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeFetchRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeFetchResponse,
     encodeResponse: encodeFetchResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[2] = {
     key: 2,
     name: 'ListOffsets',
     minVersion: 0,
-    maxVersion: 10,
+    maxVersion: 11,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 6 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 6 ? 1 : 0),
@@ -335,13 +338,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeListOffsetsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeListOffsetsResponse,
     encodeResponse: encodeListOffsetsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[3] = {
     key: 3,
     name: 'Metadata',
     minVersion: 0,
-    maxVersion: 12,
+    maxVersion: 13,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 9 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 9 ? 1 : 0),
@@ -350,74 +353,14 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeMetadataRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeMetadataResponse,
     encodeResponse: encodeMetadataResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
-  };
-  table[4] = {
-    key: 4,
-    name: 'LeaderAndIsr',
-    minVersion: 0,
-    maxVersion: 7,
-    latestVersionUnstable: false,
-    requestHeaderVersion: (v: number) => (v >= 4 ? 2 : 1),
-    responseHeaderVersion: (v: number) => (v >= 4 ? 1 : 0),
-    isFlexible: (v: number) => v >= 4,
-    decodeRequest: decodeLeaderAndIsrRequest,
-    encodeRequest: encodeLeaderAndIsrRequest as ApiDescriptor['encodeRequest'],
-    decodeResponse: decodeLeaderAndIsrResponse,
-    encodeResponse: encodeLeaderAndIsrResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker'],
-  };
-  table[5] = {
-    key: 5,
-    name: 'StopReplica',
-    minVersion: 0,
-    maxVersion: 4,
-    latestVersionUnstable: false,
-    requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
-    responseHeaderVersion: (v: number) => (v >= 2 ? 1 : 0),
-    isFlexible: (v: number) => v >= 2,
-    decodeRequest: decodeStopReplicaRequest,
-    encodeRequest: encodeStopReplicaRequest as ApiDescriptor['encodeRequest'],
-    decodeResponse: decodeStopReplicaResponse,
-    encodeResponse: encodeStopReplicaResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker'],
-  };
-  table[6] = {
-    key: 6,
-    name: 'UpdateMetadata',
-    minVersion: 0,
-    maxVersion: 8,
-    latestVersionUnstable: false,
-    requestHeaderVersion: (v: number) => (v >= 6 ? 2 : 1),
-    responseHeaderVersion: (v: number) => (v >= 6 ? 1 : 0),
-    isFlexible: (v: number) => v >= 6,
-    decodeRequest: decodeUpdateMetadataRequest,
-    encodeRequest: encodeUpdateMetadataRequest as ApiDescriptor['encodeRequest'],
-    decodeResponse: decodeUpdateMetadataResponse,
-    encodeResponse: encodeUpdateMetadataResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker'],
-  };
-  table[7] = {
-    key: 7,
-    name: 'ControlledShutdown',
-    minVersion: 0,
-    maxVersion: 3,
-    latestVersionUnstable: false,
-    requestHeaderVersion: (v: number) => v === 0 ? 0 : (v >= 3 ? 2 : 1),
-    responseHeaderVersion: (v: number) => (v >= 3 ? 1 : 0),
-    isFlexible: (v: number) => v >= 3,
-    decodeRequest: decodeControlledShutdownRequest,
-    encodeRequest: encodeControlledShutdownRequest as ApiDescriptor['encodeRequest'],
-    decodeResponse: decodeControlledShutdownResponse,
-    encodeResponse: encodeControlledShutdownResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'controller'],
+    listeners: ['broker'],
   };
   table[8] = {
     key: 8,
     name: 'OffsetCommit',
     minVersion: 0,
-    maxVersion: 9,
-    latestVersionUnstable: false,
+    maxVersion: 10,
+    latestVersionUnstable: true,
     requestHeaderVersion: (v: number) => (v >= 8 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 8 ? 1 : 0),
     isFlexible: (v: number) => v >= 8,
@@ -425,14 +368,14 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeOffsetCommitRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeOffsetCommitResponse,
     encodeResponse: encodeOffsetCommitResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[9] = {
     key: 9,
     name: 'OffsetFetch',
     minVersion: 0,
-    maxVersion: 9,
-    latestVersionUnstable: false,
+    maxVersion: 10,
+    latestVersionUnstable: true,
     requestHeaderVersion: (v: number) => (v >= 6 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 6 ? 1 : 0),
     isFlexible: (v: number) => v >= 6,
@@ -440,7 +383,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeOffsetFetchRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeOffsetFetchResponse,
     encodeResponse: encodeOffsetFetchResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[10] = {
     key: 10,
@@ -455,7 +398,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeFindCoordinatorRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeFindCoordinatorResponse,
     encodeResponse: encodeFindCoordinatorResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[11] = {
     key: 11,
@@ -470,7 +413,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeJoinGroupRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeJoinGroupResponse,
     encodeResponse: encodeJoinGroupResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[12] = {
     key: 12,
@@ -485,7 +428,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeHeartbeatRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeHeartbeatResponse,
     encodeResponse: encodeHeartbeatResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[13] = {
     key: 13,
@@ -500,7 +443,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeLeaveGroupRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeLeaveGroupResponse,
     encodeResponse: encodeLeaveGroupResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[14] = {
     key: 14,
@@ -515,13 +458,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeSyncGroupRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeSyncGroupResponse,
     encodeResponse: encodeSyncGroupResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[15] = {
     key: 15,
     name: 'DescribeGroups',
     minVersion: 0,
-    maxVersion: 5,
+    maxVersion: 6,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 5 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 5 ? 1 : 0),
@@ -530,7 +473,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeGroupsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeGroupsResponse,
     encodeResponse: encodeDescribeGroupsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[16] = {
     key: 16,
@@ -545,7 +488,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeListGroupsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeListGroupsResponse,
     encodeResponse: encodeListGroupsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[17] = {
     key: 17,
@@ -560,7 +503,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeSaslHandshakeRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeSaslHandshakeResponse,
     encodeResponse: encodeSaslHandshakeResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[18] = {
     key: 18,
@@ -575,7 +518,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeApiVersionsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeApiVersionsResponse,
     encodeResponse: encodeApiVersionsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[19] = {
     key: 19,
@@ -590,7 +533,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeCreateTopicsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeCreateTopicsResponse,
     encodeResponse: encodeCreateTopicsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[20] = {
     key: 20,
@@ -605,7 +548,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDeleteTopicsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDeleteTopicsResponse,
     encodeResponse: encodeDeleteTopicsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[21] = {
     key: 21,
@@ -620,14 +563,14 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDeleteRecordsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDeleteRecordsResponse,
     encodeResponse: encodeDeleteRecordsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[22] = {
     key: 22,
     name: 'InitProducerId',
     minVersion: 0,
-    maxVersion: 5,
-    latestVersionUnstable: false,
+    maxVersion: 6,
+    latestVersionUnstable: true,
     requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 2 ? 1 : 0),
     isFlexible: (v: number) => v >= 2,
@@ -635,7 +578,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeInitProducerIdRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeInitProducerIdResponse,
     encodeResponse: encodeInitProducerIdResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[23] = {
     key: 23,
@@ -650,7 +593,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeOffsetForLeaderEpochRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeOffsetForLeaderEpochResponse,
     encodeResponse: encodeOffsetForLeaderEpochResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[24] = {
     key: 24,
@@ -665,7 +608,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAddPartitionsToTxnRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAddPartitionsToTxnResponse,
     encodeResponse: encodeAddPartitionsToTxnResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[25] = {
     key: 25,
@@ -680,14 +623,14 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAddOffsetsToTxnRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAddOffsetsToTxnResponse,
     encodeResponse: encodeAddOffsetsToTxnResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[26] = {
     key: 26,
     name: 'EndTxn',
     minVersion: 0,
     maxVersion: 5,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 3 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 3 ? 1 : 0),
     isFlexible: (v: number) => v >= 3,
@@ -695,7 +638,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeEndTxnRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeEndTxnResponse,
     encodeResponse: encodeEndTxnResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[27] = {
     key: 27,
@@ -710,13 +653,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeWriteTxnMarkersRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeWriteTxnMarkersResponse,
     encodeResponse: encodeWriteTxnMarkersResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[28] = {
     key: 28,
     name: 'TxnOffsetCommit',
     minVersion: 0,
-    maxVersion: 4,
+    maxVersion: 5,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 3 ? 2 : 1),
     responseHeaderVersion: (v: number) => (v >= 3 ? 1 : 0),
@@ -725,7 +668,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeTxnOffsetCommitRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeTxnOffsetCommitResponse,
     encodeResponse: encodeTxnOffsetCommitResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[29] = {
     key: 29,
@@ -740,7 +683,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeAclsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeAclsResponse,
     encodeResponse: encodeDescribeAclsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[30] = {
     key: 30,
@@ -755,7 +698,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeCreateAclsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeCreateAclsResponse,
     encodeResponse: encodeCreateAclsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[31] = {
     key: 31,
@@ -770,7 +713,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDeleteAclsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDeleteAclsResponse,
     encodeResponse: encodeDeleteAclsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[32] = {
     key: 32,
@@ -785,7 +728,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeConfigsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeConfigsResponse,
     encodeResponse: encodeDescribeConfigsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[33] = {
     key: 33,
@@ -800,12 +743,12 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAlterConfigsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAlterConfigsResponse,
     encodeResponse: encodeAlterConfigsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[34] = {
     key: 34,
     name: 'AlterReplicaLogDirs',
-    minVersion: 0,
+    minVersion: 1,
     maxVersion: 2,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
@@ -815,7 +758,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAlterReplicaLogDirsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAlterReplicaLogDirsResponse,
     encodeResponse: encodeAlterReplicaLogDirsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[35] = {
     key: 35,
@@ -830,7 +773,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeLogDirsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeLogDirsResponse,
     encodeResponse: encodeDescribeLogDirsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[36] = {
     key: 36,
@@ -845,7 +788,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeSaslAuthenticateRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeSaslAuthenticateResponse,
     encodeResponse: encodeSaslAuthenticateResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[37] = {
     key: 37,
@@ -860,12 +803,12 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeCreatePartitionsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeCreatePartitionsResponse,
     encodeResponse: encodeCreatePartitionsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[38] = {
     key: 38,
     name: 'CreateDelegationToken',
-    minVersion: 0,
+    minVersion: 1,
     maxVersion: 3,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
@@ -875,12 +818,12 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeCreateDelegationTokenRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeCreateDelegationTokenResponse,
     encodeResponse: encodeCreateDelegationTokenResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[39] = {
     key: 39,
     name: 'RenewDelegationToken',
-    minVersion: 0,
+    minVersion: 1,
     maxVersion: 2,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
@@ -890,12 +833,12 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeRenewDelegationTokenRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeRenewDelegationTokenResponse,
     encodeResponse: encodeRenewDelegationTokenResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[40] = {
     key: 40,
     name: 'ExpireDelegationToken',
-    minVersion: 0,
+    minVersion: 1,
     maxVersion: 2,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
@@ -905,12 +848,12 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeExpireDelegationTokenRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeExpireDelegationTokenResponse,
     encodeResponse: encodeExpireDelegationTokenResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[41] = {
     key: 41,
     name: 'DescribeDelegationToken',
-    minVersion: 0,
+    minVersion: 1,
     maxVersion: 3,
     latestVersionUnstable: false,
     requestHeaderVersion: (v: number) => (v >= 2 ? 2 : 1),
@@ -920,7 +863,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeDelegationTokenRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeDelegationTokenResponse,
     encodeResponse: encodeDescribeDelegationTokenResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[42] = {
     key: 42,
@@ -935,7 +878,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDeleteGroupsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDeleteGroupsResponse,
     encodeResponse: encodeDeleteGroupsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[43] = {
     key: 43,
@@ -950,7 +893,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeElectLeadersRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeElectLeadersResponse,
     encodeResponse: encodeElectLeadersResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[44] = {
     key: 44,
@@ -965,13 +908,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeIncrementalAlterConfigsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeIncrementalAlterConfigsResponse,
     encodeResponse: encodeIncrementalAlterConfigsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[45] = {
     key: 45,
     name: 'AlterPartitionReassignments',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
@@ -980,7 +923,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAlterPartitionReassignmentsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAlterPartitionReassignmentsResponse,
     encodeResponse: encodeAlterPartitionReassignmentsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['broker', 'controller', 'zkBroker'],
+    listeners: ['broker', 'controller'],
   };
   table[46] = {
     key: 46,
@@ -995,7 +938,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeListPartitionReassignmentsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeListPartitionReassignmentsResponse,
     encodeResponse: encodeListPartitionReassignmentsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['broker', 'controller', 'zkBroker'],
+    listeners: ['broker', 'controller'],
   };
   table[47] = {
     key: 47,
@@ -1010,7 +953,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeOffsetDeleteRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeOffsetDeleteResponse,
     encodeResponse: encodeOffsetDeleteResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[48] = {
     key: 48,
@@ -1025,7 +968,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeClientQuotasRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeClientQuotasResponse,
     encodeResponse: encodeDescribeClientQuotasResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[49] = {
     key: 49,
@@ -1040,7 +983,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAlterClientQuotasRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAlterClientQuotasResponse,
     encodeResponse: encodeAlterClientQuotasResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[50] = {
     key: 50,
@@ -1055,7 +998,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeUserScramCredentialsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeUserScramCredentialsResponse,
     encodeResponse: encodeDescribeUserScramCredentialsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[51] = {
     key: 51,
@@ -1070,13 +1013,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAlterUserScramCredentialsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAlterUserScramCredentialsResponse,
     encodeResponse: encodeAlterUserScramCredentialsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[52] = {
     key: 52,
     name: 'Vote',
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
@@ -1135,7 +1078,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
   table[56] = {
     key: 56,
     name: 'AlterPartition',
-    minVersion: 0,
+    minVersion: 2,
     maxVersion: 3,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
@@ -1145,7 +1088,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAlterPartitionRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAlterPartitionResponse,
     encodeResponse: encodeAlterPartitionResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'controller'],
+    listeners: ['controller'],
   };
   table[57] = {
     key: 57,
@@ -1160,7 +1103,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeUpdateFeaturesRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeUpdateFeaturesResponse,
     encodeResponse: encodeUpdateFeaturesResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[58] = {
     key: 58,
@@ -1175,7 +1118,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeEnvelopeRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeEnvelopeResponse,
     encodeResponse: encodeEnvelopeResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['controller', 'zkBroker'],
+    listeners: ['controller'],
   };
   table[59] = {
     key: 59,
@@ -1196,7 +1139,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     key: 60,
     name: 'DescribeCluster',
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
@@ -1205,7 +1148,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeClusterRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeClusterResponse,
     encodeResponse: encodeDescribeClusterResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker', 'controller'],
+    listeners: ['broker', 'controller'],
   };
   table[61] = {
     key: 61,
@@ -1220,7 +1163,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeProducersRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeProducersResponse,
     encodeResponse: encodeDescribeProducersResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[62] = {
     key: 62,
@@ -1280,13 +1223,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeDescribeTransactionsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeDescribeTransactionsResponse,
     encodeResponse: encodeDescribeTransactionsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[66] = {
     key: 66,
     name: 'ListTransactions',
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
@@ -1295,7 +1238,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeListTransactionsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeListTransactionsResponse,
     encodeResponse: encodeListTransactionsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[67] = {
     key: 67,
@@ -1310,14 +1253,14 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeAllocateProducerIdsRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeAllocateProducerIdsResponse,
     encodeResponse: encodeAllocateProducerIdsResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'controller'],
+    listeners: ['controller'],
   };
   table[68] = {
     key: 68,
     name: 'ConsumerGroupHeartbeat',
     minVersion: 0,
     maxVersion: 1,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1325,13 +1268,13 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeConsumerGroupHeartbeatRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeConsumerGroupHeartbeatResponse,
     encodeResponse: encodeConsumerGroupHeartbeatResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[69] = {
     key: 69,
     name: 'ConsumerGroupDescribe',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
@@ -1340,7 +1283,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeConsumerGroupDescribeRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeConsumerGroupDescribeResponse,
     encodeResponse: encodeConsumerGroupDescribeResponse as ApiDescriptor['encodeResponse'],
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
   };
   table[70] = {
     key: 70,
@@ -1404,17 +1347,17 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
   };
   table[74] = {
     key: 74,
-    name: 'ListClientMetricsResources',
+    name: 'ListConfigResources',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
-    decodeRequest: decodeListClientMetricsResourcesRequest,
-    encodeRequest: encodeListClientMetricsResourcesRequest as ApiDescriptor['encodeRequest'],
-    decodeResponse: decodeListClientMetricsResourcesResponse,
-    encodeResponse: encodeListClientMetricsResourcesResponse as ApiDescriptor['encodeResponse'],
+    decodeRequest: decodeListConfigResourcesRequest,
+    encodeRequest: encodeListConfigResourcesRequest as ApiDescriptor['encodeRequest'],
+    decodeResponse: decodeListConfigResourcesResponse,
+    encodeResponse: encodeListConfigResourcesResponse as ApiDescriptor['encodeResponse'],
     listeners: ['broker'],
   };
   table[75] = {
@@ -1435,9 +1378,9 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
   table[76] = {
     key: 76,
     name: 'ShareGroupHeartbeat',
-    minVersion: 0,
-    maxVersion: 0,
-    latestVersionUnstable: true,
+    minVersion: 1,
+    maxVersion: 1,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1450,9 +1393,9 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
   table[77] = {
     key: 77,
     name: 'ShareGroupDescribe',
-    minVersion: 0,
-    maxVersion: 0,
-    latestVersionUnstable: true,
+    minVersion: 1,
+    maxVersion: 1,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1465,9 +1408,9 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
   table[78] = {
     key: 78,
     name: 'ShareFetch',
-    minVersion: 0,
-    maxVersion: 0,
-    latestVersionUnstable: true,
+    minVersion: 1,
+    maxVersion: 1,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1480,9 +1423,9 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
   table[79] = {
     key: 79,
     name: 'ShareAcknowledge',
-    minVersion: 0,
-    maxVersion: 0,
-    latestVersionUnstable: true,
+    minVersion: 1,
+    maxVersion: 1,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1496,7 +1439,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     key: 80,
     name: 'AddRaftVoter',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
@@ -1542,7 +1485,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     name: 'InitializeShareGroupState',
     minVersion: 0,
     maxVersion: 0,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1557,7 +1500,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     name: 'ReadShareGroupState',
     minVersion: 0,
     maxVersion: 0,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1572,7 +1515,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     name: 'WriteShareGroupState',
     minVersion: 0,
     maxVersion: 0,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1587,7 +1530,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     name: 'DeleteShareGroupState',
     minVersion: 0,
     maxVersion: 0,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1602,7 +1545,7 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     name: 'ReadShareGroupStateSummary',
     minVersion: 0,
     maxVersion: 0,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     requestHeaderVersion: (_v: number) => 2,
     responseHeaderVersion: (_v: number) => 1,
     isFlexible: (_v: number) => true,
@@ -1610,6 +1553,81 @@ export const API_DESCRIPTORS: ReadonlyArray<ApiDescriptor | undefined> = (() => 
     encodeRequest: encodeReadShareGroupStateSummaryRequest as ApiDescriptor['encodeRequest'],
     decodeResponse: decodeReadShareGroupStateSummaryResponse,
     encodeResponse: encodeReadShareGroupStateSummaryResponse as ApiDescriptor['encodeResponse'],
+    listeners: ['broker'],
+  };
+  table[88] = {
+    key: 88,
+    name: 'StreamsGroupHeartbeat',
+    minVersion: 0,
+    maxVersion: 0,
+    latestVersionUnstable: true,
+    requestHeaderVersion: (_v: number) => 2,
+    responseHeaderVersion: (_v: number) => 1,
+    isFlexible: (_v: number) => true,
+    decodeRequest: decodeStreamsGroupHeartbeatRequest,
+    encodeRequest: encodeStreamsGroupHeartbeatRequest as ApiDescriptor['encodeRequest'],
+    decodeResponse: decodeStreamsGroupHeartbeatResponse,
+    encodeResponse: encodeStreamsGroupHeartbeatResponse as ApiDescriptor['encodeResponse'],
+    listeners: ['broker'],
+  };
+  table[89] = {
+    key: 89,
+    name: 'StreamsGroupDescribe',
+    minVersion: 0,
+    maxVersion: 0,
+    latestVersionUnstable: true,
+    requestHeaderVersion: (_v: number) => 2,
+    responseHeaderVersion: (_v: number) => 1,
+    isFlexible: (_v: number) => true,
+    decodeRequest: decodeStreamsGroupDescribeRequest,
+    encodeRequest: encodeStreamsGroupDescribeRequest as ApiDescriptor['encodeRequest'],
+    decodeResponse: decodeStreamsGroupDescribeResponse,
+    encodeResponse: encodeStreamsGroupDescribeResponse as ApiDescriptor['encodeResponse'],
+    listeners: ['broker'],
+  };
+  table[90] = {
+    key: 90,
+    name: 'DescribeShareGroupOffsets',
+    minVersion: 0,
+    maxVersion: 0,
+    latestVersionUnstable: false,
+    requestHeaderVersion: (_v: number) => 2,
+    responseHeaderVersion: (_v: number) => 1,
+    isFlexible: (_v: number) => true,
+    decodeRequest: decodeDescribeShareGroupOffsetsRequest,
+    encodeRequest: encodeDescribeShareGroupOffsetsRequest as ApiDescriptor['encodeRequest'],
+    decodeResponse: decodeDescribeShareGroupOffsetsResponse,
+    encodeResponse: encodeDescribeShareGroupOffsetsResponse as ApiDescriptor['encodeResponse'],
+    listeners: ['broker'],
+  };
+  table[91] = {
+    key: 91,
+    name: 'AlterShareGroupOffsets',
+    minVersion: 0,
+    maxVersion: 0,
+    latestVersionUnstable: false,
+    requestHeaderVersion: (_v: number) => 2,
+    responseHeaderVersion: (_v: number) => 1,
+    isFlexible: (_v: number) => true,
+    decodeRequest: decodeAlterShareGroupOffsetsRequest,
+    encodeRequest: encodeAlterShareGroupOffsetsRequest as ApiDescriptor['encodeRequest'],
+    decodeResponse: decodeAlterShareGroupOffsetsResponse,
+    encodeResponse: encodeAlterShareGroupOffsetsResponse as ApiDescriptor['encodeResponse'],
+    listeners: ['broker'],
+  };
+  table[92] = {
+    key: 92,
+    name: 'DeleteShareGroupOffsets',
+    minVersion: 0,
+    maxVersion: 0,
+    latestVersionUnstable: false,
+    requestHeaderVersion: (_v: number) => 2,
+    responseHeaderVersion: (_v: number) => 1,
+    isFlexible: (_v: number) => true,
+    decodeRequest: decodeDeleteShareGroupOffsetsRequest,
+    encodeRequest: encodeDeleteShareGroupOffsetsRequest as ApiDescriptor['encodeRequest'],
+    decodeResponse: decodeDeleteShareGroupOffsetsResponse,
+    encodeResponse: encodeDeleteShareGroupOffsetsResponse as ApiDescriptor['encodeResponse'],
     listeners: ['broker'],
   };
   return table;

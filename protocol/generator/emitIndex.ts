@@ -72,11 +72,7 @@ export function emitApis(pairs: ApiPair[]): string {
   lines.push('  const table: (ApiDescriptor | undefined)[] = [];');
   for (const p of pairs) {
     const flex = flexCond(p.request.flexibleVersions);
-    const reqHeader =
-      p.name === 'ControlledShutdown'
-        ? // Kafka's one exception: ControlledShutdown v0 predates the client id in the header.
-          `v === 0 ? 0 : ${flex === 'true' ? '2' : flex === 'false' ? '1' : `(${flex} ? 2 : 1)`}`
-        : flex === 'true' ? '2' : flex === 'false' ? '1' : `(${flex} ? 2 : 1)`;
+    const reqHeader = flex === 'true' ? '2' : flex === 'false' ? '1' : `(${flex} ? 2 : 1)`;
     const resHeader =
       p.name === 'ApiVersions'
         ? // Always v0, so a client that sent a version we do not support can still read our answer.

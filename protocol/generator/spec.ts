@@ -3,9 +3,10 @@
  * parses, and normalises every field into a typed model the emitters and the
  * tests' sample builder share.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseVersions, type VersionRange, NO_VERSIONS } from './versions';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isEmpty, parseVersions, type VersionRange, NO_VERSIONS } from './versions';
+import { mergeLegacySpec, type RawSpecJson } from './legacyMerge';
 
 export type SpecKind = 'request' | 'response' | 'header' | 'data';
 
@@ -121,7 +122,10 @@ interface RawSpec {
 const RESERVED = new Set(['Reader', 'Writer', 'DecodeError', 'TaggedField', 'Buffer']);
 
 export function parseSpec(fileName: string, text: string): MessageSpec {
-  const raw = JSON.parse(stripComments(text)) as RawSpec;
+  return specFromJson(fileName, JSON.parse(stripComments(text)) as RawSpec);
+}
+
+function specFromJson(fileName: string, raw: RawSpec): MessageSpec {
   const structsByName = new Map<string, StructSpec>();
   const structs: StructSpec[] = [];
   const pending: { struct: StructSpec; rawFields: RawField[] }[] = [];
@@ -214,9 +218,35 @@ export function parseSpec(fileName: string, text: string): MessageSpec {
   };
 }
 
-export function loadSpecs(dir: string): MessageSpec[] {
+function readJson(path: string): RawSpec & { fileName: string } {
+  return { ...(JSON.parse(stripComments(readFileSync(path, 'utf8'))) as RawSpec), fileName: basename(path) };
+}
+
+/** Where the specs of versions Kafka has dropped are kept: `legacy/` beside the specs folder. */
+export function defaultLegacyDir(dir: string): string {
+  return join(dir, '..', 'legacy');
+}
+
+/**
+ * Every spec in `dir`; a spec that `legacyDir` also has (an older definition
+ * with versions the current one dropped) is merged with it, so the generated
+ * codec keeps serving those versions.
+ */
+export function loadSpecs(dir: string, legacyDir: string = defaultLegacyDir(dir)): MessageSpec[] {
+  const legacy = existsSync(legacyDir) ? new Set(readdirSync(legacyDir).filter((f) => f.endsWith('.json'))) : new Set<string>();
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => parseSpec(f, readFileSync(join(dir, f), 'utf8')));
+    .flatMap((f) => {
+      const current = readJson(join(dir, f));
+      // Kafka keeps a stub with validVersions "none" for APIs it removed (LeaderAndIsr, ControlledShutdown …).
+      if (isEmpty(parseVersions(current.validVersions)) && !legacy.has(f)) return [];
+      return [current];
+    })
+    .map((current) => {
+      const f = current.fileName;
+      if (!legacy.has(f)) return specFromJson(f, current);
+      const merged = mergeLegacySpec(readJson(join(legacyDir, f)) as unknown as RawSpecJson, current as unknown as RawSpecJson);
+      return specFromJson(f, merged as unknown as RawSpec);
+    });
 }

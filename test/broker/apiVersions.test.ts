@@ -40,8 +40,8 @@ describe('ApiVersions', () => {
 
   it('does not advertise APIs without a handler', async () => {
     const res = await client.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
-    // LeaderAndIsr is a ZooKeeper-era controller API with a spec but no handler in a single-node broker.
-    expect(res.apiKeys.map((a) => a.apiKey)).to.not.include(ApiKey.LeaderAndIsr);
+    // Vote is a KRaft controller API with a spec but no handler in Brook.
+    expect(res.apiKeys.map((a) => a.apiKey)).to.not.include(ApiKey.Vote);
   });
 
   it('answers an unknown version with UNSUPPORTED_VERSION and the ranges in v0 layout', async () => {

@@ -31,8 +31,9 @@ describe('generated codecs: API table and headers', function () {
     const produce = apiDescriptor(ApiKey.Produce)!;
     expect(produce.name).to.equal('Produce');
     expect(produce.key).to.equal(0);
+    // 0-2 from the legacy spec (Kafka 4.0 dropped them), 3-13 from the current one.
     expect(produce.minVersion).to.equal(0);
-    expect(produce.maxVersion).to.equal(11);
+    expect(produce.maxVersion).to.equal(13);
     expect(produce.listeners).to.include('broker');
     expect(produce.isFlexible(8)).to.equal(false);
     expect(produce.isFlexible(9)).to.equal(true);
@@ -54,10 +55,9 @@ describe('generated codecs: API table and headers', function () {
     expect(api.requestHeaderVersion(3)).to.equal(2);
   });
 
-  it('uses request header v0 for ControlledShutdown v0 only', function () {
-    const api = apiDescriptor(ApiKey.ControlledShutdown)!;
-    expect(api.requestHeaderVersion(0)).to.equal(0);
-    if (api.maxVersion >= 1) expect(api.requestHeaderVersion(1)).to.equal(1);
+  it('has no codec for the APIs Kafka removed and keeps only as "none" stubs', function () {
+    // ControlledShutdown (7) was the one API with request header v0; LeaderAndIsr, StopReplica, UpdateMetadata went with ZooKeeper.
+    for (const key of [4, 5, 6, 7]) expect(apiDescriptor(key), `api key ${key}`).to.equal(undefined);
   });
 
   it('marks unstable latest versions from the spec', function () {
@@ -85,7 +85,6 @@ describe('generated codecs: API table and headers', function () {
     for (const [key, version, headerVersion] of [
       [ApiKey.Produce, 9, 2],
       [ApiKey.Produce, 8, 1],
-      [ApiKey.ControlledShutdown, 0, 0],
       [999, 0, 1],
     ]) {
       const bytes = Buffer.concat([

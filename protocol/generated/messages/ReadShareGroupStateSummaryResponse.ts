@@ -44,6 +44,8 @@ export interface PartitionResult {
   errorMessage: string | null;
   /** StateEpoch: versions 0+ */
   stateEpoch: number;
+  /** LeaderEpoch: versions 0+ */
+  leaderEpoch: number;
   /** StartOffset: versions 0+ */
   startOffset: bigint;
   /** Tags this code does not know, kept so a re-encode does not lose them. */
@@ -55,6 +57,7 @@ export type PartitionResultInput = {
   errorCode?: number;
   errorMessage?: string | null;
   stateEpoch?: number;
+  leaderEpoch?: number;
   startOffset?: bigint;
   /** Tags this code does not know, kept so a re-encode does not lose them. */
   _unknownTaggedFields?: TaggedField[];
@@ -96,9 +99,10 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
   const stateEpoch: number = r.int32();
+  const leaderEpoch: number = r.int32();
   const startOffset: bigint = r.int64();
   const unknownTags = readUnknownTaggedFields(r);
-  const out: PartitionResult = { partition, errorCode, errorMessage, stateEpoch, startOffset };
+  const out: PartitionResult = { partition, errorCode, errorMessage, stateEpoch, leaderEpoch, startOffset };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;
   return out;
 }
@@ -131,6 +135,7 @@ function encodePartitionResult(w: Writer, version: number, m: PartitionResultInp
   w.int16(m.errorCode ?? 0);
   w.compactNullableString(m.errorMessage ?? null);
   w.int32(m.stateEpoch ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   w.int64(m.startOffset ?? 0n);
   writeUnknownTaggedFields(w, m._unknownTaggedFields);
 }

@@ -20,6 +20,11 @@ export interface FetchTarget {
   fetchOffset: number;
   maxBytes: number;
   currentLeaderEpoch: number;
+  /**
+   * Fetch v18+ from a follower (KIP-1166): the high watermark it knows; undefined when not sent
+   * (older versions, or Kafka's "not supported" value). -1 means the follower does not know it.
+   */
+  replicaHighWatermark?: number;
 }
 
 export interface PartitionRead {

@@ -6,6 +6,8 @@ import { sessionKey, type FetchSession, type FetchSessionCache, type SessionPart
 
 const NO_TOPIC_ID = Buffer.alloc(16);
 const MAX_EPOCH = 0x7fffffff;
+/** FetchPartition.HighWatermark's default (KIP-1166): the follower does not send it, or predates v18. */
+const HIGH_WATERMARK_NOT_SENT = 0x7fffffffffffffffn;
 
 /** How one Fetch request relates to fetch sessions (KIP-227). */
 export type FetchPlan =
@@ -37,6 +39,7 @@ function requestTargets(metadata: MetadataService, req: FetchRequest, useIds: bo
         fetchOffset: Number(p.fetchOffset),
         maxBytes: p.partitionMaxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch,
+        replicaHighWatermark: p.highWatermark === HIGH_WATERMARK_NOT_SENT ? undefined : Number(p.highWatermark),
       });
     }
   }

@@ -8,6 +8,8 @@ import { AclOperation, ResourceType } from '../security/acl/model';
 
 /** Kafka's "operations not requested" marker. */
 const NO_AUTHORIZED_OPERATIONS = -2147483648;
+/** ConsumerGroupDescribe v1 MemberType: -1 unknown, 0 classic, 1 consumer protocol. */
+const CONSUMER_MEMBER = 1;
 
 export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponseInput> = (ctx, req) => {
   const coord = groupCoordinator(ctx);
@@ -36,6 +38,8 @@ export const handleConsumerGroupDescribe: Handler<ConsumerGroupDescribeRequest, 
           subscribedTopicRegex: m.subscribedTopicRegex,
           assignment: { topicPartitions: m.assignment },
           targetAssignment: { topicPartitions: m.targetAssignment },
+          // v1 (KIP-1099): Brook's consumer groups have only members on the consumer protocol.
+          memberType: CONSUMER_MEMBER,
         })),
         authorizedOperations: req.includeAuthorizedOperations ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_OPERATIONS) : NO_AUTHORIZED_OPERATIONS,
       };

@@ -21,6 +21,10 @@ export const handleDescribeGroups: Handler<DescribeGroupsRequest, DescribeGroups
         return { errorCode: groupCoordinatorError(ctx, groupId), groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
       }
       const d = coord.describeGroup(groupId);
+      // v6 (KIP-1043) says plainly that the group does not exist; older versions describe it as Dead.
+      if (ctx.apiVersion >= 6 && d.errorCode === ErrorCode.NONE && d.state === 'Dead' && d.members.length === 0) {
+        return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+      }
       return {
         errorCode: d.errorCode,
         groupId,

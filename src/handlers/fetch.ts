@@ -87,6 +87,14 @@ function progressed(reads: readonly PartitionRead[]): boolean {
 }
 
 /**
+ * KIP-1166 (Fetch v18): a follower that reports an older high watermark than the leader's is answered at
+ * once, so it learns the new one (and can serve it) without waiting out max_wait_ms for more data.
+ */
+function followerBehindHighWatermark(reads: readonly PartitionRead[]): boolean {
+  return reads.some((r) => r.target.replicaHighWatermark !== undefined && r.target.replicaHighWatermark < r.highWatermark);
+}
+
+/**
  * Reads until min_bytes is reached, an error shows up, or max_wait_ms is over.
  * Waiting is driven by append notifications of the partitions involved.
  */
@@ -117,7 +125,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
       if (r.errorCode !== 0) failed = true;
     }
     const left = deadline - Date.now();
-    if (bytes >= req.minBytes || failed || left <= 0) return reads;
+    if (bytes >= req.minBytes || failed || left <= 0 || (replicaId >= 0 && followerBehindHighWatermark(reads))) return reads;
     if (progressed(reads)) continue;
     const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
     const woken = await state.waiters.waitForAppend(logs, left, () => progressed(reads));

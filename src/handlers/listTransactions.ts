@@ -12,6 +12,16 @@ export const handleListTransactions: Handler<ListTransactionsRequest, ListTransa
   const states = new Set(req.stateFilters);
   const pids = new Set(req.producerIdFilters);
   const minDuration = Number(req.durationFilter ?? -1n);
+  // v2 (KIP-1152): a regular expression the whole transactional id must match; null or empty lists all.
+  let pattern: RegExp | null = null;
+  if (req.transactionalIdPattern) {
+    try {
+      pattern = new RegExp(`^(?:${req.transactionalIdPattern})$`, 'u');
+    } catch (err) {
+      ctx.broker.logger.info({ pattern: req.transactionalIdPattern, err: (err as Error).message }, 'ListTransactions: invalid transactional id pattern');
+      return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, unknownStateFilters: [], transactionStates: [] };
+    }
+  }
   const transactionStates = [];
   for (const m of coordinator.all()) {
     const name = TXN_STATUS_NAMES[m.status]!;
@@ -19,6 +29,7 @@ export const handleListTransactions: Handler<ListTransactionsRequest, ListTransa
     // Like Kafka, only the transactional ids one may DESCRIBE are listed.
     if (!authorizedTransactionalId(ctx, AclOperation.DESCRIBE, m.transactionalId)) continue;
     if (pids.size > 0 && !pids.has(m.producerId)) continue;
+    if (pattern && !pattern.test(m.transactionalId)) continue;
     // v1 duration filter: transactions open at least this long
     if (minDuration >= 0 && (m.status !== TxnStatus.Ongoing || ctx.now - m.startMs < minDuration)) continue;
     transactionStates.push({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: name });

@@ -97,26 +97,31 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
   const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);
   const responses = await Promise.all(
     req.topicData.map(async (t) => {
+      const name = ctx.apiVersion >= 13 ? ctx.broker.metadata.topicById(t.topicId)?.name : t.name;
       let partitionResponses: PartitionResponse[];
       if (!validAcks) {
         partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS));
       } else if (txnDenied) {
         partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
-      } else if (!authorizedTopic(ctx, AclOperation.WRITE, t.name)) {
+      } else if (name === undefined) {
+        // v13+ names topics by id (KIP-516); an id is never auto-created.
+        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.UNKNOWN_TOPIC_ID));
+      } else if (!authorizedTopic(ctx, AclOperation.WRITE, name)) {
         partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
       } else {
-        const resolved = await resolveTopic(ctx.broker, t.name, authorizedToCreateTopic(ctx, t.name));
+        const resolved = await resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name));
         if (!resolved.topic) {
           partitionResponses = t.partitionData.map((p) => failed(p.index, resolved.errorCode));
         } else if (resolved.topic.internal) {
           // The broker's own topics (committed offsets) are written by the broker only, as in Kafka.
-          partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${t.name}`));
+          partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`));
         } else {
           const topic = resolved.topic;
           partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs)));
         }
       }
-      return { name: t.name, partitionResponses };
+      // v13+ encodes only the id; the name stays in the answer for metrics (the field is ignorable there).
+      return { name: name ?? t.name, topicId: t.topicId, partitionResponses };
     }),
   );
   // Appended first, throttled after (Kafka's way): the answer says how long to back off, acks=0 or not.

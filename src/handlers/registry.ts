@@ -63,81 +63,83 @@ export interface RegisteredApi {
   handle: Handler<unknown, unknown>;
 }
 
-/** Narrows the advertised range when a handler cannot serve every version of the spec. */
-interface VersionLimit {
-  minVersion?: number;
-  maxVersion?: number;
-}
-
-type Entry = [key: ApiKey, handler: Handler<never, unknown>, limit?: VersionLimit];
+/** The versions a handler implements, semantics included (not just the codec): its own declaration. */
+type Entry = [key: ApiKey, handler: Handler<never, unknown>, minVersion: number, maxVersion: number];
 
 /**
- * One line per implemented API. APIs absent here are neither advertised in
- * ApiVersions nor served. Handlers are typed with their generated request type;
- * the server hands them what the matching decoder produced.
+ * One line per implemented API with the version range its handler implements.
+ * APIs absent here are neither advertised in ApiVersions nor served. What is
+ * advertised is that range within the spec's, less a latest version the spec
+ * marks unstable (latestVersionUnstable: still being designed upstream).
+ * Handlers are typed with their generated request type; the server hands them
+ * what the matching decoder produced.
  */
 const ENTRIES: Entry[] = [
-  [ApiKey.ApiVersions, handleApiVersions],
-  [ApiKey.Metadata, handleMetadata],
-  [ApiKey.Produce, handleProduce],
-  [ApiKey.Fetch, handleFetch],
-  [ApiKey.ListOffsets, handleListOffsets],
-  [ApiKey.CreateTopics, handleCreateTopics],
-  [ApiKey.DeleteTopics, handleDeleteTopics],
-  [ApiKey.CreatePartitions, handleCreatePartitions],
-  [ApiKey.DescribeConfigs, handleDescribeConfigs],
-  [ApiKey.AlterConfigs, handleAlterConfigs],
-  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
-  [ApiKey.DeleteRecords, handleDeleteRecords],
-  [ApiKey.DescribeCluster, handleDescribeCluster],
-  [ApiKey.DescribeLogDirs, handleDescribeLogDirs],
-  [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
-  [ApiKey.FindCoordinator, handleFindCoordinator],
-  [ApiKey.JoinGroup, handleJoinGroup],
-  [ApiKey.SyncGroup, handleSyncGroup],
-  [ApiKey.Heartbeat, handleHeartbeat],
-  [ApiKey.LeaveGroup, handleLeaveGroup],
-  [ApiKey.OffsetCommit, handleOffsetCommit],
-  [ApiKey.OffsetFetch, handleOffsetFetch],
-  [ApiKey.ListGroups, handleListGroups],
-  [ApiKey.DescribeGroups, handleDescribeGroups],
-  [ApiKey.DeleteGroups, handleDeleteGroups],
-  [ApiKey.OffsetDelete, handleOffsetDelete],
-  [ApiKey.ConsumerGroupHeartbeat, handleConsumerGroupHeartbeat],
-  [ApiKey.ConsumerGroupDescribe, handleConsumerGroupDescribe],
-  [ApiKey.InitProducerId, handleInitProducerId],
-  [ApiKey.AddPartitionsToTxn, handleAddPartitionsToTxn],
-  [ApiKey.AddOffsetsToTxn, handleAddOffsetsToTxn],
-  [ApiKey.EndTxn, handleEndTxn],
-  [ApiKey.TxnOffsetCommit, handleTxnOffsetCommit],
-  [ApiKey.WriteTxnMarkers, handleWriteTxnMarkers],
-  [ApiKey.DescribeTransactions, handleDescribeTransactions],
-  [ApiKey.ListTransactions, handleListTransactions],
-  [ApiKey.DescribeProducers, handleDescribeProducers],
-  [ApiKey.SaslHandshake, handleSaslHandshake],
-  [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
-  [ApiKey.DescribeUserScramCredentials, handleDescribeUserScramCredentials],
-  [ApiKey.AlterUserScramCredentials, handleAlterUserScramCredentials],
-  [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
-  [ApiKey.AlterClientQuotas, handleAlterClientQuotas],
-  [ApiKey.CreateAcls, handleCreateAcls],
-  [ApiKey.DescribeAcls, handleDescribeAcls],
-  [ApiKey.DeleteAcls, handleDeleteAcls],
-  [ApiKey.ElectLeaders, handleElectLeaders],
+  [ApiKey.ApiVersions, handleApiVersions, 0, 4],
+  [ApiKey.Metadata, handleMetadata, 0, 13],
+  [ApiKey.Produce, handleProduce, 0, 13],
+  [ApiKey.Fetch, handleFetch, 0, 18],
+  [ApiKey.ListOffsets, handleListOffsets, 0, 11],
+  [ApiKey.CreateTopics, handleCreateTopics, 0, 7],
+  [ApiKey.DeleteTopics, handleDeleteTopics, 0, 6],
+  [ApiKey.CreatePartitions, handleCreatePartitions, 0, 3],
+  [ApiKey.DescribeConfigs, handleDescribeConfigs, 0, 4],
+  [ApiKey.AlterConfigs, handleAlterConfigs, 0, 2],
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs, 0, 1],
+  [ApiKey.DeleteRecords, handleDeleteRecords, 0, 2],
+  [ApiKey.DescribeCluster, handleDescribeCluster, 0, 2],
+  [ApiKey.DescribeLogDirs, handleDescribeLogDirs, 0, 4],
+  [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch, 0, 4],
+  [ApiKey.FindCoordinator, handleFindCoordinator, 0, 6],
+  [ApiKey.JoinGroup, handleJoinGroup, 0, 9],
+  [ApiKey.SyncGroup, handleSyncGroup, 0, 5],
+  [ApiKey.Heartbeat, handleHeartbeat, 0, 4],
+  [ApiKey.LeaveGroup, handleLeaveGroup, 0, 5],
+  [ApiKey.OffsetCommit, handleOffsetCommit, 0, 9],
+  [ApiKey.OffsetFetch, handleOffsetFetch, 0, 9],
+  [ApiKey.ListGroups, handleListGroups, 0, 5],
+  [ApiKey.DescribeGroups, handleDescribeGroups, 0, 6],
+  [ApiKey.DeleteGroups, handleDeleteGroups, 0, 2],
+  [ApiKey.OffsetDelete, handleOffsetDelete, 0, 0],
+  [ApiKey.ConsumerGroupHeartbeat, handleConsumerGroupHeartbeat, 0, 1],
+  [ApiKey.ConsumerGroupDescribe, handleConsumerGroupDescribe, 0, 1],
+  [ApiKey.InitProducerId, handleInitProducerId, 0, 5],
+  [ApiKey.AddPartitionsToTxn, handleAddPartitionsToTxn, 0, 5],
+  [ApiKey.AddOffsetsToTxn, handleAddOffsetsToTxn, 0, 4],
+  [ApiKey.EndTxn, handleEndTxn, 0, 5],
+  [ApiKey.TxnOffsetCommit, handleTxnOffsetCommit, 0, 5],
+  [ApiKey.WriteTxnMarkers, handleWriteTxnMarkers, 0, 1],
+  [ApiKey.DescribeTransactions, handleDescribeTransactions, 0, 0],
+  [ApiKey.ListTransactions, handleListTransactions, 0, 2],
+  [ApiKey.DescribeProducers, handleDescribeProducers, 0, 0],
+  [ApiKey.SaslHandshake, handleSaslHandshake, 0, 1],
+  [ApiKey.SaslAuthenticate, handleSaslAuthenticate, 0, 2],
+  [ApiKey.DescribeUserScramCredentials, handleDescribeUserScramCredentials, 0, 0],
+  [ApiKey.AlterUserScramCredentials, handleAlterUserScramCredentials, 0, 0],
+  [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas, 0, 1],
+  [ApiKey.AlterClientQuotas, handleAlterClientQuotas, 0, 1],
+  [ApiKey.CreateAcls, handleCreateAcls, 0, 3],
+  [ApiKey.DescribeAcls, handleDescribeAcls, 0, 3],
+  [ApiKey.DeleteAcls, handleDeleteAcls, 0, 3],
+  [ApiKey.ElectLeaders, handleElectLeaders, 0, 2],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;
 
 function build(): Map<number, RegisteredApi> {
   const out = new Map<number, RegisteredApi>();
-  for (const [key, handler, limit] of ENTRIES) {
+  for (const [key, handler, minVersion, maxVersion] of ENTRIES) {
     const d = apiDescriptor(key);
     if (!d) throw new Error(`no generated codec for api key ${key}`);
+    const stableMax = d.latestVersionUnstable ? d.maxVersion - 1 : d.maxVersion;
+    if (minVersion < d.minVersion || maxVersion > d.maxVersion) {
+      throw new Error(`${d.name}: handler declares versions ${minVersion}-${maxVersion} outside the spec's ${d.minVersion}-${d.maxVersion}`);
+    }
     out.set(key, {
       key,
       name: d.name,
-      minVersion: Math.max(d.minVersion, limit?.minVersion ?? d.minVersion),
-      maxVersion: Math.min(d.maxVersion, limit?.maxVersion ?? d.maxVersion),
+      minVersion,
+      maxVersion: Math.min(maxVersion, stableMax),
       requestHeaderVersion: (v) => d.requestHeaderVersion(v),
       responseHeaderVersion: (v) => d.responseHeaderVersion(v),
       decodeRequest: (r, v) => d.decodeRequest(r, v),

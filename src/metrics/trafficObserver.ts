@@ -74,7 +74,8 @@ export class TrafficObserver implements BrokerObserver {
   private produced(req: ProduceRequest, res: ProduceResponseInput | null): void {
     for (let ti = 0; ti < req.topicData.length; ti++) {
       const td = req.topicData[ti]!;
-      const answers = res?.responses?.[ti]?.partitionResponses;
+      const answer = res?.responses?.[ti];
+      const answers = answer?.partitionResponses;
       let t: TopicTraffic | undefined;
       for (let pi = 0; pi < td.partitionData.length; pi++) {
         const p = td.partitionData[pi]!;
@@ -83,7 +84,8 @@ export class TrafficObserver implements BrokerObserver {
         if (res !== null && (a === undefined || a.index !== p.index || (a.errorCode ?? 0) !== 0)) continue;
         const bytes = byteLength(p.records);
         const messages = countRecords(p.records);
-        t ??= this.topic(td.name);
+        // Produce v13+ names the topic by id; the handler puts the name it resolved in the answer.
+        t ??= this.topic(answer?.name || td.name);
         t.bytesIn[p.index] = (t.bytesIn[p.index] ?? 0) + bytes;
         t.messagesIn[p.index] = (t.messagesIn[p.index] ?? 0) + messages;
         t.totals.bytesIn += bytes;

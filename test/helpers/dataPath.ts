@@ -5,8 +5,8 @@ import type { ProduceResponse } from '../../protocol/generated/messages/ProduceR
 import { buildRecordBatch, decodeRecordBatches, type RecordInput } from '../../protocol/records';
 import type { RawClient } from './rawClient';
 
-export const FETCH_MAX = 17;
-export const PRODUCE_MAX = 11;
+export const FETCH_MAX = 18;
+export const PRODUCE_MAX = 12;
 
 export function batchOf(records: RecordInput[]): Buffer {
   return buildRecordBatch({ records });

@@ -2,6 +2,7 @@ import type { BrokerConfig } from '../config/brokerConfig';
 import type { BrokerIdentity } from '../metadata/types';
 import { ConfigSource, ConfigType, type ConfigTypeValue, type DescribedConfig } from './configTypes';
 import { topicConfigDefs } from './topicConfigCatalog';
+import { maxPartitionsPerTopic } from './limits';
 
 interface BrokerConfigDef {
   name: string;
@@ -45,6 +46,12 @@ const CORE: BrokerConfigDef[] = [
     value: (c) => str(c.socketWriteHighWaterMark),
   },
   { name: 'brook.fetch.max.wait.ms.cap', type: ConfigType.INT, doc: 'Brook: upper bound of a fetch\'s max_wait_ms.', value: (c) => str(c.fetchMaxWaitMsCap) },
+  {
+    name: 'brook.max.partitions.per.topic',
+    type: ConfigType.INT,
+    doc: 'Brook: largest partition count CreateTopics and CreatePartitions accept.',
+    value: (c) => str(maxPartitionsPerTopic(c)),
+  },
 ];
 
 // JAAS text carries PLAIN passwords and ssl.keystore.key an inline private key (Kafka's PASSWORD type).

@@ -51,6 +51,25 @@ export function generate(specDir: string, outDir: string): GenerateResult {
   };
 }
 
+/**
+ * Codecs of the coordinator record specs (`coordinator-key`/`coordinator-value`,
+ * Kafka's `__consumer_offsets` and `__transaction_state` layouts), one module
+ * per spec directly in `outDir` (no API index: they are not requests).
+ */
+export function generateRecordSources(specDir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const spec of loadSpecs(specDir)) files.set(`${spec.name}.ts`, emitMessage(spec));
+  return files;
+}
+
+export function generateRecords(specDir: string, outDir: string): string[] {
+  const sources = generateRecordSources(specDir);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const [rel, text] of sources) writeFileSync(join(outDir, rel), text);
+  return [...sources.keys()].sort();
+}
+
 export function listGenerated(outDir: string): string[] {
   const top = readdirSync(outDir).filter((f) => f.endsWith('.ts'));
   const messages = readdirSync(join(outDir, 'messages')).map((f) => `messages/${f}`);

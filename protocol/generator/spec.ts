@@ -8,7 +8,8 @@ import { basename, join } from 'node:path';
 import { isEmpty, parseVersions, type VersionRange, NO_VERSIONS } from './versions';
 import { mergeLegacySpec, type RawSpecJson } from './legacyMerge';
 
-export type SpecKind = 'request' | 'response' | 'header' | 'data';
+/** `coordinator-key` / `coordinator-value`: records of the coordinators' internal topics (specs in coordinator/). */
+export type SpecKind = 'request' | 'response' | 'header' | 'data' | 'coordinator-key' | 'coordinator-value';
 
 export type PrimitiveType =
   | 'bool' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'float64'
@@ -163,7 +164,8 @@ function specFromJson(fileName: string, raw: RawSpec): MessageSpec {
     specName: f.name,
     prop: lowerCamel(f.name),
     type: resolveType(f),
-    versions: parseVersions(f.versions),
+    // A tagged field may leave out `versions` (coordinator records do): it exists where it is tagged, as in Kafka's generator.
+    versions: parseVersions(f.versions ?? f.taggedVersions),
     nullableVersions: f.nullableVersions === undefined ? NO_VERSIONS : parseVersions(f.nullableVersions),
     defaultText: f.default === undefined ? undefined : String(f.default),
     ignorable: f.ignorable === true,

@@ -4,6 +4,8 @@ import type { BrokerServices } from '../handlers/types';
 import { groupLag, type GroupLagRow } from './groupLag';
 import { BrokerMetricSet } from './metricSet';
 import { TrafficObserver } from './trafficObserver';
+import { registerCustom, type Sample } from './customMetric';
+import type { WriteFailures } from '../internalTopics/writeFailures';
 import { registerQuotaMetrics } from '../security/quota/metrics';
 import { registerReplicationMetrics } from '../replication/metrics';
 
@@ -49,6 +51,16 @@ export class BrokerMetrics {
     });
     m.gauge('brook_consumer_group_members', 'Members of a consumer group', ['group', 'state'], (set) => {
       for (const g of groups()) set([g.groupId, g.state], g.members);
+    });
+    registerCustom(registry, 'brook_coordinator_write_failures_total', 'Group and transaction coordinator writes to their internal topic that failed (each answered with an error or logged), per operation', 'counter', () => {
+      const s = this.services;
+      const out: Sample[] = [];
+      const add = (coordinator: string, failures: WriteFailures | undefined) => {
+        if (failures) for (const [operation, value] of failures.entries()) out.push({ labels: { coordinator, operation }, value });
+      };
+      add('group', (s?.groups as { writeFailures?: WriteFailures } | undefined)?.writeFailures);
+      add('transaction', (s?.txn as { coordinator?: { writeFailures?: WriteFailures } } | undefined)?.coordinator?.writeFailures);
+      return out;
     });
     registerQuotaMetrics(registry, () => this.services?.quotas);
     registerReplicationMetrics(registry, () => this.services);

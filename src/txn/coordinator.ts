@@ -6,19 +6,13 @@ import type { BrokerServices } from '../handlers/types';
 import type { Logger } from '../log';
 import { MarkerWriter } from './clusterMarkers';
 import type { ProducerIdAllocator } from './producerIdAllocator';
-import {
-  BROOK_PENDING_OFFSETS_KEY_VERSION,
-  TxnStatus,
-  decodeStagedOffsets,
-  decodeTxnKey,
-  decodeTxnValue,
-  encodeStagedOffsets,
-  encodeTxnKey,
-  encodeTxnValue,
-  type StagedOffset,
-} from './txnLogRecords';
+import { TxnStatus, type StagedOffset } from './txnLogRecords';
 import { TxnStateLog } from './txnStateLog';
-import { writeErrorCode } from '../internalTopics/replicatedWrites';
+import { CoordinatorWriteError, writeErrorCode } from '../internalTopics/replicatedWrites';
+import { WriteFailures } from '../internalTopics/writeFailures';
+import { IllegalTxnTransition, TxnStateMachine, decodeTxnStateRecord, encodeTxnStateRecord, txnExpiry, txnTransition, type TxnChange, type TxnMeta, type TxnStateRecord } from './txnStateMachine';
+
+export type { TxnMeta } from './txnStateMachine';
 
 /**
  * Kafka's answer for a `__transaction_state` write that failed (TransactionStateManager):
@@ -35,36 +29,11 @@ export function txnWriteError(err: unknown): number {
   }
 }
 
-/** What a transition changes; put back when its write fails, so memory never runs ahead of the replicated log. */
-/** Partition sets are changed in place; a transition works on copies so its undo keeps the originals. */
-function copyPartitions(meta: TxnMeta): void {
-  meta.partitions = new Map([...meta.partitions].map(([t, ps]) => [t, new Set(ps)]));
-}
-
-function saveMeta(meta: TxnMeta): () => void {
-  const { producerId, epoch, timeoutMs, status, partitions, staged, lastUpdateMs, startMs } = meta;
-  return () => Object.assign(meta, { producerId, epoch, timeoutMs, status, partitions, staged, lastUpdateMs, startMs });
-}
-
 /** Kafka's transaction.max.timeout.ms default. */
 export const MAX_TXN_TIMEOUT_MS = 900_000;
 const MAX_EPOCH = 32766;
 /** Markers are written by this broker for itself; its coordinator epoch never changes. */
 const COORDINATOR_EPOCH = 0;
-
-export interface TxnMeta {
-  transactionalId: string;
-  producerId: bigint;
-  epoch: number;
-  timeoutMs: number;
-  status: TxnStatus;
-  /** topic -> partitions in the open transaction. */
-  partitions: Map<string, Set<number>>;
-  /** Groups whose offsets are staged; committed with the transaction. */
-  staged: StagedOffset[];
-  lastUpdateMs: number;
-  startMs: number;
-}
 
 export type TxnResult = { errorCode: number };
 
@@ -91,7 +60,9 @@ export interface TxnCoordinatorOptions {
  * timeout are aborted with a bumped epoch, which fences their producer.
  */
 export class TransactionCoordinator {
-  private readonly txns = new Map<string, TxnMeta>();
+  private readonly txns = new TxnStateMachine();
+  /** Failed `__transaction_state` writes per operation (each also answered with an error or logged). */
+  readonly writeFailures = new WriteFailures();
   /** Operations on one transactional id run one at a time. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly log: TxnStateLog;
@@ -108,6 +79,8 @@ export class TransactionCoordinator {
   /** Loads and unloads run one at a time, in the order leadership changed. */
   private leadership: Promise<void> = Promise.resolve();
   private readonly markers: MarkerWriter;
+  /** Bumped whenever the state is dropped for a leadership change: a write begun before it must not replay. */
+  private loads = 0;
 
   constructor(
     private readonly services: BrokerServices,
@@ -124,9 +97,9 @@ export class TransactionCoordinator {
     this.idExpirationMs = opts.idExpirationMs ?? TXN_ID_EXPIRATION_MS;
     this.active = active;
     if (active) await this.load();
-    this.timer = setInterval(() => void this.sweep(Date.now()), sweepMs);
+    this.timer = setInterval(() => void this.sweep(Date.now()).catch((err: unknown) => this.logger.error({ err: String(err) }, 'transaction timeout sweep failed')), sweepMs);
     this.timer.unref();
-    this.expiryTimer = setInterval(() => void this.expireTransactionalIds(Date.now()), opts.idExpirationCheckMs ?? TXN_ID_EXPIRATION_CHECK_MS);
+    this.expiryTimer = setInterval(() => void this.expireTransactionalIds(Date.now()).catch((err: unknown) => this.logger.error({ err: String(err) }, 'transactional id expiry failed')), opts.idExpirationCheckMs ?? TXN_ID_EXPIRATION_CHECK_MS);
     this.expiryTimer.unref();
   }
 
@@ -137,10 +110,12 @@ export class TransactionCoordinator {
       if (!leader) {
         this.active = false;
         this.txns.clear();
+        this.loads++;
         this.logger.info({}, 'transaction coordinator moved away');
         return;
       }
       this.txns.clear();
+      this.loads++;
       await this.load();
       this.active = true;
       this.logger.info({ transactionalIds: this.txns.size }, 'became transaction coordinator');
@@ -155,32 +130,8 @@ export class TransactionCoordinator {
 
   /** Replays `__transaction_state` and finishes transactions caught preparing. */
   private async load(): Promise<void> {
-    for await (const rec of this.log.load()) {
-      const key = decodeTxnKey(rec.key);
-      if (key.version === BROOK_PENDING_OFFSETS_KEY_VERSION) {
-        const meta = this.txns.get(key.transactionalId);
-        if (meta) meta.staged = rec.value ? decodeStagedOffsets(rec.value) : [];
-        continue;
-      }
-      if (rec.value === null) {
-        this.txns.delete(key.transactionalId);
-        continue;
-      }
-      const v = decodeTxnValue(rec.value);
-      const prev = this.txns.get(key.transactionalId);
-      this.txns.set(key.transactionalId, {
-        transactionalId: key.transactionalId,
-        producerId: v.producerId,
-        epoch: v.producerEpoch,
-        timeoutMs: v.timeoutMs,
-        status: v.status,
-        partitions: new Map(v.partitions.map((t) => [t.topic, new Set(t.partitions)])),
-        staged: prev?.staged ?? [],
-        lastUpdateMs: v.lastUpdateMs,
-        startMs: v.startMs,
-      });
-    }
-    for (const meta of this.txns.values()) {
+    for await (const rec of this.log.load()) this.txns.replay(decodeTxnStateRecord(rec));
+    for (const meta of [...this.txns.values()]) {
       if (meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort) {
         await this.locked(meta.transactionalId, () => this.complete(meta, meta.status === TxnStatus.PrepareCommit, Date.now()));
       }
@@ -210,15 +161,12 @@ export class TransactionCoordinator {
         // re-checked under the lock: a request may have used the id meanwhile
         if (this.txns.get(meta.transactionalId) !== meta || !this.expired(meta, now)) return false;
         try {
-          await this.log.append([
-            { key: encodeTxnKey(meta.transactionalId), value: null },
-            { key: encodeTxnKey(meta.transactionalId, BROOK_PENDING_OFFSETS_KEY_VERSION), value: null },
-          ]);
+          await this.write(txnExpiry(meta));
         } catch (err) {
+          this.writeFailures.note('expire');
           this.logger.warn({ transactionalId: meta.transactionalId, err: String(err) }, 'expiring transactional id failed; will retry');
           return false;
         }
-        this.txns.delete(meta.transactionalId);
         return true;
       });
       if (gone) n++;
@@ -251,20 +199,31 @@ export class TransactionCoordinator {
     return run;
   }
 
-  private async persist(meta: TxnMeta, now: number): Promise<void> {
-    meta.lastUpdateMs = now;
-    const partitions = [...meta.partitions].map(([topic, ps]) => ({ topic, partitions: [...ps] }));
-    await this.log.append([
-      {
-        key: encodeTxnKey(meta.transactionalId),
-        value: encodeTxnValue({ producerId: meta.producerId, producerEpoch: meta.epoch, timeoutMs: meta.timeoutMs, status: meta.status, partitions, lastUpdateMs: now, startMs: meta.startMs }),
-      },
-    ]);
+  /**
+   * The only way state changes at run time: the records go to
+   * `__transaction_state` (acks=all in cluster mode) and are replayed once
+   * acknowledged. A failed write throws and replays nothing, so memory never
+   * runs ahead of the log.
+   */
+  private async write(records: readonly TxnStateRecord[]): Promise<void> {
+    const loaded = this.loads;
+    await this.log.append(records.map(encodeTxnStateRecord));
+    // Leadership moved (and the state was dropped or reloaded from the log) while the write was in flight.
+    if (loaded !== this.loads) throw new CoordinatorWriteError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'transaction coordinator moved while writing');
+    for (const r of records) this.txns.replay(r);
   }
 
-  private async persistStaged(meta: TxnMeta): Promise<void> {
-    const key = encodeTxnKey(meta.transactionalId, BROOK_PENDING_OFFSETS_KEY_VERSION);
-    await this.log.append([{ key, value: meta.staged.length > 0 ? encodeStagedOffsets(meta.staged) : null }]);
+  /** Writes one transition of `meta` (undefined: a new id); false after logging and counting a failed write. */
+  private async transition(id: string, meta: TxnMeta | undefined, change: TxnChange, now: number, operation: string): Promise<unknown> {
+    const record = txnTransition(id, meta, change, now); // an illegal transition throws: a bug, not a write failure
+    try {
+      await this.write([record]);
+      return null;
+    } catch (err) {
+      this.writeFailures.note(operation);
+      this.logger.warn({ transactionalId: id, operation, err: String(err) }, 'transaction state not persisted');
+      return err;
+    }
   }
 
   /** Producer id and (bumped) epoch for a transactional id; an open transaction of the previous holder is aborted. */
@@ -275,22 +234,16 @@ export class TransactionCoordinator {
     if (!this.active) return Promise.resolve(fail(ErrorCode.NOT_COORDINATOR));
     if (req.transactionTimeoutMs <= 0 || req.transactionTimeoutMs > MAX_TXN_TIMEOUT_MS) return Promise.resolve(fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT));
     return this.locked(id, async () => {
-      let meta = this.txns.get(id);
+      const meta = this.txns.get(id);
       if (meta && req.producerId >= 0n && (req.producerId !== meta.producerId || req.producerEpoch !== meta.epoch)) {
         // KIP-360 bump by a producer that is no longer the current one
         return fail(ErrorCode.PRODUCER_FENCED);
       }
       if (!meta) {
-        meta = { transactionalId: id, producerId: await this.producerIds.allocate(), epoch: 0, timeoutMs: req.transactionTimeoutMs, status: TxnStatus.Empty, partitions: new Map(), staged: [], lastUpdateMs: now, startMs: -1 };
-        this.txns.set(id, meta);
-        try {
-          await this.persist(meta, now);
-        } catch (err) {
-          this.txns.delete(id);
-          this.logger.warn({ transactionalId: id, err: String(err) }, 'transaction state not persisted');
-          return fail(txnWriteError(err));
-        }
-        return { throttleTimeMs: 0, errorCode: 0, producerId: meta.producerId, producerEpoch: 0 };
+        const producerId = await this.producerIds.allocate();
+        const err = await this.transition(id, undefined, { status: TxnStatus.Empty, producerId, epoch: 0, timeoutMs: req.transactionTimeoutMs, startMs: -1 }, now, 'init-producer-id');
+        if (err) return fail(txnWriteError(err));
+        return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
       }
       const code = await this.fenceAndReset(meta, req.transactionTimeoutMs, now);
       if (code !== ErrorCode.NONE) return fail(code);
@@ -303,33 +256,19 @@ export class TransactionCoordinator {
     // An open transaction still completing answers CONCURRENT_TRANSACTIONS (the producer retries), as in Kafka.
     const pending = (code: number) => (code === ErrorCode.NOT_COORDINATOR ? code : ErrorCode.CONCURRENT_TRANSACTIONS);
     if (meta.status === TxnStatus.Ongoing || meta.status === TxnStatus.PrepareAbort) {
-      const undo = saveMeta(meta);
-      if (meta.status === TxnStatus.Ongoing) meta.epoch = Math.min(meta.epoch + 1, MAX_EPOCH + 1);
-      const code = await this.complete(meta, false, now, undo);
+      // The abort goes out under a bumped epoch, which fences the previous producer.
+      const epoch = meta.status === TxnStatus.Ongoing ? Math.min(meta.epoch + 1, MAX_EPOCH + 1) : meta.epoch;
+      const code = await this.complete(meta, false, now, epoch);
       if (code !== ErrorCode.NONE) return pending(code);
     } else if (meta.status === TxnStatus.PrepareCommit) {
       const code = await this.complete(meta, true, now);
       if (code !== ErrorCode.NONE) return pending(code);
     }
-    const undo = saveMeta(meta);
-    if (meta.epoch >= MAX_EPOCH) {
-      meta.producerId = await this.producerIds.allocate();
-      meta.epoch = 0;
-    } else {
-      meta.epoch++;
-    }
-    meta.timeoutMs = timeoutMs;
-    meta.status = TxnStatus.Empty;
-    meta.partitions = new Map();
-    meta.startMs = -1;
-    try {
-      await this.persist(meta, now);
-    } catch (err) {
-      undo();
-      this.logger.warn({ transactionalId: meta.transactionalId, err: String(err) }, 'transaction state not persisted');
-      return txnWriteError(err);
-    }
-    return ErrorCode.NONE;
+    const exhausted = meta.epoch >= MAX_EPOCH;
+    const producerId = exhausted ? await this.producerIds.allocate() : meta.producerId;
+    const epoch = exhausted ? 0 : meta.epoch + 1;
+    const err = await this.transition(meta.transactionalId, meta, { status: TxnStatus.Empty, producerId, epoch, timeoutMs, partitions: new Map(), startMs: -1 }, now, 'init-producer-id');
+    return err ? txnWriteError(err) : ErrorCode.NONE;
   }
 
   /** The error for a request from (producerId, epoch) on this transactional id, or null when it may proceed. */
@@ -342,13 +281,16 @@ export class TransactionCoordinator {
     return null;
   }
 
-  private begin(meta: TxnMeta, now: number): void {
-    if (meta.status !== TxnStatus.Ongoing) {
-      meta.status = TxnStatus.Ongoing;
-      meta.startMs = now;
-      meta.partitions = new Map();
-      meta.staged = [];
+  /** The open transaction with `add` joined to it (a new one when none is open). */
+  private ongoing(meta: TxnMeta, now: number, add: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): TxnChange {
+    const starts = meta.status !== TxnStatus.Ongoing;
+    const partitions = new Map<string, Set<number>>(starts ? [] : [...meta.partitions].map(([t, ps]) => [t, new Set(ps)]));
+    for (const { topic, partitions: ps } of add) {
+      let set = partitions.get(topic);
+      if (!set) partitions.set(topic, (set = new Set()));
+      for (const p of ps) set.add(p);
     }
+    return { status: TxnStatus.Ongoing, partitions, startMs: starts ? now : meta.startMs };
   }
 
   /**
@@ -382,20 +324,10 @@ export class TransactionCoordinator {
         // Kafka adds nothing when any partition is bad; the others are reported as not attempted
         return answer((topic, p) => (unknown.has(`${topic}\0${p}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
       }
-      const undo = saveMeta(meta!);
-      copyPartitions(meta!);
-      this.begin(meta!, now);
-      for (const t of topics) {
-        let set = meta!.partitions.get(t.name);
-        if (!set) meta!.partitions.set(t.name, (set = new Set()));
-        for (const p of t.partitions) set.add(p);
-      }
-      try {
-        await this.persist(meta!, now);
-      } catch (e) {
-        undo();
-        this.logger.warn({ transactionalId: id, err: String(e) }, 'transaction state not persisted');
-        const code = txnWriteError(e);
+      const change = this.ongoing(meta!, now, topics.map((t) => ({ topic: t.name, partitions: t.partitions })));
+      const failed = await this.transition(id, meta, change, now, 'add-partitions');
+      if (failed) {
+        const code = txnWriteError(failed);
         return answer(() => code);
       }
       return answer(() => ErrorCode.NONE);
@@ -427,22 +359,10 @@ export class TransactionCoordinator {
       const meta = this.txns.get(id);
       const err = this.validate(meta, producerId, epoch, fencedCode);
       if (err !== null) return err;
-      const undo = saveMeta(meta!);
-      copyPartitions(meta!);
-      this.begin(meta!, now);
       // Cluster mode: the group's offsets partition gets a marker too, which commits the offsets its leader holds.
-      if (offsetsPartition) {
-        let set = meta!.partitions.get(offsetsPartition.topic);
-        if (!set) meta!.partitions.set(offsetsPartition.topic, (set = new Set()));
-        set.add(offsetsPartition.partition);
-      }
-      try {
-        await this.persist(meta!, now);
-      } catch (e) {
-        undo();
-        this.logger.warn({ transactionalId: id, err: String(e) }, 'transaction state not persisted');
-        return txnWriteError(e);
-      }
+      const change = this.ongoing(meta!, now, offsetsPartition ? [{ topic: offsetsPartition.topic, partitions: [offsetsPartition.partition] }] : []);
+      const failed = await this.transition(id, meta, change, now, 'add-offsets');
+      if (failed) return txnWriteError(failed);
       return ErrorCode.NONE;
     });
   }
@@ -457,12 +377,11 @@ export class TransactionCoordinator {
       const keyOf = (o: StagedOffset) => `${o.groupId}\0${o.topic}\0${o.partition}`;
       const merged = new Map(meta!.staged.map((o) => [keyOf(o), o]));
       for (const o of offsets) merged.set(keyOf(o), o);
-      const before = meta!.staged;
-      meta!.staged = [...merged.values()];
       try {
-        await this.persistStaged(meta!);
+        await this.write([{ type: 'staged-offsets', transactionalId: id, offsets: [...merged.values()] }]);
       } catch (e) {
-        meta!.staged = before;
+        this.writeFailures.note('stage-offsets');
+        this.logger.warn({ transactionalId: id, err: String(e) }, 'staged offsets not persisted');
         return txnWriteError(e);
       }
       return ErrorCode.NONE;
@@ -486,23 +405,19 @@ export class TransactionCoordinator {
   /**
    * Prepare (replicated) -> markers on every partition and staged offsets ->
    * complete (replicated). Returns 0, or the error code when it must be retried
-   * (the sweep does). When the prepare write fails the transaction is put back
-   * as it was (`undo`, by default its state on entry) and no marker is sent;
-   * a later failure leaves it prepared, as the log has it.
+   * (the sweep does). Every step's record is replayed only once written: when
+   * the prepare write fails the transaction stays as it was (`epoch`, a bump
+   * that fences the producer, included) and no marker is sent; a later failure
+   * leaves it prepared, as the log has it.
    */
-  private async complete(meta: TxnMeta, commit: boolean, now: number, undo = saveMeta(meta)): Promise<number> {
+  private async complete(meta: TxnMeta, commit: boolean, now: number, epoch = meta.epoch): Promise<number> {
+    const id = meta.transactionalId;
     const prepare = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
     // A transaction found prepared (after a failover, or retried by the sweep) has its prepare in the log already.
-    const alreadyPrepared = meta.status === prepare;
-    meta.status = prepare;
-    try {
-      if (!alreadyPrepared) await this.persist(meta, now);
-    } catch (err) {
-      undo();
-      this.logger.warn({ transactionalId: meta.transactionalId, commit, err: String(err) }, 'preparing transaction failed');
-      return txnWriteError(err);
+    if (meta.status !== prepare) {
+      const failed = await this.transition(id, meta, { status: prepare, epoch }, now, commit ? 'prepare-commit' : 'prepare-abort');
+      if (failed) return txnWriteError(failed);
     }
-    const prepared = saveMeta(meta);
     try {
       const writes: Promise<void>[] = [];
       for (const [topic, parts] of meta.partitions) {
@@ -517,17 +432,13 @@ export class TransactionCoordinator {
       await Promise.all(writes);
       if (commit && meta.staged.length > 0) await this.commitStaged(meta);
       else for (const o of meta.staged) (this.services.groups as GroupCoordinator | undefined)?.forgetStagedOffsets(o.groupId, meta.producerId, [o]);
-      if (meta.staged.length > 0) {
-        meta.staged = [];
-        await this.persistStaged(meta);
-      }
-      meta.status = commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort;
-      meta.partitions = new Map();
-      await this.persist(meta, now);
+      if (meta.staged.length > 0) await this.write([{ type: 'staged-offsets', transactionalId: id, offsets: null }]);
+      await this.write([txnTransition(id, meta, { status: commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort, partitions: new Map() }, now)]);
       return ErrorCode.NONE;
     } catch (err) {
-      prepared();
-      this.logger.warn({ transactionalId: meta.transactionalId, commit, err: String(err) }, 'completing transaction failed; will retry');
+      if (err instanceof IllegalTxnTransition) throw err;
+      this.writeFailures.note(commit ? 'complete-commit' : 'complete-abort');
+      this.logger.warn({ transactionalId: id, commit, err: String(err) }, 'completing transaction failed; will retry');
       return txnWriteError(err);
     }
   }
@@ -561,9 +472,7 @@ export class TransactionCoordinator {
       await this.locked(meta.transactionalId, async () => {
         if (meta.status === TxnStatus.Ongoing && now - meta.startMs > meta.timeoutMs) {
           this.logger.info({ transactionalId: meta.transactionalId, producerId: String(meta.producerId), timeoutMs: meta.timeoutMs }, 'aborting timed out transaction');
-          const undo = saveMeta(meta);
-          meta.epoch = Math.min(meta.epoch + 1, MAX_EPOCH + 1);
-          await this.complete(meta, false, now, undo);
+          await this.complete(meta, false, now, Math.min(meta.epoch + 1, MAX_EPOCH + 1));
         } else if (meta.status === TxnStatus.PrepareCommit || meta.status === TxnStatus.PrepareAbort) {
           await this.complete(meta, meta.status === TxnStatus.PrepareCommit, now);
         }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors';
 import type { Clock } from './clock';
 import { groupWriteError } from './writeErrors';
+import type { GroupMetadataValue } from './offsetsTopicRecords';
 import type { GroupConfig } from './config';
 import {
   ClassicGroup,
@@ -42,8 +43,15 @@ export interface MemberRef {
 }
 
 export interface ClassicHooks {
-  /** Persists the group's metadata (generation, members, assignments); the promise settles once durable. */
-  persistGroup(group: ClassicGroup): Promise<void>;
+  /**
+   * Writes the group's metadata record (generation, members, assignments) and,
+   * once acknowledged, replays it onto the group; throws when the write failed.
+   */
+  writeGroup(group: ClassicGroup, value: GroupMetadataValue): Promise<void>;
+  /** The group's metadata record as the group stands. */
+  groupValue(group: ClassicGroup): GroupMetadataValue;
+  /** A write that failed with nobody to answer: logged and counted. */
+  writeFailed(groupId: string, operation: string, err: unknown): void;
   /** Looks up or creates the classic group; null when the id belongs to a group of another type. */
   groupFor(groupId: string, create: boolean): ClassicGroup | null | undefined;
   log(msg: string, fields: Record<string, unknown>): void;
@@ -215,39 +223,38 @@ export class ClassicCoordinator {
     member.joinWaiter = null;
     member.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
     member.syncWaiter = null;
-    member.sessionTimer?.cancel();
-    group.members.delete(oldMemberId);
-    member.memberId = newMemberId;
-    group.members.set(newMemberId, member);
-    group.staticMembers.set(p.groupInstanceId!, newMemberId);
     const wasLeader = group.leaderId === oldMemberId;
-    if (wasLeader) group.leaderId = newMemberId;
     const protocolsChanged = !member.sameProtocols(p.protocols);
 
     if (group.is('Stable') && !protocolsChanged) {
-      member.sessionTimeoutMs = p.sessionTimeoutMs;
-      member.rebalanceTimeoutMs = p.rebalanceTimeoutMs;
-      member.clientId = p.clientId;
-      member.clientHost = p.clientHost;
-      this.scheduleSession(group, member);
-      this.hooks.log('static member rejoined without rebalance', { group: group.groupId, instance: p.groupInstanceId });
-      // Persist the new member id so a coordinator restart does not resurrect the fenced one.
-      void this.hooks.persistGroup(group).then(
-        () => reply(this.joinResultFor(group, member, wasLeader)),
+      // The new member id (and the member's new timeouts and client) count once written, as Kafka's GroupMetadataValue:
+      // a restart must not resurrect the fenced id, and a failed write leaves the old id the group's.
+      const value = this.hooks.groupValue(group);
+      value.leader = wasLeader ? newMemberId : value.leader;
+      value.members = value.members.map((m) => (m.memberId !== oldMemberId ? m : {
+        ...m, memberId: newMemberId, sessionTimeoutMs: p.sessionTimeoutMs, rebalanceTimeoutMs: p.rebalanceTimeoutMs, clientId: p.clientId, clientHost: p.clientHost,
+      }));
+      const generation = group.generationId;
+      this.hooks.writeGroup(group, value).then(
+        () => {
+          this.scheduleSession(group, member);
+          this.hooks.log('static member rejoined without rebalance', { group: group.groupId, instance: p.groupInstanceId });
+          reply(member.memberId === newMemberId && group.generationId === generation ? this.joinResultFor(group, member, wasLeader) : joinError(newMemberId, ErrorCode.REBALANCE_IN_PROGRESS));
+        },
         (err: unknown) => {
-          // Kafka's way: the write did not happen, so the old member id stays the group's.
-          if (group.members.get(newMemberId) === member && group.staticMembers.get(p.groupInstanceId!) === newMemberId) {
-            group.members.delete(newMemberId);
-            member.memberId = oldMemberId;
-            group.members.set(oldMemberId, member);
-            group.staticMembers.set(p.groupInstanceId!, oldMemberId);
-            if (wasLeader && group.leaderId === newMemberId) group.leaderId = oldMemberId;
-          }
+          this.hooks.writeFailed(group.groupId, 'static-member-rejoin', err);
           reply(joinError(newMemberId, groupWriteError(err)));
         },
       );
       return;
     }
+    // A rebalance follows: the new id is runtime state until the rebalance's assignment is written.
+    member.sessionTimer?.cancel();
+    group.members.delete(oldMemberId);
+    member.memberId = newMemberId;
+    group.members.set(newMemberId, member);
+    group.staticMembers.set(p.groupInstanceId!, newMemberId);
+    if (wasLeader) group.leaderId = newMemberId;
     this.updateMemberAndRebalance(group, member, p, reply);
   }
 
@@ -312,7 +319,7 @@ export class ClassicCoordinator {
       group.leaderId = null;
       group.transition('Empty', now);
       this.hooks.log('group is empty', { group: group.groupId, generation: group.generationId });
-      void this.hooks.persistGroup(group).catch(() => undefined);
+      void this.hooks.writeGroup(group, this.hooks.groupValue(group)).catch((err: unknown) => this.hooks.writeFailed(group.groupId, 'classic-group-empty', err));
       return;
     }
     group.protocolName = group.selectProtocol();
@@ -367,9 +374,11 @@ export class ClassicCoordinator {
 
   private applyLeaderAssignment(group: ClassicGroup, assignments: SyncParams['assignments']): void {
     const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
-    for (const m of group.members.values()) m.assignment = byMember.get(m.memberId) ?? EMPTY_BYTES;
+    // The assignments are the group's once written (replay sets them); a failed write leaves them unset.
+    const value = this.hooks.groupValue(group);
+    value.members = value.members.map((m) => ({ ...m, assignment: byMember.get(m.memberId) ?? EMPTY_BYTES }));
     const generation = group.generationId;
-    this.hooks.persistGroup(group).then(
+    this.hooks.writeGroup(group, value).then(
       () => {
         // A rebalance may have started while the write was in flight; then the members were already told.
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
@@ -378,6 +387,7 @@ export class ClassicCoordinator {
         this.propagateAssignment(group, ErrorCode.NONE);
       },
       (err: unknown) => {
+        this.hooks.writeFailed(group.groupId, 'classic-sync-assignment', err);
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
         this.resetAndPropagateAssignmentError(group, groupWriteError(err));
         this.prepareRebalance(group, 'failed to persist the assignment');

@@ -33,6 +33,30 @@ export interface SyncOutcome {
 
 export const EMPTY_BYTES = Buffer.alloc(0);
 
+/**
+ * Kafka's ClassicGroupState.validPreviousStates: a classic group refuses any
+ * other transition (a coordinator bug, never a client error).
+ */
+const CLASSIC_VALID_PREVIOUS: ReadonlyMap<ClassicGroupState, ReadonlySet<ClassicGroupState>> = new Map<ClassicGroupState, ReadonlySet<ClassicGroupState>>([
+  ['PreparingRebalance', new Set<ClassicGroupState>(['Stable', 'CompletingRebalance', 'Empty'])],
+  ['CompletingRebalance', new Set<ClassicGroupState>(['PreparingRebalance'])],
+  ['Stable', new Set<ClassicGroupState>(['CompletingRebalance'])],
+  ['Empty', new Set<ClassicGroupState>(['PreparingRebalance'])],
+  ['Dead', new Set<ClassicGroupState>(['Stable', 'PreparingRebalance', 'CompletingRebalance', 'Empty', 'Dead'])],
+]);
+
+export class IllegalGroupTransition extends Error {
+  constructor(groupId: string, from: string, to: string) {
+    super(`group ${groupId}: illegal transition ${from} -> ${to}`);
+    this.name = 'IllegalGroupTransition';
+  }
+}
+
+export function assertClassicTransition(groupId: string, from: ClassicGroupState, to: ClassicGroupState): void {
+  if (!CLASSIC_VALID_PREVIOUS.get(to)?.has(from)) throw new IllegalGroupTransition(groupId, from, to);
+}
+
+
 export class ClassicMember {
   assignment: Buffer = EMPTY_BYTES;
   joinWaiter: ((r: JoinOutcome) => void) | null = null;
@@ -81,7 +105,9 @@ export class ClassicGroup {
     this.stateTimestamp = now;
   }
 
+  /** Throws IllegalGroupTransition for a transition the state machine does not allow. */
   transition(state: ClassicGroupState, now: number): void {
+    assertClassicTransition(this.groupId, this.state, state);
     this.state = state;
     this.stateTimestamp = now;
   }

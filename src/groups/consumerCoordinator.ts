@@ -3,8 +3,9 @@ import { ErrorCode } from '../../protocol/errors';
 import { ASSIGNORS, type AssignorMember, type TopicAssignment } from './assignors';
 import type { Clock } from './clock';
 import type { GroupConfig } from './config';
-import { ConsumerGroup, ConsumerMember, snapshotConsumerGroup } from './consumerGroup';
-import type { ConsumerGroupSnapshot } from './offsetsTopicRecords';
+import { ConsumerGroup, ConsumerMember, restoreConsumerGroup, snapshotConsumerGroup } from './consumerGroup';
+import { consumerGroupChanges } from './consumerGroupChanges';
+import type { GroupRecord } from './groupRecords';
 import { groupWriteError } from './writeErrors';
 
 export interface CatalogTopic {
@@ -50,13 +51,20 @@ export interface ConsumerHeartbeatOutcome {
 }
 
 export interface ConsumerHooks {
-  /** The consumer group with this id (created when `create`); null when a classic group holds the id. */
-  groupFor(groupId: string, create: boolean): ConsumerGroup | null | undefined;
-  /** Persists the group's state; the promise settles once durable. */
-  persist(group: ConsumerGroup): Promise<void>;
-  /** A heartbeat's write failed: puts the group back as it was before it (null: it did not exist). */
-  rollback?(groupId: string, before: ConsumerGroupSnapshot | null): void;
+  /** The consumer group with this id; null when a classic group with members holds the id. */
+  groupFor(groupId: string): (ConsumerGroup & { legacy?: boolean }) | null | undefined;
+  /** Records that must go with the creation of the group (the tombstone of an empty classic group of the id). */
+  creationRecords(groupId: string): GroupRecord[];
+  /** Appends the records and, once acknowledged, replays them (the only way the group changes); throws when the write failed. */
+  write(groupId: string, records: GroupRecord[]): Promise<void>;
+  /** A write that failed with nobody to answer (a timer's): logged and counted. */
+  writeFailed(groupId: string, operation: string, err: unknown): void;
   log(msg: string, fields: Record<string, unknown>): void;
+}
+
+/** A working copy of a group: a heartbeat changes the copy, and its records change the group once written. */
+function copyOf(g: ConsumerGroup): ConsumerGroup {
+  return restoreConsumerGroup(g.groupId, snapshotConsumerGroup(g));
 }
 
 const LEAVE_EPOCH = -1;
@@ -90,34 +98,63 @@ export class ConsumerCoordinator {
     private readonly defaultAssignor: string,
   ) {}
 
+  /** Heartbeats and timers of one group run one at a time: each computes its records from the state the previous one left. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  private serialized<T>(groupId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(groupId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(groupId, tail);
+    void tail.then(() => {
+      if (this.queues.get(groupId) === tail) this.queues.delete(groupId);
+    });
+    return run;
+  }
+
+  /**
+   * Changes `groupId` with `change` applied to a working copy: the records of
+   * what changed are written and replayed, so a failed write changes nothing.
+   * Throws the write's error.
+   */
+  private async commit(groupId: string, real: (ConsumerGroup & { legacy?: boolean }) | undefined, copy: ConsumerGroup): Promise<void> {
+    // A group read from Brook's earlier snapshot record is written out whole in Kafka's records once.
+    const records: GroupRecord[] = real?.legacy ? [{ type: 'legacy-consumer-group', group: groupId, value: null }] : [];
+    if (!real) records.push(...this.hooks.creationRecords(groupId));
+    records.push(...consumerGroupChanges(real?.legacy ? undefined : real, copy));
+    if (records.length > 0) await this.hooks.write(groupId, records);
+  }
+
   private outcome(errorCode: number, errorMessage: string | null, memberId: string | null = null, memberEpoch = 0): ConsumerHeartbeatOutcome {
     return { errorCode, errorMessage, memberId, memberEpoch, heartbeatIntervalMs: 0, assignment: null };
   }
 
   /**
-   * Applies one heartbeat; when it changed the group (membership, subscription,
-   * epochs, assignments) the new state is persisted before the member hears of it.
+   * Applies one heartbeat to a copy of the group; when it changed the group
+   * (membership, subscription, epochs, assignments) the records of the change
+   * are written and replayed before the member hears of it.
    */
-  async heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
-    const existing = p.groupId ? this.hooks.groupFor(p.groupId, false) : undefined;
-    const beforeSnapshot = existing ? snapshotConsumerGroup(existing) : null;
-    const before = beforeSnapshot ? JSON.stringify(beforeSnapshot) : null;
-    const out = this.apply(p);
-    const group = p.groupId ? this.hooks.groupFor(p.groupId, false) : undefined;
-    if (group && JSON.stringify(snapshotConsumerGroup(group)) !== before) {
-      try {
-        await this.hooks.persist(group);
-      } catch (err) {
-        // Kafka's coordinator reverts what a failed write would have changed; the member retries.
-        this.hooks.rollback?.(p.groupId, beforeSnapshot);
-        return this.outcome(groupWriteError(err), 'The group state could not be persisted.', p.memberId);
+  heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
+    if (!p.groupId) return Promise.resolve(this.outcome(ErrorCode.INVALID_REQUEST, 'GroupId can not be empty.'));
+    return this.serialized(p.groupId, async () => {
+      const real = this.hooks.groupFor(p.groupId);
+      const copy = real ? copyOf(real) : real === undefined && p.memberEpoch === 0 ? new ConsumerGroup(p.groupId, this.defaultAssignor) : real;
+      const out = this.apply(p, copy);
+      // A group is created by its first member, not by a heartbeat that was refused.
+      if (copy && (real || copy.members.size > 0)) {
+        try {
+          await this.commit(p.groupId, real ?? undefined, copy);
+        } catch (err) {
+          this.hooks.writeFailed(p.groupId, 'consumer-heartbeat', err);
+          return this.outcome(groupWriteError(err), 'The group state could not be persisted.', p.memberId);
+        }
       }
-    }
-    return out;
+      this.syncTimers(p.groupId, out.errorCode === ErrorCode.NONE ? out.memberId : null);
+      return out;
+    });
   }
 
-  private apply(p: ConsumerHeartbeatParams): ConsumerHeartbeatOutcome {
-    if (!p.groupId) return this.outcome(ErrorCode.INVALID_REQUEST, 'GroupId can not be empty.');
+  private apply(p: ConsumerHeartbeatParams, group: ConsumerGroup | null | undefined): ConsumerHeartbeatOutcome {
     if (p.serverAssignor !== null && !ASSIGNORS.has(p.serverAssignor)) {
       return this.outcome(ErrorCode.UNSUPPORTED_ASSIGNOR, `Assignor ${p.serverAssignor} is not supported; use uniform or range.`);
     }
@@ -128,7 +165,6 @@ export class ConsumerCoordinator {
         return this.outcome(ErrorCode.INVALID_REGULAR_EXPRESSION, `Invalid regular expression ${p.subscribedTopicRegex}.`);
       }
     }
-    const group = this.hooks.groupFor(p.groupId, p.memberEpoch === 0);
     if (group === null) return this.outcome(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
     if (!group) return this.outcome(ErrorCode.UNKNOWN_MEMBER_ID, null, p.memberId);
 
@@ -161,7 +197,6 @@ export class ConsumerCoordinator {
     }
 
     if (this.updateSubscription(member, p)) bump = true;
-    this.scheduleSession(group, member);
     this.refreshTarget(group, bump);
     if (p.ownedPartitions !== null) this.acknowledgeRevocation(member, p.ownedPartitions);
     const changed = this.reconcile(group, member);
@@ -301,8 +336,6 @@ export class ConsumerCoordinator {
     const ownedNames = this.fromWire(owned);
     for (const [t, s] of ownedNames) for (const p of s) if (m.revoking.get(t)?.has(p)) return;
     m.revoking = new Map();
-    m.revocationTimer?.cancel();
-    m.revocationTimer = null;
   }
 
   /** Moves a member one step towards its target; true when its assignment or epoch changed. */
@@ -313,13 +346,6 @@ export class ConsumerCoordinator {
     if (toRevoke.size > 0) {
       m.assigned = minus(m.assigned, toRevoke);
       m.revoking = toRevoke;
-      // A member that never confirms the revocation would block the others forever: fence it.
-      m.revocationTimer = this.clock.schedule(m.rebalanceTimeoutMs, () => {
-        if (group.members.get(m.memberId) === m && m.revoking.size > 0) {
-          this.removeMember(group, m, 'revocation timed out');
-          void this.hooks.persist(group).catch(() => undefined);
-        }
-      });
       return true;
     }
     let changed = false;
@@ -364,18 +390,54 @@ export class ConsumerCoordinator {
     return out;
   }
 
+  /**
+   * Runtime after a change was replayed: every member of the group has a
+   * session timer (`heartbeating` gets a fresh one), and a revocation timer
+   * exactly while it has partitions to give up.
+   */
+  private syncTimers(groupId: string, heartbeating: string | null): void {
+    const group = this.hooks.groupFor(groupId);
+    if (!group) return;
+    for (const m of group.members.values()) {
+      if (!m.sessionTimer || m.memberId === heartbeating) this.scheduleSession(group, m);
+      if (m.revoking.size > 0 && !m.revocationTimer) {
+        // A member that never confirms the revocation would block the others forever: fence it.
+        m.revocationTimer = this.clock.schedule(m.rebalanceTimeoutMs, () => this.expire(group, m, 'revocation timed out', (x) => x.revoking.size > 0));
+      } else if (m.revoking.size === 0 && m.revocationTimer) {
+        m.revocationTimer.cancel();
+        m.revocationTimer = null;
+      }
+    }
+  }
+
   private scheduleSession(group: ConsumerGroup, m: ConsumerMember): void {
     m.sessionTimer?.cancel();
-    m.sessionTimer = this.clock.schedule(this.config.consumerSessionTimeoutMs, () => {
-      if (group.members.get(m.memberId) !== m) return;
-      this.removeMember(group, m, 'session expired');
-      void this.hooks.persist(group).catch(() => undefined);
+    m.sessionTimer = this.clock.schedule(this.config.consumerSessionTimeoutMs, () => this.expire(group, m, 'session expired', () => true));
+  }
+
+  /** A timer removes a member: through the group's records like a heartbeat; when the write fails the member stays and the timer runs again. */
+  private expire(group: ConsumerGroup, m: ConsumerMember, reason: string, still: (m: ConsumerMember) => boolean): void {
+    void this.serialized(group.groupId, async () => {
+      const real = this.hooks.groupFor(group.groupId);
+      if (!real || real.members.get(m.memberId) !== m || !still(m)) return;
+      const copy = copyOf(real);
+      this.removeMember(copy, copy.members.get(m.memberId)!, reason);
+      try {
+        await this.commit(group.groupId, real, copy);
+      } catch (err) {
+        this.hooks.writeFailed(group.groupId, 'consumer-member-expiry', err);
+        if (reason === 'session expired') this.scheduleSession(real, m);
+        else m.revocationTimer = this.clock.schedule(m.rebalanceTimeoutMs, () => this.expire(real, m, reason, still));
+        return;
+      }
+      this.syncTimers(group.groupId, null);
     });
   }
 
   /** After a restart: members restored from the log get a fresh session to heartbeat in. */
   restoreTimers(group: ConsumerGroup): void {
     for (const m of group.members.values()) this.scheduleSession(group, m);
+    this.syncTimers(group.groupId, null);
   }
 
   private dropMember(group: ConsumerGroup, m: ConsumerMember): void {

@@ -12,132 +12,23 @@ import {
   type TopicCatalog,
   type WireTopicPartitions,
 } from './consumerCoordinator';
-import { ConsumerGroup, restoreConsumerGroup, snapshotConsumerGroup } from './consumerGroup';
+import type { ConsumerGroup } from './consumerGroup';
 import { OffsetStore, type CommittedOffset, type TopicPartitionKey } from './offsetStore';
-import {
-  decodeConsumerGroupValue,
-  encodeConsumerGroupKey,
-  encodeConsumerGroupValue,
-  decodeGroupMetadataValue,
-  decodeOffsetCommitValue,
-  decodeOffsetsTopicKey,
-  encodeGroupMetadataKey,
-  encodeGroupMetadataValue,
-  encodeOffsetCommitKey,
-  encodeOffsetCommitValue,
-  type ConsumerGroupSnapshot,
-} from './offsetsTopicRecords';
-import type { GroupLogRecord, GroupStateLog } from './stateLog';
+import { decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue, type GroupMetadataValue } from './offsetsTopicRecords';
+import type { GroupStateLog } from './stateLog';
+import { decodeGroupRecord, encodeGroupRecord, offsetRecord, type GroupRecord, type TopicIds } from './groupRecords';
+import { GroupStateMachine } from './groupStateMachine';
+import { consumerGroupTombstones } from './consumerGroupChanges';
+import { CoordinatorWriteError } from '../internalTopics/replicatedWrites';
+import { WriteFailures } from '../internalTopics/writeFailures';
 import { groupWriteError } from './writeErrors';
 import { TxnOffsetOrder } from './txnOffsetOrder';
 import type { PendingTxnRecords } from './replayOffsetsLog';
 
-export interface GroupLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-export interface CoordinatorOptions {
-  config?: Partial<GroupConfig>;
-  clock?: Clock;
-  log?: GroupStateLog;
-  logger?: GroupLogger;
-  /** Topic metadata for server-side assignment (KIP-848 groups). */
-  topics?: TopicCatalog;
-  /**
-   * Cluster mode: the `__consumer_offsets` partition a group lives in. With it
-   * the coordinator serves only the groups of partitions it has loaded.
-   */
-  partitionOf?: (groupId: string) => number;
-}
+export type { GroupLogger, CoordinatorOptions, ConsumerGroupMemberView, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedOffset, FetchedTopic, GroupListing, DescribedMember, DescribedGroup } from './coordinatorTypes';
+import type { GroupLogger, CoordinatorOptions, ConsumerGroupMemberView, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedOffset, FetchedTopic, GroupListing, DescribedMember, DescribedGroup } from './coordinatorTypes';
 
 const NO_CATALOG: TopicCatalog = { byName: () => undefined, byId: () => undefined, names: () => [] };
-
-export interface ConsumerGroupMemberView {
-  memberId: string;
-  instanceId: string | null;
-  rackId: string | null;
-  memberEpoch: number;
-  clientId: string;
-  clientHost: string;
-  subscribedTopicNames: string[];
-  subscribedTopicRegex: string | null;
-  assignment: Array<WireTopicPartitions & { topicName: string }>;
-  targetAssignment: Array<WireTopicPartitions & { topicName: string }>;
-}
-
-export interface ConsumerGroupView {
-  errorCode: number;
-  errorMessage: string | null;
-  groupId: string;
-  state: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
-  assignorName: string;
-  members: ConsumerGroupMemberView[];
-}
-
-export interface OffsetToCommit {
-  topic: string;
-  partition: number;
-  offset: number;
-  leaderEpoch: number;
-  metadata: string | null;
-}
-
-export interface CommitParams {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  /** OffsetCommit v2..v4 retention_time_ms; -1 = broker default. */
-  retentionTimeMs: number;
-  offsets: readonly OffsetToCommit[];
-}
-
-export interface PartitionResult {
-  topic: string;
-  partition: number;
-  errorCode: number;
-}
-
-export interface FetchedOffset {
-  partition: number;
-  offset: number;
-  leaderEpoch: number;
-  metadata: string;
-  errorCode: number;
-}
-
-export interface FetchedTopic {
-  topic: string;
-  partitions: FetchedOffset[];
-}
-
-export interface GroupListing {
-  groupId: string;
-  protocolType: string;
-  state: string;
-  type: 'classic' | 'consumer';
-}
-
-export interface DescribedMember {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  metadata: Buffer;
-  assignment: Buffer;
-}
-
-export interface DescribedGroup {
-  errorCode: number;
-  groupId: string;
-  state: string;
-  protocolType: string;
-  protocolData: string;
-  members: DescribedMember[];
-}
 
 const NO_TOPICS: readonly string[] = [];
 
@@ -155,7 +46,12 @@ export class GroupCoordinator {
   readonly classic: ClassicCoordinator;
   readonly consumer: ConsumerCoordinator;
   private readonly groups = new Map<string, ClassicGroup>();
-  private readonly consumerGroups = new Map<string, ConsumerGroup>();
+  private readonly consumerGroups = new Map<string, ConsumerGroup & { legacy?: boolean }>();
+  /** The only code that changes groups and offsets (at load and after each acknowledged write). */
+  private readonly state: GroupStateMachine;
+  private readonly topicIds: TopicIds;
+  /** Failed `__consumer_offsets` writes per operation (each also answered with an error or logged). */
+  readonly writeFailures = new WriteFailures();
   private readonly catalog: TopicCatalog;
   private readonly stateLog: GroupStateLog | null;
   private readonly logger: GroupLogger | null;
@@ -172,14 +68,27 @@ export class GroupCoordinator {
     this.logger = opts.logger ?? null;
     this.catalog = opts.topics ?? NO_CATALOG;
     this.partitionOf = opts.partitionOf ?? null;
+    this.topicIds = { idOf: (name) => this.catalog.byName(name)?.id, nameOf: (id) => this.catalog.byId(id)?.name };
     this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
-      groupFor: (id, create) => this.consumerGroup(id, create),
-      persist: (g) => this.appendLog(g.groupId, [{ key: encodeConsumerGroupKey(g.groupId), value: encodeConsumerGroupValue(snapshotConsumerGroup(g)) }]),
-      rollback: (id, before) => this.rollbackConsumerGroup(id, before),
+      groupFor: (id) => this.consumerGroup(id),
+      creationRecords: (id) => (this.groups.has(id) ? [{ type: 'group-metadata', group: id, value: null }] : []),
+      write: (id, records) => this.write(id, records),
+      writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
       log: (msg, fields) => this.logger?.info(fields, msg),
     }, DEFAULT_ASSIGNOR);
+    this.state = new GroupStateMachine(this.groups, this.consumerGroups, this.offsets, {
+      classicRemoved: (g) => this.classic.shutdownGroup(g, ErrorCode.COORDINATOR_NOT_AVAILABLE),
+      consumerRemoved: (g) => this.consumer.shutdownGroup(g),
+      consumerMemberRemoved: (m) => {
+        m.sessionTimer?.cancel();
+        m.revocationTimer?.cancel();
+      },
+      defaultAssignor: DEFAULT_ASSIGNOR,
+    }, () => this.clock.now());
     this.classic = new ClassicCoordinator(this.clock, this.config, {
-      persistGroup: (g) => this.persistGroup(g),
+      writeGroup: (g, value) => this.write(g.groupId, [{ type: 'group-metadata', group: g.groupId, value }]),
+      groupValue: (g) => this.groupValue(g),
+      writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
       groupFor: (id, create) => this.classicGroup(id, create),
       log: (msg, fields) => this.logger?.info(fields, msg),
     });
@@ -192,7 +101,7 @@ export class GroupCoordinator {
   async start(partitions?: ReadonlySet<number>): Promise<void> {
     if (partitions) this.owned = new Set(partitions);
     if (this.stateLog) {
-      for await (const rec of this.stateLog.load(partitions)) this.replay(rec);
+      for await (const rec of this.stateLog.load(partitions)) this.replayLogged(rec);
     }
     this.resumeGroups(() => true);
     this.loaded = true;
@@ -227,7 +136,7 @@ export class GroupCoordinator {
     if (!this.owned || this.owned.has(partition) || !this.stateLog || !this.partitionOf) return;
     const inPartition = (groupId: string) => this.partitionOf!(groupId) === partition;
     this.dropGroups(inPartition, ErrorCode.NOT_COORDINATOR);
-    for await (const rec of this.stateLog.load(new Set([partition]))) this.replay(rec);
+    for await (const rec of this.stateLog.load(new Set([partition]))) this.replayLogged(rec);
     this.resumeGroups(inPartition);
     this.owned.add(partition);
     this.logger?.info({ partition }, 'group partition loaded');
@@ -274,44 +183,32 @@ export class GroupCoordinator {
     });
   }
 
-  private replay(rec: GroupLogRecord): void {
-    const key = decodeOffsetsTopicKey(rec.key);
-    if (!key) return;
-    if (key.kind === 'consumer-group') {
-      if (rec.value === null) this.consumerGroups.delete(key.group);
-      else {
-        this.consumerGroups.set(key.group, restoreConsumerGroup(key.group, decodeConsumerGroupValue(rec.value)));
-        this.groups.delete(key.group);
-      }
-      return;
-    }
-    if (key.kind === 'offset') {
-      if (rec.value === null) this.offsets.delete(key.group, key.topic, key.partition);
-      else this.offsets.put(key.group, key.topic, key.partition, decodeOffsetCommitValue(rec.value));
-      return;
-    }
-    if (rec.value === null) {
-      this.groups.delete(key.group);
-      return;
-    }
-    this.consumerGroups.delete(key.group);
-    const v = decodeGroupMetadataValue(rec.value);
-    const g = new ClassicGroup(key.group, v.currentStateTimestamp);
-    g.generationId = v.generation;
-    g.protocolType = v.protocolType || null;
-    g.protocolName = v.protocol;
-    g.leaderId = v.leader;
-    for (const sm of v.members) {
-      const m = new ClassicMember(
-        sm.memberId, sm.groupInstanceId, sm.clientId, sm.clientHost, sm.rebalanceTimeoutMs, sm.sessionTimeoutMs,
-        v.protocolType, [{ name: v.protocol ?? '', metadata: sm.subscription }],
-      );
-      m.assignment = sm.assignment;
-      g.members.set(m.memberId, m);
-      if (m.groupInstanceId !== null) g.staticMembers.set(m.groupInstanceId, m.memberId);
-    }
-    g.state = g.members.size > 0 ? 'Stable' : 'Empty';
-    this.groups.set(key.group, g);
+  private replayLogged(rec: { key: Buffer; value: Buffer | null }): void {
+    const r = decodeGroupRecord(rec, this.topicIds);
+    if (r) this.state.replay(r);
+  }
+
+  /**
+   * The only way groups and offsets change at run time: the records go to
+   * `__consumer_offsets` (acks=all in cluster mode) and are replayed once
+   * acknowledged. A failed write throws and replays nothing.
+   */
+  private async write(groupId: string, records: readonly GroupRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    if (this.stateLog) await this.stateLog.append(groupId, records.map((r) => encodeGroupRecord(r, this.topicIds)));
+    // Cluster mode: the partition moved away (its groups were dropped) while the write was in flight.
+    if (!this.ownsGroup(groupId)) throw new CoordinatorWriteError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `group ${groupId} moved while writing`);
+    for (const r of records) this.state.replay(r);
+  }
+
+  private writeFailed(groupId: string, operation: string, err: unknown): void {
+    this.writeFailures.note(operation);
+    this.logger?.warn({ group: groupId, operation, err: String(err) }, 'group coordinator write failed');
+  }
+
+  /** Writes whose failure nobody waits for (a protocol switch, the rewrite after an abort): logged and counted, never swallowed. */
+  private writeLogged(groupId: string, operation: string, records: readonly GroupRecord[]): Promise<void> {
+    return this.write(groupId, records).catch((err: unknown) => this.writeFailed(groupId, operation, err));
   }
 
   /** A group id names one group: classic or consumer. An empty group may switch protocol; a live one may not. */
@@ -320,9 +217,12 @@ export class GroupCoordinator {
     if (other) {
       if (other.members.size > 0) return null;
       if (!create) return undefined;
-      this.consumerGroups.delete(groupId);
       // The id now names a classic group: a restart must not bring the consumer group back.
-      void this.appendLog(groupId, [{ key: encodeConsumerGroupKey(groupId), value: null }]).catch(() => undefined);
+      const tombstones: GroupRecord[] = [{ type: 'legacy-consumer-group', group: groupId, value: null }, ...consumerGroupTombstones(other)];
+      // The join goes on at once (classic membership is runtime state until its first rebalance is written).
+      this.consumer.shutdownGroup(other);
+      this.consumerGroups.delete(groupId);
+      void this.writeLogged(groupId, 'switch-to-classic', tombstones);
     }
     let g = this.groups.get(groupId);
     if (!g && create) {
@@ -332,33 +232,11 @@ export class GroupCoordinator {
     return g;
   }
 
-  private consumerGroup(groupId: string, create: boolean): ConsumerGroup | null | undefined {
+  /** The consumer group of the id; null when a classic group with members (or joining ones) holds it. */
+  private consumerGroup(groupId: string): (ConsumerGroup & { legacy?: boolean }) | null | undefined {
     const other = this.groups.get(groupId);
-    if (other) {
-      if (other.members.size > 0 || other.pendingMembers.size > 0) return null;
-      if (!create) return undefined;
-      this.classic.shutdownGroup(other, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      this.groups.delete(groupId);
-      void this.appendLog(groupId, [{ key: encodeGroupMetadataKey(groupId), value: null }]).catch(() => undefined);
-    }
-    let g = this.consumerGroups.get(groupId);
-    if (!g && create) {
-      g = new ConsumerGroup(groupId, DEFAULT_ASSIGNOR);
-      this.consumerGroups.set(groupId, g);
-    }
-    return g;
-  }
-
-  private rollbackConsumerGroup(groupId: string, before: ConsumerGroupSnapshot | null): void {
-    const current = this.consumerGroups.get(groupId);
-    if (current) this.consumer.shutdownGroup(current);
-    if (before === null) {
-      this.consumerGroups.delete(groupId);
-      return;
-    }
-    const g = restoreConsumerGroup(groupId, before);
-    this.consumerGroups.set(groupId, g);
-    this.consumer.restoreTimers(g);
+    if (other && (other.members.size > 0 || other.pendingMembers.size > 0)) return null;
+    return this.consumerGroups.get(groupId);
   }
 
   consumerHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatOutcome> {
@@ -399,13 +277,10 @@ export class GroupCoordinator {
     };
   }
 
-  private async appendLog(groupId: string, records: GroupLogRecord[]): Promise<void> {
-    if (this.stateLog && records.length > 0) await this.stateLog.append(groupId, records);
-  }
-
-  private persistGroup(g: ClassicGroup): Promise<void> {
+  /** The persisted part of a classic group (Kafka's GroupMetadataValue). */
+  private groupValue(g: ClassicGroup): GroupMetadataValue {
     const protocol = g.protocolName ?? '';
-    const value = encodeGroupMetadataValue({
+    return {
       protocolType: g.protocolType ?? '',
       generation: g.generationId,
       protocol: g.protocolName,
@@ -421,8 +296,7 @@ export class GroupCoordinator {
         subscription: m.metadataFor(protocol),
         assignment: m.assignment,
       })),
-    });
-    return this.appendLog(g.groupId, [{ key: encodeGroupMetadataKey(g.groupId), value }]);
+    };
   }
 
   // ---- classic membership (delegated) ----
@@ -547,19 +421,16 @@ export class GroupCoordinator {
    */
   async rewriteCommittedOffsets(groupId: string, keys: readonly TopicPartitionKey[], producerId?: bigint): Promise<void> {
     if (producerId !== undefined) this.txnOffsetOrder.resolve(groupId, producerId, keys);
-    const records = keys.map(({ topic, partition }) => {
-      const c = this.offsets.get(groupId, topic, partition);
-      return { key: encodeOffsetCommitKey(groupId, topic, partition), value: c ? encodeOffsetCommitValue(c) : null };
-    });
+    const records = keys.map(({ topic, partition }) => offsetRecord(groupId, topic, partition, this.offsets.get(groupId, topic, partition) ?? null));
     // The abort itself is durable in the marker already: a failed rewrite costs only this compaction guard.
-    await this.appendLog(groupId, records).catch((err: unknown) => this.logger?.warn({ group: groupId, err: String(err) }, 'offsets not rewritten after an abort'));
+    await this.writeLogged(groupId, 'rewrite-after-abort', records);
   }
 
   private async writeOffsets(p: CommitParams, plain = true): Promise<PartitionResult[]> {
     const now = this.clock.now();
     const results: PartitionResult[] = [];
-    const accepted: Array<{ o: OffsetToCommit; value: CommittedOffset }> = [];
-    const records: GroupLogRecord[] = [];
+    const accepted: OffsetToCommit[] = [];
+    const records: GroupRecord[] = [];
     for (const o of p.offsets) {
       const metadata = o.metadata ?? '';
       if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
@@ -570,19 +441,18 @@ export class GroupCoordinator {
         offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now,
         expireTimestamp: p.retentionTimeMs >= 0 ? now + p.retentionTimeMs : -1,
       };
-      accepted.push({ o, value });
-      records.push({ key: encodeOffsetCommitKey(p.groupId, o.topic, o.partition), value: encodeOffsetCommitValue(value) });
+      accepted.push(o);
+      records.push(offsetRecord(p.groupId, o.topic, o.partition, value));
       results.push({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.NONE });
     }
     try {
-      await this.appendLog(p.groupId, records);
+      await this.write(p.groupId, records);
     } catch (err) {
-      this.logger?.warn({ group: p.groupId, err: String(err) }, 'offset commit not persisted');
+      this.writeFailed(p.groupId, plain ? 'offset-commit' : 'txn-offset-commit', err);
       const code = groupWriteError(err);
       return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
     }
-    for (const { o, value } of accepted) this.offsets.put(p.groupId, o.topic, o.partition, value);
-    if (plain) this.txnOffsetOrder.notePlainCommit(p.groupId, accepted.map((a) => a.o));
+    if (plain) this.txnOffsetOrder.notePlainCommit(p.groupId, accepted);
     return results;
   }
 
@@ -633,8 +503,7 @@ export class GroupCoordinator {
       subscribed = [...set];
     }
     const results: PartitionResult[] = [];
-    const records: GroupLogRecord[] = [];
-    const toDelete: TopicPartitionKey[] = [];
+    const records: GroupRecord[] = [];
     for (const { topic, partitions } of topics) {
       for (const partition of partitions) {
         if (subscribed.includes(topic)) {
@@ -642,19 +511,15 @@ export class GroupCoordinator {
           continue;
         }
         results.push({ topic, partition, errorCode: ErrorCode.NONE });
-        if (this.offsets.get(groupId, topic, partition)) {
-          toDelete.push({ topic, partition });
-          records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
-        }
+        if (this.offsets.get(groupId, topic, partition)) records.push(offsetRecord(groupId, topic, partition, null));
       }
     }
     try {
-      await this.appendLog(groupId, records);
+      await this.write(groupId, records);
     } catch (err) {
-      this.logger?.warn({ group: groupId, err: String(err) }, 'offset deletion not persisted');
+      this.writeFailed(groupId, 'offset-delete', err);
       return { errorCode: groupWriteError(err), results: [] };
     }
-    for (const k of toDelete) this.offsets.delete(groupId, k.topic, k.partition);
     return { errorCode: ErrorCode.NONE, results };
   }
 
@@ -732,31 +597,24 @@ export class GroupCoordinator {
     try {
       await this.removeGroupAndOffsets(groupId);
     } catch (err) {
-      this.logger?.warn({ group: groupId, err: String(err) }, 'group deletion not persisted');
+      this.writeFailed(groupId, 'group-delete', err);
       return groupWriteError(err);
     }
-    if (cg && this.consumerGroups.get(groupId) === cg) {
-      cg.dead = true;
-      this.consumerGroups.delete(groupId);
-    }
+    // Replay dropped it; whoever still holds the object sees it dead.
+    if (cg) cg.dead = true;
     return ErrorCode.NONE;
   }
 
   private async removeGroupAndOffsets(groupId: string): Promise<void> {
-    const records: GroupLogRecord[] = [];
+    const records: GroupRecord[] = [];
     for (const [topic, parts] of this.offsets.topicsOf(groupId)) {
-      for (const partition of parts.keys()) records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
+      for (const partition of parts.keys()) records.push(offsetRecord(groupId, topic, partition, null));
     }
-    records.push({ key: encodeGroupMetadataKey(groupId), value: null });
-    records.push({ key: encodeConsumerGroupKey(groupId), value: null });
-    await this.appendLog(groupId, records);
-    this.offsets.deleteGroup(groupId);
-    const g = this.groups.get(groupId);
-    if (g) {
-      this.classic.shutdownGroup(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      g.transition('Dead', this.clock.now());
-      this.groups.delete(groupId);
-    }
+    records.push({ type: 'group-metadata', group: groupId, value: null });
+    records.push({ type: 'legacy-consumer-group', group: groupId, value: null });
+    const cg = this.consumerGroups.get(groupId);
+    if (cg) records.push(...consumerGroupTombstones(cg));
+    await this.write(groupId, records);
   }
 
   /**
@@ -774,18 +632,17 @@ export class GroupCoordinator {
       const emptySince = g && g.protocolType !== null ? g.stateTimestamp : 0;
       const expired = this.offsets.expired(groupId, now, this.config.offsetsRetentionMs, emptySince);
       if (expired.length === 0) continue;
-      const records = expired.map((k) => ({ key: encodeOffsetCommitKey(groupId, k.topic, k.partition), value: null }));
+      const records = expired.map((k) => offsetRecord(groupId, k.topic, k.partition, null));
       try {
-        await this.appendLog(groupId, records);
+        await this.write(groupId, records);
       } catch (err) {
         // not applied; the next check tries again
-        this.logger?.warn({ group: groupId, err: String(err) }, 'offset expiry not persisted');
+        this.writeFailed(groupId, 'offset-expiry', err);
         continue;
       }
-      for (const k of expired) this.offsets.delete(groupId, k.topic, k.partition);
       removed += expired.length;
       this.logger?.info({ group: groupId, partitions: expired.length }, 'expired committed offsets');
-      if (g && g.is('Empty') && !this.offsets.hasOffsets(groupId)) await this.removeGroupAndOffsets(groupId).catch((err: unknown) => this.logger?.warn({ group: groupId, err: String(err) }, 'group removal not persisted'));
+      if (g && g.is('Empty') && !this.offsets.hasOffsets(groupId)) await this.removeGroupAndOffsets(groupId).catch((err: unknown) => this.writeFailed(groupId, 'group-expiry', err));
     }
     return removed;
   }

@@ -73,7 +73,7 @@ export function decodeOffsetsTopicKey(buf: Buffer): OffsetsTopicKey | null {
   }
   if (version === 2) return { kind: 'group', group: r.string() };
   if (version === BROOK_CONSUMER_GROUP_KEY_VERSION) return { kind: 'consumer-group', group: r.string() };
-  // Later key versions belong to KIP-848 records Brook does not persist; skipping keeps old logs loadable.
+  // KIP-848 records (3..8) are read by consumerGroupRecords.ts; other key versions (share, streams groups) are skipped.
   return null;
 }
 
@@ -156,10 +156,11 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
 }
 
 /**
- * KIP-848 consumer groups: Kafka spreads their state over several record
- * types whose layouts are not in the shared specs, so Brook writes one record
- * per group with its own key version (far above Kafka's) and a versioned
- * snapshot value. Kafka tools skip key versions they do not know.
+ * Brook's earlier form of a KIP-848 group: one record per group under its own
+ * key version (far above Kafka's) with a JSON snapshot value. Groups are now
+ * written as Kafka's own record types (consumerGroupRecords.ts); this one is
+ * still read so logs written before load, and only ever tombstoned. The
+ * encoder is kept for the tests that build such a log.
  */
 export const BROOK_CONSUMER_GROUP_KEY_VERSION = 1000;
 const CONSUMER_GROUP_VALUE_VERSION = 0;

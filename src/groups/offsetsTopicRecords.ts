@@ -1,11 +1,18 @@
 import { Reader } from '../../protocol/codec/reader';
 import { Writer } from '../../protocol/codec/writer';
+import { decodeGroupMetadataKey as genDecodeGroupMetadataKey, encodeGroupMetadataKey as genEncodeGroupMetadataKey } from '../../protocol/generated/coordinator/GroupMetadataKey';
+import { decodeGroupMetadataValue as genDecodeGroupMetadataValue, encodeGroupMetadataValue as genEncodeGroupMetadataValue } from '../../protocol/generated/coordinator/GroupMetadataValue';
+import { decodeLegacyOffsetCommitKey } from '../../protocol/generated/coordinator/LegacyOffsetCommitKey';
+import { decodeOffsetCommitKey as genDecodeOffsetCommitKey, encodeOffsetCommitKey as genEncodeOffsetCommitKey } from '../../protocol/generated/coordinator/OffsetCommitKey';
+import { decodeOffsetCommitValue as genDecodeOffsetCommitValue, encodeOffsetCommitValue as genEncodeOffsetCommitValue } from '../../protocol/generated/coordinator/OffsetCommitValue';
 
 /**
- * Record formats of the internal `__consumer_offsets` topic, byte-compatible
- * with Kafka's: key versions 0/1 are offset commits, key version 2 is group
- * metadata. Values: OffsetCommitValue v3 and GroupMetadataValue v3 are written;
- * older offset values (v0..v3) are read so logs stay loadable.
+ * Record formats of the internal `__consumer_offsets` topic, Kafka's own
+ * (codecs generated from its coordinator record specs into
+ * protocol/generated/coordinator): key versions 0/1 are offset commits, key
+ * version 2 is group metadata, 3..8 KIP-848 groups (consumerGroupRecords.ts).
+ * Values: OffsetCommitValue v3 and GroupMetadataValue v3 are written; every
+ * version the specs define is read so logs stay loadable.
  */
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -57,95 +64,86 @@ export interface GroupMetadataValue {
   members: StoredMember[];
 }
 
+function versioned(version: number, encode: (w: Writer) => void): Buffer {
+  const w = new Writer(64).int16(version);
+  encode(w);
+  return w.toBuffer();
+}
+
 export function encodeOffsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  return new Writer(64).int16(1).string(group).string(topic).int32(partition).toBuffer();
+  return versioned(1, (w) => genEncodeOffsetCommitKey(w, 0, { group, topic, partition }));
 }
 
 export function encodeGroupMetadataKey(group: string): Buffer {
-  return new Writer(32).int16(2).string(group).toBuffer();
+  return versioned(2, (w) => genEncodeGroupMetadataKey(w, 0, { group }));
 }
 
 export function decodeOffsetsTopicKey(buf: Buffer): OffsetsTopicKey | null {
   const r = new Reader(buf);
   const version = r.int16();
   if (version === 0 || version === 1) {
-    return { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
+    const k = version === 0 ? decodeLegacyOffsetCommitKey(r, 0) : genDecodeOffsetCommitKey(r, 0);
+    return { kind: 'offset', group: k.group, topic: k.topic, partition: k.partition };
   }
-  if (version === 2) return { kind: 'group', group: r.string() };
+  if (version === 2) return { kind: 'group', group: genDecodeGroupMetadataKey(r, 0).group };
   if (version === BROOK_CONSUMER_GROUP_KEY_VERSION) return { kind: 'consumer-group', group: r.string() };
   // KIP-848 records (3..8) are read by consumerGroupRecords.ts; other key versions (share, streams groups) are skipped.
   return null;
 }
 
+/** Value v3, as Kafka writes it without a topic id (an explicit expire time is v1 only, and kept in memory). */
 export function encodeOffsetCommitValue(v: OffsetCommitValue): Buffer {
-  return new Writer(64)
-    .int16(3)
-    .int64(BigInt(v.offset))
-    .int32(v.leaderEpoch)
-    .string(v.metadata)
-    .int64(BigInt(v.commitTimestamp))
-    .toBuffer();
+  return versioned(3, (w) => genEncodeOffsetCommitValue(w, 3, { offset: BigInt(v.offset), leaderEpoch: v.leaderEpoch, metadata: v.metadata, commitTimestamp: BigInt(v.commitTimestamp) }));
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
   const r = new Reader(buf);
   const version = r.int16();
-  const offset = Number(r.int64());
-  const leaderEpoch = version >= 3 ? r.int32() : -1;
-  const metadata = r.string();
-  const commitTimestamp = Number(r.int64());
-  const expireTimestamp = version === 1 ? Number(r.int64()) : -1;
-  return { offset, leaderEpoch, metadata, commitTimestamp, expireTimestamp };
+  const v = genDecodeOffsetCommitValue(r, version);
+  return {
+    offset: Number(v.offset),
+    leaderEpoch: version >= 3 ? v.leaderEpoch : -1,
+    metadata: v.metadata,
+    commitTimestamp: Number(v.commitTimestamp),
+    expireTimestamp: version === 1 ? Number(v.expireTimestamp) : -1,
+  };
 }
 
 export function encodeGroupMetadataValue(v: GroupMetadataValue): Buffer {
-  const w = new Writer(256)
-    .int16(3)
-    .string(v.protocolType)
-    .int32(v.generation)
-    .nullableString(v.protocol)
-    .nullableString(v.leader)
-    .int64(BigInt(v.currentStateTimestamp))
-    .arrayLength(v.members.length);
-  for (const m of v.members) {
-    w.string(m.memberId)
-      .nullableString(m.groupInstanceId)
-      .string(m.clientId)
-      .string(m.clientHost)
-      .int32(m.rebalanceTimeoutMs)
-      .int32(m.sessionTimeoutMs)
-      .bytes(m.subscription)
-      .bytes(m.assignment);
-  }
-  return w.toBuffer();
+  return versioned(3, (w) => genEncodeGroupMetadataValue(w, 3, {
+    protocolType: v.protocolType,
+    generation: v.generation,
+    protocol: v.protocol,
+    leader: v.leader,
+    currentStateTimestamp: BigInt(v.currentStateTimestamp),
+    members: v.members.map((m) => ({
+      memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost,
+      rebalanceTimeout: m.rebalanceTimeoutMs, sessionTimeout: m.sessionTimeoutMs, subscription: m.subscription, assignment: m.assignment,
+    })),
+  }));
 }
 
 export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
   const r = new Reader(buf);
   const version = r.int16();
-  const protocolType = r.string();
-  const generation = r.int32();
-  const protocol = r.nullableString();
-  const leader = r.nullableString();
-  const currentStateTimestamp = version >= 2 ? Number(r.int64()) : -1;
-  const n = r.arrayLength();
-  const members: StoredMember[] = [];
-  for (let i = 0; i < n; i++) {
-    const memberId = r.string();
-    const groupInstanceId = version >= 3 ? r.nullableString() : null;
-    const clientId = r.string();
-    const clientHost = r.string();
-    const rebalanceTimeoutMs = version >= 1 ? r.int32() : -1;
-    const sessionTimeoutMs = r.int32();
-    const subscription = Buffer.from(r.bytes());
-    const assignment = Buffer.from(r.bytes());
-    members.push({
-      memberId, groupInstanceId, clientId, clientHost,
-      rebalanceTimeoutMs: rebalanceTimeoutMs < 0 ? sessionTimeoutMs : rebalanceTimeoutMs,
-      sessionTimeoutMs, subscription, assignment,
-    });
-  }
-  return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
+  const v = genDecodeGroupMetadataValue(r, version);
+  return {
+    protocolType: v.protocolType,
+    generation: v.generation,
+    protocol: v.protocol,
+    leader: v.leader,
+    currentStateTimestamp: version >= 2 ? Number(v.currentStateTimestamp) : -1,
+    members: v.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: version >= 3 ? m.groupInstanceId : null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeoutMs: version >= 1 && m.rebalanceTimeout >= 0 ? m.rebalanceTimeout : m.sessionTimeout,
+      sessionTimeoutMs: m.sessionTimeout,
+      subscription: Buffer.from(m.subscription),
+      assignment: Buffer.from(m.assignment),
+    })),
+  };
 }
 
 /** Kafka's placement: the partition of `__consumer_offsets` owning a group (Java String.hashCode, made positive). */

@@ -1,8 +1,12 @@
 import { Reader } from '../../protocol/codec/reader';
+import { Writer } from '../../protocol/codec/writer';
+import { decodeTransactionLogKey, encodeTransactionLogKey } from '../../protocol/generated/coordinator/TransactionLogKey';
+import { decodeTransactionLogValue, encodeTransactionLogValue } from '../../protocol/generated/coordinator/TransactionLogValue';
 
 /**
  * Records of `__transaction_state`, in Kafka's TransactionLogKey v0 /
- * TransactionLogValue v0 layouts so Kafka's tools can read them, plus one
+ * TransactionLogValue v0 layouts (codecs generated from its coordinator record
+ * specs) so Kafka's tools can read them, plus one
  * Brook record (key version 0x4272, "Br") holding offsets staged by
  * TxnOffsetCommit, which Kafka keeps in `__consumer_offsets` instead.
  */
@@ -41,67 +45,50 @@ export interface StagedOffset {
   metadata: string;
 }
 
-function str(s: string): Buffer {
-  const b = Buffer.from(s, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeInt16BE(b.length);
-  return Buffer.concat([len, b]);
+function versioned(version: number, encode: (w: Writer) => void): Buffer {
+  const w = new Writer(64).int16(version);
+  encode(w);
+  return w.toBuffer();
 }
 
-function i16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(n);
-  return b;
-}
-function i32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-}
-function i64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(n);
-  return b;
-}
-
+/** Key version 0 is Kafka's TransactionLogKey; the staged-offsets record has the same layout under Brook's key version. */
 export function encodeTxnKey(transactionalId: string, version = TXN_KEY_VERSION): Buffer {
-  return Buffer.concat([i16(version), str(transactionalId)]);
+  return versioned(version, (w) => encodeTransactionLogKey(w, 0, { transactionalId }));
 }
 
 export function decodeTxnKey(buf: Buffer): { version: number; transactionalId: string } {
   const r = new Reader(buf);
   const version = r.int16();
-  return { version, transactionalId: r.string() };
+  return { version, transactionalId: decodeTransactionLogKey(r, 0).transactionalId };
 }
 
+/** Value v0, as Kafka writes it for transactions of the original protocol (v1 adds KIP-890's fields). */
 export function encodeTxnValue(v: TxnLogValue): Buffer {
-  const parts: Buffer[] = [i16(0), i64(v.producerId), i16(v.producerEpoch), i32(v.timeoutMs), Buffer.from([v.status]), i32(v.partitions.length)];
-  for (const t of v.partitions) {
-    parts.push(str(t.topic), i32(t.partitions.length));
-    for (const p of t.partitions) parts.push(i32(p));
-  }
-  parts.push(i64(BigInt(v.lastUpdateMs)), i64(BigInt(v.startMs)));
-  return Buffer.concat(parts);
+  return versioned(0, (w) => encodeTransactionLogValue(w, 0, {
+    producerId: v.producerId,
+    producerEpoch: v.producerEpoch,
+    transactionTimeoutMs: v.timeoutMs,
+    transactionStatus: v.status,
+    transactionPartitions: v.partitions.map((t) => ({ topic: t.topic, partitionIds: t.partitions })),
+    transactionLastUpdateTimestampMs: BigInt(v.lastUpdateMs),
+    transactionStartTimestampMs: BigInt(v.startMs),
+  }));
 }
 
 export function decodeTxnValue(buf: Buffer): TxnLogValue {
   const r = new Reader(buf);
   const version = r.int16();
-  if (version !== 0) throw new Error(`transaction log value version ${version} is not supported`);
-  const producerId = r.int64();
-  const producerEpoch = r.int16();
-  const timeoutMs = r.int32();
-  const status = r.int8() as TxnStatus;
-  const n = r.int32();
-  const partitions: TxnLogValue['partitions'] = [];
-  for (let i = 0; i < n; i++) {
-    const topic = r.string();
-    const m = r.int32();
-    const ps: number[] = [];
-    for (let j = 0; j < m; j++) ps.push(r.int32());
-    partitions.push({ topic, partitions: ps });
-  }
-  return { producerId, producerEpoch, timeoutMs, status, partitions, lastUpdateMs: Number(r.int64()), startMs: Number(r.int64()) };
+  if (version > 1) throw new Error(`transaction log value version ${version} is not supported`);
+  const v = decodeTransactionLogValue(r, version);
+  return {
+    producerId: v.producerId,
+    producerEpoch: v.producerEpoch,
+    timeoutMs: v.transactionTimeoutMs,
+    status: v.transactionStatus as TxnStatus,
+    partitions: (v.transactionPartitions ?? []).map((t) => ({ topic: t.topic, partitions: t.partitionIds })),
+    lastUpdateMs: Number(v.transactionLastUpdateTimestampMs),
+    startMs: Number(v.transactionStartTimestampMs),
+  };
 }
 
 /** Brook record: JSON of the staged offsets, versioned by its key. */

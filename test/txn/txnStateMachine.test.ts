@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TXN_STATUS_NAMES, TxnStatus } from '../../src/txn/txnLogRecords';
+import { TXN_STATUS_NAMES, TxnStatus, decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from '../../src/txn/txnLogRecords';
 import {
   IllegalTxnTransition,
   TxnStateMachine,
@@ -14,6 +14,21 @@ import {
 const name = (s: TxnStatus | 'none') => (s === 'none' ? 'none' : TXN_STATUS_NAMES[s]);
 
 describe('transaction state machine (records and replay)', () => {
+  it('writes TransactionLogKey v0 / TransactionLogValue v0 in Kafka\'s byte layout', () => {
+    const str = (x: string) => Buffer.concat([Buffer.from([0, x.length]), Buffer.from(x)]);
+    const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+    const i64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64BE(n); return b; };
+    expect(encodeTxnKey('tx')).to.deep.equal(Buffer.concat([Buffer.from([0, 0]), str('tx')]));
+    const value = { producerId: 42n, producerEpoch: 3, timeoutMs: 60_000, status: TxnStatus.Ongoing, partitions: [{ topic: 'a', partitions: [0, 2] }], lastUpdateMs: 1000, startMs: 900 };
+    const bytes = Buffer.concat([
+      Buffer.from([0, 0]), i64(42n), Buffer.from([0, 3]), i32(60_000), Buffer.from([TxnStatus.Ongoing]),
+      i32(1), str('a'), i32(2), i32(0), i32(2), i64(1000n), i64(900n),
+    ]);
+    expect(encodeTxnValue(value)).to.deep.equal(bytes);
+    expect(decodeTxnValue(bytes)).to.deep.equal(value);
+    expect(decodeTxnKey(encodeTxnKey('tx'))).to.deep.equal({ version: 0, transactionalId: 'tx' });
+  });
+
   it('replays a transaction through its records, and the same records read back from the log give the same state', () => {
     const live = new TxnStateMachine();
     const written: TxnStateRecord[] = [];

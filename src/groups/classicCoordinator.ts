@@ -9,38 +9,13 @@ import {
   ClassicMember,
   EMPTY_BYTES,
   type JoinOutcome,
-  type JoinProtocol,
+  type JoinParams,
+  type MemberRef,
   type SyncOutcome,
+  type SyncParams,
 } from './classicGroup';
 
-export interface JoinParams {
-  groupId: string;
-  memberId: string;
-  groupInstanceId: string | null;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: JoinProtocol[];
-  clientId: string;
-  clientHost: string;
-  /** JoinGroup v4+: a member without id first gets MEMBER_ID_REQUIRED and its id. */
-  requireKnownMemberId: boolean;
-}
-
-export interface SyncParams {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string | null;
-  protocolName: string | null;
-  assignments: ReadonlyArray<{ memberId: string; assignment: Buffer }>;
-}
-
-export interface MemberRef {
-  memberId: string;
-  groupInstanceId: string | null;
-}
+export type { JoinParams, MemberRef, SyncParams } from './classicGroup';
 
 export interface ClassicHooks {
   /**

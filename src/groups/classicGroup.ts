@@ -31,6 +31,36 @@ export interface SyncOutcome {
   assignment: Buffer;
 }
 
+/** A JoinGroup, SyncGroup or LeaveGroup member as the classic coordinator takes it. */
+export interface JoinParams {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: JoinProtocol[];
+  clientId: string;
+  clientHost: string;
+  /** JoinGroup v4+: a member without id first gets MEMBER_ID_REQUIRED and its id. */
+  requireKnownMemberId: boolean;
+}
+
+export interface SyncParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: ReadonlyArray<{ memberId: string; assignment: Buffer }>;
+}
+
+export interface MemberRef {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
 export const EMPTY_BYTES = Buffer.alloc(0);
 
 /**

@@ -431,7 +431,7 @@ export class ConsumerCoordinator {
         return;
       }
       this.syncTimers(group.groupId, null);
-    });
+    }).catch((err: unknown) => this.hooks.log('consumer member expiry failed', { group: group.groupId, member: m.memberId, err: String(err) }));
   }
 
   /** After a restart: members restored from the log get a fresh session to heartbeat in. */

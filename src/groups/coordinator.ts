@@ -1,23 +1,23 @@
 import { ErrorCode } from '../../protocol/errors';
 import { ClassicCoordinator, type JoinParams, type MemberRef, type SyncParams } from './classicCoordinator';
-import { ClassicGroup, ClassicMember, type ClassicGroupState, type JoinOutcome, type SyncOutcome } from './classicGroup';
+import { ClassicGroup, type ClassicGroupState, type JoinOutcome, type SyncOutcome } from './classicGroup';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { DEFAULT_GROUP_CONFIG, type GroupConfig } from './config';
 import { subscribedTopics } from './consumerSubscription';
-import { DEFAULT_ASSIGNOR, type TopicAssignment } from './assignors';
+import { DEFAULT_ASSIGNOR } from './assignors';
 import {
   ConsumerCoordinator,
   type ConsumerHeartbeatOutcome,
   type ConsumerHeartbeatParams,
   type TopicCatalog,
-  type WireTopicPartitions,
 } from './consumerCoordinator';
 import type { ConsumerGroup } from './consumerGroup';
 import { OffsetStore, type CommittedOffset, type TopicPartitionKey } from './offsetStore';
-import { decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue, type GroupMetadataValue } from './offsetsTopicRecords';
+import { decodeOffsetsTopicKey } from './offsetsTopicRecords';
 import type { GroupStateLog } from './stateLog';
-import { decodeGroupRecord, encodeGroupRecord, offsetRecord, type GroupRecord, type TopicIds } from './groupRecords';
+import { classicGroupValue, decodeGroupRecord, encodeGroupRecord, offsetRecord, type GroupRecord, type TopicIds } from './groupRecords';
 import { GroupStateMachine } from './groupStateMachine';
+import { describeConsumerGroup, describeGroup, fetchOffsets, listGroups, type GroupViews } from './groupViews';
 import { consumerGroupTombstones } from './consumerGroupChanges';
 import { CoordinatorWriteError } from '../internalTopics/replicatedWrites';
 import { WriteFailures } from '../internalTopics/writeFailures';
@@ -26,7 +26,7 @@ import { TxnOffsetOrder } from './txnOffsetOrder';
 import type { PendingTxnRecords } from './replayOffsetsLog';
 
 export type { GroupLogger, CoordinatorOptions, ConsumerGroupMemberView, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedOffset, FetchedTopic, GroupListing, DescribedMember, DescribedGroup } from './coordinatorTypes';
-import type { GroupLogger, CoordinatorOptions, ConsumerGroupMemberView, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedOffset, FetchedTopic, GroupListing, DescribedMember, DescribedGroup } from './coordinatorTypes';
+import type { GroupLogger, CoordinatorOptions, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedTopic, GroupListing, DescribedGroup } from './coordinatorTypes';
 
 const NO_CATALOG: TopicCatalog = { byName: () => undefined, byId: () => undefined, names: () => [] };
 
@@ -50,6 +50,7 @@ export class GroupCoordinator {
   /** The only code that changes groups and offsets (at load and after each acknowledged write). */
   private readonly state: GroupStateMachine;
   private readonly topicIds: TopicIds;
+  private readonly views: GroupViews;
   /** Failed `__consumer_offsets` writes per operation (each also answered with an error or logged). */
   readonly writeFailures = new WriteFailures();
   private readonly catalog: TopicCatalog;
@@ -68,6 +69,7 @@ export class GroupCoordinator {
     this.logger = opts.logger ?? null;
     this.catalog = opts.topics ?? NO_CATALOG;
     this.partitionOf = opts.partitionOf ?? null;
+    this.views = { classic: this.groups, consumer: this.consumerGroups, catalog: this.catalog, toWire: (a) => this.consumer.toWire(a) };
     this.topicIds = { idOf: (name) => this.catalog.byName(name)?.id, nameOf: (id) => this.catalog.byId(id)?.name };
     this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
       groupFor: (id) => this.consumerGroup(id),
@@ -87,7 +89,7 @@ export class GroupCoordinator {
     }, () => this.clock.now());
     this.classic = new ClassicCoordinator(this.clock, this.config, {
       writeGroup: (g, value) => this.write(g.groupId, [{ type: 'group-metadata', group: g.groupId, value }]),
-      groupValue: (g) => this.groupValue(g),
+      groupValue: (g) => classicGroupValue(g),
       writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
       groupFor: (id, create) => this.classicGroup(id, create),
       log: (msg, fields) => this.logger?.info(fields, msg),
@@ -177,7 +179,7 @@ export class GroupCoordinator {
 
   private scheduleExpiry(): void {
     this.expiryTimer = this.clock.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
-      void this.expireOffsets().finally(() => {
+      void this.expireOffsets().catch((err: unknown) => this.logger?.warn({ err: String(err) }, 'offset expiry failed')).finally(() => {
         if (this.expiryTimer) this.scheduleExpiry();
       });
     });
@@ -217,12 +219,10 @@ export class GroupCoordinator {
     if (other) {
       if (other.members.size > 0) return null;
       if (!create) return undefined;
-      // The id now names a classic group: a restart must not bring the consumer group back.
-      const tombstones: GroupRecord[] = [{ type: 'legacy-consumer-group', group: groupId, value: null }, ...consumerGroupTombstones(other)];
-      // The join goes on at once (classic membership is runtime state until its first rebalance is written).
-      this.consumer.shutdownGroup(other);
-      this.consumerGroups.delete(groupId);
-      void this.writeLogged(groupId, 'switch-to-classic', tombstones);
+      // The id now names a classic group: the empty consumer group goes when its tombstones are replayed, so a
+      // restart does not bring it back. The join goes on at once (classic membership is runtime state until its
+      // first rebalance is written); a failed write leaves the empty consumer group, and the next join retries.
+      void this.writeLogged(groupId, 'switch-to-classic', [{ type: 'legacy-consumer-group', group: groupId, value: null }, ...consumerGroupTombstones(other)]);
     }
     let g = this.groups.get(groupId);
     if (!g && create) {
@@ -244,59 +244,7 @@ export class GroupCoordinator {
   }
 
   describeConsumerGroup(groupId: string): ConsumerGroupView {
-    const g = this.consumerGroups.get(groupId);
-    if (!g) {
-      const isClassic = this.groups.has(groupId);
-      return {
-        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-        errorMessage: isClassic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`,
-        groupId, state: 'Dead', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [],
-      };
-    }
-    const named = (a: TopicAssignment) => this.consumer.toWire(a).map((tp) => ({ ...tp, topicName: this.catalog.byId(tp.topicId)?.name ?? '' }));
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      groupId,
-      state: g.state,
-      groupEpoch: g.groupEpoch,
-      assignmentEpoch: g.assignmentEpoch,
-      assignorName: g.assignorName,
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        memberEpoch: m.memberEpoch,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        subscribedTopicNames: m.subscribedTopicNames,
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        assignment: named(m.assigned),
-        targetAssignment: named(g.target.get(m.memberId) ?? new Map()),
-      })),
-    };
-  }
-
-  /** The persisted part of a classic group (Kafka's GroupMetadataValue). */
-  private groupValue(g: ClassicGroup): GroupMetadataValue {
-    const protocol = g.protocolName ?? '';
-    return {
-      protocolType: g.protocolType ?? '',
-      generation: g.generationId,
-      protocol: g.protocolName,
-      leader: g.leaderId,
-      currentStateTimestamp: g.stateTimestamp,
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        sessionTimeoutMs: m.sessionTimeoutMs,
-        subscription: m.metadataFor(protocol),
-        assignment: m.assignment,
-      })),
-    };
+    return describeConsumerGroup(this.views, groupId);
   }
 
   // ---- classic membership (delegated) ----
@@ -398,17 +346,15 @@ export class GroupCoordinator {
     const now = this.clock.now();
     if (!this.stateLog?.appendTransactional) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (offsets.some((o) => Buffer.byteLength(o.metadata ?? '') > this.config.offsetMetadataMaxBytes)) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
-    const records = offsets.map((o) => ({
-      key: encodeOffsetCommitKey(groupId, o.topic, o.partition),
-      value: encodeOffsetCommitValue({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp: -1 }),
-    }));
+    // Replayed at the transaction's COMMIT marker (replayOffsetsLog), not now.
+    const records = offsets.map((o) => encodeGroupRecord(offsetRecord(groupId, o.topic, o.partition, { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp: -1 }), this.topicIds));
     if (records.length === 0) return ErrorCode.NONE;
     try {
       if (!(await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now))) return fencedCode;
       this.txnOffsetOrder.noteStaged(groupId, producerId, offsets);
       return ErrorCode.NONE;
     } catch (err) {
-      this.logger?.warn({ group: groupId, err: String(err) }, 'transactional offsets not persisted');
+      this.writeFailed(groupId, 'txn-offset-stage', err);
       return groupWriteError(err);
     }
   }
@@ -457,34 +403,8 @@ export class GroupCoordinator {
   }
 
   /** OffsetFetch for one group; `topics` null means every committed offset of the group. */
-  fetchOffsets(groupId: string, topics: ReadonlyArray<{ topic: string; partitions: readonly number[] }> | null): {
-    errorCode: number;
-    topics: FetchedTopic[];
-  } {
-    if (!groupId) return { errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] };
-    const missing = (partition: number): FetchedOffset => ({
-      partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE,
-    });
-    const found = (partition: number, c: CommittedOffset): FetchedOffset => ({
-      partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, errorCode: ErrorCode.NONE,
-    });
-    if (topics === null) {
-      const out: FetchedTopic[] = [];
-      for (const [topic, parts] of this.offsets.topicsOf(groupId)) {
-        out.push({ topic, partitions: [...parts].map(([p, c]) => found(p, c)) });
-      }
-      return { errorCode: ErrorCode.NONE, topics: out };
-    }
-    return {
-      errorCode: ErrorCode.NONE,
-      topics: topics.map(({ topic, partitions }) => ({
-        topic,
-        partitions: partitions.map((p) => {
-          const c = this.offsets.get(groupId, topic, p);
-          return c ? found(p, c) : missing(p);
-        }),
-      })),
-    };
+  fetchOffsets(groupId: string, topics: ReadonlyArray<{ topic: string; partitions: readonly number[] }> | null): { errorCode: number; topics: FetchedTopic[] } {
+    return fetchOffsets(this.offsets, groupId, topics);
   }
 
   async deleteOffsets(groupId: string, topics: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): Promise<{
@@ -526,58 +446,11 @@ export class GroupCoordinator {
   // ---- admin views ----
 
   listGroups(stateFilter: readonly string[], typeFilter: readonly string[]): GroupListing[] {
-    const states = new Set(stateFilter.map((s) => s.toLowerCase()));
-    const types = new Set(typeFilter.map((s) => s.toLowerCase()));
-    const out: GroupListing[] = [];
-    for (const g of this.groups.values()) {
-      if (g.is('Dead')) continue;
-      const listing: GroupListing = { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' };
-      if (states.size > 0 && !states.has(listing.state.toLowerCase())) continue;
-      if (types.size > 0 && !types.has(listing.type)) continue;
-      out.push(listing);
-    }
-    for (const g of this.consumerGroups.values()) {
-      const listing: GroupListing = { groupId: g.groupId, protocolType: 'consumer', state: g.state, type: 'consumer' };
-      if (states.size > 0 && !states.has(listing.state.toLowerCase())) continue;
-      if (types.size > 0 && !types.has(listing.type)) continue;
-      out.push(listing);
-    }
-    return out;
+    return listGroups(this.views, stateFilter, typeFilter);
   }
 
   describeGroup(groupId: string): DescribedGroup {
-    const g = this.groups.get(groupId);
-    const cg = this.consumerGroups.get(groupId);
-    if (cg) {
-      // The classic view of a consumer group: who is in it, without classic metadata.
-      return {
-        errorCode: ErrorCode.NONE, groupId, state: cg.state, protocolType: 'consumer', protocolData: cg.assignorName,
-        members: [...cg.members.values()].map((m) => ({
-          memberId: m.memberId, groupInstanceId: m.instanceId, clientId: m.clientId, clientHost: m.clientHost,
-          metadata: Buffer.alloc(0), assignment: Buffer.alloc(0),
-        })),
-      };
-    }
-    if (!g) {
-      return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
-    }
-    const stable = g.is('Stable');
-    const protocol = g.protocolName ?? '';
-    return {
-      errorCode: ErrorCode.NONE,
-      groupId,
-      state: g.state,
-      protocolType: g.protocolType ?? '',
-      protocolData: protocol,
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        metadata: stable ? m.metadataFor(protocol) : Buffer.alloc(0),
-        assignment: stable ? m.assignment : Buffer.alloc(0),
-      })),
-    };
+    return describeGroup(this.views, groupId);
   }
 
   groupState(groupId: string): ClassicGroupState | undefined {

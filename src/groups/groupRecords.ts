@@ -14,6 +14,7 @@ import {
 } from './offsetsTopicRecords';
 import { decodeConsumerGroupRecord, encodeConsumerGroupRecord, isConsumerGroupRecordKey, type ConsumerGroupRecord } from './consumerGroupRecords';
 import type { GroupLogRecord } from './stateLog';
+import type { ClassicGroup } from './classicGroup';
 
 /**
  * One record of `__consumer_offsets`, decoded: what the group coordinator's
@@ -62,4 +63,26 @@ export function decodeGroupRecord(rec: GroupLogRecord, topics: TopicIds): GroupR
     case 'consumer-group':
       return { type: 'legacy-consumer-group', group: key.group, value: rec.value ? decodeConsumerGroupValue(rec.value) : null };
   }
+}
+
+/** The persisted part of a classic group (Kafka's GroupMetadataValue). */
+export function classicGroupValue(g: ClassicGroup): GroupMetadataValue {
+  const protocol = g.protocolName ?? '';
+  return {
+    protocolType: g.protocolType ?? '',
+    generation: g.generationId,
+    protocol: g.protocolName,
+    leader: g.leaderId,
+    currentStateTimestamp: g.stateTimestamp,
+    members: [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      subscription: m.metadataFor(protocol),
+      assignment: m.assignment,
+    })),
+  };
 }

@@ -9,7 +9,7 @@ import { GroupCoordinator } from '../../src/groups/coordinator';
 import { encodeConsumerGroupKey, encodeConsumerGroupValue } from '../../src/groups/offsetsTopicRecords';
 import { MemoryGroupStateLog } from '../../src/groups/stateLog';
 import { CoordinatorWriteError } from '../../src/internalTopics/replicatedWrites';
-import { flush } from './helpers';
+import { flush, joinParams } from './helpers';
 
 function catalog(topics: Record<string, number>): TopicCatalog {
   const byName = new Map<string, CatalogTopic>();
@@ -137,6 +137,31 @@ describe('group coordinator records and replay', () => {
     await reloaded.coord.start();
     expect(reloaded.coord.describeConsumerGroup('cg')).to.deep.equal(coord.describeConsumerGroup('cg'));
     expect(reloaded.coord.describeConsumerGroup('cg').members.map((m) => m.memberId)).to.deep.equal(['A', 'B']);
+  });
+
+  it('a group id switches protocol only through records: an empty consumer group to classic and back, also across a restart', async () => {
+    const { hb, coord, log } = setup();
+    await hb({ groupId: 'sw', memberId: 'A' });
+    await hb({ groupId: 'sw', memberId: 'A', memberEpoch: -1 });
+    const joined = await coord.join(joinParams({ groupId: 'sw' }));
+    expect(joined.errorCode).to.equal(ErrorCode.NONE);
+    await flush();
+    expect(coord.describeConsumerGroup('sw').errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect(coord.listGroups([], []).map((g) => [g.groupId, g.type])).to.deep.equal([['sw', 'classic']]);
+    let reloaded = setup(log);
+    await reloaded.coord.start();
+    expect(reloaded.coord.describeConsumerGroup('sw').errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+
+    // The classic member leaves; the empty classic group gives the id back to a KIP-848 member.
+    coord.leave('sw', [{ memberId: joined.memberId, groupInstanceId: null }]);
+    await flush();
+    expect(coord.groupState('sw')).to.equal('Empty');
+    expect((await hb({ groupId: 'sw', memberId: 'B' })).errorCode).to.equal(ErrorCode.NONE);
+    expect(coord.groupState('sw')).to.equal(undefined);
+    reloaded = setup(log);
+    await reloaded.coord.start();
+    expect(reloaded.coord.groupState('sw')).to.equal(undefined);
+    expect(reloaded.coord.describeConsumerGroup('sw').members.map((m) => m.memberId)).to.deep.equal(['B']);
   });
 
   it('computes no records for a group that did not change', () => {

@@ -149,7 +149,8 @@ export class ConsumerCoordinator {
           return this.outcome(groupWriteError(err), 'The group state could not be persisted.', p.memberId);
         }
       }
-      this.syncTimers(p.groupId, out.errorCode === ErrorCode.NONE ? out.memberId : null);
+      // A leaving static member keeps the session of its last heartbeat: it holds its partitions until that runs out.
+      this.syncTimers(p.groupId, out.errorCode === ErrorCode.NONE && p.memberEpoch >= 0 ? out.memberId : null);
       return out;
     });
   }

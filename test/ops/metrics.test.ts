@@ -4,6 +4,10 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook } from './cliHarness';
 import { eventually, scrape } from './promText';
+import { ErrorCode } from '../../protocol/errors';
+import type { GroupCoordinator } from '../../src/groups/coordinator';
+import type { GroupStateLog } from '../../src/groups/stateLog';
+import { CoordinatorWriteError } from '../../src/internalTopics/replicatedWrites';
 
 describe('metrics endpoint', function () {
   let broker: TestBroker;
@@ -111,6 +115,24 @@ describe('metrics endpoint', function () {
     expect(m.get(series('nodejs_heap_size_used_bytes', {}).replace('{}', ''))!).to.be.greaterThan(0);
     expect(m.has('nodejs_eventloop_lag_seconds')).to.equal(true);
     expect(m.has('nodejs_eventloop_lag_p99_seconds')).to.equal(true);
+  });
+
+  it('counts failed coordinator writes per coordinator and operation', async () => {
+    const groups = broker.services.groups as GroupCoordinator;
+    // Fault injection: the next append to __consumer_offsets fails as a lost leadership would.
+    const log = (groups as unknown as { stateLog: GroupStateLog }).stateLog;
+    const append = log.append.bind(log);
+    log.append = () => {
+      log.append = append;
+      return Promise.reject(new CoordinatorWriteError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'injected'));
+    };
+    const commit = () => groups.commitOffsets({ groupId: 'failing', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 3, leaderEpoch: -1, metadata: null }] });
+    expect((await commit())[0].errorCode).to.equal(ErrorCode.NOT_COORDINATOR);
+    let m = await scrape(port);
+    expect(m.get(series('brook_coordinator_write_failures_total', { coordinator: 'group', operation: 'offset-commit' }))).to.equal(1);
+    expect((await commit())[0].errorCode).to.equal(ErrorCode.NONE);
+    m = await scrape(port);
+    expect(m.get(series('brook_coordinator_write_failures_total', { coordinator: 'group', operation: 'offset-commit' }))).to.equal(1);
   });
 
   it('drops the series of a deleted topic', async () => {

@@ -131,6 +131,18 @@ export class LogManager {
     this.logger.info({ topic, partitions: doomed.length }, 'deleted topic logs');
   }
 
+  /** Closes and deletes one partition's log (a replica moved off this broker); false when there was none. */
+  async deletePartition(topic: string, partition: number): Promise<boolean> {
+    const k = key(topic, partition);
+    await this.creating.get(k)?.catch(() => undefined);
+    const log = this.logs.get(k);
+    if (!log) return false;
+    this.logs.delete(k);
+    await log.destroy();
+    this.logger.info({ topic, partition }, 'deleted partition log');
+    return true;
+  }
+
   /** One pass of background work; the timer calls it, tests call it with a chosen clock. */
   runMaintenance(now = Date.now()): Promise<void> {
     if (!this.maintenance) {

@@ -182,6 +182,10 @@ export class ReplicaManager {
         replica.stop();
         this.replicas.delete(key);
       }
+      // moved off this broker (reassignment): its copy goes, as Kafka's StopReplica with deletion
+      if (await this.services.logs.deletePartition(state.topic, state.partition)) {
+        this.services.logger.info({ topic: state.topic, partition: state.partition, replicas: state.replicas }, 'replica removed from this broker; its log was deleted');
+      }
       return;
     }
     const now = Date.now();

@@ -10,6 +10,8 @@ import {
   type BrokerIdentity,
   type CreateTopicOptions,
   type ElectionResult,
+  type ReassignmentRequest,
+  type ReassignmentResult,
   type MetadataListener,
   type MetadataService,
   type PartitionState,
@@ -24,6 +26,7 @@ import type { MetadataCache } from './metadataCache';
 import { openSecurityStores, type ClusterSecurityStores } from './securityStores';
 import { WatchedCache } from './watchedCache';
 import { ensureTopicOnce } from '../changeListeners';
+import { alterReassignments } from './reassignments';
 
 export interface EtcdMetadataOptions {
   cluster: ClusterConfig;
@@ -377,6 +380,11 @@ export class EtcdMetadataService implements MetadataService {
       await this.sync!.waitFor(() => this.cache.modRevisions.get(key) !== modRev);
     }
     return result(ErrorCode.REQUEST_TIMED_OUT, `partition ${topic}-${partition} kept changing`);
+  }
+
+  /** Starts, replaces or cancels reassignments (etcd/reassignments.ts); the controller completes them. */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[], opts: { allowReplicationFactorChange: boolean }): Promise<ReassignmentResult[]> {
+    return this.guarded(() => alterReassignments(this.internals, requests, this.liveBrokerIds(), opts));
   }
 
   /**

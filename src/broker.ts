@@ -8,7 +8,8 @@ import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { lockDataDir } from './metadata/dataDirLock';
 import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata';
-import { clusterSecurityStores, isClustered, openMetadataService } from './metadata/open';
+import { clusterSecurityStores, isClustered, openBrokerConfigStore, openMetadataService } from './metadata/open';
+import { DynamicBrokerConfigs, followDynamicBrokerConfigs } from './admin/dynamicBrokerConfigs';
 import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
 import { interBrokerListener, listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
@@ -126,6 +127,9 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
   const txn = await startTxnServices(services);
+  // Dynamic broker configs (log defaults, replication throttles): applied now and whenever any broker changes them.
+  services.dynamicConfigs = new DynamicBrokerConfigs(await openBrokerConfigStore(metadata, config.dataDir), config.raw, config.nodeId);
+  const unfollowDynamic = followDynamicBrokerConfigs(services, services.dynamicConfigs);
   services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger, store: sharedStores?.quotas });
   services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
@@ -175,6 +179,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       await txn.stop();
       services.quotas?.stop();
       stopAuthorizer();
+      unfollowDynamic();
+      await services.dynamicConfigs?.close();
       await logs.close();
       await metadata.close();
       logger.info({}, 'shutdown complete');

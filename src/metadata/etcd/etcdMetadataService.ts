@@ -27,6 +27,8 @@ import { openSecurityStores, type ClusterSecurityStores } from './securityStores
 import { WatchedCache } from './watchedCache';
 import { ensureTopicOnce } from '../changeListeners';
 import { alterReassignments } from './reassignments';
+import { EtcdDocument } from './etcdDocument';
+import { EMPTY_BROKER_CONFIGS, type BrokerConfigStore, type StoredBrokerConfigs } from '../../config/dynamic/store';
 
 export interface EtcdMetadataOptions {
   cluster: ClusterConfig;
@@ -69,6 +71,7 @@ export class EtcdMetadataService implements MetadataService {
   private closed = false;
   private controller: EtcdController | null = null;
   private security: Promise<ClusterSecurityStores> | null = null;
+  private brokerConfigs: Promise<EtcdDocument<StoredBrokerConfigs>> | null = null;
   private readonly logger: Logger;
 
   private constructor(private readonly opts: EtcdMetadataOptions) {
@@ -426,6 +429,12 @@ export class EtcdMetadataService implements MetadataService {
     return this.security;
   }
 
+  /** Dynamic broker configs of the whole cluster in one etcd key (`configs/brokers`); closed with this service. */
+  brokerConfigStore(): Promise<BrokerConfigStore> {
+    this.brokerConfigs ??= EtcdDocument.open<StoredBrokerConfigs>(this.client, `${this.keys.root}configs/brokers`, EMPTY_BROKER_CONFIGS, this.logger.child({ component: 'broker-configs' }));
+    return this.brokerConfigs;
+  }
+
   /** etcd being unreachable is not a Kafka-level refusal; it maps to a retriable error at the edge. */
   private async guarded<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new MetadataError(ErrorCode.BROKER_NOT_AVAILABLE, 'metadata service is closed');
@@ -473,6 +482,7 @@ export class EtcdMetadataService implements MetadataService {
     this.controller?.stop();
     await this.sync?.close();
     await this.security?.then((st) => st.close()).catch(() => undefined);
+    await this.brokerConfigs?.then((d) => d.close()).catch(() => undefined);
     await this.registration?.close();
     this.client.close();
   }

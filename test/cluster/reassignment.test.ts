@@ -143,7 +143,8 @@ describe('cluster: partition reassignment (kafkajs admin)', function () {
         await admin.alterPartitionReassignments({ topics });
         return [];
       } catch (err) {
-        return ((err as { errors?: Array<{ type: string; topic: string; partition: number }> }).errors ?? [{ type: (err as Error).message }]).map((e) => `${e.topic}-${e.partition}:${e.type}`);
+        const errors: Array<{ type: string; topic?: string; partition?: number }> = (err as { errors?: Array<{ type: string; topic: string; partition: number }> }).errors ?? [{ type: (err as Error).message }];
+        return errors.map((e) => `${e.topic}-${e.partition}:${e.type}`);
       }
     };
     expect(await errorsOf([{ topic: 'nope', partitionAssignment: [{ partition: 0, replicas: [1, 2] }] }])).to.deep.equal(['nope-0:UNKNOWN_TOPIC_OR_PARTITION']);

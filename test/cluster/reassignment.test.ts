@@ -7,6 +7,7 @@ import { ApiKey } from '../../protocol/generated/apis';
 import type { AlterPartitionReassignmentsResponse } from '../../protocol/generated/messages/AlterPartitionReassignmentsResponse';
 import type { PartitionState } from '../../src/metadata/types';
 import { RawClient } from '../helpers/rawClient';
+import { runPython } from '../helpers/python';
 import { EtcdTestCluster, eventually } from './helpers/etcdCluster';
 import { ContinuousProducer, readAll } from './helpers/continuousProducer';
 
@@ -157,5 +158,45 @@ describe('cluster: partition reassignment (kafkajs admin)', function () {
     // nothing of it changed the partition
     expect(state(c, 1, 'bad').replicas).to.deep.equal([1, 2]);
     expect((await admin.listPartitionReassignments({})).topics).to.deep.equal([]);
+  });
+});
+
+describe('cluster: partition reassignment (confluent-kafka clients)', function () {
+  this.timeout(180_000);
+  let c: EtcdTestCluster;
+
+  afterEach(async () => {
+    await c?.stop();
+  });
+
+  it('librdkafka produces acks=all through a move [1,2] -> [2,3]; its metadata shows [2,3] in sync; its consumer reads every acked record', async () => {
+    c = await EtcdTestCluster.start([1, 2, 3], { config: FAST_REPLICATION });
+    const admin = new Kafka({ clientId: 'reassign-admin', brokers: c.bootstrap, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'rdk', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }] });
+    const isrs = recordIsrs(c, 3, 'rdk');
+    const bootstrap = c.bootstrap.join(',');
+    const driver = `${__dirname}/drivers/rdkafka_numbered.py`;
+    const producing = runPython([driver, JSON.stringify({ op: 'produce', bootstrap, topic: 'rdk', partitions: 1, from: 0, count: 800, delayMs: 8 })]);
+    await eventually(() => (c.broker(1).services.logs.get('rdk', 0)?.highWatermark ?? 0) >= 100, 'the producer under way');
+    // the confluent admin client has no reassignment API (librdkafka lacks KIP-455): kafkajs starts the move
+    await admin.alterPartitionReassignments({ topics: [{ topic: 'rdk', partitionAssignment: [{ partition: 0, replicas: [2, 3] }] }] });
+    const produced = await producing;
+    expect(produced.code, produced.err).to.equal(0);
+    const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
+    expect(out.errors).to.deep.equal([]);
+    expect(out.acked['0']).to.have.length(800);
+    await eventually(() => state(c, 1, 'rdk').replicas.join() === '2,3' && !state(c, 1, 'rdk').addingReplicas, 'the move to complete');
+
+    const md = await runPython([`${__dirname}/drivers/confluent_admin.py`, JSON.stringify({ op: 'metadata', bootstrap, topic: 'rdk' })]);
+    expect(md.code, md.err).to.equal(0);
+    expect(JSON.parse(md.out)['0']).to.deep.include({ replicas: [2, 3], isr: [2, 3] });
+    expect(isrs.some((isr) => isr.join() === '1,2,3'), `ISRs seen: ${JSON.stringify(isrs)}`).to.equal(true);
+    await eventually(() => !existsSync(partitionDir(c, 1, 'rdk')), "broker 1's copy to be deleted");
+
+    const consumed = await runPython([driver, JSON.stringify({ op: 'consume', bootstrap, topic: 'rdk', expected: 800, group: 'rdk-readers' })]);
+    expect(consumed.code, consumed.err).to.equal(0);
+    expect((JSON.parse(consumed.out) as { read: Record<string, number[]> }).read['0']).to.deep.equal(out.acked['0']);
+    await admin.disconnect();
   });
 });

@@ -82,8 +82,9 @@ function rate(props: Record<string, string>, name: string): number {
 
 /**
  * Applies the effective configs to the running broker: new log defaults (for
- * topics without their own override, open logs and logs opened later) and
- * the replication throttles. Called at start and on every change.
+ * topics without their own override, open logs and logs opened later), the
+ * replication throttles and the min.insync.replicas default. Called at start
+ * and on every change.
  */
 export function applyDynamicBrokerConfigs(services: BrokerServices, dynamic: DynamicBrokerConfigs): void {
   const props = dynamic.effectiveProps();
@@ -92,7 +93,13 @@ export function applyDynamicBrokerConfigs(services: BrokerServices, dynamic: Dyn
     const info = services.metadata.topic(topic);
     if (info && !log.isClosed) log.updateConfig(effectiveLogConfig(services, info));
   }
-  services.replication?.throttle.setRates(rate(props, LEADER_THROTTLE), rate(props, FOLLOWER_THROTTLE));
+  const replication = services.replication;
+  if (replication) {
+    replication.throttle.setRates(rate(props, LEADER_THROTTLE), rate(props, FOLLOWER_THROTTLE));
+    // the broker default of min.insync.replicas is read per produce from here
+    const minInsync = Number(props['min.insync.replicas'] ?? 1);
+    if (Number.isInteger(minInsync) && minInsync >= 1) replication.config.minInsyncReplicas = minInsync;
+  }
 }
 
 /** Applies now and on every change; returns the unsubscribe function. */

@@ -67,6 +67,30 @@ describe('cluster: brook cluster decommission / rebalance / reassign', function 
     await admin.disconnect();
   });
 
+  it('decommissions a broker that died for good: its replicas are rebuilt on the live brokers from the in-sync ones', async () => {
+    c = await EtcdTestCluster.start([1, 2, 3], { config: FAST_REPLICATION });
+    const kafka = new Kafka({ clientId: 'gone', brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'gone', replicaAssignment: [0, 1, 2, 3].map((p) => ({ partition: p, replicas: p % 2 ? [3, 1] : [1, 3] })) }] });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const acked = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 25 }, (_, i) => ({ partition: p, value: `g${p}-${i}` })));
+    await producer.send({ topic: 'gone', acks: -1, messages: acked });
+    await producer.disconnect();
+    await c.stopBroker(3);
+    await eventually(() => c!.broker(1).services.metadata.brokers().length === 2, 'broker 3 gone');
+
+    const res = await brook(['cluster', 'decommission', '--bootstrap-server', c.bootstrap[0]!, '--broker', '3', '--wait-ms', '120000', '--timeout-ms', '30000']);
+    expect(res.code, res.stderr).to.equal(0);
+    expect(res.stdout).to.match(/Broker 3 is not live/);
+    for (let p = 0; p < 4; p++) expect([...c.broker(1).services.metadata.partitionState('gone', p)!.replicas].sort(), `gone-${p}`).to.deep.equal([1, 2]);
+    for (let p = 0; p < 4; p++) await eventually(() => c!.broker(2).services.logs.get('gone', p)?.logEndOffset === 25, `broker 2 to hold gone-${p}`);
+    const read = await readAll(c.bootstrap, 'gone', acked.map((m) => m.value));
+    expect(read).to.have.length(100);
+    await admin.disconnect();
+  });
+
   it('rebalance evens out replicas and leaders after a broker joins; reassign --dry-run only prints', async () => {
     c = await EtcdTestCluster.start([1, 2], { config: FAST_REPLICATION });
     const admin = new Kafka({ clientId: 'rebal', brokers: c.bootstrap, logLevel: logLevel.NOTHING }).admin();

@@ -139,6 +139,8 @@ async function execute(c: RawAdminConnection, view: ClusterView, moves: Placemen
   else await writeOut(io.stdout, `Completed ${moves.length} partition move(s); ${elected} leader(s) moved to the preferred replica.\n`);
 }
 
+const json = (flags: ParsedFlags) => flags.switches.has('json');
+
 const EXECUTION_FLAGS = {
   'dry-run': { kind: 'switch', help: 'print the plan only' },
   'no-wait': { kind: 'switch', help: 'start the moves and return (check with --verify)' },
@@ -198,13 +200,14 @@ const decommission: AdminCommand = {
   name: 'cluster decommission',
   summary: 'move every replica off a broker so it can be stopped',
   flags: { broker: { kind: 'value', help: 'node id of the broker to empty' }, ...EXECUTION_FLAGS },
-  details: 'Replicas go to the least loaded other live brokers (racks kept apart), replication\nfactors kept. Once it reports completion the broker holds nothing and can be stopped.',
+  details: 'Replicas go to the least loaded other live brokers (racks kept apart), replication\nfactors kept. Once it reports completion the broker holds nothing and can be stopped.\nA broker that died for good can be decommissioned too: its replicas are rebuilt elsewhere.',
   async run(flags, io) {
     const id = Number(flags.values.get('broker'));
     if (!Number.isInteger(id) || id < 0) throw usageError('--broker <node id> is required');
     await withRawConnection(flags, io, async (c) => {
       const view = await clusterView(c, null);
-      if (!view.brokers.some((b) => b.nodeId === id)) throw new CliError(`broker ${id} is not live`);
+      // a broker that died for good is decommissioned the same way: its replicas are rebuilt on the others
+      if (!view.brokers.some((b) => b.nodeId === id) && !json(flags)) await writeOut(io.stdout, `Broker ${id} is not live; its replicas are rebuilt from the other in-sync replicas.\n`);
       const others = new Set(view.brokers.map((b) => b.nodeId).filter((b) => b !== id));
       if (others.size === 0) throw new CliError(`broker ${id} is the only live broker; there is nowhere to move its replicas`);
       const onIt = view.placements.filter((p) => p.replicas.includes(id));

@@ -10,6 +10,7 @@ import { lockDataDir } from './metadata/dataDirLock';
 import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata';
 import { clusterSecurityStores, isClustered, openBrokerConfigStore, openMetadataService } from './metadata/open';
 import { DynamicBrokerConfigs, followDynamicBrokerConfigs } from './admin/dynamicBrokerConfigs';
+import { tlsReloader } from './server/tlsReload';
 import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
 import { interBrokerListener, listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
@@ -141,6 +142,11 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     await metadata.close();
     throw err;
   }
+  // Listener keystores are dynamic broker configs too: reloaded for new connections when changed.
+  const reloadTls = tlsReloader(listeners.servers, logger);
+  const dynamicConfigs = services.dynamicConfigs;
+  const unfollowTls = dynamicConfigs.onChange(() => reloadTls(dynamicConfigs.effectiveProps()));
+  reloadTls(dynamicConfigs.effectiveProps());
   const server = listeners.servers[0];
   const bound = listeners.bound[0];
   const advertised = bound.advertised;
@@ -180,6 +186,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       services.quotas?.stop();
       stopAuthorizer();
       unfollowDynamic();
+      unfollowTls();
       await services.dynamicConfigs?.close();
       await logs.close();
       await metadata.close();

@@ -9,7 +9,7 @@ type Refusal = { errorCode: number; message: string };
 type Planned = { values: Record<string, string> } | Refusal;
 
 /** Turns a resource's current dynamic values into the new ones, or refuses. */
-export type BrokerPlan = (current: Record<string, string>) => Planned;
+export type BrokerPlan = (current: Record<string, string>, resourceName: string) => Planned;
 
 const refuse = (errorCode: number, message: string): Refusal => ({ errorCode, message });
 
@@ -20,13 +20,13 @@ function duplicate(names: string[]): string | undefined {
 
 /** AlterConfigs: the given set becomes the resource's whole set of dynamic values. */
 export function planBrokerReplace(configs: ReadonlyArray<{ name: string; value: string | null }>): BrokerPlan {
-  return () => {
+  return (_current, resourceName) => {
     const dup = duplicate(configs.map((c) => c.name));
     if (dup !== undefined) return refuse(ErrorCode.INVALID_REQUEST, `config ${dup} appears more than once`);
     const values: Record<string, string> = {};
     for (const c of configs) {
       if (c.value === null) return refuse(ErrorCode.INVALID_REQUEST, `null value for config ${c.name}`);
-      const problem = dynamicConfigProblem(c.name, c.value);
+      const problem = dynamicConfigProblem(c.name, c.value, resourceName);
       if (problem) return problem;
       values[c.name] = c.value;
     }
@@ -36,7 +36,7 @@ export function planBrokerReplace(configs: ReadonlyArray<{ name: string; value: 
 
 /** IncrementalAlterConfigs: SET, DELETE, and APPEND/SUBTRACT for list configs, on top of the current dynamic values. */
 export function planBrokerIncremental(ops: readonly IncrementalOp[], inherited: (name: string) => string | null): BrokerPlan {
-  return (current) => {
+  return (current, resourceName) => {
     const dup = duplicate(ops.map((o) => o.name));
     if (dup !== undefined) return refuse(ErrorCode.INVALID_REQUEST, `config ${dup} appears more than once`);
     const values = { ...current };
@@ -59,7 +59,7 @@ export function planBrokerIncremental(ops: readonly IncrementalOp[], inherited: 
         const given = listItems(o.value);
         value = (o.op === AlterConfigOp.APPEND ? [...new Set([...base, ...given])] : base.filter((i) => !given.includes(i))).join(',');
       }
-      const problem = dynamicConfigProblem(o.name, value);
+      const problem = dynamicConfigProblem(o.name, value, resourceName);
       if (problem) return problem;
       values[o.name] = value;
     }
@@ -78,7 +78,7 @@ export async function alterBrokerResource(ctx: RequestContext, resourceName: str
   const self = String(ctx.broker.metadata.self().nodeId);
   if (resourceName !== '' && !/^\d+$/.test(resourceName)) return refuse(ErrorCode.INVALID_REQUEST, `broker resource name must be a node id or empty (the cluster default), got ${resourceName}`);
   if (resourceName !== '' && resourceName !== self && !ctx.broker.clustered) return refuse(ErrorCode.INVALID_REQUEST, `this is broker ${self}, not ${resourceName}`);
-  const planned = plan(dynamic.resource(resourceName));
+  const planned = plan(dynamic.resource(resourceName), resourceName);
   if ('errorCode' in planned) {
     ctx.broker.logger.info({ resource: resourceName, err: planned.message }, 'dynamic broker config change refused');
     return planned;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
 import { logDefaultsFromBrokerProps } from '../config/logConfigMapping';
 import { ConfigType, type ConfigTypeValue } from './configTypes';
@@ -75,9 +76,39 @@ function build(): Map<string, DynamicBrokerConfigDef> {
 
 let catalog: Map<string, DynamicBrokerConfigDef> | null = null;
 
+/**
+ * A listener's keystore and truststore (Kafka updates these per broker at
+ * runtime): new TLS connections get the new material, open ones keep theirs.
+ */
+const LISTENER_SSL = /^(listener\.name\.[^.]+\.)?ssl\.(keystore\.location|keystore\.key|keystore\.certificate\.chain|key\.location|certificate\.location|key\.password|truststore\.location|truststore\.certificates|ca\.location)$/;
+
+export function isListenerSslConfig(name: string): boolean {
+  return LISTENER_SSL.test(name);
+}
+
+function listenerSslDef(name: string): DynamicBrokerConfigDef {
+  const isFile = /location$/.test(name);
+  return {
+    name,
+    type: /password|keystore\.key$/.test(name) ? ConfigType.PASSWORD : ConfigType.STRING,
+    defaultValue: null,
+    doc: 'TLS material of a listener, reloaded for new connections when changed (per broker only).',
+    check: (v) => {
+      if (!isFile) return v.trim() === '' && !/password/.test(name) ? 'empty value' : null;
+      try {
+        readFileSync(v, 'utf8');
+        return null;
+      } catch (err) {
+        return `cannot read ${v}: ${(err as Error).message}`;
+      }
+    },
+    live: true,
+  };
+}
+
 export function dynamicBrokerConfigDef(name: string): DynamicBrokerConfigDef | undefined {
   catalog ??= build();
-  return catalog.get(name);
+  return catalog.get(name) ?? (LISTENER_SSL.test(name) ? listenerSslDef(name) : undefined);
 }
 
 export function dynamicBrokerConfigDefs(): DynamicBrokerConfigDef[] {
@@ -86,7 +117,8 @@ export function dynamicBrokerConfigDefs(): DynamicBrokerConfigDef[] {
 }
 
 /** Why `name` cannot be set (or, value null, removed) as a dynamic broker config, or null (read-only: INVALID_REQUEST, as Kafka answers). */
-export function dynamicConfigProblem(name: string, value: string | null): { errorCode: number; message: string } | null {
+export function dynamicConfigProblem(name: string, value: string | null, resourceName = ''): { errorCode: number; message: string } | null {
+  if (resourceName === '' && LISTENER_SSL.test(name)) return { errorCode: ErrorCode.INVALID_REQUEST, message: `${name} can be updated per broker only, not as a cluster-wide default` };
   if (READ_ONLY.has(name)) return { errorCode: ErrorCode.INVALID_REQUEST, message: `${name} is read-only: it cannot be updated dynamically; set it in the properties file and restart` };
   const def = dynamicBrokerConfigDef(name);
   if (!def) return { errorCode: ErrorCode.INVALID_CONFIG, message: `${name} is not a dynamic broker config Brook knows` };

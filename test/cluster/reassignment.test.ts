@@ -155,6 +155,19 @@ describe('cluster: partition reassignment (kafkajs admin)', function () {
     expect(await errorsOf([{ topic: 'bad', partitionAssignment: [{ partition: 0, replicas: [] }] }])).to.deep.equal(['bad-0:INVALID_REPLICA_ASSIGNMENT']);
     const cancel = await cancelRaw(c, 1, 'bad', 0);
     expect(cancel.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
+    // v1 (KIP-860): a request may forbid changing the replication factor
+    const raw = await RawClient.connect(c.broker(2).port);
+    try {
+      const v1 = await raw.request<AlterPartitionReassignmentsResponse>(ApiKey.AlterPartitionReassignments, 1, {
+        timeoutMs: 30_000,
+        allowReplicationFactorChange: false,
+        topics: [{ name: 'bad', partitions: [{ partitionIndex: 0, replicas: [1, 2, 3] }] }],
+      });
+      expect(v1.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_REPLICATION_FACTOR);
+      expect((v1 as unknown as { allowReplicationFactorChange: boolean }).allowReplicationFactorChange).to.equal(false);
+    } finally {
+      raw.close();
+    }
     // nothing of it changed the partition
     expect(state(c, 1, 'bad').replicas).to.deep.equal([1, 2]);
     expect((await admin.listPartitionReassignments({})).topics).to.deep.equal([]);

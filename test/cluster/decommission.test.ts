@@ -104,8 +104,15 @@ describe('cluster: brook cluster decommission / rebalance / reassign', function 
     expect(dry.stdout).to.match(/TOPIC\s+PARTITION\s+FROM\s+TO/);
     expect(c.broker(1).services.metadata.partitionState('rb', 0)!.replicas).to.include(1);
 
-    const res = await brook(['cluster', 'rebalance', '--bootstrap-server', c.bootstrap[0]!, '--topic', 'rb', '--wait-ms', '60000', '--timeout-ms', '30000']);
+    const throttlesSeen: string[] = [];
+    c.broker(1).services.dynamicConfigs!.onChange(() => throttlesSeen.push(c!.broker(1).services.dynamicConfigs!.resource('3')['follower.replication.throttled.rate'] ?? 'none'));
+    const res = await brook(['cluster', 'rebalance', '--bootstrap-server', c.bootstrap[0]!, '--topic', 'rb', '--wait-ms', '60000', '--timeout-ms', '30000', '--throttle', '50000000']);
     expect(res.code, res.stderr).to.equal(0);
+    // the throttle was set on the brokers involved for the move and removed after it
+    // (one change per broker resource: the request names three)
+    expect(throttlesSeen).to.include('50000000');
+    expect(throttlesSeen[throttlesSeen.length - 1]).to.equal('none');
+    for (const id of ['1', '2', '3']) expect(c.broker(1).services.dynamicConfigs!.resource(id), `broker ${id}`).to.deep.equal({});
     expect(res.stdout).to.match(/Completed \d+ partition move/);
     const states = Array.from({ length: 6 }, (_, p) => c.broker(3).services.metadata.partitionState('rb', p)!);
     const replicaCounts = [1, 2, 3].map((id) => states.filter((s) => s.replicas.includes(id)).length);

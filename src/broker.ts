@@ -8,7 +8,9 @@ import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { lockDataDir } from './metadata/dataDirLock';
 import { followMetadata, reconcileLogsAtStart } from './metadata/followMetadata';
-import { clusterSecurityStores, isClustered, openMetadataService } from './metadata/open';
+import { clusterSecurityStores, isClustered, openBrokerConfigStore, openMetadataService } from './metadata/open';
+import { DynamicBrokerConfigs, followDynamicBrokerConfigs } from './admin/dynamicBrokerConfigs';
+import { tlsReloader } from './server/tlsReload';
 import type { BrokerIdentity, MetadataService } from './metadata/types';
 import type { BrokerServer } from './server/server';
 import { interBrokerListener, listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
@@ -126,6 +128,9 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   // Group coordinator: replays __consumer_offsets before the first client can ask for a group.
   const groups = await startGroupCoordinator(services);
   const txn = await startTxnServices(services);
+  // Dynamic broker configs (log defaults, replication throttles): applied now and whenever any broker changes them.
+  services.dynamicConfigs = new DynamicBrokerConfigs(await openBrokerConfigStore(metadata, config.dataDir), config.raw, config.nodeId);
+  const unfollowDynamic = followDynamicBrokerConfigs(services, services.dynamicConfigs);
   services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger, store: sharedStores?.quotas });
   services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
@@ -137,6 +142,11 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     await metadata.close();
     throw err;
   }
+  // Listener keystores are dynamic broker configs too: reloaded for new connections when changed.
+  const reloadTls = tlsReloader(listeners.servers, logger);
+  const dynamicConfigs = services.dynamicConfigs;
+  const unfollowTls = dynamicConfigs.onChange(() => reloadTls(dynamicConfigs.effectiveProps()));
+  reloadTls(dynamicConfigs.effectiveProps());
   const server = listeners.servers[0];
   const bound = listeners.bound[0];
   const advertised = bound.advertised;
@@ -175,6 +185,9 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       await txn.stop();
       services.quotas?.stop();
       stopAuthorizer();
+      unfollowDynamic();
+      unfollowTls();
+      await services.dynamicConfigs?.close();
       await logs.close();
       await metadata.close();
       logger.info({}, 'shutdown complete');

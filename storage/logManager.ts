@@ -37,7 +37,7 @@ export class LogManager {
   readonly dataDir: string;
   private readonly logger: StorageLogger;
   private readonly sfs: StorageFs;
-  private readonly defaults: LogConfig;
+  private defaults: LogConfig;
   private readonly pool: HandlePool;
   private readonly logs = new Map<string, PartitionLog>();
   private readonly creating = new Map<string, Promise<PartitionLog>>();
@@ -129,6 +129,32 @@ export class LogManager {
     for (const log of doomed) this.logs.delete(key(log.topic, log.partition));
     for (const log of doomed) await log.destroy();
     this.logger.info({ topic, partitions: doomed.length }, 'deleted topic logs');
+  }
+
+  /** The config a log gets for whatever its topic does not override. */
+  get defaultConfig(): Readonly<LogConfig> {
+    return this.defaults;
+  }
+
+  /**
+   * New broker-level defaults (dynamic broker configs): logs opened from now
+   * on start from them; open logs get theirs from the caller, which knows each
+   * topic's overrides.
+   */
+  setDefaults(defaults: Partial<LogConfig>): void {
+    this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, defaults);
+  }
+
+  /** Closes and deletes one partition's log (a replica moved off this broker); false when there was none. */
+  async deletePartition(topic: string, partition: number): Promise<boolean> {
+    const k = key(topic, partition);
+    await this.creating.get(k)?.catch(() => undefined);
+    const log = this.logs.get(k);
+    if (!log) return false;
+    this.logs.delete(k);
+    await log.destroy();
+    this.logger.info({ topic, partition }, 'deleted partition log');
+    return true;
   }
 
   /** One pass of background work; the timer calls it, tests call it with a chosen clock. */

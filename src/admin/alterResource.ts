@@ -4,6 +4,7 @@ import type { TopicInfo } from '../metadata/types';
 import { isThisBroker, notThisBroker } from './brokerResource';
 import { commitTopicChanges, findTopic, type ConfigChanges } from './alterTopicConfigs';
 import { ConfigResourceType } from './configTypes';
+import { alterBrokerResource, type BrokerPlan } from './alterBrokerConfigs';
 import { configResourceDenied } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -18,8 +19,8 @@ type Plan = (topic: TopicInfo) => { changes: ConfigChanges } | { errorCode: numb
 
 /**
  * One resource of an AlterConfigs / IncrementalAlterConfigs request. Topics are
- * changed through `plan`; broker configs are static in Brook (set them in the
- * properties file), so changes to them are refused.
+ * changed through `plan`, BROKER resources (dynamic broker configs) through
+ * `brokerPlan`; broker loggers have nothing to change.
  */
 export async function alterResource(
   ctx: RequestContext,
@@ -28,6 +29,7 @@ export async function alterResource(
   configCount: number,
   validateOnly: boolean,
   plan: Plan,
+  brokerPlan?: BrokerPlan,
 ): Promise<AlterResult> {
   const answer = (errorCode: number, errorMessage: string | null = null): AlterResult => ({ errorCode, errorMessage, resourceType, resourceName });
   const denied = configResourceDenied(ctx, AclOperation.ALTER_CONFIGS, resourceType, resourceName);
@@ -41,6 +43,10 @@ export async function alterResource(
     }
     case ConfigResourceType.BROKER:
     case ConfigResourceType.BROKER_LOGGER: {
+      if (resourceType === ConfigResourceType.BROKER && brokerPlan && ctx.broker.dynamicConfigs) {
+        const outcome = await alterBrokerResource(ctx, resourceName, validateOnly, brokerPlan);
+        return answer(outcome.errorCode, outcome.message);
+      }
       if (!isThisBroker(ctx.broker.metadata, resourceName)) return answer(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, resourceName));
       if (configCount === 0) return answer(0);
       return answer(

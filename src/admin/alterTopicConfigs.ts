@@ -7,6 +7,7 @@ import { AlterConfigOp, ConfigType } from './configTypes';
 import { listItems } from './configValues';
 import { topicConfigDef } from './topicConfigCatalog';
 import { describeTopicConfigs, topicConfigProblem } from './topicConfigs';
+import { brokerLayersOf } from './dynamicBrokerConfigs';
 
 /** Keys to set (string) or remove (null) on a topic's dynamic configs. */
 export type ConfigChanges = Record<string, string | null>;
@@ -53,7 +54,7 @@ export function planReplace(topic: TopicInfo, configs: Array<{ name: string; val
 function currentValue(services: BrokerServices, topic: TopicInfo, name: string): string {
   const override = topic.configs[name];
   if (override !== undefined) return override;
-  return describeTopicConfigs(topic, services.config, [name])[0]?.value ?? '';
+  return describeTopicConfigs(topic, services.config, [name], brokerLayersOf(services))[0]?.value ?? '';
 }
 
 /** IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT (the last two for list configs only). */

@@ -1,4 +1,4 @@
-import { DEFAULT_LOG_CONFIG, mergeConfig, type LogConfig } from '../../storage/config';
+import { mergeConfig, type LogConfig } from '../../storage/config';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import type { BrokerServices } from '../handlers/types';
 import type { TopicInfo } from '../metadata/types';
@@ -9,8 +9,8 @@ import type { TopicInfo } from '../metadata/types';
  * override brings the broker default back.
  */
 export function effectiveLogConfig(services: BrokerServices, topic: TopicInfo): LogConfig {
-  const brokerDefaults = mergeConfig(DEFAULT_LOG_CONFIG, services.config.logDefaults);
-  return mergeConfig(brokerDefaults, logConfigFromTopicConfigs(topic.configs));
+  // the log manager's defaults: static properties with dynamic broker configs applied on top
+  return mergeConfig(services.logs.defaultConfig, logConfigFromTopicConfigs(topic.configs));
 }
 
 /** Pushes the topic's configs to its open partition logs; logs opened later get them from partitionLog(). */

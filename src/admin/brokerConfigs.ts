@@ -1,8 +1,9 @@
 import type { BrokerConfig } from '../config/brokerConfig';
 import type { BrokerIdentity } from '../metadata/types';
-import { ConfigSource, ConfigType, type ConfigTypeValue, type DescribedConfig } from './configTypes';
-import { topicConfigDefs } from './topicConfigCatalog';
+import { ConfigSource, ConfigType, type ConfigSynonym, type ConfigTypeValue, type DescribedConfig } from './configTypes';
+import { dynamicBrokerConfigDef, dynamicBrokerConfigDefs } from './dynamicBrokerConfigCatalog';
 import { maxPartitionsPerTopic } from './limits';
+import { staticLayers, type BrokerLayers } from './topicConfigs';
 
 interface BrokerConfigDef {
   name: string;
@@ -57,48 +58,77 @@ const CORE: BrokerConfigDef[] = [
 // JAAS text carries PLAIN passwords and ssl.keystore.key an inline private key (Kafka's PASSWORD type).
 const SENSITIVE = /password|secret|credential|token|jaas\.config|keystore\.key$/i;
 
-function logDefs(): BrokerConfigDef[] {
-  const out: BrokerConfigDef[] = [];
-  const seen = new Set<string>();
-  for (const def of topicConfigDefs()) {
-    for (const syn of def.synonyms) {
-      if (seen.has(syn.name)) continue;
-      seen.add(syn.name);
-      out.push({
-        name: syn.name,
-        type: syn.scale ? ConfigType.LONG : def.type,
-        doc: `Broker default of the topic config ${def.name}. ${def.doc}`,
-        value: (c) => c.raw[syn.name] ?? syn.defaultValue ?? null,
-      });
-    }
+/**
+ * The broker's configs for DescribeConfigs (resource type BROKER), each with
+ * the value in effect and where it comes from: this broker's dynamic value
+ * (DYNAMIC_BROKER_CONFIG), the cluster-wide dynamic default
+ * (DYNAMIC_DEFAULT_BROKER_CONFIG), the properties file (STATIC_BROKER_CONFIG)
+ * or the built-in default. Configs that cannot change at runtime are read-only.
+ * Properties Brook does not know are listed too, as given.
+ */
+export function describeBrokerConfigs(
+  cfg: BrokerConfig,
+  self: BrokerIdentity,
+  names: readonly string[] | null = null,
+  layers: BrokerLayers = staticLayers(cfg),
+  /** Names set dynamically (this broker's or the cluster default's) that may be in no catalog. */
+  dynamicNames: readonly string[] = [],
+): DescribedConfig[] {
+  const wanted = names ? new Set(names) : null;
+  const out: DescribedConfig[] = [];
+  const known = new Set<string>();
+  const push = (name: string, type: ConfigTypeValue, doc: string, builtIn: string | null) => {
+    known.add(name);
+    if (wanted && !wanted.has(name)) return;
+    const isSensitive = SENSITIVE.test(name);
+    const set = layers(name);
+    const synonyms: ConfigSynonym[] = [...set];
+    if (builtIn !== null || set.length === 0) synonyms.push({ name, value: builtIn, source: ConfigSource.DEFAULT_CONFIG });
+    const top = synonyms[0]!;
+    const hide = (v: string | null) => (isSensitive ? null : v);
+    out.push({
+      name,
+      value: hide(top.source === ConfigSource.STATIC_BROKER_CONFIG ? (builtInOrStatic(name, top.value)) : top.value),
+      readOnly: dynamicBrokerConfigDef(name) === undefined,
+      source: top.source,
+      isSensitive,
+      type,
+      documentation: doc,
+      synonyms: synonyms.map((x) => ({ ...x, value: hide(x.value) })),
+    });
+  };
+  // a static property's value as the broker parsed it (node.id from broker.id, ...)
+  const parsed = new Map<string, string | null>();
+  const builtInOrStatic = (name: string, given: string | null) => (parsed.has(name) ? parsed.get(name)! : given);
+  for (const def of CORE) {
+    if (known.has(def.name)) continue;
+    parsed.set(def.name, def.value(cfg, self));
+    push(def.name, def.type, def.doc, cfg.raw[def.name] !== undefined ? null : def.value(cfg, self));
+  }
+  for (const def of dynamicBrokerConfigDefs()) if (!known.has(def.name)) push(def.name, def.type, def.doc, def.defaultValue);
+  for (const name of new Set([...Object.keys(cfg.raw), ...dynamicNames])) {
+    if (!known.has(name)) push(name, ConfigType.UNKNOWN, '', null);
   }
   return out;
 }
 
-/**
- * The broker's configs for DescribeConfigs (resource type BROKER). Brook has
- * no dynamic broker configs, so every entry is read-only and comes from the
- * properties file / flags (STATIC_BROKER_CONFIG) or the built-in default.
- * Properties Brook does not know are listed too, as given.
- */
-export function describeBrokerConfigs(cfg: BrokerConfig, self: BrokerIdentity, names: readonly string[] | null = null): DescribedConfig[] {
-  const wanted = names ? new Set(names) : null;
-  const out: DescribedConfig[] = [];
-  const known = new Set<string>();
-  const push = (name: string, type: ConfigTypeValue, doc: string, value: string | null, source: DescribedConfig['source']) => {
-    known.add(name);
-    if (wanted && !wanted.has(name)) return;
-    const isSensitive = SENSITIVE.test(name);
-    const shown = isSensitive ? null : value;
-    out.push({ name, value: shown, readOnly: true, source, isSensitive, type, documentation: doc, synonyms: [{ name, value: shown, source }] });
-  };
-  for (const def of [...CORE, ...logDefs()]) {
-    if (known.has(def.name)) continue;
-    const source = cfg.raw[def.name] !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
-    push(def.name, def.type, def.doc, def.value(cfg, self), source);
-  }
-  for (const [name, value] of Object.entries(cfg.raw)) {
-    if (!known.has(name)) push(name, ConfigType.UNKNOWN, '', value, ConfigSource.STATIC_BROKER_CONFIG);
-  }
-  return out;
+/** The cluster-wide dynamic defaults (DescribeConfigs on the BROKER resource with an empty name, as Kafka answers it). */
+export function describeClusterDefaults(values: Record<string, string>, names: readonly string[] | null = null): DescribedConfig[] {
+  return Object.entries(values)
+    .filter(([name]) => !names || names.includes(name))
+    .map(([name, value]) => {
+      const def = dynamicBrokerConfigDef(name);
+      const isSensitive = SENSITIVE.test(name);
+      const shown = isSensitive ? null : value;
+      return {
+        name,
+        value: shown,
+        readOnly: false,
+        source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+        isSensitive,
+        type: def?.type ?? ConfigType.UNKNOWN,
+        documentation: def?.doc ?? '',
+        synonyms: [{ name, value: shown, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }],
+      };
+    });
 }

@@ -37,32 +37,38 @@ function scaled(syn: BrokerSynonym, value: string): string {
   return Number.isInteger(n) && n >= 0 ? String(BigInt(value.trim()) * BigInt(syn.scale)) : value;
 }
 
-/** The broker-level value (static property, or the broker default) a topic inherits when it has no override. */
-function inheritedValue(def: TopicConfigDef, broker: BrokerConfig): { value: string | null; source: ConfigSynonym['source'] } {
+/** What sets a broker property, highest precedence first: dynamic broker configs, then the properties file. */
+export type BrokerLayers = (name: string) => ConfigSynonym[];
+
+/** Only the properties file (no dynamic broker configs known to the caller). */
+export const staticLayers =
+  (broker: BrokerConfig): BrokerLayers =>
+  (name) =>
+    broker.raw[name] !== undefined ? [{ name, value: broker.raw[name]!, source: ConfigSource.STATIC_BROKER_CONFIG }] : [];
+
+/** The broker-level value (dynamic or static property, or the broker default) a topic inherits when it has no override. */
+function inheritedValue(def: TopicConfigDef, layers: BrokerLayers): { value: string | null; source: ConfigSynonym['source'] } {
   for (const syn of def.synonyms) {
-    const set = broker.raw[syn.name];
-    if (set !== undefined) return { value: scaled(syn, set), source: ConfigSource.STATIC_BROKER_CONFIG };
+    const set = layers(syn.name)[0];
+    if (set?.value != null) return { value: scaled(syn, set.value), source: set.source };
   }
   return { value: def.defaultValue, source: ConfigSource.DEFAULT_CONFIG };
 }
 
-function synonymsOf(def: TopicConfigDef, topic: TopicInfo, broker: BrokerConfig): ConfigSynonym[] {
+function synonymsOf(def: TopicConfigDef, topic: TopicInfo, layers: BrokerLayers): ConfigSynonym[] {
   const out: ConfigSynonym[] = [];
   const override = topic.configs[def.name];
   if (override !== undefined) out.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-  for (const syn of def.synonyms) {
-    const set = broker.raw[syn.name];
-    if (set !== undefined) out.push({ name: syn.name, value: set, source: ConfigSource.STATIC_BROKER_CONFIG });
-  }
+  for (const syn of def.synonyms) out.push(...layers(syn.name));
   const withDefault = [...def.synonyms].reverse().find((s) => s.defaultValue !== undefined);
   if (withDefault) out.push({ name: withDefault.name, value: withDefault.defaultValue ?? null, source: ConfigSource.DEFAULT_CONFIG });
   else if (def.synonyms.length === 0) out.push({ name: def.name, value: def.defaultValue, source: ConfigSource.DEFAULT_CONFIG });
   return out;
 }
 
-function describeOne(def: TopicConfigDef, topic: TopicInfo, broker: BrokerConfig): DescribedConfig {
+function describeOne(def: TopicConfigDef, topic: TopicInfo, layers: BrokerLayers): DescribedConfig {
   const override = topic.configs[def.name];
-  const { value, source } = override !== undefined ? { value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG } : inheritedValue(def, broker);
+  const { value, source } = override !== undefined ? { value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG } : inheritedValue(def, layers);
   return {
     name: def.name,
     value,
@@ -71,7 +77,7 @@ function describeOne(def: TopicConfigDef, topic: TopicInfo, broker: BrokerConfig
     isSensitive: false,
     type: def.type,
     documentation: def.doc,
-    synonyms: synonymsOf(def, topic, broker),
+    synonyms: synonymsOf(def, topic, layers),
   };
 }
 
@@ -80,11 +86,11 @@ function describeOne(def: TopicConfigDef, topic: TopicInfo, broker: BrokerConfig
  * `names` (null = all) narrows the list. Overrides with no catalog entry
  * (stored before the catalog knew them) are still shown.
  */
-export function describeTopicConfigs(topic: TopicInfo, broker: BrokerConfig, names: readonly string[] | null = null): DescribedConfig[] {
+export function describeTopicConfigs(topic: TopicInfo, broker: BrokerConfig, names: readonly string[] | null = null, layers: BrokerLayers = staticLayers(broker)): DescribedConfig[] {
   const wanted = names ? new Set(names) : null;
   const out: DescribedConfig[] = [];
   for (const def of topicConfigDefs()) {
-    if (!wanted || wanted.has(def.name)) out.push(describeOne(def, topic, broker));
+    if (!wanted || wanted.has(def.name)) out.push(describeOne(def, topic, layers));
   }
   for (const [name, value] of Object.entries(topic.configs)) {
     if (topicConfigDef(name) || (wanted && !wanted.has(name))) continue;

@@ -49,6 +49,48 @@ export interface GroupDetail extends GroupLagRow {
   lagHistory: Array<{ at: number; lag: number }>;
 }
 
+/** A reassignment in progress and how far its new replicas have caught up (known on the leader's console). */
+export interface ReassignmentRow {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  adding: number[];
+  removing: number[];
+  leader: number;
+  /** The leader's log end when this broker leads the partition (else null: ask the leader's console). */
+  leaderLogEnd: number | null;
+  progress: Array<{ replica: number; inSync: boolean; logEndOffset: number | null }>;
+}
+
+export function reassignmentRows(s: BrokerServices): ReassignmentRow[] {
+  const out: ReassignmentRow[] = [];
+  const self = s.metadata.self().nodeId;
+  for (const t of s.metadata.topics()) {
+    for (let p = 0; p < t.partitions; p++) {
+      const st = s.metadata.partitionState(t.name, p);
+      if (!st || !(st.addingReplicas?.length || st.removingReplicas?.length)) continue;
+      const replica = st.leader === self ? s.replication?.replica(t.name, p) : undefined;
+      const leading = replica?.role === 'leader';
+      const adding = st.addingReplicas ?? [];
+      out.push({
+        topic: t.name,
+        partition: p,
+        replicas: st.replicas,
+        adding,
+        removing: st.removingReplicas ?? [],
+        leader: st.leader,
+        leaderLogEnd: leading ? replica.log.logEndOffset : null,
+        progress: adding.map((r) => {
+          const own = r === self ? s.logs.get(t.name, p)?.logEndOffset : undefined;
+          const seen = leading ? replica.followerLogEnd(r) : -1;
+          return { replica: r, inSync: st.isr.includes(r), logEndOffset: own ?? (seen >= 0 ? seen : null) };
+        }),
+      });
+    }
+  }
+  return out;
+}
+
 const startedAt = Date.now();
 
 export function overview(s: BrokerServices): Overview {

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { BrokerServices } from '../handlers/types';
 import type { BrokerMetrics } from '../metrics/brokerMetrics';
 import { CONSOLE_CSS, CONSOLE_JS, INDEX_HTML } from './assets/page';
-import { groupDetail, latestMessages, overview, topicDetail, topicRows } from './consoleData';
+import { groupDetail, latestMessages, overview, reassignmentRows, topicDetail, topicRows } from './consoleData';
 import { groupLag } from '../metrics/groupLag';
 import { ThroughputSampler } from './sampler';
 
@@ -52,6 +52,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     if (path === '/api/overview') return json(res, overview(services)), true;
     if (path === '/api/topics') return json(res, topicRows(services, sampler)), true;
     if (path === '/api/groups') return json(res, groupLag(services)), true;
+    if (path === '/api/reassignments') return json(res, reassignmentRows(services)), true;
     let m = /^\/api\/topics\/([^/]+)$/.exec(path);
     if (m) return json(res, topicDetail(services, decodeURIComponent(m[1]!))), true;
     m = /^\/api\/topics\/([^/]+)\/messages$/.exec(path);

@@ -1,3 +1,4 @@
+import { brokerLayersOf } from '../admin/dynamicBrokerConfigs';
 import { ErrorCode } from '../../protocol/errors';
 import type { CreatableTopic, CreateTopicsRequest } from '../../protocol/generated/messages/CreateTopicsRequest';
 import type { CreateTopicsResponseInput } from '../../protocol/generated/messages/CreateTopicsResponse';
@@ -94,7 +95,7 @@ function liveBrokerIds(ctx: RequestContext): number[] {
 }
 
 function succeeded(ctx: RequestContext, topic: TopicInfo, id: Buffer, replicationFactor: number): TopicResult {
-  const configs = describeTopicConfigs(topic, ctx.broker.config).map((c) => ({
+  const configs = describeTopicConfigs(topic, ctx.broker.config, null, brokerLayersOf(ctx.broker)).map((c) => ({
     name: c.name,
     value: c.value,
     readOnly: c.readOnly,

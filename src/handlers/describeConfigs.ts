@@ -1,7 +1,8 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeConfigsRequest, DescribeConfigsResource } from '../../protocol/generated/messages/DescribeConfigsRequest';
 import type { DescribeConfigsResponseInput } from '../../protocol/generated/messages/DescribeConfigsResponse';
-import { describeBrokerConfigs } from '../admin/brokerConfigs';
+import { describeBrokerConfigs, describeClusterDefaults } from '../admin/brokerConfigs';
+import { brokerLayersOf } from '../admin/dynamicBrokerConfigs';
 import { isThisBroker, notThisBroker } from '../admin/brokerResource';
 import { ConfigResourceType, ConfigSource, type DescribedConfig } from '../admin/configTypes';
 import { describeTopicConfigs } from '../admin/topicConfigs';
@@ -42,13 +43,21 @@ function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: D
       if (nameProblem) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
       const topic = ctx.broker.metadata.topic(r.resourceName);
       if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.resourceName}`);
-      configs = describeTopicConfigs(topic, ctx.broker.config, r.configurationKeys);
+      configs = describeTopicConfigs(topic, ctx.broker.config, r.configurationKeys, brokerLayersOf(ctx.broker));
       break;
     }
-    case ConfigResourceType.BROKER:
+    case ConfigResourceType.BROKER: {
+      const dynamic = ctx.broker.dynamicConfigs;
+      if (r.resourceName === '' && dynamic) {
+        configs = describeClusterDefaults(dynamic.resource(''), r.configurationKeys);
+        break;
+      }
       if (!isThisBroker(ctx.broker.metadata, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, r.resourceName));
-      configs = describeBrokerConfigs(ctx.broker.config, ctx.broker.metadata.self(), r.configurationKeys);
+      const self = ctx.broker.metadata.self();
+      const dynamicNames = dynamic ? [...Object.keys(dynamic.resource('')), ...Object.keys(dynamic.resource(String(self.nodeId)))] : [];
+      configs = describeBrokerConfigs(ctx.broker.config, self, r.configurationKeys, brokerLayersOf(ctx.broker), dynamicNames);
       break;
+    }
     case ConfigResourceType.BROKER_LOGGER:
       // Brook has a single logger; there are no per-class log levels to list.
       if (!isThisBroker(ctx.broker.metadata, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, r.resourceName));
@@ -60,7 +69,7 @@ function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: D
   return { ...base, errorCode: 0, errorMessage: null, configs: configs.map((c) => toWire(ctx, req, c)) };
 }
 
-/** DescribeConfigs v0+ for topics, this broker and (empty) broker loggers. */
+/** DescribeConfigs v0+ for topics, this broker, the cluster-wide broker defaults (empty name) and (empty) broker loggers. */
 export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsResponseInput> = (ctx, req) => ({
   throttleTimeMs: 0,
   results: req.resources.map((r) => describeResource(ctx, req, r)),

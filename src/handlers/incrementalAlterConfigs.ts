@@ -2,6 +2,7 @@ import type { IncrementalAlterConfigsRequest } from '../../protocol/generated/me
 import type { IncrementalAlterConfigsResponseInput } from '../../protocol/generated/messages/IncrementalAlterConfigsResponse';
 import { alterResource, type AlterResult } from '../admin/alterResource';
 import { planIncremental } from '../admin/alterTopicConfigs';
+import { planBrokerIncremental } from '../admin/alterBrokerConfigs';
 import type { Handler } from './types';
 
 /** IncrementalAlterConfigs v0+: SET / DELETE / APPEND / SUBTRACT on single topic configs. */
@@ -9,7 +10,7 @@ export const handleIncrementalAlterConfigs: Handler<IncrementalAlterConfigsReque
   const responses: AlterResult[] = [];
   for (const r of req.resources) {
     const ops = r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
-    responses.push(await alterResource(ctx, r.resourceType, r.resourceName, ops.length, req.validateOnly, (topic) => planIncremental(ctx.broker, topic, ops)));
+    responses.push(await alterResource(ctx, r.resourceType, r.resourceName, ops.length, req.validateOnly, (topic) => planIncremental(ctx.broker, topic, ops), planBrokerIncremental(ops, (name) => ctx.broker.dynamicConfigs?.layers(name)[0]?.value ?? null)));
   }
   return { throttleTimeMs: 0, responses };
 };

@@ -49,6 +49,8 @@ import { handleCreateAcls } from './createAcls';
 import { handleDescribeAcls } from './describeAcls';
 import { handleDeleteAcls } from './deleteAcls';
 import { handleElectLeaders } from './electLeaders';
+import { handleAlterPartitionReassignments } from './alterPartitionReassignments';
+import { handleListPartitionReassignments } from './listPartitionReassignments';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -122,6 +124,8 @@ const ENTRIES: Entry[] = [
   [ApiKey.DescribeAcls, handleDescribeAcls, 0, 3],
   [ApiKey.DeleteAcls, handleDeleteAcls, 0, 3],
   [ApiKey.ElectLeaders, handleElectLeaders, 0, 2],
+  [ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments, 0, 1],
+  [ApiKey.ListPartitionReassignments, handleListPartitionReassignments, 0, 0],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

@@ -74,6 +74,8 @@ export interface BrokerServices {
   quotas?: import('../security/quota/services').QuotaServices;
   /** SCRAM credentials (src/security/scram), filled in at start. */
   scram?: import('../security/scram/store').ScramCredentialStore;
+  /** Dynamic broker configs (AlterConfigs on BROKER resources), shared through etcd in cluster mode. */
+  dynamicConfigs?: import('../admin/dynamicBrokerConfigs').DynamicBrokerConfigs;
   /** Advertised host/port of this broker per listener name, filled in once every listener is bound. */
   listenerEndpoints?: Map<string, { host: string; port: number }>;
 }

@@ -100,5 +100,11 @@ export async function reconcileLogsAtStart(services: BrokerServices): Promise<vo
     logger.info({ topic }, 'deleting logs of a topic deleted while this broker was down');
     await logs.deleteTopic(topic);
   }
+  // partitions reassigned away from this broker while it was down
+  for (const { topic, partition } of logs.partitions()) {
+    if (hostsReplica(metadata, topic, partition)) continue;
+    logger.info({ topic, partition }, 'deleting the log of a partition moved off this broker while it was down');
+    await logs.deletePartition(topic, partition);
+  }
   for (const topic of metadata.topics()) await createHosted(services, topic, 0, topic.partitions);
 }

@@ -4,6 +4,7 @@ import { clusterConfig } from './etcd/clusterConfig';
 import type { EtcdMetadataService } from './etcd/etcdMetadataService';
 import type { ClusterSecurityStores } from './etcd/securityStores';
 import { LocalMetadataService } from './localMetadataService';
+import { FileBrokerConfigStore, type BrokerConfigStore } from '../config/dynamic/store';
 import type { BrokerIdentity, MetadataService } from './types';
 
 /** The metadata backend the config names: the data-dir file (default) or etcd (`metadata.backend=etcd`). */
@@ -33,4 +34,10 @@ export function isClustered(config: BrokerConfig, customFactory: boolean): boole
 export async function clusterSecurityStores(metadata: MetadataService): Promise<ClusterSecurityStores | null> {
   const etcd = metadata as Partial<Pick<EtcdMetadataService, 'securityStores'>>;
   return typeof etcd.securityStores === 'function' ? etcd.securityStores() : null;
+}
+
+/** Where dynamic broker configs live: etcd (shared by the cluster) or a file in the data dir. */
+export async function openBrokerConfigStore(metadata: MetadataService, dataDir: string): Promise<BrokerConfigStore> {
+  const etcd = metadata as Partial<Pick<EtcdMetadataService, 'brokerConfigStore'>>;
+  return typeof etcd.brokerConfigStore === 'function' ? etcd.brokerConfigStore() : FileBrokerConfigStore.open(dataDir);
 }

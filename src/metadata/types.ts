@@ -44,6 +44,29 @@ export interface PartitionState {
   isr: number[];
   /** Bumps on every change of this record (Kafka's partition epoch). */
   partitionEpoch: number;
+  /**
+   * A reassignment in progress (Kafka's PartitionRegistration): `replicas` is
+   * then the target followed by the replicas being removed; the adding ones
+   * catch up and join the ISR before the controller drops the removing ones.
+   * Absent or empty when none is in progress.
+   */
+  addingReplicas?: number[];
+  removingReplicas?: number[];
+}
+
+/** One partition's answer to AlterPartitionReassignments. */
+export interface ReassignmentResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  message: string | null;
+}
+
+/** One partition of an AlterPartitionReassignments request: the target replicas, or null to cancel. */
+export interface ReassignmentRequest {
+  topic: string;
+  partition: number;
+  replicas: number[] | null;
 }
 
 /** One partition's answer to ElectLeaders. */
@@ -129,6 +152,16 @@ export interface MetadataService {
    * single-broker mode, where every partition is led by its only replica.
    */
   electLeaders?(partitions: ReadonlyArray<{ topic: string; partition: number }>, type: 'preferred' | 'unclean'): Promise<ElectionResult[]>;
+
+  /**
+   * AlterPartitionReassignments: starts (or replaces, or with null replicas
+   * cancels) reassignments; the controller finishes them once the target
+   * replicas are in sync. Absent in single-broker mode.
+   */
+  alterPartitionReassignments?(
+    requests: readonly ReassignmentRequest[],
+    opts: { allowReplicationFactorChange: boolean },
+  ): Promise<ReassignmentResult[]>;
 
   /**
    * Cluster backends, controlled shutdown: stop counting as a live broker so

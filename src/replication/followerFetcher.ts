@@ -10,6 +10,7 @@ import type { Logger } from '../log';
 import type { InterBrokerSecurity } from '../security/interBroker/settings';
 import { BrokerClient, InterBrokerAuthError } from './brokerClient';
 import type { ReplicationConfig } from './config';
+import type { RateLimiter } from './throttle';
 
 const FETCH_VERSION = 12;
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
@@ -33,6 +34,8 @@ export interface FetcherHost {
   security: InterBrokerSecurity | null;
   /** Address of a live broker, null when it is not registered. */
   addressOf(nodeId: number): { host: string; port: number } | null;
+  /** Catch-up traffic (this broker is being added to the partition) and its rate limit; absent = never throttled. */
+  throttle?: { isThrottled(topic: string, partition: number): boolean; limiter: RateLimiter };
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -242,8 +245,20 @@ export class FollowerFetcher {
   /** One Fetch round; false when nothing could be asked (all partitions backing off or truncating). */
   private async fetchOnce(client: BrokerClient): Promise<boolean> {
     const now = Date.now();
-    const ready = [...this.partitions.values()].filter((p) => !p.needsTruncation && p.backoffUntil <= now);
+    const throttle = this.host.throttle;
+    const throttleDelay = throttle?.limiter.delayMs(now) ?? 0;
+    const throttled = (p: Followed) => throttle !== undefined && throttle.limiter.limited && throttle.isThrottled(p.topic, p.partition);
+    const ready = [...this.partitions.values()].filter((p) => {
+      if (p.needsTruncation || p.backoffUntil > now) return false;
+      // over the follower throttle: catch-up partitions sit out until it is paid back; in-sync ones go on
+      if (throttleDelay > 0 && throttled(p)) {
+        p.backoffUntil = now + throttleDelay;
+        return false;
+      }
+      return true;
+    });
     if (ready.length === 0) return false;
+    const allowance = throttle?.limiter.allowance(now) ?? Infinity;
     const sent = new Map<string, { p: Followed; offset: number }>();
     const byTopic = new Map<string, Followed[]>();
     for (const p of ready) {
@@ -267,7 +282,7 @@ export class FollowerFetcher {
           fetchOffset: BigInt(p.log.logEndOffset),
           lastFetchedEpoch: -1,
           logStartOffset: BigInt(p.log.logStartOffset),
-          partitionMaxBytes: cfg.replicaFetchMaxBytes,
+          partitionMaxBytes: throttled(p) ? Math.max(1, Math.min(cfg.replicaFetchMaxBytes, allowance)) : cfg.replicaFetchMaxBytes,
         })),
       })),
       forgottenTopicsData: [],
@@ -281,6 +296,7 @@ export class FollowerFetcher {
         const p = this.partitions.get(k);
         // reassigned or moved on while the fetch was out: this answer is stale
         if (!s || p !== s.p || p.log.logEndOffset !== s.offset) continue;
+        if (r.records && throttled(p)) throttle!.limiter.record(r.records.length);
         await this.exclusive(() => this.applyPartition(p, r.errorCode, r.records, Number(r.highWatermark), Number(r.logStartOffset), s.offset));
       }
     }

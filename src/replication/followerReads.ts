@@ -34,7 +34,13 @@ export async function readForFollower(services: BrokerServices, targets: readonl
     // once per request: a parked fetch re-reads on every wake, and its offset is news only the first time
     // (an abandoned parked fetch must not keep a stopped follower looking caught up or bring it back in sync)
     if (recordProgress) replication.onFollowerFetch(replica, replicaId, t.fetchOffset, Date.now());
-    const limit = Math.min(t.maxBytes, remaining);
+    // a replica being added (reassignment catch-up) is served within the leader throttle; in-sync followers are not
+    const catchUp = replication.throttle.leader.limited && (replica.state.addingReplicas?.includes(replicaId) ?? false);
+    if (catchUp && replication.throttle.leader.delayMs() > 0) {
+      out.push({ target: t, errorCode: 0, log, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark, chunks: [], bytes: 0 });
+      continue;
+    }
+    const limit = Math.min(t.maxBytes, remaining, catchUp ? Math.max(1, replication.throttle.leader.allowance()) : Infinity);
     const logEndOffset = log.logEndOffset;
     const base = { target: t, errorCode: 0, log, logStartOffset: log.logStartOffset, logEndOffset };
     if (t.fetchOffset === logEndOffset || (limit <= 0 && readAny)) {
@@ -44,6 +50,7 @@ export async function readForFollower(services: BrokerServices, targets: readonl
     try {
       const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: logEndOffset, minOneBatch: !readAny });
       remaining -= r.bytes;
+      if (catchUp) replication.throttle.leader.record(r.bytes);
       if (r.bytes > 0) readAny = true;
       out.push({ ...base, highWatermark: log.highWatermark, chunks: r.chunks, bytes: r.bytes });
     } catch (err) {

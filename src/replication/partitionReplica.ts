@@ -57,6 +57,11 @@ export class PartitionReplica {
     return `${this.state.topic}\u0000${this.state.partition}`;
   }
 
+  /** A follower's log end as of its last fetch (the leader's view; -1 before its first fetch or when not leading). */
+  followerLogEnd(replicaId: number): number {
+    return this.followers.get(replicaId)?.logEndOffset ?? -1;
+  }
+
   /** Takes the leader role at `state.leaderEpoch`; followers start as caught up now so none is dropped at once. */
   async becomeLeader(state: PartitionState, now: number): Promise<void> {
     this.state = state;

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { ReplicationConfig } from './config';
 import { FollowerFetcher } from './followerFetcher';
 import { PartitionReplica } from './partitionReplica';
+import { ReplicationThrottle } from './throttle';
 import { interBrokerAddress } from '../security/interBroker/address';
 import { interBrokerSecurityOf, type InterBrokerSecurity } from '../security/interBroker/settings';
 
@@ -31,6 +32,8 @@ export class ReplicaManager {
   /** The broker lost its metadata session: it leads nothing until the session is regained. */
   private fenced = false;
   private unsubscribeSession: (() => void) | null = null;
+  /** Rate limits of reassignment catch-up traffic (dynamic broker configs set them). */
+  readonly throttle = new ReplicationThrottle();
   /** ISR changes this broker got accepted as leader, for metrics. */
   isrShrinks = 0;
   isrExpands = 0;
@@ -182,6 +185,10 @@ export class ReplicaManager {
         replica.stop();
         this.replicas.delete(key);
       }
+      // moved off this broker (reassignment): its copy goes, as Kafka's StopReplica with deletion
+      if (await this.services.logs.deletePartition(state.topic, state.partition)) {
+        this.services.logger.info({ topic: state.topic, partition: state.partition, replicas: state.replicas }, 'replica removed from this broker; its log was deleted');
+      }
       return;
     }
     const now = Date.now();
@@ -235,6 +242,10 @@ export class ReplicaManager {
         config: this.config,
         logger: this.services.logger,
         security: this.interBroker,
+        throttle: {
+          limiter: this.throttle.follower,
+          isThrottled: (topic, partition) => this.services.metadata.partitionState(topic, partition)?.addingReplicas?.includes(this.selfId) ?? false,
+        },
         addressOf: (id) => {
           const b = this.services.metadata.brokers().find((x) => x.nodeId === id);
           return b ? interBrokerAddress(b, this.interBroker.listenerName) : null;

@@ -49,6 +49,12 @@ export class BrokerServer {
     this.server.on('error', (err) => services.logger.error({ listener: listener.name, err: err.message }, 'server error'));
   }
 
+  /** New key, certificate or CAs for connections accepted from now on (dynamic broker configs); open ones keep theirs. */
+  updateTls(options: tls.SecureContextOptions): void {
+    if (!(this.server instanceof tls.Server)) return;
+    this.server.setSecureContext(options);
+  }
+
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);

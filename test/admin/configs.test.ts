@@ -96,11 +96,12 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
     expect(v0ByName.get('retention.ms')!.isDefault).to.equal(false);
   });
 
-  it('describes the broker (read-only, secrets hidden), an empty logger list, and refuses unknown resources', async () => {
+  it('describes the broker (static ones read-only, secrets hidden), an empty logger list, and refuses unknown resources', async () => {
     const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1' }] });
     const entries = new Map(res.resources[0].configEntries.map((e) => [e.configName, e]));
-    expect(entries.get('log.retention.hours')).to.include({ configValue: '48', configSource: ConfigSource.STATIC_BROKER_CONFIG, readOnly: true });
-    expect(entries.get('num.partitions')).to.include({ configValue: '1', configSource: ConfigSource.DEFAULT_CONFIG });
+    // log defaults may be changed at runtime (dynamic broker configs); num.partitions may not
+    expect(entries.get('log.retention.hours')).to.include({ configValue: '48', configSource: ConfigSource.STATIC_BROKER_CONFIG, readOnly: false });
+    expect(entries.get('num.partitions')).to.include({ configValue: '1', configSource: ConfigSource.DEFAULT_CONFIG, readOnly: true });
     expect(entries.get('ssl.keystore.password')).to.include({ configValue: null, isSensitive: true });
     expect(entries.get('listeners')!.configValue).to.equal(`PLAINTEXT://127.0.0.1:${broker.port}`);
 
@@ -119,7 +120,8 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       [BROKER, ErrorCode.INVALID_REQUEST, 0],
       [TOPIC, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 0],
       [32, ErrorCode.INVALID_REQUEST, 0],
-      [BROKER, 0, 1],
+      // the empty name is the cluster-wide dynamic default, which sets nothing here
+      [BROKER, 0, 0],
     ]);
   });
 
@@ -199,7 +201,7 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       { type: TOPIC, name: 'cfg', ops: [{ name: 'retention.ms', configOperation: AlterConfigOp.SET, value: '-2' }] },
       { type: TOPIC, name: 'cfg', ops: [{ name: 'retention.ms', configOperation: AlterConfigOp.SET, value: '1' }, { name: 'retention.ms', configOperation: AlterConfigOp.DELETE, value: null }] },
       { type: TOPIC, name: 'cfg', ops: [{ name: 'compression.type', configOperation: AlterConfigOp.SET, value: 'brotli' }] },
-      { type: BROKER, name: '1', ops: [{ name: 'log.retention.ms', configOperation: AlterConfigOp.SET, value: '1' }] },
+      { type: BROKER, name: '1', ops: [{ name: 'num.partitions', configOperation: AlterConfigOp.SET, value: '3' }] },
       { type: BROKER_LOGGER, name: '1', ops: [{ name: 'kafka.server', configOperation: AlterConfigOp.SET, value: 'DEBUG' }] },
       { type: TOPIC, name: 'nope', ops: [] },
     ]);
@@ -210,7 +212,7 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       ErrorCode.INVALID_CONFIG, // below -1
       ErrorCode.INVALID_REQUEST, // same key twice
       ErrorCode.INVALID_CONFIG, // not a codec
-      ErrorCode.INVALID_REQUEST, // static broker configs
+      ErrorCode.INVALID_REQUEST, // read-only broker configs
       ErrorCode.INVALID_REQUEST, // no loggers
       ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
     ]);

@@ -32,6 +32,8 @@ describe('admin: every version of every admin API', () => {
     ApiKey.DescribeCluster,
     ApiKey.DescribeLogDirs,
     ApiKey.OffsetForLeaderEpoch,
+    ApiKey.AlterPartitionReassignments,
+    ApiKey.ListPartitionReassignments,
   ];
 
   it('advertises the full spec range of each admin API in ApiVersions', async () => {
@@ -90,6 +92,15 @@ describe('admin: every version of every admin API', () => {
     [ApiKey.OffsetForLeaderEpoch]: {
       build: () => ({ topics: [{ topic: 'fixed', partitions: [{ partition: 1, leaderEpoch: 0 }] }] }),
       firstError: (r) => r.topics[0].partitions[0].errorCode,
+    },
+    // a single broker: its own id is the one assignment it can take, and no reassignment is ever in progress
+    [ApiKey.AlterPartitionReassignments]: {
+      build: () => ({ timeoutMs: 5000, allowReplicationFactorChange: true, topics: [{ name: 'fixed', partitions: [{ partitionIndex: 0, replicas: [broker.config.nodeId] }] }] }),
+      firstError: (r) => (r.errorCode !== 0 ? r.errorCode : r.responses[0].partitions[0].errorCode),
+    },
+    [ApiKey.ListPartitionReassignments]: {
+      build: () => ({ timeoutMs: 5000, topics: null }),
+      firstError: (r) => (r.topics.length === 0 ? r.errorCode : -100),
     },
   };
 

@@ -11,8 +11,10 @@ import { topicCommands } from './topics';
 import { aclCommands } from './acls';
 import { quotaCommands } from './quotas';
 import { clusterCommands } from './cluster';
+import { reassignCommands } from './reassign';
+import { brokerConfigCommands } from './brokerConfigs';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands];
+const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

@@ -18,6 +18,7 @@ export const INDEX_HTML = `<!doctype html>
     <a href="#/" data-nav="overview">Overview</a>
     <a href="#/topics" data-nav="topics">Topics</a>
     <a href="#/groups" data-nav="groups">Consumer groups</a>
+    <a href="#/cluster" data-nav="cluster">Cluster</a>
   </nav>
   <span id="status" data-testid="status">connecting…</span>
 </header>
@@ -141,7 +142,29 @@ function lagChart(history) {
   return svg;
 }
 
+function catchUp(r) {
+  return r.progress.map(function (p) {
+    if (p.inSync) return p.replica + ': in sync';
+    if (p.logEndOffset === null || r.leaderLogEnd === null) return p.replica + ': catching up (progress on broker ' + r.leader + ')';
+    var pct = r.leaderLogEnd > 0 ? Math.floor((100 * p.logEndOffset) / r.leaderLogEnd) : 100;
+    return p.replica + ': ' + fmtNum(p.logEndOffset) + ' / ' + fmtNum(r.leaderLogEnd) + ' (' + pct + '%)';
+  }).join(', ');
+}
+
 var pages = {
+  cluster: function () {
+    return Promise.all([api('overview'), api('reassignments')]).then(function (r) {
+      var o = r[0], moves = r[1];
+      return [
+        el('h2', { text: 'Cluster ' + o.clusterId }),
+        table('brokers', ['Node', 'Host', 'Port'], o.brokers.map(function (b) { return [b.nodeId, b.host, b.port]; }), [true, false, true]),
+        el('h2', { text: 'Reassignments in progress' }),
+        table('reassignments', ['Topic', 'Partition', 'Replicas', 'Adding', 'Removing', 'Leader', 'Catch-up'], moves.map(function (m) {
+          return [link('#/topics/' + encodeURIComponent(m.topic), m.topic), m.partition, m.replicas.join(','), m.adding.join(','), m.removing.join(','), m.leader, catchUp(m)];
+        }), [false, true, false, false, false, true, false]),
+      ];
+    });
+  },
   overview: function () {
     return Promise.all([api('overview'), api('topics'), api('groups')]).then(function (r) {
       var o = r[0], topics = r[1], groups = r[2];
@@ -231,6 +254,7 @@ function route() {
   if (parts[0] === 'topics') return { nav: 'topics', render: pages.topics };
   if (parts[0] === 'groups' && parts[1]) return { nav: 'groups', render: function () { return pages.group(parts[1]); } };
   if (parts[0] === 'groups') return { nav: 'groups', render: pages.groups };
+  if (parts[0] === 'cluster') return { nav: 'cluster', render: pages.cluster };
   return { nav: 'overview', render: pages.overview };
 }
 

@@ -4,6 +4,7 @@ import type { MetadataEvent } from '../types';
 import type { ClusterConfig } from './clusterConfig';
 import type { EtcdMetadataService } from './etcdMetadataService';
 import { encodePartition } from './layout';
+import { completeReassignment, reassigning } from '../controller/reassignment';
 
 /**
  * The cluster controller: at most one broker holds the `controller` key,
@@ -108,14 +109,16 @@ export class EtcdController {
       const policy = unclean === undefined ? this.policy : { ...this.policy, uncleanLeaderElection: unclean === 'true' };
       for (const s of states) {
         if (!s) continue;
-        const next = reconcilePartition(s, live, policy);
+        const reconciled = reconcilePartition(s, live, policy);
+        // a reassignment whose target replicas are all in sync completes in the same write
+        const next = completeReassignment(reconciled ?? s, live) ?? reconciled;
         if (!next) continue;
         const key = keys.partition(s.topic, s.partition);
         const modRev = cache.modRevisions.get(key);
         if (modRev === undefined) continue;
         this.logger.info(
           { topic: s.topic, partition: s.partition, leader: next.leader, was: s.leader, isr: next.isr, leaderEpoch: next.leaderEpoch },
-          next.leader === -1 ? 'partition offline' : 'partition state changed',
+          next.leader === -1 ? 'partition offline' : reassigning(s) && !reassigning(next) ? 'reassignment completed' : 'partition state changed',
         );
         writes.push(
           client

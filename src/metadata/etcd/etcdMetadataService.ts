@@ -10,6 +10,8 @@ import {
   type BrokerIdentity,
   type CreateTopicOptions,
   type ElectionResult,
+  type ReassignmentRequest,
+  type ReassignmentResult,
   type MetadataListener,
   type MetadataService,
   type PartitionState,
@@ -24,6 +26,9 @@ import type { MetadataCache } from './metadataCache';
 import { openSecurityStores, type ClusterSecurityStores } from './securityStores';
 import { WatchedCache } from './watchedCache';
 import { ensureTopicOnce } from '../changeListeners';
+import { alterReassignments } from './reassignments';
+import { EtcdDocument } from './etcdDocument';
+import { EMPTY_BROKER_CONFIGS, type BrokerConfigStore, type StoredBrokerConfigs } from '../../config/dynamic/store';
 
 export interface EtcdMetadataOptions {
   cluster: ClusterConfig;
@@ -66,6 +71,7 @@ export class EtcdMetadataService implements MetadataService {
   private closed = false;
   private controller: EtcdController | null = null;
   private security: Promise<ClusterSecurityStores> | null = null;
+  private brokerConfigs: Promise<EtcdDocument<StoredBrokerConfigs>> | null = null;
   private readonly logger: Logger;
 
   private constructor(private readonly opts: EtcdMetadataOptions) {
@@ -379,6 +385,11 @@ export class EtcdMetadataService implements MetadataService {
     return result(ErrorCode.REQUEST_TIMED_OUT, `partition ${topic}-${partition} kept changing`);
   }
 
+  /** Starts, replaces or cancels reassignments (etcd/reassignments.ts); the controller completes them. */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[], opts: { allowReplicationFactorChange: boolean }): Promise<ReassignmentResult[]> {
+    return this.guarded(() => alterReassignments(this.internals, requests, this.liveBrokerIds(), opts));
+  }
+
   /**
    * A partition this broker's watch has not delivered yet may still exist: a
    * change on another broker is acknowledged there before this broker's watch
@@ -416,6 +427,12 @@ export class EtcdMetadataService implements MetadataService {
   securityStores(): Promise<ClusterSecurityStores> {
     this.security ??= openSecurityStores(this.client, this.keys.root, this.logger.child({ component: 'security-store' }));
     return this.security;
+  }
+
+  /** Dynamic broker configs of the whole cluster in one etcd key (`configs/brokers`); closed with this service. */
+  brokerConfigStore(): Promise<BrokerConfigStore> {
+    this.brokerConfigs ??= EtcdDocument.open<StoredBrokerConfigs>(this.client, `${this.keys.root}configs/brokers`, EMPTY_BROKER_CONFIGS, this.logger.child({ component: 'broker-configs' }));
+    return this.brokerConfigs;
   }
 
   /** etcd being unreachable is not a Kafka-level refusal; it maps to a retriable error at the edge. */
@@ -465,6 +482,7 @@ export class EtcdMetadataService implements MetadataService {
     this.controller?.stop();
     await this.sync?.close();
     await this.security?.then((st) => st.close()).catch(() => undefined);
+    await this.brokerConfigs?.then((d) => d.close()).catch(() => undefined);
     await this.registration?.close();
     this.client.close();
   }

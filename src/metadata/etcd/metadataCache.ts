@@ -9,7 +9,7 @@ export interface KeyChange {
 }
 
 function samePartition(a: PartitionState, b: PartitionState): boolean {
-  return a.leader === b.leader && a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.isr.join() === b.isr.join() && a.replicas.join() === b.replicas.join();
+  return a.leader === b.leader && a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.isr.join() === b.isr.join() && a.replicas.join() === b.replicas.join() && String(a.addingReplicas ?? '') === String(b.addingReplicas ?? '') && String(a.removingReplicas ?? '') === String(b.removingReplicas ?? '');
 }
 
 function sameConfigs(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -1,4 +1,5 @@
 import { startTestBroker, type TestBroker } from '../../helpers/broker';
+import type { StartBrokerOptions } from '../../../src/broker';
 import { startEtcd, type TestEtcd } from '../../helpers/etcd';
 import { tempDataDir } from '../../helpers/tempDir';
 
@@ -54,10 +55,10 @@ export class EtcdTestCluster {
   }
 
   /** Starts (or restarts, on the same data dir) broker `nodeId`. */
-  async startBroker(nodeId: number, config: Record<string, string> = {}): Promise<TestBroker> {
+  async startBroker(nodeId: number, config: Record<string, string> = {}, opts: Pick<StartBrokerOptions, 'metricsPort' | 'console'> = {}): Promise<TestBroker> {
     let dir = this.dataDirs.get(nodeId);
     if (!dir) this.dataDirs.set(nodeId, (dir = tempDataDir(`brook-node${nodeId}-`)));
-    const b = await startTestBroker({ dataDir: dir, config: { ...this.configFor(nodeId), ...config } });
+    const b = await startTestBroker({ ...opts, dataDir: dir, config: { ...this.configFor(nodeId), ...config } });
     this.brokers.set(nodeId, b);
     return b;
   }

@@ -1,8 +1,12 @@
-import type { Segment } from './segment';
 import { checkBatch, plausibleBatchSize } from './batch';
 import { BATCH } from '../protocol/records/batchHeader';
 
 const CHUNK = 8 * 1024 * 1024;
+
+/** What a scan reads from: a segment, or anything shaped like one. */
+export interface BatchSource {
+  read(position: number, length: number): Promise<Buffer>;
+}
 
 export interface ScannedBatch {
   /** Buffer holding the batch at `offsetInBuf`. */
@@ -27,7 +31,7 @@ export interface ScanEnd {
  * The visitor returns false to stop early.
  */
 export async function scanBatches(
-  seg: Segment,
+  seg: BatchSource,
   from: number,
   limit: number,
   verify: boolean,

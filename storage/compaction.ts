@@ -121,13 +121,14 @@ async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: Compact
   const next = new Segment(seg.dir, seg.baseOffset, sfs, ctx.pool, seg.createdAt);
   let pos = 0;
   for (const b of outputs) {
-    next.trackBatch(pos, batchBaseOffset(b, 0), batchLastOffset(b, 0), batchMaxTimestamp(b, 0), b.length, ctx.config.indexIntervalBytes);
+    next.loadBatch(pos, batchBaseOffset(b, 0), batchLastOffset(b, 0), batchMaxTimestamp(b, 0), b.length, ctx.config.indexIntervalBytes);
     pos += b.length;
   }
   // offsets past the last kept record stay consumed: the next segment starts where the old one ended
-  next.nextOffset = seg.nextOffset;
+  next.consumeOffsetsTo(seg.nextOffset);
+  next.markFlushed(next.size);
   // markers are never cleaned away, so the segment's aborted-transaction entries stay as they are
-  next.txnIndex = seg.txnIndex;
+  next.replaceTxnIndex(seg.txnIndex);
   // stale indexes must not survive next to the new log if we crash between the rename and the rewrite
   for (const p of [seg.indexPath, seg.timeIndexPath]) {
     await sfs.unlink(p).catch(() => undefined);

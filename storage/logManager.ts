@@ -3,7 +3,8 @@ import { DEFAULT_LOG_CONFIG, mergeConfig, type LogConfig } from './config';
 import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
 import { HandlePool } from './handlePool';
 import { silentLogger, type StorageLogger } from './logger';
-import { PartitionLog } from './partitionLog';
+import { PartitionLog, type PartitionLogContext } from './partitionLog';
+import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 
@@ -18,6 +19,8 @@ export interface LogManagerOptions {
   /** Read handles of closed segments kept open at most, and closed after this idle time. */
   maxOpenSegmentHandles?: number;
   idleHandleMs?: number;
+  /** producer.id.expiration.ms of every log's producer state (default Kafka's 24 h). */
+  producerExpirationMs?: number;
 }
 
 /** Partition directory name `<topic>-<partition>`; topic names may contain '-', the partition never does. */
@@ -44,6 +47,8 @@ export class LogManager {
   private timer: NodeJS.Timeout | null = null;
   private maintenance: Promise<void> | null = null;
   private readonly schedulerIntervalMs: number;
+  /** Shared by every log this manager opens; changed in place by setProducerExpirationMs. */
+  private readonly producerState: ProducerStateConfig;
 
   constructor(opts: LogManagerOptions) {
     this.dataDir = opts.dataDir;
@@ -52,6 +57,38 @@ export class LogManager {
     this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, opts.defaults);
     this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? 1024, opts.idleHandleMs ?? 60_000);
     this.schedulerIntervalMs = opts.schedulerIntervalMs ?? 1000;
+    this.producerState = { expirationMs: opts.producerExpirationMs ?? PRODUCER_EXPIRATION_MS };
+  }
+
+  /** producer.id.expiration.ms for the producer state of every log, open now or later. */
+  setProducerExpirationMs(ms: number): void {
+    this.producerState.expirationMs = ms;
+  }
+
+  /** Drops producers idle past producer.id.expiration.ms from every loaded producer state; returns how many. */
+  expireIdleProducers(now = Date.now()): number {
+    let n = 0;
+    for (const log of this.logs.values()) n += log.producerState.expire(now);
+    return n;
+  }
+
+  /**
+   * After a crash, loads the producer state of every log whose transaction
+   * index needs a rebuild and that has roll snapshots (so each load replays
+   * about one segment), one log at a time: the indexes and snapshots are
+   * whole again before the logs roll on. Meant to run in the background.
+   */
+  async rebuildProducerStateAfterCrash(): Promise<number> {
+    let n = 0;
+    for (const log of [...this.logs.values()]) {
+      if (log.isClosed) continue;
+      try {
+        if (await log.producerState.rebuildIfCrashed()) n++;
+      } catch (err) {
+        this.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'producer state rebuild after a crash failed; retried on first use');
+      }
+    }
+    return n;
   }
 
   get openSegmentHandles(): number {
@@ -78,7 +115,7 @@ export class LogManager {
       }
       const parsed = parsePartitionDir(name);
       if (!parsed || !(await this.sfs.isDirectory(full))) continue;
-      const log = await PartitionLog.load(parsed.topic, parsed.partition, full, this.defaults, this.context(), clean);
+      const log = await PartitionLog.load(parsed.topic, parsed.partition, full, this.defaults, this.context(), clean, true);
       this.logs.set(key(parsed.topic, parsed.partition), log);
     }
     // from here on a crash is unclean until close() writes the marker again
@@ -206,8 +243,8 @@ export class LogManager {
     }
   }
 
-  private context(): { sfs: StorageFs; pool: HandlePool; logger: StorageLogger } {
-    return { sfs: this.sfs, pool: this.pool, logger: this.logger };
+  private context(): PartitionLogContext {
+    return { sfs: this.sfs, pool: this.pool, logger: this.logger, producerState: this.producerState };
   }
 }
 

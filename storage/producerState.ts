@@ -1,4 +1,6 @@
 import { ErrorCode } from '../protocol/errors';
+import { ATTR, BATCH } from '../protocol/records/batchHeader';
+import type { AbortedTxn } from './txnIndex';
 
 /** Batches remembered per producer for retries: Kafka clients keep at most 5 requests in flight. */
 export const RETAINED_BATCHES = 5;
@@ -168,4 +170,55 @@ export class ProducerStateTable {
   restore(entry: ProducerEntry): void {
     this.producers.set(entry.producerId, entry);
   }
+}
+
+/**
+ * Replays one stored batch header into the table. Returns the aborted
+ * transaction an abort marker closed (null for anything else).
+ */
+export function applyBatch(table: ProducerStateTable, buf: Buffer, pos: number): AbortedTxn | null {
+  const producerId = buf.readBigInt64BE(pos + BATCH.PRODUCER_ID);
+  if (producerId < 0n) return null;
+  const epoch = buf.readInt16BE(pos + BATCH.PRODUCER_EPOCH);
+  const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
+  const baseOffset = Number(buf.readBigInt64BE(pos + BATCH.BASE_OFFSET));
+  const delta = buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA);
+  const ts = Number(buf.readBigInt64BE(pos + BATCH.MAX_TIMESTAMP));
+  if (attrs & ATTR.CONTROL) return applyMarker(table, producerId, epoch, isAbortMarker(buf, pos), baseOffset, ts);
+  const firstSeq = buf.readInt32BE(pos + BATCH.BASE_SEQUENCE);
+  const batch = { firstSeq, lastSeq: lastSequenceOf(firstSeq, delta), baseOffset, lastOffset: baseOffset + delta, written: null };
+  table.record(producerId, epoch, batch, ts);
+  const entry = table.get(producerId)!;
+  if (attrs & ATTR.TRANSACTIONAL && entry.txnFirstOffset < 0) entry.txnFirstOffset = baseOffset;
+  return null;
+}
+
+/** Control record key: int16 version, int16 type (0 = abort, 1 = commit); the first record starts after a length varint and attributes. */
+function isAbortMarker(buf: Buffer, pos: number): boolean {
+  const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+  // record: length varint, attributes int8, timestampDelta varint, offsetDelta varint, keyLength varint, key
+  let p = pos + BATCH.RECORDS;
+  const end = pos + size;
+  for (let field = 0; field < 5 && p < end; field++) {
+    if (field === 1) {
+      p++;
+      continue;
+    }
+    while (p < end && buf[p]! & 0x80) p++;
+    p++;
+  }
+  return p + 4 <= end ? buf.readInt16BE(p + 2) === 0 : false;
+}
+
+/**
+ * A commit/abort marker at `markerOffset` closes the producer's transaction on
+ * this partition. For an abort of an open transaction, returns its index entry
+ * (with the LSO right after the marker).
+ */
+export function applyMarker(table: ProducerStateTable, producerId: bigint, epoch: number, abort: boolean, markerOffset: number, ts: number): AbortedTxn | null {
+  const entry = table.bumpEpoch(producerId, epoch, ts);
+  const firstOffset = entry.txnFirstOffset;
+  entry.txnFirstOffset = -1;
+  if (!abort || firstOffset < 0) return null;
+  return { producerId, firstOffset, lastOffset: markerOffset, lastStableOffset: table.lastStableOffset(markerOffset + 1) };
 }

@@ -90,7 +90,7 @@ export async function recoverPartition(
       if (!loaded) note(`rebuilding missing or damaged index of segment ${seg.name}`, { segment: seg.name });
     }
     if (!loaded) {
-      seg.resetIndexes();
+      seg.forget();
       let offsetProblem: string | undefined;
       const end = await scanBatches(seg, 0, fileSize, true, (b) => {
         const baseOffset = batchBaseOffset(b.buf, b.offsetInBuf);
@@ -100,7 +100,7 @@ export async function recoverPartition(
           offsetProblem = `batch at position ${b.position} has offset ${baseOffset}, expected >= ${minBase}`;
           return false;
         }
-        seg.trackBatch(b.position, baseOffset, lastOffset, batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+        seg.loadBatch(b.position, baseOffset, lastOffset, batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
         return true;
       });
       scanned = true;
@@ -113,8 +113,11 @@ export async function recoverPartition(
           segment: seg.name,
         });
         dropRest = true;
+        seg.markFlushed(goodEnd);
       }
     }
+    // below the recovery point (or after a clean shutdown) the segment was fsynced before it was left
+    if (base < recoveryPoint) seg.markFlushed(seg.size);
     if (seg.isEmpty() && segments.length > 0 && !isLast && !dropRest) {
       // an empty closed segment (crash right after a roll, or fully compacted) carries nothing
       seg.markDeleted();
@@ -124,7 +127,7 @@ export async function recoverPartition(
     }
     // a torn tail or anything at/after the recovery point may lack abort entries: producer-state replay rebuilds them
     const active = isLast || dropRest;
-    seg.txnIndex = await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, base < recoveryPoint && !dropRest, active);
+    seg.replaceTxnIndex(await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, base < recoveryPoint && !dropRest, active));
     if (!seg.txnIndex.trusted && base < recoveryPoint && !dropRest) note(`transaction index of segment ${seg.name} missing or damaged; rebuilt on first use`, { segment: seg.name });
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
     segments.push(seg);
@@ -162,18 +165,8 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
     const head = await seg.read(e.position, 8);
     if (head.length < 8 || batchBaseOffset(head, 0) !== seg.baseOffset + e.relativeOffset) return false;
   }
-  seg.resetIndexes();
-  seg.index = index;
-  seg.timeIndex = timeIndex;
-  const lastTime = timeIndex.lastEntry();
-  if (lastTime) {
-    seg.maxTimestamp = lastTime.timestamp;
-    seg.offsetOfMaxTimestamp = seg.baseOffset + lastTime.relativeOffset;
-  }
-  const lastEntry = index.lastEntry();
-  const start = lastEntry ? lastEntry.position : 0;
-  seg.size = start;
-  seg.nextOffset = lastEntry ? seg.baseOffset + lastEntry.relativeOffset : seg.baseOffset;
+  seg.restoreIndexes(index, timeIndex);
+  const start = seg.size;
   let bad = false;
   const end = await scanBatches(seg, start, fileSize, true, (b) => {
     const baseOffset = batchBaseOffset(b.buf, b.offsetInBuf);
@@ -181,7 +174,7 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
       bad = true;
       return false;
     }
-    seg.trackBatch(b.position, baseOffset, batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+    seg.loadBatch(b.position, baseOffset, batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
     return true;
   });
   return !bad && end.problem === undefined && seg.size === fileSize;

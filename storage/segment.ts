@@ -3,7 +3,9 @@ import type { HandlePool, PooledHandle } from './handlePool';
 import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
 import { SegmentTxnIndex, TXN_INDEX_SUFFIX } from './txnIndex';
-import { O_DSYNC, O_RDWR_CREATE, readFully, type StorageFs } from './fs';
+import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, type StorageFs } from './fs';
+import { scanBatches } from './batchScanner';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 
 export const NO_TIMESTAMP = -1;
 
@@ -19,32 +21,43 @@ export function segmentFileName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');
 }
 
+/** A broken segment invariant: a bug in the caller, never bad input (that is refused before it gets here). */
+function invariant(ok: boolean, segment: Segment, what: string): asserts ok {
+  if (!ok) throw new Error(`segment ${segment.logPath}: invariant violated: ${what}`);
+}
+
 /**
  * One segment of a partition log: a `.log` file of record batches exactly as
- * appended, plus its in-memory sparse indexes. Every use of the file
- * descriptor goes through acquire/release so that the handle pool, retention
- * and compaction can close or replace the segment without pulling the
- * descriptor out from under a read or an fsync in flight.
+ * appended, plus its in-memory sparse indexes. The segment owns its positions:
+ *
+ *   flushedSize <= size <= writtenEnd,   baseOffset <= nextOffset
+ *
+ * `writtenEnd` is what was handed to writes (reserve), `size` what is
+ * published (whole batches readers may see), `flushedSize` what is known
+ * durable. Every use of the file descriptor goes through acquire/release so
+ * that the handle pool, retention and compaction can close or replace the
+ * segment without pulling the descriptor out from under a read or an fsync in
+ * flight.
  */
 export class Segment implements PooledHandle {
-  readers = 0;
   lastUsed = 0;
-  /** Bytes of whole, written batches; readers never look past this. */
-  size = 0;
-  /** Offset after the last batch in this segment. */
-  nextOffset: number;
-  index = new OffsetIndex();
-  timeIndex = new TimeIndex();
-  /** Aborted transactions whose abort marker is in this segment. */
-  txnIndex = new SegmentTxnIndex();
-  maxTimestamp = NO_TIMESTAMP;
-  offsetOfMaxTimestamp = -1;
-  bytesSinceIndexEntry = 0;
   /** Wall-clock time the segment was created (or loaded), for segment.ms. */
-  createdAt: number;
-  /** The active segment keeps its descriptor open and out of the pool. */
-  pinned = false;
-  deleted = false;
+  readonly createdAt: number;
+  private users = 0;
+  private published = 0;
+  private reservedEnd = 0;
+  private durable = 0;
+  private next: number;
+  private offsetIndex = new OffsetIndex();
+  private timeIdx = new TimeIndex();
+  /** Aborted transactions whose abort marker is in this segment. */
+  private txnIdx = new SegmentTxnIndex();
+  private maxTs = NO_TIMESTAMP;
+  private offsetOfMaxTs = -1;
+  private bytesSinceIndexEntry = 0;
+  private isPinned = false;
+  private isDeleted = false;
+  private isDsync = false;
   private fd = -1;
   private opening: Promise<number> | null = null;
 
@@ -55,7 +68,7 @@ export class Segment implements PooledHandle {
     private readonly pool: HandlePool,
     now = Date.now(),
   ) {
-    this.nextOffset = baseOffset;
+    this.next = baseOffset;
     this.createdAt = now;
   }
 
@@ -75,16 +88,216 @@ export class Segment implements PooledHandle {
     return path.join(this.dir, `${this.name}${TXN_INDEX_SUFFIX}`);
   }
 
-  isEmpty(): boolean {
-    return this.size === 0;
+  /** Reads in flight (PooledHandle): the descriptor is only closed when this is 0. */
+  get readers(): number {
+    return this.users;
+  }
+  /** Bytes of whole, published batches; readers never look past this. */
+  get size(): number {
+    return this.published;
+  }
+  /** End of the bytes handed to writes, published or not. */
+  get writtenEnd(): number {
+    return this.reservedEnd;
+  }
+  /** Bytes known to be on stable storage. */
+  get flushedSize(): number {
+    return this.durable;
+  }
+  /** Offset after the last batch in this segment. */
+  get nextOffset(): number {
+    return this.next;
+  }
+  get index(): OffsetIndex {
+    return this.offsetIndex;
+  }
+  get timeIndex(): TimeIndex {
+    return this.timeIdx;
+  }
+  get txnIndex(): SegmentTxnIndex {
+    return this.txnIdx;
+  }
+  get maxTimestamp(): number {
+    return this.maxTs;
+  }
+  get offsetOfMaxTimestamp(): number {
+    return this.offsetOfMaxTs;
+  }
+  /** The active segment keeps its descriptor open and out of the pool. */
+  get pinned(): boolean {
+    return this.isPinned;
+  }
+  get deleted(): boolean {
+    return this.isDeleted;
+  }
+  /** Whether the open descriptor was opened with O_DSYNC (every completed write is durable). */
+  get dsync(): boolean {
+    return this.isDsync;
   }
 
-  /** Whether the open descriptor was opened with O_DSYNC (every completed write is durable). */
-  dsync = false;
+  isEmpty(): boolean {
+    return this.published === 0;
+  }
+
+  /** Replaces the transaction index (loaded from its file, or emptied for a rebuild from the log). */
+  replaceTxnIndex(idx: SegmentTxnIndex): void {
+    this.txnIdx = idx;
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /** Hands the next `bytes` of the file to a write; returns where it starts. */
+  reserve(bytes: number): number {
+    invariant(!this.isDeleted, this, 'write reserved in a deleted segment');
+    const start = this.reservedEnd;
+    this.reservedEnd += bytes;
+    return start;
+  }
+
+  /** Writes `bufs` at `position`, inside a reservation. */
+  async write(bufs: Buffer[], position: number): Promise<void> {
+    invariant(position >= this.published && position <= this.reservedEnd, this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
+    const fd = await this.acquire();
+    try {
+      await writeFully(this.sfs, fd, bufs, position);
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Publishes one written batch at `position` (the end of what is published):
+   * sparse index entries every `indexIntervalBytes`, running max timestamp.
+   */
+  publishBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
+    invariant(position + size <= this.reservedEnd, this, `batch at ${position} (+${size}) published past the written end ${this.reservedEnd}`);
+    this.track(position, baseOffset, lastOffset, maxTimestamp, size, indexIntervalBytes);
+  }
+
+  /** Accounts a batch already in the file (recovery scans, rewritten segments). */
+  loadBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
+    this.track(position, baseOffset, lastOffset, maxTimestamp, size, indexIntervalBytes);
+    this.reservedEnd = this.published;
+  }
+
+  private track(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
+    invariant(position === this.published, this, `batch at ${position}, published end is ${this.published}`);
+    invariant(baseOffset >= this.next && lastOffset >= baseOffset, this, `batch ${baseOffset}..${lastOffset} after next offset ${this.next}`);
+    if (maxTimestamp > this.maxTs) {
+      this.maxTs = maxTimestamp;
+      this.offsetOfMaxTs = lastOffset;
+    }
+    if (this.bytesSinceIndexEntry >= indexIntervalBytes) {
+      this.offsetIndex.append(baseOffset - this.baseOffset, position);
+      if (this.maxTs !== NO_TIMESTAMP) this.timeIdx.maybeAppend(this.maxTs, this.offsetOfMaxTs - this.baseOffset, position);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += size;
+    this.published = position + size;
+    this.next = lastOffset + 1;
+  }
+
+  /** Writes that failed are gone (the file was cut back to `size`): later writes start there again. */
+  abandonReservations(): void {
+    this.reservedEnd = this.published;
+  }
+
+  /**
+   * Offsets up to `nextOffset` belong to this segment although no batch here
+   * holds them (compaction removed the last ones): the next segment starts there.
+   */
+  consumeOffsetsTo(nextOffset: number): void {
+    invariant(nextOffset >= this.next, this, `next offset moved back from ${this.next} to ${nextOffset}`);
+    this.next = nextOffset;
+  }
+
+  /** Everything up to `position` is on stable storage. */
+  markFlushed(position: number): void {
+    invariant(position <= this.published, this, `flushed ${position} past the published end ${this.published}`);
+    if (position > this.durable) this.durable = position;
+  }
+
+  /** fdatasync of the file; what was published before it started is durable after. */
+  async sync(): Promise<void> {
+    const upTo = this.published;
+    const fd = await this.acquire();
+    try {
+      await this.sfs.fdatasync(fd);
+    } finally {
+      this.release();
+    }
+    if (!this.isDeleted && upTo <= this.published) this.markFlushed(upTo);
+  }
+
+  // ---------------------------------------------------------------- load, truncate
+
+  /**
+   * Starts from persisted indexes: the batches up to the last offset-index
+   * entry count as published; the caller scans the rest with loadBatch.
+   */
+  restoreIndexes(index: OffsetIndex, timeIndex: TimeIndex): void {
+    this.forget();
+    this.offsetIndex = index;
+    this.timeIdx = timeIndex;
+    const lastTime = timeIndex.lastEntry();
+    if (lastTime) {
+      this.maxTs = lastTime.timestamp;
+      this.offsetOfMaxTs = this.baseOffset + lastTime.relativeOffset;
+    }
+    const lastEntry = index.lastEntry();
+    this.published = this.reservedEnd = lastEntry ? lastEntry.position : 0;
+    this.next = lastEntry ? this.baseOffset + lastEntry.relativeOffset : this.baseOffset;
+  }
+
+  /** Forgets every batch tracked so far (the file is scanned again from the start). */
+  forget(): void {
+    this.offsetIndex = new OffsetIndex();
+    this.timeIdx = new TimeIndex();
+    this.maxTs = NO_TIMESTAMP;
+    this.offsetOfMaxTs = -1;
+    this.bytesSinceIndexEntry = 0;
+    this.published = this.reservedEnd = this.durable = 0;
+    this.next = this.baseOffset;
+  }
+
+  /**
+   * Cuts the file at `position` (a batch boundary at or below the published
+   * end), fsynced, and rebuilds the indexes of what stays. The transaction
+   * index starts over untrusted: the producer-state replay rebuilds it.
+   */
+  async truncateTo(position: number, indexIntervalBytes: number): Promise<void> {
+    invariant(position <= this.published && this.reservedEnd === this.published, this, `truncate to ${position} with ${this.published} published, ${this.reservedEnd} written`);
+    const fd = await this.acquire();
+    try {
+      await this.sfs.ftruncate(fd, position);
+      await this.sfs.fsync(fd);
+    } finally {
+      this.release();
+    }
+    this.forget();
+    this.txnIdx = new SegmentTxnIndex(false);
+    await scanBatches(this, 0, position, false, (b) => {
+      this.loadBatch(b.position, batchBaseOffset(b.buf, b.offsetInBuf), batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, indexIntervalBytes);
+    });
+    invariant(this.published === position, this, `rescan after truncation ended at ${this.published}, not ${position}`);
+    this.durable = position;
+  }
+
+  /** Cuts the file back to the published end (a failed write left partial bytes after it). */
+  async cutUnpublished(): Promise<void> {
+    const fd = await this.acquire();
+    try {
+      await this.sfs.ftruncate(fd, this.published);
+    } finally {
+      this.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- descriptor
 
   /** Opens (creating if needed) and pins the descriptor: used for the active segment and for recovery. */
   async openPinned(): Promise<number> {
-    this.pinned = true;
+    this.isPinned = true;
     this.pool.forget(this);
     return this.ensureOpen();
   }
@@ -95,38 +308,39 @@ export class Segment implements PooledHandle {
    * is already durable and group commit needs no separate fdatasync round trip.
    */
   async reopenPinned(dsync: boolean): Promise<void> {
-    if (this.fd >= 0 && this.dsync === dsync) return;
+    if (this.fd >= 0 && this.isDsync === dsync) return;
     const fd = await this.sfs.open(this.logPath, O_RDWR_CREATE | (dsync ? O_DSYNC : 0));
     const old = this.fd;
     this.fd = fd;
     this.opening = null;
-    this.dsync = dsync;
-    this.pinned = true;
+    this.isDsync = dsync;
+    this.isPinned = true;
     this.pool.forget(this);
     if (old >= 0) this.sfs.close(old).catch(() => undefined);
   }
 
   unpin(): void {
-    this.pinned = false;
+    this.isPinned = false;
     if (this.fd >= 0) this.pool.touch(this);
   }
 
   async acquire(): Promise<number> {
-    if (this.deleted && this.fd < 0) throw new SegmentGoneError(this.name);
-    this.readers++;
+    if (this.isDeleted && this.fd < 0) throw new SegmentGoneError(this.name);
+    this.users++;
     try {
       const fd = await this.ensureOpen();
-      if (!this.pinned) this.pool.touch(this);
+      if (!this.isPinned) this.pool.touch(this);
       return fd;
     } catch (err) {
-      this.readers--;
+      this.users--;
       throw err;
     }
   }
 
   release(): void {
-    this.readers--;
-    if (this.readers === 0 && this.deleted) this.closeHandle();
+    invariant(this.users > 0, this, 'release without acquire');
+    this.users--;
+    if (this.users === 0 && this.isDeleted) this.closeHandle();
   }
 
   /** Reads up to `length` bytes at `position` (fewer only if the file is shorter). */
@@ -141,43 +355,11 @@ export class Segment implements PooledHandle {
     }
   }
 
-  /**
-   * Accounts one batch written at `position`: sparse index entries every
-   * `indexIntervalBytes`, running max timestamp. Header fields only.
-   */
-  trackBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
-    if (maxTimestamp > this.maxTimestamp) {
-      this.maxTimestamp = maxTimestamp;
-      this.offsetOfMaxTimestamp = lastOffset;
-    }
-    if (this.bytesSinceIndexEntry >= indexIntervalBytes) {
-      const rel = baseOffset - this.baseOffset;
-      this.index.append(rel, position);
-      if (this.maxTimestamp !== NO_TIMESTAMP) {
-        this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset, position);
-      }
-      this.bytesSinceIndexEntry = 0;
-    }
-    this.bytesSinceIndexEntry += size;
-    this.size = position + size;
-    this.nextOffset = lastOffset + 1;
-  }
-
-  resetIndexes(): void {
-    this.index = new OffsetIndex();
-    this.timeIndex = new TimeIndex();
-    this.maxTimestamp = NO_TIMESTAMP;
-    this.offsetOfMaxTimestamp = -1;
-    this.bytesSinceIndexEntry = 0;
-    this.size = 0;
-    this.nextOffset = this.baseOffset;
-  }
-
   closeHandle(): void {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    this.dsync = false;
+    this.isDsync = false;
     this.opening = null;
     this.pool.forget(this);
     this.sfs.close(fd).catch(() => undefined);
@@ -185,10 +367,10 @@ export class Segment implements PooledHandle {
 
   /** Final close: waits for nothing, but defers the descriptor close until the last reader is done. */
   markDeleted(): void {
-    this.deleted = true;
-    this.pinned = false;
+    this.isDeleted = true;
+    this.isPinned = false;
     this.pool.forget(this);
-    if (this.readers === 0) this.closeHandle();
+    if (this.users === 0) this.closeHandle();
   }
 
   private ensureOpen(): Promise<number> {

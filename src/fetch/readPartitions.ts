@@ -4,7 +4,6 @@ import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
-import { producerStateOf } from '../../storage/producerStateStore';
 import type { AbortedTxn } from '../../storage/txnIndex';
 import type { TopicInfo } from '../metadata/types';
 import { checkLeader } from '../replication/leadership';
@@ -120,7 +119,7 @@ export async function readPartitions(services: BrokerServices, targets: readonly
 
 /** read_committed: data up to the last stable offset, with the aborted transactions the client must skip. */
 async function readCommittedPartition(t: FetchTarget, log: PartitionLog, limit: number, minOneBatch: boolean): Promise<PartitionRead> {
-  const table = await producerStateOf(log);
+  const table = await log.producerState.table();
   const highWatermark = log.highWatermark;
   const lso = table.lastStableOffset(highWatermark);
   const base = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset: lso };

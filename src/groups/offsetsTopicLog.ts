@@ -4,7 +4,6 @@ import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
 import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
-import { producerStateOf } from '../../storage/producerStateStore';
 import { replayOffsetsLog, type PendingTxnRecords } from './replayOffsetsLog';
 
 export interface OffsetsTopicDeps {
@@ -149,7 +148,7 @@ export class OffsetsTopicLog implements GroupStateLog {
     if (!log) throw new Error(`no replica of ${OFFSETS_TOPIC}-${partition} on this broker`);
     const writes = this.deps.writes;
     if (writes) ReplicatedWrites.ok(writes.check(partition), `${OFFSETS_TOPIC}-${partition} write`);
-    const table = await producerStateOf(log);
+    const table = await log.producerState.table();
     if ((table.get(producerId)?.epoch ?? -1) > producerEpoch) return false;
     const batch = buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),

@@ -1,7 +1,6 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeProducersRequest } from '../../protocol/generated/messages/DescribeProducersRequest';
 import type { DescribeProducersResponseInput } from '../../protocol/generated/messages/DescribeProducersResponse';
-import { producerStateOf } from '../../storage/producerStateStore';
 import { partitionLog } from '../metadata/partitionLogs';
 import type { Handler } from './types';
 import { authorizedTopic } from '../security/acl/check';
@@ -22,7 +21,7 @@ export const handleDescribeProducers: Handler<DescribeProducersRequest, Describe
             if (!info) return { ...none, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             const found = await partitionLog(ctx.broker, info, p);
             if (!found.log) return { ...none, errorCode: found.errorCode };
-            const table = await producerStateOf(found.log);
+            const table = await found.log.producerState.table();
             return {
               ...none,
               errorCode: ErrorCode.NONE,

@@ -4,7 +4,6 @@ import type { ListOffsetsResponseInput } from '../../protocol/generated/messages
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
-import { producerStateOf } from '../../storage/producerStateStore';
 import type { Handler, RequestContext } from './types';
 import { checkLeader } from '../replication/leadership';
 import { authorizedTopic } from '../security/acl/check';
@@ -68,7 +67,7 @@ async function listPartition(ctx: RequestContext, topicName: string, p: ListOffs
   if (!found.log) return answer(p.partitionIndex, found.errorCode, v);
   try {
     // read_committed consumers start "latest" at the last stable offset, below any open transaction
-    const r = p.timestamp === LATEST && readCommitted ? { offset: (await producerStateOf(found.log)).lastStableOffset(found.log.highWatermark), timestamp: -1 } : await lookup(found.log, p.timestamp);
+    const r = p.timestamp === LATEST && readCommitted ? { offset: (await found.log.producerState.table()).lastStableOffset(found.log.highWatermark), timestamp: -1 } : await lookup(found.log, p.timestamp);
     return answer(p.partitionIndex, 0, v, r.offset, r.timestamp, leader.leaderEpoch);
   } catch (err) {
     if (err instanceof StorageError) return answer(p.partitionIndex, err.code, v);

@@ -5,7 +5,6 @@ import type { OffsetForLeaderEpochResponse } from '../../protocol/generated/mess
 import { BATCH } from '../../protocol/records/batchHeader';
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
-import { invalidateProducerState } from '../../storage/producerStateStore';
 import type { Logger } from '../log';
 import type { InterBrokerSecurity } from '../security/interBroker/settings';
 import { BrokerClient, InterBrokerAuthError } from './brokerClient';
@@ -236,7 +235,7 @@ export class FollowerFetcher {
   private async cut(p: Followed, target: number): Promise<void> {
     if (target < p.log.logEndOffset) {
       await p.log.truncateTo(Math.max(target, 0));
-      await invalidateProducerState(p.log, true);
+      await p.log.producerState.invalidate(true);
       this.host.logger.info({ topic: p.topic, partition: p.partition, leader: this.leaderId, logEndOffset: p.log.logEndOffset }, 'follower truncated to the leader');
     }
     p.needsTruncation = false;
@@ -311,7 +310,7 @@ export class FollowerFetcher {
         if (leaderLogStart > fetchOffset) {
           // the leader no longer has what we would need next: start over where it starts
           await p.log.restartAt(leaderLogStart);
-          await invalidateProducerState(p.log, true);
+          await p.log.producerState.invalidate(true);
         } else {
           p.needsTruncation = true;
         }

@@ -1,4 +1,3 @@
-import { invalidateProducerState } from '../../storage/producerStateStore';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import type { BrokerServices } from '../handlers/types';
 import type { MetadataEvent, PartitionState } from '../metadata/types';
@@ -216,7 +215,7 @@ export class ReplicaManager {
         return;
       }
       await this.unfollow(state.topic, state.partition);
-      await invalidateProducerState(replica.log);
+      await replica.log.producerState.invalidate();
       await replica.becomeLeader(state, now);
       this.services.logger.info({ topic: state.topic, partition: state.partition, leaderEpoch: state.leaderEpoch, isr: state.isr, highWatermark: replica.log.highWatermark, logEndOffset: replica.log.logEndOffset }, 'became leader');
       return;
@@ -229,7 +228,7 @@ export class ReplicaManager {
     const wasLeader = replica.role === 'leader';
     replica.becomeFollower(state);
     await this.unfollow(state.topic, state.partition);
-    if (wasLeader || replica.log.logEndOffset > replica.log.highWatermark) await invalidateProducerState(replica.log);
+    if (wasLeader || replica.log.logEndOffset > replica.log.highWatermark) await replica.log.producerState.invalidate();
     if (state.leader !== NO_LEADER) this.fetcherFor(state.leader).add(state.topic, state.partition, replica.log, state.leaderEpoch);
     this.services.logger.info({ topic: state.topic, partition: state.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, logEndOffset: replica.log.logEndOffset }, 'became follower');
   }

@@ -3,7 +3,6 @@ import type { AppendOptions, AppendResult, PartitionLog } from '../../storage';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
 import type { RequestContext } from '../handlers/types';
 import type { TxnServices } from './services';
-import { loadedProducerState, producerStateOf } from '../../storage/producerStateStore';
 
 export type IdempotentAppendResult =
   | { kind: 'appended'; result: AppendResult }
@@ -29,12 +28,12 @@ export async function appendIdempotent(
   opts: AppendOptions & { now: number },
   checkTransaction?: (producerId: bigint, epoch: number) => number,
 ): Promise<IdempotentAppendResult> {
-  let table = (waiting.get(log) ?? 0) === 0 ? loadedProducerState(log) : undefined;
+  let table = (waiting.get(log) ?? 0) === 0 ? log.producerState.loaded : undefined;
   if (!table) {
     // while anyone still waits for the load, later requests wait behind them so the log order is the arrival order
     waiting.set(log, (waiting.get(log) ?? 0) + 1);
     try {
-      table = await producerStateOf(log);
+      table = await log.producerState.table();
     } finally {
       waiting.set(log, waiting.get(log)! - 1);
     }

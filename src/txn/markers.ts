@@ -1,6 +1,6 @@
 import { buildControlBatch } from '../../protocol/records/control';
 import type { PartitionLog } from '../../storage';
-import { producerStateOf, applyMarker } from '../../storage/producerStateStore';
+import { applyMarker } from '../../storage/producerState';
 import type { BrokerServices } from '../handlers/types';
 import { minInsyncFor } from '../replication/config';
 import { awaitReplicated } from '../replication/leadership';
@@ -14,7 +14,7 @@ const MARKER_REPLICATION_TIMEOUT_MS = 30_000;
  * Returns the marker's offset.
  */
 export async function writeTxnMarker(log: PartitionLog, producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, now: number): Promise<number> {
-  const table = await producerStateOf(log);
+  const table = await log.producerState.table();
   const batch = buildControlBatch({ producerId, producerEpoch: epoch, commit, coordinatorEpoch, timestamp: BigInt(now) });
   const res = await log.append(batch, { now, leaderEpoch: 0 });
   applyMarker(table, producerId, epoch, !commit, res.baseOffset, now);

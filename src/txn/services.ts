@@ -1,5 +1,5 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
-import { PRODUCER_EXPIRATION_MS, expireIdleProducers, noteLogsOpened, rebuildAfterCrash, setProducerExpirationMs, snapshotProducerState } from '../../storage/producerStateStore';
+import { PRODUCER_EXPIRATION_MS } from '../../storage/producerStateManager';
 import { ProducerIdAllocator } from './producerIdAllocator';
 import { TXN_ID_EXPIRATION_CHECK_MS, TXN_ID_EXPIRATION_MS, TransactionCoordinator } from './coordinator';
 import { TXN_STATE_TOPIC } from './txnStateLog';
@@ -17,9 +17,8 @@ export interface TxnServices {
 }
 
 export async function startTxnServices(services: BrokerServices): Promise<TxnServices> {
-  const opened = services.logs.partitions().map((p) => p.log);
-  noteLogsOpened(opened);
-  void rebuildAfterCrash(opened);
+  services.logs.setProducerExpirationMs(Number(services.config.raw['producer.id.expiration.ms'] ?? PRODUCER_EXPIRATION_MS));
+  void services.logs.rebuildProducerStateAfterCrash();
   const reserve = services.metadata.reserveProducerIds?.bind(services.metadata);
   const producerIds = reserve ? ProducerIdAllocator.fromBlocks(reserve) : await ProducerIdAllocator.open(services.config.dataDir);
   const coordinator = new TransactionCoordinator(services, producerIds);
@@ -41,11 +40,7 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
         if (moved) void coordinator.setLeader(leads()).catch(() => undefined);
       })
     : () => undefined;
-  setProducerExpirationMs(Number(raw['producer.id.expiration.ms'] ?? PRODUCER_EXPIRATION_MS));
-  const expiry = setInterval(() => {
-    const now = Date.now();
-    for (const { log } of services.logs.partitions()) expireIdleProducers(log, now);
-  }, Number(raw['producer.id.expiration.check.interval.ms'] ?? PRODUCER_EXPIRATION_CHECK_MS));
+  const expiry = setInterval(() => services.logs.expireIdleProducers(), Number(raw['producer.id.expiration.check.interval.ms'] ?? PRODUCER_EXPIRATION_CHECK_MS));
   expiry.unref();
   const txn: TxnServices = {
     producerIds,
@@ -56,7 +51,7 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
       clearInterval(expiry);
       await Promise.all(
         services.logs.partitions().map(({ topic, partition, log }) =>
-          snapshotProducerState(log).catch((err: unknown) =>
+          log.producerState.snapshot().catch((err: unknown) =>
             services.logger.warn({ topic, partition, err: String(err) }, 'producer state snapshot failed; the next start replays the log'),
           ),
         ),

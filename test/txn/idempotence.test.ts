@@ -5,7 +5,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import { buildRecordBatch } from '../../protocol/records';
-import { SNAPSHOT_SUFFIX } from '../../storage/producerStateStore';
+import { SNAPSHOT_SUFFIX } from '../../storage/producerSnapshots';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { PRODUCE_MAX, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRecordBatch } from '../../protocol/records';
 import { LogManager, type PartitionLog } from '../../storage';
-import { noteLogsOpened, producerStateLoadStats, producerStateOf, snapshotProducerState, SNAPSHOTS_KEPT, SNAPSHOT_SUFFIX } from '../../storage/producerStateStore';
+import { SNAPSHOTS_KEPT, SNAPSHOT_SUFFIX } from '../../storage/producerSnapshots';
 import type { AbortedTxn } from '../../storage/txnIndex';
 import { appendIdempotent } from '../../src/txn/idempotentAppend';
 import { writeTxnMarker } from '../../src/txn/markers';
@@ -91,7 +91,6 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
   async function open(): Promise<LogManager> {
     const m = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, defaults: { segmentBytes: SEGMENT_BYTES } });
     await m.open();
-    noteLogsOpened(m.partitions().map((p) => p.log));
     managers.push(m);
     return m;
   }
@@ -146,11 +145,11 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     expect(filesWith(log.dir, SNAPSHOT_SUFFIX)).to.deep.equal(bases.slice(-SNAPSHOTS_KEPT).map((b) => `${String(b).padStart(20, '0')}${SNAPSHOT_SUFFIX}`));
 
     // after a clean restart, closed segments answer from their files and nothing is replayed
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     await m.close();
     log = (await open()).get('idx', 0)!;
-    await producerStateOf(log);
-    expect(producerStateLoadStats(log)).to.deep.include({ snapshotOffset: log.logEndOffset, replayedBytes: 0, rebuiltTxnIndexes: 0 });
+    await log.producerState.table();
+    expect(log.producerState.lastLoadStats).to.deep.include({ snapshotOffset: log.logEndOffset, replayedBytes: 0, rebuiltTxnIndexes: 0 });
     await checkRanges(log, w, 12);
   });
 
@@ -177,7 +176,7 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     const files = filesWith(log.dir, '.txnindex').filter((f) => fs.statSync(path.join(log.dir, f)).size > 0);
     expect(files.length).to.be.greaterThan(2);
     const originals = new Map(files.map((f) => [f, fs.readFileSync(path.join(log.dir, f))]));
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     await m.close();
     const [missing, torn] = [files[0]!, files[files.length - 1]!];
     fs.unlinkSync(path.join(dir, 'torn-0', missing));
@@ -185,8 +184,8 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
 
     m = await open();
     log = m.get('torn', 0)!;
-    await producerStateOf(log);
-    const stats = producerStateLoadStats(log)!;
+    await log.producerState.table();
+    const stats = log.producerState.lastLoadStats!;
     expect(stats.rebuiltTxnIndexes).to.equal(2);
     // the replay starts at a snapshot at or below the first damaged segment (or the log start)
     expect(stats.replayedFrom).to.be.at.most(Number(missing.slice(0, 20)));
@@ -213,12 +212,11 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     // the broker dies: no snapshot at shutdown, no clean-shutdown marker, the active segment's index never written
     const crashed = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, defaults: { segmentBytes: SEGMENT_BYTES } });
     await crashed.open();
-    noteLogsOpened(crashed.partitions().map((p) => p.log));
     managers.push(crashed);
     log = crashed.get('crash', 0)!;
     expect(log.segmentBaseOffsets().at(-1)).to.equal(activeBase);
-    await producerStateOf(log);
-    const stats = producerStateLoadStats(log)!;
+    await log.producerState.table();
+    const stats = log.producerState.lastLoadStats!;
     expect(stats).to.deep.include({ snapshotOffset: activeBase, replayedFrom: activeBase, rebuiltTxnIndexes: 1 });
     expect(stats.replayedBytes).to.be.at.most(SEGMENT_BYTES);
     await checkRanges(log, w, 14);
@@ -236,7 +234,7 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     let log = await m.create('plain', 0);
     const w = new Workload(() => log);
     await w.write(55n, false, 3);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     await m.close();
 
     m = await open();
@@ -252,11 +250,10 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
 
     const crashed = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, defaults: { segmentBytes: SEGMENT_BYTES } });
     await crashed.open();
-    noteLogsOpened(crashed.partitions().map((p) => p.log));
     managers.push(crashed);
     log = crashed.get('plain', 0)!;
-    const table = await producerStateOf(log);
-    expect(producerStateLoadStats(log)).to.deep.include({ snapshotOffset: activeBase, replayedFrom: activeBase });
+    const table = await log.producerState.table();
+    expect(log.producerState.lastLoadStats).to.deep.include({ snapshotOffset: activeBase, replayedFrom: activeBase });
     // the producer carried from before survived in every roll snapshot
     expect([...table.entries()].map((e) => [e.producerId, e.batches.at(-1)!.lastSeq])).to.deep.equal([[55n, 2]]);
   });
@@ -274,8 +271,8 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     await log.truncateTo(cut);
     expect(log.logEndOffset).to.equal(cut);
     for (const f of filesWith(log.dir, SNAPSHOT_SUFFIX)) expect(Number(f.slice(0, 20))).to.be.at.most(log.logEndOffset);
-    await producerStateOf(log);
-    expect(producerStateLoadStats(log)!.rebuiltTxnIndexes).to.equal(1);
+    await log.producerState.table();
+    expect(log.producerState.lastLoadStats!.rebuiltTxnIndexes).to.equal(1);
     const end = log.logEndOffset;
     expect(strip(await log.abortedTxns(0, end))).to.deep.equal(w.aborted.filter((a) => a.lastOffset < end));
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LogManager } from '../../storage';
-import { noteLogsOpened, producerStateOf, SNAPSHOT_SUFFIX, snapshotProducerState } from '../../storage/producerStateStore';
+import { SNAPSHOT_SUFFIX } from '../../storage/producerSnapshots';
 import { buildBatch, removeDir, tempDir } from '../storage/helpers';
 
 /** End offset of the newest snapshot (they are named by it). */
@@ -34,7 +34,6 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
   async function open(): Promise<LogManager> {
     const m = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
     await m.open();
-    noteLogsOpened(m.partitions().map((p) => p.log));
     return m;
   }
 
@@ -42,21 +41,21 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
     let m = await open();
     let log = await m.create('plain', 0);
     await appendPlain(log, 5);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     await m.close();
     expect(snapshotEnd(log.dir)).to.equal(5);
 
     m = await open();
     log = m.get('plain', 0)!;
     await appendPlain(log, 3);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     await m.close();
     expect(snapshotEnd(log.dir), 'carried forward to the new log end').to.equal(8);
 
     // and the state loaded from it is the empty one, with nothing left to replay
     m = await open();
     log = m.get('plain', 0)!;
-    const table = await producerStateOf(log);
+    const table = await log.producerState.table();
     expect([...table.entries()]).to.deep.equal([]);
     expect(table.lastStableOffset(log.highWatermark)).to.equal(8);
     await m.close();
@@ -66,7 +65,7 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
     let m = await open();
     let log = await m.create('crashy', 0);
     await appendPlain(log, 2);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     // batches written after the last snapshot, as if the broker then died without one
     await log.append(buildBatch([{ value: 'idempotent' }], { producerId: 42, baseTimestamp: Date.now() }));
     await m.close();
@@ -75,12 +74,12 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
     m = await open();
     log = m.get('crashy', 0)!;
     await appendPlain(log, 1);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     expect(snapshotEnd(log.dir), 'an unloaded log with unknown batches keeps its old snapshot').to.equal(2);
     // loading replays from the snapshot and finds the producer written after it
-    const table = await producerStateOf(log);
+    const table = await log.producerState.table();
     expect([...table.entries()].map((e) => e.producerId)).to.deep.equal([42n]);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     expect(snapshotEnd(log.dir), 'a loaded table snapshots the whole log').to.equal(4);
     await m.close();
   });
@@ -92,7 +91,7 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
     m = await open();
     const log = m.get('empty', 0)!;
     await appendPlain(log, 4);
-    await snapshotProducerState(log);
+    await log.producerState.snapshot();
     expect(snapshotEnd(log.dir)).to.equal(4);
     await m.close();
   });

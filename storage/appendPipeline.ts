@@ -1,0 +1,496 @@
+import { ATTR, BATCH, fixBatchCrc } from '../protocol/records/batchHeader';
+import { ErrorCode } from '../protocol/errors';
+import { MAX_RELATIVE_OFFSET } from './config';
+import { StorageError, storageFailure, corrupt } from './errors';
+import { fsyncDir, writeFileAtomic } from './fs';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, plausibleBatchSize, writeInt64 } from './batch';
+import type { LogState } from './logState';
+import { RECOVERY_POINT_FILE, persistIndexes } from './recovery';
+import { Segment } from './segment';
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** -1 unless the log uses LogAppendTime. */
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+export interface AppendOptions {
+  now?: number;
+  /** Stamped into partitionLeaderEpoch of every batch when given. */
+  leaderEpoch?: number;
+  /**
+   * Replication: the batches carry the leader's offsets and epochs and are
+   * written as they are; the first must start at the log end.
+   */
+  keepOffsets?: boolean;
+}
+
+interface AppendRequest {
+  buf: Buffer;
+  now: number;
+  leaderEpoch: number | undefined;
+  keepOffsets: boolean;
+  /** Offsets the request spans (sum of lastOffsetDelta + 1). */
+  span: number;
+  records: number;
+  baseOffset: number;
+  lastOffset: number;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface InflightWrite {
+  seg: Segment;
+  start: number;
+  group: AppendRequest[];
+  settled: boolean;
+  error: unknown;
+  /** Resolves once the write settled and everything before it was published. */
+  done: Promise<void>;
+}
+
+/** Writes in flight per partition: lets an O_DSYNC device work on several at once. */
+const MAX_INFLIGHT_WRITES = 4;
+/** A write group closes at this size when more appends are waiting, so they spread over parallel writes. */
+const WRITE_GROUP_BYTES = 512 * 1024;
+
+/**
+ * The write side of one partition log. Appends are serialized through one
+ * queue; whatever queued while a write was in flight is written with the next
+ * single writev. In fsync mode that writev goes through an O_DSYNC
+ * descriptor, so the appends sharing it are acknowledged together once it
+ * returns (group commit); if fsync mode was switched on at runtime, a shared
+ * fdatasync loop does the same (./groupCommit.ts). Reads only ever see whole
+ * batches: a segment's size and the log end offset move only after a write
+ * completed, in order.
+ */
+export class AppendPipeline {
+  /** Next offset to assign; runs ahead of the log end while a write is in flight. */
+  private assignNext: number;
+  private pending: AppendRequest[] = [];
+  private draining: Promise<void> | null = null;
+  /** Writes issued and not yet published, oldest first. */
+  private inflight: InflightWrite[] = [];
+  /** Set while the writes after a failed one drain and the file is cut back. */
+  private unwinding: Promise<void> | null = null;
+  private unwound: () => void = () => undefined;
+  private unwindFailure: StorageError | null = null;
+  /** Appends of the failed write and those after it, refused once the unwind truncated the file. */
+  private unwindRejected: AppendRequest[] = [];
+  private syncWaiters: Array<{ seg: Segment; req: AppendRequest }> = [];
+  private syncing: Promise<void> | null = null;
+  private finalizeChain: Promise<void> = Promise.resolve();
+  private unflushedMessages = 0;
+  private lastFlushAt = Date.now();
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly log: LogState) {
+    this.assignNext = log.logEndOffset;
+  }
+
+  append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
+    const log = this.log;
+    if (log.closed) return Promise.reject(storageFailure(`append to ${log.topic}-${log.partition}`, 'log is closed'));
+    if (log.failure) return Promise.reject(log.failure);
+    if (log.truncating) return Promise.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`));
+    const keepOffsets = opts.keepOffsets === true;
+    let span = 0;
+    let records = 0;
+    try {
+      ({ span, records } = this.validate(batches, keepOffsets));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ buf: batches, now: opts.now ?? Date.now(), leaderEpoch: opts.leaderEpoch, keepOffsets, span, records, baseOffset: -1, lastOffset: -1, resolve, reject });
+      // started from a microtask: appends made in the same tick join the first write, and drain()'s own
+      // `finally` can never run before this assignment
+      if (!this.draining) this.draining = Promise.resolve().then(() => this.drain());
+    });
+  }
+
+  /** Resolves once rolled segments were made durable with their indexes (retention and truncation wait for it). */
+  finalized(): Promise<void> {
+    return this.finalizeChain;
+  }
+
+  /** Waits until nothing is queued, in flight, being unwound or waiting for an fsync. */
+  async quiesce(): Promise<void> {
+    while (this.draining || this.syncing || this.inflight.length > 0 || this.unwinding) {
+      await this.draining;
+      await this.settleWrites();
+      await this.syncing;
+    }
+  }
+
+  /** After the tail was rewritten (appends quiesced): offsets continue at the new log end. */
+  realign(): void {
+    this.assignNext = this.log.logEndOffset;
+  }
+
+  private validate(buf: Buffer, keepOffsets: boolean): { span: number; records: number } {
+    const config = this.log.config;
+    if (buf.length === 0) throw corrupt('empty record set');
+    let pos = 0;
+    let span = 0;
+    let records = 0;
+    let prevLast = -1;
+    while (pos < buf.length) {
+      const available = buf.length - pos;
+      const size = plausibleBatchSize(buf, pos, available);
+      if (size < 0) throw corrupt(`invalid record batch header at byte ${pos}`);
+      if (size > available) throw corrupt(`record batch at byte ${pos} claims ${size} bytes, ${available} present`);
+      if (size > config.maxMessageBytes) {
+        throw new StorageError(ErrorCode.MESSAGE_TOO_LARGE, `record batch of ${size} bytes exceeds max.message.bytes ${config.maxMessageBytes}`);
+      }
+      if (size > config.segmentBytes) {
+        throw new StorageError(ErrorCode.RECORD_LIST_TOO_LARGE, `record batch of ${size} bytes exceeds segment.bytes ${config.segmentBytes}`);
+      }
+      const delta = buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA);
+      if (keepOffsets) {
+        // the segment refuses offsets that go backwards; a replica must not hand it any
+        const base = batchBaseOffset(buf, pos);
+        if (base <= prevLast) throw corrupt(`replicated batch at byte ${pos} has offsets ${base}..${base + delta} after ${prevLast}`);
+        prevLast = base + delta;
+      }
+      span += delta + 1;
+      records += buf.readInt32BE(pos + BATCH.RECORD_COUNT);
+      pos += size;
+    }
+    return { span, records };
+  }
+
+  private async drain(): Promise<void> {
+    const log = this.log;
+    try {
+      while (this.pending.length > 0) {
+        if (this.unwinding) {
+          await this.unwinding;
+          continue;
+        }
+        if (this.inflight.length >= MAX_INFLIGHT_WRITES) {
+          await this.inflight[0]!.done;
+          continue;
+        }
+        const reqs = this.pending;
+        this.pending = [];
+        let group: AppendRequest[] = [];
+        let groupBytes = 0;
+        for (let i = 0; i < reqs.length; i++) {
+          const req = reqs[i]!;
+          if (log.failure) {
+            req.reject(log.failure);
+            continue;
+          }
+          if (this.needsRoll(req, groupBytes)) {
+            if (group.length > 0) this.issueWrite(group, groupBytes);
+            group = [];
+            groupBytes = 0;
+            await this.settleWrites();
+            if (log.failure) {
+              req.reject(log.failure);
+              continue;
+            }
+            try {
+              await this.roll(req.now);
+            } catch (err) {
+              const failure = storageFailure(`rolling a new segment of ${log.topic}-${log.partition}`, err);
+              log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: failure.message }, 'segment roll failed');
+              req.reject(failure);
+              continue;
+            }
+          } else if (groupBytes > 0 && groupBytes + req.buf.length > WRITE_GROUP_BYTES) {
+            this.issueWrite(group, groupBytes);
+            group = [];
+            groupBytes = 0;
+            if (this.inflight.length >= MAX_INFLIGHT_WRITES) {
+              // the rest waits for a write slot; nothing of it has offsets yet
+              this.pending = reqs.slice(i).concat(this.pending);
+              break;
+            }
+          }
+          if (req.keepOffsets && batchBaseOffset(req.buf, 0) < this.assignNext) {
+            req.reject(new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `replicated batch starts at ${batchBaseOffset(req.buf, 0)}, log ends at ${this.assignNext}`));
+            continue;
+          }
+          this.assignOffsets(req);
+          group.push(req);
+          groupBytes += req.buf.length;
+        }
+        if (group.length > 0) this.issueWrite(group, groupBytes);
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private needsRoll(req: AppendRequest, groupBytes: number): boolean {
+    const active = this.log.active;
+    const config = this.log.config;
+    const used = active.writtenEnd + groupBytes;
+    if (used === 0) return false;
+    if (used + req.buf.length > config.segmentBytes) return true;
+    if (req.now - active.createdAt >= config.segmentMs) return true;
+    return this.assignNext + req.span - 1 - active.baseOffset > MAX_RELATIVE_OFFSET;
+  }
+
+  /** Rewrites baseOffset (outside the CRC) and, for LogAppendTime, the timestamp type and max timestamp (CRC fixed). */
+  private assignOffsets(req: AppendRequest): void {
+    const buf = req.buf;
+    if (req.keepOffsets) {
+      req.baseOffset = this.assignNext;
+      let pos = 0;
+      while (pos < buf.length) {
+        this.assignNext = batchLastOffset(buf, pos) + 1;
+        pos += BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+      }
+      req.lastOffset = this.assignNext - 1;
+      return;
+    }
+    const logAppendTime = this.log.config.messageTimestampType === 'LogAppendTime';
+    req.baseOffset = this.assignNext;
+    let pos = 0;
+    while (pos < buf.length) {
+      const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+      writeInt64(buf, pos + BATCH.BASE_OFFSET, this.assignNext);
+      const epoch = req.leaderEpoch ?? this.log.leaderEpochForAppends;
+      if (epoch !== undefined) buf.writeInt32BE(epoch, pos + BATCH.PARTITION_LEADER_EPOCH);
+      if (logAppendTime) {
+        const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
+        buf.writeInt16BE(attrs | ATTR.TIMESTAMP_LOG_APPEND, pos + BATCH.ATTRIBUTES);
+        writeInt64(buf, pos + BATCH.MAX_TIMESTAMP, req.now);
+        fixBatchCrc(buf, pos);
+      }
+      this.assignNext += buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA) + 1;
+      pos += size;
+    }
+    req.lastOffset = this.assignNext - 1;
+  }
+
+  /**
+   * Starts one positional writev for a group at the next reserved position.
+   * Several may be in flight (the device works on them in parallel, which is
+   * what makes O_DSYNC appends fast); they are published strictly in order.
+   */
+  private issueWrite(group: AppendRequest[], bytes: number): void {
+    const seg = this.log.active;
+    const write: InflightWrite = { seg, start: seg.reserve(bytes), group, settled: false, error: undefined, done: Promise.resolve() };
+    this.inflight.push(write);
+    write.done = seg
+      .write(
+        group.map((r) => r.buf),
+        write.start,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          write.error = err;
+        },
+      )
+      .then(() => {
+        write.settled = true;
+        try {
+          this.publishWrites();
+        } catch (err) {
+          this.log.ctx.logger.error({ topic: this.log.topic, partition: this.log.partition, err: String(err) }, 'publishing a write failed');
+        }
+      });
+  }
+
+  /** Publishes settled writes in order; the first failure fails every write after it and truncates them away. */
+  private publishWrites(): void {
+    const log = this.log;
+    while (this.inflight.length > 0 && this.inflight[0]!.settled) {
+      const write = this.inflight.shift()!;
+      if (this.unwindFailure) {
+        this.unwindRejected.push(...write.group);
+        continue;
+      }
+      if (write.error !== undefined) {
+        const failure = storageFailure(`append to ${log.topic}-${log.partition} failed`, write.error);
+        log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: failure.message }, 'append failed');
+        this.unwindFailure = failure;
+        this.unwinding = new Promise<void>((resolve) => (this.unwound = resolve));
+        this.unwindRejected.push(...write.group);
+        continue;
+      }
+      this.publish(write);
+    }
+    if (this.unwindFailure && this.inflight.length === 0) void this.finishUnwind();
+  }
+
+  /** After a failed write: cut the partial bytes (recovery would otherwise see a torn tail) and reuse its offsets. */
+  private async finishUnwind(): Promise<void> {
+    const log = this.log;
+    const seg = log.active;
+    try {
+      // every write before the failed one was published: the published end is where the failed one started
+      await seg.cutUnpublished();
+    } catch (truncErr) {
+      log.failure = storageFailure(`${log.topic}-${log.partition} is offline: cannot truncate after a failed write`, truncErr);
+      log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: log.failure.message }, 'partition offline');
+    }
+    seg.abandonReservations();
+    this.assignNext = log.logEndOffset;
+    // Callers hear of the failure only once the partial bytes are gone, so a
+    // crash right after a refused append cannot bring its batch back.
+    const failure = this.unwindFailure!;
+    const rejected = this.unwindRejected;
+    this.unwindRejected = [];
+    this.unwindFailure = null;
+    const done = this.unwound;
+    this.unwinding = null;
+    for (const req of rejected) req.reject(failure);
+    done();
+  }
+
+  /** Waits until no write is in flight or being unwound (before a roll, close). */
+  private async settleWrites(): Promise<void> {
+    while (this.inflight.length > 0 || this.unwinding) {
+      // the head's promise settles only when the head is published, so every turn makes progress
+      // (a later write may have settled already and would spin this loop on microtasks)
+      if (this.inflight.length > 0) await this.inflight[0]!.done;
+      else await this.unwinding;
+    }
+  }
+
+  private publish(write: InflightWrite): void {
+    const log = this.log;
+    const seg = write.seg;
+    const producers = log.producers;
+    let pos = write.start;
+    let records = 0;
+    let end = log.logEndOffset;
+    const interval = log.config.indexIntervalBytes;
+    for (const req of write.group) {
+      const buf = req.buf;
+      let p = 0;
+      while (p < buf.length) {
+        const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(p + BATCH.BATCH_LENGTH);
+        seg.publishBatch(pos, batchBaseOffset(buf, p), batchLastOffset(buf, p), batchMaxTimestamp(buf, p), size, interval);
+        producers.published(seg, buf, p);
+        pos += size;
+        p += size;
+      }
+      records += req.records;
+      end = req.lastOffset + 1;
+    }
+    log.logEndOffset = end;
+    this.unflushedMessages += records;
+    if (log.config.fsyncOnAppend && !seg.dsync) {
+      for (const req of write.group) this.syncWaiters.push({ seg, req });
+      if (!this.syncing) this.syncing = this.syncLoop();
+      log.checkInvariants();
+      return;
+    }
+    if (seg.dsync) {
+      seg.markFlushed(seg.size);
+      this.unflushedMessages = 0;
+      this.lastFlushAt = Date.now();
+    }
+    log.localCommittedEnd = log.logEndOffset;
+    if (log.highWatermarkFollowsLog) log.highWatermark = log.logEndOffset;
+    log.checkInvariants();
+    for (const req of write.group) req.resolve(this.resultOf(req));
+    log.notify();
+    if (this.unflushedMessages >= log.config.flushMessages) this.flush().catch(() => undefined);
+  }
+
+  private resultOf(req: AppendRequest): AppendResult {
+    return {
+      baseOffset: req.baseOffset,
+      lastOffset: req.lastOffset,
+      logAppendTime: this.log.config.messageTimestampType === 'LogAppendTime' ? req.now : -1,
+      logStartOffset: this.log.logStartOffset,
+    };
+  }
+
+  /**
+   * Group commit: one fdatasync covers every write that completed before it
+   * started; appends arriving meanwhile wait for the next round together.
+   */
+  private async syncLoop(): Promise<void> {
+    const log = this.log;
+    try {
+      while (this.syncWaiters.length > 0) {
+        const round = this.syncWaiters;
+        this.syncWaiters = [];
+        const segs = new Set<Segment>();
+        for (const w of round) segs.add(w.seg);
+        try {
+          for (const seg of segs) await seg.sync();
+        } catch (err) {
+          // after a failed fsync the page cache state is unknown (the kernel may have dropped dirty pages)
+          log.failure = storageFailure(`fsync of ${log.topic}-${log.partition} failed; partition offline`, err);
+          log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: log.failure.message }, 'fsync failed');
+          for (const w of round) w.req.reject(log.failure);
+          continue;
+        }
+        const durableEnd = round[round.length - 1]!.req.lastOffset + 1;
+        if (durableEnd > log.localCommittedEnd) log.localCommittedEnd = durableEnd;
+        if (log.highWatermarkFollowsLog && durableEnd > log.highWatermark) log.highWatermark = durableEnd;
+        log.checkInvariants();
+        this.unflushedMessages = 0;
+        this.lastFlushAt = Date.now();
+        for (const w of round) w.req.resolve(this.resultOf(w.req));
+        log.notify();
+      }
+    } finally {
+      this.syncing = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- flush, roll
+
+  /** fdatasync of everything written so far (flush.messages / flush.ms / explicit). */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = (async () => {
+        try {
+          await this.finalizeChain;
+          const pendingMessages = this.unflushedMessages;
+          await this.log.active.sync();
+          this.unflushedMessages = Math.max(0, this.unflushedMessages - pendingMessages);
+          this.lastFlushAt = Date.now();
+        } finally {
+          this.flushing = null;
+        }
+      })();
+    }
+    return this.flushing;
+  }
+
+  /** flush.ms: called from the manager's scheduler. */
+  async maybeTimedFlush(now: number): Promise<void> {
+    if (this.unflushedMessages > 0 && now - this.lastFlushAt >= this.log.config.flushMs) await this.flush();
+  }
+
+  private async roll(now: number): Promise<void> {
+    const log = this.log;
+    const old = log.active;
+    const seg = new Segment(log.dir, this.assignNext, log.ctx.sfs, log.ctx.pool, now);
+    await seg.reopenPinned(log.config.fsyncOnAppend);
+    if (log.config.fsyncOnAppend) await fsyncDir(log.ctx.sfs, log.dir);
+    log.segments.push(seg);
+    log.active = seg;
+    old.unpin();
+    log.producers.rolled(seg.baseOffset);
+    this.finalizeChain = this.finalizeChain.then(() => this.finalizeSegment(old, seg.baseOffset));
+  }
+
+  /** Makes a rolled segment durable with its indexes, then moves the recovery point past it. */
+  private async finalizeSegment(seg: Segment, nextBase: number): Promise<void> {
+    if (seg.deleted) return;
+    const log = this.log;
+    try {
+      await seg.sync();
+      await persistIndexes(log.ctx.sfs, seg);
+      await writeFileAtomic(log.ctx.sfs, log.dir, RECOVERY_POINT_FILE, Buffer.from(String(nextBase)));
+    } catch (err) {
+      // recovery will scan this segment again; nothing acknowledged depends on this
+      log.ctx.logger.warn({ topic: log.topic, partition: log.partition, segment: seg.name, err: String(err) }, 'finalizing rolled segment failed');
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import * as path from 'node:path';
+import type { LogConfig } from './config';
+import type { StorageError } from './errors';
+import type { StorageFs } from './fs';
+import type { HandlePool } from './handlePool';
+import type { StorageLogger } from './logger';
+import type { ProducerStateConfig, ProducerStateManager } from './producerStateManager';
+import type { Segment } from './segment';
+import type { AbortedTxn } from './txnIndex';
+
+/** What every log of one LogManager shares. */
+export interface PartitionLogContext {
+  sfs: StorageFs;
+  pool: HandlePool;
+  logger: StorageLogger;
+  producerState: ProducerStateConfig;
+}
+
+/**
+ * The state one partition log's parts share (append pipeline, reads,
+ * retention, truncation): the segment list and the offsets that bound it.
+ * Invariants, checked after every change that moves them:
+ *
+ *   logStartOffset <= logEndOffset, highWatermark <= logEndOffset,
+ *   localCommittedEnd <= logEndOffset, active segment's nextOffset = logEndOffset
+ */
+export class LogState {
+  config: LogConfig;
+  /** Oldest first; the last is the active one. */
+  segments: Segment[] = [];
+  active!: Segment;
+  logStartOffset = 0;
+  /** Offset after the last published batch. */
+  logEndOffset = 0;
+  highWatermark = 0;
+  /**
+   * True (the default) while this log alone decides what is committed: the
+   * high watermark follows the written (in fsync mode, durable) end. Replication
+   * clears it and moves the high watermark itself.
+   */
+  highWatermarkFollowsLog = true;
+  /** End of what is written (durable, in fsync mode): where the high watermark would be without replication. */
+  localCommittedEnd = 0;
+  /** Stamped into appends that name no epoch themselves (set by replication while this broker leads). */
+  leaderEpochForAppends: number | undefined = undefined;
+  /** Set when the partition can no longer be written safely (fsync or truncate failed). */
+  failure: StorageError | null = null;
+  closed = false;
+  /** Set while the tail is rewritten: appends are refused. */
+  truncating = false;
+  producers!: ProducerStateManager;
+  /** Sum of the segments' aborted-transaction entries: a read_committed fetch of a log with none costs nothing. */
+  private abortedTxnCount = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly dir: string,
+    config: LogConfig,
+    readonly ctx: PartitionLogContext,
+  ) {
+    this.config = config;
+  }
+
+  /** Index in `segments` of the segment holding `offset` (the oldest when it lies below every base). */
+  segmentIndexFor(offset: number, segments: readonly Segment[] = this.segments): number {
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  get hasAbortedTxns(): boolean {
+    return this.abortedTxnCount > 0;
+  }
+
+  addAbortedTxn(seg: Segment, t: AbortedTxn): void {
+    seg.txnIndex.add(t);
+    this.abortedTxnCount++;
+  }
+
+  /** Recounts after segments came or went. */
+  countAbortedTxns(): void {
+    let n = 0;
+    for (const s of this.segments) n += s.txnIndex.count;
+    this.abortedTxnCount = n;
+  }
+
+  /** Writes (or, untrusted, removes) a segment's transaction index file; a closed segment's entries then leave memory. */
+  persistTxnIndex(seg: Segment): Promise<void> {
+    return seg.txnIndex.persist(this.ctx.sfs, seg.dir, path.basename(seg.txnIndexPath), seg !== this.active);
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Wakes whoever waits for data or a high watermark move (parked fetches, replication). */
+  notify(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (err) {
+        this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: String(err) }, 'append listener threw');
+      }
+    }
+  }
+
+  /** Throws on a broken invariant: that is a bug in the storage code, never bad input. */
+  checkInvariants(): void {
+    const { logStartOffset: start, logEndOffset: end, highWatermark: hw, localCommittedEnd: committed } = this;
+    if (start <= end && hw <= end && committed <= end && this.active.nextOffset === end) return;
+    throw new Error(
+      `${this.topic}-${this.partition}: log invariant violated: logStartOffset ${start}, highWatermark ${hw}, localCommittedEnd ${committed}, logEndOffset ${end}, active segment next offset ${this.active.nextOffset}`,
+    );
+  }
+}

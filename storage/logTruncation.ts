@@ -1,0 +1,68 @@
+import { batchLastOffset } from './batch';
+import { scanBatches } from './batchScanner';
+import { fsyncDir, writeFileAtomic } from './fs';
+import type { LogState } from './logState';
+import { LOG_START_FILE, removeSegmentFiles } from './recovery';
+import { Segment } from './segment';
+
+/**
+ * Cuts the segment holding `offset` before the batch holding it and drops the
+ * later segments (a follower diverged from its leader). Appends must be
+ * quiesced. The segment that keeps the tail becomes the active one.
+ */
+export async function cutTail(log: LogState, offset: number): Promise<void> {
+  let keep = log.segmentIndexFor(offset);
+  let seg = log.segments[keep]!;
+  let cut = 0;
+  let newEnd = seg.baseOffset;
+  await scanBatches(seg, 0, seg.size, false, (b) => {
+    if (batchLastOffset(b.buf, b.offsetInBuf) >= offset) return false;
+    cut = b.position + b.size;
+    newEnd = batchLastOffset(b.buf, b.offsetInBuf) + 1;
+    return true;
+  });
+  if (cut === 0 && keep > 0) {
+    // nothing of this segment survives: the previous one becomes the active one
+    keep--;
+    seg = log.segments[keep]!;
+    cut = seg.size;
+    newEnd = seg.nextOffset;
+  }
+  const doomed = log.segments.slice(keep + 1);
+  // readers stop at the new end before any byte goes, so a concurrent read never meets a cut batch
+  log.logEndOffset = newEnd;
+  if (log.highWatermark > newEnd) log.highWatermark = newEnd;
+  log.segments = log.segments.slice(0, keep + 1);
+  for (const d of doomed) {
+    d.markDeleted();
+    await removeSegmentFiles(log.ctx.sfs, d);
+  }
+  if (log.config.fsyncOnAppend) await seg.reopenPinned(true);
+  await seg.openPinned();
+  await seg.truncateTo(cut, log.config.indexIntervalBytes);
+  log.active = seg;
+  log.logEndOffset = seg.nextOffset;
+  log.countAbortedTxns();
+  log.producers.truncated(log.logEndOffset);
+}
+
+/** Kafka's truncateFullyAndStartAt: every segment goes, an empty one starts at `offset`. */
+export async function startOverAt(log: LogState, offset: number): Promise<void> {
+  const doomed = log.segments;
+  const seg = new Segment(log.dir, offset, log.ctx.sfs, log.ctx.pool);
+  // the empty log is what readers see from here on; its file is created once the old ones are gone
+  log.segments = [seg];
+  log.active = seg;
+  log.logStartOffset = offset;
+  log.logEndOffset = offset;
+  if (log.highWatermark !== offset) log.highWatermark = offset;
+  for (const d of doomed) {
+    d.markDeleted();
+    await removeSegmentFiles(log.ctx.sfs, d);
+  }
+  await seg.reopenPinned(log.config.fsyncOnAppend);
+  await fsyncDir(log.ctx.sfs, log.dir);
+  log.countAbortedTxns();
+  log.producers.truncated(log.logEndOffset);
+  await writeFileAtomic(log.ctx.sfs, log.dir, LOG_START_FILE, Buffer.from(String(offset)));
+}

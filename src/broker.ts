@@ -98,7 +98,13 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const rack = config.raw['broker.rack'] ?? null;
   const configuredSelf: BrokerIdentity = { nodeId: config.nodeId, host: config.host, port: config.port, rack };
   const metadata = opts.metadata ? await opts.metadata(config, configuredSelf) : await openMetadataService(config, configuredSelf, logger);
-  const logs = new LogManager({ dataDir: config.dataDir, logger: logger.child({ component: 'storage' }), defaults: config.logDefaults, fs: metrics?.timeSyncs(nodeFs) });
+  const logs = new LogManager({
+    dataDir: config.dataDir,
+    logger: logger.child({ component: 'storage' }),
+    defaults: config.logDefaults,
+    fs: metrics?.timeSyncs(nodeFs),
+    maxOpenSegmentHandles: config.maxOpenSegmentHandles,
+  });
   await logs.open();
   // Logs come back with broker defaults; topic-level overrides live in metadata.
   for (const { topic, log } of logs.partitions()) {

@@ -45,6 +45,8 @@ interface InflightWrite {
   seg: Segment;
   start: number;
   group: AppendRequest[];
+  /** Written through O_DSYNC: durable once it completed. */
+  durable: boolean;
   settled: boolean;
   error: unknown;
   /** Resolves once the write settled and everything before it was published. */
@@ -276,7 +278,7 @@ export class AppendPipeline {
    */
   private issueWrite(group: AppendRequest[], bytes: number): void {
     const seg = this.log.active;
-    const write: InflightWrite = { seg, start: seg.reserve(bytes), group, settled: false, error: undefined, done: Promise.resolve() };
+    const write: InflightWrite = { seg, start: seg.reserve(bytes), group, durable: false, settled: false, error: undefined, done: Promise.resolve() };
     this.inflight.push(write);
     write.done = seg
       .write(
@@ -284,7 +286,9 @@ export class AppendPipeline {
         write.start,
       )
       .then(
-        () => undefined,
+        (durable) => {
+          write.durable = durable;
+        },
         (err: unknown) => {
           write.error = err;
         },
@@ -379,13 +383,13 @@ export class AppendPipeline {
     }
     log.logEndOffset = end;
     this.unflushedMessages += records;
-    if (log.config.fsyncOnAppend && !seg.dsync) {
+    if (log.config.fsyncOnAppend && !write.durable) {
       for (const req of write.group) this.syncWaiters.push({ seg, req });
       if (!this.syncing) this.syncing = this.syncLoop();
       log.checkInvariants();
       return;
     }
-    if (seg.dsync) {
+    if (write.durable) {
       seg.markFlushed(seg.size);
       this.unflushedMessages = 0;
       this.lastFlushAt = Date.now();
@@ -471,11 +475,11 @@ export class AppendPipeline {
     const log = this.log;
     const old = log.active;
     const seg = new Segment(log.dir, this.assignNext, log.ctx.sfs, log.ctx.pool, now);
-    await seg.reopenPinned(log.config.fsyncOnAppend);
+    await seg.setDsync(log.config.fsyncOnAppend);
+    await seg.create();
     if (log.config.fsyncOnAppend) await fsyncDir(log.ctx.sfs, log.dir);
     log.segments.push(seg);
     log.active = seg;
-    old.unpin();
     log.producers.rolled(seg.baseOffset);
     this.finalizeChain = this.finalizeChain.then(() => this.finalizeSegment(old, seg.baseOffset));
   }

@@ -1,7 +1,9 @@
 /**
- * Bounds the number of open read handles of closed segments. A partition with
- * hundreds of GB has hundreds of segments; only recently read ones keep a
- * file descriptor, so a broker with many partitions stays under its fd limit.
+ * Bounds the number of open segment descriptors over all partitions (an LRU):
+ * only recently read or written segments keep one, so a broker with many
+ * partitions, or partitions with many segments, stays under its fd limit.
+ * A descriptor in use (readers > 0) is never closed; the cap can be passed
+ * while that many are in use at once.
  */
 export interface PooledHandle {
   /** Reads in flight; a handle is only closed when this is 0. */
@@ -29,6 +31,11 @@ export class HandlePool {
     if (this.lru.size > this.maxOpen) this.evict(this.lru.size - this.maxOpen);
   }
 
+  /** A handle stopped being used: descriptors over the cap that were in use when it was reached close now. */
+  trim(): void {
+    if (this.lru.size > this.maxOpen) this.evict(this.lru.size - this.maxOpen);
+  }
+
   forget(handle: PooledHandle): void {
     this.lru.delete(handle);
   }
@@ -46,7 +53,8 @@ export class HandlePool {
   }
 
   private evict(n: number): void {
-    for (const h of [...this.lru]) {
+    // oldest first; deleting the visited entry while iterating a Set is safe
+    for (const h of this.lru) {
       if (n <= 0) return;
       if (h.readers > 0) continue;
       this.lru.delete(h);

@@ -7,6 +7,8 @@ import { PartitionLog, type PartitionLogContext } from './partitionLog';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** Segment descriptors (active ones included) open at most over all partitions: room for ~10,000 connections under a 20,000 fd limit. */
+export const DEFAULT_MAX_OPEN_SEGMENT_HANDLES = 8192;
 
 export interface LogManagerOptions {
   dataDir: string;
@@ -16,7 +18,7 @@ export interface LogManagerOptions {
   fs?: StorageFs;
   /** Background work period (retention, compaction, flush.ms, idle handles); 0 disables the timer. */
   schedulerIntervalMs?: number;
-  /** Read handles of closed segments kept open at most, and closed after this idle time. */
+  /** Segment descriptors (active segments included) kept open at most over all partitions, and closed after this idle time. */
   maxOpenSegmentHandles?: number;
   idleHandleMs?: number;
   /** producer.id.expiration.ms of every log's producer state (default Kafka's 24 h). */
@@ -55,7 +57,7 @@ export class LogManager {
     this.logger = opts.logger ?? silentLogger;
     this.sfs = opts.fs ?? nodeFs;
     this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, opts.defaults);
-    this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? 1024, opts.idleHandleMs ?? 60_000);
+    this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? DEFAULT_MAX_OPEN_SEGMENT_HANDLES, opts.idleHandleMs ?? 60_000);
     this.schedulerIntervalMs = opts.schedulerIntervalMs ?? 1000;
     this.producerState = { expirationMs: opts.producerExpirationMs ?? PRODUCER_EXPIRATION_MS };
   }

@@ -37,8 +37,7 @@ export async function cutTail(log: LogState, offset: number): Promise<void> {
     d.markDeleted();
     await removeSegmentFiles(log.ctx.sfs, d);
   }
-  if (log.config.fsyncOnAppend) await seg.reopenPinned(true);
-  await seg.openPinned();
+  await seg.setDsync(log.config.fsyncOnAppend);
   await seg.truncateTo(cut, log.config.indexIntervalBytes);
   log.active = seg;
   log.logEndOffset = seg.nextOffset;
@@ -60,7 +59,8 @@ export async function startOverAt(log: LogState, offset: number): Promise<void> 
     d.markDeleted();
     await removeSegmentFiles(log.ctx.sfs, d);
   }
-  await seg.reopenPinned(log.config.fsyncOnAppend);
+  await seg.setDsync(log.config.fsyncOnAppend);
+  await seg.create();
   await fsyncDir(log.ctx.sfs, log.dir);
   log.countAbortedTxns();
   log.producers.truncated(log.logEndOffset);

@@ -77,7 +77,7 @@ export class PartitionLog {
     log.epochs = await LeaderEpochCache.load(ctx.sfs, dir);
     const hw = await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE));
     log.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
-    if (config.fsyncOnAppend) await state.active.reopenPinned(true);
+    await state.active.setDsync(config.fsyncOnAppend);
     const extent = { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
     log.producerState = new ProducerStateManager(log, ctx.producerState, extent, atStart || extent.logStartOffset === extent.logEndOffset);
     state.producers = log.producerState;

@@ -65,7 +65,7 @@ export async function recoverPartition(
   const segments: Segment[] = [];
   if (bases.length === 0) {
     const seg = new Segment(dir, checkpointStart ?? 0, sfs, ctx.pool);
-    await seg.openPinned();
+    await seg.create();
     await fsyncDir(sfs, dir);
     return { segments: [seg], logStartOffset: seg.baseOffset, actions };
   }
@@ -81,8 +81,7 @@ export async function recoverPartition(
       continue;
     }
     const prev = segments[segments.length - 1];
-    const fd = await seg.openPinned();
-    const fileSize = await sfs.fstatSize(fd);
+    const fileSize = await seg.fileSize();
     let scanned = false;
     let loaded = false;
     if (base < recoveryPoint) {
@@ -107,13 +106,11 @@ export async function recoverPartition(
       const problem = offsetProblem ?? end.problem;
       const goodEnd = seg.size;
       if (problem !== undefined || goodEnd < fileSize) {
-        await sfs.ftruncate(fd, goodEnd);
-        await sfs.fsync(fd);
+        await seg.cutUnpublished(true);
         note(`truncated segment ${seg.name} from ${fileSize} to ${goodEnd} bytes: ${problem ?? 'trailing bytes'}`, {
           segment: seg.name,
         });
         dropRest = true;
-        seg.markFlushed(goodEnd);
       }
     }
     // below the recovery point (or after a clean shutdown) the segment was fsynced before it was left
@@ -132,8 +129,6 @@ export async function recoverPartition(
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
     segments.push(seg);
   }
-  // every segment but the last gives up its pinned descriptor to the pool
-  for (let i = 0; i < segments.length - 1; i++) segments[i]!.unpin();
   const first = segments[0]!;
   const last = segments[segments.length - 1]!;
   let logStartOffset = Math.max(checkpointStart ?? 0, first.baseOffset);

@@ -37,7 +37,9 @@ function invariant(ok: boolean, segment: Segment, what: string): asserts ok {
  * durable. Every use of the file descriptor goes through acquire/release so
  * that the handle pool, retention and compaction can close or replace the
  * segment without pulling the descriptor out from under a read or an fsync in
- * flight.
+ * flight. Every descriptor, the active segment's included, is in the
+ * manager's LRU pool, so the number open stays bounded however many
+ * partitions exist; a segment closed by the pool reopens on its next use.
  */
 export class Segment implements PooledHandle {
   lastUsed = 0;
@@ -55,8 +57,9 @@ export class Segment implements PooledHandle {
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
-  private isPinned = false;
   private isDeleted = false;
+  /** Open the descriptor with O_DSYNC (the active segment in fsync mode). */
+  private wantDsync = false;
   private isDsync = false;
   private fd = -1;
   private opening: Promise<number> | null = null;
@@ -123,10 +126,6 @@ export class Segment implements PooledHandle {
   get offsetOfMaxTimestamp(): number {
     return this.offsetOfMaxTs;
   }
-  /** The active segment keeps its descriptor open and out of the pool. */
-  get pinned(): boolean {
-    return this.isPinned;
-  }
   get deleted(): boolean {
     return this.isDeleted;
   }
@@ -154,12 +153,14 @@ export class Segment implements PooledHandle {
     return start;
   }
 
-  /** Writes `bufs` at `position`, inside a reservation. */
-  async write(bufs: Buffer[], position: number): Promise<void> {
+  /** Writes `bufs` at `position`, inside a reservation. Resolves true when the write went through O_DSYNC (is durable). */
+  async write(bufs: Buffer[], position: number): Promise<boolean> {
     invariant(position >= this.published && position <= this.reservedEnd, this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
     const fd = await this.acquire();
     try {
+      const durable = this.isDsync;
       await writeFully(this.sfs, fd, bufs, position);
+      return durable;
     } finally {
       this.release();
     }
@@ -283,11 +284,28 @@ export class Segment implements PooledHandle {
     this.durable = position;
   }
 
-  /** Cuts the file back to the published end (a failed write left partial bytes after it). */
-  async cutUnpublished(): Promise<void> {
+  /**
+   * Cuts the file back to the published end: a failed write left partial
+   * bytes after it, or recovery found a torn or corrupt tail (`durably`:
+   * fsynced, after which everything that stays is flushed).
+   */
+  async cutUnpublished(durably = false): Promise<void> {
     const fd = await this.acquire();
     try {
       await this.sfs.ftruncate(fd, this.published);
+      if (durably) await this.sfs.fsync(fd);
+    } finally {
+      this.release();
+    }
+    this.reservedEnd = this.published;
+    if (durably) this.durable = this.published;
+  }
+
+  /** Length of the file on disk. */
+  async fileSize(): Promise<number> {
+    const fd = await this.acquire();
+    try {
+      return await this.sfs.fstatSize(fd);
     } finally {
       this.release();
     }
@@ -295,33 +313,28 @@ export class Segment implements PooledHandle {
 
   // ---------------------------------------------------------------- descriptor
 
-  /** Opens (creating if needed) and pins the descriptor: used for the active segment and for recovery. */
-  async openPinned(): Promise<number> {
-    this.isPinned = true;
-    this.pool.forget(this);
-    return this.ensureOpen();
+  /** Opens the file now (creating it if needed), so a directory fsync after this covers it. */
+  async create(): Promise<void> {
+    await this.acquire();
+    this.release();
   }
 
   /**
-   * Swaps the pinned descriptor for one opened with or without O_DSYNC. In
-   * fsync mode the active segment writes through O_DSYNC, so a completed write
-   * is already durable and group commit needs no separate fdatasync round trip.
+   * Whether writes go through an O_DSYNC descriptor. In fsync mode the active
+   * segment writes that way, so a completed write is already durable and
+   * group commit needs no separate fdatasync round trip. An open descriptor
+   * of the other kind is swapped at once; a closed one opens this way on use.
    */
-  async reopenPinned(dsync: boolean): Promise<void> {
-    if (this.fd >= 0 && this.isDsync === dsync) return;
+  async setDsync(dsync: boolean): Promise<void> {
+    this.wantDsync = dsync;
+    if (this.fd < 0 || this.isDsync === dsync) return;
     const fd = await this.sfs.open(this.logPath, O_RDWR_CREATE | (dsync ? O_DSYNC : 0));
     const old = this.fd;
     this.fd = fd;
     this.opening = null;
     this.isDsync = dsync;
-    this.isPinned = true;
-    this.pool.forget(this);
+    this.pool.touch(this);
     if (old >= 0) this.sfs.close(old).catch(() => undefined);
-  }
-
-  unpin(): void {
-    this.isPinned = false;
-    if (this.fd >= 0) this.pool.touch(this);
   }
 
   async acquire(): Promise<number> {
@@ -329,7 +342,7 @@ export class Segment implements PooledHandle {
     this.users++;
     try {
       const fd = await this.ensureOpen();
-      if (!this.isPinned) this.pool.touch(this);
+      this.pool.touch(this);
       return fd;
     } catch (err) {
       this.users--;
@@ -340,7 +353,9 @@ export class Segment implements PooledHandle {
   release(): void {
     invariant(this.users > 0, this, 'release without acquire');
     this.users--;
-    if (this.users === 0 && this.isDeleted) this.closeHandle();
+    if (this.users > 0) return;
+    if (this.isDeleted) this.closeHandle();
+    else this.pool.trim();
   }
 
   /** Reads up to `length` bytes at `position` (fewer only if the file is shorter). */
@@ -368,7 +383,6 @@ export class Segment implements PooledHandle {
   /** Final close: waits for nothing, but defers the descriptor close until the last reader is done. */
   markDeleted(): void {
     this.isDeleted = true;
-    this.isPinned = false;
     this.pool.forget(this);
     if (this.users === 0) this.closeHandle();
   }
@@ -376,9 +390,11 @@ export class Segment implements PooledHandle {
   private ensureOpen(): Promise<number> {
     if (this.fd >= 0) return Promise.resolve(this.fd);
     if (!this.opening) {
-      this.opening = this.sfs.open(this.logPath, O_RDWR_CREATE).then(
+      const dsync = this.wantDsync;
+      this.opening = this.sfs.open(this.logPath, O_RDWR_CREATE | (dsync ? O_DSYNC : 0)).then(
         (fd) => {
           this.fd = fd;
+          this.isDsync = dsync;
           return fd;
         },
         (err: unknown) => {

@@ -53,6 +53,12 @@ const CORE: BrokerConfigDef[] = [
     doc: 'Brook: largest partition count CreateTopics and CreatePartitions accept.',
     value: (c) => str(maxPartitionsPerTopic(c)),
   },
+  {
+    name: 'brook.log.max.open.segment.handles',
+    type: ConfigType.INT,
+    doc: 'Brook: segment file descriptors kept open at most over all partitions (least recently used closed first).',
+    value: (c) => str(c.maxOpenSegmentHandles),
+  },
 ];
 
 // JAAS text carries PLAIN passwords and ssl.keystore.key an inline private key (Kafka's PASSWORD type).

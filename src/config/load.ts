@@ -54,6 +54,7 @@ export function buildConfig(props: Record<string, string>, src: Omit<ConfigSourc
     socketWriteHighWaterMark: intProp(props, 'brook.socket.write.high.water.mark', 16 * MiB),
     fetchSessionCacheSlots: intProp(props, 'max.incremental.fetch.session.cache.slots', 1000),
     fetchMaxWaitMsCap: intProp(props, 'brook.fetch.max.wait.ms.cap', 30_000),
+    maxOpenSegmentHandles: intProp(props, 'brook.log.max.open.segment.handles', 8192),
     logDefaults: logDefaultsFromBrokerProps(props),
     raw: { ...props },
   };

@@ -12,12 +12,13 @@ const ROOT = path.resolve(__dirname, '../..');
 interface Ack {
   seq: number;
   baseOffset: number;
+  partition: number;
 }
 
 /** Runs the writer until `killAfter` acks were printed, then SIGKILLs it mid-flight. */
-function runAndKill(dataDir: string, firstSeq: number, killAfter: number): Promise<{ acks: Ack[] }> {
+function runAndKill(dataDir: string, firstSeq: number, killAfter: number, extraArgs: string[] = []): Promise<{ acks: Ack[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/storage/fixtures/crash-writer.ts', dataDir, String(firstSeq)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/storage/fixtures/crash-writer.ts', dataDir, String(firstSeq), ...extraArgs], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -26,9 +27,9 @@ function runAndKill(dataDir: string, firstSeq: number, killAfter: number): Promi
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines = readline.createInterface({ input: child.stdout });
     lines.on('line', (line) => {
-      const m = /^ack (\d+) (\d+)$/.exec(line);
+      const m = /^ack (\d+) (\d+)(?: (\d+))?$/.exec(line);
       if (!m) return;
-      acks.push({ seq: Number(m[1]), baseOffset: Number(m[2]) });
+      acks.push({ seq: Number(m[1]), baseOffset: Number(m[2]), partition: Number(m[3] ?? 0) });
       if (acks.length === killAfter) child.kill('SIGKILL');
     });
     child.on('exit', (code, signal) => {
@@ -86,6 +87,49 @@ describe('storage: kill -9 during fsync-mode appends', function () {
         await manager.close();
       }
       // the next writer must also cope with an unclean shutdown, so remove the clean marker the check left
+      removeDir(path.join(dir, '.clean-shutdown'));
+    }
+  });
+
+  it('with more partitions than open segment handles (active segments closed and reopened between appends), still loses nothing acknowledged', async () => {
+    const partitions = 12;
+    const maxHandles = 4;
+    const rnd = seededRandom(20261204);
+    const acked = new Map<string, number>(); // `${partition}/${baseOffset}` -> seq
+    let nextSeq = 0;
+    for (let round = 0; round < 2; round++) {
+      const killAfter = 100 + Math.floor(rnd() * 300);
+      const { acks } = await runAndKill(dir, nextSeq, killAfter, [String(partitions), String(maxHandles)]);
+      expect(acks.length).to.be.at.least(killAfter);
+      for (const a of acks) acked.set(`${a.partition}/${a.baseOffset}`, a.seq);
+      // the partition of a seq is seq % partitions: the next run starts at a multiple of it
+      nextSeq += 120_000;
+
+      const manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, maxOpenSegmentHandles: maxHandles });
+      await manager.open();
+      try {
+        expect(manager.openSegmentHandles, 'recovery opens segments through the pool').to.be.at.most(maxHandles);
+        const found = new Map<string, Buffer>();
+        for (let p = 0; p < partitions; p++) {
+          const log = manager.get('crash', p)!;
+          let expectOffset = 0;
+          for (const b of await readAll(log)) {
+            expect(b.baseOffset).to.equal(expectOffset);
+            expect(batchCrcValid(b.buf)).to.equal(true);
+            found.set(`${p}/${b.baseOffset}`, b.buf);
+            expectOffset = b.lastOffset + 1;
+          }
+          expect(log.logEndOffset).to.equal(expectOffset);
+        }
+        expect(manager.openSegmentHandles).to.be.at.most(maxHandles);
+        for (const [where, seq] of acked) {
+          const stored = found.get(where);
+          expect(stored, `acked seq ${seq} at ${where} missing after round ${round}`).to.not.equal(undefined);
+          expect(stored!.subarray(BATCH.LOG_OVERHEAD).equals(crashBatch(seq).subarray(BATCH.LOG_OVERHEAD))).to.equal(true);
+        }
+      } finally {
+        await manager.close();
+      }
       removeDir(path.join(dir, '.clean-shutdown'));
     }
   });

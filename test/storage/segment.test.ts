@@ -23,7 +23,7 @@ describe('storage: segment invariants', () => {
     dir = tempDir('brook-segment-');
     await nodeFs.mkdir(path.join(dir, 'p-0'));
     seg = new Segment(path.join(dir, 'p-0'), 10, nodeFs, new HandlePool(4, 60_000));
-    await seg.openPinned();
+    await seg.create();
   });
   afterEach(() => {
     seg.markDeleted();

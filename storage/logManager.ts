@@ -7,6 +7,8 @@ import { PartitionLog, type PartitionLogContext } from './partitionLog';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** Partitions loaded at once at start. */
+const LOAD_CONCURRENCY = 16;
 /** Segment descriptors (active ones included) open at most over all partitions: room for ~10,000 connections under a 20,000 fd limit. */
 export const DEFAULT_MAX_OPEN_SEGMENT_HANDLES = 8192;
 
@@ -108,6 +110,7 @@ export class LogManager {
       clean = false;
     }
     const names = (await this.sfs.readdir(this.dataDir)).sort();
+    const found: Array<{ topic: string; partition: number; full: string }> = [];
     for (const name of names) {
       const full = path.join(this.dataDir, name);
       if (name.endsWith('-delete')) {
@@ -116,10 +119,28 @@ export class LogManager {
         continue;
       }
       const parsed = parsePartitionDir(name);
-      if (!parsed || !(await this.sfs.isDirectory(full))) continue;
-      const log = await PartitionLog.load(parsed.topic, parsed.partition, full, this.defaults, this.context(), clean, true);
-      this.logs.set(key(parsed.topic, parsed.partition), log);
+      if (parsed) found.push({ ...parsed, full });
     }
+    // Loading is a chain of small file operations per partition, each a thread-pool round trip: several
+    // partitions at once keep the pool busy, so start-up time is not one partition's latency times N.
+    const loaded = new Array<PartitionLog | null>(found.length).fill(null);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < found.length) {
+        const i = next++;
+        const { topic, partition, full } = found[i]!;
+        if (!(await this.sfs.isDirectory(full))) continue;
+        loaded[i] = await PartitionLog.load(topic, partition, full, this.defaults, this.context(), clean, true);
+      }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(LOAD_CONCURRENCY, found.length) }, worker));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      // nothing is served from a half-opened data dir
+      await Promise.all(loaded.map((l) => l?.close().catch(() => undefined)));
+      throw failed.reason;
+    }
+    for (const log of loaded) if (log) this.logs.set(key(log.topic, log.partition), log);
     // from here on a crash is unclean until close() writes the marker again
     if (clean) await this.sfs.unlink(markerPath);
     this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size, cleanShutdown: clean }, 'log manager opened');

@@ -55,15 +55,17 @@ export class PartitionLog {
 
   /**
    * Opens (recovering if needed) or creates the log in `dir`. `atStart`: the
-   * broker is loading what it had before (so the producer state found now
-   * can be carried forward without reading the log).
+   * directory was found at start (it exists and is durable; the producer
+   * state found now can be carried forward without reading the log).
    */
   static async load(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, cleanShutdown: boolean, atStart = false): Promise<PartitionLog> {
     const log = new PartitionLog(topic, partition, dir, config, ctx);
     const state = log.state;
-    await ctx.sfs.mkdir(dir);
-    // a new partition directory must survive power loss before anything in it is acknowledged
-    await fsyncDir(ctx.sfs, path.dirname(dir));
+    if (!atStart) {
+      await ctx.sfs.mkdir(dir);
+      // a new partition directory must survive power loss before anything in it is acknowledged
+      await fsyncDir(ctx.sfs, path.dirname(dir));
+    }
     const recovered = await recoverPartition(dir, config, ctx, cleanShutdown, { topic, partition });
     state.segments = recovered.segments;
     state.active = recovered.segments[recovered.segments.length - 1]!;

@@ -1,0 +1,144 @@
+/**
+ * Scale on one broker, start-up part (issue 17, item 5): time from process
+ * start to listening, and RSS at that moment, with N partitions, after a clean
+ * SIGTERM and after kill -9. Printed next to the issue's targets.
+ *
+ *   npm run build && npm run bench:scale            # env: SCALE_PARTITIONS (default "1000,10000"),
+ *                                                   #      SCALE_RECORD_BYTES (default 4096 per partition)
+ *
+ * For each N: a fresh data dir, one broker (bin/brook.js, so dist/ must be
+ * built) creates a topic with N partitions and gets one record of
+ * SCALE_RECORD_BYTES in every partition (acks=1), then:
+ *   1. SIGTERM, restart: time to listening, RSS, and every partition's log end checked;
+ *   2. kill -9 of that broker, restart: the same.
+ * Not measured here (issue 17 item 5's other parts): 100,000 partitions,
+ * keyed produce over 10,000 partitions, idle connections, 1,000 groups.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Kafka, logLevel } from 'kafkajs';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'bin', 'brook.js');
+const counts = (process.env.SCALE_PARTITIONS ?? '1000,10000').split(',').map(Number);
+const recordBytes = Number(process.env.SCALE_RECORD_BYTES ?? 4096);
+const TOPIC = 'scale';
+const TARGET_LISTEN_MS = 2000;
+const TARGET_RSS_MB = 400;
+
+interface Broker {
+  child: ChildProcess;
+  port: number;
+  /** ms from spawn to the 'listening' log line */
+  listenMs: number;
+  rssMb: number;
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function start(dir: string, port = 0): Promise<Broker> {
+  const args = [CLI, 'start', '--port', String(port), '--data-dir', dir, '--set', 'brook.max.partitions.per.topic=200000'];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const listening = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not listening after 600 s: ${stderr}`)), 600_000);
+    child.once('exit', (code) => reject(new Error(`broker exited (${code}): ${stderr.slice(-2000)}`)));
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      try {
+        const m = JSON.parse(l) as { msg?: string; port?: number };
+        if (m.msg === 'listening' && typeof m.port === 'number') {
+          clearTimeout(timer);
+          resolve(m.port);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+  const listenMs = performance.now() - t0;
+  return { child, port: listening, listenMs, rssMb: rssMb(child.pid!) };
+}
+
+function stop(b: Broker, signal: NodeJS.Signals): Promise<void> {
+  if (b.child.exitCode !== null || b.child.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((r) => b.child.once('exit', () => r()));
+  b.child.kill(signal);
+  return gone;
+}
+
+function kafka(port: number): Kafka {
+  return new Kafka({ clientId: 'bench-scale', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, requestTimeout: 600_000 });
+}
+
+async function fill(port: number, n: number): Promise<void> {
+  const k = kafka(port);
+  const admin = k.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: n }], timeout: 600_000 });
+  await admin.disconnect();
+  const producer = k.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const value = Buffer.alloc(recordBytes, 0x61);
+  for (let from = 0; from < n; from += 1000) {
+    const messages = [];
+    for (let p = from; p < Math.min(n, from + 1000); p++) messages.push({ partition: p, value });
+    await producer.send({ topic: TOPIC, acks: 1, messages });
+  }
+  await producer.disconnect();
+}
+
+/** Every partition's log end offset is 1 (the record written before the restart survived). */
+async function check(port: number, n: number): Promise<string> {
+  const admin = kafka(port).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(TOPIC);
+    const bad = offsets.filter((o) => o.high !== '1').length;
+    return offsets.length === n && bad === 0 ? 'all partitions intact' : `${offsets.length} partitions, ${bad} with a wrong log end`;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function row(label: string, b: Broker, checked: string): string {
+  const listen = `${(b.listenMs / 1000).toFixed(2)} s`;
+  const rss = `${Math.round(b.rssMb)} MB`;
+  return `${label.padEnd(34)} listening ${listen.padStart(8)} (target <= ${TARGET_LISTEN_MS / 1000} s: ${b.listenMs <= TARGET_LISTEN_MS ? 'met' : 'NOT met'})   RSS ${rss.padStart(7)} (target <= ${TARGET_RSS_MB} MB: ${b.rssMb <= TARGET_RSS_MB ? 'met' : 'NOT met'})   ${checked}`;
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  console.log(`bench:scale start-up, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${recordBytes} B per partition`);
+  for (const n of counts) {
+    const dir = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), `brook-bench-scale-${n}-`));
+    try {
+      const t0 = performance.now();
+      let b = await start(dir);
+      await fill(b.port, n);
+      console.log(`${n} partitions created and written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      await stop(b, 'SIGTERM');
+      b = await start(dir);
+      console.log(row(`${n} partitions, after SIGTERM`, b, await check(b.port, n)));
+      await stop(b, 'SIGKILL');
+      b = await start(dir);
+      console.log(row(`${n} partitions, after kill -9`, b, await check(b.port, n)));
+      await stop(b, 'SIGTERM');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -114,10 +114,6 @@ export class ProducerStateManager {
     return this.state?.live;
   }
 
-  get isLoadingOrLoaded(): boolean {
-    return this.loading !== null;
-  }
-
   get lastLoadStats(): ProducerStateLoadStats | undefined {
     return this.stats;
   }

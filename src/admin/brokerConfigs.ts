@@ -4,6 +4,7 @@ import { ConfigSource, ConfigType, type ConfigSynonym, type ConfigTypeValue, typ
 import { dynamicBrokerConfigDef, dynamicBrokerConfigDefs } from './dynamicBrokerConfigCatalog';
 import { maxPartitionsPerTopic } from './limits';
 import { staticLayers, type BrokerLayers } from './topicConfigs';
+import { HTTP_CONFIG_DEFS } from '../http/settings';
 
 interface BrokerConfigDef {
   name: string;
@@ -59,6 +60,7 @@ const CORE: BrokerConfigDef[] = [
     doc: 'Brook: segment file descriptors kept open at most over all partitions (least recently used closed first).',
     value: (c) => str(c.maxOpenSegmentHandles),
   },
+  ...HTTP_CONFIG_DEFS.map((d) => ({ name: d.name, type: ConfigType[d.type], doc: d.doc, value: (c: BrokerConfig) => c.raw[d.name] ?? d.defaultValue })),
 ];
 
 // JAAS text carries PLAIN passwords and ssl.keystore.key an inline private key (Kafka's PASSWORD type).

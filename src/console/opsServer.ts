@@ -1,10 +1,16 @@
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type { BrokerServices } from '../handlers/types';
 import type { BrokerMetrics } from '../metrics/brokerMetrics';
 import { CONSOLE_CSS, CONSOLE_JS, INDEX_HTML } from './assets/page';
 import { groupDetail, latestMessages, overview, reassignmentRows, topicDetail, topicRows } from './consoleData';
 import { groupLag } from '../metrics/groupLag';
 import { ThroughputSampler } from './sampler';
+import { startHttpServer, type RouteSet } from '../http/httpServer';
+import type { HttpCaller } from '../http/brokerCall';
+import { httpSettings } from '../http/settings';
+import { RegistryApi, REGISTRY_CONTENT_TYPE } from '../http/registry/registryApi';
+import { sendText } from '../http/respond';
+import { AclOperation, ResourceType } from '../security/acl/model';
 
 export interface OpsServerOptions {
   host: string;
@@ -21,85 +27,93 @@ export interface OpsServerOptions {
 export interface OpsServer {
   readonly host: string;
   readonly port: number;
+  /** HTTPS (brook.http.tls.listener) rather than HTTP. */
+  readonly secure: boolean;
   close(): Promise<void>;
 }
 
 const MAX_MESSAGES = 200;
 
-function send(res: http.ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-  res.end(body);
+function json(res: http.ServerResponse, value: unknown): void {
+  if (value === null) return sendText(res, 404, 'application/json', '{"error":"not found"}');
+  sendText(res, 200, 'application/json', JSON.stringify(value));
 }
 
-function json(res: http.ServerResponse, value: unknown): void {
-  if (value === null) return send(res, 404, 'application/json', '{"error":"not found"}');
-  send(res, 200, 'application/json', JSON.stringify(value));
+function forbidden(res: http.ServerResponse, what: string): void {
+  sendText(res, 403, 'application/json', JSON.stringify({ error_code: 40301, message: `not authorized to ${what}` }));
 }
 
 /**
- * The broker's HTTP side: Prometheus scrapes /metrics, load balancers probe
- * /healthz, and with the console on, people browse / (read-only; nothing
- * here changes broker state).
+ * The broker's HTTP side (src/http does the serving, login and limits):
+ * Prometheus scrapes /metrics, load balancers probe /healthz, people browse
+ * the console at /, and programs use the Schema Registry API. The console
+ * shows only what the logged-in principal may describe or read.
  */
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   const { services, metrics } = opts;
+  const settings = httpSettings(services.config);
   const sampler = opts.console ? new ThroughputSampler(services, metrics.traffic, opts.sampleIntervalMs ?? 5000) : null;
+  const may = (caller: HttpCaller, op: number, type: number, name: string): boolean => services.authorizer?.authorize(caller, op, type, name) ?? true;
 
-  const consoleRoute = async (path: string, url: URL, res: http.ServerResponse): Promise<boolean> => {
-    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', INDEX_HTML), true;
-    if (path === '/console.js') return send(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS), true;
-    if (path === '/console.css') return send(res, 200, 'text/css; charset=utf-8', CONSOLE_CSS), true;
+  const consoleRoute = async (path: string, url: URL, caller: HttpCaller, _req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    if (path === '/' || path === '/index.html') return sendText(res, 200, 'text/html; charset=utf-8', INDEX_HTML), true;
+    if (path === '/console.js') return sendText(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS), true;
+    if (path === '/console.css') return sendText(res, 200, 'text/css; charset=utf-8', CONSOLE_CSS), true;
+    if (path === '/api/whoami') return json(res, { principal: caller.principal }), true;
     if (path === '/api/overview') return json(res, overview(services)), true;
-    if (path === '/api/topics') return json(res, topicRows(services, sampler)), true;
-    if (path === '/api/groups') return json(res, groupLag(services)), true;
-    if (path === '/api/reassignments') return json(res, reassignmentRows(services)), true;
+    if (path === '/api/topics') return json(res, topicRows(services, sampler).filter((t) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name))), true;
+    if (path === '/api/groups') return json(res, groupLag(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
+    if (path === '/api/reassignments') return json(res, reassignmentRows(services).filter((r) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, r.topic))), true;
     let m = /^\/api\/topics\/([^/]+)$/.exec(path);
-    if (m) return json(res, topicDetail(services, decodeURIComponent(m[1]!))), true;
+    if (m) {
+      const name = decodeURIComponent(m[1]!);
+      if (!may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) return forbidden(res, `describe topic ${name}`), true;
+      return json(res, topicDetail(services, name)), true;
+    }
     m = /^\/api\/topics\/([^/]+)\/messages$/.exec(path);
     if (m) {
+      const name = decodeURIComponent(m[1]!);
+      if (!may(caller, AclOperation.READ, ResourceType.TOPIC, name)) return forbidden(res, `read topic ${name}`), true;
       const limit = Math.min(MAX_MESSAGES, Math.max(1, Number(url.searchParams.get('limit')) || 20));
-      json(res, await latestMessages(services, decodeURIComponent(m[1]!), limit));
+      json(res, await latestMessages(services, name, limit));
       return true;
     }
     m = /^\/api\/groups\/([^/]+)$/.exec(path);
-    if (m) return json(res, groupDetail(services, decodeURIComponent(m[1]!), sampler)), true;
+    if (m) {
+      const name = decodeURIComponent(m[1]!);
+      if (!may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, name)) return forbidden(res, `describe group ${name}`), true;
+      return json(res, groupDetail(services, name, sampler)), true;
+    }
     return false;
   };
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET\n');
-    (async () => {
-      if (path === '/metrics') return send(res, 200, metrics.contentType, await metrics.render());
-      if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
-      if (opts.console && (await consoleRoute(path, url, res))) return;
-      send(res, 404, 'text/plain', opts.console ? 'not found\n' : 'not found (the web console is off; start the broker with --console)\n');
-    })().catch((err: unknown) => {
-      services.logger.warn({ path, err: err instanceof Error ? err.message : String(err) }, 'ops http request failed');
-      if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
-      else res.destroy();
-    });
-  });
-  // Browsers keep connections alive; do not let them hold up broker shutdown.
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const apis: RouteSet[] = [];
+  if (settings.schemaRegistry) apis.push({ name: 'schema-registry', routes: new RegistryApi(services, settings.schemasReplicationFactor).routes(), contentType: REGISTRY_CONTENT_TYPE });
+
+  const server = await startHttpServer({
+    host: opts.host,
+    port: opts.port,
+    services,
+    settings,
+    apis,
+    logger: services.logger,
+    handlers: {
+      open: async (path, req, res) => {
+        if (path === '/metrics' && req.method === 'GET') return sendText(res, 200, metrics.contentType, await metrics.render()), true;
+        if (path === '/healthz') return sendText(res, 200, 'text/plain', 'ok\n'), true;
+        return false;
+      },
+      console: opts.console ? consoleRoute : undefined,
+    },
   });
   sampler?.start();
-  const addr = server.address() as import('node:net').AddressInfo;
   return {
-    host: addr.address,
-    port: addr.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        sampler?.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    host: server.host,
+    port: server.port,
+    secure: server.secure,
+    close: async () => {
+      sampler?.stop();
+      await server.close();
+    },
   };
 }

@@ -1,0 +1,57 @@
+import type * as http from 'node:http';
+import { ANONYMOUS_PRINCIPAL } from '../handlers/types';
+import { HttpError } from './respond';
+import { SESSION_COOKIE, SessionStore, cookieValue } from './sessions';
+import type { HttpUsers } from './users';
+
+/**
+ * Who is making an HTTP request: HTTP Basic with a broker user (REST and
+ * registry clients), or the session cookie of a console login. Without any
+ * users configured everyone is User:ANONYMOUS (the port is then bound to
+ * loopback only, see startHttpServer).
+ */
+export class HttpAuthenticator {
+  constructor(
+    readonly users: HttpUsers,
+    readonly sessions: SessionStore,
+    private readonly required: boolean,
+  ) {}
+
+  get loginRequired(): boolean {
+    return this.required;
+  }
+
+  /** The principal, or null when the request carries no credentials at all. Wrong credentials throw 401. */
+  principalOf(req: http.IncomingMessage): string | null {
+    if (!this.required) return ANONYMOUS_PRINCIPAL;
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
+      if (!m) throw unauthorized('unsupported Authorization scheme (use Basic)');
+      const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+      const colon = text.indexOf(':');
+      if (colon < 0) throw unauthorized('malformed Basic credentials');
+      const principal = this.users.verify(text.slice(0, colon), text.slice(colon + 1));
+      if (!principal) throw unauthorized('Authentication failed: invalid username or password');
+      return principal;
+    }
+    const sid = cookieValue(req.headers.cookie, SESSION_COOKIE);
+    if (sid !== null) return this.sessions.principal(sid);
+    return null;
+  }
+
+  /** Like principalOf, but a request without credentials is a 401 too. */
+  require(req: http.IncomingMessage): string {
+    const p = this.principalOf(req);
+    if (p === null) throw unauthorized('Authentication required');
+    return p;
+  }
+}
+
+export function unauthorized(message: string): HttpError {
+  return new HttpError(401, 40101, message, { 'www-authenticate': 'Basic realm="brook", charset="UTF-8"' });
+}
+
+export function forbidden(message: string): HttpError {
+  return new HttpError(403, 40301, message);
+}

@@ -1,0 +1,56 @@
+import { lookupApi } from '../handlers/registry';
+import type { BrokerServices, ConnectionInfo, RequestContext, SecurityProtocol } from '../handlers/types';
+
+/** HTTP requests have no Kafka connection; their pseudo-connections count down from here so they never collide with real ids. */
+let nextPseudoId = -1;
+
+export interface HttpCaller {
+  principal: string;
+  remoteAddress: string;
+  /** HTTPS counts as SASL_SSL, plain HTTP as SASL_PLAINTEXT: the login is a SASL-equivalent user check. */
+  secure: boolean;
+}
+
+/**
+ * Runs a Kafka API in-process as the HTTP caller: the same handler a client
+ * on a listener would reach, so ACLs are checked against the caller's
+ * principal, produce goes through validation, leadership and acks=all, and
+ * quotas and metrics see the traffic. Requests are the generated request
+ * types; the newest version the broker serves is used.
+ */
+export async function callBroker<Req, Res>(services: BrokerServices, caller: HttpCaller, apiKey: number, request: Req): Promise<Res> {
+  const api = lookupApi(apiKey);
+  if (!api) throw new Error(`api ${apiKey} is not served`);
+  const protocol: SecurityProtocol = caller.secure ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+  const connection: ConnectionInfo = {
+    id: nextPseudoId--,
+    remoteAddress: caller.remoteAddress,
+    remotePort: 0,
+    listenerName: 'HTTP',
+    securityProtocol: protocol,
+    principal: caller.principal,
+  };
+  if (nextPseudoId < -1_000_000_000) nextPseudoId = -1;
+  const ctx: RequestContext = {
+    apiKey,
+    apiVersion: api.maxVersion,
+    correlationId: 0,
+    clientId: 'brook-http',
+    connection,
+    broker: services,
+    now: Date.now(),
+  };
+  const started = performance.now();
+  const res = (await api.handle(ctx, request)) as Res;
+  services.observer?.requestDone(ctx, request, res, performance.now() - started);
+  return res;
+}
+
+/**
+ * The services as the broker itself sees them, without the authorizer: for
+ * the registry's own writes to `_schemas`, which are the broker's doing, not
+ * the caller's (the caller's right to register was checked before).
+ */
+export function internalServices(services: BrokerServices): BrokerServices {
+  return Object.create(services, { authorizer: { value: undefined, enumerable: true } }) as BrokerServices;
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { ApiKey } from '../../../protocol/generated/apis';
+import type { ProduceRequest } from '../../../protocol/generated/messages/ProduceRequest';
+import type { ProduceResponseInput } from '../../../protocol/generated/messages/ProduceResponse';
+import { buildRecordBatch, decodeRecordBatches } from '../../../protocol/records';
+import type { BrokerServices } from '../../handlers/types';
+import { partitionLog } from '../../metadata/partitionLogs';
+import { callBroker, internalServices } from '../brokerCall';
+import { HttpError } from '../respond';
+import { isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
+import { parseSchema, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './schemaTypes';
+
+export const SCHEMAS_TOPIC = '_schemas';
+
+/** One subject version as Confluent's registry keeps it in `_schemas` (value of a SCHEMA key). */
+export interface SchemaVersion {
+  subject: string;
+  version: number;
+  id: number;
+  schemaType: SchemaType;
+  schema: string;
+  references: SchemaReference[];
+  deleted: boolean;
+  guid: string;
+}
+
+interface SchemaKey {
+  keytype: 'SCHEMA';
+  subject: string;
+  version: number;
+  magic: 1;
+}
+interface ConfigKey {
+  keytype: 'CONFIG';
+  subject: string | null;
+  magic: 0;
+}
+type RegistryKey = SchemaKey | ConfigKey;
+
+const READ_BYTES = 1 << 20;
+
+/**
+ * The registry's state, rebuilt from and written to the compacted topic
+ * `_schemas` (one partition, Confluent's key/value JSON layout), so schemas
+ * survive restarts and replicate like any partition. Writes go through the
+ * broker's own Produce path with acks=all and are applied when read back
+ * from the log, so memory never holds what the log does not; every request
+ * first catches up with the log, which is how followers in a cluster see the
+ * leader's writes.
+ */
+export class SchemaStore {
+  readonly subjects = new Map<string, Map<number, SchemaVersion>>();
+  /** id -> the first version registered with it (schema text, type, references are the same for all). */
+  private readonly byId = new Map<number, SchemaVersion>();
+  private readonly parsed = new Map<number, ParsedSchema>();
+  readonly configs = new Map<string | null, CompatibilityLevel>();
+  private maxId = 0;
+  private applied = 0;
+  private ready: Promise<void> | null = null;
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly services: BrokerServices,
+    private readonly replicationFactor: number,
+  ) {}
+
+  /** Creates `_schemas` on first use and replays it. */
+  private ensureReady(): Promise<void> {
+    this.ready ??= (async () => {
+      const rf = Math.max(1, Math.min(this.replicationFactor, this.services.metadata.brokers().length));
+      await this.services.metadata.ensureTopic(SCHEMAS_TOPIC, { partitions: 1, replicationFactor: rf, configs: { 'cleanup.policy': 'compact' } });
+    })().catch((err: unknown) => {
+      this.ready = null;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  /** Applies records the log gained since the last call (own writes and, in a cluster, the leader's). */
+  async catchUp(): Promise<void> {
+    await this.ensureReady();
+    const topic = this.services.metadata.topic(SCHEMAS_TOPIC);
+    if (!topic) throw new HttpError(500, 50001, `${SCHEMAS_TOPIC} topic is missing`);
+    const found = await partitionLog(this.services, topic, 0);
+    if (!found.log) throw new HttpError(500, 50003, `this broker holds no replica of ${SCHEMAS_TOPIC} (error ${found.errorCode}); ask a broker that does`);
+    const log = found.log;
+    if (this.applied < log.logStartOffset) this.applied = log.logStartOffset;
+    while (this.applied < log.highWatermark) {
+      const res = await log.read(this.applied, READ_BYTES, { maxOffset: log.highWatermark, minOneBatch: true });
+      if (res.chunks.length === 0) break;
+      const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+      const before = this.applied;
+      for (const batch of decodeRecordBatches(buf)) {
+        const next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
+        if (!batch.isControl) {
+          for (const r of batch.records) if (Number(r.offset) >= this.applied && r.key) this.apply(r.key, r.value);
+        }
+        this.applied = Math.max(this.applied, next);
+      }
+      if (this.applied <= before) break;
+    }
+  }
+
+  private apply(keyBuf: Buffer, valueBuf: Buffer | null): void {
+    let key: RegistryKey;
+    try {
+      key = JSON.parse(keyBuf.toString('utf8')) as RegistryKey;
+    } catch {
+      this.services.logger.warn({ topic: SCHEMAS_TOPIC }, 'skipping a _schemas record whose key is not JSON');
+      return;
+    }
+    const value = valueBuf === null ? null : (JSON.parse(valueBuf.toString('utf8')) as Record<string, unknown>);
+    if (key.keytype === 'CONFIG') {
+      const level = value?.compatibilityLevel;
+      if (value === null || !isCompatibilityLevel(level)) this.configs.delete(key.subject ?? null);
+      else this.configs.set(key.subject ?? null, level);
+      return;
+    }
+    if (key.keytype !== 'SCHEMA') return;
+    const versions = this.subjects.get(key.subject) ?? new Map<number, SchemaVersion>();
+    if (value === null) {
+      versions.delete(key.version);
+      if (versions.size === 0) this.subjects.delete(key.subject);
+      return;
+    }
+    const v: SchemaVersion = {
+      subject: key.subject,
+      version: key.version,
+      id: Number(value.id),
+      schemaType: (value.schemaType as SchemaType | undefined) ?? 'AVRO',
+      schema: String(value.schema),
+      references: (value.references as SchemaReference[] | undefined) ?? [],
+      deleted: value.deleted === true,
+      guid: typeof value.guid === 'string' ? value.guid : randomUUID(),
+    };
+    versions.set(v.version, v);
+    this.subjects.set(v.subject, versions);
+    if (!this.byId.has(v.id)) this.byId.set(v.id, v);
+    this.maxId = Math.max(this.maxId, v.id);
+  }
+
+  /** Appends keyed JSON records to `_schemas` (acks=all) and applies them once read back. Serialized, so ids never race. */
+  write(records: Array<{ key: RegistryKey; value: unknown }>): Promise<void> {
+    const run = this.writeChain.then(async () => {
+      await this.catchUp();
+      const batch = buildRecordBatch({
+        records: records.map((r) => ({ key: Buffer.from(JSON.stringify(r.key)), value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)) })),
+      });
+      const req: ProduceRequest = { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: SCHEMAS_TOPIC, partitionData: [{ index: 0, records: batch }] }] };
+      const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req);
+      const code = res?.responses?.[0]?.partitionResponses?.[0]?.errorCode ?? -1;
+      if (code !== 0) throw new HttpError(500, 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ' (this broker does not lead it; send writes to the leader)' : ''}`);
+      await this.catchUp();
+    });
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  nextId(): number {
+    return this.maxId + 1;
+  }
+
+  schemaById(id: number): SchemaVersion | undefined {
+    return this.byId.get(id);
+  }
+
+  schemaByGuid(guid: string): SchemaVersion | undefined {
+    for (const v of this.byId.values()) if (v.guid === guid) return v;
+    return undefined;
+  }
+
+  /** Every version carrying `id`, soft-deleted ones only when asked. */
+  versionsOfId(id: number, includeDeleted: boolean): SchemaVersion[] {
+    const out: SchemaVersion[] = [];
+    for (const versions of this.subjects.values()) for (const v of versions.values()) if (v.id === id && (includeDeleted || !v.deleted)) out.push(v);
+    return out.sort((a, b) => a.subject.localeCompare(b.subject) || a.version - b.version);
+  }
+
+  /** Versions of a subject oldest first. */
+  versions(subject: string, includeDeleted: boolean): SchemaVersion[] {
+    const m = this.subjects.get(subject);
+    if (!m) return [];
+    return [...m.values()].filter((v) => includeDeleted || !v.deleted).sort((a, b) => a.version - b.version);
+  }
+
+  /** The parsed form of a stored schema (cached per id). */
+  parse(v: Pick<SchemaVersion, 'id' | 'schemaType' | 'schema' | 'references'>): ParsedSchema {
+    let p = this.parsed.get(v.id);
+    if (!p) {
+      p = parseSchema(v.schemaType, v.schema, this.resolveReferences(v.references));
+      this.parsed.set(v.id, p);
+    }
+    return p;
+  }
+
+  /** The schemas a reference list names; an unknown one is Confluent's 42201. */
+  resolveReferences(refs: SchemaReference[]): ResolvedReference[] {
+    return refs.map((r) => {
+      const v = this.subjects.get(r.subject)?.get(r.version);
+      if (!v || v.deleted) throw new HttpError(422, 42201, `Invalid schema: reference ${r.name} to ${r.subject} version ${r.version} not found`);
+      return { name: r.name, schemaType: v.schemaType, schema: v.schema };
+    });
+  }
+
+  /** Ids whose schemas reference this subject version. */
+  referencedBy(subject: string, version: number): number[] {
+    const ids = new Set<number>();
+    for (const versions of this.subjects.values()) {
+      for (const v of versions.values()) if (!v.deleted && v.references.some((r) => r.subject === subject && r.version === version)) ids.add(v.id);
+    }
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /** A schema (by canonical form, type and references) already registered anywhere: its id is reused. */
+  findId(type: SchemaType, canonical: string, refs: SchemaReference[]): number | null {
+    const refKey = JSON.stringify(refs);
+    for (const v of this.byId.values()) {
+      if (v.schemaType !== type || JSON.stringify(v.references) !== refKey) continue;
+      try {
+        if (this.parse(v).canonical === canonical) return v.id;
+      } catch {
+        continue;
+      }
+    }
+    return null;
+  }
+}

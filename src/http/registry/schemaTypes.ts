@@ -1,0 +1,101 @@
+import Ajv, { type AnySchema } from 'ajv';
+import Ajv2019 from 'ajv/dist/2019';
+import Ajv2020 from 'ajv/dist/2020';
+import * as avro from 'avsc';
+import * as protobuf from 'protobufjs';
+
+export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
+export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'PROTOBUF', 'AVRO'];
+
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
+
+/** A schema as its type's library understood it, for identity and compatibility checks. */
+export type ParsedSchema =
+  | { type: 'AVRO'; canonical: string; avro: avro.Type }
+  | { type: 'JSON'; canonical: string; json: unknown }
+  | { type: 'PROTOBUF'; canonical: string; proto: protobuf.Root };
+
+/** The schema text is not a valid schema of its type (Confluent's 42201). */
+export class InvalidSchemaError extends Error {}
+
+/** Referenced schemas, in the order given, by reference name. */
+export interface ResolvedReference {
+  name: string;
+  schemaType: SchemaType;
+  schema: string;
+}
+
+function ajvFor(schema: unknown): Ajv {
+  const draft = typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
+  // strict:false: real-world schemas carry annotations (title, examples, vendor keywords) Ajv's strict mode rejects.
+  const opts = { strict: false, allErrors: false, validateFormats: false };
+  if (draft.includes('2020-12')) return new Ajv2020(opts);
+  if (draft.includes('2019-09')) return new Ajv2019(opts);
+  return new Ajv(opts);
+}
+
+function parseAvro(text: string, refs: ResolvedReference[]): ParsedSchema {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Avro allows a bare primitive name as the whole schema text.
+    json = text.trim();
+  }
+  const registry: Record<string, avro.Type> = {};
+  try {
+    for (const r of refs) if (r.schemaType === 'AVRO') avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
+    const type = avro.Type.forSchema(json as avro.Schema, { registry });
+    return { type: 'AVRO', canonical: JSON.stringify(type.schema({ exportAttrs: true })), avro: type };
+  } catch (err) {
+    throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
+  }
+}
+
+function parseJsonSchema(text: string): ParsedSchema {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidSchemaError(`Invalid schema: not JSON: ${(err as Error).message}`);
+  }
+  if (typeof json !== 'boolean' && (typeof json !== 'object' || json === null || Array.isArray(json))) throw new InvalidSchemaError('Invalid schema: a JSON Schema is an object or a boolean');
+  try {
+    const ajv = ajvFor(json);
+    // $refs to referenced schemas resolve by their reference name.
+    ajv.compile(json as AnySchema);
+  } catch (err) {
+    const msg = (err as Error).message;
+    // An unresolvable $ref to a reference we were given is not a syntax error.
+    if (!/can't resolve reference/i.test(msg)) throw new InvalidSchemaError(`Invalid schema: ${msg}`);
+  }
+  return { type: 'JSON', canonical: JSON.stringify(json), json };
+}
+
+function parseProtobuf(text: string, refs: ResolvedReference[]): ParsedSchema {
+  const root = new protobuf.Root();
+  try {
+    for (const r of refs) if (r.schemaType === 'PROTOBUF') protobuf.parse(r.schema, root, { keepCase: true });
+    protobuf.parse(text, root, { keepCase: true });
+  } catch (err) {
+    throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
+  }
+  return { type: 'PROTOBUF', canonical: text.trim(), proto: root };
+}
+
+export function parseSchemaType(value: unknown): SchemaType {
+  if (value === undefined || value === null || value === '') return 'AVRO';
+  const t = String(value).toUpperCase();
+  if (!(SCHEMA_TYPES as readonly string[]).includes(t)) throw new InvalidSchemaError(`Invalid schema type ${String(value)}`);
+  return t as SchemaType;
+}
+
+export function parseSchema(type: SchemaType, text: string, refs: ResolvedReference[] = []): ParsedSchema {
+  if (type === 'AVRO') return parseAvro(text, refs);
+  if (type === 'JSON') return parseJsonSchema(text);
+  return parseProtobuf(text, refs);
+}

@@ -10,6 +10,7 @@ import type { HttpCaller } from '../http/brokerCall';
 import { httpSettings } from '../http/settings';
 import { RegistryApi, REGISTRY_CONTENT_TYPE } from '../http/registry/registryApi';
 import { sendText } from '../http/respond';
+import { RestApi, REST_CONTENT_TYPE } from '../http/rest/restApi';
 import { AclOperation, ResourceType } from '../security/acl/model';
 
 export interface OpsServerOptions {
@@ -88,6 +89,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   };
 
   const apis: RouteSet[] = [];
+  if (settings.restProxy) apis.push({ name: 'rest-proxy', routes: new RestApi(services, settings.maxRequestBytes).routes(), contentType: REST_CONTENT_TYPE });
   if (settings.schemaRegistry) apis.push({ name: 'schema-registry', routes: new RegistryApi(services, settings.schemasReplicationFactor).routes(), contentType: REGISTRY_CONTENT_TYPE });
 
   const server = await startHttpServer({

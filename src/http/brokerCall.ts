@@ -1,3 +1,6 @@
+import { Reader } from '../../protocol/codec/reader';
+import { Writer } from '../../protocol/codec/writer';
+import { apiDescriptor } from '../../protocol/generated/apis';
 import { lookupApi } from '../handlers/registry';
 import type { BrokerServices, ConnectionInfo, RequestContext, SecurityProtocol } from '../handlers/types';
 
@@ -18,7 +21,7 @@ export interface HttpCaller {
  * quotas and metrics see the traffic. Requests are the generated request
  * types; the newest version the broker serves is used.
  */
-export async function callBroker<Req, Res>(services: BrokerServices, caller: HttpCaller, apiKey: number, request: Req): Promise<Res> {
+export async function callBroker<Req, Res>(services: BrokerServices, caller: HttpCaller, apiKey: number, request: Req, version?: number): Promise<Res> {
   const api = lookupApi(apiKey);
   if (!api) throw new Error(`api ${apiKey} is not served`);
   const protocol: SecurityProtocol = caller.secure ? 'SASL_SSL' : 'SASL_PLAINTEXT';
@@ -33,7 +36,7 @@ export async function callBroker<Req, Res>(services: BrokerServices, caller: Htt
   if (nextPseudoId < -1_000_000_000) nextPseudoId = -1;
   const ctx: RequestContext = {
     apiKey,
-    apiVersion: api.maxVersion,
+    apiVersion: version ?? api.maxVersion,
     correlationId: 0,
     clientId: 'brook-http',
     connection,
@@ -53,4 +56,22 @@ export async function callBroker<Req, Res>(services: BrokerServices, caller: Htt
  */
 export function internalServices(services: BrokerServices): BrokerServices {
   return Object.create(services, { authorizer: { value: undefined, enumerable: true } }) as BrokerServices;
+}
+
+/**
+ * Like callBroker, but from the generated `...Input` shape at a chosen
+ * version: the request is encoded and decoded as a client's would be, so
+ * every field the handler reads has its wire default, and the answer comes
+ * back decoded the same way (full response type, defaults filled in).
+ */
+export async function callApi<Res>(services: BrokerServices, caller: HttpCaller, apiKey: number, version: number, input: unknown): Promise<Res> {
+  const d = apiDescriptor(apiKey);
+  if (!d) throw new Error(`no codec for api ${apiKey}`);
+  const w = new Writer();
+  d.encodeRequest(w, version, input);
+  const request = d.decodeRequest(new Reader(w.toBuffer()), version);
+  const res = await callBroker<unknown, unknown>(services, caller, apiKey, request, version);
+  const rw = new Writer();
+  d.encodeResponse(rw, version, res);
+  return d.decodeResponse(new Reader(rw.toBuffer()), version) as Res;
 }

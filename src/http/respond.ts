@@ -25,6 +25,11 @@ export function sendText(res: http.ServerResponse, status: number, type: string,
 }
 
 export function sendJson(res: http.ServerResponse, status: number, value: unknown, type = 'application/json'): void {
+  if (status === 204) {
+    res.writeHead(204, COMMON);
+    res.end();
+    return;
+  }
   sendText(res, status, type, JSON.stringify(value));
 }
 

@@ -1,0 +1,64 @@
+import { HttpError } from '../respond';
+
+/** Confluent REST v3 embedded data formats Brook serves (schema-based ones need the registry wiring, not done here). */
+export type EmbeddedType = 'JSON' | 'BINARY' | 'STRING';
+
+export interface EmbeddedData {
+  type: EmbeddedType;
+  bytes: Buffer | null;
+}
+
+/** `{type, data}` of a v3 record's key or value into bytes: JSON is serialized, BINARY is base64, STRING is UTF-8. */
+export function decodeEmbedded(v: unknown, field: string): EmbeddedData | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 40002, `${field} must be an object {type, data}`);
+  const o = v as { type?: unknown; data?: unknown; schema_id?: unknown; subject?: unknown };
+  const type = o.type === undefined ? 'JSON' : String(o.type).toUpperCase();
+  if (o.schema_id !== undefined || o.subject !== undefined || type === 'AVRO' || type === 'PROTOBUF' || type === 'JSONSCHEMA') {
+    throw new HttpError(400, 40002, `${field}: schema-based formats (AVRO, PROTOBUF, JSONSCHEMA) are not supported by Brook's REST proxy; use JSON, BINARY or STRING`);
+  }
+  if (o.data === undefined || o.data === null) return { type: type as EmbeddedType, bytes: null };
+  switch (type) {
+    case 'JSON':
+      return { type, bytes: Buffer.from(JSON.stringify(o.data), 'utf8') };
+    case 'BINARY': {
+      if (typeof o.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data)) throw new HttpError(400, 40002, `${field}.data must be base64 for type BINARY`);
+      return { type, bytes: Buffer.from(o.data, 'base64') };
+    }
+    case 'STRING':
+      if (typeof o.data !== 'string') throw new HttpError(400, 40002, `${field}.data must be a string for type STRING`);
+      return { type, bytes: Buffer.from(o.data, 'utf8') };
+    default:
+      throw new HttpError(400, 40002, `${field}.type ${type} is not one of JSON, BINARY, STRING`);
+  }
+}
+
+/** Kafka's default partitioner hash (murmur2, as the Java producer and Confluent's proxy use it for keyed records). */
+export function murmur2(data: Buffer): number {
+  const m = 0x5bd1e995;
+  const len = data.length;
+  let h = (0x9747b28c ^ len) | 0;
+  const whole = len & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = len & 3;
+  if (tail === 3) h ^= data[whole + 2]! << 16;
+  if (tail >= 2) h ^= data[whole + 1]! << 8;
+  if (tail >= 1) {
+    h ^= data[whole]!;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h;
+}
+
+export function partitionForKey(key: Buffer, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}

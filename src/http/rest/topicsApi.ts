@@ -1,0 +1,176 @@
+import { ApiKey } from '../../../protocol/generated/apis';
+import type { CreateTopicsResponse } from '../../../protocol/generated/messages/CreateTopicsResponse';
+import type { DeleteTopicsResponse } from '../../../protocol/generated/messages/DeleteTopicsResponse';
+import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import type { BrokerServices } from '../../handlers/types';
+import type { TopicInfo } from '../../metadata/types';
+import { AclOperation, ResourceType } from '../../security/acl/model';
+import { callApi, type HttpCaller } from '../brokerCall';
+import { HttpError } from '../respond';
+import { restError } from './kafkaErrors';
+
+/** Confluent REST v3 resource shapes for clusters, brokers, topics and partitions. */
+export class TopicsResources {
+  constructor(
+    private readonly services: BrokerServices,
+    private readonly base: () => string,
+  ) {}
+
+  get clusterId(): string {
+    return this.services.metadata.clusterId;
+  }
+
+  checkCluster(id: string): void {
+    if (id !== this.clusterId) throw new HttpError(404, 404, `Cluster ${id} not found.`);
+  }
+
+  private url(path: string): string {
+    return `${this.base()}/v3/clusters/${this.clusterId}${path}`;
+  }
+
+  cluster(): Record<string, unknown> {
+    const id = this.clusterId;
+    const rel = (p: string) => ({ related: this.url(p) });
+    return {
+      kind: 'KafkaCluster',
+      metadata: { self: this.url(''), resource_name: `crn:///kafka=${id}` },
+      cluster_id: id,
+      controller: { related: this.url(`/brokers/${this.services.metadata.controllerId}`) },
+      acls: rel('/acls'),
+      brokers: rel('/brokers'),
+      broker_configs: rel('/broker-configs'),
+      consumer_groups: rel('/consumer-groups'),
+      topics: rel('/topics'),
+      partition_reassignments: rel('/topics/-/partitions/-/reassignment'),
+    };
+  }
+
+  brokers(): Record<string, unknown> {
+    return {
+      kind: 'KafkaBrokerList',
+      metadata: { self: this.url('/brokers'), next: null },
+      data: this.services.metadata.brokers().map((b) => ({
+        kind: 'KafkaBroker',
+        metadata: { self: this.url(`/brokers/${b.nodeId}`), resource_name: `crn:///kafka=${this.clusterId}/broker=${b.nodeId}` },
+        cluster_id: this.clusterId,
+        broker_id: b.nodeId,
+        host: b.host,
+        port: b.port,
+        rack: b.rack ?? null,
+      })),
+    };
+  }
+
+  private mayDescribe(caller: HttpCaller, topic: string): boolean {
+    return this.services.authorizer?.authorize(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, topic) ?? true;
+  }
+
+  topic(t: TopicInfo): Record<string, unknown> {
+    const rf = this.services.metadata.partitionState(t.name, 0)?.replicas.length ?? 1;
+    return {
+      kind: 'KafkaTopic',
+      metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}` },
+      cluster_id: this.clusterId,
+      topic_name: t.name,
+      is_internal: t.internal,
+      replication_factor: rf,
+      partitions_count: t.partitions,
+      partitions: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions`) },
+      configs: { related: this.url(`/topics/${encodeURIComponent(t.name)}/configs`) },
+      partition_reassignments: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/-/reassignment`) },
+      authorized_operations: [],
+    };
+  }
+
+  /** A topic the caller may describe; an unknown and an undescribable one look the same (Kafka's rule). */
+  findTopic(caller: HttpCaller, name: string): TopicInfo {
+    const t = this.services.metadata.topic(name);
+    if (!t || !this.mayDescribe(caller, name)) throw new HttpError(404, 404, `This server does not host this topic-partition. (topic ${name})`);
+    return t;
+  }
+
+  listTopics(caller: HttpCaller): Record<string, unknown> {
+    const data = this.services.metadata
+      .topics()
+      .filter((t) => this.mayDescribe(caller, t.name))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((t) => this.topic(t));
+    return { kind: 'KafkaTopicList', metadata: { self: this.url('/topics'), next: null }, data };
+  }
+
+  partitions(caller: HttpCaller, name: string): Record<string, unknown> {
+    const t = this.findTopic(caller, name);
+    const data = Array.from({ length: t.partitions }, (_, p) => {
+      const st = this.services.metadata.partitionState(t.name, p);
+      return {
+        kind: 'KafkaPartition',
+        metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}/partition=${p}` },
+        cluster_id: this.clusterId,
+        topic_name: t.name,
+        partition_id: p,
+        leader: st && st.leader >= 0 ? { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}/replicas/${st.leader}`) } : null,
+        replicas: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}/replicas`) },
+        reassignment: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}/reassignment`) },
+      };
+    });
+    return { kind: 'KafkaPartitionList', metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/partitions`), next: null }, data };
+  }
+
+  /** POST /topics: CreateTopics as the caller (CREATE on the cluster or the topic). */
+  async create(caller: HttpCaller, body: unknown): Promise<Record<string, unknown>> {
+    const b = (body ?? {}) as { topic_name?: unknown; partitions_count?: unknown; replication_factor?: unknown; configs?: unknown; validate_only?: unknown };
+    if (typeof b.topic_name !== 'string' || b.topic_name === '') throw new HttpError(400, 40002, 'topic_name is required');
+    const partitions = b.partitions_count === undefined ? -1 : Number(b.partitions_count);
+    const rf = b.replication_factor === undefined ? -1 : Number(b.replication_factor);
+    if (!Number.isInteger(partitions) || !Number.isInteger(rf)) throw new HttpError(400, 40002, 'partitions_count and replication_factor must be integers');
+    const configs = Array.isArray(b.configs) ? b.configs : [];
+    const res = await callApi<CreateTopicsResponse>(this.services, caller, ApiKey.CreateTopics, 7, {
+      topics: [{ name: b.topic_name, numPartitions: partitions, replicationFactor: rf, assignments: [], configs: configs.map((c: { name?: unknown; value?: unknown }) => ({ name: String(c?.name), value: c?.value === null || c?.value === undefined ? null : String(c.value) })) }],
+      timeoutMs: 30_000,
+      validateOnly: b.validate_only === true,
+    });
+    const r = res.topics[0];
+    if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `create topic ${b.topic_name}`);
+    const t = this.services.metadata.topic(b.topic_name);
+    return t ? this.topic(t) : { kind: 'KafkaTopic', cluster_id: this.clusterId, topic_name: b.topic_name, partitions_count: r.numPartitions, replication_factor: r.replicationFactor };
+  }
+
+  async delete(caller: HttpCaller, name: string): Promise<void> {
+    const res = await callApi<DeleteTopicsResponse>(this.services, caller, ApiKey.DeleteTopics, 5, { topicNames: [name], timeoutMs: 30_000 });
+    const r = res.responses[0];
+    if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `delete topic ${name}`);
+  }
+
+  configs(caller: HttpCaller, name: string): Record<string, unknown> {
+    const t = this.findTopic(caller, name);
+    const data = Object.entries(t.configs).map(([k, v]) => ({
+      kind: 'KafkaTopicConfig',
+      metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/configs/${k}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}/config=${k}` },
+      cluster_id: this.clusterId,
+      topic_name: t.name,
+      name: k,
+      value: v,
+      is_default: false,
+      is_read_only: false,
+      is_sensitive: false,
+      source: 'DYNAMIC_TOPIC_CONFIG',
+      synonyms: [],
+    }));
+    return { kind: 'KafkaTopicConfigList', metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/configs`), next: null }, data };
+  }
+
+  /** POST /topics/{t}/configs:alter: IncrementalAlterConfigs as the caller (ALTER_CONFIGS on the topic). */
+  async alterConfigs(caller: HttpCaller, name: string, body: unknown): Promise<void> {
+    const data = (body as { data?: unknown } | null)?.data;
+    if (!Array.isArray(data)) throw new HttpError(400, 40002, 'data must be a list of {name, value, operation}');
+    const configs = data.map((c: { name?: unknown; value?: unknown; operation?: unknown }) => {
+      if (typeof c?.name !== 'string') throw new HttpError(400, 40002, 'every config needs a name');
+      const op = String(c.operation ?? 'SET').toUpperCase();
+      if (op !== 'SET' && op !== 'DELETE') throw new HttpError(400, 40002, `operation ${op} is not SET or DELETE`);
+      return { name: c.name, configOperation: op === 'SET' ? 0 : 1, value: op === 'DELETE' || c.value === null || c.value === undefined ? null : String(c.value) };
+    });
+    const res = await callApi<IncrementalAlterConfigsResponse>(this.services, caller, ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
+    const r = res.responses[0];
+    if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `alter configs of ${name}`);
+  }
+}

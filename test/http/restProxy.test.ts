@@ -1,0 +1,185 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
+import { eventually } from '../helpers/eventually';
+
+const USERS = { alice: 'alice-secret', bob: 'bob-secret' };
+
+/** The sh blocks after the README's rest-proxy-example marker: the script, then the 401/403 calls. */
+function readmeScripts(): [string, string] {
+  const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const from = readme.indexOf('<!-- rest-proxy-example -->');
+  const blocks = [...readme.slice(from).matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return [blocks[0]!, blocks[1]!];
+}
+
+function bash(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', ['-e', '-o', 'pipefail', '-c', script], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
+  this.timeout(60_000);
+  let broker: SecureTestBroker;
+  let base: string;
+  let kafka: Kafka;
+  let cluster: string;
+
+  const call = async (method: string, p: string, body?: unknown, auth = `alice:${USERS.alice}`) => {
+    const res = await fetch(`${base}${p}`, {
+      method,
+      headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  };
+
+  before(async () => {
+    broker = await startSecureTestBroker(USERS, {
+      metricsPort: 0,
+      config: { 'authorizer.class.name': 'brook', 'super.users': 'User:alice', 'brook.http.rate.limit.per.sec': '0', 'group.initial.rebalance.delay.ms': '0' },
+    });
+    base = `http://127.0.0.1:${broker.httpPort}`;
+    kafka = new Kafka({ brokers: [broker.saslBootstrap], sasl: { mechanism: 'plain', username: 'alice', password: USERS.alice }, logLevel: logLevel.NOTHING });
+    cluster = (await call('GET', '/v3/clusters')).json.data[0].cluster_id;
+  });
+  after(async () => {
+    await broker?.destroy();
+  });
+
+  it('runs the README curl script: create a topic, produce JSON and binary records, consume them with a consumer instance', async () => {
+    const [script, denied] = readmeScripts();
+    const out = await bash(script, { BROOK_HTTP: base, BROOK_AUTH: `alice:${USERS.alice}` });
+    expect(out.code, out.stderr).to.equal(0);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines[0]).to.equal('orders');
+    expect(lines[1]).to.equal('{"error_code":200,"offset":0}');
+    expect(lines[2]).to.equal('{"error_code":200,"offset":1}');
+    expect(lines[3]).to.equal('r1');
+    const consumed = lines.slice(4).map((l) => JSON.parse(l) as { offset: number; value: string });
+    expect(consumed.map((c) => c.offset)).to.deep.equal([0, 1]);
+    expect(JSON.parse(Buffer.from(consumed[0]!.value, 'base64').toString())).to.deep.equal({ item: 'tea', qty: 2 });
+    expect(Buffer.from(consumed[1]!.value, 'base64')).to.deep.equal(Buffer.from('raw\u0001bytes'));
+
+    // A Kafka client sees the same records, and the instance's commit landed in the group.
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId: 'order-readers', topics: ['orders'] });
+    expect(offsets[0]!.partitions[0]!.offset).to.equal('2');
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId: 'rest-check' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'orders', fromBeginning: true });
+    const seen: Array<{ key: string | null; value: Buffer }> = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ key: message.key?.toString() ?? null, value: message.value! }) });
+    await eventually(() => seen.length >= 2, 'kafkajs reads the REST-produced records');
+    await consumer.disconnect();
+    expect(seen[0]!.key).to.equal('"o-1"');
+    expect(JSON.parse(seen[0]!.value.toString())).to.deep.equal({ item: 'tea', qty: 2 });
+
+    const no = await bash(`${script.split('\n').slice(0, 3).join('\n')}\n${denied}`, { BROOK_HTTP: base, BROOK_AUTH: `alice:${USERS.alice}` });
+    const [wrongPassword, forbidden] = no.stdout.trim().split('\n');
+    expect(wrongPassword).to.equal('401');
+    expect(JSON.parse(forbidden!)).to.include({ error_code: 40301 });
+  });
+
+  it('lists, describes, alters and deletes topics with Confluent shapes; bob sees none of them', async () => {
+    const created = await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'shapes', partitions_count: 3, configs: [{ name: 'retention.ms', value: '60000' }] });
+    expect(created.status).to.equal(201);
+    expect(created.json).to.include({ kind: 'KafkaTopic', topic_name: 'shapes', partitions_count: 3, cluster_id: cluster });
+    expect((await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'shapes' })).json.error_code).to.equal(40002);
+    const list = await call('GET', `/v3/clusters/${cluster}/topics`);
+    expect(list.json.data.map((t: { topic_name: string }) => t.topic_name)).to.include('shapes');
+    expect((await call('GET', `/v3/clusters/${cluster}/topics`, undefined, `bob:${USERS.bob}`)).json.data).to.deep.equal([]);
+    expect((await call('GET', `/v3/clusters/${cluster}/topics/shapes/partitions`)).json.data).to.have.length(3);
+    expect((await call('POST', `/v3/clusters/${cluster}/topics/shapes/configs:alter`, { data: [{ name: 'retention.ms', value: '120000' }] })).status).to.equal(204);
+    const configs = await call('GET', `/v3/clusters/${cluster}/topics/shapes/configs`);
+    expect(configs.json.data.find((c: { name: string }) => c.name === 'retention.ms').value).to.equal('120000');
+    expect((await call('DELETE', `/v3/clusters/${cluster}/topics/shapes`, undefined, `bob:${USERS.bob}`)).status).to.equal(403);
+    expect((await call('DELETE', `/v3/clusters/${cluster}/topics/shapes`)).status).to.equal(204);
+    expect((await call('GET', `/v3/clusters/${cluster}/topics/shapes`)).json.error_code).to.equal(404);
+    expect((await call('GET', '/v3/clusters/not-this-one/topics')).status).to.equal(404);
+  });
+
+  it('produces a batch, keyed records on Kafka\'s default partition, and consumes JSON with a json-format instance', async () => {
+    await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'batched', partitions_count: 4 });
+    const entries = Array.from({ length: 100 }, (_, i) => ({ id: String(i), key: { type: 'JSON', data: `k${i % 7}` }, value: { type: 'JSON', data: { n: i } } }));
+    const res = await call('POST', `/v3/clusters/${cluster}/topics/batched/records:batch`, { entries });
+    expect(res.status).to.equal(207);
+    expect(res.json.failures).to.deep.equal([]);
+    expect(res.json.successes).to.have.length(100);
+    // The same keys through kafkajs's Java-compatible partitioner land on the same partitions.
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const sent = await producer.send({ topic: 'batched', messages: [{ key: '"k3"', value: '{"n":"kafkajs"}' }] });
+    await producer.disconnect();
+    const restPartition = res.json.successes.find((s: { id: string }) => s.id === '3').partition_id;
+    expect(sent[0]!.partition).to.equal(restPartition);
+
+    const inst = await call('POST', '/consumers/batch-readers', { name: 'j', format: 'json', 'auto.offset.reset': 'earliest' });
+    expect(inst.json.base_uri).to.match(/\/consumers\/batch-readers\/instances\/j$/);
+    expect((await call('POST', '/consumers/batch-readers/instances/j/subscription', { topics: ['batched'] })).status).to.equal(204);
+    const got: Array<{ value: { n: unknown }; key: unknown }> = [];
+    await eventually(async () => {
+      const r = await call('GET', '/consumers/batch-readers/instances/j/records?timeout=500');
+      expect(r.status, JSON.stringify(r.json)).to.equal(200);
+      got.push(...r.json);
+      return got.length >= 101;
+    }, 'the json consumer instance reads every record');
+    expect(new Set(got.map((g) => JSON.stringify(g.value.n))).size).to.equal(101);
+    // Someone else's instance does not exist for them.
+    expect((await call('GET', '/consumers/batch-readers/instances/j/records', undefined, `bob:${USERS.bob}`)).json.error_code).to.equal(40403);
+    expect((await call('DELETE', '/consumers/batch-readers/instances/j')).status).to.equal(204);
+    expect((await call('GET', '/consumers/batch-readers/instances/j/records')).json.error_code).to.equal(40403);
+  });
+
+  it('streams several records in one request and answers each', async () => {
+    await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'streamed', partitions_count: 1 });
+    const body = [1, 2, 3].map((n) => JSON.stringify({ value: { type: 'JSON', data: n } })).join('\n');
+    const res = await fetch(`${base}/v3/clusters/${cluster}/topics/streamed/records`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`alice:${USERS.alice}`).toString('base64')}`, 'content-type': 'application/json' }, body });
+    const answers = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(answers.map((a) => [a.error_code, a.offset])).to.deep.equal([[200, 0], [200, 1], [200, 2]]);
+  });
+
+  it('answers bad input with Confluent errors and keeps serving', async () => {
+    const p = `/v3/clusters/${cluster}/topics/orders/records`;
+    expect((await call('POST', p, '{"value": {')).status).to.equal(400);
+    expect((await call('POST', p, { value: { type: 'AVRO', data: {} } })).json.error_code).to.equal(40002);
+    expect((await call('POST', p, { value: { type: 'BINARY', data: 'not base64!' } })).json.error_code).to.equal(40002);
+    expect((await call('POST', p, { partition_id: 9, value: { type: 'JSON', data: 1 } })).json.error_code).to.equal(404);
+    expect((await call('POST', `/v3/clusters/${cluster}/topics/nowhere/records`, { value: { type: 'JSON', data: 1 } })).json.error_code).to.equal(404);
+    expect((await call('POST', p, JSON.stringify({ value: { type: 'STRING', data: 'x'.repeat(9 << 20) } }))).status).to.equal(413);
+    expect((await call('PUT', p, {})).status).to.equal(405);
+    expect((await call('GET', `/v3/clusters/${cluster}/topics`, undefined, 'alice:nope')).status).to.equal(401);
+    expect((await fetch(`${base}/v3/clusters`)).status).to.equal(401);
+    expect((await call('GET', `/v3/clusters/${cluster}/topics/orders`)).status).to.equal(200);
+  });
+});
+
+describe('HTTP request rate limit', function () {
+  it('answers 429 past brook.http.rate.limit.per.sec from one address, and serves again later', async () => {
+    const broker = await startSecureTestBroker(USERS, { metricsPort: 0, config: { 'brook.http.rate.limit.per.sec': '5' } });
+    try {
+      const auth = { authorization: `Basic ${Buffer.from(`alice:${USERS.alice}`).toString('base64')}` };
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: auth }).then((r) => r.status)));
+      expect(statuses.filter((s) => s === 429).length).to.be.greaterThan(0);
+      expect(statuses.filter((s) => s === 200).length).to.be.greaterThan(0);
+      await eventually(async () => (await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: auth })).status === 200, 'the bucket refills');
+    } finally {
+      await broker.destroy();
+    }
+  });
+});

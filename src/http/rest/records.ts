@@ -112,6 +112,17 @@ export async function produceRecords(services: BrokerServices, caller: HttpCalle
  * record per JSON value, concatenated, optionally whitespace-separated).
  */
 export function splitJsonStream(text: string): unknown[] {
+  // Fast path: one JSON value per line (how scripts and the bench send streams) parses natively.
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  try {
+    return lines.map((l) => JSON.parse(l) as unknown);
+  } catch {
+    // fall through: objects spread over lines or several on one line
+  }
+  return scanJsonStream(text);
+}
+
+function scanJsonStream(text: string): unknown[] {
   const out: unknown[] = [];
   let depth = 0;
   let start = -1;

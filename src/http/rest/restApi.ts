@@ -32,20 +32,34 @@ export class RestApi {
     return t;
   }
 
+  private lastIsoMs = -1;
+  private lastIso = '';
+
+  /** Records of one request mostly share a timestamp: format it once. */
+  private iso(ms: number): string {
+    if (ms !== this.lastIsoMs) {
+      this.lastIsoMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
+  }
+
   private outcomeBody(cluster: string, topic: string, o: ProduceOutcome, id?: string): Record<string, unknown> {
-    const idPart = id === undefined ? {} : { id };
-    if (!o.ok) return { ...idPart, error_code: o.error.errorCode, message: o.error.message };
-    return {
-      ...idPart,
-      error_code: 200,
-      cluster_id: cluster,
-      topic_name: topic,
-      partition_id: o.partition,
-      offset: o.offset,
-      timestamp: new Date(o.timestampMs).toISOString(),
-      key: o.key ? { type: o.key.type, size: o.key.bytes?.length ?? 0 } : null,
-      value: o.value ? { type: o.value.type, size: o.value.bytes?.length ?? 0 } : null,
-    };
+    const out: Record<string, unknown> = id === undefined ? {} : { id };
+    if (!o.ok) {
+      out.error_code = o.error.errorCode;
+      out.message = o.error.message;
+      return out;
+    }
+    out.error_code = 200;
+    out.cluster_id = cluster;
+    out.topic_name = topic;
+    out.partition_id = o.partition;
+    out.offset = o.offset;
+    out.timestamp = this.iso(o.timestampMs);
+    out.key = o.key ? { type: o.key.type, size: o.key.bytes?.length ?? 0 } : null;
+    out.value = o.value ? { type: o.value.type, size: o.value.bytes?.length ?? 0 } : null;
+    return out;
   }
 
   /** POST .../records: one record, or several concatenated (Confluent's streaming mode), answered one JSON object each. */

@@ -49,6 +49,15 @@ export async function callBroker<Req, Res>(services: BrokerServices, caller: Htt
   return res;
 }
 
+/** Produce by topic name (v12+ name topics by id); HTTP callers name topics. */
+export const PRODUCE_BY_NAME_VERSION = 11;
+const NO_TOPIC_ID = Buffer.alloc(16);
+
+/** A full Produce request (acks=all) for one topic, to run with PRODUCE_BY_NAME_VERSION. */
+export function produceRequest(topic: string, partitionData: Array<{ index: number; records: Buffer }>): import('../../protocol/generated/messages/ProduceRequest').ProduceRequest {
+  return { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, topicId: NO_TOPIC_ID, partitionData }] };
+}
+
 /**
  * The services as the broker itself sees them, without the authorizer: for
  * the registry's own writes to `_schemas`, which are the broker's doing, not

@@ -5,7 +5,7 @@ import type { ProduceResponseInput } from '../../../protocol/generated/messages/
 import { buildRecordBatch, decodeRecordBatches } from '../../../protocol/records';
 import type { BrokerServices } from '../../handlers/types';
 import { partitionLog } from '../../metadata/partitionLogs';
-import { callBroker, internalServices } from '../brokerCall';
+import { PRODUCE_BY_NAME_VERSION, callBroker, internalServices, produceRequest } from '../brokerCall';
 import { HttpError } from '../respond';
 import { isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
 import { parseSchema, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './schemaTypes';
@@ -146,8 +146,8 @@ export class SchemaStore {
       const batch = buildRecordBatch({
         records: records.map((r) => ({ key: Buffer.from(JSON.stringify(r.key)), value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)) })),
       });
-      const req: ProduceRequest = { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: SCHEMAS_TOPIC, partitionData: [{ index: 0, records: batch }] }] };
-      const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req);
+      const req = produceRequest(SCHEMAS_TOPIC, [{ index: 0, records: batch }]);
+      const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req, PRODUCE_BY_NAME_VERSION);
       const code = res?.responses?.[0]?.partitionResponses?.[0]?.errorCode ?? -1;
       if (code !== 0) throw new HttpError(500, 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ' (this broker does not lead it; send writes to the leader)' : ''}`);
       await this.catchUp();

@@ -5,7 +5,7 @@ import type { ProduceResponseInput } from '../../../protocol/generated/messages/
 import { buildRecordBatch, type RecordInput } from '../../../protocol/records';
 import type { BrokerServices } from '../../handlers/types';
 import { AclOperation, ResourceType } from '../../security/acl/model';
-import { callBroker, type HttpCaller } from '../brokerCall';
+import { PRODUCE_BY_NAME_VERSION, callBroker, produceRequest, type HttpCaller } from '../brokerCall';
 import { HttpError } from '../respond';
 import { decodeEmbedded, partitionForKey, type EmbeddedData } from './embedded';
 import { restError } from './kafkaErrors';
@@ -89,8 +89,7 @@ export async function produceRecords(services: BrokerServices, caller: HttpCalle
       }),
     }),
   }));
-  const req: ProduceRequest = { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData }] };
-  const res = await callBroker<ProduceRequest, ProduceResponseInput | null>(services, caller, ApiKey.Produce, req);
+  const res = await callBroker<ProduceRequest, ProduceResponseInput | null>(services, caller, ApiKey.Produce, produceRequest(topic, partitionData), PRODUCE_BY_NAME_VERSION);
   const parts = res?.responses?.[0]?.partitionResponses ?? [];
   for (const [p, idx] of byPartition) {
     const pr = parts.find((x) => x.index === p);

@@ -14,16 +14,19 @@ export class HttpAuthenticator {
   constructor(
     readonly users: HttpUsers,
     readonly sessions: SessionStore,
-    private readonly required: boolean,
   ) {}
 
+  /**
+   * Asked per request: a SCRAM user created after start (`brook users`) turns the
+   * login on at once, instead of leaving the port open until a restart.
+   */
   get loginRequired(): boolean {
-    return this.required;
+    return this.users.configured();
   }
 
   /** The principal, or null when the request carries no credentials at all. Wrong credentials throw 401. */
   principalOf(req: http.IncomingMessage): string | null {
-    if (!this.required) return ANONYMOUS_PRINCIPAL;
+    if (!this.loginRequired) return ANONYMOUS_PRINCIPAL;
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);

@@ -43,6 +43,7 @@ export interface RunningHttpServer {
   readonly host: string;
   readonly port: number;
   readonly secure: boolean;
+  /** Whether a login was needed when the server started (it turns on later if users appear). */
   readonly loginRequired: boolean;
   close(): Promise<void>;
 }
@@ -70,16 +71,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     logger.warn({ configured: host, bound: '127.0.0.1' }, 'no SASL/PLAIN or SCRAM users are configured: the HTTP port (console, REST proxy, schema registry) binds to loopback only and asks for no login');
     host = '127.0.0.1';
   } else if (!loginRequired) {
-    logger.info({ host }, 'no SASL/PLAIN or SCRAM users are configured: the HTTP port on loopback asks for no login');
+    logger.info({ host }, 'no SASL/PLAIN or SCRAM users are configured: the HTTP port on loopback asks for no login until one is');
   }
-  const auth = new HttpAuthenticator(users, new SessionStore(settings.sessionTtlMs), loginRequired);
+  const auth = new HttpAuthenticator(users, new SessionStore(settings.sessionTtlMs));
   const limiter = new RateLimiter(settings.rateLimitPerSec);
   const secure = settings.tlsListener !== null;
 
   const login = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = (await readBody(req, 16 * 1024)).toString('utf8');
     const form = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(body || '{}') as Record<string, string>) : Object.fromEntries(new URLSearchParams(body));
-    const principal = loginRequired ? users.verify(String(form.user ?? ''), String(form.password ?? '')) : 'User:ANONYMOUS';
+    const principal = auth.loginRequired ? users.verify(String(form.user ?? ''), String(form.password ?? '')) : 'User:ANONYMOUS';
     if (!principal) {
       logger.info({ user: String(form.user ?? ''), remote: remoteAddress(req) }, 'console login failed');
       return sendText(res, 401, 'text/html; charset=utf-8', loginPage('Wrong user or password.'));

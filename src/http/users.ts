@@ -22,6 +22,8 @@ export class HttpUsers {
   private readonly plain = new Map<string, string>();
   /** sha256(user NUL password) -> principal and when it was checked. */
   private readonly verified = new Map<string, { principal: string; atMs: number }>();
+  /** SCRAM users with a credential, kept current by the store's change events (asked on every request). */
+  private scramUsers: number;
 
   constructor(
     config: BrokerConfig,
@@ -31,13 +33,17 @@ export class HttpUsers {
       if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') continue;
       for (const [u, p] of listenerSaslSettings(config.raw, l.name).plainUsers) if (!this.plain.has(u)) this.plain.set(u, p);
     }
+    this.scramUsers = scram?.users().length ?? 0;
     // A changed or deleted SCRAM password must not keep working from the cache.
-    scram?.onChange(() => this.verified.clear());
+    scram?.onChange(() => {
+      this.verified.clear();
+      this.scramUsers = scram.users().length;
+    });
   }
 
   /** Whether anyone can log in at all; without users the HTTP port stays on loopback. */
   configured(): boolean {
-    return this.plain.size > 0 || (this.scram?.users().length ?? 0) > 0;
+    return this.plain.size > 0 || this.scramUsers > 0;
   }
 
   /** The principal for a correct user/password, else null. */

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import * as https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
+import { memoryLogger } from '../helpers/memoryLogger';
+import { makeTestCerts, tlsListenerProps, type TestCerts } from '../helpers/certs';
+import { credentialFromPassword, SCRAM_SHA_512 } from '../../src/security/scram/credential';
+
+const USERS = { alice: 'alice-secret', bob: 'bob-secret' };
+const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+
+describe('HTTP login', function () {
+  describe('without users', () => {
+    let broker: TestBroker;
+    const log = memoryLogger();
+    before(async () => {
+      broker = await startTestBroker({ metricsPort: 0, metricsHost: '0.0.0.0', console: true, logger: log });
+    });
+    after(async () => broker?.destroy());
+
+    it('binds the HTTP port to loopback only, says so, and asks for no login', async () => {
+      const warned = log.entries.find((e) => e.level === 'warn' && /no SASL\/PLAIN or SCRAM users/.test(e.msg));
+      expect(warned?.fields).to.include({ configured: '0.0.0.0', bound: '127.0.0.1' });
+      const listening = log.entries.find((e) => e.msg === 'http listening');
+      expect(listening?.fields.host).to.equal('127.0.0.1');
+      expect((await fetch(`http://127.0.0.1:${broker.httpPort}/api/overview`)).status).to.equal(200);
+      expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`)).status).to.equal(200);
+    });
+
+    it('turns the login on as soon as a SCRAM user is created, and takes that user\'s password', async () => {
+      await broker.services.scram!.apply([{ user: 'carol', mechanism: SCRAM_SHA_512, credential: credentialFromPassword(SCRAM_SHA_512, 'carol-secret') }]);
+      expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`)).status).to.equal(401);
+      expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: basic('carol', 'wrong') })).status).to.equal(401);
+      expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: basic('carol', 'carol-secret') })).status).to.equal(200);
+      // A deleted credential stops working at once (no stale cache).
+      await broker.services.scram!.apply([{ user: 'carol', mechanism: SCRAM_SHA_512, credential: null }]);
+      await broker.services.scram!.apply([{ user: 'dave', mechanism: SCRAM_SHA_512, credential: credentialFromPassword(SCRAM_SHA_512, 'dave-secret') }]);
+      expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: basic('carol', 'carol-secret') })).status).to.equal(401);
+    });
+  });
+
+  describe('console session', () => {
+    let broker: SecureTestBroker;
+    let base: string;
+    before(async () => {
+      broker = await startSecureTestBroker(USERS, {
+        metricsPort: 0,
+        console: true,
+        config: { 'authorizer.class.name': 'brook', 'super.users': 'User:alice', 'brook.http.rate.limit.per.sec': '0' },
+      });
+      base = `http://127.0.0.1:${broker.httpPort}`;
+      await fetch(`${base}/v3/clusters`, { headers: basic('alice', USERS.alice) })
+        .then((r) => r.json())
+        .then((c: any) => fetch(`${base}/v3/clusters/${c.data[0].cluster_id}/topics`, { method: 'POST', headers: { ...basic('alice', USERS.alice), 'content-type': 'application/json' }, body: '{"topic_name":"secret-stuff"}' }));
+    });
+    after(async () => broker?.destroy());
+
+    const login = (user: string, password: string) =>
+      fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user, password }).toString() });
+
+    it('sends a visitor without a session to the login form, and API calls get 401', async () => {
+      const page = await fetch(`${base}/`, { redirect: 'manual' });
+      expect(page.status).to.equal(303);
+      expect(page.headers.get('location')).to.equal('/login');
+      expect((await fetch(`${base}/login`)).status).to.equal(200);
+      expect((await fetch(`${base}/api/topics`)).status).to.equal(401);
+      // Probes and scrapes need no login.
+      expect((await fetch(`${base}/healthz`)).status).to.equal(200);
+      expect((await fetch(`${base}/metrics`)).status).to.equal(200);
+    });
+
+    it('logs in with the form, serves the console under the session cookie, and logs out', async () => {
+      expect((await login('alice', 'nope')).status).to.equal(401);
+      const ok = await login('alice', USERS.alice);
+      expect(ok.status).to.equal(303);
+      const cookie = ok.headers.get('set-cookie')!;
+      expect(cookie).to.match(/^brook_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict/);
+      const session = cookie.split(';')[0]!;
+      const who = await (await fetch(`${base}/api/whoami`, { headers: { cookie: session } })).json();
+      expect(who).to.deep.equal({ principal: 'User:alice' });
+      const topics = (await (await fetch(`${base}/api/topics`, { headers: { cookie: session } })).json()) as Array<{ name: string }>;
+      expect(topics.map((t) => t.name)).to.include('secret-stuff');
+      expect((await fetch(`${base}/logout`, { redirect: 'manual', headers: { cookie: session } })).status).to.equal(303);
+      expect((await fetch(`${base}/api/topics`, { headers: { cookie: session } })).status).to.equal(401);
+    });
+
+    it('shows a principal only what its ACLs let it describe or read', async () => {
+      const session = (await login('bob', USERS.bob)).headers.get('set-cookie')!.split(';')[0]!;
+      const topics = (await (await fetch(`${base}/api/topics`, { headers: { cookie: session } })).json()) as Array<{ name: string }>;
+      expect(topics.map((t) => t.name)).to.not.include('secret-stuff');
+      expect((await fetch(`${base}/api/topics/secret-stuff/messages`, { headers: { cookie: session } })).status).to.equal(403);
+    });
+  });
+
+  describe('HTTPS with a listener\'s certificates', () => {
+    let certs: TestCerts;
+    let broker: SecureTestBroker;
+    before(async () => {
+      certs = makeTestCerts();
+      broker = await startSecureTestBroker(USERS, {
+        metricsPort: 0,
+        config: {
+          listeners: 'SASL_PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0',
+          ...tlsListenerProps(certs, 'SSL'),
+          'brook.http.tls.listener': 'SSL',
+        },
+      });
+    });
+    after(async () => {
+      await broker?.destroy();
+      certs?.remove();
+    });
+
+    const get = (path: string, headers: Record<string, string>, ca?: Buffer) =>
+      new Promise<{ status: number; error?: string }>((resolve) => {
+        const req = https.get({ host: '127.0.0.1', port: broker.httpPort!, path, headers, ca, servername: 'localhost' }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode! });
+        });
+        req.on('error', (err) => resolve({ status: 0, error: err.message }));
+      });
+
+    it('serves HTTPS that a client trusting the listener\'s CA accepts, and Basic logins over it', async () => {
+      const ca = readFileSync(certs.caCert);
+      expect((await get('/v3/clusters', basic('alice', USERS.alice), ca)).status).to.equal(200);
+      expect((await get('/v3/clusters', basic('alice', 'wrong'), ca)).status).to.equal(401);
+      // Without the CA the certificate is not trusted: it really is the listener's, not a throwaway one.
+      expect((await get('/v3/clusters', basic('alice', USERS.alice))).error).to.match(/self[- ]signed|unable to (get|verify)/i);
+    });
+  });
+});

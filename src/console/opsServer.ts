@@ -9,7 +9,10 @@ import { startHttpServer, type RouteSet } from '../http/httpServer';
 import type { HttpCaller } from '../http/brokerCall';
 import { httpSettings } from '../http/settings';
 import { RegistryApi, REGISTRY_CONTENT_TYPE } from '../http/registry/registryApi';
-import { sendText } from '../http/respond';
+import { HttpError, sendText } from '../http/respond';
+import { ConsoleActions } from './consoleActions';
+import { CONSOLE_PAGES_JS } from './assets/pages';
+import { consoleVendorAssets } from './assets/vendor';
 import { RestApi, REST_CONTENT_TYPE } from '../http/rest/restApi';
 import { AclOperation, ResourceType } from '../security/acl/model';
 
@@ -54,13 +57,25 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   const { services, metrics } = opts;
   const settings = httpSettings(services.config);
   const sampler = opts.console ? new ThroughputSampler(services, metrics.traffic, opts.sampleIntervalMs ?? 5000) : null;
+  const actions = new ConsoleActions(services, settings.maxRequestBytes);
+  const vendor = opts.console ? consoleVendorAssets() : { uplotJs: '', uplotCss: '' };
   const may = (caller: HttpCaller, op: number, type: number, name: string): boolean => services.authorizer?.authorize(caller, op, type, name) ?? true;
 
-  const consoleRoute = async (path: string, url: URL, caller: HttpCaller, _req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+  const consoleRoute = async (path: string, url: URL, caller: HttpCaller, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     if (path === '/' || path === '/index.html') return sendText(res, 200, 'text/html; charset=utf-8', INDEX_HTML), true;
     if (path === '/console.js') return sendText(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS), true;
     if (path === '/console.css') return sendText(res, 200, 'text/css; charset=utf-8', CONSOLE_CSS), true;
     if (path === '/api/whoami') return json(res, { principal: caller.principal }), true;
+    if (path === '/vendor/uPlot.js') return sendText(res, 200, 'text/javascript; charset=utf-8', vendor.uplotJs, { 'cache-control': 'max-age=3600' }), true;
+    if (path === '/vendor/uPlot.css') return sendText(res, 200, 'text/css; charset=utf-8', vendor.uplotCss, { 'cache-control': 'max-age=3600' }), true;
+    if (path === '/console-pages.js') return sendText(res, 200, 'text/javascript; charset=utf-8', CONSOLE_PAGES_JS), true;
+    if (path === '/api/rates') return json(res, sampler?.rateHistory('') ?? []), true;
+    const action = await actions.handle(req.method ?? 'GET', path, url, caller, req).catch((err: unknown) => {
+      if (err instanceof HttpError) return { status: err.status, body: { error_code: err.errorCode, message: err.message } };
+      throw err;
+    });
+    if (action) return sendText(res, action.status, 'application/json', JSON.stringify(action.body)), true;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'application/json', '{"error_code":405,"message":"only GET here"}'), true;
     if (path === '/api/overview') return json(res, overview(services)), true;
     if (path === '/api/topics') return json(res, topicRows(services, sampler).filter((t) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name))), true;
     if (path === '/api/groups') return json(res, groupLag(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
@@ -69,7 +84,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     if (m) {
       const name = decodeURIComponent(m[1]!);
       if (!may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) return forbidden(res, `describe topic ${name}`), true;
-      return json(res, topicDetail(services, name)), true;
+      const detail = topicDetail(services, name);
+      return json(res, detail && { ...detail, rateHistory: sampler?.rateHistory(name) ?? [] }), true;
     }
     m = /^\/api\/topics\/([^/]+)\/messages$/.exec(path);
     if (m) {

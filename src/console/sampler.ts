@@ -17,6 +17,12 @@ export interface TopicRate {
 /** Rates are averaged over this many sampling intervals, so a burst stays visible for a while. */
 const RATE_WINDOW = 10;
 
+export interface RatePoint {
+  at: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
 interface TotalsSample {
   at: number;
   bytesIn: number;
@@ -29,6 +35,8 @@ export class ThroughputSampler {
   private readonly history = new Map<string, TotalsSample[]>();
   private rates = new Map<string, TopicRate>();
   private readonly lag = new Map<string, Array<{ at: number; lag: number }>>();
+  /** Rates over time per topic, and for all topics together under '' (the console's charts). */
+  private readonly rateSeries = new Map<string, RatePoint[]>();
   private timer: NodeJS.Timeout | null = null;
   private lastAt: number | null = null;
 
@@ -52,6 +60,18 @@ export class ThroughputSampler {
 
   rate(topic: string): TopicRate | undefined {
     return this.rates.get(topic);
+  }
+
+  /** Message rates at each sample, oldest first; '' = all topics. */
+  rateHistory(topic: string): RatePoint[] {
+    return this.rateSeries.get(topic) ?? [];
+  }
+
+  private pushRate(key: string, p: RatePoint): void {
+    const h = this.rateSeries.get(key) ?? [];
+    h.push(p);
+    if (h.length > this.keep) h.splice(0, h.length - this.keep);
+    this.rateSeries.set(key, h);
   }
 
   lagHistory(groupId: string): Array<{ at: number; lag: number }> {
@@ -85,6 +105,14 @@ export class ThroughputSampler {
     }
     this.rates = next;
     this.lastAt = now;
+    const all: RatePoint = { at: now, messagesIn: 0, messagesOut: 0 };
+    for (const [topic, r] of next) {
+      all.messagesIn += r.messagesIn;
+      all.messagesOut += r.messagesOut;
+      this.pushRate(topic, { at: now, messagesIn: r.messagesIn, messagesOut: r.messagesOut });
+    }
+    this.pushRate('', all);
+    for (const topic of [...this.rateSeries.keys()]) if (topic !== '' && !next.has(topic)) this.rateSeries.delete(topic);
     for (const topic of [...this.history.keys()]) if (!this.traffic.topicTotals.has(topic)) this.history.delete(topic);
     const seen = new Set<string>();
     for (const g of groupLag(this.services)) {

@@ -9,6 +9,7 @@ export const INDEX_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Brook console</title>
+<link rel="stylesheet" href="/vendor/uPlot.css">
 <link rel="stylesheet" href="/console.css">
 </head>
 <body>
@@ -19,10 +20,15 @@ export const INDEX_HTML = `<!doctype html>
     <a href="#/topics" data-nav="topics">Topics</a>
     <a href="#/groups" data-nav="groups">Consumer groups</a>
     <a href="#/cluster" data-nav="cluster">Cluster</a>
+    <a href="#/acls" data-nav="acls">ACLs</a>
+    <a href="#/quotas" data-nav="quotas">Quotas</a>
   </nav>
   <span id="status" data-testid="status">connecting…</span>
+  <a id="logout" href="/logout" data-testid="logout">Log out</a>
 </header>
-<main id="view" data-testid="view"></main>
+<main><div id="view" data-testid="view"></div><div id="actions" data-testid="actions"></div></main>
+<script src="/vendor/uPlot.js"></script>
+<script src="/console-pages.js"></script>
 <script src="/console.js"></script>
 </body>
 </html>
@@ -50,10 +56,26 @@ th { background: #f2f4f7; font-weight: 600; font-size: 12px; color: var(--muted)
 td.num, th.num { text-align: right; }
 td.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; max-width: 480px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .empty { color: var(--muted); padding: 12px 0; }
-svg.chart { background: #fff; border: 1px solid var(--line); border-radius: 6px; }
-svg.chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
-svg.chart .axis { stroke: var(--line); }
-svg.chart text { fill: var(--muted); font-size: 11px; }
+.chart { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 4px; max-width: 100%; overflow: hidden; }
+.scroll { overflow-x: auto; max-width: 100%; }
+#logout { font-size: 12px; color: var(--muted); }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 12px; margin-top: 20px; }
+.panel { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; min-width: 0; }
+.panel h3 { font-size: 14px; margin: 0 0 8px; }
+.panel.danger h3 { color: var(--bad); }
+.field { display: block; margin: 6px 0; }
+.field span { display: block; font-size: 12px; color: var(--muted); }
+.field input, .field textarea, .field select { width: 100%; padding: 6px; font: inherit; border: 1px solid var(--line); border-radius: 4px; }
+.panel button { margin-top: 8px; padding: 6px 14px; background: var(--accent); color: #fff; border: 0; border-radius: 4px; font: inherit; cursor: pointer; }
+.panel.danger button { background: var(--bad); }
+.result { margin-top: 8px; font-size: 12px; overflow-x: auto; }
+.result.error { color: var(--bad); }
+@media (max-width: 600px) {
+  header { flex-wrap: wrap; gap: 8px; padding: 8px 12px; }
+  nav { display: flex; overflow-x: auto; white-space: nowrap; width: 100%; order: 3; }
+  main { padding: 12px; }
+  .card { min-width: 130px; flex: 1; }
+}
 `;
 
 /* Plain ES2020 without template literals, so it can live inside this TypeScript template string. */
@@ -91,7 +113,7 @@ function table(testid, headers, rows, numeric) {
       return el('td', { text: c === null || c === undefined ? '–' : String(c), cls: numeric && numeric[i] ? 'num' : (i === r.length - 1 && headers[i] === 'Value' ? 'mono' : '') });
     }));
   });
-  return el('table', { 'data-testid': testid }, [el('thead', null, [head]), el('tbody', null, body)]);
+  return el('div', { cls: 'scroll' }, [el('table', { 'data-testid': testid }, [el('thead', null, [head]), el('tbody', null, body)])]);
 }
 
 function card(label, value, testid) {
@@ -102,44 +124,11 @@ function link(href, text) { return el('a', { href: href, text: text }); }
 
 function api(path) {
   return fetch('/api/' + path).then(function (r) {
+    if (r.status === 401) { location.href = '/login'; return new Promise(function () {}); }
     if (r.status === 404) return null;
     if (!r.ok) throw new Error('HTTP ' + r.status);
     return r.json();
   });
-}
-
-function lagChart(history) {
-  var W = 640, H = 200, P = 36;
-  var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('class', 'chart');
-  svg.setAttribute('width', W);
-  svg.setAttribute('height', H);
-  svg.setAttribute('data-testid', 'lag-chart');
-  function add(tag, attrs, text) {
-    var n = document.createElementNS('http://www.w3.org/2000/svg', tag);
-    for (var k in attrs) n.setAttribute(k, attrs[k]);
-    if (text !== undefined) n.textContent = text;
-    svg.appendChild(n);
-    return n;
-  }
-  add('line', { x1: P, y1: H - P, x2: W - 8, y2: H - P, class: 'axis' });
-  add('line', { x1: P, y1: 8, x2: P, y2: H - P, class: 'axis' });
-  if (history.length === 0) { add('text', { x: P + 8, y: H / 2 }, 'no samples yet'); return svg; }
-  var max = Math.max(1, Math.max.apply(null, history.map(function (h) { return h.lag; })));
-  var t0 = history[0].at, t1 = history[history.length - 1].at;
-  var span = Math.max(1, t1 - t0);
-  var pts = history.map(function (h) {
-    var x = P + ((h.at - t0) / span) * (W - P - 8);
-    var y = (H - P) - (h.lag / max) * (H - P - 8);
-    return x.toFixed(1) + ',' + y.toFixed(1);
-  });
-  if (pts.length === 1) pts.push((W - 8) + ',' + pts[0].split(',')[1]);
-  add('polyline', { points: pts.join(' '), class: 'line', 'data-testid': 'lag-line', 'data-last': String(history[history.length - 1].lag) });
-  add('text', { x: 4, y: 14 }, String(max));
-  add('text', { x: 4, y: H - P }, '0');
-  add('text', { x: P, y: H - 12 }, new Date(t0).toLocaleTimeString());
-  add('text', { x: W - 80, y: H - 12 }, new Date(t1).toLocaleTimeString());
-  return svg;
 }
 
 function catchUp(r) {
@@ -153,8 +142,8 @@ function catchUp(r) {
 
 var pages = {
   cluster: function () {
-    return Promise.all([api('overview'), api('reassignments')]).then(function (r) {
-      var o = r[0], moves = r[1];
+    return Promise.all([api('overview'), api('reassignments'), api('cluster')]).then(function (r) {
+      var o = r[0], moves = r[1], c = r[2];
       return [
         el('h2', { text: 'Cluster ' + o.clusterId }),
         table('brokers', ['Node', 'Host', 'Port'], o.brokers.map(function (b) { return [b.nodeId, b.host, b.port]; }), [true, false, true]),
@@ -162,14 +151,19 @@ var pages = {
         table('reassignments', ['Topic', 'Partition', 'Replicas', 'Adding', 'Removing', 'Leader', 'Catch-up'], moves.map(function (m) {
           return [link('#/topics/' + encodeURIComponent(m.topic), m.topic), m.partition, m.replicas.join(','), m.adding.join(','), m.removing.join(','), m.leader, catchUp(m)];
         }), [false, true, false, false, false, true, false]),
+        el('h2', { text: 'Partitions (controller ' + c.controllerId + ')' }),
+        table('cluster-partitions', ['Topic', 'Partition', 'Leader', 'Replicas', 'In sync'], c.partitions.map(function (p) {
+          return [p.topic, p.partition, p.leader < 0 ? 'none' : p.leader, p.replicas.join(', '), p.isr.join(', ')];
+        }), [false, true, true, false, false]),
       ];
     });
   },
   overview: function () {
-    return Promise.all([api('overview'), api('topics'), api('groups')]).then(function (r) {
+    return Promise.all([api('overview'), api('topics'), api('groups'), api('rates')]).then(function (r) {
       var o = r[0], topics = r[1], groups = r[2];
       return [
         el('h2', { text: 'Cluster ' + o.clusterId }),
+        timeChart('rate-chart', 'Messages per second, all topics', rateSeries(r[3])),
         el('div', { cls: 'cards' }, [
           card('Brokers', String(o.brokers.length), 'card-brokers'),
           card('Topics', String(o.topics), 'card-topics'),
@@ -208,7 +202,8 @@ var pages = {
       var cfg = Object.keys(t.configs).map(function (k) { return k + '=' + t.configs[k]; }).join(', ');
       return [
         el('h2', { text: 'Topic ' + t.name, 'data-testid': 'topic-title' }),
-        el('div', { cls: 'empty', text: cfg ? 'Configs: ' + cfg : 'Default configs' }),
+        el('div', { cls: 'empty', 'data-testid': 'topic-configs', text: cfg ? 'Configs: ' + cfg : 'Default configs' }),
+        timeChart('rate-chart', 'Messages per second', rateSeries(t.rateHistory)),
         table('partitions', ['Partition', 'Start offset', 'End offset', 'Messages', 'Size', 'Segments'], t.partitions.map(function (p) {
           return [p.partition, fmtNum(p.logStartOffset), fmtNum(p.highWatermark), fmtNum(p.highWatermark - p.logStartOffset), fmtBytes(p.sizeBytes), p.segments];
         }), [true, true, true, true, true, true]),
@@ -236,7 +231,7 @@ var pages = {
         el('h2', { text: 'Group ' + g.groupId + ' — ' + g.state, 'data-testid': 'group-title' }),
         el('div', { cls: 'cards' }, [card('Total lag', fmtNum(g.totalLag), 'card-lag'), card('Members', String(g.memberList.length), 'card-members')]),
         el('h2', { text: 'Lag over time' }),
-        lagChart(g.lagHistory),
+        timeChart('lag-chart', 'Lag', [{ label: 'lag', points: g.lagHistory.map(function (h) { return { at: h.at, v: h.lag }; }) }]),
         el('h2', { text: 'Members' }),
         table('members', ['Member', 'Client', 'Host'], g.memberList.map(function (m) { return [m.memberId, m.clientId, m.clientHost]; })),
         el('h2', { text: 'Partitions' }),
@@ -250,12 +245,14 @@ var pages = {
 
 function route() {
   var parts = location.hash.replace(/^#\\/?/, '').split('/').map(decodeURIComponent);
-  if (parts[0] === 'topics' && parts[1]) return { nav: 'topics', render: function () { return pages.topic(parts[1]); } };
-  if (parts[0] === 'topics') return { nav: 'topics', render: pages.topics };
-  if (parts[0] === 'groups' && parts[1]) return { nav: 'groups', render: function () { return pages.group(parts[1]); } };
-  if (parts[0] === 'groups') return { nav: 'groups', render: pages.groups };
-  if (parts[0] === 'cluster') return { nav: 'cluster', render: pages.cluster };
-  return { nav: 'overview', render: pages.overview };
+  var none = function () { return []; };
+  if (parts[0] === 'topics' && parts[1]) return { nav: 'topics', render: function () { return pages.topic(parts[1]); }, actions: function () { return topicActions(parts[1]); } };
+  if (parts[0] === 'topics') return { nav: 'topics', render: pages.topics, actions: topicsActions };
+  if (parts[0] === 'groups' && parts[1]) return { nav: 'groups', render: function () { return pages.group(parts[1]); }, actions: function () { return groupActions(parts[1]); } };
+  if (parts[0] === 'groups') return { nav: 'groups', render: pages.groups, actions: none };
+  if (parts[0] === 'cluster') return { nav: 'cluster', render: pages.cluster, actions: none };
+  if (extraPages[parts[0]]) return { nav: parts[0], render: extraPages[parts[0]], actions: none };
+  return { nav: 'overview', render: pages.overview, actions: none };
 }
 
 var generation = 0;
@@ -279,6 +276,9 @@ function refresh() {
 
 function schedule() {
   clearInterval(timer);
+  // Forms live outside the refreshing view, so a refresh never wipes what someone is typing.
+  var actions = document.getElementById('actions');
+  actions.replaceChildren.apply(actions, route().actions());
   refresh();
   timer = setInterval(refresh, REFRESH_MS);
 }

@@ -126,6 +126,7 @@ function api(path) {
   return fetch('/api/' + path).then(function (r) {
     if (r.status === 401) { location.href = '/login'; return new Promise(function () {}); }
     if (r.status === 404) return null;
+    if (r.status === 403) throw new Error('not authorized to see this (HTTP 403)');
     if (!r.ok) throw new Error('HTTP ' + r.status);
     return r.json();
   });

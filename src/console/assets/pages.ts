@@ -62,7 +62,8 @@ function form(testid, title, fields, button, action) {
     new FormData(f).forEach(function (v, k) { values[k] = v; });
     out.className = 'result';
     out.textContent = 'working…';
-    Promise.resolve(action(values, out)).then(function (msg) {
+    // A check that throws at once lands in catch too.
+    new Promise(function (resolve) { resolve(action(values, out)); }).then(function (msg) {
       if (typeof msg === 'string') out.textContent = msg;
       out.className = 'result ok';
     }).catch(function (e) { out.className = 'result error'; out.textContent = e.message; });

@@ -26,11 +26,11 @@ describe('console actions in headless Chromium, logged in as a broker user', fun
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 900 });
       // Re-render so charts take the new width.
-      await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+      await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange'))");
       await page.getByTestId('status').filter({ hasText: 'updated' }).waitFor();
       await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
       // Nothing sticks out sideways at this width.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
       expect(overflow, `${name} at ${width}px scrolls sideways`).to.be.at.most(0);
     }
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -38,6 +38,9 @@ interface ConfigKey {
 type RegistryKey = SchemaKey | ConfigKey;
 
 const READ_BYTES = 1 << 20;
+/** LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS: worth a retry while leadership settles. */
+const RETRIABLE = new Set([5, 6, 7, 19]);
+const WRITE_RETRY_MS = 5000;
 
 /**
  * The registry's state, rebuilt from and written to the compacted topic
@@ -147,9 +150,20 @@ export class SchemaStore {
         records: records.map((r) => ({ key: Buffer.from(JSON.stringify(r.key)), value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)) })),
       });
       const req = produceRequest(SCHEMAS_TOPIC, [{ index: 0, records: batch }]);
-      const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req, PRODUCE_BY_NAME_VERSION);
-      const code = res?.responses?.[0]?.partitionResponses?.[0]?.errorCode ?? -1;
-      if (code !== 0) throw new HttpError(500, 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ' (this broker does not lead it; send writes to the leader)' : ''}`);
+      const deadline = Date.now() + WRITE_RETRY_MS;
+      for (;;) {
+        const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req, PRODUCE_BY_NAME_VERSION);
+        const code = res?.responses?.[0]?.partitionResponses?.[0]?.errorCode ?? -1;
+        if (code === 0) break;
+        // Right after `_schemas` is created or fails over, this broker may be the leader-to-be: wait for the role, briefly.
+        const leader = this.services.metadata.partitionState(SCHEMAS_TOPIC, 0)?.leader ?? -1;
+        const mine = leader === -1 || leader === this.services.metadata.self().nodeId;
+        if (RETRIABLE.has(code) && mine && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        throw new HttpError(500, code === 6 ? 50003 : 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ` (broker ${leader} leads it; send schema changes to that broker's HTTP port)` : ''}`);
+      }
       await this.catchUp();
     });
     this.writeChain = run.catch(() => undefined);

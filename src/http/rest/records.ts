@@ -64,7 +64,11 @@ export async function produceRecords(services: BrokerServices, caller: HttpCalle
     const denied = services.authorizer && !services.authorizer.authorize(caller, AclOperation.WRITE, ResourceType.TOPIC, topic);
     throw restError(denied ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${topic}`);
   }
-  const sticky = Math.floor(Math.random() * info.partitions);
+  // Unkeyed records stick to one partition per request; in a cluster, one this broker leads, so no hop is needed.
+  const self = services.metadata.self().nodeId;
+  const local = Array.from({ length: info.partitions }, (_, p) => p).filter((p) => (services.metadata.partitionState(topic, p)?.leader ?? self) === self);
+  const choices = local.length > 0 ? local : Array.from({ length: info.partitions }, (_, p) => p);
+  const sticky = choices[Math.floor(Math.random() * choices.length)]!;
   const byPartition = new Map<number, number[]>();
   const outcomes: ProduceOutcome[] = new Array(records.length);
   records.forEach((r, i) => {

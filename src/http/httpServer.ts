@@ -116,6 +116,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       } catch (err) {
         if (err instanceof HttpError) {
           if (err.status >= 500) logger.warn({ api: set.name, path, err: err.message }, 'http api failed');
+          else logger.info({ api: set.name, method, path, status: err.status, errorCode: err.errorCode, remote: remoteAddress(req), err: err.message }, 'http request refused');
           return sendError(res, err, set.contentType);
         }
         throw err;
@@ -141,6 +142,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!limiter.take(remoteAddress(req))) {
       req.resume();
+      logger.debug({ remote: remoteAddress(req), path: url.pathname }, 'http request over the rate limit');
       return sendError(res, new HttpError(429, 42901, `too many requests (brook.http.rate.limit.per.sec=${settings.rateLimitPerSec})`, { 'retry-after': '1' }));
     }
     serve(req, res, url).catch((err: unknown) => {

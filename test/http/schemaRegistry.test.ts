@@ -5,9 +5,13 @@ import {
   AvroSerializer,
   JsonDeserializer,
   JsonSerializer,
+  ProtobufDeserializer,
+  ProtobufSerializer,
   SchemaRegistryClient,
   SerdeType,
 } from '@confluentinc/schemaregistry';
+import { create, createFileRegistry, createMutableRegistry, fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
 import { eventually } from '../helpers/eventually';
 
@@ -163,6 +167,35 @@ describe('schema registry with the official @confluentinc/schemaregistry client'
     expect(seen).to.deep.include({ name: 'Ada', age: 36 });
     expect(seen).to.deep.include({ name: 'Linus', age: 54 });
     expect(seen).to.deep.include({ kind: 'click', n: 3 });
+  });
+
+  it('round-trips records through kafkajs with the Protobuf serializer (schema served as a FileDescriptorProto)', async () => {
+    const proto = 'syntax = "proto3";\npackage brook.test;\nmessage Reading { string sensor = 1; double celsius = 2; int64 at = 3; }\n';
+    await alice.register('readings-value', { schemaType: 'PROTOBUF', schema: proto });
+    // The application's message type, built from the descriptor the registry serves.
+    const served = await raw(broker, 'GET', '/subjects/readings-value/versions/latest?format=serialized');
+    const file = createFileRegistry(fromBinary(FileDescriptorProtoSchema, Buffer.from(served.json.schema, 'base64')), () => undefined);
+    const Reading = file.getMessage('brook.test.Reading')!;
+    const registry = createMutableRegistry(Reading);
+    const ser = new ProtobufSerializer(alice, SerdeType.VALUE, { useLatestVersion: true, registry });
+    const de = new ProtobufDeserializer(client(broker, 'alice', USERS.alice), SerdeType.VALUE, {});
+    const kafka = new Kafka({ brokers: [broker.saslBootstrap], sasl: { mechanism: 'plain', username: 'alice', password: USERS.alice }, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'readings', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'readings', messages: [{ value: await ser.serialize('readings', create(Reading, { sensor: 'attic', celsius: 21.5, at: 1700000000000n } as never)) }] });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'proto-roundtrip' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'readings', fromBeginning: true });
+    const seen: Array<{ sensor: string; celsius: number; at: bigint }> = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(await de.deserialize('readings', message.value!)) });
+    await eventually(() => seen.length >= 1, 'the protobuf record deserialized', 30_000);
+    await consumer.disconnect();
+    expect(seen[0]).to.include({ sensor: 'attic', celsius: 21.5, at: 1700000000000n });
   });
 
   it('soft-deletes, then hard-deletes, a subject with Confluent\'s error codes along the way', async () => {

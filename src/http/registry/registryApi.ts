@@ -6,7 +6,7 @@ import { HttpError } from '../respond';
 import { ok, type ApiRequest, type ApiResult, type Route } from '../router';
 import { COMPATIBILITY_LEVELS, incompatibilities, isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
 import { SCHEMAS_TOPIC, SchemaStore, type SchemaVersion } from './schemaStore';
-import { InvalidSchemaError, SCHEMA_TYPES, parseSchema, parseSchemaType, type ParsedSchema, type SchemaReference } from './schemaTypes';
+import { InvalidSchemaError, SCHEMA_TYPES, parseSchema, parseSchemaType, serializedProtobuf, type ParsedSchema, type SchemaReference } from './schemaTypes';
 
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const DEFAULT_LEVEL: CompatibilityLevel = 'BACKWARD';
@@ -16,11 +16,11 @@ const versionNotFound = (v: string) => new HttpError(404, 40402, `Version ${v} n
 const schemaNotFound = () => new HttpError(404, 40403, 'Schema not found');
 
 /** Confluent's schema body: schemaType is left out for Avro, references when empty. */
-function schemaBody(v: SchemaVersion, withSubject: boolean): Record<string, unknown> {
+function schemaBody(v: SchemaVersion, withSubject: boolean, format: string | null = null): Record<string, unknown> {
   const out: Record<string, unknown> = withSubject ? { subject: v.subject, version: v.version, id: v.id, guid: v.guid } : { guid: v.guid };
   if (v.schemaType !== 'AVRO') out.schemaType = v.schemaType;
   if (v.references.length > 0) out.references = v.references;
-  out.schema = v.schema;
+  out.schema = format === 'serialized' && v.schemaType === 'PROTOBUF' ? serializedProtobuf(v.schema) : v.schema;
   return out;
 }
 
@@ -246,7 +246,7 @@ export class RegistryApi {
     const re = (s: string) => new RegExp(`^${s}/?$`);
     return [
       get(re('/schemas/types'), () => ok(SCHEMA_TYPES)),
-      get(re(`/schemas/ids/${S}`), (r, [id]) => ok(schemaBody(this.byId(r, id!), false))),
+      get(re(`/schemas/ids/${S}`), (r, [id]) => ok(schemaBody(this.byId(r, id!), false, r.url.searchParams.get('format')))),
       get(re(`/schemas/ids/${S}/schema`), (r, [id]) => ok(this.byId(r, id!).schema)),
       get(re(`/schemas/ids/${S}/subjects`), (r, [id]) => ok([...new Set(this.store.versionsOfId(this.byId(r, id!).id, flag(r.url, 'deleted')).map((v) => v.subject))])),
       get(re(`/schemas/ids/${S}/versions`), (r, [id]) => ok(this.store.versionsOfId(this.byId(r, id!).id, flag(r.url, 'deleted')).map((v) => ({ subject: v.subject, version: v.version })))),
@@ -268,7 +268,7 @@ export class RegistryApi {
         if (versions.length === 0) throw subjectNotFound(s!);
         return ok(versions.map((v) => v.version));
       }),
-      get(re(`/subjects/${S}/versions/${S}`), (r, [s, v]) => (this.allow(r, false), ok(schemaBody(this.version(s!, v!, flag(r.url, 'deleted')), true)))),
+      get(re(`/subjects/${S}/versions/${S}`), (r, [s, v]) => (this.allow(r, false), ok(schemaBody(this.version(s!, v!, flag(r.url, 'deleted')), true, r.url.searchParams.get('format'))))),
       get(re(`/subjects/${S}/versions/${S}/schema`), (r, [s, v]) => (this.allow(r, false), ok(this.version(s!, v!, flag(r.url, 'deleted')).schema))),
       get(re(`/subjects/${S}/versions/${S}/referencedby`), (r, [s, v]) => (this.allow(r, false), ok(this.store.referencedBy(s!, this.version(s!, v!, true).version)))),
       post(re(`/subjects/${S}/versions`), (r, [s]) => this.register(r, s!)),

@@ -108,6 +108,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (found === null) continue;
       try {
         if (found === 'methodMismatch') throw new HttpError(405, 405, `HTTP ${method} is not supported on ${path}`);
+        // A page elsewhere can make a browser post a form (text/plain, urlencoded) with its cached Basic
+        // credentials; such a request cannot carry a JSON content type without a CORS preflight, never granted here.
+        if ((method === 'POST' || method === 'PUT') && !(req.headers['content-type'] ?? 'application/json').includes('json')) {
+          throw new HttpError(415, 415, `send a JSON body (content-type ${req.headers['content-type']} is not served)`);
+        }
         const caller: HttpCaller = { principal: auth.require(req), remoteAddress: remoteAddress(req), secure };
         const apiReq: ApiRequest = { method, url, caller, req, res, json: () => readJson(req, settings.maxRequestBytes) };
         const out = await found.route.handle(apiReq, found.params);

@@ -359,7 +359,7 @@ export interface MemoryClusterOptions {
   config?: Record<string, string>;
   policy?: ElectionPolicy;
   logger?: Logger;
-  /** Serve each broker's HTTP side (metrics, REST proxy, schema registry) on a free port. */
+  /** Serve each broker's HTTP side (metrics, console, REST proxy, schema registry) on a free port. */
   http?: boolean;
 }
 
@@ -400,7 +400,7 @@ export class MemoryCluster {
       // short follower long polls: tests use lag times of a few hundred ms, which must exceed them
       config: { 'node.id': String(id), 'replica.fetch.backoff.ms': '100', 'replica.fetch.wait.max.ms': '100', ...(this.opts.config ?? {}) },
       metadata: async (_config, self) => this.metadata.view(self),
-      ...(this.opts.http ? { metricsPort: 0 } : {}),
+      ...(this.opts.http ? { metricsPort: 0, console: true } : {}),
     });
     this.brokers.set(id, handle);
     return handle;

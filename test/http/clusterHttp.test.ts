@@ -65,4 +65,16 @@ describe('HTTP side in cluster mode', function () {
     const follower = c.state('rest-clustered', 0).replicas.find((id) => id !== leader)!;
     await c.waitFor('the follower has the record', () => (c.broker(follower).services.logs.get('rest-clustered', 0)?.logEndOffset ?? 0) === 1);
   });
+
+  it('the console\'s cluster view shows every broker and each partition\'s leader, replicas and ISR', async () => {
+    const st = c.state('rest-clustered', 0);
+    const anyBroker = [...c.brokers.keys()][0]!;
+    await c.waitFor('the ISR is full', () => c.state('rest-clustered', 0).isr.length === 2);
+    const view = (await call(http(anyBroker), 'GET', '/api/cluster')).json;
+    expect(view.brokers.map((b: { nodeId: number }) => b.nodeId)).to.deep.equal([...c.brokers.keys()].sort());
+    const row = view.partitions.find((p: { topic: string; partition: number }) => p.topic === 'rest-clustered' && p.partition === 0);
+    expect(row.leader).to.equal(st.leader);
+    expect([...row.replicas].sort()).to.deep.equal([...st.replicas].sort());
+    expect(row.isr).to.have.length(2);
+  });
 });

@@ -163,6 +163,9 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     expect((await call('POST', `/v3/clusters/${cluster}/topics/nowhere/records`, { value: { type: 'JSON', data: 1 } })).json.error_code).to.equal(404);
     expect((await call('POST', p, JSON.stringify({ value: { type: 'STRING', data: 'x'.repeat(9 << 20) } }))).status).to.equal(413);
     expect((await call('PUT', p, {})).status).to.equal(405);
+    // What a cross-site form could send with a browser's cached credentials is refused.
+    const form = await fetch(`${base}${p}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`alice:${USERS.alice}`).toString('base64')}`, 'content-type': 'text/plain' }, body: '{"value":{"type":"JSON","data":1}}' });
+    expect(form.status).to.equal(415);
     expect((await call('GET', `/v3/clusters/${cluster}/topics`, undefined, 'alice:nope')).status).to.equal(401);
     expect((await fetch(`${base}/v3/clusters`)).status).to.equal(401);
     expect((await call('GET', `/v3/clusters/${cluster}/topics/orders`)).status).to.equal(200);

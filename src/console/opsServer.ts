@@ -105,7 +105,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   };
 
   const apis: RouteSet[] = [];
-  if (settings.restProxy) apis.push({ name: 'rest-proxy', routes: new RestApi(services, settings.maxRequestBytes).routes(), contentType: REST_CONTENT_TYPE });
+  const rest = settings.restProxy ? new RestApi(services, settings.maxRequestBytes) : null;
+  if (rest) apis.push({ name: 'rest-proxy', routes: rest.routes(), contentType: REST_CONTENT_TYPE });
   if (settings.schemaRegistry) apis.push({ name: 'schema-registry', routes: new RegistryApi(services, settings.schemasReplicationFactor).routes(), contentType: REGISTRY_CONTENT_TYPE });
 
   const server = await startHttpServer({
@@ -131,6 +132,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     secure: server.secure,
     close: async () => {
       sampler?.stop();
+      await rest?.stop();
       await server.close();
     },
   };

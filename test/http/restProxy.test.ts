@@ -50,7 +50,7 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
   before(async () => {
     broker = await startSecureTestBroker(USERS, {
       metricsPort: 0,
-      config: { 'authorizer.class.name': 'brook', 'super.users': 'User:alice', 'brook.http.rate.limit.per.sec': '0', 'group.initial.rebalance.delay.ms': '0' },
+      config: { 'authorizer.class.name': 'brook', 'super.users': 'User:alice', 'brook.http.rate.limit.per.sec': '0', 'group.initial.rebalance.delay.ms': '0', 'group.consumer.heartbeat.interval.ms': '500' },
     });
     base = `http://127.0.0.1:${broker.httpPort}`;
     kafka = new Kafka({ brokers: [broker.saslBootstrap], sasl: { mechanism: 'plain', username: 'alice', password: USERS.alice }, logLevel: logLevel.NOTHING });
@@ -144,6 +144,49 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     expect((await call('GET', '/consumers/batch-readers/instances/j/records', undefined, `bob:${USERS.bob}`)).json.error_code).to.equal(40403);
     expect((await call('DELETE', '/consumers/batch-readers/instances/j')).status).to.equal(204);
     expect((await call('GET', '/consumers/batch-readers/instances/j/records')).json.error_code).to.equal(40403);
+  });
+
+  it('shares a group\'s partitions between its consumer instances (KIP-848 membership) and rebalances when one leaves', async () => {
+    await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'shared', partitions_count: 2 });
+    for (const name of ['a', 'b']) {
+      await call('POST', '/consumers/sharers', { name, format: 'json', 'auto.offset.reset': 'earliest' });
+      expect((await call('POST', `/consumers/sharers/instances/${name}/subscription`, { topics: ['shared'] })).status).to.equal(204);
+    }
+    const assigned = async (name: string) => ((await call('GET', `/consumers/sharers/instances/${name}/assignments`)).json.partitions as Array<{ partition: number }>).map((p) => p.partition);
+    // Heartbeats run in the background; the coordinator moves one partition to b once a gives it up.
+    let a: number[] = [];
+    let b: number[] = [];
+    await eventually(async () => {
+      a = await assigned('a');
+      b = await assigned('b');
+      return a.length === 1 && b.length === 1 && a[0] !== b[0];
+    }, 'each instance owns one of the two partitions');
+    for (let p = 0; p < 2; p++) {
+      const entries = Array.from({ length: 5 }, (_, i) => ({ id: String(i), partition_id: p, value: { type: 'JSON', data: { p, i } } }));
+      expect((await call('POST', `/v3/clusters/${cluster}/topics/shared/records:batch`, { entries })).json.failures).to.deep.equal([]);
+    }
+    const got: Record<string, Array<{ partition: number; offset: number }>> = { a: [], b: [] };
+    await eventually(async () => {
+      for (const name of ['a', 'b']) {
+        const r = await call('GET', `/consumers/sharers/instances/${name}/records?timeout=300`);
+        expect(r.status, JSON.stringify(r.json)).to.equal(200);
+        got[name]!.push(...r.json);
+      }
+      return got.a!.length + got.b!.length >= 10;
+    }, 'the two instances read the ten records between them');
+    expect(got.a!.map((r) => r.partition)).to.deep.equal([a[0], a[0], a[0], a[0], a[0]]);
+    expect(got.b!.map((r) => r.partition)).to.deep.equal([b[0], b[0], b[0], b[0], b[0]]);
+    // Both commit, b leaves: a takes over b's partition from b's committed offset, and sees only what is new there.
+    for (const name of ['a', 'b']) expect((await call('POST', `/consumers/sharers/instances/${name}/offsets`, {})).status).to.equal(204);
+    expect((await call('DELETE', '/consumers/sharers/instances/b')).status).to.equal(204);
+    await eventually(async () => (await assigned('a')).length === 2, 'a is assigned both partitions after b left');
+    await call('POST', `/v3/clusters/${cluster}/topics/shared/records`, { partition_id: b[0], value: { type: 'JSON', data: 'after-b-left' } });
+    const later: Array<{ partition: number; value: unknown }> = [];
+    await eventually(async () => {
+      later.push(...(await call('GET', '/consumers/sharers/instances/a/records?timeout=300')).json);
+      return later.some((r) => r.value === 'after-b-left');
+    }, 'a reads the new record on b\'s old partition');
+    expect(later.map((r) => r.value)).to.deep.equal(['after-b-left']);
   });
 
   it('streams several records in one request and answers each', async () => {

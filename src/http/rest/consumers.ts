@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ApiKey } from '../../../protocol/generated/apis';
+import type { ConsumerGroupHeartbeatResponse } from '../../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
 import type { FetchResponse } from '../../../protocol/generated/messages/FetchResponse';
 import type { ListOffsetsResponse } from '../../../protocol/generated/messages/ListOffsetsResponse';
 import type { OffsetCommitResponse } from '../../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetFetchResponse } from '../../../protocol/generated/messages/OffsetFetchResponse';
 import { decodeRecordBatches } from '../../../protocol/records';
 import type { BrokerServices } from '../../handlers/types';
+import { ErrorCode } from '../../../protocol/errors';
 import { callApi, type HttpCaller } from '../brokerCall';
 import { HttpError } from '../respond';
 import { restError } from './kafkaErrors';
@@ -20,9 +22,17 @@ interface Instance {
   earliest: boolean;
   autoCommit: boolean;
   topics: string[];
-  /** topic -> partition -> next offset to read. */
+  /** topic -> partition -> next offset to read, for the partitions the group assigned this instance. */
   positions: Map<string, Map<number, number>>;
   lastUsedMs: number;
+  /** KIP-848 membership: the group coordinator assigns partitions, heartbeats keep the member alive. */
+  memberId: string;
+  memberEpoch: number;
+  /** What the coordinator assigned last; null before the first assignment. */
+  assigned: Map<string, number[]> | null;
+  heartbeat: NodeJS.Timeout | null;
+  caller: HttpCaller;
+  beating: Promise<void> | null;
 }
 
 export interface ConsumedRecord {
@@ -40,14 +50,13 @@ const MAX_WAIT_MS = 5000;
 
 /**
  * Confluent REST v2 consumer instances: an instance subscribes to topics and
- * pulls records over HTTP; its positions start from the group's committed
- * offsets (or auto.offset.reset) and commits go to the group's offsets, all
- * through the broker's own ListOffsets/Fetch/OffsetFetch/OffsetCommit
- * handlers as the caller (READ on the topics and the group).
- *
- * Unlike Confluent's proxy, an instance is not a member of a rebalancing
- * group: it reads every partition of its subscription, so two instances of
- * one group each get all records (offsets are still the group's).
+ * pulls records over HTTP. Each subscribed instance is a member of its
+ * consumer group through the KIP-848 protocol (ConsumerGroupHeartbeat): the
+ * broker's coordinator assigns it partitions and rebalances them among the
+ * group's instances and Kafka clients of that protocol. Positions start from
+ * the group's committed offsets (or auto.offset.reset); commits carry the
+ * member's epoch. Everything goes through the broker's own handlers as the
+ * caller (READ on the topics and the group).
  */
 export class ConsumerInstances {
   private readonly instances = new Map<string, Instance>();
@@ -62,7 +71,95 @@ export class ConsumerInstances {
   }
 
   private sweep(now: number): void {
-    for (const [k, i] of this.instances) if (now - i.lastUsedMs > this.idleTimeoutMs) this.instances.delete(k);
+    for (const [k, i] of this.instances) {
+      if (now - i.lastUsedMs > this.idleTimeoutMs) {
+        this.instances.delete(k);
+        void this.leave(i);
+      }
+    }
+  }
+
+  /** Every instance leaves its group (broker shutdown). */
+  async stop(): Promise<void> {
+    const all = [...this.instances.values()];
+    this.instances.clear();
+    await Promise.all(all.map((i) => this.leave(i)));
+  }
+
+  private async leave(i: Instance): Promise<void> {
+    if (i.heartbeat) clearTimeout(i.heartbeat);
+    i.heartbeat = null;
+    if (i.memberEpoch <= 0) return;
+    const epoch = i.memberEpoch;
+    i.memberEpoch = -1;
+    await this.heartbeatCall(i, epoch === 0 ? 0 : -1).catch(() => undefined);
+  }
+
+  private heartbeatCall(i: Instance, epoch: number): Promise<ConsumerGroupHeartbeatResponse> {
+    const owned = i.assigned === null ? null : [...i.assigned].flatMap(([topic, partitions]) => {
+      const t = this.services.metadata.topic(topic);
+      return t ? [{ topicId: t.id, partitions }] : [];
+    });
+    return callApi<ConsumerGroupHeartbeatResponse>(this.services, i.caller, ApiKey.ConsumerGroupHeartbeat, 1, {
+      groupId: i.group,
+      memberId: i.memberId,
+      memberEpoch: epoch,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: 60_000,
+      subscribedTopicNames: epoch === 0 || epoch > 0 ? i.topics : null,
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      topicPartitions: epoch === 0 ? [] : owned,
+    });
+  }
+
+  /** One heartbeat: join (epoch 0) or keep alive, apply a new assignment, and schedule the next. */
+  private beat(i: Instance): Promise<void> {
+    i.beating ??= (async () => {
+      let next = 3000;
+      try {
+        const res = await this.heartbeatCall(i, i.memberEpoch);
+        if (res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || res.errorCode === ErrorCode.FENCED_MEMBER_EPOCH) {
+          // The coordinator forgot us (session expired, coordinator moved): join again from scratch.
+          i.memberEpoch = 0;
+          i.assigned = null;
+          next = 0;
+        } else if (res.errorCode !== 0) {
+          this.services.logger.warn({ group: i.group, instance: i.name, errorCode: res.errorCode, err: res.errorMessage }, 'REST consumer heartbeat failed');
+        } else {
+          i.memberId = res.memberId ?? i.memberId;
+          i.memberEpoch = res.memberEpoch;
+          if (res.heartbeatIntervalMs > 0) next = res.heartbeatIntervalMs;
+          if (res.assignment) this.assign(i, res.assignment.topicPartitions);
+        }
+      } catch (err) {
+        this.services.logger.warn({ group: i.group, instance: i.name, err: (err as Error).message }, 'REST consumer heartbeat failed');
+      } finally {
+        i.beating = null;
+      }
+      if (this.instances.get(this.key(i.group, i.name)) === i && i.memberEpoch >= 0) {
+        if (i.heartbeat) clearTimeout(i.heartbeat);
+        i.heartbeat = setTimeout(() => void this.beat(i), next);
+        i.heartbeat.unref();
+      }
+    })();
+    return i.beating;
+  }
+
+  private assign(i: Instance, parts: Array<{ topicId: Buffer; partitions: number[] }>): void {
+    const next = new Map<string, number[]>();
+    for (const tp of parts) {
+      const t = this.services.metadata.topicById(tp.topicId);
+      if (t) next.set(t.name, [...tp.partitions].sort((a, b) => a - b));
+    }
+    i.assigned = next;
+    // Positions of partitions taken away are dropped; new ones start from the group's offsets on the next fetch.
+    for (const [topic, pos] of i.positions) {
+      const keep = new Set(next.get(topic) ?? []);
+      for (const p of [...pos.keys()]) if (!keep.has(p)) pos.delete(p);
+      if (pos.size === 0) i.positions.delete(topic);
+    }
   }
 
   get(caller: HttpCaller, group: string, name: string): Instance {
@@ -92,32 +189,49 @@ export class ConsumerInstances {
       topics: [],
       positions: new Map(),
       lastUsedMs: Date.now(),
+      memberId: randomUUID(),
+      memberEpoch: 0,
+      assigned: null,
+      heartbeat: null,
+      caller,
+      beating: null,
     });
     return { instance_id: name, name };
   }
 
-  delete(caller: HttpCaller, group: string, name: string): void {
-    this.get(caller, group, name);
+  async delete(caller: HttpCaller, group: string, name: string): Promise<void> {
+    const i = this.get(caller, group, name);
     this.instances.delete(this.key(group, name));
+    await this.leave(i);
   }
 
-  subscribe(caller: HttpCaller, group: string, name: string, body: unknown): void {
+  /** GET assignments: the partitions the group's coordinator gave this instance. */
+  assignments(caller: HttpCaller, group: string, name: string): { partitions: Array<{ topic: string; partition: number }> } {
+    const i = this.get(caller, group, name);
+    return { partitions: [...(i.assigned ?? [])].flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition }))) };
+  }
+
+  /** Joins the group with the new subscription; the assignment arrives with the heartbeats. */
+  async subscribe(caller: HttpCaller, group: string, name: string, body: unknown): Promise<void> {
     const i = this.get(caller, group, name);
     const topics = (body as { topics?: unknown } | null)?.topics;
-    if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) throw new HttpError(422, 42204, 'topics must be a list of topic names (topic_pattern is not served)');
+    if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string')) throw new HttpError(422, 42204, 'topics must be a non-empty list of topic names (topic_pattern is not served)');
+    for (const t of topics as string[]) if (!this.services.metadata.topic(t)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${t}`);
     i.topics = topics as string[];
     i.positions.clear();
+    if (i.heartbeat) clearTimeout(i.heartbeat);
+    // A changed subscription rides on the next heartbeat; a first one joins now.
+    await this.beat(i);
   }
 
   /** Positions of partitions not yet read: the group's committed offset, else the earliest or latest offset. */
   private async initPositions(caller: HttpCaller, i: Instance): Promise<void> {
     const missing: Array<{ topic: string; partitions: number[] }> = [];
-    for (const topic of i.topics) {
-      const info = this.services.metadata.topic(topic);
-      if (!info) throw restError(3, null, `topic ${topic}`);
+    for (const [topic, assigned] of i.assigned ?? []) {
+      if (assigned.length === 0) continue;
       const have = i.positions.get(topic) ?? new Map<number, number>();
       i.positions.set(topic, have);
-      const parts = Array.from({ length: info.partitions }, (_, p) => p).filter((p) => !have.has(p));
+      const parts = assigned.filter((p) => !have.has(p));
       if (parts.length > 0) missing.push({ topic, partitions: parts });
     }
     if (missing.length === 0) return;
@@ -168,10 +282,17 @@ export class ConsumerInstances {
   async records(caller: HttpCaller, group: string, name: string, timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
     const i = this.get(caller, group, name);
     if (i.topics.length === 0) throw new HttpError(409, 40903, 'Consumer instance is not subscribed to any topic.');
+    const deadline = Date.now() + Math.min(MAX_WAIT_MS, timeoutMs);
+    // Right after subscribing the coordinator may still be assigning: wait within the request's timeout.
+    while ((i.assigned === null || [...i.assigned.values()].every((p) => p.length === 0)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (i.heartbeat && i.memberEpoch >= 0 && i.beating === null) await this.beat(i);
+    }
     await this.initPositions(caller, i);
+    if (i.positions.size === 0) return [];
     const res = await callApi<FetchResponse>(this.services, caller, ApiKey.Fetch, 12, {
       replicaId: -1,
-      maxWaitMs: Math.min(MAX_WAIT_MS, Math.max(0, timeoutMs)),
+      maxWaitMs: Math.max(0, deadline - Date.now()),
       minBytes: 1,
       maxBytes,
       isolationLevel: 0,
@@ -242,8 +363,8 @@ export class ConsumerInstances {
     if (byTopic.size === 0) return;
     const res = await callApi<OffsetCommitResponse>(this.services, caller, ApiKey.OffsetCommit, 8, {
       groupId: group,
-      generationIdOrMemberEpoch: -1,
-      memberId: '',
+      generationIdOrMemberEpoch: i.memberEpoch > 0 ? i.memberEpoch : -1,
+      memberId: i.memberEpoch > 0 ? i.memberId : '',
       groupInstanceId: null,
       topics: [...byTopic].map(([name, parts]) => ({ name, partitions: parts.map((p) => ({ partitionIndex: p.partition, committedOffset: BigInt(p.offset), committedLeaderEpoch: -1, committedMetadata: null })) })),
     });

@@ -26,6 +26,11 @@ export class RestApi {
     this.consumers = new ConsumerInstances(services);
   }
 
+  /** Consumer instances leave their groups. */
+  stop(): Promise<void> {
+    return this.consumers.stop();
+  }
+
   private topics(r: ApiRequest, cluster?: string): TopicsResources {
     const t = new TopicsResources(this.services, () => baseUrl(r, r.caller.secure));
     if (cluster !== undefined) t.checkCluster(cluster);
@@ -139,12 +144,16 @@ export class RestApi {
         const made = this.consumers.create(r.caller, g!, await r.json());
         return ok({ instance_id: made.instance_id, base_uri: `${baseUrl(r, r.caller.secure)}/consumers/${encodeURIComponent(g!)}/instances/${encodeURIComponent(made.name)}` });
       }),
-      route('DELETE', `/consumers/${S}/instances/${S}`, (r, [g, i]) => (this.consumers.delete(r.caller, g!, i!), ok(null, 204))),
+      route('DELETE', `/consumers/${S}/instances/${S}`, async (r, [g, i]) => {
+        await this.consumers.delete(r.caller, g!, i!);
+        return ok(null, 204);
+      }),
       route('POST', `/consumers/${S}/instances/${S}/subscription`, async (r, [g, i]) => {
-        this.consumers.subscribe(r.caller, g!, i!, await r.json());
+        await this.consumers.subscribe(r.caller, g!, i!, await r.json());
         return ok(null, 204);
       }),
       route('GET', `/consumers/${S}/instances/${S}/records`, async (r, [g, i]) => ok(await this.consumers.records(r.caller, g!, i!, intParam(r, 'timeout', 1000, 5000), intParam(r, 'max_bytes', 1 << 20, 8 << 20) || 1))),
+      route('GET', `/consumers/${S}/instances/${S}/assignments`, (r, [g, i]) => ok(this.consumers.assignments(r.caller, g!, i!))),
       route('POST', `/consumers/${S}/instances/${S}/offsets`, async (r, [g, i]) => {
         await this.consumers.commit(r.caller, g!, i!, await r.json());
         return ok(null, 204);

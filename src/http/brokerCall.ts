@@ -6,6 +6,22 @@ import type { BrokerServices, ConnectionInfo, RequestContext, SecurityProtocol }
 
 /** HTTP requests have no Kafka connection; their pseudo-connections count down from here so they never collide with real ids. */
 let nextPseudoId = -1;
+/** Pseudo-connections are kept per caller, so quota throttling (which mutes a connection) carries over between requests. */
+const pseudoConnections = new Map<string, ConnectionInfo>();
+const MAX_PSEUDO_CONNECTIONS = 10_000;
+
+function pseudoConnection(caller: HttpCaller): ConnectionInfo {
+  const key = `${caller.principal}\u0000${caller.remoteAddress}\u0000${caller.secure}`;
+  let c = pseudoConnections.get(key);
+  if (!c) {
+    if (pseudoConnections.size >= MAX_PSEUDO_CONNECTIONS) pseudoConnections.clear();
+    const protocol: SecurityProtocol = caller.secure ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+    c = { id: nextPseudoId--, remoteAddress: caller.remoteAddress, remotePort: 0, listenerName: 'HTTP', securityProtocol: protocol, principal: caller.principal };
+    if (nextPseudoId < -1_000_000_000) nextPseudoId = -1;
+    pseudoConnections.set(key, c);
+  }
+  return c;
+}
 
 export interface HttpCaller {
   principal: string;
@@ -18,22 +34,14 @@ export interface HttpCaller {
  * Runs a Kafka API in-process as the HTTP caller: the same handler a client
  * on a listener would reach, so ACLs are checked against the caller's
  * principal, produce goes through validation, leadership and acks=all, and
- * quotas and metrics see the traffic. Requests are the generated request
+ * quotas and metrics see the traffic (a quota-throttled caller's next
+ * request waits out the throttle, as a muted Kafka connection would). Requests are the generated request
  * types; the newest version the broker serves is used.
  */
 export async function callBroker<Req, Res>(services: BrokerServices, caller: HttpCaller, apiKey: number, request: Req, version?: number): Promise<Res> {
   const api = lookupApi(apiKey);
   if (!api) throw new Error(`api ${apiKey} is not served`);
-  const protocol: SecurityProtocol = caller.secure ? 'SASL_SSL' : 'SASL_PLAINTEXT';
-  const connection: ConnectionInfo = {
-    id: nextPseudoId--,
-    remoteAddress: caller.remoteAddress,
-    remotePort: 0,
-    listenerName: 'HTTP',
-    securityProtocol: protocol,
-    principal: caller.principal,
-  };
-  if (nextPseudoId < -1_000_000_000) nextPseudoId = -1;
+  const connection = pseudoConnection(caller);
   const ctx: RequestContext = {
     apiKey,
     apiVersion: version ?? api.maxVersion,

@@ -229,3 +229,24 @@ describe('HTTP request rate limit', function () {
     }
   });
 });
+
+describe('REST produce under a client quota', function () {
+  it('counts against the user\'s producer_byte_rate like a Kafka client\'s produce', async () => {
+    const broker = await startSecureTestBroker(USERS, { metricsPort: 0, config: { 'quota.window.num': '2', 'quota.window.size.seconds': '1' } });
+    try {
+      await broker.services.quotas!.store.alter([{ entity: { user: 'alice' }, set: { producer_byte_rate: 10_000 }, remove: [] }]);
+      const base = `http://127.0.0.1:${broker.httpPort}`;
+      const headers = { authorization: `Basic ${Buffer.from(`alice:${USERS.alice}`).toString('base64')}`, 'content-type': 'application/json' };
+      const cluster = ((await (await fetch(`${base}/v3/clusters`, { headers })).json()) as any).data[0].cluster_id;
+      await fetch(`${base}/v3/clusters/${cluster}/topics`, { method: 'POST', headers, body: '{"topic_name":"metered"}' });
+      const res = await fetch(`${base}/v3/clusters/${cluster}/topics/metered/records`, { method: 'POST', headers, body: JSON.stringify({ value: { type: 'STRING', data: 'x'.repeat(30_000) } }) });
+      expect(res.status).to.equal(200);
+      await eventually(async () => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        return /brook_quota_throttled_requests_total\{type="produce"\} 1\b/.test(text);
+      }, 'the REST produce is throttled by alice\'s quota');
+    } finally {
+      await broker.destroy();
+    }
+  });
+});

@@ -10,7 +10,14 @@ import type { HttpUsers } from './users';
  * users configured everyone is User:ANONYMOUS (the port is then bound to
  * loopback only, see startHttpServer).
  */
+/** Failed logins allowed per client address per window before its attempts are refused unchecked. */
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 10_000;
+
 export class HttpAuthenticator {
+  /** address -> failed logins in the current window: password guessing (and the PBKDF2 work it costs) is capped. */
+  private readonly failures = new Map<string, { count: number; sinceMs: number }>();
+
   constructor(
     readonly users: HttpUsers,
     readonly sessions: SessionStore,
@@ -34,13 +41,27 @@ export class HttpAuthenticator {
       const text = Buffer.from(m[1]!, 'base64').toString('utf8');
       const colon = text.indexOf(':');
       if (colon < 0) throw unauthorized('malformed Basic credentials');
-      const principal = this.users.verify(text.slice(0, colon), text.slice(colon + 1));
-      if (!principal) throw unauthorized('Authentication failed: invalid username or password');
-      return principal;
+      return this.verify(req.socket.remoteAddress ?? 'unknown', text.slice(0, colon), text.slice(colon + 1));
     }
     const sid = cookieValue(req.headers.cookie, SESSION_COOKIE);
     if (sid !== null) return this.sessions.principal(sid);
     return null;
+  }
+
+  /** Checks a password unless the address failed too often lately (then 429 without checking). */
+  verify(address: string, user: string, password: string, nowMs = Date.now()): string {
+    let f = this.failures.get(address);
+    if (f && nowMs - f.sinceMs > FAILURE_WINDOW_MS) {
+      this.failures.delete(address);
+      f = undefined;
+    }
+    if (f && f.count >= MAX_FAILURES) throw new HttpError(429, 42902, 'too many failed logins from this address; try again later', { 'retry-after': String(Math.ceil(FAILURE_WINDOW_MS / 1000)) });
+    const principal = this.users.verify(user, password, nowMs);
+    if (principal) return principal;
+    if (this.failures.size > 10_000) this.failures.clear();
+    if (f) f.count++;
+    else this.failures.set(address, { count: 1, sinceMs: nowMs });
+    throw unauthorized('Authentication failed: invalid username or password');
   }
 
   /** Like principalOf, but a request without credentials is a 401 too. */

@@ -80,7 +80,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const login = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = (await readBody(req, 16 * 1024)).toString('utf8');
     const form = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(body || '{}') as Record<string, string>) : Object.fromEntries(new URLSearchParams(body));
-    const principal = auth.loginRequired ? users.verify(String(form.user ?? ''), String(form.password ?? '')) : 'User:ANONYMOUS';
+    let principal: string | null = 'User:ANONYMOUS';
+    if (auth.loginRequired) {
+      try {
+        principal = auth.verify(remoteAddress(req), String(form.user ?? ''), String(form.password ?? ''));
+      } catch (err) {
+        if ((err as HttpError).status === 429) return sendText(res, 429, 'text/html; charset=utf-8', loginPage('Too many failed logins; wait a few seconds.'));
+        principal = null;
+      }
+    }
     if (!principal) {
       logger.info({ user: String(form.user ?? ''), remote: remoteAddress(req) }, 'console login failed');
       return sendText(res, 401, 'text/html; charset=utf-8', loginPage('Wrong user or password.'));

@@ -93,6 +93,21 @@ describe('HTTP login', function () {
     });
   });
 
+  describe('password guessing', () => {
+    it('refuses an address with 429, unchecked, after 10 failed logins within 10 s', async () => {
+      const broker = await startSecureTestBroker(USERS, { metricsPort: 0, config: { 'brook.http.rate.limit.per.sec': '0' } });
+      try {
+        const url = `http://127.0.0.1:${broker.httpPort}/v3/clusters`;
+        for (let i = 0; i < 10; i++) expect((await fetch(url, { headers: basic('bob', `guess-${i}`) })).status).to.equal(401);
+        const locked = await fetch(url, { headers: basic('bob', USERS.bob) });
+        expect(locked.status).to.equal(429);
+        expect(locked.headers.get('retry-after')).to.equal('10');
+      } finally {
+        await broker.destroy();
+      }
+    });
+  });
+
   describe('HTTPS with a listener\'s certificates', () => {
     let certs: TestCerts;
     let broker: SecureTestBroker;

@@ -51,6 +51,10 @@ import { handleDeleteAcls } from './deleteAcls';
 import { handleElectLeaders } from './electLeaders';
 import { handleAlterPartitionReassignments } from './alterPartitionReassignments';
 import { handleListPartitionReassignments } from './listPartitionReassignments';
+import { handleShareGroupHeartbeat } from './shareGroupHeartbeat';
+import { handleShareGroupDescribe } from './shareGroupDescribe';
+import { handleShareFetch } from './shareFetch';
+import { handleShareAcknowledge } from './shareAcknowledge';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -126,6 +130,10 @@ const ENTRIES: Entry[] = [
   [ApiKey.ElectLeaders, handleElectLeaders, 0, 2],
   [ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments, 0, 1],
   [ApiKey.ListPartitionReassignments, handleListPartitionReassignments, 0, 0],
+  [ApiKey.ShareGroupHeartbeat, handleShareGroupHeartbeat, 1, 1],
+  [ApiKey.ShareGroupDescribe, handleShareGroupDescribe, 1, 1],
+  [ApiKey.ShareFetch, handleShareFetch, 1, 1],
+  [ApiKey.ShareAcknowledge, handleShareAcknowledge, 1, 1],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { ErrorCode } from '../../protocol/errors';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { ShareFetchResponse } from '../../protocol/generated/messages/ShareFetchResponse';
+import type { ShareAcknowledgeResponse } from '../../protocol/generated/messages/ShareAcknowledgeResponse';
+import type { ShareGroupHeartbeatResponse } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
+import type { ShareGroupDescribeResponse } from '../../protocol/generated/messages/ShareGroupDescribeResponse';
+import type { IncrementalAlterConfigsResponse } from '../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import type { DescribeConfigsResponse } from '../../protocol/generated/messages/DescribeConfigsResponse';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { RawClient } from '../helpers/rawClient';
+
+const GROUP_RESOURCE = 32;
+
+/** The share-group APIs at the wire, for the bad-input rules a real client never exercises. */
+describe('share groups: protocol rules', function () {
+  this.timeout(30_000);
+  let broker: TestBroker;
+  let raw: RawClient;
+  let producer: Producer;
+  let topicId: Buffer;
+
+  const heartbeat = (groupId: string, memberId: string, memberEpoch: number, topics: string[] | null = ['work']) =>
+    raw.request<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, { groupId, memberId, memberEpoch, rackId: null, subscribedTopicNames: topics });
+  const fetch = (groupId: string, memberId: string, epoch: number, acks: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> = [], maxWaitMs = 0) =>
+    raw.request<ShareFetchResponse>(ApiKey.ShareFetch, 1, {
+      groupId,
+      memberId,
+      shareSessionEpoch: epoch,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      maxRecords: 500,
+      batchSize: 500,
+      topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }],
+      forgottenTopicsData: [],
+    });
+  const ack = (groupId: string, memberId: string, epoch: number, acks: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }>) =>
+    raw.request<ShareAcknowledgeResponse>(ApiKey.ShareAcknowledge, 1, {
+      groupId,
+      memberId,
+      shareSessionEpoch: epoch,
+      topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }],
+    });
+  const setConfigs = (group: string, configs: Record<string, string>) =>
+    raw.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [{ resourceType: GROUP_RESOURCE, resourceName: group, configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })) }],
+      validateOnly: false,
+    });
+
+  before(async () => {
+    broker = await startTestBroker();
+    await broker.services.metadata.createTopic('work', { partitions: 1 });
+    topicId = broker.services.metadata.topic('work')!.id;
+    raw = await RawClient.connect(broker.port);
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'work', messages: Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })) });
+  });
+
+  after(async () => {
+    await producer.disconnect();
+    raw.close();
+    await broker.destroy();
+  });
+
+  it('group configs: validated, persisted, listed by DescribeConfigs with defaults', async () => {
+    const bad = await setConfigs('g-cfg', { 'group.share.delivery.count.limit': '99' });
+    expect(bad.responses[0]!.errorCode).to.equal(ErrorCode.INVALID_CONFIG);
+    const unknown = await setConfigs('g-cfg', { 'no.such.config': '1' });
+    expect(unknown.responses[0]!.errorCode).to.equal(ErrorCode.INVALID_CONFIG);
+    const ok = await setConfigs('g-cfg', { 'share.auto.offset.reset': 'earliest', 'brook.share.redelivery.backoff': '1s,5s,10s,30s,1m,2m' });
+    expect(ok.responses[0]!.errorCode).to.equal(0);
+    const d = await raw.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, 4, {
+      resources: [{ resourceType: GROUP_RESOURCE, resourceName: 'g-cfg', configurationKeys: null }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const byName = new Map(d.results[0]!.configs.map((c) => [c.name, c.value]));
+    expect(byName.get('share.auto.offset.reset')).to.equal('earliest');
+    expect(byName.get('brook.share.redelivery.backoff')).to.equal('1s,5s,10s,30s,1m,2m');
+    expect(byName.get('group.share.record.lock.duration.ms')).to.equal('30000');
+    expect(byName.get('errors.deadletterqueue.topic.name')).to.equal('');
+  });
+
+  it('heartbeat: join, unknown member, fenced epoch; describe: unknown group', async () => {
+    const joined = await heartbeat('g-hb', 'm1', 0);
+    expect(joined.errorCode).to.equal(0);
+    expect(joined.memberEpoch).to.be.greaterThan(0);
+    expect(joined.assignment!.topicPartitions).to.deep.equal([{ topicId, partitions: [0] }]);
+    expect((await heartbeat('g-hb', 'nobody', 3)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await heartbeat('g-hb', 'm1', joined.memberEpoch + 5)).errorCode).to.equal(ErrorCode.FENCED_MEMBER_EPOCH);
+    // A second member on the one partition gets it too: members may outnumber partitions.
+    const second = await heartbeat('g-hb', 'm2', 0);
+    expect(second.assignment!.topicPartitions).to.deep.equal([{ topicId, partitions: [0] }]);
+    const described = await raw.request<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 1, { groupIds: ['g-hb', 'nope'], includeAuthorizedOperations: false });
+    expect(described.groups[0]!.members.map((m) => m.memberId).sort()).to.deep.equal(['m1', 'm2']);
+    expect(described.groups[1]!.errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('share sessions and acknowledgements: wrong epoch, foreign offsets and unknown members change nothing', async () => {
+    expect((await setConfigs('g-s', { 'share.auto.offset.reset': 'earliest' })).responses[0]!.errorCode).to.equal(0);
+    await heartbeat('g-s', 'a', 0);
+    await heartbeat('g-s', 'b', 0);
+    expect((await fetch('g-s', 'ghost', 0)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await fetch('g-s', 'a', 1)).errorCode).to.equal(ErrorCode.SHARE_SESSION_NOT_FOUND);
+
+    const first = await fetch('g-s', 'a', 0);
+    expect(first.errorCode).to.equal(0);
+    const part = first.responses[0]!.partitions[0]!;
+    expect(part.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+
+    expect((await fetch('g-s', 'a', 5)).errorCode).to.equal(ErrorCode.INVALID_SHARE_SESSION_EPOCH);
+    // b opens a session but cannot acknowledge a's records.
+    expect((await fetch('g-s', 'b', 0)).responses).to.deep.equal([]);
+    const foreign = await ack('g-s', 'b', 1, [{ firstOffset: 0n, lastOffset: 4n, acknowledgeTypes: [1] }]);
+    expect(foreign.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD_STATE);
+    // ...nor can a acknowledge offsets it never got.
+    const beyond = await ack('g-s', 'a', 1, [{ firstOffset: 5n, lastOffset: 20n, acknowledgeTypes: [1] }]);
+    expect(beyond.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD_STATE);
+    // The wrong-epoch request and the refused acks changed nothing: a's session is at epoch 2, all ten still its own.
+    const good = await ack('g-s', 'a', 2, [{ firstOffset: 0n, lastOffset: 4n, acknowledgeTypes: [1] }, { firstOffset: 5n, lastOffset: 9n, acknowledgeTypes: [2] }]);
+    expect(good.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+    // The five released come back, to b, with delivery count 2.
+    const again = await fetch('g-s', 'b', 2);
+    expect(again.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 5n, lastOffset: 9n, deliveryCount: 2 }]);
+    expect(Buffer.isBuffer(again.responses[0]!.partitions[0]!.records)).to.equal(true);
+  });
+});

@@ -55,6 +55,9 @@ import { handleShareGroupHeartbeat } from './shareGroupHeartbeat';
 import { handleShareGroupDescribe } from './shareGroupDescribe';
 import { handleShareFetch } from './shareFetch';
 import { handleShareAcknowledge } from './shareAcknowledge';
+import { handleDescribeShareGroupOffsets } from './describeShareGroupOffsets';
+import { handleAlterShareGroupOffsets } from './alterShareGroupOffsets';
+import { handleDeleteShareGroupOffsets } from './deleteShareGroupOffsets';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -134,6 +137,9 @@ const ENTRIES: Entry[] = [
   [ApiKey.ShareGroupDescribe, handleShareGroupDescribe, 1, 1],
   [ApiKey.ShareFetch, handleShareFetch, 1, 1],
   [ApiKey.ShareAcknowledge, handleShareAcknowledge, 1, 1],
+  [ApiKey.DescribeShareGroupOffsets, handleDescribeShareGroupOffsets, 0, 0],
+  [ApiKey.AlterShareGroupOffsets, handleAlterShareGroupOffsets, 0, 0],
+  [ApiKey.DeleteShareGroupOffsets, handleDeleteShareGroupOffsets, 0, 0],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

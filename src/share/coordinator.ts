@@ -161,6 +161,22 @@ export class ShareCoordinator {
     return g && (g.exists || g.membership.members.size > 0) ? g : undefined;
   }
 
+  /** ListGroups rows of the share groups, filtered like Kafka (case-insensitive states and types; empty = all). */
+  listGroups(states: readonly string[], types: readonly string[]): Array<{ groupId: string; protocolType: string; state: string; type: string }> {
+    const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
+    const st = lower(states);
+    const ty = lower(types);
+    if (ty.size > 0 && !ty.has('share')) return [];
+    const out: Array<{ groupId: string; protocolType: string; state: string; type: string }> = [];
+    for (const g of this.groups.values()) {
+      if (!g.exists && g.membership.members.size === 0) continue;
+      const state = g.membership.state;
+      if (st.size > 0 && !st.has(state.toLowerCase())) continue;
+      out.push({ groupId: g.id, protocolType: 'share', state, type: 'share' });
+    }
+    return out;
+  }
+
   /** Creates the share group (persisted) if it does not exist yet. */
   async ensureGroup(id: string): Promise<ShareGroupEntry> {
     const g = this.groups.get(id);

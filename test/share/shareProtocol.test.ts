@@ -8,6 +8,11 @@ import type { ShareGroupHeartbeatResponse } from '../../protocol/generated/messa
 import type { ShareGroupDescribeResponse } from '../../protocol/generated/messages/ShareGroupDescribeResponse';
 import type { IncrementalAlterConfigsResponse } from '../../protocol/generated/messages/IncrementalAlterConfigsResponse';
 import type { DescribeConfigsResponse } from '../../protocol/generated/messages/DescribeConfigsResponse';
+import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
+import type { DeleteGroupsResponse } from '../../protocol/generated/messages/DeleteGroupsResponse';
+import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
+import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
+import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
 
@@ -127,5 +132,39 @@ describe('share groups: protocol rules', function () {
     const again = await fetch('g-s', 'b', 2);
     expect(again.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 5n, lastOffset: 9n, deliveryCount: 2 }]);
     expect(Buffer.isBuffer(again.responses[0]!.partitions[0]!.records)).to.equal(true);
+  });
+
+  it('ListGroups type filter, share-group offsets (describe, alter, delete) and DeleteGroups', async () => {
+    await heartbeat('g-admin', 'x', 0);
+    const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });
+    const row = listed.groups.find((g) => g.groupId === 'g-admin')!;
+    expect(row).to.include({ groupType: 'share', groupState: 'Stable', protocolType: 'share' });
+    expect(listed.groups.every((g) => g.groupType === 'share')).to.equal(true);
+    const consumerOnly = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] });
+    expect(consumerOnly.groups.some((g) => g.groupId === 'g-admin')).to.equal(false);
+
+    // Acquire and accept 0..9 so the start offset moves to 10.
+    await setConfigs('g-admin', { 'share.auto.offset.reset': 'earliest' });
+    await fetch('g-admin', 'x', 0);
+    await ack('g-admin', 'x', 1, [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [1] }]);
+    const described = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [0] }] }] });
+    expect(described.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(10n);
+
+    const busy = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
+    expect(busy.errorCode).to.equal(ErrorCode.NON_EMPTY_GROUP);
+    await heartbeat('g-admin', 'x', -1);
+    const altered = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
+    expect(altered.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+    const after = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-admin', topics: null }] });
+    expect(after.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(3n);
+    const deleted = await raw.request<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work' }] });
+    expect(deleted.responses[0]!.errorCode).to.equal(0);
+    const gone = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [0] }] }] });
+    expect(gone.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(-1n);
+
+    const del = await raw.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, 2, { groupsNames: ['g-admin', 'g-s'] });
+    expect(del.results.map((r) => r.errorCode)).to.deep.equal([0, ErrorCode.NON_EMPTY_GROUP]);
+    const relisted = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });
+    expect(relisted.groups.some((g) => g.groupId === 'g-admin')).to.equal(false);
   });
 });

@@ -242,14 +242,40 @@ export class ShareCoordinator {
       this.partitions.set(key, sp);
     }
     const s = sp;
-    if (!s.snapshot) {
+    if (!s.current) {
       await s.serialize(async () => {
-        if (s.snapshot) return;
+        if (s.current) return;
         const start = g.config.autoOffsetReset === 'earliest' ? log.logStartOffset : log.highWatermark;
-        await this.persist([{ kind: 'partition', group: g.id, topicId: s.topicId, partition, snapshot: { startOffset: start, runs: [] } }]);
+        await this.writeSnapshot(s, { startOffset: start, runs: [] });
       });
     }
     return s;
+  }
+
+  /**
+   * Enqueues the write of a planned snapshot. The next plan on this share-partition builds on it
+   * at once (pipelining: many members' fetches and acknowledgements share one append); the
+   * caller answers only when the returned promise resolves, after the replay. If the append
+   * fails, the plans made on top of it are refused unwritten and planning restarts from the
+   * last replayed snapshot, so a failed write changes nothing.
+   */
+  private writeSnapshot(sp: SharePartition, snapshot: PartitionSnapshot): Promise<void> {
+    const generation = sp.generation;
+    sp.pending = snapshot;
+    const record: ShareStateRecord = { kind: 'partition', group: sp.group, topicId: sp.topicId, partition: sp.partition, snapshot };
+    return this.deps.log
+      .append([record], {
+        valid: () => sp.generation === generation,
+        failed: () => {
+          if (sp.generation !== generation) return;
+          sp.generation++;
+          sp.pending = null;
+        },
+      })
+      .then(() => {
+        this.replay(record, true);
+        if (sp.pending === snapshot) sp.pending = null;
+      });
   }
 
   /**
@@ -264,15 +290,21 @@ export class ShareCoordinator {
     if ('errorCode' in found) return found;
     const log = found.log;
     const sp = await this.open(g, topic, partition, log);
-    return sp.serialize(async () => {
+    const step = await sp.serialize(async () => {
       const now = this.now();
-      const plan = await planAcquire(sp.snapshot!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now);
-      if (!plan) return { acquired: [], batches: [] };
-      await this.persist([{ kind: 'partition', group: g.id, topicId: sp.topicId, partition, snapshot: plan.snapshot }]);
-      const redelivered = plan.acquired.filter((a) => a.deliveryCount > 1);
-      const old = redelivered.length > 0 ? await readBatchesCovering(log, redelivered, maxBytes) : [];
-      return { acquired: plan.acquired, batches: dedupeBatches([...old, ...plan.newBatches]) };
+      const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now);
+      return plan ? { plan, written: this.writeSnapshot(sp, plan.snapshot) } : null;
     });
+    if (!step) return { acquired: [], batches: [] };
+    try {
+      await step.written;
+    } catch (err) {
+      this.deps.logger.warn({ group: groupId, topic: topic.name, partition, err: String(err) }, 'share acquisition not persisted; nothing handed out');
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
+    const redelivered = step.plan.acquired.filter((a) => a.deliveryCount > 1);
+    const old = redelivered.length > 0 ? await readBatchesCovering(log, redelivered, maxBytes) : [];
+    return { acquired: step.plan.acquired, batches: dedupeBatches([...old, ...step.plan.newBatches]) };
   }
 
   /** Acknowledgements of one partition: all or nothing; INVALID_RECORD_STATE when a range is not held by the member. */
@@ -280,12 +312,12 @@ export class ShareCoordinator {
     const g = this.groups.get(groupId);
     const sp = this.sharePartition(groupId, topicId, partition);
     if (!g || !sp) return ErrorCode.INVALID_RECORD_STATE;
-    return sp.serialize(async () => {
-      const snap = sp.snapshot;
-      if (!snap) return ErrorCode.INVALID_RECORD_STATE;
+    const step = await sp.serialize(async (): Promise<Committed> => {
+      const snap = sp.current;
+      if (!snap) return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
       for (const r of ranges) {
-        if (!validAckTypes(r.firstOffset, r.lastOffset, r.acknowledgeTypes)) return ErrorCode.INVALID_REQUEST;
-        if (!acquiredBy(snap, r.firstOffset, r.lastOffset, member)) return ErrorCode.INVALID_RECORD_STATE;
+        if (!validAckTypes(r.firstOffset, r.lastOffset, r.acknowledgeTypes)) return { errorCode: ErrorCode.INVALID_REQUEST, written: null };
+        if (!acquiredBy(snap, r.firstOffset, r.lastOffset, member)) return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
       }
       const now = this.now();
       const dead: Settled[] = [];
@@ -294,6 +326,7 @@ export class ShareCoordinator {
       for (const r of ranges) runs = planAck(runs, r.firstOffset, r.lastOffset, r.acknowledgeTypes, rules, now, dead);
       return this.commit(g, sp, snap.startOffset, runs, dead, now);
     });
+    return settle(step, this.deps.logger);
   }
 
   /** Releases everything a member holds on every share-partition of the group (session closed, member gone). */
@@ -302,45 +335,46 @@ export class ShareCoordinator {
     if (!g) return;
     for (const sp of [...this.partitions.values()]) {
       if (sp.group !== groupId || (only && !only.has(`${sp.topicId}:${sp.partition}`))) continue;
-      await sp.serialize(async () => {
-        const snap = sp.snapshot;
-        if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.member === member)) return;
+      const step = await sp.serialize(async (): Promise<Committed> => {
+        const snap = sp.current;
+        if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.member === member)) return { errorCode: 0, written: null };
         const now = this.now();
         const dead: Settled[] = [];
         const runs = planReleaseMember([...snap.runs], member, now, this.rules(g), dead);
-        await this.commit(g, sp, snap.startOffset, runs, dead, now);
+        return this.commit(g, sp, snap.startOffset, runs, dead, now);
       });
+      await settle(step, this.deps.logger);
     }
   }
 
   private async expireLocks(sp: SharePartition): Promise<void> {
     const g = this.groups.get(sp.group);
     if (!g || this.stopped) return;
-    await sp.serialize(async () => {
-      const snap = sp.snapshot;
+    const step = await sp.serialize(async (): Promise<Committed> => {
+      const snap = sp.current;
       const now = this.now();
-      if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.lockUntil <= now)) return;
+      if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.lockUntil <= now)) return { errorCode: 0, written: null };
       const dead: Settled[] = [];
       const runs = planReleaseMember([...snap.runs], null, now, this.rules(g), dead);
-      await this.commit(g, sp, snap.startOffset, runs, dead, now);
+      return this.commit(g, sp, snap.startOffset, runs, dead, now);
     });
+    await settle(step, this.deps.logger);
   }
 
-  /** Copies dead records to the DLQ, then persists and replays the new snapshot. */
-  private async commit(g: ShareGroupEntry, sp: SharePartition, startOffset: number, runs: Run[], dead: Settled[], now: number): Promise<number> {
+  /** Copies dead records to the DLQ, then enqueues the new snapshot. */
+  private async commit(g: ShareGroupEntry, sp: SharePartition, startOffset: number, runs: Run[], dead: Settled[], now: number): Promise<Committed> {
     if (dead.length > 0 && g.config.dlqTopic) {
       const found = await this.deps.partitionLog(sp.topicName, sp.partition);
-      if ('errorCode' in found) return found.errorCode;
+      if ('errorCode' in found) return { errorCode: found.errorCode, written: null };
       const ranges: DeadRange[] = dead.map((d) => ({ first: d.first, last: d.last, deliveryCount: d.deliveryCount, reason: d.reason }));
       try {
         await copyToDlq(this.deps.dlq, g.config.dlqTopic, { log: found.log, topic: sp.topicName, partition: sp.partition, group: g.id }, ranges, now);
       } catch (err) {
         this.deps.logger.error({ group: g.id, topic: sp.topicName, partition: sp.partition, err: String(err) }, 'cannot write to the dead-letter topic; records stay in flight');
-        return ErrorCode.KAFKA_STORAGE_ERROR;
+        return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, written: null };
       }
     }
-    await this.persist([{ kind: 'partition', group: g.id, topicId: sp.topicId, partition: sp.partition, snapshot: normalize(startOffset, runs) }]);
-    return ErrorCode.NONE;
+    return { errorCode: 0, written: this.writeSnapshot(sp, normalize(startOffset, runs)) };
   }
 
   /** Lock-expiry and back-off timers of a share-partition after a replay; waiting fetches are woken. */
@@ -405,7 +439,7 @@ export class ShareCoordinator {
       this.partitions.set(key, sp);
     }
     const s = sp;
-    await s.serialize(() => this.persist([{ kind: 'partition', group: groupId, topicId: s.topicId, partition, snapshot: { startOffset, runs: [] } }]));
+    await s.serialize(() => this.writeSnapshot(s, { startOffset, runs: [] }));
     return ErrorCode.NONE;
   }
 
@@ -423,6 +457,23 @@ function voidAcquisitions(s: PartitionSnapshot): PartitionSnapshot {
     s.startOffset,
     s.runs.map((r) => (r.state === RecordState.ACQUIRED ? { ...r, state: RecordState.AVAILABLE, member: null, lockUntil: 0, availableAt: 0 } : r)),
   );
+}
+
+/** A planned change: its error (nothing written), or the pending write to wait for. */
+interface Committed {
+  errorCode: number;
+  written: Promise<void> | null;
+}
+
+async function settle(step: Committed, logger: Logger): Promise<number> {
+  if (step.errorCode !== 0 || !step.written) return step.errorCode;
+  try {
+    await step.written;
+    return ErrorCode.NONE;
+  } catch (err) {
+    logger.warn({ err: String(err) }, 'share-partition write failed; the change is void');
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
 }
 
 function dedupeBatches(batches: Buffer[]): Buffer[] {

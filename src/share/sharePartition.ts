@@ -11,7 +11,12 @@ export interface AcquiredRange {
 
 /** A share-partition in memory: its replayed snapshot plus what lives only in the broker (write order, waiters, timers). */
 export class SharePartition {
+  /** The last replayed (durable) state. */
   snapshot: PartitionSnapshot | null = null;
+  /** The latest planned state whose write is not durable yet; plans build on it. */
+  pending: PartitionSnapshot | null = null;
+  /** Bumped when a write fails, voiding the plans made on top of it. */
+  generation = 0;
   /** Serializes plans on this share-partition: each is computed from the state the previous one left. */
   private chain: Promise<unknown> = Promise.resolve();
   readonly waiters = new Set<() => void>();
@@ -24,6 +29,10 @@ export class SharePartition {
     readonly topicName: string,
     readonly partition: number,
   ) {}
+
+  get current(): PartitionSnapshot | null {
+    return this.pending ?? this.snapshot;
+  }
 
   serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);

@@ -15,11 +15,24 @@ export interface ShareStateLogDeps {
   writes?: ReplicatedWrites;
 }
 
-interface Pending {
+interface Pending extends AppendGuards {
   records: ShareStateRecord[];
   resolve: () => void;
   reject: (e: unknown) => void;
 }
+
+/**
+ * For writes planned on top of earlier writes not yet durable (pipelining): `valid` is asked
+ * right before the append and a write that no longer holds (an earlier one failed) is refused
+ * unwritten; `failed` runs synchronously when the append fails, before any later write goes out.
+ */
+export interface AppendGuards {
+  valid?: () => boolean;
+  failed?: () => void;
+}
+
+/** A write refused because one it was planned on top of failed. */
+export class SupersededWrite extends Error {}
 
 /** One partition: a share-partition's writes are serialized by its owner, and all fit one small compacted log. */
 const PARTITION = 0;
@@ -51,9 +64,9 @@ export class ShareStateLog {
   }
 
   /** Resolves once the records are durable (and, in cluster mode, replicated); rejects when they are not. */
-  append(records: ShareStateRecord[]): Promise<void> {
+  append(records: ShareStateRecord[], guards: AppendGuards = {}): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      this.queue.push({ records, resolve, reject, ...guards });
       if (!this.writing) void this.drain();
     });
   }
@@ -62,8 +75,13 @@ export class ShareStateLog {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
-        const q = this.queue;
+        const q: Pending[] = [];
+        for (const p of this.queue) {
+          if (!p.valid || p.valid()) q.push(p);
+          else p.reject(new SupersededWrite('an earlier share-state write it depended on failed'));
+        }
         this.queue = [];
+        if (q.length === 0) continue;
         try {
           const log = await this.open();
           const writes = this.deps.writes;
@@ -78,6 +96,7 @@ export class ShareStateLog {
           }
           for (const p of q) p.resolve();
         } catch (err) {
+          for (const p of q) p.failed?.();
           for (const p of q) p.reject(err);
         }
       }

@@ -10,6 +10,11 @@
  *   "ACK <partition> <offset> <type> <value>" once the broker confirmed the acknowledgement.
  * MODE hold: prints the first batch, then holds it unacknowledged until killed.
  * MODE bench: ACCEPTs everything, printing "COUNT <n>" every 200 ms (no per-record output).
+ * MODE latency: RELEASEs each record's first delivery and ACCEPTs later ones, printing
+ *   "REL <offset> <ms>" (wall clock just before the release is sent) and "RED <offset> <ms>"
+ *   when it comes back: back-off lateness is RED - REL - back-off, an upper bound.
+ * MODE produce: GROUP is the record count, TOPIC the topic, next argument the record size;
+ *   a plain librdkafka producer (acks=all), printing "PRODUCED <n>" when all are delivered.
  * SIGTERM closes the consumer.
  */
 #include <librdkafka/rdkafka.h>
@@ -29,6 +34,45 @@ static long long now_ms(void) {
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static long long wall_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long delivered_ok;
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        (void)rk; (void)opaque;
+        if (!m->err) delivered_ok++;
+        else fprintf(stderr, "delivery: %s\n", rd_kafka_err2str(m->err));
+}
+
+static int produce(const char *bootstrap, long long count, const char *topic, int size) {
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof(errstr));
+        rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof(errstr));
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk) {
+                fprintf(stderr, "producer: %s\n", errstr);
+                return 1;
+        }
+        char *buf = malloc((size_t)size);
+        memset(buf, 'x', (size_t)size);
+        for (long long i = 0; i < count; i++) {
+                while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_VALUE(buf, (size_t)size),
+                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        rd_kafka_poll(rk, 10);
+                rd_kafka_poll(rk, 0);
+        }
+        rd_kafka_flush(rk, 60000);
+        printf("PRODUCED %lld\n", delivered_ok);
+        free(buf);
+        rd_kafka_destroy(rk);
+        return delivered_ok == count ? 0 : 1;
+}
+
 static int ack_type(const rd_kafka_message_t *m) {
         const char *v = m->payload ? (const char *)m->payload : "";
         size_t n = m->len;
@@ -46,7 +90,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
         const char *mode = argv[4];
-        int bench = !strcmp(mode, "bench"), hold = !strcmp(mode, "hold");
+        if (!strcmp(mode, "produce")) return produce(argv[1], atoll(argv[2]), argv[3], argc > 5 ? atoi(argv[5]) : 1024);
+        int latency = !strcmp(mode, "latency");
+        int bench = !strcmp(mode, "bench") || latency, hold = !strcmp(mode, "hold");
         signal(SIGTERM, stop);
         signal(SIGINT, stop);
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -110,6 +156,11 @@ int main(int argc, char **argv) {
                                        (int)rd_kafka_message_delivery_count(m), (int)m->len, (const char *)m->payload);
                         if (hold) continue;
                         types[i] = bench ? RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT : ack_type(m);
+                        if (latency) {
+                                int first = rd_kafka_message_delivery_count(m) < 2;
+                                types[i] = first ? RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE : RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT;
+                                printf("%s %lld %lld\n", first ? "REL" : "RED", (long long)m->offset, wall_ms());
+                        }
                         rd_kafka_share_acknowledge_type(rk, m, types[i]);
                 }
                 if (hold) {

@@ -30,6 +30,12 @@ export function ensureShareClient(): Promise<string> {
   return built;
 }
 
+/** Produces `count` records of `size` bytes to partition 0 of `topic` with the same librdkafka (acks=all). */
+export async function produceWithLibrdkafka(bootstrap: string, topic: string, count: number, size: number): Promise<void> {
+  const bin = await ensureShareClient();
+  await promisify(execFile)(bin, [bootstrap, String(count), topic, 'produce', String(size)], { maxBuffer: 1 << 20 });
+}
+
 export interface ShareMessage {
   partition: number;
   offset: number;
@@ -49,21 +55,25 @@ export interface RunningShareClient {
   messages: ShareMessage[];
   acks: ShareAck[];
   stderr: string[];
+  /** Every stdout line (COUNT, REL, RED lines of the bench modes). */
+  lines: string[];
   /** SIGTERM: the consumer closes (sends pending acknowledgements, leaves the group). */
   stop(): Promise<void>;
   kill(): Promise<void>;
 }
 
 /** Runs the share consumer; its output lines are parsed as they come. */
-export async function runShareClient(bootstrap: string, group: string, topic: string, mode: 'consume' | 'hold' | 'bench', conf: Record<string, string> = {}): Promise<RunningShareClient> {
+export async function runShareClient(bootstrap: string, group: string, topic: string, mode: 'consume' | 'hold' | 'bench' | 'latency', conf: Record<string, string> = {}): Promise<RunningShareClient> {
   const bin = await ensureShareClient();
   const args = [bootstrap, group, topic, mode, ...Object.entries(conf).map(([k, v]) => `${k}=${v}`)];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const messages: ShareMessage[] = [];
   const acks: ShareAck[] = [];
   const stderr: string[] = [];
+  const lines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l);
     const [kind, p, o, n, ...rest] = l.split(' ');
     if (kind === 'MSG') messages.push({ partition: Number(p), offset: Number(o), deliveryCount: Number(n), value: rest.join(' ') });
     else if (kind === 'ACK') acks.push({ partition: Number(p), offset: Number(o), type: Number(n), value: rest.join(' ') });
@@ -73,5 +83,5 @@ export async function runShareClient(bootstrap: string, group: string, topic: st
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     await exited;
   };
-  return { child, messages, acks, stderr, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+  return { child, messages, acks, stderr, lines, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { eventually } from '../helpers/eventually';
 import { ErrorCode } from '../../protocol/errors';
 import { createLogger } from '../../src/log';
 import { ShareCoordinator } from '../../src/share/coordinator';
@@ -9,9 +10,14 @@ import type { ShareStateRecord } from '../../src/share/records';
 class MemoryShareLog {
   readonly records: ShareStateRecord[] = [];
   failNext = false;
+  /** While set, appends wait for it (writes in flight), in call order. */
+  gate: Promise<void> | null = null;
+  waiting = 0;
   /** Same contract as ShareStateLog: in order, `valid` asked before writing, `failed` called on failure. */
   async append(records: ShareStateRecord[], guards: { valid?: () => boolean; failed?: () => void } = {}): Promise<void> {
-    await Promise.resolve();
+    this.waiting++;
+    await (this.gate ?? Promise.resolve());
+    this.waiting--;
     if (guards.valid && !guards.valid()) throw new Error('superseded');
     if (this.failNext) {
       this.failNext = false;
@@ -85,11 +91,16 @@ describe('share coordinator: state changes only by replaying persisted records',
     await c.start();
     c.replay({ kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held }, true);
     log.failNext = true;
-    // Two acknowledgements planned back to back: the second builds on the first, which fails.
-    const [a, b] = await Promise.all([
+    let open!: () => void;
+    log.gate = new Promise((r) => (open = r));
+    // Two acknowledgements planned back to back while the first write is in flight: the second builds on the first, which fails.
+    const acks = Promise.all([
       c.acknowledge('g', TOPIC_ID, 0, 'm', [{ firstOffset: 10, lastOffset: 10, acknowledgeTypes: [1] }]),
       c.acknowledge('g', TOPIC_ID, 0, 'm', [{ firstOffset: 11, lastOffset: 11, acknowledgeTypes: [1] }]),
     ]);
+    await eventually(() => log.waiting === 2, 'both writes in flight');
+    open();
+    const [a, b] = await acks;
     expect(a).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     expect(b).to.not.equal(0);
     const sp = c.sharePartition('g', TOPIC_ID, 0)!;

@@ -3,6 +3,7 @@ import type { BrokerServices } from '../handlers/types';
 import type { BrokerMetrics } from '../metrics/brokerMetrics';
 import { CONSOLE_CSS, CONSOLE_JS, INDEX_HTML } from './assets/page';
 import { groupDetail, latestMessages, overview, reassignmentRows, topicDetail, topicRows } from './consoleData';
+import { shareGroupRows } from '../share/consoleView';
 import { groupLag } from '../metrics/groupLag';
 import { ThroughputSampler } from './sampler';
 
@@ -53,6 +54,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     if (path === '/api/topics') return json(res, topicRows(services, sampler)), true;
     if (path === '/api/groups') return json(res, groupLag(services)), true;
     if (path === '/api/reassignments') return json(res, reassignmentRows(services)), true;
+    if (path === '/api/share-groups') return json(res, shareGroupRows(services)), true;
     let m = /^\/api\/topics\/([^/]+)$/.exec(path);
     if (m) return json(res, topicDetail(services, decodeURIComponent(m[1]!))), true;
     m = /^\/api\/topics\/([^/]+)\/messages$/.exec(path);

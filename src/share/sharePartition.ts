@@ -2,6 +2,9 @@ import type { PartitionLog } from '../../storage';
 import { iterateBatches } from '../../protocol/records';
 import { RecordState, endOffsetOf, mapRange, normalize, type PartitionSnapshot, type Run } from './partitionState';
 
+/** How much of the log one read takes while acquiring or redelivering. */
+const READ_SLICE_BYTES = 1 << 20;
+
 /** One acquired piece as ShareFetch reports it. */
 export interface AcquiredRange {
   firstOffset: number;
@@ -87,9 +90,13 @@ export async function planAcquire(
   const newBatches: Buffer[] = [];
   let end = runs.length === 0 ? startOffset : runs[runs.length - 1]!.last + 1;
   const hwm = log.highWatermark;
-  if (count < maxRecords && end < hwm) {
-    const res = await log.read(end, Math.max(1, maxBytes), { maxOffset: hwm, minOneBatch: true });
+  let bytes = 0;
+  // Read in slices: a client's MaxBytes (librdkafka: 50 MiB) is a cap, not a read size, and a deep backlog must not be read whole.
+  while (count < maxRecords && end < hwm && bytes < maxBytes) {
+    const res = await log.read(end, Math.max(1, Math.min(maxBytes - bytes, READ_SLICE_BYTES)), { maxOffset: hwm, minOneBatch: true });
+    if (res.chunks.length === 0) break;
     const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+    const before = end;
     for (const b of iterateBatches(buf)) {
       const base = Number(b.baseOffset);
       const last = base + b.lastOffsetDelta;
@@ -102,10 +109,12 @@ export async function planAcquire(
         acquired.push({ firstOffset: first, lastOffset: last, deliveryCount: 1 });
         newBatches.push(buf.subarray(b.position, b.position + b.size));
         count += last - first + 1;
+        bytes += b.size;
       }
       end = last + 1;
-      if (count >= maxRecords) break;
+      if (count >= maxRecords || bytes >= maxBytes) break;
     }
+    if (end === before) break;
   }
   if (acquired.length === 0 && end === endOffsetOf(snap) && startOffset === snap.startOffset) return null;
   return { snapshot: normalize(startOffset, runs), acquired, newBatches };
@@ -118,7 +127,7 @@ export async function readBatchesCovering(log: PartitionLog, ranges: readonly Ac
   for (const range of ranges) {
     let offset = Math.max(range.firstOffset, covered + 1);
     while (offset <= range.lastOffset) {
-      const res = await log.read(offset, Math.max(1, maxBytes), { maxOffset: log.highWatermark, minOneBatch: true });
+      const res = await log.read(offset, Math.max(1, Math.min(maxBytes, READ_SLICE_BYTES)), { maxOffset: log.highWatermark, minOneBatch: true });
       if (res.chunks.length === 0) return out;
       const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
       let next = offset;

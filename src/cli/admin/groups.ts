@@ -15,9 +15,10 @@ const list: AdminCommand = {
   summary: 'list consumer and share groups with their state',
   flags: {},
   async run(flags, io) {
-    const share = await withRawConnection(flags, io, shareGroupIds);
     const groups = await withAdmin(flags, io, async (a) => {
       const { groups: listed } = await a.listGroups();
+      // Share groups list with protocol type "share"; their state comes from ListGroups v5 (DescribeGroups does not know them).
+      const share = listed.some((g) => g.protocolType === 'share') ? await withRawConnection(flags, io, shareGroupIds) : new Map<string, string>();
       const classic = listed.filter((g) => !share.has(g.groupId));
       const { groups: described } = classic.length > 0 ? await a.describeGroups(classic.map((g) => g.groupId)) : { groups: [] };
       const states = new Map(described.map((d) => [d.groupId, { state: d.state, members: d.members.length }]));
@@ -128,7 +129,8 @@ const describe: AdminCommand = {
   flags: { group: GROUP },
   async run(flags, io) {
     const groupId = requiredValue(flags, 'group');
-    const shareView = await withRawConnection(flags, io, async (c) => ((await shareGroupIds(c)).has(groupId) ? withAdmin(flags, io, (a) => describeShareGroup(c, a, groupId)) : null));
+    const isShare = await withAdmin(flags, io, async (a) => (await a.listGroups()).groups.some((g) => g.groupId === groupId && g.protocolType === 'share'));
+    const shareView = isShare ? await withRawConnection(flags, io, (c) => withAdmin(flags, io, (a) => describeShareGroup(c, a, groupId))) : null;
     if (shareView) return writeOut(io.stdout, flags.switches.has('json') ? formatJson(shareView) : formatShareGroup(shareView));
     const view = await withAdmin(flags, io, (a) => describeGroup(a, groupId));
     if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(view));

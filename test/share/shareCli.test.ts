@@ -9,21 +9,21 @@ import { brook } from '../ops/cliHarness';
 import { setGroupConfigs } from './helpers/admin';
 import type { ShareGroupView } from '../../src/cli/admin/shareGroups';
 
-/** `brook groups` verbs on a share group. */
-describe('brook groups with share groups', function () {
+/** `brook groups` verbs and the console on a share group. */
+describe('brook groups and the console with share groups', function () {
   this.timeout(30_000);
   let broker: TestBroker;
   let b: string[];
 
   before(async () => {
-    broker = await startTestBroker();
+    broker = await startTestBroker({ metricsPort: 0, console: true });
     b = ['--bootstrap-server', broker.bootstrap];
   });
   after(async () => {
     await broker.destroy();
   });
 
-  it('list, describe (members, assignment, start offsets, dead-letter records) and delete', async () => {
+  it('list, describe (members, assignment, start offsets, dead-letter records), the console view, delete', async () => {
     await broker.services.metadata.createTopic('tasks', { partitions: 1 });
     const topicId = broker.services.metadata.topic('tasks')!.id;
     await setGroupConfigs(broker.port, 'crew', { 'share.auto.offset.reset': 'earliest', 'errors.deadletterqueue.topic.name': 'dlq.tasks' });
@@ -60,6 +60,20 @@ describe('brook groups with share groups', function () {
       r = await brook(['groups', 'describe', '-g', 'crew', ...b]);
       expect(r.stdout).to.match(/^Share group: crew\tState: Stable\tMembers: 1/);
       expect(r.stdout).to.include('Dead-letter topic: dlq.tasks\tRecords: 1');
+
+      const consoleView = (await (await fetch(`http://127.0.0.1:${broker.httpPort}/api/share-groups`)).json()) as Array<Record<string, unknown>>;
+      expect(consoleView).to.deep.equal([
+        {
+          groupId: 'crew',
+          state: 'Stable',
+          groupEpoch: view.groupEpoch,
+          members: [{ memberId: 'w1', clientId: 'raw-test', clientHost: '/127.0.0.1', assignment: [{ topic: 'tasks', partitions: [0] }] }],
+          partitions: [{ topic: 'tasks', partition: 0, startOffset: 2, logEndOffset: 4, inFlight: 2, acquired: 2, acquirable: 0, delayed: 0, undelivered: 0 }],
+          deadLetterTopic: 'dlq.tasks',
+          deadLetterRecords: 1,
+        },
+      ]);
+      expect(await (await fetch(`http://127.0.0.1:${broker.httpPort}/`)).text()).to.include('#/share-groups');
 
       r = await brook(['groups', 'delete', '-g', 'crew', ...b]);
       expect(r.code).to.not.equal(0); // still has a member

@@ -16,10 +16,20 @@ export function shareServicesOf(services: BrokerServices): ShareServices | undef
   return byBroker.get(services);
 }
 
-/** Replays `__brook_share_state` and makes share groups servable on this broker. */
+/**
+ * Replays `__brook_share_state` and makes share groups servable on this broker.
+ * Single-broker mode only for now: in a cluster the share-partition state would have to be
+ * written from each data partition's leader to the state topic's leader (Kafka's
+ * WriteShareGroupState), which Brook does not do yet, so the share APIs answer
+ * COORDINATOR_NOT_AVAILABLE there rather than keep state that a failover would lose.
+ */
 export async function startShareServices(services: BrokerServices): Promise<{ stop(): void }> {
   const { metadata } = services;
   const logger = services.logger.child({ component: 'share' });
+  if (services.clustered) {
+    logger.info({}, 'share groups are not served in cluster mode yet');
+    return { stop() {} };
+  }
   const coordinator = new ShareCoordinator({
     log: new ShareStateLog({ metadata, logs: services.logs }),
     topics: { byName: (n) => metadata.topic(n), byId: (id) => metadata.topicById(id) },

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { ShareGroupHeartbeatRequest } from '../../protocol/generated/messages/ShareGroupHeartbeatRequest';
 import type { ShareGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
-import { clientHost, groupCoordinatorError } from '../groups/services';
+import { clientHost, groupCoordinator, groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
 
@@ -31,6 +31,8 @@ export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, Shar
   let member = g?.membership.members.get(req.memberId);
   if (req.memberEpoch === 0) {
     if (!req.subscribedTopicNames || req.subscribedTopicNames.length === 0) return fail(ErrorCode.INVALID_REQUEST, 'SubscribedTopicNames must be set when joining');
+    // One group id, one group type: a classic or consumer group of that name keeps it (Kafka answers the same).
+    if (groupCoordinator(ctx)?.listGroups([], []).some((x) => x.groupId === req.groupId)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `group ${req.groupId} is not a share group`);
     try {
       g = await coordinator.ensureGroup(req.groupId);
     } catch (err) {

@@ -100,6 +100,13 @@ describe('share groups: protocol rules', function () {
     // A second member on the one partition gets it too: members may outnumber partitions.
     const second = await heartbeat('g-hb', 'm2', 0);
     expect(second.assignment!.topicPartitions).to.deep.equal([{ topicId, partitions: [0] }]);
+    // A consumer group's id is not available to a share group.
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: 'classic-g', topic: 'work', partitions: [{ partition: 0, offset: '1' }] });
+    await admin.disconnect();
+    expect((await heartbeat('classic-g', 'm1', 0)).errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
     const described = await raw.request<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 1, { groupIds: ['g-hb', 'nope'], includeAuthorizedOperations: false });
     expect(described.groups[0]!.members.map((m) => m.memberId).sort()).to.deep.equal(['m1', 'm2']);
     expect(described.groups[1]!.errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);

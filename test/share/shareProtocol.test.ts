@@ -15,6 +15,7 @@ import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/me
 import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
 
 const GROUP_RESOURCE = 32;
 
@@ -173,5 +174,26 @@ describe('share groups: protocol rules', function () {
     expect(del.results.map((r) => r.errorCode)).to.deep.equal([0, ErrorCode.NON_EMPTY_GROUP]);
     const relisted = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });
     expect(relisted.groups.some((g) => g.groupId === 'g-admin')).to.equal(false);
+  });
+
+  it('group.share.session.timeout.ms removes a silent member and releases its records; heartbeat interval is the group config', async () => {
+    await setConfigs('g-timeout', { 'share.auto.offset.reset': 'earliest', 'group.share.session.timeout.ms': '1000', 'group.share.heartbeat.interval.ms': '300' });
+    const joined = await heartbeat('g-timeout', 'quiet', 0);
+    expect(joined.heartbeatIntervalMs).to.equal(300);
+    await heartbeat('g-timeout', 'alive', 0);
+    const got = await fetch('g-timeout', 'quiet', 0);
+    expect(got.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+    await fetch('g-timeout', 'alive', 0);
+    // alive keeps heartbeating; quiet does not and is removed once its session times out.
+    let epoch = 1;
+    const taken = await eventually(async () => {
+      const hb = await heartbeat('g-timeout', 'alive', epoch);
+      expect(hb.errorCode).to.equal(0);
+      epoch = hb.memberEpoch;
+      const r = await fetch('g-timeout', 'alive', 0);
+      return r.responses[0]?.partitions[0]?.acquiredRecords[0];
+    }, 'the silent member\'s records released');
+    expect(taken).to.deep.equal({ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 });
+    expect((await heartbeat('g-timeout', 'quiet', joined.memberEpoch)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 });

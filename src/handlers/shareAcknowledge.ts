@@ -14,7 +14,10 @@ import type { Handler } from './types';
  * gets INVALID_RECORD_STATE and changes nothing. Answered once the new state is persisted.
  */
 export const handleShareAcknowledge: Handler<ShareAcknowledgeRequest, ShareAcknowledgeResponseInput> = async (ctx, req) => {
-  const fail = (errorCode: number, errorMessage: string | null = null): ShareAcknowledgeResponseInput => ({ errorCode, errorMessage, responses: [] });
+  const fail = (errorCode: number, errorMessage: string | null = null): ShareAcknowledgeResponseInput => {
+    ctx.broker.logger.info({ api: 'ShareAcknowledge', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
+    return { errorCode, errorMessage, responses: [] };
+  };
   const share = shareServicesOf(ctx.broker);
   if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   const group = req.groupId ?? '';

@@ -20,7 +20,10 @@ const DEFAULT_MAX_RECORDS = 500;
  * Version notes: v1 only (v0 was Kafka 4.0 early access); no RENEW (a v2 feature).
  */
 export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInput> = async (ctx, req) => {
-  const fail = (errorCode: number, errorMessage: string | null = null): ShareFetchResponseInput => ({ errorCode, errorMessage, responses: [], nodeEndpoints: [] });
+  const fail = (errorCode: number, errorMessage: string | null = null): ShareFetchResponseInput => {
+    ctx.broker.logger.info({ api: 'ShareFetch', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
+    return { errorCode, errorMessage, responses: [], nodeEndpoints: [] };
+  };
   const share = shareServicesOf(ctx.broker);
   if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   const group = req.groupId ?? '';

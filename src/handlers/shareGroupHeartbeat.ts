@@ -13,7 +13,10 @@ import type { Handler } from './types';
  * last answer; share groups need no revocation step.
  */
 export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponseInput> = async (ctx, req) => {
-  const fail = (errorCode: number, errorMessage: string | null = null): ShareGroupHeartbeatResponseInput => ({ errorCode, errorMessage, memberEpoch: 0, assignment: null });
+  const fail = (errorCode: number, errorMessage: string | null = null): ShareGroupHeartbeatResponseInput => {
+    ctx.broker.logger.info({ api: 'ShareGroupHeartbeat', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
+    return { errorCode, errorMessage, memberEpoch: 0, assignment: null };
+  };
   const share = shareServicesOf(ctx.broker);
   if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID, 'GroupId can not be empty');

@@ -317,7 +317,10 @@ export class ShareCoordinator {
       if (!snap) return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
       for (const r of ranges) {
         if (!validAckTypes(r.firstOffset, r.lastOffset, r.acknowledgeTypes)) return { errorCode: ErrorCode.INVALID_REQUEST, written: null };
-        if (!acquiredBy(snap, r.firstOffset, r.lastOffset, member)) return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
+        if (!acquiredBy(snap, r.firstOffset, r.lastOffset, member)) {
+          this.deps.logger.info({ group: groupId, member, topic: sp.topicName, partition, first: r.firstOffset, last: r.lastOffset }, 'acknowledgement refused: records not acquired by this member');
+          return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
+        }
       }
       const now = this.now();
       const dead: Settled[] = [];

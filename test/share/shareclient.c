@@ -6,7 +6,7 @@
  * MODE consume: explicit acknowledgement decided by the record value's prefix:
  *   "release:" RELEASE on the first delivery, ACCEPT later; "fail:" always RELEASE;
  *   "reject:" REJECT; anything else ACCEPT. Each batch is committed synchronously.
- *   Prints "MSG <partition> <offset> <deliverycount> <value>" on receipt and
+ *   Prints "MSG <partition> <offset> <deliverycount> <monotonic ms> <value>" on receipt and
  *   "ACK <partition> <offset> <type> <value>" once the broker confirmed the acknowledgement.
  * MODE hold: prints the first batch, then holds it unacknowledged until killed.
  * MODE bench: ACCEPTs everything, printing "COUNT <n>" every 200 ms (no per-record output).
@@ -152,8 +152,8 @@ int main(int argc, char **argv) {
                                 continue;
                         }
                         if (!bench)
-                                printf("MSG %d %lld %d %.*s\n", m->partition, (long long)m->offset,
-                                       (int)rd_kafka_message_delivery_count(m), (int)m->len, (const char *)m->payload);
+                                printf("MSG %d %lld %d %lld %.*s\n", m->partition, (long long)m->offset,
+                                       (int)rd_kafka_message_delivery_count(m), now_ms(), (int)m->len, (const char *)m->payload);
                         if (hold) continue;
                         types[i] = bench ? RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT : ack_type(m);
                         if (latency) {

@@ -40,6 +40,8 @@ export interface ShareMessage {
   partition: number;
   offset: number;
   deliveryCount: number;
+  /** When the consumer got it (its monotonic clock, ms). */
+  receivedMs: number;
   value: string;
 }
 
@@ -75,7 +77,7 @@ export async function runShareClient(bootstrap: string, group: string, topic: st
   createInterface({ input: child.stdout! }).on('line', (l) => {
     lines.push(l);
     const [kind, p, o, n, ...rest] = l.split(' ');
-    if (kind === 'MSG') messages.push({ partition: Number(p), offset: Number(o), deliveryCount: Number(n), value: rest.join(' ') });
+    if (kind === 'MSG') messages.push({ partition: Number(p), offset: Number(o), deliveryCount: Number(n), receivedMs: Number(rest[0]), value: rest.slice(1).join(' ') });
     else if (kind === 'ACK') acks.push({ partition: Number(p), offset: Number(o), type: Number(n), value: rest.join(' ') });
   });
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));

@@ -21,7 +21,7 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const RECORDS = arg('--records', 200_000);
+const RECORDS = arg('--records', 600_000);
 const LATENCY_RECORDS = arg('--latency-records', 2_000);
 const BACKOFF_MS = 1000;
 

@@ -4,12 +4,15 @@ import type { AlterShareGroupOffsetsResponseInput, AlterShareGroupOffsetsRespons
 import { groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** AlterShareGroupOffsets v0: new start offsets for an empty share group; in-flight records of those partitions are forgotten. */
 export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): AlterShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
   const share = shareServicesOf(ctx.broker);
   if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const placement = groupCoordinatorError(ctx, req.groupId);
   if (placement !== ErrorCode.NONE) return fail(placement);
   const g = share.coordinator.group(req.groupId);

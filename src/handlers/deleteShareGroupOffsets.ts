@@ -4,12 +4,15 @@ import type { DeleteShareGroupOffsetsResponseInput, DeleteShareGroupOffsetsRespo
 import { groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** DeleteShareGroupOffsets v0: forgets an empty share group's state on whole topics (next use starts at share.auto.offset.reset). */
 export const handleDeleteShareGroupOffsets: Handler<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): DeleteShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
   const share = shareServicesOf(ctx.broker);
   if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (!authorizedGroup(ctx, AclOperation.DELETE, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const placement = groupCoordinatorError(ctx, req.groupId);
   if (placement !== ErrorCode.NONE) return fail(placement);
   const g = share.coordinator.group(req.groupId);

@@ -4,6 +4,8 @@ import type { DescribeShareGroupOffsetsResponseInput, DescribeShareGroupOffsetsR
 import { groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /**
  * DescribeShareGroupOffsets v0: each share-partition's start offset (SPSO); -1 for a
@@ -14,6 +16,7 @@ export const handleDescribeShareGroupOffsets: Handler<DescribeShareGroupOffsetsR
   const groups = req.groups.map((rg) => {
     const fail = (errorCode: number, errorMessage: string | null = null) => ({ groupId: rg.groupId, topics: [], errorCode, errorMessage });
     if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!authorizedGroup(ctx, AclOperation.DESCRIBE, rg.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const placement = groupCoordinatorError(ctx, rg.groupId);
     if (placement !== ErrorCode.NONE) return fail(placement);
     const coordinator = share.coordinator;

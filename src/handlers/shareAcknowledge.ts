@@ -5,6 +5,8 @@ import { applyAcks, sessionFor } from '../share/requestFlow';
 import { sessionPartitionKey } from '../share/sessions';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /**
  * ShareAcknowledge v1 (KIP-932).
@@ -23,6 +25,7 @@ export const handleShareAcknowledge: Handler<ShareAcknowledgeRequest, ShareAckno
   const group = req.groupId ?? '';
   const member = req.memberId ?? '';
   if (!group || !member) return fail(ErrorCode.INVALID_REQUEST, 'GroupId and MemberId are required');
+  if (!authorizedGroup(ctx, AclOperation.READ, group)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const g = share.coordinator.group(group);
   if (!g?.membership.members.has(member)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${member} is not in share group ${group}`);
   const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, false);

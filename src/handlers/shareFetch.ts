@@ -5,6 +5,8 @@ import { applyAcks, hasAcks, sessionFor } from '../share/requestFlow';
 import { sessionPartitionKey, type SessionPartition } from '../share/sessions';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup, authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** Records per request when the client sends no MaxRecords (Kafka's share.fetch.max.records default). */
 const DEFAULT_MAX_RECORDS = 500;
@@ -29,6 +31,7 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
   const group = req.groupId ?? '';
   const member = req.memberId ?? '';
   if (!group || !member) return fail(ErrorCode.INVALID_REQUEST, 'GroupId and MemberId are required');
+  if (!authorizedGroup(ctx, AclOperation.READ, group)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const g = share.coordinator.group(group);
   if (!g?.membership.members.has(member)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${member} is not in share group ${group}`);
   if (req.shareSessionEpoch === 0 && hasAcks(req.topics)) return fail(ErrorCode.INVALID_REQUEST, 'acknowledgements cannot open a share session');
@@ -43,7 +46,7 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
   const entry = (sp: SessionPartition) => {
     const k = sessionPartitionKey(sp.topicId, sp.partition);
     let e = out.get(k);
-    if (!e) out.set(k, (e = { topicId: sp.topicId, partitionIndex: sp.partition, errorCode: 0, acknowledgeErrorCode: 0, currentLeader: { leaderId: -1, leaderEpoch: -1 }, records: null, acquiredRecords: [] }));
+    if (!e) out.set(k, (e = { topicId: sp.topicId, partitionIndex: sp.partition, errorCode: 0, acknowledgeErrorCode: 0, currentLeader: { leaderId: -1, leaderEpoch: -1 }, records: [], acquiredRecords: [] }));
     return e;
   };
   for (const t of req.topics) for (const p of t.partitions) if (ackResults.has(sessionPartitionKey(t.topicId, p.partitionIndex))) entry({ topicId: t.topicId, partition: p.partitionIndex }).acknowledgeErrorCode = ackResults.get(sessionPartitionKey(t.topicId, p.partitionIndex))!;
@@ -63,6 +66,10 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
         const topic = ctx.broker.metadata.topicById(sp.topicId);
         if (!topic) {
           entry(sp).errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+          continue;
+        }
+        if (!authorizedTopic(ctx, AclOperation.READ, topic.name)) {
+          entry(sp).errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           continue;
         }
         const got = await share.coordinator.acquire(group, topic, sp.partition, member, maxRecords - count, bytes);

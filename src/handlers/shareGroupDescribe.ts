@@ -4,6 +4,8 @@ import type { DescribedGroupInput, ShareGroupDescribeResponseInput } from '../..
 import { groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /** ShareGroupDescribe v1: members with their subscriptions and assignments; GROUP_ID_NOT_FOUND for a group that is not a share group here. */
 export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareGroupDescribeResponseInput> = (ctx, req) => {
@@ -11,6 +13,7 @@ export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareG
   const groups = req.groupIds.map((groupId): DescribedGroupInput => {
     const fail = (errorCode: number, errorMessage: string | null = null): DescribedGroupInput => ({ groupId, errorCode, errorMessage, groupState: 'Dead', members: [] });
     if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const placement = groupCoordinatorError(ctx, groupId);
     if (placement !== ErrorCode.NONE) return fail(placement);
     const g = share.coordinator.group(groupId);

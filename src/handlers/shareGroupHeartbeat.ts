@@ -4,6 +4,8 @@ import type { ShareGroupHeartbeatResponseInput } from '../../protocol/generated/
 import { clientHost, groupCoordinator, groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
 
 /**
  * ShareGroupHeartbeat v1 (KIP-932).
@@ -20,6 +22,7 @@ export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, Shar
   const share = shareServicesOf(ctx.broker);
   if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID, 'GroupId can not be empty');
+  if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const placement = groupCoordinatorError(ctx, req.groupId);
   if (placement !== ErrorCode.NONE) return fail(placement);
   if (!req.memberId) return fail(ErrorCode.INVALID_REQUEST, 'MemberId can not be empty');

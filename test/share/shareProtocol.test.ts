@@ -196,4 +196,19 @@ describe('share groups: protocol rules', function () {
     expect(taken).to.deep.equal({ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 });
     expect((await heartbeat('g-timeout', 'quiet', joined.memberEpoch)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
   });
+
+  it('acknowledgements inside a ShareFetch: answered per partition, with an empty record set when nothing more is there', async () => {
+    await setConfigs('g-piggy', { 'share.auto.offset.reset': 'earliest' });
+    await heartbeat('g-piggy', 'p1', 0);
+    const first = await fetch('g-piggy', 'p1', 0);
+    expect(first.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+    const acked = await fetch('g-piggy', 'p1', 1, [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [1] }]);
+    expect(acked.errorCode).to.equal(0);
+    const part = acked.responses[0]!.partitions[0]!;
+    expect(part.acknowledgeErrorCode).to.equal(0);
+    expect(part.acquiredRecords).to.deep.equal([]);
+    expect(part.records!.length).to.equal(0);
+    // Acknowledgements may not open a session.
+    expect((await fetch('g-piggy', 'p1', 0, [{ firstOffset: 0n, lastOffset: 0n, acknowledgeTypes: [1] }])).errorCode).to.equal(ErrorCode.INVALID_REQUEST);
+  });
 });

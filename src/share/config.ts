@@ -35,7 +35,7 @@ const intIn = (min: number, max: number) => (v: string) =>
   /^-?\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? null : `must be an integer in [${min}, ${max}]`;
 
 export const SHARE_CONFIG_DEFS: readonly ConfigDef[] = [
-  { name: 'group.share.record.lock.duration.ms', type: ConfigType.INT, default: '30000', doc: 'How long a share-group member holds an acquired record before it is released.', check: intIn(100, 3_600_000) },
+  { name: 'group.share.record.lock.duration.ms', type: ConfigType.INT, default: '30000', doc: 'How long a share-group member holds an acquired record before it is released.', check: intIn(1000, 3_600_000) },
   { name: 'group.share.delivery.count.limit', type: ConfigType.INT, default: '5', doc: 'Deliveries after which a record is archived (and sent to the dead-letter topic, if any).', check: intIn(2, 10) },
   { name: 'group.share.session.timeout.ms', type: ConfigType.INT, default: '45000', doc: 'A share-group member that does not heartbeat for this long is removed.', check: intIn(1000, 3_600_000) },
   { name: 'group.share.heartbeat.interval.ms', type: ConfigType.INT, default: '5000', doc: 'Heartbeat interval the coordinator tells share-group members.', check: intIn(100, 3_600_000) },

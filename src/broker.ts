@@ -20,6 +20,7 @@ import { BrokerMetrics } from './metrics/brokerMetrics';
 import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
+import { startShareServices } from './share/services';
 import { ReplicaManager } from './replication/replicaManager';
 import { replicationConfig } from './replication/config';
 import { startQuotaServices } from './security/quota/services';
@@ -137,6 +138,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   // Dynamic broker configs (log defaults, replication throttles): applied now and whenever any broker changes them.
   services.dynamicConfigs = new DynamicBrokerConfigs(await openBrokerConfigStore(metadata, config.dataDir), config.raw, config.nodeId);
   const unfollowDynamic = followDynamicBrokerConfigs(services, services.dynamicConfigs);
+  const share = await startShareServices(services);
   services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger, store: sharedStores?.quotas });
   services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
@@ -186,6 +188,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       services.replication?.quiesce();
       await listeners.close();
       groups.stop();
+      share.stop();
       await services.replication?.stop();
       unfollow();
       await txn.stop();

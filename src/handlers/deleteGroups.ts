@@ -3,16 +3,20 @@ import type { DeleteGroupsRequest } from '../../protocol/generated/messages/Dele
 import type { DeleteGroupsResponseInput } from '../../protocol/generated/messages/DeleteGroupsResponse';
 import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import type { Handler } from './types';
+import { shareServicesOf } from '../share/services';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 export const handleDeleteGroups: Handler<DeleteGroupsRequest, DeleteGroupsResponseInput> = async (ctx, req) => {
   const coord = groupCoordinator(ctx);
+  const share = shareServicesOf(ctx.broker)?.coordinator;
   const results = [];
   for (const groupId of req.groupsNames) {
     const errorCode = !authorizedGroup(ctx, AclOperation.DELETE, groupId)
       ? ErrorCode.GROUP_AUTHORIZATION_FAILED
-      : coord?.ownsGroup(groupId)
+      : share?.group(groupId)
+        ? await share.deleteGroup(groupId).catch(() => ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        : coord?.ownsGroup(groupId)
         ? await coord.deleteGroup(groupId)
         : groupCoordinatorError(ctx, groupId);
     results.push({ groupId, errorCode });

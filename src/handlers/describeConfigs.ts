@@ -8,6 +8,7 @@ import { ConfigResourceType, ConfigSource, type DescribedConfig } from '../admin
 import { describeTopicConfigs } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
 import type { Handler, RequestContext } from './types';
+import { describeGroupConfigs } from '../share/groupConfigs';
 import { configResourceDenied } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -62,6 +63,9 @@ function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: D
       // Brook has a single logger; there are no per-class log levels to list.
       if (!isThisBroker(ctx.broker.metadata, r.resourceName)) return fail(ErrorCode.INVALID_REQUEST, notThisBroker(ctx.broker.metadata, r.resourceName));
       configs = [];
+      break;
+    case ConfigResourceType.GROUP:
+      configs = describeGroupConfigs(ctx, r.resourceName, r.configurationKeys);
       break;
     default:
       return fail(ErrorCode.INVALID_REQUEST, `resource type ${r.resourceType} is not supported`);

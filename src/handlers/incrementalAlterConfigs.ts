@@ -4,12 +4,18 @@ import { alterResource, type AlterResult } from '../admin/alterResource';
 import { planIncremental } from '../admin/alterTopicConfigs';
 import { planBrokerIncremental } from '../admin/alterBrokerConfigs';
 import type { Handler } from './types';
+import { ConfigResourceType } from '../admin/configTypes';
+import { alterGroupConfigs } from '../share/groupConfigs';
 
-/** IncrementalAlterConfigs v0+: SET / DELETE / APPEND / SUBTRACT on single topic configs. */
+/** IncrementalAlterConfigs v0+: SET / DELETE / APPEND / SUBTRACT on single topic configs; SET / DELETE on share-group configs. */
 export const handleIncrementalAlterConfigs: Handler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseInput> = async (ctx, req) => {
   const responses: AlterResult[] = [];
   for (const r of req.resources) {
     const ops = r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
+    if (r.resourceType === ConfigResourceType.GROUP) {
+      responses.push(await alterGroupConfigs(ctx, r.resourceName, ops, req.validateOnly));
+      continue;
+    }
     responses.push(await alterResource(ctx, r.resourceType, r.resourceName, ops.length, req.validateOnly, (topic) => planIncremental(ctx.broker, topic, ops), planBrokerIncremental(ops, (name) => ctx.broker.dynamicConfigs?.layers(name)[0]?.value ?? null)));
   }
   return { throttleTimeMs: 0, responses };

@@ -3,6 +3,7 @@ import type { ListGroupsRequest } from '../../protocol/generated/messages/ListGr
 import type { ListGroupsResponseInput } from '../../protocol/generated/messages/ListGroupsResponse';
 import { groupCoordinator } from '../groups/services';
 import type { Handler } from './types';
+import { shareServicesOf } from '../share/services';
 import { authorizedCluster, authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
@@ -11,11 +12,13 @@ export const handleListGroups: Handler<ListGroupsRequest, ListGroupsResponseInpu
   if (!coord) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
   const states = ctx.apiVersion >= 4 ? req.statesFilter : [];
   const types = ctx.apiVersion >= 5 ? req.typesFilter : [];
+  // Share groups (src/share) are listed beside the consumer groups; "share" in the type filter selects them.
+  const all = [...coord.listGroups(states, types), ...(shareServicesOf(ctx.broker)?.coordinator.listGroups(states, types) ?? [])];
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     // DESCRIBE on the cluster lists every group; otherwise only the groups one may DESCRIBE.
-    groups: (authorizedCluster(ctx, AclOperation.DESCRIBE) ? coord.listGroups(states, types) : coord.listGroups(states, types).filter((g) => authorizedGroup(ctx, AclOperation.DESCRIBE, g.groupId))).map((g) => ({
+    groups: (authorizedCluster(ctx, AclOperation.DESCRIBE) ? all : all.filter((g) => authorizedGroup(ctx, AclOperation.DESCRIBE, g.groupId))).map((g) => ({
       groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type,
     })),
   };

@@ -51,6 +51,13 @@ import { handleDeleteAcls } from './deleteAcls';
 import { handleElectLeaders } from './electLeaders';
 import { handleAlterPartitionReassignments } from './alterPartitionReassignments';
 import { handleListPartitionReassignments } from './listPartitionReassignments';
+import { handleShareGroupHeartbeat } from './shareGroupHeartbeat';
+import { handleShareGroupDescribe } from './shareGroupDescribe';
+import { handleShareFetch } from './shareFetch';
+import { handleShareAcknowledge } from './shareAcknowledge';
+import { handleDescribeShareGroupOffsets } from './describeShareGroupOffsets';
+import { handleAlterShareGroupOffsets } from './alterShareGroupOffsets';
+import { handleDeleteShareGroupOffsets } from './deleteShareGroupOffsets';
 
 /** Everything the server needs to serve one API. */
 export interface RegisteredApi {
@@ -126,6 +133,13 @@ const ENTRIES: Entry[] = [
   [ApiKey.ElectLeaders, handleElectLeaders, 0, 2],
   [ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments, 0, 1],
   [ApiKey.ListPartitionReassignments, handleListPartitionReassignments, 0, 0],
+  [ApiKey.ShareGroupHeartbeat, handleShareGroupHeartbeat, 1, 1],
+  [ApiKey.ShareGroupDescribe, handleShareGroupDescribe, 1, 1],
+  [ApiKey.ShareFetch, handleShareFetch, 1, 1],
+  [ApiKey.ShareAcknowledge, handleShareAcknowledge, 1, 1],
+  [ApiKey.DescribeShareGroupOffsets, handleDescribeShareGroupOffsets, 0, 0],
+  [ApiKey.AlterShareGroupOffsets, handleAlterShareGroupOffsets, 0, 0],
+  [ApiKey.DeleteShareGroupOffsets, handleDeleteShareGroupOffsets, 0, 0],
 ];
 
 let table: Map<number, RegisteredApi> | null = null;

@@ -111,6 +111,7 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
         { resourceType: BROKER_LOGGER, resourceName: '1', configurationKeys: null },
         { resourceType: BROKER, resourceName: '99', configurationKeys: null },
         { resourceType: TOPIC, resourceName: 'nope', configurationKeys: null },
+        { resourceType: 16, resourceName: 'some-metrics', configurationKeys: null },
         { resourceType: 32, resourceName: 'some-group', configurationKeys: null },
         { resourceType: BROKER, resourceName: '', configurationKeys: ['num.partitions'] },
       ],
@@ -119,7 +120,9 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       [BROKER_LOGGER, 0, 0],
       [BROKER, ErrorCode.INVALID_REQUEST, 0],
       [TOPIC, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 0],
-      [32, ErrorCode.INVALID_REQUEST, 0],
+      [16, ErrorCode.INVALID_REQUEST, 0],
+      // GROUP resources carry the share-group configs (src/share/config.ts), listed for any group name.
+      [32, 0, 7],
       // the empty name is the cluster-wide dynamic default, which sets nothing here
       [BROKER, 0, 0],
     ]);

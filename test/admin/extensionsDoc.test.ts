@@ -1,5 +1,5 @@
 /**
- * docs/EXTENSIONS.md is the one list of Brook's extensions; every broker- and topic-scoped config it names
+ * docs/EXTENSIONS.md is the one list of Brook's extensions; every broker-, topic- and group-scoped config it names
  * must be listed by DescribeConfigs like Kafka's own, and every `brook.` config DescribeConfigs lists must be
  * documented there.
  */
@@ -13,6 +13,7 @@ import { RawClient } from '../helpers/rawClient';
 
 const TOPIC = 2;
 const BROKER = 4;
+const GROUP = 32;
 
 function documentedConfigs(): Map<string, string> {
   const text = readFileSync(resolve(__dirname, '..', '..', 'docs', 'EXTENSIONS.md'), 'utf8');
@@ -53,6 +54,7 @@ describe('docs/EXTENSIONS.md and DescribeConfigs agree', () => {
     const listed = new Map<string, string[]>([
       ['broker', await describe(BROKER, String(broker.services.config.nodeId))],
       ['topic', await describe(TOPIC, 'ext-doc')],
+      ['group', await describe(GROUP, 'ext-doc-group')],
     ]);
     for (const [name, scope] of documented) {
       if (!listed.has(scope)) continue;

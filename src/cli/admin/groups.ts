@@ -5,20 +5,29 @@ import { formatJson, formatTable, writeOut } from './io';
 import { intValue, requiredValue } from './options';
 import { PartitionReader } from './partitionReader';
 import { withAdmin } from './topics';
+import { withRawConnection } from './rawConnection';
+import { describeShareGroup, formatShareGroup, shareGroupIds } from './shareGroups';
 
 const GROUP = { kind: 'value', alias: 'g', help: 'consumer group id' } as const;
 
 const list: AdminCommand = {
   name: 'groups list',
-  summary: 'list consumer groups with their state',
+  summary: 'list consumer and share groups with their state',
   flags: {},
   async run(flags, io) {
     const groups = await withAdmin(flags, io, async (a) => {
       const { groups: listed } = await a.listGroups();
-      const { groups: described } = listed.length > 0 ? await a.describeGroups(listed.map((g) => g.groupId)) : { groups: [] };
+      // Share groups list with protocol type "share"; their state comes from ListGroups v5 (DescribeGroups does not know them).
+      const share = listed.some((g) => g.protocolType === 'share') ? await withRawConnection(flags, io, shareGroupIds) : new Map<string, string>();
+      const classic = listed.filter((g) => !share.has(g.groupId));
+      const { groups: described } = classic.length > 0 ? await a.describeGroups(classic.map((g) => g.groupId)) : { groups: [] };
       const states = new Map(described.map((d) => [d.groupId, { state: d.state, members: d.members.length }]));
       return listed
-        .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: states.get(g.groupId)?.state ?? 'Unknown', members: states.get(g.groupId)?.members ?? 0 }))
+        .map((g) =>
+          share.has(g.groupId)
+            ? { groupId: g.groupId, protocolType: 'share', state: share.get(g.groupId)!, members: 0 }
+            : { groupId: g.groupId, protocolType: g.protocolType, state: states.get(g.groupId)?.state ?? 'Unknown', members: states.get(g.groupId)?.members ?? 0 },
+        )
         .sort((x, y) => x.groupId.localeCompare(y.groupId));
     });
     if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(groups));
@@ -120,6 +129,9 @@ const describe: AdminCommand = {
   flags: { group: GROUP },
   async run(flags, io) {
     const groupId = requiredValue(flags, 'group');
+    const isShare = await withAdmin(flags, io, async (a) => (await a.listGroups()).groups.some((g) => g.groupId === groupId && g.protocolType === 'share'));
+    const shareView = isShare ? await withRawConnection(flags, io, (c) => withAdmin(flags, io, (a) => describeShareGroup(c, a, groupId))) : null;
+    if (shareView) return writeOut(io.stdout, flags.switches.has('json') ? formatJson(shareView) : formatShareGroup(shareView));
     const view = await withAdmin(flags, io, (a) => describeGroup(a, groupId));
     if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(view));
     const head = `Group: ${groupId}\tState: ${view.state}\tMembers: ${view.members.length}\n\n`;
@@ -239,4 +251,18 @@ const reset: AdminCommand = {
   },
 };
 
-export const groupCommands: AdminCommand[] = [list, describe, reset];
+const remove: AdminCommand = {
+  name: 'groups delete',
+  summary: 'delete an empty consumer or share group (with its offsets / share-partition state)',
+  flags: { group: GROUP },
+  async run(flags, io) {
+    const groupId = requiredValue(flags, 'group');
+    await withAdmin(flags, io, async (a) => {
+      const [r] = await a.deleteGroups([groupId]);
+      if (r && r.errorCode) throw new CliError(`cannot delete group "${groupId}": ${r.error?.type ?? r.errorCode}`);
+    });
+    await writeOut(io.stdout, flags.switches.has('json') ? formatJson({ groupId, deleted: true }) : `Group ${groupId} deleted.\n`);
+  },
+};
+
+export const groupCommands: AdminCommand[] = [list, describe, reset, remove];

@@ -22,6 +22,7 @@ export const INDEX_HTML = `<!doctype html>
     <a href="#/cluster" data-nav="cluster">Cluster</a>
     <a href="#/acls" data-nav="acls">ACLs</a>
     <a href="#/quotas" data-nav="quotas">Quotas</a>
+    <a href="#/share-groups" data-nav="share-groups">Share groups</a>
   </nav>
   <span id="status" data-testid="status">connecting…</span>
   <a id="logout" href="/logout" data-testid="logout">Log out</a>
@@ -225,6 +226,26 @@ var pages = {
       ];
     });
   },
+  shareGroups: function () {
+    return api('share-groups').then(function (groups) {
+      var out = [el('h2', { text: 'Share groups' })];
+      if (groups.length === 0) out.push(el('p', { text: 'No share groups.', 'data-testid': 'no-share-groups' }));
+      groups.forEach(function (g) {
+        out.push(el('h2', { text: 'Share group ' + g.groupId + ' — ' + g.state, 'data-testid': 'share-group-title' }));
+        out.push(el('div', { cls: 'cards' }, [
+          card('Members', String(g.members.length), 'card-share-members'),
+          card('Dead-letter records', g.deadLetterTopic ? fmtNum(g.deadLetterRecords || 0) + ' in ' + g.deadLetterTopic : '–', 'card-dlq'),
+        ]));
+        out.push(table('share-members', ['Member', 'Client', 'Host', 'Assigned'], g.members.map(function (m) {
+          return [m.memberId, m.clientId, m.clientHost, m.assignment.map(function (a) { return a.topic + ':' + a.partitions.join(','); }).join(' ')];
+        })));
+        out.push(table('share-partitions', ['Topic', 'Partition', 'Start offset', 'Log end', 'In flight', 'Acquired', 'Acquirable', 'Backing off', 'Undelivered'], g.partitions.map(function (p) {
+          return [p.topic, p.partition, fmtNum(p.startOffset), fmtNum(p.logEndOffset), fmtNum(p.inFlight), fmtNum(p.acquired), fmtNum(p.acquirable), fmtNum(p.delayed), fmtNum(p.undelivered)];
+        }), [false, true, true, true, true, true, true, true, true]));
+      });
+      return out;
+    });
+  },
   group: function (id) {
     return api('groups/' + encodeURIComponent(id)).then(function (g) {
       if (!g) return [el('h2', { text: 'Group ' + id + ' does not exist', 'data-testid': 'not-found' })];
@@ -252,6 +273,7 @@ function route() {
   if (parts[0] === 'groups' && parts[1]) return { nav: 'groups', render: function () { return pages.group(parts[1]); }, actions: function () { return groupActions(parts[1]); } };
   if (parts[0] === 'groups') return { nav: 'groups', render: pages.groups, actions: none };
   if (parts[0] === 'cluster') return { nav: 'cluster', render: pages.cluster, actions: none };
+  if (parts[0] === 'share-groups') return { nav: 'share-groups', render: pages.shareGroups, actions: none };
   if (extraPages[parts[0]]) return { nav: parts[0], render: extraPages[parts[0]], actions: none };
   return { nav: 'overview', render: pages.overview, actions: none };
 }

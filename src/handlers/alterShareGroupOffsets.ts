@@ -1,0 +1,35 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { AlterShareGroupOffsetsRequest } from '../../protocol/generated/messages/AlterShareGroupOffsetsRequest';
+import type { AlterShareGroupOffsetsResponseInput, AlterShareGroupOffsetsResponseTopicInput } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
+import { groupCoordinatorError } from '../groups/services';
+import { shareServicesOf } from '../share/services';
+import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+
+/** AlterShareGroupOffsets v0: new start offsets for an empty share group; in-flight records of those partitions are forgotten. */
+export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponseInput> = async (ctx, req) => {
+  const fail = (errorCode: number, errorMessage: string | null = null): AlterShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
+  const share = shareServicesOf(ctx.broker);
+  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const placement = groupCoordinatorError(ctx, req.groupId);
+  if (placement !== ErrorCode.NONE) return fail(placement);
+  const g = share.coordinator.group(req.groupId);
+  if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${req.groupId} not found`);
+  if (g.membership.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, 'the share group has members');
+  const responses: AlterShareGroupOffsetsResponseTopicInput[] = [];
+  for (const t of req.topics) {
+    const topic = ctx.broker.metadata.topic(t.topicName);
+    const partitions = [];
+    for (const p of t.partitions) {
+      let errorCode: number;
+      if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (p.startOffset < 0n) errorCode = ErrorCode.INVALID_REQUEST;
+      else errorCode = await share.coordinator.resetStartOffset(req.groupId, topic, p.partitionIndex, Number(p.startOffset)).catch(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      partitions.push({ partitionIndex: p.partitionIndex, errorCode });
+    }
+    responses.push({ topicName: t.topicName, topicId: topic?.id, partitions });
+  }
+  return { errorCode: 0, responses };
+};

@@ -1,0 +1,35 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { DeleteShareGroupOffsetsRequest } from '../../protocol/generated/messages/DeleteShareGroupOffsetsRequest';
+import type { DeleteShareGroupOffsetsResponseInput, DeleteShareGroupOffsetsResponseTopicInput } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
+import { groupCoordinatorError } from '../groups/services';
+import { shareServicesOf } from '../share/services';
+import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+
+/** DeleteShareGroupOffsets v0: forgets an empty share group's state on whole topics (next use starts at share.auto.offset.reset). */
+export const handleDeleteShareGroupOffsets: Handler<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponseInput> = async (ctx, req) => {
+  const fail = (errorCode: number, errorMessage: string | null = null): DeleteShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
+  const share = shareServicesOf(ctx.broker);
+  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (!authorizedGroup(ctx, AclOperation.DELETE, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const placement = groupCoordinatorError(ctx, req.groupId);
+  if (placement !== ErrorCode.NONE) return fail(placement);
+  const g = share.coordinator.group(req.groupId);
+  if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${req.groupId} not found`);
+  if (g.membership.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, 'the share group has members');
+  const responses: DeleteShareGroupOffsetsResponseTopicInput[] = [];
+  for (const t of req.topics) {
+    const topic = ctx.broker.metadata.topic(t.topicName);
+    if (!topic) {
+      responses.push({ topicName: t.topicName, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+      continue;
+    }
+    let errorCode: number = ErrorCode.NONE;
+    for (let p = 0; p < topic.partitions; p++) {
+      await share.coordinator.deleteStartOffset(req.groupId, topic.id, p).catch(() => (errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    }
+    responses.push({ topicName: t.topicName, topicId: topic.id, errorCode });
+  }
+  return { errorCode: 0, responses };
+};

@@ -1,0 +1,50 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ShareAcknowledgeRequest } from '../../protocol/generated/messages/ShareAcknowledgeRequest';
+import type { ShareAcknowledgeResponseInput } from '../../protocol/generated/messages/ShareAcknowledgeResponse';
+import { applyAcks, sessionFor } from '../share/requestFlow';
+import { sessionPartitionKey } from '../share/sessions';
+import { shareServicesOf } from '../share/services';
+import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+
+/**
+ * ShareAcknowledge v1 (KIP-932).
+ * Behavior: needs an open share session (epoch 0 is refused: acknowledgements cannot open
+ * one); -1 acknowledges and then closes the session, releasing what the member still holds.
+ * Each partition's acknowledgements apply all or nothing: a range the member does not hold
+ * gets INVALID_RECORD_STATE and changes nothing. Answered once the new state is persisted.
+ */
+export const handleShareAcknowledge: Handler<ShareAcknowledgeRequest, ShareAcknowledgeResponseInput> = async (ctx, req) => {
+  const fail = (errorCode: number, errorMessage: string | null = null): ShareAcknowledgeResponseInput => {
+    ctx.broker.logger.info({ api: 'ShareAcknowledge', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
+    return { errorCode, errorMessage, responses: [] };
+  };
+  const share = shareServicesOf(ctx.broker);
+  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  const group = req.groupId ?? '';
+  const member = req.memberId ?? '';
+  if (!group || !member) return fail(ErrorCode.INVALID_REQUEST, 'GroupId and MemberId are required');
+  if (!authorizedGroup(ctx, AclOperation.READ, group)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const g = share.coordinator.group(group);
+  if (!g?.membership.members.has(member)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${member} is not in share group ${group}`);
+  const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, false);
+  if (step.errorCode !== ErrorCode.NONE) return fail(step.errorCode);
+  const results = await applyAcks(share.coordinator, group, member, req.topics);
+  if (req.shareSessionEpoch === -1) {
+    const closed = share.sessions.close(group, member);
+    if (closed) await share.coordinator.releaseMember(group, member, new Set(closed.partitions.keys()));
+  }
+  return {
+    errorCode: 0,
+    responses: req.topics.map((t) => ({
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: results.get(sessionPartitionKey(t.topicId, p.partitionIndex)) ?? 0,
+        currentLeader: { leaderId: -1, leaderEpoch: -1 },
+      })),
+    })),
+    nodeEndpoints: [],
+  };
+};

@@ -1,0 +1,101 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ShareFetchRequest } from '../../protocol/generated/messages/ShareFetchRequest';
+import type { PartitionDataInput, ShareFetchResponseInput } from '../../protocol/generated/messages/ShareFetchResponse';
+import { applyAcks, hasAcks, sessionFor } from '../share/requestFlow';
+import { sessionPartitionKey, type SessionPartition } from '../share/sessions';
+import { shareServicesOf } from '../share/services';
+import type { Handler } from './types';
+import { authorizedGroup, authorizedTopic } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+
+/** Records per request when the client sends no MaxRecords (Kafka's share.fetch.max.records default). */
+const DEFAULT_MAX_RECORDS = 500;
+
+/**
+ * ShareFetch v1 (KIP-932).
+ * Behavior: epoch 0 opens a share session (no acknowledgements allowed with it), -1 closes
+ * it after the acknowledgements (no records are fetched then); otherwise the epoch must be
+ * the session's next one (INVALID_SHARE_SESSION_EPOCH, SHARE_SESSION_NOT_FOUND), and a bad
+ * epoch changes nothing. Acknowledgements apply before fetching. Records are acquired for
+ * the member under the group's lock, whole batches, about MaxRecords in all; with nothing
+ * to acquire the request waits up to MaxWaitMs for an append, a release or a back-off end.
+ * Version notes: v1 only (v0 was Kafka 4.0 early access); no RENEW (a v2 feature).
+ */
+export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInput> = async (ctx, req) => {
+  const fail = (errorCode: number, errorMessage: string | null = null): ShareFetchResponseInput => {
+    ctx.broker.logger.info({ api: 'ShareFetch', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
+    return { errorCode, errorMessage, responses: [], nodeEndpoints: [] };
+  };
+  const share = shareServicesOf(ctx.broker);
+  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  const group = req.groupId ?? '';
+  const member = req.memberId ?? '';
+  if (!group || !member) return fail(ErrorCode.INVALID_REQUEST, 'GroupId and MemberId are required');
+  if (!authorizedGroup(ctx, AclOperation.READ, group)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const g = share.coordinator.group(group);
+  if (!g?.membership.members.has(member)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${member} is not in share group ${group}`);
+  if (req.shareSessionEpoch === 0 && hasAcks(req.topics)) return fail(ErrorCode.INVALID_REQUEST, 'acknowledgements cannot open a share session');
+  const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, true);
+  if (step.errorCode !== ErrorCode.NONE) return fail(step.errorCode);
+  const session = step.session!;
+  for (const t of req.topics) for (const p of t.partitions) session.partitions.set(sessionPartitionKey(t.topicId, p.partitionIndex), { topicId: t.topicId, partition: p.partitionIndex });
+  for (const t of req.forgottenTopicsData) for (const p of t.partitions) session.partitions.delete(sessionPartitionKey(t.topicId, p));
+
+  const ackResults = await applyAcks(share.coordinator, group, member, req.topics);
+  const out = new Map<string, PartitionDataInput & { topicId: Buffer }>();
+  const entry = (sp: SessionPartition) => {
+    const k = sessionPartitionKey(sp.topicId, sp.partition);
+    let e = out.get(k);
+    if (!e) out.set(k, (e = { topicId: sp.topicId, partitionIndex: sp.partition, errorCode: 0, acknowledgeErrorCode: 0, currentLeader: { leaderId: -1, leaderEpoch: -1 }, records: [], acquiredRecords: [] }));
+    return e;
+  };
+  for (const t of req.topics) for (const p of t.partitions) if (ackResults.has(sessionPartitionKey(t.topicId, p.partitionIndex))) entry({ topicId: t.topicId, partition: p.partitionIndex }).acknowledgeErrorCode = ackResults.get(sessionPartitionKey(t.topicId, p.partitionIndex))!;
+
+  if (req.shareSessionEpoch === -1) {
+    share.sessions.close(group, member);
+    await share.coordinator.releaseMember(group, member, new Set(session.partitions.keys()));
+  } else {
+    const parts = [...session.partitions.values()];
+    const maxRecords = req.maxRecords > 0 ? req.maxRecords : DEFAULT_MAX_RECORDS;
+    const deadline = ctx.now + Math.max(0, req.maxWaitMs);
+    for (;;) {
+      let count = 0;
+      let bytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
+      for (const sp of parts) {
+        if (count >= maxRecords || bytes <= 0) break;
+        const topic = ctx.broker.metadata.topicById(sp.topicId);
+        if (!topic) {
+          entry(sp).errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+          continue;
+        }
+        if (!authorizedTopic(ctx, AclOperation.READ, topic.name)) {
+          entry(sp).errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
+        const got = await share.coordinator.acquire(group, topic, sp.partition, member, maxRecords - count, bytes);
+        if ('errorCode' in got) {
+          entry(sp).errorCode = got.errorCode;
+          continue;
+        }
+        if (got.acquired.length === 0) continue;
+        const e = entry(sp);
+        e.acquiredRecords = got.acquired.map((a) => ({ firstOffset: BigInt(a.firstOffset), lastOffset: BigInt(a.lastOffset), deliveryCount: a.deliveryCount }));
+        e.records = got.batches;
+        for (const a of got.acquired) count += a.lastOffset - a.firstOffset + 1;
+        for (const b of got.batches) bytes -= b.length;
+      }
+      const wait = deadline - Date.now();
+      if (count > 0 || wait <= 0 || out.size > 0) break;
+      await share.coordinator.waitForWork(group, parts, wait);
+    }
+  }
+  const byTopic = new Map<string, { topicId: Buffer; partitions: PartitionDataInput[] }>();
+  for (const e of out.values()) {
+    const k = e.topicId.toString('hex');
+    let t = byTopic.get(k);
+    if (!t) byTopic.set(k, (t = { topicId: e.topicId, partitions: [] }));
+    const { topicId: _omit, ...partition } = e;
+    t.partitions.push(partition);
+  }
+  return { errorCode: 0, acquisitionLockTimeoutMs: g.config.lockDurationMs, responses: [...byTopic.values()], nodeEndpoints: [] };
+};

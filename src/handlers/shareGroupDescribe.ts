@@ -1,0 +1,40 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { ShareGroupDescribeRequest } from '../../protocol/generated/messages/ShareGroupDescribeRequest';
+import type { DescribedGroupInput, ShareGroupDescribeResponseInput } from '../../protocol/generated/messages/ShareGroupDescribeResponse';
+import { groupCoordinatorError } from '../groups/services';
+import { shareServicesOf } from '../share/services';
+import type { Handler } from './types';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+
+/** ShareGroupDescribe v1: members with their subscriptions and assignments; GROUP_ID_NOT_FOUND for a group that is not a share group here. */
+export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareGroupDescribeResponseInput> = (ctx, req) => {
+  const share = shareServicesOf(ctx.broker);
+  const groups = req.groupIds.map((groupId): DescribedGroupInput => {
+    const fail = (errorCode: number, errorMessage: string | null = null): DescribedGroupInput => ({ groupId, errorCode, errorMessage, groupState: 'Dead', members: [] });
+    if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const placement = groupCoordinatorError(ctx, groupId);
+    if (placement !== ErrorCode.NONE) return fail(placement);
+    const g = share.coordinator.group(groupId);
+    if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${groupId} not found`);
+    return {
+      groupId,
+      errorCode: 0,
+      groupState: g.membership.state,
+      groupEpoch: g.membership.groupEpoch,
+      assignmentEpoch: g.membership.assignmentEpoch,
+      assignorName: 'simple',
+      members: [...g.membership.members.values()].map((m) => ({
+        memberId: m.memberId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopicNames: m.subscribedTopicNames,
+        assignment: { topicPartitions: m.assignment.map((a) => ({ topicId: a.topicId, topicName: a.topicName, partitions: a.partitions })) },
+      })),
+    };
+  });
+  return { groups };
+};

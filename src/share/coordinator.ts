@@ -1,0 +1,486 @@
+import { ErrorCode } from '../../protocol/errors';
+import type { Logger } from '../log';
+import type { PartitionLog } from '../../storage';
+import { backoffFor, resolveShareConfig, type ShareGroupConfig } from './config';
+import { copyToDlq, type DeadRange, type DlqTarget } from './dlq';
+import { ShareMembership } from './membership';
+import {
+  acquiredBy,
+  nextDeadlines,
+  planAck,
+  planReleaseMember,
+  validAckTypes,
+  normalize,
+  type PartitionSnapshot,
+  type ReleaseRules,
+  type Run,
+  type Settled,
+  RecordState,
+} from './partitionState';
+import type { ShareStateRecord } from './records';
+import { SharePartition, planAcquire, readBatchesCovering, type AcquiredRange } from './sharePartition';
+import type { ShareStateLog } from './stateLog';
+
+export interface ShareTopics {
+  byName(name: string): { id: Buffer; name: string; partitions: number } | undefined;
+  byId(id: Buffer): { id: Buffer; name: string; partitions: number } | undefined;
+}
+
+export interface ShareCoordinatorDeps {
+  log: Pick<ShareStateLog, 'append' | 'load'>;
+  topics: ShareTopics;
+  /** The partition's log on this broker, or an error code (not leader, unknown partition). */
+  partitionLog(topicName: string, partition: number): Promise<{ log: PartitionLog } | { errorCode: number }>;
+  dlq: DlqTarget;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface ShareGroupEntry {
+  id: string;
+  /** Persisted: a __brook_share_state group record exists. */
+  exists: boolean;
+  configs: Map<string, string>;
+  config: ShareGroupConfig;
+  membership: ShareMembership;
+}
+
+export interface AckRange {
+  firstOffset: number;
+  lastOffset: number;
+  acknowledgeTypes: number[];
+}
+
+export interface FetchedPartition {
+  acquired: AcquiredRange[];
+  batches: Buffer[];
+}
+
+const partKey = (group: string, topicId: string, partition: number) => `${group}\u0000${topicId}\u0000${partition}`;
+
+/**
+ * The share-group coordinator and share-partition owner of a broker. State that survives a
+ * crash (groups, their configs, share-partition snapshots) changes only in `replay`, which
+ * runs for every record of `__brook_share_state` at start and for each write once the log
+ * acknowledged it; a failed write is never replayed, so it changes nothing.
+ */
+export class ShareCoordinator {
+  readonly groups = new Map<string, ShareGroupEntry>();
+  readonly partitions = new Map<string, SharePartition>();
+  private readonly now: () => number;
+  private sweeper: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** Notified when a member leaves or times out, so its share sessions can be dropped. */
+  onMemberGone: (group: string, memberId: string) => void = () => undefined;
+
+  constructor(private readonly deps: ShareCoordinatorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    for await (const r of this.deps.log.load()) this.replay(r, false);
+    for (const sp of this.partitions.values()) this.schedule(sp);
+    this.sweeper = setInterval(() => this.sweepMembers(), 1000);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const sp of this.partitions.values()) {
+      if (sp.lockTimer) clearTimeout(sp.lockTimer);
+      if (sp.wakeTimer) clearTimeout(sp.wakeTimer);
+      sp.wake();
+    }
+  }
+
+  // ---- the only state change ----
+
+  /** Applies one persisted record. At load (`live` false) acquisitions are void: their members' sessions died with the broker. */
+  replay(r: ShareStateRecord, live: boolean): void {
+    switch (r.kind) {
+      case 'group': {
+        if (r.deleted) {
+          this.groups.delete(r.group);
+          for (const [k, sp] of this.partitions) if (sp.group === r.group) this.dropPartition(k, sp);
+        } else this.groupEntry(r.group).exists = true;
+        return;
+      }
+      case 'config': {
+        const g = this.groupEntry(r.group);
+        g.configs = new Map(Object.entries(r.configs));
+        g.config = resolveShareConfig(g.configs);
+        return;
+      }
+      case 'partition': {
+        const key = partKey(r.group, r.topicId, r.partition);
+        if (!r.snapshot) {
+          const sp = this.partitions.get(key);
+          if (sp) this.dropPartition(key, sp);
+          return;
+        }
+        let sp = this.partitions.get(key);
+        if (!sp) {
+          const topic = this.deps.topics.byId(Buffer.from(r.topicId, 'hex'));
+          sp = new SharePartition(r.group, r.topicId, topic?.name ?? '', r.partition);
+          this.partitions.set(key, sp);
+        }
+        const snap = live ? r.snapshot : voidAcquisitions(r.snapshot);
+        sp.snapshot = snap;
+        if (live) this.schedule(sp);
+        return;
+      }
+    }
+  }
+
+  private async persist(records: ShareStateRecord[]): Promise<void> {
+    await this.deps.log.append(records);
+    for (const r of records) this.replay(r, true);
+  }
+
+  private groupEntry(id: string): ShareGroupEntry {
+    let g = this.groups.get(id);
+    if (!g) {
+      g = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership() };
+      this.groups.set(id, g);
+    }
+    return g;
+  }
+
+  private dropPartition(key: string, sp: SharePartition): void {
+    if (sp.lockTimer) clearTimeout(sp.lockTimer);
+    if (sp.wakeTimer) clearTimeout(sp.wakeTimer);
+    this.partitions.delete(key);
+    sp.wake();
+  }
+
+  // ---- groups ----
+
+  group(id: string): ShareGroupEntry | undefined {
+    const g = this.groups.get(id);
+    return g && (g.exists || g.membership.members.size > 0) ? g : undefined;
+  }
+
+  /** ListGroups rows of the share groups, filtered like Kafka (case-insensitive states and types; empty = all). */
+  listGroups(states: readonly string[], types: readonly string[]): Array<{ groupId: string; protocolType: string; state: string; type: string }> {
+    const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
+    const st = lower(states);
+    const ty = lower(types);
+    if (ty.size > 0 && !ty.has('share')) return [];
+    const out: Array<{ groupId: string; protocolType: string; state: string; type: string }> = [];
+    for (const g of this.groups.values()) {
+      if (!g.exists && g.membership.members.size === 0) continue;
+      const state = g.membership.state;
+      if (st.size > 0 && !st.has(state.toLowerCase())) continue;
+      out.push({ groupId: g.id, protocolType: 'share', state, type: 'share' });
+    }
+    return out;
+  }
+
+  /** Creates the share group (persisted) if it does not exist yet. */
+  async ensureGroup(id: string): Promise<ShareGroupEntry> {
+    const g = this.groups.get(id);
+    if (g?.exists) return g;
+    await this.persist([{ kind: 'group', group: id, deleted: false }]);
+    return this.groupEntry(id);
+  }
+
+  async setConfigs(id: string, configs: Map<string, string>): Promise<void> {
+    await this.persist([{ kind: 'config', group: id, configs: Object.fromEntries(configs) }]);
+  }
+
+  /** DeleteGroups: only an empty group; its share-partition states go with it. */
+  async deleteGroup(id: string): Promise<number> {
+    const g = this.group(id);
+    if (!g) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (g.membership.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    const records: ShareStateRecord[] = [];
+    for (const sp of this.partitions.values()) {
+      if (sp.group === id) records.push({ kind: 'partition', group: id, topicId: sp.topicId, partition: sp.partition, snapshot: null });
+    }
+    records.push({ kind: 'config', group: id, configs: {} }, { kind: 'group', group: id, deleted: true });
+    await this.persist(records);
+    return ErrorCode.NONE;
+  }
+
+  /** Removes a member (leave, session timeout) and releases what it holds. */
+  async removeMember(groupId: string, memberId: string): Promise<void> {
+    const g = this.groups.get(groupId);
+    if (!g || !g.membership.members.delete(memberId)) return;
+    g.membership.groupEpoch++;
+    g.membership.reassign(this.deps.topics);
+    this.onMemberGone(groupId, memberId);
+    await this.releaseMember(groupId, memberId);
+  }
+
+  private sweepMembers(): void {
+    const now = this.now();
+    for (const g of this.groups.values()) {
+      for (const m of g.membership.expired(now, g.config.sessionTimeoutMs)) {
+        this.deps.logger.info({ group: g.id, member: m }, 'share group member session expired');
+        void this.removeMember(g.id, m).catch((err: unknown) => this.deps.logger.error({ group: g.id, err: String(err) }, 'cannot release records of an expired member'));
+      }
+    }
+  }
+
+  // ---- share-partitions ----
+
+  sharePartition(group: string, topicId: Buffer, partition: number): SharePartition | undefined {
+    return this.partitions.get(partKey(group, topicId.toString('hex'), partition));
+  }
+
+  private rules(g: ShareGroupEntry): ReleaseRules {
+    return { deliveryCountLimit: g.config.deliveryCountLimit, backoff: (dc) => backoffFor(g.config, dc) };
+  }
+
+  /** The share-partition, initialized (persisted) at share.auto.offset.reset on first use. */
+  private async open(g: ShareGroupEntry, topic: { id: Buffer; name: string }, partition: number, log: PartitionLog): Promise<SharePartition> {
+    const key = partKey(g.id, topic.id.toString('hex'), partition);
+    let sp = this.partitions.get(key);
+    if (!sp) {
+      sp = new SharePartition(g.id, topic.id.toString('hex'), topic.name, partition);
+      this.partitions.set(key, sp);
+    }
+    const s = sp;
+    if (!s.current) {
+      await s.serialize(async () => {
+        if (s.current) return;
+        const start = g.config.autoOffsetReset === 'earliest' ? log.logStartOffset : log.highWatermark;
+        await this.writeSnapshot(s, { startOffset: start, runs: [] });
+      });
+    }
+    return s;
+  }
+
+  /**
+   * Enqueues the write of a planned snapshot. The next plan on this share-partition builds on it
+   * at once (pipelining: many members' fetches and acknowledgements share one append); the
+   * caller answers only when the returned promise resolves, after the replay. If the append
+   * fails, the plans made on top of it are refused unwritten and planning restarts from the
+   * last replayed snapshot, so a failed write changes nothing.
+   */
+  private writeSnapshot(sp: SharePartition, snapshot: PartitionSnapshot): Promise<void> {
+    const generation = sp.generation;
+    sp.pending = snapshot;
+    const record: ShareStateRecord = { kind: 'partition', group: sp.group, topicId: sp.topicId, partition: sp.partition, snapshot };
+    return this.deps.log
+      .append([record], {
+        valid: () => sp.generation === generation,
+        failed: () => {
+          if (sp.generation !== generation) return;
+          sp.generation++;
+          sp.pending = null;
+        },
+      })
+      .then(() => {
+        this.replay(record, true);
+        if (sp.pending === snapshot) sp.pending = null;
+      });
+  }
+
+  /**
+   * ShareFetch for one partition: acquires records for the member under a lock of the
+   * group's duration. The acquisition is persisted (delivery counts survive a crash) before
+   * the records are handed out.
+   */
+  async acquire(groupId: string, topic: { id: Buffer; name: string }, partition: number, member: string, maxRecords: number, maxBytes: number): Promise<FetchedPartition | { errorCode: number }> {
+    const g = this.groups.get(groupId);
+    if (!g) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+    const found = await this.deps.partitionLog(topic.name, partition);
+    if ('errorCode' in found) return found;
+    const log = found.log;
+    const sp = await this.open(g, topic, partition, log);
+    const step = await sp.serialize(async () => {
+      const now = this.now();
+      const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now);
+      return plan ? { plan, written: this.writeSnapshot(sp, plan.snapshot) } : null;
+    });
+    if (!step) return { acquired: [], batches: [] };
+    try {
+      await step.written;
+    } catch (err) {
+      this.deps.logger.warn({ group: groupId, topic: topic.name, partition, err: String(err) }, 'share acquisition not persisted; nothing handed out');
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
+    const redelivered = step.plan.acquired.filter((a) => a.deliveryCount > 1);
+    const old = redelivered.length > 0 ? await readBatchesCovering(log, redelivered, maxBytes) : [];
+    return { acquired: step.plan.acquired, batches: dedupeBatches([...old, ...step.plan.newBatches]) };
+  }
+
+  /** Acknowledgements of one partition: all or nothing; INVALID_RECORD_STATE when a range is not held by the member. */
+  async acknowledge(groupId: string, topicId: Buffer, partition: number, member: string, ranges: readonly AckRange[]): Promise<number> {
+    const g = this.groups.get(groupId);
+    const sp = this.sharePartition(groupId, topicId, partition);
+    if (!g || !sp) return ErrorCode.INVALID_RECORD_STATE;
+    const step = await sp.serialize(async (): Promise<Committed> => {
+      const snap = sp.current;
+      if (!snap) return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
+      for (const r of ranges) {
+        if (!validAckTypes(r.firstOffset, r.lastOffset, r.acknowledgeTypes)) return { errorCode: ErrorCode.INVALID_REQUEST, written: null };
+        if (!acquiredBy(snap, r.firstOffset, r.lastOffset, member)) {
+          this.deps.logger.info({ group: groupId, member, topic: sp.topicName, partition, first: r.firstOffset, last: r.lastOffset }, 'acknowledgement refused: records not acquired by this member');
+          return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
+        }
+      }
+      const now = this.now();
+      const dead: Settled[] = [];
+      let runs: Run[] = [...snap.runs];
+      const rules = this.rules(g);
+      for (const r of ranges) runs = planAck(runs, r.firstOffset, r.lastOffset, r.acknowledgeTypes, rules, now, dead);
+      return this.commit(g, sp, snap.startOffset, runs, dead, now);
+    });
+    return settle(step, this.deps.logger);
+  }
+
+  /** Releases everything a member holds on every share-partition of the group (session closed, member gone). */
+  async releaseMember(groupId: string, member: string, only?: ReadonlySet<string>): Promise<void> {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    for (const sp of [...this.partitions.values()]) {
+      if (sp.group !== groupId || (only && !only.has(`${sp.topicId}:${sp.partition}`))) continue;
+      const step = await sp.serialize(async (): Promise<Committed> => {
+        const snap = sp.current;
+        if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.member === member)) return { errorCode: 0, written: null };
+        const now = this.now();
+        const dead: Settled[] = [];
+        const runs = planReleaseMember([...snap.runs], member, now, this.rules(g), dead);
+        return this.commit(g, sp, snap.startOffset, runs, dead, now);
+      });
+      await settle(step, this.deps.logger);
+    }
+  }
+
+  private async expireLocks(sp: SharePartition): Promise<void> {
+    const g = this.groups.get(sp.group);
+    if (!g || this.stopped) return;
+    const step = await sp.serialize(async (): Promise<Committed> => {
+      const snap = sp.current;
+      const now = this.now();
+      if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.lockUntil <= now)) return { errorCode: 0, written: null };
+      const dead: Settled[] = [];
+      const runs = planReleaseMember([...snap.runs], null, now, this.rules(g), dead);
+      return this.commit(g, sp, snap.startOffset, runs, dead, now);
+    });
+    await settle(step, this.deps.logger);
+  }
+
+  /** Copies dead records to the DLQ, then enqueues the new snapshot. */
+  private async commit(g: ShareGroupEntry, sp: SharePartition, startOffset: number, runs: Run[], dead: Settled[], now: number): Promise<Committed> {
+    if (dead.length > 0 && g.config.dlqTopic) {
+      const found = await this.deps.partitionLog(sp.topicName, sp.partition);
+      if ('errorCode' in found) return { errorCode: found.errorCode, written: null };
+      const ranges: DeadRange[] = dead.map((d) => ({ first: d.first, last: d.last, deliveryCount: d.deliveryCount, reason: d.reason }));
+      try {
+        await copyToDlq(this.deps.dlq, g.config.dlqTopic, { log: found.log, topic: sp.topicName, partition: sp.partition, group: g.id }, ranges, now);
+      } catch (err) {
+        this.deps.logger.error({ group: g.id, topic: sp.topicName, partition: sp.partition, err: String(err) }, 'cannot write to the dead-letter topic; records stay in flight');
+        return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, written: null };
+      }
+    }
+    return { errorCode: 0, written: this.writeSnapshot(sp, normalize(startOffset, runs)) };
+  }
+
+  /** Lock-expiry and back-off timers of a share-partition after a replay; waiting fetches are woken. */
+  private schedule(sp: SharePartition): void {
+    if (this.stopped || !sp.snapshot) return;
+    const now = this.now();
+    const { lockUntil, availableAt } = nextDeadlines(sp.snapshot.runs, now);
+    if (sp.lockTimer) clearTimeout(sp.lockTimer);
+    sp.lockTimer = null;
+    if (lockUntil !== Infinity) {
+      sp.lockTimer = setTimeout(() => void this.expireLocks(sp).catch((err: unknown) => this.deps.logger.error({ err: String(err) }, 'cannot expire share locks')), Math.max(0, lockUntil - now));
+      sp.lockTimer.unref();
+    }
+    if (sp.wakeTimer) clearTimeout(sp.wakeTimer);
+    sp.wakeTimer = null;
+    if (availableAt !== Infinity) {
+      sp.wakeTimer = setTimeout(() => sp.wake(), Math.max(0, availableAt - now));
+      sp.wakeTimer.unref();
+    }
+    if (sp.snapshot.runs.some((r) => r.state === RecordState.AVAILABLE && r.availableAt <= now)) sp.wake();
+  }
+
+  /** Resolves when one of the partitions may have work (an append, a release, a back-off ending) or after `ms`. */
+  async waitForWork(group: string, parts: ReadonlyArray<{ topicId: Buffer; partition: number }>, ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const unsubscribe: Array<() => void> = [];
+      let done = false;
+      const add = (u: () => void) => (done ? u() : unsubscribe.push(u));
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const u of unsubscribe) u();
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      void (async () => {
+        for (const p of parts) {
+          if (done) return;
+          const sp = this.sharePartition(group, p.topicId, p.partition);
+          if (sp) {
+            sp.waiters.add(finish);
+            add(() => sp.waiters.delete(finish));
+          }
+          const topic = this.deps.topics.byId(p.topicId);
+          const found = topic ? await this.deps.partitionLog(topic.name, p.partition) : null;
+          if (found && 'log' in found) add(found.log.onAppend(finish));
+        }
+      })();
+    });
+  }
+
+  /** AlterShareGroupOffsets: a new start offset, forgetting in-flight records (group must be empty). */
+  async resetStartOffset(groupId: string, topic: { id: Buffer; name: string }, partition: number, startOffset: number): Promise<number> {
+    const g = this.groups.get(groupId);
+    if (!g) return ErrorCode.GROUP_ID_NOT_FOUND;
+    const key = partKey(groupId, topic.id.toString('hex'), partition);
+    let sp = this.partitions.get(key);
+    if (!sp) {
+      sp = new SharePartition(groupId, topic.id.toString('hex'), topic.name, partition);
+      this.partitions.set(key, sp);
+    }
+    const s = sp;
+    await s.serialize(() => this.writeSnapshot(s, { startOffset, runs: [] }));
+    return ErrorCode.NONE;
+  }
+
+  async deleteStartOffset(groupId: string, topicId: Buffer, partition: number): Promise<void> {
+    const sp = this.sharePartition(groupId, topicId, partition);
+    if (!sp) return;
+    await sp.serialize(() => this.persist([{ kind: 'partition', group: groupId, topicId: sp.topicId, partition, snapshot: null }]));
+  }
+}
+
+/** Records that were acquired when the broker stopped are acquirable again, their delivery counts kept. */
+function voidAcquisitions(s: PartitionSnapshot): PartitionSnapshot {
+  if (!s.runs.some((r) => r.state === RecordState.ACQUIRED)) return s;
+  return normalize(
+    s.startOffset,
+    s.runs.map((r) => (r.state === RecordState.ACQUIRED ? { ...r, state: RecordState.AVAILABLE, member: null, lockUntil: 0, availableAt: 0 } : r)),
+  );
+}
+
+/** A planned change: its error (nothing written), or the pending write to wait for. */
+interface Committed {
+  errorCode: number;
+  written: Promise<void> | null;
+}
+
+async function settle(step: Committed, logger: Logger): Promise<number> {
+  if (step.errorCode !== 0 || !step.written) return step.errorCode;
+  try {
+    await step.written;
+    return ErrorCode.NONE;
+  } catch (err) {
+    logger.warn({ err: String(err) }, 'share-partition write failed; the change is void');
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+}
+
+function dedupeBatches(batches: Buffer[]): Buffer[] {
+  const seen = new Map<bigint, Buffer>();
+  for (const b of batches) seen.set(b.readBigInt64BE(0), b);
+  return [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+}

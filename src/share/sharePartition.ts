@@ -1,0 +1,148 @@
+import type { PartitionLog } from '../../storage';
+import { iterateBatches } from '../../protocol/records';
+import { RecordState, endOffsetOf, mapRange, normalize, type PartitionSnapshot, type Run } from './partitionState';
+
+/** How much of the log one read takes while acquiring or redelivering. */
+const READ_SLICE_BYTES = 1 << 20;
+
+/** One acquired piece as ShareFetch reports it. */
+export interface AcquiredRange {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryCount: number;
+}
+
+/** A share-partition in memory: its replayed snapshot plus what lives only in the broker (write order, waiters, timers). */
+export class SharePartition {
+  /** The last replayed (durable) state. */
+  snapshot: PartitionSnapshot | null = null;
+  /** The latest planned state whose write is not durable yet; plans build on it. */
+  pending: PartitionSnapshot | null = null;
+  /** Bumped when a write fails, voiding the plans made on top of it. */
+  generation = 0;
+  /** Serializes plans on this share-partition: each is computed from the state the previous one left. */
+  private chain: Promise<unknown> = Promise.resolve();
+  readonly waiters = new Set<() => void>();
+  lockTimer: NodeJS.Timeout | null = null;
+  wakeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly group: string,
+    readonly topicId: string,
+    readonly topicName: string,
+    readonly partition: number,
+  ) {}
+
+  get current(): PartitionSnapshot | null {
+    return this.pending ?? this.snapshot;
+  }
+
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+export interface AcquirePlan {
+  snapshot: PartitionSnapshot;
+  acquired: AcquiredRange[];
+  /** Batches read from the log that hold the newly acquired records. */
+  newBatches: Buffer[];
+}
+
+/**
+ * Plans one acquisition for `member`: first records released earlier whose back-off has
+ * passed, then records never delivered, whole batches at a time, up to about maxRecords
+ * (Kafka's soft limit: a batch is not split). Control batches are archived as they pass.
+ */
+export async function planAcquire(
+  snap: PartitionSnapshot,
+  log: PartitionLog,
+  member: string,
+  maxRecords: number,
+  maxBytes: number,
+  lockUntil: number,
+  now: number,
+): Promise<AcquirePlan | null> {
+  let runs: Run[] = [...snap.runs];
+  let startOffset = snap.startOffset;
+  // Records removed by retention or DeleteRecords cannot be delivered any more.
+  if (log.logStartOffset > startOffset) {
+    runs = runs.filter((r) => r.last >= log.logStartOffset).map((r) => (r.first < log.logStartOffset ? { ...r, first: log.logStartOffset } : r));
+    startOffset = log.logStartOffset;
+  }
+  const acquired: AcquiredRange[] = [];
+  let count = 0;
+  for (const r of [...runs]) {
+    if (count >= maxRecords) break;
+    if (r.state !== RecordState.AVAILABLE || r.availableAt > now) continue;
+    const last = Math.min(r.last, r.first + (maxRecords - count) - 1);
+    const dc = r.deliveryCount + 1;
+    runs = mapRange(runs, r.first, last, (p) => ({ ...p, state: RecordState.ACQUIRED, deliveryCount: dc, member, lockUntil, availableAt: 0 }));
+    acquired.push({ firstOffset: r.first, lastOffset: last, deliveryCount: dc });
+    count += last - r.first + 1;
+  }
+  const newBatches: Buffer[] = [];
+  let end = runs.length === 0 ? startOffset : runs[runs.length - 1]!.last + 1;
+  const hwm = log.highWatermark;
+  let bytes = 0;
+  // Read in slices: a client's MaxBytes (librdkafka: 50 MiB) is a cap, not a read size, and a deep backlog must not be read whole.
+  while (count < maxRecords && end < hwm && bytes < maxBytes) {
+    const res = await log.read(end, Math.max(1, Math.min(maxBytes - bytes, READ_SLICE_BYTES)), { maxOffset: hwm, minOneBatch: true });
+    if (res.chunks.length === 0) break;
+    const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+    const before = end;
+    for (const b of iterateBatches(buf)) {
+      const base = Number(b.baseOffset);
+      const last = base + b.lastOffsetDelta;
+      if (last < end) continue;
+      const first = Math.max(base, end);
+      if (b.isControl) {
+        runs.push({ first, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+      } else {
+        runs.push({ first, last, state: RecordState.ACQUIRED, deliveryCount: 1, availableAt: 0, member, lockUntil });
+        acquired.push({ firstOffset: first, lastOffset: last, deliveryCount: 1 });
+        newBatches.push(buf.subarray(b.position, b.position + b.size));
+        count += last - first + 1;
+        bytes += b.size;
+      }
+      end = last + 1;
+      if (count >= maxRecords || bytes >= maxBytes) break;
+    }
+    if (end === before) break;
+  }
+  if (acquired.length === 0 && end === endOffsetOf(snap) && startOffset === snap.startOffset) return null;
+  return { snapshot: normalize(startOffset, runs), acquired, newBatches };
+}
+
+/** The log batches that hold the given (already delivered once) ranges, for redelivery. */
+export async function readBatchesCovering(log: PartitionLog, ranges: readonly AcquiredRange[], maxBytes: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let covered = -1;
+  for (const range of ranges) {
+    let offset = Math.max(range.firstOffset, covered + 1);
+    while (offset <= range.lastOffset) {
+      const res = await log.read(offset, Math.max(1, Math.min(maxBytes, READ_SLICE_BYTES)), { maxOffset: log.highWatermark, minOneBatch: true });
+      if (res.chunks.length === 0) return out;
+      const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+      let next = offset;
+      for (const b of iterateBatches(buf)) {
+        const base = Number(b.baseOffset);
+        const last = base + b.lastOffsetDelta;
+        next = last + 1;
+        if (last < offset) continue;
+        if (base > range.lastOffset) break;
+        out.push(buf.subarray(b.position, b.position + b.size));
+        covered = last;
+      }
+      if (next <= offset) return out;
+      offset = next;
+    }
+  }
+  return out;
+}

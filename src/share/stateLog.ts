@@ -1,0 +1,117 @@
+import { buildRecordBatch } from '../../protocol/records';
+import type { LogManager, PartitionLog } from '../../storage';
+import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
+import type { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
+import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
+
+export interface ShareStateLogDeps {
+  metadata: {
+    topic(name: string): TopicInfo | undefined;
+    ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo>;
+  };
+  logs: LogManager;
+  /** Cluster mode: refused off the leader, confirmed once the ISR has the write (acks=all). */
+  writes?: ReplicatedWrites;
+}
+
+interface Pending extends AppendGuards {
+  records: ShareStateRecord[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * For writes planned on top of earlier writes not yet durable (pipelining): `valid` is asked
+ * right before the append and a write that no longer holds (an earlier one failed) is refused
+ * unwritten; `failed` runs synchronously when the append fails, before any later write goes out.
+ */
+export interface AppendGuards {
+  valid?: () => boolean;
+  failed?: () => void;
+}
+
+/** A write refused because one it was planned on top of failed. */
+export class SupersededWrite extends Error {}
+
+/** One partition: a share-partition's writes are serialized by its owner, and all fit one small compacted log. */
+const PARTITION = 0;
+
+/**
+ * The share coordinator's persistence: appends to `__brook_share_state` (created on first
+ * write, compacted) and replays it at start. Writes arriving while one is in flight are
+ * coalesced into the next batch, so many members' acknowledgements cost one append.
+ */
+export class ShareStateLog {
+  private log: PartitionLog | null = null;
+  private opening: Promise<PartitionLog> | null = null;
+  private queue: Pending[] = [];
+  private writing = false;
+
+  constructor(private readonly deps: ShareStateLogDeps) {}
+
+  private open(): Promise<PartitionLog> {
+    if (this.log) return Promise.resolve(this.log);
+    this.opening ??= (async () => {
+      await this.deps.metadata.ensureTopic(SHARE_STATE_TOPIC, { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
+      this.log = this.deps.logs.get(SHARE_STATE_TOPIC, PARTITION) ?? (await this.deps.logs.create(SHARE_STATE_TOPIC, PARTITION, { cleanupPolicy: 'compact' }));
+      return this.log;
+    })().catch((e) => {
+      this.opening = null;
+      throw e;
+    });
+    return this.opening;
+  }
+
+  /** Resolves once the records are durable (and, in cluster mode, replicated); rejects when they are not. */
+  append(records: ShareStateRecord[], guards: AppendGuards = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, resolve, reject, ...guards });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const q: Pending[] = [];
+        for (const p of this.queue) {
+          if (!p.valid || p.valid()) q.push(p);
+          else p.reject(new SupersededWrite('an earlier share-state write it depended on failed'));
+        }
+        this.queue = [];
+        if (q.length === 0) continue;
+        try {
+          const log = await this.open();
+          const writes = this.deps.writes;
+          if (writes) {
+            const code = writes.check(PARTITION);
+            if (code !== 0) throw new Error(`${SHARE_STATE_TOPIC} write refused with error ${code}`);
+          }
+          const res = await log.append(buildRecordBatch({ records: q.flatMap((p) => p.records.map(encodeShareRecord)) }));
+          if (writes?.replicated) {
+            const code = await writes.awaitIsr(PARTITION, res.lastOffset);
+            if (code !== 0) throw new Error(`${SHARE_STATE_TOPIC} replication failed with error ${code}`);
+          }
+          for (const p of q) p.resolve();
+        } catch (err) {
+          for (const p of q) p.failed?.();
+          for (const p of q) p.reject(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Every record persisted so far, in log order; nothing when the topic does not exist yet. */
+  async *load(): AsyncIterable<ShareStateRecord> {
+    if (!this.deps.metadata.topic(SHARE_STATE_TOPIC)) return;
+    const log = await this.open();
+    for await (const r of replayKeyedLog(log)) {
+      const rec = decodeShareRecord(r.key, r.value);
+      if (rec) yield rec;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { expect } from 'chai';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { ErrorCode } from '../../protocol/errors';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { ShareFetchResponse } from '../../protocol/generated/messages/ShareFetchResponse';
+import type { ShareAcknowledgeResponse } from '../../protocol/generated/messages/ShareAcknowledgeResponse';
+import type { ShareGroupHeartbeatResponse } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
+import type { ShareGroupDescribeResponse } from '../../protocol/generated/messages/ShareGroupDescribeResponse';
+import type { IncrementalAlterConfigsResponse } from '../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import type { DescribeConfigsResponse } from '../../protocol/generated/messages/DescribeConfigsResponse';
+import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
+import type { DeleteGroupsResponse } from '../../protocol/generated/messages/DeleteGroupsResponse';
+import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
+import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
+import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
+
+const GROUP_RESOURCE = 32;
+
+/** The share-group APIs at the wire, for the bad-input rules a real client never exercises. */
+describe('share groups: protocol rules', function () {
+  this.timeout(30_000);
+  let broker: TestBroker;
+  let raw: RawClient;
+  let producer: Producer;
+  let topicId: Buffer;
+
+  const heartbeat = (groupId: string, memberId: string, memberEpoch: number, topics: string[] | null = ['work']) =>
+    raw.request<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, { groupId, memberId, memberEpoch, rackId: null, subscribedTopicNames: topics });
+  const fetch = (groupId: string, memberId: string, epoch: number, acks: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> = [], maxWaitMs = 0) =>
+    raw.request<ShareFetchResponse>(ApiKey.ShareFetch, 1, {
+      groupId,
+      memberId,
+      shareSessionEpoch: epoch,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      maxRecords: 500,
+      batchSize: 500,
+      topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }],
+      forgottenTopicsData: [],
+    });
+  const ack = (groupId: string, memberId: string, epoch: number, acks: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }>) =>
+    raw.request<ShareAcknowledgeResponse>(ApiKey.ShareAcknowledge, 1, {
+      groupId,
+      memberId,
+      shareSessionEpoch: epoch,
+      topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }],
+    });
+  const setConfigs = (group: string, configs: Record<string, string>) =>
+    raw.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [{ resourceType: GROUP_RESOURCE, resourceName: group, configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })) }],
+      validateOnly: false,
+    });
+
+  before(async () => {
+    broker = await startTestBroker();
+    await broker.services.metadata.createTopic('work', { partitions: 1 });
+    topicId = broker.services.metadata.topic('work')!.id;
+    raw = await RawClient.connect(broker.port);
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'work', messages: Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })) });
+  });
+
+  after(async () => {
+    await producer.disconnect();
+    raw.close();
+    await broker.destroy();
+  });
+
+  it('group configs: validated, persisted, listed by DescribeConfigs with defaults', async () => {
+    const bad = await setConfigs('g-cfg', { 'group.share.delivery.count.limit': '99' });
+    expect(bad.responses[0]!.errorCode).to.equal(ErrorCode.INVALID_CONFIG);
+    const unknown = await setConfigs('g-cfg', { 'no.such.config': '1' });
+    expect(unknown.responses[0]!.errorCode).to.equal(ErrorCode.INVALID_CONFIG);
+    const ok = await setConfigs('g-cfg', { 'share.auto.offset.reset': 'earliest', 'brook.share.redelivery.backoff': '1s,5s,10s,30s,1m,2m' });
+    expect(ok.responses[0]!.errorCode).to.equal(0);
+    const d = await raw.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, 4, {
+      resources: [{ resourceType: GROUP_RESOURCE, resourceName: 'g-cfg', configurationKeys: null }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const byName = new Map(d.results[0]!.configs.map((c) => [c.name, c.value]));
+    expect(byName.get('share.auto.offset.reset')).to.equal('earliest');
+    expect(byName.get('brook.share.redelivery.backoff')).to.equal('1s,5s,10s,30s,1m,2m');
+    expect(byName.get('group.share.record.lock.duration.ms')).to.equal('30000');
+    expect(byName.get('errors.deadletterqueue.topic.name')).to.equal('');
+  });
+
+  it('heartbeat: join, unknown member, fenced epoch; describe: unknown group', async () => {
+    const joined = await heartbeat('g-hb', 'm1', 0);
+    expect(joined.errorCode).to.equal(0);
+    expect(joined.memberEpoch).to.be.greaterThan(0);
+    expect(joined.assignment!.topicPartitions).to.deep.equal([{ topicId, partitions: [0] }]);
+    expect((await heartbeat('g-hb', 'nobody', 3)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await heartbeat('g-hb', 'm1', joined.memberEpoch + 5)).errorCode).to.equal(ErrorCode.FENCED_MEMBER_EPOCH);
+    // A second member on the one partition gets it too: members may outnumber partitions.
+    const second = await heartbeat('g-hb', 'm2', 0);
+    expect(second.assignment!.topicPartitions).to.deep.equal([{ topicId, partitions: [0] }]);
+    // A consumer group's id is not available to a share group.
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: 'classic-g', topic: 'work', partitions: [{ partition: 0, offset: '1' }] });
+    await admin.disconnect();
+    expect((await heartbeat('classic-g', 'm1', 0)).errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+    const described = await raw.request<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 1, { groupIds: ['g-hb', 'nope'], includeAuthorizedOperations: false });
+    expect(described.groups[0]!.members.map((m) => m.memberId).sort()).to.deep.equal(['m1', 'm2']);
+    expect(described.groups[1]!.errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('share sessions and acknowledgements: wrong epoch, foreign offsets and unknown members change nothing', async () => {
+    expect((await setConfigs('g-s', { 'share.auto.offset.reset': 'earliest' })).responses[0]!.errorCode).to.equal(0);
+    await heartbeat('g-s', 'a', 0);
+    await heartbeat('g-s', 'b', 0);
+    expect((await fetch('g-s', 'ghost', 0)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await fetch('g-s', 'a', 1)).errorCode).to.equal(ErrorCode.SHARE_SESSION_NOT_FOUND);
+
+    const first = await fetch('g-s', 'a', 0);
+    expect(first.errorCode).to.equal(0);
+    const part = first.responses[0]!.partitions[0]!;
+    expect(part.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+
+    expect((await fetch('g-s', 'a', 5)).errorCode).to.equal(ErrorCode.INVALID_SHARE_SESSION_EPOCH);
+    // b opens a session but cannot acknowledge a's records.
+    expect((await fetch('g-s', 'b', 0)).responses).to.deep.equal([]);
+    const foreign = await ack('g-s', 'b', 1, [{ firstOffset: 0n, lastOffset: 4n, acknowledgeTypes: [1] }]);
+    expect(foreign.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD_STATE);
+    // ...nor can a acknowledge offsets it never got.
+    const beyond = await ack('g-s', 'a', 1, [{ firstOffset: 5n, lastOffset: 20n, acknowledgeTypes: [1] }]);
+    expect(beyond.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD_STATE);
+    // The wrong-epoch request and the refused acks changed nothing: a's session is at epoch 2, all ten still its own.
+    const good = await ack('g-s', 'a', 2, [{ firstOffset: 0n, lastOffset: 4n, acknowledgeTypes: [1] }, { firstOffset: 5n, lastOffset: 9n, acknowledgeTypes: [2] }]);
+    expect(good.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+    // The five released come back, to b, with delivery count 2.
+    const again = await fetch('g-s', 'b', 2);
+    expect(again.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 5n, lastOffset: 9n, deliveryCount: 2 }]);
+    expect(Buffer.isBuffer(again.responses[0]!.partitions[0]!.records)).to.equal(true);
+  });
+
+  it('ListGroups type filter, share-group offsets (describe, alter, delete) and DeleteGroups', async () => {
+    await heartbeat('g-admin', 'x', 0);
+    const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });
+    const row = listed.groups.find((g) => g.groupId === 'g-admin')!;
+    expect(row).to.include({ groupType: 'share', groupState: 'Stable', protocolType: 'share' });
+    expect(listed.groups.every((g) => g.groupType === 'share')).to.equal(true);
+    const consumerOnly = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] });
+    expect(consumerOnly.groups.some((g) => g.groupId === 'g-admin')).to.equal(false);
+
+    // Acquire and accept 0..9 so the start offset moves to 10.
+    await setConfigs('g-admin', { 'share.auto.offset.reset': 'earliest' });
+    await fetch('g-admin', 'x', 0);
+    await ack('g-admin', 'x', 1, [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [1] }]);
+    const described = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [0] }] }] });
+    expect(described.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(10n);
+
+    const busy = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
+    expect(busy.errorCode).to.equal(ErrorCode.NON_EMPTY_GROUP);
+    await heartbeat('g-admin', 'x', -1);
+    const altered = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
+    expect(altered.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+    const after = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-admin', topics: null }] });
+    expect(after.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(3n);
+    const deleted = await raw.request<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work' }] });
+    expect(deleted.responses[0]!.errorCode).to.equal(0);
+    const gone = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [0] }] }] });
+    expect(gone.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(-1n);
+
+    const del = await raw.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, 2, { groupsNames: ['g-admin', 'g-s'] });
+    expect(del.results.map((r) => r.errorCode)).to.deep.equal([0, ErrorCode.NON_EMPTY_GROUP]);
+    const relisted = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });
+    expect(relisted.groups.some((g) => g.groupId === 'g-admin')).to.equal(false);
+  });
+
+  it('group.share.session.timeout.ms removes a silent member and releases its records; heartbeat interval is the group config', async () => {
+    await setConfigs('g-timeout', { 'share.auto.offset.reset': 'earliest', 'group.share.session.timeout.ms': '1000', 'group.share.heartbeat.interval.ms': '300' });
+    const joined = await heartbeat('g-timeout', 'quiet', 0);
+    expect(joined.heartbeatIntervalMs).to.equal(300);
+    await heartbeat('g-timeout', 'alive', 0);
+    const got = await fetch('g-timeout', 'quiet', 0);
+    expect(got.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+    await fetch('g-timeout', 'alive', 0);
+    // alive keeps heartbeating; quiet does not and is removed once its session times out.
+    let epoch = 1;
+    const taken = await eventually(async () => {
+      const hb = await heartbeat('g-timeout', 'alive', epoch);
+      expect(hb.errorCode).to.equal(0);
+      epoch = hb.memberEpoch;
+      const r = await fetch('g-timeout', 'alive', 0);
+      return r.responses[0]?.partitions[0]?.acquiredRecords[0];
+    }, 'the silent member\'s records released');
+    expect(taken).to.deep.equal({ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 });
+    expect((await heartbeat('g-timeout', 'quiet', joined.memberEpoch)).errorCode).to.equal(ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  it('acknowledgements inside a ShareFetch: answered per partition, with an empty record set when nothing more is there', async () => {
+    await setConfigs('g-piggy', { 'share.auto.offset.reset': 'earliest' });
+    await heartbeat('g-piggy', 'p1', 0);
+    const first = await fetch('g-piggy', 'p1', 0);
+    expect(first.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+    const acked = await fetch('g-piggy', 'p1', 1, [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [1] }]);
+    expect(acked.errorCode).to.equal(0);
+    const part = acked.responses[0]!.partitions[0]!;
+    expect(part.acknowledgeErrorCode).to.equal(0);
+    expect(part.acquiredRecords).to.deep.equal([]);
+    expect(part.records!.length).to.equal(0);
+    // Acknowledgements may not open a session.
+    expect((await fetch('g-piggy', 'p1', 0, [{ firstOffset: 0n, lastOffset: 0n, acknowledgeTypes: [1] }])).errorCode).to.equal(ErrorCode.INVALID_REQUEST);
+  });
+});

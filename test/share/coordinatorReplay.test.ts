@@ -44,15 +44,16 @@ function coordinator(log: MemoryShareLog): ShareCoordinator {
   });
 }
 
-const held: PartitionSnapshot = {
+/** Built when a test runs: mocha loads every file first, so a lock computed at load has expired by then in a long run. */
+const held = (): PartitionSnapshot => ({
   startOffset: 10,
   runs: [{ first: 10, last: 19, state: RecordState.ACQUIRED, deliveryCount: 1, availableAt: 0, member: 'm', lockUntil: Date.now() + 60_000 }],
-};
+});
 
 describe('share coordinator: state changes only by replaying persisted records', () => {
   it('a failed write changes nothing; the retried acknowledgement applies; a restart replays the same state', async () => {
     const log = new MemoryShareLog();
-    log.records.push({ kind: 'group', group: 'g', deleted: false }, { kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held });
+    log.records.push({ kind: 'group', group: 'g', deleted: false }, { kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held() });
     const c = coordinator(log);
     await c.start();
     const sp = c.sharePartition('g', TOPIC_ID, 0)!;
@@ -60,7 +61,7 @@ describe('share coordinator: state changes only by replaying persisted records',
     expect(sp.snapshot!.runs).to.deep.equal([{ first: 10, last: 19, state: RecordState.AVAILABLE, deliveryCount: 1, availableAt: 0, member: null, lockUntil: 0 }]);
 
     // Make m hold 10..19 again (live replay of a persisted acquisition).
-    c.replay({ kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held }, true);
+    c.replay({ kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held() }, true);
     const before = sp.snapshot;
     log.failNext = true;
     expect(await c.acknowledge('g', TOPIC_ID, 0, 'm', [{ firstOffset: 10, lastOffset: 14, acknowledgeTypes: [1] }])).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -89,7 +90,7 @@ describe('share coordinator: state changes only by replaying persisted records',
     log.records.push({ kind: 'group', group: 'g', deleted: false });
     const c = coordinator(log);
     await c.start();
-    c.replay({ kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held }, true);
+    c.replay({ kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held() }, true);
     log.failNext = true;
     let open!: () => void;
     log.gate = new Promise((r) => (open = r));

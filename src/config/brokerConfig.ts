@@ -1,12 +1,7 @@
 import type { LogConfig } from '../../storage/config';
-import type { ListenerConfig } from './listeners';
+import type { AdvertisedListener, ListenerConfig } from '../net/listeners';
 
-/** A host:port a client should use to reach this broker (Kafka's advertised.listeners entry). */
-export interface AdvertisedListener {
-  name: string;
-  host: string;
-  port: number;
-}
+export type { AdvertisedListener } from '../net/listeners';
 
 /** Everything the broker reads from its properties file / flags, already parsed and typed. */
 export interface BrokerConfig {

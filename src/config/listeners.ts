@@ -1,5 +1,7 @@
-import type { SecurityProtocol } from '../handlers/types';
-import type { AdvertisedListener } from './brokerConfig';
+import type { SecurityProtocol } from '../net/connection';
+import type { AdvertisedListener, ListenerConfig } from '../net/listeners';
+
+export type { ListenerConfig } from '../net/listeners';
 
 /** `PLAINTEXT://host:port,OTHER://h2:p2` -> listeners. */
 export function parseListeners(value: string): AdvertisedListener[] {
@@ -9,18 +11,6 @@ export function parseListeners(value: string): AdvertisedListener[] {
     if (!m) throw new Error(`invalid listener ${entry}`);
     return { name: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) };
   });
-}
-
-/** One socket the broker accepts clients on, as configured (Kafka's `listeners` entry plus its security protocol). */
-export interface ListenerConfig {
-  /** Upper-case listener name as written in `listeners` (PLAINTEXT, SASL_SSL, INTERNAL, ...). */
-  name: string;
-  host: string;
-  /** 0 = any free port. */
-  port: number;
-  securityProtocol: SecurityProtocol;
-  /** From `advertised.listeners` by name; null = advertise the bound address. */
-  advertised: { host: string; port: number } | null;
 }
 
 export const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];

@@ -19,7 +19,7 @@ import { classicGroupValue, decodeGroupRecord, encodeGroupRecord, offsetRecord, 
 import { GroupStateMachine } from './groupStateMachine';
 import { describeConsumerGroup, describeGroup, fetchOffsets, listGroups, type GroupViews } from './groupViews';
 import { consumerGroupTombstones } from './consumerGroupChanges';
-import { CoordinatorWriteError } from '../internalTopics/replicatedWrites';
+import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import { WriteFailures } from '../internalTopics/writeFailures';
 import { groupWriteError } from './writeErrors';
 import { TxnOffsetOrder } from './txnOffsetOrder';

@@ -3,7 +3,8 @@ import type { LogManager, PartitionLog } from '../../storage';
 import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsetsTopicRecords';
 import type { GroupLogRecord, GroupStateLog } from './stateLog';
-import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+import { CoordinatorWriteError } from '../internalTopics/writeErrors';
+import type { PartitionWriter, WriteSlot } from '../replication/partitionWriter';
 import { replayOffsetsLog, type PendingTxnRecords } from './replayOffsetsLog';
 
 export interface OffsetsTopicDeps {
@@ -16,8 +17,13 @@ export interface OffsetsTopicDeps {
   partitions: number;
   /** Cluster mode: whether this broker keeps a replica of the partition (only those have logs here). */
   hosts?: (partition: number) => boolean;
-  /** Cluster mode: appends are refused off the leader and confirmed only once the ISR has them (acks=all). */
-  writes?: ReplicatedWrites;
+  /**
+   * The broker's write path: appends are refused off the leader or below min.insync.replicas and confirmed only
+   * once the ISR has them (acks=all, Kafka's offsets.commit.required.acks); a single broker passes at once.
+   */
+  writer: PartitionWriter;
+  /** How long a write may wait for the ISR (offsets.commit.timeout.ms). */
+  writeTimeoutMs: number;
   /** After a partition's replay: the transactional offsets it holds whose marker has not come yet. */
   onPendingTxnOffsets?: (partition: number, pending: PendingTxnRecords) => void;
 }
@@ -108,11 +114,10 @@ export class OffsetsTopicLog implements GroupStateLog {
         try {
           const log = this.logFor(partition);
           if (!log) throw new Error(`no replica of ${OFFSETS_TOPIC}-${partition} on this broker`);
-          const writes = this.deps.writes;
-          if (writes) ReplicatedWrites.ok(writes.check(partition), `${OFFSETS_TOPIC}-${partition} write`);
+          const slot = this.begin(partition);
           const res = await log.append(batch);
           // The ISR wait does not hold up the next batch: the high watermark only moves forward.
-          if (writes?.replicated) void this.settleReplicated(writes, partition, res.lastOffset, q);
+          if (this.deps.writer.waitsForAcks(slot)) void this.settle(slot, res.lastOffset, q);
           else for (const a of q) a.resolve();
         } catch (err) {
           for (const a of q) a.reject(err);
@@ -123,9 +128,22 @@ export class OffsetsTopicLog implements GroupStateLog {
     }
   }
 
-  private async settleReplicated(writes: ReplicatedWrites, partition: number, lastOffset: number, q: PendingAppend[]): Promise<void> {
+  /** Before appending to `partition`: throws CoordinatorWriteError when this broker may not write it now. */
+  private begin(partition: number): WriteSlot {
+    const begun = this.deps.writer.begin(OFFSETS_TOPIC, partition, -1, this.deps.writeTimeoutMs);
+    if (!('slot' in begun)) throw new CoordinatorWriteError(begun.errorCode, `${OFFSETS_TOPIC}-${partition} write failed with error ${begun.errorCode}`);
+    return begun.slot;
+  }
+
+  /** After appending up to `lastOffset`: throws CoordinatorWriteError unless the ISR has it. */
+  private async acked(slot: WriteSlot, lastOffset: number): Promise<void> {
+    const code = await this.deps.writer.awaitAcks(slot, lastOffset);
+    if (code !== 0) throw new CoordinatorWriteError(code, `${OFFSETS_TOPIC}-${slot.partition} replication failed with error ${code}`);
+  }
+
+  private async settle(slot: WriteSlot, lastOffset: number, q: PendingAppend[]): Promise<void> {
     try {
-      ReplicatedWrites.ok(await writes.awaitIsr(partition, lastOffset), `${OFFSETS_TOPIC}-${partition} replication`);
+      await this.acked(slot, lastOffset);
       for (const a of q) a.resolve();
     } catch (err) {
       for (const a of q) a.reject(err);
@@ -146,8 +164,7 @@ export class OffsetsTopicLog implements GroupStateLog {
     const partition = offsetsPartitionFor(groupId, this.count);
     const log = this.logFor(partition);
     if (!log) throw new Error(`no replica of ${OFFSETS_TOPIC}-${partition} on this broker`);
-    const writes = this.deps.writes;
-    if (writes) ReplicatedWrites.ok(writes.check(partition), `${OFFSETS_TOPIC}-${partition} write`);
+    const slot = this.begin(partition);
     const table = await log.producerState.table();
     if ((table.get(producerId)?.epoch ?? -1) > producerEpoch) return false;
     const batch = buildRecordBatch({
@@ -160,7 +177,7 @@ export class OffsetsTopicLog implements GroupStateLog {
     // The open transaction holds the partition's LSO until its marker, as for any transactional batch.
     const entry = table.bumpEpoch(producerId, producerEpoch, now);
     if (entry.txnFirstOffset < 0) entry.txnFirstOffset = res.baseOffset;
-    if (writes?.replicated) ReplicatedWrites.ok(await writes.awaitIsr(partition, res.lastOffset), `${OFFSETS_TOPIC}-${partition} replication`);
+    await this.acked(slot, res.lastOffset);
     return true;
   }
 

@@ -6,6 +6,8 @@ import { decodeLegacyOffsetCommitKey } from '../../protocol/generated/coordinato
 import { decodeOffsetCommitKey as genDecodeOffsetCommitKey, encodeOffsetCommitKey as genEncodeOffsetCommitKey } from '../../protocol/generated/coordinator/OffsetCommitKey';
 import { decodeOffsetCommitValue as genDecodeOffsetCommitValue, encodeOffsetCommitValue as genEncodeOffsetCommitValue } from '../../protocol/generated/coordinator/OffsetCommitValue';
 
+export { OFFSETS_TOPIC } from '../internalTopics/names';
+
 /**
  * Record formats of the internal `__consumer_offsets` topic, Kafka's own
  * (codecs generated from its coordinator record specs into
@@ -14,7 +16,6 @@ import { decodeOffsetCommitValue as genDecodeOffsetCommitValue, encodeOffsetComm
  * Values: OffsetCommitValue v3 and GroupMetadataValue v3 are written; every
  * version the specs define is read so logs stay loadable.
  */
-export const OFFSETS_TOPIC = '__consumer_offsets';
 
 export interface OffsetCommitKey {
   kind: 'offset';

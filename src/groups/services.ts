@@ -8,8 +8,7 @@ import { OFFSETS_TOPIC } from './offsetsTopicRecords';
 import { DEFAULT_GROUP_CONFIG, groupConfigFromProperties } from './config';
 import { GroupCoordinator } from './coordinator';
 import { OffsetsTopicLog } from './offsetsTopicLog';
-import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
-import { minInsyncFor } from '../replication/config';
+import { partitionWriter } from '../replication/partitionWriter';
 import { replacePendingOffsets } from '../txn/clusterOffsets';
 
 /**
@@ -29,12 +28,8 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     // Cluster mode: only this broker's replicas of __consumer_offsets have logs here.
     hosts: services.clustered ? (p) => hostsReplica(services.metadata, OFFSETS_TOPIC, p) : undefined,
     // Like Kafka's offsets.commit.required.acks=-1: the topic's min.insync.replicas, else the broker's.
-    writes: services.replication
-      ? new ReplicatedWrites(services, OFFSETS_TOPIC, {
-          timeoutMs: config.offsetsCommitTimeoutMs ?? DEFAULT_GROUP_CONFIG.offsetsCommitTimeoutMs,
-          minInsync: () => minInsyncFor(services.metadata.topic(OFFSETS_TOPIC)?.configs ?? {}, services.replication!.config.minInsyncReplicas),
-        })
-      : undefined,
+    writer: partitionWriter(services),
+    writeTimeoutMs: config.offsetsCommitTimeoutMs ?? DEFAULT_GROUP_CONFIG.offsetsCommitTimeoutMs,
     // Cluster mode: TxnOffsetCommit offsets replayed without their marker wait for it in the pending map.
     onPendingTxnOffsets: services.clustered
       ? (p, pending) => {
@@ -108,14 +103,14 @@ function followOffsetsLeadership(metadata: MetadataService, log: OffsetsTopicLog
  */
 export function groupCoordinator(ctx: RequestContext, groupId?: string): GroupCoordinator | null {
   const g = ctx.broker.groups;
-  if (!(g instanceof GroupCoordinator && g.isLoaded)) return null;
+  if (!g?.isLoaded) return null;
   return groupId === undefined || g.ownsGroup(groupId) ? g : null;
 }
 
 /** Why groupCoordinator(ctx, groupId) gave null: not running here, or another broker coordinates the group. */
 export function groupCoordinatorError(ctx: RequestContext, groupId: string): number {
   const g = ctx.broker.groups;
-  if (!(g instanceof GroupCoordinator && g.isLoaded)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (!g?.isLoaded) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   return g.ownsGroup(groupId) ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR;
 }
 

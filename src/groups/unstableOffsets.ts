@@ -1,6 +1,5 @@
 import type { BrokerServices } from '../handlers/types';
 import { forEachPendingOffset } from '../txn/clusterOffsets';
-import type { TxnServices } from '../txn/services';
 
 /** Key of a partition in the set below. */
 export function partitionKey(topic: string, partition: number): string {
@@ -18,7 +17,7 @@ export function partitionKey(topic: string, partition: number): string {
  */
 export function unstablePartitions(services: BrokerServices, groupId: string): Set<string> {
   const out = new Set<string>();
-  const txn = services.txn as TxnServices | undefined;
+  const txn = services.txn;
   if (txn) {
     for (const meta of txn.coordinator.all()) {
       for (const o of meta.staged) if (o.groupId === groupId) out.add(partitionKey(o.topic, o.partition));

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
-import { writeErrorCode } from '../internalTopics/replicatedWrites';
+import { writeErrorCode } from '../internalTopics/writeErrors';
 
 /**
  * Kafka's answer for a group coordinator write that failed (the KIP-848 group

@@ -6,9 +6,7 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { appendIdempotent, hasProducerId, transactionCheck } from '../txn/idempotentAppend';
-import { checkLeader } from '../replication/leadership';
-import { minInsyncFor } from '../replication/config';
+import { partitionWriter, type Acks } from '../replication/partitionWriter';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -38,47 +36,26 @@ function prepareRecords(ctx: RequestContext, records: Buffer, limit: number): { 
   return { records: buf };
 }
 
-async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: number, timeoutMs: number): Promise<PartitionResponse> {
+async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: Acks, timeoutMs: number): Promise<PartitionResponse> {
   if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
-  // only the leader appends; without replication that is always this broker, at epoch 0
-  const leader = checkLeader(ctx.broker, topic.name, p.index);
-  if (leader.errorCode !== 0) return failed(p.index, leader.errorCode);
-  const replica = leader.replica;
-  const minInsync = replica ? minInsyncFor(topic.configs, ctx.broker.replication!.config.minInsyncReplicas) : 1;
-  if (replica && acks === -1 && replica.state.isr.length < minInsync) {
-    return failed(p.index, ErrorCode.NOT_ENOUGH_REPLICAS, `${replica.state.isr.length} in-sync replica(s), min.insync.replicas is ${minInsync}`);
-  }
+  // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
+  const writer = partitionWriter(ctx.broker);
+  const begun = writer.begin(topic.name, p.index, acks, timeoutMs, topic.configs);
+  if (!('slot' in begun)) return failed(p.index, begun.errorCode, begun.message);
   const found = await partitionLog(ctx.broker, topic, p.index);
   if (!found.log) return failed(p.index, found.errorCode);
   // The log's effective config already merges broker defaults with topic overrides.
   const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes);
   if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   try {
-    let res;
-    if (hasProducerId(prepared.records)) {
-      const out = await appendIdempotent(found.log, prepared.records, { now: ctx.now, leaderEpoch: leader.leaderEpoch }, transactionCheck(ctx, transactionalId, topic.name, p.index));
-      if (out.kind === 'rejected') return failed(p.index, out.errorCode, out.message);
-      // a retried batch gets the answer its first copy got; Kafka does not report the duplicate as an error
-      if (out.kind === 'duplicate') {
-        const code = replica && acks === -1 ? await replica.waitForReplication(out.baseOffset, minInsync, timeoutMs) : 0;
-        if (code !== 0) return failed(p.index, code);
-        return { ...failed(p.index, ErrorCode.NONE), baseOffset: BigInt(out.baseOffset), logStartOffset: BigInt(found.log.logStartOffset) };
-      }
-      res = out.result;
-    } else {
-      res = await found.log.append(prepared.records, { now: ctx.now, leaderEpoch: leader.leaderEpoch });
-    }
-    if (replica && acks === -1) {
-      // acks=all: answered once the ISR has it (the high watermark passed it), or with why not
-      const code = await replica.waitForReplication(res.lastOffset, minInsync, timeoutMs);
-      if (code !== 0) return failed(p.index, code);
-    }
+    const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
+    if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
     return {
       index: p.index,
       errorCode: 0,
-      baseOffset: BigInt(res.baseOffset),
-      logAppendTimeMs: BigInt(res.logAppendTime),
-      logStartOffset: BigInt(res.logStartOffset),
+      baseOffset: BigInt(out.baseOffset),
+      logAppendTimeMs: BigInt(out.logAppendTime),
+      logStartOffset: BigInt(out.logStartOffset),
       recordErrors: [],
       errorMessage: null,
     };
@@ -88,10 +65,17 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   }
 }
 
+/** The check of transactional batches against the coordinator; undefined when transactions are not running. */
+function transactionCheck(ctx: RequestContext, transactionalId: string | null, topic: string, partition: number): ((producerId: bigint, epoch: number) => number) | undefined {
+  const txn = ctx.broker.txn;
+  if (!txn) return undefined;
+  return (producerId, epoch) => txn.coordinator.verifyTransactionalAppend(transactionalId, producerId, epoch, topic, partition);
+}
+
 export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = async (ctx, req) => {
   const quota = ctx.broker.quotas?.produce;
   const quotaTurn = quota?.active ? await takeProduceTurn(ctx, quota) : null;
-  const acks = req.acks;
+  const acks = req.acks as Acks;
   const validAcks = acks === 0 || acks === 1 || acks === -1;
   // Kafka refuses the whole request when the transactional id may not be written.
   const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);

@@ -2,7 +2,7 @@ import type { Reader } from '../../protocol/codec/reader';
 import type { Writer } from '../../protocol/codec/writer';
 import { ApiKey, apiDescriptor } from '../../protocol/generated/apis';
 import type { Handler } from './types';
-import { handleApiVersions } from './apiVersions';
+import { apiVersionsHandler } from './apiVersions';
 import { handleMetadata } from './metadata';
 import { handleProduce } from './produce';
 import { handleFetch } from './fetch';
@@ -84,7 +84,7 @@ type Entry = [key: ApiKey, handler: Handler<never, unknown>, minVersion: number,
  * what the matching decoder produced.
  */
 const ENTRIES: Entry[] = [
-  [ApiKey.ApiVersions, handleApiVersions, 0, 4],
+  [ApiKey.ApiVersions, apiVersionsHandler(() => supportedApis()), 0, 4],
   [ApiKey.Metadata, handleMetadata, 0, 13],
   [ApiKey.Produce, handleProduce, 0, 13],
   [ApiKey.Fetch, handleFetch, 0, 18],
@@ -168,7 +168,7 @@ function build(): Map<number, RegisteredApi> {
   return out;
 }
 
-/** Built on first use so handler modules may import this one (ApiVersions lists it). */
+/** Built on first use: the ApiVersions entry lists the very table it is part of. */
 export function lookupApi(key: number): RegisteredApi | undefined {
   table ??= build();
   return table.get(key);

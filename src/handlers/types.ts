@@ -1,29 +1,15 @@
-import type { BrokerConfig } from '../config/brokerConfig';
-import type { Logger } from '../log';
-import type { MetadataService } from '../metadata/types';
-import type { LogManager } from '../../storage';
+import type { BrokerCore } from '../brokerCore';
 import type { FetchState } from '../fetch/fetchState';
+import type { ConnectionInfo } from '../net/connection';
+import type { GroupCoordinator } from '../groups/coordinator';
+import type { TxnServices } from '../txn/txnServices';
+import type { ReplicaManager } from '../replication/replicaManager';
+import type { AclAuthorizer } from '../security/acl/authorizer';
+import type { QuotaServices } from '../security/quota/services';
+import type { ScramCredentialStore } from '../security/scram/store';
+import type { DynamicBrokerConfigs } from '../admin/dynamicBrokerConfigs';
 
-export interface ConnectionInfo {
-  id: number;
-  remoteAddress: string;
-  remotePort: number;
-  listenerName: string;
-  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL: how this connection's listener is secured. */
-  securityProtocol: SecurityProtocol;
-  /**
-   * Who is on the other end, in Kafka's `type:name` form (`User:alice`). Starts as
-   * `User:ANONYMOUS` and is replaced by TLS client authentication or SASL; handlers
-   * authorize against it, so it is read per request, never cached.
-   */
-  principal: string;
-  /** Set by quota throttling (KIP-219): the server reads nothing more from this connection until then (epoch ms). */
-  throttledUntilMs?: number;
-}
-
-export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
-
-export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
+export { ANONYMOUS_PRINCIPAL, type ConnectionInfo, type SecurityProtocol } from '../net/connection';
 
 export interface RequestContext {
   apiKey: number;
@@ -51,31 +37,25 @@ export interface BrokerObserver {
 /** Returns the response body (the generated `...ResponseInput` type) or null for "send nothing" (acks=0). */
 export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res | null> | Res | null;
 
-export interface BrokerServices {
-  config: BrokerConfig;
-  metadata: MetadataService;
-  /** Cluster mode: the metadata is shared with other brokers, which lead some partitions and coordinators. */
-  clustered?: boolean;
-  logs: LogManager;
-  logger: Logger;
+export interface BrokerServices extends BrokerCore {
   /** Consumer group coordinator (src/groups), filled in by its owner. */
-  groups?: unknown;
+  groups?: GroupCoordinator;
   /** Fetch sessions and long-poll waiters; created on first use when a test builds services by hand. */
   fetch?: FetchState;
   /** Producer ids and transactions (src/txn), filled in by its owner. */
-  txn?: unknown;
+  txn?: TxnServices;
   /** Set when metrics are enabled (src/metrics). */
   observer?: BrokerObserver;
   /** Partition roles, follower fetchers, ISR and acks=all (src/replication); absent in single-broker mode. */
-  replication?: import('../replication/replicaManager').ReplicaManager;
+  replication?: ReplicaManager;
   /** ACL authorizer (src/security/acl); absent when authorizer.class.name is unset, and then everything is allowed. */
-  authorizer?: import('../security/acl/authorizer').AclAuthorizer;
+  authorizer?: AclAuthorizer;
   /** Client quotas and connection limits (src/security/quota). */
-  quotas?: import('../security/quota/services').QuotaServices;
+  quotas?: QuotaServices;
   /** SCRAM credentials (src/security/scram), filled in at start. */
-  scram?: import('../security/scram/store').ScramCredentialStore;
+  scram?: ScramCredentialStore;
   /** Dynamic broker configs (AlterConfigs on BROKER resources), shared through etcd in cluster mode. */
-  dynamicConfigs?: import('../admin/dynamicBrokerConfigs').DynamicBrokerConfigs;
+  dynamicConfigs?: DynamicBrokerConfigs;
   /** Advertised host/port of this broker per listener name, filled in once every listener is bound. */
   listenerEndpoints?: Map<string, { host: string; port: number }>;
 }

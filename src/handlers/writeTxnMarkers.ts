@@ -4,7 +4,7 @@ import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/mess
 import { StorageError } from '../../storage/errors';
 import { partitionLog } from '../metadata/partitionLogs';
 import { afterMarker, markerReadyCode } from '../txn/clusterOffsets';
-import { awaitMarkerReplicated, writeTxnMarker } from '../txn/markers';
+import { appendMarker } from '../txn/markers';
 import type { Handler } from './types';
 import { authorizedCluster } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -34,10 +34,9 @@ export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMark
                 const ready = markerReadyCode(ctx.broker, t.name, p);
                 if (ready !== ErrorCode.NONE) return { partitionIndex: p, errorCode: ready };
                 try {
-                  const offset = await writeTxnMarker(found.log, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
                   // acks=all, as Kafka appends markers: the coordinator retries until the ISR has it
-                  const replicated = await awaitMarkerReplicated(ctx.broker, t.name, p, offset);
-                  if (replicated !== ErrorCode.NONE) return { partitionIndex: p, errorCode: replicated };
+                  const written = await appendMarker(ctx.broker, found.log, t.name, p, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, ctx.now);
+                  if (written !== ErrorCode.NONE) return { partitionIndex: p, errorCode: written };
                   await afterMarker(ctx.broker, t.name, p, m.producerId, m.transactionResult);
                   return { partitionIndex: p, errorCode: ErrorCode.NONE };
                 } catch (err) {

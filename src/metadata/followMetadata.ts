@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import { writeFileAtomic } from './atomicFile';
-import type { BrokerServices } from '../handlers/types';
+import type { BrokerCore } from '../brokerCore';
 import type { MetadataEvent, MetadataService, TopicInfo } from './types';
 
 /** Whether this broker keeps a replica of the partition (always, in single-broker mode). */
@@ -11,7 +11,7 @@ export function hostsReplica(metadata: MetadataService, topic: string, partition
   return !s || s.replicas.includes(metadata.self().nodeId);
 }
 
-async function createHosted(services: BrokerServices, topic: TopicInfo, from: number, to: number): Promise<void> {
+async function createHosted(services: BrokerCore, topic: TopicInfo, from: number, to: number): Promise<void> {
   const { logs, logger, metadata } = services;
   const cfg = logConfigFromTopicConfigs(topic.configs);
   const created = [];
@@ -30,7 +30,7 @@ async function createHosted(services: BrokerServices, topic: TopicInfo, from: nu
  * promise is awaited by the change, so a created topic has its partition
  * directories (and a deleted one has none) when the client hears back.
  */
-export function followMetadata(services: BrokerServices): () => void {
+export function followMetadata(services: BrokerCore): () => void {
   const { logs, logger, metadata } = services;
   return metadata.onChange(async (e: MetadataEvent) => {
     switch (e.type) {
@@ -91,7 +91,7 @@ async function claimDataDir(dataDir: string, clusterId: string): Promise<void> {
  * same name must not inherit their data), and partitions assigned here
  * meanwhile get their logs.
  */
-export async function reconcileLogsAtStart(services: BrokerServices): Promise<void> {
+export async function reconcileLogsAtStart(services: BrokerCore): Promise<void> {
   const { logs, logger, metadata } = services;
   await claimDataDir(services.config.dataDir, metadata.clusterId);
   const stale = new Set<string>();

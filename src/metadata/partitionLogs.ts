@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
-import type { BrokerServices } from '../handlers/types';
+import type { BrokerCore } from '../brokerCore';
 import { hostsReplica } from './followMetadata';
 import { topicNameProblem } from './topicName';
 import { MetadataError, type TopicInfo } from './types';
@@ -14,7 +14,7 @@ export type PartitionLookup = { log: PartitionLog; topic: TopicInfo; errorCode: 
  * a topic created by any path (Metadata, Produce, CreateTopics) gets its files
  * on first use, with its topic configs applied.
  */
-export async function partitionLog(services: BrokerServices, topic: TopicInfo, partition: number): Promise<PartitionLookup> {
+export async function partitionLog(services: BrokerCore, topic: TopicInfo, partition: number): Promise<PartitionLookup> {
   if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
     return { log: null, topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   }
@@ -33,7 +33,7 @@ export async function partitionLog(services: BrokerServices, topic: TopicInfo, p
 
 /** A topic for a produce or metadata request, auto-created when the broker and the request allow it. */
 export async function resolveTopic(
-  services: BrokerServices,
+  services: BrokerCore,
   name: string,
   allowAutoCreate: boolean,
 ): Promise<{ topic: TopicInfo; errorCode: 0 } | { topic: null; errorCode: number }> {

@@ -1,4 +1,4 @@
-import { GroupCoordinator } from '../groups/coordinator';
+import type { GroupCoordinator } from '../groups/coordinator';
 import type { BrokerServices } from '../handlers/types';
 
 export interface PartitionLagRow {
@@ -21,7 +21,7 @@ export interface GroupLagRow {
 /** The coordinator when this broker runs one; metrics and console work (without lag) when it does not. */
 export function coordinatorOf(services: BrokerServices): GroupCoordinator | null {
   const g = services.groups;
-  return g instanceof GroupCoordinator && g.isLoaded ? g : null;
+  return g?.isLoaded ? g : null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
-import type { BrokerServices } from '../handlers/types';
+import type { LeaderView } from './replicatedBroker';
 import type { PartitionReplica } from './partitionReplica';
 
 const NO_EPOCH = -1;
@@ -16,7 +16,7 @@ export type LeaderCheck =
  * as Kafka does: older is FENCED_LEADER_EPOCH, newer is UNKNOWN_LEADER_EPOCH
  * (this broker has not heard of that election yet).
  */
-export function checkLeader(services: BrokerServices, topic: string, partition: number, currentLeaderEpoch = NO_EPOCH, opts: { replicaFetch?: boolean } = {}): LeaderCheck {
+export function checkLeader(services: LeaderView, topic: string, partition: number, currentLeaderEpoch = NO_EPOCH, opts: { replicaFetch?: boolean } = {}): LeaderCheck {
   const replication = services.replication;
   if (!replication) {
     if (currentLeaderEpoch > 0) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, leaderEpoch: 0, replica: null };
@@ -37,18 +37,4 @@ export function checkLeader(services: BrokerServices, topic: string, partition: 
   // a fenced leader (lost metadata session) serves only its followers
   if (replica.fenced && !opts.replicaFetch) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: state.leaderEpoch, replica: null };
   return { errorCode: 0, leaderEpoch: state.leaderEpoch, replica };
-}
-
-/**
- * For the broker's own writes that must survive a failover once acknowledged
- * (offset commits, transaction state, as Kafka writes them with acks=all):
- * resolves with 0 once `lastOffset` is below the high watermark, or with the
- * error code (NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
- * NOT_ENOUGH_REPLICAS_AFTER_APPEND). Without replication it resolves 0 at once.
- */
-export function awaitReplicated(services: BrokerServices, topic: string, partition: number, lastOffset: number, timeoutMs: number, minInsync = 1): Promise<number> {
-  if (!services.replication) return Promise.resolve(0);
-  const replica = services.replication.replica(topic, partition);
-  if (!replica || replica.role !== 'leader' || replica.fenced) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-  return replica.waitForReplication(lastOffset, minInsync, timeoutMs);
 }

@@ -1,5 +1,5 @@
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
-import type { BrokerServices } from '../handlers/types';
+import type { BrokerCore } from '../brokerCore';
 import type { MetadataEvent, PartitionState } from '../metadata/types';
 import { MetadataError, NO_LEADER } from '../metadata/types';
 import { ErrorCode } from '../../protocol/errors';
@@ -38,7 +38,7 @@ export class ReplicaManager {
   isrExpands = 0;
 
   constructor(
-    private readonly services: BrokerServices,
+    private readonly services: BrokerCore,
     readonly config: ReplicationConfig,
   ) {}
 

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { Reader } from '../../protocol/codec/reader';
 import { ApiKey } from '../../protocol/generated/apis';
-import { ANONYMOUS_PRINCIPAL, type BrokerServices, type ConnectionInfo, type RequestContext } from '../handlers/types';
+import type { BrokerServices, RequestContext } from '../handlers/types';
+import { ANONYMOUS_PRINCIPAL, type ConnectionInfo } from '../net/connection';
 import { lookupApi, supportedApis, type RegisteredApi } from '../handlers/registry';
 import type { Logger } from '../log';
 import { encodeApiVersionsFallback } from './apiVersionsFallback';

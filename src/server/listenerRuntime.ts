@@ -1,4 +1,4 @@
-import type { SecurityProtocol } from '../handlers/types';
+import type { SecurityProtocol } from '../net/connection';
 import type { ListenerSaslSettings } from '../security/sasl/listenerSasl';
 
 /** What a connection needs to know about the listener that accepted it. */

@@ -1,5 +1,6 @@
 import type { BrokerConfig } from '../config/brokerConfig';
-import type { BrokerServices, SecurityProtocol } from '../handlers/types';
+import type { BrokerServices } from '../handlers/types';
+import type { SecurityProtocol } from '../net/connection';
 import { interBrokerListenerName } from '../security/interBroker/settings';
 import { listenerSaslSettings } from '../security/sasl/listenerSasl';
 import { listenerTlsSettings } from '../security/tls/listenerTls';

@@ -6,7 +6,7 @@ import type { SaslAuthenticateResponseInput } from '../../protocol/generated/mes
 import type { SaslHandshakeRequest } from '../../protocol/generated/messages/SaslHandshakeRequest';
 import type { SaslHandshakeResponseInput } from '../../protocol/generated/messages/SaslHandshakeResponse';
 import { lookupApi, type RegisteredApi } from '../handlers/registry';
-import type { ConnectionInfo } from '../handlers/types';
+import type { ConnectionInfo } from '../net/connection';
 import { createSaslServer, type ListenerSaslSettings } from '../security/sasl/listenerSasl';
 import type { SaslServer, SaslStep } from '../security/sasl/mechanism';
 import type { ScramCredentialStore } from '../security/scram/store';

@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { BrokerServices } from '../handlers/types';
-import { ANONYMOUS_PRINCIPAL } from '../handlers/types';
+import { ANONYMOUS_PRINCIPAL } from '../net/connection';
 import type { ListenerTlsSettings } from '../security/tls/listenerTls';
 import { tlsPrincipal } from '../security/tls/principal';
 import { Connection, type ConnectionLimits, type ConnectionState } from './connection';

@@ -3,6 +3,7 @@ import { partitionLog } from '../metadata/partitionLogs';
 import { ShareCoordinator } from './coordinator';
 import { ShareSessions } from './sessions';
 import { ShareStateLog } from './stateLog';
+import { partitionWriter } from '../replication/partitionWriter';
 
 export interface ShareServices {
   coordinator: ShareCoordinator;
@@ -31,7 +32,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
     return { stop() {} };
   }
   const coordinator = new ShareCoordinator({
-    log: new ShareStateLog({ metadata, logs: services.logs }),
+    log: new ShareStateLog({ metadata, logs: services.logs, writer: partitionWriter(services), writeTimeoutMs: Number(services.config.raw['request.timeout.ms'] ?? 30_000) }),
     topics: { byName: (n) => metadata.topic(n), byId: (id) => metadata.topicById(id) },
     partitionLog: async (topicName, partition) => {
       const topic = metadata.topic(topicName);

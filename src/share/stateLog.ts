@@ -1,7 +1,8 @@
 import { buildRecordBatch } from '../../protocol/records';
 import type { LogManager, PartitionLog } from '../../storage';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
-import type { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+import { CoordinatorWriteError } from '../internalTopics/writeErrors';
+import type { PartitionWriter } from '../replication/partitionWriter';
 import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
 import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
 
@@ -11,8 +12,10 @@ export interface ShareStateLogDeps {
     ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo>;
   };
   logs: LogManager;
-  /** Cluster mode: refused off the leader, confirmed once the ISR has the write (acks=all). */
-  writes?: ReplicatedWrites;
+  /** The broker's write path (acks=all): refused off the leader, confirmed once the ISR has the write; a single broker passes at once. */
+  writer: PartitionWriter;
+  /** How long a write may wait for the ISR (request.timeout.ms). */
+  writeTimeoutMs: number;
 }
 
 interface Pending extends AppendGuards {
@@ -84,16 +87,10 @@ export class ShareStateLog {
         if (q.length === 0) continue;
         try {
           const log = await this.open();
-          const writes = this.deps.writes;
-          if (writes) {
-            const code = writes.check(PARTITION);
-            if (code !== 0) throw new Error(`${SHARE_STATE_TOPIC} write refused with error ${code}`);
-          }
-          const res = await log.append(buildRecordBatch({ records: q.flatMap((p) => p.records.map(encodeShareRecord)) }));
-          if (writes?.replicated) {
-            const code = await writes.awaitIsr(PARTITION, res.lastOffset);
-            if (code !== 0) throw new Error(`${SHARE_STATE_TOPIC} replication failed with error ${code}`);
-          }
+          const out = await this.deps.writer.write(SHARE_STATE_TOPIC, PARTITION, this.deps.writeTimeoutMs, () =>
+            log.append(buildRecordBatch({ records: q.flatMap((p) => p.records.map(encodeShareRecord)) })),
+          );
+          if (out.errorCode !== 0) throw new CoordinatorWriteError(out.errorCode, `${SHARE_STATE_TOPIC} write failed with error ${out.errorCode}`);
           for (const p of q) p.resolve();
         } catch (err) {
           for (const p of q) p.failed?.();

@@ -1,13 +1,13 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { WriteTxnMarkersResponse } from '../../protocol/generated/messages/WriteTxnMarkersResponse';
-import type { BrokerServices } from '../handlers/types';
+import type { TxnBroker } from './txnBroker';
 import { partitionLog } from '../metadata/partitionLogs';
 import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import { BrokerClient } from '../replication/brokerClient';
 import { interBrokerAddress } from '../security/interBroker/address';
 import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { afterMarker, markerReadyCode } from './clusterOffsets';
-import { awaitMarkerReplicated, writeTxnMarker } from './markers';
+import { appendMarker } from './markers';
 
 const WRITE_TXN_MARKERS = 27;
 
@@ -20,7 +20,7 @@ const WRITE_TXN_MARKERS = 27;
 export class MarkerWriter {
   private readonly clients = new Map<number, Promise<BrokerClient>>();
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: TxnBroker) {}
 
   async write(info: TopicInfo, partition: number, producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, now: number): Promise<void> {
     const { metadata } = this.services;
@@ -30,9 +30,8 @@ export class MarkerWriter {
       if (!found.log) throw new Error(`partition ${info.name}-${partition} unavailable (error ${found.errorCode})`);
       const ready = markerReadyCode(this.services, info.name, partition);
       if (ready !== ErrorCode.NONE) throw new Error(`partition ${info.name}-${partition} not ready for markers (error ${ready})`);
-      const offset = await writeTxnMarker(found.log, producerId, epoch, commit, coordinatorEpoch, now);
-      const replicated = await awaitMarkerReplicated(this.services, info.name, partition, offset);
-      if (replicated !== ErrorCode.NONE) throw new Error(`marker for ${info.name}-${partition} not replicated (error ${replicated})`);
+      const written = await appendMarker(this.services, found.log, info.name, partition, producerId, epoch, commit, coordinatorEpoch, now);
+      if (written !== ErrorCode.NONE) throw new Error(`marker for ${info.name}-${partition} not written (error ${written})`);
       await afterMarker(this.services, info.name, partition, producerId, commit);
       return;
     }

@@ -1,7 +1,6 @@
 import { ErrorCode } from '../../protocol/errors';
-import type { GroupCoordinator } from '../groups/coordinator';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
-import type { BrokerServices } from '../handlers/types';
+import type { TxnBroker } from './txnBroker';
 import type { StagedOffset } from './txnLogRecords';
 import { decodeOffsetCommitValue, decodeOffsetsTopicKey } from '../groups/offsetsTopicRecords';
 import type { PendingTxnRecords } from '../groups/replayOffsetsLog';
@@ -19,15 +18,15 @@ import type { PendingTxnRecords } from '../groups/replayOffsetsLog';
  * (replacePendingOffsets), and a marker found in the log at replay applies
  * them there.
  */
-const pendingByBroker = new WeakMap<BrokerServices, Map<bigint, StagedOffset[]>>();
+const pendingByBroker = new WeakMap<TxnBroker, Map<bigint, StagedOffset[]>>();
 
-function pendingOf(services: BrokerServices): Map<bigint, StagedOffset[]> {
+function pendingOf(services: TxnBroker): Map<bigint, StagedOffset[]> {
   let m = pendingByBroker.get(services);
   if (!m) pendingByBroker.set(services, (m = new Map()));
   return m;
 }
 
-export function stagePendingOffsets(services: BrokerServices, producerId: bigint, offsets: readonly StagedOffset[]): void {
+export function stagePendingOffsets(services: TxnBroker, producerId: bigint, offsets: readonly StagedOffset[]): void {
   const pending = pendingOf(services);
   const keyOf = (o: StagedOffset) => `${o.groupId}\0${o.topic}\0${o.partition}`;
   const merged = new Map((pending.get(producerId) ?? []).map((o) => [keyOf(o), o]));
@@ -36,7 +35,7 @@ export function stagePendingOffsets(services: BrokerServices, producerId: bigint
 }
 
 /** Every offset a producer staged here whose transaction has no marker yet (OffsetFetch require_stable). */
-export function forEachPendingOffset(services: BrokerServices, fn: (o: StagedOffset) => void): void {
+export function forEachPendingOffset(services: TxnBroker, fn: (o: StagedOffset) => void): void {
   for (const staged of pendingByBroker.get(services)?.values() ?? []) for (const o of staged) fn(o);
 }
 
@@ -44,7 +43,7 @@ export function forEachPendingOffset(services: BrokerServices, fn: (o: StagedOff
  * After a replay of `__consumer_offsets`-`partition`: its transactional offsets
  * still waiting for a marker replace what was known of that partition.
  */
-export function replacePendingOffsets(services: BrokerServices, partition: number, records: PendingTxnRecords): void {
+export function replacePendingOffsets(services: TxnBroker, partition: number, records: PendingTxnRecords): void {
   const pending = pendingOf(services);
   const count = services.metadata.topic(OFFSETS_TOPIC)?.partitions ?? 0;
   for (const [producerId, staged] of [...pending]) {
@@ -65,7 +64,7 @@ export function replacePendingOffsets(services: BrokerServices, partition: numbe
 }
 
 /** The `__consumer_offsets` partition holding `groupId`, for AddOffsetsToTxn. */
-export function offsetsPartitionOf(services: BrokerServices, groupId: string): { topic: string; partition: number } | null {
+export function offsetsPartitionOf(services: TxnBroker, groupId: string): { topic: string; partition: number } | null {
   const topic = services.metadata.topic(OFFSETS_TOPIC);
   return topic ? { topic: OFFSETS_TOPIC, partition: offsetsPartitionFor(groupId, topic.partitions) } : null;
 }
@@ -76,14 +75,14 @@ export function offsetsPartitionOf(services: BrokerServices, groupId: string): {
  * during that replay would miss the pending offsets the replay is collecting.
  * NONE, or COORDINATOR_LOAD_IN_PROGRESS (the transaction coordinator retries).
  */
-export function markerReadyCode(services: BrokerServices, topic: string, partition: number): number {
+export function markerReadyCode(services: TxnBroker, topic: string, partition: number): number {
   if (!services.clustered || topic !== OFFSETS_TOPIC) return ErrorCode.NONE;
-  const groups = services.groups as GroupCoordinator | undefined;
+  const groups = services.groups;
   return groups?.servesPartition(partition) ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
 }
 
 /** Called after a marker was appended here as the partition's leader. */
-export async function afterMarker(services: BrokerServices, topic: string, partition: number, producerId: bigint, commit: boolean): Promise<void> {
+export async function afterMarker(services: TxnBroker, topic: string, partition: number, producerId: bigint, commit: boolean): Promise<void> {
   if (!services.clustered || topic !== OFFSETS_TOPIC) return;
   const pending = pendingOf(services);
   const staged = pending.get(producerId);
@@ -94,7 +93,7 @@ export async function afterMarker(services: BrokerServices, topic: string, parti
   if (rest.length > 0) pending.set(producerId, rest);
   else pending.delete(producerId);
   if (here.length === 0) return;
-  const groups = services.groups as GroupCoordinator | undefined;
+  const groups = services.groups;
   if (!groups) throw new Error('group coordinator not running');
   const byGroup = new Map<string, StagedOffset[]>();
   for (const o of here) {

@@ -1,14 +1,13 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { InitProducerIdRequest } from '../../protocol/generated/messages/InitProducerIdRequest';
 import type { InitProducerIdResponseInput } from '../../protocol/generated/messages/InitProducerIdResponse';
-import type { GroupCoordinator } from '../groups/coordinator';
-import type { BrokerServices } from '../handlers/types';
+import type { TxnBroker } from './txnBroker';
 import type { Logger } from '../log';
 import { MarkerWriter } from './clusterMarkers';
 import type { ProducerIdAllocator } from './producerIdAllocator';
 import { TxnStatus, type StagedOffset } from './txnLogRecords';
 import { TxnStateLog } from './txnStateLog';
-import { CoordinatorWriteError, writeErrorCode } from '../internalTopics/replicatedWrites';
+import { CoordinatorWriteError, writeErrorCode } from '../internalTopics/writeErrors';
 import { WriteFailures } from '../internalTopics/writeFailures';
 import { IllegalTxnTransition, TxnStateMachine, decodeTxnStateRecord, encodeTxnStateRecord, txnExpiry, txnTransition, type TxnChange, type TxnMeta, type TxnStateRecord } from './txnStateMachine';
 
@@ -83,7 +82,7 @@ export class TransactionCoordinator {
   private loads = 0;
 
   constructor(
-    private readonly services: BrokerServices,
+    private readonly services: TxnBroker,
     private readonly producerIds: ProducerIdAllocator,
   ) {
     this.log = new TxnStateLog(services);
@@ -431,7 +430,7 @@ export class TransactionCoordinator {
       }
       await Promise.all(writes);
       if (commit && meta.staged.length > 0) await this.commitStaged(meta);
-      else for (const o of meta.staged) (this.services.groups as GroupCoordinator | undefined)?.forgetStagedOffsets(o.groupId, meta.producerId, [o]);
+      else for (const o of meta.staged) this.services.groups?.forgetStagedOffsets(o.groupId, meta.producerId, [o]);
       if (meta.staged.length > 0) await this.write([{ type: 'staged-offsets', transactionalId: id, offsets: null }]);
       await this.write([txnTransition(id, meta, { status: commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort, partitions: new Map() }, now)]);
       return ErrorCode.NONE;
@@ -444,7 +443,7 @@ export class TransactionCoordinator {
   }
 
   private async commitStaged(meta: TxnMeta): Promise<void> {
-    const groups = this.services.groups as GroupCoordinator | undefined;
+    const groups = this.services.groups;
     if (!groups) throw new Error('group coordinator not running');
     const byGroup = new Map<string, StagedOffset[]>();
     for (const o of meta.staged) {

@@ -1,8 +1,6 @@
 import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import type { AppendOptions, AppendResult, PartitionLog } from '../../storage';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
-import type { RequestContext } from '../handlers/types';
-import type { TxnServices } from './services';
 
 export type IdempotentAppendResult =
   | { kind: 'appended'; result: AppendResult }
@@ -73,11 +71,4 @@ export async function appendIdempotent(
     if (opensTxn) entry.txnFirstOffset = -1;
     throw err;
   }
-}
-
-/** The produce handler's check of transactional batches against the coordinator; undefined when transactions are not running. */
-export function transactionCheck(ctx: RequestContext, transactionalId: string | null, topic: string, partition: number): ((producerId: bigint, epoch: number) => number) | undefined {
-  const txn = ctx.broker.txn as TxnServices | undefined;
-  if (!txn) return undefined;
-  return (producerId, epoch) => txn.coordinator.verifyTransactionalAppend(transactionalId, producerId, epoch, topic, partition);
 }

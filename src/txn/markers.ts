@@ -1,9 +1,8 @@
 import { buildControlBatch } from '../../protocol/records/control';
 import type { PartitionLog } from '../../storage';
 import { applyMarker } from '../../storage/producerState';
-import type { BrokerServices } from '../handlers/types';
-import { minInsyncFor } from '../replication/config';
-import { awaitReplicated } from '../replication/leadership';
+import type { TxnBroker } from './txnBroker';
+import { partitionWriter } from '../replication/partitionWriter';
 
 /** Kafka's request.timeout.ms default: how long a marker may wait for the partition's ISR. */
 const MARKER_REPLICATION_TIMEOUT_MS = 30_000;
@@ -24,13 +23,15 @@ export async function writeTxnMarker(log: PartitionLog, producerId: bigint, epoc
 /**
  * Kafka appends markers with acks=all: a marker counts (and the coordinator may
  * complete the transaction) only once the partition's ISR has it, or a leader
- * failover could drop it and leave the transaction open there for good.
- * Resolves 0 or the error code; at once without replication.
+ * failover could drop it and leave the transaction open there for good. So it
+ * goes through the broker's write path: refused off the leader or below
+ * min.insync.replicas, answered once replicated. Resolves 0 or the error code.
  */
-export function awaitMarkerReplicated(services: BrokerServices, topic: string, partition: number, markerOffset: number): Promise<number> {
-  const replication = services.replication;
-  if (!replication) return Promise.resolve(0);
-  const minInsync = minInsyncFor(services.metadata.topic(topic)?.configs ?? {}, replication.config.minInsyncReplicas);
-  const timeoutMs = Number(services.config.raw['request.timeout.ms'] ?? MARKER_REPLICATION_TIMEOUT_MS);
-  return awaitReplicated(services, topic, partition, markerOffset, timeoutMs, minInsync);
+export async function appendMarker(broker: TxnBroker, log: PartitionLog, topic: string, partition: number, producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, now: number): Promise<number> {
+  const timeoutMs = Number(broker.config.raw['request.timeout.ms'] ?? MARKER_REPLICATION_TIMEOUT_MS);
+  const out = await partitionWriter(broker).write(topic, partition, timeoutMs, async () => {
+    const offset = await writeTxnMarker(log, producerId, epoch, commit, coordinatorEpoch, now);
+    return { baseOffset: offset, lastOffset: offset, logAppendTime: -1, logStartOffset: log.logStartOffset };
+  });
+  return out.errorCode;
 }

@@ -1,20 +1,14 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
 import { PRODUCER_EXPIRATION_MS } from '../../storage/producerStateManager';
 import { ProducerIdAllocator } from './producerIdAllocator';
+import type { TxnServices } from './txnServices';
 import { TXN_ID_EXPIRATION_CHECK_MS, TXN_ID_EXPIRATION_MS, TransactionCoordinator } from './coordinator';
 import { TXN_STATE_TOPIC } from './txnStateLog';
 
 /** Kafka's producer.id.expiration.check.interval.ms default: 10 minutes. */
 const PRODUCER_EXPIRATION_CHECK_MS = 10 * 60 * 1000;
 
-/** What the producer-facing APIs share; lives in BrokerServices.txn. */
-export interface TxnServices {
-  producerIds: ProducerIdAllocator;
-  /** Transaction coordinator (transactional ids). */
-  coordinator: TransactionCoordinator;
-  /** Writes producer-state snapshots; call after the server stopped and before the logs close. */
-  stop(): Promise<void>;
-}
+export type { TxnServices } from './txnServices';
 
 export async function startTxnServices(services: BrokerServices): Promise<TxnServices> {
   services.logs.setProducerExpirationMs(Number(services.config.raw['producer.id.expiration.ms'] ?? PRODUCER_EXPIRATION_MS));
@@ -65,7 +59,7 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
 /** The broker's TxnServices, started on first use when services were built by hand (tests). */
 export function txnServices(ctx: RequestContext): Promise<TxnServices> {
   const b = ctx.broker as BrokerServices & { txnStarting?: Promise<TxnServices> };
-  if (b.txn) return Promise.resolve(b.txn as TxnServices);
+  if (b.txn) return Promise.resolve(b.txn);
   b.txnStarting ??= startTxnServices(b);
   return b.txnStarting;
 }

@@ -1,26 +1,38 @@
 import { buildRecordBatch } from '../../protocol/records';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import type { PartitionLog } from '../../storage';
-import type { BrokerServices } from '../handlers/types';
+import type { BrokerCore } from '../brokerCore';
 import type { CreateTopicOptions } from '../metadata/types';
-import { ReplicatedWrites } from '../internalTopics/replicatedWrites';
+import { TXN_STATE_TOPIC } from '../internalTopics/names';
+import { CoordinatorWriteError } from '../internalTopics/writeErrors';
+import { clusterConfig } from '../metadata/etcd/clusterConfig';
+import { partitionWriter, type PartitionWriter } from '../replication/partitionWriter';
+import type { ReplicatedBroker } from '../replication/replicatedBroker';
 
 /** Kafka's transaction.state.log.min.isr default. */
 const DEFAULT_MIN_ISR = 2;
 /** Kafka's request.timeout.ms default: how long a transaction state write waits for the ISR. */
 const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
-export const TXN_STATE_TOPIC = '__transaction_state';
+export { TXN_STATE_TOPIC } from '../internalTopics/names';
 
 /**
  * How `__transaction_state` is created (by its first write or by FindCoordinator): one compacted partition with
- * transaction.state.log.replication.factor replicas when set (at most the live brokers; else the metadata's
- * internal default).
+ * transaction.state.log.replication.factor replicas (else offsets.topic.replication.factor, Brook's internal-topic
+ * default), at most the live brokers; and, as Kafka creates it, the topic config
+ * min.insync.replicas=transaction.state.log.min.isr, bounded by the replicas the topic gets so a cluster with
+ * fewer live brokers than asked can still write it.
  */
-export function txnStateTopicOptions(services: Pick<BrokerServices, 'config' | 'clustered' | 'metadata'>): CreateTopicOptions & { partitions: number; internal: true; configs: Record<string, string> } {
-  const rf = Number(services.config.raw['transaction.state.log.replication.factor']);
-  const replicationFactor = services.clustered && Number.isInteger(rf) && rf >= 1 ? Math.max(1, Math.min(rf, services.metadata.brokers().length)) : undefined;
-  return { partitions: 1, internal: true, replicationFactor, configs: { 'cleanup.policy': 'compact' } };
+export function txnStateTopicOptions(services: Pick<BrokerCore, 'config' | 'clustered' | 'metadata'>): CreateTopicOptions & { partitions: number; internal: true; configs: Record<string, string> } {
+  const configs: Record<string, string> = { 'cleanup.policy': 'compact' };
+  if (!services.clustered) return { partitions: 1, internal: true, replicationFactor: undefined, configs };
+  const raw = services.config.raw;
+  const rf = Number(raw['transaction.state.log.replication.factor']);
+  const asked = Number.isInteger(rf) && rf >= 1 ? rf : clusterConfig(services.config).internalReplicationFactor;
+  const replicationFactor = Math.max(1, Math.min(asked, services.metadata.brokers().length));
+  const minIsr = Number(raw['transaction.state.log.min.isr'] ?? DEFAULT_MIN_ISR);
+  configs['min.insync.replicas'] = String(Math.min(Number.isInteger(minIsr) && minIsr > 0 ? minIsr : DEFAULT_MIN_ISR, replicationFactor));
+  return { partitions: 1, internal: true, replicationFactor, configs };
 }
 
 export interface TxnLogRecord {
@@ -36,20 +48,12 @@ export interface TxnLogRecord {
 export class TxnStateLog {
   private log: PartitionLog | null = null;
   private opening: Promise<PartitionLog> | null = null;
-  private readonly writes: ReplicatedWrites;
+  private readonly writer: PartitionWriter;
+  private readonly timeoutMs: number;
 
-  constructor(private readonly services: BrokerServices) {
-    const raw = services.config.raw;
-    const minIsr = Number(raw['transaction.state.log.min.isr'] ?? DEFAULT_MIN_ISR);
-    // Kafka's topic config min.insync.replicas=transaction.state.log.min.isr, bounded by the replicas the topic got
-    // (internal topics get fewer than asked when fewer brokers are live).
-    this.writes = new ReplicatedWrites(services, TXN_STATE_TOPIC, {
-      timeoutMs: Number(raw['request.timeout.ms'] ?? DEFAULT_WRITE_TIMEOUT_MS),
-      minInsync: (replicas) => {
-        const own = Number(services.metadata.topic(TXN_STATE_TOPIC)?.configs['min.insync.replicas']);
-        return Number.isInteger(own) && own > 0 ? own : Math.min(Number.isInteger(minIsr) && minIsr > 0 ? minIsr : DEFAULT_MIN_ISR, replicas);
-      },
-    });
+  constructor(private readonly services: ReplicatedBroker) {
+    this.writer = partitionWriter(services);
+    this.timeoutMs = Number(services.config.raw['request.timeout.ms'] ?? DEFAULT_WRITE_TIMEOUT_MS);
   }
 
   private ensureOpen(): Promise<PartitionLog> {
@@ -75,10 +79,9 @@ export class TxnStateLog {
 
   async append(records: readonly TxnLogRecord[]): Promise<void> {
     const log = await this.ensureOpen();
-    ReplicatedWrites.ok(this.writes.check(0), `${TXN_STATE_TOPIC} write`);
-    const res = await log.append(buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) }));
     // acks=all: not durable (nor answered, nor acted on) until the ISR has it
-    if (this.writes.replicated) ReplicatedWrites.ok(await this.writes.awaitIsr(0, res.lastOffset), `${TXN_STATE_TOPIC} replication`);
+    const out = await this.writer.write(TXN_STATE_TOPIC, 0, this.timeoutMs, () => log.append(buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) })));
+    if (out.errorCode !== 0) throw new CoordinatorWriteError(out.errorCode, `${TXN_STATE_TOPIC} write failed with error ${out.errorCode}`);
   }
 
   /** Every record so far in log order; nothing when the topic was never created. */

@@ -8,7 +8,6 @@ import type { ListOffsetsResponse } from '../../protocol/generated/messages/List
 import { OFFSETS_TOPIC } from '../../src/groups/offsetsTopicRecords';
 import { TXN_STATE_TOPIC } from '../../src/txn/txnStateLog';
 import { TxnStatus } from '../../src/txn/txnLogRecords';
-import type { TxnServices } from '../../src/txn/services';
 import type { PartitionLog } from '../../storage';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
@@ -86,7 +85,7 @@ async function groupCluster(config: Record<string, string> = {}): Promise<{ c: M
   await c.settled();
   const follower = coordinator === 1 ? 2 : 1;
   expect(c.state(OFFSETS_TOPIC, 0).isr).to.have.members([1, 2]);
-  await c.waitFor('the coordinator serves the group', () => (c.broker(coordinator).services.groups as { ownsGroup(g: string): boolean }).ownsGroup(GROUP));
+  await c.waitFor('the coordinator serves the group', () => c.broker(coordinator).services.groups?.ownsGroup(GROUP) === true);
   await c.waitFor('the follower keeps a replica', () => c.broker(follower).services.logs.get(OFFSETS_TOPIC, 0) !== undefined);
   return { c, coordinator, follower };
 }
@@ -166,7 +165,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     expect(c.leaderOf(OFFSETS_TOPIC, 0)).to.equal(g.follower);
     expect(await coordinatorOf(c, g.follower, GROUP)).to.equal(g.follower);
     const port = c.broker(g.follower).port;
-    await c.waitFor('the new coordinator serves the group', () => (c!.broker(g.follower).services.groups as { ownsGroup(g: string): boolean }).ownsGroup(GROUP));
+    await c.waitFor('the new coordinator serves the group', () => c!.broker(g.follower).services.groups?.ownsGroup(GROUP) === true);
     expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 99 });
   });
 
@@ -176,7 +175,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     await c.createTopic('txd', 1, 2);
     const coordinator = await coordinatorOf(c, 1, 'tx-1', 1);
     await c.settled();
-    await c.waitFor('the coordinator is active', () => (c!.broker(coordinator).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
     const client = await RawClient.connect(c.broker(coordinator).port);
     const dataLeader = c.leaderOf('txd', 0);
     const data = await RawClient.connect(c.broker(dataLeader).port);
@@ -187,7 +186,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       const produced = await produceTxn(data, 'tx-1', 'txd', 0, idempotentBatch(init.producerId, init.producerEpoch, 0, ['a', 'b', 'c'], true));
       expect(produced.errorCode).to.equal(0);
       // The markers cannot be written by this coordinator: the transaction stays prepared.
-      const txn = c.broker(coordinator).services.txn as TxnServices;
+      const txn = c.broker(coordinator).services.txn!;
       const markers = (txn.coordinator as unknown as { markers: { write: (...a: unknown[]) => Promise<void> } }).markers;
       markers.write = async () => {
         throw new Error('marker held back by the test');
@@ -205,7 +204,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     await c.killBroker(coordinator);
     const other = c.leaderOf(TXN_STATE_TOPIC, 0);
     expect(other).to.be.oneOf([1, 2, 3].filter((b) => b !== coordinator));
-    const txn = c.broker(other).services.txn as TxnServices;
+    const txn = c.broker(other).services.txn!;
     await c.waitFor('the new coordinator completed the commit', () => txn.coordinator.get('tx-1')?.status === TxnStatus.CompleteCommit);
     const reader = await RawClient.connect(c.broker(c.leaderOf('txd', 0)).port);
     try {
@@ -221,7 +220,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     await c.createTopic('txm', 1, 2);
     const coordinator = await coordinatorOf(c, 1, 'tx-m', 1);
     await c.settled();
-    await c.waitFor('the coordinator is active', () => (c!.broker(coordinator).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
     const dataLeader = c.leaderOf('txm', 0);
     const dataFollower = dataLeader === 1 ? 2 : 1;
     const client = await RawClient.connect(c.broker(coordinator).port);
@@ -237,7 +236,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       let ended: number | null = null;
       void ending.then((code) => (ended = code));
       await c.waitFor('the follower holding the marker', () => hold!.held() > 0);
-      const coord = (c.broker(coordinator).services.txn as TxnServices).coordinator;
+      const coord = c.broker(coordinator).services.txn!.coordinator;
       const leaderLog = c.broker(dataLeader).services.logs.get('txm', 0)!;
       expect(leaderLog.logEndOffset).to.equal(3);
       expect(leaderLog.highWatermark).to.equal(2);
@@ -260,7 +259,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     await c.settled();
     const state = c.state(TXN_STATE_TOPIC, 0);
     expect(state.replicas).to.have.length(2);
-    await c.waitFor('the coordinator is active', () => (c!.broker(coordinator).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
     const client = await RawClient.connect(c.broker(coordinator).port);
     try {
       expect((await initProducerId(client, 'tx-2')).errorCode).to.equal(0);
@@ -268,15 +267,15 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       expect(c.state(TXN_STATE_TOPIC, 0).isr).to.deep.equal([coordinator]);
       const log = c.broker(coordinator).services.logs.get(TXN_STATE_TOPIC, 0)!;
       const end = log.logEndOffset;
-      const epochBefore = (c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.epoch;
-      const pid = (c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.producerId;
+      const epochBefore = c.broker(coordinator).services.txn!.coordinator.get('tx-2')!.epoch;
+      const pid = c.broker(coordinator).services.txn!.coordinator.get('tx-2')!.producerId;
       await c.createTopic('txd2', 1, 1);
       expect(await addPartitions(client, 'tx-2', pid, epochBefore, 'txd2', [0])).to.deep.equal([ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-      expect((c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')).to.deep.include({ status: TxnStatus.Empty, partitions: new Map() });
+      expect(c.broker(coordinator).services.txn!.coordinator.get('tx-2')).to.deep.include({ status: TxnStatus.Empty, partitions: new Map() });
       expect((await initProducerId(client, 'tx-2')).errorCode).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       // nothing written, nothing changed: the producer's epoch was not bumped
       expect(log.logEndOffset).to.equal(end);
-      expect((c.broker(coordinator).services.txn as TxnServices).coordinator.get('tx-2')!.epoch).to.equal(epochBefore);
+      expect(c.broker(coordinator).services.txn!.coordinator.get('tx-2')!.epoch).to.equal(epochBefore);
     } finally {
       client.close();
     }

@@ -4,7 +4,7 @@ import type { ConsumerHeartbeatParams, TopicCatalog } from '../../src/groups/con
 import { GroupCoordinator } from '../../src/groups/coordinator';
 import { ManualClock } from '../../src/groups/clock';
 import { MemoryGroupStateLog } from '../../src/groups/stateLog';
-import { CoordinatorWriteError } from '../../src/internalTopics/replicatedWrites';
+import { CoordinatorWriteError } from '../../src/internalTopics/writeErrors';
 import { joinParams, makeCoordinator } from '../groups/helpers';
 
 /** What the replicated write reports, as OffsetsTopicLog throws it in cluster mode. */

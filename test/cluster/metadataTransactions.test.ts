@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../protocol/errors';
 import { clusterCoordinator } from '../../src/metadata/coordinatorPlacement';
-import type { TxnServices } from '../../src/txn/services';
 import { TXN_STATE_TOPIC } from '../../src/txn/txnStateLog';
 import { startEtcd, type TestEtcd } from '../helpers/etcd';
 import { RawClient } from '../helpers/rawClient';
@@ -24,7 +23,7 @@ describe('the transaction coordinator in a cluster', function () {
     await etcd?.stop();
   });
 
-  const coordinators = () => [...cluster.brokers.entries()].filter(([, b]) => (b.services.txn as TxnServices).coordinator.isCoordinator).map(([id]) => id);
+  const coordinators = () => [...cluster.brokers.entries()].filter(([, b]) => b.services.txn!.coordinator.isCoordinator).map(([id]) => id);
 
   it('commits and aborts transactions over partitions led by every broker, with markers sent to each leader', async () => {
     const client = kafka(cluster.bootstrap);
@@ -98,7 +97,7 @@ describe('the transaction coordinator in a cluster', function () {
     }, 'a new coordinator');
     expect(next).to.not.equal(first);
     // The new coordinator knows the id: a new producer gets the same producer id at a higher epoch.
-    const loaded = (cluster.broker(next).services.txn as TxnServices).coordinator.get('moving-tx');
+    const loaded = cluster.broker(next).services.txn!.coordinator.get('moving-tx');
     expect(loaded, 'transaction state loaded').to.not.equal(undefined);
     const known = { producerId: loaded!.producerId, epoch: loaded!.epoch };
     const again = kafka(cluster.bootstrap).producer({ transactionalId: 'moving-tx', idempotent: true, maxInFlightRequests: 1 });
@@ -110,7 +109,7 @@ describe('the transaction coordinator in a cluster', function () {
     } finally {
       await again.disconnect();
     }
-    const after = (cluster.broker(next).services.txn as TxnServices).coordinator.get('moving-tx')!;
+    const after = cluster.broker(next).services.txn!.coordinator.get('moving-tx')!;
     expect(after.producerId).to.equal(known.producerId);
     expect(after.epoch).to.be.greaterThan(known.epoch);
   });

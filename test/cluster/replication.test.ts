@@ -9,7 +9,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { buildBatch } from '../storage/helpers';
-import { awaitReplicated } from '../../src/replication/leadership';
+import { partitionWriter } from '../../src/replication/partitionWriter';
 import { BrokerMetrics } from '../../src/metrics/brokerMetrics';
 
 async function produce(c: MemoryCluster, brokerId: number, topic: string, partition: number, values: string[], acks = -1, timeoutMs = 10_000): Promise<{ errorCode: number; baseOffset: number }> {
@@ -326,19 +326,27 @@ describe('cluster: replication on in-process brokers', function () {
     await c.waitFor('follower log start at 3', () => c.broker(follower).services.logs.get('dr', 0)!.logStartOffset === 3);
   });
 
-  it('awaitReplicated lets the broker\'s own writes (offset commits) wait for the ISR like acks=all', async () => {
+  it('the partition writer lets the broker\'s own writes (offset commits) wait for the ISR like acks=all, and refuses them off the leader', async () => {
     c = await MemoryCluster.start({ brokers: 2 });
     await c.createTopic('own', 1, 2);
     const s = c.state('own', 0);
     const follower = s.replicas.find((r) => r !== s.leader)!;
     const leader = c.broker(s.leader).services;
-    const res = await leader.logs.get('own', 0)!.append(buildBatch([{ value: 'commit' }]));
-    expect(await awaitReplicated(leader, 'own', 0, res.lastOffset, 5000)).to.equal(0);
+    const log = leader.logs.get('own', 0)!;
+    const first = await partitionWriter(leader).write('own', 0, 5000, () => log.append(buildBatch([{ value: 'commit' }])));
+    expect(first).to.deep.include({ errorCode: 0, baseOffset: 0 });
     expect(c.broker(follower).services.logs.get('own', 0)!.logEndOffset).to.equal(1);
-    expect(await awaitReplicated(c.broker(follower).services, 'own', 0, 0, 5000)).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    let appended = false;
+    const offLeader = await partitionWriter(c.broker(follower).services).write('own', 0, 5000, async () => {
+      appended = true;
+      return null;
+    });
+    expect(offLeader.errorCode).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(appended).to.equal(false);
     await c.replication(follower).stop();
-    const res2 = await leader.logs.get('own', 0)!.append(buildBatch([{ value: 'commit 2' }]));
-    expect(await awaitReplicated(leader, 'own', 0, res2.lastOffset, 200)).to.equal(ErrorCode.REQUEST_TIMED_OUT);
+    const second = await partitionWriter(leader).write('own', 0, 200, () => log.append(buildBatch([{ value: 'commit 2' }])));
+    expect(second.errorCode).to.equal(ErrorCode.REQUEST_TIMED_OUT);
+    expect(log.logEndOffset).to.equal(2);
   });
 
   it('a follower whose whole log is below the leader\'s log start starts over at the leader\'s log start', async () => {

@@ -5,10 +5,9 @@ import { buildControlBatch, buildRecordBatch, decodeRecordBatches } from '../../
 import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
-import { OFFSETS_TOPIC, encodeOffsetCommitKey, encodeOffsetCommitValue, decodeOffsetCommitValue } from '../../src/groups/offsetsTopicRecords';
+import { OFFSETS_TOPIC, offsetsPartitionFor, encodeOffsetCommitKey, encodeOffsetCommitValue, decodeOffsetCommitValue } from '../../src/groups/offsetsTopicRecords';
 import { replayOffsetsLog, type PendingTxnRecords } from '../../src/groups/replayOffsetsLog';
 import type { GroupLogRecord } from '../../src/groups/stateLog';
-import type { TxnServices } from '../../src/txn/services';
 import { LogManager } from '../../storage';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
@@ -53,7 +52,7 @@ async function fetchCommitted(port: number, group: string): Promise<{ errorCode:
 }
 
 const ownsGroup = (c: MemoryCluster, broker: number, group: string) =>
-  (c.broker(broker).services.groups as { ownsGroup(g: string): boolean } | undefined)?.ownsGroup(group) === true;
+  c.broker(broker).services.groups?.ownsGroup(group) === true;
 
 /**
  * Three brokers (so __transaction_state keeps its min ISR of 2 after one dies),
@@ -75,7 +74,7 @@ async function stagedTransaction(txnId: string): Promise<{ c: MemoryCluster; txn
     expect(groupBroker).to.be.greaterThan(0);
     await c.settled();
     await c.waitFor('the group coordinator serves the group', () => ownsGroup(c, groupBroker, group));
-    await c.waitFor('the transaction coordinator is active', () => (c.broker(txnBroker).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    await c.waitFor('the transaction coordinator is active', () => c.broker(txnBroker).services.txn?.coordinator.isCoordinator === true);
     expect(await commitPlain(c.broker(groupBroker).port, group, 5)).to.equal(ErrorCode.NONE);
 
     const txn = await RawClient.connect(c.broker(txnBroker).port);
@@ -106,8 +105,7 @@ async function stagedTransaction(txnId: string): Promise<{ c: MemoryCluster; txn
 }
 
 function partitionOfGroup(c: MemoryCluster, broker: number, group: string): number {
-  const coordinator = c.broker(broker).services.groups as unknown as { partitionOf: (g: string) => number };
-  return coordinator.partitionOf(group);
+  return offsetsPartitionFor(group, c.broker(broker).services.metadata.topic(OFFSETS_TOPIC)!.partitions);
 }
 
 /** Kills the group coordinator's broker; resolves with the broker that took the group over. */

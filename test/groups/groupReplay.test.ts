@@ -8,7 +8,7 @@ import { consumerGroupChanges } from '../../src/groups/consumerGroupChanges';
 import { GroupCoordinator } from '../../src/groups/coordinator';
 import { encodeConsumerGroupKey, encodeConsumerGroupValue } from '../../src/groups/offsetsTopicRecords';
 import { MemoryGroupStateLog } from '../../src/groups/stateLog';
-import { CoordinatorWriteError } from '../../src/internalTopics/replicatedWrites';
+import { CoordinatorWriteError } from '../../src/internalTopics/writeErrors';
 import { flush, joinParams } from './helpers';
 
 function catalog(topics: Record<string, number>): TopicCatalog {

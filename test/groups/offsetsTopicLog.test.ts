@@ -7,6 +7,7 @@ import { LogManager } from '../../storage';
 import { GroupCoordinator } from '../../src/groups/coordinator';
 import { OFFSETS_TOPIC } from '../../src/groups/offsetsTopicRecords';
 import { OffsetsTopicLog } from '../../src/groups/offsetsTopicLog';
+import { PartitionWriter } from '../../src/replication/partitionWriter';
 import type { CreateTopicOptions, TopicInfo } from '../../src/metadata/types';
 
 function fakeMetadata() {
@@ -14,6 +15,9 @@ function fakeMetadata() {
   return {
     created: [] as string[],
     topic: (name: string) => topics.get(name),
+    // single broker: no partition states, this broker leads everything
+    partitionState: () => undefined,
+    self: () => ({ nodeId: 0, host: '127.0.0.1', port: 0, rack: null }),
     async ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo> {
       let t = topics.get(name);
       if (!t) {
@@ -36,7 +40,7 @@ describe('__consumer_offsets on the storage engine', () => {
   async function open(metadata = fakeMetadata()) {
     const logs = new LogManager({ dataDir: dir });
     await logs.open();
-    const log = new OffsetsTopicLog({ metadata, logs, partitions: 4 });
+    const log = new OffsetsTopicLog({ metadata, logs, partitions: 4, writer: new PartitionWriter({ metadata }), writeTimeoutMs: 5000 });
     await log.open();
     const coord = new GroupCoordinator({ log });
     await coord.start();

@@ -66,7 +66,7 @@ describe('consumer groups with @platformatic/kafka', function () {
     await send('k848', ['first']);
     const a = await join('new-protocol', 'k848', { groupProtocol: 'consumer' });
     const b = await join('new-protocol', 'k848', { groupProtocol: 'consumer' });
-    const coord = () => broker.services.groups as import('../../src/groups/coordinator').GroupCoordinator;
+    const coord = () => broker.services.groups!;
     await waitFor('a stable 3/3 group', () => {
       const d = coord().describeConsumerGroup('new-protocol');
       return d.state === 'Stable' && d.members.length === 2 &&
@@ -91,7 +91,7 @@ describe('consumer groups with @platformatic/kafka', function () {
     await send('handover', ['first']);
     const a = await join('handover-group', 'handover', { groupProtocol: 'consumer' });
     const b = await join('handover-group', 'handover', { groupProtocol: 'consumer' });
-    const coord = () => broker.services.groups as import('../../src/groups/coordinator').GroupCoordinator;
+    const coord = () => broker.services.groups!;
     await waitFor('two members stable', () => {
       const d = coord().describeConsumerGroup('handover-group');
       return d.state === 'Stable' && d.members.length === 2 && d.members.every((m) => m.assignment.length > 0);
@@ -112,7 +112,7 @@ describe('consumer groups with @platformatic/kafka', function () {
     await send('restart', before);
     const a = await join('restart-group', 'restart', { groupProtocol: 'consumer' });
     await waitFor('first 30 read', () => before.every((v) => a.values.includes(v)));
-    const coord = () => broker.services.groups as import('../../src/groups/coordinator').GroupCoordinator;
+    const coord = () => broker.services.groups!;
     await waitFor('offsets committed', () => {
       const t = coord().fetchOffsets('restart-group', null).topics[0];
       return !!t && t.partitions.reduce((n, p) => n + p.offset, 0) === 30;
@@ -138,7 +138,7 @@ describe('consumer groups with @platformatic/kafka', function () {
     const a = await join('classic-group', 'classic-resume', { sessionTimeout: 6000, heartbeatInterval: 500 });
     await waitFor('first 30 read', () => first.every((v) => a.values.includes(v)));
     // autocommit every 100 ms: wait until the committed offsets cover everything read.
-    const coord = () => broker.services.groups as import('../../src/groups/coordinator').GroupCoordinator;
+    const coord = () => broker.services.groups!;
     await waitFor('offsets committed', () => {
       const t = coord().fetchOffsets('classic-group', null).topics[0];
       return !!t && t.partitions.reduce((n, p) => n + p.offset, 0) === 30;

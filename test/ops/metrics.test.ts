@@ -7,7 +7,7 @@ import { eventually, scrape } from './promText';
 import { ErrorCode } from '../../protocol/errors';
 import type { GroupCoordinator } from '../../src/groups/coordinator';
 import type { GroupStateLog } from '../../src/groups/stateLog';
-import { CoordinatorWriteError } from '../../src/internalTopics/replicatedWrites';
+import { CoordinatorWriteError } from '../../src/internalTopics/writeErrors';
 
 describe('metrics endpoint', function () {
   let broker: TestBroker;

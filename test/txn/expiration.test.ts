@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
-import type { TxnServices } from '../../src/txn/services';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
@@ -26,7 +25,7 @@ async function producersOf(c: RawClient, topic: string): Promise<bigint[]> {
 }
 
 function coordinatorOf(b: TestBroker) {
-  return (b.services.txn as TxnServices).coordinator;
+  return b.services.txn!.coordinator;
 }
 
 describe('transactional.id.expiration.ms and producer.id.expiration.ms', function () {

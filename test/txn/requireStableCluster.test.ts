@@ -4,7 +4,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
-import type { TxnServices } from '../../src/txn/services';
+import { OFFSETS_TOPIC, offsetsPartitionFor } from '../../src/groups/offsetsTopicRecords';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { addOffsets, endTxn, initProducerId, txnOffsetCommit } from './helpers/wire';
@@ -57,8 +57,8 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
       const groupBroker = await coordinatorOf(c, group, 0);
       await c.settled();
       const cluster = c;
-      await c.waitFor('the group coordinator serves the group', () => (cluster.broker(groupBroker).services.groups as { ownsGroup(g: string): boolean } | undefined)?.ownsGroup(group) === true);
-      await c.waitFor('the transaction coordinator is active', () => (cluster.broker(txnBroker).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+      await c.waitFor('the group coordinator serves the group', () => cluster.broker(groupBroker).services.groups?.ownsGroup(group) === true);
+      await c.waitFor('the transaction coordinator is active', () => cluster.broker(txnBroker).services.txn?.coordinator.isCoordinator === true);
       const txn = await RawClient.connect(c.broker(txnBroker).port);
       const grp = await RawClient.connect(c.broker(groupBroker).port);
       try {
@@ -101,9 +101,9 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
     expect(groupBroker).to.be.greaterThan(0);
     await c.settled();
     const cluster = c;
-    const owns = (b: number) => (cluster.broker(b).services.groups as { ownsGroup(g: string): boolean } | undefined)?.ownsGroup(group) === true;
+    const owns = (b: number) => cluster.broker(b).services.groups?.ownsGroup(group) === true;
     await c.waitFor('the group coordinator serves the group', () => owns(groupBroker));
-    await c.waitFor('the transaction coordinator is active', () => (cluster.broker(txnBroker).services.txn as TxnServices | undefined)?.coordinator.isCoordinator === true);
+    await c.waitFor('the transaction coordinator is active', () => cluster.broker(txnBroker).services.txn?.coordinator.isCoordinator === true);
     const txn = await RawClient.connect(c.broker(txnBroker).port);
     try {
       const grp = await RawClient.connect(c.broker(groupBroker).port);
@@ -115,7 +115,7 @@ describe('OffsetFetch require_stable (KIP-447), cluster mode', function () {
       } finally {
         grp.close();
       }
-      const partition = (c.broker(groupBroker).services.groups as unknown as { partitionOf(g: string): number }).partitionOf(group);
+      const partition = offsetsPartitionFor(group, c.broker(groupBroker).services.metadata.topic(OFFSETS_TOPIC)!.partitions);
       await c.killBroker(groupBroker);
       const next = c.leaderOf('__consumer_offsets', partition);
       expect(next).to.not.equal(groupBroker);

@@ -1,10 +1,21 @@
 import type { Logger } from '../../log';
 import { reconcilePartition, type ElectionPolicy } from '../controller/election';
-import type { MetadataEvent } from '../types';
+import type { Etcd3 } from 'etcd3';
+import type { BrokerIdentity, MetadataEvent, MetadataListener } from '../types';
 import type { ClusterConfig } from './clusterConfig';
-import type { EtcdMetadataService } from './etcdMetadataService';
-import { encodePartition } from './layout';
+import { encodePartition, type KeyLayout } from './layout';
+import type { MetadataCache } from './metadataCache';
 import { completeReassignment, reassigning } from '../controller/reassignment';
+
+/** What the controller uses of the etcd metadata service that runs it. */
+export interface ControllerHost {
+  self(): BrokerIdentity;
+  onChange(listener: MetadataListener): () => void;
+  liveBrokerIds(): Set<number>;
+  /** The lease id while registered, for keys that must vanish with this broker (the controller key). */
+  currentLeaseId(): Promise<string | null>;
+  readonly internals: { client: Etcd3; keys: KeyLayout; cache: MetadataCache; caughtUp: (revision: string) => Promise<void>; waitFor: (done: () => boolean) => Promise<void> };
+}
 
 /**
  * The cluster controller: at most one broker holds the `controller` key,
@@ -22,7 +33,7 @@ export class EtcdController {
   private readonly policy: ElectionPolicy;
 
   constructor(
-    private readonly svc: EtcdMetadataService,
+    private readonly svc: ControllerHost,
     cluster: ClusterConfig,
     private readonly logger: Logger,
   ) {

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { BrokerConfig } from '../../config/brokerConfig';
 import { listenerProp } from '../../config/listeners';
-import type { SecurityProtocol } from '../../handlers/types';
+import type { SecurityProtocol } from '../../net/connection';
 import { parseJaasConfig } from '../sasl/jaas';
 import { listenerSaslSettings } from '../sasl/listenerSasl';
 import { MECHANISM_PLAIN } from '../sasl/mechanism';

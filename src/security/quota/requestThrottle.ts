@@ -1,7 +1,8 @@
 import type { FetchRequest } from '../../../protocol/generated/messages/FetchRequest';
 import type { ProduceRequest } from '../../../protocol/generated/messages/ProduceRequest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConnectionInfo, RequestContext } from '../../handlers/types';
+import type { RequestContext } from '../../handlers/types';
+import type { ConnectionInfo } from '../../net/connection';
 import type { ByteRateQuota } from './byteRateQuota';
 import { FETCH_HONOURS_THROTTLE_FROM, PRODUCE_HONOURS_THROTTLE_FROM, throttleConnection } from './throttle';
 

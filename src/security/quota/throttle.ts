@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConnectionInfo } from '../../handlers/types';
+import type { ConnectionInfo } from '../../net/connection';
 
 /**
  * Throttles a client that went over its quota, KIP-219 style: the connection

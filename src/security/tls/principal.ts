@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { ANONYMOUS_PRINCIPAL } from '../../handlers/types';
+import { ANONYMOUS_PRINCIPAL } from '../../net/connection';
 
 /** One `ssl.principal.mapping.rules` entry: DEFAULT or `RULE:pattern/replacement/[LU]`. */
 export type PrincipalMappingRule = { kind: 'default' } | { kind: 'rule'; pattern: RegExp; replacement: string; toCase: 'lower' | 'upper' | null };

@@ -1,0 +1,11 @@
+/**
+ * The broker's own topics, written only by the broker (Produce refuses them)
+ * and replicated like any other. A leaf, so that metadata, security, metrics
+ * and the coordinators can name them without importing each other.
+ */
+
+/** Committed offsets and group state, one partition per group hash (Kafka's). */
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+/** Transaction coordinator state, one partition (Kafka's). */
+export const TXN_STATE_TOPIC = '__transaction_state';

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import { StorageError } from '../../storage/errors';
 import { errorRead, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
-import type { BrokerServices } from '../handlers/types';
+import type { ReplicatedBroker } from './replicatedBroker';
 import { checkLeader } from './leadership';
 
 /**
@@ -10,7 +10,7 @@ import { checkLeader } from './leadership';
  * end rather than the high watermark, with the high watermark for the follower
  * to adopt. Batches go out as the same Buffer slices the leader stored.
  */
-export async function readForFollower(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, replicaId: number, recordProgress: boolean): Promise<PartitionRead[]> {
+export async function readForFollower(services: ReplicatedBroker, targets: readonly FetchTarget[], maxBytes: number, replicaId: number, recordProgress: boolean): Promise<PartitionRead[]> {
   const replication = services.replication!;
   let remaining = maxBytes;
   let readAny = false;

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { registerCustom, type Sample } from '../metrics/customMetric';
-import type { BrokerServices } from '../handlers/types';
-import { minInsyncFor } from './config';
+import type { ReplicatedBroker } from './replicatedBroker';
+import { partitionWriter } from './partitionWriter';
 
 /**
  * Replication health for Prometheus, read at scrape time: partitions led here
@@ -9,7 +9,7 @@ import { minInsyncFor } from './config';
  * min.insync.replicas (acks=all refused), ISR size per led partition, produces
  * waiting for the ISR, and the ISR changes this broker made as leader.
  */
-export function registerReplicationMetrics(registry: Registry, services: () => BrokerServices | null): void {
+export function registerReplicationMetrics(registry: Registry, services: () => ReplicatedBroker | null): void {
   const led = () => {
     const s = services();
     const r = s?.replication;
@@ -27,8 +27,8 @@ export function registerReplicationMetrics(registry: Registry, services: () => B
   registerCustom(registry, 'brook_replication_under_min_isr_partitions', 'Partitions led here with fewer in-sync replicas than min.insync.replicas (acks=all refused)', 'gauge', () => {
     const s = services();
     if (!s?.replication) return [];
-    const dflt = s.replication.config.minInsyncReplicas;
-    const n = led().filter(({ p }) => p.state.isr.length < minInsyncFor(s.metadata.topic(p.state.topic)?.configs ?? {}, dflt)).length;
+    const writer = partitionWriter(s);
+    const n = led().filter(({ p }) => p.state.isr.length < writer.minInsync(p.state.topic)).length;
     return [{ labels: {}, value: n }];
   });
   registerCustom(registry, 'brook_replication_isr_size', 'In-sync replicas of a partition led here', 'gauge', () =>

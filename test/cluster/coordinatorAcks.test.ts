@@ -259,6 +259,8 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     await c.settled();
     const state = c.state(TXN_STATE_TOPIC, 0);
     expect(state.replicas).to.have.length(2);
+    // Kafka's rule for every topic: the topic's min.insync.replicas, which Kafka sets to transaction.state.log.min.isr
+    expect(c.broker(coordinator).services.metadata.topic(TXN_STATE_TOPIC)!.configs['min.insync.replicas']).to.equal('2');
     await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
     const client = await RawClient.connect(c.broker(coordinator).port);
     try {

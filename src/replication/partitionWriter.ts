@@ -28,7 +28,10 @@ export interface WriteSlot {
 
 export type SlotResult = { errorCode: 0; slot: WriteSlot } | { errorCode: number; message: string | null };
 
-/** A finished write: where it landed, or the Kafka error code it gets. */
+/**
+ * A finished write: where it landed (baseOffset -1 when the coordinator's append chose to write nothing;
+ * `duplicate` for an idempotent retry answered with its first copy's offset), or the Kafka error code it gets.
+ */
 export type WriteOutcome =
   | { errorCode: 0; baseOffset: number; logAppendTime: number; logStartOffset: number; duplicate: boolean }
   | { errorCode: number; message: string | null };
@@ -127,9 +130,10 @@ export class PartitionWriter {
    */
   async write(topic: string, partition: number, timeoutMs: number, append: (slot: WriteSlot) => Promise<AppendResult | null>): Promise<WriteOutcome> {
     const begun = this.begin(topic, partition, ACKS_ALL, timeoutMs);
-    if (begun.errorCode !== 0 || !('slot' in begun)) return { errorCode: begun.errorCode, message: 'message' in begun ? begun.message : null };
+    if (!('slot' in begun)) return { errorCode: begun.errorCode, message: begun.message };
     const res = await append(begun.slot);
-    if (!res) return { errorCode: 0, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, duplicate: true };
+    // nothing written, nothing to wait for
+    if (!res) return { errorCode: 0, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, duplicate: false };
     const code = await this.awaitAcks(begun.slot, res.lastOffset);
     if (code !== 0) return { errorCode: code, message: null };
     return { errorCode: 0, baseOffset: res.baseOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset, duplicate: false };

@@ -6,7 +6,7 @@ import { StorageError } from '../../storage/errors';
 import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { partitionWriter, type Acks } from '../replication/partitionWriter';
+import { isAcks, partitionWriter, type Acks } from '../replication/partitionWriter';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -75,8 +75,8 @@ function transactionCheck(ctx: RequestContext, transactionalId: string | null, t
 export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = async (ctx, req) => {
   const quota = ctx.broker.quotas?.produce;
   const quotaTurn = quota?.active ? await takeProduceTurn(ctx, quota) : null;
-  const acks = req.acks as Acks;
-  const validAcks = acks === 0 || acks === 1 || acks === -1;
+  const acks = req.acks;
+  const validAcks = isAcks(acks);
   // Kafka refuses the whole request when the transactional id may not be written.
   const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);
   const responses = await Promise.all(

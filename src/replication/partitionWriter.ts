@@ -10,6 +10,10 @@ import type { LeaderView } from './replicatedBroker';
 export type Acks = 0 | 1 | -1;
 export const ACKS_ALL = -1;
 
+export function isAcks(n: number): n is Acks {
+  return n === 0 || n === 1 || n === ACKS_ALL;
+}
+
 /**
  * A partition this broker may append to right now, found by `PartitionWriter.begin`:
  * it leads it at `leaderEpoch` and, for acks=all, its ISR meets min.insync.replicas.

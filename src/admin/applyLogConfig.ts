@@ -1,6 +1,6 @@
 import { mergeConfig, type LogConfig } from '../../storage/config';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
-import type { BrokerServices } from '../handlers/types';
+import type { BrokerCore } from '../brokerCore';
 import type { TopicInfo } from '../metadata/types';
 
 /**
@@ -8,13 +8,13 @@ import type { TopicInfo } from '../metadata/types';
  * the topic's overrides on top. Complete (not a patch) so that removing an
  * override brings the broker default back.
  */
-export function effectiveLogConfig(services: BrokerServices, topic: TopicInfo): LogConfig {
+export function effectiveLogConfig(services: BrokerCore, topic: TopicInfo): LogConfig {
   // the log manager's defaults: static properties with dynamic broker configs applied on top
   return mergeConfig(services.logs.defaultConfig, logConfigFromTopicConfigs(topic.configs));
 }
 
 /** Pushes the topic's configs to its open partition logs; logs opened later get them from partitionLog(). */
-export function applyTopicConfigsToLogs(services: BrokerServices, topic: TopicInfo): void {
+export function applyTopicConfigsToLogs(services: BrokerCore, topic: TopicInfo): void {
   const config = effectiveLogConfig(services, topic);
   for (let p = 0; p < topic.partitions; p++) services.logs.get(topic.name, p)?.updateConfig(config);
 }

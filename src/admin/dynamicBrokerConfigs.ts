@@ -1,6 +1,6 @@
 import { logDefaultsFromBrokerProps } from '../config/logConfigMapping';
 import type { BrokerConfigStore, StoredBrokerConfigs } from '../config/dynamic/store';
-import type { BrokerServices } from '../handlers/types';
+import type { ReplicatedBroker } from '../replication/replicatedBroker';
 import { effectiveLogConfig } from './applyLogConfig';
 import { ConfigSource, type ConfigSourceValue } from './configTypes';
 import { staticLayers, type BrokerLayers } from './topicConfigs';
@@ -86,7 +86,7 @@ function rate(props: Record<string, string>, name: string): number {
  * replication throttles and the min.insync.replicas default. Called at start
  * and on every change.
  */
-export function applyDynamicBrokerConfigs(services: BrokerServices, dynamic: DynamicBrokerConfigs): void {
+export function applyDynamicBrokerConfigs(services: ReplicatedBroker, dynamic: DynamicBrokerConfigs): void {
   const props = dynamic.effectiveProps();
   services.logs.setDefaults(logDefaultsFromBrokerProps(props));
   for (const { topic, log } of services.logs.partitions()) {
@@ -103,7 +103,7 @@ export function applyDynamicBrokerConfigs(services: BrokerServices, dynamic: Dyn
 }
 
 /** Applies now and on every change; returns the unsubscribe function. */
-export function followDynamicBrokerConfigs(services: BrokerServices, dynamic: DynamicBrokerConfigs): () => void {
+export function followDynamicBrokerConfigs(services: ReplicatedBroker, dynamic: DynamicBrokerConfigs): () => void {
   applyDynamicBrokerConfigs(services, dynamic);
   return dynamic.onChange(() => {
     try {
@@ -117,7 +117,7 @@ export function followDynamicBrokerConfigs(services: BrokerServices, dynamic: Dy
 }
 
 /** How this broker's properties are set, dynamic configs included when the broker has them. */
-export function brokerLayersOf(services: Pick<BrokerServices, 'config' | 'dynamicConfigs'>): BrokerLayers {
+export function brokerLayersOf(services: { config: ReplicatedBroker['config']; dynamicConfigs?: DynamicBrokerConfigs }): BrokerLayers {
   const dynamic = services.dynamicConfigs;
   return dynamic ? (name) => dynamic.layers(name) : staticLayers(services.config);
 }

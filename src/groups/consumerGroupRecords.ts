@@ -14,7 +14,12 @@ import { decodeConsumerGroupCurrentMemberAssignmentKey, encodeConsumerGroupCurre
 import { decodeConsumerGroupCurrentMemberAssignmentValue, encodeConsumerGroupCurrentMemberAssignmentValue } from '../../protocol/generated/coordinator/ConsumerGroupCurrentMemberAssignmentValue';
 import type { TopicAssignment } from './assignors';
 import type { GroupLogRecord } from './stateLog';
-import type { TopicIds } from './groupRecords';
+
+/** Topic ids and names both ways, for records that name topics by id (the KIP-848 ones). */
+export interface TopicIds {
+  idOf(topic: string): Buffer | undefined;
+  nameOf(id: Buffer): string | undefined;
+}
 
 /**
  * KIP-848 consumer group records of `__consumer_offsets`, in Kafka's own

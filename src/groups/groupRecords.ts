@@ -12,7 +12,7 @@ import {
   type GroupMetadataValue,
   type OffsetCommitValue,
 } from './offsetsTopicRecords';
-import { decodeConsumerGroupRecord, encodeConsumerGroupRecord, isConsumerGroupRecordKey, type ConsumerGroupRecord } from './consumerGroupRecords';
+import { decodeConsumerGroupRecord, encodeConsumerGroupRecord, isConsumerGroupRecordKey, type ConsumerGroupRecord, type TopicIds } from './consumerGroupRecords';
 import type { GroupLogRecord } from './stateLog';
 import type { ClassicGroup } from './classicGroup';
 
@@ -31,10 +31,7 @@ export function offsetRecord(group: string, topic: string, partition: number, va
   return { type: 'offset', group, topic, partition, value };
 }
 
-export interface TopicIds {
-  idOf(topic: string): Buffer | undefined;
-  nameOf(id: Buffer): string | undefined;
-}
+export type { TopicIds } from './consumerGroupRecords';
 
 export function encodeGroupRecord(r: GroupRecord, topics: TopicIds): GroupLogRecord {
   switch (r.type) {

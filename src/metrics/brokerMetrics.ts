@@ -58,8 +58,8 @@ export class BrokerMetrics {
       const add = (coordinator: string, failures: WriteFailures | undefined) => {
         if (failures) for (const [operation, value] of failures.entries()) out.push({ labels: { coordinator, operation }, value });
       };
-      add('group', (s?.groups as { writeFailures?: WriteFailures } | undefined)?.writeFailures);
-      add('transaction', (s?.txn as { coordinator?: { writeFailures?: WriteFailures } } | undefined)?.coordinator?.writeFailures);
+      add('group', s?.groups?.writeFailures);
+      add('transaction', s?.txn?.coordinator.writeFailures);
       return out;
     });
     registerQuotaMetrics(registry, () => this.services?.quotas);

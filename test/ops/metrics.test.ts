@@ -5,7 +5,6 @@ import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook } from './cliHarness';
 import { eventually, scrape } from './promText';
 import { ErrorCode } from '../../protocol/errors';
-import type { GroupCoordinator } from '../../src/groups/coordinator';
 import type { GroupStateLog } from '../../src/groups/stateLog';
 import { CoordinatorWriteError } from '../../src/internalTopics/writeErrors';
 
@@ -118,7 +117,7 @@ describe('metrics endpoint', function () {
   });
 
   it('counts failed coordinator writes per coordinator and operation', async () => {
-    const groups = broker.services.groups as GroupCoordinator;
+    const groups = broker.services.groups!;
     // Fault injection: the next append to __consumer_offsets fails as a lost leadership would.
     const log = (groups as unknown as { stateLog: GroupStateLog }).stateLog;
     const append = log.append.bind(log);

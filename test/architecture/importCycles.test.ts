@@ -21,7 +21,7 @@ interface CruiseResult {
  * The layering rule (protocol -> storage -> src, no import circles, type-only
  * imports counted) as dependency-cruiser checks it with .dependency-cruiser.cjs.
  */
-describe('architecture: no import circles among src/, storage/ and protocol/', function () {
+describe('architecture: protocol -> storage -> src one way, no import circles', function () {
   this.timeout(180_000);
 
   it('dependency-cruiser finds no cycle, type-only imports included', () => {
@@ -40,5 +40,7 @@ describe('architecture: no import circles among src/, storage/ and protocol/', f
       .filter((v) => v.rule.name === 'no-circular')
       .map((v) => [v.from, ...(v.cycle ?? []).map((c) => c.name)].join(' -> '));
     expect(cycles, `import circles:\n${cycles.join('\n')}`).to.deep.equal([]);
+    const upward = result.summary.violations.filter((v) => v.rule.name !== 'no-circular').map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
+    expect(upward, `imports against the layering:\n${upward.join('\n')}`).to.deep.equal([]);
   });
 });

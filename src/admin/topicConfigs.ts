@@ -47,37 +47,53 @@ export const staticLayers =
     broker.raw[name] !== undefined ? [{ name, value: broker.raw[name]!, source: ConfigSource.STATIC_BROKER_CONFIG }] : [];
 
 /** The broker-level value (dynamic or static property, or the broker default) a topic inherits when it has no override. */
-function inheritedValue(def: TopicConfigDef, layers: BrokerLayers): { value: string | null; source: ConfigSynonym['source'] } {
+function inheritedValue(def: TopicConfigDef, layers: BrokerLayers): string | null {
   for (const syn of def.synonyms) {
     const set = layers(syn.name)[0];
-    if (set?.value != null) return { value: scaled(syn, set.value), source: set.source };
+    if (set?.value != null) return scaled(syn, set.value);
   }
-  return { value: def.defaultValue, source: ConfigSource.DEFAULT_CONFIG };
+  return def.defaultValue;
 }
 
+/**
+ * Kafka's synonym list for a topic config (ConfigHelper.createTopicConfigEntry / configSynonyms): the topic
+ * override, then what sets the broker properties, grouped by source (dynamic per-broker, dynamic cluster-wide
+ * default, properties file, built-in default that is not null) and in precedence order within a group, with
+ * every entry before the first one named after the primary broker property (the first synonym) dropped. So a
+ * default retention.ms has none: log.retention.ms has no default, and log.retention.hours (set or not) comes
+ * before any log.retention.ms entry. A config without a broker property has only its override, if any.
+ */
 function synonymsOf(def: TopicConfigDef, topic: TopicInfo, layers: BrokerLayers): ConfigSynonym[] {
   const out: ConfigSynonym[] = [];
   const override = topic.configs[def.name];
   if (override !== undefined) out.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-  for (const syn of def.synonyms) out.push(...layers(syn.name));
-  const withDefault = [...def.synonyms].reverse().find((s) => s.defaultValue !== undefined);
-  if (withDefault) out.push({ name: withDefault.name, value: withDefault.defaultValue ?? null, source: ConfigSource.DEFAULT_CONFIG });
-  else if (def.synonyms.length === 0) out.push({ name: def.name, value: def.defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+  if (def.synonyms.length === 0) return out;
+  const fromBroker: ConfigSynonym[] = [];
+  for (const syn of def.synonyms) fromBroker.push(...layers(syn.name));
+  for (const syn of def.synonyms) {
+    if (syn.defaultValue !== undefined) fromBroker.push({ name: syn.name, value: syn.defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+  }
+  // Kafka's source ids rank them: dynamic broker 2, dynamic default 3, static 4, default 5 (a stable sort).
+  fromBroker.sort((a, b) => a.source - b.source);
+  const primary = def.synonyms[0].name;
+  const first = fromBroker.findIndex((s) => s.name === primary);
+  if (first >= 0) out.push(...fromBroker.slice(first));
   return out;
 }
 
 function describeOne(def: TopicConfigDef, topic: TopicInfo, layers: BrokerLayers): DescribedConfig {
   const override = topic.configs[def.name];
-  const { value, source } = override !== undefined ? { value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG } : inheritedValue(def, layers);
+  const synonyms = synonymsOf(def, topic, layers);
   return {
     name: def.name,
-    value,
+    value: override !== undefined ? override : inheritedValue(def, layers),
     readOnly: false,
-    source,
+    // As in Kafka, the source is that of the first synonym, DEFAULT_CONFIG when there is none.
+    source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
     isSensitive: false,
     type: def.type,
     documentation: def.doc,
-    synonyms: synonymsOf(def, topic, layers),
+    synonyms,
   };
 }
 

@@ -36,8 +36,9 @@ export interface PartitionRead {
   bytes: number;
   /** Follower fetches only: the leader's log end when read, so a parked replica fetch wakes on appends. */
   logEndOffset?: number;
-  /** read_committed only: where the read stopped and the aborted transactions it overlaps. */
+  /** The partition's last stable offset (reported under either isolation level); absent on errors. */
   lastStableOffset?: number;
+  /** read_committed only: the aborted transactions the read overlaps. */
   abortedTransactions?: AbortedTxn[];
 }
 
@@ -94,7 +95,8 @@ export async function readPartitions(services: BrokerServices, targets: readonly
     }
     const limit = Math.min(t.maxBytes, remaining);
     if (t.fetchOffset === log.highWatermark || (limit <= 0 && readAny)) {
-      out.push(errorRead(t, 0, log));
+      // Kafka reports the partition's LSO whatever the isolation level; lag tools compute from it.
+      out.push({ ...errorRead(t, 0, log), lastStableOffset: await lastStableOffsetOf(log) });
       continue;
     }
     try {
@@ -108,13 +110,19 @@ export async function readPartitions(services: BrokerServices, targets: readonly
       const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: log.highWatermark, minOneBatch: !readAny });
       remaining -= r.bytes;
       if (r.bytes > 0) readAny = true;
-      out.push({ target: t, errorCode: 0, log, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes });
+      const lastStableOffset = await lastStableOffsetOf(log, r.highWatermark);
+      out.push({ target: t, errorCode: 0, log, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes, lastStableOffset });
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       out.push(errorRead(t, err.code, log));
     }
   }
   return out;
+}
+
+/** First offset of the oldest open transaction, or the high watermark when none is open. */
+async function lastStableOffsetOf(log: PartitionLog, highWatermark = log.highWatermark): Promise<number> {
+  return (await producerStateOf(log)).lastStableOffset(highWatermark);
 }
 
 /** read_committed: data up to the last stable offset, with the aborted transactions the client must skip. */

@@ -35,7 +35,7 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
   let raw: RawClient;
 
   before(async () => {
-    broker = await startTestBroker({ config: { 'log.retention.hours': '48', 'log.segment.bytes': '5000000', 'ssl.keystore.password': 'hunter2' } });
+    broker = await startTestBroker({ config: { 'log.retention.hours': '48', 'log.roll.ms': '3600000', 'log.segment.bytes': '5000000', 'ssl.keystore.password': 'hunter2' } });
     admin = new Kafka({ brokers: [broker.bootstrap], clientId: 'configs-test', logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     raw = await RawClient.connect(broker.port);
@@ -55,13 +55,29 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       ['max.message.bytes', '2000', ConfigSource.DYNAMIC_TOPIC_CONFIG],
       ['message.max.bytes', '1048588', ConfigSource.DEFAULT_CONFIG],
     ]);
-    // log.retention.hours=48 on the broker is what the topic inherits, in ms.
+    const synonyms = (name: string) => entries.get(name)!.configSynonyms.map((s) => [s.configName, s.configValue, s.configSource]);
+    // log.retention.hours=48 on the broker is what the topic inherits, in ms. Kafka lists synonyms only from the
+    // first log.retention.ms entry on (ConfigHelper.configSynonyms), so log.retention.hours, set or default, is not
+    // one, and with no synonym the source is DEFAULT_CONFIG.
     const retention = entries.get('retention.ms')!;
-    expect(retention).to.include({ configValue: String(48 * 3600_000), configSource: ConfigSource.STATIC_BROKER_CONFIG });
-    expect(retention.configSynonyms.map((s) => [s.configName, s.configValue, s.configSource])).to.deep.equal([
-      ['log.retention.hours', '48', ConfigSource.STATIC_BROKER_CONFIG],
-      ['log.retention.hours', '168', ConfigSource.DEFAULT_CONFIG],
+    expect(retention).to.include({ configValue: String(48 * 3600_000), configSource: ConfigSource.DEFAULT_CONFIG });
+    expect(synonyms('retention.ms')).to.deep.equal([]);
+    // log.roll.ms set on the broker: it leads, then the broker default of log.roll.hours.
+    expect(entries.get('segment.ms')).to.include({ configValue: '3600000', configSource: ConfigSource.STATIC_BROKER_CONFIG });
+    expect(synonyms('segment.ms')).to.deep.equal([
+      ['log.roll.ms', '3600000', ConfigSource.STATIC_BROKER_CONFIG],
+      ['log.roll.hours', '168', ConfigSource.DEFAULT_CONFIG],
     ]);
+    // log.flush.interval.ms has no default: none; a single broker property with a default: that default.
+    expect(synonyms('flush.ms')).to.deep.equal([]);
+    expect(synonyms('segment.jitter.ms')).to.deep.equal([]);
+    expect(synonyms('cleanup.policy')).to.deep.equal([['log.cleanup.policy', 'delete', ConfigSource.DEFAULT_CONFIG]]);
+    expect(synonyms('segment.bytes')).to.deep.equal([
+      ['log.segment.bytes', '5000000', ConfigSource.STATIC_BROKER_CONFIG],
+      ['log.segment.bytes', '1073741824', ConfigSource.DEFAULT_CONFIG],
+    ]);
+    // A topic config without a broker property has no synonym unless the topic sets it.
+    expect(synonyms('leader.replication.throttled.replicas')).to.deep.equal([]);
     expect(entries.get('segment.bytes')).to.include({ configValue: '5000000', configSource: ConfigSource.STATIC_BROKER_CONFIG });
     expect(entries.get('cleanup.policy')).to.include({ configValue: 'delete', configSource: ConfigSource.DEFAULT_CONFIG });
     expect(entries.size).to.be.greaterThan(25);
@@ -93,7 +109,8 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
     const v0ByName = new Map(v0.results[0].configs.map((c) => [c.name, c]));
     expect(v0ByName.get('cleanup.policy')!.isDefault).to.equal(true);
     expect(v0ByName.get('max.message.bytes')!.isDefault).to.equal(false);
-    expect(v0ByName.get('retention.ms')!.isDefault).to.equal(false);
+    // Kafka's is_default is source == DEFAULT_CONFIG: true for retention.ms even under log.retention.hours (see above).
+    expect(v0ByName.get('retention.ms')!.isDefault).to.equal(true);
   });
 
   it('describes the broker (static ones read-only, secrets hidden), an empty logger list, and refuses unknown resources', async () => {

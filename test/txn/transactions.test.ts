@@ -61,6 +61,11 @@ describe('transactions (wire)', function () {
 
     const open = await fetchIsolated(c, 'tx', 1);
     expect(open).to.deep.include({ values: ['before'], lso: 1, hw: 4 });
+    // Kafka reports the partition's LSO under read_uncommitted too (lag tools compute from it), with all the data.
+    expect(await fetchIsolated(c, 'tx', 0)).to.deep.include({ values: ['before', 't1', 't2', 'after'], lso: 1, hw: 4 });
+    // ... also when the fetch starts at the high watermark and returns no data
+    const atEnd = await fetchRaw(c, fetchRequest([{ topic: 'tx', partition: 0, offset: 4 }], { isolationLevel: 0 }));
+    expect(Number(atEnd.responses[0].partitions[0].lastStableOffset)).to.equal(1);
     expect(await latest(c, 'tx', 1)).to.equal(1);
     expect(await latest(c, 'tx', 0)).to.equal(4);
     const described = await describeTxn(c, 'app-1');
@@ -70,6 +75,7 @@ describe('transactions (wire)', function () {
     const done = await fetchIsolated(c, 'tx', 1);
     // the client drops aborted data using the list; the broker returns the batches up to the LSO
     expect(done.lso).to.equal(5);
+    expect((await fetchIsolated(c, 'tx', 0)).lso, 'read_uncommitted LSO once nothing is open').to.equal(5);
     expect(done.aborted).to.deep.equal([{ producerId: pid, firstOffset: 1n }]);
     expect((await fetchIsolated(c, 'tx', 0)).values).to.deep.equal(['before', 't1', 't2', 'after', null]);
     expect((await describeTxn(c, 'app-1')).transactionState).to.equal('CompleteAbort');

@@ -3,6 +3,7 @@ import * as snappy from 'snappy';
 import * as lz4 from 'lz4-napi';
 import * as zstd from 'zstd-napi';
 import type { ClientDriver, Codec, CompatMessage, ConsumedMessage } from '../types';
+import { KAFKAJS_VERSION, kafkajsGroupConsume, kafkajsSecureRoundTrip, kafkajsTransaction } from './kafkajsScenarios';
 
 /**
  * kafkajs ships only gzip; users plug in the other codecs. These plug-ins play
@@ -49,9 +50,20 @@ export const kafkajsDriver: ClientDriver = {
   perMessageHeaders: true,
   setsTimestamps: true,
 
+  groupProtocols: ['classic'],
+  notApplicable: { 'group consumer': 'kafkajs 2.2 has no KIP-848 consumer (classic protocol only)' },
+
   async unavailableReason() {
     return null;
   },
+
+  async version() {
+    return KAFKAJS_VERSION;
+  },
+
+  groupConsume: (bootstrap, topic, group, _protocol, expected) => kafkajsGroupConsume(client(bootstrap), topic, group, expected),
+  transactionalProduce: (bootstrap, topic, id, committed, aborted) => kafkajsTransaction(client(bootstrap), topic, id, committed, aborted),
+  secureRoundTrip: kafkajsSecureRoundTrip,
 
   async createTopic(bootstrap, topic, partitions) {
     const admin = client(bootstrap).admin();

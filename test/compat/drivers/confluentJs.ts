@@ -390,12 +390,14 @@ export const confluentRdkafkaDriver: ClientDriver = {
   },
 
   async groupConsume(bootstrap, topic, group, protocol, expected) {
-    const conf: Record<string, unknown> = { 'bootstrap.servers': bootstrap, 'group.id': group, 'group.protocol': protocol };
+    // Offsets are stored as messages are consumed and committed by librdkafka when the consumer closes
+    // (enable.auto.commit). An explicit commitSync() here blocked the event loop for good: its completion
+    // is served on the JS thread in this binding.
+    const conf: Record<string, unknown> = { 'bootstrap.servers': bootstrap, 'group.id': group, 'group.protocol': protocol, 'enable.auto.commit': true };
     const c = await rdConsumer(conf);
     try {
       c.subscribe([topic]);
       const got = await rdDrain(c, expected);
-      if (got.length) c.commitSync(null as never); // the positions of everything consumed
       return got;
     } finally {
       await rdDisconnect(c);

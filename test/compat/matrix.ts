@@ -44,6 +44,11 @@ export class CompatMatrix {
     this.notes.set(client, why);
   }
 
+  /** A remark about a client that is no cell of its own (say, it carries no record headers at all). */
+  remark(client: string, topic: string, why: string): void {
+    this.note(client, topic, why);
+  }
+
   private note(client: string, scenario: string, why: string): void {
     let row = this.cellNotes.get(client);
     if (!row) this.cellNotes.set(client, (row = new Map()));

@@ -18,6 +18,7 @@ export async function startSecureEndpoint(): Promise<SecureBroker> {
     broker = await startTestBroker({
       config: {
         listeners: 'SASL_SSL://127.0.0.1:0',
+        'group.initial.rebalance.delay.ms': '0',
         'ssl.keystore.type': 'PEM',
         'ssl.key.location': certs.serverKey,
         'ssl.certificate.location': certs.serverCert,

@@ -25,6 +25,8 @@ function run(args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<s
       if (code === 0) resolve(out);
       else reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${err.slice(-1500)}`));
     });
+    // kcat -V and -Q do not read stdin and may exit before the write: that EPIPE is not a failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

@@ -122,7 +122,7 @@ export async function readPartitions(services: BrokerServices, targets: readonly
 
 /** First offset of the oldest open transaction, or the high watermark when none is open. */
 async function lastStableOffsetOf(log: PartitionLog, highWatermark = log.highWatermark): Promise<number> {
-  return (await producerStateOf(log)).lastStableOffset(highWatermark);
+  return (await log.producerState.table()).lastStableOffset(highWatermark);
 }
 
 /** read_committed: data up to the last stable offset, with the aborted transactions the client must skip. */

@@ -5,7 +5,6 @@
  * - Anyone may describe the cluster: cluster id, controller and the brokers reachable on the request's listener.
  * - Authorized operations are filled in only when asked for, and only for those with DESCRIBE on the cluster (0
  *   otherwise).
- * - Brook brokers are never fenced from this answer's point of view; there is no controller endpoint.
  *
  * Version notes:
  * - v0: brokers, controller, cluster id.

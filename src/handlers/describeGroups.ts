@@ -4,7 +4,7 @@
  * Behavior:
  * - Needs DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this
  *   broker cannot serve it.
- * - Classic groups with their members' metadata and assignments.
+ * - State, protocol and members with their metadata and assignments.
  *
  * Version notes:
  * - v0-2: the same; v1+ answers throttle_time_ms. v3+: authorized operations when asked for.

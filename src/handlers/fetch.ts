@@ -3,8 +3,8 @@
  *
  * Behavior:
  * - Long polls until min_bytes, an error, or max_wait_ms (capped by the broker) is reached, woken by appends.
- * - Partitions the client may not READ answer TOPIC_AUTHORIZATION_FAILED; followers (replica id >= 0) read up to the
- *   log end for replication.
+ * - Consumers need READ on each topic, followers (replica id >= 0) CLUSTER_ACTION; refused partitions answer
+ *   TOPIC_AUTHORIZATION_FAILED. Followers read up to the log end for replication.
  * - read_committed reads stop at the last stable offset and list aborted transactions.
  * - Fetch sessions (KIP-227): incremental fetches only send partitions with news; session errors answer at the top
  *   level.

@@ -10,10 +10,10 @@
  *
  * Version notes:
  * - v0: answers a list of old-style offsets (empty for none).
- * - v1+: one offset and its timestamp. v2: isolation_level. v4: current_leader_epoch in, leader_epoch out. v6+:
- *   flexible.
- * - v7: max timestamp (-3, KIP-734). v8: earliest local (-4). v9: latest tiered (-5). v11: earliest pending upload
- *   (-6).
+ * - v1+: one offset and its timestamp. v2: isolation_level, throttle_time_ms. v4: current_leader_epoch in,
+ *   leader_epoch out. v6+: flexible.
+ * - v7: max timestamp (-3, KIP-734). v8: earliest local (-4). v9: latest tiered (-5).
+ * - v10: timeout_ms (not used: nothing remote to wait for). v11: earliest pending upload (-6).
  */
 import { ErrorCode } from '../../protocol/errors';
 import type { ListOffsetsRequest, ListOffsetsPartition } from '../../protocol/generated/messages/ListOffsetsRequest';

@@ -11,12 +11,14 @@
  * - Partitions without a leader are still listed, with LEADER_NOT_AVAILABLE.
  *
  * Version notes:
- * - v0: an empty topic list means all topics (null does from v1). v1: controller_id, is_internal. v2: cluster_id.
+ * - v0: an empty topic list means all topics (null does from v1). v1: controller_id, is_internal, rack. v2:
+ *   cluster_id. v3: throttle_time_ms.
  * - v0-3: auto-creation follows the broker setting alone; v4+ the request's allow_auto_topic_creation flag.
  * - v5: offline_replicas. v7: leader_epoch. v9+: flexible.
  * - v8+: authorized operations when asked for (cluster ones v8-10 only, and only for those with DESCRIBE on the
  *   cluster).
- * - v10+: topic ids; a topic may be asked for by id alone (UNKNOWN_TOPIC_ID when not found).
+ * - v10+: topic ids; a topic may be asked for by id alone (UNKNOWN_TOPIC_ID when not found). v13: top-level
+ *   error_code (always 0 here).
  */
 import { ErrorCode } from '../../protocol/errors';
 import type { MetadataRequest } from '../../protocol/generated/messages/MetadataRequest';

@@ -13,7 +13,7 @@
  * - v2+: top-level error_code and null topics for all. v3+: throttle_time_ms. v5+: committed_leader_epoch. v6+:
  *   flexible.
  * - v7+: require_stable. v8+: several groups per request, each with its own error.
- * - v9: member id and epoch for KIP-848 consumer groups.
+ * - v9: member_id and member_epoch (KIP-848) are accepted but not checked.
  */
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest';

@@ -1,3 +1,17 @@
+/**
+ * AddOffsetsToTxn: v0-4
+ *
+ * Behavior:
+ * - An empty group id: INVALID_GROUP_ID. Needs WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+ *   and READ on the group (GROUP_AUTHORIZATION_FAILED).
+ * - Cluster mode: the group's __consumer_offsets partition joins the transaction, so its leader hears the outcome
+ *   (COORDINATOR_NOT_AVAILABLE when it cannot be found).
+ * - Fencing and state errors come from the transaction coordinator.
+ *
+ * Version notes:
+ * - v0-1: the same; a fenced producer gets INVALID_PRODUCER_EPOCH. v2+: PRODUCER_FENCED. v3+: flexible.
+ * - v4: as v3; Brook never answers TRANSACTION_ABORTABLE (KIP-890).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { AddOffsetsToTxnRequest } from '../../protocol/generated/messages/AddOffsetsToTxnRequest';
 import type { AddOffsetsToTxnResponseInput } from '../../protocol/generated/messages/AddOffsetsToTxnResponse';

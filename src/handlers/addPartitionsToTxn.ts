@@ -1,3 +1,19 @@
+/**
+ * AddPartitionsToTxn: v0-5
+ *
+ * Behavior:
+ * - Producers (v0-3) need WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and on each topic; a
+ *   refused topic fails its partitions with TOPIC_AUTHORIZATION_FAILED and the others with OPERATION_NOT_ATTEMPTED.
+ * - Brokers (v4+) need CLUSTER_ACTION (top-level CLUSTER_AUTHORIZATION_FAILED).
+ * - Fencing and state errors (INVALID_PRODUCER_ID_MAPPING, CONCURRENT_TRANSACTIONS, INVALID_TXN_STATE…) come from
+ *   the transaction coordinator.
+ *
+ * Version notes:
+ * - v0-1: the same; a fenced producer gets INVALID_PRODUCER_EPOCH. v2+: PRODUCER_FENCED. v3: flexible.
+ * - v4+ (KIP-890): the brokers' form, a batch of transactions each added to or, with verify_only, only checked;
+ *   top-level error_code.
+ * - v5: as v4; Brook never answers TRANSACTION_ABORTABLE.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { AddPartitionsToTxnRequest } from '../../protocol/generated/messages/AddPartitionsToTxnRequest';
 import type { AddPartitionsToTxnResponseInput } from '../../protocol/generated/messages/AddPartitionsToTxnResponse';
@@ -14,12 +30,6 @@ function toWire(results: Array<{ name: string; results: Array<{ partition: numbe
   return results.map((t) => ({ name: t.name, resultsByPartition: t.results.map((r) => ({ partitionIndex: r.partition, partitionErrorCode: r.errorCode })) }));
 }
 
-/**
- * v0-3: one transaction from its producer. v4+ (KIP-890): a batch of
- * transactions, each either added to (as v3) or, with verify_only, only
- * checked — the form a partition leader uses to ask the coordinator whether a
- * transactional produce belongs to an open transaction.
- */
 export const handleAddPartitionsToTxn: Handler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponseInput> = async (ctx, req) => {
   const { coordinator } = await txnServices(ctx);
   const fenced = ctx.apiVersion >= 2 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH;

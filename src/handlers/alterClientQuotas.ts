@@ -1,3 +1,15 @@
+/**
+ * AlterClientQuotas: v0-1
+ *
+ * Behavior:
+ * - Needs ALTER_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED on every entry); UNKNOWN_SERVER_ERROR when
+ *   quotas are not set up or cannot be stored.
+ * - Each entry is checked on its own: a bad entity, repeated key, unknown key or bad value is INVALID_REQUEST for
+ *   that entry only. validate_only checks without storing.
+ *
+ * Version notes:
+ * - v0: as above. v1: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { AlterClientQuotasRequest } from '../../protocol/generated/messages/AlterClientQuotasRequest';
 import type { AlterClientQuotasResponseInput } from '../../protocol/generated/messages/AlterClientQuotasResponse';

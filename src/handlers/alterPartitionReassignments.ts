@@ -1,3 +1,19 @@
+/**
+ * AlterPartitionReassignments: v0-1
+ *
+ * Behavior:
+ * - KIP-455 (kafka-reassign-partitions.sh --execute): target replicas per partition, or null to cancel. Needs ALTER
+ *   on the cluster (CLUSTER_AUTHORIZATION_FAILED).
+ * - Answered once each partition's record carries the reassignment; the controller completes it when the new
+ *   replicas are in sync (ListPartitionReassignments shows progress).
+ * - Unknown partitions: UNKNOWN_TOPIC_OR_PARTITION; bad targets: INVALID_REPLICA_ASSIGNMENT; cancelling none:
+ *   NO_REASSIGNMENT_IN_PROGRESS. A single broker only accepts itself as the target.
+ *
+ * Version notes:
+ * - v0: as above.
+ * - v1: allow_replication_factor_change (KIP-860), handed to the cluster backend, which then refuses a change of the
+ *   replica count.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { AlterPartitionReassignmentsRequest } from '../../protocol/generated/messages/AlterPartitionReassignmentsRequest';
 import type { AlterPartitionReassignmentsResponseInput } from '../../protocol/generated/messages/AlterPartitionReassignmentsResponse';
@@ -21,12 +37,6 @@ function singleBroker(metadata: MetadataService, r: ReassignmentRequest): Reassi
   return problem ? answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem) : answer(ErrorCode.NONE);
 }
 
-/**
- * AlterPartitionReassignments v0+ (kafka-reassign-partitions.sh --execute, KIP-455):
- * target replicas per partition, or null to cancel. Answered once each
- * partition's record carries the reassignment; the controller completes it
- * when the new replicas are in sync (ListPartitionReassignments shows progress).
- */
 export const handleAlterPartitionReassignments: Handler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponseInput> = async (ctx, req) => {
   const { metadata, logger } = ctx.broker;
   const wanted: ReassignmentRequest[] = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas })));

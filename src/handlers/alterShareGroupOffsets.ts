@@ -1,3 +1,16 @@
+/**
+ * AlterShareGroupOffsets: v0
+ *
+ * Behavior:
+ * - New start offsets for an empty share group; in-flight records of those partitions are forgotten.
+ * - Needs READ on the group (GROUP_AUTHORIZATION_FAILED); no per-topic check. COORDINATOR_NOT_AVAILABLE /
+ *   NOT_COORDINATOR when this broker cannot serve it.
+ * - Not a share group: GROUP_ID_NOT_FOUND; members present: NON_EMPTY_GROUP; unknown partition:
+ *   UNKNOWN_TOPIC_OR_PARTITION; negative offset: INVALID_REQUEST.
+ *
+ * Version notes:
+ * - v0: the only version (KIP-932).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { AlterShareGroupOffsetsRequest } from '../../protocol/generated/messages/AlterShareGroupOffsetsRequest';
 import type { AlterShareGroupOffsetsResponseInput, AlterShareGroupOffsetsResponseTopicInput } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
@@ -7,7 +20,6 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/** AlterShareGroupOffsets v0: new start offsets for an empty share group; in-flight records of those partitions are forgotten. */
 export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): AlterShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
   const share = shareServicesOf(ctx.broker);

@@ -1,3 +1,17 @@
+/**
+ * AlterUserScramCredentials: v0
+ *
+ * Behavior:
+ * - KIP-554: upserts arrive already salted (the client ran PBKDF2); deletions name user and mechanism. Needs ALTER
+ *   on the cluster (CLUSTER_AUTHORIZATION_FAILED per user).
+ * - A problem with any change of a user refuses all of that user's changes; other users proceed.
+ * - Errors: DUPLICATE_RESOURCE (same user and mechanism twice), UNSUPPORTED_SASL_MECHANISM, RESOURCE_NOT_FOUND
+ *   (deleting what does not exist), UNACCEPTABLE_CREDENTIAL (empty user, salt or password; iterations out of
+ *   bounds).
+ *
+ * Version notes:
+ * - v0: the only version.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { AlterUserScramCredentialsRequest } from '../../protocol/generated/messages/AlterUserScramCredentialsRequest';
 import type { AlterUserScramCredentialsResponseInput } from '../../protocol/generated/messages/AlterUserScramCredentialsResponse';
@@ -9,12 +23,6 @@ import type { Handler } from './types';
 
 type Refusal = { errorCode: number; errorMessage: string };
 
-/**
- * AlterUserScramCredentials (KIP-554): upserts arrive already salted (the
- * client ran PBKDF2), deletions name user and mechanism. A problem with any
- * change of a user refuses all of that user's changes; other users proceed.
- * Needs ALTER on the cluster.
- */
 export const handleAlterUserScramCredentials: Handler<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponseInput> = async (ctx, req) => {
   const users = [...new Set([...req.deletions.map((d) => d.name), ...req.upsertions.map((u) => u.name)])];
   if (!authorizedCluster(ctx, AclOperation.ALTER)) {

@@ -1,3 +1,18 @@
+/**
+ * ApiVersions: v0-4
+ *
+ * Behavior:
+ * - Lists what the registry serves: each API with the version range its handler declares, less a latest version the
+ *   spec marks unstable. The registry passes its listing in, so this file does not import the registry.
+ * - Unsupported request versions never reach this handler: the server answers them in the v0 layout with
+ *   UNSUPPORTED_VERSION.
+ * - Brook has no feature flags: supported and finalized feature lists are empty, the finalized epoch -1.
+ *
+ * Version notes:
+ * - v0-2: the same request; v1+ answers with throttle_time_ms.
+ * - v3+: flexible; the client sends its software name and version; feature lists are tagged fields.
+ * - v4: as v3 (upstream fix allowing a feature min version of 0; Brook lists no features).
+ */
 import type { ApiVersionsRequest } from '../../protocol/generated/messages/ApiVersionsRequest';
 import type { ApiVersionsResponseInput } from '../../protocol/generated/messages/ApiVersionsResponse';
 import type { Handler } from './types';
@@ -9,12 +24,6 @@ interface ServedApi {
   maxVersion: number;
 }
 
-/**
- * Lists what the registry serves (it passes its own listing in, so this file
- * does not import the registry that imports it). Unsupported request versions never reach
- * this handler: the server answers them with the v0-layout fallback.
- * Brook has no feature flags, so the feature lists are empty and the epoch -1.
- */
 export const apiVersionsHandler = (supportedApis: () => readonly ServedApi[]): Handler<ApiVersionsRequest, ApiVersionsResponseInput> => () => ({
   errorCode: 0,
   apiKeys: supportedApis().map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion })),

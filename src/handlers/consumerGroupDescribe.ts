@@ -1,3 +1,16 @@
+/**
+ * ConsumerGroupDescribe: v0-1
+ *
+ * Behavior:
+ * - Needs DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this
+ *   broker cannot serve it.
+ * - KIP-848 groups with epochs, assignor, and each member's current and target assignment; authorized operations
+ *   when asked for.
+ *
+ * Version notes:
+ * - v0: as above.
+ * - v1: member_type (KIP-1099); always the consumer protocol, as Brook's consumer groups have no classic members.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ConsumerGroupDescribeRequest } from '../../protocol/generated/messages/ConsumerGroupDescribeRequest';
 import type { ConsumerGroupDescribeResponseInput } from '../../protocol/generated/messages/ConsumerGroupDescribeResponse';

@@ -1,3 +1,18 @@
+/**
+ * ConsumerGroupHeartbeat: v0-1
+ *
+ * Behavior:
+ * - KIP-848 consumer protocol: join, heartbeat and leave in one call; the coordinator assigns and reconciles
+ *   partitions.
+ * - Needs READ on the group (GROUP_AUTHORIZATION_FAILED) and, as in Kafka 4.0, DESCRIBE on every subscribed topic
+ *   name (TOPIC_AUTHORIZATION_FAILED naming them).
+ * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this broker cannot serve the group.
+ *
+ * Version notes:
+ * - v0: the coordinator picks the member id on join.
+ * - v1: the client brings its own member id (KIP-1082; empty is INVALID_REQUEST) and may subscribe by regex
+ *   (subscribed_topic_regex).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/messages/ConsumerGroupHeartbeatRequest';
 import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
@@ -6,10 +21,6 @@ import type { Handler } from './types';
 import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/**
- * KIP-848 heartbeat. v0 lets the coordinator pick the member id on join; v1
- * clients bring their own (a UUID), which the coordinator keeps.
- */
 export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponseInput> = async (ctx, req) => {
   const coord = groupCoordinator(ctx, req.groupId);
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {

@@ -1,3 +1,16 @@
+/**
+ * CreateAcls: v0-3
+ *
+ * Behavior:
+ * - Needs an authorizer (else SECURITY_DISABLED for every creation) and ALTER on the cluster
+ *   (CLUSTER_AUTHORIZATION_FAILED).
+ * - Each creation succeeds or fails on its own: an invalid binding is INVALID_REQUEST; a failed store write is
+ *   UNKNOWN_SERVER_ERROR for the valid ones.
+ *
+ * Version notes:
+ * - v0: literal resource names only. v1+: resource pattern type (prefixed patterns).
+ * - v2+: flexible. v3: USER resource type.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { CreateAclsRequest } from '../../protocol/generated/messages/CreateAclsRequest';
 import type { CreateAclsResponseInput } from '../../protocol/generated/messages/CreateAclsResponse';
@@ -7,7 +20,6 @@ import type { Handler } from './types';
 
 type Result = NonNullable<CreateAclsResponseInput['results']>[number];
 
-/** CreateAcls v0+: needs ALTER on the cluster; each creation succeeds or fails on its own. */
 export const handleCreateAcls: Handler<CreateAclsRequest, CreateAclsResponseInput> = async (ctx, req) => {
   const authorizer = ctx.broker.authorizer;
   const all = (errorCode: number, errorMessage: string): CreateAclsResponseInput => ({

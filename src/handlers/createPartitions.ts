@@ -1,3 +1,17 @@
+/**
+ * CreatePartitions: v0-3
+ *
+ * Behavior:
+ * - Needs ALTER on the topic (TOPIC_AUTHORIZATION_FAILED); unknown topic: UNKNOWN_TOPIC_OR_PARTITION.
+ * - Partition counts only grow: an equal or lower count is INVALID_PARTITIONS, as is one over
+ *   brook.max.partitions.per.topic (Brook-only limit).
+ * - Assignments must cover exactly the new partitions and name live brokers (INVALID_REPLICA_ASSIGNMENT). A topic
+ *   named twice: INVALID_REQUEST.
+ * - validate_only checks without changing anything; new partitions get their logs from the metadata event.
+ *
+ * Version notes:
+ * - v0-1: the same. v2+: flexible. v3: as v2 (Brook never answers THROTTLING_QUOTA_EXCEEDED).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { CreatePartitionsRequest, CreatePartitionsTopic } from '../../protocol/generated/messages/CreatePartitionsRequest';
 import type { CreatePartitionsResponseInput } from '../../protocol/generated/messages/CreatePartitionsResponse';
@@ -39,7 +53,6 @@ function problem(ctx: RequestContext, t: CreatePartitionsTopic): TopicResult | n
   return null;
 }
 
-/** CreatePartitions v0+: partition counts only grow; new partitions get their logs from the metadata event. */
 export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePartitionsResponseInput> = async (ctx, req) => {
   const dup = duplicates(req.topics.map((t) => t.name));
   const results: TopicResult[] = [];

@@ -1,3 +1,24 @@
+/**
+ * CreateTopics: v0-7
+ *
+ * Behavior:
+ * - Each topic is checked and created on its own; the response keeps the request's order, and a name given twice
+ *   gets one INVALID_REQUEST entry.
+ * - Needs CREATE on the cluster or the topic (TOPIC_AUTHORIZATION_FAILED). Bad or colliding names ('.' vs '_'):
+ *   INVALID_TOPIC_EXCEPTION; existing: TOPIC_ALREADY_EXISTS.
+ * - Assignments and counts together: INVALID_REQUEST; gaps or unknown brokers in assignments:
+ *   INVALID_REPLICA_ASSIGNMENT; bad counts: INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR (more than the live
+ *   brokers included).
+ * - Brook-only limit brook.max.partitions.per.topic (INVALID_PARTITIONS). Bad config values: INVALID_CONFIG.
+ * - The new topic's configs are returned only to those with DESCRIBE_CONFIGS on it (else topic_config_error_code).
+ *   No controller mutation quota, so never THROTTLING_QUOTA_EXCEEDED.
+ *
+ * Version notes:
+ * - v1+: validate_only (checks everything, creates nothing). v1 adds error_message, v2 throttle_time_ms.
+ * - v4+: num_partitions / replication_factor may be -1 for the broker defaults.
+ * - v5+: flexible; the answer carries the topic's configs, partition count and replication factor.
+ * - v6: as v5. v7: the new topic's id in the answer.
+ */
 import { brokerLayersOf } from '../admin/dynamicBrokerConfigs';
 import { ErrorCode } from '../../protocol/errors';
 import type { CreatableTopic, CreateTopicsRequest } from '../../protocol/generated/messages/CreateTopicsRequest';
@@ -126,7 +147,6 @@ async function createOne(ctx: RequestContext, t: CreatableTopic, validateOnly: b
   }
 }
 
-/** CreateTopics v0+: every topic is checked and created on its own; the response keeps the request's order. */
 export const handleCreateTopics: Handler<CreateTopicsRequest, CreateTopicsResponseInput> = async (ctx, req) => {
   const dup = duplicates(req.topics.map((t) => t.name));
   const topics: TopicResult[] = [];

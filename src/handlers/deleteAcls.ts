@@ -1,3 +1,15 @@
+/**
+ * DeleteAcls: v0-3
+ *
+ * Behavior:
+ * - Needs an authorizer (else SECURITY_DISABLED) and ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED); an invalid
+ *   filter is INVALID_REQUEST for that filter.
+ * - Each filter reports the bindings it removed; a failed store write answers UNKNOWN_SERVER_ERROR for every filter.
+ *
+ * Version notes:
+ * - v0: literal resource names only. v1+: pattern type filter.
+ * - v2+: flexible. v3: USER resource type.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DeleteAclsRequest } from '../../protocol/generated/messages/DeleteAclsRequest';
 import type { DeleteAclsResponseInput } from '../../protocol/generated/messages/DeleteAclsResponse';
@@ -7,7 +19,6 @@ import type { Handler } from './types';
 
 type FilterResult = NonNullable<DeleteAclsResponseInput['filterResults']>[number];
 
-/** DeleteAcls v0+: needs ALTER on the cluster; each filter reports the bindings it removed. */
 export const handleDeleteAcls: Handler<DeleteAclsRequest, DeleteAclsResponseInput> = async (ctx, req) => {
   const authorizer = ctx.broker.authorizer;
   const all = (errorCode: number, errorMessage: string): DeleteAclsResponseInput => ({

@@ -1,3 +1,14 @@
+/**
+ * DeleteGroups: v0-2
+ *
+ * Behavior:
+ * - Needs DELETE on each group (GROUP_AUTHORIZATION_FAILED). Consumer and share groups alike.
+ * - Errors from the coordinator: NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND; NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE
+ *   when this broker cannot serve the group (also when a share group deletion fails).
+ *
+ * Version notes:
+ * - v0-1: the same. v2: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DeleteGroupsRequest } from '../../protocol/generated/messages/DeleteGroupsRequest';
 import type { DeleteGroupsResponseInput } from '../../protocol/generated/messages/DeleteGroupsResponse';

@@ -1,3 +1,16 @@
+/**
+ * DeleteRecords: v0-2
+ *
+ * Behavior:
+ * - Moves each partition's log start offset forward and answers the new low watermark; -1 means up to the high
+ *   watermark.
+ * - Needs DELETE on the topic (TOPIC_AUTHORIZATION_FAILED); unknown topic: UNKNOWN_TOPIC_OR_PARTITION; only the
+ *   leader deletes (followers adopt the new start from fetches).
+ * - A compact-only topic: POLICY_VIOLATION; an offset below -1 or past what Brook can address: OFFSET_OUT_OF_RANGE.
+ *
+ * Version notes:
+ * - v0-1: the same. v2: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DeleteRecordsPartition, DeleteRecordsRequest } from '../../protocol/generated/messages/DeleteRecordsRequest';
 import type { DeleteRecordsResponseInput } from '../../protocol/generated/messages/DeleteRecordsResponse';
@@ -36,7 +49,6 @@ async function deletePartition(ctx: RequestContext, topic: TopicInfo, p: DeleteR
   }
 }
 
-/** DeleteRecords v0+: moves each partition's log start offset forward; returns the new low watermark. */
 export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsResponseInput> = async (ctx, req) => {
   const topics = await Promise.all(
     req.topics.map(async (t) => {

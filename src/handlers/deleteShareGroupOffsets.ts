@@ -1,3 +1,16 @@
+/**
+ * DeleteShareGroupOffsets: v0
+ *
+ * Behavior:
+ * - Forgets an empty share group's state on whole topics; the next use starts at share.auto.offset.reset.
+ * - Needs DELETE on the group (GROUP_AUTHORIZATION_FAILED); no per-topic check. COORDINATOR_NOT_AVAILABLE /
+ *   NOT_COORDINATOR when this broker cannot serve it.
+ * - Not a share group: GROUP_ID_NOT_FOUND; members present: NON_EMPTY_GROUP; unknown topic:
+ *   UNKNOWN_TOPIC_OR_PARTITION.
+ *
+ * Version notes:
+ * - v0: the only version (KIP-932).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DeleteShareGroupOffsetsRequest } from '../../protocol/generated/messages/DeleteShareGroupOffsetsRequest';
 import type { DeleteShareGroupOffsetsResponseInput, DeleteShareGroupOffsetsResponseTopicInput } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
@@ -7,7 +20,6 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/** DeleteShareGroupOffsets v0: forgets an empty share group's state on whole topics (next use starts at share.auto.offset.reset). */
 export const handleDeleteShareGroupOffsets: Handler<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): DeleteShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
   const share = shareServicesOf(ctx.broker);

@@ -1,3 +1,17 @@
+/**
+ * DeleteTopics: v0-6
+ *
+ * Behavior:
+ * - Needs DELETE on each topic (TOPIC_AUTHORIZATION_FAILED, checked before whether it exists). Unknown names:
+ *   UNKNOWN_TOPIC_OR_PARTITION; unknown ids: UNKNOWN_TOPIC_ID.
+ * - delete.topic.enable=false: TOPIC_DELETION_DISABLED. Internal topics are refused with INVALID_REQUEST.
+ * - A topic named twice is answered once. Never THROTTLING_QUOTA_EXCEEDED (no controller mutation quota).
+ *
+ * Version notes:
+ * - v0-3: topic names only; v1 adds throttle_time_ms. v4+: flexible. v5: error_message in the answer.
+ * - v6: each entry names a topic or gives its id, not both and not neither (INVALID_REQUEST); the answer carries the
+ *   id.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DeleteTopicsRequest } from '../../protocol/generated/messages/DeleteTopicsRequest';
 import type { DeleteTopicsResponseInput } from '../../protocol/generated/messages/DeleteTopicsResponse';
@@ -49,7 +63,6 @@ async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicRe
   return result(topic.name, topic.id, 0);
 }
 
-/** DeleteTopics v0+: by name, or (v6+) by topic id. */
 export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsResponseInput> = async (ctx, req) => {
   const responses: TopicResult[] = [];
   const seen = new Set<string>();

@@ -1,3 +1,15 @@
+/**
+ * DescribeAcls: v0-3
+ *
+ * Behavior:
+ * - Needs an authorizer (else SECURITY_DISABLED) and DESCRIBE on the cluster (CLUSTER_AUTHORIZATION_FAILED); an
+ *   invalid filter is INVALID_REQUEST.
+ * - Matching bindings grouped by resource pattern, in the order the patterns were first stored.
+ *
+ * Version notes:
+ * - v0: literal resource names only. v1+: pattern type filter.
+ * - v2+: flexible. v3: USER resource type.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeAclsRequest } from '../../protocol/generated/messages/DescribeAclsRequest';
 import type { DescribeAclsResponseInput } from '../../protocol/generated/messages/DescribeAclsResponse';
@@ -19,7 +31,6 @@ export function groupByResource(bindings: readonly AclBinding[]): Resource[] {
   return [...byPattern.values()];
 }
 
-/** DescribeAcls v0+: needs DESCRIBE on the cluster. */
 export const handleDescribeAcls: Handler<DescribeAclsRequest, DescribeAclsResponseInput> = (ctx, req) => {
   const failed = (errorCode: number, errorMessage: string): DescribeAclsResponseInput => ({ throttleTimeMs: 0, errorCode, errorMessage, resources: [] });
   const authorizer = ctx.broker.authorizer;

@@ -1,3 +1,14 @@
+/**
+ * DescribeClientQuotas: v0-1
+ *
+ * Behavior:
+ * - Needs DESCRIBE_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED).
+ * - Matches stored quota entries against the component filters (strict or not); a malformed filter is
+ *   INVALID_REQUEST. UNKNOWN_SERVER_ERROR when quotas are not set up on the broker.
+ *
+ * Version notes:
+ * - v0: as above. v1: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeClientQuotasRequest } from '../../protocol/generated/messages/DescribeClientQuotasRequest';
 import type { DescribeClientQuotasResponseInput } from '../../protocol/generated/messages/DescribeClientQuotasResponse';

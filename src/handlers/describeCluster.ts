@@ -1,3 +1,16 @@
+/**
+ * DescribeCluster: v0-2
+ *
+ * Behavior:
+ * - Anyone may describe the cluster: cluster id, controller and the brokers reachable on the request's listener.
+ * - Authorized operations are filled in only when asked for, and only for those with DESCRIBE on the cluster (0
+ *   otherwise).
+ *
+ * Version notes:
+ * - v0: brokers, controller, cluster id.
+ * - v1+: endpoint_type; anything but BROKER is MISMATCHED_ENDPOINT_TYPE.
+ * - v2: include_fenced_brokers and is_fenced (left at their defaults).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeClusterRequest } from '../../protocol/generated/messages/DescribeClusterRequest';
 import type { DescribeClusterResponseInput } from '../../protocol/generated/messages/DescribeClusterResponse';
@@ -24,7 +37,6 @@ const ALL_CLUSTER_OPERATIONS = CLUSTER_OPERATIONS.reduce((bits, op) => bits | (1
 /** Kafka's "not requested" marker. */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
 
-/** DescribeCluster v0+: this broker is the whole cluster and its controller. */
 export const handleDescribeCluster: Handler<DescribeClusterRequest, DescribeClusterResponseInput> = (ctx, req) => {
   const { metadata } = ctx.broker;
   const base: DescribeClusterResponseInput = { throttleTimeMs: 0, endpointType: EndpointType.BROKER, clusterId: metadata.clusterId };

@@ -1,3 +1,17 @@
+/**
+ * DescribeConfigs: v0-4
+ *
+ * Behavior:
+ * - Needs DESCRIBE_CONFIGS on the resource. Serves topics, this broker, the cluster-wide broker defaults (empty
+ *   broker name), broker loggers (always empty: Brook has one logger) and group configs.
+ * - Another broker's id: INVALID_REQUEST; unknown topic: UNKNOWN_TOPIC_OR_PARTITION; bad topic name:
+ *   INVALID_TOPIC_EXCEPTION; other resource types: INVALID_REQUEST.
+ *
+ * Version notes:
+ * - v0: is_default instead of a config source, no synonyms.
+ * - v1+: config_source and synonyms (when include_synonyms). v2: as v1.
+ * - v3+: config_type, and documentation when include_documentation. v4: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeConfigsRequest, DescribeConfigsResource } from '../../protocol/generated/messages/DescribeConfigsRequest';
 import type { DescribeConfigsResponseInput } from '../../protocol/generated/messages/DescribeConfigsResponse';
@@ -73,7 +87,6 @@ function describeResource(ctx: RequestContext, req: DescribeConfigsRequest, r: D
   return { ...base, errorCode: 0, errorMessage: null, configs: configs.map((c) => toWire(ctx, req, c)) };
 }
 
-/** DescribeConfigs v0+ for topics, this broker, the cluster-wide broker defaults (empty name) and (empty) broker loggers. */
 export const handleDescribeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsResponseInput> = (ctx, req) => ({
   throttleTimeMs: 0,
   results: req.resources.map((r) => describeResource(ctx, req, r)),

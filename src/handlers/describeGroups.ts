@@ -1,3 +1,16 @@
+/**
+ * DescribeGroups: v0-6
+ *
+ * Behavior:
+ * - Needs DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this
+ *   broker cannot serve it.
+ * - State, protocol and members with their metadata and assignments.
+ *
+ * Version notes:
+ * - v0-2: the same; v1+ answers throttle_time_ms. v3+: authorized operations when asked for.
+ * - v4+: group_instance_id per member. v5+: flexible.
+ * - v6: an unknown group is GROUP_ID_NOT_FOUND (KIP-1043); older versions describe it as Dead with no members.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeGroupsRequest } from '../../protocol/generated/messages/DescribeGroupsRequest';
 import type { DescribeGroupsResponseInput } from '../../protocol/generated/messages/DescribeGroupsResponse';

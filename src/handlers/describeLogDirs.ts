@@ -1,3 +1,15 @@
+/**
+ * DescribeLogDirs: v0-4
+ *
+ * Behavior:
+ * - Needs DESCRIBE on the cluster; denied answers an empty list (with CLUSTER_AUTHORIZATION_FAILED from v3).
+ * - One data dir with the size of each open partition log, filtered to the partitions asked for (null = all);
+ *   offset_lag is always 0 and there are no future replicas.
+ * - When the data dir cannot be stat'ed: KAFKA_STORAGE_ERROR on the dir, with no topics.
+ *
+ * Version notes:
+ * - v0-1: the same. v2+: flexible. v3+: top-level error_code. v4+: total_bytes and usable_bytes (-1 when unknown).
+ */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DescribeLogDirsRequest } from '../../protocol/generated/messages/DescribeLogDirsRequest';
@@ -27,7 +39,6 @@ async function diskSpace(dir: string): Promise<{ totalBytes: bigint; usableBytes
   return { totalBytes: s.blocks * s.bsize, usableBytes: s.bavail * s.bsize };
 }
 
-/** DescribeLogDirs v0+: the one data dir, its partitions' sizes, and (v4+) disk space. A lone replica never lags. */
 export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogDirsResponseInput> = async (ctx, req) => {
   if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ctx.apiVersion >= 3 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : 0, results: [] };
   const dir = path.resolve(ctx.broker.logs.dataDir);

@@ -1,3 +1,15 @@
+/**
+ * DescribeProducers: v0
+ *
+ * Behavior:
+ * - Producers with state on each partition: epoch, last sequence, last timestamp, open transaction start offset;
+ *   coordinator_epoch is always 0.
+ * - Needs READ on the topic (TOPIC_AUTHORIZATION_FAILED); unknown topic: UNKNOWN_TOPIC_OR_PARTITION. Any replica
+ *   with the log answers (no leader check).
+ *
+ * Version notes:
+ * - v0: the only version (KIP-664).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeProducersRequest } from '../../protocol/generated/messages/DescribeProducersRequest';
 import type { DescribeProducersResponseInput } from '../../protocol/generated/messages/DescribeProducersResponse';
@@ -6,7 +18,6 @@ import type { Handler } from './types';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/** Producers with state on each partition: epoch, last sequence, open transaction start. */
 export const handleDescribeProducers: Handler<DescribeProducersRequest, DescribeProducersResponseInput> = async (ctx, req) => ({
   throttleTimeMs: 0,
   topics: await Promise.all(

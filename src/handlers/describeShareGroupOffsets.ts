@@ -1,3 +1,17 @@
+/**
+ * DescribeShareGroupOffsets: v0
+ *
+ * Behavior:
+ * - Each share-partition's start offset (SPSO); -1 for a partition the group has no state for. Null topics means
+ *   every topic the group has state on.
+ * - Needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED); no per-topic check. COORDINATOR_NOT_AVAILABLE /
+ *   NOT_COORDINATOR when this broker cannot serve it; not a share group: GROUP_ID_NOT_FOUND; unknown topic:
+ *   UNKNOWN_TOPIC_OR_PARTITION.
+ * - leader_epoch is always 0.
+ *
+ * Version notes:
+ * - v0: the only version (KIP-932).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeShareGroupOffsetsRequest } from '../../protocol/generated/messages/DescribeShareGroupOffsetsRequest';
 import type { DescribeShareGroupOffsetsResponseInput, DescribeShareGroupOffsetsResponseTopicInput } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
@@ -7,10 +21,6 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/**
- * DescribeShareGroupOffsets v0: each share-partition's start offset (SPSO); -1 for a
- * partition the group has no state for. Topics null means every topic the group has state on.
- */
 export const handleDescribeShareGroupOffsets: Handler<DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponseInput> = (ctx, req) => {
   const share = shareServicesOf(ctx.broker);
   const groups = req.groups.map((rg) => {

@@ -1,3 +1,15 @@
+/**
+ * DescribeTransactions: v0
+ *
+ * Behavior:
+ * - Needs DESCRIBE on each transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); unknown ids:
+ *   TRANSACTIONAL_ID_NOT_FOUND.
+ * - State, timeout, start time, producer id/epoch and the partitions in the transaction, leaving out topics the
+ *   caller may not DESCRIBE (as Kafka does).
+ *
+ * Version notes:
+ * - v0: the only version (KIP-664).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeTransactionsRequest } from '../../protocol/generated/messages/DescribeTransactionsRequest';
 import type { DescribeTransactionsResponseInput } from '../../protocol/generated/messages/DescribeTransactionsResponse';

@@ -1,3 +1,15 @@
+/**
+ * DescribeUserScramCredentials: v0
+ *
+ * Behavior:
+ * - KIP-554: mechanisms and iterations per user, never salts or keys. Needs DESCRIBE on the cluster (top-level
+ *   CLUSTER_AUTHORIZATION_FAILED).
+ * - Null or empty user list: every user with credentials. A user named twice: DUPLICATE_RESOURCE; a user without
+ *   credentials: RESOURCE_NOT_FOUND.
+ *
+ * Version notes:
+ * - v0: the only version.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { DescribeUserScramCredentialsRequest } from '../../protocol/generated/messages/DescribeUserScramCredentialsRequest';
 import type {
@@ -18,7 +30,6 @@ function described(info: ScramUserInfo): DescribeUserScramCredentialsResultInput
   };
 }
 
-/** DescribeUserScramCredentials (KIP-554): mechanisms and iterations per user, never salts or keys. Needs DESCRIBE on the cluster. */
 export const handleDescribeUserScramCredentials: Handler<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponseInput> = (ctx, req) => {
   if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: [] };

@@ -1,3 +1,19 @@
+/**
+ * ElectLeaders: v0-2
+ *
+ * Behavior:
+ * - Preferred or unclean election on request (kafka-leader-election), from any broker. Needs ALTER on the cluster
+ *   (CLUSTER_AUTHORIZATION_FAILED).
+ * - A null partition list means every partition, and then only the partitions an election was tried for are
+ *   reported, as in Kafka.
+ * - Unknown partitions: UNKNOWN_TOPIC_OR_PARTITION. A single broker leads everything with its only replica:
+ *   ELECTION_NOT_NEEDED.
+ *
+ * Version notes:
+ * - v0: preferred elections only.
+ * - v1+: election_type (preferred or unclean, anything else INVALID_REQUEST, KIP-460) and a top-level error_code.
+ * - v2: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ElectLeadersRequest } from '../../protocol/generated/messages/ElectLeadersRequest';
 import type { ElectLeadersResponseInput } from '../../protocol/generated/messages/ElectLeadersResponse';
@@ -22,11 +38,6 @@ function grouped(results: readonly ElectionResult[]): ElectLeadersResponseInput[
   return [...byTopic].map(([topic, rs]) => ({ topic, partitionResult: rs.map((r) => ({ partitionId: r.partition, errorCode: r.errorCode, errorMessage: r.message })) }));
 }
 
-/**
- * ElectLeaders v0+ (kafka-leader-election): preferred or unclean election on
- * request, from any broker. A null partition list means every partition, and
- * then only the ones an election was tried for are reported, as in Kafka.
- */
 export const handleElectLeaders: Handler<ElectLeadersRequest, ElectLeadersResponseInput> = async (ctx, req) => {
   const { metadata } = ctx.broker;
   const all = req.topicPartitions === null;

@@ -1,3 +1,25 @@
+/**
+ * Fetch: v0-18
+ *
+ * Behavior:
+ * - Long polls until min_bytes, an error, or max_wait_ms (capped by the broker) is reached, woken by appends.
+ * - Consumers need READ on each topic, followers (replica id >= 0) CLUSTER_ACTION; refused partitions answer
+ *   TOPIC_AUTHORIZATION_FAILED. Followers read up to the log end for replication.
+ * - read_committed reads stop at the last stable offset and list aborted transactions.
+ * - Fetch sessions (KIP-227): incremental fetches only send partitions with news; session errors answer at the top
+ *   level.
+ * - A client over its fetch quota gets no data and the throttle time; a session that request would have started is
+ *   not started.
+ * - preferred_read_replica is always -1 (no follower fetching for consumers).
+ *
+ * Version notes:
+ * - v0-3: records are converted down to message format v0 (v0-1) or v1 (v2-3). v3 adds max_bytes.
+ * - v4+: v2 record batches as stored; isolation_level, last_stable_offset, aborted_transactions. v5:
+ *   log_start_offset.
+ * - v7+: fetch sessions. v9: current_leader_epoch. v11: rack_id. v12+: flexible.
+ * - v13+: topics by id. v15+: replica id in replica_state. v18: a follower behind the leader's high watermark is
+ *   answered at once (KIP-1166).
+ */
 import type { FetchRequest } from '../../protocol/generated/messages/FetchRequest';
 import type { FetchResponseInput } from '../../protocol/generated/messages/FetchResponse';
 import { convertV2ToLegacy } from '../../protocol/records';

@@ -1,3 +1,18 @@
+/**
+ * FindCoordinator: v0-6
+ *
+ * Behavior:
+ * - Group (0) and transaction (1) keys only; any other key type (v6's share key included) is INVALID_REQUEST.
+ * - Needs DESCRIBE on the group or transactional id (GROUP_ / TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ * - Single broker: this broker coordinates everything (COORDINATOR_NOT_AVAILABLE when the group coordinator is not
+ *   running).
+ * - Cluster mode: the leader of the key's internal-topic partition; a leader without the request's listener is
+ *   COORDINATOR_NOT_AVAILABLE.
+ *
+ * Version notes:
+ * - v0: groups only. v1+: key_type, throttle_time_ms, error_message. v2: as v1. v3+: flexible.
+ * - v4+: several keys per request (KIP-699), each with its own error. v5-6: as v4 for Brook.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { FindCoordinatorRequest } from '../../protocol/generated/messages/FindCoordinatorRequest';
 import type { FindCoordinatorResponseInput } from '../../protocol/generated/messages/FindCoordinatorResponse';
@@ -10,10 +25,6 @@ import { endpointFor, listenerEndpointOf } from './advertisedEndpoint';
 const KEY_GROUP = 0;
 const KEY_TRANSACTION = 1;
 
-/**
- * Single node: this broker coordinates every group and, for when transactions
- * land, every transactional id. v4+ batches several keys in one request.
- */
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponseInput> = (ctx, req) => {
   if (ctx.broker.clustered && (req.keyType === KEY_GROUP || req.keyType === KEY_TRANSACTION)) return findInCluster(ctx, req);
   const self = ctx.broker.metadata.self();

@@ -1,3 +1,17 @@
+/**
+ * IncrementalAlterConfigs: v0-1
+ *
+ * Behavior:
+ * - SET / DELETE / APPEND / SUBTRACT on single topic and broker configs; SET / DELETE on share-group configs (GROUP
+ *   resources).
+ * - Needs ALTER_CONFIGS on the resource; unknown topic: UNKNOWN_TOPIC_OR_PARTITION; validate_only checks without
+ *   changing.
+ * - Broker loggers have nothing to change (INVALID_REQUEST for a non-empty request); other resource types:
+ *   INVALID_REQUEST.
+ *
+ * Version notes:
+ * - v0: as above. v1: flexible.
+ */
 import type { IncrementalAlterConfigsRequest } from '../../protocol/generated/messages/IncrementalAlterConfigsRequest';
 import type { IncrementalAlterConfigsResponseInput } from '../../protocol/generated/messages/IncrementalAlterConfigsResponse';
 import { alterResource, type AlterResult } from '../admin/alterResource';
@@ -7,7 +21,6 @@ import type { Handler } from './types';
 import { ConfigResourceType } from '../admin/configTypes';
 import { alterGroupConfigs } from '../share/groupConfigs';
 
-/** IncrementalAlterConfigs v0+: SET / DELETE / APPEND / SUBTRACT on single topic configs; SET / DELETE on share-group configs. */
 export const handleIncrementalAlterConfigs: Handler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseInput> = async (ctx, req) => {
   const responses: AlterResult[] = [];
   for (const r of req.resources) {

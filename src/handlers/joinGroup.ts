@@ -1,3 +1,21 @@
+/**
+ * JoinGroup: v0-9
+ *
+ * Behavior:
+ * - Needs READ on the group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE while offsets load,
+ *   NOT_COORDINATOR for a group owned elsewhere.
+ * - Classic-protocol join handled by the group coordinator: rebalance, leader election, static members by
+ *   group.instance.id.
+ *
+ * Version notes:
+ * - v0: no rebalance timeout; the session timeout is used for both, as in Kafka. v1+: rebalance_timeout_ms.
+ * - v2+: throttle_time_ms. v4+: a first join without a member id gets MEMBER_ID_REQUIRED and must rejoin with the id
+ *   given.
+ * - v5+: group_instance_id (static membership). v6+: flexible.
+ * - v7+: protocol_type in the answer, protocol_name nullable (empty string before). v8: reason (not used by Brook).
+ * - v9: skip_assignment tells a static leader not to reassign; older leaders recompute and SyncGroup keeps the
+ *   current assignment.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { JoinGroupRequest } from '../../protocol/generated/messages/JoinGroupRequest';
 import type { JoinGroupResponseInput } from '../../protocol/generated/messages/JoinGroupResponse';

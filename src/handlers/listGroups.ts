@@ -1,3 +1,16 @@
+/**
+ * ListGroups: v0-5
+ *
+ * Behavior:
+ * - DESCRIBE on the cluster lists every group; otherwise only the groups the client may DESCRIBE (no error).
+ * - Share groups are listed beside the consumer groups. COORDINATOR_NOT_AVAILABLE when the group coordinator is not
+ *   running.
+ *
+ * Version notes:
+ * - v0-2: the same; v1+ answers throttle_time_ms. v3+: flexible.
+ * - v4+: states_filter and group_state (KIP-518). v5: types_filter and group_type (KIP-848; "share" selects share
+ *   groups).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ListGroupsRequest } from '../../protocol/generated/messages/ListGroupsRequest';
 import type { ListGroupsResponseInput } from '../../protocol/generated/messages/ListGroupsResponse';

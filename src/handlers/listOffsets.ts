@@ -1,3 +1,20 @@
+/**
+ * ListOffsets: v0-11
+ *
+ * Behavior:
+ * - Each topic needs DESCRIBE (TOPIC_AUTHORIZATION_FAILED); unknown topics: UNKNOWN_TOPIC_OR_PARTITION; only the
+ *   leader answers, with leader-epoch fencing.
+ * - Latest is the high watermark, or the last stable offset for read_committed; earliest is the log start offset.
+ * - Nothing is ever tiered: earliest-local is the log start, latest-tiered and earliest-pending-upload find no
+ *   offset (-1).
+ *
+ * Version notes:
+ * - v0: answers a list of old-style offsets (empty for none).
+ * - v1+: one offset and its timestamp. v2: isolation_level, throttle_time_ms. v4: current_leader_epoch in,
+ *   leader_epoch out. v6+: flexible.
+ * - v7: max timestamp (-3, KIP-734). v8: earliest local (-4). v9: latest tiered (-5).
+ * - v10: timeout_ms (not used: nothing remote to wait for). v11: earliest pending upload (-6).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ListOffsetsRequest, ListOffsetsPartition } from '../../protocol/generated/messages/ListOffsetsRequest';
 import type { ListOffsetsResponseInput } from '../../protocol/generated/messages/ListOffsetsResponse';

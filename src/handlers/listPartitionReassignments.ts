@@ -1,3 +1,15 @@
+/**
+ * ListPartitionReassignments: v0
+ *
+ * Behavior:
+ * - The reassignments in progress (all, or among the named partitions), with the full replica set and the adding and
+ *   removing replicas.
+ * - Partitions without one, or unknown, are left out, as in Kafka. Needs DESCRIBE on the cluster
+ *   (CLUSTER_AUTHORIZATION_FAILED).
+ *
+ * Version notes:
+ * - v0: the only version (KIP-455).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ListPartitionReassignmentsRequest } from '../../protocol/generated/messages/ListPartitionReassignmentsRequest';
 import type { ListPartitionReassignmentsResponseInput } from '../../protocol/generated/messages/ListPartitionReassignmentsResponse';
@@ -7,11 +19,6 @@ import { authorizedCluster } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 import type { Handler } from './types';
 
-/**
- * ListPartitionReassignments v0+: the reassignments in progress (all, or among
- * the named partitions), with the full replica set and the adding and
- * removing replicas. Partitions without one, or unknown, are left out, as in Kafka.
- */
 export const handleListPartitionReassignments: Handler<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponseInput> = (ctx, req) => {
   const { metadata } = ctx.broker;
   if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) {

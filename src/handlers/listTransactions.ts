@@ -1,3 +1,16 @@
+/**
+ * ListTransactions: v0-2
+ *
+ * Behavior:
+ * - Lists only the transactional ids the caller may DESCRIBE (no error for the others).
+ * - Filters by state and producer id; unknown state names come back in unknown_state_filters.
+ *
+ * Version notes:
+ * - v0: state and producer id filters.
+ * - v1: duration_filter: only ongoing transactions open at least that long (KIP-994).
+ * - v2: transactional_id_pattern, a regular expression the whole id must match (KIP-1152); an invalid one is
+ *   INVALID_REGULAR_EXPRESSION.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ListTransactionsRequest } from '../../protocol/generated/messages/ListTransactionsRequest';
 import type { ListTransactionsResponseInput } from '../../protocol/generated/messages/ListTransactionsResponse';

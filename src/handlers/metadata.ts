@@ -1,3 +1,25 @@
+/**
+ * Metadata: v0-13
+ *
+ * Behavior:
+ * - Lists the brokers reachable on the request's listener; a leader without that listener shows as no leader with
+ *   LISTENER_NOT_FOUND.
+ * - Topics need DESCRIBE: in an "all topics" request the others stay hidden, named ones answer
+ *   TOPIC_AUTHORIZATION_FAILED.
+ * - Unknown topics are auto-created when allowed and the client may CREATE them; a topic that would be auto-created
+ *   but may not be is TOPIC_AUTHORIZATION_FAILED.
+ * - Partitions without a leader are still listed, with LEADER_NOT_AVAILABLE.
+ *
+ * Version notes:
+ * - v0: an empty topic list means all topics (null does from v1). v1: controller_id, is_internal, rack. v2:
+ *   cluster_id. v3: throttle_time_ms.
+ * - v0-3: auto-creation follows the broker setting alone; v4+ the request's allow_auto_topic_creation flag.
+ * - v5: offline_replicas. v7: leader_epoch. v9+: flexible.
+ * - v8+: authorized operations when asked for (cluster ones v8-10 only, and only for those with DESCRIBE on the
+ *   cluster).
+ * - v10+: topic ids; a topic may be asked for by id alone (UNKNOWN_TOPIC_ID when not found). v13: top-level
+ *   error_code (always 0 here).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { MetadataRequest } from '../../protocol/generated/messages/MetadataRequest';
 import type { MetadataResponseInput } from '../../protocol/generated/messages/MetadataResponse';

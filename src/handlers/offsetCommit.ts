@@ -1,3 +1,20 @@
+/**
+ * OffsetCommit: v0-9
+ *
+ * Behavior:
+ * - Needs READ on the group (GROUP_AUTHORIZATION_FAILED on every partition) and on each topic
+ *   (TOPIC_AUTHORIZATION_FAILED).
+ * - Offsets of topics or partitions that do not exist are refused with UNKNOWN_TOPIC_OR_PARTITION rather than
+ *   stored.
+ * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR on every partition when this broker cannot serve the group;
+ *   generation and member checks are the coordinator's.
+ *
+ * Version notes:
+ * - v0: no generation or member id (a simple, group-less commit). v1+: generation id and member id.
+ * - v2-4: retention_time_ms is passed on; v5+ drops it (broker config only). v3+: throttle_time_ms.
+ * - v6+: committed_leader_epoch. v7+: group_instance_id. v8+: flexible.
+ * - v9: member epoch in place of the generation for KIP-848 consumer groups.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest';
 import type { OffsetCommitResponseInput } from '../../protocol/generated/messages/OffsetCommitResponse';

@@ -1,3 +1,15 @@
+/**
+ * OffsetDelete: v0
+ *
+ * Behavior:
+ * - Needs DELETE on the group (GROUP_AUTHORIZATION_FAILED) and READ on each topic (TOPIC_AUTHORIZATION_FAILED for
+ *   its partitions).
+ * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this broker cannot serve the group; offsets of subscribed
+ *   topics in an active group are refused by the coordinator (GROUP_SUBSCRIBED_TO_TOPIC).
+ *
+ * Version notes:
+ * - v0: the only version (KIP-496).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetDeleteRequest } from '../../protocol/generated/messages/OffsetDeleteRequest';
 import type { OffsetDeleteResponseInput } from '../../protocol/generated/messages/OffsetDeleteResponse';

@@ -1,3 +1,20 @@
+/**
+ * OffsetFetch: v0-9
+ *
+ * Behavior:
+ * - Needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this
+ *   broker cannot serve it.
+ * - Topics without DESCRIBE are left out of an all-topics answer and answered TOPIC_AUTHORIZATION_FAILED when named.
+ * - With require_stable, a partition with a pending transactional commit answers UNSTABLE_OFFSET_COMMIT (KIP-447)
+ *   instead of its old offset.
+ *
+ * Version notes:
+ * - v0-1: no top-level error; a group error is put on every requested partition.
+ * - v2+: top-level error_code and null topics for all. v3+: throttle_time_ms. v5+: committed_leader_epoch. v6+:
+ *   flexible.
+ * - v7+: require_stable. v8+: several groups per request, each with its own error.
+ * - v9: member_id and member_epoch (KIP-848) are accepted but not checked.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/messages/OffsetFetchResponse';
@@ -43,7 +60,6 @@ function wireTopics(topics: FetchedTopic[]) {
   }));
 }
 
-/** v0..v7 ask for one group; v8+ for several, each with its own error code. */
 export const handleOffsetFetch: Handler<OffsetFetchRequest, OffsetFetchResponseInput> = (ctx, req) => {
   const coord = groupCoordinator(ctx);
   if (ctx.apiVersion >= 8) {

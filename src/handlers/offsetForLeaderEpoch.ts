@@ -1,3 +1,17 @@
+/**
+ * OffsetForLeaderEpoch: v0-4
+ *
+ * Behavior:
+ * - Consumers (KIP-320) need DESCRIBE on each topic, followers (replica id >= 0) CLUSTER_ACTION; denied partitions:
+ *   TOPIC_AUTHORIZATION_FAILED. Unknown topic: UNKNOWN_TOPIC_OR_PARTITION.
+ * - With replication the leader answers from its leader epoch cache (KIP-101) after leader and epoch checks.
+ * - Single broker: epoch 0 always, ending at the log end; a current_leader_epoch below or above 0 is
+ *   FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH; any other epoch gets -1 / -1 without an error.
+ *
+ * Version notes:
+ * - v0: end offsets only. v1+: the leader epoch in the answer. v2+: current_leader_epoch fencing, throttle_time_ms.
+ * - v3+: replica_id (followers vs consumers). v4: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderPartition } from '../../protocol/generated/messages/OffsetForLeaderEpochRequest';
 import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse';
@@ -48,7 +62,6 @@ function replicatedEndOffset(ctx: RequestContext, topic: TopicInfo, p: OffsetFor
   return answer(p.partition, 0, end.epoch, BigInt(end.endOffset));
 }
 
-/** OffsetForLeaderEpoch v0+: lets consumers (KIP-320) check for log truncation after a leader change. */
 export const handleOffsetForLeaderEpoch: Handler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponseInput> = async (ctx, req) => {
   // Followers (replica id >= 0) need CLUSTER_ACTION; consumers DESCRIBE on each topic.
   const follower = req.replicaId >= 0;

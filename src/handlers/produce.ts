@@ -1,3 +1,29 @@
+/**
+ * Produce: v0-13
+ *
+ * Behavior:
+ * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS on every partition; acks=0 gets no response at all, not even
+ *   errors.
+ * - A transactional id needs WRITE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition); each topic
+ *   needs WRITE (TOPIC_AUTHORIZATION_FAILED).
+ * - Unknown topics are auto-created when the broker allows it and the client may CREATE them; internal topics are
+ *   refused (INVALID_TOPIC_EXCEPTION).
+ * - Only the leader appends; acks=all waits for the in-sync replicas. Empty records: INVALID_RECORD; a batch over
+ *   max.message.bytes: MESSAGE_TOO_LARGE.
+ * - Transactional batches must belong to the producer's open transaction on that partition
+ *   (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). Under a produce quota the records are
+ *   appended first and the answer carries the throttle.
+ * - record_errors is always empty.
+ *
+ * Version notes:
+ * - v0-2: message format v0/v1 message sets are accepted and converted to one v2 batch. v1 adds throttle_time_ms, v2
+ *   log_append_time.
+ * - v3+: exactly one v2 record batch per partition; transactional_id.
+ * - v5: log_start_offset in the answer. v8: record_errors and error_message. v9+: flexible encoding.
+ * - v10-11: leader hints (KIP-951) not filled in. v12: as v11; no implicit partition add (KIP-890 part 2): the
+ *   partition must already be in the transaction.
+ * - v13: topics by id (KIP-516); an unknown id is UNKNOWN_TOPIC_ID and is never auto-created.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';

@@ -1,3 +1,18 @@
+/**
+ * ShareAcknowledge: v1
+ *
+ * Behavior:
+ * - KIP-932. Needs group and member ids (INVALID_REQUEST), READ on the group (GROUP_AUTHORIZATION_FAILED) and a
+ *   current member (UNKNOWN_MEMBER_ID).
+ * - Needs an open share session: epoch 0 is refused (acknowledgements cannot open one); -1 acknowledges and then
+ *   closes the session, releasing what the member still holds.
+ * - Each partition's acknowledgements apply all or nothing: a range the member does not hold gets
+ *   INVALID_RECORD_STATE and changes nothing. Answered once the new state is persisted.
+ * - current_leader is always -1 and node_endpoints empty.
+ *
+ * Version notes:
+ * - v1 only (v0 was Kafka 4.0 early access); no RENEW acknowledgement (a v2 feature).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ShareAcknowledgeRequest } from '../../protocol/generated/messages/ShareAcknowledgeRequest';
 import type { ShareAcknowledgeResponseInput } from '../../protocol/generated/messages/ShareAcknowledgeResponse';
@@ -8,13 +23,6 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/**
- * ShareAcknowledge v1 (KIP-932).
- * Behavior: needs an open share session (epoch 0 is refused: acknowledgements cannot open
- * one); -1 acknowledges and then closes the session, releasing what the member still holds.
- * Each partition's acknowledgements apply all or nothing: a range the member does not hold
- * gets INVALID_RECORD_STATE and changes nothing. Answered once the new state is persisted.
- */
 export const handleShareAcknowledge: Handler<ShareAcknowledgeRequest, ShareAcknowledgeResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): ShareAcknowledgeResponseInput => {
     ctx.broker.logger.info({ api: 'ShareAcknowledge', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');

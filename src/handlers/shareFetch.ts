@@ -1,3 +1,21 @@
+/**
+ * ShareFetch: v1
+ *
+ * Behavior:
+ * - KIP-932. Needs group and member ids (INVALID_REQUEST), READ on the group (GROUP_AUTHORIZATION_FAILED), a current
+ *   member (UNKNOWN_MEMBER_ID), and READ on each topic (TOPIC_AUTHORIZATION_FAILED per partition); unknown topic
+ *   ids: UNKNOWN_TOPIC_ID.
+ * - Epoch 0 opens a share session (acknowledgements with it: INVALID_REQUEST); -1 closes it after the
+ *   acknowledgements and fetches nothing; otherwise the epoch must be the session's next one
+ *   (INVALID_SHARE_SESSION_EPOCH, SHARE_SESSION_NOT_FOUND), and a bad epoch changes nothing.
+ * - Acknowledgements apply before fetching. Records are acquired for the member under the group's lock, whole
+ *   batches, about max_records (default 500) in all.
+ * - With nothing to acquire the request waits up to max_wait_ms for an append, a release or a back-off end.
+ * - current_leader is always -1 and node_endpoints empty.
+ *
+ * Version notes:
+ * - v1 only (v0 was Kafka 4.0 early access); no RENEW acknowledgement (a v2 feature).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ShareFetchRequest } from '../../protocol/generated/messages/ShareFetchRequest';
 import type { PartitionDataInput, ShareFetchResponseInput } from '../../protocol/generated/messages/ShareFetchResponse';
@@ -11,16 +29,6 @@ import { AclOperation } from '../security/acl/model';
 /** Records per request when the client sends no MaxRecords (Kafka's share.fetch.max.records default). */
 const DEFAULT_MAX_RECORDS = 500;
 
-/**
- * ShareFetch v1 (KIP-932).
- * Behavior: epoch 0 opens a share session (no acknowledgements allowed with it), -1 closes
- * it after the acknowledgements (no records are fetched then); otherwise the epoch must be
- * the session's next one (INVALID_SHARE_SESSION_EPOCH, SHARE_SESSION_NOT_FOUND), and a bad
- * epoch changes nothing. Acknowledgements apply before fetching. Records are acquired for
- * the member under the group's lock, whole batches, about MaxRecords in all; with nothing
- * to acquire the request waits up to MaxWaitMs for an append, a release or a back-off end.
- * Version notes: v1 only (v0 was Kafka 4.0 early access); no RENEW (a v2 feature).
- */
 export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): ShareFetchResponseInput => {
     ctx.broker.logger.info({ api: 'ShareFetch', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');

@@ -1,3 +1,17 @@
+/**
+ * ShareGroupDescribe: v1
+ *
+ * Behavior:
+ * - Needs DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this
+ *   broker cannot serve it.
+ * - Members with their subscriptions and assignments, the group and assignment epochs; the assignor is always
+ *   "simple".
+ * - A group that is not a share group here: GROUP_ID_NOT_FOUND (state Dead). Authorized operations are not filled
+ *   in.
+ *
+ * Version notes:
+ * - v1: as above. v0 (Kafka 4.0 early access) is not served.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ShareGroupDescribeRequest } from '../../protocol/generated/messages/ShareGroupDescribeRequest';
 import type { DescribedGroupInput, ShareGroupDescribeResponseInput } from '../../protocol/generated/messages/ShareGroupDescribeResponse';
@@ -7,7 +21,6 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/** ShareGroupDescribe v1: members with their subscriptions and assignments; GROUP_ID_NOT_FOUND for a group that is not a share group here. */
 export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareGroupDescribeResponseInput> = (ctx, req) => {
   const share = shareServicesOf(ctx.broker);
   const groups = req.groupIds.map((groupId): DescribedGroupInput => {

@@ -1,3 +1,21 @@
+/**
+ * ShareGroupHeartbeat: v1
+ *
+ * Behavior:
+ * - KIP-932 share groups. Needs READ on the group (GROUP_AUTHORIZATION_FAILED); an empty group id is
+ *   INVALID_GROUP_ID, an empty member id INVALID_REQUEST.
+ * - COORDINATOR_NOT_AVAILABLE when share groups are not running (or the join cannot be persisted), NOT_COORDINATOR
+ *   for a group owned elsewhere.
+ * - Epoch 0 joins (creating the group, persisted; subscribed topic names required); a classic or consumer group of
+ *   that name keeps it (GROUP_ID_NOT_FOUND).
+ * - Epoch -1 leaves and releases what the member holds; any other epoch must not be ahead of the member's
+ *   (FENCED_MEMBER_EPOCH), and an unknown member is UNKNOWN_MEMBER_ID.
+ * - The assignment is sent whenever the member's epoch moved since the last answer; share groups need no revocation
+ *   step. Topics created or grown since the last heartbeat are picked up.
+ *
+ * Version notes:
+ * - v1: the member id is the client's own. v0 (Kafka 4.0 early access) is not served.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { ShareGroupHeartbeatRequest } from '../../protocol/generated/messages/ShareGroupHeartbeatRequest';
 import type { ShareGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
@@ -7,13 +25,6 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/**
- * ShareGroupHeartbeat v1 (KIP-932).
- * Behavior: the member id is the client's own (v1); epoch 0 joins (creating the group,
- * persisted), -1 leaves and releases what the member holds, any other epoch must not be
- * ahead of the member's. The assignment is sent whenever the member's epoch moved since the
- * last answer; share groups need no revocation step.
- */
 export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): ShareGroupHeartbeatResponseInput => {
     ctx.broker.logger.info({ api: 'ShareGroupHeartbeat', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');

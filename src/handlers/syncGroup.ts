@@ -1,3 +1,17 @@
+/**
+ * SyncGroup: v0-5
+ *
+ * Behavior:
+ * - Needs READ on the group (GROUP_AUTHORIZATION_FAILED); COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this
+ *   broker cannot serve the group.
+ * - The leader's assignments are stored and every member of the generation gets its own; errors (UNKNOWN_MEMBER_ID,
+ *   ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS…) come from the coordinator.
+ *
+ * Version notes:
+ * - v0-2: the same; v1+ answers throttle_time_ms. v3+: group_instance_id. v4+: flexible.
+ * - v5: protocol_type and protocol_name in request and answer, checked against the group's
+ *   (INCONSISTENT_GROUP_PROTOCOL).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { SyncGroupRequest } from '../../protocol/generated/messages/SyncGroupRequest';
 import type { SyncGroupResponseInput } from '../../protocol/generated/messages/SyncGroupResponse';

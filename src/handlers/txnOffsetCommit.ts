@@ -1,3 +1,19 @@
+/**
+ * TxnOffsetCommit: v0-5
+ *
+ * Behavior:
+ * - Stages the offsets in the transaction; the group sees them only when it commits (cluster mode: written to
+ *   __consumer_offsets before the answer, so a coordinator failover keeps them).
+ * - Needs WRITE on the transactional id, READ on the group and READ on each topic (TRANSACTIONAL_ID_ / GROUP_ /
+ *   TOPIC_AUTHORIZATION_FAILED); an empty group id is INVALID_GROUP_ID.
+ * - Member and generation checks are the group coordinator's; fencing is the transaction coordinator's.
+ *
+ * Version notes:
+ * - v0-1: the same. v2+: committed_leader_epoch.
+ * - v3+: member_id, group_instance_id and generation_id (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID);
+ *   flexible; a fenced producer gets PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before).
+ * - v4-5: as v3; Brook never answers TRANSACTION_ABORTABLE (KIP-890).
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest';
 import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/TxnOffsetCommitResponse';
@@ -8,7 +24,6 @@ import type { StagedOffset } from '../txn/txnLogRecords';
 import type { Handler } from './types';
 import { txnOffsetCommitAcl } from '../security/acl/txnChecks';
 
-/** Stages the offsets in the transaction; the group sees them only when it commits. */
 export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponseInput> = async (ctx, req) => {
   const { coordinator } = await txnServices(ctx);
   const fenced = ctx.apiVersion >= 3 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH;

@@ -1,3 +1,15 @@
+/**
+ * WriteTxnMarkers: v0-1
+ *
+ * Behavior:
+ * - Appends the commit/abort markers a coordinator asks for, with acks=all (Brook's own coordinator writes its
+ *   markers directly).
+ * - Needs CLUSTER_ACTION (CLUSTER_AUTHORIZATION_FAILED on every partition). Unknown topic:
+ *   UNKNOWN_TOPIC_OR_PARTITION; cluster mode, not the leader: NOT_LEADER_OR_FOLLOWER.
+ *
+ * Version notes:
+ * - v0: as above. v1: flexible.
+ */
 import { ErrorCode } from '../../protocol/errors';
 import type { WriteTxnMarkersRequest } from '../../protocol/generated/messages/WriteTxnMarkersRequest';
 import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/messages/WriteTxnMarkersResponse';
@@ -9,7 +21,6 @@ import type { Handler } from './types';
 import { authorizedCluster } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-/** Appends the commit/abort markers a coordinator asks for (Brook's own coordinator writes them directly). */
 export const handleWriteTxnMarkers: Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponseInput> = async (ctx, req) => {
   if (!authorizedCluster(ctx, AclOperation.CLUSTER_ACTION)) {
     const refused = (partitionIndex: number) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED });

@@ -18,24 +18,17 @@ import type { ShareAcknowledgeRequest } from '../../protocol/generated/messages/
 import type { ShareAcknowledgeResponseInput } from '../../protocol/generated/messages/ShareAcknowledgeResponse';
 import { applyAcks, sessionFor } from '../share/requestFlow';
 import { sessionPartitionKey } from '../share/sessions';
-import { shareServicesOf } from '../share/services';
+import { checkShareMember } from './shareMember';
 import type { Handler } from './types';
-import { authorizedGroup } from '../security/acl/check';
-import { AclOperation } from '../security/acl/model';
 
 export const handleShareAcknowledge: Handler<ShareAcknowledgeRequest, ShareAcknowledgeResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): ShareAcknowledgeResponseInput => {
     ctx.broker.logger.info({ api: 'ShareAcknowledge', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
     return { errorCode, errorMessage, responses: [] };
   };
-  const share = shareServicesOf(ctx.broker);
-  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  const group = req.groupId ?? '';
-  const member = req.memberId ?? '';
-  if (!group || !member) return fail(ErrorCode.INVALID_REQUEST, 'GroupId and MemberId are required');
-  if (!authorizedGroup(ctx, AclOperation.READ, group)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-  const g = share.coordinator.group(group);
-  if (!g?.membership.members.has(member)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${member} is not in share group ${group}`);
+  const checked = checkShareMember(ctx, req.groupId, req.memberId);
+  if (!checked.ok) return fail(checked.errorCode, checked.errorMessage);
+  const { share, group, member } = checked;
   const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, false);
   if (step.errorCode !== ErrorCode.NONE) return fail(step.errorCode);
   const results = await applyAcks(share.coordinator, group, member, req.topics);

@@ -21,9 +21,9 @@ import type { ShareFetchRequest } from '../../protocol/generated/messages/ShareF
 import type { PartitionDataInput, ShareFetchResponseInput } from '../../protocol/generated/messages/ShareFetchResponse';
 import { applyAcks, hasAcks, sessionFor } from '../share/requestFlow';
 import { sessionPartitionKey, type SessionPartition } from '../share/sessions';
-import { shareServicesOf } from '../share/services';
+import { checkShareMember } from './shareMember';
 import type { Handler } from './types';
-import { authorizedGroup, authorizedTopic } from '../security/acl/check';
+import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
 /** Records per request when the client sends no MaxRecords (Kafka's share.fetch.max.records default). */
@@ -34,14 +34,10 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
     ctx.broker.logger.info({ api: 'ShareFetch', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
     return { errorCode, errorMessage, responses: [], nodeEndpoints: [] };
   };
-  const share = shareServicesOf(ctx.broker);
-  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  const group = req.groupId ?? '';
-  const member = req.memberId ?? '';
-  if (!group || !member) return fail(ErrorCode.INVALID_REQUEST, 'GroupId and MemberId are required');
-  if (!authorizedGroup(ctx, AclOperation.READ, group)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-  const g = share.coordinator.group(group);
-  if (!g?.membership.members.has(member)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${member} is not in share group ${group}`);
+  const checked = checkShareMember(ctx, req.groupId, req.memberId);
+  if (!checked.ok) return fail(checked.errorCode, checked.errorMessage);
+  const { share, group, member } = checked;
+  const g = share.coordinator.group(group)!;
   if (req.shareSessionEpoch === 0 && hasAcks(req.topics)) return fail(ErrorCode.INVALID_REQUEST, 'acknowledgements cannot open a share session');
   const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, true);
   if (step.errorCode !== ErrorCode.NONE) return fail(step.errorCode);

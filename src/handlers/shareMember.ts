@@ -1,0 +1,24 @@
+/**
+ * The checks ShareFetch and ShareAcknowledge make before they touch a share session: share groups are served here,
+ * both ids are given, the principal may READ the group, and the member is in it. Not a handler.
+ */
+import { ErrorCode } from '../../protocol/errors';
+import { shareServicesOf, type ShareServices } from '../share/services';
+import { authorizedGroup } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+import type { RequestContext } from './types';
+
+export type ShareMemberCheck = { ok: true; share: ShareServices; group: string; member: string } | { ok: false; errorCode: number; errorMessage: string | null };
+
+export function checkShareMember(ctx: RequestContext, groupId: string | null, memberId: string | null): ShareMemberCheck {
+  const share = shareServicesOf(ctx.broker);
+  if (!share) return { ok: false, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null };
+  const group = groupId ?? '';
+  const member = memberId ?? '';
+  if (!group || !member) return { ok: false, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'GroupId and MemberId are required' };
+  if (!authorizedGroup(ctx, AclOperation.READ, group)) return { ok: false, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
+  if (!share.coordinator.group(group)?.membership.members.has(member)) {
+    return { ok: false, errorCode: ErrorCode.UNKNOWN_MEMBER_ID, errorMessage: `member ${member} is not in share group ${group}` };
+  }
+  return { ok: true, share, group, member };
+}

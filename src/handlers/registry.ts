@@ -54,6 +54,9 @@ import { handleListPartitionReassignments } from './listPartitionReassignments';
 import { handleShareGroupHeartbeat } from './shareGroupHeartbeat';
 import { handleShareGroupDescribe } from './shareGroupDescribe';
 import { handleShareFetch } from './shareFetch';
+import { handleReadShareGroupState } from './readShareGroupState';
+import { handleWriteShareGroupState } from './writeShareGroupState';
+import { handleDeleteShareGroupState } from './deleteShareGroupState';
 import { handleShareAcknowledge } from './shareAcknowledge';
 import { handleDescribeShareGroupOffsets } from './describeShareGroupOffsets';
 import { handleAlterShareGroupOffsets } from './alterShareGroupOffsets';
@@ -136,6 +139,9 @@ const ENTRIES: Entry[] = [
   [ApiKey.ShareGroupHeartbeat, handleShareGroupHeartbeat, 1, 1],
   [ApiKey.ShareGroupDescribe, handleShareGroupDescribe, 1, 1],
   [ApiKey.ShareFetch, handleShareFetch, 1, 1],
+  [ApiKey.ReadShareGroupState, handleReadShareGroupState, 0, 0],
+  [ApiKey.WriteShareGroupState, handleWriteShareGroupState, 0, 0],
+  [ApiKey.DeleteShareGroupState, handleDeleteShareGroupState, 0, 0],
   [ApiKey.ShareAcknowledge, handleShareAcknowledge, 1, 1],
   [ApiKey.DescribeShareGroupOffsets, handleDescribeShareGroupOffsets, 0, 0],
   [ApiKey.AlterShareGroupOffsets, handleAlterShareGroupOffsets, 0, 0],

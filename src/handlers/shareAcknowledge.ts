@@ -26,7 +26,7 @@ export const handleShareAcknowledge: Handler<ShareAcknowledgeRequest, ShareAckno
     ctx.broker.logger.info({ api: 'ShareAcknowledge', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
     return { errorCode, errorMessage, responses: [] };
   };
-  const checked = checkShareMember(ctx, req.groupId, req.memberId);
+  const checked = await checkShareMember(ctx, req.groupId, req.memberId);
   if (!checked.ok) return fail(checked.errorCode, checked.errorMessage);
   const { share, group, member } = checked;
   const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, false);

@@ -22,6 +22,7 @@ import type { PartitionDataInput, ShareFetchResponseInput } from '../../protocol
 import { applyAcks, hasAcks, sessionFor } from '../share/requestFlow';
 import { sessionPartitionKey, type SessionPartition } from '../share/sessions';
 import { checkShareMember } from './shareMember';
+import { resolveShareConfig } from '../share/config';
 import type { Handler } from './types';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -34,10 +35,9 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
     ctx.broker.logger.info({ api: 'ShareFetch', group: req.groupId, member: req.memberId, errorCode, errorMessage, client: ctx.clientId }, 'share request refused');
     return { errorCode, errorMessage, responses: [], nodeEndpoints: [] };
   };
-  const checked = checkShareMember(ctx, req.groupId, req.memberId);
+  const checked = await checkShareMember(ctx, req.groupId, req.memberId);
   if (!checked.ok) return fail(checked.errorCode, checked.errorMessage);
   const { share, group, member } = checked;
-  const g = share.coordinator.group(group)!;
   if (req.shareSessionEpoch === 0 && hasAcks(req.topics)) return fail(ErrorCode.INVALID_REQUEST, 'acknowledgements cannot open a share session');
   const step = sessionFor(share.sessions, group, member, req.shareSessionEpoch, true);
   if (step.errorCode !== ErrorCode.NONE) return fail(step.errorCode);
@@ -101,5 +101,6 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
     const { topicId: _omit, ...partition } = e;
     t.partitions.push(partition);
   }
-  return { errorCode: 0, acquisitionLockTimeoutMs: g.config.lockDurationMs, responses: [...byTopic.values()], nodeEndpoints: [] };
+  const lockMs = (share.coordinator.groups.get(group)?.config ?? resolveShareConfig(new Map())).lockDurationMs;
+  return { errorCode: 0, acquisitionLockTimeoutMs: lockMs, responses: [...byTopic.values()], nodeEndpoints: [] };
 };

@@ -21,8 +21,10 @@ import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 
-export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareGroupDescribeResponseInput> = (ctx, req) => {
+export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareGroupDescribeResponseInput> = async (ctx, req) => {
   const share = shareServicesOf(ctx.broker);
+  const placed = req.groupIds.filter((id) => share && groupCoordinatorError(ctx, id) === ErrorCode.NONE);
+  for (const id of placed) await share!.coordinator.loadGroup(id);
   const groups = req.groupIds.map((groupId): DescribedGroupInput => {
     const fail = (errorCode: number, errorMessage: string | null = null): DescribedGroupInput => ({ groupId, errorCode, errorMessage, groupState: 'Dead', members: [] });
     if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);

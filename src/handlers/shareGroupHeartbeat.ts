@@ -38,6 +38,7 @@ export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, Shar
   if (placement !== ErrorCode.NONE) return fail(placement);
   if (!req.memberId) return fail(ErrorCode.INVALID_REQUEST, 'MemberId can not be empty');
   const { coordinator } = share;
+  await coordinator.loadGroup(req.groupId);
   const topics = { byName: (n: string) => ctx.broker.metadata.topic(n) };
 
   if (req.memberEpoch === -1) {
@@ -80,6 +81,15 @@ export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, Shar
   }
   // Topics created (or grown) since the last heartbeat are picked up here.
   g.membership.reassign(topics);
+  try {
+    await coordinator.syncMembership(req.groupId);
+  } catch (err) {
+    ctx.broker.logger.warn({ group: req.groupId, err: String(err) }, 'share group membership not persisted');
+    if (req.memberEpoch === 0) {
+      await coordinator.removeMember(req.groupId, req.memberId).catch(() => undefined);
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+  }
   const send = member.sentEpoch !== member.memberEpoch;
   member.sentEpoch = member.memberEpoch;
   return {

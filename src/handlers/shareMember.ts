@@ -7,16 +7,21 @@ import { shareServicesOf, type ShareServices } from '../share/services';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 import type { RequestContext } from './types';
+import { groupCoordinatorError } from '../groups/services';
 
 export type ShareMemberCheck = { ok: true; share: ShareServices; group: string; member: string } | { ok: false; errorCode: number; errorMessage: string | null };
 
-export function checkShareMember(ctx: RequestContext, groupId: string | null, memberId: string | null): ShareMemberCheck {
+export async function checkShareMember(ctx: RequestContext, groupId: string | null, memberId: string | null): Promise<ShareMemberCheck> {
   const share = shareServicesOf(ctx.broker);
   if (!share) return { ok: false, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null };
   const group = groupId ?? '';
   const member = memberId ?? '';
   if (!group || !member) return { ok: false, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'GroupId and MemberId are required' };
   if (!authorizedGroup(ctx, AclOperation.READ, group)) return { ok: false, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
+  // Cluster mode: a data partition's leader that does not coordinate the group cannot see its members (Kafka's leaders
+  // do not check either); the share session still ties the requests to the member id.
+  if (ctx.broker.clustered && groupCoordinatorError(ctx, group) !== ErrorCode.NONE) return { ok: true, share, group, member };
+  await share.coordinator.loadGroup(group);
   if (!share.coordinator.group(group)?.membership.members.has(member)) {
     return { ok: false, errorCode: ErrorCode.UNKNOWN_MEMBER_ID, errorMessage: `member ${member} is not in share group ${group}` };
   }

@@ -1,8 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
-import type { Logger } from '../log';
 import type { PartitionLog } from '../../storage';
-import { backoffFor, resolveShareConfig, type ShareGroupConfig } from './config';
-import { copyToDlq, type DeadRange, type DlqTarget } from './dlq';
+import { backoffFor, resolveShareConfig } from './config';
+import { copyToDlq, type DeadRange } from './dlq';
 import { ShareMembership } from './membership';
 import {
   acquiredBy,
@@ -18,43 +17,13 @@ import {
   RecordState,
 } from './partitionState';
 import type { ShareStateRecord } from './records';
-import { SharePartition, planAcquire, readBatchesCovering, type AcquiredRange } from './sharePartition';
-import type { ShareStateLog } from './stateLog';
+import { listShareGroups, waitForWork, type ListedShareGroup } from './coordinatorViews';
+import type { AckRange, FetchedPartition, ShareCoordinatorDeps, ShareGroupEntry } from './coordinatorTypes';
+import { dedupeBatches, settle, voidAcquisitions, type Committed } from './coordinatorSteps';
+import { membershipRecords, restoreMembers } from './membershipRecords';
+import { SharePartition, planAcquire, readBatchesCovering } from './sharePartition';
 
-export interface ShareTopics {
-  byName(name: string): { id: Buffer; name: string; partitions: number } | undefined;
-  byId(id: Buffer): { id: Buffer; name: string; partitions: number } | undefined;
-}
-
-export interface ShareCoordinatorDeps {
-  log: Pick<ShareStateLog, 'append' | 'load'>;
-  topics: ShareTopics;
-  /** The partition's log on this broker, or an error code (not leader, unknown partition). */
-  partitionLog(topicName: string, partition: number): Promise<{ log: PartitionLog } | { errorCode: number }>;
-  dlq: DlqTarget;
-  logger: Logger;
-  now?: () => number;
-}
-
-export interface ShareGroupEntry {
-  id: string;
-  /** Persisted: a __brook_share_state group record exists. */
-  exists: boolean;
-  configs: Map<string, string>;
-  config: ShareGroupConfig;
-  membership: ShareMembership;
-}
-
-export interface AckRange {
-  firstOffset: number;
-  lastOffset: number;
-  acknowledgeTypes: number[];
-}
-
-export interface FetchedPartition {
-  acquired: AcquiredRange[];
-  batches: Buffer[];
-}
+export type { AckRange, FetchedPartition, ShareClusterView, ShareCoordinatorDeps, ShareGroupEntry, ShareTopics } from './coordinatorTypes';
 
 const partKey = (group: string, topicId: string, partition: number) => `${group}\u0000${topicId}\u0000${partition}`;
 
@@ -78,8 +47,12 @@ export class ShareCoordinator {
   }
 
   async start(): Promise<void> {
-    for await (const r of this.deps.log.load()) this.replay(r, false);
-    for (const sp of this.partitions.values()) this.schedule(sp);
+    // Cluster mode loads lazily, from where the state is now, when this broker takes a group or share-partition over.
+    if (!this.deps.cluster) {
+      for await (const r of this.deps.log.load()) this.replay(r, false);
+      for (const sp of this.partitions.values()) this.schedule(sp);
+      for (const g of this.groups.values()) restoreMembers(g.membership, g.persisted, this.deps.topics, this.now());
+    }
     this.sweeper = setInterval(() => this.sweepMembers(), 1000);
     this.sweeper.unref();
   }
@@ -103,7 +76,17 @@ export class ShareCoordinator {
         if (r.deleted) {
           this.groups.delete(r.group);
           for (const [k, sp] of this.partitions) if (sp.group === r.group) this.dropPartition(k, sp);
-        } else this.groupEntry(r.group).exists = true;
+        } else {
+          const g = this.groupEntry(r.group);
+          g.exists = true;
+          if (r.epoch !== undefined) g.persisted.epoch = r.epoch;
+        }
+        return;
+      }
+      case 'member': {
+        const members = this.groupEntry(r.group).persisted.members;
+        if (r.member) members.set(r.memberId, JSON.stringify(r.member));
+        else members.delete(r.memberId);
         return;
       }
       case 'config': {
@@ -141,7 +124,7 @@ export class ShareCoordinator {
   private groupEntry(id: string): ShareGroupEntry {
     let g = this.groups.get(id);
     if (!g) {
-      g = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership() };
+      g = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: null };
       this.groups.set(id, g);
     }
     return g;
@@ -162,19 +145,8 @@ export class ShareCoordinator {
   }
 
   /** ListGroups rows of the share groups, filtered like Kafka (case-insensitive states and types; empty = all). */
-  listGroups(states: readonly string[], types: readonly string[]): Array<{ groupId: string; protocolType: string; state: string; type: string }> {
-    const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
-    const st = lower(states);
-    const ty = lower(types);
-    if (ty.size > 0 && !ty.has('share')) return [];
-    const out: Array<{ groupId: string; protocolType: string; state: string; type: string }> = [];
-    for (const g of this.groups.values()) {
-      if (!g.exists && g.membership.members.size === 0) continue;
-      const state = g.membership.state;
-      if (st.size > 0 && !st.has(state.toLowerCase())) continue;
-      out.push({ groupId: g.id, protocolType: 'share', state, type: 'share' });
-    }
-    return out;
+  listGroups(states: readonly string[], types: readonly string[]): ListedShareGroup[] {
+    return listShareGroups(this.groups.values(), states, types);
   }
 
   /** Creates the share group (persisted) if it does not exist yet. */
@@ -183,6 +155,35 @@ export class ShareCoordinator {
     if (g?.exists) return g;
     await this.persist([{ kind: 'group', group: id, deleted: false }]);
     return this.groupEntry(id);
+  }
+
+  /** Persists the membership changes of the last heartbeat (joins, leaves, epochs); nothing when there are none. */
+  async syncMembership(id: string): Promise<void> {
+    const g = this.groups.get(id);
+    if (!g) return;
+    const records = membershipRecords(id, g.membership, g.persisted);
+    if (records.length > 0) await this.persist(records);
+  }
+
+  /**
+   * Cluster mode: (re)loads a group's records when this broker sees it for the first time at the
+   * current leader epoch of its `__consumer_offsets` partition: as its coordinator (members come
+   * back with their epochs) or, for its configs, as the leader of one of its data partitions.
+   */
+  async loadGroup(id: string, force = false): Promise<void> {
+    const cluster = this.deps.cluster;
+    if (!cluster) return;
+    const at = cluster.groupPlacement(id);
+    if (!at) return;
+    const old = this.groups.get(id);
+    // A takeover refreshes a data leader's view of the configs; the coordinator's own view is always current.
+    if (old && old.loadedAt === at.epoch && (!force || at.leads)) return;
+    const fresh: ShareGroupEntry = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: at.epoch };
+    this.groups.set(id, fresh);
+    for await (const r of cluster.groupRecords(id)) if (r.group === id) this.replay(r, false);
+    const g = this.groups.get(id)!;
+    if (old && !at.leads) g.membership = old.membership;
+    if (at.leads) restoreMembers(g.membership, g.persisted, this.deps.topics, this.now());
   }
 
   async setConfigs(id: string, configs: Map<string, string>): Promise<void> {
@@ -210,6 +211,7 @@ export class ShareCoordinator {
     g.membership.groupEpoch++;
     g.membership.reassign(this.deps.topics);
     this.onMemberGone(groupId, memberId);
+    await this.syncMembership(groupId).catch((err: unknown) => this.deps.logger.warn({ group: groupId, err: String(err) }, 'member departure not persisted'));
     await this.releaseMember(groupId, memberId);
   }
 
@@ -227,6 +229,45 @@ export class ShareCoordinator {
 
   sharePartition(group: string, topicId: Buffer, partition: number): SharePartition | undefined {
     return this.partitions.get(partKey(group, topicId.toString('hex'), partition));
+  }
+
+  /**
+   * Cluster mode: the share-partition as of this broker's leadership of the data partition. A
+   * leader that takes it over (first use, or a new leader epoch) loads it from the share
+   * coordinator; records acquired under the previous leader are acquirable again, their delivery
+   * counts kept. Null error: go on.
+   */
+  private async takeOver(groupId: string, topic: { id: Buffer; name: string }, partition: number): Promise<number> {
+    const cluster = this.deps.cluster;
+    if (!cluster) return ErrorCode.NONE;
+    const epoch = cluster.leaderEpoch(topic.name, partition);
+    if (epoch === null) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    await this.loadGroup(groupId);
+    const key = partKey(groupId, topic.id.toString('hex'), partition);
+    const known = this.partitions.get(key);
+    if (known && known.leaderEpoch === epoch) return ErrorCode.NONE;
+    if (known) this.dropPartition(key, known);
+    const sp = new SharePartition(groupId, topic.id.toString('hex'), topic.name, partition);
+    sp.leaderEpoch = epoch;
+    this.partitions.set(key, sp);
+    try {
+      await sp.serialize(async () => {
+        await this.loadGroup(groupId, true);
+        const read = await cluster.read(groupId, sp.topicId, partition, epoch);
+        if (read.errorCode !== 0) throw new TakeOverError(read.errorCode);
+        if (read.snapshot) {
+          sp.snapshot = voidAcquisitions(read.snapshot);
+          this.schedule(sp);
+        }
+        this.deps.logger.info({ group: groupId, topic: topic.name, partition, leaderEpoch: epoch, startOffset: read.snapshot?.startOffset ?? null }, 'share-partition taken over');
+      });
+    } catch (err) {
+      if (this.partitions.get(key) === sp) this.dropPartition(key, sp);
+      const code = err instanceof TakeOverError ? err.errorCode : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      this.deps.logger.warn({ group: groupId, topic: topic.name, partition, errorCode: code, err: String(err) }, 'cannot take the share-partition over');
+      return code;
+    }
+    return ErrorCode.NONE;
   }
 
   private rules(g: ShareGroupEntry): ReleaseRules {
@@ -262,7 +303,7 @@ export class ShareCoordinator {
   private writeSnapshot(sp: SharePartition, snapshot: PartitionSnapshot): Promise<void> {
     const generation = sp.generation;
     sp.pending = snapshot;
-    const record: ShareStateRecord = { kind: 'partition', group: sp.group, topicId: sp.topicId, partition: sp.partition, snapshot };
+    const record: ShareStateRecord = { kind: 'partition', group: sp.group, topicId: sp.topicId, partition: sp.partition, snapshot, leaderEpoch: sp.leaderEpoch };
     return this.deps.log
       .append([record], {
         valid: () => sp.generation === generation,
@@ -284,6 +325,8 @@ export class ShareCoordinator {
    * the records are handed out.
    */
   async acquire(groupId: string, topic: { id: Buffer; name: string }, partition: number, member: string, maxRecords: number, maxBytes: number): Promise<FetchedPartition | { errorCode: number }> {
+    const taken = await this.takeOver(groupId, topic, partition);
+    if (taken !== ErrorCode.NONE) return { errorCode: taken };
     const g = this.groups.get(groupId);
     if (!g) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
     const found = await this.deps.partitionLog(topic.name, partition);
@@ -309,6 +352,11 @@ export class ShareCoordinator {
 
   /** Acknowledgements of one partition: all or nothing; INVALID_RECORD_STATE when a range is not held by the member. */
   async acknowledge(groupId: string, topicId: Buffer, partition: number, member: string, ranges: readonly AckRange[]): Promise<number> {
+    const topic = this.deps.topics.byId(topicId);
+    if (this.deps.cluster && topic) {
+      const taken = await this.takeOver(groupId, topic, partition);
+      if (taken !== ErrorCode.NONE) return taken;
+    }
     const g = this.groups.get(groupId);
     const sp = this.sharePartition(groupId, topicId, partition);
     if (!g || !sp) return ErrorCode.INVALID_RECORD_STATE;
@@ -401,33 +449,12 @@ export class ShareCoordinator {
   }
 
   /** Resolves when one of the partitions may have work (an append, a release, a back-off ending) or after `ms`. */
-  async waitForWork(group: string, parts: ReadonlyArray<{ topicId: Buffer; partition: number }>, ms: number): Promise<void> {
-    if (ms <= 0 || this.stopped) return;
-    await new Promise<void>((resolve) => {
-      const unsubscribe: Array<() => void> = [];
-      let done = false;
-      const add = (u: () => void) => (done ? u() : unsubscribe.push(u));
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const u of unsubscribe) u();
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      void (async () => {
-        for (const p of parts) {
-          if (done) return;
-          const sp = this.sharePartition(group, p.topicId, p.partition);
-          if (sp) {
-            sp.waiters.add(finish);
-            add(() => sp.waiters.delete(finish));
-          }
-          const topic = this.deps.topics.byId(p.topicId);
-          const found = topic ? await this.deps.partitionLog(topic.name, p.partition) : null;
-          if (found && 'log' in found) add(found.log.onAppend(finish));
-        }
-      })();
+  waitForWork(group: string, parts: ReadonlyArray<{ topicId: Buffer; partition: number }>, ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped) return Promise.resolve();
+    return waitForWork(parts, ms, {
+      sharePartition: (topicId, partition) => this.sharePartition(group, topicId, partition),
+      topicName: (topicId) => this.deps.topics.byId(topicId)?.name,
+      partitionLog: (name, partition) => this.deps.partitionLog(name, partition),
     });
   }
 
@@ -453,34 +480,8 @@ export class ShareCoordinator {
   }
 }
 
-/** Records that were acquired when the broker stopped are acquirable again, their delivery counts kept. */
-function voidAcquisitions(s: PartitionSnapshot): PartitionSnapshot {
-  if (!s.runs.some((r) => r.state === RecordState.ACQUIRED)) return s;
-  return normalize(
-    s.startOffset,
-    s.runs.map((r) => (r.state === RecordState.ACQUIRED ? { ...r, state: RecordState.AVAILABLE, member: null, lockUntil: 0, availableAt: 0 } : r)),
-  );
-}
-
-/** A planned change: its error (nothing written), or the pending write to wait for. */
-interface Committed {
-  errorCode: number;
-  written: Promise<void> | null;
-}
-
-async function settle(step: Committed, logger: Logger): Promise<number> {
-  if (step.errorCode !== 0 || !step.written) return step.errorCode;
-  try {
-    await step.written;
-    return ErrorCode.NONE;
-  } catch (err) {
-    logger.warn({ err: String(err) }, 'share-partition write failed; the change is void');
-    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+class TakeOverError extends Error {
+  constructor(readonly errorCode: number) {
+    super(`share state unavailable (error ${errorCode})`);
   }
-}
-
-function dedupeBatches(batches: Buffer[]): Buffer[] {
-  const seen = new Map<bigint, Buffer>();
-  for (const b of batches) seen.set(b.readBigInt64BE(0), b);
-  return [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
 }

@@ -7,6 +7,7 @@ import { AclOperation } from '../security/acl/model';
 import { ConfigResourceType } from '../admin/configTypes';
 import { describeShareConfigs, shareConfigProblem } from './config';
 import { shareServicesOf } from './services';
+import { groupCoordinatorError } from '../groups/services';
 
 export interface GroupConfigOp {
   name: string;
@@ -26,6 +27,12 @@ export async function alterGroupConfigs(ctx: RequestContext, group: string, ops:
   const share = shareServicesOf(ctx.broker);
   if (!share) return answer(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (!group) return answer(ErrorCode.INVALID_GROUP_ID, 'group name is empty');
+  // Cluster mode: the group's coordinator persists its configs with its other records.
+  if (ctx.broker.clustered) {
+    const placement = groupCoordinatorError(ctx, group);
+    if (placement !== ErrorCode.NONE) return answer(placement, 'send group configs to the group coordinator');
+    await share.coordinator.loadGroup(group);
+  }
   const next = new Map(share.coordinator.groups.get(group)?.configs ?? []);
   for (const o of ops) {
     if (o.op === AlterConfigOp.DELETE) {

@@ -3,11 +3,19 @@ import { partitionLog } from '../metadata/partitionLogs';
 import { ShareCoordinator } from './coordinator';
 import { ShareSessions } from './sessions';
 import { ShareStateLog } from './stateLog';
+import { ShareStateCoordinator } from './stateCoordinator';
+import { ClusterShareState, shareStateTopicOptions } from './clusterState';
+import { SHARE_STATE_TOPIC } from './records';
+import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
+import { groupConfigFromProperties } from '../groups/config';
+import type { ShareClusterView } from './coordinator';
 import { partitionWriter } from '../replication/partitionWriter';
 
 export interface ShareServices {
   coordinator: ShareCoordinator;
   sessions: ShareSessions;
+  /** Cluster mode: the share coordinator's side (Read/Write/DeleteShareGroupState), active on the leader of `__brook_share_state`-0. */
+  state?: ShareStateCoordinator;
 }
 
 /** Kept beside the services bag rather than in it, so the share code needs no slot in the shared BrokerServices type. */
@@ -18,21 +26,52 @@ export function shareServicesOf(services: BrokerServices): ShareServices | undef
 }
 
 /**
- * Replays `__brook_share_state` and makes share groups servable on this broker.
- * Single-broker mode only for now: in a cluster the share-partition state would have to be
- * written from each data partition's leader to the state topic's leader (Kafka's
- * WriteShareGroupState), which Brook does not do yet, so the share APIs answer
- * COORDINATOR_NOT_AVAILABLE there rather than keep state that a failover would lose.
+ * Replays `__brook_share_state` and makes share groups servable on this broker. In cluster mode
+ * (Kafka's split): the broker leading a data partition owns its share-partitions and persists
+ * them at the share coordinator, the leader of `__brook_share_state`-0; the group's coordinator
+ * (leader of its `__consumer_offsets` partition) keeps the group's members and configs there.
  */
 export async function startShareServices(services: BrokerServices): Promise<{ stop(): void }> {
   const { metadata } = services;
   const logger = services.logger.child({ component: 'share' });
+  const writeTimeoutMs = Number(services.config.raw['request.timeout.ms'] ?? 30_000);
+  const writer = partitionWriter(services);
+  const selfId = () => metadata.self().nodeId;
+  let state: ShareStateCoordinator | undefined;
+  let cluster: ClusterShareState | undefined;
+  let view: ShareClusterView | undefined;
+  let log: ShareStateLog;
   if (services.clustered) {
-    logger.info({}, 'share groups are not served in cluster mode yet');
-    return { stop() {} };
+    const stateLog = new ShareStateLog({ metadata, logs: services.logs, writer, writeTimeoutMs, clustered: { topicOptions: () => shareStateTopicOptions(services) } });
+    state = new ShareStateCoordinator({
+      log: stateLog,
+      leaderEpoch: () => {
+        const st = metadata.partitionState(SHARE_STATE_TOPIC, 0);
+        return st && st.leader === selfId() ? st.leaderEpoch : null;
+      },
+      logger,
+    });
+    const offsetsPartitions = () => metadata.topic(OFFSETS_TOPIC)?.partitions ?? groupConfigFromProperties(services.config.raw ?? {}).offsetsTopicPartitions ?? 50;
+    const c = new ClusterShareState(services, state, offsetsPartitions, writeTimeoutMs);
+    cluster = c;
+    log = new ShareStateLog({ metadata, logs: services.logs, writer, writeTimeoutMs, sink: (records) => c.write(records) });
+    view = {
+      leaderEpoch: (topicName, partition) => {
+        const st = metadata.partitionState(topicName, partition);
+        return st && st.leader === selfId() ? st.leaderEpoch : null;
+      },
+      read: (group, topicId, partition, leaderEpoch) => c.read(group, topicId, partition, leaderEpoch),
+      groupPlacement: (group) => {
+        const st = metadata.partitionState(OFFSETS_TOPIC, offsetsPartitionFor(group, offsetsPartitions()));
+        return st ? { epoch: st.leaderEpoch, leads: st.leader === selfId() } : null;
+      },
+      groupRecords: (group) => c.loadGroupRecords(offsetsPartitionFor(group, offsetsPartitions())),
+    };
+  } else {
+    log = new ShareStateLog({ metadata, logs: services.logs, writer, writeTimeoutMs });
   }
   const coordinator = new ShareCoordinator({
-    log: new ShareStateLog({ metadata, logs: services.logs, writer: partitionWriter(services), writeTimeoutMs: Number(services.config.raw['request.timeout.ms'] ?? 30_000) }),
+    log,
     topics: { byName: (n) => metadata.topic(n), byId: (id) => metadata.topicById(id) },
     partitionLog: async (topicName, partition) => {
       const topic = metadata.topic(topicName);
@@ -50,14 +89,16 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
       },
     },
     logger,
+    cluster: view,
   });
   const sessions = new ShareSessions();
   coordinator.onMemberGone = (group, member) => void sessions.close(group, member);
   await coordinator.start();
-  byBroker.set(services, { coordinator, sessions });
+  byBroker.set(services, { coordinator, sessions, state });
   return {
     stop() {
       coordinator.stop();
+      cluster?.close();
       byBroker.delete(services);
     },
   };

@@ -18,6 +18,8 @@ export class SharePartition {
   snapshot: PartitionSnapshot | null = null;
   /** The latest planned state whose write is not durable yet; plans build on it. */
   pending: PartitionSnapshot | null = null;
+  /** The data partition's leader epoch this broker owns the share-partition at (0 on a single broker). */
+  leaderEpoch = 0;
   /** Bumped when a write fails, voiding the plans made on top of it. */
   generation = 0;
   /** Serializes plans on this share-partition: each is computed from the state the previous one left. */

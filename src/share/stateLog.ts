@@ -16,6 +16,13 @@ export interface ShareStateLogDeps {
   writer: PartitionWriter;
   /** How long a write may wait for the ISR (request.timeout.ms). */
   writeTimeoutMs: number;
+  /** Cluster mode: how the topic is created, and only a replica's own log (made by the replica manager) is used. */
+  clustered?: { topicOptions(): CreateTopicOptions };
+  /**
+   * Cluster mode, on a data partition's leader: where a coalesced batch goes instead of this
+   * broker's replica (the share coordinator, the group's `__consumer_offsets` partition).
+   */
+  sink?: (records: ShareStateRecord[]) => Promise<void>;
 }
 
 interface Pending extends AppendGuards {
@@ -56,7 +63,14 @@ export class ShareStateLog {
   private open(): Promise<PartitionLog> {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {
-      await this.deps.metadata.ensureTopic(SHARE_STATE_TOPIC, { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
+      const clustered = this.deps.clustered;
+      await this.deps.metadata.ensureTopic(SHARE_STATE_TOPIC, clustered ? clustered.topicOptions() : { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
+      if (clustered) {
+        const log = this.deps.logs.get(SHARE_STATE_TOPIC, PARTITION);
+        if (!log) throw new Error(`no replica of ${SHARE_STATE_TOPIC}-${PARTITION} on this broker`);
+        this.log = log;
+        return log;
+      }
       this.log = this.deps.logs.get(SHARE_STATE_TOPIC, PARTITION) ?? (await this.deps.logs.create(SHARE_STATE_TOPIC, PARTITION, { cleanupPolicy: 'compact' }));
       return this.log;
     })().catch((e) => {
@@ -86,6 +100,11 @@ export class ShareStateLog {
         this.queue = [];
         if (q.length === 0) continue;
         try {
+          if (this.deps.sink) {
+            await this.deps.sink(q.flatMap((p) => p.records));
+            for (const p of q) p.resolve();
+            continue;
+          }
           const log = await this.open();
           const out = await this.deps.writer.write(SHARE_STATE_TOPIC, PARTITION, this.deps.writeTimeoutMs, () =>
             log.append(buildRecordBatch({ records: q.flatMap((p) => p.records.map(encodeShareRecord)) })),

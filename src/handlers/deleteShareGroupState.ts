@@ -1,0 +1,33 @@
+/**
+ * DeleteShareGroupState: v0
+ *
+ * Behavior:
+ * - KIP-932's inter-broker delete of share-partition state (DeleteShareGroupOffsets, DeleteGroups), answered by the
+ *   share coordinator (the leader of `__brook_share_state`-0) once the tombstone is replicated.
+ * - Needs CLUSTER_ACTION (CLUSTER_AUTHORIZATION_FAILED); NOT_COORDINATOR off the state topic's leader.
+ *
+ * Version notes:
+ * - v0 is the only version.
+ */
+import { ErrorCode } from '../../protocol/errors';
+import type { DeleteShareGroupStateRequest } from '../../protocol/generated/messages/DeleteShareGroupStateRequest';
+import type { DeleteShareGroupStateResponseInput } from '../../protocol/generated/messages/DeleteShareGroupStateResponse';
+import { shareServicesOf } from '../share/services';
+import type { Handler } from './types';
+import { authorizedCluster } from '../security/acl/check';
+import { AclOperation } from '../security/acl/model';
+
+export const handleDeleteShareGroupState: Handler<DeleteShareGroupStateRequest, DeleteShareGroupStateResponseInput> = async (ctx, req) => {
+  const state = shareServicesOf(ctx.broker)?.state;
+  const refused = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION) ? (state ? null : ErrorCode.COORDINATOR_NOT_AVAILABLE) : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  const results = [];
+  for (const t of req.topics) {
+    const partitions = [];
+    for (const p of t.partitions) {
+      const errorCode = refused ?? (await state!.write(req.groupId, t.topicId.toString('hex'), p.partition, -1, null));
+      partitions.push({ partition: p.partition, errorCode, errorMessage: null });
+    }
+    results.push({ topicId: t.topicId, partitions });
+  }
+  return { results };
+};

@@ -1,0 +1,187 @@
+import { ErrorCode } from '../../protocol/errors';
+import { Writer } from '../../protocol/codec/writer';
+import { buildRecordBatch } from '../../protocol/records';
+import type { ReadShareGroupStateResponse } from '../../protocol/generated/messages/ReadShareGroupStateResponse';
+import type { WriteShareGroupStateResponse } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
+import type { DeleteShareGroupStateResponse } from '../../protocol/generated/messages/DeleteShareGroupStateResponse';
+import type { BrokerServices } from '../handlers/types';
+import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
+import { CoordinatorWriteError } from '../internalTopics/writeErrors';
+import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
+import { NO_LEADER } from '../metadata/types';
+import { BrokerClient } from '../replication/brokerClient';
+import { partitionWriter } from '../replication/partitionWriter';
+import { interBrokerAddress } from '../security/interBroker/address';
+import { interBrokerSecurityOf } from '../security/interBroker/settings';
+import { fromStateBatches, toStateBatches } from './stateBatches';
+import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
+import type { ShareStateCoordinator, StateRead } from './stateCoordinator';
+import type { CreateTopicOptions } from '../metadata/types';
+
+const READ_SHARE_GROUP_STATE = 84;
+const WRITE_SHARE_GROUP_STATE = 85;
+const DELETE_SHARE_GROUP_STATE = 86;
+/** Key version of Brook's share-group records in `__consumer_offsets` (above Kafka's, beside Brook's 1000). */
+export const BROOK_SHARE_GROUP_KEY_VERSION = 1001;
+/** Kafka's share.coordinator.state.topic.min.isr default. */
+const STATE_TOPIC_MIN_ISR = 2;
+
+/** How `__brook_share_state` is created in a cluster: one compacted partition on the internal replication factor. */
+export function shareStateTopicOptions(services: Pick<BrokerServices, 'metadata'>): CreateTopicOptions {
+  const brokers = services.metadata.brokers().length;
+  return { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(Math.max(1, Math.min(STATE_TOPIC_MIN_ISR, brokers - 1))) } };
+}
+
+/**
+ * Cluster mode, seen from a data partition's leader and a share group's coordinator: where
+ * share state goes. Share-partition state goes to the share coordinator, the leader of
+ * `__brook_share_state`-0 (called directly when that is this broker, else with Kafka's
+ * Read/Write/DeleteShareGroupState over one reused inter-broker connection). Group-level
+ * records (the group, its configs, its members) go to the group's `__consumer_offsets`
+ * partition, which the group's coordinator leads, as Kafka keeps share-group records there.
+ */
+export class ClusterShareState {
+  private readonly clients = new Map<number, Promise<BrokerClient>>();
+
+  constructor(
+    private readonly services: BrokerServices,
+    private readonly stateCoordinator: ShareStateCoordinator,
+    private readonly offsetsPartitions: () => number,
+    private readonly writeTimeoutMs: number,
+  ) {}
+
+  /** A coalesced batch of share records; throws (the whole batch failed) unless every part was written. */
+  async write(records: ShareStateRecord[]): Promise<void> {
+    const byOffsetsPartition = new Map<number, ShareStateRecord[]>();
+    // The latest snapshot of each share-partition is all a compacted topic would keep.
+    const latest = new Map<string, Extract<ShareStateRecord, { kind: 'partition' }>>();
+    for (const r of records) {
+      if (r.kind === 'partition') latest.set(`${r.group}\u0000${r.topicId}\u0000${r.partition}`, r);
+      else {
+        const p = offsetsPartitionFor(r.group, this.offsetsPartitions());
+        const list = byOffsetsPartition.get(p) ?? [];
+        list.push(r);
+        byOffsetsPartition.set(p, list);
+      }
+    }
+    await Promise.all([...[...byOffsetsPartition].map(([p, rs]) => this.writeGroupRecords(p, rs)), this.writePartitions([...latest.values()])]);
+  }
+
+  private async writeGroupRecords(partition: number, records: ShareStateRecord[]): Promise<void> {
+    const log = this.services.logs.get(OFFSETS_TOPIC, partition);
+    if (!log) throw new CoordinatorWriteError(ErrorCode.NOT_COORDINATOR, `no replica of ${OFFSETS_TOPIC}-${partition} here`);
+    const batch = buildRecordBatch({ records: records.map((r) => groupKeyed(encodeShareRecord(r))) });
+    const out = await partitionWriter(this.services).write(OFFSETS_TOPIC, partition, this.writeTimeoutMs, () => log.append(batch));
+    if (out.errorCode !== 0) throw new CoordinatorWriteError(out.errorCode, `share group records not written to ${OFFSETS_TOPIC}-${partition} (error ${out.errorCode})`);
+  }
+
+  /** Group-level share records of one `__consumer_offsets` partition (this broker leads it), in log order. */
+  async *loadGroupRecords(partition: number): AsyncIterable<ShareStateRecord> {
+    const log = this.services.logs.get(OFFSETS_TOPIC, partition);
+    if (!log) return;
+    for await (const r of replayKeyedLog(log)) {
+      if (r.key.length < 2 || r.key.readInt16BE(0) !== BROOK_SHARE_GROUP_KEY_VERSION) continue;
+      const rec = decodeShareRecord(r.key.subarray(2), r.value);
+      if (rec && rec.kind !== 'partition') yield rec;
+    }
+  }
+
+  private async writePartitions(records: ReadonlyArray<Extract<ShareStateRecord, { kind: 'partition' }>>): Promise<void> {
+    if (records.length === 0) return;
+    const leader = await this.stateLeader();
+    if (leader === this.services.metadata.self().nodeId) {
+      for (const r of records) {
+        const code = await this.stateCoordinator.write(r.group, r.topicId, r.partition, r.leaderEpoch ?? -1, r.snapshot);
+        if (code !== 0) throw new CoordinatorWriteError(code, `share state of ${r.topicId}-${r.partition} not written (error ${code})`);
+      }
+      return;
+    }
+    const client = await this.client(leader);
+    const byGroup = new Map<string, typeof records>();
+    for (const r of records) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r]);
+    for (const [group, rs] of byGroup) {
+      const writes = rs.filter((r) => r.snapshot);
+      const deletes = rs.filter((r) => !r.snapshot);
+      if (writes.length > 0) {
+        const res = await client.request<WriteShareGroupStateResponse>(WRITE_SHARE_GROUP_STATE, 0, {
+          groupId: group,
+          topics: writes.map((r) => ({
+            topicId: Buffer.from(r.topicId, 'hex'),
+            partitions: [{ partition: r.partition, stateEpoch: 0, leaderEpoch: r.leaderEpoch ?? -1, startOffset: BigInt(r.snapshot!.startOffset), stateBatches: toStateBatches(r.snapshot!) }],
+          })),
+        });
+        failOn(res.results.flatMap((t) => t.partitions.map((p) => p.errorCode)), 'WriteShareGroupState');
+      }
+      if (deletes.length > 0) {
+        const res = await client.request<DeleteShareGroupStateResponse>(DELETE_SHARE_GROUP_STATE, 0, {
+          groupId: group,
+          topics: deletes.map((r) => ({ topicId: Buffer.from(r.topicId, 'hex'), partitions: [{ partition: r.partition }] })),
+        });
+        failOn(res.results.flatMap((t) => t.partitions.map((p) => p.errorCode)), 'DeleteShareGroupState');
+      }
+    }
+  }
+
+  /** The persisted state of one share-partition, read from the share coordinator; null snapshot when it has none. */
+  async read(group: string, topicId: string, partition: number, leaderEpoch: number): Promise<StateRead> {
+    const leader = await this.stateLeader().catch(() => NO_LEADER);
+    if (leader === NO_LEADER) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    if (leader === this.services.metadata.self().nodeId) return this.stateCoordinator.read(group, topicId, partition, leaderEpoch);
+    try {
+      const client = await this.client(leader);
+      const res = await client.request<ReadShareGroupStateResponse>(READ_SHARE_GROUP_STATE, 0, {
+        groupId: group,
+        topics: [{ topicId: Buffer.from(topicId, 'hex'), partitions: [{ partition, leaderEpoch }] }],
+      });
+      const p = res.results[0]?.partitions[0];
+      if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+      if (p.errorCode !== 0) return { errorCode: p.errorCode };
+      if (p.startOffset < 0n) return { errorCode: 0, snapshot: null, leaderEpoch: -1 };
+      const snapshot = fromStateBatches(Number(p.startOffset), p.stateBatches);
+      return snapshot ? { errorCode: 0, snapshot, leaderEpoch } : { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+    } catch (err) {
+      this.services.logger.warn({ group, topicId, partition, err: String(err) }, 'cannot read share state from the share coordinator');
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
+  }
+
+  /** Creates `__brook_share_state` if needed; the node id of its partition's leader. */
+  async stateLeader(): Promise<number> {
+    const { metadata } = this.services;
+    if (!metadata.topic(SHARE_STATE_TOPIC)) await metadata.ensureTopic(SHARE_STATE_TOPIC, shareStateTopicOptions(this.services));
+    const leader = metadata.partitionState(SHARE_STATE_TOPIC, 0)?.leader ?? NO_LEADER;
+    if (leader === NO_LEADER) throw new CoordinatorWriteError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${SHARE_STATE_TOPIC} has no leader`);
+    return leader;
+  }
+
+  private async client(nodeId: number): Promise<BrokerClient> {
+    const cached = this.clients.get(nodeId);
+    if (cached) {
+      const c = await cached.catch(() => null);
+      if (c && !c.closed) return c;
+      this.clients.delete(nodeId);
+    }
+    const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
+    if (!broker) throw new CoordinatorWriteError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `broker ${nodeId} is not registered`);
+    const security = interBrokerSecurityOf(this.services.config);
+    const at = interBrokerAddress(broker, security.listenerName);
+    const p = BrokerClient.connect(at.host, at.port, `brook-share-${this.services.metadata.self().nodeId}`, undefined, security);
+    this.clients.set(nodeId, p);
+    p.catch(() => this.clients.delete(nodeId));
+    return p;
+  }
+
+  close(): void {
+    for (const p of this.clients.values()) void p.then((c) => c.close()).catch(() => undefined);
+    this.clients.clear();
+  }
+}
+
+function groupKeyed(r: { key: Buffer; value: Buffer | null }): { key: Buffer; value: Buffer | null } {
+  return { key: Buffer.concat([new Writer(2).int16(BROOK_SHARE_GROUP_KEY_VERSION).toBuffer(), r.key]), value: r.value };
+}
+
+function failOn(codes: number[], api: string): void {
+  const bad = codes.find((c) => c !== 0);
+  if (bad !== undefined) throw new CoordinatorWriteError(bad, `${api} refused by the share coordinator (error ${bad})`);
+}

@@ -1,0 +1,62 @@
+import type { Logger } from '../log';
+import type { PartitionLog } from '../../storage';
+import type { ShareGroupConfig } from './config';
+import type { DlqTarget } from './dlq';
+import type { ShareMembership } from './membership';
+import type { PersistedMembership } from './membershipRecords';
+import type { ShareStateRecord } from './records';
+import type { AcquiredRange } from './sharePartition';
+import type { StateRead } from './stateCoordinator';
+import type { ShareStateLog } from './stateLog';
+
+export interface ShareTopics {
+  byName(name: string): { id: Buffer; name: string; partitions: number } | undefined;
+  byId(id: Buffer): { id: Buffer; name: string; partitions: number } | undefined;
+}
+
+export interface ShareCoordinatorDeps {
+  log: Pick<ShareStateLog, 'append' | 'load'>;
+  topics: ShareTopics;
+  /** The partition's log on this broker, or an error code (not leader, unknown partition). */
+  partitionLog(topicName: string, partition: number): Promise<{ log: PartitionLog } | { errorCode: number }>;
+  dlq: DlqTarget;
+  logger: Logger;
+  now?: () => number;
+  /** Cluster mode: where state is loaded from when this broker takes a group or a share-partition over. */
+  cluster?: ShareClusterView;
+}
+
+/** Cluster mode: share-partition state at the share coordinator, group records in the group's `__consumer_offsets` partition. */
+export interface ShareClusterView {
+  /** The data partition's leader epoch when this broker leads it, else null. */
+  leaderEpoch(topicName: string, partition: number): number | null;
+  read(group: string, topicId: string, partition: number, leaderEpoch: number): Promise<StateRead>;
+  /** The leader epoch of the group's `__consumer_offsets` partition (whoever leads it), and whether this broker leads it. */
+  groupPlacement(group: string): { epoch: number; leads: boolean } | null;
+  /** The group-level records of the group's `__consumer_offsets` partition, from this broker's replica. */
+  groupRecords(group: string): AsyncIterable<ShareStateRecord>;
+}
+
+export interface ShareGroupEntry {
+  id: string;
+  /** Persisted: a __brook_share_state group record exists. */
+  exists: boolean;
+  configs: Map<string, string>;
+  config: ShareGroupConfig;
+  membership: ShareMembership;
+  persisted: PersistedMembership;
+  /** Cluster mode: the `__consumer_offsets` leader epoch the group was loaded at (null: never). */
+  loadedAt: number | null;
+}
+
+export interface AckRange {
+  firstOffset: number;
+  lastOffset: number;
+  acknowledgeTypes: number[];
+}
+
+export interface FetchedPartition {
+  acquired: AcquiredRange[];
+  batches: Buffer[];
+}
+

@@ -2,7 +2,8 @@
  * FindCoordinator: v0-6
  *
  * Behavior:
- * - Group (0) and transaction (1) keys only; any other key type (v6's share key included) is INVALID_REQUEST.
+ * - Group (0), transaction (1) and, from v6, share (2: "group:topicId:partition", KIP-932's share coordinator, the
+ *   leader of `__brook_share_state`) keys; any other key type is INVALID_REQUEST.
  * - Needs DESCRIBE on the group or transactional id (GROUP_ / TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  * - Single broker: this broker coordinates everything (COORDINATOR_NOT_AVAILABLE when the group coordinator is not
  *   running).
@@ -24,13 +25,15 @@ import { endpointFor, listenerEndpointOf } from './advertisedEndpoint';
 
 const KEY_GROUP = 0;
 const KEY_TRANSACTION = 1;
+const KEY_SHARE = 2;
 
 export const handleFindCoordinator: Handler<FindCoordinatorRequest, FindCoordinatorResponseInput> = (ctx, req) => {
-  if (ctx.broker.clustered && (req.keyType === KEY_GROUP || req.keyType === KEY_TRANSACTION)) return findInCluster(ctx, req);
+  const known = req.keyType === KEY_GROUP || req.keyType === KEY_TRANSACTION || (req.keyType === KEY_SHARE && ctx.apiVersion >= 6);
+  if (ctx.broker.clustered && known) return findInCluster(ctx, req);
   const self = ctx.broker.metadata.self();
   const at = endpointFor(ctx, self);
   let errorCode: number = ErrorCode.NONE;
-  if (req.keyType !== KEY_GROUP && req.keyType !== KEY_TRANSACTION) errorCode = ErrorCode.INVALID_REQUEST;
+  if (!known) errorCode = ErrorCode.INVALID_REQUEST;
   else if (req.keyType === KEY_GROUP && !groupCoordinator(ctx)) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
   if (ctx.apiVersion < 4 && errorCode === ErrorCode.NONE) errorCode = coordinatorKeyDenied(ctx, req.keyType, req.key);
   const ok = errorCode === ErrorCode.NONE;

@@ -3,6 +3,8 @@ import { groupConfigFromProperties } from '../groups/config';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
 import type { BrokerServices } from '../handlers/types';
 import { TXN_STATE_TOPIC, txnStateTopicOptions } from '../txn/txnStateLog';
+import { SHARE_STATE_TOPIC } from '../share/records';
+import { shareStateTopicOptions } from '../share/stateTopic';
 import { MetadataError, type BrokerIdentity, type MetadataService } from './types';
 
 /** Where a group's state lives in `__consumer_offsets`, and which of those partitions this broker leads. */
@@ -33,12 +35,13 @@ export class OffsetsPlacement {
 export type CoordinatorLookup = { errorCode: 0; node: BrokerIdentity } | { errorCode: number; node: null };
 
 const KEY_GROUP = 0;
+const KEY_SHARE = 2;
 
 /**
  * Cluster mode FindCoordinator: the coordinator of a group is the leader of
  * its `__consumer_offsets` partition; of a transactional id, the leader of
  * `__transaction_state` (one partition: one transaction coordinator per
- * cluster). The internal topic is created on first use, as Kafka does.
+ * cluster); of a share-partition key, the leader of `__brook_share_state`. The internal topic is created on first use, as Kafka does.
  */
 export async function clusterCoordinator(services: BrokerServices, keyType: number, key: string): Promise<CoordinatorLookup> {
   const { metadata } = services;
@@ -50,6 +53,11 @@ export async function clusterCoordinator(services: BrokerServices, keyType: numb
     const partitions = groupConfigFromProperties(services.config.raw ?? {}).offsetsTopicPartitions ?? 50;
     create = { partitions, internal: true, configs: { 'cleanup.policy': 'compact' } };
     partitionOf = (n) => offsetsPartitionFor(key, n);
+  } else if (keyType === KEY_SHARE) {
+    // KIP-932's share coordinator ("group:topicId:partition" keys): one state partition, so one for the cluster.
+    topicName = SHARE_STATE_TOPIC;
+    create = shareStateTopicOptions(services);
+    partitionOf = () => 0;
   } else {
     topicName = TXN_STATE_TOPIC;
     create = txnStateTopicOptions(services);

@@ -16,22 +16,13 @@ import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { fromStateBatches, toStateBatches } from './stateBatches';
 import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
 import type { ShareStateCoordinator, StateRead } from './stateCoordinator';
-import type { CreateTopicOptions } from '../metadata/types';
+import { shareStateTopicOptions } from './stateTopic';
 
 const READ_SHARE_GROUP_STATE = 84;
 const WRITE_SHARE_GROUP_STATE = 85;
 const DELETE_SHARE_GROUP_STATE = 86;
 /** Key version of Brook's share-group records in `__consumer_offsets` (above Kafka's, beside Brook's 1000). */
 export const BROOK_SHARE_GROUP_KEY_VERSION = 1001;
-/** Kafka's share.coordinator.state.topic.min.isr default. */
-const STATE_TOPIC_MIN_ISR = 2;
-
-/** How `__brook_share_state` is created in a cluster: one compacted partition on the internal replication factor. */
-export function shareStateTopicOptions(services: Pick<BrokerServices, 'metadata'>): CreateTopicOptions {
-  const brokers = services.metadata.brokers().length;
-  return { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(Math.max(1, Math.min(STATE_TOPIC_MIN_ISR, brokers - 1))) } };
-}
-
 /**
  * Cluster mode, seen from a data partition's leader and a share group's coordinator: where
  * share state goes. Share-partition state goes to the share coordinator, the leader of

@@ -66,5 +66,7 @@ export function coordinatorKeyDenied(ctx: RequestContext, keyType: number, key: 
   if (ctx.broker.authorizer === undefined) return 0;
   if (keyType === 0) return authorizedGroup(ctx, AclOperation.DESCRIBE, key) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED;
   if (keyType === 1) return authorizedTransactionalId(ctx, AclOperation.DESCRIBE, key) ? 0 : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  // Share-partition keys are asked by brokers only (Kafka: CLUSTER_ACTION).
+  if (keyType === 2) return authorizedCluster(ctx, AclOperation.CLUSTER_ACTION) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
   return 0;
 }

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { Kafka, logLevel } from 'kafkajs';
+import { ApiKey } from '../../protocol/generated/apis';
+import { ErrorCode } from '../../protocol/errors';
+import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
+import type { MetadataResponse } from '../../protocol/generated/messages/MetadataResponse';
+import type { ReadShareGroupStateResponse } from '../../protocol/generated/messages/ReadShareGroupStateResponse';
+import type { WriteShareGroupStateResponse } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
+import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
+import { ProcessCluster, until } from '../cluster/helpers/processCluster';
+import { ensureShareClient, runShareClient, type RunningShareClient } from './helpers/shareClient';
+import { setGroupConfigs } from './helpers/admin';
+
+const RECORDS = 200;
+const ACCEPT = 1;
+
+async function onBroker<T>(c: ProcessCluster, nodeId: number, fn: (raw: RawClient) => Promise<T>): Promise<T> {
+  const raw = await RawClient.connect(c.brokers.get(nodeId)!.port);
+  try {
+    return await fn(raw);
+  } finally {
+    raw.close();
+  }
+}
+
+async function groupCoordinator(c: ProcessCluster, group: string): Promise<number> {
+  let node = -1;
+  await until('a coordinator for the share group', async () => {
+    const raw = await RawClient.connect([...c.brokers.values()][0]!.port);
+    try {
+      const res = await raw.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key: group, keyType: 0 });
+      node = res.errorCode === 0 ? res.nodeId : -1;
+    } finally {
+      raw.close();
+    }
+    return node > 0;
+  });
+  return node;
+}
+
+/**
+ * Cluster mode: the leader of a data partition owns its share-partitions and persists them at the
+ * share coordinator (the leader of __brook_share_state-0); kill -9 of the data partition's leader
+ * with records in flight loses no accepted acknowledgement, and the new leader redelivers the rest.
+ */
+describe('share groups in cluster mode (child-process brokers on etcd, librdkafka share consumer)', function () {
+  this.timeout(240_000);
+  let c: ProcessCluster | undefined;
+  const clients: RunningShareClient[] = [];
+
+  before(async function () {
+    this.timeout(20 * 60_000);
+    await ensureShareClient();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((x) => x.kill()));
+    await c?.stop();
+    c = undefined;
+  });
+
+  it('kill -9 of the partition leader: no accepted acknowledgement is redelivered, records in flight are, nothing is lost', async () => {
+    c = await ProcessCluster.start([1, 2, 3]);
+    const admin = await c.adminClient();
+    await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const coordinator = await groupCoordinator(c, 'workers');
+    await until('group configs accepted by the coordinator', async () => {
+      await setGroupConfigs(c!.brokers.get(coordinator)!.port, 'workers', { 'share.auto.offset.reset': 'earliest' });
+      return true;
+    });
+    const kafka = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < RECORDS; i += 10) {
+      await producer.send({ topic: 'jobs', acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `job-${i + j}` })) });
+    }
+    await producer.disconnect();
+    const leader = (await c.partition('jobs', 0)).leader;
+
+    const holder = await runShareClient(c.bootstrap.join(','), 'workers', 'jobs', 'hold', { 'max.poll.records': '10' });
+    clients.push(holder);
+    await eventually(() => holder.messages.length > 0, 'the holder to acquire a batch', 60_000);
+    const worker = await runShareClient(c.bootstrap.join(','), 'workers', 'jobs', 'consume', { 'max.poll.records': '10' });
+    clients.push(worker);
+    await eventually(() => worker.acks.length >= 50, 'the worker to have acknowledgements answered', 60_000);
+
+    await c.kill9(leader);
+    // Every ACK line was printed after the leader answered the acknowledgement, so before the kill.
+    const answered = new Set(worker.acks.filter((a) => a.type === ACCEPT).map((a) => a.offset));
+    const held = holder.messages.map((m) => m.offset);
+    await Promise.all([holder.kill(), worker.kill()]);
+    expect(answered.size).to.be.lessThan(RECORDS);
+    await until('a new leader for jobs-0', async () => {
+      const p = await c!.partition('jobs', 0);
+      return p.leader > 0 && p.leader !== leader;
+    });
+
+    const after = await runShareClient(c.bootstrap.join(','), 'workers', 'jobs', 'consume', { 'max.poll.records': '10' });
+    clients.push(after);
+    await eventually(() => new Set([...answered, ...after.acks.map((a) => a.offset)]).size === RECORDS, 'every record accepted once across the failover', 90_000);
+    const redelivered = after.messages.filter((m) => answered.has(m.offset)).map((m) => m.offset);
+    expect(redelivered, 'accepted before the kill but delivered again').to.deep.equal([]);
+    for (const offset of held) {
+      const m = after.messages.find((x) => x.offset === offset);
+      expect(m, `held offset ${offset} redelivered`).to.not.equal(undefined);
+      expect(m!.deliveryCount, `delivery count of held offset ${offset}`).to.equal(2);
+    }
+
+    // The share coordinator (leader of __brook_share_state-0) has the state the new leader wrote, and fences the old epoch.
+    const live = [...c.brokers.keys()];
+    const md = await onBroker(c, live[0]!, (raw) => raw.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: 'jobs', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
+    const topicId = md.topics[0]!.topicId;
+    const stateLeader = (await c.partition('__brook_share_state', 0)).leader;
+    const found = await onBroker(c, live[0]!, (raw) => raw.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, { keyType: 2, coordinatorKeys: [`workers:${topicId.toString('base64url')}:0`] }));
+    expect(found.coordinators[0]).to.include({ errorCode: 0, nodeId: stateLeader });
+    const read = (node: number) =>
+      onBroker(c!, node, (raw) => raw.request<ReadShareGroupStateResponse>(ApiKey.ReadShareGroupState, 0, { groupId: 'workers', topics: [{ topicId, partitions: [{ partition: 0, leaderEpoch: -1 }] }] }));
+    await until('every record settled at the share coordinator', async () => (await read(stateLeader)).results[0]!.partitions[0]!.startOffset === BigInt(RECORDS));
+    const other = live.find((n) => n !== stateLeader)!;
+    expect((await read(other)).results[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.NOT_COORDINATOR);
+    const stale = await onBroker(c, stateLeader, (raw) =>
+      raw.request<WriteShareGroupStateResponse>(ApiKey.WriteShareGroupState, 0, {
+        groupId: 'workers',
+        topics: [{ topicId, partitions: [{ partition: 0, stateEpoch: 0, leaderEpoch: 0, startOffset: 0n, stateBatches: [] }] }],
+      }),
+    );
+    expect(stale.results[0]!.partitions[0]!.errorCode, 'a write from the deposed leader epoch').to.equal(ErrorCode.FENCED_LEADER_EPOCH);
+    expect((await read(stateLeader)).results[0]!.partitions[0]!.startOffset).to.equal(BigInt(RECORDS));
+  });
+});

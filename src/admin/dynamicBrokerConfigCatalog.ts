@@ -32,6 +32,7 @@ const READ_ONLY = new Set([
   'cluster.id', 'broker.session.timeout.ms', 'auto.create.topics.enable', 'delete.topic.enable', 'num.partitions',
   'default.replication.factor', 'offsets.topic.replication.factor', 'offsets.topic.num.partitions',
   'socket.request.max.bytes', 'authorizer.class.name', 'sasl.enabled.mechanisms', 'replica.lag.time.max.ms',
+  'group.share.max.share.sessions',
 ]);
 
 function build(): Map<string, DynamicBrokerConfigDef> {

@@ -50,6 +50,7 @@ export function sessionFor(
   if (checked.errorCode !== ErrorCode.NONE) return checked;
   if (epoch === 0) {
     if (!opening) return { session: null, errorCode: ErrorCode.INVALID_SHARE_SESSION_EPOCH };
+    if (sessions.full(group, member)) return { session: null, errorCode: ErrorCode.SHARE_SESSION_LIMIT_REACHED };
     return { session: sessions.open(group, member), errorCode: ErrorCode.NONE };
   }
   if (epoch !== -1 && checked.session) sessions.advance(checked.session);

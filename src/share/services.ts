@@ -1,7 +1,7 @@
 import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
 import { ShareCoordinator } from './coordinator';
-import { ShareSessions } from './sessions';
+import { DEFAULT_MAX_SESSIONS, ShareSessions } from './sessions';
 import { ShareStateLog } from './stateLog';
 import { ShareStateCoordinator } from './stateCoordinator';
 import { ClusterShareState } from './clusterState';
@@ -92,7 +92,8 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
     logger,
     cluster: view,
   });
-  const sessions = new ShareSessions();
+  const maxSessions = Number(services.config.raw['group.share.max.share.sessions'] ?? DEFAULT_MAX_SESSIONS);
+  const sessions = new ShareSessions(Number.isInteger(maxSessions) && maxSessions > 0 ? maxSessions : DEFAULT_MAX_SESSIONS);
   coordinator.onMemberGone = (group, member) => void sessions.close(group, member);
   await coordinator.start();
   byBroker.set(services, { coordinator, sessions, state });

@@ -13,6 +13,9 @@ export interface ShareSession {
   partitions: Map<string, SessionPartition>;
 }
 
+/** Kafka's group.share.max.share.sessions default. */
+export const DEFAULT_MAX_SESSIONS = 2000;
+
 export const sessionPartitionKey = (topicId: Buffer | string, partition: number) => `${typeof topicId === 'string' ? topicId : topicId.toString('hex')}:${partition}`;
 
 /**
@@ -23,6 +26,9 @@ export const sessionPartitionKey = (topicId: Buffer | string, partition: number)
  */
 export class ShareSessions {
   private readonly sessions = new Map<string, ShareSession>();
+
+  /** `maxSessions`: group.share.max.share.sessions, the sessions this broker holds at most (Kafka's default 2000). */
+  constructor(readonly maxSessions = DEFAULT_MAX_SESSIONS) {}
 
   private static key(group: string, member: string): string {
     return `${group}\u0000${member}`;
@@ -40,6 +46,11 @@ export class ShareSessions {
     if (epoch === -1) return { session: s, errorCode: ErrorCode.NONE };
     if (epoch !== s.nextEpoch) return { session: null, errorCode: ErrorCode.INVALID_SHARE_SESSION_EPOCH };
     return { session: s, errorCode: ErrorCode.NONE };
+  }
+
+  /** Whether opening a session for this member needs a new slot while every slot is taken (a member's own session is replaced in place). */
+  full(group: string, member: string): boolean {
+    return this.sessions.size >= this.maxSessions && !this.sessions.has(ShareSessions.key(group, member));
   }
 
   open(group: string, member: string): ShareSession {

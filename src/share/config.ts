@@ -16,6 +16,8 @@ export interface ShareGroupConfig {
   heartbeatIntervalMs: number;
   /** share.auto.offset.reset */
   autoOffsetReset: 'earliest' | 'latest';
+  /** share.isolation.level: read_committed acquires only committed records, up to the last stable offset. */
+  readCommitted: boolean;
   /** brook.share.redelivery.backoff: delay before a record delivered n times is acquirable again; empty = at once. */
   redeliveryBackoffMs: number[];
   /** errors.deadletterqueue.topic.name (KIP-1191); null = archive only. */
@@ -40,6 +42,7 @@ export const SHARE_CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'group.share.session.timeout.ms', type: ConfigType.INT, default: '45000', doc: 'A share-group member that does not heartbeat for this long is removed.', check: intIn(1000, 3_600_000) },
   { name: 'group.share.heartbeat.interval.ms', type: ConfigType.INT, default: '5000', doc: 'Heartbeat interval the coordinator tells share-group members.', check: intIn(100, 3_600_000) },
   { name: 'share.auto.offset.reset', type: ConfigType.STRING, default: 'latest', doc: 'Where a share group starts on a partition it has no state for: earliest or latest.', check: (v) => (v === 'earliest' || v === 'latest' ? null : 'must be earliest or latest') },
+  { name: 'share.isolation.level', type: ConfigType.STRING, default: 'read_uncommitted', doc: 'read_committed: records of aborted transactions are never acquired and nothing past the last stable offset is; read_uncommitted: every record up to the high watermark.', check: (v) => (v === 'read_committed' || v === 'read_uncommitted' ? null : 'must be read_committed or read_uncommitted') },
   { name: 'brook.share.redelivery.backoff', type: ConfigType.LIST, default: '', doc: 'Brook: delays (1s,5s,1m...) before a released or lock-expired record is acquirable again, by delivery count; empty = at once.', check: (v) => (parseBackoff(v) === null ? 'must be a comma-separated list of durations such as 500ms,1s,5s,1m' : null) },
   { name: 'errors.deadletterqueue.topic.name', type: ConfigType.STRING, default: '', doc: 'KIP-1191: topic that rejected records and records that reached the delivery limit are copied to; empty = none.', check: (v) => (v === '' || /^[a-zA-Z0-9._-]{1,249}$/.test(v) ? null : 'not a valid topic name') },
 ];
@@ -80,6 +83,7 @@ export function resolveShareConfig(set: ReadonlyMap<string, string>): ShareGroup
     sessionTimeoutMs: Number(get('group.share.session.timeout.ms')),
     heartbeatIntervalMs: Number(get('group.share.heartbeat.interval.ms')),
     autoOffsetReset: get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest',
+    readCommitted: get('share.isolation.level') === 'read_committed',
     redeliveryBackoffMs: parseBackoff(get('brook.share.redelivery.backoff')) ?? [],
     dlqTopic: get('errors.deadletterqueue.topic.name') || null,
   };

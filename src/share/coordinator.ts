@@ -335,7 +335,7 @@ export class ShareCoordinator {
     const sp = await this.open(g, topic, partition, log);
     const step = await sp.serialize(async () => {
       const now = this.now();
-      const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now);
+      const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now, g.config.readCommitted);
       return plan ? { plan, written: this.writeSnapshot(sp, plan.snapshot) } : null;
     });
     if (!step) return { acquired: [], batches: [] };

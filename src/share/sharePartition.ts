@@ -60,7 +60,9 @@ export interface AcquirePlan {
 /**
  * Plans one acquisition for `member`: first records released earlier whose back-off has
  * passed, then records never delivered, whole batches at a time, up to about maxRecords
- * (Kafka's soft limit: a batch is not split). Control batches are archived as they pass.
+ * (Kafka's soft limit: a batch is not split). Control batches are archived as they pass, and with
+ * `readCommitted` (share.isolation.level=read_committed) so are batches of aborted transactions,
+ * and nothing past the last stable offset is acquired.
  */
 export async function planAcquire(
   snap: PartitionSnapshot,
@@ -70,6 +72,7 @@ export async function planAcquire(
   maxBytes: number,
   lockUntil: number,
   now: number,
+  readCommitted = false,
 ): Promise<AcquirePlan | null> {
   let runs: Run[] = [...snap.runs];
   let startOffset = snap.startOffset;
@@ -91,7 +94,8 @@ export async function planAcquire(
   }
   const newBatches: Buffer[] = [];
   let end = runs.length === 0 ? startOffset : runs[runs.length - 1]!.last + 1;
-  const hwm = log.highWatermark;
+  // read_committed: never past the last stable offset, so an open transaction's records wait for its marker.
+  const hwm = readCommitted ? (await log.producerState.table()).lastStableOffset(log.highWatermark) : log.highWatermark;
   let bytes = 0;
   // Read in slices: a client's MaxBytes (librdkafka: 50 MiB) is a cap, not a read size, and a deep backlog must not be read whole.
   while (count < maxRecords && end < hwm && bytes < maxBytes) {
@@ -99,12 +103,14 @@ export async function planAcquire(
     if (res.chunks.length === 0) break;
     const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
     const before = end;
+    const aborted = readCommitted && log.hasAbortedTxns ? await log.abortedTxns(end, hwm) : [];
     for (const b of iterateBatches(buf)) {
       const base = Number(b.baseOffset);
       const last = base + b.lastOffsetDelta;
       if (last < end) continue;
       const first = Math.max(base, end);
-      if (b.isControl) {
+      // Control batches, and (read_committed) batches of aborted transactions, are never delivered.
+      if (b.isControl || (b.isTransactional && aborted.some((a) => a.producerId === b.producerId && a.firstOffset <= base && base <= a.lastOffset))) {
         runs.push({ first, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
       } else {
         runs.push({ first, last, state: RecordState.ACQUIRED, deliveryCount: 1, availableAt: 0, member, lockUntil });

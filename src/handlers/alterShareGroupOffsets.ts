@@ -8,6 +8,8 @@
  * - Not a share group: GROUP_ID_NOT_FOUND; members present: NON_EMPTY_GROUP; unknown partition:
  *   UNKNOWN_TOPIC_OR_PARTITION; negative offset: INVALID_REQUEST.
  *
+ * - Cluster mode: UNSUPPORTED_VERSION (not implemented there yet).
+ *
  * Version notes:
  * - v0: the only version (KIP-932).
  */
@@ -27,6 +29,9 @@ export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const placement = groupCoordinatorError(ctx, req.groupId);
   if (placement !== ErrorCode.NONE) return fail(placement);
+  // The data partitions' leaders hold the live share-partitions; rewriting their persisted state under them needs
+  // Kafka's state epochs (InitializeShareGroupState), which Brook does not implement yet.
+  if (ctx.broker.clustered) return fail(ErrorCode.UNSUPPORTED_VERSION, 'AlterShareGroupOffsets is not supported in cluster mode yet');
   const g = share.coordinator.group(req.groupId);
   if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${req.groupId} not found`);
   if (g.membership.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, 'the share group has members');

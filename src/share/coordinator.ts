@@ -146,7 +146,12 @@ export class ShareCoordinator {
 
   /** ListGroups rows of the share groups, filtered like Kafka (case-insensitive states and types; empty = all). */
   listGroups(states: readonly string[], types: readonly string[]): ListedShareGroup[] {
-    return listShareGroups(this.groups.values(), states, types);
+    return listShareGroups([...this.groups.values()].filter((g) => this.coordinates(g.id)), states, types);
+  }
+
+  /** Whether this broker is the group's coordinator (always on a single broker); a data leader only borrows its configs. */
+  coordinates(id: string): boolean {
+    return !this.deps.cluster || this.deps.cluster.groupPlacement(id)?.leads === true;
   }
 
   /** Creates the share group (persisted) if it does not exist yet. */
@@ -218,6 +223,7 @@ export class ShareCoordinator {
   private sweepMembers(): void {
     const now = this.now();
     for (const g of this.groups.values()) {
+      if (!this.coordinates(g.id)) continue;
       for (const m of g.membership.expired(now, g.config.sessionTimeoutMs)) {
         this.deps.logger.info({ group: g.id, member: m }, 'share group member session expired');
         void this.removeMember(g.id, m).catch((err: unknown) => this.deps.logger.error({ group: g.id, err: String(err) }, 'cannot release records of an expired member'));

@@ -17,6 +17,8 @@ export interface ShareServices {
   sessions: ShareSessions;
   /** Cluster mode: the share coordinator's side (Read/Write/DeleteShareGroupState), active on the leader of `__brook_share_state`-0. */
   state?: ShareStateCoordinator;
+  /** Cluster mode: reads of persisted share-partition state from the share coordinator. */
+  cluster?: ClusterShareState;
 }
 
 /** Kept beside the services bag rather than in it, so the share code needs no slot in the shared BrokerServices type. */
@@ -96,7 +98,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
   const sessions = new ShareSessions(Number.isInteger(maxSessions) && maxSessions > 0 ? maxSessions : DEFAULT_MAX_SESSIONS);
   coordinator.onMemberGone = (group, member) => void sessions.close(group, member);
   await coordinator.start();
-  byBroker.set(services, { coordinator, sessions, state });
+  byBroker.set(services, { coordinator, sessions, state, cluster });
   return {
     stop() {
       coordinator.stop();

@@ -6,6 +6,8 @@ import type { FindCoordinatorResponse } from '../../protocol/generated/messages/
 import type { MetadataResponse } from '../../protocol/generated/messages/MetadataResponse';
 import type { ReadShareGroupStateResponse } from '../../protocol/generated/messages/ReadShareGroupStateResponse';
 import type { WriteShareGroupStateResponse } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
+import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
+import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
 import { RawClient } from '../helpers/rawClient';
 import { eventually } from '../helpers/eventually';
 import { ProcessCluster, until } from '../cluster/helpers/processCluster';
@@ -127,5 +129,14 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     );
     expect(stale.results[0]!.partitions[0]!.errorCode, 'a write from the deposed leader epoch').to.equal(ErrorCode.FENCED_LEADER_EPOCH);
     expect((await read(stateLeader)).results[0]!.partitions[0]!.startOffset).to.equal(BigInt(RECORDS));
+
+    // The group's coordinator (whichever broker it is now) describes the persisted start offset and lists the group.
+    const now = await groupCoordinator(c, 'workers');
+    const offsets = await onBroker(c, now, (raw) => raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'workers', topics: [{ topicName: 'jobs', partitions: [0] }] }] }));
+    expect(offsets.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(BigInt(RECORDS));
+    for (const node of live) {
+      const listed = await onBroker(c, node, (raw) => raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] }));
+      expect(listed.groups.some((g) => g.groupId === 'workers'), `broker ${node} lists the group only if it coordinates it`).to.equal(node === now);
+    }
   });
 });

@@ -9,6 +9,9 @@
  * - Each partition's acknowledgements apply all or nothing: a range the member does not hold gets
  *   INVALID_RECORD_STATE and changes nothing. Answered once the new state is persisted.
  * - current_leader is always -1 and node_endpoints empty.
+ * - Cluster mode: a partition is served by its leader only (NOT_LEADER_OR_FOLLOWER per partition elsewhere), which
+ *   loads the share-partition from the share coordinator on first use at its leader epoch; the member is checked
+ *   only on the broker that coordinates the group (other leaders cannot see the membership, nor do Kafka's).
  *
  * Version notes:
  * - v1 only (v0 was Kafka 4.0 early access); no RENEW acknowledgement (a v2 feature).

@@ -14,6 +14,9 @@
  *   batches, about max_records (default 500) in all.
  * - With nothing to acquire the request waits up to max_wait_ms for an append, a release or a back-off end.
  * - current_leader is always -1 and node_endpoints empty.
+ * - Cluster mode: a partition is served by its leader only (NOT_LEADER_OR_FOLLOWER per partition elsewhere), which
+ *   loads the share-partition from the share coordinator on first use at its leader epoch; the member is checked
+ *   only on the broker that coordinates the group (other leaders cannot see the membership, nor do Kafka's).
  *
  * Version notes:
  * - v1 only (v0 was Kafka 4.0 early access); no RENEW acknowledgement (a v2 feature).

@@ -4,6 +4,7 @@ import { buildRecordBatch } from '../../protocol/records';
 import type { ReadShareGroupStateResponse } from '../../protocol/generated/messages/ReadShareGroupStateResponse';
 import type { WriteShareGroupStateResponse } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
 import type { DeleteShareGroupStateResponse } from '../../protocol/generated/messages/DeleteShareGroupStateResponse';
+import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { BrokerServices } from '../handlers/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
@@ -21,6 +22,7 @@ import { shareStateTopicOptions } from './stateTopic';
 const READ_SHARE_GROUP_STATE = 84;
 const WRITE_SHARE_GROUP_STATE = 85;
 const DELETE_SHARE_GROUP_STATE = 86;
+const PRODUCE = 0;
 /** Key version of Brook's share-group records in `__consumer_offsets` (above Kafka's, beside Brook's 1000). */
 export const BROOK_SHARE_GROUP_KEY_VERSION = 1001;
 /**
@@ -134,6 +136,19 @@ export class ClusterShareState {
       this.services.logger.warn({ group, topicId, partition, err: String(err) }, 'cannot read share state from the share coordinator');
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     }
+  }
+
+  /** Produce (acks=all) of one batch to another broker's partition: the dead-letter topic led elsewhere. */
+  async produce(leader: number, topic: string, partition: number, batch: Buffer, timeoutMs: number): Promise<void> {
+    const client = await this.client(leader);
+    const res = await client.request<ProduceResponse>(PRODUCE, 9, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs,
+      topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
+    });
+    const code = res.responses[0]?.partitionResponses[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    if (code !== ErrorCode.NONE) throw new Error(`broker ${leader} refused the write to ${topic}-${partition} (error ${code})`);
   }
 
   /** Creates `__brook_share_state` if needed; the node id of its partition's leader. */

@@ -23,8 +23,11 @@ export interface DeadRange {
 }
 
 export interface DlqTarget {
-  /** The DLQ topic's partition log, creating the topic (source's replication factor) on first use. */
-  open(dlqTopic: string, sourceTopic: string, sourcePartition: number): Promise<PartitionLog>;
+  /**
+   * Appends a batch to partition 0 of the DLQ topic, creating the topic (source's replication factor) on first
+   * use; resolves once the write is acknowledged (in a cluster, by the ISR of the DLQ partition's leader).
+   */
+  append(dlqTopic: string, sourceTopic: string, sourcePartition: number, batch: Buffer): Promise<void>;
 }
 
 /**
@@ -76,7 +79,6 @@ export async function copyToDlq(
     }
   }
   if (records.length === 0) return 0;
-  const log = await target.open(dlqTopic, source.topic, source.partition);
-  await log.append(buildRecordBatch({ records }));
+  await target.append(dlqTopic, source.topic, source.partition, buildRecordBatch({ records }));
   return records.length;
 }

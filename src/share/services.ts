@@ -3,6 +3,7 @@ import { partitionLog } from '../metadata/partitionLogs';
 import { ShareCoordinator } from './coordinator';
 import { DEFAULT_MAX_SESSIONS, ShareSessions } from './sessions';
 import { ShareStateLog } from './stateLog';
+import { dlqTarget } from './dlqTarget';
 import { ShareStateCoordinator } from './stateCoordinator';
 import { ClusterShareState } from './clusterState';
 import { shareStateTopicOptions } from './stateTopic';
@@ -82,15 +83,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
       const found = await partitionLog(services, topic, partition);
       return found.log ? { log: found.log } : { errorCode: found.errorCode };
     },
-    dlq: {
-      async open(dlqTopic, sourceTopic, sourcePartition) {
-        const rf = metadata.partitionState(sourceTopic, sourcePartition)?.replicas.length ?? 1;
-        const topic = metadata.topic(dlqTopic) ?? (await metadata.ensureTopic(dlqTopic, { partitions: 1, replicationFactor: rf }));
-        const found = await partitionLog(services, topic, 0);
-        if (!found.log) throw new Error(`dead-letter topic ${dlqTopic} unavailable (error ${found.errorCode})`);
-        return found.log;
-      },
-    },
+    dlq: dlqTarget(services, writeTimeoutMs, cluster ? (leader, topic, partition, batch) => cluster!.produce(leader, topic, partition, batch, writeTimeoutMs) : null),
     logger,
     cluster: view,
   });

@@ -39,7 +39,7 @@ function coordinator(log: MemoryShareLog): ShareCoordinator {
     log,
     topics: { byName: () => topic, byId: () => topic },
     partitionLog: async () => ({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }),
-    dlq: { open: () => Promise.reject(new Error('no dlq')) },
+    dlq: { append: () => Promise.reject(new Error('no dlq')) },
     logger: createLogger('silent'),
   });
 }

@@ -139,4 +139,50 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
       expect(listed.groups.some((g) => g.groupId === 'workers'), `broker ${node} lists the group only if it coordinates it`).to.equal(node === now);
     }
   });
+
+  it('a REJECTed record is copied to a dead-letter topic led by another broker than the source partition', async () => {
+    c = await ProcessCluster.start([1, 2, 3]);
+    const admin = await c.adminClient();
+    await admin.createTopics({
+      topics: [
+        { topic: 'poison', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] },
+        { topic: 'poison.dlq', replicaAssignment: [{ partition: 0, replicas: [2, 3, 1] }] },
+      ],
+      waitForLeaders: true,
+    });
+    expect((await c.partition('poison', 0)).leader).to.equal(1);
+    expect((await c.partition('poison.dlq', 0)).leader).to.equal(2);
+    const coordinator = await groupCoordinator(c, 'rejecters');
+    await until('group configs accepted by the coordinator', async () => {
+      await setGroupConfigs(c!.brokers.get(coordinator)!.port, 'rejecters', { 'share.auto.offset.reset': 'earliest', 'errors.deadletterqueue.topic.name': 'poison.dlq' });
+      return true;
+    });
+    const kafka = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'poison', acks: -1, messages: [{ value: 'reject:1' }, { value: 'ok:2' }, { value: 'reject:3' }] });
+    await producer.disconnect();
+    const worker = await runShareClient(c.bootstrap.join(','), 'rejecters', 'poison', 'consume', { 'max.poll.records': '10' });
+    clients.push(worker);
+    await eventually(() => worker.acks.length >= 3, 'the three records acknowledged', 60_000);
+
+    const dead: Array<{ value: string; headers: Record<string, string> }> = [];
+    const consumer = kafka.consumer({ groupId: 'dlq-reader' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'poison.dlq', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        dead.push({ value: String(message.value), headers });
+      },
+    });
+    try {
+      await eventually(() => dead.length >= 2, 'the rejected records in the dead-letter topic', 60_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(dead.map((d) => d.value).sort()).to.deep.equal(['reject:1', 'reject:3']);
+    expect(dead[0]!.headers).to.include({ 'brook-dlq-topic': 'poison', 'brook-dlq-partition': '0', 'brook-dlq-group': 'rejecters', 'brook-dlq-reason': 'rejected' });
+  });
 });

@@ -19,13 +19,14 @@ import {
 import type { ShareStateRecord } from './records';
 import { listShareGroups, waitForWork, type ListedShareGroup } from './coordinatorViews';
 import type { AckRange, FetchedPartition, ShareCoordinatorDeps, ShareGroupEntry } from './coordinatorTypes';
+import { sharePartitionKey, takeOverSharePartition } from './takeOver';
 import { dedupeBatches, settle, voidAcquisitions, type Committed } from './coordinatorSteps';
 import { membershipRecords, restoreMembers } from './membershipRecords';
 import { SharePartition, planAcquire, readBatchesCovering } from './sharePartition';
 
 export type { AckRange, FetchedPartition, ShareClusterView, ShareCoordinatorDeps, ShareGroupEntry, ShareTopics } from './coordinatorTypes';
 
-const partKey = (group: string, topicId: string, partition: number) => `${group}\u0000${topicId}\u0000${partition}`;
+const partKey = sharePartitionKey;
 
 /**
  * The share-group coordinator and share-partition owner of a broker. State that survives a
@@ -38,6 +39,7 @@ export class ShareCoordinator {
   readonly partitions = new Map<string, SharePartition>();
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly groupLoads = new Map<string, Promise<void>>();
   private stopped = false;
   /** Notified when a member leaves or times out, so its share sessions can be dropped. */
   onMemberGone: (group: string, memberId: string) => void = () => undefined;
@@ -124,13 +126,14 @@ export class ShareCoordinator {
   private groupEntry(id: string): ShareGroupEntry {
     let g = this.groups.get(id);
     if (!g) {
-      g = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: null };
+      g = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: null, loadedLogEnd: null };
       this.groups.set(id, g);
     }
     return g;
   }
 
-  private dropPartition(key: string, sp: SharePartition): void {
+  /** Internal: forgets a share-partition (its timers, its waiting fetches). */
+  dropPartition(key: string, sp: SharePartition): void {
     if (sp.lockTimer) clearTimeout(sp.lockTimer);
     if (sp.wakeTimer) clearTimeout(sp.wakeTimer);
     this.partitions.delete(key);
@@ -178,17 +181,39 @@ export class ShareCoordinator {
   async loadGroup(id: string, force = false): Promise<void> {
     const cluster = this.deps.cluster;
     if (!cluster) return;
+    const inFlight = this.groupLoads.get(id);
+    if (inFlight) return inFlight;
     const at = cluster.groupPlacement(id);
     if (!at) return;
     const old = this.groups.get(id);
     // A takeover refreshes a data leader's view of the configs; the coordinator's own view is always current.
     if (old && old.loadedAt === at.epoch && (!force || at.leads)) return;
-    const fresh: ShareGroupEntry = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: at.epoch };
-    this.groups.set(id, fresh);
-    for await (const r of cluster.groupRecords(id)) if (r.group === id) this.replay(r, false);
-    const g = this.groups.get(id)!;
-    if (old && !at.leads) g.membership = old.membership;
-    if (at.leads) restoreMembers(g.membership, g.persisted, this.deps.topics, this.now());
+    const load = (async () => {
+      const logEnd = cluster.groupLogEnd(id);
+      const fresh: ShareGroupEntry = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: at.epoch, loadedLogEnd: logEnd };
+      this.groups.set(id, fresh);
+      for await (const r of cluster.groupRecords(id)) if (r.group === id) this.replay(r, false);
+      const g = this.groups.get(id)!;
+      if (old && !at.leads) g.membership = old.membership;
+      if (at.leads) restoreMembers(g.membership, g.persisted, this.deps.topics, this.now());
+    })().finally(() => this.groupLoads.delete(id));
+    this.groupLoads.set(id, load);
+    return load;
+  }
+
+  /**
+   * Cluster mode, on a data partition's leader that does not coordinate the group: re-reads the
+   * group's configs from this broker's replica of its `__consumer_offsets` partition when that
+   * partition grew, so a config change reaches the share-partitions served here within seconds.
+   */
+  private refreshBorrowedConfigs(): void {
+    const cluster = this.deps.cluster;
+    if (!cluster) return;
+    const served = new Set([...this.partitions.values()].map((sp) => sp.group));
+    for (const g of this.groups.values()) {
+      if (!served.has(g.id) || this.coordinates(g.id) || cluster.groupLogEnd(g.id) === g.loadedLogEnd) continue;
+      void this.loadGroup(g.id, true).catch((err: unknown) => this.deps.logger.warn({ group: g.id, err: String(err) }, 'cannot refresh share group configs'));
+    }
   }
 
   async setConfigs(id: string, configs: Map<string, string>): Promise<void> {
@@ -221,6 +246,7 @@ export class ShareCoordinator {
   }
 
   private sweepMembers(): void {
+    this.refreshBorrowedConfigs();
     const now = this.now();
     for (const g of this.groups.values()) {
       if (!this.coordinates(g.id)) continue;
@@ -237,43 +263,9 @@ export class ShareCoordinator {
     return this.partitions.get(partKey(group, topicId.toString('hex'), partition));
   }
 
-  /**
-   * Cluster mode: the share-partition as of this broker's leadership of the data partition. A
-   * leader that takes it over (first use, or a new leader epoch) loads it from the share
-   * coordinator; records acquired under the previous leader are acquirable again, their delivery
-   * counts kept. Null error: go on.
-   */
-  private async takeOver(groupId: string, topic: { id: Buffer; name: string }, partition: number): Promise<number> {
-    const cluster = this.deps.cluster;
-    if (!cluster) return ErrorCode.NONE;
-    const epoch = cluster.leaderEpoch(topic.name, partition);
-    if (epoch === null) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    await this.loadGroup(groupId);
-    const key = partKey(groupId, topic.id.toString('hex'), partition);
-    const known = this.partitions.get(key);
-    if (known && known.leaderEpoch === epoch) return ErrorCode.NONE;
-    if (known) this.dropPartition(key, known);
-    const sp = new SharePartition(groupId, topic.id.toString('hex'), topic.name, partition);
-    sp.leaderEpoch = epoch;
-    this.partitions.set(key, sp);
-    try {
-      await sp.serialize(async () => {
-        await this.loadGroup(groupId, true);
-        const read = await cluster.read(groupId, sp.topicId, partition, epoch);
-        if (read.errorCode !== 0) throw new TakeOverError(read.errorCode);
-        if (read.snapshot) {
-          sp.snapshot = voidAcquisitions(read.snapshot);
-          this.schedule(sp);
-        }
-        this.deps.logger.info({ group: groupId, topic: topic.name, partition, leaderEpoch: epoch, startOffset: read.snapshot?.startOffset ?? null }, 'share-partition taken over');
-      });
-    } catch (err) {
-      if (this.partitions.get(key) === sp) this.dropPartition(key, sp);
-      const code = err instanceof TakeOverError ? err.errorCode : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      this.deps.logger.warn({ group: groupId, topic: topic.name, partition, errorCode: code, err: String(err) }, 'cannot take the share-partition over');
-      return code;
-    }
-    return ErrorCode.NONE;
+  /** Cluster mode: the share-partition as of this broker's leadership of the data partition (see takeOverSharePartition). */
+  private takeOver(groupId: string, topic: { id: Buffer; name: string }, partition: number): Promise<number> {
+    return this.deps.cluster ? takeOverSharePartition(this, this.deps.cluster, this.deps.logger, groupId, topic, partition) : Promise.resolve(ErrorCode.NONE);
   }
 
   private rules(g: ShareGroupEntry): ReleaseRules {
@@ -435,7 +427,7 @@ export class ShareCoordinator {
   }
 
   /** Lock-expiry and back-off timers of a share-partition after a replay; waiting fetches are woken. */
-  private schedule(sp: SharePartition): void {
+  schedule(sp: SharePartition): void {
     if (this.stopped || !sp.snapshot) return;
     const now = this.now();
     const { lockUntil, availableAt } = nextDeadlines(sp.snapshot.runs, now);
@@ -483,11 +475,5 @@ export class ShareCoordinator {
     const sp = this.sharePartition(groupId, topicId, partition);
     if (!sp) return;
     await sp.serialize(() => this.persist([{ kind: 'partition', group: groupId, topicId: sp.topicId, partition, snapshot: null }]));
-  }
-}
-
-class TakeOverError extends Error {
-  constructor(readonly errorCode: number) {
-    super(`share state unavailable (error ${errorCode})`);
   }
 }

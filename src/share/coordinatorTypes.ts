@@ -33,6 +33,8 @@ export interface ShareClusterView {
   read(group: string, topicId: string, partition: number, leaderEpoch: number): Promise<StateRead>;
   /** The leader epoch of the group's `__consumer_offsets` partition (whoever leads it), and whether this broker leads it. */
   groupPlacement(group: string): { epoch: number; leads: boolean } | null;
+  /** The end offset of this broker's replica of the group's `__consumer_offsets` partition (null: no replica here). */
+  groupLogEnd(group: string): number | null;
   /** The group-level records of the group's `__consumer_offsets` partition, from this broker's replica. */
   groupRecords(group: string): AsyncIterable<ShareStateRecord>;
 }
@@ -47,6 +49,8 @@ export interface ShareGroupEntry {
   persisted: PersistedMembership;
   /** Cluster mode: the `__consumer_offsets` leader epoch the group was loaded at (null: never). */
   loadedAt: number | null;
+  /** Cluster mode: the end of this broker's replica of that partition when the group was loaded. */
+  loadedLogEnd: number | null;
 }
 
 export interface AckRange {

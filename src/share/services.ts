@@ -69,6 +69,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
         const st = metadata.partitionState(OFFSETS_TOPIC, offsetsPartitionFor(group, offsetsPartitions()));
         return st ? { epoch: st.leaderEpoch, leads: st.leader === selfId() } : null;
       },
+      groupLogEnd: (group) => services.logs.get(OFFSETS_TOPIC, offsetsPartitionFor(group, offsetsPartitions()))?.logEndOffset ?? null,
       groupRecords: (group) => c.loadGroupRecords(offsetsPartitionFor(group, offsetsPartitions())),
     };
   } else {

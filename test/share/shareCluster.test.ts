@@ -140,7 +140,7 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     }
   });
 
-  it('a REJECTed record is copied to a dead-letter topic led by another broker than the source partition', async () => {
+  it('a group config set after the partition leader took the share-partition over reaches it: REJECTed records go to a DLQ led by another broker', async () => {
     c = await ProcessCluster.start([1, 2, 3]);
     const admin = await c.adminClient();
     await admin.createTopics({
@@ -152,19 +152,28 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     });
     expect((await c.partition('poison', 0)).leader).to.equal(1);
     expect((await c.partition('poison.dlq', 0)).leader).to.equal(2);
-    const coordinator = await groupCoordinator(c, 'rejecters');
-    await until('group configs accepted by the coordinator', async () => {
-      await setGroupConfigs(c!.brokers.get(coordinator)!.port, 'rejecters', { 'share.auto.offset.reset': 'earliest', 'errors.deadletterqueue.topic.name': 'poison.dlq' });
-      return true;
-    });
+    // A group coordinated elsewhere than the data partition's leader, so the leader only borrows its configs.
+    let group = '';
+    let coordinator = -1;
+    for (let i = 0; i < 20 && coordinator < 0; i++) {
+      const at = await groupCoordinator(c, `rejecters-${i}`);
+      if (at !== 1) [group, coordinator] = [`rejecters-${i}`, at];
+    }
+    expect(coordinator).to.be.greaterThan(1);
+    const setConfigs = (configs: Record<string, string>) =>
+      until('group configs accepted by the coordinator', async () => {
+        await setGroupConfigs(c!.brokers.get(coordinator)!.port, group, configs);
+        return true;
+      });
+    await setConfigs({ 'share.auto.offset.reset': 'earliest' });
     const kafka = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: 'poison', acks: -1, messages: [{ value: 'reject:1' }, { value: 'ok:2' }, { value: 'reject:3' }] });
-    await producer.disconnect();
-    const worker = await runShareClient(c.bootstrap.join(','), 'rejecters', 'poison', 'consume', { 'max.poll.records': '10' });
+    await producer.send({ topic: 'poison', acks: -1, messages: [{ value: 'ok:0' }] });
+    const worker = await runShareClient(c.bootstrap.join(','), group, 'poison', 'consume', { 'max.poll.records': '10' });
     clients.push(worker);
-    await eventually(() => worker.acks.length >= 3, 'the three records acknowledged', 60_000);
+    await eventually(() => worker.acks.length >= 1, 'the first record accepted (the leader took the share-partition over)', 60_000);
+    await setConfigs({ 'share.auto.offset.reset': 'earliest', 'errors.deadletterqueue.topic.name': 'poison.dlq' });
 
     const dead: Array<{ value: string; headers: Record<string, string> }> = [];
     const consumer = kafka.consumer({ groupId: 'dlq-reader' });
@@ -177,12 +186,18 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
         dead.push({ value: String(message.value), headers });
       },
     });
+    let n = 0;
     try {
-      await eventually(() => dead.length >= 2, 'the rejected records in the dead-letter topic', 60_000);
+      // Records rejected before the leader re-read the configs are archived only; keep rejecting until one is copied.
+      await eventually(async () => {
+        await producer.send({ topic: 'poison', acks: -1, messages: [{ value: `reject:${++n}` }, { value: `ok:${n}` }] });
+        return dead.length > 0;
+      }, 'a rejected record in the dead-letter topic', 60_000);
     } finally {
       await consumer.disconnect();
+      await producer.disconnect();
     }
-    expect(dead.map((d) => d.value).sort()).to.deep.equal(['reject:1', 'reject:3']);
-    expect(dead[0]!.headers).to.include({ 'brook-dlq-topic': 'poison', 'brook-dlq-partition': '0', 'brook-dlq-group': 'rejecters', 'brook-dlq-reason': 'rejected' });
+    expect(dead.every((d) => d.value.startsWith('reject:'))).to.equal(true);
+    expect(dead[0]!.headers).to.include({ 'brook-dlq-topic': 'poison', 'brook-dlq-partition': '0', 'brook-dlq-group': group, 'brook-dlq-reason': 'rejected' });
   });
 });

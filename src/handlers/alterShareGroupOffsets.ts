@@ -8,7 +8,8 @@
  * - Not a share group: GROUP_ID_NOT_FOUND; members present: NON_EMPTY_GROUP; unknown partition:
  *   UNKNOWN_TOPIC_OR_PARTITION; negative offset: INVALID_REQUEST.
  *
- * - Cluster mode: UNSUPPORTED_VERSION (not implemented there yet).
+ * - Cluster mode: the state is reset at the share coordinator under its next state epoch (Initialize /
+ *   DeleteShareGroupState); the partitions' leaders reload it when their next write is fenced.
  *
  * Version notes:
  * - v0: the only version (KIP-932).
@@ -29,9 +30,7 @@ export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest
   if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const placement = groupCoordinatorError(ctx, req.groupId);
   if (placement !== ErrorCode.NONE) return fail(placement);
-  // The data partitions' leaders hold the live share-partitions; rewriting their persisted state under them needs
-  // Kafka's state epochs (InitializeShareGroupState), which Brook does not implement yet.
-  if (ctx.broker.clustered) return fail(ErrorCode.UNSUPPORTED_VERSION, 'AlterShareGroupOffsets is not supported in cluster mode yet');
+  if (share.cluster) await share.coordinator.loadGroup(req.groupId);
   const g = share.coordinator.group(req.groupId);
   if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${req.groupId} not found`);
   if (g.membership.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, 'the share group has members');
@@ -43,6 +42,7 @@ export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest
       let errorCode: number;
       if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (p.startOffset < 0n) errorCode = ErrorCode.INVALID_REQUEST;
+      else if (share.cluster) errorCode = await share.cluster.reset(req.groupId, topic.id.toString('hex'), p.partitionIndex, Number(p.startOffset));
       else errorCode = await share.coordinator.resetStartOffset(req.groupId, topic, p.partitionIndex, Number(p.startOffset)).catch(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
       partitions.push({ partitionIndex: p.partitionIndex, errorCode });
     }

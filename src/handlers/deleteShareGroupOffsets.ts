@@ -8,7 +8,8 @@
  * - Not a share group: GROUP_ID_NOT_FOUND; members present: NON_EMPTY_GROUP; unknown topic:
  *   UNKNOWN_TOPIC_OR_PARTITION.
  *
- * - Cluster mode: UNSUPPORTED_VERSION (not implemented there yet).
+ * - Cluster mode: the state is reset at the share coordinator under its next state epoch (Initialize /
+ *   DeleteShareGroupState); the partitions' leaders reload it when their next write is fenced.
  *
  * Version notes:
  * - v0: the only version (KIP-932).
@@ -29,9 +30,7 @@ export const handleDeleteShareGroupOffsets: Handler<DeleteShareGroupOffsetsReque
   if (!authorizedGroup(ctx, AclOperation.DELETE, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const placement = groupCoordinatorError(ctx, req.groupId);
   if (placement !== ErrorCode.NONE) return fail(placement);
-  // The data partitions' leaders hold the live share-partitions; rewriting their persisted state under them needs
-  // Kafka's state epochs (InitializeShareGroupState), which Brook does not implement yet.
-  if (ctx.broker.clustered) return fail(ErrorCode.UNSUPPORTED_VERSION, 'DeleteShareGroupOffsets is not supported in cluster mode yet');
+  if (share.cluster) await share.coordinator.loadGroup(req.groupId);
   const g = share.coordinator.group(req.groupId);
   if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${req.groupId} not found`);
   if (g.membership.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, 'the share group has members');
@@ -44,7 +43,10 @@ export const handleDeleteShareGroupOffsets: Handler<DeleteShareGroupOffsetsReque
     }
     let errorCode: number = ErrorCode.NONE;
     for (let p = 0; p < topic.partitions; p++) {
-      await share.coordinator.deleteStartOffset(req.groupId, topic.id, p).catch(() => (errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE));
+      if (share.cluster) {
+        const code = await share.cluster.reset(req.groupId, topic.id.toString('hex'), p, -1);
+        if (code !== ErrorCode.NONE) errorCode = code;
+      } else await share.coordinator.deleteStartOffset(req.groupId, topic.id, p).catch(() => (errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE));
     }
     responses.push({ topicName: t.topicName, topicId: topic.id, errorCode });
   }

@@ -9,7 +9,7 @@
  *   FENCED_LEADER_EPOCH.
  *
  * Version notes:
- * - v0 is the only version. StateEpoch is always 0.
+ * - v0 is the only version.
  */
 import { ErrorCode } from '../../protocol/errors';
 import type { ReadShareGroupStateRequest } from '../../protocol/generated/messages/ReadShareGroupStateRequest';
@@ -34,7 +34,7 @@ export const handleReadShareGroupState: Handler<ReadShareGroupStateRequest, Read
         continue;
       }
       const s = read.snapshot;
-      partitions.push({ partition: p.partition, errorCode: 0, errorMessage: null, stateEpoch: 0, startOffset: s ? BigInt(s.startOffset) : -1n, stateBatches: s ? toStateBatches(s) : [] });
+      partitions.push({ partition: p.partition, errorCode: 0, errorMessage: null, stateEpoch: read.stateEpoch, startOffset: s ? BigInt(s.startOffset) : -1n, stateBatches: s ? toStateBatches(s) : [] });
     }
     results.push({ topicId: t.topicId, partitions });
   }

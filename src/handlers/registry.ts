@@ -55,6 +55,7 @@ import { handleShareGroupHeartbeat } from './shareGroupHeartbeat';
 import { handleShareGroupDescribe } from './shareGroupDescribe';
 import { handleShareFetch } from './shareFetch';
 import { handleReadShareGroupState } from './readShareGroupState';
+import { handleInitializeShareGroupState } from './initializeShareGroupState';
 import { handleWriteShareGroupState } from './writeShareGroupState';
 import { handleDeleteShareGroupState } from './deleteShareGroupState';
 import { handleShareAcknowledge } from './shareAcknowledge';
@@ -139,6 +140,7 @@ const ENTRIES: Entry[] = [
   [ApiKey.ShareGroupHeartbeat, handleShareGroupHeartbeat, 1, 1],
   [ApiKey.ShareGroupDescribe, handleShareGroupDescribe, 1, 1],
   [ApiKey.ShareFetch, handleShareFetch, 1, 1],
+  [ApiKey.InitializeShareGroupState, handleInitializeShareGroupState, 0, 0],
   [ApiKey.ReadShareGroupState, handleReadShareGroupState, 0, 0],
   [ApiKey.WriteShareGroupState, handleWriteShareGroupState, 0, 0],
   [ApiKey.DeleteShareGroupState, handleDeleteShareGroupState, 0, 0],

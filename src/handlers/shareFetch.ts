@@ -50,6 +50,8 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
   for (const t of req.topics) for (const p of t.partitions) session.partitions.set(sessionPartitionKey(t.topicId, p.partitionIndex), { topicId: t.topicId, partition: p.partitionIndex });
   for (const t of req.forgottenTopicsData) for (const p of t.partitions) session.partitions.delete(sessionPartitionKey(t.topicId, p));
 
+  // Cluster mode: a new session checks the share-partitions held here against the share coordinator (admin resets).
+  if (req.shareSessionEpoch === 0) for (const t of req.topics) for (const p of t.partitions) await share.coordinator.revalidate(group, t.topicId, p.partitionIndex).catch(() => undefined);
   const ackResults = await applyAcks(share.coordinator, group, member, req.topics);
   const out = new Map<string, PartitionDataInput & { topicId: Buffer }>();
   const entry = (sp: SessionPartition) => {

@@ -4,6 +4,7 @@ import { buildRecordBatch } from '../../protocol/records';
 import type { ReadShareGroupStateResponse } from '../../protocol/generated/messages/ReadShareGroupStateResponse';
 import type { WriteShareGroupStateResponse } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
 import type { DeleteShareGroupStateResponse } from '../../protocol/generated/messages/DeleteShareGroupStateResponse';
+import type { InitializeShareGroupStateResponse } from '../../protocol/generated/messages/InitializeShareGroupStateResponse';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { BrokerServices } from '../handlers/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
@@ -23,6 +24,7 @@ const READ_SHARE_GROUP_STATE = 84;
 const WRITE_SHARE_GROUP_STATE = 85;
 const DELETE_SHARE_GROUP_STATE = 86;
 const PRODUCE = 0;
+const INITIALIZE_SHARE_GROUP_STATE = 83;
 /** Key version of Brook's share-group records in `__consumer_offsets` (above Kafka's, beside Brook's 1000). */
 export const BROOK_SHARE_GROUP_KEY_VERSION = 1001;
 /**
@@ -84,7 +86,9 @@ export class ClusterShareState {
     const leader = await this.stateLeader();
     if (leader === this.services.metadata.self().nodeId) {
       for (const r of records) {
-        const code = await this.stateCoordinator.write(r.group, r.topicId, r.partition, r.leaderEpoch ?? -1, r.snapshot);
+        const code = r.snapshot
+          ? await this.stateCoordinator.write(r.group, r.topicId, r.partition, r.leaderEpoch ?? -1, r.stateEpoch ?? 0, r.snapshot)
+          : await this.stateCoordinator.reset(r.group, r.topicId, r.partition, -1);
         if (code !== 0) throw new CoordinatorWriteError(code, `share state of ${r.topicId}-${r.partition} not written (error ${code})`);
       }
       return;
@@ -100,7 +104,7 @@ export class ClusterShareState {
           groupId: group,
           topics: writes.map((r) => ({
             topicId: Buffer.from(r.topicId, 'hex'),
-            partitions: [{ partition: r.partition, stateEpoch: 0, leaderEpoch: r.leaderEpoch ?? -1, startOffset: BigInt(r.snapshot!.startOffset), stateBatches: toStateBatches(r.snapshot!) }],
+            partitions: [{ partition: r.partition, stateEpoch: r.stateEpoch ?? 0, leaderEpoch: r.leaderEpoch ?? -1, startOffset: BigInt(r.snapshot!.startOffset), stateBatches: toStateBatches(r.snapshot!) }],
           })),
         });
         failOn(res.results.flatMap((t) => t.partitions.map((p) => p.errorCode)), 'WriteShareGroupState');
@@ -129,12 +133,33 @@ export class ClusterShareState {
       const p = res.results[0]?.partitions[0];
       if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
       if (p.errorCode !== 0) return { errorCode: p.errorCode };
-      if (p.startOffset < 0n) return { errorCode: 0, snapshot: null, leaderEpoch: -1 };
+      if (p.startOffset < 0n) return { errorCode: 0, snapshot: null, leaderEpoch: -1, stateEpoch: p.stateEpoch };
       const snapshot = fromStateBatches(Number(p.startOffset), p.stateBatches);
-      return snapshot ? { errorCode: 0, snapshot, leaderEpoch } : { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+      return snapshot ? { errorCode: 0, snapshot, leaderEpoch, stateEpoch: p.stateEpoch } : { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
     } catch (err) {
       this.services.logger.warn({ group, topicId, partition, err: String(err) }, 'cannot read share state from the share coordinator');
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
+  }
+
+  /**
+   * AlterShareGroupOffsets (startOffset >= 0) and DeleteShareGroupOffsets (-1) at the share coordinator: the
+   * state is reset under the next state epoch (InitializeShareGroupState / DeleteShareGroupState when remote).
+   */
+  async reset(group: string, topicId: string, partition: number, startOffset: number): Promise<number> {
+    try {
+      const leader = await this.stateLeader();
+      if (leader === this.services.metadata.self().nodeId) return await this.stateCoordinator.reset(group, topicId, partition, startOffset);
+      const client = await this.client(leader);
+      const id = Buffer.from(topicId, 'hex');
+      const res =
+        startOffset >= 0
+          ? await client.request<InitializeShareGroupStateResponse>(INITIALIZE_SHARE_GROUP_STATE, 0, { groupId: group, topics: [{ topicId: id, partitions: [{ partition, stateEpoch: -1, startOffset: BigInt(startOffset) }] }] })
+          : await client.request<DeleteShareGroupStateResponse>(DELETE_SHARE_GROUP_STATE, 0, { groupId: group, topics: [{ topicId: id, partitions: [{ partition }] }] });
+      return res.results[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    } catch (err) {
+      this.services.logger.warn({ group, topicId, partition, err: String(err) }, 'cannot reset share state at the share coordinator');
+      return err instanceof CoordinatorWriteError ? err.errorCode : ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
   }
 

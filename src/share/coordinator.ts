@@ -19,7 +19,7 @@ import {
 import type { ShareStateRecord } from './records';
 import { listShareGroups, waitForWork, type ListedShareGroup } from './coordinatorViews';
 import type { AckRange, FetchedPartition, ShareCoordinatorDeps, ShareGroupEntry } from './coordinatorTypes';
-import { sharePartitionKey, takeOverSharePartition } from './takeOver';
+import { revalidateSharePartition, sharePartitionKey, takeOverSharePartition } from './takeOver';
 import { dedupeBatches, settle, voidAcquisitions, type Committed } from './coordinatorSteps';
 import { membershipRecords, restoreMembers } from './membershipRecords';
 import { SharePartition, planAcquire, readBatchesCovering } from './sharePartition';
@@ -263,6 +263,11 @@ export class ShareCoordinator {
     return this.partitions.get(partKey(group, topicId.toString('hex'), partition));
   }
 
+  /** Cluster mode, at a share session's start: drops a copy an administrative reset made stale (see revalidateSharePartition). */
+  async revalidate(groupId: string, topicId: Buffer, partition: number): Promise<void> {
+    if (this.deps.cluster) await revalidateSharePartition(this, this.deps.cluster, groupId, topicId, partition);
+  }
+
   /** Cluster mode: the share-partition as of this broker's leadership of the data partition (see takeOverSharePartition). */
   private takeOver(groupId: string, topic: { id: Buffer; name: string }, partition: number): Promise<number> {
     return this.deps.cluster ? takeOverSharePartition(this, this.deps.cluster, this.deps.logger, groupId, topic, partition) : Promise.resolve(ErrorCode.NONE);
@@ -301,7 +306,7 @@ export class ShareCoordinator {
   private writeSnapshot(sp: SharePartition, snapshot: PartitionSnapshot): Promise<void> {
     const generation = sp.generation;
     sp.pending = snapshot;
-    const record: ShareStateRecord = { kind: 'partition', group: sp.group, topicId: sp.topicId, partition: sp.partition, snapshot, leaderEpoch: sp.leaderEpoch };
+    const record: ShareStateRecord = { kind: 'partition', group: sp.group, topicId: sp.topicId, partition: sp.partition, snapshot, leaderEpoch: sp.leaderEpoch, stateEpoch: sp.stateEpoch };
     return this.deps.log
       .append([record], {
         valid: () => sp.generation === generation,
@@ -311,10 +316,21 @@ export class ShareCoordinator {
           sp.pending = null;
         },
       })
-      .then(() => {
-        this.replay(record, true);
-        if (sp.pending === snapshot) sp.pending = null;
-      });
+      .then(
+        () => {
+          this.replay(record, true);
+          if (sp.pending === snapshot) sp.pending = null;
+        },
+        (err: unknown) => {
+          // Reset by an admin (state epoch) or taken over by a newer leader: what this broker holds is stale; reload on next use.
+          const code = (err as { errorCode?: number }).errorCode;
+          if (code === ErrorCode.FENCED_STATE_EPOCH || code === ErrorCode.FENCED_LEADER_EPOCH) {
+            const key = partKey(sp.group, sp.topicId, sp.partition);
+            if (this.partitions.get(key) === sp) this.dropPartition(key, sp);
+          }
+          throw err;
+        },
+      );
   }
 
   /**

@@ -7,7 +7,8 @@ import type { PartitionSnapshot, RecordStateValue, Run } from './partitionState'
  *   ["c", group]                       -> {configs} : its group configs
  *   ["m", group, memberId]             -> {member} : a member and its epoch (null: it left)
  *   ["p", group, topicIdHex, partition] -> snapshot of the share-partition and the data partition's
- *                                          leader epoch that wrote it (null: offsets deleted)
+ *                                          leader epoch that wrote it, and (cluster mode) its state
+ *                                          epoch; start offset -1: reset to none (null: offsets deleted)
  * Keys and values are JSON: a share-partition's snapshot is a handful of runs.
  */
 export const SHARE_STATE_TOPIC = '__brook_share_state';
@@ -16,7 +17,7 @@ export type ShareStateRecord =
   | { kind: 'group'; group: string; deleted: boolean; epoch?: number }
   | { kind: 'config'; group: string; configs: Record<string, string> }
   | { kind: 'member'; group: string; memberId: string; member: StoredShareMember | null }
-  | { kind: 'partition'; group: string; topicId: string; partition: number; snapshot: PartitionSnapshot | null; leaderEpoch?: number };
+  | { kind: 'partition'; group: string; topicId: string; partition: number; snapshot: PartitionSnapshot | null; leaderEpoch?: number; stateEpoch?: number };
 
 /** What survives of a member across a coordinator restart or move (Kafka's ShareGroupMemberMetadata plus its epoch). */
 export interface StoredShareMember {
@@ -41,7 +42,7 @@ export function encodeShareRecord(r: ShareStateRecord): { key: Buffer; value: Bu
       const key = Buffer.from(JSON.stringify(['p', r.group, r.topicId, r.partition]));
       if (!r.snapshot) return { key, value: null };
       const runs: WireRun[] = r.snapshot.runs.map((x) => [x.first, x.last, x.state, x.deliveryCount, x.availableAt, x.member, x.lockUntil]);
-      return { key, value: Buffer.from(JSON.stringify({ s: r.snapshot.startOffset, r: runs, ...(r.leaderEpoch === undefined ? {} : { e: r.leaderEpoch }) })) };
+      return { key, value: Buffer.from(JSON.stringify({ s: r.snapshot.startOffset, r: runs, ...(r.leaderEpoch === undefined ? {} : { e: r.leaderEpoch }), ...(r.stateEpoch === undefined ? {} : { se: r.stateEpoch }) })) };
     }
   }
 }
@@ -60,7 +61,7 @@ export function decodeShareRecord(key: Buffer, value: Buffer | null): ShareState
     case 'p': {
       const base = { kind: 'partition' as const, group: String(k[1]), topicId: String(k[2]), partition: Number(k[3]) };
       if (!value) return { ...base, snapshot: null };
-      const v = JSON.parse(value.toString()) as { s: number; r: WireRun[]; e?: number };
+      const v = JSON.parse(value.toString()) as { s: number; r: WireRun[]; e?: number; se?: number };
       const runs: Run[] = v.r.map(([first, last, state, deliveryCount, availableAt, member, lockUntil]) => ({
         first,
         last,
@@ -70,7 +71,7 @@ export function decodeShareRecord(key: Buffer, value: Buffer | null): ShareState
         member,
         lockUntil,
       }));
-      return { ...base, snapshot: { startOffset: v.s, runs }, leaderEpoch: v.e };
+      return { ...base, snapshot: { startOffset: v.s, runs }, leaderEpoch: v.e, stateEpoch: v.se };
     }
     default:
       return null;

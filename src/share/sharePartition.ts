@@ -20,6 +20,8 @@ export class SharePartition {
   pending: PartitionSnapshot | null = null;
   /** The data partition's leader epoch this broker owns the share-partition at (0 on a single broker). */
   leaderEpoch = 0;
+  /** The share coordinator's state epoch this state was loaded at (cluster mode); a reset bumps it there. */
+  stateEpoch = 0;
   /** Bumped when a write fails, voiding the plans made on top of it. */
   generation = 0;
   /** Serializes plans on this share-partition: each is computed from the state the previous one left. */

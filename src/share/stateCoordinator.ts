@@ -6,6 +6,9 @@ import type { ShareStateLog } from './stateLog';
 
 interface Entry {
   leaderEpoch: number;
+  /** Bumped by every administrative reset (Alter/DeleteShareGroupOffsets); a leader writing under an older one reloads. */
+  stateEpoch: number;
+  /** Start offset -1: reset to no state (the next leader starts at share.auto.offset.reset). */
   snapshot: PartitionSnapshot;
 }
 
@@ -16,7 +19,7 @@ export interface ShareStateCoordinatorDeps {
   logger: Logger;
 }
 
-export type StateRead = { errorCode: 0; snapshot: PartitionSnapshot | null; leaderEpoch: number } | { errorCode: number; snapshot?: undefined };
+export type StateRead = { errorCode: 0; snapshot: PartitionSnapshot | null; leaderEpoch: number; stateEpoch: number } | { errorCode: number; snapshot?: undefined };
 
 const keyOf = (group: string, topicId: string, partition: number) => `${group}\u0000${topicId}\u0000${partition}`;
 
@@ -61,7 +64,7 @@ export class ShareStateCoordinator {
   private apply(r: ShareStateRecord): void {
     if (r.kind !== 'partition') return;
     const k = keyOf(r.group, r.topicId, r.partition);
-    if (r.snapshot) this.entries.set(k, { leaderEpoch: r.leaderEpoch ?? -1, snapshot: r.snapshot });
+    if (r.snapshot) this.entries.set(k, { leaderEpoch: r.leaderEpoch ?? -1, stateEpoch: r.stateEpoch ?? 0, snapshot: r.snapshot });
     else this.entries.delete(k);
   }
 
@@ -70,24 +73,44 @@ export class ShareStateCoordinator {
     if (code !== ErrorCode.NONE) return { errorCode: code };
     const e = this.entries.get(keyOf(group, topicId, partition));
     if (e && leaderEpoch >= 0 && leaderEpoch < e.leaderEpoch) return { errorCode: ErrorCode.FENCED_LEADER_EPOCH };
-    return { errorCode: 0, snapshot: e?.snapshot ?? null, leaderEpoch: e?.leaderEpoch ?? -1 };
+    const snapshot = e && e.snapshot.startOffset >= 0 ? e.snapshot : null;
+    return { errorCode: 0, snapshot, leaderEpoch: e?.leaderEpoch ?? -1, stateEpoch: e?.stateEpoch ?? 0 };
   }
 
-  /** Writes (snapshot) or deletes (null) one share-partition's state; answered once the write is replicated. */
-  async write(group: string, topicId: string, partition: number, leaderEpoch: number, snapshot: PartitionSnapshot | null): Promise<number> {
+  /** A partition leader's write of one share-partition's state at the state epoch it loaded; answered once replicated. */
+  async write(group: string, topicId: string, partition: number, leaderEpoch: number, stateEpoch: number, snapshot: PartitionSnapshot): Promise<number> {
     const code = await this.ready();
     if (code !== ErrorCode.NONE) return code;
-    const k = keyOf(group, topicId, partition);
-    const e = this.entries.get(k);
+    const e = this.entries.get(keyOf(group, topicId, partition));
     if (e && leaderEpoch >= 0 && leaderEpoch < e.leaderEpoch) {
       this.deps.logger.info({ group, topicId, partition, leaderEpoch, current: e.leaderEpoch }, 'share state write from a deposed leader fenced');
       return ErrorCode.FENCED_LEADER_EPOCH;
     }
-    const record: ShareStateRecord = { kind: 'partition', group, topicId, partition, snapshot, leaderEpoch };
+    if (e && stateEpoch !== e.stateEpoch) {
+      this.deps.logger.info({ group, topicId, partition, stateEpoch, current: e.stateEpoch }, 'share state write from before a reset fenced');
+      return ErrorCode.FENCED_STATE_EPOCH;
+    }
+    return this.append({ kind: 'partition', group, topicId, partition, snapshot, leaderEpoch: Math.max(leaderEpoch, e?.leaderEpoch ?? -1), stateEpoch });
+  }
+
+  /**
+   * Administrative reset (Kafka's InitializeShareGroupState / DeleteShareGroupState): a new start
+   * offset and no records in flight, or (startOffset -1) no state at all, under the next state
+   * epoch, so the partition's leader, whose next write is fenced, reloads it.
+   */
+  async reset(group: string, topicId: string, partition: number, startOffset: number): Promise<number> {
+    const code = await this.ready();
+    if (code !== ErrorCode.NONE) return code;
+    const e = this.entries.get(keyOf(group, topicId, partition));
+    const stateEpoch = (e?.stateEpoch ?? 0) + 1;
+    return this.append({ kind: 'partition', group, topicId, partition, snapshot: { startOffset: Math.max(-1, startOffset), runs: [] }, leaderEpoch: e?.leaderEpoch ?? -1, stateEpoch });
+  }
+
+  private async append(record: Extract<ShareStateRecord, { kind: 'partition' }>): Promise<number> {
     try {
       await this.deps.log.append([record]);
     } catch (err) {
-      this.deps.logger.warn({ group, topicId, partition, err: String(err) }, 'share state write failed');
+      this.deps.logger.warn({ group: record.group, topicId: record.topicId, partition: record.partition, err: String(err) }, 'share state write failed');
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     this.apply(record);

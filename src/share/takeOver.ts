@@ -41,7 +41,8 @@ export async function takeOverSharePartition(host: TakeOverHost, cluster: ShareC
     await sp.serialize(async () => {
       await host.loadGroup(groupId, true);
       const read = await cluster.read(groupId, sp.topicId, partition, epoch);
-      if (read.errorCode !== 0) throw new TakeOverError(read.errorCode);
+      if (read.errorCode !== 0 || read.snapshot === undefined) throw new TakeOverError(read.errorCode);
+      sp.stateEpoch = read.stateEpoch;
       if (read.snapshot) {
         sp.snapshot = voidAcquisitions(read.snapshot);
         host.schedule(sp);
@@ -55,4 +56,19 @@ export async function takeOverSharePartition(host: TakeOverHost, cluster: ShareC
     return code;
   }
   return ErrorCode.NONE;
+}
+
+/**
+ * Cluster mode, when a member opens a share session: whether the share-partition this broker
+ * holds is still the one at the share coordinator. An administrative reset (Alter/Delete
+ * ShareGroupOffsets, only on an empty group) bumps the state epoch there; the stale copy is
+ * dropped so the next use loads the reset state (a copy with nothing to write would never be
+ * fenced otherwise).
+ */
+export async function revalidateSharePartition(host: TakeOverHost, cluster: ShareClusterView, groupId: string, topicId: Buffer, partition: number): Promise<void> {
+  const key = sharePartitionKey(groupId, topicId.toString('hex'), partition);
+  const sp = host.partitions.get(key);
+  if (!sp) return;
+  const read = await cluster.read(groupId, sp.topicId, partition, sp.leaderEpoch);
+  if (read.errorCode === 0 && read.snapshot !== undefined && read.stateEpoch !== sp.stateEpoch && host.partitions.get(key) === sp) host.dropPartition(key, sp);
 }

@@ -8,6 +8,8 @@ import type { ReadShareGroupStateResponse } from '../../protocol/generated/messa
 import type { WriteShareGroupStateResponse } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
 import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
 import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
+import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
+import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
 import { RawClient } from '../helpers/rawClient';
 import { eventually } from '../helpers/eventually';
 import { ProcessCluster, until } from '../cluster/helpers/processCluster';
@@ -199,5 +201,54 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     }
     expect(dead.every((d) => d.value.startsWith('reject:'))).to.equal(true);
     expect(dead[0]!.headers).to.include({ 'brook-dlq-topic': 'poison', 'brook-dlq-partition': '0', 'brook-dlq-group': group, 'brook-dlq-reason': 'rejected' });
+  });
+
+  it('Alter/DeleteShareGroupOffsets reset the state at the share coordinator; the partition leader reloads it', async () => {
+    c = await ProcessCluster.start([1, 2, 3]);
+    const admin = await c.adminClient();
+    await admin.createTopics({ topics: [{ topic: 'ledger', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const coordinator = await groupCoordinator(c, 'admins');
+    await until('group configs accepted by the coordinator', async () => {
+      await setGroupConfigs(c!.brokers.get(coordinator)!.port, 'admins', { 'share.auto.offset.reset': 'earliest' });
+      return true;
+    });
+    const producer = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'ledger', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
+    await producer.disconnect();
+    const first = await runShareClient(c.bootstrap.join(','), 'admins', 'ledger', 'consume', { 'max.poll.records': '10' });
+    clients.push(first);
+    await eventually(() => first.acks.length >= 10, 'the ten records accepted', 60_000);
+    await first.stop();
+
+    const describe = async () =>
+      (await onBroker(c!, coordinator, (raw) => raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'admins', topics: [{ topicName: 'ledger', partitions: [0] }] }] }))).groups[0]!.topics[0]!.partitions[0]!.startOffset;
+    await until('the accepted records settled', async () => (await describe()) === 10n);
+    let altered: AlterShareGroupOffsetsResponse | undefined;
+    await until('the group empty and the offsets altered', async () => {
+      altered = await onBroker(c!, coordinator, (raw) => raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'admins', topics: [{ topicName: 'ledger', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] }));
+      return altered.errorCode !== ErrorCode.NON_EMPTY_GROUP;
+    });
+    expect(altered!.errorCode).to.equal(0);
+    expect(altered!.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+    expect(await describe()).to.equal(3n);
+
+    // The partition's leader still held the old state (start offset 10): a new session finds it reset.
+    const again = await runShareClient(c.bootstrap.join(','), 'admins', 'ledger', 'consume', { 'max.poll.records': '10' });
+    clients.push(again);
+    await eventually(() => again.acks.length >= 7, 'offsets 3..9 delivered again', 60_000);
+    expect(again.messages.map((m) => m.offset).sort((a, b) => a - b)).to.deep.equal([3, 4, 5, 6, 7, 8, 9]);
+    expect(again.messages.every((m) => m.deliveryCount === 1)).to.equal(true);
+    await again.stop();
+    await until('the accepted records settled again', async () => (await describe()) === 10n);
+
+    let deleted: DeleteShareGroupOffsetsResponse | undefined;
+    await until('the group empty and the offsets deleted', async () => {
+      deleted = await onBroker(c!, coordinator, (raw) => raw.request<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, { groupId: 'admins', topics: [{ topicName: 'ledger' }] }));
+      return deleted.errorCode !== ErrorCode.NON_EMPTY_GROUP;
+    });
+    expect(deleted!.errorCode).to.equal(0);
+    expect(deleted!.responses[0]!.errorCode).to.equal(0);
+    expect(await describe()).to.equal(-1n);
   });
 });

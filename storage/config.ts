@@ -22,6 +22,8 @@ export interface LogConfig {
   maxMessageBytes: number;
   /** delete.retention.ms: how long compaction keeps tombstones. */
   deleteRetentionMs: number;
+  /** brook.index.keys: keep a per-segment key-hash index so lookups by key need no scan. */
+  keyIndex: boolean;
 }
 
 /** Kafka's "Long.MAX_VALUE = never" expressed in a JS number. */
@@ -40,6 +42,7 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   indexIntervalBytes: 4096,
   maxMessageBytes: 1024 * 1024 + 12,
   deleteRetentionMs: 24 * 3600 * 1000,
+  keyIndex: false,
 }) as LogConfig;
 
 /** Relative offsets are stored as int32 in the indexes, so a segment spans fewer offsets than this. */

@@ -13,6 +13,7 @@ import { RECOVERY_POINT_FILE, persistIndexes, readNumberFile, recoverPartition }
 import type { Segment } from './segment';
 import type { AbortedTxn } from './txnIndex';
 import { LeaderEpochCache } from './leaderEpochCache';
+import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 
 export type { AppendOptions, AppendResult } from './appendPipeline';
 export type { ReadOptions, ReadResult } from './logReads';
@@ -41,6 +42,7 @@ export class PartitionLog {
   private pipeline!: AppendPipeline;
   private readonly retention: LogRetention;
   private structural: Promise<unknown> = Promise.resolve();
+  private readonly keys: LogKeyIndex;
 
   private constructor(
     readonly topic: string,
@@ -51,6 +53,7 @@ export class PartitionLog {
   ) {
     this.state = new LogState(topic, partition, dir, config, ctx);
     this.retention = new LogRetention(this.state);
+    this.keys = new LogKeyIndex(this.state);
   }
 
   /**
@@ -198,6 +201,20 @@ export class PartitionLog {
   /** First record with timestamp >= ts (Kafka's ListOffsets by time), or null when every record is older. */
   offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
     return offsetForTimestamp(this.state, ts);
+  }
+
+  /**
+   * Offsets below the high watermark whose record key is `key` (ascending, at
+   * most `limit`), from the per-segment key index; null when the log has
+   * `keyIndex` off (the caller decides whether to scan instead).
+   */
+  findKey(key: Buffer, limit = 100): Promise<number[]> | null {
+    return this.state.config.keyIndex ? this.keys.find(key, limit) : null;
+  }
+
+  /** Counters of key lookups (index probes, batches read to verify). */
+  get keyIndexStats(): Readonly<KeyIndexStats> {
+    return this.keys.stats;
   }
 
   // ---------------------------------------------------------------- aborted-transaction index

@@ -7,6 +7,7 @@ import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
 import { Segment } from './segment';
 import { loadSegmentTxnIndex } from './txnIndex';
+import { checkKeyIndexFile, persistKeyIndex } from './logKeyIndex';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 
@@ -127,6 +128,8 @@ export async function recoverPartition(
     seg.replaceTxnIndex(await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, base < recoveryPoint && !dropRest, active));
     if (!seg.txnIndex.trusted && base < recoveryPoint && !dropRest) note(`transaction index of segment ${seg.name} missing or damaged; rebuilt on first use`, { segment: seg.name });
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
+    const keyProblem = await checkKeyIndexFile(sfs, seg, !active);
+    if (keyProblem !== null) note(`key index of segment ${seg.name} ${keyProblem}`, { segment: seg.name });
     segments.push(seg);
   }
   const first = segments[0]!;
@@ -179,10 +182,11 @@ export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true
   await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize());
   await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize());
   await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed);
+  await persistKeyIndex(sfs, seg, closed);
 }
 
 export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {
-  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath]) {
+  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath, seg.keyIndexPath]) {
     try {
       await sfs.unlink(p);
     } catch (err) {

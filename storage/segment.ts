@@ -3,6 +3,7 @@ import type { HandlePool, PooledHandle } from './handlePool';
 import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
 import { SegmentTxnIndex, TXN_INDEX_SUFFIX } from './txnIndex';
+import { KEY_INDEX_SUFFIX, type SegmentKeys } from './keyIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, type StorageFs } from './fs';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
@@ -54,6 +55,8 @@ export class Segment implements PooledHandle {
   private timeIdx = new TimeIndex();
   /** Aborted transactions whose abort marker is in this segment. */
   private txnIdx = new SegmentTxnIndex();
+  /** Key index being built by appends (brook.index.keys); null when off, or once persisted for a closed segment. */
+  keys: SegmentKeys | null = null;
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
@@ -89,6 +92,9 @@ export class Segment implements PooledHandle {
   }
   get txnIndexPath(): string {
     return path.join(this.dir, `${this.name}${TXN_INDEX_SUFFIX}`);
+  }
+  get keyIndexPath(): string {
+    return path.join(this.dir, `${this.name}${KEY_INDEX_SUFFIX}`);
   }
 
   /** Reads in flight (PooledHandle): the descriptor is only closed when this is 0. */
@@ -277,6 +283,9 @@ export class Segment implements PooledHandle {
     }
     this.forget();
     this.txnIdx = new SegmentTxnIndex(false);
+    // entries past the cut would be trusted again once the log regrows there: start the key index over
+    this.keys = null;
+    await this.sfs.unlink(this.keyIndexPath).catch(() => undefined);
     await scanBatches(this, 0, position, false, (b) => {
       this.loadBatch(b.position, batchBaseOffset(b.buf, b.offsetInBuf), batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, indexIntervalBytes);
     });

@@ -322,12 +322,31 @@ const DEFS: TopicConfigDef[] = [
     check: boolValue,
     doc: 'Brook: acknowledge a produce only after its batch is fsynced (group commit).',
   },
+  {
+    name: 'brook.index.keys',
+    type: ConfigType.BOOLEAN,
+    defaultValue: 'false',
+    synonyms: [],
+    check: boolValue,
+    doc: 'Brook: keep a per-segment key-hash index so messages can be found by key without scanning.',
+  },
+  {
+    name: 'brook.trace.enable',
+    type: ConfigType.BOOLEAN,
+    defaultValue: 'false',
+    synonyms: [],
+    check: boolValue,
+    doc: 'Brook: record which producer wrote each batch (in __brook_trace) so a message can be traced.',
+  },
 ];
+
+/** Topic configs acted on outside the log (src/trace), so not in the log config mapping. */
+const ACTED_ON_ELSEWHERE = new Set(['brook.trace.enable']);
 
 const NOT_ENFORCED = ' Brook stores this setting but does not act on it.';
 
 const BY_NAME: ReadonlyMap<string, TopicConfigDef> = new Map(
-  DEFS.map((d) => [d.name, isKnownTopicConfig(d.name) ? d : { ...d, doc: d.doc + NOT_ENFORCED }]),
+  DEFS.map((d) => [d.name, isKnownTopicConfig(d.name) || ACTED_ON_ELSEWHERE.has(d.name) ? d : { ...d, doc: d.doc + NOT_ENFORCED }]),
 );
 
 export function topicConfigDef(name: string): TopicConfigDef | undefined {

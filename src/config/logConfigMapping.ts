@@ -48,6 +48,7 @@ const TOPIC_KEYS: Record<string, Mapping> = {
   'index.interval.bytes': { field: 'indexIntervalBytes', parse: int },
   'delete.retention.ms': { field: 'deleteRetentionMs', parse: int },
   'brook.fsync.on.append': { field: 'fsyncOnAppend', parse: bool },
+  'brook.index.keys': { field: 'keyIndex', parse: bool },
 };
 
 // Broker-level names; the more precise unit wins (ms over minutes over hours) by applying in this order.

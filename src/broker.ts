@@ -21,6 +21,7 @@ import { startOpsServer, type OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
 import { startShareServices } from './share/services';
+import { startTraceServices } from './trace/services';
 import { ReplicaManager } from './replication/replicaManager';
 import { replicationConfig } from './replication/config';
 import { startQuotaServices } from './security/quota/services';
@@ -139,6 +140,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   services.dynamicConfigs = new DynamicBrokerConfigs(await openBrokerConfigStore(metadata, config.dataDir), config.raw, config.nodeId);
   const unfollowDynamic = followDynamicBrokerConfigs(services, services.dynamicConfigs);
   const share = await startShareServices(services);
+  const trace = await startTraceServices(services);
   services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger, store: sharedStores?.quotas });
   services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
@@ -189,6 +191,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       await listeners.close();
       groups.stop();
       share.stop();
+      await trace.stop();
       await services.replication?.stop();
       unfollow();
       await txn.stop();

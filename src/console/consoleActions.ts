@@ -14,6 +14,8 @@ import { restError } from '../http/rest/kafkaErrors';
 import { parseProduceRecord, produceRecords } from '../http/rest/records';
 import { TopicsResources } from '../http/rest/topicsApi';
 import { searchMessages } from './messageSearch';
+import { traceQuery } from './traceQuery';
+import { AclOperation, ResourceType } from '../security/acl/model';
 
 const RESOURCE_TYPES: Record<number, string> = { 2: 'TOPIC', 3: 'GROUP', 4: 'CLUSTER', 5: 'TRANSACTIONAL_ID', 6: 'DELEGATION_TOKEN', 7: 'USER' };
 const PATTERN_TYPES: Record<number, string> = { 3: 'LITERAL', 4: 'PREFIXED' };
@@ -27,6 +29,14 @@ function intOrNull(v: string | null, name: string): number | null {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 40002, `${name} must be a non-negative integer`);
   return n;
+}
+
+/** An ISO-8601 time or epoch milliseconds. */
+function timeOrNull(v: string | null, name: string): number | null {
+  if (!v) return null;
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new HttpError(400, 40002, `${name} must be an ISO-8601 time or epoch milliseconds`);
+  return ms;
 }
 
 /**
@@ -52,6 +62,10 @@ export class ConsoleActions {
     return readJson(req, this.maxRequestBytes);
   }
 
+  private mayRead(caller: HttpCaller, topic: string): void {
+    if (!(this.services.authorizer?.authorize(caller, AclOperation.READ, ResourceType.TOPIC, topic) ?? true)) throw new HttpError(403, 40301, `not authorized to read topic ${topic}`);
+  }
+
   /** null = not an action path. */
   async handle(method: string, path: string, url: URL, caller: HttpCaller, req: http.IncomingMessage): Promise<ActionAnswer | null> {
     let m: RegExpExecArray | null;
@@ -71,19 +85,25 @@ export class ConsoleActions {
     }
     if ((m = /^\/api\/topics\/([^/]+)\/produce$/.exec(path)) && method === 'POST') return { status: 200, body: await this.produce(caller, decodeURIComponent(m[1]!), await this.body(req)) };
     if ((m = /^\/api\/topics\/([^/]+)\/search$/.exec(path)) && method === 'GET') {
-      const fromText = url.searchParams.get('from');
-      const fromMs = fromText ? (/^\d+$/.test(fromText) ? Number(fromText) : Date.parse(fromText)) : null;
-      if (fromMs !== null && !Number.isFinite(fromMs)) throw new HttpError(400, 40002, 'from must be an ISO-8601 time or epoch milliseconds');
-      const res = await searchMessages(this.services, decodeURIComponent(m[1]!), {
+      const topic = decodeURIComponent(m[1]!);
+      this.mayRead(caller, topic);
+      const fromMs = timeOrNull(url.searchParams.get('from'), 'from');
+      const res = await searchMessages(this.services, topic, {
         partition: intOrNull(url.searchParams.get('partition'), 'partition'),
         offset: intOrNull(url.searchParams.get('offset'), 'offset'),
         fromMs,
+        toMs: timeOrNull(url.searchParams.get('to'), 'to'),
         key: url.searchParams.get('key') || null,
         text: url.searchParams.get('text') || null,
         limit: Math.min(500, intOrNull(url.searchParams.get('limit'), 'limit') ?? 50) || 1,
       });
       if (!res) throw new HttpError(404, 404, 'no such topic');
       return { status: 200, body: res };
+    }
+    if ((m = /^\/api\/topics\/([^/]+)\/trace$/.exec(path)) && method === 'GET') {
+      const topic = decodeURIComponent(m[1]!);
+      this.mayRead(caller, topic);
+      return { status: 200, body: await traceQuery(this.services, topic, url) };
     }
     if ((m = /^\/api\/groups\/([^/]+)\/reset$/.exec(path)) && method === 'POST') return { status: 200, body: await this.reset(caller, decodeURIComponent(m[1]!), await this.body(req)) };
     return null;

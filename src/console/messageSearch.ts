@@ -1,6 +1,8 @@
 import { decodeRecordBatches } from '../../protocol/records';
 import type { BrokerServices } from '../handlers/types';
 import type { MessageRow } from './consoleData';
+import type { KafkaRecord } from '../../protocol/records/types';
+import type { PartitionLog } from '../../storage/partitionLog';
 
 export interface SearchQuery {
   partition: number | null;
@@ -8,6 +10,8 @@ export interface SearchQuery {
   offset: number | null;
   /** Start at the first record at or after this time. */
   fromMs: number | null;
+  /** Only records at or before this time. */
+  toMs?: number | null;
   /** Exact key match (UTF-8). */
   key: string | null;
   /** Case-insensitive substring of the value. */
@@ -20,11 +24,63 @@ export interface SearchResult {
   /** Records looked at; a search stops after SCAN_LIMIT per partition. */
   scanned: number;
   truncated: boolean;
+  /** Set when the key was looked up in the topic's key index (brook.index.keys) instead of scanning. */
+  keyIndex?: { partitionsProbed: number; batchesRead: number };
 }
 
 /** A search reads at most this many records per partition, so one request cannot scan a huge log. */
 const SCAN_LIMIT = 100_000;
 const READ_BYTES = 1 << 20;
+
+function rowOf(p: number, r: KafkaRecord): MessageRow {
+  return { partition: p, offset: String(r.offset), timestamp: String(r.timestamp), key: text(r.key), value: text(r.value), headers: Object.fromEntries(r.headers.map((h) => [h.key, text(h.value)])) };
+}
+
+/** Records at exactly these offsets of one partition (one batch read per batch holding some). */
+export async function recordsAt(log: PartitionLog, offsets: readonly number[]): Promise<KafkaRecord[]> {
+  const out: KafkaRecord[] = [];
+  const wanted = new Set(offsets);
+  let i = 0;
+  while (i < offsets.length) {
+    const read = await log.read(offsets[i]!, 1, { maxOffset: log.highWatermark, minOneBatch: true });
+    if (read.chunks.length === 0) break;
+    const [batch] = decodeRecordBatches(read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks));
+    if (!batch) break;
+    for (const r of batch.records) if (wanted.has(Number(r.offset))) out.push(r);
+    const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
+    while (i < offsets.length && offsets[i]! <= last) i++;
+  }
+  return out;
+}
+
+/** Key lookups on a topic with brook.index.keys: index probes plus reads of the batches holding matches, no scan. */
+async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: number, q: SearchQuery): Promise<SearchResult | null> {
+  const key = Buffer.from(q.key!, 'utf8');
+  const out: MessageRow[] = [];
+  let probed = 0;
+  let batchesRead = 0;
+  for (let p = 0; p < partitions; p++) {
+    if (q.partition !== null && q.partition !== p) continue;
+    const log = s.logs.get(topic, p);
+    if (!log) continue;
+    const before = log.keyIndexStats.batchesRead;
+    const found = log.findKey(key, 10_000);
+    if (found === null) return null;
+    let offsets = await found;
+    batchesRead += log.keyIndexStats.batchesRead - before;
+    probed++;
+    if (q.offset !== null) offsets = offsets.filter((o) => o >= q.offset!);
+    for (const r of await recordsAt(log, offsets)) {
+      const ts = Number(r.timestamp);
+      if ((q.fromMs !== null && ts < q.fromMs) || (q.toMs != null && ts > q.toMs)) continue;
+      const row = rowOf(p, r);
+      if (q.text !== null && (row.value === null || !row.value.toLowerCase().includes(q.text.toLowerCase()))) continue;
+      out.push(row);
+    }
+  }
+  const truncated = out.length > q.limit;
+  return { messages: out.slice(0, q.limit), scanned: out.length, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
+}
 
 function text(b: Buffer | null): string | null {
   return b === null ? null : b.toString('utf8');
@@ -39,6 +95,8 @@ function text(b: Buffer | null): string | null {
 export async function searchMessages(s: BrokerServices, topic: string, q: SearchQuery): Promise<SearchResult | null> {
   const t = s.metadata.topic(topic);
   if (!t) return null;
+  const indexed = q.key !== null ? await searchByKeyIndex(s, t.name, t.partitions, q) : null;
+  if (indexed) return indexed;
   const out: MessageRow[] = [];
   let scanned = 0;
   let truncated = false;
@@ -69,10 +127,11 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
           const off = Number(r.offset);
           if (off < offset || off >= stopAt) continue;
           scanned++;
+          if (q.toMs != null && Number(r.timestamp) > q.toMs) continue;
           if (q.key !== null && (r.key === null || r.key.toString('utf8') !== q.key)) continue;
           const value = text(r.value);
           if (needle !== null && (value === null || !value.toLowerCase().includes(needle))) continue;
-          out.push({ partition: p, offset: String(off), timestamp: String(r.timestamp), key: text(r.key), value, headers: Object.fromEntries(r.headers.map((h) => [h.key, text(h.value)])) });
+          out.push(rowOf(p, r));
           if (out.length >= q.limit) break;
         }
         if (out.length >= q.limit) break;

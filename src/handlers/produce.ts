@@ -36,6 +36,7 @@ import { isAcks, partitionWriter, type Acks } from '../replication/partitionWrit
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
+import { traceProduce } from '../trace/services';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -76,6 +77,7 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   try {
     const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
+    traceProduce(ctx, topic, p.index, prepared.records, transactionalId, out.baseOffset, out.duplicate);
     return {
       index: p.index,
       errorCode: 0,

@@ -9,3 +9,6 @@ export const OFFSETS_TOPIC = '__consumer_offsets';
 
 /** Transaction coordinator state, one partition (Kafka's). */
 export const TXN_STATE_TOPIC = '__transaction_state';
+
+/** Who produced which offsets of topics with brook.trace.enable (src/trace), one compacted partition. */
+export const TRACE_TOPIC = '__brook_trace';

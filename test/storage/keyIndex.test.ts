@@ -94,7 +94,7 @@ describe('storage: key index (brook.index.keys)', () => {
       expect(logger.warnings.some((w) => w.startsWith(`key index of segment ${files[1]!.slice(0, 20)} was damaged`))).to.equal(true);
       expect(fs.statSync(victim).size).to.equal(size);
       const l2 = await m2.create('k', 0, { segmentBytes: 4000, keyIndex: true });
-      const offsets = await l2.findKey(Buffer.from('k7'), 1000);
+      const offsets = (await l2.findKey(Buffer.from('k7'), 1000))!;
       expect(offsets.slice(0, 12)).to.deep.equal(Array.from({ length: 12 }, (_, i) => 7 + i * 50));
       expect(offsets[12]).to.equal(600);
     } finally {
@@ -111,6 +111,6 @@ describe('storage: key index (brook.index.keys)', () => {
     await log.truncateTo(300);
     expect(await log.findKey(Buffer.from('k7'), 1000)).to.deep.equal([7, 57, 107, 157, 207, 257].filter((o) => o >= bases[2]!));
     await log.append(buildBatch([{ key: 'k7', value: 'after-cut' }]));
-    expect((await log.findKey(Buffer.from('k7'), 1000)).at(-1)).to.equal(300);
+    expect((await log.findKey(Buffer.from('k7'), 1000))!.at(-1)).to.equal(300);
   });
 });

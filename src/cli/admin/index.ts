@@ -13,8 +13,9 @@ import { quotaCommands } from './quotas';
 import { clusterCommands } from './cluster';
 import { reassignCommands } from './reassign';
 import { brokerConfigCommands } from './brokerConfigs';
+import { messageCommands } from './messages';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands];
+const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands, ...messageCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

@@ -1,0 +1,38 @@
+import type { BrokerServices } from '../handlers/types';
+import { HttpError } from '../http/respond';
+import { traceMessage, type MessageTrace } from '../trace/traceView';
+import { searchMessages } from './messageSearch';
+
+/** Traces answered for one key at most (the newest matches). */
+const MAX_KEY_TRACES = 20;
+
+/**
+ * `GET /api/topics/T/trace?partition=P&offset=O` or `?key=K`: the traces of one
+ * record, or of the records holding a key (found like the search box finds them:
+ * the key index when the topic has one).
+ */
+export async function traceQuery(s: BrokerServices, topic: string, url: URL): Promise<{ traces: MessageTrace[] }> {
+  if (!s.metadata.topic(topic)) throw new HttpError(404, 404, 'no such topic');
+  const key = url.searchParams.get('key');
+  const partitionText = url.searchParams.get('partition');
+  const offsetText = url.searchParams.get('offset');
+  if (key) {
+    const partition = partitionText ? Number(partitionText) : null;
+    const found = await searchMessages(s, topic, { partition, offset: null, fromMs: null, key, text: null, limit: 10_000 });
+    const rows = (found?.messages ?? []).slice(-MAX_KEY_TRACES);
+    const traces: MessageTrace[] = [];
+    for (const r of rows) {
+      const t = await traceMessage(s, topic, r.partition, Number(r.offset));
+      if (t) traces.push(t);
+    }
+    return { traces };
+  }
+  const partition = Number(partitionText ?? '0');
+  const offset = Number(offsetText);
+  if (!Number.isInteger(partition) || partition < 0 || offsetText === null || !Number.isInteger(offset) || offset < 0) {
+    throw new HttpError(400, 40002, 'give key=K, or partition=P and offset=O');
+  }
+  const t = await traceMessage(s, topic, partition, offset);
+  if (!t) throw new HttpError(404, 40403, `no record at ${topic}-${partition}@${offset}`);
+  return { traces: [t] };
+}

@@ -1,0 +1,158 @@
+import type { KafkaRecord } from '../../protocol/records/types';
+import type { BrokerServices } from '../handlers/types';
+import { recordsAt } from '../console/messageSearch';
+import { DLQ_HEADERS } from '../share/dlq';
+import { shareServicesOf } from '../share/services';
+import type { ProducedRange } from './records';
+import { TRACE_ENABLE_CONFIG, traceServicesOf } from './services';
+
+export interface TraceEvent {
+  /** Epoch ms, null when unknown. */
+  at: number | null;
+  kind: 'created' | 'appended' | 'retried' | 'scheduled' | 'dead-lettered' | 'committed-past';
+  detail: string;
+}
+
+export interface GroupProgress {
+  group: string;
+  committedOffset: number | null;
+  /** commitTimestamp of the group's current commit for the partition (from __consumer_offsets). */
+  commitTimestamp: number | null;
+  consumedPast: boolean;
+}
+
+export interface MessageTrace {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  headers: Record<string, string | null>;
+  valuePreview: string | null;
+  /** brook.trace.enable was on for the topic (producer identities are only recorded then). */
+  traceEnabled: boolean;
+  producer: ProducedRange | null;
+  groups: GroupProgress[];
+  /** Oldest first; events without a time last. */
+  timeline: TraceEvent[];
+}
+
+export interface TracedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  record: KafkaRecord;
+}
+
+/**
+ * Extension point for features that change a record's path after it was
+ * produced. A scheduled-delivery or retry-topic feature registers one to add
+ * its events ("scheduled for T", "retry 2 of 5 via topic X"); dead-lettering
+ * by share groups is built in below. An annotator must not throw for records
+ * it knows nothing about: it returns [].
+ */
+export type TraceAnnotator = (s: BrokerServices, rec: TracedRecord) => Promise<TraceEvent[]>;
+
+const annotators: TraceAnnotator[] = [];
+
+export function registerTraceAnnotator(a: TraceAnnotator): void {
+  if (!annotators.includes(a)) annotators.push(a);
+}
+
+const PREVIEW_CHARS = 200;
+/** Records of a dead-letter topic looked at per trace (newest first). */
+const DLQ_SCAN = 10_000;
+
+function text(b: Buffer | null): string | null {
+  return b === null ? null : b.toString('utf8');
+}
+
+/** Share groups copy REJECTed / over-delivered records to their dead-letter topic with brook-dlq-* headers. */
+const shareDeadLetters: TraceAnnotator = async (s, rec) => {
+  const events: TraceEvent[] = [];
+  const h = (name: string): string | null => text(rec.record.headers.find((x) => x.key === name)?.value ?? null);
+  if (h(DLQ_HEADERS.topic) !== null) {
+    const at = Number(h(DLQ_HEADERS.time));
+    events.push({ at: Number.isFinite(at) ? at : null, kind: 'dead-lettered', detail: `this is the dead-letter copy of ${h(DLQ_HEADERS.topic)}-${h(DLQ_HEADERS.partition)}@${h(DLQ_HEADERS.offset)} (group ${h(DLQ_HEADERS.group)}, ${h(DLQ_HEADERS.reason)})` });
+  }
+  const share = shareServicesOf(s);
+  if (!share) return events;
+  const dlqTopics = new Set<string>();
+  for (const id of share.coordinator.groups.keys()) {
+    const t = share.coordinator.group(id)?.config.dlqTopic;
+    if (t && t !== rec.topic) dlqTopics.add(t);
+  }
+  for (const name of dlqTopics) {
+    const topic = s.metadata.topic(name);
+    for (let p = 0; topic && p < topic.partitions; p++) {
+      const log = s.logs.get(name, p);
+      if (!log) continue;
+      const from = Math.max(log.logStartOffset, log.highWatermark - DLQ_SCAN);
+      const offsets = Array.from({ length: log.highWatermark - from }, (_, i) => from + i);
+      for (const r of await recordsAt(log, offsets)) {
+        const get = (k: string): string | null => text(r.headers.find((x) => x.key === k)?.value ?? null);
+        if (get(DLQ_HEADERS.topic) === rec.topic && get(DLQ_HEADERS.partition) === String(rec.partition) && get(DLQ_HEADERS.offset) === String(rec.offset)) {
+          const at = Number(get(DLQ_HEADERS.time));
+          events.push({ at: Number.isFinite(at) ? at : null, kind: 'dead-lettered', detail: `copied to ${name}-${p}@${r.offset} by share group ${get(DLQ_HEADERS.group)} (${get(DLQ_HEADERS.reason)}, delivery ${get(DLQ_HEADERS.deliveryCount)})` });
+        }
+      }
+    }
+  }
+  return events;
+};
+registerTraceAnnotator(shareDeadLetters);
+
+/** The trace of the record at topic-partition@offset; null when there is no such record here. */
+export async function traceMessage(s: BrokerServices, topic: string, partition: number, offset: number): Promise<MessageTrace | null> {
+  const t = s.metadata.topic(topic);
+  const log = t ? s.logs.get(t.name, partition) : undefined;
+  if (!t || !log || offset < log.logStartOffset || offset >= log.highWatermark) return null;
+  const [record] = (await recordsAt(log, [offset])).filter((r) => Number(r.offset) === offset);
+  if (!record) return null;
+  const traceEnabled = t.configs[TRACE_ENABLE_CONFIG] === 'true';
+  const trace = traceServicesOf(s);
+  const producer = trace?.store.rangeOf(t.name, partition, offset) ?? null;
+  const timestamp = Number(record.timestamp);
+  const timeline: TraceEvent[] = [{ at: timestamp, kind: 'created', detail: 'record timestamp (set by the producer, or the broker with LogAppendTime)' }];
+  if (producer) {
+    const who = `client id ${JSON.stringify(producer.clientId)}, principal ${producer.principal}, producer id ${producer.producerId} epoch ${producer.producerEpoch}${producer.transactionalId ? `, transactional id ${producer.transactionalId}` : ''}`;
+    const when = producer.firstAppendMs === producer.lastAppendMs ? '' : ` (its batch was appended between ${new Date(producer.firstAppendMs).toISOString()} and ${new Date(producer.lastAppendMs).toISOString()})`;
+    timeline.push({ at: producer.first === offset ? producer.firstAppendMs : producer.lastAppendMs === producer.firstAppendMs ? producer.firstAppendMs : null, kind: 'appended', detail: `appended by ${who}${when}` });
+    if (producer.retries > 0) timeline.push({ at: null, kind: 'retried', detail: `the producer resent ${producer.retries} batch(es) of offsets ${producer.first}..${producer.last}; the broker answered each retry with the first copy` });
+  }
+  const groups: GroupProgress[] = [];
+  const offsets = s.groups?.offsets;
+  if (offsets) {
+    for (const group of offsets.groupIds()) {
+      const c = offsets.get(group, t.name, partition);
+      const tracked = offsets.topicsOf(group).has(t.name);
+      if (!c && !tracked) continue;
+      const consumedPast = c !== undefined && c.offset > offset;
+      groups.push({ group, committedOffset: c?.offset ?? null, commitTimestamp: c?.commitTimestamp ?? null, consumedPast });
+      if (consumedPast) timeline.push({ at: c.commitTimestamp, kind: 'committed-past', detail: `group ${group} committed offset ${c.offset} (past this record)` });
+    }
+  }
+  groups.sort((a, b) => a.group.localeCompare(b.group));
+  const rec: TracedRecord = { topic: t.name, partition, offset, record };
+  for (const a of annotators) {
+    try {
+      timeline.push(...(await a(s, rec)));
+    } catch (err) {
+      s.logger.warn({ component: 'trace', err: String(err) }, 'trace annotator failed');
+    }
+  }
+  timeline.sort((a, b) => (a.at ?? Infinity) - (b.at ?? Infinity));
+  return {
+    topic: t.name,
+    partition,
+    offset,
+    timestamp,
+    key: text(record.key),
+    headers: Object.fromEntries(record.headers.map((h) => [h.key, text(h.value)])),
+    valuePreview: record.value === null ? null : record.value.toString('utf8').slice(0, PREVIEW_CHARS),
+    traceEnabled,
+    producer,
+    groups,
+    timeline,
+  };
+}

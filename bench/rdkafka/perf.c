@@ -102,6 +102,10 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
   char *payload = malloc(size);
   for (int i = 0; i < size; i++) payload[i] = 'a' + (i * 7 + i / 13) % 26;
   latencies = rate > 0 ? calloc(count, sizeof(int64_t)) : NULL;
+  /* PERF_KEYED=1: every message gets a distinct key "k<i>" (key-index bench) */
+  const int keyed = getenv("PERF_KEYED") != NULL;
+  char key[32];
+  size_t key_len = 0;
 
   int64_t start = now_us();
   for (long i = 0; i < count; i++) {
@@ -110,7 +114,8 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
       pace_until(rk, due);
     }
     int64_t t = now_us();
-    while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, size, NULL, 0,
+    if (keyed) key_len = (size_t)snprintf(key, sizeof key, "k%ld", i);
+    while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, size, keyed ? key : NULL, key_len,
                             (void *)(intptr_t)t) == -1) {
       rd_kafka_poll(rk, 1); /* queue full: let deliveries drain */
     }

@@ -20,6 +20,7 @@ export class TraceServices {
   private opening: Promise<PartitionLog> | null = null;
   private dirty = new Map<string, ProducedRange>();
   private writing: Promise<void> | null = null;
+  private inflight = 0;
   private stopped = false;
   /** Failed `__brook_trace` writes (logged); the ranges stay dirty and go out with the next write. */
   writeFailures = 0;
@@ -53,6 +54,11 @@ export class TraceServices {
     }
   }
 
+  /** Ranges changed on this broker whose latest state is not yet acknowledged in `__brook_trace`. */
+  get unwritten(): number {
+    return this.dirty.size + this.inflight;
+  }
+
   /** Resolves once every range changed so far is in `__brook_trace` (or its write failed). */
   async flushed(): Promise<void> {
     while (this.writing) await this.writing;
@@ -63,6 +69,7 @@ export class TraceServices {
       while (this.dirty.size > 0 && !this.stopped) {
         const ranges = [...this.dirty.values()];
         this.dirty = new Map();
+        this.inflight = ranges.length;
         try {
           const log = await this.open();
           const timeoutMs = Number(this.services.config.raw['request.timeout.ms'] ?? 30_000);
@@ -73,8 +80,10 @@ export class TraceServices {
         } catch (err) {
           this.writeFailures++;
           this.services.logger.warn({ component: 'trace', err: String(err), ranges: ranges.length }, `${TRACE_TOPIC} write failed`);
-          for (const r of ranges) this.dirty.set(`${r.topic}\0${r.partition}\0${r.first}`, r);
+          for (const r of ranges) if (!this.dirty.has(`${r.topic}\0${r.partition}\0${r.first}`)) this.dirty.set(`${r.topic}\0${r.partition}\0${r.first}`, r);
           return;
+        } finally {
+          this.inflight = 0;
         }
       }
     } finally {

@@ -32,6 +32,8 @@ export interface MessageTrace {
   /** brook.trace.enable was on for the topic (producer identities are only recorded then). */
   traceEnabled: boolean;
   producer: ProducedRange | null;
+  /** Producer ranges not yet acknowledged in __brook_trace (a crash now would lose them). */
+  unwrittenRanges: number;
   groups: GroupProgress[];
   /** Oldest first; events without a time last. */
   timeline: TraceEvent[];
@@ -152,6 +154,7 @@ export async function traceMessage(s: BrokerServices, topic: string, partition: 
     valuePreview: record.value === null ? null : record.value.toString('utf8').slice(0, PREVIEW_CHARS),
     traceEnabled,
     producer,
+    unwrittenRanges: trace?.unwritten ?? 0,
     groups,
     timeline,
   };

@@ -86,6 +86,7 @@ function topicActions(name) {
     field('Partition', 'partition', { input: { inputmode: 'numeric', placeholder: 'all' } }),
     field('From offset', 'offset', { input: { inputmode: 'numeric', placeholder: 'newest' } }),
     field('From time', 'from', { input: { placeholder: '2024-01-31T12:00:00Z' } }),
+    field('To time', 'to', { input: { placeholder: '2024-01-31T13:00:00Z' } }),
     field('Key', 'key', {}),
     field('Value contains', 'text', {}),
   ], 'Search', function (v, out) {
@@ -93,9 +94,9 @@ function topicActions(name) {
     Object.keys(v).forEach(function (k) { if (v[k] !== '') q.set(k, v[k]); });
     return send('GET', '/api/topics/' + enc + '/search?' + q.toString()).then(function (r) {
       out.replaceChildren(
-        el('div', { text: r.messages.length + ' found, ' + r.scanned + ' scanned' + (r.truncated ? ' (more may exist: narrow the search)' : '') }),
+        el('div', { 'data-testid': 'search-summary', text: r.messages.length + ' found, ' + (r.keyIndex ? 'from the key index (' + r.keyIndex.batchesRead + ' batches read)' : r.scanned + ' scanned') + (r.truncated ? ' (more may exist: narrow the search)' : '') }),
         table('search-results', ['Partition', 'Offset', 'Time', 'Key', 'Headers', 'Value'], r.messages.map(function (m) {
-          return [m.partition, m.offset, new Date(Number(m.timestamp)).toISOString(), m.key, Object.keys(m.headers).map(function (k) { return k + '=' + m.headers[k]; }).join(', '), m.value];
+          return [m.partition, el('a', { href: '#/trace/' + enc + '/' + m.partition + '/' + m.offset, text: m.offset, title: 'trace this message', 'data-testid': 'trace-link' }), new Date(Number(m.timestamp)).toISOString(), m.key, Object.keys(m.headers).map(function (k) { return k + '=' + m.headers[k]; }).join(', '), m.value];
         }), [true, true, false, false, false, false]));
     });
   });
@@ -152,6 +153,36 @@ function groupActions(id) {
 }
 
 var extraPages = {
+  // #/trace/<topic>/<partition>/<offset>: one message's timeline (src/trace)
+  trace: function () {
+    var parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    var q = 'partition=' + encodeURIComponent(parts[2] || '0') + '&offset=' + encodeURIComponent(parts[3] || '');
+    return api('topics/' + encodeURIComponent(parts[1] || '') + '/trace?' + q).then(function (r) {
+      if (!r || !r.traces.length) return [el('div', { cls: 'empty', 'data-testid': 'trace-none', text: 'No such message.' })];
+      var t = r.traces[0];
+      var p = t.producer;
+      return [
+        el('h2', { 'data-testid': 'trace-title', text: 'Trace of ' + t.topic + '-' + t.partition + ' @ ' + t.offset }),
+        el('div', { cls: 'cards' }, [
+          card('Key', t.key === null ? '–' : t.key, 'trace-key'),
+          card('Producer client id', p ? String(p.clientId) : (t.traceEnabled ? 'not recorded' : 'trace off'), 'trace-client'),
+          card('Principal', p ? p.principal : '–', 'trace-principal'),
+          card('Producer id / epoch', p ? p.producerId + ' / ' + p.producerEpoch : '–', 'trace-pid'),
+          card('Transactional id', p && p.transactionalId ? p.transactionalId : '–', 'trace-txn'),
+        ]),
+        el('h3', { text: 'Timeline' }),
+        el('ol', { cls: 'timeline', 'data-testid': 'trace-timeline' }, t.timeline.map(function (e) {
+          return el('li', { 'data-kind': e.kind }, [el('span', { cls: 'mono', text: (e.at === null ? 'time unknown' : new Date(e.at).toISOString()) + '  ' }), el('b', { text: e.kind + ' ' }), el('span', { text: e.detail })]);
+        })),
+        el('h3', { text: 'Consumer groups' }),
+        table('trace-groups', ['Group', 'Committed offset', 'Commit time', 'Consumed past it'], t.groups.map(function (g) {
+          return [g.group, g.committedOffset, g.commitTimestamp === null ? null : new Date(g.commitTimestamp).toISOString(), g.consumedPast ? 'yes' : 'no'];
+        })),
+        el('h3', { text: 'Value (preview)' }),
+        el('pre', { cls: 'mono', 'data-testid': 'trace-value', text: t.valuePreview === null ? 'null' : t.valuePreview }),
+      ];
+    });
+  },
   acls: function () {
     return api('acls').then(function (a) {
       return [

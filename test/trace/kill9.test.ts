@@ -61,7 +61,7 @@ describe('key index and __brook_trace after kill -9', function () {
       const kafka = new Kafka({ clientId: 'before-crash', brokers: [`127.0.0.1:${first.kafka}`], logLevel: logLevel.NOTHING });
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: 'true' }, { name: 'brook.trace.enable', value: 'true' }, { name: 'segment.bytes', value: '20000' }] }] });
+      await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: 'true' }, { name: 'brook.trace.enable', value: 'true' }, { name: 'segment.bytes', value: '8000' }] }] });
       const producer = kafka.producer();
       await producer.connect();
       for (let b = 0; b < 20; b++) await producer.send({ topic: 'crashy', messages: Array.from({ length: 50 }, (_, i) => ({ key: `key-${(b * 50 + i) % 100}`, value: `value ${b * 50 + i}`.padEnd(40, '.') })) });
@@ -80,7 +80,7 @@ describe('key index and __brook_trace after kill -9', function () {
     }
     const partDir = path.join(dataDir, 'crashy-0');
     const indexes = fs.readdirSync(partDir).filter((f) => f.endsWith('.keyindex')).sort();
-    expect(indexes.length, 'closed segments have key index files').to.be.greaterThan(2);
+    expect(indexes.length, `closed segments have key index files: ${fs.readdirSync(partDir).join(' ')}`).to.be.greaterThan(2);
     const victim = path.join(partDir, indexes[1]!);
     const size = fs.statSync(victim).size;
     fs.truncateSync(victim, Math.floor(size / 2));

@@ -155,7 +155,7 @@ function groupActions(id) {
 var extraPages = {
   // #/trace/<topic>/<partition>/<offset>: one message's timeline (src/trace)
   trace: function () {
-    var parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    var parts = location.hash.replace(/^#\\/?/, '').split('/').map(decodeURIComponent);
     var q = 'partition=' + encodeURIComponent(parts[2] || '0') + '&offset=' + encodeURIComponent(parts[3] || '');
     return api('topics/' + encodeURIComponent(parts[1] || '') + '/trace?' + q).then(function (r) {
       if (!r || !r.traces.length) return [el('div', { cls: 'empty', 'data-testid': 'trace-none', text: 'No such message.' })];

@@ -99,17 +99,15 @@ export class AppendPipeline {
     if (log.failure) return Promise.reject(log.failure);
     if (log.truncating) return Promise.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`));
     const keepOffsets = opts.keepOffsets === true;
-    let span = 0;
-    let records = 0;
+    let checked: { span: number; records: number };
     try {
-      ({ span, records } = this.validate(batches, keepOffsets));
+      checked = this.validate(batches, keepOffsets);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ buf: batches, now: opts.now ?? Date.now(), leaderEpoch: opts.leaderEpoch, keepOffsets, span, records, baseOffset: -1, lastOffset: -1, resolve, reject });
-      // started from a microtask: appends made in the same tick join the first write, and drain()'s own
-      // `finally` can never run before this assignment
+      this.pending.push({ buf: batches, now: opts.now ?? Date.now(), leaderEpoch: opts.leaderEpoch, keepOffsets, ...checked, baseOffset: -1, lastOffset: -1, resolve, reject });
+      // started from a microtask: appends made in the same tick join the first write, and drain()'s own `finally` can never run before this assignment
       if (!this.draining) this.draining = Promise.resolve().then(() => this.drain());
     });
   }

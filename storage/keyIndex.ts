@@ -22,12 +22,9 @@ const HEADER = 16;
 const ENTRY = 8;
 
 /** FNV-1a over the key bytes: no allocation, good spread for short keys. */
-export function keyHash(buf: Buffer, start: number, end: number): number {
+export function keyHash(buf: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    h ^= buf[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h >>> 0;
 }
 
@@ -44,6 +41,23 @@ export class SegmentKeys {
     this.hashes = new Uint32Array(capacity);
     this.rels = new Int32Array(capacity);
     this.sorted = sorted;
+  }
+
+  /** Room for `more` entries without growing (indexBatchKeys writes the arrays directly). */
+  reserve(more: number): void {
+    if (this.count + more <= this.hashes.length) return;
+    let cap = this.hashes.length * 2;
+    while (cap < this.count + more) cap *= 2;
+    const h = new Uint32Array(cap);
+    h.set(this.hashes.subarray(0, this.count));
+    const r = new Int32Array(cap);
+    r.set(this.rels.subarray(0, this.count));
+    this.hashes = h;
+    this.rels = r;
+  }
+
+  unsort(): void {
+    this.sorted = false;
   }
 
   add(hash: number, rel: number): void {
@@ -81,11 +95,31 @@ export class SegmentKeys {
   }
 
   serialize(): Buffer {
-    const order = Array.from({ length: this.count }, (_, i) => i);
-    order.sort((a, b) => this.hashes[a]! - this.hashes[b]! || this.rels[a]! - this.rels[b]!);
-    const out = Buffer.allocUnsafe(HEADER + this.count * ENTRY);
+    // LSD radix sort, 16 bits a pass: by rel (low, high), then by hash (low, high); stable, so (hash, rel) order.
+    // A comparator sort of a few million entries would take seconds of the append thread at a roll.
+    const n = this.count;
+    let order = new Uint32Array(n);
+    let spare = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    const counts = new Uint32Array(65537);
+    const pass = (values: Uint32Array | Int32Array, shift: number): void => {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[((values[order[i]!]! >>> shift) & 0xffff) + 1]!++;
+      for (let b = 0; b < 65536; b++) counts[b + 1]! += counts[b]!;
+      for (let i = 0; i < n; i++) {
+        const e = order[i]!;
+        spare[counts[(values[e]! >>> shift) & 0xffff]!++] = e;
+      }
+      [order, spare] = [spare, order];
+    };
+    pass(this.rels, 0);
+    pass(this.rels, 16);
+    pass(this.hashes, 0);
+    pass(this.hashes, 16);
+    const out = Buffer.allocUnsafe(HEADER + n * ENTRY);
     let p = HEADER;
-    for (const i of order) {
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
       out.writeUInt32BE(this.hashes[i]!, p);
       out.writeInt32BE(this.rels[i]!, p + 4);
       p += ENTRY;
@@ -128,24 +162,11 @@ export class SegmentKeys {
   }
 }
 
-let cursor = 0;
-function varint(buf: Buffer): number {
-  let shift = 0;
-  let raw = 0;
-  for (;;) {
-    const b = buf[cursor++]!;
-    raw += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-  }
-  // zigzag
-  return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-}
-
 /**
  * Adds the keys of the v2 batch at `buf[pos]` to `keys`, offsets relative to
  * `segmentBase`. Control batches carry no user keys. A compressed batch is
- * decompressed (only topics with the index on pay for that).
+ * decompressed (only topics with the index on pay for that). Written as one
+ * loop with local state: it runs for every record appended to an indexed topic.
  */
 export function indexBatchKeys(keys: SegmentKeys, buf: Buffer, pos: number, segmentBase: number): void {
   const attributes = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
@@ -153,22 +174,52 @@ export function indexBatchKeys(keys: SegmentKeys, buf: Buffer, pos: number, segm
   const count = buf.readInt32BE(pos + BATCH.RECORD_COUNT);
   const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
   const codec = attributes & ATTR.COMPRESSION_MASK;
-  let body = buf;
-  let p = pos + BATCH.RECORDS;
+  let body: Uint8Array = buf;
+  let c = pos + BATCH.RECORDS;
   if (codec !== 0) {
-    body = decompress(codec, buf.subarray(p, pos + size));
-    p = 0;
+    body = decompress(codec, buf.subarray(c, pos + size));
+    c = 0;
   }
   const baseRel = batchBaseOffset(buf, pos) - segmentBase;
+  keys.reserve(count);
+  const hashes = keys.hashes;
+  const rels = keys.rels;
+  let n = keys.count;
   for (let i = 0; i < count; i++) {
-    cursor = p;
-    const length = varint(body);
-    const next = cursor + length;
-    cursor++; // attributes
-    varint(body); // timestamp delta (fits a double for any real delta)
-    const offsetDelta = varint(body);
-    const keyLength = varint(body);
-    if (keyLength >= 0) keys.add(keyHash(body, cursor, cursor + keyLength), baseRel + offsetDelta);
-    p = next;
+    // record length (zig-zag varint)
+    let b = body[c++]!;
+    let raw = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = body[c++]!;
+      raw |= (b & 0x7f) << shift;
+    }
+    const next = c + ((raw >>> 1) ^ -(raw & 1));
+    c++; // attributes
+    while (body[c++]! & 0x80); // timestamp delta
+    b = body[c++]!;
+    raw = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = body[c++]!;
+      raw |= (b & 0x7f) << shift;
+    }
+    const offsetDelta = (raw >>> 1) ^ -(raw & 1);
+    b = body[c++]!;
+    raw = b & 0x7f;
+    for (let shift = 7; b & 0x80; shift += 7) {
+      b = body[c++]!;
+      raw |= (b & 0x7f) << shift;
+    }
+    const keyLength = (raw >>> 1) ^ -(raw & 1);
+    if (keyLength >= 0) {
+      // FNV-1a, as keyHash
+      let h = 0x811c9dc5;
+      for (let k = c, end = c + keyLength; k < end; k++) h = Math.imul(h ^ body[k]!, 0x01000193);
+      hashes[n] = h >>> 0;
+      rels[n] = baseRel + offsetDelta;
+      n++;
+    }
+    c = next;
   }
+  keys.count = n;
+  keys.unsort();
 }

@@ -103,7 +103,11 @@ export class ConsoleActions {
     if ((m = /^\/api\/topics\/([^/]+)\/trace$/.exec(path)) && method === 'GET') {
       const topic = decodeURIComponent(m[1]!);
       this.mayRead(caller, topic);
-      return { status: 200, body: await traceQuery(this.services, topic, url) };
+      const answer = await traceQuery(this.services, topic, url);
+      // committed offsets are shown only for the groups the caller may describe, as DescribeGroups would
+      const authorizer = this.services.authorizer;
+      if (authorizer) for (const t of answer.traces) t.groups = t.groups.filter((g) => authorizer.authorize(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.group));
+      return { status: 200, body: answer };
     }
     if ((m = /^\/api\/groups\/([^/]+)\/reset$/.exec(path)) && method === 'POST') return { status: 200, body: await this.reset(caller, decodeURIComponent(m[1]!), await this.body(req)) };
     return null;

@@ -28,76 +28,85 @@ export function keyHash(buf: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+/** Appended entries go to fixed-size chunks: no copying as the index grows, and no huge buffers for the GC to chase. */
+const CHUNK = 16384;
+
 export class SegmentKeys {
-  hashes: Uint32Array;
-  rels: Int32Array;
-  count = 0;
+  /** Entries loaded from a file, sorted by (hash, rel): probed by binary search. */
+  private sortedH: Uint32Array;
+  private sortedR: Int32Array;
+  /** Entries added since (appends, catch-up scans), in offset order; the last chunk holds `tail` of them. */
+  chunksH: Uint32Array[] = [];
+  chunksR: Int32Array[] = [];
+  tail = CHUNK;
   /** Segment bytes [0, coveredEnd) are indexed. */
   coveredEnd = 0;
-  /** Entries are sorted by (hash, rel): loaded from a file, probed by binary search. */
-  private sorted: boolean;
 
-  constructor(capacity = 256, sorted = false) {
-    this.hashes = new Uint32Array(capacity);
-    this.rels = new Int32Array(capacity);
-    this.sorted = sorted;
+  constructor(sortedH = new Uint32Array(0), sortedR = new Int32Array(0)) {
+    this.sortedH = sortedH;
+    this.sortedR = sortedR;
   }
 
-  /** Room for `more` entries without growing (indexBatchKeys writes the arrays directly). */
-  reserve(more: number): void {
-    if (this.count + more <= this.hashes.length) return;
-    let cap = this.hashes.length * 2;
-    while (cap < this.count + more) cap *= 2;
-    const h = new Uint32Array(cap);
-    h.set(this.hashes.subarray(0, this.count));
-    const r = new Int32Array(cap);
-    r.set(this.rels.subarray(0, this.count));
-    this.hashes = h;
-    this.rels = r;
+  get count(): number {
+    return this.sortedH.length + (this.chunksH.length === 0 ? 0 : (this.chunksH.length - 1) * CHUNK + this.tail);
   }
 
-  unsort(): void {
-    this.sorted = false;
+  /** Starts a new chunk (the last one is full); indexBatchKeys fills it directly. */
+  newChunk(): void {
+    this.chunksH.push(new Uint32Array(CHUNK));
+    this.chunksR.push(new Int32Array(CHUNK));
+    this.tail = 0;
   }
 
   add(hash: number, rel: number): void {
-    if (this.count === this.hashes.length) {
-      const h = new Uint32Array(this.count * 2);
-      h.set(this.hashes);
-      const r = new Int32Array(this.count * 2);
-      r.set(this.rels);
-      this.hashes = h;
-      this.rels = r;
-    }
-    this.hashes[this.count] = hash;
-    this.rels[this.count] = rel;
-    this.count++;
-    this.sorted = false;
+    if (this.tail === CHUNK) this.newChunk();
+    this.chunksH[this.chunksH.length - 1]![this.tail] = hash;
+    this.chunksR[this.chunksR.length - 1]![this.tail] = rel;
+    this.tail++;
   }
 
   /** Relative offsets whose key hashes to `hash`, ascending. */
   probe(hash: number): number[] {
     const out: number[] = [];
-    if (!this.sorted) {
-      const hs = this.hashes;
-      for (let i = 0; i < this.count; i++) if (hs[i] === hash) out.push(this.rels[i]!);
-      return out;
-    }
+    const hs = this.sortedH;
     let lo = 0;
-    let hi = this.count;
+    let hi = hs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.hashes[mid]! < hash) lo = mid + 1;
+      if (hs[mid]! < hash) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < this.count && this.hashes[i] === hash; i++) out.push(this.rels[i]!);
+    for (let i = lo; i < hs.length && hs[i] === hash; i++) out.push(this.sortedR[i]!);
+    for (let c = 0; c < this.chunksH.length; c++) {
+      const ch = this.chunksH[c]!;
+      const n = c === this.chunksH.length - 1 ? this.tail : CHUNK;
+      for (let i = 0; i < n; i++) if (ch[i] === hash) out.push(this.chunksR[c]![i]!);
+    }
     return out;
+  }
+
+  /** Every entry as two arrays (file entries first, then appended ones in offset order). */
+  private flat(): { h: Uint32Array; r: Int32Array } {
+    const n = this.count;
+    const h = new Uint32Array(n);
+    const r = new Int32Array(n);
+    h.set(this.sortedH);
+    r.set(this.sortedR);
+    let at = this.sortedH.length;
+    for (let c = 0; c < this.chunksH.length; c++) {
+      const len = c === this.chunksH.length - 1 ? this.tail : CHUNK;
+      h.set(this.chunksH[c]!.subarray(0, len), at);
+      r.set(this.chunksR[c]!.subarray(0, len), at);
+      at += len;
+    }
+    return { h, r };
   }
 
   serialize(): Buffer {
     // LSD radix sort, 16 bits a pass: by rel (low, high), then by hash (low, high); stable, so (hash, rel) order.
     // A comparator sort of a few million entries would take seconds of the append thread at a roll.
-    const n = this.count;
+    const { h: hashes, r: rels } = this.flat();
+    const n = hashes.length;
     let order = new Uint32Array(n);
     let spare = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
@@ -112,16 +121,16 @@ export class SegmentKeys {
       }
       [order, spare] = [spare, order];
     };
-    pass(this.rels, 0);
-    pass(this.rels, 16);
-    pass(this.hashes, 0);
-    pass(this.hashes, 16);
+    pass(rels, 0);
+    pass(rels, 16);
+    pass(hashes, 0);
+    pass(hashes, 16);
     const out = Buffer.allocUnsafe(HEADER + n * ENTRY);
     let p = HEADER;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
-      out.writeUInt32BE(this.hashes[i]!, p);
-      out.writeInt32BE(this.rels[i]!, p + 4);
+      out.writeUInt32BE(hashes[i]!, p);
+      out.writeInt32BE(rels[i]!, p + 4);
       p += ENTRY;
     }
     out.writeUInt32BE(MAGIC, 0);
@@ -143,21 +152,21 @@ export class SegmentKeys {
     if (!SegmentKeys.headerValid(data, segmentSize)) return null;
     const count = data.readUInt32BE(4);
     if (crc32c(data.subarray(HEADER)) !== data.readUInt32BE(12)) return null;
-    const keys = new SegmentKeys(Math.max(count, 1), true);
+    const hs = new Uint32Array(count);
+    const rs = new Int32Array(count);
     let prevH = -1;
     let prevR = -1;
     for (let i = 0, p = HEADER; i < count; i++, p += ENTRY) {
       const h = data.readUInt32BE(p);
       const r = data.readInt32BE(p + 4);
       if (r < 0 || r > maxRel || h < prevH || (h === prevH && r <= prevR)) return null;
-      keys.hashes[i] = h;
-      keys.rels[i] = r;
+      hs[i] = h;
+      rs[i] = r;
       prevH = h;
       prevR = r;
     }
-    keys.count = count;
+    const keys = new SegmentKeys(hs, rs);
     keys.coveredEnd = data.readUInt32BE(8);
-    keys.sorted = true;
     return keys;
   }
 }
@@ -181,10 +190,10 @@ export function indexBatchKeys(keys: SegmentKeys, buf: Buffer, pos: number, segm
     c = 0;
   }
   const baseRel = batchBaseOffset(buf, pos) - segmentBase;
-  keys.reserve(count);
-  const hashes = keys.hashes;
-  const rels = keys.rels;
-  let n = keys.count;
+  if (keys.tail === CHUNK) keys.newChunk();
+  let hashes = keys.chunksH[keys.chunksH.length - 1]!;
+  let rels = keys.chunksR[keys.chunksR.length - 1]!;
+  let n = keys.tail;
   for (let i = 0; i < count; i++) {
     // record length (zig-zag varint)
     let b = body[c++]!;
@@ -214,12 +223,18 @@ export function indexBatchKeys(keys: SegmentKeys, buf: Buffer, pos: number, segm
       // FNV-1a, as keyHash
       let h = 0x811c9dc5;
       for (let k = c, end = c + keyLength; k < end; k++) h = Math.imul(h ^ body[k]!, 0x01000193);
+      if (n === CHUNK) {
+        keys.tail = n;
+        keys.newChunk();
+        hashes = keys.chunksH[keys.chunksH.length - 1]!;
+        rels = keys.chunksR[keys.chunksR.length - 1]!;
+        n = 0;
+      }
       hashes[n] = h >>> 0;
       rels[n] = baseRel + offsetDelta;
       n++;
     }
     c = next;
   }
-  keys.count = n;
-  keys.unsort();
+  keys.tail = n;
 }

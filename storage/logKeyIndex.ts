@@ -115,7 +115,8 @@ export class LogKeyIndex {
       const candidates = keys
         .probe(hash)
         .map((r) => seg.baseOffset + r)
-        .filter((o) => o >= log.logStartOffset && o < end);
+        .filter((o) => o >= log.logStartOffset && o < end)
+        .sort((a, b) => a - b);
       this.stats.candidates += candidates.length;
       await this.verify(candidates, key, end, out, limit);
       if (out.length >= limit) break;

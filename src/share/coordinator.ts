@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
 import { backoffFor, resolveShareConfig } from './config';
 import { copyToDlq, type DeadRange } from './dlq';
-import { ShareMembership } from './membership';
+import { freshGroupEntry, refreshBorrowedGroups, replayGroupRecords } from './groupLoad';
 import {
   acquiredBy,
   nextDeadlines,
@@ -77,7 +77,8 @@ export class ShareCoordinator {
       case 'group': {
         if (r.deleted) {
           this.groups.delete(r.group);
-          for (const [k, sp] of this.partitions) if (sp.group === r.group) this.dropPartition(k, sp);
+          // Cluster mode: share-partitions are not in the group's log, so only a live deletion drops them.
+          if (live || !this.deps.cluster) for (const [k, sp] of this.partitions) if (sp.group === r.group) this.dropPartition(k, sp);
         } else {
           const g = this.groupEntry(r.group);
           g.exists = true;
@@ -126,7 +127,7 @@ export class ShareCoordinator {
   private groupEntry(id: string): ShareGroupEntry {
     let g = this.groups.get(id);
     if (!g) {
-      g = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: null, loadedLogEnd: null };
+      g = freshGroupEntry(id);
       this.groups.set(id, g);
     }
     return g;
@@ -189,11 +190,7 @@ export class ShareCoordinator {
     // A takeover refreshes a data leader's view of the configs; the coordinator's own view is always current.
     if (old && old.loadedAt === at.epoch && (!force || at.leads)) return;
     const load = (async () => {
-      const logEnd = cluster.groupLogEnd(id);
-      const fresh: ShareGroupEntry = { id, exists: false, configs: new Map(), config: resolveShareConfig(new Map()), membership: new ShareMembership(), persisted: { epoch: null, members: new Map() }, loadedAt: at.epoch, loadedLogEnd: logEnd };
-      this.groups.set(id, fresh);
-      for await (const r of cluster.groupRecords(id)) if (r.group === id) this.replay(r, false);
-      const g = this.groups.get(id)!;
+      const g = await replayGroupRecords(this, cluster, id, at);
       if (old && !at.leads) g.membership = old.membership;
       if (at.leads) restoreMembers(g.membership, g.persisted, this.deps.topics, this.now());
     })().finally(() => this.groupLoads.delete(id));
@@ -201,34 +198,28 @@ export class ShareCoordinator {
     return load;
   }
 
-  /**
-   * Cluster mode, on a data partition's leader that does not coordinate the group: re-reads the
-   * group's configs from this broker's replica of its `__consumer_offsets` partition when that
-   * partition grew, so a config change reaches the share-partitions served here within seconds.
-   */
-  private refreshBorrowedConfigs(): void {
-    const cluster = this.deps.cluster;
-    if (!cluster) return;
-    const served = new Set([...this.partitions.values()].map((sp) => sp.group));
-    for (const g of this.groups.values()) {
-      if (!served.has(g.id) || this.coordinates(g.id) || cluster.groupLogEnd(g.id) === g.loadedLogEnd) continue;
-      void this.loadGroup(g.id, true).catch((err: unknown) => this.deps.logger.warn({ group: g.id, err: String(err) }, 'cannot refresh share group configs'));
-    }
-  }
-
   async setConfigs(id: string, configs: Map<string, string>): Promise<void> {
     await this.persist([{ kind: 'config', group: id, configs: Object.fromEntries(configs) }]);
   }
 
-  /** DeleteGroups: only an empty group; its share-partition states go with it. */
+  /**
+   * DeleteGroups: only an empty group; its share-partition states go with it. Cluster mode: every
+   * share-partition's state is deleted at the share coordinator (Kafka's group coordinator does the
+   * same, DeleteShareGroupState), under a new state epoch, so the leaders' copies are fenced/dropped.
+   */
   async deleteGroup(id: string): Promise<number> {
     const g = this.group(id);
     if (!g) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (g.membership.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
-    const records: ShareStateRecord[] = [];
-    for (const sp of this.partitions.values()) {
-      if (sp.group === id) records.push({ kind: 'partition', group: id, topicId: sp.topicId, partition: sp.partition, snapshot: null });
+    const parts = new Map<string, { topicId: string; partition: number }>();
+    for (const sp of this.partitions.values()) if (sp.group === id) parts.set(partKey(id, sp.topicId, sp.partition), sp);
+    if (this.deps.cluster) {
+      for (const t of this.deps.topics.all?.() ?? []) {
+        if (t.name.startsWith('__')) continue;
+        for (let p = 0; p < t.partitions; p++) parts.set(partKey(id, t.id.toString('hex'), p), { topicId: t.id.toString('hex'), partition: p });
+      }
     }
+    const records: ShareStateRecord[] = [...parts.values()].map((x) => ({ kind: 'partition', group: id, topicId: x.topicId, partition: x.partition, snapshot: null }));
     records.push({ kind: 'config', group: id, configs: {} }, { kind: 'group', group: id, deleted: true });
     await this.persist(records);
     return ErrorCode.NONE;
@@ -246,7 +237,7 @@ export class ShareCoordinator {
   }
 
   private sweepMembers(): void {
-    this.refreshBorrowedConfigs();
+    if (this.deps.cluster) refreshBorrowedGroups(this, this.deps.cluster, this.deps.logger);
     const now = this.now();
     for (const g of this.groups.values()) {
       if (!this.coordinates(g.id)) continue;

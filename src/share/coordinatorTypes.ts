@@ -12,6 +12,8 @@ import type { ShareStateLog } from './stateLog';
 export interface ShareTopics {
   byName(name: string): { id: Buffer; name: string; partitions: number } | undefined;
   byId(id: Buffer): { id: Buffer; name: string; partitions: number } | undefined;
+  /** Every topic (cluster mode: a group's deletion reaches the share coordinator for each of their partitions). */
+  all?(): ReadonlyArray<{ id: Buffer; name: string; partitions: number }>;
 }
 
 export interface ShareCoordinatorDeps {
@@ -51,6 +53,8 @@ export interface ShareGroupEntry {
   loadedAt: number | null;
   /** Cluster mode: the end of this broker's replica of that partition when the group was loaded. */
   loadedLogEnd: number | null;
+  /** Cluster mode: members whose last record there is a tombstone (left or expired), as of that load. */
+  departed: Set<string>;
 }
 
 export interface AckRange {

@@ -77,7 +77,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
   }
   const coordinator = new ShareCoordinator({
     log,
-    topics: { byName: (n) => metadata.topic(n), byId: (id) => metadata.topicById(id) },
+    topics: { byName: (n) => metadata.topic(n), byId: (id) => metadata.topicById(id), all: () => metadata.topics() },
     partitionLog: async (topicName, partition) => {
       const topic = metadata.topic(topicName);
       if (!topic) return { errorCode: 3 };

@@ -102,6 +102,8 @@ export class ShareStateCoordinator {
     const code = await this.ready();
     if (code !== ErrorCode.NONE) return code;
     const e = this.entries.get(keyOf(group, topicId, partition));
+    // Deleting what is not there (a group's deletion covers every partition of every topic) writes nothing.
+    if (startOffset < 0 && (!e || e.snapshot.startOffset < 0)) return ErrorCode.NONE;
     const stateEpoch = (e?.stateEpoch ?? 0) + 1;
     return this.append({ kind: 'partition', group, topicId, partition, snapshot: { startOffset: Math.max(-1, startOffset), runs: [] }, leaderEpoch: e?.leaderEpoch ?? -1, stateEpoch });
   }

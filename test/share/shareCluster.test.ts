@@ -10,38 +10,16 @@ import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated
 import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
 import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
 import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
-import { RawClient } from '../helpers/rawClient';
 import { eventually } from '../helpers/eventually';
 import { ProcessCluster, until } from '../cluster/helpers/processCluster';
 import { ensureShareClient, runShareClient, type RunningShareClient } from './helpers/shareClient';
 import { setGroupConfigs } from './helpers/admin';
+import { coordinatorOf, onBroker } from './helpers/cluster';
 
 const RECORDS = 200;
 const ACCEPT = 1;
 
-async function onBroker<T>(c: ProcessCluster, nodeId: number, fn: (raw: RawClient) => Promise<T>): Promise<T> {
-  const raw = await RawClient.connect(c.brokers.get(nodeId)!.port);
-  try {
-    return await fn(raw);
-  } finally {
-    raw.close();
-  }
-}
-
-async function groupCoordinator(c: ProcessCluster, group: string): Promise<number> {
-  let node = -1;
-  await until('a coordinator for the share group', async () => {
-    const raw = await RawClient.connect([...c.brokers.values()][0]!.port);
-    try {
-      const res = await raw.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key: group, keyType: 0 });
-      node = res.errorCode === 0 ? res.nodeId : -1;
-    } finally {
-      raw.close();
-    }
-    return node > 0;
-  });
-  return node;
-}
+const groupCoordinator = (c: ProcessCluster, group: string) => coordinatorOf(c, group);
 
 /**
  * Cluster mode: the leader of a data partition owns its share-partitions and persists them at the

@@ -2,6 +2,7 @@ import type { Logger } from '../log';
 import { resolveShareConfig } from './config';
 import type { ShareClusterView, ShareGroupEntry } from './coordinatorTypes';
 import { ShareMembership } from './membership';
+import { RecordState } from './partitionState';
 import type { ShareStateRecord } from './records';
 import type { SharePartition } from './sharePartition';
 
@@ -59,8 +60,13 @@ export function refreshBorrowedGroups(host: GroupLoadHost, cluster: ShareCluster
     if (!served.has(g.id) || host.coordinates(g.id) || cluster.groupLogEnd(g.id) === g.loadedLogEnd) continue;
     void (async () => {
       await host.loadGroup(g.id, true);
-      const now = host.groups.get(g.id);
-      for (const member of now?.departed ?? []) await host.releaseMember(g.id, member);
+      const departed = host.groups.get(g.id)?.departed ?? new Set<string>();
+      const holding = new Set<string>();
+      for (const sp of host.partitions.values()) {
+        if (sp.group !== g.id) continue;
+        for (const r of sp.current?.runs ?? []) if (r.state === RecordState.ACQUIRED && r.member !== null && departed.has(r.member)) holding.add(r.member);
+      }
+      for (const member of holding) await host.releaseMember(g.id, member);
     })().catch((err: unknown) => logger.warn({ group: g.id, err: String(err) }, 'cannot refresh a borrowed share group'));
   }
 }

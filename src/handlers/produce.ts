@@ -34,9 +34,10 @@ import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { isAcks, partitionWriter, type Acks } from '../replication/partitionWriter';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
-import { authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
+import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 import { traceProduce } from '../trace/services';
+import { TRACE_TOPIC } from '../internalTopics/names';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -77,7 +78,9 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   try {
     const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
-    traceProduce(ctx, topic, p.index, prepared.records, transactionalId, out.baseOffset, out.duplicate);
+    const traced = traceProduce(ctx, topic, p.index, prepared.records, transactionalId, out.baseOffset, out.duplicate);
+    // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
+    if (traced && acks === -1) await traced;
     return {
       index: p.index,
       errorCode: 0,
@@ -124,8 +127,9 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
         const resolved = await resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name));
         if (!resolved.topic) {
           partitionResponses = t.partitionData.map((p) => failed(p.index, resolved.errorCode));
-        } else if (resolved.topic.internal) {
-          // The broker's own topics (committed offsets) are written by the broker only, as in Kafka.
+        } else if (resolved.topic.internal && !(name === TRACE_TOPIC && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
+          // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
+          // alone takes Produce from other brokers (CLUSTER_ACTION): data partitions' leaders send it producer identities.
           partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`));
         } else {
           const topic = resolved.topic;

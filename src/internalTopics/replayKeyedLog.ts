@@ -11,12 +11,12 @@ export interface KeyedRecord {
 
 /**
  * Every batch of an internal topic's partition in log order, from its start to
- * its current end, for the coordinators that rebuild their state from it. A
+ * its current end (or from `start`), for the coordinators that rebuild their state from it. A
  * compacted batch may start before the offset a read asked for (it was read
  * from its middle): records below `from` were already seen and must be skipped.
  */
-export async function* replayBatches(log: PartitionLog): AsyncIterable<{ batch: DecodedBatch; from: number }> {
-  let offset = log.logStartOffset;
+export async function* replayBatches(log: PartitionLog, start = log.logStartOffset): AsyncIterable<{ batch: DecodedBatch; from: number }> {
+  let offset = Math.max(start, log.logStartOffset);
   while (offset < log.logEndOffset) {
     const res = await log.read(offset, REPLAY_READ_BYTES, { minOneBatch: true });
     if (res.chunks.length === 0) break;

@@ -91,6 +91,11 @@ export class TraceStore {
     return offset <= r.last ? r : null;
   }
 
+  /** Forgets every range (a replica read again from its start). */
+  clear(): void {
+    this.parts.clear();
+  }
+
   /** Ranges held (for tests and the console). */
   get size(): number {
     let n = 0;

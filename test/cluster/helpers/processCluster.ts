@@ -22,10 +22,12 @@ export class ProcessCluster {
   private constructor(
     readonly etcd: TestEtcd,
     private readonly extra: Record<string, string>,
+    private readonly args: string[],
   ) {}
 
-  static async start(nodeIds: number[], config: Record<string, string> = {}): Promise<ProcessCluster> {
-    const c = new ProcessCluster(await startEtcd(), config);
+  /** `args`: extra `brook start` flags for every broker (e.g. `--console --metrics-port 0`). */
+  static async start(nodeIds: number[], config: Record<string, string> = {}, args: string[] = []): Promise<ProcessCluster> {
+    const c = new ProcessCluster(await startEtcd(), config, args);
     try {
       await Promise.all(nodeIds.map((id) => c.startBroker(id)));
     } catch (err) {
@@ -52,7 +54,7 @@ export class ProcessCluster {
   async startBroker(nodeId: number, config: Record<string, string> = {}): Promise<ChildBroker> {
     let dir = this.dataDirs.get(nodeId);
     if (!dir) this.dataDirs.set(nodeId, (dir = tempDataDir(`brook-proc${nodeId}-`)));
-    const b = await startChildBroker(dir, { ...this.configFor(nodeId), ...config });
+    const b = await startChildBroker(dir, { ...this.configFor(nodeId), ...config }, undefined, this.args);
     this.brokers.set(nodeId, b);
     return b;
   }

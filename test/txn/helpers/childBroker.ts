@@ -14,9 +14,9 @@ export interface ChildBroker {
   stop(): Promise<void>;
 }
 
-/** Runs `brook start` in a child process and waits for its "listening" log line. */
-export async function startChildBroker(dataDir: string, props: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildBroker> {
-  const args = ['start', '--port', '0', '--data-dir', dataDir];
+/** Runs `brook start` in a child process and waits for its "listening" log line; `extraArgs` go to `brook start`. */
+export async function startChildBroker(dataDir: string, props: Record<string, string> = {}, timeoutMs = 30_000, extraArgs: string[] = []): Promise<ChildBroker> {
+  const args = ['start', '--port', '0', '--data-dir', dataDir, ...extraArgs];
   for (const [k, v] of Object.entries(props)) args.push('--set', `${k}=${v}`);
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require('./src/cli/main').main(${JSON.stringify(args)}).catch((e) => { console.error(e); process.exit(1); })`], {
     cwd: ROOT,

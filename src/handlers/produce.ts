@@ -80,7 +80,7 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
     const traced = traceProduce(ctx, topic, p.index, prepared.records, transactionalId, out.baseOffset, out.duplicate);
     // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
-    if (traced && acks === -1) await traced;
+    if (traced && acks === -1) await withinTimeout(traced, timeoutMs);
     return {
       index: p.index,
       errorCode: 0,
@@ -94,6 +94,12 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
     if (err instanceof StorageError) return failed(p.index, err.code, err.message);
     throw err;
   }
+}
+
+/** Waits for `p` at most the request's timeout: an unavailable __brook_trace delays, never fails, the produce. */
+function withinTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]).finally(() => clearTimeout(timer));
 }
 
 /** The check of transactional batches against the coordinator; undefined when transactions are not running. */

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
 import { ProcessCluster, until } from '../cluster/helpers/processCluster';
+import { brook } from '../ops/cliHarness';
 
 const HTTP_ARGS = ['--console', '--metrics-port', '0', '--metrics-host', '127.0.0.1'];
 
@@ -85,6 +86,10 @@ describe('message trace in cluster mode (child-process brokers on etcd, kafkajs)
       const t = await eventually(async () => (await traceAt(c!, node, 'orders', offset)) ?? false, `broker ${node} answers a trace`);
       expect(t.traces[0]!.producer, `broker ${node} after the kill`).to.include({ clientId: 'cluster-trace-client' });
     }
+
+    const cli = await brook(['messages', 'trace', '--http', `http://127.0.0.1:${httpPort(c, newLeader)}`, '--topic', 'orders', '--partition', '0', '--offset', String(offset)]);
+    expect(cli.code, cli.stderr).to.equal(0);
+    expect(cli.stdout).to.match(/appended by client id "cluster-trace-client"/);
 
     // Recording goes on: the data leader now writes to the new __brook_trace leader.
     const again = new Kafka({ clientId: 'after-failover-client', brokers: c.bootstrap, logLevel: logLevel.NOTHING }).producer();

@@ -1,0 +1,113 @@
+import { buildRecordBatch, decodeRecordBatches, type KafkaRecord, type RecordInput } from '../../protocol/records';
+import type { PartitionLog } from '../../storage';
+import { replayBatches } from '../internalTopics/replayKeyedLog';
+import type { BrokerServices } from '../handlers/types';
+import { SCHEDULED_TOPIC } from '../internalTopics/names';
+import { partitionWriter, type Acks, type WriteOutcome } from '../replication/partitionWriter';
+import { CoordinatorWriteError } from '../internalTopics/writeErrors';
+import { decodeScheduledRecord, Kind, type ScheduledLogRecord } from './records';
+
+/** One partition: single-broker mode only (see docs/ARCHITECTURE.md, "Scheduled delivery"). */
+export const SCHEDULED_PARTITION = 0;
+
+const READ_BYTES = 1 << 20;
+
+/**
+ * The scheduler's storage: `__brook_scheduled`, a plain append log (not compacted, not aged out: the
+ * scheduler moves its start past what is resolved). Every write goes through the broker's PartitionWriter.
+ */
+export class ScheduleLog {
+  private log: PartitionLog | null = null;
+
+  constructor(private readonly services: BrokerServices, private readonly writeTimeoutMs: number) {}
+
+  async open(): Promise<PartitionLog> {
+    if (this.log) return this.log;
+    await this.services.metadata.ensureTopic(SCHEDULED_TOPIC, {
+      partitions: 1,
+      internal: true,
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '67108864' },
+    });
+    this.log =
+      this.services.logs.get(SCHEDULED_TOPIC, SCHEDULED_PARTITION) ??
+      (await this.services.logs.create(SCHEDULED_TOPIC, SCHEDULED_PARTITION, { cleanupPolicy: 'delete', retentionMs: -1, retentionBytes: -1 }));
+    return this.log;
+  }
+
+  get opened(): PartitionLog | null {
+    return this.log;
+  }
+
+  /** A produce's schedules, under the producer's acks (a client write: same rules as any produce). */
+  async appendForProducer(records: RecordInput[], acks: Acks, timeoutMs: number, now: number): Promise<WriteOutcome> {
+    const writer = partitionWriter(this.services);
+    const begun = writer.begin(SCHEDULED_TOPIC, SCHEDULED_PARTITION, acks, timeoutMs);
+    if (!('slot' in begun)) return { errorCode: begun.errorCode, message: begun.message };
+    const log = await this.open();
+    return writer.appendRecords(begun.slot, log, buildRecordBatch({ records, baseTimestamp: BigInt(now) }), now);
+  }
+
+  /** The scheduler's own journal writes (acks=all); throws CoordinatorWriteError when not durable. */
+  async appendJournal(records: RecordInput[]): Promise<number> {
+    const log = await this.open();
+    const writer = partitionWriter(this.services);
+    const out = await writer.write(SCHEDULED_TOPIC, SCHEDULED_PARTITION, this.writeTimeoutMs, () => log.append(buildRecordBatch({ records })));
+    if (out.errorCode !== 0 || !('baseOffset' in out)) throw new CoordinatorWriteError(out.errorCode, `${SCHEDULED_TOPIC} write failed with error ${out.errorCode}`);
+    return out.baseOffset;
+  }
+
+  /**
+   * Every record from the log start, decoded; SCHEDULE records yield only what the index needs (read in
+   * place, no copies), so a replay of a million pending schedules stays a few hundred ms of work.
+   */
+  async replay(onSchedule: (offset: number, due: number, keyHash: number) => void, onOther: (offset: number, r: ScheduledLogRecord) => void): Promise<void> {
+    const log = await this.open();
+    for await (const { batch, from } of replayBatches(log)) {
+      if (batch.isControl) continue;
+      for (const r of batch.records) {
+        const offset = Number(r.offset);
+        if (offset < from || !r.key || r.key.length === 0) continue;
+        if (r.key[0] === Kind.SCHEDULE) {
+          onSchedule(offset, r.key.readDoubleBE(1), r.key.readInt32BE(21));
+          continue;
+        }
+        const rec = decodeScheduledRecord(r.key, r.value);
+        if (rec) onOther(offset, rec);
+      }
+    }
+  }
+
+  /** The records at `offsets` (sorted ascending), read in as few sequential reads as they allow. */
+  async readAt(offsets: number[]): Promise<Map<number, KafkaRecord>> {
+    const log = await this.open();
+    const out = new Map<number, KafkaRecord>();
+    let i = 0;
+    while (i < offsets.length) {
+      const start = offsets[i]!;
+      if (start < log.logStartOffset || start >= log.logEndOffset) {
+        i++;
+        continue;
+      }
+      const res = await log.read(start, READ_BYTES, { minOneBatch: true });
+      if (res.chunks.length === 0) {
+        i++;
+        continue;
+      }
+      const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+      let last = start;
+      for (const batch of decodeRecordBatches(buf)) {
+        for (const r of batch.records) {
+          const o = Number(r.offset);
+          last = Math.max(last, o);
+          while (i < offsets.length && offsets[i]! < o) i++;
+          if (i < offsets.length && offsets[i] === o) {
+            out.set(o, r);
+            i++;
+          }
+        }
+      }
+      while (i < offsets.length && offsets[i]! <= last) i++;
+    }
+    return out;
+  }
+}

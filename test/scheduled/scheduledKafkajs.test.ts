@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { eventually } from '../helpers/eventually';
-import { readAll, type ReadRecord } from './helpers/read';
+import { memoryLogger } from '../helpers/memoryLogger';
+import { readAll } from './helpers/read';
 
 /**
  * Scheduled delivery with kafkajs: headers, topic delay, cancel, bad input. "Not readable before its due
@@ -16,9 +17,10 @@ describe('scheduled delivery (kafkajs)', function () {
   let kafka: Kafka;
   let admin: Admin;
   let producer: Producer;
+  const logger = memoryLogger();
 
   before(async () => {
-    broker = await startTestBroker();
+    broker = await startTestBroker({ logger });
     kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
     admin = kafka.admin();
     await admin.connect();
@@ -128,7 +130,9 @@ describe('scheduled delivery (kafkajs)', function () {
         expect(broker.services.logs.get('__brook_scheduled', 0)?.logEndOffset ?? 0).to.equal(before);
         const offsets = await admin.fetchTopicOffsets(topic);
         expect(offsets[0]!.high).to.equal('0');
-        void message;
+        // the reason is in the answer's error_message (Produce v8+) and in the broker's log line
+        const line = logger.entries.find((e) => e.msg === 'scheduled produce refused' && e.fields.topic === topic);
+        expect(String(line?.fields.reason)).to.match(message);
       });
     }
   });

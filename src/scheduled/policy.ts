@@ -87,8 +87,9 @@ export function schedulesEverything(p: TopicSchedulePolicy): boolean {
   return p.defaultDelayMs > 0 || p.retry !== null;
 }
 
+/** The last header of that name: a consumer that copies a record's headers and appends a new value wins. */
 function headerText(headers: RecordHeader[], name: string): string | undefined {
-  for (const h of headers) if (h.key === name) return h.value ? h.value.toString('utf8') : '';
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === name) return headers[i]!.value ? headers[i]!.value!.toString('utf8') : '';
   return undefined;
 }
 

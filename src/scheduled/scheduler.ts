@@ -431,7 +431,8 @@ function movedRecord(offset: number, rec: KafkaRecord, meta: ScheduleMeta): Reco
     value: rec.value,
     timestamp: rec.timestamp,
     headers: [
-      ...rec.headers,
+      // a record that went round before (a retry) carries the previous delivery's: only this one's stays
+      ...rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
       { key: Header.SCHEDULED_AT, value: Buffer.from(String(meta.scheduledAt)) },
       { key: Header.SCHEDULED_OFFSET, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
     ],

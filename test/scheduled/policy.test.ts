@@ -17,7 +17,8 @@ describe('scheduled delivery: the policy for headers and retry topics', () => {
   });
 
   it('refusals', () => {
-    for (const headers of [{ 'brook-delay-ms': 'x' }, { 'brook-delay-ms': '-1' }, { 'brook-deliver-at': '1e12' }, { 'brook-delay-ms': '1', 'brook-deliver-at': '1' }, { 'brook-delay-ms': '101' }]) {
+    const bad: Array<Record<string, string>> = [{ 'brook-delay-ms': 'x' }, { 'brook-delay-ms': '-1' }, { 'brook-deliver-at': '1e12' }, { 'brook-delay-ms': '1', 'brook-deliver-at': '1' }, { 'brook-delay-ms': '101' }];
+    for (const headers of bad) {
       expect(decide('t', h(headers), topicPolicy({ 'brook.delivery.max.delay.ms': '100' }), NOW).kind, JSON.stringify(headers)).to.equal('refuse');
     }
   });

@@ -8,6 +8,8 @@ export interface CancelRequest {
   topic: string;
   key: Buffer | null;
   scheduleId: string | null;
+  /** The schedule's offset in __brook_scheduled: exactly that one (key and id are then ignored). */
+  offset: number | null;
 }
 
 export type Intake =
@@ -61,7 +63,7 @@ export function intake(
     if (d.kind === 'refuse') return { kind: 'refuse', message: `offset delta ${r.offsetDelta}: ${d.message}` };
     const key = r.key ? Buffer.from(r.key) : null;
     if (d.kind === 'cancel') {
-      cancels.push({ topic, key, scheduleId: d.scheduleId });
+      cancels.push({ topic, key, scheduleId: d.scheduleId, offset: d.offset });
       continue;
     }
     let target = partition;

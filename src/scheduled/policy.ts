@@ -97,12 +97,13 @@ const DIGITS = /^-?\d+$/;
 
 export type Decision =
   | { kind: 'schedule'; topic: string; due: number; dlq?: { reason: string; attempts: number } }
-  | { kind: 'cancel'; scheduleId: string | null }
+  | { kind: 'cancel'; scheduleId: string | null; offset: number | null }
   | { kind: 'refuse'; message: string };
 
 /**
  * What the scheduler does with one produced record of `topic`, at `now`. The rules (docs/EXTENSIONS.md):
- * - `brook-cancel` present: a cancel, never delivered itself.
+ * - `brook-cancel` present: a cancel, never delivered itself; with `brook-scheduled-offset: 0:N`, of exactly
+ *   the schedule at offset N (what `brook scheduled list` shows), else by key (and id).
  * - `brook-deliver-at` (epoch ms) or `brook-delay-ms` (ms from now), not both: due then. A time in the past
  *   is due at once (delivered through the scheduler, in order). Not a decimal integer, a negative delay,
  *   or beyond now + brook.delivery.max.delay.ms: refused.
@@ -113,7 +114,11 @@ export type Decision =
 export function decide(topic: string, headers: RecordHeader[], policy: TopicSchedulePolicy, now: number): Decision {
   if (headerText(headers, Header.CANCEL) !== undefined) {
     const id = headerText(headers, Header.CANCEL) || headerText(headers, Header.SCHEDULE_ID) || null;
-    return { kind: 'cancel', scheduleId: id };
+    const at = headerText(headers, Header.SCHEDULED_OFFSET);
+    if (at === undefined) return { kind: 'cancel', scheduleId: id, offset: null };
+    const m = /^0:(\d+)$/.exec(at);
+    if (!m) return { kind: 'refuse', message: `${Header.SCHEDULED_OFFSET} of a cancel must be 0:<offset>, got '${at}'` };
+    return { kind: 'cancel', scheduleId: null, offset: Number(m[1]) };
   }
   if (policy.retry) {
     const raw = headerText(headers, Header.ATTEMPT) ?? '1';

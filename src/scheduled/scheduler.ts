@@ -10,6 +10,7 @@ import type { CancelRequest } from './intake';
 import { Header } from './policy';
 import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, Kind, keyHash, type CancelReasonValue, type ScheduleMeta } from './records';
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
+import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
 
 /** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
@@ -131,6 +132,7 @@ export class Scheduler {
     for (const c of cancels) {
       const found = await this.findPending(c);
       if (found.length === 0) {
+        if (c.offset !== null) return { errorCode: ErrorCode.INVALID_RECORD, message: `no pending scheduled record of ${c.topic} at ${SCHEDULED_TOPIC_NAME} offset ${c.offset}` };
         return { errorCode: ErrorCode.INVALID_RECORD, message: `no pending scheduled record in ${c.topic} with key ${c.key === null ? 'null' : JSON.stringify(c.key.toString())}${c.scheduleId ? ` and ${Header.SCHEDULE_ID} ${c.scheduleId}` : ''}` };
       }
       cancelled.push(...found);
@@ -171,6 +173,12 @@ export class Scheduler {
 
   /** Pending schedules of `c.topic` with the same key (and `brook-schedule-id`, when given). */
   private async findPending(c: CancelRequest): Promise<number[]> {
+    if (c.offset !== null) {
+      if (this.index.isResolved(c.offset) || this.inflight.has(c.offset) || this.cancelling.has(c.offset)) return [];
+      const r = (await this.log.readAt([c.offset])).get(c.offset);
+      const meta = r?.key ? decodeScheduleKey(r.key) : null;
+      return meta && meta.topic === c.topic ? [c.offset] : [];
+    }
     const candidates = this.index.withHash(keyHash(c.topic, c.key)).filter((o) => !this.cancelling.has(o)).sort((a, b) => a - b);
     if (candidates.length === 0) return [];
     const records = await this.log.readAt(candidates);

@@ -24,8 +24,9 @@ describe('scheduled delivery: the policy for headers and retry topics', () => {
   });
 
   it('cancels name a schedule id or none', () => {
-    expect(decide('t', h({ 'brook-cancel': '' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: null });
-    expect(decide('t', h({ 'brook-cancel': 'x1' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: 'x1' });
+    expect(decide('t', h({ 'brook-cancel': '' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: null, offset: null });
+    expect(decide('t', h({ 'brook-cancel': 'x1' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: 'x1', offset: null });
+    expect(decide('t', h({ 'brook-cancel': '', 'brook-scheduled-offset': '0:17' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: null, offset: 17 });
   });
 
   it('retry topics: the n-th delay back into the source, then the dead-letter topic; the last brook-attempt header counts', () => {

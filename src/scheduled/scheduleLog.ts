@@ -60,7 +60,7 @@ export class ScheduleLog {
    * Every record from the log start, decoded; SCHEDULE records yield only what the index needs (read in
    * place, no copies), so a replay of a million pending schedules stays a few hundred ms of work.
    */
-  async replay(onSchedule: (offset: number, due: number, keyHash: number) => void, onOther: (offset: number, r: ScheduledLogRecord) => void): Promise<void> {
+  async replay(onSchedule: (offset: number, due: number, keyHash: number, topic: string) => void, onOther: (offset: number, r: ScheduledLogRecord) => void): Promise<void> {
     const log = await this.open();
     for await (const { batch, from } of replayBatches(log)) {
       if (batch.isControl) continue;
@@ -68,7 +68,8 @@ export class ScheduleLog {
         const offset = Number(r.offset);
         if (offset < from || !r.key || r.key.length === 0) continue;
         if (r.key[0] === Kind.SCHEDULE) {
-          onSchedule(offset, r.key.readDoubleBE(1), r.key.readInt32BE(21));
+          const n = r.key.readUInt16BE(25);
+          onSchedule(offset, r.key.readDoubleBE(1), r.key.readInt32BE(21), r.key.toString('utf8', 27, 27 + n));
           continue;
         }
         const rec = decodeScheduledRecord(r.key, r.value);

@@ -12,6 +12,7 @@ import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, enco
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
+import { FastHistogram } from '../metrics/customMetric';
 
 /** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
 interface Intent {
@@ -21,9 +22,6 @@ interface Intent {
   offsets: Float64Array;
 }
 
-export interface SchedulerObserver {
-  delivered(count: number, latenessMs: number[]): void;
-}
 
 export interface PendingView {
   offset: number;
@@ -70,9 +68,13 @@ export class Scheduler {
   private running = false;
   private stopped = false;
   private lastTrim = 0;
-  observer: SchedulerObserver | null = null;
-  /** Schedules delivered since start, per target topic (console, metrics). */
+  /** Target topic names by the number the index keeps per entry. */
+  private readonly topicNames: string[] = [];
+  private readonly topicNumbers = new Map<string, number>();
+  /** Schedules delivered since start, per target topic (metrics: its rate is "due per second"). */
   readonly deliveredTotal = new Map<string, number>();
+  /** Seconds from due time to the append into the target (brook_scheduled_delivery_lateness_seconds). */
+  readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
   constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now) {
     this.log = new ScheduleLog(services, writeTimeoutMs);
@@ -84,7 +86,7 @@ export class Scheduler {
       const log = await this.log.open();
       this.index.reset(log.logStartOffset);
       await this.log.replay(
-        (offset, due, hash) => this.index.add(offset, due, hash),
+        (offset, due, hash, topic) => this.index.add(offset, due, hash, this.topicNumber(topic)),
         (offset, r) => this.apply(offset, r),
       );
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
@@ -103,6 +105,23 @@ export class Scheduler {
     return this.index.pending;
   }
 
+  private topicNumber(name: string): number {
+    let n = this.topicNumbers.get(name);
+    if (n === undefined) {
+      n = this.topicNames.length;
+      this.topicNames.push(name);
+      this.topicNumbers.set(name, n);
+    }
+    return n;
+  }
+
+  /** Pending schedules per target topic, from the index alone (console, metrics). */
+  pendingByTopic(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [n, count] of this.index.countByTopic()) out.set(this.topicNames[n]!, count);
+    return out;
+  }
+
   /** The one place state changes (besides SCHEDULE entries, added straight to the index). */
   private apply(offset: number, r: Parameters<Parameters<ScheduleLog['replay']>[1]>[1]): void {
     switch (r.kind) {
@@ -117,7 +136,7 @@ export class Scheduler {
         for (const o of r.offsets) this.index.resolve(o);
         break;
       case Kind.SCHEDULE:
-        this.index.add(offset, r.meta.due, r.meta.keyHash);
+        this.index.add(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
         break;
     }
   }
@@ -217,18 +236,6 @@ export class Scheduler {
     return r && meta ? { ...view(offset, meta, r), value: r.value, headers: r.headers } : null;
   }
 
-  /** Pending schedules per target topic (console); reads the records' keys, so meant for modest counts. */
-  async pendingByTopic(limit = 100_000): Promise<Map<string, number>> {
-    const sample = this.index.sample(limit).map((s) => s.offset).sort((a, b) => a - b);
-    const out = new Map<string, number>();
-    const recs = await this.log.readAt(sample);
-    for (const r of recs.values()) {
-      const meta = r.key ? decodeScheduleKey(r.key) : null;
-      if (meta) out.set(meta.topic, (out.get(meta.topic) ?? 0) + 1);
-    }
-    return out;
-  }
-
   /** (Re)sets the timer to the earliest due schedule. */
   private arm(): void {
     if (this.stopped || this.running) return;
@@ -263,12 +270,12 @@ export class Scheduler {
     const now = this.now();
     const taken = this.index.takeDue(now, ROUND_MAX);
     if (taken.offsets.length === 0) return 0;
-    const dueOf = new Map<number, { due: number; hash: number }>();
+    const dueOf = new Map<number, { due: number; hash: number; topic: number }>();
     const offsets: number[] = [];
     taken.offsets.forEach((o, i) => {
-      if (this.cancelling.has(o)) this.index.requeue(o, now + 10, taken.hashes[i]!);
+      if (this.cancelling.has(o)) this.index.requeue(o, now + 10, taken.hashes[i]!, taken.topics[i]!);
       else {
-        dueOf.set(o, { due: taken.dues[i]!, hash: taken.hashes[i]! });
+        dueOf.set(o, { due: taken.dues[i]!, hash: taken.hashes[i]!, topic: taken.topics[i]! });
         offsets.push(o);
         this.inflight.add(o);
       }
@@ -278,14 +285,14 @@ export class Scheduler {
     } catch (err) {
       // not written anywhere (intent failed) or unknown: settle() decided the rest; what is unresolved goes back
       this.logger.warn({ err: (err as Error).message }, 'scheduled delivery round failed; retrying');
-      for (const o of offsets) if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash);
+      for (const o of offsets) if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash, dueOf.get(o)!.topic);
     } finally {
       for (const o of offsets) this.inflight.delete(o);
     }
     return taken.offsets.length;
   }
 
-  private async deliver(offsets: number[], dueOf: Map<number, { due: number; hash: number }>): Promise<void> {
+  private async deliver(offsets: number[], dueOf: Map<number, { due: number; hash: number; topic: number }>): Promise<void> {
     const sorted = [...offsets].sort((a, b) => a - b);
     const records = await this.log.readAt(sorted);
     // group by target, each group in due order (then production order)
@@ -348,15 +355,13 @@ export class Scheduler {
     // (3) confirmations
     for (const c of confirmed) delivered.push(encodeDelivered(c.intentOffset, c.offsets));
     const doneBase = await this.log.appendJournal(delivered);
-    const lateness: number[] = [];
     const now = this.now();
     confirmed.forEach((c, i) => {
       this.apply(doneBase + i, { kind: Kind.DELIVERED, intentOffset: c.intentOffset, offsets: Float64Array.from(c.offsets) });
-      for (const o of c.offsets) lateness.push(now - dueOf.get(o)!.due);
+      for (const o of c.offsets) this.lateness.observe(Math.max(0, now - dueOf.get(o)!.due) / 1000);
       const topic = targets.find((_, j) => intentBase + j === c.intentOffset)!.topic;
       this.deliveredTotal.set(topic, (this.deliveredTotal.get(topic) ?? 0) + c.offsets.length);
     });
-    this.observer?.delivered(lateness.length, lateness);
     const missing = offsets.filter((o) => !this.index.isResolved(o) && dueOf.has(o));
     if (missing.length > 0) throw new Error(`${missing.length} scheduled record(s) not delivered this round`);
   }

@@ -1,7 +1,7 @@
 /**
  * The schedule's in-memory index: which offsets of `__brook_scheduled` are pending and when each is due.
- * Only 20 bytes per pending record live here, in typed arrays (no object per record): a binary min-heap
- * of (due, offset, keyHash) ordered by due time then offset, so records due at the same millisecond come
+ * Only 24 bytes per pending record live here, in typed arrays (no object per record): a binary min-heap
+ * of (due, offset, keyHash, target topic number) ordered by due time then offset, so records due at the same millisecond come
  * out in the order they were produced. The records themselves stay on disk in the log and are read back
  * when they fall due. Removal (cancel, delivery found at recovery) is lazy: a bitmap over the log's offsets
  * marks resolved schedules, and the heap skips them when they reach its top.
@@ -10,6 +10,7 @@ export class TimerIndex {
   private due = new Float64Array(1024);
   private offset = new Float64Array(1024);
   private hash = new Int32Array(1024);
+  private topic = new Uint32Array(1024);
   private size = 0;
   /** Bit i set: offset base+i is resolved (delivered or cancelled) or not a schedule. */
   private resolvedBits = new Uint8Array(1024);
@@ -33,17 +34,17 @@ export class TimerIndex {
     return this.size;
   }
 
-  add(offset: number, due: number, keyHash: number): void {
-    this.push(offset, due, keyHash);
+  add(offset: number, due: number, keyHash: number, topic = 0): void {
+    this.push(offset, due, keyHash, topic);
     this.pendingCount++;
   }
 
   /** Puts back what takeDue took and could not be delivered (it never stopped being pending). */
-  requeue(offset: number, due: number, keyHash: number): void {
-    if (!this.isResolved(offset)) this.push(offset, due, keyHash);
+  requeue(offset: number, due: number, keyHash: number, topic: number): void {
+    if (!this.isResolved(offset)) this.push(offset, due, keyHash, topic);
   }
 
-  private push(offset: number, due: number, keyHash: number): void {
+  private push(offset: number, due: number, keyHash: number, topic: number): void {
     if (this.size === this.due.length) this.grow();
     let i = this.size++;
     while (i > 0) {
@@ -55,6 +56,7 @@ export class TimerIndex {
     this.due[i] = due;
     this.offset[i] = offset;
     this.hash[i] = keyHash;
+    this.topic[i] = topic;
   }
 
   isResolved(offset: number): boolean {
@@ -89,25 +91,34 @@ export class TimerIndex {
    * Takes up to `max` pending schedules due at or before `now`, earliest first, off the heap (they stay
    * pending until resolved; a failed delivery puts them back with `requeue`).
    */
-  takeDue(now: number, max: number): { offsets: number[]; dues: number[]; hashes: number[] } {
+  takeDue(now: number, max: number): { offsets: number[]; dues: number[]; hashes: number[]; topics: number[] } {
     const offsets: number[] = [];
     const dues: number[] = [];
     const hashes: number[] = [];
+    const topics: number[] = [];
     while (offsets.length < max) {
       this.dropResolvedTop();
       if (this.size === 0 || this.due[0]! > now) break;
       offsets.push(this.offset[0]!);
       dues.push(this.due[0]!);
       hashes.push(this.hash[0]!);
+      topics.push(this.topic[0]!);
       this.pop();
     }
-    return { offsets, dues, hashes };
+    return { offsets, dues, hashes, topics };
   }
 
   /** Pending offsets whose key hash is `h` (a cancel by key compares the candidates' records exactly). */
   withHash(h: number): number[] {
     const out: number[] = [];
     for (let i = 0; i < this.size; i++) if (this.hash[i] === h && !this.isResolved(this.offset[i]!)) out.push(this.offset[i]!);
+    return out;
+  }
+
+  /** Pending entries per topic number (entries taken by a running round are not counted). */
+  countByTopic(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let i = 0; i < this.size; i++) if (!this.isResolved(this.offset[i]!)) out.set(this.topic[i]!, (out.get(this.topic[i]!) ?? 0) + 1);
     return out;
   }
 
@@ -127,7 +138,7 @@ export class TimerIndex {
 
   /** Bytes held by the index (for the benchmark and metrics). */
   get bytes(): number {
-    return this.due.byteLength + this.offset.byteLength + this.hash.byteLength + this.resolvedBits.byteLength;
+    return this.due.byteLength + this.offset.byteLength + this.hash.byteLength + this.topic.byteLength + this.resolvedBits.byteLength;
   }
 
   private dropResolvedTop(): void {
@@ -140,6 +151,7 @@ export class TimerIndex {
     const d = this.due[last]!;
     const o = this.offset[last]!;
     const h = this.hash[last]!;
+    const t = this.topic[last]!;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -153,6 +165,7 @@ export class TimerIndex {
     this.due[i] = d;
     this.offset[i] = o;
     this.hash[i] = h;
+    this.topic[i] = t;
   }
 
   private less(d1: number, o1: number, d2: number, o2: number): boolean {
@@ -163,6 +176,7 @@ export class TimerIndex {
     this.due[to] = this.due[from]!;
     this.offset[to] = this.offset[from]!;
     this.hash[to] = this.hash[from]!;
+    this.topic[to] = this.topic[from]!;
   }
 
   private grow(): void {
@@ -173,8 +187,11 @@ export class TimerIndex {
     o.set(this.offset);
     const h = new Int32Array(n);
     h.set(this.hash);
+    const t = new Uint32Array(n);
+    t.set(this.topic);
     this.due = d;
     this.offset = o;
     this.hash = h;
+    this.topic = t;
   }
 }

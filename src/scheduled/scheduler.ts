@@ -1,4 +1,4 @@
-import { buildRecordBatch, decodeRecordBatches, type KafkaRecord, type RecordHeader, type RecordInput } from '../../protocol/records';
+import { decodeRecordBatches, type KafkaRecord, type RecordHeader, type RecordInput } from '../../protocol/records';
 import { ErrorCode } from '../../protocol/errors';
 import type { BrokerServices } from '../handlers/types';
 import type { Logger } from '../log';
@@ -12,6 +12,7 @@ import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, enco
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
+import { buildMoveBatch, type MovedRecord } from './moveBatch';
 import { FastHistogram } from '../metrics/customMetric';
 
 /** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
@@ -33,7 +34,7 @@ export interface PendingView {
   scheduleId: string | null;
 }
 
-const ROUND_MAX = 5000;
+const ROUND_MAX = 2000;
 const RETRY_BACKOFF_MS = 1000;
 const TRIM_EVERY_MS = 10_000;
 const RECONCILE_READ_BYTES = 1 << 20;
@@ -337,7 +338,7 @@ export class Scheduler {
     await Promise.all(
       targets.map(async (t, i) => {
         const intentOffset = intentBase + i;
-        const batch = buildRecordBatch({ records: t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)) });
+        const batch = buildMoveBatch(t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)));
         let ok = false;
         const begun = writer.begin(t.topic, t.partition, ACKS_ALL, 30_000, t.info.configs);
         if ('slot' in begun) {
@@ -438,16 +439,19 @@ function view(offset: number, meta: ScheduleMeta, r: KafkaRecord): PendingView {
 }
 
 /** The record as it lands in its target: the producer's key, value, headers and timestamp, plus where it came from. */
-function movedRecord(offset: number, rec: KafkaRecord, meta: ScheduleMeta): RecordInput {
+function movedRecord(offset: number, rec: KafkaRecord, meta: ScheduleMeta): MovedRecord {
   return {
     key: meta.key,
     value: rec.value,
-    timestamp: rec.timestamp,
-    headers: [
-      // a record that went round before (a retry) carries the previous delivery's: only this one's stays
-      ...rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
-      { key: Header.SCHEDULED_AT, value: Buffer.from(String(meta.scheduledAt)) },
-      { key: Header.SCHEDULED_OFFSET, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
+    timestamp: Number(rec.timestamp),
+    // a record that went round before (a retry) carries the previous delivery's: only this one's stays
+    headers: rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
+    extra: [
+      { key: SCHEDULED_AT_KEY, value: Buffer.from(String(meta.scheduledAt)) },
+      { key: SCHEDULED_OFFSET_KEY, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
     ],
   };
 }
+
+const SCHEDULED_AT_KEY = Buffer.from(Header.SCHEDULED_AT);
+const SCHEDULED_OFFSET_KEY = Buffer.from(Header.SCHEDULED_OFFSET);

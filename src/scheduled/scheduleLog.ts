@@ -1,6 +1,6 @@
 import { buildRecordBatch, decodeRecordBatches, type KafkaRecord, type RecordInput } from '../../protocol/records';
 import type { PartitionLog } from '../../storage';
-import { replayBatches } from '../internalTopics/replayKeyedLog';
+import { scanJournal } from './replayScan';
 import type { BrokerServices } from '../handlers/types';
 import { SCHEDULED_TOPIC } from '../internalTopics/names';
 import { partitionWriter, type Acks, type WriteOutcome } from '../replication/partitionWriter';
@@ -57,25 +57,21 @@ export class ScheduleLog {
   }
 
   /**
-   * Every record from the log start, decoded; SCHEDULE records yield only what the index needs (read in
-   * place, no copies), so a replay of a million pending schedules stays a few hundred ms of work.
+   * Every record from the log start; SCHEDULE records yield only what the index needs, read in place, so a
+   * replay of a million pending schedules costs no object per record.
    */
   async replay(onSchedule: (offset: number, due: number, keyHash: number, topic: string) => void, onOther: (offset: number, r: ScheduledLogRecord) => void): Promise<void> {
     const log = await this.open();
-    for await (const { batch, from } of replayBatches(log)) {
-      if (batch.isControl) continue;
-      for (const r of batch.records) {
-        const offset = Number(r.offset);
-        if (offset < from || !r.key || r.key.length === 0) continue;
-        if (r.key[0] === Kind.SCHEDULE) {
-          const n = r.key.readUInt16BE(25);
-          onSchedule(offset, r.key.readDoubleBE(1), r.key.readInt32BE(21), r.key.toString('utf8', 27, 27 + n));
-          continue;
-        }
-        const rec = decodeScheduledRecord(r.key, r.value);
-        if (rec) onOther(offset, rec);
+    await scanJournal(log, (offset, key, value) => {
+      if (key.length === 0) return;
+      if (key[0] === Kind.SCHEDULE) {
+        const n = key.readUInt16BE(25);
+        onSchedule(offset, key.readDoubleBE(1), key.readInt32BE(21), key.toString('utf8', 27, 27 + n));
+        return;
       }
-    }
+      const rec = decodeScheduledRecord(key, value);
+      if (rec) onOther(offset, rec);
+    });
   }
 
   /** The records at `offsets` (sorted ascending), read in as few sequential reads as they allow. */

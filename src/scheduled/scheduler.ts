@@ -212,20 +212,15 @@ export class Scheduler {
     return out;
   }
 
-  /** Details of pending schedules (CLI, console): up to `max`, earliest due first, of `topic` when given. */
-  async list(max: number, topic?: string): Promise<PendingView[]> {
-    const sample = this.index.sample(Math.max(max * 20, 10_000)).sort((a, b) => a.due - b.due || a.offset - b.offset);
+  /** The `max` earliest pending schedules (console), earliest first. */
+  async list(max: number): Promise<PendingView[]> {
+    const first = this.index.earliest(max);
+    const recs = await this.log.readAt(first.map((s) => s.offset).sort((a, b) => a - b));
     const out: PendingView[] = [];
-    for (let i = 0; i < sample.length && out.length < max; i += 256) {
-      const chunk = sample.slice(i, i + 256);
-      const recs = await this.log.readAt(chunk.map((s) => s.offset).sort((a, b) => a - b));
-      for (const s of chunk) {
-        const r = recs.get(s.offset);
-        const meta = r?.key ? decodeScheduleKey(r.key) : null;
-        if (!r || !meta || (topic !== undefined && meta.topic !== topic)) continue;
-        out.push(view(s.offset, meta, r));
-        if (out.length >= max) break;
-      }
+    for (const s of first) {
+      const r = recs.get(s.offset);
+      const meta = r?.key ? decodeScheduleKey(r.key) : null;
+      if (r && meta) out.push(view(s.offset, meta, r));
     }
     return out;
   }

@@ -122,10 +122,19 @@ export class TimerIndex {
     return out;
   }
 
-  /** Up to `max` pending (offset, due) pairs in heap order (for listings; not sorted). */
-  sample(max: number): Array<{ offset: number; due: number }> {
+  /** The `k` earliest pending (offset, due) pairs, earliest first: one pass, keeping a small sorted list. */
+  earliest(k: number): Array<{ offset: number; due: number }> {
     const out: Array<{ offset: number; due: number }> = [];
-    for (let i = 0; i < this.size && out.length < max; i++) if (!this.isResolved(this.offset[i]!)) out.push({ offset: this.offset[i]!, due: this.due[i]! });
+    for (let i = 0; i < this.size; i++) {
+      const due = this.due[i]!;
+      const offset = this.offset[i]!;
+      if (out.length === k && !this.less(due, offset, out[k - 1]!.due, out[k - 1]!.offset)) continue;
+      if (this.isResolved(offset)) continue;
+      let j = out.length;
+      while (j > 0 && this.less(due, offset, out[j - 1]!.due, out[j - 1]!.offset)) j--;
+      out.splice(j, 0, { offset, due });
+      if (out.length > k) out.pop();
+    }
     return out;
   }
 

@@ -4,6 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
 import { tempDataDir } from '../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from '../txn/helpers/childBroker';
+import { brook } from '../ops/cliHarness';
 
 const PENDING = 10_000;
 
@@ -78,7 +79,12 @@ describe('scheduled delivery survives kill -9', function () {
     const values = await readValues(kafka, 'later', PENDING);
     expect(values.length).to.equal(PENDING);
     expect(new Set(values).size).to.equal(PENDING);
-    // nothing more trickles in: the scheduler has nothing pending
+    // the journal says every one is done (DELIVERED recorded), so nothing more can trickle in
+    const bootstrap = ['--bootstrap-server', `127.0.0.1:${broker.port}`];
+    await eventually(async () => {
+      const listed = await brook(['scheduled', 'list', ...bootstrap, '--json']);
+      return listed.code === 0 && (JSON.parse(listed.stdout) as { pending: number }).pending === 0;
+    }, 'no schedule left pending');
     expect(await endOffset(kafka, 'later')).to.equal(PENDING);
   });
 });

@@ -1,7 +1,16 @@
-import { ATTR, BATCH, decodeRecordBatch, iterateBatches } from '../../protocol/records';
+import { ATTR, BATCH, decodeRecordBatch, iterateBatches, type RecordHeader } from '../../protocol/records';
 import type { PartitionLog } from '../../storage';
 
 const READ_BYTES = 4 << 20;
+
+/** A journal record as the scheduler needs it: views into the read buffer, a number timestamp. */
+export interface JournalRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  /** Decoded only when the caller asked for them. */
+  headers: RecordHeader[];
+}
 
 /** Reads a zigzag varint/varlong at `pos` as a number (values here stay far below 2^53). */
 function readVar(buf: Buffer, pos: number): [value: number, next: number] {
@@ -17,14 +26,25 @@ function readVar(buf: Buffer, pos: number): [value: number, next: number] {
   return [result % 2 === 0 ? result / 2 : -(result + 1) / 2, pos];
 }
 
+function readBytes(buf: Buffer, pos: number): [Buffer | null, number] {
+  let len: number;
+  [len, pos] = readVar(buf, pos);
+  if (len < 0) return [null, pos];
+  return [buf.subarray(pos, pos + len), pos + len];
+}
+
 /**
- * Every record of `__brook_scheduled` from its start, as (offset, key, value) views into the read buffer,
- * found by walking the record framing without building a record object, bigint or header list per
- * record: a restart with a million pending schedules replays them in well under a second of CPU.
- * Batches the scheduler did not write itself (compressed, which it never does) fall back to the decoder.
+ * Walks `__brook_scheduled` from `from` to its end (or until `stop` says so), calling `visit` with each
+ * record's offset and its fields, found by walking the record framing without a bigint or an object per
+ * record; headers are decoded only when `withHeaders(offset)` is true. Batches the scheduler did not
+ * write itself (compressed: it never does) fall back to the generic decoder.
  */
-export async function scanJournal(log: PartitionLog, visit: (offset: number, key: Buffer, value: Buffer | null) => void): Promise<void> {
-  let offset = log.logStartOffset;
+export async function scanJournal(
+  log: PartitionLog,
+  visit: (offset: number, r: JournalRecord) => void,
+  opts: { from?: number; withHeaders?: (offset: number) => boolean; stop?: (nextOffset: number) => number | null } = {},
+): Promise<void> {
+  let offset = Math.max(opts.from ?? log.logStartOffset, log.logStartOffset);
   while (offset < log.logEndOffset) {
     const res = await log.read(offset, READ_BYTES, { minOneBatch: true });
     if (res.chunks.length === 0) break;
@@ -36,32 +56,45 @@ export async function scanJournal(log: PartitionLog, visit: (offset: number, key
       if (b.isControl) continue;
       if ((b.attributes & ATTR.COMPRESSION_MASK) !== 0) {
         for (const r of decodeRecordBatch(buf.subarray(b.position, b.position + b.size)).records) {
-          if (r.key && Number(r.offset) >= offset) visit(Number(r.offset), r.key, r.value);
+          if (Number(r.offset) >= offset) visit(Number(r.offset), { key: r.key, value: r.value, timestamp: Number(r.timestamp), headers: r.headers });
         }
         continue;
       }
+      const baseTs = Number(b.baseTimestamp);
       let pos = b.position + BATCH.RECORDS;
       for (let i = 0; i < b.recordCount; i++) {
         let len: number;
         [len, pos] = readVar(buf, pos);
         const end = pos + len;
         pos += 1; // attributes
-        [, pos] = readVar(buf, pos); // timestamp delta
+        let tsDelta: number;
+        [tsDelta, pos] = readVar(buf, pos);
         let delta: number;
         [delta, pos] = readVar(buf, pos);
-        let keyLen: number;
-        [keyLen, pos] = readVar(buf, pos);
-        const key = keyLen < 0 ? null : buf.subarray(pos, pos + keyLen);
-        pos += Math.max(0, keyLen);
-        let valueLen: number;
-        [valueLen, pos] = readVar(buf, pos);
-        const value = valueLen < 0 ? null : buf.subarray(pos, pos + valueLen);
         const at = base + delta;
-        if (key && at >= offset) visit(at, key, value);
+        if (at >= offset) {
+          let key: Buffer | null;
+          let value: Buffer | null;
+          [key, pos] = readBytes(buf, pos);
+          [value, pos] = readBytes(buf, pos);
+          const headers: RecordHeader[] = [];
+          if (opts.withHeaders?.(at)) {
+            let n: number;
+            [n, pos] = readVar(buf, pos);
+            for (let h = 0; h < n; h++) {
+              let hk: Buffer | null;
+              let hv: Buffer | null;
+              [hk, pos] = readBytes(buf, pos);
+              [hv, pos] = readBytes(buf, pos);
+              headers.push({ key: hk ? hk.toString('utf8') : '', value: hv });
+            }
+          }
+          visit(at, { key, value, timestamp: b.timestampType === 'log-append' ? Number(b.maxTimestamp) : baseTs + tsDelta, headers });
+        }
         pos = end;
       }
     }
     if (next <= offset) break;
-    offset = next;
+    offset = opts.stop ? (opts.stop(next) ?? log.logEndOffset) : next;
   }
 }

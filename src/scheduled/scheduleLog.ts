@@ -1,6 +1,6 @@
-import { buildRecordBatch, decodeRecordBatches, type KafkaRecord, type RecordInput } from '../../protocol/records';
+import { buildRecordBatch, type RecordInput } from '../../protocol/records';
 import type { PartitionLog } from '../../storage';
-import { scanJournal } from './replayScan';
+import { scanJournal, type JournalRecord } from './replayScan';
 import type { BrokerServices } from '../handlers/types';
 import { SCHEDULED_TOPIC } from '../internalTopics/names';
 import { partitionWriter, type Acks, type WriteOutcome } from '../replication/partitionWriter';
@@ -10,7 +10,6 @@ import { decodeScheduledRecord, Kind, type ScheduledLogRecord } from './records'
 /** One partition: single-broker mode only (see docs/ARCHITECTURE.md, "Scheduled delivery"). */
 export const SCHEDULED_PARTITION = 0;
 
-const READ_BYTES = 1 << 20;
 
 /**
  * The scheduler's storage: `__brook_scheduled`, a plain append log (not compacted, not aged out: the
@@ -62,8 +61,8 @@ export class ScheduleLog {
    */
   async replay(onSchedule: (offset: number, due: number, keyHash: number, topic: string) => void, onOther: (offset: number, r: ScheduledLogRecord) => void): Promise<void> {
     const log = await this.open();
-    await scanJournal(log, (offset, key, value) => {
-      if (key.length === 0) return;
+    await scanJournal(log, (offset, { key, value }) => {
+      if (!key || key.length === 0) return;
       if (key[0] === Kind.SCHEDULE) {
         const n = key.readUInt16BE(25);
         onSchedule(offset, key.readDoubleBE(1), key.readInt32BE(21), key.toString('utf8', 27, 27 + n));
@@ -74,37 +73,30 @@ export class ScheduleLog {
     });
   }
 
-  /** The records at `offsets` (sorted ascending), read in as few sequential reads as they allow. */
-  async readAt(offsets: number[]): Promise<Map<number, KafkaRecord>> {
+  /**
+   * The records at `offsets` (sorted ascending), headers included, read in as few sequential reads as they
+   * allow: after each read the walk jumps to the next wanted offset. The buffers are views of the read.
+   */
+  async readAt(offsets: number[]): Promise<Map<number, JournalRecord>> {
+    const out = new Map<number, JournalRecord>();
+    if (offsets.length === 0) return out;
     const log = await this.open();
-    const out = new Map<number, KafkaRecord>();
+    const wanted = new Set(offsets);
     let i = 0;
-    while (i < offsets.length) {
-      const start = offsets[i]!;
-      if (start < log.logStartOffset || start >= log.logEndOffset) {
-        i++;
-        continue;
-      }
-      const res = await log.read(start, READ_BYTES, { minOneBatch: true });
-      if (res.chunks.length === 0) {
-        i++;
-        continue;
-      }
-      const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
-      let last = start;
-      for (const batch of decodeRecordBatches(buf)) {
-        for (const r of batch.records) {
-          const o = Number(r.offset);
-          last = Math.max(last, o);
-          while (i < offsets.length && offsets[i]! < o) i++;
-          if (i < offsets.length && offsets[i] === o) {
-            out.set(o, r);
-            i++;
-          }
-        }
-      }
-      while (i < offsets.length && offsets[i]! <= last) i++;
-    }
+    await scanJournal(
+      log,
+      (offset, r) => {
+        if (wanted.has(offset)) out.set(offset, r);
+      },
+      {
+        from: offsets[0],
+        withHeaders: (offset) => wanted.has(offset),
+        stop: (next) => {
+          while (i < offsets.length && offsets[i]! < next) i++;
+          return i < offsets.length ? Math.max(next, offsets[i]!) : null;
+        },
+      },
+    );
     return out;
   }
 }

@@ -1,4 +1,5 @@
-import { decodeRecordBatches, type KafkaRecord, type RecordHeader, type RecordInput } from '../../protocol/records';
+import { decodeRecordBatches, type RecordHeader, type RecordInput } from '../../protocol/records';
+import type { JournalRecord } from './replayScan';
 import { ErrorCode } from '../../protocol/errors';
 import type { BrokerServices } from '../handlers/types';
 import type { Logger } from '../log';
@@ -292,7 +293,7 @@ export class Scheduler {
     const sorted = [...offsets].sort((a, b) => a - b);
     const records = await this.log.readAt(sorted);
     // group by target, each group in due order (then production order)
-    const groups = new Map<string, { topic: string; partition: number; items: Array<{ offset: number; rec: KafkaRecord; meta: ScheduleMeta }> }>();
+    const groups = new Map<string, { topic: string; partition: number; items: Array<{ offset: number; rec: JournalRecord; meta: ScheduleMeta }> }>();
     for (const o of offsets) {
       const rec = records.get(o);
       const meta = rec?.key ? decodeScheduleKey(rec.key) : null;
@@ -305,7 +306,7 @@ export class Scheduler {
       if (!g) groups.set(id, (g = { topic: meta.topic, partition: meta.partition, items: [] }));
       g.items.push({ offset: o, rec, meta });
     }
-    const targets: Array<{ topic: string; partition: number; items: Array<{ offset: number; rec: KafkaRecord; meta: ScheduleMeta }>; info: TopicInfo; log: PartitionLog }> = [];
+    const targets: Array<{ topic: string; partition: number; items: Array<{ offset: number; rec: JournalRecord; meta: ScheduleMeta }>; info: TopicInfo; log: PartitionLog }> = [];
     const gone: number[] = [];
     for (const g of groups.values()) {
       const topic = this.services.metadata.topic(g.topic) ?? (await this.ensureDeadLetter(g.topic, g.items[0]!.rec));
@@ -401,7 +402,7 @@ export class Scheduler {
     return out;
   }
 
-  private async ensureDeadLetter(name: string, rec: KafkaRecord): Promise<TopicInfo | undefined> {
+  private async ensureDeadLetter(name: string, rec: JournalRecord): Promise<TopicInfo | undefined> {
     // only dead-letter targets are created on the fly (a retry topic's brook.retry.dead.letter.topic)
     if (headerValue(rec.headers, Header.DLQ_REASON) === null) return undefined;
     return this.services.metadata.ensureTopic(name, { partitions: 1 });
@@ -429,16 +430,16 @@ function headerValue(headers: RecordHeader[], name: string): string | null {
   return null;
 }
 
-function view(offset: number, meta: ScheduleMeta, r: KafkaRecord): PendingView {
+function view(offset: number, meta: ScheduleMeta, r: JournalRecord): PendingView {
   return { offset, due: meta.due, scheduledAt: meta.scheduledAt, topic: meta.topic, partition: meta.partition, key: meta.key, scheduleId: headerValue(r.headers, Header.SCHEDULE_ID) };
 }
 
 /** The record as it lands in its target: the producer's key, value, headers and timestamp, plus where it came from. */
-function movedRecord(offset: number, rec: KafkaRecord, meta: ScheduleMeta): MovedRecord {
+function movedRecord(offset: number, rec: JournalRecord, meta: ScheduleMeta): MovedRecord {
   return {
     key: meta.key,
     value: rec.value,
-    timestamp: Number(rec.timestamp),
+    timestamp: rec.timestamp,
     // a record that went round before (a retry) carries the previous delivery's: only this one's stays
     headers: rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
     extra: [

@@ -1,7 +1,9 @@
 import { ATTR, BATCH, decodeRecordBatch, iterateBatches, type RecordHeader } from '../../protocol/records';
 import type { PartitionLog } from '../../storage';
 
-const READ_BYTES = 4 << 20;
+/** Replay reads big; a delivery round reads about what it needs (a round is 2000 records of a few hundred bytes). */
+const REPLAY_READ_BYTES = 4 << 20;
+const ROUND_READ_BYTES = 1 << 20;
 
 /** A journal record as the scheduler needs it: views into the read buffer, a number timestamp. */
 export interface JournalRecord {
@@ -42,11 +44,11 @@ function readBytes(buf: Buffer, pos: number): [Buffer | null, number] {
 export async function scanJournal(
   log: PartitionLog,
   visit: (offset: number, r: JournalRecord) => void,
-  opts: { from?: number; withHeaders?: (offset: number) => boolean; stop?: (nextOffset: number) => number | null } = {},
+  opts: { from?: number; withHeaders?: (offset: number) => boolean; stop?: (nextOffset: number) => number | null; readBytes?: 'replay' | 'round' } = {},
 ): Promise<void> {
   let offset = Math.max(opts.from ?? log.logStartOffset, log.logStartOffset);
   while (offset < log.logEndOffset) {
-    const res = await log.read(offset, READ_BYTES, { minOneBatch: true });
+    const res = await log.read(offset, opts.readBytes === 'round' ? ROUND_READ_BYTES : REPLAY_READ_BYTES, { minOneBatch: true });
     if (res.chunks.length === 0) break;
     const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
     let next = offset;

@@ -90,6 +90,7 @@ export class ScheduleLog {
       },
       {
         from: offsets[0],
+        readBytes: 'round',
         withHeaders: (offset) => wanted.has(offset),
         stop: (next) => {
           while (i < offsets.length && offsets[i]! < next) i++;

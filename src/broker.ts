@@ -22,6 +22,7 @@ import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
 import { startShareServices } from './share/services';
 import { startTraceServices } from './trace/services';
+import { startScheduledServices } from './scheduled/services';
 import { ReplicaManager } from './replication/replicaManager';
 import { replicationConfig } from './replication/config';
 import { startQuotaServices } from './security/quota/services';
@@ -141,6 +142,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const unfollowDynamic = followDynamicBrokerConfigs(services, services.dynamicConfigs);
   const share = await startShareServices(services);
   const trace = await startTraceServices(services);
+  const scheduled = await startScheduledServices(services);
   services.quotas = await startQuotaServices({ dataDir: config.dataDir, raw: config.raw, logger, store: sharedStores?.quotas });
   services.scram = sharedStores?.scram ?? (await FileScramStore.open(config.dataDir));
   let listeners: RunningListeners;
@@ -192,6 +194,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
       groups.stop();
       share.stop();
       await trace.stop();
+      scheduled.stop();
       await services.replication?.stop();
       unfollow();
       await txn.stop();

@@ -1,5 +1,6 @@
 import { isKnownTopicConfig } from '../config/logConfigMapping';
 import { ConfigType, type ConfigTypeValue } from './configTypes';
+import { SCHEDULED_TOPIC_CONFIGS } from './scheduledTopicConfigs';
 import { anyValue, boolValue, doubleValue, intValue, listOf, longValue, oneOf, type ValueCheck } from './configValues';
 
 /** A broker property that sets the same thing for every topic. */
@@ -338,6 +339,7 @@ const DEFS: TopicConfigDef[] = [
     check: boolValue,
     doc: 'Brook: record which producer wrote each batch (in __brook_trace) so a message can be traced.',
   },
+  ...SCHEDULED_TOPIC_CONFIGS,
 ];
 
 /** Topic configs acted on outside the log (src/trace), so not in the log config mapping. */
@@ -346,7 +348,7 @@ const ACTED_ON_ELSEWHERE = new Set(['brook.trace.enable']);
 const NOT_ENFORCED = ' Brook stores this setting but does not act on it.';
 
 const BY_NAME: ReadonlyMap<string, TopicConfigDef> = new Map(
-  DEFS.map((d) => [d.name, isKnownTopicConfig(d.name) || ACTED_ON_ELSEWHERE.has(d.name) ? d : { ...d, doc: d.doc + NOT_ENFORCED }]),
+  DEFS.map((d) => [d.name, isKnownTopicConfig(d.name) || ACTED_ON_ELSEWHERE.has(d.name) || SCHEDULED_TOPIC_CONFIGS.includes(d) ? d : { ...d, doc: d.doc + NOT_ENFORCED }]),
 );
 
 export function topicConfigDef(name: string): TopicConfigDef | undefined {

@@ -4,6 +4,7 @@ import type { BrokerMetrics } from '../metrics/brokerMetrics';
 import { CONSOLE_CSS, CONSOLE_JS, INDEX_HTML } from './assets/page';
 import { groupDetail, latestMessages, overview, reassignmentRows, topicDetail, topicRows } from './consoleData';
 import { shareGroupRows } from '../share/consoleView';
+import { scheduledView } from '../scheduled/consoleView';
 import { groupLag } from '../metrics/groupLag';
 import { ThroughputSampler } from './sampler';
 import { startHttpServer, type RouteSet } from '../http/httpServer';
@@ -81,6 +82,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     if (path === '/api/topics') return json(res, topicRows(services, sampler).filter((t) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name))), true;
     if (path === '/api/groups') return json(res, groupLag(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
     if (path === '/api/reassignments') return json(res, reassignmentRows(services).filter((r) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, r.topic))), true;
+    if (path === '/api/scheduled') return json(res, await scheduledView(services, (t) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t))), true;
     if (path === '/api/share-groups') return json(res, shareGroupRows(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
     let m = /^\/api\/topics\/([^/]+)$/.exec(path);
     if (m) {

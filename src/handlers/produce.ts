@@ -14,6 +14,9 @@
  *   (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). Under a produce quota the records are
  *   appended first and the answer carries the throttle.
  * - record_errors is always empty.
+ * - Brook: a batch carrying brook-deliver-at / brook-delay-ms / brook-cancel, or produced to a topic with
+ *   brook.delivery.delay.ms or brook.retry.for, is written to __brook_scheduled instead (src/scheduled); the
+ *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message.
  *
  * Version notes:
  * - v0-2: message format v0/v1 message sets are accepted and converted to one v2 batch. v1 adds throttle_time_ms, v2
@@ -38,6 +41,7 @@ import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorized
 import { AclOperation } from '../security/acl/model';
 import { traceProduce } from '../trace/services';
 import { TRACE_TOPIC } from '../internalTopics/names';
+import { produceScheduled } from '../scheduled/services';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -76,6 +80,9 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes);
   if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   try {
+    // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
+    const scheduled = await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now);
+    if (scheduled) return scheduled.errorCode === 0 ? { index: p.index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(p.index, scheduled.errorCode, scheduled.message);
     const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
     const traced = traceProduce(ctx, topic, p.index, prepared.records, transactionalId, out.baseOffset, out.duplicate);

@@ -12,3 +12,5 @@ export const TXN_STATE_TOPIC = '__transaction_state';
 
 /** Who produced which offsets of topics with brook.trace.enable (src/trace), one compacted partition. */
 export const TRACE_TOPIC = '__brook_trace';
+/** Scheduled delivery (src/scheduled): the scheduled records and the delivery journal, an append log. */
+export const SCHEDULED_TOPIC = '__brook_scheduled';

@@ -8,6 +8,8 @@ import { registerCustom, type Sample } from './customMetric';
 import type { WriteFailures } from '../internalTopics/writeFailures';
 import { registerQuotaMetrics } from '../security/quota/metrics';
 import { registerReplicationMetrics } from '../replication/metrics';
+import { registerScheduledMetrics } from '../scheduled/metrics';
+import { schedulerOf } from '../scheduled/services';
 
 /**
  * The broker's Prometheus metrics: traffic counted as requests are served,
@@ -64,6 +66,7 @@ export class BrokerMetrics {
     });
     registerQuotaMetrics(registry, () => this.services?.quotas);
     registerReplicationMetrics(registry, () => this.services);
+    registerScheduledMetrics(registry, () => (this.services ? schedulerOf(this.services) : undefined));
   }
 
   /** Storage file layer whose syncs feed brook_log_fsync_duration_seconds. */

@@ -14,8 +14,9 @@ import { clusterCommands } from './cluster';
 import { reassignCommands } from './reassign';
 import { brokerConfigCommands } from './brokerConfigs';
 import { messageCommands } from './messages';
+import { scheduledCommands } from './scheduled';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands, ...messageCommands];
+const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands, ...messageCommands, ...scheduledCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

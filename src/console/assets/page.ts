@@ -23,6 +23,7 @@ export const INDEX_HTML = `<!doctype html>
     <a href="#/acls" data-nav="acls">ACLs</a>
     <a href="#/quotas" data-nav="quotas">Quotas</a>
     <a href="#/share-groups" data-nav="share-groups">Share groups</a>
+    <a href="#/scheduled" data-nav="scheduled">Scheduled</a>
   </nav>
   <span id="status" data-testid="status">connecting…</span>
   <a id="logout" href="/logout" data-testid="logout">Log out</a>

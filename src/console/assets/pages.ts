@@ -153,6 +153,22 @@ function groupActions(id) {
 }
 
 var extraPages = {
+  scheduled: function () {
+    return api('scheduled').then(function (v) {
+      if (!v.enabled) return [el('h2', { text: 'Scheduled records' }), el('div', { cls: 'empty', 'data-testid': 'scheduled-disabled', text: 'Scheduled delivery is not served in cluster mode yet.' })];
+      return [
+        el('h2', { text: 'Scheduled records', 'data-testid': 'scheduled-title' }),
+        el('div', { cls: 'cards' }, [card('Pending', fmtNum(v.pending), 'card-scheduled-pending')]),
+        table('scheduled-topics', ['Topic', 'Pending', 'Delivered since start'], v.topics.map(function (t) {
+          return [link('#/topics/' + encodeURIComponent(t.topic), t.topic), fmtNum(t.pending), fmtNum(t.delivered)];
+        }), [false, true, true]),
+        el('h2', { text: 'Next due' }),
+        table('scheduled-next', ['Id', 'Due', 'Topic', 'Partition', 'Key', 'Schedule id'], v.next.map(function (n) {
+          return [n.id, new Date(n.due).toISOString(), n.topic, n.partition, n.key === null ? '–' : n.key, n.scheduleId === null ? '–' : n.scheduleId];
+        })),
+      ];
+    });
+  },
   // #/trace/<topic>/<partition>/<offset>: one message's timeline (src/trace)
   trace: function () {
     var parts = location.hash.replace(/^#\\/?/, '').split('/').map(decodeURIComponent);

@@ -1,0 +1,84 @@
+import { ATTR, BATCH, decodeRecordBatch, decompress, type RecordHeader, type RecordInput } from '../../protocol/records';
+import { partitionForKey } from '../http/rest/embedded';
+import { decide, Header, schedulesEverything, type TopicSchedulePolicy } from './policy';
+import { encodeSchedule, keyHash } from './records';
+
+/** A cancel found in a produce: pending schedules of `topic` with this key (and id, when given). */
+export interface CancelRequest {
+  topic: string;
+  key: Buffer | null;
+  scheduleId: string | null;
+  /** The schedule's offset in __brook_scheduled: exactly that one (key and id are then ignored). */
+  offset: number | null;
+}
+
+export type Intake =
+  | { kind: 'pass' }
+  | { kind: 'refuse'; message: string }
+  | { kind: 'take'; schedules: RecordInput[]; cancels: CancelRequest[] };
+
+const MARKER = Buffer.from('brook-');
+
+/**
+ * Whether a produced batch is the scheduler's, without decoding it in the common case: an uncompressed
+ * batch whose bytes do not contain "brook-" has no scheduling header. Compressed batches are decompressed
+ * for the check only on topics where headers could matter (all topics: the header is the producer's
+ * choice), which is the price of scheduling by header.
+ */
+function mayCarryHeaders(batch: Buffer): boolean {
+  const codec = batch.readInt16BE(BATCH.ATTRIBUTES) & ATTR.COMPRESSION_MASK;
+  const payload = batch.subarray(BATCH.RECORDS);
+  if (codec === 0) return payload.indexOf(MARKER) >= 0;
+  return decompress(codec, payload).indexOf(MARKER) >= 0;
+}
+
+function text(v: string | number): Buffer {
+  return Buffer.from(String(v));
+}
+
+/**
+ * Turns one produced v2 batch of `topic`/`partition` into records of `__brook_scheduled` when any record
+ * of it is scheduled, cancelled or retried (then the whole batch goes through the scheduler, records
+ * without a delay due at once, so a batch keeps its order), or refuses it whole with the reason.
+ */
+export function intake(
+  topic: string,
+  partition: number,
+  batch: Buffer,
+  policy: TopicSchedulePolicy,
+  now: number,
+  partitionsOf: (topic: string) => number | undefined,
+): Intake {
+  if (!schedulesEverything(policy) && !mayCarryHeaders(batch)) return { kind: 'pass' };
+  const decoded = decodeRecordBatch(batch);
+  const triggered = schedulesEverything(policy) || decoded.records.some((r) => r.headers.some((h) => h.key === Header.DELIVER_AT || h.key === Header.DELAY_MS || h.key === Header.CANCEL));
+  if (!triggered) return { kind: 'pass' };
+  if (decoded.producerId >= 0n) {
+    return { kind: 'refuse', message: 'scheduled records cannot come from an idempotent or transactional producer (enable.idempotence=false)' };
+  }
+  const schedules: RecordInput[] = [];
+  const cancels: CancelRequest[] = [];
+  for (const r of decoded.records) {
+    const d = decide(topic, r.headers, policy, now);
+    if (d.kind === 'refuse') return { kind: 'refuse', message: `offset delta ${r.offsetDelta}: ${d.message}` };
+    const key = r.key ? Buffer.from(r.key) : null;
+    if (d.kind === 'cancel') {
+      cancels.push({ topic, key, scheduleId: d.scheduleId, offset: d.offset });
+      continue;
+    }
+    let target = partition;
+    const headers: RecordHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value ? Buffer.from(h.value) : null }));
+    if (d.topic !== topic) {
+      // retry / dead-letter: the target's partition by Kafka's default partitioner, so a key stays in order
+      const n = partitionsOf(d.topic);
+      if (n === undefined && !d.dlq) return { kind: 'refuse', message: `retry target topic ${d.topic} does not exist` };
+      target = n === undefined ? 0 : key ? partitionForKey(key, n) : partition % n;
+    }
+    if (d.dlq) {
+      const from = [{ key: Header.DLQ_TOPIC, value: text(policy.retry?.forTopic ?? topic) }];
+      headers.push(...from, { key: Header.DLQ_PARTITION, value: text(partition) }, { key: Header.DLQ_REASON, value: text(d.dlq.reason) }, { key: Header.DLQ_ATTEMPTS, value: text(d.dlq.attempts) }, { key: Header.DLQ_TIME, value: text(now) });
+    }
+    schedules.push(encodeSchedule({ due: d.due, scheduledAt: now, topic: d.topic, partition: target, keyHash: keyHash(d.topic, key), key }, r.value ? Buffer.from(r.value) : null, headers, r.timestamp));
+  }
+  return { kind: 'take', schedules, cancels };
+}

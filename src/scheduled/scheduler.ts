@@ -1,0 +1,453 @@
+import { decodeRecordBatches, type RecordHeader, type RecordInput } from '../../protocol/records';
+import type { JournalRecord } from './replayScan';
+import { ErrorCode } from '../../protocol/errors';
+import type { BrokerServices } from '../handlers/types';
+import type { Logger } from '../log';
+import type { TopicInfo } from '../metadata/types';
+import type { PartitionLog } from '../../storage';
+import { partitionLog } from '../metadata/partitionLogs';
+import { partitionWriter, ACKS_ALL, type Acks } from '../replication/partitionWriter';
+import type { CancelRequest } from './intake';
+import { Header } from './policy';
+import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, Kind, keyHash, type CancelReasonValue, type ScheduleMeta } from './records';
+import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
+import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
+import { TimerIndex } from './timerIndex';
+import { buildMoveBatch, type MovedRecord } from './moveBatch';
+import { FastHistogram } from '../metrics/customMetric';
+
+/** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
+interface Intent {
+  topic: string;
+  partition: number;
+  targetLogEnd: number;
+  offsets: Float64Array;
+}
+
+
+export interface PendingView {
+  offset: number;
+  due: number;
+  scheduledAt: number;
+  topic: string;
+  partition: number;
+  key: Buffer | null;
+  scheduleId: string | null;
+}
+
+const ROUND_MAX = 2000;
+const RETRY_BACKOFF_MS = 1000;
+const TRIM_EVERY_MS = 10_000;
+const RECONCILE_READ_BYTES = 1 << 20;
+
+export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: string | null };
+
+/**
+ * The scheduler: owns `__brook_scheduled`, delivers what falls due into its target partition.
+ *
+ * State changes only by replaying journal records (`apply`), at load and after each acknowledged write:
+ * SCHEDULE adds a pending entry, CANCELLED and DELIVERED resolve entries, INTENT records a round in flight.
+ *
+ * Exactly once across kill -9: a round (1) writes an INTENT per target partition naming the schedules and
+ * the target's log end before the append, (2) appends them to the target, each with a
+ * `brook-scheduled-offset` header, through the PartitionWriter (acks=all), (3) writes DELIVERED. A crash
+ * between (1) and (3) leaves an INTENT without its DELIVERED: at the next load the target partition is read
+ * from the INTENT's log end onward, and exactly the schedules whose header is found there are marked
+ * delivered; the others stay pending and go out again. Nothing is appended to a target without an INTENT
+ * before it, so that bounded read sees every copy there can be. A failed or timed-out append is checked
+ * the same way at once, before the schedules are retried.
+ */
+export class Scheduler {
+  readonly index = new TimerIndex();
+  readonly log: ScheduleLog;
+  private readonly intents = new Map<number, Intent>();
+  /** Taken by the current round (not in the heap, still pending). */
+  private readonly inflight = new Set<number>();
+  /** Named by a cancel being written: a round must not take them meanwhile. */
+  private readonly cancelling = new Set<number>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private running = false;
+  private stopped = false;
+  private lastTrim = 0;
+  /** Target topic names by the number the index keeps per entry. */
+  private readonly topicNames: string[] = [];
+  private readonly topicNumbers = new Map<string, number>();
+  /** Schedules delivered since start, per target topic (metrics: its rate is "due per second"). */
+  readonly deliveredTotal = new Map<string, number>();
+  /** Seconds from due time to the append into the target (brook_scheduled_delivery_lateness_seconds). */
+  readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+
+  constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now) {
+    this.log = new ScheduleLog(services, writeTimeoutMs);
+  }
+
+  /** Replays the journal, settles the rounds a crash cut short, then starts delivering. */
+  async start(): Promise<void> {
+    if (this.services.metadata.topic('__brook_scheduled')) {
+      const log = await this.log.open();
+      this.index.reset(log.logStartOffset);
+      await this.log.replay(
+        (offset, due, hash, topic) => this.index.add(offset, due, hash, this.topicNumber(topic)),
+        (offset, r) => this.apply(offset, r),
+      );
+      for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
+    }
+    this.logger.info({ pending: this.index.pending }, 'scheduled delivery loaded');
+    this.arm();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  get pending(): number {
+    return this.index.pending;
+  }
+
+  private topicNumber(name: string): number {
+    let n = this.topicNumbers.get(name);
+    if (n === undefined) {
+      n = this.topicNames.length;
+      this.topicNames.push(name);
+      this.topicNumbers.set(name, n);
+    }
+    return n;
+  }
+
+  /** Pending schedules per target topic, from the index alone (console, metrics). */
+  pendingByTopic(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [n, count] of this.index.countByTopic()) out.set(this.topicNames[n]!, count);
+    return out;
+  }
+
+  /** The one place state changes (besides SCHEDULE entries, added straight to the index). */
+  private apply(offset: number, r: Parameters<Parameters<ScheduleLog['replay']>[1]>[1]): void {
+    switch (r.kind) {
+      case Kind.INTENT:
+        this.intents.set(offset, { topic: r.topic, partition: r.partition, targetLogEnd: r.targetLogEnd, offsets: r.offsets });
+        break;
+      case Kind.DELIVERED:
+        for (const o of r.offsets) this.index.resolve(o);
+        this.intents.delete(r.intentOffset);
+        break;
+      case Kind.CANCELLED:
+        for (const o of r.offsets) this.index.resolve(o);
+        break;
+      case Kind.SCHEDULE:
+        this.index.add(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
+        break;
+    }
+  }
+
+  /**
+   * A produce's schedules and cancels, written as one batch under the producer's acks. A cancel that
+   * matches no pending schedule refuses the whole batch (INVALID_RECORD), and nothing is written.
+   */
+  async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number): Promise<ScheduleResult> {
+    const now = this.now();
+    const cancelled: number[] = [];
+    for (const c of cancels) {
+      const found = await this.findPending(c);
+      if (found.length === 0) {
+        if (c.offset !== null) return { errorCode: ErrorCode.INVALID_RECORD, message: `no pending scheduled record of ${c.topic} at ${SCHEDULED_TOPIC_NAME} offset ${c.offset}` };
+        return { errorCode: ErrorCode.INVALID_RECORD, message: `no pending scheduled record in ${c.topic} with key ${c.key === null ? 'null' : JSON.stringify(c.key.toString())}${c.scheduleId ? ` and ${Header.SCHEDULE_ID} ${c.scheduleId}` : ''}` };
+      }
+      cancelled.push(...found);
+    }
+    const records = cancelled.length > 0 ? [...schedules, encodeCancelled(CancelReason.REQUESTED, cancelled)] : schedules;
+    for (const o of cancelled) this.cancelling.add(o);
+    try {
+      const out = await this.log.appendForProducer(records, acks, timeoutMs, now);
+      if (out.errorCode !== 0 || !('baseOffset' in out)) return { errorCode: out.errorCode, message: 'message' in out ? out.message : null };
+      if (!out.duplicate) {
+        schedules.forEach((s, i) => {
+          const meta = decodeScheduleKey(s.key as Buffer)!;
+          this.apply(out.baseOffset + i, { kind: Kind.SCHEDULE, meta });
+        });
+        if (cancelled.length > 0) this.apply(out.baseOffset + schedules.length, { kind: Kind.CANCELLED, reason: CancelReason.REQUESTED, offsets: Float64Array.from(cancelled) });
+      }
+      this.arm();
+      return { errorCode: 0 };
+    } finally {
+      for (const o of cancelled) this.cancelling.delete(o);
+    }
+  }
+
+  /** Cancels one pending schedule by its offset (the CLI's id); false when it is not pending. */
+  async cancelOffset(offset: number, reason: CancelReasonValue = CancelReason.REQUESTED): Promise<boolean> {
+    if (this.index.isResolved(offset) || this.inflight.has(offset) || this.cancelling.has(offset)) return false;
+    const found = await this.log.readAt([offset]);
+    if (!found.get(offset)?.key || found.get(offset)!.key![0] !== Kind.SCHEDULE) return false;
+    this.cancelling.add(offset);
+    try {
+      const at = await this.log.appendJournal([encodeCancelled(reason, [offset])]);
+      this.apply(at, { kind: Kind.CANCELLED, reason, offsets: Float64Array.of(offset) });
+      return true;
+    } finally {
+      this.cancelling.delete(offset);
+    }
+  }
+
+  /** Pending schedules of `c.topic` with the same key (and `brook-schedule-id`, when given). */
+  private async findPending(c: CancelRequest): Promise<number[]> {
+    if (c.offset !== null) {
+      if (this.index.isResolved(c.offset) || this.inflight.has(c.offset) || this.cancelling.has(c.offset)) return [];
+      const r = (await this.log.readAt([c.offset])).get(c.offset);
+      const meta = r?.key ? decodeScheduleKey(r.key) : null;
+      return meta && meta.topic === c.topic ? [c.offset] : [];
+    }
+    const candidates = this.index.withHash(keyHash(c.topic, c.key)).filter((o) => !this.cancelling.has(o)).sort((a, b) => a - b);
+    if (candidates.length === 0) return [];
+    const records = await this.log.readAt(candidates);
+    const out: number[] = [];
+    for (const [o, r] of records) {
+      const meta = r.key ? decodeScheduleKey(r.key) : null;
+      if (!meta || meta.topic !== c.topic || !sameKey(meta.key, c.key)) continue;
+      if (c.scheduleId !== null && headerValue(r.headers, Header.SCHEDULE_ID) !== c.scheduleId) continue;
+      out.push(o);
+    }
+    return out;
+  }
+
+  /** The `max` earliest pending schedules (console), earliest first. */
+  async list(max: number): Promise<PendingView[]> {
+    const first = this.index.earliest(max);
+    const recs = await this.log.readAt(first.map((s) => s.offset).sort((a, b) => a - b));
+    const out: PendingView[] = [];
+    for (const s of first) {
+      const r = recs.get(s.offset);
+      const meta = r?.key ? decodeScheduleKey(r.key) : null;
+      if (r && meta) out.push(view(s.offset, meta, r));
+    }
+    return out;
+  }
+
+  async describe(offset: number): Promise<(PendingView & { value: Buffer | null; headers: RecordHeader[] }) | null> {
+    if (this.index.isResolved(offset)) return null;
+    const r = (await this.log.readAt([offset])).get(offset);
+    const meta = r?.key ? decodeScheduleKey(r.key) : null;
+    return r && meta ? { ...view(offset, meta, r), value: r.value, headers: r.headers } : null;
+  }
+
+  /** (Re)sets the timer to the earliest due schedule. */
+  private arm(): void {
+    if (this.stopped || this.running) return;
+    const next = this.index.nextDue();
+    if (next === Infinity) return;
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      void this.runRounds();
+    }, Math.max(0, next - this.now()));
+  }
+
+  private async runRounds(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      while (!this.stopped && (await this.round()) > 0);
+      await this.maybeTrim();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'scheduled delivery round failed');
+    } finally {
+      this.running = false;
+      this.arm();
+    }
+  }
+
+  /** One delivery round; returns how many schedules it took. */
+  private async round(): Promise<number> {
+    const now = this.now();
+    const taken = this.index.takeDue(now, ROUND_MAX);
+    if (taken.offsets.length === 0) return 0;
+    const dueOf = new Map<number, { due: number; hash: number; topic: number }>();
+    const offsets: number[] = [];
+    taken.offsets.forEach((o, i) => {
+      if (this.cancelling.has(o)) this.index.requeue(o, now + 10, taken.hashes[i]!, taken.topics[i]!);
+      else {
+        dueOf.set(o, { due: taken.dues[i]!, hash: taken.hashes[i]!, topic: taken.topics[i]! });
+        offsets.push(o);
+        this.inflight.add(o);
+      }
+    });
+    try {
+      await this.deliver(offsets, dueOf);
+    } catch (err) {
+      // not written anywhere (intent failed) or unknown: settle() decided the rest; what is unresolved goes back
+      this.logger.warn({ err: (err as Error).message }, 'scheduled delivery round failed; retrying');
+      for (const o of offsets) if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash, dueOf.get(o)!.topic);
+    } finally {
+      for (const o of offsets) this.inflight.delete(o);
+    }
+    return taken.offsets.length;
+  }
+
+  private async deliver(offsets: number[], dueOf: Map<number, { due: number; hash: number; topic: number }>): Promise<void> {
+    const sorted = [...offsets].sort((a, b) => a - b);
+    const records = await this.log.readAt(sorted);
+    // group by target, each group in due order (then production order)
+    const groups = new Map<string, { topic: string; partition: number; items: Array<{ offset: number; rec: JournalRecord; meta: ScheduleMeta }> }>();
+    for (const o of offsets) {
+      const rec = records.get(o);
+      const meta = rec?.key ? decodeScheduleKey(rec.key) : null;
+      if (!rec || !meta) {
+        this.index.resolve(o); // not a schedule (cannot happen unless the log was tampered with)
+        continue;
+      }
+      const id = `${meta.partition}\u0000${meta.topic}`;
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { topic: meta.topic, partition: meta.partition, items: [] }));
+      g.items.push({ offset: o, rec, meta });
+    }
+    const targets: Array<{ topic: string; partition: number; items: Array<{ offset: number; rec: JournalRecord; meta: ScheduleMeta }>; info: TopicInfo; log: PartitionLog }> = [];
+    const gone: number[] = [];
+    for (const g of groups.values()) {
+      const topic = this.services.metadata.topic(g.topic) ?? (await this.ensureDeadLetter(g.topic, g.items[0]!.rec));
+      if (!topic || g.partition >= topic.partitions) {
+        gone.push(...g.items.map((x) => x.offset));
+        continue;
+      }
+      const found = await partitionLog(this.services, topic, g.partition);
+      if (!found.log) throw new Error(`target ${g.topic}-${g.partition} unavailable (error ${found.errorCode})`);
+      targets.push({ ...g, info: topic, log: found.log });
+    }
+    if (gone.length > 0) {
+      const at = await this.log.appendJournal([encodeCancelled(CancelReason.TOPIC_GONE, gone)]);
+      this.apply(at, { kind: Kind.CANCELLED, reason: CancelReason.TOPIC_GONE, offsets: Float64Array.from(gone) });
+      this.logger.warn({ count: gone.length }, 'scheduled records dropped: their target topic or partition no longer exists');
+    }
+    if (targets.length === 0) return;
+    // (1) intents, one journal write for the whole round
+    const intentBase = await this.log.appendJournal(targets.map((t) => encodeIntent(t.topic, t.partition, t.log.logEndOffset, t.items.map((x) => x.offset))));
+    targets.forEach((t, i) => this.apply(intentBase + i, { kind: Kind.INTENT, topic: t.topic, partition: t.partition, targetLogEnd: t.log.logEndOffset, offsets: Float64Array.from(t.items.map((x) => x.offset)) }));
+    // (2) the moves
+    const writer = partitionWriter(this.services);
+    const delivered: RecordInput[] = [];
+    const confirmed: Array<{ intentOffset: number; offsets: number[] }> = [];
+    await Promise.all(
+      targets.map(async (t, i) => {
+        const intentOffset = intentBase + i;
+        const batch = buildMoveBatch(t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)));
+        let ok = false;
+        const begun = writer.begin(t.topic, t.partition, ACKS_ALL, 30_000, t.info.configs);
+        if ('slot' in begun) {
+          try {
+            const out = await writer.appendRecords(begun.slot, t.log, batch, this.now());
+            ok = out.errorCode === 0;
+          } catch (err) {
+            this.logger.warn({ topic: t.topic, partition: t.partition, err: (err as Error).message }, 'scheduled delivery append failed');
+          }
+        }
+        if (ok) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
+        else confirmed.push({ intentOffset, offsets: await this.findDelivered(this.intents.get(intentOffset)!) });
+      }),
+    );
+    // (3) confirmations
+    for (const c of confirmed) delivered.push(encodeDelivered(c.intentOffset, c.offsets));
+    const doneBase = await this.log.appendJournal(delivered);
+    const now = this.now();
+    confirmed.forEach((c, i) => {
+      this.apply(doneBase + i, { kind: Kind.DELIVERED, intentOffset: c.intentOffset, offsets: Float64Array.from(c.offsets) });
+      for (const o of c.offsets) this.lateness.observe(Math.max(0, now - dueOf.get(o)!.due) / 1000);
+      const topic = targets.find((_, j) => intentBase + j === c.intentOffset)!.topic;
+      this.deliveredTotal.set(topic, (this.deliveredTotal.get(topic) ?? 0) + c.offsets.length);
+    });
+    const missing = offsets.filter((o) => !this.index.isResolved(o) && dueOf.has(o));
+    if (missing.length > 0) throw new Error(`${missing.length} scheduled record(s) not delivered this round`);
+  }
+
+  /** Recovery of an INTENT without DELIVERED: marks delivered exactly those found in the target partition. */
+  private async settle(intentOffset: number, intent: Intent, _offsets: Float64Array): Promise<void> {
+    const found = await this.findDelivered(intent);
+    const at = await this.log.appendJournal([encodeDelivered(intentOffset, found)]);
+    this.apply(at, { kind: Kind.DELIVERED, intentOffset, offsets: Float64Array.from(found) });
+    if (found.length > 0 || intent.offsets.length > 0) this.logger.info({ topic: intent.topic, partition: intent.partition, intended: intent.offsets.length, found: found.length }, 'settled an interrupted scheduled delivery');
+  }
+
+  /** Which of the intent's schedules are in the target partition past the intent's recorded log end. */
+  private async findDelivered(intent: Intent): Promise<number[]> {
+    const topic = this.services.metadata.topic(intent.topic);
+    if (!topic) return [];
+    const found = await partitionLog(this.services, topic, intent.partition);
+    if (!found.log) throw new Error(`target ${intent.topic}-${intent.partition} unavailable (error ${found.errorCode}) while settling a delivery`);
+    const want = new Set(intent.offsets);
+    const prefix = `${SCHEDULED_PARTITION}:`;
+    const out: number[] = [];
+    let offset = Math.max(intent.targetLogEnd, found.log.logStartOffset);
+    while (offset < found.log.logEndOffset) {
+      const res = await found.log.read(offset, RECONCILE_READ_BYTES, { minOneBatch: true });
+      if (res.chunks.length === 0) break;
+      let next = offset;
+      for (const b of decodeRecordBatches(res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks))) {
+        next = Number(b.baseOffset) + b.lastOffsetDelta + 1;
+        if (b.isControl) continue;
+        for (const r of b.records) {
+          const h = headerValue(r.headers, Header.SCHEDULED_OFFSET);
+          if (h?.startsWith(prefix)) {
+            const o = Number(h.slice(prefix.length));
+            if (want.has(o)) out.push(o);
+          }
+        }
+      }
+      if (next <= offset) break;
+      offset = next;
+    }
+    return out;
+  }
+
+  private async ensureDeadLetter(name: string, rec: JournalRecord): Promise<TopicInfo | undefined> {
+    // only dead-letter targets are created on the fly (a retry topic's brook.retry.dead.letter.topic)
+    if (headerValue(rec.headers, Header.DLQ_REASON) === null) return undefined;
+    return this.services.metadata.ensureTopic(name, { partitions: 1 });
+  }
+
+  /** Moves the log start past what is resolved, so the journal does not grow forever. */
+  private async maybeTrim(): Promise<void> {
+    const now = this.now();
+    const log = this.log.opened;
+    if (!log || now - this.lastTrim < TRIM_EVERY_MS) return;
+    this.lastTrim = now;
+    let low = Math.min(this.index.lowestPending(), log.logEndOffset);
+    for (const o of this.inflight) low = Math.min(low, o);
+    for (const o of this.intents.keys()) low = Math.min(low, o);
+    if (low > log.logStartOffset) await log.deleteRecordsBefore(low);
+  }
+}
+
+function sameKey(a: Buffer | null, b: Buffer | null): boolean {
+  return a === null || b === null ? a === b : a.equals(b);
+}
+
+function headerValue(headers: RecordHeader[], name: string): string | null {
+  for (const h of headers) if (h.key === name) return h.value ? h.value.toString('utf8') : '';
+  return null;
+}
+
+function view(offset: number, meta: ScheduleMeta, r: JournalRecord): PendingView {
+  return { offset, due: meta.due, scheduledAt: meta.scheduledAt, topic: meta.topic, partition: meta.partition, key: meta.key, scheduleId: headerValue(r.headers, Header.SCHEDULE_ID) };
+}
+
+/** The record as it lands in its target: the producer's key, value, headers and timestamp, plus where it came from. */
+function movedRecord(offset: number, rec: JournalRecord, meta: ScheduleMeta): MovedRecord {
+  return {
+    key: meta.key,
+    value: rec.value,
+    timestamp: rec.timestamp,
+    // a record that went round before (a retry) carries the previous delivery's: only this one's stays
+    headers: rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
+    extra: [
+      { key: SCHEDULED_AT_KEY, value: Buffer.from(String(meta.scheduledAt)) },
+      { key: SCHEDULED_OFFSET_KEY, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
+    ],
+  };
+}
+
+const SCHEDULED_AT_KEY = Buffer.from(Header.SCHEDULED_AT);
+const SCHEDULED_OFFSET_KEY = Buffer.from(Header.SCHEDULED_OFFSET);

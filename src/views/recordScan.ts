@@ -1,0 +1,96 @@
+/**
+ * Walks the records of an uncompressed v2 records section without building record objects: one reusable cursor
+ * holds the byte ranges of the current record, so scanning a batch for a filter allocates nothing.
+ */
+
+/** Byte ranges of one record inside the records section; -1 lengths mean null. */
+export class RecordCursor {
+  buf: Buffer = Buffer.alloc(0);
+  pos = 0;
+  end = 0;
+  /** Start and end (exclusive) of the current record, length prefix included. */
+  start = 0;
+  stop = 0;
+  offsetDelta = 0;
+  keyStart = 0;
+  keyLen = -1;
+  valueStart = 0;
+  valueLen = -1;
+  headersStart = 0;
+  headerCount = 0;
+  /** Scratch for readVarint's second result (the position after the varint). */
+  private at = 0;
+
+  reset(buf: Buffer, from: number, to: number): void {
+    this.buf = buf;
+    this.pos = from;
+    this.end = to;
+  }
+
+  /** Zigzag varint at `p`; the position after it lands in `this.at`. */
+  private varint(p: number): number {
+    const b = this.buf;
+    let shift = 0;
+    let raw = 0;
+    for (;;) {
+      if (p >= this.end) throw new RangeError('record runs past its batch');
+      const byte = b[p++]!;
+      raw += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) break;
+      shift += 7;
+      if (shift > 63) throw new RangeError('varint too long');
+    }
+    this.at = p;
+    // zigzag: even -> n/2, odd -> -(n+1)/2 (arithmetic, so 64-bit deltas do not wrap)
+    return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+  }
+
+  /** Moves to the next record; false at the end of the section. */
+  next(): boolean {
+    if (this.pos >= this.end) return false;
+    this.start = this.pos;
+    const len = this.varint(this.pos);
+    let p = this.at;
+    this.stop = p + len;
+    if (this.stop > this.end || len < 0) throw new RangeError('record runs past its batch');
+    p += 1; // attributes
+    this.varint(p); // timestamp delta
+    this.offsetDelta = this.varint(this.at);
+    this.keyLen = this.varint(this.at);
+    this.keyStart = this.at;
+    p = this.keyStart + Math.max(this.keyLen, 0);
+    this.valueLen = this.varint(p);
+    this.valueStart = this.at;
+    p = this.valueStart + Math.max(this.valueLen, 0);
+    this.headerCount = this.varint(p);
+    this.headersStart = this.at;
+    this.pos = this.stop;
+    return true;
+  }
+
+  /**
+   * Finds a header of the current record whose name equals one of `names` (first name wins per header order) and
+   * returns the value's start, with its length in `foundLen`; -1 when none (a null value counts as absent).
+   */
+  foundLen = -1;
+  findHeader(names: readonly Buffer[]): number {
+    const b = this.buf;
+    let p = this.headersStart;
+    for (let h = 0; h < this.headerCount; h++) {
+      const nameLen = this.varint(p);
+      const nameStart = this.at;
+      const valueLen = this.varint(nameStart + nameLen);
+      const valueStart = this.at;
+      p = valueStart + Math.max(valueLen, 0);
+      if (valueLen < 0) continue;
+      for (const n of names) {
+        if (n.length === nameLen && b.compare(n, 0, nameLen, nameStart, nameStart + nameLen) === 0) {
+          this.foundLen = valueLen;
+          return valueStart;
+        }
+      }
+    }
+    this.foundLen = -1;
+    return -1;
+  }
+}

@@ -1,12 +1,12 @@
 import { parseFilter, type Condition, type Operand } from './filterParser';
-import type { RecordCursor } from './recordScan';
+import { sameBytes, type RecordCursor } from './recordScan';
 
 /**
  * Headers a tag filter reads, first match wins: Brook's own, RocketMQ's message property for tags (`TAGS`, which
  * RocketMQ-Kafka bridges carry over as a header), and rocketmq-spring's prefixed form of it.
  */
 export const TAG_HEADERS: readonly string[] = ['brook-tag', 'TAGS', 'rocketmq_TAGS'];
-const TAG_HEADER_BYTES: readonly Buffer[] = TAG_HEADERS.map((h) => Buffer.from(h));
+export const TAG_HEADER_BYTES: readonly Buffer[] = TAG_HEADERS.map((h) => Buffer.from(h));
 
 /** A compiled view filter: decides per record, and for tag filters says which tags a batch must carry. */
 export interface RecordFilter {
@@ -16,7 +16,7 @@ export interface RecordFilter {
   matches(c: RecordCursor): boolean;
 }
 
-class TagFilter implements RecordFilter {
+export class TagFilter implements RecordFilter {
   private readonly tagBytes: Buffer[];
   constructor(
     readonly tags: readonly string[],
@@ -28,11 +28,12 @@ class TagFilter implements RecordFilter {
   matches(c: RecordCursor): boolean {
     if (this.all) return true;
     const at = c.findHeader(TAG_HEADER_BYTES);
-    if (at < 0) return false;
-    const len = c.foundLen;
-    for (const t of this.tagBytes) {
-      if (t.length === len && c.buf.compare(t, 0, len, at, at + len) === 0) return true;
-    }
+    return at >= 0 && this.matchesTag(c.buf, at, c.foundLen);
+  }
+
+  /** Whether the tag value at buf[at, at + len) is one of the filter's tags. */
+  matchesTag(buf: Buffer, at: number, len: number): boolean {
+    for (const t of this.tagBytes) if (t.length === len && sameBytes(buf, at, t)) return true;
     return false;
   }
 }

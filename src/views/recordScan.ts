@@ -30,6 +30,12 @@ export class RecordCursor {
   /** Zigzag varint at `p`; the position after it lands in `this.at`. */
   private varint(p: number): number {
     const b = this.buf;
+    if (p < this.end && b[p]! < 0x80) {
+      // one-byte varints (lengths, small deltas, header counts) are the common case
+      const v = b[p]!;
+      this.at = p + 1;
+      return v & 1 ? -((v + 1) >>> 1) : v >>> 1;
+    }
     let shift = 0;
     let raw = 0;
     for (;;) {
@@ -84,7 +90,7 @@ export class RecordCursor {
       p = valueStart + Math.max(valueLen, 0);
       if (valueLen < 0) continue;
       for (const n of names) {
-        if (n.length === nameLen && b.compare(n, 0, nameLen, nameStart, nameStart + nameLen) === 0) {
+        if (n.length === nameLen && sameBytes(b, nameStart, n)) {
           this.foundLen = valueLen;
           return valueStart;
         }
@@ -93,4 +99,10 @@ export class RecordCursor {
     this.foundLen = -1;
     return -1;
   }
+}
+
+/** Whether buf[at, at + s.length) equals s; a plain loop beats a native compare for names and tags this short. */
+export function sameBytes(buf: Buffer, at: number, s: Buffer): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[at + i] !== s[i]) return false;
+  return true;
 }

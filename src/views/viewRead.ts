@@ -11,7 +11,7 @@ import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import { checkLeader } from '../replication/leadership';
 import { FilterSyntaxError } from './filterParser';
-import { compileFilter, TAG_HEADERS, type RecordFilter } from './recordFilter';
+import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
 import { RecordCursor } from './recordScan';
 import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
 import { VIEW_OF, viewFilterText } from './viewTopics';
@@ -21,11 +21,12 @@ const SCAN_BUDGET = 32 * 1024 * 1024;
 /** Source bytes asked of the log per read. */
 const READ_SIZE = 1024 * 1024;
 const NO_PRODUCER = -1n;
-const TAG_HEADER_BYTES = TAG_HEADERS.map((h) => Buffer.from(h));
 
 /** What one view read needs while walking source batches. */
 interface Walk {
   filter: RecordFilter;
+  /** The filter when it is a selective tag filter (then summaries are kept too). */
+  tagFilter: TagFilter | null;
   tagHashes: number[] | null;
   summaries: TagSummaries | null;
   aborted: AbortedTxn[];
@@ -71,6 +72,7 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
   if (t.fetchOffset >= maxOffset || (limit <= 0 && !minOneBatch)) return base;
   const walk: Walk = {
     filter,
+    tagFilter: filter instanceof TagFilter && !filter.all ? filter : null,
     tagHashes: filter.tags !== null && !filter.all ? filter.tags.map(hashTag) : null,
     summaries: filter.tags !== null && !filter.all ? summariesOf(log) : null,
     aborted: [],
@@ -170,12 +172,19 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   let count = 0;
   let all = true;
   c.reset(records, from, to);
+  const tagFilter = walk.tagFilter;
   while (c.next()) {
-    if (bloom !== null) {
+    let match: boolean;
+    if (tagFilter !== null) {
+      // one header lookup serves the summary and the match
       const at = c.findHeader(TAG_HEADER_BYTES);
-      if (at >= 0) addToBloom(bloom, hashBytes(records, at, at + c.foundLen));
+      const len = c.foundLen;
+      if (bloom !== null && at >= 0) addToBloom(bloom, hashBytes(records, at, at + len));
+      match = at >= 0 && tagFilter.matchesTag(records, at, len);
+    } else {
+      match = walk.filter.matches(c);
     }
-    if (baseOffset + c.offsetDelta >= walk.fetchOffset && walk.filter.matches(c)) {
+    if (match && baseOffset + c.offsetDelta >= walk.fetchOffset) {
       count++;
       const last = ranges.length - 1;
       // adjacent kept records are copied as one range

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import { ATTR, BATCH, fixBatchCrc } from '../../protocol/records/batchHeader';
 import { buildControlBatch } from '../../protocol/records/control';
-import { decompress } from '../../protocol/records/compression';
+import { CompressionError, decompress } from '../../protocol/records/compression';
 import type { PartitionLog } from '../../storage';
 import type { AbortedTxn } from '../../storage/txnIndex';
 import { StorageError } from '../../storage/errors';
@@ -67,8 +67,8 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
   const highWatermark = log.highWatermark;
   const lastStableOffset = (await log.producerState.table()).lastStableOffset(highWatermark);
   const maxOffset = readCommitted ? lastStableOffset : highWatermark;
-  const base = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset, chunks: [] as Buffer[], bytes: 0 };
-  if (readCommitted) Object.assign(base, { abortedTransactions: [] });
+  // aborted records are left out here, so a read_committed client is told of none
+  const base: PartitionRead = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset, chunks: [], bytes: 0, abortedTransactions: readCommitted ? [] : undefined };
   if (t.fetchOffset >= maxOffset || (limit <= 0 && !minOneBatch)) return base;
   const walk: Walk = {
     filter,
@@ -83,8 +83,11 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
   try {
     return { ...base, ...(await collect(log, walk, maxOffset, limit, minOneBatch, readCommitted)) };
   } catch (err) {
-    if (!(err instanceof StorageError)) throw err;
-    return errorRead(t, err.code, log);
+    if (err instanceof StorageError) return errorRead(t, err.code, log);
+    // a stored batch whose records or compression do not decode: this partition answers with an error, others go on
+    if (!(err instanceof RangeError || err instanceof CompressionError)) throw err;
+    services.logger.error({ view: view.name, source: source.name, partition: t.partition, offset: t.fetchOffset, err: err.message }, 'view cannot decode a source batch');
+    return errorRead(t, ErrorCode.CORRUPT_MESSAGE, log);
   }
 }
 

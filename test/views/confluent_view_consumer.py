@@ -4,7 +4,7 @@ import json
 import sys
 import time
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, libversion
 
 args = json.loads(sys.stdin.read())
 c = Consumer({
@@ -30,4 +30,4 @@ if got:
     c.commit(asynchronous=False)
     committed = [{'partition': tp.partition, 'offset': tp.offset} for tp in c.committed(c.assignment(), timeout=10)]
 c.close()
-print(json.dumps({'ok': True, 'records': got, 'committed': committed}))
+print(json.dumps({'ok': True, 'records': got, 'committed': committed, 'librdkafka': libversion()[0]}))

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { eventually } from '../helpers/eventually';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { runPython } from '../helpers/python';
+import { ensureLibrdkafka, LIBRDKAFKA_VERSION } from '../helpers/librdkafka';
 
 const CONSUMER_PY = path.join(__dirname, 'confluent_view_consumer.py');
 
@@ -18,13 +19,15 @@ interface PyResult {
   error?: string;
   records: Seen[];
   committed: Array<{ partition: number; offset: number }>;
+  librdkafka: string;
 }
 
 /** Runs the confluent-kafka consumer script with its JSON arguments on stdin. */
-async function confluentConsume(bootstrap: string, topic: string, group: string, count: number, isolation = 'read_committed'): Promise<PyResult> {
+async function confluentConsume(bootstrap: string, topic: string, group: string, count: number, isolation = 'read_committed', libDir?: string): Promise<PyResult> {
   const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [CONSUMER_PY], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = libDir ? { ...process.env, LD_LIBRARY_PATH: libDir } : process.env;
+    const child = spawn('/usr/bin/python3', [CONSUMER_PY], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -124,6 +127,16 @@ describe('views: filtered topics served to unchanged Kafka clients', function ()
     expect(md.topics[0]!.partitions.map((p) => p.partitionId).sort()).to.deep.equal([0, 1]);
   });
 
+  it('a view follows its source to more partitions and refuses CreatePartitions itself', async () => {
+    await admin.createTopics({ topics: [{ topic: 'grow', numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: 'grow.v', configEntries: [{ name: 'brook.view.of', value: 'grow' }] }] });
+    await admin.createPartitions({ topicPartitions: [{ topic: 'grow', count: 3 }] });
+    const md = await admin.fetchTopicMetadata({ topics: ['grow.v'] });
+    expect(md.topics[0]!.partitions.length).to.equal(3);
+    const err = await admin.createPartitions({ topicPartitions: [{ topic: 'grow.v', count: 4 }] }).then(() => null, (e: Error) => e);
+    expect(err).to.not.equal(null);
+  });
+
   it('a kafkajs consumer group gets exactly the matching records in order under their source offsets, and its position moves past trailing non-matching records', async () => {
     const want = expected(paidOrRefunded);
     expect(want.length).to.be.greaterThan(50);
@@ -170,6 +183,15 @@ describe('views: filtered topics served to unchanged Kafka clients', function ()
     expect(r.ok, r.error).to.equal(true);
     for (const p of [0, 1]) expect(r.records.filter((s) => s.partition === p)).to.deep.equal(want.filter((s) => s.partition === p));
     for (const c of r.committed) expect(c.offset).to.be.greaterThan(want.filter((s) => s.partition === c.partition).pop()!.offset);
+  });
+
+  it('the same with librdkafka 2.15.1 under confluent-kafka', async () => {
+    const lib = await ensureLibrdkafka();
+    const want = expected(paidOrRefunded);
+    const r = await confluentConsume(broker.bootstrap, 'orders.paid', 'g-confluent-2151', want.length, 'read_committed', lib.libDir);
+    expect(r.ok, r.error).to.equal(true);
+    expect(r.librdkafka).to.equal(LIBRDKAFKA_VERSION);
+    expect(byPartition(r.records)).to.deep.equal(byPartition(want));
   });
 
   it('produce to a view is refused with INVALID_TOPIC_EXCEPTION', async () => {

@@ -38,6 +38,9 @@ interface Walk {
 
 const cursor = new RecordCursor();
 
+/** Source batches view reads walked record by record, and those a tag summary let them skip (for tests, metrics). */
+export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0 };
+
 /**
  * A fetch of a view's partition: the source partition's records that match the filter, under their source offsets,
  * in batches that keep the source batch's base offset and last offset delta (as compaction leaves them). When the
@@ -162,9 +165,13 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   let bloom: Uint32Array | null = null;
   if (walk.summaries !== null) {
     const summary = walk.summaries.get(baseOffset, crc);
-    if (summary !== undefined && !walk.tagHashes!.some((h) => mayHold(summary.bloom, h))) return null;
+    if (summary !== undefined && !walk.tagHashes!.some((h) => mayHold(summary.bloom, h))) {
+      viewScanStats.batchesSkippedBySummary++;
+      return null;
+    }
     if (summary === undefined) bloom = newBloom();
   }
+  viewScanStats.batchesWalked++;
   const codec = attributes & ATTR.COMPRESSION_MASK;
   const records = codec === 0 ? buf : decompress(codec, buf.subarray(pos + BATCH.RECORDS, pos + size));
   const from = codec === 0 ? pos + BATCH.RECORDS : 0;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { eventually } from '../helpers/eventually';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { runPython } from '../helpers/python';
+import { viewScanStats } from '../../src/views/viewRead';
 import { ensureLibrdkafka, LIBRDKAFKA_VERSION } from '../helpers/librdkafka';
 
 const CONSUMER_PY = path.join(__dirname, 'confluent_view_consumer.py');
@@ -261,6 +262,25 @@ describe('views: filtered topics served to unchanged Kafka clients', function ()
       .alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'orders.big', configEntries: [{ name: 'brook.view.filter', value: 'paid' }] }] })
       .then(() => null, (e: Error) => e);
     expect(err).to.not.equal(null);
+  });
+
+  it('a selective tag view skips source batches without its tag once their summaries exist', async () => {
+    await admin.createTopics({ topics: [{ topic: 'sel', numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: 'sel.rare', configEntries: [{ name: 'brook.view.of', value: 'sel' }, { name: 'brook.view.filter', value: 'rare' }] }] });
+    // 20 batches, 2 of them with one 'rare' record
+    for (let b = 0; b < 20; b++) {
+      await producer.send({ topic: 'sel', messages: Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: `${b}-${i}`, headers: { 'brook-tag': (b === 5 || b === 14) && i === 7 ? 'rare' : 'common' } })) });
+    }
+    const first = { ...viewScanStats };
+    const a = await kafkajsGroupRead('sel.rare', 'g-sel-1', 2);
+    expect(a.map((s) => s.value)).to.deep.equal(['5-7', '14-7']);
+    const second = { ...viewScanStats };
+    expect(second.batchesWalked - first.batchesWalked).to.be.at.least(20);
+    const b = await kafkajsGroupRead('sel.rare', 'g-sel-2', 2);
+    expect(b.map((s) => s.value)).to.deep.equal(['5-7', '14-7']);
+    // the second reader walks only the batches that may hold 'rare' (bloom false positives aside), skipping the rest
+    expect(viewScanStats.batchesSkippedBySummary - second.batchesSkippedBySummary).to.be.at.least(15);
+    expect(viewScanStats.batchesWalked - second.batchesWalked).to.be.at.most(5);
   });
 
   it('a view honours read_committed: aborted transactional records are not served (kafkajs and confluent-kafka)', async () => {

@@ -49,6 +49,13 @@ describe('views: filter expressions', () => {
     expect(parseFilter(' a||b ')).to.deep.equal({ kind: 'tags', all: false, tags: ['a', 'b'] });
   });
 
+  it('walks records whose lengths and deltas need multi-byte varints', () => {
+    const big = 'v'.repeat(300_000);
+    const recs: Rec[] = [tagged('paid'), { value: big, headers: { 'brook-tag': 'paid', pad: 'p'.repeat(200) } }, { key: 'k'.repeat(20_000), value: big, headers: { 'brook-tag': 'new' } }, tagged('paid')];
+    expect(kept('paid', recs)).to.deep.equal([0, 1, 3]);
+    expect(kept("pad IS NOT NULL OR key = 'x'", recs)).to.deep.equal([1]);
+  });
+
   it('SQL92 subset over headers, key and top-level JSON value fields', () => {
     const recs: Rec[] = [
       { key: 'k1', value: '{"amount": 50, "status": "paid", "vip": true}', headers: { region: 'eu', n: '7' } },

@@ -8,6 +8,7 @@ import { listItems } from './configValues';
 import { topicConfigDef } from './topicConfigCatalog';
 import { describeTopicConfigs, topicConfigProblem } from './topicConfigs';
 import { brokerLayersOf } from './dynamicBrokerConfigs';
+import { viewConfigProblem } from '../views/viewTopics';
 
 /** Keys to set (string) or remove (null) on a topic's dynamic configs. */
 export type ConfigChanges = Record<string, string | null>;
@@ -88,9 +89,20 @@ export function planIncremental(services: BrokerServices, topic: TopicInfo, ops:
   return { changes };
 }
 
+function configsAfter(topic: TopicInfo, changes: ConfigChanges): Record<string, string> {
+  const out: Record<string, string> = { ...topic.configs };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
 /** Persists the changes through the metadata service and applies them to the open partition logs. */
 export async function commitTopicChanges(services: BrokerServices, topic: TopicInfo, planned: Planned, validateOnly: boolean): Promise<Outcome> {
   if ('errorCode' in planned) return planned;
+  const viewProblem = viewConfigProblem(services.metadata, topic.name, configsAfter(topic, planned.changes), topic);
+  if (viewProblem) return refuse(ErrorCode.INVALID_CONFIG, viewProblem);
   if (validateOnly) return { errorCode: 0 };
   try {
     const updated = await services.metadata.alterTopicConfigs(topic.name, planned.changes);

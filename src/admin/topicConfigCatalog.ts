@@ -1,4 +1,5 @@
 import { isKnownTopicConfig } from '../config/logConfigMapping';
+import { filterProblem } from '../views/viewTopics';
 import { ConfigType, type ConfigTypeValue } from './configTypes';
 import { SCHEDULED_TOPIC_CONFIGS } from './scheduledTopicConfigs';
 import { anyValue, boolValue, doubleValue, intValue, listOf, longValue, oneOf, type ValueCheck } from './configValues';
@@ -340,10 +341,26 @@ const DEFS: TopicConfigDef[] = [
     doc: 'Brook: record which producer wrote each batch (in __brook_trace) so a message can be traced.',
   },
   ...SCHEDULED_TOPIC_CONFIGS,
+  {
+    name: 'brook.view.of',
+    type: ConfigType.STRING,
+    defaultValue: null,
+    synonyms: [],
+    check: (v) => (v.trim() === '' ? 'expected the name of the source topic' : null),
+    doc: 'Brook: makes the topic a read-only filtered view of this source topic (set at creation only).',
+  },
+  {
+    name: 'brook.view.filter',
+    type: ConfigType.STRING,
+    defaultValue: null,
+    synonyms: [],
+    check: (v) => filterProblem(v),
+    doc: 'Brook: which source records a view serves: RocketMQ tag syntax (paid || refunded) or a SQL92 condition over headers, key and value.<field>.',
+  },
 ];
 
-/** Topic configs acted on outside the log (src/trace), so not in the log config mapping. */
-const ACTED_ON_ELSEWHERE = new Set(['brook.trace.enable']);
+/** Topic configs acted on outside the log (src/trace, src/views), so not in the log config mapping. */
+const ACTED_ON_ELSEWHERE = new Set(['brook.trace.enable', 'brook.view.of', 'brook.view.filter']);
 
 const NOT_ENFORCED = ' Brook stores this setting but does not act on it.';
 

@@ -4,58 +4,15 @@ import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
-import type { AbortedTxn } from '../../storage/txnIndex';
-import type { TopicInfo } from '../metadata/types';
+import { errorRead, type FetchTarget, type PartitionRead } from './partitionRead';
+import { isView } from '../views/viewTopics';
+import { readView } from '../views/viewRead';
 import { checkLeader } from '../replication/leadership';
 
-/** One partition a fetch will answer for. */
-export interface FetchTarget {
-  topicName: string;
-  topicId: Buffer;
-  partition: number;
-  /** Null when the topic could not be resolved; errorCode says why. */
-  topic: TopicInfo | null;
-  errorCode: number;
-  fetchOffset: number;
-  maxBytes: number;
-  currentLeaderEpoch: number;
-  /**
-   * Fetch v18+ from a follower (KIP-1166): the high watermark it knows; undefined when not sent
-   * (older versions, or Kafka's "not supported" value). -1 means the follower does not know it.
-   */
-  replicaHighWatermark?: number;
-}
-
-export interface PartitionRead {
-  target: FetchTarget;
-  errorCode: number;
-  log: PartitionLog | null;
-  highWatermark: number;
-  logStartOffset: number;
-  chunks: Buffer[];
-  bytes: number;
-  /** Follower fetches only: the leader's log end when read, so a parked replica fetch wakes on appends. */
-  logEndOffset?: number;
-  /** The partition's last stable offset (reported under either isolation level); absent on errors. */
-  lastStableOffset?: number;
-  /** read_committed only: the aborted transactions the read overlaps. */
-  abortedTransactions?: AbortedTxn[];
-}
+export { errorRead, type FetchTarget, type PartitionRead } from './partitionRead';
 
 /** Without replication Brook is the only replica and never changes leader, so its leader epoch is always 0. */
 const LEADER_EPOCH = 0;
-
-export function errorRead(target: FetchTarget, errorCode: number, log: PartitionLog | null): PartitionRead {
-  return {
-    target,
-    errorCode,
-    log,
-    highWatermark: log ? log.highWatermark : -1,
-    logStartOffset: log ? log.logStartOffset : -1,
-    chunks: [],
-    bytes: 0,
-  };
-}
 
 /**
  * Reads every target in order within the response budget. The first partition
@@ -69,6 +26,14 @@ export async function readPartitions(services: BrokerServices, targets: readonly
   for (const t of targets) {
     if (t.topic === null) {
       out.push(errorRead(t, t.errorCode, null));
+      continue;
+    }
+    if (isView(t.topic)) {
+      // a filtered view reads its source's log (src/views)
+      const v = await readView(services, t, t.topic, Math.min(t.maxBytes, remaining), !readAny, readCommitted);
+      remaining -= v.bytes;
+      if (v.bytes > 0) readAny = true;
+      out.push(v);
       continue;
     }
     if (services.replication) {

@@ -8,6 +8,7 @@
  * - Assignments must cover exactly the new partitions and name live brokers (INVALID_REPLICA_ASSIGNMENT). A topic
  *   named twice: INVALID_REQUEST.
  * - validate_only checks without changing anything; new partitions get their logs from the metadata event.
+ * - A filtered view (brook.view.of) refuses it (INVALID_REQUEST); growing a source grows its views to the same count.
  *
  * Version notes:
  * - v0-1: the same. v2+: flexible. v3: as v2 (Brook never answers THROTTLING_QUOTA_EXCEEDED).
@@ -21,6 +22,8 @@ import { MetadataError } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
+import { growViewsOf } from '../views/followSource';
+import { isView, VIEW_OF } from '../views/viewTopics';
 
 type TopicResult = NonNullable<CreatePartitionsResponseInput['results']>[number];
 
@@ -31,6 +34,7 @@ function problem(ctx: RequestContext, t: CreatePartitionsTopic): TopicResult | n
   if (!authorizedTopic(ctx, AclOperation.ALTER, t.name)) return result(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'adding partitions needs ALTER on the topic');
   const topic = ctx.broker.metadata.topic(t.name);
   if (!topic) return result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`);
+  if (isView(topic)) return result(t.name, ErrorCode.INVALID_REQUEST, `${t.name} is a filtered view: its partitions follow its source ${topic.configs[VIEW_OF]}`);
   if (t.count <= topic.partitions) {
     const what = t.count === topic.partitions ? `topic already has ${topic.partitions} partitions` : `partitions can only be added (topic has ${topic.partitions}, asked for ${t.count})`;
     return result(t.name, ErrorCode.INVALID_PARTITIONS, what);
@@ -75,6 +79,7 @@ export const handleCreatePartitions: Handler<CreatePartitionsRequest, CreatePart
     }
     try {
       await ctx.broker.metadata.addPartitions(t.name, t.count, t.assignments?.map((a) => [...a.brokerIds]));
+      await growViewsOf(ctx.broker, t.name);
       results.push(result(t.name, 0));
     } catch (err) {
       if (!(err instanceof MetadataError)) throw err;

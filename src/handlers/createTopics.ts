@@ -27,6 +27,7 @@ import { maxPartitionsPerTopic } from '../admin/limits';
 import { assignmentProblemIn, duplicates } from '../admin/replicaAssignment';
 import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
+import { VIEW_FILTER, VIEW_OF, viewConfigProblem } from '../views/viewTopics';
 import { MetadataError, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedToCreateTopic, authorizedTopic } from '../security/acl/check';
@@ -105,7 +106,22 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
     if (problem) return { errorCode: ErrorCode.INVALID_CONFIG, message: problem };
     configs[c.name] = c.value;
   }
+  if (configs[VIEW_OF] !== undefined || configs[VIEW_FILTER] !== undefined) return planView(ctx, t.name, configs, replicationFactor);
   return { partitions, configs, replicationFactor, assignment };
+}
+
+/** A filtered view (src/views) gets its source's partitions on its source's replicas, whatever the request asked. */
+function planView(ctx: RequestContext, name: string, configs: Record<string, string>, replicationFactor: number): Plan {
+  const problem = viewConfigProblem(ctx.broker.metadata, name, configs, null);
+  if (problem) return { errorCode: ErrorCode.INVALID_CONFIG, message: problem };
+  const source = ctx.broker.metadata.topic(configs[VIEW_OF]!)!;
+  const assignment: number[][] = [];
+  for (let p = 0; p < source.partitions; p++) {
+    const replicas = ctx.broker.metadata.partitionState(source.name, p)?.replicas;
+    if (!replicas || replicas.length === 0) return { partitions: source.partitions, configs, replicationFactor };
+    assignment.push([...replicas]);
+  }
+  return { partitions: source.partitions, configs, replicationFactor: assignment[0]?.length ?? replicationFactor, assignment };
 }
 
 /** The brokers replicas may be placed on; this broker counts even before its registration lands. */

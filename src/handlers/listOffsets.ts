@@ -4,6 +4,7 @@
  * Behavior:
  * - Each topic needs DESCRIBE (TOPIC_AUTHORIZATION_FAILED); unknown topics: UNKNOWN_TOPIC_OR_PARTITION; only the
  *   leader answers, with leader-epoch fencing.
+ * - A filtered view (brook.view.of) answers with its source partition's offsets.
  * - Latest is the high watermark, or the last stable offset for read_committed; earliest is the log start offset.
  * - Nothing is ever tiered: earliest-local is the log start, latest-tiered and earliest-pending-upload find no
  *   offset (-1).
@@ -25,6 +26,7 @@ import type { Handler, RequestContext } from './types';
 import { checkLeader } from '../replication/leadership';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
+import { viewSourceOrSelf } from '../views/viewTopics';
 
 /** Special timestamps of ListOffsets (KIP-734 max timestamp, KIP-405 tiered storage variants). */
 const LATEST = -1n;
@@ -75,10 +77,11 @@ async function lookup(log: PartitionLog, ts: bigint): Promise<{ offset: number; 
 async function listPartition(ctx: RequestContext, topicName: string, p: ListOffsetsPartition, readCommitted = false): Promise<PartitionResponse> {
   const v = ctx.apiVersion;
   if (!authorizedTopic(ctx, AclOperation.DESCRIBE, topicName)) return answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, v);
-  const topic = ctx.broker.metadata.topic(topicName);
+  // a filtered view answers with its source's offsets, which its records keep
+  const topic = viewSourceOrSelf(ctx.broker.metadata, ctx.broker.metadata.topic(topicName));
   if (!topic) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v);
   // only the leader answers; without replication it is this broker at epoch 0
-  const leader = checkLeader(ctx.broker, topicName, p.partitionIndex, p.currentLeaderEpoch);
+  const leader = checkLeader(ctx.broker, topic.name, p.partitionIndex, p.currentLeaderEpoch);
   if (leader.errorCode !== 0) return answer(p.partitionIndex, leader.errorCode, v);
   const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
   if (!found.log) return answer(p.partitionIndex, found.errorCode, v);

@@ -16,6 +16,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderPartition } from '../../protocol/generated/messages/OffsetForLeaderEpochRequest';
 import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse';
 import { partitionLog } from '../metadata/partitionLogs';
+import { viewSourceOrSelf } from '../views/viewTopics';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { checkLeader } from '../replication/leadership';
@@ -71,7 +72,9 @@ export const handleOffsetForLeaderEpoch: Handler<OffsetForLeaderEpochRequest, Of
       if (!(follower ? clusterOk : authorizedTopic(ctx, AclOperation.DESCRIBE, t.topic))) {
         return { topic: t.topic, partitions: t.partitions.map((p) => answer(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) };
       }
-      const topic = ctx.broker.metadata.topic(t.topic);
+      // consumers of a filtered view check their position against its source (views have no log of their own)
+      const named = ctx.broker.metadata.topic(t.topic);
+      const topic = follower ? named : viewSourceOrSelf(ctx.broker.metadata, named);
       const partitions = topic
         ? await Promise.all(t.partitions.map((p) => endOffsetFor(ctx, topic, p)))
         : t.partitions.map((p) => answer(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));

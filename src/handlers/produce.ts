@@ -7,7 +7,7 @@
  * - A transactional id needs WRITE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition); each topic
  *   needs WRITE (TOPIC_AUTHORIZATION_FAILED).
  * - Unknown topics are auto-created when the broker allows it and the client may CREATE them; internal topics are
- *   refused (INVALID_TOPIC_EXCEPTION).
+ *   refused (INVALID_TOPIC_EXCEPTION), and so are filtered views (brook.view.of), with a message naming the source.
  * - Only the leader appends; acks=all waits for the in-sync replicas. Empty records: INVALID_RECORD; a batch over
  *   max.message.bytes: MESSAGE_TOO_LARGE.
  * - Transactional batches must belong to the producer's open transaction on that partition
@@ -42,6 +42,7 @@ import { AclOperation } from '../security/acl/model';
 import { traceProduce } from '../trace/services';
 import { TRACE_TOPIC } from '../internalTopics/names';
 import { produceScheduled } from '../scheduled/services';
+import { isView, VIEW_OF } from '../views/viewTopics';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -144,6 +145,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
           // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
           // alone takes Produce from other brokers (CLUSTER_ACTION): data partitions' leaders send it producer identities.
           partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`));
+        } else if (isView(resolved.topic)) {
+          // A view only shows records of its source; it has no log of its own to append to.
+          const message = `topic ${name} is a filtered view of ${resolved.topic.configs[VIEW_OF]}: produce to the source topic instead`;
+          partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, message));
         } else {
           const topic = resolved.topic;
           partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs)));

@@ -1,0 +1,195 @@
+import { parseFilter, type Condition, type Operand } from './filterParser';
+import { sameBytes, type RecordCursor } from './recordScan';
+
+/**
+ * Headers a tag filter reads, first match wins: Brook's own, RocketMQ's message property for tags (`TAGS`, which
+ * RocketMQ-Kafka bridges carry over as a header), and rocketmq-spring's prefixed form of it.
+ */
+export const TAG_HEADERS: readonly string[] = ['brook-tag', 'TAGS', 'rocketmq_TAGS'];
+export const TAG_HEADER_BYTES: readonly Buffer[] = TAG_HEADERS.map((h) => Buffer.from(h));
+
+/** A compiled view filter: decides per record, and for tag filters says which tags a batch must carry. */
+export interface RecordFilter {
+  /** The tags of a tag filter (null: SQL, or '*' which keeps everything). */
+  readonly tags: readonly string[] | null;
+  readonly all: boolean;
+  matches(c: RecordCursor): boolean;
+}
+
+export class TagFilter implements RecordFilter {
+  private readonly tagBytes: Buffer[];
+  constructor(
+    readonly tags: readonly string[],
+    readonly all: boolean,
+  ) {
+    this.tagBytes = tags.map((t) => Buffer.from(t));
+  }
+
+  matches(c: RecordCursor): boolean {
+    if (this.all) return true;
+    const at = c.findHeader(TAG_HEADER_BYTES);
+    return at >= 0 && this.matchesTag(c.buf, at, c.foundLen);
+  }
+
+  /** Whether the tag value at buf[at, at + len) is one of the filter's tags. */
+  matchesTag(buf: Buffer, at: number, len: number): boolean {
+    for (const t of this.tagBytes) if (t.length === len && sameBytes(buf, at, t)) return true;
+    return false;
+  }
+}
+
+type Value = string | number | boolean | null;
+const NO_JSON = Symbol('no-json');
+
+/** SQL92 subset with SQL's three-valued logic: null (unknown) never selects a record. */
+class SqlFilter implements RecordFilter {
+  readonly tags = null;
+  readonly all = false;
+  private json: unknown = NO_JSON;
+  private cursor!: RecordCursor;
+  private readonly headerBytes = new Map<string, Buffer[]>();
+
+  constructor(private readonly condition: Condition) {}
+
+  matches(c: RecordCursor): boolean {
+    this.cursor = c;
+    this.json = NO_JSON;
+    return this.eval(this.condition) === true;
+  }
+
+  private eval(k: Condition): boolean | null {
+    switch (k.kind) {
+      case 'and': {
+        const l = this.eval(k.left);
+        if (l === false) return false;
+        const r = this.eval(k.right);
+        return r === false ? false : l === null || r === null ? null : true;
+      }
+      case 'or': {
+        const l = this.eval(k.left);
+        if (l === true) return true;
+        const r = this.eval(k.right);
+        return r === true ? true : l === null || r === null ? null : false;
+      }
+      case 'not': {
+        const v = this.eval(k.inner);
+        return v === null ? null : !v;
+      }
+      case 'compare':
+        return compare(this.value(k.left), k.op, this.value(k.right));
+      case 'between': {
+        const v = this.value(k.operand);
+        const lo = compare(v, '>=', this.value(k.low));
+        const hi = compare(v, '<=', this.value(k.high));
+        const inside = lo === null || hi === null ? null : lo && hi;
+        return inside === null ? null : k.negated ? !inside : inside;
+      }
+      case 'in': {
+        const v = this.value(k.operand);
+        if (v === null) return null;
+        const found = k.values.some((x) => compare(v, '=', this.value(x)) === true);
+        return k.negated ? !found : found;
+      }
+      case 'isNull': {
+        const isNull = this.value(k.operand) === null;
+        return k.negated ? !isNull : isNull;
+      }
+      case 'bool': {
+        const v = this.value(k.operand);
+        return v === null ? null : v === true || v === 'true';
+      }
+    }
+  }
+
+  private value(o: Operand): Value {
+    const c = this.cursor;
+    switch (o.kind) {
+      case 'literal':
+        return o.value;
+      case 'key':
+        return c.keyLen < 0 ? null : c.buf.toString('utf8', c.keyStart, c.keyStart + c.keyLen);
+      case 'header': {
+        let names = this.headerBytes.get(o.name);
+        if (!names) this.headerBytes.set(o.name, (names = [Buffer.from(o.name)]));
+        const at = c.findHeader(names);
+        return at < 0 ? null : c.buf.toString('utf8', at, at + c.foundLen);
+      }
+      case 'field': {
+        if (this.json === NO_JSON) this.json = parseValue(c);
+        const j = this.json;
+        if (j === null || typeof j !== 'object' || Array.isArray(j)) return null;
+        const v = (j as Record<string, unknown>)[o.name];
+        return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
+      }
+    }
+  }
+}
+
+function parseValue(c: RecordCursor): unknown {
+  if (c.valueLen <= 0) return null;
+  try {
+    return JSON.parse(c.buf.toString('utf8', c.valueStart, c.valueStart + c.valueLen));
+  } catch {
+    return null;
+  }
+}
+
+function asNumber(v: Value): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+/**
+ * Numbers compare numerically when both sides are (or read as) numbers, strings by code point, booleans only for
+ * (in)equality. Anything involving null, or values of unrelated types, is unknown.
+ */
+function compare(a: Value, op: string, b: Value): boolean | null {
+  if (a === null || b === null) return null;
+  let x: number | string | boolean;
+  let y: number | string | boolean;
+  if (typeof a === 'number' || typeof b === 'number') {
+    const na = asNumber(a);
+    const nb = asNumber(b);
+    if (na === null || nb === null) return null;
+    x = na;
+    y = nb;
+  } else if (typeof a === 'boolean' || typeof b === 'boolean') {
+    x = String(a);
+    y = String(b);
+    if (op !== '=' && op !== '<>') return null;
+  } else {
+    x = a;
+    y = b;
+  }
+  switch (op) {
+    case '=':
+      return x === y;
+    case '<>':
+      return x !== y;
+    case '<':
+      return x < y;
+    case '>':
+      return x > y;
+    case '<=':
+      return x <= y;
+    default:
+      return x >= y;
+  }
+}
+
+const compiled = new Map<string, RecordFilter>();
+
+/** The filter for an expression (cached by text); throws FilterSyntaxError for a bad one. */
+export function compileFilter(text: string): RecordFilter {
+  let f = compiled.get(text);
+  if (f) return f;
+  const parsed = parseFilter(text);
+  f = parsed.kind === 'tags' ? new TagFilter(parsed.tags, parsed.all) : new SqlFilter(parsed.condition);
+  if (compiled.size > 1000) compiled.clear();
+  compiled.set(text, f);
+  return f;
+}

@@ -1,0 +1,226 @@
+import { ErrorCode } from '../../protocol/errors';
+import { ATTR, BATCH, fixBatchCrc } from '../../protocol/records/batchHeader';
+import { buildControlBatch } from '../../protocol/records/control';
+import { CompressionError, decompress } from '../../protocol/records/compression';
+import type { PartitionLog } from '../../storage';
+import type { AbortedTxn } from '../../storage/txnIndex';
+import { StorageError } from '../../storage/errors';
+import { errorRead, type FetchTarget, type PartitionRead } from '../fetch/partitionRead';
+import type { BrokerServices } from '../handlers/types';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+import { checkLeader } from '../replication/leadership';
+import { FilterSyntaxError } from './filterParser';
+import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
+import { RecordCursor } from './recordScan';
+import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
+import { VIEW_OF, viewFilterText } from './viewTopics';
+
+/** Source bytes one view fetch of one partition scans at most before answering with what it found. */
+const SCAN_BUDGET = 32 * 1024 * 1024;
+/** Source bytes asked of the log per read. */
+const READ_SIZE = 1024 * 1024;
+const NO_PRODUCER = -1n;
+
+/** What one view read needs while walking source batches. */
+interface Walk {
+  filter: RecordFilter;
+  /** The filter when it is a selective tag filter (then summaries are kept too). */
+  tagFilter: TagFilter | null;
+  tagHashes: number[] | null;
+  summaries: TagSummaries | null;
+  aborted: AbortedTxn[];
+  fetchOffset: number;
+  cursor: RecordCursor;
+  /** Matching record ranges of the current batch (start, end pairs). */
+  ranges: number[];
+}
+
+const cursor = new RecordCursor();
+
+/** Source batches view reads walked record by record, and those a tag summary let them skip (for tests, metrics). */
+export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0 };
+
+/**
+ * A fetch of a view's partition: the source partition's records that match the filter, under their source offsets,
+ * in batches that keep the source batch's base offset and last offset delta (as compaction leaves them). When the
+ * scanned range ends in records that do not match, a commit marker (a control batch, skipped by every client) is
+ * put at its last offset, so consumers that only advance past records they see (kafkajs) move on as well.
+ */
+export async function readView(services: BrokerServices, t: FetchTarget, view: TopicInfo, limit: number, minOneBatch: boolean, readCommitted: boolean): Promise<PartitionRead> {
+  const source = services.metadata.topic(view.configs[VIEW_OF]!);
+  if (!source) return errorRead(t, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+  if (services.replication) {
+    const check = checkLeader(services, source.name, t.partition, t.currentLeaderEpoch);
+    if (check.errorCode !== 0) return errorRead(t, check.errorCode, null);
+  }
+  let filter: RecordFilter;
+  try {
+    filter = compileFilter(viewFilterText(view));
+  } catch (err) {
+    if (!(err instanceof FilterSyntaxError)) throw err;
+    services.logger.error({ topic: view.name, err: err.message }, 'view filter does not parse');
+    return errorRead(t, ErrorCode.INVALID_CONFIG, null);
+  }
+  // a view's partition count follows its source, which may have grown since the view was created
+  const found = await partitionLog(services, source, t.partition);
+  if (!found.log) return errorRead(t, found.errorCode, null);
+  const log = found.log;
+  if (t.fetchOffset < log.logStartOffset || t.fetchOffset > log.logEndOffset) return errorRead(t, ErrorCode.OFFSET_OUT_OF_RANGE, log);
+  const highWatermark = log.highWatermark;
+  const lastStableOffset = (await log.producerState.table()).lastStableOffset(highWatermark);
+  const maxOffset = readCommitted ? lastStableOffset : highWatermark;
+  // aborted records are left out here, so a read_committed client is told of none
+  const base: PartitionRead = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset, chunks: [], bytes: 0, abortedTransactions: readCommitted ? [] : undefined };
+  if (t.fetchOffset >= maxOffset || (limit <= 0 && !minOneBatch)) return base;
+  const walk: Walk = {
+    filter,
+    tagFilter: filter instanceof TagFilter && !filter.all ? filter : null,
+    tagHashes: filter.tags !== null && !filter.all ? filter.tags.map(hashTag) : null,
+    summaries: filter.tags !== null && !filter.all ? summariesOf(log) : null,
+    aborted: [],
+    fetchOffset: t.fetchOffset,
+    cursor,
+    ranges: [],
+  };
+  try {
+    return { ...base, ...(await collect(log, walk, maxOffset, limit, minOneBatch, readCommitted)) };
+  } catch (err) {
+    if (err instanceof StorageError) return errorRead(t, err.code, log);
+    // a stored batch whose records or compression do not decode: this partition answers with an error, others go on
+    if (!(err instanceof RangeError || err instanceof CompressionError)) throw err;
+    services.logger.error({ view: view.name, source: source.name, partition: t.partition, offset: t.fetchOffset, err: err.message }, 'view cannot decode a source batch');
+    return errorRead(t, ErrorCode.CORRUPT_MESSAGE, log);
+  }
+}
+
+async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: number, minOneBatch: boolean, readCommitted: boolean): Promise<{ chunks: Buffer[]; bytes: number }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let scanned = 0;
+  let offset = walk.fetchOffset;
+  /** Last offset of the last batch walked, and whether it (and those after the last kept one) matched nothing. */
+  let lastWalked = -1;
+  let skipping = false;
+  outer: while (offset < maxOffset && scanned < SCAN_BUDGET) {
+    const r = await log.read(offset, READ_SIZE, { maxOffset, minOneBatch: true });
+    if (r.bytes === 0) break;
+    if (readCommitted && log.hasAbortedTxns) walk.aborted = await log.abortedTxns(offset, endOf(r.chunks));
+    for (const c of r.chunks) {
+      let p = 0;
+      while (p + BATCH.HEADER_SIZE <= c.length) {
+        const size = BATCH.LOG_OVERHEAD + c.readInt32BE(p + BATCH.BATCH_LENGTH);
+        if (p + size > c.length) break;
+        const kept = keep(c, p, size, walk);
+        if (kept !== null) {
+          if (bytes + kept.length > limit && !(bytes === 0 && minOneBatch)) break outer;
+          chunks.push(kept);
+          bytes += kept.length;
+          skipping = false;
+        } else {
+          skipping = true;
+        }
+        lastWalked = Number(c.readBigInt64BE(p)) + c.readInt32BE(p + BATCH.LAST_OFFSET_DELTA);
+        scanned += size;
+        p += size;
+      }
+    }
+    if (lastWalked < offset) break;
+    offset = lastWalked + 1;
+    if (bytes >= limit) break;
+  }
+  if (skipping && lastWalked >= walk.fetchOffset) {
+    const marker = buildControlBatch({ baseOffset: BigInt(lastWalked), producerId: NO_PRODUCER, producerEpoch: -1, commit: true, coordinatorEpoch: 0 });
+    chunks.push(marker);
+    bytes += marker.length;
+  }
+  return { chunks, bytes };
+}
+
+function endOf(chunks: readonly Buffer[]): number {
+  let end = -1;
+  for (const c of chunks) {
+    for (let p = 0; p + BATCH.HEADER_SIZE <= c.length; p += BATCH.LOG_OVERHEAD + c.readInt32BE(p + BATCH.BATCH_LENGTH)) {
+      end = Number(c.readBigInt64BE(p)) + c.readInt32BE(p + BATCH.LAST_OFFSET_DELTA) + 1;
+    }
+  }
+  return end;
+}
+
+function abortedBatch(buf: Buffer, pos: number, aborted: readonly AbortedTxn[]): boolean {
+  if (aborted.length === 0) return false;
+  const pid = buf.readBigInt64BE(pos + BATCH.PRODUCER_ID);
+  const baseOffset = Number(buf.readBigInt64BE(pos));
+  for (const a of aborted) if (a.producerId === pid && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset) return true;
+  return false;
+}
+
+/** The batch as the view serves it (the source slice itself when every record is kept), or null to skip it. */
+function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null {
+  const attributes = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
+  if ((attributes & ATTR.CONTROL) !== 0) return null;
+  if ((attributes & ATTR.TRANSACTIONAL) !== 0 && abortedBatch(buf, pos, walk.aborted)) return null;
+  const baseOffset = Number(buf.readBigInt64BE(pos));
+  const crc = buf.readUInt32BE(pos + BATCH.CRC);
+  let bloom: Uint32Array | null = null;
+  if (walk.summaries !== null) {
+    const summary = walk.summaries.get(baseOffset, crc);
+    if (summary !== undefined && !walk.tagHashes!.some((h) => mayHold(summary.bloom, h))) {
+      viewScanStats.batchesSkippedBySummary++;
+      return null;
+    }
+    if (summary === undefined) bloom = newBloom();
+  }
+  viewScanStats.batchesWalked++;
+  const codec = attributes & ATTR.COMPRESSION_MASK;
+  const records = codec === 0 ? buf : decompress(codec, buf.subarray(pos + BATCH.RECORDS, pos + size));
+  const from = codec === 0 ? pos + BATCH.RECORDS : 0;
+  const to = codec === 0 ? pos + size : records.length;
+  const c = walk.cursor;
+  const ranges = walk.ranges;
+  ranges.length = 0;
+  let count = 0;
+  let all = true;
+  c.reset(records, from, to);
+  const tagFilter = walk.tagFilter;
+  while (c.next()) {
+    let match: boolean;
+    if (tagFilter !== null) {
+      // one header lookup serves the summary and the match
+      const at = c.findHeader(TAG_HEADER_BYTES);
+      const len = c.foundLen;
+      if (bloom !== null && at >= 0) addToBloom(bloom, hashBytes(records, at, at + len));
+      match = at >= 0 && tagFilter.matchesTag(records, at, len);
+    } else {
+      match = walk.filter.matches(c);
+    }
+    if (match && baseOffset + c.offsetDelta >= walk.fetchOffset) {
+      count++;
+      const last = ranges.length - 1;
+      // adjacent kept records are copied as one range
+      if (last > 0 && ranges[last] === c.start) ranges[last] = c.stop;
+      else ranges.push(c.start, c.stop);
+    } else {
+      all = false;
+    }
+  }
+  if (bloom !== null) walk.summaries!.set(baseOffset, { crc, bloom });
+  if (count === 0) return null;
+  if (all && codec === 0) return buf.subarray(pos, pos + size);
+  return rewrite(buf, pos, records, ranges, count);
+}
+
+/** A copy of the batch header over only the kept records, uncompressed, with its length, count and CRC redone. */
+function rewrite(buf: Buffer, pos: number, records: Buffer, ranges: readonly number[], count: number): Buffer {
+  let body = 0;
+  for (let i = 0; i < ranges.length; i += 2) body += ranges[i + 1]! - ranges[i]!;
+  const out = Buffer.allocUnsafe(BATCH.HEADER_SIZE + body);
+  buf.copy(out, 0, pos, pos + BATCH.HEADER_SIZE);
+  let q = BATCH.HEADER_SIZE;
+  for (let i = 0; i < ranges.length; i += 2) q += records.copy(out, q, ranges[i]!, ranges[i + 1]!);
+  out.writeInt32BE(out.length - BATCH.LOG_OVERHEAD, BATCH.BATCH_LENGTH);
+  out.writeInt16BE(out.readInt16BE(BATCH.ATTRIBUTES) & ~ATTR.COMPRESSION_MASK, BATCH.ATTRIBUTES);
+  out.writeInt32BE(count, BATCH.RECORD_COUNT);
+  fixBatchCrc(out);
+  return out;
+}

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { SHARE_CONFIG_DEFS } from '../../src/share/config';
 import { rmSync } from 'node:fs';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { ErrorCode } from '../../protocol/errors';
@@ -139,7 +140,7 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       [TOPIC, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 0],
       [16, ErrorCode.INVALID_REQUEST, 0],
       // GROUP resources carry the share-group configs (src/share/config.ts), listed for any group name.
-      [32, 0, 7],
+      [32, 0, SHARE_CONFIG_DEFS.length],
       // the empty name is the cluster-wide dynamic default, which sets nothing here
       [BROKER, 0, 0],
     ]);

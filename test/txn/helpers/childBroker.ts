@@ -15,7 +15,7 @@ export interface ChildBroker {
 }
 
 /** Runs `brook start` in a child process and waits for its "listening" log line; `extraArgs` go to `brook start`. */
-export async function startChildBroker(dataDir: string, props: Record<string, string> = {}, timeoutMs = 30_000, extraArgs: string[] = []): Promise<ChildBroker> {
+export async function startChildBroker(dataDir: string, props: Record<string, string> = {}, timeoutMs = 90_000, extraArgs: string[] = []): Promise<ChildBroker> {
   const args = ['start', '--port', '0', '--data-dir', dataDir, ...extraArgs];
   for (const [k, v] of Object.entries(props)) args.push('--set', `${k}=${v}`);
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require('./src/cli/main').main(${JSON.stringify(args)}).catch((e) => { console.error(e); process.exit(1); })`], {

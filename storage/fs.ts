@@ -23,6 +23,8 @@ export interface StorageFs {
   readdir(path: string): Promise<string[]>;
   rmrf(path: string): Promise<void>;
   isDirectory(path: string): Promise<boolean>;
+  /** Names of the subdirectories (one readdir, no stat per entry). */
+  listDirectories(path: string): Promise<string[]>;
 }
 
 const pOpen = promisify(fs.open);
@@ -82,6 +84,7 @@ export const nodeFs: StorageFs = {
   },
   readdir: (path) => fs.promises.readdir(path),
   rmrf: (path) => fs.promises.rm(path, { recursive: true, force: true }),
+  listDirectories: async (path) => (await fs.promises.readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name),
   isDirectory: async (path) => {
     try {
       return (await fs.promises.stat(path)).isDirectory();

@@ -14,6 +14,8 @@ export interface PartitionLogContext {
   pool: HandlePool;
   logger: StorageLogger;
   producerState: ProducerStateConfig;
+  /** Told when a log opened its segments (the manager keeps its background work to open logs). */
+  opened?: (log: import('./partitionLog').PartitionLog) => void;
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { mergeConfig, type LogConfig } from './config';
+import { compacts, mergeConfig, type LogConfig } from './config';
 import { storageFailure } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs';
 import type { StorageLogger } from './logger';
@@ -19,6 +19,16 @@ export type { AppendOptions, AppendResult } from './appendPipeline';
 export type { ReadOptions, ReadResult } from './logReads';
 export type { PartitionLogContext } from './logState';
 
+/** What a clean shutdown records of one log, so the next start knows its offsets without opening a file. */
+export interface LogSummary {
+  logStartOffset: number;
+  logEndOffset: number;
+  sizeInBytes: number;
+  segments: number;
+  /** Max timestamp of the oldest closed segment (-1: only the active segment): whether retention.ms may delete. */
+  oldestClosedMaxTimestamp: number;
+}
+
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
 
@@ -32,17 +42,24 @@ export const HIGH_WATERMARK_FILE = 'high-watermark';
  * structural changes (retention, compaction, truncation) one at a time.
  */
 export class PartitionLog {
-  /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. */
-  epochs!: LeaderEpochCache;
   /** The high watermark saved by replication before the last shutdown, null when none was saved. */
   checkpointedHighWatermark: number | null = null;
-  /** Idempotent/transactional producer state of this partition, loaded on first use. */
-  producerState!: ProducerStateManager;
   private readonly state: LogState;
   private pipeline!: AppendPipeline;
-  private readonly retention: LogRetention;
+  private retention!: LogRetention;
+  private epochCache: LeaderEpochCache | null = null;
+  private producers: ProducerStateManager | null = null;
   private structural: Promise<unknown> = Promise.resolve();
-  private readonly keys: LogKeyIndex;
+  /** Made on the first key lookup. */
+  private keys: LogKeyIndex | null = null;
+  /** What the last clean shutdown recorded, while the files are not opened yet; null once open (or when unknown: recovering). */
+  private summary: LogSummary | null;
+  private loaded = false;
+  private opening: Promise<void> | null = null;
+  /** How the files are opened on first use: trusted as closed cleanly, or recovered (scanned from the recovery point). */
+  private readonly cleanAtOpen: boolean;
+  /** Found at start (durable, its producer state can be carried forward) rather than created now. */
+  private atStart = true;
 
   private constructor(
     readonly topic: string,
@@ -50,10 +67,17 @@ export class PartitionLog {
     readonly dir: string,
     config: LogConfig,
     private readonly ctx: PartitionLogContext,
+    summary: LogSummary | null,
+    cleanAtOpen: boolean,
   ) {
     this.state = new LogState(topic, partition, dir, config, ctx);
-    this.retention = new LogRetention(this.state);
-    this.keys = new LogKeyIndex(this.state);
+    this.summary = summary;
+    this.cleanAtOpen = cleanAtOpen;
+    if (summary) {
+      const state = this.state;
+      state.logStartOffset = summary.logStartOffset;
+      state.logEndOffset = state.highWatermark = state.localCommittedEnd = summary.logEndOffset;
+    }
   }
 
   /**
@@ -62,14 +86,56 @@ export class PartitionLog {
    * state found now can be carried forward without reading the log).
    */
   static async load(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, cleanShutdown: boolean, atStart = false): Promise<PartitionLog> {
-    const log = new PartitionLog(topic, partition, dir, config, ctx);
-    const state = log.state;
+    const log = new PartitionLog(topic, partition, dir, config, ctx, null, cleanShutdown);
+    log.atStart = atStart;
     if (!atStart) {
       await ctx.sfs.mkdir(dir);
       // a new partition directory must survive power loss before anything in it is acknowledged
       await fsyncDir(ctx.sfs, path.dirname(dir));
     }
-    const recovered = await recoverPartition(dir, config, ctx, cleanShutdown, { topic, partition });
+    await log.open();
+    return log;
+  }
+
+  /**
+   * A log found at start whose files are opened on first use (no file is
+   * touched now). With `summary` (what the last clean shutdown recorded) its
+   * offsets and size are known at once and opening trusts the files; without,
+   * it is recovering: offsets read 0 until open() scanned it from its recovery point.
+   */
+  static unopened(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, summary: LogSummary | null): PartitionLog {
+    return new PartitionLog(topic, partition, dir, config, ctx, summary, summary !== null);
+  }
+
+  /** True once the segments are open (always, for a log created or loaded with load()). */
+  get isOpen(): boolean {
+    return this.loaded;
+  }
+
+  /** Opened after a crash and not recovered yet: its offsets are unknown; requests should be refused as retriable. */
+  get recovering(): boolean {
+    return !this.loaded && this.summary === null;
+  }
+
+  /** Opens the segments (recovering them if the log was not closed cleanly); idempotent, concurrent calls share one open. */
+  open(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    if (!this.opening) {
+      const p = this.load0();
+      this.opening = p;
+      // a failed open is retried on next use
+      p.catch(() => {
+        if (this.opening === p) this.opening = null;
+      });
+    }
+    return this.opening;
+  }
+
+  private async load0(): Promise<void> {
+    const { topic, partition, dir, ctx } = this;
+    const state = this.state;
+    const config = state.config;
+    const recovered = await recoverPartition(dir, config, ctx, this.cleanAtOpen, { topic, partition });
     state.segments = recovered.segments;
     state.active = recovered.segments[recovered.segments.length - 1]!;
     state.logStartOffset = recovered.logStartOffset;
@@ -78,19 +144,70 @@ export class PartitionLog {
     state.highWatermark = state.logEndOffset;
     state.localCommittedEnd = state.logEndOffset;
     state.checkInvariants();
-    log.pipeline = new AppendPipeline(state);
-    log.epochs = await LeaderEpochCache.load(ctx.sfs, dir);
+    this.pipeline = new AppendPipeline(state);
+    this.retention = new LogRetention(state);
+    this.epochCache = await LeaderEpochCache.load(ctx.sfs, dir);
     const hw = await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE));
-    log.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
+    this.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
     await state.active.setDsync(config.fsyncOnAppend);
     const extent = { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
-    log.producerState = new ProducerStateManager(log, ctx.producerState, extent, atStart || extent.logStartOffset === extent.logEndOffset);
-    state.producers = log.producerState;
-    ctx.logger.info(
-      { topic, partition, segments: state.segments.length, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset, recovery: recovered.actions },
-      'partition log loaded',
-    );
-    return log;
+    // a log found at start (or a new empty one) carries the producer state it has on disk forward
+    const carry = this.atStart || extent.logStartOffset === extent.logEndOffset;
+    if (this.producers) this.producers.opened(extent, carry);
+    else this.producers = new ProducerStateManager(this, ctx.producerState, extent, carry);
+    state.producers = this.producers;
+    this.summary = null;
+    this.loaded = true;
+    ctx.opened?.(this);
+    if (recovered.actions.length > 0 || !this.cleanAtOpen) {
+      ctx.logger.info(
+        { topic, partition, segments: state.segments.length, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset, recovery: recovered.actions },
+        'partition log loaded',
+      );
+    }
+  }
+
+  /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. Open the log first. */
+  get epochs(): LeaderEpochCache {
+    if (!this.epochCache) throw new Error(`${this.topic}-${this.partition}: leader epochs read before the log was opened`);
+    return this.epochCache;
+  }
+
+  /** Idempotent/transactional producer state of this partition, loaded on first use (opening the log first). */
+  get producerState(): ProducerStateManager {
+    if (!this.producers) {
+      const state = this.state;
+      this.producers = new ProducerStateManager(this, this.ctx.producerState, { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset }, true);
+    }
+    return this.producers;
+  }
+
+  /** What a clean shutdown records of this log so the next start needs not open it. Null while it is recovering. */
+  describe(): LogSummary | null {
+    if (this.summary) return this.summary;
+    if (!this.loaded) return null;
+    const state = this.state;
+    const segs = state.segments;
+    return {
+      logStartOffset: state.logStartOffset,
+      logEndOffset: state.logEndOffset,
+      sizeInBytes: this.sizeInBytes(),
+      segments: segs.length,
+      oldestClosedMaxTimestamp: segs.length > 1 ? segs[0]!.maxTimestamp : -1,
+    };
+  }
+
+  /**
+   * Whether retention or compaction may have work in an unopened log (judged
+   * from its summary), so the scheduler opens only those.
+   */
+  mayNeedCleaning(now: number): boolean {
+    const s = this.summary;
+    if (!s || s.segments <= 1) return false;
+    const c = this.state.config;
+    if (compacts(c)) return true;
+    if (c.retentionBytes >= 0 && s.sizeInBytes > c.retentionBytes) return true;
+    return c.retentionMs >= 0 && s.oldestClosedMaxTimestamp >= 0 && now - s.oldestClosedMaxTimestamp > c.retentionMs;
   }
 
   get logStartOffset(): number {
@@ -138,7 +255,7 @@ export class PartitionLog {
   }
 
   get segmentCount(): number {
-    return this.state.segments.length;
+    return this.summary ? this.summary.segments : this.state.segments.length;
   }
 
   /** Base offsets of the segments, oldest first (for tests and admin tools). */
@@ -161,10 +278,14 @@ export class PartitionLog {
   }
 
   updateConfig(c: Partial<LogConfig>): void {
-    this.state.config = mergeConfig(this.state.config, c);
+    const cur = this.state.config;
+    // unchanged configs keep sharing one object (every log found at start begins with the manager's defaults)
+    if ((Object.keys(c) as Array<keyof LogConfig>).every((k) => c[k] === undefined || c[k] === cur[k])) return;
+    this.state.config = mergeConfig(cur, c);
   }
 
   sizeInBytes(): number {
+    if (this.summary) return this.summary.sizeInBytes;
     let total = 0;
     for (const s of this.state.segments) total += s.size;
     return total;
@@ -174,32 +295,38 @@ export class PartitionLog {
     return this.state.onAppend(listener);
   }
 
-  maxTimestamp(): { offset: number; timestamp: number } | null {
+  async maxTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
+    await this.open();
     return maxTimestamp(this.state);
   }
 
   // ---------------------------------------------------------------- append, read
 
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    if (!this.loaded) return this.open().then(() => this.pipeline.append(batches, opts));
     return this.pipeline.append(batches, opts);
   }
 
   /** fdatasync of everything written so far (flush.messages / flush.ms / explicit). */
   flush(): Promise<void> {
+    if (!this.loaded) return Promise.resolve();
     return this.pipeline.flush();
   }
 
   /** flush.ms: called from the manager's scheduler. */
   maybeTimedFlush(now: number): Promise<void> {
+    if (!this.loaded) return Promise.resolve();
     return this.pipeline.maybeTimedFlush(now);
   }
 
   read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    if (!this.loaded) return this.open().then(() => readLog(this.state, offset, maxBytes, opts));
     return readLog(this.state, offset, maxBytes, opts);
   }
 
   /** First record with timestamp >= ts (Kafka's ListOffsets by time), or null when every record is older. */
-  offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    await this.open();
     return offsetForTimestamp(this.state, ts);
   }
 
@@ -209,12 +336,13 @@ export class PartitionLog {
    * `keyIndex` off (the caller decides whether to scan instead).
    */
   findKey(key: Buffer, limit = 100): Promise<number[]> | null {
-    return this.state.config.keyIndex ? this.keys.find(key, limit) : null;
+    if (!this.state.config.keyIndex) return null;
+    return this.open().then(() => (this.keys ??= new LogKeyIndex(this.state)).find(key, limit));
   }
 
   /** Counters of key lookups (index probes, batches read to verify). */
   get keyIndexStats(): Readonly<KeyIndexStats> {
-    return this.keys.stats;
+    return (this.keys ??= new LogKeyIndex(this.state)).stats;
   }
 
   // ---------------------------------------------------------------- aborted-transaction index
@@ -231,11 +359,13 @@ export class PartitionLog {
 
   /** False when no segment holds an abort marker: read_committed fetches need no index lookup at all. */
   get hasAbortedTxns(): boolean {
-    return this.state.hasAbortedTxns;
+    // unknown before the segments are open: say yes, abortedTxns() opens them
+    return !this.loaded || this.state.hasAbortedTxns;
   }
 
   /** Aborted transactions with data in [from, to) for a read_committed fetch. */
-  abortedTxns(from: number, to: number): Promise<AbortedTxn[]> {
+  async abortedTxns(from: number, to: number): Promise<AbortedTxn[]> {
+    await this.open();
     return abortedTxns(this.state, from, to);
   }
 
@@ -248,6 +378,7 @@ export class PartitionLog {
    */
   private withStructuralLock<T>(fn: () => Promise<T>): Promise<T> {
     const locked = async (): Promise<T> => {
+      await this.open();
       await this.pipeline.finalized();
       return fn();
     };
@@ -359,6 +490,9 @@ export class PartitionLog {
     const state = this.state;
     if (state.closed) return;
     state.closed = true;
+    // an open in flight finishes first (and releases its files itself, seeing the log closed)
+    if (this.opening) await this.opening.catch(() => undefined);
+    if (!this.loaded) return;
     await this.pipeline.quiesce();
     await this.structural;
     await this.pipeline.finalized();

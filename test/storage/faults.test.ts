@@ -85,6 +85,9 @@ class FaultyFs implements StorageFs {
   isDirectory(path: string) {
     return nodeFs.isDirectory(path);
   }
+  listDirectories(path: string) {
+    return nodeFs.listDirectories(path);
+  }
 }
 
 describe('storage: disk errors, flush policy and group commit', () => {

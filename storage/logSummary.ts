@@ -1,0 +1,38 @@
+import type { LogSummary, PartitionLog } from './partitionLog';
+
+/**
+ * `<dataDir>/log-summary`: every log's offsets, size and segment count as the
+ * last clean shutdown left them (Kafka keeps the same facts in its
+ * recovery-point and log-start-offset checkpoint files). Trusted only together
+ * with the clean-shutdown marker, it lets the next start know each log without
+ * opening a file. One line per log: topic, partition, log start offset, log
+ * end offset, bytes, segments, max timestamp of the oldest closed segment
+ * (tab-separated; topic names hold no tabs or newlines).
+ */
+export const LOG_SUMMARY_FILE = 'log-summary';
+const HEADER = 'brook-log-summary 1';
+
+export function serializeLogSummaries(logs: Iterable<PartitionLog>): Buffer {
+  const lines = [HEADER];
+  for (const log of logs) {
+    const s = log.describe();
+    if (!s) continue;
+    lines.push(`${log.topic}\t${log.partition}\t${s.logStartOffset}\t${s.logEndOffset}\t${s.sizeInBytes}\t${s.segments}\t${s.oldestClosedMaxTimestamp}`);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** Entries keyed by `keyOf(topic, partition)`; a malformed line is skipped (that log is recovered instead). */
+export function parseLogSummaries(text: string, keyOf: (topic: string, partition: number) => string): Map<string, LogSummary> {
+  const out = new Map<string, LogSummary>();
+  const lines = text.split('\n');
+  if (lines[0] !== HEADER) return out;
+  for (let i = 1; i < lines.length; i++) {
+    const f = lines[i]!.split('\t');
+    if (f.length !== 7) continue;
+    const n = f.slice(1).map(Number);
+    if (!n.every((x) => Number.isSafeInteger(x)) || n[0]! < 0 || n[1]! < 0 || n[2]! > n[3]! || n[4]! < 1) continue;
+    out.set(keyOf(f[0]!, n[0]!), { logStartOffset: n[1]!, logEndOffset: n[2]!, sizeInBytes: n[3]!, segments: n[4]!, oldestClosedMaxTimestamp: n[5]! });
+  }
+  return out;
+}

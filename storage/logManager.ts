@@ -3,13 +3,15 @@ import { DEFAULT_LOG_CONFIG, mergeConfig, type LogConfig } from './config';
 import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
 import { HandlePool } from './handlePool';
 import { silentLogger, type StorageLogger } from './logger';
-import { PartitionLog, type LogSummary, type PartitionLogContext } from './partitionLog';
-import { LOG_SUMMARY_FILE, parseLogSummaries, serializeLogSummaries } from './logSummary';
+import { PartitionLog, type PartitionLogContext } from './partitionLog';
+import { LOG_SUMMARY_FILE, parseLogSummaries, serializeLogSummaries, type LogSummary } from './logSummary';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Partitions recovered at once in the background after a crash. */
-const LOAD_CONCURRENCY = 16;
+export const DEFAULT_RECOVERY_CONCURRENCY = 16;
+/** Logs closed at once at shutdown. */
+const CLOSE_CONCURRENCY = 16;
 /** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
 const UNOPENED_CLEANING_CHECK_MS = 5 * 60 * 1000;
 /** Segment descriptors (active ones included) open at most over all partitions: room for ~10,000 connections under a 20,000 fd limit. */
@@ -26,6 +28,8 @@ export interface LogManagerOptions {
   /** Segment descriptors (active segments included) kept open at most over all partitions, and closed after this idle time. */
   maxOpenSegmentHandles?: number;
   idleHandleMs?: number;
+  /** Logs recovered at once in the background after a crash (default 16); 0: only on first use (tests). */
+  recoveryConcurrency?: number;
   /** producer.id.expiration.ms of every log's producer state (default Kafka's 24 h). */
   producerExpirationMs?: number;
 }
@@ -55,6 +59,7 @@ export class LogManager {
   private lastUnopenedCheck = 0;
   private recovery: Promise<void> = Promise.resolve();
   private closing = false;
+  private readonly recoveryConcurrency: number;
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private timer: NodeJS.Timeout | null = null;
   private maintenance: Promise<void> | null = null;
@@ -69,6 +74,7 @@ export class LogManager {
     this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, opts.defaults);
     this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? DEFAULT_MAX_OPEN_SEGMENT_HANDLES, opts.idleHandleMs ?? 60_000);
     this.schedulerIntervalMs = opts.schedulerIntervalMs ?? 1000;
+    this.recoveryConcurrency = opts.recoveryConcurrency ?? DEFAULT_RECOVERY_CONCURRENCY;
     this.producerState = { expirationMs: opts.producerExpirationMs ?? PRODUCER_EXPIRATION_MS };
   }
 
@@ -113,7 +119,7 @@ export class LogManager {
    * clean shutdown each log's offsets come from the summary written then, and
    * its segments open on first use without a scan. A log without a summary
    * entry (after a crash, or never closed cleanly) is recovered in the
-   * background, `LOAD_CONCURRENCY` at a time, from its recovery point on;
+   * background, `recoveryConcurrency` at a time, from its recovery point on;
    * until then it reports `recovering` (callers answer with a retriable
    * error) and its open() recovers it at once. `recovered()` waits for all.
    */
@@ -187,7 +193,7 @@ export class LogManager {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, logs.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.recoveryConcurrency, logs.length) }, worker));
     this.logger.info({ partitions: logs.length, failed, ms: Date.now() - t0 }, 'background log recovery finished');
   }
 
@@ -299,18 +305,32 @@ export class LogManager {
     const closed: PartitionLog[] = [];
     this.closing = true;
     await this.recovery;
-    for (const log of this.logs.values()) {
-      try {
-        await log.close();
-        closed.push(log);
-      } catch (err) {
-        allClean = false;
-        this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
+    // several logs at once, none fsyncing: one file-system sync below makes all of them durable
+    const all = [...this.logs.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < all.length) {
+        const log = all[next++]!;
+        try {
+          await log.close(true);
+          closed.push(log);
+        } catch (err) {
+          allClean = false;
+          this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, all.length) }, worker));
     this.logs.clear();
     this.openLogs.clear();
     if (!allClean) return;
+    try {
+      await this.sfs.syncFileSystem(this.dataDir);
+    } catch (err) {
+      // without the sync nothing says the files are durable: the next start recovers
+      this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'syncing the data dir at shutdown failed; the next start recovers every log');
+      return;
+    }
     // logs still recovering get no entry: the next start recovers them again
     await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(closed));
     await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));

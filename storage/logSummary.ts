@@ -1,4 +1,14 @@
-import type { LogSummary, PartitionLog } from './partitionLog';
+import { compacts, type LogConfig } from './config';
+
+/** What a clean shutdown records of one log, so the next start knows its offsets without opening a file. */
+export interface LogSummary {
+  logStartOffset: number;
+  logEndOffset: number;
+  sizeInBytes: number;
+  segments: number;
+  /** Max timestamp of the oldest closed segment (-1: only the active segment): whether retention.ms may delete. */
+  oldestClosedMaxTimestamp: number;
+}
 
 /**
  * `<dataDir>/log-summary`: every log's offsets, size and segment count as the
@@ -12,7 +22,7 @@ import type { LogSummary, PartitionLog } from './partitionLog';
 export const LOG_SUMMARY_FILE = 'log-summary';
 const HEADER = 'brook-log-summary 1';
 
-export function serializeLogSummaries(logs: Iterable<PartitionLog>): Buffer {
+export function serializeLogSummaries(logs: Iterable<{ topic: string; partition: number; describe(): LogSummary | null }>): Buffer {
   const lines = [HEADER];
   for (const log of logs) {
     const s = log.describe();
@@ -35,4 +45,12 @@ export function parseLogSummaries(text: string, keyOf: (topic: string, partition
     out.set(keyOf(f[0]!, n[0]!), { logStartOffset: n[1]!, logEndOffset: n[2]!, sizeInBytes: n[3]!, segments: n[4]!, oldestClosedMaxTimestamp: n[5]! });
   }
   return out;
+}
+
+/** Whether retention or compaction may have work in a log known only by its summary. */
+export function summaryMayNeedCleaning(s: LogSummary, c: LogConfig, now: number): boolean {
+  if (s.segments <= 1) return false;
+  if (compacts(c)) return true;
+  if (c.retentionBytes >= 0 && s.sizeInBytes > c.retentionBytes) return true;
+  return c.retentionMs >= 0 && s.oldestClosedMaxTimestamp >= 0 && now - s.oldestClosedMaxTimestamp > c.retentionMs;
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { compacts, mergeConfig, type LogConfig } from './config';
+import { mergeConfig, type LogConfig } from './config';
+import { summaryMayNeedCleaning, type LogSummary } from './logSummary';
 import { storageFailure } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs';
 import type { StorageLogger } from './logger';
@@ -18,16 +19,8 @@ import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 export type { AppendOptions, AppendResult } from './appendPipeline';
 export type { ReadOptions, ReadResult } from './logReads';
 export type { PartitionLogContext } from './logState';
+export type { LogSummary } from './logSummary';
 
-/** What a clean shutdown records of one log, so the next start knows its offsets without opening a file. */
-export interface LogSummary {
-  logStartOffset: number;
-  logEndOffset: number;
-  sizeInBytes: number;
-  segments: number;
-  /** Max timestamp of the oldest closed segment (-1: only the active segment): whether retention.ms may delete. */
-  oldestClosedMaxTimestamp: number;
-}
 
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
@@ -202,12 +195,7 @@ export class PartitionLog {
    * from its summary), so the scheduler opens only those.
    */
   mayNeedCleaning(now: number): boolean {
-    const s = this.summary;
-    if (!s || s.segments <= 1) return false;
-    const c = this.state.config;
-    if (compacts(c)) return true;
-    if (c.retentionBytes >= 0 && s.sizeInBytes > c.retentionBytes) return true;
-    return c.retentionMs >= 0 && s.oldestClosedMaxTimestamp >= 0 && now - s.oldestClosedMaxTimestamp > c.retentionMs;
+    return this.summary !== null && summaryMayNeedCleaning(this.summary, this.state.config, now);
   }
 
   get logStartOffset(): number {
@@ -485,8 +473,11 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files. */
-  async close(): Promise<void> {
+  /**
+   * Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files.
+   * `syncLater`: no fsync here, the caller syncs the file system once for all logs (LogManager.close).
+   */
+  async close(syncLater = false): Promise<void> {
     const state = this.state;
     if (state.closed) return;
     state.closed = true;
@@ -498,8 +489,8 @@ export class PartitionLog {
     await this.pipeline.finalized();
     try {
       if (!state.failure) {
-        await state.active.sync();
-        await persistIndexes(this.ctx.sfs, state.active, false);
+        if (!syncLater) await state.active.sync();
+        await persistIndexes(this.ctx.sfs, state.active, false, !syncLater);
       }
       if (!state.highWatermarkFollowsLog) await this.checkpointHighWatermark();
     } finally {

@@ -88,6 +88,9 @@ class FaultyFs implements StorageFs {
   listDirectories(path: string) {
     return nodeFs.listDirectories(path);
   }
+  syncFileSystem(path: string) {
+    return nodeFs.syncFileSystem(path);
+  }
 }
 
 describe('storage: disk errors, flush policy and group commit', () => {

@@ -48,6 +48,7 @@ function rssMb(pid: number): number {
 async function start(dir: string, port = 0): Promise<Broker> {
   const args = [CLI, 'start', '--port', String(port), '--data-dir', dir, '--set', 'brook.max.partitions.per.topic=200000'];
   const t0 = performance.now();
+  const wall0 = Date.now();
   const child = spawn(process.execPath, ['--max-old-space-size=4096', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -56,7 +57,8 @@ async function start(dir: string, port = 0): Promise<Broker> {
     child.once('exit', (code) => reject(new Error(`broker exited (${code}): ${stderr.slice(-2000)}`)));
     createInterface({ input: child.stdout! }).on('line', (l) => {
       try {
-        const m = JSON.parse(l) as { msg?: string; port?: number };
+        const m = JSON.parse(l) as { msg?: string; port?: number; time?: number };
+        if (process.env.SCALE_VERBOSE && m.time) console.log(`  +${((m.time - wall0) / 1000).toFixed(2)} s ${m.msg} ${l.length < 300 ? l : ''}`);
         if (m.msg === 'listening' && typeof m.port === 'number') {
           clearTimeout(timer);
           resolve(m.port);

@@ -20,6 +20,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
+import { ApiKey } from '../protocol/generated/apis';
+import type { ListOffsetsResponse } from '../protocol/generated/messages/ListOffsetsResponse';
+import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse';
+import { buildRecordBatch } from '../protocol/records';
+import { RawClient } from '../test/helpers/rawClient';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin', 'brook.js');
@@ -83,21 +88,49 @@ function kafka(port: number): Kafka {
   return new Kafka({ clientId: 'bench-scale', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, requestTimeout: 600_000 });
 }
 
+let correlation = 0;
+/** One request whose answer may take minutes (100,000 partitions in one request). */
+async function slowRequest<T>(c: RawClient, apiKey: number, version: number, body: unknown): Promise<T> {
+  const id = ++correlation;
+  c.send(c.encode(apiKey, version, body, id));
+  return c.decode<T>(apiKey, version, await c.nextFrame(600_000)).body;
+}
+
+/**
+ * Creates the topic and writes one record into every partition with raw Produce requests of 1,000
+ * partitions each (a Kafka client spends minutes on its own bookkeeping with 100,000 partitions).
+ */
 async function fill(port: number, n: number): Promise<void> {
-  const k = kafka(port);
-  const admin = k.admin();
+  const admin = kafka(port).admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: n }], timeout: 600_000 });
   await admin.disconnect();
-  const producer = k.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const value = Buffer.alloc(recordBytes, 0x61);
-  for (let from = 0; from < n; from += 1000) {
-    const messages = [];
-    for (let p = from; p < Math.min(n, from + 1000); p++) messages.push({ partition: p, value });
-    await producer.send({ topic: TOPIC, acks: 1, messages });
+  const c = await RawClient.connect(port);
+  try {
+    const records = buildRecordBatch({ records: [{ value: Buffer.alloc(recordBytes, 0x61) }] });
+    for (let from = 0; from < n; from += 1000) {
+      const partitionData = [];
+      for (let p = from; p < Math.min(n, from + 1000); p++) partitionData.push({ index: p, records });
+      const res = await slowRequest<ProduceResponse>(c, ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 600_000, topicData: [{ name: TOPIC, partitionData }] });
+      const failed = res.responses[0]!.partitionResponses.filter((r) => r.errorCode !== 0);
+      if (failed.length > 0) throw new Error(`produce failed for ${failed.length} partitions, e.g. error ${failed[0]!.errorCode}`);
+    }
+  } finally {
+    c.close();
   }
-  await producer.disconnect();
+}
+
+/** Log end offsets of every partition (ListOffsets LATEST, read_uncommitted); partitions answering an error are left out. */
+async function logEnds(c: RawClient, n: number): Promise<{ ends: Map<number, number>; errors: number }> {
+  const partitions = Array.from({ length: n }, (_, p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1n }));
+  const res = await slowRequest<ListOffsetsResponse>(c, ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: TOPIC, partitions }] });
+  const ends = new Map<number, number>();
+  let errors = 0;
+  for (const p of res.topics[0]!.partitions) {
+    if (p.errorCode === 0) ends.set(p.partitionIndex, Number(p.offset));
+    else errors++;
+  }
+  return { ends, errors };
 }
 
 /**
@@ -106,25 +139,19 @@ async function fill(port: number, n: number): Promise<void> {
  * says how long after listening that took.
  */
 async function check(b: Broker, n: number): Promise<string> {
-  const admin = kafka(b.port).admin();
-  await admin.connect();
+  const c = await RawClient.connect(b.port);
   const deadline = Date.now() + 600_000;
-  let last = '';
   try {
     for (;;) {
-      try {
-        const offsets = await admin.fetchTopicOffsets(TOPIC);
-        const bad = offsets.filter((o) => o.high !== '1').length;
-        if (offsets.length === n && bad === 0) return `all partitions intact, all served ${((performance.now() - b.listenedAt) / 1000).toFixed(1)} s after listening`;
-        last = `${offsets.length} partitions, ${bad} with a wrong log end`;
-      } catch (err) {
-        last = String(err);
-      }
-      if (Date.now() > deadline) return `NOT intact after 10 min: ${last}`;
+      const { ends, errors } = await logEnds(c, n);
+      const wrong = [...ends.values()].filter((e) => e !== 1).length;
+      if (wrong > 0) return `NOT intact: ${wrong} partitions with a log end other than 1`;
+      if (errors === 0) return `all ${n} partitions intact, all served ${((performance.now() - b.listenedAt) / 1000).toFixed(1)} s after listening`;
+      if (Date.now() > deadline) return `NOT all served after 10 min: ${errors} partitions still answer an error`;
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
-    await admin.disconnect();
+    c.close();
   }
 }
 

@@ -10,6 +10,8 @@ import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStat
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Partitions recovered at once in the background after a crash. */
 export const DEFAULT_RECOVERY_CONCURRENCY = 16;
+/** New logs created at once (each holds a few descriptors while it is set up). */
+const CREATE_CONCURRENCY = 64;
 /** Logs closed at once at shutdown. */
 const CLOSE_CONCURRENCY = 16;
 /** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
@@ -59,6 +61,8 @@ export class LogManager {
   private lastUnopenedCheck = 0;
   private recovery: Promise<void> = Promise.resolve();
   private closing = false;
+  private createSlots = CREATE_CONCURRENCY;
+  private readonly createWaiters: Array<() => void> = [];
   private readonly recoveryConcurrency: number;
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private timer: NodeJS.Timeout | null = null;
@@ -226,7 +230,7 @@ export class LogManager {
       return log;
     }
     const dir = PartitionLog.pathFor(this.dataDir, topic, partition);
-    const p = PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false);
+    const p = this.withCreateSlot(() => PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false));
     this.creating.set(k, p);
     try {
       const log = await p;
@@ -234,6 +238,23 @@ export class LogManager {
       return log;
     } finally {
       this.creating.delete(k);
+    }
+  }
+
+  /**
+   * Creating a log holds several descriptors at once (directory fsyncs, the new
+   * segment in use): a topic of 100,000 partitions created at once must not
+   * run the process out of descriptors, so creations queue past a limit.
+   */
+  private async withCreateSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.createSlots > 0) this.createSlots--;
+    else await new Promise<void>((resolve) => this.createWaiters.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.createWaiters.shift();
+      if (next) next();
+      else this.createSlots++;
     }
   }
 

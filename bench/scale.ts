@@ -1,18 +1,18 @@
 /**
- * Scale on one broker, start-up part (issue 17, item 5): time from process
- * start to listening, and RSS at that moment, with N partitions, after a clean
- * SIGTERM and after kill -9. Printed next to the issue's targets.
+ * Scale on one broker (issue 17, item 5), each figure printed next to its target.
  *
- *   npm run build && npm run bench:scale            # env: SCALE_PARTITIONS (default "1000,10000"),
- *                                                   #      SCALE_RECORD_BYTES (default 4096 per partition)
+ *   npm run build && npm run bench:scale
+ *     env: SCALE_PARTITIONS (default "1000,10000"; add 100000), SCALE_RECORD_BYTES (default 4096 per partition),
+ *          SCALE_PARTS (default "startup,load"), SCALE_KEYED_MESSAGES (500000), SCALE_CONNECTIONS (10000),
+ *          SCALE_VERBOSE=1 prints the broker's log lines with their time since spawn
  *
- * For each N: a fresh data dir, one broker (bin/brook.js, so dist/ must be
- * built) creates a topic with N partitions and gets one record of
- * SCALE_RECORD_BYTES in every partition (acks=1), then:
- *   1. SIGTERM, restart: time to listening, RSS, and every partition's log end checked;
- *   2. kill -9 of that broker, restart: the same.
- * Not measured here (issue 17 item 5's other parts): 100,000 partitions,
- * keyed produce over 10,000 partitions, idle connections, 1,000 groups.
+ * Start-up, for each N: a fresh data dir, one broker (bin/brook.js, so dist/ must be built) creates a topic
+ * with N partitions and gets one record of SCALE_RECORD_BYTES in every partition (acks=1), then:
+ *   1. SIGTERM, restart: time to listening, RSS, every partition's log end checked (and how long until all
+ *      answer);
+ *   2. kill -9 of that broker, restart: the same (partitions recover in the background meanwhile).
+ * The RSS slope between the smallest and largest N after a clean restart is the cost of an idle partition.
+ * Load (./scaleLoad.ts): keyed produce over 10,000 vs 3 partitions, idle connections, 1,000 groups committing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +25,7 @@ import type { ListOffsetsResponse } from '../protocol/generated/messages/ListOff
 import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse';
 import { buildRecordBatch } from '../protocol/records';
 import { RawClient } from '../test/helpers/rawClient';
+import { buildPerf, groupsCommitting, idleConnections, keyedThroughput, load } from './scaleLoad';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin', 'brook.js');
@@ -161,18 +162,20 @@ function row(label: string, b: Broker, checked: string): string {
   return `${label.padEnd(34)} listening ${listen.padStart(8)} (target <= ${TARGET_LISTEN_MS / 1000} s: ${b.listenMs <= TARGET_LISTEN_MS ? 'met' : 'NOT met'})   RSS ${rss.padStart(7)} (target <= ${TARGET_RSS_MB} MB: ${b.rssMb <= TARGET_RSS_MB ? 'met' : 'NOT met'})   ${checked}`;
 }
 
-async function main(): Promise<void> {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  console.log(`bench:scale start-up, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${recordBytes} B per partition`);
+async function startupRows(): Promise<void> {
+  console.log(`bench:scale start-up, ${os.cpus().length} cores, load ${load()}, ${recordBytes} B per partition`);
+  // RSS of an idle broker right after a clean restart, per partition count: the slope is the cost of an idle partition
+  const idleRss: Array<{ n: number; mb: number }> = [];
   for (const n of counts) {
     const dir = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), `brook-bench-scale-${n}-`));
     try {
       const t0 = performance.now();
       let b = await start(dir);
       await fill(b.port, n);
-      console.log(`${n} partitions created and written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(`${n} partitions created and written in ${((performance.now() - t0) / 1000).toFixed(1)} s, broker RSS then ${Math.round(rssMb(b.child.pid!))} MB (load ${load()})`);
       await stop(b, 'SIGTERM');
       b = await start(dir);
+      idleRss.push({ n, mb: b.rssMb });
       console.log(row(`${n} partitions, after SIGTERM`, b, await check(b, n)));
       await stop(b, 'SIGKILL');
       b = await start(dir);
@@ -182,6 +185,36 @@ async function main(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+  if (idleRss.length >= 2) {
+    const a = idleRss[0]!;
+    const z = idleRss[idleRss.length - 1]!;
+    const perPartition = ((z.mb - a.mb) * 1024 * 1024) / (z.n - a.n);
+    console.log(`idle partition (RSS after a clean restart, ${a.n} vs ${z.n} partitions): ${(perPartition / 1024).toFixed(2)} KB each (target <= 2 KB: ${perPartition <= 2048 ? 'met' : 'NOT met'})`);
+  }
+}
+
+/** Keyed produce over many partitions, idle connections, groups committing: one broker, fresh data dir. */
+async function loadRows(): Promise<void> {
+  buildPerf();
+  const dir = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'brook-bench-scale-load-'));
+  const b = await start(dir);
+  try {
+    console.log(`bench:scale load, load ${load()}`);
+    const bootstrap = `127.0.0.1:${b.port}`;
+    for (const line of await keyedThroughput(bootstrap, Number(process.env.SCALE_KEYED_MESSAGES ?? 500_000))) console.log(line);
+    for (const line of await idleConnections(b.port, b.child.pid!, Number(process.env.SCALE_CONNECTIONS ?? 10_000))) console.log(line);
+    for (const line of await groupsCommitting(b.port, b.child.pid!, 1000, 10)) console.log(line);
+  } finally {
+    await stop(b, 'SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const parts = (process.env.SCALE_PARTS ?? 'startup,load').split(',');
+  if (parts.includes('startup')) await startupRows();
+  if (parts.includes('load')) await loadRows();
 }
 
 main().catch((err: unknown) => {

@@ -133,9 +133,7 @@ export class PartitionLog {
     state.active = recovered.segments[recovered.segments.length - 1]!;
     state.logStartOffset = recovered.logStartOffset;
     state.countAbortedTxns();
-    state.logEndOffset = state.active.nextOffset;
-    state.highWatermark = state.logEndOffset;
-    state.localCommittedEnd = state.logEndOffset;
+    state.logEndOffset = state.highWatermark = state.localCommittedEnd = state.active.nextOffset;
     state.checkInvariants();
     this.pipeline = new AppendPipeline(state);
     this.retention = new LogRetention(state);
@@ -152,7 +150,8 @@ export class PartitionLog {
     this.summary = null;
     this.loaded = true;
     ctx.opened?.(this);
-    if (recovered.actions.length > 0 || !this.cleanAtOpen) {
+    // a new log or a clean one opened on use says nothing; a recovered one says what recovery did
+    if (recovered.actions.length > 0 || (this.atStart && !this.cleanAtOpen)) {
       ctx.logger.info(
         { topic, partition, segments: state.segments.length, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset, recovery: recovered.actions },
         'partition log loaded',
@@ -168,11 +167,8 @@ export class PartitionLog {
 
   /** Idempotent/transactional producer state of this partition, loaded on first use (opening the log first). */
   get producerState(): ProducerStateManager {
-    if (!this.producers) {
-      const state = this.state;
-      this.producers = new ProducerStateManager(this, this.ctx.producerState, { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset }, true);
-    }
-    return this.producers;
+    const { logStartOffset, logEndOffset } = this.state;
+    return (this.producers ??= new ProducerStateManager(this, this.ctx.producerState, { logStartOffset, logEndOffset }, true));
   }
 
   /** What a clean shutdown records of this log so the next start needs not open it. Null while it is recovering. */

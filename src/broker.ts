@@ -111,9 +111,15 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   });
   await logs.open();
   // Logs come back with broker defaults; topic-level overrides live in metadata.
+  // one mapping per topic, not per partition (100,000 partitions are common)
+  const topicConfigs = new Map<string, ReturnType<typeof logConfigFromTopicConfigs> | null>();
   for (const { topic, log } of logs.partitions()) {
-    const info = metadata.topic(topic);
-    if (info) log.updateConfig(logConfigFromTopicConfigs(info.configs));
+    let cfg = topicConfigs.get(topic);
+    if (cfg === undefined) {
+      const info = metadata.topic(topic);
+      topicConfigs.set(topic, (cfg = info ? logConfigFromTopicConfigs(info.configs) : null));
+    }
+    if (cfg) log.updateConfig(cfg);
   }
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };

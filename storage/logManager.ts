@@ -149,9 +149,10 @@ export class LogManager {
     if (clean) await this.sfs.unlink(markerPath);
     const names = (await this.sfs.listDirectories(this.dataDir)).sort();
     const toRecover: PartitionLog[] = [];
+    const topics = new Map<string, string>();
     const ctx = this.context();
     for (const name of names) {
-      const full = path.join(this.dataDir, name);
+      const full = `${this.dataDir}/${name}`;
       if (name.endsWith('-delete')) {
         await this.sfs.rmrf(full);
         this.logger.info({ dir: full }, 'finished deleting partition directory');
@@ -159,9 +160,12 @@ export class LogManager {
       }
       const parsed = parsePartitionDir(name);
       if (!parsed) continue;
-      const k = key(parsed.topic, parsed.partition);
+      // one string per topic, not one per partition
+      let topic = topics.get(parsed.topic);
+      if (topic === undefined) topics.set(parsed.topic, (topic = parsed.topic));
+      const k = key(topic, parsed.partition);
       const summary = summaries.get(k) ?? null;
-      const log = PartitionLog.unopened(parsed.topic, parsed.partition, full, this.defaults, ctx, summary);
+      const log = PartitionLog.unopened(topic, parsed.partition, full, this.defaults, ctx, summary);
       this.logs.set(k, log);
       if (!summary) toRecover.push(log);
     }

@@ -25,6 +25,9 @@ export type { LogSummary } from './logSummary';
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
 
+/** Shared by every log until its first structural change: a big broker has many logs that never get one. */
+const NOTHING_PENDING: Promise<unknown> = Promise.resolve();
+
 /**
  * One partition's log: a list of segments, the last one active, and the
  * offsets that bound it. The work is split as Kafka splits it: appends go
@@ -42,7 +45,7 @@ export class PartitionLog {
   private retention!: LogRetention;
   private epochCache: LeaderEpochCache | null = null;
   private producers: ProducerStateManager | null = null;
-  private structural: Promise<unknown> = Promise.resolve();
+  private structural: Promise<unknown> = NOTHING_PENDING;
   /** Made on the first key lookup. */
   private keys: LogKeyIndex | null = null;
   /** What the last clean shutdown recorded, while the files are not opened yet; null once open (or when unknown: recovering). */
@@ -496,11 +499,7 @@ export class PartitionLog {
 
   /** Closes and removes every file of this partition (topic deletion). */
   async destroy(): Promise<void> {
-    try {
-      await this.close();
-    } catch (err) {
-      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed');
-    }
+    await this.close().catch((err: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed'));
     const trash = `${this.dir}.${Date.now()}-delete`;
     await this.ctx.sfs.rename(this.dir, trash);
     await this.ctx.sfs.rmrf(trash);

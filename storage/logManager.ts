@@ -308,7 +308,7 @@ export class LogManager {
             for (const log of this.logs.values()) if (!log.isOpen && !log.isClosed && log.mayNeedCleaning(now)) await this.guard(log, 'open', () => log.open());
           }
           for (const log of [...this.openLogs]) {
-            if (log.isClosed) continue;
+            if (!log.hasBackgroundWork) continue;
             await this.guard(log, 'flush', () => log.maybeTimedFlush(now));
             await this.guard(log, 'retention', () => log.runRetention(now));
             await this.guard(log, 'compaction', () => log.compact(now));

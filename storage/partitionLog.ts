@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { mergeConfig, type LogConfig } from './config';
+import { mergeConfig, NEVER, type LogConfig } from './config';
 import { summaryMayNeedCleaning, type LogSummary } from './logSummary';
 import { storageFailure } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs';
@@ -69,11 +69,8 @@ export class PartitionLog {
     this.state = new LogState(topic, partition, dir, config, ctx);
     this.summary = summary;
     this.cleanAtOpen = cleanAtOpen;
-    if (summary) {
-      const state = this.state;
-      state.logStartOffset = summary.logStartOffset;
-      state.logEndOffset = state.highWatermark = state.localCommittedEnd = summary.logEndOffset;
-    }
+    if (summary) this.state.logStartOffset = summary.logStartOffset;
+    if (summary) this.state.logEndOffset = this.state.highWatermark = this.state.localCommittedEnd = summary.logEndOffset;
   }
 
   /**
@@ -108,7 +105,7 @@ export class PartitionLog {
     return this.loaded;
   }
 
-  /** Opened after a crash and not recovered yet: its offsets are unknown; requests should be refused as retriable. */
+  /** Found after a crash, not recovered yet: offsets unknown, requests are refused as retriable. */
   get recovering(): boolean {
     return !this.loaded && this.summary === null;
   }
@@ -236,7 +233,6 @@ export class PartitionLog {
   get logger(): StorageLogger {
     return this.ctx.logger;
   }
-
   get isClosed(): boolean {
     return this.state.closed;
   }
@@ -298,6 +294,12 @@ export class PartitionLog {
   flush(): Promise<void> {
     if (!this.loaded) return Promise.resolve();
     return this.pipeline.flush();
+  }
+
+  /** Scheduler work possible (retention/compaction touch closed segments only): 10,000 idle logs cost no promise each. */
+  get hasBackgroundWork(): boolean {
+    const s = this.state;
+    return this.loaded && !s.closed && (s.segments.length > 1 || s.config.flushMs < NEVER);
   }
 
   /** flush.ms: called from the manager's scheduler. */
@@ -505,7 +507,6 @@ export class PartitionLog {
     await this.ctx.sfs.rmrf(trash);
   }
 
-  /** Base name of a partition directory. */
   static dirName(topic: string, partition: number): string {
     return `${topic}-${partition}`;
   }

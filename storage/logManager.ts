@@ -12,6 +12,8 @@ export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 export const DEFAULT_RECOVERY_CONCURRENCY = 16;
 /** New logs created at once (each holds a few descriptors while it is set up). */
 const CREATE_CONCURRENCY = 64;
+/** Up to this many open logs fsync their own files at shutdown; more share one file-system sync. */
+const SYNC_EACH_MAX_LOGS = 64;
 /** Logs closed at once at shutdown. */
 const CLOSE_CONCURRENCY = 16;
 /** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
@@ -330,14 +332,16 @@ export class LogManager {
     const closed: PartitionLog[] = [];
     this.closing = true;
     await this.recovery;
-    // several logs at once, none fsyncing: one file-system sync below makes all of them durable
+    // Several logs at once. With many open logs none fsyncs its files: one file-system sync below makes all of
+    // them durable (it also flushes whatever else is dirty on that file system, so few logs fsync their own).
     const all = [...this.logs.values()];
+    const syncOnce = this.openLogs.size > SYNC_EACH_MAX_LOGS;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < all.length) {
         const log = all[next++]!;
         try {
-          await log.close(true);
+          await log.close(syncOnce);
           closed.push(log);
         } catch (err) {
           allClean = false;
@@ -350,7 +354,7 @@ export class LogManager {
     this.openLogs.clear();
     if (!allClean) return;
     try {
-      await this.sfs.syncFileSystem(this.dataDir);
+      if (syncOnce) await this.sfs.syncFileSystem(this.dataDir);
     } catch (err) {
       // without the sync nothing says the files are durable: the next start recovers
       this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'syncing the data dir at shutdown failed; the next start recovers every log');

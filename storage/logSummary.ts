@@ -1,4 +1,5 @@
 import { compacts, type LogConfig } from './config';
+import type { Segment } from './segment';
 
 /** What a clean shutdown records of one log, so the next start knows its offsets without opening a file. */
 export interface LogSummary {
@@ -68,4 +69,13 @@ export function summaryMayNeedCleaning(s: LogSummary, c: LogConfig, now: number)
   if (compacts(c)) return true;
   if (c.retentionBytes >= 0 && s.sizeInBytes > c.retentionBytes) return true;
   return c.retentionMs >= 0 && s.oldestClosedMaxTimestamp >= 0 && now - s.oldestClosedMaxTimestamp > c.retentionMs;
+}
+
+/** The summary of an open log. */
+export function summaryOf(state: { logStartOffset: number; logEndOffset: number; segments: readonly Segment[] }): LogSummary {
+  const segs = state.segments;
+  let sizeInBytes = 0;
+  for (const s of segs) sizeInBytes += s.size;
+  const oldestClosedMaxTimestamp = segs.length > 1 ? segs[0]!.maxTimestamp : -1;
+  return { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset, sizeInBytes, segments: segs.length, oldestClosedMaxTimestamp };
 }

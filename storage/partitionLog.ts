@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { mergeConfig, NEVER, type LogConfig } from './config';
-import { summaryMayNeedCleaning, type LogSummary } from './logSummary';
+import { summaryMayNeedCleaning, summaryOf, type LogSummary } from './logSummary';
 import { storageFailure } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs';
 import type { StorageLogger } from './logger';
@@ -91,10 +91,8 @@ export class PartitionLog {
   }
 
   /**
-   * A log found at start whose files are opened on first use (no file is
-   * touched now). With `summary` (what the last clean shutdown recorded) its
-   * offsets and size are known at once and opening trusts the files; without,
-   * it is recovering: offsets read 0 until open() scanned it from its recovery point.
+   * A log found at start, its files opened on first use. With `summary` (from the last clean shutdown) its offsets
+   * are known at once and opening trusts the files; without, it is recovering (offsets 0 until open() recovered it).
    */
   static unopened(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, summary: LogSummary | null): PartitionLog {
     return new PartitionLog(topic, partition, dir, config, ctx, summary, summary !== null);
@@ -152,10 +150,8 @@ export class PartitionLog {
     ctx.opened?.(this);
     // a new log or a clean one opened on use says nothing; a recovered one says what recovery did
     if (recovered.actions.length > 0 || (this.atStart && !this.cleanAtOpen)) {
-      ctx.logger.info(
-        { topic, partition, segments: state.segments.length, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset, recovery: recovered.actions },
-        'partition log loaded',
-      );
+      const { logStartOffset, logEndOffset } = state;
+      ctx.logger.info({ topic, partition, segments: state.segments.length, logStartOffset, logEndOffset, recovery: recovered.actions }, 'partition log loaded');
     }
   }
 
@@ -173,23 +169,10 @@ export class PartitionLog {
 
   /** What a clean shutdown records of this log so the next start needs not open it. Null while it is recovering. */
   describe(): LogSummary | null {
-    if (this.summary) return this.summary;
-    if (!this.loaded) return null;
-    const state = this.state;
-    const segs = state.segments;
-    return {
-      logStartOffset: state.logStartOffset,
-      logEndOffset: state.logEndOffset,
-      sizeInBytes: this.sizeInBytes(),
-      segments: segs.length,
-      oldestClosedMaxTimestamp: segs.length > 1 ? segs[0]!.maxTimestamp : -1,
-    };
+    return this.summary ?? (this.loaded ? summaryOf(this.state) : null);
   }
 
-  /**
-   * Whether retention or compaction may have work in an unopened log (judged
-   * from its summary), so the scheduler opens only those.
-   */
+  /** Whether retention or compaction may have work in an unopened log (from its summary): the scheduler opens only those. */
   mayNeedCleaning(now: number): boolean {
     return this.summary !== null && summaryMayNeedCleaning(this.summary, this.state.config, now);
   }

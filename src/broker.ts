@@ -16,8 +16,8 @@ import type { BrokerServer } from './server/server';
 import { interBrokerListener, listenerSpecs, startListeners, type BoundListener, type RunningListeners } from './server/listeners';
 import { FileScramStore } from './security/scram/fileStore';
 import { nodeFs } from '../storage/fs';
-import { BrokerMetrics } from './metrics/brokerMetrics';
-import { startOpsServer, type OpsServer } from './console/opsServer';
+import type { BrokerMetrics } from './metrics/brokerMetrics';
+import type { OpsServer } from './console/opsServer';
 import { startGroupCoordinator } from './groups/services';
 import { startTxnServices } from './txn/services';
 import { startShareServices } from './share/services';
@@ -96,7 +96,9 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
   // TLS material and SASL settings are read now, so a bad file fails the start before anything is opened.
   const listenerSettings = listenerSpecs(config);
-  const metrics = opts.metricsPort !== undefined ? new BrokerMetrics() : null;
+  // Loaded only with a metrics port: prom-client, the console and the schema registry's validators (ajv, avsc,
+  // protobufjs) are a second of module loading on a busy machine, before the broker could listen.
+  const metrics = opts.metricsPort !== undefined ? new (require('./metrics/brokerMetrics') as typeof import('./metrics/brokerMetrics')).BrokerMetrics() : null;
 
   const rack = config.raw['broker.rack'] ?? null;
   const configuredSelf: BrokerIdentity = { nodeId: config.nodeId, host: config.host, port: config.port, rack };
@@ -110,9 +112,15 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   });
   await logs.open();
   // Logs come back with broker defaults; topic-level overrides live in metadata.
+  // one mapping per topic, not per partition (100,000 partitions are common)
+  const topicConfigs = new Map<string, ReturnType<typeof logConfigFromTopicConfigs> | null>();
   for (const { topic, log } of logs.partitions()) {
-    const info = metadata.topic(topic);
-    if (info) log.updateConfig(logConfigFromTopicConfigs(info.configs));
+    let cfg = topicConfigs.get(topic);
+    if (cfg === undefined) {
+      const info = metadata.topic(topic);
+      topicConfigs.set(topic, (cfg = info ? logConfigFromTopicConfigs(info.configs) : null));
+    }
+    if (cfg) log.updateConfig(cfg);
   }
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
@@ -215,6 +223,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   }
   if (metrics) {
     try {
+      const { startOpsServer } = require('./console/opsServer') as typeof import('./console/opsServer');
       ops = await startOpsServer({ host: opts.metricsHost ?? config.host, port: opts.metricsPort!, services, metrics, console: opts.console === true, sampleIntervalMs: opts.consoleSampleMs });
     } catch (err) {
       await close();

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -23,6 +24,13 @@ export interface StorageFs {
   readdir(path: string): Promise<string[]>;
   rmrf(path: string): Promise<void>;
   isDirectory(path: string): Promise<boolean>;
+  /** Names of the subdirectories (one readdir, no stat per entry). */
+  listDirectories(path: string): Promise<string[]>;
+  /**
+   * Everything written to the file system holding `path` is durable when this
+   * resolves (syncfs); one call instead of an fsync per file at shutdown.
+   */
+  syncFileSystem(path: string): Promise<void>;
 }
 
 const pOpen = promisify(fs.open);
@@ -82,6 +90,12 @@ export const nodeFs: StorageFs = {
   },
   readdir: (path) => fs.promises.readdir(path),
   rmrf: (path) => fs.promises.rm(path, { recursive: true, force: true }),
+  syncFileSystem: (path) =>
+    new Promise<void>((resolve, reject) => {
+      // coreutils `sync -f`: syncfs(2) on the file system of `path` (node has no binding for it)
+      execFile('sync', ['-f', path], (err) => (err ? reject(err) : resolve()));
+    }),
+  listDirectories: async (path) => (await fs.promises.readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name),
   isDirectory: async (path) => {
     try {
       return (await fs.promises.stat(path)).isDirectory();
@@ -138,17 +152,21 @@ export async function readFully(sfs: StorageFs, fd: number, buf: Buffer, length:
 /** Crash-safe small-file replace: write a temp file, fsync it, rename over the target, fsync the directory. */
 let tmpCounter = 0;
 
-export async function writeFileAtomic(sfs: StorageFs, dir: string, name: string, data: Buffer): Promise<void> {
+/**
+ * Replaces `dir/name` as a whole. `durable: false` skips the fsyncs, for a
+ * caller that makes the whole file system durable afterwards (clean shutdown).
+ */
+export async function writeFileAtomic(sfs: StorageFs, dir: string, name: string, data: Buffer, durable = true): Promise<void> {
   const tmp = `${dir}/${name}.${process.pid}-${++tmpCounter}.tmp`;
   const fd = await sfs.open(tmp, O_RDWR_CREATE | fs.constants.O_TRUNC);
   try {
     await writeFully(sfs, fd, [data], 0);
-    await sfs.fsync(fd);
+    if (durable) await sfs.fsync(fd);
   } finally {
     await sfs.close(fd);
   }
   await sfs.rename(tmp, `${dir}/${name}`);
-  await fsyncDir(sfs, dir);
+  if (durable) await fsyncDir(sfs, dir);
 }
 
 export async function fsyncDir(sfs: StorageFs, dir: string): Promise<void> {

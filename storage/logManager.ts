@@ -4,11 +4,20 @@ import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
 import { HandlePool } from './handlePool';
 import { silentLogger, type StorageLogger } from './logger';
 import { PartitionLog, type PartitionLogContext } from './partitionLog';
+import { LOG_SUMMARY_FILE, parseLogSummaries, serializeLogSummaries, type LogSummary } from './logSummary';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
-/** Partitions loaded at once at start. */
-const LOAD_CONCURRENCY = 16;
+/** Partitions recovered at once in the background after a crash. */
+export const DEFAULT_RECOVERY_CONCURRENCY = 16;
+/** New logs created at once (each holds a few descriptors while it is set up). */
+const CREATE_CONCURRENCY = 64;
+/** Up to this many open logs fsync their own files at shutdown; more share one file-system sync. */
+const SYNC_EACH_MAX_LOGS = 64;
+/** Logs closed at once at shutdown. */
+const CLOSE_CONCURRENCY = 16;
+/** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
+const UNOPENED_CLEANING_CHECK_MS = 5 * 60 * 1000;
 /** Segment descriptors (active ones included) open at most over all partitions: room for ~10,000 connections under a 20,000 fd limit. */
 export const DEFAULT_MAX_OPEN_SEGMENT_HANDLES = 8192;
 
@@ -23,6 +32,8 @@ export interface LogManagerOptions {
   /** Segment descriptors (active segments included) kept open at most over all partitions, and closed after this idle time. */
   maxOpenSegmentHandles?: number;
   idleHandleMs?: number;
+  /** Logs recovered at once in the background after a crash (default 16); 0: only on first use (tests). */
+  recoveryConcurrency?: number;
   /** producer.id.expiration.ms of every log's producer state (default Kafka's 24 h). */
   producerExpirationMs?: number;
 }
@@ -47,6 +58,14 @@ export class LogManager {
   private defaults: LogConfig;
   private readonly pool: HandlePool;
   private readonly logs = new Map<string, PartitionLog>();
+  /** The logs whose segments are open: the scheduler's work (flush, retention, compaction) is only theirs. */
+  private readonly openLogs = new Set<PartitionLog>();
+  private lastUnopenedCheck = 0;
+  private recovery: Promise<void> = Promise.resolve();
+  private closing = false;
+  private createSlots = CREATE_CONCURRENCY;
+  private readonly createWaiters: Array<() => void> = [];
+  private readonly recoveryConcurrency: number;
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private timer: NodeJS.Timeout | null = null;
   private maintenance: Promise<void> | null = null;
@@ -61,6 +80,7 @@ export class LogManager {
     this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, opts.defaults);
     this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? DEFAULT_MAX_OPEN_SEGMENT_HANDLES, opts.idleHandleMs ?? 60_000);
     this.schedulerIntervalMs = opts.schedulerIntervalMs ?? 1000;
+    this.recoveryConcurrency = opts.recoveryConcurrency ?? DEFAULT_RECOVERY_CONCURRENCY;
     this.producerState = { expirationMs: opts.producerExpirationMs ?? PRODUCER_EXPIRATION_MS };
   }
 
@@ -72,7 +92,7 @@ export class LogManager {
   /** Drops producers idle past producer.id.expiration.ms from every loaded producer state; returns how many. */
   expireIdleProducers(now = Date.now()): number {
     let n = 0;
-    for (const log of this.logs.values()) n += log.producerState.expire(now);
+    for (const log of this.openLogs) n += log.producerState.expire(now);
     return n;
   }
 
@@ -84,7 +104,7 @@ export class LogManager {
    */
   async rebuildProducerStateAfterCrash(): Promise<number> {
     let n = 0;
-    for (const log of [...this.logs.values()]) {
+    for (const log of [...this.openLogs]) {
       if (log.isClosed) continue;
       try {
         if (await log.producerState.rebuildIfCrashed()) n++;
@@ -99,6 +119,16 @@ export class LogManager {
     return this.pool.openCount;
   }
 
+  /**
+   * Lists the partition directories and returns: no partition file is opened
+   * here, so start-up time does not grow with the partition count. After a
+   * clean shutdown each log's offsets come from the summary written then, and
+   * its segments open on first use without a scan. A log without a summary
+   * entry (after a crash, or never closed cleanly) is recovered in the
+   * background, `recoveryConcurrency` at a time, from its recovery point on;
+   * until then it reports `recovering` (callers answer with a retriable
+   * error) and its open() recovers it at once. `recovered()` waits for all.
+   */
   async open(): Promise<void> {
     await this.sfs.mkdir(this.dataDir);
     const markerPath = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
@@ -109,49 +139,81 @@ export class LogManager {
     } catch {
       clean = false;
     }
-    const names = (await this.sfs.readdir(this.dataDir)).sort();
-    const found: Array<{ topic: string; partition: number; full: string }> = [];
+    let summaries = new Map<string, LogSummary>();
+    if (clean) {
+      try {
+        summaries = parseLogSummaries((await this.sfs.readFile(path.join(this.dataDir, LOG_SUMMARY_FILE))).toString('utf8'), key);
+      } catch {
+        // no summary (an older data dir): every log is recovered in the background
+      }
+    }
+    // from here on a crash is unclean until close() writes the marker again; the summary is only trusted with it
+    if (clean) await this.sfs.unlink(markerPath);
+    const names = (await this.sfs.listDirectories(this.dataDir)).sort();
+    const toRecover: PartitionLog[] = [];
+    const topics = new Map<string, string>();
+    const ctx = this.context();
     for (const name of names) {
-      const full = path.join(this.dataDir, name);
+      const full = `${this.dataDir}/${name}`;
       if (name.endsWith('-delete')) {
         await this.sfs.rmrf(full);
         this.logger.info({ dir: full }, 'finished deleting partition directory');
         continue;
       }
       const parsed = parsePartitionDir(name);
-      if (parsed) found.push({ ...parsed, full });
+      if (!parsed) continue;
+      // one string per topic, not one per partition
+      let topic = topics.get(parsed.topic);
+      if (topic === undefined) topics.set(parsed.topic, (topic = parsed.topic));
+      const k = key(topic, parsed.partition);
+      const summary = summaries.get(k) ?? null;
+      const log = PartitionLog.unopened(topic, parsed.partition, full, this.defaults, ctx, summary);
+      this.logs.set(k, log);
+      if (!summary) toRecover.push(log);
     }
-    // Loading is a chain of small file operations per partition, each a thread-pool round trip: several
-    // partitions at once keep the pool busy, so start-up time is not one partition's latency times N.
-    const loaded = new Array<PartitionLog | null>(found.length).fill(null);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < found.length) {
-        const i = next++;
-        const { topic, partition, full } = found[i]!;
-        if (!(await this.sfs.isDirectory(full))) continue;
-        loaded[i] = await PartitionLog.load(topic, partition, full, this.defaults, this.context(), clean, true);
-      }
-    };
-    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(LOAD_CONCURRENCY, found.length) }, worker));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) {
-      // nothing is served from a half-opened data dir
-      await Promise.all(loaded.map((l) => l?.close().catch(() => undefined)));
-      throw failed.reason;
-    }
-    for (const log of loaded) if (log) this.logs.set(key(log.topic, log.partition), log);
-    // from here on a crash is unclean until close() writes the marker again
-    if (clean) await this.sfs.unlink(markerPath);
-    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size, cleanShutdown: clean }, 'log manager opened');
+    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size, cleanShutdown: clean, recovering: toRecover.length }, 'log manager opened');
+    this.recovery = this.recoverInBackground(toRecover);
     if (this.schedulerIntervalMs > 0) {
       this.timer = setInterval(() => this.tick(), this.schedulerIntervalMs);
       this.timer.unref();
     }
   }
 
+  /** Resolves when every log found at start without a summary was recovered (or failed to, logged). */
+  recovered(): Promise<void> {
+    return this.recovery;
+  }
+
+  private async recoverInBackground(logs: PartitionLog[]): Promise<void> {
+    if (logs.length === 0) return;
+    const t0 = Date.now();
+    let next = 0;
+    let failed = 0;
+    const worker = async (): Promise<void> => {
+      while (next < logs.length && !this.closing) {
+        const log = logs[next++]!;
+        if (log.isClosed) continue;
+        try {
+          await log.open();
+          // indexes rebuilt while fewer requests compete for the disk
+          await log.producerState.rebuildIfCrashed();
+        } catch (err) {
+          failed++;
+          this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'recovering partition log failed; retried on first use');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.recoveryConcurrency, logs.length) }, worker));
+    this.logger.info({ partitions: logs.length, failed, ms: Date.now() - t0 }, 'background log recovery finished');
+  }
+
   partitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
     return [...this.logs.values()].map((log) => ({ topic: log.topic, partition: log.partition, log }));
+  }
+
+  /** The logs whose segments are open (opened on use since start, created, or recovered). */
+  openPartitions(): PartitionLog[] {
+    return [...this.openLogs].filter((l) => !l.isClosed);
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -164,6 +226,7 @@ export class LogManager {
     const existing = this.logs.get(k);
     if (existing) {
       if (config) existing.updateConfig(config);
+      await existing.open();
       return existing;
     }
     const inFlight = this.creating.get(k);
@@ -173,7 +236,7 @@ export class LogManager {
       return log;
     }
     const dir = PartitionLog.pathFor(this.dataDir, topic, partition);
-    const p = PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false);
+    const p = this.withCreateSlot(() => PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false));
     this.creating.set(k, p);
     try {
       const log = await p;
@@ -184,9 +247,27 @@ export class LogManager {
     }
   }
 
+  /**
+   * Creating a log holds several descriptors at once (directory fsyncs, the new
+   * segment in use): a topic of 100,000 partitions created at once must not
+   * run the process out of descriptors, so creations queue past a limit.
+   */
+  private async withCreateSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.createSlots > 0) this.createSlots--;
+    else await new Promise<void>((resolve) => this.createWaiters.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.createWaiters.shift();
+      if (next) next();
+      else this.createSlots++;
+    }
+  }
+
   async deleteTopic(topic: string): Promise<void> {
     const doomed = [...this.logs.values()].filter((l) => l.topic === topic);
     for (const log of doomed) this.logs.delete(key(log.topic, log.partition));
+    for (const log of doomed) this.openLogs.delete(log);
     for (const log of doomed) await log.destroy();
     this.logger.info({ topic, partitions: doomed.length }, 'deleted topic logs');
   }
@@ -212,6 +293,7 @@ export class LogManager {
     const log = this.logs.get(k);
     if (!log) return false;
     this.logs.delete(k);
+    this.openLogs.delete(log);
     await log.destroy();
     this.logger.info({ topic, partition }, 'deleted partition log');
     return true;
@@ -222,8 +304,13 @@ export class LogManager {
     if (!this.maintenance) {
       this.maintenance = (async () => {
         try {
-          for (const log of [...this.logs.values()]) {
-            if (log.isClosed) continue;
+          if (now - this.lastUnopenedCheck >= UNOPENED_CLEANING_CHECK_MS) {
+            this.lastUnopenedCheck = now;
+            // an unopened log is opened only when its summary says retention or compaction has work
+            for (const log of this.logs.values()) if (!log.isOpen && !log.isClosed && log.mayNeedCleaning(now)) await this.guard(log, 'open', () => log.open());
+          }
+          for (const log of [...this.openLogs]) {
+            if (!log.hasBackgroundWork) continue;
             await this.guard(log, 'flush', () => log.maybeTimedFlush(now));
             await this.guard(log, 'retention', () => log.runRetention(now));
             await this.guard(log, 'compaction', () => log.compact(now));
@@ -242,16 +329,40 @@ export class LogManager {
     this.timer = null;
     await this.maintenance;
     let allClean = true;
-    for (const log of this.logs.values()) {
-      try {
-        await log.close();
-      } catch (err) {
-        allClean = false;
-        this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
+    const closed: PartitionLog[] = [];
+    this.closing = true;
+    await this.recovery;
+    // Several logs at once. With many open logs none fsyncs its files: one file-system sync below makes all of
+    // them durable (it also flushes whatever else is dirty on that file system, so few logs fsync their own).
+    const all = [...this.logs.values()];
+    const syncOnce = this.openLogs.size > SYNC_EACH_MAX_LOGS;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < all.length) {
+        const log = all[next++]!;
+        try {
+          await log.close(syncOnce);
+          closed.push(log);
+        } catch (err) {
+          allClean = false;
+          this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, all.length) }, worker));
     this.logs.clear();
-    if (allClean) await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));
+    this.openLogs.clear();
+    if (!allClean) return;
+    try {
+      if (syncOnce) await this.sfs.syncFileSystem(this.dataDir);
+    } catch (err) {
+      // without the sync nothing says the files are durable: the next start recovers
+      this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'syncing the data dir at shutdown failed; the next start recovers every log');
+      return;
+    }
+    // logs still recovering get no entry: the next start recovers them again
+    await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(closed));
+    await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));
   }
 
   private tick(): void {
@@ -267,7 +378,7 @@ export class LogManager {
   }
 
   private context(): PartitionLogContext {
-    return { sfs: this.sfs, pool: this.pool, logger: this.logger, producerState: this.producerState };
+    return { sfs: this.sfs, pool: this.pool, logger: this.logger, producerState: this.producerState, opened: (log) => this.openLogs.add(log) };
   }
 }
 

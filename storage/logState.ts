@@ -14,6 +14,8 @@ export interface PartitionLogContext {
   pool: HandlePool;
   logger: StorageLogger;
   producerState: ProducerStateConfig;
+  /** Told when a log opened its segments (the manager keeps its background work to open logs). */
+  opened?: (log: import('./partitionLog').PartitionLog) => void;
 }
 
 /**
@@ -51,7 +53,8 @@ export class LogState {
   producers!: ProducerStateManager;
   /** Sum of the segments' aborted-transaction entries: a read_committed fetch of a log with none costs nothing. */
   private abortedTxnCount = 0;
-  private readonly listeners = new Set<() => void>();
+  /** Made on the first listener: most logs of a big broker never get one. */
+  private listeners: Set<() => void> | null = null;
 
   constructor(
     readonly topic: string,
@@ -102,12 +105,14 @@ export class LogState {
   }
 
   onAppend(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const listeners = (this.listeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Wakes whoever waits for data or a high watermark move (parked fetches, replication). */
   notify(): void {
+    if (!this.listeners) return;
     for (const l of this.listeners) {
       try {
         l();

@@ -7,9 +7,14 @@
  */
 export const OFFSET_ENTRY_SIZE = 8;
 
+// An idle segment holds no index entry: arrays are allocated with the first one (shared empty ones until then).
+const EMPTY_INT32ARRAY = new Int32Array(0);
+const EMPTY_UINT32ARRAY = new Uint32Array(0);
+
 export class OffsetIndex {
-  private rel = new Int32Array(64);
-  private pos = new Uint32Array(64);
+  // an idle segment holds no entry: arrays are allocated on the first one
+  private rel: Int32Array = EMPTY_INT32ARRAY;
+  private pos: Uint32Array = EMPTY_UINT32ARRAY;
   count = 0;
 
   append(relativeOffset: number, position: number): void {
@@ -82,9 +87,9 @@ export class OffsetIndex {
   }
 
   private grow(): void {
-    const rel = new Int32Array(this.rel.length * 2);
+    const rel = new Int32Array(Math.max(16, this.rel.length * 2));
     rel.set(this.rel);
-    const pos = new Uint32Array(this.pos.length * 2);
+    const pos = new Uint32Array(Math.max(16, this.pos.length * 2));
     pos.set(this.pos);
     this.rel = rel;
     this.pos = pos;

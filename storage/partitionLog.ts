@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { mergeConfig, type LogConfig } from './config';
+import { mergeConfig, NEVER, type LogConfig } from './config';
+import { summaryMayNeedCleaning, summaryOf, type LogSummary } from './logSummary';
 import { storageFailure } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs';
 import type { StorageLogger } from './logger';
@@ -18,9 +19,14 @@ import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 export type { AppendOptions, AppendResult } from './appendPipeline';
 export type { ReadOptions, ReadResult } from './logReads';
 export type { PartitionLogContext } from './logState';
+export type { LogSummary } from './logSummary';
+
 
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
+
+/** Shared by every log until its first structural change: a big broker has many logs that never get one. */
+const NOTHING_PENDING: Promise<unknown> = Promise.resolve();
 
 /**
  * One partition's log: a list of segments, the last one active, and the
@@ -32,17 +38,24 @@ export const HIGH_WATERMARK_FILE = 'high-watermark';
  * structural changes (retention, compaction, truncation) one at a time.
  */
 export class PartitionLog {
-  /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. */
-  epochs!: LeaderEpochCache;
   /** The high watermark saved by replication before the last shutdown, null when none was saved. */
   checkpointedHighWatermark: number | null = null;
-  /** Idempotent/transactional producer state of this partition, loaded on first use. */
-  producerState!: ProducerStateManager;
   private readonly state: LogState;
   private pipeline!: AppendPipeline;
-  private readonly retention: LogRetention;
-  private structural: Promise<unknown> = Promise.resolve();
-  private readonly keys: LogKeyIndex;
+  private retention!: LogRetention;
+  private epochCache: LeaderEpochCache | null = null;
+  private producers: ProducerStateManager | null = null;
+  private structural: Promise<unknown> = NOTHING_PENDING;
+  /** Made on the first key lookup. */
+  private keys: LogKeyIndex | null = null;
+  /** What the last clean shutdown recorded, while the files are not opened yet; null once open (or when unknown: recovering). */
+  private summary: LogSummary | null;
+  private loaded = false;
+  private opening: Promise<void> | null = null;
+  /** How the files are opened on first use: trusted as closed cleanly, or recovered (scanned from the recovery point). */
+  private readonly cleanAtOpen: boolean;
+  /** Found at start (durable, its producer state can be carried forward) rather than created now. */
+  private atStart = true;
 
   private constructor(
     readonly topic: string,
@@ -50,10 +63,14 @@ export class PartitionLog {
     readonly dir: string,
     config: LogConfig,
     private readonly ctx: PartitionLogContext,
+    summary: LogSummary | null,
+    cleanAtOpen: boolean,
   ) {
     this.state = new LogState(topic, partition, dir, config, ctx);
-    this.retention = new LogRetention(this.state);
-    this.keys = new LogKeyIndex(this.state);
+    this.summary = summary;
+    this.cleanAtOpen = cleanAtOpen;
+    if (summary) this.state.logStartOffset = summary.logStartOffset;
+    if (summary) this.state.logEndOffset = this.state.highWatermark = this.state.localCommittedEnd = summary.logEndOffset;
   }
 
   /**
@@ -62,35 +79,102 @@ export class PartitionLog {
    * state found now can be carried forward without reading the log).
    */
   static async load(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, cleanShutdown: boolean, atStart = false): Promise<PartitionLog> {
-    const log = new PartitionLog(topic, partition, dir, config, ctx);
-    const state = log.state;
+    const log = new PartitionLog(topic, partition, dir, config, ctx, null, cleanShutdown);
+    log.atStart = atStart;
     if (!atStart) {
       await ctx.sfs.mkdir(dir);
       // a new partition directory must survive power loss before anything in it is acknowledged
       await fsyncDir(ctx.sfs, path.dirname(dir));
     }
-    const recovered = await recoverPartition(dir, config, ctx, cleanShutdown, { topic, partition });
+    await log.open();
+    return log;
+  }
+
+  /**
+   * A log found at start, its files opened on first use. With `summary` (from the last clean shutdown) its offsets
+   * are known at once and opening trusts the files; without, it is recovering (offsets 0 until open() recovered it).
+   */
+  static unopened(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, summary: LogSummary | null): PartitionLog {
+    return new PartitionLog(topic, partition, dir, config, ctx, summary, summary !== null);
+  }
+
+  /** True once the segments are open (always, for a log created or loaded with load()). */
+  get isOpen(): boolean {
+    return this.loaded;
+  }
+
+  /** Found after a crash, not recovered yet: offsets unknown, requests are refused as retriable. */
+  get recovering(): boolean {
+    return !this.loaded && this.summary === null;
+  }
+
+  /** Opens the segments (recovering them if the log was not closed cleanly); idempotent, concurrent calls share one open. */
+  open(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    if (!this.opening) {
+      const p = this.load0();
+      this.opening = p;
+      // a failed open is retried on next use
+      p.catch(() => {
+        if (this.opening === p) this.opening = null;
+      });
+    }
+    return this.opening;
+  }
+
+  private async load0(): Promise<void> {
+    const { topic, partition, dir, ctx } = this;
+    const state = this.state;
+    const config = state.config;
+    const recovered = await recoverPartition(dir, config, ctx, this.cleanAtOpen, { topic, partition });
     state.segments = recovered.segments;
     state.active = recovered.segments[recovered.segments.length - 1]!;
     state.logStartOffset = recovered.logStartOffset;
     state.countAbortedTxns();
-    state.logEndOffset = state.active.nextOffset;
-    state.highWatermark = state.logEndOffset;
-    state.localCommittedEnd = state.logEndOffset;
+    state.logEndOffset = state.highWatermark = state.localCommittedEnd = state.active.nextOffset;
     state.checkInvariants();
-    log.pipeline = new AppendPipeline(state);
-    log.epochs = await LeaderEpochCache.load(ctx.sfs, dir);
+    this.pipeline = new AppendPipeline(state);
+    this.retention = new LogRetention(state);
+    this.epochCache = await LeaderEpochCache.load(ctx.sfs, dir);
     const hw = await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE));
-    log.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
+    this.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
     await state.active.setDsync(config.fsyncOnAppend);
     const extent = { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
-    log.producerState = new ProducerStateManager(log, ctx.producerState, extent, atStart || extent.logStartOffset === extent.logEndOffset);
-    state.producers = log.producerState;
-    ctx.logger.info(
-      { topic, partition, segments: state.segments.length, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset, recovery: recovered.actions },
-      'partition log loaded',
-    );
-    return log;
+    // a log found at start (or a new empty one) carries the producer state it has on disk forward
+    const carry = this.atStart || extent.logStartOffset === extent.logEndOffset;
+    if (this.producers) this.producers.opened(extent, carry);
+    else this.producers = new ProducerStateManager(this, ctx.producerState, extent, carry);
+    state.producers = this.producers;
+    this.summary = null;
+    this.loaded = true;
+    ctx.opened?.(this);
+    // a new log or a clean one opened on use says nothing; a recovered one says what recovery did
+    if (recovered.actions.length > 0 || (this.atStart && !this.cleanAtOpen)) {
+      const { logStartOffset, logEndOffset } = state;
+      ctx.logger.info({ topic, partition, segments: state.segments.length, logStartOffset, logEndOffset, recovery: recovered.actions }, 'partition log loaded');
+    }
+  }
+
+  /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. Open the log first. */
+  get epochs(): LeaderEpochCache {
+    if (!this.epochCache) throw new Error(`${this.topic}-${this.partition}: leader epochs read before the log was opened`);
+    return this.epochCache;
+  }
+
+  /** Idempotent/transactional producer state of this partition, loaded on first use (opening the log first). */
+  get producerState(): ProducerStateManager {
+    const { logStartOffset, logEndOffset } = this.state;
+    return (this.producers ??= new ProducerStateManager(this, this.ctx.producerState, { logStartOffset, logEndOffset }, true));
+  }
+
+  /** What a clean shutdown records of this log so the next start needs not open it. Null while it is recovering. */
+  describe(): LogSummary | null {
+    return this.summary ?? (this.loaded ? summaryOf(this.state) : null);
+  }
+
+  /** Whether retention or compaction may have work in an unopened log (from its summary): the scheduler opens only those. */
+  mayNeedCleaning(now: number): boolean {
+    return this.summary !== null && summaryMayNeedCleaning(this.summary, this.state.config, now);
   }
 
   get logStartOffset(): number {
@@ -132,13 +216,12 @@ export class PartitionLog {
   get logger(): StorageLogger {
     return this.ctx.logger;
   }
-
   get isClosed(): boolean {
     return this.state.closed;
   }
 
   get segmentCount(): number {
-    return this.state.segments.length;
+    return this.summary ? this.summary.segments : this.state.segments.length;
   }
 
   /** Base offsets of the segments, oldest first (for tests and admin tools). */
@@ -161,10 +244,14 @@ export class PartitionLog {
   }
 
   updateConfig(c: Partial<LogConfig>): void {
-    this.state.config = mergeConfig(this.state.config, c);
+    const cur = this.state.config;
+    // unchanged configs keep sharing one object (every log found at start begins with the manager's defaults)
+    if ((Object.keys(c) as Array<keyof LogConfig>).every((k) => c[k] === undefined || c[k] === cur[k])) return;
+    this.state.config = mergeConfig(cur, c);
   }
 
   sizeInBytes(): number {
+    if (this.summary) return this.summary.sizeInBytes;
     let total = 0;
     for (const s of this.state.segments) total += s.size;
     return total;
@@ -174,32 +261,44 @@ export class PartitionLog {
     return this.state.onAppend(listener);
   }
 
-  maxTimestamp(): { offset: number; timestamp: number } | null {
+  async maxTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
+    await this.open();
     return maxTimestamp(this.state);
   }
 
   // ---------------------------------------------------------------- append, read
 
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    if (!this.loaded) return this.open().then(() => this.pipeline.append(batches, opts));
     return this.pipeline.append(batches, opts);
   }
 
   /** fdatasync of everything written so far (flush.messages / flush.ms / explicit). */
   flush(): Promise<void> {
+    if (!this.loaded) return Promise.resolve();
     return this.pipeline.flush();
+  }
+
+  /** Scheduler work possible (retention/compaction touch closed segments only): 10,000 idle logs cost no promise each. */
+  get hasBackgroundWork(): boolean {
+    const s = this.state;
+    return this.loaded && !s.closed && (s.segments.length > 1 || s.config.flushMs < NEVER);
   }
 
   /** flush.ms: called from the manager's scheduler. */
   maybeTimedFlush(now: number): Promise<void> {
+    if (!this.loaded) return Promise.resolve();
     return this.pipeline.maybeTimedFlush(now);
   }
 
   read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    if (!this.loaded) return this.open().then(() => readLog(this.state, offset, maxBytes, opts));
     return readLog(this.state, offset, maxBytes, opts);
   }
 
   /** First record with timestamp >= ts (Kafka's ListOffsets by time), or null when every record is older. */
-  offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    await this.open();
     return offsetForTimestamp(this.state, ts);
   }
 
@@ -209,12 +308,13 @@ export class PartitionLog {
    * `keyIndex` off (the caller decides whether to scan instead).
    */
   findKey(key: Buffer, limit = 100): Promise<number[]> | null {
-    return this.state.config.keyIndex ? this.keys.find(key, limit) : null;
+    if (!this.state.config.keyIndex) return null;
+    return this.open().then(() => (this.keys ??= new LogKeyIndex(this.state)).find(key, limit));
   }
 
   /** Counters of key lookups (index probes, batches read to verify). */
   get keyIndexStats(): Readonly<KeyIndexStats> {
-    return this.keys.stats;
+    return (this.keys ??= new LogKeyIndex(this.state)).stats;
   }
 
   // ---------------------------------------------------------------- aborted-transaction index
@@ -231,11 +331,13 @@ export class PartitionLog {
 
   /** False when no segment holds an abort marker: read_committed fetches need no index lookup at all. */
   get hasAbortedTxns(): boolean {
-    return this.state.hasAbortedTxns;
+    // unknown before the segments are open: say yes, abortedTxns() opens them
+    return !this.loaded || this.state.hasAbortedTxns;
   }
 
   /** Aborted transactions with data in [from, to) for a read_committed fetch. */
-  abortedTxns(from: number, to: number): Promise<AbortedTxn[]> {
+  async abortedTxns(from: number, to: number): Promise<AbortedTxn[]> {
+    await this.open();
     return abortedTxns(this.state, from, to);
   }
 
@@ -248,6 +350,7 @@ export class PartitionLog {
    */
   private withStructuralLock<T>(fn: () => Promise<T>): Promise<T> {
     const locked = async (): Promise<T> => {
+      await this.open();
       await this.pipeline.finalized();
       return fn();
     };
@@ -354,18 +457,24 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files. */
-  async close(): Promise<void> {
+  /**
+   * Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files.
+   * `syncLater`: no fsync here, the caller syncs the file system once for all logs (LogManager.close).
+   */
+  async close(syncLater = false): Promise<void> {
     const state = this.state;
     if (state.closed) return;
     state.closed = true;
+    // an open in flight finishes first (and releases its files itself, seeing the log closed)
+    if (this.opening) await this.opening.catch(() => undefined);
+    if (!this.loaded) return;
     await this.pipeline.quiesce();
     await this.structural;
     await this.pipeline.finalized();
     try {
       if (!state.failure) {
-        await state.active.sync();
-        await persistIndexes(this.ctx.sfs, state.active, false);
+        if (!syncLater) await state.active.sync();
+        await persistIndexes(this.ctx.sfs, state.active, false, !syncLater);
       }
       if (!state.highWatermarkFollowsLog) await this.checkpointHighWatermark();
     } finally {
@@ -375,17 +484,12 @@ export class PartitionLog {
 
   /** Closes and removes every file of this partition (topic deletion). */
   async destroy(): Promise<void> {
-    try {
-      await this.close();
-    } catch (err) {
-      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed');
-    }
+    await this.close().catch((err: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed'));
     const trash = `${this.dir}.${Date.now()}-delete`;
     await this.ctx.sfs.rename(this.dir, trash);
     await this.ctx.sfs.rmrf(trash);
   }
 
-  /** Base name of a partition directory. */
   static dirName(topic: string, partition: number): string {
     return `${topic}-${partition}`;
   }

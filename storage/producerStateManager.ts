@@ -23,6 +23,9 @@ export interface ProducerStateHost {
   readonly logger: StorageLogger;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
+  /** Whether the segments are open; the state is only loaded from an open log. */
+  readonly isOpen: boolean;
+  open(): Promise<void>;
   read(offset: number, maxBytes: number, opts: { minOneBatch: boolean }): Promise<{ chunks: Buffer[]; bytes: number }>;
   segmentList(): readonly Segment[];
   segmentFor(offset: number): Segment;
@@ -84,16 +87,22 @@ export class ProducerStateManager {
   private carryWrites: Promise<void> = Promise.resolve();
 
   /**
-   * @param opened the log's extent when it was loaded, before any append of this run
+   * @param extentAtOpen the log's extent when it was loaded, before any append of this run
    * @param carry whether the state found at load is known (a log loaded at start, or an empty new one)
    */
   constructor(
     private readonly log: ProducerStateHost,
     private readonly config: ProducerStateConfig,
-    private readonly opened: { logStartOffset: number; logEndOffset: number },
+    private extentAtOpen: { logStartOffset: number; logEndOffset: number },
     carry: boolean,
   ) {
     this.mode = carry ? 'carry' : 'untracked';
+  }
+
+  /** The log opened its segments (after this manager was made for an unopened log): its extent then. */
+  opened(extent: { logStartOffset: number; logEndOffset: number }, carry: boolean): void {
+    this.extentAtOpen = extent;
+    if (this.mode === 'carry' && !carry) this.mode = 'untracked';
   }
 
   /** The table, loading it on first use. */
@@ -144,6 +153,8 @@ export class ProducerStateManager {
   /** Writes the state at the log end so the next start replays nothing. Call with appends stopped. */
   async snapshot(): Promise<void> {
     const log = this.log;
+    // a log never opened this run still has the snapshot it had at start
+    if (!log.isOpen) return;
     if (this.loading) {
       await this.loading;
       const state = this.state;
@@ -163,7 +174,7 @@ export class ProducerStateManager {
    * Without snapshots (an older layout) the state keeps loading lazily.
    */
   async rebuildIfCrashed(): Promise<boolean> {
-    if (this.loading || this.log.segmentList().every((s) => s.txnIndex.trusted)) return false;
+    if (this.loading || !this.log.isOpen || this.log.segmentList().every((s) => s.txnIndex.trusted)) return false;
     if ((await listSnapshots(this.log.dir)).length === 0) return false;
     await this.table();
     return true;
@@ -227,6 +238,7 @@ export class ProducerStateManager {
 
   private async load(): Promise<ProducerStateTable> {
     const log = this.log;
+    await log.open();
     await this.cleanup;
     const rebuilding = new Set<Segment>();
     for (const seg of log.segmentList()) {
@@ -277,7 +289,7 @@ export class ProducerStateManager {
   private async newestSnapshot(limit: number): Promise<SnapshotFile | null> {
     const offsets: number[] = [];
     for (const o of await listSnapshots(this.log.dir)) {
-      if (o <= this.opened.logEndOffset || this.writtenThisRun.has(o)) offsets.push(o);
+      if (o <= this.extentAtOpen.logEndOffset || this.writtenThisRun.has(o)) offsets.push(o);
       else await removeSnapshot(this.log.dir, o);
     }
     for (let i = offsets.length - 1; i >= 0; i--) {
@@ -355,9 +367,9 @@ export class ProducerStateManager {
    */
   private async carriedForward(): Promise<SnapshotFile | null> {
     if (this.invalidated) return null;
-    const snap = await readSnapshot(this.log.dir, this.opened.logEndOffset);
+    const snap = await readSnapshot(this.log.dir, this.extentAtOpen.logEndOffset);
     if (snap) return snap;
-    if (this.opened.logEndOffset === this.opened.logStartOffset) return emptySnapshot();
+    if (this.extentAtOpen.logEndOffset === this.extentAtOpen.logStartOffset) return emptySnapshot();
     return null;
   }
 }

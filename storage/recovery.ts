@@ -178,10 +178,12 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
   return !bad && end.problem === undefined && seg.size === fileSize;
 }
 
-export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true): Promise<void> {
-  await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize());
-  await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize());
-  await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed);
+/** `durable: false`: no fsyncs, the caller syncs the whole file system afterwards (clean shutdown). */
+export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true, durable = true): Promise<void> {
+  await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize(), durable);
+  await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize(), durable);
+  await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed, durable);
+  // the key index (when on) is written durably even at shutdown
   await persistKeyIndex(sfs, seg, closed);
 }
 

@@ -6,10 +6,16 @@
  */
 export const TIME_ENTRY_SIZE = 16;
 
+// An idle segment holds no index entry: arrays are allocated with the first one (shared empty ones until then).
+const EMPTY_FLOAT64ARRAY = new Float64Array(0);
+const EMPTY_INT32ARRAY = new Int32Array(0);
+const EMPTY_UINT32ARRAY = new Uint32Array(0);
+
 export class TimeIndex {
-  private ts = new Float64Array(64);
-  private rel = new Int32Array(64);
-  private pos = new Uint32Array(64);
+  // an idle segment holds no entry: arrays are allocated on the first one
+  private ts: Float64Array = EMPTY_FLOAT64ARRAY;
+  private rel: Int32Array = EMPTY_INT32ARRAY;
+  private pos: Uint32Array = EMPTY_UINT32ARRAY;
   count = 0;
 
   /** Appends only when the timestamp grows; returns whether an entry was added. */
@@ -83,11 +89,11 @@ export class TimeIndex {
   }
 
   private grow(): void {
-    const ts = new Float64Array(this.ts.length * 2);
+    const ts = new Float64Array(Math.max(16, this.ts.length * 2));
     ts.set(this.ts);
-    const rel = new Int32Array(this.rel.length * 2);
+    const rel = new Int32Array(Math.max(16, this.rel.length * 2));
     rel.set(this.rel);
-    const pos = new Uint32Array(this.pos.length * 2);
+    const pos = new Uint32Array(Math.max(16, this.pos.length * 2));
     pos.set(this.pos);
     this.ts = ts;
     this.rel = rel;

@@ -133,7 +133,7 @@ export class SegmentTxnIndex {
    * Once written, a closed segment's entries leave memory. Persists of one
    * index run in call order.
    */
-  persist(sfs: StorageFs, dir: string, name: string, closed: boolean): Promise<void> {
+  persist(sfs: StorageFs, dir: string, name: string, closed: boolean, durable = true): Promise<void> {
     const run = async (): Promise<void> => {
       if (!this.trusted) {
         await sfs.unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
@@ -144,7 +144,7 @@ export class SegmentTxnIndex {
       const entries = this.entries;
       if (entries === null) return;
       const written = entries.length;
-      await writeFileAtomic(sfs, dir, name, encodeTxnIndex(entries));
+      await writeFileAtomic(sfs, dir, name, encodeTxnIndex(entries), durable);
       if (closed && this.entries === entries && entries.length === written) this.entries = null;
     };
     const p = this.io.then(run, run);

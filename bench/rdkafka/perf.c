@@ -131,8 +131,8 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
          batch_bytes);
   if (latencies && delivered > 0) {
     qsort(latencies, delivered, sizeof(int64_t), cmp64);
-    printf(",\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"maxMs\":%.3f", latencies[delivered / 2] / 1e3,
-           latencies[(long)(delivered * 0.99)] / 1e3, latencies[delivered - 1] / 1e3);
+    printf(",\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"p999Ms\":%.3f,\"maxMs\":%.3f", latencies[delivered / 2] / 1e3,
+           latencies[(long)(delivered * 0.99)] / 1e3, latencies[(long)(delivered * 0.999)] / 1e3, latencies[delivered - 1] / 1e3);
   }
   printf("}\n");
   rd_kafka_topic_destroy(rkt);

@@ -1,24 +1,28 @@
 import { startBroker } from '../broker';
 import { createLogger } from '../log';
 import { parseArgs, USAGE } from './args';
-import { ADMIN_USAGE, ADMIN_WORDS, runAdmin } from './admin';
+
+/** The admin commands and their Kafka client library, loaded only when one runs (not by `brook start`). */
+function admin(): typeof import('./admin') {
+  return require('./admin') as typeof import('./admin');
+}
 
 /** `brook start ...`: runs a broker until SIGTERM/SIGINT, then shuts it down cleanly. */
 export async function main(argv: string[]): Promise<void> {
-  if (argv[0] !== undefined && ADMIN_WORDS.has(argv[0])) {
-    process.exitCode = await runAdmin(argv);
+  if (argv[0] !== undefined && argv[0] !== 'start' && admin().ADMIN_WORDS.has(argv[0])) {
+    process.exitCode = await admin().runAdmin(argv);
     return;
   }
   let args;
   try {
     args = parseArgs(argv);
   } catch (err) {
-    process.stderr.write(`brook: ${(err as Error).message}\n\n${USAGE}\n${ADMIN_USAGE}`);
+    process.stderr.write(`brook: ${(err as Error).message}\n\n${USAGE}\n${admin().ADMIN_USAGE}`);
     process.exitCode = 2;
     return;
   }
   if (args.command === 'help') {
-    process.stdout.write(`${USAGE}\n${ADMIN_USAGE}`);
+    process.stdout.write(`${USAGE}\n${admin().ADMIN_USAGE}`);
     return;
   }
   const logger = createLogger('info');

@@ -62,7 +62,7 @@ async function lookup(log: PartitionLog, ts: bigint): Promise<{ offset: number; 
     case EARLIEST_LOCAL:
       return { offset: log.logStartOffset, timestamp: -1 };
     case MAX_TIMESTAMP:
-      return log.maxTimestamp() ?? { offset: -1, timestamp: -1 };
+      return (await log.maxTimestamp()) ?? { offset: -1, timestamp: -1 };
     case LATEST_TIERED:
     case EARLIEST_PENDING_UPLOAD:
       // Nothing is ever tiered.

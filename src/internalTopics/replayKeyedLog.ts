@@ -15,8 +15,10 @@ export interface KeyedRecord {
  * compacted batch may start before the offset a read asked for (it was read
  * from its middle): records below `from` were already seen and must be skipped.
  */
-export async function* replayBatches(log: PartitionLog, start = log.logStartOffset): AsyncIterable<{ batch: DecodedBatch; from: number }> {
-  let offset = Math.max(start, log.logStartOffset);
+export async function* replayBatches(log: PartitionLog, start?: number): AsyncIterable<{ batch: DecodedBatch; from: number }> {
+  // a log found at start knows its offsets only once open (after a crash: recovered)
+  await log.open();
+  let offset = Math.max(start ?? log.logStartOffset, log.logStartOffset);
   while (offset < log.logEndOffset) {
     const res = await log.read(offset, REPLAY_READ_BYTES, { minOneBatch: true });
     if (res.chunks.length === 0) break;

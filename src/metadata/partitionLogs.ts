@@ -14,11 +14,12 @@ export type PartitionLookup = { log: PartitionLog; topic: TopicInfo; errorCode: 
  * a topic created by any path (Metadata, Produce, CreateTopics) gets its files
  * on first use, with its topic configs applied.
  */
-export async function partitionLog(services: BrokerCore, topic: TopicInfo, partition: number): Promise<PartitionLookup> {
+export async function partitionLog(services: BrokerCore, topic: TopicInfo, partition: number, opts: { waitForRecovery?: boolean } = {}): Promise<PartitionLookup> {
   if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
     return { log: null, topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   }
   const existing = services.logs.get(topic.name, partition);
+  if (existing?.recovering) return recoveringLog(services, existing, topic, opts.waitForRecovery === true);
   if (existing) return { log: existing, topic, errorCode: 0 };
   // In a cluster only the partition's replicas keep a log; others send the client to the leader.
   if (!hostsReplica(services.metadata, topic.name, partition)) return { log: null, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
@@ -27,6 +28,27 @@ export async function partitionLog(services: BrokerCore, topic: TopicInfo, parti
     return { log, topic, errorCode: 0 };
   } catch (err) {
     services.logger.error({ topic: topic.name, partition, err: (err as Error).message }, 'cannot open partition log');
+    return { log: null, topic, errorCode: err instanceof StorageError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR };
+  }
+}
+
+/**
+ * A log still being recovered after a crash: clients get NOT_LEADER_OR_FOLLOWER,
+ * which Kafka returns for a partition not online on this broker and which
+ * kafkajs and librdkafka retry after a metadata refresh; its recovery starts
+ * now instead of waiting for its turn in the background. Internal users wait.
+ */
+async function recoveringLog(services: BrokerCore, log: PartitionLog, topic: TopicInfo, wait: boolean): Promise<PartitionLookup> {
+  const opening = log.open();
+  if (!wait) {
+    opening.catch(() => undefined);
+    return { log: null, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  }
+  try {
+    await opening;
+    return { log, topic, errorCode: 0 };
+  } catch (err) {
+    services.logger.error({ topic: topic.name, partition: log.partition, err: (err as Error).message }, 'cannot open partition log');
     return { log: null, topic, errorCode: err instanceof StorageError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR };
   }
 }

@@ -25,7 +25,7 @@ export function dlqTarget(services: BrokerServices, writeTimeoutMs: number, remo
         await remote(leader, dlqTopic, 0, batch);
         return;
       }
-      const found = await partitionLog(services, topic, 0);
+      const found = await partitionLog(services, topic, 0, { waitForRecovery: true });
       if (!found.log) throw new Error(`dead-letter topic ${dlqTopic} unavailable (error ${found.errorCode})`);
       const log = found.log;
       const out = await partitionWriter(services).write(dlqTopic, 0, writeTimeoutMs, () => log.append(batch));

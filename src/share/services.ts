@@ -81,7 +81,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
     partitionLog: async (topicName, partition) => {
       const topic = metadata.topic(topicName);
       if (!topic) return { errorCode: 3 };
-      const found = await partitionLog(services, topic, partition);
+      const found = await partitionLog(services, topic, partition, { waitForRecovery: true });
       return found.log ? { log: found.log } : { errorCode: found.errorCode };
     },
     dlq: dlqTarget(services, writeTimeoutMs, cluster ? (leader, topic, partition, batch) => cluster!.produce(leader, topic, partition, batch, writeTimeoutMs) : null),

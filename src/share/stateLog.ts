@@ -68,10 +68,13 @@ export class ShareStateLog {
       if (clustered) {
         const log = this.deps.logs.get(SHARE_STATE_TOPIC, PARTITION);
         if (!log) throw new Error(`no replica of ${SHARE_STATE_TOPIC}-${PARTITION} on this broker`);
+        // a log found at start opens (after a crash: recovers) before its state is read
+        await log.open();
         this.log = log;
         return log;
       }
-      this.log = this.deps.logs.get(SHARE_STATE_TOPIC, PARTITION) ?? (await this.deps.logs.create(SHARE_STATE_TOPIC, PARTITION, { cleanupPolicy: 'compact' }));
+      // create() also opens (and after a crash recovers) a log found at start before its state is read
+      this.log = await this.deps.logs.create(SHARE_STATE_TOPIC, PARTITION, { cleanupPolicy: 'compact' });
       return this.log;
     })().catch((e) => {
       this.opening = null;

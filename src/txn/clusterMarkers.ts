@@ -26,7 +26,7 @@ export class MarkerWriter {
     const { metadata } = this.services;
     const state = this.services.clustered ? metadata.partitionState(info.name, partition) : undefined;
     if (!state || state.leader === metadata.self().nodeId) {
-      const found = await partitionLog(this.services, info, partition);
+      const found = await partitionLog(this.services, info, partition, { waitForRecovery: true });
       if (!found.log) throw new Error(`partition ${info.name}-${partition} unavailable (error ${found.errorCode})`);
       const ready = markerReadyCode(this.services, info.name, partition);
       if (ready !== ErrorCode.NONE) throw new Error(`partition ${info.name}-${partition} not ready for markers (error ${ready})`);

@@ -44,9 +44,10 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
       coordinator.stop();
       clearInterval(expiry);
       await Promise.all(
-        services.logs.partitions().map(({ topic, partition, log }) =>
+        // logs never opened this run still have the snapshot they had at start
+        services.logs.openPartitions().map((log) =>
           log.producerState.snapshot().catch((err: unknown) =>
-            services.logger.warn({ topic, partition, err: String(err) }, 'producer state snapshot failed; the next start replays the log'),
+            services.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'producer state snapshot failed; the next start replays the log'),
           ),
         ),
       );

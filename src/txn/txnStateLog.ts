@@ -65,6 +65,8 @@ export class TxnStateLog {
         // Only replicas keep the log (the metadata follower creates it); the coordinator is its leader.
         const log = this.services.logs.get(TXN_STATE_TOPIC, 0);
         if (!log) throw new Error(`no replica of ${TXN_STATE_TOPIC}-0 on this broker`);
+        // a log found at start opens (after a crash: recovers) before its state is read
+        await log.open();
         this.log = log;
         return log;
       }

@@ -62,6 +62,8 @@ describe('storage: kill -9 during fsync-mode appends', function () {
 
       const manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
       await manager.open();
+      // after a crash logs are recovered in the background
+      await manager.recovered();
       try {
         const log = manager.get('crash', 0)!;
         const batches = await readAll(log);
@@ -107,6 +109,7 @@ describe('storage: kill -9 during fsync-mode appends', function () {
 
       const manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, maxOpenSegmentHandles: maxHandles });
       await manager.open();
+      await manager.recovered();
       try {
         expect(manager.openSegmentHandles, 'recovery opens segments through the pool').to.be.at.most(maxHandles);
         const found = new Map<string, Buffer>();

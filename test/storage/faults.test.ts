@@ -85,6 +85,12 @@ class FaultyFs implements StorageFs {
   isDirectory(path: string) {
     return nodeFs.isDirectory(path);
   }
+  listDirectories(path: string) {
+    return nodeFs.listDirectories(path);
+  }
+  syncFileSystem(path: string) {
+    return nodeFs.syncFileSystem(path);
+  }
 }
 
 describe('storage: disk errors, flush policy and group commit', () => {

@@ -68,6 +68,7 @@ describe('storage: open segment descriptors are capped across partitions (LRU)',
     fs.rmSync(path.join(crashedDir, '.clean-shutdown'), { force: true });
     const crashed = new LogManager({ dataDir: crashedDir, schedulerIntervalMs: 0, maxOpenSegmentHandles: CAP });
     await crashed.open();
+    await crashed.recovered();
     try {
       expect(crashed.openSegmentHandles, 'opened after a crash').to.be.at.most(CAP);
       for (let p = 1; p < PARTITIONS; p++) expect((await readAll(crashed.get('many', p)!)).length).to.equal(2);

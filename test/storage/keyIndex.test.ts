@@ -90,6 +90,8 @@ describe('storage: key index (brook.index.keys)', () => {
     const logger = capturingLogger();
     const m2 = new LogManager({ dataDir: copy, schedulerIntervalMs: 0, logger });
     await m2.open();
+    // after a crash logs are recovered in the background
+    await m2.recovered();
     try {
       expect(logger.warnings.some((w) => w.startsWith(`key index of segment ${files[1]!.slice(0, 20)} was damaged`))).to.equal(true);
       expect(fs.statSync(victim).size).to.equal(size);

@@ -146,7 +146,7 @@ describe('storage: PartitionLog append and read', () => {
     expect(Number(stored.readBigInt64BE(BATCH.MAX_TIMESTAMP))).to.equal(1_800_000_000_000);
     expect(stored.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TIMESTAMP_LOG_APPEND).to.not.equal(0);
     expect(batchCrcValid(stored)).to.equal(true);
-    expect(log.maxTimestamp()).to.deep.equal({ offset: 0, timestamp: 1_800_000_000_000 });
+    expect(await log.maxTimestamp()).to.deep.equal({ offset: 0, timestamp: 1_800_000_000_000 });
   });
 
   it('rejects oversize and malformed record sets without touching the log', async () => {
@@ -205,7 +205,7 @@ describe('storage: PartitionLog append and read', () => {
     expect(await log.offsetForTimestamp(10_250)).to.deep.equal({ offset: 50, timestamp: 10_250 });
     expect(await log.offsetForTimestamp(10_495)).to.deep.equal({ offset: 99, timestamp: 10_495 });
     expect(await log.offsetForTimestamp(10_496)).to.equal(null);
-    expect(log.maxTimestamp()).to.deep.equal({ offset: 99, timestamp: 10_495 });
+    expect(await log.maxTimestamp()).to.deep.equal({ offset: 99, timestamp: 10_495 });
   });
 
   it('keeps data, indexes and offsets across a clean restart', async () => {
@@ -219,7 +219,11 @@ describe('storage: PartitionLog append and read', () => {
     manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
     await manager.open();
     log = manager.get('orders', 0)!;
+    // known from the clean shutdown's summary before any file is opened
+    expect(log.isOpen).to.equal(false);
     expect(log.logEndOffset).to.equal(60);
+    expect(log.sizeInBytes()).to.equal(before.length);
+    await log.open();
     expect(log.segmentBaseOffsets()).to.deep.equal(segs);
     expect(Buffer.concat((await readAll(log)).map((b) => b.buf)).equals(before)).to.equal(true);
     const r = await log.append(sizedBatch(100));

@@ -61,7 +61,10 @@ describe('storage: crash recovery and corrupted bytes', () => {
   async function reopen(dataDir: string, logger = capturingLogger()) {
     const m = new LogManager({ dataDir, schedulerIntervalMs: 0, logger });
     await m.open();
-    return { m, log: m.get('r', 0)!, logger };
+    // logs found at start open (and after a crash recover) on first use or in the background: open it now
+    const log = m.get('r', 0)!;
+    await log.open();
+    return { m, log, logger };
   }
 
   it('recovers an unclean copy with nothing to fix and keeps appending at the right offset', async () => {

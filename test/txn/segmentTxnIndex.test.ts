@@ -213,6 +213,8 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     const crashed = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, defaults: { segmentBytes: SEGMENT_BYTES } });
     await crashed.open();
     managers.push(crashed);
+    // after a crash logs are recovered in the background
+    await crashed.recovered();
     log = crashed.get('crash', 0)!;
     expect(log.segmentBaseOffsets().at(-1)).to.equal(activeBase);
     await log.producerState.table();

@@ -84,7 +84,7 @@ export class SchemaStore {
     await this.ensureReady();
     const topic = this.services.metadata.topic(SCHEMAS_TOPIC);
     if (!topic) throw new HttpError(500, 50001, `${SCHEMAS_TOPIC} topic is missing`);
-    const found = await partitionLog(this.services, topic, 0);
+    const found = await partitionLog(this.services, topic, 0, { waitForRecovery: true });
     if (!found.log) throw new HttpError(500, 50003, `this broker holds no replica of ${SCHEMAS_TOPIC} (error ${found.errorCode}); ask a broker that does`);
     const log = found.log;
     if (this.applied < log.logStartOffset) this.applied = log.logStartOffset;

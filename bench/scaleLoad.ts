@@ -1,0 +1,172 @@
+/**
+ * The load parts of bench:scale (issue 17, item 5), run against one broker from dist/ by bench/scale.ts:
+ * keyed produce over 10,000 partitions vs 3, idle connections (RSS and a produce's latency meanwhile), and
+ * 1,000 consumer groups committing once a second (the broker's CPU). Produce load comes from the librdkafka
+ * tool bench/rdkafka/perf.c (built into bench/out/perf; needs gcc and librdkafka-dev).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ApiKey } from '../protocol/generated/apis';
+import type { OffsetCommitResponse } from '../protocol/generated/messages/OffsetCommitResponse';
+import { RawClient } from '../test/helpers/rawClient';
+
+const ROOT = path.resolve(__dirname, '..');
+const PERF = path.join(ROOT, 'bench', 'out', 'perf');
+
+export interface PerfResult {
+  messages: number;
+  failed?: number;
+  msgsPerSec: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  p999Ms?: number;
+  maxMs?: number;
+}
+
+export function buildPerf(): void {
+  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
+  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
+  fs.mkdirSync(path.dirname(PERF), { recursive: true });
+  execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
+}
+
+/** perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE [LINGER] ('-': librdkafka's default linger); keyed: PERF_KEYED=1 */
+export function perfProduce(bootstrap: string, topic: string, count: number, acks: string, rate: number, linger: string, keyed: boolean): PerfResult {
+  const args = ['produce', bootstrap, topic, String(count), '100', acks, String(rate)];
+  if (linger !== '-') args.push(linger);
+  const env = keyed ? { ...process.env, PERF_KEYED: '1' } : process.env;
+  const out = execFileSync(PERF, args, { encoding: 'utf8', maxBuffer: 1 << 20, env });
+  return JSON.parse(out.trim().split('\n').pop()!) as PerfResult;
+}
+
+export function load(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
+/** CPU seconds (user + system) the process used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, requestTimeout: 600_000 }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], timeout: 600_000 });
+  await admin.disconnect();
+}
+
+const mark = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+
+/** Keyed 100 B records (acks=1, librdkafka defaults) over 10,000 partitions and over 3, one after the other. */
+export async function keyedThroughput(bootstrap: string, count: number): Promise<string[]> {
+  await createTopic(bootstrap, 'keyed-3', 3);
+  await createTopic(bootstrap, 'keyed-10000', 10_000);
+  // first pass opens every partition's log; the measured pass writes to open logs
+  perfProduce(bootstrap, 'keyed-10000', 20_000, '1', 0, '-', true);
+  const few = perfProduce(bootstrap, 'keyed-3', count, '1', 0, '-', true);
+  const loadFew = load();
+  const many = perfProduce(bootstrap, 'keyed-10000', count, '1', 0, '-', true);
+  const ratio = many.msgsPerSec / few.msgsPerSec;
+  return [
+    `keyed 100 B produce, acks=1, 3 partitions:      ${Math.round(few.msgsPerSec)} msgs/s (${count} msgs, load ${loadFew})`,
+    `keyed 100 B produce, acks=1, 10,000 partitions: ${Math.round(many.msgsPerSec)} msgs/s (${count} msgs, load ${load()}) = ${(ratio * 100).toFixed(0)}% of 3 partitions (target >= 50%: ${mark(ratio >= 0.5)})`,
+  ];
+}
+
+/**
+ * Opens `n` connections that each finish an ApiVersions exchange and then stay idle; the broker's RSS
+ * before and after gives the cost of one, and a paced produce (5,000 msgs/s, acks=1, linger.ms=0) runs
+ * while they are open.
+ */
+export async function idleConnections(port: number, pid: number, n: number): Promise<string[]> {
+  const bootstrap = `127.0.0.1:${port}`;
+  await createTopic(bootstrap, 'idle-conn-latency', 3);
+  const quiet = perfProduce(bootstrap, 'idle-conn-latency', 25_000, '1', 5000, '0', false);
+  await new Promise((r) => setTimeout(r, 2000));
+  const before = rssMb(pid);
+  const clients: RawClient[] = [];
+  try {
+    for (let i = 0; i < n; i += 200) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(200, n - i) }, async () => {
+          const c = await RawClient.connect(port);
+          await c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'bench-idle', clientSoftwareVersion: '1' });
+          return c;
+        }),
+      );
+      clients.push(...batch);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = rssMb(pid);
+    const perConnKb = ((after - before) * 1024) / n;
+    const busy = perfProduce(bootstrap, 'idle-conn-latency', 25_000, '1', 5000, '0', false);
+    return [
+      `${n} idle connections: broker RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MB = ${perConnKb.toFixed(1)} KB per connection (target <= 10 KB: ${mark(perConnKb <= 10)}) (load ${load()})`,
+      `produce 5k msgs/s, acks=1, linger.ms=0 with them open: p50 ${busy.p50Ms} ms, p99 ${busy.p99Ms} ms (without: p50 ${quiet.p50Ms} ms, p99 ${quiet.p99Ms} ms)`,
+    ];
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+/**
+ * `groups` consumer groups each committing one offset once a second (OffsetCommit with generation -1, as a
+ * consumer without group membership commits), for `seconds`: the broker's CPU use meanwhile, next to its
+ * idle CPU use over the same time.
+ */
+export async function groupsCommitting(port: number, pid: number, groups: number, seconds: number): Promise<string[]> {
+  await createTopic(`127.0.0.1:${port}`, 'commits', 1);
+  const idle0 = cpuSeconds(pid);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const idleCpu = (cpuSeconds(pid) - idle0) / seconds;
+  const conns = await Promise.all(Array.from({ length: 10 }, () => RawClient.connect(port)));
+  let correlation = 0;
+  let errors = 0;
+  try {
+    const t0 = cpuSeconds(pid);
+    const start = Date.now();
+    for (let s = 0; s < seconds; s++) {
+      const due = start + s * 1000;
+      if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
+      await Promise.all(
+        conns.map(async (c, ci) => {
+          const ids: number[] = [];
+          for (let g = ci; g < groups; g += conns.length) {
+            const id = ++correlation;
+            ids.push(id);
+            c.send(
+              c.encode(
+                ApiKey.OffsetCommit,
+                8,
+                { groupId: `bench-group-${g}`, generationIdOrMemberEpoch: -1, memberId: '', topics: [{ name: 'commits', partitions: [{ partitionIndex: 0, committedOffset: BigInt(s), committedMetadata: null }] }] },
+                id,
+              ),
+            );
+          }
+          for (const _ of ids) {
+            const res = c.decode<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, await c.nextFrame(60_000)).body;
+            if (res.topics[0]!.partitions[0]!.errorCode !== 0) errors++;
+          }
+        }),
+      );
+    }
+    const wall = (Date.now() - start) / 1000;
+    const cpu = (cpuSeconds(pid) - t0) / wall;
+    return [
+      `${groups} groups committing once a second for ${seconds} s: broker CPU ${(cpu * 100).toFixed(0)}% of a core (idle broker: ${(idleCpu * 100).toFixed(0)}%), ${errors} commit errors (load ${load()})`,
+    ];
+  } finally {
+    for (const c of conns) c.close();
+  }
+}

@@ -27,9 +27,8 @@ export class ScheduleLog {
       internal: true,
       configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '67108864' },
     });
-    this.log =
-      this.services.logs.get(SCHEDULED_TOPIC, SCHEDULED_PARTITION) ??
-      (await this.services.logs.create(SCHEDULED_TOPIC, SCHEDULED_PARTITION, { cleanupPolicy: 'delete', retentionMs: -1, retentionBytes: -1 }));
+    // create() also opens (and after a crash recovers) a log found at start, so its offsets are known before replay
+    this.log = await this.services.logs.create(SCHEDULED_TOPIC, SCHEDULED_PARTITION, { cleanupPolicy: 'delete', retentionMs: -1, retentionBytes: -1 });
     return this.log;
   }
 

@@ -314,7 +314,7 @@ export class Scheduler {
         gone.push(...g.items.map((x) => x.offset));
         continue;
       }
-      const found = await partitionLog(this.services, topic, g.partition);
+      const found = await partitionLog(this.services, topic, g.partition, { waitForRecovery: true });
       if (!found.log) throw new Error(`target ${g.topic}-${g.partition} unavailable (error ${found.errorCode})`);
       targets.push({ ...g, info: topic, log: found.log });
     }
@@ -375,7 +375,7 @@ export class Scheduler {
   private async findDelivered(intent: Intent): Promise<number[]> {
     const topic = this.services.metadata.topic(intent.topic);
     if (!topic) return [];
-    const found = await partitionLog(this.services, topic, intent.partition);
+    const found = await partitionLog(this.services, topic, intent.partition, { waitForRecovery: true });
     if (!found.log) throw new Error(`target ${intent.topic}-${intent.partition} unavailable (error ${found.errorCode}) while settling a delivery`);
     const want = new Set(intent.offsets);
     const prefix = `${SCHEDULED_PARTITION}:`;

@@ -89,6 +89,8 @@ export class TraceTail {
   private async read(): Promise<void> {
     const log = this.services.logs.get(TRACE_TOPIC, 0) ?? null;
     if (!log) return;
+    // a replica found at start after a crash knows its offsets only once recovered
+    await log.open();
     // A replica truncated below what was read (or a log opened anew): read it again from its start.
     if (log !== this.log || log.logEndOffset < this.next) {
       this.log = log;

@@ -79,9 +79,9 @@ export class TraceServices {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {
       const topic = await this.ensureTopic();
-      const found = this.services.clustered ? await partitionLog(this.services, topic, 0) : null;
+      const found = this.services.clustered ? await partitionLog(this.services, topic, 0, { waitForRecovery: true }) : null;
       if (found && !found.log) throw new Error(`no replica of ${TRACE_TOPIC}-0 here (error ${found.errorCode})`);
-      this.log = found?.log ?? this.services.logs.get(TRACE_TOPIC, 0) ?? (await this.services.logs.create(TRACE_TOPIC, 0, { cleanupPolicy: 'compact,delete' }));
+      this.log = found?.log ?? (await this.services.logs.create(TRACE_TOPIC, 0, { cleanupPolicy: 'compact,delete' }));
       return this.log;
     })().catch((e: unknown) => {
       this.opening = null;

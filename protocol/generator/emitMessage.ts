@@ -3,124 +3,12 @@
  * `...Input` types, and one decode and one encode function per struct with plain
  * `version` checks, in the style of Kafka's generated Java.
  */
-import type { FieldSpec, FieldType, MessageSpec, PrimitiveType, StructSpec } from './spec';
+import type { FieldSpec, FieldType, MessageSpec, StructSpec } from './spec';
 import { defaultValue, isNullableAnywhere, nonDefaultCheck, structDefaultsNeeded } from './defaults';
-import {
-  type VersionRange,
-  covers,
-  intersect,
-  isEmpty,
-  versionCondition,
-} from './versions';
-
-/** A yes/no that is either settled at generation time or a run-time condition. */
-type Tri = 'always' | 'never' | { cond: string };
-
-function tri(range: VersionRange, scope: VersionRange): Tri {
-  const c = versionCondition(range, scope);
-  if (c === 'true') return 'always';
-  if (c === 'false') return 'never';
-  return { cond: c };
-}
-
-/** Picks between two expressions by a Tri. */
-function pick(t: Tri, yes: string, no: string): string {
-  if (t === 'always') return yes;
-  if (t === 'never') return no;
-  if (yes === no) return yes;
-  return `(${t.cond} ? ${yes} : ${no})`;
-}
-
-const JS_RESERVED = new Set(
-  (
-    'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
-    'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
-    'yield let static implements interface package private protected public await arguments eval ' +
-    // Names the generated functions use for their own locals.
-    'r w m version flexible out unknownTags nTags tag tr tw n a i v nextUnknown'
-  ).split(' '),
-);
-
-function localName(prop: string): string {
-  return JS_RESERVED.has(prop) ? `${prop}_` : prop;
-}
-
-function tsPrimitive(name: PrimitiveType, input: boolean): string {
-  switch (name) {
-    case 'bool':
-      return 'boolean';
-    case 'int64':
-      return 'bigint';
-    case 'string':
-      return 'string';
-    case 'uuid':
-    case 'bytes':
-      return 'Buffer';
-    case 'records':
-      return input ? 'Buffer | readonly Buffer[]' : 'Buffer';
-    default:
-      return 'number';
-  }
-}
-
-function tsType(t: FieldType, input: boolean): string {
-  if (t.kind === 'primitive') return tsPrimitive(t.name, input);
-  if (t.kind === 'struct') return input ? `${t.struct.tsName}Input` : t.struct.tsName;
-  const elem = tsType(t.element, input);
-  return elem.includes(' ') ? `(${elem})[]` : `${elem}[]`;
-}
-
-function rangeText(r: VersionRange): string {
-  if (isEmpty(r)) return 'none';
-  if (r.high === Infinity) return `${r.low}+`;
-  if (r.low === r.high) return `${r.low}`;
-  return `${r.low}-${r.high}`;
-}
-
-/** Version scope of every struct: the hull of the versions at which any field uses it. */
-function structScopes(spec: MessageSpec): Map<StructSpec, VersionRange> {
-  const scopes = new Map<StructSpec, VersionRange>();
-  const visit = (s: StructSpec, scope: VersionRange): void => {
-    for (const f of s.fields) {
-      const used = intersect(f.versions, scope);
-      if (isEmpty(used)) continue;
-      let t = f.type;
-      while (t.kind === 'array') t = t.element;
-      if (t.kind !== 'struct') continue;
-      const prev = scopes.get(t.struct);
-      const next = prev ? { low: Math.min(prev.low, used.low), high: Math.max(prev.high, used.high) } : used;
-      if (!prev || prev.low !== next.low || prev.high !== next.high) {
-        scopes.set(t.struct, next);
-        visit(t.struct, next);
-      }
-    }
-  };
-  scopes.set(spec.root, spec.validVersions);
-  visit(spec.root, spec.validVersions);
-  return scopes;
-}
-
-class Lines {
-  readonly out: string[] = [];
-  private depth = 0;
-  line(text = ''): void {
-    this.out.push(text === '' ? '' : '  '.repeat(this.depth) + text);
-  }
-  open(text: string): void {
-    this.line(text);
-    this.depth++;
-  }
-  close(text = '}'): void {
-    this.depth--;
-    this.line(text);
-  }
-  /** A line between two blocks, such as `} else {`. */
-  mid(text: string): void {
-    this.depth--;
-    this.line(text);
-    this.depth++;
-  }
-}
+import { type VersionRange, covers, intersect, isEmpty, versionCondition } from './versions';
+import { type Tri, pick, rangeText, structScopes, tri } from './versionConditions';
+import { localName, tsType } from './tsNames';
+import { Lines, foldSingleUse, unwrap } from './codeLines';
 
 export class MessageEmitter {
   private readonly scopes: Map<StructSpec, VersionRange>;
@@ -584,28 +472,6 @@ export class MessageEmitter {
   }
 }
 
-/** Drops parentheses that enclose a whole expression. */
-function unwrap(expr: string): string {
-  if (!expr.startsWith('(') || !expr.endsWith(')')) return expr;
-  let depth = 0;
-  for (let i = 0; i < expr.length; i++) {
-    if (expr[i] === '(') depth++;
-    else if (expr[i] === ')') depth--;
-    if (depth === 0 && i < expr.length - 1) return expr;
-  }
-  return expr.slice(1, -1);
-}
-
-/**
- * `const v = X;` followed by one statement using `v` once becomes that
- * statement with X in place, so simple fields encode in one readable line.
- */
-function foldSingleUse(lines: string[]): string | undefined {
-  if (lines.length !== 2) return undefined;
-  const decl = /^const v = (.*);$/.exec(lines[0]);
-  if (!decl || (lines[1].match(/\bv\b/g) ?? []).length !== 1) return undefined;
-  return lines[1].replace(/\bv\b/, () => decl[1]);
-}
 
 export function emitMessage(spec: MessageSpec): string {
   return new MessageEmitter(spec).emit();

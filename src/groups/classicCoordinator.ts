@@ -14,6 +14,7 @@ import {
   type SyncOutcome,
   type SyncParams,
 } from './classicGroup';
+import { failParkedRequests, joinError, propagateAssignment, removeMember, resetAndPropagateAssignmentError, syncError, syncResultFor } from './classicWaiters';
 
 export type { JoinParams, MemberRef, SyncParams } from './classicGroup';
 
@@ -34,16 +35,6 @@ export interface ClassicHooks {
 
 const UNKNOWN_MEMBER_ID = '';
 
-function joinError(memberId: string, errorCode: number): JoinOutcome {
-  return {
-    errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [],
-  };
-}
-
-function syncError(errorCode: number): SyncOutcome {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
-}
-
 /**
  * The classic group membership protocol: Kafka's state machine Empty ->
  * PreparingRebalance -> CompletingRebalance -> Stable, with generations,
@@ -56,6 +47,8 @@ export class ClassicCoordinator {
     private readonly config: GroupConfig,
     private readonly hooks: ClassicHooks,
   ) {}
+
+  private readonly session = (group: ClassicGroup, member: ClassicMember): void => this.scheduleSession(group, member);
 
   join(p: JoinParams): Promise<JoinOutcome> {
     if (!p.groupId) return Promise.resolve(joinError(p.memberId, ErrorCode.INVALID_GROUP_ID));
@@ -234,7 +227,7 @@ export class ClassicCoordinator {
   }
 
   private prepareRebalance(group: ClassicGroup, reason: string): void {
-    if (group.is('CompletingRebalance')) this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    if (group.is('CompletingRebalance')) resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS, this.session);
     group.joinTimer?.cancel();
     const wasEmpty = group.is('Empty');
     group.transition('PreparingRebalance', this.clock.now());
@@ -275,7 +268,7 @@ export class ClassicCoordinator {
     group.initialDelay = null;
     // Dynamic members that did not rejoin in time are out; static ones keep their seat.
     for (const m of [...group.members.values()]) {
-      if (!m.joinWaiter && m.groupInstanceId === null) this.removeMember(group, m);
+      if (!m.joinWaiter && m.groupInstanceId === null) removeMember(group, m);
     }
     for (const [id, timer] of group.pendingMembers) {
       timer.cancel();
@@ -331,7 +324,7 @@ export class ClassicCoordinator {
         return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       case 'Stable':
         this.scheduleSession(group, member);
-        return Promise.resolve(this.syncResultFor(group, member));
+        return Promise.resolve(syncResultFor(group, member));
       case 'CompletingRebalance':
         return new Promise((resolve) => {
           member.syncWaiter = resolve;
@@ -341,10 +334,6 @@ export class ClassicCoordinator {
       default:
         return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     }
-  }
-
-  private syncResultFor(group: ClassicGroup, member: ClassicMember): SyncOutcome {
-    return { errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment };
   }
 
   private applyLeaderAssignment(group: ClassicGroup, assignments: SyncParams['assignments']): void {
@@ -359,30 +348,15 @@ export class ClassicCoordinator {
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
         group.transition('Stable', this.clock.now());
         this.hooks.log('group stable', { group: group.groupId, generation, members: group.members.size });
-        this.propagateAssignment(group, ErrorCode.NONE);
+        propagateAssignment(group, ErrorCode.NONE, this.session);
       },
       (err: unknown) => {
         this.hooks.writeFailed(group.groupId, 'classic-sync-assignment', err);
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
-        this.resetAndPropagateAssignmentError(group, groupWriteError(err));
+        resetAndPropagateAssignmentError(group, groupWriteError(err), this.session);
         this.prepareRebalance(group, 'failed to persist the assignment');
       },
     );
-  }
-
-  private propagateAssignment(group: ClassicGroup, errorCode: number): void {
-    for (const m of group.members.values()) {
-      const waiter = m.syncWaiter;
-      if (!waiter) continue;
-      m.syncWaiter = null;
-      waiter(errorCode === ErrorCode.NONE ? this.syncResultFor(group, m) : syncError(errorCode));
-      this.scheduleSession(group, m);
-    }
-  }
-
-  private resetAndPropagateAssignmentError(group: ClassicGroup, errorCode: number): void {
-    for (const m of group.members.values()) m.assignment = EMPTY_BYTES;
-    this.propagateAssignment(group, errorCode);
   }
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
@@ -438,25 +412,12 @@ export class ClassicCoordinator {
       const member = group.members.get(memberId);
       if (!member) { results.push({ ...ref, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }); continue; }
       this.hooks.log('member left', { group: groupId, member: memberId });
-      this.removeMember(group, member);
+      removeMember(group, member);
       results.push({ ...ref, errorCode: ErrorCode.NONE });
       left++;
     }
     if (left > 0) this.afterMembershipChange(group, 'members left');
     return { errorCode: ErrorCode.NONE, members: results };
-  }
-
-  private removeMember(group: ClassicGroup, member: ClassicMember): void {
-    member.sessionTimer?.cancel();
-    member.sessionTimer = null;
-    member.joinWaiter?.(joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-    member.joinWaiter = null;
-    member.syncWaiter?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-    member.syncWaiter = null;
-    group.members.delete(member.memberId);
-    if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId) {
-      group.staticMembers.delete(member.groupInstanceId);
-    }
   }
 
   private afterMembershipChange(group: ClassicGroup, reason: string): void {
@@ -486,7 +447,7 @@ export class ClassicCoordinator {
       return;
     }
     this.hooks.log('member session expired', { group: group.groupId, member: member.memberId });
-    this.removeMember(group, member);
+    removeMember(group, member);
     this.afterMembershipChange(group, `member ${member.memberId} session expired`);
   }
 
@@ -497,17 +458,6 @@ export class ClassicCoordinator {
 
   /** DeleteGroups and shutdown: fails every parked request and stops timers. */
   shutdownGroup(group: ClassicGroup, errorCode: number): void {
-    group.joinTimer?.cancel();
-    group.joinTimer = null;
-    for (const t of group.pendingMembers.values()) t.cancel();
-    group.pendingMembers.clear();
-    for (const m of group.members.values()) {
-      m.sessionTimer?.cancel();
-      m.sessionTimer = null;
-      m.joinWaiter?.(joinError(m.memberId, errorCode));
-      m.joinWaiter = null;
-      m.syncWaiter?.(syncError(errorCode));
-      m.syncWaiter = null;
-    }
+    failParkedRequests(group, errorCode);
   }
 }

@@ -12,8 +12,7 @@ import {
   type TopicCatalog,
 } from './consumerCoordinator';
 import type { ConsumerGroup } from './consumerGroup';
-import { OffsetStore, type CommittedOffset, type TopicPartitionKey } from './offsetStore';
-import { decodeOffsetsTopicKey } from './offsetsTopicRecords';
+import { OffsetStore, type CommittedOffset } from './offsetStore';
 import type { GroupStateLog } from './stateLog';
 import { classicGroupValue, decodeGroupRecord, encodeGroupRecord, offsetRecord, type GroupRecord, type TopicIds } from './groupRecords';
 import { GroupStateMachine } from './groupStateMachine';
@@ -23,7 +22,7 @@ import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import { WriteFailures } from '../internalTopics/writeFailures';
 import { groupWriteError } from './writeErrors';
 import { TxnOffsetOrder } from './txnOffsetOrder';
-import type { PendingTxnRecords } from './replayOffsetsLog';
+import { TransactionalOffsets } from './txnOffsets';
 
 export type { GroupLogger, CoordinatorOptions, ConsumerGroupMemberView, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedOffset, FetchedTopic, GroupListing, DescribedMember, DescribedGroup } from './coordinatorTypes';
 import type { GroupLogger, CoordinatorOptions, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedTopic, GroupListing, DescribedGroup } from './coordinatorTypes';
@@ -43,6 +42,8 @@ export class GroupCoordinator {
   readonly offsets = new OffsetStore();
   /** Which staged transactional offsets a later plain commit replaced. */
   readonly txnOffsetOrder = new TxnOffsetOrder();
+  /** TxnOffsetCommit's offsets: staged, then written at the commit marker or forgotten at the abort. */
+  readonly txnOffsets: TransactionalOffsets;
   readonly classic: ClassicCoordinator;
   readonly consumer: ConsumerCoordinator;
   private readonly groups = new Map<string, ClassicGroup>();
@@ -93,6 +94,15 @@ export class GroupCoordinator {
       writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
       groupFor: (id, create) => this.classicGroup(id, create),
       log: (msg, fields) => this.logger?.info(fields, msg),
+    });
+    this.txnOffsets = new TransactionalOffsets({
+      clock: this.clock, config: this.config, offsets: this.offsets, topicIds: this.topicIds, stateLog: this.stateLog, order: this.txnOffsetOrder,
+      ensureGroup: (id) => {
+        if (!this.groups.get(id) && !this.consumerGroups.get(id)) this.classicGroup(id, true);
+      },
+      writeOffsets: (p, plain) => this.writeOffsets(p, plain),
+      writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
+      writeLogged: (id, operation, records) => this.writeLogged(id, operation, records),
     });
   }
 
@@ -296,80 +306,6 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.ILLEGAL_GENERATION;
     return this.classic.validateCommit(group, memberId, groupInstanceId, generationId);
-  }
-
-  /**
-   * Offsets of a committed transaction (TxnOffsetCommit): checked when they
-   * were staged, written now as they are, except those a plain commit made
-   * after the staging replaced (Kafka's ordering rule; needs `producerId`).
-   */
-  async commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[], producerId?: bigint): Promise<PartitionResult[]> {
-    let apply = offsets;
-    if (producerId !== undefined) {
-      const fresh = this.txnOffsetOrder.resolve(groupId, producerId, offsets);
-      apply = offsets.filter((_o, i) => fresh[i]);
-    }
-    if (!this.groups.get(groupId) && !this.consumerGroups.get(groupId)) this.classicGroup(groupId, true);
-    const results = await this.writeOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: apply }, false);
-    const skipped = offsets.filter((o) => !apply.includes(o)).map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.NONE }));
-    return [...results, ...skipped];
-  }
-
-  /** TxnOffsetCommit staged these offsets of `producerId` (single broker: in the transaction coordinator). */
-  noteStagedOffsets(groupId: string, producerId: bigint, keys: readonly TopicPartitionKey[]): void {
-    this.txnOffsetOrder.noteStaged(groupId, producerId, keys);
-  }
-
-  /** Transactional offset records a replay found with no marker yet, per producer. */
-  notePendingRecords(pending: PendingTxnRecords): void {
-    for (const [producerId, records] of pending) {
-      for (const r of records) {
-        const key = decodeOffsetsTopicKey(r.key);
-        if (key?.kind === 'offset') this.txnOffsetOrder.noteStaged(key.group, producerId, [key]);
-      }
-    }
-  }
-
-  /** The transaction of `producerId` aborted: its staged offsets of `groupId` are forgotten. */
-  forgetStagedOffsets(groupId: string, producerId: bigint, keys: readonly TopicPartitionKey[]): void {
-    this.txnOffsetOrder.resolve(groupId, producerId, keys);
-  }
-
-  /**
-   * Cluster mode TxnOffsetCommit: writes the offsets to the group's partition
-   * as the producer's transactional batch (replicated before this resolves);
-   * the group sees them only once the transaction's commit marker lands.
-   * NONE, OFFSET_METADATA_TOO_LARGE, `fencedCode` for an older producer epoch
-   * than the partition has seen, or the write's error code.
-   */
-  async stageTransactionalOffsets(groupId: string, producerId: bigint, producerEpoch: number, offsets: readonly OffsetToCommit[], fencedCode: number): Promise<number> {
-    const now = this.clock.now();
-    if (!this.stateLog?.appendTransactional) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (offsets.some((o) => Buffer.byteLength(o.metadata ?? '') > this.config.offsetMetadataMaxBytes)) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
-    // Replayed at the transaction's COMMIT marker (replayOffsetsLog), not now.
-    const records = offsets.map((o) => encodeGroupRecord(offsetRecord(groupId, o.topic, o.partition, { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp: -1 }), this.topicIds));
-    if (records.length === 0) return ErrorCode.NONE;
-    try {
-      if (!(await this.stateLog.appendTransactional(groupId, producerId, producerEpoch, records, now))) return fencedCode;
-      this.txnOffsetOrder.noteStaged(groupId, producerId, offsets);
-      return ErrorCode.NONE;
-    } catch (err) {
-      this.writeFailed(groupId, 'txn-offset-stage', err);
-      return groupWriteError(err);
-    }
-  }
-
-  /**
-   * After an abort marker: writes the group's committed offsets of these
-   * partitions again (a tombstone where there is none), so the newest record
-   * of each key in the compacted topic is a committed one and compaction never
-   * keeps only the aborted transactional record.
-   */
-  async rewriteCommittedOffsets(groupId: string, keys: readonly TopicPartitionKey[], producerId?: bigint): Promise<void> {
-    if (producerId !== undefined) this.txnOffsetOrder.resolve(groupId, producerId, keys);
-    const records = keys.map(({ topic, partition }) => offsetRecord(groupId, topic, partition, this.offsets.get(groupId, topic, partition) ?? null));
-    // The abort itself is durable in the marker already: a failed rewrite costs only this compaction guard.
-    await this.writeLogged(groupId, 'rewrite-after-abort', records);
   }
 
   private async writeOffsets(p: CommitParams, plain = true): Promise<PartitionResult[]> {

@@ -34,7 +34,7 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     onPendingTxnOffsets: services.clustered
       ? (p, pending) => {
           replacePendingOffsets(services, p, pending);
-          pendingOwner?.notePendingRecords(pending);
+          pendingOwner?.txnOffsets.notePendingRecords(pending);
         }
       : undefined,
   });

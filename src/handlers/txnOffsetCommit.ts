@@ -37,13 +37,13 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
     errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : groupCoordinatorError(ctx, req.groupId);
     if (errorCode === ErrorCode.NONE && ctx.broker.clustered) {
       // durable and replicated in __consumer_offsets before the answer: a coordinator failover keeps them
-      errorCode = await groups!.stageTransactionalOffsets(req.groupId, req.producerId, req.producerEpoch, offsets, fenced);
+      errorCode = await groups!.txnOffsets.stageTransactionalOffsets(req.groupId, req.producerId, req.producerEpoch, offsets, fenced);
       if (errorCode === ErrorCode.NONE) stagePendingOffsets(ctx.broker, req.producerId, offsets);
     }
     else if (errorCode === ErrorCode.NONE) {
       errorCode = await coordinator.stageOffsets(req.transactionalId, req.producerId, req.producerEpoch, offsets, fenced);
       // for the ordering rule: a plain commit after this one wins at the commit
-      if (errorCode === ErrorCode.NONE) groups!.noteStagedOffsets(req.groupId, req.producerId, offsets);
+      if (errorCode === ErrorCode.NONE) groups!.txnOffsets.noteStagedOffsets(req.groupId, req.producerId, offsets);
     }
   }
   return {

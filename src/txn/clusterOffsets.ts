@@ -103,10 +103,10 @@ export async function afterMarker(services: TxnBroker, topic: string, partition:
   }
   for (const [groupId, offsets] of byGroup) {
     if (!commit) {
-      await groups.rewriteCommittedOffsets(groupId, offsets.map((o) => ({ topic: o.topic, partition: o.partition })), producerId);
+      await groups.txnOffsets.rewriteCommittedOffsets(groupId, offsets.map((o) => ({ topic: o.topic, partition: o.partition })), producerId);
       continue;
     }
-    const res = await groups.commitTransactionalOffsets(
+    const res = await groups.txnOffsets.commitTransactionalOffsets(
       groupId,
       offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata })),
       producerId,

@@ -430,7 +430,7 @@ export class TransactionCoordinator {
       }
       await Promise.all(writes);
       if (commit && meta.staged.length > 0) await this.commitStaged(meta);
-      else for (const o of meta.staged) this.services.groups?.forgetStagedOffsets(o.groupId, meta.producerId, [o]);
+      else for (const o of meta.staged) this.services.groups?.txnOffsets.forgetStagedOffsets(o.groupId, meta.producerId, [o]);
       if (meta.staged.length > 0) await this.write([{ type: 'staged-offsets', transactionalId: id, offsets: null }]);
       await this.write([txnTransition(id, meta, { status: commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort, partitions: new Map() }, now)]);
       return ErrorCode.NONE;
@@ -452,7 +452,7 @@ export class TransactionCoordinator {
       list.push(o);
     }
     for (const [groupId, offsets] of byGroup) {
-      const res = await groups.commitTransactionalOffsets(
+      const res = await groups.txnOffsets.commitTransactionalOffsets(
         groupId,
         offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata })),
         meta.producerId,

@@ -15,6 +15,7 @@ import { startTestBroker } from '../test/helpers/broker';
 import { MemoryCluster } from '../test/helpers/memoryCluster';
 import { RawClient } from '../test/helpers/rawClient';
 import type { GroupCoordinator } from '../src/groups/coordinator';
+import { eventually } from '../test/helpers/eventually';
 
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 2000);
 const COMMITS = Number(process.env.COMMITS ?? 50_000);
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     client.close();
     await c.settled();
     const coordinator = res.nodeId;
-    await c.waitFor('the coordinator serves the group', () => (c.broker(coordinator).services.groups as { ownsGroup(g: string): boolean }).ownsGroup(GROUP));
+    await eventually(() => (c.broker(coordinator).services.groups as { ownsGroup(g: string): boolean }).ownsGroup(GROUP), 'the coordinator serves the group');
     const replicas = c.state('__consumer_offsets', 0).replicas.length;
     await measure(`3 brokers, __consumer_offsets RF ${replicas} (acks=all)`, c.broker(coordinator));
   } finally {

@@ -14,7 +14,8 @@ import { Writer } from '../protocol/codec/writer';
 import { ApiKey, apiDescriptor } from '../protocol/generated/apis';
 import { encodeRequestHeader } from '../protocol/generated/headers';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker';
-import { ProcessMember, waitFor } from '../test/groups/processMember';
+import { ProcessMember } from '../test/groups/processMember';
+import { eventually } from '../test/helpers/eventually';
 
 const COMMITS = Number(process.env.COMMITS ?? 200_000);
 const WINDOW = Number(process.env.WINDOW ?? 1000);
@@ -96,8 +97,8 @@ async function benchJoin(delayMs: number): Promise<void> {
       await c.subscribe({ topic: 'join-topic', fromBeginning: true });
       await c.run({ eachMessage: async () => undefined });
     }));
-    await waitFor('ten members with one partition each', () =>
-      held.size === 10 && [...held.values()].every((p) => p.length === 1) && new Set([...held.values()].flat()).size === 10, 60_000);
+    await eventually(() =>
+      held.size === 10 && [...held.values()].every((p) => p.length === 1) && new Set([...held.values()].flat()).size === 10, 'ten members with one partition each', 60_000);
     const ms = Date.now() - t0;
     const coord = broker.services.groups as import('../src/groups/coordinator').GroupCoordinator;
     const generation = coord.describeGroup(`join-${delayMs}`);
@@ -121,7 +122,7 @@ async function benchTakeover(): Promise<void> {
     await producer.connect();
     await producer.send({ topic: 'takeover', messages: [{ value: 'x' }] });
     for (let i = 0; i < 3; i++) members.push(new ProcessMember(broker.bootstrap, 'takeover', 'takeover-group', sessionMs));
-    await waitFor('a 2/2/2 split', () => members.every((m) => m.assignment.length === 2), 60_000);
+    await eventually(() => members.every((m) => m.assignment.length === 2), 'a 2/2/2 split', 60_000);
     const victim = members[2];
     const orphaned = victim.assignment;
     const survivors = members.slice(0, 2);
@@ -137,8 +138,8 @@ async function benchTakeover(): Promise<void> {
     })();
     const killedAt = Date.now();
     await victim.kill();
-    await waitFor('a survivor consuming an orphaned partition', () =>
-      survivors.some((m, i) => m.messages.slice(seenBefore[i]).some((e) => orphaned.includes(e.p!))), 60_000);
+    await eventually(() =>
+      survivors.some((m, i) => m.messages.slice(seenBefore[i]).some((e) => orphaned.includes(e.p!))), 'a survivor consuming an orphaned partition', 60_000);
     const ms = Date.now() - killedAt;
     stop = true;
     await feeding;

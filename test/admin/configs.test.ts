@@ -11,6 +11,7 @@ import { AlterConfigOp, ConfigSource, ConfigType } from '../../src/admin/configT
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
+import { eventually } from '../helpers/eventually';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -303,13 +304,14 @@ describe('admin: config changes across restarts and retention', () => {
       const res = await incremental(raw, [{ type: TOPIC, name: 'short-lived', ops: [{ name: 'retention.ms', configOperation: AlterConfigOp.SET, value: '1' }] }]);
       expect(res.responses[0].errorCode).to.equal(0);
       // The broker's retention pass runs on its own timer; wait for its effect, with a deadline.
-      const deadline = Date.now() + 15_000;
-      while (log.segmentCount > 1) {
-        if (Date.now() > deadline) throw new Error(`segments not deleted: ${log.segmentCount} left`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventually(() => {
+        expect(log.segmentCount, 'segments left').to.equal(1);
+        return true;
+      }, 'the expired segments deleted', 15_000);
       const offsets = (await admin.fetchTopicOffsets('short-lived'))[0];
-      expect(Number(offsets.low)).to.be.greaterThan(0);
+      // the log now starts at its only (active) segment
+      expect(offsets.low).to.equal(String(log.segmentBaseOffsets()[0]));
+      expect(log.logStartOffset).to.equal(log.segmentBaseOffsets()[0]);
       expect(offsets.high).to.equal('20');
     } finally {
       raw.close();

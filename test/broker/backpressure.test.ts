@@ -5,6 +5,7 @@ import type { ConnectionState } from '../../src/server/connection';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf, fetchRequest, produceRaw } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
 
 const HIGH_WATER = 256 * 1024;
 const VALUE = Buffer.alloc(512 * 1024, 7);
@@ -12,12 +13,9 @@ const REQUESTS = 200; // ~100 MiB of answers if nothing held the broker back
 
 /** Polls the broker's view of its single client connection until `pred` holds (deadline 10 s). */
 async function untilState(broker: TestBroker, pred: (s: ConnectionState) => boolean): Promise<ConnectionState> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-    const s = broker.server.connectionStates().find(pred);
-    if (s) return s;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`connection never reached the state; now ${JSON.stringify(broker.server.connectionStates())}`);
+  return eventually(() => broker.server.connectionStates().find(pred), 'the connection state', { ms: 10_000, intervalMs: 5 }).catch((err: Error) => {
+    throw new Error(`${err.message}; now ${JSON.stringify(broker.server.connectionStates())}`);
+  });
 }
 
 async function readAllInOrder(c: RawClient): Promise<void> {

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { MetadataResponse } from '../../protocol/generated/messages/MetadataResponse';
 import { batchOf, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
+import { eventually } from '../helpers/eventually';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
 
@@ -24,7 +25,6 @@ function runCli(args: string[]) {
   });
   const lines: LogLine[] = [];
   let stderr = '';
-  const waiters: Array<() => void> = [];
   child.stderr!.on('data', (d) => (stderr += d));
   createInterface({ input: child.stdout! }).on('line', (l) => {
     try {
@@ -32,27 +32,19 @@ function runCli(args: string[]) {
     } catch {
       lines.push({ msg: l });
     }
-    for (const w of waiters.splice(0)) w();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  async function waitFor(msg: string, timeoutMs = 20_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  /** The first log line with this message, once brook has printed it. */
+  function logLine(msg: string, timeoutMs = 20_000): Promise<LogLine> {
+    return eventually(() => {
       const found = lines.find((l) => l.msg === msg);
-      if (found) return found;
-      if (child.exitCode !== null) throw new Error(`brook exited (${child.exitCode}) before "${msg}": ${stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no "${msg}" log line; stderr: ${stderr}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 500));
-        waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+      if (!found && child.exitCode !== null) throw new Error(`brook exited (${child.exitCode}) before "${msg}": ${stderr}`);
+      return found;
+    }, `a "${msg}" log line`, timeoutMs).catch((err: Error) => {
+      throw new Error(`${err.message}; stderr: ${stderr}`);
+    });
   }
-  return { child: child as ChildProcess, lines, waitFor, exited, stderr: () => stderr };
+  return { child: child as ChildProcess, lines, logLine, exited, stderr: () => stderr };
 }
 
 describe('brook CLI', function () {
@@ -70,7 +62,7 @@ describe('brook CLI', function () {
     writeFileSync(props, 'num.partitions=3\nnode.id=9\nlog.segment.bytes=1048576\n');
     const run = runCli(['start', '--port', '0', '--data-dir', path.join(dataDir, 'data'), '--config', props, '--set', 'auto.create.topics.enable=true']);
     try {
-      const listening = await run.waitFor('listening');
+      const listening = await run.logLine('listening');
       expect(listening.host).to.equal('127.0.0.1');
       const port = listening.port as number;
       expect(port).to.be.greaterThan(0);
@@ -79,7 +71,7 @@ describe('brook CLI', function () {
       const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: 'cli-topic', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: true });
       expect(md.brokers.map((b) => b.nodeId)).to.deep.equal([9]);
       expect(md.topics[0].partitions).to.have.length(3);
-      await run.waitFor('topic created');
+      await run.logLine('topic created');
       expect((await produceRaw(c, 'cli-topic', 2, batchOf([{ value: 'from-cli-test' }]))).errorCode).to.equal(0);
       c.close();
 
@@ -91,7 +83,7 @@ describe('brook CLI', function () {
       // The data survived: a second run serves it back.
       const again = runCli(['start', '--port', '0', '--data-dir', path.join(dataDir, 'data')]);
       try {
-        const l2 = await again.waitFor('listening');
+        const l2 = await again.logLine('listening');
         const c2 = await RawClient.connect(l2.port as number);
         const res = await fetchRaw(c2, fetchRequest([{ topic: 'cli-topic', partition: 2, offset: 0 }]));
         expect(recordsOf(res.responses[0].partitions[0].records).map((r) => r.value)).to.deep.equal(['from-cli-test']);

@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf, fetchRaw, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
 
 /** Polls (with a deadline) until `n` fetches are parked on append listeners. */
 async function untilParked(broker: TestBroker, n: number): Promise<void> {
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
-    if (broker.services.fetch!.waiters.parked === n) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  expect.fail(`expected ${n} parked fetches, have ${broker.services.fetch!.waiters.parked}`);
+  await eventually(() => {
+    expect(broker.services.fetch!.waiters.parked, 'parked fetches').to.equal(n);
+    return true;
+  }, `${n} parked fetches`, { ms: 5000, intervalMs: 1 });
 }
 
 describe('Fetch long polling', () => {

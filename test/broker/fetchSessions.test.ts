@@ -3,6 +3,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf, fetchRaw, fetchRequest, produceRaw, recordsOf, type FetchPartitionSpec } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
 
 describe('Fetch sessions (KIP-227)', () => {
   let broker: TestBroker;
@@ -119,7 +120,7 @@ describe('Fetch sessions (KIP-227)', () => {
     // Move positions to the end, then wait with min_bytes=1.
     await fetchRaw(client, fetchRequest(parts(0).map((p, i) => ({ ...p, offset: hw[i] })), { sessionId: full.sessionId, sessionEpoch: 1 }));
     const pending = fetchRaw(client, fetchRequest([], { sessionId: full.sessionId, sessionEpoch: 2, maxWaitMs: 20_000, minBytes: 1 }));
-    for (const deadline = Date.now() + 5000; broker.services.fetch!.waiters.parked < 1 && Date.now() < deadline; ) await new Promise((r) => setImmediate(r));
+    await eventually(() => broker.services.fetch!.waiters.parked >= 1, 'the incremental fetch parked', { ms: 5000, intervalMs: 1 });
     const producer = await RawClient.connect(broker.port);
     await produceRaw(producer, 'sess', 2, batchOf([{ value: 'late' }]));
     producer.close();

@@ -6,6 +6,7 @@ import { LocalMetadataService, METADATA_FILE } from '../../src/metadata/localMet
 import { topicNameProblem } from '../../src/metadata/topicName';
 import { MetadataError, type MetadataEvent } from '../../src/metadata/types';
 import { tempDataDir } from '../helpers/tempDir';
+import { eventually } from '../helpers/eventually';
 
 const self = { nodeId: 3, host: '127.0.0.1', port: 9092, rack: null };
 
@@ -111,7 +112,7 @@ describe('LocalMetadataService', () => {
     });
     const created = m.createTopic('slow').then(() => trace.push('created'));
     const deleted = m.deleteTopic('slow').then(() => trace.push('deleted'));
-    for (const deadline = Date.now() + 5000; trace.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 1));
+    await eventually(() => trace.length > 0, 'the listener called', { ms: 5000, intervalMs: 1 });
     // The creation is durable, but neither the create nor the queued delete has resolved while the listener works.
     expect(trace).to.deep.equal(['start topic-created']);
     release();

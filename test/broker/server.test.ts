@@ -6,6 +6,7 @@ import type { MetadataResponse } from '../../protocol/generated/messages/Metadat
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf, fetchRequest, produceRaw, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
 
 const versionsBody = { clientSoftwareName: 'srv-test', clientSoftwareVersion: '1' };
 
@@ -42,9 +43,7 @@ describe('network server', () => {
     const versions = c.encode(ApiKey.ApiVersions, 3, versionsBody, 2);
     const metadata = c.encode(ApiKey.Metadata, 12, { topics: [{ name: 'pipe', topicId: Buffer.alloc(16) }] }, 3);
     c.send(Buffer.concat([fetch, versions, metadata]));
-    for (const deadline = Date.now() + 5000; broker.services.fetch!.waiters.parked < 1 && Date.now() < deadline; ) {
-      await new Promise((r) => setImmediate(r));
-    }
+    await eventually(() => broker.services.fetch!.waiters.parked >= 1, 'the fetch parked', { ms: 5000, intervalMs: 1 });
     expect(broker.services.fetch!.waiters.parked).to.equal(1);
     const producer = await RawClient.connect(broker.port);
     await produceRaw(producer, 'pipe', 0, batchOf([{ value: 'release' }]));

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { ApiKey } from '../../protocol/generated/apis';
 import { ErrorCode } from '../../protocol/errors';
-import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
 import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
-import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
 import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
 import { OFFSETS_TOPIC } from '../../src/groups/offsetsTopicRecords';
 import { TXN_STATE_TOPIC } from '../../src/txn/txnStateLog';
@@ -12,20 +10,10 @@ import type { PartitionLog } from '../../storage';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { addPartitions, endTxn, idempotentBatch, initProducerId, produceTxn } from '../txn/helpers/wire';
+import { eventually } from '../helpers/eventually';
+import { coordinatorOf, fetchCommitted } from '../helpers/coordinators';
 
 const GROUP = 'acked';
-
-/** The broker FindCoordinator names (0 = group, 1 = transactional id), asked of broker `via`. */
-async function coordinatorOf(c: MemoryCluster, via: number, key: string, keyType = 0): Promise<number> {
-  const client = await RawClient.connect(c.broker(via).port);
-  try {
-    const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key, keyType });
-    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
-    return res.nodeId;
-  } finally {
-    client.close();
-  }
-}
 
 /** Sends an OffsetCommit without waiting; `answer` resolves with its error code whenever it comes. */
 async function sendCommit(port: number, offset: number): Promise<{ answer: Promise<number>; close: () => void }> {
@@ -44,16 +32,6 @@ async function commit(port: number, offset: number): Promise<number> {
     return await s.answer;
   } finally {
     s.close();
-  }
-}
-
-async function fetchCommitted(port: number): Promise<{ errorCode: number; offset: number }> {
-  const client = await RawClient.connect(port);
-  try {
-    const res = await client.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: GROUP, topics: [{ name: 'work', partitionIndexes: [0] }], requireStable: false });
-    return { errorCode: res.errorCode, offset: Number(res.topics[0]!.partitions[0]!.committedOffset) };
-  } finally {
-    client.close();
   }
 }
 
@@ -81,12 +59,12 @@ function holdAppends(log: PartitionLog): { held: () => number; release: () => vo
 async function groupCluster(config: Record<string, string> = {}): Promise<{ c: MemoryCluster; coordinator: number; follower: number }> {
   const c = await MemoryCluster.start({ brokers: 2, config: { 'offsets.topic.num.partitions': '1', ...config } });
   await c.createTopic('work', 1, 2);
-  const coordinator = await coordinatorOf(c, 1, GROUP);
+  const coordinator = await coordinatorOf(c.broker(1).port, GROUP);
   await c.settled();
   const follower = coordinator === 1 ? 2 : 1;
   expect(c.state(OFFSETS_TOPIC, 0).isr).to.have.members([1, 2]);
-  await c.waitFor('the coordinator serves the group', () => c.broker(coordinator).services.groups?.ownsGroup(GROUP) === true);
-  await c.waitFor('the follower keeps a replica', () => c.broker(follower).services.logs.get(OFFSETS_TOPIC, 0) !== undefined);
+  await eventually(() => c.broker(coordinator).services.groups?.ownsGroup(GROUP) === true, 'the coordinator serves the group');
+  await eventually(() => c.broker(follower).services.logs.get(OFFSETS_TOPIC, 0) !== undefined, 'the follower keeps a replica');
   return { c, coordinator, follower };
 }
 
@@ -109,17 +87,17 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     void pending.answer.then((code) => (answered = code));
     try {
       // The commit is in the leader's log, the follower fetched it and is stuck appending it.
-      await c.waitFor('the follower holding the commit', () => hold.held() > 0);
+      await eventually(() => hold.held() > 0, 'the follower holding the commit');
       const replica = c.replication(g.coordinator).replica(OFFSETS_TOPIC, 0)!;
       expect(replica.pendingAcks).to.equal(1);
       expect(replica.log.logEndOffset).to.be.greaterThan(replica.log.highWatermark);
       expect(answered).to.equal(null);
       // Not acknowledged, so not visible either.
-      expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: -1 });
+      expect(await fetchCommitted(port, GROUP, 'work')).to.deep.equal({ errorCode: 0, offset: -1 });
       hold.release();
       expect(await pending.answer).to.equal(ErrorCode.NONE);
       expect(c.broker(g.follower).services.logs.get(OFFSETS_TOPIC, 0)!.logEndOffset).to.equal(replica.log.logEndOffset);
-      expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 42 });
+      expect(await fetchCommitted(port, GROUP, 'work')).to.deep.equal({ errorCode: 0, offset: 42 });
     } finally {
       hold.release();
       pending.close();
@@ -137,7 +115,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       expect(await commit(port, 8)).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       expect(Date.now() - started).to.be.at.least(250); // answered by the timeout, not at once
       expect(hold.held()).to.be.greaterThan(0);
-      expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 7 });
+      expect(await fetchCommitted(port, GROUP, 'work')).to.deep.equal({ errorCode: 0, offset: 7 });
     } finally {
       hold.release();
     }
@@ -154,7 +132,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     const end = log.logEndOffset;
     expect(await commit(port, 6)).to.equal(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     expect(log.logEndOffset).to.equal(end);
-    expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 5 });
+    expect(await fetchCommitted(port, GROUP, 'work')).to.deep.equal({ errorCode: 0, offset: 5 });
   });
 
   it('a commit acknowledged just before its coordinator dies is served by the new coordinator', async () => {
@@ -163,19 +141,19 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     expect(await commit(c.broker(g.coordinator).port, 99)).to.equal(ErrorCode.NONE);
     await c.killBroker(g.coordinator);
     expect(c.leaderOf(OFFSETS_TOPIC, 0)).to.equal(g.follower);
-    expect(await coordinatorOf(c, g.follower, GROUP)).to.equal(g.follower);
+    expect(await coordinatorOf(c.broker(g.follower).port, GROUP)).to.equal(g.follower);
     const port = c.broker(g.follower).port;
-    await c.waitFor('the new coordinator serves the group', () => c!.broker(g.follower).services.groups?.ownsGroup(GROUP) === true);
-    expect(await fetchCommitted(port)).to.deep.equal({ errorCode: 0, offset: 99 });
+    await eventually(() => c!.broker(g.follower).services.groups?.ownsGroup(GROUP) === true, 'the new coordinator serves the group');
+    expect(await fetchCommitted(port, GROUP, 'work')).to.deep.equal({ errorCode: 0, offset: 99 });
   });
 
   it('a transaction whose commit was prepared when its coordinator died is completed by the new coordinator', async () => {
     // three brokers: __transaction_state keeps transaction.state.log.min.isr (2) in sync after one dies
     c = await MemoryCluster.start({ brokers: 3 });
     await c.createTopic('txd', 1, 2);
-    const coordinator = await coordinatorOf(c, 1, 'tx-1', 1);
+    const coordinator = await coordinatorOf(c.broker(1).port, 'tx-1', 1);
     await c.settled();
-    await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
+    await eventually(() => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true, 'the coordinator is active');
     const client = await RawClient.connect(c.broker(coordinator).port);
     const dataLeader = c.leaderOf('txd', 0);
     const data = await RawClient.connect(c.broker(dataLeader).port);
@@ -205,11 +183,11 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
     const other = c.leaderOf(TXN_STATE_TOPIC, 0);
     expect(other).to.be.oneOf([1, 2, 3].filter((b) => b !== coordinator));
     const txn = c.broker(other).services.txn!;
-    await c.waitFor('the new coordinator completed the commit', () => txn.coordinator.get('tx-1')?.status === TxnStatus.CompleteCommit);
+    await eventually(() => txn.coordinator.get('tx-1')?.status === TxnStatus.CompleteCommit, 'the new coordinator completed the commit');
     const reader = await RawClient.connect(c.broker(c.leaderOf('txd', 0)).port);
     try {
       // commit marker at offset 3: a read_committed consumer sees the three records
-      await c.waitFor('the LSO past the commit marker', async () => (await readCommittedEnd(reader)) === 4);
+      await eventually(async () => (await readCommittedEnd(reader)) === 4, 'the LSO past the commit marker');
     } finally {
       reader.close();
     }
@@ -218,9 +196,9 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
   it('a transaction completes only once its markers are replicated: EndTxn waits for a held-back follower of the data partition', async () => {
     c = await MemoryCluster.start({ brokers: 2 });
     await c.createTopic('txm', 1, 2);
-    const coordinator = await coordinatorOf(c, 1, 'tx-m', 1);
+    const coordinator = await coordinatorOf(c.broker(1).port, 'tx-m', 1);
     await c.settled();
-    await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
+    await eventually(() => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true, 'the coordinator is active');
     const dataLeader = c.leaderOf('txm', 0);
     const dataFollower = dataLeader === 1 ? 2 : 1;
     const client = await RawClient.connect(c.broker(coordinator).port);
@@ -235,7 +213,7 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
       const ending = endTxn(client, 'tx-m', init.producerId, init.producerEpoch, true);
       let ended: number | null = null;
       void ending.then((code) => (ended = code));
-      await c.waitFor('the follower holding the marker', () => hold!.held() > 0);
+      await eventually(() => hold!.held() > 0, 'the follower holding the marker');
       const coord = c.broker(coordinator).services.txn!.coordinator;
       const leaderLog = c.broker(dataLeader).services.logs.get('txm', 0)!;
       expect(leaderLog.logEndOffset).to.equal(3);
@@ -255,13 +233,13 @@ describe('coordinator writes wait for the ISR (acks=all on the internal topics)'
 
   it('__transaction_state gets transaction.state.log.replication.factor replicas, and below transaction.state.log.min.isr transactions wait (COORDINATOR_NOT_AVAILABLE)', async () => {
     c = await MemoryCluster.start({ brokers: 3, config: { 'transaction.state.log.replication.factor': '2' } });
-    const coordinator = await coordinatorOf(c, 1, 'tx-2', 1);
+    const coordinator = await coordinatorOf(c.broker(1).port, 'tx-2', 1);
     await c.settled();
     const state = c.state(TXN_STATE_TOPIC, 0);
     expect(state.replicas).to.have.length(2);
     // Kafka's rule for every topic: the topic's min.insync.replicas, which Kafka sets to transaction.state.log.min.isr
     expect(c.broker(coordinator).services.metadata.topic(TXN_STATE_TOPIC)!.configs['min.insync.replicas']).to.equal('2');
-    await c.waitFor('the coordinator is active', () => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true);
+    await eventually(() => c!.broker(coordinator).services.txn?.coordinator.isCoordinator === true, 'the coordinator is active');
     const client = await RawClient.connect(c.broker(coordinator).port);
     try {
       expect((await initProducerId(client, 'tx-2')).errorCode).to.equal(0);

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
-import { ProcessCluster, until } from './helpers/processCluster';
+import { CLUSTER_POLL, ProcessCluster } from './helpers/processCluster';
+import { eventually } from '../helpers/eventually';
 import { runPython } from '../helpers/python';
 import { TcpProxy } from '../helpers/tcpProxy';
 import { freePort } from '../helpers/freePort';
 import { RawClient } from '../helpers/rawClient';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
-import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
+import { coordinatorOf } from '../helpers/coordinators';
 
 const DRIVER = `${__dirname}/drivers/rdkafka_numbered.py`;
 
@@ -31,18 +32,6 @@ async function highWatermarkAt(c: ProcessCluster, nodeId: number, topic: string,
   }
 }
 
-/** The broker FindCoordinator names for a group, asked of any live broker. */
-async function coordinatorOf(c: ProcessCluster, group: string): Promise<number> {
-  const client = await RawClient.connect([...c.brokers.values()][0]!.port);
-  try {
-    const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key: group, keyType: 0 });
-    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
-    return res.nodeId;
-  } finally {
-    client.close();
-  }
-}
-
 describe('cluster faults: child-process brokers on etcd, kill -9', function () {
   this.timeout(180_000);
   let c: ProcessCluster;
@@ -58,7 +47,7 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     const before = await c.partition('ft', 0);
     expect(before.isr).to.have.length(3);
     const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'ft', partitions: 2, from: 0, count: 600, delayMs: 5 })]);
-    await until('the producer under way', async () => (await highWatermark(c, 'ft', 0)) >= 50);
+    await eventually(async () => (await highWatermark(c, 'ft', 0)) >= 50, 'the producer under way', CLUSTER_POLL);
     const victim = before.leader;
     await c.kill9(victim);
     const produced = await producing;
@@ -75,7 +64,7 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
 
     await c.startBroker(victim);
-    await until('restarted broker back in the ISR', async () => (await c.partition('ft', 0)).isr.includes(victim), 60_000);
+    await eventually(async () => (await c.partition('ft', 0)).isr.includes(victim), 'restarted broker back in the ISR', { ...CLUSTER_POLL, ms: 60_000 });
   });
 
   it('kill -9 of the group coordinator while the group reads concurrently (committing each message) and a producer writes: every acked message is read exactly once, in order', async () => {
@@ -85,9 +74,9 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     const bootstrap = c.bootstrap.join(',');
     const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap, topic: 'fc', partitions: 2, from: 0, count: 400, delayMs: 5 })]);
     const consuming = runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap, topic: 'fc', expected: 400, group: 'fc-readers', commitEach: true, timeoutS: 90 })]);
-    await until('the producer under way', async () => (await highWatermark(c, 'fc', 0)) >= 40);
-    await until('the group committed', async () => (await (await c.adminClient()).fetchOffsets({ groupId: 'fc-readers', topics: ['fc'] }))[0]!.partitions.some((p) => Number(p.offset) > 0));
-    const victim = await coordinatorOf(c, 'fc-readers');
+    await eventually(async () => (await highWatermark(c, 'fc', 0)) >= 40, 'the producer under way', CLUSTER_POLL);
+    await eventually(async () => (await (await c.adminClient()).fetchOffsets({ groupId: 'fc-readers', topics: ['fc'] }))[0]!.partitions.some((p) => Number(p.offset) > 0), 'the group committed', CLUSTER_POLL);
+    const victim = await coordinatorOf([...c.brokers.values()][0]!.port, 'fc-readers');
     await c.kill9(victim);
     const produced = await producing;
     expect(produced.code, produced.err).to.equal(0);
@@ -109,10 +98,10 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     expect(out.errors).to.deep.equal([]);
     await Promise.all([1, 2, 3].map((id) => c.kill9(id)));
     for (const id of [1, 2, 3]) await c.startBroker(id);
-    for (const p of [0, 1]) await until(`partition ${p} led and in sync again`, async () => {
+    for (const p of [0, 1]) await eventually(async () => {
       const s = await c.partitionAt(1, 'fx', p);
       return s.leader > 0 && s.isr.length === 3;
-    }, 60_000);
+    }, `partition ${p} led and in sync again`, { ...CLUSTER_POLL, ms: 60_000 });
     const consumed = await runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap: c.bootstrap.join(','), topic: 'fx', expected: 300, group: 'fx-readers' })]);
     expect(consumed.code, consumed.err).to.equal(0);
     const read = (JSON.parse(consumed.out) as { read: Record<string, number[]> }).read;
@@ -126,14 +115,14 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     const before = await c.partition('ff', 0);
     const follower = before.replicas.find((r) => r !== before.leader)!;
     await c.kill9(follower);
-    await until('follower out of the ISR', async () => !(await c.partition('ff', 0)).isr.includes(follower));
+    await eventually(async () => !(await c.partition('ff', 0)).isr.includes(follower), 'follower out of the ISR', CLUSTER_POLL);
     const produced = await runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'ff', partitions: 1, from: 0, count: 100 })]);
     expect(produced.code, produced.err).to.equal(0);
     const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
     expect(out.errors).to.deep.equal([]);
     expect(out.acked['0']).to.have.length(100);
     await c.startBroker(follower);
-    await until('follower back in the ISR', async () => (await c.partition('ff', 0)).isr.includes(follower), 60_000);
+    await eventually(async () => (await c.partition('ff', 0)).isr.includes(follower), 'follower back in the ISR', { ...CLUSTER_POLL, ms: 60_000 });
     expect(await highWatermark(c, 'ff', 0)).to.equal(100);
   });
 });
@@ -161,20 +150,20 @@ describe('cluster faults: network partition and etcd restart', function () {
     });
     expect((await c.partitionAt(2, 'np', 0)).leader).to.equal(1);
     const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'np', partitions: 1, from: 0, count: 500, delayMs: 5 })]);
-    await until('the producer under way', async () => (await highWatermark(c, 'np', 0)) >= 50);
+    await eventually(async () => (await highWatermark(c, 'np', 0)) >= 50, 'the producer under way', CLUSTER_POLL);
     proxy.blackhole();
-    await until('leadership moved off the isolated broker', async () => {
+    await eventually(async () => {
       const p = await c.partitionAt(2, 'np', 0);
       return p.leader !== 1 && p.leader !== -1;
-    });
+    }, 'leadership moved off the isolated broker', CLUSTER_POLL);
     // the isolated broker still believes it leads (it cannot hear etcd); clients that ask it keep writing to it,
     // but nothing it takes is acknowledged: its followers left, so its high watermark cannot move
     const zombie = await c.partitionAt(1, 'np', 0);
     expect(zombie.leader).to.equal(1);
     const committedOnZombie = await highWatermarkAt(c, 1, 'np', 0);
     proxy.heal();
-    await until('the isolated broker follows the new leader', async () => (await c.partitionAt(1, 'np', 0)).leader !== 1);
-    await until('the isolated broker back in the ISR', async () => (await c.partitionAt(2, 'np', 0)).isr.includes(1), 60_000);
+    await eventually(async () => (await c.partitionAt(1, 'np', 0)).leader !== 1, 'the isolated broker follows the new leader', CLUSTER_POLL);
+    await eventually(async () => (await c.partitionAt(2, 'np', 0)).isr.includes(1), 'the isolated broker back in the ISR', { ...CLUSTER_POLL, ms: 60_000 });
     const produced = await producing;
     expect(produced.code, produced.err).to.equal(0);
     const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
@@ -203,16 +192,16 @@ describe('cluster faults: network partition and etcd restart', function () {
     const acked1 = (JSON.parse(first.out) as { acked: Record<string, number[]>; errors: string[] }).acked['0']!;
     expect(acked1).to.have.length(100);
     proxy.blackhole();
-    await until('ISR shrunk to the cut-off leader', async () => {
+    await eventually(async () => {
       const p = await c.partitionAt(2, 'dp', 0);
       return p.leader === 1 && p.isr.length === 1;
-    });
+    }, 'ISR shrunk to the cut-off leader', CLUSTER_POLL);
     // nothing can be acknowledged meanwhile: the only way in is cut, and the ISR is below min.insync.replicas
     const during = await runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap, topic: 'dp', partitions: 1, from: 100, count: 5, timeoutMs: 3000 })]);
     expect(during.code, during.err).to.equal(0);
     expect((JSON.parse(during.out) as { acked: Record<string, number[]> }).acked['0'] ?? []).to.deep.equal([]);
     proxy.heal();
-    await until('followers back in the ISR', async () => (await c.partitionAt(2, 'dp', 0)).isr.length === 3, 60_000);
+    await eventually(async () => (await c.partitionAt(2, 'dp', 0)).isr.length === 3, 'followers back in the ISR', { ...CLUSTER_POLL, ms: 60_000 });
     const second = await runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap, topic: 'dp', partitions: 1, from: 200, count: 100 })]);
     expect(second.code, second.err).to.equal(0);
     const acked2 = (JSON.parse(second.out) as { acked: Record<string, number[]>; errors: string[] }).acked['0']!;
@@ -229,7 +218,7 @@ describe('cluster faults: network partition and etcd restart', function () {
     const admin = await c.adminClient();
     await admin.createTopics({ topics: [{ topic: 'er', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
     const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap: c.bootstrap.join(','), topic: 'er', partitions: 2, from: 0, count: 400, delayMs: 5 })]);
-    await until('the producer under way', async () => (await highWatermark(c, 'er', 0)) >= 30);
+    await eventually(async () => (await highWatermark(c, 'er', 0)) >= 30, 'the producer under way', CLUSTER_POLL);
     await c.etcd.restart();
     const produced = await producing;
     expect(produced.code, produced.err).to.equal(0);
@@ -239,6 +228,6 @@ describe('cluster faults: network partition and etcd restart', function () {
     expect(consumed.code, consumed.err).to.equal(0);
     const read = (JSON.parse(consumed.out) as { read: Record<string, number[]> }).read;
     for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
-    for (const p of [0, 1]) await until(`partition ${p} fully in sync`, async () => (await c.partitionAt(1, 'er', p)).isr.length === 3);
+    for (const p of [0, 1]) await eventually(async () => (await c.partitionAt(1, 'er', p)).isr.length === 3, `partition ${p} fully in sync`, CLUSTER_POLL);
   });
 });

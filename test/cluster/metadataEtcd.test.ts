@@ -336,16 +336,15 @@ describe('EtcdMetadataService against a real etcd', function () {
     await eventually(() => b.topic('before-restart'), 'topic on b');
     await etcd.restart();
     // Writes may fail while the client reconnects; retry until one lands.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
+    await eventually(async () => {
       try {
         await a.createTopic('after-restart', { partitions: 2 });
-        break;
+        return true;
       } catch (err) {
-        if (!(err instanceof MetadataError) || err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS || Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
+        if (!(err instanceof MetadataError) || err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) throw err;
+        return false;
       }
-    }
+    }, 'a topic created after the etcd restart', { ms: 30_000, intervalMs: 200 });
     await eventually(() => b.topic('after-restart'), 'topic created after restart visible on b', 30_000);
     // A change written behind the brokers' backs (another tool) also arrives.
     const raw = new Etcd3({ hosts: etcd.endpoint });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { runPython } from '../helpers/python';
+import { eventually } from '../helpers/eventually';
 
 /** Checks that per partition the values read are exactly the ones acknowledged, once each, in send order. */
 function expectExactlyOnceInOrder(acked: Map<number, string[]>, read: Map<number, string[]>): void {
@@ -61,7 +62,7 @@ describe('cluster: real clients against replicated partitions', function () {
     const victim = c.leaderOf('rdk', 0);
     const producing = runPython([`${__dirname}/drivers/rdkafka_numbered.py`, JSON.stringify({ op: 'produce', bootstrap, topic: 'rdk', partitions: 2, from: 0, count: 400, delayMs: 4 })]);
     const victimLog = c.broker(victim).services.logs.get('rdk', 0)!;
-    await c.waitFor('the producer under way', () => victimLog.highWatermark >= 40, 30_000);
+    await eventually(() => victimLog.highWatermark >= 40, 'the producer under way', 30_000);
     await c.killBroker(victim);
     const produced = await producing;
     expect(produced.code, produced.err).to.equal(0);
@@ -123,11 +124,11 @@ describe('cluster: real clients against replicated partitions', function () {
     const committed = () => [0, 1, 2].reduce((n, p) => n + (c.brokers.get(c.leaderOf('roll', p))?.services.logs.get('roll', p)?.highWatermark ?? 0), 0);
     for (const [round, id] of [1, 2, 3].entries()) {
       const target = Math.floor(((round + 1) * total) / 4);
-      await c.waitFor(`${target} records committed`, () => committed() >= target, 60_000);
+      await eventually(() => committed() >= target, `${target} records committed`, 60_000);
       await c.killBroker(id);
-      await c.waitFor('writes continue without it', () => committed() >= target + 50, 60_000);
+      await eventually(() => committed() >= target + 50, 'writes continue without it', 60_000);
       await c.restartBroker(id);
-      await c.waitFor('every partition fully in sync again', () => [0, 1, 2].every((p) => c.state('roll', p).isr.length === 3), 60_000);
+      await eventually(() => [0, 1, 2].every((p) => c.state('roll', p).isr.length === 3), 'every partition fully in sync again', 60_000);
     }
     const produced = await producing;
     expect(produced.code, produced.err).to.equal(0);
@@ -139,7 +140,7 @@ describe('cluster: real clients against replicated partitions', function () {
     for (const p of ['0', '1', '2']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
     for (const p of [0, 1, 2]) {
       const leaderLog = c.broker(c.leaderOf('roll', p)).services.logs.get('roll', p)!;
-      await c.waitFor(`partition ${p} replicas at the leader end`, () => [1, 2, 3].every((id) => c.broker(id).services.logs.get('roll', p)!.logEndOffset === leaderLog.logEndOffset));
+      await eventually(() => [1, 2, 3].every((id) => c.broker(id).services.logs.get('roll', p)!.logEndOffset === leaderLog.logEndOffset), `partition ${p} replicas at the leader end`);
       const bytes = await Promise.all([1, 2, 3].map(async (id) => Buffer.concat((await c.broker(id).services.logs.get('roll', p)!.read(0, 64 << 20)).chunks)));
       expect(bytes[1]!.equals(bytes[0]!) && bytes[2]!.equals(bytes[0]!), `partition ${p} replicas byte for byte`).to.equal(true);
     }

@@ -1,10 +1,6 @@
 import { expect } from 'chai';
-import { ApiKey } from '../../protocol/generated/apis';
 import { ErrorCode } from '../../protocol/errors';
 import { buildControlBatch, buildRecordBatch, decodeRecordBatches } from '../../protocol/records';
-import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
-import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
-import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
 import { OFFSETS_TOPIC, offsetsPartitionFor, encodeOffsetCommitKey, encodeOffsetCommitValue, decodeOffsetCommitValue } from '../../src/groups/offsetsTopicRecords';
 import { replayOffsetsLog, type PendingTxnRecords } from '../../src/groups/replayOffsetsLog';
 import type { GroupLogRecord } from '../../src/groups/stateLog';
@@ -13,43 +9,10 @@ import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
 import { addOffsets, endTxn, initProducerId, txnOffsetCommit } from '../txn/helpers/wire';
+import { eventually } from '../helpers/eventually';
+import { commitOffset, coordinatorOf, fetchCommitted } from '../helpers/coordinators';
 
 const TOPIC = 'input';
-
-async function coordinatorOf(c: MemoryCluster, via: number, key: string, keyType: number): Promise<number> {
-  const client = await RawClient.connect(c.broker(via).port);
-  try {
-    const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key, keyType });
-    if (res.errorCode !== 0) throw new Error(`FindCoordinator: error ${res.errorCode}`);
-    return res.nodeId;
-  } finally {
-    client.close();
-  }
-}
-
-async function commitPlain(port: number, group: string, offset: number): Promise<number> {
-  const client = await RawClient.connect(port);
-  try {
-    const res = await client.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
-      groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
-      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null }] }],
-    });
-    return res.topics[0]!.partitions[0]!.errorCode;
-  } finally {
-    client.close();
-  }
-}
-
-async function fetchCommitted(port: number, group: string): Promise<{ errorCode: number; offset: number }> {
-  const client = await RawClient.connect(port);
-  try {
-    const res = await client.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: group, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: false });
-    const p = res.topics[0]!.partitions[0]!;
-    return { errorCode: res.errorCode || p.errorCode, offset: Number(p.committedOffset) };
-  } finally {
-    client.close();
-  }
-}
 
 const ownsGroup = (c: MemoryCluster, broker: number, group: string) =>
   c.broker(broker).services.groups?.ownsGroup(group) === true;
@@ -63,19 +26,19 @@ async function stagedTransaction(txnId: string): Promise<{ c: MemoryCluster; txn
   const c = await MemoryCluster.start({ brokers: 3, config: { 'offsets.topic.num.partitions': '6' } });
   try {
     await c.createTopic(TOPIC, 1, 3);
-    const txnBroker = await coordinatorOf(c, 1, txnId, 1);
+    const txnBroker = await coordinatorOf(c.broker(1).port, txnId, 1);
     await c.settled();
     let group = '';
     let groupBroker = -1;
     for (let i = 0; i < 50 && groupBroker < 0; i++) {
-      const at = await coordinatorOf(c, 1, `g-${i}`, 0);
+      const at = await coordinatorOf(c.broker(1).port, `g-${i}`, 0);
       if (at !== txnBroker) [group, groupBroker] = [`g-${i}`, at];
     }
     expect(groupBroker).to.be.greaterThan(0);
     await c.settled();
-    await c.waitFor('the group coordinator serves the group', () => ownsGroup(c, groupBroker, group));
-    await c.waitFor('the transaction coordinator is active', () => c.broker(txnBroker).services.txn?.coordinator.isCoordinator === true);
-    expect(await commitPlain(c.broker(groupBroker).port, group, 5)).to.equal(ErrorCode.NONE);
+    await eventually(() => ownsGroup(c, groupBroker, group), 'the group coordinator serves the group');
+    await eventually(() => c.broker(txnBroker).services.txn?.coordinator.isCoordinator === true, 'the transaction coordinator is active');
+    expect(await commitOffset(c.broker(groupBroker).port, group, TOPIC, 5)).to.equal(ErrorCode.NONE);
 
     const txn = await RawClient.connect(c.broker(txnBroker).port);
     const grp = await RawClient.connect(c.broker(groupBroker).port);
@@ -92,7 +55,7 @@ async function stagedTransaction(txnId: string): Promise<{ c: MemoryCluster; txn
       expect(leaderLog.highWatermark).to.equal(leaderLog.logEndOffset);
       for (const r of state.isr) expect(c.broker(r).services.logs.get(OFFSETS_TOPIC, state.partition)!.logEndOffset).to.equal(leaderLog.logEndOffset);
       // Not visible before the commit.
-      expect(await fetchCommitted(c.broker(groupBroker).port, group)).to.deep.equal({ errorCode: 0, offset: 5 });
+      expect(await fetchCommitted(c.broker(groupBroker).port, group, TOPIC)).to.deep.equal({ errorCode: 0, offset: 5 });
       return { c, txnBroker, groupBroker, group, pid: init.producerId, epoch: init.producerEpoch };
     } finally {
       txn.close();
@@ -114,8 +77,8 @@ async function failOverGroup(c: MemoryCluster, groupBroker: number, group: strin
   await c.killBroker(groupBroker);
   const next = c.leaderOf(OFFSETS_TOPIC, partition);
   expect(next).to.not.equal(groupBroker);
-  expect(await coordinatorOf(c, next, group, 0)).to.equal(next);
-  await c.waitFor('the new group coordinator serves the group', () => ownsGroup(c, next, group));
+  expect(await coordinatorOf(c.broker(next).port, group, 0)).to.equal(next);
+  await eventually(() => ownsGroup(c, next, group), 'the new group coordinator serves the group');
   return next;
 }
 
@@ -133,14 +96,14 @@ describe('transactional offset commits survive a group coordinator failover', fu
     c = s.c;
     const next = await failOverGroup(c, s.groupBroker, s.group);
     // Still pending on the new coordinator: the old offset is what the group has.
-    expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 5 });
+    expect(await fetchCommitted(c.broker(next).port, s.group, TOPIC)).to.deep.equal({ errorCode: 0, offset: 5 });
     const txn = await RawClient.connect(c.broker(s.txnBroker).port);
     try {
       expect(await endTxn(txn, 'tx-commit', s.pid, s.epoch, true)).to.equal(ErrorCode.NONE);
     } finally {
       txn.close();
     }
-    expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 42 });
+    expect(await fetchCommitted(c.broker(next).port, s.group, TOPIC)).to.deep.equal({ errorCode: 0, offset: 42 });
 
     // The next transaction of the same id bumps the epoch; the partition then fences the old one (a zombie).
     const txn2 = await RawClient.connect(c.broker(s.txnBroker).port);
@@ -156,7 +119,7 @@ describe('transactional offset commits survive a group coordinator failover', fu
       txn2.close();
       grp.close();
     }
-    expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 50 });
+    expect(await fetchCommitted(c.broker(next).port, s.group, TOPIC)).to.deep.equal({ errorCode: 0, offset: 50 });
   });
 
   it('a transaction aborted after its group coordinator died leaves the old offsets', async () => {
@@ -169,7 +132,7 @@ describe('transactional offset commits survive a group coordinator failover', fu
     } finally {
       txn.close();
     }
-    expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 5 });
+    expect(await fetchCommitted(c.broker(next).port, s.group, TOPIC)).to.deep.equal({ errorCode: 0, offset: 5 });
     // The newest record of the key is the committed offset again, not the aborted one (what compaction keeps).
     const log = c.broker(next).services.logs.get(OFFSETS_TOPIC, partitionOfGroup(c, next, s.group))!;
     const read = await log.read(log.logStartOffset, 1 << 20, { minOneBatch: true });
@@ -178,8 +141,8 @@ describe('transactional offset commits survive a group coordinator failover', fu
     expect(last.isTransactional || last.isControl).to.equal(false);
     expect(decodeOffsetCommitValue(Buffer.from(last.records[0]!.value!)).offset).to.equal(5);
     // and a later plain commit still works on the new coordinator
-    expect(await commitPlain(c.broker(next).port, s.group, 6)).to.equal(ErrorCode.NONE);
-    expect(await fetchCommitted(c.broker(next).port, s.group)).to.deep.equal({ errorCode: 0, offset: 6 });
+    expect(await commitOffset(c.broker(next).port, s.group, TOPIC, 6)).to.equal(ErrorCode.NONE);
+    expect(await fetchCommitted(c.broker(next).port, s.group, TOPIC)).to.deep.equal({ errorCode: 0, offset: 6 });
   });
 });
 

@@ -14,6 +14,7 @@ import { kafkaNodeDriver } from './drivers/kafkaNode';
 import { CompatMatrix } from './matrix';
 import { readCommittedValues } from './readCommitted';
 import { startSecureEndpoint, type SecureBroker } from './secureEndpoint';
+import { eventually } from '../helpers/eventually';
 
 const DRIVERS: ClientDriver[] = [
   kafkajsDriver,
@@ -93,14 +94,6 @@ const noHeaders = (d: ClientDriver) => d.notApplicable?.headers !== undefined;
 const noTimestamps = (d: ClientDriver) => d.notApplicable?.timestamps !== undefined;
 
 const sortedValues = (ms: Array<{ value: string | null }>) => ms.map((m) => m.value ?? '').sort();
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function createTopic(driver: ClientDriver, bootstrap: string, topic: string, broker: Broker): Promise<void> {
   // kcat has no admin API: its topics are created on the broker directly (auto-creation is tested by its codec runs).
@@ -224,7 +217,7 @@ describe('compatibility with real Kafka clients', function () {
           await driver.createTopic(bootstrap, topic, PARTITIONS);
           await driver.deleteTopic(bootstrap, topic);
           // Kafka removes a deleted topic's files in the background; wait for that, with a deadline.
-          await waitFor(() => !fs.readdirSync(dataDir).some((d) => d.startsWith(`${topic}-`)), 'partition folders removed');
+          await eventually(() => !fs.readdirSync(dataDir).some((d) => d.startsWith(`${topic}-`)), 'partition folders removed', 10_000);
           // The name is free again: creating it anew gives empty partitions.
           await driver.createTopic(bootstrap, topic, PARTITIONS);
           const offsets = await driver.listOffsets(bootstrap, topic, PARTITIONS);

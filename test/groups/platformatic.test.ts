@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Consumer, Producer, stringDeserializers, stringSerializers, type ConsumerOptions } from '@platformatic/kafka';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
-import { waitFor } from './processMember';
+import { eventually } from '../helpers/eventually';
 
 type StringConsumer = Consumer<string, string, string, string>;
 interface Member {
@@ -67,20 +67,20 @@ describe('consumer groups with @platformatic/kafka', function () {
     const a = await join('new-protocol', 'k848', { groupProtocol: 'consumer' });
     const b = await join('new-protocol', 'k848', { groupProtocol: 'consumer' });
     const coord = () => broker.services.groups!;
-    await waitFor('a stable 3/3 group', () => {
+    await eventually(() => {
       const d = coord().describeConsumerGroup('new-protocol');
       return d.state === 'Stable' && d.members.length === 2 &&
         d.members.every((m) => m.assignment.reduce((n, tp) => n + tp.partitions.length, 0) === 3);
-    });
+    }, 'a stable 3/3 group', 30_000);
     // The client applies the split on its side; a fetch it sent before the revocation may still be in
     // flight (the client does not drop its records), so wait until each member completed two fetches since.
-    await waitFor('clients to apply the split', () =>
-      [a, b].every((m) => (m.consumer.assignments ?? []).reduce((n, t) => n + t.partitions.length, 0) === 3));
+    await eventually(() =>
+      [a, b].every((m) => (m.consumer.assignments ?? []).reduce((n, t) => n + t.partitions.length, 0) === 3), 'clients to apply the split', 30_000);
     const since = [a.fetches(), b.fetches()];
-    await waitFor('fresh fetches', () => a.fetches() >= since[0] + 2 && b.fetches() >= since[1] + 2);
+    await eventually(() => a.fetches() >= since[0] + 2 && b.fetches() >= since[1] + 2, 'fresh fetches', 30_000);
     const values = Array.from({ length: 60 }, (_, i) => `n-${i}`);
     await send('k848', values);
-    await waitFor('all 60 read', () => values.every((v) => a.values.includes(v) || b.values.includes(v)));
+    await eventually(() => values.every((v) => a.values.includes(v) || b.values.includes(v)), 'all 60 read', 30_000);
     const all = [...a.values, ...b.values].filter((v) => v !== 'first');
     expect(all.sort()).to.deep.equal([...values].sort());
     expect(a.values.length).to.be.greaterThan(0);
@@ -92,31 +92,31 @@ describe('consumer groups with @platformatic/kafka', function () {
     const a = await join('handover-group', 'handover', { groupProtocol: 'consumer' });
     const b = await join('handover-group', 'handover', { groupProtocol: 'consumer' });
     const coord = () => broker.services.groups!;
-    await waitFor('two members stable', () => {
+    await eventually(() => {
       const d = coord().describeConsumerGroup('handover-group');
       return d.state === 'Stable' && d.members.length === 2 && d.members.every((m) => m.assignment.length > 0);
-    });
+    }, 'two members stable', 30_000);
     await b.close();
     members.splice(members.indexOf(b), 1);
-    await waitFor('a alone owning all six partitions', () => {
+    await eventually(() => {
       const d = coord().describeConsumerGroup('handover-group');
       return d.members.length === 1 && d.members[0].assignment.reduce((n, tp) => n + tp.partitions.length, 0) === 6;
-    });
+    }, 'a alone owning all six partitions', 30_000);
     const values = Array.from({ length: 30 }, (_, i) => `h-${i}`);
     await send('handover', values);
-    await waitFor('a to read everything sent after the handover', () => values.every((v) => a.values.includes(v)));
+    await eventually(() => values.every((v) => a.values.includes(v)), 'a to read everything sent after the handover', 30_000);
   });
 
   it('KIP-848: a member survives a Brook restart (same port) with its epoch and resumes after its commits', async () => {
     const before = Array.from({ length: 30 }, (_, i) => `r-${i}`);
     await send('restart', before);
     const a = await join('restart-group', 'restart', { groupProtocol: 'consumer' });
-    await waitFor('first 30 read', () => before.every((v) => a.values.includes(v)));
+    await eventually(() => before.every((v) => a.values.includes(v)), 'first 30 read', 30_000);
     const coord = () => broker.services.groups!;
-    await waitFor('offsets committed', () => {
+    await eventually(() => {
       const t = coord().fetchOffsets('restart-group', null).topics[0];
       return !!t && t.partitions.reduce((n, p) => n + p.offset, 0) === 30;
-    });
+    }, 'offsets committed', 30_000);
     const epoch = coord().describeConsumerGroup('restart-group').members[0].memberEpoch;
     await producer.close();
     const { dataDir, port } = broker;
@@ -127,7 +127,7 @@ describe('consumer groups with @platformatic/kafka', function () {
     expect(d.members.map((m) => m.memberEpoch)).to.deep.equal([epoch]);
     const after = Array.from({ length: 10 }, (_, i) => `s-${i}`);
     await send('restart', after);
-    await waitFor('the 10 sent after the restart', () => after.every((v) => a.values.includes(v)));
+    await eventually(() => after.every((v) => a.values.includes(v)), 'the 10 sent after the restart', 30_000);
     expect([...a.values].sort()).to.deep.equal([...before, ...after].sort());
     expect(coord().describeConsumerGroup('restart-group').members).to.have.length(1);
   });
@@ -136,20 +136,23 @@ describe('consumer groups with @platformatic/kafka', function () {
     const first = Array.from({ length: 30 }, (_, i) => `c-${i}`);
     await send('classic-resume', first);
     const a = await join('classic-group', 'classic-resume', { sessionTimeout: 6000, heartbeatInterval: 500 });
-    await waitFor('first 30 read', () => first.every((v) => a.values.includes(v)));
+    await eventually(() => first.every((v) => a.values.includes(v)), 'first 30 read', 30_000);
     // autocommit every 100 ms: wait until the committed offsets cover everything read.
     const coord = () => broker.services.groups!;
-    await waitFor('offsets committed', () => {
+    await eventually(() => {
       const t = coord().fetchOffsets('classic-group', null).topics[0];
       return !!t && t.partitions.reduce((n, p) => n + p.offset, 0) === 30;
-    });
+    }, 'offsets committed', 30_000);
     await a.close();
     members.splice(members.indexOf(a), 1);
     const more = Array.from({ length: 20 }, (_, i) => `d-${i}`);
     await send('classic-resume', more);
     const b = await join('classic-group', 'classic-resume', { sessionTimeout: 6000, heartbeatInterval: 500 });
-    await waitFor('the next 20 read', () => more.every((v) => b.values.includes(v)));
-    await new Promise((r) => setTimeout(r, 300));
-    expect([...b.values].sort()).to.deep.equal([...more].sort());
+    await eventually(() => more.every((v) => b.values.includes(v)), 'the next 20 read', 30_000);
+    // One marker per partition: once b has read all six, it has read anything it would read again before them.
+    const markers = Array.from({ length: 6 }, (_, partition) => `marker-${partition}`);
+    await producer.send({ messages: markers.map((value, partition) => ({ topic: 'classic-resume', partition, key: value, value })) });
+    await eventually(() => markers.every((m) => b.values.includes(m)), 'the markers read', 30_000);
+    expect(b.values.filter((v) => !markers.includes(v)).sort()).to.deep.equal([...more].sort());
   });
 });

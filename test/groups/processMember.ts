@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { eventually } from '../helpers/eventually';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -12,15 +13,6 @@ export interface MemberEvent {
   o?: number;
   v?: string;
   error?: string;
-}
-
-/** Polls `cond` until it holds or the deadline passes (then throws with `what`). */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A confluent-kafka group member in its own process, so a test can kill it like a crash. */
@@ -67,16 +59,16 @@ export class ProcessMember {
     return this.events.filter((e) => e.ev === ev).length;
   }
 
-  kill(): Promise<void> {
+  async kill(): Promise<void> {
     this.child.kill('SIGKILL');
-    return waitFor('process exit', () => this.exited, 10_000);
+    await eventually(() => this.exited, 'process exit', 10_000);
   }
 
   /** Clean stop: closes stdin, the member closes its consumer. */
   async stop(): Promise<void> {
     if (this.exited) return;
     this.child.stdin.end();
-    await waitFor('clean exit', () => this.exited, 30_000).catch(async (e) => {
+    await eventually(() => this.exited, 'clean exit', 30_000).catch(async (e) => {
       this.child.kill('SIGKILL');
       throw e;
     });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { createLogger } from '../../src/log';
-import { PYTHON, ProcessMember, waitFor } from './processMember';
+import { PYTHON, ProcessMember } from './processMember';
+import { eventually } from '../helpers/eventually';
 
 /** Short timeouts so rebalances happen in test time; the broker floor must allow them. */
 const BROKER_CONFIG = {
@@ -19,6 +20,16 @@ function kafkaFor(b: TestBroker, clientId: string): Kafka {
 
 async function produce(producer: Producer, topic: string, values: string[]): Promise<void> {
   await producer.send({ topic, messages: values.map((v, i) => ({ key: `k${i}`, value: v })) });
+}
+
+/**
+ * One marker record per partition after the data. A consumer that has read all of them has read everything
+ * before them, duplicates included, so "nothing more arrives" can be judged without a fixed wait.
+ */
+async function produceMarkers(producer: Producer, topic: string, partitions = 6): Promise<string[]> {
+  const markers = Array.from({ length: partitions }, (_, p) => `marker-${topic}-${p}`);
+  await producer.send({ topic, messages: markers.map((value, partition) => ({ partition, value })) });
+  return markers;
 }
 
 function range(prefix: string, from: number, to: number): string[] {
@@ -85,10 +96,10 @@ describe('consumer groups with real clients', function () {
       await c.subscribe({ topic: 'fanout', fromBeginning: true });
       await c.run({ eachMessage: async ({ message }) => void seen.get(g)!.push(message.value!.toString()) });
     }
-    await waitFor('every group to read 90 messages', () => [...seen.values()].every((v) => v.length >= 90));
-    // Give duplicates a chance to show up before judging: commit and rebalance settle within a few polls.
-    await new Promise((r) => setTimeout(r, 300));
-    for (const [g, got] of seen) expect([...got].sort(), g).to.deep.equal([...values].sort());
+    await eventually(() => [...seen.values()].every((v) => v.length >= 90), 'every group to read 90 messages', 30_000);
+    const markers = await produceMarkers(producer, 'fanout');
+    await eventually(() => [...seen.values()].every((got) => markers.every((m) => got.includes(m))), 'every group to read the markers', 30_000);
+    for (const [g, got] of seen) expect(got.filter((v) => !markers.includes(v)).sort(), g).to.deep.equal([...values].sort());
   });
 
   it('kafkajs, confluent-kafka and kafka-python: three groups of different clients each read every message once', async () => {
@@ -103,7 +114,7 @@ describe('consumer groups with real clients', function () {
     const rd = new ProcessMember(broker.bootstrap, 'mixed', 'mix-confluent', 6000);
     processes.push(rd);
     const py = await kafkaPythonConsume(broker.bootstrap, 'mixed', 'mix-kafka-python', 60);
-    await waitFor('kafkajs and confluent-kafka groups to read 60', () => js.length >= 60 && rd.messages.length >= 60);
+    await eventually(() => js.length >= 60 && rd.messages.length >= 60, 'kafkajs and confluent-kafka groups to read 60', 30_000);
     expect([...js].sort(), 'kafkajs').to.deep.equal([...values].sort());
     expect(rd.messages.map((m) => m.v!).sort(), 'confluent-kafka').to.deep.equal([...values].sort());
     expect([...py.values].sort(), 'kafka-python').to.deep.equal([...values].sort());
@@ -133,10 +144,10 @@ describe('consumer groups with real clients', function () {
       const all = [...assignments.values()].flat().sort();
       return all.join() === '0,1,2,3,4,5' && [...assignments.values()].every((a) => a.length === 2);
     };
-    await waitFor('a 2/2/2 split of the six partitions', settled);
+    await eventually(settled, 'a 2/2/2 split of the six partitions', 30_000);
     const values = range('split-', 0, 120);
     await produce(producer, 'split', values);
-    await waitFor('all 120 messages', () => values.every((v) => consumedBy.has(v)));
+    await eventually(() => values.every((v) => consumedBy.has(v)), 'all 120 messages', 30_000);
     expect(dupes).to.deep.equal([]);
     const members = new Set(values.map((v) => consumedBy.get(v)));
     expect(members.size).to.equal(3);
@@ -147,11 +158,11 @@ describe('consumer groups with real clients', function () {
     const sessionMs = 3000;
     for (let i = 0; i < 3; i++) processes.push(new ProcessMember(broker.bootstrap, 'crash', 'crashers', sessionMs));
     const total = () => processes.filter((p) => !p.exited).reduce((n, p) => n + p.assignment.length, 0);
-    await waitFor('three members holding all six partitions', () =>
-      total() === 6 && processes.every((p) => p.assignment.length === 2), 60_000);
+    await eventually(() =>
+      total() === 6 && processes.every((p) => p.assignment.length === 2), 'three members holding all six partitions', 60_000);
     await produce(producer, 'crash', range('c-', 0, 60));
     const consumed = () => new Set(processes.flatMap((p) => p.messages.map((m) => m.v!)));
-    await waitFor('first 60 consumed', () => range('c-', 0, 60).every((v) => consumed().has(v)));
+    await eventually(() => range('c-', 0, 60).every((v) => consumed().has(v)), 'first 60 consumed', 30_000);
 
     const victim = processes[2];
     const orphaned = victim.assignment;
@@ -159,14 +170,14 @@ describe('consumer groups with real clients', function () {
     await victim.kill();
     await produce(producer, 'crash', range('c-', 60, 120));
     const survivors = processes.slice(0, 2);
-    await waitFor('survivors to take over all six partitions', () =>
-      survivors.reduce((n, p) => n + p.assignment.length, 0) === 6, 30_000);
+    await eventually(() =>
+      survivors.reduce((n, p) => n + p.assignment.length, 0) === 6, 'survivors to take over all six partitions', 30_000);
     const takeoverMs = Date.now() - killedAt;
     const taken = survivors.flatMap((p) => p.assignment);
     for (const p of orphaned) expect(taken).to.include(p);
     // Not before the session timeout: the coordinator cannot tell a crash from a pause sooner.
     expect(takeoverMs).to.be.greaterThan(sessionMs - 500);
-    await waitFor('all 120 messages consumed by someone', () => range('c-', 0, 120).every((v) => consumed().has(v)), 30_000);
+    await eventually(() => range('c-', 0, 120).every((v) => consumed().has(v)), 'all 120 messages consumed by someone', 30_000);
     const byPartition = new Map<number, Set<number>>();
     for (const p of processes) for (const m of p.messages) {
       if (!byPartition.has(m.p!)) byPartition.set(m.p!, new Set());
@@ -181,17 +192,17 @@ describe('consumer groups with real clients', function () {
     const a = new ProcessMember(broker.bootstrap, 'static', 'statics', sessionMs, 'instance-a');
     const b = new ProcessMember(broker.bootstrap, 'static', 'statics', sessionMs, 'instance-b');
     processes.push(a, b);
-    await waitFor('a 3/3 split', () => a.assignment.length === 3 && b.assignment.length === 3, 60_000);
+    await eventually(() => a.assignment.length === 3 && b.assignment.length === 3, 'a 3/3 split', 60_000);
     const before = b.assignment;
     const aRevocations = a.count('revoked');
     const aAssignments = a.count('assigned');
     await b.kill();
     const b2 = new ProcessMember(broker.bootstrap, 'static', 'statics', sessionMs, 'instance-b');
     processes.push(b2);
-    await waitFor('the restarted static member to get its partitions', () => b2.assignment.length > 0, 30_000);
+    await eventually(() => b2.assignment.length > 0, 'the restarted static member to get its partitions', 30_000);
     expect(b2.assignment).to.deep.equal(before);
     await produce(producer, 'static', range('s-', 0, 30));
-    await waitFor('both members consuming', () => a.messages.length + b2.messages.length + b.messages.length >= 31, 30_000);
+    await eventually(() => a.messages.length + b2.messages.length + b.messages.length >= 31, 'both members consuming', 30_000);
     expect(a.count('revoked')).to.equal(aRevocations);
     expect(a.count('assigned')).to.equal(aAssignments);
   });
@@ -201,20 +212,20 @@ describe('consumer groups with real clients', function () {
     const sessionMs = 6000;
     const a = new ProcessMember(broker.bootstrap, 'coop', 'cooperators', sessionMs, undefined, 'cooperative-sticky');
     processes.push(a);
-    await waitFor('the first member holding all six', () => a.assignment.length === 6, 60_000);
+    await eventually(() => a.assignment.length === 6, 'the first member holding all six', 60_000);
     const b = new ProcessMember(broker.bootstrap, 'coop', 'cooperators', sessionMs, undefined, 'cooperative-sticky');
     const c = new ProcessMember(broker.bootstrap, 'coop', 'cooperators', sessionMs, undefined, 'cooperative-sticky');
     processes.push(b, c);
-    await waitFor('a 2/2/2 cooperative split', () => [a, b, c].every((m) => m.assignment.length === 2), 60_000);
+    await eventually(() => [a, b, c].every((m) => m.assignment.length === 2), 'a 2/2/2 cooperative split', 60_000);
     // Cooperative: a gave up only what moved; it was never told to drop everything.
     expect(a.events.filter((e) => e.ev === 'revoked').every((e) => e.partitions!.length < 6)).to.equal(true);
     await produce(producer, 'coop', range('co-', 0, 60));
     const consumed = () => new Set(processes.flatMap((p) => p.messages.map((m) => m.v!)));
-    await waitFor('first 60 consumed', () => range('co-', 0, 60).every((v) => consumed().has(v)));
+    await eventually(() => range('co-', 0, 60).every((v) => consumed().has(v)), 'first 60 consumed', 30_000);
     await c.stop();
-    await waitFor('a and b holding all six after c left', () => a.assignment.length + b.assignment.length === 6, 30_000);
+    await eventually(() => a.assignment.length + b.assignment.length === 6, 'a and b holding all six after c left', 30_000);
     await produce(producer, 'coop', range('co-', 60, 120));
-    await waitFor('all 120 consumed', () => range('co-', 0, 120).every((v) => consumed().has(v)), 30_000);
+    await eventually(() => range('co-', 0, 120).every((v) => consumed().has(v)), 'all 120 consumed', 30_000);
   });
 
   it('kafka-python: commit, restart Brook, resume right after the last commit', async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as http from 'node:http';
+import { eventually } from './eventually';
 import { freePort } from './freePort';
 import { tempDataDir } from './tempDir';
 
@@ -32,13 +33,12 @@ function healthy(clientPort: number): Promise<boolean> {
 }
 
 async function waitHealthy(proc: ChildProcess, clientPort: number, output: () => string, deadlineMs = 20_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
+  await eventually(async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`etcd exited (${proc.exitCode ?? proc.signalCode}): ${output().slice(-2000)}`);
-    if (await healthy(clientPort)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`etcd on port ${clientPort} not healthy within ${deadlineMs} ms: ${output().slice(-2000)}`);
+    return healthy(clientPort);
+  }, `etcd on port ${clientPort} to be healthy`, { ms: deadlineMs, intervalMs: 50 }).catch((err: Error) => {
+    throw new Error(`${err.message}; etcd output: ${output().slice(-2000)}`);
+  });
 }
 
 function exited(proc: ChildProcess): Promise<void> {

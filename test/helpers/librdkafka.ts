@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { eventually } from './eventually';
 
 /**
  * A current librdkafka (the one @confluentinc/kafka-javascript bundles), built once per machine into a cache
@@ -67,30 +68,31 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Takes the lock directory if it is free (or left behind by a dead process); false while another process holds it. */
+function tryLock(lockDir: string): boolean {
+  try {
+    fs.mkdirSync(lockDir);
+    fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(path.join(lockDir, 'pid'), 'utf8'));
+    } catch {
+      // The owner has created the directory but not yet written its pid.
+    }
+    if (Number.isInteger(owner) && !pidAlive(owner)) {
+      fs.rmSync(lockDir, { recursive: true, force: true });
+      return tryLock(lockDir);
+    }
+    return false;
+  }
+}
+
 /** mkdir is atomic: whoever creates the lock directory builds; others wait for it to go away. */
 async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + BUILD_TIMEOUT_MS;
-  for (;;) {
-    try {
-      fs.mkdirSync(lockDir);
-      fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let owner = NaN;
-      try {
-        owner = Number(fs.readFileSync(path.join(lockDir, 'pid'), 'utf8'));
-      } catch {
-        // The owner has created the directory but not yet written its pid.
-      }
-      if (Number.isInteger(owner) && !pidAlive(owner)) {
-        fs.rmSync(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the librdkafka build lock ${lockDir}`);
-      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-    }
-  }
+  await eventually(() => tryLock(lockDir), `the librdkafka build lock ${lockDir}`, { ms: BUILD_TIMEOUT_MS, intervalMs: LOCK_POLL_MS });
   try {
     return await fn();
   } finally {

@@ -461,16 +461,6 @@ export class MemoryCluster {
     return b;
   }
 
-  /** Polls `cond` until true or the deadline passes (then throws with `what`). */
-  async waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await cond()) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   async stop(): Promise<void> {
     for (const [id, b] of [...this.brokers]) {
       this.brokers.delete(id);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MemoryCluster } from '../helpers/memoryCluster';
+import { eventually } from '../helpers/eventually';
 
 const json = { 'content-type': 'application/json' };
 
@@ -42,7 +43,7 @@ describe('HTTP side in cluster mode', function () {
     expect(refused.json.message).to.include(`broker ${leader} leads it`);
     // Followers read what the leader wrote once their replica has it.
     for (const id of [1, 2, 3]) {
-      await c.waitFor(`broker ${id} serves version 1`, async () => (await call(http(id), 'GET', '/subjects/evt-value/versions/1')).json?.id === v1.json.id);
+      await eventually(async () => (await call(http(id), 'GET', '/subjects/evt-value/versions/1')).json?.id === v1.json.id, `broker ${id} serves version 1`);
     }
 
     await c.killBroker(leader);
@@ -63,13 +64,13 @@ describe('HTTP side in cluster mode', function () {
     const res = await call(http(leader), 'POST', `/v3/clusters/${cluster}/topics/rest-clustered/records`, { partition_id: 0, value: { type: 'JSON', data: { ok: true } } });
     expect(res.json).to.include({ error_code: 200, offset: 0 });
     const follower = c.state('rest-clustered', 0).replicas.find((id) => id !== leader)!;
-    await c.waitFor('the follower has the record', () => (c.broker(follower).services.logs.get('rest-clustered', 0)?.logEndOffset ?? 0) === 1);
+    await eventually(() => (c.broker(follower).services.logs.get('rest-clustered', 0)?.logEndOffset ?? 0) === 1, 'the follower has the record');
   });
 
   it('the console\'s cluster view shows every broker and each partition\'s leader, replicas and ISR', async () => {
     const st = c.state('rest-clustered', 0);
     const anyBroker = [...c.brokers.keys()][0]!;
-    await c.waitFor('the ISR is full', () => c.state('rest-clustered', 0).isr.length === 2);
+    await eventually(() => c.state('rest-clustered', 0).isr.length === 2, 'the ISR is full');
     const view = (await call(http(anyBroker), 'GET', '/api/cluster')).json;
     expect(view.brokers.map((b: { nodeId: number }) => b.nodeId)).to.deep.equal([...c.brokers.keys()].sort());
     const row = view.partitions.find((p: { topic: string; partition: number }) => p.topic === 'rest-clustered' && p.partition === 0);

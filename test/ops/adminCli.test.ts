@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook, brookLive, jsonLines } from './cliHarness';
-import { eventually } from './promText';
+import { eventually } from '../helpers/eventually';
 import { freePort as deadPort } from '../helpers/freePort';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -115,10 +115,11 @@ describe('brook admin CLI against a running Brook', function () {
       r = await brook(['produce', '-t', 'placed', '--partition', '2', '--acks', '0', '--json', ...b], 'z\n');
       expect(r.code, r.stderr).to.equal(0);
       expect(JSON.parse(r.stdout)).to.deep.equal({ topic: 'placed', messages: 1 });
-      const counts = await eventually(
-        async () => (JSON.parse((await brook(['topics', 'describe', '-t', 'placed', '--json', ...b])).stdout) as { partitions: Array<{ messages: string }> }).partitions.map((p) => p.messages),
-        (c) => expect(c).to.deep.equal(['0', '2', '1']),
-      );
+      const counts = await eventually(async () => {
+        const c = await (JSON.parse((await brook(['topics', 'describe', '-t', 'placed', '--json', ...b])).stdout) as { partitions: Array<{ messages: string }> }).partitions.map((p) => p.messages);
+        expect(c).to.deep.equal(['0', '2', '1']);
+        return c;
+      }, 'the records placed on their partitions', 5000);
       expect(counts).to.have.length(3);
     });
 
@@ -136,7 +137,11 @@ describe('brook admin CLI against a running Brook', function () {
       const producing = brookLive(['produce', '-t', 'tail', ...b]);
       producing.stdin.write('first\nsecond\n');
       // stdin stays open: each line is sent as it arrives, not when the input ends.
-      await eventually(async () => tail.stdout(), (out) => expect(out).to.equal('first\nsecond\n'), 10_000);
+      await eventually(async () => {
+        const out = await tail.stdout();
+        expect(out).to.equal('first\nsecond\n');
+        return out;
+      }, 'the tail to print both records', 10_000);
       producing.interrupt();
       const p = await producing.done;
       expect(p.code, p.stderr).to.equal(0);

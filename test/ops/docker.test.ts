@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startTestBroker } from '../helpers/broker';
-import { eventually } from './promText';
+import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/freePort';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -152,11 +152,11 @@ describe('docker: entrypoint and healthcheck', function () {
       child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-      await eventually(
-        () => run(process.execPath, [HEALTHCHECK], { BROOK_PORT: String(port) }),
-        (r) => expect(r.code, `${r.stderr}\nbroker log:\n${log}`).to.equal(0),
-        30_000,
-      );
+      await eventually(async () => {
+        const r = await run(process.execPath, [HEALTHCHECK], { BROOK_PORT: String(port) });
+        expect(r.code, `${r.stderr}\nbroker log:\n${log}`).to.equal(0);
+        return r;
+      }, 'the healthcheck to pass', 30_000);
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       expect(metrics).to.include('brook_requests_total{api="ApiVersions"}');
       expect(existsSync(dataDir)).to.equal(true);

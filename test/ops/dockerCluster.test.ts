@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startEtcd, type TestEtcd } from '../helpers/etcd';
 import { freePort } from '../helpers/freePort';
-import { eventually } from './promText';
+import { eventually } from '../helpers/eventually';
 
 const REPO = path.resolve(__dirname, '../..');
 const COMPOSE = path.join(REPO, 'docker/compose.cluster.yml');
@@ -108,23 +108,29 @@ describe('docker: compose.cluster.yml, end to end without a Docker engine', func
     }
     const allLogs = () => logs.map((l, i) => `--- brook${i + 1}\n${l.slice(-3000)}`).join('\n');
     for (const port of ports) {
-      await eventually(() => healthcheck(port), (code) => expect(code, allLogs()).to.equal(0), 60_000);
+      await eventually(async () => {
+        const code = await healthcheck(port);
+        expect(code, allLogs()).to.equal(0);
+        return code;
+      }, "the broker's healthcheck to pass", 60_000);
     }
 
     const kafka = new Kafka({ clientId: 'compose-test', brokers: ports.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await eventually(() => admin.describeCluster(), (c) => expect(c.brokers.map((b) => b.nodeId).sort(), allLogs()).to.deep.equal([1, 2, 3]), 30_000);
+      await eventually(async () => {
+        const c = await admin.describeCluster();
+        expect(c.brokers.map((b) => b.nodeId).sort(), allLogs()).to.deep.equal([1, 2, 3]);
+        return c;
+      }, 'the three brokers registered', 30_000);
       // No replication factor given: the compose file's default.replication.factor=3 applies.
       await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }], waitForLeaders: true });
-      const md = await eventually(
-        () => admin.fetchTopicMetadata({ topics: ['orders'] }),
-        (m) => {
-          for (const p of m.topics[0]!.partitions) expect(p.isr.length, JSON.stringify(p)).to.equal(3);
-        },
-        30_000,
-      );
+      const md = await eventually(async () => {
+        const m = await admin.fetchTopicMetadata({ topics: ['orders'] });
+        for (const p of m.topics[0]!.partitions) expect(p.isr.length, JSON.stringify(p)).to.equal(3);
+        return m;
+      }, 'every partition of orders with three in-sync replicas', 30_000);
       for (const p of md.topics[0]!.partitions) expect([...p.replicas].sort()).to.deep.equal([1, 2, 3]);
       // Leaders spread over the three brokers (one partition each), as the controller assigns them.
       expect(new Set(md.topics[0]!.partitions.map((p) => p.leader)).size).to.equal(3);

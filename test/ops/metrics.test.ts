@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook } from './cliHarness';
-import { eventually, scrape } from './promText';
+import { scrape } from './promText';
+import { eventually } from '../helpers/eventually';
 import { ErrorCode } from '../../protocol/errors';
 import type { GroupStateLog } from '../../src/groups/stateLog';
 import { CoordinatorWriteError } from '../../src/internalTopics/writeErrors';
@@ -70,7 +71,11 @@ describe('metrics endpoint', function () {
     expect(m.get(series('brook_request_duration_seconds_count', { api: 'Produce' }))).to.equal(producesBefore + 3);
     expect(m.get(series('brook_request_duration_seconds_bucket', { api: 'Produce', le: '+Inf' }))).to.equal(producesBefore + 3);
     // flush.messages=1: appends are followed by a (background) sync, and each sync is timed.
-    await eventually(() => scrape(port), (x) => expect(x.get('brook_log_fsync_duration_seconds_count')!).to.be.at.least(fsyncsBefore + 1));
+    await eventually(async () => {
+      const x = await scrape(port);
+      expect(x.get('brook_log_fsync_duration_seconds_count')!).to.be.at.least(fsyncsBefore + 1);
+      return x;
+    }, 'an fsync counted', 5000);
     expect(m.has(series('brook_partition_messages_out_total', p0))).to.equal(false);
 
     const r = await brook(['consume', '-t', 'flow', '--partition', '0', '--offset', 'earliest', '--max-messages', '8', ...b]);
@@ -86,10 +91,18 @@ describe('metrics endpoint', function () {
     const accepted = (await scrape(port)).get('brook_connections_accepted_total')!;
     const sock = net.connect(broker.port, '127.0.0.1');
     await new Promise<void>((r) => sock.once('connect', () => r()));
-    const open = await eventually(() => scrape(port), (m) => expect(m.get('brook_connections')).to.equal(base + 1));
+    const open = await eventually(async () => {
+      const m = await scrape(port);
+      expect(m.get('brook_connections')).to.equal(base + 1);
+      return m;
+    }, 'the connection counted', 5000);
     expect(open.get('brook_connections_accepted_total')).to.equal(accepted + 1);
     sock.destroy();
-    await eventually(() => scrape(port), (m) => expect(m.get('brook_connections')).to.equal(base));
+    await eventually(async () => {
+      const m = await scrape(port);
+      expect(m.get('brook_connections')).to.equal(base);
+      return m;
+    }, 'the connection gone from the gauge', 5000);
   });
 
   it('reports consumer group lag and committed offsets', async () => {
@@ -139,13 +152,12 @@ describe('metrics endpoint', function () {
     await producer.send({ topic: 'doomed', messages: [{ value: 'x' }] });
     expect((await scrape(port)).get(series('brook_partition_messages_in_total', { topic: 'doomed', partition: '0' }))).to.equal(1);
     expect((await brook(['topics', 'delete', '-t', 'doomed', ...b])).code).to.equal(0);
-    await eventually(
-      () => scrape(port),
-      (m) => {
-        expect(m.has(series('brook_partition_messages_in_total', { topic: 'doomed', partition: '0' }))).to.equal(false);
-        expect(m.has(series('brook_log_size_bytes', { topic: 'doomed', partition: '0' }))).to.equal(false);
-      },
-    );
+    await eventually(async () => {
+      const m = await scrape(port);
+      expect(m.has(series('brook_partition_messages_in_total', { topic: 'doomed', partition: '0' }))).to.equal(false);
+      expect(m.has(series('brook_log_size_bytes', { topic: 'doomed', partition: '0' }))).to.equal(false);
+      return m;
+    }, "the deleted topic's series gone", 5000);
   });
 });
 

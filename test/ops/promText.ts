@@ -18,18 +18,3 @@ export async function scrape(port: number): Promise<Map<string, number>> {
   if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
   return parsePrometheus(await res.text());
 }
-
-/** Polls until `check` passes or the deadline expires (then the last failure is thrown). */
-export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => void, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    try {
-      check(v);
-      return v;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}

@@ -6,7 +6,8 @@ import type { ProduceResponse } from '../../protocol/generated/messages/ProduceR
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
-import { eventually, scrape } from '../ops/promText';
+import { scrape } from '../ops/promText';
+import { eventually } from '../helpers/eventually';
 
 describe('quota metrics', function () {
   let broker: TestBroker;
@@ -49,13 +50,12 @@ describe('quota metrics', function () {
     clients.push(refused);
     await refused.closedPromise;
 
-    await eventually(
-      () => scrape(port),
-      (m) => {
-        expect(m.get('brook_quota_throttled_requests_total{type="produce"}')).to.equal(1);
-        expect(m.get('brook_quota_throttle_seconds_total{type="produce"}')).to.be.closeTo(produced.throttleTimeMs / 1000, 0.001);
-        expect(m.get('brook_connections_refused_total{reason="max_connections_per_ip"}')).to.equal(1);
-      },
-    );
+    await eventually(async () => {
+      const m = await scrape(port);
+      expect(m.get('brook_quota_throttled_requests_total{type="produce"}')).to.equal(1);
+      expect(m.get('brook_quota_throttle_seconds_total{type="produce"}')).to.be.closeTo(produced.throttleTimeMs / 1000, 0.001);
+      expect(m.get('brook_connections_refused_total{reason="max_connections_per_ip"}')).to.equal(1);
+      return m;
+    }, 'the throttle and refusal counted', 5000);
   });
 });

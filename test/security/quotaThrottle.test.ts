@@ -6,6 +6,7 @@ import type { ProduceResponse } from '../../protocol/generated/messages/ProduceR
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { batchOf, fetchRequest, produceRaw } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
+import { eventually } from '../helpers/eventually';
 
 /** Short windows keep the test quick: the padded window is 1 s, so a fresh client bursts at most 1 s of quota. */
 const WINDOW = { 'quota.window.num': '2', 'quota.window.size.seconds': '1' };
@@ -107,11 +108,7 @@ describe('quota throttling (raw client)', function () {
     const t0 = Date.now();
     c.send(c.encode(ApiKey.Produce, 9, produceBody('throttled-acks0', bigBatch(50_000), 0), correlation++, 'fire-and-forget'));
     // Requests already read run concurrently, so wait until the produce was served and the connection muted.
-    const deadline = Date.now() + 5000;
-    while (!broker.server.connectionStates().some((s) => s.readingPaused)) {
-      expect(Date.now(), 'connection muted').to.be.below(deadline);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await eventually(() => broker.server.connectionStates().some((s) => s.readingPaused), 'the connection muted', { ms: 5000, intervalMs: 5 });
     const next = await call(c, ApiKey.ApiVersions, 3, apiVersionsBody, 'fire-and-forget');
     expect(next.at - t0).to.be.at.least(1500 - 5);
   });
@@ -139,17 +136,13 @@ describe('quota throttling (raw client)', function () {
     expect(second.body.responses).to.deep.equal([]);
 
     // Retrying (the connection is muted meanwhile) eventually returns exactly the withheld data.
-    let got: { body: FetchResponse; at: number } | null = null;
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
+    const got = await eventually(async () => {
       const r = await fetchFrom(2);
-      if (bytesOf(r.body) > 0) {
-        got = r;
-        break;
-      }
-      expect(r.body.throttleTimeMs, 'an empty answer always says why').to.be.greaterThan(0);
-    }
-    expect(got, 'data after backing off').to.not.equal(null);
+      if (bytesOf(r.body) > 0) return r;
+      // not an assertion: eventually would take a failed one as "not yet"
+      if (!(r.body.throttleTimeMs > 0)) throw new Error(`an empty answer always says why, got throttle_time_ms ${r.body.throttleTimeMs}`);
+      return undefined;
+    }, 'data after backing off', { ms: 10_000, intervalMs: 0 });
     expect(got!.at - second.at).to.be.at.least(second.body.throttleTimeMs - 5);
     expect(partitionOf(got!.body)!.errorCode).to.equal(0);
     expect(bytesOf(got!.body)).to.be.within(8000, 10_000);

@@ -44,7 +44,7 @@ describe('SASL over SASL_PLAINTEXT with real clients (kafkajs, confluent-kafka, 
     const { out, err } = await runPython([script, JSON.stringify({ bootstrap: broker.saslBootstrap, mech, user: 'alice', password, topic })]);
     const line = out.trim().split('\n').pop();
     if (!line) throw new Error(`kafka-python driver printed nothing: ${err}`);
-    return JSON.parse(line) as { ok: boolean; values?: string[]; error?: string };
+    return JSON.parse(line) as { ok: boolean; values?: string[]; error?: string; logged?: string[] };
   };
 
   it('kafka-python (SaslHandshake with raw tokens) produces and consumes with PLAIN and both SCRAMs, and is refused with a wrong password', async () => {
@@ -55,6 +55,8 @@ describe('SASL over SASL_PLAINTEXT with real clients (kafkajs, confluent-kafka, 
     }
     const bad = await kafkaPython('SCRAM-SHA-256', 'wrong', 'kp-never');
     expect(bad.ok).to.equal(false);
+    // kafka-python reports only NoBrokersAvailable; the broker's SASL_AUTHENTICATION_FAILED shows in its log
+    expect(bad.logged?.join('\n'), bad.error).to.match(/SaslAuthenticationFailedError/);
   });
 
   it('kafkajs with a wrong password is refused with a SASL authentication error', async () => {

@@ -7,20 +7,13 @@ import { seededRandom } from '../helpers/seededRandom';
 import { tempDataDir } from '../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from './helpers/childBroker';
 import { addPartitions, endTxn, idempotentBatch, initProducerId, produceTxn } from './helpers/wire';
+import { eventually } from '../helpers/eventually';
 
 const SEGMENT_BYTES = 8192;
 const TOPIC = 'replay';
 
 function name(offset: number, suffix: string): string {
   return `${String(offset).padStart(20, '0')}${suffix}`;
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Every aborted transaction a read_committed consumer is told about, reading the partition from the start. */
@@ -86,8 +79,8 @@ describe('producer-state replay after kill -9 is bounded by the active segment',
           const bases = () => fs.readdirSync(dir).filter((n) => n.endsWith('.log')).map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
           expect(bases().length).to.be.greaterThan(3);
           const active = bases().at(-1)!;
-          await until('the roll snapshot', () => fs.existsSync(path.join(dir, name(active, '.snapshot'))));
-          await until('the recovery point', () => fs.existsSync(path.join(dir, 'recovery-point')) && Number(fs.readFileSync(path.join(dir, 'recovery-point'), 'utf8')) === active);
+          await eventually(() => fs.existsSync(path.join(dir, name(active, '.snapshot'))), 'the roll snapshot');
+          await eventually(() => fs.existsSync(path.join(dir, 'recovery-point')) && Number(fs.readFileSync(path.join(dir, 'recovery-point'), 'utf8')) === active, 'the recovery point');
         } finally {
           await first.kill9();
         }
@@ -96,7 +89,7 @@ describe('producer-state replay after kill -9 is bounded by the active segment',
         second = await startChildBroker(dataDir, props);
         // rebuilt in the background right after start, before any client asks
         const started = second;
-        await until('the producer state rebuild', () => started.logs.some((l) => l.msg === 'producer state loaded' && l.topic === TOPIC));
+        await eventually(() => started.logs.some((l) => l.msg === 'producer state loaded' && l.topic === TOPIC), 'the producer state rebuild');
         const c = await RawClient.connect(second.port);
         try {
           // the last batch again, as a producer retrying after a lost answer: same offset, not written twice

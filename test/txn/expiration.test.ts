@@ -2,30 +2,17 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
-import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { startTestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
 import { addPartitions, describeTxn, endTxn, idempotentBatch, initProducerId, produceTxn } from './helpers/wire';
-
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { eventually } from '../helpers/eventually';
 
 async function producersOf(c: RawClient, topic: string): Promise<bigint[]> {
   const res = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; activeProducers: Array<{ producerId: bigint }> }> }> }>(ApiKey.DescribeProducers, 0, {
     topics: [{ name: topic, partitionIndexes: [0] }],
   });
   return res.topics[0].partitions[0].activeProducers.map((p) => p.producerId).sort();
-}
-
-function coordinatorOf(b: TestBroker) {
-  return b.services.txn!.coordinator;
 }
 
 describe('transactional.id.expiration.ms and producer.id.expiration.ms', function () {
@@ -45,7 +32,7 @@ describe('transactional.id.expiration.ms and producer.id.expiration.ms', functio
       const open = await initProducerId(c, 'busy');
       await addPartitions(c, 'busy', open.producerId, open.producerEpoch, 'exp', [0]);
 
-      const coordinator = coordinatorOf(first);
+      const coordinator = first.services.txn!.coordinator;
       expect(await coordinator.expireTransactionalIds(Date.now() + 30_000), 'nothing is idle long enough yet').to.equal(0);
       expect(await coordinator.expireTransactionalIds(Date.now() + 61_000)).to.equal(2);
       expect((await describeTxn(c, 'idle-empty')).errorCode).to.equal(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
@@ -78,7 +65,10 @@ describe('transactional.id.expiration.ms and producer.id.expiration.ms', functio
     const c = await RawClient.connect(broker.port);
     try {
       expect((await initProducerId(c, 'short-lived')).errorCode).to.equal(0);
-      await waitFor('the id to expire', () => describeTxn(c, 'short-lived'), (d) => d.errorCode === ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+      await eventually(async () => {
+        const d = await describeTxn(c, 'short-lived');
+        return d.errorCode === ErrorCode.TRANSACTIONAL_ID_NOT_FOUND && d;
+      }, 'the id to expire', 10_000);
     } finally {
       c.close();
       await broker.destroy();
@@ -100,12 +90,18 @@ describe('transactional.id.expiration.ms and producer.id.expiration.ms', functio
         expect((await produceTxn(c, null as unknown as string, 'pexp', 0, idempotentBatch(idem.producerId, idem.producerEpoch, seq, [`i${seq}`]))).errorCode).to.equal(0);
       }
       expect(await producersOf(c, 'pexp')).to.deep.equal([idem.producerId, tx.producerId].sort());
-      const left = await waitFor('the idle producer to expire', () => producersOf(c, 'pexp'), (ps) => ps.length === 1);
+      const left = await eventually(async () => {
+        const ps = await producersOf(c, 'pexp');
+        return ps.length === 1 && ps;
+      }, 'the idle producer to expire', 10_000);
       expect(left, 'the open transaction keeps its producer').to.deep.equal([tx.producerId]);
       // once forgotten, the producer's next batch is taken as a fresh start (no sequence to check against)
       expect((await produceTxn(c, null as unknown as string, 'pexp', 0, idempotentBatch(idem.producerId, idem.producerEpoch, 7, ['late']))).errorCode).to.equal(0);
       expect(await endTxn(c, 'pexp-tx', tx.producerId, tx.producerEpoch, true)).to.equal(0);
-      await waitFor('the committed producer to expire too', () => producersOf(c, 'pexp'), (ps) => !ps.includes(tx.producerId));
+      await eventually(async () => {
+        const ps = await producersOf(c, 'pexp');
+        return !ps.includes(tx.producerId) && ps;
+      }, 'the committed producer to expire too', 10_000);
     } finally {
       c.close();
       await broker.destroy();

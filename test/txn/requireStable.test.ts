@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
-import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
@@ -9,16 +8,9 @@ import { batchOf, produceRaw } from '../helpers/dataPath';
 import type { BrokerObserver, RequestContext } from '../../src/handlers/types';
 import { runPython } from './helpers/python';
 import { addOffsets, endTxn, initProducerId, txnOffsetCommit } from './helpers/wire';
+import { commitOffset } from '../helpers/coordinators';
 
 const TOPIC = 'rs';
-
-async function commitPlain(c: RawClient, group: string, offset: number): Promise<number> {
-  const res = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
-    groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
-    topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null }] }],
-  });
-  return res.topics[0]!.partitions[0]!.errorCode;
-}
 
 /** OffsetFetch v7 (one group) of partitions 0 and 1. */
 async function fetchV7(c: RawClient, group: string, requireStable: boolean): Promise<Array<{ errorCode: number; offset: number }>> {
@@ -64,7 +56,7 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
   }
 
   it('answers UNSTABLE_OFFSET_COMMIT for the pending partition only, and the committed offset once the transaction commits', async () => {
-    expect(await commitPlain(c, 'g1', 5)).to.equal(0);
+    expect(await commitOffset(c, 'g1', TOPIC, 5)).to.equal(0);
     const p = await staged('t1', 'g1', 42);
     expect(await fetchV7(c, 'g1', true)).to.deep.equal([UNSTABLE, { errorCode: 0, offset: -1 }]);
     // without require_stable the last committed offset is answered, as before
@@ -74,7 +66,7 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
   });
 
   it('clears at abort, leaving the old committed offset', async () => {
-    expect(await commitPlain(c, 'g2', 5)).to.equal(0);
+    expect(await commitOffset(c, 'g2', TOPIC, 5)).to.equal(0);
     const p = await staged('t2', 'g2', 42);
     expect(await fetchV7(c, 'g2', true)).to.deep.equal([UNSTABLE, { errorCode: 0, offset: -1 }]);
     expect(await endTxn(c, 't2', p.producerId, p.producerEpoch, false)).to.equal(0);
@@ -82,8 +74,8 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
   });
 
   it('v8 decides per group: only the group with the pending offset is unstable', async () => {
-    expect(await commitPlain(c, 'ga', 5)).to.equal(0);
-    expect(await commitPlain(c, 'gb', 6)).to.equal(0);
+    expect(await commitOffset(c, 'ga', TOPIC, 5)).to.equal(0);
+    expect(await commitOffset(c, 'gb', TOPIC, 6)).to.equal(0);
     const p = await staged('t3', 'ga', 42);
     expect(await fetchV8(c, ['ga', 'gb'], true)).to.deep.equal({ ga: [UNSTABLE], gb: [{ errorCode: 0, offset: 6 }] });
     expect(await fetchV8(c, ['ga', 'gb'], false)).to.deep.equal({ ga: [{ errorCode: 0, offset: 5 }], gb: [{ errorCode: 0, offset: 6 }] });
@@ -94,7 +86,7 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
   it('a read_committed confluent-kafka consumer waits for the pending transaction and starts from its offset, not the old one', async () => {
     const values = Array.from({ length: 10 }, (_, i) => `m-${i}`);
     await produceRaw(c, TOPIC, 0, batchOf(values.map((v) => ({ value: Buffer.from(v) }))));
-    expect(await commitPlain(c, 'gc', 2)).to.equal(0);
+    expect(await commitOffset(c, 'gc', TOPIC, 2)).to.equal(0);
     const p = await staged('tc', 'gc', 7);
     // Sees the OffsetFetch answers: the transaction commits only after the consumer was told UNSTABLE_OFFSET_COMMIT.
     let unstableAnswered!: () => void;
@@ -118,9 +110,9 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
   });
 
   it('ordering rule: a plain commit after the staging wins at the commit marker; one before it loses', async () => {
-    expect(await commitPlain(c, 'go', 5)).to.equal(0);
+    expect(await commitOffset(c, 'go', TOPIC, 5)).to.equal(0);
     const p = await staged('to', 'go', 42);
-    expect(await commitPlain(c, 'go', 6)).to.equal(0);
+    expect(await commitOffset(c, 'go', TOPIC, 6)).to.equal(0);
     expect(await endTxn(c, 'to', p.producerId, p.producerEpoch, true)).to.equal(0);
     expect(await fetchV7(c, 'go', true)).to.deep.equal([{ errorCode: 0, offset: 6 }, { errorCode: 0, offset: -1 }]);
 
@@ -133,7 +125,7 @@ describe('OffsetFetch require_stable (KIP-447), single broker', function () {
     // superseded, then staged again by the same transaction: the restaged offset is the later write
     expect(await addOffsets(c, 'to', p.producerId, p.producerEpoch, 'go')).to.equal(0);
     expect(await txnOffsetCommit(c, 'to', p.producerId, p.producerEpoch, 'go', TOPIC, 60)).to.equal(0);
-    expect(await commitPlain(c, 'go', 55)).to.equal(0);
+    expect(await commitOffset(c, 'go', TOPIC, 55)).to.equal(0);
     expect(await txnOffsetCommit(c, 'to', p.producerId, p.producerEpoch, 'go', TOPIC, 61)).to.equal(0);
     expect(await endTxn(c, 'to', p.producerId, p.producerEpoch, true)).to.equal(0);
     expect(await fetchV7(c, 'go', true)).to.deep.equal([{ errorCode: 0, offset: 61 }, { errorCode: 0, offset: -1 }]);

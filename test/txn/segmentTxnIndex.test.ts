@@ -8,6 +8,7 @@ import type { AbortedTxn } from '../../storage/txnIndex';
 import { appendIdempotent } from '../../src/txn/idempotentAppend';
 import { writeTxnMarker } from '../../src/txn/markers';
 import { removeDir, seededRandom, tempDir } from '../storage/helpers';
+import { eventually } from '../helpers/eventually';
 
 const SEGMENT_BYTES = 2048;
 const PAD = 'x'.repeat(150);
@@ -202,11 +203,7 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     const activeBase = log.segmentBaseOffsets().at(-1)!;
     expect(activeBase).to.be.greaterThan(0);
     // the roll's snapshot and the previous segment's finalization are written in the background
-    const deadline = Date.now() + 10_000;
-    while (!fs.existsSync(path.join(log.dir, `${String(activeBase).padStart(20, '0')}${SNAPSHOT_SUFFIX}`))) {
-      if (Date.now() > deadline) throw new Error('roll snapshot not written');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await eventually(() => fs.existsSync(path.join(log.dir, `${String(activeBase).padStart(20, '0')}${SNAPSHOT_SUFFIX}`)), 'the roll snapshot', 10_000);
     const last = w.lastBatch!;
 
     // the broker dies: no snapshot at shutdown, no clean-shutdown marker, the active segment's index never written
@@ -244,11 +241,7 @@ describe('aborted-transaction index per segment and producer-state snapshots at 
     for (let i = 0; i < 60; i++) await log.append(buildRecordBatch({ records: [{ key: null, value: Buffer.from(`plain-${i}-${PAD}`) }] }));
     await log.flush();
     const activeBase = log.segmentBaseOffsets().at(-1)!;
-    const deadline = Date.now() + 10_000;
-    while (!fs.existsSync(path.join(log.dir, `${String(activeBase).padStart(20, '0')}${SNAPSHOT_SUFFIX}`))) {
-      if (Date.now() > deadline) throw new Error('roll snapshot of an unloaded log not written');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await eventually(() => fs.existsSync(path.join(log.dir, `${String(activeBase).padStart(20, '0')}${SNAPSHOT_SUFFIX}`)), 'the roll snapshot of an unloaded log', 10_000);
 
     const crashed = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, defaults: { segmentBytes: SEGMENT_BYTES } });
     await crashed.open();

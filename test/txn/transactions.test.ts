@@ -8,6 +8,7 @@ import { fetchRaw, fetchRequest, produceRaw } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
 import { Kafka, logLevel } from 'kafkajs';
 import { addOffsets, addPartitions, produceTxn, describeTxn, endTxn, idempotentBatch, initProducerId, txnOffsetCommit } from './helpers/wire';
+import { eventually } from '../helpers/eventually';
 
 async function fetchIsolated(c: RawClient, topic: string, isolationLevel: number) {
   const res = await fetchRaw(c, fetchRequest([{ topic, partition: 0, offset: 0 }], { isolationLevel }));
@@ -24,16 +25,6 @@ async function latest(c: RawClient, topic: string, isolationLevel: number): Prom
     topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }],
   });
   return Number(res.topics[0].partitions[0].offset);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('transactions (wire)', function () {
@@ -109,7 +100,10 @@ describe('transactions (wire)', function () {
     const p = await initProducerId(c, 'app-3', 300);
     await addPartitions(c, 'app-3', p.producerId, p.producerEpoch, 'tx', [0]);
     await produceTxn(c, 'app-3', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['slow'], true));
-    const state = await waitFor('the timeout abort', () => describeTxn(c, 'app-3'), (d) => d.transactionState === 'CompleteAbort');
+    const state = await eventually(async () => {
+      const d = await describeTxn(c, 'app-3');
+      return d.transactionState === 'CompleteAbort' && d;
+    }, 'the timeout abort', 10_000);
     expect(state.producerEpoch).to.equal(p.producerEpoch + 1);
     expect(await endTxn(c, 'app-3', p.producerId, p.producerEpoch, true)).to.equal(ErrorCode.PRODUCER_FENCED);
     const read = await fetchIsolated(c, 'tx', 1);

@@ -108,16 +108,5 @@ export class ProcessCluster {
   }
 }
 
-/** Polls until `check` holds or the deadline passes. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // a broker may be down mid-check: try again
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** How the cluster tests poll (test/helpers/eventually.ts): a broker may be down mid-check, so errors mean "not yet". */
+export const CLUSTER_POLL = { ms: 30_000, intervalMs: 100, retryErrors: true } as const;

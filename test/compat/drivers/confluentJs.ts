@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as CK from '@confluentinc/kafka-javascript';
 import type { ClientDriver, Codec, CompatMessage, ConsumedMessage, GroupProtocol, SecureEndpoint } from '../types';
+import { eventually } from '../../helpers/eventually';
 
 /**
  * @confluentinc/kafka-javascript, Confluent's Node client on librdkafka 2.15.1, through both of its APIs:
@@ -312,16 +313,18 @@ async function rdConsumer(conf: Record<string, unknown>): Promise<CK.KafkaConsum
 /** Polls until `expected` messages arrived (or the deadline), `onMessage` seeing each. */
 async function rdDrain(c: CK.KafkaConsumer, expected: number, onMessage: (m: CK.Message) => void = () => {}): Promise<ConsumedMessage[]> {
   const out: ConsumedMessage[] = [];
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (out.length < expected) {
-    if (Date.now() > deadline) throw new Error(`consumed ${out.length} of ${expected}`);
+  // consume() itself waits up to 100 ms for messages, so no pause between calls
+  return eventually(async () => {
+    if (out.length >= expected) return out;
     const batch = await promised<CK.Message[]>((cb) => c.consume(100, cb as never));
     for (const m of batch) {
       out.push(fromRd(m));
       onMessage(m);
     }
-  }
-  return out;
+    return out.length >= expected && out;
+  }, `${expected} messages`, { ms: TIMEOUT_MS, intervalMs: 0 }).catch((err: Error) => {
+    throw new Error(`consumed ${out.length} of ${expected} (${err.message})`);
+  });
 }
 
 function rdAdmin(bootstrap: string) {

@@ -5,7 +5,7 @@ a = json.loads(sys.argv[1])
 
 
 class Keep(logging.Handler):
-    """Keeps kafka-python's error log lines: a refused login surfaces only there (the exception says NoBrokersAvailable)."""
+    """Keeps kafka-python's error log lines: a login refused by closing the connection shows only there (the exception says NoBrokersAvailable)."""
 
     def __init__(self):
         super().__init__(logging.ERROR)

@@ -59,7 +59,7 @@ describe('aborted transaction index (.txnindex)', () => {
       for (const e of ENTRIES) idx.add(e);
       await idx.persist(nodeFs, dir, 'x.txnindex', true);
       expect(fs.readFileSync(path.join(dir, 'x.txnindex'))).to.deep.equal(encodeTxnIndex(ENTRIES));
-      expect(() => idx.add(ENTRIES[0]!), 'no longer in memory').to.throw();
+      expect(() => idx.add(ENTRIES[0]!), 'no longer in memory').to.throw('txn index of a closed segment cannot take entries');
       expect(await idx.read(nodeFs, path.join(dir, 'x.txnindex'))).to.deep.equal(ENTRIES);
       expect(idx.count).to.equal(4);
     });

@@ -19,7 +19,7 @@ const RULES: Array<{ name: string; re: RegExp }> = [
   // a helper named like one
   {
     name: 'polling helper',
-    re: /(?:function\s+|(?:const|let)\s+|^\s*(?:async\s+)?)(?:sleep|delay|waitFor|waitUntil|until|untilTrue|pollUntil|poll|retryUntil|eventually)\s*(?:=\s*(?:async\s*)?\(|<[^>]*>\s*\(|\()[^)]*\)\s*(?::[^={]*)?(?:=>|\{)/gm,
+    re: /(?:function\s+|(?:const|let)\s+|^\s*async\s+)(?:sleep|delay|waitFor|waitUntil|until|untilTrue|pollUntil|poll|retryUntil|eventually)\s*(?:=\s*(?:async\s*)?(?:\(|\w+\s*=>)|<[^>]*>\s*\(|\()/gm,
   },
 ];
 
@@ -96,6 +96,7 @@ describe('architecture: tests poll only through test/helpers/eventually.ts and n
       "const timer = setTimeout(() => reject(new Error('late')), 5000);",
       'await eventually(() => done, "the thing");',
       "await page.getByTestId('status').waitFor();",
+      '      eventually(async () => (await describe()) === 10n, "settled", CLUSTER_POLL),',
       'const t = setTimeout(wake, timeoutMs);',
     ];
     for (const s of fine) expect(RULES.some(({ re }) => [...s.matchAll(re)].length > 0), s).to.equal(false);

@@ -11,7 +11,7 @@ import type { ListGroupsResponse } from '../../protocol/generated/messages/ListG
 import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
 import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
 import { eventually } from '../helpers/eventually';
-import { ProcessCluster, until } from '../cluster/helpers/processCluster';
+import { CLUSTER_POLL, ProcessCluster } from '../cluster/helpers/processCluster';
 import { ensureShareClient, runShareClient, type RunningShareClient } from './helpers/shareClient';
 import { setGroupConfigs } from './helpers/admin';
 import { coordinatorOf, onBroker } from './helpers/cluster';
@@ -47,10 +47,10 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     const admin = await c.adminClient();
     await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
     const coordinator = await groupCoordinator(c, 'workers');
-    await until('group configs accepted by the coordinator', async () => {
+    await eventually(async () => {
       await setGroupConfigs(c!.brokers.get(coordinator)!.port, 'workers', { 'share.auto.offset.reset': 'earliest' });
       return true;
-    });
+    }, 'group configs accepted by the coordinator', CLUSTER_POLL);
     const kafka = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
@@ -73,10 +73,10 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     const held = holder.messages.map((m) => m.offset);
     await Promise.all([holder.kill(), worker.kill()]);
     expect(answered.size).to.be.lessThan(RECORDS);
-    await until('a new leader for jobs-0', async () => {
+    await eventually(async () => {
       const p = await c!.partition('jobs', 0);
       return p.leader > 0 && p.leader !== leader;
-    });
+    }, 'a new leader for jobs-0', CLUSTER_POLL);
 
     const live = [...c.brokers.keys()];
     const md = await onBroker(c, live[0]!, (raw) => raw.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: 'jobs', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
@@ -90,7 +90,7 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     // An acknowledgement the leader persisted but could not answer before the kill is done without an ACK line, so
     // wait for the share coordinator to have every record settled rather than for ACK lines.
     try {
-      await until('every record settled at the share coordinator across the failover', settled, 120_000);
+      await eventually(settled, 'every record settled at the share coordinator across the failover', { ...CLUSTER_POLL, ms: 120_000 });
     } catch (err) {
       // What the brokers said about share state, and what the consumer saw, for the failure report.
       for (const [id, b] of c.brokers) for (const l of b.logs.filter((x) => x.component === 'share' && x.level !== 30 && x.level !== 'info').slice(-20)) console.error(`broker ${id}`, JSON.stringify(l));
@@ -155,10 +155,10 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     }
     expect(coordinator).to.be.greaterThan(1);
     const setConfigs = (configs: Record<string, string>) =>
-      until('group configs accepted by the coordinator', async () => {
+      eventually(async () => {
         await setGroupConfigs(c!.brokers.get(coordinator)!.port, group, configs);
         return true;
-      });
+      }, 'group configs accepted by the coordinator', CLUSTER_POLL);
     await setConfigs({ 'share.auto.offset.reset': 'earliest' });
     const kafka = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
@@ -200,10 +200,10 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     const admin = await c.adminClient();
     await admin.createTopics({ topics: [{ topic: 'ledger', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
     const coordinator = await groupCoordinator(c, 'admins');
-    await until('group configs accepted by the coordinator', async () => {
+    await eventually(async () => {
       await setGroupConfigs(c!.brokers.get(coordinator)!.port, 'admins', { 'share.auto.offset.reset': 'earliest' });
       return true;
-    });
+    }, 'group configs accepted by the coordinator', CLUSTER_POLL);
     const producer = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     await producer.send({ topic: 'ledger', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
@@ -215,12 +215,12 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
 
     const describe = async () =>
       (await onBroker(c!, coordinator, (raw) => raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'admins', topics: [{ topicName: 'ledger', partitions: [0] }] }] }))).groups[0]!.topics[0]!.partitions[0]!.startOffset;
-    await until('the accepted records settled', async () => (await describe()) === 10n);
+    await eventually(async () => (await describe()) === 10n, 'the accepted records settled', CLUSTER_POLL);
     let altered: AlterShareGroupOffsetsResponse | undefined;
-    await until('the group empty and the offsets altered', async () => {
+    await eventually(async () => {
       altered = await onBroker(c!, coordinator, (raw) => raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'admins', topics: [{ topicName: 'ledger', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] }));
       return altered.errorCode !== ErrorCode.NON_EMPTY_GROUP;
-    });
+    }, 'the group empty and the offsets altered', CLUSTER_POLL);
     expect(altered!.errorCode).to.equal(0);
     expect(altered!.responses[0]!.partitions[0]!.errorCode).to.equal(0);
     expect(await describe()).to.equal(3n);
@@ -232,13 +232,13 @@ describe('share groups in cluster mode (child-process brokers on etcd, librdkafk
     expect(again.messages.map((m) => m.offset).sort((a, b) => a - b)).to.deep.equal([3, 4, 5, 6, 7, 8, 9]);
     expect(again.messages.every((m) => m.deliveryCount === 1)).to.equal(true);
     await again.stop();
-    await until('the accepted records settled again', async () => (await describe()) === 10n);
+    await eventually(async () => (await describe()) === 10n, 'the accepted records settled again', CLUSTER_POLL);
 
     let deleted: DeleteShareGroupOffsetsResponse | undefined;
-    await until('the group empty and the offsets deleted', async () => {
+    await eventually(async () => {
       deleted = await onBroker(c!, coordinator, (raw) => raw.request<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, { groupId: 'admins', topics: [{ topicName: 'ledger' }] }));
       return deleted.errorCode !== ErrorCode.NON_EMPTY_GROUP;
-    });
+    }, 'the group empty and the offsets deleted', CLUSTER_POLL);
     expect(deleted!.errorCode).to.equal(0);
     expect(deleted!.responses[0]!.errorCode).to.equal(0);
     expect(await describe()).to.equal(-1n);

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { DeleteGroupsResponse } from '../../protocol/generated/messages/DeleteGroupsResponse';
 import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
 import { eventually } from '../helpers/eventually';
-import { ProcessCluster, until } from '../cluster/helpers/processCluster';
+import { CLUSTER_POLL, ProcessCluster } from '../cluster/helpers/processCluster';
 import { ensureShareClient, runShareClient, type RunningShareClient } from './helpers/shareClient';
 import { setGroupConfigs } from './helpers/admin';
 import { coordinatorOf, onBroker } from './helpers/cluster';
@@ -22,10 +22,10 @@ async function groupCoordinatedBy(c: ProcessCluster, prefix: string, wanted: (no
 }
 
 async function configure(c: ProcessCluster, coordinator: number, group: string, configs: Record<string, string>): Promise<void> {
-  await until('group configs accepted by the coordinator', async () => {
+  await eventually(async () => {
     await setGroupConfigs(c.brokers.get(coordinator)!.port, group, configs);
     return true;
-  });
+  }, 'group configs accepted by the coordinator', CLUSTER_POLL);
 }
 
 async function producerOf(c: ProcessCluster): Promise<Producer> {
@@ -74,13 +74,13 @@ describe('share groups in cluster mode: share-partitions on other leaders (librd
     await first.stop();
     const describe = async () =>
       (await onBroker(c!, coordinator, (raw) => raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: group, topics: [{ topicName: 'spread', partitions: [0, 1, 2] }] }] }))).groups[0]!;
-    await until('every partition settled at start offset 10', async () => (await describe()).topics[0]?.partitions.every((p) => p.startOffset === 10n) === true);
+    await eventually(async () => (await describe()).topics[0]?.partitions.every((p) => p.startOffset === 10n) === true, 'every partition settled at start offset 10', CLUSTER_POLL);
 
     let deleted: DeleteGroupsResponse | undefined;
-    await until('the group empty and deleted', async () => {
+    await eventually(async () => {
       deleted = await onBroker(c!, coordinator, (raw) => raw.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, 2, { groupsNames: [group] }));
       return deleted.results[0]!.errorCode !== ErrorCode.NON_EMPTY_GROUP;
-    });
+    }, 'the group empty and deleted', CLUSTER_POLL);
     expect(deleted!.results[0]!.errorCode).to.equal(0);
     // A data leader that is not the coordinator cannot delete it.
     const other = [1, 2, 3].find((n) => n !== coordinator)!;
@@ -144,7 +144,7 @@ describe('share groups in cluster mode: share-partitions on other leaders (librd
     await producer.disconnect();
 
     await c.kill9(l1);
-    await until('the other replica leads retry-0', async () => (await c!.partition('retry', 0, [l2, stateLeader])).leader === l2);
+    await eventually(async () => (await c!.partition('retry', 0, [l2, stateLeader])).leader === l2, 'the other replica leads retry-0', CLUSTER_POLL);
     const after = await runShareClient(c.bootstrap.join(','), group, 'retry', 'consume', { 'max.poll.records': '10' });
     clients.push(after);
     await eventually(() => after.acks.length >= 5, 'the five new records accepted from the new leader', 60_000);

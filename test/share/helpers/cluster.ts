@@ -1,7 +1,8 @@
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { FindCoordinatorResponse } from '../../../protocol/generated/messages/FindCoordinatorResponse';
+import { eventually } from '../../helpers/eventually';
 import { RawClient } from '../../helpers/rawClient';
-import { until, type ProcessCluster } from '../../cluster/helpers/processCluster';
+import { CLUSTER_POLL, type ProcessCluster } from '../../cluster/helpers/processCluster';
 
 export async function onBroker<T>(c: ProcessCluster, nodeId: number, fn: (raw: RawClient) => Promise<T>): Promise<T> {
   const raw = await RawClient.connect(c.brokers.get(nodeId)!.port);
@@ -15,7 +16,7 @@ export async function onBroker<T>(c: ProcessCluster, nodeId: number, fn: (raw: R
 /** The node FindCoordinator names for a group key (0) or, from v6, a share key (2: "group:topicId:partition"). */
 export async function coordinatorOf(c: ProcessCluster, key: string, keyType: 0 | 2 = 0): Promise<number> {
   let node = -1;
-  await until(`a coordinator for ${key}`, async () => {
+  await eventually(async () => {
     const raw = await RawClient.connect([...c.brokers.values()][0]!.port);
     try {
       if (keyType === 0) {
@@ -29,6 +30,6 @@ export async function coordinatorOf(c: ProcessCluster, key: string, keyType: 0 |
       raw.close();
     }
     return node > 0;
-  });
+  }, `a coordinator for ${key}`, CLUSTER_POLL);
   return node;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
-import { ProcessCluster, until } from '../cluster/helpers/processCluster';
+import { CLUSTER_POLL, ProcessCluster } from '../cluster/helpers/processCluster';
 import { brook } from '../ops/cliHarness';
 
 const HTTP_ARGS = ['--console', '--metrics-port', '0', '--metrics-host', '127.0.0.1'];
@@ -37,7 +37,7 @@ describe('message trace in cluster mode (child-process brokers on etcd, kafkajs)
 
   it('a producer recorded on one broker is traced through the __brook_trace leader on another, and after that leader is killed', async () => {
     c = await ProcessCluster.start([1, 2, 3], {}, HTTP_ARGS);
-    await until('every broker serves HTTP', () => [1, 2, 3].every((n) => httpPort(c!, n) > 0));
+    await eventually(() => [1, 2, 3].every((n) => httpPort(c!, n) > 0), 'every broker serves HTTP', CLUSTER_POLL);
     const admin = await c.adminClient();
     // A first traced write creates __brook_trace; its leader decides where the traced topic goes.
     await admin.createTopics({ topics: [{ topic: 'warmup', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'brook.trace.enable', value: 'true' }] }], waitForLeaders: true });
@@ -46,10 +46,10 @@ describe('message trace in cluster mode (child-process brokers on etcd, kafkajs)
     await warm.send({ topic: 'warmup', acks: -1, messages: [{ value: 'w' }] });
     await warm.disconnect();
     let traceLeader = -1;
-    await until('__brook_trace has a leader', async () => {
+    await eventually(async () => {
       traceLeader = (await c!.partition('__brook_trace', 0)).leader;
       return traceLeader > 0;
-    });
+    }, '__brook_trace has a leader', CLUSTER_POLL);
     const tracePartition = await c.partition('__brook_trace', 0);
     expect(tracePartition.replicas.length, '__brook_trace is replicated to every broker').to.equal(3);
     const dataLeader = [1, 2, 3].find((n) => n !== traceLeader)!;
@@ -58,7 +58,7 @@ describe('message trace in cluster mode (child-process brokers on etcd, kafkajs)
       topics: [{ topic: 'orders', replicaAssignment: [{ partition: 0, replicas: [dataLeader, bystander, traceLeader] }], configEntries: [{ name: 'brook.trace.enable', value: 'true' }] }],
       waitForLeaders: true,
     });
-    await until('orders-0 led by the chosen broker', async () => (await c!.partition('orders', 0)).leader === dataLeader);
+    await eventually(async () => (await c!.partition('orders', 0)).leader === dataLeader, 'orders-0 led by the chosen broker', CLUSTER_POLL);
 
     const producer = new Kafka({ clientId: 'cluster-trace-client', brokers: c.bootstrap, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
@@ -78,10 +78,10 @@ describe('message trace in cluster mode (child-process brokers on etcd, kafkajs)
     expect(failures, 'the data leader wrote to the remote __brook_trace leader without failures').to.deep.equal([]);
     await c.kill9(traceLeader);
     let newLeader = -1;
-    await until('a new leader for __brook_trace-0', async () => {
+    await eventually(async () => {
       newLeader = (await c!.partition('__brook_trace', 0)).leader;
       return newLeader > 0 && newLeader !== traceLeader;
-    }, 60_000);
+    }, 'a new leader for __brook_trace-0', { ...CLUSTER_POLL, ms: 60_000 });
     for (const node of [newLeader, bystander]) {
       const t = await eventually(async () => (await traceAt(c!, node, 'orders', offset)) ?? false, `broker ${node} answers a trace`);
       expect(t.traces[0]!.producer, `broker ${node} after the kill`).to.include({ clientId: 'cluster-trace-client' });

@@ -5,6 +5,8 @@
  * - Needs DELETE on each topic (TOPIC_AUTHORIZATION_FAILED, checked before whether it exists). Unknown names:
  *   UNKNOWN_TOPIC_OR_PARTITION; unknown ids: UNKNOWN_TOPIC_ID.
  * - delete.topic.enable=false: TOPIC_DELETION_DISABLED. Internal topics are refused with INVALID_REQUEST.
+ * - A source of filtered views is refused with POLICY_VIOLATION while a view of it is left; views named in the
+ *   same request are deleted first, so a source and all its views go together.
  * - A topic named twice is answered once. Never THROTTLING_QUOTA_EXCEEDED (no controller mutation quota).
  *
  * Version notes:
@@ -19,6 +21,7 @@ import { MetadataError, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
+import { isView, viewsOf } from '../views/viewTopics';
 
 type TopicResult = NonNullable<DeleteTopicsResponseInput['responses']>[number];
 
@@ -51,6 +54,12 @@ function find(ctx: RequestContext, t: Target): Lookup {
 
 async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicResult> {
   if (topic.internal) return result(topic.name, topic.id, ErrorCode.INVALID_REQUEST, `${topic.name} is an internal topic the broker needs`);
+  // a view without its source would have nothing to serve; the operator deletes the views first (or with it)
+  const views = viewsOf(ctx.broker.metadata, topic.name);
+  if (views.length > 0) {
+    ctx.broker.logger.warn({ topic: topic.name, views }, 'delete of a view source refused');
+    return result(topic.name, topic.id, ErrorCode.POLICY_VIOLATION, `${topic.name} is the source of filtered views ${views.join(', ')}: delete them first or in the same request`);
+  }
   try {
     await ctx.broker.metadata.deleteTopic(topic.name);
   } catch (err) {
@@ -66,8 +75,10 @@ async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicRe
 export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsResponseInput> = async (ctx, req) => {
   const responses: TopicResult[] = [];
   const seen = new Set<string>();
-  for (const t of targets(ctx, req)) {
-    const lookup = find(ctx, t);
+  // views first, so a source named in the same request as its views is no longer their source when its turn comes
+  const asked = targets(ctx, req).map((t) => ({ t, lookup: find(ctx, t) }));
+  const viewFirst = [...asked.filter((a) => 'topic' in a.lookup && isView(a.lookup.topic)), ...asked.filter((a) => !('topic' in a.lookup && isView(a.lookup.topic)))];
+  for (const { t, lookup } of viewFirst) {
     const name = 'topic' in lookup ? lookup.topic.name : t.name;
     if (name !== null && !authorizedTopic(ctx, AclOperation.DELETE, name)) {
       responses.push(result(t.name, t.id, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'deleting a topic needs DELETE on it'));

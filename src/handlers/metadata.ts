@@ -9,6 +9,7 @@
  * - Unknown topics are auto-created when allowed and the client may CREATE them; a topic that would be auto-created
  *   but may not be is TOPIC_AUTHORIZATION_FAILED.
  * - Partitions without a leader are still listed, with LEADER_NOT_AVAILABLE.
+ * - A filtered view's partitions show its source partitions' leader, epoch, replicas and ISR (src/views).
  *
  * Version notes:
  * - v0: an empty topic list means all topics (null does from v1). v1: controller_id, is_internal, rack. v2:
@@ -29,6 +30,7 @@ import type { Handler, RequestContext } from './types';
 import { authorizedCluster, authorizedOperations, authorizedToCreateTopic, authorizedTopic, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../security/acl/check';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl/model';
 import { brokersOnListener } from './advertisedEndpoint';
+import { servingTopicName } from '../views/viewTopics';
 
 /** Kafka's "authorized operations were not requested". */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
@@ -47,8 +49,10 @@ function describeTopic(topic: TopicInfo, nodeId: number, withOperations: boolean
   const live = new Set(metadata.brokers().map((b) => b.nodeId));
   const onListener = new Set(brokersOnListener(ctx).map((b) => b.nodeId));
   const partitions = [];
+  // a filtered view is served by its source partition's leader, so clients are sent there, with its epoch
+  const served = servingTopicName(topic);
   for (let p = 0; p < topic.partitions; p++) {
-    const s = metadata.partitionState(topic.name, p);
+    const s = metadata.partitionState(served, p);
     // a live leader without the request's listener cannot be reached from it: Kafka's LISTENER_NOT_FOUND, no leader
     const unreachable = s !== undefined && s.leader !== NO_LEADER && live.has(s.leader) && !onListener.has(s.leader);
     const leaderId = s ? (unreachable ? NO_LEADER : s.leader) : nodeId;

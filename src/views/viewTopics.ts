@@ -56,3 +56,16 @@ export function viewSourceOrSelf<T extends TopicInfo | undefined | null>(metadat
   if (!topic || !isView(topic)) return topic;
   return metadata.topic(topic.configs[VIEW_OF]!) ?? undefined;
 }
+
+/**
+ * The topic whose partition states (leader, epoch, replicas, ISR) a topic's clients are told: a view's source,
+ * since the source's leader answers the view's reads from the source log, and follows it through leader changes.
+ */
+export function servingTopicName(topic: TopicInfo): string {
+  return topic.configs[VIEW_OF] ?? topic.name;
+}
+
+/** The views whose source is `source` (DeleteTopics refuses a source while any is left). */
+export function viewsOf(metadata: { topics(): readonly TopicInfo[] }, source: string): string[] {
+  return metadata.topics().filter((t) => t.configs[VIEW_OF] === source).map((t) => t.name);
+}

@@ -206,6 +206,21 @@ describe('views: filtered topics served to unchanged Kafka clients', function ()
     expect(t!.length).to.equal(2);
   });
 
+  it('a source with views cannot be deleted alone; with its views in the same request both go', async () => {
+    await admin.createTopics({ topics: [{ topic: 'del.src', numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: 'del.v', configEntries: [{ name: 'brook.view.of', value: 'del.src' }] }] });
+    const err = await admin.deleteTopics({ topics: ['del.src'] }).then(
+      () => null,
+      (e: Error & { type?: string }) => e,
+    );
+    expect(err, 'deleting a source with a view is refused').to.not.equal(null);
+    expect(`${err!.type ?? ''} ${err!.message}`).to.match(/POLICY_VIOLATION|policy/i);
+    expect(await admin.listTopics()).to.include.members(['del.src', 'del.v']);
+    // the source listed first: the view is still deleted before it
+    await admin.deleteTopics({ topics: ['del.src', 'del.v'] });
+    await eventually(async () => !(await admin.listTopics()).some((t) => t.startsWith('del.')), 'source and view deleted');
+  });
+
   it('a filter that does not parse is refused at creation with its position (confluent-kafka AdminClient)', async () => {
     const script = [
       'import json, sys',

@@ -23,11 +23,12 @@ export class ProcessCluster {
     readonly etcd: TestEtcd,
     private readonly extra: Record<string, string>,
     private readonly args: string[],
+    private readonly startTimeoutMs: number,
   ) {}
 
-  /** `args`: extra `brook start` flags for every broker (e.g. `--console --metrics-port 0`). */
-  static async start(nodeIds: number[], config: Record<string, string> = {}, args: string[] = []): Promise<ProcessCluster> {
-    const c = new ProcessCluster(await startEtcd(), config, args);
+  /** `args`: extra `brook start` flags for every broker (e.g. `--console --metrics-port 0`); `startTimeoutMs` per broker start. */
+  static async start(nodeIds: number[], config: Record<string, string> = {}, args: string[] = [], startTimeoutMs = 30_000): Promise<ProcessCluster> {
+    const c = new ProcessCluster(await startEtcd(), config, args, startTimeoutMs);
     try {
       await Promise.all(nodeIds.map((id) => c.startBroker(id)));
     } catch (err) {
@@ -54,7 +55,7 @@ export class ProcessCluster {
   async startBroker(nodeId: number, config: Record<string, string> = {}): Promise<ChildBroker> {
     let dir = this.dataDirs.get(nodeId);
     if (!dir) this.dataDirs.set(nodeId, (dir = tempDataDir(`brook-proc${nodeId}-`)));
-    const b = await startChildBroker(dir, { ...this.configFor(nodeId), ...config }, undefined, this.args);
+    const b = await startChildBroker(dir, { ...this.configFor(nodeId), ...config }, this.startTimeoutMs, this.args);
     this.brokers.set(nodeId, b);
     return b;
   }

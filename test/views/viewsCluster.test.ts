@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
-import { ProcessCluster, until } from '../cluster/helpers/processCluster';
+import { CLUSTER_POLL, ProcessCluster } from '../cluster/helpers/processCluster';
 import { RawClient } from '../helpers/rawClient';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse';
@@ -38,7 +38,7 @@ describe('filtered views in cluster mode (child-process brokers on etcd, kafkajs
     // The source's leader is put on a broker that is not the group's coordinator: this test is about the view
     // following its source; the consumer losing its coordinator too is the group coordinator's failover, not this.
     let coordinator = -1;
-    await until('the group has a coordinator', async () => {
+    await eventually(async () => {
       const raw = await RawClient.connect(c!.brokers.get(1)!.port);
       try {
         const res = await raw.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key: GROUP, keyType: 0 });
@@ -47,25 +47,25 @@ describe('filtered views in cluster mode (child-process brokers on etcd, kafkajs
         raw.close();
       }
       return coordinator > 0;
-    }, 60_000);
+    }, 'the group has a coordinator', { ...CLUSTER_POLL, ms: 60_000 });
     const [x, y] = [1, 2, 3].filter((n) => n !== coordinator) as [number, number];
     await admin.createTopics({ topics: [{ topic: SOURCE, replicaAssignment: [{ partition: 0, replicas: [coordinator, x, y] }] }], waitForLeaders: true });
     await admin.createTopics({ topics: [{ topic: VIEW, configEntries: [{ name: 'brook.view.of', value: SOURCE }, { name: 'brook.view.filter', value: 'paid' }] }] });
     // The source moves off the view's own preferred leader (the view keeps [coordinator, x, y]), so the view's own
     // partition state and its source's differ from here on: clients must be told the source's.
     await admin.alterPartitionReassignments({ topics: [{ topic: SOURCE, partitionAssignment: [{ partition: 0, replicas: [x, y] }] }] });
-    await until('the source is led by x on [x, y]', async () => {
+    await eventually(async () => {
       const p = await c!.partitionAt(coordinator, SOURCE, 0);
       return p.leader === x;
-    }, 60_000);
+    }, 'the source is led by x on [x, y]', { ...CLUSTER_POLL, ms: 60_000 });
     const source = await c.partition(SOURCE, 0);
     expect(source.replicas).to.have.members([x, y]);
     // every broker describes the view partition as its source partition (leader, epoch, ISR)
     for (const node of [1, 2, 3]) {
-      await until(`broker ${node} shows the view led by the source's leader`, async () => {
+      await eventually(async () => {
         const [s, v] = await Promise.all([c!.partitionAt(node, SOURCE, 0), c!.partitionAt(node, VIEW, 0)]);
         return s.leader === x && v.leader === s.leader && v.leaderEpoch === s.leaderEpoch && v.isr.join() === s.isr.join();
-      });
+      }, `broker ${node} shows the view led by the source's leader`, CLUSTER_POLL);
     }
 
     const kafka = new Kafka({ clientId: 'view-cluster', brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 10 } });
@@ -97,20 +97,16 @@ describe('filtered views in cluster mode (child-process brokers on etcd, kafkajs
     const oldLeader = source.leader;
     await c.kill9(oldLeader);
     let newLeader = -1;
-    await until(
-      'a new source leader',
-      async () => {
+    await eventually(async () => {
         newLeader = (await c!.partition(SOURCE, 0)).leader;
         return newLeader > 0 && newLeader !== oldLeader;
-      },
-      60_000,
-    );
+      }, 'a new source leader', { ...CLUSTER_POLL, ms: 60_000 });
     const survivors = [1, 2, 3].filter((n) => n !== oldLeader);
     for (const node of survivors) {
-      await until(`broker ${node} shows the view follow the source to broker ${newLeader}`, async () => {
+      await eventually(async () => {
         const [s, v] = await Promise.all([c!.partitionAt(node, SOURCE, 0), c!.partitionAt(node, VIEW, 0)]);
         return s.leader === newLeader && v.leader === newLeader && v.leaderEpoch === s.leaderEpoch;
-      });
+      }, `broker ${node} shows the view follow the source to broker ${newLeader}`, CLUSTER_POLL);
     }
 
     const producer2 = new Kafka({ clientId: 'view-cluster-2', brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 10 } }).producer({ allowAutoTopicCreation: false });

@@ -40,8 +40,8 @@ import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrot
 import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
 import { traceProduce } from '../trace/services';
-import { TRACE_TOPIC } from '../internalTopics/names';
-import { produceScheduled } from '../scheduled/services';
+import { SCHEDULED_TOPIC, TRACE_TOPIC } from '../internalTopics/names';
+import { produceScheduled, SCHEDULER_CLIENT_PREFIX } from '../scheduled/services';
 import { isView, VIEW_OF } from '../views/viewTopics';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
@@ -82,7 +82,8 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
-    const scheduled = await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now);
+    // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
+    const scheduled = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx) ? null : await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now);
     if (scheduled) return scheduled.errorCode === 0 ? { index: p.index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(p.index, scheduled.errorCode, scheduled.message);
     const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
@@ -102,6 +103,11 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
     if (err instanceof StorageError) return failed(p.index, err.code, err.message);
     throw err;
   }
+}
+
+/** A move by the scheduler of another broker (its link's client id, with the inter-broker CLUSTER_ACTION right). */
+function isSchedulerMove(ctx: RequestContext): boolean {
+  return ctx.clientId !== null && ctx.clientId.startsWith(SCHEDULER_CLIENT_PREFIX) && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION);
 }
 
 /** Waits for `p` at most the request's timeout: an unavailable __brook_trace delays, never fails, the produce. */
@@ -141,9 +147,10 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = asyn
         const resolved = await resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name));
         if (!resolved.topic) {
           partitionResponses = t.partitionData.map((p) => failed(p.index, resolved.errorCode));
-        } else if (resolved.topic.internal && !(name === TRACE_TOPIC && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
+        } else if (resolved.topic.internal && !((name === TRACE_TOPIC || name === SCHEDULED_TOPIC) && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
           // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
-          // alone takes Produce from other brokers (CLUSTER_ACTION): data partitions' leaders send it producer identities.
+          // and __brook_scheduled alone take Produce from other brokers (CLUSTER_ACTION): data partitions' leaders
+          // send them producer identities and schedules (the latter handed to the scheduler, never appended as is).
           partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`));
         } else if (isView(resolved.topic)) {
           // A view only shows records of its source; it has no log of its own to append to.

@@ -7,8 +7,25 @@ import { partitionWriter, type Acks, type WriteOutcome } from '../replication/pa
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import { decodeScheduledRecord, Kind, type ScheduledLogRecord } from './records';
 
-/** One partition: single-broker mode only (see docs/ARCHITECTURE.md, "Scheduled delivery"). */
+/** One partition: one scheduler per cluster, on its leader (see docs/ARCHITECTURE.md, "Scheduled delivery"). */
 export const SCHEDULED_PARTITION = 0;
+
+/** Replicated like __consumer_offsets in a cluster: up to 3 replicas, acks=all needs 2 of them when there are 3. */
+export function scheduledTopicOptions(services: BrokerServices) {
+  const brokers = services.clustered ? services.metadata.brokers().length : 1;
+  return {
+    partitions: 1,
+    internal: true as const,
+    ...(services.clustered ? { replicationFactor: Math.min(3, brokers) } : {}),
+    configs: {
+      'cleanup.policy': 'delete',
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
+      'max.message.bytes': '67108864',
+      ...(services.clustered ? { 'min.insync.replicas': String(Math.max(1, Math.min(2, brokers - 1))) } : {}),
+    },
+  };
+}
 
 
 /**
@@ -22,11 +39,7 @@ export class ScheduleLog {
 
   async open(): Promise<PartitionLog> {
     if (this.log) return this.log;
-    await this.services.metadata.ensureTopic(SCHEDULED_TOPIC, {
-      partitions: 1,
-      internal: true,
-      configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '67108864' },
-    });
+    await this.services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(this.services));
     // create() also opens (and after a crash recovers) a log found at start, so its offsets are known before replay
     this.log = await this.services.logs.create(SCHEDULED_TOPIC, SCHEDULED_PARTITION, { cleanupPolicy: 'delete', retentionMs: -1, retentionBytes: -1 });
     return this.log;

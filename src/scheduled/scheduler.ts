@@ -1,12 +1,12 @@
-import { decodeRecordBatches, type RecordHeader, type RecordInput } from '../../protocol/records';
+import type { RecordHeader, RecordInput } from '../../protocol/records';
 import type { JournalRecord } from './replayScan';
 import { ErrorCode } from '../../protocol/errors';
 import type { BrokerServices } from '../handlers/types';
 import type { Logger } from '../log';
 import type { TopicInfo } from '../metadata/types';
-import type { PartitionLog } from '../../storage';
-import { partitionLog } from '../metadata/partitionLogs';
-import { partitionWriter, ACKS_ALL, type Acks } from '../replication/partitionWriter';
+import type { Acks } from '../replication/partitionWriter';
+import type { ClusterLink } from './clusterLink';
+import { Targets, type Target } from './targets';
 import type { CancelRequest } from './intake';
 import { Header } from './policy';
 import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, Kind, keyHash, type CancelReasonValue, type ScheduleMeta } from './records';
@@ -38,7 +38,6 @@ export interface PendingView {
 const ROUND_MAX = 2000;
 const RETRY_BACKOFF_MS = 1000;
 const TRIM_EVERY_MS = 10_000;
-const RECONCILE_READ_BYTES = 1 << 20;
 
 export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: string | null };
 
@@ -78,9 +77,18 @@ export class Scheduler {
   /** Seconds from due time to the append into the target (brook_scheduled_delivery_lateness_seconds). */
   readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
-  constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now) {
+  private readonly targets: Targets;
+
+  /** `link`: cluster mode, where a target partition may be led by another broker. */
+  constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now, link: ClusterLink | null = null) {
     this.log = new ScheduleLog(services, writeTimeoutMs);
+    this.targets = new Targets(services, link, logger);
   }
+
+  get ready(): boolean {
+    return this.loaded && !this.stopped;
+  }
+  private loaded = false;
 
   /** Replays the journal, settles the rounds a crash cut short, then starts delivering. */
   async start(): Promise<void> {
@@ -94,6 +102,7 @@ export class Scheduler {
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
     }
     this.logger.info({ pending: this.index.pending }, 'scheduled delivery loaded');
+    this.loaded = true;
     this.arm();
   }
 
@@ -306,7 +315,7 @@ export class Scheduler {
       if (!g) groups.set(id, (g = { topic: meta.topic, partition: meta.partition, items: [] }));
       g.items.push({ offset: o, rec, meta });
     }
-    const targets: Array<{ topic: string; partition: number; items: Array<{ offset: number; rec: JournalRecord; meta: ScheduleMeta }>; info: TopicInfo; log: PartitionLog }> = [];
+    const targets: Array<Target & { items: Array<{ offset: number; rec: JournalRecord; meta: ScheduleMeta }>; end: number }> = [];
     const gone: number[] = [];
     for (const g of groups.values()) {
       const topic = this.services.metadata.topic(g.topic) ?? (await this.ensureDeadLetter(g.topic, g.items[0]!.rec));
@@ -314,9 +323,8 @@ export class Scheduler {
         gone.push(...g.items.map((x) => x.offset));
         continue;
       }
-      const found = await partitionLog(this.services, topic, g.partition, { waitForRecovery: true });
-      if (!found.log) throw new Error(`target ${g.topic}-${g.partition} unavailable (error ${found.errorCode})`);
-      targets.push({ ...g, info: topic, log: found.log });
+      const target = await this.targets.open(topic, g.partition);
+      targets.push({ ...target, items: g.items, end: await this.targets.end(target) });
     }
     if (gone.length > 0) {
       const at = await this.log.appendJournal([encodeCancelled(CancelReason.TOPIC_GONE, gone)]);
@@ -325,26 +333,16 @@ export class Scheduler {
     }
     if (targets.length === 0) return;
     // (1) intents, one journal write for the whole round
-    const intentBase = await this.log.appendJournal(targets.map((t) => encodeIntent(t.topic, t.partition, t.log.logEndOffset, t.items.map((x) => x.offset))));
-    targets.forEach((t, i) => this.apply(intentBase + i, { kind: Kind.INTENT, topic: t.topic, partition: t.partition, targetLogEnd: t.log.logEndOffset, offsets: Float64Array.from(t.items.map((x) => x.offset)) }));
+    const intentBase = await this.log.appendJournal(targets.map((t) => encodeIntent(t.topic, t.partition, t.end, t.items.map((x) => x.offset))));
+    targets.forEach((t, i) => this.apply(intentBase + i, { kind: Kind.INTENT, topic: t.topic, partition: t.partition, targetLogEnd: t.end, offsets: Float64Array.from(t.items.map((x) => x.offset)) }));
     // (2) the moves
-    const writer = partitionWriter(this.services);
     const delivered: RecordInput[] = [];
     const confirmed: Array<{ intentOffset: number; offsets: number[] }> = [];
     await Promise.all(
       targets.map(async (t, i) => {
         const intentOffset = intentBase + i;
         const batch = buildMoveBatch(t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)));
-        let ok = false;
-        const begun = writer.begin(t.topic, t.partition, ACKS_ALL, 30_000, t.info.configs);
-        if ('slot' in begun) {
-          try {
-            const out = await writer.appendRecords(begun.slot, t.log, batch, this.now());
-            ok = out.errorCode === 0;
-          } catch (err) {
-            this.logger.warn({ topic: t.topic, partition: t.partition, err: (err as Error).message }, 'scheduled delivery append failed');
-          }
-        }
+        const ok = await this.targets.append(t, batch, this.now());
         if (ok) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
         else confirmed.push({ intentOffset, offsets: await this.findDelivered(this.intents.get(intentOffset)!) });
       }),
@@ -375,31 +373,17 @@ export class Scheduler {
   private async findDelivered(intent: Intent): Promise<number[]> {
     const topic = this.services.metadata.topic(intent.topic);
     if (!topic) return [];
-    const found = await partitionLog(this.services, topic, intent.partition, { waitForRecovery: true });
-    if (!found.log) throw new Error(`target ${intent.topic}-${intent.partition} unavailable (error ${found.errorCode}) while settling a delivery`);
     const want = new Set(intent.offsets);
     const prefix = `${SCHEDULED_PARTITION}:`;
-    const out: number[] = [];
-    let offset = Math.max(intent.targetLogEnd, found.log.logStartOffset);
-    while (offset < found.log.logEndOffset) {
-      const res = await found.log.read(offset, RECONCILE_READ_BYTES, { minOneBatch: true });
-      if (res.chunks.length === 0) break;
-      let next = offset;
-      for (const b of decodeRecordBatches(res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks))) {
-        next = Number(b.baseOffset) + b.lastOffsetDelta + 1;
-        if (b.isControl) continue;
-        for (const r of b.records) {
-          const h = headerValue(r.headers, Header.SCHEDULED_OFFSET);
-          if (h?.startsWith(prefix)) {
-            const o = Number(h.slice(prefix.length));
-            if (want.has(o)) out.push(o);
-          }
-        }
+    const out = new Set<number>();
+    await this.targets.readHeaders(topic, intent.partition, intent.targetLogEnd, (headers) => {
+      const h = headerValue(headers, Header.SCHEDULED_OFFSET);
+      if (h?.startsWith(prefix)) {
+        const o = Number(h.slice(prefix.length));
+        if (want.has(o)) out.add(o);
       }
-      if (next <= offset) break;
-      offset = next;
-    }
-    return out;
+    });
+    return [...out];
   }
 
   private async ensureDeadLetter(name: string, rec: JournalRecord): Promise<TopicInfo | undefined> {

@@ -1,37 +1,90 @@
 import { ErrorCode } from '../../protocol/errors';
+import { buildRecordBatch, decodeRecordBatches, type RecordInput } from '../../protocol/records';
 import type { BrokerServices } from '../handlers/types';
+import { SCHEDULED_TOPIC } from '../internalTopics/names';
 import type { TopicInfo } from '../metadata/types';
+import { NO_LEADER } from '../metadata/types';
 import type { Acks } from '../replication/partitionWriter';
-import { intake } from './intake';
+import { ClusterLink, RemoteWriteError } from './clusterLink';
+import { intake, type CancelRequest } from './intake';
 import { topicPolicy } from './policy';
+import { SCHEDULED_PARTITION, scheduledTopicOptions } from './scheduleLog';
 import { Scheduler } from './scheduler';
 
 /** Kept beside the services bag (as share groups do), so the scheduler needs no slot in BrokerServices. */
 const byBroker = new WeakMap<object, Scheduler>();
+const links = new WeakMap<object, ClusterLink>();
+
+const OWNERSHIP_CHECK_MS = 250;
+export { SCHEDULER_CLIENT_PREFIX } from './clusterLink';
+const FORWARD_RETRY_MS = 200;
 
 export function schedulerOf(services: BrokerServices): Scheduler | undefined {
   return byBroker.get(services);
 }
 
 /**
- * Replays `__brook_scheduled` and starts delivering. Single-broker mode only for now: in a cluster the
- * scheduled record, the journal and the target partition can each be led by a different broker, and the
- * move would need an inter-broker produce; until then scheduling headers are refused there (INVALID_RECORD)
- * rather than delivered at once or kept where a failover would lose them.
+ * Single broker: replays `__brook_scheduled` and starts delivering. Cluster: the scheduler runs only on the
+ * leader of `__brook_scheduled`-0, started (after replaying its replica of the log and settling the rounds
+ * the previous leader left open) when this broker becomes that leader, stopped when it stops being it.
  */
 export async function startScheduledServices(services: BrokerServices): Promise<{ stop(): void }> {
   const logger = services.logger.child({ component: 'scheduled' });
-  if (services.clustered) {
-    logger.info({}, 'scheduled delivery is not served in cluster mode yet');
-    return { stop() {} };
+  const timeoutMs = Number(services.config.raw['request.timeout.ms'] ?? 30_000);
+  if (!services.clustered) {
+    const scheduler = new Scheduler(services, logger, timeoutMs);
+    await scheduler.start();
+    byBroker.set(services, scheduler);
+    return {
+      stop() {
+        scheduler.stop();
+        byBroker.delete(services);
+      },
+    };
   }
-  const scheduler = new Scheduler(services, logger, Number(services.config.raw['request.timeout.ms'] ?? 30_000));
-  await scheduler.start();
-  byBroker.set(services, scheduler);
+  const link = new ClusterLink(services);
+  links.set(services, link);
+  let current: Scheduler | null = null;
+  let busy = false;
+  let stopped = false;
+  const check = async (): Promise<void> => {
+    const leads = services.metadata.topic(SCHEDULED_TOPIC) !== undefined && link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION) === link.selfId;
+    if (leads && !current) {
+      const s = new Scheduler(services, logger, timeoutMs, Date.now, link);
+      current = s;
+      try {
+        await s.start();
+      } catch (err) {
+        // e.g. a target partition without a leader yet while settling: try again at the next check
+        logger.warn({ err: (err as Error).message }, 'scheduled delivery could not take over yet; retrying');
+        s.stop();
+        current = null;
+        return;
+      }
+      if (stopped) s.stop();
+      else {
+        byBroker.set(services, s);
+        logger.info({ pending: s.pending }, 'scheduled delivery: this broker leads __brook_scheduled and delivers');
+      }
+    } else if (!leads && current) {
+      current.stop();
+      byBroker.delete(services);
+      current = null;
+      logger.info({}, 'scheduled delivery: no longer the leader of __brook_scheduled; stopped');
+    }
+  };
+  const timer = setInterval(() => {
+    if (busy || stopped) return;
+    busy = true;
+    void check().finally(() => (busy = false));
+  }, OWNERSHIP_CHECK_MS);
   return {
     stop() {
-      scheduler.stop();
+      stopped = true;
+      clearInterval(timer);
+      current?.stop();
       byBroker.delete(services);
+      link.close();
     },
   };
 }
@@ -43,15 +96,93 @@ export type ScheduledProduce = null | { errorCode: number; message: string | nul
  * writing it to `__brook_scheduled` instead (errorCode 0: durable under the producer's acks).
  */
 export async function produceScheduled(services: BrokerServices, topic: TopicInfo, partition: number, batch: Buffer, acks: Acks, timeoutMs: number, now: number): Promise<ScheduledProduce> {
+  if (topic.name === SCHEDULED_TOPIC) return takeForwarded(services, batch, acks, timeoutMs);
   const taken = intake(topic.name, partition, batch, topicPolicy(topic.configs), now, (name) => services.metadata.topic(name)?.partitions);
   if (taken.kind === 'pass') return null;
   if (taken.kind === 'refuse') {
     services.logger.info({ topic: topic.name, partition, reason: taken.message }, 'scheduled produce refused');
     return { errorCode: ErrorCode.INVALID_RECORD, message: taken.message };
   }
+  const link = links.get(services);
+  if (link && link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION) !== link.selfId) {
+    const out = await forward(services, link, taken.schedules, taken.cancels, acks, timeoutMs, now);
+    if (out && out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: out.message }, 'scheduled produce refused');
+    return out;
+  }
   const scheduler = byBroker.get(services);
-  if (!scheduler) return { errorCode: ErrorCode.INVALID_RECORD, message: 'scheduled delivery is not served in cluster mode yet' };
+  if (!scheduler) return { errorCode: link ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.INVALID_RECORD, message: 'the scheduler is still loading' };
   const out = await scheduler.schedule(taken.schedules, taken.cancels, acks, timeoutMs);
   if (out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: 'message' in out ? out.message : null }, 'scheduled produce refused');
   return 'message' in out ? out : { errorCode: 0, message: null };
+}
+
+/**
+ * Cluster mode: a produce's schedules written to `__brook_scheduled`'s leader (inter-broker Produce, the
+ * producer's acks, acks=0 sent as 1 so this broker knows the outcome). Retried only on refusals that wrote
+ * nothing (no leader, not the leader, its scheduler still loading), within the produce's timeout.
+ */
+async function forward(services: BrokerServices, link: ClusterLink, schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, now: number): Promise<ScheduledProduce> {
+  if (!services.metadata.topic(SCHEDULED_TOPIC)) await services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(services));
+  const batch = buildRecordBatch({ records: [...schedules, ...cancels.map(encodeForwardedCancel)], baseTimestamp: BigInt(now) });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leader = link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION);
+    let code: number = ErrorCode.LEADER_NOT_AVAILABLE;
+    let message = `${SCHEDULED_TOPIC} has no leader`;
+    if (leader === link.selfId) {
+      const s = byBroker.get(services);
+      if (s?.ready) {
+        const out = await s.schedule(schedules, cancels, acks, timeoutMs);
+        return 'message' in out ? out : { errorCode: 0, message: null };
+      }
+      code = ErrorCode.REQUEST_TIMED_OUT;
+      message = 'the scheduler is still loading';
+    } else if (leader !== NO_LEADER) {
+      try {
+        await link.produce(leader, SCHEDULED_TOPIC, SCHEDULED_PARTITION, batch, acks === 0 ? 1 : acks, Math.max(1, deadline - Date.now()));
+        return { errorCode: 0, message: null };
+      } catch (err) {
+        code = err instanceof RemoteWriteError ? err.errorCode : ErrorCode.REQUEST_TIMED_OUT;
+        message = (err as Error).message;
+        // a lost connection or a timeout may have written it: the producer decides whether to resend
+        const nothingWritten = code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.LEADER_NOT_AVAILABLE;
+        if (!nothingWritten) {
+          services.logger.warn({ leader, errorCode: code, err: message }, 'scheduled produce: forwarding to the leader of __brook_scheduled failed');
+          return { errorCode: code, message };
+        }
+      }
+    }
+    if (Date.now() + FORWARD_RETRY_MS > deadline) return { errorCode: code, message };
+    await new Promise((r) => setTimeout(r, FORWARD_RETRY_MS));
+  }
+}
+
+/** On `__brook_scheduled`'s leader: schedules another broker forwarded, taken by the running scheduler. */
+async function takeForwarded(services: BrokerServices, batch: Buffer, acks: Acks, timeoutMs: number): Promise<ScheduledProduce> {
+  const s = byBroker.get(services);
+  if (!s?.ready) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'the scheduler does not run on this broker (yet)' };
+  const records: RecordInput[] = [];
+  const cancels: CancelRequest[] = [];
+  for (const b of decodeRecordBatches(batch)) {
+    for (const r of b.records) {
+      const cancel = decodeForwardedCancel(r.key, r.value);
+      if (cancel) cancels.push(cancel);
+      else records.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+    }
+  }
+  const out = await s.schedule(records, cancels, acks, timeoutMs);
+  return 'message' in out ? out : { errorCode: 0, message: null };
+}
+
+/** A cancel travels to the scheduler's broker as a record keyed by this marker (never appended: see takeForwarded). */
+const FORWARDED_CANCEL = Buffer.from('brook-forwarded-cancel');
+
+function encodeForwardedCancel(c: CancelRequest): RecordInput {
+  return { key: FORWARDED_CANCEL, value: Buffer.from(JSON.stringify({ topic: c.topic, key: c.key?.toString('base64') ?? null, scheduleId: c.scheduleId, offset: c.offset })) };
+}
+
+function decodeForwardedCancel(key: Buffer | null, value: Buffer | null): CancelRequest | null {
+  if (!key || !value || !key.equals(FORWARDED_CANCEL)) return null;
+  const v = JSON.parse(value.toString()) as { topic: string; key: string | null; scheduleId: string | null; offset: number | null };
+  return { topic: v.topic, key: v.key === null ? null : Buffer.from(v.key, 'base64'), scheduleId: v.scheduleId, offset: v.offset };
 }

@@ -1,0 +1,108 @@
+import { ErrorCode } from '../../protocol/errors';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
+import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
+import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
+import type { BrokerServices } from '../handlers/types';
+import { NO_LEADER } from '../metadata/types';
+import { BrokerClient } from '../replication/brokerClient';
+import { interBrokerAddress } from '../security/interBroker/address';
+import { interBrokerSecurityOf } from '../security/interBroker/settings';
+
+/** The client id of the scheduler's inter-broker connections: Produce does not schedule what they move. */
+export const SCHEDULER_CLIENT_PREFIX = 'brook-scheduler-';
+
+/** A failed inter-broker exchange: the Kafka error code the other broker answered (or UNKNOWN_SERVER_ERROR). */
+export class RemoteWriteError extends Error {
+  constructor(readonly errorCode: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Cluster mode: the scheduler's reach into partitions another broker leads, over one reused inter-broker
+ * connection per broker (as the trace writer and share dead-letter copies do). Produce acks=all to append,
+ * ListOffsets for a high watermark and Fetch (as a consumer: up to the high watermark) to read back.
+ */
+export class ClusterLink {
+  private readonly clients = new Map<number, Promise<BrokerClient>>();
+
+  constructor(private readonly services: BrokerServices) {}
+
+  leaderOf(topic: string, partition: number): number {
+    return this.services.metadata.partitionState(topic, partition)?.leader ?? NO_LEADER;
+  }
+
+  get selfId(): number {
+    return this.services.metadata.self().nodeId;
+  }
+
+  async produce(leader: number, topic: string, partition: number, batch: Buffer, acks: number, timeoutMs: number): Promise<void> {
+    const client = await this.client(leader);
+    const res = await client.request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks, timeoutMs, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
+    const p = res.responses[0]?.partitionResponses[0];
+    const code = p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    if (code !== ErrorCode.NONE) throw new RemoteWriteError(code, `broker ${leader} refused the write to ${topic}-${partition} (error ${code}${p?.errorMessage ? `: ${p.errorMessage}` : ''})`);
+  }
+
+  /** The leader's high watermark of `topic`-`partition` (ListOffsets latest, read-uncommitted). */
+  async highWatermark(leader: number, topic: string, partition: number): Promise<number> {
+    const client = await this.client(leader);
+    const res = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 5, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
+      timeoutMs: 30_000,
+    });
+    const p = res.topics[0]?.partitions[0];
+    if (!p || p.errorCode !== 0) throw new RemoteWriteError(p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, `broker ${leader} cannot list offsets of ${topic}-${partition} (error ${p?.errorCode})`);
+    return Number(p.offset);
+  }
+
+  /** Batches of `topic`-`partition` from `offset` as the leader serves a consumer, with its high watermark. */
+  async fetch(leader: number, topic: string, partition: number, offset: number, maxBytes: number): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number }> {
+    const client = await this.client(leader);
+    const res = await client.request<FetchResponse>(ApiKey.Fetch, 12, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    const p = res.responses[0]?.partitions[0];
+    const code = res.errorCode !== 0 ? res.errorCode : (p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR);
+    if (code !== 0 || !p) throw new RemoteWriteError(code, `broker ${leader} cannot serve a fetch of ${topic}-${partition} at ${offset} (error ${code})`);
+    return { records: p.records ? Buffer.from(p.records) : null, highWatermark: Number(p.highWatermark), logStartOffset: Number(p.logStartOffset) };
+  }
+
+  private async client(nodeId: number): Promise<BrokerClient> {
+    if (nodeId === NO_LEADER) throw new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, 'partition has no leader');
+    const cached = this.clients.get(nodeId);
+    if (cached) {
+      const c = await cached.catch(() => null);
+      if (c && !c.closed) return c;
+      this.clients.delete(nodeId);
+    }
+    const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
+    if (!broker) throw new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${nodeId} is not registered`);
+    const security = interBrokerSecurityOf(this.services.config);
+    const at = interBrokerAddress(broker, security.listenerName);
+    // a broker that cannot be reached has written nothing: LEADER_NOT_AVAILABLE lets the caller retry
+    const p = BrokerClient.connect(at.host, at.port, `${SCHEDULER_CLIENT_PREFIX}${this.selfId}`, undefined, security).catch((err: Error) => {
+      throw new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, `cannot reach broker ${nodeId}: ${err.message}`);
+    });
+    this.clients.set(nodeId, p);
+    p.catch(() => this.clients.delete(nodeId));
+    return p;
+  }
+
+  close(): void {
+    for (const p of this.clients.values()) void p.then((c) => c.close()).catch(() => undefined);
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,93 @@
+import { decodeRecordBatches, type RecordHeader } from '../../protocol/records';
+import type { PartitionLog } from '../../storage';
+import type { BrokerServices } from '../handlers/types';
+import type { Logger } from '../log';
+import { partitionLog } from '../metadata/partitionLogs';
+import type { TopicInfo } from '../metadata/types';
+import { ACKS_ALL, partitionWriter } from '../replication/partitionWriter';
+import type { ClusterLink } from './clusterLink';
+
+const READ_BYTES = 1 << 20;
+
+/**
+ * A delivery target partition as the scheduler reaches it: through the local PartitionWriter when this
+ * broker leads it (always in single-broker mode), else over the inter-broker link to its leader.
+ */
+export interface Target {
+  topic: string;
+  partition: number;
+  info: TopicInfo;
+  /** Set when this broker leads the partition (or runs alone). */
+  log: PartitionLog | null;
+  leader: number;
+}
+
+export class Targets {
+  constructor(private readonly services: BrokerServices, private readonly link: ClusterLink | null, private readonly logger: Logger) {}
+
+  /** The target, or throws when it cannot be reached now (the round is retried). */
+  async open(info: TopicInfo, partition: number): Promise<Target> {
+    if (this.link) {
+      const leader = this.link.leaderOf(info.name, partition);
+      if (leader !== this.link.selfId) return { topic: info.name, partition, info, log: null, leader };
+    }
+    const found = await partitionLog(this.services, info, partition, { waitForRecovery: true });
+    if (!found.log) throw new Error(`target ${info.name}-${partition} unavailable (error ${found.errorCode})`);
+    return { topic: info.name, partition, info, log: found.log, leader: this.link?.selfId ?? -1 };
+  }
+
+  /**
+   * An offset at or below which nothing appended after this call can land: the log end when local, the
+   * leader's high watermark when remote (lower is safe: the settle read just starts earlier).
+   */
+  async end(t: Target): Promise<number> {
+    if (t.log) return t.log.logEndOffset;
+    return this.link!.highWatermark(t.leader, t.topic, t.partition);
+  }
+
+  /** Appends with acks=all; false when it failed or its outcome is unknown (the caller reads back). */
+  async append(t: Target, batch: Buffer, now: number): Promise<boolean> {
+    try {
+      if (!t.log) {
+        await this.link!.produce(t.leader, t.topic, t.partition, batch, -1, 30_000);
+        return true;
+      }
+      const writer = partitionWriter(this.services);
+      const begun = writer.begin(t.topic, t.partition, ACKS_ALL, 30_000, t.info.configs);
+      if (!('slot' in begun)) return false;
+      const out = await writer.appendRecords(begun.slot, t.log, batch, now);
+      return out.errorCode === 0;
+    } catch (err) {
+      this.logger.warn({ topic: t.topic, partition: t.partition, err: (err as Error).message }, 'scheduled delivery append failed');
+      return false;
+    }
+  }
+
+  /** Every record's headers of the target partition from `from` to its end (local) or high watermark (remote). */
+  async readHeaders(info: TopicInfo, partition: number, from: number, onRecord: (headers: RecordHeader[]) => void): Promise<void> {
+    const t = await this.open(info, partition);
+    let offset = from;
+    for (;;) {
+      let chunk: Buffer | null;
+      if (t.log) {
+        offset = Math.max(offset, t.log.logStartOffset);
+        if (offset >= t.log.logEndOffset) return;
+        const res = await t.log.read(offset, READ_BYTES, { minOneBatch: true });
+        chunk = res.chunks.length === 0 ? null : res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
+      } else {
+        const res = await this.link!.fetch(t.leader, t.topic, t.partition, offset, READ_BYTES);
+        if (offset >= res.highWatermark) return;
+        chunk = res.records;
+      }
+      if (!chunk || chunk.length === 0) return;
+      let next = offset;
+      for (const b of decodeRecordBatches(chunk)) {
+        next = Number(b.baseOffset) + b.lastOffsetDelta + 1;
+        if (b.isControl) continue;
+        for (const r of b.records) if (Number(r.offset) >= from) onRecord(r.headers);
+      }
+      if (next <= offset) return;
+      offset = next;
+    }
+  }
+}

@@ -104,13 +104,14 @@ export async function produceScheduled(services: BrokerServices, topic: TopicInf
     return { errorCode: ErrorCode.INVALID_RECORD, message: taken.message };
   }
   const link = links.get(services);
-  if (link && link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION) !== link.selfId) {
+  if (link) {
+    // this broker or another may lead __brook_scheduled (or be taking over): forward() waits for a ready one
     const out = await forward(services, link, taken.schedules, taken.cancels, acks, timeoutMs, now);
     if (out && out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: out.message }, 'scheduled produce refused');
     return out;
   }
   const scheduler = byBroker.get(services);
-  if (!scheduler) return { errorCode: link ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.INVALID_RECORD, message: 'the scheduler is still loading' };
+  if (!scheduler) return { errorCode: ErrorCode.REQUEST_TIMED_OUT, message: 'the scheduler is still loading' };
   const out = await scheduler.schedule(taken.schedules, taken.cancels, acks, timeoutMs);
   if (out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: 'message' in out ? out.message : null }, 'scheduled produce refused');
   return 'message' in out ? out : { errorCode: 0, message: null };

@@ -4,8 +4,8 @@ import type { OffsetCommitResponse } from '../../protocol/generated/messages/Off
 import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse';
 import { RawClient } from './rawClient';
 
-/** FindCoordinator's key type: 0 = consumer group, 1 = transactional id. */
-export type CoordinatorKeyType = 0 | 1;
+/** FindCoordinator's key type: 0 = consumer group, 1 = transactional id, 2 = share-partition ("group:topicId:partition", v6+). */
+export type CoordinatorKeyType = 0 | 1 | 2;
 
 /** A connection to a broker: an open client, or a port to open one on for this call only. */
 export type Via = RawClient | number;
@@ -24,8 +24,17 @@ function onVia<T>(via: Via, fn: (client: RawClient) => Promise<T>): Promise<T> {
   return typeof via === 'number' ? withClient(via, fn) : fn(via);
 }
 
-/** The node id of the coordinator of `key`, as the broker on `port` answers FindCoordinator v1; throws on an error answer. */
+/**
+ * The node id of the coordinator of `key`, as the broker on `port` answers FindCoordinator (v1; v6 for share keys,
+ * which only the batched form carries); throws on an error answer.
+ */
 export async function coordinatorOf(port: number, key: string, keyType: CoordinatorKeyType = 0): Promise<number> {
+  if (keyType === 2) {
+    const res = await withClient(port, (c) => c.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, { keyType, coordinatorKeys: [key] }));
+    const found = res.coordinators[0];
+    if (!found || found.errorCode !== 0) throw new Error(`FindCoordinator(${key}, ${keyType}): error ${found?.errorCode}`);
+    return found.nodeId;
+  }
   const res = await withClient(port, (c) => c.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 1, { key, keyType }));
   if (res.errorCode !== 0) throw new Error(`FindCoordinator(${key}, ${keyType}): error ${res.errorCode}`);
   return res.nodeId;

@@ -1,3 +1,4 @@
+import { PeerClients } from '../replication/peerClients';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
@@ -5,9 +6,7 @@ import type { ListOffsetsResponse } from '../../protocol/generated/messages/List
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { BrokerServices } from '../handlers/types';
 import { NO_LEADER } from '../metadata/types';
-import { BrokerClient } from '../replication/brokerClient';
-import { interBrokerAddress } from '../security/interBroker/address';
-import { interBrokerSecurityOf } from '../security/interBroker/settings';
+import type { BrokerClient } from '../replication/brokerClient';
 
 /** The client id of the scheduler's inter-broker connections: Produce does not schedule what they move. */
 export const SCHEDULER_CLIENT_PREFIX = 'brook-scheduler-';
@@ -25,9 +24,17 @@ export class RemoteWriteError extends Error {
  * ListOffsets for a high watermark and Fetch (as a consumer: up to the high watermark) to read back.
  */
 export class ClusterLink {
-  private readonly clients = new Map<number, Promise<BrokerClient>>();
+  private readonly peers: PeerClients;
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: BrokerServices) {
+    // a broker that cannot be reached has written nothing: LEADER_NOT_AVAILABLE lets the caller retry
+    this.peers = new PeerClients(services, () => `${SCHEDULER_CLIENT_PREFIX}${this.selfId}`, (m) => new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, m));
+  }
+
+  private peer(nodeId: number): Promise<BrokerClient> {
+    if (nodeId === NO_LEADER) return Promise.reject(new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, 'partition has no leader'));
+    return this.peers.get(nodeId);
+  }
 
   leaderOf(topic: string, partition: number): number {
     return this.services.metadata.partitionState(topic, partition)?.leader ?? NO_LEADER;
@@ -38,7 +45,7 @@ export class ClusterLink {
   }
 
   async produce(leader: number, topic: string, partition: number, batch: Buffer, acks: number, timeoutMs: number): Promise<void> {
-    const client = await this.client(leader);
+    const client = await this.peer(leader);
     const res = await client.request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks, timeoutMs, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
     const p = res.responses[0]?.partitionResponses[0];
     const code = p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
@@ -47,7 +54,7 @@ export class ClusterLink {
 
   /** The leader's high watermark of `topic`-`partition` (ListOffsets latest, read-uncommitted). */
   async highWatermark(leader: number, topic: string, partition: number): Promise<number> {
-    const client = await this.client(leader);
+    const client = await this.peer(leader);
     const res = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 5, {
       replicaId: -1,
       isolationLevel: 0,
@@ -61,7 +68,7 @@ export class ClusterLink {
 
   /** Batches of `topic`-`partition` from `offset` as the leader serves a consumer, with its high watermark. */
   async fetch(leader: number, topic: string, partition: number, offset: number, maxBytes: number): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number }> {
-    const client = await this.client(leader);
+    const client = await this.peer(leader);
     const res = await client.request<FetchResponse>(ApiKey.Fetch, 12, {
       replicaId: -1,
       maxWaitMs: 0,
@@ -80,29 +87,7 @@ export class ClusterLink {
     return { records: p.records ? Buffer.from(p.records) : null, highWatermark: Number(p.highWatermark), logStartOffset: Number(p.logStartOffset) };
   }
 
-  private async client(nodeId: number): Promise<BrokerClient> {
-    if (nodeId === NO_LEADER) throw new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, 'partition has no leader');
-    const cached = this.clients.get(nodeId);
-    if (cached) {
-      const c = await cached.catch(() => null);
-      if (c && !c.closed) return c;
-      this.clients.delete(nodeId);
-    }
-    const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
-    if (!broker) throw new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${nodeId} is not registered`);
-    const security = interBrokerSecurityOf(this.services.config);
-    const at = interBrokerAddress(broker, security.listenerName);
-    // a broker that cannot be reached has written nothing: LEADER_NOT_AVAILABLE lets the caller retry
-    const p = BrokerClient.connect(at.host, at.port, `${SCHEDULER_CLIENT_PREFIX}${this.selfId}`, undefined, security).catch((err: Error) => {
-      throw new RemoteWriteError(ErrorCode.LEADER_NOT_AVAILABLE, `cannot reach broker ${nodeId}: ${err.message}`);
-    });
-    this.clients.set(nodeId, p);
-    p.catch(() => this.clients.delete(nodeId));
-    return p;
-  }
-
   close(): void {
-    for (const p of this.clients.values()) void p.then((c) => c.close()).catch(() => undefined);
-    this.clients.clear();
+    this.peers.close();
   }
 }

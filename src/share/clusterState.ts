@@ -1,3 +1,4 @@
+import { PeerClients } from '../replication/peerClients';
 import { ErrorCode } from '../../protocol/errors';
 import { Writer } from '../../protocol/codec/writer';
 import { buildRecordBatch } from '../../protocol/records';
@@ -11,10 +12,7 @@ import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecord
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import { NO_LEADER } from '../metadata/types';
-import { BrokerClient } from '../replication/brokerClient';
 import { partitionWriter } from '../replication/partitionWriter';
-import { interBrokerAddress } from '../security/interBroker/address';
-import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { fromStateBatches, toStateBatches } from './stateBatches';
 import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
 import type { ShareStateCoordinator, StateRead } from './stateCoordinator';
@@ -36,14 +34,16 @@ export const BROOK_SHARE_GROUP_KEY_VERSION = 1001;
  * partition, which the group's coordinator leads, as Kafka keeps share-group records there.
  */
 export class ClusterShareState {
-  private readonly clients = new Map<number, Promise<BrokerClient>>();
+  private readonly peers: PeerClients;
 
   constructor(
     private readonly services: BrokerServices,
     private readonly stateCoordinator: ShareStateCoordinator,
     private readonly offsetsPartitions: () => number,
     private readonly writeTimeoutMs: number,
-  ) {}
+  ) {
+    this.peers = new PeerClients(services, () => `brook-share-${services.metadata.self().nodeId}`, (m) => new CoordinatorWriteError(ErrorCode.COORDINATOR_NOT_AVAILABLE, m));
+  }
 
   /** A coalesced batch of share records; throws (the whole batch failed) unless every part was written. */
   async write(records: ShareStateRecord[]): Promise<void> {
@@ -93,7 +93,7 @@ export class ClusterShareState {
       }
       return;
     }
-    const client = await this.client(leader);
+    const client = await this.peers.get(leader);
     const byGroup = new Map<string, typeof records>();
     for (const r of records) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r]);
     for (const [group, rs] of byGroup) {
@@ -125,7 +125,7 @@ export class ClusterShareState {
     if (leader === NO_LEADER) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     if (leader === this.services.metadata.self().nodeId) return this.stateCoordinator.read(group, topicId, partition, leaderEpoch);
     try {
-      const client = await this.client(leader);
+      const client = await this.peers.get(leader);
       const res = await client.request<ReadShareGroupStateResponse>(READ_SHARE_GROUP_STATE, 0, {
         groupId: group,
         topics: [{ topicId: Buffer.from(topicId, 'hex'), partitions: [{ partition, leaderEpoch }] }],
@@ -150,7 +150,7 @@ export class ClusterShareState {
     try {
       const leader = await this.stateLeader();
       if (leader === this.services.metadata.self().nodeId) return await this.stateCoordinator.reset(group, topicId, partition, startOffset);
-      const client = await this.client(leader);
+      const client = await this.peers.get(leader);
       const id = Buffer.from(topicId, 'hex');
       const res =
         startOffset >= 0
@@ -165,7 +165,7 @@ export class ClusterShareState {
 
   /** Produce (acks=all) of one batch to another broker's partition: the dead-letter topic led elsewhere. */
   async produce(leader: number, topic: string, partition: number, batch: Buffer, timeoutMs: number): Promise<void> {
-    const client = await this.client(leader);
+    const client = await this.peers.get(leader);
     const res = await client.request<ProduceResponse>(PRODUCE, 9, {
       transactionalId: null,
       acks: -1,
@@ -185,26 +185,8 @@ export class ClusterShareState {
     return leader;
   }
 
-  private async client(nodeId: number): Promise<BrokerClient> {
-    const cached = this.clients.get(nodeId);
-    if (cached) {
-      const c = await cached.catch(() => null);
-      if (c && !c.closed) return c;
-      this.clients.delete(nodeId);
-    }
-    const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
-    if (!broker) throw new CoordinatorWriteError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `broker ${nodeId} is not registered`);
-    const security = interBrokerSecurityOf(this.services.config);
-    const at = interBrokerAddress(broker, security.listenerName);
-    const p = BrokerClient.connect(at.host, at.port, `brook-share-${this.services.metadata.self().nodeId}`, undefined, security);
-    this.clients.set(nodeId, p);
-    p.catch(() => this.clients.delete(nodeId));
-    return p;
-  }
-
   close(): void {
-    for (const p of this.clients.values()) void p.then((c) => c.close()).catch(() => undefined);
-    this.clients.clear();
+    this.peers.close();
   }
 }
 

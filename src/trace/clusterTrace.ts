@@ -1,3 +1,4 @@
+import { PeerClients } from '../replication/peerClients';
 import { ErrorCode } from '../../protocol/errors';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { PartitionLog } from '../../storage';
@@ -5,9 +6,6 @@ import type { BrokerServices } from '../handlers/types';
 import { TRACE_TOPIC } from '../internalTopics/names';
 import { replayBatches } from '../internalTopics/replayKeyedLog';
 import { NO_LEADER } from '../metadata/types';
-import { BrokerClient } from '../replication/brokerClient';
-import { interBrokerAddress } from '../security/interBroker/address';
-import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { decodeRange } from './records';
 import { TraceStore } from './traceStore';
 
@@ -19,9 +17,11 @@ const PRODUCE = 0;
  * inter-broker connection per leader (as share groups send dead-letter copies).
  */
 export class RemoteTraceWriter {
-  private readonly clients = new Map<number, Promise<BrokerClient>>();
+  private readonly peers: PeerClients;
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: BrokerServices) {
+    this.peers = new PeerClients(services, () => `brook-trace-${services.metadata.self().nodeId}`);
+  }
 
   /** The node id leading `__brook_trace`-0; NO_LEADER while there is none. */
   leader(): number {
@@ -29,7 +29,7 @@ export class RemoteTraceWriter {
   }
 
   async produce(leader: number, batch: Buffer, timeoutMs: number): Promise<void> {
-    const client = await this.client(leader);
+    const client = await this.peers.get(leader);
     const res = await client.request<ProduceResponse>(PRODUCE, 9, {
       transactionalId: null,
       acks: -1,
@@ -40,26 +40,8 @@ export class RemoteTraceWriter {
     if (code !== ErrorCode.NONE) throw new Error(`broker ${leader} refused the write to ${TRACE_TOPIC}-0 (error ${code})`);
   }
 
-  private async client(nodeId: number): Promise<BrokerClient> {
-    const cached = this.clients.get(nodeId);
-    if (cached) {
-      const c = await cached.catch(() => null);
-      if (c && !c.closed) return c;
-      this.clients.delete(nodeId);
-    }
-    const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
-    if (!broker) throw new Error(`broker ${nodeId} is not registered`);
-    const security = interBrokerSecurityOf(this.services.config);
-    const at = interBrokerAddress(broker, security.listenerName);
-    const p = BrokerClient.connect(at.host, at.port, `brook-trace-${this.services.metadata.self().nodeId}`, undefined, security);
-    this.clients.set(nodeId, p);
-    p.catch(() => this.clients.delete(nodeId));
-    return p;
-  }
-
   close(): void {
-    for (const p of this.clients.values()) void p.then((c) => c.close()).catch(() => undefined);
-    this.clients.clear();
+    this.peers.close();
   }
 }
 

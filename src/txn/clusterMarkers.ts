@@ -1,11 +1,9 @@
+import { PeerClients } from '../replication/peerClients';
 import { ErrorCode } from '../../protocol/errors';
 import type { WriteTxnMarkersResponse } from '../../protocol/generated/messages/WriteTxnMarkersResponse';
 import type { TxnBroker } from './txnBroker';
 import { partitionLog } from '../metadata/partitionLogs';
 import { NO_LEADER, type TopicInfo } from '../metadata/types';
-import { BrokerClient } from '../replication/brokerClient';
-import { interBrokerAddress } from '../security/interBroker/address';
-import { interBrokerSecurityOf } from '../security/interBroker/settings';
 import { afterMarker, markerReadyCode } from './clusterOffsets';
 import { appendMarker } from './markers';
 
@@ -18,9 +16,11 @@ const WRITE_TXN_MARKERS = 27;
  * coordinator-to-leader path), over one reused connection per broker.
  */
 export class MarkerWriter {
-  private readonly clients = new Map<number, Promise<BrokerClient>>();
+  private readonly peers: PeerClients;
 
-  constructor(private readonly services: TxnBroker) {}
+  constructor(private readonly services: TxnBroker) {
+    this.peers = new PeerClients(services, () => `brook-txn-${services.metadata.self().nodeId}`);
+  }
 
   async write(info: TopicInfo, partition: number, producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, now: number): Promise<void> {
     const { metadata } = this.services;
@@ -36,7 +36,7 @@ export class MarkerWriter {
       return;
     }
     if (state.leader === NO_LEADER) throw new Error(`partition ${info.name}-${partition} has no leader`);
-    const client = await this.client(state.leader);
+    const client = await this.peers.get(state.leader);
     const res = await client.request<WriteTxnMarkersResponse>(WRITE_TXN_MARKERS, 1, {
       markers: [{ producerId, producerEpoch: epoch, transactionResult: commit, topics: [{ name: info.name, partitionIndexes: [partition] }], coordinatorEpoch }],
     });
@@ -44,25 +44,7 @@ export class MarkerWriter {
     if (code !== ErrorCode.NONE) throw new Error(`broker ${state.leader} refused the marker for ${info.name}-${partition} (error ${code})`);
   }
 
-  private async client(nodeId: number): Promise<BrokerClient> {
-    const cached = this.clients.get(nodeId);
-    if (cached) {
-      const c = await cached.catch(() => null);
-      if (c && !c.closed) return c;
-      this.clients.delete(nodeId);
-    }
-    const broker = this.services.metadata.brokers().find((b) => b.nodeId === nodeId);
-    if (!broker) throw new Error(`broker ${nodeId} is not registered`);
-    const security = interBrokerSecurityOf(this.services.config);
-    const at = interBrokerAddress(broker, security.listenerName);
-    const p = BrokerClient.connect(at.host, at.port, `brook-txn-${this.services.metadata.self().nodeId}`, undefined, security);
-    this.clients.set(nodeId, p);
-    p.catch(() => this.clients.delete(nodeId));
-    return p;
-  }
-
   close(): void {
-    for (const p of this.clients.values()) void p.then((c) => c.close()).catch(() => undefined);
-    this.clients.clear();
+    this.peers.close();
   }
 }

@@ -10,17 +10,13 @@
  * Version notes:
  * - v0 is the only version.
  */
-import { ErrorCode } from '../../protocol/errors';
 import type { DeleteShareGroupStateRequest } from '../../protocol/generated/messages/DeleteShareGroupStateRequest';
 import type { DeleteShareGroupStateResponseInput } from '../../protocol/generated/messages/DeleteShareGroupStateResponse';
-import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
-import { authorizedCluster } from '../security/acl/check';
-import { AclOperation } from '../security/acl/model';
+import { shareStateAccess } from './shareStateAccess';
 
 export const handleDeleteShareGroupState: Handler<DeleteShareGroupStateRequest, DeleteShareGroupStateResponseInput> = async (ctx, req) => {
-  const state = shareServicesOf(ctx.broker)?.state;
-  const refused = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION) ? (state ? null : ErrorCode.COORDINATOR_NOT_AVAILABLE) : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  const { state, refused } = shareStateAccess(ctx);
   const results = [];
   for (const t of req.topics) {
     const partitions = [];

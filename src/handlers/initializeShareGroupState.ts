@@ -15,14 +15,11 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { InitializeShareGroupStateRequest } from '../../protocol/generated/messages/InitializeShareGroupStateRequest';
 import type { InitializeShareGroupStateResponseInput } from '../../protocol/generated/messages/InitializeShareGroupStateResponse';
-import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
-import { authorizedCluster } from '../security/acl/check';
-import { AclOperation } from '../security/acl/model';
+import { shareStateAccess } from './shareStateAccess';
 
 export const handleInitializeShareGroupState: Handler<InitializeShareGroupStateRequest, InitializeShareGroupStateResponseInput> = async (ctx, req) => {
-  const state = shareServicesOf(ctx.broker)?.state;
-  const refused = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION) ? (state ? null : ErrorCode.COORDINATOR_NOT_AVAILABLE) : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  const { state, refused } = shareStateAccess(ctx);
   const results = [];
   for (const t of req.topics) {
     const partitions = [];

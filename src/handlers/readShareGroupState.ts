@@ -11,18 +11,14 @@
  * Version notes:
  * - v0 is the only version.
  */
-import { ErrorCode } from '../../protocol/errors';
 import type { ReadShareGroupStateRequest } from '../../protocol/generated/messages/ReadShareGroupStateRequest';
 import type { ReadShareGroupStateResponseInput } from '../../protocol/generated/messages/ReadShareGroupStateResponse';
-import { shareServicesOf } from '../share/services';
 import { toStateBatches } from '../share/stateBatches';
 import type { Handler } from './types';
-import { authorizedCluster } from '../security/acl/check';
-import { AclOperation } from '../security/acl/model';
+import { shareStateAccess } from './shareStateAccess';
 
 export const handleReadShareGroupState: Handler<ReadShareGroupStateRequest, ReadShareGroupStateResponseInput> = async (ctx, req) => {
-  const state = shareServicesOf(ctx.broker)?.state;
-  const refused = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION) ? (state ? null : ErrorCode.COORDINATOR_NOT_AVAILABLE) : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  const { state, refused } = shareStateAccess(ctx);
   const results = [];
   for (const t of req.topics) {
     const partitions = [];

@@ -16,15 +16,12 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { WriteShareGroupStateRequest } from '../../protocol/generated/messages/WriteShareGroupStateRequest';
 import type { WriteShareGroupStateResponseInput } from '../../protocol/generated/messages/WriteShareGroupStateResponse';
-import { shareServicesOf } from '../share/services';
 import { fromStateBatches } from '../share/stateBatches';
 import type { Handler } from './types';
-import { authorizedCluster } from '../security/acl/check';
-import { AclOperation } from '../security/acl/model';
+import { shareStateAccess } from './shareStateAccess';
 
 export const handleWriteShareGroupState: Handler<WriteShareGroupStateRequest, WriteShareGroupStateResponseInput> = async (ctx, req) => {
-  const state = shareServicesOf(ctx.broker)?.state;
-  const refused = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION) ? (state ? null : ErrorCode.COORDINATOR_NOT_AVAILABLE) : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  const { state, refused } = shareStateAccess(ctx);
   const results = [];
   for (const t of req.topics) {
     const partitions = [];

@@ -73,6 +73,8 @@ describe('key index and __brook_trace after kill -9', function () {
       }, '__brook_trace written');
       expect(before.traces[0].producer.clientId).to.equal('before-crash');
       expect(Number((await admin.fetchTopicOffsets('__brook_trace'))[0]!.high)).to.be.greaterThan(0);
+      // a rolled segment's key index is written after the roll: wait for them before the crash
+      await eventually(() => fs.readdirSync(path.join(dataDir, 'crashy-0')).filter((f) => f.endsWith('.keyindex')).length > 2, 'closed segments have key index files');
       await admin.disconnect();
     } finally {
       first.child.kill('SIGKILL');

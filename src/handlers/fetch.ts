@@ -105,7 +105,7 @@ function rememberSent(session: FetchSession, reads: readonly PartitionRead[]): v
 
 /** Something a parked fetch should wake for appeared since these reads. */
 function progressed(reads: readonly PartitionRead[]): boolean {
-  return reads.some((r) => r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset)));
+  return reads.some((r) => r.scanAgain === true || (r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset))));
 }
 
 /**
@@ -136,7 +136,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
     firstRead = false;
     return replicaId >= 0 && ctx.broker.replication
       ? readForFollower(ctx.broker, targets, maxBytes, replicaId, first)
-      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
+      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4);
   };
   for (;;) {
     const reads = await read();

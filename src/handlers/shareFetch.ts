@@ -71,6 +71,7 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
     const deadline = ctx.now + Math.max(0, req.maxWaitMs);
     for (;;) {
       let count = 0;
+      let more = false;
       let bytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
       for (const sp of parts) {
         if (count >= maxRecords || bytes <= 0) break;
@@ -88,6 +89,7 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
           entry(sp).errorCode = got.errorCode;
           continue;
         }
+        if (got.more) more = true;
         if (got.acquired.length === 0) continue;
         const e = entry(sp);
         e.acquiredRecords = got.acquired.map((a) => ({ firstOffset: BigInt(a.firstOffset), lastOffset: BigInt(a.lastOffset), deliveryCount: a.deliveryCount }));
@@ -97,7 +99,8 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
       }
       const wait = deadline - Date.now();
       if (count > 0 || wait <= 0 || out.size > 0) break;
-      await share.coordinator.waitForWork(group, parts, wait);
+      // a filtered view that walked its scan budget without a match goes on at once rather than waiting for appends
+      if (!more) await share.coordinator.waitForWork(group, parts, wait);
     }
   }
   const byTopic = new Map<string, { topicId: Buffer; partitions: PartitionDataInput[] }>();

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
-import { ATTR, BATCH, fixBatchCrc } from '../../protocol/records/batchHeader';
+import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import { buildControlBatch } from '../../protocol/records/control';
 import { CompressionError, decompress } from '../../protocol/records/compression';
 import type { PartitionLog } from '../../storage';
@@ -13,6 +13,7 @@ import { checkLeader } from '../replication/leadership';
 import { FilterSyntaxError } from './filterParser';
 import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
 import { RecordCursor } from './recordScan';
+import { rewriteBatch } from './batchSelect';
 import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
 import { VIEW_OF, viewFilterText } from './viewTopics';
 import { rememberScanHint, scanHint, type ScanHint } from './scanHints';
@@ -243,20 +244,5 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   if (bloom !== null) walk.summaries!.set(baseOffset, { crc, bloom });
   if (count === 0) return null;
   if (all && codec === 0) return buf.subarray(pos, pos + size);
-  return rewrite(buf, pos, records, ranges, count);
-}
-
-/** A copy of the batch header over only the kept records, uncompressed, with its length, count and CRC redone. */
-function rewrite(buf: Buffer, pos: number, records: Buffer, ranges: readonly number[], count: number): Buffer {
-  let body = 0;
-  for (let i = 0; i < ranges.length; i += 2) body += ranges[i + 1]! - ranges[i]!;
-  const out = Buffer.allocUnsafe(BATCH.HEADER_SIZE + body);
-  buf.copy(out, 0, pos, pos + BATCH.HEADER_SIZE);
-  let q = BATCH.HEADER_SIZE;
-  for (let i = 0; i < ranges.length; i += 2) q += records.copy(out, q, ranges[i]!, ranges[i + 1]!);
-  out.writeInt32BE(out.length - BATCH.LOG_OVERHEAD, BATCH.BATCH_LENGTH);
-  out.writeInt16BE(out.readInt16BE(BATCH.ATTRIBUTES) & ~ATTR.COMPRESSION_MASK, BATCH.ATTRIBUTES);
-  out.writeInt32BE(count, BATCH.RECORD_COUNT);
-  fixBatchCrc(out);
-  return out;
+  return rewriteBatch(buf, pos, records, ranges, count);
 }

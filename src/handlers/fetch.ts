@@ -13,7 +13,8 @@
  * - preferred_read_replica is always -1 (no follower fetching for consumers).
  *
  * Version notes:
- * - v0-3: records are converted down to message format v0 (v0-1) or v1 (v2-3). v3 adds max_bytes.
+ * - v0-3: records are converted down to message format v0 (v0-1) or v1 (v2-3). v3 adds max_bytes. A filtered view
+ *   sends them no commit marker (no control batches in those formats), so a read with no match waits like an empty one.
  * - v4+: v2 record batches as stored; isolation_level, last_stable_offset, aborted_transactions. v5:
  *   log_start_offset.
  * - v7+: fetch sessions. v9: current_leader_epoch. v11: rack_id. v12+: flexible.

@@ -13,6 +13,8 @@
  * - Acknowledgements apply before fetching. Records are acquired for the member under the group's lock, whole
  *   batches, about max_records (default 500) in all.
  * - With nothing to acquire the request waits up to max_wait_ms for an append, a release or a back-off end.
+ * - A filtered view (brook.view.of) acquires only its source's matching records, under source offsets; the others
+ *   are archived as gaps (src/share/sharePartition.ts, docs/EXTENSIONS.md "Filtered views").
  * - current_leader is always -1 and node_endpoints empty.
  * - Cluster mode: a partition is served by its leader only (NOT_LEADER_OR_FOLLOWER per partition elsewhere), which
  *   loads the share-partition from the share coordinator on first use at its leader epoch; the member is checked

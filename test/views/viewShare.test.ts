@@ -140,4 +140,46 @@ describe('views: share groups acquire only the matching source records', functio
       ['fail:flaky', '3', 'delivery-limit', 'pay.paid', 'refunded'],
     ]);
   });
+
+  it('AlterConfigs of the filter applies to the records acquired afterwards', async () => {
+    await sourceWithView('swap', 'swap.v', 'g-swap');
+    // AlterConfigs replaces the whole set: brook.view.of stays as it was
+    const setFilter = (filter: string) =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'swap.v', configEntries: [{ name: 'brook.view.of', value: 'swap' }, { name: 'brook.view.filter', value: filter }] }] });
+    await setFilter('paid');
+    await produce('swap', [['paid', 'paid-a'], ['new', 'new-b']]);
+    const c = await start('g-swap', 'swap.v', 'consume');
+    await eventually(() => c.acks.length === 1, 'paid-a accepted');
+    await eventually(() => sharePartitionStart('g-swap', 'swap.v') === 2, 'new-b passed as a gap');
+    await setFilter('new');
+    await produce('swap', [['paid', 'paid-c'], ['new', 'new-d']]);
+    await eventually(() => c.acks.length === 2, 'new-d accepted');
+    expect(c.messages.map((m) => [m.offset, m.value])).to.deep.equal([
+      [0, 'paid-a'],
+      [3, 'new-d'],
+    ]);
+  });
+
+  it('share.isolation.level=read_committed: matching records of aborted transactions are never acquired', async () => {
+    await sourceWithView('txsrc', 'txsrc.paid', 'g-txn', { 'share.isolation.level': 'read_committed' });
+    const tx = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer({ transactionalId: 'view-share-tx', idempotent: true, maxInFlightRequests: 1 });
+    await tx.connect();
+    try {
+      const inTxn = async (records: Array<[string, string]>, commit: boolean) => {
+        const t = await tx.transaction();
+        await t.send({ topic: 'txsrc', messages: records.map(([tag, value]) => ({ value, headers: { 'brook-tag': tag } })) });
+        await (commit ? t.commit() : t.abort());
+      };
+      await inTxn([['paid', 'c1'], ['new', 'n1']], true);
+      await inTxn([['paid', 'a1'], ['refunded', 'a2']], false);
+      await inTxn([['new', 'n2'], ['refunded', 'c2']], true);
+    } finally {
+      await tx.disconnect();
+    }
+    const c = await start('g-txn', 'txsrc.paid', 'consume');
+    await eventually(() => c.acks.length >= 2, 'the committed matching records accepted');
+    expect(c.messages.map((m) => m.value)).to.deep.equal(['c1', 'c2']);
+    // markers, aborted and non-matching records are all gaps: the start offset reaches the source's end (9)
+    await eventually(() => sharePartitionStart('g-txn', 'txsrc.paid') === 9, 'the start offset past the last marker');
+  });
 });

@@ -3,11 +3,10 @@ import { iterateBatches } from '../../protocol/records';
 import { RecordState, endOffsetOf, mapRange, normalize, type PartitionSnapshot, type Run } from './partitionState';
 import type { RecordFilter } from '../views/recordFilter';
 import { selectRecords } from '../views/batchSelect';
+import { viewScanBudget } from '../views/scanHints';
 
 /** How much of the log one read takes while acquiring or redelivering. */
 const READ_SLICE_BYTES = 1 << 20;
-/** Source bytes one acquisition on a filtered view walks at most (a selective view may pass much without a match). */
-const VIEW_SCAN_BUDGET = 32 * 1024 * 1024;
 
 /** One acquired piece as ShareFetch reports it. */
 export interface AcquiredRange {
@@ -112,7 +111,7 @@ export async function planAcquire(
   let scanned = 0;
   const kept: number[] = [];
   // Read in slices: a client's MaxBytes (librdkafka: 50 MiB) is a cap, not a read size, and a deep backlog must not be read whole.
-  while (count < maxRecords && end < hwm && bytes < maxBytes && scanned < VIEW_SCAN_BUDGET) {
+  while (count < maxRecords && end < hwm && bytes < maxBytes && scanned < viewScanBudget.bytes) {
     const res = await log.read(end, Math.max(1, Math.min(maxBytes - bytes, READ_SLICE_BYTES)), { maxOffset: hwm, minOneBatch: true });
     if (res.chunks.length === 0) break;
     const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
@@ -158,7 +157,7 @@ export async function planAcquire(
     if (end === before) break;
   }
   if (acquired.length === 0 && end === endOffsetOf(snap) && startOffset === snap.startOffset) return null;
-  return { snapshot: normalize(startOffset, runs), acquired, newBatches, more: end < hwm && scanned >= VIEW_SCAN_BUDGET };
+  return { snapshot: normalize(startOffset, runs), acquired, newBatches, more: end < hwm && scanned >= viewScanBudget.bytes };
 }
 
 /**

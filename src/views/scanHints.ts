@@ -1,6 +1,13 @@
 import type { PartitionLog } from '../../storage';
 
 /**
+ * Source bytes one view read (a Fetch of one partition, a share group's acquisition) walks at most before answering
+ * with what it found, so a selective view over a long run without matches does not hold a request for long. An
+ * object so tests can lower it.
+ */
+export const viewScanBudget = { bytes: 32 * 1024 * 1024 };
+
+/**
  * A source range a view read found no matching record in: [from, to], under one filter text and isolation level.
  * Committed source data below the high watermark (or the LSO) does not change, so a later read of the same view
  * partition that reaches `from` can jump to `to + 1` instead of walking the range again. Clients that cannot be told

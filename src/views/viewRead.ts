@@ -16,10 +16,8 @@ import { RecordCursor } from './recordScan';
 import { rewriteBatch } from './batchSelect';
 import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
 import { VIEW_OF, viewFilterText } from './viewTopics';
-import { rememberScanHint, scanHint, type ScanHint } from './scanHints';
+import { rememberScanHint, scanHint, viewScanBudget, type ScanHint } from './scanHints';
 
-/** Source bytes one view fetch of one partition scans at most before answering with what it found. */
-const SCAN_BUDGET = 32 * 1024 * 1024;
 /** Source bytes asked of the log per read. */
 const READ_SIZE = 1024 * 1024;
 const NO_PRODUCER = -1n;
@@ -128,7 +126,7 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
   let lastWalked = -1;
   let skipping = false;
   let skippedFrom = -1;
-  outer: while (offset < maxOffset && scanned < SCAN_BUDGET) {
+  outer: while (offset < maxOffset && scanned < viewScanBudget.bytes) {
     const hint = walk.hint;
     if (hint !== null && offset >= hint.from && offset <= hint.to) {
       // walked before without a match: jump over it
@@ -171,7 +169,7 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
     bytes += marker.length;
   }
   const ended = skipping && lastWalked >= walk.fetchOffset;
-  return { chunks, bytes, lastWalked, skippedFrom: ended ? skippedFrom : -1, more: offset < maxOffset && scanned >= SCAN_BUDGET };
+  return { chunks, bytes, lastWalked, skippedFrom: ended ? skippedFrom : -1, more: offset < maxOffset && scanned >= viewScanBudget.bytes };
 }
 
 function endOf(chunks: readonly Buffer[]): number {

@@ -12,6 +12,7 @@ import { decodeLegacyMessageSet } from '../../protocol/records';
 import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
 import { readPartitions, type FetchTarget } from '../../src/fetch/readPartitions';
 import { viewScanStats } from '../../src/views/viewRead';
+import { viewScanBudget } from '../../src/views/scanHints';
 
 const SCRIPT = path.join(__dirname, 'legacy_view_consumer.py');
 
@@ -160,6 +161,27 @@ describe('views: old Fetch versions (v0-v3, message format v0/v1) read the filte
       const got = decodeLegacyMessageSet(p.records as Buffer);
       expect(got.map((m) => [Number(m.offset), m.value?.toString()])).to.deep.equal([[produced[0]!.at(-1)!.offset, 'late-1']]);
     } finally {
+      c.close();
+    }
+  });
+
+  it('a Fetch v2 over a run without matches longer than the scan budget reads on within the request and answers the next match', async () => {
+    await admin.createTopics({ topics: [{ topic: 'gap', numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: 'gap.paid', configEntries: [{ name: 'brook.view.of', value: 'gap' }, { name: 'brook.view.filter', value: 'paid' }] }] });
+    const filler = 'x'.repeat(10_000);
+    // about 3 MB without a match: three or more reads of 1 MB each
+    for (let i = 0; i < 30; i++) await producer.send({ topic: 'gap', messages: Array.from({ length: 10 }, () => ({ value: filler, headers: { 'brook-tag': 'new' } })) });
+    const [meta] = await producer.send({ topic: 'gap', messages: [{ value: 'the-match', headers: { 'brook-tag': 'paid' } }] });
+    const saved = viewScanBudget.bytes;
+    viewScanBudget.bytes = 1; // one read of the source per scan
+    const c = await RawClient.connect(broker.port);
+    try {
+      // one request: before, it answered empty after max_wait_ms having read only two of those slices
+      const res = await fetchRaw(c, fetchRequest([{ topic: 'gap.paid', partition: 0, offset: 0 }], { maxWaitMs: 20_000, minBytes: 1 }), 2);
+      const got = decodeLegacyMessageSet(res.responses[0]!.partitions[0]!.records as Buffer);
+      expect(got.map((m) => [Number(m.offset), m.value?.toString()])).to.deep.equal([[Number(meta!.baseOffset), 'the-match']]);
+    } finally {
+      viewScanBudget.bytes = saved;
       c.close();
     }
   });

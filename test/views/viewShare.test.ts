@@ -5,6 +5,11 @@ import { eventually } from '../helpers/eventually';
 import { ensureShareClient, runShareClient, type RunningShareClient } from '../share/helpers/shareClient';
 import { setGroupConfigs } from '../share/helpers/admin';
 import { shareServicesOf } from '../../src/share/services';
+import { viewScanBudget } from '../../src/views/scanHints';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { ShareFetchResponse } from '../../protocol/generated/messages/ShareFetchResponse';
+import type { ShareGroupHeartbeatResponse } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
+import { RawClient } from '../helpers/rawClient';
 
 const ACCEPT = 1;
 const REJECT = 3;
@@ -181,5 +186,36 @@ describe('views: share groups acquire only the matching source records', functio
     expect(c.messages.map((m) => m.value)).to.deep.equal(['c1', 'c2']);
     // markers, aborted and non-matching records are all gaps: the start offset reaches the source's end (9)
     await eventually(() => sharePartitionStart('g-txn', 'txsrc.paid') === 9, 'the start offset past the last marker');
+  });
+
+  it('one ShareFetch over a run without matches longer than the scan budget acquires on within the request', async () => {
+    await sourceWithView('sgap', 'sgap.paid', 'g-gap');
+    const filler = 'x'.repeat(10_000);
+    // about 3 MB without a match, then one
+    for (let i = 0; i < 30; i++) await producer.send({ topic: 'sgap', messages: Array.from({ length: 10 }, () => ({ value: filler, headers: { 'brook-tag': 'new' } })) });
+    const [meta] = await producer.send({ topic: 'sgap', messages: [{ value: 'the-match', headers: { 'brook-tag': 'paid' } }] });
+    const saved = viewScanBudget.bytes;
+    viewScanBudget.bytes = 1; // one 1 MB read of the source per acquisition
+    const raw = await RawClient.connect(broker.port);
+    try {
+      const hb = await raw.request<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, { groupId: 'g-gap', memberId: 'probe', memberEpoch: 0, rackId: null, subscribedTopicNames: ['sgap.paid'] });
+      expect(hb.errorCode).to.equal(0);
+      const topicId = broker.services.metadata.topic('sgap.paid')!.id;
+      // before, this answered empty at max_wait_ms, having walked only two of those reads
+      const res = await raw.request<ShareFetchResponse>(
+        ApiKey.ShareFetch,
+        1,
+        {
+          groupId: 'g-gap', memberId: 'probe', shareSessionEpoch: 0, maxWaitMs: 20_000, minBytes: 1, maxBytes: 1 << 20, maxRecords: 500, batchSize: 500,
+          topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }], forgottenTopicsData: [],
+        },
+      );
+      expect(res.errorCode).to.equal(0);
+      const acquired = res.responses.flatMap((t) => t.partitions.flatMap((p) => p.acquiredRecords));
+      expect(acquired.map((a) => [Number(a.firstOffset), Number(a.lastOffset), a.deliveryCount])).to.deep.equal([[Number(meta!.baseOffset), Number(meta!.baseOffset), 1]]);
+    } finally {
+      viewScanBudget.bytes = saved;
+      raw.close();
+    }
   });
 });

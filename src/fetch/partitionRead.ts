@@ -34,6 +34,8 @@ export interface PartitionRead {
   lastStableOffset?: number;
   /** read_committed only: the aborted transactions the read overlaps. */
   abortedTransactions?: AbortedTxn[];
+  /** A filtered view read that stopped at its scan budget with nothing to send yet: read again rather than wait. */
+  scanAgain?: boolean;
 }
 
 export function errorRead(target: FetchTarget, errorCode: number, log: PartitionLog | null): PartitionRead {

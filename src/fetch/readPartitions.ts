@@ -17,9 +17,10 @@ const LEADER_EPOCH = 0;
 /**
  * Reads every target in order within the response budget. The first partition
  * that has data may exceed the limits by one batch (KIP-74), so a batch larger
- * than max_bytes can still make progress.
+ * than max_bytes can still make progress. `legacy`: for Fetch v0-v3, whose answers are converted to message format
+ * v0/v1 (filtered views leave out what such clients cannot see).
  */
-export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, readCommitted = false): Promise<PartitionRead[]> {
+export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, readCommitted = false, legacy = false): Promise<PartitionRead[]> {
   let remaining = maxBytes;
   let readAny = false;
   const out: PartitionRead[] = [];
@@ -30,7 +31,7 @@ export async function readPartitions(services: BrokerServices, targets: readonly
     }
     if (isView(t.topic)) {
       // a filtered view reads its source's log (src/views)
-      const v = await readView(services, t, t.topic, Math.min(t.maxBytes, remaining), !readAny, readCommitted);
+      const v = await readView(services, t, t.topic, Math.min(t.maxBytes, remaining), !readAny, readCommitted, legacy);
       remaining -= v.bytes;
       if (v.bytes > 0) readAny = true;
       out.push(v);

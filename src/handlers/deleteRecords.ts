@@ -7,6 +7,8 @@
  * - Needs DELETE on the topic (TOPIC_AUTHORIZATION_FAILED); unknown topic: UNKNOWN_TOPIC_OR_PARTITION; only the
  *   leader deletes (followers adopt the new start from fetches).
  * - A compact-only topic: POLICY_VIOLATION; an offset below -1 or past what Brook can address: OFFSET_OUT_OF_RANGE.
+ * - A filtered view (brook.view.of) is read-only, as for Produce: INVALID_TOPIC_EXCEPTION with a log line naming
+ *   its source (deleting there removes the records from the source and all its views).
  *
  * Version notes:
  * - v0-1: the same. v2: flexible.
@@ -21,6 +23,7 @@ import type { Handler, RequestContext } from './types';
 import { checkLeader } from '../replication/leadership';
 import { authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
+import { isView, VIEW_OF } from '../views/viewTopics';
 
 type PartitionResult = NonNullable<NonNullable<DeleteRecordsResponseInput['topics']>[number]['partitions']>[number];
 
@@ -54,6 +57,10 @@ export const handleDeleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsRes
     req.topics.map(async (t) => {
       if (!authorizedTopic(ctx, AclOperation.DELETE, t.name)) return { name: t.name, partitions: t.partitions.map((p) => failed(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) };
       const topic = ctx.broker.metadata.topic(t.name);
+      if (topic && isView(topic)) {
+        ctx.broker.logger.info({ api: 'DeleteRecords', topic: t.name, source: topic.configs[VIEW_OF], client: ctx.clientId }, `topic ${t.name} is a filtered view of ${topic.configs[VIEW_OF]}: delete records from the source topic instead`);
+        return { name: t.name, partitions: t.partitions.map((p) => failed(p.partitionIndex, ErrorCode.INVALID_TOPIC_EXCEPTION)) };
+      }
       const partitions = topic
         ? await Promise.all(t.partitions.map((p) => deletePartition(ctx, topic, p)))
         : t.partitions.map((p) => failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));

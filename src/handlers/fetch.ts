@@ -13,7 +13,8 @@
  * - preferred_read_replica is always -1 (no follower fetching for consumers).
  *
  * Version notes:
- * - v0-3: records are converted down to message format v0 (v0-1) or v1 (v2-3). v3 adds max_bytes.
+ * - v0-3: records are converted down to message format v0 (v0-1) or v1 (v2-3). v3 adds max_bytes. A filtered view
+ *   sends them no commit marker (no control batches in those formats), so a read with no match waits like an empty one.
  * - v4+: v2 record batches as stored; isolation_level, last_stable_offset, aborted_transactions. v5:
  *   log_start_offset.
  * - v7+: fetch sessions. v9: current_leader_epoch. v11: rack_id. v12+: flexible.
@@ -105,7 +106,7 @@ function rememberSent(session: FetchSession, reads: readonly PartitionRead[]): v
 
 /** Something a parked fetch should wake for appeared since these reads. */
 function progressed(reads: readonly PartitionRead[]): boolean {
-  return reads.some((r) => r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset)));
+  return reads.some((r) => r.scanAgain === true || (r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset))));
 }
 
 /**
@@ -136,7 +137,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
     firstRead = false;
     return replicaId >= 0 && ctx.broker.replication
       ? readForFollower(ctx.broker, targets, maxBytes, replicaId, first)
-      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED);
+      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4);
   };
   for (;;) {
     const reads = await read();

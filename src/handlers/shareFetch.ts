@@ -13,6 +13,8 @@
  * - Acknowledgements apply before fetching. Records are acquired for the member under the group's lock, whole
  *   batches, about max_records (default 500) in all.
  * - With nothing to acquire the request waits up to max_wait_ms for an append, a release or a back-off end.
+ * - A filtered view (brook.view.of) acquires only its source's matching records, under source offsets; the others
+ *   are archived as gaps (src/share/sharePartition.ts, docs/EXTENSIONS.md "Filtered views").
  * - current_leader is always -1 and node_endpoints empty.
  * - Cluster mode: a partition is served by its leader only (NOT_LEADER_OR_FOLLOWER per partition elsewhere), which
  *   loads the share-partition from the share coordinator on first use at its leader epoch; the member is checked
@@ -71,6 +73,7 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
     const deadline = ctx.now + Math.max(0, req.maxWaitMs);
     for (;;) {
       let count = 0;
+      let more = false;
       let bytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
       for (const sp of parts) {
         if (count >= maxRecords || bytes <= 0) break;
@@ -88,6 +91,7 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
           entry(sp).errorCode = got.errorCode;
           continue;
         }
+        if (got.more) more = true;
         if (got.acquired.length === 0) continue;
         const e = entry(sp);
         e.acquiredRecords = got.acquired.map((a) => ({ firstOffset: BigInt(a.firstOffset), lastOffset: BigInt(a.lastOffset), deliveryCount: a.deliveryCount }));
@@ -97,7 +101,8 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
       }
       const wait = deadline - Date.now();
       if (count > 0 || wait <= 0 || out.size > 0) break;
-      await share.coordinator.waitForWork(group, parts, wait);
+      // a filtered view that walked its scan budget without a match goes on at once rather than waiting for appends
+      if (!more) await share.coordinator.waitForWork(group, parts, wait);
     }
   }
   const byTopic = new Map<string, { topicId: Buffer; partitions: PartitionDataInput[] }>();

@@ -1,6 +1,7 @@
 import type { BrokerServices } from '../handlers/types';
 import { countStates } from './partitionState';
 import { shareServicesOf } from './services';
+import { servingTopicName } from '../views/viewTopics';
 
 export interface SharePartitionRow {
   topic: string;
@@ -43,7 +44,9 @@ export function shareGroupRows(s: BrokerServices): ShareGroupRow[] {
         if (sp.group !== g.id || !sp.snapshot) continue;
         const counts = countStates(sp.snapshot, now);
         const end = sp.snapshot.startOffset + counts.inFlight;
-        const logEnd = s.logs.get(sp.topicName, sp.partition)?.highWatermark ?? end;
+        // a filtered view's records live in its source's log (undelivered then counts the source's, matching or not)
+        const topic = s.metadata.topic(sp.topicName);
+        const logEnd = s.logs.get(topic ? servingTopicName(topic) : sp.topicName, sp.partition)?.highWatermark ?? end;
         partitions.push({
           topic: sp.topicName,
           partition: sp.partition,

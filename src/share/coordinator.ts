@@ -337,10 +337,11 @@ export class ShareCoordinator {
     const found = await this.deps.partitionLog(topic.name, partition);
     if ('errorCode' in found) return found;
     const log = found.log;
+    const filter = found.filter ?? null;
     const sp = await this.open(g, topic, partition, log);
     const step = await sp.serialize(async () => {
       const now = this.now();
-      const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now, g.config.readCommitted);
+      const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now, g.config.readCommitted, filter);
       return plan ? { plan, written: this.writeSnapshot(sp, plan.snapshot) } : null;
     });
     if (!step) return { acquired: [], batches: [] };
@@ -351,8 +352,8 @@ export class ShareCoordinator {
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     }
     const redelivered = step.plan.acquired.filter((a) => a.deliveryCount > 1);
-    const old = redelivered.length > 0 ? await readBatchesCovering(log, redelivered, maxBytes) : [];
-    return { acquired: step.plan.acquired, batches: dedupeBatches([...old, ...step.plan.newBatches]) };
+    const old = redelivered.length > 0 ? await readBatchesCovering(log, redelivered, maxBytes, filter !== null) : [];
+    return { acquired: step.plan.acquired, batches: dedupeBatches([...old, ...step.plan.newBatches]), more: step.plan.more };
   }
 
   /** Acknowledgements of one partition: all or nothing; INVALID_RECORD_STATE when a range is not held by the member. */

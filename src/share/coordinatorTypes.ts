@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import type { PartitionLog } from '../../storage';
+import type { RecordFilter } from '../views/recordFilter';
 import type { ShareGroupConfig } from './config';
 import type { DlqTarget } from './dlq';
 import type { ShareMembership } from './membership';
@@ -19,8 +20,11 @@ export interface ShareTopics {
 export interface ShareCoordinatorDeps {
   log: Pick<ShareStateLog, 'append' | 'load'>;
   topics: ShareTopics;
-  /** The partition's log on this broker, or an error code (not leader, unknown partition). */
-  partitionLog(topicName: string, partition: number): Promise<{ log: PartitionLog } | { errorCode: number }>;
+  /**
+   * The partition's log on this broker, or an error code (not leader, unknown partition). A filtered view's is its
+   * source's log, with the view's filter: share groups then acquire only the matching records.
+   */
+  partitionLog(topicName: string, partition: number): Promise<{ log: PartitionLog; filter?: RecordFilter | null } | { errorCode: number }>;
   dlq: DlqTarget;
   logger: Logger;
   now?: () => number;
@@ -66,5 +70,7 @@ export interface AckRange {
 export interface FetchedPartition {
   acquired: AcquiredRange[];
   batches: Buffer[];
+  /** A filtered view passed its scan budget without reaching the log's end: more may be acquirable at once. */
+  more?: boolean;
 }
 

@@ -4,6 +4,7 @@ import { partitionLog } from '../metadata/partitionLogs';
 import { NO_LEADER } from '../metadata/types';
 import { partitionWriter } from '../replication/partitionWriter';
 import type { DlqTarget } from './dlq';
+import { isView, VIEW_OF } from '../views/viewTopics';
 
 /** Sends a batch to another broker's partition (Produce, acks=all); throws unless it was acknowledged. */
 export type RemoteProduce = (leader: number, topic: string, partition: number, batch: Buffer) => Promise<void>;
@@ -18,6 +19,8 @@ export function dlqTarget(services: BrokerServices, writeTimeoutMs: number, remo
     async append(dlqTopic, sourceTopic, sourcePartition, batch) {
       const rf = metadata.partitionState(sourceTopic, sourcePartition)?.replicas.length ?? 1;
       const topic = metadata.topic(dlqTopic) ?? (await metadata.ensureTopic(dlqTopic, { partitions: 1, replicationFactor: rf }));
+      // a filtered view is read-only (its records are its source's): the records stay in flight, with a log line
+      if (isView(topic)) throw new Error(`dead-letter topic ${dlqTopic} is a filtered view of ${topic.configs[VIEW_OF]}, which cannot be written to`);
       const leader = services.clustered ? (metadata.partitionState(dlqTopic, 0)?.leader ?? NO_LEADER) : metadata.self().nodeId;
       if (leader === NO_LEADER) throw new Error(`dead-letter topic ${dlqTopic} has no leader`);
       if (leader !== metadata.self().nodeId) {

@@ -12,6 +12,9 @@ import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecord
 import { groupConfigFromProperties } from '../groups/config';
 import type { ShareClusterView } from './coordinator';
 import { partitionWriter } from '../replication/partitionWriter';
+import { isView, servingTopicName } from '../views/viewTopics';
+import { viewSource } from '../views/viewSource';
+import type { RecordFilter } from '../views/recordFilter';
 
 export interface ShareServices {
   coordinator: ShareCoordinator;
@@ -61,7 +64,9 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
     log = new ShareStateLog({ metadata, logs: services.logs, writer, writeTimeoutMs, sink: (records) => c.write(records) });
     view = {
       leaderEpoch: (topicName, partition) => {
-        const st = metadata.partitionState(topicName, partition);
+        // a view's partition is led by its source partition's leader, which owns its share-partitions too
+        const topic = metadata.topic(topicName);
+        const st = metadata.partitionState(topic ? servingTopicName(topic) : topicName, partition);
         return st && st.leader === selfId() ? st.leaderEpoch : null;
       },
       read: (group, topicId, partition, leaderEpoch) => c.read(group, topicId, partition, leaderEpoch),
@@ -79,10 +84,21 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
     log,
     topics: { byName: (n) => metadata.topic(n), byId: (id) => metadata.topicById(id), all: () => metadata.topics() },
     partitionLog: async (topicName, partition) => {
-      const topic = metadata.topic(topicName);
+      let topic = metadata.topic(topicName);
       if (!topic) return { errorCode: 3 };
+      let filter: RecordFilter | null = null;
+      if (isView(topic)) {
+        // a filtered view: its source's log, and only the records its filter keeps
+        const v = viewSource(metadata, topic);
+        if ('message' in v) {
+          logger.error({ view: topicName, errorCode: v.errorCode }, v.message);
+          return { errorCode: v.errorCode };
+        }
+        topic = v.source;
+        filter = v.filter;
+      }
       const found = await partitionLog(services, topic, partition, { waitForRecovery: true });
-      return found.log ? { log: found.log } : { errorCode: found.errorCode };
+      return found.log ? { log: found.log, filter } : { errorCode: found.errorCode };
     },
     dlq: dlqTarget(services, writeTimeoutMs, cluster ? (leader, topic, partition, batch) => cluster!.produce(leader, topic, partition, batch, writeTimeoutMs) : null),
     logger,

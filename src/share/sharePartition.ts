@@ -1,6 +1,9 @@
 import type { PartitionLog } from '../../storage';
 import { iterateBatches } from '../../protocol/records';
 import { RecordState, endOffsetOf, mapRange, normalize, type PartitionSnapshot, type Run } from './partitionState';
+import type { RecordFilter } from '../views/recordFilter';
+import { selectRecords } from '../views/batchSelect';
+import { viewScanBudget } from '../views/scanHints';
 
 /** How much of the log one read takes while acquiring or redelivering. */
 const READ_SLICE_BYTES = 1 << 20;
@@ -57,6 +60,8 @@ export interface AcquirePlan {
   acquired: AcquiredRange[];
   /** Batches read from the log that hold the newly acquired records. */
   newBatches: Buffer[];
+  /** A filtered view's scan budget ran out before the end of the log: acquire again rather than wait for appends. */
+  more: boolean;
 }
 
 /**
@@ -65,6 +70,9 @@ export interface AcquirePlan {
  * (Kafka's soft limit: a batch is not split). Control batches are archived as they pass, and with
  * `readCommitted` (share.isolation.level=read_committed) so are batches of aborted transactions,
  * and nothing past the last stable offset is acquired.
+ * With `filter` (a filtered view, whose log is its source's) only matching records are acquired, and delivered in
+ * batches holding only them; the offsets of the others are archived as they pass, as gaps that never block the start
+ * offset from moving on.
  */
 export async function planAcquire(
   snap: PartitionSnapshot,
@@ -75,6 +83,7 @@ export async function planAcquire(
   lockUntil: number,
   now: number,
   readCommitted = false,
+  filter: RecordFilter | null = null,
 ): Promise<AcquirePlan | null> {
   let runs: Run[] = [...snap.runs];
   let startOffset = snap.startOffset;
@@ -99,8 +108,10 @@ export async function planAcquire(
   // read_committed: never past the last stable offset, so an open transaction's records wait for its marker.
   const hwm = readCommitted ? (await log.producerState.table()).lastStableOffset(log.highWatermark) : log.highWatermark;
   let bytes = 0;
+  let scanned = 0;
+  const kept: number[] = [];
   // Read in slices: a client's MaxBytes (librdkafka: 50 MiB) is a cap, not a read size, and a deep backlog must not be read whole.
-  while (count < maxRecords && end < hwm && bytes < maxBytes) {
+  while (count < maxRecords && end < hwm && bytes < maxBytes && scanned < viewScanBudget.bytes) {
     const res = await log.read(end, Math.max(1, Math.min(maxBytes - bytes, READ_SLICE_BYTES)), { maxOffset: hwm, minOneBatch: true });
     if (res.chunks.length === 0) break;
     const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
@@ -114,6 +125,25 @@ export async function planAcquire(
       // Control batches, and (read_committed) batches of aborted transactions, are never delivered.
       if (b.isControl || (b.isTransactional && aborted.some((a) => a.producerId === b.producerId && a.firstOffset <= base && base <= a.lastOffset))) {
         runs.push({ first, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+      } else if (filter !== null) {
+        kept.length = 0;
+        const batch = selectRecords(buf, b.position, b.size, { filter, from: first }, kept);
+        let at = first;
+        for (let i = 0; i < kept.length; i += 2) {
+          const lo = kept[i]!;
+          const hi = kept[i + 1]!;
+          if (lo > at) runs.push({ first: at, last: lo - 1, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+          runs.push({ first: lo, last: hi, state: RecordState.ACQUIRED, deliveryCount: 1, availableAt: 0, member, lockUntil });
+          acquired.push({ firstOffset: lo, lastOffset: hi, deliveryCount: 1 });
+          count += hi - lo + 1;
+          at = hi + 1;
+        }
+        if (at <= last) runs.push({ first: at, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+        if (batch !== null) {
+          newBatches.push(batch);
+          bytes += batch.length;
+        }
+        scanned += b.size;
       } else {
         runs.push({ first, last, state: RecordState.ACQUIRED, deliveryCount: 1, availableAt: 0, member, lockUntil });
         acquired.push({ firstOffset: first, lastOffset: last, deliveryCount: 1 });
@@ -127,11 +157,16 @@ export async function planAcquire(
     if (end === before) break;
   }
   if (acquired.length === 0 && end === endOffsetOf(snap) && startOffset === snap.startOffset) return null;
-  return { snapshot: normalize(startOffset, runs), acquired, newBatches };
+  return { snapshot: normalize(startOffset, runs), acquired, newBatches, more: end < hwm && scanned >= viewScanBudget.bytes };
 }
 
-/** The log batches that hold the given (already delivered once) ranges, for redelivery. */
-export async function readBatchesCovering(log: PartitionLog, ranges: readonly AcquiredRange[], maxBytes: number): Promise<Buffer[]> {
+/**
+ * The log batches that hold the given (already delivered once) ranges, for redelivery. `onlyRanges` (filtered
+ * views): each batch cut down to the records of those ranges, so records the view does not serve are never sent.
+ */
+export async function readBatchesCovering(log: PartitionLog, ranges: readonly AcquiredRange[], maxBytes: number, onlyRanges = false): Promise<Buffer[]> {
+  const offsets = onlyRanges ? ranges.flatMap((r) => [r.firstOffset, r.lastOffset]) : null;
+  const kept: number[] = [];
   const out: Buffer[] = [];
   let covered = -1;
   for (const range of ranges) {
@@ -147,8 +182,14 @@ export async function readBatchesCovering(log: PartitionLog, ranges: readonly Ac
         next = last + 1;
         if (last < offset) continue;
         if (base > range.lastOffset) break;
-        out.push(buf.subarray(b.position, b.position + b.size));
         covered = last;
+        if (offsets === null) {
+          out.push(buf.subarray(b.position, b.position + b.size));
+          continue;
+        }
+        if (b.isControl) continue;
+        const only = selectRecords(buf, b.position, b.size, { offsets }, kept);
+        if (only !== null) out.push(only);
       }
       if (next <= offset) return out;
       offset = next;

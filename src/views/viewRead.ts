@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
-import { ATTR, BATCH, fixBatchCrc } from '../../protocol/records/batchHeader';
+import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import { buildControlBatch } from '../../protocol/records/control';
 import { CompressionError, decompress } from '../../protocol/records/compression';
 import type { PartitionLog } from '../../storage';
@@ -13,11 +13,11 @@ import { checkLeader } from '../replication/leadership';
 import { FilterSyntaxError } from './filterParser';
 import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
 import { RecordCursor } from './recordScan';
+import { rewriteBatch } from './batchSelect';
 import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
 import { VIEW_OF, viewFilterText } from './viewTopics';
+import { rememberScanHint, scanHint, viewScanBudget, type ScanHint } from './scanHints';
 
-/** Source bytes one view fetch of one partition scans at most before answering with what it found. */
-const SCAN_BUDGET = 32 * 1024 * 1024;
 /** Source bytes asked of the log per read. */
 const READ_SIZE = 1024 * 1024;
 const NO_PRODUCER = -1n;
@@ -34,6 +34,18 @@ interface Walk {
   cursor: RecordCursor;
   /** Matching record ranges of the current batch (start, end pairs). */
   ranges: number[];
+  /** A source range an earlier read of this view partition found no match in (src/views/scanHints.ts). */
+  hint: ScanHint | null;
+}
+
+/** What one view read collected, and where its trailing run without matches began (-1: it ended in a match). */
+interface Collected {
+  chunks: Buffer[];
+  bytes: number;
+  lastWalked: number;
+  skippedFrom: number;
+  /** The scan budget ran out before the read reached the end of what may be read. */
+  more: boolean;
 }
 
 const cursor = new RecordCursor();
@@ -46,8 +58,11 @@ export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0 };
  * in batches that keep the source batch's base offset and last offset delta (as compaction leaves them). When the
  * scanned range ends in records that do not match, a commit marker (a control batch, skipped by every client) is
  * put at its last offset, so consumers that only advance past records they see (kafkajs) move on as well.
+ * `legacy` (Fetch v0-v3): message formats v0/v1 have no control batch, so there is no marker; such a read that found
+ * nothing answers empty (the long poll then waits for appends instead of answering at once) and asks to be read again
+ * at once while the scan budget, not the source's end, stopped it.
  */
-export async function readView(services: BrokerServices, t: FetchTarget, view: TopicInfo, limit: number, minOneBatch: boolean, readCommitted: boolean): Promise<PartitionRead> {
+export async function readView(services: BrokerServices, t: FetchTarget, view: TopicInfo, limit: number, minOneBatch: boolean, readCommitted: boolean, legacy = false): Promise<PartitionRead> {
   const source = services.metadata.topic(view.configs[VIEW_OF]!);
   if (!source) return errorRead(t, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
   if (services.replication) {
@@ -55,8 +70,9 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
     if (check.errorCode !== 0) return errorRead(t, check.errorCode, null);
   }
   let filter: RecordFilter;
+  const filterText = viewFilterText(view);
   try {
-    filter = compileFilter(viewFilterText(view));
+    filter = compileFilter(filterText);
   } catch (err) {
     if (!(err instanceof FilterSyntaxError)) throw err;
     services.logger.error({ topic: view.name, err: err.message }, 'view filter does not parse');
@@ -82,9 +98,16 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
     fetchOffset: t.fetchOffset,
     cursor,
     ranges: [],
+    hint: scanHint(log, view.id, t.partition, filterText, readCommitted, maxOffset),
   };
   try {
-    return { ...base, ...(await collect(log, walk, maxOffset, limit, minOneBatch, readCommitted)) };
+    const got = await collect(log, walk, maxOffset, limit, minOneBatch, readCommitted);
+    if (got.skippedFrom >= 0) rememberScanHint(log, view.id, t.partition, { from: got.skippedFrom, to: got.lastWalked, filter: filterText, readCommitted });
+    if (legacy && got.skippedFrom >= 0) {
+      const marker = got.chunks.pop()!;
+      got.bytes -= marker.length;
+    }
+    return { ...base, chunks: got.chunks, bytes: got.bytes, scanAgain: legacy && got.bytes === 0 && got.more };
   } catch (err) {
     if (err instanceof StorageError) return errorRead(t, err.code, log);
     // a stored batch whose records or compression do not decode: this partition answers with an error, others go on
@@ -94,7 +117,7 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
   }
 }
 
-async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: number, minOneBatch: boolean, readCommitted: boolean): Promise<{ chunks: Buffer[]; bytes: number }> {
+async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: number, minOneBatch: boolean, readCommitted: boolean): Promise<Collected> {
   const chunks: Buffer[] = [];
   let bytes = 0;
   let scanned = 0;
@@ -102,7 +125,17 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
   /** Last offset of the last batch walked, and whether it (and those after the last kept one) matched nothing. */
   let lastWalked = -1;
   let skipping = false;
-  outer: while (offset < maxOffset && scanned < SCAN_BUDGET) {
+  let skippedFrom = -1;
+  outer: while (offset < maxOffset && scanned < viewScanBudget.bytes) {
+    const hint = walk.hint;
+    if (hint !== null && offset >= hint.from && offset <= hint.to) {
+      // walked before without a match: jump over it
+      if (!skipping) skippedFrom = hint.from;
+      skipping = true;
+      lastWalked = hint.to;
+      offset = hint.to + 1;
+      continue;
+    }
     const r = await log.read(offset, READ_SIZE, { maxOffset, minOneBatch: true });
     if (r.bytes === 0) break;
     if (readCommitted && log.hasAbortedTxns) walk.aborted = await log.abortedTxns(offset, endOf(r.chunks));
@@ -118,6 +151,7 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
           bytes += kept.length;
           skipping = false;
         } else {
+          if (!skipping) skippedFrom = Math.max(Number(c.readBigInt64BE(p)), walk.fetchOffset);
           skipping = true;
         }
         lastWalked = Number(c.readBigInt64BE(p)) + c.readInt32BE(p + BATCH.LAST_OFFSET_DELTA);
@@ -134,7 +168,8 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
     chunks.push(marker);
     bytes += marker.length;
   }
-  return { chunks, bytes };
+  const ended = skipping && lastWalked >= walk.fetchOffset;
+  return { chunks, bytes, lastWalked, skippedFrom: ended ? skippedFrom : -1, more: offset < maxOffset && scanned >= viewScanBudget.bytes };
 }
 
 function endOf(chunks: readonly Buffer[]): number {
@@ -207,20 +242,5 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   if (bloom !== null) walk.summaries!.set(baseOffset, { crc, bloom });
   if (count === 0) return null;
   if (all && codec === 0) return buf.subarray(pos, pos + size);
-  return rewrite(buf, pos, records, ranges, count);
-}
-
-/** A copy of the batch header over only the kept records, uncompressed, with its length, count and CRC redone. */
-function rewrite(buf: Buffer, pos: number, records: Buffer, ranges: readonly number[], count: number): Buffer {
-  let body = 0;
-  for (let i = 0; i < ranges.length; i += 2) body += ranges[i + 1]! - ranges[i]!;
-  const out = Buffer.allocUnsafe(BATCH.HEADER_SIZE + body);
-  buf.copy(out, 0, pos, pos + BATCH.HEADER_SIZE);
-  let q = BATCH.HEADER_SIZE;
-  for (let i = 0; i < ranges.length; i += 2) q += records.copy(out, q, ranges[i]!, ranges[i + 1]!);
-  out.writeInt32BE(out.length - BATCH.LOG_OVERHEAD, BATCH.BATCH_LENGTH);
-  out.writeInt16BE(out.readInt16BE(BATCH.ATTRIBUTES) & ~ATTR.COMPRESSION_MASK, BATCH.ATTRIBUTES);
-  out.writeInt32BE(count, BATCH.RECORD_COUNT);
-  fixBatchCrc(out);
-  return out;
+  return rewriteBatch(buf, pos, records, ranges, count);
 }

@@ -1,0 +1,9 @@
+// npm test: every test file except the slow scenarios listed in test/longSuite.cjs (npm run test:long).
+module.exports = {
+  'node-option': ['import=tsx'],
+  extension: ['ts'],
+  spec: ['test/**/*.test.ts'],
+  ignore: require('./test/longSuite.cjs'),
+  timeout: 60000,
+  exit: true,
+};

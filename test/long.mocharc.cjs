@@ -1,0 +1,8 @@
+// npm run test:long: the slow scenarios npm test leaves out (list in ./longSuite.cjs).
+module.exports = {
+  'node-option': ['import=tsx'],
+  extension: ['ts'],
+  spec: require('./longSuite.cjs'),
+  timeout: 60000,
+  exit: true,
+};

@@ -1,0 +1,12 @@
+// The slow multi-process scenarios (clusters killed and restarted, the client x scenario matrix), run by
+// `npm run test:long` instead of `npm test` so that `npm test` stays well under 20 minutes on 2 cores.
+// `.ci/run` runs both. A file listed here runs only in test:long; every other test file only in npm test.
+module.exports = [
+  'test/compat/compat.test.ts',
+  'test/cluster/faults.test.ts',
+  'test/cluster/replicationClients.test.ts',
+  'test/cluster/reassignmentFailover.test.ts',
+  'test/scheduled/scheduledCluster.test.ts',
+  'test/share/shareCluster.test.ts',
+  'test/share/shareClusterLeaders.test.ts',
+];

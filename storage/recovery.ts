@@ -8,6 +8,7 @@ import { TimeIndex } from './timeIndex';
 import { Segment } from './segment';
 import { loadSegmentTxnIndex } from './txnIndex';
 import { checkKeyIndexFile, persistKeyIndex } from './logKeyIndex';
+import { checkTagIndexFile, persistTagIndex } from './logTagIndex';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 
@@ -130,6 +131,8 @@ export async function recoverPartition(
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
     const keyProblem = await checkKeyIndexFile(sfs, seg, !active);
     if (keyProblem !== null) note(`key index of segment ${seg.name} ${keyProblem}`, { segment: seg.name });
+    const tagProblem = await checkTagIndexFile(sfs, seg, !active);
+    if (tagProblem !== null) note(`tag index of segment ${seg.name} ${tagProblem}`, { segment: seg.name });
     segments.push(seg);
   }
   const first = segments[0]!;
@@ -185,10 +188,11 @@ export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true
   await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed, durable);
   // the key index (when on) is written durably even at shutdown
   await persistKeyIndex(sfs, seg, closed);
+  await persistTagIndex(sfs, seg, closed);
 }
 
 export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {
-  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath, seg.keyIndexPath]) {
+  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath, seg.keyIndexPath, seg.tagIndexPath]) {
     try {
       await sfs.unlink(p);
     } catch (err) {

@@ -3,6 +3,8 @@ import { ATTR, BATCH, fixBatchCrc } from '../../protocol/records/batchHeader';
 import { buildControlBatch } from '../../protocol/records/control';
 import { CompressionError, decompress } from '../../protocol/records/compression';
 import type { PartitionLog } from '../../storage';
+import type { LogTagIndex } from '../../storage/partitionLog';
+import { hashTag } from '../../storage/tagIndex';
 import type { AbortedTxn } from '../../storage/txnIndex';
 import { StorageError } from '../../storage/errors';
 import { errorRead, type FetchTarget, type PartitionRead } from '../fetch/partitionRead';
@@ -13,7 +15,6 @@ import { checkLeader } from '../replication/leadership';
 import { FilterSyntaxError } from './filterParser';
 import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
 import { RecordCursor } from './recordScan';
-import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
 import { VIEW_OF, viewFilterText } from './viewTopics';
 
 /** Source bytes one view fetch of one partition scans at most before answering with what it found. */
@@ -25,10 +26,11 @@ const NO_PRODUCER = -1n;
 /** What one view read needs while walking source batches. */
 interface Walk {
   filter: RecordFilter;
-  /** The filter when it is a selective tag filter (then summaries are kept too). */
+  /** The filter when it is a selective tag filter. */
   tagFilter: TagFilter | null;
+  /** A selective tag filter's tag hashes and the source's tag index, which lets the walk skip batches. */
   tagHashes: number[] | null;
-  summaries: TagSummaries | null;
+  tags: LogTagIndex | null;
   aborted: AbortedTxn[];
   fetchOffset: number;
   cursor: RecordCursor;
@@ -38,8 +40,11 @@ interface Walk {
 
 const cursor = new RecordCursor();
 
-/** Source batches view reads walked record by record, and those a tag summary let them skip (for tests, metrics). */
-export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0 };
+/**
+ * Source batches view reads walked record by record, those read but skipped because the tag index says they hold
+ * none of the view's tags, and the offsets skipped by the index without reading them (for tests, metrics).
+ */
+export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0, offsetsSkippedUnread: 0 };
 
 /**
  * A fetch of a view's partition: the source partition's records that match the filter, under their source offsets,
@@ -73,11 +78,16 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
   // aborted records are left out here, so a read_committed client is told of none
   const base: PartitionRead = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset, chunks: [], bytes: 0, abortedTransactions: readCommitted ? [] : undefined };
   if (t.fetchOffset >= maxOffset || (limit <= 0 && !minOneBatch)) return base;
+  const selectiveTags = filter.tags !== null && !filter.all;
+  // appends keep the source's tag index from now on (sources of tag views get it at start and view creation too)
+  if (selectiveTags && !log.currentConfig().tagIndex) log.updateConfig({ tagIndex: true });
+  // the tag index walks the segments
+  if (selectiveTags) await log.open();
   const walk: Walk = {
     filter,
     tagFilter: filter instanceof TagFilter && !filter.all ? filter : null,
-    tagHashes: filter.tags !== null && !filter.all ? filter.tags.map(hashTag) : null,
-    summaries: filter.tags !== null && !filter.all ? summariesOf(log) : null,
+    tagHashes: selectiveTags ? filter.tags!.map(hashTag) : null,
+    tags: selectiveTags ? log.tagIndex : null,
     aborted: [],
     fetchOffset: t.fetchOffset,
     cursor,
@@ -103,6 +113,17 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
   let lastWalked = -1;
   let skipping = false;
   outer: while (offset < maxOffset && scanned < SCAN_BUDGET) {
+    if (walk.tags !== null) {
+      // batches the index knows hold none of the view's tags are not read at all
+      const next = await walk.tags.skip(offset, walk.tagHashes!, maxOffset);
+      if (next > offset) {
+        viewScanStats.offsetsSkippedUnread += next - offset;
+        lastWalked = next - 1;
+        skipping = true;
+        offset = next;
+        if (offset >= maxOffset) break;
+      }
+    }
     const r = await log.read(offset, READ_SIZE, { maxOffset, minOneBatch: true });
     if (r.bytes === 0) break;
     if (readCommitted && log.hasAbortedTxns) walk.aborted = await log.abortedTxns(offset, endOf(r.chunks));
@@ -161,15 +182,9 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   if ((attributes & ATTR.CONTROL) !== 0) return null;
   if ((attributes & ATTR.TRANSACTIONAL) !== 0 && abortedBatch(buf, pos, walk.aborted)) return null;
   const baseOffset = Number(buf.readBigInt64BE(pos));
-  const crc = buf.readUInt32BE(pos + BATCH.CRC);
-  let bloom: Uint32Array | null = null;
-  if (walk.summaries !== null) {
-    const summary = walk.summaries.get(baseOffset, crc);
-    if (summary !== undefined && !walk.tagHashes!.some((h) => mayHold(summary.bloom, h))) {
-      viewScanStats.batchesSkippedBySummary++;
-      return null;
-    }
-    if (summary === undefined) bloom = newBloom();
+  if (walk.tags !== null && !walk.tags.batchMayMatch(baseOffset, walk.tagHashes!)) {
+    viewScanStats.batchesSkippedBySummary++;
+    return null;
   }
   viewScanStats.batchesWalked++;
   const codec = attributes & ATTR.COMPRESSION_MASK;
@@ -186,11 +201,8 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   while (c.next()) {
     let match: boolean;
     if (tagFilter !== null) {
-      // one header lookup serves the summary and the match
       const at = c.findHeader(TAG_HEADER_BYTES);
-      const len = c.foundLen;
-      if (bloom !== null && at >= 0) addToBloom(bloom, hashBytes(records, at, at + len));
-      match = at >= 0 && tagFilter.matchesTag(records, at, len);
+      match = at >= 0 && tagFilter.matchesTag(records, at, c.foundLen);
     } else {
       match = walk.filter.matches(c);
     }
@@ -204,7 +216,6 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
       all = false;
     }
   }
-  if (bloom !== null) walk.summaries!.set(baseOffset, { crc, bloom });
   if (count === 0) return null;
   if (all && codec === 0) return buf.subarray(pos, pos + size);
   return rewrite(buf, pos, records, ranges, count);

@@ -6,8 +6,9 @@
  *
  * The broker runs in a child process (so broker and client each get a core) and fills the source by appending
  * ready-made batches of 1,000 records (~100-byte JSON values, a brook-tag header; 1% tagged `paid`, spread at
- * random) straight to its log, which keeps the fill out of the timing. Order: the view read cold (the first scan of
- * every batch), the source + client-side filter, the view read warm (tag summaries built); then the ratios.
+ * random) straight to its log, which keeps the fill out of the timing; the view is created first, so the appends
+ * keep the source's tag index. Order: the view read cold (first read of every batch), the source + client-side
+ * filter, the view read warm; then the ratios.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +50,8 @@ async function serve(records: number): Promise<void> {
     });
     templates.push({ buf: buildRecordBatch({ records: recs }), paid });
   }
+  // the view exists before the records come, as in use: appends keep the source's tag index
+  await broker.services.metadata.createTopic(VIEW, { partitions: PARTITIONS, configs: { 'brook.view.of': SOURCE, 'brook.view.filter': 'paid' } });
   let matches = 0;
   const batches = Math.ceil(records / BATCH_RECORDS);
   const logs = await Promise.all(Array.from({ length: PARTITIONS }, async (_, p) => (await partitionLog(broker.services, topic, p)).log!));
@@ -57,7 +60,6 @@ async function serve(records: number): Promise<void> {
     matches += t.paid;
     await logs[b % PARTITIONS]!.append(Buffer.from(t.buf));
   }
-  await broker.services.metadata.createTopic(VIEW, { partitions: PARTITIONS, configs: { 'brook.view.of': SOURCE, 'brook.view.filter': 'paid' } });
   const ends = logs.map((l) => l.highWatermark);
   process.stdout.write(JSON.stringify({ port: broker.port, matches, records: batches * BATCH_RECORDS, ends, bytes: logs.reduce((n, l) => n + l.sizeInBytes(), 0) }) + '\n');
   process.stdin.resume();
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
   console.log(`views bench: ${served.records} records (${mb.toFixed(0)} MiB) in ${PARTITIONS} partitions, ${served.matches} tagged paid (${((100 * served.matches) / served.records).toFixed(2)}%), filled in ${fillS.toFixed(1)} s; load avg ${load} on ${os.cpus().length} cores; ${new Date().toISOString()}`);
   console.log(`source + client-side filter (kafkajs): ${(source.ms / 1000).toFixed(2)} s, ${rate(source)}, kept ${source.kept} of ${source.seen}`);
   console.log(`view, cold (first scan of each batch): ${(cold.ms / 1000).toFixed(2)} s, ${rate(cold)}, got ${cold.kept}`);
-  console.log(`view, warm (tag summaries built):      ${(warm.ms / 1000).toFixed(2)} s, ${rate(warm)}, got ${warm.kept}`);
+  console.log(`view, warm (read again, new group):   ${(warm.ms / 1000).toFixed(2)} s, ${rate(warm)}, got ${warm.kept}`);
   const ok = source.kept === served.matches && cold.kept === served.matches && warm.kept === served.matches;
   console.log(`speed-up cold ${(source.ms / cold.ms).toFixed(1)}x, warm ${(source.ms / warm.ms).toFixed(1)}x (target >= ${TARGET}x)${ok ? '' : ' -- RECORD COUNTS DIFFER'}`);
 }

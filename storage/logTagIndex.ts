@@ -85,10 +85,16 @@ function parseFile(data: Buffer, seg: Segment): SegmentTags | null {
 
 /**
  * Recovery: an existing tag index file that does not parse (torn, bad CRC, covering more than the segment) is
- * rebuilt from the segment now; a good one of the active segment is kept in memory so appends extend it. Returns
- * what was done, or null when the file is fine or absent (absent: built by the first view read that needs it).
+ * rebuilt from the segment now; a good one of the active segment is kept in memory so appends extend it. `scanned`:
+ * entries recovery built while it scanned the whole segment, which replace any file. Returns what was done, or null
+ * when the file is fine or absent (absent: built by the first view read that needs it).
  */
-export async function checkTagIndexFile(sfs: StorageFs, seg: Segment, closed: boolean): Promise<string | null> {
+export async function checkTagIndexFile(sfs: StorageFs, seg: Segment, closed: boolean, scanned: SegmentTags | null = null): Promise<string | null> {
+  if (scanned !== null && scanned.coveredEnd === seg.size) {
+    seg.tags = scanned;
+    await persistTagIndex(sfs, seg, closed);
+    return null;
+  }
   let data: Buffer;
   try {
     data = await sfs.readFile(seg.tagIndexPath);

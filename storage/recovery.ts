@@ -9,6 +9,7 @@ import { Segment } from './segment';
 import { loadSegmentTxnIndex } from './txnIndex';
 import { checkKeyIndexFile, persistKeyIndex } from './logKeyIndex';
 import { checkTagIndexFile, persistTagIndex } from './logTagIndex';
+import { indexBatchTags, SegmentTags, TAG_INDEX_SUFFIX } from './tagIndex';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 
@@ -61,6 +62,8 @@ export async function recoverPartition(
     }
   }
   bases.sort((a, b) => a - b);
+  // a log with a tag index (on now, or files of one from before) gets the scanned segments' entries from the scan
+  const tagIndexed = config.tagIndex || names.some((n) => n.endsWith(TAG_INDEX_SUFFIX));
   const checkpointStart = await readNumberFile(sfs, path.join(dir, LOG_START_FILE));
   const recoveryPoint = cleanShutdown ? Infinity : ((await readNumberFile(sfs, path.join(dir, RECOVERY_POINT_FILE))) ?? 0);
 
@@ -90,6 +93,7 @@ export async function recoverPartition(
       loaded = await loadIndexes(seg, fileSize, config, sfs);
       if (!loaded) note(`rebuilding missing or damaged index of segment ${seg.name}`, { segment: seg.name });
     }
+    const tags = !loaded && tagIndexed ? new SegmentTags() : null;
     if (!loaded) {
       seg.forget();
       let offsetProblem: string | undefined;
@@ -102,6 +106,7 @@ export async function recoverPartition(
           return false;
         }
         seg.loadBatch(b.position, baseOffset, lastOffset, batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+        if (tags) indexScannedTags(tags, b, seg.baseOffset);
         return true;
       });
       scanned = true;
@@ -131,7 +136,7 @@ export async function recoverPartition(
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
     const keyProblem = await checkKeyIndexFile(sfs, seg, !active);
     if (keyProblem !== null) note(`key index of segment ${seg.name} ${keyProblem}`, { segment: seg.name });
-    const tagProblem = await checkTagIndexFile(sfs, seg, !active);
+    const tagProblem = await checkTagIndexFile(sfs, seg, !active, tags);
     if (tagProblem !== null) note(`tag index of segment ${seg.name} ${tagProblem}`, { segment: seg.name });
     segments.push(seg);
   }
@@ -209,4 +214,15 @@ export async function readNumberFile(sfs: StorageFs, file: string): Promise<numb
   } catch {
     return undefined;
   }
+}
+
+/** Tag index entries of a batch recovery scans anyway (the append path's own would be lost with the process). */
+function indexScannedTags(tags: SegmentTags, b: { buf: Buffer; offsetInBuf: number; position: number; size: number }, segmentBase: number): void {
+  if (tags.coveredEnd !== b.position) return;
+  try {
+    indexBatchTags(tags, b.buf, b.offsetInBuf, segmentBase);
+  } catch {
+    // undecodable records: no entry, as on the append path
+  }
+  tags.coveredEnd = b.position + b.size;
 }

@@ -194,14 +194,17 @@ export function indexBatchTags(tags: SegmentTags, buf: Buffer, pos: number, segm
   const codec = attributes & ATTR.COMPRESSION_MASK;
   let body: Uint8Array = buf;
   let c = pos + BATCH.RECORDS;
+  let end = pos + size;
   if (codec !== 0) {
     body = decompress(codec, buf.subarray(c, pos + size));
     c = 0;
+    end = body.length;
   }
   const bloom = scratch;
   bloom.fill(0);
   let tagged = false;
-  for (let r = 0; r < count; r++) {
+  // a record count the bytes cannot hold ends the walk at the batch's end
+  for (let r = 0; r < count && c < end; r++) {
     const len = varint(body, c);
     const next = after + len;
     c = after + 1; // attributes
@@ -213,7 +216,7 @@ export function indexBatchTags(tags: SegmentTags, buf: Buffer, pos: number, segm
     c = after + Math.max(valueLen, 0);
     const headers = varint(body, c);
     c = after;
-    for (let h = 0; h < headers; h++) {
+    for (let h = 0; h < headers && c < next; h++) {
       const nameLen = varint(body, c);
       const nameAt = after;
       const vLen = varint(body, nameAt + nameLen);

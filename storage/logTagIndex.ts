@@ -57,7 +57,7 @@ export async function persistTagIndex(sfs: StorageFs, seg: Segment, closed: bool
 }
 
 /** Indexes the segment's batches from `tags.coveredEnd` on, `budget` bytes at most; returns the batches indexed. */
-async function catchUp(seg: Segment, tags: SegmentTags, budget: number): Promise<number> {
+async function indexFrom(seg: Segment, tags: SegmentTags, budget: number): Promise<number> {
   let batches = 0;
   const limit = Math.min(seg.size, tags.coveredEnd + budget);
   while (tags.coveredEnd < limit && !seg.deleted) {
@@ -107,7 +107,7 @@ export async function checkTagIndexFile(sfs: StorageFs, seg: Segment, closed: bo
     return null;
   }
   const tags = new SegmentTags();
-  await catchUp(seg, tags, Infinity);
+  await indexFrom(seg, tags, Infinity);
   seg.tags = tags;
   await persistTagIndex(sfs, seg, closed);
   return `was damaged (${data.length} bytes); rebuilt with ${tags.count} entries`;
@@ -128,16 +128,20 @@ export class LogTagIndex {
 
   /**
    * The first offset at or after `offset` (at most `maxOffset`) that a read for records tagged with one of
-   * `hashes` must look at: every batch before it is known to hold none of them.
+   * `hashes` must look at: every batch before it is known to hold none of them. `catchUp`: whether this call may
+   * index an uncovered part of a segment first (a reader allows it once per fetch, so one fetch indexes at most
+   * CATCH_UP_BYTES).
    */
-  async skip(offset: number, hashes: readonly number[], maxOffset: number): Promise<number> {
+  async skip(offset: number, hashes: readonly number[], maxOffset: number, catchUp = true): Promise<number> {
     const log = this.log;
     let at = offset;
     for (let looked = 0; at < maxOffset && looked < SKIP_SEGMENTS; looked++) {
       const i = log.segmentIndexFor(at);
       const seg = log.segments[i]!;
       if (seg.deleted) break;
-      const tags = await this.tagsOf(seg);
+      const indexedBefore = this.stats.batchesIndexed;
+      const tags = await this.tagsOf(seg, catchUp);
+      if (this.stats.batchesIndexed !== indexedBefore) catchUp = false;
       const rel = at - seg.baseOffset;
       if (rel >= tags.coveredNext) break;
       const candidate = tags.firstCandidate(rel, hashes);
@@ -178,7 +182,7 @@ export class LogTagIndex {
   }
 
   /** The segment's index, caught up by at most CATCH_UP_BYTES; a closed segment's is written once complete. */
-  private async tagsOf(seg: Segment): Promise<SegmentTags> {
+  private async tagsOf(seg: Segment, catchUp: boolean): Promise<SegmentTags> {
     let tags = this.known(seg);
     if (tags === undefined) {
       let pending = this.loading.get(seg);
@@ -188,8 +192,8 @@ export class LogTagIndex {
       }
       tags = await pending;
     }
-    if (tags.coveredEnd < seg.size) {
-      this.stats.batchesIndexed += await catchUp(seg, tags, CATCH_UP_BYTES);
+    if (catchUp && tags.coveredEnd < seg.size) {
+      this.stats.batchesIndexed += await indexFrom(seg, tags, CATCH_UP_BYTES);
       if (tags.coveredEnd === seg.size && seg !== this.log.active && !seg.deleted) {
         await writeFileAtomic(this.log.ctx.sfs, seg.dir, path.basename(seg.tagIndexPath), tags.serialize()).catch(() => undefined);
       }

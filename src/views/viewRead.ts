@@ -112,10 +112,13 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
   /** Last offset of the last batch walked, and whether it (and those after the last kept one) matched nothing. */
   let lastWalked = -1;
   let skipping = false;
+  let first = true;
   outer: while (offset < maxOffset && scanned < SCAN_BUDGET) {
     if (walk.tags !== null) {
-      // batches the index knows hold none of the view's tags are not read at all
-      const next = await walk.tags.skip(offset, walk.tagHashes!, maxOffset);
+      // batches the index knows hold none of the view's tags are not read at all (an uncovered part of the index is
+      // built a bounded amount by the first skip of a fetch only, so one fetch stays short)
+      const next = await walk.tags.skip(offset, walk.tagHashes!, maxOffset, first);
+      first = false;
       if (next > offset) {
         viewScanStats.offsetsSkippedUnread += next - offset;
         lastWalked = next - 1;

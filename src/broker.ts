@@ -3,6 +3,7 @@ import { LogManager } from '../storage';
 import type { BrokerConfig } from './config/brokerConfig';
 import { loadConfig } from './config/load';
 import { logConfigFromTopicConfigs } from './config/logConfigMapping';
+import { applyAllSourceTagIndexes } from './views/sourceIndexing';
 import { FetchState } from './fetch/fetchState';
 import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
@@ -122,6 +123,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     }
     if (cfg) log.updateConfig(cfg);
   }
+  // sources of tag views keep a tag index on append (derived from the views, not a topic config)
+  applyAllSourceTagIndexes(metadata, logs);
 
   const services: BrokerServices = { config, metadata, logs, logger, fetch: new FetchState(config.fetchSessionCacheSlots) };
   services.clustered = isClustered(config, opts.metadata !== undefined);

@@ -7,7 +7,7 @@ import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, plausibleBatchSize
 import type { LogState } from './logState';
 import { RECOVERY_POINT_FILE, persistIndexes } from './recovery';
 import { Segment } from './segment';
-import { indexPublished } from './logKeyIndex';
+import { indexSidecars } from './logTagIndex';
 
 export interface AppendResult {
   baseOffset: number;
@@ -374,7 +374,7 @@ export class AppendPipeline {
         const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(p + BATCH.BATCH_LENGTH);
         seg.publishBatch(pos, batchBaseOffset(buf, p), batchLastOffset(buf, p), batchMaxTimestamp(buf, p), size, interval);
         producers.published(seg, buf, p);
-        if (log.config.keyIndex) indexPublished(seg, buf, p, pos, size);
+        if (log.config.keyIndex || log.config.tagIndex) indexSidecars(log.config, seg, buf, p, pos, size);
         pos += size;
         p += size;
       }

@@ -130,7 +130,7 @@ async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: Compact
   // markers are never cleaned away, so the segment's aborted-transaction entries stay as they are
   next.replaceTxnIndex(seg.txnIndex);
   // stale indexes must not survive next to the new log if we crash between the rename and the rewrite
-  for (const p of [seg.indexPath, seg.timeIndexPath, seg.keyIndexPath]) {
+  for (const p of [seg.indexPath, seg.timeIndexPath, seg.keyIndexPath, seg.tagIndexPath]) {
     await sfs.unlink(p).catch(() => undefined);
   }
   await sfs.rename(cleanedPath, seg.logPath);

@@ -24,6 +24,8 @@ export interface LogConfig {
   deleteRetentionMs: number;
   /** brook.index.keys: keep a per-segment key-hash index so lookups by key need no scan. */
   keyIndex: boolean;
+  /** Keep a per-segment tag index (set by the broker on sources of filtered views; not a topic config). */
+  tagIndex: boolean;
 }
 
 /** Kafka's "Long.MAX_VALUE = never" expressed in a JS number. */
@@ -43,6 +45,7 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   maxMessageBytes: 1024 * 1024 + 12,
   deleteRetentionMs: 24 * 3600 * 1000,
   keyIndex: false,
+  tagIndex: false,
 }) as LogConfig;
 
 /** Relative offsets are stored as int32 in the indexes, so a segment spans fewer offsets than this. */

@@ -15,12 +15,13 @@ import type { Segment } from './segment';
 import type { AbortedTxn } from './txnIndex';
 import { LeaderEpochCache } from './leaderEpochCache';
 import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
+import { LogTagIndex } from './logTagIndex';
 
 export type { AppendOptions, AppendResult } from './appendPipeline';
 export type { ReadOptions, ReadResult } from './logReads';
 export type { PartitionLogContext } from './logState';
 export type { LogSummary } from './logSummary';
-
+export type { LogTagIndex, TagIndexStats } from './logTagIndex';
 
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
@@ -46,8 +47,9 @@ export class PartitionLog {
   private epochCache: LeaderEpochCache | null = null;
   private producers: ProducerStateManager | null = null;
   private structural: Promise<unknown> = NOTHING_PENDING;
-  /** Made on the first key lookup. */
+  /** Made on the first key lookup, and on the first view read (tags). */
   private keys: LogKeyIndex | null = null;
+  private tagIdx: LogTagIndex | null = null;
   /** What the last clean shutdown recorded, while the files are not opened yet; null once open (or when unknown: recovering). */
   private summary: LogSummary | null;
   private loaded = false;
@@ -303,9 +305,8 @@ export class PartitionLog {
   }
 
   /**
-   * Offsets below the high watermark whose record key is `key` (ascending, at
-   * most `limit`), from the per-segment key index; null when the log has
-   * `keyIndex` off (the caller decides whether to scan instead).
+   * Offsets below the high watermark whose record key is `key` (ascending, at most `limit`), from the per-segment
+   * key index; null when the log has `keyIndex` off (the caller decides whether to scan instead).
    */
   findKey(key: Buffer, limit = 100): Promise<number[]> | null {
     if (!this.state.config.keyIndex) return null;
@@ -315,6 +316,10 @@ export class PartitionLog {
   /** Counters of key lookups (index probes, batches read to verify). */
   get keyIndexStats(): Readonly<KeyIndexStats> {
     return (this.keys ??= new LogKeyIndex(this.state)).stats;
+  }
+  /** Tag lookups for filtered views of this log (kept by appends while `tagIndex` is on). Open the log first. */
+  get tagIndex(): LogTagIndex {
+    return (this.tagIdx ??= new LogTagIndex(this.state));
   }
 
   // ---------------------------------------------------------------- aborted-transaction index
@@ -344,9 +349,8 @@ export class PartitionLog {
   // ---------------------------------------------------------------- retention, deletion, compaction
 
   /**
-   * Retention, DeleteRecords, compaction and truncation run one at a time,
-   * and only after rolled segments were finalized, so none of them races the
-   * background index write of a segment it deletes or replaces.
+   * Retention, DeleteRecords, compaction and truncation run one at a time, and only after rolled segments were
+   * finalized, so none of them races the background index write of a segment it deletes or replaces.
    */
   private withStructuralLock<T>(fn: () => Promise<T>): Promise<T> {
     const locked = async (): Promise<T> => {
@@ -398,10 +402,9 @@ export class PartitionLog {
   }
 
   /**
-   * Drops every batch whose last offset is at or past `offset` (a follower
-   * diverged from its leader), fixing indexes, the leader epoch cache and the
-   * high watermark. Appends are refused meanwhile. Below the first segment the
-   * log starts over empty at `offset`. Returns the new log end offset.
+   * Drops every batch whose last offset is at or past `offset` (a follower diverged from its leader), fixing indexes,
+   * the leader epoch cache and the high watermark. Appends are refused meanwhile. Below the first segment the log
+   * starts over empty at `offset`. Returns the new log end offset.
    */
   truncateTo(offset: number): Promise<number> {
     return this.rewriteTail(async () => {
@@ -412,10 +415,7 @@ export class PartitionLog {
     }, offset);
   }
 
-  /**
-   * Kafka's truncateFullyAndStartAt: a follower whose whole log lies below the
-   * leader's log start drops everything and continues at `offset`.
-   */
+  /** Kafka's truncateFullyAndStartAt: a follower whose whole log lies below the leader's log start starts over. */
   async restartAt(offset: number): Promise<void> {
     await this.rewriteTail(async () => {
       await startOverAt(this.state, offset);

@@ -8,6 +8,8 @@ import { TimeIndex } from './timeIndex';
 import { Segment } from './segment';
 import { loadSegmentTxnIndex } from './txnIndex';
 import { checkKeyIndexFile, persistKeyIndex } from './logKeyIndex';
+import { checkTagIndexFile, persistTagIndex } from './logTagIndex';
+import { indexBatchTags, SegmentTags, TAG_INDEX_SUFFIX } from './tagIndex';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 
@@ -60,6 +62,8 @@ export async function recoverPartition(
     }
   }
   bases.sort((a, b) => a - b);
+  // a log with a tag index (on now, or files of one from before) gets the scanned segments' entries from the scan
+  const tagIndexed = config.tagIndex || names.some((n) => n.endsWith(TAG_INDEX_SUFFIX));
   const checkpointStart = await readNumberFile(sfs, path.join(dir, LOG_START_FILE));
   const recoveryPoint = cleanShutdown ? Infinity : ((await readNumberFile(sfs, path.join(dir, RECOVERY_POINT_FILE))) ?? 0);
 
@@ -89,6 +93,7 @@ export async function recoverPartition(
       loaded = await loadIndexes(seg, fileSize, config, sfs);
       if (!loaded) note(`rebuilding missing or damaged index of segment ${seg.name}`, { segment: seg.name });
     }
+    const tags = !loaded && tagIndexed ? new SegmentTags() : null;
     if (!loaded) {
       seg.forget();
       let offsetProblem: string | undefined;
@@ -101,6 +106,7 @@ export async function recoverPartition(
           return false;
         }
         seg.loadBatch(b.position, baseOffset, lastOffset, batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+        if (tags) indexScannedTags(tags, b, seg.baseOffset);
         return true;
       });
       scanned = true;
@@ -130,6 +136,8 @@ export async function recoverPartition(
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
     const keyProblem = await checkKeyIndexFile(sfs, seg, !active);
     if (keyProblem !== null) note(`key index of segment ${seg.name} ${keyProblem}`, { segment: seg.name });
+    const tagProblem = await checkTagIndexFile(sfs, seg, !active, tags);
+    if (tagProblem !== null) note(`tag index of segment ${seg.name} ${tagProblem}`, { segment: seg.name });
     segments.push(seg);
   }
   const first = segments[0]!;
@@ -185,10 +193,11 @@ export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true
   await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed, durable);
   // the key index (when on) is written durably even at shutdown
   await persistKeyIndex(sfs, seg, closed);
+  await persistTagIndex(sfs, seg, closed);
 }
 
 export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {
-  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath, seg.keyIndexPath]) {
+  for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath, seg.txnIndexPath, seg.keyIndexPath, seg.tagIndexPath]) {
     try {
       await sfs.unlink(p);
     } catch (err) {
@@ -205,4 +214,15 @@ export async function readNumberFile(sfs: StorageFs, file: string): Promise<numb
   } catch {
     return undefined;
   }
+}
+
+/** Tag index entries of a batch recovery scans anyway (the append path's own would be lost with the process). */
+function indexScannedTags(tags: SegmentTags, b: { buf: Buffer; offsetInBuf: number; position: number; size: number }, segmentBase: number): void {
+  if (tags.coveredEnd !== b.position) return;
+  try {
+    indexBatchTags(tags, b.buf, b.offsetInBuf, segmentBase);
+  } catch {
+    // undecodable records: no entry, as on the append path
+  }
+  tags.coveredEnd = b.position + b.size;
 }

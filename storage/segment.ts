@@ -4,6 +4,7 @@ import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
 import { SegmentTxnIndex, TXN_INDEX_SUFFIX } from './txnIndex';
 import { KEY_INDEX_SUFFIX, type SegmentKeys } from './keyIndex';
+import { TAG_INDEX_SUFFIX, type SegmentTags } from './tagIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, type StorageFs } from './fs';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
@@ -57,6 +58,8 @@ export class Segment implements PooledHandle {
   private txnIdx = new SegmentTxnIndex();
   /** Key index being built by appends (brook.index.keys); null when off, or once persisted for a closed segment. */
   keys: SegmentKeys | null = null;
+  /** Tag index being built by appends (a view's source); null when off, or once persisted for a closed segment. */
+  tags: SegmentTags | null = null;
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
@@ -95,6 +98,9 @@ export class Segment implements PooledHandle {
   }
   get keyIndexPath(): string {
     return path.join(this.dir, `${this.name}${KEY_INDEX_SUFFIX}`);
+  }
+  get tagIndexPath(): string {
+    return path.join(this.dir, `${this.name}${TAG_INDEX_SUFFIX}`);
   }
 
   /** Reads in flight (PooledHandle): the descriptor is only closed when this is 0. */
@@ -285,7 +291,9 @@ export class Segment implements PooledHandle {
     this.txnIdx = new SegmentTxnIndex(false);
     // entries past the cut would be trusted again once the log regrows there: start the key index over
     this.keys = null;
+    this.tags = null;
     await this.sfs.unlink(this.keyIndexPath).catch(() => undefined);
+    await this.sfs.unlink(this.tagIndexPath).catch(() => undefined);
     await scanBatches(this, 0, position, false, (b) => {
       this.loadBatch(b.position, batchBaseOffset(b.buf, b.offsetInBuf), batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, indexIntervalBytes);
     });

@@ -104,6 +104,9 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
   latencies = rate > 0 ? calloc(count, sizeof(int64_t)) : NULL;
   /* PERF_KEYED=1: every message gets a distinct key "k<i>" (key-index bench) */
   const int keyed = getenv("PERF_KEYED") != NULL;
+  /* PERF_TAGGED=1: every message gets a brook-tag header, one of 8 tags (tag-index bench) */
+  const int tagged = getenv("PERF_TAGGED") != NULL;
+  static const char *const tags[8] = {"paid", "new", "refunded", "shipped", "cancelled", "returned", "held", "billed"};
   char key[32];
   size_t key_len = 0;
 
@@ -115,9 +118,17 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
     }
     int64_t t = now_us();
     if (keyed) key_len = (size_t)snprintf(key, sizeof key, "k%ld", i);
-    while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, size, keyed ? key : NULL, key_len,
-                            (void *)(intptr_t)t) == -1) {
-      rd_kafka_poll(rk, 1); /* queue full: let deliveries drain */
+    if (tagged) {
+      while (rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(payload, size),
+                               RD_KAFKA_V_KEY(keyed ? key : NULL, key_len), RD_KAFKA_V_HEADER("brook-tag", tags[i % 8], -1),
+                               RD_KAFKA_V_OPAQUE((void *)(intptr_t)t), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk, 1);
+      }
+    } else {
+      while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, size, keyed ? key : NULL, key_len,
+                              (void *)(intptr_t)t) == -1) {
+        rd_kafka_poll(rk, 1); /* queue full: let deliveries drain */
+      }
     }
     if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
   }

@@ -2,6 +2,7 @@ import { mergeConfig, type LogConfig } from '../../storage/config';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import type { BrokerCore } from '../brokerCore';
 import type { TopicInfo } from '../metadata/types';
+import { withTagIndex } from '../views/sourceIndexing';
 
 /**
  * The complete storage config of a topic's partitions: broker defaults with
@@ -10,7 +11,7 @@ import type { TopicInfo } from '../metadata/types';
  */
 export function effectiveLogConfig(services: BrokerCore, topic: TopicInfo): LogConfig {
   // the log manager's defaults: static properties with dynamic broker configs applied on top
-  return mergeConfig(services.logs.defaultConfig, logConfigFromTopicConfigs(topic.configs));
+  return mergeConfig(services.logs.defaultConfig, withTagIndex(services.metadata, topic, logConfigFromTopicConfigs(topic.configs)));
 }
 
 /** Pushes the topic's configs to its open partition logs; logs opened later get them from partitionLog(). */

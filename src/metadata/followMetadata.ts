@@ -4,6 +4,8 @@ import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import { writeFileAtomic } from './atomicFile';
 import type { BrokerCore } from '../brokerCore';
 import type { MetadataEvent, MetadataService, TopicInfo } from './types';
+import { applySourceTagIndex, withTagIndex } from '../views/sourceIndexing';
+import { VIEW_OF } from '../views/viewTopics';
 
 /** Whether this broker keeps a replica of the partition (always, in single-broker mode). */
 export function hostsReplica(metadata: MetadataService, topic: string, partition: number): boolean {
@@ -13,7 +15,7 @@ export function hostsReplica(metadata: MetadataService, topic: string, partition
 
 async function createHosted(services: BrokerCore, topic: TopicInfo, from: number, to: number): Promise<void> {
   const { logs, logger, metadata } = services;
-  const cfg = logConfigFromTopicConfigs(topic.configs);
+  const cfg = withTagIndex(metadata, topic, logConfigFromTopicConfigs(topic.configs));
   const created = [];
   for (let p = from; p < to; p++) {
     if (!hostsReplica(metadata, topic.name, p) || logs.get(topic.name, p)) continue;
@@ -37,10 +39,13 @@ export function followMetadata(services: BrokerCore): () => void {
       case 'topic-created':
         logger.info({ topic: e.topic.name, partitions: e.topic.partitions, topicId: e.topic.id.toString('hex') }, 'topic created');
         await createHosted(services, e.topic, 0, e.topic.partitions);
+        // a new tag view: its source's appends keep the tag index from now on
+        if (e.topic.configs[VIEW_OF] !== undefined) applySourceTagIndex(metadata, logs, e.topic.configs[VIEW_OF]);
         break;
       case 'topic-deleted':
         logger.info({ topic: e.topic.name }, 'topic deleted');
         await logs.deleteTopic(e.topic.name).catch((err: unknown) => logger.error({ topic: e.topic.name, err: err instanceof Error ? err.message : String(err) }, 'cannot delete topic logs'));
+        if (e.topic.configs[VIEW_OF] !== undefined) applySourceTagIndex(metadata, logs, e.topic.configs[VIEW_OF]);
         break;
       case 'partitions-added':
         logger.info({ topic: e.topic.name, partitions: e.topic.partitions, previous: e.previous }, 'partitions added');
@@ -49,6 +54,7 @@ export function followMetadata(services: BrokerCore): () => void {
       case 'configs-altered': {
         const cfg = logConfigFromTopicConfigs(e.topic.configs);
         for (const { topic, log } of logs.partitions()) if (topic === e.topic.name) log.updateConfig(cfg);
+        if (e.topic.configs[VIEW_OF] !== undefined) applySourceTagIndex(metadata, logs, e.topic.configs[VIEW_OF]);
         break;
       }
       case 'partition-changed': {

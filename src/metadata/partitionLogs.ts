@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import { withTagIndex } from '../views/sourceIndexing';
 import type { BrokerCore } from '../brokerCore';
 import { hostsReplica } from './followMetadata';
 import { topicNameProblem } from './topicName';
@@ -24,7 +25,7 @@ export async function partitionLog(services: BrokerCore, topic: TopicInfo, parti
   // In a cluster only the partition's replicas keep a log; others send the client to the leader.
   if (!hostsReplica(services.metadata, topic.name, partition)) return { log: null, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   try {
-    const log = await services.logs.create(topic.name, partition, logConfigFromTopicConfigs(topic.configs));
+    const log = await services.logs.create(topic.name, partition, withTagIndex(services.metadata, topic, logConfigFromTopicConfigs(topic.configs)));
     return { log, topic, errorCode: 0 };
   } catch (err) {
     services.logger.error({ topic: topic.name, partition, err: (err as Error).message }, 'cannot open partition log');

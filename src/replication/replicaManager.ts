@@ -1,4 +1,5 @@
 import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
+import { withTagIndex } from '../views/sourceIndexing';
 import type { BrokerCore } from '../brokerCore';
 import type { MetadataEvent, PartitionState } from '../metadata/types';
 import { MetadataError, NO_LEADER } from '../metadata/types';
@@ -194,7 +195,7 @@ export class ReplicaManager {
     if (!replica) {
       const topic = this.services.metadata.topic(state.topic);
       if (!topic) return;
-      const log = await this.services.logs.create(state.topic, state.partition, logConfigFromTopicConfigs(topic.configs));
+      const log = await this.services.logs.create(state.topic, state.partition, withTagIndex(this.services.metadata, topic, logConfigFromTopicConfigs(topic.configs)));
       // from now on replication, not the log, decides what is committed; without a saved high watermark
       // (a crash before the first checkpoint) nothing is known to be replicated until the ISR says so
       log.highWatermarkFollowsLog = false;

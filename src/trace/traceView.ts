@@ -1,17 +1,13 @@
-import type { KafkaRecord } from '../../protocol/records/types';
 import type { BrokerServices } from '../handlers/types';
 import { recordsAt } from '../console/messageSearch';
 import { DLQ_HEADERS } from '../share/dlq';
 import { shareServicesOf } from '../share/services';
 import type { ProducedRange } from './records';
+import { scheduledEvents } from './scheduledEvents';
 import { TRACE_ENABLE_CONFIG, traceServicesOf } from './services';
+import type { TraceAnnotator, TraceEvent, TracedRecord } from './traceTypes';
 
-export interface TraceEvent {
-  /** Epoch ms, null when unknown. */
-  at: number | null;
-  kind: 'created' | 'appended' | 'retried' | 'scheduled' | 'dead-lettered' | 'committed-past';
-  detail: string;
-}
+export type { TraceAnnotator, TraceEvent, TracedRecord } from './traceTypes';
 
 export interface GroupProgress {
   group: string;
@@ -39,23 +35,8 @@ export interface MessageTrace {
   timeline: TraceEvent[];
 }
 
-export interface TracedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  record: KafkaRecord;
-}
-
-/**
- * Extension point for features that change a record's path after it was
- * produced. A scheduled-delivery or retry-topic feature registers one to add
- * its events ("scheduled for T", "retry 2 of 5 via topic X"); dead-lettering
- * by share groups is built in below. An annotator must not throw for records
- * it knows nothing about: it returns [].
- */
-export type TraceAnnotator = (s: BrokerServices, rec: TracedRecord) => Promise<TraceEvent[]>;
-
-const annotators: TraceAnnotator[] = [];
+/** Built in: scheduled delivery and retry topics (./scheduledEvents.ts), share-group dead letters (below). */
+const annotators: TraceAnnotator[] = [scheduledEvents];
 
 export function registerTraceAnnotator(a: TraceAnnotator): void {
   if (!annotators.includes(a)) annotators.push(a);
@@ -73,7 +54,8 @@ function text(b: Buffer | null): string | null {
 const shareDeadLetters: TraceAnnotator = async (s, rec) => {
   const events: TraceEvent[] = [];
   const h = (name: string): string | null => text(rec.record.headers.find((x) => x.key === name)?.value ?? null);
-  if (h(DLQ_HEADERS.topic) !== null) {
+  // a retry topic's dead letters carry brook-dlq-topic too, but no group (./scheduledEvents.ts tells those)
+  if (h(DLQ_HEADERS.topic) !== null && h(DLQ_HEADERS.group) !== null) {
     const at = Number(h(DLQ_HEADERS.time));
     events.push({ at: Number.isFinite(at) ? at : null, kind: 'dead-lettered', detail: `this is the dead-letter copy of ${h(DLQ_HEADERS.topic)}-${h(DLQ_HEADERS.partition)}@${h(DLQ_HEADERS.offset)} (group ${h(DLQ_HEADERS.group)}, ${h(DLQ_HEADERS.reason)})` });
   }

@@ -1,11 +1,9 @@
+import { TAG_HEADERS } from '../../storage/tagIndex';
 import { parseFilter, type Condition, type Operand } from './filterParser';
 import { sameBytes, type RecordCursor } from './recordScan';
 
-/**
- * Headers a tag filter reads, first match wins: Brook's own, RocketMQ's message property for tags (`TAGS`, which
- * RocketMQ-Kafka bridges carry over as a header), and rocketmq-spring's prefixed form of it.
- */
-export const TAG_HEADERS: readonly string[] = ['brook-tag', 'TAGS', 'rocketmq_TAGS'];
+/** Headers a tag filter reads (first match wins), defined with the source's tag index that hashes the same one. */
+export { TAG_HEADERS };
 export const TAG_HEADER_BYTES: readonly Buffer[] = TAG_HEADERS.map((h) => Buffer.from(h));
 
 /** A compiled view filter: decides per record, and for tag filters says which tags a batch must carry. */

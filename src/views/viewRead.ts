@@ -3,6 +3,8 @@ import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import { buildControlBatch } from '../../protocol/records/control';
 import { CompressionError, decompress } from '../../protocol/records/compression';
 import type { PartitionLog } from '../../storage';
+import type { LogTagIndex } from '../../storage/partitionLog';
+import { hashTag } from '../../storage/tagIndex';
 import type { AbortedTxn } from '../../storage/txnIndex';
 import { StorageError } from '../../storage/errors';
 import { errorRead, type FetchTarget, type PartitionRead } from '../fetch/partitionRead';
@@ -14,7 +16,6 @@ import { FilterSyntaxError } from './filterParser';
 import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
 import { RecordCursor } from './recordScan';
 import { rewriteBatch } from './batchSelect';
-import { addToBloom, hashBytes, hashTag, mayHold, newBloom, summariesOf, type TagSummaries } from './tagSummary';
 import { VIEW_OF, viewFilterText } from './viewTopics';
 import { rememberScanHint, scanHint, viewScanBudget, type ScanHint } from './scanHints';
 
@@ -25,10 +26,11 @@ const NO_PRODUCER = -1n;
 /** What one view read needs while walking source batches. */
 interface Walk {
   filter: RecordFilter;
-  /** The filter when it is a selective tag filter (then summaries are kept too). */
+  /** The filter when it is a selective tag filter. */
   tagFilter: TagFilter | null;
+  /** A selective tag filter's tag hashes and the source's tag index, which lets the walk skip batches. */
   tagHashes: number[] | null;
-  summaries: TagSummaries | null;
+  tags: LogTagIndex | null;
   aborted: AbortedTxn[];
   fetchOffset: number;
   cursor: RecordCursor;
@@ -50,8 +52,11 @@ interface Collected {
 
 const cursor = new RecordCursor();
 
-/** Source batches view reads walked record by record, and those a tag summary let them skip (for tests, metrics). */
-export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0 };
+/**
+ * Source batches view reads walked record by record, those read but skipped because the tag index says they hold
+ * none of the view's tags, and the offsets skipped by the index without reading them (for tests, metrics).
+ */
+export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0, offsetsSkippedUnread: 0 };
 
 /**
  * A fetch of a view's partition: the source partition's records that match the filter, under their source offsets,
@@ -89,11 +94,16 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
   // aborted records are left out here, so a read_committed client is told of none
   const base: PartitionRead = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset, chunks: [], bytes: 0, abortedTransactions: readCommitted ? [] : undefined };
   if (t.fetchOffset >= maxOffset || (limit <= 0 && !minOneBatch)) return base;
+  const selectiveTags = filter.tags !== null && !filter.all;
+  // appends keep the source's tag index from now on (sources of tag views get it at start and view creation too)
+  if (selectiveTags && !log.currentConfig().tagIndex) log.updateConfig({ tagIndex: true });
+  // the tag index walks the segments
+  if (selectiveTags) await log.open();
   const walk: Walk = {
     filter,
     tagFilter: filter instanceof TagFilter && !filter.all ? filter : null,
-    tagHashes: filter.tags !== null && !filter.all ? filter.tags.map(hashTag) : null,
-    summaries: filter.tags !== null && !filter.all ? summariesOf(log) : null,
+    tagHashes: selectiveTags ? filter.tags!.map(hashTag) : null,
+    tags: selectiveTags ? log.tagIndex : null,
     aborted: [],
     fetchOffset: t.fetchOffset,
     cursor,
@@ -126,6 +136,7 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
   let lastWalked = -1;
   let skipping = false;
   let skippedFrom = -1;
+  let first = true;
   outer: while (offset < maxOffset && scanned < viewScanBudget.bytes) {
     const hint = walk.hint;
     if (hint !== null && offset >= hint.from && offset <= hint.to) {
@@ -135,6 +146,20 @@ async function collect(log: PartitionLog, walk: Walk, maxOffset: number, limit: 
       lastWalked = hint.to;
       offset = hint.to + 1;
       continue;
+    }
+    if (walk.tags !== null) {
+      // batches the index knows hold none of the view's tags are not read at all (an uncovered part of the index is
+      // built a bounded amount by the first skip of a fetch only, so one fetch stays short)
+      const next = await walk.tags.skip(offset, walk.tagHashes!, maxOffset, first);
+      first = false;
+      if (next > offset) {
+        viewScanStats.offsetsSkippedUnread += next - offset;
+        if (!skipping) skippedFrom = offset;
+        lastWalked = next - 1;
+        skipping = true;
+        offset = next;
+        if (offset >= maxOffset) break;
+      }
     }
     const r = await log.read(offset, READ_SIZE, { maxOffset, minOneBatch: true });
     if (r.bytes === 0) break;
@@ -196,15 +221,9 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   if ((attributes & ATTR.CONTROL) !== 0) return null;
   if ((attributes & ATTR.TRANSACTIONAL) !== 0 && abortedBatch(buf, pos, walk.aborted)) return null;
   const baseOffset = Number(buf.readBigInt64BE(pos));
-  const crc = buf.readUInt32BE(pos + BATCH.CRC);
-  let bloom: Uint32Array | null = null;
-  if (walk.summaries !== null) {
-    const summary = walk.summaries.get(baseOffset, crc);
-    if (summary !== undefined && !walk.tagHashes!.some((h) => mayHold(summary.bloom, h))) {
-      viewScanStats.batchesSkippedBySummary++;
-      return null;
-    }
-    if (summary === undefined) bloom = newBloom();
+  if (walk.tags !== null && !walk.tags.batchMayMatch(baseOffset, walk.tagHashes!)) {
+    viewScanStats.batchesSkippedBySummary++;
+    return null;
   }
   viewScanStats.batchesWalked++;
   const codec = attributes & ATTR.COMPRESSION_MASK;
@@ -221,11 +240,8 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
   while (c.next()) {
     let match: boolean;
     if (tagFilter !== null) {
-      // one header lookup serves the summary and the match
       const at = c.findHeader(TAG_HEADER_BYTES);
-      const len = c.foundLen;
-      if (bloom !== null && at >= 0) addToBloom(bloom, hashBytes(records, at, at + len));
-      match = at >= 0 && tagFilter.matchesTag(records, at, len);
+      match = at >= 0 && tagFilter.matchesTag(records, at, c.foundLen);
     } else {
       match = walk.filter.matches(c);
     }
@@ -239,7 +255,6 @@ function keep(buf: Buffer, pos: number, size: number, walk: Walk): Buffer | null
       all = false;
     }
   }
-  if (bloom !== null) walk.summaries!.set(baseOffset, { crc, bloom });
   if (count === 0) return null;
   if (all && codec === 0) return buf.subarray(pos, pos + size);
   return rewriteBatch(buf, pos, records, ranges, count);

@@ -23,8 +23,9 @@ describe('admin: topic config catalog', () => {
     for (const [field, value] of Object.entries(mapped)) {
       expect(value, field).to.equal(DEFAULT_LOG_CONFIG[field as keyof typeof DEFAULT_LOG_CONFIG]);
     }
-    // Every storage-mapped field is covered by some catalog entry.
-    expect(Object.keys(mapped).sort()).to.deep.equal(Object.keys(DEFAULT_LOG_CONFIG).sort());
+    // Every storage-mapped field is covered by some catalog entry, except tagIndex: the broker derives it from the
+    // views of a topic (src/views/sourceIndexing.ts), it is no topic config.
+    expect(Object.keys(mapped).sort()).to.deep.equal(Object.keys(DEFAULT_LOG_CONFIG).filter((k) => k !== 'tagIndex').sort());
   });
 
   it('reports what a broker property makes storage use, with hours and minutes scaled to ms', () => {

@@ -279,7 +279,7 @@ describe('views: filtered topics served to unchanged Kafka clients', function ()
     expect(err).to.not.equal(null);
   });
 
-  it('a selective tag view skips source batches without its tag once their summaries exist', async () => {
+  it('a selective tag view skips source batches without its tag (the tag index is kept by appends)', async () => {
     await admin.createTopics({ topics: [{ topic: 'sel', numPartitions: 1 }] });
     await admin.createTopics({ topics: [{ topic: 'sel.rare', configEntries: [{ name: 'brook.view.of', value: 'sel' }, { name: 'brook.view.filter', value: 'rare' }] }] });
     // 20 batches, 2 of them with one 'rare' record
@@ -289,13 +289,12 @@ describe('views: filtered topics served to unchanged Kafka clients', function ()
     const first = { ...viewScanStats };
     const a = await kafkajsGroupRead('sel.rare', 'g-sel-1', 2);
     expect(a.map((s) => s.value)).to.deep.equal(['5-7', '14-7']);
-    const second = { ...viewScanStats };
-    expect(second.batchesWalked - first.batchesWalked).to.be.at.least(20);
-    const b = await kafkajsGroupRead('sel.rare', 'g-sel-2', 2);
-    expect(b.map((s) => s.value)).to.deep.equal(['5-7', '14-7']);
-    // the second reader walks only the batches that may hold 'rare' (bloom false positives aside), skipping the rest
-    expect(viewScanStats.batchesSkippedBySummary - second.batchesSkippedBySummary).to.be.at.least(15);
-    expect(viewScanStats.batchesWalked - second.batchesWalked).to.be.at.most(5);
+    // the view existed before the records came: appends indexed them, so even the first reader walks only the two
+    // batches holding 'rare' (each at most twice: the fetch after a match starts inside its batch) and skips the rest,
+    // unread or read along with a neighbour but not decoded
+    expect(viewScanStats.batchesWalked - first.batchesWalked).to.be.at.most(4);
+    const unread = (viewScanStats.offsetsSkippedUnread - first.offsetsSkippedUnread) / 50;
+    expect(unread + viewScanStats.batchesSkippedBySummary - first.batchesSkippedBySummary).to.be.at.least(18);
   });
 
   it('a view honours read_committed: aborted transactional records are not served (kafkajs and confluent-kafka)', async () => {

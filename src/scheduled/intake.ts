@@ -53,8 +53,8 @@ export function intake(
   const decoded = decodeRecordBatch(batch);
   const triggered = schedulesEverything(policy) || decoded.records.some((r) => r.headers.some((h) => h.key === Header.DELIVER_AT || h.key === Header.DELAY_MS || h.key === Header.CANCEL));
   if (!triggered) return { kind: 'pass' };
-  if (decoded.producerId >= 0n) {
-    return { kind: 'refuse', message: 'scheduled records cannot come from an idempotent or transactional producer (enable.idempotence=false)' };
+  if (decoded.isTransactional) {
+    return { kind: 'refuse', message: 'scheduled records cannot be produced in a transaction (yet): produce them outside it (idempotent producers are fine)' };
   }
   const schedules: RecordInput[] = [];
   const cancels: CancelRequest[] = [];

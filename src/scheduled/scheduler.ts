@@ -9,7 +9,9 @@ import type { ClusterLink } from './clusterLink';
 import { Targets, type Target } from './targets';
 import type { CancelRequest } from './intake';
 import { Header } from './policy';
-import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, Kind, keyHash, type CancelReasonValue, type ScheduleMeta } from './records';
+import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, encodeProduced, encodeSequenced, Kind, keyHash, type CancelReasonValue, type ProducerTag, type ScheduleMeta } from './records';
+import { SequenceLedger } from './sequenceLedger';
+import { repairSequences, type RepairHost } from './sequenceRepair';
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
@@ -38,6 +40,7 @@ export interface PendingView {
 const ROUND_MAX = 2000;
 const RETRY_BACKOFF_MS = 1000;
 const TRIM_EVERY_MS = 10_000;
+const REPAIR_EVERY_MS = 1000;
 
 export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: string | null };
 
@@ -78,12 +81,26 @@ export class Scheduler {
   readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
   private readonly targets: Targets;
+  /** Idempotent producers' scheduled batches whose sequences are not yet known to be in their partition. */
+  readonly sequences = new SequenceLedger();
+  private repairTimer: NodeJS.Timeout | null = null;
 
   /** `link`: cluster mode, where a target partition may be led by another broker. */
   constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now, link: ClusterLink | null = null) {
     this.log = new ScheduleLog(services, writeTimeoutMs);
     this.targets = new Targets(services, link, logger);
+    this.repairHost = {
+      sequences: this.sequences,
+      targets: this.targets,
+      journal: (records) => this.log.appendJournal(records),
+      apply: (offset, r) => this.apply(offset, r),
+      topic: (name) => services.metadata.topic(name),
+      logger,
+      now: () => this.now(),
+      active: () => !this.stopped,
+    };
   }
+  private readonly repairHost: RepairHost;
 
   get ready(): boolean {
     return this.loaded && !this.stopped;
@@ -100,7 +117,10 @@ export class Scheduler {
         (offset, r) => this.apply(offset, r),
       );
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
+      await repairSequences(this.repairHost, 0);
     }
+    this.repairTimer = setInterval(() => void repairSequences(this.repairHost), REPAIR_EVERY_MS);
+    this.repairTimer.unref();
     this.logger.info({ pending: this.index.pending }, 'scheduled delivery loaded');
     this.loaded = true;
     this.arm();
@@ -108,6 +128,7 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
+    if (this.repairTimer) clearInterval(this.repairTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -149,14 +170,42 @@ export class Scheduler {
       case Kind.SCHEDULE:
         this.index.add(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
         break;
+      case Kind.PRODUCED:
+        this.sequences.add(r.tag, offset, offset - r.before, this.now());
+        break;
+      case Kind.SEQUENCED:
+        this.sequences.resolve(r.producedOffset);
+        break;
     }
   }
 
   /**
    * A produce's schedules and cancels, written as one batch under the producer's acks. A cancel that
    * matches no pending schedule refuses the whole batch (INVALID_RECORD), and nothing is written.
+   * `tag`: an idempotent producer's batch; one this scheduler already holds is a duplicate (nothing written).
    */
-  async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number): Promise<ScheduleResult> {
+  async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, tag: ProducerTag | null = null): Promise<ScheduleResult> {
+    if (!tag) return this.scheduleOnce(schedules, cancels, acks, timeoutMs, null);
+    for (;;) {
+      if (this.sequences.get(tag)) return { errorCode: 0 };
+      const writing = this.sequences.inFlight(tag);
+      if (!writing) break;
+      await writing.catch(() => undefined);
+    }
+    const p = this.scheduleOnce(schedules, cancels, acks, timeoutMs, tag);
+    this.sequences.track(tag, p);
+    return p;
+  }
+
+  /** Tells the ledger the tag's sequences are in their partition (the produce appended them). */
+  async sequenced(tag: ProducerTag): Promise<void> {
+    const e = this.sequences.get(tag);
+    if (!e || this.stopped) return;
+    const at = await this.log.appendJournal([encodeSequenced(e.producedOffset)]);
+    this.apply(at, { kind: Kind.SEQUENCED, producedOffset: e.producedOffset });
+  }
+
+  private async scheduleOnce(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, tag: ProducerTag | null): Promise<ScheduleResult> {
     const now = this.now();
     const cancelled: number[] = [];
     for (const c of cancels) {
@@ -167,7 +216,9 @@ export class Scheduler {
       }
       cancelled.push(...found);
     }
-    const records = cancelled.length > 0 ? [...schedules, encodeCancelled(CancelReason.REQUESTED, cancelled)] : schedules;
+    const records = cancelled.length > 0 ? [...schedules, encodeCancelled(CancelReason.REQUESTED, cancelled)] : [...schedules];
+    const before = records.length;
+    if (tag) records.push(encodeProduced(tag, before));
     for (const o of cancelled) this.cancelling.add(o);
     try {
       const out = await this.log.appendForProducer(records, acks, timeoutMs, now);
@@ -178,6 +229,7 @@ export class Scheduler {
           this.apply(out.baseOffset + i, { kind: Kind.SCHEDULE, meta });
         });
         if (cancelled.length > 0) this.apply(out.baseOffset + schedules.length, { kind: Kind.CANCELLED, reason: CancelReason.REQUESTED, offsets: Float64Array.from(cancelled) });
+        if (tag) this.apply(out.baseOffset + before, { kind: Kind.PRODUCED, tag, before });
       }
       this.arm();
       return { errorCode: 0 };
@@ -401,6 +453,7 @@ export class Scheduler {
     let low = Math.min(this.index.lowestPending(), log.logEndOffset);
     for (const o of this.inflight) low = Math.min(low, o);
     for (const o of this.intents.keys()) low = Math.min(low, o);
+    low = Math.min(low, this.sequences.lowest());
     if (low > log.logStartOffset) await log.deleteRecordsBefore(low);
   }
 }

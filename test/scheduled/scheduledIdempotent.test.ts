@@ -171,6 +171,38 @@ describe('scheduled delivery from idempotent producers', function () {
     }
   });
 
+  it('a restart between the schedule and its sequences: the replayed journal writes the sequences, the retry is a duplicate, delivered once', async () => {
+    const dataDir = tempDataDir();
+    let b = await startTestBroker({ dataDir });
+    try {
+      await b.services.metadata.createTopic('idem-restart', { partitions: 1 });
+      const log = (await partitionLog(b.services, b.services.metadata.topic('idem-restart')!, 0)).log!;
+      log.append = () => Promise.reject(new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, 'injected'));
+      let c = await RawClient.connect(b.port);
+      const pid = (await initProducerId(c)).producerId;
+      const batch = scheduledBatch(pid, 0, ['once'], 1000);
+      expect((await produceRaw(c, 'idem-restart', batch)).errorCode).to.equal(ErrorCode.KAFKA_STORAGE_ERROR);
+      c.close();
+      expect(schedulerOf(b.services)!.sequences.size).to.equal(1);
+      schedulerOf(b.services)!.stop(); // no repair before the restart: the journal holds PRODUCED without SEQUENCED
+      await b.close();
+      b = await startTestBroker({ dataDir });
+      expect(schedulerOf(b.services)!.sequences.size).to.equal(0);
+      c = await RawClient.connect(b.port);
+      try {
+        expect((await produceRaw(c, 'idem-restart', batch)).errorCode).to.equal(0);
+        expect((await produceRaw(c, 'idem-restart', plainBatch(pid, 1, ['after']))).errorCode).to.equal(0);
+      } finally {
+        c.close();
+      }
+      const k = new Kafka({ brokers: [b.bootstrap], logLevel: logLevel.NOTHING });
+      expect((await readRecords(k, 'idem-restart', 2)).map((r) => r.value)).to.deep.equal(['after', 'once']);
+      await eventually(async () => schedulerOf(b.services)!.pending === 0 || undefined, 'nothing pending');
+    } finally {
+      await b.destroy();
+    }
+  });
+
   it('confluent-kafka (enable.idempotence=True): scheduled 2 s ahead and plain records to the same partition, all in flight together: no sequence error, every record once', async () => {
     await admin.createTopics({ topics: [{ topic: 'idem-py', numPartitions: 1 }] });
     const messages = [
@@ -191,4 +223,3 @@ describe('scheduled delivery from idempotent producers', function () {
   });
 });
 
-export { tempDataDir };

@@ -16,7 +16,9 @@
  * - record_errors is always empty.
  * - Brook: a batch carrying brook-deliver-at / brook-delay-ms / brook-cancel, or produced to a topic with
  *   brook.delivery.delay.ms or brook.retry.for, is written to __brook_scheduled instead (src/scheduled); the
- *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message.
+ *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message. An idempotent
+ *   producer's sequences go to the partition as a batch without records (src/scheduled/sequencedIntake.ts);
+ *   only a scheduler's inter-broker connection may send such a batch. Transactional scheduled batches: INVALID_RECORD.
  *
  * Version notes:
  * - v0-2: message format v0/v1 message sets are accepted and converted to one v2 batch. v1 adds throttle_time_ms, v2

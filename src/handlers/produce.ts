@@ -86,7 +86,7 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
-    const scheduled = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx) ? null : await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now, { log: found.log, slot: begun.slot });
+    const scheduled = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx) ? null : await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now, { log: found.log, slot: begun.slot, transactionalId, checkTransaction: transactionCheck(ctx, transactionalId, topic.name, p.index) });
     if (scheduled) return scheduled.errorCode === 0 ? { index: p.index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(p.index, scheduled.errorCode, scheduled.message);
     const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);

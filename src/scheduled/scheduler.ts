@@ -9,8 +9,9 @@ import type { ClusterLink } from './clusterLink';
 import { Targets, type Target } from './targets';
 import type { CancelRequest } from './intake';
 import { Header } from './policy';
-import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, encodeProduced, encodeSequenced, Kind, keyHash, type CancelReasonValue, type ProducerTag, type ScheduleMeta } from './records';
-import { SequenceLedger } from './sequenceLedger';
+import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, encodeProduced, encodeSequenced, encodeTxnHold, Kind, keyHash, type CancelReasonValue, type ProducerTag, type ScheduleMeta } from './records';
+import { ProducerRecords } from './producerRecords';
+import { onMarkerAppended } from '../txn/markers';
 import { repairSequences, type RepairHost } from './sequenceRepair';
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
@@ -81,24 +82,18 @@ export class Scheduler {
   readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
   private readonly targets: Targets;
-  /** Idempotent producers' scheduled batches whose sequences are not yet known to be in their partition. */
-  readonly sequences = new SequenceLedger();
+  /** Idempotent producers' sequences not yet in their partition, transactional producers' held schedules. */
+  readonly producers: ProducerRecords;
   private repairTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: () => void = () => undefined;
 
   /** `link`: cluster mode, where a target partition may be led by another broker. */
   constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now, link: ClusterLink | null = null) {
     this.log = new ScheduleLog(services, writeTimeoutMs);
     this.targets = new Targets(services, link, logger);
-    this.repairHost = {
-      sequences: this.sequences,
-      targets: this.targets,
-      journal: (records) => this.log.appendJournal(records),
-      apply: (offset, r) => this.apply(offset, r),
-      topic: (name) => services.metadata.topic(name),
-      logger,
-      now: () => this.now(),
-      active: () => !this.stopped,
-    };
+    this.producers = new ProducerRecords(this.index, () => this.now());
+    const [journal, apply, topic] = [(r: RecordInput[]) => this.log.appendJournal(r), this.apply.bind(this), (n: string) => services.metadata.topic(n)];
+    this.repairHost = { sequences: this.producers.sequences, targets: this.targets, journal, apply, topic, logger, now: () => this.now(), active: () => !this.stopped };
   }
   private readonly repairHost: RepairHost;
 
@@ -109,12 +104,15 @@ export class Scheduler {
 
   /** Replays the journal, settles the rounds a crash cut short, then starts delivering. */
   async start(): Promise<void> {
+    // markers appended from now on reach the holds at once; those already in the log come with the replay
+    this.unsubscribe = onMarkerAppended(this.services, (topic, partition, pid, commit) => topic === SCHEDULED_TOPIC_NAME && partition === SCHEDULED_PARTITION && this.marker(pid, commit));
     if (this.services.metadata.topic('__brook_scheduled')) {
       const log = await this.log.open();
       this.index.reset(log.logStartOffset);
       await this.log.replay(
-        (offset, due, hash, topic) => this.index.add(offset, due, hash, this.topicNumber(topic)),
+        (offset, due, hash, topic) => this.addSchedule(offset, due, hash, this.topicNumber(topic)),
         (offset, r) => this.apply(offset, r),
+        (_offset, pid, commit) => this.marker(pid, commit),
       );
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
       await repairSequences(this.repairHost, 0);
@@ -129,6 +127,7 @@ export class Scheduler {
   stop(): void {
     this.stopped = true;
     if (this.repairTimer) clearInterval(this.repairTimer);
+    this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -168,15 +167,20 @@ export class Scheduler {
         for (const o of r.offsets) this.index.resolve(o);
         break;
       case Kind.SCHEDULE:
-        this.index.add(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
+        this.addSchedule(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
         break;
-      case Kind.PRODUCED:
-        this.sequences.add(r.tag, offset, offset - r.before, this.now());
-        break;
-      case Kind.SEQUENCED:
-        this.sequences.resolve(r.producedOffset);
-        break;
+      default:
+        this.producers.apply(offset, r);
     }
+  }
+
+  private addSchedule(offset: number, due: number, hash: number, topic: number): void {
+    if (!this.producers.hold(offset, due, hash, topic)) this.index.add(offset, due, hash, topic);
+  }
+
+  /** A transaction `__brook_scheduled` took part in ended (its marker is in the log). */
+  private marker(producerId: bigint, commit: boolean): void {
+    if (this.producers.marker(producerId, commit) > 0) this.arm();
   }
 
   /**
@@ -187,19 +191,19 @@ export class Scheduler {
   async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, tag: ProducerTag | null = null): Promise<ScheduleResult> {
     if (!tag) return this.scheduleOnce(schedules, cancels, acks, timeoutMs, null);
     for (;;) {
-      if (this.sequences.get(tag)) return { errorCode: 0 };
-      const writing = this.sequences.inFlight(tag);
+      if (this.producers.sequences.get(tag)) return { errorCode: 0 };
+      const writing = this.producers.sequences.inFlight(tag);
       if (!writing) break;
       await writing.catch(() => undefined);
     }
     const p = this.scheduleOnce(schedules, cancels, acks, timeoutMs, tag);
-    this.sequences.track(tag, p);
+    this.producers.sequences.track(tag, p);
     return p;
   }
 
   /** Tells the ledger the tag's sequences are in their partition (the produce appended them). */
   async sequenced(tag: ProducerTag): Promise<void> {
-    const e = this.sequences.get(tag);
+    const e = this.producers.sequences.get(tag);
     if (!e || this.stopped) return;
     const at = await this.log.appendJournal([encodeSequenced(e.producedOffset)]);
     this.apply(at, { kind: Kind.SEQUENCED, producedOffset: e.producedOffset });
@@ -216,7 +220,10 @@ export class Scheduler {
       }
       cancelled.push(...found);
     }
-    const records = cancelled.length > 0 ? [...schedules, encodeCancelled(CancelReason.REQUESTED, cancelled)] : [...schedules];
+    // a transaction's schedules are held until its marker: TXN_HOLD first, so a replay knows before it sees them
+    const first = tag?.transactional ? 1 : 0;
+    const records = [...(first ? [encodeTxnHold(tag!.producerId, tag!.epoch, schedules.length)] : []), ...schedules];
+    if (cancelled.length > 0) records.push(encodeCancelled(CancelReason.REQUESTED, cancelled));
     const before = records.length;
     if (tag) records.push(encodeProduced(tag, before));
     for (const o of cancelled) this.cancelling.add(o);
@@ -224,11 +231,9 @@ export class Scheduler {
       const out = await this.log.appendForProducer(records, acks, timeoutMs, now);
       if (out.errorCode !== 0 || !('baseOffset' in out)) return { errorCode: out.errorCode, message: 'message' in out ? out.message : null };
       if (!out.duplicate) {
-        schedules.forEach((s, i) => {
-          const meta = decodeScheduleKey(s.key as Buffer)!;
-          this.apply(out.baseOffset + i, { kind: Kind.SCHEDULE, meta });
-        });
-        if (cancelled.length > 0) this.apply(out.baseOffset + schedules.length, { kind: Kind.CANCELLED, reason: CancelReason.REQUESTED, offsets: Float64Array.from(cancelled) });
+        if (first) this.apply(out.baseOffset, { kind: Kind.TXN_HOLD, producerId: tag!.producerId, epoch: tag!.epoch, count: schedules.length });
+        schedules.forEach((s, i) => this.apply(out.baseOffset + first + i, { kind: Kind.SCHEDULE, meta: decodeScheduleKey(s.key as Buffer)! }));
+        if (cancelled.length > 0) this.apply(out.baseOffset + first + schedules.length, { kind: Kind.CANCELLED, reason: CancelReason.REQUESTED, offsets: Float64Array.from(cancelled) });
         if (tag) this.apply(out.baseOffset + before, { kind: Kind.PRODUCED, tag, before });
       }
       this.arm();
@@ -240,7 +245,7 @@ export class Scheduler {
 
   /** Cancels one pending schedule by its offset (the CLI's id); false when it is not pending. */
   async cancelOffset(offset: number, reason: CancelReasonValue = CancelReason.REQUESTED): Promise<boolean> {
-    if (this.index.isResolved(offset) || this.inflight.has(offset) || this.cancelling.has(offset)) return false;
+    if (this.index.isResolved(offset) || this.producers.holds.has(offset) || this.inflight.has(offset) || this.cancelling.has(offset)) return false;
     const found = await this.log.readAt([offset]);
     if (!found.get(offset)?.key || found.get(offset)!.key![0] !== Kind.SCHEDULE) return false;
     this.cancelling.add(offset);
@@ -256,7 +261,7 @@ export class Scheduler {
   /** Pending schedules of `c.topic` with the same key (and `brook-schedule-id`, when given). */
   private async findPending(c: CancelRequest): Promise<number[]> {
     if (c.offset !== null) {
-      if (this.index.isResolved(c.offset) || this.inflight.has(c.offset) || this.cancelling.has(c.offset)) return [];
+      if (this.index.isResolved(c.offset) || this.producers.holds.has(c.offset) || this.inflight.has(c.offset) || this.cancelling.has(c.offset)) return [];
       const r = (await this.log.readAt([c.offset])).get(c.offset);
       const meta = r?.key ? decodeScheduleKey(r.key) : null;
       return meta && meta.topic === c.topic ? [c.offset] : [];
@@ -453,7 +458,7 @@ export class Scheduler {
     let low = Math.min(this.index.lowestPending(), log.logEndOffset);
     for (const o of this.inflight) low = Math.min(low, o);
     for (const o of this.intents.keys()) low = Math.min(low, o);
-    low = Math.min(low, this.sequences.lowest());
+    low = Math.min(low, this.producers.lowest());
     if (low > log.logStartOffset) await log.deleteRecordsBefore(low);
   }
 }

@@ -64,6 +64,16 @@ export class SequenceLedger {
     p.then(clear, clear);
   }
 
+  /** A transactional producer's marker: no retry of its batches of that transaction can come any more. */
+  resolveTransactional(producerId: bigint): void {
+    for (const [key, e] of this.byKey) {
+      if (e.tag.transactional && e.tag.producerId === producerId) {
+        this.byKey.delete(key);
+        this.keyByOffset.delete(e.producedOffset);
+      }
+    }
+  }
+
   /** Lowest journal offset an unresolved entry needs (Infinity when none). */
   lowest(): number {
     let low = Infinity;
@@ -73,6 +83,8 @@ export class SequenceLedger {
 
   /** Entries older than `ageMs`, oldest first. */
   stale(now: number, ageMs: number): LedgerEntry[] {
-    return [...this.byKey.values()].filter((e) => now - e.since >= ageMs).sort((a, b) => a.producedOffset - b.producedOffset);
+    // a transactional batch's sequences are never written by the repair (after its marker they would open a
+    // transaction nobody ends): its produce writes them, a retry does, or the transaction aborts
+    return [...this.byKey.values()].filter((e) => !e.tag.transactional && now - e.since >= ageMs).sort((a, b) => a.producedOffset - b.producedOffset);
   }
 }

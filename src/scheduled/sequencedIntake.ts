@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
-import { BATCH, buildRecordBatch } from '../../protocol/records';
+import { ATTR, BATCH, buildRecordBatch } from '../../protocol/records';
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
@@ -8,12 +8,14 @@ import type { ProducerTag } from './records';
 
 export type Outcome = { errorCode: number; message: string | null };
 
-/** The producer fields of an idempotent (not transactional) batch produced to `topic`-`partition`. */
+/** The producer fields of an idempotent or transactional batch produced to `topic`-`partition`. */
 export function producerTagOf(topic: string, partition: number, batch: Buffer): ProducerTag | null {
   const producerId = batch.readBigInt64BE(BATCH.PRODUCER_ID);
   if (producerId < 0n) return null;
   const firstSeq = batch.readInt32BE(BATCH.BASE_SEQUENCE);
-  return { topic, partition, producerId, epoch: batch.readInt16BE(BATCH.PRODUCER_EPOCH), firstSeq, lastSeq: lastSequenceOf(firstSeq, batch.readInt32BE(BATCH.LAST_OFFSET_DELTA)) };
+  const tag: ProducerTag = { topic, partition, producerId, epoch: batch.readInt16BE(BATCH.PRODUCER_EPOCH), firstSeq, lastSeq: lastSequenceOf(firstSeq, batch.readInt32BE(BATCH.LAST_OFFSET_DELTA)) };
+  if ((batch.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) !== 0) tag.transactional = true;
+  return tag;
 }
 
 /**
@@ -23,7 +25,7 @@ export function producerTagOf(topic: string, partition: number, batch: Buffer): 
  */
 export function sequenceBatch(tag: ProducerTag, now: number): Buffer {
   const span = tag.lastSeq >= tag.firstSeq ? tag.lastSeq - tag.firstSeq : tag.lastSeq + 0x7fffffff - tag.firstSeq + 1;
-  return buildRecordBatch({ records: [], producerId: tag.producerId, producerEpoch: tag.epoch, baseSequence: tag.firstSeq, lastOffsetDelta: span, baseTimestamp: BigInt(now), maxTimestamp: BigInt(now) });
+  return buildRecordBatch({ records: [], producerId: tag.producerId, producerEpoch: tag.epoch, baseSequence: tag.firstSeq, lastOffsetDelta: span, baseTimestamp: BigInt(now), maxTimestamp: BigInt(now), transactional: tag.transactional === true });
 }
 
 /**
@@ -49,9 +51,14 @@ export async function scheduleWithSequence(
   now: number,
   send: () => Promise<Outcome>,
   confirm: (() => Promise<void>) | null,
+  checkTransaction?: (producerId: bigint, epoch: number) => number,
 ): Promise<Outcome> {
   const table = log.producerState.loaded ?? (await log.producerState.table());
   for (let tail = table.deferredTail(tag.producerId); tail; tail = table.deferredTail(tag.producerId)) await tail.written!.catch(() => undefined);
+  if (tag.transactional && checkTransaction) {
+    const code = checkTransaction(tag.producerId, tag.epoch);
+    if (code !== 0) return { errorCode: code, message: 'transactional batch outside an open transaction holding this partition' };
+  }
   const verdict = table.check(tag.producerId, tag.epoch, tag.firstSeq, tag.lastSeq);
   if (verdict.kind === 'error') return { errorCode: verdict.errorCode, message: verdict.message };
   if (verdict.kind === 'duplicate') {
@@ -88,7 +95,17 @@ export async function scheduleWithSequence(
         return fail({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `producer ${tag.producerId}: the batch before sequence ${tag.firstSeq} failed` });
       }
     }
-    appended = await log.append(sequenceBatch(tag, now), { now, leaderEpoch: slot.leaderEpoch });
+    const entry = table.get(tag.producerId)!;
+    // the transaction's first batch here: the partition's LSO waits for its marker, as for any transactional append
+    const opensTxn = tag.transactional === true && entry.txnFirstOffset < 0;
+    if (opensTxn) entry.txnFirstOffset = log.logEndOffset;
+    try {
+      appended = await log.append(sequenceBatch(tag, now), { now, leaderEpoch: slot.leaderEpoch });
+    } catch (err) {
+      if (opensTxn) entry.txnFirstOffset = -1;
+      throw err;
+    }
+    if (opensTxn && entry.txnFirstOffset >= 0) entry.txnFirstOffset = appended.baseOffset;
   } catch (err) {
     if (err instanceof StorageError) return fail({ errorCode: err.code, message: err.message });
     fail({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, message: (err as Error).message });

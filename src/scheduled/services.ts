@@ -7,6 +7,7 @@ import { NO_LEADER } from '../metadata/types';
 import { partitionWriter, type Acks, type WriteSlot } from '../replication/partitionWriter';
 import type { PartitionLog } from '../../storage';
 import { producerTagOf, scheduleWithSequence } from './sequencedIntake';
+import { enlistScheduled } from './txnEnlist';
 import type { ProducerTag } from './records';
 import { ClusterLink, RemoteWriteError } from './clusterLink';
 import { intake, type CancelRequest } from './intake';
@@ -99,7 +100,16 @@ export type ScheduledProduce = null | { errorCode: number; message: string | nul
  * writing it to `__brook_scheduled` instead (errorCode 0: durable under the producer's acks). `at`: the
  * produce's partition as its leader writes it, for an idempotent producer's sequences (sequencedIntake.ts).
  */
-export async function produceScheduled(services: BrokerServices, topic: TopicInfo, partition: number, batch: Buffer, acks: Acks, timeoutMs: number, now: number, at?: { log: PartitionLog; slot: WriteSlot }): Promise<ScheduledProduce> {
+export async function produceScheduled(
+  services: BrokerServices,
+  topic: TopicInfo,
+  partition: number,
+  batch: Buffer,
+  acks: Acks,
+  timeoutMs: number,
+  now: number,
+  at?: { log: PartitionLog; slot: WriteSlot; transactionalId: string | null; checkTransaction?: (producerId: bigint, epoch: number) => number },
+): Promise<ScheduledProduce> {
   if (topic.name === SCHEDULED_TOPIC) return takeForwarded(services, batch, acks, timeoutMs);
   const taken = intake(topic.name, partition, batch, topicPolicy(topic.configs), now, (name) => services.metadata.topic(name)?.partitions);
   if (taken.kind === 'pass') return null;
@@ -109,6 +119,11 @@ export async function produceScheduled(services: BrokerServices, topic: TopicInf
   }
   const tag = producerTagOf(topic.name, partition, batch);
   const send = async (): Promise<{ errorCode: number; message: string | null }> => {
+    if (tag?.transactional) {
+      // __brook_scheduled takes part in the transaction before anything of it is written there
+      const code = await enlistScheduled(services, links.get(services) ?? null, at?.transactionalId ?? null, tag.producerId, tag.epoch, now);
+      if (code !== 0) return { errorCode: code, message: `cannot add ${SCHEDULED_TOPIC} to the transaction (error ${code})` };
+    }
     const out = await sendSchedules(services, taken.schedules, taken.cancels, acks, timeoutMs, now, tag);
     if (out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: out.message }, 'scheduled produce refused');
     return out;
@@ -116,9 +131,10 @@ export async function produceScheduled(services: BrokerServices, topic: TopicInf
   if (!tag) return send();
   if (!at) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `not the leader of ${topic.name}-${partition}` };
   // single broker: the scheduler is here, told at once; in a cluster its repair write finds the sequences in place
-  const local = links.get(services) ? null : byBroker.get(services);
+  // (a transaction's: its marker settles them)
+  const local = links.get(services) || tag.transactional ? null : byBroker.get(services);
   const confirm = local ? () => local.sequenced(tag) : null;
-  return scheduleWithSequence(at.log, partitionWriter(services), at.slot, tag, now, send, confirm);
+  return scheduleWithSequence(at.log, partitionWriter(services), at.slot, tag, now, send, confirm, at.checkTransaction);
 }
 
 /** The schedules to the scheduler: here (single broker) or forwarded to the leader of `__brook_scheduled`. */

@@ -137,7 +137,7 @@ describe('scheduled delivery from idempotent producers', function () {
       const got = await readRecords(kafka, 'idem-retry', 4);
       expect(got.map((r) => r.value)).to.deep.equal(['p3', 's0', 's1', 's2']);
       await eventually(async () => schedulerOf(broker.services)!.pending === 0 || undefined, 'nothing pending');
-      expect(schedulerOf(broker.services)!.sequences.size).to.equal(0);
+      expect(schedulerOf(broker.services)!.producers.sequences.size).to.equal(0);
     } finally {
       c1.close();
       c2.close();
@@ -183,11 +183,11 @@ describe('scheduled delivery from idempotent producers', function () {
       const batch = scheduledBatch(pid, 0, ['once'], 1000);
       expect((await produceRaw(c, 'idem-restart', batch)).errorCode).to.equal(ErrorCode.KAFKA_STORAGE_ERROR);
       c.close();
-      expect(schedulerOf(b.services)!.sequences.size).to.equal(1);
+      expect(schedulerOf(b.services)!.producers.sequences.size).to.equal(1);
       schedulerOf(b.services)!.stop(); // no repair before the restart: the journal holds PRODUCED without SEQUENCED
       await b.close();
       b = await startTestBroker({ dataDir });
-      expect(schedulerOf(b.services)!.sequences.size).to.equal(0);
+      expect(schedulerOf(b.services)!.producers.sequences.size).to.equal(0);
       c = await RawClient.connect(b.port);
       try {
         expect((await produceRaw(c, 'idem-restart', batch)).errorCode).to.equal(0);

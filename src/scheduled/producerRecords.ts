@@ -1,0 +1,60 @@
+import { Kind, type ScheduledLogRecord } from './records';
+import { SequenceLedger } from './sequenceLedger';
+import type { TimerIndex } from './timerIndex';
+import { TxnHolds } from './txnHolds';
+
+/**
+ * The scheduler's state about producers, kept apart from the timer index: idempotent producers' sequences
+ * not yet known to be in their partition (the ledger) and transactional producers' schedules waiting for
+ * their transaction's marker (the holds). Changed only by journal records and markers, like the rest.
+ */
+export class ProducerRecords {
+  readonly sequences = new SequenceLedger();
+  readonly holds = new TxnHolds();
+  /** After a TXN_HOLD record: how many of the SCHEDULE records that follow it are held, for which producer. */
+  private holding: { producerId: bigint; remaining: number } | null = null;
+
+  constructor(private readonly index: TimerIndex, private readonly now: () => number) {}
+
+  /** A PRODUCED, SEQUENCED or TXN_HOLD record; false for another kind. */
+  apply(offset: number, r: ScheduledLogRecord): boolean {
+    switch (r.kind) {
+      case Kind.PRODUCED:
+        this.sequences.add(r.tag, offset, offset - r.before, this.now());
+        return true;
+      case Kind.SEQUENCED:
+        this.sequences.resolve(r.producedOffset);
+        return true;
+      case Kind.TXN_HOLD:
+        this.holding = r.count > 0 ? { producerId: r.producerId, remaining: r.count } : null;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** A SCHEDULE record: true when it belongs to an open transaction (held), false when it is pending now. */
+  hold(offset: number, due: number, hash: number, topic: number): boolean {
+    const h = this.holding;
+    if (!h) return false;
+    this.holds.hold(h.producerId, { offset, due, hash, topic });
+    if (--h.remaining === 0) this.holding = null;
+    return true;
+  }
+
+  /** A transaction marker in `__brook_scheduled`: its schedules become pending (commit) or are dropped (abort). */
+  marker(producerId: bigint, commit: boolean): number {
+    const held = this.holds.take(producerId);
+    for (const s of held) {
+      this.index.add(s.offset, s.due, s.hash, s.topic);
+      if (!commit) this.index.resolve(s.offset);
+    }
+    this.sequences.resolveTransactional(producerId);
+    return commit ? held.length : 0;
+  }
+
+  /** Lowest journal offset still needed (Infinity when none). */
+  lowest(): number {
+    return Math.min(this.sequences.lowest(), this.holds.lowest());
+  }
+}

@@ -18,7 +18,8 @@
  *   brook.delivery.delay.ms or brook.retry.for, is written to __brook_scheduled instead (src/scheduled); the
  *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message. An idempotent
  *   producer's sequences go to the partition as a batch without records (src/scheduled/sequencedIntake.ts);
- *   only a scheduler's inter-broker connection may send such a batch. Transactional scheduled batches: INVALID_RECORD.
+ *   only a scheduler's inter-broker connection may send such a batch. A transactional one adds __brook_scheduled to
+ *   the transaction (src/scheduled/txnEnlist.ts).
  *
  * Version notes:
  * - v0-2: message format v0/v1 message sets are accepted and converted to one v2 batch. v1 adds throttle_time_ms, v2

@@ -1,4 +1,4 @@
-import { Kind, type ScheduledLogRecord } from './records';
+import { Kind, type ProducerTag, type ScheduledLogRecord } from './records';
 import { SequenceLedger } from './sequenceLedger';
 import type { TimerIndex } from './timerIndex';
 import { TxnHolds } from './txnHolds';
@@ -13,6 +13,8 @@ export class ProducerRecords {
   readonly holds = new TxnHolds();
   /** After a TXN_HOLD record: how many of the SCHEDULE records that follow it are held, for which producer. */
   private holding: { producerId: bigint; remaining: number } | null = null;
+  /** Schedules an abort dropped, not yet recorded as CANCELLED in the journal (for its readers: the CLI). */
+  private dropped: number[] = [];
 
   constructor(private readonly index: TimerIndex, private readonly now: () => number) {}
 
@@ -50,7 +52,31 @@ export class ProducerRecords {
       if (!commit) this.index.resolve(s.offset);
     }
     this.sequences.resolveTransactional(producerId);
+    if (!commit) for (const s of held) this.dropped.push(s.offset);
     return commit ? held.length : 0;
+  }
+
+  /** The offsets aborts dropped since the last call (a CANCELLED record written twice is harmless). */
+  takeDropped(): number[] {
+    const out = this.dropped;
+    this.dropped = [];
+    return out;
+  }
+
+  /**
+   * An idempotent producer's batch written once: a tag this scheduler holds (or is writing) is a duplicate,
+   * answered without writing; else `write` runs, and a concurrent copy of the batch waits for its outcome.
+   */
+  async once<T extends { errorCode: number }>(tag: ProducerTag, write: () => Promise<T>): Promise<T | { errorCode: 0 }> {
+    for (;;) {
+      if (this.sequences.get(tag)) return { errorCode: 0 };
+      const writing = this.sequences.inFlight(tag);
+      if (!writing) break;
+      await writing.catch(() => undefined);
+    }
+    const p = write();
+    this.sequences.track(tag, p);
+    return p;
   }
 
   /** Lowest journal offset still needed (Infinity when none). */

@@ -25,7 +25,8 @@ import type { RecordHeader, RecordInput } from '../../protocol/records';
  */
 export const Kind = { SCHEDULE: 1, INTENT: 2, DELIVERED: 3, CANCELLED: 4, PRODUCED: 5, SEQUENCED: 6, TXN_HOLD: 7 } as const;
 
-export const CancelReason = { REQUESTED: 0, TOPIC_GONE: 1 } as const;
+/** ABORTED: held for a transaction that aborted (written after its marker, for readers of the journal like the CLI). */
+export const CancelReason = { REQUESTED: 0, TOPIC_GONE: 1, ABORTED: 2 } as const;
 export type CancelReasonValue = (typeof CancelReason)[keyof typeof CancelReason];
 
 export interface ScheduleMeta {

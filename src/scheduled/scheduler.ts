@@ -117,6 +117,7 @@ export class Scheduler {
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
       await repairSequences(this.repairHost, 0);
     }
+    this.recordDropped();
     this.repairTimer = setInterval(() => void repairSequences(this.repairHost), REPAIR_EVERY_MS);
     this.repairTimer.unref();
     this.logger.info({ pending: this.index.pending }, 'scheduled delivery loaded');
@@ -181,6 +182,13 @@ export class Scheduler {
   /** A transaction `__brook_scheduled` took part in ended (its marker is in the log). */
   private marker(producerId: bigint, commit: boolean): void {
     if (this.producers.marker(producerId, commit) > 0) this.arm();
+    if (this.loaded) this.recordDropped();
+  }
+
+  /** The state follows the markers; a CANCELLED record tells readers of the journal (the CLI) about aborted ones. */
+  private recordDropped(): void {
+    const dropped = this.producers.takeDropped();
+    if (dropped.length > 0) void this.log.appendJournal([encodeCancelled(CancelReason.ABORTED, dropped)]).catch((err: Error) => this.logger.warn({ err: err.message }, 'recording aborted schedules failed'));
   }
 
   /**
@@ -189,16 +197,7 @@ export class Scheduler {
    * `tag`: an idempotent producer's batch; one this scheduler already holds is a duplicate (nothing written).
    */
   async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, tag: ProducerTag | null = null): Promise<ScheduleResult> {
-    if (!tag) return this.scheduleOnce(schedules, cancels, acks, timeoutMs, null);
-    for (;;) {
-      if (this.producers.sequences.get(tag)) return { errorCode: 0 };
-      const writing = this.producers.sequences.inFlight(tag);
-      if (!writing) break;
-      await writing.catch(() => undefined);
-    }
-    const p = this.scheduleOnce(schedules, cancels, acks, timeoutMs, tag);
-    this.producers.sequences.track(tag, p);
-    return p;
+    return tag ? this.producers.once(tag, () => this.scheduleOnce(schedules, cancels, acks, timeoutMs, tag)) : this.scheduleOnce(schedules, cancels, acks, timeoutMs, null);
   }
 
   /** Tells the ledger the tag's sequences are in their partition (the produce appended them). */

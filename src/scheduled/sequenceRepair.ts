@@ -27,6 +27,8 @@ const GIVE_UP_AFTER_MS = 5 * 60_000;
 const SETTLED_BY = new Set<number>([ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED, ErrorCode.UNKNOWN_PRODUCER_ID, ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
 
 const running = new WeakSet<RepairHost>();
+/** Entries whose repair failed once already: one log line per entry, not one a second. */
+const warned = new WeakSet<object>();
 
 /**
  * Writes the sequences of scheduled batches that their produce did not get into their partition (the broker
@@ -44,7 +46,11 @@ export async function repairSequences(host: RepairHost, ageMs = REPAIR_AFTER_MS)
       const info = host.topic(e.tag.topic);
       const code = !info || e.tag.partition >= info.partitions ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : await host.targets.appendSequence(info, e.tag.partition, sequenceBatch(e.tag, now), now);
       const giveUp = code !== 0 && (SETTLED_BY.has(code) || (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && now - e.since > GIVE_UP_AFTER_MS));
-      if (code !== 0 && !giveUp) continue;
+      if (code !== 0 && !giveUp) {
+        if (!warned.has(e)) host.logger.warn({ topic: e.tag.topic, partition: e.tag.partition, producerId: String(e.tag.producerId), firstSeq: e.tag.firstSeq, errorCode: code }, 'scheduled batch: recording its producer sequences in its partition failed; retrying');
+        warned.add(e);
+        continue;
+      }
       if (giveUp) host.logger.warn({ topic: e.tag.topic, partition: e.tag.partition, producerId: String(e.tag.producerId), firstSeq: e.tag.firstSeq, errorCode: code }, 'scheduled batch: its sequences cannot be recorded in its partition any more; no retry of it can come');
       const at = await host.journal([encodeSequenced(e.producedOffset)]);
       host.apply(at, { kind: Kind.SEQUENCED, producedOffset: e.producedOffset });

@@ -16,11 +16,13 @@ describe('scheduled delivery from a transactional producer in cluster mode (3 ch
     await c?.stop();
   });
 
-  it('commit: delivered when due; abort: never, with partitions, coordinator and scheduler on different brokers', async () => {
+  it('commit: delivered when due; abort: never, with the transaction\'s partitions led by each of the three brokers', async () => {
     c = await ProcessCluster.start([1, 2, 3]);
     const admin = await c.adminClient();
     const kafka = new Kafka({ brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 200 } });
-    await admin.createTopics({ topics: [{ topic: 'txc', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    // each broker leads one partition: two of them are not the coordinator and add __brook_scheduled with AddPartitionsToTxn v4
+    await admin.createTopics({ topics: [{ topic: 'txc', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }, { partition: 1, replicas: [2, 3, 1] }, { partition: 2, replicas: [3, 1, 2] }] }], waitForLeaders: true });
+    await eventually(async () => (await c!.partition('txc', 0)).leader === 1 && (await c!.partition('txc', 1)).leader === 2 && (await c!.partition('txc', 2)).leader === 3, 'txc led as assigned', CLUSTER_POLL);
     const producer = kafka.producer({ transactionalId: 'sched-cluster-tx', idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {

@@ -12,7 +12,13 @@ export class ProducerRecords {
   readonly sequences = new SequenceLedger();
   readonly holds = new TxnHolds();
   /** After a TXN_HOLD record: how many of the SCHEDULE records that follow it are held, for which producer. */
-  private holding: { producerId: bigint; remaining: number } | null = null;
+  private holding: { producerId: bigint; epoch: number; remaining: number } | null = null;
+  /**
+   * The newest epoch of each producer's markers here. A hold of an older epoch belongs to a transaction that
+   * can never commit (the coordinator bumps the epoch when it aborts one that timed out), e.g. one whose abort
+   * overtook the write of its schedules: it is dropped at once instead of waiting for a marker forever.
+   */
+  private readonly markerEpochs = new Map<bigint, number>();
   /** Schedules an abort dropped, not yet recorded as CANCELLED in the journal (for its readers: the CLI). */
   private dropped: number[] = [];
 
@@ -28,7 +34,7 @@ export class ProducerRecords {
         this.sequences.resolve(r.producedOffset);
         return true;
       case Kind.TXN_HOLD:
-        this.holding = r.count > 0 ? { producerId: r.producerId, remaining: r.count } : null;
+        this.holding = r.count > 0 ? { producerId: r.producerId, epoch: r.epoch, remaining: r.count } : null;
         return true;
       default:
         return false;
@@ -39,13 +45,20 @@ export class ProducerRecords {
   hold(offset: number, due: number, hash: number, topic: number): boolean {
     const h = this.holding;
     if (!h) return false;
-    this.holds.hold(h.producerId, { offset, due, hash, topic });
     if (--h.remaining === 0) this.holding = null;
+    if ((this.markerEpochs.get(h.producerId) ?? -1) > h.epoch) {
+      this.index.add(offset, due, hash, topic);
+      this.index.resolve(offset);
+      this.dropped.push(offset);
+      return true;
+    }
+    this.holds.hold(h.producerId, { offset, due, hash, topic });
     return true;
   }
 
   /** A transaction marker in `__brook_scheduled`: its schedules become pending (commit) or are dropped (abort). */
-  marker(producerId: bigint, commit: boolean): number {
+  marker(producerId: bigint, epoch: number, commit: boolean): number {
+    if (epoch > (this.markerEpochs.get(producerId) ?? -1)) this.markerEpochs.set(producerId, epoch);
     const held = this.holds.take(producerId);
     for (const s of held) {
       this.index.add(s.offset, s.due, s.hash, s.topic);

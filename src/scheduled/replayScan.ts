@@ -51,7 +51,7 @@ export async function scanJournal(
     stop?: (nextOffset: number) => number | null;
     readBytes?: 'replay' | 'round';
     /** Transaction markers (the transactions `__brook_scheduled` took part in). */
-    onControl?: (offset: number, producerId: bigint, commit: boolean) => void;
+    onControl?: (offset: number, producerId: bigint, epoch: number, commit: boolean) => void;
   } = {},
 ): Promise<void> {
   let offset = Math.max(opts.from ?? log.logStartOffset, log.logStartOffset);
@@ -66,7 +66,7 @@ export async function scanJournal(
       if (b.isControl) {
         if (opts.onControl && base >= offset) {
           const r = decodeRecordBatch(buf.subarray(b.position, b.position + b.size)).records[0];
-          if (r) opts.onControl(base, b.producerId, parseControlRecord(r).type === ControlType.COMMIT);
+          if (r) opts.onControl(base, b.producerId, b.producerEpoch, parseControlRecord(r).type === ControlType.COMMIT);
         }
         continue;
       }

@@ -74,7 +74,7 @@ export class ScheduleLog {
   async replay(
     onSchedule: (offset: number, due: number, keyHash: number, topic: string) => void,
     onOther: (offset: number, r: ScheduledLogRecord) => void,
-    onMarker: (offset: number, producerId: bigint, commit: boolean) => void = () => undefined,
+    onMarker: (offset: number, producerId: bigint, epoch: number, commit: boolean) => void = () => undefined,
   ): Promise<void> {
     const log = await this.open();
     await scanJournal(log, (offset, { key, value }) => {

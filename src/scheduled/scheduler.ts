@@ -105,14 +105,14 @@ export class Scheduler {
   /** Replays the journal, settles the rounds a crash cut short, then starts delivering. */
   async start(): Promise<void> {
     // markers appended from now on reach the holds at once; those already in the log come with the replay
-    this.unsubscribe = onMarkerAppended(this.services, (topic, partition, pid, commit) => topic === SCHEDULED_TOPIC_NAME && partition === SCHEDULED_PARTITION && this.marker(pid, commit));
+    this.unsubscribe = onMarkerAppended(this.services, (topic, partition, pid, epoch, commit) => topic === SCHEDULED_TOPIC_NAME && partition === SCHEDULED_PARTITION && this.marker(pid, epoch, commit));
     if (this.services.metadata.topic('__brook_scheduled')) {
       const log = await this.log.open();
       this.index.reset(log.logStartOffset);
       await this.log.replay(
         (offset, due, hash, topic) => this.addSchedule(offset, due, hash, this.topicNumber(topic)),
         (offset, r) => this.apply(offset, r),
-        (_offset, pid, commit) => this.marker(pid, commit),
+        (_offset, pid, epoch, commit) => this.marker(pid, epoch, commit),
       );
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
       await repairSequences(this.repairHost, 0);
@@ -180,8 +180,8 @@ export class Scheduler {
   }
 
   /** A transaction `__brook_scheduled` took part in ended (its marker is in the log). */
-  private marker(producerId: bigint, commit: boolean): void {
-    if (this.producers.marker(producerId, commit) > 0) this.arm();
+  private marker(producerId: bigint, epoch: number, commit: boolean): void {
+    if (this.producers.marker(producerId, epoch, commit) > 0) this.arm();
     if (this.loaded) this.recordDropped();
   }
 

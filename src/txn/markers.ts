@@ -20,7 +20,7 @@ export async function writeTxnMarker(log: PartitionLog, producerId: bigint, epoc
   return res.baseOffset;
 }
 
-type MarkerListener = (topic: string, partition: number, producerId: bigint, commit: boolean) => void;
+type MarkerListener = (topic: string, partition: number, producerId: bigint, epoch: number, commit: boolean) => void;
 const listeners = new WeakMap<object, Set<MarkerListener>>();
 
 /**
@@ -47,6 +47,6 @@ export async function appendMarker(broker: TxnBroker, log: PartitionLog, topic: 
     const offset = await writeTxnMarker(log, producerId, epoch, commit, coordinatorEpoch, now);
     return { baseOffset: offset, lastOffset: offset, logAppendTime: -1, logStartOffset: log.logStartOffset };
   });
-  if (out.errorCode === 0) for (const fn of listeners.get(broker) ?? []) fn(topic, partition, producerId, commit);
+  if (out.errorCode === 0) for (const fn of listeners.get(broker) ?? []) fn(topic, partition, producerId, epoch, commit);
   return out.errorCode;
 }

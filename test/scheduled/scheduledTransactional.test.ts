@@ -3,6 +3,10 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { schedulerOf } from '../../src/scheduled/services';
 import { startTestBroker, tempDataDir, type TestBroker } from '../helpers/broker';
 import { freePort } from '../helpers/freePort';
+import { RawClient } from '../helpers/rawClient';
+import { addPartitions, describeTxn, initProducerId, produceTxn } from '../txn/helpers/wire';
+import { buildRecordBatch } from '../../protocol/records';
+import { encodeSchedule, keyHash } from '../../src/scheduled/records';
 import { eventually } from '../helpers/eventually';
 
 /** Values of partition 0 read_committed (kafkajs' default) until `last` arrives. */
@@ -126,6 +130,30 @@ describe('scheduled delivery from transactional producers (kafkajs)', function (
       await committer.disconnect();
       await aborter.disconnect();
       await b.destroy();
+    }
+  });
+
+  it('a transaction the coordinator aborts on timeout: its held schedules are dropped, and a hold of that epoch written after the abort marker is dropped at once', async () => {
+    await admin.createTopics({ topics: [{ topic: 'txn-timeout', numPartitions: 1 }] });
+    const scheduler = schedulerOf(broker.services)!;
+    const c = await RawClient.connect(broker.port);
+    try {
+      const init = await initProducerId(c, 'sched-timeout', 1000);
+      const [pid, epoch] = [init.producerId, init.producerEpoch];
+      expect(await addPartitions(c, 'sched-timeout', pid, epoch, 'txn-timeout', [0])).to.deep.equal([0]);
+      const batch = buildRecordBatch({ records: [{ key: Buffer.from('t'), value: Buffer.from('never'), headers: [{ key: 'brook-delay-ms', value: Buffer.from('0') }] }], producerId: pid, producerEpoch: epoch, baseSequence: 0, transactional: true });
+      expect((await produceTxn(c, 'sched-timeout', 'txn-timeout', 0, batch)).errorCode).to.equal(0);
+      expect(scheduler.producers.holds.size).to.equal(1);
+      await eventually(async () => (await describeTxn(c, 'sched-timeout')).transactionState === 'CompleteAbort' || undefined, 'the coordinator aborts the timed-out transaction');
+      expect(scheduler.producers.holds.size).to.equal(0);
+      // a write of that transaction's schedules that lost the race against its abort marker
+      const late = encodeSchedule({ due: Date.now(), scheduledAt: Date.now(), topic: 'txn-timeout', partition: 0, keyHash: keyHash('txn-timeout', null), key: null }, Buffer.from('late'), [], BigInt(Date.now()));
+      const out = await scheduler.schedule([late], [], -1, 5000, { topic: 'txn-timeout', partition: 0, producerId: pid, epoch, firstSeq: 1, lastSeq: 1, transactional: true });
+      expect(out.errorCode).to.equal(0);
+      expect(scheduler.producers.holds.size).to.equal(0);
+      expect(scheduler.pending).to.equal(0);
+    } finally {
+      c.close();
     }
   });
 });

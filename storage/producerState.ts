@@ -14,6 +14,12 @@ export interface ProducerBatch {
   baseOffset: number;
   lastOffset: number;
   written: Promise<{ baseOffset: number }> | null;
+  /**
+   * Set while the batch is accepted but its append is not queued yet (a scheduled batch: its records go to
+   * the scheduler first, then a batch without records takes its sequences here). The producer's next
+   * batches wait for it, so the log keeps the sequences in order.
+   */
+  deferred?: boolean;
 }
 
 export interface ProducerEntry {
@@ -94,6 +100,12 @@ export class ProducerStateTable {
       };
     }
     return { kind: 'append' };
+  }
+
+  /** The producer's newest batch while its append is deferred (see ProducerBatch.deferred), else null. */
+  deferredTail(producerId: bigint): ProducerBatch | null {
+    const last = this.producers.get(producerId)?.batches.at(-1);
+    return last?.deferred && last.written ? last : null;
   }
 
   /** Records an accepted batch; returns it so the caller can fill in offsets or drop it if the write fails. */

@@ -38,6 +38,12 @@ export type ProduceValidation =
 export interface ValidateOptions {
   /** Produce v3+ must carry exactly one batch per partition (Kafka answers INVALID_RECORD otherwise). */
   requireSingleBatch?: boolean;
+  /**
+   * Accept a batch with no records when it carries a producer id: it only records that producer's sequence
+   * range on the partition (Brook's scheduler, see src/scheduled/sequencedIntake.ts; Kafka's cleaner leaves
+   * such batches too). Only for the broker's own inter-broker writes.
+   */
+  allowSequenceOnly?: boolean;
 }
 
 function fail(errorCode: number, message: string, position: number): ProduceValidation {
@@ -82,8 +88,9 @@ export function validateProduceRecords(buf: Buffer, opts: ValidateOptions = {}):
     if (recordCount < 0) return fail(ErrorCode.CORRUPT_MESSAGE, `negative record count ${recordCount}`, pos);
     const lastOffsetDelta = readLastOffsetDelta(buf, pos);
     // Kafka refuses producer batches whose offset span and count disagree, empty ones included.
-    if (recordCount === 0) return fail(ErrorCode.INVALID_RECORD, 'batch has no records', pos);
-    if (lastOffsetDelta !== recordCount - 1) {
+    const sequenceOnly = recordCount === 0 && opts.allowSequenceOnly === true && readProducerId(buf, pos) >= 0n && lastOffsetDelta >= 0;
+    if (recordCount === 0 && !sequenceOnly) return fail(ErrorCode.INVALID_RECORD, 'batch has no records', pos);
+    if (!sequenceOnly && lastOffsetDelta !== recordCount - 1) {
       return fail(
         ErrorCode.INVALID_RECORD,
         `lastOffsetDelta ${lastOffsetDelta} inconsistent with record count ${recordCount}`,

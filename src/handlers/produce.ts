@@ -16,7 +16,10 @@
  * - record_errors is always empty.
  * - Brook: a batch carrying brook-deliver-at / brook-delay-ms / brook-cancel, or produced to a topic with
  *   brook.delivery.delay.ms or brook.retry.for, is written to __brook_scheduled instead (src/scheduled); the
- *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message.
+ *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message. An idempotent
+ *   producer's sequences go to the partition as a batch without records (src/scheduled/sequencedIntake.ts);
+ *   only a scheduler's inter-broker connection may send such a batch. A transactional one adds __brook_scheduled to
+ *   the transaction (src/scheduled/txnEnlist.ts).
  *
  * Version notes:
  * - v0-2: message format v0/v1 message sets are accepted and converted to one v2 batch. v1 adds throttle_time_ms, v2
@@ -51,9 +54,10 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
 }
 
 /** Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch. */
-function prepareRecords(ctx: RequestContext, records: Buffer, limit: number): { records: Buffer } | { errorCode: number; message: string } {
+function prepareRecords(ctx: RequestContext, records: Buffer, limit: number, fromScheduler: boolean): { records: Buffer } | { errorCode: number; message: string } {
   let buf = records;
-  let check = validateProduceRecords(buf, { requireSingleBatch: ctx.apiVersion >= 3 });
+  // another broker's scheduler may write an idempotent producer's sequences as a batch without records
+  let check = validateProduceRecords(buf, { requireSingleBatch: ctx.apiVersion >= 3, allowSequenceOnly: fromScheduler });
   if (!check.ok && check.legacyMagic !== undefined && ctx.apiVersion < 3) {
     try {
       buf = convertLegacyToV2(records);
@@ -78,12 +82,12 @@ async function producePartition(ctx: RequestContext, topic: TopicInfo, p: Partit
   const found = await partitionLog(ctx.broker, topic, p.index);
   if (!found.log) return failed(p.index, found.errorCode);
   // The log's effective config already merges broker defaults with topic overrides.
-  const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes);
+  const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes, topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx));
   if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
-    const scheduled = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx) ? null : await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now);
+    const scheduled = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx) ? null : await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now, { log: found.log, slot: begun.slot, transactionalId, checkTransaction: transactionCheck(ctx, transactionalId, topic.name, p.index) });
     if (scheduled) return scheduled.errorCode === 0 ? { index: p.index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(p.index, scheduled.errorCode, scheduled.message);
     const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
     if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);

@@ -1,6 +1,7 @@
 import { PeerClients } from '../replication/peerClients';
 import { ErrorCode } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/generated/apis';
+import type { AddPartitionsToTxnResponse } from '../../protocol/generated/messages/AddPartitionsToTxnResponse';
 import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
 import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
@@ -85,6 +86,16 @@ export class ClusterLink {
     const code = res.errorCode !== 0 ? res.errorCode : (p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR);
     if (code !== 0 || !p) throw new RemoteWriteError(code, `broker ${leader} cannot serve a fetch of ${topic}-${partition} at ${offset} (error ${code})`);
     return { records: p.records ? Buffer.from(p.records) : null, highWatermark: Number(p.highWatermark), logStartOffset: Number(p.logStartOffset) };
+  }
+
+  /** AddPartitionsToTxn v4 (the brokers' form) to the transaction coordinator: adds one partition; its error code. */
+  async addToTransaction(coordinator: number, transactionalId: string, producerId: bigint, epoch: number, topic: string, partition: number): Promise<number> {
+    const client = await this.peer(coordinator);
+    const res = await client.request<AddPartitionsToTxnResponse>(ApiKey.AddPartitionsToTxn, 4, {
+      transactions: [{ transactionalId, producerId, producerEpoch: epoch, verifyOnly: false, topics: [{ name: topic, partitions: [partition] }] }],
+    });
+    if (res.errorCode !== 0) return res.errorCode;
+    return res.resultsByTransaction[0]?.topicResults[0]?.resultsByPartition[0]?.partitionErrorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
   }
 
   close(): void {

@@ -53,9 +53,6 @@ export function intake(
   const decoded = decodeRecordBatch(batch);
   const triggered = schedulesEverything(policy) || decoded.records.some((r) => r.headers.some((h) => h.key === Header.DELIVER_AT || h.key === Header.DELAY_MS || h.key === Header.CANCEL));
   if (!triggered) return { kind: 'pass' };
-  if (decoded.producerId >= 0n) {
-    return { kind: 'refuse', message: 'scheduled records cannot come from an idempotent or transactional producer (enable.idempotence=false)' };
-  }
   const schedules: RecordInput[] = [];
   const cancels: CancelRequest[] = [];
   for (const r of decoded.records) {
@@ -63,6 +60,8 @@ export function intake(
     if (d.kind === 'refuse') return { kind: 'refuse', message: `offset delta ${r.offsetDelta}: ${d.message}` };
     const key = r.key ? Buffer.from(r.key) : null;
     if (d.kind === 'cancel') {
+      // a cancel acts when it is written; inside a transaction it would have to wait for the commit
+      if (decoded.isTransactional) return { kind: 'refuse', message: `offset delta ${r.offsetDelta}: ${Header.CANCEL} cannot be produced in a transaction: produce it outside` };
       cancels.push({ topic, key, scheduleId: d.scheduleId, offset: d.offset });
       continue;
     }

@@ -1,4 +1,5 @@
 import { ATTR, BATCH, decodeRecordBatch, iterateBatches, type RecordHeader } from '../../protocol/records';
+import { ControlType, parseControlRecord } from '../../protocol/records/control';
 import type { PartitionLog } from '../../storage';
 
 /** Replay reads big; a delivery round reads about what it needs (a round is 2000 records of a few hundred bytes). */
@@ -44,7 +45,14 @@ function readBytes(buf: Buffer, pos: number): [Buffer | null, number] {
 export async function scanJournal(
   log: PartitionLog,
   visit: (offset: number, r: JournalRecord) => void,
-  opts: { from?: number; withHeaders?: (offset: number) => boolean; stop?: (nextOffset: number) => number | null; readBytes?: 'replay' | 'round' } = {},
+  opts: {
+    from?: number;
+    withHeaders?: (offset: number) => boolean;
+    stop?: (nextOffset: number) => number | null;
+    readBytes?: 'replay' | 'round';
+    /** Transaction markers (the transactions `__brook_scheduled` took part in). */
+    onControl?: (offset: number, producerId: bigint, epoch: number, commit: boolean) => void;
+  } = {},
 ): Promise<void> {
   let offset = Math.max(opts.from ?? log.logStartOffset, log.logStartOffset);
   while (offset < log.logEndOffset) {
@@ -55,7 +63,13 @@ export async function scanJournal(
     for (const b of iterateBatches(buf)) {
       const base = Number(b.baseOffset);
       next = base + b.lastOffsetDelta + 1;
-      if (b.isControl) continue;
+      if (b.isControl) {
+        if (opts.onControl && base >= offset) {
+          const r = decodeRecordBatch(buf.subarray(b.position, b.position + b.size)).records[0];
+          if (r) opts.onControl(base, b.producerId, b.producerEpoch, parseControlRecord(r).type === ControlType.COMMIT);
+        }
+        continue;
+      }
       if ((b.attributes & ATTR.COMPRESSION_MASK) !== 0) {
         for (const r of decodeRecordBatch(buf.subarray(b.position, b.position + b.size)).records) {
           if (Number(r.offset) >= offset) visit(Number(r.offset), { key: r.key, value: r.value, timestamp: Number(r.timestamp), headers: r.headers });

@@ -71,7 +71,11 @@ export class ScheduleLog {
    * Every record from the log start; SCHEDULE records yield only what the index needs, read in place, so a
    * replay of a million pending schedules costs no object per record.
    */
-  async replay(onSchedule: (offset: number, due: number, keyHash: number, topic: string) => void, onOther: (offset: number, r: ScheduledLogRecord) => void): Promise<void> {
+  async replay(
+    onSchedule: (offset: number, due: number, keyHash: number, topic: string) => void,
+    onOther: (offset: number, r: ScheduledLogRecord) => void,
+    onMarker: (offset: number, producerId: bigint, epoch: number, commit: boolean) => void = () => undefined,
+  ): Promise<void> {
     const log = await this.open();
     await scanJournal(log, (offset, { key, value }) => {
       if (!key || key.length === 0) return;
@@ -82,7 +86,7 @@ export class ScheduleLog {
       }
       const rec = decodeScheduledRecord(key, value);
       if (rec) onOther(offset, rec);
-    });
+    }, { onControl: onMarker });
   }
 
   /**

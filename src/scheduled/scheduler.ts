@@ -9,7 +9,10 @@ import type { ClusterLink } from './clusterLink';
 import { Targets, type Target } from './targets';
 import type { CancelRequest } from './intake';
 import { Header } from './policy';
-import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, Kind, keyHash, type CancelReasonValue, type ScheduleMeta } from './records';
+import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, encodeProduced, encodeSequenced, encodeTxnHold, Kind, keyHash, type CancelReasonValue, type ProducerTag, type ScheduleMeta } from './records';
+import { ProducerRecords } from './producerRecords';
+import { onMarkerAppended } from '../txn/markers';
+import { repairSequences, type RepairHost } from './sequenceRepair';
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
@@ -38,6 +41,7 @@ export interface PendingView {
 const ROUND_MAX = 2000;
 const RETRY_BACKOFF_MS = 1000;
 const TRIM_EVERY_MS = 10_000;
+const REPAIR_EVERY_MS = 1000;
 
 export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: string | null };
 
@@ -78,12 +82,20 @@ export class Scheduler {
   readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
   private readonly targets: Targets;
+  /** Idempotent producers' sequences not yet in their partition, transactional producers' held schedules. */
+  readonly producers: ProducerRecords;
+  private repairTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: () => void = () => undefined;
 
   /** `link`: cluster mode, where a target partition may be led by another broker. */
   constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now, link: ClusterLink | null = null) {
     this.log = new ScheduleLog(services, writeTimeoutMs);
     this.targets = new Targets(services, link, logger);
+    this.producers = new ProducerRecords(this.index, () => this.now());
+    const [journal, apply, topic] = [(r: RecordInput[]) => this.log.appendJournal(r), this.apply.bind(this), (n: string) => services.metadata.topic(n)];
+    this.repairHost = { sequences: this.producers.sequences, targets: this.targets, journal, apply, topic, logger, now: () => this.now(), active: () => !this.stopped };
   }
+  private readonly repairHost: RepairHost;
 
   get ready(): boolean {
     return this.loaded && !this.stopped;
@@ -92,15 +104,22 @@ export class Scheduler {
 
   /** Replays the journal, settles the rounds a crash cut short, then starts delivering. */
   async start(): Promise<void> {
+    // markers appended from now on reach the holds at once; those already in the log come with the replay
+    this.unsubscribe = onMarkerAppended(this.services, (topic, partition, pid, epoch, commit) => topic === SCHEDULED_TOPIC_NAME && partition === SCHEDULED_PARTITION && this.marker(pid, epoch, commit));
     if (this.services.metadata.topic('__brook_scheduled')) {
       const log = await this.log.open();
       this.index.reset(log.logStartOffset);
       await this.log.replay(
-        (offset, due, hash, topic) => this.index.add(offset, due, hash, this.topicNumber(topic)),
+        (offset, due, hash, topic) => this.addSchedule(offset, due, hash, this.topicNumber(topic)),
         (offset, r) => this.apply(offset, r),
+        (_offset, pid, epoch, commit) => this.marker(pid, epoch, commit),
       );
       for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
+      await repairSequences(this.repairHost, 0);
     }
+    this.recordDropped();
+    this.repairTimer = setInterval(() => void repairSequences(this.repairHost), REPAIR_EVERY_MS);
+    this.repairTimer.unref();
     this.logger.info({ pending: this.index.pending }, 'scheduled delivery loaded');
     this.loaded = true;
     this.arm();
@@ -108,6 +127,8 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
+    if (this.repairTimer) clearInterval(this.repairTimer);
+    this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -147,16 +168,47 @@ export class Scheduler {
         for (const o of r.offsets) this.index.resolve(o);
         break;
       case Kind.SCHEDULE:
-        this.index.add(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
+        this.addSchedule(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
         break;
+      default:
+        this.producers.apply(offset, r);
     }
+  }
+
+  private addSchedule(offset: number, due: number, hash: number, topic: number): void {
+    if (!this.producers.hold(offset, due, hash, topic)) this.index.add(offset, due, hash, topic);
+  }
+
+  /** A transaction `__brook_scheduled` took part in ended (its marker is in the log). */
+  private marker(producerId: bigint, epoch: number, commit: boolean): void {
+    if (this.producers.marker(producerId, epoch, commit) > 0) this.arm();
+    if (this.loaded) this.recordDropped();
+  }
+
+  /** The state follows the markers; a CANCELLED record tells readers of the journal (the CLI) about aborted ones. */
+  private recordDropped(): void {
+    const dropped = this.producers.takeDropped();
+    if (dropped.length > 0) void this.log.appendJournal([encodeCancelled(CancelReason.ABORTED, dropped)]).catch((err: Error) => this.logger.warn({ err: err.message }, 'recording aborted schedules failed'));
   }
 
   /**
    * A produce's schedules and cancels, written as one batch under the producer's acks. A cancel that
    * matches no pending schedule refuses the whole batch (INVALID_RECORD), and nothing is written.
+   * `tag`: an idempotent producer's batch; one this scheduler already holds is a duplicate (nothing written).
    */
-  async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number): Promise<ScheduleResult> {
+  async schedule(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, tag: ProducerTag | null = null): Promise<ScheduleResult> {
+    return tag ? this.producers.once(tag, () => this.scheduleOnce(schedules, cancels, acks, timeoutMs, tag)) : this.scheduleOnce(schedules, cancels, acks, timeoutMs, null);
+  }
+
+  /** Tells the ledger the tag's sequences are in their partition (the produce appended them). */
+  async sequenced(tag: ProducerTag): Promise<void> {
+    const e = this.producers.sequences.get(tag);
+    if (!e || this.stopped) return;
+    const at = await this.log.appendJournal([encodeSequenced(e.producedOffset)]);
+    this.apply(at, { kind: Kind.SEQUENCED, producedOffset: e.producedOffset });
+  }
+
+  private async scheduleOnce(schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, tag: ProducerTag | null): Promise<ScheduleResult> {
     const now = this.now();
     const cancelled: number[] = [];
     for (const c of cancels) {
@@ -167,17 +219,21 @@ export class Scheduler {
       }
       cancelled.push(...found);
     }
-    const records = cancelled.length > 0 ? [...schedules, encodeCancelled(CancelReason.REQUESTED, cancelled)] : schedules;
+    // a transaction's schedules are held until its marker: TXN_HOLD first, so a replay knows before it sees them
+    const first = tag?.transactional ? 1 : 0;
+    const records = [...(first ? [encodeTxnHold(tag!.producerId, tag!.epoch, schedules.length)] : []), ...schedules];
+    if (cancelled.length > 0) records.push(encodeCancelled(CancelReason.REQUESTED, cancelled));
+    const before = records.length;
+    if (tag) records.push(encodeProduced(tag, before));
     for (const o of cancelled) this.cancelling.add(o);
     try {
       const out = await this.log.appendForProducer(records, acks, timeoutMs, now);
       if (out.errorCode !== 0 || !('baseOffset' in out)) return { errorCode: out.errorCode, message: 'message' in out ? out.message : null };
       if (!out.duplicate) {
-        schedules.forEach((s, i) => {
-          const meta = decodeScheduleKey(s.key as Buffer)!;
-          this.apply(out.baseOffset + i, { kind: Kind.SCHEDULE, meta });
-        });
-        if (cancelled.length > 0) this.apply(out.baseOffset + schedules.length, { kind: Kind.CANCELLED, reason: CancelReason.REQUESTED, offsets: Float64Array.from(cancelled) });
+        if (first) this.apply(out.baseOffset, { kind: Kind.TXN_HOLD, producerId: tag!.producerId, epoch: tag!.epoch, count: schedules.length });
+        schedules.forEach((s, i) => this.apply(out.baseOffset + first + i, { kind: Kind.SCHEDULE, meta: decodeScheduleKey(s.key as Buffer)! }));
+        if (cancelled.length > 0) this.apply(out.baseOffset + first + schedules.length, { kind: Kind.CANCELLED, reason: CancelReason.REQUESTED, offsets: Float64Array.from(cancelled) });
+        if (tag) this.apply(out.baseOffset + before, { kind: Kind.PRODUCED, tag, before });
       }
       this.arm();
       return { errorCode: 0 };
@@ -188,7 +244,7 @@ export class Scheduler {
 
   /** Cancels one pending schedule by its offset (the CLI's id); false when it is not pending. */
   async cancelOffset(offset: number, reason: CancelReasonValue = CancelReason.REQUESTED): Promise<boolean> {
-    if (this.index.isResolved(offset) || this.inflight.has(offset) || this.cancelling.has(offset)) return false;
+    if (this.index.isResolved(offset) || this.producers.holds.has(offset) || this.inflight.has(offset) || this.cancelling.has(offset)) return false;
     const found = await this.log.readAt([offset]);
     if (!found.get(offset)?.key || found.get(offset)!.key![0] !== Kind.SCHEDULE) return false;
     this.cancelling.add(offset);
@@ -204,7 +260,7 @@ export class Scheduler {
   /** Pending schedules of `c.topic` with the same key (and `brook-schedule-id`, when given). */
   private async findPending(c: CancelRequest): Promise<number[]> {
     if (c.offset !== null) {
-      if (this.index.isResolved(c.offset) || this.inflight.has(c.offset) || this.cancelling.has(c.offset)) return [];
+      if (this.index.isResolved(c.offset) || this.producers.holds.has(c.offset) || this.inflight.has(c.offset) || this.cancelling.has(c.offset)) return [];
       const r = (await this.log.readAt([c.offset])).get(c.offset);
       const meta = r?.key ? decodeScheduleKey(r.key) : null;
       return meta && meta.topic === c.topic ? [c.offset] : [];
@@ -401,6 +457,7 @@ export class Scheduler {
     let low = Math.min(this.index.lowestPending(), log.logEndOffset);
     for (const o of this.inflight) low = Math.min(low, o);
     for (const o of this.intents.keys()) low = Math.min(low, o);
+    low = Math.min(low, this.producers.lowest());
     if (low > log.logStartOffset) await log.deleteRecordsBefore(low);
   }
 }

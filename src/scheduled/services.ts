@@ -4,7 +4,11 @@ import type { BrokerServices } from '../handlers/types';
 import { SCHEDULED_TOPIC } from '../internalTopics/names';
 import type { TopicInfo } from '../metadata/types';
 import { NO_LEADER } from '../metadata/types';
-import type { Acks } from '../replication/partitionWriter';
+import { partitionWriter, type Acks, type WriteSlot } from '../replication/partitionWriter';
+import type { PartitionLog } from '../../storage';
+import { producerTagOf, scheduleWithSequence } from './sequencedIntake';
+import { enlistScheduled } from './txnEnlist';
+import type { ProducerTag } from './records';
 import { ClusterLink, RemoteWriteError } from './clusterLink';
 import { intake, type CancelRequest } from './intake';
 import { topicPolicy } from './policy';
@@ -93,9 +97,19 @@ export type ScheduledProduce = null | { errorCode: number; message: string | nul
 
 /**
  * Produce's hook: null when the batch is not the scheduler's (appended as usual), else the outcome of
- * writing it to `__brook_scheduled` instead (errorCode 0: durable under the producer's acks).
+ * writing it to `__brook_scheduled` instead (errorCode 0: durable under the producer's acks). `at`: the
+ * produce's partition as its leader writes it, for an idempotent producer's sequences (sequencedIntake.ts).
  */
-export async function produceScheduled(services: BrokerServices, topic: TopicInfo, partition: number, batch: Buffer, acks: Acks, timeoutMs: number, now: number): Promise<ScheduledProduce> {
+export async function produceScheduled(
+  services: BrokerServices,
+  topic: TopicInfo,
+  partition: number,
+  batch: Buffer,
+  acks: Acks,
+  timeoutMs: number,
+  now: number,
+  at?: { log: PartitionLog; slot: WriteSlot; transactionalId: string | null; checkTransaction?: (producerId: bigint, epoch: number) => number },
+): Promise<ScheduledProduce> {
   if (topic.name === SCHEDULED_TOPIC) return takeForwarded(services, batch, acks, timeoutMs);
   const taken = intake(topic.name, partition, batch, topicPolicy(topic.configs), now, (name) => services.metadata.topic(name)?.partitions);
   if (taken.kind === 'pass') return null;
@@ -103,17 +117,34 @@ export async function produceScheduled(services: BrokerServices, topic: TopicInf
     services.logger.info({ topic: topic.name, partition, reason: taken.message }, 'scheduled produce refused');
     return { errorCode: ErrorCode.INVALID_RECORD, message: taken.message };
   }
-  const link = links.get(services);
-  if (link) {
-    // this broker or another may lead __brook_scheduled (or be taking over): forward() waits for a ready one
-    const out = await forward(services, link, taken.schedules, taken.cancels, acks, timeoutMs, now);
-    if (out && out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: out.message }, 'scheduled produce refused');
+  const tag = producerTagOf(topic.name, partition, batch);
+  const send = async (): Promise<{ errorCode: number; message: string | null }> => {
+    if (tag?.transactional) {
+      // __brook_scheduled takes part in the transaction before anything of it is written there
+      const code = await enlistScheduled(services, links.get(services) ?? null, at?.transactionalId ?? null, tag.producerId, tag.epoch, now);
+      if (code !== 0) return { errorCode: code, message: `cannot add ${SCHEDULED_TOPIC} to the transaction (error ${code})` };
+    }
+    const out = await sendSchedules(services, taken.schedules, taken.cancels, acks, timeoutMs, now, tag);
+    if (out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: out.message }, 'scheduled produce refused');
     return out;
-  }
+  };
+  if (!tag) return send();
+  if (!at) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `not the leader of ${topic.name}-${partition}` };
+  // single broker: the scheduler is here, told at once; in a cluster its repair write finds the sequences in place
+  // (a transaction's: its marker settles them)
+  const local = links.get(services) || tag.transactional ? null : byBroker.get(services);
+  const confirm = local ? () => local.sequenced(tag) : null;
+  return scheduleWithSequence(at.log, partitionWriter(services), at.slot, tag, now, send, confirm, at.checkTransaction);
+}
+
+/** The schedules to the scheduler: here (single broker) or forwarded to the leader of `__brook_scheduled`. */
+async function sendSchedules(services: BrokerServices, schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, now: number, tag: ProducerTag | null): Promise<{ errorCode: number; message: string | null }> {
+  const link = links.get(services);
+  // this broker or another may lead __brook_scheduled (or be taking over): forward() waits for a ready one
+  if (link) return (await forward(services, link, schedules, cancels, acks, timeoutMs, now, tag)) ?? { errorCode: 0, message: null };
   const scheduler = byBroker.get(services);
   if (!scheduler) return { errorCode: ErrorCode.REQUEST_TIMED_OUT, message: 'the scheduler is still loading' };
-  const out = await scheduler.schedule(taken.schedules, taken.cancels, acks, timeoutMs);
-  if (out.errorCode !== 0) services.logger.info({ topic: topic.name, partition, errorCode: out.errorCode, reason: 'message' in out ? out.message : null }, 'scheduled produce refused');
+  const out = await scheduler.schedule(schedules, cancels, acks, timeoutMs, tag);
   return 'message' in out ? out : { errorCode: 0, message: null };
 }
 
@@ -122,9 +153,11 @@ export async function produceScheduled(services: BrokerServices, topic: TopicInf
  * producer's acks, acks=0 sent as 1 so this broker knows the outcome). Retried only on refusals that wrote
  * nothing (no leader, not the leader, its scheduler still loading), within the produce's timeout.
  */
-async function forward(services: BrokerServices, link: ClusterLink, schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, now: number): Promise<ScheduledProduce> {
+async function forward(services: BrokerServices, link: ClusterLink, schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, now: number, tag: ProducerTag | null): Promise<ScheduledProduce> {
   if (!services.metadata.topic(SCHEDULED_TOPIC)) await services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(services));
-  const batch = buildRecordBatch({ records: [...schedules, ...cancels.map(encodeForwardedCancel)], baseTimestamp: BigInt(now) });
+  const records = [...schedules, ...cancels.map(encodeForwardedCancel)];
+  if (tag) records.push(encodeForwardedTag(tag));
+  const batch = buildRecordBatch({ records, baseTimestamp: BigInt(now) });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const leader = link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION);
@@ -133,7 +166,7 @@ async function forward(services: BrokerServices, link: ClusterLink, schedules: R
     if (leader === link.selfId) {
       const s = byBroker.get(services);
       if (s?.ready) {
-        const out = await s.schedule(schedules, cancels, acks, timeoutMs);
+        const out = await s.schedule(schedules, cancels, acks, timeoutMs, tag);
         return 'message' in out ? out : { errorCode: 0, message: null };
       }
       code = ErrorCode.REQUEST_TIMED_OUT;
@@ -164,14 +197,17 @@ async function takeForwarded(services: BrokerServices, batch: Buffer, acks: Acks
   if (!s?.ready) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'the scheduler does not run on this broker (yet)' };
   const records: RecordInput[] = [];
   const cancels: CancelRequest[] = [];
+  let tag: ProducerTag | null = null;
   for (const b of decodeRecordBatches(batch)) {
     for (const r of b.records) {
       const cancel = decodeForwardedCancel(r.key, r.value);
+      const forwardedTag = cancel ? null : decodeForwardedTag(r.key, r.value);
       if (cancel) cancels.push(cancel);
+      else if (forwardedTag) tag = forwardedTag;
       else records.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
     }
   }
-  const out = await s.schedule(records, cancels, acks, timeoutMs);
+  const out = await s.schedule(records, cancels, acks, timeoutMs, tag);
   return 'message' in out ? out : { errorCode: 0, message: null };
 }
 
@@ -186,4 +222,17 @@ function decodeForwardedCancel(key: Buffer | null, value: Buffer | null): Cancel
   if (!key || !value || !key.equals(FORWARDED_CANCEL)) return null;
   const v = JSON.parse(value.toString()) as { topic: string; key: string | null; scheduleId: string | null; offset: number | null };
   return { topic: v.topic, key: v.key === null ? null : Buffer.from(v.key, 'base64'), scheduleId: v.scheduleId, offset: v.offset };
+}
+
+/** An idempotent producer's sequences travel with its schedules as a record keyed by this marker (never appended). */
+const FORWARDED_TAG = Buffer.from('brook-forwarded-producer');
+
+function encodeForwardedTag(t: ProducerTag): RecordInput {
+  return { key: FORWARDED_TAG, value: Buffer.from(JSON.stringify({ ...t, producerId: String(t.producerId) })) };
+}
+
+function decodeForwardedTag(key: Buffer | null, value: Buffer | null): ProducerTag | null {
+  if (!key || !value || !key.equals(FORWARDED_TAG)) return null;
+  const v = JSON.parse(value.toString()) as Omit<ProducerTag, 'producerId'> & { producerId: string };
+  return { ...v, producerId: BigInt(v.producerId) };
 }

@@ -5,7 +5,9 @@ import type { Logger } from '../log';
 import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import { ACKS_ALL, partitionWriter } from '../replication/partitionWriter';
-import type { ClusterLink } from './clusterLink';
+import { RemoteWriteError, type ClusterLink } from './clusterLink';
+import { ErrorCode } from '../../protocol/errors';
+import { StorageError } from '../../storage/errors';
 
 const READ_BYTES = 1 << 20;
 
@@ -60,6 +62,26 @@ export class Targets {
     } catch (err) {
       this.logger.warn({ topic: t.topic, partition: t.partition, err: (err as Error).message }, 'scheduled delivery append failed');
       return false;
+    }
+  }
+
+  /**
+   * An idempotent producer's sequences written to the partition it produced to, through that partition's
+   * producer state (a duplicate if they are there already); the Kafka error code, 0 when they are there.
+   */
+  async appendSequence(info: TopicInfo, partition: number, batch: Buffer, now: number): Promise<number> {
+    try {
+      const t = await this.open(info, partition);
+      if (!t.log) {
+        await this.link!.produce(t.leader, t.topic, t.partition, batch, -1, 30_000);
+        return 0;
+      }
+      const writer = partitionWriter(this.services);
+      const begun = writer.begin(t.topic, t.partition, ACKS_ALL, 30_000, t.info.configs);
+      if (!('slot' in begun)) return begun.errorCode;
+      return (await writer.appendRecords(begun.slot, t.log, batch, now)).errorCode;
+    } catch (err) {
+      return err instanceof RemoteWriteError || err instanceof StorageError ? (err instanceof StorageError ? err.code : err.errorCode) : ErrorCode.UNKNOWN_SERVER_ERROR;
     }
   }
 

@@ -122,8 +122,9 @@ export async function planAcquire(
       const last = base + b.lastOffsetDelta;
       if (last < end) continue;
       const first = Math.max(base, end);
-      // Control batches, and (read_committed) batches of aborted transactions, are never delivered.
-      if (b.isControl || (b.isTransactional && aborted.some((a) => a.producerId === b.producerId && a.firstOffset <= base && base <= a.lastOffset))) {
+      // Control batches, batches without records (a producer's sequences only: src/scheduled/sequencedIntake.ts)
+      // and (read_committed) batches of aborted transactions are never delivered.
+      if (b.isControl || b.recordCount === 0 || (b.isTransactional && aborted.some((a) => a.producerId === b.producerId && a.firstOffset <= base && base <= a.lastOffset))) {
         runs.push({ first, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
       } else if (filter !== null) {
         kept.length = 0;

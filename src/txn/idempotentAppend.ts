@@ -41,6 +41,8 @@ export async function appendIdempotent(
   const firstSeq = records.readInt32BE(BATCH.BASE_SEQUENCE);
   const lastSeq = lastSequenceOf(firstSeq, records.readInt32BE(BATCH.LAST_OFFSET_DELTA));
   const transactional = (records.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) !== 0;
+  // behind a scheduled batch of this producer whose sequence batch is not queued yet: keep the log in sequence order
+  for (let tail = table.deferredTail(producerId); tail; tail = table.deferredTail(producerId)) await tail.written!.catch(() => undefined);
   if (transactional && checkTransaction) {
     const code = checkTransaction(producerId, epoch);
     if (code !== 0) return { kind: 'rejected', errorCode: code, message: 'transactional batch outside an open transaction holding this partition' };

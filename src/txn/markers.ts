@@ -20,6 +20,20 @@ export async function writeTxnMarker(log: PartitionLog, producerId: bigint, epoc
   return res.baseOffset;
 }
 
+type MarkerListener = (topic: string, partition: number, producerId: bigint, epoch: number, commit: boolean) => void;
+const listeners = new WeakMap<object, Set<MarkerListener>>();
+
+/**
+ * Called after a marker was appended (and replicated) here as the partition's leader: the scheduler learns
+ * that a transaction `__brook_scheduled` took part in ended. Returns the unsubscribe.
+ */
+export function onMarkerAppended(broker: object, fn: MarkerListener): () => void {
+  let set = listeners.get(broker);
+  if (!set) listeners.set(broker, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
 /**
  * Kafka appends markers with acks=all: a marker counts (and the coordinator may
  * complete the transaction) only once the partition's ISR has it, or a leader
@@ -33,5 +47,6 @@ export async function appendMarker(broker: TxnBroker, log: PartitionLog, topic: 
     const offset = await writeTxnMarker(log, producerId, epoch, commit, coordinatorEpoch, now);
     return { baseOffset: offset, lastOffset: offset, logAppendTime: -1, logStartOffset: log.logStartOffset };
   });
+  if (out.errorCode === 0) for (const fn of listeners.get(broker) ?? []) fn(topic, partition, producerId, epoch, commit);
   return out.errorCode;
 }

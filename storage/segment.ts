@@ -7,6 +7,7 @@ import { KEY_INDEX_SUFFIX, type SegmentKeys } from './keyIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, type StorageFs } from './fs';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
+import type { ReadLease } from './readBuffers';
 
 export const NO_TIMESTAMP = -1;
 
@@ -367,13 +368,16 @@ export class Segment implements PooledHandle {
     else this.pool.trim();
   }
 
-  /** Reads up to `length` bytes at `position` (fewer only if the file is shorter). */
-  async read(position: number, length: number): Promise<Buffer> {
+  /**
+   * Reads up to `length` bytes at `position` (fewer only if the file is
+   * shorter), into a buffer of `lease` when given (valid until it is released).
+   */
+  async read(position: number, length: number, lease?: ReadLease): Promise<Buffer> {
     const fd = await this.acquire();
     try {
-      const buf = Buffer.allocUnsafe(length);
+      const buf = lease ? lease.take(length) : Buffer.allocUnsafe(length);
       const got = await readFully(this.sfs, fd, buf, length, position);
-      return got === length ? buf : buf.subarray(0, got);
+      return got === buf.length ? buf : buf.subarray(0, got);
     } finally {
       this.release();
     }

@@ -171,6 +171,11 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
   const borrowed: { lease?: ReadLease } = {};
   const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets), borrowed);
   const lease = borrowed.lease;
+  const replication = ctx.broker.replication;
+  if (replication && (ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0) {
+    if (reads.some((r) => r.bytes > 0)) replication.followerFetchesWithData++;
+    else replication.followerFetchesEmpty++;
+  }
   // the answer links the read buffers: they go back to the pool once the socket has written it
   if (lease) ctx.afterResponseWritten!(() => lease.release());
   let throttleTimeMs = 0;

@@ -36,6 +36,9 @@ export class ReplicaManager {
   /** ISR changes this broker got accepted as leader, for metrics. */
   isrShrinks = 0;
   isrExpands = 0;
+  /** Follower fetches this broker answered as leader, with and without records (round trips per acks=all write). */
+  followerFetchesWithData = 0;
+  followerFetchesEmpty = 0;
 
   constructor(
     private readonly services: BrokerCore,

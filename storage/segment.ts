@@ -11,6 +11,15 @@ import type { ReadLease } from './readBuffers';
 
 export const NO_TIMESTAMP = -1;
 
+/**
+ * A read within this many bytes of the published end of a segment appended to
+ * within RECENT_MS reads bytes just written: they are in the page cache, so
+ * storage/fs.ts may copy them on the event loop (tail fetches of followers and
+ * consumers). Older or farther bytes may need the disk and go through the pool.
+ */
+const RECENT_BYTES = 16 * 1024 * 1024;
+const RECENT_MS = 10_000;
+
 /** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
 export class SegmentGoneError extends Error {
   constructor(segment: string) {
@@ -61,6 +70,8 @@ export class Segment implements PooledHandle {
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
+  /** Date.now() of the last published append (0: none since load), for reads of recent bytes. */
+  private lastPublishAt = 0;
   private isDeleted = false;
   /** Open the descriptor with O_DSYNC (the active segment in fsync mode). */
   private wantDsync = false;
@@ -180,6 +191,7 @@ export class Segment implements PooledHandle {
   publishBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
     invariant(position + size <= this.reservedEnd, this, `batch at ${position} (+${size}) published past the written end ${this.reservedEnd}`);
     this.track(position, baseOffset, lastOffset, maxTimestamp, size, indexIntervalBytes);
+    this.lastPublishAt = Date.now();
   }
 
   /** Accounts a batch already in the file (recovery scans, rewritten segments). */
@@ -376,7 +388,8 @@ export class Segment implements PooledHandle {
     const fd = await this.acquire();
     try {
       const buf = lease ? lease.take(length) : Buffer.allocUnsafe(length);
-      const got = await readFully(this.sfs, fd, buf, length, position);
+      const recent = position >= this.published - RECENT_BYTES && Date.now() - this.lastPublishAt <= RECENT_MS;
+      const got = await readFully(this.sfs, fd, buf, length, position, recent);
       return got === buf.length ? buf : buf.subarray(0, got);
     } finally {
       this.release();

@@ -5,7 +5,7 @@
  * next to what the broker's event loop went through at the same moment.
  */
 import { appendFileSync, readFileSync } from 'fs';
-import { monitorEventLoopDelay } from 'perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'perf_hooks';
 
 export interface ProbeSample {
   /** Wall clock (ms since the epoch) at the end of the sample. */
@@ -21,6 +21,9 @@ export interface ProbeSample {
    * processes on a shared machine from one caused by the broker itself.
    */
   runQueueWaitMs: number;
+  /** Mark-compact (major) collections since the probe started, and their total pause in ms. */
+  majorGcs?: number;
+  majorGcMs?: number;
 }
 
 function runQueueWaitMs(): number {
@@ -41,6 +44,15 @@ const out = process.env.BROOK_PROBE_OUT;
 if (out) {
   const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
+  let majorGcs = 0;
+  let majorGcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      majorGcs++;
+      majorGcMs += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const cpu = process.cpuUsage();
     const sample: ProbeSample = {
@@ -50,6 +62,8 @@ if (out) {
       maxMs: delay.count > 0 ? excess(delay.max) : 0,
       cpuUs: cpu.user + cpu.system,
       runQueueWaitMs: runQueueWaitMs(),
+      majorGcs,
+      majorGcMs,
     };
     delay.reset();
     appendFileSync(out, JSON.stringify(sample) + '\n');

@@ -129,9 +129,11 @@ function brokerDuring(probeOut: string, from: number, to: number): string {
   // how much of the run the broker's main thread was ready to work but had no CPU (other processes had it)
   const waitPct = last.runQueueWaitMs >= 0 ? ((last.runQueueWaitMs - before.runQueueWaitMs) / (last.t - before.t)) * 100 : NaN;
   const worstWait = Math.max(...inside.map((s, i) => s.runQueueWaitMs - (i === 0 ? before : inside[i - 1]).runQueueWaitMs));
+  // mark-compacts are what recycled fetch read buffers avoid (issue 17): counted, not timed
+  const gcs = last.majorGcs !== undefined && before.majorGcs !== undefined ? `; ${last.majorGcs - before.majorGcs} mark-compacts (${(last.majorGcMs! - before.majorGcMs!).toFixed(0)} ms)` : '';
   return (
     `broker event-loop delay p99 (worst second) ${worstP99.toFixed(1)} ms, max ${worstMax.toFixed(1)} ms; ` +
-    `broker CPU ${cpuPct.toFixed(0)}%, waiting for a CPU ${waitPct.toFixed(0)}% (worst second ${worstWait.toFixed(0)} ms)`
+    `broker CPU ${cpuPct.toFixed(0)}%, waiting for a CPU ${waitPct.toFixed(0)}% (worst second ${worstWait.toFixed(0)} ms)${gcs}`
   );
 }
 

@@ -10,7 +10,12 @@ import { promisify } from 'node:util';
 export interface StorageFs {
   open(path: string, flags: number): Promise<number>;
   close(fd: number): Promise<void>;
-  read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * `recent`: the caller knows the bytes were written moments ago (the tail of
+   * the active segment), so they are in the page cache and may be copied from
+   * the event loop instead of through the thread pool.
+   */
+  read(fd: number, buf: Buffer, offset: number, length: number, position: number, recent?: boolean): Promise<number>;
   writev(fd: number, bufs: Buffer[], position: number): Promise<number>;
   fdatasync(fd: number): Promise<void>;
   fsync(fd: number): Promise<void>;
@@ -51,6 +56,14 @@ const pFstat = promisify(fs.fstat);
  * through the pool so their copying overlaps with the event loop's work.
  */
 const INLINE_WRITE_MAX_BYTES = 64 * 1024;
+/**
+ * Reads up to this size of recently written bytes are copied from the page
+ * cache on the event loop, for the reason writes are (above): a follower's or
+ * a tailing consumer's fetch reads the few KB just appended, and the thread
+ * pool's two wake-ups cost more than the copy. Anything else (backlog reads,
+ * which may need the disk) goes through the pool.
+ */
+const INLINE_READ_MAX_BYTES = 64 * 1024;
 /** Descriptors opened with O_DSYNC: each write waits for the device, so it must never block the event loop. */
 const devicePacedFds = new Set<number>();
 
@@ -72,7 +85,10 @@ export const nodeFs: StorageFs = {
     devicePacedFds.delete(fd);
     return pClose(fd);
   },
-  read: async (fd, buf, offset, length, position) => (await pRead(fd, buf, offset, length, position)).bytesRead,
+  read: async (fd, buf, offset, length, position, recent) => {
+    if (recent === true && length <= INLINE_READ_MAX_BYTES) return fs.readSync(fd, buf, offset, length, position);
+    return (await pRead(fd, buf, offset, length, position)).bytesRead;
+  },
   writev: async (fd, bufs, position) => {
     if (!devicePacedFds.has(fd) && totalBytes(bufs) <= INLINE_WRITE_MAX_BYTES) return fs.writevSync(fd, bufs, position);
     return (await pWritev(fd, bufs, position)).bytesWritten;
@@ -139,10 +155,10 @@ function remainingAfter(bufs: Buffer[], skip: number): Buffer[] {
 }
 
 /** Reads exactly `length` bytes unless the file ends first; returns the bytes actually read. */
-export async function readFully(sfs: StorageFs, fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+export async function readFully(sfs: StorageFs, fd: number, buf: Buffer, length: number, position: number, recent = false): Promise<number> {
   let got = 0;
   while (got < length) {
-    const n = await sfs.read(fd, buf, got, length - got, position + got);
+    const n = await sfs.read(fd, buf, got, length - got, position + got, recent);
     if (n === 0) break;
     got += n;
   }

@@ -7,6 +7,7 @@ import type { LogState } from './logState';
 import { decodeBatch, recordTimestamp } from './records';
 import { NO_TIMESTAMP, SegmentGoneError, type Segment } from './segment';
 import { collectAborted, type AbortedTxn } from './txnIndex';
+import type { ReadLease } from './readBuffers';
 
 export interface ReadResult {
   chunks: Buffer[];
@@ -21,6 +22,12 @@ export interface ReadOptions {
   maxOffset?: number;
   /** Return the first batch whole even when it exceeds maxBytes (KIP-74). */
   minOneBatch?: boolean;
+  /**
+   * Read into buffers borrowed from this lease instead of fresh ones. The
+   * returned chunks are then only valid until the lease is released: for
+   * callers that hand them to a socket and release after the write.
+   */
+  lease?: ReadLease;
 }
 
 /** Extra bytes read past maxBytes when locating the first batch after an index entry. */
@@ -59,7 +66,7 @@ async function readOnce(log: LogState, offset: number, maxBytes: number, opts: R
   for (let i = log.segmentIndexFor(offset, segments); i < segments.length; i++) {
     const seg = segments[i]!;
     if (seg.baseOffset >= limit) break;
-    const chunk = await readSegment(log, seg, offset, maxBytes, limit, opts.minOneBatch ?? false);
+    const chunk = await readSegment(log, seg, offset, maxBytes, limit, opts.minOneBatch ?? false, opts.lease);
     if (chunk === null) continue;
     if (chunk.length > 0) {
       result.chunks.push(chunk);
@@ -74,14 +81,14 @@ async function readOnce(log: LogState, offset: number, maxBytes: number, opts: R
  * Whole batches of one segment from the one containing `offset`; null when
  * the segment holds no batch at or after `offset` (compacted gap, empty).
  */
-async function readSegment(log: LogState, seg: Segment, offset: number, maxBytes: number, limit: number, minOne: boolean): Promise<Buffer | null> {
+async function readSegment(log: LogState, seg: Segment, offset: number, maxBytes: number, limit: number, minOne: boolean, lease: ReadLease | undefined): Promise<Buffer | null> {
   const segEnd = seg.size;
   let pos = seg.index.lookup(offset - seg.baseOffset);
   let data: Buffer | null = null;
   // locate the first batch whose last offset >= offset
   while (data === null) {
     if (pos >= segEnd) return null;
-    const buf = await seg.read(pos, Math.min(segEnd - pos, Math.max(maxBytes, 0) + LOCATE_SLACK));
+    const buf = await seg.read(pos, Math.min(segEnd - pos, Math.max(maxBytes, 0) + LOCATE_SLACK), lease);
     let p = 0;
     while (p + BATCH.HEADER_SIZE <= buf.length) {
       const size = plausibleBatchSize(buf, p, buf.length - p);
@@ -101,7 +108,7 @@ async function readSegment(log: LogState, seg: Segment, offset: number, maxBytes
   for (;;) {
     if (q + BATCH.HEADER_SIZE > data.length) {
       if (q === 0 && !reread && pos + data.length < segEnd) {
-        data = await seg.read(pos, Math.min(segEnd - pos, Math.max(maxBytes, LOCATE_SLACK)));
+        data = await seg.read(pos, Math.min(segEnd - pos, Math.max(maxBytes, LOCATE_SLACK)), lease);
         reread = true;
         continue;
       }
@@ -113,7 +120,7 @@ async function readSegment(log: LogState, seg: Segment, offset: number, maxBytes
     if (q + size > maxBytes && !(q === 0 && minOne)) break;
     if (q + size > data.length) {
       if (q === 0 && !reread) {
-        data = await seg.read(pos, Math.min(segEnd - pos, Math.max(size, maxBytes)));
+        data = await seg.read(pos, Math.min(segEnd - pos, Math.max(size, maxBytes)), lease);
         reread = true;
         continue;
       }

@@ -8,8 +8,18 @@ import { TAG_INDEX_SUFFIX, type SegmentTags } from './tagIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, type StorageFs } from './fs';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
+import type { ReadLease } from './readBuffers';
 
 export const NO_TIMESTAMP = -1;
+
+/**
+ * A read within this many bytes of the published end of a segment appended to
+ * within RECENT_MS reads bytes just written: they are in the page cache, so
+ * storage/fs.ts may copy them on the event loop (tail fetches of followers and
+ * consumers). Older or farther bytes may need the disk and go through the pool.
+ */
+const RECENT_BYTES = 16 * 1024 * 1024;
+const RECENT_MS = 10_000;
 
 /** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
 export class SegmentGoneError extends Error {
@@ -63,6 +73,8 @@ export class Segment implements PooledHandle {
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
+  /** Date.now() of the last published append (0: none since load), for reads of recent bytes. */
+  private lastPublishAt = 0;
   private isDeleted = false;
   /** Open the descriptor with O_DSYNC (the active segment in fsync mode). */
   private wantDsync = false;
@@ -185,6 +197,7 @@ export class Segment implements PooledHandle {
   publishBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
     invariant(position + size <= this.reservedEnd, this, `batch at ${position} (+${size}) published past the written end ${this.reservedEnd}`);
     this.track(position, baseOffset, lastOffset, maxTimestamp, size, indexIntervalBytes);
+    this.lastPublishAt = Date.now();
   }
 
   /** Accounts a batch already in the file (recovery scans, rewritten segments). */
@@ -375,13 +388,17 @@ export class Segment implements PooledHandle {
     else this.pool.trim();
   }
 
-  /** Reads up to `length` bytes at `position` (fewer only if the file is shorter). */
-  async read(position: number, length: number): Promise<Buffer> {
+  /**
+   * Reads up to `length` bytes at `position` (fewer only if the file is
+   * shorter), into a buffer of `lease` when given (valid until it is released).
+   */
+  async read(position: number, length: number, lease?: ReadLease): Promise<Buffer> {
     const fd = await this.acquire();
     try {
-      const buf = Buffer.allocUnsafe(length);
-      const got = await readFully(this.sfs, fd, buf, length, position);
-      return got === length ? buf : buf.subarray(0, got);
+      const buf = lease ? lease.take(length) : Buffer.allocUnsafe(length);
+      const recent = position >= this.published - RECENT_BYTES && Date.now() - this.lastPublishAt <= RECENT_MS;
+      const got = await readFully(this.sfs, fd, buf, length, position, recent);
+      return got === buf.length ? buf : buf.subarray(0, got);
     } finally {
       this.release();
     }

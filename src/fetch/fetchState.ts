@@ -1,3 +1,4 @@
+import { ReadBufferPool } from '../../storage/readBuffers';
 import { DataWaiters } from './dataWaiter';
 import { FetchSessionCache } from './sessionCache';
 
@@ -5,6 +6,8 @@ import { FetchSessionCache } from './sessionCache';
 export class FetchState {
   readonly sessions: FetchSessionCache;
   readonly waiters = new DataWaiters();
+  /** Recycled read buffers: a fetch borrows them and gives them back once its answer was written. */
+  readonly readBuffers = new ReadBufferPool();
 
   constructor(sessionSlots: number) {
     this.sessions = new FetchSessionCache(sessionSlots);

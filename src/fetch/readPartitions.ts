@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { BATCH } from '../../protocol/records/batchHeader';
 import type { PartitionLog } from '../../storage';
 import { StorageError } from '../../storage/errors';
+import type { ReadLease } from '../../storage/readBuffers';
 import type { BrokerServices } from '../handlers/types';
 import { partitionLog } from '../metadata/partitionLogs';
 import { errorRead, type FetchTarget, type PartitionRead } from './partitionRead';
@@ -18,9 +19,10 @@ const LEADER_EPOCH = 0;
  * Reads every target in order within the response budget. The first partition
  * that has data may exceed the limits by one batch (KIP-74), so a batch larger
  * than max_bytes can still make progress. `legacy`: for Fetch v0-v3, whose answers are converted to message format
- * v0/v1 (filtered views leave out what such clients cannot see).
+ * v0/v1 (filtered views leave out what such clients cannot see). With a `lease`, the chunks are in its buffers and
+ * valid until it is released.
  */
-export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, readCommitted = false, legacy = false): Promise<PartitionRead[]> {
+export async function readPartitions(services: BrokerServices, targets: readonly FetchTarget[], maxBytes: number, readCommitted = false, legacy = false, lease?: ReadLease): Promise<PartitionRead[]> {
   let remaining = maxBytes;
   let readAny = false;
   const out: PartitionRead[] = [];
@@ -67,13 +69,13 @@ export async function readPartitions(services: BrokerServices, targets: readonly
     }
     try {
       if (readCommitted) {
-        out.push(await readCommittedPartition(t, log, limit, !readAny));
+        out.push(await readCommittedPartition(t, log, limit, !readAny, lease));
         const last = out[out.length - 1]!;
         remaining -= last.bytes;
         if (last.bytes > 0) readAny = true;
         continue;
       }
-      const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: log.highWatermark, minOneBatch: !readAny });
+      const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: log.highWatermark, minOneBatch: !readAny, lease });
       remaining -= r.bytes;
       if (r.bytes > 0) readAny = true;
       const lastStableOffset = await lastStableOffsetOf(log, r.highWatermark);
@@ -92,13 +94,13 @@ async function lastStableOffsetOf(log: PartitionLog, highWatermark = log.highWat
 }
 
 /** read_committed: data up to the last stable offset, with the aborted transactions the client must skip. */
-async function readCommittedPartition(t: FetchTarget, log: PartitionLog, limit: number, minOneBatch: boolean): Promise<PartitionRead> {
+async function readCommittedPartition(t: FetchTarget, log: PartitionLog, limit: number, minOneBatch: boolean, lease: ReadLease | undefined): Promise<PartitionRead> {
   const table = await log.producerState.table();
   const highWatermark = log.highWatermark;
   const lso = table.lastStableOffset(highWatermark);
   const base = { target: t, errorCode: 0, log, highWatermark, logStartOffset: log.logStartOffset, lastStableOffset: lso };
   if (t.fetchOffset >= lso) return { ...base, chunks: [], bytes: 0, abortedTransactions: [] };
-  const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: lso, minOneBatch });
+  const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: lso, minOneBatch, lease });
   const abortedTransactions = r.bytes > 0 && log.hasAbortedTxns ? await log.abortedTxns(t.fetchOffset, endOffsetOf(r.chunks)) : [];
   return { ...base, logStartOffset: r.logStartOffset, chunks: r.chunks, bytes: r.bytes, abortedTransactions };
 }

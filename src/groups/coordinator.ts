@@ -389,6 +389,12 @@ export class GroupCoordinator {
     return describeGroup(this.views, groupId);
   }
 
+  /** A live classic or consumer group of this id (what ListGroups would list), found without listing them all. */
+  hasGroup(groupId: string): boolean {
+    const g = this.groups.get(groupId);
+    return (g !== undefined && !g.is('Dead')) || this.consumerGroups.has(groupId);
+  }
+
   groupState(groupId: string): ClassicGroupState | undefined {
     return this.groups.get(groupId)?.state;
   }

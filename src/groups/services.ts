@@ -40,6 +40,11 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
   });
   await log.open();
   const { metadata } = services;
+  // consumer groups re-resolve subscriptions only when this moved (src/groups/consumerCoordinator.ts)
+  let topicsVersion = 0;
+  const stopCounting = metadata.onChange((e) => {
+    if (e.type === 'topic-created' || e.type === 'topic-deleted' || e.type === 'partitions-added') topicsVersion++;
+  });
   const placement = services.clustered ? new OffsetsPlacement(metadata, config.offsetsTopicPartitions ?? 50) : null;
   const coordinator = new GroupCoordinator({
     config,
@@ -49,18 +54,21 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
       byName: (name) => metadata.topic(name),
       byId: (id) => metadata.topicById(id),
       names: () => metadata.topics().map((t) => t.name),
+      version: () => topicsVersion,
     },
     partitionOf: placement ? (groupId) => placement.partitionOf(groupId) : undefined,
   });
   pendingOwner = coordinator;
+  const stopCoordinator = coordinator.stop.bind(coordinator);
+  let stopFollowing: () => void = () => undefined;
+  coordinator.stop = () => {
+    stopCounting();
+    stopFollowing();
+    stopCoordinator();
+  };
   if (placement) {
     await coordinator.start(placement.ledPartitions());
-    const stopFollowing = followOffsetsLeadership(metadata, log, coordinator, logger);
-    const stop = coordinator.stop.bind(coordinator);
-    coordinator.stop = () => {
-      stopFollowing();
-      stop();
-    };
+    stopFollowing = followOffsetsLeadership(metadata, log, coordinator, logger);
   } else {
     await coordinator.start();
   }

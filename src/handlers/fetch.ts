@@ -24,6 +24,7 @@
 import type { FetchRequest } from '../../protocol/generated/messages/FetchRequest';
 import type { FetchResponseInput } from '../../protocol/generated/messages/FetchResponse';
 import { convertV2ToLegacy } from '../../protocol/records';
+import type { ReadLease } from '../../storage/readBuffers';
 import { FetchState } from '../fetch/fetchState';
 import { readPartitions, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
 import { sessionKey, type FetchSession } from '../fetch/sessionCache';
@@ -121,7 +122,7 @@ function followerBehindHighWatermark(reads: readonly PartitionRead[]): boolean {
  * Reads until min_bytes is reached, an error shows up, or max_wait_ms is over.
  * Waiting is driven by append notifications of the partitions involved.
  */
-async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets: FetchTarget[]): Promise<PartitionRead[]> {
+async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets: FetchTarget[], borrowed: { lease?: ReadLease }): Promise<PartitionRead[]> {
   const state = fetchState(ctx);
   let maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
   // A client under a consumer quota gets at most its window's allowance per fetch, as in Kafka.
@@ -132,12 +133,17 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
   // a follower (replica id >= 0) reads up to the log end and reports its progress (src/replication)
   const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
   let firstRead = true;
+  // read buffers are borrowed only when the connection tells us when the answer was written
+  const pool = ctx.afterResponseWritten ? state.readBuffers : null;
   const read = (): Promise<PartitionRead[]> => {
     const first = firstRead;
     firstRead = false;
+    // the previous round's reads are thrown away (only their offsets were looked at): their buffers go back now
+    borrowed.lease?.release();
+    const lease = (borrowed.lease = pool?.lease());
     return replicaId >= 0 && ctx.broker.replication
-      ? readForFollower(ctx.broker, targets, maxBytes, replicaId, first)
-      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4);
+      ? readForFollower(ctx.broker, targets, maxBytes, replicaId, first, lease)
+      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4, lease);
   };
   for (;;) {
     const reads = await read();
@@ -162,7 +168,16 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
   if (plan.kind === 'error') {
     return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
   }
-  const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets));
+  const borrowed: { lease?: ReadLease } = {};
+  const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets), borrowed);
+  const lease = borrowed.lease;
+  const replication = ctx.broker.replication;
+  if (replication && (ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0) {
+    if (reads.some((r) => r.bytes > 0)) replication.followerFetchesWithData++;
+    else replication.followerFetchesEmpty++;
+  }
+  // the answer links the read buffers: they go back to the pool once the socket has written it
+  if (lease) ctx.afterResponseWritten!(() => lease.release());
   let throttleTimeMs = 0;
   const quota = fetchQuotaFor(ctx, req);
   if (quota) {

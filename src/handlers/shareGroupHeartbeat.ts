@@ -50,7 +50,7 @@ export const handleShareGroupHeartbeat: Handler<ShareGroupHeartbeatRequest, Shar
   if (req.memberEpoch === 0) {
     if (!req.subscribedTopicNames || req.subscribedTopicNames.length === 0) return fail(ErrorCode.INVALID_REQUEST, 'SubscribedTopicNames must be set when joining');
     // One group id, one group type: a classic or consumer group of that name keeps it (Kafka answers the same).
-    if (groupCoordinator(ctx)?.listGroups([], []).some((x) => x.groupId === req.groupId)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `group ${req.groupId} is not a share group`);
+    if (groupCoordinator(ctx)?.hasGroup(req.groupId)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `group ${req.groupId} is not a share group`);
     try {
       g = await coordinator.ensureGroup(req.groupId);
     } catch (err) {

@@ -20,6 +20,14 @@ export interface RequestContext {
   broker: BrokerServices;
   /** Date.now() when the request was decoded. */
   now: number;
+  /**
+   * Runs `fn` once this request's response was written to the socket: for
+   * buffers the response links, which may be reused after. Never runs when the
+   * connection closes first (the buffers are then left to the GC). Absent when
+   * the caller keeps the response itself (the HTTP bridge): then nothing may be
+   * reused, and handlers must not borrow buffers.
+   */
+  afterResponseWritten?: (fn: () => void) => void;
 }
 
 /**

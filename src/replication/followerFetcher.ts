@@ -39,6 +39,13 @@ export interface FetcherHost {
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** Appends in place: copying the list per partition made every fetch round quadratic in a topic's partitions. */
+function addTo<T>(byTopic: Map<string, T[]>, topic: string, item: T): void {
+  const list = byTopic.get(topic);
+  if (list) list.push(item);
+  else byTopic.set(topic, [item]);
+}
+
 /**
  * Kafka's ReplicaFetcherThread: one connection to one leader, fetching every
  * partition this broker follows from it with replica_id = our node id. The
@@ -186,7 +193,7 @@ export class FollowerFetcher {
     }
     if (ask.length === 0) return;
     const byTopic = new Map<string, Followed[]>();
-    for (const p of ask) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    for (const p of ask) addTo(byTopic, p.topic, p);
     const res = await client.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, OFFSET_FOR_LEADER_EPOCH_VERSION, {
       replicaId: this.host.selfId,
       topics: [...byTopic].map(([topic, ps]) => ({
@@ -261,7 +268,7 @@ export class FollowerFetcher {
     const sent = new Map<string, { p: Followed; offset: number }>();
     const byTopic = new Map<string, Followed[]>();
     for (const p of ready) {
-      byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+      addTo(byTopic, p.topic, p);
       sent.set(keyOf(p.topic, p.partition), { p, offset: p.log.logEndOffset });
     }
     const cfg = this.host.config;

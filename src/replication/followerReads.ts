@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/errors';
 import { StorageError } from '../../storage/errors';
+import type { ReadLease } from '../../storage/readBuffers';
 import { errorRead, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
 import type { ReplicatedBroker } from './replicatedBroker';
 import { checkLeader } from './leadership';
@@ -8,9 +9,10 @@ import { checkLeader } from './leadership';
  * A follower's Fetch on the leader: the fetch offset tells the leader how far
  * the follower got (ISR, high watermark), and the answer reads up to the log
  * end rather than the high watermark, with the high watermark for the follower
- * to adopt. Batches go out as the same Buffer slices the leader stored.
+ * to adopt. With a `lease`, the chunks are in its buffers and valid until it
+ * is released.
  */
-export async function readForFollower(services: ReplicatedBroker, targets: readonly FetchTarget[], maxBytes: number, replicaId: number, recordProgress: boolean): Promise<PartitionRead[]> {
+export async function readForFollower(services: ReplicatedBroker, targets: readonly FetchTarget[], maxBytes: number, replicaId: number, recordProgress: boolean, lease?: ReadLease): Promise<PartitionRead[]> {
   const replication = services.replication!;
   let remaining = maxBytes;
   let readAny = false;
@@ -48,7 +50,7 @@ export async function readForFollower(services: ReplicatedBroker, targets: reado
       continue;
     }
     try {
-      const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: logEndOffset, minOneBatch: !readAny });
+      const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: logEndOffset, minOneBatch: !readAny, lease });
       remaining -= r.bytes;
       if (catchUp) replication.throttle.leader.record(r.bytes);
       if (r.bytes > 0) readAny = true;

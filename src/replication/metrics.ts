@@ -38,6 +38,15 @@ export function registerReplicationMetrics(registry: Registry, services: () => R
     const s = services();
     return s?.replication ? [{ labels: {}, value: led().reduce((n, { p }) => n + p.pendingAcks, 0) }] : [];
   });
+  registerCustom(registry, 'brook_replication_follower_fetches_total', 'Follower fetches answered by this broker as leader, by whether the answer carried records', 'counter', () => {
+    const r = services()?.replication;
+    return r
+      ? [
+          { labels: { answer: 'data' }, value: r.followerFetchesWithData },
+          { labels: { answer: 'empty' }, value: r.followerFetchesEmpty },
+        ]
+      : [];
+  });
   registerCustom(registry, 'brook_replication_isr_changes_total', 'ISR changes made by this broker as leader', 'counter', () => {
     const r = services()?.replication;
     return r

@@ -27,6 +27,10 @@ export interface ConnectionLimits {
   idleMs: number;
 }
 
+function runAll(fns: Array<() => void>): void {
+  for (const fn of fns) fn();
+}
+
 /**
  * One client connection: frames in, handlers run concurrently, responses out
  * in request order. Reading pauses while too much is pending (requests or
@@ -193,6 +197,7 @@ export class Connection {
       this.abort({ api: api.name, apiVersion: header.apiVersion, err: (err as Error).message }, 'malformed request; closing connection');
       return;
     }
+    const slot: ResponseSlot = { ready: false, chunks: [] };
     const ctx: RequestContext = {
       apiKey: header.apiKey,
       apiVersion: header.apiVersion,
@@ -201,8 +206,8 @@ export class Connection {
       connection: this.info,
       broker: this.services,
       now: Date.now(),
+      afterResponseWritten: (fn) => (slot.afterWrite ??= []).push(fn),
     };
-    const slot: ResponseSlot = { ready: false, chunks: [] };
     this.push(slot);
     this.run(api, ctx, body, slot);
   }
@@ -260,12 +265,21 @@ export class Connection {
     let corked = false;
     while (this.slots.length > 0 && this.slots[0].ready) {
       const slot = this.slots.shift()!;
-      if (slot.chunks.length === 0) continue;
+      if (slot.chunks.length === 0) {
+        if (slot.afterWrite) runAll(slot.afterWrite);
+        continue;
+      }
       if (!corked) {
         this.socket.cork();
         corked = true;
       }
-      for (const c of slot.chunks) this.socket.write(c);
+      const last = slot.chunks.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(slot.chunks[i]!);
+      // writes complete in order, so the last chunk's callback (also called on error or destroy, once the
+      // socket let go of the bytes) means the whole frame left the linked buffers
+      const after = slot.afterWrite;
+      if (after) this.socket.write(slot.chunks[last]!, () => runAll(after));
+      else this.socket.write(slot.chunks[last]!);
     }
     if (corked) this.socket.uncork();
     this.pump();

@@ -6,4 +6,6 @@ export interface ResponseSlot {
   ready: boolean;
   /** Encoded frame (size prefix included) or empty for "no response" (acks=0). */
   chunks: Buffer[];
+  /** Run once the chunks were written to the socket (the write callback fired): buffers they link may be reused. */
+  afterWrite?: Array<() => void>;
 }

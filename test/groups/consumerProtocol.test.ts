@@ -160,6 +160,34 @@ describe('KIP-848 consumer group heartbeat', async () => {
     expect((await hb({ memberId: 'C', serverAssignor: 'sticky' })).errorCode).to.equal(ErrorCode.UNSUPPORTED_ASSIGNOR);
   });
 
+  it('steady heartbeats resolve no subscription again until the topics change (work counted, not timed)', async () => {
+    const topics: Record<string, number> = { payments: 1 };
+    for (let i = 0; i < 1000; i++) topics[`orders-${i}`] = 1;
+    const cat = catalog(topics);
+    let version = 0;
+    let scans = 0;
+    const counting: TopicCatalog = { ...cat, names: () => (scans++, cat.names()), version: () => version };
+    const coord = new GroupCoordinator({
+      clock: new ManualClock(), log: new MemoryGroupStateLog(), topics: counting,
+      config: { consumerSessionTimeoutMs: 3000, consumerHeartbeatIntervalMs: 500, minSessionTimeoutMs: 100, initialRebalanceDelayMs: 0 },
+    });
+    const hb = (memberEpoch: number) => coord.consumerHeartbeat({
+      groupId: 'cg', memberId: 'A', memberEpoch, instanceId: null, rackId: null, rebalanceTimeoutMs: 5000,
+      subscribedTopicNames: [], subscribedTopicRegex: 'orders-.*', serverAssignor: null, ownedPartitions: null, clientId: 'c', clientHost: '/h',
+    });
+    const joined = await hb(0);
+    expect(joined.assignment!.length).to.equal(1000);
+    const before = scans;
+    for (let i = 0; i < 50; i++) expect((await hb(joined.memberEpoch)).errorCode).to.equal(ErrorCode.NONE);
+    expect(scans - before, 'catalog scans by 50 steady heartbeats').to.equal(0);
+    cat.add('orders-new', 2);
+    version++;
+    const next = await hb(joined.memberEpoch);
+    expect(scans - before).to.equal(1);
+    expect(next.memberEpoch).to.be.greaterThan(joined.memberEpoch);
+    expect(next.assignment!.length).to.equal(1001);
+  });
+
   it('a static member leaving with epoch -2 keeps its partitions for its successor', async () => {
     const { hb, parts } = setup();
     const a = await hb({ memberId: 'A', instanceId: 'ia' });

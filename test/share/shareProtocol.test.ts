@@ -113,6 +113,29 @@ describe('share groups: protocol rules', function () {
     expect(described.groups[1]!.errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
+  it('a share join refuses a group id a classic group holds, by looking that one group up (no listing of all groups)', async () => {
+    const consumer = new Kafka({ brokers: [broker.bootstrap], clientId: 'classic-holder', logLevel: logLevel.NOTHING }).consumer({ groupId: 'taken-by-classic' });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: 'work', fromBeginning: true });
+      await consumer.run({ eachMessage: async () => undefined });
+      const groups = broker.services.groups!;
+      await eventually(() => groups.hasGroup('taken-by-classic'), 'the classic group exists');
+      const list = groups.listGroups.bind(groups);
+      let listed = 0;
+      groups.listGroups = (states, types) => (listed++, list(states, types));
+      try {
+        expect((await heartbeat('taken-by-classic', 'm-share', 0)).errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+        expect((await heartbeat('free-for-share', 'm-share', 0)).errorCode).to.equal(ErrorCode.NONE);
+      } finally {
+        groups.listGroups = list;
+      }
+      expect(listed, 'ListGroups-style scans by share joins').to.equal(0);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
   it('share sessions and acknowledgements: wrong epoch, foreign offsets and unknown members change nothing', async () => {
     expect((await setConfigs('g-s', { 'share.auto.offset.reset': 'earliest' })).responses[0]!.errorCode).to.equal(0);
     await heartbeat('g-s', 'a', 0);

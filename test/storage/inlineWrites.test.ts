@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nodeFs, O_DSYNC, O_RDWR_CREATE } from '../../storage/fs';
-import { removeDir, tempDir } from './helpers';
+import { LogManager } from '../../storage/logManager';
+import { buildBatch, removeDir, sizedBatch, tempDir } from './helpers';
 
 /**
  * Which writes bypass the libuv thread pool is observable: with every pool
@@ -82,6 +83,34 @@ describe('storage: nodeFs inline page-cache writes', () => {
     expect(plain.subarray(1005, 1005 + big.length).equals(big)).to.equal(true);
     expect(plain.subarray(1005 + big.length).toString()).to.equal('tail');
     expect(fs.readFileSync(path.join(dir, 'dsync.log')).toString()).to.equal('durable');
+  });
+
+  it('reads the bytes just appended at the tail from the event loop, and big reads through the pool', async () => {
+    const manager = new LogManager({ dataDir: path.join(dir, 'logs'), schedulerIntervalMs: 0 });
+    await manager.open();
+    try {
+      const log = await manager.create('tail', 0);
+      await log.append(sizedBatch(200 * 1024), {});
+      await log.append(buildBatch([{ value: 'just written' }]), {});
+      parkPool();
+      // a tail fetch of the last batch (a follower's or a caught-up consumer's) completes with the pool blocked
+      const tail = log.read(1, 1 << 20);
+      expect(await settledWithin(tail, 5000)).to.equal(true);
+      expect((await tail).chunks[0]!.includes(Buffer.from('just written'))).to.equal(true);
+      // the 200 KiB batch is too big to copy on the event loop: that read waits for a pool thread
+      let bigDone = false;
+      const big = log.read(0, 1 << 20, { maxOffset: 1 }).then((r) => {
+        bigDone = true;
+        return r;
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(bigDone, 'a 200 KiB read should go through the pool').to.equal(false);
+      releasePool();
+      expect((await big).bytes).to.be.greaterThan(200 * 1000);
+    } finally {
+      releasePool();
+      await manager.close();
+    }
   });
 
   it('a descriptor number reused after closing an O_DSYNC file writes inline again', async () => {

@@ -110,19 +110,13 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     defaults: config.logDefaults,
     fs: metrics?.timeSyncs(nodeFs),
     maxOpenSegmentHandles: config.maxOpenSegmentHandles,
+    // topic-level overrides live in metadata: asked once per topic, not per partition (100,000 partitions are common)
+    topicConfig: (topic) => {
+      const info = metadata.topic(topic);
+      return info ? logConfigFromTopicConfigs(info.configs) : null;
+    },
   });
   await logs.open();
-  // Logs come back with broker defaults; topic-level overrides live in metadata.
-  // one mapping per topic, not per partition (100,000 partitions are common)
-  const topicConfigs = new Map<string, ReturnType<typeof logConfigFromTopicConfigs> | null>();
-  for (const { topic, log } of logs.partitions()) {
-    let cfg = topicConfigs.get(topic);
-    if (cfg === undefined) {
-      const info = metadata.topic(topic);
-      topicConfigs.set(topic, (cfg = info ? logConfigFromTopicConfigs(info.configs) : null));
-    }
-    if (cfg) log.updateConfig(cfg);
-  }
   // sources of tag views keep a tag index on append (derived from the views, not a topic config)
   applyAllSourceTagIndexes(metadata, logs);
 

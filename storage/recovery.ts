@@ -194,6 +194,12 @@ export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true
   // the key index (when on) is written durably even at shutdown
   await persistKeyIndex(sfs, seg, closed);
   await persistTagIndex(sfs, seg, closed);
+  seg.indexesPersistedAt = seg.size;
+}
+
+/** Whether the active segment's index files on disk already describe it (nothing appended since they were read or written). */
+export function indexesUpToDate(seg: Segment): boolean {
+  return seg.indexesPersistedAt === seg.size && seg.keys === null && seg.tags === null && seg.txnIndex.trusted;
 }
 
 export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {

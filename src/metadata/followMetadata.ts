@@ -100,6 +100,8 @@ async function claimDataDir(dataDir: string, clusterId: string): Promise<void> {
 export async function reconcileLogsAtStart(services: BrokerCore): Promise<void> {
   const { logs, logger, metadata } = services;
   await claimDataDir(services.config.dataDir, metadata.clusterId);
+  // deciding what to delete needs every log on disk, not only those the summary names
+  await logs.listed();
   const stale = new Set<string>();
   for (const { topic } of logs.partitions()) if (!metadata.topic(topic)) stale.add(topic);
   for (const topic of stale) {

@@ -3,7 +3,7 @@ import { LogManager } from '../storage';
 import type { BrokerConfig } from './config/brokerConfig';
 import { loadConfig } from './config/load';
 import { logConfigFromTopicConfigs } from './config/logConfigMapping';
-import { applyAllSourceTagIndexes } from './views/sourceIndexing';
+import { applyAllSourceTagIndexes, withTagIndex } from './views/sourceIndexing';
 import { FetchState } from './fetch/fetchState';
 import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
@@ -113,7 +113,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     // topic-level overrides live in metadata: asked once per topic, not per partition (100,000 partitions are common)
     topicConfig: (topic) => {
       const info = metadata.topic(topic);
-      return info ? logConfigFromTopicConfigs(info.configs) : null;
+      return info ? withTagIndex(metadata, info, logConfigFromTopicConfigs(info.configs)) : null;
     },
   });
   await logs.open();

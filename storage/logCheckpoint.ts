@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { StorageLogger } from './logger';
 import { LOG_SUMMARY_FILE, serializeLogSummaries } from './logSummary';
 import type { PartitionLog } from './partitionLog';
+import { withUnopened, type UnopenedLogs } from './unopenedLogs';
 
 /**
  * `<dataDir>/log-dirty`: the logs changed since `log-summary` was last
@@ -135,7 +136,7 @@ export class LogCheckpoints {
     this.dirty.delete(log);
   }
 
-  async write(logs: ReadonlyMap<string, PartitionLog>): Promise<number> {
+  async write(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs): Promise<number> {
     const seen = new Map<PartitionLog, number>();
     for (const log of [...this.dirty]) {
       if (log.isClosed) {
@@ -163,7 +164,7 @@ export class LogCheckpoints {
       cleared.push(log);
     }
     try {
-      writeFileAtomicSync(this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(cleanLogs(logs.values())), true);
+      writeFileAtomicSync(this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(withUnopened(cleanLogs(logs.values()), unopened)), true);
       this.journal.reset(this.dirty);
     } catch (err) {
       this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'writing the log checkpoint failed');

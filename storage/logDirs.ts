@@ -1,6 +1,7 @@
 import type { StorageFs } from './fs';
 import type { StorageLogger } from './logger';
 import { PartitionLog } from './partitionLog';
+import type { UnopenedLogs } from './unopenedLogs';
 
 /** Partition directory name `<topic>-<partition>`; topic names may contain '-', the partition never does. */
 export function parsePartitionDir(name: string): { topic: string; partition: number } | null {
@@ -18,7 +19,7 @@ export function parsePartitionDir(name: string): { topic: string; partition: num
 export async function listPartitionDirs(
   m: { sfs: StorageFs; dataDir: string; logger: StorageLogger },
   add: (topic: string, partition: number, summary: null) => PartitionLog | null,
-  drop: { logs: Map<string, PartitionLog>; forget: (log: PartitionLog) => void } | null,
+  drop: { logs: Map<string, PartitionLog>; unopened: UnopenedLogs; forget: (log: PartitionLog) => void } | null,
 ): Promise<void> {
   const t0 = Date.now();
   let names: string[];
@@ -52,4 +53,32 @@ export async function listPartitionDirs(
   }
   if (found > 0 || dropped > 0) m.logger.warn({ found, dropped }, 'partition directories not in the log summary recovered, summary entries without a directory dropped');
   m.logger.info({ directories: names.length, ms: Date.now() - t0 }, 'partition directories listed');
+}
+
+/**
+ * Opens (recovers) `logs`, `concurrency` at a time, and rebuilds the
+ * transaction indexes a crash left untrusted while fewer requests compete for
+ * the disk; a failure is logged and the log is retried on first use.
+ */
+export async function recoverLogs(logs: PartitionLog[], concurrency: number, closing: () => boolean, logger: StorageLogger): Promise<void> {
+  if (logs.length === 0) return;
+  const t0 = Date.now();
+  let next = 0;
+  let failed = 0;
+  const worker = async (): Promise<void> => {
+    while (next < logs.length && !closing()) {
+      const log = logs[next++]!;
+      if (log.isClosed) continue;
+      try {
+        await log.open();
+        // indexes rebuilt while fewer requests compete for the disk
+        await log.producerState.rebuildIfCrashed();
+      } catch (err) {
+        failed++;
+        logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'recovering partition log failed; retried on first use');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, logs.length) }, worker));
+  logger.info({ partitions: logs.length, failed, ms: Date.now() - t0 }, 'background log recovery finished');
 }

@@ -4,9 +4,10 @@ import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
 import { HandlePool } from './handlePool';
 import { silentLogger, type StorageLogger } from './logger';
 import { PartitionLog, type PartitionLogContext } from './partitionLog';
-import { LOG_SUMMARY_FILE, forEachLogSummary, serializeLogSummaries, type LogSummary } from './logSummary';
+import { LOG_SUMMARY_FILE, forEachLogSummary, serializeLogSummaries, summaryMayNeedCleaning, type LogSummary } from './logSummary';
 import { DirtyJournal, LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
-import { listPartitionDirs } from './logDirs';
+import { listPartitionDirs, recoverLogs } from './logDirs';
+import { UnopenedLogs, withUnopened } from './unopenedLogs';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -68,7 +69,10 @@ export class LogManager {
   private readonly sfs: StorageFs;
   private defaults: LogConfig;
   private readonly pool: HandlePool;
+  /** Logs asked for, created or recovering since start; those only known from the summary are in `unopened`. */
   private readonly logs = new Map<string, PartitionLog>();
+  private readonly unopened = new UnopenedLogs();
+  private readonly ctx: PartitionLogContext;
   /** The logs whose segments are open: the scheduler's work (flush, retention, compaction) is only theirs. */
   private readonly openLogs = new Set<PartitionLog>();
   private lastUnopenedCheck = 0;
@@ -107,6 +111,7 @@ export class LogManager {
     this.idleLogMs = opts.idleLogMs ?? DEFAULT_IDLE_LOG_MS;
     this.topicConfig = opts.topicConfig ?? (() => null);
     this.checkpoints = new LogCheckpoints(this.dataDir, this.logger);
+    this.ctx = this.context();
   }
 
   /** producer.id.expiration.ms for the producer state of every log, open now or later. */
@@ -177,7 +182,7 @@ export class LogManager {
     if (!clean) await DirtyJournal.read(this.dataDir, (topic, partition) => changed.set(key(topic, partition), { topic, partition }));
     // from here on a crash is unclean until close() writes the marker again
     if (clean) await this.sfs.unlink(markerPath);
-    const ctx = this.context();
+    const ctx = this.ctx;
     const toRecover: PartitionLog[] = [];
     const topics = new Map<string, string>();
     const add = (t: string, partition: number, summary: LogSummary | null): PartitionLog | null => {
@@ -185,7 +190,7 @@ export class LogManager {
       let topic = topics.get(t);
       if (topic === undefined) topics.set(t, (topic = t));
       const k = key(topic, partition);
-      if (this.logs.has(k) || this.creating.has(k)) return null;
+      if (this.logs.has(k) || this.creating.has(k) || this.unopened.has(topic, partition)) return null;
       const log = PartitionLog.unopened(topic, partition, PartitionLog.pathFor(this.dataDir, topic, partition), this.configOf(topic), ctx, summary);
       this.logs.set(k, log);
       if (!summary) {
@@ -194,12 +199,17 @@ export class LogManager {
       }
       return log;
     };
-    const usable = summaryText !== null && forEachLogSummary(summaryText, (topic, partition, summary) => add(topic, partition, changed.has(key(topic, partition)) ? null : summary));
+    // trusted entries stay flat (no object per partition) until first asked for
+    const usable =
+      summaryText !== null &&
+      forEachLogSummary(summaryText, (topic, partition, summary) => {
+        if (!changed.has(key(topic, partition))) this.unopened.set(topic, partition, summary);
+      });
     for (const { topic, partition } of changed.values()) add(topic, partition, null);
-    const fromSummary = this.logs.size;
+    const fromSummary = this.unopened.size + this.logs.size;
     // without a summary the listing is all there is: before listening, so every log is known at once
     if (!usable) await this.listDirs(add, false);
-    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size, cleanShutdown: clean, recovering: toRecover.length, fromSummary: usable }, 'log manager opened');
+    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size + this.unopened.size, cleanShutdown: clean, recovering: toRecover.length, fromSummary: usable }, 'log manager opened');
     this.listing = usable ? this.listDirs(add, fromSummary > 0) : Promise.resolve();
     this.recovery = this.listing.then(() => this.recoverInBackground(toRecover));
     if (this.schedulerIntervalMs > 0) {
@@ -209,7 +219,7 @@ export class LogManager {
   }
 
   private async listDirs(add: (topic: string, partition: number, summary: null) => PartitionLog | null, dropMissing: boolean): Promise<void> {
-    await listPartitionDirs({ sfs: this.sfs, dataDir: this.dataDir, logger: this.logger }, add, dropMissing ? { logs: this.logs, forget: (log) => this.checkpoints.forget(log) } : null);
+    await listPartitionDirs({ sfs: this.sfs, dataDir: this.dataDir, logger: this.logger }, add, dropMissing ? { logs: this.logs, unopened: this.unopened, forget: (log) => this.checkpoints.forget(log) } : null);
     // later logs get their topic's config from whoever changes it (the broker follows metadata)
     this.topicConfigs.clear();
   }
@@ -235,31 +245,36 @@ export class LogManager {
     return this.recovery;
   }
 
-  private async recoverInBackground(logs: PartitionLog[]): Promise<void> {
-    if (logs.length === 0) return;
-    const t0 = Date.now();
-    let next = 0;
-    let failed = 0;
-    const worker = async (): Promise<void> => {
-      while (next < logs.length && !this.closing) {
-        const log = logs[next++]!;
-        if (log.isClosed) continue;
-        try {
-          await log.open();
-          // indexes rebuilt while fewer requests compete for the disk
-          await log.producerState.rebuildIfCrashed();
-        } catch (err) {
-          failed++;
-          this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'recovering partition log failed; retried on first use');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.recoveryConcurrency, logs.length) }, worker));
-    this.logger.info({ partitions: logs.length, failed, ms: Date.now() - t0 }, 'background log recovery finished');
+  private recoverInBackground(logs: PartitionLog[]): Promise<void> {
+    // a log dropped by the listing (its directory is gone) is not recovered
+    const still = logs.filter((l) => this.logs.get(key(l.topic, l.partition)) === l);
+    return recoverLogs(still, this.recoveryConcurrency, () => this.closing, this.logger);
   }
 
+  /** Every log, each made an object now if it was only known from the summary: prefer loadedPartitions() where that will do. */
   partitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
+    for (const { topic, partition } of [...this.unopened.entries()]) this.get(topic, partition);
+    return this.loadedPartitions();
+  }
+
+  /** The logs made objects so far (asked for, created, recovering): the others have only their summary and the defaults. */
+  loadedPartitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
     return [...this.logs.values()].map((log) => ({ topic: log.topic, partition: log.partition, log }));
+  }
+
+  /** The log when it is an object already (asked for, created, recovering); undefined for one only known from the summary. */
+  loaded(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(key(topic, partition));
+  }
+
+  /** Whether a log exists for the partition, without making its object. */
+  has(topic: string, partition: number): boolean {
+    return this.logs.has(key(topic, partition)) || this.unopened.has(topic, partition);
+  }
+
+  /** A topic's configs changed: logs of it made from the summary from now on start from the new ones. */
+  topicConfigChanged(topic: string): void {
+    this.topicConfigs.delete(topic);
   }
 
   /** The logs whose segments are open (opened on use since start, created, or recovered). */
@@ -268,13 +283,20 @@ export class LogManager {
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(key(topic, partition));
+    const k = key(topic, partition);
+    const log = this.logs.get(k);
+    if (log || this.unopened.size === 0) return log;
+    const known = this.unopened.take(topic, partition);
+    if (!known) return undefined;
+    const made = PartitionLog.unopened(known.topic, partition, PartitionLog.pathFor(this.dataDir, known.topic, partition), this.configOf(known.topic), this.ctx, known.summary);
+    this.logs.set(k, made);
+    return made;
   }
 
   /** Idempotent: an existing log gets `config` applied and is returned. */
   async create(topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
     const k = key(topic, partition);
-    const existing = this.logs.get(k);
+    const existing = this.get(topic, partition);
     if (existing) {
       if (config) existing.updateConfig(config);
       await existing.open();
@@ -288,7 +310,7 @@ export class LogManager {
     }
     const dir = PartitionLog.pathFor(this.dataDir, topic, partition);
     this.checkpoints.journal.mark(topic, partition);
-    const p = this.withCreateSlot(() => PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false));
+    const p = this.withCreateSlot(() => PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.ctx, false));
     this.creating.set(k, p);
     try {
       const log = await p;
@@ -300,11 +322,7 @@ export class LogManager {
     }
   }
 
-  /**
-   * Creating a log holds several descriptors at once (directory fsyncs, the new
-   * segment in use): a topic of 100,000 partitions created at once must not
-   * run the process out of descriptors, so creations queue past a limit.
-   */
+  /** Creating a log holds several descriptors: 100,000 created at once must not run out of them, so creations queue. */
   private async withCreateSlot<T>(fn: () => Promise<T>): Promise<T> {
     if (this.createSlots > 0) this.createSlots--;
     else await new Promise<void>((resolve) => this.createWaiters.push(resolve));
@@ -318,6 +336,7 @@ export class LogManager {
   }
 
   async deleteTopic(topic: string): Promise<void> {
+    for (const p of this.unopened.partitionsOf(topic)) this.get(topic, p);
     const doomed = [...this.logs.values()].filter((l) => l.topic === topic);
     // named in the journal first: after a crash the checkpoint's entries for them are not trusted
     for (const log of doomed) this.checkpoints.journal.mark(log.topic, log.partition);
@@ -347,7 +366,7 @@ export class LogManager {
   async deletePartition(topic: string, partition: number): Promise<boolean> {
     const k = key(topic, partition);
     await this.creating.get(k)?.catch(() => undefined);
-    const log = this.logs.get(k);
+    const log = this.get(topic, partition);
     if (!log) return false;
     this.checkpoints.journal.mark(topic, partition);
     this.logs.delete(k);
@@ -366,6 +385,9 @@ export class LogManager {
           if (now - this.lastUnopenedCheck >= UNOPENED_CLEANING_CHECK_MS) {
             this.lastUnopenedCheck = now;
             // an unopened log is opened only when its summary says retention or compaction has work
+            for (const { topic, partition, summary } of [...this.unopened.withClosedSegments()]) {
+              if (summaryMayNeedCleaning(summary, this.configOf(topic), now)) this.get(topic, partition);
+            }
             for (const log of this.logs.values()) if (!log.isOpen && !log.isClosed && log.mayNeedCleaning(now)) await this.guard(log, 'open', () => log.open());
           }
           for (const log of [...this.openLogs]) {
@@ -396,7 +418,7 @@ export class LogManager {
   /** Writes `log-summary` as a checkpoint (./logCheckpoint.ts); returns how many logs stay dirty. */
   checkpoint(now = Date.now()): Promise<number> {
     this.lastCheckpoint = now;
-    return this.checkpoints.write(this.logs);
+    return this.checkpoints.write(this.logs, this.unopened);
   }
 
   async close(): Promise<void> {
@@ -436,7 +458,7 @@ export class LogManager {
       return;
     }
     // logs still recovering get no entry: the next start recovers them again
-    await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(closed));
+    await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(withUnopened(closed, this.unopened)));
     await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));
     // the summary covers every log now; a start after a crash later reads a journal of that run's changes only
     this.checkpoints.journal.reset([]);
@@ -454,6 +476,7 @@ export class LogManager {
     }
   }
 
+  /** Made once: every log of this manager shares it. */
   private context(): PartitionLogContext {
     return {
       sfs: this.sfs,

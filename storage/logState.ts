@@ -124,6 +124,11 @@ export class LogState {
     this.ctx.dirtied?.(this.topic, this.partition);
   }
 
+  /** An unloaded log keeps no empty listener set (an unsubscribe still finds the set it was added to). */
+  dropListenersIfNone(): void {
+    if (this.listeners?.size === 0) this.listeners = null;
+  }
+
   get hasListeners(): boolean {
     return this.listeners !== null && this.listeners.size > 0;
   }

@@ -16,6 +16,8 @@ export const HIGH_WATERMARK_FILE = 'high-watermark';
 
 /** Shared by every log until its first structural change: a big broker has many logs that never get one. */
 const NOTHING_PENDING: Promise<unknown> = Promise.resolve();
+/** The segment list of every unloaded log (load0 replaces it). */
+const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
 
 /**
  * The state and lifecycle half of a partition log (./partitionLog.ts is the
@@ -214,12 +216,16 @@ export abstract class PartitionLogBase {
     const state = this.state;
     this.summary = summaryOf(state);
     for (const seg of state.segments) seg.markDeleted();
-    state.segments = [];
+    state.segments = NO_SEGMENTS as Segment[];
     state.active = undefined as unknown as Segment;
     state.producers = undefined as unknown as ProducerStateManager;
     this.producers = null;
     this.epochCache = null;
     this.keys = null;
+    // the next open makes new ones; nothing reaches them while the log is not loaded
+    this.pipeline = undefined as unknown as AppendPipeline;
+    this.retention = undefined as unknown as LogRetention;
+    state.dropListenersIfNone();
     this.opening = null;
     this.loaded = false;
     this.cleanAtOpen = true;

@@ -140,4 +140,26 @@ describe('storage: log checkpoints and idle logs', function () {
     const crashedTable = await crashed.get('idle', 0)!.producerState.table();
     expect([...crashedTable.entries()].map((e) => e.producerId)).to.deep.equal([42n]);
   });
+
+  it('a small log shuts down with no index files (its indexes are empty) and reopens from them without a rebuild', async () => {
+    const d = dir('brook-ckpt-');
+    let m = await open(d);
+    const log = await m.create('small', 0);
+    for (let i = 0; i < 3; i++) await log.append(buildBatch([{ value: `v${i}` }]));
+    await m.close();
+    managers.length = 0;
+    const names = fs.readdirSync(log.dir);
+    expect(names.filter((n) => n.endsWith('.index') || n.endsWith('.timeindex'))).to.deep.equal([]);
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_o: object, msg: string) => warnings.push(msg), error: (_o: object, msg: string) => warnings.push(msg) };
+    m = new LogManager({ dataDir: d, schedulerIntervalMs: 0, checkpointIntervalMs: 0, logger });
+    managers.push(m);
+    await m.open();
+    const again = m.get('small', 0)!;
+    await again.open();
+    expect(warnings).to.deep.equal([]);
+    expect(again.logEndOffset).to.equal(3);
+    expect((await readAll(again)).length).to.equal(3);
+    expect(await again.offsetForTimestamp(0)).to.not.equal(null);
+  });
 });

@@ -57,6 +57,17 @@ export interface LogManagerOptions {
 
 export { parsePartitionDir } from './logDirs';
 
+/** What metrics and admin requests read of a log. */
+export interface PartitionFacts {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  sizeInBytes: number;
+  segments: number;
+}
+
 /**
  * Owns every partition log under one data directory: startup recovery, the
  * background scheduler (retention, compaction, time-based flush, idle handle
@@ -260,6 +271,17 @@ export class LogManager {
   /** The logs made objects so far (asked for, created, recovering): the others have only their summary and the defaults. */
   loadedPartitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
     return [...this.logs.values()].map((log) => ({ topic: log.topic, partition: log.partition, log }));
+  }
+
+  /** Offsets and size of every log, without making objects of those only known from the summary (metrics, admin). */
+  *partitionFacts(): Generator<PartitionFacts> {
+    for (const log of this.logs.values()) {
+      if (log.isClosed) continue;
+      yield { topic: log.topic, partition: log.partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark, sizeInBytes: log.sizeInBytes(), segments: log.segmentCount };
+    }
+    for (const { topic, partition, summary: s } of this.unopened.entries()) {
+      yield { topic, partition, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset, highWatermark: s.logEndOffset, sizeInBytes: s.sizeInBytes, segments: s.segments };
+    }
   }
 
   /** The log when it is an object already (asked for, created, recovering); undefined for one only known from the summary. */

@@ -7,7 +7,7 @@ import { PartitionLog, type PartitionLogContext } from './partitionLog';
 import { LOG_SUMMARY_FILE, forEachLogSummary, serializeLogSummaries, summaryMayNeedCleaning, type LogSummary } from './logSummary';
 import { DirtyJournal, LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
 import { listPartitionDirs, recoverLogs } from './logDirs';
-import { UnopenedLogs, withUnopened } from './unopenedLogs';
+import { UnopenedLogs, partitionFacts, withUnopened, type PartitionFacts } from './unopenedLogs';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -56,17 +56,7 @@ export interface LogManagerOptions {
 }
 
 export { parsePartitionDir } from './logDirs';
-
-/** What metrics and admin requests read of a log. */
-export interface PartitionFacts {
-  topic: string;
-  partition: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  highWatermark: number;
-  sizeInBytes: number;
-  segments: number;
-}
+export type { PartitionFacts } from './unopenedLogs';
 
 /**
  * Owns every partition log under one data directory: startup recovery, the
@@ -138,10 +128,8 @@ export class LogManager {
   }
 
   /**
-   * After a crash, loads the producer state of every log whose transaction
-   * index needs a rebuild and that has roll snapshots (so each load replays
-   * about one segment), one log at a time: the indexes and snapshots are
-   * whole again before the logs roll on. Meant to run in the background.
+   * After a crash, loads (one at a time, in the background) the producer state of every log whose transaction index
+   * needs a rebuild and that has roll snapshots: indexes and snapshots are whole again before the logs roll on.
    */
   async rebuildProducerStateAfterCrash(): Promise<number> {
     let n = 0;
@@ -161,16 +149,13 @@ export class LogManager {
   }
 
   /**
-   * Knows every log from `log-summary` and returns without opening a
-   * partition file or listing the partition directories, so start-up does not
-   * grow with the partition count. After a clean shutdown every summary entry
-   * is trusted; after a crash (no clean-shutdown marker) the summary is the
-   * last checkpoint and the logs the dirty journal names (./logCheckpoint.ts)
-   * are recovered instead. Directories the summary does not name are found
-   * by a listing in the background (at once when there is no summary) and
-   * recovered, `recoveryConcurrency` at a time, from their recovery point on;
-   * until then a log reports `recovering` (callers answer with a retriable
-   * error) and its open() recovers it at once. `recovered()` waits for all.
+   * Knows every log from `log-summary` and returns without opening a partition file or listing the partition
+   * directories, so start-up does not grow with the partition count. After a clean shutdown every summary entry is
+   * trusted; after a crash (no clean-shutdown marker) the summary is the last checkpoint and the logs the dirty
+   * journal names (./logCheckpoint.ts) are recovered instead. Directories the summary does not name are found by a
+   * listing in the background (at once when there is no summary) and recovered, `recoveryConcurrency` at a time,
+   * from their recovery point on; until then a log reports `recovering` (callers answer with a retriable error) and
+   * its open() recovers it at once. `recovered()` waits for all.
    */
   async open(): Promise<void> {
     await this.sfs.mkdir(this.dataDir);
@@ -274,14 +259,8 @@ export class LogManager {
   }
 
   /** Offsets and size of every log, without making objects of those only known from the summary (metrics, admin). */
-  *partitionFacts(): Generator<PartitionFacts> {
-    for (const log of this.logs.values()) {
-      if (log.isClosed) continue;
-      yield { topic: log.topic, partition: log.partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark, sizeInBytes: log.sizeInBytes(), segments: log.segmentCount };
-    }
-    for (const { topic, partition, summary: s } of this.unopened.entries()) {
-      yield { topic, partition, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset, highWatermark: s.logEndOffset, sizeInBytes: s.sizeInBytes, segments: s.segments };
-    }
+  partitionFacts(): Generator<PartitionFacts> {
+    return partitionFacts(this.logs.values(), this.unopened);
   }
 
   /** The log when it is an object already (asked for, created, recovering); undefined for one only known from the summary. */

@@ -1,4 +1,5 @@
 import type { LogSummary } from './logSummary';
+import type { PartitionLog } from './partitionLog';
 
 /** Numbers kept per partition: log start, log end, bytes, segments, max timestamp of the oldest closed segment. */
 const FIELDS = 5;
@@ -111,4 +112,26 @@ export function* withUnopened(
 ): Generator<{ topic: string; partition: number; describe(): LogSummary | null }> {
   yield* logs;
   for (const e of unopened.entries()) yield { topic: e.topic, partition: e.partition, describe: () => e.summary };
+}
+
+/** What metrics and admin requests read of a log. */
+export interface PartitionFacts {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  sizeInBytes: number;
+  segments: number;
+}
+
+/** Facts of the logs made objects (closed ones left out) and of the entries still flat, making no object. */
+export function* partitionFacts(logs: Iterable<PartitionLog>, unopened: UnopenedLogs): Generator<PartitionFacts> {
+  for (const log of logs) {
+    if (log.isClosed) continue;
+    yield { topic: log.topic, partition: log.partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark, sizeInBytes: log.sizeInBytes(), segments: log.segmentCount };
+  }
+  for (const { topic, partition, summary: s } of unopened.entries()) {
+    yield { topic, partition, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset, highWatermark: s.logEndOffset, sizeInBytes: s.sizeInBytes, segments: s.segments };
+  }
 }

@@ -3,7 +3,7 @@ import { LogManager } from '../storage';
 import type { BrokerConfig } from './config/brokerConfig';
 import { loadConfig } from './config/load';
 import { logConfigFromTopicConfigs } from './config/logConfigMapping';
-import { applyAllSourceTagIndexes } from './views/sourceIndexing';
+import { applyAllSourceTagIndexes, withTagIndex } from './views/sourceIndexing';
 import { FetchState } from './fetch/fetchState';
 import type { BrokerServices } from './handlers/types';
 import { createLogger, type Logger, type LogLevel } from './log';
@@ -110,19 +110,13 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
     defaults: config.logDefaults,
     fs: metrics?.timeSyncs(nodeFs),
     maxOpenSegmentHandles: config.maxOpenSegmentHandles,
+    // topic-level overrides live in metadata: asked once per topic, not per partition (100,000 partitions are common)
+    topicConfig: (topic) => {
+      const info = metadata.topic(topic);
+      return info ? withTagIndex(metadata, info, logConfigFromTopicConfigs(info.configs)) : null;
+    },
   });
   await logs.open();
-  // Logs come back with broker defaults; topic-level overrides live in metadata.
-  // one mapping per topic, not per partition (100,000 partitions are common)
-  const topicConfigs = new Map<string, ReturnType<typeof logConfigFromTopicConfigs> | null>();
-  for (const { topic, log } of logs.partitions()) {
-    let cfg = topicConfigs.get(topic);
-    if (cfg === undefined) {
-      const info = metadata.topic(topic);
-      topicConfigs.set(topic, (cfg = info ? logConfigFromTopicConfigs(info.configs) : null));
-    }
-    if (cfg) log.updateConfig(cfg);
-  }
   // sources of tag views keep a tag index on append (derived from the views, not a topic config)
   applyAllSourceTagIndexes(metadata, logs);
 

@@ -8,25 +8,9 @@ import type { LogState } from './logState';
 import { RECOVERY_POINT_FILE, persistIndexes } from './recovery';
 import { Segment } from './segment';
 import { indexSidecars } from './logTagIndex';
+import type { AppendOptions, AppendResult } from './appendTypes';
 
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** -1 unless the log uses LogAppendTime. */
-  logAppendTime: number;
-  logStartOffset: number;
-}
-
-export interface AppendOptions {
-  now?: number;
-  /** Stamped into partitionLeaderEpoch of every batch when given. */
-  leaderEpoch?: number;
-  /**
-   * Replication: the batches carry the leader's offsets and epochs and are
-   * written as they are; the first must start at the log end.
-   */
-  keepOffsets?: boolean;
-}
+export type { AppendOptions, AppendResult } from './appendTypes';
 
 interface AppendRequest {
   buf: Buffer;
@@ -117,9 +101,14 @@ export class AppendPipeline {
     return this.finalizeChain;
   }
 
+  /** Something is queued, in flight, being unwound or waiting for an fsync. */
+  get busy(): boolean {
+    return this.draining !== null || this.syncing !== null || this.inflight.length > 0 || this.unwinding !== null;
+  }
+
   /** Waits until nothing is queued, in flight, being unwound or waiting for an fsync. */
   async quiesce(): Promise<void> {
-    while (this.draining || this.syncing || this.inflight.length > 0 || this.unwinding) {
+    while (this.busy) {
       await this.draining;
       await this.settleWrites();
       await this.syncing;

@@ -4,7 +4,10 @@ import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
 import { HandlePool } from './handlePool';
 import { silentLogger, type StorageLogger } from './logger';
 import { PartitionLog, type PartitionLogContext } from './partitionLog';
-import { LOG_SUMMARY_FILE, parseLogSummaries, serializeLogSummaries, type LogSummary } from './logSummary';
+import { LOG_SUMMARY_FILE, forEachLogSummary, serializeLogSummaries, summaryMayNeedCleaning, type LogSummary } from './logSummary';
+import { DirtyJournal, LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
+import { listPartitionDirs, recoverLogs } from './logDirs';
+import { UnopenedLogs, partitionFacts, withUnopened, type PartitionFacts } from './unopenedLogs';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -18,6 +21,12 @@ const SYNC_EACH_MAX_LOGS = 64;
 const CLOSE_CONCURRENCY = 16;
 /** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
 const UNOPENED_CLEANING_CHECK_MS = 5 * 60 * 1000;
+/** How often settled logs are checkpointed into `log-summary` (Kafka's log.flush.offset.checkpoint.interval.ms is 60 s). */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 30_000;
+/** A log unused this long goes back to the unopened state (segments, indexes and producer state leave memory). */
+export const DEFAULT_IDLE_LOG_MS = 5 * 60 * 1000;
+/** Open logs are looked at for idleness at most this far apart. */
+const IDLE_CHECK_MAX_MS = 10_000;
 /** Segment descriptors (active ones included) open at most over all partitions: room for ~10,000 connections under a 20,000 fd limit. */
 export const DEFAULT_MAX_OPEN_SEGMENT_HANDLES = 8192;
 
@@ -36,14 +45,18 @@ export interface LogManagerOptions {
   recoveryConcurrency?: number;
   /** producer.id.expiration.ms of every log's producer state (default Kafka's 24 h). */
   producerExpirationMs?: number;
+  /** Producer-free bytes since a log's newest producer-state snapshot above which shutdown writes one (default 1 MiB). */
+  producerSnapshotAfterBytes?: number;
+  /** Period of the `log-summary` checkpoint of settled logs (default 30 s; 0: only at shutdown). */
+  checkpointIntervalMs?: number;
+  /** Idle time after which an open log goes back to unopened (default 5 min; 0: never). */
+  idleLogMs?: number;
+  /** Topic-level overrides for the logs of a topic found at start (the broker reads them from metadata). */
+  topicConfig?: (topic: string) => Partial<LogConfig> | null;
 }
 
-/** Partition directory name `<topic>-<partition>`; topic names may contain '-', the partition never does. */
-export function parsePartitionDir(name: string): { topic: string; partition: number } | null {
-  const m = /^(.+)-(\d+)$/.exec(name);
-  if (!m) return null;
-  return { topic: m[1]!, partition: Number(m[2]) };
-}
+export { parsePartitionDir } from './logDirs';
+export type { PartitionFacts } from './unopenedLogs';
 
 /**
  * Owns every partition log under one data directory: startup recovery, the
@@ -57,7 +70,10 @@ export class LogManager {
   private readonly sfs: StorageFs;
   private defaults: LogConfig;
   private readonly pool: HandlePool;
+  /** Logs asked for, created or recovering since start; those only known from the summary are in `unopened`. */
   private readonly logs = new Map<string, PartitionLog>();
+  private readonly unopened = new UnopenedLogs();
+  private readonly ctx: PartitionLogContext;
   /** The logs whose segments are open: the scheduler's work (flush, retention, compaction) is only theirs. */
   private readonly openLogs = new Set<PartitionLog>();
   private lastUnopenedCheck = 0;
@@ -72,6 +88,16 @@ export class LogManager {
   private readonly schedulerIntervalMs: number;
   /** Shared by every log this manager opens; changed in place by setProducerExpirationMs. */
   private readonly producerState: ProducerStateConfig;
+  /** The dirty logs and the journal naming them (./logCheckpoint.ts). */
+  private readonly checkpoints: LogCheckpoints;
+  private readonly checkpointIntervalMs: number;
+  private readonly idleLogMs: number;
+  private readonly topicConfig: (topic: string) => Partial<LogConfig> | null;
+  private lastCheckpoint = Date.now();
+  private lastIdleCheck = Date.now();
+  private listing: Promise<void> = Promise.resolve();
+  /** Loaded at most once per (topic, merged defaults): logs of one topic share one config object. */
+  private readonly topicConfigs = new Map<string, LogConfig>();
 
   constructor(opts: LogManagerOptions) {
     this.dataDir = opts.dataDir;
@@ -81,7 +107,12 @@ export class LogManager {
     this.pool = new HandlePool(opts.maxOpenSegmentHandles ?? DEFAULT_MAX_OPEN_SEGMENT_HANDLES, opts.idleHandleMs ?? 60_000);
     this.schedulerIntervalMs = opts.schedulerIntervalMs ?? 1000;
     this.recoveryConcurrency = opts.recoveryConcurrency ?? DEFAULT_RECOVERY_CONCURRENCY;
-    this.producerState = { expirationMs: opts.producerExpirationMs ?? PRODUCER_EXPIRATION_MS };
+    this.producerState = { expirationMs: opts.producerExpirationMs ?? PRODUCER_EXPIRATION_MS, snapshotAfterBytes: opts.producerSnapshotAfterBytes };
+    this.checkpointIntervalMs = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.idleLogMs = opts.idleLogMs ?? DEFAULT_IDLE_LOG_MS;
+    this.topicConfig = opts.topicConfig ?? (() => null);
+    this.checkpoints = new LogCheckpoints(this.dataDir, this.logger);
+    this.ctx = this.context();
   }
 
   /** producer.id.expiration.ms for the producer state of every log, open now or later. */
@@ -97,10 +128,8 @@ export class LogManager {
   }
 
   /**
-   * After a crash, loads the producer state of every log whose transaction
-   * index needs a rebuild and that has roll snapshots (so each load replays
-   * about one segment), one log at a time: the indexes and snapshots are
-   * whole again before the logs roll on. Meant to run in the background.
+   * After a crash, loads (one at a time, in the background) the producer state of every log whose transaction index
+   * needs a rebuild and that has roll snapshots: indexes and snapshots are whole again before the logs roll on.
    */
   async rebuildProducerStateAfterCrash(): Promise<number> {
     let n = 0;
@@ -120,14 +149,13 @@ export class LogManager {
   }
 
   /**
-   * Lists the partition directories and returns: no partition file is opened
-   * here, so start-up time does not grow with the partition count. After a
-   * clean shutdown each log's offsets come from the summary written then, and
-   * its segments open on first use without a scan. A log without a summary
-   * entry (after a crash, or never closed cleanly) is recovered in the
-   * background, `recoveryConcurrency` at a time, from its recovery point on;
-   * until then it reports `recovering` (callers answer with a retriable
-   * error) and its open() recovers it at once. `recovered()` waits for all.
+   * Knows every log from `log-summary` and returns without opening a partition file or listing the partition
+   * directories, so start-up does not grow with the partition count. After a clean shutdown every summary entry is
+   * trusted; after a crash (no clean-shutdown marker) the summary is the last checkpoint and the logs the dirty
+   * journal names (./logCheckpoint.ts) are recovered instead. Directories the summary does not name are found by a
+   * listing in the background (at once when there is no summary) and recovered, `recoveryConcurrency` at a time,
+   * from their recovery point on; until then a log reports `recovering` (callers answer with a retriable error) and
+   * its open() recovers it at once. `recovered()` waits for all.
    */
   async open(): Promise<void> {
     await this.sfs.mkdir(this.dataDir);
@@ -139,44 +167,73 @@ export class LogManager {
     } catch {
       clean = false;
     }
-    let summaries = new Map<string, LogSummary>();
-    if (clean) {
-      try {
-        summaries = parseLogSummaries((await this.sfs.readFile(path.join(this.dataDir, LOG_SUMMARY_FILE))).toString('utf8'), key);
-      } catch {
-        // no summary (an older data dir): every log is recovered in the background
-      }
+    let summaryText: string | null = null;
+    try {
+      summaryText = (await this.sfs.readFile(path.join(this.dataDir, LOG_SUMMARY_FILE))).toString('utf8');
+    } catch {
+      // no summary (an older data dir, or never closed cleanly nor checkpointed): every log is recovered
     }
-    // from here on a crash is unclean until close() writes the marker again; the summary is only trusted with it
+    const changed = new Map<string, { topic: string; partition: number }>();
+    // after a clean shutdown nothing changed since the summary was written; after a crash the journal says what did
+    if (!clean) await DirtyJournal.read(this.dataDir, (topic, partition) => changed.set(key(topic, partition), { topic, partition }));
+    // from here on a crash is unclean until close() writes the marker again
     if (clean) await this.sfs.unlink(markerPath);
-    const names = (await this.sfs.listDirectories(this.dataDir)).sort();
+    const ctx = this.ctx;
     const toRecover: PartitionLog[] = [];
     const topics = new Map<string, string>();
-    const ctx = this.context();
-    for (const name of names) {
-      const full = `${this.dataDir}/${name}`;
-      if (name.endsWith('-delete')) {
-        await this.sfs.rmrf(full);
-        this.logger.info({ dir: full }, 'finished deleting partition directory');
-        continue;
-      }
-      const parsed = parsePartitionDir(name);
-      if (!parsed) continue;
+    const add = (t: string, partition: number, summary: LogSummary | null): PartitionLog | null => {
       // one string per topic, not one per partition
-      let topic = topics.get(parsed.topic);
-      if (topic === undefined) topics.set(parsed.topic, (topic = parsed.topic));
-      const k = key(topic, parsed.partition);
-      const summary = summaries.get(k) ?? null;
-      const log = PartitionLog.unopened(topic, parsed.partition, full, this.defaults, ctx, summary);
+      let topic = topics.get(t);
+      if (topic === undefined) topics.set(t, (topic = t));
+      const k = key(topic, partition);
+      if (this.logs.has(k) || this.creating.has(k) || this.unopened.has(topic, partition)) return null;
+      const log = PartitionLog.unopened(topic, partition, PartitionLog.pathFor(this.dataDir, topic, partition), this.configOf(topic), ctx, summary);
       this.logs.set(k, log);
-      if (!summary) toRecover.push(log);
-    }
-    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size, cleanShutdown: clean, recovering: toRecover.length }, 'log manager opened');
-    this.recovery = this.recoverInBackground(toRecover);
+      if (!summary) {
+        toRecover.push(log);
+        this.checkpoints.markRecovering(log);
+      }
+      return log;
+    };
+    // trusted entries stay flat (no object per partition) until first asked for
+    const usable =
+      summaryText !== null &&
+      forEachLogSummary(summaryText, (topic, partition, summary) => {
+        if (!changed.has(key(topic, partition))) this.unopened.set(topic, partition, summary);
+      });
+    for (const { topic, partition } of changed.values()) add(topic, partition, null);
+    const fromSummary = this.unopened.size + this.logs.size;
+    // without a summary the listing is all there is: before listening, so every log is known at once
+    if (!usable) await this.listDirs(add, false);
+    this.logger.info({ dataDir: this.dataDir, partitions: this.logs.size + this.unopened.size, cleanShutdown: clean, recovering: toRecover.length, fromSummary: usable }, 'log manager opened');
+    this.listing = usable ? this.listDirs(add, fromSummary > 0) : Promise.resolve();
+    this.recovery = this.listing.then(() => this.recoverInBackground(toRecover));
     if (this.schedulerIntervalMs > 0) {
       this.timer = setInterval(() => this.tick(), this.schedulerIntervalMs);
       this.timer.unref();
     }
+  }
+
+  private async listDirs(add: (topic: string, partition: number, summary: null) => PartitionLog | null, dropMissing: boolean): Promise<void> {
+    await listPartitionDirs({ sfs: this.sfs, dataDir: this.dataDir, logger: this.logger }, add, dropMissing ? { logs: this.logs, unopened: this.unopened, forget: (log) => this.checkpoints.forget(log) } : null);
+    // later logs get their topic's config from whoever changes it (the broker follows metadata)
+    this.topicConfigs.clear();
+  }
+
+  /** Resolves once the partition directories were listed (in the background after a start from the summary). */
+  listed(): Promise<void> {
+    return this.listing;
+  }
+
+  /** The config of a log of `topic` found at start: broker defaults with the topic's overrides, one object per topic. */
+  private configOf(topic: string): LogConfig {
+    let c = this.topicConfigs.get(topic);
+    if (!c) {
+      const overrides = this.topicConfig(topic);
+      c = overrides ? mergeConfig(this.defaults, overrides) : this.defaults;
+      this.topicConfigs.set(topic, c);
+    }
+    return c;
   }
 
   /** Resolves when every log found at start without a summary was recovered (or failed to, logged). */
@@ -184,31 +241,41 @@ export class LogManager {
     return this.recovery;
   }
 
-  private async recoverInBackground(logs: PartitionLog[]): Promise<void> {
-    if (logs.length === 0) return;
-    const t0 = Date.now();
-    let next = 0;
-    let failed = 0;
-    const worker = async (): Promise<void> => {
-      while (next < logs.length && !this.closing) {
-        const log = logs[next++]!;
-        if (log.isClosed) continue;
-        try {
-          await log.open();
-          // indexes rebuilt while fewer requests compete for the disk
-          await log.producerState.rebuildIfCrashed();
-        } catch (err) {
-          failed++;
-          this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'recovering partition log failed; retried on first use');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.recoveryConcurrency, logs.length) }, worker));
-    this.logger.info({ partitions: logs.length, failed, ms: Date.now() - t0 }, 'background log recovery finished');
+  private recoverInBackground(logs: PartitionLog[]): Promise<void> {
+    // a log dropped by the listing (its directory is gone) is not recovered
+    const still = logs.filter((l) => this.logs.get(key(l.topic, l.partition)) === l);
+    return recoverLogs(still, this.recoveryConcurrency, () => this.closing, this.logger);
   }
 
+  /** Every log, each made an object now if it was only known from the summary: prefer loadedPartitions() where that will do. */
   partitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
+    for (const { topic, partition } of [...this.unopened.entries()]) this.get(topic, partition);
+    return this.loadedPartitions();
+  }
+
+  /** The logs made objects so far (asked for, created, recovering): the others have only their summary and the defaults. */
+  loadedPartitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
     return [...this.logs.values()].map((log) => ({ topic: log.topic, partition: log.partition, log }));
+  }
+
+  /** Offsets and size of every log, without making objects of those only known from the summary (metrics, admin). */
+  partitionFacts(): Generator<PartitionFacts> {
+    return partitionFacts(this.logs.values(), this.unopened);
+  }
+
+  /** The log when it is an object already (asked for, created, recovering); undefined for one only known from the summary. */
+  loaded(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(key(topic, partition));
+  }
+
+  /** Whether a log exists for the partition, without making its object. */
+  has(topic: string, partition: number): boolean {
+    return this.logs.has(key(topic, partition)) || this.unopened.has(topic, partition);
+  }
+
+  /** A topic's configs changed: logs of it made from the summary from now on start from the new ones. */
+  topicConfigChanged(topic: string): void {
+    this.topicConfigs.delete(topic);
   }
 
   /** The logs whose segments are open (opened on use since start, created, or recovered). */
@@ -217,13 +284,20 @@ export class LogManager {
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(key(topic, partition));
+    const k = key(topic, partition);
+    const log = this.logs.get(k);
+    if (log || this.unopened.size === 0) return log;
+    const known = this.unopened.take(topic, partition);
+    if (!known) return undefined;
+    const made = PartitionLog.unopened(known.topic, partition, PartitionLog.pathFor(this.dataDir, known.topic, partition), this.configOf(known.topic), this.ctx, known.summary);
+    this.logs.set(k, made);
+    return made;
   }
 
   /** Idempotent: an existing log gets `config` applied and is returned. */
   async create(topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
     const k = key(topic, partition);
-    const existing = this.logs.get(k);
+    const existing = this.get(topic, partition);
     if (existing) {
       if (config) existing.updateConfig(config);
       await existing.open();
@@ -236,22 +310,20 @@ export class LogManager {
       return log;
     }
     const dir = PartitionLog.pathFor(this.dataDir, topic, partition);
-    const p = this.withCreateSlot(() => PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.context(), false));
+    this.checkpoints.journal.mark(topic, partition);
+    const p = this.withCreateSlot(() => PartitionLog.load(topic, partition, dir, mergeConfig(this.defaults, config), this.ctx, false));
     this.creating.set(k, p);
     try {
       const log = await p;
       this.logs.set(k, log);
+      this.checkpoints.markRecovering(log);
       return log;
     } finally {
       this.creating.delete(k);
     }
   }
 
-  /**
-   * Creating a log holds several descriptors at once (directory fsyncs, the new
-   * segment in use): a topic of 100,000 partitions created at once must not
-   * run the process out of descriptors, so creations queue past a limit.
-   */
+  /** Creating a log holds several descriptors: 100,000 created at once must not run out of them, so creations queue. */
   private async withCreateSlot<T>(fn: () => Promise<T>): Promise<T> {
     if (this.createSlots > 0) this.createSlots--;
     else await new Promise<void>((resolve) => this.createWaiters.push(resolve));
@@ -265,9 +337,13 @@ export class LogManager {
   }
 
   async deleteTopic(topic: string): Promise<void> {
+    for (const p of this.unopened.partitionsOf(topic)) this.get(topic, p);
     const doomed = [...this.logs.values()].filter((l) => l.topic === topic);
+    // named in the journal first: after a crash the checkpoint's entries for them are not trusted
+    for (const log of doomed) this.checkpoints.journal.mark(log.topic, log.partition);
     for (const log of doomed) this.logs.delete(key(log.topic, log.partition));
     for (const log of doomed) this.openLogs.delete(log);
+    for (const log of doomed) this.checkpoints.forget(log);
     for (const log of doomed) await log.destroy();
     this.logger.info({ topic, partitions: doomed.length }, 'deleted topic logs');
   }
@@ -284,16 +360,19 @@ export class LogManager {
    */
   setDefaults(defaults: Partial<LogConfig>): void {
     this.defaults = mergeConfig(DEFAULT_LOG_CONFIG, defaults);
+    this.topicConfigs.clear();
   }
 
   /** Closes and deletes one partition's log (a replica moved off this broker); false when there was none. */
   async deletePartition(topic: string, partition: number): Promise<boolean> {
     const k = key(topic, partition);
     await this.creating.get(k)?.catch(() => undefined);
-    const log = this.logs.get(k);
+    const log = this.get(topic, partition);
     if (!log) return false;
+    this.checkpoints.journal.mark(topic, partition);
     this.logs.delete(k);
     this.openLogs.delete(log);
+    this.checkpoints.forget(log);
     await log.destroy();
     this.logger.info({ topic, partition }, 'deleted partition log');
     return true;
@@ -307,6 +386,9 @@ export class LogManager {
           if (now - this.lastUnopenedCheck >= UNOPENED_CLEANING_CHECK_MS) {
             this.lastUnopenedCheck = now;
             // an unopened log is opened only when its summary says retention or compaction has work
+            for (const { topic, partition, summary } of [...this.unopened.withClosedSegments()]) {
+              if (summaryMayNeedCleaning(summary, this.configOf(topic), now)) this.get(topic, partition);
+            }
             for (const log of this.logs.values()) if (!log.isOpen && !log.isClosed && log.mayNeedCleaning(now)) await this.guard(log, 'open', () => log.open());
           }
           for (const log of [...this.openLogs]) {
@@ -316,12 +398,28 @@ export class LogManager {
             await this.guard(log, 'compaction', () => log.compact(now));
           }
           this.pool.closeIdle(now);
+          if (this.idleLogMs > 0 && now - this.lastIdleCheck >= Math.min(this.idleLogMs / 4, IDLE_CHECK_MAX_MS)) {
+            this.lastIdleCheck = now;
+            await this.unloadIdle(now);
+          }
+          if (this.checkpointIntervalMs > 0 && now - this.lastCheckpoint >= this.checkpointIntervalMs && this.checkpoints.dirty.size > 0) await this.checkpoint(now);
         } finally {
           this.maintenance = null;
         }
       })();
     }
     return this.maintenance;
+  }
+
+  /** Open logs unused for `idleLogMs` go back to unopened (PartitionLog.unload); returns how many. */
+  unloadIdle(now = Date.now()): Promise<number> {
+    return unloadIdleLogs(this.openLogs, now, this.idleLogMs, this.logger);
+  }
+
+  /** Writes `log-summary` as a checkpoint (./logCheckpoint.ts); returns how many logs stay dirty. */
+  checkpoint(now = Date.now()): Promise<number> {
+    this.lastCheckpoint = now;
+    return this.checkpoints.write(this.logs, this.unopened);
   }
 
   async close(): Promise<void> {
@@ -361,8 +459,10 @@ export class LogManager {
       return;
     }
     // logs still recovering get no entry: the next start recovers them again
-    await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(closed));
+    await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(withUnopened(closed, this.unopened)));
     await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));
+    // the summary covers every log now; a start after a crash later reads a journal of that run's changes only
+    this.checkpoints.journal.reset([]);
   }
 
   private tick(): void {
@@ -377,8 +477,21 @@ export class LogManager {
     }
   }
 
+  /** Made once: every log of this manager shares it. */
   private context(): PartitionLogContext {
-    return { sfs: this.sfs, pool: this.pool, logger: this.logger, producerState: this.producerState, opened: (log) => this.openLogs.add(log) };
+    return {
+      sfs: this.sfs,
+      pool: this.pool,
+      logger: this.logger,
+      producerState: this.producerState,
+      opened: (log) => this.openLogs.add(log),
+      dirtied: (topic, partition) => {
+        const log = this.logs.get(key(topic, partition));
+        if (log) this.checkpoints.dirty.add(log);
+        // a log being created is named too: after a crash its directory is known without a listing
+        this.checkpoints.journal.mark(topic, partition);
+      },
+    };
   }
 }
 

@@ -23,6 +23,7 @@ export class LogRetention {
     const log = this.log;
     if (offset < 0 || offset > log.highWatermark) throw offsetOutOfRange(offset, log.logStartOffset, log.highWatermark);
     if (offset > log.logStartOffset) {
+      log.changing();
       log.logStartOffset = offset;
       await writeFileAtomic(log.ctx.sfs, log.dir, LOG_START_FILE, Buffer.from(String(offset)));
       let n = 0;
@@ -56,6 +57,7 @@ export class LogRetention {
   private async deleteOldestSegments(n: number, reason: string): Promise<void> {
     if (n <= 0) return;
     const log = this.log;
+    log.changing();
     const doomed = log.segments.slice(0, n);
     log.segments = log.segments.slice(n);
     log.countAbortedTxns();
@@ -86,6 +88,7 @@ export class LogRetention {
     if (log.closed || !compacts(log.config) || log.segments.length < 2) return none;
     const closedEnd = log.active.baseOffset;
     if (!force && closedEnd <= this.compactedUpTo && now < this.nextTombstoneExpiry) return none;
+    log.changing();
     const result = await compactSegments(log.segments.slice(0, -1), log.active, {
       sfs: log.ctx.sfs,
       pool: log.ctx.pool,

@@ -16,6 +16,8 @@ export interface PartitionLogContext {
   producerState: ProducerStateConfig;
   /** Told when a log opened its segments (the manager keeps its background work to open logs). */
   opened?: (log: import('./partitionLog').PartitionLog) => void;
+  /** Told before the first change to a log's files since it was last checkpointed (./logCheckpoint.ts). */
+  dirtied?: (topic: string, partition: number) => void;
 }
 
 /**
@@ -55,6 +57,10 @@ export class LogState {
   private abortedTxnCount = 0;
   /** Made on the first listener: most logs of a big broker never get one. */
   private listeners: Set<() => void> | null = null;
+  /** Changes to the files so far (appends, retention, compaction, truncation): a checkpoint sees whether one came in between. */
+  changes = 0;
+  /** Changed since the last checkpoint: named in the dirty journal, left out of the next checkpoint unless settled. */
+  dirty = false;
 
   constructor(
     readonly topic: string,
@@ -108,6 +114,23 @@ export class LogState {
     const listeners = (this.listeners ??= new Set());
     listeners.add(listener);
     return () => listeners.delete(listener);
+  }
+
+  /** Called before anything changes the log's files: the first change after a checkpoint names the log in the dirty journal. */
+  changing(): void {
+    this.changes++;
+    if (this.dirty) return;
+    this.dirty = true;
+    this.ctx.dirtied?.(this.topic, this.partition);
+  }
+
+  /** An unloaded log keeps no empty listener set (an unsubscribe still finds the set it was added to). */
+  dropListenersIfNone(): void {
+    if (this.listeners?.size === 0) this.listeners = null;
+  }
+
+  get hasListeners(): boolean {
+    return this.listeners !== null && this.listeners.size > 0;
   }
 
   /** Wakes whoever waits for data or a high watermark move (parked fetches, replication). */

@@ -36,7 +36,13 @@ export function serializeLogSummaries(logs: Iterable<{ topic: string; partition:
 /** Entries keyed by `keyOf(topic, partition)`; a malformed line is skipped (that log is recovered instead). */
 export function parseLogSummaries(text: string, keyOf: (topic: string, partition: number) => string): Map<string, LogSummary> {
   const out = new Map<string, LogSummary>();
-  if (!text.startsWith(`${HEADER}\n`)) return out;
+  forEachLogSummary(text, (topic, partition, s) => out.set(keyOf(topic, partition), s));
+  return out;
+}
+
+/** Calls `each` per well-formed line; false when the text is not a summary at all. */
+export function forEachLogSummary(text: string, each: (topic: string, partition: number, s: LogSummary) => void): boolean {
+  if (!text.startsWith(`${HEADER}\n`)) return false;
   // scanned in place: 100,000 lines split into arrays of strings cost more in garbage collection than in parsing
   const n = [0, 0, 0, 0, 0, 0];
   let pos = HEADER.length + 1;
@@ -56,11 +62,11 @@ export function parseLogSummaries(text: string, keyOf: (topic: string, partition
       field = stop + 1;
     }
     if (ok && n[0]! >= 0 && n[1]! >= 0 && n[1]! <= n[2]! && n[4]! >= 1) {
-      out.set(keyOf(text.slice(pos, tab), n[0]!), { logStartOffset: n[1]!, logEndOffset: n[2]!, sizeInBytes: n[3]!, segments: n[4]!, oldestClosedMaxTimestamp: n[5]! });
+      each(text.slice(pos, tab), n[0]!, { logStartOffset: n[1]!, logEndOffset: n[2]!, sizeInBytes: n[3]!, segments: n[4]!, oldestClosedMaxTimestamp: n[5]! });
     }
     pos = end + 1;
   }
-  return out;
+  return true;
 }
 
 /** Whether retention or compaction may have work in a log known only by its summary. */

@@ -1,19 +1,19 @@
 import * as path from 'node:path';
 import { mergeConfig, NEVER, type LogConfig } from './config';
-import { summaryMayNeedCleaning, summaryOf, type LogSummary } from './logSummary';
-import { storageFailure } from './errors';
-import { fsyncDir, writeFileAtomic } from './fs';
+import type { LogSummary } from './logSummary';
+import { fsyncDir } from './fs';
 import type { StorageLogger } from './logger';
 import { AppendPipeline, type AppendOptions, type AppendResult } from './appendPipeline';
-import { LogState, type PartitionLogContext } from './logState';
+import type { PartitionLogContext } from './logState';
 import { abortedTxns, maxTimestamp, offsetForTimestamp, readLog, type ReadOptions, type ReadResult } from './logReads';
 import { LogRetention } from './logRetention';
-import { cutTail, startOverAt } from './logTruncation';
+import { cutTail, rewriteTail, startOverAt } from './logTruncation';
 import { ProducerStateManager } from './producerStateManager';
-import { RECOVERY_POINT_FILE, persistIndexes, readNumberFile, recoverPartition } from './recovery';
+import { readNumberFile, recoverPartition } from './recovery';
 import type { Segment } from './segment';
 import type { AbortedTxn } from './txnIndex';
 import { LeaderEpochCache } from './leaderEpochCache';
+import { HIGH_WATERMARK_FILE, PartitionLogBase } from './partitionLogBase';
 import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 import { LogTagIndex } from './logTagIndex';
 
@@ -23,11 +23,7 @@ export type { PartitionLogContext } from './logState';
 export type { LogSummary } from './logSummary';
 export type { LogTagIndex, TagIndexStats } from './logTagIndex';
 
-/** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
-export const HIGH_WATERMARK_FILE = 'high-watermark';
-
-/** Shared by every log until its first structural change: a big broker has many logs that never get one. */
-const NOTHING_PENDING: Promise<unknown> = Promise.resolve();
+export { HIGH_WATERMARK_FILE } from './partitionLogBase';
 
 /**
  * One partition's log: a list of segments, the last one active, and the
@@ -38,43 +34,7 @@ const NOTHING_PENDING: Promise<unknown> = Promise.resolve();
  * own ProducerStateManager. This class ties them together and orders the
  * structural changes (retention, compaction, truncation) one at a time.
  */
-export class PartitionLog {
-  /** The high watermark saved by replication before the last shutdown, null when none was saved. */
-  checkpointedHighWatermark: number | null = null;
-  private readonly state: LogState;
-  private pipeline!: AppendPipeline;
-  private retention!: LogRetention;
-  private epochCache: LeaderEpochCache | null = null;
-  private producers: ProducerStateManager | null = null;
-  private structural: Promise<unknown> = NOTHING_PENDING;
-  /** Made on the first key lookup, and on the first view read (tags). */
-  private keys: LogKeyIndex | null = null;
-  private tagIdx: LogTagIndex | null = null;
-  /** What the last clean shutdown recorded, while the files are not opened yet; null once open (or when unknown: recovering). */
-  private summary: LogSummary | null;
-  private loaded = false;
-  private opening: Promise<void> | null = null;
-  /** How the files are opened on first use: trusted as closed cleanly, or recovered (scanned from the recovery point). */
-  private readonly cleanAtOpen: boolean;
-  /** Found at start (durable, its producer state can be carried forward) rather than created now. */
-  private atStart = true;
-
-  private constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly dir: string,
-    config: LogConfig,
-    private readonly ctx: PartitionLogContext,
-    summary: LogSummary | null,
-    cleanAtOpen: boolean,
-  ) {
-    this.state = new LogState(topic, partition, dir, config, ctx);
-    this.summary = summary;
-    this.cleanAtOpen = cleanAtOpen;
-    if (summary) this.state.logStartOffset = summary.logStartOffset;
-    if (summary) this.state.logEndOffset = this.state.highWatermark = this.state.localCommittedEnd = summary.logEndOffset;
-  }
-
+export class PartitionLog extends PartitionLogBase {
   /**
    * Opens (recovering if needed) or creates the log in `dir`. `atStart`: the
    * directory was found at start (it exists and is durable; the producer
@@ -98,16 +58,6 @@ export class PartitionLog {
    */
   static unopened(topic: string, partition: number, dir: string, config: LogConfig, ctx: PartitionLogContext, summary: LogSummary | null): PartitionLog {
     return new PartitionLog(topic, partition, dir, config, ctx, summary, summary !== null);
-  }
-
-  /** True once the segments are open (always, for a log created or loaded with load()). */
-  get isOpen(): boolean {
-    return this.loaded;
-  }
-
-  /** Found after a crash, not recovered yet: offsets unknown, requests are refused as retriable. */
-  get recovering(): boolean {
-    return !this.loaded && this.summary === null;
   }
 
   /** Opens the segments (recovering them if the log was not closed cleanly); idempotent, concurrent calls share one open. */
@@ -148,6 +98,7 @@ export class PartitionLog {
     else this.producers = new ProducerStateManager(this, ctx.producerState, extent, carry);
     state.producers = this.producers;
     this.summary = null;
+    this.openedAt = Date.now();
     this.loaded = true;
     ctx.opened?.(this);
     // a new log or a clean one opened on use says nothing; a recovered one says what recovery did
@@ -157,26 +108,10 @@ export class PartitionLog {
     }
   }
 
-  /** Leader epochs and their start offsets (KIP-101); empty until replication assigns one. Open the log first. */
-  get epochs(): LeaderEpochCache {
-    if (!this.epochCache) throw new Error(`${this.topic}-${this.partition}: leader epochs read before the log was opened`);
-    return this.epochCache;
-  }
-
   /** Idempotent/transactional producer state of this partition, loaded on first use (opening the log first). */
   get producerState(): ProducerStateManager {
     const { logStartOffset, logEndOffset } = this.state;
     return (this.producers ??= new ProducerStateManager(this, this.ctx.producerState, { logStartOffset, logEndOffset }, true));
-  }
-
-  /** What a clean shutdown records of this log so the next start needs not open it. Null while it is recovering. */
-  describe(): LogSummary | null {
-    return this.summary ?? (this.loaded ? summaryOf(this.state) : null);
-  }
-
-  /** Whether retention or compaction may have work in an unopened log (from its summary): the scheduler opens only those. */
-  mayNeedCleaning(now: number): boolean {
-    return this.summary !== null && summaryMayNeedCleaning(this.summary, this.state.config, now);
   }
 
   get logStartOffset(): number {
@@ -218,10 +153,6 @@ export class PartitionLog {
   get logger(): StorageLogger {
     return this.ctx.logger;
   }
-  get isClosed(): boolean {
-    return this.state.closed;
-  }
-
   get segmentCount(): number {
     return this.summary ? this.summary.segments : this.state.segments.length;
   }
@@ -271,6 +202,7 @@ export class PartitionLog {
   // ---------------------------------------------------------------- append, read
 
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    this.state.changing();
     if (!this.loaded) return this.open().then(() => this.pipeline.append(batches, opts));
     return this.pipeline.append(batches, opts);
   }
@@ -294,8 +226,12 @@ export class PartitionLog {
   }
 
   read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
-    if (!this.loaded) return this.open().then(() => readLog(this.state, offset, maxBytes, opts));
-    return readLog(this.state, offset, maxBytes, opts);
+    if (!this.loaded) return this.open().then(() => this.read(offset, maxBytes, opts));
+    return readLog(this.state, offset, maxBytes, opts).catch((err: unknown) => {
+      // the log went idle and was unloaded while this read waited: read again from the reopened files
+      if (!this.loaded && !this.isClosed) return this.read(offset, maxBytes, opts);
+      throw err;
+    });
   }
 
   /** First record with timestamp >= ts (Kafka's ListOffsets by time), or null when every record is older. */
@@ -348,21 +284,6 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- retention, deletion, compaction
 
-  /**
-   * Retention, DeleteRecords, compaction and truncation run one at a time, and only after rolled segments were
-   * finalized, so none of them races the background index write of a segment it deletes or replaces.
-   */
-  private withStructuralLock<T>(fn: () => Promise<T>): Promise<T> {
-    const locked = async (): Promise<T> => {
-      await this.open();
-      await this.pipeline.finalized();
-      return fn();
-    };
-    const run = this.structural.then(locked, locked);
-    this.structural = run.catch(() => undefined);
-    return run;
-  }
-
   /** DeleteRecords: moves the log start offset (persisted) and drops segments wholly below it. */
   deleteRecordsBefore(offset: number): Promise<number> {
     return this.withStructuralLock(() => this.retention.deleteRecordsBefore(offset));
@@ -393,14 +314,6 @@ export class PartitionLog {
     state.notify();
   }
 
-  /** Saves the high watermark so a restart never serves what may not be replicated. */
-  async checkpointHighWatermark(): Promise<void> {
-    const hw = this.state.highWatermark;
-    if (this.checkpointedHighWatermark === hw) return;
-    await writeFileAtomic(this.ctx.sfs, this.dir, HIGH_WATERMARK_FILE, Buffer.from(String(hw)));
-    this.checkpointedHighWatermark = hw;
-  }
-
   /**
    * Drops every batch whose last offset is at or past `offset` (a follower diverged from its leader), fixing indexes,
    * the leader epoch cache and the high watermark. Appends are refused meanwhile. Below the first segment the log
@@ -425,70 +338,10 @@ export class PartitionLog {
 
   /** Runs a tail rewrite with appends stopped and drained, then realigns the append state with the segments. */
   private rewriteTail(change: () => Promise<boolean>, requested: number): Promise<number> {
-    const state = this.state;
-    return this.withStructuralLock(async () => {
-      state.truncating = true;
-      try {
-        await this.pipeline.quiesce();
-        if (state.failure) throw state.failure;
-        let changed: boolean;
-        try {
-          changed = await change();
-        } catch (err) {
-          state.failure = storageFailure(`${this.topic}-${this.partition} is offline: truncation failed`, err);
-          throw state.failure;
-        }
-        if (!changed) return state.logEndOffset;
-        this.pipeline.realign();
-        this.retention.tailRewritten();
-        if (state.logStartOffset > state.logEndOffset) state.logStartOffset = state.logEndOffset;
-        if (state.highWatermark > state.logEndOffset || state.highWatermark < state.logStartOffset) state.highWatermark = state.logEndOffset;
-        if (state.localCommittedEnd > state.logEndOffset || state.localCommittedEnd < state.logStartOffset) state.localCommittedEnd = state.logEndOffset;
-        state.checkInvariants();
-        await this.epochs.truncateFromEnd(state.logEndOffset);
-        await writeFileAtomic(this.ctx.sfs, this.dir, RECOVERY_POINT_FILE, Buffer.from(String(state.active.baseOffset)));
-        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, requested, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset }, 'truncated log');
-        return state.logEndOffset;
-      } finally {
-        state.truncating = false;
-      }
-    });
+    return this.withStructuralLock(() => rewriteTail({ state: this.state, pipeline: this.pipeline, retention: this.retention, epochs: this.epochs }, change, requested));
   }
 
   // ---------------------------------------------------------------- lifecycle
-
-  /**
-   * Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files.
-   * `syncLater`: no fsync here, the caller syncs the file system once for all logs (LogManager.close).
-   */
-  async close(syncLater = false): Promise<void> {
-    const state = this.state;
-    if (state.closed) return;
-    state.closed = true;
-    // an open in flight finishes first (and releases its files itself, seeing the log closed)
-    if (this.opening) await this.opening.catch(() => undefined);
-    if (!this.loaded) return;
-    await this.pipeline.quiesce();
-    await this.structural;
-    await this.pipeline.finalized();
-    try {
-      if (!state.failure) {
-        if (!syncLater) await state.active.sync();
-        await persistIndexes(this.ctx.sfs, state.active, false, !syncLater);
-      }
-      if (!state.highWatermarkFollowsLog) await this.checkpointHighWatermark();
-    } finally {
-      for (const seg of state.segments) seg.markDeleted();
-    }
-  }
-
-  /** Closes and removes every file of this partition (topic deletion). */
-  async destroy(): Promise<void> {
-    await this.close().catch((err: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed'));
-    const trash = `${this.dir}.${Date.now()}-delete`;
-    await this.ctx.sfs.rename(this.dir, trash);
-    await this.ctx.sfs.rmrf(trash);
-  }
 
   static dirName(topic: string, partition: number): string {
     return `${topic}-${partition}`;

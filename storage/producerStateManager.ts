@@ -13,7 +13,15 @@ export const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 export interface ProducerStateConfig {
   /** producer.id.expiration.ms */
   expirationMs: number;
+  /**
+   * Producer-free bytes appended since the newest snapshot above which shutdown writes one anyway, so the
+   * next load does not replay them (default 1 MiB): below it a shutdown writes nothing for the log.
+   */
+  snapshotAfterBytes?: number;
 }
+
+/** Default of ProducerStateConfig.snapshotAfterBytes. */
+export const SNAPSHOT_AFTER_BYTES = 1024 * 1024;
 
 /** What the manager needs of its log (the PartitionLog that owns it). */
 export interface ProducerStateHost {
@@ -51,6 +59,8 @@ interface LoadedState {
   published: ProducerStateTable;
   /** Snapshot writes of this log, one at a time. */
   writes: Promise<void>;
+  /** The published table differs from the newest snapshot written or read: shutdown writes one only then. */
+  changed: boolean;
 }
 
 /**
@@ -85,6 +95,10 @@ export class ProducerStateManager {
   private carried: Promise<SnapshotFile | null> | null = null;
   /** Roll snapshots written in carry mode, awaited at shutdown. */
   private carryWrites: Promise<void> = Promise.resolve();
+  /** Snapshot writes queued or running. */
+  private snapshotting = 0;
+  /** Bytes published since the newest snapshot (or since load): what the next load would replay. */
+  private bytesSinceSnapshot = 0;
 
   /**
    * @param extentAtOpen the log's extent when it was loaded, before any append of this run
@@ -118,6 +132,11 @@ export class ProducerStateManager {
     return this.loading;
   }
 
+  /** A load or a snapshot write is running: the log must stay open under it. */
+  get busy(): boolean {
+    return (this.loading !== null && this.state === null) || this.snapshotting > 0;
+  }
+
   /** The table when it is already loaded: lets the produce path skip a promise hop per request. */
   get loaded(): ProducerStateTable | undefined {
     return this.state?.live;
@@ -131,7 +150,7 @@ export class ProducerStateManager {
   expire(now: number): number {
     const state = this.state;
     if (!state) return 0;
-    state.published.expire(now, this.config.expirationMs);
+    if (state.published.expire(now, this.config.expirationMs) > 0) state.changed = true;
     return state.live.expire(now, this.config.expirationMs);
   }
 
@@ -150,21 +169,41 @@ export class ProducerStateManager {
     if (dropSnapshot) await this.dropSnapshotsAbove(this.log.logEndOffset);
   }
 
-  /** Writes the state at the log end so the next start replays nothing. Call with appends stopped. */
+  /**
+   * Writes the state at the log end when it changed since the newest snapshot,
+   * so shutdown costs a file only per log an idempotent producer wrote to. A
+   * log whose state did not change (never loaded: only producer-free appends
+   * this run) keeps its newest snapshot; its next load replays the batches
+   * after it, at most about one segment (every roll writes one). Call with
+   * appends stopped.
+   */
   async snapshot(): Promise<void> {
     const log = this.log;
     // a log never opened this run still has the snapshot it had at start
     if (!log.isOpen) return;
     if (this.loading) {
-      await this.loading;
+      await this.loading.catch(() => undefined);
       const state = this.state;
-      if (!state) return;
+      if (!state || !this.changedSinceSnapshot) return;
+      this.bytesSinceSnapshot = 0;
       await this.queueSnapshot(state, encodeSnapshot(state.published, log.logEndOffset), log.logEndOffset);
       return;
     }
     await this.carryWrites;
+    if (!this.changedSinceSnapshot) return;
     const carried = this.invalidated ? null : await this.carriedState();
-    if (carried) await writeSnapshotFile(log.dir, log.logEndOffset, reencodeSnapshot(carried, log.logEndOffset));
+    if (carried) {
+      this.bytesSinceSnapshot = 0;
+      await writeSnapshotFile(log.dir, log.logEndOffset, reencodeSnapshot(carried, log.logEndOffset));
+    }
+  }
+
+  /** Whether snapshot() would write a file: the state changed, or enough was appended that a replay would cost. */
+  get changedSinceSnapshot(): boolean {
+    const state = this.state;
+    const replayWorthSaving = this.bytesSinceSnapshot >= (this.config.snapshotAfterBytes ?? SNAPSHOT_AFTER_BYTES);
+    if (state) return state.changed || replayWorthSaving;
+    return this.mode === 'carry' && !this.invalidated && replayWorthSaving;
   }
 
   /**
@@ -184,9 +223,11 @@ export class ProducerStateManager {
 
   /** One batch just became part of the log, in offset order. Must not throw. */
   published(seg: Segment, buf: Buffer, pos: number): void {
+    this.bytesSinceSnapshot += BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
     if (this.mode === 'loaded') {
       try {
         if (buf.readBigInt64BE(pos + BATCH.PRODUCER_ID) < 0n) return;
+        this.state!.changed = true;
         const abort = applyBatch(this.state!.published, buf, pos);
         if (abort) this.log.addAbortedTxn(seg, abort);
       } catch (err) {
@@ -205,6 +246,7 @@ export class ProducerStateManager {
 
   /** A new segment starts at `baseOffset`; every batch before it was published. */
   rolled(baseOffset: number): void {
+    this.bytesSinceSnapshot = 0;
     if (this.mode === 'loaded') {
       const state = this.state!;
       void this.queueSnapshot(state, encodeSnapshot(state.published, baseOffset), baseOffset).catch(() => undefined);
@@ -259,9 +301,11 @@ export class ProducerStateManager {
       if (rebuilding.has(seg)) log.addAbortedTxn(seg, abort);
     });
     // no await between the end of the replay and here: nothing is published that neither saw
-    const state: LoadedState = { live: table, published: table.clone(), writes: Promise.resolve() };
+    // producer batches replayed past the snapshot: the next snapshot saves the replay
+    const state: LoadedState = { live: table, published: table.clone(), writes: Promise.resolve(), changed: replayed.producerBatches > 0 };
     this.state = state;
     this.mode = 'loaded';
+    this.bytesSinceSnapshot += replayed.bytes;
     for (const seg of rebuilding) seg.txnIndex.trusted = true;
     const now = Date.now();
     state.live.expire(now, this.config.expirationMs);
@@ -301,10 +345,11 @@ export class ProducerStateManager {
   }
 
   /** Applies every batch from `from` to the current log end to the table; abort markers go to `onAbort` with their segment. */
-  private async replay(table: ProducerStateTable, from: number, onAbort: (seg: Segment, t: AbortedTxn) => void): Promise<{ end: number; bytes: number }> {
+  private async replay(table: ProducerStateTable, from: number, onAbort: (seg: Segment, t: AbortedTxn) => void): Promise<{ end: number; bytes: number; producerBatches: number }> {
     const log = this.log;
     let offset = from;
     let bytes = 0;
+    let producerBatches = 0;
     while (offset < log.logEndOffset) {
       const res = await log.read(offset, SCAN_BYTES, { minOneBatch: true });
       if (res.bytes === 0) break;
@@ -313,6 +358,7 @@ export class ProducerStateManager {
         let p = 0;
         while (p + BATCH.HEADER_SIZE <= chunk.length) {
           const size = BATCH.LOG_OVERHEAD + chunk.readInt32BE(p + BATCH.BATCH_LENGTH);
+          if (chunk.readBigInt64BE(p + BATCH.PRODUCER_ID) >= 0n) producerBatches++;
           const abort = applyBatch(table, chunk, p);
           if (abort) onAbort(log.segmentFor(abort.lastOffset), abort);
           offset = Number(chunk.readBigInt64BE(p + BATCH.BASE_OFFSET)) + chunk.readInt32BE(p + BATCH.LAST_OFFSET_DELTA) + 1;
@@ -320,7 +366,7 @@ export class ProducerStateManager {
         }
       }
     }
-    return { end: offset, bytes };
+    return { end: offset, bytes, producerBatches };
   }
 
   private forget(): void {
@@ -332,9 +378,15 @@ export class ProducerStateManager {
   // ---------------------------------------------------------------- snapshots
 
   private queueSnapshot(state: LoadedState, data: Buffer, endOffset: number): Promise<void> {
+    state.changed = false;
+    this.snapshotting++;
     const write = async (): Promise<void> => {
       this.writtenThisRun.add(endOffset);
-      await writeSnapshotFile(this.log.dir, endOffset, data);
+      try {
+        await writeSnapshotFile(this.log.dir, endOffset, data);
+      } finally {
+        this.snapshotting--;
+      }
     };
     const p = state.writes.then(write, write);
     state.writes = p.catch((err: unknown) => {

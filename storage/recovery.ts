@@ -153,16 +153,14 @@ export async function recoverPartition(
  * offset, and the tail after the last entry walking to the exact file end.
  */
 async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sfs: StorageFs): Promise<boolean> {
-  let offsetData: Buffer;
-  let timeData: Buffer;
-  try {
-    offsetData = await sfs.readFile(seg.indexPath);
-    timeData = await sfs.readFile(seg.timeIndexPath);
-  } catch {
-    return false;
-  }
-  const index = OffsetIndex.parse(offsetData, Math.max(fileSize, 1));
-  const timeIndex = TimeIndex.parse(timeData, Math.max(fileSize, 1));
+  const offsetData = await readIfExists(sfs, seg.indexPath);
+  const timeData = await readIfExists(sfs, seg.timeIndexPath);
+  if (offsetData === undefined || timeData === undefined) return false;
+  // neither file: persistIndexes writes none for empty indexes; the walk below must then find no entry either
+  const noFiles = offsetData === null && timeData === null;
+  if ((offsetData === null) !== (timeData === null)) return false;
+  const index = OffsetIndex.parse(offsetData ?? EMPTY, Math.max(fileSize, 1));
+  const timeIndex = TimeIndex.parse(timeData ?? EMPTY, Math.max(fileSize, 1));
   if (!index || !timeIndex) return false;
   const samples = Math.min(index.count, 16);
   for (let s = 0; s < samples; s++) {
@@ -183,17 +181,53 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
     seg.loadBatch(b.position, baseOffset, batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
     return true;
   });
-  return !bad && end.problem === undefined && seg.size === fileSize;
+  if (bad || end.problem !== undefined || seg.size !== fileSize) return false;
+  if (!noFiles) return true;
+  if (seg.index.lastEntry() !== null || seg.timeIndex.lastEntry() !== null) return false;
+  // empty indexes and no files: what persistIndexes leaves, nothing to rewrite
+  seg.indexesPersistedAt = seg.size;
+  return true;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The file's bytes, null when it does not exist, undefined when it cannot be read. */
+async function readIfExists(sfs: StorageFs, file: string): Promise<Buffer | null | undefined> {
+  try {
+    return await sfs.readFile(file);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
 }
 
 /** `durable: false`: no fsyncs, the caller syncs the whole file system afterwards (clean shutdown). */
 export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true, durable = true): Promise<void> {
-  await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize(), durable);
-  await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize(), durable);
+  if (seg.index.lastEntry() === null && seg.timeIndex.lastEntry() === null) {
+    // empty (a segment under index.interval.bytes, most of a big broker's): no files, a third of the writes at shutdown
+    await unlinkIfExists(sfs, seg.indexPath);
+    await unlinkIfExists(sfs, seg.timeIndexPath);
+  } else {
+    await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), seg.index.serialize(), durable);
+    await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), seg.timeIndex.serialize(), durable);
+  }
   await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed, durable);
   // the key index (when on) is written durably even at shutdown
   await persistKeyIndex(sfs, seg, closed);
   await persistTagIndex(sfs, seg, closed);
+  seg.indexesPersistedAt = seg.size;
+}
+
+/** Whether the active segment's index files on disk already describe it (nothing appended since they were read or written). */
+export function indexesUpToDate(seg: Segment): boolean {
+  return seg.indexesPersistedAt === seg.size && seg.keys === null && seg.tags === null && seg.txnIndex.trusted;
+}
+
+async function unlinkIfExists(sfs: StorageFs, file: string): Promise<void> {
+  try {
+    await sfs.unlink(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export async function removeSegmentFiles(sfs: StorageFs, seg: Segment): Promise<void> {

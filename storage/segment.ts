@@ -70,6 +70,8 @@ export class Segment implements PooledHandle {
   keys: SegmentKeys | null = null;
   /** Tag index being built by appends (a view's source); null when off, or once persisted for a closed segment. */
   tags: SegmentTags | null = null;
+  /** Published size the index files on disk describe (-1: unknown): a close or an unload rewrites them only when it moved. */
+  indexesPersistedAt = -1;
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
@@ -273,6 +275,7 @@ export class Segment implements PooledHandle {
     const lastEntry = index.lastEntry();
     this.published = this.reservedEnd = lastEntry ? lastEntry.position : 0;
     this.next = lastEntry ? this.baseOffset + lastEntry.relativeOffset : this.baseOffset;
+    this.indexesPersistedAt = this.published;
   }
 
   /** Forgets every batch tracked so far (the file is scanned again from the start). */
@@ -284,6 +287,7 @@ export class Segment implements PooledHandle {
     this.bytesSinceIndexEntry = 0;
     this.published = this.reservedEnd = this.durable = 0;
     this.next = this.baseOffset;
+    this.indexesPersistedAt = -1;
   }
 
   /**

@@ -17,5 +17,7 @@ export function effectiveLogConfig(services: BrokerCore, topic: TopicInfo): LogC
 /** Pushes the topic's configs to its open partition logs; logs opened later get them from partitionLog(). */
 export function applyTopicConfigsToLogs(services: BrokerCore, topic: TopicInfo): void {
   const config = effectiveLogConfig(services, topic);
-  for (let p = 0; p < topic.partitions; p++) services.logs.get(topic.name, p)?.updateConfig(config);
+  // logs only known from the summary get it when first used
+  services.logs.topicConfigChanged(topic.name);
+  for (let p = 0; p < topic.partitions; p++) services.logs.loaded(topic.name, p)?.updateConfig(config);
 }

@@ -89,9 +89,15 @@ function rate(props: Record<string, string>, name: string): number {
 export function applyDynamicBrokerConfigs(services: ReplicatedBroker, dynamic: DynamicBrokerConfigs): void {
   const props = dynamic.effectiveProps();
   services.logs.setDefaults(logDefaultsFromBrokerProps(props));
-  for (const { topic, log } of services.logs.partitions()) {
-    const info = services.metadata.topic(topic);
-    if (info && !log.isClosed) log.updateConfig(effectiveLogConfig(services, info));
+  // logs only known from the summary start from the new defaults when first used; one config per topic, not per log
+  const perTopic = new Map<string, ReturnType<typeof effectiveLogConfig> | null>();
+  for (const { topic, log } of services.logs.loadedPartitions()) {
+    let cfg = perTopic.get(topic);
+    if (cfg === undefined) {
+      const info = services.metadata.topic(topic);
+      perTopic.set(topic, (cfg = info ? effectiveLogConfig(services, info) : null));
+    }
+    if (cfg && !log.isClosed) log.updateConfig(cfg);
   }
   const replication = services.replication;
   if (replication) {

@@ -96,7 +96,7 @@ const startedAt = Date.now();
 export function overview(s: BrokerServices): Overview {
   const topics = s.metadata.topics();
   let totalBytes = 0;
-  for (const { log } of s.logs.partitions()) totalBytes += log.sizeInBytes();
+  for (const f of s.logs.partitionFacts()) totalBytes += f.sizeInBytes;
   const coord = coordinatorOf(s);
   return {
     clusterId: s.metadata.clusterId,

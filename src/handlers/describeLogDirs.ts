@@ -15,7 +15,6 @@ import * as path from 'node:path';
 import type { DescribeLogDirsRequest } from '../../protocol/generated/messages/DescribeLogDirsRequest';
 import type { DescribeLogDirsResponseInput } from '../../protocol/generated/messages/DescribeLogDirsResponse';
 import { ErrorCode } from '../../protocol/errors';
-import type { PartitionLog } from '../../storage';
 import type { Handler } from './types';
 import { authorizedCluster } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -43,11 +42,11 @@ export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogD
   if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ctx.apiVersion >= 3 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : 0, results: [] };
   const dir = path.resolve(ctx.broker.logs.dataDir);
   const include = wanted(req);
-  const byTopic = new Map<string, Array<{ partition: number; log: PartitionLog }>>();
-  for (const p of ctx.broker.logs.partitions()) {
-    if (p.log.isClosed || (include && !include(p.topic, p.partition))) continue;
+  const byTopic = new Map<string, Array<{ partition: number; size: number }>>();
+  for (const p of ctx.broker.logs.partitionFacts()) {
+    if (include && !include(p.topic, p.partition)) continue;
     const list = byTopic.get(p.topic) ?? [];
-    list.push({ partition: p.partition, log: p.log });
+    list.push({ partition: p.partition, size: p.sizeInBytes });
     byTopic.set(p.topic, list);
   }
   const topics: LogDirTopic[] = [...byTopic.entries()]
@@ -56,7 +55,7 @@ export const handleDescribeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogD
       name,
       partitions: parts
         .sort((a, b) => a.partition - b.partition)
-        .map(({ partition, log }) => ({ partitionIndex: partition, partitionSize: BigInt(log.sizeInBytes()), offsetLag: 0n, isFutureKey: false })),
+        .map(({ partition, size }) => ({ partitionIndex: partition, partitionSize: BigInt(size), offsetLag: 0n, isFutureKey: false })),
     }));
   let errorCode = 0;
   let space = { totalBytes: -1n, usableBytes: -1n };

@@ -18,7 +18,7 @@ async function createHosted(services: BrokerCore, topic: TopicInfo, from: number
   const cfg = withTagIndex(metadata, topic, logConfigFromTopicConfigs(topic.configs));
   const created = [];
   for (let p = from; p < to; p++) {
-    if (!hostsReplica(metadata, topic.name, p) || logs.get(topic.name, p)) continue;
+    if (!hostsReplica(metadata, topic.name, p) || logs.has(topic.name, p)) continue;
     created.push(
       logs.create(topic.name, p, cfg).catch((err: unknown) => logger.error({ topic: topic.name, partition: p, err: err instanceof Error ? err.message : String(err) }, 'cannot create partition log')),
     );
@@ -53,7 +53,9 @@ export function followMetadata(services: BrokerCore): () => void {
         break;
       case 'configs-altered': {
         const cfg = logConfigFromTopicConfigs(e.topic.configs);
-        for (const { topic, log } of logs.partitions()) if (topic === e.topic.name) log.updateConfig(cfg);
+        // logs only known from the summary get the new configs when first used
+        logs.topicConfigChanged(e.topic.name);
+        for (const { topic, log } of logs.loadedPartitions()) if (topic === e.topic.name) log.updateConfig(cfg);
         if (e.topic.configs[VIEW_OF] !== undefined) applySourceTagIndex(metadata, logs, e.topic.configs[VIEW_OF]);
         break;
       }
@@ -100,6 +102,8 @@ async function claimDataDir(dataDir: string, clusterId: string): Promise<void> {
 export async function reconcileLogsAtStart(services: BrokerCore): Promise<void> {
   const { logs, logger, metadata } = services;
   await claimDataDir(services.config.dataDir, metadata.clusterId);
+  // deciding what to delete needs every log on disk, not only those the summary names
+  await logs.listed();
   const stale = new Set<string>();
   for (const { topic } of logs.partitions()) if (!metadata.topic(topic)) stale.add(topic);
   for (const topic of stale) {

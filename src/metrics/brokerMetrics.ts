@@ -1,5 +1,5 @@
 import { collectDefaultMetrics } from 'prom-client';
-import type { PartitionLog, StorageFs } from '../../storage';
+import type { PartitionFacts, StorageFs } from '../../storage';
 import type { BrokerServices } from '../handlers/types';
 import { groupLag, type GroupLagRow } from './groupLag';
 import { BrokerMetricSet } from './metricSet';
@@ -24,16 +24,17 @@ export class BrokerMetrics {
   constructor() {
     const registry = this.metrics.registry;
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
-    const logs = (fill: (topic: string, partition: string, log: PartitionLog) => void) => {
+    // facts, not logs: a scrape must not make an object of every partition known only from the log summary
+    const logs = (fill: (topic: string, partition: string, log: PartitionFacts) => void) => {
       const s = this.services;
-      if (s) for (const { topic, partition, log } of s.logs.partitions()) fill(topic, String(partition), log);
+      if (s) for (const f of s.logs.partitionFacts()) fill(f.topic, String(f.partition), f);
     };
     const m = this.metrics;
-    m.gauge('brook_log_size_bytes', 'Bytes on disk of a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.sizeInBytes())));
+    m.gauge('brook_log_size_bytes', 'Bytes on disk of a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.sizeInBytes)));
     m.gauge('brook_log_start_offset', 'First offset still in a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.logStartOffset)));
     m.gauge('brook_log_end_offset', 'Offset the next appended message gets', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.logEndOffset)));
     m.gauge('brook_log_high_watermark', 'Last offset visible to consumers, plus one', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.highWatermark)));
-    m.gauge('brook_log_segments', 'Segment files of a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.segmentCount)));
+    m.gauge('brook_log_segments', 'Segment files of a partition log', ['topic', 'partition'], (set) => logs((t, p, l) => set([t, p], l.segments)));
     // One lag computation serves the three group gauges of a scrape.
     let lagAt = -1;
     let lag: GroupLagRow[] = [];

@@ -7,6 +7,8 @@ import { TXN_STATE_TOPIC } from './txnStateLog';
 
 /** Kafka's producer.id.expiration.check.interval.ms default: 10 minutes. */
 const PRODUCER_EXPIRATION_CHECK_MS = 10 * 60 * 1000;
+/** Producer-state snapshots written at once at shutdown. */
+const SNAPSHOT_CONCURRENCY = 16;
 
 export type { TxnServices } from './txnServices';
 
@@ -43,14 +45,19 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
       unfollow();
       coordinator.stop();
       clearInterval(expiry);
-      await Promise.all(
-        // logs never opened this run still have the snapshot they had at start
-        services.logs.openPartitions().map((log) =>
-          log.producerState.snapshot().catch((err: unknown) =>
+      // only logs whose producer state changed write a file (logs never opened this run keep the one they had at start),
+      // a few at a time: 100,000 open logs must not run the process out of descriptors
+      const changed = services.logs.openPartitions().filter((log) => log.producerState.changedSinceSnapshot);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < changed.length) {
+          const log = changed[next++]!;
+          await log.producerState.snapshot().catch((err: unknown) =>
             services.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'producer state snapshot failed; the next start replays the log'),
-          ),
-        ),
-      );
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(SNAPSHOT_CONCURRENCY, changed.length) }, worker));
     },
   };
   services.txn = txn;

@@ -32,7 +32,9 @@ export function applySourceTagIndex(metadata: TopicLookup, logs: LogManager, sou
   const topic = metadata.topic(source);
   if (!topic) return;
   const tagIndex = sourceWantsTagIndex(metadata, source);
-  for (let p = 0; p < topic.partitions; p++) logs.get(source, p)?.updateConfig({ tagIndex });
+  // logs only known from the log summary get it from the broker's topic config resolver when first used
+  logs.topicConfigChanged(source);
+  for (let p = 0; p < topic.partitions; p++) logs.loaded(source, p)?.updateConfig({ tagIndex });
 }
 
 /** Turns it on for the sources of every tag view (at start, before any log is opened). */

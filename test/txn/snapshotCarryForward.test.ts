@@ -31,8 +31,9 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
   });
   afterEach(() => removeDir(dir));
 
-  async function open(): Promise<LogManager> {
-    const m = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
+  // every append counts as worth a snapshot here; the default threshold is tested below
+  async function open(producerSnapshotAfterBytes = 0): Promise<LogManager> {
+    const m = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, producerSnapshotAfterBytes });
     await m.open();
     return m;
   }
@@ -93,6 +94,37 @@ describe('producer-state snapshots of logs no idempotent producer touched', () =
     await appendPlain(log, 4);
     await log.producerState.snapshot();
     expect(snapshotEnd(log.dir)).to.equal(4);
+    await m.close();
+  });
+
+  it('with the default threshold a shutdown writes no snapshot for a few producer-free appends, and the state still loads', async () => {
+    let m = await open(1024 * 1024);
+    let log = await m.create('few', 0);
+    await appendPlain(log, 3);
+    await log.producerState.snapshot();
+    expect(log.producerState.changedSinceSnapshot).to.equal(false);
+    await m.close();
+    expect(snapshotEnd(log.dir), 'nothing changed: no file').to.equal(null);
+
+    m = await open(1024 * 1024);
+    log = m.get('few', 0)!;
+    // the produce path loads the table before an idempotent batch
+    await log.producerState.table();
+    expect(log.producerState.changedSinceSnapshot, 'loading replayed only producer-free batches').to.equal(false);
+    await log.append(buildBatch([{ value: 'idempotent' }], { producerId: 7, baseTimestamp: Date.now() }));
+    expect(log.producerState.changedSinceSnapshot, 'an idempotent append changes the state').to.equal(true);
+    await log.producerState.snapshot();
+    expect(snapshotEnd(log.dir)).to.equal(4);
+    expect(log.producerState.changedSinceSnapshot).to.equal(false);
+    await appendPlain(log, 2);
+    expect(log.producerState.changedSinceSnapshot, 'producer-free appends change nothing').to.equal(false);
+    await m.close();
+
+    m = await open(1024 * 1024);
+    log = m.get('few', 0)!;
+    const table = await log.producerState.table();
+    expect([...table.entries()].map((e) => e.producerId)).to.deep.equal([7n]);
+    expect(log.producerState.lastLoadStats?.snapshotOffset).to.equal(4);
     await m.close();
   });
 });

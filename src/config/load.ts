@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { defaultSegmentHandleCap } from './fdLimit';
 import type { BrokerConfig } from './brokerConfig';
 import { logDefaultsFromBrokerProps } from './logConfigMapping';
 import { parseProperties } from './properties';
@@ -54,7 +55,7 @@ export function buildConfig(props: Record<string, string>, src: Omit<ConfigSourc
     socketWriteHighWaterMark: intProp(props, 'brook.socket.write.high.water.mark', 16 * MiB),
     fetchSessionCacheSlots: intProp(props, 'max.incremental.fetch.session.cache.slots', 1000),
     fetchMaxWaitMsCap: intProp(props, 'brook.fetch.max.wait.ms.cap', 30_000),
-    maxOpenSegmentHandles: intProp(props, 'brook.log.max.open.segment.handles', 8192),
+    maxOpenSegmentHandles: intProp(props, 'brook.log.max.open.segment.handles', defaultSegmentHandleCap()),
     logDefaults: logDefaultsFromBrokerProps(props),
     raw: { ...props },
   };

@@ -2,7 +2,7 @@
  * CPU cost of the scheduler's look at every produced batch (src/scheduled/intake.ts), in-process, for batches that
  * carry headers but none that schedule: what every header-carrying produce pays, scheduling used or not.
  *
- *   npm run bench:scheduled-intake [-- --rounds N] [-- --batches N]
+ *   npm run bench:scheduled-intake [-- --rounds N] [-- --batches N] [-- --case I]
  *
  * 100 records of 100 B per batch, each with three headers (`brook-tag` one of 8 tags, as tag-view sources carry,
  * `trace-id` 16 B, `content-type`), uncompressed and lz4; plus the same records without the `brook-tag` header.
@@ -22,6 +22,8 @@ function arg(name: string, fallback: number): number {
 }
 const ROUNDS = arg('--rounds', 7);
 const BATCHES = arg('--batches', 20_000);
+/** Only the case of that index (0-3): for instruction counts under valgrind, which need short runs. */
+const ONLY = arg('--case', -1);
 const TAGS = ['paid', 'new', 'refunded', 'shipped', 'cancelled', 'returned', 'held', 'billed'];
 
 function records(tagged: boolean, seed: number): RecordInput[] {
@@ -62,7 +64,7 @@ const cases: Array<[string, Buffer[]]> = [
 ];
 
 console.log(`scheduled intake: ${BATCHES} batches of 100 records per round, ${ROUNDS} rounds, load ${require('node:os').loadavg().map((l: number) => l.toFixed(2)).join(' ')}`);
-for (const [label, batches] of cases) {
+for (const [label, batches] of ONLY >= 0 ? [cases[ONLY]!] : cases) {
   round(batches);
   const per: number[] = [];
   for (let r = 0; r < ROUNDS; r++) per.push(round(batches));

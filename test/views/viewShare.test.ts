@@ -133,6 +133,18 @@ describe('views: share groups acquire only the matching source records', functio
     expect(skipped, 'batches skipped by the index').to.equal(43 - hits.length);
   });
 
+  it('a tag view added to a source that already has data: the first acquisition builds the missing index, then skips by it', async () => {
+    await admin.createTopics({ topics: [{ topic: 'late', numPartitions: 1 }] });
+    for (let send = 0; send < 20; send++) await produce('late', Array.from({ length: 10 }, (_, i): [string, string] => [send === 12 && i === 3 ? 'refunded' : 'new', `late-${send}-${i}`]), send % 2 === 1);
+    await admin.createTopics({ topics: [{ topic: 'late.paid', configEntries: [{ name: 'brook.view.of', value: 'late' }, { name: 'brook.view.filter', value: 'paid || refunded' }] }] });
+    await setGroupConfigs(broker.port, 'g-late', { 'share.auto.offset.reset': 'earliest' });
+    const before = { ...viewScanStats };
+    const c = await start('g-late', 'late.paid', 'consume');
+    await eventually(() => sharePartitionStart('g-late', 'late.paid') === 200, 'the share-partition start offset at the source end');
+    expect(c.messages.map((m) => [m.offset, m.value])).to.deep.equal([[123, 'late-12-3']]);
+    expect(viewScanStats.batchesWalked - before.batchesWalked, 'batches decoded').to.equal(1);
+  });
+
   it('a released record comes back alone (delivery count 2) in a batch cut to the matching records, and is then accepted', async () => {
     await sourceWithView('jobs', 'jobs.paid', 'g-release', { 'brook.share.redelivery.backoff': '200ms' });
     await produce('jobs', [['new', 'n-0'], ['paid', 'release:p-1'], ['shipped', 's-2'], ['paid', 'p-3'], ['new', 'n-4']], true);

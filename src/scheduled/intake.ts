@@ -1,6 +1,7 @@
-import { ATTR, BATCH, decodeRecordBatch, decompress, type RecordHeader, type RecordInput } from '../../protocol/records';
+import { ATTR, BATCH, decodeRecords, decompress, readBatchHeader, type KafkaRecord, type RecordHeader, type RecordInput } from '../../protocol/records';
 import { partitionForKey } from '../http/rest/embedded';
-import { decide, Header, schedulesEverything, type TopicSchedulePolicy } from './policy';
+import { bodyNeedsDecode } from './headerScan';
+import { decide, Header, schedulesEverything, TRIGGER_HEADERS, type TopicSchedulePolicy } from './policy';
 import { encodeSchedule, keyHash } from './records';
 
 /** A cancel found in a produce: pending schedules of `topic` with this key (and id, when given). */
@@ -17,19 +18,26 @@ export type Intake =
   | { kind: 'refuse'; message: string }
   | { kind: 'take'; schedules: RecordInput[]; cancels: CancelRequest[] };
 
-const MARKER = Buffer.from('brook-');
-
 /**
- * Whether a produced batch is the scheduler's, without decoding it in the common case: an uncompressed
- * batch whose bytes do not contain "brook-" has no scheduling header. Compressed batches are decompressed
- * for the check only on topics where headers could matter (all topics: the header is the producer's
- * choice), which is the price of scheduling by header.
+ * The batch's records decoded when it is the scheduler's (its topic schedules every record, or a record carries a
+ * trigger header), else null. A compressed batch is decompressed once, for the look and the decode both.
  */
-function mayCarryHeaders(batch: Buffer): boolean {
+function decodeIfScheduled(batch: Buffer, policy: TopicSchedulePolicy): { records: KafkaRecord[]; isTransactional: boolean } | null {
   const codec = batch.readInt16BE(BATCH.ATTRIBUTES) & ATTR.COMPRESSION_MASK;
-  const payload = batch.subarray(BATCH.RECORDS);
-  if (codec === 0) return payload.indexOf(MARKER) >= 0;
-  return decompress(codec, payload).indexOf(MARKER) >= 0;
+  const size = Math.min(batch.length, BATCH.LOG_OVERHEAD + batch.readInt32BE(BATCH.BATCH_LENGTH));
+  const count = batch.readInt32BE(BATCH.RECORD_COUNT);
+  const body = codec !== 0 ? decompress(codec, batch.subarray(BATCH.RECORDS, size)) : batch;
+  const from = codec !== 0 ? 0 : BATCH.RECORDS;
+  const to = codec !== 0 ? body.length : size;
+  if (!schedulesEverything(policy) && !bodyNeedsDecode(body, from, to, count)) return null;
+  // the record framing of a produce is checked here, as decodeRecordBatch would (its CRC was, by validation)
+  const header = readBatchHeader(batch, 0);
+  const records = decodeRecords(body.subarray(from, to), count, {
+    baseOffset: header.baseOffset,
+    baseTimestamp: header.baseTimestamp,
+    logAppendTime: header.timestampType === 'log-append' ? header.maxTimestamp : null,
+  });
+  return { records, isTransactional: header.isTransactional };
 }
 
 function text(v: string | number): Buffer {
@@ -49,10 +57,9 @@ export function intake(
   now: number,
   partitionsOf: (topic: string) => number | undefined,
 ): Intake {
-  if (!schedulesEverything(policy) && !mayCarryHeaders(batch)) return { kind: 'pass' };
-  const decoded = decodeRecordBatch(batch);
-  const triggered = schedulesEverything(policy) || decoded.records.some((r) => r.headers.some((h) => h.key === Header.DELIVER_AT || h.key === Header.DELAY_MS || h.key === Header.CANCEL));
-  if (!triggered) return { kind: 'pass' };
+  const decoded = decodeIfScheduled(batch, policy);
+  // a batch the walk sent to the decoder for its framing alone holds no trigger either
+  if (!decoded || (!schedulesEverything(policy) && !decoded.records.some((r) => r.headers.some((h) => TRIGGER_HEADERS.includes(h.key))))) return { kind: 'pass' };
   const schedules: RecordInput[] = [];
   const cancels: CancelRequest[] = [];
   for (const r of decoded.records) {

@@ -1,9 +1,12 @@
 import type { PartitionLog } from '../../storage';
+import type { LogTagIndex } from '../../storage/partitionLog';
 import { iterateBatches } from '../../protocol/records';
 import { RecordState, endOffsetOf, mapRange, normalize, type PartitionSnapshot, type Run } from './partitionState';
 import type { RecordFilter } from '../views/recordFilter';
 import { selectRecords } from '../views/batchSelect';
 import { viewScanBudget } from '../views/scanHints';
+import { viewScanStats } from '../views/scanStats';
+import { hashTag } from '../../storage/tagIndex';
 
 /** How much of the log one read takes while acquiring or redelivering. */
 const READ_SLICE_BYTES = 1 << 20;
@@ -110,8 +113,22 @@ export async function planAcquire(
   let bytes = 0;
   let scanned = 0;
   const kept: number[] = [];
+  const tags = filter !== null ? await tagLookup(log, filter) : null;
+  let catchUp = true;
   // Read in slices: a client's MaxBytes (librdkafka: 50 MiB) is a cap, not a read size, and a deep backlog must not be read whole.
   while (count < maxRecords && end < hwm && bytes < maxBytes && scanned < viewScanBudget.bytes) {
+    if (tags !== null) {
+      // offsets the source's tag index knows hold none of the view's tags are archived unread (the index builds a
+      // bounded amount of what it lacks on the first skip of an acquisition only, as a view Fetch does)
+      const next = await tags.index.skip(end, tags.hashes, hwm, catchUp);
+      catchUp = false;
+      if (next > end) {
+        viewScanStats.offsetsSkippedUnread += next - end;
+        runs.push({ first: end, last: next - 1, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+        end = next;
+        if (end >= hwm) break;
+      }
+    }
     const res = await log.read(end, Math.max(1, Math.min(maxBytes - bytes, READ_SLICE_BYTES)), { maxOffset: hwm, minOneBatch: true });
     if (res.chunks.length === 0) break;
     const buf = res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
@@ -126,7 +143,12 @@ export async function planAcquire(
       // and (read_committed) batches of aborted transactions are never delivered.
       if (b.isControl || b.recordCount === 0 || (b.isTransactional && aborted.some((a) => a.producerId === b.producerId && a.firstOffset <= base && base <= a.lastOffset))) {
         runs.push({ first, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+      } else if (tags !== null && !tags.index.batchMayMatch(base, tags.hashes)) {
+        viewScanStats.batchesSkippedBySummary++;
+        runs.push({ first, last, state: RecordState.ARCHIVED, deliveryCount: 0, availableAt: 0, member: null, lockUntil: 0 });
+        scanned += b.size;
       } else if (filter !== null) {
+        viewScanStats.batchesWalked++;
         kept.length = 0;
         const batch = selectRecords(buf, b.position, b.size, { filter, from: first }, kept);
         let at = first;
@@ -159,6 +181,17 @@ export async function planAcquire(
   }
   if (acquired.length === 0 && end === endOffsetOf(snap) && startOffset === snap.startOffset) return null;
   return { snapshot: normalize(startOffset, runs), acquired, newBatches, more: end < hwm && scanned >= viewScanBudget.bytes };
+}
+
+/**
+ * The source's tag index and the view's tag hashes when `filter` is a selective tag filter (null otherwise: SQL, or
+ * '*'), as a view Fetch uses them (src/views/viewRead.ts): appends keep the index from then on, and the log is open.
+ */
+async function tagLookup(log: PartitionLog, filter: RecordFilter): Promise<{ index: LogTagIndex; hashes: number[] } | null> {
+  if (filter.tags === null || filter.all) return null;
+  if (!log.currentConfig().tagIndex) log.updateConfig({ tagIndex: true });
+  await log.open();
+  return { index: log.tagIndex, hashes: filter.tags.map(hashTag) };
 }
 
 /**

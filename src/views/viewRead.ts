@@ -18,6 +18,7 @@ import { RecordCursor } from './recordScan';
 import { rewriteBatch } from './batchSelect';
 import { VIEW_OF, viewFilterText } from './viewTopics';
 import { rememberScanHint, scanHint, viewScanBudget, type ScanHint } from './scanHints';
+import { viewScanStats } from './scanStats';
 
 /** Source bytes asked of the log per read. */
 const READ_SIZE = 1024 * 1024;
@@ -52,11 +53,7 @@ interface Collected {
 
 const cursor = new RecordCursor();
 
-/**
- * Source batches view reads walked record by record, those read but skipped because the tag index says they hold
- * none of the view's tags, and the offsets skipped by the index without reading them (for tests, metrics).
- */
-export const viewScanStats = { batchesWalked: 0, batchesSkippedBySummary: 0, offsetsSkippedUnread: 0 };
+export { viewScanStats } from './scanStats';
 
 /**
  * A fetch of a view's partition: the source partition's records that match the filter, under their source offsets,

@@ -6,6 +6,7 @@ import { ensureShareClient, runShareClient, type RunningShareClient } from '../s
 import { setGroupConfigs } from '../share/helpers/admin';
 import { shareServicesOf } from '../../src/share/services';
 import { viewScanBudget } from '../../src/views/scanHints';
+import { viewScanStats } from '../../src/views/scanStats';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ShareFetchResponse } from '../../protocol/generated/messages/ShareFetchResponse';
 import type { ShareGroupHeartbeatResponse } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
@@ -105,6 +106,43 @@ describe('views: share groups acquire only the matching source records', functio
     const later = await eventually(() => c.messages.find((m) => m.value === 'later-refunded'), 'the new match');
     expect(later.offset).to.equal(produced.get('orders')!.at(-1)!.offset);
     expect(c.messages.some((m) => m.value.startsWith('new') || m.value.startsWith('shipped') || m.value === 'later-new')).to.equal(false);
+  });
+
+  it("a tag view's acquisitions skip source batches without its tags by the source's tag index, decoding only those with a match", async () => {
+    await sourceWithView('tagged', 'tagged.paid', 'g-index');
+    // 43 batches of 10 (gzip and not); 3 of them hold one match each, the others none of the view's tags
+    const hits = [7, 22, 37];
+    for (let send = 0; send < 43; send++) {
+      const recs = Array.from({ length: 10 }, (_, i): [string, string] => {
+        const tag = hits.includes(send) && i === 4 ? 'paid' : ['new', 'shipped', 'held'][i % 3]!;
+        return [tag, `${tag}-${send}-${i}`];
+      });
+      await produce('tagged', recs, send % 2 === 0);
+    }
+    const want = matching('tagged');
+    expect(want).to.have.length(3);
+    const before = { ...viewScanStats };
+    const c = await start('g-index', 'tagged.paid', 'consume', { 'max.poll.records': '2' });
+    await eventually(() => c.acks.length >= want.length, 'every matching record acknowledged');
+    await eventually(() => sharePartitionStart('g-index', 'tagged.paid') === 430, 'the share-partition start offset at the source end');
+    expect([...c.messages].sort((a, b) => a.offset - b.offset).map((m) => [m.offset, m.value])).to.deep.equal(want.map((r) => [r.offset, r.value]));
+    const walked = viewScanStats.batchesWalked - before.batchesWalked;
+    const skipped = viewScanStats.batchesSkippedBySummary - before.batchesSkippedBySummary + (viewScanStats.offsetsSkippedUnread - before.offsetsSkippedUnread) / 10;
+    // without the index every one of the 43 batches is decoded and filtered
+    expect(walked, 'batches decoded').to.equal(hits.length);
+    expect(skipped, 'batches skipped by the index').to.equal(43 - hits.length);
+  });
+
+  it('a tag view added to a source that already has data: the first acquisition builds the missing index, then skips by it', async () => {
+    await admin.createTopics({ topics: [{ topic: 'late', numPartitions: 1 }] });
+    for (let send = 0; send < 20; send++) await produce('late', Array.from({ length: 10 }, (_, i): [string, string] => [send === 12 && i === 3 ? 'refunded' : 'new', `late-${send}-${i}`]), send % 2 === 1);
+    await admin.createTopics({ topics: [{ topic: 'late.paid', configEntries: [{ name: 'brook.view.of', value: 'late' }, { name: 'brook.view.filter', value: 'paid || refunded' }] }] });
+    await setGroupConfigs(broker.port, 'g-late', { 'share.auto.offset.reset': 'earliest' });
+    const before = { ...viewScanStats };
+    const c = await start('g-late', 'late.paid', 'consume');
+    await eventually(() => sharePartitionStart('g-late', 'late.paid') === 200, 'the share-partition start offset at the source end');
+    expect(c.messages.map((m) => [m.offset, m.value])).to.deep.equal([[123, 'late-12-3']]);
+    expect(viewScanStats.batchesWalked - before.batchesWalked, 'batches decoded').to.equal(1);
   });
 
   it('a released record comes back alone (delivery count 2) in a batch cut to the matching records, and is then accepted', async () => {

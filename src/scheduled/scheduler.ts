@@ -13,7 +13,7 @@ import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, enco
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
-import { buildMoveBatch, type MovedRecord } from './moveBatch';
+import { buildMoveBatch, movedRecord } from './moveBatch';
 import { FastHistogram } from '../metrics/customMetric';
 
 /** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
@@ -53,15 +53,22 @@ export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: st
  * between (1) and (3) leaves an INTENT without its DELIVERED: at the next load the target partition is read
  * from the INTENT's log end onward, and exactly the schedules whose header is found there are marked
  * delivered; the others stay pending and go out again. Nothing is appended to a target without an INTENT
- * before it, so that bounded read sees every copy there can be. A failed or timed-out append is checked
- * the same way at once, before the schedules are retried.
+ * before it, so that bounded read sees every copy there can be. A round whose append failed or timed out,
+ * or whose DELIVERED was not written, leaves its INTENT open and its schedules held (neither pending in the
+ * heap nor cancellable): they go out again only after that same read settled the intent, retried in the
+ * background until the target can be read (a new leader elected, its high watermark up to its log end).
  */
 export class Scheduler {
   readonly index = new TimerIndex();
   readonly log: ScheduleLog;
   private readonly intents = new Map<number, Intent>();
-  /** Taken by the current round (not in the heap, still pending). */
+  /** Taken by the current round or held by an open intent (not in the heap, still pending). */
   private readonly inflight = new Set<number>();
+  /** Schedules of an INTENT written at run time and not settled yet, with what puts them back in the heap. */
+  private readonly held = new Map<number, { due: number; hash: number; topic: number }>();
+  /** Intents whose round is over without a DELIVERED: the background settle's work list. */
+  private readonly unsettled = new Set<number>();
+  private settling = false;
   /** Named by a cancel being written: a round must not take them meanwhile. */
   private readonly cancelling = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
@@ -139,10 +146,15 @@ export class Scheduler {
       case Kind.INTENT:
         this.intents.set(offset, { topic: r.topic, partition: r.partition, targetLogEnd: r.targetLogEnd, offsets: r.offsets });
         break;
-      case Kind.DELIVERED:
+      case Kind.DELIVERED: {
         for (const o of r.offsets) this.index.resolve(o);
+        const intent = this.intents.get(r.intentOffset);
         this.intents.delete(r.intentOffset);
+        this.unsettled.delete(r.intentOffset);
+        // what the round held and the target does not have goes back to the heap (at load nothing is held)
+        if (intent) for (const o of intent.offsets) this.release(o);
         break;
+      }
       case Kind.CANCELLED:
         for (const o of r.offsets) this.index.resolve(o);
         break;
@@ -150,6 +162,14 @@ export class Scheduler {
         this.index.add(offset, r.meta.due, r.meta.keyHash, this.topicNumber(r.meta.topic));
         break;
     }
+  }
+
+  private release(o: number): void {
+    const h = this.held.get(o);
+    if (!h) return;
+    this.held.delete(o);
+    this.inflight.delete(o);
+    this.index.requeue(o, this.now() + RETRY_BACKOFF_MS, h.hash, h.topic);
   }
 
   /**
@@ -289,11 +309,14 @@ export class Scheduler {
     try {
       await this.deliver(offsets, dueOf);
     } catch (err) {
-      // not written anywhere (intent failed) or unknown: settle() decided the rest; what is unresolved goes back
       this.logger.warn({ err: (err as Error).message }, 'scheduled delivery round failed; retrying');
-      for (const o of offsets) if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash, dueOf.get(o)!.topic);
     } finally {
-      for (const o of offsets) this.inflight.delete(o);
+      // no INTENT names them (it was not written): nothing was appended, they go back; held ones wait for a settle
+      for (const o of offsets) {
+        if (this.held.has(o)) continue;
+        this.inflight.delete(o);
+        if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash, dueOf.get(o)!.topic);
+      }
     }
     return taken.offsets.length;
   }
@@ -335,21 +358,28 @@ export class Scheduler {
     // (1) intents, one journal write for the whole round
     const intentBase = await this.log.appendJournal(targets.map((t) => encodeIntent(t.topic, t.partition, t.end, t.items.map((x) => x.offset))));
     targets.forEach((t, i) => this.apply(intentBase + i, { kind: Kind.INTENT, topic: t.topic, partition: t.partition, targetLogEnd: t.end, offsets: Float64Array.from(t.items.map((x) => x.offset)) }));
+    // from here on only a DELIVERED (this round's or a settle's) puts them back in the heap
+    for (const t of targets) for (const x of t.items) this.held.set(x.offset, dueOf.get(x.offset)!);
     // (2) the moves
-    const delivered: RecordInput[] = [];
     const confirmed: Array<{ intentOffset: number; offsets: number[] }> = [];
     await Promise.all(
       targets.map(async (t, i) => {
         const intentOffset = intentBase + i;
         const batch = buildMoveBatch(t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)));
-        const ok = await this.targets.append(t, batch, this.now());
-        if (ok) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
-        else confirmed.push({ intentOffset, offsets: await this.findDelivered(this.intents.get(intentOffset)!) });
+        if (await this.targets.append(t, batch, this.now())) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
+        else this.settleLater(intentOffset); // outcome unknown: read back once the target's leader can tell
       }),
     );
+    if (confirmed.length === 0) return;
     // (3) confirmations
-    for (const c of confirmed) delivered.push(encodeDelivered(c.intentOffset, c.offsets));
-    const doneBase = await this.log.appendJournal(delivered);
+    let doneBase: number;
+    try {
+      doneBase = await this.log.appendJournal(confirmed.map((c) => encodeDelivered(c.intentOffset, c.offsets)));
+    } catch (err) {
+      // not durable (or not known to be): the records are in their targets, a settle finds them there
+      for (const c of confirmed) this.settleLater(c.intentOffset);
+      throw err;
+    }
     const now = this.now();
     confirmed.forEach((c, i) => {
       this.apply(doneBase + i, { kind: Kind.DELIVERED, intentOffset: c.intentOffset, offsets: Float64Array.from(c.offsets) });
@@ -357,8 +387,39 @@ export class Scheduler {
       const topic = targets.find((_, j) => intentBase + j === c.intentOffset)!.topic;
       this.deliveredTotal.set(topic, (this.deliveredTotal.get(topic) ?? 0) + c.offsets.length);
     });
-    const missing = offsets.filter((o) => !this.index.isResolved(o) && dueOf.has(o));
-    if (missing.length > 0) throw new Error(`${missing.length} scheduled record(s) not delivered this round`);
+  }
+
+  /**
+   * Settles an intent whose round could not confirm it, in the background so that other targets keep being
+   * delivered meanwhile; retried every RETRY_BACKOFF_MS until it succeeds (or this scheduler stops: the next
+   * leader of `__brook_scheduled` settles it at load).
+   */
+  private settleLater(intentOffset: number): void {
+    this.unsettled.add(intentOffset);
+    if (this.settling) return;
+    this.settling = true;
+    void (async () => {
+      while (!this.stopped && this.unsettled.size > 0) {
+        let failed = false;
+        for (const o of [...this.unsettled]) {
+          const intent = this.intents.get(o);
+          if (!intent) {
+            this.unsettled.delete(o);
+            continue;
+          }
+          try {
+            await this.settle(o, intent, intent.offsets);
+          } catch (err) {
+            failed = true;
+            this.logger.warn({ topic: intent.topic, partition: intent.partition, err: (err as Error).message }, 'scheduled delivery: cannot settle an unconfirmed round yet; retrying');
+          }
+          if (this.stopped) break;
+        }
+        if (failed && !this.stopped) await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS));
+      }
+      this.settling = false;
+      this.arm();
+    })();
   }
 
   /** Recovery of an INTENT without DELIVERED: marks delivered exactly those found in the target partition. */
@@ -417,21 +478,3 @@ function headerValue(headers: RecordHeader[], name: string): string | null {
 function view(offset: number, meta: ScheduleMeta, r: JournalRecord): PendingView {
   return { offset, due: meta.due, scheduledAt: meta.scheduledAt, topic: meta.topic, partition: meta.partition, key: meta.key, scheduleId: headerValue(r.headers, Header.SCHEDULE_ID) };
 }
-
-/** The record as it lands in its target: the producer's key, value, headers and timestamp, plus where it came from. */
-function movedRecord(offset: number, rec: JournalRecord, meta: ScheduleMeta): MovedRecord {
-  return {
-    key: meta.key,
-    value: rec.value,
-    timestamp: rec.timestamp,
-    // a record that went round before (a retry) carries the previous delivery's: only this one's stays
-    headers: rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
-    extra: [
-      { key: SCHEDULED_AT_KEY, value: Buffer.from(String(meta.scheduledAt)) },
-      { key: SCHEDULED_OFFSET_KEY, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
-    ],
-  };
-}
-
-const SCHEDULED_AT_KEY = Buffer.from(Header.SCHEDULED_AT);
-const SCHEDULED_OFFSET_KEY = Buffer.from(Header.SCHEDULED_OFFSET);

@@ -70,7 +70,7 @@ export class ClusterLink {
       topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: leaderEpoch, leaderEpoch }] }],
     });
     const p = res.topics[0]?.partitions[0];
-    if (!p || p.errorCode !== 0 || p.leaderEpoch !== leaderEpoch) {
+    if (!p || p.errorCode !== 0 || leaderEpoch < 0 || p.leaderEpoch !== leaderEpoch || p.endOffset < 0n) {
       throw new RemoteWriteError(p?.errorCode || ErrorCode.UNKNOWN_LEADER_EPOCH, `broker ${leader} cannot tell the log end of ${topic}-${partition} at epoch ${leaderEpoch} (error ${p?.errorCode}, epoch ${p?.leaderEpoch})`);
     }
     return Number(p.endOffset);

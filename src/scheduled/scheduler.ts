@@ -10,19 +10,13 @@ import { Targets, type Target } from './targets';
 import type { CancelRequest } from './intake';
 import { Header } from './policy';
 import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, Kind, keyHash, type CancelReasonValue, type ScheduleMeta } from './records';
-import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
+import { ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
 import { buildMoveBatch, movedRecord } from './moveBatch';
+import { Settler, type Intent } from './settler';
 import { FastHistogram } from '../metrics/customMetric';
 
-/** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
-interface Intent {
-  topic: string;
-  partition: number;
-  targetLogEnd: number;
-  offsets: Float64Array;
-}
 
 
 export interface PendingView {
@@ -66,9 +60,6 @@ export class Scheduler {
   private readonly inflight = new Set<number>();
   /** Schedules of an INTENT written at run time and not settled yet, with what puts them back in the heap. */
   private readonly held = new Map<number, { due: number; hash: number; topic: number }>();
-  /** Intents whose round is over without a DELIVERED: the background settle's work list. */
-  private readonly unsettled = new Set<number>();
-  private settling = false;
   /** Named by a cancel being written: a round must not take them meanwhile. */
   private readonly cancelling = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
@@ -85,11 +76,14 @@ export class Scheduler {
   readonly lateness = new FastHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
   private readonly targets: Targets;
+  private readonly settler: Settler;
 
   /** `link`: cluster mode, where a target partition may be led by another broker. */
   constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now, link: ClusterLink | null = null) {
     this.log = new ScheduleLog(services, writeTimeoutMs);
     this.targets = new Targets(services, link, logger);
+    const host = { intent: (o: number) => this.intents.get(o), journal: (r: RecordInput[]) => this.log.appendJournal(r), apply: this.apply.bind(this), topic: (n: string) => services.metadata.topic(n), active: () => !this.stopped, idle: () => this.arm() };
+    this.settler = new Settler(host, this.targets, logger);
   }
 
   get ready(): boolean {
@@ -106,7 +100,7 @@ export class Scheduler {
         (offset, due, hash, topic) => this.index.add(offset, due, hash, this.topicNumber(topic)),
         (offset, r) => this.apply(offset, r),
       );
-      for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
+      for (const [intentOffset, intent] of [...this.intents]) await this.settler.settle(intentOffset, intent);
     }
     this.logger.info({ pending: this.index.pending }, 'scheduled delivery loaded');
     this.loaded = true;
@@ -150,7 +144,7 @@ export class Scheduler {
         for (const o of r.offsets) this.index.resolve(o);
         const intent = this.intents.get(r.intentOffset);
         this.intents.delete(r.intentOffset);
-        this.unsettled.delete(r.intentOffset);
+        this.settler.done(r.intentOffset);
         // what the round held and the target does not have goes back to the heap (at load nothing is held)
         if (intent) for (const o of intent.offsets) this.release(o);
         break;
@@ -367,7 +361,7 @@ export class Scheduler {
         const intentOffset = intentBase + i;
         const batch = buildMoveBatch(t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)));
         if (await this.targets.append(t, batch, this.now())) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
-        else this.settleLater(intentOffset); // outcome unknown: read back once the target's leader can tell
+        else this.settler.later(intentOffset); // outcome unknown: read back once the target's leader can tell
       }),
     );
     if (confirmed.length === 0) return;
@@ -377,7 +371,7 @@ export class Scheduler {
       doneBase = await this.log.appendJournal(confirmed.map((c) => encodeDelivered(c.intentOffset, c.offsets)));
     } catch (err) {
       // not durable (or not known to be): the records are in their targets, a settle finds them there
-      for (const c of confirmed) this.settleLater(c.intentOffset);
+      for (const c of confirmed) this.settler.later(c.intentOffset);
       throw err;
     }
     const now = this.now();
@@ -387,64 +381,6 @@ export class Scheduler {
       const topic = targets.find((_, j) => intentBase + j === c.intentOffset)!.topic;
       this.deliveredTotal.set(topic, (this.deliveredTotal.get(topic) ?? 0) + c.offsets.length);
     });
-  }
-
-  /**
-   * Settles an intent whose round could not confirm it, in the background so that other targets keep being
-   * delivered meanwhile; retried every RETRY_BACKOFF_MS until it succeeds (or this scheduler stops: the next
-   * leader of `__brook_scheduled` settles it at load).
-   */
-  private settleLater(intentOffset: number): void {
-    this.unsettled.add(intentOffset);
-    if (this.settling) return;
-    this.settling = true;
-    void (async () => {
-      while (!this.stopped && this.unsettled.size > 0) {
-        let failed = false;
-        for (const o of [...this.unsettled]) {
-          const intent = this.intents.get(o);
-          if (!intent) {
-            this.unsettled.delete(o);
-            continue;
-          }
-          try {
-            await this.settle(o, intent, intent.offsets);
-          } catch (err) {
-            failed = true;
-            this.logger.warn({ topic: intent.topic, partition: intent.partition, err: (err as Error).message }, 'scheduled delivery: cannot settle an unconfirmed round yet; retrying');
-          }
-          if (this.stopped) break;
-        }
-        if (failed && !this.stopped) await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS));
-      }
-      this.settling = false;
-      this.arm();
-    })();
-  }
-
-  /** Recovery of an INTENT without DELIVERED: marks delivered exactly those found in the target partition. */
-  private async settle(intentOffset: number, intent: Intent, _offsets: Float64Array): Promise<void> {
-    const found = await this.findDelivered(intent);
-    const at = await this.log.appendJournal([encodeDelivered(intentOffset, found)]);
-    this.apply(at, { kind: Kind.DELIVERED, intentOffset, offsets: Float64Array.from(found) });
-    if (found.length > 0 || intent.offsets.length > 0) this.logger.info({ topic: intent.topic, partition: intent.partition, intended: intent.offsets.length, found: found.length }, 'settled an interrupted scheduled delivery');
-  }
-
-  /** Which of the intent's schedules are in the target partition past the intent's recorded log end. */
-  private async findDelivered(intent: Intent): Promise<number[]> {
-    const topic = this.services.metadata.topic(intent.topic);
-    if (!topic) return [];
-    const want = new Set(intent.offsets);
-    const prefix = `${SCHEDULED_PARTITION}:`;
-    const out = new Set<number>();
-    await this.targets.readHeaders(topic, intent.partition, intent.targetLogEnd, (headers) => {
-      const h = headerValue(headers, Header.SCHEDULED_OFFSET);
-      if (h?.startsWith(prefix)) {
-        const o = Number(h.slice(prefix.length));
-        if (want.has(o)) out.add(o);
-      }
-    });
-    return [...out];
   }
 
   private async ensureDeadLetter(name: string, rec: JournalRecord): Promise<TopicInfo | undefined> {

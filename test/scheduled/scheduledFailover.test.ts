@@ -118,10 +118,17 @@ describe('scheduled delivery: kill -9 while delivering (3 child-process brokers,
    */
   async function expectExactlyOnce(c: ProcessCluster, kafka: Kafka, acked: Set<string>): Promise<void> {
     const conn = ['--bootstrap-server', c.bootstrap.join(',')];
-    await eventually(async () => {
-      const out = await brook(['scheduled', 'list', ...conn, '--json', '-t', 'orders']);
-      return out.code === 0 && (JSON.parse(out.stdout) as { records: unknown[] }).records.length === 0;
-    }, 'no schedule of orders pending in __brook_scheduled', { ...CLUSTER_POLL, ms: 180_000, intervalMs: 500 });
+    let left = -1;
+    try {
+      await eventually(async () => {
+        const out = await brook(['scheduled', 'list', ...conn, '--json', '-t', 'orders']);
+        return out.code === 0 && (left = (JSON.parse(out.stdout) as { records: unknown[] }).records.length) === 0;
+      }, 'no schedule of orders pending in __brook_scheduled', { ...CLUSTER_POLL, ms: 180_000, intervalMs: 500 });
+    } catch (err) {
+      console.error(`still pending: ${left}`);
+      for (const [id, broker] of c.brokers) console.error(id, JSON.stringify(broker.logs.filter((l) => l.component === 'scheduled' && (Number(l.level) >= 40 || String(l.msg).includes('settle'))).slice(-15)));
+      throw err;
+    }
 
     const js: Delivered[] = [];
     for (const r of await readAll(kafka, 'orders')) {
@@ -165,7 +172,6 @@ describe('scheduled delivery: kill -9 while delivering (3 child-process brokers,
     const atKill = seen.size;
     await c.kill9(scheduler);
     expect(atKill, 'the kill landed while records were still falling due').to.be.lessThan(N);
-    await eventually(() => new Set(seen.values()).size >= N, 'every record delivered after the failover', { ...CLUSTER_POLL, ms: 180_000 });
     console.log(`      killed the scheduler's broker ${scheduler} with ${atKill} of ${N} records seen delivered`);
     await expectExactlyOnce(c, kafka, acked);
   });
@@ -183,7 +189,6 @@ describe('scheduled delivery: kill -9 while delivering (3 child-process brokers,
     const atKill = intoVictim();
     await c.kill9(victim);
     expect(atKill, 'the kill landed while records were still falling due into orders-1').to.be.lessThan(Math.floor(N / PARTITIONS));
-    await eventually(() => new Set(seen.values()).size >= N, 'every record delivered after the failover', { ...CLUSTER_POLL, ms: 180_000 });
     console.log(`      killed orders-1's leader ${victim} with ${atKill} of its ${Math.ceil(N / PARTITIONS)} records seen delivered`);
     await expectExactlyOnce(c, kafka, acked);
   });

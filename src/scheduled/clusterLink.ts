@@ -4,6 +4,7 @@ import { ApiKey } from '../../protocol/generated/apis';
 import type { AddPartitionsToTxnResponse } from '../../protocol/generated/messages/AddPartitionsToTxnResponse';
 import type { FetchResponse } from '../../protocol/generated/messages/FetchResponse';
 import type { ListOffsetsResponse } from '../../protocol/generated/messages/ListOffsetsResponse';
+import type { OffsetForLeaderEpochResponse } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { BrokerServices } from '../handlers/types';
 import { NO_LEADER } from '../metadata/types';
@@ -41,6 +42,11 @@ export class ClusterLink {
     return this.services.metadata.partitionState(topic, partition)?.leader ?? NO_LEADER;
   }
 
+  /** The leader epoch this broker's metadata has for the partition (-1: none known; the leader does not check it then). */
+  leaderEpochOf(topic: string, partition: number): number {
+    return this.services.metadata.partitionState(topic, partition)?.leaderEpoch ?? -1;
+  }
+
   get selfId(): number {
     return this.services.metadata.self().nodeId;
   }
@@ -53,13 +59,31 @@ export class ClusterLink {
     if (code !== ErrorCode.NONE) throw new RemoteWriteError(code, `broker ${leader} refused the write to ${topic}-${partition} (error ${code}${p?.errorMessage ? `: ${p.errorMessage}` : ''})`);
   }
 
+  /**
+   * The leader's log end offset, records above its high watermark included: OffsetForLeaderEpoch for the
+   * leader's current epoch (`leaderEpoch`, also sent as the current epoch, so a deposed leader refuses),
+   * asked as a replica would (replica id = this broker, CLUSTER_ACTION).
+   */
+  async logEnd(leader: number, topic: string, partition: number, leaderEpoch: number): Promise<number> {
+    const client = await this.peer(leader);
+    const res = await client.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, 4, {
+      replicaId: this.selfId,
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: leaderEpoch, leaderEpoch }] }],
+    });
+    const p = res.topics[0]?.partitions[0];
+    if (!p || p.errorCode !== 0 || leaderEpoch < 0 || p.leaderEpoch !== leaderEpoch || p.endOffset < 0n) {
+      throw new RemoteWriteError(p?.errorCode || ErrorCode.UNKNOWN_LEADER_EPOCH, `broker ${leader} cannot tell the log end of ${topic}-${partition} at epoch ${leaderEpoch} (error ${p?.errorCode}, epoch ${p?.leaderEpoch})`);
+    }
+    return Number(p.endOffset);
+  }
+
   /** The leader's high watermark of `topic`-`partition` (ListOffsets latest, read-uncommitted). */
-  async highWatermark(leader: number, topic: string, partition: number): Promise<number> {
+  async highWatermark(leader: number, topic: string, partition: number, leaderEpoch = -1): Promise<number> {
     const client = await this.peer(leader);
     const res = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 5, {
       replicaId: -1,
       isolationLevel: 0,
-      topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: leaderEpoch, timestamp: -1n, maxNumOffsets: 1 }] }],
       timeoutMs: 30_000,
     });
     const p = res.topics[0]?.partitions[0];
@@ -68,7 +92,7 @@ export class ClusterLink {
   }
 
   /** Batches of `topic`-`partition` from `offset` as the leader serves a consumer, with its high watermark. */
-  async fetch(leader: number, topic: string, partition: number, offset: number, maxBytes: number): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number }> {
+  async fetch(leader: number, topic: string, partition: number, offset: number, maxBytes: number, leaderEpoch = -1): Promise<{ records: Buffer | null; highWatermark: number; logStartOffset: number }> {
     const client = await this.peer(leader);
     const res = await client.request<FetchResponse>(ApiKey.Fetch, 12, {
       replicaId: -1,
@@ -78,7 +102,7 @@ export class ClusterLink {
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: leaderEpoch, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
       forgottenTopicsData: [],
       rackId: '',
     });

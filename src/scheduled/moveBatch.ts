@@ -1,4 +1,8 @@
 import { BATCH, computeBatchCrc, type RecordHeader } from '../../protocol/records';
+import { Header } from './policy';
+import type { ScheduleMeta } from './records';
+import type { JournalRecord } from './replayScan';
+import { SCHEDULED_PARTITION } from './scheduleLog';
 
 /** One record moved into its target: the producer's key, value, headers and timestamp, plus headers added on delivery. */
 export interface MovedRecord {
@@ -101,3 +105,21 @@ export function buildMoveBatch(records: MovedRecord[]): Buffer {
   buf.writeUInt32BE(computeBatchCrc(buf, 0), BATCH.CRC);
   return buf;
 }
+
+/** The record as it lands in its target: the producer's key, value, headers and timestamp, plus where it came from. */
+export function movedRecord(offset: number, rec: JournalRecord, meta: ScheduleMeta): MovedRecord {
+  return {
+    key: meta.key,
+    value: rec.value,
+    timestamp: rec.timestamp,
+    // a record that went round before (a retry) carries the previous delivery's: only this one's stays
+    headers: rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
+    extra: [
+      { key: SCHEDULED_AT_KEY, value: Buffer.from(String(meta.scheduledAt)) },
+      { key: SCHEDULED_OFFSET_KEY, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
+    ],
+  };
+}
+
+const SCHEDULED_AT_KEY = Buffer.from(Header.SCHEDULED_AT);
+const SCHEDULED_OFFSET_KEY = Buffer.from(Header.SCHEDULED_OFFSET);

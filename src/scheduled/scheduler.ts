@@ -16,16 +16,10 @@ import { repairSequences, type RepairHost } from './sequenceRepair';
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
 import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
-import { buildMoveBatch, type MovedRecord } from './moveBatch';
+import { buildMoveBatch, movedRecord } from './moveBatch';
+import { Settler, type Intent } from './settler';
 import { FastHistogram } from '../metrics/customMetric';
 
-/** A delivery round written to the journal and not yet confirmed by a DELIVERED record. */
-interface Intent {
-  topic: string;
-  partition: number;
-  targetLogEnd: number;
-  offsets: Float64Array;
-}
 
 
 export interface PendingView {
@@ -57,15 +51,19 @@ export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: st
  * between (1) and (3) leaves an INTENT without its DELIVERED: at the next load the target partition is read
  * from the INTENT's log end onward, and exactly the schedules whose header is found there are marked
  * delivered; the others stay pending and go out again. Nothing is appended to a target without an INTENT
- * before it, so that bounded read sees every copy there can be. A failed or timed-out append is checked
- * the same way at once, before the schedules are retried.
+ * before it, so that bounded read sees every copy there can be. A round whose append failed or timed out,
+ * or whose DELIVERED was not written, leaves its INTENT open and its schedules held (neither pending in the
+ * heap nor cancellable): they go out again only after that same read settled the intent, retried in the
+ * background until the target can be read (a new leader elected, its high watermark up to its log end).
  */
 export class Scheduler {
   readonly index = new TimerIndex();
   readonly log: ScheduleLog;
   private readonly intents = new Map<number, Intent>();
-  /** Taken by the current round (not in the heap, still pending). */
+  /** Taken by the current round or held by an open intent (not in the heap, still pending). */
   private readonly inflight = new Set<number>();
+  /** Schedules of an INTENT written at run time and not settled yet, with what puts them back in the heap. */
+  private readonly held = new Map<number, { due: number; hash: number; topic: number }>();
   /** Named by a cancel being written: a round must not take them meanwhile. */
   private readonly cancelling = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
@@ -86,6 +84,7 @@ export class Scheduler {
   readonly producers: ProducerRecords;
   private repairTimer: NodeJS.Timeout | null = null;
   private unsubscribe: () => void = () => undefined;
+  private readonly settler: Settler;
 
   /** `link`: cluster mode, where a target partition may be led by another broker. */
   constructor(private readonly services: BrokerServices, private readonly logger: Logger, writeTimeoutMs: number, private readonly now: () => number = Date.now, link: ClusterLink | null = null) {
@@ -94,6 +93,8 @@ export class Scheduler {
     this.producers = new ProducerRecords(this.index, () => this.now());
     const [journal, apply, topic] = [(r: RecordInput[]) => this.log.appendJournal(r), this.apply.bind(this), (n: string) => services.metadata.topic(n)];
     this.repairHost = { sequences: this.producers.sequences, targets: this.targets, journal, apply, topic, logger, now: () => this.now(), active: () => !this.stopped };
+    const host = { intent: (o: number) => this.intents.get(o), journal: (r: RecordInput[]) => this.log.appendJournal(r), apply: this.apply.bind(this), topic: (n: string) => services.metadata.topic(n), active: () => !this.stopped, idle: () => this.arm() };
+    this.settler = new Settler(host, this.targets, logger);
   }
   private readonly repairHost: RepairHost;
 
@@ -114,7 +115,7 @@ export class Scheduler {
         (offset, r) => this.apply(offset, r),
         (_offset, pid, epoch, commit) => this.marker(pid, epoch, commit),
       );
-      for (const [intentOffset, intent] of [...this.intents]) await this.settle(intentOffset, intent, intent.offsets);
+      for (const [intentOffset, intent] of [...this.intents]) await this.settler.settle(intentOffset, intent);
       await repairSequences(this.repairHost, 0);
     }
     this.recordDropped();
@@ -160,10 +161,15 @@ export class Scheduler {
       case Kind.INTENT:
         this.intents.set(offset, { topic: r.topic, partition: r.partition, targetLogEnd: r.targetLogEnd, offsets: r.offsets });
         break;
-      case Kind.DELIVERED:
+      case Kind.DELIVERED: {
         for (const o of r.offsets) this.index.resolve(o);
+        const intent = this.intents.get(r.intentOffset);
         this.intents.delete(r.intentOffset);
+        this.settler.done(r.intentOffset);
+        // what the round held and the target does not have goes back to the heap (at load nothing is held)
+        if (intent) for (const o of intent.offsets) this.release(o);
         break;
+      }
       case Kind.CANCELLED:
         for (const o of r.offsets) this.index.resolve(o);
         break;
@@ -189,6 +195,14 @@ export class Scheduler {
   private recordDropped(): void {
     const dropped = this.producers.takeDropped();
     if (dropped.length > 0) void this.log.appendJournal([encodeCancelled(CancelReason.ABORTED, dropped)]).catch((err: Error) => this.logger.warn({ err: err.message }, 'recording aborted schedules failed'));
+  }
+
+  private release(o: number): void {
+    const h = this.held.get(o);
+    if (!h) return;
+    this.held.delete(o);
+    this.inflight.delete(o);
+    this.index.requeue(o, this.now() + RETRY_BACKOFF_MS, h.hash, h.topic);
   }
 
   /**
@@ -345,11 +359,14 @@ export class Scheduler {
     try {
       await this.deliver(offsets, dueOf);
     } catch (err) {
-      // not written anywhere (intent failed) or unknown: settle() decided the rest; what is unresolved goes back
       this.logger.warn({ err: (err as Error).message }, 'scheduled delivery round failed; retrying');
-      for (const o of offsets) if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash, dueOf.get(o)!.topic);
     } finally {
-      for (const o of offsets) this.inflight.delete(o);
+      // no INTENT names them (it was not written): nothing was appended, they go back; held ones wait for a settle
+      for (const o of offsets) {
+        if (this.held.has(o)) continue;
+        this.inflight.delete(o);
+        if (!this.index.isResolved(o)) this.index.requeue(o, now + RETRY_BACKOFF_MS, dueOf.get(o)!.hash, dueOf.get(o)!.topic);
+      }
     }
     return taken.offsets.length;
   }
@@ -391,21 +408,28 @@ export class Scheduler {
     // (1) intents, one journal write for the whole round
     const intentBase = await this.log.appendJournal(targets.map((t) => encodeIntent(t.topic, t.partition, t.end, t.items.map((x) => x.offset))));
     targets.forEach((t, i) => this.apply(intentBase + i, { kind: Kind.INTENT, topic: t.topic, partition: t.partition, targetLogEnd: t.end, offsets: Float64Array.from(t.items.map((x) => x.offset)) }));
+    // from here on only a DELIVERED (this round's or a settle's) puts them back in the heap
+    for (const t of targets) for (const x of t.items) this.held.set(x.offset, dueOf.get(x.offset)!);
     // (2) the moves
-    const delivered: RecordInput[] = [];
     const confirmed: Array<{ intentOffset: number; offsets: number[] }> = [];
     await Promise.all(
       targets.map(async (t, i) => {
         const intentOffset = intentBase + i;
         const batch = buildMoveBatch(t.items.map((x) => movedRecord(x.offset, x.rec, x.meta)));
-        const ok = await this.targets.append(t, batch, this.now());
-        if (ok) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
-        else confirmed.push({ intentOffset, offsets: await this.findDelivered(this.intents.get(intentOffset)!) });
+        if (await this.targets.append(t, batch, this.now())) confirmed.push({ intentOffset, offsets: t.items.map((x) => x.offset) });
+        else this.settler.later(intentOffset); // outcome unknown: read back once the target's leader can tell
       }),
     );
+    if (confirmed.length === 0) return;
     // (3) confirmations
-    for (const c of confirmed) delivered.push(encodeDelivered(c.intentOffset, c.offsets));
-    const doneBase = await this.log.appendJournal(delivered);
+    let doneBase: number;
+    try {
+      doneBase = await this.log.appendJournal(confirmed.map((c) => encodeDelivered(c.intentOffset, c.offsets)));
+    } catch (err) {
+      // not durable (or not known to be): the records are in their targets, a settle finds them there
+      for (const c of confirmed) this.settler.later(c.intentOffset);
+      throw err;
+    }
     const now = this.now();
     confirmed.forEach((c, i) => {
       this.apply(doneBase + i, { kind: Kind.DELIVERED, intentOffset: c.intentOffset, offsets: Float64Array.from(c.offsets) });
@@ -413,33 +437,6 @@ export class Scheduler {
       const topic = targets.find((_, j) => intentBase + j === c.intentOffset)!.topic;
       this.deliveredTotal.set(topic, (this.deliveredTotal.get(topic) ?? 0) + c.offsets.length);
     });
-    const missing = offsets.filter((o) => !this.index.isResolved(o) && dueOf.has(o));
-    if (missing.length > 0) throw new Error(`${missing.length} scheduled record(s) not delivered this round`);
-  }
-
-  /** Recovery of an INTENT without DELIVERED: marks delivered exactly those found in the target partition. */
-  private async settle(intentOffset: number, intent: Intent, _offsets: Float64Array): Promise<void> {
-    const found = await this.findDelivered(intent);
-    const at = await this.log.appendJournal([encodeDelivered(intentOffset, found)]);
-    this.apply(at, { kind: Kind.DELIVERED, intentOffset, offsets: Float64Array.from(found) });
-    if (found.length > 0 || intent.offsets.length > 0) this.logger.info({ topic: intent.topic, partition: intent.partition, intended: intent.offsets.length, found: found.length }, 'settled an interrupted scheduled delivery');
-  }
-
-  /** Which of the intent's schedules are in the target partition past the intent's recorded log end. */
-  private async findDelivered(intent: Intent): Promise<number[]> {
-    const topic = this.services.metadata.topic(intent.topic);
-    if (!topic) return [];
-    const want = new Set(intent.offsets);
-    const prefix = `${SCHEDULED_PARTITION}:`;
-    const out = new Set<number>();
-    await this.targets.readHeaders(topic, intent.partition, intent.targetLogEnd, (headers) => {
-      const h = headerValue(headers, Header.SCHEDULED_OFFSET);
-      if (h?.startsWith(prefix)) {
-        const o = Number(h.slice(prefix.length));
-        if (want.has(o)) out.add(o);
-      }
-    });
-    return [...out];
   }
 
   private async ensureDeadLetter(name: string, rec: JournalRecord): Promise<TopicInfo | undefined> {
@@ -474,21 +471,3 @@ function headerValue(headers: RecordHeader[], name: string): string | null {
 function view(offset: number, meta: ScheduleMeta, r: JournalRecord): PendingView {
   return { offset, due: meta.due, scheduledAt: meta.scheduledAt, topic: meta.topic, partition: meta.partition, key: meta.key, scheduleId: headerValue(r.headers, Header.SCHEDULE_ID) };
 }
-
-/** The record as it lands in its target: the producer's key, value, headers and timestamp, plus where it came from. */
-function movedRecord(offset: number, rec: JournalRecord, meta: ScheduleMeta): MovedRecord {
-  return {
-    key: meta.key,
-    value: rec.value,
-    timestamp: rec.timestamp,
-    // a record that went round before (a retry) carries the previous delivery's: only this one's stays
-    headers: rec.headers.filter((h) => h.key !== Header.SCHEDULED_AT && h.key !== Header.SCHEDULED_OFFSET),
-    extra: [
-      { key: SCHEDULED_AT_KEY, value: Buffer.from(String(meta.scheduledAt)) },
-      { key: SCHEDULED_OFFSET_KEY, value: Buffer.from(`${SCHEDULED_PARTITION}:${offset}`) },
-    ],
-  };
-}
-
-const SCHEDULED_AT_KEY = Buffer.from(Header.SCHEDULED_AT);
-const SCHEDULED_OFFSET_KEY = Buffer.from(Header.SCHEDULED_OFFSET);

@@ -10,6 +10,9 @@ import { ErrorCode } from '../../protocol/errors';
 import { StorageError } from '../../storage/errors';
 
 const READ_BYTES = 1 << 20;
+/** How long a settle waits for the target's high watermark to cover its log end before giving up (retried later). */
+const COMMIT_WAIT_MS = 15_000;
+const COMMIT_POLL_MS = 50;
 
 /**
  * A delivery target partition as the scheduler reaches it: through the local PartitionWriter when this
@@ -22,6 +25,8 @@ export interface Target {
   /** Set when this broker leads the partition (or runs alone). */
   log: PartitionLog | null;
   leader: number;
+  /** The leader epoch this broker's metadata had when the target was opened (-1 when alone). */
+  leaderEpoch: number;
 }
 
 export class Targets {
@@ -31,11 +36,12 @@ export class Targets {
   async open(info: TopicInfo, partition: number): Promise<Target> {
     if (this.link) {
       const leader = this.link.leaderOf(info.name, partition);
-      if (leader !== this.link.selfId) return { topic: info.name, partition, info, log: null, leader };
+      const leaderEpoch = this.link.leaderEpochOf(info.name, partition);
+      if (leader !== this.link.selfId) return { topic: info.name, partition, info, log: null, leader, leaderEpoch };
     }
     const found = await partitionLog(this.services, info, partition, { waitForRecovery: true });
     if (!found.log) throw new Error(`target ${info.name}-${partition} unavailable (error ${found.errorCode})`);
-    return { topic: info.name, partition, info, log: found.log, leader: this.link?.selfId ?? -1 };
+    return { topic: info.name, partition, info, log: found.log, leader: this.link?.selfId ?? -1, leaderEpoch: this.link?.leaderEpochOf(info.name, partition) ?? -1 };
   }
 
   /**
@@ -85,11 +91,32 @@ export class Targets {
     }
   }
 
-  /** Every record's headers of the target partition from `from` to its end (local) or high watermark (remote). */
+  /**
+   * The leader's log end as it is now, once its high watermark covers it. Everything a failed append may
+   * have left in the partition lies below that end (a new leader holds at most what it was elected with,
+   * and only this settle's own later rounds append for those schedules), and once committed it stays in
+   * every future leader's log. Reading only to the high watermark would miss a copy that a leader elected
+   * a moment ago holds but has not yet seen its followers confirm, and deliver that schedule again.
+   */
+  private async committedEnd(t: Target): Promise<number> {
+    const deadline = Date.now() + COMMIT_WAIT_MS;
+    const end = t.log ? t.log.logEndOffset : await this.link!.logEnd(t.leader, t.topic, t.partition, t.leaderEpoch);
+    for (let waited = false; ; waited = true) {
+      if (t.log && this.link && this.link.leaderOf(t.topic, t.partition) !== this.link.selfId) throw new Error(`${t.topic}-${t.partition}: leadership moved while settling`);
+      const hw = t.log ? t.log.highWatermark : await this.link!.highWatermark(t.leader, t.topic, t.partition, t.leaderEpoch);
+      if (hw >= end) return end;
+      if (!waited) this.logger.info({ topic: t.topic, partition: t.partition, highWatermark: hw, logEnd: end }, 'scheduled delivery: settle waits for the target high watermark to reach its log end');
+      if (Date.now() > deadline) throw new Error(`${t.topic}-${t.partition}: high watermark ${hw} did not reach the log end ${end} in ${COMMIT_WAIT_MS} ms`);
+      await new Promise((r) => setTimeout(r, COMMIT_POLL_MS));
+    }
+  }
+
+  /** Every record's headers of the target partition from `from` to its committed log end (see committedEnd). */
   async readHeaders(info: TopicInfo, partition: number, from: number, onRecord: (headers: RecordHeader[]) => void): Promise<void> {
     const t = await this.open(info, partition);
+    const end = await this.committedEnd(t);
     let offset = from;
-    for (;;) {
+    while (offset < end) {
       let chunk: Buffer | null;
       if (t.log) {
         offset = Math.max(offset, t.log.logStartOffset);
@@ -97,7 +124,7 @@ export class Targets {
         const res = await t.log.read(offset, READ_BYTES, { minOneBatch: true });
         chunk = res.chunks.length === 0 ? null : res.chunks.length === 1 ? res.chunks[0]! : Buffer.concat(res.chunks);
       } else {
-        const res = await this.link!.fetch(t.leader, t.topic, t.partition, offset, READ_BYTES);
+        const res = await this.link!.fetch(t.leader, t.topic, t.partition, offset, READ_BYTES, t.leaderEpoch);
         if (offset >= res.highWatermark) return;
         chunk = res.records;
       }

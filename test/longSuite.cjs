@@ -7,6 +7,8 @@ module.exports = [
   'test/cluster/replicationClients.test.ts',
   'test/cluster/reassignmentFailover.test.ts',
   'test/scheduled/scheduledCluster.test.ts',
+  'test/scheduled/scheduledFailover.test.ts',
+  'test/scheduled/scheduledIdempotentCluster.test.ts',
   'test/share/shareCluster.test.ts',
   'test/share/shareClusterLeaders.test.ts',
 ];

@@ -90,6 +90,8 @@ async function consumeWithoutGroup(flags: ParsedFlags, io: CliIO, topic: string,
           positions.set(part.partition, m.offset + 1n);
           idle.touch();
         }
+        // past transaction markers that ended the answer (nothing printable in them)
+        if (count < rule.maxMessages && part.nextOffset !== null && part.nextOffset > (positions.get(part.partition) ?? 0n)) positions.set(part.partition, part.nextOffset);
       }
     }
   } catch (err) {

@@ -75,6 +75,11 @@ export interface FetchedPartition {
   partition: number;
   highWatermark: bigint;
   messages: FetchedMessage[];
+  /**
+   * One past the last offset this answer covered, control records (transaction markers) included, or null when it
+   * held no record at all: a reader moves on by this, not by its last message, or a marker would hold it in place.
+   */
+  nextOffset: bigint | null;
 }
 
 export class PartitionReader {
@@ -131,12 +136,14 @@ export class PartitionReader {
             if (p.errorCode !== 0) throw new Error(`fetch ${topic}-${p.partition} failed with error code ${p.errorCode}`);
             const from = positions.get(p.partition) ?? 0n;
             const messages: FetchedMessage[] = [];
+            let nextOffset: bigint | null = null;
             for (const m of p.messages) {
               const offset = BigInt(m.offset);
+              if (offset >= from && (nextOffset === null || offset >= nextOffset)) nextOffset = offset + 1n;
               if (m.isControlRecord || offset < from) continue;
               messages.push({ topic, partition: p.partition, offset, timestamp: BigInt(m.timestamp), key: m.key, value: m.value, headers: flattenHeaders(m.headers) });
             }
-            out.push({ partition: p.partition, highWatermark: BigInt(p.highWatermark), messages });
+            out.push({ partition: p.partition, highWatermark: BigInt(p.highWatermark), messages, nextOffset });
           }
         }
       }),

@@ -28,7 +28,11 @@ async function pendingSchedules(conn: Connection): Promise<Map<number, Pending>>
   let low: bigint;
   let high: bigint;
   try {
-    const offsets = await admin.fetchTopicOffsets(SCHEDULED_TOPIC).catch(() => null);
+    // no `__brook_scheduled` yet: nothing was ever scheduled; any other failure is an error, not "0 pending"
+    const offsets = await admin.fetchTopicOffsets(SCHEDULED_TOPIC).catch((err: { type?: string }) => {
+      if (err?.type === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
+      throw err;
+    });
     if (!offsets || offsets.length === 0) return new Map();
     low = BigInt(offsets[0]!.low);
     high = BigInt(offsets[0]!.high);
@@ -42,7 +46,8 @@ async function pendingSchedules(conn: Connection): Promise<Map<number, Pending>>
     let position = low;
     while (position < high) {
       const [part] = await reader.fetch(SCHEDULED_TOPIC, new Map([[0, position]]), 100);
-      if (!part || part.messages.length === 0) break;
+      // nothing at all: the rest is an open transaction's (read_committed stops at its first offset)
+      if (!part || part.nextOffset === null) break;
       for (const m of part.messages) {
         const rec = decodeScheduledRecord(m.key, m.value);
         const offset = Number(m.offset);
@@ -50,6 +55,7 @@ async function pendingSchedules(conn: Connection): Promise<Map<number, Pending>>
         else if (rec && (rec.kind === Kind.DELIVERED || rec.kind === Kind.CANCELLED)) for (const o of rec.offsets) pending.delete(o);
         position = m.offset + 1n;
       }
+      if (part.nextOffset > position) position = part.nextOffset;
     }
   } finally {
     await reader.close();

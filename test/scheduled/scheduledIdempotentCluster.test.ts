@@ -81,10 +81,13 @@ describe('scheduled delivery from an idempotent producer in cluster mode (3 chil
     await eventually(() => values.has('sentinel'), 'the sentinel delivered', { ...CLUSTER_POLL, ms: 60_000 });
     expect([...values.values()].every((n) => n === 1), `each record once: ${JSON.stringify([...values])}`).to.equal(true);
     expect(values.size).to.equal(17);
-    // the scheduler's repair wrote the sequences to partitions other brokers lead without a refusal; a retriable
-    // answer while a partition's leadership moves after the kill (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER ...)
-    // is retried and is not a refusal
-    const refused = [...c.brokers.values()].flatMap((br) => br.logs.filter((l) => String(l.msg).includes('producer sequences') && !KAFKA_ERRORS.find((e) => e.code === Number(l.errorCode))?.retriable));
+    // the scheduler's repair wrote the sequences to partitions other brokers lead without a refusal: it never gave
+    // up on a batch, and no partition answered with a non-retriable error. Retriable answers while leadership moves
+    // after the kill (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, a journal write to the old leader) are retried.
+    const refusal = (l: Record<string, unknown>): boolean =>
+      String(l.msg).includes('cannot be recorded in its partition any more') ||
+      (String(l.msg).includes('recording its producer sequences in its partition failed') && !KAFKA_ERRORS.find((e) => e.code === Number(l.errorCode))?.retriable);
+    const refused = [...c.brokers.values()].flatMap((br) => br.logs.filter(refusal));
     expect(refused).to.deep.equal([]);
   });
 });

@@ -11,49 +11,21 @@
  *    PartitionLog with and without `keyIndex`, in this process, alternating.
  * Needs gcc and librdkafka-dev for part 1 (as bench/produce-consume.ts).
  */
-import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createInterface } from 'readline';
+import { buildPerf, perfMsgsPerSec, startBrook } from './perfProduce';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildRecordBatch } from '../protocol/records';
 import { LogManager } from '../storage/logManager';
 
-const ROOT = path.join(__dirname, '..');
-const OUT = path.join(ROOT, 'bench', 'out');
-const PERF = path.join(OUT, 'perf');
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 3;
 const MESSAGES = quick ? 300_000 : 2_000_000;
 const STORAGE_RECORDS = quick ? 500_000 : 2_000_000;
 
-function buildPerf(): void {
-  fs.mkdirSync(OUT, { recursive: true });
-  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
-  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
-  execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
-}
-
-function startBrook(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['start', '--port', '0', '--data-dir', dataDir];
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require('./src/cli/main').main(${JSON.stringify(args)})`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      try {
-        const m = JSON.parse(l) as { msg?: string; port?: number };
-        if (m.port && /listening/i.test(m.msg ?? '')) resolve({ child, port: m.port });
-      } catch {
-        // not a log line
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`brook exited with ${code} before listening`)));
-  });
-}
-
 function produce(bootstrap: string, topic: string): number {
-  const out = execFileSync(PERF, ['produce', bootstrap, topic, String(MESSAGES), '100', '1', '0'], { encoding: 'utf8', env: { ...process.env, PERF_KEYED: '1' } });
-  return (JSON.parse(out.trim().split('\n').pop()!) as { msgsPerSec: number }).msgsPerSec;
+  return perfMsgsPerSec(bootstrap, topic, MESSAGES, { PERF_KEYED: '1' });
 }
 
 function median(xs: number[]): number {

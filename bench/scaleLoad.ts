@@ -7,14 +7,12 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../protocol/generated/apis';
 import type { OffsetCommitResponse } from '../protocol/generated/messages/OffsetCommitResponse';
+import { buildPerf, PERF } from './perfProduce';
 import { RawClient } from '../test/helpers/rawClient';
 
-const ROOT = path.resolve(__dirname, '..');
-const PERF = path.join(ROOT, 'bench', 'out', 'perf');
 
 export interface PerfResult {
   messages: number;
@@ -24,13 +22,6 @@ export interface PerfResult {
   p99Ms?: number;
   p999Ms?: number;
   maxMs?: number;
-}
-
-export function buildPerf(): void {
-  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
-  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
-  fs.mkdirSync(path.dirname(PERF), { recursive: true });
-  execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
 }
 
 /** perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE [LINGER] ('-': librdkafka's default linger); keyed: PERF_KEYED=1 */
@@ -170,3 +161,5 @@ export async function groupsCommitting(port: number, pid: number, groups: number
     for (const c of conns) c.close();
   }
 }
+
+export { buildPerf };

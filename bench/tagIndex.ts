@@ -11,11 +11,10 @@
  *    uncompressed and lz4 (the index decompresses a compressed batch once), after one uncounted warm-up run, by wall
  *    clock and by this process's CPU time.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { buildPerf, perfMsgsPerSec, startBrook } from './perfProduce';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildRecordBatch } from '../protocol/records/batch';
 import { Compression } from '../protocol/records/batchHeader';
@@ -25,9 +24,6 @@ const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 3;
 const RECORDS = quick ? 500_000 : 2_000_000;
 const MESSAGES = quick ? 300_000 : 2_000_000;
-const ROOT = path.join(__dirname, '..');
-const OUT = path.join(ROOT, 'bench', 'out');
-const PERF = path.join(OUT, 'perf');
 const TAGS = ['paid', 'new', 'refunded', 'shipped', 'cancelled', 'returned', 'held', 'billed'];
 
 function median(xs: number[]): number {
@@ -77,32 +73,8 @@ async function run(rows: Array<[string, string]>, compression: Compression, labe
   rows.push([`${label}:   cost (CPU time, less sensitive to other load)`, cost(median(cpu.off), median(cpu.on))]);
 }
 
-function buildPerf(): void {
-  fs.mkdirSync(OUT, { recursive: true });
-  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
-  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
-  execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
-}
-
-function startBrook(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['start', '--port', '0', '--data-dir', dataDir];
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require('./src/cli/main').main(${JSON.stringify(args)})`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      try {
-        const m = JSON.parse(l) as { msg?: string; port?: number };
-        if (m.port && /listening/i.test(m.msg ?? '')) resolve({ child, port: m.port });
-      } catch {
-        // not a log line
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`brook exited with ${code} before listening`)));
-  });
-}
-
 function produce(bootstrap: string, topic: string): number {
-  const out = execFileSync(PERF, ['produce', bootstrap, topic, String(MESSAGES), '100', '1', '0'], { encoding: 'utf8', env: { ...process.env, PERF_TAGGED: '1' } });
-  return (JSON.parse(out.trim().split('\n').pop()!) as { msgsPerSec: number }).msgsPerSec;
+  return perfMsgsPerSec(bootstrap, topic, MESSAGES, { PERF_TAGGED: '1' });
 }
 
 async function endToEnd(rows: Array<[string, string]>): Promise<void> {

@@ -50,11 +50,12 @@ function invariant(ok: boolean, segment: Segment, what: string): asserts ok {
  * that the handle pool, retention and compaction can close or replace the
  * segment without pulling the descriptor out from under a read or an fsync in
  * flight. Every descriptor, the active segment's included, is in the
- * manager's LRU pool, so the number open stays bounded however many
+ * manager's pool, so the number open stays bounded however many
  * partitions exist; a segment closed by the pool reopens on its next use.
  */
 export class Segment implements PooledHandle {
   lastUsed = 0;
+  poolSlot = -1;
   /** Wall-clock time the segment was created (or loaded), for segment.ms. */
   readonly createdAt: number;
   private users = 0;

@@ -12,7 +12,7 @@ function openFds(): number {
 const PARTITIONS = 100;
 const CAP = 16;
 
-describe('storage: open segment descriptors are capped across partitions (LRU)', function () {
+describe('storage: open segment descriptors are capped across partitions', function () {
   this.timeout(120_000);
   let dir: string;
   let manager: LogManager | null;

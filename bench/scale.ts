@@ -201,7 +201,7 @@ async function loadRows(): Promise<void> {
   try {
     console.log(`bench:scale load, load ${load()}`);
     const bootstrap = `127.0.0.1:${b.port}`;
-    for (const line of await keyedThroughput(bootstrap, Number(process.env.SCALE_KEYED_MESSAGES ?? 500_000))) console.log(line);
+    for (const line of await keyedThroughput(bootstrap, b.child.pid!, Number(process.env.SCALE_KEYED_MESSAGES ?? 500_000))) console.log(line);
     for (const line of await idleConnections(b.port, b.child.pid!, Number(process.env.SCALE_CONNECTIONS ?? 10_000))) console.log(line);
     for (const line of await groupsCommitting(b.port, b.child.pid!, 1000, 10)) console.log(line);
   } finally {

@@ -92,6 +92,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   });
 }
 
+function newBrokerMetrics(): BrokerMetrics {
+  const { BrokerMetrics: Metrics } = require('./metrics/brokerMetrics') as typeof import('./metrics/brokerMetrics');
+  return new Metrics();
+}
+
 async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig): Promise<BrokerHandle> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
   if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
@@ -99,7 +104,8 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   const listenerSettings = listenerSpecs(config);
   // Loaded only with a metrics port: prom-client, the console and the schema registry's validators (ajv, avsc,
   // protobufjs) are a second of module loading on a busy machine, before the broker could listen.
-  const metrics = opts.metricsPort !== undefined ? new (require('./metrics/brokerMetrics') as typeof import('./metrics/brokerMetrics')).BrokerMetrics() : null;
+  // (a named binding first: tsc emits `new (require(x) as T).C()` as `new require(x).C()`, which calls require as a constructor)
+  const metrics = opts.metricsPort !== undefined ? newBrokerMetrics() : null;
 
   const rack = config.raw['broker.rack'] ?? null;
   const configuredSelf: BrokerIdentity = { nodeId: config.nodeId, host: config.host, port: config.port, rack };

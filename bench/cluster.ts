@@ -4,7 +4,7 @@
  * failover time (kill -9 of a partition leader to the first acknowledged
  * produce on its successor) with default settings.
  *
- *   npm run build && npm run bench:cluster [-- --quick]
+ *   npm run build && npm run bench:cluster [-- --quick]   (CLUSTER_LATENCY_RATES=1000,2000 adds RF=3 latency rows)
  *
  * Brokers run from dist/ as separate processes (`bin/brook.js start`) sharing
  * one etcd (Debian's etcd-server) on loopback ports; load comes from the
@@ -148,7 +148,8 @@ async function main(): Promise<void> {
       rows.push([`produce 100 B, acks=all, ${topic === 'rf1' ? 'RF=1' : 'RF=3'} (3 partitions)`, `${fmt(t.msgsPerSec)} msgs/s, ${t.mbPerSec} MB/s (${t.messages} msgs, ${t.failed ?? 0} failed)`]);
     }
     const seconds = quick ? 3 : 10;
-    const rate = 5000;
+    // CLUSTER_LATENCY_RATES: more paced rates for the RF=3 row (the target's 5,000 is always run, for both)
+    const extraRates = (process.env.CLUSTER_LATENCY_RATES ?? '').split(',').filter(Boolean).map(Number);
     // what the three brokers use doing nothing (replica fetches of the internal topics, etcd leases), so the
     // per-message figures below can be read against it
     const idleFrom = brokersCpuMs(nodes);
@@ -156,7 +157,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000));
     const idleCpuPct = ((brokersCpuMs(nodes) - idleFrom) / (performance.now() - idleT0)) * 100;
     rows.push(['brokers idle (3 s, no clients)', `${idleCpuPct.toFixed(1)}% of one core for the three`]);
-    for (const topic of ['rf1', 'rf3']) {
+    const runs: Array<[string, number]> = [['rf1', 5000], ['rf3', 5000], ...extraRates.filter((r) => r !== 5000).map((r): [string, number] => ['rf3', r])];
+    for (const [topic, rate] of runs) {
       const cpuBefore = brokersCpuMs(nodes);
       const l = perf(['produce', bootstrap, topic, String(rate * seconds), '100', '-1', String(rate), '0']);
       // the perf run includes its untimed warm-up at the same rate

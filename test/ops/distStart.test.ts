@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +8,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
 
 const ROOT = path.join(__dirname, '..', '..');
+
+/** Runs the compiled CLI (bin/brook.js) and resolves with its stdout. */
+function cli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['bin/brook.js', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+  );
+}
 
 /**
  * `npm start` runs the compiled broker (bin/brook.js -> dist/), which the rest of the suite never does: it runs
@@ -25,7 +32,7 @@ describe('ops: the compiled broker (npm start) with metrics and console', functi
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts from dist/, serves Kafka, /metrics and the console, and stops cleanly on SIGTERM', async () => {
+  it('starts from dist/, serves Kafka, /metrics and the console, answers the compiled admin CLI, and stops cleanly on SIGTERM', async () => {
     expect(fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is built (npm test runs npm run build first)').to.equal(true);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-dist-start-'));
     const args = ['bin/brook.js', 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--console'];
@@ -53,6 +60,13 @@ describe('ops: the compiled broker (npm start) with metrics and console', functi
     await producer.connect();
     await producer.send({ topic: 'dist-start', messages: [{ key: 'k', value: 'from the compiled broker' }] });
     await producer.disconnect();
+
+    // the admin CLI from dist/ as well: Kafka protocol (topics, consume) and the HTTP API (messages find)
+    const bootstrap = `127.0.0.1:${ports.kafka}`;
+    expect((await cli(['topics', 'list', '-b', bootstrap])).split('\n')).to.include('dist-start');
+    expect(await cli(['consume', '-t', 'dist-start', '--from-beginning', '--max-messages', '1', '-b', bootstrap])).to.equal('from the compiled broker\n');
+    const found = await cli(['messages', 'find', '--http', `http://127.0.0.1:${ports.http}`, '--topic', 'dist-start', '--key', 'k']);
+    expect(found).to.include('from the compiled broker');
 
     const metrics = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
     expect(metrics).to.match(/^brook_/m);

@@ -8,6 +8,8 @@ export interface SessionPartition {
   partition: number;
   fetchOffset: number;
   maxBytes: number;
+  /** As last asked (-1: not checked); an incremental request is fenced against it like a full one (KIP-320). */
+  currentLeaderEpoch: number;
   /** Last values sent, so unchanged partitions can be left out of the next response. */
   sentHighWatermark: number;
   sentLogStartOffset: number;

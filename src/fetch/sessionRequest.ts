@@ -52,6 +52,7 @@ function remember(session: FetchSession, t: FetchTarget): void {
   if (prev) {
     prev.fetchOffset = t.fetchOffset;
     prev.maxBytes = t.maxBytes;
+    prev.currentLeaderEpoch = t.currentLeaderEpoch;
     return;
   }
   const entry: SessionPartition = {
@@ -60,6 +61,7 @@ function remember(session: FetchSession, t: FetchTarget): void {
     partition: t.partition,
     fetchOffset: t.fetchOffset,
     maxBytes: t.maxBytes,
+    currentLeaderEpoch: t.currentLeaderEpoch,
     sentHighWatermark: -1,
     sentLogStartOffset: -1,
   };
@@ -76,7 +78,7 @@ function sessionTarget(metadata: MetadataService, useIds: boolean, e: SessionPar
     errorCode,
     fetchOffset: e.fetchOffset,
     maxBytes: e.maxBytes,
-    currentLeaderEpoch: -1,
+    currentLeaderEpoch: e.currentLeaderEpoch,
   };
 }
 

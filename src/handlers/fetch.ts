@@ -107,7 +107,7 @@ function rememberSent(session: FetchSession, reads: readonly PartitionRead[]): v
 
 /** Something a parked fetch should wake for appeared since these reads. */
 function progressed(reads: readonly PartitionRead[]): boolean {
-  return reads.some((r) => r.scanAgain === true || (r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset))));
+  return reads.some(movedSince);
 }
 
 /**
@@ -135,18 +135,19 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
   let firstRead = true;
   // read buffers are borrowed only when the connection tells us when the answer was written
   const pool = ctx.afterResponseWritten ? state.readBuffers : null;
-  const read = (): Promise<PartitionRead[]> => {
+  const follower = replicaId >= 0 && ctx.broker.replication !== undefined;
+  const read = (subset: FetchTarget[] = targets): Promise<PartitionRead[]> => {
     const first = firstRead;
     firstRead = false;
     // the previous round's reads are thrown away (only their offsets were looked at): their buffers go back now
     borrowed.lease?.release();
     const lease = (borrowed.lease = pool?.lease());
-    return replicaId >= 0 && ctx.broker.replication
-      ? readForFollower(ctx.broker, targets, maxBytes, replicaId, first, lease)
-      : readPartitions(ctx.broker, targets, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4, lease);
+    return follower
+      ? readForFollower(ctx.broker, subset, maxBytes, replicaId, first, lease)
+      : readPartitions(ctx.broker, subset, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4, lease);
   };
+  let reads = await read();
   for (;;) {
-    const reads = await read();
     let bytes = 0;
     let failed = false;
     for (const r of reads) {
@@ -155,11 +156,32 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
     }
     const left = deadline - Date.now();
     if (bytes >= req.minBytes || failed || left <= 0 || (replicaId >= 0 && followerBehindHighWatermark(reads))) return reads;
-    if (progressed(reads)) continue;
-    const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
-    const woken = await state.waiters.waitForAppend(logs, left, () => progressed(reads));
-    if (!woken) return read();
+    if (!progressed(reads)) {
+      const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
+      const parked = reads;
+      const woken = await state.waiters.waitForAppend(logs, left, () => progressed(parked));
+      if (!woken) return read();
+    }
+    // A follower's parked fetch names every partition of its session but wakes for the one that moved: re-reading
+    // only the moved ones keeps a wake-up from costing work in proportion to all replicated partitions. Only when
+    // nothing read so far holds buffers (the re-read gives the previous round's lease back).
+    reads = follower && bytes === 0 ? await rereadMoved(reads, read) : await read();
   }
+}
+
+/** `reads` with the partitions whose log moved since (or that asked to scan again) read anew. */
+async function rereadMoved(reads: PartitionRead[], read: (subset: FetchTarget[]) => Promise<PartitionRead[]>): Promise<PartitionRead[]> {
+  const moved: number[] = [];
+  for (let i = 0; i < reads.length; i++) if (movedSince(reads[i]!)) moved.push(i);
+  if (moved.length === reads.length) return read(reads.map((r) => r.target));
+  const fresh = await read(moved.map((i) => reads[i]!.target));
+  const out = reads.slice();
+  for (let j = 0; j < moved.length; j++) out[moved[j]!] = fresh[j]!;
+  return out;
+}
+
+function movedSince(r: PartitionRead): boolean {
+  return r.scanAgain === true || (r.log !== null && (r.log.highWatermark !== r.highWatermark || (r.logEndOffset !== undefined && r.log.logEndOffset !== r.logEndOffset)));
 }
 
 export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx, req) => {

@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import type { InterBrokerSecurity } from '../security/interBroker/settings';
 import { BrokerClient, InterBrokerAuthError } from './brokerClient';
 import type { ReplicationConfig } from './config';
+import { FollowerFetchSession, type FollowerPartitionAsk } from './followerSession';
 import type { RateLimiter } from './throttle';
 
 const FETCH_VERSION = 12;
@@ -56,6 +57,7 @@ function addTo<T>(byTopic: Map<string, T[]>, topic: string, item: T): void {
  */
 export class FollowerFetcher {
   private readonly partitions = new Map<string, Followed>();
+  private readonly session = new FollowerFetchSession();
   private client: BrokerClient | null = null;
   /** Set once a refused login was logged, so a misconfigured broker warns once per leader, not every retry. */
   private authRefusalLogged = false;
@@ -166,6 +168,7 @@ export class FollowerFetcher {
     if (this.client && !this.client.closed) return this.client;
     const addr = this.host.addressOf(this.leaderId);
     if (!addr) return null;
+    this.session.reset();
     this.client = await BrokerClient.connect(addr.host, addr.port, `brook-replica-${this.host.selfId}`, undefined, this.host.security);
     if (this.authRefusalLogged) this.host.logger.info({ leader: this.leaderId }, 'inter-broker login accepted again');
     this.authRefusalLogged = false;
@@ -265,45 +268,64 @@ export class FollowerFetcher {
     });
     if (ready.length === 0) return false;
     const allowance = throttle?.limiter.allowance(now) ?? Infinity;
-    const sent = new Map<string, { p: Followed; offset: number }>();
-    const byTopic = new Map<string, Followed[]>();
-    for (const p of ready) {
-      addTo(byTopic, p.topic, p);
-      sent.set(keyOf(p.topic, p.partition), { p, offset: p.log.logEndOffset });
-    }
     const cfg = this.host.config;
-    const res = await client.request<FetchResponse>(ApiKey.Fetch, FETCH_VERSION, {
-      replicaId: this.host.selfId,
-      maxWaitMs: cfg.replicaFetchWaitMaxMs,
-      minBytes: cfg.replicaFetchMinBytes,
-      maxBytes: cfg.replicaFetchResponseMaxBytes,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, ps]) => ({
-        topic,
-        partitions: ps.map((p) => ({
-          partition: p.partition,
-          currentLeaderEpoch: p.leaderEpoch,
-          fetchOffset: BigInt(p.log.logEndOffset),
-          lastFetchedEpoch: -1,
-          logStartOffset: BigInt(p.log.logStartOffset),
-          partitionMaxBytes: throttled(p) ? Math.max(1, Math.min(cfg.replicaFetchMaxBytes, allowance)) : cfg.replicaFetchMaxBytes,
+    const asks: FollowerPartitionAsk[] = ready.map((p) => ({
+      key: keyOf(p.topic, p.partition),
+      topic: p.topic,
+      partition: p.partition,
+      fetchOffset: p.log.logEndOffset,
+      logStartOffset: p.log.logStartOffset,
+      leaderEpoch: p.leaderEpoch,
+      maxBytes: throttled(p) ? Math.max(1, Math.min(cfg.replicaFetchMaxBytes, allowance)) : cfg.replicaFetchMaxBytes,
+      owner: p,
+    }));
+    const plan = this.session.plan(asks);
+    const byTopic = new Map<string, FollowerPartitionAsk[]>();
+    for (const a of plan.send) addTo(byTopic, a.topic, a);
+    let res: FetchResponse;
+    try {
+      res = await client.request<FetchResponse>(ApiKey.Fetch, FETCH_VERSION, {
+        replicaId: this.host.selfId,
+        maxWaitMs: cfg.replicaFetchWaitMaxMs,
+        minBytes: cfg.replicaFetchMinBytes,
+        maxBytes: cfg.replicaFetchResponseMaxBytes,
+        isolationLevel: 0,
+        sessionId: plan.sessionId,
+        sessionEpoch: plan.sessionEpoch,
+        topics: [...byTopic].map(([topic, as]) => ({
+          topic,
+          partitions: as.map((a) => ({
+            partition: a.partition,
+            currentLeaderEpoch: a.leaderEpoch,
+            fetchOffset: BigInt(a.fetchOffset),
+            lastFetchedEpoch: -1,
+            logStartOffset: BigInt(a.logStartOffset),
+            partitionMaxBytes: a.maxBytes,
+          })),
         })),
-      })),
-      forgottenTopicsData: [],
-      rackId: '',
-    });
-    if (res.errorCode !== 0) throw new Error(`replica fetch refused with error ${res.errorCode}`);
+        forgottenTopicsData: [...plan.forgotten].map(([topic, partitions]) => ({ topic, partitions })),
+        rackId: '',
+      });
+    } catch (err) {
+      this.session.reset();
+      throw err;
+    }
+    if (!this.session.answered(res.errorCode, res.sessionId)) {
+      // a lost session (evicted from the leader's cache) is normal: the next round starts a new one at once
+      if (res.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || res.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) return true;
+      throw new Error(`replica fetch refused with error ${res.errorCode}`);
+    }
     for (const t of res.responses) {
       for (const r of t.partitions) {
         const k = keyOf(t.topic, r.partitionIndex);
-        const s = sent.get(k);
+        // what the leader answered: the offset this partition was last asked at, in this request or an earlier one
+        const asked = this.session.asked(k);
+        if (r.errorCode !== 0) this.session.answeredWithError(k);
         const p = this.partitions.get(k);
         // reassigned or moved on while the fetch was out: this answer is stale
-        if (!s || p !== s.p || p.log.logEndOffset !== s.offset) continue;
+        if (!asked || !p || p !== asked.owner || p.log.logEndOffset !== asked.fetchOffset) continue;
         if (r.records && throttled(p)) throttle!.limiter.record(r.records.length);
-        await this.exclusive(() => this.applyPartition(p, r.errorCode, r.records, Number(r.highWatermark), Number(r.logStartOffset), s.offset));
+        await this.exclusive(() => this.applyPartition(p, r.errorCode, r.records, Number(r.highWatermark), Number(r.logStartOffset), asked.fetchOffset));
       }
     }
     return true;

@@ -44,17 +44,18 @@ export async function readForFollower(services: ReplicatedBroker, targets: reado
     }
     const limit = Math.min(t.maxBytes, remaining, catchUp ? Math.max(1, replication.throttle.leader.allowance()) : Infinity);
     const logEndOffset = log.logEndOffset;
-    const base = { target: t, errorCode: 0, log, logStartOffset: log.logStartOffset, logEndOffset };
+    // caught up, the common case for every partition but the one that woke the fetch: no read, no spread
     if (t.fetchOffset === logEndOffset || (limit <= 0 && readAny)) {
-      out.push({ ...base, highWatermark: log.highWatermark, chunks: [], bytes: 0 });
+      out.push({ target: t, errorCode: 0, log, logStartOffset: log.logStartOffset, logEndOffset, highWatermark: log.highWatermark, chunks: [], bytes: 0 });
       continue;
     }
     try {
+      const logStartOffset = log.logStartOffset;
       const r = await log.read(t.fetchOffset, Math.max(limit, 0), { maxOffset: logEndOffset, minOneBatch: !readAny, lease });
       remaining -= r.bytes;
       if (catchUp) replication.throttle.leader.record(r.bytes);
       if (r.bytes > 0) readAny = true;
-      out.push({ ...base, highWatermark: log.highWatermark, chunks: r.chunks, bytes: r.bytes });
+      out.push({ target: t, errorCode: 0, log, logStartOffset, logEndOffset, highWatermark: log.highWatermark, chunks: r.chunks, bytes: r.bytes });
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       out.push(errorRead(t, err.code, log));

@@ -21,7 +21,12 @@ export class FetchSession {
   lastUsed: number;
   readonly partitions = new Map<string, SessionPartition>();
 
-  constructor(readonly id: number, now: number) {
+  constructor(
+    readonly id: number,
+    now: number,
+    /** A follower's session: consumer sessions are evicted before it (Kafka privileges replica sessions too). */
+    readonly follower = false,
+  ) {
     this.lastUsed = now;
   }
 }
@@ -55,19 +60,27 @@ export class FetchSessionCache {
     return s;
   }
 
-  /** A new session, or null when sessions are disabled (zero slots). */
-  create(now: number): FetchSession | null {
+  /**
+   * A new session, or null when sessions are disabled (zero slots). When full, the least recently used consumer
+   * session makes room; a follower's only when every session is a follower's. Consumers opening sessions (a
+   * thousand Java consumers, say) would otherwise push the followers' out, and each would start over with a full
+   * fetch of every partition it replicates.
+   */
+  create(now: number, follower = false): FetchSession | null {
     if (this.slots <= 0) return null;
-    while (this.sessions.size >= this.slots) {
-      const oldest = this.sessions.keys().next().value as number;
-      this.sessions.delete(oldest);
-    }
+    while (this.sessions.size >= this.slots) this.sessions.delete(this.victim());
     let id: number;
     do id = randomInt(1, 0x7fffffff);
     while (this.sessions.has(id));
-    const s = new FetchSession(id, now);
+    const s = new FetchSession(id, now, follower);
     this.sessions.set(id, s);
     return s;
+  }
+
+  /** The least recently used consumer session, else the least recently used session. */
+  private victim(): number {
+    for (const [id, s] of this.sessions) if (!s.follower) return id;
+    return this.sessions.keys().next().value as number;
   }
 
   remove(id: number): void {

@@ -96,7 +96,7 @@ export function planFetch(cache: FetchSessionCache, metadata: MetadataService, r
     if (sessionId !== 0) cache.remove(sessionId);
     const targets = requestTargets(metadata, req, useIds);
     if (sessionEpoch === -1) return { kind: 'full', session: null, targets };
-    const session = cache.create(now);
+    const session = cache.create(now, (version >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0);
     if (session) {
       for (const t of targets) if (t.topic) remember(session, t);
       bumpEpoch(session, 0);

@@ -15,6 +15,23 @@ describe('FetchSessionCache', () => {
     expect(new Set([a.id, d.id]).size).to.equal(2);
   });
 
+  it('evicts consumer sessions before followers\' ones, and a follower\'s only when all are followers\'', () => {
+    const c = new FetchSessionCache(2);
+    const follower = c.create(1, true)!;
+    const consumer = c.create(2)!;
+    const other = c.create(3)!;
+    // the follower's is the oldest, but the consumer's made room
+    expect(c.get(consumer.id, 4)).to.equal(undefined);
+    expect(c.get(follower.id, 4)).to.equal(follower);
+    const follower2 = c.create(5, true)!;
+    expect(c.get(other.id, 6)).to.equal(undefined);
+    const follower3 = c.create(7, true)!;
+    // only followers left: the least recently used of them goes
+    expect(c.get(follower.id, 8)).to.equal(undefined);
+    expect(c.get(follower2.id, 8)).to.equal(follower2);
+    expect(c.get(follower3.id, 8)).to.equal(follower3);
+  });
+
   it('creates no sessions with zero slots', () => {
     expect(new FetchSessionCache(0).create(1)).to.equal(null);
   });

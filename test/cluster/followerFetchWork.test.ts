@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { FetchRequest } from '../../protocol/generated/messages/FetchRequest';
+import type { FetchResponseInput } from '../../protocol/generated/messages/FetchResponse';
+import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
+import type { BrokerObserver } from '../../src/handlers/types';
+import { eventually } from '../helpers/eventually';
+import { MemoryCluster } from '../helpers/memoryCluster';
+import { RawClient } from '../helpers/rawClient';
+import { buildBatch } from '../storage/helpers';
+
+const PARTITIONS = 200;
+const WRITES = 50;
+
+/**
+ * Issue 17: an acks=all write must not cost work in proportion to every replicated partition. Followers fetch in
+ * incremental sessions (KIP-227), so after the first full fetch a follower names only partitions whose offset
+ * moved and the leader answers only partitions with news. Counted on the leader (work, not time): partitions
+ * named in follower fetches and partitions in the answers, per acknowledged write to one of 200 partitions.
+ * Sessionless, each of the two followers named and got back all ~67 partitions the leader leads, per round.
+ */
+describe('replication: follower fetches name and carry only partitions that moved', function () {
+  this.timeout(120_000);
+  let c: MemoryCluster;
+
+  after(async () => {
+    await c?.stop();
+  });
+
+  it(`acks=all writes to one of ${PARTITIONS} RF=3 partitions: a few partitions per write in follower fetches and answers`, async () => {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic('many', PARTITIONS, 3);
+    const leader = c.leaderOf('many', 0);
+    const led = [...Array(PARTITIONS).keys()].filter((p) => c.leaderOf('many', p) === leader).length;
+    const client = await RawClient.connect(c.broker(leader).port);
+    const write = async (value: string) => {
+      const res = await client.request<ProduceResponse>(ApiKey.Produce, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 10_000,
+        topicData: [{ name: 'many', partitionData: [{ index: 0, records: buildBatch([{ value }]) }] }],
+      });
+      return res.responses[0]!.partitionResponses[0]!.errorCode;
+    };
+    try {
+      await eventually(async () => (await write('warm')) === 0, 'partition 0 takes acks=all writes');
+      for (let i = 0; i < 20; i++) expect(await write(`warm-${i}`)).to.equal(0);
+
+      let fetches = 0;
+      let named = 0;
+      let answered = 0;
+      const observer: BrokerObserver = {
+        requestDone: (ctx, request, response) => {
+          if (ctx.apiKey !== ApiKey.Fetch || !response) return;
+          const req = request as FetchRequest;
+          if ((ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId) < 0) return;
+          fetches++;
+          for (const t of req.topics) named += t.partitions.length;
+          for (const t of (response as FetchResponseInput).responses ?? []) answered += t.partitions?.length ?? 0;
+        },
+        connectionOpened: () => undefined,
+        connectionClosed: () => undefined,
+      };
+      c.broker(leader).services.observer = observer;
+      for (let i = 0; i < WRITES; i++) expect(await write(`w-${i}`)).to.equal(0);
+      c.broker(leader).services.observer = undefined;
+
+      const figures = `leader leads ${led} partitions; per write: ${(fetches / WRITES).toFixed(2)} follower fetches naming ${(named / WRITES).toFixed(2)} partitions, answered with ${(answered / WRITES).toFixed(2)}`;
+      expect(led, figures).to.be.greaterThan(30);
+      expect(fetches / WRITES, figures).to.be.at.least(1);
+      // two followers, each naming the written partition at its new offset (a timeout round names nothing)
+      expect(named / WRITES, figures).to.be.at.most(4);
+      expect(answered / WRITES, figures).to.be.at.most(4);
+    } finally {
+      client.close();
+    }
+  });
+});

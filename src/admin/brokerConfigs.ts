@@ -57,7 +57,7 @@ const CORE: BrokerConfigDef[] = [
   {
     name: 'brook.log.max.open.segment.handles',
     type: ConfigType.INT,
-    doc: 'Brook: segment file descriptors kept open at most over all partitions (least recently used closed first).',
+    doc: 'Brook: segment file descriptors kept open at most over all partitions (a random idle one closed first).',
     value: (c) => str(c.maxOpenSegmentHandles),
   },
   ...HTTP_CONFIG_DEFS.map((d) => ({ name: d.name, type: ConfigType[d.type], doc: d.doc, value: (c: BrokerConfig) => c.raw[d.name] ?? d.defaultValue })),

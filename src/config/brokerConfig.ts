@@ -28,7 +28,7 @@ export interface BrokerConfig {
   fetchSessionCacheSlots: number;
   /** Upper bound for a fetch's max_wait_ms so a client cannot park a request forever. */
   fetchMaxWaitMsCap: number;
-  /** Segment file descriptors kept open at most over all partitions (an LRU; active segments included). */
+  /** Segment file descriptors kept open at most over all partitions (random eviction of idle ones; active segments included). */
   maxOpenSegmentHandles: number;
   /** Defaults for every partition log; topic configs override them. */
   logDefaults: Partial<LogConfig>;

@@ -173,6 +173,8 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
 async function rereadMoved(reads: PartitionRead[], read: (subset: FetchTarget[]) => Promise<PartitionRead[]>): Promise<PartitionRead[]> {
   const moved: number[] = [];
   for (let i = 0; i < reads.length; i++) if (movedSince(reads[i]!)) moved.push(i);
+  // woken by a notification that changed nothing these reads show: wait again on the same reads
+  if (moved.length === 0) return reads;
   if (moved.length === reads.length) return read(reads.map((r) => r.target));
   const fresh = await read(moved.map((i) => reads[i]!.target));
   const out = reads.slice();

@@ -310,11 +310,10 @@ export class FollowerFetcher {
       this.session.reset();
       throw err;
     }
-    if (!this.session.answered(res.errorCode, res.sessionId)) {
-      // a lost session (evicted from the leader's cache) is normal: the next round starts a new one at once
-      if (res.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || res.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) return true;
-      throw new Error(`replica fetch refused with error ${res.errorCode}`);
-    }
+    const outcome = this.session.answered(res.errorCode, res.sessionId);
+    // a lost session (evicted from the leader's cache) is normal: the next round starts a new one at once
+    if (outcome === 'retry') return true;
+    if (outcome === 'refused') throw new Error(`replica fetch refused with error ${res.errorCode}`);
     for (const t of res.responses) {
       for (const r of t.partitions) {
         const k = keyOf(t.topic, r.partitionIndex);

@@ -68,18 +68,19 @@ export class FollowerFetchSession {
   }
 
   /**
-   * The leader answered the planned request with top-level `errorCode` and `sessionId`; false when the answer
-   * carries no partitions to apply (the session was lost and the next request starts a new one).
+   * The leader answered the planned request with top-level `errorCode` and `sessionId`: 'apply' its partitions,
+   * 'retry' at once with a new session (the old one was evicted or its epoch is stale), or 'refused' (any other
+   * error; the next request starts a new session too).
    */
-  answered(errorCode: number, sessionId: number): boolean {
+  answered(errorCode: number, sessionId: number): 'apply' | 'retry' | 'refused' {
     if (errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) {
       this.id = 0;
       this.reset();
-      return false;
+      return 'retry';
     }
     if (errorCode !== 0) {
       this.reset();
-      return false;
+      return 'refused';
     }
     if (this.pendingFull) {
       // a leader with sessions disabled answers 0: every request stays full
@@ -88,7 +89,7 @@ export class FollowerFetchSession {
     } else {
       this.epoch = this.epoch >= MAX_EPOCH ? 1 : this.epoch + 1;
     }
-    return true;
+    return 'apply';
   }
 
   /** The request failed or its answer was lost: the leader's session state is unknown, so start over. */

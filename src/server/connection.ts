@@ -277,7 +277,8 @@ export class Connection {
       if (!this.corked) {
         // Responses finished in one turn of the event loop (a read often carries many pipelined requests,
         // each finishing in its own microtask) leave in one writev: a socket write per response was the
-        // largest cost of small produce requests. process.nextTick runs once the microtask queue is empty.
+        // largest cost of small produce requests. A tick queued from a microtask runs once the microtask queue
+        // is empty; one queued from a callback, after it (and before its microtasks, which then cork again).
         this.corked = true;
         this.socket.cork();
         process.nextTick(this.uncork);

@@ -16,13 +16,13 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     const full = s.plan([ask('t', 0, 5), ask('t', 1, 7), ask('u', 0, 0)]);
     expect(full).to.include({ sessionId: 0, sessionEpoch: 0 });
     expect(names(full.send)).to.deep.equal(['t-0', 't-1', 'u-0']);
-    expect(s.answered(0, 42)).to.equal(true);
+    expect(s.answered(0, 42)).to.equal('apply');
 
     const quiet = s.plan([ask('t', 0, 5), ask('t', 1, 7), ask('u', 0, 0)]);
     expect(quiet).to.include({ sessionId: 42, sessionEpoch: 1 });
     expect(quiet.send).to.deep.equal([]);
     expect([...quiet.forgotten]).to.deep.equal([]);
-    expect(s.answered(0, 42)).to.equal(true);
+    expect(s.answered(0, 42)).to.equal('apply');
 
     // t-1 appended, u-0 moved to a new leader epoch, t-0 backs off (not ready): it leaves the leader's session
     const moved = s.plan([ask('t', 1, 9), ask('u', 0, 0, { leaderEpoch: 2 })]);
@@ -31,7 +31,7 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     expect([...moved.forgotten]).to.deep.equal([['t', [0]]]);
     expect(s.asked('t-1')!.fetchOffset).to.equal(9);
     expect(s.asked('t-0')).to.equal(undefined);
-    expect(s.answered(0, 42)).to.equal(true);
+    expect(s.answered(0, 42)).to.equal('apply');
 
     // back from its back-off: named again
     expect(names(s.plan([ask('t', 0, 5), ask('t', 1, 9), ask('u', 0, 0, { leaderEpoch: 2 })]).send)).to.deep.equal(['t-0']);
@@ -58,7 +58,7 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     s.plan([ask('t', 0, 1)]);
     s.answered(0, 7);
     s.plan([ask('t', 0, 1)]);
-    expect(s.answered(ErrorCode.FETCH_SESSION_ID_NOT_FOUND, 0)).to.equal(false);
+    expect(s.answered(ErrorCode.FETCH_SESSION_ID_NOT_FOUND, 0)).to.equal('retry');
     const again = s.plan([ask('t', 0, 1)]);
     expect(again).to.include({ sessionId: 0, sessionEpoch: 0 });
     expect(names(again.send)).to.deep.equal(['t-0']);
@@ -69,7 +69,12 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     const reopened = s.plan([ask('t', 0, 2)]);
     // the old id rides along with epoch 0, which closes that session on the leader
     expect(reopened).to.include({ sessionId: 8, sessionEpoch: 0 });
-    s.answered(0, 0); // sessions disabled there (no cache slots)
+    expect(s.answered(0, 0)).to.equal('apply'); // sessions disabled there (no cache slots)
     expect(s.plan([ask('t', 0, 2)])).to.include({ sessionId: 0, sessionEpoch: 0 });
+    s.answered(0, 11);
+    s.plan([ask('t', 0, 3)]);
+    // any other top-level error: not applied, and the next request is full again
+    expect(s.answered(ErrorCode.NOT_LEADER_OR_FOLLOWER, 0)).to.equal('refused');
+    expect(s.plan([ask('t', 0, 3)])).to.include({ sessionId: 11, sessionEpoch: 0 });
   });
 });

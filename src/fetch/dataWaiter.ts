@@ -16,9 +16,17 @@ export class DataWaiters {
    */
   waitForAppend(logs: readonly PartitionLog[], ms: number, changedSince: () => boolean): Promise<boolean> {
     // With no partitions to watch this is a plain wait, as Kafka does for a fetch with nothing to read.
+    return this.waitFor((wake) => logs.map((log) => log.onAppend(wake)), ms, changedSince);
+  }
+
+  /** As waitForAppend, woken by whatever `subscribe` hooks `wake` to (a watched fetch session's marks). */
+  waitForSignal(subscribe: (wake: () => void) => () => void, ms: number, changedSince: () => boolean): Promise<boolean> {
+    return this.waitFor((wake) => [subscribe(wake)], ms, changedSince);
+  }
+
+  private waitFor(subscribe: (wake: () => void) => Array<() => void>, ms: number, changedSince: () => boolean): Promise<boolean> {
     if (this.stopped || ms <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const unsubscribe: Array<() => void> = [];
       let done = false;
       const finish = (woken: boolean) => {
         if (done) return;
@@ -30,7 +38,7 @@ export class DataWaiters {
       };
       const onShutdown = () => finish(false);
       const timer = setTimeout(() => finish(false), ms);
-      for (const log of logs) unsubscribe.push(log.onAppend(() => finish(true)));
+      const unsubscribe = subscribe(() => finish(true));
       this.wakeAll.add(onShutdown);
       if (changedSince()) finish(true);
     });

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { SessionWatch } from './sessionWatch';
 
 /** What a session remembers of one partition between incremental fetches (KIP-227). */
 export interface SessionPartition {
@@ -20,6 +21,8 @@ export class FetchSession {
   nextEpoch = 1;
   lastUsed: number;
   readonly partitions = new Map<string, SessionPartition>();
+  /** A follower's session on a replicating leader: which partitions changed since they were read (./sessionWatch). */
+  watch: SessionWatch | null = null;
 
   constructor(
     readonly id: number,
@@ -28,6 +31,18 @@ export class FetchSession {
     readonly follower = false,
   ) {
     this.lastUsed = now;
+  }
+
+  /** Forgets `key` (the client dropped it). */
+  forget(key: string): void {
+    this.partitions.delete(key);
+    this.watch?.unwatch(key);
+  }
+
+  /** Evicted or closed: nothing keeps watching for it. */
+  close(): void {
+    this.watch?.close();
+    this.watch = null;
   }
 }
 
@@ -68,7 +83,7 @@ export class FetchSessionCache {
    */
   create(now: number, follower = false): FetchSession | null {
     if (this.slots <= 0) return null;
-    while (this.sessions.size >= this.slots) this.sessions.delete(this.victim());
+    while (this.sessions.size >= this.slots) this.remove(this.victim());
     let id: number;
     do id = randomInt(1, 0x7fffffff);
     while (this.sessions.has(id));
@@ -84,6 +99,7 @@ export class FetchSessionCache {
   }
 
   remove(id: number): void {
+    this.sessions.get(id)?.close();
     this.sessions.delete(id);
   }
 }

@@ -112,20 +112,37 @@ export function planFetch(cache: FetchSessionCache, metadata: MetadataService, r
     const name = useIds ? metadata.topicById(f.topicId)?.name : f.topic;
     if (name === undefined) {
       // The topic is gone; drop its partitions by id.
-      for (const [k, e] of session.partitions) if (e.topicId.equals(f.topicId) && f.partitions.includes(e.partition)) session.partitions.delete(k);
+      for (const [k, e] of session.partitions) if (e.topicId.equals(f.topicId) && f.partitions.includes(e.partition)) session.forget(k);
       continue;
     }
-    for (const p of f.partitions) session.partitions.delete(sessionKey(name, p));
+    for (const p of f.partitions) session.forget(sessionKey(name, p));
   }
   const errors: FetchTarget[] = [];
+  const named: string[] = [];
   for (const t of requestTargets(metadata, req, useIds)) {
     if (t.topic) {
       remember(session, t);
+      named.push(sessionKey(t.topicName, t.partition));
     } else {
       errors.push(t);
     }
   }
   bumpEpoch(session, sessionEpoch);
-  const targets = [...errors, ...[...session.partitions.values()].map((e) => sessionTarget(metadata, useIds, e))];
-  return { kind: 'incremental', session, targets };
+  const watch = session.watch;
+  if (!watch) return { kind: 'incremental', session, targets: [...errors, ...[...session.partitions.values()].map((e) => sessionTarget(metadata, useIds, e))] };
+  // a watched session: what the request names, what changed since it was last read, and the sweep's share
+  const keys = new Set(named);
+  for (const k of watch.take()) keys.add(k);
+  for (const k of watch.sweepDue(session.partitions, now)) keys.add(k);
+  return { kind: 'incremental', session, targets: [...errors, ...sessionTargets(session, metadata, version, keys)] };
+}
+
+/** Targets for the session partitions under `keys` (those still in the session), as an incremental fetch reads them. */
+export function sessionTargets(session: FetchSession, metadata: MetadataService, version: number, keys: Iterable<string>): FetchTarget[] {
+  const out: FetchTarget[] = [];
+  for (const k of keys) {
+    const e = session.partitions.get(k);
+    if (e) out.push(sessionTarget(metadata, version >= 13, e));
+  }
+  return out;
 }

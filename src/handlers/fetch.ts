@@ -28,7 +28,8 @@ import type { ReadLease } from '../../storage/readBuffers';
 import { FetchState } from '../fetch/fetchState';
 import { readPartitions, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
 import { sessionKey, type FetchSession } from '../fetch/sessionCache';
-import { planFetch } from '../fetch/sessionRequest';
+import { planFetch, sessionTargets } from '../fetch/sessionRequest';
+import { SessionWatch } from '../fetch/sessionWatch';
 import { authorizeFetchTargets } from '../security/acl/fetchTargets';
 import type { Handler, RequestContext } from './types';
 import { readForFollower } from '../replication/followerReads';
@@ -122,7 +123,7 @@ function followerBehindHighWatermark(reads: readonly PartitionRead[]): boolean {
  * Reads until min_bytes is reached, an error shows up, or max_wait_ms is over.
  * Waiting is driven by append notifications of the partitions involved.
  */
-async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets: FetchTarget[], borrowed: { lease?: ReadLease }): Promise<PartitionRead[]> {
+async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets: FetchTarget[], borrowed: { lease?: ReadLease }, session: WatchedSession | null): Promise<PartitionRead[]> {
   const state = fetchState(ctx);
   let maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
   // A client under a consumer quota gets at most its window's allowance per fetch, as in Kafka.
@@ -146,7 +147,7 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
       ? readForFollower(ctx.broker, subset, maxBytes, replicaId, first, lease)
       : readPartitions(ctx.broker, subset, maxBytes, req.isolationLevel === READ_COMMITTED, ctx.apiVersion < 4, lease);
   };
-  let reads = await read();
+  let reads = watchReads(session, await read());
   for (;;) {
     let bytes = 0;
     let failed = false;
@@ -156,30 +157,84 @@ async function readWithLongPoll(ctx: RequestContext, req: FetchRequest, targets:
     }
     const left = deadline - Date.now();
     if (bytes >= req.minBytes || failed || left <= 0 || (replicaId >= 0 && followerBehindHighWatermark(reads))) return reads;
-    if (!progressed(reads)) {
-      const logs = reads.flatMap((r) => (r.log ? [r.log] : []));
+    if (!progressed(reads) && !session?.watch.hasMarks) {
       const parked = reads;
-      const woken = await state.waiters.waitForAppend(logs, left, () => progressed(parked));
-      if (!woken) return read();
+      const woken = session
+        ? await state.waiters.waitForSignal((wake) => session.watch.onMark(wake), left, () => progressed(parked) || session.watch.hasMarks)
+        : await state.waiters.waitForAppend(
+            reads.flatMap((r) => (r.log ? [r.log] : [])),
+            left,
+            () => progressed(parked),
+          );
+      if (!woken) return watchReads(session, await read(reads.map((r) => r.target)));
     }
-    // A follower's parked fetch names every partition of its session but wakes for the one that moved: re-reading
-    // only the moved ones keeps a wake-up from costing work in proportion to all replicated partitions. Only when
-    // nothing read so far holds buffers (the re-read gives the previous round's lease back).
-    reads = follower && bytes === 0 ? await rereadMoved(reads, read) : await read();
+    // A follower's parked fetch wakes for the partition that moved: re-reading only the moved ones (and, in a
+    // watched session, the ones marked since) keeps a wake-up from costing work in proportion to all replicated
+    // partitions. Only when nothing read so far holds buffers (the re-read gives the previous round's lease back).
+    if (follower && bytes === 0) reads = watchReads(session, await rereadMoved(reads, read, session));
+    else reads = watchReads(session, await read([...reads.map((r) => r.target), ...(session ? session.markedTargets(reads) : [])]));
   }
 }
 
-/** `reads` with the partitions whose log moved since (or that asked to scan again) read anew. */
-async function rereadMoved(reads: PartitionRead[], read: (subset: FetchTarget[]) => Promise<PartitionRead[]>): Promise<PartitionRead[]> {
+/** `reads` with the partitions whose log moved since (or that asked to scan again) read anew, and the session's newly marked ones added. */
+async function rereadMoved(reads: PartitionRead[], read: (subset: FetchTarget[]) => Promise<PartitionRead[]>, session: WatchedSession | null): Promise<PartitionRead[]> {
   const moved: number[] = [];
   for (let i = 0; i < reads.length; i++) if (movedSince(reads[i]!)) moved.push(i);
+  const extra = session ? session.markedTargets(reads) : [];
   // woken by a notification that changed nothing these reads show: wait again on the same reads
-  if (moved.length === 0) return reads;
-  if (moved.length === reads.length) return read(reads.map((r) => r.target));
-  const fresh = await read(moved.map((i) => reads[i]!.target));
+  if (moved.length === 0 && extra.length === 0) return reads;
+  if (moved.length === reads.length && extra.length === 0) return read(reads.map((r) => r.target));
+  const fresh = await read([...moved.map((i) => reads[i]!.target), ...extra]);
   const out = reads.slice();
   for (let j = 0; j < moved.length; j++) out[moved[j]!] = fresh[j]!;
+  for (let j = moved.length; j < fresh.length; j++) out.push(fresh[j]!);
   return out;
+}
+
+/**
+ * A watched follower session and how to turn its marked partitions into targets. Marked partitions already
+ * among the reads are left to `movedSince`: their mark is the change those reads would show.
+ */
+interface WatchedSession {
+  watch: SessionWatch;
+  markedTargets(reads: readonly PartitionRead[]): FetchTarget[];
+}
+
+function watchedSession(ctx: RequestContext, session: FetchSession, version: number, replicaId: number): WatchedSession {
+  const watch = session.watch!;
+  return {
+    watch,
+    markedTargets: (reads) => {
+      if (!watch.hasMarks) return [];
+      const have = new Set(reads.map((r) => sessionKey(r.target.topicName, r.target.partition)));
+      const keys = [...watch.take()].filter((k) => !have.has(k));
+      return authorizeFetchTargets(ctx, replicaId, sessionTargets(session, ctx.broker.metadata, version, keys));
+    },
+  };
+}
+
+/**
+ * Watches the logs just read (a no-op for those already watched). Watching starts after the read, so a log that
+ * moved in between is marked at once rather than left until the sweep.
+ */
+function watchReads(session: WatchedSession | null, reads: PartitionRead[]): PartitionRead[] {
+  if (!session) return reads;
+  for (const r of reads) {
+    if (!r.log) continue;
+    const key = sessionKey(r.target.topicName, r.target.partition);
+    session.watch.watch(key, r.log);
+    if (movedSince(r)) session.watch.keep(key);
+  }
+  return reads;
+}
+
+/** After the answer: a partition the follower is behind on that got nothing (byte limits, throttle) is read again next time. */
+function keepUnfinished(session: WatchedSession, reads: readonly PartitionRead[]): void {
+  for (const r of reads) {
+    if (r.errorCode === 0 && r.bytes === 0 && r.logEndOffset !== undefined && r.logEndOffset > r.target.fetchOffset) {
+      session.watch.keep(sessionKey(r.target.topicName, r.target.partition));
+    }
+  }
 }
 
 function movedSince(r: PartitionRead): boolean {
@@ -192,14 +247,19 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
   if (plan.kind === 'error') {
     return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
   }
-  const borrowed: { lease?: ReadLease } = {};
-  const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId, plan.targets), borrowed);
-  const lease = borrowed.lease;
+  const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
   const replication = ctx.broker.replication;
-  if (replication && (ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0) {
+  // a follower's new session on a replicating leader is watched from its first (full) fetch on
+  if (replication && replicaId >= 0 && plan.kind === 'full' && plan.session) plan.session.watch ??= new SessionWatch(ctx.now);
+  const session = plan.session?.watch ? watchedSession(ctx, plan.session, version, replicaId) : null;
+  const borrowed: { lease?: ReadLease } = {};
+  const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, replicaId, plan.targets), borrowed, session);
+  const lease = borrowed.lease;
+  if (replication && replicaId >= 0) {
     if (reads.some((r) => r.bytes > 0)) replication.followerFetchesWithData++;
     else replication.followerFetchesEmpty++;
   }
+  if (session) keepUnfinished(session, reads);
   // the answer links the read buffers: they go back to the pool once the socket has written it
   if (lease) ctx.afterResponseWritten!(() => lease.release());
   let throttleTimeMs = 0;

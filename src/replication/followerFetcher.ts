@@ -24,6 +24,8 @@ interface Followed {
   /** Set on becoming follower: the log may have diverged from the leader's and is checked first (KIP-101/279). */
   needsTruncation: boolean;
   backoffUntil: number;
+  /** This partition's ask, refreshed in place each round (a round per acks=all write must not allocate per partition). */
+  ask: FollowerPartitionAsk;
 }
 
 export interface FetcherHost {
@@ -83,7 +85,10 @@ export class FollowerFetcher {
   }
 
   add(topic: string, partition: number, log: PartitionLog, leaderEpoch: number): void {
-    this.partitions.set(keyOf(topic, partition), { topic, partition, log, leaderEpoch, needsTruncation: true, backoffUntil: 0 });
+    const key = keyOf(topic, partition);
+    const p: Followed = { topic, partition, log, leaderEpoch, needsTruncation: true, backoffUntil: 0, ask: { key, topic, partition, fetchOffset: -1, logStartOffset: -1, leaderEpoch, maxBytes: 0, owner: {} } };
+    p.ask.owner = p;
+    this.partitions.set(key, p);
     this.wake();
   }
 
@@ -257,28 +262,24 @@ export class FollowerFetcher {
     const throttle = this.host.throttle;
     const throttleDelay = throttle?.limiter.delayMs(now) ?? 0;
     const throttled = (p: Followed) => throttle !== undefined && throttle.limiter.limited && throttle.isThrottled(p.topic, p.partition);
-    const ready = [...this.partitions.values()].filter((p) => {
-      if (p.needsTruncation || p.backoffUntil > now) return false;
+    const allowance = throttle?.limiter.allowance(now) ?? Infinity;
+    const cfg = this.host.config;
+    const asks: FollowerPartitionAsk[] = [];
+    for (const p of this.partitions.values()) {
+      if (p.needsTruncation || p.backoffUntil > now) continue;
       // over the follower throttle: catch-up partitions sit out until it is paid back; in-sync ones go on
       if (throttleDelay > 0 && throttled(p)) {
         p.backoffUntil = now + throttleDelay;
-        return false;
+        continue;
       }
-      return true;
-    });
-    if (ready.length === 0) return false;
-    const allowance = throttle?.limiter.allowance(now) ?? Infinity;
-    const cfg = this.host.config;
-    const asks: FollowerPartitionAsk[] = ready.map((p) => ({
-      key: keyOf(p.topic, p.partition),
-      topic: p.topic,
-      partition: p.partition,
-      fetchOffset: p.log.logEndOffset,
-      logStartOffset: p.log.logStartOffset,
-      leaderEpoch: p.leaderEpoch,
-      maxBytes: throttled(p) ? Math.max(1, Math.min(cfg.replicaFetchMaxBytes, allowance)) : cfg.replicaFetchMaxBytes,
-      owner: p,
-    }));
+      const a = p.ask;
+      a.fetchOffset = p.log.logEndOffset;
+      a.logStartOffset = p.log.logStartOffset;
+      a.leaderEpoch = p.leaderEpoch;
+      a.maxBytes = throttled(p) ? Math.max(1, Math.min(cfg.replicaFetchMaxBytes, allowance)) : cfg.replicaFetchMaxBytes;
+      asks.push(a);
+    }
+    if (asks.length === 0) return false;
     const plan = this.session.plan(asks);
     const byTopic = new Map<string, FollowerPartitionAsk[]>();
     for (const a of plan.send) addTo(byTopic, a.topic, a);

@@ -2,6 +2,15 @@ import { ErrorCode } from '../../protocol/errors';
 
 const MAX_EPOCH = 0x7fffffff;
 
+/** One partition as the leader's session holds it, and the last planning round it was ready in. */
+interface AskedPartition extends FollowerPartitionAsk {
+  round: number;
+}
+
+function askedCopy(a: FollowerPartitionAsk, round: number): AskedPartition {
+  return { key: a.key, topic: a.topic, partition: a.partition, fetchOffset: a.fetchOffset, logStartOffset: a.logStartOffset, leaderEpoch: a.leaderEpoch, maxBytes: a.maxBytes, owner: a.owner, round };
+}
+
 /** One partition as a follower asks for it. */
 export interface FollowerPartitionAsk {
   key: string;
@@ -36,34 +45,57 @@ export class FollowerFetchSession {
   private id = 0;
   /** 0: the next request is full (and opens a session); otherwise the epoch it carries. */
   private epoch = 0;
-  /** The partitions in the leader's session as of the last request, as they were asked for. */
-  private inSession = new Map<string, FollowerPartitionAsk>();
+  /**
+   * The partitions in the leader's session as of the last request, as they were asked for (copies: the fetcher
+   * may reuse its ask objects), stamped with the last round that had them ready.
+   */
+  private inSession = new Map<string, AskedPartition>();
   private pendingFull = false;
+  private round = 0;
 
-  /** What the next request carries, given the partitions ready to fetch; the session is updated as if it succeeds. */
+  /**
+   * What the next request carries, given the partitions ready to fetch; the session is updated as if it succeeds.
+   * One pass over `ready` with no allocation for an unchanged partition: a follower of thousands of partitions
+   * plans a round per acks=all write.
+   */
   plan(ready: readonly FollowerPartitionAsk[]): FollowerFetchPlan {
     const forgotten = new Map<string, number[]>();
+    const round = ++this.round;
     if (this.epoch === 0) {
       this.pendingFull = true;
-      this.inSession = new Map(ready.map((a) => [a.key, a]));
+      this.inSession = new Map();
+      for (const a of ready) this.inSession.set(a.key, askedCopy(a, round));
       // a previous session id closes that session on the leader while this request opens a new one
       return { sessionId: this.id, sessionEpoch: 0, send: [...ready], forgotten };
     }
     this.pendingFull = false;
-    const next = new Map<string, FollowerPartitionAsk>();
     const send: FollowerPartitionAsk[] = [];
     for (const a of ready) {
-      next.set(a.key, a);
       const was = this.inSession.get(a.key);
-      if (!was || was.fetchOffset !== a.fetchOffset || was.logStartOffset !== a.logStartOffset || was.leaderEpoch !== a.leaderEpoch || was.maxBytes !== a.maxBytes) send.push(a);
+      if (!was) {
+        this.inSession.set(a.key, askedCopy(a, round));
+        send.push(a);
+        continue;
+      }
+      was.round = round;
+      if (was.fetchOffset === a.fetchOffset && was.logStartOffset === a.logStartOffset && was.leaderEpoch === a.leaderEpoch && was.maxBytes === a.maxBytes && was.owner === a.owner) continue;
+      was.fetchOffset = a.fetchOffset;
+      was.logStartOffset = a.logStartOffset;
+      was.leaderEpoch = a.leaderEpoch;
+      was.maxBytes = a.maxBytes;
+      was.owner = a.owner;
+      send.push(a);
     }
-    for (const [key, was] of this.inSession) {
-      if (next.has(key)) continue;
-      const list = forgotten.get(was.topic);
-      if (list) list.push(was.partition);
-      else forgotten.set(was.topic, [was.partition]);
+    // every ready partition is in the session now: anything more was not ready this round
+    if (this.inSession.size > ready.length) {
+      for (const [key, was] of this.inSession) {
+        if (was.round === round) continue;
+        this.inSession.delete(key);
+        const list = forgotten.get(was.topic);
+        if (list) list.push(was.partition);
+        else forgotten.set(was.topic, [was.partition]);
+      }
     }
-    this.inSession = next;
     return { sessionId: this.id, sessionEpoch: this.epoch, send, forgotten };
   }
 
@@ -105,7 +137,7 @@ export class FollowerFetchSession {
    */
   answeredWithError(key: string): void {
     const a = this.inSession.get(key);
-    if (a) this.inSession.set(key, { ...a, fetchOffset: -1 });
+    if (a) a.fetchOffset = -1;
   }
 
   /** The ask the leader answers `key` for (its cached fetch offset), if the partition is in the session. */

@@ -15,11 +15,13 @@ const WRITES = 50;
 /**
  * Issue 17: an acks=all write must not cost work in proportion to every replicated partition. Followers fetch in
  * incremental sessions (KIP-227), so after the first full fetch a follower names only partitions whose offset
- * moved and the leader answers only partitions with news. Counted on the leader (work, not time): partitions
- * named in follower fetches and partitions in the answers, per acknowledged write to one of 200 partitions.
- * Sessionless, each of the two followers named and got back all ~67 partitions the leader leads, per round.
+ * moved, the leader reads only those and the partitions whose logs changed (plus a sweep's share), and answers
+ * only partitions with news. Counted on the leader (work, not time): partitions named in follower fetches,
+ * partitions looked at, and partitions in the answers, per acknowledged write to one of 200 partitions.
+ * Sessionless, each of the two followers named and got back all ~67 partitions the leader leads, per round; with
+ * sessions but no watch the leader still looked at all ~67 per fetch.
  */
-describe('replication: follower fetches name and carry only partitions that moved', function () {
+describe('replication: follower fetches name, read and carry only partitions that moved', function () {
   this.timeout(120_000);
   let c: MemoryCluster;
 
@@ -27,7 +29,7 @@ describe('replication: follower fetches name and carry only partitions that move
     await c?.stop();
   });
 
-  it(`acks=all writes to one of ${PARTITIONS} RF=3 partitions: a few partitions per write in follower fetches and answers`, async () => {
+  it(`acks=all writes to one of ${PARTITIONS} RF=3 partitions: a few partitions per write in follower fetches, leader reads and answers`, async () => {
     c = await MemoryCluster.start({ brokers: 3 });
     await c.createTopic('many', PARTITIONS, 3);
     const leader = c.leaderOf('many', 0);
@@ -61,16 +63,29 @@ describe('replication: follower fetches name and carry only partitions that move
         connectionOpened: () => undefined,
         connectionClosed: () => undefined,
       };
+      // every partition a fetch looks at is checked for leadership once: counts the leader's walk over partitions
+      const metadata = c.broker(leader).services.metadata;
+      const partitionState = metadata.partitionState.bind(metadata);
+      let looked = 0;
+      metadata.partitionState = (topic, partition) => {
+        looked++;
+        return partitionState(topic, partition);
+      };
       c.broker(leader).services.observer = observer;
       for (let i = 0; i < WRITES; i++) expect(await write(`w-${i}`)).to.equal(0);
       c.broker(leader).services.observer = undefined;
+      metadata.partitionState = partitionState;
 
-      const figures = `leader leads ${led} partitions; per write: ${(fetches / WRITES).toFixed(2)} follower fetches naming ${(named / WRITES).toFixed(2)} partitions, answered with ${(answered / WRITES).toFixed(2)}`;
+      const figures = `leader leads ${led} partitions; per write: ${(fetches / WRITES).toFixed(2)} follower fetches naming ${(named / WRITES).toFixed(2)} partitions, answered with ${(answered / WRITES).toFixed(2)}, ${(looked / WRITES).toFixed(2)} partitions looked at`;
       expect(led, figures).to.be.greaterThan(30);
       expect(fetches / WRITES, figures).to.be.at.least(1);
       // two followers, each naming the written partition at its new offset (a timeout round names nothing)
       expect(named / WRITES, figures).to.be.at.most(4);
       expect(answered / WRITES, figures).to.be.at.most(4);
+      // and reads only those, what changed and its share of the once-a-second sweep (src/fetch/sessionWatch.ts),
+      // not every session partition per fetch (2 x ${led} per round before)
+      expect(looked / WRITES, figures).to.be.at.most(20);
+      console.log(`      ${figures}`);
     } finally {
       client.close();
     }

@@ -1,0 +1,112 @@
+import type { PartitionLog } from '../../storage';
+
+/** Every partition of a watched session is looked at at least once in this period, news or not. */
+export const SWEEP_MS = 1000;
+
+interface Watched {
+  log: PartitionLog;
+  unsubscribe: () => void;
+}
+
+/**
+ * Which partitions of a follower's fetch session may have news for it. An incremental follower fetch names only
+ * the partitions whose offset moved, but the leader still owes it every other session partition that got data or
+ * a new high watermark; walking all of them on every request made an acks=all write cost work in proportion to
+ * every partition the leader leads. Instead each session partition's log marks its key here when it changes, and
+ * a request reads only what it names, what was marked, and a slice of a sweep that visits every partition once per
+ * SWEEP_MS (what no notification reports: log start moves, errors, leadership that went elsewhere; and the follower
+ * progress Kafka records for every session partition on every fetch, which keeps idle partitions' followers in
+ * the ISR).
+ */
+export class SessionWatch {
+  private readonly watched = new Map<string, Watched>();
+  private dirty = new Set<string>();
+  private readonly wakers = new Set<() => void>();
+  private sweep: IterableIterator<string> | null = null;
+  private lastSweepAt: number;
+
+  constructor(now: number) {
+    this.lastSweepAt = now;
+  }
+
+  /** From now on a change of `log` marks `key` (again, when the partition's log was replaced). */
+  watch(key: string, log: PartitionLog): void {
+    const w = this.watched.get(key);
+    if (w?.log === log) return;
+    w?.unsubscribe();
+    this.watched.set(key, { log, unsubscribe: log.onAppend(() => this.mark(key)) });
+  }
+
+  unwatch(key: string): void {
+    this.watched.get(key)?.unsubscribe();
+    this.watched.delete(key);
+    this.dirty.delete(key);
+  }
+
+  /** `key` changed: the next read of the session includes it, and a parked fetch of the session wakes. */
+  mark(key: string): void {
+    this.dirty.add(key);
+    if (this.wakers.size === 0) return;
+    const wake = [...this.wakers];
+    this.wakers.clear();
+    for (const w of wake) w();
+  }
+
+  /** `key` still owes the follower something (it is behind and got nothing): read it next time, waking no one. */
+  keep(key: string): void {
+    this.dirty.add(key);
+  }
+
+  get hasMarks(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** The marked keys, which are unmarked. */
+  take(): Set<string> {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+
+  /** Calls `wake` at the next mark; returns its cancellation. */
+  onMark(wake: () => void): () => void {
+    this.wakers.add(wake);
+    return () => this.wakers.delete(wake);
+  }
+
+  /**
+   * The sweep's share of this request: as many of `keys` as the time since the last request is a share of
+   * SWEEP_MS, continuing where the last request left off, so every key comes up once per period and no request
+   * walks them all.
+   */
+  sweepDue(keys: Map<string, unknown>, now: number): string[] {
+    const n = keys.size;
+    const elapsed = now - this.lastSweepAt;
+    if (n === 0 || elapsed <= 0) return [];
+    this.lastSweepAt = now;
+    const budget = Math.min(n, Math.ceil((n * elapsed) / SWEEP_MS));
+    const out: string[] = [];
+    let restarted = false;
+    while (out.length < budget) {
+      this.sweep ??= keys.keys();
+      const next = this.sweep.next();
+      if (next.done === true) {
+        this.sweep = null;
+        if (restarted) break;
+        restarted = true;
+        continue;
+      }
+      out.push(next.value);
+    }
+    return out;
+  }
+
+  /** The session ended: no log keeps a listener for it. */
+  close(): void {
+    for (const w of this.watched.values()) w.unsubscribe();
+    this.watched.clear();
+    this.dirty.clear();
+    this.wakers.clear();
+    this.sweep = null;
+  }
+}

@@ -320,12 +320,15 @@ export class FollowerFetcher {
         const k = keyOf(t.topic, r.partitionIndex);
         // what the leader answered: the offset this partition was last asked at, in this request or an earlier one
         const asked = this.session.asked(k);
+        // read before answeredWithError, which marks the session's entry as never asked
+        const askedOffset = asked?.fetchOffset;
+        const askedBy = asked?.owner;
         if (r.errorCode !== 0) this.session.answeredWithError(k);
         const p = this.partitions.get(k);
         // reassigned or moved on while the fetch was out: this answer is stale
-        if (!asked || !p || p !== asked.owner || p.log.logEndOffset !== asked.fetchOffset) continue;
+        if (askedOffset === undefined || !p || p !== askedBy || p.log.logEndOffset !== askedOffset) continue;
         if (r.records && throttled(p)) throttle!.limiter.record(r.records.length);
-        await this.exclusive(() => this.applyPartition(p, r.errorCode, r.records, Number(r.highWatermark), Number(r.logStartOffset), asked.fetchOffset));
+        await this.exclusive(() => this.applyPartition(p, r.errorCode, r.records, Number(r.highWatermark), Number(r.logStartOffset), askedOffset));
       }
     }
     return true;

@@ -1,7 +1,15 @@
 import type { PartitionLog } from '../../storage';
 
-/** Every partition of a watched session is looked at at least once in this period, news or not. */
+/** Every partition of a watched session is looked at at least once in this period, news or not (at most). */
 export const SWEEP_MS = 1000;
+
+/**
+ * The sweep period for a broker whose followers leave the ISR after `lagMaxMs` without catching up: a quarter of
+ * it, so an idle partition's follower is seen caught up several times within it, and never over SWEEP_MS.
+ */
+export function sweepPeriodFor(lagMaxMs: number): number {
+  return Math.max(10, Math.min(SWEEP_MS, Math.floor(lagMaxMs / 4)));
+}
 
 interface Watched {
   log: PartitionLog;
@@ -14,7 +22,7 @@ interface Watched {
  * a new high watermark; walking all of them on every request made an acks=all write cost work in proportion to
  * every partition the leader leads. Instead each session partition's log marks its key here when it changes, and
  * a request reads only what it names, what was marked, and a slice of a sweep that visits every partition once per
- * SWEEP_MS (what no notification reports: log start moves, errors, leadership that went elsewhere; and the follower
+ * period (what no notification reports: log start moves, errors, leadership that went elsewhere; and the follower
  * progress Kafka records for every session partition on every fetch, which keeps idle partitions' followers in
  * the ISR).
  */
@@ -22,10 +30,19 @@ export class SessionWatch {
   private readonly watched = new Map<string, Watched>();
   private dirty = new Set<string>();
   private readonly wakers = new Set<() => void>();
-  private sweep: IterableIterator<string> | null = null;
+  /**
+   * The sweep's pass: a copy of the session's keys, walked by index. Not a live iterator over the session: the
+   * fetch handler moves partitions that got data to the back of the session, and with some always busy a live
+   * iterator kept meeting them again and never came back to the idle ones.
+   */
+  private pass: string[] = [];
+  private passAt = 0;
   private lastSweepAt: number;
 
-  constructor(now: number) {
+  constructor(
+    now: number,
+    private readonly sweepMs = SWEEP_MS,
+  ) {
     this.lastSweepAt = now;
   }
 
@@ -76,7 +93,7 @@ export class SessionWatch {
 
   /**
    * The sweep's share of this request: as many of `keys` as the time since the last request is a share of
-   * SWEEP_MS, continuing where the last request left off, so every key comes up once per period and no request
+   * the sweep period, continuing where the last request left off, so every key comes up once per period and no request
    * walks them all.
    */
   sweepDue(keys: Map<string, unknown>, now: number): string[] {
@@ -84,19 +101,19 @@ export class SessionWatch {
     const elapsed = now - this.lastSweepAt;
     if (n === 0 || elapsed <= 0) return [];
     this.lastSweepAt = now;
-    const budget = Math.min(n, Math.ceil((n * elapsed) / SWEEP_MS));
+    const budget = Math.min(n, Math.ceil((n * elapsed) / this.sweepMs));
     const out: string[] = [];
     let restarted = false;
     while (out.length < budget) {
-      this.sweep ??= keys.keys();
-      const next = this.sweep.next();
-      if (next.done === true) {
-        this.sweep = null;
+      if (this.passAt >= this.pass.length) {
+        // one new pass per call at most: a long pause visits each key once, not twice
         if (restarted) break;
         restarted = true;
+        this.pass = [...keys.keys()];
+        this.passAt = 0;
         continue;
       }
-      out.push(next.value);
+      out.push(this.pass[this.passAt++]!);
     }
     return out;
   }
@@ -107,6 +124,6 @@ export class SessionWatch {
     this.watched.clear();
     this.dirty.clear();
     this.wakers.clear();
-    this.sweep = null;
+    this.pass = [];
   }
 }

@@ -89,6 +89,21 @@ describe('SessionWatch (which partitions of a follower session changed)', () => 
     expect(w.sweepDue(new Map(), 20 * SWEEP_MS)).to.deep.equal([]);
   });
 
+  it('reaches idle partitions while busy ones keep moving to the back of the session', () => {
+    // the fetch handler re-inserts partitions that got data at the end of the session map
+    const keys = new Map<string, number>([['idle', 0], ['b1', 0], ['b2', 0], ['b3', 0]]);
+    const w = new SessionWatch(0);
+    let idleSeen = 0;
+    for (let now = 50; now <= 3 * SWEEP_MS; now += 50) {
+      if (w.sweepDue(keys, now).includes('idle')) idleSeen++;
+      for (const k of ['b1', 'b2', 'b3']) {
+        keys.delete(k);
+        keys.set(k, now);
+      }
+    }
+    expect(idleSeen).to.be.at.least(3);
+  });
+
   it('a session closed or evicted from the cache stops its watch', () => {
     const cache = new FetchSessionCache(1);
     const first = cache.create(0, true)!;

@@ -90,4 +90,35 @@ describe('replication: follower fetches name, read and carry only partitions tha
       client.close();
     }
   });
+
+  it('an idle partition keeps its followers in the ISR while a busy one keeps their sessions reading only it', async () => {
+    await c?.stop();
+    // a short lag time, well under the test, and four partitions with one leader: one written, three idle
+    c = await MemoryCluster.start({ brokers: 3, config: { 'replica.lag.time.max.ms': '800' } });
+    await c.createTopic('mixed', 12, 3);
+    const leader = c.leaderOf('mixed', 0);
+    const same = [...Array(12).keys()].filter((p) => c.leaderOf('mixed', p) === leader).slice(0, 4);
+    expect(same.length).to.equal(4);
+    const [busy, ...idle] = same as [number, ...number[]];
+    const client = await RawClient.connect(c.broker(leader).port);
+    const shrinksBefore = c.replication(leader).isrShrinks;
+    try {
+      const until = Date.now() + 3000;
+      let writes = 0;
+      while (Date.now() < until) {
+        const res = await client.request<ProduceResponse>(ApiKey.Produce, 9, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 10_000,
+          topicData: [{ name: 'mixed', partitionData: [{ index: busy, records: buildBatch([{ value: `b-${writes++}` }]) }] }],
+        });
+        expect(res.responses[0]!.partitionResponses[0]!.errorCode).to.equal(0);
+      }
+      expect(writes).to.be.greaterThan(100);
+      for (const p of idle) expect(c.state('mixed', p).isr, `ISR of idle partition ${p}`).to.have.length(3);
+      expect(c.replication(leader).isrShrinks - shrinksBefore, 'ISR shrinks on the leader').to.equal(0);
+    } finally {
+      client.close();
+    }
+  });
 });

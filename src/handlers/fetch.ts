@@ -29,7 +29,7 @@ import { FetchState } from '../fetch/fetchState';
 import { readPartitions, type FetchTarget, type PartitionRead } from '../fetch/readPartitions';
 import { sessionKey, type FetchSession } from '../fetch/sessionCache';
 import { planFetch, sessionTargets } from '../fetch/sessionRequest';
-import { SessionWatch, sweepPeriodFor } from '../fetch/sessionWatch';
+import { SessionWatch, WATCH_MIN_PARTITIONS, sweepPeriodFor } from '../fetch/sessionWatch';
 import { authorizeFetchTargets } from '../security/acl/fetchTargets';
 import type { Handler, RequestContext } from './types';
 import { readForFollower } from '../replication/followerReads';
@@ -249,8 +249,9 @@ export const handleFetch: Handler<FetchRequest, FetchResponseInput> = async (ctx
   }
   const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
   const replication = ctx.broker.replication;
-  // a follower's new session on a replicating leader is watched from its first (full) fetch on
-  if (replication && replicaId >= 0 && plan.kind === 'full' && plan.session) plan.session.watch ??= new SessionWatch(ctx.now, sweepPeriodFor(replication.config.replicaLagTimeMaxMs));
+  // a follower's session on a replicating leader is watched once it is large, from a request that reads all of it
+  // (planned while it was not watched yet), so every partition's log is watched from there on
+  if (replication && replicaId >= 0 && plan.session && !plan.session.watch && plan.session.partitions.size >= WATCH_MIN_PARTITIONS) plan.session.watch = new SessionWatch(ctx.now, sweepPeriodFor(replication.config.replicaLagTimeMaxMs));
   const session = plan.session?.watch ? watchedSession(ctx, plan.session, version, replicaId) : null;
   const borrowed: { lease?: ReadLease } = {};
   const reads = await readWithLongPoll(ctx, req, authorizeFetchTargets(ctx, replicaId, plan.targets), borrowed, session);

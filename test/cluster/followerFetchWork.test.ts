@@ -4,6 +4,7 @@ import type { FetchRequest } from '../../protocol/generated/messages/FetchReques
 import type { FetchResponseInput } from '../../protocol/generated/messages/FetchResponse';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import type { BrokerObserver } from '../../src/handlers/types';
+import { WATCH_MIN_PARTITIONS } from '../../src/fetch/sessionWatch';
 import { eventually } from '../helpers/eventually';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
@@ -77,7 +78,7 @@ describe('replication: follower fetches name, read and carry only partitions tha
       metadata.partitionState = partitionState;
 
       const figures = `leader leads ${led} partitions; per write: ${(fetches / WRITES).toFixed(2)} follower fetches naming ${(named / WRITES).toFixed(2)} partitions, answered with ${(answered / WRITES).toFixed(2)}, ${(looked / WRITES).toFixed(2)} partitions looked at`;
-      expect(led, figures).to.be.greaterThan(30);
+      expect(led, figures).to.be.at.least(WATCH_MIN_PARTITIONS);
       expect(fetches / WRITES, figures).to.be.at.least(1);
       // two followers, each naming the written partition at its new offset (a timeout round names nothing)
       expect(named / WRITES, figures).to.be.at.most(4);
@@ -93,11 +94,12 @@ describe('replication: follower fetches name, read and carry only partitions tha
 
   it('an idle partition keeps its followers in the ISR while a busy one keeps their sessions reading only it', async () => {
     await c?.stop();
-    // a short lag time, well under the test, and four partitions with one leader: one written, three idle
+    // a short lag time, well under the test, and enough partitions per leader for watched sessions
+    // (WATCH_MIN_PARTITIONS); four with one leader: one written, three idle
     c = await MemoryCluster.start({ brokers: 3, config: { 'replica.lag.time.max.ms': '800' } });
-    await c.createTopic('mixed', 12, 3);
+    await c.createTopic('mixed', PARTITIONS, 3);
     const leader = c.leaderOf('mixed', 0);
-    const same = [...Array(12).keys()].filter((p) => c.leaderOf('mixed', p) === leader).slice(0, 4);
+    const same = [...Array(PARTITIONS).keys()].filter((p) => c.leaderOf('mixed', p) === leader).slice(0, 4);
     expect(same.length).to.equal(4);
     const [busy, ...idle] = same as [number, ...number[]];
     const client = await RawClient.connect(c.broker(leader).port);

@@ -34,6 +34,14 @@ async function lowOffset(admin: Admin, topic: string): Promise<number> {
   return Number(offsets.find((o) => o.partition === 0)!.low);
 }
 
+/** What a broker's copy looks like: named when retention does not follow, to tell a missed config from a missed pass. */
+function logFacts(id: number, b: TestBroker, topic: string): string {
+  const log = b.services.logs.get(topic, 0);
+  if (!log) return `broker ${id}: no log`;
+  const segs = log.segmentList().map((s) => `${s.baseOffset}@${s.maxTimestamp}`);
+  return `broker ${id}: retention.ms ${log.currentConfig().retentionMs}, start ${log.logStartOffset}, open ${log.isOpen}, background ${log.hasBackgroundWork}, segments ${segs.join(' ')}`;
+}
+
 async function describe1(admin: Admin, type: ConfigResourceTypes, name: string, config: string) {
   const res = await admin.describeConfigs({ includeSynonyms: true, resources: [{ type, name, configNames: [config] }] });
   return res.resources[0]!.configEntries.find((e) => e.configName === config);
@@ -72,7 +80,14 @@ describe('cluster: dynamic broker configs (confluent-kafka and kafkajs admin)', 
     expect(set.code, set.stderr).to.equal(0);
     expect(set.stdout).to.match(/log\.retention\.ms\s+600000\s+DYNAMIC_DEFAULT_BROKER_CONFIG/);
     // no restart: the old segments of the topic without an override go, on the leader and on the follower
-    await eventually(async () => (await lowOffset(admin, 'follows')) > 0, 'retention to follow the new default', 30_000);
+    await eventually(
+      async () => {
+        expect(await lowOffset(admin, 'follows'), [1, 2].map((id) => logFacts(id, c!.broker(id), 'follows')).join('; ')).to.be.above(0);
+        return true;
+      },
+      'retention to follow the new default',
+      30_000,
+    );
     for (const id of [1, 2]) {
       await eventually(() => c!.broker(id).services.logs.get('follows', 0)!.logStartOffset > 0, `broker ${id}'s copy to follow the default`, 30_000);
       expect(c.broker(id).services.logs.get('overrides', 0)!.currentConfig().retentionMs).to.equal(-1);

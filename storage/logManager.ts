@@ -380,35 +380,35 @@ export class LogManager {
 
   /** One pass of background work; the timer calls it, tests call it with a chosen clock. */
   runMaintenance(now = Date.now()): Promise<void> {
-    if (!this.maintenance) {
-      this.maintenance = (async () => {
-        try {
-          if (now - this.lastUnopenedCheck >= UNOPENED_CLEANING_CHECK_MS) {
-            this.lastUnopenedCheck = now;
-            // an unopened log is opened only when its summary says retention or compaction has work
-            for (const { topic, partition, summary } of [...this.unopened.withClosedSegments()]) {
-              if (summaryMayNeedCleaning(summary, this.configOf(topic), now)) this.get(topic, partition);
-            }
-            for (const log of this.logs.values()) if (!log.isOpen && !log.isClosed && log.mayNeedCleaning(now)) await this.guard(log, 'open', () => log.open());
-          }
-          for (const log of [...this.openLogs]) {
-            if (!log.hasBackgroundWork) continue;
-            await this.guard(log, 'flush', () => log.maybeTimedFlush(now));
-            await this.guard(log, 'retention', () => log.runRetention(now));
-            await this.guard(log, 'compaction', () => log.compact(now));
-          }
-          this.pool.closeIdle(now);
-          if (this.idleLogMs > 0 && now - this.lastIdleCheck >= Math.min(this.idleLogMs / 4, IDLE_CHECK_MAX_MS)) {
-            this.lastIdleCheck = now;
-            await this.unloadIdle(now);
-          }
-          if (this.checkpointIntervalMs > 0 && now - this.lastCheckpoint >= this.checkpointIntervalMs && this.checkpoints.dirty.size > 0) await this.checkpoint(now);
-        } finally {
-          this.maintenance = null;
-        }
-      })();
-    }
+    // cleared from a reaction, never from inside the pass: a pass with nothing to await finishes before
+    // `maintenance` is assigned, and a `finally` in it would clear the field first and leave it set for good
+    this.maintenance ??= this.maintain(now).finally(() => {
+      this.maintenance = null;
+    });
     return this.maintenance;
+  }
+
+  private async maintain(now: number): Promise<void> {
+    if (now - this.lastUnopenedCheck >= UNOPENED_CLEANING_CHECK_MS) {
+      this.lastUnopenedCheck = now;
+      // an unopened log is opened only when its summary says retention or compaction has work
+      for (const { topic, partition, summary } of [...this.unopened.withClosedSegments()]) {
+        if (summaryMayNeedCleaning(summary, this.configOf(topic), now)) this.get(topic, partition);
+      }
+      for (const log of this.logs.values()) if (!log.isOpen && !log.isClosed && log.mayNeedCleaning(now)) await this.guard(log, 'open', () => log.open());
+    }
+    for (const log of [...this.openLogs]) {
+      if (!log.hasBackgroundWork) continue;
+      await this.guard(log, 'flush', () => log.maybeTimedFlush(now));
+      await this.guard(log, 'retention', () => log.runRetention(now));
+      await this.guard(log, 'compaction', () => log.compact(now));
+    }
+    this.pool.closeIdle(now);
+    if (this.idleLogMs > 0 && now - this.lastIdleCheck >= Math.min(this.idleLogMs / 4, IDLE_CHECK_MAX_MS)) {
+      this.lastIdleCheck = now;
+      await this.unloadIdle(now);
+    }
+    if (this.checkpointIntervalMs > 0 && now - this.lastCheckpoint >= this.checkpointIntervalMs && this.checkpoints.dirty.size > 0) await this.checkpoint(now);
   }
 
   /** Open logs unused for `idleLogMs` go back to unopened (PartitionLog.unload); returns how many. */

@@ -137,6 +137,22 @@ describe('storage: retention, DeleteRecords, topic deletion', () => {
     // reading again reopens on demand
     expect(splitBatches((await log.read(1, 10, { minOneBatch: true })).chunks).map((b) => b.baseOffset)).to.deep.equal([1]);
   });
+
+  it('a scheduler pass with nothing to do does not stop later passes (retention still runs once segments expire)', async () => {
+    await manager.close();
+    manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, idleLogMs: 0, checkpointIntervalMs: 0 });
+    await manager.open();
+    const log = await manager.create('quiet', 0, { segmentBytes: 2500, retentionMs: 60_000 });
+    const t = 1_000_000;
+    // one segment, nothing dirty to checkpoint, no idle check: a pass that awaits nothing
+    await manager.runMaintenance(t);
+    await manager.runMaintenance(t);
+    for (let i = 0; i < 10; i++) await log.append(sizedBatch(1000, 1, t + i));
+    expect(log.segmentCount).to.be.greaterThan(2);
+    await manager.runMaintenance(t + 10 + 60_001);
+    expect(log.segmentCount).to.equal(1);
+    expect(log.logStartOffset).to.equal(log.segmentBaseOffsets()[0]);
+  });
 });
 
 describe('storage: compaction', () => {

@@ -135,15 +135,16 @@ export class ConsumerInstances {
         }
       } catch (err) {
         this.services.logger.warn({ group: i.group, instance: i.name, err: (err as Error).message }, 'REST consumer heartbeat failed');
-      } finally {
-        i.beating = null;
       }
       if (this.instances.get(this.key(i.group, i.name)) === i && i.memberEpoch >= 0) {
         if (i.heartbeat) clearTimeout(i.heartbeat);
         i.heartbeat = setTimeout(() => void this.beat(i), next);
         i.heartbeat.unref();
       }
-    })();
+    })().finally(() => {
+      // from a reaction: a beat that ends without suspending would otherwise clear the field before it is set
+      i.beating = null;
+    });
     return i.beating;
   }
 

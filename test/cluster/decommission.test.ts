@@ -45,7 +45,15 @@ describe('cluster: brook cluster decommission / rebalance / reassign', function 
     expect(out.moves).to.have.length(PARTITIONS);
     expect(out.completed).to.equal(true);
     const atEnd = live.acked.length;
-    await eventually(() => live.acked.length >= atEnd + 50, 'production going on after the decommission');
+    // the producer finds partition 7's new leader through kafkajs's retries (up to 1 s apart): a generous deadline
+    await eventually(
+      () => {
+        expect(live.acked.length, `last producer errors: ${live.errors.slice(-3).join('; ') || 'none'}`).to.be.at.least(atEnd + 50);
+        return true;
+      },
+      'production going on after the decommission',
+      60_000,
+    );
     await live.stop();
 
     for (let p = 0; p < PARTITIONS; p++) {

@@ -85,6 +85,7 @@ export class LogManager {
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private timer: NodeJS.Timeout | null = null;
   private maintenance: Promise<void> | null = null;
+  private passes = 0;
   private readonly schedulerIntervalMs: number;
   /** Shared by every log this manager opens; changed in place by setProducerExpirationMs. */
   private readonly producerState: ProducerStateConfig;
@@ -378,12 +379,18 @@ export class LogManager {
     return true;
   }
 
+  /** Scheduler passes finished since start (each timer tick that found none in flight runs one). */
+  get maintenancePasses(): number {
+    return this.passes;
+  }
+
   /** One pass of background work; the timer calls it, tests call it with a chosen clock. */
   runMaintenance(now = Date.now()): Promise<void> {
     // cleared from a reaction, never from inside the pass: a pass with nothing to await finishes before
     // `maintenance` is assigned, and a `finally` in it would clear the field first and leave it set for good
     this.maintenance ??= this.maintain(now).finally(() => {
       this.maintenance = null;
+      this.passes++;
     });
     return this.maintenance;
   }

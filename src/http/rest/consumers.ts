@@ -116,7 +116,11 @@ export class ConsumerInstances {
 
   /** One heartbeat: join (epoch 0) or keep alive, apply a new assignment, and schedule the next. */
   private beat(i: Instance): Promise<void> {
-    i.beating ??= (async () => {
+    if (i.beating) return i.beating;
+    // cleared at the end of the beat itself, so a subscribe right after it starts a new one; a beat that ends
+    // without suspending (a synchronous throw) must then not be assigned after that
+    let ended = false;
+    const beat = (async () => {
       let next = 3000;
       try {
         const res = await this.heartbeatCall(i, i.memberEpoch);
@@ -135,17 +139,18 @@ export class ConsumerInstances {
         }
       } catch (err) {
         this.services.logger.warn({ group: i.group, instance: i.name, err: (err as Error).message }, 'REST consumer heartbeat failed');
+      } finally {
+        ended = true;
+        i.beating = null;
       }
       if (this.instances.get(this.key(i.group, i.name)) === i && i.memberEpoch >= 0) {
         if (i.heartbeat) clearTimeout(i.heartbeat);
         i.heartbeat = setTimeout(() => void this.beat(i), next);
         i.heartbeat.unref();
       }
-    })().finally(() => {
-      // from a reaction: a beat that ends without suspending would otherwise clear the field before it is set
-      i.beating = null;
-    });
-    return i.beating;
+    })();
+    if (!ended) i.beating = beat;
+    return beat;
   }
 
   private assign(i: Instance, parts: Array<{ topicId: Buffer; partitions: number[] }>): void {

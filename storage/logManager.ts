@@ -7,6 +7,7 @@ import { PartitionLog, type PartitionLogContext } from './partitionLog';
 import { LOG_SUMMARY_FILE, forEachLogSummary, serializeLogSummaries, summaryMayNeedCleaning, type LogSummary } from './logSummary';
 import { DirtyJournal, LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
 import { listPartitionDirs, recoverLogs } from './logDirs';
+import { closeLogs } from './closeLogs';
 import { UnopenedLogs, partitionFacts, withUnopened, type PartitionFacts } from './unopenedLogs';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
@@ -17,8 +18,6 @@ export const DEFAULT_RECOVERY_CONCURRENCY = 16;
 const CREATE_CONCURRENCY = 64;
 /** Up to this many open logs fsync their own files at shutdown; more share one file-system sync. */
 const SYNC_EACH_MAX_LOGS = 64;
-/** Logs closed at once at shutdown. */
-const CLOSE_CONCURRENCY = 16;
 /** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
 const UNOPENED_CLEANING_CHECK_MS = 5 * 60 * 1000;
 /** How often settled logs are checkpointed into `log-summary` (Kafka's log.flush.offset.checkpoint.interval.ms is 60 s). */
@@ -433,28 +432,12 @@ export class LogManager {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.maintenance;
-    let allClean = true;
-    const closed: PartitionLog[] = [];
     this.closing = true;
     await this.recovery;
     // Several logs at once. With many open logs none fsyncs its files: one file-system sync below makes all of
     // them durable (it also flushes whatever else is dirty on that file system, so few logs fsync their own).
-    const all = [...this.logs.values()];
     const syncOnce = this.openLogs.size > SYNC_EACH_MAX_LOGS;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < all.length) {
-        const log = all[next++]!;
-        try {
-          await log.close(syncOnce);
-          closed.push(log);
-        } catch (err) {
-          allClean = false;
-          this.logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, all.length) }, worker));
+    const { closed, allClean } = await closeLogs([...this.logs.values()], syncOnce, this.logger);
     this.logs.clear();
     this.openLogs.clear();
     if (!allClean) return;

@@ -1,3 +1,4 @@
+import { forEachConcurrently } from './forEachConcurrently';
 import type { StorageLogger } from './logger';
 import type { PartitionLog } from './partitionLog';
 
@@ -11,19 +12,14 @@ const CLOSE_CONCURRENCY = 16;
 export async function closeLogs(all: readonly PartitionLog[], syncLater: boolean, logger: StorageLogger): Promise<{ closed: PartitionLog[]; allClean: boolean }> {
   const closed: PartitionLog[] = [];
   let allClean = true;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < all.length) {
-      const log = all[next++]!;
-      try {
-        await log.close(syncLater);
-        closed.push(log);
-      } catch (err) {
-        allClean = false;
-        logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
-      }
+  await forEachConcurrently(all, CLOSE_CONCURRENCY, async (log) => {
+    try {
+      await log.close(syncLater);
+      closed.push(log);
+    } catch (err) {
+      allClean = false;
+      logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, all.length) }, worker));
+  });
   return { closed, allClean };
 }

@@ -1,3 +1,4 @@
+import { forEachConcurrently } from './forEachConcurrently';
 import type { StorageFs } from './fs';
 import type { StorageLogger } from './logger';
 import { PartitionLog } from './partitionLog';
@@ -63,12 +64,12 @@ export async function listPartitionDirs(
 export async function recoverLogs(logs: PartitionLog[], concurrency: number, closing: () => boolean, logger: StorageLogger): Promise<void> {
   if (logs.length === 0) return;
   const t0 = Date.now();
-  let next = 0;
   let failed = 0;
-  const worker = async (): Promise<void> => {
-    while (next < logs.length && !closing()) {
-      const log = logs[next++]!;
-      if (log.isClosed) continue;
+  await forEachConcurrently(
+    logs,
+    concurrency,
+    async (log) => {
+      if (log.isClosed) return;
       try {
         await log.open();
         // indexes rebuilt while fewer requests compete for the disk
@@ -77,8 +78,8 @@ export async function recoverLogs(logs: PartitionLog[], concurrency: number, clo
         failed++;
         logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'recovering partition log failed; retried on first use');
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, logs.length) }, worker));
+    },
+    closing,
+  );
   logger.info({ partitions: logs.length, failed, ms: Date.now() - t0 }, 'background log recovery finished');
 }

@@ -1,4 +1,5 @@
 import type { BrokerServices, RequestContext } from '../handlers/types';
+import { forEachConcurrently } from '../../storage/forEachConcurrently';
 import { PRODUCER_EXPIRATION_MS } from '../../storage/producerStateManager';
 import { ProducerIdAllocator } from './producerIdAllocator';
 import type { TxnServices } from './txnServices';
@@ -48,16 +49,11 @@ export async function startTxnServices(services: BrokerServices): Promise<TxnSer
       // only logs whose producer state changed write a file (logs never opened this run keep the one they had at start),
       // a few at a time: 100,000 open logs must not run the process out of descriptors
       const changed = services.logs.openPartitions().filter((log) => log.producerState.changedSinceSnapshot);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < changed.length) {
-          const log = changed[next++]!;
-          await log.producerState.snapshot().catch((err: unknown) =>
-            services.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'producer state snapshot failed; the next start replays the log'),
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(SNAPSHOT_CONCURRENCY, changed.length) }, worker));
+      await forEachConcurrently(changed, SNAPSHOT_CONCURRENCY, (log) =>
+        log.producerState.snapshot().catch((err: unknown) =>
+          services.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'producer state snapshot failed; the next start replays the log'),
+        ),
+      );
     },
   };
   services.txn = txn;

@@ -414,7 +414,10 @@ export class LogManager {
       this.lastIdleCheck = now;
       await this.unloadIdle(now);
     }
-    if (this.checkpointIntervalMs > 0 && now - this.lastCheckpoint >= this.checkpointIntervalMs && this.checkpoints.dirty.size > 0) await this.checkpoint(now);
+    if (this.checkpointIntervalMs > 0 && now - this.lastCheckpoint >= this.checkpointIntervalMs && this.checkpoints.dirty.size > 0) {
+      this.lastCheckpoint = now;
+      await this.checkpoints.write(this.logs, this.unopened, true);
+    }
   }
 
   /** Open logs unused for `idleLogMs` go back to unopened (PartitionLog.unload); returns how many. */
@@ -422,7 +425,10 @@ export class LogManager {
     return unloadIdleLogs(this.openLogs, now, this.idleLogMs, this.logger);
   }
 
-  /** Writes `log-summary` as a checkpoint (./logCheckpoint.ts); returns how many logs stay dirty. */
+  /**
+   * Writes `log-summary` as a checkpoint of every settled log (./logCheckpoint.ts); returns how many logs stay
+   * dirty. The scheduler's periodic pass leaves out logs changed during the interval before it.
+   */
   checkpoint(now = Date.now()): Promise<number> {
     this.lastCheckpoint = now;
     return this.checkpoints.write(this.logs, this.unopened);

@@ -18,7 +18,7 @@ describe('storage: log checkpoints and idle logs', function () {
     for (const d of dirs.splice(0)) removeDir(d);
   });
 
-  async function open(dataDir: string, opts: { recoveryConcurrency?: number; idleLogMs?: number } = {}): Promise<LogManager> {
+  async function open(dataDir: string, opts: { recoveryConcurrency?: number; idleLogMs?: number; checkpointIntervalMs?: number } = {}): Promise<LogManager> {
     const m = new LogManager({ dataDir, schedulerIntervalMs: 0, checkpointIntervalMs: 0, ...opts });
     managers.push(m);
     await m.open();
@@ -97,6 +97,29 @@ describe('storage: log checkpoints and idle logs', function () {
     expect(crashed.get('ck', 0)!.recovering).to.equal(false);
     expect(crashed.get('ck', 0)!.logEndOffset).to.equal(2);
     expect((await readAll(crashed.get('ck', 0)!)).length).to.equal(2);
+  });
+
+  it("the scheduler's periodic checkpoint saves a log only once it went a whole interval unchanged, so a log being written is not fdatasynced every pass", async () => {
+    const d = dir('brook-ckpt-');
+    const m = await open(d, { checkpointIntervalMs: 1000 });
+    const quiet = await m.create('quiet', 0);
+    const busy = await m.create('busy', 0);
+    await quiet.append(buildBatch([{ value: 'q' }]));
+    await busy.append(buildBatch([{ value: 'b0' }]));
+    const t = Date.now();
+    // first pass: both changed during the interval before it (they were created and written)
+    await m.runMaintenance(t + 1000);
+    expect([quiet.dirty, busy.dirty], 'changed in the interval: left for the next pass').to.deep.equal([true, true]);
+    await busy.append(buildBatch([{ value: 'b1' }]));
+    await m.runMaintenance(t + 2000);
+    expect([quiet.dirty, busy.dirty], 'quiet for a whole interval: saved; written meanwhile: not').to.deep.equal([false, true]);
+    await m.runMaintenance(t + 3000);
+    expect(busy.dirty, 'quiet since the last pass: saved').to.equal(false);
+    // a crash now recovers neither, and both have everything
+    await busy.append(buildBatch([{ value: 'b2' }]));
+    const crashed = await open(crashCopy(d), { recoveryConcurrency: 0 });
+    expect(crashed.get('quiet', 0)!.recovering, 'checkpointed').to.equal(false);
+    expect(crashed.get('busy', 0)!.recovering, 'written after its checkpoint: in the journal').to.equal(true);
   });
 
   it('an idle log goes back to unopened, comes back intact with its idempotent producer state, and a crash then recovers nothing', async () => {

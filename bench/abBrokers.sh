@@ -10,9 +10,11 @@ set -u
 MODE=$1; OLD=$2; NEW=$3
 PERF=$(cd "$(dirname "$0")" && pwd)/out/perf
 WORK=$(mktemp -d /tmp/brook-ab-XXXXXX)
-(cd "$OLD" && exec node --trace-gc bin/brook.js start --port 0 --data-dir "$WORK/old" --set num.partitions=3 > "$WORK/old.log" 2>&1) &
+# each tree's broker with the V8 flags of its own bin/brook.js first line (none before they were put there)
+flags() { sed -n '1s/^#!.*env -S node//p' "$1/bin/brook.js"; }
+(cd "$OLD" && exec node --trace-gc $(flags "$OLD") bin/brook.js start --port 0 --data-dir "$WORK/old" --set num.partitions=3 > "$WORK/old.log" 2>&1) &
 OLD_PID=$!
-(cd "$NEW" && exec node --trace-gc bin/brook.js start --port 0 --data-dir "$WORK/new" --set num.partitions=3 > "$WORK/new.log" 2>&1) &
+(cd "$NEW" && exec node --trace-gc $(flags "$NEW") bin/brook.js start --port 0 --data-dir "$WORK/new" --set num.partitions=3 > "$WORK/new.log" 2>&1) &
 NEW_PID=$!
 trap 'kill -TERM $OLD_PID $NEW_PID 2>/dev/null; wait; rm -rf "$WORK"' EXIT
 port() { until grep -q '"msg":"listening"' "$WORK/$1.log"; do sleep 0.2; done; grep '"msg":"listening"' "$WORK/$1.log" | head -1 | sed 's/.*"port":\([0-9]*\).*/\1/'; }

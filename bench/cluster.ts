@@ -24,6 +24,7 @@ import type { ProduceResponse } from '../protocol/generated/messages/ProduceResp
 import { BrokerClient } from '../src/replication/brokerClient';
 import { startEtcd, type TestEtcd } from '../test/helpers/etcd';
 import { buildBatch } from '../test/storage/helpers';
+import { brokerNodeFlags } from './brokerNodeFlags';
 
 const ROOT = path.join(__dirname, '..');
 const PERF = path.join(ROOT, 'bench', 'out', 'perf');
@@ -59,7 +60,7 @@ async function startNode(id: number, etcd: TestEtcd, dir: string): Promise<Node>
   for (const [k, v] of Object.entries({ 'metadata.backend': 'etcd', 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': '/bench', 'node.id': String(id), 'offsets.topic.num.partitions': '3' })) {
     args.push('--set', `${k}=${v}`);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...brokerNodeFlags(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const port = await new Promise<number>((resolve, reject) => {

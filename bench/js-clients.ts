@@ -14,6 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Consumer as PConsumer, Producer as PProducer } from '@platformatic/kafka';
+import { brokerNodeFlags } from './brokerNodeFlags';
 
 const ROOT = path.join(__dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -24,7 +25,7 @@ const SIZES = [
 ];
 
 function startBrook(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'brook.js'), 'start', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...brokerNodeFlags(), path.join(ROOT, 'bin', 'brook.js'), 'start', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     const onData = (d: Buffer) => {

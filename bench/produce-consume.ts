@@ -22,6 +22,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ProbeSample } from './eventLoopProbe';
+import { brokerNodeFlags } from './brokerNodeFlags';
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'out');
@@ -69,7 +70,7 @@ function buildPerf(): void {
 
 function startBrook(dataDir: string, probeOut: string): Promise<{ child: ChildProcess; port: number }> {
   const args = [path.join(ROOT, 'bin', 'brook.js'), 'start', '--port', '0', '--data-dir', dataDir];
-  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', OUT] : [];
+  const nodeArgs = [...brokerNodeFlags(), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', OUT] : [])];
   if (fs.existsSync(PROBE)) nodeArgs.push('--require', PROBE);
   else console.error(`no ${PROBE} (run npm run build): event-loop figures will be missing`);
   const child = spawn(process.execPath, [...nodeArgs, ...args], {

@@ -26,6 +26,7 @@ import type { ProduceResponse } from '../protocol/generated/messages/ProduceResp
 import { buildRecordBatch } from '../protocol/records';
 import { RawClient } from '../test/helpers/rawClient';
 import { buildPerf, groupsCommitting, idleConnections, keyedThroughput, load } from './scaleLoad';
+import { brokerNodeFlags } from './brokerNodeFlags';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin', 'brook.js');
@@ -55,7 +56,7 @@ async function start(dir: string, port = 0): Promise<Broker> {
   const args = [CLI, 'start', '--port', String(port), '--data-dir', dir, '--set', 'brook.max.partitions.per.topic=200000'];
   const t0 = performance.now();
   const wall0 = Date.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=4096', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...brokerNodeFlags(), '--max-old-space-size=4096', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const listening = await new Promise<number>((resolve, reject) => {

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 'use strict';
+// The V8 flags on the first line are the broker's (src/cli/nodeFlags.ts says why); env -S splits them.
 // The compiled CLI lives in dist/ (built by `npm install` through the prepare script).
 const path = require('path');
 const fs = require('fs');

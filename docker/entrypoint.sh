@@ -11,13 +11,13 @@
 #   BROOK_METRICS_PORT          Prometheus /metrics port (default 9644; set it empty to disable)
 #   BROOK_CONSOLE               "true" serves the web console on the metrics port
 #   BROOK_CFG_<NAME>            any broker property: BROOK_CFG_LOG_RETENTION_MS=60000 -> log.retention.ms=60000
-#   BROOK_EXEC                  the brook executable (default: node /opt/brook/bin/brook.js)
+#   BROOK_EXEC                  the brook executable (default: /opt/brook/bin/brook.js, whose first line runs node with the broker's V8 flags)
 # Arguments given after `start` come last, so they win over the environment.
 set -eu
 
 run() {
   if [ -n "${BROOK_EXEC:-}" ]; then exec "$BROOK_EXEC" "$@"; fi
-  exec node /opt/brook/bin/brook.js "$@"
+  exec /opt/brook/bin/brook.js "$@"
 }
 
 if [ "$#" -gt 0 ] && [ "$1" != "start" ]; then run "$@"; fi

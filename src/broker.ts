@@ -183,7 +183,7 @@ async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig):
   );
   const registrationError = await registered;
   logger.info(
-    { listener: bound.name, securityProtocol: bound.securityProtocol, host: bound.host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, nodeId: config.nodeId, clusterId: metadata.clusterId, dataDir: config.dataDir },
+    { listener: bound.name, securityProtocol: bound.securityProtocol, host: bound.host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, nodeId: config.nodeId, clusterId: metadata.clusterId, dataDir: config.dataDir, nodeFlags: process.execArgv },
     'listening',
   );
   for (const l of listeners.bound.slice(1)) logger.info({ listener: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol, advertised: `${l.advertised.host}:${l.advertised.port}` }, 'listening');

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
+import { BROKER_NODE_FLAGS } from '../../src/cli/nodeFlags';
 import { eventually } from '../helpers/eventually';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,16 +36,23 @@ describe('ops: the compiled broker (npm start) with metrics and console', functi
   it('starts from dist/, serves Kafka, /metrics and the console, answers the compiled admin CLI, and stops cleanly on SIGTERM', async () => {
     expect(fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is built (npm test runs npm run build first)').to.equal(true);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-dist-start-'));
-    const args = ['bin/brook.js', 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--console'];
-    const c = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--console'];
+    // run as `brook start` is: the executable itself, whose first line starts node with the broker's V8 flags
+    // (the node found on PATH, as for a user; this one's directory goes first)
+    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    const c = spawn(path.join(ROOT, 'bin', 'brook.js'), args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     let stderr = '';
     c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const ports: { kafka?: number; http?: number } = {};
+    let nodeFlags: string[] = [];
     createInterface({ input: c.stdout! }).on('line', (line) => {
       try {
-        const m = JSON.parse(line) as { msg?: string; port?: number };
-        if (m.msg === 'listening' && typeof m.port === 'number') ports.kafka = m.port;
+        const m = JSON.parse(line) as { msg?: string; port?: number; nodeFlags?: string[] };
+        if (m.msg === 'listening' && typeof m.port === 'number') {
+          ports.kafka = m.port;
+          nodeFlags = m.nodeFlags ?? [];
+        }
         if (m.msg === 'http listening' && typeof m.port === 'number') ports.http = m.port;
       } catch {
         // not a log line
@@ -54,6 +62,7 @@ describe('ops: the compiled broker (npm start) with metrics and console', functi
       if (c.exitCode !== null) throw new Error(`the broker exited with ${c.exitCode}: ${stderr}`);
       return ports.kafka !== undefined && ports.http !== undefined;
     }, 'Kafka and HTTP listening', { ms: 60_000 });
+    expect(nodeFlags, 'the V8 flags of bin/brook.js\'s first line reached the broker').to.include.members([...BROKER_NODE_FLAGS]);
 
     const kafka = new Kafka({ brokers: [`127.0.0.1:${ports.kafka}`], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
@@ -76,5 +85,13 @@ describe('ops: the compiled broker (npm start) with metrics and console', functi
     const exited = new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
     c.kill('SIGTERM');
     expect(await exited, stderr).to.equal(0);
+  });
+
+  it('npm start and the first line of bin/brook.js carry the same V8 flags (src/cli/nodeFlags.ts)', () => {
+    const flags = BROKER_NODE_FLAGS.join(' ');
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).to.equal(`node ${flags} bin/brook.js start`);
+    expect(fs.readFileSync(path.join(ROOT, 'bin', 'brook.js'), 'utf8').split('\n')[0]).to.equal(`#!/usr/bin/env -S node ${flags}`);
+    expect(fs.statSync(path.join(ROOT, 'bin', 'brook.js')).mode & 0o111, 'executable').to.not.equal(0);
   });
 });

@@ -99,6 +99,9 @@ export function writeFileAtomicSync(dir: string, name: string, data: Buffer, dur
   fs.renameSync(tmp, path.join(dir, name));
 }
 
+/** How many periodic passes in a row may leave out a log that keeps changing (3: saved at least every 2 minutes at 30 s). */
+export const QUIET_PASSES_MAX = 3;
+
 /**
  * The logs changed since the last checkpoint and the journal naming them.
  * write() makes `log-summary` a checkpoint of every other log: the changed
@@ -113,12 +116,15 @@ export function writeFileAtomicSync(dir: string, name: string, data: Buffer, dur
  * written a pass ago by then mostly has its pages written back by the kernel
  * (vm.dirty_expire_centisecs, 30 s), so its fdatasync is short instead of
  * flushing a whole burst at once (a 300 MB burst's fdatasync doubled the
- * p99 of the produces that were running meanwhile: bench/README.md).
+ * p99 of the produces that were running meanwhile: bench/README.md). A log
+ * that changes before every pass is still saved every QUIET_PASSES_MAX + 1
+ * passes, so one written a little at a time does not stay in the journal for
+ * good (after kill -9 a journaled log's active segment is scanned again).
  */
 export class LogCheckpoints {
   readonly dirty = new Set<PartitionLog>();
-  /** Each dirty log's change count when a quiet-only pass last saw it. */
-  private readonly seenAtLastPass = new Map<PartitionLog, number>();
+  /** Each dirty log's change count when a quiet-only pass last saw it, and how many passes in a row left it out. */
+  private readonly seenAtLastPass = new Map<PartitionLog, { changes: number; skipped: number }>();
   readonly journal: DirtyJournal;
 
   constructor(
@@ -147,6 +153,16 @@ export class LogCheckpoints {
     this.seenAtLastPass.delete(log);
   }
 
+  /** True (and counted) when `log` changed since the previous quiet-only pass and has not been left out too often. */
+  private changedSinceLastPass(log: PartitionLog): boolean {
+    const seen = this.seenAtLastPass.get(log);
+    if (seen && seen.changes === log.changeCount) return false;
+    const skipped = seen ? seen.skipped + 1 : 1;
+    // saved now even though it changed; if it changes during the save too, the count starts over
+    this.seenAtLastPass.set(log, { changes: log.changeCount, skipped: skipped > QUIET_PASSES_MAX ? 0 : skipped });
+    return skipped <= QUIET_PASSES_MAX;
+  }
+
   /** `quietOnly`: leave out logs that changed since the previous quiet-only pass (see the class comment). */
   async write(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs, quietOnly = false): Promise<number> {
     const seen = new Map<PartitionLog, number>();
@@ -158,8 +174,8 @@ export class LogCheckpoints {
       if (!log.isOpen && !log.recovering) {
         // unloaded since it changed: its files were saved then
         seen.set(log, log.changeCount);
-      } else if (quietOnly && this.seenAtLastPass.get(log) !== log.changeCount) {
-        this.seenAtLastPass.set(log, log.changeCount);
+      } else if (quietOnly && this.changedSinceLastPass(log)) {
+        // left out this time (the next pass saves it if it stays quiet)
       } else if (log.settled) {
         try {
           seen.set(log, await log.saveForCheckpoint());

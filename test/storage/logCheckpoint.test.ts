@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import { QUIET_PASSES_MAX } from '../../storage/logCheckpoint';
 import { LogManager } from '../../storage/logManager';
 import { buildBatch, readAll, removeDir, tempDir } from './helpers';
 
@@ -120,6 +121,20 @@ describe('storage: log checkpoints and idle logs', function () {
     const crashed = await open(crashCopy(d), { recoveryConcurrency: 0 });
     expect(crashed.get('quiet', 0)!.recovering, 'checkpointed').to.equal(false);
     expect(crashed.get('busy', 0)!.recovering, 'written after its checkpoint: in the journal').to.equal(true);
+  });
+
+  it('a log written before every periodic pass is still saved every few passes instead of staying in the crash journal for good', async () => {
+    const d = dir('brook-ckpt-');
+    const m = await open(d, { checkpointIntervalMs: 1000 });
+    const trickle = await m.create('trickle', 0);
+    const t = Date.now();
+    const savedAt: number[] = [];
+    for (let pass = 1; pass <= 2 * (QUIET_PASSES_MAX + 1); pass++) {
+      await trickle.append(buildBatch([{ value: `r${pass}` }]));
+      await m.runMaintenance(t + pass * 1000);
+      if (!trickle.dirty) savedAt.push(pass);
+    }
+    expect(savedAt, 'left out while it kept changing, saved every QUIET_PASSES_MAX + 1 passes').to.deep.equal([QUIET_PASSES_MAX + 1, 2 * (QUIET_PASSES_MAX + 1)]);
   });
 
   it('an idle log goes back to unopened, comes back intact with its idempotent producer state, and a crash then recovers nothing', async () => {

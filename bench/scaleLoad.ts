@@ -4,33 +4,22 @@
  * 1,000 consumer groups committing once a second (the broker's CPU). Produce load comes from the librdkafka
  * tool bench/rdkafka/perf.c (built into bench/out/perf; needs gcc and librdkafka-dev).
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../protocol/generated/apis';
 import type { OffsetCommitResponse } from '../protocol/generated/messages/OffsetCommitResponse';
-import { buildPerf, PERF } from './perfProduce';
+import { buildPerf, runPerf, type PerfResult } from './perfProduce';
+
+export type { PerfResult };
 import { RawClient } from '../test/helpers/rawClient';
 
-
-export interface PerfResult {
-  messages: number;
-  failed?: number;
-  msgsPerSec: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  p999Ms?: number;
-  maxMs?: number;
-}
 
 /** perf produce BOOTSTRAP TOPIC COUNT SIZE ACKS RATE [LINGER] ('-': librdkafka's default linger); keyed: PERF_KEYED=1 */
 export function perfProduce(bootstrap: string, topic: string, count: number, acks: string, rate: number, linger: string, keyed: boolean): PerfResult {
   const args = ['produce', bootstrap, topic, String(count), '100', acks, String(rate)];
   if (linger !== '-') args.push(linger);
-  const env = keyed ? { ...process.env, PERF_KEYED: '1' } : process.env;
-  const out = execFileSync(PERF, args, { encoding: 'utf8', maxBuffer: 1 << 20, env });
-  return JSON.parse(out.trim().split('\n').pop()!) as PerfResult;
+  return runPerf(args, keyed ? { PERF_KEYED: '1' } : {});
 }
 
 export function load(): string {

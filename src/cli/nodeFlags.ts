@@ -1,7 +1,7 @@
 /**
  * V8 flags the broker runs with, as Kafka's start script sets the JVM's GC options. `bin/brook.js` carries them
  * in its `#!/usr/bin/env -S node …` line (so `brook start` and the container get them), `npm start` passes them,
- * and the benchmarks start brokers with them; test/ops/nodeFlags.test.ts keeps the three in step.
+ * and the benchmarks start brokers with them; test/ops/distStart.test.ts keeps the three in step.
  *
  * --max-semi-space-size=4 (MB; Node 20's default grows to 16): the broker's garbage is short-lived (decoded
  * requests, promises of one produce), so a scavenge copies little either way, but a large young generation

@@ -1,30 +1,17 @@
-import { ATTR, BATCH, fixBatchCrc } from '../protocol/records/batchHeader';
+import { BATCH } from '../protocol/records/batchHeader';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_RELATIVE_OFFSET } from './config';
-import { StorageError, storageFailure, corrupt } from './errors';
+import { StorageError, storageFailure } from './errors';
 import { fsyncDir, writeFileAtomic } from './fs';
-import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, plausibleBatchSize, writeInt64 } from './batch';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 import type { LogState } from './logState';
 import { RECOVERY_POINT_FILE, persistIndexes } from './recovery';
 import { Segment } from './segment';
 import { indexSidecars } from './logTagIndex';
 import type { AppendOptions, AppendResult } from './appendTypes';
+import { assignOffsets, checkAppend, type AppendRequest } from './appendBatches';
 
 export type { AppendOptions, AppendResult } from './appendTypes';
-
-interface AppendRequest {
-  buf: Buffer;
-  now: number;
-  leaderEpoch: number | undefined;
-  keepOffsets: boolean;
-  /** Offsets the request spans (sum of lastOffsetDelta + 1). */
-  span: number;
-  records: number;
-  baseOffset: number;
-  lastOffset: number;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
-}
 
 interface InflightWrite {
   seg: Segment;
@@ -37,6 +24,9 @@ interface InflightWrite {
   /** Resolves once the write settled and everything before it was published. */
   done: Promise<void>;
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
+const noop = (): void => undefined;
 
 /** Writes in flight per partition: lets an O_DSYNC device work on several at once. */
 const MAX_INFLIGHT_WRITES = 4;
@@ -83,16 +73,18 @@ export class AppendPipeline {
     if (log.failure) return Promise.reject(log.failure);
     if (log.truncating) return Promise.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`));
     const keepOffsets = opts.keepOffsets === true;
-    let checked: { span: number; records: number };
+    const req: AppendRequest = { buf: batches, now: opts.now ?? Date.now(), leaderEpoch: opts.leaderEpoch, keepOffsets, span: 0, records: 0, baseOffset: -1, lastOffset: -1, resolve: noop, reject: noop };
     try {
-      checked = this.validate(batches, keepOffsets);
+      checkAppend(req, this.log.config);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ buf: batches, now: opts.now ?? Date.now(), leaderEpoch: opts.leaderEpoch, keepOffsets, ...checked, baseOffset: -1, lastOffset: -1, resolve, reject });
+      req.resolve = resolve;
+      req.reject = reject;
+      this.pending.push(req);
       // started from a microtask: appends made in the same tick join the first write, and drain()'s own `finally` can never run before this assignment
-      if (!this.draining) this.draining = Promise.resolve().then(() => this.drain());
+      if (!this.draining) this.draining = SETTLED.then(() => this.drain());
     });
   }
 
@@ -120,99 +112,90 @@ export class AppendPipeline {
     this.assignNext = this.log.logEndOffset;
   }
 
-  private validate(buf: Buffer, keepOffsets: boolean): { span: number; records: number } {
-    const config = this.log.config;
-    if (buf.length === 0) throw corrupt('empty record set');
-    let pos = 0;
-    let span = 0;
-    let records = 0;
-    let prevLast = -1;
-    while (pos < buf.length) {
-      const available = buf.length - pos;
-      const size = plausibleBatchSize(buf, pos, available);
-      if (size < 0) throw corrupt(`invalid record batch header at byte ${pos}`);
-      if (size > available) throw corrupt(`record batch at byte ${pos} claims ${size} bytes, ${available} present`);
-      if (size > config.maxMessageBytes) {
-        throw new StorageError(ErrorCode.MESSAGE_TOO_LARGE, `record batch of ${size} bytes exceeds max.message.bytes ${config.maxMessageBytes}`);
-      }
-      if (size > config.segmentBytes) {
-        throw new StorageError(ErrorCode.RECORD_LIST_TOO_LARGE, `record batch of ${size} bytes exceeds segment.bytes ${config.segmentBytes}`);
-      }
-      const delta = buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA);
-      if (keepOffsets) {
-        // the segment refuses offsets that go backwards; a replica must not hand it any
-        const base = batchBaseOffset(buf, pos);
-        if (base <= prevLast) throw corrupt(`replicated batch at byte ${pos} has offsets ${base}..${base + delta} after ${prevLast}`);
-        prevLast = base + delta;
-      }
-      span += delta + 1;
-      records += buf.readInt32BE(pos + BATCH.RECORD_COUNT);
-      pos += size;
+  /**
+   * Writes what is pending. Runs synchronously until it has to wait (a write
+   * slot, an unwind, a segment roll), then continues once that is over: a
+   * produce touching thousands of partitions costs no async frame per
+   * partition. `draining` stays set until nothing is pending.
+   */
+  private drain(): Promise<void> | undefined {
+    let wait: Promise<void> | null;
+    try {
+      wait = this.drainSome();
+    } catch (err) {
+      this.draining = null;
+      throw err;
     }
-    return { span, records };
+    if (wait === null) {
+      this.draining = null;
+      return undefined;
+    }
+    return wait.then(() => this.drain());
   }
 
-  private async drain(): Promise<void> {
+  /** Issues writes for pending appends; the promise to wait for before going on, or null when all were issued. */
+  private drainSome(): Promise<void> | null {
     const log = this.log;
-    try {
-      while (this.pending.length > 0) {
-        if (this.unwinding) {
-          await this.unwinding;
-          continue;
-        }
-        if (this.inflight.length >= MAX_INFLIGHT_WRITES) {
-          await this.inflight[0]!.done;
-          continue;
-        }
-        const reqs = this.pending;
-        this.pending = [];
-        let group: AppendRequest[] = [];
-        let groupBytes = 0;
-        for (let i = 0; i < reqs.length; i++) {
-          const req = reqs[i]!;
-          if (log.failure) {
-            req.reject(log.failure);
-            continue;
-          }
-          if (this.needsRoll(req, groupBytes)) {
-            if (group.length > 0) this.issueWrite(group, groupBytes);
-            group = [];
-            groupBytes = 0;
-            await this.settleWrites();
-            if (log.failure) {
-              req.reject(log.failure);
-              continue;
-            }
-            try {
-              await this.roll(req.now);
-            } catch (err) {
-              const failure = storageFailure(`rolling a new segment of ${log.topic}-${log.partition}`, err);
-              log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: failure.message }, 'segment roll failed');
-              req.reject(failure);
-              continue;
-            }
-          } else if (groupBytes > 0 && groupBytes + req.buf.length > WRITE_GROUP_BYTES) {
-            this.issueWrite(group, groupBytes);
-            group = [];
-            groupBytes = 0;
-            if (this.inflight.length >= MAX_INFLIGHT_WRITES) {
-              // the rest waits for a write slot; nothing of it has offsets yet
-              this.pending = reqs.slice(i).concat(this.pending);
-              break;
-            }
-          }
-          if (req.keepOffsets && batchBaseOffset(req.buf, 0) < this.assignNext) {
-            req.reject(new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `replicated batch starts at ${batchBaseOffset(req.buf, 0)}, log ends at ${this.assignNext}`));
-            continue;
-          }
-          this.assignOffsets(req);
-          group.push(req);
-          groupBytes += req.buf.length;
-        }
-        if (group.length > 0) this.issueWrite(group, groupBytes);
+    if (this.pending.length === 0) return null;
+    if (this.unwinding) return this.unwinding;
+    if (this.inflight.length >= MAX_INFLIGHT_WRITES) return this.inflight[0]!.done;
+    const reqs = this.pending;
+    this.pending = [];
+    let group: AppendRequest[] = [];
+    let groupBytes = 0;
+    for (let i = 0; i < reqs.length; i++) {
+      const req = reqs[i]!;
+      if (this.unwinding) {
+        // a write done at once (issueWrite, which empties the group) failed: the rest, with no offsets
+        // yet, waits for the file to be cut back
+        this.pending = reqs.slice(i).concat(this.pending);
+        return this.unwinding;
       }
-    } finally {
-      this.draining = null;
+      if (log.failure) {
+        req.reject(log.failure);
+        continue;
+      }
+      if (this.needsRoll(req, groupBytes)) {
+        if (group.length > 0) this.issueWrite(group, groupBytes);
+        // this request and the rest go on once the writes settled and a new segment is active
+        this.pending = reqs.slice(i).concat(this.pending);
+        return this.settleWrites().then(() => this.rollFor(req));
+      }
+      if (groupBytes > 0 && groupBytes + req.buf.length > WRITE_GROUP_BYTES) {
+        this.issueWrite(group, groupBytes);
+        group = [];
+        groupBytes = 0;
+        if (this.inflight.length >= MAX_INFLIGHT_WRITES || this.unwinding) {
+          // the rest waits for a write slot; nothing of it has offsets yet
+          this.pending = reqs.slice(i).concat(this.pending);
+          return this.unwinding ?? this.inflight[0]!.done;
+        }
+      }
+      if (req.keepOffsets && batchBaseOffset(req.buf, 0) < this.assignNext) {
+        req.reject(new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `replicated batch starts at ${batchBaseOffset(req.buf, 0)}, log ends at ${this.assignNext}`));
+        continue;
+      }
+      this.assignNext = assignOffsets(req, this.assignNext, this.log);
+      group.push(req);
+      groupBytes += req.buf.length;
+    }
+    if (group.length > 0) this.issueWrite(group, groupBytes);
+    // appends that arrived meanwhile (a write published at once resolves, and its caller may append again)
+    return this.pending.length > 0 ? SETTLED : null;
+  }
+
+  /** Rolls for `req`, the head of pending (all writes settled); a failed roll refuses it. */
+  private async rollFor(req: AppendRequest): Promise<void> {
+    const log = this.log;
+    if (log.failure) return; // drainSome refuses it
+    try {
+      await this.roll(req.now);
+    } catch (err) {
+      const failure = storageFailure(`rolling a new segment of ${log.topic}-${log.partition}`, err);
+      log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: failure.message }, 'segment roll failed');
+      const i = this.pending.indexOf(req);
+      if (i >= 0) this.pending.splice(i, 1);
+      req.reject(failure);
     }
   }
 
@@ -226,39 +209,6 @@ export class AppendPipeline {
     return this.assignNext + req.span - 1 - active.baseOffset > MAX_RELATIVE_OFFSET;
   }
 
-  /** Rewrites baseOffset (outside the CRC) and, for LogAppendTime, the timestamp type and max timestamp (CRC fixed). */
-  private assignOffsets(req: AppendRequest): void {
-    const buf = req.buf;
-    if (req.keepOffsets) {
-      req.baseOffset = this.assignNext;
-      let pos = 0;
-      while (pos < buf.length) {
-        this.assignNext = batchLastOffset(buf, pos) + 1;
-        pos += BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
-      }
-      req.lastOffset = this.assignNext - 1;
-      return;
-    }
-    const logAppendTime = this.log.config.messageTimestampType === 'LogAppendTime';
-    req.baseOffset = this.assignNext;
-    let pos = 0;
-    while (pos < buf.length) {
-      const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
-      writeInt64(buf, pos + BATCH.BASE_OFFSET, this.assignNext);
-      const epoch = req.leaderEpoch ?? this.log.leaderEpochForAppends;
-      if (epoch !== undefined) buf.writeInt32BE(epoch, pos + BATCH.PARTITION_LEADER_EPOCH);
-      if (logAppendTime) {
-        const attrs = buf.readInt16BE(pos + BATCH.ATTRIBUTES);
-        buf.writeInt16BE(attrs | ATTR.TIMESTAMP_LOG_APPEND, pos + BATCH.ATTRIBUTES);
-        writeInt64(buf, pos + BATCH.MAX_TIMESTAMP, req.now);
-        fixBatchCrc(buf, pos);
-      }
-      this.assignNext += buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA) + 1;
-      pos += size;
-    }
-    req.lastOffset = this.assignNext - 1;
-  }
-
   /**
    * Starts one positional writev for a group at the next reserved position.
    * Several may be in flight (the device works on them in parallel, which is
@@ -266,13 +216,12 @@ export class AppendPipeline {
    */
   private issueWrite(group: AppendRequest[], bytes: number): void {
     const seg = this.log.active;
-    const write: InflightWrite = { seg, start: seg.reserve(bytes), group, durable: false, settled: false, error: undefined, done: Promise.resolve() };
+    const write: InflightWrite = { seg, start: seg.reserve(bytes), group, durable: false, settled: false, error: undefined, done: SETTLED };
     this.inflight.push(write);
+    const bufs = group.length === 1 ? [group[0]!.buf] : group.map((r) => r.buf);
+    if (this.writeNow(write, bufs)) return;
     write.done = seg
-      .write(
-        group.map((r) => r.buf),
-        write.start,
-      )
+      .write(bufs, write.start)
       .then(
         (durable) => {
           write.durable = durable;
@@ -289,6 +238,29 @@ export class AppendPipeline {
           this.log.ctx.logger.error({ topic: this.log.topic, partition: this.log.partition, err: String(err) }, 'publishing a write failed');
         }
       });
+  }
+
+  /**
+   * A small write to an open, non-O_DSYNC descriptor is done and published at
+   * once: the promise chain of write() costs more than the copy into the page
+   * cache, for every partition of a produce. False when it must go async.
+   */
+  private writeNow(write: InflightWrite, bufs: Buffer[]): boolean {
+    let durable: boolean | null;
+    try {
+      durable = write.seg.writeNow(bufs, write.start);
+      if (durable === null) return false;
+      write.durable = durable;
+    } catch (err) {
+      write.error = err;
+    }
+    write.settled = true;
+    try {
+      this.publishWrites();
+    } catch (err) {
+      this.log.ctx.logger.error({ topic: this.log.topic, partition: this.log.partition, err: String(err) }, 'publishing a write failed');
+    }
+    return true;
   }
 
   /** Publishes settled writes in order; the first failure fails every write after it and truncates them away. */

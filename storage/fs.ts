@@ -17,6 +17,12 @@ export interface StorageFs {
    */
   read(fd: number, buf: Buffer, offset: number, length: number, position: number, recent?: boolean): Promise<number>;
   writev(fd: number, bufs: Buffer[], position: number): Promise<number>;
+  /**
+   * The write `writev` would do inline on the event loop anyway (small, not to
+   * an O_DSYNC descriptor), done now without a promise; null when it would go
+   * through the thread pool. Optional: without it every write takes `writev`.
+   */
+  writevNow?(fd: number, bufs: Buffer[], position: number): number | null;
   fdatasync(fd: number): Promise<void>;
   fsync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;
@@ -73,6 +79,10 @@ function totalBytes(bufs: Buffer[]): number {
   return n;
 }
 
+function writesInline(fd: number, bufs: Buffer[]): boolean {
+  return !devicePacedFds.has(fd) && totalBytes(bufs) <= INLINE_WRITE_MAX_BYTES;
+}
+
 /** Callback-based fs wrapped once: cheaper per call than FileHandle objects on the hot path. */
 export const nodeFs: StorageFs = {
   open: async (path, flags) => {
@@ -90,9 +100,10 @@ export const nodeFs: StorageFs = {
     return (await pRead(fd, buf, offset, length, position)).bytesRead;
   },
   writev: async (fd, bufs, position) => {
-    if (!devicePacedFds.has(fd) && totalBytes(bufs) <= INLINE_WRITE_MAX_BYTES) return fs.writevSync(fd, bufs, position);
+    if (writesInline(fd, bufs)) return fs.writevSync(fd, bufs, position);
     return (await pWritev(fd, bufs, position)).bytesWritten;
   },
+  writevNow: (fd, bufs, position) => (writesInline(fd, bufs) ? fs.writevSync(fd, bufs, position) : null),
   fdatasync: (fd) => pFdatasync(fd),
   fsync: (fd) => pFsync(fd),
   ftruncate: (fd, length) => pFtruncate(fd, length),
@@ -139,6 +150,15 @@ export async function writeFully(sfs: StorageFs, fd: number, bufs: Buffer[], pos
     written += n;
   }
   return total;
+}
+
+/** writeFully's retry of a short write, for a write made with writevNow (which must be able to finish it). */
+export function writeRestNow(sfs: StorageFs, fd: number, bufs: Buffer[], position: number, written: number, total: number): void {
+  while (written < total) {
+    const n = sfs.writevNow!(fd, remainingAfter(bufs, written), position + written);
+    if (n === null || n <= 0) throw new Error(`short write at ${position + written}`);
+    written += n;
+  }
 }
 
 function remainingAfter(bufs: Buffer[], skip: number): Buffer[] {

@@ -5,7 +5,7 @@ import { TimeIndex } from './timeIndex';
 import { SegmentTxnIndex, TXN_INDEX_SUFFIX } from './txnIndex';
 import { KEY_INDEX_SUFFIX, type SegmentKeys } from './keyIndex';
 import { TAG_INDEX_SUFFIX, type SegmentTags } from './tagIndex';
-import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, type StorageFs } from './fs';
+import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, writeRestNow, type StorageFs } from './fs';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 import type { ReadLease } from './readBuffers';
@@ -35,7 +35,12 @@ export function segmentFileName(baseOffset: number): string {
 
 /** A broken segment invariant: a bug in the caller, never bad input (that is refused before it gets here). */
 function invariant(ok: boolean, segment: Segment, what: string): asserts ok {
-  if (!ok) throw new Error(`segment ${segment.logPath}: invariant violated: ${what}`);
+  if (!ok) broken(segment, what);
+}
+
+/** The failure of an invariant whose message is built only then (appends check several per batch). */
+function broken(segment: Segment, what: string): never {
+  throw new Error(`segment ${segment.logPath}: invariant violated: ${what}`);
 }
 
 /**
@@ -182,7 +187,7 @@ export class Segment implements PooledHandle {
 
   /** Writes `bufs` at `position`, inside a reservation. Resolves true when the write went through O_DSYNC (is durable). */
   async write(bufs: Buffer[], position: number): Promise<boolean> {
-    invariant(position >= this.published && position <= this.reservedEnd, this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
+    if (!(position >= this.published && position <= this.reservedEnd)) broken(this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
     const fd = await this.acquire();
     try {
       const durable = this.isDsync;
@@ -198,7 +203,7 @@ export class Segment implements PooledHandle {
    * sparse index entries every `indexIntervalBytes`, running max timestamp.
    */
   publishBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
-    invariant(position + size <= this.reservedEnd, this, `batch at ${position} (+${size}) published past the written end ${this.reservedEnd}`);
+    if (position + size > this.reservedEnd) broken(this, `batch at ${position} (+${size}) published past the written end ${this.reservedEnd}`);
     this.track(position, baseOffset, lastOffset, maxTimestamp, size, indexIntervalBytes);
     this.lastPublishAt = Date.now();
   }
@@ -210,8 +215,8 @@ export class Segment implements PooledHandle {
   }
 
   private track(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
-    invariant(position === this.published, this, `batch at ${position}, published end is ${this.published}`);
-    invariant(baseOffset >= this.next && lastOffset >= baseOffset, this, `batch ${baseOffset}..${lastOffset} after next offset ${this.next}`);
+    if (position !== this.published) broken(this, `batch at ${position}, published end is ${this.published}`);
+    if (!(baseOffset >= this.next && lastOffset >= baseOffset)) broken(this, `batch ${baseOffset}..${lastOffset} after next offset ${this.next}`);
     if (maxTimestamp > this.maxTs) {
       this.maxTs = maxTimestamp;
       this.offsetOfMaxTs = lastOffset;
@@ -236,13 +241,13 @@ export class Segment implements PooledHandle {
    * holds them (compaction removed the last ones): the next segment starts there.
    */
   consumeOffsetsTo(nextOffset: number): void {
-    invariant(nextOffset >= this.next, this, `next offset moved back from ${this.next} to ${nextOffset}`);
+    if (nextOffset < this.next) broken(this, `next offset moved back from ${this.next} to ${nextOffset}`);
     this.next = nextOffset;
   }
 
   /** Everything up to `position` is on stable storage. */
   markFlushed(position: number): void {
-    invariant(position <= this.published, this, `flushed ${position} past the published end ${this.published}`);
+    if (position > this.published) broken(this, `flushed ${position} past the published end ${this.published}`);
     if (position > this.durable) this.durable = position;
   }
 
@@ -297,7 +302,7 @@ export class Segment implements PooledHandle {
    * index starts over untrusted: the producer-state replay rebuilds it.
    */
   async truncateTo(position: number, indexIntervalBytes: number): Promise<void> {
-    invariant(position <= this.published && this.reservedEnd === this.published, this, `truncate to ${position} with ${this.published} published, ${this.reservedEnd} written`);
+    if (!(position <= this.published && this.reservedEnd === this.published)) broken(this, `truncate to ${position} with ${this.published} published, ${this.reservedEnd} written`);
     const fd = await this.acquire();
     try {
       await this.sfs.ftruncate(fd, position);
@@ -315,7 +320,7 @@ export class Segment implements PooledHandle {
     await scanBatches(this, 0, position, false, (b) => {
       this.loadBatch(b.position, batchBaseOffset(b.buf, b.offsetInBuf), batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, indexIntervalBytes);
     });
-    invariant(this.published === position, this, `rescan after truncation ended at ${this.published}, not ${position}`);
+    if (this.published !== position) broken(this, `rescan after truncation ended at ${this.published}, not ${position}`);
     this.durable = position;
   }
 
@@ -337,6 +342,27 @@ export class Segment implements PooledHandle {
   }
 
   /** Length of the file on disk. */
+  /**
+   * The same write done at once when the descriptor is open and the file
+   * system would write inline anyway (a small write, not O_DSYNC): a produce
+   * touching thousands of partitions then costs no promise chain per
+   * partition. Null when it must go through write(); throws what the write threw.
+   */
+  writeNow(bufs: Buffer[], position: number): boolean | null {
+    const writeNow = this.sfs.writevNow;
+    if (this.fd < 0 || this.isDsync || writeNow === undefined) return null;
+    if (!(position >= this.published && position <= this.reservedEnd)) broken(this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
+    const fd = this.fd;
+    const first = writeNow.call(this.sfs, fd, bufs, position);
+    if (first === null) return null;
+    this.pool.touch(this);
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    // a short write (a disk filling up) finishes like writeFully would, or fails with its error
+    if (first < total) writeRestNow(this.sfs, fd, bufs, position, first, total);
+    return false;
+  }
+
   async fileSize(): Promise<number> {
     const fd = await this.acquire();
     try {

@@ -47,6 +47,19 @@ class FaultyFs implements StorageFs {
     }
     return nodeFs.writev(fd, bufs, position);
   }
+  /** The event-loop write path (storage takes it for small appends) fails the same way. */
+  writevNow(fd: number, bufs: Buffer[], position: number): number | null {
+    this.writevCalls++;
+    const f = this.failWrites;
+    if (f && (this.paths.get(fd) ?? '').includes(f.match)) {
+      if (f.partial) {
+        const first = bufs[0]!;
+        nodeFs.writevNow!(fd, [first.subarray(0, Math.max(1, first.length >> 1))], position);
+      }
+      throw this.errno(f.code);
+    }
+    return nodeFs.writevNow!(fd, bufs, position);
+  }
   async fdatasync(fd: number) {
     this.fdatasyncCalls++;
     if (this.failFsync && (this.paths.get(fd) ?? '').includes(this.failFsync)) throw this.errno('EIO');

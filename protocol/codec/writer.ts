@@ -92,7 +92,15 @@ export class Writer {
 
   int64(v: bigint): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.pos);
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      // offsets and timestamps: two 32-bit halves, without the BigInt shifts writeBigInt64BE allocates
+      const high = Math.floor(n / 4294967296);
+      this.buf.writeInt32BE(high, this.pos);
+      this.buf.writeUInt32BE(n - high * 4294967296, this.pos + 4);
+    } else {
+      this.buf.writeBigInt64BE(v, this.pos);
+    }
     this.pos += 8;
     return this;
   }

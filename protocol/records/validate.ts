@@ -46,12 +46,30 @@ export interface ValidateOptions {
   allowSequenceOnly?: boolean;
 }
 
-function fail(errorCode: number, message: string, position: number): ProduceValidation {
+function fail(errorCode: number, message: string, position: number): Extract<ProduceValidation, { ok: false }> {
   return { ok: false, errorCode, message, position };
 }
 
 export function validateProduceRecords(buf: Buffer, opts: ValidateOptions = {}): ProduceValidation {
   const batches: BatchInfo[] = [];
+  return walkBatches(buf, opts, batches) ?? { ok: true, batches };
+}
+
+/** A passed check of checkProduceRecords (shared: the produce path allocates nothing per partition for it). */
+export const PRODUCE_RECORDS_OK = { ok: true } as const;
+export type ProduceCheck = typeof PRODUCE_RECORDS_OK | Extract<ProduceValidation, { ok: false }>;
+
+/**
+ * validateProduceRecords without the per-batch details: Produce's check, which
+ * also refuses a batch over `maxBatchBytes` (MESSAGE_TOO_LARGE, max.message.bytes).
+ */
+export function checkProduceRecords(buf: Buffer, opts: ValidateOptions, maxBatchBytes: number): ProduceCheck {
+  return walkBatches(buf, opts, null, maxBatchBytes) ?? PRODUCE_RECORDS_OK;
+}
+
+/** The checks of both: null when every batch passed; `batches` collects their details when given. */
+function walkBatches(buf: Buffer, opts: ValidateOptions, batches: BatchInfo[] | null, maxBatchBytes = Infinity): Extract<ProduceValidation, { ok: false }> | null {
+  let count = 0;
   let pos = 0;
   while (pos < buf.length) {
     const left = buf.length - pos;
@@ -106,7 +124,9 @@ export function validateProduceRecords(buf: Buffer, opts: ValidateOptions = {}):
       const problem = checkUncompressedRecords(buf, recordsStart, end, recordCount);
       if (problem !== null) return fail(problem.code, problem.message, pos);
     }
-    batches.push({
+    if (size > maxBatchBytes) return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds max.message.bytes ${maxBatchBytes}`, pos);
+    count++;
+    batches?.push({
       position: pos,
       size,
       recordCount,
@@ -122,10 +142,10 @@ export function validateProduceRecords(buf: Buffer, opts: ValidateOptions = {}):
     });
     pos = end;
   }
-  if (opts.requireSingleBatch && batches.length !== 1) {
-    return fail(ErrorCode.INVALID_RECORD, `expected exactly one record batch, got ${batches.length}`, 0);
+  if (opts.requireSingleBatch && count !== 1) {
+    return fail(ErrorCode.INVALID_RECORD, `expected exactly one record batch, got ${count}`, 0);
   }
-  return { ok: true, batches };
+  return null;
 }
 
 // Varint scanning without allocation: the value is returned, the position

@@ -33,12 +33,13 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
-import { convertLegacyToV2, validateProduceRecords } from '../../protocol/records';
+import { checkProduceRecords, convertLegacyToV2 } from '../../protocol/records';
 import { StorageError } from '../../storage/errors';
-import { partitionLog, resolveTopic } from '../metadata/partitionLogs';
+import { openPartitionLog, partitionLog, resolveTopic } from '../metadata/partitionLogs';
+import type { PartitionLog } from '../../storage';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { isAcks, partitionWriter, type Acks } from '../replication/partitionWriter';
+import { isAcks, partitionWriter, type Acks, type WriteSlot } from '../replication/partitionWriter';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -54,59 +55,114 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
 }
 
 /** Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch. */
-function prepareRecords(ctx: RequestContext, records: Buffer, limit: number, fromScheduler: boolean): { records: Buffer } | { errorCode: number; message: string } {
+function prepareRecords(ctx: RequestContext, records: Buffer, limit: number, fromScheduler: boolean): Buffer | { errorCode: number; message: string } {
   let buf = records;
   // another broker's scheduler may write an idempotent producer's sequences as a batch without records
-  let check = validateProduceRecords(buf, { requireSingleBatch: ctx.apiVersion >= 3, allowSequenceOnly: fromScheduler });
+  let check = checkProduceRecords(buf, ctx.apiVersion >= 3 ? (fromScheduler ? SINGLE_BATCH_OR_SEQUENCE_ONLY : SINGLE_BATCH) : fromScheduler ? SEQUENCE_ONLY : ANY_BATCHES, limit);
   if (!check.ok && check.legacyMagic !== undefined && ctx.apiVersion < 3) {
     try {
       buf = convertLegacyToV2(records);
     } catch (err) {
       return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: (err as Error).message };
     }
-    check = validateProduceRecords(buf);
+    check = checkProduceRecords(buf, ANY_BATCHES, limit);
   }
   if (!check.ok) return { errorCode: check.errorCode, message: check.message };
-  for (const b of check.batches) {
-    if (b.size > limit) return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, message: `batch of ${b.size} bytes exceeds max.message.bytes ${limit}` };
-  }
-  return { records: buf };
+  return buf;
 }
 
-async function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: Acks, timeoutMs: number): Promise<PartitionResponse> {
+const SINGLE_BATCH = { requireSingleBatch: true };
+const SINGLE_BATCH_OR_SEQUENCE_ONLY = { requireSingleBatch: true, allowSequenceOnly: true };
+const SEQUENCE_ONLY = { allowSequenceOnly: true };
+const ANY_BATCHES = {};
+
+/**
+ * One partition's append and its answer. Not an async function: a request
+ * touching thousands of partitions pays per partition only for the append's
+ * own promise when the log is open and nothing is scheduled (bench:scale,
+ * keyed produce over 10,000 partitions).
+ */
+function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: Acks, timeoutMs: number): PartitionResponse | Promise<PartitionResponse> {
   if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
   // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
-  const writer = partitionWriter(ctx.broker);
-  const begun = writer.begin(topic.name, p.index, acks, timeoutMs, topic.configs);
+  const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, timeoutMs, topic.configs);
   if (!('slot' in begun)) return failed(p.index, begun.errorCode, begun.message);
-  const found = await partitionLog(ctx.broker, topic, p.index);
-  if (!found.log) return failed(p.index, found.errorCode);
+  const open = openPartitionLog(ctx.broker, topic, p.index);
+  if (open) return produceToLog(ctx, topic, p.index, p.records, open, begun.slot, transactionalId, acks, timeoutMs);
+  return partitionLog(ctx.broker, topic, p.index).then((found) =>
+    found.log ? produceToLog(ctx, topic, p.index, p.records!, found.log, begun.slot, transactionalId, acks, timeoutMs) : failed(p.index, found.errorCode),
+  );
+}
+
+function produceToLog(
+  ctx: RequestContext,
+  topic: TopicInfo,
+  index: number,
+  records: Buffer,
+  log: PartitionLog,
+  slot: WriteSlot,
+  transactionalId: string | null,
+  acks: Acks,
+  timeoutMs: number,
+): PartitionResponse | Promise<PartitionResponse> {
+  const fromScheduler = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx);
   // The log's effective config already merges broker defaults with topic overrides.
-  const prepared = prepareRecords(ctx, p.records, found.log.currentConfig().maxMessageBytes, topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx));
-  if ('errorCode' in prepared) return failed(p.index, prepared.errorCode, prepared.message);
+  const prepared = prepareRecords(ctx, records, log.currentConfig().maxMessageBytes, fromScheduler);
+  if (!Buffer.isBuffer(prepared)) return failed(index, prepared.errorCode, prepared.message);
+  const checkTransaction = transactionCheck(ctx, transactionalId, topic.name, index);
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
-    const scheduled = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx) ? null : await produceScheduled(ctx.broker, topic, p.index, prepared.records, acks, timeoutMs, ctx.now, { log: found.log, slot: begun.slot, transactionalId, checkTransaction: transactionCheck(ctx, transactionalId, topic.name, p.index) });
-    if (scheduled) return scheduled.errorCode === 0 ? { index: p.index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(p.index, scheduled.errorCode, scheduled.message);
-    const out = await writer.appendRecords(begun.slot, found.log, prepared.records, ctx.now, transactionCheck(ctx, transactionalId, topic.name, p.index));
-    if (!('baseOffset' in out)) return failed(p.index, out.errorCode, out.message);
-    const traced = traceProduce(ctx, topic, p.index, prepared.records, transactionalId, out.baseOffset, out.duplicate);
-    // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
-    if (traced && acks === -1) await withinTimeout(traced, timeoutMs);
-    return {
-      index: p.index,
-      errorCode: 0,
-      baseOffset: BigInt(out.baseOffset),
-      logAppendTimeMs: BigInt(out.logAppendTime),
-      logStartOffset: BigInt(out.logStartOffset),
-      recordErrors: [],
-      errorMessage: null,
-    };
+    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, acks, timeoutMs, ctx.now, { log, slot, transactionalId, checkTransaction });
+    if (scheduled) return scheduled.then((s) => (s === null ? appendToLog(ctx, topic, index, prepared, log, slot, transactionalId, acks, timeoutMs, checkTransaction) : scheduledAnswer(index, s)), storageFailed(index));
+    return appendToLog(ctx, topic, index, prepared, log, slot, transactionalId, acks, timeoutMs, checkTransaction);
   } catch (err) {
-    if (err instanceof StorageError) return failed(p.index, err.code, err.message);
-    throw err;
+    return storageFailed(index)(err);
   }
+}
+
+function scheduledAnswer(index: number, s: { errorCode: number; message: string | null }): PartitionResponse {
+  return s.errorCode === 0 ? { index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(index, s.errorCode, s.message);
+}
+
+function appendToLog(
+  ctx: RequestContext,
+  topic: TopicInfo,
+  index: number,
+  records: Buffer,
+  log: PartitionLog,
+  slot: WriteSlot,
+  transactionalId: string | null,
+  acks: Acks,
+  timeoutMs: number,
+  checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined,
+): Promise<PartitionResponse> {
+  return partitionWriter(ctx.broker)
+    .appendRecords(slot, log, records, ctx.now, checkTransaction)
+    .then((out) => {
+      if (!('baseOffset' in out)) return failed(index, out.errorCode, out.message);
+      const answer: PartitionResponse = {
+        index,
+        errorCode: 0,
+        baseOffset: BigInt(out.baseOffset),
+        logAppendTimeMs: BigInt(out.logAppendTime),
+        logStartOffset: BigInt(out.logStartOffset),
+        recordErrors: [],
+        errorMessage: null,
+      };
+      const traced = traceProduce(ctx, topic, index, records, transactionalId, out.baseOffset, out.duplicate);
+      // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
+      if (traced && acks === -1) return withinTimeout(traced, timeoutMs).then(() => answer);
+      return answer;
+    }, storageFailed(index));
+}
+
+/** A StorageError from the log becomes the partition's error code; anything else is a bug and propagates. */
+function storageFailed(index: number): (err: unknown) => PartitionResponse {
+  return (err) => {
+    if (err instanceof StorageError) return failed(index, err.code, err.message);
+    throw err;
+  };
 }
 
 /** A move by the scheduler of another broker (its link's client id, with the inter-broker CLUSTER_ACTION right). */

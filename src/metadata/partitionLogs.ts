@@ -10,6 +10,13 @@ import { MetadataError, type TopicInfo } from './types';
 
 export type PartitionLookup = { log: PartitionLog; topic: TopicInfo; errorCode: 0 } | { log: null; topic: TopicInfo | null; errorCode: number };
 
+/** The partition's log when it is open and recovered: the lookup without a promise, for Produce's hot path. */
+export function openPartitionLog(services: BrokerCore, topic: TopicInfo, partition: number): PartitionLog | null {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) return null;
+  const existing = services.logs.get(topic.name, partition);
+  return existing && !existing.recovering ? existing : null;
+}
+
 /**
  * The storage log of a partition the metadata knows. Logs are opened lazily:
  * a topic created by any path (Metadata, Produce, CreateTopics) gets its files

@@ -51,6 +51,10 @@ export type WriteOutcome =
  * (single broker) the broker leads everything at epoch 0 with itself as the
  * ISR, so the checks pass and nothing waits.
  */
+function outcomeOf(res: AppendResult): WriteOutcome {
+  return { errorCode: 0, baseOffset: res.baseOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset, duplicate: false };
+}
+
 export class PartitionWriter {
   constructor(private readonly broker: LeaderView) {}
 
@@ -101,7 +105,7 @@ export class PartitionWriter {
    * copy), others are appended as they are; then the acks wait. A
    * StorageError from the log is thrown for the caller to answer.
    */
-  async appendRecords(
+  appendRecords(
     slot: WriteSlot,
     log: PartitionLog,
     records: Buffer,
@@ -109,22 +113,34 @@ export class PartitionWriter {
     checkTransaction?: (producerId: bigint, epoch: number) => number,
   ): Promise<WriteOutcome> {
     const opts = { now, leaderEpoch: slot.leaderEpoch };
-    let res: AppendResult;
-    if (hasProducerId(records)) {
-      const out = await appendIdempotent(log, records, opts, checkTransaction);
-      if (out.kind === 'rejected') return { errorCode: out.errorCode, message: out.message };
-      if (out.kind === 'duplicate') {
-        const code = await this.awaitAcks(slot, out.baseOffset);
-        if (code !== 0) return { errorCode: code, message: null };
-        return { errorCode: 0, baseOffset: out.baseOffset, logAppendTime: -1, logStartOffset: log.logStartOffset, duplicate: true };
-      }
-      res = out.result;
-    } else {
-      res = await log.append(records, opts);
+    if (hasProducerId(records)) return this.appendSequenced(slot, log, records, opts, checkTransaction);
+    // a plain batch: one promise, the append's own, when nothing waits for replicas
+    const appended = log.append(records, opts);
+    if (!this.waitsForAcks(slot)) return appended.then(outcomeOf);
+    return appended.then(async (res) => {
+      const code = await this.awaitAcks(slot, res.lastOffset);
+      return code !== 0 ? { errorCode: code, message: null } : outcomeOf(res);
+    });
+  }
+
+  private async appendSequenced(
+    slot: WriteSlot,
+    log: PartitionLog,
+    records: Buffer,
+    opts: { now: number; leaderEpoch: number },
+    checkTransaction?: (producerId: bigint, epoch: number) => number,
+  ): Promise<WriteOutcome> {
+    const out = await appendIdempotent(log, records, opts, checkTransaction);
+    if (out.kind === 'rejected') return { errorCode: out.errorCode, message: out.message };
+    if (out.kind === 'duplicate') {
+      const code = await this.awaitAcks(slot, out.baseOffset);
+      if (code !== 0) return { errorCode: code, message: null };
+      return { errorCode: 0, baseOffset: out.baseOffset, logAppendTime: -1, logStartOffset: log.logStartOffset, duplicate: true };
     }
+    const res = out.result;
+    if (!this.waitsForAcks(slot)) return outcomeOf(res);
     const code = await this.awaitAcks(slot, res.lastOffset);
-    if (code !== 0) return { errorCode: code, message: null };
-    return { errorCode: 0, baseOffset: res.baseOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset, duplicate: false };
+    return code !== 0 ? { errorCode: code, message: null } : outcomeOf(res);
   }
 
   /**

@@ -44,6 +44,9 @@ function text(v: string | number): Buffer {
   return Buffer.from(String(v));
 }
 
+/** Shared: most batches pass, and Produce asks for every partition of a request. */
+const PASS: Intake = { kind: 'pass' };
+
 /**
  * Turns one produced v2 batch of `topic`/`partition` into records of `__brook_scheduled` when any record
  * of it is scheduled, cancelled or retried (then the whole batch goes through the scheduler, records
@@ -59,7 +62,7 @@ export function intake(
 ): Intake {
   const decoded = decodeIfScheduled(batch, policy);
   // a batch the walk sent to the decoder for its framing alone holds no trigger either
-  if (!decoded || (!schedulesEverything(policy) && !decoded.records.some((r) => r.headers.some((h) => TRIGGER_HEADERS.includes(h.key))))) return { kind: 'pass' };
+  if (!decoded || (!schedulesEverything(policy) && !decoded.records.some((r) => r.headers.some((h) => TRIGGER_HEADERS.includes(h.key))))) return PASS;
   const schedules: RecordInput[] = [];
   const cancels: CancelRequest[] = [];
   for (const r of decoded.records) {

@@ -96,11 +96,12 @@ export async function startScheduledServices(services: BrokerServices): Promise<
 export type ScheduledProduce = null | { errorCode: number; message: string | null };
 
 /**
- * Produce's hook: null when the batch is not the scheduler's (appended as usual), else the outcome of
- * writing it to `__brook_scheduled` instead (errorCode 0: durable under the producer's acks). `at`: the
- * produce's partition as its leader writes it, for an idempotent producer's sequences (sequencedIntake.ts).
+ * Produce's hook: null at once when the batch is not the scheduler's (appended as usual, with no promise
+ * per partition), else the outcome of writing it to `__brook_scheduled` instead (errorCode 0: durable under
+ * the producer's acks). `at`: the produce's partition as its leader writes it, for an idempotent producer's
+ * sequences (sequencedIntake.ts).
  */
-export async function produceScheduled(
+export function produceScheduled(
   services: BrokerServices,
   topic: TopicInfo,
   partition: number,
@@ -109,13 +110,13 @@ export async function produceScheduled(
   timeoutMs: number,
   now: number,
   at?: { log: PartitionLog; slot: WriteSlot; transactionalId: string | null; checkTransaction?: (producerId: bigint, epoch: number) => number },
-): Promise<ScheduledProduce> {
+): Promise<ScheduledProduce> | null {
   if (topic.name === SCHEDULED_TOPIC) return takeForwarded(services, batch, acks, timeoutMs);
   const taken = intake(topic.name, partition, batch, topicPolicy(topic.configs), now, (name) => services.metadata.topic(name)?.partitions);
   if (taken.kind === 'pass') return null;
   if (taken.kind === 'refuse') {
     services.logger.info({ topic: topic.name, partition, reason: taken.message }, 'scheduled produce refused');
-    return { errorCode: ErrorCode.INVALID_RECORD, message: taken.message };
+    return Promise.resolve({ errorCode: ErrorCode.INVALID_RECORD, message: taken.message });
   }
   const tag = producerTagOf(topic.name, partition, batch);
   const send = async (): Promise<{ errorCode: number; message: string | null }> => {
@@ -129,7 +130,7 @@ export async function produceScheduled(
     return out;
   };
   if (!tag) return send();
-  if (!at) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `not the leader of ${topic.name}-${partition}` };
+  if (!at) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `not the leader of ${topic.name}-${partition}` });
   // single broker: the scheduler is here, told at once; in a cluster its repair write finds the sequences in place
   // (a transaction's: its marker settles them)
   const local = links.get(services) || tag.transactional ? null : byBroker.get(services);

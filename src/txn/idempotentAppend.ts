@@ -11,7 +11,8 @@ const waiting = new WeakMap<PartitionLog, number>();
 
 /** True when the (single, v2) batch at the start of `records` carries a producer id. */
 export function hasProducerId(records: Buffer): boolean {
-  return records.length >= BATCH.HEADER_SIZE && records.readBigInt64BE(BATCH.PRODUCER_ID) >= 0n;
+  // the sign of the high word is the sign of the int64 (no BigInt per produced batch)
+  return records.length >= BATCH.HEADER_SIZE && records.readInt32BE(BATCH.PRODUCER_ID) >= 0;
 }
 
 /**

@@ -32,6 +32,14 @@ describe('protocol primitives', () => {
     expect(r.remaining).to.equal(0);
   });
 
+  it('writes int64 exactly on both sides of the safe-integer range (halves inside it, BigInt outside)', () => {
+    const edges = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 1733400000000n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n)];
+    const w = new Writer(8);
+    for (const v of edges) w.int64(v);
+    const b = w.toBuffer();
+    expect(edges.map((_, i) => b.readBigInt64BE(i * 8))).to.deep.equal(edges);
+  });
+
   it('links large payloads instead of copying them', () => {
     const big = Buffer.alloc(4096, 1);
     const w = new Writer();

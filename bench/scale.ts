@@ -12,7 +12,8 @@
  *      answer);
  *   2. kill -9 of that broker, restart: the same (partitions recover in the background meanwhile).
  * The RSS slope between the smallest and largest N after a clean restart is the cost of an idle partition.
- * Load (./scaleLoad.ts): keyed produce over 10,000 vs 3 partitions, idle connections, 1,000 groups committing.
+ * Load (./scaleLoad.ts): keyed produce over 10,000 vs 3 partitions (librdkafka, then pre-encoded requests), idle
+ * connections, 1,000 groups committing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,7 +26,7 @@ import type { ListOffsetsResponse } from '../protocol/generated/messages/ListOff
 import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse';
 import { buildRecordBatch } from '../protocol/records';
 import { RawClient } from '../test/helpers/rawClient';
-import { buildPerf, groupsCommitting, idleConnections, keyedThroughput, load } from './scaleLoad';
+import { buildPerf, groupsCommitting, idleConnections, keyedThroughput, load, rawKeyedThroughput } from './scaleLoad';
 import { brokerNodeFlags } from './brokerNodeFlags';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -205,6 +206,7 @@ async function loadRows(): Promise<void> {
     for (const line of await keyedThroughput(bootstrap, b.child.pid!, Number(process.env.SCALE_KEYED_MESSAGES ?? 500_000))) console.log(line);
     for (const line of await idleConnections(b.port, b.child.pid!, Number(process.env.SCALE_CONNECTIONS ?? 10_000))) console.log(line);
     for (const line of await groupsCommitting(b.port, b.child.pid!, 1000, 10)) console.log(line);
+    for (const line of await rawKeyedThroughput(b.port, b.child.pid!)) console.log(line);
   } finally {
     await stop(b, 'SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });

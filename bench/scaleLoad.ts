@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../protocol/generated/apis';
 import type { OffsetCommitResponse } from '../protocol/generated/messages/OffsetCommitResponse';
 import { buildPerf, runPerf, type PerfResult } from './perfProduce';
+import { rawKeyedProduce, type RawProduceResult } from './rawKeyedProduce';
 
 export type { PerfResult };
 import { RawClient } from '../test/helpers/rawClient';
@@ -92,6 +93,28 @@ export async function keyedThroughput(bootstrap: string, pid: number, count: num
     `keyed 100 B produce, acks=1, 10,000 partitions: ${Math.round(many.msgsPerSec)} msgs/s (${count} msgs, load ${load()}); ${cost(many)}`,
     `  10,000 partitions = ${(ratio * 100).toFixed(0)}% of the rate over 3 (target >= 50%: ${mark(ratio >= 0.5)}); broker CPU per message ${(many.brokerUsPerMsg / few.brokerUsPerMsg).toFixed(1)}x that over 3`,
   ];
+}
+
+/**
+ * The same keys from pre-encoded requests (bench/rawKeyedProduce.ts): the broker is the limit, and its cost per
+ * partition batch is what a request touching thousands of partitions pays. Run last: it leaves the broker's heap
+ * grown, which the idle-connection RSS figure must not see.
+ */
+export async function rawKeyedThroughput(port: number, pid: number): Promise<string[]> {
+  const few = await costedRaw(port, pid, 'keyed-3', 3, 3_000_000);
+  const many = await costedRaw(port, pid, 'keyed-10000', 10_000, 600_000);
+  const cost = (r: RawProduceResult & { brokerCpuS: number }): string =>
+    `broker CPU ${((r.brokerCpuS * 1e6) / r.messages).toFixed(2)} µs per message, ${((r.brokerCpuS * 1e6) / r.batches).toFixed(1)} µs per partition batch (${(r.messages / r.batches).toFixed(1)} records each)`;
+  return [
+    `keyed, pre-encoded requests of 2,000 records (bench/rawKeyedProduce.ts), 3 partitions:      ${Math.round(few.msgsPerSec)} msgs/s (load ${load()}); ${cost(few)}`,
+    `keyed, pre-encoded requests of 2,000 records (bench/rawKeyedProduce.ts), 10,000 partitions: ${Math.round(many.msgsPerSec)} msgs/s (load ${load()}); ${cost(many)}`,
+  ];
+}
+
+async function costedRaw(port: number, pid: number, topic: string, partitions: number, messages: number): Promise<RawProduceResult & { brokerCpuS: number }> {
+  const b0 = cpuSeconds(pid);
+  const r = await rawKeyedProduce(port, topic, partitions, messages);
+  return { ...r, brokerCpuS: cpuSeconds(pid) - b0 };
 }
 
 /**

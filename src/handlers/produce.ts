@@ -183,51 +183,76 @@ function transactionCheck(ctx: RequestContext, transactionalId: string | null, t
   return (producerId, epoch) => txn.coordinator.verifyTransactionalAppend(transactionalId, producerId, epoch, topic, partition);
 }
 
-export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = async (ctx, req) => {
+type TopicResponse = NonNullable<ProduceResponseInput['responses']>[number];
+
+/** One topic's answers; synchronous when its partitions' appends are (acks=0/1 to open logs need one promise each). */
+function produceTopic(ctx: RequestContext, req: ProduceRequest, t: ProduceRequest['topicData'][number], validAcks: boolean, txnDenied: boolean): TopicResponse | Promise<TopicResponse> {
+  const name = ctx.apiVersion >= 13 ? ctx.broker.metadata.topicById(t.topicId)?.name : t.name;
+  // v13+ encodes only the id; the name stays in the answer for metrics (the field is ignorable there).
+  const answer = (partitionResponses: PartitionResponse[]): TopicResponse => ({ name: name ?? t.name, topicId: t.topicId, partitionResponses });
+  const allFail = (code: number, message: string | null = null): TopicResponse => answer(t.partitionData.map((p) => failed(p.index, code, message)));
+  if (!validAcks) return allFail(ErrorCode.INVALID_REQUIRED_ACKS);
+  if (txnDenied) return allFail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  // v13+ names topics by id (KIP-516); an id is never auto-created.
+  if (name === undefined) return allFail(ErrorCode.UNKNOWN_TOPIC_ID);
+  if (!authorizedTopic(ctx, AclOperation.WRITE, name)) return allFail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  const known = ctx.broker.metadata.topic(name);
+  if (known) return produceToTopic(ctx, req, t, name, known, answer, allFail);
+  return resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name)).then((resolved) =>
+    resolved.topic ? produceToTopic(ctx, req, t, name, resolved.topic, answer, allFail) : allFail(resolved.errorCode),
+  );
+}
+
+function produceToTopic(
+  ctx: RequestContext,
+  req: ProduceRequest,
+  t: ProduceRequest['topicData'][number],
+  name: string,
+  topic: TopicInfo,
+  answer: (partitionResponses: PartitionResponse[]) => TopicResponse,
+  allFail: (code: number, message?: string | null) => TopicResponse,
+): TopicResponse | Promise<TopicResponse> {
+  if (topic.internal && !((name === TRACE_TOPIC || name === SCHEDULED_TOPIC) && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
+    // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
+    // and __brook_scheduled alone take Produce from other brokers (CLUSTER_ACTION): data partitions' leaders
+    // send them producer identities and schedules (the latter handed to the scheduler, never appended as is).
+    return allFail(ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`);
+  }
+  if (isView(topic)) {
+    // A view only shows records of its source; it has no log of its own to append to.
+    return allFail(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${name} is a filtered view of ${topic.configs[VIEW_OF]}: produce to the source topic instead`);
+  }
+  const acks = req.acks as Acks;
+  const parts = t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs));
+  return parts.some(isPromise) ? Promise.all(parts).then(answer) : answer(parts as PartitionResponse[]);
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return v instanceof Promise;
+}
+
+export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = (ctx, req) => {
   const quota = ctx.broker.quotas?.produce;
-  const quotaTurn = quota?.active ? await takeProduceTurn(ctx, quota) : null;
-  const acks = req.acks;
-  const validAcks = isAcks(acks);
+  if (quota?.active) return produceUnderQuota(ctx, req, quota);
+  const topics = produceTopics(ctx, req);
+  // acks=0: the client expects no answer at all, not even for errors.
+  if (!topics.some(isPromise)) return req.acks === 0 ? null : { responses: topics as TopicResponse[], throttleTimeMs: 0 };
+  return Promise.all(topics).then((responses) => (req.acks === 0 ? null : { responses, throttleTimeMs: 0 }));
+};
+
+function produceTopics(ctx: RequestContext, req: ProduceRequest): Array<TopicResponse | Promise<TopicResponse>> {
+  const validAcks = isAcks(req.acks);
   // Kafka refuses the whole request when the transactional id may not be written.
   const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);
-  const responses = await Promise.all(
-    req.topicData.map(async (t) => {
-      const name = ctx.apiVersion >= 13 ? ctx.broker.metadata.topicById(t.topicId)?.name : t.name;
-      let partitionResponses: PartitionResponse[];
-      if (!validAcks) {
-        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS));
-      } else if (txnDenied) {
-        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
-      } else if (name === undefined) {
-        // v13+ names topics by id (KIP-516); an id is never auto-created.
-        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.UNKNOWN_TOPIC_ID));
-      } else if (!authorizedTopic(ctx, AclOperation.WRITE, name)) {
-        partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
-      } else {
-        const resolved = await resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name));
-        if (!resolved.topic) {
-          partitionResponses = t.partitionData.map((p) => failed(p.index, resolved.errorCode));
-        } else if (resolved.topic.internal && !((name === TRACE_TOPIC || name === SCHEDULED_TOPIC) && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
-          // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
-          // and __brook_scheduled alone take Produce from other brokers (CLUSTER_ACTION): data partitions' leaders
-          // send them producer identities and schedules (the latter handed to the scheduler, never appended as is).
-          partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`));
-        } else if (isView(resolved.topic)) {
-          // A view only shows records of its source; it has no log of its own to append to.
-          const message = `topic ${name} is a filtered view of ${resolved.topic.configs[VIEW_OF]}: produce to the source topic instead`;
-          partitionResponses = t.partitionData.map((p) => failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, message));
-        } else {
-          const topic = resolved.topic;
-          partitionResponses = await Promise.all(t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs)));
-        }
-      }
-      // v13+ encodes only the id; the name stays in the answer for metrics (the field is ignorable there).
-      return { name: name ?? t.name, topicId: t.topicId, partitionResponses };
-    }),
-  );
-  // Appended first, throttled after (Kafka's way): the answer says how long to back off, acks=0 or not.
-  const throttleTimeMs = quota && quotaTurn ? await throttleProduce(ctx, quota, req, quotaTurn) : 0;
-  // acks=0: the client expects no answer at all, not even for errors.
-  if (acks === 0) return null;
+  return req.topicData.map((t) => produceTopic(ctx, req, t, validAcks, txnDenied));
+}
+
+/** Under a produce quota: one request of the connection at a time, appended first and throttled after (Kafka's way). */
+async function produceUnderQuota(ctx: RequestContext, req: ProduceRequest, quota: NonNullable<NonNullable<RequestContext['broker']['quotas']>['produce']>): Promise<ProduceResponseInput | null> {
+  const quotaTurn = await takeProduceTurn(ctx, quota);
+  const responses = await Promise.all(produceTopics(ctx, req));
+  // the answer says how long to back off, acks=0 or not
+  const throttleTimeMs = quotaTurn ? await throttleProduce(ctx, quota, req, quotaTurn) : 0;
+  if (req.acks === 0) return null;
   return { responses, throttleTimeMs };
-};
+}

@@ -407,15 +407,23 @@ export class ShareCoordinator {
   private async expireLocks(sp: SharePartition): Promise<void> {
     const g = this.groups.get(sp.group);
     if (!g || this.stopped) return;
+    let early = false;
     const step = await sp.serialize(async (): Promise<Committed> => {
       const snap = sp.current;
       const now = this.now();
-      if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.lockUntil <= now)) return { errorCode: 0, written: null };
+      if (!snap || !snap.runs.some((r) => r.state === RecordState.ACQUIRED && r.lockUntil <= now)) {
+        early = snap !== null && snap === sp.snapshot;
+        return { errorCode: 0, written: null };
+      }
       const dead: Settled[] = [];
       const runs = planReleaseMember([...snap.runs], null, now, this.rules(g), dead);
       return this.commit(g, sp, snap.startOffset, runs, dead, now);
     });
     await settle(step, this.deps.logger);
+    // A timer may fire before the clock shows its deadline: libuv counts from the loop's cached time, which runs
+    // behind when the turn that set it was long. Nothing else would look at this lock again until the holder's
+    // session ended, so the timer is set again for what is left (a pending write re-arms it when it replays).
+    if (early) this.schedule(sp);
   }
 
   /** Copies dead records to the DLQ, then enqueues the new snapshot. */
@@ -448,7 +456,8 @@ export class ShareCoordinator {
     if (sp.wakeTimer) clearTimeout(sp.wakeTimer);
     sp.wakeTimer = null;
     if (availableAt !== Infinity) {
-      sp.wakeTimer = setTimeout(() => sp.wake(), Math.max(0, availableAt - now));
+      // through schedule(): a timer that fired early (see expireLocks) is set again instead of waking fetches for nothing
+      sp.wakeTimer = setTimeout(() => this.schedule(sp), Math.max(0, availableAt - now));
       sp.wakeTimer.unref();
     }
     if (sp.snapshot.runs.some((r) => r.state === RecordState.AVAILABLE && r.availableAt <= now)) sp.wake();

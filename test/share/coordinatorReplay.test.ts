@@ -34,8 +34,9 @@ class MemoryShareLog {
 const TOPIC_ID = Buffer.alloc(16, 7);
 const topic = { id: TOPIC_ID, name: 't', partitions: 1 };
 
-function coordinator(log: MemoryShareLog): ShareCoordinator {
+function coordinator(log: MemoryShareLog, now?: () => number): ShareCoordinator {
   return new ShareCoordinator({
+    now,
     log,
     topics: { byName: () => topic, byId: () => topic },
     partitionLog: async () => ({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }),
@@ -107,6 +108,25 @@ describe('share coordinator: state changes only by replaying persisted records',
     const sp = c.sharePartition('g', TOPIC_ID, 0)!;
     expect(sp.snapshot!.startOffset).to.equal(10);
     expect(sp.current!.runs[0]!.state).to.equal(RecordState.ACQUIRED);
+    c.stop();
+  });
+});
+
+describe('share coordinator: lock timers that fire before the clock reaches the lock', () => {
+  it('expires the lock once the clock gets there instead of leaving the record held until the session ends', async () => {
+    const log = new MemoryShareLog();
+    log.records.push({ kind: 'group', group: 'g', deleted: false });
+    // libuv times a timer from the loop's cached time: after a long turn it fires before Date.now() shows its
+    // deadline. Modelled by a coordinator clock that falls 20 ms behind right after the lock timer is set.
+    let lag = 0;
+    const c = coordinator(log, () => Date.now() - lag);
+    await c.start();
+    const lockUntil = Date.now() + 100;
+    c.replay({ kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: { startOffset: 10, runs: [{ first: 10, last: 10, state: RecordState.ACQUIRED, deliveryCount: 1, availableAt: 0, member: 'm', lockUntil }] } }, true);
+    lag = 20;
+    const sp = c.sharePartition('g', TOPIC_ID, 0)!;
+    await eventually(() => sp.snapshot!.runs[0]!.state === RecordState.AVAILABLE, 'the lock to expire', 3000);
+    expect(sp.snapshot!.runs[0]).to.include({ first: 10, state: RecordState.AVAILABLE, deliveryCount: 1, member: null });
     c.stop();
   });
 });

@@ -77,6 +77,10 @@ describe('share groups with the librdkafka share consumer', function () {
     await producer.send({ topic: 'locks', messages: [{ value: 'slow-job' }] });
     const held = await eventually(() => holder.messages.find((m) => m.value === 'slow-job'), 'the holder to get the record');
     expect(held.deliveryCount).to.equal(1);
+    // kill -9: the holder neither acknowledges nor closes its share session, and its member stays in the group
+    // for the session timeout (45 s), so only the 1 s lock can free the record within this test's 20 s wait. A
+    // holder left running could acquire it again itself when the lock ends.
+    await holder.kill();
     const other = await start('g-lock', 'locks', 'consume');
     const again = await eventually(() => other.messages.find((m) => m.value === 'slow-job'), 'redelivery after the lock expired');
     expect(again.deliveryCount).to.equal(2);

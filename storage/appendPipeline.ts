@@ -230,14 +230,7 @@ export class AppendPipeline {
           write.error = err;
         },
       )
-      .then(() => {
-        write.settled = true;
-        try {
-          this.publishWrites();
-        } catch (err) {
-          this.log.ctx.logger.error({ topic: this.log.topic, partition: this.log.partition, err: String(err) }, 'publishing a write failed');
-        }
-      });
+      .then(() => this.settled(write));
   }
 
   /**
@@ -254,13 +247,18 @@ export class AppendPipeline {
     } catch (err) {
       write.error = err;
     }
+    this.settled(write);
+    return true;
+  }
+
+  /** A write finished (at once or through the thread pool): publish what is now in order. */
+  private settled(write: InflightWrite): void {
     write.settled = true;
     try {
       this.publishWrites();
     } catch (err) {
       this.log.ctx.logger.error({ topic: this.log.topic, partition: this.log.partition, err: String(err) }, 'publishing a write failed');
     }
-    return true;
   }
 
   /** Publishes settled writes in order; the first failure fails every write after it and truncates them away. */

@@ -185,9 +185,13 @@ export class Segment implements PooledHandle {
     return start;
   }
 
+  private checkWriteAt(position: number): void {
+    if (position < this.published || position > this.reservedEnd) broken(this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
+  }
+
   /** Writes `bufs` at `position`, inside a reservation. Resolves true when the write went through O_DSYNC (is durable). */
   async write(bufs: Buffer[], position: number): Promise<boolean> {
-    if (!(position >= this.published && position <= this.reservedEnd)) broken(this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
+    this.checkWriteAt(position);
     const fd = await this.acquire();
     try {
       const durable = this.isDsync;
@@ -351,7 +355,7 @@ export class Segment implements PooledHandle {
   writeNow(bufs: Buffer[], position: number): boolean | null {
     const writeNow = this.sfs.writevNow;
     if (this.fd < 0 || this.isDsync || writeNow === undefined) return null;
-    if (!(position >= this.published && position <= this.reservedEnd)) broken(this, `write at ${position} outside [${this.published}, ${this.reservedEnd}]`);
+    this.checkWriteAt(position);
     const fd = this.fd;
     const first = writeNow.call(this.sfs, fd, bufs, position);
     if (first === null) return null;

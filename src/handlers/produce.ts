@@ -83,39 +83,43 @@ const ANY_BATCHES = {};
  * keyed produce over 10,000 partitions).
  */
 function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: Acks, timeoutMs: number): PartitionResponse | Promise<PartitionResponse> {
-  if (p.records === null || p.records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
+  const records = p.records;
+  if (records === null || records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
   // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
   const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, timeoutMs, topic.configs);
   if (!('slot' in begun)) return failed(p.index, begun.errorCode, begun.message);
+  const write = (log: PartitionLog): PartitionWrite => ({ ctx, topic, index: p.index, log, slot: begun.slot, transactionalId, acks, timeoutMs, checkTransaction: transactionCheck(ctx, transactionalId, topic.name, p.index) });
   const open = openPartitionLog(ctx.broker, topic, p.index);
-  if (open) return produceToLog(ctx, topic, p.index, p.records, open, begun.slot, transactionalId, acks, timeoutMs);
-  return partitionLog(ctx.broker, topic, p.index).then((found) =>
-    found.log ? produceToLog(ctx, topic, p.index, p.records!, found.log, begun.slot, transactionalId, acks, timeoutMs) : failed(p.index, found.errorCode),
-  );
+  if (open) return produceToLog(write(open), records);
+  return partitionLog(ctx.broker, topic, p.index).then((found) => (found.log ? produceToLog(write(found.log), records) : failed(p.index, found.errorCode)));
 }
 
-function produceToLog(
-  ctx: RequestContext,
-  topic: TopicInfo,
-  index: number,
-  records: Buffer,
-  log: PartitionLog,
-  slot: WriteSlot,
-  transactionalId: string | null,
-  acks: Acks,
-  timeoutMs: number,
-): PartitionResponse | Promise<PartitionResponse> {
+/** One partition's write of a Produce request, from the leader check to the answer. */
+interface PartitionWrite {
+  ctx: RequestContext;
+  topic: TopicInfo;
+  index: number;
+  log: PartitionLog;
+  slot: WriteSlot;
+  transactionalId: string | null;
+  acks: Acks;
+  timeoutMs: number;
+  /** Also what produceScheduled's sequenced intake needs (`at`). */
+  checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined;
+}
+
+function produceToLog(w: PartitionWrite, records: Buffer): PartitionResponse | Promise<PartitionResponse> {
+  const { ctx, topic, index } = w;
   const fromScheduler = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx);
   // The log's effective config already merges broker defaults with topic overrides.
-  const prepared = prepareRecords(ctx, records, log.currentConfig().maxMessageBytes, fromScheduler);
+  const prepared = prepareRecords(ctx, records, w.log.currentConfig().maxMessageBytes, fromScheduler);
   if (!Buffer.isBuffer(prepared)) return failed(index, prepared.errorCode, prepared.message);
-  const checkTransaction = transactionCheck(ctx, transactionalId, topic.name, index);
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
-    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, acks, timeoutMs, ctx.now, { log, slot, transactionalId, checkTransaction });
-    if (scheduled) return scheduled.then((s) => (s === null ? appendToLog(ctx, topic, index, prepared, log, slot, transactionalId, acks, timeoutMs, checkTransaction) : scheduledAnswer(index, s)), storageFailed(index));
-    return appendToLog(ctx, topic, index, prepared, log, slot, transactionalId, acks, timeoutMs, checkTransaction);
+    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, w.acks, w.timeoutMs, ctx.now, w);
+    if (scheduled) return scheduled.then((s) => (s === null ? appendToLog(w, prepared) : scheduledAnswer(index, s)), storageFailed(index));
+    return appendToLog(w, prepared);
   } catch (err) {
     return storageFailed(index)(err);
   }
@@ -125,20 +129,10 @@ function scheduledAnswer(index: number, s: { errorCode: number; message: string 
   return s.errorCode === 0 ? { index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(index, s.errorCode, s.message);
 }
 
-function appendToLog(
-  ctx: RequestContext,
-  topic: TopicInfo,
-  index: number,
-  records: Buffer,
-  log: PartitionLog,
-  slot: WriteSlot,
-  transactionalId: string | null,
-  acks: Acks,
-  timeoutMs: number,
-  checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined,
-): Promise<PartitionResponse> {
+function appendToLog(w: PartitionWrite, records: Buffer): Promise<PartitionResponse> {
+  const { ctx, index } = w;
   return partitionWriter(ctx.broker)
-    .appendRecords(slot, log, records, ctx.now, checkTransaction)
+    .appendRecords(w.slot, w.log, records, ctx.now, w.checkTransaction)
     .then((out) => {
       if (!('baseOffset' in out)) return failed(index, out.errorCode, out.message);
       const answer: PartitionResponse = {
@@ -150,9 +144,9 @@ function appendToLog(
         recordErrors: [],
         errorMessage: null,
       };
-      const traced = traceProduce(ctx, topic, index, records, transactionalId, out.baseOffset, out.duplicate);
+      const traced = traceProduce(ctx, w.topic, index, records, w.transactionalId, out.baseOffset, out.duplicate);
       // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
-      if (traced && acks === -1) return withinTimeout(traced, timeoutMs).then(() => answer);
+      if (traced && w.acks === -1) return withinTimeout(traced, w.timeoutMs).then(() => answer);
       return answer;
     }, storageFailed(index));
 }

@@ -23,12 +23,13 @@ export function openPartitionLog(services: BrokerCore, topic: TopicInfo, partiti
  * on first use, with its topic configs applied.
  */
 export async function partitionLog(services: BrokerCore, topic: TopicInfo, partition: number, opts: { waitForRecovery?: boolean } = {}): Promise<PartitionLookup> {
+  const open = openPartitionLog(services, topic, partition);
+  if (open) return { log: open, topic, errorCode: 0 };
   if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
     return { log: null, topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   }
   const existing = services.logs.get(topic.name, partition);
   if (existing?.recovering) return recoveringLog(services, existing, topic, opts.waitForRecovery === true);
-  if (existing) return { log: existing, topic, errorCode: 0 };
   // In a cluster only the partition's replicas keep a log; others send the client to the leader.
   if (!hostsReplica(services.metadata, topic.name, partition)) return { log: null, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   try {

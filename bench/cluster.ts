@@ -4,7 +4,9 @@
  * failover time (kill -9 of a partition leader to the first acknowledged
  * produce on its successor) with default settings.
  *
- *   npm run build && npm run bench:cluster [-- --quick]   (CLUSTER_LATENCY_RATES=1000,2000 adds RF=3 latency rows)
+ *   npm run build && npm run bench:cluster [-- --quick]   (CLUSTER_LATENCY_RATES=1000,2000 adds RF=3 latency rows;
+ *   CLUSTER_IDLE_MS: the idle spell before the last RF=3 row, default 15000; -- --latency-only: the paced rows
+ *   without the throughput and failover parts)
  *
  * Brokers run from dist/ as separate processes (`bin/brook.js start`) sharing
  * one etcd (Debian's etcd-server) on loopback ports; load comes from the
@@ -30,6 +32,8 @@ const ROOT = path.join(__dirname, '..');
 const PERF = path.join(ROOT, 'bench', 'out', 'perf');
 const CLI = path.join(ROOT, 'bin', 'brook.js');
 const quick = process.argv.includes('--quick');
+/** --latency-only: the paced rows alone, on brokers that have not run a throughput load first (a small heap) */
+const latencyOnly = process.argv.includes('--latency-only');
 
 interface PerfResult {
   messages: number;
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
       waitForLeaders: true,
     });
     const n = quick ? 100_000 : 400_000;
-    for (const topic of ['rf1', 'rf3']) {
+    for (const topic of latencyOnly ? [] : ['rf1', 'rf3']) {
       const t = perf(['produce', bootstrap, topic, String(n), '100', '-1', '0']);
       rows.push([`produce 100 B, acks=all, ${topic === 'rf1' ? 'RF=1' : 'RF=3'} (3 partitions)`, `${fmt(t.msgsPerSec)} msgs/s, ${t.mbPerSec} MB/s (${t.messages} msgs, ${t.failed ?? 0} failed)`]);
     }
@@ -158,61 +162,74 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000));
     const idleCpuPct = ((brokersCpuMs(nodes) - idleFrom) / (performance.now() - idleT0)) * 100;
     rows.push(['brokers idle (3 s, no clients)', `${idleCpuPct.toFixed(1)}% of one core for the three`]);
-    const runs: Array<[string, number]> = [['rf1', 5000], ['rf3', 5000], ...extraRates.filter((r) => r !== 5000).map((r): [string, number] => ['rf3', r])];
-    for (const [topic, rate] of runs) {
+    // the last row runs after the brokers sat idle (CLUSTER_IDLE_MS, default 15 s): what a burst after a quiet spell
+    // meets (V8 shrinks an idle process's young generation; src/cli/nodeFlags.ts)
+    const idleMs = Number(process.env.CLUSTER_IDLE_MS ?? (quick ? 5000 : 15_000));
+    const runs: Array<[string, number, number]> = [
+      ['rf1', 5000, 0],
+      ['rf3', 5000, 0],
+      ...extraRates.filter((r) => r !== 5000).map((r): [string, number, number] => ['rf3', r, 0]),
+      ['rf3', 5000, idleMs],
+    ];
+    for (const [topic, rate, idleBefore] of runs) {
+      if (idleBefore > 0) await new Promise((r) => setTimeout(r, idleBefore));
       const cpuBefore = brokersCpuMs(nodes);
       const l = perf(['produce', bootstrap, topic, String(rate * seconds), '100', '-1', String(rate), '0']);
       // the perf run includes its untimed warm-up at the same rate
       const cpuUsPerMsg = ((brokersCpuMs(nodes) - cpuBefore) * 1000) / (l.messages + (l.warmupMessages ?? 0));
       rows.push([
-        `latency at ${fmt(rate)} msgs/s, acks=all, linger.ms=0, ${topic === 'rf1' ? 'RF=1' : 'RF=3'}`,
+        `latency at ${fmt(rate)} msgs/s, acks=all, linger.ms=0, ${topic === 'rf1' ? 'RF=1' : 'RF=3'}${idleBefore > 0 ? `, after ${idleBefore / 1000} s idle` : ''}`,
         `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms; brokers' CPU ${fmt(cpuUsPerMsg)} µs per message (after ${fmt(l.warmupMessages ?? 0)} untimed)`,
       ]);
     }
 
-    // failover: kill -9 the leader, then ask every survivor until one acknowledges an acks=all write
-    const md = await admin.fetchTopicMetadata({ topics: ['failover'] });
-    const leaderId = md.topics.find((t) => t.name === 'failover')!.partitions[0]!.leader;
-    await admin.disconnect();
-    const leader = nodes.find((x) => x.id === leaderId)!;
-    const survivors = nodes.filter((x) => x !== leader);
-    const record = buildBatch([{ value: 'failover-probe' }]);
-    if (!(await produceOnce(leader.port, 'failover', record))) throw new Error('failover topic not writable before the kill');
-    const killedAt = Date.now();
-    await kill9(leader);
-    let servedBy = -1;
-    while (servedBy < 0 && Date.now() - killedAt < 60_000) {
-      for (const s of survivors) {
-        if (await produceOnce(s.port, 'failover', record)) {
-          servedBy = s.id;
-          break;
+    if (!latencyOnly) {
+      // failover: kill -9 the leader, then ask every survivor until one acknowledges an acks=all write
+      const md = await admin.fetchTopicMetadata({ topics: ['failover'] });
+      const leaderId = md.topics.find((t) => t.name === 'failover')!.partitions[0]!.leader;
+      await admin.disconnect();
+      const leader = nodes.find((x) => x.id === leaderId)!;
+      const survivors = nodes.filter((x) => x !== leader);
+      const record = buildBatch([{ value: 'failover-probe' }]);
+      if (!(await produceOnce(leader.port, 'failover', record))) throw new Error('failover topic not writable before the kill');
+      const killedAt = Date.now();
+      await kill9(leader);
+      let servedBy = -1;
+      while (servedBy < 0 && Date.now() - killedAt < 60_000) {
+        for (const s of survivors) {
+          if (await produceOnce(s.port, 'failover', record)) {
+            servedBy = s.id;
+            break;
+          }
         }
+        if (servedBy < 0) await new Promise((r) => setTimeout(r, 20));
       }
-      if (servedBy < 0) await new Promise((r) => setTimeout(r, 20));
+      const failoverMs = Date.now() - killedAt;
+
+      rows.push([
+        'failover: kill -9 of the leader to first acks=all produce on the new leader',
+        servedBy < 0 ? 'no new leader within 60 s' : `${fmt(failoverMs)} ms (broker.session.timeout.ms=3000 default, new leader ${servedBy})`,
+      ]);
+
+      // what a client sees: a paced librdkafka producer (acks=all) across the kill of its partition's leader
+      // (one of the two survivors); its worst delivery latency is how long its messages waited for a new leader
+      const admin2 = new Kafka({ brokers: survivors.map((x) => `127.0.0.1:${x.port}`), logLevel: logLevel.NOTHING }).admin();
+      await admin2.connect();
+      const md2 = await admin2.fetchTopicMetadata({ topics: ['failover-client'] });
+      await admin2.disconnect();
+      const clientLeader = survivors.find((x) => x.id === md2.topics[0]!.partitions[0]!.leader)!;
+      const paced = spawn(PERF, ['produce', survivors.map((x) => `127.0.0.1:${x.port}`).join(','), 'failover-client', String(1000 * 12), '100', '-1', '1000', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PERF_WARMUP_MS: '0' } });
+      let pacedOut = '';
+      paced.stdout!.on('data', (d) => (pacedOut += d));
+      const pacedDone = new Promise<void>((r) => paced.once('exit', () => r()));
+      await new Promise((r) => setTimeout(r, 3000));
+      await kill9(clientLeader);
+      await pacedDone;
+      const r = JSON.parse(pacedOut.trim().split('\n').pop()!) as PerfResult;
+      rows.push(['client-visible failover: librdkafka 1k msgs/s, acks=all, leader killed', `max delivery latency ${fmt(r.maxMs ?? -1)} ms, p99 ${r.p99Ms} ms, ${r.failed ?? 0} failed of ${r.messages}`]);
+    } else {
+      await admin.disconnect();
     }
-    const failoverMs = Date.now() - killedAt;
-
-    rows.push([
-      'failover: kill -9 of the leader to first acks=all produce on the new leader',
-      servedBy < 0 ? 'no new leader within 60 s' : `${fmt(failoverMs)} ms (broker.session.timeout.ms=3000 default, new leader ${servedBy})`,
-    ]);
-
-    // what a client sees: a paced librdkafka producer (acks=all) across the kill of its partition's leader
-    // (one of the two survivors); its worst delivery latency is how long its messages waited for a new leader
-    const admin2 = new Kafka({ brokers: survivors.map((x) => `127.0.0.1:${x.port}`), logLevel: logLevel.NOTHING }).admin();
-    await admin2.connect();
-    const md2 = await admin2.fetchTopicMetadata({ topics: ['failover-client'] });
-    await admin2.disconnect();
-    const clientLeader = survivors.find((x) => x.id === md2.topics[0]!.partitions[0]!.leader)!;
-    const paced = spawn(PERF, ['produce', survivors.map((x) => `127.0.0.1:${x.port}`).join(','), 'failover-client', String(1000 * 12), '100', '-1', '1000', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PERF_WARMUP_MS: '0' } });
-    let pacedOut = '';
-    paced.stdout!.on('data', (d) => (pacedOut += d));
-    const pacedDone = new Promise<void>((r) => paced.once('exit', () => r()));
-    await new Promise((r) => setTimeout(r, 3000));
-    await kill9(clientLeader);
-    await pacedDone;
-    const r = JSON.parse(pacedOut.trim().split('\n').pop()!) as PerfResult;
-    rows.push(['client-visible failover: librdkafka 1k msgs/s, acks=all, leader killed', `max delivery latency ${fmt(r.maxMs ?? -1)} ms, p99 ${r.p99Ms} ms, ${r.failed ?? 0} failed of ${r.messages}`]);
   } finally {
     await Promise.all(nodes.map(kill9));
     for (const x of nodes) fs.rmSync(x.dir, { recursive: true, force: true });

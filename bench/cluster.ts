@@ -20,7 +20,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createInterface } from 'readline';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ApiKey } from '../protocol/generated/apis';
 import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse';
 import { BrokerClient } from '../src/replication/brokerClient';
@@ -127,6 +127,58 @@ async function produceOnce(port: number, topic: string, record: Buffer): Promise
   }
 }
 
+/**
+ * Failover rows: kill -9 of a leader to the first acknowledged acks=all write on a survivor, and what a paced
+ * librdkafka producer sees across the kill of its partition's leader. Disconnects `admin`.
+ */
+async function failoverRows(admin: Admin, nodes: Node[]): Promise<Array<[string, string]>> {
+  const rows: Array<[string, string]> = [];
+  // failover: kill -9 the leader, then ask every survivor until one acknowledges an acks=all write
+  const md = await admin.fetchTopicMetadata({ topics: ['failover'] });
+  const leaderId = md.topics.find((t) => t.name === 'failover')!.partitions[0]!.leader;
+  await admin.disconnect();
+  const leader = nodes.find((x) => x.id === leaderId)!;
+  const survivors = nodes.filter((x) => x !== leader);
+  const record = buildBatch([{ value: 'failover-probe' }]);
+  if (!(await produceOnce(leader.port, 'failover', record))) throw new Error('failover topic not writable before the kill');
+  const killedAt = Date.now();
+  await kill9(leader);
+  let servedBy = -1;
+  while (servedBy < 0 && Date.now() - killedAt < 60_000) {
+    for (const s of survivors) {
+      if (await produceOnce(s.port, 'failover', record)) {
+        servedBy = s.id;
+        break;
+      }
+    }
+    if (servedBy < 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  const failoverMs = Date.now() - killedAt;
+
+  rows.push([
+    'failover: kill -9 of the leader to first acks=all produce on the new leader',
+    servedBy < 0 ? 'no new leader within 60 s' : `${fmt(failoverMs)} ms (broker.session.timeout.ms=3000 default, new leader ${servedBy})`,
+  ]);
+
+  // what a client sees: a paced librdkafka producer (acks=all) across the kill of its partition's leader
+  // (one of the two survivors); its worst delivery latency is how long its messages waited for a new leader
+  const admin2 = new Kafka({ brokers: survivors.map((x) => `127.0.0.1:${x.port}`), logLevel: logLevel.NOTHING }).admin();
+  await admin2.connect();
+  const md2 = await admin2.fetchTopicMetadata({ topics: ['failover-client'] });
+  await admin2.disconnect();
+  const clientLeader = survivors.find((x) => x.id === md2.topics[0]!.partitions[0]!.leader)!;
+  const paced = spawn(PERF, ['produce', survivors.map((x) => `127.0.0.1:${x.port}`).join(','), 'failover-client', String(1000 * 12), '100', '-1', '1000', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PERF_WARMUP_MS: '0' } });
+  let pacedOut = '';
+  paced.stdout!.on('data', (d) => (pacedOut += d));
+  const pacedDone = new Promise<void>((r) => paced.once('exit', () => r()));
+  await new Promise((r) => setTimeout(r, 3000));
+  await kill9(clientLeader);
+  await pacedDone;
+  const r = JSON.parse(pacedOut.trim().split('\n').pop()!) as PerfResult;
+  rows.push(['client-visible failover: librdkafka 1k msgs/s, acks=all, leader killed', `max delivery latency ${fmt(r.maxMs ?? -1)} ms, p99 ${r.p99Ms} ms, ${r.failed ?? 0} failed of ${r.messages}`]);
+  return rows;
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(PERF)) throw new Error(`${PERF} is missing: run npm run bench:produce-consume -- --quick once to build it`);
   if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: npm run build');
@@ -183,53 +235,8 @@ async function main(): Promise<void> {
       ]);
     }
 
-    if (!latencyOnly) {
-      // failover: kill -9 the leader, then ask every survivor until one acknowledges an acks=all write
-      const md = await admin.fetchTopicMetadata({ topics: ['failover'] });
-      const leaderId = md.topics.find((t) => t.name === 'failover')!.partitions[0]!.leader;
-      await admin.disconnect();
-      const leader = nodes.find((x) => x.id === leaderId)!;
-      const survivors = nodes.filter((x) => x !== leader);
-      const record = buildBatch([{ value: 'failover-probe' }]);
-      if (!(await produceOnce(leader.port, 'failover', record))) throw new Error('failover topic not writable before the kill');
-      const killedAt = Date.now();
-      await kill9(leader);
-      let servedBy = -1;
-      while (servedBy < 0 && Date.now() - killedAt < 60_000) {
-        for (const s of survivors) {
-          if (await produceOnce(s.port, 'failover', record)) {
-            servedBy = s.id;
-            break;
-          }
-        }
-        if (servedBy < 0) await new Promise((r) => setTimeout(r, 20));
-      }
-      const failoverMs = Date.now() - killedAt;
-
-      rows.push([
-        'failover: kill -9 of the leader to first acks=all produce on the new leader',
-        servedBy < 0 ? 'no new leader within 60 s' : `${fmt(failoverMs)} ms (broker.session.timeout.ms=3000 default, new leader ${servedBy})`,
-      ]);
-
-      // what a client sees: a paced librdkafka producer (acks=all) across the kill of its partition's leader
-      // (one of the two survivors); its worst delivery latency is how long its messages waited for a new leader
-      const admin2 = new Kafka({ brokers: survivors.map((x) => `127.0.0.1:${x.port}`), logLevel: logLevel.NOTHING }).admin();
-      await admin2.connect();
-      const md2 = await admin2.fetchTopicMetadata({ topics: ['failover-client'] });
-      await admin2.disconnect();
-      const clientLeader = survivors.find((x) => x.id === md2.topics[0]!.partitions[0]!.leader)!;
-      const paced = spawn(PERF, ['produce', survivors.map((x) => `127.0.0.1:${x.port}`).join(','), 'failover-client', String(1000 * 12), '100', '-1', '1000', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PERF_WARMUP_MS: '0' } });
-      let pacedOut = '';
-      paced.stdout!.on('data', (d) => (pacedOut += d));
-      const pacedDone = new Promise<void>((r) => paced.once('exit', () => r()));
-      await new Promise((r) => setTimeout(r, 3000));
-      await kill9(clientLeader);
-      await pacedDone;
-      const r = JSON.parse(pacedOut.trim().split('\n').pop()!) as PerfResult;
-      rows.push(['client-visible failover: librdkafka 1k msgs/s, acks=all, leader killed', `max delivery latency ${fmt(r.maxMs ?? -1)} ms, p99 ${r.p99Ms} ms, ${r.failed ?? 0} failed of ${r.messages}`]);
-    } else {
-      await admin.disconnect();
-    }
+    if (latencyOnly) await admin.disconnect();
+    else rows.push(...(await failoverRows(admin, nodes)));
   } finally {
     await Promise.all(nodes.map(kill9));
     for (const x of nodes) fs.rmSync(x.dir, { recursive: true, force: true });

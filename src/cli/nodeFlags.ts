@@ -13,7 +13,8 @@
  * only when many objects survive, which a broker's short-lived garbage rarely makes happen. After a quiet spell
  * the broker then scavenges every ~10 ms, anything living a few tens of ms (a parked fetch, an acks=all produce)
  * is promoted, and the old generation fills up and is marked and compacted about twice a second: acks=all RF=3 at
- * 5,000 msgs/s after 15 s of idleness had p99 8-10 ms for the whole run, 2.4-3.8 ms with the floor.
+ * 5,000 msgs/s after 15 s of idleness on brokers with small heaps had p99 6.6-10.3 ms for the whole run, 2.4-3.8 ms
+ * with the floor (once a throughput load has grown the heap the two do not separate; bench/README.md).
  *
  * --interrupt-budget=8192 (V8's default 67584): how much bytecode a function runs before V8 considers optimizing
  * it. With the default, a workload the process has not run yet (the first paced acks=all writes after start,

@@ -9,6 +9,7 @@ import { DirtyJournal, LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
 import { listPartitionDirs, recoverLogs } from './logDirs';
 import { closeLogs } from './closeLogs';
 import { UnopenedLogs, partitionFacts, withUnopened, type PartitionFacts } from './unopenedLogs';
+import { LogTable, logKey } from './logTable';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
 
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -70,7 +71,7 @@ export class LogManager {
   private defaults: LogConfig;
   private readonly pool: HandlePool;
   /** Logs asked for, created or recovering since start; those only known from the summary are in `unopened`. */
-  private readonly logs = new Map<string, PartitionLog>();
+  private readonly logs = new LogTable();
   private readonly unopened = new UnopenedLogs();
   private readonly ctx: PartitionLogContext;
   /** The logs whose segments are open: the scheduler's work (flush, retention, compaction) is only theirs. */
@@ -175,7 +176,7 @@ export class LogManager {
     }
     const changed = new Map<string, { topic: string; partition: number }>();
     // after a clean shutdown nothing changed since the summary was written; after a crash the journal says what did
-    if (!clean) await DirtyJournal.read(this.dataDir, (topic, partition) => changed.set(key(topic, partition), { topic, partition }));
+    if (!clean) await DirtyJournal.read(this.dataDir, (topic, partition) => changed.set(logKey(topic, partition), { topic, partition }));
     // from here on a crash is unclean until close() writes the marker again
     if (clean) await this.sfs.unlink(markerPath);
     const ctx = this.ctx;
@@ -185,7 +186,7 @@ export class LogManager {
       // one string per topic, not one per partition
       let topic = topics.get(t);
       if (topic === undefined) topics.set(t, (topic = t));
-      const k = key(topic, partition);
+      const k = logKey(topic, partition);
       if (this.logs.has(k) || this.creating.has(k) || this.unopened.has(topic, partition)) return null;
       const log = PartitionLog.unopened(topic, partition, PartitionLog.pathFor(this.dataDir, topic, partition), this.configOf(topic), ctx, summary);
       this.logs.set(k, log);
@@ -199,7 +200,7 @@ export class LogManager {
     const usable =
       summaryText !== null &&
       forEachLogSummary(summaryText, (topic, partition, summary) => {
-        if (!changed.has(key(topic, partition))) this.unopened.set(topic, partition, summary);
+        if (!changed.has(logKey(topic, partition))) this.unopened.set(topic, partition, summary);
       });
     for (const { topic, partition } of changed.values()) add(topic, partition, null);
     const fromSummary = this.unopened.size + this.logs.size;
@@ -243,7 +244,7 @@ export class LogManager {
 
   private recoverInBackground(logs: PartitionLog[]): Promise<void> {
     // a log dropped by the listing (its directory is gone) is not recovered
-    const still = logs.filter((l) => this.logs.get(key(l.topic, l.partition)) === l);
+    const still = logs.filter((l) => this.logs.lookup(l.topic, l.partition) === l);
     return recoverLogs(still, this.recoveryConcurrency, () => this.closing, this.logger);
   }
 
@@ -265,12 +266,12 @@ export class LogManager {
 
   /** The log when it is an object already (asked for, created, recovering); undefined for one only known from the summary. */
   loaded(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(key(topic, partition));
+    return this.logs.lookup(topic, partition);
   }
 
   /** Whether a log exists for the partition, without making its object. */
   has(topic: string, partition: number): boolean {
-    return this.logs.has(key(topic, partition)) || this.unopened.has(topic, partition);
+    return this.logs.lookup(topic, partition) !== undefined || this.unopened.has(topic, partition);
   }
 
   /** A topic's configs changed: logs of it made from the summary from now on start from the new ones. */
@@ -284,19 +285,18 @@ export class LogManager {
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
-    const k = key(topic, partition);
-    const log = this.logs.get(k);
+    const log = this.logs.lookup(topic, partition);
     if (log || this.unopened.size === 0) return log;
     const known = this.unopened.take(topic, partition);
     if (!known) return undefined;
     const made = PartitionLog.unopened(known.topic, partition, PartitionLog.pathFor(this.dataDir, known.topic, partition), this.configOf(known.topic), this.ctx, known.summary);
-    this.logs.set(k, made);
+    this.logs.set(logKey(topic, partition), made);
     return made;
   }
 
   /** Idempotent: an existing log gets `config` applied and is returned. */
   async create(topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
-    const k = key(topic, partition);
+    const k = logKey(topic, partition);
     const existing = this.get(topic, partition);
     if (existing) {
       if (config) existing.updateConfig(config);
@@ -341,7 +341,7 @@ export class LogManager {
     const doomed = [...this.logs.values()].filter((l) => l.topic === topic);
     // named in the journal first: after a crash the checkpoint's entries for them are not trusted
     for (const log of doomed) this.checkpoints.journal.mark(log.topic, log.partition);
-    for (const log of doomed) this.logs.delete(key(log.topic, log.partition));
+    for (const log of doomed) this.logs.delete(logKey(log.topic, log.partition));
     for (const log of doomed) this.openLogs.delete(log);
     for (const log of doomed) this.checkpoints.forget(log);
     for (const log of doomed) await log.destroy();
@@ -365,7 +365,7 @@ export class LogManager {
 
   /** Closes and deletes one partition's log (a replica moved off this broker); false when there was none. */
   async deletePartition(topic: string, partition: number): Promise<boolean> {
-    const k = key(topic, partition);
+    const k = logKey(topic, partition);
     await this.creating.get(k)?.catch(() => undefined);
     const log = this.get(topic, partition);
     if (!log) return false;
@@ -482,15 +482,11 @@ export class LogManager {
       producerState: this.producerState,
       opened: (log) => this.openLogs.add(log),
       dirtied: (topic, partition) => {
-        const log = this.logs.get(key(topic, partition));
+        const log = this.logs.lookup(topic, partition);
         if (log) this.checkpoints.dirty.add(log);
         // a log being created is named too: after a crash its directory is known without a listing
         this.checkpoints.journal.mark(topic, partition);
       },
     };
   }
-}
-
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }

@@ -52,6 +52,12 @@ export interface PerfResult {
   p99Ms?: number;
   p999Ms?: number;
   maxMs?: number;
+  /** The timed part, seconds. */
+  seconds?: number;
+  /** Produce runs: CPU seconds over the timed part of the tool's main (application) thread, and of its busiest librdkafka broker thread. */
+  mainThreadCpuS?: number;
+  busiestBrokerThread?: string;
+  busiestBrokerThreadCpuS?: number;
 }
 
 /** Runs the load tool with `args` (perf produce|consume ..., see bench/rdkafka/perf.c). */

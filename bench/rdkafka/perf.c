@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+#include <dirent.h>
 
 static int64_t now_us(void) {
   struct timespec ts;
@@ -107,6 +108,72 @@ static void watch_reports(rd_kafka_t *rk) {
   rd_kafka_queue_destroy(main_queue);
 }
 
+/*
+ * CPU of the tool's own threads over the timed part, from /proc/self/task: librdkafka serves every partition of a
+ * broker from that broker's one thread ("rdk:broker<id>"), so over many partitions that thread, not the process,
+ * can be what caps the rate. Linux only; zero elsewhere.
+ */
+#define MAX_THREADS 64
+struct thread_cpu {
+  int tid;
+  char name[32];
+  long ticks;
+};
+
+static int read_threads(struct thread_cpu *out) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < MAX_THREADS) {
+    if (e->d_name[0] == '.') continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+    if (!open || !close) continue;
+    struct thread_cpu *t = &out[n++];
+    t->tid = atoi(e->d_name);
+    snprintf(t->name, sizeof t->name, "%.*s", (int)(close - open - 1), open + 1);
+    /* after ") ": state(3) ... utime(14) stime(15) */
+    long utime = 0, stime = 0;
+    char *p = close + 2;
+    for (int field = 3; field <= 15 && p; field++) {
+      if (field == 14) utime = atol(p);
+      if (field == 15) stime = atol(p);
+      p = strchr(p, ' ');
+      if (p) p++;
+    }
+    t->ticks = utime + stime;
+  }
+  closedir(d);
+  return n;
+}
+
+/* Prints ,"mainThreadCpuS":..,"busiestBrokerThread":"..","busiestBrokerThreadCpuS":.. for the span since `before`. */
+static void print_thread_cpu(const struct thread_cpu *before, int nbefore) {
+  struct thread_cpu now[MAX_THREADS];
+  int n = read_threads(now);
+  double hz = (double)sysconf(_SC_CLK_TCK), main_s = 0, busiest_s = 0;
+  const char *busiest = "";
+  for (int i = 0; i < n; i++) {
+    long ticks = now[i].ticks;
+    for (int j = 0; j < nbefore; j++)
+      if (before[j].tid == now[i].tid) ticks -= before[j].ticks;
+    double s = ticks / hz;
+    if (now[i].tid == getpid()) main_s = s;
+    else if (strncmp(now[i].name, "rdk:broker", 10) == 0 && s > busiest_s) {
+      busiest_s = s;
+      busiest = now[i].name;
+    }
+  }
+  printf(",\"mainThreadCpuS\":%.2f,\"busiestBrokerThread\":\"%s\",\"busiestBrokerThreadCpuS\":%.2f", main_s, busiest, busiest_s);
+}
+
 static int cmp64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
@@ -180,6 +247,8 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
   }
   if (getenv("PERF_LATENCY_FILE") && latencies) sent_at = calloc(count, sizeof(int64_t));
 
+  struct thread_cpu threads_before[MAX_THREADS];
+  int nthreads_before = read_threads(threads_before);
   int64_t start = now_us();
   timed_start = start;
   for (long i = 0; i < count; i++) {
@@ -211,6 +280,7 @@ static int produce(const char *bootstrap, const char *topic, long count, int siz
          "\"mbPerSec\":%.1f,\"lingerMs\":\"%s\",\"batchNumMessages\":\"%s\",\"batchSize\":\"%s\",\"warmupMessages\":%ld",
          delivered, failed, size, secs, delivered / secs, delivered * (double)size / secs / 1e6, linger_ms, batch_msgs,
          batch_bytes, warmup);
+  print_thread_cpu(threads_before, nthreads_before);
   if (sent_at) {
     FILE *f = fopen(getenv("PERF_LATENCY_FILE"), "w");
     for (long j = 0; f && j < delivered; j++) fprintf(f, "%ld %ld\n", (long)sent_at[j], (long)latencies[j]);

@@ -52,13 +52,13 @@ export class AppendPipeline {
   private inflight: InflightWrite[] = [];
   /** Set while the writes after a failed one drain and the file is cut back. */
   private unwinding: Promise<void> | null = null;
-  private unwound: () => void = () => undefined;
+  private unwound: () => void = noop;
   private unwindFailure: StorageError | null = null;
   /** Appends of the failed write and those after it, refused once the unwind truncated the file. */
   private unwindRejected: AppendRequest[] = [];
   private syncWaiters: Array<{ seg: Segment; req: AppendRequest }> = [];
   private syncing: Promise<void> | null = null;
-  private finalizeChain: Promise<void> = Promise.resolve();
+  private finalizeChain: Promise<void> = SETTLED;
   private unflushedMessages = 0;
   private lastFlushAt = Date.now();
   private flushing: Promise<void> | null = null;

@@ -66,10 +66,12 @@ export class PartitionLog extends PartitionLogBase {
     if (!this.opening) {
       const p = this.load0();
       this.opening = p;
-      // a failed open is retried on next use
-      p.catch(() => {
+      // a failed open is retried on next use; a finished one is not kept (`loaded` answers from then on, and a
+      // broker holds one log per partition)
+      const done = (): void => {
         if (this.opening === p) this.opening = null;
-      });
+      };
+      p.then(done, done);
     }
     return this.opening;
   }

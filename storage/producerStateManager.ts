@@ -72,6 +72,9 @@ interface LoadedState {
  */
 type Mode = 'carry' | 'loaded' | 'untracked';
 
+/** One settled promise for every partition's idle chains: a broker holds one manager per open partition. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * The idempotent/transactional producer state of one partition log (Kafka's
  * ProducerStateManager), loaded on first use: from the newest snapshot at or
@@ -86,7 +89,7 @@ export class ProducerStateManager {
   private state: LoadedState | null = null;
   private stats: ProducerStateLoadStats | undefined;
   /** Removal of snapshots past a truncated log end, awaited by the next load. */
-  private cleanup: Promise<void> = Promise.resolve();
+  private cleanup: Promise<void> = SETTLED;
   /** Snapshot offsets written this run: valid even past the log end found at start. */
   private readonly writtenThisRun = new Set<number>();
   /** Replication changed the log behind the tables' back: no state is carried forward this run. */
@@ -94,7 +97,7 @@ export class ProducerStateManager {
   /** The carried state, read once (later snapshots may prune the file it came from). */
   private carried: Promise<SnapshotFile | null> | null = null;
   /** Roll snapshots written in carry mode, awaited at shutdown. */
-  private carryWrites: Promise<void> = Promise.resolve();
+  private carryWrites: Promise<void> = SETTLED;
   /** Snapshot writes queued or running. */
   private snapshotting = 0;
   /** Bytes published since the newest snapshot (or since load): what the next load would replay. */

@@ -464,6 +464,8 @@ export class Segment implements PooledHandle {
         (fd) => {
           this.fd = fd;
           this.isDsync = dsync;
+          // `fd` answers from now on; the settled promise is not kept per segment
+          this.opening = null;
           return fd;
         },
         (err: unknown) => {

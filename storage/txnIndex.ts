@@ -73,6 +73,9 @@ export function collectAborted(entries: readonly AbortedTxn[], from: number, to:
 const fileCache = new Map<SegmentTxnIndex, readonly AbortedTxn[]>();
 const FILE_CACHE_SEGMENTS = 16;
 
+/** One settled promise for every segment's idle I/O chain: a broker holds one index per segment. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * The aborted transactions whose abort marker lies in one segment (Kafka's
  * `.txnindex`). The active segment's entries live in memory and are written
@@ -83,7 +86,7 @@ const FILE_CACHE_SEGMENTS = 16;
 export class SegmentTxnIndex {
   /** Entries in memory (null: only in the file). */
   private entries: AbortedTxn[] | null;
-  private io: Promise<void> = Promise.resolve();
+  private io: Promise<void> = SETTLED;
   count: number;
 
   /**

@@ -55,8 +55,9 @@ export class AppendPipeline {
   private unwound: () => void = noop;
   private unwindFailure: StorageError | null = null;
   /** Appends of the failed write and those after it, refused once the unwind truncated the file. */
-  private unwindRejected: AppendRequest[] = [];
-  private syncWaiters: Array<{ seg: Segment; req: AppendRequest }> = [];
+  // made on first use: a broker holds a pipeline per open partition, and most never unwind or fsync per append
+  private unwindRejected: AppendRequest[] | null = null;
+  private syncWaiters: Array<{ seg: Segment; req: AppendRequest }> | null = null;
   private syncing: Promise<void> | null = null;
   private finalizeChain: Promise<void> = SETTLED;
   private unflushedMessages = 0;
@@ -267,7 +268,7 @@ export class AppendPipeline {
     while (this.inflight.length > 0 && this.inflight[0]!.settled) {
       const write = this.inflight.shift()!;
       if (this.unwindFailure) {
-        this.unwindRejected.push(...write.group);
+        (this.unwindRejected ??= []).push(...write.group);
         continue;
       }
       if (write.error !== undefined) {
@@ -275,7 +276,7 @@ export class AppendPipeline {
         log.ctx.logger.error({ topic: log.topic, partition: log.partition, err: failure.message }, 'append failed');
         this.unwindFailure = failure;
         this.unwinding = new Promise<void>((resolve) => (this.unwound = resolve));
-        this.unwindRejected.push(...write.group);
+        (this.unwindRejected ??= []).push(...write.group);
         continue;
       }
       this.publish(write);
@@ -299,8 +300,8 @@ export class AppendPipeline {
     // Callers hear of the failure only once the partial bytes are gone, so a
     // crash right after a refused append cannot bring its batch back.
     const failure = this.unwindFailure!;
-    const rejected = this.unwindRejected;
-    this.unwindRejected = [];
+    const rejected = this.unwindRejected ?? [];
+    this.unwindRejected = null;
     this.unwindFailure = null;
     const done = this.unwound;
     this.unwinding = null;
@@ -343,7 +344,8 @@ export class AppendPipeline {
     log.logEndOffset = end;
     this.unflushedMessages += records;
     if (log.config.fsyncOnAppend && !write.durable) {
-      for (const req of write.group) this.syncWaiters.push({ seg, req });
+      const waiters = (this.syncWaiters ??= []);
+      for (const req of write.group) waiters.push({ seg, req });
       if (!this.syncing) this.syncing = this.syncLoop();
       log.checkInvariants();
       return;
@@ -377,9 +379,9 @@ export class AppendPipeline {
   private async syncLoop(): Promise<void> {
     const log = this.log;
     try {
-      while (this.syncWaiters.length > 0) {
+      while (this.syncWaiters !== null && this.syncWaiters.length > 0) {
         const round = this.syncWaiters;
-        this.syncWaiters = [];
+        this.syncWaiters = null;
         const segs = new Set<Segment>();
         for (const w of round) segs.add(w.seg);
         try {

@@ -90,8 +90,8 @@ export class ProducerStateManager {
   private stats: ProducerStateLoadStats | undefined;
   /** Removal of snapshots past a truncated log end, awaited by the next load. */
   private cleanup: Promise<void> = SETTLED;
-  /** Snapshot offsets written this run: valid even past the log end found at start. */
-  private readonly writtenThisRun = new Set<number>();
+  /** Snapshot offsets written this run: valid even past the log end found at start; made on first use. */
+  private writtenThisRun: Set<number> | null = null;
   /** Replication changed the log behind the tables' back: no state is carried forward this run. */
   private invalidated = false;
   /** The carried state, read once (later snapshots may prune the file it came from). */
@@ -257,7 +257,7 @@ export class ProducerStateManager {
       const write = async (): Promise<void> => {
         const carried = await this.carriedState();
         if (!carried || this.invalidated) return;
-        this.writtenThisRun.add(baseOffset);
+        (this.writtenThisRun ??= new Set()).add(baseOffset);
         await writeSnapshotFile(this.log.dir, baseOffset, reencodeSnapshot(carried, baseOffset));
       };
       this.carryWrites = this.carryWrites.then(write).catch((err: unknown) => {
@@ -336,7 +336,7 @@ export class ProducerStateManager {
   private async newestSnapshot(limit: number): Promise<SnapshotFile | null> {
     const offsets: number[] = [];
     for (const o of await listSnapshots(this.log.dir)) {
-      if (o <= this.extentAtOpen.logEndOffset || this.writtenThisRun.has(o)) offsets.push(o);
+      if (o <= this.extentAtOpen.logEndOffset || this.writtenThisRun?.has(o) === true) offsets.push(o);
       else await removeSnapshot(this.log.dir, o);
     }
     for (let i = offsets.length - 1; i >= 0; i--) {
@@ -384,7 +384,7 @@ export class ProducerStateManager {
     state.changed = false;
     this.snapshotting++;
     const write = async (): Promise<void> => {
-      this.writtenThisRun.add(endOffset);
+      (this.writtenThisRun ??= new Set()).add(endOffset);
       try {
         await writeSnapshotFile(this.log.dir, endOffset, data);
       } finally {
@@ -402,7 +402,7 @@ export class ProducerStateManager {
     for (const o of await listSnapshots(this.log.dir)) {
       if (o > offset) {
         await removeSnapshot(this.log.dir, o);
-        this.writtenThisRun.delete(o);
+        this.writtenThisRun?.delete(o);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { BATCH } from '../protocol/records/batchHeader';
+import { SETTLED } from './settled';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_RELATIVE_OFFSET } from './config';
 import { StorageError, storageFailure } from './errors';
@@ -25,7 +26,6 @@ interface InflightWrite {
   done: Promise<void>;
 }
 
-const SETTLED: Promise<void> = Promise.resolve();
 const noop = (): void => undefined;
 
 /** Writes in flight per partition: lets an O_DSYNC device work on several at once. */

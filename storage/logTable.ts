@@ -8,8 +8,8 @@ export function logKey(topic: string, partition: number): string {
 /**
  * The log manager's partition logs: a Map keyed by `logKey`, plus an index by topic then partition number that
  * `lookup` reads. A produce touching thousands of partitions looks each one up, and building and hashing a fresh
- * key string per lookup cost ~0.6 µs of a one-record partition batch's ~11 µs (bench:scale, pre-encoded keyed
- * requests over 10,000 partitions). Every change goes through set / delete / clear, so the index cannot drift.
+ * key string per lookup took ~180 ns against ~35 ns for the two maps (10,000 partitions, 5 M lookups). Every
+ * change goes through set / delete / clear, so the index cannot drift.
  */
 export class LogTable extends Map<string, PartitionLog> {
   private readonly byTopic = new Map<string, Map<number, PartitionLog>>();

@@ -1,4 +1,5 @@
 import { summaryMayNeedCleaning, summaryOf, type LogSummary } from './logSummary';
+import { SETTLED } from './settled';
 import { writeFileAtomic } from './fs';
 import type { LogConfig } from './config';
 import type { AppendPipeline } from './appendPipeline';
@@ -14,8 +15,6 @@ import type { LogTagIndex } from './logTagIndex';
 /** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
 
-/** Shared by every log until its first structural change: a big broker has many logs that never get one. */
-const NOTHING_PENDING: Promise<unknown> = Promise.resolve();
 /** The segment list of every unloaded log (load0 replaces it). */
 const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
 
@@ -33,7 +32,8 @@ export abstract class PartitionLogBase {
   protected retention!: LogRetention;
   protected epochCache: LeaderEpochCache | null = null;
   protected producers: ProducerStateManager | null = null;
-  protected structural: Promise<unknown> = NOTHING_PENDING;
+  /** The chain of structural changes (retention, compaction, truncation), run one at a time; shared settled start. */
+  protected structural: Promise<unknown> = SETTLED;
   /** Made on the first key lookup, and on the first view read (tags). */
   protected keys: LogKeyIndex | null = null;
   protected tagIdx: LogTagIndex | null = null;

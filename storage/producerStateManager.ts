@@ -1,4 +1,5 @@
 import { ATTR, BATCH } from '../protocol/records/batchHeader';
+import { SETTLED } from './settled';
 import type { StorageLogger } from './logger';
 import { ProducerStateTable, applyBatch } from './producerState';
 import { emptySnapshot, encodeSnapshot, entryOf, listSnapshots, readSnapshot, reencodeSnapshot, removeSnapshot, writeSnapshotFile, type SnapshotFile } from './producerSnapshots';
@@ -71,9 +72,6 @@ interface LoadedState {
  * - untracked: the state is unknown until the next load (it was dropped).
  */
 type Mode = 'carry' | 'loaded' | 'untracked';
-
-/** One settled promise for every partition's idle chains: a broker holds one manager per open partition. */
-const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * The idempotent/transactional producer state of one partition log (Kafka's

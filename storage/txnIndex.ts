@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { SETTLED } from './settled';
 import { writeFileAtomic, type StorageFs } from './fs';
 
 /**
@@ -72,9 +73,6 @@ export function collectAborted(entries: readonly AbortedTxn[], from: number, to:
 /** Closed segments' entries read back from disk, most recently used last. */
 const fileCache = new Map<SegmentTxnIndex, readonly AbortedTxn[]>();
 const FILE_CACHE_SEGMENTS = 16;
-
-/** One settled promise for every segment's idle I/O chain: a broker holds one index per segment. */
-const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * The aborted transactions whose abort marker lies in one segment (Kafka's

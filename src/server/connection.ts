@@ -7,6 +7,7 @@ import { lookupApi, supportedApis, type RegisteredApi } from '../handlers/regist
 import type { Logger } from '../log';
 import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
+import type { FrameBufferPool } from './frameBufferPool';
 import { peekHeader, readHeaderRest } from './requestHeader';
 import { encodeResponseFrame } from './responseFrame';
 import type { ResponseSlot } from './responseSlot';
@@ -30,6 +31,9 @@ export interface ConnectionLimits {
 function runAll(fns: Array<() => void>): void {
   for (const fn of fns) fn();
 }
+
+/** Produce alone reads its frame from a pool slot: its records are in the log (or copied) before it answers. */
+const readsFromPool = (apiKey: number): boolean => apiKey === ApiKey.Produce;
 
 /**
  * One client connection: frames in, handlers run concurrently, responses out
@@ -73,6 +77,7 @@ export class Connection {
     private readonly onClosed: (c: Connection) => void,
     listener: ListenerRuntime = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', sasl: null },
     principal: string = ANONYMOUS_PRINCIPAL,
+    private readonly framePool: FrameBufferPool | null = null,
   ) {
     this.info = {
       id,
@@ -83,7 +88,7 @@ export class Connection {
       principal,
     };
     this.log = services.logger.child({ conn: id, remote: `${this.info.remoteAddress}:${this.info.remotePort}` });
-    this.decoder = new FrameDecoder(limits.maxRequestBytes);
+    this.decoder = new FrameDecoder(limits.maxRequestBytes, framePool, readsFromPool);
     socket.setNoDelay(true);
     if (limits.idleMs > 0) socket.setTimeout(limits.idleMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -214,6 +219,9 @@ export class Connection {
       now: Date.now(),
       afterResponseWritten: (fn) => (slot.afterWrite ??= []).push(fn),
     };
+    // a frame in a pool slot goes back once its answer left (acks=0: once the handler finished); a request that
+    // never finishes (its connection failed) keeps it, and the garbage collector takes it
+    if (this.framePool?.owns(frame)) (slot.afterWrite ??= []).push(() => this.framePool!.give(frame));
     this.push(slot);
     this.run(api, ctx, body, slot);
   }

@@ -1,10 +1,14 @@
+import type { FrameBufferPool } from './frameBufferPool';
+
 /**
  * Splits a TCP byte stream into size-prefixed Kafka frames.
  *
  * A frame that arrives inside one chunk is returned as a slice of that chunk
- * (no copy). Only a frame spread over several chunks is assembled, into a
- * buffer allocated once at its final size. The size prefix is checked against
- * the limit before anything is allocated for it.
+ * (no copy). Only a frame spread over several chunks is assembled: into a
+ * slot of the frame buffer pool, copied in as its chunks arrive, when its API
+ * may use one (`pooled`), else into a buffer allocated once at its final size.
+ * The size prefix is checked against the limit before anything is allocated
+ * for it.
  */
 export type FrameResult = { frames: Buffer[]; oversized: number | null };
 
@@ -15,15 +19,26 @@ export class FrameDecoder {
   /** Size of the frame being assembled, -1 while its prefix is still incomplete. */
   private expected = -1;
 
-  /** Mutable: a SASL listener caps frames at sasl.server.max.receive.size until the client authenticated. */
-  constructor(public maxFrameBytes: number) {}
+  /** A pool slot the frame in progress is copied into, and how much of it arrived. */
+  private assembling: Buffer | null = null;
+  private filled = 0;
+
+  constructor(
+    /** Mutable: a SASL listener caps frames at sasl.server.max.receive.size until the client authenticated. */
+    public maxFrameBytes: number,
+    private readonly pool: FrameBufferPool | null = null,
+    /** Whether requests of this API key may be read from a pool slot (their handler keeps nothing of the frame). */
+    private readonly pooled: (apiKey: number) => boolean = () => false,
+  ) {}
 
   /** Frames completed by this chunk; `oversized` is the offending size when a prefix exceeds the limit. */
   push(chunk: Buffer): FrameResult {
     const frames: Buffer[] = [];
     let pos = 0;
-    // A known size with no body bytes yet still means a frame is in progress.
-    if (this.pendingBytes > 0 || this.expected >= 0) {
+    if (this.assembling !== null) {
+      pos = this.fill(chunk, frames);
+    } else if (this.pendingBytes > 0 || this.expected >= 0) {
+      // A known size with no body bytes yet still means a frame is in progress.
       const r = this.continuePending(chunk, frames);
       if (r.oversized !== null) return { frames, oversized: r.oversized };
       pos = r.pos;
@@ -37,11 +52,20 @@ export class FrameDecoder {
       const size = chunk.readInt32BE(pos);
       if (size < 0 || size > this.maxFrameBytes) return { frames, oversized: size };
       if (left - 4 >= size) {
-        frames.push(chunk.subarray(pos + 4, pos + 4 + size));
+        const frame = chunk.subarray(pos + 4, pos + 4 + size);
+        frames.push(this.pool?.poison && this.eligible(frame) ? this.copyToSlot(frame) : frame);
         pos += 4 + size;
       } else {
-        this.expected = size;
-        this.stash(chunk.subarray(pos + 4));
+        const body = chunk.subarray(pos + 4);
+        const slot = this.eligible(body) ? this.pool!.take(size) : null;
+        if (slot !== null) {
+          body.copy(slot, 0);
+          this.assembling = slot;
+          this.filled = body.length;
+        } else {
+          this.expected = size;
+          this.stash(body);
+        }
         break;
       }
     }
@@ -50,7 +74,34 @@ export class FrameDecoder {
 
   /** Bytes buffered for a frame not yet complete. */
   get buffered(): number {
-    return this.pendingBytes;
+    return this.assembling !== null ? this.filled : this.pendingBytes;
+  }
+
+  /** Whether a frame starting with `head` (its first bytes, at least the API key's two) may use a pool slot. */
+  private eligible(head: Buffer): boolean {
+    return this.pool !== null && head.length >= 2 && this.pooled(head.readInt16BE(0));
+  }
+
+  /** Poison mode: a whole frame moved into a slot, so what reads it after its answer reads poison. */
+  private copyToSlot(frame: Buffer): Buffer {
+    const slot = this.pool!.take(frame.length);
+    if (slot === null) return frame;
+    frame.copy(slot, 0);
+    return slot;
+  }
+
+  /** Copies the start of `chunk` into the slot in progress; returns the bytes taken. */
+  private fill(chunk: Buffer, frames: Buffer[]): number {
+    const slot = this.assembling!;
+    const n = Math.min(slot.length - this.filled, chunk.length);
+    chunk.copy(slot, this.filled, 0, n);
+    this.filled += n;
+    if (this.filled === slot.length) {
+      frames.push(slot);
+      this.assembling = null;
+      this.filled = 0;
+    }
+    return n;
   }
 
   private stash(part: Buffer): void {
@@ -81,7 +132,8 @@ export class FrameDecoder {
       return { pos: chunk.length, oversized: null };
     }
     this.pending.push(chunk.subarray(pos, pos + need));
-    frames.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.expected));
+    const frame = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.expected);
+    frames.push(this.pool?.poison && this.eligible(frame) ? this.copyToSlot(frame) : frame);
     pos += need;
     this.pending = [];
     this.pendingBytes = 0;

@@ -6,6 +6,7 @@ import type { ListenerTlsSettings } from '../security/tls/listenerTls';
 import { tlsPrincipal } from '../security/tls/principal';
 import { Connection, type ConnectionLimits, type ConnectionState } from './connection';
 import type { ListenerRuntime } from './listenerRuntime';
+import { FrameBufferPool } from './frameBufferPool';
 
 /** A listener as the server runs it: name, protocol, SASL settings and, for SSL / SASL_SSL, TLS material. */
 export interface ListenerSpec extends ListenerRuntime {
@@ -20,6 +21,12 @@ export class BrokerServer {
   private readonly connections = new Set<Connection>();
   /** TCP sockets of a TLS listener whose handshake has not finished; closing the listener cuts them. */
   private readonly handshaking = new Set<net.Socket>();
+  /**
+   * Slots for produce frames spread over several reads, shared by the listener's connections. The test-only
+   * BROOK_TEST_POISON_FRAMES=1 copies every produce frame into one and poisons it after the answer, so a
+   * test run shows anything that reads a frame after its request ended.
+   */
+  readonly framePool = new FrameBufferPool({ poison: process.env.BROOK_TEST_POISON_FRAMES === '1' });
 
   constructor(
     private readonly services: BrokerServices,
@@ -95,7 +102,7 @@ export class BrokerServer {
 
   private accept(socket: net.Socket, principal: string, checkLimits: boolean): void {
     if (checkLimits && this.services.quotas && !this.services.quotas.connections.admit(socket, this.listener.name)) return;
-    const conn = new Connection(socket, this.ids.next++, this.services, this.limits, (c) => this.connections.delete(c), this.listener, principal);
+    const conn = new Connection(socket, this.ids.next++, this.services, this.limits, (c) => this.connections.delete(c), this.listener, principal, this.framePool);
     this.connections.add(conn);
   }
 

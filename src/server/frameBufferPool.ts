@@ -1,0 +1,87 @@
+/**
+ * Reused buffers for request frames that arrive over several socket reads.
+ *
+ * Assembling such a frame used to allocate a fresh buffer of its size. At a
+ * high produce rate those buffers are most of what the broker allocates
+ * outside the V8 heap, and V8 answers external memory growth with
+ * mark-compacts of the whole heap (bench/README.md, "mark-compacts paced by
+ * request buffers"): with tens of thousands of open partitions each one marks
+ * tens of megabytes. A slot taken here is given back once the request's
+ * answer left (Connection), so only requests whose handler holds nothing of
+ * the frame past its answer may use one: Produce, whose records are written to
+ * the log (or copied by the scheduler) before it answers.
+ *
+ * A slot whose request never finishes (its connection failed mid-request) is
+ * simply not given back; the garbage collector takes it.
+ */
+export interface FrameBufferPoolOptions {
+  /** Largest frame a slot holds; bigger ones are assembled into a buffer of their own. */
+  slotBytes?: number;
+  /** Free slots kept for reuse; more given back are dropped. */
+  maxFree?: number;
+  /**
+   * Test builds: every eligible frame, even one that arrived in one read, is copied into a slot, and a slot
+   * given back has the frame's bytes overwritten with POISON_BYTE, so anything still reading it sees garbage
+   * (the test suite runs so: test/poisonFrames.cjs).
+   */
+  poison?: boolean;
+}
+
+/** What a given-back slot is filled with under `poison`. */
+export const POISON_BYTE = 0xee;
+
+/** librdkafka and the Java client cap a request near message.max.bytes (1,000,000 by default), plus headers. */
+const DEFAULT_SLOT_BYTES = 1024 * 1024 + 64 * 1024;
+const DEFAULT_MAX_FREE = 16;
+
+export class FrameBufferPool {
+  readonly slotBytes: number;
+  readonly poison: boolean;
+  private readonly maxFree: number;
+  private readonly free: ArrayBuffer[] = [];
+  /** Slots of this pool, so a frame can be told apart from one Node or Buffer.concat allocated. */
+  private readonly slots = new WeakSet<ArrayBuffer>();
+  /** Slots taken and not given back (introspection and tests). */
+  private leased = 0;
+  /** Slots allocated over the pool's life (tests: reuse means this stays small). */
+  private allocated = 0;
+  /** Frames read into a slot over the pool's life. */
+  private taken = 0;
+
+  constructor(options: FrameBufferPoolOptions = {}) {
+    this.slotBytes = options.slotBytes ?? DEFAULT_SLOT_BYTES;
+    this.maxFree = options.maxFree ?? DEFAULT_MAX_FREE;
+    this.poison = options.poison ?? false;
+  }
+
+  /** A buffer of exactly `size` bytes over a free slot, or null when a slot cannot hold it. */
+  take(size: number): Buffer | null {
+    if (size > this.slotBytes) return null;
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = new ArrayBuffer(this.slotBytes);
+      this.slots.add(slot);
+      this.allocated++;
+    }
+    this.leased++;
+    this.taken++;
+    return Buffer.from(slot, 0, size);
+  }
+
+  /** Whether `frame` lies in one of this pool's slots. */
+  owns(frame: Buffer): boolean {
+    return frame.buffer instanceof ArrayBuffer && this.slots.has(frame.buffer);
+  }
+
+  /** Gives back the slot under `frame` (taken by take()); nothing may read the frame after this. */
+  give(frame: Buffer): void {
+    const slot = frame.buffer as ArrayBuffer;
+    this.leased--;
+    if (this.poison) frame.fill(POISON_BYTE);
+    if (this.free.length < this.maxFree) this.free.push(slot);
+  }
+
+  stats(): { leased: number; free: number; allocated: number; taken: number } {
+    return { leased: this.leased, free: this.free.length, allocated: this.allocated, taken: this.taken };
+  }
+}

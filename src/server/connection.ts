@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
 import type { FrameBufferPool } from './frameBufferPool';
+import { readIntoSharedBuffer } from './sharedReadBuffer';
 import { peekHeader, readHeaderRest } from './requestHeader';
 import { encodeResponseFrame } from './responseFrame';
 import type { ResponseSlot } from './responseSlot';
@@ -68,6 +69,8 @@ export class Connection {
   /** Pending answer to a failed login (closeAfterDelay). */
   private delayedClose: NodeJS.Timeout | null = null;
   private throttleTimer: NodeJS.Timeout | undefined;
+  /** Reads arrive in the shared buffer (each chunk valid only during onData), not as 'data' events. */
+  readonly sharedReads: boolean;
 
   constructor(
     private readonly socket: Socket,
@@ -78,6 +81,8 @@ export class Connection {
     listener: ListenerRuntime = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', sasl: null },
     principal: string = ANONYMOUS_PRINCIPAL,
     private readonly framePool: FrameBufferPool | null = null,
+    /** A plain TCP socket, which may read into the shared buffer (sharedReadBuffer.ts); TLS sockets may not. */
+    sharedReads = false,
   ) {
     this.info = {
       id,
@@ -91,7 +96,8 @@ export class Connection {
     this.decoder = new FrameDecoder(limits.maxRequestBytes, framePool, readsFromPool);
     socket.setNoDelay(true);
     if (limits.idleMs > 0) socket.setTimeout(limits.idleMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.sharedReads = sharedReads && readIntoSharedBuffer(socket, (chunk) => this.onData(chunk, true));
+    if (!this.sharedReads) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('drain', () => this.pump());
     socket.on('timeout', () => this.onIdle());
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -137,9 +143,9 @@ export class Connection {
     return { id: this.info.id, inFlight: this.slots.length, readingPaused: this.paused, unsentBytes: this.socket.writableLength };
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Buffer, transient: boolean): void {
     if (this.closed || this.draining) return;
-    const { frames, oversized } = this.decoder.push(chunk);
+    const { frames, oversized } = this.decoder.push(chunk, transient);
     if (oversized !== null) {
       this.abort({ size: oversized, max: this.limits.maxRequestBytes }, 'request size exceeds socket.request.max.bytes; closing connection');
       return;

@@ -22,6 +22,8 @@ export class FrameDecoder {
   /** A pool slot the frame in progress is copied into, and how much of it arrived. */
   private assembling: Buffer | null = null;
   private filled = 0;
+  /** The chunk being pushed is reused after push() returns. */
+  private transient = false;
 
   constructor(
     /** Mutable: a SASL listener caps frames at sasl.server.max.receive.size until the client authenticated. */
@@ -31,8 +33,13 @@ export class FrameDecoder {
     private readonly pooled: (apiKey: number) => boolean = () => false,
   ) {}
 
-  /** Frames completed by this chunk; `oversized` is the offending size when a prefix exceeds the limit. */
-  push(chunk: Buffer): FrameResult {
+  /**
+   * Frames completed by this chunk; `oversized` is the offending size when a prefix exceeds the limit.
+   * `transient`: the chunk's memory is reused after this call (sharedReadBuffer.ts), so every frame and every
+   * incomplete frame's bytes are copied out of it.
+   */
+  push(chunk: Buffer, transient = false): FrameResult {
+    this.transient = transient;
     const frames: Buffer[] = [];
     let pos = 0;
     if (this.assembling !== null) {
@@ -52,8 +59,7 @@ export class FrameDecoder {
       const size = chunk.readInt32BE(pos);
       if (size < 0 || size > this.maxFrameBytes) return { frames, oversized: size };
       if (left - 4 >= size) {
-        const frame = chunk.subarray(pos + 4, pos + 4 + size);
-        frames.push(this.pool?.poison && this.eligible(frame) ? this.copyToSlot(frame) : frame);
+        frames.push(this.keep(chunk.subarray(pos + 4, pos + 4 + size), false));
         pos += 4 + size;
       } else {
         const body = chunk.subarray(pos + 4);
@@ -82,12 +88,20 @@ export class FrameDecoder {
     return this.pool !== null && head.length >= 2 && this.pooled(head.readInt16BE(0));
   }
 
-  /** Poison mode: a whole frame moved into a slot, so what reads it after its answer reads poison. */
-  private copyToSlot(frame: Buffer): Buffer {
-    const slot = this.pool!.take(frame.length);
-    if (slot === null) return frame;
-    frame.copy(slot, 0);
-    return slot;
+  /**
+   * A complete frame as the connection gets it: moved into a slot when its API may use one and its bytes are
+   * transient (or poison mode wants every such frame there, so what reads it after its answer reads poison);
+   * else copied when transient and not already a buffer of its own.
+   */
+  private keep(frame: Buffer, owned: boolean): Buffer {
+    if ((this.transient || this.pool?.poison) && this.eligible(frame)) {
+      const slot = this.pool!.take(frame.length);
+      if (slot !== null) {
+        frame.copy(slot, 0);
+        return slot;
+      }
+    }
+    return this.transient && !owned ? Buffer.from(frame) : frame;
   }
 
   /** Copies the start of `chunk` into the slot in progress; returns the bytes taken. */
@@ -105,7 +119,7 @@ export class FrameDecoder {
   }
 
   private stash(part: Buffer): void {
-    this.pending.push(part);
+    this.pending.push(this.transient ? Buffer.from(part) : part);
     this.pendingBytes += part.length;
   }
 
@@ -132,8 +146,9 @@ export class FrameDecoder {
       return { pos: chunk.length, oversized: null };
     }
     this.pending.push(chunk.subarray(pos, pos + need));
-    const frame = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.expected);
-    frames.push(this.pool?.poison && this.eligible(frame) ? this.copyToSlot(frame) : frame);
+    // one part: the chunk's own bytes (parts stashed before would make two)
+    const owned = this.pending.length > 1;
+    frames.push(this.keep(owned ? Buffer.concat(this.pending, this.expected) : this.pending[0]!, owned));
     pos += need;
     this.pending = [];
     this.pendingBytes = 0;

@@ -102,7 +102,7 @@ export class BrokerServer {
 
   private accept(socket: net.Socket, principal: string, checkLimits: boolean): void {
     if (checkLimits && this.services.quotas && !this.services.quotas.connections.admit(socket, this.listener.name)) return;
-    const conn = new Connection(socket, this.ids.next++, this.services, this.limits, (c) => this.connections.delete(c), this.listener, principal, this.framePool);
+    const conn = new Connection(socket, this.ids.next++, this.services, this.limits, (c) => this.connections.delete(c), this.listener, principal, this.framePool, !(socket instanceof tls.TLSSocket));
     this.connections.add(conn);
   }
 

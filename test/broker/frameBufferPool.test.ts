@@ -94,6 +94,29 @@ describe('FrameBufferPool with the FrameDecoder', () => {
     expect([...held].every((b) => b === POISON_BYTE)).to.equal(true);
   });
 
+  it('copies every frame and every partial frame out of a transient chunk, at every split point', () => {
+    const stream = Buffer.concat([frame(PRODUCE, 40), frame(FETCH, 30), frame(PRODUCE, 90)]);
+    const want = [stream.subarray(4, 44), stream.subarray(48, 78), stream.subarray(82)].map((b) => b.toString('hex'));
+    for (let cut1 = 0; cut1 <= stream.length; cut1++) {
+      for (let cut2 = cut1; cut2 <= stream.length; cut2++) {
+        // frames over 64 bytes do not fit a slot: the produce frame of 90 takes the copying path
+        const pool = new FrameBufferPool({ slotBytes: 64 });
+        const d = new FrameDecoder(1024, pool, onlyProduce);
+        const reused = Buffer.alloc(stream.length);
+        const got: Buffer[] = [];
+        for (const [from, to] of [[0, cut1], [cut1, cut2], [cut2, stream.length]] as const) {
+          // one buffer for every read, scribbled over after each push, as the shared read buffer is reused
+          stream.copy(reused, 0, from, to);
+          got.push(...d.push(reused.subarray(0, to - from), true).frames);
+          reused.fill(0xaa);
+        }
+        expect(got.map((f) => f.toString('hex')), `cuts ${cut1}/${cut2}`).to.deep.equal(want);
+        expect(pool.owns(got[0]!), 'a produce frame that fits goes to a slot').to.equal(true);
+        expect(pool.owns(got[1]!)).to.equal(false);
+      }
+    }
+  });
+
   it('keeps at most maxFree slots', () => {
     const pool = new FrameBufferPool({ slotBytes: 16, maxFree: 2 });
     const taken = [pool.take(10)!, pool.take(10)!, pool.take(10)!];

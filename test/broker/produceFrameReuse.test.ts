@@ -26,8 +26,8 @@ async function kcatProduce(bootstrap: string, ids: string[]): Promise<void> {
 }
 
 /**
- * Issue 17 item 4: produce frames spread over several socket reads are assembled into reused slots, given back
- * once the answer left. The suite runs brokers with BROOK_TEST_POISON_FRAMES=1 (test/poisonFrames.cjs): every
+ * Issue 17 item 4: socket reads land in one shared buffer and produce frames are copied into reused slots,
+ * given back once the answer left. The suite runs brokers with BROOK_TEST_POISON_FRAMES=1 (test/poisonFrames.cjs): every
  * produce frame is read from a slot and overwritten with 0xEE after its answer, so a record read after that
  * point would reach consumers as garbage or fail its CRC.
  */
@@ -51,8 +51,15 @@ describe('produce frames are read from reused buffers, given back after the answ
     await admin.disconnect();
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
+    // plain TCP connections read into the one shared buffer (src/server/sharedReadBuffer.ts) on this Node
+    expect(broker.server.liveConnections().length).to.be.greaterThan(0);
+    expect(broker.server.liveConnections().every((c) => c.sharedReads)).to.equal(true);
     const expected = new Map<string, string>();
     const ACKS = [1, -1, 0];
+    const kcatIds = Array.from({ length: 1500 }, (_, i) => `kcat-${i}`);
+    for (const id of kcatIds) expected.set(id, valueOf(id));
+    // both clients at once, so reads of different connections take turns in the shared buffer
+    const kcatDone = kcatProduce(broker.bootstrap, kcatIds);
     try {
       for (let batch = 0; batch < 24; batch++) {
         const ids = Array.from({ length: 40 }, (_, i) => `js-${batch}-${i}`);
@@ -67,9 +74,7 @@ describe('produce frames are read from reused buffers, given back after the answ
     } finally {
       await producer.disconnect();
     }
-    const kcatIds = Array.from({ length: 1500 }, (_, i) => `kcat-${i}`);
-    for (const id of kcatIds) expected.set(id, valueOf(id));
-    await kcatProduce(broker.bootstrap, kcatIds);
+    await kcatDone;
 
     const pool = broker.server.framePool;
     // the last answers' write callbacks give their slots back

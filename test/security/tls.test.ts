@@ -115,6 +115,8 @@ describe('TLS listeners (SSL, SASL_SSL, mutual TLS) with real clients', function
       await admin.listTopics();
       const principals = broker.servers[2].liveConnections().map((c) => c.info.principal);
       expect(principals).to.include('User:CN=alice,OU=eng,O=Brook');
+      // TLS sockets keep Node's own read buffers (the shared one is for plain TCP reads)
+      expect(broker.servers[2].liveConnections().some((c) => c.sharedReads)).to.equal(false);
     } finally {
       await admin.disconnect();
     }

@@ -30,15 +30,23 @@ export interface FrameBufferPoolOptions {
 /** What a given-back slot is filled with under `poison`. */
 export const POISON_BYTE = 0xee;
 
+/** Slots come in powers of two from this size up, so a small frame does not hold a large slot while in flight. */
+const MIN_SLOT_BYTES = 16 * 1024;
 /** librdkafka and the Java client cap a request near message.max.bytes (1,000,000 by default), plus headers. */
-const DEFAULT_SLOT_BYTES = 1024 * 1024 + 64 * 1024;
+const DEFAULT_SLOT_BYTES = 2 * 1024 * 1024;
 const DEFAULT_MAX_FREE = 16;
+/** Free slots of all sizes kept, in bytes: what an idle broker holds for the next burst. */
+const MAX_FREE_BYTES = 16 * 1024 * 1024;
 
 export class FrameBufferPool {
+  /** The largest slot: bigger frames are not the pool's. */
   readonly slotBytes: number;
   readonly poison: boolean;
   private readonly maxFree: number;
-  private readonly free: ArrayBuffer[] = [];
+  /** Free slots by size (a power of two, or slotBytes). */
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private freeBytes = 0;
+  private freeCount = 0;
   /** Slots of this pool, so a frame can be told apart from one Node or Buffer.concat allocated. */
   private readonly slots = new WeakSet<ArrayBuffer>();
   /** Slots taken and not given back (introspection and tests). */
@@ -57,11 +65,16 @@ export class FrameBufferPool {
   /** A buffer of exactly `size` bytes over a free slot, or null when a slot cannot hold it. */
   take(size: number): Buffer | null {
     if (size > this.slotBytes) return null;
-    let slot = this.free.pop();
+    const bytes = this.slotSize(size);
+    let slot = this.free.get(bytes)?.pop();
     if (slot === undefined) {
-      slot = new ArrayBuffer(this.slotBytes);
+      // not zero-filled: a frame's bytes are copied over it before anything reads them
+      slot = Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
       this.slots.add(slot);
       this.allocated++;
+    } else {
+      this.freeBytes -= bytes;
+      this.freeCount--;
     }
     this.leased++;
     this.taken++;
@@ -78,10 +91,23 @@ export class FrameBufferPool {
     const slot = frame.buffer as ArrayBuffer;
     this.leased--;
     if (this.poison) frame.fill(POISON_BYTE);
-    if (this.free.length < this.maxFree) this.free.push(slot);
+    const bytes = slot.byteLength;
+    let list = this.free.get(bytes);
+    if (list === undefined) this.free.set(bytes, (list = []));
+    if (list.length >= this.maxFree || this.freeBytes + bytes > MAX_FREE_BYTES) return;
+    list.push(slot);
+    this.freeBytes += bytes;
+    this.freeCount++;
   }
 
   stats(): { leased: number; free: number; allocated: number; taken: number } {
-    return { leased: this.leased, free: this.free.length, allocated: this.allocated, taken: this.taken };
+    return { leased: this.leased, free: this.freeCount, allocated: this.allocated, taken: this.taken };
+  }
+
+  /** The slot size for a frame of `size` bytes: the next power of two from MIN_SLOT_BYTES, at most slotBytes. */
+  private slotSize(size: number): number {
+    let bytes = MIN_SLOT_BYTES;
+    while (bytes < size) bytes *= 2;
+    return Math.min(bytes, this.slotBytes);
   }
 }

@@ -61,7 +61,7 @@ describe('produce frames are read from reused buffers, given back after the answ
     // both clients at once, so reads of different connections take turns in the shared buffer
     const kcatDone = kcatProduce(broker.bootstrap, kcatIds);
     try {
-      for (let batch = 0; batch < 24; batch++) {
+      for (let batch = 0; batch < 60; batch++) {
         const ids = Array.from({ length: 40 }, (_, i) => `js-${batch}-${i}`);
         for (const id of ids) expected.set(id, valueOf(id));
         await producer.send({
@@ -81,7 +81,7 @@ describe('produce frames are read from reused buffers, given back after the answ
     await eventually(() => pool.stats().leased === 0, `every slot given back (${JSON.stringify(pool.stats())})`, 10_000);
     const stats = pool.stats();
     expect(stats.taken, 'produce frames read from slots').to.be.greaterThan(20);
-    expect(stats.allocated, 'slots reused, not one per request').to.be.lessThan(Math.max(2, stats.taken / 4));
+    expect(stats.allocated, 'slots reused, not one per request').to.be.lessThan(stats.taken / 3);
 
     const seen = new Map<string, string>();
     const consumer = kafka.consumer({ groupId: 'frames-check', maxBytesPerPartition: 4 << 20 });

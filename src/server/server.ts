@@ -22,9 +22,9 @@ export class BrokerServer {
   /** TCP sockets of a TLS listener whose handshake has not finished; closing the listener cuts them. */
   private readonly handshaking = new Set<net.Socket>();
   /**
-   * Slots for produce frames spread over several reads, shared by the listener's connections. The test-only
-   * BROOK_TEST_POISON_FRAMES=1 copies every produce frame into one and poisons it after the answer, so a
-   * test run shows anything that reads a frame after its request ended.
+   * Slots for the listener's produce frames: every one read through the shared buffer (plain TCP), and on TLS
+   * those spread over several reads. The test-only BROOK_TEST_POISON_FRAMES=1 copies every produce frame into
+   * one and poisons it after the answer, so a test run shows anything that reads a frame after its request ended.
    */
   readonly framePool = new FrameBufferPool({ poison: process.env.BROOK_TEST_POISON_FRAMES === '1' });
 

@@ -6,7 +6,8 @@
  *
  *   npm run build && npm run bench:cluster [-- --quick]   (CLUSTER_LATENCY_RATES=1000,2000 adds RF=3 latency rows;
  *   CLUSTER_IDLE_MS: the idle spell before the last RF=3 row, default 15000; -- --latency-only: the paced rows
- *   without the throughput and failover parts)
+ *   without the throughput and failover parts; CLUSTER_SET=k=v,k=v: more broker properties, for A/B runs). Each
+ *   paced row ends with what idle processes pinned to each CPU saw meanwhile (bench/stallMeter.ts).
  *
  * Brokers run from dist/ as separate processes (`bin/brook.js start`) sharing
  * one etcd (Debian's etcd-server) on loopback ports; load comes from the
@@ -27,6 +28,7 @@ import { BrokerClient } from '../src/replication/brokerClient';
 import { startEtcd, type TestEtcd } from '../test/helpers/etcd';
 import { buildBatch } from '../test/storage/helpers';
 import { brokerNodeFlags } from './brokerNodeFlags';
+import { describeStalls, StallMeter } from './stallMeter';
 
 const ROOT = path.join(__dirname, '..');
 const PERF = path.join(ROOT, 'bench', 'out', 'perf');
@@ -64,6 +66,7 @@ async function startNode(id: number, etcd: TestEtcd, dir: string): Promise<Node>
   for (const [k, v] of Object.entries({ 'metadata.backend': 'etcd', 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': '/bench', 'node.id': String(id), 'offsets.topic.num.partitions': '3' })) {
     args.push('--set', `${k}=${v}`);
   }
+  for (const kv of (process.env.CLUSTER_SET ?? '').split(',').filter(Boolean)) args.push('--set', kv);
   const child = spawn(process.execPath, [...brokerNodeFlags(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -183,6 +186,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(PERF)) throw new Error(`${PERF} is missing: run npm run bench:produce-consume -- --quick once to build it`);
   if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: npm run build');
   const etcd = await startEtcd();
+  const meter = StallMeter.start();
   const nodes: Node[] = [];
   const rows: Array<[string, string]> = [];
   try {
@@ -226,12 +230,16 @@ async function main(): Promise<void> {
     for (const [topic, rate, idleBefore] of runs) {
       if (idleBefore > 0) await new Promise((r) => setTimeout(r, idleBefore));
       const cpuBefore = brokersCpuMs(nodes);
+      const from = Date.now();
       const l = perf(['produce', bootstrap, topic, String(rate * seconds), '100', '-1', String(rate), '0']);
+      const to = Date.now();
+      // perf() blocks this process: the meter's lines of the row are read once the loop runs again
+      await new Promise((r) => setTimeout(r, 100));
       // the perf run includes its untimed warm-up at the same rate
       const cpuUsPerMsg = ((brokersCpuMs(nodes) - cpuBefore) * 1000) / (l.messages + (l.warmupMessages ?? 0));
       rows.push([
         `latency at ${fmt(rate)} msgs/s, acks=all, linger.ms=0, ${topic === 'rf1' ? 'RF=1' : 'RF=3'}${idleBefore > 0 ? `, after ${idleBefore / 1000} s idle` : ''}`,
-        `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms; brokers' CPU ${fmt(cpuUsPerMsg)} µs per message (after ${fmt(l.warmupMessages ?? 0)} untimed)`,
+        `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms; brokers' CPU ${fmt(cpuUsPerMsg)} µs per message (after ${fmt(l.warmupMessages ?? 0)} untimed); ${describeStalls(meter.between(from, to))}`,
       ]);
     }
 
@@ -241,6 +249,7 @@ async function main(): Promise<void> {
     await Promise.all(nodes.map(kill9));
     for (const x of nodes) fs.rmSync(x.dir, { recursive: true, force: true });
     await etcd.stop();
+    await meter.stop();
   }
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`cluster bench (${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);

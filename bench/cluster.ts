@@ -91,7 +91,7 @@ async function startNode(id: number, etcd: TestEtcd, dir: string): Promise<Node>
 function kill9(n: Node): Promise<void> {
   if (n.child.exitCode !== null || n.child.signalCode !== null) return Promise.resolve();
   const gone = new Promise<void>((r) => n.child.once('exit', () => r()));
-  n.child.kill('SIGKILL');
+  n.child.kill(process.env.BENCH_STOP_SIGNAL === 'TERM' ? 'SIGTERM' : 'SIGKILL');
   return gone;
 }
 

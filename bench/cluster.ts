@@ -7,7 +7,9 @@
  *   npm run build && npm run bench:cluster [-- --quick]   (CLUSTER_LATENCY_RATES=1000,2000 adds RF=3 latency rows;
  *   CLUSTER_IDLE_MS: the idle spell before the last RF=3 row, default 15000; -- --latency-only: the paced rows
  *   without the throughput and failover parts; CLUSTER_SET=k=v,k=v: more broker properties, for A/B runs). Each
- *   paced row ends with what idle processes pinned to each CPU saw meanwhile (bench/stallMeter.ts).
+ *   paced row ends with what idle processes pinned to each CPU saw meanwhile (bench/stallMeter.ts);
+ *   BENCH_STOP_SIGNAL=TERM stops the brokers with SIGTERM rather than SIGKILL, so a --cpu-prof in
+ *   BENCH_BROKER_NODE_FLAGS gets written).
  *
  * Brokers run from dist/ as separate processes (`bin/brook.js start`) sharing
  * one etcd (Debian's etcd-server) on loopback ports; load comes from the

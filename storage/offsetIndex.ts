@@ -16,12 +16,15 @@ export class OffsetIndex {
   private rel: Int32Array = EMPTY_INT32ARRAY;
   private pos: Uint32Array = EMPTY_UINT32ARRAY;
   count = 0;
+  /** Bumped by every change of the entries: a file written at one version still describes the index at the same. */
+  version = 0;
 
   append(relativeOffset: number, position: number): void {
     if (this.count === this.rel.length) this.grow();
     this.rel[this.count] = relativeOffset;
     this.pos[this.count] = position;
     this.count++;
+    this.version++;
   }
 
   /** Position of the last indexed batch whose base is <= relativeOffset (0 when none). */
@@ -41,7 +44,9 @@ export class OffsetIndex {
 
   /** Drops entries at or past `position` (used when the log is truncated). */
   truncateToPosition(position: number): void {
+    const before = this.count;
     while (this.count > 0 && this.pos[this.count - 1]! >= position) this.count--;
+    if (this.count !== before) this.version++;
   }
 
   serialize(): Buffer {

@@ -22,6 +22,12 @@ const RECENT_BYTES = 16 * 1024 * 1024;
 const RECENT_MS = 10_000;
 
 /** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
+/** Versions of a segment's offset and time index (see OffsetIndex.version). */
+export interface IndexVersions {
+  offset: number;
+  time: number;
+}
+
 export class SegmentGoneError extends Error {
   constructor(segment: string) {
     super(`segment ${segment} was deleted or replaced`);
@@ -78,6 +84,14 @@ export class Segment implements PooledHandle {
   tags: SegmentTags | null = null;
   /** Published size the index files on disk describe (-1: unknown): a close or an unload rewrites them only when it moved. */
   indexesPersistedAt = -1;
+  /**
+   * The offset and time index versions the .index and .timeindex files hold (-1: unknown), and whether they were
+   * fsynced. A segment that grew by less than index.interval.bytes since has the same entries: a checkpoint then
+   * leaves its files be.
+   */
+  private indexFilesVersion = -1;
+  private timeIndexFilesVersion = -1;
+  private indexFilesSynced = false;
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
@@ -168,6 +182,29 @@ export class Segment implements PooledHandle {
 
   isEmpty(): boolean {
     return this.published === 0;
+  }
+
+  /** Whether the .index and .timeindex files hold the indexes as they are now (`durable`: and were fsynced). */
+  indexFilesCurrent(durable: boolean): boolean {
+    return this.indexFilesVersion === this.offsetIndex.version && this.timeIndexFilesVersion === this.timeIdx.version && (this.indexFilesSynced || !durable);
+  }
+
+  /** The versions of the indexes as they are now: taken before writing them, as appends go on meanwhile. */
+  get indexVersions(): IndexVersions {
+    return { offset: this.offsetIndex.version, time: this.timeIdx.version };
+  }
+
+  /** The index files were just written (or removed, for empty indexes) as of `written`; `durable`: and fsynced. */
+  indexFilesWritten(durable: boolean, written: IndexVersions = this.indexVersions): void {
+    this.indexFilesVersion = written.offset;
+    this.timeIndexFilesVersion = written.time;
+    this.indexFilesSynced = durable;
+  }
+
+  /** Nothing is known of the index files: the next persist writes them. */
+  private indexFilesUnknown(): void {
+    this.indexFilesVersion = this.timeIndexFilesVersion = -1;
+    this.indexFilesSynced = false;
   }
 
   /** Replaces the transaction index (loaded from its file, or emptied for a rebuild from the log). */
@@ -286,6 +323,8 @@ export class Segment implements PooledHandle {
     this.published = this.reservedEnd = lastEntry ? lastEntry.position : 0;
     this.next = lastEntry ? this.baseOffset + lastEntry.relativeOffset : this.baseOffset;
     this.indexesPersistedAt = this.published;
+    // just read from those files (fsynced or not: a later durable persist writes them again)
+    this.indexFilesWritten(false);
   }
 
   /** Forgets every batch tracked so far (the file is scanned again from the start). */
@@ -298,6 +337,7 @@ export class Segment implements PooledHandle {
     this.published = this.reservedEnd = this.durable = 0;
     this.next = this.baseOffset;
     this.indexesPersistedAt = -1;
+    this.indexFilesUnknown();
   }
 
   /**

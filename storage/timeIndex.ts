@@ -17,6 +17,8 @@ export class TimeIndex {
   private rel: Int32Array = EMPTY_INT32ARRAY;
   private pos: Uint32Array = EMPTY_UINT32ARRAY;
   count = 0;
+  /** Bumped by every change of the entries: a file written at one version still describes the index at the same. */
+  version = 0;
 
   /** Appends only when the timestamp grows; returns whether an entry was added. */
   maybeAppend(timestamp: number, relativeOffset: number, position: number): boolean {
@@ -26,6 +28,7 @@ export class TimeIndex {
     this.rel[this.count] = relativeOffset;
     this.pos[this.count] = position;
     this.count++;
+    this.version++;
     return true;
   }
 
@@ -57,7 +60,9 @@ export class TimeIndex {
   }
 
   truncateToPosition(position: number): void {
+    const before = this.count;
     while (this.count > 0 && this.pos[this.count - 1]! >= position) this.count--;
+    if (this.count !== before) this.version++;
   }
 
   serialize(): Buffer {

@@ -86,6 +86,9 @@ export class SegmentTxnIndex {
   private entries: AbortedTxn[] | null;
   private io: Promise<void> = SETTLED;
   count: number;
+  /** Entries the file holds, as persist wrote it (-1: unknown), and whether it was fsynced. */
+  private persistedCount = -1;
+  private persistedSynced = false;
 
   /**
    * @param trusted false while entries may be missing: after a crash, until
@@ -137,6 +140,7 @@ export class SegmentTxnIndex {
   persist(sfs: StorageFs, dir: string, name: string, closed: boolean, durable = true): Promise<void> {
     const run = async (): Promise<void> => {
       if (!this.trusted) {
+        this.persistedCount = -1;
         await sfs.unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw err;
         });
@@ -145,7 +149,12 @@ export class SegmentTxnIndex {
       const entries = this.entries;
       if (entries === null) return;
       const written = entries.length;
-      await writeFileAtomic(sfs, dir, name, encodeTxnIndex(entries), durable);
+      // entries are only ever added: a file with as many holds these (a checkpoint need not write it again)
+      if (this.persistedCount !== written || (durable && !this.persistedSynced)) {
+        await writeFileAtomic(sfs, dir, name, encodeTxnIndex(entries), durable);
+        this.persistedCount = written;
+        this.persistedSynced = durable;
+      }
       if (closed && this.entries === entries && entries.length === written) this.entries = null;
     };
     const p = this.io.then(run, run);

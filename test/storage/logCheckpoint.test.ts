@@ -200,4 +200,50 @@ describe('storage: log checkpoints and idle logs', function () {
     expect((await readAll(again)).length).to.equal(3);
     expect(await again.offsetForTimestamp(0)).to.not.equal(null);
   });
+  it('a checkpoint rewrites index files only when their entries changed, and a crash after it recovers nothing and loses nothing', async () => {
+    const d = dir('brook-ckpt-');
+    const m = await open(d);
+    const log = await m.create('ix', 0, { indexIntervalBytes: 1000 });
+    const big = () => buildBatch([{ value: 'b'.repeat(1200) }]);
+    const small = (i: number) => buildBatch([{ value: `small-${i}` }]);
+    for (let i = 0; i < 3; i++) await log.append(big());
+    // takes the entry the last big batch made due: the next ~1,000 bytes add none
+    await log.append(small(-1));
+    const files = ['00000000000000000000.index', '00000000000000000000.timeindex', '00000000000000000000.txnindex'];
+    // a rewrite is a new file renamed over the old one: a new inode (numbers get reused) and a new change time
+    const inodes = () =>
+      files.map((f) => {
+        const st = fs.statSync(`${log.dir}/${f}`, { bigint: true });
+        return `${st.ino}@${st.ctimeNs}`;
+      });
+    expect(await m.checkpoint()).to.equal(0);
+    const first = inodes();
+    // less than index.interval.bytes since: the same entries, the same files
+    for (let i = 0; i < 3; i++) await log.append(small(i));
+    expect(await m.checkpoint()).to.equal(0);
+    expect(inodes(), 'no index file written again').to.deep.equal(first);
+    const check = async (end: number) => {
+      const crashed = await open(crashCopy(d), { recoveryConcurrency: 0 });
+      const again = crashed.get('ix', 0)!;
+      expect(again.recovering, 'trusted from the checkpoint').to.equal(false);
+      await again.open();
+      expect(again.logEndOffset).to.equal(end);
+      expect((await contents(crashed, 'ix', 0)).equals(await contents(m, 'ix', 0))).to.equal(true);
+      // the index still finds every batch: a read from each offset starts at that record
+      for (let o = 0; o < end; o++) {
+        const r = await again.read(o, 1, { minOneBatch: true });
+        expect(r.bytes, `offset ${o}`).to.be.above(0);
+      }
+      await crashed.close();
+    };
+    await check(7);
+    // a batch past the interval adds an entry: the offset index file is written again
+    await log.append(big());
+    await log.append(small(9));
+    expect(await m.checkpoint()).to.equal(0);
+    const third = inodes();
+    expect(third[0], 'the offset index rewritten').to.not.equal(first[0]);
+    expect(third[2], 'the transaction index (no entries added) left be').to.equal(first[2]);
+    await check(9);
+  });
 });

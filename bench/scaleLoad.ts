@@ -115,7 +115,9 @@ export async function keyedThroughput(bootstrap: string, pid: number, count: num
  * grown, which the idle-connection RSS figure must not see.
  */
 export async function rawKeyedThroughput(port: number, pid: number): Promise<string[]> {
+  await untilQuiet(pid);
   const few = await costedRaw(port, pid, 'keyed-3', 3, 3_000_000);
+  await untilQuiet(pid);
   const many = await costedRaw(port, pid, 'keyed-10000', 10_000, 600_000);
   const cost = (r: RawProduceResult & { brokerCpuS: number }): string =>
     `broker CPU ${((r.brokerCpuS * 1e6) / r.messages).toFixed(2)} µs per message, ${((r.brokerCpuS * 1e6) / r.batches).toFixed(1)} µs per partition batch (${(r.messages / r.batches).toFixed(1)} records each)`;
@@ -172,8 +174,25 @@ export async function idleConnections(port: number, pid: number, n: number): Pro
  * consumer without group membership commits), for `seconds`: the broker's CPU use meanwhile, next to its
  * idle CPU use over the same time.
  */
+/**
+ * Polls the broker's CPU once a second until it used under 5 % of a core for 3 seconds in a row (at most `maxMs`),
+ * so a row measuring the broker's CPU does not also measure the log checkpoint of an earlier row's writes (over
+ * 10,000 freshly written partitions that took ~15 s at most of a core). Returns the seconds waited.
+ */
+export async function untilQuiet(pid: number, maxMs = 180_000): Promise<number> {
+  const start = Date.now();
+  let quiet = 0;
+  while (quiet < 3 && Date.now() - start < maxMs) {
+    const c0 = cpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    quiet = cpuSeconds(pid) - c0 < 0.05 ? quiet + 1 : 0;
+  }
+  return (Date.now() - start) / 1000;
+}
+
 export async function groupsCommitting(port: number, pid: number, groups: number, seconds: number): Promise<string[]> {
   await createTopic(`127.0.0.1:${port}`, 'commits', 1);
+  const waited = await untilQuiet(pid);
   const idle0 = cpuSeconds(pid);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const idleCpu = (cpuSeconds(pid) - idle0) / seconds;
@@ -211,7 +230,7 @@ export async function groupsCommitting(port: number, pid: number, groups: number
     const wall = (Date.now() - start) / 1000;
     const cpu = (cpuSeconds(pid) - t0) / wall;
     return [
-      `${groups} groups committing once a second for ${seconds} s: broker CPU ${(cpu * 100).toFixed(0)}% of a core (idle broker: ${(idleCpu * 100).toFixed(0)}%), ${errors} commit errors (load ${load()})`,
+      `${groups} groups committing once a second for ${seconds} s: broker CPU ${(cpu * 100).toFixed(0)}% of a core (idle broker: ${(idleCpu * 100).toFixed(0)}%, after ${waited.toFixed(0)} s waiting for it to be quiet), ${errors} commit errors (load ${load()})`,
     ];
   } finally {
     for (const c of conns) c.close();

@@ -165,6 +165,7 @@ export class LogCheckpoints {
 
   /** `quietOnly`: leave out logs that changed since the previous quiet-only pass (see the class comment). */
   async write(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs, quietOnly = false): Promise<number> {
+    const startedAt = Date.now();
     const seen = new Map<PartitionLog, number>();
     for (const log of [...this.dirty]) {
       if (log.isClosed) {
@@ -200,7 +201,10 @@ export class LogCheckpoints {
       this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'writing the log checkpoint failed');
       // the old journal still names them; keep them out of the next checkpoint until it is written
       for (const log of cleared) this.markRecovering(log);
+      return this.dirty.size;
     }
+    // a pass that saved logs is real work (an fdatasync each): operators see when and how long; idle passes say nothing
+    if (cleared.length > 0) this.logger.info({ saved: cleared.length, stillDirty: this.dirty.size, ms: Date.now() - startedAt }, 'log checkpoint written');
     return this.dirty.size;
   }
 }

@@ -21,13 +21,13 @@ export const NO_TIMESTAMP = -1;
 const RECENT_BYTES = 16 * 1024 * 1024;
 const RECENT_MS = 10_000;
 
-/** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
 /** Versions of a segment's offset and time index (see OffsetIndex.version). */
 export interface IndexVersions {
   offset: number;
   time: number;
 }
 
+/** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
 export class SegmentGoneError extends Error {
   constructor(segment: string) {
     super(`segment ${segment} was deleted or replaced`);

@@ -205,19 +205,19 @@ export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true
   // unchanged since last written (a partition that got less than index.interval.bytes): a checkpoint of 10,000 such
   // partitions wrote 20,000 files, each with two fsyncs, for nothing
   const versions = seg.indexVersions;
-  if (seg.indexFilesCurrent(durable)) {
+  if (seg.indexFiles.current(versions, durable)) {
     // files as they are
   } else if (seg.index.lastEntry() === null && seg.timeIndex.lastEntry() === null) {
     // empty (a segment under index.interval.bytes, most of a big broker's): no files, a third of the writes at shutdown
     await unlinkIfExists(sfs, seg.indexPath);
     await unlinkIfExists(sfs, seg.timeIndexPath);
-    seg.indexFilesWritten(durable, versions);
+    seg.indexFiles.written(versions, durable);
   } else {
     const index = seg.index.serialize();
     const timeIndex = seg.timeIndex.serialize();
     await writeFileAtomic(sfs, seg.dir, path.basename(seg.indexPath), index, durable);
     await writeFileAtomic(sfs, seg.dir, path.basename(seg.timeIndexPath), timeIndex, durable);
-    seg.indexFilesWritten(durable, versions);
+    seg.indexFiles.written(versions, durable);
   }
   await seg.txnIndex.persist(sfs, seg.dir, path.basename(seg.txnIndexPath), closed, durable);
   // the key index (when on) is written durably even at shutdown

@@ -3,6 +3,7 @@ import type { HandlePool, PooledHandle } from './handlePool';
 import { OffsetIndex } from './offsetIndex';
 import { TimeIndex } from './timeIndex';
 import { SegmentTxnIndex, TXN_INDEX_SUFFIX } from './txnIndex';
+import { IndexFileState, type IndexVersions } from './indexFileState';
 import { KEY_INDEX_SUFFIX, type SegmentKeys } from './keyIndex';
 import { TAG_INDEX_SUFFIX, type SegmentTags } from './tagIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, writeRestNow, type StorageFs } from './fs';
@@ -20,12 +21,6 @@ export const NO_TIMESTAMP = -1;
  */
 const RECENT_BYTES = 16 * 1024 * 1024;
 const RECENT_MS = 10_000;
-
-/** Versions of a segment's offset and time index (see OffsetIndex.version). */
-export interface IndexVersions {
-  offset: number;
-  time: number;
-}
 
 /** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
 export class SegmentGoneError extends Error {
@@ -84,14 +79,8 @@ export class Segment implements PooledHandle {
   tags: SegmentTags | null = null;
   /** Published size the index files on disk describe (-1: unknown): a close or an unload rewrites them only when it moved. */
   indexesPersistedAt = -1;
-  /**
-   * The offset and time index versions the .index and .timeindex files hold (-1: unknown), and whether they were
-   * fsynced. A segment that grew by less than index.interval.bytes since has the same entries: a checkpoint then
-   * leaves its files be.
-   */
-  private indexFilesVersion = -1;
-  private timeIndexFilesVersion = -1;
-  private indexFilesSynced = false;
+  /** What the .index and .timeindex files hold, so unchanged indexes are not written again. */
+  readonly indexFiles = new IndexFileState();
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
@@ -184,27 +173,9 @@ export class Segment implements PooledHandle {
     return this.published === 0;
   }
 
-  /** Whether the .index and .timeindex files hold the indexes as they are now (`durable`: and were fsynced). */
-  indexFilesCurrent(durable: boolean): boolean {
-    return this.indexFilesVersion === this.offsetIndex.version && this.timeIndexFilesVersion === this.timeIdx.version && (this.indexFilesSynced || !durable);
-  }
-
   /** The versions of the indexes as they are now: taken before writing them, as appends go on meanwhile. */
   get indexVersions(): IndexVersions {
     return { offset: this.offsetIndex.version, time: this.timeIdx.version };
-  }
-
-  /** The index files were just written (or removed, for empty indexes) as of `written`; `durable`: and fsynced. */
-  indexFilesWritten(durable: boolean, written: IndexVersions = this.indexVersions): void {
-    this.indexFilesVersion = written.offset;
-    this.timeIndexFilesVersion = written.time;
-    this.indexFilesSynced = durable;
-  }
-
-  /** Nothing is known of the index files: the next persist writes them. */
-  private indexFilesUnknown(): void {
-    this.indexFilesVersion = this.timeIndexFilesVersion = -1;
-    this.indexFilesSynced = false;
   }
 
   /** Replaces the transaction index (loaded from its file, or emptied for a rebuild from the log). */
@@ -324,7 +295,7 @@ export class Segment implements PooledHandle {
     this.next = lastEntry ? this.baseOffset + lastEntry.relativeOffset : this.baseOffset;
     this.indexesPersistedAt = this.published;
     // just read from those files (fsynced or not: a later durable persist writes them again)
-    this.indexFilesWritten(false);
+    this.indexFiles.written(this.indexVersions, false);
   }
 
   /** Forgets every batch tracked so far (the file is scanned again from the start). */
@@ -337,7 +308,7 @@ export class Segment implements PooledHandle {
     this.published = this.reservedEnd = this.durable = 0;
     this.next = this.baseOffset;
     this.indexesPersistedAt = -1;
-    this.indexFilesUnknown();
+    this.indexFiles.unknown();
   }
 
   /**

@@ -8,6 +8,9 @@ function admin(): typeof import('./admin') {
 }
 
 /** `brook start ...`: runs a broker until SIGTERM/SIGINT, then shuts it down cleanly. */
+/** After a completed shutdown, the process exits by itself or after this long. */
+const EXIT_GRACE_MS = 1000;
+
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] !== undefined && argv[0] !== 'start' && admin().ADMIN_WORDS.has(argv[0])) {
     process.exitCode = await admin().runAdmin(argv);
@@ -56,4 +59,10 @@ export async function main(argv: string[]): Promise<void> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  // Everything is saved by now. A call to an etcd that stopped answering can still hold the event loop open (its
+  // connection stays up): a stopped broker must not linger because of it.
+  setTimeout(() => {
+    logger.warn({}, 'handles still open after shutdown; exiting');
+    process.exit();
+  }, EXIT_GRACE_MS).unref();
 }

@@ -18,6 +18,8 @@ export interface TestEtcd {
   restart(): Promise<void>;
   /** Kills and removes the data dir. */
   stop(): Promise<void>;
+  /** Sends `signal` to the running etcd (SIGSTOP / SIGCONT: an etcd that stops answering with its connections open). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 function healthy(clientPort: number): Promise<boolean> {
@@ -97,8 +99,13 @@ export async function startEtcd(): Promise<TestEtcd> {
       await launch();
     },
     async stop() {
+      // a stopped process takes SIGKILL too, but say so explicitly for readers of a hung test
+      (proc as ChildProcess | null)?.kill('SIGCONT');
       await kill();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+    signal(signal: NodeJS.Signals) {
+      (proc as ChildProcess | null)?.kill(signal);
     },
   };
 }

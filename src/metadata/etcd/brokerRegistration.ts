@@ -3,6 +3,7 @@ import type { Logger } from '../../log';
 import type { BrokerIdentity, SessionListener, SessionState } from '../types';
 import { encodeBroker, type KeyLayout } from './layout';
 import type { WatchedCache } from './watchedCache';
+import { SHUTDOWN_CALL_MS, settledWithin } from './boundedCall';
 
 /**
  * This broker's entry under `brokers/<node id>`, attached to a lease kept
@@ -186,13 +187,15 @@ export class BrokerRegistration {
     }
   }
 
-  /** Revokes the lease, so the others see this broker leave at once rather than after the timeout. */
+  /** Revokes the lease, so the others see this broker leave at once rather than after the timeout (bounded: boundedCall.ts). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     const lease = this.lease;
     this.lease = null;
-    if (lease) await lease.revoke().catch(() => undefined);
+    if (!lease) return;
+    const ms = Math.min(this.sessionTimeoutMs, SHUTDOWN_CALL_MS);
+    if (!(await settledWithin(lease.revoke({ deadline: Date.now() + ms }), ms))) this.logger.warn({ ms }, 'could not revoke the broker lease in etcd; the others see this broker leave when it expires');
   }
 }

@@ -1,4 +1,5 @@
 import type { Etcd3, Watcher } from 'etcd3';
+import { SHUTDOWN_CALL_MS, settledWithin } from './boundedCall';
 import type { Logger } from '../../log';
 
 /**
@@ -98,6 +99,7 @@ export class EtcdDocument<T> {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
-    await this.watcher?.cancel().catch(() => undefined);
+    // bounded (boundedCall.ts): the watch ends with the connection anyway
+    if (this.watcher) await settledWithin(this.watcher.cancel(), SHUTDOWN_CALL_MS);
   }
 }

@@ -1,4 +1,5 @@
 import type { Etcd3, Watcher } from 'etcd3';
+import { SHUTDOWN_CALL_MS, settledWithin } from './boundedCall';
 import type { Logger } from '../../log';
 import type { MetadataListener } from '../types';
 import type { KeyLayout } from './layout';
@@ -190,7 +191,8 @@ export class WatchedCache {
     this.closed = true;
     for (const w of this.revisionWaiters.splice(0)) w.resolve();
     for (const check of [...this.stateWaiters]) check();
-    await this.watcher?.cancel().catch(() => undefined);
+    // bounded (boundedCall.ts): the watch ends with the connection anyway
+    if (this.watcher) await settledWithin(this.watcher.cancel(), SHUTDOWN_CALL_MS);
     await this.applyChain;
     this.listeners.clear();
   }

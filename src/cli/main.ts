@@ -7,10 +7,10 @@ function admin(): typeof import('./admin') {
   return require('./admin') as typeof import('./admin');
 }
 
-/** `brook start ...`: runs a broker until SIGTERM/SIGINT, then shuts it down cleanly. */
 /** After a completed shutdown, the process exits by itself or after this long. */
 const EXIT_GRACE_MS = 1000;
 
+/** `brook start ...`: runs a broker until SIGTERM/SIGINT, then shuts it down cleanly. */
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] !== undefined && argv[0] !== 'start' && admin().ADMIN_WORDS.has(argv[0])) {
     process.exitCode = await admin().runAdmin(argv);

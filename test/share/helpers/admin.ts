@@ -1,5 +1,7 @@
 import { ApiKey } from '../../../protocol/generated/apis';
+import type { DescribeShareGroupOffsetsResponse } from '../../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
 import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import { withClient } from '../../helpers/coordinators';
 import { RawClient } from '../../helpers/rawClient';
 
 /** IncrementalAlterConfigs SET on a GROUP resource (what kafka-configs --entity-type groups does). */
@@ -15,4 +17,12 @@ export async function setGroupConfigs(port: number, group: string, configs: Reco
   } finally {
     raw.close();
   }
+}
+
+/** The share-partition's start offset (DescribeShareGroupOffsets): every record below it is settled. */
+export async function shareStartOffset(port: number, group: string, topic: string, partition = 0): Promise<bigint> {
+  const res = await withClient(port, (raw) =>
+    raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: group, topics: [{ topicName: topic, partitions: [partition] }] }] }),
+  );
+  return res.groups[0]!.topics[0]!.partitions[0]!.startOffset;
 }

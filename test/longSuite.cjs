@@ -11,4 +11,10 @@ module.exports = [
   'test/scheduled/scheduledIdempotentCluster.test.ts',
   'test/share/shareCluster.test.ts',
   'test/share/shareClusterLeaders.test.ts',
+  'test/cluster/decommission.test.ts',
+  'test/cluster/reassignment.test.ts',
+  'test/ops/dockerCluster.test.ts',
+  'test/scheduled/scheduledTransactionalCluster.test.ts',
+  'test/views/viewsCluster.test.ts',
+  'test/views/viewsCoordinatorKill.test.ts',
 ];

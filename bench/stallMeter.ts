@@ -1,37 +1,28 @@
 /**
- * A separate, nearly idle process that wakes every 2 ms and notes when a wake-up comes late, so a benchmark round's
- * worst latencies can be read against what the machine itself did meanwhile. For each late wake-up it also notes how
+ * A separate, nearly idle process (bench/native/stallmeter.c) that wakes every 2 ms and notes when a wake-up comes
+ * late, so a benchmark round's worst latencies can be read against what the machine itself did meanwhile. For each late wake-up it also notes how
  * much of the delay its thread spent runnable but waiting for a CPU (Linux schedstat): a delay that is mostly such
  * waiting is other work on the machine's cores; one with little of it is the process not being run at all although
  * it was ready, which no process inside the machine causes (a virtual machine's CPU not being scheduled by its host,
  * a kernel stall).
  */
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import { createInterface } from 'readline';
 
-const INTERVAL_MS = 2;
-/** A wake-up this much later than due is reported. */
+/** A wake-up this much later than due is reported (bench/native/stallmeter.c sleeps 2 ms at a time). */
 const LATE_MS = 5;
+const SOURCE = path.join(__dirname, 'native', 'stallmeter.c');
+const METER = path.join(__dirname, 'out', 'stallmeter');
 
-/** The meter process: one line of JSON per late wake-up. */
-const METER_SOURCE = `
-const fs = require('fs');
-const path = '/proc/self/task/' + process.pid + '/schedstat';
-const waited = () => { try { return Number(fs.readFileSync(path, 'utf8').split(' ')[1]) / 1e6; } catch { return -1; } };
-let last = performance.now();
-let lastWait = waited();
-setInterval(() => {
-  const now = performance.now();
-  const late = now - last - ${INTERVAL_MS};
-  if (late > ${LATE_MS}) {
-    const w = waited();
-    process.stdout.write(JSON.stringify({ t: Date.now(), lateMs: late, runQueueMs: w >= 0 && lastWait >= 0 ? w - lastWait : -1 }) + '\\n');
-  }
-  last = now;
-  lastWait = waited();
-}, ${INTERVAL_MS});
-`;
+/** Builds bench/out/stallmeter when missing or older than its source (gcc, as for bench/out/perf). */
+function buildMeter(): void {
+  if (fs.existsSync(METER) && fs.statSync(METER).mtimeMs > fs.statSync(SOURCE).mtimeMs) return;
+  fs.mkdirSync(path.dirname(METER), { recursive: true });
+  execFileSync('gcc', ['-O2', '-o', METER, SOURCE], { stdio: 'inherit' });
+}
 
 interface LateWake {
   /** Wall clock (ms) when the late wake-up ran. */
@@ -61,8 +52,8 @@ export class StallMeter {
     const pin = cpus > 1 && hasTaskset();
     for (let cpu = 0; cpu < (pin ? cpus : 1); cpu++) {
       const child = pin
-        ? spawn('taskset', ['-c', String(cpu), process.execPath, '-e', METER_SOURCE], { stdio: ['ignore', 'pipe', 'ignore'] })
-        : spawn(process.execPath, ['-e', METER_SOURCE], { stdio: ['ignore', 'pipe', 'ignore'] });
+        ? spawn('taskset', ['-c', String(cpu), METER], { stdio: ['ignore', 'pipe', 'ignore'] })
+        : spawn(METER, [], { stdio: ['ignore', 'pipe', 'ignore'] });
       this.children.push(child);
       createInterface({ input: child.stdout! }).on('line', (l) => {
         try {
@@ -75,6 +66,7 @@ export class StallMeter {
   }
 
   static start(): StallMeter {
+    buildMeter();
     return new StallMeter(os.cpus().length);
   }
 

@@ -39,7 +39,11 @@ function boolLiteral(f: FieldSpec): string {
 
 /**
  * A fresh default value for a decoded object. `fresh` is false for the encoder
- * side, where shared constants are fine because they are only read.
+ * side, where shared constants are fine because they are only read. Byte
+ * values (bytes, records, uuids) are shared constants on both sides: a decoded
+ * one is otherwise a view of the request's own buffer, read and never written,
+ * and a fresh 16-byte uuid per topic of every Produce and Fetch below v13 was
+ * garbage on the hottest paths (bench/README.md).
  */
 export function defaultValue(f: FieldSpec, fresh: boolean): string {
   const t = f.type;
@@ -52,7 +56,7 @@ export function defaultValue(f: FieldSpec, fresh: boolean): string {
     case 'string':
       return JSON.stringify(f.defaultText ?? '');
     case 'uuid':
-      return fresh ? 'Buffer.alloc(16)' : 'ZERO_UUID';
+      return 'ZERO_UUID';
     case 'bytes':
     case 'records':
       return 'EMPTY_BYTES';

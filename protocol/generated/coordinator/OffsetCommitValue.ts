@@ -40,7 +40,7 @@ export function decodeOffsetCommitValue(r: Reader, version: number): OffsetCommi
   const metadata: string = flexible ? r.compactString() : r.string();
   const commitTimestamp: bigint = r.int64();
   const expireTimestamp: bigint = version >= 1 && version <= 1 ? r.int64() : -1n;
-  let topicId: Buffer = Buffer.alloc(16);
+  let topicId: Buffer = ZERO_UUID;
   let unknownTags: TaggedField[] | undefined;
   if (flexible) {
     for (let nTags = r.uvarint(); nTags > 0; nTags--) {

@@ -135,7 +135,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
 function decodePartitionData(r: Reader, version: number): PartitionData {
   const flexible = version >= 1;
   const partitionIndex: number = r.int32();
-  const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
+  const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : ZERO_UUID;
   const leaderId: number = r.int32();
   const leaderEpoch: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

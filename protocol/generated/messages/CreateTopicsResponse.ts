@@ -101,7 +101,7 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
 function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicResult {
   const flexible = version >= 5;
   const name: string = flexible ? r.compactString() : r.string();
-  const topicId: Buffer = version >= 7 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 7 ? r.uuid() : ZERO_UUID;
   const errorCode: number = r.int16();
   const errorMessage: string | null = version >= 1 ? (flexible ? r.compactNullableString() : r.nullableString()) : "";
   let topicConfigErrorCode: number = 0;

@@ -64,7 +64,7 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
 function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicResult {
   const flexible = version >= 4;
   const name: string | null = version >= 6 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
-  const topicId: Buffer = version >= 6 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 6 ? r.uuid() : ZERO_UUID;
   const errorCode: number = r.int16();
   const errorMessage: string | null = version >= 5 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

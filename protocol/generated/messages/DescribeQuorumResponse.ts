@@ -214,7 +214,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
 
 function decodeReplicaState(r: Reader, version: number): ReplicaState {
   const replicaId: number = r.int32();
-  const replicaDirectoryId: Buffer = version >= 2 ? r.uuid() : Buffer.alloc(16);
+  const replicaDirectoryId: Buffer = version >= 2 ? r.uuid() : ZERO_UUID;
   const logEndOffset: bigint = r.int64();
   const lastFetchTimestamp: bigint = version >= 1 ? r.int64() : -1n;
   const lastCaughtUpTimestamp: bigint = version >= 1 ? r.int64() : -1n;

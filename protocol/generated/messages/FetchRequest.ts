@@ -203,7 +203,7 @@ function decodeReplicaState(r: Reader, version: number): ReplicaState {
 function decodeFetchTopic(r: Reader, version: number): FetchTopic {
   const flexible = version >= 12;
   const topic: string = version <= 12 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 13 ? r.uuid() : ZERO_UUID;
   let partitions: FetchPartition[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
@@ -226,7 +226,7 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
   const lastFetchedEpoch: number = version >= 12 ? r.int32() : -1;
   const logStartOffset: bigint = version >= 5 ? r.int64() : -1n;
   const partitionMaxBytes: number = r.int32();
-  let replicaDirectoryId: Buffer = Buffer.alloc(16);
+  let replicaDirectoryId: Buffer = ZERO_UUID;
   let highWatermark: bigint = 9223372036854775807n;
   let unknownTags: TaggedField[] | undefined;
   if (flexible) {
@@ -250,7 +250,7 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
 function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
   const flexible = version >= 12;
   const topic: string = version <= 12 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 13 ? r.uuid() : ZERO_UUID;
   let partitions: number[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();

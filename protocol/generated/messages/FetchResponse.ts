@@ -219,7 +219,7 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
 function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopicResponse {
   const flexible = version >= 12;
   const topic: string = version <= 12 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 13 ? r.uuid() : ZERO_UUID;
   let partitions: PartitionData[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();

@@ -133,7 +133,7 @@ function decodePartitionSnapshot(r: Reader, version: number): PartitionSnapshot 
   const currentLeaderEpoch: number = r.int32();
   const snapshotId: SnapshotId = decodeSnapshotId(r, version);
   const position: bigint = r.int64();
-  let replicaDirectoryId: Buffer = Buffer.alloc(16);
+  let replicaDirectoryId: Buffer = ZERO_UUID;
   let unknownTags: TaggedField[] | undefined;
   for (let nTags = r.uvarint(); nTags > 0; nTags--) {
     const tag = r.uvarint();

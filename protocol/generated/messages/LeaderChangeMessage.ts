@@ -71,7 +71,7 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
 
 function decodeVoter(r: Reader, version: number): Voter {
   const voterId: number = r.int32();
-  const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
+  const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : ZERO_UUID;
   const unknownTags = readUnknownTaggedFields(r);
   const out: Voter = { voterId, voterDirectoryId };
   if (unknownTags !== undefined) out._unknownTaggedFields = unknownTags;

@@ -68,7 +68,7 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
 
 function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
   const flexible = version >= 9;
-  const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 10 ? r.uuid() : ZERO_UUID;
   const name: string | null = version >= 10 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: MetadataRequestTopic = { topicId, name };

@@ -163,7 +163,7 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
   const flexible = version >= 9;
   const errorCode: number = r.int16();
   const name: string | null = version >= 12 ? (flexible ? r.compactNullableString() : r.nullableString()) : (flexible ? r.compactString() : r.string());
-  const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 10 ? r.uuid() : ZERO_UUID;
   const isInternal: boolean = version >= 1 ? r.bool() : false;
   let partitions: MetadataResponsePartition[];
   {

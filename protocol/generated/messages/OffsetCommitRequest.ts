@@ -102,7 +102,7 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
 function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
   const flexible = version >= 8;
   const name: string = version <= 9 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 10 ? r.uuid() : ZERO_UUID;
   let partitions: OffsetCommitRequestPartition[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();

@@ -77,7 +77,7 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
 function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
   const flexible = version >= 8;
   const name: string = version <= 9 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 10 ? r.uuid() : ZERO_UUID;
   let partitions: OffsetCommitResponsePartition[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();

@@ -162,7 +162,7 @@ function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchR
 
 function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetchRequestTopics {
   const name: string = version <= 9 ? r.compactString() : "";
-  const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 10 ? r.uuid() : ZERO_UUID;
   let partitionIndexes: number[];
   {
     const n = r.compactArrayLength();

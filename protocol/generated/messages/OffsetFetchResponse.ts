@@ -215,7 +215,7 @@ function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetch
 
 function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseTopics {
   const name: string = version <= 9 ? r.compactString() : "";
-  const topicId: Buffer = version >= 10 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 10 ? r.uuid() : ZERO_UUID;
   let partitions: OffsetFetchResponsePartitions[];
   {
     const n = r.compactArrayLength();

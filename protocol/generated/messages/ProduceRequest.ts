@@ -85,7 +85,7 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
 function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
   const flexible = version >= 9;
   const name: string = version <= 12 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 13 ? r.uuid() : ZERO_UUID;
   let partitionData: PartitionProduceData[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();

@@ -170,7 +170,7 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
 function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceResponse {
   const flexible = version >= 9;
   const name: string = version <= 12 ? (flexible ? r.compactString() : r.string()) : "";
-  const topicId: Buffer = version >= 13 ? r.uuid() : Buffer.alloc(16);
+  const topicId: Buffer = version >= 13 ? r.uuid() : ZERO_UUID;
   let partitionResponses: PartitionProduceResponse[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();

@@ -112,8 +112,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   const partitionIndex: number = r.int32();
   const replicaEpoch: number = r.int32();
   const replicaId: number = r.int32();
-  const replicaDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
-  const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : Buffer.alloc(16);
+  const replicaDirectoryId: Buffer = version >= 1 ? r.uuid() : ZERO_UUID;
+  const voterDirectoryId: Buffer = version >= 1 ? r.uuid() : ZERO_UUID;
   const lastOffsetEpoch: number = r.int32();
   const lastOffset: bigint = r.int64();
   const preVote: boolean = version >= 2 ? r.bool() : false;

@@ -47,6 +47,7 @@ import { traceProduce } from '../trace/services';
 import { SCHEDULED_TOPIC, TRACE_TOPIC } from '../internalTopics/names';
 import { produceScheduled, SCHEDULER_CLIENT_PREFIX } from '../scheduled/services';
 import { isView, VIEW_OF } from '../views/viewTopics';
+import { hasProducerId } from '../txn/idempotentAppend';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -88,10 +89,12 @@ function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionPro
   // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
   const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, timeoutMs, topic.configs);
   if (!('slot' in begun)) return failed(p.index, begun.errorCode, begun.message);
-  const write = (log: PartitionLog): PartitionWrite => ({ ctx, topic, index: p.index, log, slot: begun.slot, transactionalId, acks, timeoutMs, checkTransaction: transactionCheck(ctx, transactionalId, topic.name, p.index) });
+  const slot = begun.slot;
   const open = openPartitionLog(ctx.broker, topic, p.index);
-  if (open) return produceToLog(write(open), records);
-  return partitionLog(ctx.broker, topic, p.index).then((found) => (found.log ? produceToLog(write(found.log), records) : failed(p.index, found.errorCode)));
+  if (open) return produceToLog({ ctx, topic, index: p.index, log: open, slot, transactionalId, acks, timeoutMs, checkTransaction: undefined }, records);
+  return partitionLog(ctx.broker, topic, p.index).then((found) =>
+    found.log ? produceToLog({ ctx, topic, index: p.index, log: found.log, slot, transactionalId, acks, timeoutMs, checkTransaction: undefined }, records) : failed(p.index, found.errorCode),
+  );
 }
 
 /** One partition's write of a Produce request, from the leader check to the answer. */
@@ -114,6 +117,8 @@ function produceToLog(w: PartitionWrite, records: Buffer): PartitionResponse | P
   // The log's effective config already merges broker defaults with topic overrides.
   const prepared = prepareRecords(ctx, records, w.log.currentConfig().maxMessageBytes, fromScheduler);
   if (!Buffer.isBuffer(prepared)) return failed(index, prepared.errorCode, prepared.message);
+  // only a producer's batches are checked against a transaction (a closure per write otherwise)
+  if (hasProducerId(prepared)) w.checkTransaction = transactionCheck(ctx, w.transactionalId, topic.name, index);
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
@@ -180,45 +185,52 @@ function transactionCheck(ctx: RequestContext, transactionalId: string | null, t
 type TopicResponse = NonNullable<ProduceResponseInput['responses']>[number];
 
 /** One topic's answers; synchronous when its partitions' appends are (acks=0/1 to open logs need one promise each). */
-function produceTopic(ctx: RequestContext, req: ProduceRequest, t: ProduceRequest['topicData'][number], validAcks: boolean, txnDenied: boolean): TopicResponse | Promise<TopicResponse> {
+function produceTopic(ctx: RequestContext, req: ProduceRequest, t: TopicData, validAcks: boolean, txnDenied: boolean): TopicResponse | Promise<TopicResponse> {
   const name = ctx.apiVersion >= 13 ? ctx.broker.metadata.topicById(t.topicId)?.name : t.name;
-  // v13+ encodes only the id; the name stays in the answer for metrics (the field is ignorable there).
-  const answer = (partitionResponses: PartitionResponse[]): TopicResponse => ({ name: name ?? t.name, topicId: t.topicId, partitionResponses });
-  const allFail = (code: number, message: string | null = null): TopicResponse => answer(t.partitionData.map((p) => failed(p.index, code, message)));
-  if (!validAcks) return allFail(ErrorCode.INVALID_REQUIRED_ACKS);
-  if (txnDenied) return allFail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (!validAcks) return allFail(t, name, ErrorCode.INVALID_REQUIRED_ACKS);
+  if (txnDenied) return allFail(t, name, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   // v13+ names topics by id (KIP-516); an id is never auto-created.
-  if (name === undefined) return allFail(ErrorCode.UNKNOWN_TOPIC_ID);
-  if (!authorizedTopic(ctx, AclOperation.WRITE, name)) return allFail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  if (name === undefined) return allFail(t, name, ErrorCode.UNKNOWN_TOPIC_ID);
+  if (!authorizedTopic(ctx, AclOperation.WRITE, name)) return allFail(t, name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const known = ctx.broker.metadata.topic(name);
-  if (known) return produceToTopic(ctx, req, t, name, known, answer, allFail);
+  if (known) return produceToTopic(ctx, req, t, name, known);
   return resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name)).then((resolved) =>
-    resolved.topic ? produceToTopic(ctx, req, t, name, resolved.topic, answer, allFail) : allFail(resolved.errorCode),
+    resolved.topic ? produceToTopic(ctx, req, t, name, resolved.topic) : allFail(t, name, resolved.errorCode),
   );
 }
 
-function produceToTopic(
-  ctx: RequestContext,
-  req: ProduceRequest,
-  t: ProduceRequest['topicData'][number],
-  name: string,
-  topic: TopicInfo,
-  answer: (partitionResponses: PartitionResponse[]) => TopicResponse,
-  allFail: (code: number, message?: string | null) => TopicResponse,
-): TopicResponse | Promise<TopicResponse> {
+type TopicData = ProduceRequest['topicData'][number];
+
+/** A topic's answer. v13+ encodes only the id; the name stays in the answer for metrics (the field is ignorable there). */
+function topicAnswer(t: TopicData, name: string | undefined, partitionResponses: PartitionResponse[]): TopicResponse {
+  return { name: name ?? t.name, topicId: t.topicId, partitionResponses };
+}
+
+function allFail(t: TopicData, name: string | undefined, code: number, message: string | null = null): TopicResponse {
+  return topicAnswer(t, name, t.partitionData.map((p) => failed(p.index, code, message)));
+}
+
+function produceToTopic(ctx: RequestContext, req: ProduceRequest, t: TopicData, name: string, topic: TopicInfo): TopicResponse | Promise<TopicResponse> {
   if (topic.internal && !((name === TRACE_TOPIC || name === SCHEDULED_TOPIC) && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
     // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
     // and __brook_scheduled alone take Produce from other brokers (CLUSTER_ACTION): data partitions' leaders
     // send them producer identities and schedules (the latter handed to the scheduler, never appended as is).
-    return allFail(ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`);
+    return allFail(t, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`);
   }
   if (isView(topic)) {
     // A view only shows records of its source; it has no log of its own to append to.
-    return allFail(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${name} is a filtered view of ${topic.configs[VIEW_OF]}: produce to the source topic instead`);
+    return allFail(t, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${name} is a filtered view of ${topic.configs[VIEW_OF]}: produce to the source topic instead`);
   }
   const acks = req.acks as Acks;
-  const parts = t.partitionData.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs));
-  return parts.some(isPromise) ? Promise.all(parts).then(answer) : answer(parts as PartitionResponse[]);
+  const data = t.partitionData;
+  // librdkafka sends one partition per request: its answer without an array of pending parts or Promise.all
+  if (data.length === 1) {
+    const one = producePartition(ctx, topic, data[0]!, req.transactionalId, acks, req.timeoutMs);
+    return isPromise(one) ? one.then((r) => topicAnswer(t, name, [r])) : topicAnswer(t, name, [one]);
+  }
+  const parts = data.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs));
+  if (!parts.some(isPromise)) return topicAnswer(t, name, parts as PartitionResponse[]);
+  return Promise.all(parts).then((responses) => topicAnswer(t, name, responses));
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
@@ -231,6 +243,7 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = (ctx
   const topics = produceTopics(ctx, req);
   // acks=0: the client expects no answer at all, not even for errors.
   if (!topics.some(isPromise)) return req.acks === 0 ? null : { responses: topics as TopicResponse[], throttleTimeMs: 0 };
+  if (topics.length === 1) return (topics[0] as Promise<TopicResponse>).then((one) => (req.acks === 0 ? null : { responses: [one], throttleTimeMs: 0 }));
   return Promise.all(topics).then((responses) => (req.acks === 0 ? null : { responses, throttleTimeMs: 0 }));
 };
 

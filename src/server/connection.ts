@@ -9,7 +9,8 @@ import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
 import type { FrameBufferPool } from './frameBufferPool';
 import { readIntoSharedBuffer } from './sharedReadBuffer';
-import { peekHeader, readHeaderRest } from './requestHeader';
+import { readHeaderRest, REQUEST_HEADER_PREFIX } from './requestHeader';
+import { ConnectionRequestContext } from './requestContext';
 import { encodeResponseFrame } from './responseFrame';
 import type { ResponseSlot } from './responseSlot';
 import { SaslGate } from './saslGate';
@@ -183,48 +184,37 @@ export class Connection {
 
   private onFrame(frame: Buffer): void {
     if (this.gated && !this.gate!.admit(frame)) return;
-    const r = new Reader(frame);
-    let header: { apiKey: number; apiVersion: number; correlationId: number };
-    try {
-      header = peekHeader(r);
-    } catch {
+    // api key, version and correlation id lie the same in every header version (the first 8 bytes)
+    if (frame.length < REQUEST_HEADER_PREFIX) {
       this.abort({ bytes: frame.length }, 'request too short for a header; closing connection');
       return;
     }
-    const api = lookupApi(header.apiKey);
-    const supported = api !== undefined && header.apiVersion >= api.minVersion && header.apiVersion <= api.maxVersion;
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const api = lookupApi(apiKey);
+    const supported = api !== undefined && apiVersion >= api.minVersion && apiVersion <= api.maxVersion;
     if (!supported) {
-      if (header.apiKey === ApiKey.ApiVersions) {
-        this.push({ ready: true, chunks: encodeApiVersionsFallback(header.correlationId, supportedApis()) });
+      if (apiKey === ApiKey.ApiVersions) {
+        this.push({ ready: true, chunks: encodeApiVersionsFallback(correlationId, supportedApis()) });
         this.flush();
         return;
       }
-      this.abort(
-        { apiKey: header.apiKey, apiVersion: header.apiVersion },
-        api ? 'unsupported api version; closing connection' : 'unknown api key; closing connection',
-      );
+      this.abort({ apiKey, apiVersion }, api ? 'unsupported api version; closing connection' : 'unknown api key; closing connection');
       return;
     }
+    const r = new Reader(frame, REQUEST_HEADER_PREFIX);
     let clientId: string | null;
     let body: unknown;
     try {
-      clientId = readHeaderRest(r, api.requestHeaderVersion(header.apiVersion));
-      body = api.decodeRequest(r, header.apiVersion);
+      clientId = readHeaderRest(r, api.requestHeaderVersion(apiVersion));
+      body = api.decodeRequest(r, apiVersion);
     } catch (err) {
-      this.abort({ api: api.name, apiVersion: header.apiVersion, err: (err as Error).message }, 'malformed request; closing connection');
+      this.abort({ api: api.name, apiVersion, err: (err as Error).message }, 'malformed request; closing connection');
       return;
     }
     const slot: ResponseSlot = { ready: false, chunks: [] };
-    const ctx: RequestContext = {
-      apiKey: header.apiKey,
-      apiVersion: header.apiVersion,
-      correlationId: header.correlationId,
-      clientId,
-      connection: this.info,
-      broker: this.services,
-      now: Date.now(),
-      afterResponseWritten: (fn) => (slot.afterWrite ??= []).push(fn),
-    };
+    const ctx = new ConnectionRequestContext(apiKey, apiVersion, correlationId, clientId, this.info, this.services, Date.now(), slot);
     // a frame in a pool slot goes back once its answer left (acks=0: once the handler finished); a request that
     // never finishes (its connection failed) keeps it, and the garbage collector takes it
     if (this.framePool?.owns(frame)) (slot.afterWrite ??= []).push(() => this.framePool!.give(frame));

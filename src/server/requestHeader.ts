@@ -13,6 +13,9 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
+/** Bytes of api key, version and correlation id, which are laid out the same in every header version. */
+export const REQUEST_HEADER_PREFIX = 8;
+
 /** Reads api key, version and correlation id, which are laid out the same in every header version. */
 export function peekHeader(r: Reader): { apiKey: number; apiVersion: number; correlationId: number } {
   return { apiKey: r.int16(), apiVersion: r.int16(), correlationId: r.int32() };

@@ -4,16 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { brokerNodeFlags } from './brokerNodeFlags';
+import { buildC } from './nativeBuild';
 
 const ROOT = path.join(__dirname, '..');
 export const PERF = path.join(ROOT, 'bench', 'out', 'perf');
 
 /** Builds bench/out/perf when missing or older than its source (needs gcc and librdkafka-dev). */
 export function buildPerf(): void {
-  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
-  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
-  fs.mkdirSync(path.dirname(PERF), { recursive: true });
-  execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
+  buildC(path.join(ROOT, 'bench', 'rdkafka', 'perf.c'), PERF, ['-lrdkafka']);
 }
 
 /** `brook start` from src/ on a free port; resolves at its "listening" log line. */

@@ -23,10 +23,10 @@ import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ProbeSample } from './eventLoopProbe';
 import { brokerNodeFlags } from './brokerNodeFlags';
+import { buildPerf, PERF } from './perfProduce';
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'out');
-const PERF = path.join(OUT, 'perf');
 const PROBE = path.join(ROOT, 'dist', 'bench', 'eventLoopProbe.js');
 const quick = process.argv.includes('--quick');
 const cpuProf = process.argv.includes('--cpu-prof');
@@ -56,12 +56,9 @@ interface PerfResult {
   batchSize?: string;
 }
 
-function buildPerf(): void {
-  fs.mkdirSync(OUT, { recursive: true });
-  const src = path.join(ROOT, 'bench', 'rdkafka', 'perf.c');
-  if (fs.existsSync(PERF) && fs.statSync(PERF).mtimeMs > fs.statSync(src).mtimeMs) return;
+function buildLoadTool(): void {
   try {
-    execFileSync('gcc', ['-O2', '-o', PERF, src, '-lrdkafka'], { stdio: 'inherit' });
+    buildPerf();
   } catch {
     console.error('cannot build the librdkafka load tool: apt-get install -y gcc librdkafka-dev');
     process.exit(2);
@@ -157,7 +154,7 @@ function loadAverage(): string {
 }
 
 async function main(): Promise<void> {
-  buildPerf();
+  buildLoadTool();
   const restoreNice = priority ? setAutogroupNice(-10) : null;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-'));
   const probeOut = path.join(dataDir, 'probe.jsonl');

@@ -1,28 +1,21 @@
 /**
- * A separate, nearly idle process (bench/native/stallmeter.c) that wakes every 2 ms and notes when a wake-up comes
- * late, so a benchmark round's worst latencies can be read against what the machine itself did meanwhile. For each late wake-up it also notes how
- * much of the delay its thread spent runnable but waiting for a CPU (Linux schedstat): a delay that is mostly such
- * waiting is other work on the machine's cores; one with little of it is the process not being run at all although
- * it was ready, which no process inside the machine causes (a virtual machine's CPU not being scheduled by its host,
- * a kernel stall).
+ * A separate, nearly idle process (bench/native/stallmeter.c, built into bench/out with gcc) that wakes every 2 ms
+ * and notes when a wake-up comes late, so a benchmark round's worst latencies can be read against what the machine
+ * itself did meanwhile. For each late wake-up it also notes how much of the delay its thread spent runnable but
+ * waiting for a CPU (Linux schedstat): a delay that is mostly such waiting is other work on the machine's cores; one
+ * with little of it is the process not being run at all although it was ready, which no process inside the machine
+ * causes (a virtual machine's CPU not being scheduled by its host, a kernel stall).
  */
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createInterface } from 'readline';
+import { buildC } from './nativeBuild';
 
 /** A wake-up this much later than due is reported (bench/native/stallmeter.c sleeps 2 ms at a time). */
 const LATE_MS = 5;
 const SOURCE = path.join(__dirname, 'native', 'stallmeter.c');
 const METER = path.join(__dirname, 'out', 'stallmeter');
-
-/** Builds bench/out/stallmeter when missing or older than its source (gcc, as for bench/out/perf). */
-function buildMeter(): void {
-  if (fs.existsSync(METER) && fs.statSync(METER).mtimeMs > fs.statSync(SOURCE).mtimeMs) return;
-  fs.mkdirSync(path.dirname(METER), { recursive: true });
-  execFileSync('gcc', ['-O2', '-o', METER, SOURCE], { stdio: 'inherit' });
-}
 
 interface LateWake {
   /** Wall clock (ms) when the late wake-up ran. */
@@ -66,7 +59,7 @@ export class StallMeter {
   }
 
   static start(): StallMeter {
-    buildMeter();
+    buildC(SOURCE, METER);
     return new StallMeter(os.cpus().length);
   }
 

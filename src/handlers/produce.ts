@@ -89,12 +89,16 @@ function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionPro
   // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
   const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, timeoutMs, topic.configs);
   if (!('slot' in begun)) return failed(p.index, begun.errorCode, begun.message);
-  const slot = begun.slot;
   const open = openPartitionLog(ctx.broker, topic, p.index);
-  if (open) return produceToLog({ ctx, topic, index: p.index, log: open, slot, transactionalId, acks, timeoutMs, checkTransaction: undefined }, records);
+  if (open) return produceToLog(partitionWrite(ctx, topic, p.index, open, begun.slot, transactionalId, acks, timeoutMs), records);
   return partitionLog(ctx.broker, topic, p.index).then((found) =>
-    found.log ? produceToLog({ ctx, topic, index: p.index, log: found.log, slot, transactionalId, acks, timeoutMs, checkTransaction: undefined }, records) : failed(p.index, found.errorCode),
+    found.log ? produceToLog(partitionWrite(ctx, topic, p.index, found.log, begun.slot, transactionalId, acks, timeoutMs), records) : failed(p.index, found.errorCode),
   );
+}
+
+function partitionWrite(ctx: RequestContext, topic: TopicInfo, index: number, log: PartitionLog, slot: WriteSlot, transactionalId: string | null, acks: Acks, timeoutMs: number): PartitionWrite {
+  // checkTransaction is set once the batch is known to carry a producer id (produceToLog)
+  return { ctx, topic, index, log, slot, transactionalId, acks, timeoutMs, checkTransaction: undefined };
 }
 
 /** One partition's write of a Produce request, from the leader check to the answer. */

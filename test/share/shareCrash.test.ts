@@ -5,7 +5,8 @@ import { eventually } from '../helpers/eventually';
 import { tempDataDir } from '../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from '../txn/helpers/childBroker';
 import { ensureShareClient, runShareClient, type RunningShareClient } from './helpers/shareClient';
-import { setGroupConfigs, shareStartOffset } from './helpers/admin';
+import { setGroupConfigs } from './helpers/admin';
+import { atCrash, awaitSettledAcrossCrash } from './helpers/crashSettled';
 
 const RECORDS = 200;
 
@@ -51,12 +52,8 @@ describe('share groups survive kill -9 of the broker', function () {
     await eventually(() => worker.acks.length >= 50, 'the worker to have acknowledgements answered');
 
     await broker.kill9();
-    // Every ACK line was printed after the broker answered the commit, so before the kill. An
-    // acknowledgement the broker wrote but had not answered when it was killed is in doubt: its
-    // records may come back or stay acknowledged, both correct, so the test only knows the
-    // share-partition is done when its start offset reached the end.
-    const answered = new Set(worker.acks.map((a) => a.offset));
-    const inDoubt = new Set(worker.messages.map((m) => m.offset).filter((o) => !answered.has(o)));
+    // ACK lines come only after the broker's answer; what the worker got without one is in doubt (crashSettled.ts)
+    const { answered, inDoubt } = atCrash(worker);
     const held = holder.messages.map((m) => m.offset);
     await Promise.all([holder.kill(), worker.kill()]);
     expect(answered.size).to.be.lessThan(RECORDS);
@@ -65,18 +62,7 @@ describe('share groups survive kill -9 of the broker', function () {
     const port = broker.port;
     const after = await runShareClient(`127.0.0.1:${port}`, 'workers', 'jobs', 'consume', { 'max.poll.records': '10' });
     clients.push(after);
-    // The start offset says every record is settled; the consumer's ACK lines come after the
-    // broker settled them, so those are waited for too. On a timeout the assertion says what is missing.
-    const owed = Array.from({ length: RECORDS }, (_, i) => i).filter((o) => !answered.has(o) && !inDoubt.has(o));
-    await eventually(async () => {
-      const start = await shareStartOffset(port, 'workers', 'jobs');
-      const acceptedAfter = new Set(after.acks.map((a) => a.offset));
-      const missing = owed.filter((o) => !acceptedAfter.has(o));
-      const seen = `the new consumer received ${after.messages.length} and accepted ${after.acks.length} records; its stderr: ${after.stderr.slice(-3).join(' | ')}`;
-      expect(start >= BigInt(RECORDS), `share-partition start offset ${start} (${seen})`).to.equal(true);
-      expect(missing, `not acknowledged before the crash nor accepted after it (${seen})`).to.deep.equal([]);
-      return true;
-    }, 'every record settled across the crash', 60_000);
+    await awaitSettledAcrossCrash({ port, group: 'workers', topic: 'jobs', records: Array.from({ length: RECORDS }, (_, i) => i), end: BigInt(RECORDS), crash: { answered, inDoubt }, after });
     const redelivered = after.messages.filter((m) => answered.has(m.offset)).map((m) => m.offset);
     expect(redelivered, 'acknowledged before the crash but delivered again').to.deep.equal([]);
     // What the holder had in flight comes back, its first delivery remembered.

@@ -5,7 +5,8 @@ import { eventually } from '../helpers/eventually';
 import { tempDataDir } from '../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from '../txn/helpers/childBroker';
 import { ensureShareClient, runShareClient, type RunningShareClient } from '../share/helpers/shareClient';
-import { setGroupConfigs, shareStartOffset } from '../share/helpers/admin';
+import { setGroupConfigs } from '../share/helpers/admin';
+import { atCrash, awaitSettledAcrossCrash } from '../share/helpers/crashSettled';
 
 const RECORDS = 300;
 /** Every third source record matches the view; batches 5 and 6 (offsets 50-69) match nothing at all. */
@@ -55,11 +56,8 @@ describe('views: a share group on a view survives kill -9 of the broker', functi
     await eventually(() => worker.acks.length >= 30, 'the worker to have acknowledgements answered');
 
     await broker.kill9();
-    // Every ACK line was printed after the broker answered the commit, so before the kill. An
-    // acknowledgement written but not yet answered at the kill is in doubt: its records may come
-    // back or stay acknowledged, so the share-partition's start offset says when all are settled.
-    const answered = new Set(worker.acks.map((a) => a.offset));
-    const inDoubt = new Set(worker.messages.map((m) => m.offset).filter((o) => !answered.has(o)));
+    // ACK lines come only after the broker's answer; what the worker got without one is in doubt (crashSettled.ts)
+    const { answered, inDoubt } = atCrash(worker);
     const held = holder.messages.map((m) => m.offset);
     await Promise.all([holder.kill(), worker.kill()]);
     expect(answered.size).to.be.lessThan(matching.length);
@@ -68,19 +66,7 @@ describe('views: a share group on a view survives kill -9 of the broker', functi
     const port = broker.port;
     const after = await runShareClient(`127.0.0.1:${port}`, 'workers', 'jobs.paid', 'consume', { 'max.poll.records': '5' });
     clients.push(after);
-    const lastMatching = matching[matching.length - 1]!;
-    // The start offset says every record is settled; the consumer's ACK lines come after the
-    // broker settled them, so those are waited for too. On a timeout the assertion says what is missing.
-    const owed = matching.filter((o) => !answered.has(o) && !inDoubt.has(o));
-    await eventually(async () => {
-      const start = await shareStartOffset(port, 'workers', 'jobs.paid');
-      const acceptedAfter = new Set(after.acks.map((a) => a.offset));
-      const missing = owed.filter((o) => !acceptedAfter.has(o));
-      const seen = `the new consumer received ${after.messages.length} and accepted ${after.acks.length} records; its stderr: ${after.stderr.slice(-3).join(' | ')}`;
-      expect(start >= BigInt(lastMatching + 1), `share-partition start offset ${start} (${seen})`).to.equal(true);
-      expect(missing, `not acknowledged before the crash nor accepted after it (${seen})`).to.deep.equal([]);
-      return true;
-    }, 'every matching record settled across the crash', 60_000);
+    await awaitSettledAcrossCrash({ port, group: 'workers', topic: 'jobs.paid', records: matching, end: BigInt(matching[matching.length - 1]! + 1), crash: { answered, inDoubt }, after });
     const redelivered = after.messages.filter((m) => answered.has(m.offset)).map((m) => m.offset);
     expect(redelivered, 'acknowledged before the crash but delivered again').to.deep.equal([]);
     for (const offset of held) {

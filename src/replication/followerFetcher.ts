@@ -9,24 +9,12 @@ import type { Logger } from '../log';
 import type { InterBrokerSecurity } from '../security/interBroker/settings';
 import { BrokerClient, InterBrokerAuthError } from './brokerClient';
 import type { ReplicationConfig } from './config';
+import { type Followed, FollowerRounds } from './followerRounds';
 import { FollowerFetchSession, type FollowerPartitionAsk } from './followerSession';
 import type { RateLimiter } from './throttle';
 
 const FETCH_VERSION = 12;
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
-
-/** A partition this broker follows from one leader. */
-interface Followed {
-  topic: string;
-  partition: number;
-  log: PartitionLog;
-  leaderEpoch: number;
-  /** Set on becoming follower: the log may have diverged from the leader's and is checked first (KIP-101/279). */
-  needsTruncation: boolean;
-  backoffUntil: number;
-  /** This partition's ask, refreshed in place each round (a round per acks=all write must not allocate per partition). */
-  ask: FollowerPartitionAsk;
-}
 
 export interface FetcherHost {
   selfId: number;
@@ -60,6 +48,7 @@ function addTo<T>(byTopic: Map<string, T[]>, topic: string, item: T): void {
 export class FollowerFetcher {
   private readonly partitions = new Map<string, Followed>();
   private readonly session = new FollowerFetchSession();
+  private readonly rounds = new FollowerRounds(Date.now());
   private client: BrokerClient | null = null;
   /** Set once a refused login was logged, so a misconfigured broker warns once per leader, not every retry. */
   private authRefusalLogged = false;
@@ -88,19 +77,25 @@ export class FollowerFetcher {
     const key = keyOf(topic, partition);
     const p: Followed = { topic, partition, log, leaderEpoch, needsTruncation: true, backoffUntil: 0, ask: { key, topic, partition, fetchOffset: -1, logStartOffset: -1, leaderEpoch, maxBytes: 0, owner: {} } };
     p.ask.owner = p;
+    const was = this.partitions.get(key);
+    if (was) this.rounds.mark(was);
     this.partitions.set(key, p);
+    this.rounds.hold(p);
     this.wake();
   }
 
   /** Stops following; resolves once no append or truncation of this fetcher is running. */
   async remove(topic: string, partition: number): Promise<void> {
-    this.partitions.delete(keyOf(topic, partition));
+    const key = keyOf(topic, partition);
+    const p = this.partitions.get(key);
+    if (p) this.rounds.mark(p);
+    this.partitions.delete(key);
     await this.logWork;
   }
 
   /** A broker (re)registered: retry at once instead of after the backoff. */
   poke(): void {
-    for (const p of this.partitions.values()) p.backoffUntil = 0;
+    for (const p of this.rounds.waiting) p.backoffUntil = 0;
     this.wake();
   }
 
@@ -146,10 +141,8 @@ export class FollowerFetcher {
         await this.truncatePending(client);
         const fetched = await this.fetchOnce(client);
         if (!fetched) {
-          const now = Date.now();
-          let next = Infinity;
-          for (const p of this.partitions.values()) next = Math.min(next, p.backoffUntil);
-          await this.pause(Math.max(1, Math.min(next - now, this.host.config.replicaFetchBackoffMs)));
+          const next = this.rounds.earliestBackoff();
+          await this.pause(Math.max(1, Math.min(next - Date.now(), this.host.config.replicaFetchBackoffMs)));
         }
       } catch (err) {
         if (!this.running) break;
@@ -192,7 +185,8 @@ export class FollowerFetcher {
 
   private async truncatePending(client: BrokerClient): Promise<void> {
     const now = Date.now();
-    const pending = [...this.partitions.values()].filter((p) => p.needsTruncation && p.backoffUntil <= now);
+    if (this.rounds.waiting.size === 0) return;
+    const pending = [...this.rounds.waiting].filter((p) => p.needsTruncation && p.backoffUntil <= now && this.partitions.get(p.ask.key) === p);
     if (pending.length === 0) return;
     const ask: Followed[] = [];
     for (const p of pending) {
@@ -214,7 +208,7 @@ export class FollowerFetcher {
         const p = this.partitions.get(keyOf(t.topic, r.partition));
         if (!p || !p.needsTruncation) continue;
         if (r.errorCode !== 0) {
-          p.backoffUntil = Date.now() + this.host.config.replicaFetchBackoffMs;
+          this.backOff(p);
           continue;
         }
         await this.exclusive(() => this.truncateTo(p, r.leaderEpoch, Number(r.endOffset)));
@@ -239,7 +233,7 @@ export class FollowerFetcher {
     const asked = log.epochs.latestEpoch();
     await this.cut(p, ours.epoch < 0 ? endOffset : Math.min(endOffset, ours.endOffset));
     // our epoch differed from the leader's answer and the cut removed it: ask again with the epoch now latest
-    if (ours.epoch !== leaderEpoch && log.epochs.latestEpoch() !== asked && log.epochs.latestEpoch() >= 0) p.needsTruncation = true;
+    if (ours.epoch !== leaderEpoch && log.epochs.latestEpoch() !== asked && log.epochs.latestEpoch() >= 0) this.needTruncation(p);
   }
 
   /** A log with no epoch history (written before replication, or empty): only what the high watermark covers is kept. */
@@ -254,6 +248,18 @@ export class FollowerFetcher {
       this.host.logger.info({ topic: p.topic, partition: p.partition, leader: this.leaderId, logEndOffset: p.log.logEndOffset }, 'follower truncated to the leader');
     }
     p.needsTruncation = false;
+    this.rounds.mark(p);
+  }
+
+  /** `p` sits out until the back-off ends (it leaves the leader's session meanwhile). */
+  private backOff(p: Followed, until = Date.now() + this.host.config.replicaFetchBackoffMs): void {
+    p.backoffUntil = until;
+    this.rounds.hold(p);
+  }
+
+  private needTruncation(p: Followed): void {
+    p.needsTruncation = true;
+    this.rounds.hold(p);
   }
 
   /** One Fetch round; false when nothing could be asked (all partitions backing off or truncating). */
@@ -265,11 +271,21 @@ export class FollowerFetcher {
     const allowance = throttle?.limiter.allowance(now) ?? Infinity;
     const cfg = this.host.config;
     const asks: FollowerPartitionAsk[] = [];
-    for (const p of this.partitions.values()) {
-      if (p.needsTruncation || p.backoffUntil > now) continue;
+    const unready: string[] = [];
+    const marked = this.rounds.take(now, this.partitions);
+    for (const p of marked) if (this.partitions.get(p.ask.key) !== p && !this.partitions.has(p.ask.key)) unready.push(p.ask.key);
+    // a new session names everything; a throttle's allowance changes every round for whatever it covers
+    const scanAll = this.session.opening || (throttle !== undefined && throttle.limiter.limited);
+    for (const p of scanAll ? this.partitions.values() : marked) {
+      if (this.partitions.get(p.ask.key) !== p) continue;
+      if (p.needsTruncation || p.backoffUntil > now) {
+        unready.push(p.ask.key);
+        continue;
+      }
       // over the follower throttle: catch-up partitions sit out until it is paid back; in-sync ones go on
       if (throttleDelay > 0 && throttled(p)) {
-        p.backoffUntil = now + throttleDelay;
+        this.backOff(p, now + throttleDelay);
+        unready.push(p.ask.key);
         continue;
       }
       const a = p.ask;
@@ -279,8 +295,12 @@ export class FollowerFetcher {
       a.maxBytes = throttled(p) ? Math.max(1, Math.min(cfg.replicaFetchMaxBytes, allowance)) : cfg.replicaFetchMaxBytes;
       asks.push(a);
     }
-    if (asks.length === 0) return false;
-    const plan = this.session.plan(asks);
+    const plan = this.session.plan(asks, unready);
+    if (this.session.size === 0) {
+      // nothing ready: no request; the leader's session (if any) is closed by the next opening request
+      this.session.reset();
+      return false;
+    }
     const byTopic = new Map<string, FollowerPartitionAsk[]>();
     for (const a of plan.send) addTo(byTopic, a.topic, a);
     let res: FetchResponse;
@@ -325,6 +345,8 @@ export class FollowerFetcher {
         const askedBy = asked?.owner;
         if (r.errorCode !== 0) this.session.answeredWithError(k);
         const p = this.partitions.get(k);
+        // what it answered moves this partition's ask (its offset, an error, a back-off): the next round looks again
+        if (p) this.rounds.mark(p);
         // reassigned or moved on while the fetch was out: this answer is stale
         if (askedOffset === undefined || !p || p !== askedBy || p.log.logEndOffset !== askedOffset) continue;
         if (r.records && throttled(p)) throttle!.limiter.record(r.records.length);
@@ -344,12 +366,12 @@ export class FollowerFetcher {
           await p.log.restartAt(leaderLogStart);
           await p.log.producerState.invalidate(true);
         } else {
-          p.needsTruncation = true;
+          this.needTruncation(p);
         }
         return;
       default:
         // not leader (yet), fenced, unknown: wait for metadata to tell us more
-        p.backoffUntil = Date.now() + this.host.config.replicaFetchBackoffMs;
+        this.backOff(p);
         return;
     }
     if (records && records.length > 0) {
@@ -359,7 +381,7 @@ export class FollowerFetcher {
       } catch (err) {
         if (!(err instanceof StorageError)) throw err;
         this.host.logger.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'appending replicated batches failed');
-        p.backoffUntil = Date.now() + this.host.config.replicaFetchBackoffMs;
+        this.backOff(p);
         return;
       }
     }

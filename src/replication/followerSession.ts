@@ -2,13 +2,8 @@ import { ErrorCode } from '../../protocol/errors';
 
 const MAX_EPOCH = 0x7fffffff;
 
-/** One partition as the leader's session holds it, and the last planning round it was ready in. */
-interface AskedPartition extends FollowerPartitionAsk {
-  round: number;
-}
-
-function askedCopy(a: FollowerPartitionAsk, round: number): AskedPartition {
-  return { key: a.key, topic: a.topic, partition: a.partition, fetchOffset: a.fetchOffset, logStartOffset: a.logStartOffset, leaderEpoch: a.leaderEpoch, maxBytes: a.maxBytes, owner: a.owner, round };
+function askedCopy(a: FollowerPartitionAsk): FollowerPartitionAsk {
+  return { key: a.key, topic: a.topic, partition: a.partition, fetchOffset: a.fetchOffset, logStartOffset: a.logStartOffset, leaderEpoch: a.leaderEpoch, maxBytes: a.maxBytes, owner: a.owner };
 }
 
 /** One partition as a follower asks for it. */
@@ -45,39 +40,58 @@ export class FollowerFetchSession {
   private id = 0;
   /** 0: the next request is full (and opens a session); otherwise the epoch it carries. */
   private epoch = 0;
-  /**
-   * The partitions in the leader's session as of the last request, as they were asked for (copies: the fetcher
-   * may reuse its ask objects), stamped with the last round that had them ready.
-   */
-  private inSession = new Map<string, AskedPartition>();
+  /** The partitions in the leader's session as of the last request, as they were asked for (copies: the fetcher reuses its ask objects). */
+  private inSession = new Map<string, FollowerPartitionAsk>();
   private pendingFull = false;
-  private round = 0;
+
+  /** The next request opens a session: plan() must be given every partition ready to fetch. */
+  get opening(): boolean {
+    return this.epoch === 0;
+  }
+
+  /** Partitions in the leader's session once the planned request is answered. */
+  get size(): number {
+    return this.inSession.size;
+  }
 
   /**
-   * What the next request carries, given the partitions ready to fetch; the session is updated as if it succeeds.
-   * One pass over `ready` with no allocation for an unchanged partition: a follower of thousands of partitions
-   * plans a round per acks=all write.
+   * What the next request carries; the session is updated as if it succeeds. When opening, `ready` is every
+   * partition ready to fetch and `unready` is ignored. Otherwise `ready` holds the ready partitions whose ask may
+   * have changed and `unready` the keys of partitions that may have stopped being ready (backing off, truncating,
+   * no longer followed): the rest of the session stands as it is, so a round costs work in proportion to what
+   * changed, not to the session. No allocation for an unchanged partition.
    */
-  plan(ready: readonly FollowerPartitionAsk[]): FollowerFetchPlan {
+  plan(ready: readonly FollowerPartitionAsk[], unready: readonly string[] = []): FollowerFetchPlan {
     const forgotten = new Map<string, number[]>();
-    const round = ++this.round;
     if (this.epoch === 0) {
       this.pendingFull = true;
       this.inSession = new Map();
-      for (const a of ready) this.inSession.set(a.key, askedCopy(a, round));
+      const send: FollowerPartitionAsk[] = [];
+      for (const a of ready) {
+        if (this.inSession.has(a.key)) continue;
+        this.inSession.set(a.key, askedCopy(a));
+        send.push(a);
+      }
       // a previous session id closes that session on the leader while this request opens a new one
-      return { sessionId: this.id, sessionEpoch: 0, send: [...ready], forgotten };
+      return { sessionId: this.id, sessionEpoch: 0, send, forgotten };
     }
     this.pendingFull = false;
     const send: FollowerPartitionAsk[] = [];
+    for (const key of unready) {
+      const was = this.inSession.get(key);
+      if (!was) continue;
+      this.inSession.delete(key);
+      const list = forgotten.get(was.topic);
+      if (list) list.push(was.partition);
+      else forgotten.set(was.topic, [was.partition]);
+    }
     for (const a of ready) {
       const was = this.inSession.get(a.key);
       if (!was) {
-        this.inSession.set(a.key, askedCopy(a, round));
+        this.inSession.set(a.key, askedCopy(a));
         send.push(a);
         continue;
       }
-      was.round = round;
       if (was.fetchOffset === a.fetchOffset && was.logStartOffset === a.logStartOffset && was.leaderEpoch === a.leaderEpoch && was.maxBytes === a.maxBytes && was.owner === a.owner) continue;
       was.fetchOffset = a.fetchOffset;
       was.logStartOffset = a.logStartOffset;
@@ -85,16 +99,6 @@ export class FollowerFetchSession {
       was.maxBytes = a.maxBytes;
       was.owner = a.owner;
       send.push(a);
-    }
-    // every ready partition is in the session now: anything more was not ready this round
-    if (this.inSession.size > ready.length) {
-      for (const [key, was] of this.inSession) {
-        if (was.round === round) continue;
-        this.inSession.delete(key);
-        const list = forgotten.get(was.topic);
-        if (list) list.push(was.partition);
-        else forgotten.set(was.topic, [was.partition]);
-      }
     }
     return { sessionId: this.id, sessionEpoch: this.epoch, send, forgotten };
   }

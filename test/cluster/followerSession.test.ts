@@ -11,12 +11,14 @@ function ask(topic: string, partition: number, fetchOffset: number, extra: Parti
 const names = (asks: readonly FollowerPartitionAsk[]) => asks.map((a) => a.key);
 
 describe('replication: the follower side of a fetch session (KIP-227)', () => {
-  it('opens with a full fetch, then names only partitions that moved and forgets those no longer fetched', () => {
+  it('opens with a full fetch, then names only partitions that moved and forgets those no longer ready', () => {
     const s = new FollowerFetchSession();
+    expect(s.opening).to.equal(true);
     const full = s.plan([ask('t', 0, 5), ask('t', 1, 7), ask('u', 0, 0)]);
     expect(full).to.include({ sessionId: 0, sessionEpoch: 0 });
     expect(names(full.send)).to.deep.equal(['t-0', 't-1', 'u-0']);
     expect(s.answered(0, 42)).to.equal('apply');
+    expect(s.opening).to.equal(false);
 
     const quiet = s.plan([ask('t', 0, 5), ask('t', 1, 7), ask('u', 0, 0)]);
     expect(quiet).to.include({ sessionId: 42, sessionEpoch: 1 });
@@ -25,7 +27,7 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     expect(s.answered(0, 42)).to.equal('apply');
 
     // t-1 appended, u-0 moved to a new leader epoch, t-0 backs off (not ready): it leaves the leader's session
-    const moved = s.plan([ask('t', 1, 9), ask('u', 0, 0, { leaderEpoch: 2 })]);
+    const moved = s.plan([ask('t', 1, 9), ask('u', 0, 0, { leaderEpoch: 2 })], ['t-0']);
     expect(moved.sessionEpoch).to.equal(2);
     expect(names(moved.send)).to.deep.equal(['t-1', 'u-0']);
     expect([...moved.forgotten]).to.deep.equal([['t', [0]]]);
@@ -33,8 +35,14 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     expect(s.asked('t-0')).to.equal(undefined);
     expect(s.answered(0, 42)).to.equal('apply');
 
-    // back from its back-off: named again
-    expect(names(s.plan([ask('t', 0, 5), ask('t', 1, 9), ask('u', 0, 0, { leaderEpoch: 2 })]).send)).to.deep.equal(['t-0']);
+    // back from its back-off: named again; the partitions not given stand as they are in the session
+    const back = s.plan([ask('t', 0, 5)]);
+    expect(names(back.send)).to.deep.equal(['t-0']);
+    expect([...back.forgotten]).to.deep.equal([]);
+    expect(s.size).to.equal(3);
+    expect(s.asked('u-0')!.leaderEpoch).to.equal(2);
+    // a key named unready that the session does not hold is no news to the leader
+    expect([...s.plan([], ['v-0']).forgotten]).to.deep.equal([]);
   });
 
   it('names a partition again after the leader answered it with an error (it may not hold it in its session)', () => {
@@ -44,7 +52,7 @@ describe('replication: the follower side of a fetch session (KIP-227)', () => {
     // UNKNOWN_TOPIC_OR_PARTITION: the leader did not know the topic yet, so its session does not hold t-0
     s.answeredWithError('t-0');
     // backing off: left out, and forgotten in case the leader does hold it
-    expect([...s.plan([]).forgotten]).to.deep.equal([['t', [0]]]);
+    expect([...s.plan([], ['t-0']).forgotten]).to.deep.equal([['t', [0]]]);
     s.answered(0, 9);
     expect(names(s.plan([ask('t', 0, 0)]).send)).to.deep.equal(['t-0']);
     s.answered(0, 9);

@@ -273,7 +273,8 @@ export class FollowerFetcher {
     const asks: FollowerPartitionAsk[] = [];
     const unready: string[] = [];
     const marked = this.rounds.take(now, this.partitions);
-    for (const p of marked) if (this.partitions.get(p.ask.key) !== p && !this.partitions.has(p.ask.key)) unready.push(p.ask.key);
+    // no longer followed: dropped from the leader's session (a partition re-added under the key is looked at itself)
+    for (const p of marked) if (!this.partitions.has(p.ask.key)) unready.push(p.ask.key);
     // a new session names everything; a throttle's allowance changes every round for whatever it covers
     const scanAll = this.session.opening || (throttle !== undefined && throttle.limiter.limited);
     for (const p of scanAll ? this.partitions.values() : marked) {

@@ -14,7 +14,7 @@ import { interBrokerSecurityOf, type InterBrokerSecurity } from '../security/int
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-/** Partitions taking their roles at once when many do (start, a new topic); a few per thread of libuv's pool. */
+/** Partitions taking their roles at once at start; a few per thread of libuv's pool. */
 const APPLY_CONCURRENCY = 16;
 
 /**
@@ -78,7 +78,9 @@ export class ReplicaManager {
     // every other partition takes its role in the background (issue 17: a broker listens within seconds whatever
     // its partition count; applying 3,000 replicas one after another took 4.4 s). Until a partition's role is
     // applied, leader-only requests for it answer NOT_LEADER_OR_FOLLOWER, which clients retry.
-    for (const t of topics) if (!internal(t)) this.enqueueTopic(t.name, 0, t.partitions, true);
+    const rest: PartitionState[] = [];
+    for (const t of topics) if (!internal(t)) this.statesOf(t.name, 0, t.partitions, rest);
+    this.enqueueMany(rest);
     const period = Math.max(50, Math.min(1000, Math.floor(this.config.replicaLagTimeMaxMs / 4)));
     this.timer = setInterval(() => this.tick(), period);
     this.timer.unref();
@@ -174,25 +176,29 @@ export class ReplicaManager {
     }
   }
 
+  private statesOf(topic: string, from: number, to: number, out: PartitionState[]): PartitionState[] {
+    for (let p = from; p < to; p++) {
+      const s = this.services.metadata.partitionState(topic, p);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  private enqueueTopic(topic: string, from: number, to: number): void {
+    for (const s of this.statesOf(topic, from, to, [])) this.enqueue(s);
+  }
+
   /**
-   * `many`: the partitions' states are applied APPLY_CONCURRENCY at a time (every partition at start). Applies of
+   * Applies `states` (each partition once) APPLY_CONCURRENCY at a time, after everything queued so far. Applies of
    * different partitions share only the fetcher map, which each changes without an await in between; each is
    * mostly waiting for its log's files to be opened, so one after another 3,000 partitions took 3.5 s to take
    * their roles on a restarted broker, 2.7 s this way (bench/README.md). Later changes of these partitions are
    * chained after the whole batch. A new topic's partitions still take their roles one after another: creating
    * their files at once was not faster within the spread of runs (8-14 s for 3,000 RF=3 partitions either way).
    */
-  private enqueueTopic(topic: string, from: number, to: number, many = false): void {
-    const states: PartitionState[] = [];
-    for (let p = from; p < to; p++) {
-      const s = this.services.metadata.partitionState(topic, p);
-      if (s) states.push(s);
-    }
-    if (many && states.length > 1) {
-      this.chain = this.chain.then(() => forEachConcurrently(states, APPLY_CONCURRENCY, (s) => this.applyLogged(s), () => this.stopped));
-      return;
-    }
-    for (const s of states) this.enqueue(s);
+  private enqueueMany(states: readonly PartitionState[]): void {
+    if (states.length === 0) return;
+    this.chain = this.chain.then(() => forEachConcurrently(states, APPLY_CONCURRENCY, (s) => this.applyLogged(s), () => this.stopped));
   }
 
   private enqueue(state: PartitionState): void {

@@ -254,6 +254,12 @@ export class LogManager {
     return this.loadedPartitions();
   }
 
+  /** Topic and partition of every log, without making objects of those only known from the summary. */
+  *partitionKeys(): Generator<{ topic: string; partition: number }> {
+    for (const log of this.logs.values()) yield log;
+    yield* this.unopened.keys();
+  }
+
   /** The logs made objects so far (asked for, created, recovering): the others have only their summary and the defaults. */
   loadedPartitions(): Array<{ topic: string; partition: number; log: PartitionLog }> {
     return [...this.logs.values()].map((log) => ({ topic: log.topic, partition: log.partition, log }));

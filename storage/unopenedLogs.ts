@@ -73,6 +73,13 @@ export class UnopenedLogs {
     }
   }
 
+  /** Every entry's topic and partition, without reading its summary. */
+  *keys(): Generator<{ topic: string; partition: number }> {
+    for (const t of [...this.topics.values()]) {
+      for (let p = 0; p < t.present.length; p++) if (t.present[p] === 1) yield { topic: t.name, partition: p };
+    }
+  }
+
   /** The partitions of one topic still here. */
   partitionsOf(topic: string): number[] {
     const t = this.topics.get(topic);

@@ -104,15 +104,19 @@ export async function reconcileLogsAtStart(services: BrokerCore): Promise<void> 
   await claimDataDir(services.config.dataDir, metadata.clusterId);
   // deciding what to delete needs every log on disk, not only those the summary names
   await logs.listed();
+  // names only: making an object of every log found (100,000 at scale) is work the partitions' roles do lazily
   const stale = new Set<string>();
-  for (const { topic } of logs.partitions()) if (!metadata.topic(topic)) stale.add(topic);
+  const movedOff: Array<{ topic: string; partition: number }> = [];
+  for (const { topic, partition } of logs.partitionKeys()) {
+    if (!metadata.topic(topic)) stale.add(topic);
+    else if (!hostsReplica(metadata, topic, partition)) movedOff.push({ topic, partition });
+  }
   for (const topic of stale) {
     logger.info({ topic }, 'deleting logs of a topic deleted while this broker was down');
     await logs.deleteTopic(topic);
   }
   // partitions reassigned away from this broker while it was down
-  for (const { topic, partition } of logs.partitions()) {
-    if (hostsReplica(metadata, topic, partition)) continue;
+  for (const { topic, partition } of movedOff) {
     logger.info({ topic, partition }, 'deleting the log of a partition moved off this broker while it was down');
     await logs.deletePartition(topic, partition);
   }

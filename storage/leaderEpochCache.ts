@@ -17,26 +17,54 @@ export const UNDEFINED_EPOCH_END = { epoch: -1, endOffset: -1 } as const;
  * comes back asks the leader where its last epoch ends and truncates there,
  * instead of trusting its high watermark, so divergent tails are dropped.
  * Persisted as text, one `epoch offset` line each, rewritten atomically on change.
+ *
+ * A new epoch's entry is written without fsync (as Kafka does since it moved
+ * that flush off the request path): a partition taking leadership, or a
+ * follower seeing a new epoch, costs a rename instead of two fsyncs, which
+ * at 10,000 partitions was the time a restarted broker took to lead them all.
+ * The file is made durable with the log's data (`sync`, called by checkpoints
+ * and close), and every batch carries its epoch, so recovery re-adds the
+ * entries of the batches it scans (`load`'s `scanned`): what a power loss can
+ * take from the file it can only take together with the data it describes.
  */
 export class LeaderEpochCache {
   private entries: EpochEntry[];
+  /** Written since the last durable write (or a write still in flight). */
+  private unsynced = false;
+  /** Writes run one after another, each writing the entries as they are when it runs, so the last one wins. */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly sfs: StorageFs,
     private readonly dir: string,
     entries: EpochEntry[],
+    /** Every change is fsynced before it returns (logs that fsync every append). */
+    private readonly durableChanges: boolean,
   ) {
     this.entries = entries;
   }
 
-  static async load(sfs: StorageFs, dir: string): Promise<LeaderEpochCache> {
+  /**
+   * `scanned`: (epoch, first offset) of the batches recovery read, ascending; epochs newer than the file's are
+   * added. `logEndOffset`: entries starting at or after it describe nothing (a torn tail was cut) and are dropped.
+   */
+  static async load(
+    sfs: StorageFs,
+    dir: string,
+    opts: { durableChanges?: boolean; fileExists?: boolean; scanned?: readonly EpochEntry[]; logEndOffset?: number } = {},
+  ): Promise<LeaderEpochCache> {
     let entries: EpochEntry[] = [];
-    try {
-      entries = parse((await sfs.readFile(`${dir}/${LEADER_EPOCH_FILE}`)).toString('utf8'));
-    } catch {
-      entries = [];
+    if (opts.fileExists !== false) {
+      try {
+        entries = parse((await sfs.readFile(`${dir}/${LEADER_EPOCH_FILE}`)).toString('utf8'));
+      } catch {
+        entries = [];
+      }
     }
-    return new LeaderEpochCache(sfs, dir, entries);
+    const cache = new LeaderEpochCache(sfs, dir, entries, opts.durableChanges ?? false);
+    if (opts.logEndOffset !== undefined) await cache.truncateFromEnd(opts.logEndOffset);
+    for (const e of opts.scanned ?? []) if (opts.logEndOffset === undefined || e.startOffset < opts.logEndOffset) await cache.assign(e.epoch, e.startOffset);
+    return cache;
   }
 
   all(): readonly EpochEntry[] {
@@ -56,7 +84,18 @@ export class LeaderEpochCache {
     // a later epoch may never start below an earlier one's start: those entries were truncated away
     this.entries = this.entries.filter((e) => e.startOffset < startOffset);
     this.entries.push({ epoch, startOffset });
-    await this.persist();
+    await this.persist(this.durableChanges);
+  }
+
+  /** Waits for the writes started so far (their fsyncs, if any, included). */
+  settled(): Promise<void> {
+    return this.writing;
+  }
+
+  /** Makes the file match the entries durably if a change was written without fsync. */
+  async sync(): Promise<void> {
+    if (!this.unsynced) return this.writing;
+    await this.persist(true);
   }
 
   /**
@@ -80,7 +119,7 @@ export class LeaderEpochCache {
     const kept = this.entries.filter((e) => e.startOffset < offset);
     if (kept.length === this.entries.length) return;
     this.entries = kept;
-    await this.persist();
+    await this.persist(true);
   }
 
   /** After the log start moved to `offset`: the epoch holding it now starts there. */
@@ -91,12 +130,25 @@ export class LeaderEpochCache {
     if (kept.length > 0 && kept[0]!.startOffset < offset) kept[0] = { epoch: kept[0]!.epoch, startOffset: offset };
     if (kept.length === this.entries.length && kept[0]?.startOffset === this.entries[0]?.startOffset) return;
     this.entries = kept;
-    await this.persist();
+    await this.persist(true);
   }
 
-  private persist(): Promise<void> {
-    const text = this.entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join('');
-    return writeFileAtomic(this.sfs, this.dir, LEADER_EPOCH_FILE, Buffer.from(text));
+  private persist(durable: boolean): Promise<void> {
+    if (!durable) this.unsynced = true;
+    const write = async (): Promise<void> => {
+      // cleared before the write: a non-durable change made while it runs sets it again
+      if (durable) this.unsynced = false;
+      const text = this.entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join('');
+      try {
+        await writeFileAtomic(this.sfs, this.dir, LEADER_EPOCH_FILE, Buffer.from(text), durable);
+      } catch (err) {
+        this.unsynced = true;
+        throw err;
+      }
+    };
+    const run = this.writing.then(write, write);
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 }
 

@@ -12,7 +12,7 @@ import { ProducerStateManager } from './producerStateManager';
 import { readNumberFile, recoverPartition } from './recovery';
 import type { Segment } from './segment';
 import type { AbortedTxn } from './txnIndex';
-import { LeaderEpochCache } from './leaderEpochCache';
+import { LEADER_EPOCH_FILE, LeaderEpochCache } from './leaderEpochCache';
 import { HIGH_WATERMARK_FILE, PartitionLogBase } from './partitionLogBase';
 import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 import { LogTagIndex } from './logTagIndex';
@@ -89,8 +89,17 @@ export class PartitionLog extends PartitionLogBase {
     state.checkInvariants();
     this.pipeline = new AppendPipeline(state);
     this.retention = new LogRetention(state);
-    this.epochCache = await LeaderEpochCache.load(ctx.sfs, dir);
-    const hw = await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE));
+    // after a crash the scanned tail may hold epochs the file had not been made durable with; a clean log's file is
+    // as current as its data
+    const epochFile = recovered.listed.has(LEADER_EPOCH_FILE);
+    this.epochCache = await LeaderEpochCache.load(
+      ctx.sfs,
+      dir,
+      this.cleanAtOpen
+        ? { durableChanges: config.fsyncOnAppend, fileExists: epochFile }
+        : { durableChanges: config.fsyncOnAppend, fileExists: epochFile, scanned: recovered.scannedEpochs, logEndOffset: state.logEndOffset },
+    );
+    const hw = recovered.listed.has(HIGH_WATERMARK_FILE) ? await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE)) : undefined;
     this.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
     await state.active.setDsync(config.fsyncOnAppend);
     const extent = { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };

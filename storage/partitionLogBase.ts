@@ -27,6 +27,8 @@ const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
 export abstract class PartitionLogBase {
   /** The high watermark saved by replication before the last shutdown, null when none was saved. */
   checkpointedHighWatermark: number | null = null;
+  /** The saved high watermark was written without fsync. */
+  private highWatermarkUnsynced = false;
   protected readonly state: LogState;
   protected pipeline!: AppendPipeline;
   protected retention!: LogRetention;
@@ -120,12 +122,19 @@ export abstract class PartitionLogBase {
     return run;
   }
 
-  /** Saves the high watermark so a restart never serves what may not be replicated. */
-  async checkpointHighWatermark(): Promise<void> {
+  /**
+   * Saves the high watermark so a restart never serves what may not be replicated. `durable` (a close without a
+   * later file-system sync): fsynced. The periodic saves are not: a power loss can then leave an older, lower
+   * value, which a restart treats as it treats any saved value (a bound the leader's ISR moves on from), while two
+   * fsyncs per changed partition every few seconds were thousands of fsyncs a round with writes spread over
+   * thousands of partitions.
+   */
+  async checkpointHighWatermark(durable = false): Promise<void> {
     const hw = this.state.highWatermark;
-    if (this.checkpointedHighWatermark === hw) return;
-    await writeFileAtomic(this.ctx.sfs, this.dir, HIGH_WATERMARK_FILE, Buffer.from(String(hw)));
+    if (this.checkpointedHighWatermark === hw && !(durable && this.highWatermarkUnsynced)) return;
+    await writeFileAtomic(this.ctx.sfs, this.dir, HIGH_WATERMARK_FILE, Buffer.from(String(hw)), durable);
     this.checkpointedHighWatermark = hw;
+    this.highWatermarkUnsynced = !durable;
   }
 
   /**
@@ -148,7 +157,10 @@ export abstract class PartitionLogBase {
         if (!syncLater) await state.active.sync();
         await persistIndexes(this.ctx.sfs, state.active, false, !syncLater);
       }
-      if (!state.highWatermarkFollowsLog) await this.checkpointHighWatermark();
+      if (!state.highWatermarkFollowsLog) await this.checkpointHighWatermark(!syncLater);
+      // with syncLater the caller's file-system sync makes a written epoch file durable too
+      if (syncLater) await this.epochCache?.settled();
+      else await this.epochCache?.sync();
     } finally {
       for (const seg of state.segments) seg.markDeleted();
     }
@@ -191,6 +203,8 @@ export abstract class PartitionLogBase {
     const active = this.state.active;
     if (!indexesUpToDate(active)) await persistIndexes(this.ctx.sfs, active, false, false);
     if (active.flushedSize < active.size) await active.sync();
+    // data saved at a checkpoint must not outlive the record of which epoch wrote it
+    await this.epochCache?.sync();
     return changes;
   }
 

@@ -12,6 +12,8 @@ import { checkTagIndexFile, persistTagIndex } from './logTagIndex';
 import { indexBatchTags, SegmentTags, TAG_INDEX_SUFFIX } from './tagIndex';
 import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
+import type { EpochEntry } from './leaderEpochCache';
+import { BATCH } from '../protocol/records/batchHeader';
 
 export const LOG_START_FILE = 'log-start-offset';
 export const RECOVERY_POINT_FILE = 'recovery-point';
@@ -25,6 +27,13 @@ export interface RecoveryContext {
 export interface RecoveredPartition {
   segments: Segment[];
   logStartOffset: number;
+  /**
+   * The names the partition directory held (leftovers removed): nothing else creates files there while a log
+   * opens, so a name not listed needs no read to learn it is missing.
+   */
+  listed: ReadonlySet<string>;
+  /** Where each leader epoch starts among the batches recovery read (ascending): the epoch cache re-adds them. */
+  scannedEpochs: EpochEntry[];
   /** Human-readable list of what recovery changed (also logged). */
   actions: string[];
 }
@@ -46,6 +55,7 @@ export async function recoverPartition(
 ): Promise<RecoveredPartition> {
   const { sfs, logger } = ctx;
   const actions: string[] = [];
+  const scannedEpochs: EpochEntry[] = [];
   const note = (msg: string, extra: Record<string, unknown> = {}): void => {
     actions.push(msg);
     logger.warn({ ...label, ...extra }, msg);
@@ -64,15 +74,16 @@ export async function recoverPartition(
   bases.sort((a, b) => a - b);
   // a log with a tag index (on now, or files of one from before) gets the scanned segments' entries from the scan
   const tagIndexed = config.tagIndex || names.some((n) => n.endsWith(TAG_INDEX_SUFFIX));
-  const checkpointStart = await readNumberFile(sfs, path.join(dir, LOG_START_FILE));
-  const recoveryPoint = cleanShutdown ? Infinity : ((await readNumberFile(sfs, path.join(dir, RECOVERY_POINT_FILE))) ?? 0);
+  const listed = new Set(names);
+  const checkpointStart = listed.has(LOG_START_FILE) ? await readNumberFile(sfs, path.join(dir, LOG_START_FILE)) : undefined;
+  const recoveryPoint = cleanShutdown ? Infinity : ((listed.has(RECOVERY_POINT_FILE) ? await readNumberFile(sfs, path.join(dir, RECOVERY_POINT_FILE)) : undefined) ?? 0);
 
   const segments: Segment[] = [];
   if (bases.length === 0) {
     const seg = new Segment(dir, checkpointStart ?? 0, sfs, ctx.pool);
     await seg.create();
     await fsyncDir(sfs, dir);
-    return { segments: [seg], logStartOffset: seg.baseOffset, actions };
+    return { segments: [seg], logStartOffset: seg.baseOffset, listed, scannedEpochs, actions };
   }
 
   let dropRest = false;
@@ -90,7 +101,7 @@ export async function recoverPartition(
     let scanned = false;
     let loaded = false;
     if (base < recoveryPoint) {
-      loaded = await loadIndexes(seg, fileSize, config, sfs);
+      loaded = await loadIndexes(seg, fileSize, config, sfs, listed, scannedEpochs);
       if (!loaded) note(`rebuilding missing or damaged index of segment ${seg.name}`, { segment: seg.name });
     }
     const tags = !loaded && tagIndexed ? new SegmentTags() : null;
@@ -106,6 +117,7 @@ export async function recoverPartition(
           return false;
         }
         seg.loadBatch(b.position, baseOffset, lastOffset, batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+        noteBatchEpoch(scannedEpochs, b.buf, b.offsetInBuf);
         if (tags) indexScannedTags(tags, b, seg.baseOffset);
         return true;
       });
@@ -131,12 +143,13 @@ export async function recoverPartition(
     }
     // a torn tail or anything at/after the recovery point may lack abort entries: producer-state replay rebuilds them
     const active = isLast || dropRest;
-    seg.replaceTxnIndex(await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, base < recoveryPoint && !dropRest, active));
+    const trustTxnIndex = base < recoveryPoint && !dropRest && listed.has(path.basename(seg.txnIndexPath));
+    seg.replaceTxnIndex(await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, trustTxnIndex, active));
     if (!seg.txnIndex.trusted && base < recoveryPoint && !dropRest) note(`transaction index of segment ${seg.name} missing or damaged; rebuilt on first use`, { segment: seg.name });
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
-    const keyProblem = await checkKeyIndexFile(sfs, seg, !active);
+    const keyProblem = listed.has(path.basename(seg.keyIndexPath)) ? await checkKeyIndexFile(sfs, seg, !active) : null;
     if (keyProblem !== null) note(`key index of segment ${seg.name} ${keyProblem}`, { segment: seg.name });
-    const tagProblem = await checkTagIndexFile(sfs, seg, !active, tags);
+    const tagProblem = tags !== null || listed.has(path.basename(seg.tagIndexPath)) ? await checkTagIndexFile(sfs, seg, !active, tags) : null;
     if (tagProblem !== null) note(`tag index of segment ${seg.name} ${tagProblem}`, { segment: seg.name });
     segments.push(seg);
   }
@@ -144,7 +157,7 @@ export async function recoverPartition(
   const last = segments[segments.length - 1]!;
   let logStartOffset = Math.max(checkpointStart ?? 0, first.baseOffset);
   if (logStartOffset > last.nextOffset) logStartOffset = last.nextOffset;
-  return { segments, logStartOffset, actions };
+  return { segments, logStartOffset, listed, scannedEpochs, actions };
 }
 
 /**
@@ -152,9 +165,16 @@ export async function recoverPartition(
  * and increasing, sampled entries pointing at batches with the indexed
  * offset, and the tail after the last entry walking to the exact file end.
  */
-async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sfs: StorageFs): Promise<boolean> {
-  const offsetData = await readIfExists(sfs, seg.indexPath);
-  const timeData = await readIfExists(sfs, seg.timeIndexPath);
+async function loadIndexes(
+  seg: Segment,
+  fileSize: number,
+  config: LogConfig,
+  sfs: StorageFs,
+  listed: ReadonlySet<string>,
+  epochs: EpochEntry[],
+): Promise<boolean> {
+  const offsetData = listed.has(path.basename(seg.indexPath)) ? await readIfExists(sfs, seg.indexPath) : null;
+  const timeData = listed.has(path.basename(seg.timeIndexPath)) ? await readIfExists(sfs, seg.timeIndexPath) : null;
   if (offsetData === undefined || timeData === undefined) return false;
   // neither file: persistIndexes writes none for empty indexes; the walk below must then find no entry either
   const noFiles = offsetData === null && timeData === null;
@@ -179,6 +199,7 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
       return false;
     }
     seg.loadBatch(b.position, baseOffset, batchLastOffset(b.buf, b.offsetInBuf), batchMaxTimestamp(b.buf, b.offsetInBuf), b.size, config.indexIntervalBytes);
+    noteBatchEpoch(epochs, b.buf, b.offsetInBuf);
     return true;
   });
   if (bad || end.problem !== undefined || seg.size !== fileSize) return false;
@@ -190,6 +211,13 @@ async function loadIndexes(seg: Segment, fileSize: number, config: LogConfig, sf
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Adds the batch's leader epoch if it is newer than the last one noted (unreplicated logs write -1: skipped). */
+function noteBatchEpoch(out: EpochEntry[], buf: Buffer, pos: number): void {
+  const epoch = buf.readInt32BE(pos + BATCH.PARTITION_LEADER_EPOCH);
+  const last = out[out.length - 1];
+  if (epoch >= 0 && (last === undefined || epoch > last.epoch)) out.push({ epoch, startOffset: batchBaseOffset(buf, pos) });
+}
 
 /** The file's bytes, null when it does not exist, undefined when it cannot be read. */
 async function readIfExists(sfs: StorageFs, file: string): Promise<Buffer | null | undefined> {

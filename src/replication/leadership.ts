@@ -32,6 +32,8 @@ export function checkLeader(services: LeaderView, topic: string, partition: numb
   const replica = replication.replica(topic, partition);
   // the metadata names us already but the role change is still being applied
   if (!replica || replica.role !== 'leader' || replica.state.leaderEpoch !== state.leaderEpoch) {
+    // a restarted broker or a new topic: its role waits in a batch of thousands; this one is wanted now
+    replication.hurry(topic, partition);
     return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: state.leaderEpoch, replica: null };
   }
   // a fenced leader (lost metadata session) serves only its followers

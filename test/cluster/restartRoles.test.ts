@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ApiKey } from '../../protocol/generated/apis';
+import { ErrorCode } from '../../protocol/errors';
 import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
 import { LogManager } from '../../storage/logManager';
 import { eventually } from '../helpers/eventually';
@@ -62,5 +63,56 @@ describe('cluster: a restarted broker listens before its replicas have their rol
     await c.settled();
     for (let p = 0; p < 4; p++) expect(replication.replica('gated', p)?.role, `gated-${p}`).to.equal('follower');
     await eventually(() => replication.replica('gated', 0)!.log.logEndOffset === 1, 'broker 3 fetched what was written while it was down');
+  });
+
+  it('a partition a client asks for takes its role before the rest of the batch', async () => {
+    const N = 300;
+    c = await MemoryCluster.start({ brokers: 1 });
+    await c.createTopic('slow', N, 1);
+    await c.killBroker(1);
+    // the topic's logs cannot open until the client has asked for the last partition once
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    LogManager.prototype.create = async function (this: LogManager, ...args: Parameters<LogManager['create']>) {
+      if (args[0] === 'slow') await gate;
+      return originalCreate.apply(this, args);
+    };
+    const led = (): number => {
+      let n = 0;
+      for (let p = 0; p < N; p++) if (c!.replication(1).replica('slow', p)?.role === 'leader') n++;
+      return n;
+    };
+    let client: RawClient | undefined;
+    try {
+      await (c as unknown as { startNode(id: number): Promise<unknown> }).startNode(1);
+      client = await RawClient.connect(c.broker(1).port);
+      const last = N - 1;
+      const produce = async (): Promise<number> => {
+        const res = await client!.request<ProduceResponse>(ApiKey.Produce, 9, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 10_000,
+          topicData: [{ name: 'slow', partitionData: [{ index: last, records: buildBatch([{ value: 'wanted' }]) }] }],
+        });
+        return res.responses[0]!.partitionResponses[0]!.errorCode;
+      };
+      expect(await produce(), 'while no log of the topic can open').to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      expect(led()).to.equal(0);
+      release();
+      let ledWhenServed = -1;
+      await eventually(async () => {
+        const code = await produce();
+        if (code !== 0) expect(code).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        if (code === 0) ledWhenServed = led();
+        return code === 0;
+      }, 'the last partition accepts the write');
+      // taken in order it would have been the last role applied
+      expect(ledWhenServed, 'partitions led when the last one was served').to.be.below(N / 2);
+    } finally {
+      release();
+      client?.close();
+    }
+    await c.settled();
+    expect(led()).to.equal(N);
   });
 });

@@ -1,0 +1,80 @@
+import type { PartitionState } from '../metadata/types';
+
+const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * Partition roles to apply as one batch (a restarted broker's replicas, a new topic's partitions, the leaderships
+ * a controller hands back at once), `limit` at a time and in order, except that a partition a client is asking for goes next (`hurry`). Applying 10,000 roles
+ * takes seconds; a producer to the partition applied last would otherwise retry NOT_LEADER_OR_FOLLOWER for all of
+ * them, while the one it writes to needs ~1 ms.
+ */
+export class RoleBatch {
+  /** Not taken yet, by key; a partition listed twice is applied once, with its last state. */
+  private readonly pending = new Map<string, PartitionState>();
+  private readonly order: string[] = [];
+  private next = 0;
+  private readonly hurried: string[] = [];
+
+  private started = false;
+
+  constructor(states: readonly PartitionState[]) {
+    for (const s of states) this.add(s);
+  }
+
+  /**
+   * Adds a state before the run starts. A partition already here keeps its place and the newer of the two states
+   * (by leader epoch, then partition epoch: announcements can cross); only the last one matters, as for Kafka's
+   * LeaderAndIsr.
+   */
+  add(s: PartitionState): void {
+    if (this.started) throw new Error('a role batch is added to after it started');
+    const k = keyOf(s.topic, s.partition);
+    const had = this.pending.get(k);
+    if (had === undefined) this.order.push(k);
+    else if (olderThan(s, had)) return;
+    this.pending.set(k, s);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Moves a partition still waiting to the front; false when this batch does not hold it (or took it already). */
+  hurry(topic: string, partition: number): boolean {
+    const k = keyOf(topic, partition);
+    if (!this.pending.has(k)) return false;
+    this.hurried.push(k);
+    return true;
+  }
+
+  /** Applies every state; `stop` ends the run before the next one starts. `apply` handles its own failures. */
+  async run(limit: number, apply: (s: PartitionState) => Promise<void>, stop: () => boolean): Promise<void> {
+    this.started = true;
+    const worker = async (): Promise<void> => {
+      for (let s = this.take(); s !== undefined && !stop(); s = this.take()) await apply(s);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, this.pending.size)) }, worker));
+  }
+
+  private take(): PartitionState | undefined {
+    while (this.hurried.length > 0) {
+      const s = this.takeKey(this.hurried.shift()!);
+      if (s) return s;
+    }
+    while (this.next < this.order.length) {
+      const s = this.takeKey(this.order[this.next++]!);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  private takeKey(k: string): PartitionState | undefined {
+    const s = this.pending.get(k);
+    if (s) this.pending.delete(k);
+    return s;
+  }
+}
+
+function olderThan(a: PartitionState, b: PartitionState): boolean {
+  return a.leaderEpoch !== b.leaderEpoch ? a.leaderEpoch < b.leaderEpoch : a.partitionEpoch < b.partitionEpoch;
+}

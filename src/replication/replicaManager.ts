@@ -22,8 +22,9 @@ const APPLY_CONCURRENCY = 16;
  * role from the metadata (leader or follower of the current leader epoch),
  * runs one follower fetcher per leader broker, shrinks the ISR of partitions
  * it leads when followers fall behind for replica.lag.time.max.ms, and
- * expands it when they catch up. Role changes are applied one at a time, in
- * the order the metadata announced them.
+ * expands it when they catch up. Role changes are applied in batches, 16
+ * partitions at a time, each partition's changes in the order the metadata
+ * announced them (see enqueue).
  */
 export class ReplicaManager {
   private readonly replicas = new Map<string, PartitionReplica>();
@@ -31,8 +32,11 @@ export class ReplicaManager {
   private chain: Promise<void> = Promise.resolve();
   /** Batches of roles queued or being applied (see hurry). */
   private readonly batches = new Set<RoleBatch>();
-  /** The batch at the end of the queue, not started yet: new changes join it. */
-  private open: RoleBatch | null = null;
+  /**
+   * The batches at the end of the queue with nothing else queued after them (oldest first): a change for a
+   * partition one of them still holds replaces it there; other changes join the last one if it has not started.
+   */
+  private trailing: RoleBatch[] = [];
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastCheckpoint = Date.now();
@@ -171,7 +175,7 @@ export class ReplicaManager {
         break;
       case 'topic-deleted':
         // later changes go after the drop, not into a batch queued before it
-        this.open = null;
+        this.trailing = [];
         this.chain = this.chain.then(() => this.dropTopic(e.topic.name));
         break;
       case 'brokers-changed':
@@ -214,23 +218,27 @@ export class ReplicaManager {
     if (states.length === 0) return;
     const batch = new RoleBatch(states);
     this.batches.add(batch);
-    this.open = batch;
+    this.trailing.push(batch);
     this.chain = this.chain
-      .then(() => {
-        if (this.open === batch) this.open = null;
-        return batch.run(APPLY_CONCURRENCY, (s) => this.applyLogged(s), () => this.stopped);
-      })
-      .finally(() => this.batches.delete(batch));
+      .then(() => batch.run(APPLY_CONCURRENCY, (s) => this.applyLogged(s), () => this.stopped))
+      .finally(() => {
+        this.batches.delete(batch);
+        if (this.trailing[0] === batch) this.trailing.shift();
+      });
   }
 
   /**
    * One partition's change. A controller reacting to a broker's return (or a new topic) announces thousands at
    * once: each joins the batch still waiting at the end of the queue, so they are applied together, 16 at a time,
    * instead of one after another (10,000 leaderships taken back one at a time kept the last partition
-   * unavailable for 10 s).
+   * unavailable for 10 s). A partition still waiting in a batch takes the new state there: a restarted broker's
+   * start-up batch holds the state it read, and the leadership handed back moments later replaces it instead of
+   * being applied after the whole batch.
    */
   private enqueue(state: PartitionState): void {
-    if (this.open) this.open.add(state);
+    for (let i = this.trailing.length - 1; i >= 0; i--) if (this.trailing[i]!.replace(state)) return;
+    const last = this.trailing[this.trailing.length - 1];
+    if (last && !last.started) last.add(state);
     else this.enqueueMany([state]);
   }
 

@@ -15,7 +15,7 @@ export class RoleBatch {
   private next = 0;
   private readonly hurried: string[] = [];
 
-  private started = false;
+  private running = false;
 
   constructor(states: readonly PartitionState[]) {
     for (const s of states) this.add(s);
@@ -27,12 +27,26 @@ export class RoleBatch {
    * LeaderAndIsr.
    */
   add(s: PartitionState): void {
-    if (this.started) throw new Error('a role batch is added to after it started');
+    if (this.running) throw new Error('a role batch is added to after it started');
     const k = keyOf(s.topic, s.partition);
     const had = this.pending.get(k);
     if (had === undefined) this.order.push(k);
     else if (olderThan(s, had)) return;
     this.pending.set(k, s);
+  }
+
+  /** Its run began: it takes no new partitions (`replace` still updates those not taken yet). */
+  get started(): boolean {
+    return this.running;
+  }
+
+  /** A partition not taken yet takes `s` if it is newer; false when this batch does not hold the partition (any more). */
+  replace(s: PartitionState): boolean {
+    const k = keyOf(s.topic, s.partition);
+    const had = this.pending.get(k);
+    if (had === undefined) return false;
+    if (!olderThan(s, had)) this.pending.set(k, s);
+    return true;
   }
 
   get size(): number {
@@ -49,7 +63,7 @@ export class RoleBatch {
 
   /** Applies every state; `stop` ends the run before the next one starts. `apply` handles its own failures. */
   async run(limit: number, apply: (s: PartitionState) => Promise<void>, stop: () => boolean): Promise<void> {
-    this.started = true;
+    this.running = true;
     const worker = async (): Promise<void> => {
       for (let s = this.take(); s !== undefined && !stop(); s = this.take()) await apply(s);
     };

@@ -51,6 +51,26 @@ describe('replication: a batch of partition roles', () => {
     expect(() => b.add(state(7))).to.throw(/after it started/);
   });
 
+  it('while it runs, a partition not taken yet takes a newer state; a taken one is not held any more', async () => {
+    const b = new RoleBatch([state(0, 1), state(1, 1), state(2, 1)]);
+    const seen: Array<[number, number]> = [];
+    await b.run(1, async (s) => {
+      seen.push([s.partition, s.leaderEpoch]);
+      if (s.partition === 0) {
+        expect(b.started).to.equal(true);
+        expect(b.replace(state(0, 5)), 'taken already').to.equal(false);
+        expect(b.replace(state(2, 4))).to.equal(true);
+        expect(b.replace(state(2, 3)), 'held; the older state is dropped').to.equal(true);
+        expect(b.replace(state(9, 1)), 'not in the batch').to.equal(false);
+      }
+    }, () => false);
+    expect(seen).to.deep.equal([
+      [0, 1],
+      [1, 1],
+      [2, 4],
+    ]);
+  });
+
   it('starts nothing more once told to stop', async () => {
     const b = new RoleBatch([0, 1, 2, 3].map((p) => state(p)));
     const started: number[] = [];

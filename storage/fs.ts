@@ -70,6 +70,8 @@ const INLINE_WRITE_MAX_BYTES = 64 * 1024;
  * which may need the disk) goes through the pool.
  */
 const INLINE_READ_MAX_BYTES = 64 * 1024;
+/** Whole-file reads try one read of this size first (see readFile). */
+const SMALL_FILE_BYTES = 4096;
 /** Descriptors opened with O_DSYNC: each write waits for the device, so it must never block the event loop. */
 const devicePacedFds = new Set<number>();
 
@@ -108,7 +110,22 @@ export const nodeFs: StorageFs = {
   fsync: (fd) => pFsync(fd),
   ftruncate: (fd, length) => pFtruncate(fd, length),
   fstatSize: async (fd) => (await pFstat(fd)).size,
-  readFile: (path) => fs.promises.readFile(path),
+  readFile: async (path) => {
+    // most files read whole are a few bytes (epoch, high-watermark, empty transaction indexes): open, one read and
+    // close are three thread-pool round trips where fs.promises.readFile takes four or five (it asks the size
+    // first); opening a log reads several, and at a restart thousands of logs open
+    const fd = await pOpen(path, fs.constants.O_RDONLY);
+    let whole: Buffer | null = null;
+    try {
+      const buf = Buffer.allocUnsafe(SMALL_FILE_BYTES);
+      const { bytesRead } = await pRead(fd, buf, 0, SMALL_FILE_BYTES, 0);
+      // a regular file's read is short only at its end
+      if (bytesRead < SMALL_FILE_BYTES) whole = buf.subarray(0, bytesRead);
+    } finally {
+      await pClose(fd);
+    }
+    return whole ?? fs.promises.readFile(path);
+  },
   writeFile: (path, data) => fs.promises.writeFile(path, data),
   rename: (from, to) => fs.promises.rename(from, to),
   unlink: (path) => fs.promises.unlink(path),

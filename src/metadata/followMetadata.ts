@@ -18,7 +18,8 @@ async function createHosted(services: BrokerCore, topic: TopicInfo, from: number
   const cfg = withTagIndex(metadata, topic, logConfigFromTopicConfigs(topic.configs));
   const created = [];
   for (let p = from; p < to; p++) {
-    if (!hostsReplica(metadata, topic.name, p) || logs.has(topic.name, p)) continue;
+    // the log lookup first: at a restart nearly every log exists, and it is the cheaper question
+    if (logs.has(topic.name, p) || !hostsReplica(metadata, topic.name, p)) continue;
     created.push(
       logs.create(topic.name, p, cfg).catch((err: unknown) => logger.error({ topic: topic.name, partition: p, err: err instanceof Error ? err.message : String(err) }, 'cannot create partition log')),
     );

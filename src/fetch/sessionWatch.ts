@@ -8,8 +8,13 @@ import type { PartitionLog } from '../../storage';
  */
 export const WATCH_MIN_PARTITIONS = 64;
 
-/** Every partition of a watched session is looked at at least once in this period, news or not (at most). */
-export const SWEEP_MS = 1000;
+/**
+ * Every partition of a watched session is looked at at least once in this period, news or not (at most). At 1 s
+ * the sweeps were most of what an idle cluster spent (6.7 µs per replica per second with 10,000 RF=3 partitions,
+ * half of it at 5 s; bench/README.md); what only the sweep reports (a log start moved by retention or
+ * DeleteRecords, a partition that failed) reaches the follower within it.
+ */
+export const SWEEP_MS = 5000;
 
 /**
  * The sweep period for a broker whose followers leave the ISR after `lagMaxMs` without catching up: a quarter of

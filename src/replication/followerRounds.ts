@@ -14,8 +14,8 @@ export interface Followed {
   ask: FollowerPartitionAsk;
 }
 
-/** Every followed partition is looked at at least once in this period, whether or not anything marked it. */
-export const FOLLOWER_SWEEP_MS = 1000;
+/** Every followed partition is looked at at least once in this period, whether or not anything marked it (5 s: see SWEEP_MS in src/fetch/sessionWatch.ts). */
+export const FOLLOWER_SWEEP_MS = 5000;
 
 /**
  * Which followed partitions a fetch round looks at. An incremental fetch names only partitions whose ask changed,

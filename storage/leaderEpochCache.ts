@@ -38,8 +38,8 @@ export class LeaderEpochCache {
     private readonly sfs: StorageFs,
     private readonly dir: string,
     entries: EpochEntry[],
-    /** Every change is fsynced before it returns (logs that fsync every append). */
-    private readonly durableChanges: boolean,
+    /** Every change is fsynced before it returns (logs that fsync every append; asked each time, the config can change). */
+    private readonly durableChanges: () => boolean,
   ) {
     this.entries = entries;
   }
@@ -51,7 +51,7 @@ export class LeaderEpochCache {
   static async load(
     sfs: StorageFs,
     dir: string,
-    opts: { durableChanges?: boolean; fileExists?: boolean; scanned?: readonly EpochEntry[]; logEndOffset?: number } = {},
+    opts: { durableChanges?: () => boolean; fileExists?: boolean; scanned?: readonly EpochEntry[]; logEndOffset?: number } = {},
   ): Promise<LeaderEpochCache> {
     let entries: EpochEntry[] = [];
     if (opts.fileExists !== false) {
@@ -61,7 +61,7 @@ export class LeaderEpochCache {
         entries = [];
       }
     }
-    const cache = new LeaderEpochCache(sfs, dir, entries, opts.durableChanges ?? false);
+    const cache = new LeaderEpochCache(sfs, dir, entries, opts.durableChanges ?? (() => false));
     if (opts.logEndOffset !== undefined) await cache.truncateFromEnd(opts.logEndOffset);
     for (const e of opts.scanned ?? []) if (opts.logEndOffset === undefined || e.startOffset < opts.logEndOffset) await cache.assign(e.epoch, e.startOffset);
     return cache;
@@ -84,7 +84,7 @@ export class LeaderEpochCache {
     // a later epoch may never start below an earlier one's start: those entries were truncated away
     this.entries = this.entries.filter((e) => e.startOffset < startOffset);
     this.entries.push({ epoch, startOffset });
-    await this.persist(this.durableChanges);
+    await this.persist(this.durableChanges());
   }
 
   /** Waits for the writes started so far (their fsyncs, if any, included). */

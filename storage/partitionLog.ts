@@ -91,14 +91,11 @@ export class PartitionLog extends PartitionLogBase {
     this.retention = new LogRetention(state);
     // after a crash the scanned tail may hold epochs the file had not been made durable with; a clean log's file is
     // as current as its data
-    const epochFile = recovered.listed.has(LEADER_EPOCH_FILE);
-    this.epochCache = await LeaderEpochCache.load(
-      ctx.sfs,
-      dir,
-      this.cleanAtOpen
-        ? { durableChanges: config.fsyncOnAppend, fileExists: epochFile }
-        : { durableChanges: config.fsyncOnAppend, fileExists: epochFile, scanned: recovered.scannedEpochs, logEndOffset: state.logEndOffset },
-    );
+    this.epochCache = await LeaderEpochCache.load(ctx.sfs, dir, {
+      durableChanges: () => state.config.fsyncOnAppend,
+      fileExists: recovered.listed.has(LEADER_EPOCH_FILE),
+      ...(this.cleanAtOpen ? {} : { scanned: recovered.scannedEpochs, logEndOffset: state.logEndOffset }),
+    });
     const hw = recovered.listed.has(HIGH_WATERMARK_FILE) ? await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE)) : undefined;
     this.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
     await state.active.setDsync(config.fsyncOnAppend);

@@ -12,6 +12,7 @@ import type { ReplicationConfig } from './config';
 import { type Followed, FollowerRounds } from './followerRounds';
 import { FollowerFetchSession, type FollowerPartitionAsk } from './followerSession';
 import type { RateLimiter } from './throttle';
+import { replicaKey as keyOf } from './partitionStates';
 
 const FETCH_VERSION = 12;
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
@@ -27,8 +28,6 @@ export interface FetcherHost {
   /** Catch-up traffic (this broker is being added to the partition) and its rate limit; absent = never throttled. */
   throttle?: { isThrottled(topic: string, partition: number): boolean; limiter: RateLimiter };
 }
-
-const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** Appends in place: copying the list per partition made every fetch round quadratic in a topic's partitions. */
 function addTo<T>(byTopic: Map<string, T[]>, topic: string, item: T): void {

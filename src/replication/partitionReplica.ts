@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
 import type { PartitionState } from '../metadata/types';
+import { replicaKey } from './partitionStates';
 
 export type ReplicaRole = 'leader' | 'follower' | 'none';
 
@@ -54,7 +55,7 @@ export class PartitionReplica {
   ) {}
 
   get key(): string {
-    return `${this.state.topic}\u0000${this.state.partition}`;
+    return replicaKey(this.state.topic, this.state.partition);
   }
 
   /** A follower's log end as of its last fetch (the leader's view; -1 before its first fetch or when not leading). */

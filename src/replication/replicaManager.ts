@@ -6,15 +6,15 @@ import { MetadataError, NO_LEADER } from '../metadata/types';
 import { ErrorCode } from '../../protocol/errors';
 import type { ReplicationConfig } from './config';
 import { RoleBatch } from './roleBatch';
+import { isOlderState, replicaKey } from './partitionStates';
 import { FollowerFetcher } from './followerFetcher';
 import { PartitionReplica } from './partitionReplica';
 import { ReplicationThrottle } from './throttle';
 import { interBrokerAddress } from '../security/interBroker/address';
 import { interBrokerSecurityOf, type InterBrokerSecurity } from '../security/interBroker/settings';
 
-const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-/** Partitions taking their roles at once at start; a few per thread of libuv's pool. */
+/** Partitions of a batch taking their roles at once; a few per thread of libuv's pool. */
 const APPLY_CONCURRENCY = 16;
 
 /**
@@ -142,7 +142,7 @@ export class ReplicaManager {
 
   /** The replica of a partition in any role, undefined when this broker does not replicate it. */
   replica(topic: string, partition: number): PartitionReplica | undefined {
-    return this.replicas.get(keyOf(topic, partition));
+    return this.replicas.get(replicaKey(topic, partition));
   }
 
   /** Every partition this broker replicates, in its current role. */
@@ -251,9 +251,9 @@ export class ReplicaManager {
   private async apply(state: PartitionState): Promise<void> {
     if (this.stopped) return;
     const self = this.selfId;
-    const key = keyOf(state.topic, state.partition);
+    const key = replicaKey(state.topic, state.partition);
     let replica = this.replicas.get(key);
-    if (replica && isStale(state, replica.state)) return;
+    if (replica && isOlderState(state, replica.state)) return;
     if (!state.replicas.includes(self)) {
       if (replica) {
         await this.unfollow(state.topic, state.partition);
@@ -399,8 +399,3 @@ export class ReplicaManager {
   }
 }
 
-/** An announcement older than what this broker already applied (events and ISR answers can cross). */
-function isStale(next: PartitionState, current: PartitionState): boolean {
-  if (next.leaderEpoch !== current.leaderEpoch) return next.leaderEpoch < current.leaderEpoch;
-  return next.partitionEpoch < current.partitionEpoch;
-}

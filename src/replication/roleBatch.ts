@@ -1,19 +1,19 @@
 import type { PartitionState } from '../metadata/types';
-
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+import { isOlderState, replicaKey as keyOf } from './partitionStates';
 
 /**
  * Partition roles to apply as one batch (a restarted broker's replicas, a new topic's partitions, the leaderships
- * a controller hands back at once), `limit` at a time and in order, except that a partition a client is asking for goes next (`hurry`). Applying 10,000 roles
- * takes seconds; a producer to the partition applied last would otherwise retry NOT_LEADER_OR_FOLLOWER for all of
- * them, while the one it writes to needs ~1 ms.
+ * a controller hands back at once), `limit` at a time and in order, except that a partition a client is asking
+ * for goes next (`hurry`). Applying 10,000 roles takes seconds; a producer to the partition applied last would
+ * otherwise retry NOT_LEADER_OR_FOLLOWER for all of them, while the one it writes to needs ~1 ms.
  */
 export class RoleBatch {
   /** Not taken yet, by key; a partition listed twice is applied once, with its last state. */
   private readonly pending = new Map<string, PartitionState>();
   private readonly order: string[] = [];
   private next = 0;
-  private readonly hurried: string[] = [];
+  /** Asked for, in the order asked (a set: clients retrying the same partition add it once). */
+  private readonly hurried = new Set<string>();
 
   private running = false;
 
@@ -31,7 +31,7 @@ export class RoleBatch {
     const k = keyOf(s.topic, s.partition);
     const had = this.pending.get(k);
     if (had === undefined) this.order.push(k);
-    else if (olderThan(s, had)) return;
+    else if (isOlderState(s, had)) return;
     this.pending.set(k, s);
   }
 
@@ -45,7 +45,7 @@ export class RoleBatch {
     const k = keyOf(s.topic, s.partition);
     const had = this.pending.get(k);
     if (had === undefined) return false;
-    if (!olderThan(s, had)) this.pending.set(k, s);
+    if (!isOlderState(s, had)) this.pending.set(k, s);
     return true;
   }
 
@@ -57,7 +57,7 @@ export class RoleBatch {
   hurry(topic: string, partition: number): boolean {
     const k = keyOf(topic, partition);
     if (!this.pending.has(k)) return false;
-    this.hurried.push(k);
+    this.hurried.add(k);
     return true;
   }
 
@@ -71,8 +71,9 @@ export class RoleBatch {
   }
 
   private take(): PartitionState | undefined {
-    while (this.hurried.length > 0) {
-      const s = this.takeKey(this.hurried.shift()!);
+    for (const k of this.hurried) {
+      this.hurried.delete(k);
+      const s = this.takeKey(k);
       if (s) return s;
     }
     while (this.next < this.order.length) {
@@ -87,8 +88,4 @@ export class RoleBatch {
     if (s) this.pending.delete(k);
     return s;
   }
-}
-
-function olderThan(a: PartitionState, b: PartitionState): boolean {
-  return a.leaderEpoch !== b.leaderEpoch ? a.leaderEpoch < b.leaderEpoch : a.partitionEpoch < b.partitionEpoch;
 }

@@ -74,6 +74,12 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
     const before = sfs.fsyncs;
     await log.epochs.assign(2, 0);
     expect(sfs.fsyncs).to.be.greaterThan(before);
+    // switched on at runtime (an AlterConfigs of flush.messages=1): from then on too
+    const other = await m.create('e', 1);
+    other.updateConfig({ fsyncOnAppend: true });
+    const beforeOther = sfs.fsyncs;
+    await other.epochs.assign(2, 0);
+    expect(sfs.fsyncs).to.be.greaterThan(beforeOther);
   });
 
   it('keeps the last of concurrent changes in the file', async () => {

@@ -43,14 +43,19 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
     return m;
   }
 
+  function newDir(): string {
+    const dir = tempDir();
+    dirs.push(dir);
+    return dir;
+  }
+
   afterEach(async () => {
     for (const m of managers.splice(0)) await m.close();
     for (const d of dirs.splice(0)) removeDir(d);
   });
 
   it('takes a new epoch without an fsync and makes it durable when the log is saved for a checkpoint', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const sfs = fsyncCounting();
     const m = await manager(dir, sfs);
     const log = await m.create('e', 0);
@@ -66,8 +71,7 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
   });
 
   it('fsyncs each new epoch at once on a log that fsyncs every append', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const sfs = fsyncCounting();
     const m = await manager(dir, sfs);
     const log = await m.create('e', 0, { fsyncOnAppend: true });
@@ -83,8 +87,7 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
   });
 
   it('keeps the last of concurrent changes in the file', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const m = await manager(dir);
     const log = await m.create('e', 0);
     // each later epoch starting at the same offset replaces the one before
@@ -95,8 +98,7 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
   });
 
   it('after a crash, re-adds the epochs of the batches recovery reads when the file lost them', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const m = await manager(dir);
     const log = await m.create('e', 0, { segmentBytes: 600 });
     await leaderWrites(log, 3, 6);
@@ -131,8 +133,7 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
   });
 
   it('after a crash, drops epochs that start past the recovered log end', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const m = await manager(dir);
     const log = await m.create('e', 0);
     await leaderWrites(log, 2, 4);
@@ -149,8 +150,7 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
   });
 
   it('saves the high watermark periodically without an fsync and durably when the log closes', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const sfs = fsyncCounting();
     const m = await manager(dir, sfs);
     const log = await m.create('h', 0);
@@ -168,8 +168,7 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
   });
 
   it('a clean reopen trusts the file and rewrites nothing', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = newDir();
     const m = await manager(dir);
     const log = await m.create('e', 0);
     await leaderWrites(log, 2, 3);

@@ -1,24 +1,24 @@
-import * as path from 'node:path';
 import { DEFAULT_LOG_CONFIG, mergeConfig, type LogConfig } from './config';
-import { nodeFs, writeFileAtomic, type StorageFs } from './fs';
+import { nodeFs, type StorageFs } from './fs';
 import { HandlePool } from './handlePool';
 import { silentLogger, type StorageLogger } from './logger';
 import { PartitionLog, type PartitionLogContext } from './partitionLog';
-import { LOG_SUMMARY_FILE, forEachLogSummary, serializeLogSummaries, summaryMayNeedCleaning, type LogSummary } from './logSummary';
-import { DirtyJournal, LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
+import { forEachLogSummary, summaryMayNeedCleaning, type LogSummary } from './logSummary';
+import { LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
 import { listPartitionDirs, recoverLogs } from './logDirs';
-import { closeLogs } from './closeLogs';
-import { UnopenedLogs, partitionFacts, withUnopened, type PartitionFacts } from './unopenedLogs';
+import { shutDownLogs } from './closeLogs';
+import { readStartState } from './startState';
+import { UnopenedLogs, partitionFacts, type PartitionFacts } from './unopenedLogs';
 import { LogTable, logKey } from './logTable';
+import { HighWatermarkCheckpoint } from './highWatermarkCheckpoint';
 import { PRODUCER_EXPIRATION_MS, type ProducerStateConfig } from './producerStateManager';
+import type { LogManagerOptions } from './logManagerOptions';
 
-export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+export { CLEAN_SHUTDOWN_FILE } from './closeLogs';
 /** Partitions recovered at once in the background after a crash. */
 export const DEFAULT_RECOVERY_CONCURRENCY = 16;
 /** New logs created at once (each holds a few descriptors while it is set up). */
 const CREATE_CONCURRENCY = 64;
-/** Up to this many open logs fsync their own files at shutdown; more share one file-system sync. */
-const SYNC_EACH_MAX_LOGS = 64;
 /** How often the scheduler looks at unopened logs' summaries for retention or compaction work (Kafka's log.retention.check.interval.ms). */
 const UNOPENED_CLEANING_CHECK_MS = 5 * 60 * 1000;
 /** How often settled logs are checkpointed into `log-summary` (Kafka's log.flush.offset.checkpoint.interval.ms is 60 s). */
@@ -30,31 +30,7 @@ const IDLE_CHECK_MAX_MS = 10_000;
 /** Segment descriptors (active ones included) open at most over all partitions: room for ~10,000 connections under a 20,000 fd limit. */
 export const DEFAULT_MAX_OPEN_SEGMENT_HANDLES = 8192;
 
-export interface LogManagerOptions {
-  dataDir: string;
-  logger?: StorageLogger;
-  defaults?: Partial<LogConfig>;
-  /** File-system layer; tests inject failures here. */
-  fs?: StorageFs;
-  /** Background work period (retention, compaction, flush.ms, idle handles); 0 disables the timer. */
-  schedulerIntervalMs?: number;
-  /** Segment descriptors (active segments included) kept open at most over all partitions, and closed after this idle time. */
-  maxOpenSegmentHandles?: number;
-  idleHandleMs?: number;
-  /** Logs recovered at once in the background after a crash (default 16); 0: only on first use (tests). */
-  recoveryConcurrency?: number;
-  /** producer.id.expiration.ms of every log's producer state (default Kafka's 24 h). */
-  producerExpirationMs?: number;
-  /** Producer-free bytes since a log's newest producer-state snapshot above which shutdown writes one (default 1 MiB). */
-  producerSnapshotAfterBytes?: number;
-  /** Period of the `log-summary` checkpoint of settled logs (default 30 s; 0: only at shutdown). */
-  checkpointIntervalMs?: number;
-  /** Idle time after which an open log goes back to unopened (default 5 min; 0: never). */
-  idleLogMs?: number;
-  /** Topic-level overrides for the logs of a topic found at start (the broker reads them from metadata). */
-  topicConfig?: (topic: string) => Partial<LogConfig> | null;
-}
-
+export type { LogManagerOptions } from './logManagerOptions';
 export { parsePartitionDir } from './logDirs';
 export type { PartitionFacts } from './unopenedLogs';
 
@@ -97,8 +73,15 @@ export class LogManager {
   private lastCheckpoint = Date.now();
   private lastIdleCheck = Date.now();
   private listing: Promise<void> = Promise.resolve();
+  /**
+   * Partitions deleted while the start-up listing runs: a directory it listed before the deletion is not a log to
+   * recover (it was a phantom whose open failed, and a new log of that name found it instead of being created).
+   */
+  private deletedWhileListing: Set<string> | null = null;
   /** Loaded at most once per (topic, merged defaults): logs of one topic share one config object. */
   private readonly topicConfigs = new Map<string, LogConfig>();
+  /** Replicated logs' high watermarks, one file for the data dir. */
+  private readonly highWatermarks: HighWatermarkCheckpoint;
 
   constructor(opts: LogManagerOptions) {
     this.dataDir = opts.dataDir;
@@ -113,6 +96,7 @@ export class LogManager {
     this.idleLogMs = opts.idleLogMs ?? DEFAULT_IDLE_LOG_MS;
     this.topicConfig = opts.topicConfig ?? (() => null);
     this.checkpoints = new LogCheckpoints(this.dataDir, this.logger);
+    this.highWatermarks = new HighWatermarkCheckpoint(this.sfs, this.dataDir, this.logger);
     this.ctx = this.context();
   }
 
@@ -160,25 +144,8 @@ export class LogManager {
    */
   async open(): Promise<void> {
     await this.sfs.mkdir(this.dataDir);
-    const markerPath = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
-    let clean = false;
-    try {
-      await this.sfs.readFile(markerPath);
-      clean = true;
-    } catch {
-      clean = false;
-    }
-    let summaryText: string | null = null;
-    try {
-      summaryText = (await this.sfs.readFile(path.join(this.dataDir, LOG_SUMMARY_FILE))).toString('utf8');
-    } catch {
-      // no summary (an older data dir, or never closed cleanly nor checkpointed): every log is recovered
-    }
-    const changed = new Map<string, { topic: string; partition: number }>();
-    // after a clean shutdown nothing changed since the summary was written; after a crash the journal says what did
-    if (!clean) await DirtyJournal.read(this.dataDir, (topic, partition) => changed.set(logKey(topic, partition), { topic, partition }));
-    // from here on a crash is unclean until close() writes the marker again
-    if (clean) await this.sfs.unlink(markerPath);
+    const { clean, summaryText, changed } = await readStartState(this.sfs, this.dataDir);
+    await this.highWatermarks.load();
     const ctx = this.ctx;
     const toRecover: PartitionLog[] = [];
     const topics = new Map<string, string>();
@@ -187,7 +154,7 @@ export class LogManager {
       let topic = topics.get(t);
       if (topic === undefined) topics.set(t, (topic = t));
       const k = logKey(topic, partition);
-      if (this.logs.has(k) || this.creating.has(k) || this.unopened.has(topic, partition)) return null;
+      if (this.logs.has(k) || this.creating.has(k) || this.unopened.has(topic, partition) || this.deletedWhileListing?.has(k)) return null;
       const log = PartitionLog.unopened(topic, partition, PartitionLog.pathFor(this.dataDir, topic, partition), this.configOf(topic), ctx, summary);
       this.logs.set(k, log);
       if (!summary) {
@@ -216,7 +183,16 @@ export class LogManager {
   }
 
   private async listDirs(add: (topic: string, partition: number, summary: null) => PartitionLog | null, dropMissing: boolean): Promise<void> {
-    await listPartitionDirs({ sfs: this.sfs, dataDir: this.dataDir, logger: this.logger }, add, dropMissing ? { logs: this.logs, unopened: this.unopened, forget: (log) => this.checkpoints.forget(log) } : null);
+    this.deletedWhileListing = new Set();
+    const forget = (log: PartitionLog): void => {
+      this.checkpoints.forget(log);
+      this.highWatermarks.forget(log.topic, log.partition);
+    };
+    try {
+      await listPartitionDirs({ sfs: this.sfs, dataDir: this.dataDir, logger: this.logger }, add, dropMissing ? { logs: this.logs, unopened: this.unopened, forget } : null);
+    } finally {
+      this.deletedWhileListing = null;
+    }
     // later logs get their topic's config from whoever changes it (the broker follows metadata)
     this.topicConfigs.clear();
   }
@@ -349,7 +325,7 @@ export class LogManager {
     for (const log of doomed) this.checkpoints.journal.mark(log.topic, log.partition);
     for (const log of doomed) this.logs.delete(logKey(log.topic, log.partition));
     for (const log of doomed) this.openLogs.delete(log);
-    for (const log of doomed) this.checkpoints.forget(log);
+    for (const log of doomed) this.forgetDeleted(log);
     for (const log of doomed) await log.destroy();
     this.logger.info({ topic, partitions: doomed.length }, 'deleted topic logs');
   }
@@ -378,10 +354,17 @@ export class LogManager {
     this.checkpoints.journal.mark(topic, partition);
     this.logs.delete(k);
     this.openLogs.delete(log);
-    this.checkpoints.forget(log);
+    this.forgetDeleted(log);
     await log.destroy();
     this.logger.info({ topic, partition }, 'deleted partition log');
     return true;
+  }
+
+  /** What the checkpoints and a listing in flight must no longer say of a deleted log. */
+  private forgetDeleted(log: PartitionLog): void {
+    this.checkpoints.forget(log);
+    this.highWatermarks.forget(log.topic, log.partition);
+    this.deletedWhileListing?.add(logKey(log.topic, log.partition));
   }
 
   /** Scheduler passes finished since start (each timer tick that found none in flight runs one). */
@@ -440,31 +423,39 @@ export class LogManager {
     return this.checkpoints.write(this.logs, this.unopened);
   }
 
+  /**
+   * Saves the high watermark of every replicated log (those whose high watermark replication sets) in the data
+   * dir's one checkpoint file, when one moved since the last save; resolves true when it wrote. Not fsynced: the
+   * save at close is.
+   */
+  checkpointHighWatermarks(): Promise<boolean> {
+    return this.highWatermarks.save(this.logs.values(), { durable: false });
+  }
+
+  /** High watermark checkpoint files written since start. */
+  get highWatermarkSaves(): number {
+    return this.highWatermarks.saves;
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.maintenance;
     this.closing = true;
     await this.recovery;
-    // Several logs at once. With many open logs none fsyncs its files: one file-system sync below makes all of
-    // them durable (it also flushes whatever else is dirty on that file system, so few logs fsync their own).
-    const syncOnce = this.openLogs.size > SYNC_EACH_MAX_LOGS;
-    const { closed, allClean } = await closeLogs([...this.logs.values()], syncOnce, this.logger);
+    await shutDownLogs({
+      sfs: this.sfs,
+      dataDir: this.dataDir,
+      logger: this.logger,
+      logs: [...this.logs.values()],
+      openLogs: this.openLogs.size,
+      unopened: this.unopened,
+      highWatermarks: this.highWatermarks,
+      // the summary covers every log now; a start after a crash later reads a journal of that run's changes only
+      resetJournal: () => this.checkpoints.journal.reset([]),
+    });
     this.logs.clear();
     this.openLogs.clear();
-    if (!allClean) return;
-    try {
-      if (syncOnce) await this.sfs.syncFileSystem(this.dataDir);
-    } catch (err) {
-      // without the sync nothing says the files are durable: the next start recovers
-      this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'syncing the data dir at shutdown failed; the next start recovers every log');
-      return;
-    }
-    // logs still recovering get no entry: the next start recovers them again
-    await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(withUnopened(closed, this.unopened)));
-    await writeFileAtomic(this.sfs, this.dataDir, CLEAN_SHUTDOWN_FILE, Buffer.from('clean\n'));
-    // the summary covers every log now; a start after a crash later reads a journal of that run's changes only
-    this.checkpoints.journal.reset([]);
   }
 
   private tick(): void {
@@ -486,6 +477,7 @@ export class LogManager {
       pool: this.pool,
       logger: this.logger,
       producerState: this.producerState,
+      highWatermarks: this.highWatermarks,
       opened: (log) => this.openLogs.add(log),
       dirtied: (topic, partition) => {
         const log = this.logs.lookup(topic, partition);

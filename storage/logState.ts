@@ -3,6 +3,7 @@ import type { LogConfig } from './config';
 import type { StorageError } from './errors';
 import type { StorageFs } from './fs';
 import type { HandlePool } from './handlePool';
+import type { HighWatermarkCheckpoint } from './highWatermarkCheckpoint';
 import type { StorageLogger } from './logger';
 import type { ProducerStateConfig, ProducerStateManager } from './producerStateManager';
 import type { Segment } from './segment';
@@ -18,6 +19,8 @@ export interface PartitionLogContext {
   opened?: (log: import('./partitionLog').PartitionLog) => void;
   /** Told before the first change to a log's files since it was last checkpointed (./logCheckpoint.ts). */
   dirtied?: (topic: string, partition: number) => void;
+  /** The data dir's saved high watermarks (./highWatermarkCheckpoint.ts); absent: none are saved. */
+  highWatermarks?: HighWatermarkCheckpoint;
 }
 
 /**

@@ -1,9 +1,7 @@
+import { logKey } from './logKey';
 import type { PartitionLog } from './partitionLog';
 
-/** The string a LogTable is keyed by (what iteration and the checkpoint writer see). */
-export function logKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
+export { logKey };
 
 /**
  * The log manager's partition logs: a Map keyed by `logKey`, plus an index by topic then partition number that

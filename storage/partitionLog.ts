@@ -13,7 +13,8 @@ import { readNumberFile, recoverPartition } from './recovery';
 import type { Segment } from './segment';
 import type { AbortedTxn } from './txnIndex';
 import { LEADER_EPOCH_FILE, LeaderEpochCache } from './leaderEpochCache';
-import { HIGH_WATERMARK_FILE, PartitionLogBase } from './partitionLogBase';
+import { PartitionLogBase } from './partitionLogBase';
+import { LEGACY_HIGH_WATERMARK_FILE } from './highWatermarkCheckpoint';
 import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 import { LogTagIndex } from './logTagIndex';
 
@@ -23,7 +24,6 @@ export type { PartitionLogContext } from './logState';
 export type { LogSummary } from './logSummary';
 export type { LogTagIndex, TagIndexStats } from './logTagIndex';
 
-export { HIGH_WATERMARK_FILE } from './partitionLogBase';
 
 /**
  * One partition's log: a list of segments, the last one active, and the
@@ -96,7 +96,7 @@ export class PartitionLog extends PartitionLogBase {
       fileExists: recovered.listed.has(LEADER_EPOCH_FILE),
       ...(this.cleanAtOpen ? {} : { scanned: recovered.scannedEpochs, logEndOffset: state.logEndOffset }),
     });
-    const hw = recovered.listed.has(HIGH_WATERMARK_FILE) ? await readNumberFile(ctx.sfs, path.join(dir, HIGH_WATERMARK_FILE)) : undefined;
+    const hw = await this.savedHighWatermark(recovered.listed);
     this.checkpointedHighWatermark = hw === undefined ? null : Math.min(hw, state.logEndOffset);
     await state.active.setDsync(config.fsyncOnAppend);
     const extent = { logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
@@ -114,6 +114,24 @@ export class PartitionLog extends PartitionLogBase {
       const { logStartOffset, logEndOffset } = state;
       ctx.logger.info({ topic, partition, segments: state.segments.length, logStartOffset, logEndOffset, recovery: recovered.actions }, 'partition log loaded');
     }
+  }
+
+  /**
+   * A log found at start takes its entry of the data dir's high watermark checkpoint, or else reads the
+   * per-partition file older versions kept (removed once the checkpoint holds the value). A new log has none: an
+   * entry of a deleted log of the same name is dropped.
+   */
+  private async savedHighWatermark(listed: ReadonlySet<string>): Promise<number | undefined> {
+    const { topic, partition, dir, ctx } = this;
+    const saved = ctx.highWatermarks;
+    if (!this.atStart) {
+      saved?.forget(topic, partition);
+      return undefined;
+    }
+    const hw = saved?.take(topic, partition);
+    if (hw !== undefined || !listed.has(LEGACY_HIGH_WATERMARK_FILE)) return hw;
+    saved?.noteLegacyFile(topic, partition);
+    return readNumberFile(ctx.sfs, path.join(dir, LEGACY_HIGH_WATERMARK_FILE));
   }
 
   /** Idempotent/transactional producer state of this partition, loaded on first use (opening the log first). */

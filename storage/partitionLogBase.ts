@@ -1,6 +1,5 @@
 import { summaryMayNeedCleaning, summaryOf, type LogSummary } from './logSummary';
 import { SETTLED } from './settled';
-import { writeFileAtomic } from './fs';
 import type { LogConfig } from './config';
 import type { AppendPipeline } from './appendPipeline';
 import { LogState, type PartitionLogContext } from './logState';
@@ -12,9 +11,6 @@ import type { LeaderEpochCache } from './leaderEpochCache';
 import type { LogKeyIndex } from './logKeyIndex';
 import type { LogTagIndex } from './logTagIndex';
 
-/** The high watermark last known to be replicated, so a restarted replica never serves what the ISR may not have. */
-export const HIGH_WATERMARK_FILE = 'high-watermark';
-
 /** The segment list of every unloaded log (load0 replaces it). */
 const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
 
@@ -25,10 +21,12 @@ const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
  * unload after an idle period) with what each must save first.
  */
 export abstract class PartitionLogBase {
-  /** The high watermark saved by replication before the last shutdown, null when none was saved. */
+  /**
+   * The high watermark last saved in the data dir's checkpoint (./highWatermarkCheckpoint.ts): at open, the value
+   * saved before the last shutdown (null when none was), so a restarted replica never serves what the ISR may not
+   * have; after that, what the last save wrote.
+   */
   checkpointedHighWatermark: number | null = null;
-  /** The saved high watermark was written without fsync. */
-  private highWatermarkUnsynced = false;
   protected readonly state: LogState;
   protected pipeline!: AppendPipeline;
   protected retention!: LogRetention;
@@ -123,21 +121,6 @@ export abstract class PartitionLogBase {
   }
 
   /**
-   * Saves the high watermark so a restart never serves what may not be replicated. `durable` (a close without a
-   * later file-system sync): fsynced. The periodic saves are not: a power loss can then leave an older, lower
-   * value, which a restart treats as it treats any saved value (a bound the leader's ISR moves on from), while two
-   * fsyncs per changed partition every few seconds were thousands of fsyncs a round with writes spread over
-   * thousands of partitions.
-   */
-  async checkpointHighWatermark(durable = false): Promise<void> {
-    const hw = this.state.highWatermark;
-    if (this.checkpointedHighWatermark === hw && !(durable && this.highWatermarkUnsynced)) return;
-    await writeFileAtomic(this.ctx.sfs, this.dir, HIGH_WATERMARK_FILE, Buffer.from(String(hw)), durable);
-    this.checkpointedHighWatermark = hw;
-    this.highWatermarkUnsynced = !durable;
-  }
-
-  /**
    * Waits for queued appends and fsyncs, flushes, persists the active segment's indexes, closes files.
    * `syncLater`: no fsync here, the caller syncs the file system once for all logs (LogManager.close).
    */
@@ -157,7 +140,6 @@ export abstract class PartitionLogBase {
         if (!syncLater) await state.active.sync();
         await persistIndexes(this.ctx.sfs, state.active, false, !syncLater);
       }
-      if (!state.highWatermarkFollowsLog) await this.checkpointHighWatermark(!syncLater);
       // with syncLater the caller's file-system sync makes a written epoch file durable too
       if (syncLater) await this.epochCache?.settled();
       else await this.epochCache?.sync();

@@ -389,12 +389,8 @@ export class ReplicaManager {
     if (now - this.lastCheckpoint >= this.config.highWatermarkCheckpointIntervalMs) {
       this.lastCheckpoint = now;
       this.checkpointRounds++;
-      for (const r of this.replicas.values()) {
-        // unchanged high watermarks are skipped here, not inside the async call: with 100,000 replicas a promise
-        // each per round was a burst of garbage on the event loop every few seconds for nothing
-        if (r.log.isClosed || r.log.checkpointedHighWatermark === r.log.highWatermark) continue;
-        r.log.checkpointHighWatermark().catch((err: unknown) => this.services.logger.warn({ topic: r.state.topic, partition: r.state.partition, err: String(err) }, 'high watermark checkpoint failed'));
-      }
+      // one file for every replicated log of the data dir, written only when a high watermark moved
+      this.services.logs.checkpointHighWatermarks().catch((err: unknown) => this.services.logger.warn({ err: String(err) }, 'high watermark checkpoint failed'));
     }
   }
 }

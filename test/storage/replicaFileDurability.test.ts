@@ -32,7 +32,8 @@ async function leaderWrites(log: PartitionLog, epoch: number, count: number): Pr
   return start;
 }
 
-describe("storage: durability of a replica's leader-epoch and high-watermark files", () => {
+// the high watermark's file: ./highWatermarkCheckpoint.test.ts
+describe("storage: durability of a replica's leader-epoch file", () => {
   const dirs: string[] = [];
   const managers: LogManager[] = [];
 
@@ -147,24 +148,6 @@ describe("storage: durability of a replica's leader-epoch and high-watermark fil
     await again.open();
     expect(again.logEndOffset).to.equal(4);
     expect(again.epochs.all()).to.deep.equal([{ epoch: 2, startOffset: 0 }]);
-  });
-
-  it('saves the high watermark periodically without an fsync and durably when the log closes', async () => {
-    const dir = newDir();
-    const sfs = fsyncCounting();
-    const m = await manager(dir, sfs);
-    const log = await m.create('h', 0);
-    log.highWatermarkFollowsLog = false;
-    for (let i = 0; i < 3; i++) await log.append(buildBatch([{ value: `v${i}` }]));
-    log.setHighWatermark(2);
-    const before = sfs.fsyncs;
-    await log.checkpointHighWatermark();
-    expect(sfs.fsyncs).to.equal(before);
-    const file = path.join(log.dir, 'high-watermark');
-    expect(fs.readFileSync(file, 'utf8')).to.equal('2');
-    await log.close();
-    expect(sfs.fsyncs).to.be.greaterThan(before, 'closing fsyncs the saved value');
-    expect(fs.readFileSync(file, 'utf8')).to.equal('2');
   });
 
   it('a clean reopen trusts the file and rewrites nothing', async () => {

@@ -213,12 +213,18 @@ export async function writeFileAtomic(sfs: StorageFs, dir: string, name: string,
   const tmp = `${dir}/${name}.${process.pid}-${++tmpCounter}.tmp`;
   const fd = await sfs.open(tmp, O_RDWR_CREATE | fs.constants.O_TRUNC);
   try {
-    await writeFully(sfs, fd, [data], 0);
-    if (durable) await sfs.fsync(fd);
-  } finally {
-    await sfs.close(fd);
+    try {
+      await writeFully(sfs, fd, [data], 0);
+      if (durable) await sfs.fsync(fd);
+    } finally {
+      await sfs.close(fd);
+    }
+    await sfs.rename(tmp, `${dir}/${name}`);
+  } catch (err) {
+    // a full disk must not leave a temporary file per attempt (a data dir's own files are retried every few seconds)
+    await sfs.unlink(tmp).catch(() => undefined);
+    throw err;
   }
-  await sfs.rename(tmp, `${dir}/${name}`);
   if (durable) await fsyncDir(sfs, dir);
 }
 

@@ -163,6 +163,27 @@ describe('storage: the high watermark checkpoint', () => {
     expect(fs.existsSync(legacy)).to.equal(false);
   });
 
+  it('a full disk fails the save without leaving a temporary file, and the next save writes', async () => {
+    const dir = newDir();
+    let full = false;
+    const sfs: StorageFs = { ...nodeFs };
+    sfs.writev = async (fd, buffers, position) => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return nodeFs.writev(fd, buffers, position);
+    };
+    const m = await manager(dir, { fs: sfs });
+    const log = await replicated(m, 'full', 0, 3);
+    log.setHighWatermark(3);
+    full = true;
+    let failure: unknown = null;
+    await m.checkpointHighWatermarks().catch((err: unknown) => (failure = err));
+    expect(String(failure)).to.include('ENOSPC');
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
+    full = false;
+    expect(await m.checkpointHighWatermarks()).to.equal(true);
+    expect(savedEntries(dir)).to.deep.equal(['full-0=3']);
+  });
+
   it('a malformed checkpoint is logged and ignored: logs open with no saved value', async () => {
     const dir = newDir();
     const m = await manager(dir);

@@ -5,18 +5,8 @@ import { LogManager } from '../../storage/logManager';
 import { HIGH_WATERMARK_CHECKPOINT_FILE, LEGACY_HIGH_WATERMARK_FILE, parseHighWatermarks } from '../../storage/highWatermarkCheckpoint';
 import { nodeFs, type StorageFs } from '../../storage/fs';
 import type { PartitionLog } from '../../storage/partitionLog';
-import type { StorageLogger } from '../../storage/logger';
-import { buildBatch, removeDir, tempDir } from './helpers';
-
-/** nodeFs counting fsync(2) calls (writeFileAtomic's durable writes use it; segment data uses fdatasync). */
-function fsyncCounting(): StorageFs & { fsyncs: number } {
-  const counting = { ...nodeFs, fsyncs: 0 };
-  counting.fsync = async (fd: number) => {
-    counting.fsyncs++;
-    return nodeFs.fsync(fd);
-  };
-  return counting;
-}
+import { buildBatch } from './helpers';
+import { fsyncCounting, managedLogs } from './managedLogs';
 
 /** A log as replication uses it: its high watermark set by the ISR, not by its own writes. */
 async function replicated(m: LogManager, topic: string, partition: number, records: number): Promise<PartitionLog> {
@@ -38,31 +28,7 @@ function savedEntries(dataDir: string): string[] {
  * a data dir of the per-partition files moves over.
  */
 describe('storage: the high watermark checkpoint', () => {
-  const dirs: string[] = [];
-  const managers: LogManager[] = [];
-
-  async function manager(dataDir: string, opts: { fs?: StorageFs; logger?: StorageLogger } = {}): Promise<LogManager> {
-    const m = new LogManager({ dataDir, schedulerIntervalMs: 0, ...opts });
-    await m.open();
-    managers.push(m);
-    return m;
-  }
-
-  async function closed(m: LogManager): Promise<void> {
-    managers.splice(managers.indexOf(m), 1);
-    await m.close();
-  }
-
-  function newDir(): string {
-    const dir = tempDir();
-    dirs.push(dir);
-    return dir;
-  }
-
-  afterEach(async () => {
-    for (const m of managers.splice(0)) await m.close();
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
+  const { manager, closed, newDir } = managedLogs();
 
   it('writes one file only when a high watermark moved, without fsync, and fsyncs it at shutdown', async () => {
     const dir = newDir();
@@ -121,8 +87,7 @@ describe('storage: the high watermark checkpoint', () => {
     (await replicated(m, 'k', 0, 3)).setHighWatermark(3);
     await m.checkpointHighWatermarks();
     // what kill -9 leaves: the files as other processes see them, no clean-shutdown marker
-    const copy = tempDir('brook-hw-crash-');
-    dirs.push(copy);
+    const copy = newDir('brook-hw-crash-');
     fs.cpSync(dir, copy, { recursive: true });
     const crashed = await manager(copy);
     await crashed.recovered();

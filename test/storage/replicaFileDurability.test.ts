@@ -1,28 +1,10 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LogManager } from '../../storage/logManager';
 import { LEADER_EPOCH_FILE } from '../../storage/leaderEpochCache';
-import { nodeFs, type StorageFs } from '../../storage/fs';
 import type { PartitionLog } from '../../storage/partitionLog';
-import { buildBatch, removeDir, tempDir } from './helpers';
-
-/** nodeFs counting fsync(2) calls (writeFileAtomic's durable writes use it; segment data uses fdatasync). */
-function fsyncCounting(): StorageFs & { fsyncs: number } {
-  const counting = { ...nodeFs, fsyncs: 0 };
-  counting.fsync = async (fd: number) => {
-    counting.fsyncs++;
-    return nodeFs.fsync(fd);
-  };
-  return counting;
-}
-
-/** What kill -9 leaves: the page cache as other processes see it, no clean-shutdown marker. */
-function crashCopy(from: string): string {
-  const to = tempDir('brook-epoch-crash-');
-  fs.cpSync(from, to, { recursive: true });
-  return to;
-}
+import { buildBatch } from './helpers';
+import { fsyncCounting, managedLogs } from './managedLogs';
 
 async function leaderWrites(log: PartitionLog, epoch: number, count: number): Promise<number> {
   const start = log.logEndOffset;
@@ -34,31 +16,19 @@ async function leaderWrites(log: PartitionLog, epoch: number, count: number): Pr
 
 // the high watermark's file: ./highWatermarkCheckpoint.test.ts
 describe("storage: durability of a replica's leader-epoch file", () => {
-  const dirs: string[] = [];
-  const managers: LogManager[] = [];
+  const { manager, closed, newDir } = managedLogs();
 
-  async function manager(dataDir: string, sfs?: StorageFs): Promise<LogManager> {
-    const m = new LogManager({ dataDir, schedulerIntervalMs: 0, ...(sfs ? { fs: sfs } : {}) });
-    await m.open();
-    managers.push(m);
-    return m;
+  /** What kill -9 leaves: the page cache as other processes see it, no clean-shutdown marker. */
+  function crashCopy(from: string): string {
+    const to = newDir('brook-epoch-crash-');
+    fs.cpSync(from, to, { recursive: true });
+    return to;
   }
-
-  function newDir(): string {
-    const dir = tempDir();
-    dirs.push(dir);
-    return dir;
-  }
-
-  afterEach(async () => {
-    for (const m of managers.splice(0)) await m.close();
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
 
   it('takes a new epoch without an fsync and makes it durable when the log is saved for a checkpoint', async () => {
     const dir = newDir();
     const sfs = fsyncCounting();
-    const m = await manager(dir, sfs);
+    const m = await manager(dir, { fs: sfs });
     const log = await m.create('e', 0);
     const before = sfs.fsyncs;
     await log.epochs.assign(4, 0);
@@ -74,7 +44,7 @@ describe("storage: durability of a replica's leader-epoch file", () => {
   it('fsyncs each new epoch at once on a log that fsyncs every append', async () => {
     const dir = newDir();
     const sfs = fsyncCounting();
-    const m = await manager(dir, sfs);
+    const m = await manager(dir, { fs: sfs });
     const log = await m.create('e', 0, { fsyncOnAppend: true });
     const before = sfs.fsyncs;
     await log.epochs.assign(2, 0);
@@ -113,7 +83,6 @@ describe("storage: durability of a replica's leader-epoch file", () => {
 
     // a power loss took the file's last change (or all of it) with data still in the log
     const copy = crashCopy(dir);
-    dirs.push(copy);
     const file = path.join(copy, path.basename(log.dir), LEADER_EPOCH_FILE);
     fs.writeFileSync(file, '3 0\n');
     const crashed = await manager(copy);
@@ -124,7 +93,6 @@ describe("storage: durability of a replica's leader-epoch file", () => {
     expect(fs.readFileSync(file, 'utf8')).to.equal(`3 0\n7 ${start7}\n`);
 
     const copy2 = crashCopy(dir);
-    dirs.push(copy2);
     fs.unlinkSync(path.join(copy2, path.basename(log.dir), LEADER_EPOCH_FILE));
     const crashed2 = await manager(copy2);
     await crashed2.recovered();
@@ -141,7 +109,6 @@ describe("storage: durability of a replica's leader-epoch file", () => {
     // leadership taken at the end, then the written batches were torn off: the file names an epoch with no data
     await log.epochs.assign(9, 100);
     const copy = crashCopy(dir);
-    dirs.push(copy);
     const crashed = await manager(copy);
     await crashed.recovered();
     const again = crashed.get('e', 0)!;
@@ -155,8 +122,7 @@ describe("storage: durability of a replica's leader-epoch file", () => {
     const m = await manager(dir);
     const log = await m.create('e', 0);
     await leaderWrites(log, 2, 3);
-    await m.close();
-    managers.splice(managers.indexOf(m), 1);
+    await closed(m);
     const file = path.join(log.dir, LEADER_EPOCH_FILE);
     const mtime = fs.statSync(file).mtimeMs;
     const m2 = await manager(dir);

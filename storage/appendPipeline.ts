@@ -385,6 +385,7 @@ export class AppendPipeline {
         const segs = new Set<Segment>();
         for (const w of round) segs.add(w.seg);
         try {
+          await log.syncNewDirs();
           for (const seg of segs) await seg.sync();
         } catch (err) {
           // after a failed fsync the page cache state is unknown (the kernel may have dropped dirty pages)
@@ -416,6 +417,7 @@ export class AppendPipeline {
         try {
           await this.finalizeChain;
           const pendingMessages = this.unflushedMessages;
+          await this.log.syncNewDirs();
           await this.log.active.sync();
           this.unflushedMessages = Math.max(0, this.unflushedMessages - pendingMessages);
           this.lastFlushAt = Date.now();
@@ -438,7 +440,10 @@ export class AppendPipeline {
     const seg = new Segment(log.dir, this.assignNext, log.ctx.sfs, log.ctx.pool, now);
     await seg.setDsync(log.config.fsyncOnAppend);
     await seg.create();
-    if (log.config.fsyncOnAppend) await fsyncDir(log.ctx.sfs, log.dir);
+    if (log.config.fsyncOnAppend) {
+      await log.syncNewDirs();
+      await fsyncDir(log.ctx.sfs, log.dir);
+    }
     log.segments.push(seg);
     log.active = seg;
     log.producers.rolled(seg.baseOffset);
@@ -450,6 +455,7 @@ export class AppendPipeline {
     if (seg.deleted) return;
     const log = this.log;
     try {
+      await log.syncNewDirs();
       await seg.sync();
       await persistIndexes(log.ctx.sfs, seg);
       await writeFileAtomic(log.ctx.sfs, log.dir, RECOVERY_POINT_FILE, Buffer.from(String(nextBase)));

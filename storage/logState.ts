@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { LogConfig } from './config';
 import type { StorageError } from './errors';
-import type { StorageFs } from './fs';
+import { fsyncDir, type StorageFs } from './fs';
 import type { HandlePool } from './handlePool';
 import type { HighWatermarkCheckpoint } from './highWatermarkCheckpoint';
 import type { StorageLogger } from './logger';
@@ -64,6 +64,13 @@ export class LogState {
   changes = 0;
   /** Changed since the last checkpoint: named in the dirty journal, left out of the next checkpoint unless settled. */
   dirty = false;
+  /**
+   * Directories whose entries for this new log (its directory in the data dir, its first segment in its directory)
+   * are not durable yet. Kafka flushes a new log's parent directory on the log's first flush, not when it is
+   * created: two directory fsyncs per new partition were half the time of creating a 10,000-partition topic.
+   */
+  unsyncedDirs: string[] | null = null;
+  private dirSync: Promise<void> | null = null;
 
   constructor(
     readonly topic: string,
@@ -149,6 +156,21 @@ export class LogState {
   }
 
   /** Throws on a broken invariant: that is a bug in the storage code, never bad input. */
+  /** Makes `unsyncedDirs` durable (once; concurrent callers share it): called before anything of the log is made durable. */
+  syncNewDirs(): Promise<void> {
+    const dirs = this.unsyncedDirs;
+    if (dirs === null) return Promise.resolve();
+    this.dirSync ??= (async () => {
+      try {
+        for (const dir of dirs) await fsyncDir(this.ctx.sfs, dir);
+        if (this.unsyncedDirs === dirs) this.unsyncedDirs = null;
+      } finally {
+        this.dirSync = null;
+      }
+    })();
+    return this.dirSync;
+  }
+
   checkInvariants(): void {
     const { logStartOffset: start, logEndOffset: end, highWatermark: hw, localCommittedEnd: committed } = this;
     if (start <= end && hw <= end && committed <= end && this.active.nextOffset === end) return;

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { mergeConfig, NEVER, type LogConfig } from './config';
 import type { LogSummary } from './logSummary';
-import { fsyncDir } from './fs';
 import type { StorageLogger } from './logger';
 import { AppendPipeline, type AppendOptions, type AppendResult } from './appendPipeline';
 import type { PartitionLogContext } from './logState';
@@ -45,8 +44,8 @@ export class PartitionLog extends PartitionLogBase {
     log.atStart = atStart;
     if (!atStart) {
       await ctx.sfs.mkdir(dir);
-      // a new partition directory must survive power loss before anything in it is acknowledged
-      await fsyncDir(ctx.sfs, path.dirname(dir));
+      // a new partition directory must survive power loss before anything in it is: made durable then
+      log.state.unsyncedDirs = [path.dirname(dir)];
     }
     await log.open();
     return log;
@@ -81,6 +80,9 @@ export class PartitionLog extends PartitionLogBase {
     const state = this.state;
     const config = state.config;
     const recovered = await recoverPartition(dir, config, ctx, this.cleanAtOpen, { topic, partition });
+    if (recovered.createdSegment) state.unsyncedDirs = [...(state.unsyncedDirs ?? []), dir];
+    // appends through an O_DSYNC descriptor are durable when written: so must the directories be before the first
+    if (config.fsyncOnAppend) await state.syncNewDirs();
     state.segments = recovered.segments;
     state.active = recovered.segments[recovered.segments.length - 1]!;
     state.logStartOffset = recovered.logStartOffset;

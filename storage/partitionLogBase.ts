@@ -136,6 +136,8 @@ export abstract class PartitionLogBase {
     await this.pipeline.finalized();
     try {
       // a log only read this run (or not written since its indexes were last saved) rewrites nothing
+      // a new log is found at the next start, written or not (with syncLater the file-system sync covers it)
+      if (!syncLater) await state.syncNewDirs();
       if (!state.failure && !indexesUpToDate(state.active)) {
         if (!syncLater) await state.active.sync();
         await persistIndexes(this.ctx.sfs, state.active, false, !syncLater);
@@ -184,6 +186,8 @@ export abstract class PartitionLogBase {
     await this.pipeline.finalized();
     const active = this.state.active;
     if (!indexesUpToDate(active)) await persistIndexes(this.ctx.sfs, active, false, false);
+    // a log a checkpoint records must be found after a power loss, written or not
+    await this.state.syncNewDirs();
     if (active.flushedSize < active.size) await active.sync();
     // data saved at a checkpoint must not outlive the record of which epoch wrote it
     await this.epochCache?.sync();

@@ -36,6 +36,8 @@ export interface RecoveredPartition {
   scannedEpochs: EpochEntry[];
   /** Human-readable list of what recovery changed (also logged). */
   actions: string[];
+  /** The directory had no segment and got an empty one, whose directory entry is not durable yet. */
+  createdSegment?: boolean;
 }
 
 /**
@@ -82,8 +84,7 @@ export async function recoverPartition(
   if (bases.length === 0) {
     const seg = new Segment(dir, checkpointStart ?? 0, sfs, ctx.pool);
     await seg.create();
-    await fsyncDir(sfs, dir);
-    return { segments: [seg], logStartOffset: seg.baseOffset, listed, scannedEpochs, actions };
+    return { segments: [seg], logStartOffset: seg.baseOffset, listed, scannedEpochs, actions, createdSegment: true };
   }
 
   let dropRest = false;

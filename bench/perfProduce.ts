@@ -21,9 +21,9 @@ export function startBrook(dataDir: string): Promise<{ child: ChildProcess; port
 }
 
 /** `bin/brook.js start` from dist/ on 127.0.0.1, any free port, with the broker's Node flags (as users run it). */
-export function startBrookDist(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+export function startBrookDist(dataDir: string, extraArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: npm run build');
-  const args = [...brokerNodeFlags(), path.join(ROOT, 'bin', 'brook.js'), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
+  const args = [...brokerNodeFlags(), path.join(ROOT, 'bin', 'brook.js'), 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs];
   return untilListening(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 

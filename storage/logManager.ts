@@ -429,6 +429,8 @@ export class LogManager {
    * save at close is.
    */
   checkpointHighWatermarks(): Promise<boolean> {
+    // close() saves them itself, from the logs it closes
+    if (this.closing) return Promise.resolve(false);
     return this.highWatermarks.save(this.logs.values(), { durable: false });
   }
 

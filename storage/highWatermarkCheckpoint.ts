@@ -63,6 +63,8 @@ export class HighWatermarkCheckpoint {
   private inFlight = false;
   /** The file on disk was written without fsync. */
   private unsynced = false;
+  /** A log was deleted since the last save: the file may still name it (and a later start would keep the entry). */
+  private stale = false;
   /** Files written since start (tests count them). */
   saves = 0;
 
@@ -103,6 +105,7 @@ export class HighWatermarkCheckpoint {
     const k = logKey(topic, partition);
     this.pending.delete(k);
     this.legacy.delete(k);
+    this.stale = true;
   }
 
   /** The log's directory held the old per-partition file, whose value the log now holds. */
@@ -125,7 +128,7 @@ export class HighWatermarkCheckpoint {
     const saved: HighWatermarkSource[] = [];
     // a durable save makes durable what an earlier one left unsynced, moved or not; a value read from an old
     // per-partition file is saved here before that file goes
-    let moved = (opts.durable && this.unsynced) || this.legacy.size > 0;
+    let moved = (opts.durable && this.unsynced) || this.legacy.size > 0 || this.stale;
     for (const log of logs) {
       if (log.highWatermarkFollowsLog) continue;
       saved.push(log);
@@ -145,6 +148,7 @@ export class HighWatermarkCheckpoint {
       await writeFileAtomic(this.sfs, this.dataDir, HIGH_WATERMARK_CHECKPOINT_FILE, Buffer.from(text), opts.durable);
       for (let i = 0; i < saved.length; i++) saved[i]!.checkpointedHighWatermark = offsets[i]!;
       this.unsynced = !opts.durable;
+      this.stale = false;
       this.saves++;
     } finally {
       this.inFlight = false;

@@ -111,6 +111,18 @@ describe('storage: the high watermark checkpoint', () => {
     expect(again.logEndOffset).to.equal(0);
   });
 
+  it('a deleted partition leaves the file at the next save even when no high watermark moved', async () => {
+    const dir = newDir();
+    const m = await manager(dir);
+    (await replicated(m, 'gone', 0, 2)).setHighWatermark(2);
+    (await replicated(m, 'kept', 0, 2)).setHighWatermark(1);
+    await closed(m);
+    const m2 = await manager(dir);
+    expect(await m2.deletePartition('gone', 0)).to.equal(true);
+    await closed(m2);
+    expect(savedEntries(dir)).to.deep.equal(['kept-0=1']);
+  });
+
   it('reads the per-partition file of an older data dir and removes it once the checkpoint holds the value', async () => {
     const dir = newDir();
     const m = await manager(dir);

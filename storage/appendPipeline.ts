@@ -385,7 +385,8 @@ export class AppendPipeline {
         const segs = new Set<Segment>();
         for (const w of round) segs.add(w.seg);
         try {
-          await log.syncNewDirs();
+          // no extra await per round on the fsync path once the directories are durable
+          if (log.unsyncedDirs !== null) await log.syncNewDirs();
           for (const seg of segs) await seg.sync();
         } catch (err) {
           // after a failed fsync the page cache state is unknown (the kernel may have dropped dirty pages)
@@ -417,7 +418,7 @@ export class AppendPipeline {
         try {
           await this.finalizeChain;
           const pendingMessages = this.unflushedMessages;
-          await this.log.syncNewDirs();
+          if (this.log.unsyncedDirs !== null) await this.log.syncNewDirs();
           await this.log.active.sync();
           this.unflushedMessages = Math.max(0, this.unflushedMessages - pendingMessages);
           this.lastFlushAt = Date.now();

@@ -155,7 +155,6 @@ export class LogState {
     }
   }
 
-  /** Throws on a broken invariant: that is a bug in the storage code, never bad input. */
   /** Makes `unsyncedDirs` durable (once; concurrent callers share it): called before anything of the log is made durable. */
   syncNewDirs(): Promise<void> {
     const dirs = this.unsyncedDirs;
@@ -171,6 +170,7 @@ export class LogState {
     return this.dirSync;
   }
 
+  /** Throws on a broken invariant: that is a bug in the storage code, never bad input. */
   checkInvariants(): void {
     const { logStartOffset: start, logEndOffset: end, highWatermark: hw, localCommittedEnd: committed } = this;
     if (start <= end && hw <= end && committed <= end && this.active.nextOffset === end) return;

@@ -447,6 +447,7 @@ export class AppendPipeline {
     }
     log.segments.push(seg);
     log.active = seg;
+    log.ctx.mayHaveBackgroundWork?.(log.topic, log.partition);
     log.producers.rolled(seg.baseOffset);
     this.finalizeChain = this.finalizeChain.then(() => this.finalizeSegment(old, seg.baseOffset));
   }

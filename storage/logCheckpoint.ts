@@ -1,103 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DirtyJournal } from './dirtyJournal';
+import { EventLoopTurns } from './eventLoopTurns';
+import { writeFileAtomic, type StorageFs } from './fs';
 import type { StorageLogger } from './logger';
-import { LOG_SUMMARY_FILE, serializeLogSummaries } from './logSummary';
+import { LOG_SUMMARY_FILE, serializeLogSummariesInTurns } from './logSummary';
 import type { PartitionLog } from './partitionLog';
-import { withUnopened, type UnopenedLogs } from './unopenedLogs';
+import type { UnopenedLogs } from './unopenedLogs';
 
-/**
- * `<dataDir>/log-dirty`: the logs changed since `log-summary` was last
- * written (one `topic<TAB>partition` line each). `log-summary` is written at
- * clean shutdown and, while running, as a periodic checkpoint of every log
- * that has settled (Kafka's recovery-point checkpoint plays this part). Before
- * the first change to a log after a checkpoint its line is appended here, so
- * after kill -9 the next start trusts the summary for every log not named
- * and recovers only the named ones: recovery grows with what was written
- * since the last checkpoint, not with the partition count.
- *
- * Lines are written synchronously (one write(2) per log per checkpoint
- * period) before the change reaches the log's files, so they are in the page
- * cache whenever the change is; they are not fsynced: after a power loss a
- * log whose line was lost opens as closed cleanly, and that open still checks
- * the active segment's indexes and tail by CRC, so nothing torn is served.
- */
-export const DIRTY_JOURNAL_FILE = 'log-dirty';
-
-export class DirtyJournal {
-  private fd = -1;
-  /** A mark could not be written: until the next checkpoint the summary must not be trusted after a crash. */
-  private failed = false;
-
-  constructor(
-    private readonly dataDir: string,
-    /** Called when a mark cannot be written (the manager drops the summary so a crash recovers everything). */
-    private readonly onFailure: (err: unknown) => void,
-  ) {}
-
-  /** The (topic, partition) pairs named by the journal the last run left; malformed lines are skipped. */
-  static async read(dataDir: string, each: (topic: string, partition: number) => void): Promise<void> {
-    let text: string;
-    try {
-      text = await fs.promises.readFile(path.join(dataDir, DIRTY_JOURNAL_FILE), 'utf8');
-    } catch {
-      return;
-    }
-    let pos = 0;
-    while (pos < text.length) {
-      let end = text.indexOf('\n', pos);
-      if (end < 0) end = text.length;
-      const tab = text.lastIndexOf('\t', end);
-      if (tab > pos) {
-        const partition = Number(text.slice(tab + 1, end));
-        if (Number.isSafeInteger(partition) && partition >= 0) each(text.slice(pos, tab), partition);
-      }
-      pos = end + 1;
-    }
-  }
-
-  /** Names one log as changed; synchronous so it precedes the change it announces. */
-  mark(topic: string, partition: number): void {
-    if (this.failed) return;
-    try {
-      if (this.fd < 0) this.fd = fs.openSync(path.join(this.dataDir, DIRTY_JOURNAL_FILE), 'a');
-      fs.writeSync(this.fd, `${topic}\t${partition}\n`);
-    } catch (err) {
-      this.failed = true;
-      this.onFailure(err);
-    }
-  }
-
-  /** Starts a new journal naming only `logs` (after a checkpoint); synchronous, so no mark falls between. */
-  reset(logs: Iterable<{ topic: string; partition: number }>): void {
-    this.close();
-    let text = '';
-    for (const l of logs) text += `${l.topic}\t${l.partition}\n`;
-    writeFileAtomicSync(this.dataDir, DIRTY_JOURNAL_FILE, Buffer.from(text), false);
-    this.failed = false;
-  }
-
-  close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
-  }
-}
-
-/**
- * Write to a temporary file and rename over `name`, all synchronous: the
- * checkpoint and the journal reset happen with no append in between, so no
- * mark can be lost between the two. `durable`: the file is fdatasynced first.
- */
-export function writeFileAtomicSync(dir: string, name: string, data: Buffer, durable: boolean): void {
-  const tmp = path.join(dir, `${name}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, data);
-    if (durable) fs.fdatasyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, path.join(dir, name));
-}
+export { DIRTY_JOURNAL_FILE, DirtyJournal } from './dirtyJournal';
 
 /** How many periodic passes in a row may leave out a log that keeps changing (3: saved at least every 2 minutes at 30 s). */
 export const QUIET_PASSES_MAX = 3;
@@ -126,8 +37,11 @@ export class LogCheckpoints {
   /** Each dirty log's change count when a quiet-only pass last saw it, and how many passes in a row left it out. */
   private readonly seenAtLastPass = new Map<PartitionLog, { changes: number; skipped: number }>();
   readonly journal: DirtyJournal;
+  /** The pass in flight: passes run one after another (each rotates the journal and writes the summary). */
+  private writing: Promise<void> | null = null;
 
   constructor(
+    private readonly sfs: StorageFs,
     private readonly dataDir: string,
     private readonly logger: StorageLogger,
   ) {
@@ -164,10 +78,32 @@ export class LogCheckpoints {
   }
 
   /** `quietOnly`: leave out logs that changed since the previous quiet-only pass (see the class comment). */
-  async write(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs, quietOnly = false): Promise<number> {
+  write(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs, quietOnly = false): Promise<number> {
+    // started at once when none is in flight: what it finds settled is what the caller saw
+    const prev = this.writing;
+    const pass = prev ? prev.then(() => this.pass(logs, unopened, quietOnly)) : this.pass(logs, unopened, quietOnly);
+    const done: Promise<void> = pass.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      if (this.writing === done) this.writing = null;
+    });
+    this.writing = done;
+    return pass;
+  }
+
+  /** Resolves once no pass is in flight (the shutdown's summary must be the last one written). */
+  async settled(): Promise<void> {
+    await this.writing;
+  }
+
+  private async pass(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs, quietOnly: boolean): Promise<number> {
     const startedAt = Date.now();
     const seen = new Map<PartitionLog, number>();
+    const visiting = new EventLoopTurns();
     for (const log of [...this.dirty]) {
+      const turn = visiting.next();
+      if (turn) await turn;
       if (log.isClosed) {
         this.forget(log);
         continue;
@@ -185,9 +121,13 @@ export class LogCheckpoints {
         }
       }
     }
-    // synchronous from here: no change can fall between the state checked, the summary and the new journal
+    // each log is checked and cleared in one turn; a change after that makes it dirty again, and the rotation below
+    // names every dirty log in the new journal, so the loop may give the event loop turns (72,000 logs took 150 ms)
     const cleared: PartitionLog[] = [];
+    const turns = new EventLoopTurns();
     for (const [log, changes] of seen) {
+      const turn = turns.next();
+      if (turn) await turn;
       const stillSaved = !log.isClosed && log.changeCount === changes && (log.isOpen ? log.settled : !log.recovering);
       if (!stillSaved) continue;
       this.forget(log);
@@ -195,11 +135,15 @@ export class LogCheckpoints {
       cleared.push(log);
     }
     try {
-      writeFileAtomicSync(this.dataDir, LOG_SUMMARY_FILE, serializeLogSummaries(withUnopened(cleanLogs(logs.values()), unopened)), true);
-      this.journal.reset(this.dirty);
+      // synchronous: no change falls between the dirty set read and the new journal
+      const rotation = this.journal.rotate(this.dirty);
+      // every change from here on is named in the new journal: the summary is built and written in turns
+      const summary = await serializeLogSummariesInTurns(unopenedThenClean(logs, unopened));
+      await writeFileAtomic(this.sfs, this.dataDir, LOG_SUMMARY_FILE, summary, true);
+      this.journal.dropRotated(rotation);
     } catch (err) {
       this.logger.error({ dataDir: this.dataDir, err: String(err) }, 'writing the log checkpoint failed');
-      // the old journal still names them; keep them out of the next checkpoint until it is written
+      // the rotated journal still names them; keep them out of the next checkpoint until it is written
       for (const log of cleared) this.markRecovering(log);
       return this.dirty.size;
     }
@@ -209,14 +153,24 @@ export class LogCheckpoints {
   }
 }
 
-function* cleanLogs(logs: Iterable<PartitionLog>): Iterable<PartitionLog> {
-  for (const log of logs) if (!log.dirty) yield log;
+/**
+ * The entries still unopened, then the clean logs, read as the summary is built: a log taken from the unopened
+ * ones meanwhile is met among the logs (Map iteration reaches entries added during it), never missed; one met
+ * twice has the same summary both times.
+ */
+function* unopenedThenClean(logs: ReadonlyMap<string, PartitionLog>, unopened: UnopenedLogs): Generator<{ topic: string; partition: number; describe(): ReturnType<PartitionLog['describe']> }> {
+  for (const e of unopened.entries()) yield { topic: e.topic, partition: e.partition, describe: () => e.summary };
+  for (const log of logs.values()) if (!log.dirty) yield log;
 }
+
 
 /** Open logs unused for `idleMs` go back to unopened (PartitionLog.unload), one at a time; returns how many. */
 export async function unloadIdleLogs(openLogs: Set<PartitionLog>, now: number, idleMs: number, logger: StorageLogger): Promise<number> {
   let n = 0;
+  const turns = new EventLoopTurns();
   for (const log of [...openLogs]) {
+    const turn = turns.next();
+    if (turn) await turn;
     if (log.isClosed) {
       openLogs.delete(log);
       continue;

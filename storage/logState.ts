@@ -17,6 +17,8 @@ export interface PartitionLogContext {
   producerState: ProducerStateConfig;
   /** Told when a log opened its segments (the manager keeps its background work to open logs). */
   opened?: (log: import('./partitionLog').PartitionLog) => void;
+  /** Told when a log may have gained background work: it rolled a segment or its config changed. */
+  mayHaveBackgroundWork?: (topic: string, partition: number) => void;
   /** Told before the first change to a log's files since it was last checkpointed (./logCheckpoint.ts). */
   dirtied?: (topic: string, partition: number) => void;
   /** The data dir's saved high watermarks (./highWatermarkCheckpoint.ts); absent: none are saved. */

@@ -1,4 +1,5 @@
 import { compacts, type LogConfig } from './config';
+import { EventLoopTurns } from './eventLoopTurns';
 import type { Segment } from './segment';
 
 /** What a clean shutdown records of one log, so the next start knows its offsets without opening a file. */
@@ -23,12 +24,31 @@ export interface LogSummary {
 export const LOG_SUMMARY_FILE = 'log-summary';
 const HEADER = 'brook-log-summary 1';
 
-export function serializeLogSummaries(logs: Iterable<{ topic: string; partition: number; describe(): LogSummary | null }>): Buffer {
+type Summarized = { topic: string; partition: number; describe(): LogSummary | null };
+
+function line(log: Summarized): string | null {
+  const s = log.describe();
+  return s ? `${log.topic}\t${log.partition}\t${s.logStartOffset}\t${s.logEndOffset}\t${s.sizeInBytes}\t${s.segments}\t${s.oldestClosedMaxTimestamp}` : null;
+}
+
+export function serializeLogSummaries(logs: Iterable<Summarized>): Buffer {
   const lines = [HEADER];
   for (const log of logs) {
-    const s = log.describe();
-    if (!s) continue;
-    lines.push(`${log.topic}\t${log.partition}\t${s.logStartOffset}\t${s.logEndOffset}\t${s.sizeInBytes}\t${s.segments}\t${s.oldestClosedMaxTimestamp}`);
+    const l = line(log);
+    if (l !== null) lines.push(l);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** serializeLogSummaries giving the event loop a turn every thousand logs (a running broker's checkpoint). */
+export async function serializeLogSummariesInTurns(logs: Iterable<Summarized>): Promise<Buffer> {
+  const lines = [HEADER];
+  const turns = new EventLoopTurns();
+  for (const log of logs) {
+    const l = line(log);
+    if (l !== null) lines.push(l);
+    const turn = turns.next();
+    if (turn) await turn;
   }
   return Buffer.from(`${lines.join('\n')}\n`);
 }

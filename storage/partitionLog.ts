@@ -209,6 +209,7 @@ export class PartitionLog extends PartitionLogBase {
     // unchanged configs keep sharing one object (every log found at start begins with the manager's defaults)
     if ((Object.keys(c) as Array<keyof LogConfig>).every((k) => c[k] === undefined || c[k] === cur[k])) return;
     this.state.config = mergeConfig(cur, c);
+    this.ctx.mayHaveBackgroundWork?.(this.topic, this.partition);
   }
 
   sizeInBytes(): number {

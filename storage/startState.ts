@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CLEAN_SHUTDOWN_FILE } from './closeLogs';
 import type { StorageFs } from './fs';
-import { DirtyJournal } from './logCheckpoint';
+import { DirtyJournal } from './dirtyJournal';
 import { logKey } from './logKey';
 import { LOG_SUMMARY_FILE } from './logSummary';
 

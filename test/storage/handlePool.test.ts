@@ -69,4 +69,15 @@ describe('storage: the segment handle pool', () => {
     expect(pool.openCount).to.equal(0);
     expect(b.poolSlot).to.equal(-1);
   });
+
+  it('closes at most the number of idle handles it is given per call', () => {
+    const closes = { n: 0 };
+    const pool = new HandlePool(10, 1_000);
+    for (let i = 0; i < 5; i++) pool.touch(new FakeHandle(closes), 0);
+    expect(pool.closeIdle(5_000, 2)).to.equal(2);
+    expect(pool.openCount).to.equal(3);
+    expect(pool.closeIdle(5_000, 2)).to.equal(2);
+    expect(pool.closeIdle(5_000, 2)).to.equal(1);
+    expect(pool.openCount).to.equal(0);
+  });
 });

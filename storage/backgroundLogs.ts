@@ -11,9 +11,9 @@ import type { PartitionLog } from './partitionLog';
 export class BackgroundLogs {
   private readonly logs = new Set<PartitionLog>();
 
-  /** `log` may have gained background work (it opened, rolled a segment, its config changed). */
-  note(log: PartitionLog): void {
-    if (log.hasBackgroundWork) this.logs.add(log);
+  /** `log` may have gained background work (it opened, rolled a segment, its config changed); undefined: no log. */
+  note(log: PartitionLog | undefined): void {
+    if (log?.hasBackgroundWork) this.logs.add(log);
   }
 
   delete(log: PartitionLog): void {

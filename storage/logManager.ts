@@ -7,6 +7,7 @@ import { forEachLogSummary, summaryMayNeedCleaning, type LogSummary } from './lo
 import { LogCheckpoints, unloadIdleLogs } from './logCheckpoint';
 import { BackgroundLogs } from './backgroundLogs';
 import { ConcurrencySlots } from './concurrencySlots';
+import { DirSyncs } from './dirSyncs';
 import { EventLoopTurns } from './eventLoopTurns';
 import { listPartitionDirs, recoverLogs } from './logDirs';
 import { shutDownLogs } from './closeLogs';
@@ -485,10 +486,8 @@ export class LogManager {
         this.openLogs.add(log);
         this.background.note(log);
       },
-      mayHaveBackgroundWork: (topic, partition) => {
-        const log = this.logs.lookup(topic, partition);
-        if (log) this.background.note(log);
-      },
+      mayHaveBackgroundWork: (topic, partition) => this.background.note(this.logs.lookup(topic, partition)),
+      dirSyncs: new DirSyncs(this.sfs),
       dirtied: (topic, partition) => {
         const log = this.logs.lookup(topic, partition);
         if (log) this.checkpoints.dirty.add(log);

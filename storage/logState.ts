@@ -8,8 +8,15 @@ import type { StorageLogger } from './logger';
 import type { ProducerStateConfig, ProducerStateManager } from './producerStateManager';
 import type { Segment } from './segment';
 import type { AbortedTxn } from './txnIndex';
+import type { DirSyncs } from './dirSyncs';
 
 /** What every log of one LogManager shares. */
+/** A directory entry of a new log not durable yet; `mark`: the entry's mark in the shared DirSyncs (null: fsync it alone). */
+export interface UnsyncedDir {
+  dir: string;
+  mark: number | null;
+}
+
 export interface PartitionLogContext {
   sfs: StorageFs;
   pool: HandlePool;
@@ -17,6 +24,8 @@ export interface PartitionLogContext {
   producerState: ProducerStateConfig;
   /** Told when a log opened its segments (the manager keeps its background work to open logs). */
   opened?: (log: import('./partitionLog').PartitionLog) => void;
+  /** fsyncs of the data dir the new logs share (./dirSyncs.ts); absent: each log fsyncs it alone. */
+  dirSyncs?: DirSyncs;
   /** Told when a log may have gained background work: it rolled a segment or its config changed. */
   mayHaveBackgroundWork?: (topic: string, partition: number) => void;
   /** Told before the first change to a log's files since it was last checkpointed (./logCheckpoint.ts). */
@@ -71,7 +80,7 @@ export class LogState {
    * are not durable yet. Kafka flushes a new log's parent directory on the log's first flush, not when it is
    * created: two directory fsyncs per new partition were half the time of creating a 10,000-partition topic.
    */
-  unsyncedDirs: string[] | null = null;
+  unsyncedDirs: UnsyncedDir[] | null = null;
   private dirSync: Promise<void> | null = null;
 
   constructor(
@@ -163,7 +172,7 @@ export class LogState {
     if (dirs === null) return Promise.resolve();
     this.dirSync ??= (async () => {
       try {
-        for (const dir of dirs) await fsyncDir(this.ctx.sfs, dir);
+        for (const d of dirs) await (d.mark !== null && this.ctx.dirSyncs ? this.ctx.dirSyncs.sync(d.dir, d.mark) : fsyncDir(this.ctx.sfs, d.dir));
         if (this.unsyncedDirs === dirs) this.unsyncedDirs = null;
       } finally {
         this.dirSync = null;

@@ -45,7 +45,8 @@ export class PartitionLog extends PartitionLogBase {
     if (!atStart) {
       await ctx.sfs.mkdir(dir);
       // a new partition directory must survive power loss before anything in it is: made durable then
-      log.state.unsyncedDirs = [path.dirname(dir)];
+      const parent = path.dirname(dir);
+      log.state.unsyncedDirs = [{ dir: parent, mark: ctx.dirSyncs?.created(parent) ?? null }];
     }
     await log.open();
     return log;
@@ -80,7 +81,7 @@ export class PartitionLog extends PartitionLogBase {
     const state = this.state;
     const config = state.config;
     const recovered = await recoverPartition(dir, config, ctx, this.cleanAtOpen, { topic, partition });
-    if (recovered.createdSegment) state.unsyncedDirs = [...(state.unsyncedDirs ?? []), dir];
+    if (recovered.createdSegment) state.unsyncedDirs = [...(state.unsyncedDirs ?? []), { dir, mark: null }];
     // appends through an O_DSYNC descriptor are durable when written: so must the directories be before the first
     if (config.fsyncOnAppend) await state.syncNewDirs();
     state.segments = recovered.segments;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
+import { DirSyncs } from '../../storage/dirSyncs';
 import { nodeFs, type StorageFs } from '../../storage/fs';
 import { buildBatch } from './helpers';
 import { managedLogs } from './managedLogs';
@@ -69,5 +70,67 @@ describe('storage: directory fsyncs of a new log', () => {
     const b = await m.create('c', 1);
     await b.close();
     expect(sfs.syncs).to.include.members([`fsync ${dataDir}`, `fsync ${b.dir}`]);
+  });
+
+  it('new logs share the data dir’s fsync: a checkpoint saving 50 new logs fsyncs it once for them', async () => {
+    const dataDir = newDir();
+    const sfs = syncRecording();
+    const m = await manager(dataDir, { fs: sfs });
+    const logs = [];
+    for (let p = 0; p < 50; p++) {
+      const log = await m.create('many', p);
+      await log.append(buildBatch([{ value: `v${p}` }]));
+      logs.push(log);
+    }
+    await m.checkpoint();
+    // one for the new logs' entries, one for the new log-summary's; each new log fsynced it before
+    expect(sfs.syncs.filter((s) => s === `fsync ${dataDir}`)).to.have.length.at.most(2);
+    for (const log of logs) expect(sfs.syncs).to.include(`fsync ${log.dir}`);
+  });
+});
+
+describe('storage: DirSyncs', () => {
+  /** Descriptor-less fake whose fsyncs wait for release(); fsyncCalled() resolves once one is waiting. */
+  function deferredFs(): StorageFs & { fsyncs: number; release(): void; fsyncCalled(): Promise<void> } {
+    const waiting: Array<() => void> = [];
+    let onCall: (() => void) | null = null;
+    const f = {
+      ...nodeFs,
+      fsyncs: 0,
+      open: async () => 7,
+      close: async () => undefined,
+      fsync: () => {
+        f.fsyncs++;
+        const p = new Promise<void>((resolve) => waiting.push(resolve));
+        onCall?.();
+        onCall = null;
+        return p;
+      },
+      release: () => waiting.splice(0).forEach((r) => r()),
+      fsyncCalled: () => new Promise<void>((resolve) => (waiting.length > 0 ? resolve() : (onCall = resolve))),
+    };
+    return f;
+  }
+
+  it('callers whose entries a sync in flight covers share it; an entry made after it began gets a sync of its own', async () => {
+    const sfs = deferredFs();
+    const syncs = new DirSyncs(sfs);
+    const a = syncs.created('/d');
+    const b = syncs.created('/d');
+    const first = Promise.all([syncs.sync('/d', a), syncs.sync('/d', b)]);
+    await sfs.fsyncCalled();
+    expect(sfs.fsyncs).to.equal(1);
+    const c = syncs.created('/d');
+    let cDone = false;
+    const third = syncs.sync('/d', c).then(() => (cDone = true));
+    sfs.release();
+    await first;
+    expect(cDone, 'the first sync began before c was made').to.equal(false);
+    await sfs.fsyncCalled();
+    expect(sfs.fsyncs).to.equal(2);
+    sfs.release();
+    await third;
+    await syncs.sync('/d', c);
+    expect(sfs.fsyncs, 'nothing new: no third fsync').to.equal(2);
   });
 });

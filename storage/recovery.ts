@@ -238,9 +238,11 @@ export async function persistIndexes(sfs: StorageFs, seg: Segment, closed = true
     // nothing to write
   } else if (seg.index.lastEntry() === null && seg.timeIndex.lastEntry() === null) {
     // empty (a segment under index.interval.bytes, most of a big broker's): no files, a third of the writes at shutdown
-    await unlinkIfExists(sfs, seg.indexPath);
-    await unlinkIfExists(sfs, seg.timeIndexPath);
-    seg.indexFiles.written(versions, durable);
+    if (!seg.indexFiles.filesAbsent) {
+      await unlinkIfExists(sfs, seg.indexPath);
+      await unlinkIfExists(sfs, seg.timeIndexPath);
+    }
+    seg.indexFiles.written(versions, durable, true);
   } else {
     const index = seg.index.serialize();
     const timeIndex = seg.timeIndex.serialize();

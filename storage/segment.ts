@@ -393,6 +393,7 @@ export class Segment implements PooledHandle {
   async create(): Promise<void> {
     await this.acquire();
     this.release();
+    this.indexFiles.created();
   }
 
   /**

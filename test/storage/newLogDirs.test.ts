@@ -87,6 +87,15 @@ describe('storage: directory fsyncs of a new log', () => {
     expect(sfs.syncs.filter((s) => s === `fsync ${dataDir}`)).to.have.length.at.most(2);
     for (const log of logs) expect(sfs.syncs).to.include(`fsync ${log.dir}`);
   });
+
+  it('saving a new log’s empty indexes removes no file (there is none to remove)', async () => {
+    const unlinks: string[] = [];
+    const sfs: StorageFs = { ...nodeFs, unlink: async (p: string) => (unlinks.push(p), nodeFs.unlink(p)) };
+    const m = await manager(newDir(), { fs: sfs });
+    for (let p = 0; p < 5; p++) await (await m.create('empty-idx', p)).append(buildBatch([{ value: `v${p}` }]));
+    await m.checkpoint();
+    expect(unlinks.filter((p) => p.endsWith('.index') || p.endsWith('.timeindex'))).to.deep.equal([]);
+  });
 });
 
 describe('storage: DirSyncs', () => {

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { EventLoopTurns } from './eventLoopTurns';
 import { writeFileAtomic, type StorageFs } from './fs';
 import type { StorageLogger } from './logger';
 import { logKey } from './logKey';
@@ -129,7 +130,12 @@ export class HighWatermarkCheckpoint {
     // a durable save makes durable what an earlier one left unsynced, moved or not; a value read from an old
     // per-partition file is saved here before that file goes
     let moved = (opts.durable && this.unsynced) || this.legacy.size > 0 || this.stale;
+    // a save every 5 s over 100,000 logs held the event loop 11-18 ms to scan them: both loops give it turns (a log
+    // deleted meanwhile marks the file stale, and the next save drops its line, as when it is deleted during the write)
+    const turns = new EventLoopTurns();
     for (const log of logs) {
+      const turn = turns.next();
+      if (turn) await turn;
       if (log.highWatermarkFollowsLog) continue;
       saved.push(log);
       if (log.checkpointedHighWatermark !== log.highWatermark) moved = true;
@@ -140,6 +146,8 @@ export class HighWatermarkCheckpoint {
       const offsets = new Array<number>(saved.length);
       let text = `${VERSION}\n${saved.length + this.pending.size}\n`;
       for (let i = 0; i < saved.length; i++) {
+        const turn = turns.next();
+        if (turn) await turn;
         const log = saved[i]!;
         const offset = (offsets[i] = log.highWatermark);
         text += `${log.topic} ${log.partition} ${offset}\n`;

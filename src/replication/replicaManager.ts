@@ -12,6 +12,7 @@ import { PartitionReplica } from './partitionReplica';
 import { ReplicationThrottle } from './throttle';
 import { interBrokerAddress } from '../security/interBroker/address';
 import { interBrokerSecurityOf, type InterBrokerSecurity } from '../security/interBroker/settings';
+import { EventLoopTurns } from '../../storage/eventLoopTurns';
 
 
 /** Partitions of a batch taking their roles at once; a few per thread of libuv's pool. */
@@ -40,6 +41,8 @@ export class ReplicaManager {
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastCheckpoint = Date.now();
+  /** An ISR pass over the led partitions is running (it gives the event loop turns, so it can outlast a period). */
+  private shrinking = false;
   private stopped = false;
   /** The broker lost its metadata session: it leads nothing until the session is regained. */
   private fenced = false;
@@ -381,10 +384,9 @@ export class ReplicaManager {
 
   private tick(): void {
     const now = Date.now();
-    for (const r of this.replicas.values()) {
-      if (r.role !== 'leader') continue;
-      const lagging = r.laggingInsync(now, this.config.replicaLagTimeMaxMs);
-      if (lagging.length > 0) this.proposeIsr(r, r.state.isr.filter((x) => !lagging.includes(x)));
+    if (!this.shrinking) {
+      this.shrinking = true;
+      void this.shrinkIsrs(now).finally(() => (this.shrinking = false));
     }
     if (now - this.lastCheckpoint >= this.config.highWatermarkCheckpointIntervalMs) {
       this.lastCheckpoint = now;
@@ -393,5 +395,17 @@ export class ReplicaManager {
       this.services.logs.checkpointHighWatermarks().catch((err: unknown) => this.services.logger.warn({ err: String(err) }, 'high watermark checkpoint failed'));
     }
   }
-}
 
+  /** Drops lagging followers from the ISR of every partition led here, with an event-loop turn every 1,000. */
+  private async shrinkIsrs(now: number): Promise<void> {
+    const turns = new EventLoopTurns();
+    for (const r of [...this.replicas.values()]) {
+      const turn = turns.next();
+      if (turn) await turn;
+      if (this.stopped) return;
+      if (r.role !== 'leader') continue;
+      const lagging = r.laggingInsync(now, this.config.replicaLagTimeMaxMs);
+      if (lagging.length > 0) this.proposeIsr(r, r.state.isr.filter((x) => !lagging.includes(x)));
+    }
+  }
+}

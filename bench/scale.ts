@@ -3,7 +3,8 @@
  *
  *   npm run build && npm run bench:scale
  *     env: SCALE_PARTITIONS (default "1000,10000"; add 100000), SCALE_RECORD_BYTES (default 4096 per partition),
- *          SCALE_PARTS (default "startup,load"), SCALE_KEYED_MESSAGES (5000000), SCALE_CONNECTIONS (10000),
+ *          SCALE_PARTS (default "startup,load"; "loop": ./scaleIdleLoop.ts, the idle broker's event-loop delay at the
+ *          largest N), SCALE_KEYED_MESSAGES (5000000), SCALE_CONNECTIONS (10000), SCALE_IDLE_SECONDS (60),
  *          SCALE_VERBOSE=1 prints the broker's log lines with their time since spawn
  *
  * Start-up, for each N: a fresh data dir, one broker (bin/brook.js, so dist/ must be built) creates a topic
@@ -28,6 +29,7 @@ import { buildRecordBatch } from '../protocol/records';
 import { RawClient } from '../test/helpers/rawClient';
 import { buildPerf, groupsCommitting, idleConnections, keyedThroughput, load, rawKeyedThroughput } from './scaleLoad';
 import { brokerNodeFlags } from './brokerNodeFlags';
+import { idleLoopRows } from './scaleIdleLoop';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin', 'brook.js');
@@ -230,6 +232,7 @@ async function main(): Promise<void> {
   const parts = (process.env.SCALE_PARTS ?? 'startup,load').split(',');
   if (parts.includes('startup')) await startupRows();
   if (parts.includes('load')) await loadRows();
+  if (parts.includes('loop')) for (const row of await idleLoopRows(Math.max(...counts))) console.log(row);
 }
 
 main().catch((err: unknown) => {

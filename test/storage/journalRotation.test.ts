@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { nodeFs, type StorageFs } from '../../storage/fs';
-import { DIRTY_JOURNAL_FILE } from '../../storage/logCheckpoint';
+import { DIRTY_JOURNAL_FILE, ROTATED_JOURNALS_DIR } from '../../storage/dirtyJournal';
 import { LogManager } from '../../storage/logManager';
 import { LOG_SUMMARY_FILE, serializeLogSummaries, serializeLogSummariesInTurns } from '../../storage/logSummary';
 import { buildBatch, readAll, removeDir, tempDir } from './helpers';
@@ -17,7 +17,12 @@ function summaryHooked(hook: () => Promise<'fail' | 'go'>): StorageFs {
   };
 }
 
-const journals = (dir: string): string[] => fs.readdirSync(dir).filter((n) => n.startsWith(DIRTY_JOURNAL_FILE)).sort();
+/** The current journal and the rotated ones (`log-dirty.rotated/<n>`). */
+const journals = (dir: string): string[] => {
+  const rotatedDir = `${dir}/${ROTATED_JOURNALS_DIR}`;
+  const rotated = fs.existsSync(rotatedDir) ? fs.readdirSync(rotatedDir).map((n) => `${ROTATED_JOURNALS_DIR}/${n}`) : [];
+  return [...(fs.existsSync(`${dir}/${DIRTY_JOURNAL_FILE}`) ? [DIRTY_JOURNAL_FILE] : []), ...rotated.sort()];
+};
 
 /**
  * A checkpoint rotates the dirty-log journal, then builds and writes the summary without holding the event loop:
@@ -70,7 +75,8 @@ describe('storage: the checkpoint rotates the dirty-log journal before the summa
     failing = true;
     expect(await m.checkpoint(), 'kept dirty: its summary entry is not on disk').to.equal(1);
     expect(journals(d)).to.have.length(2);
-    expect(journals(d)[1]).to.match(/^log-dirty\.\d+$/);
+    expect(journals(d)[1]).to.match(/^log-dirty\.rotated\/\d+$/);
+    expect(fs.readdirSync(d).filter((n) => /^log-dirty\.\d+$/.test(n)), 'nothing rotated beside the partition directories').to.deep.equal([]);
     const crashed = await open(crashCopy(d));
     expect(crashed.get('r', 1)!.recovering, 'named by the rotated journal').to.equal(true);
     expect(crashed.get('r', 0)!.recovering).to.equal(false);

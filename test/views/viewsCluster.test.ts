@@ -24,8 +24,15 @@ describe('filtered views in cluster mode (child-process brokers on etcd, kafkajs
   this.timeout(300_000);
   let c: ProcessCluster | undefined;
   let consumer: Consumer | undefined;
+  /** kafkajs's warnings and errors, printed when the test fails. */
+  const clientLog: string[] = [];
+  const logCreator = () => (e: { level: number; log: { message: string; timestamp: string } & Record<string, unknown> }) => {
+    if (e.level <= logLevel.WARN) clientLog.push(`kafkajs: ${JSON.stringify(e.log)}`);
+  };
 
-  afterEach(async () => {
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && c) for (const line of [...c.failureReport(), ...clientLog.splice(0)]) console.log(line);
+    clientLog.length = 0;
     await consumer?.disconnect().catch(() => undefined);
     consumer = undefined;
     await c?.stop();
@@ -69,7 +76,7 @@ describe('filtered views in cluster mode (child-process brokers on etcd, kafkajs
       }, `broker ${node} shows the view led by the source's leader`, CLUSTER_POLL);
     }
 
-    const kafka = new Kafka({ clientId: 'view-cluster', brokers: c.bootstrap, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 10 } });
+    const kafka = new Kafka({ clientId: 'view-cluster', brokers: c.bootstrap, logLevel: logLevel.WARN, logCreator, retry: { initialRetryTime: 100, retries: 10 } });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     const sent: Array<{ offset: number; value: string; tag: string }> = [];

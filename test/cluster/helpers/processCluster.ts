@@ -18,6 +18,7 @@ export class ProcessCluster {
   readonly dataDirs = new Map<number, string>();
   readonly prefix = `/brook-faults-${process.pid}-${++seq}`;
   private admin: Admin | null = null;
+  private readonly killedLogs: Array<readonly [number, ReadonlyArray<Record<string, unknown>>]> = [];
 
   private constructor(
     readonly etcd: TestEtcd,
@@ -68,6 +69,7 @@ export class ProcessCluster {
   async kill9(nodeId: number): Promise<void> {
     const b = this.brokers.get(nodeId);
     this.brokers.delete(nodeId);
+    if (b) this.killedLogs.push([nodeId, b.logs]);
     await b?.kill9();
   }
 
@@ -98,6 +100,18 @@ export class ProcessCluster {
     } finally {
       client.close();
     }
+  }
+
+  /**
+   * Every broker's warning and error log lines (and those of brokers killed meanwhile), oldest first: what a failed
+   * test prints, since the child processes' output is otherwise only kept in memory.
+   */
+  failureReport(): string[] {
+    const lines: Array<{ time: number; line: string }> = [];
+    for (const [nodeId, logs] of [...this.killedLogs, ...[...this.brokers].map(([id, b]) => [id, b.logs] as const)]) {
+      for (const l of logs) if (typeof l.level === 'number' && l.level >= 40) lines.push({ time: Number(l.time ?? 0), line: `broker ${nodeId}: ${JSON.stringify(l)}` });
+    }
+    return lines.sort((a, b) => a.time - b.time).map((l) => l.line);
   }
 
   async stop(): Promise<void> {

@@ -17,23 +17,15 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { AlterShareGroupOffsetsRequest } from '../../protocol/generated/messages/AlterShareGroupOffsetsRequest';
 import type { AlterShareGroupOffsetsResponseInput, AlterShareGroupOffsetsResponseTopicInput } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
-import { groupCoordinatorError } from '../groups/services';
-import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
-import { authorizedGroup } from '../security/acl/check';
+import { emptyShareGroup } from './emptyShareGroup';
 import { AclOperation } from '../security/acl/model';
 
 export const handleAlterShareGroupOffsets: Handler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponseInput> = async (ctx, req) => {
   const fail = (errorCode: number, errorMessage: string | null = null): AlterShareGroupOffsetsResponseInput => ({ errorCode, errorMessage, responses: [] });
-  const share = shareServicesOf(ctx.broker);
-  if (!share) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-  const placement = groupCoordinatorError(ctx, req.groupId);
-  if (placement !== ErrorCode.NONE) return fail(placement);
-  if (share.cluster) await share.coordinator.loadGroup(req.groupId);
-  const g = share.coordinator.group(req.groupId);
-  if (!g) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `share group ${req.groupId} not found`);
-  if (g.membership.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, 'the share group has members');
+  const target = await emptyShareGroup(ctx, req.groupId, AclOperation.READ);
+  if (!target.share) return fail(target.errorCode, target.errorMessage);
+  const { share } = target;
   const responses: AlterShareGroupOffsetsResponseTopicInput[] = [];
   for (const t of req.topics) {
     const topic = ctx.broker.metadata.topic(t.topicName);

@@ -183,6 +183,12 @@ describe('share groups: protocol rules', function () {
 
     const busy = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
     expect(busy.errorCode).to.equal(ErrorCode.NON_EMPTY_GROUP);
+    const busyDelete = await raw.request<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work' }] });
+    expect([busyDelete.errorCode, busyDelete.errorMessage]).to.deep.equal([ErrorCode.NON_EMPTY_GROUP, 'the share group has members']);
+    const unknownAlter = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-nobody', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
+    const unknownDelete = await raw.request<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, { groupId: 'g-nobody', topics: [{ topicName: 'work' }] });
+    expect([unknownAlter.errorCode, unknownDelete.errorCode]).to.deep.equal([ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.GROUP_ID_NOT_FOUND]);
+    expect(unknownDelete.responses).to.deep.equal([]);
     await heartbeat('g-admin', 'x', -1);
     const altered = await raw.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, { groupId: 'g-admin', topics: [{ topicName: 'work', partitions: [{ partitionIndex: 0, startOffset: 3n }] }] });
     expect(altered.responses[0]!.partitions[0]!.errorCode).to.equal(0);

@@ -20,8 +20,10 @@ async function main() {
   await rawKeyedProduce(port, 't', N, N * 3);
   await new Promise((r) => setTimeout(r, Number(process.env.DELAY ?? 35000)));
   console.log('removing data dir and SIGTERM at', ((Date.now() - t0) / 1000).toFixed(1));
-  fs.rmSync(dir, { recursive: true, force: true });
   child.kill('SIGTERM');
+  for (let i = 0; i < 20; i++) {
+    try { fs.rmSync(dir, { recursive: true, force: true }); break; } catch (e) { console.log('rm', String(e).slice(0, 80)); }
+  }
   const t1 = Date.now();
   const exited = await Promise.race([new Promise((r) => child.once('exit', (c, s) => r(`exit ${c} ${s}`))), new Promise((r) => setTimeout(() => r('still running'), 180_000))]);
   console.log(exited, 'after', ((Date.now() - t1) / 1000).toFixed(1), 's');

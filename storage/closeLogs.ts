@@ -1,6 +1,7 @@
 import { forEachConcurrently } from './forEachConcurrently';
 import { writeFileAtomic, type StorageFs } from './fs';
 import type { HighWatermarkCheckpoint } from './highWatermarkCheckpoint';
+import { LogFailures } from './logFailures';
 import type { StorageLogger } from './logger';
 import { LOG_SUMMARY_FILE, serializeLogSummaries } from './logSummary';
 import type { PartitionLog } from './partitionLog';
@@ -62,14 +63,16 @@ export async function shutDownLogs(m: LogsToShutDown): Promise<void> {
 export async function closeLogs(all: readonly PartitionLog[], syncLater: boolean, logger: StorageLogger): Promise<{ closed: PartitionLog[]; allClean: boolean }> {
   const closed: PartitionLog[] = [];
   let allClean = true;
+  const failures = new LogFailures(logger, 'error', 'closing log failed');
   await forEachConcurrently(all, CLOSE_CONCURRENCY, async (log) => {
     try {
       await log.close(syncLater);
       closed.push(log);
     } catch (err) {
       allClean = false;
-      logger.error({ topic: log.topic, partition: log.partition, err: String(err) }, 'closing log failed');
+      failures.add(log, err);
     }
   });
+  failures.done();
   return { closed, allClean };
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DirtyJournal } from './dirtyJournal';
+import { LogFailures } from './logFailures';
 import { EventLoopTurns } from './eventLoopTurns';
 import { writeFileAtomic, type StorageFs } from './fs';
 import type { StorageLogger } from './logger';
@@ -101,6 +102,7 @@ export class LogCheckpoints {
     const startedAt = Date.now();
     const seen = new Map<PartitionLog, number>();
     const visiting = new EventLoopTurns();
+    const failures = new LogFailures(this.logger, 'warn', 'saving a log for the checkpoint failed; it stays dirty');
     for (const log of [...this.dirty]) {
       const turn = visiting.next();
       if (turn) await turn;
@@ -117,10 +119,11 @@ export class LogCheckpoints {
         try {
           seen.set(log, await log.saveForCheckpoint());
         } catch (err) {
-          this.logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'saving a log for the checkpoint failed; it stays dirty');
+          failures.add(log, err);
         }
       }
     }
+    failures.done();
     // each log is checked and cleared in one turn; a change after that makes it dirty again, and the rotation below
     // names every dirty log in the new journal, so the loop may give the event loop turns (72,000 logs took 150 ms)
     const cleared: PartitionLog[] = [];
@@ -168,6 +171,7 @@ function* unopenedThenClean(logs: ReadonlyMap<string, PartitionLog>, unopened: U
 export async function unloadIdleLogs(openLogs: Set<PartitionLog>, now: number, idleMs: number, logger: StorageLogger): Promise<number> {
   let n = 0;
   const turns = new EventLoopTurns();
+  const failures = new LogFailures(logger, 'warn', 'unloading an idle log failed; it stays open');
   for (const log of [...openLogs]) {
     const turn = turns.next();
     if (turn) await turn;
@@ -182,8 +186,9 @@ export async function unloadIdleLogs(openLogs: Set<PartitionLog>, now: number, i
         n++;
       }
     } catch (err) {
-      logger.warn({ topic: log.topic, partition: log.partition, err: String(err) }, 'unloading an idle log failed; it stays open');
+      failures.add(log, err);
     }
   }
+  failures.done();
   return n;
 }

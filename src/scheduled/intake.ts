@@ -58,7 +58,8 @@ export function intake(
   batch: Buffer,
   policy: TopicSchedulePolicy,
   now: number,
-  partitionsOf: (topic: string) => number | undefined,
+  /** Where a retry or dead-letter target's partition count is found (the broker's metadata). */
+  topics: { topic(name: string): { partitions: number } | undefined },
 ): Intake {
   const decoded = decodeIfScheduled(batch, policy);
   // a batch the walk sent to the decoder for its framing alone holds no trigger either
@@ -79,7 +80,7 @@ export function intake(
     const headers: RecordHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value ? Buffer.from(h.value) : null }));
     if (d.topic !== topic) {
       // retry / dead-letter: the target's partition by Kafka's default partitioner, so a key stays in order
-      const n = partitionsOf(d.topic);
+      const n = topics.topic(d.topic)?.partitions;
       if (n === undefined && !d.dlq) return { kind: 'refuse', message: `retry target topic ${d.topic} does not exist` };
       target = n === undefined ? 0 : key ? partitionForKey(key, n) : partition % n;
     }

@@ -82,6 +82,16 @@ export function topicPolicy(configs: Record<string, string>): TopicSchedulePolic
   };
 }
 
+/** Each configs object's policy. Altering a topic's configs replaces the object (both metadata backends), never changes it in place. */
+const policies = new WeakMap<Readonly<Record<string, string>>, TopicSchedulePolicy>();
+
+/** topicPolicy of a topic's current configs, parsed once: Produce asks for every partition batch it takes. */
+export function topicPolicyOf(configs: Readonly<Record<string, string>>): TopicSchedulePolicy {
+  let p = policies.get(configs);
+  if (!p) policies.set(configs, (p = topicPolicy(configs)));
+  return p;
+}
+
 /** True when the topic schedules every record (a delivery delay or a retry topic). */
 export function schedulesEverything(p: TopicSchedulePolicy): boolean {
   return p.defaultDelayMs > 0 || p.retry !== null;

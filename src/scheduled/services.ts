@@ -11,7 +11,7 @@ import { enlistScheduled } from './txnEnlist';
 import type { ProducerTag } from './records';
 import { ClusterLink, RemoteWriteError } from './clusterLink';
 import { intake, type CancelRequest } from './intake';
-import { topicPolicy } from './policy';
+import { topicPolicyOf } from './policy';
 import { SCHEDULED_PARTITION, scheduledTopicOptions } from './scheduleLog';
 import { Scheduler } from './scheduler';
 
@@ -112,7 +112,7 @@ export function produceScheduled(
   at?: { log: PartitionLog; slot: WriteSlot; transactionalId: string | null; checkTransaction?: (producerId: bigint, epoch: number) => number },
 ): Promise<ScheduledProduce> | null {
   if (topic.name === SCHEDULED_TOPIC) return takeForwarded(services, batch, acks, timeoutMs);
-  const taken = intake(topic.name, partition, batch, topicPolicy(topic.configs), now, (name) => services.metadata.topic(name)?.partitions);
+  const taken = intake(topic.name, partition, batch, topicPolicyOf(topic.configs), now, services.metadata);
   if (taken.kind === 'pass') return null;
   if (taken.kind === 'refuse') {
     services.logger.info({ topic: topic.name, partition, reason: taken.message }, 'scheduled produce refused');

@@ -23,6 +23,9 @@ function decoded(records: Rec[], compression = Compression.None): boolean {
   return decodeRecordBatch(b).records.some((r) => r.headers.some((h) => TRIGGER_HEADERS.includes(h.key)));
 }
 
+/** Metadata in which every topic has one partition. */
+const ONE_PARTITION = { topic: () => ({ partitions: 1 }) };
+
 describe('scheduled delivery: the produce-path scan for trigger headers', () => {
   it('finds each trigger header, in any record and any position', () => {
     for (const t of TRIGGER_HEADERS) {
@@ -90,9 +93,9 @@ describe('scheduled delivery: the produce-path scan for trigger headers', () => 
     const policy = topicPolicy({});
     for (const compression of [Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]) {
       const plain = buildRecordBatch({ records: [rec([['brook-tag', 'paid']]), rec([['brook-delay-msx', '5'], ['x', null]])], baseTimestamp: 1000n, compression });
-      expect(intake('t', 0, plain, policy, 1000, () => 1).kind, `codec ${compression}`).to.equal('pass');
+      expect(intake('t', 0, plain, policy, 1000, ONE_PARTITION).kind, `codec ${compression}`).to.equal('pass');
       const scheduled = buildRecordBatch({ records: [rec([['brook-tag', 'paid']]), rec([['x', null], ['brook-delay-ms', '5']])], baseTimestamp: 1000n, compression });
-      const taken = intake('t', 0, scheduled, policy, 1000, () => 1);
+      const taken = intake('t', 0, scheduled, policy, 1000, ONE_PARTITION);
       expect(taken.kind, `codec ${compression}`).to.equal('take');
       if (taken.kind === 'take') expect(taken.schedules).to.have.length(2);
     }
@@ -100,7 +103,7 @@ describe('scheduled delivery: the produce-path scan for trigger headers', () => 
 
   it('intake of a topic that schedules everything decodes without looking', () => {
     const b = buildRecordBatch({ records: [rec([]), rec([['brook-tag', 'x']])], baseTimestamp: 1000n, compression: Compression.Lz4 });
-    const taken = intake('t', 0, b, topicPolicy({ 'brook.delivery.delay.ms': '1000' }), 1000, () => 1);
+    const taken = intake('t', 0, b, topicPolicy({ 'brook.delivery.delay.ms': '1000' }), 1000, ONE_PARTITION);
     expect(taken.kind).to.equal('take');
     if (taken.kind === 'take') expect(taken.schedules).to.have.length(2);
   });

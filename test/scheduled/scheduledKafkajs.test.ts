@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { eventually } from '../helpers/eventually';
 import { memoryLogger } from '../helpers/memoryLogger';
@@ -68,6 +68,29 @@ describe('scheduled delivery (kafkajs)', function () {
       return r.length === 1 ? r : undefined;
     }, 'the past-due record');
     expect(got[0]!.headers['brook-scheduled-at']).to.be.a('string');
+  });
+
+  it('brook.delivery.delay.ms altered on a live topic applies from the next produce, and removing it ends the delay', async () => {
+    const logAppendTime = { name: 'message.timestamp.type', value: 'LogAppendTime' };
+    await admin.createTopics({ topics: [{ topic: 'redelayed', numPartitions: 1, configEntries: [logAppendTime] }] });
+    const alter = (entries: Array<{ name: string; value: string }>) =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'redelayed', configEntries: entries }] });
+    const nth = (n: number) =>
+      eventually(async () => {
+        const r = await readAll(kafka, 'redelayed');
+        return r.length >= n ? r : undefined;
+      }, `${n} records in redelayed`);
+    await producer.send({ topic: 'redelayed', messages: [{ key: 'a', value: 'direct-1' }] });
+    expect((await nth(1))[0]!.headers['brook-scheduled-at'], 'no delay configured: written directly').to.equal(undefined);
+    await alter([logAppendTime, { name: 'brook.delivery.delay.ms', value: '300' }]);
+    await producer.send({ topic: 'redelayed', messages: [{ key: 'a', value: 'delayed' }] });
+    const delayed = (await nth(2))[1]!;
+    expect(delayed.value).to.equal('delayed');
+    expect(Number(delayed.timestamp)).to.be.at.least(Number(delayed.headers['brook-scheduled-at']) + 300);
+    await alter([logAppendTime]);
+    await producer.send({ topic: 'redelayed', messages: [{ key: 'a', value: 'direct-2' }] });
+    const direct = (await nth(3))[2]!;
+    expect([direct.value, direct.headers['brook-scheduled-at']]).to.deep.equal(['direct-2', undefined]);
   });
 
   it('brook.delivery.delay.ms delays every record of a topic', async () => {

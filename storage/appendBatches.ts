@@ -4,7 +4,7 @@ import type { LogConfig } from './config';
 import { StorageError, corrupt } from './errors';
 import { batchBaseOffset, batchLastOffset, plausibleBatchSize, writeInt64 } from './batch';
 import type { LogState } from './logState';
-import type { AppendResult } from './appendTypes';
+import type { AppendOptions, AppendResult, AppendSink } from './appendTypes';
 
 /** One append queued in a partition's pipeline (./appendPipeline.ts), and what it is checked and stamped with here. */
 export interface AppendRequest {
@@ -17,8 +17,25 @@ export interface AppendRequest {
   records: number;
   baseOffset: number;
   lastOffset: number;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
+  /** Called as methods of the request (`this` is it): a promise's resolving functions, or those handing to `sink`. */
+  resolve: (this: AppendRequest, r: AppendResult) => void;
+  reject: (this: AppendRequest, e: unknown) => void;
+  sink: AppendSink | null;
+}
+
+/** A request to queue; until a promise's functions replace them, its resolving functions hand to `sink`. */
+export function appendRequest(buf: Buffer, opts: AppendOptions, sink: AppendSink | null): AppendRequest {
+  const keepOffsets = opts.keepOffsets === true;
+  const now = opts.now ?? Date.now();
+  return { buf, now, leaderEpoch: opts.leaderEpoch, keepOffsets, span: 0, records: 0, baseOffset: -1, lastOffset: -1, resolve: toSink, reject: failToSink, sink };
+}
+
+// shared by every request answering through a sink: called with the request as `this`, so no closure per append
+function toSink(this: AppendRequest, result: AppendResult): void {
+  this.sink!.appended(result);
+}
+function failToSink(this: AppendRequest, err: unknown): void {
+  this.sink!.failed(err);
 }
 
 /** Checks the batches' framing and sizes before anything is queued; sets the request's span and record count. */

@@ -9,10 +9,10 @@ import type { LogState } from './logState';
 import { RECOVERY_POINT_FILE, persistIndexes } from './recovery';
 import { Segment } from './segment';
 import { indexSidecars } from './logTagIndex';
-import type { AppendOptions, AppendResult } from './appendTypes';
-import { assignOffsets, checkAppend, type AppendRequest } from './appendBatches';
+import type { AppendOptions, AppendResult, AppendSink } from './appendTypes';
+import { appendRequest, assignOffsets, checkAppend, type AppendRequest } from './appendBatches';
 
-export type { AppendOptions, AppendResult } from './appendTypes';
+export type { AppendOptions, AppendResult, AppendSink } from './appendTypes';
 
 interface InflightWrite {
   seg: Segment;
@@ -69,12 +69,9 @@ export class AppendPipeline {
   }
 
   append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
-    const log = this.log;
-    if (log.closed) return Promise.reject(storageFailure(`append to ${log.topic}-${log.partition}`, 'log is closed'));
-    if (log.failure) return Promise.reject(log.failure);
-    if (log.truncating) return Promise.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`));
-    const keepOffsets = opts.keepOffsets === true;
-    const req: AppendRequest = { buf: batches, now: opts.now ?? Date.now(), leaderEpoch: opts.leaderEpoch, keepOffsets, span: 0, records: 0, baseOffset: -1, lastOffset: -1, resolve: noop, reject: noop };
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const req = appendRequest(batches, opts, null);
     try {
       checkAppend(req, this.log.config);
     } catch (err) {
@@ -83,10 +80,35 @@ export class AppendPipeline {
     return new Promise<AppendResult>((resolve, reject) => {
       req.resolve = resolve;
       req.reject = reject;
-      this.pending.push(req);
-      // started from a microtask: appends made in the same tick join the first write, and drain()'s own `finally` can never run before this assignment
-      if (!this.draining) this.draining = SETTLED.then(() => this.drain());
+      this.enqueue(req);
     });
+  }
+
+  /** append() answering through `sink` (see AppendSink): no promise made per append. */
+  appendTo(batches: Buffer, opts: AppendOptions, sink: AppendSink): void {
+    const refused = this.refusal();
+    if (refused) return sink.failed(refused);
+    const req = appendRequest(batches, opts, sink);
+    try {
+      checkAppend(req, this.log.config);
+    } catch (err) {
+      return sink.failed(err);
+    }
+    this.enqueue(req);
+  }
+
+  private refusal(): StorageError | null {
+    const log = this.log;
+    if (log.closed) return storageFailure(`append to ${log.topic}-${log.partition}`, 'log is closed');
+    if (log.failure) return log.failure;
+    if (log.truncating) return new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`);
+    return null;
+  }
+
+  private enqueue(req: AppendRequest): void {
+    this.pending.push(req);
+    // started from a microtask: appends made in the same tick join the first write, and drain()'s own `finally` can never run before this assignment
+    if (!this.draining) this.draining = SETTLED.then(() => this.drain());
   }
 
   /** Resolves once rolled segments were made durable with their indexes (retention and truncation wait for it). */

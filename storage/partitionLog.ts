@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { mergeConfig, NEVER, type LogConfig } from './config';
 import type { LogSummary } from './logSummary';
 import type { StorageLogger } from './logger';
-import { AppendPipeline, type AppendOptions, type AppendResult } from './appendPipeline';
+import { AppendPipeline, type AppendOptions, type AppendResult, type AppendSink } from './appendPipeline';
 import type { PartitionLogContext } from './logState';
 import { abortedTxns, maxTimestamp, offsetForTimestamp, readLog, type ReadOptions, type ReadResult } from './logReads';
 import { LogRetention } from './logRetention';
@@ -17,7 +17,7 @@ import { LEGACY_HIGH_WATERMARK_FILE } from './highWatermarkCheckpoint';
 import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
 import { LogTagIndex } from './logTagIndex';
 
-export type { AppendOptions, AppendResult } from './appendPipeline';
+export type { AppendOptions, AppendResult, AppendSink } from './appendPipeline';
 export type { ReadOptions, ReadResult } from './logReads';
 export type { PartitionLogContext } from './logState';
 export type { LogSummary } from './logSummary';
@@ -235,6 +235,16 @@ export class PartitionLog extends PartitionLogBase {
     this.state.changing();
     if (!this.loaded) return this.open().then(() => this.pipeline.append(batches, opts));
     return this.pipeline.append(batches, opts);
+  }
+
+  /** append() answering through `sink` (AppendSink) rather than a promise. */
+  appendTo(batches: Buffer, opts: AppendOptions, sink: AppendSink): void {
+    this.state.changing();
+    if (this.loaded) return this.pipeline.appendTo(batches, opts, sink);
+    this.open().then(
+      () => this.pipeline.appendTo(batches, opts, sink),
+      (err: unknown) => sink.failed(err),
+    );
   }
 
   /** fdatasync of everything written so far (flush.messages / flush.ms / explicit). */

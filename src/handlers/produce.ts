@@ -13,7 +13,7 @@
  * - Transactional batches must belong to the producer's open transaction on that partition
  *   (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). Under a produce quota the records are
  *   appended first and the answer carries the throttle.
- * - record_errors is always empty.
+ * - record_errors is always empty (left out of the answer).
  * - Brook: a batch carrying brook-deliver-at / brook-delay-ms / brook-cancel, or produced to a topic with
  *   brook.delivery.delay.ms or brook.retry.for, is written to __brook_scheduled instead (src/scheduled); the
  *   answer's base offset is then -1, and bad scheduling input is INVALID_RECORD with a message. An idempotent
@@ -36,10 +36,11 @@ import type { ProduceResponseInput } from '../../protocol/generated/messages/Pro
 import { checkProduceRecords, convertLegacyToV2 } from '../../protocol/records';
 import { StorageError } from '../../storage/errors';
 import { openPartitionLog, partitionLog, resolveTopic } from '../metadata/partitionLogs';
-import type { PartitionLog } from '../../storage';
+import type { AppendResult, PartitionLog } from '../../storage';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
-import { isAcks, partitionWriter, type Acks, type WriteSlot } from '../replication/partitionWriter';
+import { isAcks, partitionWriter, type Acks, type WriteOutcome, type WriteSink, type WriteSlot } from '../replication/partitionWriter';
+import { AnswerJoin } from './answerJoin';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -51,8 +52,13 @@ import { hasProducerId } from '../txn/idempotentAppend';
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
+/** Kafka's "none" for an answer's offsets and times; one value, not a BigInt per partition answered. */
+const NONE = -1n;
+
+// record_errors is left out of every answer (always empty: the encoder writes none), and so is
+// log_append_time when the topic uses CreateTime: a produce touching thousands of partitions answers each
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+  return { index, errorCode, baseOffset: NONE, logAppendTimeMs: NONE, logStartOffset: NONE, errorMessage };
 }
 
 /** Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch. */
@@ -78,94 +84,128 @@ const SEQUENCE_ONLY = { allowSequenceOnly: true };
 const ANY_BATCHES = {};
 
 /**
- * One partition's append and its answer. Not an async function: a request
- * touching thousands of partitions pays per partition only for the append's
- * own promise when the log is open and nothing is scheduled (bench:scale,
- * keyed produce over 10,000 partitions).
+ * One partition's append; its answer goes to `join` at `i`, at once or when
+ * the write ends. No promise per partition when the log is open and nothing
+ * is scheduled or waits for replicas (bench:scale, keyed produce over 10,000
+ * partitions): the log answers through the write itself (an AppendSink).
  */
-function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, transactionalId: string | null, acks: Acks, timeoutMs: number): PartitionResponse | Promise<PartitionResponse> {
+function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, req: ProduceRequest, join: AnswerJoin<PartitionResponse>, i: number): void {
   const records = p.records;
-  if (records === null || records.length === 0) return failed(p.index, ErrorCode.INVALID_RECORD, 'no records');
+  if (records === null || records.length === 0) return join.set(i, failed(p.index, ErrorCode.INVALID_RECORD, 'no records'));
+  const acks = req.acks as Acks;
   // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
-  const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, timeoutMs, topic.configs);
-  if (!('slot' in begun)) return failed(p.index, begun.errorCode, begun.message);
+  const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, req.timeoutMs, topic.configs);
+  if (!('slot' in begun)) return join.set(i, failed(p.index, begun.errorCode, begun.message));
   const open = openPartitionLog(ctx.broker, topic, p.index);
-  if (open) return produceToLog(partitionWrite(ctx, topic, p.index, open, begun.slot, transactionalId, acks, timeoutMs), records);
-  return partitionLog(ctx.broker, topic, p.index).then((found) =>
-    found.log ? produceToLog(partitionWrite(ctx, topic, p.index, found.log, begun.slot, transactionalId, acks, timeoutMs), records) : failed(p.index, found.errorCode),
-  );
+  if (open) return produceToLog(new PartitionWrite(ctx, topic, p.index, open, begun.slot, req, join, i), records);
+  partitionLog(ctx.broker, topic, p.index)
+    .then((found) => {
+      if (found.log) produceToLog(new PartitionWrite(ctx, topic, p.index, found.log, begun.slot, req, join, i), records);
+      else join.set(i, failed(p.index, found.errorCode));
+    })
+    .catch((err: unknown) => join.fail(err));
 }
 
-function partitionWrite(ctx: RequestContext, topic: TopicInfo, index: number, log: PartitionLog, slot: WriteSlot, transactionalId: string | null, acks: Acks, timeoutMs: number): PartitionWrite {
-  // checkTransaction is set once the batch is known to carry a producer id (produceToLog)
-  return { ctx, topic, index, log, slot, transactionalId, acks, timeoutMs, checkTransaction: undefined };
+/**
+ * One partition's write of a Produce request, from the leader check to the
+ * answer it hands to the request's join; also the sink its append answers
+ * through. Its callbacks never throw (AppendSink): a bug fails the join.
+ */
+class PartitionWrite implements WriteSink {
+  /** Also what produceScheduled's sequenced intake needs (`at`); set once the batch is known to carry a producer id. */
+  checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined = undefined;
+  /** The batch as appended (legacy message sets converted), for the trace. */
+  records: Buffer | null = null;
+  readonly transactionalId: string | null;
+  readonly acks: Acks;
+  readonly timeoutMs: number;
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly topic: TopicInfo,
+    readonly index: number,
+    readonly log: PartitionLog,
+    readonly slot: WriteSlot,
+    req: ProduceRequest,
+    private readonly join: AnswerJoin<PartitionResponse>,
+    private readonly at: number,
+  ) {
+    this.transactionalId = req.transactionalId;
+    this.acks = req.acks as Acks;
+    this.timeoutMs = req.timeoutMs;
+  }
+
+  answer(response: PartitionResponse): void {
+    this.join.set(this.at, response);
+  }
+
+  appended(res: AppendResult): void {
+    this.succeeded(res.baseOffset, res.logAppendTime, res.logStartOffset, false);
+  }
+
+  written(out: WriteOutcome): void {
+    if ('baseOffset' in out) this.succeeded(out.baseOffset, out.logAppendTime, out.logStartOffset, out.duplicate);
+    else this.answer(failed(this.index, out.errorCode, out.message));
+  }
+
+  /** A StorageError from the log becomes the partition's error code; anything else is a bug and fails the request. */
+  failed(err: unknown): void {
+    if (err instanceof StorageError) this.answer(failed(this.index, err.code, err.message));
+    else this.join.fail(err);
+  }
+
+  private succeeded(baseOffset: number, logAppendTime: number, logStartOffset: number, duplicate: boolean): void {
+    try {
+      const answer: PartitionResponse = {
+        index: this.index,
+        errorCode: 0,
+        baseOffset: BigInt(baseOffset),
+        logAppendTimeMs: logAppendTime === -1 ? NONE : BigInt(logAppendTime),
+        logStartOffset: BigInt(logStartOffset),
+        errorMessage: null,
+      };
+      const traced = traceProduce(this.ctx, this.topic, this.index, this.records!, this.transactionalId, baseOffset, duplicate);
+      // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
+      if (traced && this.acks === -1) this.join.await(this.at, withinTimeout(traced, this.timeoutMs).then(() => answer));
+      else this.answer(answer);
+    } catch (err) {
+      this.join.fail(err);
+    }
+  }
 }
 
-/** One partition's write of a Produce request, from the leader check to the answer. */
-interface PartitionWrite {
-  ctx: RequestContext;
-  topic: TopicInfo;
-  index: number;
-  log: PartitionLog;
-  slot: WriteSlot;
-  transactionalId: string | null;
-  acks: Acks;
-  timeoutMs: number;
-  /** Also what produceScheduled's sequenced intake needs (`at`). */
-  checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined;
-}
-
-function produceToLog(w: PartitionWrite, records: Buffer): PartitionResponse | Promise<PartitionResponse> {
+function produceToLog(w: PartitionWrite, records: Buffer): void {
   const { ctx, topic, index } = w;
   const fromScheduler = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx);
   // The log's effective config already merges broker defaults with topic overrides.
   const prepared = prepareRecords(ctx, records, w.log.currentConfig().maxMessageBytes, fromScheduler);
-  if (!Buffer.isBuffer(prepared)) return failed(index, prepared.errorCode, prepared.message);
+  if (!Buffer.isBuffer(prepared)) return w.answer(failed(index, prepared.errorCode, prepared.message));
+  w.records = prepared;
   // only a producer's batches are checked against a transaction (a closure per write otherwise)
   if (hasProducerId(prepared)) w.checkTransaction = transactionCheck(ctx, w.transactionalId, topic.name, index);
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
     const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, w.acks, w.timeoutMs, ctx.now, w);
-    if (scheduled) return scheduled.then((s) => (s === null ? appendToLog(w, prepared) : scheduledAnswer(index, s)), storageFailed(index));
-    return appendToLog(w, prepared);
+    if (scheduled) {
+      scheduled.then(
+        (s) => (s === null ? appendToLog(w, prepared) : w.answer(scheduledAnswer(index, s))),
+        (err: unknown) => w.failed(err),
+      );
+      return;
+    }
+    appendToLog(w, prepared);
   } catch (err) {
-    return storageFailed(index)(err);
+    w.failed(err);
   }
 }
 
 function scheduledAnswer(index: number, s: { errorCode: number; message: string | null }): PartitionResponse {
-  return s.errorCode === 0 ? { index, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null } : failed(index, s.errorCode, s.message);
+  return s.errorCode === 0 ? failed(index, 0) : failed(index, s.errorCode, s.message);
 }
 
-function appendToLog(w: PartitionWrite, records: Buffer): Promise<PartitionResponse> {
-  const { ctx, index } = w;
-  return partitionWriter(ctx.broker)
-    .appendRecords(w.slot, w.log, records, ctx.now, w.checkTransaction)
-    .then((out) => {
-      if (!('baseOffset' in out)) return failed(index, out.errorCode, out.message);
-      const answer: PartitionResponse = {
-        index,
-        errorCode: 0,
-        baseOffset: BigInt(out.baseOffset),
-        logAppendTimeMs: BigInt(out.logAppendTime),
-        logStartOffset: BigInt(out.logStartOffset),
-        recordErrors: [],
-        errorMessage: null,
-      };
-      const traced = traceProduce(ctx, w.topic, index, records, w.transactionalId, out.baseOffset, out.duplicate);
-      // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
-      if (traced && w.acks === -1) return withinTimeout(traced, w.timeoutMs).then(() => answer);
-      return answer;
-    }, storageFailed(index));
-}
-
-/** A StorageError from the log becomes the partition's error code; anything else is a bug and propagates. */
-function storageFailed(index: number): (err: unknown) => PartitionResponse {
-  return (err) => {
-    if (err instanceof StorageError) return failed(index, err.code, err.message);
-    throw err;
-  };
+function appendToLog(w: PartitionWrite, records: Buffer): void {
+  partitionWriter(w.ctx.broker).appendRecordsTo(w.slot, w.log, records, w.ctx.now, w.checkTransaction, w);
 }
 
 /** A move by the scheduler of another broker (its link's client id, with the inter-broker CLUSTER_ACTION right). */
@@ -225,16 +265,11 @@ function produceToTopic(ctx: RequestContext, req: ProduceRequest, t: TopicData, 
     // A view only shows records of its source; it has no log of its own to append to.
     return allFail(t, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${name} is a filtered view of ${topic.configs[VIEW_OF]}: produce to the source topic instead`);
   }
-  const acks = req.acks as Acks;
   const data = t.partitionData;
-  // librdkafka sends one partition per request: its answer without an array of pending parts or Promise.all
-  if (data.length === 1) {
-    const one = producePartition(ctx, topic, data[0]!, req.transactionalId, acks, req.timeoutMs);
-    return isPromise(one) ? one.then((r) => topicAnswer(t, name, [r])) : topicAnswer(t, name, [one]);
-  }
-  const parts = data.map((p) => producePartition(ctx, topic, p, req.transactionalId, acks, req.timeoutMs));
-  if (!parts.some(isPromise)) return topicAnswer(t, name, parts as PartitionResponse[]);
-  return Promise.all(parts).then((responses) => topicAnswer(t, name, responses));
+  const join = new AnswerJoin<PartitionResponse>(data.length);
+  for (let i = 0; i < data.length; i++) producePartition(ctx, topic, data[i]!, req, join, i);
+  if (join.complete) return topicAnswer(t, name, join.answers);
+  return join.wait().then((responses) => topicAnswer(t, name, responses));
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {

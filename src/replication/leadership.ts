@@ -3,6 +3,9 @@ import type { LeaderView } from './replicatedBroker';
 import type { PartitionReplica } from './partitionReplica';
 
 const NO_EPOCH = -1;
+/** Without replication every partition is led here at epoch 0: one answer shared by every check. */
+const LED_HERE: LeaderCheck = Object.freeze({ errorCode: 0, leaderEpoch: 0, replica: null });
+const NO_OPTS: { replicaFetch?: boolean } = Object.freeze({});
 
 export type LeaderCheck =
   | { errorCode: 0; leaderEpoch: number; replica: PartitionReplica | null }
@@ -16,11 +19,11 @@ export type LeaderCheck =
  * as Kafka does: older is FENCED_LEADER_EPOCH, newer is UNKNOWN_LEADER_EPOCH
  * (this broker has not heard of that election yet).
  */
-export function checkLeader(services: LeaderView, topic: string, partition: number, currentLeaderEpoch = NO_EPOCH, opts: { replicaFetch?: boolean } = {}): LeaderCheck {
+export function checkLeader(services: LeaderView, topic: string, partition: number, currentLeaderEpoch = NO_EPOCH, opts: { replicaFetch?: boolean } = NO_OPTS): LeaderCheck {
   const replication = services.replication;
   if (!replication) {
     if (currentLeaderEpoch > 0) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, leaderEpoch: 0, replica: null };
-    return { errorCode: 0, leaderEpoch: 0, replica: null };
+    return LED_HERE;
   }
   const state = services.metadata.partitionState(topic, partition);
   if (!state) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: NO_EPOCH, replica: null };

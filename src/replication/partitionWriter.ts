@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors';
-import type { AppendResult, PartitionLog } from '../../storage';
+import type { AppendResult, AppendSink, PartitionLog } from '../../storage';
 import { appendIdempotent, hasProducerId } from '../txn/idempotentAppend';
 import { minInsyncFor } from './config';
 import { checkLeader } from './leadership';
@@ -39,6 +39,11 @@ export type SlotResult = { errorCode: 0; slot: WriteSlot } | { errorCode: number
 export type WriteOutcome =
   | { errorCode: 0; baseOffset: number; logAppendTime: number; logStartOffset: number; duplicate: boolean }
   | { errorCode: number; message: string | null };
+
+/** Where appendRecordsTo answers: a plain append's result as the log gives it, or the outcome of any other write. */
+export interface WriteSink extends AppendSink {
+  written(out: WriteOutcome): void;
+}
 
 /**
  * The one write path of the broker, for client produces and the coordinators'
@@ -121,6 +126,27 @@ export class PartitionWriter {
       const code = await this.awaitAcks(slot, res.lastOffset);
       return code !== 0 ? { errorCode: code, message: null } : outcomeOf(res);
     });
+  }
+
+  /**
+   * appendRecords answering through `sink`: a plain batch that waits for no
+   * replica goes to the log's appendTo (`appended`, no promise per write);
+   * others take appendRecords' way and end in `written`. `failed` gets what
+   * appendRecords would reject with.
+   */
+  appendRecordsTo(
+    slot: WriteSlot,
+    log: PartitionLog,
+    records: Buffer,
+    now: number,
+    checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined,
+    sink: WriteSink,
+  ): void {
+    if (!hasProducerId(records) && !this.waitsForAcks(slot)) return log.appendTo(records, { now, leaderEpoch: slot.leaderEpoch }, sink);
+    this.appendRecords(slot, log, records, now, checkTransaction).then(
+      (out) => sink.written(out),
+      (err: unknown) => sink.failed(err),
+    );
   }
 
   private async appendSequenced(

@@ -27,6 +27,8 @@ interface InflightWrite {
 }
 
 const noop = (): void => undefined;
+/** `pending` when empty: never pushed to (enqueue replaces it), so an idle log or a drain makes no array. */
+const NOTHING_PENDING: AppendRequest[] = Object.freeze([]) as unknown as AppendRequest[];
 
 /** Writes in flight per partition: lets an O_DSYNC device work on several at once. */
 const MAX_INFLIGHT_WRITES = 4;
@@ -46,7 +48,7 @@ const WRITE_GROUP_BYTES = 512 * 1024;
 export class AppendPipeline {
   /** Next offset to assign; runs ahead of the log end while a write is in flight. */
   private assignNext: number;
-  private pending: AppendRequest[] = [];
+  private pending: AppendRequest[] = NOTHING_PENDING;
   private draining: Promise<void> | null = null;
   /** Writes issued and not yet published, oldest first. */
   private inflight: InflightWrite[] = [];
@@ -106,7 +108,9 @@ export class AppendPipeline {
   }
 
   private enqueue(req: AppendRequest): void {
-    this.pending.push(req);
+    // one request a turn is the common case: an array of its size, not an empty one grown to 17
+    if (this.pending.length === 0) this.pending = [req];
+    else this.pending.push(req);
     // started from a microtask: appends made in the same tick join the first write, and drain()'s own `finally` can never run before this assignment
     if (!this.draining) this.draining = SETTLED.then(() => this.drain());
   }
@@ -163,8 +167,8 @@ export class AppendPipeline {
     if (this.unwinding) return this.unwinding;
     if (this.inflight.length >= MAX_INFLIGHT_WRITES) return this.inflight[0]!.done;
     const reqs = this.pending;
-    this.pending = [];
-    let group: AppendRequest[] = [];
+    this.pending = NOTHING_PENDING;
+    let group: AppendRequest[] | null = null;
     let groupBytes = 0;
     for (let i = 0; i < reqs.length; i++) {
       const req = reqs[i]!;
@@ -179,14 +183,14 @@ export class AppendPipeline {
         continue;
       }
       if (this.needsRoll(req, groupBytes)) {
-        if (group.length > 0) this.issueWrite(group, groupBytes);
+        if (group) this.issueWrite(group, groupBytes);
         // this request and the rest go on once the writes settled and a new segment is active
         this.pending = reqs.slice(i).concat(this.pending);
         return this.settleWrites().then(() => this.rollFor(req));
       }
-      if (groupBytes > 0 && groupBytes + req.buf.length > WRITE_GROUP_BYTES) {
+      if (group && groupBytes + req.buf.length > WRITE_GROUP_BYTES) {
         this.issueWrite(group, groupBytes);
-        group = [];
+        group = null;
         groupBytes = 0;
         if (this.inflight.length >= MAX_INFLIGHT_WRITES || this.unwinding) {
           // the rest waits for a write slot; nothing of it has offsets yet
@@ -199,10 +203,11 @@ export class AppendPipeline {
         continue;
       }
       this.assignNext = assignOffsets(req, this.assignNext, this.log);
-      group.push(req);
+      if (group) group.push(req);
+      else group = [req];
       groupBytes += req.buf.length;
     }
-    if (group.length > 0) this.issueWrite(group, groupBytes);
+    if (group) this.issueWrite(group, groupBytes);
     // appends that arrived meanwhile (a write published at once resolves, and its caller may append again)
     return this.pending.length > 0 ? SETTLED : null;
   }
@@ -239,15 +244,27 @@ export class AppendPipeline {
    */
   private issueWrite(group: AppendRequest[], bytes: number): void {
     const seg = this.log.active;
-    const write: InflightWrite = { seg, start: seg.reserve(bytes), group, durable: false, settled: false, error: undefined, done: SETTLED };
-    this.inflight.push(write);
+    const start = seg.reserve(bytes);
     const bufs = group.length === 1 ? [group[0]!.buf] : group.map((r) => r.buf);
-    if (this.writeNow(write, bufs)) return;
+    // A small write to an open, non-O_DSYNC descriptor is done at once: the promise chain of write() costs more
+    // than the copy into the page cache, for every partition of a produce. With nothing ahead of it, it is
+    // published at once too, and nothing records it as in flight.
+    let durable: boolean | null = null;
+    let error: unknown = undefined;
+    try {
+      durable = seg.writeNow(bufs, start);
+    } catch (err) {
+      error = err;
+    }
+    if (durable !== null && this.inflight.length === 0) return this.publishAtOnce(seg, start, group, durable);
+    const write: InflightWrite = { seg, start, group, durable: durable === true, settled: false, error, done: SETTLED };
+    this.inflight.push(write);
+    if (durable !== null || error !== undefined) return this.settled(write);
     write.done = seg
-      .write(bufs, write.start)
+      .write(bufs, start)
       .then(
-        (durable) => {
-          write.durable = durable;
+        (d) => {
+          write.durable = d;
         },
         (err: unknown) => {
           write.error = err;
@@ -256,22 +273,12 @@ export class AppendPipeline {
       .then(() => this.settled(write));
   }
 
-  /**
-   * A small write to an open, non-O_DSYNC descriptor is done and published at
-   * once: the promise chain of write() costs more than the copy into the page
-   * cache, for every partition of a produce. False when it must go async.
-   */
-  private writeNow(write: InflightWrite, bufs: Buffer[]): boolean {
-    let durable: boolean | null;
+  private publishAtOnce(seg: Segment, start: number, group: AppendRequest[], durable: boolean): void {
     try {
-      durable = write.seg.writeNow(bufs, write.start);
-      if (durable === null) return false;
-      write.durable = durable;
+      this.publish(seg, start, group, durable);
     } catch (err) {
-      write.error = err;
+      this.log.ctx.logger.error({ topic: this.log.topic, partition: this.log.partition, err: String(err) }, 'publishing a write failed');
     }
-    this.settled(write);
-    return true;
   }
 
   /** A write finished (at once or through the thread pool): publish what is now in order. */
@@ -301,7 +308,7 @@ export class AppendPipeline {
         (this.unwindRejected ??= []).push(...write.group);
         continue;
       }
-      this.publish(write);
+      this.publish(write.seg, write.start, write.group, write.durable);
     }
     if (this.unwindFailure && this.inflight.length === 0) void this.finishUnwind();
   }
@@ -341,15 +348,14 @@ export class AppendPipeline {
     }
   }
 
-  private publish(write: InflightWrite): void {
+  private publish(seg: Segment, start: number, group: AppendRequest[], durable: boolean): void {
     const log = this.log;
-    const seg = write.seg;
     const producers = log.producers;
-    let pos = write.start;
+    let pos = start;
     let records = 0;
     let end = log.logEndOffset;
     const interval = log.config.indexIntervalBytes;
-    for (const req of write.group) {
+    for (const req of group) {
       const buf = req.buf;
       let p = 0;
       while (p < buf.length) {
@@ -365,14 +371,14 @@ export class AppendPipeline {
     }
     log.logEndOffset = end;
     this.unflushedMessages += records;
-    if (log.config.fsyncOnAppend && !write.durable) {
+    if (log.config.fsyncOnAppend && !durable) {
       const waiters = (this.syncWaiters ??= []);
-      for (const req of write.group) waiters.push({ seg, req });
+      for (const req of group) waiters.push({ seg, req });
       if (!this.syncing) this.syncing = this.syncLoop();
       log.checkInvariants();
       return;
     }
-    if (write.durable) {
+    if (durable) {
       seg.markFlushed(seg.size);
       this.unflushedMessages = 0;
       this.lastFlushAt = Date.now();
@@ -380,7 +386,7 @@ export class AppendPipeline {
     log.localCommittedEnd = log.logEndOffset;
     if (log.highWatermarkFollowsLog) log.highWatermark = log.logEndOffset;
     log.checkInvariants();
-    for (const req of write.group) req.resolve(this.resultOf(req));
+    for (const req of group) req.resolve(this.resultOf(req));
     log.notify();
     if (this.unflushedMessages >= log.config.flushMessages) this.flush().catch(() => undefined);
   }

@@ -227,7 +227,8 @@ export class ProducerStateManager {
     this.bytesSinceSnapshot += BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
     if (this.mode === 'loaded') {
       try {
-        if (buf.readBigInt64BE(pos + BATCH.PRODUCER_ID) < 0n) return;
+        // the sign of the high word is the producer id's: no BigInt per published batch
+        if (buf.readInt32BE(pos + BATCH.PRODUCER_ID) < 0) return;
         this.state!.changed = true;
         const abort = applyBatch(this.state!.published, buf, pos);
         if (abort) this.log.addAbortedTxn(seg, abort);
@@ -238,7 +239,7 @@ export class ProducerStateManager {
       }
       return;
     }
-    if (buf.readBigInt64BE(pos + BATCH.PRODUCER_ID) < 0n) return;
+    if (buf.readInt32BE(pos + BATCH.PRODUCER_ID) < 0) return;
     // a producer batch while the state is not loaded (a replication follower): nothing more is carried
     if (this.mode === 'carry') this.invalidated = true;
     // a marker nobody indexed: the next load rebuilds this segment's entries from the log

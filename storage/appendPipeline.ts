@@ -71,11 +71,9 @@ export class AppendPipeline {
   }
 
   append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
-    const refused = this.refusal();
-    if (refused) return Promise.reject(refused);
-    const req = appendRequest(batches, opts, null);
+    let req: AppendRequest;
     try {
-      checkAppend(req, this.log.config);
+      req = this.admit(batches, opts, null);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -88,23 +86,24 @@ export class AppendPipeline {
 
   /** append() answering through `sink` (see AppendSink): no promise made per append. */
   appendTo(batches: Buffer, opts: AppendOptions, sink: AppendSink): void {
-    const refused = this.refusal();
-    if (refused) return sink.failed(refused);
-    const req = appendRequest(batches, opts, sink);
+    let req: AppendRequest;
     try {
-      checkAppend(req, this.log.config);
+      req = this.admit(batches, opts, sink);
     } catch (err) {
       return sink.failed(err);
     }
     this.enqueue(req);
   }
 
-  private refusal(): StorageError | null {
+  /** The request for an append the log can take now; throws the StorageError refusing it otherwise. */
+  private admit(batches: Buffer, opts: AppendOptions, sink: AppendSink | null): AppendRequest {
     const log = this.log;
-    if (log.closed) return storageFailure(`append to ${log.topic}-${log.partition}`, 'log is closed');
-    if (log.failure) return log.failure;
-    if (log.truncating) return new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`);
-    return null;
+    if (log.closed) throw storageFailure(`append to ${log.topic}-${log.partition}`, 'log is closed');
+    if (log.failure) throw log.failure;
+    if (log.truncating) throw new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${log.topic}-${log.partition} is being truncated`);
+    const req = appendRequest(batches, opts, sink);
+    checkAppend(req, log.config);
+    return req;
   }
 
   private enqueue(req: AppendRequest): void {

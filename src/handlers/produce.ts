@@ -97,10 +97,10 @@ function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionPro
   const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, req.timeoutMs, topic.configs);
   if (!('slot' in begun)) return join.set(i, failed(p.index, begun.errorCode, begun.message));
   const open = openPartitionLog(ctx.broker, topic, p.index);
-  if (open) return produceToLog(new PartitionWrite(ctx, topic, p.index, open, begun.slot, req, join, i), records);
+  if (open) return produceToLog(new PartitionWrite(ctx, topic, open, begun.slot, req, join, i), records);
   partitionLog(ctx.broker, topic, p.index)
     .then((found) => {
-      if (found.log) produceToLog(new PartitionWrite(ctx, topic, p.index, found.log, begun.slot, req, join, i), records);
+      if (found.log) produceToLog(new PartitionWrite(ctx, topic, found.log, begun.slot, req, join, i), records);
       else join.set(i, failed(p.index, found.errorCode));
     })
     .catch((err: unknown) => join.fail(err));
@@ -117,13 +117,10 @@ class PartitionWrite implements WriteSink {
   /** The batch as appended (legacy message sets converted), for the trace. */
   records: Buffer | null = null;
   readonly transactionalId: string | null;
-  readonly acks: Acks;
-  readonly timeoutMs: number;
 
   constructor(
     readonly ctx: RequestContext,
     readonly topic: TopicInfo,
-    readonly index: number,
     readonly log: PartitionLog,
     readonly slot: WriteSlot,
     req: ProduceRequest,
@@ -131,8 +128,11 @@ class PartitionWrite implements WriteSink {
     private readonly at: number,
   ) {
     this.transactionalId = req.transactionalId;
-    this.acks = req.acks as Acks;
-    this.timeoutMs = req.timeoutMs;
+  }
+
+  /** The partition written (the slot's). */
+  get index(): number {
+    return this.slot.partition;
   }
 
   answer(response: PartitionResponse): void {
@@ -166,7 +166,7 @@ class PartitionWrite implements WriteSink {
       };
       const traced = traceProduce(this.ctx, this.topic, this.index, this.records!, this.transactionalId, baseOffset, duplicate);
       // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
-      if (traced && this.acks === -1) this.join.await(this.at, withinTimeout(traced, this.timeoutMs).then(() => answer));
+      if (traced && this.slot.acks === -1) this.join.await(this.at, withinTimeout(traced, this.slot.timeoutMs).then(() => answer));
       else this.answer(answer);
     } catch (err) {
       this.join.fail(err);
@@ -186,7 +186,7 @@ function produceToLog(w: PartitionWrite, records: Buffer): void {
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
-    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, w.acks, w.timeoutMs, ctx.now, w);
+    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, w.slot.acks, w.slot.timeoutMs, ctx.now, w);
     if (scheduled) {
       scheduled.then(
         (s) => (s === null ? appendToLog(w, prepared) : w.answer(scheduledAnswer(index, s))),

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { StorageError } from '../../storage/errors';
-import { LogManager } from '../../storage/logManager';
+import type { LogManager } from '../../storage/logManager';
 import type { AppendResult, AppendSink, PartitionLog } from '../../storage';
-import { buildBatch, readAll, removeDir, tempDir } from './helpers';
+import { buildBatch, readAll } from './helpers';
+import { managedLogs } from './managedLogs';
 
 /** An AppendSink that records what it was told and when. */
 class RecordingSink implements AppendSink {
@@ -23,20 +24,15 @@ class RecordingSink implements AppendSink {
 }
 
 describe('storage: appends answered through a sink (PartitionLog.appendTo)', () => {
+  const logs = managedLogs();
   let dir: string;
   let manager: LogManager;
   let log: PartitionLog;
 
   beforeEach(async () => {
-    dir = tempDir();
-    manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
-    await manager.open();
+    dir = logs.newDir();
+    manager = await logs.manager(dir);
     log = await manager.create('sink', 0);
-  });
-
-  afterEach(async () => {
-    await manager.close();
-    removeDir(dir);
   });
 
   it('answers once per append, never before appendTo returned, in order with promise appends of the same tick', async () => {
@@ -78,9 +74,8 @@ describe('storage: appends answered through a sink (PartitionLog.appendTo)', () 
 
   it('opens an unloaded log first and answers through the sink', async () => {
     await log.append(buildBatch([{ value: 'before' }]));
-    await manager.close();
-    manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
-    await manager.open();
+    await logs.closed(manager);
+    manager = await logs.manager(dir);
     const reopened = manager.get('sink', 0)!;
     const sink = new RecordingSink();
     reopened.appendTo(buildBatch([{ value: 'after' }]), {}, sink);
@@ -90,13 +85,11 @@ describe('storage: appends answered through a sink (PartitionLog.appendTo)', () 
   });
 
   it('refuses appends to a closed log through the sink', async () => {
-    await manager.close();
+    await logs.closed(manager);
     const sink = new RecordingSink();
     log.appendTo(buildBatch([{ value: 'late' }]), {}, sink);
     await sink.settled;
     expect(sink.results).to.deep.equal([]);
     expect(sink.errors[0]).to.be.instanceOf(StorageError);
-    manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
-    await manager.open();
   });
 });

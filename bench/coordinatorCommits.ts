@@ -26,15 +26,14 @@ function commitFrame(correlationId: number, partition: number, offset: number): 
   const version = 8;
   const d = apiDescriptor(ApiKey.OffsetCommit)!;
   const w = new Writer(256);
-  w.reserveInt32();
+  w.reserveFrameSize();
   encodeRequestHeader(w, d.requestHeaderVersion(version), { requestApiKey: ApiKey.OffsetCommit, requestApiVersion: version, correlationId, clientId: 'bench' });
   d.encodeRequest(w, version, {
     groupId: GROUP, generationIdOrMemberEpoch: -1, memberId: '',
     topics: [{ name: 'bench-topic', partitions: [{ partitionIndex: partition, committedOffset: BigInt(offset), committedMetadata: null }] }],
   });
-  const buf = w.toBuffer();
-  buf.writeInt32BE(buf.length - 4, 0);
-  return buf;
+  w.setFrameSize();
+  return w.toBuffer();
 }
 
 /** Sends `count` commits keeping `window` in flight; returns each one's latency in ms and the total seconds. */

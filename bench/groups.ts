@@ -24,7 +24,7 @@ function commitFrame(correlationId: number, partition: number, offset: number): 
   const version = 8;
   const d = apiDescriptor(ApiKey.OffsetCommit)!;
   const w = new Writer(256);
-  w.reserveInt32();
+  w.reserveFrameSize();
   encodeRequestHeader(w, d.requestHeaderVersion(version), {
     requestApiKey: ApiKey.OffsetCommit, requestApiVersion: version, correlationId, clientId: 'bench',
   });
@@ -32,9 +32,8 @@ function commitFrame(correlationId: number, partition: number, offset: number): 
     groupId: 'bench-commits', generationIdOrMemberEpoch: -1, memberId: '',
     topics: [{ name: 'bench-topic', partitions: [{ partitionIndex: partition, committedOffset: BigInt(offset), committedMetadata: null }] }],
   });
-  const buf = w.toBuffer();
-  buf.writeInt32BE(buf.length - 4, 0);
-  return buf;
+  w.setFrameSize();
+  return w.toBuffer();
 }
 
 async function benchCommits(broker: TestBroker): Promise<void> {

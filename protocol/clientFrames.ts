@@ -16,13 +16,13 @@ export function encodeRequestFrame(apiKey: number, version: number, correlationI
   const d = apiDescriptor(apiKey);
   if (!d) throw new Error(`no codec for api key ${apiKey}`);
   const w = new Writer();
-  const setSize = w.reserveInt32();
+  w.reserveFrameSize();
   const headerVersion = d.requestHeaderVersion(version);
   w.int16(apiKey).int16(version).int32(correlationId);
   if (headerVersion >= 1) w.nullableString(clientId);
   if (headerVersion >= 2) w.uvarint(0); // no tagged fields in the header
   d.encodeRequest(w, version, body);
-  setSize(w.length - 4);
+  w.setFrameSize();
   return w;
 }
 

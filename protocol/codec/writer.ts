@@ -15,6 +15,10 @@ export class Writer {
   private mark = 0;
   private readonly chunks: Buffer[] = [];
   private chunkBytes = 0;
+  /** Where `reserveFrameSize` left room for the frame's size, and how many bytes came before the frame. */
+  private sizeBuf: Buffer | null = null;
+  private sizeAt = 0;
+  private sizeFrom = 0;
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -226,23 +230,29 @@ export class Writer {
   }
 
   /**
-   * Reserves an int32 to be filled in later (a size prefix), returning a setter.
+   * Leaves room for a frame's int32 size prefix, filled in by `setFrameSize` (no setter closure per frame).
    * Safe across growth and linking: chunks are slices sharing the same memory.
    */
-  reserveInt32(): (v: number) => void {
+  reserveFrameSize(): void {
     this.ensure(4);
-    const buf = this.buf;
-    const at = this.pos;
+    this.sizeBuf = this.buf;
+    this.sizeAt = this.pos;
     this.pos += 4;
-    return (v: number) => {
-      buf.writeInt32BE(v, at);
-    };
+    this.sizeFrom = this.length;
   }
 
-  /** The encoded bytes as chunks (zero-copy for linked payloads). */
+  /** Writes the length of what followed `reserveFrameSize` into the room it left. */
+  setFrameSize(): void {
+    this.sizeBuf!.writeInt32BE(this.length - this.sizeFrom, this.sizeAt);
+  }
+
+  /**
+   * The encoded bytes as chunks (zero-copy for linked payloads): the writer's own list, not a copy (one array
+   * less per response), so nothing may be written after.
+   */
   chunksOut(): Buffer[] {
     this.flushScratch();
-    return this.chunks.slice();
+    return this.chunks;
   }
 
   /** The encoded bytes as one Buffer (copies when there is more than one chunk). */

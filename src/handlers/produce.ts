@@ -40,7 +40,8 @@ import type { AppendResult, PartitionLog } from '../../storage';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { isAcks, partitionWriter, type Acks, type WriteOutcome, type WriteSink, type WriteSlot } from '../replication/partitionWriter';
-import { AnswerJoin } from './answerJoin';
+import { ProduceJoin, type PartitionResponse, type TopicResponse } from './produceJoin';
+import type { PendingAnswer } from './pendingAnswer';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -49,8 +50,6 @@ import { SCHEDULED_TOPIC, TRACE_TOPIC } from '../internalTopics/names';
 import { produceScheduled, SCHEDULER_CLIENT_PREFIX } from '../scheduled/services';
 import { isView, VIEW_OF } from '../views/viewTopics';
 import { hasProducerId } from '../txn/idempotentAppend';
-
-type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
 /** Kafka's "none" for an answer's offsets and times; one value, not a BigInt per partition answered. */
 const NONE = -1n;
@@ -84,24 +83,25 @@ const SEQUENCE_ONLY = { allowSequenceOnly: true };
 const ANY_BATCHES = {};
 
 /**
- * One partition's append; its answer goes to `join` at `i`, at once or when
- * the write ends. No promise per partition when the log is open and nothing
- * is scheduled or waits for replicas (bench:scale, keyed produce over 10,000
- * partitions): the log answers through the write itself (an AppendSink).
+ * One partition's append; its answer goes to `join` at topic `t`, place `i`,
+ * at once or when the write ends. No promise per partition when the log is
+ * open and nothing is scheduled or waits for replicas (bench:scale, keyed
+ * produce over 10,000 partitions): the log answers through the write itself
+ * (an AppendSink).
  */
-function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, req: ProduceRequest, join: AnswerJoin<PartitionResponse>, i: number): void {
+function producePartition(ctx: RequestContext, topic: TopicInfo, p: PartitionProduceData, req: ProduceRequest, join: ProduceJoin, t: number, i: number): void {
   const records = p.records;
-  if (records === null || records.length === 0) return join.set(i, failed(p.index, ErrorCode.INVALID_RECORD, 'no records'));
+  if (records === null || records.length === 0) return join.setPartition(t, i, failed(p.index, ErrorCode.INVALID_RECORD, 'no records'));
   const acks = req.acks as Acks;
   // only the leader appends, and acks=all only with enough replicas in sync (single broker: always)
   const begun = partitionWriter(ctx.broker).begin(topic.name, p.index, acks, req.timeoutMs, topic.configs);
-  if (!('slot' in begun)) return join.set(i, failed(p.index, begun.errorCode, begun.message));
+  if (!('slot' in begun)) return join.setPartition(t, i, failed(p.index, begun.errorCode, begun.message));
   const open = openPartitionLog(ctx.broker, topic, p.index);
-  if (open) return produceToLog(new PartitionWrite(ctx, topic, open, begun.slot, req, join, i), records);
+  if (open) return produceToLog(new PartitionWrite(ctx, topic, open, begun.slot, req, join, t, i), records);
   partitionLog(ctx.broker, topic, p.index)
     .then((found) => {
-      if (found.log) produceToLog(new PartitionWrite(ctx, topic, found.log, begun.slot, req, join, i), records);
-      else join.set(i, failed(p.index, found.errorCode));
+      if (found.log) produceToLog(new PartitionWrite(ctx, topic, found.log, begun.slot, req, join, t, i), records);
+      else join.setPartition(t, i, failed(p.index, found.errorCode));
     })
     .catch((err: unknown) => join.fail(err));
 }
@@ -124,7 +124,8 @@ class PartitionWrite implements WriteSink {
     readonly log: PartitionLog,
     readonly slot: WriteSlot,
     req: ProduceRequest,
-    private readonly join: AnswerJoin<PartitionResponse>,
+    private readonly join: ProduceJoin,
+    private readonly topicAt: number,
     private readonly at: number,
   ) {
     this.transactionalId = req.transactionalId;
@@ -136,7 +137,7 @@ class PartitionWrite implements WriteSink {
   }
 
   answer(response: PartitionResponse): void {
-    this.join.set(this.at, response);
+    this.join.setPartition(this.topicAt, this.at, response);
   }
 
   appended(res: AppendResult): void {
@@ -166,7 +167,7 @@ class PartitionWrite implements WriteSink {
       };
       const traced = traceProduce(this.ctx, this.topic, this.index, this.records!, this.transactionalId, baseOffset, duplicate);
       // acks=all: the producer's identity is in __brook_trace (or its write failed and was logged) before the answer.
-      if (traced && this.slot.acks === -1) this.join.await(this.at, withinTimeout(traced, this.slot.timeoutMs).then(() => answer));
+      if (traced && this.slot.acks === -1) this.join.await(this.topicAt, this.at, withinTimeout(traced, this.slot.timeoutMs).then(() => answer));
       else this.answer(answer);
     } catch (err) {
       this.join.fail(err);
@@ -226,21 +227,25 @@ function transactionCheck(ctx: RequestContext, transactionalId: string | null, t
   return (producerId, epoch) => txn.coordinator.verifyTransactionalAppend(transactionalId, producerId, epoch, topic, partition);
 }
 
-type TopicResponse = NonNullable<ProduceResponseInput['responses']>[number];
-
-/** One topic's answers; synchronous when its partitions' appends are (acks=0/1 to open logs need one promise each). */
-function produceTopic(ctx: RequestContext, req: ProduceRequest, t: TopicData, validAcks: boolean, txnDenied: boolean): TopicResponse | Promise<TopicResponse> {
-  const name = ctx.apiVersion >= 13 ? ctx.broker.metadata.topicById(t.topicId)?.name : t.name;
-  if (!validAcks) return allFail(t, name, ErrorCode.INVALID_REQUIRED_ACKS);
-  if (txnDenied) return allFail(t, name, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+/** Starts topic `t`'s partitions; its answer goes to `join`, at once or once the topic is auto-created. */
+function produceTopic(ctx: RequestContext, req: ProduceRequest, join: ProduceJoin, t: number, validAcks: boolean, txnDenied: boolean): void {
+  const data = req.topicData[t]!;
+  const name = ctx.apiVersion >= 13 ? ctx.broker.metadata.topicById(data.topicId)?.name : data.name;
+  if (!validAcks) return join.setTopic(t, allFail(data, name, ErrorCode.INVALID_REQUIRED_ACKS));
+  if (txnDenied) return join.setTopic(t, allFail(data, name, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
   // v13+ names topics by id (KIP-516); an id is never auto-created.
-  if (name === undefined) return allFail(t, name, ErrorCode.UNKNOWN_TOPIC_ID);
-  if (!authorizedTopic(ctx, AclOperation.WRITE, name)) return allFail(t, name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  if (name === undefined) return join.setTopic(t, allFail(data, name, ErrorCode.UNKNOWN_TOPIC_ID));
+  if (!authorizedTopic(ctx, AclOperation.WRITE, name)) return join.setTopic(t, allFail(data, name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
   const known = ctx.broker.metadata.topic(name);
-  if (known) return produceToTopic(ctx, req, t, name, known);
-  return resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name)).then((resolved) =>
-    resolved.topic ? produceToTopic(ctx, req, t, name, resolved.topic) : allFail(t, name, resolved.errorCode),
-  );
+  if (known) return produceToTopic(ctx, req, join, t, name, known);
+  join.hold();
+  resolveTopic(ctx.broker, name, authorizedToCreateTopic(ctx, name))
+    .then((resolved) => {
+      if (resolved.topic) produceToTopic(ctx, req, join, t, name, resolved.topic);
+      else join.setTopic(t, allFail(data, name, resolved.errorCode));
+      join.done();
+    })
+    .catch((err: unknown) => join.fail(err));
 }
 
 type TopicData = ProduceRequest['topicData'][number];
@@ -254,51 +259,49 @@ function allFail(t: TopicData, name: string | undefined, code: number, message: 
   return topicAnswer(t, name, t.partitionData.map((p) => failed(p.index, code, message)));
 }
 
-function produceToTopic(ctx: RequestContext, req: ProduceRequest, t: TopicData, name: string, topic: TopicInfo): TopicResponse | Promise<TopicResponse> {
+function produceToTopic(ctx: RequestContext, req: ProduceRequest, join: ProduceJoin, t: number, name: string, topic: TopicInfo): void {
+  const data = req.topicData[t]!;
   if (topic.internal && !((name === TRACE_TOPIC || name === SCHEDULED_TOPIC) && authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))) {
     // The broker's own topics (committed offsets) are written by the broker only, as in Kafka; __brook_trace
     // and __brook_scheduled alone take Produce from other brokers (CLUSTER_ACTION): data partitions' leaders
     // send them producer identities and schedules (the latter handed to the scheduler, never appended as is).
-    return allFail(t, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`);
+    return join.setTopic(t, allFail(data, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${name}`));
   }
   if (isView(topic)) {
     // A view only shows records of its source; it has no log of its own to append to.
-    return allFail(t, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${name} is a filtered view of ${topic.configs[VIEW_OF]}: produce to the source topic instead`);
+    return join.setTopic(t, allFail(data, name, ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${name} is a filtered view of ${topic.configs[VIEW_OF]}: produce to the source topic instead`));
   }
-  const data = t.partitionData;
-  const join = new AnswerJoin<PartitionResponse>(data.length);
-  for (let i = 0; i < data.length; i++) producePartition(ctx, topic, data[i]!, req, join, i);
-  if (join.complete) return topicAnswer(t, name, join.answers);
-  return join.wait().then((responses) => topicAnswer(t, name, responses));
+  const partitions = data.partitionData;
+  join.openTopic(t, topicAnswer(data, name, new Array<PartitionResponse>(partitions.length)));
+  for (let i = 0; i < partitions.length; i++) producePartition(ctx, topic, partitions[i]!, req, join, t, i);
 }
 
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return v instanceof Promise;
-}
+type ProduceAnswer = ProduceResponseInput & { responses: TopicResponse[] };
 
 export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = (ctx, req) => {
   const quota = ctx.broker.quotas?.produce;
   if (quota?.active) return produceUnderQuota(ctx, req, quota);
-  const topics = produceTopics(ctx, req);
   // acks=0: the client expects no answer at all, not even for errors.
-  if (!topics.some(isPromise)) return req.acks === 0 ? null : { responses: topics as TopicResponse[], throttleTimeMs: 0 };
-  if (topics.length === 1) return (topics[0] as Promise<TopicResponse>).then((one) => (req.acks === 0 ? null : { responses: [one], throttleTimeMs: 0 }));
-  return Promise.all(topics).then((responses) => (req.acks === 0 ? null : { responses, throttleTimeMs: 0 }));
+  return produceAll(ctx, req, req.acks === 0);
 };
 
-function produceTopics(ctx: RequestContext, req: ProduceRequest): Array<TopicResponse | Promise<TopicResponse>> {
+/** Starts every partition's write; the answer now if all ended, else a pending one. */
+function produceAll(ctx: RequestContext, req: ProduceRequest, silent: boolean): ProduceAnswer | null | PendingAnswer<ProduceAnswer | null> {
   const validAcks = isAcks(req.acks);
   // Kafka refuses the whole request when the transactional id may not be written.
   const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);
-  return req.topicData.map((t) => produceTopic(ctx, req, t, validAcks, txnDenied));
+  const join = new ProduceJoin(req.topicData.length, silent);
+  for (let t = 0; t < req.topicData.length; t++) produceTopic(ctx, req, join, t, validAcks, txnDenied);
+  return join.end();
 }
 
 /** Under a produce quota: one request of the connection at a time, appended first and throttled after (Kafka's way). */
 async function produceUnderQuota(ctx: RequestContext, req: ProduceRequest, quota: NonNullable<NonNullable<RequestContext['broker']['quotas']>['produce']>): Promise<ProduceResponseInput | null> {
   const quotaTurn = await takeProduceTurn(ctx, quota);
-  const responses = await Promise.all(produceTopics(ctx, req));
+  const answer = (await produceAll(ctx, req, false))!;
   // the answer says how long to back off, acks=0 or not
   const throttleTimeMs = quotaTurn ? await throttleProduce(ctx, quota, req, quotaTurn) : 0;
   if (req.acks === 0) return null;
-  return { responses, throttleTimeMs };
+  answer.throttleTimeMs = throttleTimeMs;
+  return answer;
 }

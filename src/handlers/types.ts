@@ -8,6 +8,7 @@ import type { AclAuthorizer } from '../security/acl/authorizer';
 import type { QuotaServices } from '../security/quota/services';
 import type { ScramCredentialStore } from '../security/scram/store';
 import type { DynamicBrokerConfigs } from '../admin/dynamicBrokerConfigs';
+import type { PendingAnswer } from './pendingAnswer';
 
 export { ANONYMOUS_PRINCIPAL, type ConnectionInfo, type SecurityProtocol } from '../net/connection';
 
@@ -42,8 +43,11 @@ export interface BrokerObserver {
   connectionClosed(info: ConnectionInfo): void;
 }
 
-/** Returns the response body (the generated `...ResponseInput` type) or null for "send nothing" (acks=0). */
-export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res | null> | Res | null;
+/**
+ * Returns the response body (the generated `...ResponseInput` type) or null for "send nothing" (acks=0), at once,
+ * as a promise, or as a PendingAnswer the handler settles itself (no promise layers on a hot path).
+ */
+export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res | null> | PendingAnswer<Res | null> | Res | null;
 
 export interface BrokerServices extends BrokerCore {
   /** Consumer group coordinator (src/groups), filled in by its owner. */

@@ -15,11 +15,11 @@ export interface VersionRange {
  */
 export function encodeApiVersionsFallback(correlationId: number, ranges: readonly VersionRange[]): Buffer[] {
   const w = new Writer(64 + ranges.length * 6);
-  const setSize = w.reserveInt32();
+  w.reserveFrameSize();
   w.int32(correlationId);
   w.int16(ErrorCode.UNSUPPORTED_VERSION);
   w.int32(ranges.length);
   for (const r of ranges) w.int16(r.key).int16(r.minVersion).int16(r.maxVersion);
-  setSize(w.length - 4);
+  w.setFrameSize();
   return w.chunksOut();
 }

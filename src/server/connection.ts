@@ -1,16 +1,17 @@
 import type { Socket } from 'node:net';
 import { Reader } from '../../protocol/codec/reader';
 import { ApiKey } from '../../protocol/generated/apis';
-import type { BrokerServices, RequestContext } from '../handlers/types';
+import type { BrokerServices } from '../handlers/types';
 import { ANONYMOUS_PRINCIPAL, type ConnectionInfo } from '../net/connection';
-import { lookupApi, supportedApis, type RegisteredApi } from '../handlers/registry';
+import { lookupApi, supportedApis } from '../handlers/registry';
 import type { Logger } from '../log';
 import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
 import type { FrameBufferPool } from './frameBufferPool';
 import { readIntoSharedBuffer } from './sharedReadBuffer';
 import { readHeaderRest, REQUEST_HEADER_PREFIX } from './requestHeader';
-import { ConnectionRequestContext } from './requestContext';
+import { ConnectionRequestContext, type RequestRunner } from './requestContext';
+import { PendingAnswer } from '../handlers/pendingAnswer';
 import { encodeResponseFrame } from './responseFrame';
 import type { ResponseSlot } from './responseSlot';
 import { SaslGate } from './saslGate';
@@ -42,7 +43,7 @@ const readsFromPool = (apiKey: number): boolean => apiKey === ApiKey.Produce;
  * in request order. Reading pauses while too much is pending (requests or
  * unsent bytes) and resumes when responses drain.
  */
-export class Connection {
+export class Connection implements RequestRunner {
   private readonly decoder: FrameDecoder;
   private readonly slots: ResponseSlot[] = [];
   /** Frames read but not started because the connection was overloaded. */
@@ -214,53 +215,54 @@ export class Connection {
       return;
     }
     const slot: ResponseSlot = { ready: false, chunks: [] };
-    const ctx = new ConnectionRequestContext(apiKey, apiVersion, correlationId, clientId, this.info, this.services, Date.now(), slot);
+    const ctx = new ConnectionRequestContext(apiKey, apiVersion, correlationId, clientId, this.info, this.services, Date.now(), slot, api, body, this);
     // a frame in a pool slot goes back once its answer left (acks=0: once the handler finished); a request that
     // never finishes (its connection failed) keeps it, and the garbage collector takes it
     if (this.framePool?.owns(frame)) (slot.afterWrite ??= []).push(() => this.framePool!.give(frame));
     this.push(slot);
-    this.run(api, ctx, body, slot);
+    this.run(ctx);
   }
 
-  private run(api: RegisteredApi, ctx: RequestContext, body: unknown, slot: ResponseSlot): void {
-    const started = this.services.observer ? performance.now() : 0;
+  private run(ctx: ConnectionRequestContext): void {
+    if (this.services.observer) ctx.started = performance.now();
     let result: unknown;
     try {
-      result = api.handle(ctx, body);
+      result = ctx.api.handle(ctx, ctx.body);
     } catch (err) {
-      this.handlerFailed(api, ctx, err, body, started);
+      this.handlerFailed(ctx, err);
       return;
     }
-    if (result instanceof Promise) {
+    // a pending answer is heard by the request itself: no promise, reaction or closure per request
+    if (result instanceof PendingAnswer) result.listen(ctx);
+    else if (result instanceof Promise) {
       result.then(
-        (res) => this.complete(api, ctx, slot, res, body, started),
-        (err) => this.handlerFailed(api, ctx, err, body, started),
+        (res) => this.complete(ctx, res),
+        (err) => this.handlerFailed(ctx, err),
       );
-    } else {
-      this.complete(api, ctx, slot, result, body, started);
-    }
+    } else this.complete(ctx, result);
   }
 
-  private complete(api: RegisteredApi, ctx: RequestContext, slot: ResponseSlot, res: unknown, body: unknown, started: number): void {
+  complete(ctx: ConnectionRequestContext, res: unknown): void {
     if (this.closed) return;
+    const slot = ctx.slot;
     if (res !== null) {
       try {
-        slot.chunks = encodeResponseFrame(api, ctx.apiVersion, ctx.correlationId, res);
+        slot.chunks = encodeResponseFrame(ctx.api, ctx.apiVersion, ctx.correlationId, res);
       } catch (err) {
-        this.handlerFailed(api, ctx, err, body, started);
+        this.handlerFailed(ctx, err);
         return;
       }
     }
     slot.ready = true;
-    this.services.observer?.requestDone(ctx, body, res, performance.now() - started);
+    this.services.observer?.requestDone(ctx, ctx.body, res, performance.now() - ctx.started);
     this.flush();
   }
 
-  private handlerFailed(api: RegisteredApi, ctx: RequestContext, err: unknown, body: unknown, started: number): void {
-    this.services.observer?.requestDone(ctx, body, undefined, performance.now() - started);
+  handlerFailed(ctx: ConnectionRequestContext, err: unknown): void {
+    this.services.observer?.requestDone(ctx, ctx.body, undefined, performance.now() - ctx.started);
     // Handlers answer expected failures with error codes; an exception is a bug, and the client can only retry.
     this.abort(
-      { api: api.name, apiVersion: ctx.apiVersion, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+      { api: ctx.api.name, apiVersion: ctx.apiVersion, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
       'request handler failed; closing connection',
     );
   }

@@ -15,9 +15,9 @@ const RESPONSE_SCRATCH_BYTES = 256;
  */
 export function encodeResponseFrame(api: Pick<RegisteredApi, 'responseHeaderVersion' | 'encodeResponse'>, version: number, correlationId: number, body: unknown): Buffer[] {
   const w = new Writer(RESPONSE_SCRATCH_BYTES);
-  const setSize = w.reserveInt32();
+  w.reserveFrameSize();
   writeResponseHeader(w, api.responseHeaderVersion(version), correlationId);
   api.encodeResponse(w, version, body);
-  setSize(w.length - 4);
+  w.setFrameSize();
   return w.chunksOut();
 }

@@ -13,7 +13,7 @@ import { readHeaderRest, REQUEST_HEADER_PREFIX } from './requestHeader';
 import { ConnectionRequestContext, type RequestRunner } from './requestContext';
 import { PendingAnswer } from '../handlers/pendingAnswer';
 import { encodeResponseFrame } from './responseFrame';
-import type { ResponseSlot } from './responseSlot';
+import { ResponseSlot } from './responseSlot';
 import { SaslGate } from './saslGate';
 import type { ListenerRuntime } from './listenerRuntime';
 
@@ -112,7 +112,7 @@ export class Connection implements RequestRunner {
       const host = {
         info: this.info,
         respond: (chunks: Buffer[]) => {
-          this.push({ ready: true, chunks });
+          this.push(ResponseSlot.answered(chunks));
           this.flush();
         },
         closeAfterResponses: (fields: object, msg: string) => this.closeAfterResponses(fields, msg),
@@ -197,7 +197,7 @@ export class Connection implements RequestRunner {
     const supported = api !== undefined && apiVersion >= api.minVersion && apiVersion <= api.maxVersion;
     if (!supported) {
       if (apiKey === ApiKey.ApiVersions) {
-        this.push({ ready: true, chunks: encodeApiVersionsFallback(correlationId, supportedApis()) });
+        this.push(ResponseSlot.answered(encodeApiVersionsFallback(correlationId, supportedApis())));
         this.flush();
         return;
       }
@@ -214,11 +214,10 @@ export class Connection implements RequestRunner {
       this.abort({ api: api.name, apiVersion, err: (err as Error).message }, 'malformed request; closing connection');
       return;
     }
-    const slot: ResponseSlot = { ready: false, chunks: [] };
+    // a frame in a pool slot goes back once its answer was handed to the socket (acks=0: once the handler
+    // finished); a request that never finishes (its connection failed) keeps it, and the garbage collector takes it
+    const slot = new ResponseSlot(this.framePool?.owns(frame) ? frame : null);
     const ctx = new ConnectionRequestContext(apiKey, apiVersion, correlationId, clientId, this.info, this.services, Date.now(), slot, api, body, this);
-    // a frame in a pool slot goes back once its answer left (acks=0: once the handler finished); a request that
-    // never finishes (its connection failed) keeps it, and the garbage collector takes it
-    if (this.framePool?.owns(frame)) (slot.afterWrite ??= []).push(() => this.framePool!.give(frame));
     this.push(slot);
     this.run(ctx);
   }
@@ -276,6 +275,7 @@ export class Connection implements RequestRunner {
     if (this.closed) return;
     while (this.slots.length > 0 && this.slots[0].ready) {
       const slot = this.slots.shift()!;
+      if (slot.pooledFrame !== null) this.framePool!.give(slot.pooledFrame);
       if (slot.chunks.length === 0) {
         if (slot.afterWrite) runAll(slot.afterWrite);
         continue;
@@ -339,7 +339,7 @@ export class Connection implements RequestRunner {
 
   private closeAfterDelay(chunks: Buffer[], delayMs: number, fields: object, msg: string): void {
     this.log.warn(fields, msg);
-    const slot: ResponseSlot = { ready: false, chunks: [] };
+    const slot = new ResponseSlot();
     this.push(slot);
     void this.drain().then(() => this.end());
     this.delayedClose = setTimeout(() => {

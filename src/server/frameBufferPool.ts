@@ -7,9 +7,10 @@
  * mark-compacts of the whole heap (bench/README.md, "mark-compacts paced by
  * request buffers"): with tens of thousands of open partitions each one marks
  * tens of megabytes. A slot taken here is given back once the request's
- * answer left (Connection), so only requests whose handler holds nothing of
- * the frame past its answer may use one: Produce, whose records are written to
- * the log (or copied by the scheduler) before it answers.
+ * answer was handed to the socket (Connection), so only requests whose handler
+ * holds nothing of the frame past its answer, and whose answer links none of
+ * it, may use one: Produce, whose records are written to the log (or copied by
+ * the scheduler) before it answers.
  *
  * A slot whose request never finishes (its connection failed mid-request) is
  * simply not given back; the garbage collector takes it.

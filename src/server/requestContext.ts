@@ -35,7 +35,7 @@ export class ConnectionRequestContext implements RequestContext, AnswerListener<
   ) {}
 
   afterResponseWritten(fn: () => void): void {
-    (this.slot.afterWrite ??= []).push(fn);
+    this.slot.runAfterWrite(fn);
   }
 
   answered(res: unknown): void {

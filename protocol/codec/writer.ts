@@ -13,7 +13,8 @@ export class Writer {
   private pos = 0;
   /** Start of the scratch region not yet flushed into `chunks`. */
   private mark = 0;
-  private readonly chunks: Buffer[] = [];
+  /** Null until the first chunk: most answers are one chunk, and a list's first push reserves 17 places. */
+  private chunks: Buffer[] | null = null;
   private chunkBytes = 0;
   /** Where `reserveFrameSize` left room for the frame's size, and how many bytes came before the frame. */
   private sizeBuf: Buffer | null = null;
@@ -43,7 +44,7 @@ export class Writer {
   private flushScratch(): void {
     if (this.pos > this.mark) {
       const slice = this.buf.subarray(this.mark, this.pos);
-      this.chunks.push(slice);
+      this.addChunk(slice);
       this.chunkBytes += slice.length;
       this.mark = this.pos;
     }
@@ -151,7 +152,7 @@ export class Writer {
   raw(b: Buffer): this {
     if (b.length >= LINK_THRESHOLD) {
       this.flushScratch();
-      this.chunks.push(b);
+      this.addChunk(b);
       this.chunkBytes += b.length;
       return this;
     }
@@ -252,7 +253,12 @@ export class Writer {
    */
   chunksOut(): Buffer[] {
     this.flushScratch();
-    return this.chunks;
+    return this.chunks ?? [];
+  }
+
+  private addChunk(b: Buffer): void {
+    if (this.chunks === null) this.chunks = [b];
+    else this.chunks.push(b);
   }
 
   /** The encoded bytes as one Buffer (copies when there is more than one chunk). */

@@ -16,7 +16,7 @@ export class Writer {
   /** Null until the first chunk: most answers are one chunk, and a list's first push reserves 17 places. */
   private chunks: Buffer[] | null = null;
   private chunkBytes = 0;
-  /** Where `reserveFrameSize` left room for the frame's size, and how many bytes came before the frame. */
+  /** Where `reserveFrameSize` left room for the frame's size, and how many bytes the writer held once it did. */
   private sizeBuf: Buffer | null = null;
   private sizeAt = 0;
   private sizeFrom = 0;

@@ -40,7 +40,7 @@ import type { AppendResult, PartitionLog } from '../../storage';
 import type { TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
 import { isAcks, partitionWriter, type Acks, type WriteOutcome, type WriteSink, type WriteSlot } from '../replication/partitionWriter';
-import { ProduceJoin, type PartitionResponse, type TopicResponse } from './produceJoin';
+import { ProduceJoin, type PartitionResponse, type ProduceAnswer, type TopicResponse } from './produceJoin';
 import type { PendingAnswer } from './pendingAnswer';
 import { takeProduceTurn, throttleProduce } from '../security/quota/requestThrottle';
 import { authorizedCluster, authorizedToCreateTopic, authorizedTopic, authorizedTransactionalId } from '../security/acl/check';
@@ -275,8 +275,6 @@ function produceToTopic(ctx: RequestContext, req: ProduceRequest, join: ProduceJ
   join.openTopic(t, topicAnswer(data, name, new Array<PartitionResponse>(partitions.length)));
   for (let i = 0; i < partitions.length; i++) producePartition(ctx, topic, partitions[i]!, req, join, t, i);
 }
-
-type ProduceAnswer = ProduceResponseInput & { responses: TopicResponse[] };
 
 export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = (ctx, req) => {
   const quota = ctx.broker.quotas?.produce;

@@ -3,7 +3,8 @@ import { PendingAnswer } from './pendingAnswer';
 
 export type TopicResponse = NonNullable<ProduceResponseInput['responses']>[number];
 export type PartitionResponse = NonNullable<TopicResponse['partitionResponses']>[number];
-type ProduceAnswer = ProduceResponseInput & { responses: TopicResponse[] };
+/** A Produce answer whose topic list is always there (the join makes it). */
+export type ProduceAnswer = ProduceResponseInput & { responses: TopicResponse[] };
 
 /**
  * A Produce request's answer, filled in place as its parts end: topics at

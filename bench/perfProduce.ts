@@ -52,6 +52,8 @@ export interface PerfResult {
   maxMs?: number;
   /** The timed part, seconds. */
   seconds?: number;
+  /** Paced runs: messages sent at the same rate before the timed part. */
+  warmupMessages?: number;
   /** Produce runs: CPU seconds over the timed part of the tool's main (application) thread, and of its busiest librdkafka broker thread. */
   mainThreadCpuS?: number;
   busiestBrokerThread?: string;

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --min-semi-space-size=4 --interrupt-budget=8192
+#!/usr/bin/env -S node --max-semi-space-size=4 --min-semi-space-size=4 --interrupt-budget=8192 --no-parallel-scavenge
 'use strict';
 // The V8 flags on the first line are the broker's (src/cli/nodeFlags.ts says why); env -S splits them.
 // The compiled CLI lives in dist/ (built by `npm install` through the prepare script).

@@ -26,7 +26,7 @@
  * part of it to helper threads that the main thread then waits for; with the clients on the other core those
  * helpers first wait for a CPU. Done on the main thread alone, the pauses were shorter and steadier at the same
  * CPU per message: acks=1 at 50k msgs/s on 2 cores, scavenge pauses p50 0.21-0.26 ms and p99 0.36-0.76 ms against
- * 0.36-0.43 and 0.73-2.83 ms, and 35-40 % less time in scavenges in all; throughput unchanged (bench/README.md).
+ * 0.36-0.43 and 0.73-2.83 ms, and 30-40 % less time in scavenges in all; throughput unchanged (bench/README.md).
  *
  * Running `node FLAGS bin/brook.js` yourself overrides them.
  */

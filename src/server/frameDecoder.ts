@@ -69,7 +69,7 @@ export class FrameDecoder {
       const size = chunk.readInt32BE(pos);
       if (size < 0 || size > this.maxFrameBytes) return size;
       if (left - 4 >= size) {
-        out.push(this.keep(chunk.subarray(pos + 4, pos + 4 + size), false));
+        out.push(this.keepWhole(chunk, pos + 4, pos + 4 + size));
         pos += 4 + size;
       } else {
         const body = chunk.subarray(pos + 4);
@@ -112,6 +112,22 @@ export class FrameDecoder {
       }
     }
     return this.transient && !owned ? Buffer.from(frame) : frame;
+  }
+
+  /**
+   * keep() for a frame lying whole in `chunk` at [start, end): one that goes into a pool slot is copied there
+   * straight from the chunk, with no view of it made first (the common case of a produce request in a shared read).
+   */
+  private keepWhole(chunk: Buffer, start: number, end: number): Buffer {
+    if ((this.transient || this.pool?.poison) && this.pool !== null && end - start >= 2 && this.pooled(chunk.readInt16BE(start))) {
+      const slot = this.pool.take(end - start);
+      if (slot !== null) {
+        chunk.copy(slot, 0, start, end);
+        return slot;
+      }
+    }
+    const frame = chunk.subarray(start, end);
+    return this.transient ? Buffer.from(frame) : frame;
   }
 
   /** Copies the start of `chunk` into the slot in progress; returns the bytes taken. */

@@ -84,8 +84,15 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     expect(out.errors).to.deep.equal([]);
     const consumed = await consuming;
     expect(consumed.code, consumed.err).to.equal(0);
-    const read = (JSON.parse(consumed.out) as { read: Record<string, number[]> }).read;
-    for (const p of ['0', '1']) expect(read[p], `partition ${p}`).to.deep.equal(out.acked[p]);
+    const result = JSON.parse(consumed.out) as { read: Record<string, number[]>; commitRetries: number; seconds: number };
+    // what the reader went through, so a failure says whether it re-read (a lost commit) or stopped short (its deadline)
+    const story = ['0', '1']
+      .map((p) => {
+        const got = result.read[p] ?? [];
+        return `partition ${p}: read ${got.length} (${got.length - new Set(got).size} again) of ${out.acked[p]?.length ?? 0} acked`;
+      })
+      .join('; ');
+    for (const p of ['0', '1']) expect(result.read[p], `partition ${p}; ${story}; ${result.commitRetries} commit retries; reader done after ${result.seconds} s`).to.deep.equal(out.acked[p]);
   });
 
   it('kill -9 of every broker at once after acks=all writes: after a full restart every acked message is there once, in order', async () => {

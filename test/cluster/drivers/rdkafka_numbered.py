@@ -52,7 +52,8 @@ def consume(a):
     read = {}
     total = 0
     commit_retries = 0
-    deadline = time.time() + a.get("timeoutS", 60)
+    started = time.time()
+    deadline = started + a.get("timeoutS", 60)
     while total < a["expected"] and time.time() < deadline:
         msg = c.poll(0.5)
         if msg is None or msg.error():
@@ -67,7 +68,7 @@ def consume(a):
                 commit_retries += 1
                 time.sleep(0.1)
     c.close()
-    return {"read": read, "commitRetries": commit_retries}
+    return {"read": read, "commitRetries": commit_retries, "seconds": round(time.time() - started, 1)}
 
 
 if __name__ == "__main__":

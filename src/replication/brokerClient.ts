@@ -36,8 +36,6 @@ export class InterBrokerAuthError extends Error {}
  */
 export class BrokerClient {
   private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
-  /** Frames completed by the current read. */
-  private readonly frames: Buffer[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextCorrelation = 1;
   private closedError: Error | null = null;
@@ -137,17 +135,13 @@ export class BrokerClient {
   }
 
   private onData(chunk: Buffer): void {
-    // answers only settle promises here (their code runs after this returns), so one array serves every read
-    const frames = this.frames;
-    const oversized = this.decoder.pushInto(chunk, frames);
+    const { frames, oversized } = this.decoder.push(chunk);
     if (oversized !== null) {
-      frames.length = 0;
       this.fail(new Error(`response frame of ${oversized} bytes`));
       this.socket.destroy();
       return;
     }
-    for (let i = 0; i < frames.length; i++) this.onFrame(frames[i]!);
-    frames.length = 0;
+    for (const frame of frames) this.onFrame(frame);
   }
 
   private onFrame(frame: Buffer): void {

@@ -147,11 +147,12 @@ export class Connection implements RequestRunner {
 
   private onData(chunk: Buffer, transient: boolean): void {
     if (this.closed || this.draining) return;
-    const oversized = this.decoder.pushInto(chunk, this.backlog, transient);
+    const { frames, oversized } = this.decoder.push(chunk, transient);
     if (oversized !== null) {
       this.abort({ size: oversized, max: this.limits.maxRequestBytes }, 'request size exceeds socket.request.max.bytes; closing connection');
       return;
     }
+    for (const frame of frames) this.backlog.push(frame);
     this.pump();
   }
 

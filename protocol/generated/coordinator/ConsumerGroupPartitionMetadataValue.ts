@@ -62,13 +62,9 @@ export function decodeConsumerGroupPartitionMetadataValue(r: Reader, version: nu
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupPartitionMetadataValue.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeTopicMetadata(r, version)];
-    } else {
-      const a: TopicMetadata[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicMetadata(r, version));
-      topics = a;
-    }
+    const a: TopicMetadata[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicMetadata(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupPartitionMetadataValue = { topics };
@@ -84,13 +80,9 @@ function decodeTopicMetadata(r: Reader, version: number): TopicMetadata {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupPartitionMetadataValue.PartitionMetadata cannot be null', r.offset);
-    if (n === 1) {
-      partitionMetadata = [decodePartitionMetadata(r, version)];
-    } else {
-      const a: PartitionMetadata[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionMetadata(r, version));
-      partitionMetadata = a;
-    }
+    const a: PartitionMetadata[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionMetadata(r, version));
+    partitionMetadata = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicMetadata = { topicId, topicName, numPartitions, partitionMetadata };
@@ -104,13 +96,9 @@ function decodePartitionMetadata(r: Reader, version: number): PartitionMetadata 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupPartitionMetadataValue.Racks cannot be null', r.offset);
-    if (n === 1) {
-      racks = [r.compactString()];
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      racks = a;
-    }
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    racks = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionMetadata = { partition, racks };

@@ -61,13 +61,9 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsResponse.Results cannot be null', r.offset);
-    if (n === 1) {
-      results = [decodeAlterReplicaLogDirTopicResult(r, version)];
-    } else {
-      const a: AlterReplicaLogDirTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
-      results = a;
-    }
+    const a: AlterReplicaLogDirTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirsResponse = { throttleTimeMs, results };
@@ -82,13 +78,9 @@ function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodeAlterReplicaLogDirPartitionResult(r, version)];
-    } else {
-      const a: AlterReplicaLogDirPartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
-      partitions = a;
-    }
+    const a: AlterReplicaLogDirPartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirTopicResult = { topicName, partitions };

@@ -60,13 +60,9 @@ export function decodeAlterShareGroupOffsetsRequest(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterShareGroupOffsetsRequest.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeAlterShareGroupOffsetsRequestTopic(r, version)];
-    } else {
-      const a: AlterShareGroupOffsetsRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestTopic(r, version));
-      topics = a;
-    }
+    const a: AlterShareGroupOffsetsRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestTopic(r, version));
+    topics = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterShareGroupOffsetsRequest = { groupId, topics };
@@ -80,13 +76,9 @@ function decodeAlterShareGroupOffsetsRequestTopic(r: Reader, version: number): A
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterShareGroupOffsetsRequest.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodeAlterShareGroupOffsetsRequestPartition(r, version)];
-    } else {
-      const a: AlterShareGroupOffsetsRequestPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestPartition(r, version));
-      partitions = a;
-    }
+    const a: AlterShareGroupOffsetsRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestPartition(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterShareGroupOffsetsRequestTopic = { topicName, partitions };

@@ -88,13 +88,9 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeCreatableTopic(r, version)];
-    } else {
-      const a: CreatableTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
-      topics = a;
-    }
+    const a: CreatableTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
+    topics = a;
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = version >= 1 ? r.bool() : false;
@@ -113,25 +109,17 @@ function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.Assignments cannot be null', r.offset);
-    if (n === 1) {
-      assignments = [decodeCreatableReplicaAssignment(r, version)];
-    } else {
-      const a: CreatableReplicaAssignment[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
-      assignments = a;
-    }
+    const a: CreatableReplicaAssignment[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
+    assignments = a;
   }
   let configs: CreatableTopicConfig[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.Configs cannot be null', r.offset);
-    if (n === 1) {
-      configs = [decodeCreatableTopicConfig(r, version)];
-    } else {
-      const a: CreatableTopicConfig[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
-      configs = a;
-    }
+    const a: CreatableTopicConfig[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
+    configs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableTopic = { name, numPartitions, replicationFactor, assignments, configs };
@@ -146,13 +134,9 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.BrokerIds cannot be null', r.offset);
-    if (n === 1) {
-      brokerIds = [r.int32()];
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      brokerIds = a;
-    }
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    brokerIds = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableReplicaAssignment = { partitionIndex, brokerIds };

@@ -64,13 +64,9 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteRecordsResponse.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeDeleteRecordsTopicResult(r, version)];
-    } else {
-      const a: DeleteRecordsTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
-      topics = a;
-    }
+    const a: DeleteRecordsTopicResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsResponse = { throttleTimeMs, topics };
@@ -85,13 +81,9 @@ function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecor
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteRecordsResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodeDeleteRecordsPartitionResult(r, version)];
-    } else {
-      const a: DeleteRecordsPartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
-      partitions = a;
-    }
+    const a: DeleteRecordsPartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopicResult = { name, partitions };

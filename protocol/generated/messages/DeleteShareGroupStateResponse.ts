@@ -59,13 +59,9 @@ export function decodeDeleteShareGroupStateResponse(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupStateResponse.Results cannot be null', r.offset);
-    if (n === 1) {
-      results = [decodeDeleteStateResult(r, version)];
-    } else {
-      const a: DeleteStateResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
-      results = a;
-    }
+    const a: DeleteStateResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupStateResponse = { results };
@@ -79,13 +75,9 @@ function decodeDeleteStateResult(r: Reader, version: number): DeleteStateResult 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupStateResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodePartitionResult(r, version)];
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteStateResult = { topicId, partitions };

@@ -81,13 +81,9 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeAclsResponse.Resources cannot be null', r.offset);
-    if (n === 1) {
-      resources = [decodeDescribeAclsResource(r, version)];
-    } else {
-      const a: DescribeAclsResource[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
-      resources = a;
-    }
+    const a: DescribeAclsResource[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
+    resources = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResponse = { throttleTimeMs, errorCode, errorMessage, resources };
@@ -104,13 +100,9 @@ function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsRes
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeAclsResponse.Acls cannot be null', r.offset);
-    if (n === 1) {
-      acls = [decodeAclDescription(r, version)];
-    } else {
-      const a: AclDescription[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
-      acls = a;
-    }
+    const a: AclDescription[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
+    acls = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResource = { resourceType, resourceName, patternType, acls };

@@ -110,13 +110,9 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeConfigsResponse.Results cannot be null', r.offset);
-    if (n === 1) {
-      results = [decodeDescribeConfigsResult(r, version)];
-    } else {
-      const a: DescribeConfigsResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
-      results = a;
-    }
+    const a: DescribeConfigsResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResponse = { throttleTimeMs, results };
@@ -134,13 +130,9 @@ function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfig
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeConfigsResponse.Configs cannot be null', r.offset);
-    if (n === 1) {
-      configs = [decodeDescribeConfigsResourceResult(r, version)];
-    } else {
-      const a: DescribeConfigsResourceResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
-      configs = a;
-    }
+    const a: DescribeConfigsResourceResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
+    configs = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResult = { errorCode, errorMessage, resourceType, resourceName, configs };
@@ -161,13 +153,9 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('DescribeConfigsResponse.Synonyms cannot be null', r.offset);
-      if (n === 1) {
-        synonyms = [decodeDescribeConfigsSynonym(r, version)];
-      } else {
-        const a: DescribeConfigsSynonym[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
-        synonyms = a;
-      }
+      const a: DescribeConfigsSynonym[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
+      synonyms = a;
     }
   } else {
     synonyms = [];

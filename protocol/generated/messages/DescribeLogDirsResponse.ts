@@ -96,13 +96,9 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Results cannot be null', r.offset);
-    if (n === 1) {
-      results = [decodeDescribeLogDirsResult(r, version)];
-    } else {
-      const a: DescribeLogDirsResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
-      results = a;
-    }
+    const a: DescribeLogDirsResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
+    results = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsResponse = { throttleTimeMs, errorCode, results };
@@ -118,13 +114,9 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeDescribeLogDirsTopic(r, version)];
-    } else {
-      const a: DescribeLogDirsTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
-      topics = a;
-    }
+    const a: DescribeLogDirsTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
+    topics = a;
   }
   const totalBytes: bigint = version >= 4 ? r.int64() : -1n;
   const usableBytes: bigint = version >= 4 ? r.int64() : -1n;
@@ -141,13 +133,9 @@ function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirs
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodeDescribeLogDirsPartition(r, version)];
-    } else {
-      const a: DescribeLogDirsPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
-      partitions = a;
-    }
+    const a: DescribeLogDirsPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsTopic = { name, partitions };

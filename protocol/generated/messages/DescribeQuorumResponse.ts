@@ -145,26 +145,18 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeTopicData(r, version)];
-    } else {
-      const a: TopicData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-      topics = a;
-    }
+    const a: TopicData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+    topics = a;
   }
   let nodes: Node[];
   if (version >= 2) {
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('DescribeQuorumResponse.Nodes cannot be null', r.offset);
-      if (n === 1) {
-        nodes = [decodeNode(r, version)];
-      } else {
-        const a: Node[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeNode(r, version));
-        nodes = a;
-      }
+      const a: Node[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeNode(r, version));
+      nodes = a;
     }
   } else {
     nodes = [];
@@ -181,13 +173,9 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodePartitionData(r, version)];
-    } else {
-      const a: PartitionData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-      partitions = a;
-    }
+    const a: PartitionData[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };
@@ -206,25 +194,17 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.CurrentVoters cannot be null', r.offset);
-    if (n === 1) {
-      currentVoters = [decodeReplicaState(r, version)];
-    } else {
-      const a: ReplicaState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
-      currentVoters = a;
-    }
+    const a: ReplicaState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
+    currentVoters = a;
   }
   let observers: ReplicaState[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Observers cannot be null', r.offset);
-    if (n === 1) {
-      observers = [decodeReplicaState(r, version)];
-    } else {
-      const a: ReplicaState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
-      observers = a;
-    }
+    const a: ReplicaState[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
+    observers = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, leaderId, leaderEpoch, highWatermark, currentVoters, observers };
@@ -250,13 +230,9 @@ function decodeNode(r: Reader, version: number): Node {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Listeners cannot be null', r.offset);
-    if (n === 1) {
-      listeners = [decodeListener(r, version)];
-    } else {
-      const a: Listener[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-      listeners = a;
-    }
+    const a: Listener[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+    listeners = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Node = { nodeId, listeners };

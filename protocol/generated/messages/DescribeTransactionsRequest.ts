@@ -24,13 +24,9 @@ export function decodeDescribeTransactionsRequest(r: Reader, version: number): D
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTransactionsRequest.TransactionalIds cannot be null', r.offset);
-    if (n === 1) {
-      transactionalIds = [r.compactString()];
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      transactionalIds = a;
-    }
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    transactionalIds = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsRequest = { transactionalIds };

@@ -51,25 +51,17 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('LeaderChangeMessage.Voters cannot be null', r.offset);
-    if (n === 1) {
-      voters = [decodeVoter(r, version)];
-    } else {
-      const a: Voter[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-      voters = a;
-    }
+    const a: Voter[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+    voters = a;
   }
   let grantingVoters: Voter[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('LeaderChangeMessage.GrantingVoters cannot be null', r.offset);
-    if (n === 1) {
-      grantingVoters = [decodeVoter(r, version)];
-    } else {
-      const a: Voter[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-      grantingVoters = a;
-    }
+    const a: Voter[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+    grantingVoters = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderChangeMessage = { version: version_, leaderId, voters, grantingVoters };

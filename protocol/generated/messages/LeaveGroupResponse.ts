@@ -53,13 +53,9 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('LeaveGroupResponse.Members cannot be null', r.offset);
-      if (n === 1) {
-        members = [decodeMemberResponse(r, version)];
-      } else {
-        const a: MemberResponse[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
-        members = a;
-      }
+      const a: MemberResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
+      members = a;
     }
   } else {
     members = [];

@@ -25,13 +25,9 @@ export function decodeListConfigResourcesRequest(r: Reader, version: number): Li
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('ListConfigResourcesRequest.ResourceTypes cannot be null', r.offset);
-      if (n === 1) {
-        resourceTypes = [r.int8()];
-      } else {
-        const a: number[] = [];
-        for (let i = 0; i < n; i++) a.push(r.int8());
-        resourceTypes = a;
-      }
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
+      resourceTypes = a;
     }
   } else {
     resourceTypes = [];

@@ -29,13 +29,9 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ListGroupsRequest.StatesFilter cannot be null', r.offset);
-      if (n === 1) {
-        statesFilter = [(flexible ? r.compactString() : r.string())];
-      } else {
-        const a: string[] = [];
-        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-        statesFilter = a;
-      }
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      statesFilter = a;
     }
   } else {
     statesFilter = [];
@@ -45,13 +41,9 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ListGroupsRequest.TypesFilter cannot be null', r.offset);
-      if (n === 1) {
-        typesFilter = [(flexible ? r.compactString() : r.string())];
-      } else {
-        const a: string[] = [];
-        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-        typesFilter = a;
-      }
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      typesFilter = a;
     }
   } else {
     typesFilter = [];

@@ -64,13 +64,9 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetCommitResponse.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeOffsetCommitResponseTopic(r, version)];
-    } else {
-      const a: OffsetCommitResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
-      topics = a;
-    }
+    const a: OffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitResponse = { throttleTimeMs, topics };
@@ -86,13 +82,9 @@ function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetComm
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetCommitResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodeOffsetCommitResponsePartition(r, version)];
-    } else {
-      const a: OffsetCommitResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
-      partitions = a;
-    }
+    const a: OffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitResponseTopic = { name, topicId, partitions };

@@ -138,13 +138,9 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ProduceResponse.Responses cannot be null', r.offset);
-    if (n === 1) {
-      responses = [decodeTopicProduceResponse(r, version)];
-    } else {
-      const a: TopicProduceResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
-      responses = a;
-    }
+    const a: TopicProduceResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
+    responses = a;
   }
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let nodeEndpoints: NodeEndpoint[] = [];
@@ -157,13 +153,9 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
         {
           const n = tr.compactArrayLength();
           if (n < 0) throw new DecodeError('ProduceResponse.NodeEndpoints cannot be null', tr.offset);
-          if (n === 1) {
-            nodeEndpoints = [decodeNodeEndpoint(tr, version)];
-          } else {
-            const a: NodeEndpoint[] = [];
-            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-            nodeEndpoints = a;
-          }
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+          nodeEndpoints = a;
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -183,13 +175,9 @@ function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceRes
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ProduceResponse.PartitionResponses cannot be null', r.offset);
-    if (n === 1) {
-      partitionResponses = [decodePartitionProduceResponse(r, version)];
-    } else {
-      const a: PartitionProduceResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
-      partitionResponses = a;
-    }
+    const a: PartitionProduceResponse[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
+    partitionResponses = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceResponse = { name, topicId, partitionResponses };
@@ -209,13 +197,9 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ProduceResponse.RecordErrors cannot be null', r.offset);
-      if (n === 1) {
-        recordErrors = [decodeBatchIndexAndErrorMessage(r, version)];
-      } else {
-        const a: BatchIndexAndErrorMessage[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
-        recordErrors = a;
-      }
+      const a: BatchIndexAndErrorMessage[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
+      recordErrors = a;
     }
   } else {
     recordErrors = [];

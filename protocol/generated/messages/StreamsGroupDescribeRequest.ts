@@ -27,13 +27,9 @@ export function decodeStreamsGroupDescribeRequest(r: Reader, version: number): S
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeRequest.GroupIds cannot be null', r.offset);
-    if (n === 1) {
-      groupIds = [r.compactString()];
-    } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      groupIds = a;
-    }
+    const a: string[] = [];
+    for (let i = 0; i < n; i++) a.push(r.compactString());
+    groupIds = a;
   }
   const includeAuthorizedOperations: boolean = r.bool();
   const unknownTags = readUnknownTaggedFields(r);

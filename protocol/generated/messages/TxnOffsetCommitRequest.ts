@@ -91,13 +91,9 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TxnOffsetCommitRequest.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeTxnOffsetCommitRequestTopic(r, version)];
-    } else {
-      const a: TxnOffsetCommitRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
-      topics = a;
-    }
+    const a: TxnOffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
+    topics = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequest = { transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, topics };
@@ -112,13 +108,9 @@ function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffse
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TxnOffsetCommitRequest.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodeTxnOffsetCommitRequestPartition(r, version)];
-    } else {
-      const a: TxnOffsetCommitRequestPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
-      partitions = a;
-    }
+    const a: TxnOffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
+    partitions = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequestTopic = { name, partitions };

@@ -85,13 +85,9 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VotersRecord.Voters cannot be null', r.offset);
-    if (n === 1) {
-      voters = [decodeVoter(r, version)];
-    } else {
-      const a: Voter[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-      voters = a;
-    }
+    const a: Voter[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+    voters = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: VotersRecord = { version: version_, voters };
@@ -106,13 +102,9 @@ function decodeVoter(r: Reader, version: number): Voter {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VotersRecord.Endpoints cannot be null', r.offset);
-    if (n === 1) {
-      endpoints = [decodeEndpoint(r, version)];
-    } else {
-      const a: Endpoint[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
-      endpoints = a;
-    }
+    const a: Endpoint[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
+    endpoints = a;
   }
   const kRaftVersionFeature: KRaftVersionFeature = decodeKRaftVersionFeature(r, version);
   const unknownTags = readUnknownTaggedFields(r);

@@ -59,13 +59,9 @@ export function decodeWriteShareGroupStateResponse(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateResponse.Results cannot be null', r.offset);
-    if (n === 1) {
-      results = [decodeWriteStateResult(r, version)];
-    } else {
-      const a: WriteStateResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
-      results = a;
-    }
+    const a: WriteStateResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
+    results = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteShareGroupStateResponse = { results };
@@ -79,13 +75,9 @@ function decodeWriteStateResult(r: Reader, version: number): WriteStateResult {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateResponse.Partitions cannot be null', r.offset);
-    if (n === 1) {
-      partitions = [decodePartitionResult(r, version)];
-    } else {
-      const a: PartitionResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-      partitions = a;
-    }
+    const a: PartitionResult[] = [];
+    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+    partitions = a;
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteStateResult = { topicId, partitions };

@@ -66,13 +66,9 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.Markers cannot be null', r.offset);
-    if (n === 1) {
-      markers = [decodeWritableTxnMarker(r, version)];
-    } else {
-      const a: WritableTxnMarker[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
-      markers = a;
-    }
+    const a: WritableTxnMarker[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
+    markers = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersRequest = { markers };
@@ -89,13 +85,9 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.Topics cannot be null', r.offset);
-    if (n === 1) {
-      topics = [decodeWritableTxnMarkerTopic(r, version)];
-    } else {
-      const a: WritableTxnMarkerTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
-      topics = a;
-    }
+    const a: WritableTxnMarkerTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
+    topics = a;
   }
   const coordinatorEpoch: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -111,13 +103,9 @@ function decodeWritableTxnMarkerTopic(r: Reader, version: number): WritableTxnMa
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.PartitionIndexes cannot be null', r.offset);
-    if (n === 1) {
-      partitionIndexes = [r.int32()];
-    } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      partitionIndexes = a;
-    }
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(r.int32());
+    partitionIndexes = a;
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopic = { name, partitionIndexes };

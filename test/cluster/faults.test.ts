@@ -35,8 +35,12 @@ async function highWatermarkAt(c: ProcessCluster, nodeId: number, topic: string,
 describe('cluster faults: child-process brokers on etcd, kill -9', function () {
   this.timeout(180_000);
   let c: ProcessCluster;
+  /** The end of a client's debug log, printed with the brokers' warnings when a test fails. */
+  let clientLog: string[] = [];
 
-  afterEach(async () => {
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && c) for (const line of [...c.failureReport(), ...clientLog]) console.log(line);
+    clientLog = [];
     await c?.stop();
   });
 
@@ -73,7 +77,7 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     await admin.createTopics({ topics: [{ topic: 'fc', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
     const bootstrap = c.bootstrap.join(',');
     const producing = runPython([DRIVER, JSON.stringify({ op: 'produce', bootstrap, topic: 'fc', partitions: 2, from: 0, count: 400, delayMs: 5 })]);
-    const consuming = runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap, topic: 'fc', expected: 400, group: 'fc-readers', commitEach: true, timeoutS: 90 })]);
+    const consuming = runPython([DRIVER, JSON.stringify({ op: 'consume', bootstrap, topic: 'fc', expected: 400, group: 'fc-readers', commitEach: true, timeoutS: 90, debug: 'cgrp,fetch' })]);
     await eventually(async () => (await highWatermark(c, 'fc', 0)) >= 40, 'the producer under way', CLUSTER_POLL);
     await eventually(async () => (await (await c.adminClient()).fetchOffsets({ groupId: 'fc-readers', topics: ['fc'] }))[0]!.partitions.some((p) => Number(p.offset) > 0), 'the group committed', CLUSTER_POLL);
     const victim = await coordinatorOf([...c.brokers.values()][0]!.port, 'fc-readers');
@@ -83,7 +87,10 @@ describe('cluster faults: child-process brokers on etcd, kill -9', function () {
     const out = JSON.parse(produced.out) as { acked: Record<string, number[]>; errors: string[] };
     expect(out.errors).to.deep.equal([]);
     const consumed = await consuming;
-    expect(consumed.code, consumed.err).to.equal(0);
+    // the group's lines whole (they are few), the fetcher's only at the end
+    const lines = consumed.err.split('\n');
+    clientLog = [...lines.slice(0, -100).filter((l) => !l.includes('|FETCH|')), ...lines.slice(-100)];
+    expect(consumed.code, consumed.err.slice(-4000)).to.equal(0);
     const result = JSON.parse(consumed.out) as { read: Record<string, number[]>; commitRetries: number; seconds: number };
     // what the reader went through, so a failure says whether it re-read (a lost commit) or stopped short (its deadline)
     const story = ['0', '1']

@@ -47,6 +47,8 @@ def consume(a):
         # rebalance or coordinator move resumes exactly after it
         "enable.auto.commit": not commit_each,
         "topic.metadata.refresh.interval.ms": 1000,
+        # the group's and the fetcher's story on stderr, which a failed test prints the end of
+        **({"debug": a["debug"]} if a.get("debug") else {}),
     })
     c.subscribe([a["topic"]])
     read = {}

@@ -8,6 +8,9 @@
 /** Payloads at least this large are linked, not copied. */
 const LINK_THRESHOLD = 256;
 
+/** A reusable writer keeps a scratch up to this size between encodings. */
+const REUSED_SCRATCH_MAX = 64 * 1024;
+
 export class Writer {
   private buf: Buffer;
   private pos = 0;
@@ -21,8 +24,34 @@ export class Writer {
   private sizeAt = 0;
   private sizeFrom = 0;
 
-  constructor(initialSize = 1024) {
-    this.buf = Buffer.allocUnsafe(initialSize);
+  /**
+   * `reused` (see reusable()): the scratch has memory of its own and is kept from one encoding to the next.
+   */
+  constructor(
+    private readonly initialSize = 1024,
+    private readonly reused = false,
+  ) {
+    this.buf = reused ? Buffer.allocUnsafeSlow(initialSize) : Buffer.allocUnsafe(initialSize);
+  }
+
+  /**
+   * A writer for one encoding after another on the same thread (reset() before each, chunksOutDetached() after):
+   * no writer and no scratch buffer made per encoding. Its scratch is a buffer of its own, not a slice of Node's
+   * shared pool, so chunksOutDetached() can tell its bytes from everything else by their memory.
+   */
+  static reusable(initialSize: number): Writer {
+    return new Writer(initialSize, true);
+  }
+
+  /** Starts a new encoding on a reusable writer; a scratch grown past 64 KB by a large one is given up. */
+  reset(): this {
+    if (this.buf.length > REUSED_SCRATCH_MAX) this.buf = Buffer.allocUnsafeSlow(this.initialSize);
+    this.pos = 0;
+    this.mark = 0;
+    this.chunks = null;
+    this.chunkBytes = 0;
+    this.sizeBuf = null;
+    return this;
   }
 
   /** Total bytes written so far, linked chunks included. */
@@ -36,7 +65,8 @@ export class Writer {
     // fresh scratch buffer instead of copying them.
     this.flushScratch();
     const size = Math.max(this.buf.length * 2, n + 64);
-    this.buf = Buffer.allocUnsafe(size);
+    // the old scratch is left to the chunks sliced from it: a reusable writer never writes it again
+    this.buf = this.reused ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
     this.pos = 0;
     this.mark = 0;
   }
@@ -254,6 +284,24 @@ export class Writer {
   chunksOut(): Buffer[] {
     this.flushScratch();
     return this.chunks ?? [];
+  }
+
+  /**
+   * chunksOut() of a reusable writer: the parts still in its current scratch are copied out (the next encoding
+   * overwrites it), linked payloads and parts of scratches it outgrew are not. The list is the caller's.
+   */
+  chunksOutDetached(): Buffer[] {
+    const chunks = this.chunksOut();
+    const scratch = this.buf.buffer;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      if (c.buffer !== scratch) continue;
+      const copy = Buffer.allocUnsafe(c.length);
+      c.copy(copy, 0);
+      chunks[i] = copy;
+    }
+    this.chunks = null;
+    return chunks;
   }
 
   private addChunk(b: Buffer): void {

@@ -172,9 +172,7 @@ export class MessageEmitter {
     out.line(`const n = ${unwrap(pick(flex, `${r}.compactArrayLength()`, `${r}.arrayLength()`))};`);
     if (nullable === 'never') {
       out.line(`if (n < 0) throw new DecodeError('${this.spec.name}.${f.specName} cannot be null', ${r}.offset);`);
-      out.line(`const a: ${tsType(t.element, false)}[] = [];`);
-      out.line(`for (let i = 0; i < n; i++) a.push(${this.decodeScalarExpr(t.element, r, 'never', flex)});`);
-      out.line(`${target} = a;`);
+      this.emitDecodeElements(out, t.element, target, r, flex);
       out.close('}');
       return;
     }
@@ -185,12 +183,25 @@ export class MessageEmitter {
     out.open('if (n < 0) {');
     out.line(nullBranch);
     out.mid('} else {');
-    // Grown by push, not pre-sized: a count is only checked against the bytes
-    // left, and pre-sizing would let a 1-byte-per-element lie allocate 8x the input.
-    out.line(`const a: ${tsType(t.element, false)}[] = [];`);
-    out.line(`for (let i = 0; i < n; i++) a.push(${this.decodeScalarExpr(t.element, r, 'never', flex)});`);
-    out.line(`${target} = a;`);
+    this.emitDecodeElements(out, t.element, target, r, flex);
     out.close('}');
+    out.close('}');
+  }
+
+  /**
+   * The `n` elements of an array into `target`. Grown by push, not pre-sized: a count is only checked against the
+   * bytes left, and pre-sizing would let a 1-byte-per-element lie allocate 8x the input. One element, the common
+   * case of a produce or fetch request's topics and partitions, is an array literal: the first push would give the
+   * array room for 16.
+   */
+  private emitDecodeElements(out: Lines, element: FieldType, target: string, r: string, flex: Tri): void {
+    const decode = this.decodeScalarExpr(element, r, 'never', flex);
+    out.open('if (n === 1) {');
+    out.line(`${target} = [${decode}];`);
+    out.mid('} else {');
+    out.line(`const a: ${tsType(element, false)}[] = [];`);
+    out.line(`for (let i = 0; i < n; i++) a.push(${decode});`);
+    out.line(`${target} = a;`);
     out.close('}');
   }
 

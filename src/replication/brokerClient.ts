@@ -36,6 +36,8 @@ export class InterBrokerAuthError extends Error {}
  */
 export class BrokerClient {
   private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
+  /** Frames completed by the current read. */
+  private readonly frames: Buffer[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextCorrelation = 1;
   private closedError: Error | null = null;
@@ -135,13 +137,17 @@ export class BrokerClient {
   }
 
   private onData(chunk: Buffer): void {
-    const { frames, oversized } = this.decoder.push(chunk);
+    // answers only settle promises here (their code runs after this returns), so one array serves every read
+    const frames = this.frames;
+    const oversized = this.decoder.pushInto(chunk, frames);
     if (oversized !== null) {
+      frames.length = 0;
       this.fail(new Error(`response frame of ${oversized} bytes`));
       this.socket.destroy();
       return;
     }
-    for (const frame of frames) this.onFrame(frame);
+    for (let i = 0; i < frames.length; i++) this.onFrame(frames[i]!);
+    frames.length = 0;
   }
 
   private onFrame(frame: Buffer): void {

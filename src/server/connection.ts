@@ -147,12 +147,11 @@ export class Connection implements RequestRunner {
 
   private onData(chunk: Buffer, transient: boolean): void {
     if (this.closed || this.draining) return;
-    const { frames, oversized } = this.decoder.push(chunk, transient);
+    const oversized = this.decoder.pushInto(chunk, this.backlog, transient);
     if (oversized !== null) {
       this.abort({ size: oversized, max: this.limits.maxRequestBytes }, 'request size exceeds socket.request.max.bytes; closing connection');
       return;
     }
-    for (const frame of frames) this.backlog.push(frame);
     this.pump();
   }
 

@@ -24,6 +24,8 @@ export class FrameDecoder {
   private filled = 0;
   /** The chunk being pushed is reused after push() returns. */
   private transient = false;
+  /** The size prefix continuePending() refused. */
+  private refusedSize = 0;
 
   constructor(
     /** Mutable: a SASL listener caps frames at sasl.server.max.receive.size until the client authenticated. */
@@ -39,16 +41,24 @@ export class FrameDecoder {
    * incomplete frame's bytes are copied out of it.
    */
   push(chunk: Buffer, transient = false): FrameResult {
-    this.transient = transient;
     const frames: Buffer[] = [];
+    const oversized = this.pushInto(chunk, frames, transient);
+    return { frames, oversized };
+  }
+
+  /**
+   * As push(), appending the completed frames to `out` (a connection's queue of requests): no array or result
+   * object per read. Returns the offending size when a prefix exceeds the limit, else null.
+   */
+  pushInto(chunk: Buffer, out: Buffer[], transient = false): number | null {
+    this.transient = transient;
     let pos = 0;
     if (this.assembling !== null) {
-      pos = this.fill(chunk, frames);
+      pos = this.fill(chunk, out);
     } else if (this.pendingBytes > 0 || this.expected >= 0) {
       // A known size with no body bytes yet still means a frame is in progress.
-      const r = this.continuePending(chunk, frames);
-      if (r.oversized !== null) return { frames, oversized: r.oversized };
-      pos = r.pos;
+      pos = this.continuePending(chunk, out);
+      if (pos < 0) return this.refusedSize;
     }
     while (pos < chunk.length) {
       const left = chunk.length - pos;
@@ -57,9 +67,9 @@ export class FrameDecoder {
         break;
       }
       const size = chunk.readInt32BE(pos);
-      if (size < 0 || size > this.maxFrameBytes) return { frames, oversized: size };
+      if (size < 0 || size > this.maxFrameBytes) return size;
       if (left - 4 >= size) {
-        frames.push(this.keep(chunk.subarray(pos + 4, pos + 4 + size), false));
+        out.push(this.keepWhole(chunk, pos + 4, pos + 4 + size));
         pos += 4 + size;
       } else {
         const body = chunk.subarray(pos + 4);
@@ -75,7 +85,7 @@ export class FrameDecoder {
         break;
       }
     }
-    return { frames, oversized: null };
+    return null;
   }
 
   /** Bytes buffered for a frame not yet complete. */
@@ -104,6 +114,22 @@ export class FrameDecoder {
     return this.transient && !owned ? Buffer.from(frame) : frame;
   }
 
+  /**
+   * keep() for a frame lying whole in `chunk` at [start, end): one that goes into a pool slot is copied there
+   * straight from the chunk, with no view of it made first (the common case of a produce request in a shared read).
+   */
+  private keepWhole(chunk: Buffer, start: number, end: number): Buffer {
+    if ((this.transient || this.pool?.poison) && this.pool !== null && end - start >= 2 && this.pooled(chunk.readInt16BE(start))) {
+      const slot = this.pool.take(end - start);
+      if (slot !== null) {
+        chunk.copy(slot, 0, start, end);
+        return slot;
+      }
+    }
+    const frame = chunk.subarray(start, end);
+    return this.transient ? Buffer.from(frame) : frame;
+  }
+
   /** Copies the start of `chunk` into the slot in progress; returns the bytes taken. */
   private fill(chunk: Buffer, frames: Buffer[]): number {
     const slot = this.assembling!;
@@ -123,27 +149,31 @@ export class FrameDecoder {
     this.pendingBytes += part.length;
   }
 
-  private continuePending(chunk: Buffer, frames: Buffer[]): { pos: number; oversized: number | null } {
+  /** Where the rest of `chunk` starts once the frame in progress took its part; -1 when its prefix is over the limit (refusedSize). */
+  private continuePending(chunk: Buffer, frames: Buffer[]): number {
     let pos = 0;
     if (this.expected < 0) {
       // Complete the 4-byte prefix first.
       const need = 4 - this.pendingBytes;
       if (chunk.length < need) {
         this.stash(chunk);
-        return { pos: chunk.length, oversized: null };
+        return chunk.length;
       }
       const prefix = Buffer.concat([...this.pending, chunk.subarray(0, need)], 4);
       this.pending = [];
       this.pendingBytes = 0;
       pos = need;
       const size = prefix.readInt32BE(0);
-      if (size < 0 || size > this.maxFrameBytes) return { pos, oversized: size };
+      if (size < 0 || size > this.maxFrameBytes) {
+        this.refusedSize = size;
+        return -1;
+      }
       this.expected = size;
     }
     const need = this.expected - this.pendingBytes;
     if (chunk.length - pos < need) {
       this.stash(chunk.subarray(pos));
-      return { pos: chunk.length, oversized: null };
+      return chunk.length;
     }
     this.pending.push(chunk.subarray(pos, pos + need));
     // one part: the chunk's own bytes (parts stashed before would make two)
@@ -153,6 +183,6 @@ export class FrameDecoder {
     this.pending = [];
     this.pendingBytes = 0;
     this.expected = -1;
-    return { pos, oversized: null };
+    return pos;
   }
 }

@@ -3,10 +3,11 @@ import type { RegisteredApi } from '../handlers/registry';
 import { writeResponseHeader } from './requestHeader';
 
 /**
- * First scratch size of a response's encoder: most answers (Produce, commits, heartbeats) are under 100 bytes,
- * and the scratch comes from Node's shared 8 KB pool, which a 1 KB default used up every 8 answers.
+ * First scratch size of the responses' encoder: most answers (Produce, commits, heartbeats) are under 100 bytes.
  */
 const RESPONSE_SCRATCH_BYTES = 256;
+
+const responseWriter = Writer.reusable(RESPONSE_SCRATCH_BYTES);
 
 /**
  * Size prefix + response header + body as a list of chunks. Record payloads
@@ -14,10 +15,11 @@ const RESPONSE_SCRATCH_BYTES = 256;
  * the storage read buffers straight to the socket.
  */
 export function encodeResponseFrame(api: Pick<RegisteredApi, 'responseHeaderVersion' | 'encodeResponse'>, version: number, correlationId: number, body: unknown): Buffer[] {
-  const w = new Writer(RESPONSE_SCRATCH_BYTES);
+  // one writer for every answer: encoding is synchronous and never nested, so only its output needs copying
+  const w = responseWriter.reset();
   w.reserveFrameSize();
   writeResponseHeader(w, api.responseHeaderVersion(version), correlationId);
   api.encodeResponse(w, version, body);
   w.setFrameSize();
-  return w.chunksOut();
+  return w.chunksOutDetached();
 }

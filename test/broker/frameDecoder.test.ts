@@ -60,4 +60,24 @@ describe('FrameDecoder', () => {
     head.writeInt32BE(-5, 0);
     expect(new FrameDecoder(100).push(head).oversized).to.equal(-5);
   });
+
+  it('pushInto appends the frames of each read to the queue it is given, and reports oversized prefixes on both paths', () => {
+    const d = new FrameDecoder(100);
+    const queue: Buffer[] = [Buffer.from('earlier')];
+    const stream = Buffer.concat([frame(Buffer.from('one')), frame(Buffer.from('two'))]);
+    expect(d.pushInto(stream.subarray(0, 5), queue)).to.equal(null);
+    expect(queue.map((f) => f.toString())).to.deep.equal(['earlier']);
+    expect(d.pushInto(stream.subarray(5), queue)).to.equal(null);
+    expect(queue.map((f) => f.toString())).to.deep.equal(['earlier', 'one', 'two']);
+    const big = Buffer.alloc(4);
+    big.writeInt32BE(101, 0);
+    // a whole prefix inside the read, after a frame that completed in it: the frame is queued, the size reported
+    expect(d.pushInto(Buffer.concat([frame(Buffer.from('three')), big]), queue)).to.equal(101);
+    expect(queue.map((f) => f.toString())).to.deep.equal(['earlier', 'one', 'two', 'three']);
+    // a prefix completed from a previous read's bytes
+    const split = new FrameDecoder(100);
+    expect(split.pushInto(big.subarray(0, 3), queue)).to.equal(null);
+    expect(split.pushInto(big.subarray(3), queue)).to.equal(101);
+    expect(queue).to.have.length(4);
+  });
 });

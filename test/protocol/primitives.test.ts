@@ -65,4 +65,41 @@ describe('protocol primitives', () => {
       expect(() => read(new Reader(buf)), name).to.throw(DecodeError);
     }
   });
+
+  it('a reusable writer hands out copies of its scratch, so the next encoding leaves the last one intact', () => {
+    const w = Writer.reusable(16);
+    const payload = Buffer.alloc(300, 0xab); // linked, not copied (over the link threshold)
+    const encode = (tag: number, body: Buffer | null) => {
+      w.reset().reserveFrameSize();
+      w.int32(tag);
+      if (body) w.bytes(body);
+      w.int64(BigInt(tag)); // past the 16-byte scratch when a body came first: a grown scratch
+      w.setFrameSize();
+      return w.chunksOutDetached();
+    };
+    const first = encode(1, payload);
+    expect(first.some((c) => c === payload), 'the linked payload itself').to.equal(true);
+    const firstBytes = Buffer.concat(first);
+    const second = encode(2, null);
+    const third = encode(3, payload);
+    expect(Buffer.concat(first)).to.deep.equal(firstBytes);
+    expect(Buffer.concat(second)).to.deep.equal(Buffer.from([0, 0, 0, 12, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2]));
+    const r = new Reader(Buffer.concat(third));
+    expect(r.int32()).to.equal(4 + 4 + 300 + 8);
+    expect(r.int32()).to.equal(3);
+    expect(r.bytes()).to.deep.equal(payload);
+    expect(r.int64()).to.equal(3n);
+    // an encoding that grew the scratch past 64 KB (many small fields): given up at the next reset, and what it
+    // handed out stays as it was
+    w.reset();
+    for (let i = 0; i < 20_000; i++) w.int32(i);
+    const big = w.chunksOutDetached();
+    const bigBytes = Buffer.concat(big);
+    expect(bigBytes.readInt32BE(4 * 19_999)).to.equal(19_999);
+    encode(5, Buffer.alloc(100, 2));
+    w.reset();
+    for (let i = 0; i < 20_000; i++) w.int32(-i);
+    w.chunksOutDetached();
+    expect(Buffer.concat(big)).to.deep.equal(bigBytes);
+  });
 });

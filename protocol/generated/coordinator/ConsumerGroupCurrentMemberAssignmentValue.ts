@@ -55,17 +55,25 @@ export function decodeConsumerGroupCurrentMemberAssignmentValue(r: Reader, versi
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupCurrentMemberAssignmentValue.AssignedPartitions cannot be null', r.offset);
-    const a: TopicPartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-    assignedPartitions = a;
+    if (n === 1) {
+      assignedPartitions = [decodeTopicPartitions(r, version)];
+    } else {
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+      assignedPartitions = a;
+    }
   }
   let partitionsPendingRevocation: TopicPartitions[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupCurrentMemberAssignmentValue.PartitionsPendingRevocation cannot be null', r.offset);
-    const a: TopicPartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-    partitionsPendingRevocation = a;
+    if (n === 1) {
+      partitionsPendingRevocation = [decodeTopicPartitions(r, version)];
+    } else {
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+      partitionsPendingRevocation = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupCurrentMemberAssignmentValue = { memberEpoch, previousMemberEpoch, state, assignedPartitions, partitionsPendingRevocation };
@@ -79,9 +87,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupCurrentMemberAssignmentValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };

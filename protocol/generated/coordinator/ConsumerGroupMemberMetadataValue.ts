@@ -84,9 +84,13 @@ export function decodeConsumerGroupMemberMetadataValue(r: Reader, version: numbe
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupMemberMetadataValue.SubscribedTopicNames cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    subscribedTopicNames = a;
+    if (n === 1) {
+      subscribedTopicNames = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      subscribedTopicNames = a;
+    }
   }
   const subscribedTopicRegex: string | null = r.compactNullableString();
   const rebalanceTimeoutMs: number = r.int32();
@@ -113,9 +117,13 @@ function decodeClassicMemberMetadata(r: Reader, version: number): ClassicMemberM
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupMemberMetadataValue.SupportedProtocols cannot be null', r.offset);
-    const a: ClassicProtocol[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeClassicProtocol(r, version));
-    supportedProtocols = a;
+    if (n === 1) {
+      supportedProtocols = [decodeClassicProtocol(r, version)];
+    } else {
+      const a: ClassicProtocol[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeClassicProtocol(r, version));
+      supportedProtocols = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ClassicMemberMetadata = { sessionTimeoutMs, supportedProtocols };

@@ -62,9 +62,13 @@ export function decodeConsumerGroupPartitionMetadataValue(r: Reader, version: nu
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupPartitionMetadataValue.Topics cannot be null', r.offset);
-    const a: TopicMetadata[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicMetadata(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicMetadata(r, version)];
+    } else {
+      const a: TopicMetadata[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicMetadata(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupPartitionMetadataValue = { topics };
@@ -80,9 +84,13 @@ function decodeTopicMetadata(r: Reader, version: number): TopicMetadata {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupPartitionMetadataValue.PartitionMetadata cannot be null', r.offset);
-    const a: PartitionMetadata[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionMetadata(r, version));
-    partitionMetadata = a;
+    if (n === 1) {
+      partitionMetadata = [decodePartitionMetadata(r, version)];
+    } else {
+      const a: PartitionMetadata[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionMetadata(r, version));
+      partitionMetadata = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicMetadata = { topicId, topicName, numPartitions, partitionMetadata };
@@ -96,9 +104,13 @@ function decodePartitionMetadata(r: Reader, version: number): PartitionMetadata 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupPartitionMetadataValue.Racks cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    racks = a;
+    if (n === 1) {
+      racks = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      racks = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionMetadata = { partition, racks };

@@ -30,9 +30,13 @@ export function decodeConsumerGroupRegularExpressionValue(r: Reader, version: nu
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupRegularExpressionValue.Topics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    topics = a;
+    if (n === 1) {
+      topics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      topics = a;
+    }
   }
   const version_: bigint = r.int64();
   const timestamp: bigint = r.int64();

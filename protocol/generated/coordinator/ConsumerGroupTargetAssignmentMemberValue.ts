@@ -40,9 +40,13 @@ export function decodeConsumerGroupTargetAssignmentMemberValue(r: Reader, versio
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupTargetAssignmentMemberValue.TopicPartitions cannot be null', r.offset);
-    const a: TopicPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-    topicPartitions = a;
+    if (n === 1) {
+      topicPartitions = [decodeTopicPartition(r, version)];
+    } else {
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+      topicPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupTargetAssignmentMemberValue = { topicPartitions };
@@ -56,9 +60,13 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupTargetAssignmentMemberValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartition = { topicId, partitions };

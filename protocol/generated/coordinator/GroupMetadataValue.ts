@@ -79,9 +79,13 @@ export function decodeGroupMetadataValue(r: Reader, version: number): GroupMetad
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('GroupMetadataValue.members cannot be null', r.offset);
-    const a: MemberMetadata[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMemberMetadata(r, version));
-    members = a;
+    if (n === 1) {
+      members = [decodeMemberMetadata(r, version)];
+    } else {
+      const a: MemberMetadata[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMemberMetadata(r, version));
+      members = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: GroupMetadataValue = { protocolType, generation, protocol, leader, currentStateTimestamp, members };

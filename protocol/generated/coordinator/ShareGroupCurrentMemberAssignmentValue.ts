@@ -52,9 +52,13 @@ export function decodeShareGroupCurrentMemberAssignmentValue(r: Reader, version:
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupCurrentMemberAssignmentValue.AssignedPartitions cannot be null', r.offset);
-    const a: TopicPartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-    assignedPartitions = a;
+    if (n === 1) {
+      assignedPartitions = [decodeTopicPartitions(r, version)];
+    } else {
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+      assignedPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupCurrentMemberAssignmentValue = { memberEpoch, previousMemberEpoch, state, assignedPartitions };
@@ -68,9 +72,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupCurrentMemberAssignmentValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };

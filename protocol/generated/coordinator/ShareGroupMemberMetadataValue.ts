@@ -36,9 +36,13 @@ export function decodeShareGroupMemberMetadataValue(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupMemberMetadataValue.SubscribedTopicNames cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    subscribedTopicNames = a;
+    if (n === 1) {
+      subscribedTopicNames = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      subscribedTopicNames = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupMemberMetadataValue = { rackId, clientId, clientHost, subscribedTopicNames };

@@ -65,25 +65,37 @@ export function decodeShareGroupStatePartitionMetadataValue(r: Reader, version: 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupStatePartitionMetadataValue.InitializingTopics cannot be null', r.offset);
-    const a: TopicPartitionsInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitionsInfo(r, version));
-    initializingTopics = a;
+    if (n === 1) {
+      initializingTopics = [decodeTopicPartitionsInfo(r, version)];
+    } else {
+      const a: TopicPartitionsInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitionsInfo(r, version));
+      initializingTopics = a;
+    }
   }
   let initializedTopics: TopicPartitionsInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupStatePartitionMetadataValue.InitializedTopics cannot be null', r.offset);
-    const a: TopicPartitionsInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitionsInfo(r, version));
-    initializedTopics = a;
+    if (n === 1) {
+      initializedTopics = [decodeTopicPartitionsInfo(r, version)];
+    } else {
+      const a: TopicPartitionsInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitionsInfo(r, version));
+      initializedTopics = a;
+    }
   }
   let deletingTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupStatePartitionMetadataValue.DeletingTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    deletingTopics = a;
+    if (n === 1) {
+      deletingTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      deletingTopics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupStatePartitionMetadataValue = { initializingTopics, initializedTopics, deletingTopics };
@@ -98,9 +110,13 @@ function decodeTopicPartitionsInfo(r: Reader, version: number): TopicPartitionsI
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupStatePartitionMetadataValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitionsInfo = { topicId, topicName, partitions };

@@ -40,9 +40,13 @@ export function decodeShareGroupTargetAssignmentMemberValue(r: Reader, version: 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupTargetAssignmentMemberValue.TopicPartitions cannot be null', r.offset);
-    const a: TopicPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-    topicPartitions = a;
+    if (n === 1) {
+      topicPartitions = [decodeTopicPartition(r, version)];
+    } else {
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+      topicPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupTargetAssignmentMemberValue = { topicPartitions };
@@ -56,9 +60,13 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupTargetAssignmentMemberValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartition = { topicId, partitions };

@@ -70,9 +70,13 @@ export function decodeShareSnapshotValue(r: Reader, version: number): ShareSnaps
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareSnapshotValue.StateBatches cannot be null', r.offset);
-    const a: StateBatch[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
-    stateBatches = a;
+    if (n === 1) {
+      stateBatches = [decodeStateBatch(r, version)];
+    } else {
+      const a: StateBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
+      stateBatches = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareSnapshotValue = { snapshotEpoch, stateEpoch, leaderEpoch, startOffset, createTimestamp, writeTimestamp, stateBatches };

@@ -58,9 +58,13 @@ export function decodeShareUpdateValue(r: Reader, version: number): ShareUpdateV
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareUpdateValue.StateBatches cannot be null', r.offset);
-    const a: StateBatch[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
-    stateBatches = a;
+    if (n === 1) {
+      stateBatches = [decodeStateBatch(r, version)];
+    } else {
+      const a: StateBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
+      stateBatches = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareUpdateValue = { snapshotEpoch, leaderEpoch, startOffset, stateBatches };

@@ -67,49 +67,73 @@ export function decodeStreamsGroupCurrentMemberAssignmentValue(r: Reader, versio
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.ActiveTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    activeTasks = a;
+    if (n === 1) {
+      activeTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      activeTasks = a;
+    }
   }
   let standbyTasks: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.StandbyTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    standbyTasks = a;
+    if (n === 1) {
+      standbyTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      standbyTasks = a;
+    }
   }
   let warmupTasks: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.WarmupTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    warmupTasks = a;
+    if (n === 1) {
+      warmupTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      warmupTasks = a;
+    }
   }
   let activeTasksPendingRevocation: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.ActiveTasksPendingRevocation cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    activeTasksPendingRevocation = a;
+    if (n === 1) {
+      activeTasksPendingRevocation = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      activeTasksPendingRevocation = a;
+    }
   }
   let standbyTasksPendingRevocation: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.StandbyTasksPendingRevocation cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    standbyTasksPendingRevocation = a;
+    if (n === 1) {
+      standbyTasksPendingRevocation = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      standbyTasksPendingRevocation = a;
+    }
   }
   let warmupTasksPendingRevocation: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.WarmupTasksPendingRevocation cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    warmupTasksPendingRevocation = a;
+    if (n === 1) {
+      warmupTasksPendingRevocation = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      warmupTasksPendingRevocation = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: StreamsGroupCurrentMemberAssignmentValue = { memberEpoch, previousMemberEpoch, state, activeTasks, standbyTasks, warmupTasks, activeTasksPendingRevocation, standbyTasksPendingRevocation, warmupTasksPendingRevocation };
@@ -123,9 +147,13 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupCurrentMemberAssignmentValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TaskIds = { subtopologyId, partitions };

@@ -88,9 +88,13 @@ export function decodeStreamsGroupMemberMetadataValue(r: Reader, version: number
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupMemberMetadataValue.ClientTags cannot be null', r.offset);
-    const a: KeyValue[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
-    clientTags = a;
+    if (n === 1) {
+      clientTags = [decodeKeyValue(r, version)];
+    } else {
+      const a: KeyValue[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
+      clientTags = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: StreamsGroupMemberMetadataValue = { instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs, topologyEpoch, processId, userEndpoint, clientTags };

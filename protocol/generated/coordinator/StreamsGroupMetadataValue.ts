@@ -60,9 +60,13 @@ export function decodeStreamsGroupMetadataValue(r: Reader, version: number): Str
         if (n < 0) {
           lastAssignmentConfigs = null;
         } else {
-          const a: LastAssignmentConfig[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeLastAssignmentConfig(tr, version));
-          lastAssignmentConfigs = a;
+          if (n === 1) {
+            lastAssignmentConfigs = [decodeLastAssignmentConfig(tr, version)];
+          } else {
+            const a: LastAssignmentConfig[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeLastAssignmentConfig(tr, version));
+            lastAssignmentConfigs = a;
+          }
         }
       }
     } else {

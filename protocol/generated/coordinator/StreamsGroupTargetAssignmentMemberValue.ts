@@ -46,25 +46,37 @@ export function decodeStreamsGroupTargetAssignmentMemberValue(r: Reader, version
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTargetAssignmentMemberValue.ActiveTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    activeTasks = a;
+    if (n === 1) {
+      activeTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      activeTasks = a;
+    }
   }
   let standbyTasks: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTargetAssignmentMemberValue.StandbyTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    standbyTasks = a;
+    if (n === 1) {
+      standbyTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      standbyTasks = a;
+    }
   }
   let warmupTasks: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTargetAssignmentMemberValue.WarmupTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    warmupTasks = a;
+    if (n === 1) {
+      warmupTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      warmupTasks = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: StreamsGroupTargetAssignmentMemberValue = { activeTasks, standbyTasks, warmupTasks };
@@ -78,9 +90,13 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTargetAssignmentMemberValue.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TaskIds = { subtopologyId, partitions };

@@ -116,9 +116,13 @@ export function decodeStreamsGroupTopologyValue(r: Reader, version: number): Str
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.Subtopologies cannot be null', r.offset);
-    const a: Subtopology[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeSubtopology(r, version));
-    subtopologies = a;
+    if (n === 1) {
+      subtopologies = [decodeSubtopology(r, version)];
+    } else {
+      const a: Subtopology[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeSubtopology(r, version));
+      subtopologies = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: StreamsGroupTopologyValue = { epoch, subtopologies };
@@ -132,49 +136,73 @@ function decodeSubtopology(r: Reader, version: number): Subtopology {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.SourceTopics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    sourceTopics = a;
+    if (n === 1) {
+      sourceTopics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      sourceTopics = a;
+    }
   }
   let sourceTopicRegex: string[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.SourceTopicRegex cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    sourceTopicRegex = a;
+    if (n === 1) {
+      sourceTopicRegex = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      sourceTopicRegex = a;
+    }
   }
   let stateChangelogTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.StateChangelogTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    stateChangelogTopics = a;
+    if (n === 1) {
+      stateChangelogTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      stateChangelogTopics = a;
+    }
   }
   let repartitionSinkTopics: string[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.RepartitionSinkTopics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    repartitionSinkTopics = a;
+    if (n === 1) {
+      repartitionSinkTopics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      repartitionSinkTopics = a;
+    }
   }
   let repartitionSourceTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.RepartitionSourceTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    repartitionSourceTopics = a;
+    if (n === 1) {
+      repartitionSourceTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      repartitionSourceTopics = a;
+    }
   }
   let copartitionGroups: CopartitionGroup[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.CopartitionGroups cannot be null', r.offset);
-    const a: CopartitionGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCopartitionGroup(r, version));
-    copartitionGroups = a;
+    if (n === 1) {
+      copartitionGroups = [decodeCopartitionGroup(r, version)];
+    } else {
+      const a: CopartitionGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCopartitionGroup(r, version));
+      copartitionGroups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Subtopology = { subtopologyId, sourceTopics, sourceTopicRegex, stateChangelogTopics, repartitionSinkTopics, repartitionSourceTopics, copartitionGroups };
@@ -190,9 +218,13 @@ function decodeTopicInfo(r: Reader, version: number): TopicInfo {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.TopicConfigs cannot be null', r.offset);
-    const a: TopicConfig[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicConfig(r, version));
-    topicConfigs = a;
+    if (n === 1) {
+      topicConfigs = [decodeTopicConfig(r, version)];
+    } else {
+      const a: TopicConfig[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicConfig(r, version));
+      topicConfigs = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicInfo = { name, partitions, replicationFactor, topicConfigs };
@@ -214,25 +246,37 @@ function decodeCopartitionGroup(r: Reader, version: number): CopartitionGroup {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.SourceTopics cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int16());
-    sourceTopics = a;
+    if (n === 1) {
+      sourceTopics = [r.int16()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int16());
+      sourceTopics = a;
+    }
   }
   let sourceTopicRegex: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.SourceTopicRegex cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int16());
-    sourceTopicRegex = a;
+    if (n === 1) {
+      sourceTopicRegex = [r.int16()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int16());
+      sourceTopicRegex = a;
+    }
   }
   let repartitionSourceTopics: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupTopologyValue.RepartitionSourceTopics cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int16());
-    repartitionSourceTopics = a;
+    if (n === 1) {
+      repartitionSourceTopics = [r.int16()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int16());
+      repartitionSourceTopics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: CopartitionGroup = { sourceTopics, sourceTopicRegex, repartitionSourceTopics };

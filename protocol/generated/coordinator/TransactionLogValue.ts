@@ -80,9 +80,13 @@ export function decodeTransactionLogValue(r: Reader, version: number): Transacti
     if (n < 0) {
       transactionPartitions = null;
     } else {
-      const a: PartitionsSchema[] = [];
-      for (let i = 0; i < n; i++) a.push(decodePartitionsSchema(r, version));
-      transactionPartitions = a;
+      if (n === 1) {
+        transactionPartitions = [decodePartitionsSchema(r, version)];
+      } else {
+        const a: PartitionsSchema[] = [];
+        for (let i = 0; i < n; i++) a.push(decodePartitionsSchema(r, version));
+        transactionPartitions = a;
+      }
     }
   }
   const transactionLastUpdateTimestampMs: bigint = r.int64();
@@ -118,9 +122,13 @@ function decodePartitionsSchema(r: Reader, version: number): PartitionsSchema {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TransactionLogValue.PartitionIds cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitionIds = a;
+    if (n === 1) {
+      partitionIds = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitionIds = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: PartitionsSchema = { topic, partitionIds };

@@ -79,9 +79,13 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.Transactions cannot be null', r.offset);
-      const a: AddPartitionsToTxnTransaction[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTransaction(r, version));
-      transactions = a;
+      if (n === 1) {
+        transactions = [decodeAddPartitionsToTxnTransaction(r, version)];
+      } else {
+        const a: AddPartitionsToTxnTransaction[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTransaction(r, version));
+        transactions = a;
+      }
     }
   } else {
     transactions = [];
@@ -94,9 +98,13 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.V3AndBelowTopics cannot be null', r.offset);
-      const a: AddPartitionsToTxnTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
-      v3AndBelowTopics = a;
+      if (n === 1) {
+        v3AndBelowTopics = [decodeAddPartitionsToTxnTopic(r, version)];
+      } else {
+        const a: AddPartitionsToTxnTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
+        v3AndBelowTopics = a;
+      }
     }
   } else {
     v3AndBelowTopics = [];
@@ -116,9 +124,13 @@ function decodeAddPartitionsToTxnTransaction(r: Reader, version: number): AddPar
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.Topics cannot be null', r.offset);
-    const a: AddPartitionsToTxnTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeAddPartitionsToTxnTopic(r, version)];
+    } else {
+      const a: AddPartitionsToTxnTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AddPartitionsToTxnTransaction = { transactionalId, producerId, producerEpoch, verifyOnly, topics };
@@ -133,9 +145,13 @@ function decodeAddPartitionsToTxnTopic(r: Reader, version: number): AddPartition
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AddPartitionsToTxnRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnTopic = { name, partitions };

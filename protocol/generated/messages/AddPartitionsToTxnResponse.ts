@@ -85,9 +85,13 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTransaction cannot be null', r.offset);
-      const a: AddPartitionsToTxnResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnResult(r, version));
-      resultsByTransaction = a;
+      if (n === 1) {
+        resultsByTransaction = [decodeAddPartitionsToTxnResult(r, version)];
+      } else {
+        const a: AddPartitionsToTxnResult[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnResult(r, version));
+        resultsByTransaction = a;
+      }
     }
   } else {
     resultsByTransaction = [];
@@ -97,9 +101,13 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow cannot be null', r.offset);
-      const a: AddPartitionsToTxnTopicResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
-      resultsByTopicV3AndBelow = a;
+      if (n === 1) {
+        resultsByTopicV3AndBelow = [decodeAddPartitionsToTxnTopicResult(r, version)];
+      } else {
+        const a: AddPartitionsToTxnTopicResult[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
+        resultsByTopicV3AndBelow = a;
+      }
     }
   } else {
     resultsByTopicV3AndBelow = [];
@@ -116,9 +124,13 @@ function decodeAddPartitionsToTxnResult(r: Reader, version: number): AddPartitio
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.TopicResults cannot be null', r.offset);
-    const a: AddPartitionsToTxnTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
-    topicResults = a;
+    if (n === 1) {
+      topicResults = [decodeAddPartitionsToTxnTopicResult(r, version)];
+    } else {
+      const a: AddPartitionsToTxnTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnTopicResult(r, version));
+      topicResults = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AddPartitionsToTxnResult = { transactionalId, topicResults };
@@ -133,9 +145,13 @@ function decodeAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPar
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AddPartitionsToTxnResponse.ResultsByPartition cannot be null', r.offset);
-    const a: AddPartitionsToTxnPartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnPartitionResult(r, version));
-    resultsByPartition = a;
+    if (n === 1) {
+      resultsByPartition = [decodeAddPartitionsToTxnPartitionResult(r, version)];
+    } else {
+      const a: AddPartitionsToTxnPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAddPartitionsToTxnPartitionResult(r, version));
+      resultsByPartition = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AddPartitionsToTxnTopicResult = { name, resultsByPartition };

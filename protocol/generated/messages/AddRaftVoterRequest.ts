@@ -62,9 +62,13 @@ export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVo
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AddRaftVoterRequest.Listeners cannot be null', r.offset);
-    const a: Listener[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-    listeners = a;
+    if (n === 1) {
+      listeners = [decodeListener(r, version)];
+    } else {
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+      listeners = a;
+    }
   }
   const ackWhenCommitted: boolean = version >= 1 ? r.bool() : true;
   const unknownTags = readUnknownTaggedFields(r);

@@ -79,9 +79,13 @@ export function decodeAlterClientQuotasRequest(r: Reader, version: number): Alte
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterClientQuotasRequest.Entries cannot be null', r.offset);
-    const a: EntryData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
-    entries = a;
+    if (n === 1) {
+      entries = [decodeEntryData(r, version)];
+    } else {
+      const a: EntryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
+      entries = a;
+    }
   }
   const validateOnly: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -96,17 +100,25 @@ function decodeEntryData(r: Reader, version: number): EntryData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterClientQuotasRequest.Entity cannot be null', r.offset);
-    const a: EntityData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
-    entity = a;
+    if (n === 1) {
+      entity = [decodeEntityData(r, version)];
+    } else {
+      const a: EntityData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
+      entity = a;
+    }
   }
   let ops: OpData[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterClientQuotasRequest.Ops cannot be null', r.offset);
-    const a: OpData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOpData(r, version));
-    ops = a;
+    if (n === 1) {
+      ops = [decodeOpData(r, version)];
+    } else {
+      const a: OpData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOpData(r, version));
+      ops = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { entity, ops };

@@ -64,9 +64,13 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterClientQuotasResponse.Entries cannot be null', r.offset);
-    const a: EntryData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
-    entries = a;
+    if (n === 1) {
+      entries = [decodeEntryData(r, version)];
+    } else {
+      const a: EntryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
+      entries = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterClientQuotasResponse = { throttleTimeMs, entries };
@@ -82,9 +86,13 @@ function decodeEntryData(r: Reader, version: number): EntryData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterClientQuotasResponse.Entity cannot be null', r.offset);
-    const a: EntityData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
-    entity = a;
+    if (n === 1) {
+      entity = [decodeEntityData(r, version)];
+    } else {
+      const a: EntityData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
+      entity = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { errorCode, errorMessage, entity };

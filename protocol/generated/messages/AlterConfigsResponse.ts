@@ -51,9 +51,13 @@ export function decodeAlterConfigsResponse(r: Reader, version: number): AlterCon
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterConfigsResponse.Responses cannot be null', r.offset);
-    const a: AlterConfigsResourceResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResourceResponse(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeAlterConfigsResourceResponse(r, version)];
+    } else {
+      const a: AlterConfigsResourceResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResourceResponse(r, version));
+      responses = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResponse = { throttleTimeMs, responses };

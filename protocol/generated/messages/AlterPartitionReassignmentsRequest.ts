@@ -64,9 +64,13 @@ export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: num
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionReassignmentsRequest.Topics cannot be null', r.offset);
-    const a: ReassignableTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReassignableTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeReassignableTopic(r, version)];
+    } else {
+      const a: ReassignableTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignableTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionReassignmentsRequest = { timeoutMs, allowReplicationFactorChange, topics };
@@ -80,9 +84,13 @@ function decodeReassignableTopic(r: Reader, version: number): ReassignableTopic 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionReassignmentsRequest.Partitions cannot be null', r.offset);
-    const a: ReassignablePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReassignablePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeReassignablePartition(r, version)];
+    } else {
+      const a: ReassignablePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignablePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignableTopic = { name, partitions };
@@ -98,9 +106,13 @@ function decodeReassignablePartition(r: Reader, version: number): ReassignablePa
     if (n < 0) {
       replicas = null;
     } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      replicas = a;
+      if (n === 1) {
+        replicas = [r.int32()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
+        replicas = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);

@@ -75,9 +75,13 @@ export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: nu
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionReassignmentsResponse.Responses cannot be null', r.offset);
-    const a: ReassignableTopicResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReassignableTopicResponse(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeReassignableTopicResponse(r, version)];
+    } else {
+      const a: ReassignableTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignableTopicResponse(r, version));
+      responses = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionReassignmentsResponse = { throttleTimeMs, allowReplicationFactorChange, errorCode, errorMessage, responses };
@@ -91,9 +95,13 @@ function decodeReassignableTopicResponse(r: Reader, version: number): Reassignab
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
-    const a: ReassignablePartitionResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReassignablePartitionResponse(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeReassignablePartitionResponse(r, version)];
+    } else {
+      const a: ReassignablePartitionResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReassignablePartitionResponse(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReassignableTopicResponse = { name, partitions };

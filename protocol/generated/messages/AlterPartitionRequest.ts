@@ -92,9 +92,13 @@ export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPa
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionRequest.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionRequest = { brokerId, brokerEpoch, topics };
@@ -108,9 +112,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };
@@ -126,9 +134,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('AlterPartitionRequest.NewIsr cannot be null', r.offset);
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      newIsr = a;
+      if (n === 1) {
+        newIsr = [r.int32()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
+        newIsr = a;
+      }
     }
   } else {
     newIsr = [];
@@ -138,9 +150,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('AlterPartitionRequest.NewIsrWithEpochs cannot be null', r.offset);
-      const a: BrokerState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeBrokerState(r, version));
-      newIsrWithEpochs = a;
+      if (n === 1) {
+        newIsrWithEpochs = [decodeBrokerState(r, version)];
+      } else {
+        const a: BrokerState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeBrokerState(r, version));
+        newIsrWithEpochs = a;
+      }
     }
   } else {
     newIsrWithEpochs = [];

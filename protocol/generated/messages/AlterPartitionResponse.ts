@@ -79,9 +79,13 @@ export function decodeAlterPartitionResponse(r: Reader, version: number): AlterP
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionResponse.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterPartitionResponse = { throttleTimeMs, errorCode, topics };
@@ -95,9 +99,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };
@@ -114,9 +122,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterPartitionResponse.Isr cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    isr = a;
+    if (n === 1) {
+      isr = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      isr = a;
+    }
   }
   const leaderRecoveryState: number = r.int8();
   const partitionEpoch: number = r.int32();

@@ -57,9 +57,13 @@ export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Al
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsRequest.Dirs cannot be null', r.offset);
-    const a: AlterReplicaLogDir[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDir(r, version));
-    dirs = a;
+    if (n === 1) {
+      dirs = [decodeAlterReplicaLogDir(r, version)];
+    } else {
+      const a: AlterReplicaLogDir[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDir(r, version));
+      dirs = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirsRequest = { dirs };
@@ -74,9 +78,13 @@ function decodeAlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDi
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsRequest.Topics cannot be null', r.offset);
-    const a: AlterReplicaLogDirTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeAlterReplicaLogDirTopic(r, version)];
+    } else {
+      const a: AlterReplicaLogDirTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDir = { path, topics };
@@ -91,9 +99,13 @@ function decodeAlterReplicaLogDirTopic(r: Reader, version: number): AlterReplica
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirTopic = { name, partitions };

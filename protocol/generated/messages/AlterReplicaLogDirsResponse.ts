@@ -61,9 +61,13 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsResponse.Results cannot be null', r.offset);
-    const a: AlterReplicaLogDirTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeAlterReplicaLogDirTopicResult(r, version)];
+    } else {
+      const a: AlterReplicaLogDirTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirTopicResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirsResponse = { throttleTimeMs, results };
@@ -78,9 +82,13 @@ function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('AlterReplicaLogDirsResponse.Partitions cannot be null', r.offset);
-    const a: AlterReplicaLogDirPartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeAlterReplicaLogDirPartitionResult(r, version)];
+    } else {
+      const a: AlterReplicaLogDirPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterReplicaLogDirPartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterReplicaLogDirTopicResult = { topicName, partitions };

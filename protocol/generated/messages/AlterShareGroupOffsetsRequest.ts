@@ -60,9 +60,13 @@ export function decodeAlterShareGroupOffsetsRequest(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterShareGroupOffsetsRequest.Topics cannot be null', r.offset);
-    const a: AlterShareGroupOffsetsRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeAlterShareGroupOffsetsRequestTopic(r, version)];
+    } else {
+      const a: AlterShareGroupOffsetsRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterShareGroupOffsetsRequest = { groupId, topics };
@@ -76,9 +80,13 @@ function decodeAlterShareGroupOffsetsRequestTopic(r: Reader, version: number): A
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterShareGroupOffsetsRequest.Partitions cannot be null', r.offset);
-    const a: AlterShareGroupOffsetsRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeAlterShareGroupOffsetsRequestPartition(r, version)];
+    } else {
+      const a: AlterShareGroupOffsetsRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsRequestPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterShareGroupOffsetsRequestTopic = { topicName, partitions };

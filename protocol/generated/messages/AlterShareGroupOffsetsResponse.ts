@@ -74,9 +74,13 @@ export function decodeAlterShareGroupOffsetsResponse(r: Reader, version: number)
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterShareGroupOffsetsResponse.Responses cannot be null', r.offset);
-    const a: AlterShareGroupOffsetsResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsResponseTopic(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeAlterShareGroupOffsetsResponseTopic(r, version)];
+    } else {
+      const a: AlterShareGroupOffsetsResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsResponseTopic(r, version));
+      responses = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterShareGroupOffsetsResponse = { throttleTimeMs, errorCode, errorMessage, responses };
@@ -91,9 +95,13 @@ function decodeAlterShareGroupOffsetsResponseTopic(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterShareGroupOffsetsResponse.Partitions cannot be null', r.offset);
-    const a: AlterShareGroupOffsetsResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeAlterShareGroupOffsetsResponsePartition(r, version)];
+    } else {
+      const a: AlterShareGroupOffsetsResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterShareGroupOffsetsResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterShareGroupOffsetsResponseTopic = { topicName, topicId, partitions };

@@ -68,17 +68,25 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterUserScramCredentialsRequest.Deletions cannot be null', r.offset);
-    const a: ScramCredentialDeletion[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeScramCredentialDeletion(r, version));
-    deletions = a;
+    if (n === 1) {
+      deletions = [decodeScramCredentialDeletion(r, version)];
+    } else {
+      const a: ScramCredentialDeletion[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeScramCredentialDeletion(r, version));
+      deletions = a;
+    }
   }
   let upsertions: ScramCredentialUpsertion[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterUserScramCredentialsRequest.Upsertions cannot be null', r.offset);
-    const a: ScramCredentialUpsertion[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeScramCredentialUpsertion(r, version));
-    upsertions = a;
+    if (n === 1) {
+      upsertions = [decodeScramCredentialUpsertion(r, version)];
+    } else {
+      const a: ScramCredentialUpsertion[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeScramCredentialUpsertion(r, version));
+      upsertions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterUserScramCredentialsRequest = { deletions, upsertions };

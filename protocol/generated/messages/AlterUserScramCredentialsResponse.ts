@@ -47,9 +47,13 @@ export function decodeAlterUserScramCredentialsResponse(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AlterUserScramCredentialsResponse.Results cannot be null', r.offset);
-    const a: AlterUserScramCredentialsResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterUserScramCredentialsResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeAlterUserScramCredentialsResult(r, version)];
+    } else {
+      const a: AlterUserScramCredentialsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterUserScramCredentialsResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AlterUserScramCredentialsResponse = { throttleTimeMs, results };

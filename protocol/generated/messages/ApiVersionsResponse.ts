@@ -101,9 +101,13 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ApiVersionsResponse.ApiKeys cannot be null', r.offset);
-    const a: ApiVersion[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeApiVersion(r, version));
-    apiKeys = a;
+    if (n === 1) {
+      apiKeys = [decodeApiVersion(r, version)];
+    } else {
+      const a: ApiVersion[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeApiVersion(r, version));
+      apiKeys = a;
+    }
   }
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let supportedFeatures: SupportedFeatureKey[] = [];
@@ -119,9 +123,13 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
         {
           const n = tr.compactArrayLength();
           if (n < 0) throw new DecodeError('ApiVersionsResponse.SupportedFeatures cannot be null', tr.offset);
-          const a: SupportedFeatureKey[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeSupportedFeatureKey(tr, version));
-          supportedFeatures = a;
+          if (n === 1) {
+            supportedFeatures = [decodeSupportedFeatureKey(tr, version)];
+          } else {
+            const a: SupportedFeatureKey[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeSupportedFeatureKey(tr, version));
+            supportedFeatures = a;
+          }
         }
       } else if (tag === 1 && version >= 3) {
         finalizedFeaturesEpoch = tr.int64();
@@ -129,9 +137,13 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
         {
           const n = tr.compactArrayLength();
           if (n < 0) throw new DecodeError('ApiVersionsResponse.FinalizedFeatures cannot be null', tr.offset);
-          const a: FinalizedFeatureKey[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeFinalizedFeatureKey(tr, version));
-          finalizedFeatures = a;
+          if (n === 1) {
+            finalizedFeatures = [decodeFinalizedFeatureKey(tr, version)];
+          } else {
+            const a: FinalizedFeatureKey[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeFinalizedFeatureKey(tr, version));
+            finalizedFeatures = a;
+          }
         }
       } else if (tag === 3 && version >= 3) {
         zkMigrationReady = tr.bool();

@@ -80,9 +80,13 @@ export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AssignReplicasToDirsResponse.Directories cannot be null', r.offset);
-    const a: DirectoryData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
-    directories = a;
+    if (n === 1) {
+      directories = [decodeDirectoryData(r, version)];
+    } else {
+      const a: DirectoryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDirectoryData(r, version));
+      directories = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AssignReplicasToDirsResponse = { throttleTimeMs, errorCode, directories };
@@ -96,9 +100,13 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AssignReplicasToDirsResponse.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DirectoryData = { id, topics };
@@ -112,9 +120,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('AssignReplicasToDirsResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicId, partitions };

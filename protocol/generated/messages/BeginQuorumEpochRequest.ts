@@ -93,18 +93,26 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('BeginQuorumEpochRequest.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   let leaderEndpoints: LeaderEndpoint[];
   if (version >= 1) {
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('BeginQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
-      const a: LeaderEndpoint[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
-      leaderEndpoints = a;
+      if (n === 1) {
+        leaderEndpoints = [decodeLeaderEndpoint(r, version)];
+      } else {
+        const a: LeaderEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
+        leaderEndpoints = a;
+      }
     }
   } else {
     leaderEndpoints = [];
@@ -122,9 +130,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('BeginQuorumEpochRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };

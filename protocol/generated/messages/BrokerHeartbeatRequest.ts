@@ -49,9 +49,13 @@ export function decodeBrokerHeartbeatRequest(r: Reader, version: number): Broker
       {
         const n = tr.compactArrayLength();
         if (n < 0) throw new DecodeError('BrokerHeartbeatRequest.OfflineLogDirs cannot be null', tr.offset);
-        const a: Buffer[] = [];
-        for (let i = 0; i < n; i++) a.push(tr.uuid());
-        offlineLogDirs = a;
+        if (n === 1) {
+          offlineLogDirs = [tr.uuid()];
+        } else {
+          const a: Buffer[] = [];
+          for (let i = 0; i < n; i++) a.push(tr.uuid());
+          offlineLogDirs = a;
+        }
       }
     } else {
       (unknownTags ??= []).push({ tag, data: tr.buf });

@@ -92,17 +92,25 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('BrokerRegistrationRequest.Listeners cannot be null', r.offset);
-    const a: Listener[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-    listeners = a;
+    if (n === 1) {
+      listeners = [decodeListener(r, version)];
+    } else {
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+      listeners = a;
+    }
   }
   let features: Feature[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('BrokerRegistrationRequest.Features cannot be null', r.offset);
-    const a: Feature[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
-    features = a;
+    if (n === 1) {
+      features = [decodeFeature(r, version)];
+    } else {
+      const a: Feature[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
+      features = a;
+    }
   }
   const rack: string | null = r.compactNullableString();
   const isMigratingZkBroker: boolean = version >= 1 ? r.bool() : false;
@@ -111,9 +119,13 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('BrokerRegistrationRequest.LogDirs cannot be null', r.offset);
-      const a: Buffer[] = [];
-      for (let i = 0; i < n; i++) a.push(r.uuid());
-      logDirs = a;
+      if (n === 1) {
+        logDirs = [r.uuid()];
+      } else {
+        const a: Buffer[] = [];
+        for (let i = 0; i < n; i++) a.push(r.uuid());
+        logDirs = a;
+      }
     }
   } else {
     logDirs = [];

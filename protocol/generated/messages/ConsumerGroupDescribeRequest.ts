@@ -27,9 +27,13 @@ export function decodeConsumerGroupDescribeRequest(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupDescribeRequest.GroupIds cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    groupIds = a;
+    if (n === 1) {
+      groupIds = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      groupIds = a;
+    }
   }
   const includeAuthorizedOperations: boolean = r.bool();
   const unknownTags = readUnknownTaggedFields(r);

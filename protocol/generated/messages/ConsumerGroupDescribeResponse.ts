@@ -140,9 +140,13 @@ export function decodeConsumerGroupDescribeResponse(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.Groups cannot be null', r.offset);
-    const a: DescribedGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeDescribedGroup(r, version)];
+    } else {
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ConsumerGroupDescribeResponse = { throttleTimeMs, groups };
@@ -162,9 +166,13 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.Members cannot be null', r.offset);
-    const a: Member[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
-    members = a;
+    if (n === 1) {
+      members = [decodeMember(r, version)];
+    } else {
+      const a: Member[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
+      members = a;
+    }
   }
   const authorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -184,9 +192,13 @@ function decodeMember(r: Reader, version: number): Member {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    subscribedTopicNames = a;
+    if (n === 1) {
+      subscribedTopicNames = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      subscribedTopicNames = a;
+    }
   }
   const subscribedTopicRegex: string | null = r.compactNullableString();
   const assignment: Assignment = decodeAssignment(r, version);
@@ -203,9 +215,13 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
-    const a: TopicPartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-    topicPartitions = a;
+    if (n === 1) {
+      topicPartitions = [decodeTopicPartitions(r, version)];
+    } else {
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+      topicPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
@@ -220,9 +236,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupDescribeResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, topicName, partitions };

@@ -75,9 +75,13 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
     if (n < 0) {
       subscribedTopicNames = null;
     } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      subscribedTopicNames = a;
+      if (n === 1) {
+        subscribedTopicNames = [r.compactString()];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push(r.compactString());
+        subscribedTopicNames = a;
+      }
     }
   }
   const subscribedTopicRegex: string | null = version >= 1 ? r.compactNullableString() : null;
@@ -88,9 +92,13 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
     if (n < 0) {
       topicPartitions = null;
     } else {
-      const a: TopicPartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-      topicPartitions = a;
+      if (n === 1) {
+        topicPartitions = [decodeTopicPartitions(r, version)];
+      } else {
+        const a: TopicPartitions[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+        topicPartitions = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);
@@ -105,9 +113,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ConsumerGroupHeartbeatRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };

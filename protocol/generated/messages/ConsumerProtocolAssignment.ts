@@ -43,9 +43,13 @@ export function decodeConsumerProtocolAssignment(r: Reader, version: number): Co
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('ConsumerProtocolAssignment.AssignedPartitions cannot be null', r.offset);
-    const a: TopicPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-    assignedPartitions = a;
+    if (n === 1) {
+      assignedPartitions = [decodeTopicPartition(r, version)];
+    } else {
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+      assignedPartitions = a;
+    }
   }
   const userData: Buffer | null = r.nullableBytes();
   const out: ConsumerProtocolAssignment = { assignedPartitions, userData };
@@ -58,9 +62,13 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('ConsumerProtocolAssignment.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const out: TopicPartition = { topic, partitions };
   return out;

@@ -52,9 +52,13 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('ConsumerProtocolSubscription.Topics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.string());
-    topics = a;
+    if (n === 1) {
+      topics = [r.string()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.string());
+      topics = a;
+    }
   }
   const userData: Buffer | null = r.nullableBytes();
   let ownedPartitions: TopicPartition[];
@@ -62,9 +66,13 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
     {
       const n = r.arrayLength();
       if (n < 0) throw new DecodeError('ConsumerProtocolSubscription.OwnedPartitions cannot be null', r.offset);
-      const a: TopicPartition[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-      ownedPartitions = a;
+      if (n === 1) {
+        ownedPartitions = [decodeTopicPartition(r, version)];
+      } else {
+        const a: TopicPartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+        ownedPartitions = a;
+      }
     }
   } else {
     ownedPartitions = [];
@@ -81,9 +89,13 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('ConsumerProtocolSubscription.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const out: TopicPartition = { topic, partitions };
   return out;

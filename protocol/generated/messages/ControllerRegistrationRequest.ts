@@ -80,17 +80,25 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ControllerRegistrationRequest.Listeners cannot be null', r.offset);
-    const a: Listener[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-    listeners = a;
+    if (n === 1) {
+      listeners = [decodeListener(r, version)];
+    } else {
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+      listeners = a;
+    }
   }
   let features: Feature[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ControllerRegistrationRequest.Features cannot be null', r.offset);
-    const a: Feature[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
-    features = a;
+    if (n === 1) {
+      features = [decodeFeature(r, version)];
+    } else {
+      const a: Feature[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFeature(r, version));
+      features = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ControllerRegistrationRequest = { controllerId, incarnationId, zkMigrationReady, listeners, features };

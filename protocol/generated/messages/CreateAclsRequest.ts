@@ -56,9 +56,13 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateAclsRequest.Creations cannot be null', r.offset);
-    const a: AclCreation[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAclCreation(r, version));
-    creations = a;
+    if (n === 1) {
+      creations = [decodeAclCreation(r, version)];
+    } else {
+      const a: AclCreation[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAclCreation(r, version));
+      creations = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateAclsRequest = { creations };

@@ -45,9 +45,13 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateAclsResponse.Results cannot be null', r.offset);
-    const a: AclCreationResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAclCreationResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeAclCreationResult(r, version)];
+    } else {
+      const a: AclCreationResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAclCreationResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateAclsResponse = { throttleTimeMs, results };

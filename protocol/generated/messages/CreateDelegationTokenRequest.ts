@@ -52,9 +52,13 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateDelegationTokenRequest.Renewers cannot be null', r.offset);
-    const a: CreatableRenewers[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatableRenewers(r, version));
-    renewers = a;
+    if (n === 1) {
+      renewers = [decodeCreatableRenewers(r, version)];
+    } else {
+      const a: CreatableRenewers[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableRenewers(r, version));
+      renewers = a;
+    }
   }
   const maxLifetimeMs: bigint = r.int64();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

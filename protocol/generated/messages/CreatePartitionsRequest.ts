@@ -63,9 +63,13 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreatePartitionsRequest.Topics cannot be null', r.offset);
-    const a: CreatePartitionsTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeCreatePartitionsTopic(r, version)];
+    } else {
+      const a: CreatePartitionsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopic(r, version));
+      topics = a;
+    }
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = r.bool();
@@ -85,9 +89,13 @@ function decodeCreatePartitionsTopic(r: Reader, version: number): CreatePartitio
     if (n < 0) {
       assignments = null;
     } else {
-      const a: CreatePartitionsAssignment[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsAssignment(r, version));
-      assignments = a;
+      if (n === 1) {
+        assignments = [decodeCreatePartitionsAssignment(r, version)];
+      } else {
+        const a: CreatePartitionsAssignment[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsAssignment(r, version));
+        assignments = a;
+      }
     }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -102,9 +110,13 @@ function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePar
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreatePartitionsRequest.BrokerIds cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    brokerIds = a;
+    if (n === 1) {
+      brokerIds = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      brokerIds = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsAssignment = { brokerIds };

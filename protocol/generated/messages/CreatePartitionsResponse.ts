@@ -48,9 +48,13 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreatePartitionsResponse.Results cannot be null', r.offset);
-    const a: CreatePartitionsTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopicResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeCreatePartitionsTopicResult(r, version)];
+    } else {
+      const a: CreatePartitionsTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatePartitionsTopicResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatePartitionsResponse = { throttleTimeMs, results };

@@ -88,9 +88,13 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.Topics cannot be null', r.offset);
-    const a: CreatableTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeCreatableTopic(r, version)];
+    } else {
+      const a: CreatableTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableTopic(r, version));
+      topics = a;
+    }
   }
   const timeoutMs: number = r.int32();
   const validateOnly: boolean = version >= 1 ? r.bool() : false;
@@ -109,17 +113,25 @@ function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.Assignments cannot be null', r.offset);
-    const a: CreatableReplicaAssignment[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
-    assignments = a;
+    if (n === 1) {
+      assignments = [decodeCreatableReplicaAssignment(r, version)];
+    } else {
+      const a: CreatableReplicaAssignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableReplicaAssignment(r, version));
+      assignments = a;
+    }
   }
   let configs: CreatableTopicConfig[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.Configs cannot be null', r.offset);
-    const a: CreatableTopicConfig[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
-    configs = a;
+    if (n === 1) {
+      configs = [decodeCreatableTopicConfig(r, version)];
+    } else {
+      const a: CreatableTopicConfig[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfig(r, version));
+      configs = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableTopic = { name, numPartitions, replicationFactor, assignments, configs };
@@ -134,9 +146,13 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsRequest.BrokerIds cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    brokerIds = a;
+    if (n === 1) {
+      brokerIds = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      brokerIds = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreatableReplicaAssignment = { partitionIndex, brokerIds };

@@ -88,9 +88,13 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('CreateTopicsResponse.Topics cannot be null', r.offset);
-    const a: CreatableTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCreatableTopicResult(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeCreatableTopicResult(r, version)];
+    } else {
+      const a: CreatableTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCreatableTopicResult(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: CreateTopicsResponse = { throttleTimeMs, topics };
@@ -114,9 +118,13 @@ function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicR
       if (n < 0) {
         configs = null;
       } else {
-        const a: CreatableTopicConfigs[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfigs(r, version));
-        configs = a;
+        if (n === 1) {
+          configs = [decodeCreatableTopicConfigs(r, version)];
+        } else {
+          const a: CreatableTopicConfigs[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeCreatableTopicConfigs(r, version));
+          configs = a;
+        }
       }
     }
   } else {

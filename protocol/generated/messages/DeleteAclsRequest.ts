@@ -56,9 +56,13 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteAclsRequest.Filters cannot be null', r.offset);
-    const a: DeleteAclsFilter[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilter(r, version));
-    filters = a;
+    if (n === 1) {
+      filters = [decodeDeleteAclsFilter(r, version)];
+    } else {
+      const a: DeleteAclsFilter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilter(r, version));
+      filters = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsRequest = { filters };

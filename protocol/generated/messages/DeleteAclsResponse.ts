@@ -85,9 +85,13 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteAclsResponse.FilterResults cannot be null', r.offset);
-    const a: DeleteAclsFilterResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilterResult(r, version));
-    filterResults = a;
+    if (n === 1) {
+      filterResults = [decodeDeleteAclsFilterResult(r, version)];
+    } else {
+      const a: DeleteAclsFilterResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsFilterResult(r, version));
+      filterResults = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsResponse = { throttleTimeMs, filterResults };
@@ -103,9 +107,13 @@ function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFil
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteAclsResponse.MatchingAcls cannot be null', r.offset);
-    const a: DeleteAclsMatchingAcl[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteAclsMatchingAcl(r, version));
-    matchingAcls = a;
+    if (n === 1) {
+      matchingAcls = [decodeDeleteAclsMatchingAcl(r, version)];
+    } else {
+      const a: DeleteAclsMatchingAcl[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteAclsMatchingAcl(r, version));
+      matchingAcls = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteAclsFilterResult = { errorCode, errorMessage, matchingAcls };

@@ -25,9 +25,13 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteGroupsRequest.GroupsNames cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-    groupsNames = a;
+    if (n === 1) {
+      groupsNames = [(flexible ? r.compactString() : r.string())];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      groupsNames = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteGroupsRequest = { groupsNames };

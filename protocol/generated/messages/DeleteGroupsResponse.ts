@@ -45,9 +45,13 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteGroupsResponse.Results cannot be null', r.offset);
-    const a: DeletableGroupResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeletableGroupResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeDeletableGroupResult(r, version)];
+    } else {
+      const a: DeletableGroupResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeletableGroupResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteGroupsResponse = { throttleTimeMs, results };

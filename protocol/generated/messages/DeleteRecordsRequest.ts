@@ -60,9 +60,13 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteRecordsRequest.Topics cannot be null', r.offset);
-    const a: DeleteRecordsTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDeleteRecordsTopic(r, version)];
+    } else {
+      const a: DeleteRecordsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopic(r, version));
+      topics = a;
+    }
   }
   const timeoutMs: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -78,9 +82,13 @@ function decodeDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsTopi
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteRecordsRequest.Partitions cannot be null', r.offset);
-    const a: DeleteRecordsPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeDeleteRecordsPartition(r, version)];
+    } else {
+      const a: DeleteRecordsPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopic = { name, partitions };

@@ -64,9 +64,13 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteRecordsResponse.Topics cannot be null', r.offset);
-    const a: DeleteRecordsTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDeleteRecordsTopicResult(r, version)];
+    } else {
+      const a: DeleteRecordsTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsTopicResult(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsResponse = { throttleTimeMs, topics };
@@ -81,9 +85,13 @@ function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecor
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteRecordsResponse.Partitions cannot be null', r.offset);
-    const a: DeleteRecordsPartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeDeleteRecordsPartitionResult(r, version)];
+    } else {
+      const a: DeleteRecordsPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteRecordsPartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteRecordsTopicResult = { name, partitions };

@@ -41,9 +41,13 @@ export function decodeDeleteShareGroupOffsetsRequest(r: Reader, version: number)
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupOffsetsRequest.Topics cannot be null', r.offset);
-    const a: DeleteShareGroupOffsetsRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteShareGroupOffsetsRequestTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDeleteShareGroupOffsetsRequestTopic(r, version)];
+    } else {
+      const a: DeleteShareGroupOffsetsRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteShareGroupOffsetsRequestTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupOffsetsRequest = { groupId, topics };

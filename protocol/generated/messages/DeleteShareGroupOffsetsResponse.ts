@@ -58,9 +58,13 @@ export function decodeDeleteShareGroupOffsetsResponse(r: Reader, version: number
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupOffsetsResponse.Responses cannot be null', r.offset);
-    const a: DeleteShareGroupOffsetsResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteShareGroupOffsetsResponseTopic(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeDeleteShareGroupOffsetsResponseTopic(r, version)];
+    } else {
+      const a: DeleteShareGroupOffsetsResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteShareGroupOffsetsResponseTopic(r, version));
+      responses = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupOffsetsResponse = { throttleTimeMs, errorCode, errorMessage, responses };

@@ -57,9 +57,13 @@ export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupStateRequest.Topics cannot be null', r.offset);
-    const a: DeleteStateData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteStateData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDeleteStateData(r, version)];
+    } else {
+      const a: DeleteStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteStateData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupStateRequest = { groupId, topics };
@@ -73,9 +77,13 @@ function decodeDeleteStateData(r: Reader, version: number): DeleteStateData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupStateRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteStateData = { topicId, partitions };

@@ -59,9 +59,13 @@ export function decodeDeleteShareGroupStateResponse(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupStateResponse.Results cannot be null', r.offset);
-    const a: DeleteStateResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeDeleteStateResult(r, version)];
+    } else {
+      const a: DeleteStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeleteStateResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteShareGroupStateResponse = { results };
@@ -75,9 +79,13 @@ function decodeDeleteStateResult(r: Reader, version: number): DeleteStateResult 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DeleteShareGroupStateResponse.Partitions cannot be null', r.offset);
-    const a: PartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionResult(r, version)];
+    } else {
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DeleteStateResult = { topicId, partitions };

@@ -48,9 +48,13 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('DeleteTopicsRequest.Topics cannot be null', r.offset);
-      const a: DeleteTopicState[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDeleteTopicState(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeDeleteTopicState(r, version)];
+      } else {
+        const a: DeleteTopicState[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDeleteTopicState(r, version));
+        topics = a;
+      }
     }
   } else {
     topics = [];
@@ -60,9 +64,13 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('DeleteTopicsRequest.TopicNames cannot be null', r.offset);
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      topicNames = a;
+      if (n === 1) {
+        topicNames = [(flexible ? r.compactString() : r.string())];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+        topicNames = a;
+      }
     }
   } else {
     topicNames = [];

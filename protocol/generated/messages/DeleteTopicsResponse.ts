@@ -51,9 +51,13 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DeleteTopicsResponse.Responses cannot be null', r.offset);
-    const a: DeletableTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDeletableTopicResult(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeDeletableTopicResult(r, version)];
+    } else {
+      const a: DeletableTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDeletableTopicResult(r, version));
+      responses = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DeleteTopicsResponse = { throttleTimeMs, responses };

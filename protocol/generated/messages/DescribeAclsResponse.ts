@@ -81,9 +81,13 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeAclsResponse.Resources cannot be null', r.offset);
-    const a: DescribeAclsResource[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
-    resources = a;
+    if (n === 1) {
+      resources = [decodeDescribeAclsResource(r, version)];
+    } else {
+      const a: DescribeAclsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeAclsResource(r, version));
+      resources = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResponse = { throttleTimeMs, errorCode, errorMessage, resources };
@@ -100,9 +104,13 @@ function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsRes
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeAclsResponse.Acls cannot be null', r.offset);
-    const a: AclDescription[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
-    acls = a;
+    if (n === 1) {
+      acls = [decodeAclDescription(r, version)];
+    } else {
+      const a: AclDescription[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAclDescription(r, version));
+      acls = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeAclsResource = { resourceType, resourceName, patternType, acls };

@@ -47,9 +47,13 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeClientQuotasRequest.Components cannot be null', r.offset);
-    const a: ComponentData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeComponentData(r, version));
-    components = a;
+    if (n === 1) {
+      components = [decodeComponentData(r, version)];
+    } else {
+      const a: ComponentData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeComponentData(r, version));
+      components = a;
+    }
   }
   const strict: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

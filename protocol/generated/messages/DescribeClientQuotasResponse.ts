@@ -87,9 +87,13 @@ export function decodeDescribeClientQuotasResponse(r: Reader, version: number): 
     if (n < 0) {
       entries = null;
     } else {
-      const a: EntryData[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
-      entries = a;
+      if (n === 1) {
+        entries = [decodeEntryData(r, version)];
+      } else {
+        const a: EntryData[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeEntryData(r, version));
+        entries = a;
+      }
     }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -104,17 +108,25 @@ function decodeEntryData(r: Reader, version: number): EntryData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeClientQuotasResponse.Entity cannot be null', r.offset);
-    const a: EntityData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
-    entity = a;
+    if (n === 1) {
+      entity = [decodeEntityData(r, version)];
+    } else {
+      const a: EntityData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEntityData(r, version));
+      entity = a;
+    }
   }
   let values: ValueData[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeClientQuotasResponse.Values cannot be null', r.offset);
-    const a: ValueData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeValueData(r, version));
-    values = a;
+    if (n === 1) {
+      values = [decodeValueData(r, version)];
+    } else {
+      const a: ValueData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeValueData(r, version));
+      values = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: EntryData = { entity, values };

@@ -76,9 +76,13 @@ export function decodeDescribeClusterResponse(r: Reader, version: number): Descr
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeClusterResponse.Brokers cannot be null', r.offset);
-    const a: DescribeClusterBroker[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeClusterBroker(r, version));
-    brokers = a;
+    if (n === 1) {
+      brokers = [decodeDescribeClusterBroker(r, version)];
+    } else {
+      const a: DescribeClusterBroker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeClusterBroker(r, version));
+      brokers = a;
+    }
   }
   const clusterAuthorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);

@@ -50,9 +50,13 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeConfigsRequest.Resources cannot be null', r.offset);
-    const a: DescribeConfigsResource[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResource(r, version));
-    resources = a;
+    if (n === 1) {
+      resources = [decodeDescribeConfigsResource(r, version)];
+    } else {
+      const a: DescribeConfigsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResource(r, version));
+      resources = a;
+    }
   }
   const includeSynonyms: boolean = version >= 1 ? r.bool() : false;
   const includeDocumentation: boolean = version >= 3 ? r.bool() : false;
@@ -72,9 +76,13 @@ function decodeDescribeConfigsResource(r: Reader, version: number): DescribeConf
     if (n < 0) {
       configurationKeys = null;
     } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      configurationKeys = a;
+      if (n === 1) {
+        configurationKeys = [(flexible ? r.compactString() : r.string())];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+        configurationKeys = a;
+      }
     }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

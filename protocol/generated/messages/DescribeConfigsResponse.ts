@@ -110,9 +110,13 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeConfigsResponse.Results cannot be null', r.offset);
-    const a: DescribeConfigsResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeDescribeConfigsResult(r, version)];
+    } else {
+      const a: DescribeConfigsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResponse = { throttleTimeMs, results };
@@ -130,9 +134,13 @@ function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfig
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeConfigsResponse.Configs cannot be null', r.offset);
-    const a: DescribeConfigsResourceResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
-    configs = a;
+    if (n === 1) {
+      configs = [decodeDescribeConfigsResourceResult(r, version)];
+    } else {
+      const a: DescribeConfigsResourceResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsResourceResult(r, version));
+      configs = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeConfigsResult = { errorCode, errorMessage, resourceType, resourceName, configs };
@@ -153,9 +161,13 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('DescribeConfigsResponse.Synonyms cannot be null', r.offset);
-      const a: DescribeConfigsSynonym[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
-      synonyms = a;
+      if (n === 1) {
+        synonyms = [decodeDescribeConfigsSynonym(r, version)];
+      } else {
+        const a: DescribeConfigsSynonym[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribeConfigsSynonym(r, version));
+        synonyms = a;
+      }
     }
   } else {
     synonyms = [];

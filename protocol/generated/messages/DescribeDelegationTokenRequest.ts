@@ -42,9 +42,13 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
     if (n < 0) {
       owners = null;
     } else {
-      const a: DescribeDelegationTokenOwner[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeDelegationTokenOwner(r, version));
-      owners = a;
+      if (n === 1) {
+        owners = [decodeDescribeDelegationTokenOwner(r, version)];
+      } else {
+        const a: DescribeDelegationTokenOwner[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribeDelegationTokenOwner(r, version));
+        owners = a;
+      }
     }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -88,9 +88,13 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeDelegationTokenResponse.Tokens cannot be null', r.offset);
-    const a: DescribedDelegationToken[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationToken(r, version));
-    tokens = a;
+    if (n === 1) {
+      tokens = [decodeDescribedDelegationToken(r, version)];
+    } else {
+      const a: DescribedDelegationToken[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationToken(r, version));
+      tokens = a;
+    }
   }
   const throttleTimeMs: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -114,9 +118,13 @@ function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDe
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeDelegationTokenResponse.Renewers cannot be null', r.offset);
-    const a: DescribedDelegationTokenRenewer[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationTokenRenewer(r, version));
-    renewers = a;
+    if (n === 1) {
+      renewers = [decodeDescribedDelegationTokenRenewer(r, version)];
+    } else {
+      const a: DescribedDelegationTokenRenewer[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedDelegationTokenRenewer(r, version));
+      renewers = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribedDelegationToken = { principalType, principalName, tokenRequesterPrincipalType, tokenRequesterPrincipalName, issueTimestamp, expiryTimestamp, maxTimestamp, tokenId, hmac, renewers };

@@ -28,9 +28,13 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeGroupsRequest.Groups cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-    groups = a;
+    if (n === 1) {
+      groups = [(flexible ? r.compactString() : r.string())];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+      groups = a;
+    }
   }
   const includeAuthorizedOperations: boolean = version >= 3 ? r.bool() : false;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

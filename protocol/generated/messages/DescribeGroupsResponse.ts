@@ -91,9 +91,13 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeGroupsResponse.Groups cannot be null', r.offset);
-    const a: DescribedGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeDescribedGroup(r, version)];
+    } else {
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeGroupsResponse = { throttleTimeMs, groups };
@@ -113,9 +117,13 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeGroupsResponse.Members cannot be null', r.offset);
-    const a: DescribedGroupMember[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedGroupMember(r, version));
-    members = a;
+    if (n === 1) {
+      members = [decodeDescribedGroupMember(r, version)];
+    } else {
+      const a: DescribedGroupMember[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroupMember(r, version));
+      members = a;
+    }
   }
   const authorizedOperations: number = version >= 3 ? r.int32() : -2147483648;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -43,9 +43,13 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
     if (n < 0) {
       topics = null;
     } else {
-      const a: DescribableLogDirTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribableLogDirTopic(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeDescribableLogDirTopic(r, version)];
+      } else {
+        const a: DescribableLogDirTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribableLogDirTopic(r, version));
+        topics = a;
+      }
     }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -61,9 +65,13 @@ function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLo
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribableLogDirTopic = { topic, partitions };

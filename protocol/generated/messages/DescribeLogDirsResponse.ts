@@ -96,9 +96,13 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Results cannot be null', r.offset);
-    const a: DescribeLogDirsResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeDescribeLogDirsResult(r, version)];
+    } else {
+      const a: DescribeLogDirsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsResponse = { throttleTimeMs, errorCode, results };
@@ -114,9 +118,13 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Topics cannot be null', r.offset);
-    const a: DescribeLogDirsTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDescribeLogDirsTopic(r, version)];
+    } else {
+      const a: DescribeLogDirsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsTopic(r, version));
+      topics = a;
+    }
   }
   const totalBytes: bigint = version >= 4 ? r.int64() : -1n;
   const usableBytes: bigint = version >= 4 ? r.int64() : -1n;
@@ -133,9 +141,13 @@ function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirs
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('DescribeLogDirsResponse.Partitions cannot be null', r.offset);
-    const a: DescribeLogDirsPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeDescribeLogDirsPartition(r, version)];
+    } else {
+      const a: DescribeLogDirsPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeLogDirsPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: DescribeLogDirsTopic = { name, partitions };

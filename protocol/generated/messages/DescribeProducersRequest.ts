@@ -40,9 +40,13 @@ export function decodeDescribeProducersRequest(r: Reader, version: number): Desc
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeProducersRequest.Topics cannot be null', r.offset);
-    const a: TopicRequest[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicRequest(r, version)];
+    } else {
+      const a: TopicRequest[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeProducersRequest = { topics };
@@ -56,9 +60,13 @@ function decodeTopicRequest(r: Reader, version: number): TopicRequest {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeProducersRequest.PartitionIndexes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitionIndexes = a;
+    if (n === 1) {
+      partitionIndexes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitionIndexes = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicRequest = { name, partitionIndexes };

@@ -94,9 +94,13 @@ export function decodeDescribeProducersResponse(r: Reader, version: number): Des
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeProducersResponse.Topics cannot be null', r.offset);
-    const a: TopicResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicResponse(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicResponse(r, version)];
+    } else {
+      const a: TopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicResponse(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeProducersResponse = { throttleTimeMs, topics };
@@ -110,9 +114,13 @@ function decodeTopicResponse(r: Reader, version: number): TopicResponse {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeProducersResponse.Partitions cannot be null', r.offset);
-    const a: PartitionResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResponse(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionResponse(r, version)];
+    } else {
+      const a: PartitionResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResponse(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicResponse = { name, partitions };
@@ -128,9 +136,13 @@ function decodePartitionResponse(r: Reader, version: number): PartitionResponse 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeProducersResponse.ActiveProducers cannot be null', r.offset);
-    const a: ProducerState[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeProducerState(r, version));
-    activeProducers = a;
+    if (n === 1) {
+      activeProducers = [decodeProducerState(r, version)];
+    } else {
+      const a: ProducerState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeProducerState(r, version));
+      activeProducers = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResponse = { partitionIndex, errorCode, errorMessage, activeProducers };

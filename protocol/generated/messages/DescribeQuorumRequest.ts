@@ -53,9 +53,13 @@ export function decodeDescribeQuorumRequest(r: Reader, version: number): Describ
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumRequest.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeQuorumRequest = { topics };
@@ -69,9 +73,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };

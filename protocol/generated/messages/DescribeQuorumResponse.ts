@@ -145,18 +145,26 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   let nodes: Node[];
   if (version >= 2) {
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('DescribeQuorumResponse.Nodes cannot be null', r.offset);
-      const a: Node[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeNode(r, version));
-      nodes = a;
+      if (n === 1) {
+        nodes = [decodeNode(r, version)];
+      } else {
+        const a: Node[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeNode(r, version));
+        nodes = a;
+      }
     }
   } else {
     nodes = [];
@@ -173,9 +181,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };
@@ -194,17 +206,25 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.CurrentVoters cannot be null', r.offset);
-    const a: ReplicaState[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
-    currentVoters = a;
+    if (n === 1) {
+      currentVoters = [decodeReplicaState(r, version)];
+    } else {
+      const a: ReplicaState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
+      currentVoters = a;
+    }
   }
   let observers: ReplicaState[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Observers cannot be null', r.offset);
-    const a: ReplicaState[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
-    observers = a;
+    if (n === 1) {
+      observers = [decodeReplicaState(r, version)];
+    } else {
+      const a: ReplicaState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaState(r, version));
+      observers = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, leaderId, leaderEpoch, highWatermark, currentVoters, observers };
@@ -230,9 +250,13 @@ function decodeNode(r: Reader, version: number): Node {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeQuorumResponse.Listeners cannot be null', r.offset);
-    const a: Listener[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-    listeners = a;
+    if (n === 1) {
+      listeners = [decodeListener(r, version)];
+    } else {
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+      listeners = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Node = { nodeId, listeners };

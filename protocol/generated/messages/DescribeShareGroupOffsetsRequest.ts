@@ -56,9 +56,13 @@ export function decodeDescribeShareGroupOffsetsRequest(r: Reader, version: numbe
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeShareGroupOffsetsRequest.Groups cannot be null', r.offset);
-    const a: DescribeShareGroupOffsetsRequestGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsRequestGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeDescribeShareGroupOffsetsRequestGroup(r, version)];
+    } else {
+      const a: DescribeShareGroupOffsetsRequestGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsRequestGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeShareGroupOffsetsRequest = { groups };
@@ -74,9 +78,13 @@ function decodeDescribeShareGroupOffsetsRequestGroup(r: Reader, version: number)
     if (n < 0) {
       topics = null;
     } else {
-      const a: DescribeShareGroupOffsetsRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsRequestTopic(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeDescribeShareGroupOffsetsRequestTopic(r, version)];
+      } else {
+        const a: DescribeShareGroupOffsetsRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsRequestTopic(r, version));
+        topics = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);
@@ -91,9 +99,13 @@ function decodeDescribeShareGroupOffsetsRequestTopic(r: Reader, version: number)
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeShareGroupOffsetsRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeShareGroupOffsetsRequestTopic = { topicName, partitions };

@@ -94,9 +94,13 @@ export function decodeDescribeShareGroupOffsetsResponse(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeShareGroupOffsetsResponse.Groups cannot be null', r.offset);
-    const a: DescribeShareGroupOffsetsResponseGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsResponseGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeDescribeShareGroupOffsetsResponseGroup(r, version)];
+    } else {
+      const a: DescribeShareGroupOffsetsResponseGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsResponseGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeShareGroupOffsetsResponse = { throttleTimeMs, groups };
@@ -110,9 +114,13 @@ function decodeDescribeShareGroupOffsetsResponseGroup(r: Reader, version: number
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeShareGroupOffsetsResponse.Topics cannot be null', r.offset);
-    const a: DescribeShareGroupOffsetsResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsResponseTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDescribeShareGroupOffsetsResponseTopic(r, version)];
+    } else {
+      const a: DescribeShareGroupOffsetsResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsResponseTopic(r, version));
+      topics = a;
+    }
   }
   const errorCode: number = r.int16();
   const errorMessage: string | null = r.compactNullableString();
@@ -129,9 +137,13 @@ function decodeDescribeShareGroupOffsetsResponseTopic(r: Reader, version: number
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeShareGroupOffsetsResponse.Partitions cannot be null', r.offset);
-    const a: DescribeShareGroupOffsetsResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeDescribeShareGroupOffsetsResponsePartition(r, version)];
+    } else {
+      const a: DescribeShareGroupOffsetsResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeShareGroupOffsetsResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeShareGroupOffsetsResponseTopic = { topicName, topicId, partitions };

@@ -59,9 +59,13 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTopicPartitionsRequest.Topics cannot be null', r.offset);
-    const a: TopicRequest[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicRequest(r, version)];
+    } else {
+      const a: TopicRequest[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicRequest(r, version));
+      topics = a;
+    }
   }
   const responsePartitionLimit: number = r.int32();
   const cursor: Cursor | null = r.int8() < 0 ? null : decodeCursor(r, version);

@@ -112,9 +112,13 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.Topics cannot be null', r.offset);
-    const a: DescribeTopicPartitionsResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeDescribeTopicPartitionsResponseTopic(r, version)];
+    } else {
+      const a: DescribeTopicPartitionsResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseTopic(r, version));
+      topics = a;
+    }
   }
   const nextCursor: Cursor | null = r.int8() < 0 ? null : decodeCursor(r, version);
   const unknownTags = readUnknownTaggedFields(r);
@@ -132,9 +136,13 @@ function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number):
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.Partitions cannot be null', r.offset);
-    const a: DescribeTopicPartitionsResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeDescribeTopicPartitionsResponsePartition(r, version)];
+    } else {
+      const a: DescribeTopicPartitionsResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const topicAuthorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -152,17 +160,25 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.ReplicaNodes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    replicaNodes = a;
+    if (n === 1) {
+      replicaNodes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      replicaNodes = a;
+    }
   }
   let isrNodes: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.IsrNodes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    isrNodes = a;
+    if (n === 1) {
+      isrNodes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      isrNodes = a;
+    }
   }
   let eligibleLeaderReplicas: number[] | null;
   {
@@ -170,9 +186,13 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       eligibleLeaderReplicas = null;
     } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      eligibleLeaderReplicas = a;
+      if (n === 1) {
+        eligibleLeaderReplicas = [r.int32()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
+        eligibleLeaderReplicas = a;
+      }
     }
   }
   let lastKnownElr: number[] | null;
@@ -181,18 +201,26 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     if (n < 0) {
       lastKnownElr = null;
     } else {
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      lastKnownElr = a;
+      if (n === 1) {
+        lastKnownElr = [r.int32()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
+        lastKnownElr = a;
+      }
     }
   }
   let offlineReplicas: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTopicPartitionsResponse.OfflineReplicas cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    offlineReplicas = a;
+    if (n === 1) {
+      offlineReplicas = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      offlineReplicas = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTopicPartitionsResponsePartition = { errorCode, partitionIndex, leaderId, leaderEpoch, replicaNodes, isrNodes, eligibleLeaderReplicas, lastKnownElr, offlineReplicas };

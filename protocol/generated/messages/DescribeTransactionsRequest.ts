@@ -24,9 +24,13 @@ export function decodeDescribeTransactionsRequest(r: Reader, version: number): D
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTransactionsRequest.TransactionalIds cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    transactionalIds = a;
+    if (n === 1) {
+      transactionalIds = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      transactionalIds = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsRequest = { transactionalIds };

@@ -78,9 +78,13 @@ export function decodeDescribeTransactionsResponse(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTransactionsResponse.TransactionStates cannot be null', r.offset);
-    const a: TransactionState[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
-    transactionStates = a;
+    if (n === 1) {
+      transactionStates = [decodeTransactionState(r, version)];
+    } else {
+      const a: TransactionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
+      transactionStates = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeTransactionsResponse = { throttleTimeMs, transactionStates };
@@ -100,9 +104,13 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTransactionsResponse.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TransactionState = { errorCode, transactionalId, transactionState, transactionTimeoutMs, transactionStartTimeMs, producerId, producerEpoch, topics };
@@ -116,9 +124,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeTransactionsResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topic, partitions };

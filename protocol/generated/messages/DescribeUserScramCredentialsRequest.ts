@@ -38,9 +38,13 @@ export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: nu
     if (n < 0) {
       users = null;
     } else {
-      const a: UserName[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeUserName(r, version));
-      users = a;
+      if (n === 1) {
+        users = [decodeUserName(r, version)];
+      } else {
+        const a: UserName[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeUserName(r, version));
+        users = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);

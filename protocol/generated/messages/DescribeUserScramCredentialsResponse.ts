@@ -74,9 +74,13 @@ export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: n
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeUserScramCredentialsResponse.Results cannot be null', r.offset);
-    const a: DescribeUserScramCredentialsResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribeUserScramCredentialsResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeDescribeUserScramCredentialsResult(r, version)];
+    } else {
+      const a: DescribeUserScramCredentialsResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribeUserScramCredentialsResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsResponse = { throttleTimeMs, errorCode, errorMessage, results };
@@ -92,9 +96,13 @@ function decodeDescribeUserScramCredentialsResult(r: Reader, version: number): D
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('DescribeUserScramCredentialsResponse.CredentialInfos cannot be null', r.offset);
-    const a: CredentialInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCredentialInfo(r, version));
-    credentialInfos = a;
+    if (n === 1) {
+      credentialInfos = [decodeCredentialInfo(r, version)];
+    } else {
+      const a: CredentialInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCredentialInfo(r, version));
+      credentialInfos = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: DescribeUserScramCredentialsResult = { user, errorCode, errorMessage, credentialInfos };

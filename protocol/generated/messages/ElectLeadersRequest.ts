@@ -50,9 +50,13 @@ export function decodeElectLeadersRequest(r: Reader, version: number): ElectLead
     if (n < 0) {
       topicPartitions = null;
     } else {
-      const a: TopicPartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-      topicPartitions = a;
+      if (n === 1) {
+        topicPartitions = [decodeTopicPartitions(r, version)];
+      } else {
+        const a: TopicPartitions[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+        topicPartitions = a;
+      }
     }
   }
   const timeoutMs: number = r.int32();
@@ -69,9 +73,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ElectLeadersRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicPartitions = { topic, partitions };

@@ -68,9 +68,13 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ElectLeadersResponse.ReplicaElectionResults cannot be null', r.offset);
-    const a: ReplicaElectionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReplicaElectionResult(r, version));
-    replicaElectionResults = a;
+    if (n === 1) {
+      replicaElectionResults = [decodeReplicaElectionResult(r, version)];
+    } else {
+      const a: ReplicaElectionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReplicaElectionResult(r, version));
+      replicaElectionResults = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ElectLeadersResponse = { throttleTimeMs, errorCode, replicaElectionResults };
@@ -85,9 +89,13 @@ function decodeReplicaElectionResult(r: Reader, version: number): ReplicaElectio
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ElectLeadersResponse.PartitionResult cannot be null', r.offset);
-    const a: PartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-    partitionResult = a;
+    if (n === 1) {
+      partitionResult = [decodePartitionResult(r, version)];
+    } else {
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+      partitionResult = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ReplicaElectionResult = { topic, partitionResult };

@@ -108,18 +108,26 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('EndQuorumEpochRequest.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   let leaderEndpoints: LeaderEndpoint[];
   if (version >= 1) {
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('EndQuorumEpochRequest.LeaderEndpoints cannot be null', r.offset);
-      const a: LeaderEndpoint[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
-      leaderEndpoints = a;
+      if (n === 1) {
+        leaderEndpoints = [decodeLeaderEndpoint(r, version)];
+      } else {
+        const a: LeaderEndpoint[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeLeaderEndpoint(r, version));
+        leaderEndpoints = a;
+      }
     }
   } else {
     leaderEndpoints = [];
@@ -137,9 +145,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('EndQuorumEpochRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };
@@ -157,9 +169,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('EndQuorumEpochRequest.PreferredSuccessors cannot be null', r.offset);
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      preferredSuccessors = a;
+      if (n === 1) {
+        preferredSuccessors = [r.int32()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
+        preferredSuccessors = a;
+      }
     }
   } else {
     preferredSuccessors = [];
@@ -169,9 +185,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('EndQuorumEpochRequest.PreferredCandidates cannot be null', r.offset);
-      const a: ReplicaInfo[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeReplicaInfo(r, version));
-      preferredCandidates = a;
+      if (n === 1) {
+        preferredCandidates = [decodeReplicaInfo(r, version)];
+      } else {
+        const a: ReplicaInfo[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeReplicaInfo(r, version));
+        preferredCandidates = a;
+      }
     }
   } else {
     preferredCandidates = [];

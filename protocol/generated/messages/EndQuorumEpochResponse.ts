@@ -89,9 +89,13 @@ export function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuo
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('EndQuorumEpochResponse.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -103,9 +107,13 @@ export function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuo
         {
           const n = tr.compactArrayLength();
           if (n < 0) throw new DecodeError('EndQuorumEpochResponse.NodeEndpoints cannot be null', tr.offset);
-          const a: NodeEndpoint[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-          nodeEndpoints = a;
+          if (n === 1) {
+            nodeEndpoints = [decodeNodeEndpoint(tr, version)];
+          } else {
+            const a: NodeEndpoint[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+            nodeEndpoints = a;
+          }
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -124,9 +132,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('EndQuorumEpochResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicData = { topicName, partitions };

@@ -155,18 +155,26 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('FetchRequest.Topics cannot be null', r.offset);
-    const a: FetchTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeFetchTopic(r, version)];
+    } else {
+      const a: FetchTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
+      topics = a;
+    }
   }
   let forgottenTopicsData: ForgottenTopic[];
   if (version >= 7) {
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('FetchRequest.ForgottenTopicsData cannot be null', r.offset);
-      const a: ForgottenTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
-      forgottenTopicsData = a;
+      if (n === 1) {
+        forgottenTopicsData = [decodeForgottenTopic(r, version)];
+      } else {
+        const a: ForgottenTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
+        forgottenTopicsData = a;
+      }
     }
   } else {
     forgottenTopicsData = [];
@@ -208,9 +216,13 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
-    const a: FetchPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeFetchPartition(r, version)];
+    } else {
+      const a: FetchPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FetchTopic = { topic, topicId, partitions };
@@ -255,9 +267,13 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('FetchRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ForgottenTopic = { topic, topicId, partitions };

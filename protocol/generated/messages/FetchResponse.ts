@@ -188,9 +188,13 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('FetchResponse.Responses cannot be null', r.offset);
-    const a: FetchableTopicResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFetchableTopicResponse(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeFetchableTopicResponse(r, version)];
+    } else {
+      const a: FetchableTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchableTopicResponse(r, version));
+      responses = a;
+    }
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -202,9 +206,13 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
         {
           const n = tr.compactArrayLength();
           if (n < 0) throw new DecodeError('FetchResponse.NodeEndpoints cannot be null', tr.offset);
-          const a: NodeEndpoint[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-          nodeEndpoints = a;
+          if (n === 1) {
+            nodeEndpoints = [decodeNodeEndpoint(tr, version)];
+          } else {
+            const a: NodeEndpoint[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+            nodeEndpoints = a;
+          }
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -224,9 +232,13 @@ function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopi
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('FetchResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: FetchableTopicResponse = { topic, topicId, partitions };
@@ -251,9 +263,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
       if (n < 0) {
         abortedTransactions = null;
       } else {
-        const a: AbortedTransaction[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeAbortedTransaction(r, version));
-        abortedTransactions = a;
+        if (n === 1) {
+          abortedTransactions = [decodeAbortedTransaction(r, version)];
+        } else {
+          const a: AbortedTransaction[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeAbortedTransaction(r, version));
+          abortedTransactions = a;
+        }
       }
     }
   } else {

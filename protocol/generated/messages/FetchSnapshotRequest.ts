@@ -93,9 +93,13 @@ export function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSna
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('FetchSnapshotRequest.Topics cannot be null', r.offset);
-    const a: TopicSnapshot[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicSnapshot(r, version)];
+    } else {
+      const a: TopicSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
+      topics = a;
+    }
   }
   let unknownTags: TaggedField[] | undefined;
   for (let nTags = r.uvarint(); nTags > 0; nTags--) {
@@ -118,9 +122,13 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('FetchSnapshotRequest.Partitions cannot be null', r.offset);
-    const a: PartitionSnapshot[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionSnapshot(r, version)];
+    } else {
+      const a: PartitionSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicSnapshot = { name, partitions };

@@ -133,9 +133,13 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('FetchSnapshotResponse.Topics cannot be null', r.offset);
-    const a: TopicSnapshot[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicSnapshot(r, version)];
+    } else {
+      const a: TopicSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicSnapshot(r, version));
+      topics = a;
+    }
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -146,9 +150,13 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
       {
         const n = tr.compactArrayLength();
         if (n < 0) throw new DecodeError('FetchSnapshotResponse.NodeEndpoints cannot be null', tr.offset);
-        const a: NodeEndpoint[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-        nodeEndpoints = a;
+        if (n === 1) {
+          nodeEndpoints = [decodeNodeEndpoint(tr, version)];
+        } else {
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+          nodeEndpoints = a;
+        }
       }
     } else {
       (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -165,9 +173,13 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('FetchSnapshotResponse.Partitions cannot be null', r.offset);
-    const a: PartitionSnapshot[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionSnapshot(r, version)];
+    } else {
+      const a: PartitionSnapshot[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionSnapshot(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicSnapshot = { name, partitions };

@@ -34,9 +34,13 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('FindCoordinatorRequest.CoordinatorKeys cannot be null', r.offset);
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      coordinatorKeys = a;
+      if (n === 1) {
+        coordinatorKeys = [(flexible ? r.compactString() : r.string())];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+        coordinatorKeys = a;
+      }
     }
   } else {
     coordinatorKeys = [];

@@ -78,9 +78,13 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('FindCoordinatorResponse.Coordinators cannot be null', r.offset);
-      const a: Coordinator[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeCoordinator(r, version));
-      coordinators = a;
+      if (n === 1) {
+        coordinators = [decodeCoordinator(r, version)];
+      } else {
+        const a: Coordinator[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeCoordinator(r, version));
+        coordinators = a;
+      }
     }
   } else {
     coordinators = [];

@@ -52,9 +52,13 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int8());
-    acceptedCompressionTypes = a;
+    if (n === 1) {
+      acceptedCompressionTypes = [r.int8()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
+      acceptedCompressionTypes = a;
+    }
   }
   const pushIntervalMs: number = r.int32();
   const telemetryMaxBytes: number = r.int32();
@@ -63,9 +67,13 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('GetTelemetrySubscriptionsResponse.RequestedMetrics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    requestedMetrics = a;
+    if (n === 1) {
+      requestedMetrics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      requestedMetrics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: GetTelemetrySubscriptionsResponse = { throttleTimeMs, errorCode, clientInstanceId, subscriptionId, acceptedCompressionTypes, pushIntervalMs, telemetryMaxBytes, deltaTemporality, requestedMetrics };

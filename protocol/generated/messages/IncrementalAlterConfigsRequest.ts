@@ -66,9 +66,13 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('IncrementalAlterConfigsRequest.Resources cannot be null', r.offset);
-    const a: AlterConfigsResource[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
-    resources = a;
+    if (n === 1) {
+      resources = [decodeAlterConfigsResource(r, version)];
+    } else {
+      const a: AlterConfigsResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterConfigsResource(r, version));
+      resources = a;
+    }
   }
   const validateOnly: boolean = r.bool();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -85,9 +89,13 @@ function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsRes
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('IncrementalAlterConfigsRequest.Configs cannot be null', r.offset);
-    const a: AlterableConfig[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
-    configs = a;
+    if (n === 1) {
+      configs = [decodeAlterableConfig(r, version)];
+    } else {
+      const a: AlterableConfig[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAlterableConfig(r, version));
+      configs = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: AlterConfigsResource = { resourceType, resourceName, configs };

@@ -63,9 +63,13 @@ export function decodeInitializeShareGroupStateRequest(r: Reader, version: numbe
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('InitializeShareGroupStateRequest.Topics cannot be null', r.offset);
-    const a: InitializeStateData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeInitializeStateData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeInitializeStateData(r, version)];
+    } else {
+      const a: InitializeStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeInitializeStateData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeShareGroupStateRequest = { groupId, topics };
@@ -79,9 +83,13 @@ function decodeInitializeStateData(r: Reader, version: number): InitializeStateD
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('InitializeShareGroupStateRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeStateData = { topicId, partitions };

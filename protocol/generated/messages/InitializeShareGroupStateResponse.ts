@@ -59,9 +59,13 @@ export function decodeInitializeShareGroupStateResponse(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('InitializeShareGroupStateResponse.Results cannot be null', r.offset);
-    const a: InitializeStateResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeInitializeStateResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeInitializeStateResult(r, version)];
+    } else {
+      const a: InitializeStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeInitializeStateResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeShareGroupStateResponse = { results };
@@ -75,9 +79,13 @@ function decodeInitializeStateResult(r: Reader, version: number): InitializeStat
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('InitializeShareGroupStateResponse.Partitions cannot be null', r.offset);
-    const a: PartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionResult(r, version)];
+    } else {
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: InitializeStateResult = { topicId, partitions };

@@ -68,9 +68,13 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('JoinGroupRequest.Protocols cannot be null', r.offset);
-    const a: JoinGroupRequestProtocol[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestProtocol(r, version));
-    protocols = a;
+    if (n === 1) {
+      protocols = [decodeJoinGroupRequestProtocol(r, version)];
+    } else {
+      const a: JoinGroupRequestProtocol[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestProtocol(r, version));
+      protocols = a;
+    }
   }
   const reason: string | null = version >= 8 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;

@@ -76,9 +76,13 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('JoinGroupResponse.Members cannot be null', r.offset);
-    const a: JoinGroupResponseMember[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseMember(r, version));
-    members = a;
+    if (n === 1) {
+      members = [decodeJoinGroupResponseMember(r, version)];
+    } else {
+      const a: JoinGroupResponseMember[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseMember(r, version));
+      members = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: JoinGroupResponse = { throttleTimeMs, errorCode, generationId, protocolType, protocolName, leader, skipAssignment, memberId, members };

@@ -51,17 +51,25 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('LeaderChangeMessage.Voters cannot be null', r.offset);
-    const a: Voter[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-    voters = a;
+    if (n === 1) {
+      voters = [decodeVoter(r, version)];
+    } else {
+      const a: Voter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+      voters = a;
+    }
   }
   let grantingVoters: Voter[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('LeaderChangeMessage.GrantingVoters cannot be null', r.offset);
-    const a: Voter[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-    grantingVoters = a;
+    if (n === 1) {
+      grantingVoters = [decodeVoter(r, version)];
+    } else {
+      const a: Voter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+      grantingVoters = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: LeaderChangeMessage = { version: version_, leaderId, voters, grantingVoters };

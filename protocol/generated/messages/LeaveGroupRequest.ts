@@ -53,9 +53,13 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('LeaveGroupRequest.Members cannot be null', r.offset);
-      const a: MemberIdentity[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMemberIdentity(r, version));
-      members = a;
+      if (n === 1) {
+        members = [decodeMemberIdentity(r, version)];
+      } else {
+        const a: MemberIdentity[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMemberIdentity(r, version));
+        members = a;
+      }
     }
   } else {
     members = [];

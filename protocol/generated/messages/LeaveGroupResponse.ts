@@ -53,9 +53,13 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('LeaveGroupResponse.Members cannot be null', r.offset);
-      const a: MemberResponse[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
-      members = a;
+      if (n === 1) {
+        members = [decodeMemberResponse(r, version)];
+      } else {
+        const a: MemberResponse[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMemberResponse(r, version));
+        members = a;
+      }
     }
   } else {
     members = [];

@@ -25,9 +25,13 @@ export function decodeListConfigResourcesRequest(r: Reader, version: number): Li
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('ListConfigResourcesRequest.ResourceTypes cannot be null', r.offset);
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int8());
-      resourceTypes = a;
+      if (n === 1) {
+        resourceTypes = [r.int8()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int8());
+        resourceTypes = a;
+      }
     }
   } else {
     resourceTypes = [];

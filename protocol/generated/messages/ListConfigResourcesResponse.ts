@@ -48,9 +48,13 @@ export function decodeListConfigResourcesResponse(r: Reader, version: number): L
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListConfigResourcesResponse.ConfigResources cannot be null', r.offset);
-    const a: ConfigResource[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeConfigResource(r, version));
-    configResources = a;
+    if (n === 1) {
+      configResources = [decodeConfigResource(r, version)];
+    } else {
+      const a: ConfigResource[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeConfigResource(r, version));
+      configResources = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListConfigResourcesResponse = { throttleTimeMs, errorCode, configResources };

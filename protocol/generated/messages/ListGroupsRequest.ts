@@ -29,9 +29,13 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ListGroupsRequest.StatesFilter cannot be null', r.offset);
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      statesFilter = a;
+      if (n === 1) {
+        statesFilter = [(flexible ? r.compactString() : r.string())];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+        statesFilter = a;
+      }
     }
   } else {
     statesFilter = [];
@@ -41,9 +45,13 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ListGroupsRequest.TypesFilter cannot be null', r.offset);
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
-      typesFilter = a;
+      if (n === 1) {
+        typesFilter = [(flexible ? r.compactString() : r.string())];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push((flexible ? r.compactString() : r.string()));
+        typesFilter = a;
+      }
     }
   } else {
     typesFilter = [];

@@ -55,9 +55,13 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ListGroupsResponse.Groups cannot be null', r.offset);
-    const a: ListedGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListedGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeListedGroup(r, version)];
+    } else {
+      const a: ListedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListedGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListGroupsResponse = { throttleTimeMs, errorCode, groups };

@@ -74,9 +74,13 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ListOffsetsRequest.Topics cannot be null', r.offset);
-    const a: ListOffsetsTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeListOffsetsTopic(r, version)];
+    } else {
+      const a: ListOffsetsTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopic(r, version));
+      topics = a;
+    }
   }
   const timeoutMs: number = version >= 10 ? r.int32() : 0;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -92,9 +96,13 @@ function decodeListOffsetsTopic(r: Reader, version: number): ListOffsetsTopic {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ListOffsetsRequest.Partitions cannot be null', r.offset);
-    const a: ListOffsetsPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeListOffsetsPartition(r, version)];
+    } else {
+      const a: ListOffsetsPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsTopic = { name, partitions };

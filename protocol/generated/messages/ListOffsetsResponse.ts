@@ -73,9 +73,13 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ListOffsetsResponse.Topics cannot be null', r.offset);
-    const a: ListOffsetsTopicResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopicResponse(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeListOffsetsTopicResponse(r, version)];
+    } else {
+      const a: ListOffsetsTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsTopicResponse(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsResponse = { throttleTimeMs, topics };
@@ -90,9 +94,13 @@ function decodeListOffsetsTopicResponse(r: Reader, version: number): ListOffsets
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ListOffsetsResponse.Partitions cannot be null', r.offset);
-    const a: ListOffsetsPartitionResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartitionResponse(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeListOffsetsPartitionResponse(r, version)];
+    } else {
+      const a: ListOffsetsPartitionResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListOffsetsPartitionResponse(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ListOffsetsTopicResponse = { name, partitions };
@@ -109,9 +117,13 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ListOffsetsResponse.OldStyleOffsets cannot be null', r.offset);
-      const a: bigint[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int64());
-      oldStyleOffsets = a;
+      if (n === 1) {
+        oldStyleOffsets = [r.int64()];
+      } else {
+        const a: bigint[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int64());
+        oldStyleOffsets = a;
+      }
     }
   } else {
     oldStyleOffsets = [];

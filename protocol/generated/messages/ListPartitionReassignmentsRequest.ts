@@ -46,9 +46,13 @@ export function decodeListPartitionReassignmentsRequest(r: Reader, version: numb
     if (n < 0) {
       topics = null;
     } else {
-      const a: ListPartitionReassignmentsTopics[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeListPartitionReassignmentsTopics(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeListPartitionReassignmentsTopics(r, version)];
+      } else {
+        const a: ListPartitionReassignmentsTopics[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeListPartitionReassignmentsTopics(r, version));
+        topics = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);
@@ -63,9 +67,13 @@ function decodeListPartitionReassignmentsTopics(r: Reader, version: number): Lis
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListPartitionReassignmentsRequest.PartitionIndexes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitionIndexes = a;
+    if (n === 1) {
+      partitionIndexes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitionIndexes = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsTopics = { name, partitionIndexes };

@@ -74,9 +74,13 @@ export function decodeListPartitionReassignmentsResponse(r: Reader, version: num
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.Topics cannot be null', r.offset);
-    const a: OngoingTopicReassignment[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOngoingTopicReassignment(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOngoingTopicReassignment(r, version)];
+    } else {
+      const a: OngoingTopicReassignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOngoingTopicReassignment(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListPartitionReassignmentsResponse = { throttleTimeMs, errorCode, errorMessage, topics };
@@ -90,9 +94,13 @@ function decodeOngoingTopicReassignment(r: Reader, version: number): OngoingTopi
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.Partitions cannot be null', r.offset);
-    const a: OngoingPartitionReassignment[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOngoingPartitionReassignment(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOngoingPartitionReassignment(r, version)];
+    } else {
+      const a: OngoingPartitionReassignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOngoingPartitionReassignment(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OngoingTopicReassignment = { name, partitions };
@@ -106,25 +114,37 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.Replicas cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    replicas = a;
+    if (n === 1) {
+      replicas = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      replicas = a;
+    }
   }
   let addingReplicas: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.AddingReplicas cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    addingReplicas = a;
+    if (n === 1) {
+      addingReplicas = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      addingReplicas = a;
+    }
   }
   let removingReplicas: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListPartitionReassignmentsResponse.RemovingReplicas cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    removingReplicas = a;
+    if (n === 1) {
+      removingReplicas = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      removingReplicas = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OngoingPartitionReassignment = { partitionIndex, replicas, addingReplicas, removingReplicas };

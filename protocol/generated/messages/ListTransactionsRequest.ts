@@ -33,17 +33,25 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListTransactionsRequest.StateFilters cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    stateFilters = a;
+    if (n === 1) {
+      stateFilters = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      stateFilters = a;
+    }
   }
   let producerIdFilters: bigint[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListTransactionsRequest.ProducerIdFilters cannot be null', r.offset);
-    const a: bigint[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int64());
-    producerIdFilters = a;
+    if (n === 1) {
+      producerIdFilters = [r.int64()];
+    } else {
+      const a: bigint[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int64());
+      producerIdFilters = a;
+    }
   }
   const durationFilter: bigint = version >= 1 ? r.int64() : -1n;
   const transactionalIdPattern: string | null = version >= 2 ? r.compactNullableString() : null;

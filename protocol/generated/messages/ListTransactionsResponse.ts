@@ -54,17 +54,25 @@ export function decodeListTransactionsResponse(r: Reader, version: number): List
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListTransactionsResponse.UnknownStateFilters cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    unknownStateFilters = a;
+    if (n === 1) {
+      unknownStateFilters = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      unknownStateFilters = a;
+    }
   }
   let transactionStates: TransactionState[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ListTransactionsResponse.TransactionStates cannot be null', r.offset);
-    const a: TransactionState[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
-    transactionStates = a;
+    if (n === 1) {
+      transactionStates = [decodeTransactionState(r, version)];
+    } else {
+      const a: TransactionState[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTransactionState(r, version));
+      transactionStates = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ListTransactionsResponse = { throttleTimeMs, errorCode, unknownStateFilters, transactionStates };

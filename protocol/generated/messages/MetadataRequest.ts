@@ -52,9 +52,13 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
     if (n < 0) {
       if (version >= 1) topics = null; else throw new DecodeError('MetadataRequest.Topics cannot be null at version ' + version, r.offset);
     } else {
-      const a: MetadataRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeMetadataRequestTopic(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeMetadataRequestTopic(r, version)];
+      } else {
+        const a: MetadataRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMetadataRequestTopic(r, version));
+        topics = a;
+      }
     }
   }
   const allowAutoTopicCreation: boolean = version >= 4 ? r.bool() : true;

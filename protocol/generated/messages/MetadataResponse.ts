@@ -125,9 +125,13 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('MetadataResponse.Brokers cannot be null', r.offset);
-    const a: MetadataResponseBroker[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMetadataResponseBroker(r, version));
-    brokers = a;
+    if (n === 1) {
+      brokers = [decodeMetadataResponseBroker(r, version)];
+    } else {
+      const a: MetadataResponseBroker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataResponseBroker(r, version));
+      brokers = a;
+    }
   }
   const clusterId: string | null = version >= 2 ? (flexible ? r.compactNullableString() : r.nullableString()) : null;
   const controllerId: number = version >= 1 ? r.int32() : -1;
@@ -135,9 +139,13 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('MetadataResponse.Topics cannot be null', r.offset);
-    const a: MetadataResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMetadataResponseTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeMetadataResponseTopic(r, version)];
+    } else {
+      const a: MetadataResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataResponseTopic(r, version));
+      topics = a;
+    }
   }
   const clusterAuthorizedOperations: number = version >= 8 && version <= 10 ? r.int32() : -2147483648;
   const errorCode: number = version >= 13 ? r.int16() : 0;
@@ -169,9 +177,13 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('MetadataResponse.Partitions cannot be null', r.offset);
-    const a: MetadataResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMetadataResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeMetadataResponsePartition(r, version)];
+    } else {
+      const a: MetadataResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMetadataResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const topicAuthorizedOperations: number = version >= 8 ? r.int32() : -2147483648;
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -190,26 +202,38 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('MetadataResponse.ReplicaNodes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    replicaNodes = a;
+    if (n === 1) {
+      replicaNodes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      replicaNodes = a;
+    }
   }
   let isrNodes: number[];
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('MetadataResponse.IsrNodes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    isrNodes = a;
+    if (n === 1) {
+      isrNodes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      isrNodes = a;
+    }
   }
   let offlineReplicas: number[];
   if (version >= 5) {
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('MetadataResponse.OfflineReplicas cannot be null', r.offset);
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(r.int32());
-      offlineReplicas = a;
+      if (n === 1) {
+        offlineReplicas = [r.int32()];
+      } else {
+        const a: number[] = [];
+        for (let i = 0; i < n; i++) a.push(r.int32());
+        offlineReplicas = a;
+      }
     }
   } else {
     offlineReplicas = [];

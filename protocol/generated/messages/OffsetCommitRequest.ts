@@ -89,9 +89,13 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetCommitRequest.Topics cannot be null', r.offset);
-    const a: OffsetCommitRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetCommitRequestTopic(r, version)];
+    } else {
+      const a: OffsetCommitRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequest = { groupId, generationIdOrMemberEpoch, memberId, groupInstanceId, retentionTimeMs, topics };
@@ -107,9 +111,13 @@ function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommi
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetCommitRequest.Partitions cannot be null', r.offset);
-    const a: OffsetCommitRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetCommitRequestPartition(r, version)];
+    } else {
+      const a: OffsetCommitRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitRequestTopic = { name, topicId, partitions };

@@ -64,9 +64,13 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetCommitResponse.Topics cannot be null', r.offset);
-    const a: OffsetCommitResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetCommitResponseTopic(r, version)];
+    } else {
+      const a: OffsetCommitResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitResponse = { throttleTimeMs, topics };
@@ -82,9 +86,13 @@ function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetComm
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetCommitResponse.Partitions cannot be null', r.offset);
-    const a: OffsetCommitResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetCommitResponsePartition(r, version)];
+    } else {
+      const a: OffsetCommitResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetCommitResponseTopic = { name, topicId, partitions };

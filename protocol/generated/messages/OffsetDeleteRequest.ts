@@ -57,9 +57,13 @@ export function decodeOffsetDeleteRequest(r: Reader, version: number): OffsetDel
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetDeleteRequest.Topics cannot be null', r.offset);
-    const a: OffsetDeleteRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetDeleteRequestTopic(r, version)];
+    } else {
+      const a: OffsetDeleteRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestTopic(r, version));
+      topics = a;
+    }
   }
   const out: OffsetDeleteRequest = { groupId, topics };
   return out;
@@ -71,9 +75,13 @@ function decodeOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDelet
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetDeleteRequest.Partitions cannot be null', r.offset);
-    const a: OffsetDeleteRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetDeleteRequestPartition(r, version)];
+    } else {
+      const a: OffsetDeleteRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestPartition(r, version));
+      partitions = a;
+    }
   }
   const out: OffsetDeleteRequestTopic = { name, partitions };
   return out;

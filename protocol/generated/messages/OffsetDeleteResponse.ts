@@ -64,9 +64,13 @@ export function decodeOffsetDeleteResponse(r: Reader, version: number): OffsetDe
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetDeleteResponse.Topics cannot be null', r.offset);
-    const a: OffsetDeleteResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponseTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetDeleteResponseTopic(r, version)];
+    } else {
+      const a: OffsetDeleteResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponseTopic(r, version));
+      topics = a;
+    }
   }
   const out: OffsetDeleteResponse = { errorCode, throttleTimeMs, topics };
   return out;
@@ -78,9 +82,13 @@ function decodeOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDele
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetDeleteResponse.Partitions cannot be null', r.offset);
-    const a: OffsetDeleteResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetDeleteResponsePartition(r, version)];
+    } else {
+      const a: OffsetDeleteResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const out: OffsetDeleteResponseTopic = { name, partitions };
   return out;

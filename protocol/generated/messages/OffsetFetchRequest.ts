@@ -95,9 +95,13 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
       if (n < 0) {
         if (version >= 2) topics = null; else throw new DecodeError('OffsetFetchRequest.Topics cannot be null at version ' + version, r.offset);
       } else {
-        const a: OffsetFetchRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopic(r, version));
-        topics = a;
+        if (n === 1) {
+          topics = [decodeOffsetFetchRequestTopic(r, version)];
+        } else {
+          const a: OffsetFetchRequestTopic[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopic(r, version));
+          topics = a;
+        }
       }
     }
   } else {
@@ -108,9 +112,13 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('OffsetFetchRequest.Groups cannot be null', r.offset);
-      const a: OffsetFetchRequestGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestGroup(r, version));
-      groups = a;
+      if (n === 1) {
+        groups = [decodeOffsetFetchRequestGroup(r, version)];
+      } else {
+        const a: OffsetFetchRequestGroup[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestGroup(r, version));
+        groups = a;
+      }
     }
   } else {
     groups = [];
@@ -129,9 +137,13 @@ function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchR
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitionIndexes = a;
+    if (n === 1) {
+      partitionIndexes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitionIndexes = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchRequestTopic = { name, partitionIndexes };
@@ -149,9 +161,13 @@ function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchR
     if (n < 0) {
       topics = null;
     } else {
-      const a: OffsetFetchRequestTopics[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopics(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeOffsetFetchRequestTopics(r, version)];
+      } else {
+        const a: OffsetFetchRequestTopics[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopics(r, version));
+        topics = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);
@@ -167,9 +183,13 @@ function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetch
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('OffsetFetchRequest.PartitionIndexes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitionIndexes = a;
+    if (n === 1) {
+      partitionIndexes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitionIndexes = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchRequestTopics = { name, topicId, partitionIndexes };

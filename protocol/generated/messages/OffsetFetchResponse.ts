@@ -140,9 +140,13 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
-      const a: OffsetFetchResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopic(r, version));
-      topics = a;
+      if (n === 1) {
+        topics = [decodeOffsetFetchResponseTopic(r, version)];
+      } else {
+        const a: OffsetFetchResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopic(r, version));
+        topics = a;
+      }
     }
   } else {
     topics = [];
@@ -153,9 +157,13 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('OffsetFetchResponse.Groups cannot be null', r.offset);
-      const a: OffsetFetchResponseGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseGroup(r, version));
-      groups = a;
+      if (n === 1) {
+        groups = [decodeOffsetFetchResponseGroup(r, version)];
+      } else {
+        const a: OffsetFetchResponseGroup[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseGroup(r, version));
+        groups = a;
+      }
     }
   } else {
     groups = [];
@@ -173,9 +181,13 @@ function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetch
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
-    const a: OffsetFetchResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetFetchResponsePartition(r, version)];
+    } else {
+      const a: OffsetFetchResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetFetchResponseTopic = { name, partitions };
@@ -202,9 +214,13 @@ function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetch
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('OffsetFetchResponse.Topics cannot be null', r.offset);
-    const a: OffsetFetchResponseTopics[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopics(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetFetchResponseTopics(r, version)];
+    } else {
+      const a: OffsetFetchResponseTopics[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopics(r, version));
+      topics = a;
+    }
   }
   const errorCode: number = r.int16();
   const unknownTags = readUnknownTaggedFields(r);
@@ -220,9 +236,13 @@ function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetc
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('OffsetFetchResponse.Partitions cannot be null', r.offset);
-    const a: OffsetFetchResponsePartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartitions(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetFetchResponsePartitions(r, version)];
+    } else {
+      const a: OffsetFetchResponsePartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartitions(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: OffsetFetchResponseTopics = { name, topicId, partitions };

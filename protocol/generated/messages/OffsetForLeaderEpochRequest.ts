@@ -64,9 +64,13 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetForLeaderEpochRequest.Topics cannot be null', r.offset);
-    const a: OffsetForLeaderTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetForLeaderTopic(r, version)];
+    } else {
+      const a: OffsetForLeaderTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderEpochRequest = { replicaId, topics };
@@ -81,9 +85,13 @@ function decodeOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeader
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetForLeaderEpochRequest.Partitions cannot be null', r.offset);
-    const a: OffsetForLeaderPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeOffsetForLeaderPartition(r, version)];
+    } else {
+      const a: OffsetForLeaderPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderTopic = { topic, partitions };

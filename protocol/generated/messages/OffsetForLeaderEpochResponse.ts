@@ -67,9 +67,13 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetForLeaderEpochResponse.Topics cannot be null', r.offset);
-    const a: OffsetForLeaderTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopicResult(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeOffsetForLeaderTopicResult(r, version)];
+    } else {
+      const a: OffsetForLeaderTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeOffsetForLeaderTopicResult(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderEpochResponse = { throttleTimeMs, topics };
@@ -84,9 +88,13 @@ function decodeOffsetForLeaderTopicResult(r: Reader, version: number): OffsetFor
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('OffsetForLeaderEpochResponse.Partitions cannot be null', r.offset);
-    const a: EpochEndOffset[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEpochEndOffset(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeEpochEndOffset(r, version)];
+    } else {
+      const a: EpochEndOffset[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEpochEndOffset(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: OffsetForLeaderTopicResult = { topic, partitions };

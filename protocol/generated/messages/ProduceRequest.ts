@@ -72,9 +72,13 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ProduceRequest.TopicData cannot be null', r.offset);
-    const a: TopicProduceData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicProduceData(r, version));
-    topicData = a;
+    if (n === 1) {
+      topicData = [decodeTopicProduceData(r, version)];
+    } else {
+      const a: TopicProduceData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicProduceData(r, version));
+      topicData = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: ProduceRequest = { transactionalId, acks, timeoutMs, topicData };
@@ -90,9 +94,13 @@ function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ProduceRequest.PartitionData cannot be null', r.offset);
-    const a: PartitionProduceData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionProduceData(r, version));
-    partitionData = a;
+    if (n === 1) {
+      partitionData = [decodePartitionProduceData(r, version)];
+    } else {
+      const a: PartitionProduceData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionProduceData(r, version));
+      partitionData = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceData = { name, topicId, partitionData };

@@ -138,9 +138,13 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ProduceResponse.Responses cannot be null', r.offset);
-    const a: TopicProduceResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeTopicProduceResponse(r, version)];
+    } else {
+      const a: TopicProduceResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicProduceResponse(r, version));
+      responses = a;
+    }
   }
   const throttleTimeMs: number = version >= 1 ? r.int32() : 0;
   let nodeEndpoints: NodeEndpoint[] = [];
@@ -153,9 +157,13 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
         {
           const n = tr.compactArrayLength();
           if (n < 0) throw new DecodeError('ProduceResponse.NodeEndpoints cannot be null', tr.offset);
-          const a: NodeEndpoint[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-          nodeEndpoints = a;
+          if (n === 1) {
+            nodeEndpoints = [decodeNodeEndpoint(tr, version)];
+          } else {
+            const a: NodeEndpoint[] = [];
+            for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+            nodeEndpoints = a;
+          }
         }
       } else {
         (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -175,9 +183,13 @@ function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceRes
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('ProduceResponse.PartitionResponses cannot be null', r.offset);
-    const a: PartitionProduceResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
-    partitionResponses = a;
+    if (n === 1) {
+      partitionResponses = [decodePartitionProduceResponse(r, version)];
+    } else {
+      const a: PartitionProduceResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionProduceResponse(r, version));
+      partitionResponses = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TopicProduceResponse = { name, topicId, partitionResponses };
@@ -197,9 +209,13 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
     {
       const n = flexible ? r.compactArrayLength() : r.arrayLength();
       if (n < 0) throw new DecodeError('ProduceResponse.RecordErrors cannot be null', r.offset);
-      const a: BatchIndexAndErrorMessage[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
-      recordErrors = a;
+      if (n === 1) {
+        recordErrors = [decodeBatchIndexAndErrorMessage(r, version)];
+      } else {
+        const a: BatchIndexAndErrorMessage[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeBatchIndexAndErrorMessage(r, version));
+        recordErrors = a;
+      }
     }
   } else {
     recordErrors = [];

@@ -60,9 +60,13 @@ export function decodeReadShareGroupStateRequest(r: Reader, version: number): Re
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateRequest.Topics cannot be null', r.offset);
-    const a: ReadStateData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReadStateData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeReadStateData(r, version)];
+    } else {
+      const a: ReadStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateRequest = { groupId, topics };
@@ -76,9 +80,13 @@ function decodeReadStateData(r: Reader, version: number): ReadStateData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateData = { topicId, partitions };

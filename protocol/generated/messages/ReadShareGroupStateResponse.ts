@@ -90,9 +90,13 @@ export function decodeReadShareGroupStateResponse(r: Reader, version: number): R
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateResponse.Results cannot be null', r.offset);
-    const a: ReadStateResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReadStateResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeReadStateResult(r, version)];
+    } else {
+      const a: ReadStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateResponse = { results };
@@ -106,9 +110,13 @@ function decodeReadStateResult(r: Reader, version: number): ReadStateResult {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateResponse.Partitions cannot be null', r.offset);
-    const a: PartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionResult(r, version)];
+    } else {
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateResult = { topicId, partitions };
@@ -126,9 +134,13 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateResponse.StateBatches cannot be null', r.offset);
-    const a: StateBatch[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
-    stateBatches = a;
+    if (n === 1) {
+      stateBatches = [decodeStateBatch(r, version)];
+    } else {
+      const a: StateBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
+      stateBatches = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionResult = { partition, errorCode, errorMessage, stateEpoch, startOffset, stateBatches };

@@ -60,9 +60,13 @@ export function decodeReadShareGroupStateSummaryRequest(r: Reader, version: numb
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryRequest.Topics cannot be null', r.offset);
-    const a: ReadStateSummaryData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeReadStateSummaryData(r, version)];
+    } else {
+      const a: ReadStateSummaryData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateSummaryRequest = { groupId, topics };
@@ -76,9 +80,13 @@ function decodeReadStateSummaryData(r: Reader, version: number): ReadStateSummar
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateSummaryData = { topicId, partitions };

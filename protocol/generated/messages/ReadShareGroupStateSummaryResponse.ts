@@ -68,9 +68,13 @@ export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: num
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryResponse.Results cannot be null', r.offset);
-    const a: ReadStateSummaryResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeReadStateSummaryResult(r, version)];
+    } else {
+      const a: ReadStateSummaryResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeReadStateSummaryResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadShareGroupStateSummaryResponse = { results };
@@ -84,9 +88,13 @@ function decodeReadStateSummaryResult(r: Reader, version: number): ReadStateSumm
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ReadShareGroupStateSummaryResponse.Partitions cannot be null', r.offset);
-    const a: PartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionResult(r, version)];
+    } else {
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ReadStateSummaryResult = { topicId, partitions };

@@ -28,9 +28,13 @@ export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHan
   {
     const n = r.arrayLength();
     if (n < 0) throw new DecodeError('SaslHandshakeResponse.Mechanisms cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.string());
-    mechanisms = a;
+    if (n === 1) {
+      mechanisms = [r.string()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.string());
+      mechanisms = a;
+    }
   }
   const out: SaslHandshakeResponse = { errorCode, mechanisms };
   return out;

@@ -87,9 +87,13 @@ export function decodeShareAcknowledgeRequest(r: Reader, version: number): Share
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.Topics cannot be null', r.offset);
-    const a: AcknowledgeTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAcknowledgeTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeAcknowledgeTopic(r, version)];
+    } else {
+      const a: AcknowledgeTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgeTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeRequest = { groupId, memberId, shareSessionEpoch, topics };
@@ -103,9 +107,13 @@ function decodeAcknowledgeTopic(r: Reader, version: number): AcknowledgeTopic {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.Partitions cannot be null', r.offset);
-    const a: AcknowledgePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAcknowledgePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeAcknowledgePartition(r, version)];
+    } else {
+      const a: AcknowledgePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgeTopic = { topicId, partitions };
@@ -119,9 +127,13 @@ function decodeAcknowledgePartition(r: Reader, version: number): AcknowledgePart
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.AcknowledgementBatches cannot be null', r.offset);
-    const a: AcknowledgementBatch[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
-    acknowledgementBatches = a;
+    if (n === 1) {
+      acknowledgementBatches = [decodeAcknowledgementBatch(r, version)];
+    } else {
+      const a: AcknowledgementBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
+      acknowledgementBatches = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgePartition = { partitionIndex, acknowledgementBatches };
@@ -136,9 +148,13 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeRequest.AcknowledgeTypes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int8());
-    acknowledgeTypes = a;
+    if (n === 1) {
+      acknowledgeTypes = [r.int8()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
+      acknowledgeTypes = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgementBatch = { firstOffset, lastOffset, acknowledgeTypes };

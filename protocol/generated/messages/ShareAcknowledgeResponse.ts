@@ -115,17 +115,25 @@ export function decodeShareAcknowledgeResponse(r: Reader, version: number): Shar
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeResponse.Responses cannot be null', r.offset);
-    const a: ShareAcknowledgeTopicResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeShareAcknowledgeTopicResponse(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeShareAcknowledgeTopicResponse(r, version)];
+    } else {
+      const a: ShareAcknowledgeTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeShareAcknowledgeTopicResponse(r, version));
+      responses = a;
+    }
   }
   let nodeEndpoints: NodeEndpoint[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeResponse.NodeEndpoints cannot be null', r.offset);
-    const a: NodeEndpoint[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
-    nodeEndpoints = a;
+    if (n === 1) {
+      nodeEndpoints = [decodeNodeEndpoint(r, version)];
+    } else {
+      const a: NodeEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
+      nodeEndpoints = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeResponse = { throttleTimeMs, errorCode, errorMessage, responses, nodeEndpoints };
@@ -139,9 +147,13 @@ function decodeShareAcknowledgeTopicResponse(r: Reader, version: number): ShareA
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareAcknowledgeResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareAcknowledgeTopicResponse = { topicId, partitions };

@@ -129,17 +129,25 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchRequest.Topics cannot be null', r.offset);
-    const a: FetchTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeFetchTopic(r, version)];
+    } else {
+      const a: FetchTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchTopic(r, version));
+      topics = a;
+    }
   }
   let forgottenTopicsData: ForgottenTopic[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchRequest.ForgottenTopicsData cannot be null', r.offset);
-    const a: ForgottenTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
-    forgottenTopicsData = a;
+    if (n === 1) {
+      forgottenTopicsData = [decodeForgottenTopic(r, version)];
+    } else {
+      const a: ForgottenTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeForgottenTopic(r, version));
+      forgottenTopicsData = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchRequest = { groupId, memberId, shareSessionEpoch, maxWaitMs, minBytes, maxBytes, maxRecords, batchSize, topics, forgottenTopicsData };
@@ -153,9 +161,13 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
-    const a: FetchPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeFetchPartition(r, version)];
+    } else {
+      const a: FetchPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFetchPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: FetchTopic = { topicId, partitions };
@@ -170,9 +182,13 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchRequest.AcknowledgementBatches cannot be null', r.offset);
-    const a: AcknowledgementBatch[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
-    acknowledgementBatches = a;
+    if (n === 1) {
+      acknowledgementBatches = [decodeAcknowledgementBatch(r, version)];
+    } else {
+      const a: AcknowledgementBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcknowledgementBatch(r, version));
+      acknowledgementBatches = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: FetchPartition = { partitionIndex, partitionMaxBytes, acknowledgementBatches };
@@ -187,9 +203,13 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchRequest.AcknowledgeTypes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int8());
-    acknowledgeTypes = a;
+    if (n === 1) {
+      acknowledgeTypes = [r.int8()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int8());
+      acknowledgeTypes = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: AcknowledgementBatch = { firstOffset, lastOffset, acknowledgeTypes };
@@ -203,9 +223,13 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ForgottenTopic = { topicId, partitions };

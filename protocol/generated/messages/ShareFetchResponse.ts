@@ -150,17 +150,25 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchResponse.Responses cannot be null', r.offset);
-    const a: ShareFetchableTopicResponse[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeShareFetchableTopicResponse(r, version));
-    responses = a;
+    if (n === 1) {
+      responses = [decodeShareFetchableTopicResponse(r, version)];
+    } else {
+      const a: ShareFetchableTopicResponse[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeShareFetchableTopicResponse(r, version));
+      responses = a;
+    }
   }
   let nodeEndpoints: NodeEndpoint[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchResponse.NodeEndpoints cannot be null', r.offset);
-    const a: NodeEndpoint[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
-    nodeEndpoints = a;
+    if (n === 1) {
+      nodeEndpoints = [decodeNodeEndpoint(r, version)];
+    } else {
+      const a: NodeEndpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(r, version));
+      nodeEndpoints = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchResponse = { throttleTimeMs, errorCode, errorMessage, acquisitionLockTimeoutMs, responses, nodeEndpoints };
@@ -174,9 +182,13 @@ function decodeShareFetchableTopicResponse(r: Reader, version: number): ShareFet
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareFetchableTopicResponse = { topicId, partitions };
@@ -196,9 +208,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareFetchResponse.AcquiredRecords cannot be null', r.offset);
-    const a: AcquiredRecords[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeAcquiredRecords(r, version));
-    acquiredRecords = a;
+    if (n === 1) {
+      acquiredRecords = [decodeAcquiredRecords(r, version)];
+    } else {
+      const a: AcquiredRecords[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeAcquiredRecords(r, version));
+      acquiredRecords = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partitionIndex, errorCode, errorMessage, acknowledgeErrorCode, acknowledgeErrorMessage, currentLeader, records, acquiredRecords };

@@ -128,9 +128,13 @@ export function decodeShareGroupDescribeResponse(r: Reader, version: number): Sh
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.Groups cannot be null', r.offset);
-    const a: DescribedGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeDescribedGroup(r, version)];
+    } else {
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: ShareGroupDescribeResponse = { throttleTimeMs, groups };
@@ -150,9 +154,13 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.Members cannot be null', r.offset);
-    const a: Member[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
-    members = a;
+    if (n === 1) {
+      members = [decodeMember(r, version)];
+    } else {
+      const a: Member[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
+      members = a;
+    }
   }
   const authorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -171,9 +179,13 @@ function decodeMember(r: Reader, version: number): Member {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.SubscribedTopicNames cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    subscribedTopicNames = a;
+    if (n === 1) {
+      subscribedTopicNames = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      subscribedTopicNames = a;
+    }
   }
   const assignment: Assignment = decodeAssignment(r, version);
   const unknownTags = readUnknownTaggedFields(r);
@@ -187,9 +199,13 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.TopicPartitions cannot be null', r.offset);
-    const a: TopicPartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-    topicPartitions = a;
+    if (n === 1) {
+      topicPartitions = [decodeTopicPartitions(r, version)];
+    } else {
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+      topicPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
@@ -204,9 +220,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupDescribeResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, topicName, partitions };

@@ -41,9 +41,13 @@ export function decodeShareGroupHeartbeatRequest(r: Reader, version: number): Sh
     if (n < 0) {
       subscribedTopicNames = null;
     } else {
-      const a: string[] = [];
-      for (let i = 0; i < n; i++) a.push(r.compactString());
-      subscribedTopicNames = a;
+      if (n === 1) {
+        subscribedTopicNames = [r.compactString()];
+      } else {
+        const a: string[] = [];
+        for (let i = 0; i < n; i++) a.push(r.compactString());
+        subscribedTopicNames = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);

@@ -85,9 +85,13 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupHeartbeatResponse.TopicPartitions cannot be null', r.offset);
-    const a: TopicPartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
-    topicPartitions = a;
+    if (n === 1) {
+      topicPartitions = [decodeTopicPartitions(r, version)];
+    } else {
+      const a: TopicPartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartitions(r, version));
+      topicPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { topicPartitions };
@@ -101,9 +105,13 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('ShareGroupHeartbeatResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartitions = { topicId, partitions };

@@ -269,9 +269,13 @@ export function decodeStreamsGroupDescribeResponse(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.Groups cannot be null', r.offset);
-    const a: DescribedGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
-    groups = a;
+    if (n === 1) {
+      groups = [decodeDescribedGroup(r, version)];
+    } else {
+      const a: DescribedGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeDescribedGroup(r, version));
+      groups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: StreamsGroupDescribeResponse = { throttleTimeMs, groups };
@@ -291,9 +295,13 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.Members cannot be null', r.offset);
-    const a: Member[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
-    members = a;
+    if (n === 1) {
+      members = [decodeMember(r, version)];
+    } else {
+      const a: Member[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeMember(r, version));
+      members = a;
+    }
   }
   const authorizedOperations: number = r.int32();
   const unknownTags = readUnknownTaggedFields(r);
@@ -310,9 +318,13 @@ function decodeTopology(r: Reader, version: number): Topology {
     if (n < 0) {
       subtopologies = null;
     } else {
-      const a: Subtopology[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeSubtopology(r, version));
-      subtopologies = a;
+      if (n === 1) {
+        subtopologies = [decodeSubtopology(r, version)];
+      } else {
+        const a: Subtopology[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeSubtopology(r, version));
+        subtopologies = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);
@@ -327,33 +339,49 @@ function decodeSubtopology(r: Reader, version: number): Subtopology {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.SourceTopics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    sourceTopics = a;
+    if (n === 1) {
+      sourceTopics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      sourceTopics = a;
+    }
   }
   let repartitionSinkTopics: string[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.RepartitionSinkTopics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    repartitionSinkTopics = a;
+    if (n === 1) {
+      repartitionSinkTopics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      repartitionSinkTopics = a;
+    }
   }
   let stateChangelogTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.StateChangelogTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    stateChangelogTopics = a;
+    if (n === 1) {
+      stateChangelogTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      stateChangelogTopics = a;
+    }
   }
   let repartitionSourceTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.RepartitionSourceTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    repartitionSourceTopics = a;
+    if (n === 1) {
+      repartitionSourceTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      repartitionSourceTopics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Subtopology = { subtopologyId, sourceTopics, repartitionSinkTopics, stateChangelogTopics, repartitionSourceTopics };
@@ -369,9 +397,13 @@ function decodeTopicInfo(r: Reader, version: number): TopicInfo {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.TopicConfigs cannot be null', r.offset);
-    const a: KeyValue[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
-    topicConfigs = a;
+    if (n === 1) {
+      topicConfigs = [decodeKeyValue(r, version)];
+    } else {
+      const a: KeyValue[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
+      topicConfigs = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicInfo = { name, partitions, replicationFactor, topicConfigs };
@@ -402,25 +434,37 @@ function decodeMember(r: Reader, version: number): Member {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.ClientTags cannot be null', r.offset);
-    const a: KeyValue[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
-    clientTags = a;
+    if (n === 1) {
+      clientTags = [decodeKeyValue(r, version)];
+    } else {
+      const a: KeyValue[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
+      clientTags = a;
+    }
   }
   let taskOffsets: TaskOffset[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.TaskOffsets cannot be null', r.offset);
-    const a: TaskOffset[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
-    taskOffsets = a;
+    if (n === 1) {
+      taskOffsets = [decodeTaskOffset(r, version)];
+    } else {
+      const a: TaskOffset[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
+      taskOffsets = a;
+    }
   }
   let taskEndOffsets: TaskOffset[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.TaskEndOffsets cannot be null', r.offset);
-    const a: TaskOffset[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
-    taskEndOffsets = a;
+    if (n === 1) {
+      taskEndOffsets = [decodeTaskOffset(r, version)];
+    } else {
+      const a: TaskOffset[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
+      taskEndOffsets = a;
+    }
   }
   const assignment: Assignment = decodeAssignment(r, version);
   const targetAssignment: Assignment = decodeAssignment(r, version);
@@ -455,25 +499,37 @@ function decodeAssignment(r: Reader, version: number): Assignment {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.ActiveTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    activeTasks = a;
+    if (n === 1) {
+      activeTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      activeTasks = a;
+    }
   }
   let standbyTasks: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.StandbyTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    standbyTasks = a;
+    if (n === 1) {
+      standbyTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      standbyTasks = a;
+    }
   }
   let warmupTasks: TaskIds[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.WarmupTasks cannot be null', r.offset);
-    const a: TaskIds[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-    warmupTasks = a;
+    if (n === 1) {
+      warmupTasks = [decodeTaskIds(r, version)];
+    } else {
+      const a: TaskIds[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+      warmupTasks = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Assignment = { activeTasks, standbyTasks, warmupTasks };
@@ -487,9 +543,13 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupDescribeResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TaskIds = { subtopologyId, partitions };

@@ -237,9 +237,13 @@ export function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): 
     if (n < 0) {
       activeTasks = null;
     } else {
-      const a: TaskIds[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-      activeTasks = a;
+      if (n === 1) {
+        activeTasks = [decodeTaskIds(r, version)];
+      } else {
+        const a: TaskIds[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+        activeTasks = a;
+      }
     }
   }
   let standbyTasks: TaskIds[] | null;
@@ -248,9 +252,13 @@ export function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): 
     if (n < 0) {
       standbyTasks = null;
     } else {
-      const a: TaskIds[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-      standbyTasks = a;
+      if (n === 1) {
+        standbyTasks = [decodeTaskIds(r, version)];
+      } else {
+        const a: TaskIds[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+        standbyTasks = a;
+      }
     }
   }
   let warmupTasks: TaskIds[] | null;
@@ -259,9 +267,13 @@ export function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): 
     if (n < 0) {
       warmupTasks = null;
     } else {
-      const a: TaskIds[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-      warmupTasks = a;
+      if (n === 1) {
+        warmupTasks = [decodeTaskIds(r, version)];
+      } else {
+        const a: TaskIds[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+        warmupTasks = a;
+      }
     }
   }
   const processId: string | null = r.compactNullableString();
@@ -272,9 +284,13 @@ export function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): 
     if (n < 0) {
       clientTags = null;
     } else {
-      const a: KeyValue[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
-      clientTags = a;
+      if (n === 1) {
+        clientTags = [decodeKeyValue(r, version)];
+      } else {
+        const a: KeyValue[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
+        clientTags = a;
+      }
     }
   }
   let taskOffsets: TaskOffset[] | null;
@@ -283,9 +299,13 @@ export function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): 
     if (n < 0) {
       taskOffsets = null;
     } else {
-      const a: TaskOffset[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
-      taskOffsets = a;
+      if (n === 1) {
+        taskOffsets = [decodeTaskOffset(r, version)];
+      } else {
+        const a: TaskOffset[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
+        taskOffsets = a;
+      }
     }
   }
   let taskEndOffsets: TaskOffset[] | null;
@@ -294,9 +314,13 @@ export function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): 
     if (n < 0) {
       taskEndOffsets = null;
     } else {
-      const a: TaskOffset[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
-      taskEndOffsets = a;
+      if (n === 1) {
+        taskEndOffsets = [decodeTaskOffset(r, version)];
+      } else {
+        const a: TaskOffset[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskOffset(r, version));
+        taskEndOffsets = a;
+      }
     }
   }
   const shutdownApplication: boolean = r.bool();
@@ -312,9 +336,13 @@ function decodeTopology(r: Reader, version: number): Topology {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.Subtopologies cannot be null', r.offset);
-    const a: Subtopology[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeSubtopology(r, version));
-    subtopologies = a;
+    if (n === 1) {
+      subtopologies = [decodeSubtopology(r, version)];
+    } else {
+      const a: Subtopology[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeSubtopology(r, version));
+      subtopologies = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Topology = { epoch, subtopologies };
@@ -328,49 +356,73 @@ function decodeSubtopology(r: Reader, version: number): Subtopology {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.SourceTopics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    sourceTopics = a;
+    if (n === 1) {
+      sourceTopics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      sourceTopics = a;
+    }
   }
   let sourceTopicRegex: string[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.SourceTopicRegex cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    sourceTopicRegex = a;
+    if (n === 1) {
+      sourceTopicRegex = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      sourceTopicRegex = a;
+    }
   }
   let stateChangelogTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.StateChangelogTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    stateChangelogTopics = a;
+    if (n === 1) {
+      stateChangelogTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      stateChangelogTopics = a;
+    }
   }
   let repartitionSinkTopics: string[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.RepartitionSinkTopics cannot be null', r.offset);
-    const a: string[] = [];
-    for (let i = 0; i < n; i++) a.push(r.compactString());
-    repartitionSinkTopics = a;
+    if (n === 1) {
+      repartitionSinkTopics = [r.compactString()];
+    } else {
+      const a: string[] = [];
+      for (let i = 0; i < n; i++) a.push(r.compactString());
+      repartitionSinkTopics = a;
+    }
   }
   let repartitionSourceTopics: TopicInfo[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.RepartitionSourceTopics cannot be null', r.offset);
-    const a: TopicInfo[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
-    repartitionSourceTopics = a;
+    if (n === 1) {
+      repartitionSourceTopics = [decodeTopicInfo(r, version)];
+    } else {
+      const a: TopicInfo[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicInfo(r, version));
+      repartitionSourceTopics = a;
+    }
   }
   let copartitionGroups: CopartitionGroup[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.CopartitionGroups cannot be null', r.offset);
-    const a: CopartitionGroup[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeCopartitionGroup(r, version));
-    copartitionGroups = a;
+    if (n === 1) {
+      copartitionGroups = [decodeCopartitionGroup(r, version)];
+    } else {
+      const a: CopartitionGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeCopartitionGroup(r, version));
+      copartitionGroups = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: Subtopology = { subtopologyId, sourceTopics, sourceTopicRegex, stateChangelogTopics, repartitionSinkTopics, repartitionSourceTopics, copartitionGroups };
@@ -386,9 +438,13 @@ function decodeTopicInfo(r: Reader, version: number): TopicInfo {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.TopicConfigs cannot be null', r.offset);
-    const a: KeyValue[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
-    topicConfigs = a;
+    if (n === 1) {
+      topicConfigs = [decodeKeyValue(r, version)];
+    } else {
+      const a: KeyValue[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeKeyValue(r, version));
+      topicConfigs = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicInfo = { name, partitions, replicationFactor, topicConfigs };
@@ -410,25 +466,37 @@ function decodeCopartitionGroup(r: Reader, version: number): CopartitionGroup {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.SourceTopics cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int16());
-    sourceTopics = a;
+    if (n === 1) {
+      sourceTopics = [r.int16()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int16());
+      sourceTopics = a;
+    }
   }
   let sourceTopicRegex: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.SourceTopicRegex cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int16());
-    sourceTopicRegex = a;
+    if (n === 1) {
+      sourceTopicRegex = [r.int16()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int16());
+      sourceTopicRegex = a;
+    }
   }
   let repartitionSourceTopics: number[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.RepartitionSourceTopics cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int16());
-    repartitionSourceTopics = a;
+    if (n === 1) {
+      repartitionSourceTopics = [r.int16()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int16());
+      repartitionSourceTopics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: CopartitionGroup = { sourceTopics, sourceTopicRegex, repartitionSourceTopics };
@@ -442,9 +510,13 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatRequest.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TaskIds = { subtopologyId, partitions };

@@ -156,9 +156,13 @@ export function decodeStreamsGroupHeartbeatResponse(r: Reader, version: number):
     if (n < 0) {
       status = null;
     } else {
-      const a: Status[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeStatus(r, version));
-      status = a;
+      if (n === 1) {
+        status = [decodeStatus(r, version)];
+      } else {
+        const a: Status[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeStatus(r, version));
+        status = a;
+      }
     }
   }
   let activeTasks: TaskIds[] | null;
@@ -167,9 +171,13 @@ export function decodeStreamsGroupHeartbeatResponse(r: Reader, version: number):
     if (n < 0) {
       activeTasks = null;
     } else {
-      const a: TaskIds[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-      activeTasks = a;
+      if (n === 1) {
+        activeTasks = [decodeTaskIds(r, version)];
+      } else {
+        const a: TaskIds[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+        activeTasks = a;
+      }
     }
   }
   let standbyTasks: TaskIds[] | null;
@@ -178,9 +186,13 @@ export function decodeStreamsGroupHeartbeatResponse(r: Reader, version: number):
     if (n < 0) {
       standbyTasks = null;
     } else {
-      const a: TaskIds[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-      standbyTasks = a;
+      if (n === 1) {
+        standbyTasks = [decodeTaskIds(r, version)];
+      } else {
+        const a: TaskIds[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+        standbyTasks = a;
+      }
     }
   }
   let warmupTasks: TaskIds[] | null;
@@ -189,9 +201,13 @@ export function decodeStreamsGroupHeartbeatResponse(r: Reader, version: number):
     if (n < 0) {
       warmupTasks = null;
     } else {
-      const a: TaskIds[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
-      warmupTasks = a;
+      if (n === 1) {
+        warmupTasks = [decodeTaskIds(r, version)];
+      } else {
+        const a: TaskIds[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTaskIds(r, version));
+        warmupTasks = a;
+      }
     }
   }
   const endpointInformationEpoch: number = r.int32();
@@ -201,9 +217,13 @@ export function decodeStreamsGroupHeartbeatResponse(r: Reader, version: number):
     if (n < 0) {
       partitionsByUserEndpoint = null;
     } else {
-      const a: EndpointToPartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeEndpointToPartitions(r, version));
-      partitionsByUserEndpoint = a;
+      if (n === 1) {
+        partitionsByUserEndpoint = [decodeEndpointToPartitions(r, version)];
+      } else {
+        const a: EndpointToPartitions[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeEndpointToPartitions(r, version));
+        partitionsByUserEndpoint = a;
+      }
     }
   }
   const unknownTags = readUnknownTaggedFields(r);
@@ -227,9 +247,13 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TaskIds = { subtopologyId, partitions };
@@ -243,17 +267,25 @@ function decodeEndpointToPartitions(r: Reader, version: number): EndpointToParti
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatResponse.ActivePartitions cannot be null', r.offset);
-    const a: TopicPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-    activePartitions = a;
+    if (n === 1) {
+      activePartitions = [decodeTopicPartition(r, version)];
+    } else {
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+      activePartitions = a;
+    }
   }
   let standbyPartitions: TopicPartition[];
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatResponse.StandbyPartitions cannot be null', r.offset);
-    const a: TopicPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
-    standbyPartitions = a;
+    if (n === 1) {
+      standbyPartitions = [decodeTopicPartition(r, version)];
+    } else {
+      const a: TopicPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicPartition(r, version));
+      standbyPartitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: EndpointToPartitions = { userEndpoint, activePartitions, standbyPartitions };
@@ -276,9 +308,13 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('StreamsGroupHeartbeatResponse.Partitions cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitions = a;
+    if (n === 1) {
+      partitions = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicPartition = { topic, partitions };

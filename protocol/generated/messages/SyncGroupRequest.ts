@@ -65,9 +65,13 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('SyncGroupRequest.Assignments cannot be null', r.offset);
-    const a: SyncGroupRequestAssignment[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestAssignment(r, version));
-    assignments = a;
+    if (n === 1) {
+      assignments = [decodeSyncGroupRequestAssignment(r, version)];
+    } else {
+      const a: SyncGroupRequestAssignment[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestAssignment(r, version));
+      assignments = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: SyncGroupRequest = { groupId, generationId, memberId, groupInstanceId, protocolType, protocolName, assignments };

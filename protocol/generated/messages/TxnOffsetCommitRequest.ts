@@ -91,9 +91,13 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TxnOffsetCommitRequest.Topics cannot be null', r.offset);
-    const a: TxnOffsetCommitRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTxnOffsetCommitRequestTopic(r, version)];
+    } else {
+      const a: TxnOffsetCommitRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequest = { transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, topics };
@@ -108,9 +112,13 @@ function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffse
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TxnOffsetCommitRequest.Partitions cannot be null', r.offset);
-    const a: TxnOffsetCommitRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeTxnOffsetCommitRequestPartition(r, version)];
+    } else {
+      const a: TxnOffsetCommitRequestPartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitRequestTopic = { name, partitions };

@@ -61,9 +61,13 @@ export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOf
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TxnOffsetCommitResponse.Topics cannot be null', r.offset);
-    const a: TxnOffsetCommitResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTxnOffsetCommitResponseTopic(r, version)];
+    } else {
+      const a: TxnOffsetCommitResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTopic(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitResponse = { throttleTimeMs, topics };
@@ -78,9 +82,13 @@ function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffs
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('TxnOffsetCommitResponse.Partitions cannot be null', r.offset);
-    const a: TxnOffsetCommitResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponsePartition(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeTxnOffsetCommitResponsePartition(r, version)];
+    } else {
+      const a: TxnOffsetCommitResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponsePartition(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: TxnOffsetCommitResponseTopic = { name, partitions };

@@ -53,9 +53,13 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateF
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('UpdateFeaturesRequest.FeatureUpdates cannot be null', r.offset);
-    const a: FeatureUpdateKey[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeFeatureUpdateKey(r, version));
-    featureUpdates = a;
+    if (n === 1) {
+      featureUpdates = [decodeFeatureUpdateKey(r, version)];
+    } else {
+      const a: FeatureUpdateKey[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeFeatureUpdateKey(r, version));
+      featureUpdates = a;
+    }
   }
   const validateOnly: boolean = version >= 1 ? r.bool() : false;
   const unknownTags = readUnknownTaggedFields(r);

@@ -56,9 +56,13 @@ export function decodeUpdateFeaturesResponse(r: Reader, version: number): Update
     {
       const n = r.compactArrayLength();
       if (n < 0) throw new DecodeError('UpdateFeaturesResponse.Results cannot be null', r.offset);
-      const a: UpdatableFeatureResult[] = [];
-      for (let i = 0; i < n; i++) a.push(decodeUpdatableFeatureResult(r, version));
-      results = a;
+      if (n === 1) {
+        results = [decodeUpdatableFeatureResult(r, version)];
+      } else {
+        const a: UpdatableFeatureResult[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeUpdatableFeatureResult(r, version));
+        results = a;
+      }
     }
   } else {
     results = [];

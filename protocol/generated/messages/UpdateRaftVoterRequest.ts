@@ -78,9 +78,13 @@ export function decodeUpdateRaftVoterRequest(r: Reader, version: number): Update
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('UpdateRaftVoterRequest.Listeners cannot be null', r.offset);
-    const a: Listener[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
-    listeners = a;
+    if (n === 1) {
+      listeners = [decodeListener(r, version)];
+    } else {
+      const a: Listener[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeListener(r, version));
+      listeners = a;
+    }
   }
   const kRaftVersionFeature: KRaftVersionFeature = decodeKRaftVersionFeature(r, version);
   const unknownTags = readUnknownTaggedFields(r);

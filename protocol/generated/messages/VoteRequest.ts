@@ -82,9 +82,13 @@ export function decodeVoteRequest(r: Reader, version: number): VoteRequest {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VoteRequest.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: VoteRequest = { clusterId, voterId, topics };
@@ -98,9 +102,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VoteRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };

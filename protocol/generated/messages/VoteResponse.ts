@@ -91,9 +91,13 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VoteResponse.Topics cannot be null', r.offset);
-    const a: TopicData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeTopicData(r, version)];
+    } else {
+      const a: TopicData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeTopicData(r, version));
+      topics = a;
+    }
   }
   let nodeEndpoints: NodeEndpoint[] = [];
   let unknownTags: TaggedField[] | undefined;
@@ -104,9 +108,13 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
       {
         const n = tr.compactArrayLength();
         if (n < 0) throw new DecodeError('VoteResponse.NodeEndpoints cannot be null', tr.offset);
-        const a: NodeEndpoint[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
-        nodeEndpoints = a;
+        if (n === 1) {
+          nodeEndpoints = [decodeNodeEndpoint(tr, version)];
+        } else {
+          const a: NodeEndpoint[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeNodeEndpoint(tr, version));
+          nodeEndpoints = a;
+        }
       }
     } else {
       (unknownTags ??= []).push({ tag, data: tr.buf });
@@ -123,9 +131,13 @@ function decodeTopicData(r: Reader, version: number): TopicData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VoteResponse.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: TopicData = { topicName, partitions };

@@ -85,9 +85,13 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VotersRecord.Voters cannot be null', r.offset);
-    const a: Voter[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
-    voters = a;
+    if (n === 1) {
+      voters = [decodeVoter(r, version)];
+    } else {
+      const a: Voter[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeVoter(r, version));
+      voters = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: VotersRecord = { version: version_, voters };
@@ -102,9 +106,13 @@ function decodeVoter(r: Reader, version: number): Voter {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('VotersRecord.Endpoints cannot be null', r.offset);
-    const a: Endpoint[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
-    endpoints = a;
+    if (n === 1) {
+      endpoints = [decodeEndpoint(r, version)];
+    } else {
+      const a: Endpoint[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeEndpoint(r, version));
+      endpoints = a;
+    }
   }
   const kRaftVersionFeature: KRaftVersionFeature = decodeKRaftVersionFeature(r, version);
   const unknownTags = readUnknownTaggedFields(r);

@@ -91,9 +91,13 @@ export function decodeWriteShareGroupStateRequest(r: Reader, version: number): W
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateRequest.Topics cannot be null', r.offset);
-    const a: WriteStateData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWriteStateData(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeWriteStateData(r, version)];
+    } else {
+      const a: WriteStateData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWriteStateData(r, version));
+      topics = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteShareGroupStateRequest = { groupId, topics };
@@ -107,9 +111,13 @@ function decodeWriteStateData(r: Reader, version: number): WriteStateData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateRequest.Partitions cannot be null', r.offset);
-    const a: PartitionData[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionData(r, version)];
+    } else {
+      const a: PartitionData[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionData(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteStateData = { topicId, partitions };
@@ -126,9 +134,13 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateRequest.StateBatches cannot be null', r.offset);
-    const a: StateBatch[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
-    stateBatches = a;
+    if (n === 1) {
+      stateBatches = [decodeStateBatch(r, version)];
+    } else {
+      const a: StateBatch[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeStateBatch(r, version));
+      stateBatches = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: PartitionData = { partition, stateEpoch, leaderEpoch, startOffset, stateBatches };

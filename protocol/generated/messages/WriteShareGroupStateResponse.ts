@@ -59,9 +59,13 @@ export function decodeWriteShareGroupStateResponse(r: Reader, version: number): 
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateResponse.Results cannot be null', r.offset);
-    const a: WriteStateResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
-    results = a;
+    if (n === 1) {
+      results = [decodeWriteStateResult(r, version)];
+    } else {
+      const a: WriteStateResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWriteStateResult(r, version));
+      results = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteShareGroupStateResponse = { results };
@@ -75,9 +79,13 @@ function decodeWriteStateResult(r: Reader, version: number): WriteStateResult {
   {
     const n = r.compactArrayLength();
     if (n < 0) throw new DecodeError('WriteShareGroupStateResponse.Partitions cannot be null', r.offset);
-    const a: PartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodePartitionResult(r, version)];
+    } else {
+      const a: PartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodePartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = readUnknownTaggedFields(r);
   const out: WriteStateResult = { topicId, partitions };

@@ -66,9 +66,13 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.Markers cannot be null', r.offset);
-    const a: WritableTxnMarker[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
-    markers = a;
+    if (n === 1) {
+      markers = [decodeWritableTxnMarker(r, version)];
+    } else {
+      const a: WritableTxnMarker[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarker(r, version));
+      markers = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersRequest = { markers };
@@ -85,9 +89,13 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.Topics cannot be null', r.offset);
-    const a: WritableTxnMarkerTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeWritableTxnMarkerTopic(r, version)];
+    } else {
+      const a: WritableTxnMarkerTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopic(r, version));
+      topics = a;
+    }
   }
   const coordinatorEpoch: number = r.int32();
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
@@ -103,9 +111,13 @@ function decodeWritableTxnMarkerTopic(r: Reader, version: number): WritableTxnMa
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersRequest.PartitionIndexes cannot be null', r.offset);
-    const a: number[] = [];
-    for (let i = 0; i < n; i++) a.push(r.int32());
-    partitionIndexes = a;
+    if (n === 1) {
+      partitionIndexes = [r.int32()];
+    } else {
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(r.int32());
+      partitionIndexes = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopic = { name, partitionIndexes };

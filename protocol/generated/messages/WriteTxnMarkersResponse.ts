@@ -73,9 +73,13 @@ export function decodeWriteTxnMarkersResponse(r: Reader, version: number): Write
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersResponse.Markers cannot be null', r.offset);
-    const a: WritableTxnMarkerResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerResult(r, version));
-    markers = a;
+    if (n === 1) {
+      markers = [decodeWritableTxnMarkerResult(r, version)];
+    } else {
+      const a: WritableTxnMarkerResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerResult(r, version));
+      markers = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WriteTxnMarkersResponse = { markers };
@@ -90,9 +94,13 @@ function decodeWritableTxnMarkerResult(r: Reader, version: number): WritableTxnM
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersResponse.Topics cannot be null', r.offset);
-    const a: WritableTxnMarkerTopicResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopicResult(r, version));
-    topics = a;
+    if (n === 1) {
+      topics = [decodeWritableTxnMarkerTopicResult(r, version)];
+    } else {
+      const a: WritableTxnMarkerTopicResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerTopicResult(r, version));
+      topics = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerResult = { producerId, topics };
@@ -107,9 +115,13 @@ function decodeWritableTxnMarkerTopicResult(r: Reader, version: number): Writabl
   {
     const n = flexible ? r.compactArrayLength() : r.arrayLength();
     if (n < 0) throw new DecodeError('WriteTxnMarkersResponse.Partitions cannot be null', r.offset);
-    const a: WritableTxnMarkerPartitionResult[] = [];
-    for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerPartitionResult(r, version));
-    partitions = a;
+    if (n === 1) {
+      partitions = [decodeWritableTxnMarkerPartitionResult(r, version)];
+    } else {
+      const a: WritableTxnMarkerPartitionResult[] = [];
+      for (let i = 0; i < n; i++) a.push(decodeWritableTxnMarkerPartitionResult(r, version));
+      partitions = a;
+    }
   }
   const unknownTags = flexible ? readUnknownTaggedFields(r) : undefined;
   const out: WritableTxnMarkerTopicResult = { name, partitions };

@@ -9,7 +9,7 @@ import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
 import type { FrameBufferPool } from './frameBufferPool';
 import { readIntoSharedBuffer } from './sharedReadBuffer';
-import { readHeaderRest, REQUEST_HEADER_PREFIX } from './requestHeader';
+import { ClientIdMemo, REQUEST_HEADER_PREFIX } from './requestHeader';
 import { ConnectionRequestContext, type RequestRunner } from './requestContext';
 import { PendingAnswer } from '../handlers/pendingAnswer';
 import { encodeResponseFrame } from './responseFrame';
@@ -45,6 +45,7 @@ const readsFromPool = (apiKey: number): boolean => apiKey === ApiKey.Produce;
  */
 export class Connection implements RequestRunner {
   private readonly decoder: FrameDecoder;
+  private readonly clientIds = new ClientIdMemo();
   private readonly slots: ResponseSlot[] = [];
   /** Frames read but not started because the connection was overloaded. */
   private readonly backlog: Buffer[] = [];
@@ -207,7 +208,7 @@ export class Connection implements RequestRunner {
     let clientId: string | null;
     let body: unknown;
     try {
-      clientId = readHeaderRest(r, api.requestHeaderVersion(apiVersion));
+      clientId = this.clientIds.read(r, api.requestHeaderVersion(apiVersion));
       body = api.decodeRequest(r, apiVersion);
     } catch (err) {
       this.abort({ api: api.name, apiVersion, err: (err as Error).message }, 'malformed request; closing connection');

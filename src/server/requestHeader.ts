@@ -29,6 +29,44 @@ export function readHeaderRest(r: Reader, headerVersion: number): string | null 
   return clientId;
 }
 
+/**
+ * readHeaderRest() for one connection's requests, which carry the same client id every time: when the id's bytes
+ * equal the last id's, that string is returned again, so a request decodes no string for it. Only ASCII ids are
+ * remembered (then bytes and characters correspond one to one), and only the string: an idle connection holds
+ * nothing more than it did.
+ */
+export class ClientIdMemo {
+  private last: string | null = null;
+
+  read(r: Reader, headerVersion: number): string | null {
+    if (headerVersion < 1) return null;
+    const last = this.last;
+    const at = r.offset;
+    let id: string | null;
+    // a prefix that does not fit is left to nullableString(), which throws the DecodeError
+    if (last !== null && at + 2 + last.length <= r.end && r.buf.readInt16BE(at) === last.length && sameAscii(r.buf, at + 2, last)) {
+      r.skip(2 + last.length);
+      id = last;
+    } else {
+      id = r.nullableString();
+      this.last = id !== null && isAscii(id) ? id : null;
+    }
+    if (headerVersion >= 2) skipTaggedFields(r);
+    return id;
+  }
+}
+
+/** Whether the bytes at `at` are the characters of `s`, an ASCII string. */
+function sameAscii(buf: Buffer, at: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[at + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 export function skipTaggedFields(r: Reader): void {
   const count = r.uvarint();
   for (let i = 0; i < count; i++) {

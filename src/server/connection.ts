@@ -9,7 +9,7 @@ import { encodeApiVersionsFallback } from './apiVersionsFallback';
 import { FrameDecoder } from './frameDecoder';
 import type { FrameBufferPool } from './frameBufferPool';
 import { readIntoSharedBuffer } from './sharedReadBuffer';
-import { ClientIdMemo, REQUEST_HEADER_PREFIX } from './requestHeader';
+import { ClientIdMemo, REQUEST_HEADER_PREFIX, readHeaderRest } from './requestHeader';
 import { ConnectionRequestContext, type RequestRunner } from './requestContext';
 import { PendingAnswer } from '../handlers/pendingAnswer';
 import { encodeResponseFrame } from './responseFrame';
@@ -208,7 +208,7 @@ export class Connection implements RequestRunner {
     let clientId: string | null;
     let body: unknown;
     try {
-      clientId = this.clientIds.read(r, api.requestHeaderVersion(apiVersion));
+      clientId = readHeaderRest(r, api.requestHeaderVersion(apiVersion), this.clientIds);
       body = api.decodeRequest(r, apiVersion);
     } catch (err) {
       this.abort({ api: api.name, apiVersion, err: (err as Error).message }, 'malformed request; closing connection');

@@ -21,37 +21,37 @@ export function peekHeader(r: Reader): { apiKey: number; apiVersion: number; cor
   return { apiKey: r.int16(), apiVersion: r.int16(), correlationId: r.int32() };
 }
 
-/** Continues after peekHeader: client id (header v1+) and tagged fields (header v2). */
-export function readHeaderRest(r: Reader, headerVersion: number): string | null {
+/**
+ * Continues after peekHeader: client id (header v1+) and tagged fields (header v2). A connection passes its
+ * ClientIdMemo, so that the id it sends with every request is decoded once.
+ */
+export function readHeaderRest(r: Reader, headerVersion: number, clientIds?: ClientIdMemo): string | null {
   if (headerVersion < 1) return null;
-  const clientId = r.nullableString();
+  const clientId = clientIds ? clientIds.read(r) : r.nullableString();
   if (headerVersion >= 2) skipTaggedFields(r);
   return clientId;
 }
 
 /**
- * readHeaderRest() for one connection's requests, which carry the same client id every time: when the id's bytes
- * equal the last id's, that string is returned again, so a request decodes no string for it. Only ASCII ids are
- * remembered (then bytes and characters correspond one to one), and only the string: an idle connection holds
- * nothing more than it did.
+ * A connection's last client id: its requests carry the same one every time, so when the id's bytes equal the
+ * last id's, that string is returned again and no string is decoded for it. Only ASCII ids are remembered (then
+ * bytes and characters correspond one to one), and only the string: an idle connection holds nothing more than
+ * it did.
  */
 export class ClientIdMemo {
   private last: string | null = null;
 
-  read(r: Reader, headerVersion: number): string | null {
-    if (headerVersion < 1) return null;
+  /** The nullable string at the reader's position (the header's client id), reusing the last one when it matches. */
+  read(r: Reader): string | null {
     const last = this.last;
     const at = r.offset;
-    let id: string | null;
     // a prefix that does not fit is left to nullableString(), which throws the DecodeError
     if (last !== null && at + 2 + last.length <= r.end && r.buf.readInt16BE(at) === last.length && sameAscii(r.buf, at + 2, last)) {
       r.skip(2 + last.length);
-      id = last;
-    } else {
-      id = r.nullableString();
-      this.last = id !== null && isAscii(id) ? id : null;
+      return last;
     }
-    if (headerVersion >= 2) skipTaggedFields(r);
+    const id = r.nullableString();
+    this.last = id !== null && isAscii(id) ? id : null;
     return id;
   }
 }

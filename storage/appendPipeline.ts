@@ -1,5 +1,6 @@
 import { BATCH } from '../protocol/records/batchHeader';
 import { SETTLED } from './settled';
+import { queueDrain, type TickDrained } from './drainTick';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_RELATIVE_OFFSET } from './config';
 import { StorageError, storageFailure } from './errors';
@@ -45,7 +46,7 @@ const WRITE_GROUP_BYTES = 512 * 1024;
  * batches: a segment's size and the log end offset move only after a write
  * completed, in order.
  */
-export class AppendPipeline {
+export class AppendPipeline implements TickDrained {
   /** Next offset to assign; runs ahead of the log end while a write is in flight. */
   private assignNext: number;
   private pending: AppendRequest[] = NOTHING_PENDING;
@@ -110,8 +111,8 @@ export class AppendPipeline {
     // one request a turn is the common case: an array of its size, not an empty one grown to 17
     if (this.pending.length === 0) this.pending = [req];
     else this.pending.push(req);
-    // started from a microtask: appends made in the same tick join the first write, and drain()'s own `finally` can never run before this assignment
-    if (!this.draining) this.draining = SETTLED.then(() => this.drain());
+    // drained from a microtask: appends made in the same tick join the first write
+    if (!this.draining) this.draining = queueDrain(this);
   }
 
   /** Resolves once rolled segments were made durable with their indexes (retention and truncation wait for it). */
@@ -139,12 +140,11 @@ export class AppendPipeline {
   }
 
   /**
-   * Writes what is pending. Runs synchronously until it has to wait (a write
-   * slot, an unwind, a segment roll), then continues once that is over: a
-   * produce touching thousands of partitions costs no async frame per
-   * partition. `draining` stays set until nothing is pending.
+   * Writes what is pending, from the tick's shared microtask (./drainTick.ts). Runs synchronously until it has to
+   * wait (a write slot, an unwind, a segment roll), then continues once that is over: a produce touching thousands
+   * of partitions costs no async frame per partition. `draining` stays set until nothing is pending.
    */
-  private drain(): Promise<void> | undefined {
+  drainQueued(): void {
     let wait: Promise<void> | null;
     try {
       wait = this.drainSome();
@@ -152,11 +152,7 @@ export class AppendPipeline {
       this.draining = null;
       throw err;
     }
-    if (wait === null) {
-      this.draining = null;
-      return undefined;
-    }
-    return wait.then(() => this.drain());
+    this.draining = wait === null ? null : wait.then(() => this.drainQueued());
   }
 
   /** Issues writes for pending appends; the promise to wait for before going on, or null when all were issued. */

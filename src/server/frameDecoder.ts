@@ -69,11 +69,11 @@ export class FrameDecoder {
       const size = chunk.readInt32BE(pos);
       if (size < 0 || size > this.maxFrameBytes) return size;
       if (left - 4 >= size) {
-        out.push(this.keepWhole(chunk, pos + 4, pos + 4 + size));
+        out.push(this.keep(chunk, pos + 4, pos + 4 + size, false));
         pos += 4 + size;
       } else {
         const body = chunk.subarray(pos + 4);
-        const slot = this.eligible(body) ? this.pool!.take(size) : null;
+        const slot = this.eligible(body, 0, body.length) ? this.pool!.take(size) : null;
         if (slot !== null) {
           body.copy(slot, 0);
           this.assembling = slot;
@@ -93,41 +93,27 @@ export class FrameDecoder {
     return this.assembling !== null ? this.filled : this.pendingBytes;
   }
 
-  /** Whether a frame starting with `head` (its first bytes, at least the API key's two) may use a pool slot. */
-  private eligible(head: Buffer): boolean {
-    return this.pool !== null && head.length >= 2 && this.pooled(head.readInt16BE(0));
+  /** Whether the frame starting at `start` of `buf` (at least its API key's two bytes before `end`) may use a pool slot. */
+  private eligible(buf: Buffer, start: number, end: number): boolean {
+    return this.pool !== null && end - start >= 2 && this.pooled(buf.readInt16BE(start));
   }
 
   /**
-   * A complete frame as the connection gets it: moved into a slot when its API may use one and its bytes are
-   * transient (or poison mode wants every such frame there, so what reads it after its answer reads poison);
-   * else copied when transient and not already a buffer of its own.
+   * The complete frame at [start, end) of `buf` as the connection gets it: moved into a slot when its API may use
+   * one and its bytes are transient (or poison mode wants every such frame there, so what reads it after its answer
+   * reads poison), copied there straight from `buf` with no view of it made first; else a view of it, copied when
+   * transient and not already a buffer of its own (`owned`).
    */
-  private keep(frame: Buffer, owned: boolean): Buffer {
-    if ((this.transient || this.pool?.poison) && this.eligible(frame)) {
-      const slot = this.pool!.take(frame.length);
+  private keep(buf: Buffer, start: number, end: number, owned: boolean): Buffer {
+    if ((this.transient || this.pool?.poison) && this.eligible(buf, start, end)) {
+      const slot = this.pool!.take(end - start);
       if (slot !== null) {
-        frame.copy(slot, 0);
+        buf.copy(slot, 0, start, end);
         return slot;
       }
     }
+    const frame = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
     return this.transient && !owned ? Buffer.from(frame) : frame;
-  }
-
-  /**
-   * keep() for a frame lying whole in `chunk` at [start, end): one that goes into a pool slot is copied there
-   * straight from the chunk, with no view of it made first (the common case of a produce request in a shared read).
-   */
-  private keepWhole(chunk: Buffer, start: number, end: number): Buffer {
-    if ((this.transient || this.pool?.poison) && this.pool !== null && end - start >= 2 && this.pooled(chunk.readInt16BE(start))) {
-      const slot = this.pool.take(end - start);
-      if (slot !== null) {
-        chunk.copy(slot, 0, start, end);
-        return slot;
-      }
-    }
-    const frame = chunk.subarray(start, end);
-    return this.transient ? Buffer.from(frame) : frame;
   }
 
   /** Copies the start of `chunk` into the slot in progress; returns the bytes taken. */
@@ -178,7 +164,8 @@ export class FrameDecoder {
     this.pending.push(chunk.subarray(pos, pos + need));
     // one part: the chunk's own bytes (parts stashed before would make two)
     const owned = this.pending.length > 1;
-    frames.push(this.keep(owned ? Buffer.concat(this.pending, this.expected) : this.pending[0]!, owned));
+    const frame = owned ? Buffer.concat(this.pending, this.expected) : this.pending[0]!;
+    frames.push(this.keep(frame, 0, frame.length, owned));
     pos += need;
     this.pending = [];
     this.pendingBytes = 0;

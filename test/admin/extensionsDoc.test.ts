@@ -15,8 +15,35 @@ const TOPIC = 2;
 const BROKER = 4;
 const GROUP = 32;
 
+function extensionsDoc(): string {
+  return readFileSync(resolve(__dirname, '..', '..', 'docs', 'EXTENSIONS.md'), 'utf8');
+}
+
+/**
+ * Rows cut off from their table's header (a blank line inside a table) render as a paragraph of pipes, not as
+ * table rows: every run of table lines must open with a header and its `|---|` line, with as many columns as rows.
+ */
+function tableRunsWithoutHeader(text: string): string[] {
+  const lines = text.split('\n');
+  const bad: string[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (!lines[i]!.startsWith('|')) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < lines.length && lines[i]!.startsWith('|')) i++;
+    const run = lines.slice(start, i);
+    const columns = (l: string): number => l.replace(/\\\|/g, '').replace(/`[^`]*`/g, '``').split('|').length;
+    if (run.length < 2 || !/^\|(\s*:?-+:?\s*\|)+$/.test(run[1]!)) bad.push(`line ${start + 1}: ${run[0]!.slice(0, 60)}`);
+    else for (const [k, l] of run.entries()) if (columns(l) !== columns(run[0]!)) bad.push(`line ${start + k + 1}: ${columns(l) - 2} columns, header has ${columns(run[0]!) - 2}`);
+  }
+  return bad;
+}
+
 function documentedConfigs(): Map<string, string> {
-  const text = readFileSync(resolve(__dirname, '..', '..', 'docs', 'EXTENSIONS.md'), 'utf8');
+  const text = extensionsDoc();
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {
     const m = /^\| `(brook\.[a-z0-9.]+)` \| ([a-z]+) \|/.exec(line);
@@ -47,6 +74,12 @@ describe('docs/EXTENSIONS.md and DescribeConfigs agree', () => {
     expect(res.results[0].errorCode).to.equal(0);
     return res.results[0].configs.map((c) => c.name);
   }
+
+  it('has every table row under its table header', () => {
+    expect(tableRunsWithoutHeader(extensionsDoc())).to.deep.equal([]);
+    // the check itself: a row after a blank line is found
+    expect(tableRunsWithoutHeader('| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n')).to.deep.equal(['line 5: | 3 | 4 |']);
+  });
 
   it('lists every documented broker and topic config, and documents every brook. config it lists', async () => {
     const documented = documentedConfigs();

@@ -30,7 +30,11 @@ export class FilterSyntaxError extends Error {
   }
 }
 
-const SQL_HINT = /[=<>()'"!]|\b(and|or|not|is|in|between|null|true|false)\b/i;
+/**
+ * A keyword counts only as a word of its own: a tag is anything without blanks or '|', so `in-stock` or `not.paid`
+ * are tags, not SQL.
+ */
+const SQL_HINT = /[=<>()'"!]|(?:^|[\s|])(and|or|not|is|in|between|null|true|false)(?=$|[\s|])/i;
 
 /** Tag syntax when the text has no SQL operator or keyword, SQL otherwise. */
 export function parseFilter(text: string): ParsedFilter {

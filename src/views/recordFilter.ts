@@ -74,18 +74,19 @@ class SqlFilter implements RecordFilter {
         return v === null ? null : !v;
       }
       case 'compare':
-        return compare(this.value(k.left), k.op, this.value(k.right));
+        return compare(this.value(k.left), k.op, this.value(k.right), fromRecord(k.left, k.right));
+      // BETWEEN and IN take literals only (the parser's rule)
       case 'between': {
         const v = this.value(k.operand);
-        const lo = compare(v, '>=', this.value(k.low));
-        const hi = compare(v, '<=', this.value(k.high));
+        const lo = compare(v, '>=', this.value(k.low), false);
+        const hi = compare(v, '<=', this.value(k.high), false);
         const inside = lo === null || hi === null ? null : lo && hi;
         return inside === null ? null : k.negated ? !inside : inside;
       }
       case 'in': {
         const v = this.value(k.operand);
         if (v === null) return null;
-        const found = k.values.some((x) => compare(v, '=', this.value(x)) === true);
+        const found = k.values.some((x) => compare(v, '=', this.value(x), false) === true);
         return k.negated ? !found : found;
       }
       case 'isNull': {
@@ -141,42 +142,66 @@ function asNumber(v: Value): number | null {
   return null;
 }
 
+/** Both sides read from the record (headers, key, value fields): their strings compare as numbers when both are. */
+function fromRecord(a: Operand, b: Operand): boolean {
+  return a.kind !== 'literal' && b.kind !== 'literal';
+}
+
 /**
- * Numbers compare numerically when both sides are (or read as) numbers, strings by code point, booleans only for
- * (in)equality. Anything involving null, or values of unrelated types, is unknown.
+ * Numbers compare numerically when either side is a number (a number literal or a JSON number; the other side must
+ * read as one) or when two values of the record both read as numbers (headers are strings on the wire: `n > m`
+ * with n=10, m=9 is true); a quoted literal keeps a comparison textual. Strings compare by code point, booleans
+ * only for (in)equality. Anything involving null, or values of unrelated types, is unknown.
  */
-function compare(a: Value, op: string, b: Value): boolean | null {
+function compare(a: Value, op: string, b: Value, recordSides: boolean): boolean | null {
   if (a === null || b === null) return null;
-  let x: number | string | boolean;
-  let y: number | string | boolean;
-  if (typeof a === 'number' || typeof b === 'number') {
+  if (typeof a === 'number' || typeof b === 'number' || (recordSides && typeof a === 'string' && typeof b === 'string' && asNumber(a) !== null && asNumber(b) !== null)) {
     const na = asNumber(a);
     const nb = asNumber(b);
     if (na === null || nb === null) return null;
-    x = na;
-    y = nb;
-  } else if (typeof a === 'boolean' || typeof b === 'boolean') {
-    x = String(a);
-    y = String(b);
-    if (op !== '=' && op !== '<>') return null;
-  } else {
-    x = a;
-    y = b;
+    return ordered(na === nb ? 0 : na < nb ? -1 : 1, op);
   }
+  if (typeof a === 'boolean' || typeof b === 'boolean') {
+    if (op !== '=' && op !== '<>') return null;
+    return ordered(String(a) === String(b) ? 0 : 1, op);
+  }
+  return ordered(compareCodePoints(a, b), op);
+}
+
+function ordered(c: number, op: string): boolean {
   switch (op) {
     case '=':
-      return x === y;
+      return c === 0;
     case '<>':
-      return x !== y;
+      return c !== 0;
     case '<':
-      return x < y;
+      return c < 0;
     case '>':
-      return x > y;
+      return c > 0;
     case '<=':
-      return x <= y;
+      return c <= 0;
     default:
-      return x >= y;
+      return c >= 0;
   }
+}
+
+/**
+ * Code point order of two strings. JavaScript's `<` compares UTF-16 code units, which puts a character above
+ * U+FFFF (a surrogate pair, 0xD800-0xDFFF) below U+E000-U+FFFF; moving the surrogates above that range fixes it.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 
 const compiled = new Map<string, RecordFilter>();

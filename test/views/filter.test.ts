@@ -79,6 +79,33 @@ describe('views: filter expressions', () => {
     expect(kept('"region" = \'us\'', recs)).to.deep.equal([1]);
   });
 
+  it('compares two record values numerically when both read as numbers, a quoted literal as text', () => {
+    const recs: Rec[] = [{ headers: { n: '10', m: '9' } }, { headers: { n: '9', m: '10' } }, { headers: { n: '10', m: 'x' } }, { headers: { n: '010', m: '10' } }];
+    expect(kept('n > m', recs)).to.deep.equal([0]); // 10 > 9 as numbers; '10' > 'x' is false as text
+    expect(kept('m < n', recs)).to.deep.equal([0]);
+    expect(kept('n = m', recs)).to.deep.equal([3]); // 010 and 10 are the same number
+    expect(kept("n = '10'", recs)).to.deep.equal([0, 2]); // a quoted literal compares as text
+    expect(kept('n = 10', recs)).to.deep.equal([0, 2, 3]); // a number literal compares as a number
+  });
+
+  it('compares strings by code point, not by UTF-16 unit', () => {
+    const recs: Rec[] = [{ headers: { s: '\u{1F600}' } }, { headers: { s: '\uFFFF' } }, { headers: { s: 'a' } }];
+    expect(kept("s > '\uFFFF'", recs)).to.deep.equal([0]);
+    expect(kept("s < '\uFFFF'", recs)).to.deep.equal([2]);
+    expect(kept("s >= '\u{1F600}'", recs)).to.deep.equal([0]);
+  });
+
+  it('reads hyphenated and dotted words as tags; only a keyword standing alone makes a filter SQL', () => {
+    expect(parseFilter('in-stock || paid')).to.deep.equal({ kind: 'tags', all: false, tags: ['in-stock', 'paid'] });
+    expect(parseFilter('not-paid||is.new||nullable')).to.deep.equal({ kind: 'tags', all: false, tags: ['not-paid', 'is.new', 'nullable'] });
+    expect(kept('in-stock', [tagged('in-stock'), tagged('stock')])).to.deep.equal([0]);
+    expect(parseFilter('a IS NULL').kind).to.equal('sql');
+    expect(parseFilter('x is null').kind).to.equal('sql');
+    // a tag named like a keyword is still refused, as documented
+    expect(() => parseFilter('a || null')).to.throw(FilterSyntaxError);
+    expect(() => parseFilter('a||null')).to.throw(FilterSyntaxError);
+  });
+
   it('reports the position of a syntax error', () => {
     expect(positionOf('value.amount >')).to.equal(14);
     expect(positionOf("region = 'eu' AND")).to.equal(17);

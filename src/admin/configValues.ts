@@ -2,6 +2,7 @@
  * Value checkers for config types, with Kafka's ranges: each returns null when
  * the string is acceptable, otherwise a reason for INVALID_CONFIG.
  */
+import { isReservedInternalTopic } from '../internalTopics/names';
 export type ValueCheck = (value: string) => string | null;
 
 const INT64_MIN = -(2n ** 63n);
@@ -61,3 +62,6 @@ export const listOf = (allowed: string[] | null, nonEmpty: boolean): ValueCheck 
 
 /** Any string, e.g. replica throttling lists that only matter with several brokers. */
 export const anyValue: ValueCheck = () => null;
+
+/** A topic name a Brook config may point records at: not one of the broker's own topics. */
+export const notInternalTopic: ValueCheck = (v) => (isReservedInternalTopic(v) ? `${v} is an internal topic: records cannot be sent there` : null);

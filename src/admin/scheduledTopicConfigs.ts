@@ -1,5 +1,5 @@
 import { ConfigType, type ConfigTypeValue } from './configTypes';
-import { anyValue, longValue, type ValueCheck } from './configValues';
+import { longValue, notInternalTopic, type ValueCheck } from './configValues';
 import { checkDelays, Config, DEFAULT_MAX_DELAY_MS, DEFAULT_RETRY_DELAYS } from '../scheduled/policy';
 
 /** The catalog's TopicConfigDef shape, restated so the catalog can import this file without a cycle. */
@@ -35,7 +35,7 @@ export const SCHEDULED_TOPIC_CONFIGS: ScheduledConfigDef[] = [
     type: ConfigType.STRING,
     defaultValue: '',
     synonyms: [],
-    check: anyValue,
+    check: notInternalTopic,
     doc: 'Brook: makes this topic a retry topic: its records go back to the named topic after the delay for their brook-attempt.',
   },
   {
@@ -51,7 +51,7 @@ export const SCHEDULED_TOPIC_CONFIGS: ScheduledConfigDef[] = [
     type: ConfigType.STRING,
     defaultValue: '',
     synonyms: [],
-    check: anyValue,
+    check: notInternalTopic,
     doc: 'Brook: where a retry topic sends a record past its last attempt (created on first use); empty = such records are refused.',
   },
 ];

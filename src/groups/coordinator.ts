@@ -1,3 +1,4 @@
+import { OFFSETS_TOPIC } from '../internalTopics/names';
 import { ErrorCode } from '../../protocol/errors';
 import { ClassicCoordinator, type JoinParams, type MemberRef, type SyncParams } from './classicCoordinator';
 import { ClassicGroup, type ClassicGroupState, type JoinOutcome, type SyncOutcome } from './classicGroup';
@@ -195,9 +196,19 @@ export class GroupCoordinator {
     });
   }
 
+  /**
+   * A record that does not decode (written before internal topics were closed to clients, or damaged) is skipped
+   * with a log line: one bad record must not keep every group of the partition, or the broker, from loading.
+   */
   private replayLogged(rec: { key: Buffer; value: Buffer | null }): void {
-    const r = decodeGroupRecord(rec, this.topicIds);
-    if (r) this.state.replay(r);
+    let r: GroupRecord | null;
+    try {
+      r = decodeGroupRecord(rec, this.topicIds);
+    } catch (err) {
+      this.logger?.warn({ topic: OFFSETS_TOPIC, keyBytes: rec.key.length, err: String(err) }, 'skipped a record that is not a group coordinator record');
+      return;
+    }
+    if (r) this.state.replay(r, true);
   }
 
   /**

@@ -28,14 +28,18 @@ export class GroupStateMachine {
     private readonly now: () => number,
   ) {}
 
-  replay(r: GroupRecord): void {
+  /**
+   * `loading`: read back from the log at load, where a group's record is its whole persisted state (the members a
+   * later generation no longer lists are gone); otherwise a record this coordinator just wrote for a live group.
+   */
+  replay(r: GroupRecord, loading = false): void {
     switch (r.type) {
       case 'offset':
         if (r.value === null) this.offsets.delete(r.group, r.topic, r.partition);
         else this.offsets.put(r.group, r.topic, r.partition, r.value);
         return;
       case 'group-metadata':
-        this.replayClassic(r.group, r.value);
+        this.replayClassic(r.group, r.value, loading);
         return;
       case 'legacy-consumer-group': {
         const g = this.consumer.get(r.group);
@@ -67,7 +71,7 @@ export class GroupStateMachine {
     this.consumer.delete(g.groupId);
   }
 
-  private replayClassic(groupId: string, v: GroupMetadataValue | null): void {
+  private replayClassic(groupId: string, v: GroupMetadataValue | null, loading: boolean): void {
     if (v === null) {
       const g = this.classic.get(groupId);
       if (g && !g.is('Dead')) {
@@ -78,7 +82,7 @@ export class GroupStateMachine {
       return;
     }
     const live = this.classic.get(groupId);
-    if (live) {
+    if (live && !loading) {
       applyPersisted(live, v);
       return;
     }

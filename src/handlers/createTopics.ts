@@ -27,6 +27,7 @@ import { maxPartitionsPerTopic } from '../admin/limits';
 import { assignmentProblemIn, duplicates } from '../admin/replicaAssignment';
 import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs';
 import { topicNameProblem } from '../metadata/topicName';
+import { isReservedInternalTopic } from '../internalTopics/names';
 import { VIEW_FILTER, VIEW_OF, viewConfigProblem } from '../views/viewTopics';
 import { MetadataError, type TopicInfo } from '../metadata/types';
 import type { Handler, RequestContext } from './types';
@@ -63,6 +64,7 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
   const nameProblem = topicNameProblem(t.name);
   if (nameProblem) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameProblem };
   if (ctx.broker.metadata.topic(t.name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `topic ${t.name} already exists` };
+  if (isReservedInternalTopic(t.name)) return { errorCode: ErrorCode.INVALID_REQUEST, message: `creation of internal topic ${t.name} is prohibited: the broker creates it when first needed` };
   const clash = collidingTopic(ctx, t.name);
   if (clash) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `topic ${t.name} collides with existing topic ${clash}` };
 

@@ -14,3 +14,16 @@ export const TXN_STATE_TOPIC = '__transaction_state';
 export const TRACE_TOPIC = '__brook_trace';
 /** Scheduled delivery (src/scheduled): the scheduled records and the delivery journal, an append log. */
 export const SCHEDULED_TOPIC = '__brook_scheduled';
+
+/** Kafka's, then every `__brook_` one (share-group state and any added later). */
+const RESERVED = new Set([OFFSETS_TOPIC, TXN_STATE_TOPIC]);
+const BROOK_PREFIX = '__brook_';
+
+/**
+ * A name only the broker's own coordinators may create: a client's CreateTopics or an auto-creation would make it an
+ * ordinary topic that takes any record, and the coordinator replaying it at the next start would meet records that
+ * are not its own (Kafka refuses such creations too: "Creation of internal topic ... is prohibited").
+ */
+export function isReservedInternalTopic(name: string): boolean {
+  return RESERVED.has(name) || name.startsWith(BROOK_PREFIX);
+}

@@ -5,6 +5,7 @@ import { logConfigFromTopicConfigs } from '../config/logConfigMapping';
 import { withTagIndex } from '../views/sourceIndexing';
 import type { BrokerCore } from '../brokerCore';
 import { hostsReplica } from './followMetadata';
+import { isReservedInternalTopic } from '../internalTopics/names';
 import { topicNameProblem } from './topicName';
 import { MetadataError, type TopicInfo } from './types';
 
@@ -71,7 +72,8 @@ export async function resolveTopic(
   const found = services.metadata.topic(name);
   if (found) return { topic: found, errorCode: 0 };
   if (topicNameProblem(name) !== null) return { topic: null, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION };
-  if (!allowAutoCreate || !services.config.autoCreateTopicsEnable) {
+  // an internal topic not made yet is made by its coordinator when first needed, never as an ordinary topic here
+  if (!allowAutoCreate || !services.config.autoCreateTopicsEnable || isReservedInternalTopic(name)) {
     return { topic: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   }
   try {

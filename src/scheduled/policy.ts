@@ -1,4 +1,5 @@
 import type { RecordHeader } from '../../protocol/records';
+import { isReservedInternalTopic } from '../internalTopics/names';
 
 /** Record headers a producer schedules, cancels and retries with (docs/EXTENSIONS.md). */
 export const Header = {
@@ -135,6 +136,9 @@ export function decide(topic: string, headers: RecordHeader[], policy: TopicSche
     if (!DIGITS.test(raw) || Number(raw) < 1) return { kind: 'refuse', message: `${Header.ATTEMPT} must be a positive integer, got '${raw}'` };
     const attempt = Number(raw);
     const { delays, forTopic, deadLetterTopic } = policy.retry;
+    // set before the config check refused internal topics: the record is refused, never moved into one
+    const internal = [forTopic, deadLetterTopic].find((t) => t !== null && isReservedInternalTopic(t));
+    if (internal) return { kind: 'refuse', message: `${topic}'s retry configs name the internal topic ${internal}` };
     if (attempt <= delays.length) return { kind: 'schedule', topic: forTopic, due: now + delays[attempt - 1]! };
     if (!deadLetterTopic) return { kind: 'refuse', message: `attempt ${attempt} is past the last of ${delays.length} retry delays and ${topic} has no ${Config.RETRY_DLQ}` };
     return { kind: 'schedule', topic: deadLetterTopic, due: now, dlq: { reason: 'retries-exhausted', attempts: attempt - 1 } };

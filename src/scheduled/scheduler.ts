@@ -14,7 +14,7 @@ import { ProducerRecords } from './producerRecords';
 import { onMarkerAppended } from '../txn/markers';
 import { repairSequences, type RepairHost } from './sequenceRepair';
 import { SCHEDULED_PARTITION, ScheduleLog } from './scheduleLog';
-import { SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
+import { isReservedInternalTopic, SCHEDULED_TOPIC as SCHEDULED_TOPIC_NAME } from '../internalTopics/names';
 import { TimerIndex } from './timerIndex';
 import { buildMoveBatch, movedRecord } from './moveBatch';
 import { Settler, type Intent } from './settler';
@@ -392,7 +392,8 @@ export class Scheduler {
     const gone: number[] = [];
     for (const g of groups.values()) {
       const topic = this.services.metadata.topic(g.topic) ?? (await this.ensureDeadLetter(g.topic, g.items[0]!.rec));
-      if (!topic || g.partition >= topic.partitions) {
+      // an internal topic is never a target (a schedule naming one predates the config check that refuses it)
+      if (!topic || topic.internal || isReservedInternalTopic(g.topic) || g.partition >= topic.partitions) {
         gone.push(...g.items.map((x) => x.offset));
         continue;
       }
@@ -402,7 +403,7 @@ export class Scheduler {
     if (gone.length > 0) {
       const at = await this.log.appendJournal([encodeCancelled(CancelReason.TOPIC_GONE, gone)]);
       this.apply(at, { kind: Kind.CANCELLED, reason: CancelReason.TOPIC_GONE, offsets: Float64Array.from(gone) });
-      this.logger.warn({ count: gone.length }, 'scheduled records dropped: their target topic or partition no longer exists');
+      this.logger.warn({ count: gone.length }, 'scheduled records dropped: their target topic or partition no longer exists, or is an internal topic');
     }
     if (targets.length === 0) return;
     // (1) intents, one journal write for the whole round
@@ -441,7 +442,7 @@ export class Scheduler {
 
   private async ensureDeadLetter(name: string, rec: JournalRecord): Promise<TopicInfo | undefined> {
     // only dead-letter targets are created on the fly (a retry topic's brook.retry.dead.letter.topic)
-    if (headerValue(rec.headers, Header.DLQ_REASON) === null) return undefined;
+    if (headerValue(rec.headers, Header.DLQ_REASON) === null || isReservedInternalTopic(name)) return undefined;
     return this.services.metadata.ensureTopic(name, { partitions: 1 });
   }
 

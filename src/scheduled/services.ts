@@ -8,7 +8,7 @@ import { partitionWriter, type Acks, type WriteSlot } from '../replication/parti
 import type { PartitionLog } from '../../storage';
 import { producerTagOf, scheduleWithSequence } from './sequencedIntake';
 import { enlistScheduled } from './txnEnlist';
-import type { ProducerTag } from './records';
+import { decodeScheduleKey, type ProducerTag } from './records';
 import { ClusterLink, RemoteWriteError } from './clusterLink';
 import { intake, type CancelRequest } from './intake';
 import { topicPolicyOf } from './policy';
@@ -205,7 +205,13 @@ async function takeForwarded(services: BrokerServices, batch: Buffer, acks: Acks
       const forwardedTag = cancel ? null : decodeForwardedTag(r.key, r.value);
       if (cancel) cancels.push(cancel);
       else if (forwardedTag) tag = forwardedTag;
-      else records.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+      else if (r.key && decodeScheduleKey(r.key)) records.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+      else {
+        // without an authorizer any client passes the CLUSTER_ACTION check that lets brokers forward schedules here
+        const message = `${SCHEDULED_TOPIC} takes only schedules forwarded by brokers; produce to the target topic with brook- headers instead`;
+        services.logger.warn({ topic: SCHEDULED_TOPIC }, message);
+        return { errorCode: ErrorCode.INVALID_RECORD, message };
+      }
     }
   }
   const out = await s.schedule(records, cancels, acks, timeoutMs, tag);

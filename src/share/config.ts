@@ -1,4 +1,5 @@
 import { ConfigSource, ConfigType, type ConfigTypeValue, type DescribedConfig } from '../admin/configTypes';
+import { isReservedInternalTopic } from '../internalTopics/names';
 
 /**
  * Share-group configs (KIP-932 group configs, set with IncrementalAlterConfigs on a GROUP
@@ -44,7 +45,7 @@ export const SHARE_CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'share.auto.offset.reset', type: ConfigType.STRING, default: 'latest', doc: 'Where a share group starts on a partition it has no state for: earliest or latest.', check: (v) => (v === 'earliest' || v === 'latest' ? null : 'must be earliest or latest') },
   { name: 'share.isolation.level', type: ConfigType.STRING, default: 'read_uncommitted', doc: 'read_committed: records of aborted transactions are never acquired and nothing past the last stable offset is; read_uncommitted: every record up to the high watermark.', check: (v) => (v === 'read_committed' || v === 'read_uncommitted' ? null : 'must be read_committed or read_uncommitted') },
   { name: 'brook.share.redelivery.backoff', type: ConfigType.LIST, default: '', doc: 'Brook: delays (1s,5s,1m...) before a released or lock-expired record is acquirable again, by delivery count; empty = at once.', check: (v) => (parseBackoff(v) === null ? 'must be a comma-separated list of durations such as 500ms,1s,5s,1m' : null) },
-  { name: 'errors.deadletterqueue.topic.name', type: ConfigType.STRING, default: '', doc: 'KIP-1191: topic that rejected records and records that reached the delivery limit are copied to; empty = none.', check: (v) => (v === '' || /^[a-zA-Z0-9._-]{1,249}$/.test(v) ? null : 'not a valid topic name') },
+  { name: 'errors.deadletterqueue.topic.name', type: ConfigType.STRING, default: '', doc: 'KIP-1191: topic that rejected records and records that reached the delivery limit are copied to; empty = none.', check: (v) => (v === '' ? null : !/^[a-zA-Z0-9._-]{1,249}$/.test(v) ? 'not a valid topic name' : isReservedInternalTopic(v) ? `${v} is an internal topic: records cannot be sent there` : null) },
 ];
 
 const DEFS = new Map(SHARE_CONFIG_DEFS.map((d) => [d.name, d]));

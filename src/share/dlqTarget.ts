@@ -5,6 +5,7 @@ import { NO_LEADER } from '../metadata/types';
 import { partitionWriter } from '../replication/partitionWriter';
 import type { DlqTarget } from './dlq';
 import { isView, VIEW_OF } from '../views/viewTopics';
+import { isReservedInternalTopic } from '../internalTopics/names';
 
 /** Sends a batch to another broker's partition (Produce, acks=all); throws unless it was acknowledged. */
 export type RemoteProduce = (leader: number, topic: string, partition: number, batch: Buffer) => Promise<void>;
@@ -17,6 +18,8 @@ export function dlqTarget(services: BrokerServices, writeTimeoutMs: number, remo
   const { metadata } = services;
   return {
     async append(dlqTopic, sourceTopic, sourcePartition, batch) {
+      // set before the config check refused internal topics: the records stay in flight, with a log line
+      if (isReservedInternalTopic(dlqTopic)) throw new Error(`dead-letter topic ${dlqTopic} is an internal topic, which cannot be written to`);
       const rf = metadata.partitionState(sourceTopic, sourcePartition)?.replicas.length ?? 1;
       const topic = metadata.topic(dlqTopic) ?? (await metadata.ensureTopic(dlqTopic, { partitions: 1, replicationFactor: rf }));
       // a filtered view is read-only (its records are its source's): the records stay in flight, with a log line

@@ -6,7 +6,7 @@ import type { CatalogTopic, ConsumerHeartbeatParams, TopicCatalog } from '../../
 import { ConsumerGroup, ConsumerMember } from '../../src/groups/consumerGroup';
 import { consumerGroupChanges } from '../../src/groups/consumerGroupChanges';
 import { GroupCoordinator } from '../../src/groups/coordinator';
-import { encodeConsumerGroupKey, encodeConsumerGroupValue } from '../../src/groups/offsetsTopicRecords';
+import { encodeConsumerGroupKey, encodeConsumerGroupValue, encodeGroupMetadataKey, encodeGroupMetadataValue, encodeOffsetCommitKey, encodeOffsetCommitValue, type StoredMember } from '../../src/groups/offsetsTopicRecords';
 import { MemoryGroupStateLog } from '../../src/groups/stateLog';
 import { CoordinatorWriteError } from '../../src/internalTopics/writeErrors';
 import { flush, joinParams } from './helpers';
@@ -69,6 +69,39 @@ describe('group coordinator records and replay', () => {
     await reloaded.coord.start();
     expect(reloaded.coord.describeConsumerGroup('cg')).to.deep.equal(coord.describeConsumerGroup('cg'));
     expect(reloaded.coord.describeConsumerGroup('cg').members.map((m) => m.memberId)).to.deep.equal(['A']);
+  });
+
+  it('a classic group loads as its last record says: members a later generation no longer lists (or an empty group) are gone', async () => {
+    const log = new MemoryGroupStateLog();
+    const member = (memberId: string): StoredMember => ({ memberId, groupInstanceId: null, clientId: 'c', clientHost: '/h', rebalanceTimeoutMs: 30000, sessionTimeoutMs: 30000, subscription: Buffer.alloc(0), assignment: Buffer.alloc(0) });
+    const generation = (g: string, n: number, members: StoredMember[]) =>
+      log.records.push({ key: encodeGroupMetadataKey(g), value: encodeGroupMetadataValue({ protocolType: 'consumer', generation: n, protocol: members.length ? 'range' : null, leader: members[0]?.memberId ?? null, currentStateTimestamp: 1, members }) });
+    generation('left', 1, [member('a')]);
+    generation('left', 2, []); // the last member left: Kafka writes the empty group
+    generation('shrunk', 1, [member('a'), member('b')]);
+    generation('shrunk', 2, [member('b')]);
+    const { coord } = setup(log);
+    await coord.start();
+    expect(coord.describeGroup('left')).to.include({ state: 'Empty' });
+    expect(coord.describeGroup('left').members).to.deep.equal([]);
+    expect(coord.describeGroup('shrunk').state).to.equal('Stable');
+    expect(coord.describeGroup('shrunk').members.map((m) => m.memberId)).to.deep.equal(['b']);
+  });
+
+  it('skips a record that is not a group coordinator record at load, with a log line, and loads the rest', async () => {
+    const log = new MemoryGroupStateLog();
+    log.records.push({ key: Buffer.from('k'), value: Buffer.from('hello') }); // what a client's produce once put there
+    log.records.push({ key: encodeOffsetCommitKey('g', 't', 0), value: encodeOffsetCommitValue({ offset: 7, leaderEpoch: -1, metadata: '', commitTimestamp: 1, expireTimestamp: -1 }) });
+    const warnings: string[] = [];
+    const clock = new ManualClock();
+    const coord = new GroupCoordinator({
+      clock, log, topics: catalog({ t: 1 }),
+      config: { consumerSessionTimeoutMs: 3000, consumerHeartbeatIntervalMs: 500, minSessionTimeoutMs: 100, initialRebalanceDelayMs: 0 },
+      logger: { info: () => undefined, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') },
+    });
+    await coord.start();
+    expect(warnings).to.deep.equal(['skipped a record that is not a group coordinator record']);
+    expect(coord.fetchOffsets('g', [{ topic: 't', partitions: [0] }]).topics[0].partitions[0].offset).to.equal(7);
   });
 
   it('a failed heartbeat write changes nothing (nothing is replayed) and is counted', async () => {

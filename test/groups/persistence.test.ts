@@ -97,6 +97,26 @@ describe('coordinator restart from its log', () => {
     expect(s.assignment.toString()).to.equal('ASSIGN');
   });
 
+  it('a group its last member left reloads Empty after a restart, so a new member is assigned at once', async () => {
+    const env = makeCoordinator({ config: { initialRebalanceDelayMs: 0 } });
+    const j = await env.coord.join(joinParams());
+    await env.coord.sync({
+      groupId: 'g', generationId: j.generationId, memberId: j.memberId, groupInstanceId: null, protocolType: null, protocolName: null,
+      assignments: [{ memberId: j.memberId, assignment: Buffer.from('A') }],
+    });
+    env.coord.leave('g', [{ memberId: j.memberId, groupInstanceId: null }]);
+    await flush();
+    expect(env.coord.groupState('g')).to.equal('Empty');
+    env.coord.stop();
+    const { coord } = makeCoordinator({ log: env.log, config: { initialRebalanceDelayMs: 0 } });
+    await coord.start();
+    expect(coord.groupState('g')).to.equal('Empty');
+    expect(coord.describeGroup('g').members).to.deep.equal([]);
+    const next = await coord.join(joinParams({ clientId: 'next' }));
+    expect(next.errorCode).to.equal(ErrorCode.NONE);
+    expect(next.members.map((m) => m.memberId)).to.deep.equal([next.memberId]);
+  });
+
   it('dynamic members restored from the log expire after their session timeout', async () => {
     const env = makeCoordinator({ config: { initialRebalanceDelayMs: 0 } });
     const j = await env.coord.join(joinParams());

@@ -27,6 +27,16 @@ describe('scheduled delivery: the policy for headers and retry topics', () => {
     expect(decide('t', h({ 'brook-cancel': '' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: null, offset: null });
     expect(decide('t', h({ 'brook-cancel': 'x1' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: 'x1', offset: null });
     expect(decide('t', h({ 'brook-cancel': '', 'brook-scheduled-offset': '0:17' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: null, offset: 17 });
+    // an empty brook-cancel on a record that carries its own brook-schedule-id names that id (docs/EXTENSIONS.md)
+    expect(decide('t', h({ 'brook-cancel': '', 'brook-schedule-id': 'r1' }), plain, NOW)).to.deep.equal({ kind: 'cancel', scheduleId: 'r1', offset: null });
+  });
+
+  it('a retry topic never moves records into an internal topic, even with configs set before that was refused', () => {
+    const cases: Array<Record<string, string>> = [{ 'brook.retry.for': '__consumer_offsets' }, { 'brook.retry.for': 'orders', 'brook.retry.delays': '1s', 'brook.retry.dead.letter.topic': '__brook_scheduled' }];
+    for (const configs of cases) {
+      const d = decide('r', h({ 'brook-attempt': configs['brook.retry.dead.letter.topic'] ? '2' : '1' }), topicPolicy(configs), NOW);
+      expect(d.kind, JSON.stringify(configs)).to.equal('refuse');
+    }
   });
 
   it('retry topics: the n-th delay back into the source, then the dead-letter topic; the last brook-attempt header counts', () => {

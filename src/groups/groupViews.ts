@@ -1,4 +1,7 @@
 import { ErrorCode } from '../../protocol/errors';
+import { Writer } from '../../protocol/codec/writer';
+import { encodeConsumerProtocolAssignment } from '../../protocol/generated/messages/ConsumerProtocolAssignment';
+import { encodeConsumerProtocolSubscription } from '../../protocol/generated/messages/ConsumerProtocolSubscription';
 import type { TopicAssignment } from './assignors';
 import type { ClassicGroup } from './classicGroup';
 import type { TopicCatalog, WireTopicPartitions } from './consumerCoordinator';
@@ -74,12 +77,13 @@ export function describeGroup(v: GroupViews, groupId: string): DescribedGroup {
   const g = v.classic.get(groupId);
   const cg = v.consumer.get(groupId);
   if (cg) {
-    // The classic view of a consumer group: who is in it, without classic metadata.
+    // The classic view of a consumer group, as Kafka gives it: each member's subscription and current assignment
+    // in the classic consumer protocol's encoding, so tools that only speak DescribeGroups see who owns what.
     return {
       errorCode: ErrorCode.NONE, groupId, state: cg.state, protocolType: 'consumer', protocolData: cg.assignorName,
       members: [...cg.members.values()].map((m) => ({
         memberId: m.memberId, groupInstanceId: m.instanceId, clientId: m.clientId, clientHost: m.clientHost,
-        metadata: Buffer.alloc(0), assignment: Buffer.alloc(0),
+        metadata: classicSubscription(m.subscribedTopicNames), assignment: classicAssignment(m.assigned),
       })),
     };
   }
@@ -133,4 +137,19 @@ export function fetchOffsets(offsets: OffsetStore, groupId: string, topics: Read
       }),
     })),
   };
+}
+
+/** ConsumerProtocolSubscription v0 with its version prefix (what a classic member sends in JoinGroup). */
+function classicSubscription(topics: readonly string[]): Buffer {
+  const w = new Writer(64).int16(0);
+  encodeConsumerProtocolSubscription(w, 0, { topics: [...topics], userData: null });
+  return w.toBuffer();
+}
+
+/** ConsumerProtocolAssignment v0 with its version prefix (what a classic leader sends in SyncGroup), topics by name. */
+function classicAssignment(assigned: TopicAssignment): Buffer {
+  const w = new Writer(64).int16(0);
+  const topics = [...assigned.keys()].sort();
+  encodeConsumerProtocolAssignment(w, 0, { assignedPartitions: topics.map((topic) => ({ topic, partitions: [...assigned.get(topic)!].sort((a, b) => a - b) })), userData: null });
+  return w.toBuffer();
 }

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { Reader } from '../../protocol/codec/reader';
+import { decodeConsumerProtocolAssignment } from '../../protocol/generated/messages/ConsumerProtocolAssignment';
+import { decodeConsumerProtocolSubscription } from '../../protocol/generated/messages/ConsumerProtocolSubscription';
 import { ErrorCode } from '../../protocol/errors';
 import { ManualClock } from '../../src/groups/clock';
 import { ClassicGroup, IllegalGroupTransition, assertClassicTransition } from '../../src/groups/classicGroup';
@@ -102,6 +105,21 @@ describe('group coordinator records and replay', () => {
     await coord.start();
     expect(warnings).to.deep.equal(['skipped a record that is not a group coordinator record']);
     expect(coord.fetchOffsets('g', [{ topic: 't', partitions: [0] }]).topics[0].partitions[0].offset).to.equal(7);
+  });
+
+  it('DescribeGroups shows a KIP-848 group\'s members with their subscription and assignment in the classic encoding', async () => {
+    const { hb, coord } = setup();
+    const a = await hb({ memberId: 'A' });
+    await hb({ memberId: 'A', memberEpoch: a.memberEpoch, ownedPartitions: a.assignment });
+    const d = coord.describeGroup('cg');
+    expect(d.protocolType).to.equal('consumer');
+    expect(d.members).to.have.length(1);
+    const assignment = new Reader(d.members[0]!.assignment);
+    const version = assignment.int16();
+    const decoded = decodeConsumerProtocolAssignment(assignment, version);
+    expect(decoded.assignedPartitions.map((t) => [t.topic, t.partitions])).to.deep.equal([['t', [0, 1, 2, 3, 4, 5]]]);
+    const subscription = new Reader(d.members[0]!.metadata);
+    expect(decodeConsumerProtocolSubscription(subscription, subscription.int16()).topics).to.deep.equal(['t']);
   });
 
   it('a failed heartbeat write changes nothing (nothing is replayed) and is counted', async () => {

@@ -5,6 +5,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { brook, brookLive, jsonLines } from './cliHarness';
 import { eventually } from '../helpers/eventually';
+import { ensureLibrdkafka, librdkafkaEnv } from '../helpers/librdkafka';
 import { freePort as deadPort } from '../helpers/freePort';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -276,6 +277,32 @@ describe('brook admin CLI against a running Brook', function () {
       const reset = await brook(['groups', 'reset-offsets', '-g', 'live-group', '-t', 'live', '--to-earliest', '--execute', ...b]);
       expect(reset.code).to.equal(1);
       expect(reset.stderr).to.include("is Stable; offsets can only be reset while it has no running instances");
+    });
+
+    it('shows the partitions each member of a KIP-848 group (kcat, librdkafka 2.15.1) owns', async function () {
+      this.timeout(120_000);
+      const build = await ensureLibrdkafka();
+      await brook(['topics', 'create', '-t', 'live848', '-p', '2', ...b]);
+      await brook(['produce', '-t', 'live848', ...b], 'a\nb\n');
+      // a member that stays in the group: kcat -G keeps consuming until killed
+      const member = spawn('kcat', ['-b', broker.bootstrap, '-G', 'g848', '-X', 'group.protocol=consumer', '-X', 'client.id=kcat848', '-X', 'auto.offset.reset=earliest', '-q', '-u', 'live848'], {
+        env: librdkafkaEnv(build),
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      try {
+        let seen = 0;
+        await new Promise<void>((resolve) => member.stdout.on('data', (d: Buffer) => (seen += d.toString().split('\n').filter(Boolean).length) >= 2 && resolve()));
+        const view = await eventually(async () => {
+          const r = await brook(['groups', 'describe', '-g', 'g848', '--json', ...b]);
+          const v = JSON.parse(r.stdout) as { protocolType: string; members: Array<{ clientId: string; assignment: Record<string, number[]> }>; partitions: Array<{ partition: number; clientId: string | null }> };
+          expect(v.members.map((m) => m.assignment)).to.deep.equal([{ live848: [0, 1] }]);
+          return v;
+        }, 'the KIP-848 member with both partitions in groups describe', { intervalMs: 200 });
+        expect(view.members[0]!.clientId).to.equal('kcat848');
+        expect(view.partitions.map((p) => [p.partition, p.clientId])).to.deep.equal([[0, 'kcat848'], [1, 'kcat848']]);
+      } finally {
+        member.kill('SIGKILL');
+      }
     });
 
     it('says which group does not exist', async () => {

@@ -18,6 +18,13 @@ export interface LogConfig {
   /** Acknowledge an append only after its bytes are fsynced (group commit). */
   fsyncOnAppend: boolean;
   messageTimestampType: TimestampType;
+  /**
+   * message.timestamp.before.max.ms / after.max.ms / difference.max.ms: how far a CreateTime timestamp may lie
+   * behind or ahead of the broker clock (NEVER = unbounded). Checked by Produce, not by storage.
+   */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+  timestampDifferenceMaxMs: number;
   indexIntervalBytes: number;
   maxMessageBytes: number;
   /** delete.retention.ms: how long compaction keeps tombstones. */
@@ -41,6 +48,9 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   flushMs: NEVER,
   fsyncOnAppend: false,
   messageTimestampType: 'CreateTime',
+  timestampBeforeMaxMs: NEVER,
+  timestampAfterMaxMs: NEVER,
+  timestampDifferenceMaxMs: NEVER,
   indexIntervalBytes: 4096,
   maxMessageBytes: 1024 * 1024 + 12,
   deleteRetentionMs: 24 * 3600 * 1000,

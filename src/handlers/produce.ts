@@ -31,6 +31,7 @@
  * - v13: topics by id (KIP-516); an unknown id is UNKNOWN_TOPIC_ID and is never auto-created.
  */
 import { ErrorCode } from '../../protocol/errors';
+import { timestampProblem } from './produceTimestamps';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
 import { checkProduceRecords, convertLegacyToV2 } from '../../protocol/records';
@@ -179,8 +180,11 @@ function produceToLog(w: PartitionWrite, records: Buffer): void {
   const { ctx, topic, index } = w;
   const fromScheduler = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx);
   // The log's effective config already merges broker defaults with topic overrides.
-  const prepared = prepareRecords(ctx, records, w.log.currentConfig().maxMessageBytes, fromScheduler);
+  const config = w.log.currentConfig();
+  const prepared = prepareRecords(ctx, records, config.maxMessageBytes, fromScheduler);
   if (!Buffer.isBuffer(prepared)) return w.answer(failed(index, prepared.errorCode, prepared.message));
+  const badTime = fromScheduler ? null : timestampProblem(prepared, config, ctx.now);
+  if (badTime !== null) return w.answer(failed(index, ErrorCode.INVALID_TIMESTAMP, badTime));
   w.records = prepared;
   // only a producer's batches are checked against a transaction (a closure per write otherwise)
   if (hasProducerId(prepared)) w.checkTransaction = transactionCheck(ctx, w.transactionalId, topic.name, index);

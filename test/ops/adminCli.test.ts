@@ -54,6 +54,11 @@ describe('brook admin CLI against a running Brook', function () {
       r = await brook(['topics', 'describe', '-t', 'orders', '--json', ...b]);
       expect((JSON.parse(r.stdout) as { configs: Record<string, string> }).configs).to.deep.equal({ 'cleanup.policy': 'compact' });
 
+      // a refusal names the broker's reason, not only the error code
+      r = await brook(['topics', 'alter', '-t', 'orders', '--config', 'retention.ms=soon', ...b]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/refused: INVALID_CONFIG: .*retention\.ms/);
+
       r = await brook(['topics', 'delete', '-t', 'orders', ...b]);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.equal('Deleted topic orders.\n');

@@ -3,6 +3,10 @@ import { connect, type Connection } from './client';
 import type { AdminCommand } from './command';
 import { CliError, ExitCode, toCliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
+import { withRawConnection } from './rawConnection';
+import { ErrorCode, errorName } from '../../../protocol/errors';
+import { ApiKey } from '../../../protocol/generated/apis';
+import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
 import { assignments, intValue, requiredValue, type ParsedFlags } from './options';
 
 const TOPIC = { kind: 'value', alias: 't', help: 'topic name' } as const;
@@ -133,6 +137,8 @@ const describe: AdminCommand = {
   },
 };
 
+const TOPIC_RESOURCE = 2;
+
 const alter: AdminCommand = {
   name: 'topics alter',
   summary: 'add partitions and change topic configs',
@@ -160,20 +166,19 @@ const alter: AdminCommand = {
           changes.push(`partitions ${before.partitions.length} -> ${partitions}`);
         }
       }
-      if (set.length > 0 || remove.length > 0) {
-        if (before.configs === null) throw new CliError('the broker does not support DescribeConfigs, so configs cannot be altered safely');
-        // AlterConfigs replaces the whole override set, so start from the current overrides.
-        const merged = new Map(Object.entries(before.configs));
-        for (const k of remove) merged.delete(k);
-        for (const [k, v] of set) merged.set(k, v);
-        await a.alterConfigs({
-          validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [...merged].map(([name, value]) => ({ name, value })) }],
-        });
-        for (const [k, v] of set) changes.push(`${k}=${v}`);
-        for (const k of remove) changes.push(`-${k}`);
-      }
     });
+    if (set.length > 0 || remove.length > 0) {
+      // IncrementalAlterConfigs changes only the named keys, and its answer carries the broker's reason for a
+      // refusal (kafkajs keeps only the error code's generic text)
+      await withRawConnection(flags, io, async (c) => {
+        const configs = [...set.map(([name, value]) => ({ name, configOperation: 0, value })), ...remove.map((name) => ({ name, configOperation: 1, value: null }))];
+        const res = await c.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, { validateOnly: false, resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topic, configs }] });
+        const r = res.responses[0]!;
+        if (r.errorCode !== ErrorCode.NONE) throw new CliError(`refused: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
+      });
+      for (const [k, v] of set) changes.push(`${k}=${v}`);
+      for (const k of remove) changes.push(`-${k}`);
+    }
     await writeOut(io.stdout, flags.switches.has('json') ? formatJson({ topic, changes }) : `Altered topic ${topic}: ${changes.join(', ') || 'no change'}.\n`);
   },
 };

@@ -1,4 +1,11 @@
 import { decodeRecordBatches } from '../../protocol/records';
+import { ATTR, BATCH } from '../../protocol/records/batchHeader';
+import type { DecodedBatch } from '../../protocol/records/types';
+import type { TopicInfo } from '../metadata/types';
+import { selectRecords } from '../views/batchSelect';
+import type { RecordFilter } from '../views/recordFilter';
+import { viewSource } from '../views/viewSource';
+import { isView } from '../views/viewTopics';
 import type { BrokerServices } from '../handlers/types';
 import type { MessageRow } from './consoleData';
 import type { KafkaRecord } from '../../protocol/records/types';
@@ -82,6 +89,40 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
   return { messages: out.slice(0, q.limit), scanned: out.length, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
 }
 
+/**
+ * Where a search reads: the topic itself, or for a filtered view its source through the view's filter (a view has
+ * no records of its own; it serves the source's matching ones under their source offsets). Null when there is
+ * nothing to read (no such topic, the source gone, a stored filter that does not parse).
+ */
+export function readTarget(s: BrokerServices, topic: string): { topic: TopicInfo; filter: RecordFilter | null } | null {
+  const t = s.metadata.topic(topic);
+  if (!t) return null;
+  if (!isView(t)) return { topic: t, filter: null };
+  const src = viewSource(s.metadata, t);
+  return 'source' in src ? { topic: src.source, filter: src.filter } : null;
+}
+
+/** What the scan needs of a batch: where it ends and the records it shows. */
+type ScannedBatch = Pick<DecodedBatch, 'baseOffset' | 'lastOffsetDelta' | 'isControl' | 'records'>;
+
+/**
+ * The batches of `buf` with only the records `filter` keeps; a batch keeping none comes back with no records (and
+ * is not decoded), so the caller still moves past its offsets.
+ */
+function* matchingBatches(buf: Buffer, filter: RecordFilter): Iterable<ScannedBatch> {
+  const kept: number[] = [];
+  for (let pos = 0; pos + BATCH.HEADER_SIZE <= buf.length; ) {
+    const size = BATCH.LOG_OVERHEAD + buf.readInt32BE(pos + BATCH.BATCH_LENGTH);
+    if (pos + size > buf.length) return;
+    const isControl = (buf.readInt16BE(pos + BATCH.ATTRIBUTES) & ATTR.CONTROL) !== 0;
+    const selected = isControl ? null : selectRecords(buf, pos, size, { filter, from: 0 }, kept);
+    kept.length = 0;
+    if (selected) yield decodeRecordBatches(selected)[0]!;
+    else yield { baseOffset: buf.readBigInt64BE(pos), lastOffsetDelta: buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA), isControl, records: [] };
+    pos += size;
+  }
+}
+
 function text(b: Buffer | null): string | null {
   return b === null ? null : b.toString('utf8');
 }
@@ -93,9 +134,11 @@ function text(b: Buffer | null): string | null {
  * watermark, as a consumer would see them.
  */
 export async function searchMessages(s: BrokerServices, topic: string, q: SearchQuery): Promise<SearchResult | null> {
-  const t = s.metadata.topic(topic);
-  if (!t) return null;
-  const indexed = q.key !== null ? await searchByKeyIndex(s, t.name, t.partitions, q) : null;
+  const found = readTarget(s, topic);
+  if (!found) return null;
+  const { topic: t, filter } = found;
+  // a view's key search scans its source through the filter (the source's key index knows nothing of the filter)
+  const indexed = q.key !== null && filter === null ? await searchByKeyIndex(s, t.name, t.partitions, q) : null;
   if (indexed) return indexed;
   const out: MessageRow[] = [];
   let scanned = 0;
@@ -120,9 +163,9 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
       if (read.chunks.length === 0) break;
       const buf = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
       let next = offset;
-      for (const batch of decodeRecordBatches(buf)) {
+      for (const batch of (filter === null ? decodeRecordBatches(buf) : matchingBatches(buf, filter)) as Iterable<ScannedBatch>) {
         next = Math.max(next, Number(batch.baseOffset) + batch.lastOffsetDelta + 1);
-        if (batch.isControl) continue;
+        if (batch.isControl || batch.records.length === 0) continue;
         for (const r of batch.records) {
           const off = Number(r.offset);
           if (off < offset || off >= stopAt) continue;

@@ -1,7 +1,7 @@
 import type { BrokerServices } from '../handlers/types';
 import { HttpError } from '../http/respond';
 import { traceMessage, type MessageTrace } from '../trace/traceView';
-import { searchMessages } from './messageSearch';
+import { readTarget, searchMessages } from './messageSearch';
 
 /** Traces answered for one key at most (the newest matches). */
 const MAX_KEY_TRACES = 20;
@@ -12,7 +12,10 @@ const MAX_KEY_TRACES = 20;
  * the key index when the topic has one).
  */
 export async function traceQuery(s: BrokerServices, topic: string, url: URL): Promise<{ traces: MessageTrace[] }> {
-  if (!s.metadata.topic(topic)) throw new HttpError(404, 404, 'no such topic');
+  const target = readTarget(s, topic);
+  if (!target) throw new HttpError(404, 404, 'no such topic');
+  // a view's records are its source's, at the same offsets: their history is the source record's
+  const traced = target.topic.name;
   const key = url.searchParams.get('key');
   const partitionText = url.searchParams.get('partition');
   const offsetText = url.searchParams.get('offset');
@@ -22,7 +25,7 @@ export async function traceQuery(s: BrokerServices, topic: string, url: URL): Pr
     const rows = (found?.messages ?? []).slice(-MAX_KEY_TRACES);
     const traces: MessageTrace[] = [];
     for (const r of rows) {
-      const t = await traceMessage(s, topic, r.partition, Number(r.offset));
+      const t = await traceMessage(s, traced, r.partition, Number(r.offset));
       if (t) traces.push(t);
     }
     return { traces };
@@ -32,7 +35,11 @@ export async function traceQuery(s: BrokerServices, topic: string, url: URL): Pr
   if (!Number.isInteger(partition) || partition < 0 || offsetText === null || !Number.isInteger(offset) || offset < 0) {
     throw new HttpError(400, 40002, 'give key=K, or partition=P and offset=O');
   }
-  const t = await traceMessage(s, topic, partition, offset);
+  if (target.filter !== null) {
+    const shown = await searchMessages(s, topic, { partition, offset, fromMs: null, key: null, text: null, limit: 1 });
+    if (shown?.messages[0]?.offset !== String(offset)) throw new HttpError(404, 40403, `no record of view ${topic} at ${topic}-${partition}@${offset} (the source record there does not match its filter)`);
+  }
+  const t = await traceMessage(s, traced, partition, offset);
   if (!t) throw new HttpError(404, 40403, `no record at ${topic}-${partition}@${offset}`);
   return { traces: [t] };
 }

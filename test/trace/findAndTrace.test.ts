@@ -158,6 +158,30 @@ print('ok')
     expect(broker.services.logs.get('__brook_trace', 0)!.highWatermark).to.be.greaterThan(0);
   });
 
+  it('finds and traces through a filtered view: its source\'s matching records, under their source offsets', async () => {
+    await admin.createTopics({ topics: [{ topic: 'tagged', numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: 'true' }, { name: 'brook.trace.enable', value: 'true' }] }] });
+    await admin.createTopics({ topics: [{ topic: 'paid-only', numPartitions: 1, configEntries: [{ name: 'brook.view.of', value: 'tagged' }, { name: 'brook.view.filter', value: 'paid' }] }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    // one record per batch, then one compressed batch of mixed tags
+    for (let i = 0; i < 4; i++) await producer.send({ topic: 'tagged', messages: [{ key: `o${i}`, value: `order ${i}`, headers: { 'brook-tag': i % 2 === 0 ? 'paid' : 'new' } }] });
+    await producer.send({ topic: 'tagged', compression: 1, messages: [4, 5, 6].map((i) => ({ key: `o${i}`, value: `order ${i}`, headers: { 'brook-tag': i === 5 ? 'paid' : 'new' } })) });
+    await producer.disconnect();
+    const found = await brook(['messages', 'find', ...http, '--topic', 'paid-only', '--offset', '0', '--json']);
+    expect(found.code, found.stderr).to.equal(0);
+    expect(JSON.parse(found.stdout).messages.map((m: any) => [m.offset, m.key])).to.deep.equal([['0', 'o0'], ['2', 'o2'], ['5', 'o5']]);
+    // a key search on the view keeps the filter (the source's key index would find o1 too)
+    expect((await get('/api/topics/paid-only/search?key=o1')).messages).to.deep.equal([]);
+    expect((await get('/api/topics/paid-only/search?key=o2')).messages.map((m: any) => m.offset)).to.deep.equal(['2']);
+    // the trace of a view's record is its source record's
+    const traced = await get('/api/topics/paid-only/trace?partition=0&offset=5');
+    expect(traced.traces).to.have.length(1);
+    expect(traced.traces[0].topic).to.equal('tagged');
+    const missing = await fetch(`${base}/api/topics/paid-only/trace?partition=0&offset=1`);
+    expect(missing.status).to.equal(404);
+    expect((await missing.json()).message).to.match(/does not match its filter/);
+  });
+
   it('says a topic without brook.trace.enable has no producer recorded', async () => {
     const cli = await brook(['messages', 'trace', ...http, '--topic', 'timed', '--partition', '0', '--offset', '0']);
     expect(cli.code, cli.stderr).to.equal(0);

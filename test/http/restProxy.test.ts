@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
@@ -46,6 +47,20 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     }
     return { status: res.status, json };
   };
+
+  /** A GET with a JSON body (fetch() refuses one; Confluent's v2 API uses it for GET offsets). */
+  const getWithBody = (p: string, body: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const text = JSON.stringify(body);
+      const headers = { authorization: `Basic ${Buffer.from(`alice:${USERS.alice}`).toString('base64')}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
+      const req = http.request(`${base}${p}`, { method: 'GET', headers }, (res) => {
+        let answer = '';
+        res.on('data', (d) => (answer += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(answer)) : reject(new Error(`${res.statusCode} ${answer}`))));
+      });
+      req.on('error', reject);
+      req.end(text);
+    });
 
   before(async () => {
     broker = await startSecureTestBroker(USERS, {
@@ -108,6 +123,18 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     expect((await call('POST', `/v3/clusters/${cluster}/topics/shapes/configs:alter`, { data: [{ name: 'retention.ms', value: '120000' }] })).status).to.equal(204);
     const configs = await call('GET', `/v3/clusters/${cluster}/topics/shapes/configs`);
     expect(configs.json.data.find((c: { name: string }) => c.name === 'retention.ms').value).to.equal('120000');
+    // every config is listed, defaults included, and each entry's self link serves GET, PUT and DELETE
+    const cleanup = configs.json.data.find((c: { name: string }) => c.name === 'cleanup.policy');
+    expect(cleanup).to.deep.include({ value: 'delete', is_default: true, source: 'DEFAULT_CONFIG' });
+    const self = new URL(configs.json.data.find((c: { name: string }) => c.name === 'retention.ms').metadata.self).pathname;
+    expect(self).to.equal(`/v3/clusters/${cluster}/topics/shapes/configs/retention.ms`);
+    expect((await call('GET', self)).json).to.deep.include({ kind: 'KafkaTopicConfig', name: 'retention.ms', value: '120000', is_default: false, source: 'DYNAMIC_TOPIC_CONFIG' });
+    expect((await call('PUT', self, { value: '180000' })).status).to.equal(204);
+    expect((await call('GET', self)).json.value).to.equal('180000');
+    expect((await call('PUT', self, { value: 'soon' })).status).to.equal(400);
+    expect((await call('DELETE', self)).status).to.equal(204);
+    expect((await call('GET', self)).json).to.deep.include({ value: '604800000', is_default: true });
+    expect((await call('GET', `/v3/clusters/${cluster}/topics/shapes/configs/no.such.config`)).status).to.equal(404);
     expect((await call('DELETE', `/v3/clusters/${cluster}/topics/shapes`, undefined, `bob:${USERS.bob}`)).status).to.equal(403);
     expect((await call('DELETE', `/v3/clusters/${cluster}/topics/shapes`)).status).to.equal(204);
     expect((await call('GET', `/v3/clusters/${cluster}/topics/shapes`)).json.error_code).to.equal(404);
@@ -187,6 +214,44 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
       return later.some((r) => r.value === 'after-b-left');
     }, 'a reads the new record on b\'s old partition');
     expect(later.map((r) => r.value)).to.deep.equal(['after-b-left']);
+  });
+
+  it('v2 instances: assigned partitions without a group, offsets read back, seeks, and subscription shown and dropped', async () => {
+    await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'manual', partitions_count: 2 });
+    for (let i = 0; i < 6; i++) await call('POST', `/v3/clusters/${cluster}/topics/manual/records`, { partition_id: i % 2, value: { type: 'JSON', data: i } });
+    const at = '/consumers/manual-readers/instances/m';
+    await call('POST', '/consumers/manual-readers', { name: 'm', format: 'json', 'auto.offset.reset': 'earliest' });
+    expect((await call('POST', `${at}/assignments`, { partitions: [{ topic: 'manual', partition: 1 }] })).status).to.equal(204);
+    expect((await call('GET', `${at}/assignments`)).json.partitions).to.deep.equal([{ topic: 'manual', partition: 1 }]);
+    expect((await call('POST', `${at}/subscription`, { topics: ['manual'] })).status).to.equal(409);
+    const read = (await call('GET', `${at}/records?timeout=1000`)).json as Array<{ partition: number; value: number }>;
+    expect(read.map((r) => [r.partition, r.value])).to.deep.equal([[1, 1], [1, 3], [1, 5]]);
+    expect((await call('POST', `${at}/offsets`, {})).status).to.equal(204);
+    // GET offsets takes its partitions in the body, as Confluent's API does (curl -X GET -d)
+    const committed = await getWithBody(`${at}/offsets`, { partitions: [{ topic: 'manual', partition: 1 }] });
+    expect(committed).to.deep.equal({ offsets: [{ topic: 'manual', partition: 1, offset: 3, metadata: '' }] });
+    expect((await call('POST', `${at}/positions/beginning`, { partitions: [{ topic: 'manual', partition: 1 }] })).status).to.equal(204);
+    expect(((await call('GET', `${at}/records?timeout=1000`)).json as unknown[]).length).to.equal(3);
+    expect((await call('POST', `${at}/positions`, { offsets: [{ topic: 'manual', partition: 1, offset: 2 }] })).status).to.equal(204);
+    expect(((await call('GET', `${at}/records?timeout=1000`)).json as Array<{ value: number }>).map((r) => r.value)).to.deep.equal([5]);
+    expect((await call('POST', `${at}/positions`, { offsets: [{ topic: 'manual', partition: 0, offset: 0 }] })).status).to.equal(409);
+    expect((await call('DELETE', at)).status).to.equal(204);
+
+    const sub = '/consumers/manual-subscribers/instances/s';
+    await call('POST', '/consumers/manual-subscribers', { name: 's', format: 'json', 'auto.offset.reset': 'earliest' });
+    expect((await call('POST', `${sub}/subscription`, { topics: ['manual'] })).status).to.equal(204);
+    expect((await call('GET', `${sub}/subscription`)).json).to.deep.equal({ topics: ['manual'] });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(async () => (await admin.describeGroups(['manual-subscribers'])).groups[0]!.members.length === 1, 'the instance in its group', { intervalMs: 100 });
+      expect((await call('DELETE', `${sub}/subscription`)).status).to.equal(204);
+      expect((await call('GET', `${sub}/subscription`)).json).to.deep.equal({ topics: [] });
+      await eventually(async () => (await admin.describeGroups(['manual-subscribers'])).groups[0]!.members.length === 0, 'the instance gone from its group', { intervalMs: 100 });
+    } finally {
+      await admin.disconnect();
+    }
+    expect((await call('DELETE', sub)).status).to.equal(204);
   });
 
   it('streams several records in one request and answers each', async () => {

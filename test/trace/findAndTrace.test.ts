@@ -179,7 +179,7 @@ print('ok')
     expect(traced.traces[0].topic).to.equal('tagged');
     const missing = await fetch(`${base}/api/topics/paid-only/trace?partition=0&offset=1`);
     expect(missing.status).to.equal(404);
-    expect((await missing.json()).message).to.match(/does not match its filter/);
+    expect(((await missing.json()) as { message: string }).message).to.match(/does not match its filter/);
   });
 
   it('says a topic without brook.trace.enable has no producer recorded', async () => {

@@ -33,6 +33,8 @@ interface Instance {
   heartbeat: NodeJS.Timeout | null;
   caller: HttpCaller;
   beating: Promise<void> | null;
+  /** POST assignments: partitions chosen by the client, read without group membership (Kafka's assign()). */
+  manual: boolean;
 }
 
 export interface ConsumedRecord {
@@ -46,6 +48,7 @@ export interface ConsumedRecord {
 }
 
 const notFound = () => new HttpError(404, 40403, 'Consumer instance not found.');
+const exclusive = () => new HttpError(409, 40903, 'Subscription to topics, partitions and pattern are mutually exclusive.');
 const MAX_WAIT_MS = 5000;
 
 /**
@@ -201,6 +204,7 @@ export class ConsumerInstances {
       heartbeat: null,
       caller,
       beating: null,
+      manual: false,
     });
     return { instance_id: name, name };
   }
@@ -222,6 +226,7 @@ export class ConsumerInstances {
     const i = this.get(caller, group, name);
     const topics = (body as { topics?: unknown } | null)?.topics;
     if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string')) throw new HttpError(422, 42204, 'topics must be a non-empty list of topic names (topic_pattern is not served)');
+    if (i.manual) throw exclusive();
     for (const t of topics as string[]) if (!this.services.metadata.topic(t)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${t}`);
     i.topics = topics as string[];
     i.positions.clear();
@@ -287,7 +292,7 @@ export class ConsumerInstances {
   /** GET records: what the subscription has past the instance's positions, up to maxBytes, waiting up to timeoutMs for the first. */
   async records(caller: HttpCaller, group: string, name: string, timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
     const i = this.get(caller, group, name);
-    if (i.topics.length === 0) throw new HttpError(409, 40903, 'Consumer instance is not subscribed to any topic.');
+    if (i.topics.length === 0 && !i.manual) throw new HttpError(409, 40903, 'Consumer instance is not subscribed to any topic.');
     const deadline = Date.now() + Math.min(MAX_WAIT_MS, timeoutMs);
     // Right after subscribing the coordinator may still be assigning: wait within the request's timeout.
     while ((i.assigned === null || [...i.assigned.values()].every((p) => p.length === 0)) && Date.now() < deadline) {
@@ -350,6 +355,87 @@ export class ConsumerInstances {
     return out;
   }
 
+  /** GET subscription: the topics subscribed to. */
+  subscription(caller: HttpCaller, group: string, name: string): { topics: string[] } {
+    return { topics: [...this.get(caller, group, name).topics] };
+  }
+
+  /** DELETE subscription: leaves the group; a later subscribe joins again. */
+  async unsubscribe(caller: HttpCaller, group: string, name: string): Promise<void> {
+    const i = this.get(caller, group, name);
+    await this.leave(i);
+    i.topics = [];
+    i.assigned = null;
+    i.positions.clear();
+    i.memberEpoch = 0;
+  }
+
+  /** POST assignments: read exactly these partitions, outside the group's assignment (no membership). */
+  assignPartitions(caller: HttpCaller, group: string, name: string, body: unknown): void {
+    const i = this.get(caller, group, name);
+    if (i.topics.length > 0) throw exclusive();
+    const parts = partitionList(body);
+    for (const p of parts) if (!this.services.metadata.topic(p.topic)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${p.topic}`);
+    const next = new Map<string, number[]>();
+    for (const p of parts) next.set(p.topic, [...new Set([...(next.get(p.topic) ?? []), p.partition])].sort((a, b) => a - b));
+    i.manual = next.size > 0;
+    this.assign(i, []);
+    i.assigned = next;
+  }
+
+  /** GET offsets: the group's committed offsets (the next offset to read) of the given partitions, or of those read. */
+  async committed(caller: HttpCaller, group: string, name: string, body: unknown): Promise<{ offsets: Array<{ topic: string; partition: number; offset: number; metadata: string }> }> {
+    const i = this.get(caller, group, name);
+    const asked = body === null || body === undefined ? [...(i.assigned ?? [])].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition }))) : partitionList(body);
+    const byTopic = new Map<string, number[]>();
+    for (const p of asked) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    if (byTopic.size === 0) return { offsets: [] };
+    const res = await callApi<OffsetFetchResponse>(this.services, caller, ApiKey.OffsetFetch, 7, {
+      groupId: group,
+      topics: [...byTopic].map(([topic, partitionIndexes]) => ({ name: topic, partitionIndexes })),
+      requireStable: false,
+    });
+    if (res.errorCode !== 0) throw restError(res.errorCode, null, `offsets of group ${group}`);
+    return { offsets: res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), metadata: p.metadata ?? '' }))) };
+  }
+
+  /** POST positions: the next read of each listed partition starts at its offset (Kafka's seek). */
+  seek(caller: HttpCaller, group: string, name: string, body: unknown): void {
+    const i = this.get(caller, group, name);
+    const offsets = (body as { offsets?: unknown } | null)?.offsets;
+    if (!Array.isArray(offsets) || offsets.some((o: { topic?: unknown; partition?: unknown; offset?: unknown }) => typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isInteger(o.offset) || (o.offset as number) < 0)) {
+      throw new HttpError(422, 42204, 'offsets must be a list of {topic, partition, offset}');
+    }
+    for (const o of offsets as Array<{ topic: string; partition: number; offset: number }>) this.positionOf(i, o.topic, o.partition).set(o.partition, o.offset);
+  }
+
+  /** POST positions/beginning and positions/end: the listed partitions read from their earliest or latest offset. */
+  async seekTo(caller: HttpCaller, group: string, name: string, body: unknown, where: 'beginning' | 'end'): Promise<void> {
+    const i = this.get(caller, group, name);
+    const parts = partitionList(body);
+    const byTopic = new Map<string, number[]>();
+    for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const res = await callApi<ListOffsetsResponse>(this.services, caller, ApiKey.ListOffsets, 7, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [...byTopic].map(([topic, ps]) => ({ name: topic, partitions: ps.map((p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: where === 'beginning' ? -2n : -1n })) })),
+    });
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) throw restError(p.errorCode, null, `offsets of ${t.name}-${p.partitionIndex}`);
+        this.positionOf(i, t.name, p.partitionIndex).set(p.partitionIndex, Number(p.offset));
+      }
+    }
+  }
+
+  /** The positions of a partition the instance reads (assigned or subscribed); 409 for one it does not. */
+  private positionOf(i: Instance, topic: string, partition: number): Map<number, number> {
+    if (!i.assigned?.get(topic)?.includes(partition)) throw new HttpError(409, 40903, `${topic}-${partition} is not assigned to this consumer instance`);
+    let pos = i.positions.get(topic);
+    if (!pos) i.positions.set(topic, (pos = new Map()));
+    return pos;
+  }
+
   /** Commits the given offsets (next offset to read) or, without a list, every position the instance reached. */
   async commit(caller: HttpCaller, group: string, name: string, body: unknown): Promise<void> {
     const i = this.get(caller, group, name);
@@ -376,4 +462,13 @@ export class ConsumerInstances {
     });
     for (const t of res.topics) for (const p of t.partitions) if (p.errorCode !== 0) throw restError(p.errorCode, null, `commit ${t.name}-${p.partitionIndex} for group ${group}`);
   }
+}
+
+/** `{partitions: [{topic, partition}]}` of the v2 API, checked. */
+function partitionList(body: unknown): Array<{ topic: string; partition: number }> {
+  const parts = (body as { partitions?: unknown } | null)?.partitions;
+  if (!Array.isArray(parts) || parts.some((p: { topic?: unknown; partition?: unknown }) => typeof p?.topic !== 'string' || !Number.isInteger(p.partition) || (p.partition as number) < 0)) {
+    throw new HttpError(422, 42204, 'partitions must be a list of {topic, partition}');
+  }
+  return parts as Array<{ topic: string; partition: number }>;
 }

@@ -132,7 +132,16 @@ export class RestApi {
         return ok(null, 204);
       }),
       route('GET', `${T}/partitions`, (r, [c, t]) => ok(this.topics(r, c).partitions(r.caller, t!))),
-      route('GET', `${T}/configs`, (r, [c, t]) => ok(this.topics(r, c).configs(r.caller, t!))),
+      route('GET', `${T}/configs`, async (r, [c, t]) => ok(await this.topics(r, c).configs(r.caller, t!))),
+      route('GET', `${T}/configs/${S}`, async (r, [c, t, n]) => ok(await this.topics(r, c).config(r.caller, t!, n!))),
+      route('PUT', `${T}/configs/${S}`, async (r, [c, t, n]) => {
+        await this.topics(r, c).setConfig(r.caller, t!, n!, await r.json());
+        return ok(null, 204);
+      }),
+      route('DELETE', `${T}/configs/${S}`, async (r, [c, t, n]) => {
+        await this.topics(r, c).resetConfig(r.caller, t!, n!);
+        return ok(null, 204);
+      }),
       route('POST', `${T}/configs:alter`, async (r, [c, t]) => {
         await this.topics(r, c).alterConfigs(r.caller, t!, await r.json());
         return ok(null, 204);
@@ -156,6 +165,28 @@ export class RestApi {
       route('GET', `/consumers/${S}/instances/${S}/assignments`, (r, [g, i]) => ok(this.consumers.assignments(r.caller, g!, i!))),
       route('POST', `/consumers/${S}/instances/${S}/offsets`, async (r, [g, i]) => {
         await this.consumers.commit(r.caller, g!, i!, await r.json());
+        return ok(null, 204);
+      }),
+      route('GET', `/consumers/${S}/instances/${S}/offsets`, async (r, [g, i]) => ok(await this.consumers.committed(r.caller, g!, i!, await r.json()))),
+      route('GET', `/consumers/${S}/instances/${S}/subscription`, (r, [g, i]) => ok(this.consumers.subscription(r.caller, g!, i!))),
+      route('DELETE', `/consumers/${S}/instances/${S}/subscription`, async (r, [g, i]) => {
+        await this.consumers.unsubscribe(r.caller, g!, i!);
+        return ok(null, 204);
+      }),
+      route('POST', `/consumers/${S}/instances/${S}/assignments`, async (r, [g, i]) => {
+        this.consumers.assignPartitions(r.caller, g!, i!, await r.json());
+        return ok(null, 204);
+      }),
+      route('POST', `/consumers/${S}/instances/${S}/positions`, async (r, [g, i]) => {
+        this.consumers.seek(r.caller, g!, i!, await r.json());
+        return ok(null, 204);
+      }),
+      route('POST', `/consumers/${S}/instances/${S}/positions/beginning`, async (r, [g, i]) => {
+        await this.consumers.seekTo(r.caller, g!, i!, await r.json(), 'beginning');
+        return ok(null, 204);
+      }),
+      route('POST', `/consumers/${S}/instances/${S}/positions/end`, async (r, [g, i]) => {
+        await this.consumers.seekTo(r.caller, g!, i!, await r.json(), 'end');
         return ok(null, 204);
       }),
     ];

@@ -1,13 +1,18 @@
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { CreateTopicsResponse } from '../../../protocol/generated/messages/CreateTopicsResponse';
 import type { DeleteTopicsResponse } from '../../../protocol/generated/messages/DeleteTopicsResponse';
+import type { DescribeConfigsResponse } from '../../../protocol/generated/messages/DescribeConfigsResponse';
 import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import { ConfigSource } from '../../admin/configTypes';
 import type { BrokerServices } from '../../handlers/types';
 import type { TopicInfo } from '../../metadata/types';
 import { AclOperation, ResourceType } from '../../security/acl/model';
 import { callApi, type HttpCaller } from '../brokerCall';
 import { HttpError } from '../respond';
 import { restError } from './kafkaErrors';
+
+type DescribedTopicConfig = DescribeConfigsResponse['results'][number]['configs'][number];
+const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSource).map(([k, v]) => [v, k]));
 
 /** Confluent REST v3 resource shapes for clusters, brokers, topics and partitions. */
 export class TopicsResources {
@@ -141,22 +146,65 @@ export class TopicsResources {
     if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `delete topic ${name}`);
   }
 
-  configs(caller: HttpCaller, name: string): Record<string, unknown> {
+  /** GET /topics/{t}/configs: every config of the topic (overrides and defaults), from DescribeConfigs as the caller. */
+  async configs(caller: HttpCaller, name: string): Promise<Record<string, unknown>> {
     const t = this.findTopic(caller, name);
-    const data = Object.entries(t.configs).map(([k, v]) => ({
-      kind: 'KafkaTopicConfig',
-      metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/configs/${k}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}/config=${k}` },
-      cluster_id: this.clusterId,
-      topic_name: t.name,
-      name: k,
-      value: v,
-      is_default: false,
-      is_read_only: false,
-      is_sensitive: false,
-      source: 'DYNAMIC_TOPIC_CONFIG',
-      synonyms: [],
-    }));
+    const data = (await this.describedConfigs(caller, t.name, null)).map((c) => this.configOf(t.name, c));
     return { kind: 'KafkaTopicConfigList', metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/configs`), next: null }, data };
+  }
+
+  /** GET /topics/{t}/configs/{name}: one config; 404 when the topic has no such config. */
+  async config(caller: HttpCaller, topic: string, name: string): Promise<Record<string, unknown>> {
+    const t = this.findTopic(caller, topic);
+    const found = (await this.describedConfigs(caller, t.name, [name])).find((c) => c.name === name);
+    if (!found) throw new HttpError(404, 40403, `topic ${t.name} has no config ${name}`);
+    return this.configOf(t.name, found);
+  }
+
+  /** PUT /topics/{t}/configs/{name} with {value}: sets it; DELETE: back to its default (IncrementalAlterConfigs). */
+  async setConfig(caller: HttpCaller, topic: string, name: string, body: unknown): Promise<void> {
+    const value = (body as { value?: unknown } | null)?.value;
+    if (value === undefined || value === null) throw new HttpError(400, 40002, 'value is required');
+    await this.incrementalAlter(caller, topic, [{ name, configOperation: 0, value: String(value) }]);
+  }
+
+  async resetConfig(caller: HttpCaller, topic: string, name: string): Promise<void> {
+    await this.incrementalAlter(caller, topic, [{ name, configOperation: 1, value: null }]);
+  }
+
+  private async describedConfigs(caller: HttpCaller, topic: string, keys: string[] | null): Promise<DescribedTopicConfig[]> {
+    const res = await callApi<DescribeConfigsResponse>(this.services, caller, ApiKey.DescribeConfigs, 4, {
+      resources: [{ resourceType: 2, resourceName: topic, configurationKeys: keys }],
+      includeSynonyms: true,
+      includeDocumentation: false,
+    });
+    const r = res.results[0];
+    if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `describe configs of ${topic}`);
+    return r.configs;
+  }
+
+  /** Confluent's KafkaTopicConfig shape. */
+  private configOf(topic: string, c: DescribedTopicConfig): Record<string, unknown> {
+    return {
+      kind: 'KafkaTopicConfig',
+      metadata: { self: this.url(`/topics/${encodeURIComponent(topic)}/configs/${encodeURIComponent(c.name)}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${topic}/config=${c.name}` },
+      cluster_id: this.clusterId,
+      topic_name: topic,
+      name: c.name,
+      value: c.isSensitive ? null : c.value,
+      is_default: c.configSource === ConfigSource.DEFAULT_CONFIG,
+      is_read_only: c.readOnly,
+      is_sensitive: c.isSensitive,
+      source: SOURCE_NAMES.get(c.configSource) ?? 'UNKNOWN',
+      synonyms: c.synonyms.map((y) => ({ name: y.name, value: y.value, source: SOURCE_NAMES.get(y.source) ?? 'UNKNOWN' })),
+    };
+  }
+
+  private async incrementalAlter(caller: HttpCaller, name: string, configs: Array<{ name: string; configOperation: number; value: string | null }>): Promise<void> {
+    this.findTopic(caller, name);
+    const res = await callApi<IncrementalAlterConfigsResponse>(this.services, caller, ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
+    const r = res.responses[0];
+    if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `alter configs of ${name}`);
   }
 
   /** POST /topics/{t}/configs:alter: IncrementalAlterConfigs as the caller (ALTER_CONFIGS on the topic). */
@@ -169,8 +217,6 @@ export class TopicsResources {
       if (op !== 'SET' && op !== 'DELETE') throw new HttpError(400, 40002, `operation ${op} is not SET or DELETE`);
       return { name: c.name, configOperation: op === 'SET' ? 0 : 1, value: op === 'DELETE' || c.value === null || c.value === undefined ? null : String(c.value) };
     });
-    const res = await callApi<IncrementalAlterConfigsResponse>(this.services, caller, ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
-    const r = res.responses[0];
-    if (!r || r.errorCode !== 0) throw restError(r?.errorCode ?? -1, r?.errorMessage ?? null, `alter configs of ${name}`);
+    await this.incrementalAlter(caller, name, configs);
   }
 }

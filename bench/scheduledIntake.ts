@@ -45,7 +45,7 @@ function median(xs: number[]): number {
 }
 
 const policy = topicPolicy({});
-const oneTopic = { topic: () => ({ partitions: 1 }) };
+const oneTopic = { topic: () => ({ partitions: 1, configs: {} }) };
 
 function round(batches: Buffer[]): number {
   const start = process.cpuUsage();

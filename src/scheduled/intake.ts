@@ -1,4 +1,5 @@
 import { ATTR, BATCH, decodeRecords, decompress, readBatchHeader, type KafkaRecord, type RecordHeader, type RecordInput } from '../../protocol/records';
+import { VIEW_OF } from '../views/viewTopics';
 import { partitionForKey } from '../http/rest/embedded';
 import { bodyNeedsDecode } from './headerScan';
 import { decide, Header, schedulesEverything, TRIGGER_HEADERS, type TopicSchedulePolicy } from './policy';
@@ -59,7 +60,7 @@ export function intake(
   policy: TopicSchedulePolicy,
   now: number,
   /** Where a retry or dead-letter target's partition count is found (the broker's metadata). */
-  topics: { topic(name: string): { partitions: number } | undefined },
+  topics: { topic(name: string): { partitions: number; configs: Record<string, string> } | undefined },
 ): Intake {
   const decoded = decodeIfScheduled(batch, policy);
   // a batch the walk sent to the decoder for its framing alone holds no trigger either
@@ -80,7 +81,10 @@ export function intake(
     const headers: RecordHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value ? Buffer.from(h.value) : null }));
     if (d.topic !== topic) {
       // retry / dead-letter: the target's partition by Kafka's default partitioner, so a key stays in order
-      const n = topics.topic(d.topic)?.partitions;
+      const found = topics.topic(d.topic);
+      // a view's records are its source's: a record moved into one would never be seen
+      if (found && found.configs[VIEW_OF] !== undefined) return { kind: 'refuse', message: `retry target topic ${d.topic} is a filtered view of ${found.configs[VIEW_OF]}, which cannot be written to` };
+      const n = found?.partitions;
       if (n === undefined && !d.dlq) return { kind: 'refuse', message: `retry target topic ${d.topic} does not exist` };
       target = n === undefined ? 0 : key ? partitionForKey(key, n) : partition % n;
     }

@@ -7,6 +7,7 @@ import type { TopicInfo } from '../metadata/types';
 import type { Acks } from '../replication/partitionWriter';
 import type { ClusterLink } from './clusterLink';
 import { Targets, type Target } from './targets';
+import { isView } from '../views/viewTopics';
 import type { CancelRequest } from './intake';
 import { Header } from './policy';
 import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, encodeProduced, encodeSequenced, encodeTxnHold, Kind, keyHash, type CancelReasonValue, type ProducerTag, type ScheduleMeta } from './records';
@@ -393,7 +394,7 @@ export class Scheduler {
     for (const g of groups.values()) {
       const topic = this.services.metadata.topic(g.topic) ?? (await this.ensureDeadLetter(g.topic, g.items[0]!.rec));
       // an internal topic is never a target (a schedule naming one predates the config check that refuses it)
-      if (!topic || topic.internal || isReservedInternalTopic(g.topic) || g.partition >= topic.partitions) {
+      if (!topic || topic.internal || isReservedInternalTopic(g.topic) || isView(topic) || g.partition >= topic.partitions) {
         gone.push(...g.items.map((x) => x.offset));
         continue;
       }
@@ -403,7 +404,7 @@ export class Scheduler {
     if (gone.length > 0) {
       const at = await this.log.appendJournal([encodeCancelled(CancelReason.TOPIC_GONE, gone)]);
       this.apply(at, { kind: Kind.CANCELLED, reason: CancelReason.TOPIC_GONE, offsets: Float64Array.from(gone) });
-      this.logger.warn({ count: gone.length }, 'scheduled records dropped: their target topic or partition no longer exists, or is an internal topic');
+      this.logger.warn({ count: gone.length }, 'scheduled records dropped: their target topic or partition no longer exists, or is an internal topic or a filtered view');
     }
     if (targets.length === 0) return;
     // (1) intents, one journal write for the whole round

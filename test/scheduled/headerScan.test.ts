@@ -24,7 +24,7 @@ function decoded(records: Rec[], compression = Compression.None): boolean {
 }
 
 /** Metadata in which every topic has one partition. */
-const ONE_PARTITION = { topic: () => ({ partitions: 1 }) };
+const ONE_PARTITION = { topic: () => ({ partitions: 1, configs: {} }) };
 
 describe('scheduled delivery: the produce-path scan for trigger headers', () => {
   it('finds each trigger header, in any record and any position', () => {
@@ -87,6 +87,16 @@ describe('scheduled delivery: the produce-path scan for trigger headers', () => 
       }
       expect(scan(records), JSON.stringify(records.map((r) => r.headers?.map((h) => h.key)))).to.equal(decoded(records));
     }
+  });
+
+  it('a retry topic whose target is a filtered view is refused (a record moved there would never be read)', () => {
+    const retry = topicPolicy({ 'brook.retry.for': 'paid-only', 'brook.retry.delays': '1s' });
+    const view = { topic: () => ({ partitions: 1, configs: { 'brook.view.of': 'orders' } }) };
+    const batch = buildRecordBatch({ records: [rec([])], baseTimestamp: 1000n });
+    const out = intake('retries', 0, batch, retry, 1000, view);
+    expect(out.kind).to.equal('refuse');
+    if (out.kind === 'refuse') expect(out.message).to.match(/filtered view of orders/);
+    expect(intake('retries', 0, batch, retry, 1000, ONE_PARTITION).kind).to.equal('take');
   });
 
   it('compressed batches through intake: passed without a trigger, taken with one, for every codec', () => {

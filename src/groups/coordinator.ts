@@ -443,6 +443,18 @@ export class GroupCoordinator {
     await this.write(groupId, records);
   }
 
+  /** A deleted topic's committed offsets go with it (Kafka's onPartitionsDeleted): a topic re-created under its name starts at auto.offset.reset. */
+  async forgetTopic(topic: string): Promise<number> {
+    let removed = 0;
+    for (const groupId of [...this.offsets.groupIds()]) {
+      const parts = this.offsets.topicsOf(groupId).get(topic);
+      if (!parts || !this.ownsGroup(groupId)) continue;
+      const records = [...parts.keys()].map((p) => offsetRecord(groupId, topic, p, null));
+      await this.write(groupId, records).then(() => (removed += records.length), (err: unknown) => this.writeFailed(groupId, 'deleted-topic-offsets', err));
+    }
+    return removed;
+  }
+
   /**
    * offsets.retention.minutes: offsets of a group that has been empty for the
    * retention period are removed (tombstoned); then the empty group itself goes.

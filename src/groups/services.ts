@@ -42,8 +42,11 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
   const { metadata } = services;
   // consumer groups re-resolve subscriptions only when this moved (src/groups/consumerCoordinator.ts)
   let topicsVersion = 0;
+  let deletedTopic: (topic: string) => Promise<void> = () => Promise.resolve();
+  // DeleteTopics answers once the listeners are done: its offsets are gone before a client can re-create the topic
   const stopCounting = metadata.onChange((e) => {
     if (e.type === 'topic-created' || e.type === 'topic-deleted' || e.type === 'partitions-added') topicsVersion++;
+    return e.type === 'topic-deleted' ? deletedTopic(e.topic.name) : undefined;
   });
   const placement = services.clustered ? new OffsetsPlacement(metadata, config.offsetsTopicPartitions ?? 50) : null;
   const coordinator = new GroupCoordinator({
@@ -59,6 +62,13 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
     partitionOf: placement ? (groupId) => placement.partitionOf(groupId) : undefined,
   });
   pendingOwner = coordinator;
+  deletedTopic = async (topic) => {
+    const removed = await coordinator.forgetTopic(topic).catch((err: unknown) => {
+      logger.warn({ topic, err: String(err) }, 'removing the committed offsets of a deleted topic failed');
+      return 0;
+    });
+    if (removed > 0) logger.info({ topic, partitions: removed }, 'committed offsets of a deleted topic removed');
+  };
   const stopCoordinator = coordinator.stop.bind(coordinator);
   let stopFollowing: () => void = () => undefined;
   coordinator.stop = () => {

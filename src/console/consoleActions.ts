@@ -69,7 +69,7 @@ export class ConsoleActions {
   /** null = not an action path. */
   async handle(method: string, path: string, url: URL, caller: HttpCaller, req: http.IncomingMessage): Promise<ActionAnswer | null> {
     let m: RegExpExecArray | null;
-    if (method === 'GET' && path === '/api/cluster') return { status: 200, body: this.cluster() };
+    if (method === 'GET' && path === '/api/cluster') return { status: 200, body: this.cluster(caller) };
     if (method === 'GET' && path === '/api/acls') return { status: 200, body: await this.acls(caller) };
     if (method === 'GET' && path === '/api/quotas') return { status: 200, body: await this.quotas(caller) };
     if (method === 'POST' && path === '/api/topics') return { status: 201, body: await this.topics().create(caller, await this.body(req)) };
@@ -113,14 +113,17 @@ export class ConsoleActions {
     return null;
   }
 
-  private cluster(): unknown {
+  /** Brokers, and the partitions of the topics the caller may describe (as Metadata lists them). */
+  private cluster(caller: HttpCaller): unknown {
     const md = this.services.metadata;
+    const authorizer = this.services.authorizer;
     return {
       clusterId: md.clusterId,
       controllerId: md.controllerId,
       brokers: md.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })),
       partitions: md
         .topics()
+        .filter((t) => authorizer?.authorize(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name) ?? true)
         .sort((a, b) => a.name.localeCompare(b.name))
         .flatMap((t) =>
           Array.from({ length: t.partitions }, (_, p) => {

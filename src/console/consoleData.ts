@@ -93,10 +93,16 @@ export function reassignmentRows(s: BrokerServices): ReassignmentRow[] {
 
 const startedAt = Date.now();
 
-export function overview(s: BrokerServices): Overview {
-  const topics = s.metadata.topics();
+/** What the logged-in principal may describe: the console counts and lists only those topics and groups. */
+export interface Visible {
+  topic(name: string): boolean;
+  group(id: string): boolean;
+}
+
+export function overview(s: BrokerServices, visible: Visible): Overview {
+  const topics = s.metadata.topics().filter((t) => visible.topic(t.name));
   let totalBytes = 0;
-  for (const f of s.logs.partitionFacts()) totalBytes += f.sizeInBytes;
+  for (const f of s.logs.partitionFacts()) if (visible.topic(f.topic)) totalBytes += f.sizeInBytes;
   const coord = coordinatorOf(s);
   return {
     clusterId: s.metadata.clusterId,
@@ -104,7 +110,7 @@ export function overview(s: BrokerServices): Overview {
     topics: topics.filter((t) => !t.internal).length,
     partitions: topics.reduce((n, t) => n + t.partitions, 0),
     totalBytes,
-    groups: coord ? coord.listGroups([], []).length : null,
+    groups: coord ? coord.listGroups([], []).filter((g) => visible.group(g.groupId)).length : null,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     memoryRssBytes: process.memoryUsage.rss(),
   };

@@ -2,10 +2,10 @@ import type * as http from 'node:http';
 import type { BrokerServices } from '../handlers/types';
 import type { BrokerMetrics } from '../metrics/brokerMetrics';
 import { CONSOLE_CSS, CONSOLE_JS, INDEX_HTML } from './assets/page';
-import { groupDetail, latestMessages, overview, reassignmentRows, topicDetail, topicRows } from './consoleData';
+import { groupDetail, latestMessages, overview, reassignmentRows, topicDetail, topicRows, type Visible } from './consoleData';
 import { shareGroupRows } from '../share/consoleView';
 import { scheduledView } from '../scheduled/consoleView';
-import { groupLag } from '../metrics/groupLag';
+import { groupLag, type GroupLagRow } from '../metrics/groupLag';
 import { ThroughputSampler } from './sampler';
 import { startHttpServer, type RouteSet } from '../http/httpServer';
 import type { HttpCaller } from '../http/brokerCall';
@@ -62,6 +62,15 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   const actions = new ConsoleActions(services, settings.maxRequestBytes);
   const vendor = opts.console ? consoleVendorAssets() : { uplotJs: '', uplotCss: '' };
   const may = (caller: HttpCaller, op: number, type: number, name: string): boolean => services.authorizer?.authorize(caller, op, type, name) ?? true;
+  const visibleTo = (caller: HttpCaller): Visible => ({
+    topic: (name) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, name),
+    group: (id) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, id),
+  });
+  // a group's offsets and lag on topics the principal may not describe are left out, as OffsetFetch of all topics does
+  const withVisibleTopics = <T extends GroupLagRow>(row: T, caller: HttpCaller): T => {
+    const partitions = row.partitions.filter((p) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, p.topic));
+    return partitions.length === row.partitions.length ? row : { ...row, partitions, totalLag: partitions.reduce((n, p) => n + p.lag, 0) };
+  };
 
   const consoleRoute = async (path: string, url: URL, caller: HttpCaller, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     if (path === '/' || path === '/index.html') return sendText(res, 200, 'text/html; charset=utf-8', INDEX_HTML), true;
@@ -78,9 +87,9 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     });
     if (action) return sendText(res, action.status, 'application/json', JSON.stringify(action.body)), true;
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'application/json', '{"error_code":405,"message":"only GET here"}'), true;
-    if (path === '/api/overview') return json(res, overview(services)), true;
+    if (path === '/api/overview') return json(res, overview(services, visibleTo(caller))), true;
     if (path === '/api/topics') return json(res, topicRows(services, sampler).filter((t) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name))), true;
-    if (path === '/api/groups') return json(res, groupLag(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
+    if (path === '/api/groups') return json(res, groupLag(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)).map((g) => withVisibleTopics(g, caller))), true;
     if (path === '/api/reassignments') return json(res, reassignmentRows(services).filter((r) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, r.topic))), true;
     if (path === '/api/scheduled') return json(res, await scheduledView(services, (t) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, t))), true;
     if (path === '/api/share-groups') return json(res, shareGroupRows(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
@@ -103,7 +112,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     if (m) {
       const name = decodeURIComponent(m[1]!);
       if (!may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, name)) return forbidden(res, `describe group ${name}`), true;
-      return json(res, groupDetail(services, name, sampler)), true;
+      const detail = groupDetail(services, name, sampler);
+      return json(res, detail && withVisibleTopics(detail, caller)), true;
     }
     return false;
   };

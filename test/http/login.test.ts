@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
@@ -90,6 +91,40 @@ describe('HTTP login', function () {
       const topics = (await (await fetch(`${base}/api/topics`, { headers: { cookie: session } })).json()) as Array<{ name: string }>;
       expect(topics.map((t) => t.name)).to.not.include('secret-stuff');
       expect((await fetch(`${base}/api/topics/secret-stuff/messages`, { headers: { cookie: session } })).status).to.equal(403);
+    });
+
+    it('leaves topics a principal may not describe out of the cluster view, the counts and its groups\' offsets', async () => {
+      const kafka = new Kafka({ brokers: [broker.saslBootstrap], sasl: { mechanism: 'plain', username: 'alice', password: USERS.alice }, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic: 'bob-topic', numPartitions: 1 }] });
+        await admin.createAcls({
+          acl: [
+            { resourceType: AclResourceTypes.TOPIC, resourceName: 'bob-topic', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:bob', host: '*', operation: AclOperationTypes.DESCRIBE, permissionType: AclPermissionTypes.ALLOW },
+            { resourceType: AclResourceTypes.GROUP, resourceName: 'g-mixed', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:bob', host: '*', operation: AclOperationTypes.DESCRIBE, permissionType: AclPermissionTypes.ALLOW },
+          ],
+        });
+      } finally {
+        await admin.disconnect();
+      }
+      // one group with offsets on a topic bob may describe and on one he may not
+      await broker.services.groups!.commitOffsets({
+        groupId: 'g-mixed', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1,
+        offsets: [{ topic: 'bob-topic', partition: 0, offset: 0, leaderEpoch: -1, metadata: null }, { topic: 'secret-stuff', partition: 0, offset: 0, leaderEpoch: -1, metadata: null }],
+      });
+      const as = async (cookie: string, p: string): Promise<any> => (await fetch(`${base}${p}`, { headers: { cookie } })).json();
+      const bob = (await login('bob', USERS.bob)).headers.get('set-cookie')!.split(';')[0]!;
+      const alice = (await login('alice', USERS.alice)).headers.get('set-cookie')!.split(';')[0]!;
+      expect((await as(bob, '/api/cluster')).partitions.map((p: { topic: string }) => p.topic)).to.deep.equal(['bob-topic']);
+      expect((await as(alice, '/api/cluster')).partitions.map((p: { topic: string }) => p.topic)).to.include.members(['bob-topic', 'secret-stuff']);
+      const groups = (await as(bob, '/api/groups')) as Array<{ groupId: string; partitions: Array<{ topic: string }> }>;
+      expect(groups.map((g) => g.groupId)).to.deep.equal(['g-mixed']);
+      expect(groups[0]!.partitions.map((p) => p.topic)).to.deep.equal(['bob-topic']);
+      expect((await as(bob, '/api/groups/g-mixed')).partitions.map((p: { topic: string }) => p.topic)).to.deep.equal(['bob-topic']);
+      expect((await as(alice, '/api/groups/g-mixed')).partitions.map((p: { topic: string }) => p.topic)).to.deep.equal(['bob-topic', 'secret-stuff']);
+      expect(await as(bob, '/api/overview')).to.deep.include({ topics: 1, groups: 1 });
+      expect((await as(alice, '/api/overview')).topics).to.be.at.least(2);
     });
   });
 

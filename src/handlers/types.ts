@@ -41,6 +41,10 @@ export interface BrokerObserver {
   connectionOpened(info: ConnectionInfo): void;
   /** May be called more than once for the same connection. */
   connectionClosed(info: ConnectionInfo): void;
+  /** A SaslHandshake / SaslAuthenticate the connection's SASL gate answered itself (before authentication). */
+  saslRequest?(apiKey: number): void;
+  /** An authentication (or re-authentication) that succeeded or failed. */
+  authentication?(mechanism: string, ok: boolean): void;
 }
 
 /**

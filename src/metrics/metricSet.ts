@@ -34,12 +34,20 @@ export class BrokerMetricSet {
   connectionsOpen = 0;
   connectionsAccepted = 0;
   readonly fsync = new FastHistogram(LATENCY_BUCKETS);
+  /** `mechanism\0success|failure` -> SASL authentications (re-authentications included). */
+  readonly authentications = new Map<string, number>();
 
   constructor() {
     const r = this.registry;
     const perApi = (pick: (a: ApiStats) => number) => (): Sample[] =>
       this.apis.filter((a): a is ApiStats => a !== undefined).map((a) => ({ labels: { api: a.name }, value: pick(a) }));
     registerCustom(r, 'brook_requests_total', 'Requests answered, per API', 'counter', perApi((a) => a.requests));
+    registerCustom(r, 'brook_sasl_authentications_total', 'SASL authentications and re-authentications, per mechanism and result (success, failure)', 'counter', () =>
+      [...this.authentications].map(([key, value]) => {
+        const [mechanism, result] = key.split('\0') as [string, string];
+        return { labels: { mechanism, result }, value };
+      }),
+    );
     registerCustom(r, 'brook_request_failures_total', 'Requests whose handler failed (the connection was closed), per API', 'counter', perApi((a) => a.failures));
     registerCustom(r, 'brook_request_duration_seconds', 'Time from a decoded request to its encoded response, per API (includes long-poll waits)', 'histogram', () =>
       this.apis.filter((a): a is ApiStats => a !== undefined).flatMap((a) => a.latency.samples('brook_request_duration_seconds', { api: a.name })),

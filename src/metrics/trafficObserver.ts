@@ -36,6 +36,15 @@ export class TrafficObserver implements BrokerObserver {
     return a;
   }
 
+  saslRequest(apiKey: number): void {
+    this.api(apiKey).requests++;
+  }
+
+  authentication(mechanism: string, ok: boolean): void {
+    const key = `${mechanism}\0${ok ? 'success' : 'failure'}`;
+    this.m.authentications.set(key, (this.m.authentications.get(key) ?? 0) + 1);
+  }
+
   private topic(name: string): TopicTraffic {
     let t = this.m.topics.get(name);
     if (t === undefined) {

@@ -126,6 +126,8 @@ export class Connection implements RequestRunner {
         setGated: (on: boolean) => {
           this.gated = on;
         },
+        countRequest: (apiKey: number) => services.observer?.saslRequest?.(apiKey),
+        countAuthentication: (mechanism: string, ok: boolean) => services.observer?.authentication?.(mechanism, ok),
       };
       this.gated = true;
       this.gate = new SaslGate(host, listener.sasl, services.scram, limits.maxRequestBytes);

@@ -32,6 +32,9 @@ export interface SaslGateHost {
   logInfo(fields: object, msg: string): void;
   /** Whether the connection must hand every frame to admit(); off once nothing is left to watch. */
   setGated(on: boolean): void;
+  /** Metrics: a SASL request answered here, and an authentication's outcome. */
+  countRequest(apiKey: number): void;
+  countAuthentication(mechanism: string, ok: boolean): void;
 }
 
 type Phase =
@@ -166,6 +169,7 @@ export class SaslGate {
   }
 
   private onHandshake(api: RegisteredApi, version: number, correlationId: number, req: SaslHandshakeRequest, reauth: boolean): void {
+    this.host.countRequest(ApiKey.SaslHandshake);
     const mechanisms = this.settings.enabledMechanisms;
     const reply = (res: SaslHandshakeResponseInput) => this.host.respond(encodeResponseFrame(api, version, correlationId, res));
     const server = createSaslServer(this.settings, req.mechanism, this.scram);
@@ -193,6 +197,7 @@ export class SaslGate {
   }
 
   private onAuthenticate(api: RegisteredApi, version: number, correlationId: number, req: SaslAuthenticateRequest): void {
+    this.host.countRequest(ApiKey.SaslAuthenticate);
     const step = this.server!.evaluate(req.authBytes);
     const reply = (res: SaslAuthenticateResponseInput) => this.host.respond(encodeResponseFrame(api, version, correlationId, res));
     const refusal = (message: string) =>
@@ -254,9 +259,11 @@ export class SaslGate {
     // A session that never expires cannot be re-authenticated either: nothing left to watch.
     if (this.expiresAt === 0) this.host.setGated(false);
     this.host.logInfo({ principal, mechanism: this.mechanism, reauthentication: !first }, first ? 'SASL authentication succeeded' : 'SASL re-authentication succeeded');
+    this.host.countAuthentication(this.mechanism ?? '', true);
   }
 
   private failed(step: Extract<SaslStep, { kind: 'failed' }>, response: Buffer[]): void {
+    this.host.countAuthentication(this.mechanism ?? '', false);
     this.phase = 'closed';
     this.server = null;
     if (this.timer) clearTimeout(this.timer);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeTestCerts } from '../helpers/certs';
 import { plainJaas } from '../helpers/secureBroker';
@@ -39,7 +39,12 @@ describe('brook users scram (CLI)', function () {
   });
 
   it('seeds users into a stopped broker\'s data dir (never the password), and refuses while the broker runs', async () => {
-    const dataDir = tempDataDir();
+    // before the broker's first start its data dir may not exist: --add makes it, --list says there is none
+    const parent = tempDataDir();
+    const dataDir = path.join(parent, 'not-yet');
+    const none = await brook(['users', 'scram', '--data-dir', dataDir, '--list']);
+    expect(none.code).to.equal(1);
+    expect(none.stderr).to.include(`no broker data at --data-dir ${dataDir}`);
     const seeded = await brook(['users', 'scram', '--data-dir', dataDir, '--add', 'admin', '--password', 'admin-pw']);
     expect(seeded.code, seeded.stderr).to.equal(0);
     expect(readFileSync(`${dataDir}/scram-credentials.json`, 'utf8')).to.include('"admin"').and.not.include('admin-pw');
@@ -52,6 +57,7 @@ describe('brook users scram (CLI)', function () {
       expect(values).to.deep.equal(['m0']);
     } finally {
       await b.destroy();
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 

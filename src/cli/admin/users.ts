@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { ErrorCode, errorName } from '../../../protocol/errors';
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { AlterUserScramCredentialsResponse } from '../../../protocol/generated/messages/AlterUserScramCredentialsResponse';
@@ -37,7 +38,12 @@ function mechanisms(flags: ParsedFlags): ScramMechanism[] {
 }
 
 /** Offline: edits the credential file of a stopped broker (how the first users of a SASL-only broker are made). */
-async function withDataDir<T>(dataDir: string, fn: (store: FileScramStore) => Promise<T>): Promise<T> {
+async function withDataDir<T>(dataDir: string, create: boolean, fn: (store: FileScramStore) => Promise<T>): Promise<T> {
+  // seeding the first users comes before the broker's first start, when its data dir may not exist yet
+  if (!existsSync(dataDir)) {
+    if (!create) throw new CliError(`no broker data at --data-dir ${dataDir}`);
+    mkdirSync(dataDir, { recursive: true });
+  }
   let unlock: () => Promise<void>;
   try {
     unlock = await lockDataDir(dataDir);
@@ -53,7 +59,7 @@ async function withDataDir<T>(dataDir: string, fn: (store: FileScramStore) => Pr
 
 async function listUsers(flags: ParsedFlags, io: CliIO, dataDir: string | undefined): Promise<UserRow[]> {
   if (dataDir !== undefined) {
-    return withDataDir(dataDir, async (store) => store.users().flatMap((u) => u.credentials.map((c) => ({ user: u.user, mechanism: c.mechanism.name, iterations: c.iterations }))));
+    return withDataDir(dataDir, false, async (store) => store.users().flatMap((u) => u.credentials.map((c) => ({ user: u.user, mechanism: c.mechanism.name, iterations: c.iterations }))));
   }
   const res = await withRawConnection(flags, io, (c) => c.request<DescribeUserScramCredentialsResponse>(ApiKey.DescribeUserScramCredentials, { users: null }));
   if (res.errorCode !== 0) throw new CliError(`DescribeUserScramCredentials: ${errorName(res.errorCode)}${res.errorMessage ? `: ${res.errorMessage}` : ''}`);
@@ -62,7 +68,7 @@ async function listUsers(flags: ParsedFlags, io: CliIO, dataDir: string | undefi
 
 async function alter(flags: ParsedFlags, io: CliIO, dataDir: string | undefined, user: string, mechs: ScramMechanism[], password: string | null, iterations: number): Promise<void> {
   if (dataDir !== undefined) {
-    await withDataDir(dataDir, async (store) => {
+    await withDataDir(dataDir, password !== null, async (store) => {
       const changes: ScramCredentialChange[] = mechs.map((m) => {
         if (password === null && !store.get(user, m)) throw new CliError(`user ${user} has no ${m.name} credential`);
         return { user, mechanism: m, credential: password === null ? null : credentialFromPassword(m, password, iterations) };

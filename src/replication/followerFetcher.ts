@@ -375,6 +375,15 @@ export class FollowerFetcher {
         return;
     }
     if (records && records.length > 0) {
+      // An empty log restarted at the leader's log start, which DeleteRecords put inside a batch: the leader sends
+      // that whole batch, starting below our log end. Start the log at the batch instead (Kafka's follower does the
+      // same on UnexpectedAppendOffsetException); the leader's log start is followed below once it is committed.
+      const base = Number(records.readBigInt64BE(BATCH.BASE_OFFSET));
+      const last = base + records.readInt32BE(BATCH.LAST_OFFSET_DELTA);
+      if (base < p.log.logEndOffset && last >= p.log.logEndOffset && p.log.logEndOffset === p.log.logStartOffset) {
+        await p.log.restartAt(base);
+        await p.log.producerState.invalidate(true);
+      }
       await this.recordEpochs(p.log, records);
       try {
         await p.log.append(records, { keepOffsets: true });

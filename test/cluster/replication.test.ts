@@ -375,6 +375,33 @@ describe('cluster: replication on in-process brokers', function () {
     expect(Number(r.chunks[0]!.readBigInt64BE(0))).to.equal(4);
   });
 
+  it('a follower restarted at a leader log start inside a batch takes that batch and rejoins the ISR', async () => {
+    c = await MemoryCluster.start({ brokers: 2 });
+    await c.createTopic('midbatch', 1, 2);
+    const s = c.state('midbatch', 0);
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    await c.killBroker(follower);
+    // two batches of 5: DeleteRecords before 7 puts the leader's log start inside the second one
+    expect((await produce(c, s.leader, 'midbatch', 0, ['a0', 'a1', 'a2', 'a3', 'a4'])).errorCode).to.equal(0);
+    expect((await produce(c, s.leader, 'midbatch', 0, ['b5', 'b6', 'b7', 'b8', 'b9'])).errorCode).to.equal(0);
+    const client = await RawClient.connect(c.broker(s.leader).port);
+    try {
+      const res = await client.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { topics: [{ name: 'midbatch', partitions: [{ partitionIndex: 0, offset: 7n }] }], timeoutMs: 5000 });
+      expect(res.topics[0]!.partitions[0]).to.include({ errorCode: 0, lowWatermark: 7n });
+    } finally {
+      client.close();
+    }
+    await c.restartBroker(follower);
+    await eventually(() => c.state('midbatch', 0).isr.includes(follower), 'follower back in the ISR');
+    const log = c.broker(follower).services.logs.get('midbatch', 0)!;
+    await eventually(() => log.logStartOffset === 7, 'the follower following the leader log start');
+    expect(log.logEndOffset).to.equal(10);
+    expect((await produce(c, s.leader, 'midbatch', 0, ['c10'])).errorCode).to.equal(0);
+    // acks=all: the follower took c10 too; a fetch from 7 returns the whole batch holding it, as Kafka's does
+    expect((await fetchFrom(c, s.leader, 'midbatch', 0, 7)).records.filter((r) => r.offset >= 7).map((r) => r.value)).to.deep.equal(['b7', 'b8', 'b9', 'c10']);
+    expect(log.logEndOffset).to.equal(11);
+  });
+
   it('divergence over several epochs: the follower keeps asking with its latest remaining epoch until both logs agree (KIP-279)', async () => {
     c = await MemoryCluster.start({ brokers: 2, policy: { uncleanLeaderElection: true, preferredLeaderElection: false } });
     await c.createTopic('multi', 1, 2);

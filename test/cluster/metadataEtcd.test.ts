@@ -282,6 +282,13 @@ describe('EtcdMetadataService against a real etcd', function () {
       return s.leader === -1 ? s : undefined;
     }, 'clean partition offline');
     expect(clean.isr).to.deep.equal([2]);
+    // turning unclean election on for the offline topic elects at once, not at the next unrelated cluster event
+    await a.alterTopicConfigs('clean', { 'unclean.leader.election.enable': 'true' });
+    const elected = await eventually(() => {
+      const s = a.partitionState('clean', 0)!;
+      return s.leader === 1 ? s : undefined;
+    }, 'unclean election after the config change');
+    expect(elected.isr).to.deep.equal([1]);
   });
 
   it('ElectLeaders unclean brings an offline partition back on a live out-of-sync replica', async () => {

@@ -45,7 +45,8 @@ export class EtcdController {
     this.running = true;
     this.unsubscribe = this.svc.onChange((e: MetadataEvent) => {
       // Not awaited: a controller write waits for the cache, which is what is calling us.
-      if (e.type === 'brokers-changed' || e.type === 'partition-changed' || e.type === 'topic-created' || e.type === 'partitions-added') this.kick();
+      // configs-altered: unclean.leader.election.enable turned on for a topic elects its offline partitions now
+      if (e.type === 'brokers-changed' || e.type === 'partition-changed' || e.type === 'topic-created' || e.type === 'partitions-added' || e.type === 'configs-altered') this.kick();
     });
     this.kick();
   }

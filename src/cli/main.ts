@@ -13,6 +13,7 @@ const EXIT_GRACE_MS = 1000;
 /** `brook start ...`: runs a broker until SIGTERM/SIGINT, then shuts it down cleanly. */
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] !== undefined && argv[0] !== 'start' && admin().ADMIN_WORDS.has(argv[0])) {
+    admin().tolerateOfflinePartitions();
     process.exitCode = await admin().runAdmin(argv);
     return;
   }

@@ -100,19 +100,20 @@ export async function describeGroup(admin: Admin, groupId: string): Promise<Grou
   const ends = new Map<string, bigint>();
   await Promise.all(
     topics.map(async (t) => {
-      for (const o of await admin.fetchTopicOffsets(t)) ends.set(`${t}\0${o.partition}`, BigInt(o.high));
+      // a topic with a partition offline answers no offsets: its end offsets and lag show as '-'
+      for (const o of await admin.fetchTopicOffsets(t).catch(() => [])) ends.set(`${t}\0${o.partition}`, BigInt(o.high));
     }),
   );
   const partitions: PartitionLag[] = [...rows.entries()]
     .map(([key, r]) => {
-      const end = ends.get(key) ?? 0n;
+      const end = ends.get(key);
       const m = owner.get(key);
-      const lag = r.committed === null ? null : end > r.committed ? end - r.committed : 0n;
+      const lag = r.committed === null || end === undefined ? null : end > r.committed ? end - r.committed : 0n;
       return {
         topic: r.topic,
         partition: r.partition,
         committed: r.committed === null ? null : String(r.committed),
-        endOffset: String(end),
+        endOffset: end === undefined ? '-' : String(end),
         lag: lag === null ? null : String(lag),
         memberId: m?.memberId ?? null,
         clientId: m?.clientId ?? null,

@@ -8,6 +8,7 @@ import { flagHelp, parseFlags } from './options';
 import { produceCommands } from './produce';
 import { userCommands } from './users';
 import { topicCommands } from './topics';
+export { tolerateOfflinePartitions } from './offlinePartitions';
 import { aclCommands } from './acls';
 import { quotaCommands } from './quotas';
 import { clusterCommands } from './cluster';

@@ -98,13 +98,15 @@ interface TopicView {
 
 async function describeTopic(admin: Admin, topic: string): Promise<TopicView> {
   await ensureTopicExists(admin, topic);
-  const [{ topics }, offsets] = await Promise.all([admin.fetchTopicMetadata({ topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+  // a partition without a leader (offline) has no offsets to ask for: shown as '-'
+  const [{ topics }, offsets] = await Promise.all([admin.fetchTopicMetadata({ topics: [topic] }), admin.fetchTopicOffsets(topic).catch(() => [])]);
   const meta = topics[0]!;
   const partitions = meta.partitions
     .map((p) => {
-      const o = offsets.find((x) => x.partition === p.partitionId);
-      const low = o ? BigInt(o.low) : 0n;
-      const high = o ? BigInt(o.high) : 0n;
+      const o = p.leader >= 0 ? offsets.find((x) => x.partition === p.partitionId) : undefined;
+      if (!o) return { partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, earliest: '-', latest: '-', messages: '-' };
+      const low = BigInt(o.low);
+      const high = BigInt(o.high);
       return { partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, earliest: String(low), latest: String(high), messages: String(high - low) };
     })
     .sort((a, b) => a.partition - b.partition);

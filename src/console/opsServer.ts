@@ -69,7 +69,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   // a group's offsets and lag on topics the principal may not describe are left out, as OffsetFetch of all topics does
   const withVisibleTopics = <T extends GroupLagRow>(row: T, caller: HttpCaller): T => {
     const partitions = row.partitions.filter((p) => may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, p.topic));
-    return partitions.length === row.partitions.length ? row : { ...row, partitions, totalLag: partitions.reduce((n, p) => n + p.lag, 0) };
+    // the lag history sums every topic's lag: with some hidden it is left out rather than shown
+    return partitions.length === row.partitions.length ? row : { ...row, partitions, totalLag: partitions.reduce((n, p) => n + p.lag, 0), ...('lagHistory' in row ? { lagHistory: [] } : {}) };
   };
 
   const consoleRoute = async (path: string, url: URL, caller: HttpCaller, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {

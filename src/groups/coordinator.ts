@@ -446,12 +446,15 @@ export class GroupCoordinator {
   /** A deleted topic's committed offsets go with it (Kafka's onPartitionsDeleted): a topic re-created under its name starts at auto.offset.reset. */
   async forgetTopic(topic: string): Promise<number> {
     let removed = 0;
+    const writes: Array<Promise<unknown>> = [];
     for (const groupId of [...this.offsets.groupIds()]) {
       const parts = this.offsets.topicsOf(groupId).get(topic);
       if (!parts || !this.ownsGroup(groupId)) continue;
       const records = [...parts.keys()].map((p) => offsetRecord(groupId, topic, p, null));
-      await this.write(groupId, records).then(() => (removed += records.length), (err: unknown) => this.writeFailed(groupId, 'deleted-topic-offsets', err));
+      // concurrent: the offsets log coalesces the groups of one partition into one batch
+      writes.push(this.write(groupId, records).then(() => (removed += records.length), (err: unknown) => this.writeFailed(groupId, 'deleted-topic-offsets', err)));
     }
+    await Promise.all(writes);
     return removed;
   }
 

@@ -43,10 +43,14 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
   // consumer groups re-resolve subscriptions only when this moved (src/groups/consumerCoordinator.ts)
   let topicsVersion = 0;
   let deletedTopic: (topic: string) => Promise<void> = () => Promise.resolve();
-  // DeleteTopics answers once the listeners are done: its offsets are gone before a client can re-create the topic
   const stopCounting = metadata.onChange((e) => {
     if (e.type === 'topic-created' || e.type === 'topic-deleted' || e.type === 'partitions-added') topicsVersion++;
-    return e.type === 'topic-deleted' ? deletedTopic(e.topic.name) : undefined;
+    if (e.type !== 'topic-deleted') return undefined;
+    const forgotten = deletedTopic(e.topic.name);
+    // Single broker: DeleteTopics answers once the listeners are done, so the offsets are gone before a client can
+    // re-create the topic. Cluster mode: not awaited, since the tombstones' acks=all write may wait for an ISR change
+    // that this same metadata event path has to deliver (the coordinator's loads stay off it for the same reason).
+    return services.clustered ? undefined : forgotten;
   });
   const placement = services.clustered ? new OffsetsPlacement(metadata, config.offsetsTopicPartitions ?? 50) : null;
   const coordinator = new GroupCoordinator({

@@ -183,7 +183,8 @@ function produceToLog(w: PartitionWrite, records: Buffer): void {
   const config = w.log.currentConfig();
   const prepared = prepareRecords(ctx, records, config.maxMessageBytes, fromScheduler);
   if (!Buffer.isBuffer(prepared)) return w.answer(failed(index, prepared.errorCode, prepared.message));
-  const badTime = fromScheduler ? null : timestampProblem(prepared, config, ctx.now);
+  // schedules forwarded to __brook_scheduled were checked by their own topic's bounds on the first broker
+  const badTime = fromScheduler || topic.name === SCHEDULED_TOPIC ? null : timestampProblem(prepared, config, ctx.now);
   if (badTime !== null) return w.answer(failed(index, ErrorCode.INVALID_TIMESTAMP, badTime));
   w.records = prepared;
   // only a producer's batches are checked against a transaction (a closure per write otherwise)

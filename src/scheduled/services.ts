@@ -205,7 +205,7 @@ async function takeForwarded(services: BrokerServices, batch: Buffer, acks: Acks
       const forwardedTag = cancel ? null : decodeForwardedTag(r.key, r.value);
       if (cancel) cancels.push(cancel);
       else if (forwardedTag) tag = forwardedTag;
-      else if (r.key && decodeScheduleKey(r.key)) records.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+      else if (r.key && isScheduleKey(r.key)) records.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
       else {
         // without an authorizer any client passes the CLUSTER_ACTION check that lets brokers forward schedules here
         const message = `${SCHEDULED_TOPIC} takes only schedules forwarded by brokers; produce to the target topic with brook- headers instead`;
@@ -242,4 +242,13 @@ function decodeForwardedTag(key: Buffer | null, value: Buffer | null): ProducerT
   if (!key || !value || !key.equals(FORWARDED_TAG)) return null;
   const v = JSON.parse(value.toString()) as Omit<ProducerTag, 'producerId'> & { producerId: string };
   return { ...v, producerId: BigInt(v.producerId) };
+}
+
+/** A key a broker's forwarded schedule has; a client's record may carry any bytes, which must not throw. */
+function isScheduleKey(key: Buffer): boolean {
+  try {
+    return decodeScheduleKey(key) !== null;
+  } catch {
+    return false;
+  }
 }

@@ -101,6 +101,12 @@ describe('internal topics are closed to clients', function () {
     const res = await produce();
     expect(res.responses[0]!.partitionResponses[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD);
     expect((await produce()).responses[0]!.partitionResponses[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD);
+    // a key that starts like a schedule's but is cut short
+    const short = await raw.request<ProduceResponse>(ApiKey.Produce, 9, {
+      transactionalId: null, acks: 1, timeoutMs: 5000,
+      topicData: [{ name: '__brook_scheduled', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ key: Buffer.from([1]), value: Buffer.from('x') }] }) }] }],
+    });
+    expect(short.responses[0]!.partitionResponses[0]!.errorCode).to.equal(ErrorCode.INVALID_RECORD);
   });
 
   it('the broker starts again on the same data (the group coordinator loads)', async () => {

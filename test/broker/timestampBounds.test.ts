@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { runPython } from '../helpers/python';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -80,6 +81,20 @@ describe('produce: CreateTime bounds (message.timestamp.*.max.ms)', function () 
     expect(await send('ts-default', now - 3 * DAY)).to.equal('INVALID_TIMESTAMP');
     const offsets = await admin.fetchTopicOffsets('ts-before');
     expect(offsets[0]!.high).to.equal('2');
+  });
+
+  it('kafka-python with message format v0 (no timestamps): accepted, as Kafka skips records without one', async () => {
+    const py = await runPython([
+      '-c',
+      `
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers='${broker.bootstrap}', api_version=(0, 9))
+p.send('ts-before', b'v0 record').get(timeout=20)
+p.close()
+print('ok')
+`,
+    ]);
+    expect(py.out.trim(), py.err).to.equal('ok');
   });
 
   it('confluent-kafka (librdkafka): the delivery report names the error', async () => {

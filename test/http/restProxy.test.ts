@@ -235,6 +235,10 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     expect((await call('POST', `${at}/positions`, { offsets: [{ topic: 'manual', partition: 1, offset: 2 }] })).status).to.equal(204);
     expect(((await call('GET', `${at}/records?timeout=1000`)).json as Array<{ value: number }>).map((r) => r.value)).to.deep.equal([5]);
     expect((await call('POST', `${at}/positions`, { offsets: [{ topic: 'manual', partition: 0, offset: 0 }] })).status).to.equal(409);
+    // DELETE subscription drops the manual assignment too (Kafka's unsubscribe()): the instance may subscribe again
+    expect((await call('DELETE', `${at}/subscription`)).status).to.equal(204);
+    expect((await call('GET', `${at}/assignments`)).json.partitions).to.deep.equal([]);
+    expect((await call('POST', `${at}/subscription`, { topics: ['manual'] })).status).to.equal(204);
     expect((await call('DELETE', at)).status).to.equal(204);
 
     const sub = '/consumers/manual-subscribers/instances/s';

@@ -56,14 +56,30 @@ const create: AdminCommand = {
     const numPartitions = intValue(flags, 'partitions', { min: 1 });
     const replicationFactor = intValue(flags, 'replication-factor', { min: 1 });
     const configEntries = assignments(flags, 'config').map(([name, value]) => ({ name, value }));
-    const created = await withAdmin(flags, io, (a) =>
-      a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: numPartitions ?? -1, replicationFactor: replicationFactor ?? -1, configEntries }] }),
-    );
+    const created = await withAdmin(flags, io, async (a) => {
+      const made = await a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: numPartitions ?? -1, replicationFactor: replicationFactor ?? -1, configEntries }] });
+      if (made) await leadersElected(a, topic, intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000);
+      return made;
+    });
     if (!created && !flags.switches.has('if-not-exists')) throw new CliError(`topic "${topic}" already exists (add --if-not-exists to ignore)`);
     const result = { topic, created };
     await writeOut(io.stdout, flags.switches.has('json') ? formatJson(result) : created ? `Created topic ${topic}.\n` : `Topic ${topic} already exists.\n`);
   },
 };
+
+/**
+ * kafkajs's waitForLeaders relies on Metadata failing while a partition has no leader, which the CLI's process
+ * lets through (offlinePartitions.ts): wait here until every partition of the new topic has one.
+ */
+async function leadersElected(admin: Admin, topic: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    if ((topics[0]?.partitions ?? []).every((p) => p.leader >= 0)) return;
+    if (Date.now() > deadline) throw new CliError(`topic ${topic} was created, but not every partition has a leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 const del: AdminCommand = {
   name: 'topics delete',

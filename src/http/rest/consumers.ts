@@ -363,11 +363,15 @@ export class ConsumerInstances {
   /** DELETE subscription: leaves the group; a later subscribe joins again. */
   async unsubscribe(caller: HttpCaller, group: string, name: string): Promise<void> {
     const i = this.get(caller, group, name);
+    // a heartbeat in flight would otherwise answer after the leave and schedule the next one, rejoining the group
+    await i.beating;
     await this.leave(i);
     i.topics = [];
     i.assigned = null;
     i.positions.clear();
     i.memberEpoch = 0;
+    // Kafka's unsubscribe() drops a manual assign() too
+    i.manual = false;
   }
 
   /** POST assignments: read exactly these partitions, outside the group's assignment (no membership). */

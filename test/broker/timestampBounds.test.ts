@@ -8,6 +8,11 @@ import { execFile } from 'node:child_process';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { runPython } from '../helpers/python';
+import { RawClient } from '../helpers/rawClient';
+import { ErrorCode } from '../../protocol/errors';
+import { ApiKey } from '../../protocol/generated/apis';
+import type { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse';
+import { buildRecordBatch } from '../../protocol/records/batch';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -68,6 +73,18 @@ describe('produce: CreateTime bounds (message.timestamp.*.max.ms)', function () 
     expect(await send('ts-before', now - DAY)).to.equal('INVALID_TIMESTAMP');
     expect(await send('ts-before', now + DAY)).to.equal('OK');
     expect(await send('ts-before', now - 60_000)).to.equal('OK');
+    // every record counts, not only a batch's first: a later record older than the bound refuses the batch
+    // (kafkajs puts a batch's smallest timestamp first; this batch keeps its records' order, as Java clients do)
+    const raw = await RawClient.connect(broker.port);
+    try {
+      const res = await raw.request<ProduceResponse>(ApiKey.Produce, 9, {
+        transactionalId: null, acks: 1, timeoutMs: 5000,
+        topicData: [{ name: 'ts-before', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ value: 'now', timestamp: BigInt(now) }, { value: 'old', timestamp: BigInt(now - DAY) }] }) }] }],
+      });
+      expect(res.responses[0]!.partitionResponses[0]!.errorCode).to.equal(ErrorCode.INVALID_TIMESTAMP);
+    } finally {
+      raw.close();
+    }
     expect(await send('ts-after', now + DAY)).to.equal('INVALID_TIMESTAMP');
     expect(await send('ts-after', now - DAY)).to.equal('OK');
     // the deprecated difference.max.ms stands in for a bound left unbounded (here the after side; the before side

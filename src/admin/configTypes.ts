@@ -20,6 +20,12 @@ export const ConfigSource = {
 } as const;
 export type ConfigSourceValue = (typeof ConfigSource)[keyof typeof ConfigSource];
 
+const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSource).map(([k, v]) => [v, k]));
+/** Kafka's name of a DescribeConfigs config source (DYNAMIC_TOPIC_CONFIG, DEFAULT_CONFIG, ...); null when unknown. */
+export function configSourceName(code: number): string | null {
+  return SOURCE_NAMES.get(code) ?? null;
+}
+
 /** Kafka's ConfigDef.Type as sent in DescribeConfigs v3+. */
 export const ConfigType = {
   UNKNOWN: 0,

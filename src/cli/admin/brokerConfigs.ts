@@ -1,15 +1,14 @@
 import { ErrorCode, errorName } from '../../../protocol/errors';
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { DescribeConfigsResponse } from '../../../protocol/generated/messages/DescribeConfigsResponse';
-import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
-import { ConfigSource } from '../../admin/configTypes';
+import { alterConfigs } from './alterConfigs';
+import { ConfigSource, configSourceName } from '../../admin/configTypes';
 import type { AdminCommand } from './command';
 import { CliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut } from './io';
 import { withRawConnection } from './rawConnection';
 
 const BROKER_RESOURCE = 4;
-const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSource).map(([k, v]) => [v, k]));
 
 /**
  * `brook cluster configs`: dynamic broker configs, per broker (--broker N) or
@@ -31,20 +30,16 @@ const configs: AdminCommand = {
     const sets = (flags.lists.get('set') ?? []).map((kv) => {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw usageError(`--set expects name=value, got "${kv}"`);
-      return { name: kv.slice(0, eq), configOperation: 0, value: kv.slice(eq + 1) };
+      return { name: kv.slice(0, eq), configOperation: 0 as const, value: kv.slice(eq + 1) };
     });
-    const deletes = (flags.lists.get('delete') ?? []).map((name) => ({ name, configOperation: 1, value: null }));
+    const deletes = (flags.lists.get('delete') ?? []).map((name) => ({ name, configOperation: 1 as const, value: null }));
     await withRawConnection(flags, io, async (c) => {
-      if (sets.length + deletes.length > 0) {
-        const res = await c.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, { validateOnly: false, resources: [{ resourceType: BROKER_RESOURCE, resourceName: broker, configs: [...sets, ...deletes] }] });
-        const r = res.responses[0]!;
-        if (r.errorCode !== ErrorCode.NONE) throw new CliError(`refused: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
-      }
+      if (sets.length + deletes.length > 0) await alterConfigs(c, BROKER_RESOURCE, broker, [...sets, ...deletes]);
       const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, { resources: [{ resourceType: BROKER_RESOURCE, resourceName: broker, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
       const r = res.results[0]!;
       if (r.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
       const dynamic = r.configs.filter((e) => e.configSource === ConfigSource.DYNAMIC_BROKER_CONFIG || e.configSource === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
-      const rows = dynamic.map((e) => ({ name: e.name, value: e.value, source: SOURCE_NAMES.get(e.configSource) ?? String(e.configSource) }));
+      const rows = dynamic.map((e) => ({ name: e.name, value: e.value, source: configSourceName(e.configSource) ?? String(e.configSource) }));
       if (flags.switches.has('json')) return writeOut(io.stdout, formatJson(rows));
       await writeOut(io.stdout, rows.length === 0 ? 'No dynamic broker configs.\n' : formatTable(['NAME', 'VALUE', 'SOURCE'], rows.map((x) => [x.name, x.value, x.source])));
     });

@@ -4,9 +4,7 @@ import type { AdminCommand } from './command';
 import { CliError, ExitCode, toCliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
 import { withRawConnection } from './rawConnection';
-import { ErrorCode, errorName } from '../../../protocol/errors';
-import { ApiKey } from '../../../protocol/generated/apis';
-import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
+import { alterConfigs } from './alterConfigs';
 import { assignments, intValue, requiredValue, type ParsedFlags } from './options';
 
 const TOPIC = { kind: 'value', alias: 't', help: 'topic name' } as const;
@@ -188,12 +186,9 @@ const alter: AdminCommand = {
     if (set.length > 0 || remove.length > 0) {
       // IncrementalAlterConfigs changes only the named keys, and its answer carries the broker's reason for a
       // refusal (kafkajs keeps only the error code's generic text)
-      await withRawConnection(flags, io, async (c) => {
-        const configs = [...set.map(([name, value]) => ({ name, configOperation: 0, value })), ...remove.map((name) => ({ name, configOperation: 1, value: null }))];
-        const res = await c.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, { validateOnly: false, resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topic, configs }] });
-        const r = res.responses[0]!;
-        if (r.errorCode !== ErrorCode.NONE) throw new CliError(`refused: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
-      });
+      await withRawConnection(flags, io, (c) =>
+        alterConfigs(c, TOPIC_RESOURCE, topic, [...set.map(([name, value]) => ({ name, configOperation: 0 as const, value })), ...remove.map((name) => ({ name, configOperation: 1 as const, value: null }))]),
+      );
       for (const [k, v] of set) changes.push(`${k}=${v}`);
       for (const k of remove) changes.push(`-${k}`);
     }

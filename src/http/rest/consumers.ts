@@ -380,10 +380,9 @@ export class ConsumerInstances {
     if (i.topics.length > 0) throw exclusive();
     const parts = partitionList(body);
     for (const p of parts) if (!this.services.metadata.topic(p.topic)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${p.topic}`);
-    const next = new Map<string, number[]>();
-    for (const p of parts) next.set(p.topic, [...new Set([...(next.get(p.topic) ?? []), p.partition])].sort((a, b) => a - b));
+    const next = partitionsByTopic(parts);
     i.manual = next.size > 0;
-    this.assign(i, []);
+    i.positions.clear();
     i.assigned = next;
   }
 
@@ -391,8 +390,7 @@ export class ConsumerInstances {
   async committed(caller: HttpCaller, group: string, name: string, body: unknown): Promise<{ offsets: Array<{ topic: string; partition: number; offset: number; metadata: string }> }> {
     const i = this.get(caller, group, name);
     const asked = body === null || body === undefined ? [...(i.assigned ?? [])].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition }))) : partitionList(body);
-    const byTopic = new Map<string, number[]>();
-    for (const p of asked) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const byTopic = partitionsByTopic(asked);
     if (byTopic.size === 0) return { offsets: [] };
     const res = await callApi<OffsetFetchResponse>(this.services, caller, ApiKey.OffsetFetch, 7, {
       groupId: group,
@@ -416,9 +414,7 @@ export class ConsumerInstances {
   /** POST positions/beginning and positions/end: the listed partitions read from their earliest or latest offset. */
   async seekTo(caller: HttpCaller, group: string, name: string, body: unknown, where: 'beginning' | 'end'): Promise<void> {
     const i = this.get(caller, group, name);
-    const parts = partitionList(body);
-    const byTopic = new Map<string, number[]>();
-    for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const byTopic = partitionsByTopic(partitionList(body));
     const res = await callApi<ListOffsetsResponse>(this.services, caller, ApiKey.ListOffsets, 7, {
       replicaId: -1,
       isolationLevel: 0,
@@ -475,4 +471,16 @@ function partitionList(body: unknown): Array<{ topic: string; partition: number 
     throw new HttpError(422, 42204, 'partitions must be a list of {topic, partition}');
   }
   return parts as Array<{ topic: string; partition: number }>;
+}
+
+/** topic -> its partitions, each once, in order. */
+function partitionsByTopic(parts: ReadonlyArray<{ topic: string; partition: number }>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const p of parts) {
+    const l = out.get(p.topic) ?? [];
+    if (!l.includes(p.partition)) l.push(p.partition);
+    out.set(p.topic, l);
+  }
+  for (const l of out.values()) l.sort((a, b) => a - b);
+  return out;
 }

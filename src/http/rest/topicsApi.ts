@@ -3,7 +3,7 @@ import type { CreateTopicsResponse } from '../../../protocol/generated/messages/
 import type { DeleteTopicsResponse } from '../../../protocol/generated/messages/DeleteTopicsResponse';
 import type { DescribeConfigsResponse } from '../../../protocol/generated/messages/DescribeConfigsResponse';
 import type { IncrementalAlterConfigsResponse } from '../../../protocol/generated/messages/IncrementalAlterConfigsResponse';
-import { ConfigSource } from '../../admin/configTypes';
+import { ConfigSource, configSourceName } from '../../admin/configTypes';
 import type { BrokerServices } from '../../handlers/types';
 import type { TopicInfo } from '../../metadata/types';
 import { AclOperation, ResourceType } from '../../security/acl/model';
@@ -12,7 +12,6 @@ import { HttpError } from '../respond';
 import { restError } from './kafkaErrors';
 
 type DescribedTopicConfig = DescribeConfigsResponse['results'][number]['configs'][number];
-const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSource).map(([k, v]) => [v, k]));
 
 /** Confluent REST v3 resource shapes for clusters, brokers, topics and partitions. */
 export class TopicsResources {
@@ -195,8 +194,8 @@ export class TopicsResources {
       is_default: c.configSource === ConfigSource.DEFAULT_CONFIG,
       is_read_only: c.readOnly,
       is_sensitive: c.isSensitive,
-      source: SOURCE_NAMES.get(c.configSource) ?? 'UNKNOWN',
-      synonyms: c.synonyms.map((y) => ({ name: y.name, value: y.value, source: SOURCE_NAMES.get(y.source) ?? 'UNKNOWN' })),
+      source: configSourceName(c.configSource) ?? 'UNKNOWN',
+      synonyms: c.synonyms.map((y) => ({ name: y.name, value: y.value, source: configSourceName(y.source) ?? 'UNKNOWN' })),
     };
   }
 

@@ -24,6 +24,7 @@ import { WriteFailures } from '../internalTopics/writeFailures';
 import { groupWriteError } from './writeErrors';
 import { TxnOffsetOrder } from './txnOffsetOrder';
 import { TransactionalOffsets } from './txnOffsets';
+import { OffsetCleanup } from './offsetCleanup';
 
 export type { GroupLogger, CoordinatorOptions, ConsumerGroupMemberView, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedOffset, FetchedTopic, GroupListing, DescribedMember, DescribedGroup } from './coordinatorTypes';
 import type { GroupLogger, CoordinatorOptions, ConsumerGroupView, OffsetToCommit, CommitParams, PartitionResult, FetchedTopic, GroupListing, DescribedGroup } from './coordinatorTypes';
@@ -63,6 +64,9 @@ export class GroupCoordinator {
   /** Loaded `__consumer_offsets` partitions; null = every group is ours (single broker). */
   private owned: Set<number> | null = null;
   private readonly partitionOf: ((groupId: string) => number) | null;
+  private readonly cleanup: OffsetCleanup;
+  /** Whether the broker's topics were given, so that a topic missing from them is known to be gone. */
+  private readonly knowsTopics: boolean;
 
   constructor(opts: CoordinatorOptions = {}) {
     this.config = { ...DEFAULT_GROUP_CONFIG, ...opts.config };
@@ -70,6 +74,7 @@ export class GroupCoordinator {
     this.stateLog = opts.log ?? null;
     this.logger = opts.logger ?? null;
     this.catalog = opts.topics ?? NO_CATALOG;
+    this.knowsTopics = opts.topics !== undefined;
     this.partitionOf = opts.partitionOf ?? null;
     this.views = { classic: this.groups, consumer: this.consumerGroups, catalog: this.catalog, toWire: (a) => this.consumer.toWire(a) };
     this.topicIds = { idOf: (name) => this.catalog.byName(name)?.id, nameOf: (id) => this.catalog.byId(id)?.name };
@@ -96,6 +101,16 @@ export class GroupCoordinator {
       groupFor: (id, create) => this.classicGroup(id, create),
       log: (msg, fields) => this.logger?.info(fields, msg),
     });
+    this.cleanup = new OffsetCleanup({
+      offsets: this.offsets, clock: this.clock, config: this.config, logger: this.logger,
+      classicGroup: (id) => this.groups.get(id),
+      consumerMemberCount: (id) => this.consumerGroups.get(id)?.members.size ?? 0,
+      ownsGroup: (id) => this.ownsGroup(id),
+      topicExists: (topic) => this.catalog.byName(topic) !== undefined,
+      write: (id, records) => this.write(id, records),
+      writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
+      removeGroupAndOffsets: (id) => this.removeGroupAndOffsets(id),
+    });
     this.txnOffsets = new TransactionalOffsets({
       clock: this.clock, config: this.config, offsets: this.offsets, topicIds: this.topicIds, stateLog: this.stateLog, order: this.txnOffsetOrder,
       ensureGroup: (id) => {
@@ -120,6 +135,9 @@ export class GroupCoordinator {
     this.loaded = true;
     this.scheduleExpiry();
     this.logger?.info({ groups: this.groups.size }, 'group coordinator loaded');
+    const vanished = this.forgetVanishedTopics(() => true);
+    // Cluster mode: not awaited, as the tombstones' acks=all write may wait for the replicas this start precedes.
+    if (this.owned === null) await vanished;
   }
 
   /** Session and rebalance timers of groups just replayed. */
@@ -153,6 +171,11 @@ export class GroupCoordinator {
     this.resumeGroups(inPartition);
     this.owned.add(partition);
     this.logger?.info({ partition }, 'group partition loaded');
+    void this.forgetVanishedTopics(inPartition);
+  }
+
+  private forgetVanishedTopics(loaded: (groupId: string) => boolean): Promise<number> {
+    return this.knowsTopics ? this.cleanup.forgetVanishedTopics((id) => loaded(id) && this.ownsGroup(id)) : Promise.resolve(0);
   }
 
   /** Cluster mode: leadership of `partition` moved away; its groups answer NOT_COORDINATOR here. */
@@ -444,47 +467,12 @@ export class GroupCoordinator {
   }
 
   /** A deleted topic's committed offsets go with it (Kafka's onPartitionsDeleted): a topic re-created under its name starts at auto.offset.reset. */
-  async forgetTopic(topic: string): Promise<number> {
-    let removed = 0;
-    const writes: Array<Promise<unknown>> = [];
-    for (const groupId of [...this.offsets.groupIds()]) {
-      const parts = this.offsets.topicsOf(groupId).get(topic);
-      if (!parts || !this.ownsGroup(groupId)) continue;
-      const records = [...parts.keys()].map((p) => offsetRecord(groupId, topic, p, null));
-      // concurrent: the offsets log coalesces the groups of one partition into one batch
-      writes.push(this.write(groupId, records).then(() => (removed += records.length), (err: unknown) => this.writeFailed(groupId, 'deleted-topic-offsets', err)));
-    }
-    await Promise.all(writes);
-    return removed;
+  forgetTopic(topic: string): Promise<number> {
+    return this.cleanup.forgetTopic(topic);
   }
 
-  /**
-   * offsets.retention.minutes: offsets of a group that has been empty for the
-   * retention period are removed (tombstoned); then the empty group itself goes.
-   * Offsets of groups that never used membership age from their commit time.
-   */
-  async expireOffsets(): Promise<number> {
-    const now = this.clock.now();
-    let removed = 0;
-    for (const groupId of [...this.offsets.groupIds()]) {
-      const g = this.groups.get(groupId);
-      if (g && !g.is('Empty')) continue;
-      if ((this.consumerGroups.get(groupId)?.members.size ?? 0) > 0) continue;
-      const emptySince = g && g.protocolType !== null ? g.stateTimestamp : 0;
-      const expired = this.offsets.expired(groupId, now, this.config.offsetsRetentionMs, emptySince);
-      if (expired.length === 0) continue;
-      const records = expired.map((k) => offsetRecord(groupId, k.topic, k.partition, null));
-      try {
-        await this.write(groupId, records);
-      } catch (err) {
-        // not applied; the next check tries again
-        this.writeFailed(groupId, 'offset-expiry', err);
-        continue;
-      }
-      removed += expired.length;
-      this.logger?.info({ group: groupId, partitions: expired.length }, 'expired committed offsets');
-      if (g && g.is('Empty') && !this.offsets.hasOffsets(groupId)) await this.removeGroupAndOffsets(groupId).catch((err: unknown) => this.writeFailed(groupId, 'group-expiry', err));
-    }
-    return removed;
+  /** offsets.retention.minutes (src/groups/offsetCleanup.ts). */
+  expireOffsets(): Promise<number> {
+    return this.cleanup.expire();
   }
 }

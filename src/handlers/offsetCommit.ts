@@ -63,6 +63,9 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
       });
     }
   }
+  // Nothing left to commit (all refused, or none asked): answered without the coordinator, as Kafka does, so a
+  // refused commit cannot create the group.
+  if (offsets.length === 0) return { throttleTimeMs: 0, topics: byTopic(unknown) };
   const coord = groupCoordinator(ctx, req.groupId);
   if (!coord) {
     return {

@@ -86,6 +86,23 @@ describe('ACL checks in every handler', function () {
     expect(follower.responses.map((t: Res) => t.partitions[0].errorCode)).to.deep.equal([E.TOPIC_AUTHORIZATION_FAILED, E.TOPIC_AUTHORIZATION_FAILED]);
   });
 
+  it('Fetch by name: a topic that does not exist is refused like one that does, so its existence stays hidden', async () => {
+    const fetchOne = async (principal: string, topic: string, version: number) => {
+      const r = await call(principal, ApiKey.Fetch, version, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, forgottenTopicsData: [], rackId: '',
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1n }] }],
+      });
+      return r.responses[0].partitions[0].errorCode as number;
+    };
+    for (const v of [4, 11, 12]) {
+      expect(await fetchOne(ALICE, 'b', v), `v${v} existing`).to.equal(E.TOPIC_AUTHORIZATION_FAILED);
+      expect(await fetchOne(ALICE, 'no-such-topic', v), `v${v} missing`).to.equal(E.TOPIC_AUTHORIZATION_FAILED);
+    }
+    // with READ the missing topic is reported as missing
+    await grant(allow(ALICE, Op.READ, RT.TOPIC, 'readable-missing'));
+    expect(await fetchOne(ALICE, 'readable-missing', 12)).to.equal(E.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
   it('ListOffsets and OffsetForLeaderEpoch: DESCRIBE on the topic (implied by READ)', async () => {
     const lo = await call(ALICE, ApiKey.ListOffsets, 7, { replicaId: -1, topics: ['a', 'b'].map((name) => ({ name, partitions: [{ partitionIndex: 0, timestamp: -1n, currentLeaderEpoch: -1 }] })) });
     expect(lo.topics.map((t: Res) => t.partitions[0].errorCode)).to.deep.equal([0, E.TOPIC_AUTHORIZATION_FAILED]);
@@ -164,6 +181,23 @@ describe('ACL checks in every handler', function () {
     expect(broker.services.metadata.topic('b')!.configs['retention.ms']).to.equal(undefined);
   });
 
+  it('group configs: *_CONFIGS on the group, not on the cluster (GROUP_AUTHORIZATION_FAILED)', async () => {
+    const GROUP = 32;
+    const BOB = 'User:bob';
+    await grant(allow(ALICE, Op.ALTER_CONFIGS, RT.GROUP, 'sg-', { patternType: PatternType.PREFIXED }), allow(BOB, Op.ALTER_CONFIGS, RT.CLUSTER, 'kafka-cluster'), allow(BOB, Op.DESCRIBE_CONFIGS, RT.CLUSTER, 'kafka-cluster'));
+    const alter = (principal: string, group: string) =>
+      call(principal, ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: GROUP, resourceName: group, configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' }] }] }).then((r) => r.responses[0].errorCode as number);
+    const describe = (principal: string, group: string) =>
+      call(principal, ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: GROUP, resourceName: group, configurationKeys: null }] }).then((r) => r.results[0].errorCode as number);
+    expect(await alter(ALICE, 'sg-1')).to.equal(0);
+    expect(await describe(ALICE, 'sg-1')).to.equal(0); // ALTER_CONFIGS implies DESCRIBE_CONFIGS
+    expect(await alter(ALICE, 'other-group')).to.equal(E.GROUP_AUTHORIZATION_FAILED);
+    expect(await describe(ALICE, 'other-group')).to.equal(E.GROUP_AUTHORIZATION_FAILED);
+    // the cluster's *_CONFIGS say nothing about groups
+    expect(await alter(BOB, 'sg-1')).to.equal(E.GROUP_AUTHORIZATION_FAILED);
+    expect(await describe(BOB, 'sg-1')).to.equal(E.GROUP_AUTHORIZATION_FAILED);
+  });
+
   it('DescribeLogDirs needs DESCRIBE on the cluster; DescribeCluster lists operations only for those who have it', async () => {
     const denied = await call(ALICE, ApiKey.DescribeLogDirs, 4, { topics: null });
     expect(denied.errorCode).to.equal(E.CLUSTER_AUTHORIZATION_FAILED);
@@ -206,6 +240,13 @@ describe('ACL checks in every handler', function () {
       }).then((r) => r.topics.map((t: Res) => [t.name, t.partitions[0].errorCode]));
     expect(await commit(ALICE, 'g-alice')).to.deep.equal([['a', 0], ['b', E.TOPIC_AUTHORIZATION_FAILED]]);
     expect(await commit(ALICE, 'g-other')).to.deep.equal([['a', E.GROUP_AUTHORIZATION_FAILED], ['b', E.GROUP_AUTHORIZATION_FAILED]]);
+    // a refused commit has no effect at all: no group appears (Kafka answers without the coordinator)
+    expect(broker.services.groups!.hasGroup('g-other')).to.equal(false);
+    // nor does one whose every topic is refused, in a group the caller may read
+    await grant(allow(ALICE, Op.READ, RT.GROUP, 'g-b-only'));
+    const onlyB = await call(ALICE, ApiKey.OffsetCommit, 8, { groupId: 'g-b-only', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, topics: [{ name: 'b', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+    expect(onlyB.topics[0].partitions[0].errorCode).to.equal(E.TOPIC_AUTHORIZATION_FAILED);
+    expect(broker.services.groups!.hasGroup('g-b-only')).to.equal(false);
 
     const fetched = await call(ALICE, ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'g-alice', topics: ['a', 'b'].map((name) => ({ name, partitionIndexes: [0] })) }, { groupId: 'g-other', topics: null }] });
     expect(fetched.groups[0].errorCode).to.equal(0);

@@ -42,22 +42,27 @@ export function authorizedOperations(ctx: RequestContext, resourceType: number, 
 const O = AclOperation;
 export const TOPIC_OPERATIONS: readonly number[] = [O.READ, O.WRITE, O.CREATE, O.DELETE, O.ALTER, O.DESCRIBE, O.DESCRIBE_CONFIGS, O.ALTER_CONFIGS];
 export const CLUSTER_OPERATIONS: readonly number[] = [O.CREATE, O.ALTER, O.DESCRIBE, O.CLUSTER_ACTION, O.DESCRIBE_CONFIGS, O.ALTER_CONFIGS, O.IDEMPOTENT_WRITE];
-export const GROUP_OPERATIONS: readonly number[] = [O.READ, O.DELETE, O.DESCRIBE];
+// group configs (KIP-848, KIP-932) made DESCRIBE_CONFIGS and ALTER_CONFIGS group operations
+export const GROUP_OPERATIONS: readonly number[] = [O.READ, O.DELETE, O.DESCRIBE, O.DESCRIBE_CONFIGS, O.ALTER_CONFIGS];
 
 /** Kafka lets a topic be created by CREATE on the cluster or on the topic itself. */
 export const authorizedToCreateTopic = (ctx: RequestContext, topic: string): boolean =>
   ctx.broker.authorizer === undefined || authorizedCluster(ctx, AclOperation.CREATE) || authorizedTopic(ctx, AclOperation.CREATE, topic);
 
-/**
- * DescribeConfigs / AlterConfigs: topics are checked on the topic, broker and
- * logger resources on the cluster. 0 when allowed, else the error code to answer.
- */
-/** DescribeConfigs' resource type for topics (src/admin/configTypes; not imported so this module stays below admin). */
+/** DescribeConfigs' resource types for topics and groups (src/admin/configTypes; not imported so this module stays below admin). */
 const CONFIG_RESOURCE_TOPIC = 2;
+const CONFIG_RESOURCE_GROUP = 32;
+
+/**
+ * DescribeConfigs / AlterConfigs: topics are checked on the topic, groups on the group (as Kafka does for share and
+ * consumer group configs), broker, logger and client-metrics resources on the cluster. 0 when allowed, else the
+ * error code to answer.
+ */
 
 export function configResourceDenied(ctx: RequestContext, operation: number, configResourceType: number, name: string): number {
   if (ctx.broker.authorizer === undefined) return 0;
   if (configResourceType === CONFIG_RESOURCE_TOPIC) return authorizedTopic(ctx, operation, name) ? 0 : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (configResourceType === CONFIG_RESOURCE_GROUP) return authorizedGroup(ctx, operation, name) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED;
   return authorizedCluster(ctx, operation) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
 }
 

@@ -20,5 +20,8 @@ export function authorizeFetchTargets(ctx: RequestContext, replicaId: number, ta
     if (ok === undefined) byTopic.set(topic, (ok = authorizedTopic(ctx, AclOperation.READ, topic)));
     return ok;
   };
-  return targets.map((t) => (t.topic === null || allowed(t.topicName) ? t : { ...t, topic: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }));
+  // A topic asked by name is checked whether or not it exists, as in Kafka: an unknown topic answered
+  // UNKNOWN_TOPIC_OR_PARTITION would tell a user without READ which names exist. Unknown topic ids tell nothing.
+  const unchecked = (t: FetchTarget) => t.topic === null && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  return targets.map((t) => (unchecked(t) || allowed(t.topicName) ? t : { ...t, topic: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }));
 }

@@ -1,4 +1,9 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { buildConfig } from '../../src/config/load';
 import { listenerProp, parseProtocolMap } from '../../src/config/listeners';
 import { parseProperties } from '../../src/config/properties';
@@ -98,8 +103,26 @@ describe('listener configuration', () => {
     expect(normalizePem('not pem')).to.equal('not pem');
   });
 
+  it('names a certificate as Java\'s X500Principal does, from the subject Node gives (already escaped, one RDN per line)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'brook-dn-'));
+    const dnOf = (subject: string, multiValued = false) => {
+      const pem = path.join(dir, 'c.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', pem, '-days', '1', '-subj', subject, ...(multiValued ? ['-multivalue-rdn'] : [])], { stdio: 'ignore' });
+      return subjectDn(new X509Certificate(readFileSync(pem)).subject);
+    };
+    try {
+      // Found by a user: these were escaped twice (`CN=Smith\\\, John`) and joined by ` + `, so ACLs written for Kafka's names missed.
+      expect(dnOf('/O=Brook/CN=Smith, John')).to.equal('CN=Smith\\, John,O=Brook');
+      expect(dnOf('/O=Brook/CN=bob+UID=42', true)).to.equal('CN=bob+UID=42,O=Brook');
+      expect(dnOf('/O=Brook/CN=a \\+ b', true)).to.equal('CN=a \\+ b,O=Brook');
+      expect(dnOf('/O=Brook/CN= lead#')).to.equal('CN=\\ lead#,O=Brook');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints certificate subjects as RFC 2253 names and applies principal mapping rules', () => {
-    expect(subjectDn('C=US\nO=Brook, Inc.\nOU=eng\nCN=alice')).to.equal('CN=alice,OU=eng,O=Brook\\, Inc.,C=US');
+    expect(subjectDn('C=US\nO=Brook\\, Inc.\nOU=eng\nCN=alice')).to.equal('CN=alice,OU=eng,O=Brook\\, Inc.,C=US');
     const rules = parsePrincipalMappingRules('RULE:^CN=(.*?),OU=ServiceUsers,.*$/$1/,RULE:^CN=(.*?),OU=(.*?),.*$/$1@$2/L, DEFAULT');
     expect(rules).to.have.length(3);
     expect(mapPrincipalName('CN=svc,OU=ServiceUsers,O=B', rules)).to.equal('svc');

@@ -38,25 +38,21 @@ export function mapPrincipalName(dn: string, rules: PrincipalMappingRule[]): str
   return dn;
 }
 
-function escapeRdnValue(v: string): string {
-  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
-}
-
 /**
  * The subject of a certificate as Java's X500Principal.getName() prints it
  * (RFC 2253: most specific attribute first, `CN=alice,OU=eng,O=Brook,C=US`),
  * which is what Kafka's principals are made of. Node lists the subject in
- * certificate order, one `KEY=value` per line, so the lines are reversed.
+ * certificate order, one RDN per line, its values already escaped as RFC 2253
+ * asks (OpenSSL's ESC_2253) and the attributes of a multi-valued RDN joined by
+ * ` + `; so the lines are reversed and those attributes joined by a bare `+`.
+ * An escaped plus inside a value reads `\+`, never ` + `.
  */
 export function subjectDn(subject: string): string {
   return subject
     .split('\n')
     .filter((l) => l !== '')
     .reverse()
-    .map((line) => {
-      const eq = line.indexOf('=');
-      return `${line.slice(0, eq)}=${escapeRdnValue(line.slice(eq + 1))}`;
-    })
+    .map((rdn) => rdn.split(' + ').join('+'))
     .join(',');
 }
 

@@ -172,6 +172,8 @@ export class ConsoleActions {
   private async reset(caller: HttpCaller, group: string, body: unknown): Promise<unknown> {
     const b = (body ?? {}) as { topic?: unknown; to?: unknown; offset?: unknown; datetime?: unknown };
     if (typeof b.topic !== 'string') throw new HttpError(400, 40002, 'topic is required');
+    // Checked before the group's state is looked at: a caller who may not commit for the group learns nothing of it.
+    if (!(this.services.authorizer?.authorize(caller, AclOperation.READ, ResourceType.GROUP, group) ?? true)) throw restError(ErrorCode.GROUP_AUTHORIZATION_FAILED, null, `group ${group}`);
     const info = this.topics().findTopic(caller, b.topic);
     const to = String(b.to ?? '');
     if (!['earliest', 'latest', 'offset', 'datetime'].includes(to)) throw new HttpError(400, 40002, 'to must be earliest, latest, offset or datetime');

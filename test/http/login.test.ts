@@ -126,6 +126,23 @@ describe('HTTP login', function () {
       expect(await as(bob, '/api/overview')).to.deep.include({ topics: 1, groups: 1 });
       expect((await as(alice, '/api/overview')).topics).to.be.at.least(2);
     });
+
+    it('refuses an offset reset of a group the caller may not read before looking at the group (its state stays hidden)', async () => {
+      // an active group: one classic member joining; bob may describe bob-topic (made by the test above), not the groups
+      const joined = broker.services.groups!.join({
+        groupId: 'g-active', memberId: '', groupInstanceId: null, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], clientId: 'c', clientHost: '/127.0.0.1', requireKnownMemberId: false,
+      });
+      expect(broker.services.groups!.groupState('g-active')).to.not.equal(undefined);
+      const reset = (group: string) =>
+        fetch(`${base}/api/groups/${group}/reset`, { method: 'POST', headers: { ...basic('bob', USERS.bob), 'content-type': 'application/json' }, body: '{"topic":"bob-topic","to":"earliest"}' });
+      const answers = await Promise.all(['g-active', 'g-missing'].map(async (g) => { const r = await reset(g); return [r.status, ((await r.json()) as { error_code: number }).error_code]; }));
+      expect(answers).to.deep.equal([[403, 40301], [403, 40301]]);
+      // alice (a super user) is told why she may not reset it
+      const r = await fetch(`${base}/api/groups/g-active/reset`, { method: 'POST', headers: { ...basic('alice', USERS.alice), 'content-type': 'application/json' }, body: '{"topic":"bob-topic","to":"earliest"}' });
+      expect(r.status).to.equal(409);
+      void joined.catch(() => undefined);
+    });
   });
 
   describe('password guessing', () => {

@@ -135,6 +135,15 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     expect((await call('DELETE', self)).status).to.equal(204);
     expect((await call('GET', self)).json).to.deep.include({ value: '604800000', is_default: true });
     expect((await call('GET', `/v3/clusters/${cluster}/topics/shapes/configs/no.such.config`)).status).to.equal(404);
+    // Found by a user: bob, without WRITE, could tell an existing topic and its partition count by the error
+    for (const topic of ['shapes', 'no-such-topic']) {
+      for (const partition of [0, 3]) {
+        const r = await call('POST', `/v3/clusters/${cluster}/topics/${topic}/records`, { partition_id: partition, value: { type: 'STRING', data: 'x' } }, `bob:${USERS.bob}`);
+        expect([r.status, r.json.error_code], `${topic}-${partition}`).to.deep.equal([403, 40301]);
+      }
+    }
+    const deniedMessages = await Promise.all(['shapes', 'no-such-topic'].map((topic) => call('POST', `/v3/clusters/${cluster}/topics/${topic}/records`, { partition_id: 3, value: { type: 'STRING', data: 'x' } }, `bob:${USERS.bob}`).then((r) => String(r.json.message).replace(topic, 'T'))));
+    expect(deniedMessages[0]).to.equal(deniedMessages[1]);
     expect((await call('DELETE', `/v3/clusters/${cluster}/topics/shapes`, undefined, `bob:${USERS.bob}`)).status).to.equal(403);
     expect((await call('DELETE', `/v3/clusters/${cluster}/topics/shapes`)).status).to.equal(204);
     expect((await call('GET', `/v3/clusters/${cluster}/topics/shapes`)).json.error_code).to.equal(404);

@@ -58,12 +58,13 @@ export function parseProduceRecord(body: unknown): ProduceRecord {
  * Outcomes are in the order of `records`.
  */
 export async function produceRecords(services: BrokerServices, caller: HttpCaller, topic: string, records: ProduceRecord[]): Promise<ProduceOutcome[]> {
-  const info = services.metadata.topic(topic);
-  if (!info) {
-    // As Kafka's Produce: a caller without WRITE learns nothing about whether the topic exists.
-    const denied = services.authorizer && !services.authorizer.authorize(caller, AclOperation.WRITE, ResourceType.TOPIC, topic);
-    throw restError(denied ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${topic}`);
+  // As Kafka's Produce: a caller without WRITE learns nothing about the topic, not even whether it exists or its
+  // partition count, so WRITE is checked before anything is looked up.
+  if (services.authorizer && !services.authorizer.authorize(caller, AclOperation.WRITE, ResourceType.TOPIC, topic)) {
+    throw restError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, `topic ${topic}`);
   }
+  const info = services.metadata.topic(topic);
+  if (!info) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${topic}`);
   // Unkeyed records stick to one partition per request; in a cluster, one this broker leads, so no hop is needed.
   const self = services.metadata.self().nodeId;
   const local = Array.from({ length: info.partitions }, (_, p) => p).filter((p) => (services.metadata.partitionState(topic, p)?.leader ?? self) === self);

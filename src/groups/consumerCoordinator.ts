@@ -115,7 +115,8 @@ export class ConsumerCoordinator {
   /** Heartbeats and timers of one group run one at a time: each computes its records from the state the previous one left. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  private serialized<T>(groupId: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` after every change of the group already queued, and before any queued later (a group's heartbeats change it one at a time). */
+  serialized<T>(groupId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(groupId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
     const tail = run.catch(() => undefined);
@@ -285,9 +286,14 @@ export class ConsumerCoordinator {
       if (next.join('\0') !== m.subscribedTopicNames.join('\0')) changed = true;
       m.subscribedTopicNames = next;
     }
-    if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== m.subscribedTopicRegex) {
-      m.subscribedTopicRegex = p.subscribedTopicRegex || null;
-      changed = true;
+    if (p.subscribedTopicRegex !== null) {
+      // An empty regex is no regex. librdkafka sends "" in every full heartbeat, so comparing before this made
+      // each one a subscription change: a new group epoch and a written target assignment per heartbeat.
+      const regex = p.subscribedTopicRegex || null;
+      if (regex !== m.subscribedTopicRegex) {
+        m.subscribedTopicRegex = regex;
+        changed = true;
+      }
     }
     if (p.serverAssignor !== null && p.serverAssignor !== m.serverAssignor) {
       m.serverAssignor = p.serverAssignor;
@@ -299,6 +305,16 @@ export class ConsumerCoordinator {
     m.clientId = p.clientId;
     m.clientHost = p.clientHost;
     return changed;
+  }
+
+  /** Every topic the group's members subscribe to now, by name or by regex (OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC). */
+  subscribedTopics(group: ConsumerGroup): Set<string> {
+    const out = new Set<string>();
+    for (const m of group.members.values()) {
+      for (const t of m.subscribedTopicNames) out.add(t);
+      for (const t of this.resolveTopics(m)) out.add(t);
+    }
+    return out;
   }
 
   /** Topics a member's subscription resolves to right now (names and regex), existing ones only. */

@@ -105,11 +105,15 @@ export class GroupCoordinator {
       offsets: this.offsets, clock: this.clock, config: this.config, logger: this.logger,
       classicGroup: (id) => this.groups.get(id),
       consumerMemberCount: (id) => this.consumerGroups.get(id)?.members.size ?? 0,
+      emptyGroupIds: () => [
+        ...[...this.groups.values()].filter((g) => g.is('Empty')).map((g) => g.groupId),
+        ...[...this.consumerGroups.values()].filter((g) => g.members.size === 0).map((g) => g.groupId),
+      ],
+      removeIfEmpty: (id) => this.removeIfEmpty(id),
       ownsGroup: (id) => this.ownsGroup(id),
       topicExists: (topic) => this.catalog.byName(topic) !== undefined,
       write: (id, records) => this.write(id, records),
       writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
-      removeGroupAndOffsets: (id) => this.removeGroupAndOffsets(id),
     });
     this.txnOffsets = new TransactionalOffsets({
       clock: this.clock, config: this.config, offsets: this.offsets, topicIds: this.topicIds, stateLog: this.stateLog, order: this.txnOffsetOrder,
@@ -323,7 +327,7 @@ export class GroupCoordinator {
     }
     let group = this.groups.get(p.groupId);
     if (!group) {
-      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      if (p.generationId >= 0) return all(p.groupIdNotFound ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
       // Consumers with manual assignment commit to a group that never joined: it exists only for its offsets.
       group = this.classicGroup(p.groupId, true)!;
     }
@@ -385,7 +389,7 @@ export class GroupCoordinator {
     const cg = this.consumerGroups.get(groupId);
     if (!group && !cg && !this.offsets.hasOffsets(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
     let subscribed: readonly string[] = NO_TOPICS;
-    if (cg) subscribed = [...cg.members.values()].flatMap((m) => m.subscribedTopicNames);
+    if (cg) subscribed = [...this.consumer.subscribedTopics(cg)];
     if (group && !group.is('Empty') && !group.is('Dead')) {
       if (group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, results: [] };
       const set = new Set<string>();
@@ -452,6 +456,18 @@ export class GroupCoordinator {
     // Replay dropped it; whoever still holds the object sees it dead.
     if (cg) cg.dead = true;
     return ErrorCode.NONE;
+  }
+
+  /** An empty group without offsets goes (in a consumer group's turn, so that no heartbeat is adding a member meanwhile). */
+  private removeIfEmpty(groupId: string): Promise<boolean> {
+    const check = async () => {
+      const g = this.groups.get(groupId);
+      const cg = this.consumerGroups.get(groupId);
+      if (this.offsets.hasOffsets(groupId) || (!g && !cg) || (g && !g.is('Empty')) || (cg && cg.members.size > 0)) return false;
+      await this.removeGroupAndOffsets(groupId);
+      return true;
+    };
+    return this.consumerGroups.has(groupId) ? this.consumer.serialized(groupId, check) : check();
   }
 
   private async removeGroupAndOffsets(groupId: string): Promise<void> {

@@ -63,6 +63,8 @@ export interface CommitParams {
   groupInstanceId: string | null;
   /** OffsetCommit v2..v4 retention_time_ms; -1 = broker default. */
   retentionTimeMs: number;
+  /** OffsetCommit v9+ (KIP-848): a member's commit to a group that does not exist is GROUP_ID_NOT_FOUND, not ILLEGAL_GENERATION. */
+  groupIdNotFound?: boolean;
   offsets: readonly OffsetToCommit[];
 }
 

@@ -13,11 +13,14 @@ export interface OffsetCleanupHost {
   readonly logger: GroupLogger | null;
   classicGroup(groupId: string): ClassicGroup | undefined;
   consumerMemberCount(groupId: string): number;
+  /** Classic groups in state Empty and consumer groups without members. */
+  emptyGroupIds(): readonly string[];
   ownsGroup(groupId: string): boolean;
   topicExists(topic: string): boolean;
   write(groupId: string, records: readonly GroupRecord[]): Promise<void>;
   writeFailed(groupId: string, operation: string, err: unknown): void;
-  removeGroupAndOffsets(groupId: string): Promise<void>;
+  /** Removes the group if it is still empty and without offsets when its turn comes; true when removed. */
+  removeIfEmpty(groupId: string): Promise<boolean>;
 }
 
 /**
@@ -64,7 +67,8 @@ export class OffsetCleanup {
 
   /**
    * offsets.retention.minutes: offsets of a group that has been empty for the
-   * retention period are removed (tombstoned); then the empty group itself goes.
+   * retention period are removed (tombstoned). Then, as in Kafka's cleanup, every
+   * empty group (classic or consumer protocol) left without offsets goes.
    * Offsets of groups that never used membership age from their commit time.
    */
   async expire(): Promise<number> {
@@ -88,7 +92,14 @@ export class OffsetCleanup {
       }
       removed += expired.length;
       logger?.info({ group: groupId, partitions: expired.length }, 'expired committed offsets');
-      if (g && g.is('Empty') && !offsets.hasOffsets(groupId)) await this.host.removeGroupAndOffsets(groupId).catch((err: unknown) => this.host.writeFailed(groupId, 'group-expiry', err));
+    }
+    for (const groupId of this.host.emptyGroupIds()) {
+      if (offsets.hasOffsets(groupId)) continue;
+      try {
+        if (await this.host.removeIfEmpty(groupId)) logger?.info({ group: groupId }, 'removed an empty group without offsets');
+      } catch (err) {
+        this.host.writeFailed(groupId, 'group-expiry', err);
+      }
     }
     return removed;
   }

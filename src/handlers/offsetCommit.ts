@@ -13,7 +13,8 @@
  * - v0: no generation or member id (a simple, group-less commit). v1+: generation id and member id.
  * - v2-4: retention_time_ms is passed on; v5+ drops it (broker config only). v3+: throttle_time_ms.
  * - v6+: committed_leader_epoch. v7+: group_instance_id. v8+: flexible.
- * - v9: member epoch in place of the generation for KIP-848 consumer groups.
+ * - v9: member epoch in place of the generation for KIP-848 consumer groups; a commit with an epoch to a group that
+ *   does not exist is GROUP_ID_NOT_FOUND (ILLEGAL_GENERATION before v9), as in Kafka.
  */
 import { ErrorCode } from '../../protocol/errors';
 import type { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest';
@@ -82,6 +83,7 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
     memberId: v >= 1 ? req.memberId : '',
     groupInstanceId: v >= 7 ? req.groupInstanceId : null,
     retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1,
+    groupIdNotFound: v >= 9,
     offsets,
   });
   return { throttleTimeMs: 0, topics: byTopic([...results, ...unknown]) };

@@ -251,4 +251,57 @@ describe('KIP-848 consumer group heartbeat', async () => {
     expect(await coord.deleteGroup('cg')).to.equal(ErrorCode.NONE);
     expect(coord.describeConsumerGroup('cg').errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
   });
+
+  it('an empty regex, as librdkafka sends in every full heartbeat, is no subscription change', async () => {
+    const { hb, coord, log } = setup({ t: 2 });
+    // three members, two partitions: one member stays without partitions and keeps sending full heartbeats
+    const ids = ['A', 'B', 'C'];
+    const epochs = new Map<string, number>();
+    for (const id of ids) epochs.set(id, (await hb({ memberId: id, subscribedTopicRegex: '' })).memberEpoch);
+    for (let round = 0; round < 4; round++) {
+      for (const id of ids) {
+        const r = await hb({ memberId: id, memberEpoch: epochs.get(id)!, subscribedTopicRegex: '', ownedPartitions: [] });
+        expect(r.errorCode).to.equal(ErrorCode.NONE);
+        epochs.set(id, r.memberEpoch);
+      }
+    }
+    const settled = coord.describeConsumerGroup('cg').groupEpoch;
+    const written = log.records.length;
+    for (let round = 0; round < 5; round++) {
+      for (const id of ids) await hb({ memberId: id, memberEpoch: epochs.get(id)!, subscribedTopicRegex: '', subscribedTopicNames: ['t'], ownedPartitions: [] });
+    }
+    expect(coord.describeConsumerGroup('cg').groupEpoch).to.equal(settled);
+    expect(log.records.length - written, 'records written by 15 steady heartbeats').to.be.at.most(3);
+  });
+
+  it('OffsetDelete refuses topics a live member subscribes to by regex (GROUP_SUBSCRIBED_TO_TOPIC)', async () => {
+    const { hb, coord } = setup({ 're-a': 1, other: 1 });
+    const a = await hb({ memberId: 'A', subscribedTopicNames: [], subscribedTopicRegex: 're-.*' });
+    for (const topic of ['re-a', 'other']) {
+      expect((await coord.commitOffsets({ groupId: 'cg', generationId: a.memberEpoch, memberId: 'A', groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic, partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] }))[0]!.errorCode).to.equal(ErrorCode.NONE);
+    }
+    const res = await coord.deleteOffsets('cg', [{ topic: 're-a', partitions: [0] }, { topic: 'other', partitions: [0] }]);
+    expect(res.results.map((r) => [r.topic, r.errorCode])).to.deep.equal([['re-a', ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC], ['other', ErrorCode.NONE]]);
+    expect(coord.fetchOffsets('cg', null).topics.map((t) => t.topic)).to.deep.equal(['re-a']);
+  });
+
+  it('an empty consumer group goes once its offsets expire, as does any empty group without offsets', async () => {
+    const { hb, coord, clock } = setup();
+    const a = await hb({ memberId: 'A' });
+    await coord.commitOffsets({ groupId: 'cg', generationId: a.memberEpoch, memberId: 'A', groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] });
+    await hb({ memberId: 'N', subscribedTopicNames: ['t'], groupId: 'never-committed' });
+    await hb({ memberId: 'A', memberEpoch: -1 });
+    await hb({ memberId: 'N', memberEpoch: -1, groupId: 'never-committed' });
+    expect(coord.listGroups([], ['consumer']).map((g) => g.groupId).sort()).to.deep.equal(['cg', 'never-committed']);
+    clock.advance(coord.config.offsetsRetentionMs + 1);
+    expect(await coord.expireOffsets()).to.equal(1);
+    expect(coord.listGroups([], []).map((g) => g.groupId)).to.deep.equal([]);
+  });
+
+  it('a member epoch commit to a group that does not exist is GROUP_ID_NOT_FOUND from OffsetCommit v9', async () => {
+    const { coord } = setup();
+    const commit = (groupIdNotFound: boolean) => coord.commitOffsets({ groupId: 'nobody', generationId: 3, memberId: 'M', groupInstanceId: null, retentionTimeMs: -1, groupIdNotFound, offsets: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] });
+    expect((await commit(true))[0]!.errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect((await commit(false))[0]!.errorCode).to.equal(ErrorCode.ILLEGAL_GENERATION);
+  });
 });

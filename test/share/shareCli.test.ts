@@ -77,6 +77,9 @@ describe('brook groups and the console with share groups', function () {
 
       r = await brook(['groups', 'delete', '-g', 'crew', ...b]);
       expect(r.code).to.not.equal(0); // still has a member
+      expect(r.stderr).to.include('cannot delete group "crew": NON_EMPTY_GROUP');
+      const missing = await brook(['groups', 'delete', '-g', 'no-such-crew', ...b]);
+      expect(missing.stderr).to.include('cannot delete group "no-such-crew": GROUP_ID_NOT_FOUND');
       await raw.request(ApiKey.ShareGroupHeartbeat, 1, { groupId: 'crew', memberId: 'w1', memberEpoch: -1, rackId: null, subscribedTopicNames: null });
       r = await brook(['groups', 'delete', '-g', 'crew', ...b]);
       expect(r.code, r.stderr).to.equal(0);

@@ -259,7 +259,13 @@ const remove: AdminCommand = {
   async run(flags, io) {
     const groupId = requiredValue(flags, 'group');
     await withAdmin(flags, io, async (a) => {
-      const [r] = await a.deleteGroups([groupId]);
+      // kafkajs throws KafkaJSDeleteGroupsError for a refused group, with the broker's answer per group in `groups`
+      const results = await a.deleteGroups([groupId]).catch((err: unknown) => {
+        const refused = (err as { groups?: Array<{ groupId: string; errorCode?: number; error?: { type?: string } }> }).groups;
+        if (Array.isArray(refused)) return refused;
+        throw err;
+      });
+      const r = results.find((g) => g.groupId === groupId) ?? results[0];
       if (r && r.errorCode) throw new CliError(`cannot delete group "${groupId}": ${r.error?.type ?? r.errorCode}`);
     });
     await writeOut(io.stdout, flags.switches.has('json') ? formatJson({ groupId, deleted: true }) : `Group ${groupId} deleted.\n`);

@@ -37,6 +37,11 @@ const ROUND_MAX = 2000;
 const RETRY_BACKOFF_MS = 1000;
 const TRIM_EVERY_MS = 10_000;
 const REPAIR_EVERY_MS = 1000;
+/**
+ * Longest timer set: Node turns a delay over 2^31-1 ms (24.8 days, below the 30-day maximum delay) into 1 ms, and
+ * due times are wall-clock instants, so a far schedule is looked at again each minute (a round with nothing due).
+ */
+const MAX_TIMER_MS = 60_000;
 
 export type ScheduleResult = { errorCode: 0 } | { errorCode: number; message: string | null };
 
@@ -315,7 +320,9 @@ export class Scheduler {
 
   /** (Re)sets the timer to the earliest due schedule. */
   private arm(): void {
-    if (this.stopped || this.running) return;
+    // Not during start(): a marker or a settle met in the replay would start a round before the journal's later
+    // DELIVERED records were replayed, and deliver again what was delivered before the restart.
+    if (this.stopped || this.running || !this.loaded) return;
     const next = this.index.nextDue();
     if (next === Infinity) return;
     if (this.timer && next >= this.timerAt) return;
@@ -325,7 +332,7 @@ export class Scheduler {
       this.timer = null;
       this.timerAt = Infinity;
       void this.runRounds();
-    }, Math.max(0, next - this.now()));
+    }, Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS));
   }
 
   private async runRounds(): Promise<void> {

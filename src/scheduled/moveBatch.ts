@@ -13,16 +13,20 @@ export interface MovedRecord {
   timestamp: number;
 }
 
+/**
+ * Zigzag of a varint or varlong field, in number arithmetic: exact for any safe integer. Timestamp deltas are
+ * varlongs and a round may mix timestamps weeks apart (a producer's old timestamp next to a current one), past the
+ * 32 bits that bitwise operators keep.
+ */
 function zigzag(v: number): number {
-  // deltas here are far below 2^31 in magnitude (timestamps of one round, offsets of one batch)
-  return ((v << 1) ^ (v >> 31)) >>> 0;
+  return v >= 0 ? v * 2 : -v * 2 - 1;
 }
 
 function varintSize(v: number): number {
   let u = zigzag(v);
   let n = 1;
   while (u >= 0x80) {
-    u >>>= 7;
+    u = Math.floor(u / 0x80);
     n++;
   }
   return n;
@@ -31,8 +35,8 @@ function varintSize(v: number): number {
 function writeVarint(buf: Buffer, pos: number, v: number): number {
   let u = zigzag(v);
   while (u >= 0x80) {
-    buf[pos++] = (u & 0x7f) | 0x80;
-    u >>>= 7;
+    buf[pos++] = (u % 0x80) | 0x80;
+    u = Math.floor(u / 0x80);
   }
   buf[pos++] = u;
   return pos;

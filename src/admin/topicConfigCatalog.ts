@@ -314,7 +314,7 @@ const DEFS: TopicConfigDef[] = [
     defaultValue: 'false',
     synonyms: [{ name: 'unclean.leader.election.enable', defaultValue: 'false' }],
     check: boolValue,
-    doc: 'Whether an out-of-sync replica may become leader.',
+    doc: 'Whether an out-of-sync replica may become leader (cluster mode; turning it on elects offline partitions at once).',
   },
   {
     name: 'brook.fsync.on.append',
@@ -360,7 +360,8 @@ const DEFS: TopicConfigDef[] = [
 ];
 
 /** Topic configs acted on outside the log (src/trace, src/views), so not in the log config mapping. */
-const ACTED_ON_ELSEWHERE = new Set(['brook.trace.enable', 'brook.view.of', 'brook.view.filter']);
+// acted on outside the log's own config: tracing, views, and the cluster's replication (acks=all, elections)
+const ACTED_ON_ELSEWHERE = new Set(['brook.trace.enable', 'brook.view.of', 'brook.view.filter', 'min.insync.replicas', 'unclean.leader.election.enable']);
 
 const NOT_ENFORCED = ' Brook stores this setting but does not act on it.';
 

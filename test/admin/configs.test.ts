@@ -93,7 +93,7 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
       raw.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, version, {
         includeSynonyms: false,
         includeDocumentation,
-        resources: [{ resourceType: TOPIC, resourceName: 'cfg', configurationKeys: ['retention.ms', 'cleanup.policy', 'preallocate', 'max.message.bytes'] }],
+        resources: [{ resourceType: TOPIC, resourceName: 'cfg', configurationKeys: ['retention.ms', 'cleanup.policy', 'preallocate', 'max.message.bytes', 'min.insync.replicas', 'unclean.leader.election.enable'] }],
       });
     const v4 = await ask(4, true);
     const byName = new Map(v4.results[0].configs.map((c) => [c.name, c]));
@@ -103,6 +103,9 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
     expect(byName.get('max.message.bytes')!.configType).to.equal(ConfigType.INT);
     expect(byName.get('retention.ms')!.documentation).to.match(/segment/);
     expect(byName.get('preallocate')!.documentation).to.match(/does not act on it/);
+    // enforced by the cluster's replication, so not listed as ignored (found by a user comparing with the README)
+    expect(byName.get('min.insync.replicas')!.documentation).to.not.match(/does not act on it/);
+    expect(byName.get('unclean.leader.election.enable')!.documentation).to.not.match(/does not act on it/);
     expect(byName.get('retention.ms')!.synonyms).to.deep.equal([]);
     const noDocs = await ask(3, false);
     expect(noDocs.results[0].configs.every((c) => c.documentation === null)).to.equal(true);

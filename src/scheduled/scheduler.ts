@@ -472,8 +472,12 @@ function sameKey(a: Buffer | null, b: Buffer | null): boolean {
   return a === null || b === null ? a === b : a.equals(b);
 }
 
+/** The last header of that name, as the produce path reads brook- headers (Kafka's lastHeader). */
 function headerValue(headers: RecordHeader[], name: string): string | null {
-  for (const h of headers) if (h.key === name) return h.value ? h.value.toString('utf8') : '';
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const h = headers[i]!;
+    if (h.key === name) return h.value ? h.value.toString('utf8') : '';
+  }
   return null;
 }
 

@@ -111,8 +111,11 @@ describe('scheduled delivery (kafkajs)', function () {
         { key: 'order-1', value: 'remind-1', headers: { 'brook-delay-ms': '1500' } },
         { key: 'order-2', value: 'remind-2a', headers: { 'brook-delay-ms': '1500', 'brook-schedule-id': 'a' } },
         { key: 'order-2', value: 'remind-2b', headers: { 'brook-delay-ms': '1500', 'brook-schedule-id': 'b' } },
+        // two ids: the last one names it, as for every brook- header (it was matched on the first)
+        { key: 'order-2', value: 'remind-2c', headers: { 'brook-delay-ms': '1500', 'brook-schedule-id': ['x', 'c'] } },
       ],
     });
+    await producer.send({ topic: 'cancels', messages: [{ key: 'order-2', value: null, headers: { 'brook-cancel': 'c' } }] });
     await producer.send({ topic: 'cancels', messages: [{ key: 'order-1', value: null, headers: { 'brook-cancel': '' } }] });
     await producer.send({ topic: 'cancels', messages: [{ key: 'order-2', value: null, headers: { 'brook-cancel': 'a' } }] });
     // a marker due after the cancelled ones: once it is there, they would have been too

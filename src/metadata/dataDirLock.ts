@@ -6,14 +6,19 @@ export const LOCK_FILE = '.lock';
 /** Directories locked by brokers of this process (a pid check cannot tell them apart). */
 const heldHere = new Set<string>();
 
-function alive(pid: number): boolean {
+async function alive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // A broker killed with -9 stays a zombie until its parent reaps it, and signal 0 still reaches a zombie: a
+  // supervisor restarting it at once would be refused. Linux says so in /proc (elsewhere: assume it runs).
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return true;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 /**
@@ -32,7 +37,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
       const owner = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && (await alive(owner))) {
         throw new Error(`data dir ${dir} is locked by running process ${owner}`);
       }
       await fs.rm(file, { force: true });

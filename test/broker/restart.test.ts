@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { LOCK_FILE } from '../../src/metadata/dataDirLock';
 import { startTestBroker } from '../helpers/broker';
 import { fetchRaw, fetchRequest, recordsOf } from '../helpers/dataPath';
 import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
+import { eventually } from '../helpers/eventually';
 
 describe('broker restart', () => {
   it('keeps topics, topic ids, configs, offsets and records across a restart', async () => {
@@ -89,6 +91,17 @@ describe('data dir lock', () => {
         expect(refused?.message).to.match(new RegExp(`locked by running process ${live.pid}`));
       } finally {
         live.kill('SIGKILL');
+      }
+
+      // killed with -9 but not yet reaped by its parent (a zombie): dead, though signal 0 still reaches it
+      const parent = spawn('/usr/bin/python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        const zombie = Number((await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString())))).trim());
+        await eventually(async () => (await readFile(`/proc/${zombie}/stat`, 'utf8')).includes(') Z '), 'the child a zombie');
+        writeFileSync(path.join(dataDir, LOCK_FILE), `${zombie}\n`);
+        await (await startTestBroker({ dataDir })).close();
+      } finally {
+        parent.kill('SIGKILL');
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

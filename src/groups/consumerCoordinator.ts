@@ -5,6 +5,7 @@ import type { Clock } from './clock';
 import type { GroupConfig } from './config';
 import { ConsumerGroup, ConsumerMember, restoreConsumerGroup, snapshotConsumerGroup } from './consumerGroup';
 import { consumerGroupChanges } from './consumerGroupChanges';
+import { groupSubscribedTopics, resolveTopics } from './consumerSubscription';
 import type { GroupRecord } from './groupRecords';
 import { groupWriteError } from './writeErrors';
 
@@ -309,29 +310,7 @@ export class ConsumerCoordinator {
 
   /** Every topic the group's members subscribe to now, by name or by regex (OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC). */
   subscribedTopics(group: ConsumerGroup): Set<string> {
-    const out = new Set<string>();
-    for (const m of group.members.values()) {
-      for (const t of m.subscribedTopicNames) out.add(t);
-      for (const t of this.resolveTopics(m)) out.add(t);
-    }
-    return out;
-  }
-
-  /** Topics a member's subscription resolves to right now (names and regex), existing ones only. */
-  private resolveTopics(m: ConsumerMember): Set<string> {
-    const out = new Set<string>();
-    for (const t of m.subscribedTopicNames) if (this.catalog.byName(t)) out.add(t);
-    if (m.subscribedTopicRegex) {
-      let re: RegExp | null = null;
-      try {
-        re = new RegExp(`^(?:${m.subscribedTopicRegex})$`);
-      } catch {
-        re = null;
-      }
-      // Internal topics are never matched by patterns, as in Kafka.
-      if (re) for (const t of this.catalog.names()) if (!t.startsWith('__') && re.test(t)) out.add(t);
-    }
-    return out;
+    return groupSubscribedTopics(group.members.values(), this.catalog);
   }
 
   /** Recomputes the target assignment when membership, subscriptions or topic metadata changed. */
@@ -345,7 +324,7 @@ export class ConsumerCoordinator {
 
   private computeTarget(group: ConsumerGroup, bump: boolean): void {
     const members = [...group.members.values()];
-    const resolved = new Map(members.map((m) => [m.memberId, this.resolveTopics(m)]));
+    const resolved = new Map(members.map((m) => [m.memberId, resolveTopics(m, this.catalog)]));
     const counts = new Map<string, number>();
     for (const topics of resolved.values()) for (const t of topics) counts.set(t, this.catalog.byName(t)!.partitions);
     const fingerprint = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => `${t}:${n}`).join(',');

@@ -39,12 +39,20 @@ describe('KIP-848 groups with idle librdkafka members', function () {
       return true;
     }, 'three members in a stable group', { ms: 20_000, intervalMs: 200 });
     const settled = groups.describeConsumerGroup('g-idle').groupEpoch;
-    // Six heartbeat intervals of every member: before the fix the epoch rose about twice a second here.
-    const until = Date.now() + 3000;
-    while (Date.now() < until) {
-      expect(groups.describeConsumerGroup('g-idle').groupEpoch).to.equal(settled);
-      await new Promise((r) => setTimeout(r, 100));
+    // Four more heartbeats from every member (counted as the coordinator takes them): before the fix each full
+    // heartbeat of the idle member raised the epoch.
+    const beats = new Map<string, number>();
+    const heartbeat = groups.consumerHeartbeat.bind(groups);
+    groups.consumerHeartbeat = (p) => {
+      beats.set(p.memberId, (beats.get(p.memberId) ?? 0) + 1);
+      return heartbeat(p);
+    };
+    try {
+      await eventually(() => beats.size === 3 && [...beats.values()].every((n) => n >= 4), 'four heartbeats from each member', { intervalMs: 100 });
+    } finally {
+      groups.consumerHeartbeat = heartbeat;
     }
+    expect(groups.describeConsumerGroup('g-idle').groupEpoch).to.equal(settled);
     expect(groups.describeConsumerGroup('g-idle').members).to.have.length(3);
   });
 });

@@ -86,8 +86,13 @@ async function listPartition(ctx: RequestContext, topicName: string, p: ListOffs
   const found = await partitionLog(ctx.broker, topic, p.partitionIndex);
   if (!found.log) return answer(p.partitionIndex, found.errorCode, v);
   try {
-    // read_committed consumers start "latest" at the last stable offset, below any open transaction
-    const r = p.timestamp === LATEST && readCommitted ? { offset: (await found.log.producerState.table()).lastStableOffset(found.log.highWatermark), timestamp: -1 } : await lookup(found.log, p.timestamp);
+    const log = found.log;
+    // what a consumer may fetch: below the last stable offset (read_committed, below any open transaction) or the
+    // high watermark. "latest" is that bound; a lookup by time or max timestamp that lands at or past it finds
+    // nothing (Kafka's fetchOffsetForTimestamp), so it never points a reader into an open transaction.
+    const fetchable = async () => (readCommitted ? (await log.producerState.table()).lastStableOffset(log.highWatermark) : log.highWatermark);
+    let r = p.timestamp === LATEST && readCommitted ? { offset: await fetchable(), timestamp: -1 } : await lookup(log, p.timestamp);
+    if (p.timestamp !== LATEST && p.timestamp !== EARLIEST && p.timestamp !== EARLIEST_LOCAL && r.offset >= 0 && r.offset >= (await fetchable())) r = { offset: -1, timestamp: -1 };
     return answer(p.partitionIndex, 0, v, r.offset, r.timestamp, leader.leaderEpoch);
   } catch (err) {
     if (err instanceof StorageError) return answer(p.partitionIndex, err.code, v);

@@ -302,7 +302,9 @@ export class TransactionCoordinator {
     if (!this.active) return ErrorCode.NONE;
     const meta = transactionalId === null ? undefined : this.txns.get(transactionalId);
     if (!meta || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-    if (epoch < meta.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    // exactly the coordinator's epoch (KIP-890's verification): a higher one was never issued, and taken by the
+    // partition it would fence the real producer there
+    if (epoch !== meta.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
     if (meta.status !== TxnStatus.Ongoing || !meta.partitions.get(topic)?.has(partition)) return ErrorCode.INVALID_TXN_STATE;
     return ErrorCode.NONE;
   }

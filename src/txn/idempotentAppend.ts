@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../protocol/errors';
 import { ATTR, BATCH } from '../../protocol/records/batchHeader';
 import type { AppendOptions, AppendResult, PartitionLog } from '../../storage';
 import { lastSequenceOf, type ProducerBatch } from '../../storage/producerState';
@@ -47,6 +48,10 @@ export async function appendIdempotent(
   if (transactional && checkTransaction) {
     const code = checkTransaction(producerId, epoch);
     if (code !== 0) return { kind: 'rejected', errorCode: code, message: 'transactional batch outside an open transaction holding this partition' };
+  }
+  // Kafka's ProducerAppendInfo: while the producer's transaction is open here, its writes here are transactional
+  if (!transactional && (table.get(producerId)?.txnFirstOffset ?? -1) >= 0) {
+    return { kind: 'rejected', errorCode: ErrorCode.INVALID_TXN_STATE, message: `expected a transactional write from producer ${producerId}, whose transaction is open on this partition` };
   }
   const verdict = table.check(producerId, epoch, firstSeq, lastSeq);
   if (verdict.kind === 'error') return { kind: 'rejected', errorCode: verdict.errorCode, message: verdict.message };

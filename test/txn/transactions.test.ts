@@ -119,6 +119,29 @@ describe('transactions (wire)', function () {
     expect(await fetchIsolated(c, 'tx', 1)).to.deep.include({ values: ['plain'], lso: 1 });
   });
 
+  it('an open transaction\'s partition takes only its own epoch\'s transactional writes, and offset lookups stop below it', async () => {
+    const p = await initProducerId(c, 'app-strict');
+    expect(await addPartitions(c, 'app-strict', p.producerId, p.producerEpoch, 'tx', [0])).to.deep.equal([0]);
+    expect((await produceTxn(c, 'app-strict', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 0, ['t0'], true))).errorCode).to.equal(0);
+    // Found by a tester: an epoch the coordinator never issued was taken, and then fenced the real producer here
+    expect((await produceTxn(c, 'app-strict', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch + 1, 0, ['forged'], true))).errorCode).to.equal(ErrorCode.INVALID_PRODUCER_EPOCH);
+    // and a plain idempotent write of the same producer went into the middle of its transaction
+    expect((await produceRaw(c, 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 1, ['plain'], false))).errorCode).to.equal(ErrorCode.INVALID_TXN_STATE);
+    expect((await produceTxn(c, 'app-strict', 'tx', 0, idempotentBatch(p.producerId, p.producerEpoch, 1, ['t1'], true))).errorCode).to.equal(0);
+    // read_committed lookups by time and by max timestamp find nothing inside the open transaction (LSO 0)
+    const lookup = async (timestamp: bigint, isolationLevel: number) => {
+      const res = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel, topics: [{ name: 'tx', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }] });
+      return Number(res.topics[0].partitions[0].offset);
+    };
+    expect(await lookup(0n, 1)).to.equal(-1);
+    expect(await lookup(-3n, 1)).to.equal(-1);
+    expect(await lookup(0n, 0)).to.equal(0);
+    expect(await lookup(-3n, 0)).to.be.at.least(0);
+    expect(await endTxn(c, 'app-strict', p.producerId, p.producerEpoch, true)).to.equal(0);
+    expect(await lookup(0n, 1)).to.equal(0);
+    expect((await fetchIsolated(c, 'tx', 1)).values.filter((v) => v !== null)).to.deep.equal(['t0', 't1']);
+  });
+
   it('stages TxnOffsetCommit offsets: the group sees them after commit, never after abort; stale generations are refused', async () => {
     const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'offsets', logLevel: logLevel.NOTHING });
     const admin = kafka.admin();

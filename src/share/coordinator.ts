@@ -1,10 +1,10 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
 import { backoffFor, resolveShareConfig } from './config';
-import { copyToDlq, type DeadRange } from './dlq';
 import { freshGroupEntry, refreshBorrowedGroups, replayGroupRecords } from './groupLoad';
 import {
   acquiredBy,
+  archiveSpent,
   nextDeadlines,
   planAck,
   planReleaseMember,
@@ -20,7 +20,7 @@ import type { ShareStateRecord } from './records';
 import { listShareGroups, waitForWork, type ListedShareGroup } from './coordinatorViews';
 import type { AckRange, FetchedPartition, ShareCoordinatorDeps, ShareGroupEntry } from './coordinatorTypes';
 import { revalidateSharePartition, sharePartitionKey, takeOverSharePartition } from './takeOver';
-import { dedupeBatches, settle, voidAcquisitions, type Committed } from './coordinatorSteps';
+import { deadLetter, dedupeBatches, settle, voidAcquisitions, type Committed } from './coordinatorSteps';
 import { membershipRecords, restoreMembers } from './membershipRecords';
 import { SharePartition, planAcquire, readBatchesCovering } from './sharePartition';
 
@@ -341,10 +341,18 @@ export class ShareCoordinator {
     const sp = await this.open(g, topic, partition, log);
     const step = await sp.serialize(async () => {
       const now = this.now();
+      // A restart or takeover voids acquisitions but keeps their delivery counts: those at the limit are done, as a release there would have made them.
+      const dead: Settled[] = [];
+      const spent = archiveSpent(sp.current!.runs, g.config.deliveryCountLimit, dead);
+      const archived = spent ? await this.commit(g, sp, sp.current!.startOffset, spent, dead, now) : null;
+      if (archived && archived.errorCode !== 0) return archived;
+      // the acquisition planned next is written after the archive or fails with it; a lone archive's failure is logged
+      if (archived) void settle(archived, this.deps.logger);
       const plan = await planAcquire(sp.current!, log, member, maxRecords, maxBytes, now + g.config.lockDurationMs, now, g.config.readCommitted, filter);
       return plan ? { plan, written: this.writeSnapshot(sp, plan.snapshot) } : null;
     });
     if (!step) return { acquired: [], batches: [] };
+    if ('errorCode' in step) return { errorCode: step.errorCode };
     try {
       await step.written;
     } catch (err) {
@@ -428,18 +436,8 @@ export class ShareCoordinator {
 
   /** Copies dead records to the DLQ, then enqueues the new snapshot. */
   private async commit(g: ShareGroupEntry, sp: SharePartition, startOffset: number, runs: Run[], dead: Settled[], now: number): Promise<Committed> {
-    if (dead.length > 0 && g.config.dlqTopic) {
-      const found = await this.deps.partitionLog(sp.topicName, sp.partition);
-      if ('errorCode' in found) return { errorCode: found.errorCode, written: null };
-      const ranges: DeadRange[] = dead.map((d) => ({ first: d.first, last: d.last, deliveryCount: d.deliveryCount, reason: d.reason }));
-      try {
-        await copyToDlq(this.deps.dlq, g.config.dlqTopic, { log: found.log, topic: sp.topicName, partition: sp.partition, group: g.id }, ranges, now);
-      } catch (err) {
-        this.deps.logger.error({ group: g.id, topic: sp.topicName, partition: sp.partition, err: String(err) }, 'cannot write to the dead-letter topic; records stay in flight');
-        return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, written: null };
-      }
-    }
-    return { errorCode: 0, written: this.writeSnapshot(sp, normalize(startOffset, runs)) };
+    const errorCode = await deadLetter(this.deps, g, sp, dead, now);
+    return errorCode !== 0 ? { errorCode, written: null } : { errorCode, written: this.writeSnapshot(sp, normalize(startOffset, runs)) };
   }
 
   /** Lock-expiry and back-off timers of a share-partition after a replay; waiting fetches are woken. */

@@ -113,6 +113,20 @@ export function releasePiece(p: Run, rules: ReleaseRules, now: number, dead: Set
 }
 
 /**
+ * Records acquirable again although their delivery count has reached the limit: acquisitions voided by a
+ * restart or a takeover keep their count without passing through a release. They are archived (and
+ * dead-lettered) now, as a release at the limit would have; null when there are none.
+ */
+export function archiveSpent(runs: readonly Run[], limit: number, dead: Settled[]): Run[] | null {
+  if (!runs.some((r) => r.state === RecordState.AVAILABLE && r.deliveryCount >= limit)) return null;
+  return runs.map((r) => {
+    if (r.state !== RecordState.AVAILABLE || r.deliveryCount < limit) return r;
+    dead.push({ first: r.first, last: r.last, deliveryCount: r.deliveryCount, reason: 'delivery-limit' });
+    return { ...r, state: RecordState.ARCHIVED, availableAt: 0 };
+  });
+}
+
+/**
  * Applies one acknowledgement range of a member. Types has one entry for the whole range or
  * one per offset. The caller has checked acquiredBy().
  */

@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
+import { fetchRaw, fetchRequest, recordsOf } from '../helpers/dataPath';
+import { RawClient } from '../helpers/rawClient';
 import { tempDataDir } from '../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from '../txn/helpers/childBroker';
 import { ensureShareClient, runShareClient, type RunningShareClient } from './helpers/shareClient';
-import { setGroupConfigs } from './helpers/admin';
+import { setGroupConfigs, shareStartOffset } from './helpers/admin';
 import { atCrash, awaitSettledAcrossCrash } from './helpers/crashSettled';
 
 const RECORDS = 200;
@@ -70,6 +72,82 @@ describe('share groups survive kill -9 of the broker', function () {
       const m = after.messages.find((x) => x.offset === offset);
       expect(m, `held offset ${offset} redelivered`).to.not.equal(undefined);
       expect(m!.deliveryCount).to.equal(2);
+    }
+  });
+});
+
+/**
+ * A crash voids acquisitions but keeps their delivery counts; a record held at the delivery limit when the broker
+ * died is done, as if its holder had released it: archived and dead-lettered, never delivered once more.
+ */
+describe('share groups: the delivery limit holds across kill -9 of the broker', function () {
+  this.timeout(120_000);
+  const dataDir = tempDataDir();
+  let broker: ChildBroker | null = null;
+  const clients: RunningShareClient[] = [];
+
+  before(async function () {
+    this.timeout(20 * 60_000);
+    await ensureShareClient();
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.kill()));
+    await broker?.kill9();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('records held at the limit when the broker died are archived to the dead-letter topic, not delivered a third time', async () => {
+    broker = await startChildBroker(dataDir);
+    const kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'jobs', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await producer.disconnect();
+    await setGroupConfigs(broker.port, 'limited', {
+      'share.auto.offset.reset': 'earliest',
+      'group.share.delivery.count.limit': '2',
+      'group.share.record.lock.duration.ms': '1000',
+      'errors.deadletterqueue.topic.name': 'dead.jobs',
+    });
+
+    // 1st delivery ends by lock expiry (the holder is killed), the 2nd is still held when the broker dies.
+    const first = await runShareClient(`127.0.0.1:${broker.port}`, 'limited', 'jobs', 'hold');
+    clients.push(first);
+    await eventually(() => first.messages.length === 3, 'the first delivery');
+    await first.kill();
+    await setGroupConfigs(broker.port, 'limited', { 'group.share.record.lock.duration.ms': '60000' });
+    const second = await runShareClient(`127.0.0.1:${broker.port}`, 'limited', 'jobs', 'hold');
+    clients.push(second);
+    await eventually(() => second.messages.length === 3, 'the second delivery');
+    expect(second.messages.map((m) => m.deliveryCount)).to.deep.equal([2, 2, 2]);
+    await broker.kill9();
+    await second.kill();
+
+    broker = await startChildBroker(dataDir);
+    const port = broker.port;
+    const after = await runShareClient(`127.0.0.1:${port}`, 'limited', 'jobs', 'consume');
+    clients.push(after);
+    await eventually(async () => (await shareStartOffset(port, 'limited', 'jobs')) === 3n, 'every record settled', { ms: 20_000, retryErrors: true });
+    expect(after.messages.map((m) => `${m.offset}@${m.deliveryCount}`), 'delivered past the limit').to.deep.equal([]);
+
+    // The copies are written before the archive, so they are there once the start offset moved.
+    const raw = await RawClient.connect(port);
+    try {
+      const res = await fetchRaw(raw, fetchRequest([{ topic: 'dead.jobs', partition: 0, offset: 0 }]));
+      const dead = recordsOf(res.responses[0]!.partitions[0]!.records);
+      const h = (r: (typeof dead)[number], k: string) => r.headers.find(([key]) => key === k)?.[1];
+      expect(dead.map((r) => [r.value, h(r, 'brook-dlq-offset'), h(r, 'brook-dlq-delivery-count'), h(r, 'brook-dlq-reason')])).to.deep.equal([
+        ['a', '0', '2', 'delivery-limit'],
+        ['b', '1', '2', 'delivery-limit'],
+        ['c', '2', '2', 'delivery-limit'],
+      ]);
+    } finally {
+      raw.close();
     }
   });
 });

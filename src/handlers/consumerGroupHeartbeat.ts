@@ -6,7 +6,8 @@
  *   partitions.
  * - Needs READ on the group (GROUP_AUTHORIZATION_FAILED) and, as in Kafka 4.0, DESCRIBE on every subscribed topic
  *   name (TOPIC_AUTHORIZATION_FAILED naming them).
- * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this broker cannot serve the group.
+ * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this broker cannot serve the group; GROUP_ID_NOT_FOUND when a
+ *   share group holds the group id.
  *
  * Version notes:
  * - v0: the coordinator picks the member id on join.
@@ -17,6 +18,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/messages/ConsumerGroupHeartbeatRequest';
 import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
 import { clientHost, groupCoordinator, groupCoordinatorError } from '../groups/services';
+import { heldByShareGroup } from './shareMember';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -36,6 +38,9 @@ export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest
   }
   if (ctx.apiVersion >= 1 && req.memberId === '') {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'MemberId can not be empty.', memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+  }
+  if (await heldByShareGroup(ctx, req.groupId, coord)) {
+    return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${req.groupId} is not a consumer group.`, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
   const r = await coord.consumerHeartbeat({
     groupId: req.groupId,

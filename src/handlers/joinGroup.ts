@@ -6,6 +6,7 @@
  *   NOT_COORDINATOR for a group owned elsewhere.
  * - Classic-protocol join handled by the group coordinator: rebalance, leader election, static members by
  *   group.instance.id.
+ * - A group id a share group holds is GROUP_ID_NOT_FOUND (Kafka: not a classic group).
  *
  * Version notes:
  * - v0: no rebalance timeout; the session timeout is used for both, as in Kafka. v1+: rebalance_timeout_ms.
@@ -20,6 +21,7 @@ import { ErrorCode } from '../../protocol/errors';
 import type { JoinGroupRequest } from '../../protocol/generated/messages/JoinGroupRequest';
 import type { JoinGroupResponseInput } from '../../protocol/generated/messages/JoinGroupResponse';
 import { clientHost, groupCoordinator, groupCoordinatorError, ownBytes } from '../groups/services';
+import { heldByShareGroup } from './shareMember';
 import type { Handler } from './types';
 import { authorizedGroup } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -32,6 +34,9 @@ export const handleJoinGroup: Handler<JoinGroupRequest, JoinGroupResponseInput> 
   }
   if (!coord) {
     return { errorCode: groupCoordinatorError(ctx, req.groupId), generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
+  }
+  if (await heldByShareGroup(ctx, req.groupId, coord)) {
+    return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
   }
   const r = await coord.join({
     groupId: req.groupId,

@@ -8,6 +8,7 @@
  *   stored.
  * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR on every partition when this broker cannot serve the group;
  *   generation and member checks are the coordinator's.
+ * - A group id a share group holds is GROUP_ID_NOT_FOUND on every partition, simple commits (generation -1) too.
  *
  * Version notes:
  * - v0: no generation or member id (a simple, group-less commit). v1+: generation id and member id.
@@ -21,6 +22,7 @@ import type { OffsetCommitRequest } from '../../protocol/generated/messages/Offs
 import type { OffsetCommitResponseInput } from '../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetToCommit, PartitionResult } from '../groups/coordinator';
 import { groupCoordinator, groupCoordinatorError } from '../groups/services';
+import { heldByShareGroup } from './shareMember';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -76,6 +78,9 @@ export const handleOffsetCommit: Handler<OffsetCommitRequest, OffsetCommitRespon
         ...unknown,
       ]),
     };
+  }
+  if (await heldByShareGroup(ctx, req.groupId, coord)) {
+    return { throttleTimeMs: 0, topics: byTopic([...offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.GROUP_ID_NOT_FOUND })), ...unknown]) };
   }
   const results = await coord.commitOffsets({
     groupId: req.groupId,

@@ -27,3 +27,17 @@ export async function checkShareMember(ctx: RequestContext, groupId: string | nu
   }
   return { ok: true, share, group, member };
 }
+
+/**
+ * Whether a share group holds `groupId`. One group id, one group type: classic joins, offset commits and KIP-848
+ * heartbeats for it are refused with GROUP_ID_NOT_FOUND, as Kafka answers, rather than creating a second group of that
+ * name beside it (which would leave its share consumers fatally unable to heartbeat). A group the group coordinator
+ * already has cannot be a share group (a share join checks the other way), so only a new id is looked up: in cluster
+ * mode that look-up reads the group's records from its __consumer_offsets partition once per coordinator epoch.
+ */
+export async function heldByShareGroup(ctx: RequestContext, groupId: string, groups: { hasGroup(id: string): boolean }): Promise<boolean> {
+  const share = shareServicesOf(ctx.broker);
+  if (!share || !groupId || groups.hasGroup(groupId)) return false;
+  await share.coordinator.loadGroup(groupId).catch(() => undefined);
+  return share.coordinator.group(groupId) !== undefined;
+}

@@ -6,7 +6,8 @@
  *   __consumer_offsets before the answer, so a coordinator failover keeps them).
  * - Needs WRITE on the transactional id, READ on the group and READ on each topic (TRANSACTIONAL_ID_ / GROUP_ /
  *   TOPIC_AUTHORIZATION_FAILED); an empty group id is INVALID_GROUP_ID.
- * - Member and generation checks are the group coordinator's; fencing is the transaction coordinator's.
+ * - Member and generation checks are the group coordinator's; fencing is the transaction coordinator's. A group id a
+ *   share group holds is GROUP_ID_NOT_FOUND.
  *
  * Version notes:
  * - v0-1: the same. v2+: committed_leader_epoch.
@@ -21,6 +22,7 @@ import { groupCoordinator, groupCoordinatorError } from '../groups/services';
 import { stagePendingOffsets } from '../txn/clusterOffsets';
 import { txnServices } from '../txn/services';
 import type { StagedOffset } from '../txn/txnLogRecords';
+import { heldByShareGroup } from './shareMember';
 import type { Handler } from './types';
 import { txnOffsetCommitAcl } from '../security/acl/txnChecks';
 
@@ -35,6 +37,7 @@ export const handleTxnOffsetCommit: Handler<TxnOffsetCommitRequest, TxnOffsetCom
   if (req.groupId && acl.all === 0) {
     const groups = groupCoordinator(ctx, req.groupId);
     errorCode = groups ? groups.validateTransactionalCommit(req.groupId, req.memberId, req.groupInstanceId, req.generationId) : groupCoordinatorError(ctx, req.groupId);
+    if (errorCode === ErrorCode.NONE && (await heldByShareGroup(ctx, req.groupId, groups!))) errorCode = ErrorCode.GROUP_ID_NOT_FOUND;
     if (errorCode === ErrorCode.NONE && ctx.broker.clustered) {
       // durable and replicated in __consumer_offsets before the answer: a coordinator failover keeps them
       errorCode = await groups!.txnOffsets.stageTransactionalOffsets(req.groupId, req.producerId, req.producerEpoch, offsets, fenced);

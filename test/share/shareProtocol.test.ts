@@ -10,6 +10,9 @@ import type { IncrementalAlterConfigsResponse } from '../../protocol/generated/m
 import type { DescribeConfigsResponse } from '../../protocol/generated/messages/DescribeConfigsResponse';
 import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
 import type { DeleteGroupsResponse } from '../../protocol/generated/messages/DeleteGroupsResponse';
+import type { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse';
+import type { TxnOffsetCommitResponse } from '../../protocol/generated/messages/TxnOffsetCommitResponse';
+import type { ConsumerGroupHeartbeatResponse } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
 import type { DescribeShareGroupOffsetsResponse } from '../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
 import type { AlterShareGroupOffsetsResponse } from '../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
 import type { DeleteShareGroupOffsetsResponse } from '../../protocol/generated/messages/DeleteShareGroupOffsetsResponse';
@@ -134,6 +137,50 @@ describe('share groups: protocol rules', function () {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it('a share group\'s id is not available to classic joins, offset commits or KIP-848 heartbeats; the share group keeps working', async () => {
+    const joined = await heartbeat('owned-by-share', 'm-share', 0);
+    expect(joined.errorCode).to.equal(0);
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    // kafkajs's consumer (JoinGroup) is what showed it: it used to create a classic group of the same id.
+    const consumer = kafka.consumer({ groupId: 'owned-by-share', retry: { retries: 0 } });
+    const joinOutcome = new Promise<string>((resolve) => {
+      consumer.on(consumer.events.CRASH, (e) => resolve((e.payload.error as unknown as { type?: string }).type ?? e.payload.error.name));
+      consumer.on(consumer.events.GROUP_JOIN, () => resolve('joined'));
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: 'work', fromBeginning: true });
+      await consumer.run({ eachMessage: async () => undefined });
+      expect(await joinOutcome).to.equal('GROUP_ID_NOT_FOUND');
+    } finally {
+      await consumer.disconnect();
+    }
+    // a simple commit (generation -1, no member), as kafka-consumer-groups --reset-offsets makes, and a v9 one
+    for (const version of [2, 9]) {
+      const commit = await raw.request<OffsetCommitResponse>(ApiKey.OffsetCommit, version, {
+        groupId: 'owned-by-share', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n,
+        topics: [{ name: 'work', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      expect(commit.topics[0]!.partitions[0]!.errorCode, `OffsetCommit v${version}`).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+    }
+    const txn = await raw.request<TxnOffsetCommitResponse>(ApiKey.TxnOffsetCommit, 3, {
+      transactionalId: 'tx-owned', groupId: 'owned-by-share', producerId: 0n, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null,
+      topics: [{ name: 'work', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(txn.topics[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.GROUP_ID_NOT_FOUND);
+    const kip848 = await raw.request<ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, 1, {
+      groupId: 'owned-by-share', memberId: 'm-848', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000,
+      subscribedTopicNames: ['work'], subscribedTopicRegex: null, serverAssignor: null, topicPartitions: [],
+    });
+    expect([kip848.errorCode, kip848.errorMessage]).to.deep.equal([ErrorCode.GROUP_ID_NOT_FOUND, 'Group owned-by-share is not a consumer group.']);
+    expect(broker.services.groups!.hasGroup('owned-by-share')).to.equal(false);
+    const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
+    expect(listed.groups.filter((g) => g.groupId === 'owned-by-share').map((g) => g.groupType)).to.deep.equal(['share']);
+    const again = await heartbeat('owned-by-share', 'm-share', joined.memberEpoch);
+    expect(again.errorCode).to.equal(0);
+    expect((await heartbeat('owned-by-share', 'm-share', -1)).errorCode).to.equal(0);
   });
 
   it('share sessions and acknowledgements: wrong epoch, foreign offsets and unknown members change nothing', async () => {

@@ -7,7 +7,8 @@
  * - Needs an open share session: epoch 0 is refused (acknowledgements cannot open one); -1 acknowledges and then
  *   closes the session, releasing what the member still holds.
  * - Each partition's acknowledgements apply all or nothing: a range the member does not hold gets
- *   INVALID_RECORD_STATE and changes nothing. Answered once the new state is persisted.
+ *   INVALID_RECORD_STATE and changes nothing; batches out of ascending order or overlapping, or with bad types, get
+ *   INVALID_REQUEST and change nothing. Answered once the new state is persisted.
  * - current_leader is always -1 and node_endpoints empty.
  * - Cluster mode: a partition is served by its leader only (NOT_LEADER_OR_FOLLOWER per partition elsewhere), which
  *   loads the share-partition from the share coordinator on first use at its leader epoch; the member is checked

@@ -10,7 +10,8 @@
  *   (INVALID_SHARE_SESSION_EPOCH, SHARE_SESSION_NOT_FOUND), and a bad epoch changes nothing. A new session on a
  *   broker holding `group.share.max.share.sessions` (2000) sessions already is SHARE_SESSION_LIMIT_REACHED; a
  *   member reopening its own session (epoch 0 again) replaces it.
- * - Acknowledgements apply before fetching. Records are acquired for the member under the group's lock, whole
+ * - Acknowledgements apply before fetching, by ShareAcknowledge's rules (acknowledge_error_code per partition).
+ *   Records are acquired for the member under the group's lock, whole
  *   batches, about max_records (default 500) in all.
  * - With nothing to acquire the request waits up to max_wait_ms for an append, a release or a back-off end.
  * - A filtered view (brook.view.of) acquires only its source's matching records, under source offsets; the others

@@ -8,7 +8,7 @@ import {
   nextDeadlines,
   planAck,
   planReleaseMember,
-  validAckTypes,
+  validAckBatches,
   normalize,
   type PartitionSnapshot,
   type ReleaseRules,
@@ -364,8 +364,9 @@ export class ShareCoordinator {
     return { acquired: step.plan.acquired, batches: dedupeBatches([...old, ...step.plan.newBatches]), more: step.plan.more };
   }
 
-  /** Acknowledgements of one partition: all or nothing; INVALID_RECORD_STATE when a range is not held by the member. */
+  /** Acknowledgements of one partition: all or nothing; INVALID_REQUEST for malformed, unordered or overlapping batches, INVALID_RECORD_STATE when a range is not held by the member. */
   async acknowledge(groupId: string, topicId: Buffer, partition: number, member: string, ranges: readonly AckRange[]): Promise<number> {
+    if (!validAckBatches(ranges)) return ErrorCode.INVALID_REQUEST;
     const topic = this.deps.topics.byId(topicId);
     if (this.deps.cluster && topic) {
       const taken = await this.takeOver(groupId, topic, partition);
@@ -378,7 +379,6 @@ export class ShareCoordinator {
       const snap = sp.current;
       if (!snap) return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };
       for (const r of ranges) {
-        if (!validAckTypes(r.firstOffset, r.lastOffset, r.acknowledgeTypes)) return { errorCode: ErrorCode.INVALID_REQUEST, written: null };
         if (!acquiredBy(snap, r.firstOffset, r.lastOffset, member)) {
           this.deps.logger.info({ group: groupId, member, topic: sp.topicName, partition, first: r.firstOffset, last: r.lastOffset }, 'acknowledgement refused: records not acquired by this member');
           return { errorCode: ErrorCode.INVALID_RECORD_STATE, written: null };

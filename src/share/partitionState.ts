@@ -162,6 +162,20 @@ export function validAckTypes(first: number, last: number, types: readonly numbe
   return types.every((t) => t >= AckType.GAP && t <= AckType.REJECT);
 }
 
+/**
+ * Whether one partition's acknowledgement batches can apply: each valid alone, in ascending order and not
+ * overlapping (each starts past the previous one's last offset). Overlapping batches would give an offset two
+ * outcomes, the later silently undoing the earlier (an ACCEPT turned into a redelivery).
+ */
+export function validAckBatches(batches: ReadonlyArray<{ firstOffset: number; lastOffset: number; acknowledgeTypes: readonly number[] }>): boolean {
+  let next = -Infinity;
+  for (const b of batches) {
+    if (b.firstOffset < next || !validAckTypes(b.firstOffset, b.lastOffset, b.acknowledgeTypes)) return false;
+    next = b.lastOffset + 1;
+  }
+  return true;
+}
+
 /** Releases what `member` holds (lock expiry when `onlyExpired`, else session end / leave). */
 export function planReleaseMember(runs: Run[], member: string | null, now: number, rules: ReleaseRules, dead: Settled[]): Run[] {
   return runs.map((r) => {

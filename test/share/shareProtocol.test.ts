@@ -212,6 +212,25 @@ describe('share groups: protocol rules', function () {
     expect(Buffer.isBuffer(again.responses[0]!.partitions[0]!.records)).to.equal(true);
   });
 
+  it('acknowledgement batches out of order or overlapping are INVALID_REQUEST and change nothing, in ShareAcknowledge and ShareFetch', async () => {
+    expect((await setConfigs('g-overlap', { 'share.auto.offset.reset': 'earliest' })).responses[0]!.errorCode).to.equal(0);
+    await heartbeat('g-overlap', 'o', 0);
+    const got = await fetch('g-overlap', 'o', 0);
+    expect(got.responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+    // 3..5 both ACCEPTed and RELEASEd: Kafka refuses the partition's batches rather than let the later one win.
+    const overlapping = await ack('g-overlap', 'o', 1, [{ firstOffset: 0n, lastOffset: 5n, acknowledgeTypes: [1] }, { firstOffset: 3n, lastOffset: 8n, acknowledgeTypes: [2] }]);
+    expect(overlapping.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_REQUEST);
+    const unordered = await ack('g-overlap', 'o', 2, [{ firstOffset: 5n, lastOffset: 9n, acknowledgeTypes: [1] }, { firstOffset: 0n, lastOffset: 4n, acknowledgeTypes: [1] }]);
+    expect(unordered.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.INVALID_REQUEST);
+    const piggybacked = await fetch('g-overlap', 'o', 3, [{ firstOffset: 0n, lastOffset: 5n, acknowledgeTypes: [1] }, { firstOffset: 5n, lastOffset: 9n, acknowledgeTypes: [2] }]);
+    expect(piggybacked.responses[0]!.partitions[0]!.acknowledgeErrorCode).to.equal(ErrorCode.INVALID_REQUEST);
+    // Nothing applied: all ten are still the member's, and adjacent batches in order are fine.
+    const good = await ack('g-overlap', 'o', 4, [{ firstOffset: 0n, lastOffset: 5n, acknowledgeTypes: [1] }, { firstOffset: 6n, lastOffset: 9n, acknowledgeTypes: [1] }]);
+    expect(good.responses[0]!.partitions[0]!.errorCode).to.equal(0);
+    const described = await raw.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 0, { groups: [{ groupId: 'g-overlap', topics: [{ topicName: 'work', partitions: [0] }] }] });
+    expect(described.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(10n);
+  });
+
   it('ListGroups type filter, share-group offsets (describe, alter, delete) and DeleteGroups', async () => {
     await heartbeat('g-admin', 'x', 0);
     const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });

@@ -3,10 +3,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { ShareFetchResponse } from '../../protocol/generated/messages/ShareFetchResponse';
 import type { ShareAcknowledgeResponse } from '../../protocol/generated/messages/ShareAcknowledgeResponse';
+import type { ShareGroupHeartbeatResponse } from '../../protocol/generated/messages/ShareGroupHeartbeatResponse';
+import type { ListGroupsResponse } from '../../protocol/generated/messages/ListGroupsResponse';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
 import { brook } from '../ops/cliHarness';
-import { setGroupConfigs } from './helpers/admin';
+import { setGroupConfigs, shareStartOffset } from './helpers/admin';
 import type { ShareGroupView } from '../../src/cli/admin/shareGroups';
 
 /** `brook groups` verbs and the console on a share group. */
@@ -85,6 +87,51 @@ describe('brook groups and the console with share groups', function () {
       expect(r.code, r.stderr).to.equal(0);
       r = await brook(['groups', 'list', '--json', ...b]);
       expect((JSON.parse(r.stdout) as Array<{ groupId: string }>).some((g) => g.groupId === 'crew')).to.equal(false);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('reset-offsets on a share group moves its start offsets (AlterShareGroupOffsets), refused while it has members', async () => {
+    await broker.services.metadata.createTopic('chores', { partitions: 1 });
+    const topicId = broker.services.metadata.topic('chores')!.id;
+    await setGroupConfigs(broker.port, 'sweepers', { 'share.auto.offset.reset': 'earliest' });
+    const producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'chores', messages: Array.from({ length: 6 }, (_, i) => ({ value: `c${i}` })) });
+    await producer.disconnect();
+    const raw = await RawClient.connect(broker.port);
+    const shareFetch = (epoch: number) =>
+      raw.request<ShareFetchResponse>(ApiKey.ShareFetch, 1, {
+        groupId: 'sweepers', memberId: 's1', shareSessionEpoch: epoch, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, maxRecords: 10, batchSize: 10,
+        topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: epoch === 0 ? [] : [{ firstOffset: 0n, lastOffset: 5n, acknowledgeTypes: [1] }] }] }], forgottenTopicsData: [],
+      });
+    try {
+      await raw.request(ApiKey.ShareGroupHeartbeat, 1, { groupId: 'sweepers', memberId: 's1', memberEpoch: 0, rackId: null, subscribedTopicNames: ['chores'] });
+      expect((await shareFetch(0)).responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 0n, lastOffset: 5n, deliveryCount: 1 }]);
+      expect((await shareFetch(1)).responses[0]!.partitions[0]!.acknowledgeErrorCode).to.equal(0);
+      expect(await shareStartOffset(broker.port, 'sweepers', 'chores')).to.equal(6n);
+
+      let r = await brook(['groups', 'reset-offsets', '-g', 'sweepers', '-t', 'chores', '--to-offset', '2', '--execute', ...b]);
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.include('cannot reset share group "sweepers": NON_EMPTY_GROUP');
+      await raw.request(ApiKey.ShareGroupHeartbeat, 1, { groupId: 'sweepers', memberId: 's1', memberEpoch: -1, rackId: null, subscribedTopicNames: null });
+
+      r = await brook(['groups', 'reset-offsets', '-g', 'sweepers', '-t', 'chores', '--to-offset', '2', '--json', ...b]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.deep.equal({ groupId: 'sweepers', groupType: 'share', executed: false, partitions: [{ topic: 'chores', partition: 0, current: '6', target: '2' }] });
+      r = await brook(['groups', 'reset-offsets', '-g', 'sweepers', '-t', 'chores', '--to-offset', '2', '--execute', ...b]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/TOPIC\s+PARTITION\s+CURRENT-START-OFFSET\s+NEW-START-OFFSET/);
+      expect(r.stdout).to.include('Start offsets of share group sweepers were reset');
+      expect(await shareStartOffset(broker.port, 'sweepers', 'chores')).to.equal(2n);
+      // no classic group was made under the share group's id; its consumers join again and get 2..5
+      expect(broker.services.groups!.hasGroup('sweepers')).to.equal(false);
+      const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
+      expect(listed.groups.filter((g) => g.groupId === 'sweepers').map((g) => g.groupType)).to.deep.equal(['share']);
+      const back = await raw.request<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, { groupId: 'sweepers', memberId: 's1', memberEpoch: 0, rackId: null, subscribedTopicNames: ['chores'] });
+      expect(back.errorCode).to.equal(0);
+      expect((await shareFetch(0)).responses[0]!.partitions[0]!.acquiredRecords).to.deep.equal([{ firstOffset: 2n, lastOffset: 5n, deliveryCount: 1 }]);
     } finally {
       raw.close();
     }

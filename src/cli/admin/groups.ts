@@ -6,7 +6,7 @@ import { intValue, requiredValue } from './options';
 import { PartitionReader } from './partitionReader';
 import { withAdmin } from './topics';
 import { withRawConnection } from './rawConnection';
-import { describeShareGroup, formatShareGroup, shareGroupIds } from './shareGroups';
+import { alterShareStartOffsets, describeShareGroup, formatShareGroup, shareGroupIds, shareStartOffsets } from './shareGroups';
 
 const GROUP = { kind: 'value', alias: 'g', help: 'consumer group id' } as const;
 
@@ -174,7 +174,8 @@ export interface ResetPlanRow {
 const reset: AdminCommand = {
   name: 'groups reset-offsets',
   summary: 'move a group\'s committed offsets (dry run unless --execute)',
-  details: 'The group must have no active members when executing. Offsets past the log are clamped to the log end.',
+  details:
+    'The group must have no active members when executing. Offsets past the log are clamped to the log end. On a share group this moves its start offsets (AlterShareGroupOffsets), forgetting the records in flight there.',
   flags: {
     group: GROUP,
     topic: { kind: 'value', alias: 't', help: 'topic whose offsets to reset' },
@@ -196,13 +197,17 @@ const reset: AdminCommand = {
       return Number(s);
     });
     const execute = flags.switches.has('execute');
+    // A share group's position is its start offsets (Describe/AlterShareGroupOffsets); committing classic offsets
+    // under its id would change nothing for it and create a classic group beside it.
+    const isShare = await withAdmin(flags, io, async (a) => (await a.listGroups()).groups.some((g) => g.groupId === groupId && g.protocolType === 'share'));
     const plan = await withAdmin(flags, io, async (a, conn) => {
       const topics = await a.listTopics();
       if (!topics.includes(topic)) throw new CliError(`topic "${topic}" does not exist (see \`brook topics list\`)`);
       const offsets = await a.fetchTopicOffsets(topic);
       const partitions = offsets.map((o) => o.partition).filter((p) => !only || only.includes(p)).sort((x, y) => x - y);
       for (const p of only ?? []) if (!offsets.some((o) => o.partition === p)) throw new CliError(`topic "${topic}" has no partition ${p}`);
-      const [current] = await a.fetchOffsets({ groupId, topics: [topic] });
+      const starts = isShare ? await withRawConnection(flags, io, (c) => shareStartOffsets(c, groupId, topic, partitions)) : null;
+      const [current] = starts ? [] : await a.fetchOffsets({ groupId, topics: [topic] });
       const byTime = target.kind === 'timestamp' ? await a.fetchTopicOffsetsByTimestamp(topic, target.ms) : [];
       const rows: ResetPlanRow[] = partitions.map((p) => {
         const o = offsets.find((x) => x.partition === p)!;
@@ -227,10 +232,11 @@ const reset: AdminCommand = {
           }
         }
         const cur = current?.partitions.find((x) => x.partition === p);
-        const curOff = cur ? BigInt(cur.offset) : -1n;
+        const curOff = starts ? (starts.get(p) ?? -1n) : cur ? BigInt(cur.offset) : -1n;
         return { topic, partition: p, current: curOff >= 0n ? String(curOff) : null, target: String(to) };
       });
-      if (execute && rows.length > 0) {
+      if (execute && rows.length > 0 && isShare) await withRawConnection(flags, io, (c) => alterShareStartOffsets(c, groupId, topic, rows));
+      else if (execute && rows.length > 0) {
         const { groups } = await a.describeGroups([groupId]);
         const state = groups[0]?.state ?? 'Dead';
         if (state !== 'Empty' && state !== 'Dead') {
@@ -245,9 +251,11 @@ const reset: AdminCommand = {
       }
       return rows;
     });
-    if (flags.switches.has('json')) return writeOut(io.stdout, formatJson({ groupId, executed: execute, partitions: plan }));
-    const table = formatTable(['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'NEW-OFFSET'], plan.map((r) => [r.topic, r.partition, r.current, r.target]));
-    const tail = execute ? `Offsets of group ${groupId} were reset.\n` : 'Dry run: nothing changed. Add --execute to apply.\n';
+    if (flags.switches.has('json')) return writeOut(io.stdout, formatJson({ groupId, groupType: isShare ? 'share' : 'consumer', executed: execute, partitions: plan }));
+    const heads = isShare ? ['CURRENT-START-OFFSET', 'NEW-START-OFFSET'] : ['CURRENT-OFFSET', 'NEW-OFFSET'];
+    const table = formatTable(['TOPIC', 'PARTITION', ...heads], plan.map((r) => [r.topic, r.partition, r.current, r.target]));
+    const done = isShare ? `Start offsets of share group ${groupId} were reset (its in-flight records there are forgotten).\n` : `Offsets of group ${groupId} were reset.\n`;
+    const tail = execute ? done : 'Dry run: nothing changed. Add --execute to apply.\n';
     await writeOut(io.stdout, table + tail);
   },
 };

@@ -1,7 +1,8 @@
 import type { Admin } from 'kafkajs';
 import { ApiKey } from '../../../protocol/generated/apis';
-import { errorName } from '../../../protocol/errors';
+import { ErrorCode, errorName } from '../../../protocol/errors';
 import type { DescribeConfigsResponse } from '../../../protocol/generated/messages/DescribeConfigsResponse';
+import type { AlterShareGroupOffsetsResponse } from '../../../protocol/generated/messages/AlterShareGroupOffsetsResponse';
 import type { DescribeShareGroupOffsetsResponse } from '../../../protocol/generated/messages/DescribeShareGroupOffsetsResponse';
 import type { ListGroupsResponse } from '../../../protocol/generated/messages/ListGroupsResponse';
 import type { ShareGroupDescribeResponse } from '../../../protocol/generated/messages/ShareGroupDescribeResponse';
@@ -95,4 +96,32 @@ export function formatShareGroup(v: ShareGroupView): string {
   );
   const dlq = v.deadLetterTopic ? `\nDead-letter topic: ${v.deadLetterTopic}\tRecords: ${v.deadLetterRecords ?? 0}\n` : '';
   return head + (v.partitions.length > 0 ? parts : 'No share-partition state yet.\n') + (v.members.length > 0 ? `\n${members}` : '') + dlq;
+}
+
+/** A share group's start offsets on one topic's partitions (DescribeShareGroupOffsets); a partition without state is absent. */
+export async function shareStartOffsets(conn: RawAdminConnection, groupId: string, topic: string, partitions: number[]): Promise<Map<number, bigint>> {
+  const res = await conn.request<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, { groups: [{ groupId, topics: [{ topicName: topic, partitions }] }] });
+  const g = res.groups[0];
+  if (g && g.errorCode !== 0) throw new CliError(`share group "${groupId}": ${errorName(g.errorCode)}${g.errorMessage ? ` (${g.errorMessage})` : ''}`);
+  const out = new Map<number, bigint>();
+  for (const t of g?.topics ?? []) for (const p of t.partitions) if (p.errorCode === 0 && p.startOffset >= 0n) out.set(p.partitionIndex, p.startOffset);
+  return out;
+}
+
+/**
+ * Moves a share group's start offsets (AlterShareGroupOffsets, what kafka-share-groups --reset-offsets sends): the
+ * in-flight records there are forgotten. The broker requires the group to be empty; any refusal is shown as it answered.
+ */
+export async function alterShareStartOffsets(conn: RawAdminConnection, groupId: string, topic: string, rows: ReadonlyArray<{ partition: number; target: string }>): Promise<void> {
+  const res = await conn.request<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, {
+    groupId,
+    topics: [{ topicName: topic, partitions: rows.map((r) => ({ partitionIndex: r.partition, startOffset: BigInt(r.target) })) }],
+  });
+  const why = (code: number, message: string | null) => `${errorName(code)}${message ? ` (${message})` : ''}`;
+  if (res.errorCode !== 0) {
+    const hint = res.errorCode === ErrorCode.NON_EMPTY_GROUP ? '; stop its consumers first' : '';
+    throw new CliError(`cannot reset share group "${groupId}": ${why(res.errorCode, res.errorMessage)}${hint}`);
+  }
+  const failed = res.responses.flatMap((t) => t.partitions.filter((p) => p.errorCode !== 0).map((p) => `${t.topicName}-${p.partitionIndex}: ${why(p.errorCode, p.errorMessage)}`));
+  if (failed.length > 0) throw new CliError(`share group "${groupId}": start offsets not reset for ${failed.join(', ')}`);
 }

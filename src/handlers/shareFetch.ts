@@ -12,7 +12,8 @@
  *   member reopening its own session (epoch 0 again) replaces it.
  * - Acknowledgements apply before fetching, by ShareAcknowledge's rules (acknowledge_error_code per partition).
  *   Records are acquired for the member under the group's lock, whole
- *   batches, about max_records (default 500) in all.
+ *   batches, about max_records (default 500) in all, from the session's partitions in turn, each fetch starting at
+ *   the next one (session epoch modulo their number) so a backlog on one cannot starve the others.
  * - With nothing to acquire the request waits up to max_wait_ms for an append, a release or a back-off end.
  * - A filtered view (brook.view.of) acquires only its source's matching records, under source offsets; the others
  *   are archived as gaps (src/share/sharePartition.ts, docs/EXTENSIONS.md "Filtered views").
@@ -69,7 +70,11 @@ export const handleShareFetch: Handler<ShareFetchRequest, ShareFetchResponseInpu
     share.sessions.close(group, member);
     await share.coordinator.releaseMember(group, member, new Set(session.partitions.keys()));
   } else {
-    const parts = [...session.partitions.values()];
+    // Each fetch starts one partition further on (by session epoch, as Kafka rotates): starting every fetch at the
+    // same partition would fill max_records from its backlog every time and starve the others.
+    const all = [...session.partitions.values()];
+    const from = all.length > 0 ? req.shareSessionEpoch % all.length : 0;
+    const parts = [...all.slice(from), ...all.slice(0, from)];
     const maxRecords = req.maxRecords > 0 ? req.maxRecords : DEFAULT_MAX_RECORDS;
     const deadline = ctx.now + Math.max(0, req.maxWaitMs);
     for (;;) {

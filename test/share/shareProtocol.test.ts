@@ -231,6 +231,28 @@ describe('share groups: protocol rules', function () {
     expect(described.groups[0]!.topics[0]!.partitions[0]!.startOffset).to.equal(10n);
   });
 
+  it('ShareFetch takes turns among the session\'s partitions: a backlog on one does not starve the other', async () => {
+    await broker.services.metadata.createTopic('two-backlogs', { partitions: 2 });
+    const twoId = broker.services.metadata.topic('two-backlogs')!.id;
+    // batches of 5 records, 4 per partition: with max_records 5 every fetch is filled by one batch of one partition
+    for (let i = 0; i < 4; i++) {
+      await producer.send({ topic: 'two-backlogs', messages: Array.from({ length: 10 }, (_, j) => ({ partition: j % 2, value: `b${i}-${j}` })) });
+    }
+    await setConfigs('g-turns', { 'share.auto.offset.reset': 'earliest' });
+    await heartbeat('g-turns', 't', 0, ['two-backlogs']);
+    const seen: number[][] = [];
+    for (let epoch = 0; epoch < 4; epoch++) {
+      const r = await raw.request<ShareFetchResponse>(ApiKey.ShareFetch, 1, {
+        groupId: 'g-turns', memberId: 't', shareSessionEpoch: epoch, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, maxRecords: 5, batchSize: 5,
+        topics: epoch === 0 ? [{ topicId: twoId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }, { partitionIndex: 1, acknowledgementBatches: [] }] }] : [],
+        forgottenTopicsData: [],
+      });
+      expect(r.errorCode).to.equal(0);
+      seen.push(r.responses.flatMap((t) => t.partitions.filter((p) => p.acquiredRecords.length > 0).map((p) => p.partitionIndex)));
+    }
+    expect(seen).to.deep.equal([[0], [1], [0], [1]]);
+  });
+
   it('ListGroups type filter, share-group offsets (describe, alter, delete) and DeleteGroups', async () => {
     await heartbeat('g-admin', 'x', 0);
     const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['share'] });

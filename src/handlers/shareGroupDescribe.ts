@@ -6,8 +6,8 @@
  *   broker cannot serve it.
  * - Members with their subscriptions and assignments, the group and assignment epochs; the assignor is always
  *   "simple".
- * - A group that is not a share group here: GROUP_ID_NOT_FOUND (state Dead). Authorized operations are not filled
- *   in.
+ * - A group that is not a share group here: GROUP_ID_NOT_FOUND (state Dead).
+ * - include_authorized_operations: the caller's operations on the group (as DescribeGroups), else INT32_MIN.
  *
  * Version notes:
  * - v1: as above. v0 (Kafka 4.0 early access) is not served.
@@ -18,8 +18,11 @@ import type { DescribedGroupInput, ShareGroupDescribeResponseInput } from '../..
 import { groupCoordinatorError } from '../groups/services';
 import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
-import { authorizedGroup } from '../security/acl/check';
-import { AclOperation } from '../security/acl/model';
+import { authorizedGroup, authorizedOperations, GROUP_OPERATIONS } from '../security/acl/check';
+import { AclOperation, ResourceType } from '../security/acl/model';
+
+/** Kafka's "not requested" value of authorized_operations. */
+const NO_AUTHORIZED_OPERATIONS = -2147483648;
 
 export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareGroupDescribeResponseInput> = async (ctx, req) => {
   const share = shareServicesOf(ctx.broker);
@@ -40,6 +43,7 @@ export const handleShareGroupDescribe: Handler<ShareGroupDescribeRequest, ShareG
       groupEpoch: g.membership.groupEpoch,
       assignmentEpoch: g.membership.assignmentEpoch,
       assignorName: 'simple',
+      authorizedOperations: req.includeAuthorizedOperations ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_OPERATIONS) : NO_AUTHORIZED_OPERATIONS,
       members: [...g.membership.members.values()].map((m) => ({
         memberId: m.memberId,
         rackId: m.rackId,

@@ -35,4 +35,16 @@ describe('share groups under ACLs', () => {
     });
     expect(fetched.responses[0]!.partitions[0]!.errorCode).to.equal(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   });
+
+  it('ShareGroupDescribe fills in the caller\'s authorized operations on the group when asked', async () => {
+    const s = broker.services;
+    await s.authorizer!.store.add([allow('User:carol', Op.READ, RT.GROUP, 'sg-ops'), allow('User:carol', Op.DELETE, RT.GROUP, 'sg-ops')]);
+    const hb = await callAs<ShareGroupHeartbeatResponse>(s, 'User:carol', ApiKey.ShareGroupHeartbeat, 1, { groupId: 'sg-ops', memberId: 'm-carol', memberEpoch: 0, rackId: null, subscribedTopicNames: ['secret'] });
+    expect(hb.errorCode).to.equal(0);
+    const describe = (includeAuthorizedOperations: boolean) => callAs<ShareGroupDescribeResponse>(s, 'User:carol', ApiKey.ShareGroupDescribe, 1, { groupIds: ['sg-ops'], includeAuthorizedOperations });
+    // READ and DELETE imply DESCRIBE; nothing else on a group
+    const bit = (...ops: number[]) => ops.reduce((m, o) => m | (1 << o), 0);
+    expect((await describe(true)).groups[0]!.authorizedOperations).to.equal(bit(Op.READ, Op.DELETE, Op.DESCRIBE));
+    expect((await describe(false)).groups[0]!.authorizedOperations).to.equal(-2147483648);
+  });
 });

@@ -9,12 +9,21 @@ import { scanBatches } from './batchScanner';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
 import { decodeBatch, type DecodedBatch, type RecordView } from './records';
 import { persistIndexes } from './recovery';
+import type { AbortedTxn } from './txnIndex';
 
 export interface CompactionContext {
   sfs: StorageFs;
   pool: HandlePool;
   config: LogConfig;
   now: number;
+  /**
+   * Where settled data ends (the last stable offset: the first offset of the oldest open transaction, or the high
+   * watermark). Past it a record may still be aborted or truncated away, so it neither supersedes an older value of
+   * its key nor is cleaned, and a segment reaching past it is left as it is.
+   */
+  cleanableEnd: number;
+  /** Aborted transactions with data below `cleanableEnd` (the segments' transaction indexes). */
+  aborted: readonly AbortedTxn[];
   /** Swaps the cleaned segment in for the old one in the log's segment list. */
   replace(oldSeg: Segment, newSeg: Segment): void;
 }
@@ -26,6 +35,8 @@ export interface CompactionResult {
   bytesAfter: number;
   /** When the oldest kept tombstone becomes removable (Infinity if none). */
   nextTombstoneExpiry: number;
+  /** Closed segments left uncleaned because they reach past `cleanableEnd`. */
+  heldBack: number;
 }
 
 /**
@@ -35,14 +46,29 @@ export interface CompactionResult {
  * batches). A batch keeps its base offset and lastOffsetDelta, so offsets
  * never move; only batches that lost records are re-encoded. The cleaned file
  * replaces the old one with an atomic rename, indexes are rewritten after.
+ *
+ * Only settled data counts (below `cleanableEnd`), and an aborted
+ * transaction's records never count: a consumer never sees them as a key's
+ * value, so letting one supersede a committed record deleted the only value
+ * read_committed consumers had for that key. Pass 2 drops aborted records
+ * outright, as Kafka's cleaner does; their abort markers (and the segments'
+ * aborted-transaction entries) stay.
  */
 export async function compactSegments(segments: Segment[], active: Segment, ctx: CompactionContext): Promise<CompactionResult> {
+  const result: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0, nextTombstoneExpiry: Infinity, heldBack: 0 };
+  let cleanable = 0;
+  while (cleanable < segments.length && segments[cleanable]!.nextOffset <= ctx.cleanableEnd) cleanable++;
+  result.heldBack = segments.length - cleanable;
+  if (cleanable === 0) return result;
+  const aborted = abortedByProducer(ctx.aborted);
   const latest = new Map<string, number>();
-  // the active segment only contributes keys (up to what is written now): newer values there supersede older ones
+  // later segments (the active one included) only contribute keys, up to what is settled
   for (const seg of [...segments, active]) {
+    if (seg.baseOffset >= ctx.cleanableEnd) break;
     await scanBatches(seg, 0, seg.size, false, (b) => {
       const view = b.buf.subarray(b.offsetInBuf, b.offsetInBuf + b.size);
-      if (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.CONTROL) return;
+      if (batchBaseOffset(view, 0) >= ctx.cleanableEnd) return false;
+      if (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.CONTROL || isAborted(view, aborted)) return;
       const batch = decodeBatch(view);
       for (const rec of batch.records) {
         if (rec.key) latest.set(rec.key.toString('latin1'), batch.baseOffset + rec.offsetDelta);
@@ -50,9 +76,8 @@ export async function compactSegments(segments: Segment[], active: Segment, ctx:
     });
   }
 
-  const result: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0, nextTombstoneExpiry: Infinity };
   const tombstoneCutoff = ctx.now - ctx.config.deleteRetentionMs;
-  for (const seg of segments) {
+  for (const seg of segments.slice(0, cleanable)) {
     const outputs: Buffer[] = [];
     let changed = false;
     let removed = 0;
@@ -60,6 +85,11 @@ export async function compactSegments(segments: Segment[], active: Segment, ctx:
       const view = b.buf.subarray(b.offsetInBuf, b.offsetInBuf + b.size);
       if (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.CONTROL) {
         outputs.push(view);
+        return;
+      }
+      if (isAborted(view, aborted)) {
+        removed += view.readInt32BE(BATCH.RECORD_COUNT);
+        changed = true;
         return;
       }
       const batch = decodeBatch(view);
@@ -92,6 +122,25 @@ export async function compactSegments(segments: Segment[], active: Segment, ctx:
     result.bytesAfter += cleaned.size;
   }
   return result;
+}
+
+function abortedByProducer(list: readonly AbortedTxn[]): Map<bigint, AbortedTxn[]> {
+  const out = new Map<bigint, AbortedTxn[]>();
+  for (const t of list) {
+    const mine = out.get(t.producerId);
+    if (mine) mine.push(t);
+    else out.set(t.producerId, [t]);
+  }
+  return out;
+}
+
+/** A transactional batch inside one of its producer's aborted transactions (data runs up to the abort marker). */
+function isAborted(view: Buffer, aborted: ReadonlyMap<bigint, readonly AbortedTxn[]>): boolean {
+  if (aborted.size === 0 || (view.readInt16BE(BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) === 0) return false;
+  const mine = aborted.get(view.readBigInt64BE(BATCH.PRODUCER_ID));
+  if (!mine) return false;
+  const base = batchBaseOffset(view, 0);
+  return mine.some((t) => t.firstOffset <= base && base < t.lastOffset);
 }
 
 /** Same header (offsets, timestamps, producer fields), fewer records; re-compressed with the batch's codec. */
@@ -127,7 +176,8 @@ async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: Compact
   // offsets past the last kept record stay consumed: the next segment starts where the old one ended
   next.consumeOffsetsTo(seg.nextOffset);
   next.markFlushed(next.size);
-  // markers are never cleaned away, so the segment's aborted-transaction entries stay as they are
+  // markers are never cleaned away, so the segment's aborted-transaction entries stay as they are (an entry whose
+  // data was dropped filters nothing)
   next.replaceTxnIndex(seg.txnIndex);
   // stale indexes must not survive next to the new log if we crash between the rename and the rewrite
   for (const p of [seg.indexPath, seg.timeIndexPath, seg.keyIndexPath, seg.tagIndexPath]) {

@@ -4,6 +4,7 @@ import { writeFileAtomic } from './fs';
 import type { LogState } from './logState';
 import { LOG_START_FILE, removeSegmentFiles } from './recovery';
 import { compactSegments } from './compaction';
+import { abortedTxns } from './logReads';
 import { NO_TIMESTAMP } from './segment';
 
 /**
@@ -15,6 +16,8 @@ import { NO_TIMESTAMP } from './segment';
 export class LogRetention {
   private compactedUpTo = -1;
   private nextTombstoneExpiry = Infinity;
+  /** The last stable offset that held closed segments back from the last pass (-1: none was held back). */
+  private heldBackAt = -1;
 
   constructor(private readonly log: LogState) {}
 
@@ -80,20 +83,28 @@ export class LogRetention {
   /**
    * cleanup.policy=compact: keeps the last record per key in closed segments,
    * dropping tombstones older than delete.retention.ms. Runs when new
-   * segments were closed since the last pass or a kept tombstone expired.
+   * segments were closed since the last pass, a kept tombstone expired, or the
+   * last stable offset moved past segments an open transaction held back.
    */
   async compact(now: number, force: boolean): Promise<{ segmentsRewritten: number; recordsRemoved: number }> {
     const log = this.log;
     const none = { segmentsRewritten: 0, recordsRemoved: 0 };
     if (log.closed || !compacts(log.config) || log.segments.length < 2) return none;
     const closedEnd = log.active.baseOffset;
-    if (!force && closedEnd <= this.compactedUpTo && now < this.nextTombstoneExpiry) return none;
+    if (!force && closedEnd <= this.compactedUpTo && now < this.nextTombstoneExpiry && !this.stableOffsetMoved()) return none;
+    // the producer state gives the last stable offset; loading it also rebuilds transaction indexes a crash left untrusted
+    const cleanableEnd = (await log.producers.table()).lastStableOffset(log.highWatermark);
+    const from = log.segments[0]!.baseOffset;
+    const aborted = cleanableEnd > from ? await abortedTxns(log, from, cleanableEnd) : [];
+    if (log.closed) return none;
     log.changing();
     const result = await compactSegments(log.segments.slice(0, -1), log.active, {
       sfs: log.ctx.sfs,
       pool: log.ctx.pool,
       config: log.config,
       now,
+      cleanableEnd,
+      aborted,
       replace: (oldSeg, newSeg) => {
         const i = log.segments.indexOf(oldSeg);
         if (i >= 0) log.segments[i] = newSeg;
@@ -102,10 +113,18 @@ export class LogRetention {
     });
     this.compactedUpTo = closedEnd;
     this.nextTombstoneExpiry = result.nextTombstoneExpiry;
+    this.heldBackAt = result.heldBack > 0 ? cleanableEnd : -1;
     if (result.segmentsRewritten > 0) {
       log.ctx.logger.info({ topic: log.topic, partition: log.partition, ...result }, 'compacted');
     }
     return { segmentsRewritten: result.segmentsRewritten, recordsRemoved: result.recordsRemoved };
+  }
+
+  /** Whether the last stable offset moved since it held segments back (read from the loaded table: no load per pass). */
+  private stableOffsetMoved(): boolean {
+    if (this.heldBackAt < 0) return false;
+    const table = this.log.producers.loaded;
+    return table !== undefined && table.lastStableOffset(this.log.highWatermark) > this.heldBackAt;
   }
 
   /** The tail was rewritten: the next compaction pass looks at every closed segment again. */

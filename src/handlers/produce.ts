@@ -9,7 +9,8 @@
  * - Unknown topics are auto-created when the broker allows it and the client may CREATE them; internal topics are
  *   refused (INVALID_TOPIC_EXCEPTION), and so are filtered views (brook.view.of), with a message naming the source.
  * - Only the leader appends; acks=all waits for the in-sync replicas. Empty records: INVALID_RECORD; a batch over
- *   max.message.bytes: MESSAGE_TOO_LARGE.
+ *   max.message.bytes: MESSAGE_TOO_LARGE; a record without a key on a topic whose cleanup.policy includes compact:
+ *   INVALID_RECORD, as Kafka.
  * - Transactional batches must belong to the producer's open transaction on that partition
  *   (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). Under a produce quota the records are
  *   appended first and the answer carries the throttle.
@@ -32,6 +33,8 @@
  */
 import { ErrorCode } from '../../protocol/errors';
 import { timestampProblem } from './produceTimestamps';
+import { keylessRecordProblem } from './produceKeys';
+import { compacts } from '../../storage/config';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
 import { checkProduceRecords, convertLegacyToV2 } from '../../protocol/records';
@@ -186,6 +189,12 @@ function produceToLog(w: PartitionWrite, records: Buffer): void {
   // schedules forwarded to __brook_scheduled were checked by their own topic's bounds on the first broker
   const badTime = fromScheduler || topic.name === SCHEDULED_TOPIC ? null : timestampProblem(prepared, config, ctx.now);
   if (badTime !== null) return w.answer(failed(index, ErrorCode.INVALID_TIMESTAMP, badTime));
+  // a scheduler's move carries records its own topic's intake already checked
+  const keyless = compacts(config) && !fromScheduler ? keylessRecordProblem(prepared) : null;
+  if (keyless !== null) {
+    ctx.broker.logger.info({ api: 'Produce', topic: topic.name, partition: index, client: ctx.clientId, errorCode: keyless.errorCode, err: keyless.message }, 'produce refused');
+    return w.answer(failed(index, keyless.errorCode, keyless.message));
+  }
   w.records = prepared;
   // only a producer's batches are checked against a transaction (a closure per write otherwise)
   if (hasProducerId(prepared)) w.checkTransaction = transactionCheck(ctx, w.transactionalId, topic.name, index);

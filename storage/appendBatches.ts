@@ -2,8 +2,9 @@ import { ATTR, BATCH, fixBatchCrc } from '../protocol/records/batchHeader';
 import { ErrorCode } from '../protocol/errors';
 import type { LogConfig } from './config';
 import { StorageError, corrupt } from './errors';
-import { batchBaseOffset, batchLastOffset, plausibleBatchSize, writeInt64 } from './batch';
+import { batchBaseOffset, batchLastOffset, plausibleBatchSize, readInt64, writeInt64 } from './batch';
 import type { LogState } from './logState';
+import type { Segment } from './segment';
 import type { AppendOptions, AppendResult, AppendSink } from './appendTypes';
 
 /** One append queued in a partition's pipeline (./appendPipeline.ts), and what it is checked and stamped with here. */
@@ -15,6 +16,8 @@ export interface AppendRequest {
   /** Offsets the request spans (sum of lastOffsetDelta + 1). */
   span: number;
   records: number;
+  /** Largest max timestamp of the request's batches as sent (segment.ms compares it with the active segment's first). */
+  maxTimestamp: number;
   baseOffset: number;
   lastOffset: number;
   /** Called as methods of the request (`this` is it): a promise's resolving functions, or those handing to `sink`. */
@@ -27,7 +30,7 @@ export interface AppendRequest {
 export function appendRequest(buf: Buffer, opts: AppendOptions, sink: AppendSink | null): AppendRequest {
   const keepOffsets = opts.keepOffsets === true;
   const now = opts.now ?? Date.now();
-  return { buf, now, leaderEpoch: opts.leaderEpoch, keepOffsets, span: 0, records: 0, baseOffset: -1, lastOffset: -1, resolve: toSink, reject: failToSink, sink };
+  return { buf, now, leaderEpoch: opts.leaderEpoch, keepOffsets, span: 0, records: 0, maxTimestamp: -1, baseOffset: -1, lastOffset: -1, resolve: toSink, reject: failToSink, sink };
 }
 
 // shared by every request answering through a sink: called with the request as `this`, so no closure per append
@@ -46,6 +49,7 @@ export function checkAppend(req: AppendRequest, config: LogConfig): void {
   let pos = 0;
   let span = 0;
   let records = 0;
+  let maxTimestamp = -1;
   let prevLast = -1;
   while (pos < buf.length) {
     const available = buf.length - pos;
@@ -67,10 +71,13 @@ export function checkAppend(req: AppendRequest, config: LogConfig): void {
     }
     span += delta + 1;
     records += buf.readInt32BE(pos + BATCH.RECORD_COUNT);
+    const maxTs = readInt64(buf, pos + BATCH.MAX_TIMESTAMP);
+    if (maxTs > maxTimestamp) maxTimestamp = maxTs;
     pos += size;
   }
   req.span = span;
   req.records = records;
+  req.maxTimestamp = maxTimestamp;
 }
 
 /**
@@ -108,4 +115,16 @@ export function assignOffsets(req: AppendRequest, next: number, log: LogState): 
   }
   req.lastOffset = next - 1;
   return next;
+}
+
+/**
+ * How old the active segment is for segment.ms, as Kafka measures it: from its first batch's timestamp to the
+ * incoming one's (the broker clock for LogAppendTime), so the age is the data's and a restart does not reset it;
+ * only a segment whose first batch has no timestamp counts wall-clock time since its creation (or file mtime).
+ */
+export function timeWaitedForRoll(req: AppendRequest, active: Segment, config: LogConfig): number {
+  const firstTs = active.rollingTimestamp;
+  if (firstTs < 0) return req.now - active.createdAt;
+  const appendTime = config.messageTimestampType === 'LogAppendTime' && !req.keepOffsets;
+  return (appendTime ? req.now : req.maxTimestamp) - firstTs;
 }

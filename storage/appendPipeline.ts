@@ -11,7 +11,7 @@ import { RECOVERY_POINT_FILE, persistIndexes } from './recovery';
 import { Segment } from './segment';
 import { indexSidecars } from './logTagIndex';
 import type { AppendOptions, AppendResult, AppendSink } from './appendTypes';
-import { appendRequest, assignOffsets, checkAppend, type AppendRequest } from './appendBatches';
+import { appendRequest, assignOffsets, checkAppend, timeWaitedForRoll, type AppendRequest } from './appendBatches';
 
 export type { AppendOptions, AppendResult, AppendSink } from './appendTypes';
 
@@ -228,7 +228,7 @@ export class AppendPipeline implements TickDrained {
     const used = active.writtenEnd + groupBytes;
     if (used === 0) return false;
     if (used + req.buf.length > config.segmentBytes) return true;
-    if (req.now - active.createdAt >= config.segmentMs) return true;
+    if (timeWaitedForRoll(req, active, config) >= config.segmentMs) return true;
     return this.assignNext + req.span - 1 - active.baseOffset > MAX_RELATIVE_OFFSET;
   }
 

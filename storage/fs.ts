@@ -26,7 +26,8 @@ export interface StorageFs {
   fdatasync(fd: number): Promise<void>;
   fsync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;
-  fstatSize(fd: number): Promise<number>;
+  /** Size and modification time (ms) of an open file. */
+  fstat(fd: number): Promise<{ size: number; mtimeMs: number }>;
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, data: Buffer): Promise<void>;
   rename(from: string, to: string): Promise<void>;
@@ -109,7 +110,10 @@ export const nodeFs: StorageFs = {
   fdatasync: (fd) => pFdatasync(fd),
   fsync: (fd) => pFsync(fd),
   ftruncate: (fd, length) => pFtruncate(fd, length),
-  fstatSize: async (fd) => (await pFstat(fd)).size,
+  fstat: async (fd) => {
+    const st = await pFstat(fd);
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  },
   readFile: async (path) => {
     // most files read whole are a few bytes (epoch, high-watermark, empty transaction indexes): open, one read and
     // close are three thread-pool round trips where fs.promises.readFile takes four or five (it asks the size

@@ -5,7 +5,8 @@ import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, plausibleBatchSize
 import { scanBatches } from './batchScanner';
 import type { LogState } from './logState';
 import { decodeBatch, recordTimestamp } from './records';
-import { NO_TIMESTAMP, SegmentGoneError, type Segment } from './segment';
+import { NO_TIMESTAMP, type Segment } from './segment';
+import { SegmentGoneError } from './segmentName';
 import { collectAborted, type AbortedTxn } from './txnIndex';
 import type { ReadLease } from './readBuffers';
 

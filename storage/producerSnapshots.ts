@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { nodeFs, writeFileAtomic } from './fs';
 import type { ProducerEntry, ProducerStateTable } from './producerState';
-import { segmentFileName } from './segment';
+import { segmentFileName } from './segmentName';
 
 /** `<20-digit offset>.snapshot`: the producer state of every batch below that offset. */
 export const SNAPSHOT_SUFFIX = '.snapshot';

@@ -98,7 +98,7 @@ export async function recoverPartition(
       continue;
     }
     const prev = segments[segments.length - 1];
-    const fileSize = await seg.fileSize();
+    const fileSize = await seg.statFile();
     let scanned = false;
     let loaded = false;
     if (base < recoveryPoint) {
@@ -148,6 +148,8 @@ export async function recoverPartition(
     seg.replaceTxnIndex(await loadSegmentTxnIndex(sfs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset, trustTxnIndex, active));
     if (!seg.txnIndex.trusted && base < recoveryPoint && !dropRest) note(`transaction index of segment ${seg.name} missing or damaged; rebuilt on first use`, { segment: seg.name });
     if (scanned && !isLast && !dropRest) await persistIndexes(sfs, seg);
+    // segment.ms of the segment appends go to counts from its first batch, which a load from indexes did not read
+    if (active) await seg.loadRollingTimestamp();
     const keyProblem = listed.has(path.basename(seg.keyIndexPath)) ? await checkKeyIndexFile(sfs, seg, !active) : null;
     if (keyProblem !== null) note(`key index of segment ${seg.name} ${keyProblem}`, { segment: seg.name });
     const tagProblem = tags !== null || listed.has(path.basename(seg.tagIndexPath)) ? await checkTagIndexFile(sfs, seg, !active, tags) : null;

@@ -8,7 +8,8 @@ import { KEY_INDEX_SUFFIX, type SegmentKeys } from './keyIndex';
 import { TAG_INDEX_SUFFIX, type SegmentTags } from './tagIndex';
 import { O_DSYNC, O_RDWR_CREATE, readFully, writeFully, writeRestNow, type StorageFs } from './fs';
 import { scanBatches } from './batchScanner';
-import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from './batch';
+import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, MIN_BATCH_SIZE } from './batch';
+import { SegmentGoneError, segmentFileName } from './segmentName';
 import type { ReadLease } from './readBuffers';
 
 export const NO_TIMESTAMP = -1;
@@ -21,18 +22,6 @@ export const NO_TIMESTAMP = -1;
  */
 const RECENT_BYTES = 16 * 1024 * 1024;
 const RECENT_MS = 10_000;
-
-/** Thrown by acquire() on a segment already deleted or replaced; readers retry with the current segment list. */
-export class SegmentGoneError extends Error {
-  constructor(segment: string) {
-    super(`segment ${segment} was deleted or replaced`);
-    this.name = 'SegmentGoneError';
-  }
-}
-
-export function segmentFileName(baseOffset: number): string {
-  return String(baseOffset).padStart(20, '0');
-}
 
 /** A broken segment invariant: a bug in the caller, never bad input (that is refused before it gets here). */
 function invariant(ok: boolean, segment: Segment, what: string): asserts ok {
@@ -62,8 +51,10 @@ function broken(segment: Segment, what: string): never {
 export class Segment implements PooledHandle {
   lastUsed = 0;
   poolSlot = -1;
-  /** Wall-clock time the segment was created (or loaded), for segment.ms. */
-  readonly createdAt: number;
+  /** Wall-clock creation time (found on disk: the file's mtime, set by statFile), for batches without timestamps. */
+  createdAt: number;
+  /** Max timestamp of the segment's first batch (NO_TIMESTAMP: none, or not known yet): segment.ms counts from it. */
+  private firstBatchTs = NO_TIMESTAMP;
   private users = 0;
   private published = 0;
   private reservedEnd = 0;
@@ -102,6 +93,11 @@ export class Segment implements PooledHandle {
   ) {
     this.next = baseOffset;
     this.createdAt = now;
+  }
+
+  /** What segment.ms counts from (Kafka's rollingBasedTimestamp): data, not process, time, so it survives restarts. */
+  get rollingTimestamp(): number {
+    return this.firstBatchTs;
   }
 
   get name(): string {
@@ -229,6 +225,7 @@ export class Segment implements PooledHandle {
   private track(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
     if (position !== this.published) broken(this, `batch at ${position}, published end is ${this.published}`);
     if (!(baseOffset >= this.next && lastOffset >= baseOffset)) broken(this, `batch ${baseOffset}..${lastOffset} after next offset ${this.next}`);
+    if (position === 0) this.firstBatchTs = maxTimestamp;
     if (maxTimestamp > this.maxTs) {
       this.maxTs = maxTimestamp;
       this.offsetOfMaxTs = lastOffset;
@@ -304,6 +301,7 @@ export class Segment implements PooledHandle {
     this.timeIdx = new TimeIndex();
     this.maxTs = NO_TIMESTAMP;
     this.offsetOfMaxTs = -1;
+    this.firstBatchTs = NO_TIMESTAMP;
     this.bytesSinceIndexEntry = 0;
     this.published = this.reservedEnd = this.durable = 0;
     this.next = this.baseOffset;
@@ -378,13 +376,21 @@ export class Segment implements PooledHandle {
     return false;
   }
 
-  async fileSize(): Promise<number> {
+  /** Size of a file found on disk; its mtime becomes the creation time, so a restart does not make old data new. */
+  async statFile(): Promise<number> {
     const fd = await this.acquire();
     try {
-      return await this.sfs.fstatSize(fd);
+      const st = await this.sfs.fstat(fd);
+      this.createdAt = st.mtimeMs;
+      return st.size;
     } finally {
       this.release();
     }
+  }
+
+  /** Reads the first batch's timestamp when a load from indexes skipped that batch (the active segment's, for rolls). */
+  async loadRollingTimestamp(): Promise<void> {
+    if (this.firstBatchTs === NO_TIMESTAMP && this.published >= MIN_BATCH_SIZE) this.firstBatchTs = batchMaxTimestamp(await this.read(0, MIN_BATCH_SIZE), 0);
   }
 
   // ---------------------------------------------------------------- descriptor

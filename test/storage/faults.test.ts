@@ -71,8 +71,8 @@ class FaultyFs implements StorageFs {
   ftruncate(fd: number, length: number) {
     return nodeFs.ftruncate(fd, length);
   }
-  fstatSize(fd: number) {
-    return nodeFs.fstatSize(fd);
+  fstat(fd: number) {
+    return nodeFs.fstat(fd);
   }
   readFile(path: string) {
     return nodeFs.readFile(path);

@@ -143,8 +143,10 @@ describe('storage: log checkpoints and idle logs', function () {
     const idle = await m.create('idle', 0);
     const busy = await m.create('idle', 1);
     await idle.producerState.table();
-    await idle.append(buildBatch([{ value: 'plain' }]));
-    await idle.append(buildBatch([{ value: 'idempotent' }], { producerId: 42, baseTimestamp: Date.now() }));
+    // one timestamp for both: batches 7 days apart (the helper's default is 2023) would roll by segment.ms
+    const ts = Date.now();
+    await idle.append(buildBatch([{ value: 'plain' }], { baseTimestamp: ts }));
+    await idle.append(buildBatch([{ value: 'idempotent' }], { producerId: 42, baseTimestamp: ts }));
     await busy.append(buildBatch([{ value: 'watched' }]));
     const before = await contents(m, 'idle', 0);
     // a parked fetch keeps a log in use

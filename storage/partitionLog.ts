@@ -80,7 +80,7 @@ export class PartitionLog extends PartitionLogBase {
     const { topic, partition, dir, ctx } = this;
     const state = this.state;
     const config = state.config;
-    const recovered = await recoverPartition(dir, config, ctx, this.cleanAtOpen, { topic, partition });
+    const recovered = await recoverPartition(dir, config, ctx, this.cleanAtOpen, { topic, partition }, this.summary?.logStartOffset);
     if (recovered.createdSegment) state.unsyncedDirs = [...(state.unsyncedDirs ?? []), { dir, mark: null }];
     // appends through an O_DSYNC descriptor are durable when written: so must the directories be before the first
     if (config.fsyncOnAppend) await state.syncNewDirs();

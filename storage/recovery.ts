@@ -54,6 +54,8 @@ export async function recoverPartition(
   ctx: RecoveryContext,
   cleanShutdown: boolean,
   label: Record<string, unknown>,
+  /** The log start offset `log-summary` kept for this log, if it has an entry. */
+  summaryStart?: number,
 ): Promise<RecoveredPartition> {
   const { sfs, logger } = ctx;
   const actions: string[] = [];
@@ -77,7 +79,19 @@ export async function recoverPartition(
   // a log with a tag index (on now, or files of one from before) gets the scanned segments' entries from the scan
   const tagIndexed = config.tagIndex || names.some((n) => n.endsWith(TAG_INDEX_SUFFIX));
   const listed = new Set(names);
-  const checkpointStart = listed.has(LOG_START_FILE) ? await readNumberFile(sfs, path.join(dir, LOG_START_FILE)) : undefined;
+  let checkpointStart = listed.has(LOG_START_FILE) ? await readNumberFile(sfs, path.join(dir, LOG_START_FILE)) : undefined;
+  // DeleteRecords' start is in no segment: losing it silently would serve deleted records again
+  const startDamaged = listed.has(LOG_START_FILE) && checkpointStart === undefined;
+  if (startDamaged) {
+    checkpointStart = summaryStart;
+    const file = path.join(dir, LOG_START_FILE);
+    note(
+      summaryStart === undefined
+        ? `${file} is damaged and log-summary has no entry: records DeleteRecords removed may be served again`
+        : `${file} is damaged: using log start offset ${summaryStart} from log-summary`,
+      { file },
+    );
+  }
   const recoveryPoint = cleanShutdown ? Infinity : ((listed.has(RECOVERY_POINT_FILE) ? await readNumberFile(sfs, path.join(dir, RECOVERY_POINT_FILE)) : undefined) ?? 0);
 
   const segments: Segment[] = [];
@@ -160,6 +174,8 @@ export async function recoverPartition(
   const last = segments[segments.length - 1]!;
   let logStartOffset = Math.max(checkpointStart ?? 0, first.baseOffset);
   if (logStartOffset > last.nextOffset) logStartOffset = last.nextOffset;
+  // a crash before the next DeleteRecords must not find the damaged file again
+  if (startDamaged && checkpointStart !== undefined) await writeFileAtomic(sfs, dir, LOG_START_FILE, Buffer.from(String(logStartOffset)));
   return { segments, logStartOffset, listed, scannedEpochs, actions };
 }
 

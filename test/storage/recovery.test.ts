@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BATCH } from '../../protocol/records/batchHeader';
+import { ErrorCode } from '../../protocol/errors';
 import { LogManager } from '../../storage/logManager';
 import type { PartitionLog } from '../../storage/partitionLog';
 import type { StorageLogger } from '../../storage/logger';
@@ -232,6 +233,32 @@ describe('storage: crash recovery and corrupted bytes', () => {
     manager = r.m;
     expect(r.logger.warnings.some((w) => w.startsWith('rebuilding'))).to.equal(true);
     expect(Buffer.concat((await readAll(r.log)).map((b) => b.buf)).equals(Buffer.concat(batches))).to.equal(true);
+  });
+
+  // Found by a tester: garbage in log-start-offset after DeleteRecords made ListOffsets earliest say 4 (log-summary)
+  // until the log opened, then 0, and offsets 0-3 were served again; nothing was logged at warn.
+  it('a damaged log-start-offset file falls back to log-summary\'s start, says so, and is written again', async () => {
+    expect(await log.deleteRecordsBefore(4)).to.equal(4);
+    expect(log.segmentBaseOffsets()[0], 'records below 4 are still in the first segment').to.equal(0);
+    await manager.close();
+    const file = path.join(dir, path.basename(log.dir), 'log-start-offset');
+    fs.writeFileSync(file, 'garbage\n');
+    const logger = capturingLogger();
+    const m = new LogManager({ dataDir: dir, schedulerIntervalMs: 0, logger });
+    manager = m;
+    await m.open();
+    const reopened = m.get('r', 0)!;
+    expect(reopened.logStartOffset, 'from the summary, before the log opens').to.equal(4);
+    await reopened.open();
+    expect(reopened.logStartOffset, 'once the log opened').to.equal(4);
+    expect(logger.warnings).to.deep.equal([`${file} is damaged: using log start offset 4 from log-summary`]);
+    expect(fs.readFileSync(file, 'utf8')).to.equal('4');
+    try {
+      await reopened.read(0, 1 << 16);
+      expect.fail('offset 0 was deleted');
+    } catch (err) {
+      expect((err as { code?: number }).code).to.equal(ErrorCode.OFFSET_OUT_OF_RANGE);
+    }
   });
 });
 

@@ -42,8 +42,8 @@ export interface CompactionResult {
 /**
  * Key-based cleaning of closed segments, one segment at a time: pass 1 maps
  * every key to its latest offset, pass 2 rewrites each segment keeping only
- * those records (plus unexpired tombstones, keyless records and control
- * batches). A batch keeps its base offset and lastOffsetDelta, so offsets
+ * those records (plus tombstones younger than delete.retention.ms counted
+ * from their segment's last write, keyless records and control batches). A batch keeps its base offset and lastOffsetDelta, so offsets
  * never move; only batches that lost records are re-encoded. The cleaned file
  * replaces the old one with an atomic rename, indexes are rewritten after.
  *
@@ -76,8 +76,8 @@ export async function compactSegments(segments: Segment[], active: Segment, ctx:
     });
   }
 
-  const tombstoneCutoff = ctx.now - ctx.config.deleteRetentionMs;
   for (const seg of segments.slice(0, cleanable)) {
+    const horizon = lastModified(seg) + ctx.config.deleteRetentionMs;
     const outputs: Buffer[] = [];
     let changed = false;
     let removed = 0;
@@ -93,14 +93,13 @@ export async function compactSegments(segments: Segment[], active: Segment, ctx:
         return;
       }
       const batch = decodeBatch(view);
-      const maxTs = batchMaxTimestamp(view, 0);
       const kept: RecordView[] = [];
       for (const rec of batch.records) {
         if (rec.key !== null) {
           if (latest.get(rec.key.toString('latin1')) !== batch.baseOffset + rec.offsetDelta) continue;
           if (rec.valueIsNull) {
-            if (maxTs < tombstoneCutoff) continue;
-            result.nextTombstoneExpiry = Math.min(result.nextTombstoneExpiry, maxTs + ctx.config.deleteRetentionMs + 1);
+            if (ctx.now > horizon) continue;
+            result.nextTombstoneExpiry = Math.min(result.nextTombstoneExpiry, horizon + 1);
           }
         }
         kept.push(rec);
@@ -122,6 +121,18 @@ export async function compactSegments(segments: Segment[], active: Segment, ctx:
     result.bytesAfter += cleaned.size;
   }
   return result;
+}
+
+/**
+ * When the segment's data was last written, which starts the delete.retention.ms a tombstone in it is kept for
+ * (older Kafka's horizon: the segment's last modification). A record's own timestamp cannot be that clock: the
+ * producer sets it, so a tombstone with an old CreateTime vanished seconds after its write, before any consumer saw
+ * the delete, and one from the future never did. The last append this run, else the file's mtime (a segment found
+ * at start, or written by compaction, which keeps the mtime it replaces), so the horizon survives restarts and
+ * cleaning passes, and a tombstone is always kept at least delete.retention.ms after it was written.
+ */
+function lastModified(seg: Segment): number {
+  return seg.lastPublishAt > 0 ? seg.lastPublishAt : seg.createdAt;
 }
 
 function abortedByProducer(list: readonly AbortedTxn[]): Map<bigint, AbortedTxn[]> {
@@ -160,6 +171,7 @@ function rebuildBatch(original: Buffer, batch: DecodedBatch, kept: RecordView[])
 async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: CompactionContext): Promise<Segment> {
   const { sfs } = ctx;
   const cleanedPath = `${seg.logPath}.cleaned`;
+  const modified = lastModified(seg);
   const fd = await sfs.open(cleanedPath, O_RDWR_CREATE | fs.constants.O_TRUNC);
   try {
     if (outputs.length > 0) await writeFully(sfs, fd, outputs, 0);
@@ -167,7 +179,9 @@ async function writeCleanedSegment(seg: Segment, outputs: Buffer[], ctx: Compact
   } finally {
     await sfs.close(fd);
   }
-  const next = new Segment(seg.dir, seg.baseOffset, sfs, ctx.pool, seg.createdAt);
+  // cleaning is not a write of new data: the tombstone horizon and retention's fallback keep the old time
+  await sfs.setMtime(cleanedPath, modified);
+  const next = new Segment(seg.dir, seg.baseOffset, sfs, ctx.pool, modified);
   let pos = 0;
   for (const b of outputs) {
     next.loadBatch(pos, batchBaseOffset(b, 0), batchLastOffset(b, 0), batchMaxTimestamp(b, 0), b.length, ctx.config.indexIntervalBytes);

@@ -31,6 +31,8 @@ export interface StorageFs {
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, data: Buffer): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  /** Sets a file's modification (and access) time. */
+  setMtime(path: string, mtimeMs: number): Promise<void>;
   unlink(path: string): Promise<void>;
   mkdir(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
@@ -110,6 +112,7 @@ export const nodeFs: StorageFs = {
   fdatasync: (fd) => pFdatasync(fd),
   fsync: (fd) => pFsync(fd),
   ftruncate: (fd, length) => pFtruncate(fd, length),
+  setMtime: (p, ms) => fs.promises.utimes(p, ms / 1000, ms / 1000),
   fstat: async (fd) => {
     const st = await pFstat(fd);
     return { size: st.size, mtimeMs: st.mtimeMs };

@@ -75,8 +75,8 @@ export class Segment implements PooledHandle {
   private maxTs = NO_TIMESTAMP;
   private offsetOfMaxTs = -1;
   private bytesSinceIndexEntry = 0;
-  /** Date.now() of the last published append (0: none since load), for reads of recent bytes. */
-  private lastPublishAt = 0;
+  /** Date.now() of the last published append (0: none since load), for reads of recent bytes and lastModified(). */
+  lastPublishAt = 0;
   private isDeleted = false;
   /** Open the descriptor with O_DSYNC (the active segment in fsync mode). */
   private wantDsync = false;

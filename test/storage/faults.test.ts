@@ -71,6 +71,9 @@ class FaultyFs implements StorageFs {
   ftruncate(fd: number, length: number) {
     return nodeFs.ftruncate(fd, length);
   }
+  setMtime(p: string, ms: number) {
+    return nodeFs.setMtime(p, ms);
+  }
   fstat(fd: number) {
     return nodeFs.fstat(fd);
   }

@@ -69,7 +69,7 @@ interface LoadedState {
  * - carry: the state is not loaded and every append so far was producer-free,
  *   so the state at any roll is the one found at start, written as that roll's snapshot;
  * - loaded: the tables follow the log and each roll snapshots them;
- * - untracked: the state is unknown until the next load (it was dropped).
+ * - untracked: the state is unknown until the next load (it was dropped, or no snapshot covers the log found at open).
  */
 type Mode = 'carry' | 'loaded' | 'untracked';
 
@@ -407,7 +407,12 @@ export class ProducerStateManager {
   }
 
   private carriedState(): Promise<SnapshotFile | null> {
-    this.carried ??= this.carriedForward();
+    this.carried ??= this.carriedForward().then((snap) => {
+      // unknown without reading the log: no snapshot is owed until a load, else changedSinceSnapshot would stay
+      // true past snapshotAfterBytes and keep the idle-log unloader refusing the log until its next roll
+      if (!snap && this.mode === 'carry') this.mode = 'untracked';
+      return snap;
+    });
     return this.carried;
   }
 

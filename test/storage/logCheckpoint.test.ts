@@ -19,7 +19,7 @@ describe('storage: log checkpoints and idle logs', function () {
     for (const d of dirs.splice(0)) removeDir(d);
   });
 
-  async function open(dataDir: string, opts: { recoveryConcurrency?: number; idleLogMs?: number; checkpointIntervalMs?: number } = {}): Promise<LogManager> {
+  async function open(dataDir: string, opts: { recoveryConcurrency?: number; idleLogMs?: number; checkpointIntervalMs?: number; producerSnapshotAfterBytes?: number } = {}): Promise<LogManager> {
     const m = new LogManager({ dataDir, schedulerIntervalMs: 0, checkpointIntervalMs: 0, ...opts });
     managers.push(m);
     await m.open();
@@ -179,6 +179,28 @@ describe('storage: log checkpoints and idle logs', function () {
     expect((await readAll(crashed.get('idle', 0)!)).length).to.equal(3);
     const crashedTable = await crashed.get('idle', 0)!.producerState.table();
     expect([...crashedTable.entries()].map((e) => e.producerId)).to.deep.equal([42n]);
+  });
+
+  it('an idle log found at start with no producer snapshot at its end goes back to unopened after producer-free appends past the snapshot threshold', async () => {
+    const d = dir('brook-idle-');
+    // 1 MiB by default; the threshold is what matters, not the size
+    const threshold = 2000;
+    let m = await open(d, { idleLogMs: 1000, producerSnapshotAfterBytes: threshold });
+    const ts = Date.now();
+    await (await m.create('plain', 0)).append(buildBatch([{ value: 'before restart' }], { baseTimestamp: ts }));
+    // below the threshold: a clean shutdown writes no snapshot, so the next start knows no state at the log end
+    await m.close();
+    m = await open(d, { idleLogMs: 1000, producerSnapshotAfterBytes: threshold });
+    const log = m.get('plain', 0)!;
+    for (let i = 0; i < 4; i++) await log.append(buildBatch([{ value: 'p'.repeat(threshold / 2) }], { baseTimestamp: ts }));
+    expect(log.segmentList().length, 'no roll: nothing else resets the count').to.equal(1);
+
+    expect(await m.unloadIdle(Date.now() + 60_000), 'unloaded on the first idle pass').to.equal(1);
+    expect(log.isOpen).to.equal(false);
+    expect(m.openSegmentHandles).to.equal(0);
+    // reopened intact, with the (empty) producer state loaded from the log
+    expect((await readAll(log)).length).to.equal(5);
+    expect((await log.producerState.table()).size).to.equal(0);
   });
 
   it('a small log shuts down with no index files (its indexes are empty) and reopens from them without a rebuild', async () => {

@@ -5,7 +5,7 @@ import { forbidden } from '../auth';
 import { HttpError } from '../respond';
 import { ok, type ApiRequest, type ApiResult, type Route } from '../router';
 import { COMPATIBILITY_LEVELS, incompatibilities, isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
-import { SCHEMAS_TOPIC, SchemaStore, type SchemaVersion } from './schemaStore';
+import { SCHEMAS_TOPIC, SchemaStore, type RegistryRecord, type SchemaVersion } from './schemaStore';
 import { InvalidSchemaError, SCHEMA_TYPES, parseSchema, parseSchemaType, serializedProtobuf, type ParsedSchema, type SchemaReference } from './schemaTypes';
 
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
@@ -109,25 +109,28 @@ export class RegistryApi {
   private async register(r: ApiRequest, subject: string): Promise<ApiResult> {
     this.allow(r, true);
     const input = schemaInput(await r.json());
-    const parsed = this.parse(input);
-    const live = this.store.versions(subject, false);
-    // Registering what the subject already has answers its id again, without a new version.
-    for (const v of live) {
-      if (v.schemaType === input.schemaType && this.store.parse(v).canonical === parsed.canonical && JSON.stringify(v.references) === JSON.stringify(input.references)) {
-        return ok({ id: v.id, version: v.version, guid: v.guid });
+    // Decided inside the store's update, against state no other change can move meanwhile.
+    const result = await this.store.update(() => {
+      const parsed = this.parse(input);
+      const live = this.store.versions(subject, false);
+      // Registering what the subject already has answers its id again, without a new version.
+      for (const v of live) {
+        if (v.schemaType === input.schemaType && this.store.parse(v).canonical === parsed.canonical && JSON.stringify(v.references) === JSON.stringify(input.references)) {
+          return { records: [], result: { id: v.id, version: v.version, guid: v.guid } };
+        }
       }
-    }
-    const problems = incompatibilities(this.level(subject), parsed, this.previous(subject));
-    if (problems.length > 0) {
-      throw new HttpError(409, 409, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${problems.join('; ')}]`);
-    }
-    const existingId = this.store.findId(input.schemaType, parsed.canonical, input.references);
-    const id = existingId ?? this.store.nextId();
-    const version = (this.store.versions(subject, true).at(-1)?.version ?? 0) + 1;
-    const guid = (existingId !== null ? this.store.schemaById(existingId)?.guid : undefined) ?? randomUUID();
-    const value: SchemaVersion = { subject, version, id, schemaType: input.schemaType, schema: parsed.type === 'AVRO' ? parsed.canonical : input.schema, references: input.references, deleted: false, guid };
-    await this.store.write([{ key: { keytype: 'SCHEMA', subject, version, magic: 1 }, value }]);
-    return ok({ id, version, guid });
+      const problems = incompatibilities(this.level(subject), parsed, this.previous(subject));
+      if (problems.length > 0) {
+        throw new HttpError(409, 409, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${problems.join('; ')}]`);
+      }
+      const existingId = this.store.findId(input.schemaType, parsed.canonical, input.references);
+      const id = existingId ?? this.store.nextId();
+      const version = (this.store.versions(subject, true).at(-1)?.version ?? 0) + 1;
+      const guid = (existingId !== null ? this.store.schemaById(existingId)?.guid : undefined) ?? randomUUID();
+      const value: SchemaVersion = { subject, version, id, schemaType: input.schemaType, schema: parsed.type === 'AVRO' ? parsed.canonical : input.schema, references: input.references, deleted: false, guid };
+      return { records: [{ key: { keytype: 'SCHEMA', subject, version, magic: 1 }, value }], result: { id, version, guid } };
+    });
+    return ok(result);
   }
 
   private async lookup(r: ApiRequest, subject: string): Promise<ApiResult> {
@@ -144,32 +147,34 @@ export class RegistryApi {
 
   private async deleteSubject(r: ApiRequest, subject: string): Promise<ApiResult> {
     this.allow(r, true);
-    const all = this.store.versions(subject, true);
-    if (all.length === 0) throw subjectNotFound(subject);
     const permanent = flag(r.url, 'permanent');
-    if (permanent) {
-      if (all.some((v) => !v.deleted)) throw new HttpError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`);
-      await this.store.write([...all.map((v) => ({ key: { keytype: 'SCHEMA' as const, subject, version: v.version, magic: 1 as const }, value: null })), { key: { keytype: 'CONFIG', subject, magic: 0 }, value: null }]);
-      return ok(all.map((v) => v.version));
-    }
-    const live = all.filter((v) => !v.deleted);
-    if (live.length === 0) throw new HttpError(404, 40404, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`);
-    await this.store.write(live.map((v) => ({ key: { keytype: 'SCHEMA' as const, subject, version: v.version, magic: 1 as const }, value: { ...v, deleted: true } })));
-    return ok(live.map((v) => v.version));
+    const deleted = await this.store.update((): { records: RegistryRecord[]; result: number[] } => {
+      const all = this.store.versions(subject, true);
+      if (all.length === 0) throw subjectNotFound(subject);
+      if (permanent) {
+        if (all.some((v) => !v.deleted)) throw new HttpError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`);
+        return { records: [...all.map((v) => ({ key: { keytype: 'SCHEMA' as const, subject, version: v.version, magic: 1 as const }, value: null })), { key: { keytype: 'CONFIG', subject, magic: 0 }, value: null }], result: all.map((v) => v.version) };
+      }
+      const live = all.filter((v) => !v.deleted);
+      if (live.length === 0) throw new HttpError(404, 40404, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`);
+      return { records: live.map((v) => ({ key: { keytype: 'SCHEMA' as const, subject, version: v.version, magic: 1 as const }, value: { ...v, deleted: true } })), result: live.map((v) => v.version) };
+    });
+    return ok(deleted);
   }
 
   private async deleteVersion(r: ApiRequest, subject: string, ref: string): Promise<ApiResult> {
     this.allow(r, true);
     const permanent = flag(r.url, 'permanent');
-    const v = this.version(subject, ref, permanent);
-    if (permanent) {
-      if (!v.deleted) throw new HttpError(404, 40407, `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`);
-      await this.store.write([{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: null }]);
-    } else {
+    const version = await this.store.update((): { records: RegistryRecord[]; result: number } => {
+      const v = this.version(subject, ref, permanent);
+      if (permanent) {
+        if (!v.deleted) throw new HttpError(404, 40407, `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`);
+        return { records: [{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: null }], result: v.version };
+      }
       if (this.store.referencedBy(subject, v.version).length > 0) throw new HttpError(422, 42206, `One or more references exist to the schema {subject=${subject},version=${v.version}}`);
-      await this.store.write([{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: { ...v, deleted: true } }]);
-    }
-    return ok(v.version);
+      return { records: [{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: { ...v, deleted: true } }], result: v.version };
+    });
+    return ok(version);
   }
 
   private async compatibility(r: ApiRequest, subject: string, ref: string | null): Promise<ApiResult> {
@@ -212,9 +217,10 @@ export class RegistryApi {
 
   private async deleteConfig(r: ApiRequest, subject: string | null): Promise<ApiResult> {
     this.allow(r, true);
-    const previous = this.level(subject);
-    if (subject !== null && !this.store.configs.has(subject)) throw subjectNotFound(subject);
-    await this.store.write([{ key: { keytype: 'CONFIG', subject, magic: 0 }, value: null }]);
+    const previous = await this.store.update(() => {
+      if (subject !== null && !this.store.configs.has(subject)) throw subjectNotFound(subject);
+      return { records: [{ key: { keytype: 'CONFIG', subject, magic: 0 }, value: null }], result: this.level(subject) };
+    });
     return ok({ compatibilityLevel: previous });
   }
 

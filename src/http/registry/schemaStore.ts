@@ -36,6 +36,11 @@ interface ConfigKey {
   magic: 0;
 }
 type RegistryKey = SchemaKey | ConfigKey;
+/** One record to append: a null value deletes the key (compaction drops it). */
+export interface RegistryRecord {
+  key: RegistryKey;
+  value: unknown;
+}
 
 const READ_BYTES = 1 << 20;
 /** LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS: worth a retry while leadership settles. */
@@ -142,32 +147,50 @@ export class SchemaStore {
     this.maxId = Math.max(this.maxId, v.id);
   }
 
-  /** Appends keyed JSON records to `_schemas` (acks=all) and applies them once read back. Serialized, so ids never race. */
-  write(records: Array<{ key: RegistryKey; value: unknown }>): Promise<void> {
+  /**
+   * Runs `plan` against the registry's state once every earlier change is in
+   * the log and applied, then appends the records it returns: checks (is it
+   * already registered, is it compatible), the next id and the next version
+   * are decided and written as one step, so concurrent requests cannot both
+   * take the same id or version. `plan` is synchronous so nothing interleaves.
+   */
+  update<T>(plan: () => { records: RegistryRecord[]; result: T }): Promise<T> {
     const run = this.writeChain.then(async () => {
       await this.catchUp();
-      const batch = buildRecordBatch({
-        records: records.map((r) => ({ key: Buffer.from(JSON.stringify(r.key)), value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)) })),
-      });
-      const req = produceRequest(SCHEMAS_TOPIC, [{ index: 0, records: batch }]);
-      const deadline = Date.now() + WRITE_RETRY_MS;
-      for (;;) {
-        const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req, PRODUCE_BY_NAME_VERSION);
-        const code = res?.responses?.[0]?.partitionResponses?.[0]?.errorCode ?? -1;
-        if (code === 0) break;
-        // Right after `_schemas` is created or fails over, this broker may be the leader-to-be: wait for the role, briefly.
-        const leader = this.services.metadata.partitionState(SCHEMAS_TOPIC, 0)?.leader ?? -1;
-        const mine = leader === -1 || leader === this.services.metadata.self().nodeId;
-        if (RETRIABLE.has(code) && mine && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-          continue;
-        }
-        throw new HttpError(500, code === 6 ? 50003 : 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ` (broker ${leader} leads it; send schema changes to that broker's HTTP port)` : ''}`);
-      }
-      await this.catchUp();
+      const { records, result } = plan();
+      if (records.length > 0) await this.append(records);
+      return result;
     });
     this.writeChain = run.catch(() => undefined);
     return run;
+  }
+
+  /** Appends records that do not depend on the current state (see `update`). */
+  write(records: RegistryRecord[]): Promise<void> {
+    return this.update(() => ({ records, result: undefined }));
+  }
+
+  /** Appends keyed JSON records to `_schemas` (acks=all) and applies them once read back. Only from inside `update`. */
+  private async append(records: RegistryRecord[]): Promise<void> {
+    const batch = buildRecordBatch({
+      records: records.map((r) => ({ key: Buffer.from(JSON.stringify(r.key)), value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)) })),
+    });
+    const req = produceRequest(SCHEMAS_TOPIC, [{ index: 0, records: batch }]);
+    const deadline = Date.now() + WRITE_RETRY_MS;
+    for (;;) {
+      const res = await callBroker<ProduceRequest, ProduceResponseInput>(internalServices(this.services), { principal: 'User:ANONYMOUS', remoteAddress: '127.0.0.1', secure: true }, ApiKey.Produce, req, PRODUCE_BY_NAME_VERSION);
+      const code = res?.responses?.[0]?.partitionResponses?.[0]?.errorCode ?? -1;
+      if (code === 0) break;
+      // Right after `_schemas` is created or fails over, this broker may be the leader-to-be: wait for the role, briefly.
+      const leader = this.services.metadata.partitionState(SCHEMAS_TOPIC, 0)?.leader ?? -1;
+      const mine = leader === -1 || leader === this.services.metadata.self().nodeId;
+      if (RETRIABLE.has(code) && mine && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      throw new HttpError(500, code === 6 ? 50003 : 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ` (broker ${leader} leads it; send schema changes to that broker's HTTP port)` : ''}`);
+    }
+    await this.catchUp();
   }
 
   nextId(): number {

@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+
+/** A broker with no users: its HTTP port needs no login (and binds 127.0.0.1). */
+async function start(dataDir?: string): Promise<TestBroker> {
+  return startTestBroker({ metricsPort: 0, dataDir, config: { 'brook.http.rate.limit.per.sec': '0' } });
+}
+
+function client(b: TestBroker): SchemaRegistryClient {
+  return new SchemaRegistryClient({ baseURLs: [`http://127.0.0.1:${b.httpPort}`], maxRetries: 0 });
+}
+
+export async function raw(b: TestBroker, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${b.httpPort}${path}`, {
+    method,
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text };
+}
+
+const record = (name: string, fields: string[]) => JSON.stringify({ type: 'record', name, fields: fields.map((f) => ({ name: f, type: 'string', default: '' })) });
+
+describe('schema registry writes', function () {
+  this.timeout(60_000);
+
+  describe('concurrent registrations', () => {
+    let broker: TestBroker;
+    beforeEach(async () => {
+      broker = await start();
+    });
+    afterEach(async () => {
+      await broker?.destroy();
+    });
+
+    it('give different schemas different ids, also while _schemas is still being created', async () => {
+      // Sent together on a fresh broker, all wait on the first catch-up, then decide at once.
+      const ids = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => client(broker).register(`race-${i}`, { schemaType: 'AVRO', schema: record(`R${i}`, [`f${i}`]) })));
+      expect(new Set(ids).size).to.equal(6);
+      for (const [i, id] of ids.entries()) expect(JSON.parse((await raw(broker, 'GET', `/schemas/ids/${id}`)).json.schema).name).to.equal(`R${i}`);
+    });
+
+    it('give different versions of one subject different version numbers', async () => {
+      // Each adds fields with defaults to the last: compatible whichever order they are decided in.
+      const sent = [0, 1, 2, 3].map((i) => record('Same', ['a', ...Array.from({ length: i }, (_, j) => `b${j}`)]));
+      const out = await Promise.all(sent.map((schema) => raw(broker, 'POST', '/subjects/one/versions', { schema })));
+      expect(out.map((o) => o.status)).to.deep.equal([200, 200, 200, 200]);
+      expect(new Set(out.map((o) => o.json.version)).size).to.equal(4);
+      expect(new Set(out.map((o) => o.json.id)).size).to.equal(4);
+      expect((await raw(broker, 'GET', '/subjects/one/versions')).json).to.deep.equal([1, 2, 3, 4]);
+    });
+  });
+});

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
+import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
 
 /** A broker with no users: its HTTP port needs no login (and binds 127.0.0.1). */
-async function start(dataDir?: string): Promise<TestBroker> {
-  return startTestBroker({ metricsPort: 0, dataDir, config: { 'brook.http.rate.limit.per.sec': '0' } });
+async function start(dataDir?: string, logs?: LogEntry[]): Promise<TestBroker> {
+  return startTestBroker({ metricsPort: 0, dataDir, logger: logs ? memoryLogger(logs) : undefined, config: { 'brook.http.rate.limit.per.sec': '0' } });
 }
 
 function client(b: TestBroker): SchemaRegistryClient {
@@ -57,5 +59,48 @@ describe('schema registry writes', function () {
       expect(new Set(out.map((o) => o.json.id)).size).to.equal(4);
       expect((await raw(broker, 'GET', '/subjects/one/versions')).json).to.deep.equal([1, 2, 3, 4]);
     });
+  });
+
+  it('skips malformed _schemas records (logged) instead of failing every request, also after a restart', async () => {
+    const logs: LogEntry[] = [];
+    let broker = await start(undefined, logs);
+    try {
+      const before = await client(broker).register('good', { schemaType: 'AVRO', schema: record('Good', ['a']) });
+      // Anyone with WRITE on _schemas can put anything there; these are what a tester did with kcat.
+      const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: '_schemas',
+        messages: [
+          { key: '{"keytype":"SCHEMA","subject":"poison","version":1,"magic":1}', value: 'not-json' },
+          { key: 'null', value: '{}' },
+          { key: '{"keytype":"SCHEMA","subject":"poison","version":2,"magic":1}', value: '{"schema":"\\"string\\""}' },
+          { key: '{"keytype":"SCHEMA","subject":"poison","version":3,"magic":1}', value: '[1]' },
+        ],
+      });
+      await producer.disconnect();
+      const check = async () => {
+        expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal(['good']);
+        expect((await raw(broker, 'GET', `/schemas/ids/${before}`)).status).to.equal(200);
+        const next = await raw(broker, 'POST', '/subjects/after/versions', { schema: record('After', ['b']) });
+        expect(next.status).to.equal(200);
+        expect(next.json.id).to.be.greaterThan(before);
+      };
+      await check();
+      expect(logs.filter((l) => l.msg === 'skipping a malformed _schemas record').map((l) => l.fields.reason)).to.have.members([
+        'value is not JSON',
+        'key is not a JSON object',
+        'value has no integer id',
+        'value is not a JSON object',
+      ]);
+      const { dataDir } = broker;
+      await broker.close();
+      broker = await start(dataDir);
+      expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal(['after', 'good']);
+      expect((await raw(broker, 'POST', '/subjects/again/versions', { schema: record('Again', ['c']) })).status).to.equal(200);
+    } finally {
+      await broker.destroy();
+    }
   });
 });

@@ -7,7 +7,8 @@ import type { BrokerServices } from '../../handlers/types';
 import { partitionLog } from '../../metadata/partitionLogs';
 import { PRODUCE_BY_NAME_VERSION, callBroker, internalServices, produceRequest } from '../brokerCall';
 import { HttpError } from '../respond';
-import { isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
+import type { CompatibilityLevel } from './compatibility';
+import { decodeRecord, type RegistryKey } from './schemaRecords';
 import { parseSchema, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './schemaTypes';
 
 export const SCHEMAS_TOPIC = '_schemas';
@@ -24,18 +25,6 @@ export interface SchemaVersion {
   guid: string;
 }
 
-interface SchemaKey {
-  keytype: 'SCHEMA';
-  subject: string;
-  version: number;
-  magic: 1;
-}
-interface ConfigKey {
-  keytype: 'CONFIG';
-  subject: string | null;
-  magic: 0;
-}
-type RegistryKey = SchemaKey | ConfigKey;
 /** One record to append: a null value deletes the key (compaction drops it). */
 export interface RegistryRecord {
   key: RegistryKey;
@@ -101,7 +90,7 @@ export class SchemaStore {
       for (const batch of decodeRecordBatches(buf)) {
         const next = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
         if (!batch.isControl) {
-          for (const r of batch.records) if (Number(r.offset) >= this.applied && r.key) this.apply(r.key, r.value);
+          for (const r of batch.records) if (Number(r.offset) >= this.applied && r.key) this.apply(Number(r.offset), r.key, r.value);
         }
         this.applied = Math.max(this.applied, next);
       }
@@ -109,38 +98,27 @@ export class SchemaStore {
     }
   }
 
-  private apply(keyBuf: Buffer, valueBuf: Buffer | null): void {
-    let key: RegistryKey;
-    try {
-      key = JSON.parse(keyBuf.toString('utf8')) as RegistryKey;
-    } catch {
-      this.services.logger.warn({ topic: SCHEMAS_TOPIC }, 'skipping a _schemas record whose key is not JSON');
+  /** Applies one record; one a registry could not have written is logged and skipped, never fatal. */
+  private apply(offset: number, keyBuf: Buffer, valueBuf: Buffer | null): void {
+    const rec = decodeRecord(keyBuf, valueBuf);
+    if (rec.kind === 'invalid') {
+      this.services.logger.warn({ topic: SCHEMAS_TOPIC, offset, reason: rec.reason }, 'skipping a malformed _schemas record');
       return;
     }
-    const value = valueBuf === null ? null : (JSON.parse(valueBuf.toString('utf8')) as Record<string, unknown>);
-    if (key.keytype === 'CONFIG') {
-      const level = value?.compatibilityLevel;
-      if (value === null || !isCompatibilityLevel(level)) this.configs.delete(key.subject ?? null);
-      else this.configs.set(key.subject ?? null, level);
+    if (rec.kind === 'config') {
+      if (rec.level === null) this.configs.delete(rec.subject);
+      else this.configs.set(rec.subject, rec.level);
       return;
     }
-    if (key.keytype !== 'SCHEMA') return;
+    if (rec.kind !== 'schema') return;
+    const { key, value } = rec;
     const versions = this.subjects.get(key.subject) ?? new Map<number, SchemaVersion>();
     if (value === null) {
       versions.delete(key.version);
       if (versions.size === 0) this.subjects.delete(key.subject);
       return;
     }
-    const v: SchemaVersion = {
-      subject: key.subject,
-      version: key.version,
-      id: Number(value.id),
-      schemaType: (value.schemaType as SchemaType | undefined) ?? 'AVRO',
-      schema: String(value.schema),
-      references: (value.references as SchemaReference[] | undefined) ?? [],
-      deleted: value.deleted === true,
-      guid: typeof value.guid === 'string' ? value.guid : randomUUID(),
-    };
+    const v: SchemaVersion = { subject: key.subject, version: key.version, ...value, guid: value.guid ?? randomUUID() };
     versions.set(v.version, v);
     this.subjects.set(v.subject, versions);
     if (!this.byId.has(v.id)) this.byId.set(v.id, v);

@@ -3,6 +3,7 @@ import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { memoryLogger, type LogEntry } from '../helpers/memoryLogger';
+import { registryCall } from '../helpers/registryHttp';
 
 /** A broker with no users: its HTTP port needs no login (and binds 127.0.0.1). */
 async function start(dataDir?: string, logs?: LogEntry[]): Promise<TestBroker> {
@@ -13,21 +14,7 @@ function client(b: TestBroker): SchemaRegistryClient {
   return new SchemaRegistryClient({ baseURLs: [`http://127.0.0.1:${b.httpPort}`], maxRetries: 0 });
 }
 
-export async function raw(b: TestBroker, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${b.httpPort}${path}`, {
-    method,
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, json, text };
-}
+const raw = registryCall;
 
 const record = (name: string, fields: string[]) => JSON.stringify({ type: 'record', name, fields: fields.map((f) => ({ name: f, type: 'string', default: '' })) });
 

@@ -127,7 +127,7 @@ export class RegistryApi {
       const id = existingId ?? this.store.nextId();
       const version = (this.store.versions(subject, true).at(-1)?.version ?? 0) + 1;
       const guid = (existingId !== null ? this.store.schemaById(existingId)?.guid : undefined) ?? randomUUID();
-      const value: SchemaVersion = { subject, version, id, schemaType: input.schemaType, schema: parsed.type === 'AVRO' ? parsed.canonical : input.schema, references: input.references, deleted: false, guid };
+      const value: SchemaVersion = { subject, version, id, schemaType: input.schemaType, schema: input.schema, references: input.references, deleted: false, guid };
       return { records: [{ key: { keytype: 'SCHEMA', subject, version, magic: 1 }, value }], result: { id, version, guid } };
     });
     return ok(result);

@@ -198,23 +198,41 @@ export class SchemaStore {
     return [...m.values()].filter((v) => includeDeleted || !v.deleted).sort((a, b) => a.version - b.version);
   }
 
-  /** The parsed form of a stored schema (cached per id). */
+  /**
+   * The parsed form of a stored schema (cached per id). One that no longer
+   * parses (its references were hard-deleted, or another writer put it in
+   * `_schemas`) is Confluent's 42201, not an internal error.
+   */
   parse(v: Pick<SchemaVersion, 'id' | 'schemaType' | 'schema' | 'references'>): ParsedSchema {
     let p = this.parsed.get(v.id);
     if (!p) {
-      p = parseSchema(v.schemaType, v.schema, this.resolveReferences(v.references));
+      try {
+        p = parseSchema(v.schemaType, v.schema, this.resolveReferences(v.references));
+      } catch (err) {
+        if (err instanceof HttpError) throw err;
+        throw new HttpError(422, 42201, `Invalid schema: stored schema id ${v.id} does not parse: ${(err as Error).message}`);
+      }
       this.parsed.set(v.id, p);
     }
     return p;
   }
 
-  /** The schemas a reference list names; an unknown one is Confluent's 42201. */
-  resolveReferences(refs: SchemaReference[]): ResolvedReference[] {
-    return refs.map((r) => {
+  /**
+   * The schemas a reference list names, with what they reference in turn
+   * first (each once), so a parser can define every named type before its
+   * use; an unknown one is Confluent's 42201.
+   */
+  resolveReferences(refs: SchemaReference[], seen = new Set<string>(), out: ResolvedReference[] = []): ResolvedReference[] {
+    for (const r of refs) {
+      const key = `${r.subject}\u0000${r.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       const v = this.subjects.get(r.subject)?.get(r.version);
       if (!v || v.deleted) throw new HttpError(422, 42201, `Invalid schema: reference ${r.name} to ${r.subject} version ${r.version} not found`);
-      return { name: r.name, schemaType: v.schemaType, schema: v.schema };
-    });
+      this.resolveReferences(v.references, seen, out);
+      out.push({ name: r.name, schemaType: v.schemaType, schema: v.schema });
+    }
+    return out;
   }
 
   /** Ids whose schemas reference this subject version. */

@@ -4,6 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import * as avro from 'avsc';
 import * as protobuf from 'protobufjs';
 import * as descriptor from 'protobufjs/ext/descriptor';
+import { avroCanonical } from './avroCanonical';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
 export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'PROTOBUF', 'AVRO'];
@@ -51,7 +52,7 @@ function parseAvro(text: string, refs: ResolvedReference[]): ParsedSchema {
   try {
     for (const r of refs) if (r.schemaType === 'AVRO') avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
     const type = avro.Type.forSchema(json as avro.Schema, { registry });
-    return { type: 'AVRO', canonical: JSON.stringify(type.schema({ exportAttrs: true })), avro: type };
+    return { type: 'AVRO', canonical: avroCanonical(json), avro: type };
   } catch (err) {
     throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
   }

@@ -90,4 +90,25 @@ describe('schema registry writes', function () {
       await broker.destroy();
     }
   });
+
+  it('refuses to delete a subject that other schemas reference (42206), soft or permanent', async () => {
+    const broker = await start();
+    try {
+      const sr = client(broker);
+      await sr.register('jaddr', { schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { street: { type: 'string' } } }) });
+      const person = { schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { home: { $ref: 'addr.json' } } }), references: [{ name: 'addr.json', subject: 'jaddr', version: 1 }] };
+      await sr.register('jperson', person);
+      for (const path of ['/subjects/jaddr', '/subjects/jaddr?permanent=true', '/subjects/jaddr/versions/1']) {
+        const res = await raw(broker, 'DELETE', path);
+        expect(res.status, path).to.equal(422);
+        expect(res.json.error_code, path).to.equal(42206);
+      }
+      expect((await raw(broker, 'POST', '/subjects/jperson', person)).status).to.equal(200);
+      // Once the referencing subject is gone, the referenced one can go.
+      await sr.deleteSubject('jperson');
+      expect(await sr.deleteSubject('jaddr')).to.deep.equal([1]);
+    } finally {
+      await broker.destroy();
+    }
+  });
 });

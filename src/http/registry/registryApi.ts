@@ -13,6 +13,7 @@ const DEFAULT_LEVEL: CompatibilityLevel = 'BACKWARD';
 
 const subjectNotFound = (s: string) => new HttpError(404, 40401, `Subject '${s}' not found.`);
 const versionNotFound = (v: string) => new HttpError(404, 40402, `Version ${v} not found.`);
+const referencedError = (s: string, v: number) => new HttpError(422, 42206, `One or more references exist to the schema {subject=${s},version=${v}}`);
 const schemaNotFound = () => new HttpError(404, 40403, 'Schema not found');
 
 /** Confluent's schema body: schemaType is left out for Avro, references when empty. */
@@ -151,6 +152,9 @@ export class RegistryApi {
     const deleted = await this.store.update((): { records: RegistryRecord[]; result: number[] } => {
       const all = this.store.versions(subject, true);
       if (all.length === 0) throw subjectNotFound(subject);
+      // Schemas that reference a version could no longer be parsed, looked up or evolved without it.
+      const referenced = all.find((v) => this.store.referencedBy(subject, v.version).length > 0);
+      if (referenced) throw referencedError(subject, referenced.version);
       if (permanent) {
         if (all.some((v) => !v.deleted)) throw new HttpError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`);
         return { records: [...all.map((v) => ({ key: { keytype: 'SCHEMA' as const, subject, version: v.version, magic: 1 as const }, value: null })), { key: { keytype: 'CONFIG', subject, magic: 0 }, value: null }], result: all.map((v) => v.version) };
@@ -171,7 +175,7 @@ export class RegistryApi {
         if (!v.deleted) throw new HttpError(404, 40407, `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`);
         return { records: [{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: null }], result: v.version };
       }
-      if (this.store.referencedBy(subject, v.version).length > 0) throw new HttpError(422, 42206, `One or more references exist to the schema {subject=${subject},version=${v.version}}`);
+      if (this.store.referencedBy(subject, v.version).length > 0) throw referencedError(subject, v.version);
       return { records: [{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: { ...v, deleted: true } }], result: v.version };
     });
     return ok(version);

@@ -31,13 +31,20 @@ export interface ResolvedReference {
   schema: string;
 }
 
+// strict:false: real-world schemas carry annotations (title, examples, vendor keywords) Ajv's strict mode rejects.
+const AJV_OPTS = { strict: false, allErrors: false, validateFormats: false };
+/** One Ajv per draft, made on first use: only validateSchema is called, which adds nothing to them. */
+const ajvs = new Map<string, Ajv>();
+
 function ajvFor(schema: unknown): Ajv {
   const draft = typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
-  // strict:false: real-world schemas carry annotations (title, examples, vendor keywords) Ajv's strict mode rejects.
-  const opts = { strict: false, allErrors: false, validateFormats: false };
-  if (draft.includes('2020-12')) return new Ajv2020(opts);
-  if (draft.includes('2019-09')) return new Ajv2019(opts);
-  return new Ajv(opts);
+  const kind = draft.includes('2020-12') ? '2020-12' : draft.includes('2019-09') ? '2019-09' : 'default';
+  let ajv = ajvs.get(kind);
+  if (!ajv) {
+    ajv = kind === '2020-12' ? new Ajv2020(AJV_OPTS) : kind === '2019-09' ? new Ajv2019(AJV_OPTS) : new Ajv(AJV_OPTS);
+    ajvs.set(kind, ajv);
+  }
+  return ajv;
 }
 
 function parseAvro(text: string, refs: ResolvedReference[]): ParsedSchema {
@@ -66,15 +73,16 @@ function parseJsonSchema(text: string): ParsedSchema {
     throw new InvalidSchemaError(`Invalid schema: not JSON: ${(err as Error).message}`);
   }
   if (typeof json !== 'boolean' && (typeof json !== 'object' || json === null || Array.isArray(json))) throw new InvalidSchemaError('Invalid schema: a JSON Schema is an object or a boolean');
+  // Checked against its draft's meta-schema, not compiled: Ajv's code generation recurses per
+  // property (a stack overflow at a few thousand) and ran for seconds on the event loop.
+  let valid: boolean;
+  const ajv = ajvFor(json);
   try {
-    const ajv = ajvFor(json);
-    // $refs to referenced schemas resolve by their reference name.
-    ajv.compile(json as AnySchema);
+    valid = ajv.validateSchema(json as AnySchema) as boolean;
   } catch (err) {
-    const msg = (err as Error).message;
-    // An unresolvable $ref to a reference we were given is not a syntax error.
-    if (!/can't resolve reference/i.test(msg)) throw new InvalidSchemaError(`Invalid schema: ${msg}`);
+    throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
   }
+  if (!valid) throw new InvalidSchemaError(`Invalid schema: ${ajv.errorsText(ajv.errors)}`);
   return { type: 'JSON', canonical: JSON.stringify(json), json };
 }
 

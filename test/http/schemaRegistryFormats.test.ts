@@ -91,4 +91,14 @@ describe('schema registry: what schemas keep and how they are compared', functio
     // Still checked against the meta-schema.
     expect((await raw(broker, 'POST', '/subjects/wide-value/versions', { schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { a: { type: 12 } } }) })).json.error_code).to.equal(42201);
   });
+
+  it('answers /schema endpoints with the schema text itself, not a JSON string', async () => {
+    const text = '{"type":"record","name":"Raw","fields":[{"name":"x","type":"string"}]}';
+    const id = await client(broker).register('raw-value', { schemaType: 'AVRO', schema: text });
+    for (const path of [`/schemas/ids/${id}/schema`, '/subjects/raw-value/versions/1/schema', '/subjects/raw-value/versions/latest/schema']) {
+      const res = await raw(broker, 'GET', path);
+      expect(res.status, path).to.equal(200);
+      expect(res.text, path).to.equal(text);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BrokerServices } from '../../handlers/types';
 import { AclOperation, ResourceType } from '../../security/acl/model';
 import { forbidden } from '../auth';
-import { HttpError } from '../respond';
+import { HttpError, sendText } from '../respond';
 import { ok, type ApiRequest, type ApiResult, type Route } from '../router';
 import { COMPATIBILITY_LEVELS, incompatibilities, isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
 import { SCHEMAS_TOPIC, SchemaStore, type RegistryRecord, type SchemaVersion } from './schemaStore';
@@ -23,6 +23,12 @@ function schemaBody(v: SchemaVersion, withSubject: boolean, format: string | nul
   if (v.references.length > 0) out.references = v.references;
   out.schema = format === 'serialized' && v.schemaType === 'PROTOBUF' ? serializedProtobuf(v.schema) : v.schema;
   return out;
+}
+
+/** The `/schema` endpoints answer the schema text itself as the body (Confluent's), not a JSON string holding it. */
+function schemaText(r: ApiRequest, v: SchemaVersion): ApiResult {
+  sendText(r.res, 200, REGISTRY_CONTENT_TYPE, v.schema);
+  return { handled: true };
 }
 
 function flag(url: URL, name: string): boolean {
@@ -257,7 +263,7 @@ export class RegistryApi {
     return [
       get(re('/schemas/types'), () => ok(SCHEMA_TYPES)),
       get(re(`/schemas/ids/${S}`), (r, [id]) => ok(schemaBody(this.byId(r, id!), false, r.url.searchParams.get('format')))),
-      get(re(`/schemas/ids/${S}/schema`), (r, [id]) => ok(this.byId(r, id!).schema)),
+      get(re(`/schemas/ids/${S}/schema`), (r, [id]) => schemaText(r, this.byId(r, id!))),
       get(re(`/schemas/ids/${S}/subjects`), (r, [id]) => ok([...new Set(this.store.versionsOfId(this.byId(r, id!).id, flag(r.url, 'deleted')).map((v) => v.subject))])),
       get(re(`/schemas/ids/${S}/versions`), (r, [id]) => ok(this.store.versionsOfId(this.byId(r, id!).id, flag(r.url, 'deleted')).map((v) => ({ subject: v.subject, version: v.version })))),
       get(re(`/schemas/guids/${S}`), (r, [guid]) => {
@@ -279,7 +285,7 @@ export class RegistryApi {
         return ok(versions.map((v) => v.version));
       }),
       get(re(`/subjects/${S}/versions/${S}`), (r, [s, v]) => (this.allow(r, false), ok(schemaBody(this.version(s!, v!, flag(r.url, 'deleted')), true, r.url.searchParams.get('format'))))),
-      get(re(`/subjects/${S}/versions/${S}/schema`), (r, [s, v]) => (this.allow(r, false), ok(this.version(s!, v!, flag(r.url, 'deleted')).schema))),
+      get(re(`/subjects/${S}/versions/${S}/schema`), (r, [s, v]) => (this.allow(r, false), schemaText(r, this.version(s!, v!, flag(r.url, 'deleted'))))),
       get(re(`/subjects/${S}/versions/${S}/referencedby`), (r, [s, v]) => (this.allow(r, false), ok(this.store.referencedBy(s!, this.version(s!, v!, true).version)))),
       post(re(`/subjects/${S}/versions`), (r, [s]) => this.register(r, s!)),
       post(re(`/subjects/${S}`), (r, [s]) => this.lookup(r, s!)),

@@ -1,5 +1,6 @@
 import type * as http from 'node:http';
 import type { HttpCaller } from './brokerCall';
+import { HttpError } from './respond';
 
 /** One HTTP request as the API modules see it: who asks, what, and the body on demand (size-limited). */
 export interface ApiRequest {
@@ -25,6 +26,15 @@ export function ok(body: unknown, status = 200): ApiResult {
   return { status, body };
 }
 
+function decodePathPart(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    // A malformed %-escape is the client's mistake, not an internal error.
+    throw new HttpError(400, 400, `malformed percent-encoding in the path: ${p}`);
+  }
+}
+
 /** The first route whose pattern matches the path, with decoded capture groups; `methodMismatch` when only the method differs. */
 export function matchRoute(routes: readonly Route[], method: string, path: string): { route: Route; params: string[] } | 'methodMismatch' | null {
   let pathMatched = false;
@@ -33,7 +43,7 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
     if (!m) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    return { route, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+    return { route, params: m.slice(1).map((p) => decodePathPart(p ?? '')) };
   }
   return pathMatched ? 'methodMismatch' : null;
 }

@@ -111,4 +111,22 @@ describe('schema registry writes', function () {
       await broker.destroy();
     }
   });
+
+  it('answers a repeated soft delete with 40406 and a malformed %-escape in a subject with 400, not 500', async () => {
+    const broker = await start();
+    try {
+      await client(broker).register('sd', { schemaType: 'AVRO', schema: record('Sd', ['x']) });
+      expect((await raw(broker, 'DELETE', '/subjects/sd/versions/1')).json).to.equal(1);
+      const again = await raw(broker, 'DELETE', '/subjects/sd/versions/1');
+      expect(again.status).to.equal(404);
+      expect(again.json.error_code).to.equal(40406);
+      expect((await raw(broker, 'DELETE', '/subjects/sd/versions/1?permanent=true')).json).to.equal(1);
+      expect((await raw(broker, 'DELETE', '/subjects/sd/versions/1')).json.error_code).to.equal(40401);
+      const bad = await raw(broker, 'GET', '/subjects/%E0%A4%A/versions');
+      expect(bad.status).to.equal(400);
+      expect(bad.json.error_code).to.equal(400);
+    } finally {
+      await broker.destroy();
+    }
+  });
 });

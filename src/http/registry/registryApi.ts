@@ -176,7 +176,9 @@ export class RegistryApi {
     this.allow(r, true);
     const permanent = flag(r.url, 'permanent');
     const version = await this.store.update((): { records: RegistryRecord[]; result: number } => {
-      const v = this.version(subject, ref, permanent);
+      // A numbered soft-deleted version is looked up too, so deleting it again says so (40406) rather than "not found"; "latest" is the latest live one.
+      const v = this.version(subject, ref, permanent || (ref !== 'latest' && ref !== '-1'));
+      if (!permanent && v.deleted) throw new HttpError(404, 40406, `Subject '${subject}' Version ${v.version} was soft deleted. Set permanent=true to delete permanently`);
       if (permanent) {
         if (!v.deleted) throw new HttpError(404, 40407, `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`);
         return { records: [{ key: { keytype: 'SCHEMA', subject, version: v.version, magic: 1 }, value: null }], result: v.version };

@@ -101,4 +101,14 @@ describe('schema registry: what schemas keep and how they are compared', functio
       expect(res.text, path).to.equal(text);
     }
   });
+
+  it('JSON Schema: accepts drafts 04 and 06 as Confluent does, checks 06 against its meta-schema', async () => {
+    for (const draft of ['draft-04', 'draft-06', 'draft-07']) {
+      const schema = JSON.stringify({ $schema: `http://json-schema.org/${draft}/schema#`, type: 'object', properties: { n: { type: 'integer', minimum: 0 } } });
+      const res = await raw(broker, 'POST', `/subjects/${draft}/versions`, { schemaType: 'JSON', schema });
+      expect(res.json, draft).to.include({ version: 1 });
+    }
+    const bad06 = JSON.stringify({ $schema: 'http://json-schema.org/draft-06/schema#', type: 'object', properties: { n: { type: 'integer', minimum: 'zero' } } });
+    expect((await raw(broker, 'POST', '/subjects/draft-06/versions', { schemaType: 'JSON', schema: bad06 })).json.error_code).to.equal(42201);
+  });
 });

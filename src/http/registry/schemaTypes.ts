@@ -1,4 +1,4 @@
-import Ajv, { type AnySchema } from 'ajv';
+import Ajv, { type AnySchema, type AnySchemaObject } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import * as avro from 'avsc';
@@ -36,12 +36,26 @@ const AJV_OPTS = { strict: false, allErrors: false, validateFormats: false };
 /** One Ajv per draft, made on first use: only validateSchema is called, which adds nothing to them. */
 const ajvs = new Map<string, Ajv>();
 
-function ajvFor(schema: unknown): Ajv {
+/** Ajv's default instance knows draft-07; draft-06 (which Confluent accepts) needs its meta-schema, shipped with Ajv. */
+function draft07And06(): Ajv {
+  const ajv = new Ajv(AJV_OPTS);
+  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject);
+  return ajv;
+}
+
+/**
+ * The Ajv that checks a schema of this draft, or null for draft-04: Ajv 8
+ * dropped it (its meta-schema lives in the separate ajv-draft-04 package,
+ * not a dependency), so a draft-04 schema is accepted as any JSON object is,
+ * unchecked, rather than refused as Confluent's registry would not.
+ */
+function ajvFor(schema: unknown): Ajv | null {
   const draft = typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
+  if (/json-schema\.org\/draft-04\/schema/.test(draft)) return null;
   const kind = draft.includes('2020-12') ? '2020-12' : draft.includes('2019-09') ? '2019-09' : 'default';
   let ajv = ajvs.get(kind);
   if (!ajv) {
-    ajv = kind === '2020-12' ? new Ajv2020(AJV_OPTS) : kind === '2019-09' ? new Ajv2019(AJV_OPTS) : new Ajv(AJV_OPTS);
+    ajv = kind === '2020-12' ? new Ajv2020(AJV_OPTS) : kind === '2019-09' ? new Ajv2019(AJV_OPTS) : draft07And06();
     ajvs.set(kind, ajv);
   }
   return ajv;
@@ -77,6 +91,7 @@ function parseJsonSchema(text: string): ParsedSchema {
   // property (a stack overflow at a few thousand) and ran for seconds on the event loop.
   let valid: boolean;
   const ajv = ajvFor(json);
+  if (ajv === null) return { type: 'JSON', canonical: JSON.stringify(json), json };
   try {
     valid = ajv.validateSchema(json as AnySchema) as boolean;
   } catch (err) {

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import * as avro from 'avsc';
-import { AvroDeserializer, AvroSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry';
+import { AvroDeserializer, AvroSerializer, ProtobufDeserializer, ProtobufSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry';
+import { create, createFileRegistry, createMutableRegistry, fromBinary, type DescMessage } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, TimestampSchema, file_google_protobuf_timestamp } from '@bufbuild/protobuf/wkt';
+import * as protobuf from 'protobufjs';
+import * as descriptor from 'protobufjs/ext/descriptor';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { registryCall as raw } from '../helpers/registryHttp';
 
@@ -17,6 +21,25 @@ class DateType extends avro.types.LogicalType {
   }
 }
 const logicalTypes = { 'timestamp-millis': DateType };
+
+type Codec = { encode(m: unknown): { finish(): Uint8Array } };
+const { FileDescriptorSet } = descriptor as unknown as { FileDescriptorSet: Codec };
+
+/** The application's message types, compiled from .proto texts the way protoc would (file name, package, imports). */
+function protoFiles(protos: Record<string, string>, wellKnown: string[] = []): (name: string) => DescMessage {
+  const root = new protobuf.Root();
+  for (const w of wellKnown) root.addJSON((protobuf as unknown as { common: { get(n: string): { nested: Record<string, protobuf.AnyNestedObject> } } }).common.get(w).nested);
+  const meta = Object.entries(protos).map(([name, text]) => {
+    const parsed = protobuf.parse(text, root, { keepCase: true });
+    return { name, pkg: parsed.package ?? '', imports: parsed.imports ?? [] };
+  });
+  const all = (root as unknown as { toDescriptor(s: string): { file: Array<{ package?: string; name?: string; dependency?: string[]; syntax?: string }> } }).toDescriptor('proto3').file;
+  const files = meta.map((m) => Object.assign(all.find((f) => (f.package ?? '') === m.pkg)!, { name: m.name, dependency: m.imports, syntax: 'proto3' }));
+  const set = fromBinary(FileDescriptorSetSchema, FileDescriptorSet.encode({ file: files }).finish());
+  set.file.unshift(file_google_protobuf_timestamp.proto);
+  const reg = createFileRegistry(set);
+  return (name) => reg.getMessage(name)!;
+}
 
 function client(b: TestBroker): SchemaRegistryClient {
   return new SchemaRegistryClient({ baseURLs: [`http://127.0.0.1:${b.httpPort}`], maxRetries: 0 });
@@ -110,5 +133,38 @@ describe('schema registry: what schemas keep and how they are compared', functio
     }
     const bad06 = JSON.stringify({ $schema: 'http://json-schema.org/draft-06/schema#', type: 'object', properties: { n: { type: 'integer', minimum: 'zero' } } });
     expect((await raw(broker, 'POST', '/subjects/draft-06/versions', { schemaType: 'JSON', schema: bad06 })).json.error_code).to.equal(42201);
+  });
+
+  it('Protobuf: the official serializer registers schemas importing well-known types and references, and the deserializer reads them', async () => {
+    // As @confluentinc/schemaregistry's ProtobufSerializer does: base64 FileDescriptorProtos, dependencies as references.
+    const msg = protoFiles({ 'event.proto': 'syntax = "proto3";\npackage ev;\nimport "google/protobuf/timestamp.proto";\nmessage Event { string id = 1; google.protobuf.Timestamp at = 2; }\n' }, ['google/protobuf/timestamp.proto']);
+    const Event = msg('ev.Event');
+    const ser = new ProtobufSerializer(client(broker), SerdeType.VALUE, { autoRegisterSchemas: true, registry: createMutableRegistry(Event) });
+    const bytes = await ser.serialize('events', create(Event, { id: 'e1', at: create(TimestampSchema, { seconds: 5n }) } as never));
+    const back = (await new ProtobufDeserializer(client(broker), SerdeType.VALUE, {}).deserialize('events', bytes)) as { id: string; at: { seconds: bigint } };
+    expect(back.id).to.equal('e1');
+    expect(back.at.seconds).to.equal(5n);
+
+    const common = 'syntax = "proto3";\npackage c;\nmessage Money { int64 cents = 1; string cur = 2; }\n';
+    const order = 'syntax = "proto3";\npackage o;\nimport "common.proto";\nmessage Order { string id = 1; c.Money total = 2; }\n';
+    const files = protoFiles({ 'common.proto': common, 'order.proto': order });
+    const [Order, Money] = [files('o.Order'), files('c.Money')];
+    const orderSer = new ProtobufSerializer(client(broker), SerdeType.VALUE, { autoRegisterSchemas: true, registry: createMutableRegistry(Order, Money) });
+    const orderBytes = await orderSer.serialize('orders', create(Order, { id: 'o1', total: create(Money, { cents: 250n, cur: 'EUR' }) } as never));
+    const orderBack = (await new ProtobufDeserializer(client(broker), SerdeType.VALUE, {}).deserialize('orders', orderBytes)) as { total: { cents: bigint } };
+    expect(orderBack.total.cents).to.equal(250n);
+  });
+
+  it('Protobuf: a text schema importing a well-known type is served ?format=serialized with the import as a dependency', async () => {
+    const text = 'syntax = "proto3";\npackage wk;\nimport "google/protobuf/timestamp.proto";\nmessage Ev { string id = 1; google.protobuf.Timestamp at = 2; Inner inner = 3; message Inner { int32 n = 1; } }\n';
+    const reg = await raw(broker, 'POST', '/subjects/wk-value/versions', { schemaType: 'PROTOBUF', schema: text });
+    expect(reg.status).to.equal(200);
+    const served = await raw(broker, 'GET', '/subjects/wk-value/versions/latest?format=serialized');
+    expect(served.status).to.equal(200);
+    const file = fromBinary(FileDescriptorProtoSchema, Buffer.from(served.json.schema, 'base64'));
+    expect(file.dependency).to.deep.equal(['google/protobuf/timestamp.proto']);
+    const registry = createFileRegistry(file, (name) => (name === 'google/protobuf/timestamp.proto' ? file_google_protobuf_timestamp : undefined));
+    const ev = registry.getMessage('wk.Ev')!;
+    expect(ev.fields.map((f) => f.message?.typeName)).to.deep.equal([undefined, 'google.protobuf.Timestamp', 'wk.Ev.Inner']);
   });
 });

@@ -6,7 +6,8 @@ import { HttpError, sendText } from '../respond';
 import { ok, type ApiRequest, type ApiResult, type Route } from '../router';
 import { COMPATIBILITY_LEVELS, incompatibilities, isCompatibilityLevel, type CompatibilityLevel } from './compatibility';
 import { SCHEMAS_TOPIC, SchemaStore, type RegistryRecord, type SchemaVersion } from './schemaStore';
-import { InvalidSchemaError, SCHEMA_TYPES, parseSchema, parseSchemaType, serializedProtobuf, type ParsedSchema, type SchemaReference } from './schemaTypes';
+import { serializedProtobuf } from './protobufSchema';
+import { InvalidSchemaError, SCHEMA_TYPES, parseSchema, parseSchemaType, type ParsedSchema, type ResolvedReference, type SchemaReference } from './schemaTypes';
 
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const DEFAULT_LEVEL: CompatibilityLevel = 'BACKWARD';
@@ -17,11 +18,11 @@ const referencedError = (s: string, v: number) => new HttpError(422, 42206, `One
 const schemaNotFound = () => new HttpError(404, 40403, 'Schema not found');
 
 /** Confluent's schema body: schemaType is left out for Avro, references when empty. */
-function schemaBody(v: SchemaVersion, withSubject: boolean, format: string | null = null): Record<string, unknown> {
+function schemaBody(v: SchemaVersion, withSubject: boolean, format: string | null = null, refs: ResolvedReference[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = withSubject ? { subject: v.subject, version: v.version, id: v.id, guid: v.guid } : { guid: v.guid };
   if (v.schemaType !== 'AVRO') out.schemaType = v.schemaType;
   if (v.references.length > 0) out.references = v.references;
-  out.schema = format === 'serialized' && v.schemaType === 'PROTOBUF' ? serializedProtobuf(v.schema) : v.schema;
+  out.schema = format === 'serialized' && v.schemaType === 'PROTOBUF' ? serialized(v, refs) : v.schema;
   return out;
 }
 
@@ -29,6 +30,14 @@ function schemaBody(v: SchemaVersion, withSubject: boolean, format: string | nul
 function schemaText(r: ApiRequest, v: SchemaVersion): ApiResult {
   sendText(r.res, 200, REGISTRY_CONTENT_TYPE, v.schema);
   return { handled: true };
+}
+
+function serialized(v: SchemaVersion, refs: ResolvedReference[]): string {
+  try {
+    return serializedProtobuf(v.schema, refs.filter((r) => r.schemaType === 'PROTOBUF').map((r) => ({ name: r.name, text: r.schema })));
+  } catch (err) {
+    throw new HttpError(422, 42201, `Invalid schema: schema id ${v.id} cannot be served serialized: ${(err as Error).message}`);
+  }
 }
 
 function flag(url: URL, name: string): boolean {
@@ -244,6 +253,13 @@ export class RegistryApi {
     return v;
   }
 
+  /** A schema as GET answers it; `?format=serialized` of a protobuf schema needs its references to resolve its imports. */
+  private body(r: ApiRequest, v: SchemaVersion, withSubject: boolean): ApiResult {
+    const format = r.url.searchParams.get('format');
+    const refs = format === 'serialized' && v.schemaType === 'PROTOBUF' ? this.store.resolveReferences(v.references) : [];
+    return ok(schemaBody(v, withSubject, format, refs));
+  }
+
   /** Every route first catches up with `_schemas`, so a read sees every write acknowledged before it. */
   routes(): Route[] {
     return this.rawRoutes().map((r) => ({
@@ -264,7 +280,7 @@ export class RegistryApi {
     const re = (s: string) => new RegExp(`^${s}/?$`);
     return [
       get(re('/schemas/types'), () => ok(SCHEMA_TYPES)),
-      get(re(`/schemas/ids/${S}`), (r, [id]) => ok(schemaBody(this.byId(r, id!), false, r.url.searchParams.get('format')))),
+      get(re(`/schemas/ids/${S}`), (r, [id]) => this.body(r, this.byId(r, id!), false)),
       get(re(`/schemas/ids/${S}/schema`), (r, [id]) => schemaText(r, this.byId(r, id!))),
       get(re(`/schemas/ids/${S}/subjects`), (r, [id]) => ok([...new Set(this.store.versionsOfId(this.byId(r, id!).id, flag(r.url, 'deleted')).map((v) => v.subject))])),
       get(re(`/schemas/ids/${S}/versions`), (r, [id]) => ok(this.store.versionsOfId(this.byId(r, id!).id, flag(r.url, 'deleted')).map((v) => ({ subject: v.subject, version: v.version })))),
@@ -286,7 +302,7 @@ export class RegistryApi {
         if (versions.length === 0) throw subjectNotFound(s!);
         return ok(versions.map((v) => v.version));
       }),
-      get(re(`/subjects/${S}/versions/${S}`), (r, [s, v]) => (this.allow(r, false), ok(schemaBody(this.version(s!, v!, flag(r.url, 'deleted')), true, r.url.searchParams.get('format'))))),
+      get(re(`/subjects/${S}/versions/${S}`), (r, [s, v]) => (this.allow(r, false), this.body(r, this.version(s!, v!, flag(r.url, 'deleted')), true))),
       get(re(`/subjects/${S}/versions/${S}/schema`), (r, [s, v]) => (this.allow(r, false), schemaText(r, this.version(s!, v!, flag(r.url, 'deleted'))))),
       get(re(`/subjects/${S}/versions/${S}/referencedby`), (r, [s, v]) => (this.allow(r, false), ok(this.store.referencedBy(s!, this.version(s!, v!, true).version)))),
       post(re(`/subjects/${S}/versions`), (r, [s]) => this.register(r, s!)),

@@ -3,8 +3,8 @@ import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import * as avro from 'avsc';
 import * as protobuf from 'protobufjs';
-import * as descriptor from 'protobufjs/ext/descriptor';
 import { avroCanonical } from './avroCanonical';
+import { protoRoot } from './protobufSchema';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
 export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'PROTOBUF', 'AVRO'];
@@ -101,48 +101,13 @@ function parseJsonSchema(text: string): ParsedSchema {
   return { type: 'JSON', canonical: JSON.stringify(json), json };
 }
 
-interface DescriptorCodec {
-  encode(m: unknown): { finish(): Uint8Array };
-  decode(b: Uint8Array): unknown;
-}
-const FileDescriptorProto = (descriptor as unknown as { FileDescriptorProto: DescriptorCodec }).FileDescriptorProto;
-type DescriptorRoot = { fromDescriptor(set: unknown): protobuf.Root };
-
-/** A protobuf schema sent as base64 of a FileDescriptorProto (what Confluent's serializers send), else null. */
-function rootFromSerialized(text: string): protobuf.Root | null {
-  const t = text.trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return null;
-  try {
-    return (protobuf.Root as unknown as DescriptorRoot).fromDescriptor({ file: [FileDescriptorProto.decode(Buffer.from(t, 'base64'))] });
-  } catch {
-    return null;
-  }
-}
-
 function parseProtobuf(text: string, refs: ResolvedReference[]): ParsedSchema {
-  const serialized = rootFromSerialized(text);
-  if (serialized) return { type: 'PROTOBUF', canonical: text.trim(), proto: serialized };
-  const root = new protobuf.Root();
   try {
-    for (const r of refs) if (r.schemaType === 'PROTOBUF') protobuf.parse(r.schema, root, { keepCase: true });
-    protobuf.parse(text, root, { keepCase: true });
+    const root = protoRoot(text, refs.filter((r) => r.schemaType === 'PROTOBUF').map((r) => ({ name: r.name, text: r.schema })));
+    return { type: 'PROTOBUF', canonical: text.trim(), proto: root };
   } catch (err) {
     throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
   }
-  return { type: 'PROTOBUF', canonical: text.trim(), proto: root };
-}
-
-/**
- * `?format=serialized` of a protobuf schema: base64 of its FileDescriptorProto,
- * as Confluent's registry answers and its protobuf (de)serializers ask.
- */
-export function serializedProtobuf(text: string): string {
-  if (rootFromSerialized(text)) return text.trim();
-  const root = new protobuf.Root();
-  const parsed = protobuf.parse(text, root, { keepCase: true });
-  const set = (root as unknown as { toDescriptor(syntax: string): { file: Array<{ package?: string }> } }).toDescriptor(/syntax\s*=\s*"proto2"/.test(text) ? 'proto2' : 'proto3');
-  const file = set.file.find((f) => (f.package ?? '') === (parsed.package ?? '')) ?? set.file[0];
-  return Buffer.from(FileDescriptorProto.encode(file).finish()).toString('base64');
 }
 
 export function parseSchemaType(value: unknown): SchemaType {

@@ -167,4 +167,15 @@ describe('schema registry: what schemas keep and how they are compared', functio
     const ev = registry.getMessage('wk.Ev')!;
     expect(ev.fields.map((f) => f.message?.typeName)).to.deep.equal([undefined, 'google.protobuf.Timestamp', 'wk.Ev.Inner']);
   });
+
+  it('Protobuf: the same schema written differently (spacing, comments) is the same schema', async () => {
+    const v1 = 'syntax = "proto3";\npackage t;\nmessage M {\n  string a = 1;\n}\n';
+    const same = '// the same\nsyntax = "proto3"; package t;\nmessage M { string a = 1; }';
+    const first = await raw(broker, 'POST', '/subjects/pbcanon/versions', { schemaType: 'PROTOBUF', schema: v1 });
+    const again = await raw(broker, 'POST', '/subjects/pbcanon/versions', { schemaType: 'PROTOBUF', schema: same });
+    expect(again.json).to.deep.equal(first.json);
+    expect((await raw(broker, 'POST', '/subjects/pbcanon', { schemaType: 'PROTOBUF', schema: same })).json).to.include({ id: first.json.id, version: 1 });
+    const other = await raw(broker, 'POST', '/subjects/pbcanon/versions', { schemaType: 'PROTOBUF', schema: v1.replace('string a = 1;', 'string a = 1;\n  int32 b = 2;') });
+    expect(other.json.version).to.equal(2);
+  });
 });

@@ -4,7 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import * as avro from 'avsc';
 import * as protobuf from 'protobufjs';
 import { avroCanonical } from './avroCanonical';
-import { protoRoot } from './protobufSchema';
+import { protoRoot, protobufCanonical } from './protobufSchema';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
 export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'PROTOBUF', 'AVRO'];
@@ -104,7 +104,7 @@ function parseJsonSchema(text: string): ParsedSchema {
 function parseProtobuf(text: string, refs: ResolvedReference[]): ParsedSchema {
   try {
     const root = protoRoot(text, refs.filter((r) => r.schemaType === 'PROTOBUF').map((r) => ({ name: r.name, text: r.schema })));
-    return { type: 'PROTOBUF', canonical: text.trim(), proto: root };
+    return { type: 'PROTOBUF', canonical: protobufCanonical(text), proto: root };
   } catch (err) {
     throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
   }

@@ -129,4 +129,21 @@ describe('schema registry writes', function () {
       await broker.destroy();
     }
   });
+
+  it('refuses an explicit id (no IMPORT mode) and anonymous Avro records and enums instead of accepting them', async () => {
+    const broker = await start();
+    try {
+      const withId = await raw(broker, 'POST', '/subjects/imp/versions', { schema: '"bytes"', id: 5000 });
+      expect(withId.status).to.equal(422);
+      expect(withId.json.error_code).to.equal(42205);
+      expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal([]);
+      for (const schema of [{ type: 'record', fields: [{ name: 'a', type: 'int' }] }, { type: 'enum', symbols: ['A'] }]) {
+        const res = await raw(broker, 'POST', '/subjects/anon/versions', { schema: JSON.stringify(schema) });
+        expect(res.json.error_code, schema.type).to.equal(42201);
+      }
+      expect((await raw(broker, 'GET', '/mode')).json).to.deep.equal({ mode: 'READWRITE' });
+    } finally {
+      await broker.destroy();
+    }
+  });
 });

@@ -47,6 +47,8 @@ function flag(url: URL, name: string): boolean {
 interface SchemaInput {
   schemaType: ReturnType<typeof parseSchemaType>;
   schema: string;
+  /** The body asked for a given id (Confluent's IMPORT mode), which this registry does not serve. */
+  explicitId: boolean;
   references: SchemaReference[];
 }
 
@@ -64,7 +66,7 @@ function schemaInput(body: unknown): SchemaInput {
   if (!Array.isArray(refs) || refs.some((r) => typeof r !== 'object' || r === null || typeof (r as SchemaReference).name !== 'string' || typeof (r as SchemaReference).subject !== 'string' || !Number.isInteger((r as SchemaReference).version))) {
     throw new HttpError(422, 42201, 'Invalid schema: references must be a list of {name, subject, version}');
   }
-  return { schemaType, schema: b.schema, references: (refs as SchemaReference[]).map((r) => ({ name: r.name, subject: r.subject, version: r.version })) };
+  return { schemaType, schema: b.schema, explicitId: b.id !== undefined && b.id !== null && b.id !== -1, references: (refs as SchemaReference[]).map((r) => ({ name: r.name, subject: r.subject, version: r.version })) };
 }
 
 /**
@@ -91,7 +93,7 @@ export class RegistryApi {
 
   private parse(input: SchemaInput): ParsedSchema {
     try {
-      return parseSchema(input.schemaType, input.schema, this.store.resolveReferences(input.references));
+      return parseSchema(input.schemaType, input.schema, this.store.resolveReferences(input.references), true);
     } catch (err) {
       if (err instanceof InvalidSchemaError) throw new HttpError(422, 42201, err.message);
       throw err;
@@ -125,6 +127,8 @@ export class RegistryApi {
   private async register(r: ApiRequest, subject: string): Promise<ApiResult> {
     this.allow(r, true);
     const input = schemaInput(await r.json());
+    // Confluent assigns a given id only in IMPORT mode; ignoring it silently would hand out another id.
+    if (input.explicitId) throw new HttpError(422, 42205, `Subject ${subject} is not in import mode (this registry serves READWRITE only)`);
     // Decided inside the store's update, against state no other change can move meanwhile.
     const result = await this.store.update(() => {
       const parsed = this.parse(input);

@@ -61,7 +61,7 @@ function ajvFor(schema: unknown): Ajv | null {
   return ajv;
 }
 
-function parseAvro(text: string, refs: ResolvedReference[]): ParsedSchema {
+function parseAvro(text: string, refs: ResolvedReference[], requireNames: boolean): ParsedSchema {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -72,7 +72,9 @@ function parseAvro(text: string, refs: ResolvedReference[]): ParsedSchema {
   const registry: Record<string, avro.Type> = {};
   try {
     for (const r of refs) if (r.schemaType === 'AVRO') avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
-    const type = avro.Type.forSchema(json as avro.Schema, { registry });
+    // Avro requires names on records, enums and fixed (Confluent: "No name in schema"); avsc allows them
+    // anonymous. Only schemas being registered are held to it, so ones stored earlier still load.
+    const type = avro.Type.forSchema(json as avro.Schema, { registry, noAnonymousTypes: requireNames });
     return { type: 'AVRO', canonical: avroCanonical(json), avro: type };
   } catch (err) {
     throw new InvalidSchemaError(`Invalid schema: ${(err as Error).message}`);
@@ -117,8 +119,9 @@ export function parseSchemaType(value: unknown): SchemaType {
   return t as SchemaType;
 }
 
-export function parseSchema(type: SchemaType, text: string, refs: ResolvedReference[] = []): ParsedSchema {
-  if (type === 'AVRO') return parseAvro(text, refs);
+/** `newSchema`: a schema being registered or checked, held to rules stored schemas may predate. */
+export function parseSchema(type: SchemaType, text: string, refs: ResolvedReference[] = [], newSchema = false): ParsedSchema {
+  if (type === 'AVRO') return parseAvro(text, refs, newSchema);
   if (type === 'JSON') return parseJsonSchema(text);
   return parseProtobuf(text, refs);
 }

@@ -125,7 +125,7 @@ describe('schema registry: what schemas keep and how they are compared', functio
     }
   });
 
-  it('JSON Schema: accepts drafts 04 and 06 as Confluent does, checks 06 against its meta-schema', async () => {
+  it('JSON Schema: accepts drafts 04 and 06 as Confluent does, each checked against its meta-schema', async () => {
     for (const draft of ['draft-04', 'draft-06', 'draft-07']) {
       const schema = JSON.stringify({ $schema: `http://json-schema.org/${draft}/schema#`, type: 'object', properties: { n: { type: 'integer', minimum: 0 } } });
       const res = await raw(broker, 'POST', `/subjects/${draft}/versions`, { schemaType: 'JSON', schema });
@@ -133,6 +133,8 @@ describe('schema registry: what schemas keep and how they are compared', functio
     }
     const bad06 = JSON.stringify({ $schema: 'http://json-schema.org/draft-06/schema#', type: 'object', properties: { n: { type: 'integer', minimum: 'zero' } } });
     expect((await raw(broker, 'POST', '/subjects/draft-06/versions', { schemaType: 'JSON', schema: bad06 })).json.error_code).to.equal(42201);
+    const bad04 = JSON.stringify({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'object', properties: { n: { type: 'integer', minimum: 'zero' } } });
+    expect((await raw(broker, 'POST', '/subjects/draft-04/versions', { schemaType: 'JSON', schema: bad04 })).json.error_code).to.equal(42201);
   });
 
   it('Protobuf: the official serializer registers schemas importing well-known types and references, and the deserializer reads them', async () => {

@@ -1,6 +1,7 @@
 import Ajv, { type AnySchema, type AnySchemaObject } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
+import AjvDraft04 from 'ajv-draft-04';
 import * as avro from 'avsc';
 import * as protobuf from 'protobufjs';
 import { avroCanonical } from './avroCanonical';
@@ -43,19 +44,13 @@ function draft07And06(): Ajv {
   return ajv;
 }
 
-/**
- * The Ajv that checks a schema of this draft, or null for draft-04: Ajv 8
- * dropped it (its meta-schema lives in the separate ajv-draft-04 package,
- * not a dependency), so a draft-04 schema is accepted as any JSON object is,
- * unchecked, rather than refused as Confluent's registry would not.
- */
-function ajvFor(schema: unknown): Ajv | null {
+/** The Ajv that checks a schema of this draft (draft-04 through ajv-draft-04: Ajv 8 itself dropped it). */
+function ajvFor(schema: unknown): Ajv {
   const draft = typeof schema === 'object' && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
-  if (/json-schema\.org\/draft-04\/schema/.test(draft)) return null;
-  const kind = draft.includes('2020-12') ? '2020-12' : draft.includes('2019-09') ? '2019-09' : 'default';
+  const kind = /json-schema\.org\/draft-04\/schema/.test(draft) ? 'draft-04' : draft.includes('2020-12') ? '2020-12' : draft.includes('2019-09') ? '2019-09' : 'default';
   let ajv = ajvs.get(kind);
   if (!ajv) {
-    ajv = kind === '2020-12' ? new Ajv2020(AJV_OPTS) : kind === '2019-09' ? new Ajv2019(AJV_OPTS) : draft07And06();
+    ajv = kind === 'draft-04' ? new AjvDraft04(AJV_OPTS) : kind === '2020-12' ? new Ajv2020(AJV_OPTS) : kind === '2019-09' ? new Ajv2019(AJV_OPTS) : draft07And06();
     ajvs.set(kind, ajv);
   }
   return ajv;
@@ -93,7 +88,6 @@ function parseJsonSchema(text: string): ParsedSchema {
   // property (a stack overflow at a few thousand) and ran for seconds on the event loop.
   let valid: boolean;
   const ajv = ajvFor(json);
-  if (ajv === null) return { type: 'JSON', canonical: JSON.stringify(json), json };
   try {
     valid = ajv.validateSchema(json as AnySchema) as boolean;
   } catch (err) {

@@ -81,6 +81,8 @@ describe('cluster: brook cluster decommission / rebalance / reassign', function 
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'gone', replicaAssignment: [0, 1, 2, 3].map((p) => ({ partition: p, replicas: p % 2 ? [3, 1] : [1, 3] })) }] });
+    // replication factor 3 on three brokers: with one gone for good, only two may hold its replicas
+    await admin.createTopics({ topics: [{ topic: 'three', numPartitions: 1, replicationFactor: 3 }] });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const acked = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 25 }, (_, i) => ({ partition: p, value: `g${p}-${i}` })));
@@ -89,9 +91,19 @@ describe('cluster: brook cluster decommission / rebalance / reassign', function 
     await c.stopBroker(3);
     await eventually(() => c!.broker(1).services.metadata.brokers().length === 2, 'broker 3 gone');
 
-    const res = await brook(['cluster', 'decommission', '--bootstrap-server', c.bootstrap[0]!, '--broker', '3', '--wait-ms', '120000', '--timeout-ms', '30000']);
+    // Found by a user: new partitions of a topic went on the brokers left, with a smaller replication factor for good
+    const grown = await admin.createPartitions({ topicPartitions: [{ topic: 'three', count: 2 }] }).then(() => 'created', (err: { type?: string; errors?: Array<{ type?: string }> }) => err.type ?? err.errors?.[0]?.type ?? String(err));
+    expect(grown).to.equal('INVALID_REPLICATION_FACTOR');
+    expect(c.broker(1).services.metadata.topic('three')!.partitions).to.equal(1);
+    // Found by a user: the plan silently lowered replication factors ("replication factors kept", said the help)
+    const refused = await brook(['cluster', 'decommission', '--bootstrap-server', c.bootstrap[0]!, '--broker', '3', '--timeout-ms', '30000']);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(/would lower the replication factor of 1 partition\(s\) \(three-0 from 3 to 2\).*--allow-lower-replication/);
+    expect([...c.broker(1).services.metadata.partitionState('three', 0)!.replicas].sort()).to.deep.equal([1, 2, 3]);
+    const res = await brook(['cluster', 'decommission', '--bootstrap-server', c.bootstrap[0]!, '--broker', '3', '--allow-lower-replication', '--wait-ms', '120000', '--timeout-ms', '30000']);
     expect(res.code, res.stderr).to.equal(0);
     expect(res.stdout).to.match(/Broker 3 is not live/);
+    expect([...c.broker(1).services.metadata.partitionState('three', 0)!.replicas].sort()).to.deep.equal([1, 2]);
     for (let p = 0; p < 4; p++) expect([...c.broker(1).services.metadata.partitionState('gone', p)!.replicas].sort(), `gone-${p}`).to.deep.equal([1, 2]);
     for (let p = 0; p < 4; p++) await eventually(() => c!.broker(2).services.logs.get('gone', p)?.logEndOffset === 25, `broker 2 to hold gone-${p}`);
     const read = await readAll(c.bootstrap, 'gone', acked.map((m) => m.value));

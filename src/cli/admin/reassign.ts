@@ -147,7 +147,24 @@ const EXECUTION_FLAGS = {
   throttle: { kind: 'value', help: 'bytes/s for catch-up traffic on the brokers involved, removed when done' },
   'wait-ms': { kind: 'value', help: 'give up waiting after this long (default 1 hour; the moves go on)' },
   progress: { kind: 'switch', help: 'show progress on stderr even when it is not a terminal' },
+  'allow-lower-replication': { kind: 'switch', help: 'let a planned move lower replication factors when too few brokers may hold replicas' },
 } as const;
+
+/**
+ * A plan that drops replicas because too few brokers may hold them lowers those partitions' replication factor for
+ * good; Kafka's tools refuse that, so it needs --allow-lower-replication (more brokers first is the better answer).
+ */
+function refuseLowerReplication(view: ClusterView, moves: readonly Placement[], flags: ParsedFlags): void {
+  if (flags.switches.has('allow-lower-replication')) return;
+  const before = new Map(view.placements.map((p) => [`${p.topic}\u0000${p.partition}`, p.replicas.length]));
+  const lowered = moves.filter((m) => m.replicas.length < (before.get(`${m.topic}\u0000${m.partition}`) ?? 0));
+  if (lowered.length === 0) return;
+  const first = lowered[0]!;
+  throw new CliError(
+    `this plan would lower the replication factor of ${lowered.length} partition(s) (${first.topic}-${first.partition} from ${before.get(`${first.topic}\u0000${first.partition}`)} to ${first.replicas.length}): ` +
+      'too few brokers may hold their replicas. Add brokers first, or pass --allow-lower-replication to accept it',
+  );
+}
 
 const reassign: AdminCommand = {
   name: 'cluster reassign',
@@ -191,6 +208,7 @@ const reassign: AdminCommand = {
       const unknown = wanted.filter((id) => !view.brokers.some((b) => b.nodeId === id));
       if (unknown.length > 0) throw new CliError(`broker(s) ${unknown.join(',')} are not live`);
       const moves = planBalanced(view.placements, view.brokers, { allowed: wanted.length > 0 ? new Set(wanted) : undefined });
+      refuseLowerReplication(view, moves, flags);
       return execute(c, view, moves, flags, io, 'the partitions are balanced on those brokers');
     });
   },
@@ -200,7 +218,7 @@ const decommission: AdminCommand = {
   name: 'cluster decommission',
   summary: 'move every replica off a broker so it can be stopped',
   flags: { broker: { kind: 'value', help: 'node id of the broker to empty' }, ...EXECUTION_FLAGS },
-  details: 'Replicas go to the least loaded other live brokers (racks kept apart), replication\nfactors kept. Once it reports completion the broker holds nothing and can be stopped.\nA broker that died for good can be decommissioned too: its replicas are rebuilt elsewhere.',
+  details: 'Replicas go to the least loaded other live brokers (racks kept apart), replication\nfactors kept (refused when too few other brokers remain, unless --allow-lower-replication). Once it reports completion the broker holds nothing and can be stopped.\nA broker that died for good can be decommissioned too: its replicas are rebuilt elsewhere.',
   async run(flags, io) {
     const id = Number(flags.values.get('broker'));
     if (!Number.isInteger(id) || id < 0) throw usageError('--broker <node id> is required');
@@ -212,6 +230,7 @@ const decommission: AdminCommand = {
       if (others.size === 0) throw new CliError(`broker ${id} is the only live broker; there is nowhere to move its replicas`);
       const onIt = view.placements.filter((p) => p.replicas.includes(id));
       const moves = planBalanced(onIt, view.brokers, { allowed: others });
+      refuseLowerReplication(view, moves, flags);
       return execute(c, view, moves, flags, io, `broker ${id} holds no replica`);
     });
   },
@@ -226,6 +245,8 @@ const rebalance: AdminCommand = {
     await withRawConnection(flags, io, async (c) => {
       const view = await clusterView(c, flags.lists.get('topic') ?? null);
       const moves = planBalanced(view.placements, view.brokers);
+      // with a broker down, fewer live brokers than a topic's replication factor
+      refuseLowerReplication(view, moves, flags);
       return execute(c, view, moves, flags, io, 'replicas and leaders are already even');
     });
   },

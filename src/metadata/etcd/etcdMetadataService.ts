@@ -304,7 +304,9 @@ export class EtcdMetadataService implements MetadataService {
           added = assignment;
         } else {
           const rf = this.cache.partitions.get(name)?.[0]?.replicas.length ?? 1;
-          added = assignReplicas(candidates, totalCount - previous, Math.min(rf, candidates.length), startIndexFor(name, candidates.length), previous);
+          // the topic's replication factor, or INVALID_REPLICATION_FACTOR as CreateTopics answers: new partitions
+          // placed on fewer brokers would keep the smaller factor for good
+          added = assignReplicas(candidates, totalCount - previous, rf, startIndexFor(name, candidates.length), previous);
         }
         return [
           { put: this.keys.topic(name), value: encodeTopic({ ...topic, partitions: totalCount }) },

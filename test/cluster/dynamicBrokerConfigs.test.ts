@@ -120,6 +120,10 @@ describe('cluster: dynamic broker configs (confluent-kafka and kafkajs admin)', 
     expect(refused?.type).to.equal('INVALID_REQUEST');
     const viaRdkafkaRefused = await confluent<Record<string, string | null>>({ op: 'alter', bootstrap, resources: [{ type: 'broker', name: '2', configs: { 'node.id': '7' } }] });
     expect(viaRdkafkaRefused['2']).to.match(/read-only/);
+    // one broker's configs through another (the README's example): DescribeConfigs of broker 2 goes to broker 2
+    const viaOther = await brook(['cluster', 'configs', '--bootstrap-server', c.bootstrap[0]!, '--broker', '2']);
+    expect(viaOther.code, viaOther.stderr).to.equal(0);
+    expect(viaOther.stdout).to.match(/log\.retention\.ms\s+900000\s+DYNAMIC_BROKER_CONFIG/);
     const refusedByCli = await brook(['cluster', 'configs', '--bootstrap-server', c.bootstrap[0]!, '--set', 'listeners=PLAINTEXT://:1']);
     expect(refusedByCli.code).to.not.equal(0);
     expect(refusedByCli.stderr).to.match(/read-only/);

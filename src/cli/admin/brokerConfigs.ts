@@ -6,7 +6,8 @@ import { ConfigSource, configSourceName } from '../../admin/configTypes';
 import type { AdminCommand } from './command';
 import { CliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut } from './io';
-import { withRawConnection } from './rawConnection';
+import { withNodeConnection, withRawConnection } from './rawConnection';
+import type { RawAdminConnection } from './rawRequest';
 
 const BROKER_RESOURCE = 4;
 
@@ -33,9 +34,12 @@ const configs: AdminCommand = {
       return { name: kv.slice(0, eq), configOperation: 0 as const, value: kv.slice(eq + 1) };
     });
     const deletes = (flags.lists.get('delete') ?? []).map((name) => ({ name, configOperation: 1 as const, value: null }));
+    const describe = (on: RawAdminConnection) =>
+      on.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, { resources: [{ resourceType: BROKER_RESOURCE, resourceName: broker, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
     await withRawConnection(flags, io, async (c) => {
       if (sets.length + deletes.length > 0) await alterConfigs(c, BROKER_RESOURCE, broker, [...sets, ...deletes]);
-      const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, { resources: [{ resourceType: BROKER_RESOURCE, resourceName: broker, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+      // one broker's configs are described by that broker (it refuses another's id), the cluster default by any
+      const res = broker === '' ? await describe(c) : await withNodeConnection(c, Number(broker), flags, io, describe);
       const r = res.results[0]!;
       if (r.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
       const dynamic = r.configs.filter((e) => e.configSource === ConfigSource.DYNAMIC_BROKER_CONFIG || e.configSource === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);

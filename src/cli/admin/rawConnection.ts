@@ -1,4 +1,8 @@
+import { ErrorCode, errorName } from '../../../protocol/errors';
+import { ApiKey } from '../../../protocol/generated/apis';
+import type { DescribeClusterResponse } from '../../../protocol/generated/messages/DescribeClusterResponse';
 import { parseBrokers } from './client';
+import { CliError } from './errors';
 import { cliSecurity } from './clientSecurity';
 import type { CliIO } from './io';
 import { intValue, type ParsedFlags } from './options';
@@ -29,5 +33,24 @@ export async function withRawConnection<T>(flags: ParsedFlags, io: CliIO, fn: (c
     return await fn(c);
   } finally {
     c.close();
+  }
+}
+
+/**
+ * Runs `fn` on a connection to broker `nodeId` itself, found through `c`: requests about one broker's own resources
+ * (DescribeConfigs of BROKER `nodeId`) are answered by that broker only, as Kafka's admin client sends them.
+ */
+export async function withNodeConnection<T>(c: RawAdminConnection, nodeId: number, flags: ParsedFlags, io: CliIO, fn: (node: RawAdminConnection) => Promise<T>): Promise<T> {
+  const cluster = await c.request<DescribeClusterResponse>(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+  if (cluster.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe the cluster: ${errorName(cluster.errorCode)}`);
+  const b = cluster.brokers.find((x) => x.brokerId === nodeId);
+  if (!b) throw new CliError(`broker ${nodeId} is not live (live: ${cluster.brokers.map((x) => x.brokerId).join(', ') || 'none'})`);
+  const timeoutMs = intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000;
+  const host = b.host.includes(':') ? `[${b.host}]` : b.host;
+  const node = await RawAdminConnection.open(`${host}:${b.port}`, flags.values.get('client-id') ?? 'brook-cli', timeoutMs, cliSecurity(flags, io));
+  try {
+    return await fn(node);
+  } finally {
+    node.close();
   }
 }

@@ -101,10 +101,15 @@ export class LeaderEpochCache {
   /**
    * Kafka's OffsetForLeaderEpoch answer for `requested`: the largest epoch
    * <= requested that this log knows, and the offset where it ended (the start
-   * of the next epoch, or the log end for the latest one).
+   * of the next epoch, or the log end for the latest one). An epoch older than
+   * every one known here ends where the first known one starts: this log never
+   * had it, so nothing the asker wrote in it can be kept past that point. (Left
+   * undefined, a follower back from before an unclean election, or a wiped
+   * leader, had no cut to make and fetched past this log's end forever.)
    */
   endOffsetFor(requested: number, logEndOffset: number): { epoch: number; endOffset: number } {
-    if (this.entries.length === 0 || requested < this.entries[0]!.epoch) return UNDEFINED_EPOCH_END;
+    if (this.entries.length === 0 || requested < 0) return UNDEFINED_EPOCH_END;
+    if (requested < this.entries[0]!.epoch) return { epoch: requested, endOffset: this.entries[0]!.startOffset };
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
       if (e.epoch > requested) continue;

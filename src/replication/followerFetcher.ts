@@ -365,8 +365,15 @@ export class FollowerFetcher {
           // the leader no longer has what we would need next: start over where it starts
           await p.log.restartAt(leaderLogStart);
           await p.log.producerState.invalidate(true);
+        } else if (highWatermark >= 0 && highWatermark < fetchOffset) {
+          // We are past the leader's log end (a leader elected uncleanly, or back with a wiped log, has less than
+          // we had) and the epoch answer gave no cut: what we hold past the leader's high watermark is not the
+          // leader's, so drop it (Kafka cuts at the leader's log end; the high watermark is at or below it).
+          await this.cut(p, highWatermark);
         } else {
+          // Nothing to cut to: asking again at once would be answered the same, round after round, so wait.
           this.needTruncation(p);
+          this.backOff(p);
         }
         return;
       default:

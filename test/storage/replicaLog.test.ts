@@ -182,14 +182,16 @@ describe('storage: leader epoch cache', () => {
   beforeEach(() => (dir = tempDir()));
   afterEach(() => removeDir(dir));
 
-  it('answers where each epoch ends, the latest at the log end, unknown older epochs undefined', async () => {
+  it('answers where each epoch ends, the latest at the log end, an epoch older than all at the first one\'s start', async () => {
     const c = await LeaderEpochCache.load(nodeFs, dir);
     expect(c.endOffsetFor(0, 10)).to.deep.equal({ epoch: -1, endOffset: -1 });
     await c.assign(2, 0);
     await c.assign(3, 5);
     await c.assign(3, 7); // same epoch again: ignored
     await c.assign(6, 9);
-    expect(c.endOffsetFor(1, 12)).to.deep.equal({ epoch: -1, endOffset: -1 });
+    // never had epoch 1: whatever the asker wrote in it ends where this log's first epoch starts (Kafka's answer)
+    expect(c.endOffsetFor(1, 12)).to.deep.equal({ epoch: 1, endOffset: 0 });
+    expect(c.endOffsetFor(-1, 12)).to.deep.equal({ epoch: -1, endOffset: -1 });
     expect(c.endOffsetFor(2, 12)).to.deep.equal({ epoch: 2, endOffset: 5 });
     expect(c.endOffsetFor(4, 12)).to.deep.equal({ epoch: 3, endOffset: 9 });
     expect(c.endOffsetFor(6, 12)).to.deep.equal({ epoch: 6, endOffset: 12 });

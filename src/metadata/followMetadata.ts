@@ -13,18 +13,22 @@ export function hostsReplica(metadata: MetadataService, topic: string, partition
   return !s || s.replicas.includes(metadata.self().nodeId);
 }
 
-async function createHosted(services: BrokerCore, topic: TopicInfo, from: number, to: number): Promise<void> {
+/** Creates the missing logs of hosted partitions; returns the partitions whose log was missing. */
+async function createHosted(services: BrokerCore, topic: TopicInfo, from: number, to: number): Promise<number[]> {
   const { logs, logger, metadata } = services;
   const cfg = withTagIndex(metadata, topic, logConfigFromTopicConfigs(topic.configs));
   const created = [];
+  const missing: number[] = [];
   for (let p = from; p < to; p++) {
     // the log lookup first: at a restart nearly every log exists, and it is the cheaper question
     if (logs.has(topic.name, p) || !hostsReplica(metadata, topic.name, p)) continue;
+    missing.push(p);
     created.push(
       logs.create(topic.name, p, cfg).catch((err: unknown) => logger.error({ topic: topic.name, partition: p, err: err instanceof Error ? err.message : String(err) }, 'cannot create partition log')),
     );
   }
   await Promise.all(created);
+  return missing;
 }
 
 /**
@@ -121,5 +125,18 @@ export async function reconcileLogsAtStart(services: BrokerCore): Promise<void> 
     logger.info({ topic, partition }, 'deleting the log of a partition moved off this broker while it was down');
     await logs.deletePartition(topic, partition);
   }
-  for (const topic of metadata.topics()) await createHosted(services, topic, 0, topic.partitions);
+  // A hosted partition without a log here (a wiped data dir, a deleted partition dir) lost what this replica held:
+  // it leaves the ISR before registering, or the controller could elect it from its old membership with an empty
+  // log and the other replicas would truncate the acknowledged records away to follow it.
+  const self = metadata.self().nodeId;
+  const lost: Array<{ topic: string; partition: number }> = [];
+  for (const topic of metadata.topics()) {
+    for (const partition of await createHosted(services, topic, 0, topic.partitions)) {
+      if (metadata.partitionState(topic.name, partition)?.isr.includes(self)) lost.push({ topic: topic.name, partition });
+    }
+  }
+  if (lost.length > 0 && metadata.leaveIsrOfLost) {
+    logger.warn({ partitions: lost.length, first: lost.slice(0, 10).map((p) => `${p.topic}-${p.partition}`) }, 'this broker is in the ISR of partitions whose logs are gone: leaving those ISRs; it catches up as a follower');
+    await metadata.leaveIsrOfLost(lost);
+  }
 }

@@ -171,6 +171,12 @@ export interface MetadataService {
   leaveCluster?(): Promise<void>;
 
   /**
+   * Cluster backends, at start before setSelf: this broker has no copy of these partitions (its data dir or
+   * their logs are gone), so it leaves their ISRs and cannot be elected from a membership it no longer earns.
+   */
+  leaveIsrOfLost?(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void>;
+
+  /**
    * Cluster backends: reserves `count` producer ids unique across the cluster
    * and resolves with the first. Absent in single-broker mode, where the
    * broker's own data dir keeps the counter.

@@ -8,7 +8,9 @@ import { LEADER_EPOCH_FILE } from '../../storage/leaderEpochCache';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { RawClient } from '../helpers/rawClient';
 import { buildBatch } from '../storage/helpers';
+import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../helpers/eventually';
+import { EtcdTestCluster } from './helpers/etcdCluster';
 import { recordsOf } from '../helpers/dataPath';
 
 async function produce(c: MemoryCluster, brokerId: number, topic: string, values: string[], acks = -1): Promise<{ errorCode: number; baseOffset: number }> {
@@ -42,7 +44,7 @@ async function valuesOf(c: MemoryCluster, id: number, topic: string): Promise<Ar
  * OFFSET_OUT_OF_RANGE, "truncate" to their own high watermark (no change) and fetch again, forever: the ISR
  * stayed at the leader alone and acks=all writes failed with NOT_ENOUGH_REPLICAS.
  */
-describe('cluster: replicas ahead of their leader truncate and rejoin the ISR', function () {
+describe('cluster: replicas back with more, or less, than the ISR had', function () {
   this.timeout(30_000);
   let c: MemoryCluster;
   afterEach(async () => c?.stop());
@@ -97,5 +99,92 @@ describe('cluster: replicas ahead of their leader truncate and rejoin the ISR', 
     await c.restartBroker(a);
     await c.restartBroker(b);
     await rejoined('noepochs', fresh, [a, b]);
+  });
+
+  async function twentyAcked(topic: string): Promise<{ a: number; b: number; third: number }> {
+    c = await MemoryCluster.start({ brokers: 3 });
+    await c.createTopic(topic, 1, 3, { 'min.insync.replicas': '2' });
+    const s = c.state(topic, 0);
+    const a = s.leader;
+    const [b, third] = s.replicas.filter((r) => r !== a) as [number, number];
+    await c.killBroker(third);
+    for (let i = 0; i < 4; i++) expect((await produce(c, a, topic, [0, 1, 2, 3, 4].map((j) => `v${i * 5 + j}`))).errorCode).to.equal(0);
+    await eventually(() => endOf(c, b, topic) === 20, 'b has all 20 records');
+    return { a, b, third };
+  }
+
+  const acked = Array.from({ length: 20 }, (_, i) => `v${i}`);
+
+  it('a leader back with a wiped data dir leaves the ISR instead of leading an empty log; the other ISR member leads with every acked record', async () => {
+    const { a, b } = await twentyAcked('wiped');
+    // both ISR members die together: the partition goes offline with ISR [a, b], either may lead cleanly
+    await c.killBrokersAtOnce([a, b]);
+    expect(c.state('wiped', 0)).to.include({ leader: -1 });
+    expect([...c.state('wiped', 0).isr].sort()).to.deep.equal([a, b].sort());
+    c.wipeDataDir(a);
+    await c.restartBroker(a);
+    // a has nothing: it is out of the ISR, and with b down nobody may lead
+    expect(c.state('wiped', 0)).to.include({ leader: -1 });
+    expect(c.state('wiped', 0).isr).to.deep.equal([b]);
+    expect((await produce(c, a, 'wiped', ['lost?'], 1)).errorCode).to.equal(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    await c.restartBroker(b);
+    expect(c.state('wiped', 0).leader).to.equal(b);
+    await eventually(() => c.state('wiped', 0).isr.includes(a), 'a caught up and back in the ISR', 10_000);
+    expect((await produce(c, b, 'wiped', ['after'])).errorCode).to.equal(ErrorCode.NONE);
+    for (const id of [a, b]) await eventually(async () => expect(await valuesOf(c, id, 'wiped'), `broker ${id}`).to.deep.equal([...acked, 'after']), `broker ${id} has every record`);
+  });
+
+  it('the only ISR member back with a wiped data dir leaves the partition offline rather than lead it empty', async () => {
+    const { a, b, third } = await twentyAcked('alone');
+    await c.killBroker(b); // ISR [a]
+    await c.killBroker(a); // offline, ISR [a]
+    c.wipeDataDir(a);
+    await c.restartBroker(a);
+    await c.restartBroker(b);
+    await c.restartBroker(third);
+    // no replica is known to hold every acked record: offline until an unclean election is asked for (as Kafka)
+    expect(c.state('alone', 0)).to.include({ leader: -1 });
+    expect(c.state('alone', 0).isr).to.deep.equal([]);
+    // and b, which has them, was not made to truncate them away
+    expect(await valuesOf(c, b, 'alone')).to.deep.equal(acked);
+  });
+});
+
+describe('cluster (etcd): a broker back with a wiped data dir', function () {
+  this.timeout(60_000);
+  let cluster: EtcdTestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  it('leaves the ISR in etcd before it registers: the partition stays offline instead of losing the acked records', async () => {
+    cluster = await EtcdTestCluster.start([1, 2, 3]);
+    const md = () => [...cluster!.brokers.values()][0]!.services.metadata;
+    await md().createTopic('wipe', { assignment: [[1, 2, 3]], configs: { 'min.insync.replicas': '2' } });
+    await eventually(() => [1, 2, 3].every((id) => cluster!.broker(id).services.logs.get('wipe', 0)), 'logs on every broker');
+    await cluster.stopBroker(3);
+    await eventually(() => md().partitionState('wipe', 0)?.isr.length === 2, 'ISR [1, 2]');
+    const kafka = new Kafka({ clientId: 'wipe', brokers: cluster.bootstrap, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'wipe', acks: -1, messages: Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })) });
+    } finally {
+      await producer.disconnect();
+    }
+    await eventually(() => cluster!.broker(2).services.logs.get('wipe', 0)!.logEndOffset === 20, 'broker 2 has the 20 acked records');
+    await cluster.stopBroker(2);
+    await eventually(() => md().partitionState('wipe', 0)?.isr.length === 1, 'ISR [1]');
+    await cluster.stopBroker(1);
+    await cluster.wipeDataDir(1);
+    await cluster.startBroker(1);
+    await cluster.startBroker(2);
+    await cluster.awaitRegistered();
+    // broker 1 had the only claim to lead and no data: nobody may lead cleanly (as Kafka, until an unclean election)
+    for (const id of [1, 2]) expect(cluster.broker(id).services.metadata.partitionState('wipe', 0), `as broker ${id} sees it`).to.include({ leader: -1 });
+    expect(md().partitionState('wipe', 0)!.isr).to.deep.equal([]);
+    const log2 = cluster.broker(2).services.logs.get('wipe', 0)!;
+    expect(log2.logEndOffset).to.equal(20);
   });
 });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { ErrorCode } from '../../protocol/errors';
 import { startBroker, type BrokerHandle } from '../../src/broker';
 import { createLogger, type Logger } from '../../src/log';
 import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../../src/metadata/controller/assignment';
-import { initialPartitionState, isrChangeProblem, reconcilePartition, type ElectionPolicy } from '../../src/metadata/controller/election';
+import { initialPartitionState, isrChangeProblem, reconcilePartition, withoutLostReplica, type ElectionPolicy } from '../../src/metadata/controller/election';
 import { topicNameProblem } from '../../src/metadata/topicName';
 import {
   MetadataError,
@@ -110,10 +110,29 @@ export class MemoryClusterMetadata {
 
   /** The broker's lease expired (or it shut down). */
   unregister(nodeId: number): Promise<void> {
+    return this.unregisterAll([nodeId]);
+  }
+
+  /** Several leases expire at once (one controller pass): a partition whose ISR members all died keeps them all. */
+  unregisterAll(nodeIds: number[]): Promise<void> {
     return this.serialize(async () => {
-      if (!this.live.delete(nodeId)) return;
+      const gone = nodeIds.filter((id) => this.live.delete(id));
+      if (gone.length === 0) return;
       await this.emit({ type: 'brokers-changed' });
       await this.reconcileAll();
+    });
+  }
+
+  /** A broker that lost its copies of these partitions leaves their ISRs (before it registers). */
+  leaveIsrOfLost(nodeId: number, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    return this.serialize(async () => {
+      for (const { topic, partition } of partitions) {
+        const current = this.states.get(keyOf(topic, partition));
+        const next = current && withoutLostReplica(current, nodeId);
+        if (!next) continue;
+        this.states.set(keyOf(topic, partition), next);
+        await this.emit({ type: 'partition-changed', state: { ...next } });
+      }
     });
   }
 
@@ -295,6 +314,9 @@ export class MemoryMetadataView implements MetadataService {
   reserveProducerIds(count: number): Promise<bigint> {
     return this.store.reserveProducerIds(count);
   }
+  leaveIsrOfLost(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    return this.store.leaveIsrOfLost(this.identity.nodeId, partitions);
+  }
   onChange(listener: MetadataListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -452,6 +474,20 @@ export class MemoryCluster {
     this.brokers.delete(id);
     await b.close();
     await this.settled();
+  }
+
+  /** Brokers `ids` die together (like power lost to both): one controller pass sees them all gone, then they stop. */
+  async killBrokersAtOnce(ids: number[]): Promise<void> {
+    await this.metadata.unregisterAll(ids);
+    for (const id of ids) await this.killBroker(id);
+  }
+
+  /** Empties a stopped broker's data dir, as if its disk were replaced. */
+  wipeDataDir(id: number): void {
+    if (this.brokers.has(id)) throw new Error(`broker ${id} is running`);
+    const dir = this.dataDirs.get(id)!;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
   }
 
   async restartBroker(id: number): Promise<BrokerHandle> {

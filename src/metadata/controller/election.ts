@@ -53,6 +53,25 @@ export function reconcilePartition(s: PartitionState, live: ReadonlySet<number>,
   };
 }
 
+/**
+ * A replica that lost its copy (its broker came back with a wiped data dir, or without this partition's log)
+ * leaves the ISR before it registers: ISR membership says "has every committed record", which it no longer
+ * does, and the controller would elect it from that, losing acknowledged writes. Should it still be named the
+ * leader, leadership is dropped too. Leaving an empty ISR keeps the partition offline until an unclean election
+ * is asked for (or configured): no replica is known to hold every committed record. Null when not in the ISR.
+ */
+export function withoutLostReplica(s: PartitionState, nodeId: number): PartitionState | null {
+  if (!s.isr.includes(nodeId)) return null;
+  const leaderLost = s.leader === nodeId;
+  return {
+    ...s,
+    leader: leaderLost ? NO_LEADER : s.leader,
+    leaderEpoch: leaderLost ? s.leaderEpoch + 1 : s.leaderEpoch,
+    isr: s.isr.filter((r) => r !== nodeId),
+    partitionEpoch: s.partitionEpoch + 1,
+  };
+}
+
 /** The state a new partition starts with: every replica in sync, the first live one leading. */
 export function initialPartitionState(topic: string, partition: number, replicas: number[], live: ReadonlySet<number>): PartitionState {
   const leader = replicas.find((r) => live.has(r)) ?? NO_LEADER;

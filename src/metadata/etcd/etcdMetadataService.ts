@@ -27,6 +27,7 @@ import { openSecurityStores, type ClusterSecurityStores } from './securityStores
 import { WatchedCache } from './watchedCache';
 import { ensureTopicOnce } from '../changeListeners';
 import { alterReassignments } from './reassignments';
+import { leaveIsrOfLost } from './partitionWrites';
 import { EtcdDocument } from './etcdDocument';
 import { EMPTY_BROKER_CONFIGS, type BrokerConfigStore, type StoredBrokerConfigs } from '../../config/dynamic/store';
 
@@ -390,6 +391,11 @@ export class EtcdMetadataService implements MetadataService {
   /** Starts, replaces or cancels reassignments (etcd/reassignments.ts); the controller completes them. */
   alterPartitionReassignments(requests: readonly ReassignmentRequest[], opts: { allowReplicationFactorChange: boolean }): Promise<ReassignmentResult[]> {
     return this.guarded(() => alterReassignments(this.internals, requests, this.liveBrokerIds(), opts));
+  }
+
+  /** At start, before registering: this broker leaves the ISRs of the partitions it has no copy of (etcd/partitionWrites.ts). */
+  leaveIsrOfLost(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    return this.guarded(() => leaveIsrOfLost(this.internals, this.selfIdentity.nodeId, partitions));
   }
 
   /**

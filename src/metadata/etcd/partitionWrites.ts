@@ -1,6 +1,8 @@
 import type { Etcd3 } from 'etcd3';
 import { ErrorCode } from '../../../protocol/errors';
-import type { PartitionState } from '../types';
+import { forEachConcurrently } from '../../../storage/forEachConcurrently';
+import { withoutLostReplica } from '../controller/election';
+import { MetadataError, type PartitionState } from '../types';
 import type { KeyLayout } from './layout';
 import { encodePartition } from './layout';
 import type { MetadataCache } from './metadataCache';
@@ -64,3 +66,25 @@ export async function casPartition<R>(
 }
 
 export const KEPT_CHANGING = ErrorCode.REQUEST_TIMED_OUT;
+
+/** Partitions whose ISR a restarted broker leaves at once: enough to overlap round trips, few enough not to flood etcd. */
+const LEAVE_CONCURRENCY = 16;
+
+/** `nodeId` lost its copies of `partitions`: each ISR drops it (election.ts, withoutLostReplica). */
+export async function leaveIsrOfLost(ctx: PartitionWriteContext, nodeId: number, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+  await forEachConcurrently(partitions, LEAVE_CONCURRENCY, async ({ topic, partition }) => {
+    const left = await casPartition(
+      ctx,
+      topic,
+      partition,
+      () => true,
+      () => false,
+      (current) => {
+        const next = withoutLostReplica(current, nodeId);
+        return next ? { write: next, result: true } : { result: true };
+      },
+    );
+    // starting anyway would let the controller elect this broker with an empty log
+    if (!left) throw new MetadataError(KEPT_CHANGING, `partition ${topic}-${partition} kept changing; could not leave its ISR`);
+  });
+}

@@ -80,6 +80,16 @@ export class EtcdTestCluster {
     await b?.close();
   }
 
+  /** Empties a stopped broker's data dir, as if its disk were replaced. */
+  async wipeDataDir(nodeId: number): Promise<void> {
+    if (this.brokers.has(nodeId)) throw new Error(`broker ${nodeId} is running`);
+    const dir = this.dataDirs.get(nodeId);
+    if (!dir) return;
+    const { mkdirSync, rmSync } = await import('node:fs');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.brokers.values()].map((b) => b.close().catch(() => undefined)));
     this.brokers.clear();

@@ -99,7 +99,7 @@ export function schedulesEverything(p: TopicSchedulePolicy): boolean {
 }
 
 /** The last header of that name: a consumer that copies a record's headers and appends a new value wins. */
-function headerText(headers: RecordHeader[], name: string): string | undefined {
+export function headerText(headers: RecordHeader[], name: string): string | undefined {
   for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === name) return headers[i]!.value ? headers[i]!.value!.toString('utf8') : '';
   return undefined;
 }

@@ -9,7 +9,7 @@ import type { ClusterLink } from './clusterLink';
 import { Targets, type Target } from './targets';
 import { isView } from '../views/viewTopics';
 import type { CancelRequest } from './intake';
-import { Header } from './policy';
+import { Header, headerText } from './policy';
 import { CancelReason, decodeScheduleKey, encodeCancelled, encodeDelivered, encodeIntent, encodeProduced, encodeSequenced, encodeTxnHold, Kind, keyHash, type CancelReasonValue, type ProducerTag, type ScheduleMeta } from './records';
 import { ProducerRecords } from './producerRecords';
 import { onMarkerAppended } from '../txn/markers';
@@ -472,13 +472,9 @@ function sameKey(a: Buffer | null, b: Buffer | null): boolean {
   return a === null || b === null ? a === b : a.equals(b);
 }
 
-/** The last header of that name, as the produce path reads brook- headers (Kafka's lastHeader). */
+/** The last header of that name (Kafka's lastHeader), read as the produce path reads brook- headers; null when absent. */
 function headerValue(headers: RecordHeader[], name: string): string | null {
-  for (let i = headers.length - 1; i >= 0; i--) {
-    const h = headers[i]!;
-    if (h.key === name) return h.value ? h.value.toString('utf8') : '';
-  }
-  return null;
+  return headerText(headers, name) ?? null;
 }
 
 function view(offset: number, meta: ScheduleMeta, r: JournalRecord): PendingView {

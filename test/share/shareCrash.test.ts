@@ -13,32 +13,34 @@ import { atCrash, awaitSettledAcrossCrash } from './helpers/crashSettled';
 const RECORDS = 200;
 
 /** Share-partition state lives in __brook_share_state: kill -9 of the broker loses no answered acknowledgement. */
-describe('share groups survive kill -9 of the broker', function () {
-  this.timeout(180_000);
-  const dataDir = tempDataDir();
-  let broker: ChildBroker | null = null;
-  const clients: RunningShareClient[] = [];
-
+/** A child broker on its own data dir and the share clients run against it, all stopped after the suite. */
+function crashSuite(): { dataDir: string; broker: ChildBroker | null; clients: RunningShareClient[] } {
+  const suite = { dataDir: tempDataDir(), broker: null as ChildBroker | null, clients: [] as RunningShareClient[] };
   before(async function () {
     this.timeout(20 * 60_000);
     await ensureShareClient();
   });
-
   after(async () => {
-    await Promise.all(clients.map((c) => c.kill()));
-    await broker?.kill9();
-    rmSync(dataDir, { recursive: true, force: true });
+    await Promise.all(suite.clients.map((c) => c.kill()));
+    await suite.broker?.kill9();
+    rmSync(suite.dataDir, { recursive: true, force: true });
   });
+  return suite;
+}
+
+describe('share groups survive kill -9 of the broker', function () {
+  this.timeout(180_000);
+  const s = crashSuite();
 
   it('acknowledged records are never redelivered after the crash; records in flight are, with their delivery counts', async () => {
-    broker = await startChildBroker(dataDir);
-    const bootstrap = `127.0.0.1:${broker.port}`;
+    s.broker = await startChildBroker(s.dataDir);
+    const bootstrap = `127.0.0.1:${s.broker.port}`;
     const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: 1 }] });
     await admin.disconnect();
-    await setGroupConfigs(broker.port, 'workers', { 'share.auto.offset.reset': 'earliest' });
+    await setGroupConfigs(s.broker.port, 'workers', { 'share.auto.offset.reset': 'earliest' });
     const producer = kafka.producer();
     await producer.connect();
     for (let i = 0; i < RECORDS; i += 10) {
@@ -47,23 +49,23 @@ describe('share groups survive kill -9 of the broker', function () {
     await producer.disconnect();
 
     const holder = await runShareClient(bootstrap, 'workers', 'jobs', 'hold', { 'max.poll.records': '10' });
-    clients.push(holder);
+    s.clients.push(holder);
     await eventually(() => holder.messages.length > 0, 'the holder to acquire a batch');
     const worker = await runShareClient(bootstrap, 'workers', 'jobs', 'consume', { 'max.poll.records': '10' });
-    clients.push(worker);
+    s.clients.push(worker);
     await eventually(() => worker.acks.length >= 50, 'the worker to have acknowledgements answered');
 
-    await broker.kill9();
+    await s.broker.kill9();
     // ACK lines come only after the broker's answer; what the worker got without one is in doubt (crashSettled.ts)
     const { answered, inDoubt } = atCrash(worker);
     const held = holder.messages.map((m) => m.offset);
     await Promise.all([holder.kill(), worker.kill()]);
     expect(answered.size).to.be.lessThan(RECORDS);
 
-    broker = await startChildBroker(dataDir);
-    const port = broker.port;
+    s.broker = await startChildBroker(s.dataDir);
+    const port = s.broker.port;
     const after = await runShareClient(`127.0.0.1:${port}`, 'workers', 'jobs', 'consume', { 'max.poll.records': '10' });
-    clients.push(after);
+    s.clients.push(after);
     await awaitSettledAcrossCrash({ port, group: 'workers', topic: 'jobs', records: Array.from({ length: RECORDS }, (_, i) => i), end: BigInt(RECORDS), crash: { answered, inDoubt }, after });
     const redelivered = after.messages.filter((m) => answered.has(m.offset)).map((m) => m.offset);
     expect(redelivered, 'acknowledged before the crash but delivered again').to.deep.equal([]);
@@ -82,24 +84,11 @@ describe('share groups survive kill -9 of the broker', function () {
  */
 describe('share groups: the delivery limit holds across kill -9 of the broker', function () {
   this.timeout(120_000);
-  const dataDir = tempDataDir();
-  let broker: ChildBroker | null = null;
-  const clients: RunningShareClient[] = [];
-
-  before(async function () {
-    this.timeout(20 * 60_000);
-    await ensureShareClient();
-  });
-
-  after(async () => {
-    await Promise.all(clients.map((c) => c.kill()));
-    await broker?.kill9();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const s = crashSuite();
 
   it('records held at the limit when the broker died are archived to the dead-letter topic, not delivered a third time', async () => {
-    broker = await startChildBroker(dataDir);
-    const kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
+    s.broker = await startChildBroker(s.dataDir);
+    const kafka = new Kafka({ brokers: [`127.0.0.1:${s.broker.port}`], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: 1 }] });
@@ -108,7 +97,7 @@ describe('share groups: the delivery limit holds across kill -9 of the broker', 
     await producer.connect();
     await producer.send({ topic: 'jobs', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
     await producer.disconnect();
-    await setGroupConfigs(broker.port, 'limited', {
+    await setGroupConfigs(s.broker.port, 'limited', {
       'share.auto.offset.reset': 'earliest',
       'group.share.delivery.count.limit': '2',
       'group.share.record.lock.duration.ms': '1000',
@@ -116,22 +105,22 @@ describe('share groups: the delivery limit holds across kill -9 of the broker', 
     });
 
     // 1st delivery ends by lock expiry (the holder is killed), the 2nd is still held when the broker dies.
-    const first = await runShareClient(`127.0.0.1:${broker.port}`, 'limited', 'jobs', 'hold');
-    clients.push(first);
+    const first = await runShareClient(`127.0.0.1:${s.broker.port}`, 'limited', 'jobs', 'hold');
+    s.clients.push(first);
     await eventually(() => first.messages.length === 3, 'the first delivery');
     await first.kill();
-    await setGroupConfigs(broker.port, 'limited', { 'group.share.record.lock.duration.ms': '60000' });
-    const second = await runShareClient(`127.0.0.1:${broker.port}`, 'limited', 'jobs', 'hold');
-    clients.push(second);
+    await setGroupConfigs(s.broker.port, 'limited', { 'group.share.record.lock.duration.ms': '60000' });
+    const second = await runShareClient(`127.0.0.1:${s.broker.port}`, 'limited', 'jobs', 'hold');
+    s.clients.push(second);
     await eventually(() => second.messages.length === 3, 'the second delivery');
     expect(second.messages.map((m) => m.deliveryCount)).to.deep.equal([2, 2, 2]);
-    await broker.kill9();
+    await s.broker.kill9();
     await second.kill();
 
-    broker = await startChildBroker(dataDir);
-    const port = broker.port;
+    s.broker = await startChildBroker(s.dataDir);
+    const port = s.broker.port;
     const after = await runShareClient(`127.0.0.1:${port}`, 'limited', 'jobs', 'consume');
-    clients.push(after);
+    s.clients.push(after);
     await eventually(async () => (await shareStartOffset(port, 'limited', 'jobs')) === 3n, 'every record settled', { ms: 20_000, retryErrors: true });
     expect(after.messages.map((m) => `${m.offset}@${m.deliveryCount}`), 'delivered past the limit').to.deep.equal([]);
 

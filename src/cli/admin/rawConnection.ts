@@ -8,6 +8,11 @@ import type { CliIO } from './io';
 import { intValue, type ParsedFlags } from './options';
 import { RawAdminConnection } from './rawRequest';
 
+/** A connection to `broker` (host:port) with the command's --client-id, --timeout-ms and security settings. */
+function connect(broker: string, flags: ParsedFlags, io: CliIO): Promise<RawAdminConnection> {
+  return RawAdminConnection.open(broker, flags.values.get('client-id') ?? 'brook-cli', intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000, cliSecurity(flags, io));
+}
+
 /**
  * Runs `fn` on a protocol connection to the first bootstrap broker that answers, for the
  * commands whose APIs kafkajs lacks (quotas, SCRAM users, cluster), with the
@@ -16,13 +21,12 @@ import { RawAdminConnection } from './rawRequest';
  */
 export async function withRawConnection<T>(flags: ParsedFlags, io: CliIO, fn: (c: RawAdminConnection) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.values.get('bootstrap-server') ?? io.env.BROOK_BOOTSTRAP_SERVER ?? '127.0.0.1:9092');
-  const timeoutMs = intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000;
   // the first bootstrap broker that answers, as a Kafka client's bootstrap does
   let c: RawAdminConnection | null = null;
   let lastError: unknown = null;
   for (const broker of brokers) {
     try {
-      c = await RawAdminConnection.open(broker, flags.values.get('client-id') ?? 'brook-cli', timeoutMs, cliSecurity(flags, io));
+      c = await connect(broker, flags, io);
       break;
     } catch (err) {
       lastError = err;
@@ -45,9 +49,8 @@ export async function withNodeConnection<T>(c: RawAdminConnection, nodeId: numbe
   if (cluster.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe the cluster: ${errorName(cluster.errorCode)}`);
   const b = cluster.brokers.find((x) => x.brokerId === nodeId);
   if (!b) throw new CliError(`broker ${nodeId} is not live (live: ${cluster.brokers.map((x) => x.brokerId).join(', ') || 'none'})`);
-  const timeoutMs = intValue(flags, 'timeout-ms', { min: 1 }) ?? 5000;
   const host = b.host.includes(':') ? `[${b.host}]` : b.host;
-  const node = await RawAdminConnection.open(`${host}:${b.port}`, flags.values.get('client-id') ?? 'brook-cli', timeoutMs, cliSecurity(flags, io));
+  const node = await connect(`${host}:${b.port}`, flags, io);
   try {
     return await fn(node);
   } finally {

@@ -1,4 +1,5 @@
 import crc32 from 'buffer-crc32';
+import { xxh32 } from '@node-rs/xxhash';
 import { DecodeError } from '../codec/errors';
 import { Reader } from '../codec/reader';
 import { ATTR, Compression } from './batchHeader';
@@ -82,6 +83,28 @@ function readMessages(buf: Buffer, verifyCrc: boolean): RawMessage[] {
 }
 
 /** Decodes a magic 0/1 message set, unwrapping compressed wrappers. */
+const LZ4_FRAME_MAGIC = 0x184d2204;
+
+/**
+ * Kafka clients before 0.10 computed an LZ4 frame's header checksum over the
+ * frame's magic number too (KAFKA-3160), and Kafka's broker skips that check
+ * for magic 0 messages. The LZ4 library checks it, so a magic 0 frame gets the
+ * checksum the frame format defines (xxh32 of the descriptor, second byte)
+ * before it is read. A frame too short to hold a descriptor is left as it is
+ * for the decompressor to refuse.
+ */
+function withFrameHeaderChecksum(frame: Buffer): Buffer {
+  if (frame.length < 7 || frame.readUInt32LE(0) !== LZ4_FRAME_MAGIC) return frame;
+  const flags = frame[4];
+  const checksumAt = 6 + (flags & 0x08 ? 8 : 0) + (flags & 0x01 ? 4 : 0);
+  if (checksumAt >= frame.length) return frame;
+  const checksum = (xxh32(frame.subarray(4, checksumAt), 0) >>> 8) & 0xff;
+  if (frame[checksumAt] === checksum) return frame;
+  const fixed = Buffer.from(frame);
+  fixed[checksumAt] = checksum;
+  return fixed;
+}
+
 export function decodeLegacyMessageSet(buf: Buffer, opts: LegacyDecodeOptions = {}): LegacyRecord[] {
   const verifyCrc = opts.verifyCrc !== false;
   const maxSize = opts.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE;
@@ -97,7 +120,8 @@ export function decodeLegacyMessageSet(buf: Buffer, opts: LegacyDecodeOptions = 
       throw new CompressionError(`codec ${codec} is not valid in a magic ${msg.magic} message`, codec, 'unsupported');
     }
     if (msg.value === null) throw new DecodeError('compressed wrapper message without a value', 0);
-    const inner = readMessages(decompress(codec, msg.value, maxSize), verifyCrc);
+    const payload = msg.magic === 0 && codec === Compression.Lz4 ? withFrameHeaderChecksum(msg.value) : msg.value;
+    const inner = readMessages(decompress(codec, payload, maxSize), verifyCrc);
     if (inner.length === 0) throw new DecodeError('compressed wrapper message with no inner messages', 0);
     // Magic 1 inner offsets are relative; the wrapper carries the absolute offset of the last one.
     const lastRelative = inner[inner.length - 1].offset;

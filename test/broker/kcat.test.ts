@@ -35,4 +35,12 @@ describe('kcat (librdkafka) against the broker', function () {
     const out = await kcat(['-b', broker.bootstrap, '-C', '-t', 'kcat-data', '-p', '1', '-o', 'beginning', '-e', '-f', '%o %k %s\n']);
     expect(out.trim().split('\n')).to.deep.equal(Array.from({ length: 50 }, (_, i) => `${i} key${i} value${i}`));
   });
+
+  it('accepts LZ4 from a client in Kafka 0.9 mode (magic 0 frames carry the pre-0.10 header checksum, KAFKA-3160)', async () => {
+    const value = 'a'.repeat(200);
+    const old = ['-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0'];
+    await kcat(['-b', broker.bootstrap, '-P', '-t', 'kcat-lz4-v0', '-p', '0', '-K:', '-z', 'lz4', ...old], `k1:${value}\nk2:${value}\n`);
+    const out = await kcat(['-b', broker.bootstrap, '-C', '-t', 'kcat-lz4-v0', '-p', '0', '-o', 'beginning', '-e', '-f', '%o %k %S\n']);
+    expect(out.trim().split('\n')).to.deep.equal(['0 k1 200', '1 k2 200']);
+  });
 });

@@ -20,6 +20,16 @@ describe('ApiVersions', () => {
   });
   afterEach(() => client.close());
 
+  for (const [name, version] of [['a b!', '1.0'], ['', '1.0'], ['librdkafka', '2.0-'], ['-x', '1']]) {
+    it(`v3 refuses client software ${JSON.stringify(name)} ${JSON.stringify(version)} with INVALID_REQUEST, as Kafka does`, async () => {
+      const res = await client.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: name, clientSoftwareVersion: version });
+      expect(res.errorCode).to.equal(ErrorCode.INVALID_REQUEST);
+      expect(res.apiKeys).to.deep.equal([]);
+      const ok = await client.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: 'platformatic-kafka', clientSoftwareVersion: '1.35.0' });
+      expect(ok.errorCode).to.equal(0);
+    });
+  }
+
   for (let v = 0; v <= 4; v++) {
     it(`v${v} lists the data-path APIs with their full spec ranges`, async () => {
       const res = await client.request<ApiVersionsResponse>(ApiKey.ApiVersions, v, { clientSoftwareName: 'brook-test', clientSoftwareVersion: '1.0' });

@@ -1,3 +1,4 @@
+import { isDeleteDir } from './deleteDir';
 import { forEachConcurrently } from './forEachConcurrently';
 import type { StorageFs } from './fs';
 import type { StorageLogger } from './logger';
@@ -33,7 +34,7 @@ export async function listPartitionDirs(
   const seen = new Set<string>();
   let found = 0;
   for (const name of names) {
-    if (name.endsWith('-delete')) {
+    if (isDeleteDir(name)) {
       await m.sfs.rmrf(`${m.dataDir}/${name}`).catch(() => undefined);
       m.logger.info({ dir: `${m.dataDir}/${name}` }, 'finished deleting partition directory');
       continue;

@@ -1,4 +1,6 @@
 import { summaryMayNeedCleaning, summaryOf, type LogSummary } from './logSummary';
+import * as path from 'node:path';
+import { deleteDirName } from './deleteDir';
 import { SETTLED } from './settled';
 import type { LogConfig } from './config';
 import type { AppendPipeline } from './appendPipeline';
@@ -241,7 +243,7 @@ export abstract class PartitionLogBase {
   /** Closes and removes every file of this partition (topic deletion). */
   async destroy(): Promise<void> {
     await this.close().catch((err: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: String(err) }, 'close before delete failed'));
-    const trash = `${this.dir}.${Date.now()}-delete`;
+    const trash = path.join(path.dirname(this.dir), deleteDirName(this.topic, this.partition));
     await this.ctx.sfs.rename(this.dir, trash);
     await this.ctx.sfs.rmrf(trash);
   }

@@ -7,7 +7,7 @@ import { ApiKey } from '../../protocol/generated/apis';
 import type { CreateTopicsResponse } from '../../protocol/generated/messages/CreateTopicsResponse';
 import type { DeleteTopicsResponse } from '../../protocol/generated/messages/DeleteTopicsResponse';
 import type { CreatePartitionsResponse } from '../../protocol/generated/messages/CreatePartitionsResponse';
-import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { startTestBroker, tempDataDir, type TestBroker } from '../helpers/broker';
 import { RawClient } from '../helpers/rawClient';
 
 /** kafkajs reports per-topic failures as an aggregate; this pulls out the Kafka error type names. */
@@ -176,6 +176,40 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
     // (kafkajs retries this retriable error for a long time, so ask directly.)
     const again = await raw.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 1, { timeoutMs: 5000, topicNames: ['doomed'] });
     expect(again.responses.map((r) => [r.name, r.errorCode])).to.deep.equal([['doomed', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
+  });
+
+  it('deletes a 249-character topic for good: re-created empty, not loaded again after a restart', async () => {
+    // the longest name Kafka accepts; renaming its partition dirs to `<dir>.<stamp>-delete` exceeded 255 bytes
+    const topic = `L249-${'x'.repeat(244)}`;
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+      await producer.send({ topic, messages: [{ value: 'old', partition: 0 }, { value: 'old', partition: 1 }] });
+      await admin.deleteTopics({ topics: [topic] });
+      expect(readdirSync(broker.dataDir).filter((n) => n.startsWith(topic.slice(0, 200)))).to.deep.equal([]);
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.map((o) => [o.partition, o.low, o.high]).sort()).to.deep.equal([[0, '0', '0'], [1, '0', '0']]);
+      await admin.deleteTopics({ topics: [topic] });
+    } finally {
+      await producer.disconnect();
+    }
+    // a restart on the same data dir finds no log of it
+    const dataDir = tempDataDir();
+    let b = await startTestBroker({ dataDir });
+    await b.services.metadata.createTopic(topic, { partitions: 3 });
+    await b.services.metadata.deleteTopic(topic);
+    await b.close();
+    b = await startTestBroker({ dataDir });
+    try {
+      await b.services.logs.listed();
+      expect([0, 1, 2].filter((p) => b.services.logs.has(topic, p))).to.deep.equal([]);
+      expect(readdirSync(dataDir).filter((n) => n.startsWith('L249-'))).to.deep.equal([]);
+    } finally {
+      await b.destroy();
+    }
   });
 
   it('v6 deletes by topic id and reports unknown ids and names', async () => {

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { Compression } from '../../protocol/records/batchHeader';
 import { LogManager, parsePartitionDir } from '../../storage/logManager';
 import { StorageError } from '../../storage/errors';
+import { deleteDirName } from '../../storage/deleteDir';
 import { DIRTY_JOURNAL_FILE } from '../../storage/logCheckpoint';
 import { decodeBatch } from '../../storage/records';
 import { buildBatch, readAll, removeDir, sizedBatch, splitBatches, tempDir } from './helpers';
@@ -120,6 +121,27 @@ describe('storage: retention, DeleteRecords, topic deletion', () => {
     expect(splitBatches((await keep.read(0, 1000)).chunks).map((b) => [b.baseOffset, b.lastOffset])).to.deep.equal([[0, 0]]);
     const again = await manager.create('gone', 0);
     expect(again.logEndOffset).to.equal(0);
+  });
+
+  it('deleteTopic removes partitions of a 249-character topic (the delete-dir name is shortened to fit 255 bytes)', async () => {
+    // Kafka accepts topic names up to 249 characters; `<topic>-<p>.<stamp>-delete` of such a name is too long for a file name
+    const topic = 'L'.repeat(249);
+    for (const p of [0, 17]) await (await manager.create(topic, p)).append(buildBatch([{ value: 'old' }]));
+    // a directory already renamed for deletion by an earlier run, and left by a crash: start-up removes it
+    const leftover = deleteDirName(topic, 3);
+    expect(leftover.length).to.be.at.most(255);
+    fs.mkdirSync(path.join(dir, leftover));
+    await manager.deleteTopic(topic);
+    const entries = (): string[] => fs.readdirSync(dir).filter((n) => n.startsWith('LLL'));
+    expect(entries()).to.deep.equal([leftover]);
+    expect((await manager.create(topic, 0)).logEndOffset).to.equal(0);
+    await manager.deleteTopic(topic);
+    await manager.close();
+    manager = new LogManager({ dataDir: dir, schedulerIntervalMs: 0 });
+    await manager.open();
+    await manager.listed();
+    expect(manager.partitions().map((p) => p.topic)).to.deep.equal([]);
+    expect(entries()).to.deep.equal([]);
   });
 
   it('scheduler pass applies retention and closes idle segment handles', async () => {

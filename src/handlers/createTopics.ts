@@ -26,7 +26,7 @@ import type { CreateTopicsResponseInput } from '../../protocol/generated/message
 import { maxPartitionsPerTopic } from '../admin/limits';
 import { assignmentProblemIn, duplicates } from '../admin/replicaAssignment';
 import { describeTopicConfigs, topicConfigProblem } from '../admin/topicConfigs';
-import { topicNameProblem } from '../metadata/topicName';
+import { collidingTopicName, topicNameProblem } from '../metadata/topicName';
 import { isReservedInternalTopic } from '../internalTopics/names';
 import { VIEW_FILTER, VIEW_OF, viewConfigProblem } from '../views/viewTopics';
 import { MetadataError, type TopicInfo } from '../metadata/types';
@@ -42,17 +42,8 @@ function failed(name: string, errorCode: number, errorMessage: string | null): T
   return { name, topicId: NO_ID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: [] };
 }
 
-/**
- * Kafka refuses names that differ from an existing one only by '.' versus '_',
- * because both map to the same metric names.
- */
-function collidingTopic(ctx: RequestContext, name: string): string | null {
-  const key = name.replace(/\./g, '_');
-  if (key === name && !name.includes('_')) return null;
-  for (const other of ctx.broker.metadata.topics()) {
-    if (other.name !== name && other.name.replace(/\./g, '_') === key) return other.name;
-  }
-  return null;
+function* topicNames(ctx: RequestContext): Generator<string> {
+  for (const t of ctx.broker.metadata.topics()) yield t.name;
 }
 
 type Plan = { partitions: number; configs: Record<string, string>; replicationFactor: number; assignment?: number[][] } | { errorCode: number; message: string };
@@ -65,7 +56,8 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
   if (nameProblem) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameProblem };
   if (ctx.broker.metadata.topic(t.name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `topic ${t.name} already exists` };
   if (isReservedInternalTopic(t.name)) return { errorCode: ErrorCode.INVALID_REQUEST, message: `creation of internal topic ${t.name} is prohibited: the broker creates it when first needed` };
-  const clash = collidingTopic(ctx, t.name);
+  // checked again by the metadata service's createTopic (as for auto-creation); here so validate_only sees it too
+  const clash = collidingTopicName(t.name, topicNames(ctx));
   if (clash) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `topic ${t.name} collides with existing topic ${clash}` };
 
   let partitions: number;

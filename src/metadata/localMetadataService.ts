@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../protocol/errors';
 import { writeFileAtomic } from './atomicFile';
-import { topicNameProblem } from './topicName';
+import { newTopicNameProblem } from './topicName';
 import {
   MetadataError,
   type BrokerIdentity,
@@ -168,9 +168,9 @@ export class LocalMetadataService implements MetadataService {
 
   createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
     return this.serialize(async () => {
-      const problem = topicNameProblem(name);
-      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       if (this.byName.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      const problem = newTopicNameProblem(name, this.byName.keys());
+      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       const partitions = this.partitionCount(opts);
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `partition count ${partitions} must be at least 1`);

@@ -9,3 +9,24 @@ export function topicNameProblem(name: string): string | null {
   if (!LEGAL.test(name)) return 'topic name may only contain ASCII letters, digits, ".", "_" and "-"';
   return null;
 }
+
+/**
+ * An existing topic whose name differs from `name` only by '.' versus '_', or null. Kafka's controller refuses
+ * such a topic whichever way it is created (CreateTopics, auto-creation): both map to the same metric names.
+ */
+export function collidingTopicName(name: string, existing: Iterable<string>): string | null {
+  const key = name.replace(/\./g, '_');
+  if (key === name && !name.includes('_')) return null;
+  for (const other of existing) {
+    if (other !== name && other.replace(/\./g, '_') === key) return other;
+  }
+  return null;
+}
+
+/** `topicNameProblem` plus the '.'/'_' collision with an existing topic: what every path creating a topic checks. */
+export function newTopicNameProblem(name: string, existing: Iterable<string>): string | null {
+  const problem = topicNameProblem(name);
+  if (problem) return problem;
+  const clash = collidingTopicName(name, existing);
+  return clash === null ? null : `topic ${name} collides with existing topic ${clash}`;
+}

@@ -75,6 +75,26 @@ describe('Metadata', () => {
     expect(broker.services.metadata.topic('not-created')).to.equal(undefined);
   });
 
+  it("refuses to auto-create a name colliding with an existing one by '.' vs '_' (Metadata and kafkajs produce)", async () => {
+    // Kafka's controller refuses such a name however the topic is created: both map to the same metric names
+    await broker.services.metadata.createTopic('clash.auto', { partitions: 1 });
+    const res = await client.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [topicReq('clash_auto')], allowAutoTopicCreation: true });
+    expect(res.topics.map((t) => [t.name, t.errorCode])).to.deep.equal([['clash_auto', ErrorCode.INVALID_TOPIC_EXCEPTION]]);
+    const producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer();
+    await producer.connect();
+    try {
+      const err = await producer.send({ topic: 'clash_auto', messages: [{ value: 'v' }] }).then(
+        () => null,
+        (e: { cause?: { type?: string } }) => e,
+      );
+      // kafkajs wraps the protocol error of the metadata refresh in a non-retriable one
+      expect(err?.cause?.type).to.equal('INVALID_TOPIC_EXCEPTION');
+    } finally {
+      await producer.disconnect();
+    }
+    expect(broker.services.metadata.topic('clash_auto')).to.equal(undefined);
+  });
+
   it('lists all topics for null (v1+) and for an empty list at v0', async () => {
     await broker.services.metadata.ensureTopic('listed');
     const all = await client.request<MetadataResponse>(ApiKey.Metadata, 1, { topics: null });

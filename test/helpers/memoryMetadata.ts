@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors';
 import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../../src/metadata/controller/assignment';
 import { initialPartitionState, isrChangeProblem, reconcilePartition, withoutLostReplica, type ElectionPolicy } from '../../src/metadata/controller/election';
-import { topicNameProblem } from '../../src/metadata/topicName';
+import { newTopicNameProblem } from '../../src/metadata/topicName';
 import {
   MetadataError,
   type BrokerIdentity,
@@ -133,9 +133,9 @@ export class MemoryClusterMetadata {
 
   createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
     return this.serialize(async () => {
-      const problem = topicNameProblem(name);
-      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       if (this.byName.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      const problem = newTopicNameProblem(name, this.byName.keys());
+      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       const live = this.brokers();
       let assignment: number[][];
       if (opts.assignment) {

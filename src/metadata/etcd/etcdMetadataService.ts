@@ -4,7 +4,7 @@ import { ErrorCode } from '../../../protocol/errors';
 import type { Logger } from '../../log';
 import { assignReplicas, manualAssignmentProblem, startIndexFor } from '../controller/assignment';
 import { electOnRequest, initialPartitionState, isrChangeProblem, type ElectionType } from '../controller/election';
-import { topicNameProblem } from '../topicName';
+import { newTopicNameProblem } from '../topicName';
 import {
   MetadataError,
   type BrokerIdentity,
@@ -231,9 +231,9 @@ export class EtcdMetadataService implements MetadataService {
 
   createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicInfo> {
     return this.guarded(async () => {
-      const problem = topicNameProblem(name);
-      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       if (this.cache.topics.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      const problem = newTopicNameProblem(name, this.cache.topics.keys());
+      if (problem) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
       const assignment = this.assignmentFor(name, opts);
       const live = new Set(this.placementCandidates().map((b) => b.nodeId));
       const topic: TopicInfo = { name, id: newTopicId(), partitions: assignment.length, configs: { ...(opts.configs ?? {}) }, internal: opts.internal ?? false };

@@ -20,6 +20,12 @@ export interface GroupConfig {
   consumerSessionTimeoutMs: number;
   /** group.consumer.heartbeat.interval.ms (KIP-848 groups) */
   consumerHeartbeatIntervalMs: number;
+  /** group.consumer.min.session.timeout.ms / max: the range a group's consumer.session.timeout.ms may be set in */
+  consumerMinSessionTimeoutMs: number;
+  consumerMaxSessionTimeoutMs: number;
+  /** group.consumer.min.heartbeat.interval.ms / max: the range a group's consumer.heartbeat.interval.ms may be set in */
+  consumerMinHeartbeatIntervalMs: number;
+  consumerMaxHeartbeatIntervalMs: number;
   /** offsets.commit.timeout.ms: how long a coordinator write waits for the ISR (cluster mode) */
   offsetsCommitTimeoutMs: number;
 }
@@ -35,8 +41,24 @@ export const DEFAULT_GROUP_CONFIG: GroupConfig = {
   offsetsTopicPartitions: 50,
   consumerSessionTimeoutMs: 45_000,
   consumerHeartbeatIntervalMs: 5_000,
+  // Kafka's defaults
+  consumerMinSessionTimeoutMs: 45_000,
+  consumerMaxSessionTimeoutMs: 60_000,
+  consumerMinHeartbeatIntervalMs: 5_000,
+  consumerMaxHeartbeatIntervalMs: 15_000,
   offsetsCommitTimeoutMs: 5_000,
 };
+
+/** A KIP-848 group's own timeouts (Kafka's group configs consumer.session.timeout.ms / consumer.heartbeat.interval.ms); null = the broker's. */
+export interface ConsumerGroupOverrides {
+  consumerSessionTimeoutMs: number | null;
+  consumerHeartbeatIntervalMs: number | null;
+}
+
+/** The session timeout and heartbeat interval of a KIP-848 group: its own configs, else the broker's. */
+export function consumerTimeouts(config: GroupConfig, own: ConsumerGroupOverrides | undefined): { sessionTimeoutMs: number; heartbeatIntervalMs: number } {
+  return { sessionTimeoutMs: own?.consumerSessionTimeoutMs ?? config.consumerSessionTimeoutMs, heartbeatIntervalMs: own?.consumerHeartbeatIntervalMs ?? config.consumerHeartbeatIntervalMs };
+}
 
 /** Maps Kafka-style properties (`group.initial.rebalance.delay.ms=0`) onto a GroupConfig. */
 export function groupConfigFromProperties(props: ReadonlyMap<string, string> | Record<string, string>): Partial<GroupConfig> {
@@ -62,6 +84,10 @@ export function groupConfigFromProperties(props: ReadonlyMap<string, string> | R
   set('offsetsTopicPartitions', num('offsets.topic.num.partitions'));
   set('consumerSessionTimeoutMs', num('group.consumer.session.timeout.ms'));
   set('consumerHeartbeatIntervalMs', num('group.consumer.heartbeat.interval.ms'));
+  set('consumerMinSessionTimeoutMs', num('group.consumer.min.session.timeout.ms'));
+  set('consumerMaxSessionTimeoutMs', num('group.consumer.max.session.timeout.ms'));
+  set('consumerMinHeartbeatIntervalMs', num('group.consumer.min.heartbeat.interval.ms'));
+  set('consumerMaxHeartbeatIntervalMs', num('group.consumer.max.heartbeat.interval.ms'));
   set('offsetsCommitTimeoutMs', num('offsets.commit.timeout.ms'));
   return out;
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors';
 import { ASSIGNORS, type AssignorMember, type TopicAssignment } from './assignors';
 import type { Clock } from './clock';
-import type { GroupConfig } from './config';
 import { ConsumerGroup, ConsumerMember, restoreConsumerGroup, snapshotConsumerGroup } from './consumerGroup';
 import { consumerGroupChanges } from './consumerGroupChanges';
 import { groupSubscribedTopics, resolveTopics } from './consumerSubscription';
@@ -66,6 +65,8 @@ export interface ConsumerHooks {
   /** A write that failed with nobody to answer (a timer's): logged and counted. */
   writeFailed(groupId: string, operation: string, err: unknown): void;
   log(msg: string, fields: Record<string, unknown>): void;
+  /** The group's session timeout and heartbeat interval (its group configs, else the broker's). */
+  timeouts(groupId: string): { sessionTimeoutMs: number; heartbeatIntervalMs: number };
 }
 
 /** A working copy of a group: a heartbeat changes the copy, and its records change the group once written. */
@@ -98,7 +99,6 @@ function minus(a: TopicAssignment, b: TopicAssignment): TopicAssignment {
 export class ConsumerCoordinator {
   constructor(
     private readonly clock: Clock,
-    private readonly config: GroupConfig,
     private readonly catalog: TopicCatalog,
     private readonly hooks: ConsumerHooks,
     private readonly defaultAssignor: string,
@@ -222,7 +222,7 @@ export class ConsumerCoordinator {
       errorMessage: null,
       memberId: member.memberId,
       memberEpoch: member.memberEpoch,
-      heartbeatIntervalMs: this.config.consumerHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.hooks.timeouts(group.groupId).heartbeatIntervalMs,
       assignment: changed || full ? this.toWire(member.assigned) : null,
     };
   }
@@ -276,7 +276,7 @@ export class ConsumerCoordinator {
     } else {
       this.removeMember(group, member, 'left');
     }
-    return { ...this.outcome(ErrorCode.NONE, null, member.memberId, p.memberEpoch), heartbeatIntervalMs: this.config.consumerHeartbeatIntervalMs };
+    return { ...this.outcome(ErrorCode.NONE, null, member.memberId, p.memberEpoch), heartbeatIntervalMs: this.hooks.timeouts(group.groupId).heartbeatIntervalMs };
   }
 
   /** Applies the heartbeat's member fields; true when the subscription changed. */
@@ -430,7 +430,7 @@ export class ConsumerCoordinator {
 
   private scheduleSession(group: ConsumerGroup, m: ConsumerMember): void {
     m.sessionTimer?.cancel();
-    m.sessionTimer = this.clock.schedule(this.config.consumerSessionTimeoutMs, () => this.expire(group, m, 'session expired', () => true));
+    m.sessionTimer = this.clock.schedule(this.hooks.timeouts(group.groupId).sessionTimeoutMs, () => this.expire(group, m, 'session expired', () => true));
   }
 
   /** A timer removes a member: through the group's records like a heartbeat; when the write fails the member stays and the timer runs again. */

@@ -3,7 +3,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { ClassicCoordinator, type JoinParams, type MemberRef, type SyncParams } from './classicCoordinator';
 import { ClassicGroup, type ClassicGroupState, type JoinOutcome, type SyncOutcome } from './classicGroup';
 import { systemClock, type Clock, type TimerHandle } from './clock';
-import { DEFAULT_GROUP_CONFIG, type GroupConfig } from './config';
+import { DEFAULT_GROUP_CONFIG, consumerTimeouts, type GroupConfig } from './config';
 import { subscribedTopics } from './consumerSubscription';
 import { DEFAULT_ASSIGNOR } from './assignors';
 import {
@@ -78,12 +78,13 @@ export class GroupCoordinator {
     this.partitionOf = opts.partitionOf ?? null;
     this.views = { classic: this.groups, consumer: this.consumerGroups, catalog: this.catalog, toWire: (a) => this.consumer.toWire(a) };
     this.topicIds = { idOf: (name) => this.catalog.byName(name)?.id, nameOf: (id) => this.catalog.byId(id)?.name };
-    this.consumer = new ConsumerCoordinator(this.clock, this.config, this.catalog, {
+    this.consumer = new ConsumerCoordinator(this.clock, this.catalog, {
       groupFor: (id) => this.consumerGroup(id),
       creationRecords: (id) => (this.groups.has(id) ? [{ type: 'group-metadata', group: id, value: null }] : []),
       write: (id, records) => this.write(id, records),
       writeFailed: (id, operation, err) => this.writeFailed(id, operation, err),
       log: (msg, fields) => this.logger?.info(fields, msg),
+      timeouts: (id) => consumerTimeouts(this.config, opts.groupConfigs?.(id)),
     }, DEFAULT_ASSIGNOR);
     this.state = new GroupStateMachine(this.groups, this.consumerGroups, this.offsets, {
       classicRemoved: (g) => this.classic.shutdownGroup(g, ErrorCode.COORDINATOR_NOT_AVAILABLE),

@@ -1,5 +1,5 @@
 import type { Clock } from './clock';
-import type { GroupConfig } from './config';
+import type { ConsumerGroupOverrides, GroupConfig } from './config';
 import type { TopicCatalog, WireTopicPartitions } from './consumerCoordinator';
 import type { GroupStateLog } from './stateLog';
 
@@ -22,6 +22,8 @@ export interface CoordinatorOptions {
    * the coordinator serves only the groups of partitions it has loaded.
    */
   partitionOf?: (groupId: string) => number;
+  /** A group's own configs (GROUP resource; the share coordinator keeps them): KIP-848 groups' timeouts. */
+  groupConfigs?: (groupId: string) => ConsumerGroupOverrides | undefined;
 }
 
 export interface ConsumerGroupMemberView {

@@ -64,6 +64,8 @@ export async function startGroupCoordinator(services: BrokerServices): Promise<G
       version: () => topicsVersion,
     },
     partitionOf: placement ? (groupId) => placement.partitionOf(groupId) : undefined,
+    // the share services, started after this, keep them
+    groupConfigs: (groupId) => services.groupConfigs?.(groupId),
   });
   pendingOwner = coordinator;
   deletedTopic = async (topic) => {

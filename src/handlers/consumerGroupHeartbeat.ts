@@ -8,6 +8,8 @@
  *   name (TOPIC_AUTHORIZATION_FAILED naming them).
  * - COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR when this broker cannot serve the group; GROUP_ID_NOT_FOUND when a
  *   share group holds the group id.
+ * - The session timeout and the heartbeat interval answered are the group's configs `consumer.session.timeout.ms` /
+ *   `consumer.heartbeat.interval.ms` (GROUP resource) when set, else the broker's group.consumer.* ones.
  *
  * Version notes:
  * - v0: the coordinator picks the member id on join.
@@ -19,6 +21,7 @@ import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/mes
 import type { ConsumerGroupHeartbeatResponseInput } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse';
 import { clientHost, groupCoordinator, groupCoordinatorError } from '../groups/services';
 import { heldByShareGroup } from './shareMember';
+import { shareServicesOf } from '../share/services';
 import type { Handler } from './types';
 import { authorizedGroup, authorizedTopic } from '../security/acl/check';
 import { AclOperation } from '../security/acl/model';
@@ -42,6 +45,8 @@ export const handleConsumerGroupHeartbeat: Handler<ConsumerGroupHeartbeatRequest
   if (await heldByShareGroup(ctx, req.groupId, coord)) {
     return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${req.groupId} is not a consumer group.`, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
   }
+  // Cluster mode: the group's configs (session timeout, heartbeat interval) as of this coordinator's epoch
+  if (ctx.broker.clustered) await shareServicesOf(ctx.broker)?.coordinator.loadGroup(req.groupId).catch(() => undefined);
   const r = await coord.consumerHeartbeat({
     groupId: req.groupId,
     memberId: req.memberId,

@@ -2,6 +2,7 @@ import type { BrokerCore } from '../brokerCore';
 import type { FetchState } from '../fetch/fetchState';
 import type { ConnectionInfo } from '../net/connection';
 import type { GroupCoordinator } from '../groups/coordinator';
+import type { ConsumerGroupOverrides } from '../groups/config';
 import type { TxnServices } from '../txn/txnServices';
 import type { ReplicaManager } from '../replication/replicaManager';
 import type { AclAuthorizer } from '../security/acl/authorizer';
@@ -56,6 +57,8 @@ export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res |
 export interface BrokerServices extends BrokerCore {
   /** Consumer group coordinator (src/groups), filled in by its owner. */
   groups?: GroupCoordinator;
+  /** A group's own configs (GROUP resource), filled in by the share coordinator that keeps them (src/share). */
+  groupConfigs?: (groupId: string) => ConsumerGroupOverrides | undefined;
   /** Fetch sessions and long-poll waiters; created on first use when a test builds services by hand. */
   fetch?: FetchState;
   /** Producer ids and transactions (src/txn), filled in by its owner. */

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../protocol/errors';
 import type { PartitionLog } from '../../storage';
-import { backoffFor, resolveShareConfig } from './config';
+import { backoffFor, canonicalGroupConfigs, resolveShareConfig } from './config';
 import { freshGroupEntry, refreshBorrowedGroups, replayGroupRecords } from './groupLoad';
 import {
   acquiredBy,
@@ -94,7 +94,8 @@ export class ShareCoordinator {
       }
       case 'config': {
         const g = this.groupEntry(r.group);
-        g.configs = new Map(Object.entries(r.configs));
+        // records written before Brook used Kafka's group config names carry the former ones
+        g.configs = canonicalGroupConfigs(r.configs);
         g.config = resolveShareConfig(g.configs);
         return;
       }

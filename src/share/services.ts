@@ -108,6 +108,7 @@ export async function startShareServices(services: BrokerServices): Promise<{ st
   const sessions = new ShareSessions(Number.isInteger(maxSessions) && maxSessions > 0 ? maxSessions : DEFAULT_MAX_SESSIONS);
   coordinator.onMemberGone = (group, member) => void sessions.close(group, member);
   await coordinator.start();
+  services.groupConfigs = (group) => coordinator.groups.get(group)?.config;
   byBroker.set(services, { coordinator, sessions, state, cluster });
   return {
     stop() {

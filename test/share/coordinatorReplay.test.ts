@@ -52,6 +52,20 @@ const held = (): PartitionSnapshot => ({
 });
 
 describe('share coordinator: state changes only by replaying persisted records', () => {
+  it("group configs persisted under Brook's former group.share.* names replay under Kafka's names (Kafka's wins)", async () => {
+    const log = new MemoryShareLog();
+    log.records.push({ kind: 'config', group: 'old', configs: { 'group.share.record.lock.duration.ms': '7000', 'group.share.delivery.count.limit': '3', 'share.delivery.count.limit': '4' } });
+    const c = coordinator(log);
+    await c.start();
+    try {
+      const g = c.groups.get('old')!;
+      expect(Object.fromEntries(g.configs)).to.deep.equal({ 'share.record.lock.duration.ms': '7000', 'share.delivery.count.limit': '4' });
+      expect([g.config.lockDurationMs, g.config.deliveryCountLimit]).to.deep.equal([7000, 4]);
+    } finally {
+      c.stop();
+    }
+  });
+
   it('a failed write changes nothing; the retried acknowledgement applies; a restart replays the same state', async () => {
     const log = new MemoryShareLog();
     log.records.push({ kind: 'group', group: 'g', deleted: false }, { kind: 'partition', group: 'g', topicId: TOPIC_ID.toString('hex'), partition: 0, snapshot: held() });

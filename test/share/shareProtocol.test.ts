@@ -90,7 +90,7 @@ describe('share groups: protocol rules', function () {
     const byName = new Map(d.results[0]!.configs.map((c) => [c.name, c.value]));
     expect(byName.get('share.auto.offset.reset')).to.equal('earliest');
     expect(byName.get('brook.share.redelivery.backoff')).to.equal('1s,5s,10s,30s,1m,2m');
-    expect(byName.get('group.share.record.lock.duration.ms')).to.equal('30000');
+    expect(byName.get('share.record.lock.duration.ms')).to.equal('30000');
     expect(byName.get('errors.deadletterqueue.topic.name')).to.equal('');
   });
 

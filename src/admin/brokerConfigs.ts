@@ -60,6 +60,19 @@ const CORE: BrokerConfigDef[] = [
     doc: 'Brook: segment file descriptors kept open at most over all partitions (a random idle one closed first).',
     value: (c) => str(c.maxOpenSegmentHandles),
   },
+  // listener-scope: `listener.name.<l>.<name>` overrides these for one listener (listed as given when set)
+  {
+    name: 'brook.ssl.handshake.timeout.ms',
+    type: ConfigType.INT,
+    doc: 'Brook: a TLS client that has not finished its handshake by then is disconnected.',
+    value: (c) => c.raw['brook.ssl.handshake.timeout.ms'] ?? '10000',
+  },
+  {
+    name: 'brook.sasl.authentication.timeout.ms',
+    type: ConfigType.INT,
+    doc: 'Brook: a SASL client that has not authenticated by then is disconnected.',
+    value: (c) => c.raw['brook.sasl.authentication.timeout.ms'] ?? '10000',
+  },
   ...HTTP_CONFIG_DEFS.map((d) => ({ name: d.name, type: ConfigType[d.type], doc: d.doc, value: (c: BrokerConfig) => c.raw[d.name] ?? d.defaultValue })),
 ];
 

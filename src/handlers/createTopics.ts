@@ -9,7 +9,7 @@
  * - Assignments and counts together: INVALID_REQUEST; gaps or unknown brokers in assignments:
  *   INVALID_REPLICA_ASSIGNMENT; bad counts: INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR (more than the live
  *   brokers included).
- * - Brook-only limit brook.max.partitions.per.topic (INVALID_PARTITIONS). Bad config values: INVALID_CONFIG.
+ * - Brook-only limit brook.max.partitions.per.topic (INVALID_PARTITIONS). Bad or null config values: INVALID_CONFIG.
  * - The new topic's configs are returned only to those with DESCRIBE_CONFIGS on it (else topic_config_error_code).
  *   No controller mutation quota, so never THROTTLING_QUOTA_EXCEEDED.
  *
@@ -93,9 +93,12 @@ function plan(ctx: RequestContext, t: CreatableTopic): Plan {
   const limit = maxPartitionsPerTopic(ctx.broker.config);
   if (partitions > limit) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: `${partitions} partitions exceed brook.max.partitions.per.topic=${limit}` };
 
+  // Kafka's controller answers INVALID_CONFIG naming every config given without a value
+  const nulls = t.configs.filter((c) => c.value === null).map((c) => c.name);
+  if (nulls.length > 0) return { errorCode: ErrorCode.INVALID_CONFIG, message: `Null value not supported for topic configs: ${nulls.join(',')}` };
   const configs: Record<string, string> = {};
   for (const c of t.configs) {
-    if (c.value === null) return { errorCode: ErrorCode.INVALID_REQUEST, message: `null value for topic config ${c.name}` };
+    if (c.value === null) continue;
     const problem = topicConfigProblem(c.name, c.value);
     if (problem) return { errorCode: ErrorCode.INVALID_CONFIG, message: problem };
     configs[c.name] = c.value;

@@ -7,7 +7,9 @@
  * - delete.topic.enable=false: TOPIC_DELETION_DISABLED. Internal topics are refused with INVALID_REQUEST.
  * - A source of filtered views is refused with POLICY_VIOLATION while a view of it is left; views named in the
  *   same request are deleted first, so a source and all its views go together.
- * - A topic named twice is answered once. Never THROTTLING_QUOTA_EXCEEDED (no controller mutation quota).
+ * - As Kafka's controller (ControllerApis.deleteTopics): a name given more than once is answered once with
+ *   INVALID_REQUEST "Duplicate topic name." (an id: "Duplicate topic id.") and not deleted; a name whose topic's id
+ *   is also given is refused the same way. Never THROTTLING_QUOTA_EXCEEDED (no controller mutation quota).
  *
  * Version notes:
  * - v0-3: topic names only; v1 adds throttle_time_ms. v4+: flexible. v5: error_message in the answer.
@@ -72,11 +74,36 @@ async function deleteOne(ctx: RequestContext, topic: TopicInfo): Promise<TopicRe
   return result(topic.name, topic.id, 0);
 }
 
-export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsResponseInput> = async (ctx, req) => {
+/** Names and ids given more than once: each answered once with INVALID_REQUEST, none of them deleted (Kafka's rule). */
+function duplicatesIn(all: Target[]): { responses: TopicResult[]; rest: Target[] } {
+  const count = new Map<string, number>();
+  const keyOf = (t: Target): string | null => {
+    const hasId = !t.id.equals(NO_ID);
+    if (t.name !== null && !hasId) return `n:${t.name}`;
+    if (t.name === null && hasId) return `i:${t.id.toString('hex')}`;
+    return null; // both or neither: refused on its own
+  };
+  for (const t of all) {
+    const k = keyOf(t);
+    if (k !== null) count.set(k, (count.get(k) ?? 0) + 1);
+  }
   const responses: TopicResult[] = [];
-  const seen = new Set<string>();
+  for (const [k, n] of count) {
+    if (n < 2) continue;
+    responses.push(k.startsWith('n:')
+      ? result(k.slice(2), NO_ID, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')
+      : result(null, Buffer.from(k.slice(2), 'hex'), ErrorCode.INVALID_REQUEST, 'Duplicate topic id.'));
+  }
+  return { responses, rest: all.filter((t) => (count.get(keyOf(t) ?? '') ?? 0) < 2) };
+}
+
+export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsResponseInput> = async (ctx, req) => {
+  const { responses, rest } = duplicatesIn(targets(ctx, req));
   // views first, so a source named in the same request as its views is no longer their source when its turn comes
-  const asked = targets(ctx, req).map((t) => ({ t, lookup: find(ctx, t) }));
+  const asked = rest.map((t) => ({ t, lookup: find(ctx, t) }));
+  // a topic given by name and by id: Kafka refuses the name (once authorized) and deletes neither
+  const byId = new Set(asked.filter((a) => a.t.name === null && 'topic' in a.lookup).map((a) => (a.lookup as { topic: TopicInfo }).topic.name));
+  const clashing = new Set(asked.filter((a) => a.t.name !== null && 'topic' in a.lookup && byId.has(a.t.name) && authorizedTopic(ctx, AclOperation.DELETE, a.t.name)).map((a) => a.t.name!));
   const viewFirst = [...asked.filter((a) => 'topic' in a.lookup && isView(a.lookup.topic)), ...asked.filter((a) => !('topic' in a.lookup && isView(a.lookup.topic)))];
   for (const { t, lookup } of viewFirst) {
     const name = 'topic' in lookup ? lookup.topic.name : t.name;
@@ -89,8 +116,10 @@ export const handleDeleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsRespon
       continue;
     }
     const { topic } = lookup;
-    if (seen.has(topic.name)) continue;
-    seen.add(topic.name);
+    if (clashing.has(topic.name)) {
+      if (t.name !== null) responses.push(result(t.name, topic.id, ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.'));
+      continue;
+    }
     if (!ctx.broker.config.deleteTopicEnable) {
       responses.push(result(topic.name, topic.id, ErrorCode.TOPIC_DELETION_DISABLED, 'delete.topic.enable is false on this broker'));
       continue;

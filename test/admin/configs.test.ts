@@ -126,6 +126,9 @@ describe('admin: DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => 
     expect(entries.get('num.partitions')).to.include({ configValue: '1', configSource: ConfigSource.DEFAULT_CONFIG, readOnly: true });
     expect(entries.get('ssl.keystore.password')).to.include({ configValue: null, isSensitive: true });
     expect(entries.get('listeners')!.configValue).to.equal(`PLAINTEXT://127.0.0.1:${broker.port}`);
+    // listener-scope Brook configs (docs/EXTENSIONS.md) are listed with their broker-wide value, read-only
+    expect(entries.get('brook.ssl.handshake.timeout.ms')).to.include({ configValue: '10000', configSource: ConfigSource.DEFAULT_CONFIG, readOnly: true });
+    expect(entries.get('brook.sasl.authentication.timeout.ms')).to.include({ configValue: '10000', configSource: ConfigSource.DEFAULT_CONFIG, readOnly: true });
 
     const r = await raw.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, 4, {
       includeSynonyms: true,

@@ -99,7 +99,8 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
       zero: ErrorCode.INVALID_PARTITIONS,
       'unknown-config': ErrorCode.INVALID_CONFIG,
       'bad-value': ErrorCode.INVALID_CONFIG,
-      'null-value': ErrorCode.INVALID_REQUEST,
+      // Kafka's controller: "Null value not supported for topic configs"
+      'null-value': ErrorCode.INVALID_CONFIG,
       orders: ErrorCode.TOPIC_ALREADY_EXISTS,
       'other-broker': ErrorCode.INVALID_REPLICA_ASSIGNMENT,
       twice: ErrorCode.INVALID_REQUEST,
@@ -107,6 +108,7 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
       huge: ErrorCode.INVALID_PARTITIONS,
     });
     for (const t of res.topics) expect(t.errorMessage, t.name).to.be.a('string');
+    expect(res.topics.find((t) => t.name === 'null-value')!.errorMessage).to.equal('Null value not supported for topic configs: retention.ms');
     for (const name of Object.keys(codes)) if (name !== 'orders') expect(broker.services.metadata.topic(name), name).to.equal(undefined);
   });
 
@@ -210,6 +212,33 @@ describe('admin: CreateTopics, DeleteTopics, CreatePartitions', () => {
     } finally {
       await b.destroy();
     }
+  });
+
+  it("answers a topic named twice in DeleteTopics once with INVALID_REQUEST and deletes it not, as Kafka's controller", async () => {
+    await admin.createTopics({ topics: [{ topic: 'twice-del', numPartitions: 1 }, { topic: 'once-del', numPartitions: 1 }, { topic: 'both-ways', numPartitions: 1 }] });
+    const v4 = await raw.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 5, { timeoutMs: 5000, topicNames: ['twice-del', 'once-del', 'twice-del'] });
+    expect(v4.responses.map((r) => [r.name, r.errorCode, r.errorMessage])).to.have.deep.members([
+      ['twice-del', ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'],
+      ['once-del', 0, null],
+    ]);
+    expect(broker.services.metadata.topic('twice-del')).to.not.equal(undefined);
+    expect(broker.services.metadata.topic('once-del')).to.equal(undefined);
+    // v6: an id twice, or a name and its topic's id
+    const twiceId = broker.services.metadata.topic('twice-del')!.id;
+    const bothId = broker.services.metadata.topic('both-ways')!.id;
+    const v6 = await raw.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 6, {
+      timeoutMs: 5000,
+      topics: [{ name: null, topicId: twiceId }, { name: null, topicId: twiceId }, { name: 'both-ways', topicId: Buffer.alloc(16) }, { name: null, topicId: bothId }],
+    });
+    expect(v6.responses.map((r) => [r.name, r.errorCode, r.errorMessage])).to.have.deep.members([
+      [null, ErrorCode.INVALID_REQUEST, 'Duplicate topic id.'],
+      ['both-ways', ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.'],
+    ]);
+    expect(broker.services.metadata.topic('twice-del')).to.not.equal(undefined);
+    expect(broker.services.metadata.topic('both-ways')).to.not.equal(undefined);
+    // named once each, they go
+    await admin.deleteTopics({ topics: ['twice-del', 'both-ways'] });
+    expect(broker.services.metadata.topic('twice-del')).to.equal(undefined);
   });
 
   it('v6 deletes by topic id and reports unknown ids and names', async () => {

@@ -43,7 +43,10 @@ function rowOf(p: number, r: KafkaRecord): MessageRow {
   return { partition: p, offset: String(r.offset), timestamp: String(r.timestamp), key: text(r.key), value: text(r.value), headers: Object.fromEntries(r.headers.map((h) => [h.key, text(h.value)])) };
 }
 
-/** Records at exactly these offsets of one partition (one batch read per batch holding some). */
+/**
+ * Records at exactly these offsets of one partition (one batch read per batch holding some). Control batches
+ * (transaction markers) hold no record a consumer is ever handed, so an offset of one has no record here.
+ */
 export async function recordsAt(log: PartitionLog, offsets: readonly number[]): Promise<KafkaRecord[]> {
   const out: KafkaRecord[] = [];
   const wanted = new Set(offsets);
@@ -53,7 +56,7 @@ export async function recordsAt(log: PartitionLog, offsets: readonly number[]): 
     if (read.chunks.length === 0) break;
     const [batch] = decodeRecordBatches(read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks));
     if (!batch) break;
-    for (const r of batch.records) if (wanted.has(Number(r.offset))) out.push(r);
+    if (!batch.isControl) for (const r of batch.records) if (wanted.has(Number(r.offset))) out.push(r);
     const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
     while (i < offsets.length && offsets[i]! <= last) i++;
   }

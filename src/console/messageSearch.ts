@@ -28,15 +28,18 @@ export interface SearchQuery {
 
 export interface SearchResult {
   messages: MessageRow[];
-  /** Records looked at; a search stops after SCAN_LIMIT per partition. */
+  /** Records looked at; a search stops after searchLimits.scanRecords per partition. */
   scanned: number;
   truncated: boolean;
   /** Set when the key was looked up in the topic's key index (brook.index.keys) instead of scanning. */
   keyIndex?: { partitionsProbed: number; batchesRead: number };
 }
 
-/** A search reads at most this many records per partition, so one request cannot scan a huge log. */
-const SCAN_LIMIT = 100_000;
+/** What one request may cost; an object so a test can lower the bounds instead of writing 100,000 records. */
+export const searchLimits = {
+  /** A search reads at most this many records per partition, so one request cannot scan a huge log. */
+  scanRecords: 100_000,
+};
 const READ_BYTES = 1 << 20;
 
 function rowOf(p: number, r: KafkaRecord): MessageRow {
@@ -132,7 +135,7 @@ function text(b: Buffer | null): string | null {
 
 /**
  * The console's message browser: from an offset, a time or (by default) the
- * newest SCAN_LIMIT records of each partition, the records matching a key and
+ * newest searchLimits.scanRecords records of each partition (ending at `to`), the records matching a key and
  * a text in the value, oldest first. Reads the local logs up to the high
  * watermark, as a consumer would see them.
  */
@@ -152,14 +155,27 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
     const log = s.logs.get(t.name, p);
     if (!log) continue;
     const end = log.highWatermark;
-    let from = Math.max(log.logStartOffset, end - SCAN_LIMIT);
-    if (q.offset !== null) from = Math.max(log.logStartOffset, q.offset);
-    if (q.fromMs !== null) {
-      const found = await log.offsetForTimestamp(q.fromMs);
-      from = found ? Math.max(from, found.offset) : end;
+    const limit = searchLimits.scanRecords;
+    // the first record after `to` (ListOffsets by time): nothing from there on is shown
+    const toEnd = q.toMs != null ? Math.min(end, (await log.offsetForTimestamp(q.toMs + 1))?.offset ?? end) : end;
+    let from: number;
+    let stopAt: number;
+    if (q.offset !== null || q.fromMs !== null) {
+      // an offset or a time says where to start (the time as ListOffsets finds it); the bound runs forward from there
+      from = Math.max(log.logStartOffset, q.offset ?? 0);
+      if (q.fromMs !== null) {
+        const found = await log.offsetForTimestamp(q.fromMs);
+        from = found ? Math.max(from, found.offset) : end;
+      }
+      stopAt = Math.min(end, from + limit);
+      if (stopAt < toEnd) truncated = true;
+    } else {
+      // no start given: the newest window before `to`
+      stopAt = toEnd;
+      from = Math.max(log.logStartOffset, stopAt - limit);
+      // older records were never looked at: the answer may be missing matches
+      if (from > log.logStartOffset) truncated = true;
     }
-    const stopAt = Math.min(end, from + SCAN_LIMIT);
-    if (stopAt < end) truncated = true;
     let offset = from;
     while (offset < stopAt && out.length < q.limit) {
       const read = await log.read(offset, READ_BYTES, { maxOffset: stopAt, minOneBatch: true });

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { searchLimits } from '../../src/console/messageSearch';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * The per-request bounds of the console's message search (src/console/messageSearch.ts), lowered so that a few
+ * hundred records stand for the 100,000-record window and the 10,000 key-index matches of a real broker.
+ */
+describe('message search bounds: time ranges and key lookups past the per-request limits (kafkajs)', function () {
+  this.timeout(120_000);
+  const saved = { ...searchLimits };
+  let broker: TestBroker;
+  let admin: Admin;
+  let producer: Producer;
+  let base: string;
+  const get = async (p: string): Promise<any> => {
+    const r = await fetch(base + p);
+    const body = await r.json();
+    if (!r.ok) throw new Error(`${r.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+
+  before(async () => {
+    broker = await startTestBroker({ metricsPort: 0, console: true });
+    base = `http://127.0.0.1:${broker.httpPort}`;
+    const kafka = new Kafka({ clientId: 'bounds', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    admin = kafka.admin();
+    await admin.connect();
+    producer = kafka.producer();
+    await producer.connect();
+  });
+
+  afterEach(() => Object.assign(searchLimits, saved));
+
+  after(async () => {
+    await producer?.disconnect();
+    await admin?.disconnect();
+    await broker?.destroy();
+  });
+
+  it('finds records of a time range older than the newest window, and says when the window cut the answer', async () => {
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    const t1 = Date.parse('2026-01-02T00:00:00Z');
+    await admin.createTopics({ topics: [{ topic: 'timed', numPartitions: 1 }] });
+    // 60 records a second apart from t0, then 60 from t1: with a 50-record window the old ones are outside the newest window
+    await producer.send({ topic: 'timed', messages: Array.from({ length: 60 }, (_, i) => ({ value: `old-${i}`, timestamp: String(t0 + i * 1000) })) });
+    await producer.send({ topic: 'timed', messages: Array.from({ length: 60 }, (_, i) => ({ value: `new-${i}`, timestamp: String(t1 + i * 1000) })) });
+    searchLimits.scanRecords = 50;
+    const range = await get(`/api/topics/timed/search?from=${t0 + 5000}&to=${t1 - 1}&limit=3`);
+    expect(range.messages.map((m: any) => m.value)).to.deep.equal(['old-5', 'old-6', 'old-7']);
+    expect(range.truncated).to.equal(true);
+    // 55 old records match but the window of 50 ends before them all: said, not silently cut
+    const whole = await get(`/api/topics/timed/search?from=${t0 + 5000}&to=${t1 - 1}&limit=500`);
+    expect(whole.messages.map((m: any) => m.value)).to.deep.equal(Array.from({ length: 50 }, (_, i) => `old-${i + 5}`));
+    expect(whole.truncated).to.equal(true);
+    // a window holding the whole range is not truncated
+    searchLimits.scanRecords = 100;
+    const all = await get(`/api/topics/timed/search?from=${t0 + 5000}&to=${t1 - 1}&limit=500`);
+    expect(all.messages).to.have.length(55);
+    expect(all.truncated).to.equal(false);
+    // from alone: the first records at or after the time, as ListOffsets by time finds them
+    const fromOnly = await get(`/api/topics/timed/search?from=${t0 + 58_000}&limit=3`);
+    expect(fromOnly.messages.map((m: any) => m.value)).to.deep.equal(['old-58', 'old-59', 'new-0']);
+    // to alone: the newest window ending at `to`
+    searchLimits.scanRecords = 50;
+    const toOnly = await get(`/api/topics/timed/search?to=${t1 - 1}&limit=500`);
+    expect(toOnly.messages.map((m: any) => m.value)).to.deep.equal(Array.from({ length: 50 }, (_, i) => `old-${i + 10}`));
+    expect(toOnly.truncated).to.equal(true);
+  });
+});

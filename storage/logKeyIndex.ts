@@ -20,6 +20,13 @@ export interface KeyIndexStats {
   rebuilds: number;
 }
 
+/** Which matches a lookup wants (see LogKeyIndex.find). */
+export interface KeyRange {
+  from?: number;
+  to?: number;
+  newestFirst?: boolean;
+}
+
 /** Closed segments' indexes kept parsed after a lookup. */
 const CACHED_SEGMENTS = 8;
 
@@ -101,30 +108,39 @@ export class LogKeyIndex {
 
   constructor(private readonly log: LogState) {}
 
-  /** Offsets (ascending, below the high watermark) whose record key equals `key`, at most `limit`. */
-  async find(key: Buffer, limit: number): Promise<number[]> {
+  /**
+   * Offsets below the high watermark whose record key equals `key`, at most `limit`: the oldest ones at or after
+   * `range.from` (ascending), or with `range.newestFirst` the newest ones (descending). `range.to` (exclusive)
+   * lowers the end, e.g. to the last stable offset.
+   */
+  async find(key: Buffer, limit: number, range: KeyRange = {}): Promise<number[]> {
     const log = this.log;
     this.stats.lookups++;
     const hash = keyHash(key, 0, key.length);
     const out: number[] = [];
-    for (const seg of log.segments.slice()) {
-      if (seg.deleted || seg.nextOffset <= log.logStartOffset) continue;
+    const desc = range.newestFirst === true;
+    const segments = log.segments.slice();
+    if (desc) segments.reverse();
+    for (const seg of segments) {
+      const from = Math.max(log.logStartOffset, range.from ?? 0);
+      const end = Math.min(log.highWatermark, range.to ?? Infinity);
+      if (seg.deleted || seg.nextOffset <= from || seg.baseOffset >= end) continue;
       const keys = await this.segmentKeys(seg);
       this.stats.segmentsProbed++;
-      const end = log.highWatermark;
       const candidates = keys
         .probe(hash)
         .map((r) => seg.baseOffset + r)
-        .filter((o) => o >= log.logStartOffset && o < end)
-        .sort((a, b) => a - b);
+        .filter((o) => o >= from && o < end)
+        .sort((a, b) => (desc ? b - a : a - b));
       this.stats.candidates += candidates.length;
-      await this.verify(candidates, key, end, out, limit);
+      await this.verify(candidates, key, end, out, limit, desc);
       if (out.length >= limit) break;
     }
     return out;
   }
 
-  private async verify(candidates: number[], key: Buffer, end: number, out: number[], limit: number): Promise<void> {
+  /** Keeps the candidates whose record key really is `key`, in the candidates' order, one read per batch. */
+  private async verify(candidates: number[], key: Buffer, end: number, out: number[], limit: number, desc: boolean): Promise<void> {
     const wanted = new Set(candidates);
     let i = 0;
     while (i < candidates.length && out.length < limit) {
@@ -134,11 +150,18 @@ export class LogKeyIndex {
       this.stats.batchesRead++;
       const last = batchLastOffset(buf, 0);
       const batch = decodeBatch(buf);
-      for (const rec of batch.records) {
+      const records = desc ? batch.records.slice().reverse() : batch.records;
+      const at = i;
+      // newest first: a read in a compaction gap returns a later batch, whose matches were taken already
+      const upTo = desc ? candidates[at]! : Infinity;
+      for (const rec of records) {
         const offset = batch.baseOffset + rec.offsetDelta;
-        if (wanted.has(offset) && rec.key !== null && rec.key.equals(key) && out.length < limit) out.push(offset);
+        if (offset <= upTo && wanted.has(offset) && rec.key !== null && rec.key.equals(key) && out.length < limit) out.push(offset);
       }
-      while (i < candidates.length && candidates[i]! <= last) i++;
+      if (desc) while (i < candidates.length && candidates[i]! >= batch.baseOffset) i++;
+      else while (i < candidates.length && candidates[i]! <= last) i++;
+      // a candidate in a gap of a compacted log is in no batch: past it
+      if (i === at) i++;
     }
   }
 

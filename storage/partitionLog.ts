@@ -14,7 +14,7 @@ import type { AbortedTxn } from './txnIndex';
 import { LEADER_EPOCH_FILE, LeaderEpochCache } from './leaderEpochCache';
 import { PartitionLogBase } from './partitionLogBase';
 import { LEGACY_HIGH_WATERMARK_FILE } from './highWatermarkCheckpoint';
-import { LogKeyIndex, type KeyIndexStats } from './logKeyIndex';
+import { LogKeyIndex, type KeyIndexStats, type KeyRange } from './logKeyIndex';
 import { LogTagIndex } from './logTagIndex';
 
 export type { AppendOptions, AppendResult, AppendSink } from './appendPipeline';
@@ -281,12 +281,13 @@ export class PartitionLog extends PartitionLogBase {
   }
 
   /**
-   * Offsets below the high watermark whose record key is `key` (ascending, at most `limit`), from the per-segment
-   * key index; null when the log has `keyIndex` off (the caller decides whether to scan instead).
+   * Offsets below the high watermark whose record key is `key` (at most `limit`: the oldest at or after
+   * `range.from` ascending, or the newest first with `range.newestFirst`), from the per-segment key index; null
+   * when the log has `keyIndex` off (the caller decides whether to scan instead).
    */
-  findKey(key: Buffer, limit = 100): Promise<number[]> | null {
+  findKey(key: Buffer, limit = 100, range: KeyRange = {}): Promise<number[]> | null {
     if (!this.state.config.keyIndex) return null;
-    return this.open().then(() => (this.keys ??= new LogKeyIndex(this.state)).find(key, limit));
+    return this.open().then(() => (this.keys ??= new LogKeyIndex(this.state)).find(key, limit, range));
   }
 
   /** Counters of key lookups (index probes, batches read to verify). */

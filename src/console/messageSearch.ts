@@ -39,6 +39,8 @@ export interface SearchResult {
 export const searchLimits = {
   /** A search reads at most this many records per partition, so one request cannot scan a huge log. */
   scanRecords: 100_000,
+  /** Key-index matches looked at per partition. */
+  keyMatches: 10_000,
 };
 const READ_BYTES = 1 << 20;
 
@@ -72,17 +74,22 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
   const out: MessageRow[] = [];
   let probed = 0;
   let batchesRead = 0;
+  let truncated = false;
   for (let p = 0; p < partitions; p++) {
     if (q.partition !== null && q.partition !== p) continue;
     const log = s.logs.get(topic, p);
     if (!log) continue;
     const before = log.keyIndexStats.batchesRead;
-    const found = log.findKey(key, 10_000);
+    // the start bound goes into the lookup: the cap counts matches from there, not from the log's start
+    let from = q.offset ?? 0;
+    if (q.fromMs !== null) from = Math.max(from, (await log.offsetForTimestamp(q.fromMs))?.offset ?? log.highWatermark);
+    const found = log.findKey(key, searchLimits.keyMatches, { from });
     if (found === null) return null;
-    let offsets = await found;
+    const offsets = await found;
     batchesRead += log.keyIndexStats.batchesRead - before;
     probed++;
-    if (q.offset !== null) offsets = offsets.filter((o) => o >= q.offset!);
+    // more matches may follow the ones looked at
+    if (offsets.length >= searchLimits.keyMatches) truncated = true;
     for (const r of await recordsAt(log, offsets)) {
       const ts = Number(r.timestamp);
       if ((q.fromMs !== null && ts < q.fromMs) || (q.toMs != null && ts > q.toMs)) continue;
@@ -91,7 +98,7 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
       out.push(row);
     }
   }
-  const truncated = out.length > q.limit;
+  if (out.length > q.limit) truncated = true;
   return { messages: out.slice(0, q.limit), scanned: out.length, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
 }
 

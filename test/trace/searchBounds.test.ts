@@ -70,4 +70,18 @@ describe('message search bounds: time ranges and key lookups past the per-reques
     expect(toOnly.messages.map((m: any) => m.value)).to.deep.equal(Array.from({ length: 50 }, (_, i) => `old-${i + 10}`));
     expect(toOnly.truncated).to.equal(true);
   });
+
+  it('finds key-index matches past the first cap when an offset is given, and says when the cap cut the answer', async () => {
+    await admin.createTopics({ topics: [{ topic: 'hot', numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: 'true' }] }] });
+    await producer.send({ topic: 'hot', messages: Array.from({ length: 120 }, (_, i) => ({ key: 'hot', value: `v${i}` })) });
+    searchLimits.keyMatches = 50;
+    const late = await get('/api/topics/hot/search?key=hot&offset=100&limit=500');
+    expect(late.keyIndex).to.include({ partitionsProbed: 1 });
+    expect(late.messages.map((m: any) => m.value)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `v${i + 100}`));
+    expect(late.truncated).to.equal(false);
+    // from the start, 50 matches are looked at of 120: fewer than the limit came back, and the answer says it is cut
+    const all = await get('/api/topics/hot/search?key=hot&limit=500');
+    expect(all.messages).to.have.length(50);
+    expect(all.truncated).to.equal(true);
+  });
 });

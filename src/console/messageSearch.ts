@@ -49,33 +49,46 @@ function rowOf(p: number, r: KafkaRecord): MessageRow {
 }
 
 /**
- * Records at exactly these offsets of one partition (one batch read per batch holding some). Control batches
- * (transaction markers) hold no record a consumer is ever handed, so an offset of one has no record here.
+ * Records at exactly these offsets of one partition, in the offsets' order (ascending), one batch read and
+ * decoded at a time, so a caller that stops early never holds more than one batch. Control batches (transaction
+ * markers) hold no record a consumer is ever handed, so an offset of one has no record here.
  */
-export async function recordsAt(log: PartitionLog, offsets: readonly number[]): Promise<KafkaRecord[]> {
-  const out: KafkaRecord[] = [];
+export async function* eachRecordAt(log: PartitionLog, offsets: readonly number[], end = log.highWatermark): AsyncGenerator<KafkaRecord> {
   const wanted = new Set(offsets);
   let i = 0;
   while (i < offsets.length) {
-    const read = await log.read(offsets[i]!, 1, { maxOffset: log.highWatermark, minOneBatch: true });
+    const read = await log.read(offsets[i]!, 1, { maxOffset: end, minOneBatch: true });
     if (read.chunks.length === 0) break;
     const [batch] = decodeRecordBatches(read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks));
     if (!batch) break;
-    if (!batch.isControl) for (const r of batch.records) if (wanted.has(Number(r.offset))) out.push(r);
+    if (!batch.isControl) for (const r of batch.records) if (wanted.has(Number(r.offset))) yield r;
     const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
     while (i < offsets.length && offsets[i]! <= last) i++;
   }
+}
+
+/** eachRecordAt, collected (for a few offsets). */
+export async function recordsAt(log: PartitionLog, offsets: readonly number[]): Promise<KafkaRecord[]> {
+  const out: KafkaRecord[] = [];
+  for await (const r of eachRecordAt(log, offsets)) out.push(r);
   return out;
 }
 
-/** Key lookups on a topic with brook.index.keys: index probes plus reads of the batches holding matches, no scan. */
+/**
+ * Key lookups on a topic with brook.index.keys: index probes plus reads of the batches holding matches, no scan.
+ * Matches are looked up in pages and read one batch at a time, and a row is built only for a record that is
+ * returned: the work and the memory of a request follow its `limit`, not how often the key occurs (a hot key with
+ * large values must not be decoded 10,000 times for limit=1).
+ */
 async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: number, q: SearchQuery): Promise<SearchResult | null> {
   const key = Buffer.from(q.key!, 'utf8');
+  const needle = q.text?.toLowerCase() ?? null;
   const out: MessageRow[] = [];
   let probed = 0;
   let batchesRead = 0;
+  let scanned = 0;
   let truncated = false;
-  for (let p = 0; p < partitions; p++) {
+  for (let p = 0; p < partitions && !(truncated && out.length >= q.limit); p++) {
     if (q.partition !== null && q.partition !== p) continue;
     const log = s.logs.get(topic, p);
     if (!log) continue;
@@ -83,23 +96,36 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
     // the start bound goes into the lookup: the cap counts matches from there, not from the log's start
     let from = q.offset ?? 0;
     if (q.fromMs !== null) from = Math.max(from, (await log.offsetForTimestamp(q.fromMs))?.offset ?? log.highWatermark);
-    const found = log.findKey(key, searchLimits.keyMatches, { from });
-    if (found === null) return null;
-    const offsets = await found;
+    let looked = 0;
+    // one more match than the limit tells whether the answer is cut; later pages grow when filters drop matches
+    let page = q.limit + 1;
+    while (looked < searchLimits.keyMatches) {
+      const want = Math.min(searchLimits.keyMatches - looked, page);
+      const found = log.findKey(key, want, { from });
+      if (found === null) return null;
+      const offsets = await found;
+      looked += offsets.length;
+      for await (const r of eachRecordAt(log, offsets)) {
+        scanned++;
+        const ts = Number(r.timestamp);
+        if ((q.fromMs !== null && ts < q.fromMs) || (q.toMs != null && ts > q.toMs)) continue;
+        if (needle !== null && (r.value === null || !r.value.toString('utf8').toLowerCase().includes(needle))) continue;
+        if (out.length >= q.limit) {
+          truncated = true;
+          break;
+        }
+        out.push(rowOf(p, r));
+      }
+      if (truncated || offsets.length < want) break;
+      from = offsets[offsets.length - 1]! + 1;
+      page *= 2;
+    }
     batchesRead += log.keyIndexStats.batchesRead - before;
     probed++;
     // more matches may follow the ones looked at
-    if (offsets.length >= searchLimits.keyMatches) truncated = true;
-    for (const r of await recordsAt(log, offsets)) {
-      const ts = Number(r.timestamp);
-      if ((q.fromMs !== null && ts < q.fromMs) || (q.toMs != null && ts > q.toMs)) continue;
-      const row = rowOf(p, r);
-      if (q.text !== null && (row.value === null || !row.value.toLowerCase().includes(q.text.toLowerCase()))) continue;
-      out.push(row);
-    }
+    if (looked >= searchLimits.keyMatches) truncated = true;
   }
-  if (out.length > q.limit) truncated = true;
-  return { messages: out.slice(0, q.limit), scanned: out.length, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
+  return { messages: out, scanned, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { searchLimits } from '../../src/console/messageSearch';
@@ -9,7 +10,7 @@ import { searchLimits } from '../../src/console/messageSearch';
  * The per-request bounds of the console's message search (src/console/messageSearch.ts), lowered so that a few
  * hundred records stand for the 100,000-record window and the 10,000 key-index matches of a real broker.
  */
-describe('message search bounds: time ranges and key lookups past the per-request limits (kafkajs)', function () {
+describe('message search bounds: time ranges and key lookups past the per-request limits (kafkajs, kcat)', function () {
   this.timeout(120_000);
   const saved = { ...searchLimits };
   let broker: TestBroker;
@@ -84,4 +85,32 @@ describe('message search bounds: time ranges and key lookups past the per-reques
     expect(all.messages).to.have.length(50);
     expect(all.truncated).to.equal(true);
   });
+
+  it('reads only as many key matches as the limit needs (kcat, a hot key with large values)', async () => {
+    await admin.createTopics({ topics: [{ topic: 'bigvals', numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: 'true' }] }] });
+    // one record per batch, 20 KB values: a limit=1 search used to read and stringify every one of them
+    const lines = Array.from({ length: 200 }, (_, i) => `big:${i}-${'x'.repeat(20_000)}`).join('\n') + '\n';
+    await kcat(['-P', '-b', broker.bootstrap, '-t', 'bigvals', '-K:', '-X', 'linger.ms=0', '-X', 'batch.num.messages=1'], lines);
+    expect(broker.services.logs.get('bigvals', 0)!.highWatermark).to.equal(200);
+    const res = await get('/api/topics/bigvals/search?key=big&limit=1');
+    expect(res.messages.map((m: any) => m.offset)).to.deep.equal(['0']);
+    expect(res.truncated).to.equal(true);
+    // the match returned and one more to know the answer is cut
+    expect(res.scanned).to.equal(2);
+    expect(res.keyIndex.batchesRead).to.equal(2);
+    const two = await get('/api/topics/bigvals/search?key=big&offset=198&limit=5');
+    expect(two.messages.map((m: any) => m.offset)).to.deep.equal(['198', '199']);
+    expect(two.truncated).to.equal(false);
+  });
 });
+
+function kcat(args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${err}`))));
+    child.stdin.end(input);
+  });
+}

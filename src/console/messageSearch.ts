@@ -24,6 +24,8 @@ export interface SearchQuery {
   /** Case-insensitive substring of the value. */
   text: string | null;
   limit: number;
+  /** The newest `limit` matches (by time, then offset) instead of the oldest; the answer is still oldest first. */
+  newest?: boolean;
 }
 
 export interface SearchResult {
@@ -88,7 +90,12 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
   let batchesRead = 0;
   let scanned = 0;
   let truncated = false;
-  for (let p = 0; p < partitions && !(truncated && out.length >= q.limit); p++) {
+  const shown = (r: KafkaRecord): boolean => {
+    const ts = Number(r.timestamp);
+    if ((q.fromMs !== null && ts < q.fromMs) || (q.toMs != null && ts > q.toMs)) return false;
+    return needle === null || (r.value !== null && r.value.toString('utf8').toLowerCase().includes(needle));
+  };
+  for (let p = 0; p < partitions && !(truncated && !q.newest && out.length >= q.limit); p++) {
     if (q.partition !== null && q.partition !== p) continue;
     const log = s.logs.get(topic, p);
     if (!log) continue;
@@ -96,36 +103,67 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
     // the start bound goes into the lookup: the cap counts matches from there, not from the log's start
     let from = q.offset ?? 0;
     if (q.fromMs !== null) from = Math.max(from, (await log.offsetForTimestamp(q.fromMs))?.offset ?? log.highWatermark);
+    let to = log.highWatermark;
     let looked = 0;
+    // newest first: this partition's newest matches, each page older than the one before
+    let rows: MessageRow[] = [];
     // one more match than the limit tells whether the answer is cut; later pages grow when filters drop matches
     let page = q.limit + 1;
     while (looked < searchLimits.keyMatches) {
       const want = Math.min(searchLimits.keyMatches - looked, page);
-      const found = log.findKey(key, want, { from });
+      const found = log.findKey(key, want, { from, to, newestFirst: q.newest === true });
       if (found === null) return null;
       const offsets = await found;
       looked += offsets.length;
-      for await (const r of eachRecordAt(log, offsets)) {
-        scanned++;
-        const ts = Number(r.timestamp);
-        if ((q.fromMs !== null && ts < q.fromMs) || (q.toMs != null && ts > q.toMs)) continue;
-        if (needle !== null && (r.value === null || !r.value.toString('utf8').toLowerCase().includes(needle))) continue;
-        if (out.length >= q.limit) {
-          truncated = true;
-          break;
+      if (q.newest) {
+        // keep the page's newest matches only (records come oldest first within the page)
+        const need = q.limit + 1 - rows.length;
+        const kept: MessageRow[] = [];
+        for await (const r of eachRecordAt(log, offsets.slice().reverse())) {
+          scanned++;
+          if (!shown(r)) continue;
+          kept.push(rowOf(p, r));
+          if (kept.length > need) kept.shift();
         }
-        out.push(rowOf(p, r));
+        rows = [...kept, ...rows];
+        if (rows.length > q.limit) break;
+      } else {
+        for await (const r of eachRecordAt(log, offsets)) {
+          scanned++;
+          if (!shown(r)) continue;
+          if (out.length >= q.limit) {
+            truncated = true;
+            break;
+          }
+          out.push(rowOf(p, r));
+        }
+        if (truncated) break;
       }
-      if (truncated || offsets.length < want) break;
-      from = offsets[offsets.length - 1]! + 1;
+      if (offsets.length < want) break;
+      if (q.newest) to = offsets[offsets.length - 1]!;
+      else from = offsets[offsets.length - 1]! + 1;
       page *= 2;
     }
+    out.push(...rows);
     batchesRead += log.keyIndexStats.batchesRead - before;
     probed++;
-    // more matches may follow the ones looked at
+    // more matches may lie beyond the ones looked at
     if (looked >= searchLimits.keyMatches) truncated = true;
   }
-  return { messages: out, scanned, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
+  const messages = q.newest ? newestOf(out, q.limit) : out;
+  if (messages.length < out.length) truncated = true;
+  return { messages, scanned, truncated, keyIndex: { partitionsProbed: probed, batchesRead } };
+}
+
+/** The `limit` newest rows (by time, then offset), in partition and offset order. */
+function newestOf(rows: MessageRow[], limit: number): MessageRow[] {
+  if (rows.length <= limit) return rows;
+  const byAge = (a: MessageRow, b: MessageRow): number => Number(a.timestamp) - Number(b.timestamp) || Number(a.offset) - Number(b.offset) || a.partition - b.partition;
+  return rows
+    .slice()
+    .sort(byAge)
+    .slice(-limit)
+    .sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }
 
 /**
@@ -209,8 +247,11 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
       // older records were never looked at: the answer may be missing matches
       if (from > log.logStartOffset) truncated = true;
     }
+    // newest first: the last `limit` matches of the window (a window read whole, holding only those)
+    const rows: MessageRow[] = [];
+    const budget = q.newest ? Infinity : q.limit - out.length;
     let offset = from;
-    while (offset < stopAt && out.length < q.limit) {
+    while (offset < stopAt && rows.length < budget) {
       const read = await log.read(offset, READ_BYTES, { maxOffset: stopAt, minOneBatch: true });
       if (read.chunks.length === 0) break;
       const buf = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
@@ -226,18 +267,25 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
           if (q.key !== null && (r.key === null || r.key.toString('utf8') !== q.key)) continue;
           const value = text(r.value);
           if (needle !== null && (value === null || !value.toLowerCase().includes(needle))) continue;
-          out.push(rowOf(p, r));
-          if (out.length >= q.limit) break;
+          rows.push(rowOf(p, r));
+          if (rows.length > q.limit) {
+            rows.shift();
+            truncated = true;
+          }
+          if (rows.length >= budget) break;
         }
-        if (out.length >= q.limit) break;
+        if (rows.length >= budget) break;
       }
       if (next <= offset) break;
       offset = next;
     }
-    if (out.length >= q.limit) {
+    out.push(...rows);
+    if (!q.newest && out.length >= q.limit) {
       truncated = true;
       break;
     }
   }
-  return { messages: out, scanned, truncated };
+  const messages = q.newest ? newestOf(out, q.limit) : out;
+  if (messages.length < out.length) truncated = true;
+  return { messages, scanned, truncated };
 }

@@ -21,8 +21,9 @@ export async function traceQuery(s: BrokerServices, topic: string, url: URL): Pr
   const offsetText = url.searchParams.get('offset');
   if (key) {
     const partition = partitionText ? Number(partitionText) : null;
-    const found = await searchMessages(s, topic, { partition, offset: null, fromMs: null, key, text: null, limit: 10_000 });
-    const rows = (found?.messages ?? []).slice(-MAX_KEY_TRACES);
+    // the newest matches, looked up newest first (the index) or kept while the window is read (a scan)
+    const found = await searchMessages(s, topic, { partition, offset: null, fromMs: null, key, text: null, limit: MAX_KEY_TRACES, newest: true });
+    const rows = found?.messages ?? [];
     const traces: MessageTrace[] = [];
     for (const r of rows) {
       const t = await traceMessage(s, traced, r.partition, Number(r.offset));

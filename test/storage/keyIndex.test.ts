@@ -62,6 +62,15 @@ describe('storage: key index (brook.index.keys)', () => {
     expect(keyIndexFiles(log.dir).length).to.be.greaterThanOrEqual(log.segmentBaseOffsets().length - 1);
   });
 
+  it('looks up from an offset and newest first, reading only the batches of the matches returned', async () => {
+    expect(await log.findKey(Buffer.from('k7'), 3, { from: 300 })).to.deep.equal([307, 357, 407]);
+    const before = log.keyIndexStats.batchesRead;
+    expect(await log.findKey(Buffer.from('k7'), 3, { newestFirst: true })).to.deep.equal([557, 507, 457]);
+    expect(log.keyIndexStats.batchesRead - before).to.equal(3);
+    expect(await log.findKey(Buffer.from('k7'), 3, { newestFirst: true, to: 457 })).to.deep.equal([407, 357, 307]);
+    expect(await log.findKey(Buffer.from('k7'), 100, { from: 100, to: 300, newestFirst: true })).to.deep.equal([257, 207, 157, 107]);
+  });
+
   it('answers null when the log has the index off, and builds it from the log when switched on later', async () => {
     const plain = await manager.create('plain', 0, { segmentBytes: 4000 });
     await fill(plain);

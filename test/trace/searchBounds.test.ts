@@ -102,6 +102,21 @@ describe('message search bounds: time ranges and key lookups past the per-reques
     expect(two.messages.map((m: any) => m.offset)).to.deep.equal(['198', '199']);
     expect(two.truncated).to.equal(false);
   });
+
+  it('traces the newest 20 records of a key, past the key-index cap and through a scan (kcat)', async () => {
+    for (const [topic, indexed] of [['hot-traced', 'true'], ['hot-scanned', 'false']] as const) {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: indexed }] }] });
+      const lines = Array.from({ length: 60 }, (_, i) => `${i % 2 === 0 ? 'hot' : 'cold'}:v${i}`).join('\n') + '\n';
+      await kcat(['-P', '-b', broker.bootstrap, '-t', topic, '-K:', '-X', 'linger.ms=5'], lines);
+    }
+    searchLimits.keyMatches = 25;
+    searchLimits.scanRecords = 50;
+    const newest = Array.from({ length: 20 }, (_, i) => 20 + 2 * i);
+    for (const topic of ['hot-traced', 'hot-scanned']) {
+      const res = await get(`/api/topics/${topic}/trace?key=hot`);
+      expect(res.traces.map((t: any) => t.offset), topic).to.deep.equal(newest);
+    }
+  });
 });
 
 function kcat(args: string[], input: string): Promise<void> {

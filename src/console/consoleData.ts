@@ -42,6 +42,8 @@ export interface MessageRow {
   key: string | null;
   value: string | null;
   headers: Record<string, string | null>;
+  /** Set on a record of an aborted transaction: read_committed consumers never see it. */
+  aborted?: true;
 }
 
 export interface GroupDetail extends GroupLagRow {

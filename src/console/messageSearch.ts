@@ -10,6 +10,7 @@ import type { BrokerServices } from '../handlers/types';
 import type { MessageRow } from './consoleData';
 import type { KafkaRecord } from '../../protocol/records/types';
 import type { PartitionLog } from '../../storage/partitionLog';
+import type { AbortedTxn } from '../../storage/txnIndex';
 
 export interface SearchQuery {
   partition: number | null;
@@ -46,24 +47,50 @@ export const searchLimits = {
 };
 const READ_BYTES = 1 << 20;
 
-function rowOf(p: number, r: KafkaRecord): MessageRow {
-  return { partition: p, offset: String(r.offset), timestamp: String(r.timestamp), key: text(r.key), value: text(r.value), headers: Object.fromEntries(r.headers.map((h) => [h.key, text(h.value)])) };
+function rowOf(p: number, r: KafkaRecord, aborted: boolean): MessageRow {
+  const row: MessageRow = { partition: p, offset: String(r.offset), timestamp: String(r.timestamp), key: text(r.key), value: text(r.value), headers: Object.fromEntries(r.headers.map((h) => [h.key, text(h.value)])) };
+  if (aborted) row.aborted = true;
+  return row;
+}
+
+/**
+ * The partition's last stable offset: records of open transactions start there. A search reads no further, as a
+ * read_committed consumer does not (and as KIP-98 tools such as kafka-console-consumer show by default).
+ */
+export async function lastStableOffset(log: PartitionLog): Promise<number> {
+  return (await log.producerState.table()).lastStableOffset(log.highWatermark);
+}
+
+/** Aborted transactions with data in [from, to): none looked up when the log never held an abort marker. */
+export async function abortedIn(log: PartitionLog, from: number, to: number): Promise<AbortedTxn[]> {
+  return from < to && log.hasAbortedTxns ? log.abortedTxns(from, to) : [];
+}
+
+/** The aborted transaction a batch belongs to (read_committed consumers skip it; the abort markers' index tells). */
+export function abortOf(b: Pick<DecodedBatch, 'isTransactional' | 'producerId' | 'baseOffset'>, aborted: readonly AbortedTxn[]): AbortedTxn | null {
+  if (!b.isTransactional || aborted.length === 0) return null;
+  const base = Number(b.baseOffset);
+  return aborted.find((a) => a.producerId === b.producerId && a.firstOffset <= base && base <= a.lastOffset) ?? null;
 }
 
 /**
  * Records at exactly these offsets of one partition, in the offsets' order (ascending), one batch read and
- * decoded at a time, so a caller that stops early never holds more than one batch. Control batches (transaction
- * markers) hold no record a consumer is ever handed, so an offset of one has no record here.
+ * decoded at a time, so a caller that stops early never holds more than one batch; `abort` is the aborted
+ * transaction the record belongs to, if any. Control batches (transaction markers) hold no record a consumer is ever handed, so an
+ * offset of one has no record here.
  */
-export async function* eachRecordAt(log: PartitionLog, offsets: readonly number[], end = log.highWatermark): AsyncGenerator<KafkaRecord> {
+export async function* eachRecordAt(log: PartitionLog, offsets: readonly number[], end = log.highWatermark): AsyncGenerator<{ record: KafkaRecord; abort: AbortedTxn | null }> {
+  if (offsets.length === 0) return;
   const wanted = new Set(offsets);
+  const aborted = await abortedIn(log, offsets[0]!, Math.min(end, offsets[offsets.length - 1]! + 1));
   let i = 0;
   while (i < offsets.length) {
     const read = await log.read(offsets[i]!, 1, { maxOffset: end, minOneBatch: true });
     if (read.chunks.length === 0) break;
     const [batch] = decodeRecordBatches(read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks));
     if (!batch) break;
-    if (!batch.isControl) for (const r of batch.records) if (wanted.has(Number(r.offset))) yield r;
+    const abort = abortOf(batch, aborted);
+    if (!batch.isControl) for (const r of batch.records) if (wanted.has(Number(r.offset))) yield { record: r, abort };
     const last = Number(batch.baseOffset) + batch.lastOffsetDelta;
     while (i < offsets.length && offsets[i]! <= last) i++;
   }
@@ -72,7 +99,7 @@ export async function* eachRecordAt(log: PartitionLog, offsets: readonly number[
 /** eachRecordAt, collected (for a few offsets). */
 export async function recordsAt(log: PartitionLog, offsets: readonly number[]): Promise<KafkaRecord[]> {
   const out: KafkaRecord[] = [];
-  for await (const r of eachRecordAt(log, offsets)) out.push(r);
+  for await (const { record } of eachRecordAt(log, offsets)) out.push(record);
   return out;
 }
 
@@ -103,7 +130,7 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
     // the start bound goes into the lookup: the cap counts matches from there, not from the log's start
     let from = q.offset ?? 0;
     if (q.fromMs !== null) from = Math.max(from, (await log.offsetForTimestamp(q.fromMs))?.offset ?? log.highWatermark);
-    let to = log.highWatermark;
+    let to = await lastStableOffset(log);
     let looked = 0;
     // newest first: this partition's newest matches, each page older than the one before
     let rows: MessageRow[] = [];
@@ -119,23 +146,23 @@ async function searchByKeyIndex(s: BrokerServices, topic: string, partitions: nu
         // keep the page's newest matches only (records come oldest first within the page)
         const need = q.limit + 1 - rows.length;
         const kept: MessageRow[] = [];
-        for await (const r of eachRecordAt(log, offsets.slice().reverse())) {
+        for await (const { record: r, abort } of eachRecordAt(log, offsets.slice().reverse(), to)) {
           scanned++;
           if (!shown(r)) continue;
-          kept.push(rowOf(p, r));
+          kept.push(rowOf(p, r, abort !== null));
           if (kept.length > need) kept.shift();
         }
         rows = [...kept, ...rows];
         if (rows.length > q.limit) break;
       } else {
-        for await (const r of eachRecordAt(log, offsets)) {
+        for await (const { record: r, abort } of eachRecordAt(log, offsets, to)) {
           scanned++;
           if (!shown(r)) continue;
           if (out.length >= q.limit) {
             truncated = true;
             break;
           }
-          out.push(rowOf(p, r));
+          out.push(rowOf(p, r, abort !== null));
         }
         if (truncated) break;
       }
@@ -180,7 +207,7 @@ export function readTarget(s: BrokerServices, topic: string): { topic: TopicInfo
 }
 
 /** What the scan needs of a batch: where it ends and the records it shows. */
-type ScannedBatch = Pick<DecodedBatch, 'baseOffset' | 'lastOffsetDelta' | 'isControl' | 'records'>;
+type ScannedBatch = Pick<DecodedBatch, 'baseOffset' | 'lastOffsetDelta' | 'isControl' | 'isTransactional' | 'producerId' | 'records'>;
 
 /**
  * The batches of `buf` with only the records `filter` keeps; a batch keeping none comes back with no records (and
@@ -195,7 +222,7 @@ function* matchingBatches(buf: Buffer, filter: RecordFilter): Iterable<ScannedBa
     const selected = isControl ? null : selectRecords(buf, pos, size, { filter, from: 0 }, kept);
     kept.length = 0;
     if (selected) yield decodeRecordBatches(selected)[0]!;
-    else yield { baseOffset: buf.readBigInt64BE(pos), lastOffsetDelta: buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA), isControl, records: [] };
+    else yield { baseOffset: buf.readBigInt64BE(pos), lastOffsetDelta: buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA), isControl, isTransactional: false, producerId: -1n, records: [] };
     pos += size;
   }
 }
@@ -207,8 +234,9 @@ function text(b: Buffer | null): string | null {
 /**
  * The console's message browser: from an offset, a time or (by default) the
  * newest searchLimits.scanRecords records of each partition (ending at `to`), the records matching a key and
- * a text in the value, oldest first. Reads the local logs up to the high
- * watermark, as a consumer would see them.
+ * a text in the value, oldest first. Reads the local logs up to the last stable
+ * offset, as a read_committed consumer would see them, with the records of aborted
+ * transactions (which such a consumer skips) flagged `aborted`.
  */
 export async function searchMessages(s: BrokerServices, topic: string, q: SearchQuery): Promise<SearchResult | null> {
   const found = readTarget(s, topic);
@@ -225,7 +253,7 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
   for (const p of partitions) {
     const log = s.logs.get(t.name, p);
     if (!log) continue;
-    const end = log.highWatermark;
+    const end = await lastStableOffset(log);
     const limit = searchLimits.scanRecords;
     // the first record after `to` (ListOffsets by time): nothing from there on is shown
     const toEnd = q.toMs != null ? Math.min(end, (await log.offsetForTimestamp(q.toMs + 1))?.offset ?? end) : end;
@@ -250,6 +278,7 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
     // newest first: the last `limit` matches of the window (a window read whole, holding only those)
     const rows: MessageRow[] = [];
     const budget = q.newest ? Infinity : q.limit - out.length;
+    const aborted = await abortedIn(log, from, stopAt);
     let offset = from;
     while (offset < stopAt && rows.length < budget) {
       const read = await log.read(offset, READ_BYTES, { maxOffset: stopAt, minOneBatch: true });
@@ -267,7 +296,7 @@ export async function searchMessages(s: BrokerServices, topic: string, q: Search
           if (q.key !== null && (r.key === null || r.key.toString('utf8') !== q.key)) continue;
           const value = text(r.value);
           if (needle !== null && (value === null || !value.toLowerCase().includes(needle))) continue;
-          rows.push(rowOf(p, r));
+          rows.push(rowOf(p, r, abortOf(batch, aborted) !== null));
           if (rows.length > q.limit) {
             rows.shift();
             truncated = true;

@@ -4,7 +4,7 @@ import type { BrokerServices } from '../handlers/types';
 export interface TraceEvent {
   /** Epoch ms, null when unknown. */
   at: number | null;
-  kind: 'created' | 'appended' | 'retried' | 'scheduled' | 'due' | 'delivered' | 'dead-lettered' | 'committed-past';
+  kind: 'created' | 'appended' | 'retried' | 'scheduled' | 'due' | 'delivered' | 'dead-lettered' | 'committed-past' | 'aborted' | 'open-transaction';
   detail: string;
 }
 

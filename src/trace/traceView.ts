@@ -1,5 +1,8 @@
 import type { BrokerServices } from '../handlers/types';
-import { recordsAt } from '../console/messageSearch';
+import { eachRecordAt, lastStableOffset, recordsAt } from '../console/messageSearch';
+import { decodeRecordBatches } from '../../protocol/records';
+import type { PartitionLog } from '../../storage/partitionLog';
+import type { AbortedTxn } from '../../storage/txnIndex';
 import { DLQ_HEADERS } from '../share/dlq';
 import { shareServicesOf } from '../share/services';
 import type { ProducedRange } from './records';
@@ -86,13 +89,31 @@ const shareDeadLetters: TraceAnnotator = async (s, rec) => {
 };
 registerTraceAnnotator(shareDeadLetters);
 
+/**
+ * What read_committed consumers make of the record: nothing yet while its transaction is open (at or past the
+ * last stable offset), never when it was aborted (at the time of the abort marker).
+ */
+async function transactionEvents(log: PartitionLog, offset: number, abort: AbortedTxn | null): Promise<TraceEvent[]> {
+  if (abort) {
+    const read = await log.read(abort.lastOffset, 1, { maxOffset: log.highWatermark, minOneBatch: true });
+    const [marker] = read.chunks.length === 0 ? [] : decodeRecordBatches(Buffer.concat(read.chunks));
+    const at = marker && Number(marker.baseOffset) === abort.lastOffset ? Number(marker.maxTimestamp) : null;
+    return [{ at, kind: 'aborted', detail: `its transaction (producer id ${abort.producerId}) was aborted by the marker at offset ${abort.lastOffset}: read_committed consumers skip it` }];
+  }
+  const lso = await lastStableOffset(log);
+  if (offset < lso) return [];
+  return [{ at: null, kind: 'open-transaction', detail: `its transaction is still open (last stable offset ${lso}): read_committed consumers see it only once it commits` }];
+}
+
 /** The trace of the record at topic-partition@offset; null when there is no such record here. */
 export async function traceMessage(s: BrokerServices, topic: string, partition: number, offset: number): Promise<MessageTrace | null> {
   const t = s.metadata.topic(topic);
   const log = t ? s.logs.get(t.name, partition) : undefined;
   if (!t || !log || offset < log.logStartOffset || offset >= log.highWatermark) return null;
-  const [record] = (await recordsAt(log, [offset])).filter((r) => Number(r.offset) === offset);
-  if (!record) return null;
+  let found: { record: TracedRecord['record']; abort: AbortedTxn | null } | undefined;
+  for await (const r of eachRecordAt(log, [offset])) if (Number(r.record.offset) === offset) found = r;
+  if (!found) return null;
+  const { record, abort } = found;
   const traceEnabled = t.configs[TRACE_ENABLE_CONFIG] === 'true';
   const trace = traceServicesOf(s);
   const producer = (await trace?.rangeOf(t.name, partition, offset)) ?? null;
@@ -104,6 +125,7 @@ export async function traceMessage(s: BrokerServices, topic: string, partition: 
     timeline.push({ at: producer.first === offset ? producer.firstAppendMs : producer.lastAppendMs === producer.firstAppendMs ? producer.firstAppendMs : null, kind: 'appended', detail: `appended by ${who}${when}` });
     if (producer.retries > 0) timeline.push({ at: null, kind: 'retried', detail: `the producer resent ${producer.retries} batch(es) of offsets ${producer.first}..${producer.last}; the broker answered each retry with the first copy` });
   }
+  timeline.push(...(await transactionEvents(log, offset, abort)));
   const groups: GroupProgress[] = [];
   const offsets = s.groups?.offsets;
   if (offsets) {

@@ -55,6 +55,7 @@ interface FoundRow {
   key: string | null;
   value: string | null;
   headers: Record<string, string | null>;
+  aborted?: boolean;
 }
 
 const find: AdminCommand = {
@@ -83,7 +84,7 @@ const find: AdminCommand = {
       limit: flags.values.get('limit') ?? '50',
     })) as { messages: FoundRow[]; scanned: number; truncated: boolean; keyIndex?: { partitionsProbed: number; batchesRead: number } };
     if (flags.switches.has('json')) return void (await writeOut(io.stdout, formatJson(res)));
-    const rows = res.messages.map((m) => [m.partition, m.offset, new Date(Number(m.timestamp)).toISOString(), m.key, headersText(m.headers), preview(m.value)]);
+    const rows = res.messages.map((m) => [m.partition, m.offset, new Date(Number(m.timestamp)).toISOString(), m.key, headersText(m.headers), `${m.aborted ? '(aborted) ' : ''}${preview(m.value)}`]);
     await writeOut(io.stdout, formatTable(['PARTITION', 'OFFSET', 'TIME', 'KEY', 'HEADERS', 'VALUE'], rows));
     const how = res.keyIndex ? `key index: ${res.keyIndex.partitionsProbed} partition(s) probed, ${res.keyIndex.batchesRead} batch(es) read` : `scanned ${res.scanned} record(s)`;
     await writeOut(io.stderr, `${res.messages.length} record(s); ${how}${res.truncated ? '; more matched or the scan stopped at its limit' : ''}\n`);

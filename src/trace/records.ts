@@ -15,6 +15,8 @@ export interface ProducerIdentity {
 
 export interface ProducedRange extends ProducerIdentity {
   topic: string;
+  /** The topic's id (hex): which incarnation of the name. Absent in records written before it was kept. */
+  topicId?: string;
   partition: number;
   first: number;
   last: number;

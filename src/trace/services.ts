@@ -46,13 +46,14 @@ export class TraceServices {
   }
 
   /** The recorded producer range holding an offset: from `__brook_trace` as this broker holds it, else recorded here. */
-  async rangeOf(topic: string, partition: number, offset: number): Promise<ProducedRange | null> {
+  async rangeOf(topic: TopicInfo, partition: number, offset: number): Promise<ProducedRange | null> {
+    const id = topicIdOf(topic);
     if (this.tail) {
       await this.tail.catchUp().catch((err: unknown) => this.services.logger.warn({ component: 'trace', err: String(err) }, `cannot read ${TRACE_TOPIC}`));
-      const r = this.tail.view.rangeOf(topic, partition, offset);
+      const r = this.tail.view.rangeOf(id, partition, offset);
       if (r) return r;
     }
-    return this.store.rangeOf(topic, partition, offset);
+    return this.store.rangeOf(id, partition, offset);
   }
 
   /** Resolves once every change noted so far went out in a write round (written, or its failure logged). */
@@ -163,6 +164,11 @@ export class TraceServices {
   }
 }
 
+/** Ranges name the topic's incarnation by its id: a topic recreated under the same name is another topic. */
+function topicIdOf(topic: TopicInfo): string {
+  return topic.id.toString('hex');
+}
+
 /** Beside the services bag, as share groups do, so the shared BrokerServices type needs no slot. */
 const byBroker = new WeakMap<object, TraceServices>();
 
@@ -203,10 +209,10 @@ export function traceProduce(ctx: RequestContext, topic: TopicInfo, partition: n
   for (let p = 0; p + BATCH.HEADER_SIZE <= batch.length; p += BATCH.LOG_OVERHEAD + batch.readInt32BE(p + BATCH.BATCH_LENGTH)) span += batch.readInt32BE(p + BATCH.LAST_OFFSET_DELTA) + 1;
   const lastOffset = baseOffset + Math.max(span, 1) - 1;
   if (duplicate) {
-    trace.store.retried(topic.name, partition, baseOffset);
+    trace.store.retried(topicIdOf(topic), partition, baseOffset);
     return trace.written();
   }
-  trace.store.appended(topic.name, partition, baseOffset, lastOffset, {
+  trace.store.appended(topic.name, topicIdOf(topic), partition, baseOffset, lastOffset, {
     clientId: ctx.clientId,
     principal: ctx.connection.principal,
     producerId: Number(readProducerId(batch, 0)),

@@ -14,14 +14,17 @@ interface PartitionRanges {
  * Which producer appended which offsets, per topic-partition: the state the
  * `__brook_trace` records replay into. Changes come from appends on this
  * broker (`appended`, `retried`) and from replay (`apply`); the changed ranges
- * are handed to the writer through `onChange`.
+ * are handed to the writer through `onChange`. Ranges are kept by topic id, not
+ * name: a topic deleted and created again under its name is another topic (as
+ * Kafka's topic ids tell incarnations apart), and the old one's ranges, still
+ * in `__brook_trace` until retention, must never describe the new one's records.
  */
 export class TraceStore {
   private readonly parts = new Map<string, PartitionRanges>();
   onChange: (r: ProducedRange) => void = () => undefined;
 
-  private part(topic: string, partition: number): PartitionRanges {
-    const k = `${topic}\0${partition}`;
+  private part(topicId: string, partition: number): PartitionRanges {
+    const k = `${topicId}\0${partition}`;
     let p = this.parts.get(k);
     if (!p) {
       p = { byFirst: new Map(), firsts: [], sorted: true, open: null };
@@ -30,9 +33,13 @@ export class TraceStore {
     return p;
   }
 
-  /** A replayed record (later records of the same key replace earlier ones). */
+  /**
+   * A replayed record (later records of the same key replace earlier ones). One without a topic id (written
+   * before ranges named the topic's incarnation) cannot be told from a deleted topic's and is not kept.
+   */
   apply(r: ProducedRange): void {
-    const p = this.part(r.topic, r.partition);
+    if (!r.topicId) return;
+    const p = this.part(r.topicId, r.partition);
     if (!p.byFirst.has(r.first)) {
       p.firsts.push(r.first);
       p.sorted = false;
@@ -41,8 +48,8 @@ export class TraceStore {
   }
 
   /** A batch of `id` was appended at [first, last]. */
-  appended(topic: string, partition: number, first: number, last: number, id: ProducerIdentity, now: number): void {
-    const p = this.part(topic, partition);
+  appended(topic: string, topicId: string, partition: number, first: number, last: number, id: ProducerIdentity, now: number): void {
+    const p = this.part(topicId, partition);
     const open = p.open;
     if (open && open.last + 1 === first && sameProducer(open, id) && now - open.firstAppendMs < RANGE_SPAN_MS) {
       open.last = last;
@@ -50,7 +57,7 @@ export class TraceStore {
       this.onChange(open);
       return;
     }
-    const r: ProducedRange = { topic, partition, first, last, firstAppendMs: now, lastAppendMs: now, retries: 0, ...id };
+    const r: ProducedRange = { topic, topicId, partition, first, last, firstAppendMs: now, lastAppendMs: now, retries: 0, ...id };
     if (p.firsts.length > 0 && p.firsts[p.firsts.length - 1]! > first) p.sorted = false;
     // a truncated and rewritten log can reuse offsets: the newer range wins
     if (!p.byFirst.has(first)) p.firsts.push(first);
@@ -60,15 +67,16 @@ export class TraceStore {
   }
 
   /** An idempotent retry of the batch at `offset` was answered with its first copy. */
-  retried(topic: string, partition: number, offset: number): void {
-    const r = this.rangeOf(topic, partition, offset);
+  retried(topicId: string, partition: number, offset: number): void {
+    const r = this.rangeOf(topicId, partition, offset);
     if (!r) return;
     r.retries++;
     this.onChange(r);
   }
 
-  rangeOf(topic: string, partition: number, offset: number): ProducedRange | null {
-    const p = this.parts.get(`${topic}\0${partition}`);
+  /** The range holding `offset` of partition `partition` of the topic with this id (hex). */
+  rangeOf(topicId: string, partition: number, offset: number): ProducedRange | null {
+    const p = this.parts.get(`${topicId}\0${partition}`);
     if (!p) return null;
     if (!p.sorted) {
       p.firsts.sort((a, b) => a - b);

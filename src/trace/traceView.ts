@@ -116,7 +116,7 @@ export async function traceMessage(s: BrokerServices, topic: string, partition: 
   const { record, abort } = found;
   const traceEnabled = t.configs[TRACE_ENABLE_CONFIG] === 'true';
   const trace = traceServicesOf(s);
-  const producer = (await trace?.rangeOf(t.name, partition, offset)) ?? null;
+  const producer = (await trace?.rangeOf(t, partition, offset)) ?? null;
   const timestamp = Number(record.timestamp);
   const timeline: TraceEvent[] = [{ at: timestamp, kind: 'created', detail: 'record timestamp (set by the producer, or the broker with LogAppendTime)' }];
   if (producer) {

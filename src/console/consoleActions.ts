@@ -104,9 +104,18 @@ export class ConsoleActions {
       const topic = decodeURIComponent(m[1]!);
       this.mayRead(caller, topic);
       const answer = await traceQuery(this.services, topic, url);
-      // committed offsets are shown only for the groups the caller may describe, as DescribeGroups would
+      // Groups and their committed offsets are shown only for the groups the caller may describe (as DescribeGroups
+      // would), in the group list and in the timeline; events naming records of another topic (dead-letter copies)
+      // only to callers who may read that topic.
       const authorizer = this.services.authorizer;
-      if (authorizer) for (const t of answer.traces) t.groups = t.groups.filter((g) => authorizer.authorize(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.group));
+      if (authorizer) {
+        const mayDescribe = (group: string): boolean => authorizer.authorize(caller, AclOperation.DESCRIBE, ResourceType.GROUP, group);
+        const mayRead = (name: string): boolean => authorizer.authorize(caller, AclOperation.READ, ResourceType.TOPIC, name);
+        for (const t of answer.traces) {
+          t.groups = t.groups.filter((g) => mayDescribe(g.group));
+          t.timeline = t.timeline.filter((e) => (e.group === undefined || mayDescribe(e.group)) && (e.topic === undefined || mayRead(e.topic)));
+        }
+      }
       return { status: 200, body: answer };
     }
     if ((m = /^\/api\/groups\/([^/]+)\/reset$/.exec(path)) && method === 'POST') return { status: 200, body: await this.reset(caller, decodeURIComponent(m[1]!), await this.body(req)) };

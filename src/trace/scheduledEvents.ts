@@ -150,7 +150,7 @@ async function copies(s: BrokerServices, rec: TracedRecord): Promise<TraceEvent[
       }
       for (const c of found) {
         if (header(c, Header.DLQ_TOPIC) !== rec.topic) continue;
-        events.push({ at: num(header(c, Header.DLQ_TIME)), kind: 'dead-lettered', detail: `a copy was dead-lettered as ${dlq}-${p}@${c.offset} (${header(c, Header.DLQ_REASON)} after ${header(c, Header.DLQ_ATTEMPTS)} attempt(s))` });
+        events.push({ at: num(header(c, Header.DLQ_TIME)), kind: 'dead-lettered', detail: `a copy was dead-lettered as ${dlq}-${p}@${c.offset} (${header(c, Header.DLQ_REASON)} after ${header(c, Header.DLQ_ATTEMPTS)} attempt(s))`, topic: dlq });
       }
     }
   }

@@ -6,6 +6,10 @@ export interface TraceEvent {
   at: number | null;
   kind: 'created' | 'appended' | 'retried' | 'scheduled' | 'due' | 'delivered' | 'dead-lettered' | 'committed-past' | 'aborted' | 'open-transaction';
   detail: string;
+  /** The consumer or share group the event names: shown only to callers allowed to DESCRIBE it (as DescribeGroups). */
+  group?: string;
+  /** Another topic whose records the event names: shown only to callers allowed to READ it. */
+  topic?: string;
 }
 
 export interface TracedRecord {

@@ -80,7 +80,8 @@ const shareDeadLetters: TraceAnnotator = async (s, rec) => {
         const get = (k: string): string | null => text(r.headers.find((x) => x.key === k)?.value ?? null);
         if (get(DLQ_HEADERS.topic) === rec.topic && get(DLQ_HEADERS.partition) === String(rec.partition) && get(DLQ_HEADERS.offset) === String(rec.offset)) {
           const at = Number(get(DLQ_HEADERS.time));
-          events.push({ at: Number.isFinite(at) ? at : null, kind: 'dead-lettered', detail: `copied to ${name}-${p}@${r.offset} by share group ${get(DLQ_HEADERS.group)} (${get(DLQ_HEADERS.reason)}, delivery ${get(DLQ_HEADERS.deliveryCount)})` });
+          const group = get(DLQ_HEADERS.group) ?? '';
+          events.push({ at: Number.isFinite(at) ? at : null, kind: 'dead-lettered', detail: `copied to ${name}-${p}@${r.offset} by share group ${group} (${get(DLQ_HEADERS.reason)}, delivery ${get(DLQ_HEADERS.deliveryCount)})`, group, topic: name });
         }
       }
     }
@@ -135,7 +136,7 @@ export async function traceMessage(s: BrokerServices, topic: string, partition: 
       if (!c && !tracked) continue;
       const consumedPast = c !== undefined && c.offset > offset;
       groups.push({ group, committedOffset: c?.offset ?? null, commitTimestamp: c?.commitTimestamp ?? null, consumedPast });
-      if (consumedPast) timeline.push({ at: c.commitTimestamp, kind: 'committed-past', detail: `group ${group} committed offset ${c.offset} (past this record)` });
+      if (consumedPast) timeline.push({ at: c.commitTimestamp, kind: 'committed-past', detail: `group ${group} committed offset ${c.offset} (past this record)`, group });
     }
   }
   groups.sort((a, b) => a.group.localeCompare(b.group));

@@ -14,8 +14,10 @@ const MAX_KEY_TRACES = 20;
 export async function traceQuery(s: BrokerServices, topic: string, url: URL): Promise<{ traces: MessageTrace[] }> {
   const target = readTarget(s, topic);
   if (!target) throw new HttpError(404, 404, 'no such topic');
-  // a view's records are its source's, at the same offsets: their history is the source record's
+  // a view's records are its source's, at the same offsets: their history is the source record's, plus the groups
+  // that consumed the view (they commit under the view's name)
   const traced = target.topic.name;
+  const view = traced !== topic ? topic : null;
   const key = url.searchParams.get('key');
   const partitionText = url.searchParams.get('partition');
   const offsetText = url.searchParams.get('offset');
@@ -26,7 +28,7 @@ export async function traceQuery(s: BrokerServices, topic: string, url: URL): Pr
     const rows = found?.messages ?? [];
     const traces: MessageTrace[] = [];
     for (const r of rows) {
-      const t = await traceMessage(s, traced, r.partition, Number(r.offset));
+      const t = await traceMessage(s, traced, r.partition, Number(r.offset), view);
       if (t) traces.push(t);
     }
     return { traces };
@@ -40,7 +42,7 @@ export async function traceQuery(s: BrokerServices, topic: string, url: URL): Pr
     const shown = await searchMessages(s, topic, { partition, offset, fromMs: null, key: null, text: null, limit: 1 });
     if (shown?.messages[0]?.offset !== String(offset)) throw new HttpError(404, 40403, `no record of view ${topic} at ${topic}-${partition}@${offset} (the source record there does not match its filter)`);
   }
-  const t = await traceMessage(s, traced, partition, offset);
+  const t = await traceMessage(s, traced, partition, offset, view);
   if (!t) throw new HttpError(404, 40403, `no record at ${topic}-${partition}@${offset}`);
   return { traces: [t] };
 }

@@ -18,6 +18,8 @@ export interface GroupProgress {
   /** commitTimestamp of the group's current commit for the partition (from __consumer_offsets). */
   commitTimestamp: number | null;
   consumedPast: boolean;
+  /** Set when the commit is on this filtered view of the topic (its consumers commit the source's offsets under the view's name). */
+  view?: string;
 }
 
 export interface MessageTrace {
@@ -106,8 +108,11 @@ async function transactionEvents(log: PartitionLog, offset: number, abort: Abort
   return [{ at: null, kind: 'open-transaction', detail: `its transaction is still open (last stable offset ${lso}): read_committed consumers see it only once it commits` }];
 }
 
-/** The trace of the record at topic-partition@offset; null when there is no such record here. */
-export async function traceMessage(s: BrokerServices, topic: string, partition: number, offset: number): Promise<MessageTrace | null> {
+/**
+ * The trace of the record at topic-partition@offset; null when there is no such record here. `view`: the filtered
+ * view of `topic` the record was asked about; the groups that consumed the view count too (labelled with it).
+ */
+export async function traceMessage(s: BrokerServices, topic: string, partition: number, offset: number, view: string | null = null): Promise<MessageTrace | null> {
   const t = s.metadata.topic(topic);
   const log = t ? s.logs.get(t.name, partition) : undefined;
   if (!t || !log || offset < log.logStartOffset || offset >= log.highWatermark) return null;
@@ -129,17 +134,19 @@ export async function traceMessage(s: BrokerServices, topic: string, partition: 
   timeline.push(...(await transactionEvents(log, offset, abort)));
   const groups: GroupProgress[] = [];
   const offsets = s.groups?.offsets;
-  if (offsets) {
-    for (const group of offsets.groupIds()) {
-      const c = offsets.get(group, t.name, partition);
-      const tracked = offsets.topicsOf(group).has(t.name);
+  // a view's consumers commit under the view's name, at source offsets: the same positions in the same log
+  for (const name of offsets ? [t.name, ...(view !== null && view !== t.name ? [view] : [])] : []) {
+    for (const group of offsets!.groupIds()) {
+      const c = offsets!.get(group, name, partition);
+      const tracked = offsets!.topicsOf(group).has(name);
       if (!c && !tracked) continue;
       const consumedPast = c !== undefined && c.offset > offset;
-      groups.push({ group, committedOffset: c?.offset ?? null, commitTimestamp: c?.commitTimestamp ?? null, consumedPast });
-      if (consumedPast) timeline.push({ at: c.commitTimestamp, kind: 'committed-past', detail: `group ${group} committed offset ${c.offset} (past this record)`, group });
+      const onView = name === t.name ? '' : ` on view ${name}`;
+      groups.push({ group, committedOffset: c?.offset ?? null, commitTimestamp: c?.commitTimestamp ?? null, consumedPast, ...(onView ? { view: name } : {}) });
+      if (consumedPast) timeline.push({ at: c.commitTimestamp, kind: 'committed-past', detail: `group ${group} committed offset ${c.offset}${onView} (past this record)`, group });
     }
   }
-  groups.sort((a, b) => a.group.localeCompare(b.group));
+  groups.sort((a, b) => a.group.localeCompare(b.group) || (a.view ?? '').localeCompare(b.view ?? ''));
   const rec: TracedRecord = { topic: t.name, partition, offset, record };
   for (const a of annotators) {
     try {

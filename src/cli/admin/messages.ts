@@ -98,7 +98,7 @@ interface TraceAnswer {
     offset: number;
     key: string | null;
     traceEnabled: boolean;
-    groups: Array<{ group: string; committedOffset: number | null; commitTimestamp: number | null; consumedPast: boolean }>;
+    groups: Array<{ group: string; committedOffset: number | null; commitTimestamp: number | null; consumedPast: boolean; view?: string }>;
     timeline: Array<{ at: number | null; kind: string; detail: string }>;
   }>;
 }
@@ -120,7 +120,7 @@ const trace: AdminCommand = {
     for (const t of res.traces) {
       out.push(`${t.topic}-${t.partition}@${t.offset} key=${t.key ?? 'null'}${t.traceEnabled ? '' : '  (brook.trace.enable is off: producer not recorded)'}`);
       for (const e of t.timeline) out.push(`  ${e.at === null ? '(time unknown)'.padEnd(24) : new Date(e.at).toISOString().padEnd(24)}  ${e.kind.padEnd(15)} ${e.detail}`);
-      for (const g of t.groups.filter((x) => !x.consumedPast)) out.push(`  ${'-'.padEnd(24)}  ${'not-consumed'.padEnd(15)} group ${g.group} committed offset ${g.committedOffset ?? 'none'} (not past this record)`);
+      for (const g of t.groups.filter((x) => !x.consumedPast)) out.push(`  ${'-'.padEnd(24)}  ${'not-consumed'.padEnd(15)} group ${g.group} committed offset ${g.committedOffset ?? 'none'}${g.view ? ` on view ${g.view}` : ''} (not past this record)`);
       out.push('');
     }
     await writeOut(io.stdout, out.join('\n'));

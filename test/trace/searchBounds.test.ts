@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import * as net from 'node:net';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { searchLimits } from '../../src/console/messageSearch';
+import { brook } from '../ops/cliHarness';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -115,6 +117,30 @@ describe('message search bounds: time ranges and key lookups past the per-reques
     for (const topic of ['hot-traced', 'hot-scanned']) {
       const res = await get(`/api/topics/${topic}/trace?key=hot`);
       expect(res.traces.map((t: any) => t.offset), topic).to.deep.equal(newest);
+    }
+  });
+
+  it('brook messages find/trace list and take only the flags they use, and honour --timeout-ms', async () => {
+    for (const cmd of ['find', 'trace']) {
+      const help = await brook(['messages', cmd, '--help']);
+      expect(help.code).to.equal(0);
+      for (const unused of ['--bootstrap-server', '--command-config', '--client-id', '--verbose']) expect(help.stdout, `${cmd} ${unused}`).not.to.include(unused);
+      expect(help.stdout).to.match(/--timeout-ms\b.*default 30000/);
+      const refused = await brook(['messages', cmd, '--bootstrap-server', broker.bootstrap, '--topic', 'timed', '--key', 'k']);
+      expect(refused.code, refused.stderr).to.equal(2);
+      expect(refused.stderr).to.include('--bootstrap-server');
+    }
+    // an HTTP port that accepts and never answers: the command gives up after --timeout-ms, not 30 s
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const started = Date.now();
+      const res = await brook(['messages', 'find', '--http', `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, '--topic', 'timed', '--key', 'k', '--timeout-ms', '300']);
+      expect(res.code).to.equal(3);
+      expect(res.stderr).to.match(/cannot reach/);
+      expect(Date.now() - started).to.be.lessThan(10_000);
+    } finally {
+      silent.close();
     }
   });
 });

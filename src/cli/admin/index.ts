@@ -30,7 +30,7 @@ operation failed, 2 bad command line, 3 no broker reachable.
 `;
 
 function commandHelp(c: AdminCommand): string {
-  return `Usage: brook ${c.name} [options]\n\n${c.summary}\n${c.details ? `\n${c.details}\n` : ''}\nOptions:\n${flagHelp(c.flags)}\n${flagHelp(CONNECTION_FLAGS)}\n`;
+  return `Usage: brook ${c.name} [options]\n\n${c.summary}\n${c.details ? `\n${c.details}\n` : ''}\nOptions:\n${flagHelp(c.flags)}\n${flagHelp(c.commonFlags ?? CONNECTION_FLAGS)}\n`;
 }
 
 function findCommand(argv: readonly string[]): { command: AdminCommand; rest: string[] } | null {
@@ -58,7 +58,7 @@ export async function runAdmin(argv: readonly string[], io: CliIO = processIO())
   }
   const { command, rest } = found;
   try {
-    const flags = parseFlags(rest, { ...CONNECTION_FLAGS, ...command.flags });
+    const flags = parseFlags(rest, { ...(command.commonFlags ?? CONNECTION_FLAGS), ...command.flags });
     if (flags.switches.has('help')) {
       io.stdout.write(commandHelp(command));
       return ExitCode.OK;

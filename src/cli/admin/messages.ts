@@ -1,7 +1,7 @@
 import type { AdminCommand } from './command';
 import { CliError, ExitCode, usageError } from './errors';
 import { formatJson, formatTable, writeOut, type CliIO } from './io';
-import { requiredValue, type FlagSpecs, type ParsedFlags } from './options';
+import { intValue, requiredValue, type FlagSpecs, type ParsedFlags } from './options';
 
 /**
  * `brook messages find|trace`: no Kafka API finds a record by key or traces
@@ -17,7 +17,15 @@ const HTTP_FLAGS: FlagSpecs = {
   key: { kind: 'value', help: 'records whose key is exactly this (UTF-8); uses the key index when the topic has brook.index.keys=true' },
 };
 
+/** Instead of CONNECTION_FLAGS: no Kafka connection is made, so no --bootstrap-server, --command-config or --client-id. */
+const COMMON_FLAGS: FlagSpecs = {
+  'timeout-ms': { kind: 'value', help: 'give up on the HTTP request after this long (default 30000)' },
+  json: { kind: 'switch', help: 'machine-readable JSON on stdout' },
+  help: { kind: 'switch', alias: 'h', help: 'show help for this command' },
+};
+
 const PREVIEW = 60;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 async function getJson(flags: ParsedFlags, path: string, params: Record<string, string | undefined>): Promise<unknown> {
   const base = (flags.values.get('http') ?? process.env.BROOK_HTTP_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
@@ -28,7 +36,7 @@ async function getJson(flags: ParsedFlags, path: string, params: Record<string, 
   if (user) headers.authorization = `Basic ${Buffer.from(`${user}:${flags.values.get('password') ?? process.env.BROOK_HTTP_PASSWORD ?? ''}`).toString('base64')}`;
   let res: Response;
   try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(Number(flags.values.get('timeout-ms') ?? 30_000)) });
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(intValue(flags, 'timeout-ms', { min: 1 }) ?? DEFAULT_TIMEOUT_MS) });
   } catch (err) {
     throw new CliError(`cannot reach ${base}: ${(err as Error).message} (is the broker started with --console and --metrics-port?)`, ExitCode.UNREACHABLE);
   }
@@ -62,6 +70,7 @@ const find: AdminCommand = {
   name: 'messages find',
   summary: 'find records by key, offset or time range (partition, offset, time, key, headers, value preview)',
   details: 'Examples:\n  brook messages find --http http://127.0.0.1:8080 --topic orders --key order-123\n  brook messages find --topic orders --partition 0 --offset 42 --limit 1\n  brook messages find --topic orders --from 2026-12-04T10:00:00Z --to 2026-12-04T10:05:00Z',
+  commonFlags: COMMON_FLAGS,
   flags: {
     ...HTTP_FLAGS,
     offset: { kind: 'value', help: 'records from this offset on (per partition)' },
@@ -107,6 +116,7 @@ const trace: AdminCommand = {
   name: 'messages trace',
   summary: 'the timeline of one record: appended by which producer, retried, dead-lettered, which groups consumed past it',
   details: 'Examples:\n  brook messages trace --topic orders --partition 0 --offset 42\n  brook messages trace --topic orders --key order-123\nProducer identities are recorded only for topics with brook.trace.enable=true.',
+  commonFlags: COMMON_FLAGS,
   flags: { ...HTTP_FLAGS, offset: { kind: 'value', help: 'offset of the record (with --partition, default 0)' } },
   async run(flags: ParsedFlags, io: CliIO): Promise<void> {
     const topic = requiredValue(flags, 'topic');

@@ -10,6 +10,7 @@ import { groupLag } from '../metrics/groupLag';
 import { callApi, type HttpCaller } from '../http/brokerCall';
 import { readJson } from '../http/limits';
 import { HttpError } from '../http/respond';
+import { isJsonMediaType, mediaType } from '../http/requestGuard';
 import { restError } from '../http/rest/kafkaErrors';
 import { parseProduceRecord, produceRecords } from '../http/rest/records';
 import { TopicsResources } from '../http/rest/topicsApi';
@@ -57,8 +58,9 @@ export class ConsoleActions {
   }
 
   private body(req: http.IncomingMessage): Promise<unknown> {
-    // A JSON content type cannot be sent cross-site without a CORS preflight, which this server never grants.
-    if (!(req.headers['content-type'] ?? '').includes('application/json')) throw new HttpError(415, 415, 'send application/json');
+    // A JSON content type cannot be sent cross-site without a CORS preflight, which this server never grants;
+    // parsed, since `text/plain; x=application/json` is a safelisted text/plain.
+    if (!isJsonMediaType(mediaType(req.headers['content-type']))) throw new HttpError(415, 415, 'send application/json');
     return readJson(req, this.maxRequestBytes);
   }
 

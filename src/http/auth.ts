@@ -31,8 +31,11 @@ export class HttpAuthenticator {
     return this.users.configured();
   }
 
-  /** The principal, or null when the request carries no credentials at all. Wrong credentials throw 401. */
-  principalOf(req: http.IncomingMessage): string | null {
+  /**
+   * The principal, or null when the request carries no credentials at all. Wrong credentials throw 401.
+   * `cookie` = false: only an Authorization header counts (the REST proxy and the registry, whose clients send one).
+   */
+  principalOf(req: http.IncomingMessage, cookie = true): string | null {
     if (!this.loginRequired) return ANONYMOUS_PRINCIPAL;
     const auth = req.headers.authorization;
     if (auth !== undefined) {
@@ -43,7 +46,7 @@ export class HttpAuthenticator {
       if (colon < 0) throw unauthorized('malformed Basic credentials');
       return this.verify(req.socket.remoteAddress ?? 'unknown', text.slice(0, colon), text.slice(colon + 1));
     }
-    const sid = cookieValue(req.headers.cookie, SESSION_COOKIE);
+    const sid = cookie ? cookieValue(req.headers.cookie, SESSION_COOKIE) : null;
     if (sid !== null) return this.sessions.principal(sid);
     return null;
   }
@@ -65,8 +68,8 @@ export class HttpAuthenticator {
   }
 
   /** Like principalOf, but a request without credentials is a 401 too. */
-  require(req: http.IncomingMessage): string {
-    const p = this.principalOf(req);
+  require(req: http.IncomingMessage, cookie = true): string {
+    const p = this.principalOf(req, cookie);
     if (p === null) throw unauthorized('Authentication required');
     return p;
   }

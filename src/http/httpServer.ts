@@ -9,6 +9,7 @@ import type { HttpCaller } from './brokerCall';
 import { RateLimiter, readBody, readJson } from './limits';
 import { loginPage } from './loginPage';
 import { HttpError, sendError, sendJson, sendText } from './respond';
+import { requireJsonBody, requireSameOrigin } from './requestGuard';
 import { matchRoute, type ApiRequest, type Route } from './router';
 import { SESSION_COOKIE, SessionStore, cookieValue } from './sessions';
 import type { HttpSettings } from './settings';
@@ -116,12 +117,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (found === null) continue;
       try {
         if (found === 'methodMismatch') throw new HttpError(405, 405, `HTTP ${method} is not supported on ${path}`);
-        // A page elsewhere can make a browser post a form (text/plain, urlencoded) with its cached Basic
-        // credentials; such a request cannot carry a JSON content type without a CORS preflight, never granted here.
-        if ((method === 'POST' || method === 'PUT') && !(req.headers['content-type'] ?? 'application/json').includes('json')) {
-          throw new HttpError(415, 415, `send a JSON body (content-type ${req.headers['content-type']} is not served)`);
-        }
-        const caller: HttpCaller = { principal: auth.require(req), remoteAddress: remoteAddress(req), secure };
+        // A page elsewhere can make a browser post a form or a Blob with its cached Basic credentials: see requestGuard.
+        requireSameOrigin(req, method);
+        requireJsonBody(req, method);
+        // The console's session cookie is not a credential here: a browser attaches it by itself, an API client never needs it.
+        const caller: HttpCaller = { principal: auth.require(req, false), remoteAddress: remoteAddress(req), secure };
         const apiReq: ApiRequest = { method, url, caller, req, res, json: () => readJson(req, settings.maxRequestBytes) };
         const out = await found.route.handle(apiReq, found.params);
         if ('handled' in out) return;
@@ -145,6 +145,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (principal === null) {
         if (path.startsWith('/api/')) return sendError(res, unauthorized('log in first'));
         return sendText(res, 303, 'text/plain', 'log in first\n', { location: '/login' });
+      }
+      try {
+        // the session cookie rides along on requests a page elsewhere makes (SameSite does not stop other ports of this host)
+        requireSameOrigin(req, method);
+      } catch (err) {
+        return sendError(res, err as HttpError);
       }
       if (await opts.handlers.console(path, url, { principal, remoteAddress: remoteAddress(req), secure }, req, res)) return;
     }

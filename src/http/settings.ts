@@ -16,6 +16,8 @@ export interface HttpSettings {
   restProxy: boolean;
   /** Replication factor of `_schemas` when the registry creates it (capped at the brokers present). */
   schemasReplicationFactor: number;
+  /** An idle REST v2 consumer instance is destroyed (and leaves its group) after this long (Confluent's consumer.instance.timeout.ms). */
+  consumerInstanceTimeoutMs: number;
 }
 
 export interface HttpConfigDef {
@@ -34,6 +36,7 @@ export const HTTP_CONFIG_DEFS: readonly HttpConfigDef[] = [
   { name: 'brook.http.schema.registry.enable', type: 'BOOLEAN', defaultValue: 'true', doc: 'Brook: serve the Schema Registry API on the HTTP port.' },
   { name: 'brook.http.rest.proxy.enable', type: 'BOOLEAN', defaultValue: 'true', doc: 'Brook: serve the REST proxy API on the HTTP port.' },
   { name: 'brook.http.schemas.replication.factor', type: 'INT', defaultValue: '3', doc: 'Brook: replication factor of the _schemas topic (capped at the brokers present).' },
+  { name: 'brook.http.consumer.instance.timeout.ms', type: 'LONG', defaultValue: '300000', doc: 'Brook: idle time after which a REST proxy v2 consumer instance is destroyed and leaves its group (Confluent consumer.instance.timeout.ms).' },
 ];
 
 function raw(cfg: BrokerConfig, name: string): string {
@@ -69,5 +72,6 @@ export function httpSettings(cfg: BrokerConfig): HttpSettings {
     schemaRegistry: bool(cfg, 'brook.http.schema.registry.enable'),
     restProxy: bool(cfg, 'brook.http.rest.proxy.enable'),
     schemasReplicationFactor: Math.max(1, int(cfg, 'brook.http.schemas.replication.factor')),
+    consumerInstanceTimeoutMs: Math.max(1, int(cfg, 'brook.http.consumer.instance.timeout.ms')),
   };
 }

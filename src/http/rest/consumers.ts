@@ -63,6 +63,8 @@ const MAX_WAIT_MS = 5000;
  */
 export class ConsumerInstances {
   private readonly instances = new Map<string, Instance>();
+  /** Expires idle instances; runs only while there are instances. */
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly services: BrokerServices,
@@ -73,17 +75,35 @@ export class ConsumerInstances {
     return `${group}\u0000${name}`;
   }
 
+  /**
+   * Destroys instances idle longer than the timeout (Confluent's consumer.instance.timeout.ms): each leaves
+   * its group, so its partitions go to the group's other members instead of to a heartbeat nobody reads.
+   */
   private sweep(now: number): void {
     for (const [k, i] of this.instances) {
       if (now - i.lastUsedMs > this.idleTimeoutMs) {
         this.instances.delete(k);
+        this.services.logger.info({ group: i.group, instance: i.name, idleMs: now - i.lastUsedMs }, 'REST consumer instance expired');
         void this.leave(i);
       }
     }
+    if (this.instances.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper) return;
+    // a quarter of the timeout: an instance lives at most 1.25 timeouts unused
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(10, Math.min(30_000, Math.floor(this.idleTimeoutMs / 4))));
+    this.sweeper.unref();
   }
 
   /** Every instance leaves its group (broker shutdown). */
   async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     const all = [...this.instances.values()];
     this.instances.clear();
     await Promise.all(all.map((i) => this.leave(i)));
@@ -172,10 +192,13 @@ export class ConsumerInstances {
   }
 
   get(caller: HttpCaller, group: string, name: string): Instance {
+    const now = Date.now();
+    // an instance past its timeout is gone even if the sweeper has not come round yet
+    if (this.instances.get(this.key(group, name)) && now - this.instances.get(this.key(group, name))!.lastUsedMs > this.idleTimeoutMs) this.sweep(now);
     const i = this.instances.get(this.key(group, name));
     // Someone else's instance is as good as absent.
     if (!i || i.principal !== caller.principal) throw notFound();
-    i.lastUsedMs = Date.now();
+    i.lastUsedMs = now;
     return i;
   }
 
@@ -206,6 +229,7 @@ export class ConsumerInstances {
       beating: null,
       manual: false,
     });
+    this.startSweeper();
     return { instance_id: name, name };
   }
 

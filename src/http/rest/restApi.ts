@@ -22,8 +22,8 @@ function baseUrl(r: ApiRequest, secure: boolean): string {
 export class RestApi {
   private readonly consumers: ConsumerInstances;
 
-  constructor(private readonly services: BrokerServices, private readonly maxRequestBytes: number) {
-    this.consumers = new ConsumerInstances(services);
+  constructor(private readonly services: BrokerServices, private readonly maxRequestBytes: number, consumerInstanceTimeoutMs?: number) {
+    this.consumers = new ConsumerInstances(services, consumerInstanceTimeoutMs);
   }
 
   /** Consumer instances leave their groups. */

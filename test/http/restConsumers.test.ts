@@ -76,3 +76,59 @@ describe('REST proxy v2 consumer instances: expiry', function () {
     expect(gone.json.error_code).to.equal(40403);
   });
 });
+
+describe('REST proxy v2 consumer instances: what they deliver', function () {
+  this.timeout(60_000);
+  let broker: SecureTestBroker;
+  let base: string;
+  let kafka: Kafka;
+
+  before(async () => {
+    broker = await startSecureTestBroker(USERS, {
+      metricsPort: 0,
+      config: { 'authorizer.class.name': 'brook', 'super.users': 'User:alice', 'brook.http.rate.limit.per.sec': '0', 'group.initial.rebalance.delay.ms': '0', 'group.consumer.heartbeat.interval.ms': '200' },
+    });
+    base = `http://127.0.0.1:${broker.httpPort}`;
+    kafka = new Kafka({ brokers: [broker.saslBootstrap], sasl: { mechanism: 'plain', username: 'alice', password: USERS.alice }, logLevel: logLevel.NOTHING });
+  });
+  after(async () => {
+    await broker?.destroy();
+  });
+
+  it('a json instance answers 500 50002 for a non-JSON record without skipping the records of other partitions or committing past them', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'jx', numPartitions: 2 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'jx', messages: [{ partition: 0, value: '{"a":1}' }, { partition: 0, value: '{"a":2}' }, { partition: 1, value: 'not json' }] });
+    await producer.disconnect();
+    const inst = '/consumers/gj/instances/j';
+    expect((await call(base, 'POST', '/consumers/gj', { name: 'j', format: 'json', 'auto.offset.reset': 'earliest' })).status).to.equal(200);
+    expect((await call(base, 'POST', `${inst}/subscription`, { topics: ['jx'] })).status).to.equal(204);
+    const delivered: Array<{ partition: number; value: unknown }> = [];
+    // until the fetch reaches the bad record (a first answer may hold partition 0 alone, which is fine)
+    const failed = await eventually(async () => {
+      const r = await call(base, 'GET', `${inst}/records?timeout=1000`);
+      if (r.status === 200) delivered.push(...(r.json as Array<{ partition: number; value: unknown }>));
+      return r.status === 500 && r.json;
+    }, 'the non-JSON record answered with an error');
+    expect(failed.error_code).to.equal(50002);
+    // a plain commit now commits only what was delivered
+    expect((await call(base, 'POST', `${inst}/offsets`)).status).to.equal(204);
+    const committed = await call(base, 'GET', `${inst}/offsets`, { partitions: [{ topic: 'jx', partition: 0 }] });
+    const p0 = delivered.filter((d) => d.partition === 0).length;
+    expect(committed.json.offsets[0].offset).to.equal(p0);
+    // past the bad record, partition 0's records all arrive
+    expect((await call(base, 'POST', `${inst}/positions`, { offsets: [{ topic: 'jx', partition: 1, offset: 1 }] })).status).to.equal(204);
+    await eventually(async () => {
+      const r = await call(base, 'GET', `${inst}/records?timeout=500`);
+      expect(r.status).to.equal(200);
+      delivered.push(...(r.json as Array<{ partition: number; value: unknown }>));
+      return delivered.filter((d) => d.partition === 0).length >= 2;
+    }, 'the records of partition 0 were delivered');
+    expect(delivered.map((d) => d.value)).to.deep.equal([{ a: 1 }, { a: 2 }]);
+    expect((await call(base, 'DELETE', inst)).status).to.equal(204);
+  });
+});

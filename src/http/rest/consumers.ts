@@ -309,7 +309,8 @@ export class ConsumerInstances {
     try {
       return JSON.parse(b.toString('utf8'));
     } catch {
-      throw new HttpError(500, 50002, 'a record is not JSON; consume it with format binary');
+      // as Confluent's proxy (a SerializationException is its 500 "Kafka error"); nothing is consumed
+      throw new HttpError(500, 50002, 'a record is not JSON; consume it with format binary (or seek past it)');
     }
   }
 
@@ -341,18 +342,20 @@ export class ConsumerInstances {
       rackId: '',
     });
     if (res.errorCode !== 0) throw restError(res.errorCode, null, 'fetch');
+    // The whole answer is built before any position moves: a record that cannot be rendered or a partition's
+    // error later in the response would otherwise skip (and a commit would pass) records never delivered.
     const out: ConsumedRecord[] = [];
+    const moves: Array<{ topic: string; partition: number; next: number | null }> = [];
     for (const t of res.responses) {
       for (const p of t.partitions) {
         if (p.errorCode === 1) {
           // OFFSET_OUT_OF_RANGE: start over from auto.offset.reset on the next call.
-          i.positions.get(t.topic)?.delete(p.partitionIndex);
+          moves.push({ topic: t.topic, partition: p.partitionIndex, next: null });
           continue;
         }
         if (p.errorCode !== 0) throw restError(p.errorCode, null, `fetch ${t.topic}-${p.partitionIndex}`);
         if (!p.records || p.records.length === 0) continue;
-        const pos = i.positions.get(t.topic)!;
-        let next = pos.get(p.partitionIndex) ?? 0;
+        let next = i.positions.get(t.topic)?.get(p.partitionIndex) ?? 0;
         for (const batch of decodeRecordBatches(p.records)) {
           const end = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
           if (!batch.isControl) {
@@ -372,8 +375,15 @@ export class ConsumerInstances {
           }
           next = Math.max(next, end);
         }
-        pos.set(p.partitionIndex, next);
+        moves.push({ topic: t.topic, partition: p.partitionIndex, next });
       }
+    }
+    for (const m of moves) {
+      const pos = i.positions.get(m.topic);
+      // a partition the group took away while the fetch ran keeps no position
+      if (!pos?.has(m.partition)) continue;
+      if (m.next === null) pos.delete(m.partition);
+      else pos.set(m.partition, m.next);
     }
     if (i.autoCommit && out.length > 0) await this.commit(caller, group, name, null);
     return out;

@@ -131,4 +131,60 @@ describe('REST proxy v2 consumer instances: what they deliver', function () {
     expect(delivered.map((d) => d.value)).to.deep.equal([{ a: 1 }, { a: 2 }]);
     expect((await call(base, 'DELETE', inst)).status).to.equal(204);
   });
+
+  it('keeps JSON embedded data byte for byte: big integers and 1.10 survive produce (single, streamed, batch) and a json instance', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'bign', numPartitions: 1 }] });
+    await admin.disconnect();
+    const cluster = (await call(base, 'GET', '/v3/clusters')).json.data[0].cluster_id;
+    const value = '{"id":9007199254740993,"amount":1.10,"big":123456789012345678901234567890}';
+    const records = `/v3/clusters/${cluster}/topics/bign/records`;
+    const one = `{"key":{"type":"JSON","data":9007199254740993},"value":{"type":"JSON","data":${value}}}`;
+    expect((await call(base, 'POST', records, one)).status).to.equal(200);
+    // streamed: two records on one line, and one spread over lines
+    const streamed = await call(base, 'POST', records, `${one}${one}\n{"value":\n {"type":"JSON", "data": [1.50, 18446744073709551615]}}`);
+    expect(streamed.status).to.equal(200);
+    expect(streamed.text.trim().split('\n').map((l) => JSON.parse(l).error_code)).to.deep.equal([200, 200, 200]);
+    expect((await call(base, 'POST', `${records}:batch`, `{"entries":[{"id":"a","value":{"type":"JSON","data":${value}}}]}`)).status).to.equal(207);
+    const want = [
+      ['9007199254740993', value],
+      ['9007199254740993', value],
+      ['9007199254740993', value],
+      [null, '[1.50, 18446744073709551615]'],
+      [null, value],
+    ];
+    // what a Kafka client reads
+    const consumer = kafka.consumer({ groupId: 'bign-check', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'bign', fromBeginning: true });
+    const seen: Array<[string | null, string | null]> = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push([message.key?.toString() ?? null, message.value?.toString() ?? null]);
+          if (seen.length >= want.length) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(seen).to.deep.equal(want);
+    // what a json consumer instance answers: the records' text embedded as it is
+    const inst = '/consumers/gbig/instances/j';
+    expect((await call(base, 'POST', '/consumers/gbig', { name: 'j', format: 'json', 'auto.offset.reset': 'earliest' })).status).to.equal(200);
+    expect((await call(base, 'POST', `${inst}/subscription`, { topics: ['bign'] })).status).to.equal(204);
+    const texts: string[] = [];
+    let count = 0;
+    await eventually(async () => {
+      const r = await call(base, 'GET', `${inst}/records?timeout=500`);
+      expect(r.status).to.equal(200);
+      texts.push(r.text);
+      count += (r.json as unknown[]).length;
+      return count >= want.length;
+    }, 'the json instance delivered every record');
+    const all = texts.join('');
+    expect(all).to.include(`"key":9007199254740993,"value":${value}`);
+    expect(all).to.include('"value":[1.50, 18446744073709551615]');
+    expect((await call(base, 'DELETE', inst)).status).to.equal(204);
+  });
 });

@@ -10,6 +10,7 @@ import type { BrokerServices } from '../../handlers/types';
 import { ErrorCode } from '../../../protocol/errors';
 import { callApi, type HttpCaller } from '../brokerCall';
 import { HttpError } from '../respond';
+import { RawJson, jsonText } from './jsonSpans';
 import { restError } from './kafkaErrors';
 
 export type ConsumerFormat = 'json' | 'binary' | 'string';
@@ -306,8 +307,11 @@ export class ConsumerInstances {
     if (b === null) return null;
     if (format === 'binary') return b.toString('base64');
     if (format === 'string') return b.toString('utf8');
+    const text = b.toString('utf8');
     try {
-      return JSON.parse(b.toString('utf8'));
+      JSON.parse(text);
+      // valid JSON goes out as written: parsing and serializing again would round big integers and change 1.10
+      return new RawJson(text);
     } catch {
       // as Confluent's proxy (a SerializationException is its 500 "Kafka error"); nothing is consumed
       throw new HttpError(500, 50002, 'a record is not JSON; consume it with format binary (or seek past it)');
@@ -496,6 +500,13 @@ export class ConsumerInstances {
     });
     for (const t of res.topics) for (const p of t.partitions) if (p.errorCode !== 0) throw restError(p.errorCode, null, `commit ${t.name}-${p.partitionIndex} for group ${group}`);
   }
+}
+
+/** The JSON text of a records answer; a json instance's keys and values are embedded as their record's text. */
+export function consumedRecordsJson(records: readonly ConsumedRecord[]): string {
+  const one = (r: ConsumedRecord) =>
+    `{"topic":${JSON.stringify(r.topic)},"key":${jsonText(r.key)},"value":${jsonText(r.value)},"partition":${r.partition},"offset":${r.offset},"timestamp":${r.timestamp},"headers":${JSON.stringify(r.headers)}}`;
+  return `[${records.map(one).join(',')}]`;
 }
 
 /** `{partitions: [{topic, partition}]}` of the v2 API, checked. */

@@ -8,8 +8,11 @@ export interface EmbeddedData {
   bytes: Buffer | null;
 }
 
-/** `{type, data}` of a v3 record's key or value into bytes: JSON is serialized, BINARY is base64, STRING is UTF-8. */
-export function decodeEmbedded(v: unknown, field: string): EmbeddedData | null {
+/**
+ * `{type, data}` of a v3 record's key or value into bytes: JSON is its source text (`dataText`, exactly as sent:
+ * big integers and `1.10` stay as written) or else serialized, BINARY is base64, STRING is UTF-8.
+ */
+export function decodeEmbedded(v: unknown, field: string, dataText?: string): EmbeddedData | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 40002, `${field} must be an object {type, data}`);
   const o = v as { type?: unknown; data?: unknown; schema_id?: unknown; subject?: unknown };
@@ -20,7 +23,7 @@ export function decodeEmbedded(v: unknown, field: string): EmbeddedData | null {
   if (o.data === undefined || o.data === null) return { type: type as EmbeddedType, bytes: null };
   switch (type) {
     case 'JSON':
-      return { type, bytes: Buffer.from(JSON.stringify(o.data), 'utf8') };
+      return { type, bytes: Buffer.from(dataText ?? JSON.stringify(o.data), 'utf8') };
     case 'BINARY': {
       if (typeof o.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data)) throw new HttpError(400, 40002, `${field}.data must be base64 for type BINARY`);
       return { type, bytes: Buffer.from(o.data, 'base64') };

@@ -8,6 +8,7 @@ import { AclOperation, ResourceType } from '../../security/acl/model';
 import { PRODUCE_BY_NAME_VERSION, callBroker, produceRequest, type HttpCaller } from '../brokerCall';
 import { HttpError } from '../respond';
 import { decodeEmbedded, partitionForKey, type EmbeddedData } from './embedded';
+import { embeddedDataText, type Span } from './jsonSpans';
 import { restError } from './kafkaErrors';
 
 /** One record of a v3 produce request after validation. */
@@ -23,8 +24,14 @@ export type ProduceOutcome =
   | { ok: true; partition: number; offset: number; timestampMs: number; key: EmbeddedData | null; value: EmbeddedData | null }
   | { ok: false; error: HttpError };
 
-/** Validates one v3 record body ({partition_id, headers, key, value, timestamp}). */
-export function parseProduceRecord(body: unknown): ProduceRecord {
+/** A JSON value of a request body with the text it came from, so embedded JSON data keeps its exact bytes. */
+export interface JsonSource {
+  text: string;
+  span: Span;
+}
+
+/** Validates one v3 record body ({partition_id, headers, key, value, timestamp}); `source` = where it is in the request text. */
+export function parseProduceRecord(body: unknown, source?: JsonSource): ProduceRecord {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 40002, 'a record must be a JSON object');
   const b = body as Record<string, unknown>;
   const partition = b.partition_id === undefined || b.partition_id === null ? null : Number(b.partition_id);
@@ -38,8 +45,8 @@ export function parseProduceRecord(body: unknown): ProduceRecord {
   }
   return {
     partition,
-    key: decodeEmbedded(b.key, 'key'),
-    value: decodeEmbedded(b.value, 'value'),
+    key: decodeEmbedded(b.key, 'key', source && embeddedDataText(source.text, source.span, 'key')),
+    value: decodeEmbedded(b.value, 'value', source && embeddedDataText(source.text, source.span, 'value')),
     headers: headers.map((h: unknown) => {
       const o = h as { name?: unknown; value?: unknown };
       if (typeof o?.name !== 'string') throw new HttpError(400, 40002, 'a header needs a string name');
@@ -113,21 +120,27 @@ export async function produceRecords(services: BrokerServices, caller: HttpCalle
 
 /**
  * The JSON objects of a streamed produce body (Confluent's proxy takes one
- * record per JSON value, concatenated, optionally whitespace-separated).
+ * record per JSON value, concatenated, optionally whitespace-separated), each
+ * with where it is in the text.
  */
-export function splitJsonStream(text: string): unknown[] {
+export function splitJsonStream(text: string): Array<{ value: unknown; source: JsonSource }> {
   // Fast path: one JSON value per line (how scripts and the bench send streams) parses natively.
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const out: Array<{ value: unknown; source: JsonSource }> = [];
   try {
-    return lines.map((l) => JSON.parse(l) as unknown);
+    let at = 0;
+    for (const l of text.split('\n')) {
+      if (l.trim() !== '') out.push({ value: JSON.parse(l) as unknown, source: { text, span: [at, at + l.length] } });
+      at += l.length + 1;
+    }
+    return out;
   } catch {
     // fall through: objects spread over lines or several on one line
   }
   return scanJsonStream(text);
 }
 
-function scanJsonStream(text: string): unknown[] {
-  const out: unknown[] = [];
+function scanJsonStream(text: string): Array<{ value: unknown; source: JsonSource }> {
+  const out: Array<{ value: unknown; source: JsonSource }> = [];
   let depth = 0;
   let start = -1;
   let inString = false;
@@ -146,7 +159,7 @@ function scanJsonStream(text: string): unknown[] {
       depth--;
       if (depth === 0) {
         try {
-          out.push(JSON.parse(text.slice(start, i + 1)));
+          out.push({ value: JSON.parse(text.slice(start, i + 1)), source: { text, span: [start, i + 1] } });
         } catch (err) {
           throw new HttpError(400, 400, `malformed JSON: ${(err as Error).message}`);
         }

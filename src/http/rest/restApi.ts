@@ -2,7 +2,8 @@ import type { BrokerServices } from '../../handlers/types';
 import { readBody } from '../limits';
 import { HttpError, sendText } from '../respond';
 import { ok, type ApiRequest, type ApiResult, type Route } from '../router';
-import { ConsumerInstances } from './consumers';
+import { ConsumerInstances, consumedRecordsJson } from './consumers';
+import { arrayElements, objectMembers, valueSpan } from './jsonSpans';
 import { parseProduceRecord, produceRecords, splitJsonStream, type ProduceOutcome } from './records';
 import { TopicsResources } from './topicsApi';
 
@@ -73,7 +74,7 @@ export class RestApi {
     const text = (await readBody(r.req, this.maxRequestBytes)).toString('utf8');
     const bodies = splitJsonStream(text);
     if (bodies.length === 0) throw new HttpError(400, 40002, 'no record in the request body');
-    const records = bodies.map(parseProduceRecord);
+    const records = bodies.map((b) => parseProduceRecord(b.value, b.source));
     const outcomes = await produceRecords(this.services, r.caller, topic, records);
     if (outcomes.length === 1) {
       const o = outcomes[0]!;
@@ -87,7 +88,13 @@ export class RestApi {
   /** POST .../records:batch: {entries: [{id, ...record}]}, answered 207 with successes and failures by id. */
   private async produceBatch(r: ApiRequest, cluster: string, topic: string): Promise<ApiResult> {
     this.topics(r, cluster);
-    const body = (await r.json()) as { entries?: unknown } | null;
+    const text = (await readBody(r.req, this.maxRequestBytes)).toString('utf8');
+    let body: { entries?: unknown } | null;
+    try {
+      body = text === '' ? null : (JSON.parse(text) as { entries?: unknown } | null);
+    } catch (err) {
+      throw new HttpError(400, 400, `malformed JSON: ${(err as Error).message}`);
+    }
     const entries = body?.entries;
     if (!Array.isArray(entries) || entries.length === 0) throw new HttpError(400, 40002, 'entries must be a non-empty list of records with ids');
     const ids = entries.map((e: { id?: unknown }) => {
@@ -95,7 +102,9 @@ export class RestApi {
       return e.id;
     });
     if (new Set(ids).size !== ids.length) throw new HttpError(400, 40002, 'entry ids must be unique');
-    const outcomes = await produceRecords(this.services, r.caller, topic, entries.map(parseProduceRecord));
+    // the entries' source text, for their JSON data's exact bytes
+    const spans = arrayElements(text, objectMembers(text, valueSpan(text)).get('entries') ?? [0, 0]);
+    const outcomes = await produceRecords(this.services, r.caller, topic, entries.map((e, n) => parseProduceRecord(e, spans[n] && { text, span: spans[n]! })));
     const successes: unknown[] = [];
     const failures: unknown[] = [];
     outcomes.forEach((o, n) => (o.ok ? successes : failures).push(this.outcomeBody(cluster, topic, o, ids[n])));
@@ -161,7 +170,11 @@ export class RestApi {
         await this.consumers.subscribe(r.caller, g!, i!, await r.json());
         return ok(null, 204);
       }),
-      route('GET', `/consumers/${S}/instances/${S}/records`, async (r, [g, i]) => ok(await this.consumers.records(r.caller, g!, i!, intParam(r, 'timeout', 1000, 5000), intParam(r, 'max_bytes', 1 << 20, 8 << 20) || 1))),
+      route('GET', `/consumers/${S}/instances/${S}/records`, async (r, [g, i]) => {
+        const records = await this.consumers.records(r.caller, g!, i!, intParam(r, 'timeout', 1000, 5000), intParam(r, 'max_bytes', 1 << 20, 8 << 20) || 1);
+        sendText(r.res, 200, REST_CONTENT_TYPE, consumedRecordsJson(records));
+        return { handled: true };
+      }),
       route('GET', `/consumers/${S}/instances/${S}/assignments`, (r, [g, i]) => ok(this.consumers.assignments(r.caller, g!, i!))),
       route('POST', `/consumers/${S}/instances/${S}/offsets`, async (r, [g, i]) => {
         await this.consumers.commit(r.caller, g!, i!, await r.json());

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as http from 'node:http';
-import { Kafka, logLevel } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
 import { eventually } from '../helpers/eventually';
 
@@ -186,5 +186,37 @@ describe('REST proxy v2 consumer instances: what they deliver', function () {
     expect(all).to.include(`"key":9007199254740993,"value":${value}`);
     expect(all).to.include('"value":[1.50, 18446744073709551615]');
     expect((await call(base, 'DELETE', inst)).status).to.equal(204);
+  });
+
+  it('tells a caller without ACLs 403 40301 on subscribe and records, and the same for a topic that exists as for one that does not', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'secret-topic', numPartitions: 1 }, { topic: 'bob-readable', numPartitions: 1 }] });
+      // bob may describe and read bob-readable, but has no ACL on any group
+      await admin.createAcls({
+        acl: [AclOperationTypes.DESCRIBE, AclOperationTypes.READ].map((operation) => ({
+          resourceType: AclResourceTypes.TOPIC, resourceName: 'bob-readable', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:bob', host: '*', operation, permissionType: AclPermissionTypes.ALLOW,
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const inst = '/consumers/nogrp/instances/x';
+    expect((await call(base, 'POST', '/consumers/nogrp', { name: 'x', format: 'binary', 'auto.offset.reset': 'earliest' }, 'bob')).status).to.equal(200);
+    // a topic bob may not describe: the same answer whether it exists or not
+    const secret = await call(base, 'POST', `${inst}/subscription`, { topics: ['secret-topic'] }, 'bob');
+    const missing = await call(base, 'POST', `${inst}/subscription`, { topics: ['no-such-topic'] }, 'bob');
+    expect([secret.status, secret.json.error_code, missing.status, missing.json.error_code]).to.deep.equal([403, 40301, 403, 40301]);
+    const assigned = await call(base, 'POST', `${inst}/assignments`, { partitions: [{ topic: 'no-such-topic', partition: 0 }] }, 'bob');
+    expect([assigned.status, assigned.json.error_code]).to.deep.equal([403, 40301]);
+    // a topic he may read, in a group he may not: the coordinator's refusal, not an empty list forever
+    const sub = await call(base, 'POST', `${inst}/subscription`, { topics: ['bob-readable'] }, 'bob');
+    expect([sub.status, sub.json?.error_code]).to.deep.equal([403, 40301]);
+    for (let n = 0; n < 2; n++) {
+      const r = await call(base, 'GET', `${inst}/records?timeout=1000`, undefined, 'bob');
+      expect([r.status, r.json.error_code]).to.deep.equal([403, 40301]);
+    }
+    expect((await call(base, 'DELETE', inst, undefined, 'bob')).status).to.equal(204);
   });
 });

@@ -5,15 +5,13 @@ import type { FetchResponse } from '../../../protocol/generated/messages/FetchRe
 import type { ListOffsetsResponse } from '../../../protocol/generated/messages/ListOffsetsResponse';
 import type { OffsetCommitResponse } from '../../../protocol/generated/messages/OffsetCommitResponse';
 import type { OffsetFetchResponse } from '../../../protocol/generated/messages/OffsetFetchResponse';
-import { decodeRecordBatches } from '../../../protocol/records';
 import type { BrokerServices } from '../../handlers/types';
 import { ErrorCode } from '../../../protocol/errors';
+import { AclOperation, ResourceType } from '../../security/acl/model';
 import { callApi, type HttpCaller } from '../brokerCall';
 import { HttpError } from '../respond';
-import { RawJson, jsonText } from './jsonSpans';
+import { fetchedRecords, partitionList, partitionsByTopic, type ConsumedRecord, type ConsumerFormat } from './consumedRecords';
 import { restError } from './kafkaErrors';
-
-export type ConsumerFormat = 'json' | 'binary' | 'string';
 
 interface Instance {
   group: string;
@@ -36,21 +34,17 @@ interface Instance {
   beating: Promise<void> | null;
   /** POST assignments: partitions chosen by the client, read without group membership (Kafka's assign()). */
   manual: boolean;
-}
-
-export interface ConsumedRecord {
-  topic: string;
-  key: unknown;
-  value: unknown;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  headers: Array<{ key: string; value: string | null }>;
+  /** What the coordinator refused the last heartbeat with (e.g. no READ on the group), answered by records and subscribe. */
+  error: HttpError | null;
+  /** The heartbeat error last logged and when: logged once per error and minute, not at every heartbeat. */
+  warned: { code: number; atMs: number } | null;
 }
 
 const notFound = () => new HttpError(404, 40403, 'Consumer instance not found.');
 const exclusive = () => new HttpError(409, 40903, 'Subscription to topics, partitions and pattern are mutually exclusive.');
 const MAX_WAIT_MS = 5000;
+/** Heartbeat errors that pass by themselves (the coordinator is moving or loading). */
+const TRANSIENT = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.REBALANCE_IN_PROGRESS]);
 
 /**
  * Confluent REST v2 consumer instances: an instance subscribes to topics and
@@ -154,8 +148,17 @@ export class ConsumerInstances {
           i.assigned = null;
           next = 0;
         } else if (res.errorCode !== 0) {
-          this.services.logger.warn({ group: i.group, instance: i.name, errorCode: res.errorCode, err: res.errorMessage }, 'REST consumer heartbeat failed');
+          // Coordinator moves and loads pass by themselves; anything else (an authorization failure above all) is the
+          // client's to know: records would otherwise answer an empty list forever.
+          if (!TRANSIENT.has(res.errorCode)) i.error = restError(res.errorCode, res.errorMessage, `group ${i.group}`);
+          const now = Date.now();
+          if (i.warned?.code !== res.errorCode || now - i.warned.atMs > 60_000) {
+            i.warned = { code: res.errorCode, atMs: now };
+            this.services.logger.warn({ group: i.group, instance: i.name, errorCode: res.errorCode, err: res.errorMessage }, 'REST consumer heartbeat failed');
+          }
         } else {
+          i.error = null;
+          i.warned = null;
           i.memberId = res.memberId ?? i.memberId;
           i.memberEpoch = res.memberEpoch;
           if (res.heartbeatIntervalMs > 0) next = res.heartbeatIntervalMs;
@@ -229,6 +232,8 @@ export class ConsumerInstances {
       caller,
       beating: null,
       manual: false,
+      error: null,
+      warned: null,
     });
     this.startSweeper();
     return { instance_id: name, name };
@@ -252,12 +257,25 @@ export class ConsumerInstances {
     const topics = (body as { topics?: unknown } | null)?.topics;
     if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string')) throw new HttpError(422, 42204, 'topics must be a non-empty list of topic names (topic_pattern is not served)');
     if (i.manual) throw exclusive();
-    for (const t of topics as string[]) if (!this.services.metadata.topic(t)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${t}`);
+    for (const t of topics as string[]) this.mayDescribe(caller, t);
     i.topics = topics as string[];
     i.positions.clear();
+    i.error = null;
     if (i.heartbeat) clearTimeout(i.heartbeat);
     // A changed subscription rides on the next heartbeat; a first one joins now.
     await this.beat(i);
+    if (i.error) throw i.error;
+  }
+
+  /**
+   * 403 without DESCRIBE on the topic, then 404 when it does not exist: as Kafka's Metadata, a caller who may not
+   * describe a topic cannot tell whether it exists.
+   */
+  private mayDescribe(caller: HttpCaller, topic: string): void {
+    if (this.services.authorizer && !this.services.authorizer.authorize(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, topic)) {
+      throw restError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, `topic ${topic}`);
+    }
+    if (!this.services.metadata.topic(topic)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${topic}`);
   }
 
   /** Positions of partitions not yet read: the group's committed offset, else the earliest or latest offset. */
@@ -303,21 +321,6 @@ export class ConsumerInstances {
     }
   }
 
-  private render(format: ConsumerFormat, b: Buffer | null): unknown {
-    if (b === null) return null;
-    if (format === 'binary') return b.toString('base64');
-    if (format === 'string') return b.toString('utf8');
-    const text = b.toString('utf8');
-    try {
-      JSON.parse(text);
-      // valid JSON goes out as written: parsing and serializing again would round big integers and change 1.10
-      return new RawJson(text);
-    } catch {
-      // as Confluent's proxy (a SerializationException is its 500 "Kafka error"); nothing is consumed
-      throw new HttpError(500, 50002, 'a record is not JSON; consume it with format binary (or seek past it)');
-    }
-  }
-
   /** GET records: what the subscription has past the instance's positions, up to maxBytes, waiting up to timeoutMs for the first. */
   async records(caller: HttpCaller, group: string, name: string, timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
     const i = this.get(caller, group, name);
@@ -325,9 +328,11 @@ export class ConsumerInstances {
     const deadline = Date.now() + Math.min(MAX_WAIT_MS, timeoutMs);
     // Right after subscribing the coordinator may still be assigning: wait within the request's timeout.
     while ((i.assigned === null || [...i.assigned.values()].every((p) => p.length === 0)) && Date.now() < deadline) {
+      if (i.error && !i.manual) throw i.error;
       await new Promise((r) => setTimeout(r, 50));
       if (i.heartbeat && i.memberEpoch >= 0 && i.beating === null) await this.beat(i);
     }
+    if (i.error && !i.manual) throw i.error;
     await this.initPositions(caller, i);
     if (i.positions.size === 0) return [];
     const res = await callApi<FetchResponse>(this.services, caller, ApiKey.Fetch, 12, {
@@ -348,40 +353,7 @@ export class ConsumerInstances {
     if (res.errorCode !== 0) throw restError(res.errorCode, null, 'fetch');
     // The whole answer is built before any position moves: a record that cannot be rendered or a partition's
     // error later in the response would otherwise skip (and a commit would pass) records never delivered.
-    const out: ConsumedRecord[] = [];
-    const moves: Array<{ topic: string; partition: number; next: number | null }> = [];
-    for (const t of res.responses) {
-      for (const p of t.partitions) {
-        if (p.errorCode === 1) {
-          // OFFSET_OUT_OF_RANGE: start over from auto.offset.reset on the next call.
-          moves.push({ topic: t.topic, partition: p.partitionIndex, next: null });
-          continue;
-        }
-        if (p.errorCode !== 0) throw restError(p.errorCode, null, `fetch ${t.topic}-${p.partitionIndex}`);
-        if (!p.records || p.records.length === 0) continue;
-        let next = i.positions.get(t.topic)?.get(p.partitionIndex) ?? 0;
-        for (const batch of decodeRecordBatches(p.records)) {
-          const end = Number(batch.baseOffset) + batch.lastOffsetDelta + 1;
-          if (!batch.isControl) {
-            for (const r of batch.records) {
-              const off = Number(r.offset);
-              if (off < next) continue;
-              out.push({
-                topic: t.topic,
-                key: this.render(i.format, r.key),
-                value: this.render(i.format, r.value),
-                partition: p.partitionIndex,
-                offset: off,
-                timestamp: Number(r.timestamp),
-                headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
-              });
-            }
-          }
-          next = Math.max(next, end);
-        }
-        moves.push({ topic: t.topic, partition: p.partitionIndex, next });
-      }
-    }
+    const { records: out, moves } = fetchedRecords(res, i.positions, i.format);
     for (const m of moves) {
       const pos = i.positions.get(m.topic);
       // a partition the group took away while the fetch ran keeps no position
@@ -417,7 +389,7 @@ export class ConsumerInstances {
     const i = this.get(caller, group, name);
     if (i.topics.length > 0) throw exclusive();
     const parts = partitionList(body);
-    for (const p of parts) if (!this.services.metadata.topic(p.topic)) throw restError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null, `topic ${p.topic}`);
+    for (const p of parts) this.mayDescribe(caller, p.topic);
     const next = partitionsByTopic(parts);
     i.manual = next.size > 0;
     i.positions.clear();
@@ -500,32 +472,4 @@ export class ConsumerInstances {
     });
     for (const t of res.topics) for (const p of t.partitions) if (p.errorCode !== 0) throw restError(p.errorCode, null, `commit ${t.name}-${p.partitionIndex} for group ${group}`);
   }
-}
-
-/** The JSON text of a records answer; a json instance's keys and values are embedded as their record's text. */
-export function consumedRecordsJson(records: readonly ConsumedRecord[]): string {
-  const one = (r: ConsumedRecord) =>
-    `{"topic":${JSON.stringify(r.topic)},"key":${jsonText(r.key)},"value":${jsonText(r.value)},"partition":${r.partition},"offset":${r.offset},"timestamp":${r.timestamp},"headers":${JSON.stringify(r.headers)}}`;
-  return `[${records.map(one).join(',')}]`;
-}
-
-/** `{partitions: [{topic, partition}]}` of the v2 API, checked. */
-function partitionList(body: unknown): Array<{ topic: string; partition: number }> {
-  const parts = (body as { partitions?: unknown } | null)?.partitions;
-  if (!Array.isArray(parts) || parts.some((p: { topic?: unknown; partition?: unknown }) => typeof p?.topic !== 'string' || !Number.isInteger(p.partition) || (p.partition as number) < 0)) {
-    throw new HttpError(422, 42204, 'partitions must be a list of {topic, partition}');
-  }
-  return parts as Array<{ topic: string; partition: number }>;
-}
-
-/** topic -> its partitions, each once, in order. */
-function partitionsByTopic(parts: ReadonlyArray<{ topic: string; partition: number }>): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const p of parts) {
-    const l = out.get(p.topic) ?? [];
-    if (!l.includes(p.partition)) l.push(p.partition);
-    out.set(p.topic, l);
-  }
-  for (const l of out.values()) l.sort((a, b) => a - b);
-  return out;
 }

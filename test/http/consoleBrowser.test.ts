@@ -139,12 +139,12 @@ describe('console actions in headless Chromium, logged in as a broker user', fun
 
   it('produces a record with key and headers and sees it in the browser', async () => {
     await go('/topics/payments');
-    const r = await submit('produce', { partition: '0', key: 'from-console', headers: 'source=ui', value: 'hello from the console' });
+    const r = await submit('produce', { partition: '0', key: 'from-console', headers: 'source=ui\ntrace=a,b', value: 'hello from the console' });
     expect(await r.innerText()).to.match(/written to partition 0 at offset \d+/);
     await page.getByTestId('messages').filter({ hasText: 'hello from the console' }).waitFor();
     const found = await submit('search', { key: 'from-console', text: '', partition: '', offset: '' });
     expect(await found.innerText()).to.include('1 found');
-    expect(await page.getByTestId('search-results').innerText()).to.include('source=ui');
+    expect(await page.getByTestId('search-results').innerText()).to.include('source=ui, trace=a,b');
   });
 
   it('resets a group to the earliest offsets and shows its lag change', async () => {
@@ -167,9 +167,10 @@ describe('console actions in headless Chromium, logged in as a broker user', fun
     await page.locator('[data-testid="topics"] tbody tr').filter({ hasText: 'ui-made' }).waitFor();
     await shots('topics');
     await go('/topics/ui-made');
-    await submit('configs', { set: 'retention.ms=7200000\ncleanup.policy=compact' });
+    // a value with a comma stays whole
+    await submit('configs', { set: 'retention.ms=7200000\ncleanup.policy=compact,delete' });
     await page.getByTestId('topic-configs').filter({ hasText: 'retention.ms=7200000' }).waitFor();
-    expect(broker.services.metadata.topic('ui-made')!.configs).to.include({ 'retention.ms': '7200000', 'cleanup.policy': 'compact' });
+    expect(broker.services.metadata.topic('ui-made')!.configs).to.include({ 'retention.ms': '7200000', 'cleanup.policy': 'compact,delete' });
     const wrong = await submit('delete-topic', { confirm: 'nope' });
     expect(await wrong.innerText()).to.equal('the name does not match');
     await page.getByTestId('delete-topic').getByTestId('f-confirm').fill('ui-made');
@@ -206,4 +207,5 @@ describe('console actions in headless Chromium, logged in as a broker user', fun
     const status = await page.evaluate(() => fetch('/api/topics/payments/produce', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"value":"sneaky"}' }).then((r) => r.status));
     expect(status).to.equal(403);
   });
+
 });

@@ -71,9 +71,10 @@ function form(testid, title, fields, button, action) {
   return f;
 }
 
+// name=value pairs, one per line: a value may hold commas (cleanup.policy=compact,delete; a header a,b)
 function headersFrom(text) {
   var h = {};
-  (text || '').split(/\\n|,/).forEach(function (line) {
+  (text || '').split(/\\r?\\n/).forEach(function (line) {
     var i = line.indexOf('=');
     if (i > 0) h[line.slice(0, i).trim()] = line.slice(i + 1).trim();
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type Producer } from 'kafkajs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
 import { eventually } from '../helpers/eventually';
@@ -208,4 +208,24 @@ describe('console actions in headless Chromium, logged in as a broker user', fun
     expect(status).to.equal(403);
   });
 
+  it('shows a topic bob may describe but not read without its messages, and clears the view on a page he may not see', async () => {
+    // still logged in as bob
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'described', numPartitions: 2 }] });
+      await admin.createAcls({ acl: [{ resourceType: AclResourceTypes.TOPIC, resourceName: 'described', resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:bob', host: '*', operation: AclOperationTypes.DESCRIBE, permissionType: AclPermissionTypes.ALLOW }] });
+    } finally {
+      await admin.disconnect();
+    }
+    await go('/topics/described');
+    await page.getByTestId('topic-title').filter({ hasText: 'described' }).waitFor();
+    expect(await page.getByTestId('partitions').locator('tbody tr').count()).to.equal(2);
+    expect(await page.getByTestId('messages-forbidden').innerText()).to.include('Not authorized');
+    // the ACLs need DESCRIBE on the cluster: the topic view goes away and the page says why
+    await page.goto(`${base}/?refresh=300#/acls`);
+    await page.getByTestId('view-error').filter({ hasText: 'not authorized' }).waitFor();
+    expect(await page.getByTestId('topic-title').count()).to.equal(0);
+    expect(await page.getByTestId('status').innerText()).to.not.include('unreachable');
+  });
 });

@@ -128,9 +128,19 @@ function api(path) {
   return fetch('/api/' + path).then(function (r) {
     if (r.status === 401) { location.href = '/login'; return new Promise(function () {}); }
     if (r.status === 404) return null;
-    if (r.status === 403) throw new Error('not authorized to see this (HTTP 403)');
-    if (!r.ok) throw new Error('HTTP ' + r.status);
+    if (!r.ok) return httpError(r);
     return r.json();
+  });
+}
+
+// An error answer as an Error carrying its status; the broker answered, so it is not "unreachable".
+function httpError(r) {
+  return r.text().then(function (text) {
+    var msg = r.status === 403 ? 'not authorized to see this (HTTP 403)' : 'HTTP ' + r.status;
+    try { var b = JSON.parse(text); if (b && b.message) msg += ': ' + b.message; } catch (e) { /* not JSON */ }
+    var err = new Error(msg);
+    err.status = r.status;
+    throw err;
   });
 }
 
@@ -199,7 +209,12 @@ var pages = {
     });
   },
   topic: function (name) {
-    return Promise.all([api('topics/' + encodeURIComponent(name)), api('topics/' + encodeURIComponent(name) + '/messages?limit=20')]).then(function (r) {
+    // DESCRIBE shows the topic, READ its messages: a principal with only the first still sees partitions and configs
+    var messages = api('topics/' + encodeURIComponent(name) + '/messages?limit=20').catch(function (e) {
+      if (e.status === 403) return 'forbidden';
+      throw e;
+    });
+    return Promise.all([api('topics/' + encodeURIComponent(name)), messages]).then(function (r) {
       var t = r[0], msgs = r[1];
       if (!t) return [el('h2', { text: 'Topic ' + name + ' does not exist', 'data-testid': 'not-found' })];
       var cfg = Object.keys(t.configs).map(function (k) { return k + '=' + t.configs[k]; }).join(', ');
@@ -211,7 +226,8 @@ var pages = {
           return [p.partition, fmtNum(p.logStartOffset), fmtNum(p.highWatermark), fmtNum(p.highWatermark - p.logStartOffset), fmtBytes(p.sizeBytes), p.segments];
         }), [true, true, true, true, true, true]),
         el('h2', { text: 'Latest messages' }),
-        table('messages', ['Partition', 'Offset', 'Time', 'Key', 'Value'], msgs.map(function (m) {
+        msgs === 'forbidden' ? el('p', { cls: 'empty', 'data-testid': 'messages-forbidden', text: 'Not authorized to read the messages of this topic (no READ ACL).' }) :
+        table('messages', ['Partition', 'Offset', 'Time', 'Key', 'Value'], (msgs || []).map(function (m) {
           return [m.partition, m.offset, new Date(Number(m.timestamp)).toISOString(), m.key, m.value];
         }), [true, true, false, false, false]),
       ];
@@ -293,8 +309,13 @@ function refresh() {
     status.textContent = 'updated ' + new Date().toLocaleTimeString();
     status.setAttribute('data-updated', String(Date.now()));
   }).catch(function (e) {
+    if (mine !== generation) return;
+    // what was shown is no longer true: leave no stale view behind, and say what happened
+    var view = document.getElementById('view');
+    var msg = e.status ? e.message : 'broker unreachable: ' + e.message;
+    view.replaceChildren(el('p', { cls: 'error', 'data-testid': 'view-error', text: msg }));
     status.className = 'error';
-    status.textContent = 'broker unreachable: ' + e.message;
+    status.textContent = msg;
   });
 }
 

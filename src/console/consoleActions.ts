@@ -10,6 +10,7 @@ import { groupLag } from '../metrics/groupLag';
 import { callApi, type HttpCaller } from '../http/brokerCall';
 import { readJson } from '../http/limits';
 import { HttpError } from '../http/respond';
+import { decodePathPart } from '../http/router';
 import { isJsonMediaType, mediaType } from '../http/requestGuard';
 import { restError } from '../http/rest/kafkaErrors';
 import { parseProduceRecord, produceRecords } from '../http/rest/records';
@@ -76,18 +77,18 @@ export class ConsoleActions {
     if (method === 'GET' && path === '/api/quotas') return { status: 200, body: await this.quotas(caller) };
     if (method === 'POST' && path === '/api/topics') return { status: 201, body: await this.topics().create(caller, await this.body(req)) };
     if ((m = /^\/api\/topics\/([^/]+)$/.exec(path)) && method === 'DELETE') {
-      await this.topics().delete(caller, decodeURIComponent(m[1]!));
-      return { status: 200, body: { deleted: decodeURIComponent(m[1]!) } };
+      await this.topics().delete(caller, decodePathPart(m[1]!));
+      return { status: 200, body: { deleted: decodePathPart(m[1]!) } };
     }
     if ((m = /^\/api\/topics\/([^/]+)\/configs$/.exec(path)) && method === 'POST') {
       const body = (await this.body(req)) as { set?: Record<string, string>; delete?: string[] } | null;
       const data = [...Object.entries(body?.set ?? {}).map(([name, value]) => ({ name, value, operation: 'SET' })), ...(body?.delete ?? []).map((name) => ({ name, operation: 'DELETE' }))];
-      await this.topics().alterConfigs(caller, decodeURIComponent(m[1]!), { data });
+      await this.topics().alterConfigs(caller, decodePathPart(m[1]!), { data });
       return { status: 200, body: { altered: data.length } };
     }
-    if ((m = /^\/api\/topics\/([^/]+)\/produce$/.exec(path)) && method === 'POST') return { status: 200, body: await this.produce(caller, decodeURIComponent(m[1]!), await this.body(req)) };
+    if ((m = /^\/api\/topics\/([^/]+)\/produce$/.exec(path)) && method === 'POST') return { status: 200, body: await this.produce(caller, decodePathPart(m[1]!), await this.body(req)) };
     if ((m = /^\/api\/topics\/([^/]+)\/search$/.exec(path)) && method === 'GET') {
-      const topic = decodeURIComponent(m[1]!);
+      const topic = decodePathPart(m[1]!);
       this.mayRead(caller, topic);
       const fromMs = timeOrNull(url.searchParams.get('from'), 'from');
       const res = await searchMessages(this.services, topic, {
@@ -103,7 +104,7 @@ export class ConsoleActions {
       return { status: 200, body: res };
     }
     if ((m = /^\/api\/topics\/([^/]+)\/trace$/.exec(path)) && method === 'GET') {
-      const topic = decodeURIComponent(m[1]!);
+      const topic = decodePathPart(m[1]!);
       this.mayRead(caller, topic);
       const answer = await traceQuery(this.services, topic, url);
       // Groups and their committed offsets are shown only for the groups the caller may describe (as DescribeGroups
@@ -120,7 +121,7 @@ export class ConsoleActions {
       }
       return { status: 200, body: answer };
     }
-    if ((m = /^\/api\/groups\/([^/]+)\/reset$/.exec(path)) && method === 'POST') return { status: 200, body: await this.reset(caller, decodeURIComponent(m[1]!), await this.body(req)) };
+    if ((m = /^\/api\/groups\/([^/]+)\/reset$/.exec(path)) && method === 'POST') return { status: 200, body: await this.reset(caller, decodePathPart(m[1]!), await this.body(req)) };
     return null;
   }
 

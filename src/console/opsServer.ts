@@ -12,6 +12,7 @@ import type { HttpCaller } from '../http/brokerCall';
 import { httpSettings } from '../http/settings';
 import { RegistryApi, REGISTRY_CONTENT_TYPE } from '../http/registry/registryApi';
 import { HttpError, sendText } from '../http/respond';
+import { decodePathPart } from '../http/router';
 import { ConsoleActions } from './consoleActions';
 import { CONSOLE_PAGES_JS } from './assets/pages';
 import { consoleVendorAssets } from './assets/vendor';
@@ -96,14 +97,14 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     if (path === '/api/share-groups') return json(res, shareGroupRows(services).filter((g) => may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))), true;
     let m = /^\/api\/topics\/([^/]+)$/.exec(path);
     if (m) {
-      const name = decodeURIComponent(m[1]!);
+      const name = decodePathPart(m[1]!);
       if (!may(caller, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) return forbidden(res, `describe topic ${name}`), true;
       const detail = topicDetail(services, name);
       return json(res, detail && { ...detail, rateHistory: sampler?.rateHistory(name) ?? [] }), true;
     }
     m = /^\/api\/topics\/([^/]+)\/messages$/.exec(path);
     if (m) {
-      const name = decodeURIComponent(m[1]!);
+      const name = decodePathPart(m[1]!);
       if (!may(caller, AclOperation.READ, ResourceType.TOPIC, name)) return forbidden(res, `read topic ${name}`), true;
       const limit = Math.min(MAX_MESSAGES, Math.max(1, Number(url.searchParams.get('limit')) || 20));
       json(res, await latestMessages(services, name, limit));
@@ -111,7 +112,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     }
     m = /^\/api\/groups\/([^/]+)$/.exec(path);
     if (m) {
-      const name = decodeURIComponent(m[1]!);
+      const name = decodePathPart(m[1]!);
       if (!may(caller, AclOperation.DESCRIBE, ResourceType.GROUP, name)) return forbidden(res, `describe group ${name}`), true;
       const detail = groupDetail(services, name, sampler);
       return json(res, detail && withVisibleTopics(detail, caller)), true;

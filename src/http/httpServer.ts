@@ -9,7 +9,7 @@ import type { HttpCaller } from './brokerCall';
 import { RateLimiter, readBody, readJson } from './limits';
 import { loginPage } from './loginPage';
 import { HttpError, sendError, sendJson, sendText } from './respond';
-import { requireJsonBody, requireSameOrigin } from './requestGuard';
+import { isJsonMediaType, mediaType, requireJsonBody, requireSameOrigin } from './requestGuard';
 import { matchRoute, type ApiRequest, type Route } from './router';
 import { SESSION_COOKIE, SessionStore, cookieValue } from './sessions';
 import type { HttpSettings } from './settings';
@@ -80,7 +80,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const login = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = (await readBody(req, 16 * 1024)).toString('utf8');
-    const form = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(body || '{}') as Record<string, string>) : Object.fromEntries(new URLSearchParams(body));
+    let form: Record<string, unknown>;
+    if (isJsonMediaType(mediaType(req.headers['content-type']))) {
+      try {
+        form = JSON.parse(body || '{}') as Record<string, unknown>;
+      } catch (err) {
+        return sendError(res, new HttpError(400, 400, `malformed JSON: ${(err as Error).message}`));
+      }
+      if (typeof form !== 'object' || form === null) return sendError(res, new HttpError(400, 400, 'send {"user", "password"}'));
+    } else form = Object.fromEntries(new URLSearchParams(body));
     let principal: string | null = 'User:ANONYMOUS';
     if (auth.loginRequired) {
       try {

@@ -26,7 +26,8 @@ export function ok(body: unknown, status = 200): ApiResult {
   return { status, body };
 }
 
-function decodePathPart(p: string): string {
+/** A %-encoded path segment; a malformed escape is a 400, not an internal error. */
+export function decodePathPart(p: string): string {
   try {
     return decodeURIComponent(p);
   } catch {

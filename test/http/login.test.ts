@@ -86,6 +86,21 @@ describe('HTTP login', function () {
       expect((await fetch(`${base}/api/topics`, { headers: { cookie: session } })).status).to.equal(401);
     });
 
+    it('answers client mistakes with 400, not 500: malformed JSON logins, malformed %-escapes in console paths', async () => {
+      const json = { 'content-type': 'application/json' };
+      for (const body of ['{bad', 'null', '"alice"']) expect((await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: json, body })).status, body).to.equal(400);
+      const ok = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: json, body: JSON.stringify({ user: 'alice', password: USERS.alice }) });
+      expect(ok.status).to.equal(303);
+      const session = ok.headers.get('set-cookie')!.split(';')[0]!;
+      for (const [method, path] of [['GET', '/api/topics/%E0'], ['GET', '/api/topics/%E0/messages'], ['GET', '/api/groups/%ZZ'], ['DELETE', '/api/topics/%E0'], ['GET', '/api/topics/%E0/search']]) {
+        const r = await fetch(`${base}${path}`, { method, headers: { cookie: session } });
+        expect(r.status, `${method} ${path}`).to.equal(400);
+        expect(((await r.json()) as { message: string }).message).to.include('malformed percent-encoding');
+      }
+      // a malformed cookie is no session
+      expect((await fetch(`${base}/api/topics`, { headers: { cookie: 'brook_session=%ZZ' } })).status).to.equal(401);
+    });
+
     it('shows a principal only what its ACLs let it describe or read', async () => {
       const session = (await login('bob', USERS.bob)).headers.get('set-cookie')!.split(';')[0]!;
       const topics = (await (await fetch(`${base}/api/topics`, { headers: { cookie: session } })).json()) as Array<{ name: string }>;

@@ -122,7 +122,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
 
   const apis: RouteSet[] = [];
   const rest = settings.restProxy ? new RestApi(services, settings.maxRequestBytes, settings.consumerInstanceTimeoutMs) : null;
-  if (rest) apis.push({ name: 'rest-proxy', routes: rest.routes(), contentType: REST_CONTENT_TYPE });
+  if (rest) apis.push({ name: 'rest-proxy', routes: rest.routes(), contentType: REST_CONTENT_TYPE, prefixes: ['/v3/', '/consumers/'] });
   if (settings.schemaRegistry) apis.push({ name: 'schema-registry', routes: new RegistryApi(services, settings.schemasReplicationFactor).routes(), contentType: REGISTRY_CONTENT_TYPE });
 
   const server = await startHttpServer({

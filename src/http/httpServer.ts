@@ -20,6 +20,8 @@ export interface RouteSet {
   name: string;
   routes: Route[];
   contentType: string;
+  /** Paths under which an unknown route is this API's JSON 404 (Confluent's {error_code, message}), not the console's. */
+  prefixes?: string[];
 }
 
 /** Routes served without a login (probes and scrapes), and the console's pages, which log in through /login. */
@@ -143,6 +145,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         throw err;
       }
     }
+    const owner = opts.apis.find((set) => set.prefixes?.some((p) => path.startsWith(p)));
+    if (owner) return sendError(res, new HttpError(404, 404, `HTTP 404 Not Found: ${method} ${path}`), owner.contentType);
     if (opts.handlers.console) {
       let principal: string | null;
       try {

@@ -275,6 +275,36 @@ describe('REST proxy (Confluent v3 + v2 consumer instances)', function () {
     expect(answers.map((a) => [a.error_code, a.offset])).to.deep.equal([[200, 0], [200, 1], [200, 2]]);
   });
 
+  it('links only to resources it serves, and answers an unknown REST path with a JSON 404', async () => {
+    expect((await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'linked', partitions_count: 2 })).status).to.equal(201);
+    const seen = new Set<string>();
+    const queue = [`${base}/v3/clusters/${cluster}`, `${base}/v3/clusters/${cluster}/topics/linked`, `${base}/v3/clusters/${cluster}/topics/linked/partitions`];
+    const links = (v: unknown): string[] => {
+      if (Array.isArray(v)) return v.flatMap(links);
+      if (typeof v !== 'object' || v === null) return [];
+      return Object.entries(v).flatMap(([k, x]) => ((k === 'related' || k === 'self') && typeof x === 'string' ? [x] : links(x)));
+    };
+    while (queue.length > 0) {
+      const url = queue.shift()!;
+      if (seen.has(url) || !url.includes('/linked') && url.includes('/topics/')) continue;
+      seen.add(url);
+      const r = await call('GET', url.slice(base.length));
+      expect(r.status, url).to.equal(200);
+      queue.push(...links(r.json));
+    }
+    for (const want of ['/brokers/1', '/topics/linked/partitions/1', '/topics/linked/partitions/1/replicas', '/topics/linked/partitions/1/replicas/1']) {
+      expect([...seen].some((u) => u.endsWith(want)), want).to.equal(true);
+    }
+    const replica = (await call('GET', `/v3/clusters/${cluster}/topics/linked/partitions/0/replicas/1`)).json;
+    expect(replica).to.include({ kind: 'KafkaReplica', broker_id: 1, is_leader: true, is_in_sync: true });
+    for (const p of [`/v3/clusters/${cluster}/acls`, `/v3/clusters/${cluster}/topics/linked/partitions/9`, '/consumers/g/instances/i/nothing']) {
+      const res = await fetch(`${base}${p}`, { headers: { authorization: `Basic ${Buffer.from(`alice:${USERS.alice}`).toString('base64')}` } });
+      expect(res.status, p).to.equal(404);
+      expect(res.headers.get('content-type'), p).to.match(/json/);
+      expect(((await res.json()) as { error_code: number }).error_code, p).to.be.oneOf([404, 40402]);
+    }
+  });
+
   it('answers bad input with Confluent errors and keeps serving', async () => {
     const p = `/v3/clusters/${cluster}/topics/orders/records`;
     expect((await call('POST', p, '{"value": {')).status).to.equal(400);

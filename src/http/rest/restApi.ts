@@ -131,6 +131,7 @@ export class RestApi {
       }),
       route('GET', C, (r, [c]) => ok(this.topics(r, c).cluster())),
       route('GET', `${C}/brokers`, (r, [c]) => ok(this.topics(r, c).brokers())),
+      route('GET', `${C}/brokers/${S}`, (r, [c, b]) => ok(this.topics(r, c).broker(b!))),
       route('GET', `${C}/topics`, (r, [c]) => ok(this.topics(r, c).listTopics(r.caller))),
       route('POST', `${C}/topics`, async (r, [c]) => ok(await this.topics(r, c).create(r.caller, await r.json()), 201)),
       route('GET', T, (r, [c, t]) => {
@@ -142,6 +143,9 @@ export class RestApi {
         return ok(null, 204);
       }),
       route('GET', `${T}/partitions`, (r, [c, t]) => ok(this.topics(r, c).partitions(r.caller, t!))),
+      route('GET', `${T}/partitions/${S}`, (r, [c, t, p]) => ok(this.topics(r, c).partition(r.caller, t!, p!))),
+      route('GET', `${T}/partitions/${S}/replicas`, (r, [c, t, p]) => ok(this.topics(r, c).replicas(r.caller, t!, p!))),
+      route('GET', `${T}/partitions/${S}/replicas/${S}`, (r, [c, t, p, b]) => ok(this.topics(r, c).replica(r.caller, t!, p!, b!))),
       route('GET', `${T}/configs`, async (r, [c, t]) => ok(await this.topics(r, c).configs(r.caller, t!))),
       route('GET', `${T}/configs/${S}`, async (r, [c, t, n]) => ok(await this.topics(r, c).config(r.caller, t!, n!))),
       route('PUT', `${T}/configs/${S}`, async (r, [c, t, n]) => {

@@ -40,12 +40,9 @@ export class TopicsResources {
       metadata: { self: this.url(''), resource_name: `crn:///kafka=${id}` },
       cluster_id: id,
       controller: { related: this.url(`/brokers/${this.services.metadata.controllerId}`) },
-      acls: rel('/acls'),
+      // only links to what is served: acls, broker-configs, consumer-groups and reassignments are not (yet)
       brokers: rel('/brokers'),
-      broker_configs: rel('/broker-configs'),
-      consumer_groups: rel('/consumer-groups'),
       topics: rel('/topics'),
-      partition_reassignments: rel('/topics/-/partitions/-/reassignment'),
     };
   }
 
@@ -53,16 +50,27 @@ export class TopicsResources {
     return {
       kind: 'KafkaBrokerList',
       metadata: { self: this.url('/brokers'), next: null },
-      data: this.services.metadata.brokers().map((b) => ({
-        kind: 'KafkaBroker',
-        metadata: { self: this.url(`/brokers/${b.nodeId}`), resource_name: `crn:///kafka=${this.clusterId}/broker=${b.nodeId}` },
-        cluster_id: this.clusterId,
-        broker_id: b.nodeId,
-        host: b.host,
-        port: b.port,
-        rack: b.rack ?? null,
-      })),
+      data: this.services.metadata.brokers().map((b) => this.brokerOf(b)),
     };
+  }
+
+  private brokerOf(b: { nodeId: number; host: string; port: number; rack?: string | null }): Record<string, unknown> {
+    return {
+      kind: 'KafkaBroker',
+      metadata: { self: this.url(`/brokers/${b.nodeId}`), resource_name: `crn:///kafka=${this.clusterId}/broker=${b.nodeId}` },
+      cluster_id: this.clusterId,
+      broker_id: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack ?? null,
+    };
+  }
+
+  /** GET /brokers/{id}. */
+  broker(id: string): Record<string, unknown> {
+    const b = this.services.metadata.brokers().find((x) => String(x.nodeId) === id);
+    if (!b) throw new HttpError(404, 404, `Broker ${id} not found.`);
+    return this.brokerOf(b);
   }
 
   private mayDescribe(caller: HttpCaller, topic: string): boolean {
@@ -81,7 +89,6 @@ export class TopicsResources {
       partitions_count: t.partitions,
       partitions: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions`) },
       configs: { related: this.url(`/topics/${encodeURIComponent(t.name)}/configs`) },
-      partition_reassignments: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/-/reassignment`) },
       authorized_operations: [],
     };
   }
@@ -104,20 +111,61 @@ export class TopicsResources {
 
   partitions(caller: HttpCaller, name: string): Record<string, unknown> {
     const t = this.findTopic(caller, name);
-    const data = Array.from({ length: t.partitions }, (_, p) => {
-      const st = this.services.metadata.partitionState(t.name, p);
-      return {
-        kind: 'KafkaPartition',
-        metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}/partition=${p}` },
-        cluster_id: this.clusterId,
-        topic_name: t.name,
-        partition_id: p,
-        leader: st && st.leader >= 0 ? { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}/replicas/${st.leader}`) } : null,
-        replicas: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}/replicas`) },
-        reassignment: { related: this.url(`/topics/${encodeURIComponent(t.name)}/partitions/${p}/reassignment`) },
-      };
-    });
+    const data = Array.from({ length: t.partitions }, (_, p) => this.partitionOf(t, p));
     return { kind: 'KafkaPartitionList', metadata: { self: this.url(`/topics/${encodeURIComponent(t.name)}/partitions`), next: null }, data };
+  }
+
+  private partitionOf(t: TopicInfo, p: number): Record<string, unknown> {
+    const st = this.services.metadata.partitionState(t.name, p);
+    const base = `/topics/${encodeURIComponent(t.name)}/partitions/${p}`;
+    return {
+      kind: 'KafkaPartition',
+      metadata: { self: this.url(base), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}/partition=${p}` },
+      cluster_id: this.clusterId,
+      topic_name: t.name,
+      partition_id: p,
+      leader: st && st.leader >= 0 ? { related: this.url(`${base}/replicas/${st.leader}`) } : null,
+      replicas: { related: this.url(`${base}/replicas`) },
+    };
+  }
+
+  private partitionNumber(t: TopicInfo, id: string): number {
+    const p = Number(id);
+    if (!/^\d+$/.test(id) || p >= t.partitions) throw new HttpError(404, 40402, `Partition ${id} of topic ${t.name} not found.`);
+    return p;
+  }
+
+  /** GET /topics/{t}/partitions/{p}. */
+  partition(caller: HttpCaller, name: string, id: string): Record<string, unknown> {
+    const t = this.findTopic(caller, name);
+    return this.partitionOf(t, this.partitionNumber(t, id));
+  }
+
+  /** GET /topics/{t}/partitions/{p}/replicas: the assignment, with leadership and ISR membership. */
+  replicas(caller: HttpCaller, name: string, id: string): Record<string, unknown> {
+    const t = this.findTopic(caller, name);
+    const p = this.partitionNumber(t, id);
+    const st = this.services.metadata.partitionState(t.name, p);
+    const base = `/topics/${encodeURIComponent(t.name)}/partitions/${p}/replicas`;
+    const data = (st?.replicas ?? []).map((b) => ({
+      kind: 'KafkaReplica',
+      metadata: { self: this.url(`${base}/${b}`), resource_name: `crn:///kafka=${this.clusterId}/topic=${t.name}/partition=${p}/replica=${b}` },
+      cluster_id: this.clusterId,
+      topic_name: t.name,
+      partition_id: p,
+      broker_id: b,
+      is_leader: st!.leader === b,
+      is_in_sync: st!.isr.includes(b),
+      broker: { related: this.url(`/brokers/${b}`) },
+    }));
+    return { kind: 'KafkaReplicaList', metadata: { self: this.url(base), next: null }, data };
+  }
+
+  /** GET /topics/{t}/partitions/{p}/replicas/{b}. */
+  replica(caller: HttpCaller, name: string, id: string, broker: string): Record<string, unknown> {
+    const r = (this.replicas(caller, name, id).data as Array<{ broker_id: number }>).find((x) => String(x.broker_id) === broker);
+    if (!r) throw new HttpError(404, 404, `Replica ${broker} of ${name}-${id} not found.`);
+    return r;
   }
 
   /** POST /topics: CreateTopics as the caller (CREATE on the cluster or the topic). */

@@ -4,6 +4,7 @@ import type { IncrementalOp } from './alterTopicConfigs';
 import { AlterConfigOp, ConfigType } from './configTypes';
 import { listItems } from './configValues';
 import { dynamicBrokerConfigDef, dynamicConfigProblem } from './dynamicBrokerConfigCatalog';
+import { redactConfigs } from './sensitiveConfigs';
 
 type Refusal = { errorCode: number; message: string };
 type Planned = { values: Record<string, string> } | Refusal;
@@ -85,6 +86,6 @@ export async function alterBrokerResource(ctx: RequestContext, resourceName: str
   }
   if (validateOnly) return { errorCode: 0, message: null };
   await dynamic.replace(resourceName, planned.values);
-  ctx.broker.logger.info({ resource: resourceName === '' ? '<cluster default>' : resourceName, configs: planned.values }, 'dynamic broker configs altered');
+  ctx.broker.logger.info({ resource: resourceName === '' ? '<cluster default>' : resourceName, configs: redactConfigs(planned.values) }, 'dynamic broker configs altered');
   return { errorCode: 0, message: null };
 }

@@ -3,6 +3,7 @@ import type { BrokerIdentity } from '../metadata/types';
 import { ConfigSource, ConfigType, type ConfigSynonym, type ConfigTypeValue, type DescribedConfig } from './configTypes';
 import { dynamicBrokerConfigDef, dynamicBrokerConfigDefs } from './dynamicBrokerConfigCatalog';
 import { maxPartitionsPerTopic } from './limits';
+import { isSensitiveConfig } from './sensitiveConfigs';
 import { staticLayers, type BrokerLayers } from './topicConfigs';
 import { HTTP_CONFIG_DEFS } from '../http/settings';
 
@@ -76,9 +77,6 @@ const CORE: BrokerConfigDef[] = [
   ...HTTP_CONFIG_DEFS.map((d) => ({ name: d.name, type: ConfigType[d.type], doc: d.doc, value: (c: BrokerConfig) => c.raw[d.name] ?? d.defaultValue })),
 ];
 
-// JAAS text carries PLAIN passwords and ssl.keystore.key an inline private key (Kafka's PASSWORD type).
-const SENSITIVE = /password|secret|credential|token|jaas\.config|keystore\.key$/i;
-
 /**
  * The broker's configs for DescribeConfigs (resource type BROKER), each with
  * the value in effect and where it comes from: this broker's dynamic value
@@ -101,7 +99,7 @@ export function describeBrokerConfigs(
   const push = (name: string, type: ConfigTypeValue, doc: string, builtIn: string | null) => {
     known.add(name);
     if (wanted && !wanted.has(name)) return;
-    const isSensitive = SENSITIVE.test(name);
+    const isSensitive = isSensitiveConfig(name);
     const set = layers(name);
     const synonyms: ConfigSynonym[] = [...set];
     if (builtIn !== null || set.length === 0) synonyms.push({ name, value: builtIn, source: ConfigSource.DEFAULT_CONFIG });
@@ -139,7 +137,7 @@ export function describeClusterDefaults(values: Record<string, string>, names: r
     .filter(([name]) => !names || names.includes(name))
     .map(([name, value]) => {
       const def = dynamicBrokerConfigDef(name);
-      const isSensitive = SENSITIVE.test(name);
+      const isSensitive = isSensitiveConfig(name);
       const shown = isSensitive ? null : value;
       return {
         name,

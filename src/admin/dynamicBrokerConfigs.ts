@@ -5,6 +5,7 @@ import { effectiveLogConfig } from './applyLogConfig';
 import { ConfigSource, type ConfigSourceValue } from './configTypes';
 import { staticLayers, type BrokerLayers } from './topicConfigs';
 import { FOLLOWER_THROTTLE, LEADER_THROTTLE } from './dynamicBrokerConfigCatalog';
+import { redactConfigs } from './sensitiveConfigs';
 
 /** Where a broker config's value comes from, highest precedence first (Kafka's order). */
 export interface LayeredValue {
@@ -114,7 +115,10 @@ export function followDynamicBrokerConfigs(services: ReplicatedBroker, dynamic: 
   return dynamic.onChange(() => {
     try {
       applyDynamicBrokerConfigs(services, dynamic);
-      services.logger.info({ cluster: dynamic.stored.cluster, broker: dynamic.stored.brokers[String(services.metadata.self().nodeId)] ?? {} }, 'dynamic broker configs applied');
+      services.logger.info(
+        { cluster: redactConfigs(dynamic.stored.cluster), broker: redactConfigs(dynamic.stored.brokers[String(services.metadata.self().nodeId)] ?? {}) },
+        'dynamic broker configs applied',
+      );
     } catch (err) {
       // validated before they were stored; a value that still does not apply is logged, the rest stay in force
       services.logger.error({ err: (err as Error).message }, 'applying dynamic broker configs failed');

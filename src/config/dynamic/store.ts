@@ -22,6 +22,12 @@ export interface BrokerConfigStore {
 
 export const BROKER_CONFIGS_FILE = 'dynamic-broker-configs.json';
 
+/**
+ * Owner-only: the file holds dynamic listener secrets (ssl.key.password, an inline ssl.keystore.key) in clear,
+ * as the properties file holds the static ones; Brook has no password.encoder.secret.
+ */
+const BROKER_CONFIGS_MODE = 0o600;
+
 /** A single broker's dynamic configs: one JSON file written atomically, changes serialized. */
 export class FileBrokerConfigStore implements BrokerConfigStore {
   private current: StoredBrokerConfigs = EMPTY_BROKER_CONFIGS;
@@ -35,6 +41,8 @@ export class FileBrokerConfigStore implements BrokerConfigStore {
     try {
       const parsed = JSON.parse(await fs.readFile(store.file, 'utf8')) as Partial<StoredBrokerConfigs>;
       store.current = { cluster: { ...(parsed.cluster ?? {}) }, brokers: { ...(parsed.brokers ?? {}) } };
+      // a file written by an older Brook (umask mode) is tightened at once, not at the next change
+      await fs.chmod(store.file, BROKER_CONFIGS_MODE);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${store.file}: ${(err as Error).message}`);
     }
@@ -48,7 +56,7 @@ export class FileBrokerConfigStore implements BrokerConfigStore {
   update(change: (current: StoredBrokerConfigs) => StoredBrokerConfigs): Promise<StoredBrokerConfigs> {
     const run = this.chain.then(async () => {
       const next = change(this.current);
-      await writeFileAtomic(this.file, JSON.stringify(next, null, 1));
+      await writeFileAtomic(this.file, JSON.stringify(next, null, 1), BROKER_CONFIGS_MODE);
       this.current = next;
       for (const l of this.listeners) l(next);
       return next;

@@ -78,3 +78,30 @@ describe('brook scheduled (CLI)', function () {
     expect(left.records.map((r) => r.key).sort()).to.deep.equal(['u2', 'x']);
   });
 });
+
+describe('brook scheduled (CLI) where nothing was ever scheduled', function () {
+  this.timeout(60_000);
+  let broker: TestBroker;
+
+  before(async () => {
+    broker = await startTestBroker();
+  });
+  after(() => broker.destroy());
+
+  // no __brook_scheduled yet: kafkajs's retry error wraps the UNKNOWN_TOPIC_OR_PARTITION answer
+  it('list prints 0 pending (exit 0); cancel says what is missing', async () => {
+    const conn = ['--bootstrap-server', broker.bootstrap];
+    const table = await brook(['scheduled', 'list', ...conn]);
+    expect(table.code, table.stderr).to.equal(0);
+    expect(table.stdout.trim().split('\n').pop()).to.equal('0 pending');
+    const json = await brook(['scheduled', 'list', ...conn, '--json']);
+    expect(json.code, json.stderr).to.equal(0);
+    expect(JSON.parse(json.stdout)).to.deep.equal({ pending: 0, records: [] });
+    const byId = await brook(['scheduled', 'describe', ...conn, '--id', '0']);
+    expect(byId.code).to.equal(1);
+    expect(byId.stderr).to.match(/no pending scheduled record with id 0/);
+    const cancel = await brook(['scheduled', 'cancel', ...conn, '-t', 'orders', '--key', 'k1']);
+    expect(cancel.code).to.equal(1);
+    expect(cancel.stderr).to.match(/nothing cancelled: topic "orders" does not exist/);
+  });
+});

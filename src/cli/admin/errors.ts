@@ -51,6 +51,11 @@ function causes(err: unknown): KafkaJsLikeError[] {
   return out;
 }
 
+/** Whether the broker's answer behind `err` (kafkajs wraps it in retry errors) was the Kafka error `type`. */
+export function isKafkaError(err: unknown, type: string): boolean {
+  return causes(err).some((e) => e.type === type);
+}
+
 /** Turns whatever a client library threw into a CliError with an actionable message. */
 export function toCliError(err: unknown, brokers: readonly string[]): CliError {
   if (err instanceof CliError) return err;

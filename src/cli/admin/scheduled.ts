@@ -3,7 +3,7 @@ import { Header } from '../../scheduled/policy';
 import { decodeScheduledRecord, Kind } from '../../scheduled/records';
 import { connect, type Connection } from './client';
 import type { AdminCommand } from './command';
-import { CliError, toCliError, usageError } from './errors';
+import { CliError, isKafkaError, toCliError, usageError } from './errors';
 import { formatJson, formatTable, writeOut } from './io';
 import { intValue, requiredValue, type ParsedFlags } from './options';
 import { PartitionReader, type FetchedMessage } from './partitionReader';
@@ -28,9 +28,10 @@ async function pendingSchedules(conn: Connection): Promise<Map<number, Pending>>
   let low: bigint;
   let high: bigint;
   try {
-    // no `__brook_scheduled` yet: nothing was ever scheduled; any other failure is an error, not "0 pending"
-    const offsets = await admin.fetchTopicOffsets(SCHEDULED_TOPIC).catch((err: { type?: string }) => {
-      if (err?.type === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
+    // no `__brook_scheduled` yet: nothing was ever scheduled; any other failure is an error, not "0 pending".
+    // kafkajs retries UNKNOWN_TOPIC_OR_PARTITION and throws a retry error wrapping it, hence the unwrapping.
+    const offsets = await admin.fetchTopicOffsets(SCHEDULED_TOPIC).catch((err: unknown) => {
+      if (isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION')) return null;
       throw err;
     });
     if (!offsets || offsets.length === 0) return new Map();
@@ -159,6 +160,7 @@ const cancel: AdminCommand = {
       try {
         await producer.send({ topic, acks: -1, messages: [{ key, value: null, headers }] });
       } catch (err) {
+        if (isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION')) throw new CliError(`nothing cancelled: topic "${topic}" does not exist (see \`brook topics list\`)`);
         const text = err instanceof Error ? err.message : String(err);
         throw new CliError(/invalid|validation/i.test(text) ? `nothing cancelled: no pending scheduled record matched in ${topic} (${text})` : text);
       } finally {

@@ -129,6 +129,17 @@ describe('brook admin CLI against a running Brook', function () {
       expect(counts).to.have.length(3);
     });
 
+    // kafkajs drops a message for a partition with no leader without an error; Kafka's producer refuses it
+    it('refuses a partition the topic does not have (exit 1), writing nothing', async () => {
+      await brook(['topics', 'create', '-t', 'narrow', '-p', '3', ...b]);
+      const r = await brook(['produce', '-t', 'narrow', '--partition', '7', ...b], 'a\nb\nc\n');
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/topic "narrow" has no partition 7 \(it has 3 partitions, numbered from 0\); nothing was sent/);
+      expect(r.stderr).not.to.match(/Produced/);
+      const d = JSON.parse((await brook(['topics', 'describe', '-t', 'narrow', '--json', ...b])).stdout) as { partitions: Array<{ messages: string }> };
+      expect(d.partitions.map((p) => p.messages)).to.deep.equal(['0', '0', '0']);
+    });
+
     it('stops after an idle period when nothing new arrives', async () => {
       await brook(['topics', 'create', '-t', 'quiet', '-p', '2', ...b]);
       const r = await brook(['consume', '-t', 'quiet', '--idle-timeout-ms', '300', ...b]);

@@ -1,11 +1,31 @@
 import { once } from 'node:events';
 import * as readline from 'node:readline';
-import type { IHeaders, Message } from 'kafkajs';
+import { KafkaJSNonRetriableError, Partitioners, type ICustomPartitioner, type IHeaders, type Message } from 'kafkajs';
 import { connect } from './client';
 import type { AdminCommand } from './command';
 import { CliError, toCliError, usageError } from './errors';
 import { formatJson, ProgressLine, writeOut } from './io';
 import { assignments, intValue, requiredValue } from './options';
+
+/**
+ * kafkajs's default partitioner, refusing an explicit partition the topic does not have: kafkajs itself
+ * drops such messages without an error (no leader to send them to), so `--partition 7` of a 3-partition
+ * topic used to report success. Kafka's producer refuses it the same way ("Invalid partition given with
+ * record"). Checked against the producer's own metadata, so a topic auto-created by the send counts too.
+ */
+function checkedPartitioner(): ICustomPartitioner {
+  return () => {
+    const byKey = Partitioners.DefaultPartitioner();
+    return (args) => {
+      const wanted = args.message.partition;
+      if (wanted !== undefined && wanted !== null && !args.partitionMetadata.some((p) => p.partitionId === wanted)) {
+        const count = args.partitionMetadata.length;
+        throw new KafkaJSNonRetriableError(`topic "${args.topic}" has no partition ${wanted} (it has ${count} partition${count === 1 ? '' : 's'}, numbered from 0); nothing was sent`);
+      }
+      return byKey(args);
+    };
+  };
+}
 
 /** Messages per produce request: big enough to amortize round trips, small enough to show progress. */
 const BATCH_MESSAGES = 500;
@@ -33,7 +53,7 @@ const produce: AdminCommand = {
     const partition = intValue(flags, 'partition', { min: 0 });
     const acks = intValue(flags, 'acks', { min: -1, max: 1 }) ?? -1;
     const conn = connect(flags, io);
-    const producer = conn.kafka.producer({ allowAutoTopicCreation: true });
+    const producer = conn.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: checkedPartitioner() });
     const progress = new ProgressLine(io, io.stderrIsTTY || flags.switches.has('progress'));
     let sent = 0;
     let lineNo = 0;

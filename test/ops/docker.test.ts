@@ -181,6 +181,52 @@ describe('docker: entrypoint and healthcheck', function () {
       expect(runtime).to.match(/^ENTRYPOINT \["\/opt\/brook\/docker\/entrypoint\.sh"\]$/m);
     });
 
+    // What the build stage's npm commands run: the lifecycle scripts of `npm ci` / `npm install` (unless
+    // --ignore-scripts) and every `npm run X`, with the `npm run` calls inside them followed.
+    const build = dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '));
+    const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string>; allowScripts?: Record<string, boolean> };
+    const runLines = [...build.matchAll(/^RUN ((?:.*\\\n)*.*)$/gm)].map((m) => m[1]!.replace(/\\\n/g, ' '));
+    const npmCommands = runLines.flatMap((l) => l.split(/&&|;/).map((c) => c.trim())).filter((c) => c.startsWith('npm '));
+    const installs = npmCommands.filter((c) => /^npm (ci|install|i)\b/.test(c));
+    const lifecycle = installs.some((c) => !c.includes('--ignore-scripts')) ? ['preinstall', 'install', 'postinstall', 'prepare'] : [];
+    const scriptsRun = (): string[] => {
+      const seen = new Set<string>();
+      const visit = (name: string) => {
+        if (seen.has(name) || pkg.scripts[name] === undefined) return;
+        seen.add(name);
+        for (const m of pkg.scripts[name]!.matchAll(/npm run (\S+)/g)) visit(m[1]!);
+      };
+      for (const name of lifecycle) visit(name);
+      for (const c of npmCommands) for (const m of c.matchAll(/npm run (\S+)/g)) visit(m[1]!);
+      return [...seen];
+    };
+    const copiedToBuild = [...build.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+
+    it('copies into the build stage every repository file the scripts it runs use (postinstall included)', () => {
+      const run = scriptsRun();
+      expect(run, 'the build stage must compile dist/ (npm run build or the prepare script)').to.include('build');
+      for (const name of run) {
+        // arguments naming a file or folder of the repository: node scripts/x.js, tsc -p tsconfig.json, ...
+        for (const arg of pkg.scripts[name]!.split(/\s+/).filter((a) => /^[\w.@-][\w./@-]*$/.test(a) && !a.startsWith('-'))) {
+          if (!existsSync(path.join(REPO, arg)) || ['node', 'tsc', 'npm', 'run', 'tsx', 'mocha'].includes(arg)) continue;
+          const covered = copiedToBuild.some((src) => arg === src || arg.startsWith(`${src.replace(/\/$/, '')}/`));
+          expect(covered, `package.json script "${name}" uses ${arg}, which docker/Dockerfile's build stage does not copy`).to.equal(true);
+        }
+      }
+    });
+
+    it('with install scripts off, rebuilds each runtime dependency whose install script package.json allows', () => {
+      if (installs.every((c) => !c.includes('--ignore-scripts'))) return;
+      const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };
+      const rebuilt = npmCommands.filter((c) => c.startsWith('npm rebuild ')).flatMap((c) => c.split(/\s+/).slice(2));
+      const needed = Object.entries(pkg.allowScripts ?? {}).filter(([name, allowed]) => {
+        const entry = lock.packages[`node_modules/${name}`];
+        return allowed && entry?.hasInstallScript === true && entry.dev !== true;
+      });
+      expect(needed.map(([name]) => name)).to.include('zstd-napi');
+      for (const [name] of needed) expect(rebuilt, `${name} needs its install script in the image`).to.include(name);
+    });
+
     it('copies only files that exist, and installs nothing at run time', () => {
       for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
         for (const src of m[1]!.split(/\s+/)) expect(existsSync(path.join(REPO, src)), src).to.equal(true);

@@ -7,8 +7,8 @@ import type { HttpUsers } from './users';
 /**
  * Who is making an HTTP request: HTTP Basic with a broker user (REST and
  * registry clients), or the session cookie of a console login. Without any
- * users configured everyone is User:ANONYMOUS (the port is then bound to
- * loopback only, see startHttpServer).
+ * users configured everyone is User:ANONYMOUS (and only loopback callers get
+ * past /metrics and /healthz, see startHttpServer).
  */
 /** Failed logins allowed per client address per window before its attempts are refused unchecked. */
 const MAX_FAILURES = 10;

@@ -57,22 +57,31 @@ function remoteAddress(req: http.IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
+/** A caller on this machine: 127.0.0.0/8 (also IPv4-mapped) or ::1. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address);
+}
+
 /**
  * The broker's one HTTP port: /metrics and /healthz for operators, the
  * console behind a login form, and the REST proxy and Schema Registry behind
  * HTTP Basic, all authenticated with the broker's own users. Every request
  * counts against a per-address rate limit and every body against a size
- * limit. With no user configured nobody could log in, so everything is open
- * and the port is bound to loopback only.
+ * limit. The port binds the configured host. With no user configured nobody
+ * could log in, so /metrics and /healthz answer everyone (a Prometheus in
+ * another container must reach them) and everything else, open without a
+ * login, answers loopback callers only (403 for others) until a user exists.
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const { services, settings, logger } = opts;
   const users = new HttpUsers(services.config, services.scram);
   const loginRequired = users.configured();
-  let host = opts.host;
+  const host = opts.host;
   if (!loginRequired && !LOOPBACK.has(host)) {
-    logger.warn({ configured: host, bound: '127.0.0.1' }, 'no SASL/PLAIN or SCRAM users are configured: the HTTP port (console, REST proxy, schema registry) binds to loopback only and asks for no login');
-    host = '127.0.0.1';
+    logger.warn(
+      { host },
+      'no SASL/PLAIN or SCRAM users are configured: on this HTTP port only /metrics and /healthz answer other machines; the console, REST proxy and schema registry ask for no login and answer loopback callers only until a user exists',
+    );
   } else if (!loginRequired) {
     logger.info({ host }, 'no SASL/PLAIN or SCRAM users are configured: the HTTP port on loopback asks for no login until one is');
   }
@@ -113,6 +122,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (await opts.handlers.open(path, req, res)) return;
+    // Asked per request: once a user exists everyone may log in; until then nobody is asked, so only this machine.
+    if (!auth.loginRequired && !isLoopbackAddress(remoteAddress(req))) {
+      logger.debug({ path, remote: remoteAddress(req) }, 'http request refused: no users are configured, so only loopback callers are served');
+      return sendText(
+        res,
+        403,
+        'text/plain',
+        'no SASL/PLAIN or SCRAM users are configured, so this port serves only /metrics and /healthz to other machines; create a user (brook users scram --add NAME --password ...) to log in from here\n',
+      );
+    }
     if (path === '/login') {
       if (method === 'POST') return login(req, res);
       return sendText(res, 200, 'text/html; charset=utf-8', loginPage(null));

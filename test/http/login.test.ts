@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { isLoopbackAddress } from '../../src/http/httpServer';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { startSecureTestBroker, type SecureTestBroker } from '../helpers/secureBroker';
 import { memoryLogger } from '../helpers/memoryLogger';
@@ -9,6 +11,8 @@ import { makeTestCerts, tlsListenerProps, type TestCerts } from '../helpers/cert
 import { credentialFromPassword, SCRAM_SHA_512 } from '../../src/security/scram/credential';
 
 const USERS = { alice: 'alice-secret', bob: 'bob-secret' };
+/** An address of this machine that is not loopback, so a request from here to there is not from loopback. */
+const otherAddress = () => Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal && !isLoopbackAddress(i.address))?.address;
 const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 
 describe('HTTP login', function () {
@@ -20,13 +24,33 @@ describe('HTTP login', function () {
     });
     after(async () => broker?.destroy());
 
-    it('binds the HTTP port to loopback only, says so, and asks for no login', async () => {
+    it('binds the configured host, says so, and asks loopback callers for no login', async () => {
       const warned = log.entries.find((e) => e.level === 'warn' && /no SASL\/PLAIN or SCRAM users/.test(e.msg));
-      expect(warned?.fields).to.include({ configured: '0.0.0.0', bound: '127.0.0.1' });
+      expect(warned?.fields).to.include({ host: '0.0.0.0' });
+      expect(warned?.msg).to.match(/only \/metrics and \/healthz answer other machines/);
       const listening = log.entries.find((e) => e.msg === 'http listening');
-      expect(listening?.fields.host).to.equal('127.0.0.1');
+      expect(listening?.fields.host).to.equal('0.0.0.0');
       expect((await fetch(`http://127.0.0.1:${broker.httpPort}/api/overview`)).status).to.equal(200);
       expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`)).status).to.equal(200);
+    });
+
+    // A Prometheus in another container (docker-compose) scrapes through a non-loopback address.
+    it('serves /metrics and /healthz to other machines, and the unauthenticated console and APIs to none', async function () {
+      const other = otherAddress();
+      if (!other) return this.skip(); // no non-loopback interface to call from
+      const base = `http://${other}:${broker.httpPort}`;
+      expect((await fetch(`${base}/metrics`)).status).to.equal(200);
+      expect(await (await fetch(`${base}/healthz`)).text()).to.equal('ok\n');
+      for (const path of ['/', '/api/overview', '/v3/clusters', '/subjects']) {
+        const res = await fetch(`${base}${path}`, { redirect: 'manual' });
+        expect(res.status, path).to.equal(403);
+        expect(await res.text()).to.match(/no SASL\/PLAIN or SCRAM users are configured/);
+      }
+    });
+
+    it('knows loopback callers', () => {
+      for (const a of ['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a), a).to.equal(true);
+      for (const a of ['10.0.0.1', '::ffff:172.17.0.1', 'fd00::2', '0.0.0.0', 'unknown']) expect(isLoopbackAddress(a), a).to.equal(false);
     });
 
     it('turns the login on as soon as a SCRAM user is created, and takes that user\'s password', async () => {
@@ -34,6 +58,9 @@ describe('HTTP login', function () {
       expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`)).status).to.equal(401);
       expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: basic('carol', 'wrong') })).status).to.equal(401);
       expect((await fetch(`http://127.0.0.1:${broker.httpPort}/v3/clusters`, { headers: basic('carol', 'carol-secret') })).status).to.equal(200);
+      // with a user to log in as, other machines are served too (behind the login)
+      const other = otherAddress();
+      if (other) expect((await fetch(`http://${other}:${broker.httpPort}/v3/clusters`, { headers: basic('carol', 'carol-secret') })).status).to.equal(200);
       // A deleted credential stops working at once (no stale cache).
       await broker.services.scram!.apply([{ user: 'carol', mechanism: SCRAM_SHA_512, credential: null }]);
       await broker.services.scram!.apply([{ user: 'dave', mechanism: SCRAM_SHA_512, credential: credentialFromPassword(SCRAM_SHA_512, 'dave-secret') }]);

@@ -10,7 +10,9 @@
 #   BROOK_ADVERTISED_LISTENERS  what clients are told to connect to, e.g. PLAINTEXT://localhost:9092
 #   BROOK_METRICS_PORT          Prometheus /metrics port (default 9644; set it empty to disable)
 #   BROOK_CONSOLE               "true" serves the web console on the metrics port
-#   BROOK_CFG_<NAME>            any broker property: BROOK_CFG_LOG_RETENTION_MS=60000 -> log.retention.ms=60000
+#   BROOK_CFG_<NAME>            any broker property: BROOK_CFG_LOG_RETENTION_MS=60000 -> log.retention.ms=60000;
+#                               as in the Kafka images, '_' stands for '.', '__' for '_' and '___' for '-':
+#                               BROOK_CFG_LISTENER_NAME_SASL__SSL_PLAIN_SASL_JAAS_CONFIG -> listener.name.sasl_ssl.plain.sasl.jaas.config
 #   BROOK_EXEC                  the brook executable (default: /opt/brook/bin/brook.js, whose first line runs node with the broker's V8 flags)
 # Arguments given after `start` come last, so they win over the environment.
 set -eu
@@ -43,7 +45,8 @@ elif [ "${BROOK_CONSOLE:-false}" = "true" ]; then
 fi
 for name in $(env | sed -n 's/^BROOK_CFG_\([A-Za-z0-9_]*\)=.*/\1/p' | sort); do
   value=$(printenv "BROOK_CFG_$name")
-  property=$(printf '%s' "$name" | tr 'A-Z_' 'a-z.')
+  # the Kafka images' convention (confluentinc's env_to_props, apache/kafka's image): ___ -> '-', __ -> '_', _ -> '.'
+  property=$(printf '%s' "$name" | tr 'A-Z' 'a-z' | sed -e 's/___/-/g' -e 's/__/%/g' -e 's/_/./g' -e 's/%/_/g')
   set -- "$@" --set "$property=$value"
 done
 eval "set -- \"\$@\" $user_args"

@@ -76,6 +76,20 @@ describe('docker: entrypoint and healthcheck', function () {
       ]);
     });
 
+    // Kafka images' convention, so property names with '_' (listener.name.sasl_ssl.*) or '-' can be set too
+    it('maps BROOK_CFG_ names as the Kafka images do: _ is a dot, __ an underscore, ___ a dash', async () => {
+      const got = await args([], {
+        BROOK_CFG_LISTENER_NAME_SASL__SSL_PLAIN_SASL_JAAS_CONFIG: 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="a";',
+        BROOK_CFG_LISTENER_SECURITY_PROTOCOL_MAP: 'SASL__SSL:SASL_SSL',
+        BROOK_CFG_BROOK_SOME___DASHED_NAME: 'x',
+      });
+      expect(got.slice(-6)).to.deep.equal([
+        '--set', 'brook.some-dashed.name=x',
+        '--set', 'listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="a";',
+        '--set', 'listener.security.protocol.map=SASL__SSL:SASL_SSL',
+      ]);
+    });
+
     it('turns metrics off with an empty BROOK_METRICS_PORT, and refuses the console without them', async () => {
       expect(await args([], { BROOK_METRICS_PORT: '' })).to.not.include('--metrics-port');
       const r = await run('sh', [ENTRYPOINT], { BROOK_EXEC: echoArgs, BROOK_METRICS_PORT: '', BROOK_CONSOLE: 'true' });

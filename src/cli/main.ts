@@ -30,17 +30,26 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const logger = createLogger('info');
-  const broker = await startBroker({
-    host: args.host,
-    port: args.port,
-    dataDir: args.dataDir,
-    configFile: args.configFile,
-    config: args.overrides,
-    metricsPort: args.metricsPort,
-    metricsHost: args.metricsHost,
-    console: args.console,
-    logger,
-  });
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  try {
+    broker = await startBroker({
+      host: args.host,
+      port: args.port,
+      dataDir: args.dataDir,
+      configFile: args.configFile,
+      config: args.overrides,
+      metricsPort: args.metricsPort,
+      metricsHost: args.metricsHost,
+      console: args.console,
+      logger,
+    });
+  } catch (err) {
+    // a bad config (advertised.listeners, TLS files, ...) or a port in use: one log line saying why, exit 1
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'broker failed to start');
+    process.exitCode = 1;
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+    return;
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { SecurityProtocol } from '../net/connection';
 import type { AdvertisedListener, ListenerConfig } from '../net/listeners';
 
@@ -33,23 +34,54 @@ export function parseProtocolMap(value: string | undefined): Map<string, Securit
   return map;
 }
 
+/** Hosts that mean "every interface": a bind address, never one a client can connect to. */
+const META_ADDRESSES = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
+
+/**
+ * `advertised.listeners` checked as Kafka checks it (KafkaConfig): no meta-address, one entry per name, only
+ * names `listeners` declares. An empty host is advertised as this machine's host name, as Kafka advertises
+ * the canonical host name. Without an explicit `listeners` (one PLAINTEXT listener from --host/--port) a
+ * single entry applies to that listener whatever its name, as Brook always did.
+ */
+function advertisedByName(value: string, declared: readonly string[], implicit: boolean): Map<string, AdvertisedListener> {
+  const out = new Map<string, AdvertisedListener>();
+  for (const l of parseListeners(value)) {
+    const name = l.name.toUpperCase();
+    if (META_ADDRESSES.has(l.host)) {
+      throw new Error(`advertised.listeners: ${l.name}://${l.host}:${l.port} uses the non-routable meta-address ${l.host}; advertise an address clients can reach`);
+    }
+    if (out.has(name)) throw new Error(`advertised.listeners: listener ${name} appears more than once; each listener must have a different name`);
+    out.set(name, { name, host: l.host === '' ? hostname() : l.host, port: l.port });
+  }
+  if (implicit && declared.length === 1 && out.size === 1) return new Map([[declared[0]!, [...out.values()][0]!]]);
+  const unknown = [...out.keys()].filter((n) => !declared.includes(n));
+  if (unknown.length > 0) {
+    throw new Error(`advertised.listeners: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in listeners (${declared.join(', ')}); advertised listener names must be a subset of the listeners' names`);
+  }
+  return out;
+}
+
 /**
  * Listeners from `listeners` (Kafka syntax) or, without it, one PLAINTEXT
  * listener on host:port (the `--host/--port` flags).
  */
 export function listenersFromProps(props: Record<string, string>, host: string, port: number): ListenerConfig[] {
   const protocols = parseProtocolMap(props['listener.security.protocol.map']);
-  const advertised = new Map(parseListeners(props['advertised.listeners'] ?? '').map((l) => [l.name.toUpperCase(), l]));
-  const declared = props['listeners'] !== undefined && props['listeners'].trim() !== '' ? parseListeners(props['listeners']) : [{ name: 'PLAINTEXT', host, port }];
+  const implicit = props['listeners'] === undefined || props['listeners'].trim() === '';
+  const declared = implicit ? [{ name: 'PLAINTEXT', host, port }] : parseListeners(props['listeners']);
   const seen = new Set<string>();
-  return declared.map((l) => {
+  const listeners = declared.map((l) => {
     const name = l.name.toUpperCase();
     if (seen.has(name)) throw new Error(`listeners: listener ${name} is declared twice`);
     seen.add(name);
     const securityProtocol = protocols.get(name);
     if (!securityProtocol) throw new Error(`listeners: no security protocol for listener ${name}; add it to listener.security.protocol.map`);
-    const adv = advertised.get(name) ?? (declared.length === 1 && advertised.size === 1 ? [...advertised.values()][0] : undefined);
-    return { name, host: l.host === '' ? '0.0.0.0' : l.host, port: l.port, securityProtocol, advertised: adv ? { host: adv.host, port: adv.port } : null };
+    return { name, host: l.host === '' ? '0.0.0.0' : l.host, port: l.port, securityProtocol };
+  });
+  const advertised = advertisedByName(props['advertised.listeners'] ?? '', [...seen], implicit);
+  return listeners.map((l) => {
+    const adv = advertised.get(l.name);
+    return { ...l, advertised: adv ? { host: adv.host, port: adv.port } : null };
   });
 }
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { COMMANDS } from '../../src/cli/admin';
 import { brook, brookLive, jsonLines } from './cliHarness';
 import { eventually } from '../helpers/eventually';
 import { ensureLibrdkafka, librdkafkaEnv } from '../helpers/librdkafka';
@@ -361,6 +362,16 @@ describe('brook admin CLI against a running Brook', function () {
       const r = await brook(['groups', 'reset-offsets', '--help']);
       expect(r.code).to.equal(0);
       expect(r.stdout).to.include('Usage: brook groups reset-offsets').and.include('--to-datetime').and.include('--bootstrap-server');
+    });
+
+    // list flags get "(repeatable)" from the help printer; a help text saying it too printed it twice
+    it('says "(repeatable)" once per repeatable flag in every command\'s help', async () => {
+      for (const c of COMMANDS) {
+        const r = await brook([...c.name.split(' '), '--help']);
+        expect(r.code, c.name).to.equal(0);
+        expect(r.stdout, c.name).not.to.include('(repeatable) (repeatable)');
+      }
+      expect((await brook(['cluster', 'configs', '--help'])).stdout).to.match(/--set VALUE +name=value to set \(repeatable\)\n/);
     });
   });
 

@@ -21,8 +21,8 @@ const configs: AdminCommand = {
   summary: 'show or change dynamic broker configs (cluster default, or one broker with --broker)',
   flags: {
     broker: { kind: 'value', help: 'node id (default: the cluster-wide default for every broker)' },
-    set: { kind: 'list', help: 'name=value to set (repeatable)' },
-    delete: { kind: 'list', help: 'name to remove (repeatable)' },
+    set: { kind: 'list', help: 'name=value to set' },
+    delete: { kind: 'list', help: 'name to remove' },
   },
   details: 'Example: brook cluster configs --set log.retention.ms=86400000\n         brook cluster configs --broker 2 --set follower.replication.throttled.rate=10000000',
   async run(flags, io) {

@@ -30,7 +30,7 @@ const electLeaders: AdminCommand = {
   flags: {
     type: { kind: 'value', help: 'preferred (default) or unclean' },
     topic: { kind: 'value', help: 'only this topic (default: every partition)' },
-    partition: { kind: 'list', help: 'only these partitions of --topic (repeatable)' },
+    partition: { kind: 'list', help: 'only these partitions of --topic' },
   },
   details: 'Preferred moves leadership back to the first replica when it is alive and in sync;\nunclean elects any live replica for a partition without a leader (may lose data).',
   async run(flags, io) {

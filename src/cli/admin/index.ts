@@ -17,7 +17,7 @@ import { brokerConfigCommands } from './brokerConfigs';
 import { messageCommands } from './messages';
 import { scheduledCommands } from './scheduled';
 
-const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands, ...messageCommands, ...scheduledCommands];
+export const COMMANDS: AdminCommand[] = [...topicCommands, ...groupCommands, ...produceCommands, ...consumeCommands, ...aclCommands, ...quotaCommands, ...userCommands, ...clusterCommands, ...reassignCommands, ...brokerConfigCommands, ...messageCommands, ...scheduledCommands];
 
 /** First words of the admin commands, so the `brook` entry point knows what to hand over. */
 export const ADMIN_WORDS: ReadonlySet<string> = new Set(COMMANDS.map((c) => c.name.split(' ')[0]!));

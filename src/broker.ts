@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { LogManager } from '../storage';
 import type { BrokerConfig } from './config/brokerConfig';
 import { loadConfig } from './config/load';
+import { unknownBrokerConfigs } from './admin/knownBrokerConfigs';
 import { logConfigFromTopicConfigs } from './config/logConfigMapping';
 import { applyAllSourceTagIndexes, withTagIndex } from './views/sourceIndexing';
 import { FetchState } from './fetch/fetchState';
@@ -99,6 +100,9 @@ function newBrokerMetrics(): BrokerMetrics {
 
 async function startInLockedDir(opts: StartBrokerOptions, config: BrokerConfig): Promise<BrokerHandle> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  const unknown = unknownBrokerConfigs(config.raw);
+  // as Kafka's "was supplied but isn't a known config": a typo would otherwise go unnoticed
+  if (unknown.length > 0) logger.warn({ unknown }, 'broker properties were supplied that Brook does not know (a typo, or a Kafka setting it has no use for); they are ignored');
   if (opts.console && opts.metricsPort === undefined) throw new Error('the web console is served on the metrics port: give --metrics-port too');
   // TLS material and SASL settings are read now, so a bad file fails the start before anything is opened.
   const listenerSettings = listenerSpecs(config);

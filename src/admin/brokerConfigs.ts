@@ -77,6 +77,11 @@ const CORE: BrokerConfigDef[] = [
   ...HTTP_CONFIG_DEFS.map((d) => ({ name: d.name, type: ConfigType[d.type], doc: d.doc, value: (c: BrokerConfig) => c.raw[d.name] ?? d.defaultValue })),
 ];
 
+/** Names of the broker properties the core reads (src/config/load.ts). */
+export function coreBrokerConfigNames(): string[] {
+  return CORE.map((d) => d.name);
+}
+
 /**
  * The broker's configs for DescribeConfigs (resource type BROKER), each with
  * the value in effect and where it comes from: this broker's dynamic value

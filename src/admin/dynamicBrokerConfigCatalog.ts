@@ -26,7 +26,7 @@ export const FOLLOWER_THROTTLE = 'follower.replication.throttled.rate';
  * Broker configs Kafka marks read-only (a restart is needed) that Brook reads:
  * altering them is refused with this message rather than stored and ignored.
  */
-const READ_ONLY = new Set([
+const READ_ONLY: ReadonlySet<string> = new Set([
   'node.id', 'broker.id', 'log.dirs', 'log.dir', 'listeners', 'advertised.listeners', 'listener.security.protocol.map',
   'inter.broker.listener.name', 'metadata.backend', 'etcd.endpoints', 'etcd.prefix', 'broker.rack', 'process.roles',
   'cluster.id', 'broker.session.timeout.ms', 'auto.create.topics.enable', 'delete.topic.enable', 'num.partitions',
@@ -82,6 +82,11 @@ let catalog: Map<string, DynamicBrokerConfigDef> | null = null;
  * runtime): new TLS connections get the new material, open ones keep theirs.
  */
 const LISTENER_SSL = /^(listener\.name\.[^.]+\.)?ssl\.(keystore\.location|keystore\.key|keystore\.certificate\.chain|key\.location|certificate\.location|key\.password|truststore\.location|truststore\.certificates|ca\.location)$/;
+
+/** Whether Kafka marks `name` read-only and Brook reads it (altering it is refused). */
+export function isReadOnlyBrokerConfig(name: string): boolean {
+  return READ_ONLY.has(name);
+}
 
 export function isListenerSslConfig(name: string): boolean {
   return LISTENER_SSL.test(name);

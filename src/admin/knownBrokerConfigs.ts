@@ -1,4 +1,3 @@
-import { SHARE_CONFIG_DEFS } from '../share/config';
 import { coreBrokerConfigNames } from './brokerConfigs';
 import { dynamicBrokerConfigDef, dynamicBrokerConfigDefs, isReadOnlyBrokerConfig } from './dynamicBrokerConfigCatalog';
 
@@ -28,6 +27,8 @@ const READ_WHERE_USED = [
   'group.min.session.timeout.ms', 'group.max.session.timeout.ms', 'group.initial.rebalance.delay.ms', 'group.max.size', 'offset.metadata.max.bytes',
   'offsets.retention.minutes', 'offsets.retention.check.interval.ms', 'offsets.topic.num.partitions', 'offsets.topic.replication.factor',
   'offsets.commit.timeout.ms', 'group.consumer.session.timeout.ms', 'group.consumer.heartbeat.interval.ms', 'group.share.max.share.sessions',
+  'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms', 'group.consumer.min.heartbeat.interval.ms',
+  'group.consumer.max.heartbeat.interval.ms',
   'transaction.state.log.replication.factor', 'transaction.state.log.min.isr', 'transactional.id.expiration.ms',
   'transaction.abort.timed.out.transaction.cleanup.interval.ms', 'transaction.remove.expired.transaction.cleanup.interval.ms',
   'producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms',
@@ -39,7 +40,6 @@ function knownNames(): Set<string> {
   known ??= new Set([
     ...coreBrokerConfigNames(),
     ...dynamicBrokerConfigDefs().map((d) => d.name),
-    ...SHARE_CONFIG_DEFS.map((d) => d.name),
     ...READ_WHERE_USED,
   ]);
   return known;

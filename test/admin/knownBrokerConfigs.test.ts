@@ -60,7 +60,7 @@ describe('admin: unknown broker properties', function () {
         'process.roles': 'broker',
         'ssl.keystore.location': '/k.pem',
       }),
-    ).to.deep.equal(['bogus.key', 'brook.max.inflight.request', 'num.partitons']);
+    ).to.deep.equal(['bogus.key', 'brook.max.inflight.request', 'group.share.record.lock.duration.ms', 'num.partitons']);
   });
 
   it('a broker given unknown properties says so once at start, and starts', async () => {

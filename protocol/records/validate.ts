@@ -14,13 +14,16 @@ import {
   readRecordCount,
 } from './batchHeader';
 import { MIN_BATCH_LENGTH } from './batch';
+import { CompressionError, decompress } from './compression';
 import { MIN_RECORD_SIZE } from './recordCodec';
 import type { BatchInfo } from './types';
 
 /**
  * Checks a Produce request's records before anything is stored. Walks batch
- * headers in place, verifies CRCs, and for uncompressed batches walks record
- * boundaries too — all without allocating per record or decompressing.
+ * headers in place, verifies CRCs, and walks every batch's record boundaries
+ * without allocating per record: a compressed batch is decompressed once for
+ * that (as Kafka's LogValidator reads every record of a compressed batch before
+ * the append), and its body handed back so later looks need not decompress again.
  */
 
 export type ProduceValidation =
@@ -50,21 +53,37 @@ function fail(errorCode: number, message: string, position: number): Extract<Pro
   return { ok: false, errorCode, message, position };
 }
 
+/** Filled by walkBatches with each compressed batch's body (it runs synchronously: one walk at a time). */
+let bodiesFound: (Buffer | undefined)[] | null = null;
+
 export function validateProduceRecords(buf: Buffer, opts: ValidateOptions = {}): ProduceValidation {
   const batches: BatchInfo[] = [];
-  return walkBatches(buf, opts, batches) ?? { ok: true, batches };
+  const problem = walkBatches(buf, opts, batches);
+  bodiesFound = null;
+  return problem ?? { ok: true, batches };
 }
 
-/** A passed check of checkProduceRecords (shared: the produce path allocates nothing per partition for it). */
-export const PRODUCE_RECORDS_OK = { ok: true } as const;
-export type ProduceCheck = typeof PRODUCE_RECORDS_OK | Extract<ProduceValidation, { ok: false }>;
+/**
+ * The decompressed records of the checked batches, by batch ordinal (undefined for an uncompressed batch): what
+ * the check decompressed, for the produce path's later looks (scheduling headers, keys of a compacted topic).
+ */
+export type DecompressedBodies = readonly (Buffer | undefined)[];
+
+/** A passed check of checkProduceRecords without compressed batches (shared: nothing allocated per partition). */
+export const PRODUCE_RECORDS_OK: { readonly ok: true; readonly bodies: null } = { ok: true, bodies: null };
+export type ProduceCheck = { readonly ok: true; readonly bodies: DecompressedBodies | null } | Extract<ProduceValidation, { ok: false }>;
 
 /**
  * validateProduceRecords without the per-batch details: Produce's check, which
  * also refuses a batch over `maxBatchBytes` (MESSAGE_TOO_LARGE, max.message.bytes).
  */
 export function checkProduceRecords(buf: Buffer, opts: ValidateOptions, maxBatchBytes: number): ProduceCheck {
-  return walkBatches(buf, opts, null, maxBatchBytes) ?? PRODUCE_RECORDS_OK;
+  bodiesFound = null;
+  const problem = walkBatches(buf, opts, null, maxBatchBytes);
+  const bodies = bodiesFound;
+  bodiesFound = null;
+  if (problem) return problem;
+  return bodies === null ? PRODUCE_RECORDS_OK : { ok: true, bodies };
 }
 
 /** The checks of both: null when every batch passed; `batches` collects their details when given. */
@@ -125,6 +144,22 @@ function walkBatches(buf: Buffer, opts: ValidateOptions, batches: BatchInfo[] | 
       if (problem !== null) return fail(problem.code, problem.message, pos);
     }
     if (size > maxBatchBytes) return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds max.message.bytes ${maxBatchBytes}`, pos);
+    if (codec !== Compression.None) {
+      // a payload that does not decompress (or past the cap: a bomb) is this batch's CORRUPT_MESSAGE, not the request's
+      let body: Buffer;
+      try {
+        body = decompress(codec, buf.subarray(recordsStart, end));
+      } catch (err) {
+        // the codecs' own errors are CompressionErrors; a native binding's other throw is the payload's fault too
+        return fail(ErrorCode.CORRUPT_MESSAGE, err instanceof CompressionError ? err.message : `corrupt ${codec} payload: ${(err as Error).message}`, pos);
+      }
+      if (recordCount * MIN_RECORD_SIZE > body.length) {
+        return fail(ErrorCode.CORRUPT_MESSAGE, `record count ${recordCount} cannot fit in the ${body.length} decompressed bytes`, pos);
+      }
+      const problem = checkUncompressedRecords(body, 0, body.length, recordCount);
+      if (problem !== null) return fail(problem.code, problem.message, pos);
+      (bodiesFound ??= [])[count] = body;
+    }
     count++;
     batches?.push({
       position: pos,

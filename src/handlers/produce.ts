@@ -9,7 +9,8 @@
  * - Unknown topics are auto-created when the broker allows it and the client may CREATE them; internal topics are
  *   refused (INVALID_TOPIC_EXCEPTION), and so are filtered views (brook.view.of), with a message naming the source.
  * - Only the leader appends; acks=all waits for the in-sync replicas. Empty records: INVALID_RECORD; a batch over
- *   max.message.bytes: MESSAGE_TOO_LARGE; a record without a key on a topic whose cleanup.policy includes compact:
+ *   max.message.bytes: MESSAGE_TOO_LARGE; a compressed batch that does not decompress (or past 64 MiB) or whose
+ *   records do not parse: CORRUPT_MESSAGE for that partition alone, logged; a record without a key on a topic whose cleanup.policy includes compact:
  *   INVALID_RECORD, as Kafka.
  * - Transactional batches must belong to the producer's open transaction on that partition
  *   (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). Under a produce quota the records are
@@ -37,7 +38,7 @@ import { keylessRecordProblem } from './produceKeys';
 import { compacts } from '../../storage/config';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
-import { checkProduceRecords, convertLegacyToV2 } from '../../protocol/records';
+import { checkProduceRecords, convertLegacyToV2, type DecompressedBodies } from '../../protocol/records';
 import { StorageError } from '../../storage/errors';
 import { openPartitionLog, partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { AppendResult, PartitionLog } from '../../storage';
@@ -64,8 +65,11 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
   return { index, errorCode, baseOffset: NONE, logAppendTimeMs: NONE, logStartOffset: NONE, errorMessage };
 }
 
-/** Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch. */
-function prepareRecords(ctx: RequestContext, records: Buffer, limit: number, fromScheduler: boolean): Buffer | { errorCode: number; message: string } {
+/**
+ * Validated v2 batches ready for the log, or the error to answer with. Legacy message sets become one v2 batch.
+ * The bodies the check decompressed go to `w.bodies`, so the later looks at the records do not decompress again.
+ */
+function prepareRecords(ctx: RequestContext, w: PartitionWrite, records: Buffer, limit: number, fromScheduler: boolean): Buffer | { errorCode: number; message: string } {
   let buf = records;
   // another broker's scheduler may write an idempotent producer's sequences as a batch without records
   let check = checkProduceRecords(buf, ctx.apiVersion >= 3 ? (fromScheduler ? SINGLE_BATCH_OR_SEQUENCE_ONLY : SINGLE_BATCH) : fromScheduler ? SEQUENCE_ONLY : ANY_BATCHES, limit);
@@ -78,6 +82,7 @@ function prepareRecords(ctx: RequestContext, records: Buffer, limit: number, fro
     check = checkProduceRecords(buf, ANY_BATCHES, limit);
   }
   if (!check.ok) return { errorCode: check.errorCode, message: check.message };
+  w.bodies = check.bodies;
   return buf;
 }
 
@@ -120,6 +125,8 @@ class PartitionWrite implements WriteSink {
   checkTransaction: ((producerId: bigint, epoch: number) => number) | undefined = undefined;
   /** The batch as appended (legacy message sets converted), for the trace. */
   records: Buffer | null = null;
+  /** The decompressed records of its compressed batches, from the produce check (null: none compressed). */
+  bodies: DecompressedBodies | null = null;
   readonly transactionalId: string | null;
 
   constructor(
@@ -184,13 +191,16 @@ function produceToLog(w: PartitionWrite, records: Buffer): void {
   const fromScheduler = topic.name !== SCHEDULED_TOPIC && isSchedulerMove(ctx);
   // The log's effective config already merges broker defaults with topic overrides.
   const config = w.log.currentConfig();
-  const prepared = prepareRecords(ctx, records, config.maxMessageBytes, fromScheduler);
-  if (!Buffer.isBuffer(prepared)) return w.answer(failed(index, prepared.errorCode, prepared.message));
+  const prepared = prepareRecords(ctx, w, records, config.maxMessageBytes, fromScheduler);
+  if (!Buffer.isBuffer(prepared)) {
+    ctx.broker.logger.info({ api: 'Produce', topic: topic.name, partition: index, client: ctx.clientId, errorCode: prepared.errorCode, err: prepared.message }, 'produce refused');
+    return w.answer(failed(index, prepared.errorCode, prepared.message));
+  }
   // schedules forwarded to __brook_scheduled were checked by their own topic's bounds on the first broker
   const badTime = fromScheduler || topic.name === SCHEDULED_TOPIC ? null : timestampProblem(prepared, config, ctx.now);
   if (badTime !== null) return w.answer(failed(index, ErrorCode.INVALID_TIMESTAMP, badTime));
   // a scheduler's move carries records its own topic's intake already checked
-  const keyless = compacts(config) && !fromScheduler ? keylessRecordProblem(prepared) : null;
+  const keyless = compacts(config) && !fromScheduler ? keylessRecordProblem(prepared, w.bodies) : null;
   if (keyless !== null) {
     ctx.broker.logger.info({ api: 'Produce', topic: topic.name, partition: index, client: ctx.clientId, errorCode: keyless.errorCode, err: keyless.message }, 'produce refused');
     return w.answer(failed(index, keyless.errorCode, keyless.message));
@@ -201,7 +211,7 @@ function produceToLog(w: PartitionWrite, records: Buffer): void {
   try {
     // Brook extension: a batch with scheduling headers (or to a delayed / retry topic) goes to __brook_scheduled
     // (not a scheduler's move from another broker: its records keep the producer's headers and are due now)
-    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, w.slot.acks, w.slot.timeoutMs, ctx.now, w);
+    const scheduled = fromScheduler ? null : produceScheduled(ctx.broker, topic, index, prepared, w.bodies?.[0], w.slot.acks, w.slot.timeoutMs, ctx.now, w);
     if (scheduled) {
       scheduled.then(
         (s) => (s === null ? appendToLog(w, prepared) : w.answer(scheduledAnswer(index, s))),

@@ -21,13 +21,14 @@ export type Intake =
 
 /**
  * The batch's records decoded when it is the scheduler's (its topic schedules every record, or a record carries a
- * trigger header), else null. A compressed batch is decompressed once, for the look and the decode both.
+ * trigger header), else null. A compressed batch is decompressed once, for the look and the decode both; Produce
+ * hands in the body its record check already decompressed (`decompressed`), so the batch is decompressed once in all.
  */
-function decodeIfScheduled(batch: Buffer, policy: TopicSchedulePolicy): { records: KafkaRecord[]; isTransactional: boolean } | null {
+function decodeIfScheduled(batch: Buffer, policy: TopicSchedulePolicy, decompressed: Buffer | undefined): { records: KafkaRecord[]; isTransactional: boolean } | null {
   const codec = batch.readInt16BE(BATCH.ATTRIBUTES) & ATTR.COMPRESSION_MASK;
   const size = Math.min(batch.length, BATCH.LOG_OVERHEAD + batch.readInt32BE(BATCH.BATCH_LENGTH));
   const count = batch.readInt32BE(BATCH.RECORD_COUNT);
-  const body = codec !== 0 ? decompress(codec, batch.subarray(BATCH.RECORDS, size)) : batch;
+  const body = codec !== 0 ? (decompressed ?? decompress(codec, batch.subarray(BATCH.RECORDS, size))) : batch;
   const from = codec !== 0 ? 0 : BATCH.RECORDS;
   const to = codec !== 0 ? body.length : size;
   if (!schedulesEverything(policy) && !bodyNeedsDecode(body, from, to, count)) return null;
@@ -61,8 +62,10 @@ export function intake(
   now: number,
   /** Where a retry or dead-letter target's partition count is found (the broker's metadata). */
   topics: { topic(name: string): { partitions: number; configs: Record<string, string> } | undefined },
+  /** The batch's records already decompressed (a compressed batch checked by Produce), else it is decompressed here. */
+  decompressed?: Buffer,
 ): Intake {
-  const decoded = decodeIfScheduled(batch, policy);
+  const decoded = decodeIfScheduled(batch, policy, decompressed);
   // a batch the walk sent to the decoder for its framing alone holds no trigger either
   if (!decoded || (!schedulesEverything(policy) && !decoded.records.some((r) => r.headers.some((h) => TRIGGER_HEADERS.includes(h.key))))) return PASS;
   const schedules: RecordInput[] = [];

@@ -106,13 +106,15 @@ export function produceScheduled(
   topic: TopicInfo,
   partition: number,
   batch: Buffer,
+  /** The batch's records when it is compressed and Produce's check already decompressed them. */
+  decompressed: Buffer | undefined,
   acks: Acks,
   timeoutMs: number,
   now: number,
   at?: { log: PartitionLog; slot: WriteSlot; transactionalId: string | null; checkTransaction?: (producerId: bigint, epoch: number) => number },
 ): Promise<ScheduledProduce> | null {
   if (topic.name === SCHEDULED_TOPIC) return takeForwarded(services, batch, acks, timeoutMs);
-  const taken = intake(topic.name, partition, batch, topicPolicyOf(topic.configs), now, services.metadata);
+  const taken = intake(topic.name, partition, batch, topicPolicyOf(topic.configs), now, services.metadata, decompressed);
   if (taken.kind === 'pass') return null;
   if (taken.kind === 'refuse') {
     services.logger.info({ topic: topic.name, partition, reason: taken.message }, 'scheduled produce refused');

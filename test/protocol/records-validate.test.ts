@@ -4,7 +4,8 @@ import { ErrorCode } from '../../protocol/errors';
 import { ATTR, BATCH, Compression, fixBatchCrc } from '../../protocol/records/batchHeader';
 import { buildRecordBatch } from '../../protocol/records/batch';
 import { buildControlBatch } from '../../protocol/records/control';
-import { validateProduceRecords, type ProduceValidation } from '../../protocol/records/validate';
+import { checkProduceRecords, PRODUCE_RECORDS_OK, validateProduceRecords, type ProduceValidation } from '../../protocol/records/validate';
+import { compress, decompress } from '../../protocol/records/compression';
 
 const T0 = 1_700_000_000_000n;
 
@@ -192,6 +193,28 @@ describe('validateProduceRecords', () => {
     expectFailure(validateProduceRecords(withBody([0x0e, 0, 0, 0, 1, 1, 0, 0], 1)), ErrorCode.CORRUPT_MESSAGE, /declares/);
     // timestamp delta varlong running off the record
     expectFailure(validateProduceRecords(withBody([0x02, 0, 0xff], 1)), ErrorCode.CORRUPT_MESSAGE);
+  });
+
+  it('walks the records of compressed batches too, and hands back the body it decompressed once', () => {
+    for (const codec of [Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]) {
+      const good = batch(3, codec);
+      const check = checkProduceRecords(good, {}, Infinity);
+      expect(check.ok, `codec ${codec}`).to.equal(true);
+      if (!check.ok) continue;
+      expect(check.bodies![0]).to.deep.equal(decompress(codec, good.subarray(BATCH.RECORDS)));
+      // a body whose records do not parse, however well compressed
+      const body = Buffer.from(check.bodies![0]!);
+      body[0] = 0x7f; // the first record's length now runs past the end
+      const bad = Buffer.concat([good.subarray(0, BATCH.RECORDS), compress(codec, body)]);
+      bad.writeInt32BE(bad.length - BATCH.LOG_OVERHEAD, BATCH.BATCH_LENGTH);
+      fixBatchCrc(bad);
+      expectFailure(checkProduceRecords(bad, {}, Infinity) as ProduceValidation, ErrorCode.CORRUPT_MESSAGE, /record 0/);
+    }
+    expect(checkProduceRecords(batch(3), {}, Infinity)).to.equal(PRODUCE_RECORDS_OK);
+    const garbage = Buffer.concat([batch(3, Compression.Gzip).subarray(0, BATCH.RECORDS), Buffer.from('not gzip')]);
+    garbage.writeInt32BE(garbage.length - BATCH.LOG_OVERHEAD, BATCH.BATCH_LENGTH);
+    fixBatchCrc(garbage);
+    expectFailure(validateProduceRecords(garbage), ErrorCode.CORRUPT_MESSAGE, /gzip/);
   });
 
   it('never throws on random corruption', () => {

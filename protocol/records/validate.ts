@@ -92,6 +92,10 @@ function walkBatches(buf: Buffer, opts: ValidateOptions, batches: BatchInfo[] | 
   let pos = 0;
   while (pos < buf.length) {
     const left = buf.length - pos;
+    // Kafka's ProduceRequest.validateRecords refuses a second batch before any of its own checks (INVALID_RECORD)
+    if (opts.requireSingleBatch && count > 0 && left >= BATCH.HEADER_SIZE) {
+      return fail(ErrorCode.INVALID_RECORD, 'Produce v3+ may carry exactly one record batch per partition, got more', pos);
+    }
     if (left <= BATCH.MAGIC) return fail(ErrorCode.CORRUPT_MESSAGE, `${left} trailing bytes are not a batch`, pos);
     const magic = buf.readInt8(pos + BATCH.MAGIC);
     if (magic === 0 || magic === 1) {

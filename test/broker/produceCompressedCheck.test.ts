@@ -126,4 +126,11 @@ describe('Produce checks the records inside compressed batches', () => {
     }
     expect(seen).to.deep.equal(['first', 'raw gzip', 'last']);
   });
+
+  it('Produce v3+ with two batches for one partition: INVALID_RECORD, as Kafka, before the second is checked', async () => {
+    const second = batchOf([{ value: 'b' }]);
+    second[second.length - 1] ^= 0xff; // its CRC no longer matches: Kafka never looks that far
+    const res = await produceRaw(client, 'two-batches', 0, Buffer.concat([batchOf([{ value: 'a' }]), second]));
+    expect(res.errorCode, res.errorMessage ?? '').to.equal(ErrorCode.INVALID_RECORD);
+  });
 });

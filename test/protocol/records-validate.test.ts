@@ -84,6 +84,9 @@ describe('validateProduceRecords', () => {
     const r = validateProduceRecords(Buffer.alloc(0));
     expect(r.ok && r.batches.length).to.equal(0);
     expectFailure(validateProduceRecords(Buffer.concat([batch(), batch()]), { requireSingleBatch: true }), ErrorCode.INVALID_RECORD, /exactly one/);
+    // Kafka refuses the second batch before reading it (ProduceRequest.validateRecords), so not for its CRC
+    const second = mutate(batch(), (x) => (x[x.length - 1] ^= 0xff), false);
+    expectFailure(validateProduceRecords(Buffer.concat([batch(), second]), { requireSingleBatch: true }), ErrorCode.INVALID_RECORD, /exactly one/);
     expect(validateProduceRecords(batch(), { requireSingleBatch: true }).ok).to.equal(true);
   });
 

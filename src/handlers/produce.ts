@@ -4,8 +4,9 @@
  * Behavior:
  * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS on every partition; acks=0 gets no response at all, not even
  *   errors.
- * - A transactional id needs WRITE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition); each topic
- *   needs WRITE (TOPIC_AUTHORIZATION_FAILED).
+ * - A transactional id needs WRITE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition), and
+ *   transactional batches need a transactional id (the same error, as Kafka); each topic needs WRITE
+ *   (TOPIC_AUTHORIZATION_FAILED).
  * - Unknown topics are auto-created when the broker allows it and the client may CREATE them; internal topics are
  *   refused (INVALID_TOPIC_EXCEPTION), and so are filtered views (brook.view.of), with a message naming the source.
  * - Only the leader appends; acks=all waits for the in-sync replicas. Empty records: INVALID_RECORD; a batch over
@@ -38,7 +39,7 @@ import { keylessRecordProblem } from './produceKeys';
 import { compacts } from '../../storage/config';
 import type { ProduceRequest, PartitionProduceData } from '../../protocol/generated/messages/ProduceRequest';
 import type { ProduceResponseInput } from '../../protocol/generated/messages/ProduceResponse';
-import { checkProduceRecords, convertLegacyToV2, type DecompressedBodies } from '../../protocol/records';
+import { ATTR, BATCH, checkProduceRecords, convertLegacyToV2, type DecompressedBodies } from '../../protocol/records';
 import { StorageError } from '../../storage/errors';
 import { openPartitionLog, partitionLog, resolveTopic } from '../metadata/partitionLogs';
 import type { AppendResult, PartitionLog } from '../../storage';
@@ -310,11 +311,30 @@ export const handleProduce: Handler<ProduceRequest, ProduceResponseInput> = (ctx
 /** Starts every partition's write; the answer now if all ended, else a pending one. */
 function produceAll(ctx: RequestContext, req: ProduceRequest, silent: boolean): ProduceAnswer | null | PendingAnswer<ProduceAnswer | null> {
   const validAcks = isAcks(req.acks);
-  // Kafka refuses the whole request when the transactional id may not be written.
-  const txnDenied = req.transactionalId !== null && !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId);
+  // Kafka refuses the whole request when the transactional id may not be written, and when transactional batches come
+  // without one (KafkaApis.handleProduceRequest: hasTransactionalRecords and a null transactional id).
+  const txnDenied = req.transactionalId !== null ? !authorizedTransactionalId(ctx, AclOperation.WRITE, req.transactionalId) : hasTransactionalRecords(req);
   const join = new ProduceJoin(req.topicData.length, silent);
   for (let t = 0; t < req.topicData.length; t++) produceTopic(ctx, req, join, t, validAcks, txnDenied);
   return join.end();
+}
+
+/** Whether a v2 batch of the request has the transactional flag (Kafka's RequestUtils.hasTransactionalRecords). */
+function hasTransactionalRecords(req: ProduceRequest): boolean {
+  for (const t of req.topicData) {
+    for (const p of t.partitionData) {
+      const r = p.records;
+      if (r === null) continue;
+      // only the headers are read: the batches' own checks come later, per partition
+      for (let pos = 0; pos + BATCH.HEADER_SIZE <= r.length && r.readInt8(pos + BATCH.MAGIC) === 2; ) {
+        if (r.readInt16BE(pos + BATCH.ATTRIBUTES) & ATTR.TRANSACTIONAL) return true;
+        const length = r.readInt32BE(pos + BATCH.BATCH_LENGTH);
+        if (length <= 0) break;
+        pos += BATCH.LOG_OVERHEAD + length;
+      }
+    }
+  }
+  return false;
 }
 
 /** Under a produce quota: one request of the connection at a time, appended first and throttled after (Kafka's way). */

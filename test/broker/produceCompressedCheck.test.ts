@@ -133,4 +133,11 @@ describe('Produce checks the records inside compressed batches', () => {
     const res = await produceRaw(client, 'two-batches', 0, Buffer.concat([batchOf([{ value: 'a' }]), second]));
     expect(res.errorCode, res.errorMessage ?? '').to.equal(ErrorCode.INVALID_RECORD);
   });
+
+  it('transactional batches without a transactional id: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka', async () => {
+    const txn = buildRecordBatch({ records: [{ key: 'k', value: 'txn-no-id' }], producerId: -1n, producerEpoch: -1, baseSequence: -1, transactional: true });
+    const res = await produceRaw(client, 'txn-no-id', 0, txn);
+    expect(res.errorCode).to.equal(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    expect(broker.services.logs.get('txn-no-id', 0)?.logEndOffset ?? 0).to.equal(0);
+  });
 });

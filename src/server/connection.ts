@@ -152,7 +152,11 @@ export class Connection implements RequestRunner {
     if (this.closed || this.draining) return;
     const oversized = this.decoder.pushInto(chunk, this.backlog, transient);
     if (oversized !== null) {
-      this.abort({ size: oversized, max: this.limits.maxRequestBytes }, 'request size exceeds socket.request.max.bytes; closing connection');
+      // before login a SASL listener reads at most sasl.server.max.receive.size (SaslGate lowers the decoder's cap)
+      const max = this.decoder.maxFrameBytes;
+      const setting = max < this.limits.maxRequestBytes ? 'sasl.server.max.receive.size' : 'socket.request.max.bytes';
+      if (oversized < 0) this.abort({ size: oversized }, 'invalid frame size (negative); closing connection');
+      else this.abort({ size: oversized, max, setting }, `request size exceeds ${setting}; closing connection`);
       return;
     }
     this.pump();

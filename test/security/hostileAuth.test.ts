@@ -119,6 +119,22 @@ describe('hostile input on SASL and TLS listeners', function () {
     expect(await closedWithin(s, AUTH_TIMEOUT_MS, openedAt)).to.be.below(AUTH_TIMEOUT_MS);
   });
 
+  it('logs the limit in force before login, named by its setting, and a negative size as invalid', async () => {
+    const s = await connectRaw(port('SASL_PLAINTEXT'));
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(MAX_RECEIVE * 2);
+    s.write(prefix);
+    await closedWithin(s, AUTH_TIMEOUT_MS, Date.now());
+    const oversize = log.entries.find((e) => e.fields.size === MAX_RECEIVE * 2);
+    expect(oversize?.msg).to.equal('request size exceeds sasl.server.max.receive.size; closing connection');
+    expect(oversize?.fields).to.include({ max: MAX_RECEIVE, setting: 'sasl.server.max.receive.size' });
+    const n = await connectRaw(port('SASL_PLAINTEXT'));
+    prefix.writeInt32BE(-7);
+    n.write(prefix);
+    await closedWithin(n, AUTH_TIMEOUT_MS, Date.now());
+    expect(log.entries.find((e) => e.fields.size === -7)?.msg).to.equal('invalid frame size (negative); closing connection');
+  });
+
   it('random SASL request sequences (seeded) never break the broker, and every such connection is closed by the end of the authentication timeout', async () => {
     const rnd = seededRandom(0x5a51);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];

@@ -44,8 +44,11 @@ export async function main(argv: string[]): Promise<void> {
       logger,
     });
   } catch (err) {
-    // a bad config (advertised.listeners, TLS files, ...) or a port in use: one log line saying why, exit 1
-    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'broker failed to start');
+    // what the operator must fix (advertised.listeners, TLS files, a damaged state file, a port in use) as one
+    // log line, exit 1; a stack only for what looks like a bug
+    const e = err instanceof Error ? err : new Error(String(err));
+    const bug = e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError;
+    logger.error({ err: e.message, ...(bug ? { stack: e.stack } : {}) }, 'broker failed to start');
     process.exitCode = 1;
     setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
     return;

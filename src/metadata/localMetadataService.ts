@@ -109,10 +109,20 @@ export class LocalMetadataService implements MetadataService {
   private async load(): Promise<void> {
     await fs.mkdir(this.opts.dataDir, { recursive: true });
     let state: StoredState | null = null;
+    let text: string | null = null;
     try {
-      state = JSON.parse(await fs.readFile(this.file, 'utf8')) as StoredState;
+      text = await fs.readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${this.file}: ${(err as Error).message}`);
+    }
+    try {
+      if (text !== null) state = JSON.parse(text) as StoredState;
+    } catch (err) {
+      // starting empty would lose every topic the file lists (their logs would be left unreachable): refuse instead
+      throw new Error(
+        `cannot read ${this.file}: ${(err as Error).message}. It lists this data dir's topics; restore it from a backup ` +
+          `(or repair the JSON) and start again. The broker does not start without it, since it would forget every topic.`,
+      );
     }
     if (state) {
       if (this.opts.clusterId && this.opts.clusterId !== state.clusterId) {

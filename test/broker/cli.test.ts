@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApiKey } from '../../protocol/generated/apis';
@@ -99,6 +99,27 @@ describe('brook CLI', function () {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  for (const file of ['brook-metadata.json', 'scram-credentials.json']) {
+    it(`refuses to start with a damaged ${file}: one log line naming the file and what to do, the file left as it was`, async () => {
+      const dataDir = tempDataDir();
+      try {
+        mkdirSync(dataDir, { recursive: true });
+        const damaged = '{"clusterId": "abc", "topics": [ {"name": "orders", "id"';
+        writeFileSync(path.join(dataDir, file), damaged);
+        const run = runCli(['start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir]);
+        expect(await run.exited).to.equal(1);
+        const line = run.lines.find((l) => l.msg === 'broker failed to start');
+        expect(line, `a "broker failed to start" line; stderr: ${run.stderr()}`).to.not.equal(undefined);
+        expect(line!.err).to.be.a('string').and.include(path.join(dataDir, file)).and.include('restore it from a backup');
+        expect(line!.stack, 'no stack for a damaged file').to.equal(undefined);
+        expect(run.stderr()).to.not.match(/SyntaxError/);
+        expect(readFileSync(path.join(dataDir, file), 'utf8')).to.equal(damaged);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('exits with an error for unknown options', async () => {
     const run = runCli(['start', '--nope']);

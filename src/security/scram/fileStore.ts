@@ -33,9 +33,20 @@ export class FileScramStore implements ScramCredentialStore {
     try {
       text = await fs.readFile(store.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${store.file}: ${(err as Error).message}`);
     }
-    if (text !== null) store.load(JSON.parse(text) as StoredFile);
+    if (text === null) return store;
+    let data: StoredFile;
+    try {
+      data = JSON.parse(text) as StoredFile;
+    } catch (err) {
+      // starting without it would drop every SCRAM user (and the next change would overwrite the file): refuse instead
+      throw new Error(
+        `cannot read ${store.file}: ${(err as Error).message}. It holds the SCRAM users; restore it from a backup (or ` +
+          `repair the JSON, or delete it and create the users again) and start again.`,
+      );
+    }
+    store.load(data);
     return store;
   }
 

@@ -23,7 +23,7 @@ export function decodeEmbedded(v: unknown, field: string, dataText?: string): Em
   if (o.data === undefined || o.data === null) return { type: type as EmbeddedType, bytes: null };
   switch (type) {
     case 'JSON':
-      return { type, bytes: Buffer.from(dataText ?? JSON.stringify(o.data), 'utf8') };
+      return { type, bytes: Buffer.from(dataText ?? jsonText(o.data, field), 'utf8') };
     case 'BINARY': {
       if (typeof o.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data)) throw new HttpError(400, 40002, `${field}.data must be base64 for type BINARY`);
       return { type, bytes: Buffer.from(o.data, 'base64') };
@@ -33,6 +33,20 @@ export function decodeEmbedded(v: unknown, field: string, dataText?: string): Em
       return { type, bytes: Buffer.from(o.data, 'utf8') };
     default:
       throw new HttpError(400, 40002, `${field}.type ${type} is not one of JSON, BINARY, STRING`);
+  }
+}
+
+/**
+ * The JSON text of an embedded value. A value nested thousands of levels deep parses but overflows the stack when
+ * serialized: that is the client's data, answered as Confluent's REST proxy answers JSON it cannot convert
+ * (422, error code 42203), not a 500.
+ */
+function jsonText(data: unknown, field: string): string {
+  try {
+    return JSON.stringify(data);
+  } catch (err) {
+    if (err instanceof RangeError) throw new HttpError(422, 42203, `Conversion of JSON to Object failed: ${field}.data is nested too deeply`);
+    throw err;
   }
 }
 

@@ -59,6 +59,16 @@ function parseTags(text: string): ParsedFilter {
 
 type Token = { type: 'ident' | 'string' | 'number' | 'op' | 'punct' | 'end'; text: string; pos: number; value?: string | number };
 
+/** A number starts with a digit, or '-' or '.' directly followed by one (`-.` alone is no number). */
+const NUMBER_START = /^(?:\d|-\d|-?\.\d)/;
+const NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/;
+
+/**
+ * Parentheses and NOTs nested deeper than this are refused: each level costs stack frames here and when the filter
+ * is evaluated, and no real filter comes near it (RocketMQ's parser has no limit but its thread's stack).
+ */
+export const MAX_FILTER_NESTING = 100;
+
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IS', 'IN', 'BETWEEN', 'NULL', 'TRUE', 'FALSE']);
 
 function tokenize(text: string): Token[] {
@@ -88,8 +98,10 @@ function tokenize(text: string): Token[] {
         s += text[i++];
       }
       out.push({ type: 'string', text: text.slice(start, i), pos: start, value: s });
-    } else if (/[0-9]/.test(c) || (c === '-' && /[0-9.]/.test(text[i + 1] ?? '')) || (c === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
-      const m = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text.slice(i))!;
+    } else if (NUMBER_START.test(text.slice(i, i + 3))) {
+      const m = NUMBER.exec(text.slice(i));
+      // NUMBER_START guarantees a match; a parser slip must still be a refusal with a position, not a crash
+      if (!m) throw new FilterSyntaxError(start, 'malformed number');
       i += m[0].length;
       out.push({ type: 'number', text: m[0], pos: start, value: Number(m[0]) });
     } else if (/[A-Za-z_$]/.test(c)) {
@@ -121,6 +133,8 @@ function tokenize(text: string): Token[] {
 
 class SqlParser {
   private i = 0;
+  /** Parentheses and NOTs open around the current token. */
+  private depth = 0;
   usesValue = false;
   constructor(private readonly tokens: Token[]) {}
 
@@ -169,16 +183,29 @@ class SqlParser {
   }
 
   private not(): Condition {
-    if (this.takeKeyword('NOT')) return { kind: 'not', inner: this.not() };
+    if (this.isKeyword('NOT')) {
+      this.enter();
+      const inner = this.not();
+      this.depth--;
+      return { kind: 'not', inner };
+    }
     return this.predicate();
+  }
+
+  /** Takes a '(' or NOT, refusing it past MAX_FILTER_NESTING levels. */
+  private enter(): void {
+    if (this.depth >= MAX_FILTER_NESTING) throw new FilterSyntaxError(this.peek().pos, `nested deeper than ${MAX_FILTER_NESTING} levels of parentheses and NOT`);
+    this.depth++;
+    this.i++;
   }
 
   private predicate(): Condition {
     const t = this.peek();
     if (t.type === 'punct' && t.text === '(') {
-      this.i++;
+      this.enter();
       const inner = this.or();
       this.expectPunct(')');
+      this.depth--;
       return inner;
     }
     const left = this.operand();

@@ -21,7 +21,8 @@ export function filterProblem(text: string): string | null {
     return null;
   } catch (err) {
     if (err instanceof FilterSyntaxError) return err.message;
-    throw err;
+    // a parser bug: still a refusal the client is told of, not an exception that drops its connection
+    return `does not parse (${err instanceof Error ? err.message : String(err)})`;
   }
 }
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { buildRecordBatch } from '../../protocol/records/batch';
 import { BATCH } from '../../protocol/records/batchHeader';
-import { FilterSyntaxError, parseFilter } from '../../src/views/filterParser';
+import { FilterSyntaxError, MAX_FILTER_NESTING, parseFilter } from '../../src/views/filterParser';
+import { filterProblem } from '../../src/views/viewTopics';
 import { compileFilter } from '../../src/views/recordFilter';
 import { RecordCursor } from '../../src/views/recordScan';
 
@@ -116,5 +117,23 @@ describe('views: filter expressions', () => {
     expect(positionOf('a = 1 ; b = 2')).to.equal(6);
     expect(positionOf('')).to.equal(0);
     expect(() => parseFilter('amount >')).to.throw(/position 8/);
+  });
+
+  it("refuses a '-' or '.' that starts no number, and nesting past the cap, as syntax errors with a position", () => {
+    expect(positionOf('a = -.')).to.equal(4);
+    expect(positionOf('a > -.x')).to.equal(4);
+    expect(positionOf('a = .')).to.equal(4);
+    expect(positionOf('a = -x')).to.equal(4);
+    expect(kept('n = -.5 OR n = .5 OR n = -5', [{ headers: { n: '-0.5' } }, { headers: { n: '0.5' } }, { headers: { n: '-5' } }, { headers: { n: '5' } }])).to.deep.equal([0, 1, 2]);
+    const open = MAX_FILTER_NESTING;
+    expect(parseFilter('('.repeat(open) + 'a = 1' + ')'.repeat(open)).kind).to.equal('sql');
+    expect(positionOf('('.repeat(open + 1) + 'a = 1' + ')'.repeat(open + 1))).to.equal(open);
+    expect(positionOf('('.repeat(3000) + 'a = 1' + ')'.repeat(3000))).to.equal(open);
+    expect(positionOf('NOT '.repeat(3000) + 'a = 1')).to.equal(4 * open);
+    expect(positionOf('NOT ('.repeat(60) + 'a = 1' + ')'.repeat(60))).to.equal(5 * 50);
+    expect(kept('NOT '.repeat(open) + "a = '1'", [{ headers: { a: '1' } }, { headers: { a: '2' } }])).to.deep.equal([0]);
+    // the config check answers every bad filter with its reason (INVALID_CONFIG), never with an exception
+    expect(filterProblem('a = -.')).to.equal("unexpected character '-' at position 4");
+    expect(filterProblem('('.repeat(3000) + 'a = 1' + ')'.repeat(3000))).to.equal(`nested deeper than ${open} levels of parentheses and NOT at position ${open}`);
   });
 });

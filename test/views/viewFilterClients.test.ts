@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { startTestBroker, type TestBroker } from '../helpers/broker';
+import { PYTHON } from '../helpers/python';
+import { MAX_FILTER_NESTING } from '../../src/views/filterParser';
+
+const SCRIPT = path.join(__dirname, 'confluent_view_filters.py');
+
+type Outcome = { ok: boolean; code?: string; message?: string };
+
+/** Runs one step of the confluent-kafka script with its JSON command on stdin and parses its last line. */
+function confluent<T>(command: Record<string, unknown>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new Error(`confluent step failed: ${out} ${err}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(command));
+  });
+}
+
+/** Filter expressions that reached a real librdkafka client wrongly (bad filters, long chains, big numbers). */
+describe('views: filter expressions through a real client (confluent-kafka)', function () {
+  this.timeout(120_000);
+  let broker: TestBroker;
+  let admin: Admin;
+  let producer: Producer;
+
+  before(async () => {
+    broker = await startTestBroker();
+    const kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'view-filters', logLevel: logLevel.NOTHING });
+    admin = kafka.admin();
+    await admin.connect();
+    producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+  });
+
+  after(async () => {
+    await producer?.disconnect();
+    await admin?.disconnect();
+    await broker?.destroy();
+  });
+
+  it('answers CreateTopics and AlterConfigs with a bad filter with INVALID_CONFIG and the position, on a connection that stays up', async () => {
+    await admin.createTopics({ topics: [{ topic: 'bad-src', numPartitions: 1 }] });
+    const deep = '('.repeat(3000) + 'a = 1' + ')'.repeat(3000);
+    const created = await confluent<Record<string, Outcome>>({ op: 'create', bootstrap: broker.bootstrap, source: 'bad-src', views: { 'bad-v1': 'a = -.', 'bad-v2': 'a > -.x', 'bad-v3': deep, 'bad-ok': 'paid' } });
+    expect(created['bad-v1']).to.include({ ok: false, code: 'INVALID_CONFIG' });
+    expect(created['bad-v1']!.message).to.match(/unexpected character '-' at position 4/);
+    expect(created['bad-v2']).to.include({ ok: false, code: 'INVALID_CONFIG' });
+    expect(created['bad-v2']!.message).to.match(/position 4/);
+    expect(created['bad-v3']).to.include({ ok: false, code: 'INVALID_CONFIG' });
+    expect(created['bad-v3']!.message).to.match(new RegExp(`nested deeper than ${MAX_FILTER_NESTING} levels .* at position ${MAX_FILTER_NESTING}`));
+    expect(created['bad-ok']).to.deep.equal({ ok: true });
+    for (const filter of ['a = -.', deep]) {
+      const altered = await confluent<Outcome>({ op: 'alter', bootstrap: broker.bootstrap, source: 'bad-src', view: 'bad-ok', filter });
+      expect(altered, filter.slice(0, 10)).to.include({ ok: false, code: 'INVALID_CONFIG' });
+      expect(altered.message).to.match(/position \d+/);
+    }
+    const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'bad-ok', configNames: ['brook.view.filter'] }], includeSynonyms: false });
+    expect(configs.resources[0]!.configEntries[0]!.configValue).to.equal('paid');
+  });
+});

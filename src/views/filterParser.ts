@@ -11,7 +11,8 @@ export type Operand =
   | { kind: 'literal'; value: string | number | boolean };
 
 export type Condition =
-  | { kind: 'and' | 'or'; left: Condition; right: Condition }
+  /** n-ary: a chain of thousands of terms is a flat list, evaluated in a loop rather than a recursion per term */
+  | { kind: 'and' | 'or'; terms: Condition[] }
   | { kind: 'not'; inner: Condition }
   | { kind: 'compare'; op: '=' | '<>' | '<' | '>' | '<=' | '>='; left: Operand; right: Operand }
   | { kind: 'between'; operand: Operand; low: Operand; high: Operand; negated: boolean }
@@ -171,15 +172,15 @@ class SqlParser {
   }
 
   private or(): Condition {
-    let left = this.and();
-    while (this.takeKeyword('OR')) left = { kind: 'or', left, right: this.and() };
-    return left;
+    const terms = [this.and()];
+    while (this.takeKeyword('OR')) terms.push(this.and());
+    return junction('or', terms);
   }
 
   private and(): Condition {
-    let left = this.not();
-    while (this.takeKeyword('AND')) left = { kind: 'and', left, right: this.not() };
-    return left;
+    const terms = [this.not()];
+    while (this.takeKeyword('AND')) terms.push(this.not());
+    return junction('and', terms);
   }
 
   private not(): Condition {
@@ -266,6 +267,16 @@ class SqlParser {
     if (lower.startsWith('header.') && t.text.length > 7) return { kind: 'header', name: t.text.slice(7) };
     return { kind: 'header', name: t.text };
   }
+}
+
+/**
+ * One AND / OR node over the terms; a parenthesized term of the same kind is merged in, as (a OR b) OR c is a OR b OR c.
+ * So a condition's depth grows only with parentheses and NOT, which MAX_FILTER_NESTING bounds: evaluation recurses
+ * a bounded depth however long the filter is.
+ */
+function junction(kind: 'and' | 'or', terms: Condition[]): Condition {
+  if (terms.length === 1) return terms[0]!;
+  return { kind, terms: terms.flatMap((t) => (t.kind === kind ? t.terms : [t])) };
 }
 
 function parseSql(text: string): ParsedFilter {

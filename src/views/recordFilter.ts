@@ -1,6 +1,6 @@
 import { TAG_HEADERS } from '../../storage/tagIndex';
 import { parseFilter, type Condition, type Operand } from './filterParser';
-import { sameBytes, type RecordCursor } from './recordScan';
+import { RecordFormatError, sameBytes, type RecordCursor } from './recordScan';
 
 /** Headers a tag filter reads (first match wins), defined with the source's tag index that hashes the same one. */
 export { TAG_HEADERS };
@@ -36,6 +36,13 @@ export class TagFilter implements RecordFilter {
   }
 }
 
+/** A filter that failed on a record for a reason of its own (not the record's format): readers answer with the view's fault. */
+export class FilterEvaluationError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`filter evaluation failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
 type Value = string | number | boolean | null;
 const NO_JSON = Symbol('no-json');
 
@@ -52,22 +59,35 @@ class SqlFilter implements RecordFilter {
   matches(c: RecordCursor): boolean {
     this.cursor = c;
     this.json = NO_JSON;
-    return this.eval(this.condition) === true;
+    try {
+      return this.eval(this.condition) === true;
+    } catch (err) {
+      // a record that does not decode is the source's fault; anything else is the filter's, and must not read as one
+      if (err instanceof RecordFormatError) throw err;
+      throw new FilterEvaluationError(err);
+    }
   }
 
   private eval(k: Condition): boolean | null {
     switch (k.kind) {
+      // three-valued: one false term makes AND false (one true makes OR true), else one unknown makes it unknown
       case 'and': {
-        const l = this.eval(k.left);
-        if (l === false) return false;
-        const r = this.eval(k.right);
-        return r === false ? false : l === null || r === null ? null : true;
+        let all: boolean | null = true;
+        for (let i = 0; i < k.terms.length; i++) {
+          const v = this.eval(k.terms[i]!);
+          if (v === false) return false;
+          if (v === null) all = null;
+        }
+        return all;
       }
       case 'or': {
-        const l = this.eval(k.left);
-        if (l === true) return true;
-        const r = this.eval(k.right);
-        return r === true ? true : l === null || r === null ? null : false;
+        let any: boolean | null = false;
+        for (let i = 0; i < k.terms.length; i++) {
+          const v = this.eval(k.terms[i]!);
+          if (v === true) return true;
+          if (v === null) any = null;
+        }
+        return any;
       }
       case 'not': {
         const v = this.eval(k.inner);

@@ -3,6 +3,9 @@
  * holds the byte ranges of the current record, so scanning a batch for a filter allocates nothing.
  */
 
+/** A record section that does not decode (a RangeError, as Buffer's own out-of-range reads are). */
+export class RecordFormatError extends RangeError {}
+
 /** Byte ranges of one record inside the records section; -1 lengths mean null. */
 export class RecordCursor {
   buf: Buffer = Buffer.alloc(0);
@@ -39,12 +42,12 @@ export class RecordCursor {
     let shift = 0;
     let raw = 0;
     for (;;) {
-      if (p >= this.end) throw new RangeError('record runs past its batch');
+      if (p >= this.end) throw new RecordFormatError('record runs past its batch');
       const byte = b[p++]!;
       raw += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) break;
       shift += 7;
-      if (shift > 63) throw new RangeError('varint too long');
+      if (shift > 63) throw new RecordFormatError('varint too long');
     }
     this.at = p;
     // zigzag: even -> n/2, odd -> -(n+1)/2 (arithmetic, so 64-bit deltas do not wrap)
@@ -69,10 +72,10 @@ export class RecordCursor {
       } else len = (len >>> 1) ^ -(len & 1);
     } else len = (len >>> 1) ^ -(len & 1);
     this.stop = p + len;
-    if (len < 0 || this.stop > this.end) throw new RangeError('record runs past its batch');
+    if (len < 0 || this.stop > this.end) throw new RecordFormatError('record runs past its batch');
     p += 1; // attributes
     // timestamp delta: skipped, not decoded
-    while (b[p++]! & 0x80) if (p >= this.stop) throw new RangeError('record runs past its batch');
+    while (b[p++]! & 0x80) if (p >= this.stop) throw new RecordFormatError('record runs past its batch');
     this.offsetDelta = this.small(p);
     p = this.at;
     this.keyLen = this.small(p);
@@ -83,7 +86,7 @@ export class RecordCursor {
     if (this.valueLen > 0) p += this.valueLen;
     this.headerCount = this.small(p);
     this.headersStart = this.at;
-    if (this.headersStart > this.stop) throw new RangeError('record runs past its batch');
+    if (this.headersStart > this.stop) throw new RecordFormatError('record runs past its batch');
     this.pos = this.stop;
     return true;
   }

@@ -13,7 +13,7 @@ import { partitionLog } from '../metadata/partitionLogs';
 import type { TopicInfo } from '../metadata/types';
 import { checkLeader } from '../replication/leadership';
 import { FilterSyntaxError } from './filterParser';
-import { compileFilter, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
+import { compileFilter, FilterEvaluationError, TAG_HEADER_BYTES, TagFilter, type RecordFilter } from './recordFilter';
 import { RecordCursor } from './recordScan';
 import { rewriteBatch } from './batchSelect';
 import { VIEW_OF, viewFilterText } from './viewTopics';
@@ -117,6 +117,11 @@ export async function readView(services: BrokerServices, t: FetchTarget, view: T
     return { ...base, chunks: got.chunks, bytes: got.bytes, scanAgain: legacy && got.bytes === 0 && got.more };
   } catch (err) {
     if (err instanceof StorageError) return errorRead(t, err.code, log);
+    if (err instanceof FilterEvaluationError) {
+      // the view's filter is at fault, not the source's batch (which other views and the source still read)
+      services.logger.error({ view: view.name, partition: t.partition, offset: t.fetchOffset, err: err.message }, 'view filter cannot be evaluated');
+      return errorRead(t, ErrorCode.INVALID_CONFIG, log);
+    }
     // a stored batch whose records or compression do not decode: this partition answers with an error, others go on
     if (!(err instanceof RangeError || err instanceof CompressionError)) throw err;
     services.logger.error({ view: view.name, source: source.name, partition: t.partition, offset: t.fetchOffset, err: err.message }, 'view cannot decode a source batch');

@@ -136,4 +136,21 @@ describe('views: filter expressions', () => {
     expect(filterProblem('a = -.')).to.equal("unexpected character '-' at position 4");
     expect(filterProblem('('.repeat(3000) + 'a = 1' + ')'.repeat(3000))).to.equal(`nested deeper than ${open} levels of parentheses and NOT at position ${open}`);
   });
+
+  it('keeps AND / OR chains flat, so a chain of thousands of terms parses and evaluates without deep recursion', () => {
+    const chain = 'a=1 OR '.repeat(20_000) + 'a=2';
+    const parsed = parseFilter(chain);
+    expect(parsed.kind === 'sql' && parsed.condition.kind === 'or' && parsed.condition.terms.length).to.equal(20_001);
+    expect(kept(chain, [{ headers: { a: '2' } }, { headers: { a: '3' } }, { headers: { a: '1' } }])).to.deep.equal([0, 2]);
+    expect(kept('a<>1 AND '.repeat(20_000) + 'b=1', [{ headers: { a: '2', b: '1' } }, { headers: { a: '1', b: '1' } }, { headers: { a: '2' } }])).to.deep.equal([0]);
+    // parentheses around a chain of the same kind merge into it
+    const merged = parseFilter('(a=1 OR b=1) OR (c=1 OR (d=1)) OR e=1 AND f=1');
+    expect(merged.kind === 'sql' && merged.condition.kind === 'or' && merged.condition.terms.map((t) => t.kind)).to.deep.equal(['compare', 'compare', 'compare', 'compare', 'and']);
+    // three-valued logic over n terms: a false term decides AND, a true one OR, else an unknown one leaves it unknown
+    const recs: Rec[] = [{ headers: { a: '1', b: '1' } }, { headers: { a: '1' } }, { headers: { a: '2' } }, {}];
+    expect(kept('a = 1 AND c IS NULL AND b = 1', recs)).to.deep.equal([0]);
+    expect(kept('NOT (a = 1 AND b = 1 AND c IS NULL)', recs)).to.deep.equal([2]); // record 1: b unknown, so NOT unknown
+    expect(kept('NOT (b = 1 OR a = 2 OR x = 1)', recs)).to.deep.equal([]); // records 1, 3: an unknown term and no true one
+    expect(kept('b = 1 OR a = 2 OR x = 1', recs)).to.deep.equal([0, 2]);
+  });
 });

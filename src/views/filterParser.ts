@@ -3,12 +3,14 @@
  * (RocketMQ's MessageSelector.bySql grammar) over headers, the key and top-level JSON value fields. Hand-written
  * recursive descent: the grammar is a dozen rules, and errors must carry the character position.
  */
+import { Decimal } from './filterNumbers';
 
 export type Operand =
   | { kind: 'header'; name: string }
   | { kind: 'key' }
   | { kind: 'field'; name: string }
-  | { kind: 'literal'; value: string | number | boolean };
+  /** numbers keep their text (Decimal), so integers compare exactly */
+  | { kind: 'literal'; value: string | boolean | Decimal };
 
 export type Condition =
   /** n-ary: a chain of thousands of terms is a flat list, evaluated in a loop rather than a recursion per term */
@@ -58,7 +60,7 @@ function parseTags(text: string): ParsedFilter {
   return { kind: 'tags', all, tags };
 }
 
-type Token = { type: 'ident' | 'string' | 'number' | 'op' | 'punct' | 'end'; text: string; pos: number; value?: string | number };
+type Token = { type: 'ident' | 'string' | 'number' | 'op' | 'punct' | 'end'; text: string; pos: number; value?: string };
 
 /** A number starts with a digit, or '-' or '.' directly followed by one (`-.` alone is no number). */
 const NUMBER_START = /^(?:\d|-\d|-?\.\d)/;
@@ -104,7 +106,7 @@ function tokenize(text: string): Token[] {
       // NUMBER_START guarantees a match; a parser slip must still be a refusal with a position, not a crash
       if (!m) throw new FilterSyntaxError(start, 'malformed number');
       i += m[0].length;
-      out.push({ type: 'number', text: m[0], pos: start, value: Number(m[0]) });
+      out.push({ type: 'number', text: m[0], pos: start });
     } else if (/[A-Za-z_$]/.test(c)) {
       const m = /^[A-Za-z_$][A-Za-z0-9_$.\-]*/.exec(text.slice(i))!;
       i += m[0].length;
@@ -245,7 +247,7 @@ class SqlParser {
     const t = this.peek();
     if (t.type === 'string' || t.type === 'number') {
       this.i++;
-      return { kind: 'literal', value: t.value! };
+      return { kind: 'literal', value: t.type === 'number' ? new Decimal(t.text) : t.value! };
     }
     if (this.takeKeyword('TRUE')) return { kind: 'literal', value: true };
     if (this.takeKeyword('FALSE')) return { kind: 'literal', value: false };

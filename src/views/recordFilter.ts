@@ -1,5 +1,6 @@
 import { TAG_HEADERS } from '../../storage/tagIndex';
 import { parseFilter, type Condition, type Operand } from './filterParser';
+import { compareNumbers, Decimal, isNumberText, jsonFieldText } from './filterNumbers';
 import { RecordFormatError, sameBytes, type RecordCursor } from './recordScan';
 
 /** Headers a tag filter reads (first match wins), defined with the source's tag index that hashes the same one. */
@@ -43,7 +44,8 @@ export class FilterEvaluationError extends Error {
   }
 }
 
-type Value = string | number | boolean | null;
+/** A JSON number is a double when that holds it exactly (a safe integer) or it has a fraction, else a Decimal. */
+type Value = string | number | Decimal | boolean | null;
 const NO_JSON = Symbol('no-json');
 
 /** SQL92 subset with SQL's three-valued logic: null (unknown) never selects a record. */
@@ -51,6 +53,7 @@ class SqlFilter implements RecordFilter {
   readonly tags = null;
   readonly all = false;
   private json: unknown = NO_JSON;
+  private jsonText = '';
   private cursor!: RecordCursor;
   private readonly headerBytes = new Map<string, Buffer[]>();
 
@@ -134,32 +137,40 @@ class SqlFilter implements RecordFilter {
         return at < 0 ? null : c.buf.toString('utf8', at, at + c.foundLen);
       }
       case 'field': {
-        if (this.json === NO_JSON) this.json = parseValue(c);
+        if (this.json === NO_JSON) this.parseValue(c);
         const j = this.json;
         if (j === null || typeof j !== 'object' || Array.isArray(j)) return null;
         const v = (j as Record<string, unknown>)[o.name];
-        return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
+        if (typeof v === 'number') return Number.isSafeInteger(v) || (Number.isFinite(v) && !Number.isInteger(v)) ? v : this.exactField(o.name, v);
+        return typeof v === 'string' || typeof v === 'boolean' ? v : null;
       }
     }
   }
-}
 
-function parseValue(c: RecordCursor): unknown {
-  if (c.valueLen <= 0) return null;
-  try {
-    return JSON.parse(c.buf.toString('utf8', c.valueStart, c.valueStart + c.valueLen));
-  } catch {
-    return null;
+  private parseValue(c: RecordCursor): void {
+    this.json = null;
+    this.jsonText = '';
+    if (c.valueLen <= 0) return;
+    this.jsonText = c.buf.toString('utf8', c.valueStart, c.valueStart + c.valueLen);
+    try {
+      this.json = JSON.parse(this.jsonText);
+    } catch {
+      // not JSON: every value field is null
+    }
+  }
+
+  /**
+   * A JSON integer a double rounds (beyond 2^53, like 64-bit ids) or overflows: its digits from the value's text,
+   * so it compares exactly. Rare, so the text is scanned again rather than every value parsed losslessly.
+   */
+  private exactField(name: string, rounded: number): Value {
+    const text = jsonFieldText(this.jsonText, name);
+    return text !== null && isNumberText(text) ? new Decimal(text) : rounded;
   }
 }
 
-function asNumber(v: Value): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
+function isNumber(v: Value): v is number | Decimal {
+  return typeof v === 'number' || v instanceof Decimal;
 }
 
 /** Both sides read from the record (headers, key, value fields): their strings compare as numbers when both are. */
@@ -169,23 +180,23 @@ function fromRecord(a: Operand, b: Operand): boolean {
 
 /**
  * Numbers compare numerically when either side is a number (a number literal or a JSON number; the other side must
- * read as one) or when two values of the record both read as numbers (headers are strings on the wire: `n > m`
- * with n=10, m=9 is true); a quoted literal keeps a comparison textual. Strings compare by code point, booleans
- * only for (in)equality. Anything involving null, or values of unrelated types, is unknown.
+ * be one or text in strict decimal syntax) or when two values of the record are both such text (headers are strings
+ * on the wire: `n > m` with n=10, m=9 is true); a quoted literal keeps a comparison textual. Integers compare
+ * exactly, a fraction or exponent makes it doubles (filterNumbers.ts). Strings compare by code point, booleans only
+ * for (in)equality. Anything involving null, or values of unrelated types, is unknown.
  */
 function compare(a: Value, op: string, b: Value, recordSides: boolean): boolean | null {
   if (a === null || b === null) return null;
-  if (typeof a === 'number' || typeof b === 'number' || (recordSides && typeof a === 'string' && typeof b === 'string' && asNumber(a) !== null && asNumber(b) !== null)) {
-    const na = asNumber(a);
-    const nb = asNumber(b);
-    if (na === null || nb === null) return null;
-    return ordered(na === nb ? 0 : na < nb ? -1 : 1, op);
+  if (isNumber(a) || isNumber(b) || (recordSides && typeof a === 'string' && typeof b === 'string' && isNumberText(a) && isNumberText(b))) {
+    if (typeof a === 'boolean' || typeof b === 'boolean') return null;
+    const order = compareNumbers(a, b);
+    return order === null ? null : ordered(order, op);
   }
   if (typeof a === 'boolean' || typeof b === 'boolean') {
     if (op !== '=' && op !== '<>') return null;
     return ordered(String(a) === String(b) ? 0 : 1, op);
   }
-  return ordered(compareCodePoints(a, b), op);
+  return ordered(compareCodePoints(a as string, b as string), op);
 }
 
 function ordered(c: number, op: string): boolean {

@@ -3,6 +3,7 @@ import { buildRecordBatch } from '../../protocol/records/batch';
 import { BATCH } from '../../protocol/records/batchHeader';
 import { FilterSyntaxError, MAX_FILTER_NESTING, parseFilter } from '../../src/views/filterParser';
 import { filterProblem } from '../../src/views/viewTopics';
+import { compareIntegerText, jsonFieldText } from '../../src/views/filterNumbers';
 import { compileFilter } from '../../src/views/recordFilter';
 import { RecordCursor } from '../../src/views/recordScan';
 
@@ -152,5 +153,59 @@ describe('views: filter expressions', () => {
     expect(kept('NOT (a = 1 AND b = 1 AND c IS NULL)', recs)).to.deep.equal([2]); // record 1: b unknown, so NOT unknown
     expect(kept('NOT (b = 1 OR a = 2 OR x = 1)', recs)).to.deep.equal([]); // records 1, 3: an unknown term and no true one
     expect(kept('b = 1 OR a = 2 OR x = 1', recs)).to.deep.equal([0, 2]);
+  });
+
+  it('compares integers exactly, only strict decimal text as a number, and fractions or exponents as doubles', () => {
+    const uids = ['1790000000000000001', '1790000000000000000', '0x10', ' 16 ', '16', '16.0', '1.6e1', '+16', '016', '-0', '0', '', '9223372036854775808'];
+    const recs: Rec[] = uids.map((uid) => ({ headers: { uid } }));
+    const keep = (f: string) => kept(f, recs).map((i) => uids[i]);
+    expect(keep('uid = 1790000000000000001')).to.deep.equal(['1790000000000000001']);
+    expect(keep('uid > 1790000000000000000')).to.deep.equal(['1790000000000000001', '9223372036854775808']);
+    expect(keep('uid >= 1790000000000000000 AND uid < 1790000000000000001')).to.deep.equal(['1790000000000000000']);
+    // hex, blanks and '+' are no numbers (unknown, so not even <> selects them); 16.0 and 1.6e1 compare as doubles
+    expect(keep('uid = 16')).to.deep.equal(['16', '16.0', '1.6e1', '016']);
+    expect(keep('uid <> 16')).to.deep.equal(['1790000000000000001', '1790000000000000000', '-0', '0', '9223372036854775808']);
+    expect(keep('uid = 0')).to.deep.equal(['-0', '0']);
+    expect(keep('uid IN (16, 9223372036854775808)')).to.deep.equal(['16', '16.0', '1.6e1', '016', '9223372036854775808']);
+    expect(keep('uid BETWEEN 1 AND 1790000000000000000')).to.deep.equal(['1790000000000000000', '16', '16.0', '1.6e1', '016']);
+    // doubles once a side has a fraction: 1790000000000000001 and ...000 are the same double
+    expect(keep('uid = 1790000000000000000.0')).to.deep.equal(['1790000000000000001', '1790000000000000000']);
+    expect(keep('uid < -1')).to.deep.equal([]);
+    // two record values: exact as well
+    const pairs: Rec[] = [{ headers: { n: '1790000000000000001', m: '1790000000000000000' } }, { headers: { n: '-9223372036854775809', m: '-9223372036854775808' } }, { headers: { n: '0x10', m: '16' } }];
+    expect(kept('n > m', pairs)).to.deep.equal([0]);
+    expect(kept('n < m', pairs)).to.deep.equal([1, 2]); // '0x10' is no number: that pair compares as text
+    expect(kept('n <> m', pairs)).to.deep.equal([0, 1, 2]);
+    expect(kept('n = 16 OR m = 16', pairs)).to.deep.equal([2]);
+  });
+
+  it('compares JSON integers beyond 2^53 exactly, by their digits in the value', () => {
+    const values = [
+      '{"uid": 1790000000000000001, "note": "a } \\" , {"}',
+      '{"nested": {"uid": 1, "list": [1790000000000000001, "]"]}, "uid": 1790000000000000000}',
+      '{"uid": 1790000000000000001, "uid": 1790000000000000002}',
+      '{"u\\u0069d": 1790000000000000001}',
+      '{"uid": 1.790000000000000001e18}',
+      '{"uid": "1790000000000000001"}',
+      '{"uid": 16}',
+    ];
+    const recs: Rec[] = values.map((value) => ({ value }));
+    expect(kept('value.uid = 1790000000000000001', recs)).to.deep.equal([0, 3, 4, 5]); // 4: a double; 5: text of a number
+    expect(kept('value.uid > 1790000000000000001', recs)).to.deep.equal([2]); // the last of duplicate fields counts, as in JSON.parse
+    expect(kept('value.uid < 1790000000000000001', recs)).to.deep.equal([1, 6]);
+    expect(kept('value.uid = 16', recs)).to.deep.equal([6]);
+    expect(jsonFieldText(' { "a" : [ {"b": "}"} ] , "c":-12e3 } ', 'c')).to.equal('-12e3');
+    expect(jsonFieldText('{"a": {"c": 1}}', 'c')).to.equal(null);
+    expect(jsonFieldText('[1]', 'c')).to.equal(null);
+  });
+
+  it('orders integer text by its digits', () => {
+    expect(compareIntegerText('-0', '0')).to.equal(0);
+    expect(compareIntegerText('000123', '123')).to.equal(0);
+    expect(compareIntegerText('99', '100')).to.equal(-1);
+    expect(compareIntegerText('-99', '-100')).to.equal(1);
+    expect(compareIntegerText('-1', '0')).to.equal(-1);
+    expect(compareIntegerText('12345678901234567890123', '12345678901234567890124')).to.equal(-1);
+    expect(compareIntegerText('-0000', '-0')).to.equal(0);
   });
 });

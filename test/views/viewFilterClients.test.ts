@@ -81,4 +81,41 @@ describe('views: filter expressions through a real client (confluent-kafka)', fu
     const got = await confluent<{ ok: boolean; error?: string; keys: string[] }>({ op: 'consume', bootstrap: broker.bootstrap, topic: 'chain-v', group: 'chain-g' });
     expect(got).to.deep.equal({ ok: true, keys: ['a=2', 'a=1'] });
   });
+
+  it('compares 64-bit ids exactly and takes only decimal text for a number (headers and JSON values)', async () => {
+    await admin.createTopics({ topics: [{ topic: 'num-src', numPartitions: 1 }] });
+    const uids: Array<[string, string]> = [
+      ['user-A', '1790000000000000001'],
+      ['user-B', '1790000000000000000'],
+      ['hex', '0x10'],
+      ['padded', ' 16 '],
+      ['sixteen', '16'],
+    ];
+    // the JSON value holds the id as a number where it is one, as 64-bit ids are written by Java and Go producers
+    await producer.send({ topic: 'num-src', messages: uids.map(([key, uid]) => ({ key, value: `{"uid": ${/^\d+$/.test(uid) ? uid : JSON.stringify(uid)}}`, headers: { uid } })) });
+    const filters: Record<string, string> = {
+      'num-eq': 'uid = 1790000000000000001',
+      'num-gt': 'uid > 1790000000000000000',
+      'num-16': 'uid = 16',
+      'num-json': 'value.uid = 1790000000000000001',
+      'num-json-lt': 'value.uid < 1790000000000000001',
+    };
+    const created = await confluent<Record<string, Outcome>>({ op: 'create', bootstrap: broker.bootstrap, source: 'num-src', views: filters });
+    expect(Object.values(created).every((o) => o.ok), JSON.stringify(created)).to.equal(true);
+    const served: Record<string, string[]> = {};
+    await Promise.all(
+      Object.keys(filters).map(async (view) => {
+        const got = await confluent<{ ok: boolean; error?: string; keys: string[] }>({ op: 'consume', bootstrap: broker.bootstrap, topic: view, group: `${view}-g` });
+        expect(got.ok, `${view}: ${got.error}`).to.equal(true);
+        served[view] = got.keys;
+      }),
+    );
+    expect(served).to.deep.equal({
+      'num-eq': ['user-A'],
+      'num-gt': ['user-A'],
+      'num-16': ['sixteen'],
+      'num-json': ['user-A'],
+      'num-json-lt': ['user-B', 'sixteen'],
+    });
+  });
 });

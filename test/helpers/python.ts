@@ -15,3 +15,26 @@ export function runPython(args: string[]): Promise<{ code: number | null; out: s
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
+
+/**
+ * Runs a driver script that reads one JSON command on stdin and prints its JSON answer as its last line, and
+ * parses that answer; `what` names the step in the error when there is none.
+ */
+export function pythonJsonStep<T>(script: string, command: unknown, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new Error(`${what} failed: ${out} ${err}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(command));
+  });
+}

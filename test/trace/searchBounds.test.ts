@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { searchLimits } from '../../src/console/messageSearch';
 import { brook } from '../ops/cliHarness';
+import { kcatWithInput } from '../helpers/kcat';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -92,7 +92,7 @@ describe('message search bounds: time ranges and key lookups past the per-reques
     await admin.createTopics({ topics: [{ topic: 'bigvals', numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: 'true' }] }] });
     // one record per batch, 20 KB values: a limit=1 search used to read and stringify every one of them
     const lines = Array.from({ length: 200 }, (_, i) => `big:${i}-${'x'.repeat(20_000)}`).join('\n') + '\n';
-    await kcat(['-P', '-b', broker.bootstrap, '-t', 'bigvals', '-K:', '-X', 'linger.ms=0', '-X', 'batch.num.messages=1'], lines);
+    await kcatWithInput(['-P', '-b', broker.bootstrap, '-t', 'bigvals', '-K:', '-X', 'linger.ms=0', '-X', 'batch.num.messages=1'], lines);
     expect(broker.services.logs.get('bigvals', 0)!.highWatermark).to.equal(200);
     const res = await get('/api/topics/bigvals/search?key=big&limit=1');
     expect(res.messages.map((m: any) => m.offset)).to.deep.equal(['0']);
@@ -109,7 +109,7 @@ describe('message search bounds: time ranges and key lookups past the per-reques
     for (const [topic, indexed] of [['hot-traced', 'true'], ['hot-scanned', 'false']] as const) {
       await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'brook.index.keys', value: indexed }] }] });
       const lines = Array.from({ length: 60 }, (_, i) => `${i % 2 === 0 ? 'hot' : 'cold'}:v${i}`).join('\n') + '\n';
-      await kcat(['-P', '-b', broker.bootstrap, '-t', topic, '-K:', '-X', 'linger.ms=5'], lines);
+      await kcatWithInput(['-P', '-b', broker.bootstrap, '-t', topic, '-K:', '-X', 'linger.ms=5'], lines);
     }
     searchLimits.keyMatches = 25;
     searchLimits.scanRecords = 50;
@@ -145,13 +145,3 @@ describe('message search bounds: time ranges and key lookups past the per-reques
   });
 });
 
-function kcat(args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${err}`))));
-    child.stdin.end(input);
-  });
-}

@@ -1,23 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker, tempDataDir, type TestBroker } from '../helpers/broker';
 import { eventually } from '../helpers/eventually';
 import { traceServicesOf } from '../../src/trace/services';
+import { kcatWithInput } from '../helpers/kcat';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-function kcat(args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${err}`))));
-    child.stdin.end(input);
-  });
-}
 
 describe('trace of a topic deleted and created again under its name (kcat producers, a restart)', function () {
   this.timeout(120_000);
@@ -47,13 +36,13 @@ describe('trace of a topic deleted and created again under its name (kcat produc
   it('shows none of the deleted topic\'s producers, before and after a restart replays __brook_trace', async () => {
     await start();
     await admin((a) => a.createTopics({ topics: [{ topic: 'rt', numPartitions: 1, configEntries: [{ name: 'brook.trace.enable', value: 'true' }] }] }));
-    await kcat(['-P', '-b', broker!.bootstrap, '-t', 'rt', '-X', 'client.id=OLD-PRODUCER', '-X', 'enable.idempotence=true'], 'old-1\nold-2\nold-3\nold-4\nold-5\n');
+    await kcatWithInput(['-P', '-b', broker!.bootstrap, '-t', 'rt', '-X', 'client.id=OLD-PRODUCER', '-X', 'enable.idempotence=true'], 'old-1\nold-2\nold-3\nold-4\nold-5\n');
     expect((await trace(3)).producer.clientId).to.equal('OLD-PRODUCER');
     await traceServicesOf(broker!.services)!.flushed();
     await admin((a) => a.deleteTopics({ topics: ['rt'] }));
     // created again without brook.trace.enable: its producers are not recorded
     await eventually(() => admin((a) => a.createTopics({ topics: [{ topic: 'rt', numPartitions: 1 }] })), 'rt created again');
-    await kcat(['-P', '-b', broker!.bootstrap, '-t', 'rt', '-X', 'client.id=NEW-PRODUCER'], 'new-1\nnew-2\nnew-3\nnew-4\nnew-5\n');
+    await kcatWithInput(['-P', '-b', broker!.bootstrap, '-t', 'rt', '-X', 'client.id=NEW-PRODUCER'], 'new-1\nnew-2\nnew-3\nnew-4\nnew-5\n');
     const now = await trace(3);
     expect(now.valuePreview).to.equal('new-4');
     expect(now.traceEnabled).to.equal(false);
@@ -68,7 +57,7 @@ describe('trace of a topic deleted and created again under its name (kcat produc
 
     // switched on for the new topic: its own producers, never the old one's
     await admin((a) => a.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'rt', configEntries: [{ name: 'brook.trace.enable', value: 'true' }] }] }));
-    await kcat(['-P', '-b', broker!.bootstrap, '-t', 'rt', '-X', 'client.id=NEW-PRODUCER'], 'new-6\n');
+    await kcatWithInput(['-P', '-b', broker!.bootstrap, '-t', 'rt', '-X', 'client.id=NEW-PRODUCER'], 'new-6\n');
     expect((await trace(5)).producer.clientId).to.equal('NEW-PRODUCER');
     expect((await trace(3)).producer).to.equal(null);
   });

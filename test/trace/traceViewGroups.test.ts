@@ -1,22 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { eventually } from '../helpers/eventually';
 import { brook } from '../ops/cliHarness';
+import { kcatWithInput } from '../helpers/kcat';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-function kcat(args: string[], input = ''): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${err}`))));
-    child.stdin.end(input);
-  });
-}
 
 describe('trace of a filtered view\'s record: the groups that consumed the view (kcat)', function () {
   this.timeout(60_000);
@@ -31,9 +20,9 @@ describe('trace of a filtered view\'s record: the groups that consumed the view 
     await admin.createTopics({ topics: [{ topic: 'src', numPartitions: 1 }] });
     await admin.createTopics({ topics: [{ topic: 'src-paid', numPartitions: 1, configEntries: [{ name: 'brook.view.of', value: 'src' }, { name: 'brook.view.filter', value: 'paid' }] }] });
     await admin.disconnect();
-    for (let i = 0; i < 4; i++) await kcat(['-P', '-b', broker.bootstrap, '-t', 'src', '-K:', '-H', 'brook-tag=paid'], `k:v${i}\n`);
+    for (let i = 0; i < 4; i++) await kcatWithInput(['-P', '-b', broker.bootstrap, '-t', 'src', '-K:', '-H', 'brook-tag=paid'], `k:v${i}\n`);
     // a kcat group reads the view to its end and commits on close, under the view's name at source offsets
-    await kcat(['-G', 'view-readers', '-b', broker.bootstrap, '-X', 'auto.offset.reset=earliest', '-e', '-q', '-f', '', 'src-paid']);
+    await kcatWithInput(['-G', 'view-readers', '-b', broker.bootstrap, '-X', 'auto.offset.reset=earliest', '-e', '-q', '-f', '', 'src-paid']);
     await eventually(() => broker.services.groups!.offsets.get('view-readers', 'src-paid', 0)?.offset === 4, 'view-readers committed 4 on src-paid');
   });
 

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
-import { PYTHON } from '../helpers/python';
+import { pythonJsonStep } from '../helpers/python';
 import { MAX_FILTER_NESTING } from '../../src/views/filterParser';
 
 const SCRIPT = path.join(__dirname, 'confluent_view_filters.py');
@@ -12,22 +11,7 @@ type Outcome = { ok: boolean; code?: string; message?: string };
 
 /** Runs one step of the confluent-kafka script with its JSON command on stdin and parses its last line. */
 function confluent<T>(command: Record<string, unknown>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
-      } catch {
-        reject(new Error(`confluent step failed: ${out} ${err}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(command));
-  });
+  return pythonJsonStep<T>(SCRIPT, command, 'confluent step');
 }
 
 /** Filter expressions that reached a real librdkafka client wrongly (bad filters, long chains, big numbers). */

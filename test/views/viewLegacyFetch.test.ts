@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { ApiKey } from '../../protocol/generated/apis';
 import type { BrokerObserver, RequestContext } from '../../src/handlers/types';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
-import { PYTHON } from '../helpers/python';
+import { pythonJsonStep } from '../helpers/python';
 import { RawClient } from '../helpers/rawClient';
 import { fetchRaw, fetchRequest } from '../helpers/dataPath';
 import { decodeLegacyMessageSet } from '../../protocol/records';
@@ -30,22 +29,7 @@ interface LegacyResult {
 }
 
 function legacyConsume(args: Record<string, unknown>): Promise<LegacyResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as LegacyResult);
-      } catch {
-        reject(new Error(`legacy consumer failed: ${out} ${err}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(args));
-  });
+  return pythonJsonStep<LegacyResult>(SCRIPT, args, 'legacy consumer');
 }
 
 const TAGS = ['paid', 'new', 'refunded', 'shipped'];

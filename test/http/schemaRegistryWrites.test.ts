@@ -91,6 +91,45 @@ describe('schema registry writes', function () {
     }
   });
 
+  it('refuses a _schemas record that gives a taken id to another schema (logged), also after a restart; the same schema may reuse it', async () => {
+    const logs: LogEntry[] = [];
+    let broker = await start(undefined, logs);
+    try {
+      const id = await client(broker).register('first', { schemaType: 'AVRO', schema: record('First', ['a']) });
+      // What a second leader planning against stale state would write: the next subject, the same id.
+      const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: '_schemas',
+        messages: [
+          { key: '{"keytype":"SCHEMA","subject":"second","version":1,"magic":1}', value: JSON.stringify({ subject: 'second', version: 1, id, schema: record('Second', ['b']), deleted: false }) },
+          // the same schema under another subject keeps its id, in another spelling too (Confluent reuses ids so)
+          { key: '{"keytype":"SCHEMA","subject":"copy","version":1,"magic":1}', value: JSON.stringify({ subject: 'copy', version: 1, id, schema: ` ${record('First', ['a'])} `, deleted: false }) },
+        ],
+      });
+      await producer.disconnect();
+      const check = async () => {
+        expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal(['copy', 'first']);
+        expect(JSON.parse((await raw(broker, 'GET', `/schemas/ids/${id}`)).json.schema).name).to.equal('First');
+        expect((await raw(broker, 'GET', '/subjects/second/versions')).status).to.equal(404);
+        const next = await raw(broker, 'POST', '/subjects/second/versions', { schema: record('Second', ['b']) });
+        expect(next.status).to.equal(200);
+        expect(next.json.id).to.be.greaterThan(id);
+      };
+      await check();
+      expect(logs.filter((l) => l.msg === 'skipping a _schemas record that gives a taken id to another schema').map((l) => l.fields.subject)).to.deep.equal(['second']);
+      const { dataDir } = broker;
+      await broker.close();
+      broker = await start(dataDir);
+      expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal(['copy', 'first', 'second']);
+      expect(JSON.parse((await raw(broker, 'GET', `/schemas/ids/${id}`)).json.schema).name).to.equal('First');
+      expect(JSON.parse((await raw(broker, 'GET', '/subjects/second/versions/1')).json.schema).name).to.equal('Second');
+    } finally {
+      await broker.destroy();
+    }
+  });
+
   it('refuses to delete a subject that other schemas reference (42206), soft or permanent', async () => {
     const broker = await start();
     try {

@@ -12,7 +12,12 @@ export interface ConfigKey {
   subject: string | null;
   magic: 0;
 }
-export type RegistryKey = SchemaKey | ConfigKey;
+/** Confluent's marker: written by a new leader to learn where the log ends; carries nothing. */
+export interface NoopKey {
+  keytype: 'NOOP';
+  magic: 0;
+}
+export type RegistryKey = SchemaKey | ConfigKey | NoopKey;
 
 /** A SCHEMA value as stored (guid may be missing in records written by other registries). */
 export interface SchemaValue {

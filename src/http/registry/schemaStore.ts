@@ -10,6 +10,7 @@ import { HttpError } from '../respond';
 import type { CompatibilityLevel } from './compatibility';
 import { decodeRecord, type RegistryKey } from './schemaRecords';
 import { parseSchema, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './schemaTypes';
+import type { PartitionLog } from '../../../storage';
 
 export const SCHEMAS_TOPIC = '_schemas';
 
@@ -43,7 +44,8 @@ const WRITE_RETRY_MS = 5000;
  * broker's own Produce path with acks=all and are applied when read back
  * from the log, so memory never holds what the log does not; every request
  * first catches up with the log, which is how followers in a cluster see the
- * leader's writes.
+ * leader's writes. An id names one schema: a record giving a taken id to a
+ * different schema is refused, never applied.
  */
 export class SchemaStore {
   readonly subjects = new Map<string, Map<number, SchemaVersion>>();
@@ -75,6 +77,11 @@ export class SchemaStore {
 
   /** Applies records the log gained since the last call (own writes and, in a cluster, the leader's). */
   async catchUp(): Promise<void> {
+    await this.caughtUpLog();
+  }
+
+  /** `catchUp`, answering the log it read. */
+  private async caughtUpLog(): Promise<PartitionLog> {
     await this.ensureReady();
     const topic = this.services.metadata.topic(SCHEMAS_TOPIC);
     if (!topic) throw new HttpError(500, 50001, `${SCHEMAS_TOPIC} topic is missing`);
@@ -96,6 +103,7 @@ export class SchemaStore {
       }
       if (this.applied <= before) break;
     }
+    return log;
   }
 
   /** Applies one record; one a registry could not have written is logged and skipped, never fatal. */
@@ -119,10 +127,27 @@ export class SchemaStore {
       return;
     }
     const v: SchemaVersion = { subject: key.subject, version: key.version, ...value, guid: value.guid ?? randomUUID() };
+    const first = this.byId.get(v.id);
+    if (first && !this.sameSchema(first, v)) {
+      // Applying it would make a producer's id resolve to another schema for every consumer: silent corruption.
+      this.services.logger.warn({ topic: SCHEMAS_TOPIC, offset, id: v.id, subject: v.subject, version: v.version, holder: `${first.subject} version ${first.version}` }, 'skipping a _schemas record that gives a taken id to another schema');
+      return;
+    }
     versions.set(v.version, v);
     this.subjects.set(v.subject, versions);
     if (!this.byId.has(v.id)) this.byId.set(v.id, v);
     this.maxId = Math.max(this.maxId, v.id);
+  }
+
+  /** Same type, references and text, or text with the same canonical form (a registration reusing an id keeps its own text). */
+  private sameSchema(a: SchemaVersion, b: SchemaVersion): boolean {
+    if (a.schemaType !== b.schemaType || JSON.stringify(a.references) !== JSON.stringify(b.references)) return false;
+    if (a.schema === b.schema) return true;
+    try {
+      return this.parse(a).canonical === parseSchema(b.schemaType, b.schema, this.resolveReferences(b.references)).canonical;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -134,9 +159,17 @@ export class SchemaStore {
    */
   update<T>(plan: () => { records: RegistryRecord[]; result: T }): Promise<T> {
     const run = this.writeChain.then(async () => {
-      await this.catchUp();
+      const log = await this.caughtUpLog();
+      // A newly elected leader may hold records past its high watermark that the old leader acknowledged
+      // (its followers have not told it yet); planning without them would hand out their ids again. As
+      // Confluent's registry does on election, append a no-op marker with acks=all and read up to it: once
+      // it is committed, so is everything before it.
+      if (log.logEndOffset > log.highWatermark && this.leads()) await this.append([{ key: { keytype: 'NOOP', magic: 0 }, value: null }]);
       const { records, result } = plan();
-      if (records.length > 0) await this.append(records);
+      if (records.length > 0) {
+        await this.append(records);
+        this.checkApplied(records);
+      }
       return result;
     });
     this.writeChain = run.catch(() => undefined);
@@ -169,6 +202,22 @@ export class SchemaStore {
       throw new HttpError(500, code === 6 ? 50003 : 50001, `writing to ${SCHEMAS_TOPIC} failed with Kafka error ${code}${code === 6 ? ` (broker ${leader} leads it; send schema changes to that broker's HTTP port)` : ''}`);
     }
     await this.catchUp();
+  }
+
+  private leads(): boolean {
+    return this.services.metadata.partitionState(SCHEMAS_TOPIC, 0)?.leader === this.services.metadata.self().nodeId;
+  }
+
+  /** A written schema the log refused (its id went to another schema meanwhile) must not be answered as registered. */
+  private checkApplied(records: RegistryRecord[]): void {
+    for (const r of records) {
+      if (r.key.keytype !== 'SCHEMA' || r.value === null) continue;
+      const v = r.value as SchemaVersion;
+      const got = this.subjects.get(r.key.subject)?.get(r.key.version);
+      if (!got || got.id !== v.id || got.schema !== v.schema || got.deleted !== v.deleted) {
+        throw new HttpError(500, 50001, `schema id ${v.id} already names another schema in ${SCHEMAS_TOPIC}; the registration was not kept, retry it`);
+      }
+    }
   }
 
   nextId(): number {

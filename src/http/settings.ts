@@ -14,7 +14,7 @@ export interface HttpSettings {
   schemaRegistry: boolean;
   /** Serve the REST proxy API. */
   restProxy: boolean;
-  /** Replication factor of `_schemas` when the registry creates it (capped at the brokers present). */
+  /** Replication factor of `_schemas` when the registry creates it (in a cluster, created once that many brokers are alive). */
   schemasReplicationFactor: number;
   /** An idle REST v2 consumer instance is destroyed (and leaves its group) after this long (Confluent's consumer.instance.timeout.ms). */
   consumerInstanceTimeoutMs: number;
@@ -35,7 +35,7 @@ export const HTTP_CONFIG_DEFS: readonly HttpConfigDef[] = [
   { name: 'brook.http.tls.listener', type: 'STRING', defaultValue: '', doc: 'Brook: serve HTTPS with the certificates of this SSL/SASL_SSL listener.' },
   { name: 'brook.http.schema.registry.enable', type: 'BOOLEAN', defaultValue: 'true', doc: 'Brook: serve the Schema Registry API on the HTTP port.' },
   { name: 'brook.http.rest.proxy.enable', type: 'BOOLEAN', defaultValue: 'true', doc: 'Brook: serve the REST proxy API on the HTTP port.' },
-  { name: 'brook.http.schemas.replication.factor', type: 'INT', defaultValue: '3', doc: 'Brook: replication factor of the _schemas topic (capped at the brokers present).' },
+  { name: 'brook.http.schemas.replication.factor', type: 'INT', defaultValue: '3', doc: 'Brook: replication factor of the _schemas topic in a cluster (created once that many brokers are alive).' },
   { name: 'brook.http.consumer.instance.timeout.ms', type: 'LONG', defaultValue: '300000', doc: 'Brook: idle time after which a REST proxy v2 consumer instance is destroyed and leaves its group (Confluent consumer.instance.timeout.ms).' },
 ];
 

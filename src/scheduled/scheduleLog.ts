@@ -5,26 +5,42 @@ import type { BrokerServices } from '../handlers/types';
 import { SCHEDULED_TOPIC } from '../internalTopics/names';
 import { partitionWriter, type Acks, type WriteOutcome } from '../replication/partitionWriter';
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
+import { ensureInternalTopic, internalMinInsync, internalReplicationFactor } from '../metadata/internalTopicReplicas';
+import type { TopicInfo } from '../metadata/types';
 import { decodeScheduledRecord, Kind, type ScheduledLogRecord } from './records';
 
 /** One partition: one scheduler per cluster, on its leader (see docs/ARCHITECTURE.md, "Scheduled delivery"). */
 export const SCHEDULED_PARTITION = 0;
 
-/** Replicated like __consumer_offsets in a cluster: up to 3 replicas, acks=all needs 2 of them when there are 3. */
+/**
+ * Replicated like __consumer_offsets in a cluster (offsets.topic.replication.factor replicas; acks=all needs 2 of 3,
+ * one less than the replicas when fewer).
+ */
 export function scheduledTopicOptions(services: BrokerServices) {
-  const brokers = services.clustered ? services.metadata.brokers().length : 1;
+  const rf = internalReplicationFactor(services);
   return {
     partitions: 1,
     internal: true as const,
-    ...(services.clustered ? { replicationFactor: Math.min(3, brokers) } : {}),
+    ...(services.clustered ? { replicationFactor: rf } : {}),
     configs: {
       'cleanup.policy': 'delete',
       'retention.ms': '-1',
       'retention.bytes': '-1',
       'max.message.bytes': '67108864',
-      ...(services.clustered ? { 'min.insync.replicas': String(Math.max(1, Math.min(2, brokers - 1))) } : {}),
+      ...(services.clustered ? { 'min.insync.replicas': String(internalMinInsync(rf)) } : {}),
     },
   };
+}
+
+/**
+ * Creates `__brook_scheduled` if needed; in a cluster only once as many brokers are alive as its replication
+ * factor (a MetadataError until then, which produce answers with the retriable NOT_ENOUGH_REPLICAS).
+ */
+export async function ensureScheduledTopic(services: BrokerServices): Promise<TopicInfo> {
+  const existing = services.metadata.topic(SCHEDULED_TOPIC);
+  if (existing) return existing;
+  if (services.clustered) return ensureInternalTopic(services.metadata, SCHEDULED_TOPIC, scheduledTopicOptions(services));
+  return services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(services));
 }
 
 
@@ -39,7 +55,7 @@ export class ScheduleLog {
 
   async open(): Promise<PartitionLog> {
     if (this.log) return this.log;
-    await this.services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(this.services));
+    await ensureScheduledTopic(this.services);
     // create() also opens (and after a crash recovers) a log found at start, so its offsets are known before replay
     this.log = await this.services.logs.create(SCHEDULED_TOPIC, SCHEDULED_PARTITION, { cleanupPolicy: 'delete', retentionMs: -1, retentionBytes: -1 });
     return this.log;

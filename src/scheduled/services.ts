@@ -3,7 +3,7 @@ import { buildRecordBatch, decodeRecordBatches, type RecordInput } from '../../p
 import type { BrokerServices } from '../handlers/types';
 import { SCHEDULED_TOPIC } from '../internalTopics/names';
 import type { TopicInfo } from '../metadata/types';
-import { NO_LEADER } from '../metadata/types';
+import { MetadataError, NO_LEADER } from '../metadata/types';
 import { partitionWriter, type Acks, type WriteSlot } from '../replication/partitionWriter';
 import type { PartitionLog } from '../../storage';
 import { producerTagOf, scheduleWithSequence } from './sequencedIntake';
@@ -12,7 +12,7 @@ import { decodeScheduleKey, type ProducerTag } from './records';
 import { ClusterLink, RemoteWriteError } from './clusterLink';
 import { intake, type CancelRequest } from './intake';
 import { topicPolicyOf } from './policy';
-import { SCHEDULED_PARTITION, scheduledTopicOptions } from './scheduleLog';
+import { SCHEDULED_PARTITION, ensureScheduledTopic } from './scheduleLog';
 import { Scheduler } from './scheduler';
 
 /** Kept beside the services bag (as share groups do), so the scheduler needs no slot in BrokerServices. */
@@ -154,19 +154,31 @@ async function sendSchedules(services: BrokerServices, schedules: RecordInput[],
 /**
  * Cluster mode: a produce's schedules written to `__brook_scheduled`'s leader (inter-broker Produce, the
  * producer's acks, acks=0 sent as 1 so this broker knows the outcome). Retried only on refusals that wrote
- * nothing (no leader, not the leader, its scheduler still loading), within the produce's timeout.
+ * nothing (not created yet for want of live brokers, no leader, not the leader, its scheduler still loading),
+ * within the produce's timeout.
  */
 async function forward(services: BrokerServices, link: ClusterLink, schedules: RecordInput[], cancels: CancelRequest[], acks: Acks, timeoutMs: number, now: number, tag: ProducerTag | null): Promise<ScheduledProduce> {
-  if (!services.metadata.topic(SCHEDULED_TOPIC)) await services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(services));
   const records = [...schedules, ...cancels.map(encodeForwardedCancel)];
   if (tag) records.push(encodeForwardedTag(tag));
   const batch = buildRecordBatch({ records, baseTimestamp: BigInt(now) });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const leader = link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION);
     let code: number = ErrorCode.LEADER_NOT_AVAILABLE;
     let message = `${SCHEDULED_TOPIC} has no leader`;
-    if (leader === link.selfId) {
+    let created = true;
+    try {
+      await ensureScheduledTopic(services);
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err;
+      // fewer brokers alive than its replication factor: nothing written, retriable
+      code = ErrorCode.NOT_ENOUGH_REPLICAS;
+      message = err.message;
+      created = false;
+    }
+    const leader = link.leaderOf(SCHEDULED_TOPIC, SCHEDULED_PARTITION);
+    if (!created) {
+      // waits below, as for a leader
+    } else if (leader === link.selfId) {
       const s = byBroker.get(services);
       if (s?.ready) {
         const out = await s.schedule(schedules, cancels, acks, timeoutMs, tag);

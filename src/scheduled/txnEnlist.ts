@@ -3,7 +3,8 @@ import type { BrokerServices } from '../handlers/types';
 import { SCHEDULED_TOPIC, TXN_STATE_TOPIC } from '../internalTopics/names';
 import type { ClusterLink } from './clusterLink';
 import { RemoteWriteError } from './clusterLink';
-import { SCHEDULED_PARTITION, scheduledTopicOptions } from './scheduleLog';
+import { SCHEDULED_PARTITION, ensureScheduledTopic } from './scheduleLog';
+import { MetadataError } from '../metadata/types';
 
 /**
  * Makes `__brook_scheduled`-0 a partition of the producer's open transaction before its schedules are written
@@ -15,7 +16,13 @@ export async function enlistScheduled(services: BrokerServices, link: ClusterLin
   if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
   const txn = services.txn;
   if (!txn) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-  if (!services.metadata.topic(SCHEDULED_TOPIC)) await services.metadata.ensureTopic(SCHEDULED_TOPIC, scheduledTopicOptions(services));
+  try {
+    await ensureScheduledTopic(services);
+  } catch (err) {
+    // too few brokers alive to create it yet: retriable, nothing was written
+    if (err instanceof MetadataError) return ErrorCode.NOT_ENOUGH_REPLICAS;
+    throw err;
+  }
   const topics = [{ name: SCHEDULED_TOPIC, partitions: [SCHEDULED_PARTITION] }];
   const coordinator = link ? link.leaderOf(TXN_STATE_TOPIC, 0) : -1;
   if (!link || coordinator === link.selfId) {

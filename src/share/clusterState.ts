@@ -11,7 +11,8 @@ import type { BrokerServices } from '../handlers/types';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../groups/offsetsTopicRecords';
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
-import { NO_LEADER } from '../metadata/types';
+import { MetadataError, NO_LEADER } from '../metadata/types';
+import { ensureInternalTopic } from '../metadata/internalTopicReplicas';
 import { partitionWriter } from '../replication/partitionWriter';
 import { fromStateBatches, toStateBatches } from './stateBatches';
 import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
@@ -179,7 +180,15 @@ export class ClusterShareState {
   /** Creates `__brook_share_state` if needed; the node id of its partition's leader. */
   async stateLeader(): Promise<number> {
     const { metadata } = this.services;
-    if (!metadata.topic(SHARE_STATE_TOPIC)) await metadata.ensureTopic(SHARE_STATE_TOPIC, shareStateTopicOptions(this.services));
+    if (!metadata.topic(SHARE_STATE_TOPIC)) {
+      try {
+        await ensureInternalTopic(metadata, SHARE_STATE_TOPIC, shareStateTopicOptions(this.services));
+      } catch (err) {
+        // too few brokers alive yet: the writer keeps the state and tries again
+        if (err instanceof MetadataError) throw new CoordinatorWriteError(ErrorCode.COORDINATOR_NOT_AVAILABLE, err.message);
+        throw err;
+      }
+    }
     const leader = metadata.partitionState(SHARE_STATE_TOPIC, 0)?.leader ?? NO_LEADER;
     if (leader === NO_LEADER) throw new CoordinatorWriteError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${SHARE_STATE_TOPIC} has no leader`);
     return leader;

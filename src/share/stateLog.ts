@@ -4,11 +4,13 @@ import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import type { PartitionWriter } from '../replication/partitionWriter';
 import type { CreateTopicOptions, TopicInfo } from '../metadata/types';
+import { ensureInternalTopic } from '../metadata/internalTopicReplicas';
 import { SHARE_STATE_TOPIC, decodeShareRecord, encodeShareRecord, type ShareStateRecord } from './records';
 
 export interface ShareStateLogDeps {
   metadata: {
     topic(name: string): TopicInfo | undefined;
+    brokers(): readonly unknown[];
     ensureTopic(name: string, opts?: CreateTopicOptions): Promise<TopicInfo>;
   };
   logs: LogManager;
@@ -64,7 +66,8 @@ export class ShareStateLog {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {
       const clustered = this.deps.clustered;
-      await this.deps.metadata.ensureTopic(SHARE_STATE_TOPIC, clustered ? clustered.topicOptions() : { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
+      if (clustered) await ensureInternalTopic(this.deps.metadata, SHARE_STATE_TOPIC, clustered.topicOptions());
+      else await this.deps.metadata.ensureTopic(SHARE_STATE_TOPIC, { partitions: 1, internal: true, configs: { 'cleanup.policy': 'compact' } });
       if (clustered) {
         const log = this.deps.logs.get(SHARE_STATE_TOPIC, PARTITION);
         if (!log) throw new Error(`no replica of ${SHARE_STATE_TOPIC}-${PARTITION} on this broker`);

@@ -6,6 +6,7 @@ import { TRACE_TOPIC } from '../internalTopics/names';
 import { replayKeyedLog } from '../internalTopics/replayKeyedLog';
 import { partitionWriter } from '../replication/partitionWriter';
 import { partitionLog } from '../metadata/partitionLogs';
+import { ensureInternalTopic, internalReplicationFactor } from '../metadata/internalTopicReplicas';
 import { NO_LEADER, type TopicInfo } from '../metadata/types';
 import { RemoteTraceWriter, TraceTail } from './clusterTrace';
 import { decodeRange, encodeRange, rangeKey, type ProducedRange } from './records';
@@ -73,7 +74,11 @@ export class TraceServices {
   }
 
   private async ensureTopic(): Promise<TopicInfo> {
-    return this.services.metadata.topic(TRACE_TOPIC) ?? (await this.services.metadata.ensureTopic(TRACE_TOPIC, { partitions: 1, internal: true, configs: TRACE_TOPIC_CONFIGS }));
+    const existing = this.services.metadata.topic(TRACE_TOPIC);
+    if (existing) return existing;
+    // in a cluster, on the internal replication factor and once that many brokers are alive (as every internal topic)
+    if (this.services.clustered) return ensureInternalTopic(this.services.metadata, TRACE_TOPIC, { partitions: 1, internal: true, replicationFactor: internalReplicationFactor(this.services), configs: TRACE_TOPIC_CONFIGS });
+    return this.services.metadata.ensureTopic(TRACE_TOPIC, { partitions: 1, internal: true, configs: TRACE_TOPIC_CONFIGS });
   }
 
   private open(): Promise<PartitionLog> {

@@ -6,6 +6,7 @@ import type { CreateTopicOptions } from '../metadata/types';
 import { TXN_STATE_TOPIC } from '../internalTopics/names';
 import { CoordinatorWriteError } from '../internalTopics/writeErrors';
 import { clusterConfig } from '../metadata/etcd/clusterConfig';
+import { ensureInternalTopic } from '../metadata/internalTopicReplicas';
 import { partitionWriter, type PartitionWriter } from '../replication/partitionWriter';
 import type { ReplicatedBroker } from '../replication/replicatedBroker';
 
@@ -19,9 +20,8 @@ export { TXN_STATE_TOPIC } from '../internalTopics/names';
 /**
  * How `__transaction_state` is created (by its first write or by FindCoordinator): one compacted partition with
  * transaction.state.log.replication.factor replicas (else offsets.topic.replication.factor, Brook's internal-topic
- * default), at most the live brokers; and, as Kafka creates it, the topic config
- * min.insync.replicas=transaction.state.log.min.isr, bounded by the replicas the topic gets so a cluster with
- * fewer live brokers than asked can still write it.
+ * default), created only once that many brokers are alive (ensureInternalTopic); and, as Kafka creates it, the
+ * topic config min.insync.replicas=transaction.state.log.min.isr, bounded by the replication factor.
  */
 export function txnStateTopicOptions(services: Pick<BrokerCore, 'config' | 'clustered' | 'metadata'>): CreateTopicOptions & { partitions: number; internal: true; configs: Record<string, string> } {
   const configs: Record<string, string> = { 'cleanup.policy': 'compact' };
@@ -29,7 +29,7 @@ export function txnStateTopicOptions(services: Pick<BrokerCore, 'config' | 'clus
   const raw = services.config.raw;
   const rf = Number(raw['transaction.state.log.replication.factor']);
   const asked = Number.isInteger(rf) && rf >= 1 ? rf : clusterConfig(services.config).internalReplicationFactor;
-  const replicationFactor = Math.max(1, Math.min(asked, services.metadata.brokers().length));
+  const replicationFactor = asked;
   const minIsr = Number(raw['transaction.state.log.min.isr'] ?? DEFAULT_MIN_ISR);
   configs['min.insync.replicas'] = String(Math.min(Number.isInteger(minIsr) && minIsr > 0 ? minIsr : DEFAULT_MIN_ISR, replicationFactor));
   return { partitions: 1, internal: true, replicationFactor, configs };
@@ -59,7 +59,7 @@ export class TxnStateLog {
   private ensureOpen(): Promise<PartitionLog> {
     if (this.log) return Promise.resolve(this.log);
     this.opening ??= (async () => {
-      const topic = await this.services.metadata.ensureTopic(TXN_STATE_TOPIC, txnStateTopicOptions(this.services));
+      const topic = await ensureInternalTopic(this.services.metadata, TXN_STATE_TOPIC, txnStateTopicOptions(this.services));
       void topic;
       if (this.services.clustered) {
         // Only replicas keep the log (the metadata follower creates it); the coordinator is its leader.

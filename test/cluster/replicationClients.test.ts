@@ -3,6 +3,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MemoryCluster } from '../helpers/memoryCluster';
 import { runPython } from '../helpers/python';
 import { eventually } from '../helpers/eventually';
+import { coordinatorOf } from '../helpers/coordinators';
+
+/**
+ * Creates `__consumer_offsets` while every broker is up (as Kafka's test harness does): a cluster creates it
+ * only with as many live brokers as offsets.topic.replication.factor, and these tests first read after a kill.
+ */
+async function offsetsTopicReady(c: MemoryCluster): Promise<void> {
+  await coordinatorOf(c.broker(1).port, 'warm-up');
+  await c.settled();
+}
 
 /** Checks that per partition the values read are exactly the ones acknowledged, once each, in send order. */
 function expectExactlyOnceInOrder(acked: Map<number, string[]>, read: Map<number, string[]>): void {
@@ -31,6 +41,7 @@ describe('cluster: real clients against replicated partitions', function () {
       acked.set(partition, [...(acked.get(partition) ?? []), value]);
     };
     for (let i = 0; i < 30; i++) await send(i);
+    await offsetsTopicReady(c);
     const victim = c.leaderOf('kjs', 0);
     await c.killBroker(victim);
     expect(c.leaderOf('kjs', 0)).to.not.equal(victim);
@@ -58,6 +69,7 @@ describe('cluster: real clients against replicated partitions', function () {
   it('librdkafka (confluent-kafka): the leader dies while an idempotent acks=all producer writes; every acked message is read once, in order', async () => {
     c = await MemoryCluster.start({ brokers: 3 });
     await c.createTopic('rdk', 2, 3);
+    await offsetsTopicReady(c);
     const bootstrap = c.bootstrap.join(',');
     const victim = c.leaderOf('rdk', 0);
     const producing = runPython([`${__dirname}/drivers/rdkafka_numbered.py`, JSON.stringify({ op: 'produce', bootstrap, topic: 'rdk', partitions: 2, from: 0, count: 400, delayMs: 4 })]);
@@ -95,6 +107,7 @@ describe('cluster: real clients against replicated partitions', function () {
       }
     }
     await producer.disconnect();
+    await offsetsTopicReady(c);
     const victim = c.leaderOf('txd', 0);
     await c.killBroker(victim);
     expect(c.leaderOf('txd', 0)).to.not.equal(victim);

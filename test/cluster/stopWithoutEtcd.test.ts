@@ -23,7 +23,8 @@ describe('cluster: a broker told to stop while etcd does not answer', function (
 
   it('SIGTERM with etcd stopped: exits within 20 s, says why it could not leave cleanly, and restarts clean with what it acknowledged', async () => {
     etcd = await startEtcd();
-    const props = { 'metadata.backend': 'etcd', 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': '/stop-without-etcd', 'node.id': '1', 'offsets.topic.num.partitions': '1' };
+    // a one-broker cluster: its internal topics get one replica (with the default 3 they would wait for three brokers)
+    const props = { 'metadata.backend': 'etcd', 'etcd.endpoints': etcd.endpoint, 'etcd.prefix': '/stop-without-etcd', 'node.id': '1', 'offsets.topic.num.partitions': '1', 'offsets.topic.replication.factor': '1' };
     broker = await startChildBroker(dataDir, props);
     const kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();

@@ -6,6 +6,7 @@ import type { PartitionState, TopicInfo } from '../../src/metadata/types';
 import type { ReplicaManager } from '../../src/replication/replicaManager';
 import { MemoryClusterMetadata, type MemoryMetadataView } from './memoryMetadata';
 import { tempDataDir } from './tempDir';
+import { internalReplicas } from './internalReplicas';
 
 export interface MemoryClusterOptions {
   brokers?: number;
@@ -52,7 +53,7 @@ export class MemoryCluster {
       dataDir: this.dataDirs.get(id)!,
       logger: this.opts.logger ?? createLogger('silent'),
       // short follower long polls: tests use lag times of a few hundred ms, which must exceed them
-      config: { 'node.id': String(id), 'replica.fetch.backoff.ms': '100', 'replica.fetch.wait.max.ms': '100', ...(this.opts.config ?? {}) },
+      config: { 'node.id': String(id), 'replica.fetch.backoff.ms': '100', 'replica.fetch.wait.max.ms': '100', ...internalReplicas(this.opts.brokers ?? 3), ...(this.opts.config ?? {}) },
       metadata: async (_config, self) => this.metadata.view(self),
       ...(this.opts.http ? { metricsPort: 0, console: true } : {}),
     });

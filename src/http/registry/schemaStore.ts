@@ -5,6 +5,9 @@ import type { ProduceResponseInput } from '../../../protocol/generated/messages/
 import { buildRecordBatch, decodeRecordBatches } from '../../../protocol/records';
 import type { BrokerServices } from '../../handlers/types';
 import { partitionLog } from '../../metadata/partitionLogs';
+import { ensureInternalTopic } from '../../metadata/internalTopicReplicas';
+import { MetadataError } from '../../metadata/types';
+import { ErrorCode } from '../../../protocol/errors';
 import { PRODUCE_BY_NAME_VERSION, callBroker, internalServices, produceRequest } from '../brokerCall';
 import { HttpError } from '../respond';
 import type { CompatibilityLevel } from './compatibility';
@@ -63,11 +66,20 @@ export class SchemaStore {
     private readonly replicationFactor: number,
   ) {}
 
-  /** Creates `_schemas` on first use and replays it. */
+  /**
+   * Creates `_schemas` on first use and replays it. In a cluster it gets brook.http.schemas.replication.factor
+   * replicas, created once that many brokers are alive (as Kafka's internal topics): created with fewer it would
+   * keep them for good. Until then requests answer 50001, to be retried.
+   */
   private ensureReady(): Promise<void> {
     this.ready ??= (async () => {
-      const rf = Math.max(1, Math.min(this.replicationFactor, this.services.metadata.brokers().length));
-      await this.services.metadata.ensureTopic(SCHEMAS_TOPIC, { partitions: 1, replicationFactor: rf, configs: { 'cleanup.policy': 'compact' } });
+      const opts = { partitions: 1, replicationFactor: this.services.clustered ? this.replicationFactor : 1, configs: { 'cleanup.policy': 'compact' } };
+      try {
+        await ensureInternalTopic(this.services.metadata, SCHEMAS_TOPIC, opts, 'brook.http.schemas.replication.factor');
+      } catch (err) {
+        if (err instanceof MetadataError && err.errorCode === ErrorCode.INVALID_REPLICATION_FACTOR) throw new HttpError(500, 50001, `${SCHEMAS_TOPIC} cannot be created yet: ${err.message}`);
+        throw err;
+      }
     })().catch((err: unknown) => {
       this.ready = null;
       throw err;

@@ -10,7 +10,7 @@ export interface ClusterConfig {
   sessionTimeoutMs: number;
   uncleanLeaderElection: boolean;
   autoLeaderRebalance: boolean;
-  /** Replicas of `__consumer_offsets` / `__transaction_state`, capped at the brokers alive when they are created. */
+  /** Replicas of the internal topics (`__consumer_offsets`, `__transaction_state`, `__brook_…`); created only once that many brokers are alive. */
   internalReplicationFactor: number;
 }
 

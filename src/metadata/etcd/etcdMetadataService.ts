@@ -211,7 +211,7 @@ export class EtcdMetadataService implements MetadataService {
     }
     const rf =
       opts.replicationFactor ??
-      (opts.internal ? Math.min(this.opts.cluster.internalReplicationFactor, candidates.length) : this.opts.defaultReplicationFactor);
+      (opts.internal ? this.opts.cluster.internalReplicationFactor : this.opts.defaultReplicationFactor); // internal: never capped (too few live: refused)
     return assignReplicas(candidates, partitions, rf, startIndexFor(name, candidates.length));
   }
 

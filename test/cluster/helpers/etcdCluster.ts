@@ -2,6 +2,7 @@ import { startTestBroker, type TestBroker } from '../../helpers/broker';
 import type { StartBrokerOptions } from '../../../src/broker';
 import { startEtcd, type TestEtcd } from '../../helpers/etcd';
 import { tempDataDir } from '../../helpers/tempDir';
+import { internalReplicas } from '../../helpers/internalReplicas';
 
 import { eventually } from '../../helpers/eventually';
 
@@ -23,7 +24,7 @@ export class EtcdTestCluster {
 
   static async start(nodeIds: number[], opts: { etcd?: TestEtcd; config?: Record<string, string> } = {}): Promise<EtcdTestCluster> {
     const etcd = opts.etcd ?? (await startEtcd());
-    const c = new EtcdTestCluster(etcd, !opts.etcd, opts.config ?? {});
+    const c = new EtcdTestCluster(etcd, !opts.etcd, { ...internalReplicas(nodeIds.length), ...opts.config });
     try {
       await Promise.all(nodeIds.map((id) => c.startBroker(id)));
       await c.awaitRegistered();

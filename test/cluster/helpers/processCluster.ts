@@ -2,10 +2,13 @@ import { rmSync } from 'node:fs';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ApiKey } from '../../../protocol/generated/apis';
 import type { MetadataResponse } from '../../../protocol/generated/messages/MetadataResponse';
+import type { FindCoordinatorResponse } from '../../../protocol/generated/messages/FindCoordinatorResponse';
 import { startEtcd, type TestEtcd } from '../../helpers/etcd';
 import { RawClient } from '../../helpers/rawClient';
+import { eventually } from '../../helpers/eventually';
 import { tempDataDir } from '../../helpers/tempDir';
 import { startChildBroker, type ChildBroker } from '../../txn/helpers/childBroker';
+import { internalReplicas } from '../../helpers/internalReplicas';
 
 let seq = 0;
 
@@ -29,14 +32,36 @@ export class ProcessCluster {
 
   /** `args`: extra `brook start` flags for every broker (e.g. `--console --metrics-port 0`); `startTimeoutMs` per broker start. */
   static async start(nodeIds: number[], config: Record<string, string> = {}, args: string[] = [], startTimeoutMs = 30_000): Promise<ProcessCluster> {
-    const c = new ProcessCluster(await startEtcd(), config, args, startTimeoutMs);
+    const c = new ProcessCluster(await startEtcd(), { ...internalReplicas(nodeIds.length), ...config }, args, startTimeoutMs);
     try {
       await Promise.all(nodeIds.map((id) => c.startBroker(id)));
+      // a cluster started from one broker grows later: its internal topics (one replica) wait for their first use
+      if (nodeIds.length > 1) await c.createCoordinatorTopics();
     } catch (err) {
       await c.stop();
       throw err;
     }
     return c;
+  }
+
+  /**
+   * Creates `__consumer_offsets`, `__transaction_state` and `__brook_share_state` while every broker is up, as Kafka's
+   * integration test harness creates the offsets topic at setup: a cluster creates an internal topic only with as
+   * many live brokers as its replication factor, and these tests often first use a group after a kill -9.
+   */
+  private async createCoordinatorTopics(): Promise<void> {
+    const port = [...this.brokers.values()][0]!.port;
+    for (const [keyType, key] of [[0, 'setup'], [1, 'setup'], [2, 'setup:AAAAAAAAAAAAAAAAAAAAAA:0']] as const) {
+      await eventually(async () => {
+        const client = await RawClient.connect(port);
+        try {
+          const res = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, { keyType, coordinatorKeys: [key] });
+          return res.coordinators[0]?.errorCode === 0;
+        } finally {
+          client.close();
+        }
+      }, `the internal topic of coordinator key type ${keyType}`, CLUSTER_POLL);
+    }
   }
 
   configFor(nodeId: number): Record<string, string> {

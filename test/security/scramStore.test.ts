@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { FileScramStore, SCRAM_FILE } from '../../src/security/scram/fileStore';
 import { credentialFromPassword, SCRAM_SHA_256, SCRAM_SHA_512 } from '../../src/security/scram/credential';
 import { tempDataDir } from '../helpers/tempDir';
@@ -21,9 +21,12 @@ describe('SCRAM credential file store', () => {
       expect(seen).to.deep.equal(['+a/SCRAM-SHA-256', '+a/SCRAM-SHA-512', '+b/SCRAM-SHA-256', '-b/SCRAM-SHA-256']);
       const json = JSON.parse(readFileSync(`${dir}/${SCRAM_FILE}`, 'utf8')) as { version: number; users: Record<string, Record<string, { salt: string }>> };
       expect(json.version).to.equal(1);
+      expect(statSync(`${dir}/${SCRAM_FILE}`).mode & 0o777, 'owner-only, like dynamic-broker-configs.json').to.equal(0o600);
       expect(Object.keys(json.users)).to.deep.equal(['a']);
       expect(json.users.a['SCRAM-SHA-256'].salt).to.equal(Buffer.alloc(16, 3).toString('base64'));
+      chmodSync(`${dir}/${SCRAM_FILE}`, 0o644);
       const again = await FileScramStore.open(dir);
+      expect(statSync(`${dir}/${SCRAM_FILE}`).mode & 0o777, 'a wider file from an older version is tightened at open').to.equal(0o600);
       expect(again.get('a', SCRAM_SHA_256)).to.deep.equal(cred);
       expect(again.get('b', SCRAM_SHA_256)).to.equal(null);
       expect(again.users().map((u) => [u.user, u.credentials.map((c) => c.mechanism.name)])).to.deep.equal([['a', ['SCRAM-SHA-256', 'SCRAM-SHA-512']]]);

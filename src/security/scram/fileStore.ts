@@ -4,6 +4,9 @@ import { writeFileAtomic } from '../../metadata/atomicFile';
 import { SCRAM_MECHANISMS, scramMechanismByName, type ScramCredential, type ScramMechanism } from './credential';
 import type { ScramCredentialChange, ScramCredentialStore, ScramUserInfo } from './store';
 
+/** Owner-only: the file holds every user's stored and server keys. */
+const SCRAM_FILE_MODE = 0o600;
+
 export const SCRAM_FILE = 'scram-credentials.json';
 
 /** On-disk shape: plain JSON, keys base64. */
@@ -47,6 +50,8 @@ export class FileScramStore implements ScramCredentialStore {
       );
     }
     store.load(data);
+    // a file written by an older Brook (umask mode) is tightened at once, not at the next change
+    await fs.chmod(store.file, SCRAM_FILE_MODE);
     return store;
   }
 
@@ -89,7 +94,8 @@ export class FileScramStore implements ScramCredentialStore {
         if (m.size > 0) next.set(c.user, m);
         else next.delete(c.user);
       }
-      await writeFileAtomic(this.file, serialize(next));
+      // salted keys are enough to impersonate a user to a server holding them (and to guess weak passwords offline)
+      await writeFileAtomic(this.file, serialize(next), SCRAM_FILE_MODE);
       this.users_ = next;
     });
     this.writes = write.catch(() => undefined);

@@ -58,7 +58,10 @@ export async function startListeners(services: BrokerServices, config: BrokerCon
       const l = config.listeners[i];
       const addr = await server.listen(l.host, l.port);
       servers.push(server);
-      const advertised = l.advertised ?? { host: addr.host === '0.0.0.0' || addr.host === '::' ? '127.0.0.1' : addr.host, port: addr.port };
+      // an advertised port 0 means the port bound, as Kafka advertises its listeners' bound ports
+      const advertised = l.advertised
+        ? { host: l.advertised.host, port: l.advertised.port === 0 ? addr.port : l.advertised.port }
+        : { host: addr.host === '0.0.0.0' || addr.host === '::' ? '127.0.0.1' : addr.host, port: addr.port };
       bound.push({ name: l.name, host: addr.host, port: addr.port, securityProtocol: l.securityProtocol, advertised });
     }
   } catch (err) {

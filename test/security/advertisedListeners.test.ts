@@ -52,6 +52,16 @@ describe('advertised.listeners validation', function () {
     }
   });
 
+  it('advertises the bound port for an advertised port 0, as Kafka does (kcat)', async () => {
+    const b = await startTestBroker({ config: { 'advertised.listeners': 'PLAINTEXT://localhost:0' } });
+    try {
+      const { stdout } = await execFileAsync('kcat', ['-L', '-b', b.bootstrap, '-m', '10'], { timeout: 20_000 });
+      expect(stdout).to.include(`broker 1 at localhost:${b.port}`);
+    } finally {
+      await b.destroy();
+    }
+  });
+
   it('brook start fails with one log line and exit 1 on an invalid advertised.listeners', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--set', 'advertised.listeners=PLAINTEXT://0.0.0.0:19092'], /meta-address 0\.0\.0\.0/],

@@ -20,9 +20,9 @@ export function runPython(args: string[]): Promise<{ code: number | null; out: s
  * Runs a driver script that reads one JSON command on stdin and prints its JSON answer as its last line, and
  * parses that answer; `what` names the step in the error when there is none.
  */
-export function pythonJsonStep<T>(script: string, command: unknown, what: string): Promise<T> {
+export function pythonJsonStep<T>(script: string, command: unknown, what: string, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, [script], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -32,7 +32,7 @@ export function pythonJsonStep<T>(script: string, command: unknown, what: string
       try {
         resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
       } catch {
-        reject(new Error(`${what} failed: ${out} ${err}`));
+        reject(new Error(`${what} failed: ${out} ${err.slice(-1500)}`));
       }
     });
     child.stdin.end(JSON.stringify(command));

@@ -18,6 +18,17 @@ const raw = registryCall;
 
 const record = (name: string, fields: string[]) => JSON.stringify({ type: 'record', name, fields: fields.map((f) => ({ name: f, type: 'string', default: '' })) });
 
+/** Writes records straight into _schemas with kafkajs, as anyone with WRITE on the topic can. */
+async function writeSchemasRecords(broker: { bootstrap: string }, messages: Array<{ key: string; value: string }>): Promise<void> {
+  const producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: '_schemas', messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 describe('schema registry writes', function () {
   this.timeout(60_000);
 
@@ -54,19 +65,12 @@ describe('schema registry writes', function () {
     try {
       const before = await client(broker).register('good', { schemaType: 'AVRO', schema: record('Good', ['a']) });
       // Anyone with WRITE on _schemas can put anything there; these are what a tester did with kcat.
-      const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-      const producer = kafka.producer();
-      await producer.connect();
-      await producer.send({
-        topic: '_schemas',
-        messages: [
-          { key: '{"keytype":"SCHEMA","subject":"poison","version":1,"magic":1}', value: 'not-json' },
-          { key: 'null', value: '{}' },
-          { key: '{"keytype":"SCHEMA","subject":"poison","version":2,"magic":1}', value: '{"schema":"\\"string\\""}' },
-          { key: '{"keytype":"SCHEMA","subject":"poison","version":3,"magic":1}', value: '[1]' },
-        ],
-      });
-      await producer.disconnect();
+      await writeSchemasRecords(broker, [
+        { key: '{"keytype":"SCHEMA","subject":"poison","version":1,"magic":1}', value: 'not-json' },
+        { key: 'null', value: '{}' },
+        { key: '{"keytype":"SCHEMA","subject":"poison","version":2,"magic":1}', value: '{"schema":"\\"string\\""}' },
+        { key: '{"keytype":"SCHEMA","subject":"poison","version":3,"magic":1}', value: '[1]' },
+      ]);
       const check = async () => {
         expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal(['good']);
         expect((await raw(broker, 'GET', `/schemas/ids/${before}`)).status).to.equal(200);
@@ -97,18 +101,11 @@ describe('schema registry writes', function () {
     try {
       const id = await client(broker).register('first', { schemaType: 'AVRO', schema: record('First', ['a']) });
       // What a second leader planning against stale state would write: the next subject, the same id.
-      const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-      const producer = kafka.producer();
-      await producer.connect();
-      await producer.send({
-        topic: '_schemas',
-        messages: [
-          { key: '{"keytype":"SCHEMA","subject":"second","version":1,"magic":1}', value: JSON.stringify({ subject: 'second', version: 1, id, schema: record('Second', ['b']), deleted: false }) },
-          // the same schema under another subject keeps its id, in another spelling too (Confluent reuses ids so)
-          { key: '{"keytype":"SCHEMA","subject":"copy","version":1,"magic":1}', value: JSON.stringify({ subject: 'copy', version: 1, id, schema: ` ${record('First', ['a'])} `, deleted: false }) },
-        ],
-      });
-      await producer.disconnect();
+      await writeSchemasRecords(broker, [
+        { key: '{"keytype":"SCHEMA","subject":"second","version":1,"magic":1}', value: JSON.stringify({ subject: 'second', version: 1, id, schema: record('Second', ['b']), deleted: false }) },
+        // the same schema under another subject keeps its id, in another spelling too (Confluent reuses ids so)
+        { key: '{"keytype":"SCHEMA","subject":"copy","version":1,"magic":1}', value: JSON.stringify({ subject: 'copy', version: 1, id, schema: ` ${record('First', ['a'])} `, deleted: false }) },
+      ]);
       const check = async () => {
         expect((await raw(broker, 'GET', '/subjects')).json).to.deep.equal(['copy', 'first']);
         expect(JSON.parse((await raw(broker, 'GET', `/schemas/ids/${id}`)).json.schema).name).to.equal('First');

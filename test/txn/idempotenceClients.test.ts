@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -12,6 +11,7 @@ import { tempDataDir } from '../helpers/tempDir';
 import { startChildBroker } from './helpers/childBroker';
 import { DropProxy } from './helpers/dropProxy';
 import { idempotentBatch, initProducerId } from './helpers/wire';
+import { pythonJsonStep } from '../helpers/python';
 
 async function allValues(port: number, topic: string): Promise<string[]> {
   const c = await RawClient.connect(port);
@@ -30,22 +30,7 @@ async function allValues(port: number, topic: string): Promise<string[]> {
 }
 
 function runPython(script: string, args: object): Promise<{ ok: boolean; error: string | null; delivered: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [path.join(__dirname, 'drivers', script)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
-      } catch {
-        reject(new Error(`${script}: no JSON answer; stderr: ${err.slice(-1500)}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(args));
-  });
+  return pythonJsonStep(path.join(__dirname, 'drivers', script), args, script);
 }
 
 describe('idempotent producers with real clients and lost responses', function () {

@@ -3,7 +3,7 @@ import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Prod
 import * as path from 'node:path';
 import { eventually } from '../helpers/eventually';
 import { startTestBroker, type TestBroker } from '../helpers/broker';
-import { runPython } from '../helpers/python';
+import { pythonJsonStep, runPython } from '../helpers/python';
 import { viewScanStats } from '../../src/views/viewRead';
 import { ensureLibrdkafka, LIBRDKAFKA_VERSION } from '../helpers/librdkafka';
 
@@ -24,25 +24,9 @@ interface PyResult {
 }
 
 /** Runs the confluent-kafka consumer script with its JSON arguments on stdin. */
-async function confluentConsume(bootstrap: string, topic: string, group: string, count: number, isolation = 'read_committed', libDir?: string): Promise<PyResult> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const env = libDir ? { ...process.env, LD_LIBRARY_PATH: libDir } : process.env;
-    const child = spawn('/usr/bin/python3', [CONSUMER_PY], { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as PyResult);
-      } catch {
-        reject(new Error(`confluent consumer failed: ${out} ${err}`));
-      }
-    });
-    child.stdin.end(JSON.stringify({ bootstrap, topic, group, count, isolation }));
-  });
+function confluentConsume(bootstrap: string, topic: string, group: string, count: number, isolation = 'read_committed', libDir?: string): Promise<PyResult> {
+  const env = libDir ? { ...process.env, LD_LIBRARY_PATH: libDir } : process.env;
+  return pythonJsonStep<PyResult>(CONSUMER_PY, { bootstrap, topic, group, count, isolation }, 'confluent consumer', env);
 }
 
 const TAGS = ['paid', 'new', 'refunded', 'shipped', 'new'];
